@@ -1,0 +1,190 @@
+"""Typed data passed between pipeline stages.
+
+These pydantic models are the contract between recording, ASR, drafting, grounding,
+approval and export. Every stage reads and writes them, and they serialise to the JSON
+files the CLI writes (``transcript.json``, ``note.json``), so a stage can be re-run from
+disk without the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# --------------------------------------------------------------------------- encounter
+
+
+class Encounter(_Model):
+    """Who was seen, by whom, when. Identifiers feed the FHIR export."""
+
+    encounter_id: str = Field(default_factory=lambda: new_id("enc"))
+    patient_name: str = "Unknown patient"
+    patient_id: str = "unknown"  # MRN or other local identifier
+    clinician: Optional[str] = None
+    visit_type: str = "soap"
+    start: datetime = Field(default_factory=utcnow)
+    end: Optional[datetime] = None
+
+
+# --------------------------------------------------------------------------- transcript
+
+
+class SpeakerRole(str, Enum):
+    clinician = "clinician"
+    patient = "patient"
+    unknown = "unknown"
+
+
+class Word(_Model):
+    start: float
+    end: float
+    word: str
+    probability: float = 1.0
+
+
+class Segment(_Model):
+    """One stretch of speech; ``id`` is what note statements cite as evidence."""
+
+    id: int
+    start: float  # seconds from the start of the recording
+    end: float
+    text: str
+    confidence: float = 1.0  # exp(avg log prob) from the recogniser, 1.0 for typed text
+    speaker: SpeakerRole = SpeakerRole.unknown
+    words: list[Word] = Field(default_factory=list)
+
+
+class Transcript(_Model):
+    schema_version: int = SCHEMA_VERSION
+    segments: list[Segment] = Field(default_factory=list)
+    language: Optional[str] = None
+    duration: float = 0.0  # seconds of audio
+    source: Optional[str] = None  # audio file name or "text"
+    asr_model: Optional[str] = None
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    def segment(self, seg_id: int) -> Optional[Segment]:
+        for s in self.segments:
+            if s.id == seg_id:
+                return s
+        return None
+
+    def is_empty(self) -> bool:
+        return not any(s.text.strip() for s in self.segments)
+
+
+# --------------------------------------------------------------------------- note
+
+
+class StatementStatus(str, Enum):
+    supported = "supported"
+    unsupported = "unsupported"
+    confirmed = "confirmed"  # physician explicitly confirmed an unsupported statement
+
+
+class Issue(_Model):
+    """Why a statement is not backed by the transcript."""
+
+    kind: str  # no_evidence | medication | dose | number | laterality | negation | weak_evidence
+    detail: str
+
+
+class Statement(_Model):
+    id: str = Field(default_factory=lambda: new_id("st"))
+    text: str
+    evidence: list[int] = Field(default_factory=list)  # transcript segment ids
+    status: StatementStatus = StatementStatus.supported
+    issues: list[Issue] = Field(default_factory=list)
+
+
+class Section(_Model):
+    key: str  # e.g. "subjective"
+    title: str  # e.g. "Subjective"
+    statements: list[Statement] = Field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(f"- {s.text}" for s in self.statements)
+
+
+class GroundingReport(_Model):
+    checked_at: datetime = Field(default_factory=utcnow)
+    statements: int = 0
+    unsupported: int = 0
+
+    @property
+    def unsupported_rate(self) -> float:
+        return self.unsupported / self.statements if self.statements else 0.0
+
+
+class Approval(_Model):
+    approved_by: str
+    approved_at: datetime = Field(default_factory=utcnow)
+    content_sha256: str  # hash of the note text the clinician attested to
+    attestation: str = (
+        "I have reviewed this note, edited it where needed, and attest that it is accurate."
+    )
+
+
+class NoteDraft(_Model):
+    schema_version: int = SCHEMA_VERSION
+    note_id: str = Field(default_factory=lambda: new_id("note"))
+    version: int = 1
+    template: str = "soap"
+    encounter: Encounter = Field(default_factory=Encounter)
+    sections: list[Section] = Field(default_factory=list)
+    grounding: Optional[GroundingReport] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    model: Optional[str] = None  # which LLM wrote it
+    runtime: Optional[str] = None
+    approval: Optional[Approval] = None
+
+    def section(self, key: str) -> Optional[Section]:
+        for s in self.sections:
+            if s.key == key:
+                return s
+        return None
+
+    def statements(self) -> list[Statement]:
+        return [st for sec in self.sections for st in sec.statements]
+
+    def render_text(self) -> str:
+        """The plain-text note a clinician signs and the EHR receives."""
+        parts = []
+        for sec in self.sections:
+            body = "\n".join(f"- {s.text}" for s in sec.statements) or "- (none documented)"
+            parts.append(f"{sec.title.upper()}\n{body}")
+        return "\n\n".join(parts) + "\n"
+
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.render_text().encode("utf-8")).hexdigest()
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approval is not None and self.approval.content_sha256 == self.content_hash()
+
+    def unresolved(self) -> list[Statement]:
+        return [s for s in self.statements() if s.status == StatementStatus.unsupported]

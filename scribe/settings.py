@@ -1,0 +1,137 @@
+"""The one settings layer.
+
+Every configurable value is read through :func:`load_settings`. Values come from, in
+increasing priority: built-in defaults, the user's ``settings.toml``, environment variables
+(``SCRIBE_<NAME>``), and finally the organisation's managed policy file. A key present in the
+policy is *locked*: user files and the UI cannot override it, and :meth:`Settings.set` refuses
+with a clear :class:`PolicyError`. IT deploys the policy file with the installer
+(``/etc/scribe/policy.toml`` on Linux, ``%ProgramData%\\Scribe\\policy.toml`` on Windows, or
+the path in ``SCRIBE_POLICY``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, PolicyError
+
+
+def _user_dir(kind: str) -> Path:
+    """Per-user directories that follow the OS conventions (XDG on Linux)."""
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local")) / "Scribe"
+        return base / kind
+    if sys.platform == "darwin":
+        return home / "Library" / ("Caches" if kind == "cache" else "Application Support") / "Scribe"
+    env = {"cache": "XDG_CACHE_HOME", "data": "XDG_DATA_HOME", "config": "XDG_CONFIG_HOME"}[kind]
+    default = {"cache": ".cache", "data": ".local/share", "config": ".config"}[kind]
+    return Path(os.environ.get(env, home / default)) / "scribe"
+
+
+def default_policy_path() -> Path:
+    if "SCRIBE_POLICY" in os.environ:
+        return Path(os.environ["SCRIBE_POLICY"])
+    if sys.platform == "win32":
+        return Path(os.environ.get("PROGRAMDATA", "C:/ProgramData")) / "Scribe" / "policy.toml"
+    return Path("/etc/scribe/policy.toml")
+
+
+@dataclass
+class Settings:
+    # models
+    asr_model: str = "base"  # pack name ("base", "tiny.en") or a CTranslate2 folder
+    asr_compute_type: str = "int8"
+    asr_device: str = "cpu"
+    asr_threads: int = 0  # 0 = let CTranslate2 decide
+    llm_model: str = "qwen2.5-coder-1.5b"  # pack name, GGUF file or HF folder
+    llm_runtime: str = "auto"  # auto | llama.cpp | transformers | openai
+    llm_threads: int = 0  # 0 = number of physical cores
+    llm_context: int = 8192
+    llm_server_url: str = ""  # for the openai runtime, e.g. http://127.0.0.1:8080/v1
+    llm_server_model: str = ""
+    llm_server_api_key: str = ""  # better supplied via SCRIBE_LLM_SERVER_API_KEY
+    allow_hub_download: bool = False  # air-gapped by default
+    # drafting
+    template: str = "soap"
+    vocabulary_files: list[str] = field(default_factory=list)  # extra hotword lists
+    # storage
+    cache_dir: str = ""
+    data_dir: str = ""
+    # workflow
+    require_consent: bool = True
+    organization_name: str = "Scribe Clinic"
+    # which keys the policy locked (filled in by load_settings)
+    locked: frozenset = field(default_factory=frozenset)
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else _user_dir("cache")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir) if self.data_dir else _user_dir("data")
+
+    def set(self, key: str, value: Any) -> None:
+        if key in self.locked:
+            raise PolicyError(f"The setting '{key}' is managed by your organisation and cannot be changed here.")
+        if key not in _FIELD_TYPES:
+            raise InputError(f"Unknown setting '{key}'.")
+        setattr(self, key, _coerce(key, value))
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Settings) if f.name != "locked"}
+
+
+def _coerce(key: str, value: Any) -> Any:
+    kind = _FIELD_TYPES[key]
+    try:
+        if kind == "bool":
+            if isinstance(value, str):
+                return value.strip().lower() in {"1", "true", "yes", "on"}
+            return bool(value)
+        if kind == "int":
+            return int(value)
+        if kind.startswith("list"):
+            if isinstance(value, str):
+                return [v for v in value.split(os.pathsep) if v]
+            return list(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise InputError(f"Setting '{key}' has an invalid value: {value!r}.") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"Cannot read settings file {path}: {exc}") from None
+    unknown = sorted(set(data) - set(_FIELD_TYPES))
+    if unknown:
+        raise InputError(f"Settings file {path} has unknown keys: {', '.join(unknown)}.")
+    return data
+
+
+def user_settings_path() -> Path:
+    return Path(os.environ.get("SCRIBE_SETTINGS", _user_dir("config") / "settings.toml"))
+
+
+def load_settings(user_file: Path | None = None, policy_file: Path | None = None) -> Settings:
+    values: dict[str, Any] = {}
+    values.update(_read_toml(user_file or user_settings_path()))
+    for key in _FIELD_TYPES:
+        env = os.environ.get(f"SCRIBE_{key.upper()}")
+        if env is not None:
+            values[key] = env
+    policy = _read_toml(policy_file or default_policy_path())
+    values.update(policy)
+    settings = Settings(**{k: _coerce(k, v) for k, v in values.items()})
+    settings.locked = frozenset(policy)
+    return settings
