@@ -149,6 +149,16 @@ class Approval(_Model):
     )
 
 
+class NoteEvent(_Model):
+    """An attributed change to a note (edit, confirmation, approval, amendment)."""
+
+    action: str  # drafted | edited | confirmed | approved | amended | regrounded
+    actor: str
+    at: datetime = Field(default_factory=utcnow)
+    statement_id: Optional[str] = None
+    detail: str = ""
+
+
 class NoteDraft(_Model):
     schema_version: int = SCHEMA_VERSION
     note_id: str = Field(default_factory=lambda: new_id("note"))
@@ -161,11 +171,20 @@ class NoteDraft(_Model):
     model: Optional[str] = None  # which LLM wrote it
     runtime: Optional[str] = None
     approval: Optional[Approval] = None
+    amends_version: Optional[int] = None  # set on amendments: the approved version this one replaces
+    events: list[NoteEvent] = Field(default_factory=list)
 
     def section(self, key: str) -> Optional[Section]:
         for s in self.sections:
             if s.key == key:
                 return s
+        return None
+
+    def find_statement(self, statement_id: str) -> Optional[tuple[Section, Statement]]:
+        for sec in self.sections:
+            for st in sec.statements:
+                if st.id == statement_id:
+                    return sec, st
         return None
 
     def statements(self) -> list[Statement]:

@@ -1,0 +1,354 @@
+"""``scribe`` command line: how clinics and tests script Scribe.
+
+Every user mistake ends in one line ``scribe: error: …`` and exit status 2; an unexpected
+failure prints one line pointing at a log file (the traceback goes there, never to the
+screen, and never contains the transcript).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Optional
+
+from . import __version__
+from .errors import ScribeError
+
+log = logging.getLogger("scribe")
+
+
+class ProgressPrinter:
+    """A one-line progress bar on a terminal; sparse plain lines when piped (CI logs)."""
+
+    def __init__(self, stream=sys.stderr, enabled: bool = True):
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = stream.isatty()
+        self.last_msg = None
+        self.last_bucket = -1
+        self.t0 = time.perf_counter()
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if not self.enabled:
+            return
+        fraction = max(0.0, min(1.0, fraction))
+        if self.tty:
+            bar = "#" * int(fraction * 30)
+            self.stream.write(f"\r{message[:40]:<40} [{bar:<30}] {fraction * 100:5.1f}%")
+            if fraction >= 1.0:
+                self.stream.write("\n")
+            self.stream.flush()
+            return
+        bucket = int(fraction * 4)
+        if message != self.last_msg or bucket != self.last_bucket:
+            if message != self.last_msg or bucket > self.last_bucket:
+                self.stream.write(f"[{time.perf_counter() - self.t0:6.1f}s] {message}: {fraction * 100:.0f}%\n")
+                self.stream.flush()
+            self.last_msg, self.last_bucket = message, bucket
+
+
+def _settings(args):
+    from .settings import load_settings
+
+    s = load_settings()
+    for attr, key in (("asr_model", "asr_model"), ("llm_model", "llm_model"), ("runtime", "llm_runtime"),
+                      ("server_url", "llm_server_url"), ("server_model", "llm_server_model"), ("threads", "llm_threads")):
+        value = getattr(args, attr, None)
+        if value not in (None, ""):
+            s.set(key, value)
+    return s
+
+
+def _pipeline(args):
+    from .pipeline import Pipeline
+
+    return Pipeline(_settings(args), ProgressPrinter(enabled=not args.quiet))
+
+
+def _encounter(args, template: str):
+    from .domain import Encounter
+
+    kw = {"visit_type": template}
+    for attr, key in (("patient_name", "patient_name"), ("patient_id", "patient_id"), ("encounter_id", "encounter_id")):
+        if getattr(args, attr, None):
+            kw[key] = getattr(args, attr)
+    if getattr(args, "approve_as", None):
+        kw["clinician"] = args.approve_as
+    return Encounter(**kw)
+
+
+def _print_note_summary(note, out=sys.stdout) -> None:
+    g = note.grounding
+    counts = ", ".join(f"{s.title}: {len(s.statements)}" for s in note.sections)
+    print(f"Note: {len(note.statements())} statements ({counts})", file=out)
+    if g:
+        print(f"Grounding: {g.unsupported} of {g.statements} statements flagged unsupported", file=out)
+    for st in note.unresolved()[:8]:
+        print(f"  ! {st.text[:90]}  <- {st.issues[0].detail if st.issues else 'unsupported'}", file=out)
+    for st in [s for s in note.statements() if s.status.value == "confirmed"][:8]:
+        print(f"  ✓ confirmed by clinician: {st.text[:80]}", file=out)
+
+
+def _stream_printer(args):
+    if not getattr(args, "stream", False):
+        return None
+
+    def on_event(ev):
+        if ev.kind == "token":
+            sys.stdout.write(ev.text)
+            sys.stdout.flush()
+        elif ev.kind == "done":
+            sys.stdout.write("\n")
+
+    return on_event
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_transcribe(args) -> int:
+    from .transcript_io import save_json
+
+    pipe = _pipeline(args)
+    t = pipe.transcribe(Path(args.audio))
+    out = Path(args.out) if args.out else Path(args.audio).with_suffix(".transcript.json")
+    save_json(out, t.model_dump_json(indent=1))
+    print(f"Transcript: {len(t.segments)} segments, {t.duration:.0f} s of audio -> {out}")
+    return 0
+
+
+def cmd_draft(args) -> int:
+    from .drafting.templates import get_template
+    from .transcript_io import load_transcript, save_json
+
+    get_template(args.template)
+    transcript = load_transcript(args.transcript)
+    pipe = _pipeline(args)
+    note = pipe.draft(transcript, args.template, _encounter(args, args.template), on_event=_stream_printer(args))
+    save_json(Path(args.out), note.model_dump_json(indent=1))
+    _print_note_summary(note)
+    print(f"Draft note -> {args.out}")
+    return 0
+
+
+def cmd_approve(args) -> int:
+    from .approval import approve, approve_all_flagged_confirmed
+    from .pipeline import load_note
+    from .transcript_io import save_json
+
+    note = load_note(Path(args.note))
+    note = approve_all_flagged_confirmed(note, args.approve_as) if args.confirm_unsupported else approve(note, args.approve_as)
+    out = Path(args.out or args.note)
+    save_json(out, note.model_dump_json(indent=1))
+    print(f"Approved by {note.approval.approved_by} at {note.approval.approved_at:%Y-%m-%d %H:%M %Z} "
+          f"(sha256 {note.approval.content_sha256[:12]}…) -> {out}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .fhir.documentreference import write_document_reference
+    from .pipeline import load_note
+    from .settings import load_settings
+
+    note = load_note(Path(args.note))
+    res = write_document_reference(note, Path(args.out), organization=load_settings().organization_name)
+    print(f"FHIR R4 DocumentReference (validated) -> {args.out}  [{res['type']['coding'][0]['display']}]")
+    return 0
+
+
+def cmd_run(args) -> int:
+    pipe = _pipeline(args)
+    res = pipe.run(Path(args.audio), Path(args.out), template=args.template, approve_as=args.approve_as,
+                   confirm_unsupported=args.confirm_unsupported, encounter=_encounter(args, args.template),
+                   on_event=_stream_printer(args))
+    t = res.transcript
+    print(f"Transcript: {len(t.segments)} segments, {t.duration:.0f} s of audio -> {res.transcript_path}")
+    _print_note_summary(res.note)
+    print(f"Note -> {res.note_path}")
+    for m in res.messages:
+        print(m)
+    if res.fhir_path:
+        print(f"FHIR R4 DocumentReference (validated) -> {res.fhir_path}")
+    elif args.approve_as:
+        return 3
+    else:
+        print("Not exported: approve the note first (scribe approve NOTE --as 'Dr Name').")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .resources import asset
+
+    audio = asset("sample", "visit.flac")
+    print(f"Scribe demo: the full pipeline on the bundled sample visit {audio}")
+    print("(the sample clinician approves; statements the grounding check flags are listed and confirmed explicitly)")
+    args.audio = str(audio)
+    args.approve_as = args.approve_as or "Dr Sample Clinician"
+    args.confirm_unsupported = True
+    args.patient_name = args.patient_name or "Alex Morgan (sample)"
+    args.patient_id = args.patient_id or "MRN-SAMPLE-0001"
+    return cmd_run(args)
+
+
+def cmd_models(args) -> int:
+    from .packs import PACKS, is_installed, missing_distributions, resolve_pack, verify_pack
+    from .settings import load_settings
+
+    s = load_settings()
+    if args.action == "list":
+        print(f"{'name':<22}{'kind':<6}{'size':>8}  {'installed':<10} description")
+        for p in PACKS.values():
+            print(f"{p.name:<22}{p.kind:<6}{p.size_mb:>6}MB  {'yes' if is_installed(p) else 'no':<10} {p.description}")
+        print(f"Assembled packs are cached in {s.cache_path / 'models'}")
+        return 0
+    names = args.names or [s.asr_model, s.llm_model]
+    for name in names:
+        if name not in PACKS:
+            raise ScribeError(f"Unknown model pack '{name}'. Known: {', '.join(PACKS)}.")
+        if args.action == "install":
+            missing = missing_distributions(PACKS[name])
+            if missing:
+                import subprocess
+
+                print(f"pip install {' '.join(missing)}")
+                subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=False)
+        progress = ProgressPrinter(enabled=not args.quiet)
+        folder = resolve_pack(name, s.cache_path, progress)
+        if args.action == "verify":
+            digests = verify_pack(name, s.cache_path, progress)
+            for f, d in digests.items():
+                print(f"{name}: {f} sha256 {d}")
+        print(f"{name}: ready in {folder}")
+    return 0
+
+
+def cmd_templates(args) -> int:
+    from .drafting.templates import available_templates, load_template_file
+
+    for name, path in sorted(available_templates().items()):
+        t = load_template_file(path)
+        print(f"{name:<18} {t.title:<24} LOINC {t.loinc_code:<8} sections: {', '.join(t.section_keys())}")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="scribe", description="Local-first ambient AI scribe: audio -> transcript -> "
+                                "evidence-linked note -> approval -> FHIR R4 DocumentReference.")
+    p.add_argument("--version", action="version", version=f"scribe {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp, asr=False, llm=False):
+        sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+        if asr:
+            sp.add_argument("--asr-model", help="speech model: base (default), tiny.en, or a CTranslate2 Whisper folder")
+        if llm:
+            sp.add_argument("--llm-model", help="note model: qwen2.5-coder-1.5b (default), a GGUF file or an HF folder")
+            sp.add_argument("--runtime", choices=["auto", "llama.cpp", "transformers", "openai"], help="LLM runtime")
+            sp.add_argument("--server-url", help="OpenAI-compatible server base URL (runtime openai), e.g. http://127.0.0.1:8080/v1")
+            sp.add_argument("--server-model", help="model name on that server")
+            sp.add_argument("--threads", type=int, help="CPU threads for the LLM")
+            sp.add_argument("--template", default="soap", help="note template name or .toml file (default soap)")
+            sp.add_argument("--stream", action="store_true", help="print the draft as it is generated")
+            sp.add_argument("--patient-name")
+            sp.add_argument("--patient-id", help="MRN")
+            sp.add_argument("--encounter-id")
+
+    sp = sub.add_parser("transcribe", help="transcribe an audio file (WAV, FLAC, MP3, M4A, …)")
+    sp.add_argument("audio")
+    sp.add_argument("--out", help="transcript JSON (default: AUDIO.transcript.json)")
+    common(sp, asr=True)
+    sp.set_defaults(func=cmd_transcribe)
+
+    sp = sub.add_parser("draft", help="draft a note from a transcript JSON or a text dialogue")
+    sp.add_argument("transcript")
+    sp.add_argument("--out", required=True, help="note JSON to write")
+    common(sp, llm=True)
+    sp.set_defaults(func=cmd_draft)
+
+    sp = sub.add_parser("approve", help="approve a draft note as a named clinician")
+    sp.add_argument("note")
+    sp.add_argument("--as", dest="approve_as", required=True, metavar="NAME", help='e.g. "Dr Jane Doe"')
+    sp.add_argument("--out", help="where to write the approved note (default: in place)")
+    sp.add_argument("--confirm-unsupported", action="store_true",
+                    help="confirm every flagged statement as written (recorded as your confirmation)")
+    common(sp)
+    sp.set_defaults(func=cmd_approve)
+
+    sp = sub.add_parser("export", help="export an approved note as a FHIR R4 DocumentReference JSON")
+    sp.add_argument("note")
+    sp.add_argument("--out", required=True)
+    common(sp)
+    sp.set_defaults(func=cmd_export)
+
+    for name, helptext in (("run", "the whole pipeline on one visit recording"),
+                           ("demo", "the whole pipeline on the bundled sample visit")):
+        sp = sub.add_parser(name, help=helptext)
+        if name == "run":
+            sp.add_argument("audio")
+        sp.add_argument("--out", required=(name == "run"), default="scribe-demo-output", help="output folder")
+        sp.add_argument("--approve-as", metavar="NAME", help="approve the draft as this clinician")
+        sp.add_argument("--confirm-unsupported", action="store_true",
+                        help="with --approve-as: confirm flagged statements as written instead of refusing")
+        common(sp, asr=True, llm=True)
+        sp.set_defaults(func=cmd_run if name == "run" else cmd_demo)
+
+    sp = sub.add_parser("models", help="list, install, prepare or verify offline model packs")
+    sp.add_argument("action", choices=["list", "install", "prepare", "verify"])
+    sp.add_argument("names", nargs="*")
+    common(sp)
+    sp.set_defaults(func=cmd_models)
+
+    sp = sub.add_parser("templates", help="list note templates")
+    common(sp)
+    sp.set_defaults(func=cmd_templates)
+    return p
+
+
+def _log_path() -> Path:
+    from .settings import load_settings
+
+    try:
+        base = load_settings().cache_path
+    except ScribeError:
+        base = Path.home() / ".cache" / "scribe"
+    base.mkdir(parents=True, exist_ok=True)
+    return base / "scribe-errors.log"
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local-first: never reach for a model hub by default
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ScribeError as exc:
+        print(f"scribe: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("scribe: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # a bug: keep the traceback out of the terminal
+        try:
+            path = _log_path()
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} scribe {__version__} {sys.argv[1:2]}\n")
+                fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+            where = f" Details were written to {path}."
+        except OSError:
+            where = ""
+        print(f"scribe: internal error ({type(exc).__name__}).{where} Please report it.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

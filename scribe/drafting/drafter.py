@@ -1,0 +1,358 @@
+"""Turn a transcript into a grounded note draft with a local LLM.
+
+The model is asked for JSON — one list of ``{"text", "evidence"}`` statements per template
+section — so every statement arrives with the transcript line numbers that support it.
+Where the runtime can constrain decoding to a JSON schema (llama.cpp, most OpenAI-compatible
+servers) it does; otherwise the output is repaired, or the request retried once with the
+parse error, before giving up with a clear :class:`DraftingError`.
+
+The prompt is laid out so that everything before the transcript's last line is stable while
+a visit goes on: instructions first, then the numbered transcript, then one short closing
+line. :meth:`NoteDrafter.warm` can therefore prefill the prompt during the visit and only
+the new tail is left to process when the physician presses Stop.
+
+Drafting streams :class:`DraftEvent`s (tokens, section starts, finished statements) so the
+UI can show the note as it is written; the final event carries the grounded note.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Literal, Optional
+
+from ..domain import Encounter, NoteDraft, Section, SpeakerRole, Statement, Transcript
+from ..errors import DraftingError
+from ..grounding import ground_note
+from .templates import Template
+
+SYSTEM_PROMPT = (
+    "You are a careful medical scribe. You write the clinical note of a doctor-patient visit "
+    "using ONLY facts stated in the transcript. Never add a medication, dose, number, diagnosis, "
+    "finding or plan that was not said. Keep symptoms the patient denied as denied "
+    "(\"Denies nausea.\"). Keep each medication with the dose that was said for it, and say "
+    "whether it is current, new, changed or stopped. Write short factual statements in clinical "
+    "style, one fact per statement. After each statement cite the numbers of the transcript "
+    "lines that support it. If nothing was said for a section, give an empty list."
+)
+
+MAX_STATEMENTS_PER_SECTION = 14
+MAX_STATEMENT_CHARS = 320
+
+
+@dataclass
+class DraftEvent:
+    """One step of a streamed draft, for a UI or a progress bar."""
+
+    kind: Literal["token", "section", "statement", "done"]
+    text: str = ""
+    section_key: Optional[str] = None
+    statement: Optional[Statement] = None
+    note: Optional[NoteDraft] = None
+
+
+@dataclass
+class DraftStats:
+    prompt_tokens: int = 0
+    output_chars: int = 0
+    first_token_s: Optional[float] = None
+    total_s: float = 0.0
+    attempts: int = 0
+    repaired: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def _speaker(role: SpeakerRole) -> str:
+    return {"clinician": "Doctor", "patient": "Patient"}.get(role.value, "Speaker")
+
+
+def format_transcript_lines(transcript: Transcript) -> list[str]:
+    return [f"[{s.id}] {_speaker(s.speaker)}: {s.text.strip()}" for s in transcript.segments if s.text.strip()]
+
+
+def note_schema(template: Template) -> dict:
+    statement = {
+        "type": "object",
+        "properties": {
+            "text": {"type": "string", "minLength": 3, "maxLength": MAX_STATEMENT_CHARS},
+            "evidence": {"type": "array", "items": {"type": "integer"}, "maxItems": 6},
+        },
+        "required": ["text", "evidence"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {
+            s.key: {"type": "array", "items": statement, "maxItems": MAX_STATEMENTS_PER_SECTION} for s in template.sections
+        },
+        "required": template.section_keys(),
+        "additionalProperties": False,
+    }
+
+
+def _instructions(template: Template) -> str:
+    lines = [f"Write a {template.title} with these sections:"]
+    for s in template.sections:
+        lines.append(f'- "{s.key}" ({s.title}): {s.instructions}')
+    example = ", ".join(f'"{s.key}": [{{"text": "...", "evidence": [3, 4]}}]' for s in template.sections[:2])
+    lines.append(
+        "Answer with one JSON object only, no other text, in this form: {" + example + ", ...}. "
+        '"evidence" lists the transcript line numbers in square brackets that support the statement.'
+    )
+    return "\n".join(lines)
+
+
+def build_messages(template: Template, transcript_lines: list[str], closing: bool = True) -> list[dict]:
+    """Instructions, then the transcript, then a short closing cue (omitted when warming)."""
+    body = _instructions(template) + "\n\nTranscript:\n" + "\n".join(transcript_lines)
+    if closing:
+        body += "\n\nEnd of transcript. Now write the note as JSON."
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": body}]
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```\s*$", re.M)
+
+
+def repair_json(text: str) -> Optional[dict]:
+    """Best-effort recovery of a JSON object from free-running model output.
+
+    Handles code fences, prose around the object, trailing commas and output cut off by the
+    token limit (open strings, arrays and objects are closed). Returns None if nothing usable.
+    """
+    t = _FENCE.sub("", text.strip())
+    start = t.find("{")
+    if start < 0:
+        return None
+    t = t[start:]
+    try:
+        obj, _ = json.JSONDecoder().raw_decode(t)
+        return obj if isinstance(obj, dict) else None
+    except json.JSONDecodeError:
+        pass
+    # close what the truncation left open
+    stack: list[str] = []
+    in_str = esc = False
+    for ch in t:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+            continue
+        if ch == '"':
+            in_str = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+    fixed = t + ('"' if in_str else "")
+    fixed = re.sub(r",\s*$", "", fixed.rstrip())
+    fixed = re.sub(r'[,:]\s*"[^"]*"?\s*$', "", fixed) if fixed.rstrip().endswith(":") else fixed
+    fixed += "".join(reversed(stack))
+    fixed = re.sub(r",\s*([}\]])", r"\1", fixed)
+    try:
+        obj = json.loads(fixed)
+        return obj if isinstance(obj, dict) else None
+    except json.JSONDecodeError:
+        return None
+
+
+def _coerce_statements(value) -> list[tuple[str, list[int]]]:
+    """Accept the shapes small models actually produce: objects, bare strings, nested lists."""
+    out: list[tuple[str, list[int]]] = []
+    if isinstance(value, (str, dict)):
+        value = [value]
+    if not isinstance(value, list):
+        return out
+    for item in value:
+        if isinstance(item, str):
+            text, ev = item, []
+        elif isinstance(item, dict):
+            text = item.get("text") or item.get("statement") or ""
+            ev = item.get("evidence") or item.get("lines") or []
+        else:
+            continue
+        if not isinstance(text, str):
+            continue
+        text = re.sub(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]\s*$", "", text.strip())  # citations written inline
+        ids = []
+        for e in ev if isinstance(ev, list) else [ev]:
+            try:
+                ids.append(int(str(e).strip("[] ")))
+            except ValueError:
+                continue
+        if len(text) >= 3:
+            out.append((text[:MAX_STATEMENT_CHARS], ids))
+    return out
+
+
+def note_from_json(data: dict, template: Template, encounter: Encounter, valid_ids: set[int]) -> NoteDraft:
+    sections = []
+    lowered = {str(k).lower().replace(" ", "_"): v for k, v in data.items()}
+    for ts in template.sections:
+        raw = lowered.get(ts.key, lowered.get(ts.title.lower().replace(" ", "_"), []))
+        seen: set[str] = set()
+        statements = []
+        for text, ids in _coerce_statements(raw)[:MAX_STATEMENTS_PER_SECTION]:
+            key = text.lower().strip(" .")
+            if key in seen:
+                continue  # small models repeat themselves
+            seen.add(key)
+            statements.append(Statement(text=text, evidence=[i for i in dict.fromkeys(ids) if i in valid_ids]))
+        sections.append(Section(key=ts.key, title=ts.title, statements=statements))
+    return NoteDraft(template=template.name, encounter=encounter, sections=sections)
+
+
+class _StreamScanner:
+    """Finds section starts and finished statement objects in a growing JSON text."""
+
+    _SECTION = re.compile(r'"([A-Za-z_ ]+)"\s*:\s*\[')
+
+    def __init__(self, section_keys: list[str]):
+        self.keys = set(section_keys)
+        self.buf = ""
+        self.pos = -1  # -1 until the outer "{" has been seen
+        self.current: Optional[str] = None
+
+    def feed(self, piece: str) -> Iterator[tuple[str, object]]:
+        self.buf += piece
+        if self.pos < 0:
+            outer = self.buf.find("{")
+            if outer < 0:
+                return
+            self.pos = outer + 1
+        while True:
+            header = self._SECTION.search(self.buf, self.pos)
+            obj_start = self.buf.find("{", self.pos)
+            if header and (obj_start < 0 or header.start() < obj_start):
+                key = header.group(1).lower().replace(" ", "_")
+                self.current = key if key in self.keys else None
+                self.pos = header.end()
+                if self.current:
+                    yield "section", self.current
+                continue
+            if obj_start < 0:
+                return
+            try:
+                obj, end = json.JSONDecoder().raw_decode(self.buf, obj_start)
+            except json.JSONDecodeError:
+                return  # the statement is not finished yet
+            self.pos = end
+            items = _coerce_statements([obj]) if self.current else []
+            if items:
+                yield "statement", (self.current, items[0])
+
+
+# ----------------------------------------------------------------------------- drafter
+
+
+class NoteDrafter:
+    """Drafts notes for one template with one runtime; reusable across visits."""
+
+    def __init__(self, runtime, template: Template, *, max_tokens: int = 1400, max_attempts: int = 2,
+                 medications: Optional[set[str]] = None):
+        self.runtime = runtime
+        self.template = template
+        self.max_tokens = max_tokens
+        self.max_attempts = max_attempts
+        self.medications = medications
+        self.stats = DraftStats()
+
+    # -- prompt ----------------------------------------------------------------
+
+    def messages(self, transcript: Transcript) -> list[dict]:
+        return build_messages(self.template, format_transcript_lines(transcript))
+
+    def warm(self, transcript: Transcript) -> None:
+        """Prefill the stable prompt prefix while the visit is still going on."""
+        lines = format_transcript_lines(transcript)
+        if lines:
+            self.runtime.warm(build_messages(self.template, lines, closing=False))
+
+    def _check_fits(self, messages: list[dict]) -> int:
+        prompt = "\n".join(m["content"] for m in messages)
+        n = self.runtime.count_tokens(prompt)
+        window = self.runtime.context_window
+        if n + 256 > window:
+            raise DraftingError(
+                f"This transcript is too long for the model's context window ({n} tokens, window {window}). "
+                "Raise llm_context in settings or use a model with a larger window."
+            )
+        return n
+
+    # -- drafting --------------------------------------------------------------
+
+    def stream(self, transcript: Transcript, encounter: Optional[Encounter] = None) -> Iterator[DraftEvent]:
+        if transcript.is_empty():
+            raise DraftingError("The transcript is empty: there is nothing to draft a note from.")
+        encounter = encounter or Encounter(visit_type=self.template.name)
+        messages = self.messages(transcript)
+        self.stats = DraftStats(prompt_tokens=self._check_fits(messages))
+        schema = note_schema(self.template) if getattr(self.runtime, "supports_constrained_json", False) else None
+        valid_ids = {s.id for s in transcript.segments}
+        t0 = time.perf_counter()
+        data: Optional[dict] = None
+        last_error = ""
+        for attempt in range(1, self.max_attempts + 1):
+            self.stats.attempts = attempt
+            scanner = _StreamScanner(self.template.section_keys())
+            pieces: list[str] = []
+            try:
+                for piece in self.runtime.stream_chat(messages, json_schema=schema, max_tokens=self.max_tokens, temperature=0.0):
+                    if self.stats.first_token_s is None:
+                        self.stats.first_token_s = time.perf_counter() - t0
+                    pieces.append(piece)
+                    yield DraftEvent(kind="token", text=piece)
+                    for kind, payload in scanner.feed(piece):
+                        if kind == "section":
+                            yield DraftEvent(kind="section", section_key=payload)
+                        else:
+                            key, (text, ids) = payload
+                            yield DraftEvent(kind="statement", section_key=key,
+                                             statement=Statement(text=text, evidence=[i for i in ids if i in valid_ids]))
+            except DraftingError:
+                raise
+            except Exception as exc:  # runtime failures become one clear line
+                raise DraftingError(f"The language model failed while drafting: {exc}") from exc
+            output = "".join(pieces)
+            self.stats.output_chars = len(output)
+            try:
+                parsed = json.loads(output)
+                data = parsed if isinstance(parsed, dict) else None
+            except json.JSONDecodeError as exc:
+                last_error = f"{exc.msg} at character {exc.pos}"
+                data = repair_json(output)
+                self.stats.repaired = data is not None
+            if data is not None and any(_coerce_statements(v) for v in data.values()):
+                break
+            data = None
+            last_error = last_error or "no statements in the answer"
+            messages = messages + [
+                {"role": "assistant", "content": output[:2000]},
+                {"role": "user", "content": f"That was not valid note JSON ({last_error}). Answer again with only the JSON object."},
+            ]
+        if data is None:
+            raise DraftingError(f"The language model did not produce a valid note after {self.max_attempts} attempts ({last_error}).")
+        note = note_from_json(data, self.template, encounter, valid_ids)
+        note = note.model_copy(update={"model": getattr(self.runtime, "model_name", None), "runtime": getattr(self.runtime, "name", None)})
+        note = ground_note(note, transcript, self.medications)
+        self.stats.total_s = time.perf_counter() - t0
+        yield DraftEvent(kind="done", note=note)
+
+    def draft(self, transcript: Transcript, encounter: Optional[Encounter] = None,
+              on_event: Optional[Callable[[DraftEvent], None]] = None) -> NoteDraft:
+        note = None
+        for ev in self.stream(transcript, encounter):
+            if on_event:
+                on_event(ev)
+            if ev.kind == "done":
+                note = ev.note
+        assert note is not None
+        return note

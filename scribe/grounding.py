@@ -1,0 +1,485 @@
+"""Grounding check: is every note statement backed by what was said?
+
+Small local models invent doses, flip negations and mix up medications (see MODELS.md), so
+every draft goes through this check before a physician sees it. It is deliberately
+deterministic and lexical — the physician must be able to see *why* a statement is flagged.
+
+For each statement it:
+
+1. settles the evidence: keeps the transcript segments the model cited that really share
+   content with the statement and adds the best-matching segments it did not cite;
+2. checks the facts a physician cannot afford to get wrong: every medication, dose (number +
+   unit, paired with its medication), other number and laterality must appear in the
+   transcript; a statement that asserts a symptom the patient denied (or denies one the
+   patient reported) is a negation flip;
+3. marks the statement ``unsupported`` with one :class:`Issue` per problem.
+
+Statements a physician already confirmed stay confirmed unless their text changed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Optional
+
+from .domain import GroundingReport, Issue, NoteDraft, Segment, Statement, StatementStatus, Transcript
+
+# ----------------------------------------------------------------------------- text normalisation
+
+_UNITS = {
+    "mg": "mg", "milligram": "mg", "milligrams": "mg", "mgs": "mg",
+    "mcg": "mcg", "microgram": "mcg", "micrograms": "mcg", "µg": "mcg", "ug": "mcg",
+    "g": "g", "gram": "g", "grams": "g",
+    "ml": "ml", "milliliter": "ml", "milliliters": "ml", "millilitre": "ml", "millilitres": "ml", "cc": "ml",
+    "l": "l", "liter": "l", "liters": "l",
+    "unit": "units", "units": "units", "iu": "units",
+    "meq": "meq", "%": "%", "percent": "%",
+    "puff": "puffs", "puffs": "puffs", "tablet": "tablets", "tablets": "tablets", "tab": "tablets", "tabs": "tablets",
+    "capsule": "capsules", "capsules": "capsules",
+}
+_DOSE_UNITS = {"mg", "mcg", "g", "ml", "units", "meq", "puffs", "tablets", "capsules"}
+
+_SMALL = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_MULT = {"hundred": 100, "thousand": 1000}
+
+_NEGATORS = {
+    "no", "not", "denies", "denied", "deny", "denying", "without", "never", "none", "negative", "nor",
+    "n't", "free", "absent", "absence",
+}
+_NEGATOR_PHRASES = ("does not", "did not", "do not", "has not", "have not", "hasn't", "haven't", "doesn't",
+                    "didn't", "don't", "isn't", "wasn't", "no longer", "rules out", "ruled out")
+_STOP = set(
+    """a an the and or of to in on at for with by from as is are was were be been being this that these those it its
+    he she they them his her their him i me my we our you your patient patients doctor reports reported states stated
+    has have had do does did will would should can could may might also about any some there here then than so very
+    just really like okay ok yes yeah um uh well going get got know think said says mention mentioned notes noted
+    currently current today daily per which who what when where how if but into out up down over""".split()
+)
+_LATERAL = {"left": "left", "right": "right", "bilateral": "bilateral", "both": "bilateral", "l": None, "r": None}
+
+_TOKEN = re.compile(r"[a-zµ%]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
+
+
+def _stem(word: str) -> str:
+    for suf in ("ations", "ation", "ings", "ing", "ness", "ies", "ied", "ed", "es", "ly", "s", "y"):
+        if len(word) > len(suf) + 3 and word.endswith(suf):
+            return word[: -len(suf)]
+    return word
+
+
+def _phrase_value(words: list[str]) -> str:
+    """Value of a run of number words.
+
+    With "hundred"/"thousand" it is ordinary arithmetic ("five hundred" = 500). Without
+    them, spoken medicine concatenates groups: "one forty eight" is 148 (a blood pressure),
+    "ninety two" is 92, "twenty twenty" is 2020.
+    """
+    if any(w in _MULT for w in words):
+        total = current = 0
+        for w in words:
+            if w in _SMALL:
+                current += _SMALL[w]
+            elif w in _TENS:
+                current += _TENS[w]
+            elif w == "hundred":
+                current = (current or 1) * 100
+            else:  # thousand
+                total += (current or 1) * 1000
+                current = 0
+        return str(total + current)
+    groups: list[int] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in _TENS:
+            value = _TENS[w]
+            if i + 1 < len(words) and words[i + 1] in _SMALL and 0 < _SMALL[words[i + 1]] < 10:
+                value += _SMALL[words[i + 1]]
+                i += 1
+            groups.append(value)
+        else:
+            groups.append(_SMALL[w])
+        i += 1
+    return "".join(str(g) for g in groups)
+
+
+def words_to_numbers(text: str) -> str:
+    """Rewrite spelled-out numbers as digits ("one forty eight over ninety two" -> "148 over 92").
+
+    ASR and typed transcripts mix both forms; comparing digits to digits keeps the number
+    check honest in both directions.
+    """
+    parts = re.split(r"([A-Za-z]+)", text)
+    out: list[str] = []
+    run: list[str] = []  # number words of the current phrase
+    gap: list[str] = []  # separators seen since the last number word
+
+    def close_run():
+        if run:
+            out.append(_phrase_value(run))
+            run.clear()
+        out.extend(gap)
+        gap.clear()
+
+    for part in parts:
+        low = part.lower()
+        if low in _SMALL or low in _TENS or (low in _MULT and run):
+            if run and "".join(gap).strip(" -") == "":
+                gap.clear()
+            else:
+                close_run()
+            run.append(low)
+        elif run and part.strip(" -") == "":
+            gap.append(part)
+        else:
+            close_run()
+            out.append(part)
+    close_run()
+    return "".join(out)
+
+
+def normalise(text: str) -> str:
+    t = words_to_numbers(text.lower())
+    t = t.replace("’", "'")
+    t = re.sub(r"(\d),(\d{3})", r"\1\2", t)
+    t = re.sub(r"(\d)\s*/\s*(\d)", r"\1 / \2", t)
+    t = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1 / \2", t)
+    t = re.sub(r"(\d)(mg|mcg|ml|g|units?|%)\b", r"\1 \2", t)
+    t = t.replace("%", " %")
+    t = re.sub(r"\bpoint\s+(\d)", r".\1", t)
+    t = re.sub(r"(\d)\s+\.(\d)", r"\1.\2", t)
+    return t
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(normalise(text))
+
+
+def content_words(text: str) -> set[str]:
+    return {_stem(w) for w in tokens(text) if w not in _STOP and (len(w) > 2 or w.isdigit())}
+
+
+# ----------------------------------------------------------------------------- fact extraction
+
+
+@dataclass(frozen=True)
+class Dose:
+    value: str
+    unit: str
+    medication: Optional[str]  # nearest medication named before the dose in the same statement
+
+
+@dataclass
+class Facts:
+    medications: set[str]
+    doses: list[Dose]
+    numbers: set[str]
+    laterality: set[str]
+
+
+@lru_cache(maxsize=1)
+def _default_medications() -> frozenset[str]:
+    from .asr.vocabulary import load_medication_names
+
+    return frozenset(m.lower() for m in load_medication_names())
+
+
+_DRUG_SUFFIX = re.compile(
+    r"^[a-z]{3,}(pril|sartan|olol|dipine|statin|formin|gliptin|gliflozin|glitazone|azole|cillin|mycin|cycline|"
+    r"floxacin|prazole|tidine|setron|triptan|oxetine|aline|azepam|zolam|codone|morphine|semide|thiazide|parin|"
+    r"xaban|gatran|lukast|terol|sonide|tropium|mab|nib|vir|lamide)$"
+)
+
+
+def _medications_in(tokens_: list[str], known: frozenset[str]) -> list[tuple[int, str]]:
+    found = []
+    for i, w in enumerate(tokens_):
+        if w in known or _DRUG_SUFFIX.match(w):
+            found.append((i, w))
+    # two-word names ("vitamin d", "fish oil") in the known list
+    for i in range(len(tokens_) - 1):
+        pair = f"{tokens_[i]} {tokens_[i + 1]}"
+        if pair in known:
+            found.append((i, pair))
+    return sorted(found)
+
+
+def extract_facts(text: str, medications: frozenset[str]) -> Facts:
+    toks = tokens(text)
+    meds = _medications_in(toks, medications)
+    doses: list[Dose] = []
+    numbers: set[str] = set()
+    consumed: set[int] = set()
+    for i, w in enumerate(toks):
+        if not re.fullmatch(r"\d+(?:\.\d+)?", w):
+            continue
+        unit = _UNITS.get(toks[i + 1]) if i + 1 < len(toks) else None
+        if unit in _DOSE_UNITS:
+            med = None
+            for j, name in reversed(meds):
+                if j < i and i - j <= 6:
+                    med = name
+                    break
+            doses.append(Dose(_canon_number(w), unit, med))
+            consumed.add(i)
+        else:
+            numbers.add(_canon_number(w))
+    lat = {_LATERAL[w] for w in toks if w in ("left", "right", "bilateral")}
+    return Facts({m for _, m in meds}, doses, numbers, lat)
+
+
+def _canon_number(w: str) -> str:
+    try:
+        f = float(w)
+    except ValueError:
+        return w
+    return str(int(f)) if f.is_integer() else str(f)
+
+
+# ----------------------------------------------------------------------------- transcript index
+
+
+class TranscriptIndex:
+    """Pre-computed normalised views of a transcript so checking a note is cheap."""
+
+    def __init__(self, transcript: Transcript, medications: frozenset[str]):
+        self.transcript = transcript
+        self.segments: list[Segment] = [s for s in transcript.segments if s.text.strip()]
+        self.tokens = {s.id: tokens(s.text) for s in self.segments}
+        self.words = {s.id: content_words(s.text) for s in self.segments}
+        self.numbers = {s.id: {_canon_number(t) for t in self.tokens[s.id] if re.fullmatch(r"\d+(?:\.\d+)?", t)} for s in self.segments}
+        self.order = [s.id for s in self.segments]
+        all_tokens = [t for s in self.segments for t in self.tokens[s.id]]
+        self.all_tokens = set(all_tokens)
+        self.medications = medications
+        # document frequency for weighting overlap (rare words are better evidence)
+        df: dict[str, int] = {}
+        for ws in self.words.values():
+            for w in ws:
+                df[w] = df.get(w, 0) + 1
+        self.df = df
+        self._doses: Optional[list[tuple[str, Optional[str], set[str]]]] = None
+
+    def doses_with_value(self, value: str) -> list[tuple[Optional[str], set[str]]]:
+        """Where ``value`` is said as a dose: (medication it was said for, tokens around it).
+
+        A dose is paired with the nearest medication named just before it, reading the
+        previous turn too ("How much lisinopril?" / "Ten milligrams.").
+        """
+        if self._doses is None:
+            self._doses = []
+            for i, sid in enumerate(self.order):
+                prev = self.order[i - 1] if i else None
+                text = (self.transcript.segment(prev).text + " . " if prev is not None else "") + self.transcript.segment(sid).text
+                ctx = {t for w in self.window(sid, 2) for t in self.tokens[w]}
+                paired = set()
+                for d in extract_facts(text, self.medications).doses:
+                    self._doses.append((d.value, d.medication, ctx))
+                    if d.medication:
+                        paired.add(d.value)
+                for n in self.numbers[sid] - paired:  # a bare number can still be a dose ("take two")
+                    self._doses.append((n, None, ctx))
+        return [(m, ctx) for v, m, ctx in self._doses if v == value]
+
+    def window(self, seg_id: int, radius: int = 1) -> list[int]:
+        """A segment and its neighbours: a dose is often said one turn after the drug name."""
+        if seg_id not in self.tokens:
+            return []
+        i = self.order.index(seg_id)
+        return self.order[max(0, i - radius): i + radius + 1]
+
+    def score(self, words: set[str], seg_id: int) -> float:
+        shared = words & self.words.get(seg_id, set())
+        return sum(1.0 / self.df.get(w, 1) for w in shared)
+
+    def best_segments(self, words: set[str], limit: int = 3) -> list[tuple[float, int]]:
+        scored = [(self.score(words, sid), sid) for sid in self.order]
+        scored = [x for x in scored if x[0] > 0]
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        return scored[:limit]
+
+
+def _fuzzy_in(term: str, vocab: Iterable[str]) -> bool:
+    """ASR spells rare drug names slightly differently; allow one edit for long names."""
+    if term in vocab:
+        return True
+    if len(term) < 7:
+        return False
+    for v in vocab:
+        if abs(len(v) - len(term)) <= 1 and v[:2] == term[:2] and _edit_distance_le1(term, v):
+            return True
+    return False
+
+
+def _edit_distance_le1(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    i = j = diff = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            i += 1
+            j += 1
+            continue
+        diff += 1
+        if diff > 1:
+            return False
+        if len(a) > len(b):
+            i += 1
+        elif len(b) > len(a):
+            j += 1
+        else:
+            i += 1
+            j += 1
+    return diff + (len(a) - i) + (len(b) - j) <= 1
+
+
+# ----------------------------------------------------------------------------- negation
+
+
+_SYMPTOM_CUE = re.compile(r"\b(denies|denied|deny|no|not|without|negative for)\b")
+
+
+def _negated_terms(toks: list[str]) -> tuple[set[str], set[str]]:
+    """Content words asserted as absent vs. present within one piece of text.
+
+    A word counts as negated when a negator stands up to five tokens before it in the same
+    clause (clauses end at punctuation-derived boundaries, "but" and "and/with" resets after
+    a noun are ignored for simplicity).
+    """
+    negated, affirmed = set(), set()
+    last_neg = -99
+    for i, w in enumerate(toks):
+        if w in _NEGATORS or w.endswith("n't"):
+            last_neg = i
+            continue
+        if w in ("but", "although", "however", "except", "though"):
+            last_neg = -99
+            continue
+        if w in _STOP or len(w) < 4 or w.isdigit():
+            continue
+        (negated if i - last_neg <= 5 else affirmed).add(_stem(w))
+    return negated, affirmed
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in re.split(r"[.;!?]|\bbut\b", normalise(text)) if c.strip()]
+
+
+def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[str], set[str]]:
+    """Negated/affirmed content words in evidence, including a question answered with "no".
+
+    "Any sweating?" / "No." negates sweating although the word "no" is in the next turn.
+    """
+    negated, affirmed = set(), set()
+    for sid in seg_ids:
+        seg = index.transcript.segment(sid)
+        if seg is None:
+            continue
+        if seg.text.strip().endswith("?"):
+            # a question asserts nothing; a bare "no" answering it negates what it asked about
+            nxt = index.order.index(sid) + 1
+            if nxt < len(index.order):
+                answer = index.tokens[index.order[nxt]]
+                hedged = any(w in ("but", "except", "although", "though", "sometimes", "yes") for w in answer)
+                if answer and answer[0] in ("no", "nope", "not", "never", "nah", "none") and len(answer) <= 6 and not hedged:
+                    negated |= {_stem(w) for w in index.tokens[sid] if w not in _STOP and len(w) >= 4}
+            continue
+        for clause in _clauses(seg.text):
+            n, a = _negated_terms(_TOKEN.findall(clause))
+            negated |= n
+            affirmed |= a
+    return negated, affirmed
+
+
+def _negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
+    if not evidence:
+        return []
+    window = sorted({w for sid in evidence for w in index.window(sid, 1)}, key=index.order.index)
+    ev_neg, ev_aff = _segment_polarity(index, window)
+    issues = []
+    for clause in _clauses(statement):
+        st_neg, st_aff = _negated_terms(_TOKEN.findall(clause))
+        for w in sorted(st_aff & ev_neg - ev_aff):
+            issues.append(Issue(kind="negation", detail=f"'{w}…' is stated as present, but the transcript says it is absent"))
+        for w in sorted(st_neg & ev_aff - ev_neg):
+            issues.append(Issue(kind="negation", detail=f"'{w}…' is stated as absent, but the transcript says it is present"))
+    return issues
+
+
+# ----------------------------------------------------------------------------- the check
+
+
+MIN_EVIDENCE_SCORE = 0.34  # weighted overlap below which a segment is no evidence
+
+
+def _settle_evidence(st: Statement, words: set[str], index: TranscriptIndex) -> list[int]:
+    cited = [sid for sid in dict.fromkeys(st.evidence) if sid in index.words]
+    keep = [sid for sid in cited if index.score(words, sid) >= MIN_EVIDENCE_SCORE]
+    best = index.best_segments(words, limit=3)
+    if best:
+        top = best[0][0]
+        for score, sid in best:
+            if score >= max(MIN_EVIDENCE_SCORE, 0.5 * top) and sid not in keep:
+                keep.append(sid)
+    return sorted(keep, key=index.order.index)[:6]
+
+
+def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
+    words = content_words(st.text)
+    evidence = _settle_evidence(st, words, index)
+    issues: list[Issue] = []
+    if not evidence:
+        issues.append(Issue(kind="no_evidence", detail="no part of the transcript supports this statement"))
+    facts = extract_facts(st.text, index.medications)
+    for med in sorted(facts.medications):
+        if not _fuzzy_in(med, index.all_tokens) and med not in normalise(index.transcript.text):
+            issues.append(Issue(kind="medication", detail=f"medication '{med}' is not mentioned in the transcript"))
+    for dose in facts.doses:
+        label = f"{dose.value} {dose.unit}" + (f" of {dose.medication}" if dose.medication else "")
+        said = index.doses_with_value(dose.value)
+        if not said:
+            issues.append(Issue(kind="dose", detail=f"dose {label} is not stated in the transcript"))
+            continue
+        if dose.medication and not any(
+            (med is not None and _edit_distance_le1(med, dose.medication)) or (med is None and near)
+            for med, near in ((m, _fuzzy_in(dose.medication, ctx)) for m, ctx in said)
+        ):
+            issues.append(Issue(kind="dose", detail=f"the transcript never gives {dose.value} {dose.unit} for {dose.medication}"))
+    for num in sorted(facts.numbers):
+        if not any(num in index.numbers[sid] for sid in index.order):
+            issues.append(Issue(kind="number", detail=f"the number {num} does not appear in the transcript"))
+    for side in sorted(facts.laterality):
+        scope = {t for sid in evidence for w in index.window(sid, 1) for t in index.tokens[w]} if evidence else index.all_tokens
+        words_for = {"left": {"left"}, "right": {"right"}, "bilateral": {"bilateral", "both"}}[side]
+        if not scope & words_for:
+            issues.append(Issue(kind="laterality", detail=f"'{side}' side is not what the supporting transcript says"))
+    issues.extend(_negation_issues(st.text, index, evidence))
+
+    status = StatementStatus.unsupported if issues else StatementStatus.supported
+    if st.status == StatementStatus.confirmed and issues:
+        status = StatementStatus.confirmed  # physician took responsibility for this exact text
+    return st.model_copy(update={"evidence": evidence, "issues": issues, "status": status})
+
+
+def ground_note(note: NoteDraft, transcript: Transcript, medications: Optional[Iterable[str]] = None) -> NoteDraft:
+    """Check every statement of ``note`` against ``transcript``; returns an updated copy."""
+    meds = frozenset(m.lower() for m in medications) if medications is not None else _default_medications()
+    index = TranscriptIndex(transcript, meds)
+    sections = []
+    total = unsupported = 0
+    for sec in note.sections:
+        checked = [check_statement(st, index) for st in sec.statements]
+        total += len(checked)
+        unsupported += sum(1 for st in checked if st.status == StatementStatus.unsupported)
+        sections.append(sec.model_copy(update={"statements": checked}))
+    report = GroundingReport(statements=total, unsupported=unsupported)
+    return note.model_copy(update={"sections": sections, "grounding": report})

@@ -1,0 +1,110 @@
+"""The grounding check flags what the transcript does not support, and nothing else."""
+
+from scribe.domain import NoteDraft, Section, Statement, StatementStatus
+from scribe.grounding import extract_facts, ground_note, normalise
+from scribe.transcript_io import parse_dialogue
+
+MEDS = {"lisinopril", "metformin", "atorvastatin", "aspirin", "ibuprofen"}
+
+DIALOGUE = """\
+[doctor] What brings you in today?
+[patient] I've had chest tightness when I climb stairs for about three weeks.
+[doctor] Any shortness of breath?
+[patient] No.
+[doctor] Any nausea or sweating with it?
+[patient] No nausea, but I do get sweaty.
+[doctor] What medications are you taking?
+[patient] Lisinopril ten milligrams once a day and metformin five hundred milligrams twice a day.
+[doctor] Your blood pressure is one forty eight over ninety two. There's mild swelling in your left ankle.
+[doctor] I'm going to increase the lisinopril to twenty milligrams and order an ECG. Come back in two weeks.
+"""
+
+
+def _note(*texts, section="subjective"):
+    return NoteDraft(sections=[Section(key=section, title=section.title(),
+                                       statements=[Statement(text=t) for t in texts])])
+
+
+def _check(*texts):
+    transcript = parse_dialogue(DIALOGUE)
+    return ground_note(_note(*texts), transcript, medications=MEDS).statements()
+
+
+def test_supported_statements_pass_with_evidence():
+    sts = _check(
+        "Reports chest tightness climbing stairs for 3 weeks.",
+        "Takes lisinopril 10 mg daily and metformin 500 mg twice daily.",
+        "BP 148/92.",
+        "Mild swelling of the left ankle.",
+        "Increase lisinopril to 20 mg.",
+    )
+    for st in sts:
+        assert st.status == StatementStatus.supported, (st.text, st.issues)
+        assert st.evidence, st.text
+    # evidence points at the segment that says it
+    assert 7 in sts[1].evidence
+    assert 8 in sts[2].evidence
+
+
+def test_invented_dose_is_flagged():
+    (st,) = _check("Takes lisinopril 40 mg daily.")
+    assert st.status == StatementStatus.unsupported
+    assert any(i.kind == "dose" and "40 mg" in i.detail for i in st.issues)
+
+
+def test_dose_paired_with_the_wrong_drug_is_flagged():
+    # 500 mg was said, but for metformin, not lisinopril
+    (st,) = _check("Takes lisinopril 500 mg daily.")
+    assert any(i.kind == "dose" and "lisinopril" in i.detail for i in st.issues)
+
+
+def test_invented_medication_is_flagged():
+    (st,) = _check("Takes atorvastatin daily.")
+    assert st.status == StatementStatus.unsupported
+    assert any(i.kind == "medication" and "atorvastatin" in i.detail for i in st.issues)
+
+
+def test_unknown_drug_by_suffix_is_flagged():
+    (st,) = _check("Started on amlodipine.")
+    assert any(i.kind == "medication" and "amlodipine" in i.detail for i in st.issues)
+
+
+def test_wrong_number_and_laterality_are_flagged():
+    bp, ankle = _check("BP 150/92.", "Mild swelling of the right ankle.")
+    assert any(i.kind == "number" and "150" in i.detail for i in bp.issues)
+    assert any(i.kind == "laterality" for i in ankle.issues)
+
+
+def test_negation_flip_is_flagged_both_ways():
+    short_breath, sweating = _check("Reports shortness of breath.", "Denies sweating.")
+    assert any(i.kind == "negation" for i in short_breath.issues), short_breath.issues
+    assert any(i.kind == "negation" for i in sweating.issues), sweating.issues
+    (ok,) = _check("Denies shortness of breath.")
+    assert ok.status == StatementStatus.supported, ok.issues
+
+
+def test_statement_with_nothing_behind_it_is_flagged():
+    (st,) = _check("Family history of colon cancer in father.")
+    assert st.status == StatementStatus.unsupported
+    assert any(i.kind == "no_evidence" for i in st.issues)
+
+
+def test_report_counts_and_confirmed_statements_stay_confirmed():
+    transcript = parse_dialogue(DIALOGUE)
+    note = _note("BP 148/92.", "Takes lisinopril 40 mg daily.")
+    checked = ground_note(note, transcript, medications=MEDS)
+    assert checked.grounding.statements == 2 and checked.grounding.unsupported == 1
+    assert abs(checked.grounding.unsupported_rate - 0.5) < 1e-9
+    bad = checked.statements()[1]
+    confirmed = checked.model_copy(update={"sections": [checked.sections[0].model_copy(update={"statements": [
+        checked.statements()[0], bad.model_copy(update={"status": StatementStatus.confirmed})]})]})
+    again = ground_note(confirmed, transcript, medications=MEDS)
+    assert again.statements()[1].status == StatementStatus.confirmed
+    assert again.statements()[1].issues  # the reason stays visible
+
+
+def test_number_words_and_units_normalise():
+    assert normalise("one forty eight over ninety two") == "148 / 92"
+    assert "500 mg" in normalise("five hundred milligrams".replace("milligrams", "mg"))
+    facts = extract_facts("Metformin 500mg twice daily, aspirin eighty-one mg.", frozenset(MEDS))
+    assert {(d.value, d.unit, d.medication) for d in facts.doses} == {("500", "mg", "metformin"), ("81", "mg", "aspirin")}
