@@ -145,6 +145,23 @@ def test_amended_version_replaces_previous():
         build(note, replaces="the old one")
 
 
+def test_amendment_replaces_the_version_it_amends():
+    from scribe.approval import amend, approve, edit_statement
+    from scribe.domain import GroundingReport
+
+    original = make_note(grounding=GroundingReport(statements=3))
+    amended = amend(original, "Dr. Ada Lovelace", reason="follow-up interval")
+    plan = amended.sections[1].statements[0]
+    amended = edit_statement(amended, plan.id, "Return in 1 week if symptoms worsen.", "Dr. Ada Lovelace")
+    amended = approve(amended, "Dr. Ada Lovelace")
+    assert original.is_approved and amended.is_approved
+    res = build(amended, now=datetime.now(timezone.utc))
+    assert res["identifier"][0]["value"] == document_identifier(original.note_id, 2)
+    assert res["relatesTo"][0]["code"] == "replaces"
+    assert res["relatesTo"][0]["target"]["identifier"]["value"] == build(original)["identifier"][0]["value"]
+    validate_document_reference(res)
+
+
 def test_round_trip_through_fhir_resources_r4b():
     from fhir.resources.R4B.documentreference import DocumentReference
 

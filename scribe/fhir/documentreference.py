@@ -98,7 +98,8 @@ def build_document_reference(
 
     ``organization`` (custodian) defaults to ``Settings.organization_name``. ``now`` is only used
     to catch a wrong system clock (approval in the future); pass it in tests. ``replaces`` adds
-    ``relatesTo`` for an amended version. ``patient_reference`` (e.g. ``Patient/123``) adds a
+    ``relatesTo`` for an amended version; by default an amendment (``note.amends_version``)
+    replaces the identifier of the version it amends. ``patient_reference`` (e.g. ``Patient/123``) adds a
     literal reference once the EHR's patient id is known; the MRN identifier is always sent.
 
     Raises ApprovalError for an unapproved or changed note, ExportError for a note that cannot
@@ -199,6 +200,18 @@ def build_document_reference(
         resource["subject"]["display"] = enc.patient_name.strip()
     if patient_reference:
         resource["subject"]["reference"] = patient_reference
+    if replaces is None and note.amends_version is not None:
+        replaces = document_identifier(note.note_id, note.amends_version)
     if replaces:
         resource["relatesTo"] = [_relates_to(replaces)]
     return resource
+
+
+def write_document_reference(note: NoteDraft, path, **kw: Any) -> dict[str, Any]:
+    """Build, validate and atomically write; see :func:`scribe.fhir.validate.write_document_reference`.
+
+    Kept here too because the CLI, pipeline and UI import it from this module.
+    """
+    from .validate import write_document_reference as _write
+
+    return _write(note, path, **kw)
