@@ -162,6 +162,15 @@ def test_amendment_replaces_the_version_it_amends():
     validate_document_reference(res)
 
 
+def test_literal_patient_reference():
+    res = build(make_note(), patient_reference="Patient/123")
+    assert res["subject"]["reference"] == "Patient/123"
+    assert res["subject"]["identifier"]["value"] == "MRN-00123"  # the MRN travels too
+    validate_document_reference(res)
+    with pytest.raises(ExportError, match="Patient reference"):
+        build(make_note(), patient_reference="Group/7")
+
+
 def test_round_trip_through_fhir_resources_r4b():
     from fhir.resources.R4B.documentreference import DocumentReference
 
@@ -254,6 +263,7 @@ def test_us_core_layer_catches_missing_category():
         (lambda r: r.__setitem__("date", "2024-05-01"), "time zone"),
         (lambda r: r["subject"].pop("type"), "Patient"),
         (lambda r: r.__setitem__("subject", {"reference": "Group/7"}), "Patient"),
+        (lambda r: r["subject"].__setitem__("reference", "Group/7"), "Patient"),  # type says Patient, ref disagrees
         (lambda r: r.__setitem__("identifier", []), "identifier"),
         (lambda r: r["context"]["period"].__setitem__("end", "2024-05-01T08:00:00Z"), "ends before"),
     ],

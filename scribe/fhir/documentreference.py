@@ -40,6 +40,7 @@ DEFAULT_ENCOUNTER_SYSTEM = "urn:scribe:encounter"
 _NOTE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:scribe:note")
 _CLOCK_SKEW = timedelta(minutes=5)
 _UNKNOWN_PATIENT_IDS = {"", "unknown"}
+_PATIENT_LITERAL = re.compile(r"^(https?://\S+/)?Patient/[A-Za-z0-9\-.]{1,64}$")
 _LITERAL_REF = re.compile(r"^(https?://\S+/)?DocumentReference/[A-Za-z0-9\-.]{1,64}(/_history/\S+)?$")
 
 
@@ -199,7 +200,9 @@ def build_document_reference(
     if enc.patient_name.strip():
         resource["subject"]["display"] = enc.patient_name.strip()
     if patient_reference:
-        resource["subject"]["reference"] = patient_reference
+        if not _PATIENT_LITERAL.match(patient_reference.strip()):
+            raise ExportError(f"'{patient_reference}' is not a Patient reference like Patient/123.")
+        resource["subject"]["reference"] = patient_reference.strip()
     if replaces is None and note.amends_version is not None:
         replaces = document_identifier(note.note_id, note.amends_version)
     if replaces:

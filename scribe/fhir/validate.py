@@ -40,6 +40,7 @@ _STATUS = {"current", "superseded", "entered-in-error"}
 _DOC_STATUS = {"final", "amended", "entered-in-error"}  # "preliminary" = a draft: never exported
 _LOINC_CODE = re.compile(r"^\d{1,7}-\d$")
 _DATETIME_WITH_TZ = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_TYPED_REF = re.compile(r"(^|/)[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}(/_history/[^/]+)?$")
 _PATIENT_REF = re.compile(r"(^|/)Patient/[A-Za-z0-9\-.]{1,64}(/_history/[^/]+)?$")
 
 
@@ -229,7 +230,8 @@ def _us_core_problems(r: Any) -> list[str]:
     else:
         ref = subj.get("reference")
         if isinstance(ref, str) and ref:
-            if not _PATIENT_REF.search(ref) and subj.get("type") != "Patient":
+            typed = _TYPED_REF.search(ref)  # Type/id or .../Type/id; urn:uuid: refs rely on "type"
+            if (typed and not _PATIENT_REF.search(ref)) or (not typed and subj.get("type") != "Patient"):
                 p.append(f"subject.reference {_short(ref)} does not point to a Patient")
         elif not (isinstance(subj.get("identifier"), dict) and subj["identifier"].get("value")):
             p.append("subject has neither a reference nor an identifier (the MRN); the EHR cannot find the patient")
