@@ -162,6 +162,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_run(args) -> int:
+    if args.approve_as and not args.patient_id:
+        raise ScribeError("--approve-as exports the note, which needs the patient's MRN: add --patient-id.")
     pipe = _pipeline(args)
     res = pipe.run(Path(args.audio), Path(args.out), template=args.template, approve_as=args.approve_as,
                    confirm_unsupported=args.confirm_unsupported, encounter=_encounter(args, args.template),

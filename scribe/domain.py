@@ -23,8 +23,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+def new_id(prefix: str, full: bool = False) -> str:
+    """Short ids for statements; full 128-bit ids where they must be globally unique (notes)."""
+    return f"{prefix}-{uuid.uuid4().hex if full else uuid.uuid4().hex[:12]}"
 
 
 class _Model(BaseModel):
@@ -161,7 +162,7 @@ class NoteEvent(_Model):
 
 class NoteDraft(_Model):
     schema_version: int = SCHEMA_VERSION
-    note_id: str = Field(default_factory=lambda: new_id("note"))
+    note_id: str = Field(default_factory=lambda: new_id("note", full=True))  # seeds the FHIR identifier
     version: int = 1
     template: str = "soap"
     encounter: Encounter = Field(default_factory=Encounter)
