@@ -348,25 +348,31 @@ def _edit_distance_le1(a: str, b: str) -> bool:
 _SYMPTOM_CUE = re.compile(r"\b(denies|denied|deny|no|not|without|negative for)\b")
 
 
-def _negated_terms(toks: list[str]) -> tuple[set[str], set[str]]:
-    """Content words asserted as absent vs. present within one piece of text.
+def _negated_terms(clause: str) -> tuple[set[str], set[str]]:
+    """Content words asserted as absent vs. present within one clause.
 
-    A word counts as negated when a negator stands up to five tokens before it in the same
-    clause (clauses end at punctuation-derived boundaries, "but" and "and/with" resets after
-    a noun are ignored for simplicity).
+    A word is negated when a negator stands up to five tokens before it. The scope runs on
+    through a short comma list ("no nausea, vomiting, or sweating") but stops at a comma that
+    opens a longer phrase ("no murmurs, lungs clear on both sides").
     """
     negated, affirmed = set(), set()
     last_neg = -99
-    for i, w in enumerate(toks):
-        if w in _NEGATORS or w.endswith("n't"):
-            last_neg = i
-            continue
-        if w in ("but", "although", "however", "except", "though"):
+    i = 0
+    for n_chunk, chunk in enumerate(clause.split(",")):
+        toks = _TOKEN.findall(chunk)
+        listy = len(toks) <= 3 or (toks and toks[0] in ("or", "and", "nor") and len(toks) <= 4)
+        if n_chunk and not listy:
             last_neg = -99
-            continue
-        if w in _STOP or len(w) < 4 or w.isdigit():
-            continue
-        (negated if i - last_neg <= 5 else affirmed).add(_stem(w))
+        elif n_chunk and last_neg > -99:
+            last_neg = i - 1  # a list item continues the negation
+        for w in toks:
+            if w in _NEGATORS or w.endswith("n't"):
+                last_neg = i
+            elif w in ("but", "although", "however", "except", "though"):
+                last_neg = -99
+            elif not (w in _STOP or len(w) < 4 or w.isdigit()):
+                (negated if i - last_neg <= 5 else affirmed).add(_stem(w))
+            i += 1
     return negated, affirmed
 
 
@@ -394,7 +400,7 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
                     negated |= {_stem(w) for w in index.tokens[sid] if w not in _STOP and len(w) >= 4}
             continue
         for clause in _clauses(seg.text):
-            n, a = _negated_terms(_TOKEN.findall(clause))
+            n, a = _negated_terms(clause)
             negated |= n
             affirmed |= a
     return negated, affirmed
@@ -407,7 +413,7 @@ def _negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]
     ev_neg, ev_aff = _segment_polarity(index, window)
     issues = []
     for clause in _clauses(statement):
-        st_neg, st_aff = _negated_terms(_TOKEN.findall(clause))
+        st_neg, st_aff = _negated_terms(clause)
         for w in sorted(st_aff & ev_neg - ev_aff):
             issues.append(Issue(kind="negation", detail=f"'{w}…' is stated as present, but the transcript says it is absent"))
         for w in sorted(st_neg & ev_aff - ev_neg):

@@ -51,9 +51,8 @@ class Pipeline:
         if self._asr is None:
             from .asr.engine import FasterWhisperEngine
 
-            engine = FasterWhisperEngine(self.settings.asr_model, self.settings)
-            engine.load(self.progress)
-            self._asr = engine
+            # loads lazily on first use, so bad audio is refused before the model loads
+            self._asr = FasterWhisperEngine(self.settings.asr_model, self.settings)
         return self._asr
 
     @property
@@ -81,9 +80,6 @@ class Pipeline:
     # -- steps -------------------------------------------------------------------
 
     def transcribe(self, audio_path: Path) -> Transcript:
-        from .audio import load_audio
-
-        load_audio(audio_path)  # fail fast with a clear message before loading any model
         return self.asr.transcribe_file(audio_path, progress=self.progress)
 
     def draft(self, transcript: Transcript, template: str = "soap", encounter: Optional[Encounter] = None,

@@ -108,3 +108,14 @@ def test_number_words_and_units_normalise():
     assert "500 mg" in normalise("five hundred milligrams".replace("milligrams", "mg"))
     facts = extract_facts("Metformin 500mg twice daily, aspirin eighty-one mg.", frozenset(MEDS))
     assert {(d.value, d.unit, d.medication) for d in facts.doses} == {("500", "mg", "metformin"), ("81", "mg", "aspirin")}
+
+
+def test_negation_scope_covers_short_lists_but_stops_at_a_new_phrase():
+    transcript = parse_dialogue(
+        "[doctor] No murmurs, lungs clear on both sides.\n"
+        "[patient] No nausea, vomiting, or sweating.\n"
+    )
+    lungs, vomiting = ground_note(_note("Lungs clear on both sides.", "Reports vomiting."), transcript,
+                                  medications=MEDS).statements()
+    assert lungs.status == StatementStatus.supported, lungs.issues
+    assert any(i.kind == "negation" and "vomit" in i.detail for i in vomiting.issues), vomiting.issues

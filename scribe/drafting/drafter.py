@@ -29,13 +29,14 @@ from ..grounding import ground_note
 from .templates import Template
 
 SYSTEM_PROMPT = (
-    "You are a careful medical scribe. You write the clinical note of a doctor-patient visit "
-    "using ONLY facts stated in the transcript. Never add a medication, dose, number, diagnosis, "
-    "finding or plan that was not said. Keep symptoms the patient denied as denied "
-    "(\"Denies nausea.\"). Keep each medication with the dose that was said for it, and say "
-    "whether it is current, new, changed or stopped. Write short factual statements in clinical "
-    "style, one fact per statement. After each statement cite the numbers of the transcript "
-    "lines that support it. If nothing was said for a section, give an empty list."
+    "You are a careful medical scribe. You write the clinical note of a doctor-patient visit in "
+    "English, using ONLY facts stated in the transcript. Never add a medication, dose, number, "
+    "diagnosis, finding or plan that was not said. Keep symptoms the patient denied as denied "
+    "(\"Denies nausea.\"). Keep each medication with the dose that was said for it, and keep "
+    "current medications apart from new or changed ones. Write short factual statements in "
+    "clinical style, one fact per statement, without labels such as \"Plan:\". Put each fact in "
+    "exactly one section. After each statement cite the numbers of the transcript lines that "
+    "support it. If nothing was said for a section, give an empty list."
 )
 
 MAX_STATEMENTS_PER_SECTION = 14
@@ -76,7 +77,8 @@ def note_schema(template: Template) -> dict:
     statement = {
         "type": "object",
         "properties": {
-            "text": {"type": "string", "minLength": 3, "maxLength": MAX_STATEMENT_CHARS},
+            # printable ASCII keeps a multilingual model from drifting into another script mid-note
+            "text": {"type": "string", "minLength": 3, "maxLength": MAX_STATEMENT_CHARS, "pattern": "^[ -~]*$"},
             "evidence": {"type": "array", "items": {"type": "integer"}, "maxItems": 6},
         },
         "required": ["text", "evidence"],
