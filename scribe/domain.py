@@ -125,10 +125,19 @@ class Section(_Model):
     key: str  # e.g. "subjective"
     title: str  # e.g. "Subjective"
     statements: list[Statement] = Field(default_factory=list)
+    style: Optional[str] = None  # "prose": statements read as one paragraph; None/"bullets": one "- " line each
 
     @property
     def text(self) -> str:
+        if self.style == "prose":
+            return " ".join(_sentence(s.text) for s in self.statements)
         return "\n".join(f"- {s.text}" for s in self.statements)
+
+
+def _sentence(text: str) -> str:
+    """A statement as a sentence inside a paragraph (prose sections)."""
+    t = text.strip()
+    return t if not t or t[-1] in ".!?:" else t + "."
 
 
 class GroundingReport(_Model):
@@ -195,7 +204,7 @@ class NoteDraft(_Model):
         """The plain-text note a clinician signs and the EHR receives."""
         parts = []
         for sec in self.sections:
-            body = "\n".join(f"- {s.text}" for s in sec.statements) or "- (none documented)"
+            body = sec.text or ("(none documented)" if sec.style == "prose" else "- (none documented)")
             parts.append(f"{sec.title.upper()}\n{body}")
         return "\n\n".join(parts) + "\n"
 

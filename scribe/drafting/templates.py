@@ -20,11 +20,19 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 _LOINC = re.compile(r"^\d{1,7}-\d$")
 
 
+_STYLES = ("bullets", "prose")
+_TEMPLATE_FIELDS = {"name", "title", "loinc_code", "loinc_display", "style", "sections"}
+_SECTION_FIELDS = {"key", "title", "instructions", "style"}
+
+
 @dataclass(frozen=True)
 class TemplateSection:
     key: str
     title: str
     instructions: str
+    style: Optional[str] = None  # overrides the template's style for this section
+
+
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,13 @@ class Template:
 
     def section_keys(self) -> list[str]:
         return [s.key for s in self.sections]
+
+    def section_style(self, key: str) -> str:
+        """"bullets" or "prose" for one section (its own style, else the template's)."""
+        for s in self.sections:
+            if s.key == key:
+                return s.style or self.style
+        return self.style
 
 
 def parse_template(text: str, source: str = "<template>") -> Template:
@@ -61,7 +76,7 @@ def parse_template(text: str, source: str = "<template>") -> Template:
     if not _LOINC.match(loinc):
         raise TemplateError(f"Template {source}: loinc_code '{loinc}' is not a LOINC code like 11506-3.")
     style = data.get("style", "bullets")
-    if style not in ("bullets", "prose"):
+    if style not in _STYLES:
         raise TemplateError(f"Template {source}: style must be 'bullets' or 'prose', not '{style}'.")
     raw_sections = data.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
@@ -77,8 +92,16 @@ def parse_template(text: str, source: str = "<template>") -> Template:
         if key in seen:
             raise TemplateError(f"Template {source}: section key '{key}' appears twice.")
         seen.add(key)
-        sections.append(TemplateSection(key, need(sec, "title", f"section '{key}'"), need(sec, "instructions", f"section '{key}'")))
-    unknown = set(data) - {"name", "title", "loinc_code", "loinc_display", "style", "sections"}
+        sec_style = sec.get("style")
+        if sec_style is not None and sec_style not in _STYLES:
+            raise TemplateError(f"Template {source}: section '{key}' style must be 'bullets' or 'prose', not '{sec_style}'.")
+        extra = set(sec) - _SECTION_FIELDS
+        if extra:
+            raise TemplateError(f"Template {source}: section '{key}' has unknown fields: {', '.join(sorted(extra))} "
+                                f"(allowed: {', '.join(sorted(_SECTION_FIELDS))}).")
+        sections.append(TemplateSection(key, need(sec, "title", f"section '{key}'"), need(sec, "instructions", f"section '{key}'"),
+                                        sec_style))
+    unknown = set(data) - _TEMPLATE_FIELDS
     if unknown:
         raise TemplateError(f"Template {source} has unknown fields: {', '.join(sorted(unknown))}.")
     return Template(
