@@ -145,6 +145,35 @@ def words_to_numbers(text: str) -> str:
     return "".join(out)
 
 
+_UNIT_WORDS = r"(?:milligrams?|micrograms?|grams?|milliliters?|millilitres?|units?|mg|mcg|ml|percent|degrees|" \
+    r"beats|breaths|years?|months?|weeks?|days?|hours?|minutes?|times|tablets?|capsules?|puffs?|pounds|kilograms?)"
+_UNIT_ABBREV = {"milligram": "mg", "milligrams": "mg", "microgram": "mcg", "micrograms": "mcg",
+                "milliliter": "ml", "milliliters": "ml", "millilitre": "ml", "millilitres": "ml", "percent": "%"}
+
+
+def clinical_notation(text: str) -> str:
+    """Spoken numbers in a note statement written the way clinicians chart them.
+
+    Only number words that are clearly quantities are rewritten — before a unit or time word, or
+    in "X over Y" readings — so "no one else" stays as it is: "lisinopril ten milligrams" ->
+    "lisinopril 10 mg", "one forty eight over ninety two" -> "148/92".
+    """
+    def convert(m: re.Match) -> str:
+        return words_to_numbers(m.group(0))
+
+    num_word = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|" \
+               r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand)\b"
+    phrase = rf"\b{num_word}(?:[\s-]+{num_word})*"
+    out = re.sub(rf"{phrase}(?:\s+point\s+{num_word})?(?=\s+{_UNIT_WORDS}\b)", convert, text, flags=re.I)
+    out = re.sub(rf"{phrase}\s+over\s+{phrase}", convert, out, flags=re.I)
+    out = re.sub(r"\b(\d+)\s+point\s+(\d+)\b", r"\1.\2", out)
+    out = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1/\2", out)
+    out = re.sub(r"\b(\d+(?:\.\d+)?)\s+(milligrams?|micrograms?|milliliters?|millilitres?)\b",
+                 lambda m: f"{m.group(1)} {_UNIT_ABBREV[m.group(2).lower()]}", out, flags=re.I)
+    out = re.sub(r"\b(\d+(?:\.\d+)?)\s+percent\b", r"\1%", out, flags=re.I)
+    return out
+
+
 def normalise(text: str) -> str:
     t = words_to_numbers(text.lower())
     t = t.replace("’", "'")
@@ -198,10 +227,14 @@ _DRUG_SUFFIX = re.compile(
 )
 
 
+# words that end like a drug name but are not one
+_NOT_DRUGS = frozenset({"cholesterol", "alkaline", "sterol", "sterols"})
+
+
 def _medications_in(tokens_: list[str], known: frozenset[str]) -> list[tuple[int, str]]:
     found = []
     for i, w in enumerate(tokens_):
-        if w in known or _DRUG_SUFFIX.match(w):
+        if w in known or (_DRUG_SUFFIX.match(w) and w not in _NOT_DRUGS):
             found.append((i, w))
     # two-word names ("vitamin d", "fish oil") in the known list
     for i in range(len(tokens_) - 1):

@@ -1,7 +1,7 @@
 """Reading and writing transcripts.
 
 ``scribe draft`` accepts either the JSON written by ``scribe transcribe`` or a plain-text
-dialogue, one turn per line, optionally tagged ``[doctor]`` / ``[patient]`` (the ACI-Bench
+dialogue, one turn per line, optionally tagged ``[doctor]`` / ``[patient]``, ``#`` lines ignored (the ACI-Bench
 convention, also what a clinic can paste from another system). Typed text has no audio, so
 segment times are estimated from a speaking rate and marked by ``source="text"``.
 """
@@ -34,7 +34,7 @@ def parse_dialogue(text: str, source: str = "text") -> Transcript:
     t = 0.0
     for line in text.splitlines():
         line = line.strip()
-        if not line:
+        if not line or line.startswith("#"):  # blank lines and comments (script headers) are not speech
             continue
         m = _TAG.match(line) or _COLON_TAG.match(line)
         role = SpeakerRole.unknown

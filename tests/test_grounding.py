@@ -119,3 +119,18 @@ def test_negation_scope_covers_short_lists_but_stops_at_a_new_phrase():
                                   medications=MEDS).statements()
     assert lungs.status == StatementStatus.supported, lungs.issues
     assert any(i.kind == "negation" and "vomit" in i.detail for i in vomiting.issues), vomiting.issues
+
+
+def test_spoken_quantities_are_charted_as_digits_but_other_words_stay():
+    from scribe.grounding import clinical_notation
+
+    assert clinical_notation("Takes lisinopril ten milligrams once a day") == "Takes lisinopril 10 mg once a day"
+    assert clinical_notation("BP one forty eight over ninety two") == "BP 148/92"
+    assert clinical_notation("Temperature ninety eight point six degrees") == "Temperature 98.6 degrees"
+    assert clinical_notation("Oxygen saturation ninety seven percent") == "Oxygen saturation 97%"
+    assert clinical_notation("No one else at home has a cough") == "No one else at home has a cough"
+
+
+def test_comment_lines_in_a_dialogue_are_not_speech():
+    t = parse_dialogue("# script header\n[doctor] Hello.\n#another\n[patient] Hi.")
+    assert [s.text for s in t.segments] == ["Hello.", "Hi."]
