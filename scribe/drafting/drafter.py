@@ -25,7 +25,7 @@ from typing import Callable, Iterator, Literal, Optional
 
 from ..domain import Encounter, NoteDraft, Section, SpeakerRole, Statement, Transcript
 from ..errors import DraftingError
-from ..grounding import ground_note
+from ..grounding import clinical_notation, ground_note
 from .templates import Template
 
 SYSTEM_PROMPT = (
@@ -33,14 +33,15 @@ SYSTEM_PROMPT = (
     "English, using ONLY facts stated in the transcript. Never add a medication, dose, number, "
     "diagnosis, finding or plan that was not said. Keep symptoms the patient denied as denied "
     "(\"Denies nausea.\"). Keep each medication with the dose that was said for it, and keep "
-    "current medications apart from new or changed ones. Write short factual statements in "
-    "clinical style, one fact per statement, without labels such as \"Plan:\". Put each fact in "
-    "exactly one section. After each statement cite the numbers of the transcript lines that "
-    "support it. If nothing was said for a section, give an empty list."
+    "current medications apart from new or changed ones. Transcript lines are labelled Doctor or "
+    "Patient: what the patient reports is history, what the doctor examined, measured or decided is "
+    "exam, results, assessment and plan. Write factual statements in clinical style, without labels "
+    "such as \"Plan:\". Put each fact in exactly one section. After each statement cite the numbers "
+    "of the transcript lines that support it. If nothing was said for a section, give an empty list."
 )
 
 MAX_STATEMENTS_PER_SECTION = 14
-MAX_STATEMENT_CHARS = 320
+MAX_STATEMENT_CHARS = 240
 
 
 @dataclass
@@ -94,10 +95,23 @@ def note_schema(template: Template) -> dict:
     }
 
 
-def _instructions(template: Template) -> str:
+STYLE_HINTS = {
+    "bullets": "short clinical phrases, one fact each",
+    "prose": "complete sentences that read as a paragraph when joined",
+}
+
+
+def _instructions(template: Template, sectioned: bool = False) -> str:
     lines = [f"Write a {template.title} with these sections:"]
     for s in template.sections:
-        lines.append(f'- "{s.key}" ({s.title}): {s.instructions}')
+        lines.append(f'- "{s.key}" ({s.title}; {STYLE_HINTS[template.section_style(s.key)]}): {s.instructions}')
+    if sectioned:
+        lines.append(
+            "You will be asked for one section at a time. Answer each time with one JSON object only, no other "
+            'text: {"<section key>": [{"text": "...", "evidence": [3, 4]}, ...]}. "evidence" lists the transcript '
+            "line numbers in square brackets that support the statement."
+        )
+        return "\n".join(lines)
     example = ", ".join(f'"{s.key}": [{{"text": "...", "evidence": [3, 4]}}]' for s in template.sections[:2])
     lines.append(
         "Answer with one JSON object only, no other text, in this form: {" + example + ", ...}. "
@@ -106,12 +120,30 @@ def _instructions(template: Template) -> str:
     return "\n".join(lines)
 
 
-def build_messages(template: Template, transcript_lines: list[str], closing: bool = True) -> list[dict]:
-    """Instructions, then the transcript, then a short closing cue (omitted when warming)."""
-    body = _instructions(template) + "\n\nTranscript:\n" + "\n".join(transcript_lines)
+def build_messages(template: Template, transcript_lines: list[str], closing: bool = True, *,
+                   section: Optional[str] = None, sectioned: bool = False, system_prompt: str = SYSTEM_PROMPT,
+                   preamble: str = "") -> list[dict]:
+    """Instructions, then the transcript, then a short closing cue (omitted when warming).
+
+    With ``sectioned`` the closing cue asks for the one section ``section``; everything before it
+    is the same for every section, so the model's prefix cache serves all of them.
+    """
+    body = (preamble + "\n\n" if preamble else "") + _instructions(template, sectioned or section is not None)
+    body += "\n\nTranscript:\n" + "\n".join(transcript_lines)
     if closing:
-        body += "\n\nEnd of transcript. Now write the note as JSON."
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": body}]
+        if section is None:
+            body += "\n\nEnd of transcript. Now write the note as JSON."
+        else:
+            ts = next(x for x in template.sections if x.key == section)
+            body += (f'\n\nEnd of transcript. Now write only the section "{ts.key}" ({ts.title}; '
+                     f'{STYLE_HINTS[template.section_style(ts.key)]}): {ts.instructions} '
+                     f'Answer as JSON: {{"{ts.key}": [...]}}')
+    return [{"role": "system", "content": system_prompt}, {"role": "user", "content": body}]
+
+
+def section_schema(template: Template, key: str) -> dict:
+    full = note_schema(template)
+    return {"type": "object", "properties": {key: full["properties"][key]}, "required": [key], "additionalProperties": False}
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -184,6 +216,7 @@ def _coerce_statements(value) -> list[tuple[str, list[int]]]:
         if not isinstance(text, str):
             continue
         text = re.sub(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]\s*$", "", text.strip())  # citations written inline
+        text = clinical_notation(text)
         ids = []
         for e in ev if isinstance(ev, list) else [ev]:
             try:
@@ -208,7 +241,7 @@ def note_from_json(data: dict, template: Template, encounter: Encounter, valid_i
                 continue  # small models repeat themselves
             seen.add(key)
             statements.append(Statement(text=text, evidence=[i for i in dict.fromkeys(ids) if i in valid_ids]))
-        sections.append(Section(key=ts.key, title=ts.title, statements=statements))
+        sections.append(Section(key=ts.key, title=ts.title, statements=statements, style=template.section_style(ts.key)))
     return NoteDraft(template=template.name, encounter=encounter, sections=sections)
 
 
@@ -256,38 +289,81 @@ class _StreamScanner:
 
 
 class NoteDrafter:
-    """Drafts notes for one template with one runtime; reusable across visits."""
+    """Drafts notes for one template with one runtime; reusable across visits.
+
+    ``sectioned`` asks the model for one section at a time: every request shares the instructions
+    and transcript as a prefix (prefilled once, served from the runtime's prefix cache) and
+    differs only in a closing line naming the section. A small model writes fuller, better-placed
+    sections that way than in one long JSON answer. ``sectioned=False`` asks for the whole note in
+    one answer. The default (None) is sectioned when the runtime constrains decoding to a JSON
+    schema (every answer is then valid by construction, so more requests cost no reliability)
+    and one answer otherwise (each extra free-form answer is another chance of broken JSON).
+
+    A transcript too long for the context window is drafted in parts and merged
+    (:mod:`scribe.drafting.long_visit`), never truncated. Segments without a speaker get one from
+    :func:`scribe.roles.label_roles` first, so the prompt says who said what.
+    """
 
     def __init__(self, runtime, template: Template, *, max_tokens: int = 1400, max_attempts: int = 2,
-                 medications: Optional[set[str]] = None):
+                 medications: Optional[set[str]] = None, sectioned: Optional[bool] = None, section_max_tokens: int = 600,
+                 system_prompt: str = SYSTEM_PROMPT, preamble: str = "", label_speakers: bool = True):
         self.runtime = runtime
         self.template = template
         self.max_tokens = max_tokens
         self.max_attempts = max_attempts
         self.medications = medications
+        self._sectioned = sectioned
+        self.section_max_tokens = section_max_tokens
+        self.system_prompt = system_prompt
+        self.preamble = preamble
+        self.label_speakers = label_speakers
         self.stats = DraftStats()
+
+    @property
+    def sectioned(self) -> bool:
+        if self._sectioned is None:
+            return bool(getattr(self.runtime, "supports_constrained_json", False))
+        return self._sectioned
 
     # -- prompt ----------------------------------------------------------------
 
+    def _build(self, lines: list[str], closing: bool = True, section: Optional[str] = None,
+               preamble: Optional[str] = None) -> list[dict]:
+        return build_messages(self.template, lines, closing, section=section, sectioned=self.sectioned,
+                              system_prompt=self.system_prompt, preamble=self.preamble if preamble is None else preamble)
+
+    def prepare(self, transcript: Transcript) -> Transcript:
+        """The transcript as the model will see it: unknown speakers labelled from content."""
+        if self.label_speakers and any(s.speaker == SpeakerRole.unknown for s in transcript.segments):
+            from ..roles import label_roles
+
+            return label_roles(transcript)
+        return transcript
+
     def messages(self, transcript: Transcript) -> list[dict]:
-        return build_messages(self.template, format_transcript_lines(transcript))
+        """The (first) request for this transcript."""
+        lines = format_transcript_lines(self.prepare(transcript))
+        return self._build(lines, section=self.template.sections[0].key if self.sectioned else None)
 
     def warm(self, transcript: Transcript) -> None:
         """Prefill the stable prompt prefix while the visit is still going on."""
-        lines = format_transcript_lines(transcript)
+        lines = format_transcript_lines(self.prepare(transcript))
         if lines:
-            self.runtime.warm(build_messages(self.template, lines, closing=False))
+            messages = self._build(lines, closing=False)
+            if self.fits(self.prompt_tokens(messages)):
+                self.runtime.warm(messages)
 
-    def _check_fits(self, messages: list[dict]) -> int:
-        prompt = "\n".join(m["content"] for m in messages)
-        n = self.runtime.count_tokens(prompt)
-        window = self.runtime.context_window
-        if n + 256 > window:
-            raise DraftingError(
-                f"This transcript is too long for the model's context window ({n} tokens, window {window}). "
-                "Raise llm_context in settings or use a model with a larger window."
-            )
-        return n
+    @property
+    def output_budget(self) -> int:
+        """Tokens one request may generate (what the window must leave free after the prompt)."""
+        return self.section_max_tokens if self.sectioned else self.max_tokens
+
+    def prompt_tokens(self, messages: list[dict]) -> int:
+        return self.runtime.count_tokens("\n".join(m["content"] for m in messages))
+
+    def fits(self, n_prompt: int) -> bool:
+        # chat-template tokens and the closing line come on top of the counted text
+        return n_prompt + 64 + max(256, self.output_budget) <= self.runtime.context_window
 
     # -- drafting --------------------------------------------------------------
 
@@ -295,19 +371,64 @@ class NoteDrafter:
         if transcript.is_empty():
             raise DraftingError("The transcript is empty: there is nothing to draft a note from.")
         encounter = encounter or Encounter(visit_type=self.template.name)
-        messages = self.messages(transcript)
-        self.stats = DraftStats(prompt_tokens=self._check_fits(messages))
-        schema = note_schema(self.template) if getattr(self.runtime, "supports_constrained_json", False) else None
-        valid_ids = {s.id for s in transcript.segments}
+        transcript = self.prepare(transcript)
         t0 = time.perf_counter()
-        data: Optional[dict] = None
+        self.stats = DraftStats()
+        n = self.prompt_tokens(self.messages(transcript))
+        if self.fits(n):
+            self.stats.prompt_tokens = n
+            note = yield from self.stream_part(transcript, encounter, t0)
+        else:
+            from .long_visit import stream_in_parts
+
+            note = yield from stream_in_parts(self, transcript, encounter, t0)
+        note = note.model_copy(update={"model": getattr(self.runtime, "model_name", None), "runtime": getattr(self.runtime, "name", None)})
+        note = ground_note(note, transcript, self.medications)
+        self.stats.total_s = time.perf_counter() - t0
+        yield DraftEvent(kind="done", note=note)
+
+    def stream_part(self, transcript: Transcript, encounter: Encounter, t0: float, preamble: Optional[str] = None):
+        """Draft a transcript that fits the window: events, then (as the generator's return value)
+        the note before grounding."""
+        lines = format_transcript_lines(transcript)
+        valid_ids = {s.id for s in transcript.segments}
+        constrained = getattr(self.runtime, "supports_constrained_json", False)
+        if not self.sectioned:
+            messages = self._build(lines, preamble=preamble)
+            schema = note_schema(self.template) if constrained else None
+            data = yield from self._generate(messages, schema, self.template.section_keys(), valid_ids, self.max_tokens, t0)
+            if data is None:
+                raise DraftingError(f"The language model did not produce a valid note after {self.max_attempts} attempts "
+                                    f"({self.stats.extra.get('last_error', 'no statements in the answer')}).")
+            return note_from_json(data, self.template, encounter, valid_ids)
+        merged: dict = {}
+        failures = 0
+        for ts in self.template.sections:
+            messages = self._build(lines, section=ts.key, preamble=preamble)
+            schema = section_schema(self.template, ts.key) if constrained else None
+            data = yield from self._generate(messages, schema, [ts.key], valid_ids, self.section_max_tokens, t0,
+                                             allow_empty=True)
+            if data is None:
+                failures += 1
+                continue
+            lowered = {str(k).lower().replace(" ", "_"): v for k, v in data.items()}
+            merged[ts.key] = lowered.get(ts.key, lowered.get(ts.title.lower().replace(" ", "_"),
+                                                             next(iter(data.values()), []) if len(data) == 1 else []))
+        if failures == len(self.template.sections):
+            raise DraftingError(f"The language model did not produce a valid note after {self.max_attempts} attempts "
+                                f"({self.stats.extra.get('last_error', 'no statements in the answer')}).")
+        return note_from_json(merged, self.template, encounter, valid_ids)
+
+    def _generate(self, messages: list[dict], schema: Optional[dict], keys: list[str], valid_ids: set[int],
+                  max_tokens: int, t0: float, allow_empty: bool = False):
+        """One request with retry/repair: yields events, returns the parsed JSON object or None."""
         last_error = ""
         for attempt in range(1, self.max_attempts + 1):
-            self.stats.attempts = attempt
-            scanner = _StreamScanner(self.template.section_keys())
+            self.stats.attempts += 1
+            scanner = _StreamScanner(keys)
             pieces: list[str] = []
             try:
-                for piece in self.runtime.stream_chat(messages, json_schema=schema, max_tokens=self.max_tokens, temperature=0.0):
+                for piece in self.runtime.stream_chat(messages, json_schema=schema, max_tokens=max_tokens, temperature=0.0):
                     if self.stats.first_token_s is None:
                         self.stats.first_token_s = time.perf_counter() - t0
                     pieces.append(piece)
@@ -324,29 +445,27 @@ class NoteDrafter:
             except Exception as exc:  # runtime failures become one clear line
                 raise DraftingError(f"The language model failed while drafting: {exc}") from exc
             output = "".join(pieces)
-            self.stats.output_chars = len(output)
+            self.stats.output_chars += len(output)
+            data: Optional[dict]
             try:
                 parsed = json.loads(output)
                 data = parsed if isinstance(parsed, dict) else None
+                if data is None:
+                    last_error = "the answer is not a JSON object"
             except json.JSONDecodeError as exc:
                 last_error = f"{exc.msg} at character {exc.pos}"
                 data = repair_json(output)
-                self.stats.repaired = data is not None
-            if data is not None and any(_coerce_statements(v) for v in data.values()):
-                break
-            data = None
+                self.stats.repaired = self.stats.repaired or data is not None
+            if data is not None and (any(_coerce_statements(v) for v in data.values())
+                                     or (allow_empty and any(str(k).lower() in keys for k in data))):
+                return data
             last_error = last_error or "no statements in the answer"
+            self.stats.extra["last_error"] = last_error
             messages = messages + [
                 {"role": "assistant", "content": output[:2000]},
                 {"role": "user", "content": f"That was not valid note JSON ({last_error}). Answer again with only the JSON object."},
             ]
-        if data is None:
-            raise DraftingError(f"The language model did not produce a valid note after {self.max_attempts} attempts ({last_error}).")
-        note = note_from_json(data, self.template, encounter, valid_ids)
-        note = note.model_copy(update={"model": getattr(self.runtime, "model_name", None), "runtime": getattr(self.runtime, "name", None)})
-        note = ground_note(note, transcript, self.medications)
-        self.stats.total_s = time.perf_counter() - t0
-        yield DraftEvent(kind="done", note=note)
+        return None
 
     def draft(self, transcript: Transcript, encounter: Optional[Encounter] = None,
               on_event: Optional[Callable[[DraftEvent], None]] = None) -> NoteDraft:
