@@ -1,0 +1,340 @@
+"""ACI-Bench scorecard: Scribe's drafting pipeline against a naive one-prompt baseline.
+
+For every encounter of a split (``valid`` for reporting, ``train`` for development) and every
+template asked for, it drafts a note with :class:`~scribe.drafting.drafter.NoteDrafter` and, in
+the same run with the same model, a *naive baseline*: the whole dialogue and one plain "write the
+visit note" prompt. Both are scored the same way:
+
+* ROUGE-1/2/L F1 against the reference note (Google's ``rouge-score`` package, Porter stemmer,
+  its default tokenizer: lower-case alphanumeric tokens, so headings and bullets cost nothing);
+* medication recall: medications named in the reference note that the draft names too — over
+  all of them, and over those that were actually said in the dialogue (the fair figure: some
+  reference notes name drugs nobody said);
+* the unsupported-statement rate from the grounding check (for the baseline its sentences are
+  grounded as statements, so the rate is comparable);
+* a hallucination audit independent of the grounding check's own logic: every medication in a
+  draft that the dialogue never mentions, and every dose whose number the dialogue never says,
+  and whether the grounding check flagged it (the target is none left unflagged);
+* seconds per note (wall clock, model already loaded).
+
+Results are written to a JSON file after every note, so a long run can be stopped and resumed
+(``--resume``) and a partial run still reports what it measured. The ``aci`` template mirrors the
+headings ACI-Bench notes use; that is a template choice, not tuning to single encounters.
+
+    nice -n 19 python benchmarks/eval_aci.py --split valid --templates aci --out benchmarks/results/aci_valid.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from ..domain import NoteDraft, Section, Statement, StatementStatus, Transcript
+from ..grounding import _default_medications, _edit_distance_le1, _medications_in, extract_facts, ground_note, normalise, tokens
+from ..transcript_io import parse_dialogue
+
+DATA_ENV = "SCRIBE_ACI_DIR"
+SPLITS = ("train", "valid")
+NAIVE_PROMPT = "Write the visit note for this doctor-patient conversation.\n\n{dialogue}"
+NAIVE_MAX_TOKENS = 1024
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class AciEncounter:
+    encounter_id: str
+    dataset: str
+    dialogue: str
+    note: str
+
+
+def default_data_dir() -> Path:
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
+    root = Path(__file__).resolve().parents[2]
+    return root.parent / "shared" / "data" / "aci-bench"
+
+
+def load_split(split: str, data_dir: Optional[Path] = None) -> list[AciEncounter]:
+    path = Path(data_dir or default_data_dir()) / f"{split}.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"ACI-Bench split not found: {path} (set {DATA_ENV} to the folder with train.csv/valid.csv)")
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [AciEncounter(r["encounter_id"], r.get("dataset", ""), r["dialogue"], r["note"]) for r in csv.DictReader(fh)]
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+class Rouge:
+    """ROUGE-1/2/L F1 (x100) with rouge-score's stemmer; one scorer reused."""
+
+    def __init__(self):
+        from rouge_score import rouge_scorer
+
+        self._scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+
+    def __call__(self, prediction: str, reference: str) -> dict:
+        s = self._scorer.score(reference, prediction)
+        return {k: round(v.fmeasure * 100, 2) for k, v in s.items()}
+
+
+def medications_in(text: str, known: Optional[frozenset] = None) -> set[str]:
+    """Medication names in ``text`` (bundled vocabulary plus drug-name suffixes)."""
+    return {m for _, m in _medications_in(tokens(text), known or _default_medications())}
+
+
+def _mentioned(term: str, text_tokens: set[str], text_lower: str) -> bool:
+    if term in text_tokens or (" " in term and term in text_lower):
+        return True
+    return len(term) >= 7 and any(abs(len(t) - len(term)) <= 1 and t[:2] == term[:2] and _edit_distance_le1(term, t)
+                                  for t in text_tokens)
+
+
+def medication_recall(reference: str, draft: str, dialogue: str) -> dict:
+    ref = medications_in(reference)
+    dtoks, dlow = set(tokens(draft)), normalise(draft)
+    gtoks, glow = set(tokens(dialogue)), normalise(dialogue)
+    said = {m for m in ref if _mentioned(m, gtoks, glow)}
+    found = {m for m in ref if _mentioned(m, dtoks, dlow)}
+    return {"reference": sorted(ref), "said": sorted(said), "found": sorted(found),
+            "missing_said": sorted(said - found)}
+
+
+def audit_hallucinations(note: NoteDraft, dialogue: str) -> list[dict]:
+    """Medications and dose numbers in the note that the dialogue never mentions, and whether
+    the grounding check flagged the statement carrying them."""
+    gtoks, glow = set(tokens(dialogue)), normalise(dialogue)
+    numbers = {t for t in gtoks if re.fullmatch(r"\d+(?:\.\d+)?", t)}
+    numbers |= {str(int(float(n))) for n in numbers if float(n).is_integer()}
+    known = _default_medications()
+    found = []
+    for st in note.statements():
+        flagged = st.status != StatementStatus.supported
+        facts = extract_facts(st.text, known)
+        for med in sorted(facts.medications):
+            if not _mentioned(med, gtoks, glow):
+                found.append({"kind": "medication", "term": med, "statement": st.text, "flagged": flagged})
+        for dose in facts.doses:
+            if dose.value not in numbers:
+                found.append({"kind": "dose", "term": f"{dose.value} {dose.unit}", "statement": st.text, "flagged": flagged})
+    return found
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def text_as_note(text: str, template: str = "naive") -> NoteDraft:
+    """Free text (the baseline's answer) as a one-section note of sentence statements, so it can be grounded."""
+    parts = []
+    for raw in _SENTENCE.split(text):
+        s = re.sub(r"^[\s#*\-•>]+|[*#]+", "", raw).strip()
+        if len(re.findall(r"[A-Za-z]{2,}", s)) >= 2:
+            parts.append(Statement(text=s[:1000]))
+    return NoteDraft(template=template, sections=[Section(key="note", title="Note", statements=parts)])
+
+
+# ----------------------------------------------------------------------------- systems
+
+
+def naive_note(runtime, dialogue: str, max_tokens: int = NAIVE_MAX_TOKENS) -> str:
+    messages = [{"role": "user", "content": NAIVE_PROMPT.format(dialogue=dialogue.strip())}]
+    return runtime.chat(messages, max_tokens=max_tokens, temperature=0.0)
+
+
+def _score(row: dict, draft_text: str, note: NoteDraft, enc: AciEncounter, rouge: Rouge) -> dict:
+    row.update(rouge(draft_text, enc.note))
+    row["words"] = len(draft_text.split())
+    row["medications"] = medication_recall(enc.note, draft_text, enc.dialogue)
+    g = note.grounding
+    row["statements"] = g.statements if g else 0
+    row["unsupported"] = g.unsupported if g else 0
+    row["unsupported_rate"] = round(g.unsupported_rate, 4) if g else None
+    row["hallucinations"] = audit_hallucinations(note, enc.dialogue)
+    row["draft"] = draft_text
+    row["statement_checks"] = [{"section": sec.key, "text": st.text, "evidence": st.evidence, "status": st.status.value,
+                                "issues": [f"{i.kind}: {i.detail}" for i in st.issues]}
+                               for sec in note.sections for st in sec.statements]
+    return row
+
+
+def run_scribe(runtime, template, enc: AciEncounter, rouge: Rouge, *, transcript: Optional[Transcript] = None,
+               max_tokens: Optional[int] = None) -> dict:
+    from ..drafting.drafter import NoteDrafter
+
+    transcript = transcript or parse_dialogue(enc.dialogue, source=enc.encounter_id)
+    kw = {"max_tokens": max_tokens} if max_tokens else {}
+    drafter = NoteDrafter(runtime, template, **kw)
+    t0 = time.perf_counter()
+    note = drafter.draft(transcript)
+    seconds = time.perf_counter() - t0
+    row = {"encounter_id": enc.encounter_id, "system": "scribe", "template": template.name, "seconds": round(seconds, 1),
+           "parts": drafter.stats.extra.get("parts", 1)}
+    return _score(row, note.render_text(), note, enc, rouge)
+
+
+def run_naive(runtime, enc: AciEncounter, rouge: Rouge) -> dict:
+    t0 = time.perf_counter()
+    text = naive_note(runtime, enc.dialogue)
+    seconds = time.perf_counter() - t0
+    note = ground_note(text_as_note(text), parse_dialogue(enc.dialogue, source=enc.encounter_id))
+    row = {"encounter_id": enc.encounter_id, "system": "naive", "template": "-", "seconds": round(seconds, 1)}
+    return _score(row, text, note, enc, rouge)
+
+
+# ----------------------------------------------------------------------------- summary
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """One line per (system, template): means over encounters, pooled medication recall."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["system"], r["template"]), []).append(r)
+    out = []
+    for (system, template), rs in sorted(groups.items()):
+        ref = sum(len(r["medications"]["reference"]) for r in rs)
+        said = sum(len(r["medications"]["said"]) for r in rs)
+        found_said = sum(len(set(r["medications"]["said"]) & set(r["medications"]["found"])) for r in rs)
+        found_ref = sum(len(r["medications"]["found"]) for r in rs)
+        hall = [h for r in rs for h in r["hallucinations"]]
+        total_st = sum(r["statements"] for r in rs)
+        out.append({
+            "system": system, "template": template, "notes": len(rs),
+            "rouge1": round(statistics.mean(r["rouge1"] for r in rs), 2),
+            "rouge2": round(statistics.mean(r["rouge2"] for r in rs), 2),
+            "rougeL": round(statistics.mean(r["rougeL"] for r in rs), 2),
+            "words": round(statistics.mean(r["words"] for r in rs)),
+            "unsupported_rate": round(sum(r["unsupported"] for r in rs) / total_st, 4) if total_st else None,
+            "med_recall_said": round(found_said / said, 4) if said else None,
+            "med_recall_all": round(found_ref / ref, 4) if ref else None,
+            "meds_said": said, "meds_reference": ref,
+            "hallucinated": len(hall), "hallucinated_unflagged": sum(1 for h in hall if not h["flagged"]),
+            "seconds_per_note": round(statistics.mean(r["seconds"] for r in rs), 1),
+        })
+    return out
+
+
+def format_table(summary: list[dict]) -> str:
+    head = ("| system | template | notes | ROUGE-1 | ROUGE-2 | ROUGE-L | words | unsupported | med recall (said) "
+            "| med recall (all) | hallucinated meds/doses (unflagged) | s/note |")
+    lines = [head, "|" + "---|" * 12]
+    pct = lambda v: "—" if v is None else f"{v * 100:.1f} %"  # noqa: E731
+    for s in summary:
+        lines.append(f"| {s['system']} | {s['template']} | {s['notes']} | {s['rouge1']:.2f} | {s['rouge2']:.2f} | "
+                     f"{s['rougeL']:.2f} | {s['words']} | {pct(s['unsupported_rate'])} | {pct(s['med_recall_said'])} "
+                     f"({s['meds_said']}) | {pct(s['med_recall_all'])} ({s['meds_reference']}) | "
+                     f"{s['hallucinated']} ({s['hallucinated_unflagged']}) | {s['seconds_per_note']} |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- runner
+
+
+def _write(path: Optional[Path], payload: dict) -> None:
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def evaluate(encounters: Iterable[AciEncounter], runtime, templates: list, *, naive: bool = True,
+             out: Optional[Path] = None, config: Optional[dict] = None, resume: bool = False,
+             log: Log = lambda m: print(m, file=sys.stderr, flush=True), max_tokens: Optional[int] = None) -> dict:
+    rouge = Rouge()
+    rows: list[dict] = []
+    if resume and out is not None and out.is_file():
+        rows = json.loads(out.read_text(encoding="utf-8")).get("results", [])
+    done = {(r["encounter_id"], r["system"], r["template"]) for r in rows}
+    payload = {"config": config or {}, "results": rows, "summary": summarise(rows) if rows else []}
+    for enc in encounters:
+        jobs = [("scribe", t.name, t) for t in templates] + ([("naive", "-", None)] if naive else [])
+        for system, tname, template in jobs:
+            if (enc.encounter_id, system, tname) in done:
+                continue
+            try:
+                row = run_scribe(runtime, template, enc, rouge, max_tokens=max_tokens) if system == "scribe" \
+                    else run_naive(runtime, enc, rouge)
+            except Exception as exc:  # one failed note is a result, not the end of the run
+                row = {"encounter_id": enc.encounter_id, "system": system, "template": tname, "error": f"{type(exc).__name__}: {exc}"}
+                log(f"{enc.encounter_id} {system}/{tname}: FAILED {row['error']}")
+                payload.setdefault("errors", []).append(row)
+                _write(out, payload)
+                continue
+            rows.append(row)
+            log(f"{enc.encounter_id} {system}/{tname}: R1 {row['rouge1']:.1f} R2 {row['rouge2']:.1f} RL {row['rougeL']:.1f} "
+                f"words {row['words']} unsupported {row['unsupported']}/{row['statements']} "
+                f"meds {len(row['medications']['found'])}/{len(row['medications']['reference'])} "
+                f"halluc {sum(1 for h in row['hallucinations'] if not h['flagged'])}/{len(row['hallucinations'])} unflagged "
+                f"{row['seconds']:.0f}s")
+            payload["summary"] = summarise(rows)
+            _write(out, payload)
+    payload["summary"] = summarise(rows)
+    _write(out, payload)
+    return payload
+
+
+def build_arg_parser(prog: str = "eval_aci") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="ACI-Bench scorecard: Scribe vs. a naive one-prompt baseline.")
+    p.add_argument("--split", choices=SPLITS, default="valid")
+    p.add_argument("--data", type=Path, help=f"folder with train.csv/valid.csv (default ${DATA_ENV} or ../shared/data/aci-bench)")
+    p.add_argument("--limit", type=int, help="only the first N encounters")
+    p.add_argument("--ids", help="comma-separated encounter ids")
+    p.add_argument("--templates", default="aci", help="comma-separated template names or .toml files (default aci)")
+    p.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    p.add_argument("--out", type=Path, help="results JSON (written after every note)")
+    p.add_argument("--resume", action="store_true", help="skip notes already in --out")
+    p.add_argument("--llm-model", help="pack name, GGUF file or HF folder (default: settings)")
+    p.add_argument("--runtime", choices=["auto", "llama.cpp", "transformers", "openai"])
+    p.add_argument("--server-url")
+    p.add_argument("--server-model")
+    p.add_argument("--threads", type=int)
+    p.add_argument("--context", type=int, help="context window (llm_context)")
+    p.add_argument("--max-tokens", type=int, help="drafter output budget per call")
+    return p
+
+
+def main(argv: Optional[list[str]] = None, prog: str = "eval_aci") -> int:
+    args = build_arg_parser(prog).parse_args(argv)
+    from ..drafting.runtimes import create_runtime
+    from ..drafting.templates import get_template
+    from ..settings import load_settings
+
+    settings = load_settings()
+    for attr, key in (("llm_model", "llm_model"), ("runtime", "llm_runtime"), ("server_url", "llm_server_url"),
+                      ("server_model", "llm_server_model"), ("threads", "llm_threads"), ("context", "llm_context")):
+        if getattr(args, attr) not in (None, ""):
+            settings.set(key, getattr(args, attr))
+    templates = [get_template(t.strip()) for t in args.templates.split(",") if t.strip()]
+    encounters = load_split(args.split, args.data)
+    if args.ids:
+        wanted = [i.strip() for i in args.ids.split(",")]
+        encounters = [e for w in wanted for e in encounters if e.encounter_id == w]
+    if args.limit:
+        encounters = encounters[: args.limit]
+    runtime = create_runtime(settings)
+    t0 = time.perf_counter()
+    runtime.load()
+    config = {"split": args.split, "encounters": [e.encounter_id for e in encounters], "templates": [t.name for t in templates],
+              "runtime": runtime.name, "model": runtime.model_name, "context": runtime.context_window,
+              "threads": getattr(runtime, "n_threads", None), "naive_prompt": NAIVE_PROMPT,
+              "rouge": "rouge-score F1 x100, use_stemmer=True", "load_seconds": round(time.perf_counter() - t0, 1),
+              "command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    try:
+        payload = evaluate(encounters, runtime, templates, naive=not args.no_naive, out=args.out, config=config,
+                           resume=args.resume, max_tokens=args.max_tokens)
+    finally:
+        runtime.close()
+    print(format_table(payload["summary"]))
+    return 0
