@@ -311,6 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("templates", help="list note templates")
     common(sp)
     sp.set_defaults(func=cmd_templates)
+
+    # -- note-quality commands (issue 6): roles, instructions, revise, eval — see scribe/quality_cli.py
+    from .quality_cli import add_quality_commands
+
+    add_quality_commands(sub, common)
     return p
 
 
