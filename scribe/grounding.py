@@ -68,7 +68,8 @@ _TOKEN = re.compile(r"[a-zµ%]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
 
 
 def _stem(word: str) -> str:
-    for suf in ("ations", "ation", "ings", "ing", "ness", "ies", "ied", "ed", "es", "ly", "s", "y"):
+    # no "es": "ankles" and "ankle" must meet at "ankle", not at "ankl" and "ankle"
+    for suf in ("ations", "ation", "ings", "ing", "ness", "ies", "ied", "ed", "ly", "s", "y"):
         if len(word) > len(suf) + 3 and word.endswith(suf):
             return word[: -len(suf)]
     return word
@@ -329,8 +330,14 @@ class TranscriptIndex:
         return self.order[max(0, i - radius): i + radius + 1]
 
     def score(self, words: set[str], seg_id: int) -> float:
-        shared = words & self.words.get(seg_id, set())
-        return sum(1.0 / self.df.get(w, 1) for w in shared)
+        seg = self.words.get(seg_id, set())
+        shared = words & seg
+        total = sum(1.0 / self.df.get(w, 1) for w in shared)
+        for w in words - shared:  # clinical wording of everyday speech ("dyspnea" for "short of breath")
+            hit = next((x for p in _PARAPHRASE.get(w, ()) for x in seg if x.startswith(p)), None)
+            if hit is not None:
+                total += 1.0 / self.df.get(hit, 1)
+        return total
 
     def best_segments(self, words: set[str], limit: int = 3) -> list[tuple[float, int]]:
         scored = [(self.score(words, sid), sid) for sid in self.order]
@@ -472,12 +479,66 @@ def _settle_evidence(st: Statement, words: set[str], index: TranscriptIndex) -> 
     return sorted(keep, key=index.order.index)[:6]
 
 
+# Words that carry no checkable claim of their own ("Patient reports ...", "Plan: continue ...").
+_FRAMING = {_stem(w) for w in """report reports reported states stated notes noted describes described endorses endorsed
+    denies denied complains complaint complaints experiencing experiences experienced presents presented present history
+    mentions mentioned discussed discuss indicates indicated including includes recommend recommended advised advise plan
+    plans continue continues continued follow visit today also well some other recent recently significant relevant regarding
+    due since time times currently noted additionally further patient patients symptoms symptom reports states like feel
+    feels felt been being will would status overall around approximately episode episodes""".split()}
+
+# Everyday words a note writes in clinical terms: a statement word (stemmed) is backed by any of these in the evidence.
+_PARAPHRASE = {_stem(k): v for k, v in {
+    "fatigue": {"tired", "exhaust", "energy", "worn"}, "dyspnea": {"breath"}, "hypertension": {"pressure"},
+    "edema": {"swell", "swollen", "puffy"}, "emesis": {"vomit", "throw"}, "nausea": {"sick", "queasy", "nause"},
+    "febrile": {"fever", "temperature"}, "afebrile": {"fever", "temperature"}, "lightheadedness": {"dizz", "lighthead"},
+    "lightheaded": {"dizz"}, "dizziness": {"lighthead", "dizz"},
+    "abdominal": {"belly", "stomach", "tummy", "abdomen"}, "abdomen": {"belly", "stomach", "tummy"},
+    "bilateral": {"both"}, "bilaterally": {"both"}, "extremities": {"leg", "arm", "feet", "foot", "hand"},
+    "extremity": {"leg", "arm", "feet", "foot", "hand"}, "cardiac": {"heart"}, "pulmonary": {"lung"},
+    "respiratory": {"lung", "breath"}, "renal": {"kidney"}, "hepatic": {"liver"},
+    "gastrointestinal": {"stomach", "belly", "bowel"}, "pain": {"hurt", "ache", "sore"}, "painful": {"hurt", "ache", "sore"},
+    "insomnia": {"sleep"}, "tachycardia": {"heart", "racing"}, "syncope": {"faint", "pass"}, "pyrosis": {"heartburn"},
+    "cephalgia": {"headache"}, "dysuria": {"burn", "urinat"}, "ekg": {"ecg"}, "ecg": {"ekg"},
+    "denies": {"no", "not", "never"}, "medication": {"medicine", "pill", "med"}, "medications": {"medicine", "pill", "med"},
+    "daily": {"day"}, "ambulating": {"walk"}, "tender": {"hurt", "sore", "pain"}, "tenderness": {"hurt", "sore", "pain"},
+    "erythema": {"red"}, "erythematous": {"red"}, "auscultation": {"listen", "sound", "clear"},
+    "palpation": {"press", "push", "feel", "touch"}, "range": {"move", "bend"}, "motion": {"move", "bend"},
+    "diaphoresis": {"sweat"}, "chills": {"cold", "shiver"}, "weight": {"pound", "lbs"},
+}.items()}
+WEAK_EVIDENCE_MIN_WORDS = 3  # uncovered claim words needed before a statement is called weakly supported
+WEAK_EVIDENCE_COVERAGE = 0.4  # share of claim words the evidence must mention
+
+
+def _weak_evidence(words: set[str], evidence: list[int], index: TranscriptIndex) -> Optional[Issue]:
+    """The evidence exists but does not say most of what the statement claims."""
+    claims = {w for w in words if not w[0].isdigit() and w not in _FRAMING and w not in index.medications and len(w) > 2}
+    if len(claims) < WEAK_EVIDENCE_MIN_WORDS or not evidence:
+        return None
+    said = {w for sid in evidence for nb in index.window(sid, 1) for w in index.words[nb]}
+    said |= {_stem(t) for sid in evidence for nb in index.window(sid, 1) for t in index.tokens[nb]}
+
+    def backed(w: str) -> bool:
+        if w in said or any(p in said or any(x.startswith(p) for x in said) for p in _PARAPHRASE.get(w, ())):
+            return True
+        return len(w) >= 6 and any(len(x) >= 6 and x[:5] == w[:5] for x in said)
+
+    missing = sorted(w for w in claims if not backed(w))
+    if len(missing) >= WEAK_EVIDENCE_MIN_WORDS and 1 - len(missing) / len(claims) < WEAK_EVIDENCE_COVERAGE:
+        shown = ", ".join(f"'{w}…'" for w in missing[:5])
+        return Issue(kind="weak_evidence", detail=f"the supporting lines do not mention {shown}")
+    return None
+
+
 def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
     words = content_words(st.text)
     evidence = _settle_evidence(st, words, index)
     issues: list[Issue] = []
     if not evidence:
         issues.append(Issue(kind="no_evidence", detail="no part of the transcript supports this statement"))
+    weak = _weak_evidence(words, evidence, index)
+    if weak:
+        issues.append(weak)
     facts = extract_facts(st.text, index.medications)
     for med in sorted(facts.medications):
         if not _fuzzy_in(med, index.all_tokens) and med not in normalise(index.transcript.text):

@@ -1,0 +1,52 @@
+"""Grounding beyond numbers: evidence that does not say what the statement claims, clinical
+paraphrase of everyday speech, and negation flips in drafted notes (no model needed)."""
+
+from scribe.domain import NoteDraft, Section, Statement, StatementStatus
+from scribe.grounding import ground_note
+from scribe.transcript_io import parse_dialogue
+
+DIALOGUE = """\
+[doctor] How have you been feeling?
+[patient] I've been really tired, and I get short of breath on the stairs.
+[doctor] Any swelling in your legs?
+[patient] A little in both ankles by the evening.
+[doctor] Any chest pain, nausea or sweating?
+[patient] No, none of that.
+[doctor] Your lungs sound clear.
+"""
+
+
+def check(*texts):
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=t) for t in texts])])
+    return ground_note(note, parse_dialogue(DIALOGUE), medications=set()).statements()
+
+
+def test_clinical_wording_of_what_was_said_is_supported():
+    for st in check("Reports fatigue and dyspnea on exertion.", "Bilateral ankle edema in the evenings.",
+                    "Lungs clear to auscultation.", "Denies chest pain, nausea, and diaphoresis."):
+        assert st.status == StatementStatus.supported, (st.text, st.issues)
+        assert st.evidence
+
+
+def test_evidence_that_does_not_say_most_of_the_claim_is_flagged():
+    (st,) = check("Reports fatigue, weight loss, night sweats and fevers.")
+    assert st.status == StatementStatus.unsupported
+    weak = [i for i in st.issues if i.kind == "weak_evidence"]
+    assert weak and "weight" in weak[0].detail and "fever" in weak[0].detail
+
+
+def test_a_negation_flip_in_a_draft_is_flagged():
+    (st,) = check("Reports chest pain with nausea and sweating.")
+    assert st.status == StatementStatus.unsupported
+    assert {i.kind for i in st.issues} == {"negation"}
+    assert any("nausea" in i.detail and "absent" in i.detail for i in st.issues)
+
+
+def test_a_statement_with_nothing_behind_it_is_flagged_and_counted():
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[
+        Statement(text="Tired, short of breath on stairs."), Statement(text="Fractured wrist after a skiing fall.")])])
+    checked = ground_note(note, parse_dialogue(DIALOGUE), medications=set())
+    ok, bad = checked.statements()
+    assert ok.status == StatementStatus.supported
+    assert [i.kind for i in bad.issues] == ["no_evidence"]
+    assert checked.grounding.unsupported == 1 and checked.grounding.unsupported_rate == 0.5
