@@ -1,0 +1,57 @@
+"""Everything the UI needs from the outside world, in one object that tests can replace.
+
+The desktop app builds one :class:`AppContext` from the settings. Tests build theirs with a
+:class:`~scribe.recording.FileReplaySource` instead of the microphone, a temporary visit
+store, and (for pure UI-mechanics tests only) fake models.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from ..settings import Settings
+from .export import EhrSender
+
+
+def os_user_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (containers): fall back
+        return os.environ.get("USER") or os.environ.get("USERNAME") or "clinician"
+
+
+def _default_make_source(device: Any) -> Any:
+    from ..recording import SoundDeviceSource
+
+    return SoundDeviceSource(device)
+
+
+def _default_list_devices() -> list:
+    from ..recording import list_input_devices
+
+    return list_input_devices()
+
+
+def _default_transcriber(engine: Any) -> Any:
+    from ..asr.engine import StreamingTranscriber
+
+    return StreamingTranscriber(engine)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    store: Any  # scribe.storage.VisitStore
+    models: Any  # scribe.ui.models.ModelHub
+    clinician: str = field(default_factory=os_user_name)
+    make_source: Callable[[Any], Any] = _default_make_source
+    list_devices: Callable[[], list] = _default_list_devices
+    make_transcriber: Callable[[Any], Any] = _default_transcriber
+    player: Any = None  # scribe.ui.player.AudioPlayer
+    ehr_sender: Optional[EhrSender] = None  # "Send to EHR" (a later issue); None hides the action
+    warm_interval_s: float = 30.0  # keep the LLM prompt prefix warm while recording (0: off)
+    autosave_s: float = 30.0  # save an edited draft this long after the last edit
+    check_recovery: bool = True

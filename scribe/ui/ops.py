@@ -1,0 +1,224 @@
+"""Run core work off the UI thread and hear back on it (after Anki's ``QueryOp``).
+
+The UI thread only ever *starts* work and *receives* results. A callable runs on a worker
+thread of a :class:`QThreadPool`; its result, its exception, and anything it reports along the
+way travel back as queued Qt signals and are delivered to plain Python callbacks on the UI
+thread::
+
+    BackgroundOp(
+        lambda ctx: store.list(),
+        on_success=self.show_visits,
+        parent=self,
+    ).start()
+
+The callable gets an :class:`OpContext`: ``ctx.report(obj)`` sends progress (anything: a
+``(fraction, message)`` tuple, a stream event…) to ``on_progress`` on the UI thread, and
+``ctx.cancelled`` turns true when the UI called :meth:`BackgroundOp.cancel`.
+
+Errors: a :class:`~scribe.errors.ScribeError` is meant for the user and is shown verbatim;
+anything else is a bug, logged with its traceback and shown as a short generic message. Pass
+``on_failure`` to handle either yourself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from typing import Any, Callable, Optional
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from ..errors import ScribeError
+
+log = logging.getLogger(__name__)
+
+_POOL: Optional[QThreadPool] = None
+_LIVE: set["BackgroundOp"] = set()  # keeps running ops (and their callbacks) alive
+
+
+def op_pool() -> QThreadPool:
+    """The pool all UI background work runs on (model loads, drafting, exports, file reads)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = QThreadPool()
+        _POOL.setObjectName("scribe-ops")
+        _POOL.setMaxThreadCount(4)
+    return _POOL
+
+
+_SERIAL: Optional[QThreadPool] = None
+
+
+def serial_pool() -> QThreadPool:
+    """One worker thread: storage writes and recorder control run here in the order asked."""
+    global _SERIAL
+    if _SERIAL is None:
+        _SERIAL = QThreadPool()
+        _SERIAL.setObjectName("scribe-serial")
+        _SERIAL.setMaxThreadCount(1)
+    return _SERIAL
+
+
+def wait_for_ops(timeout_ms: int = 30000) -> bool:
+    """Block until background ops are done (for shutdown and tests, never mid-session)."""
+    ok = serial_pool().waitForDone(timeout_ms)
+    return op_pool().waitForDone(timeout_ms) and ok
+
+
+class OpContext:
+    """What the worker callable sees: a way to report progress and to notice cancellation."""
+
+    def __init__(self, emit: Callable[[object], None], cancel_flag: threading.Event):
+        self._emit = emit
+        self._cancel = cancel_flag
+
+    def report(self, value: Any) -> None:
+        self._emit(value)
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Adapter matching the core's ``Progress = Callable[[float, str], None]``."""
+        self._emit((float(fraction), message))
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+class _Signals(QObject):
+    # Emitted from the worker thread; the receiver (the op, which lives on the UI thread)
+    # gets them queued.
+    progressed = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(object, str)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: Callable[[OpContext], Any], signals: _Signals, cancel: threading.Event):
+        super().__init__()
+        self.setAutoDelete(True)
+        self._fn = fn
+        self._signals = signals
+        self._cancel = cancel
+
+    def run(self) -> None:  # worker thread: touch no widget here
+        ctx = OpContext(self._signals.progressed.emit, self._cancel)
+        try:
+            result = self._fn(ctx)
+        except BaseException as exc:  # noqa: BLE001 - reported to the UI thread
+            self._signals.failed.emit(exc, traceback.format_exc())
+        else:
+            self._signals.succeeded.emit(result)
+
+
+class BackgroundOp(QObject):
+    """One piece of work on the pool, with callbacks delivered on the UI thread."""
+
+    finished = Signal()
+
+    def __init__(
+        self,
+        fn: Callable[[OpContext], Any],
+        *,
+        on_success: Optional[Callable[[Any], None]] = None,
+        on_failure: Optional[Callable[[BaseException], None]] = None,
+        on_progress: Optional[Callable[[Any], None]] = None,
+        parent: Optional[QWidget] = None,
+        name: str = "",
+    ):
+        super().__init__(None)  # not parented: it outlives a closed dialog until it finishes
+        self._fn = fn
+        self._on_success = on_success
+        self._on_failure = on_failure
+        self._on_progress = on_progress
+        self._parent_widget = parent
+        self.name = name or getattr(fn, "__name__", "op")
+        self._cancel = threading.Event()
+        self._signals = _Signals()
+        self._signals.progressed.connect(self._progress, Qt.ConnectionType.QueuedConnection)
+        self._signals.succeeded.connect(self._success, Qt.ConnectionType.QueuedConnection)
+        self._signals.failed.connect(self._failure, Qt.ConnectionType.QueuedConnection)
+        self.running = False
+        self.done = False
+
+    def start(self, pool: Optional[QThreadPool] = None) -> "BackgroundOp":
+        _LIVE.add(self)
+        self.running = True
+        (pool or op_pool()).start(_Runnable(self._fn, self._signals, self._cancel))
+        return self
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    # ---- UI thread from here on
+    @Slot(object)
+    def _progress(self, value: object) -> None:
+        if self._on_progress is not None and not self.done:
+            self._guard(self._on_progress, value)
+
+    @Slot(object)
+    def _success(self, result: object) -> None:
+        self._finish()
+        if self._on_success is not None:
+            self._guard(self._on_success, result)
+
+    @Slot(object, str)
+    def _failure(self, exc: BaseException, tb: str) -> None:
+        self._finish()
+        if not isinstance(exc, ScribeError):
+            log.error("background op %r failed:\n%s", self.name, tb)
+            try:
+                exc._scribe_logged = True  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+        if self._on_failure is not None:
+            self._guard(self._on_failure, exc)
+        else:
+            show_error(self._parent_widget, exc)
+
+    def _finish(self) -> None:
+        self.running = False
+        self.done = True
+        _LIVE.discard(self)
+        self.finished.emit()
+
+    def _guard(self, cb: Callable[[Any], None], arg: Any) -> None:
+        # An exception escaping a slot would be printed and swallowed by Qt; make it visible.
+        try:
+            cb(arg)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("callback of op %r failed", self.name)
+            show_error(self._parent_widget, exc)
+
+
+def run_in_background(fn: Callable[[OpContext], Any], **kwargs: Any) -> BackgroundOp:
+    """Shorthand: build a :class:`BackgroundOp` and start it."""
+    return BackgroundOp(fn, **kwargs).start()
+
+
+def error_text(exc: BaseException) -> str:
+    """What the user reads: a ScribeError's own sentence, or a generic line for bugs."""
+    if isinstance(exc, ScribeError):
+        return str(exc)
+    return (
+        "Something went wrong inside Scribe and the action could not be completed. "
+        "Your recorded audio and saved notes are not affected. "
+        f"(Technical detail for IT: {type(exc).__name__}; see the log file.)"
+    )
+
+
+def show_error(parent: Optional[QWidget], exc: BaseException, title: str = "Scribe") -> None:
+    """Show an error to the user. Non-Scribe exceptions must already be logged by the caller."""
+    if not isinstance(exc, ScribeError) and not getattr(exc, "_scribe_logged", False):
+        log.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__))
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning if isinstance(exc, ScribeError) else QMessageBox.Icon.Critical)
+    box.setWindowTitle(title)
+    box.setText(error_text(exc))
+    box.setObjectName("errorBox")
+    box.open()  # window-modal, does not spin a nested event loop
