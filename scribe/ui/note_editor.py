@@ -1,0 +1,662 @@
+"""The note editor: one editable text block per section, one line per statement.
+
+Each line is a statement of the draft. A gutter icon and a tint show what the grounding check
+found: a red "!" on amber for *unsupported* (hover for the reason), a green check for
+*confirmed* by the physician, a small grey dot for *supported*. Moving the cursor onto a line
+selects that statement: the transcript highlights its evidence and the inspector below offers
+"Confirm as written" and "Play from here".
+
+Editing is free-form text with undo/redo. The widget never decides what an edit means for the
+note: after a short pause it reports the changed lines as :class:`LineChange` items, the
+session applies them through the core (``scribe.approval``), and the editor receives the
+re-grounded note back. Lines are matched to statements by a line diff, so splitting, merging,
+inserting and deleting lines all map onto edit / add / delete of statements.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPainterPath, QPen, QShortcut, QTextCursor, QTextFormat
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTextEdit,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import theme
+
+GUTTER = 28
+
+
+@dataclass
+class LineInfo:
+    """What the editor knows about a statement on a line (a view of the core's Statement)."""
+
+    id: Optional[str]
+    text: str
+    status: str = "supported"  # supported | unsupported | confirmed | pending (streaming / not yet checked)
+    issues: tuple[str, ...] = ()
+    evidence: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, st: Any) -> "LineInfo":
+        status = getattr(st.status, "value", st.status)
+        return cls(st.id, st.text, str(status), tuple(i.detail for i in st.issues), tuple(st.evidence))
+
+
+AFTER_PREVIOUS_ADD = "+"
+
+
+@dataclass
+class LineChange:
+    """One edit the physician made. For ``add``, ``statement_id`` is the statement the new one
+    follows: an existing id, ``None`` (first in its section) or :data:`AFTER_PREVIOUS_ADD`
+    (right after the statement added by the previous change)."""
+
+    kind: str  # "edit" | "add" | "delete"
+    section_key: str
+    statement_id: Optional[str]
+    text: str = ""
+
+
+def match_lines(baseline: list[LineInfo], lines: list[str]) -> tuple[list[Optional[LineInfo]], list[LineInfo]]:
+    """Map edited ``lines`` (blank ones included) back to ``baseline`` statements.
+
+    Returns one entry per line (the statement it continues, or None for a new line or a blank
+    one) and the statements whose lines are gone.
+    """
+    idx = [i for i, l in enumerate(lines) if l.strip()]
+    b = [lines[i].strip() for i in idx]
+    a = [s.text.strip() for s in baseline]
+    out: list[Optional[LineInfo]] = [None] * len(lines)
+    deleted: list[LineInfo] = []
+    sm = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal" or tag == "replace":
+            n = min(i2 - i1, j2 - j1)
+            for k in range(n):
+                out[idx[j1 + k]] = baseline[i1 + k]
+            deleted.extend(baseline[i1 + n:i2])
+        elif tag == "delete":
+            deleted.extend(baseline[i1:i2])
+    return out, deleted
+
+
+def diff_changes(section_key: str, baseline: list[LineInfo], lines: list[str]) -> list[LineChange]:
+    mapped, deleted = match_lines(baseline, lines)
+    changes: list[LineChange] = []
+    prev: Optional[str] = None
+    for line, info in zip(lines, mapped):
+        text = line.strip()
+        if not text:
+            continue
+        if info is None:
+            changes.append(LineChange("add", section_key, prev, text))
+            prev = AFTER_PREVIOUS_ADD
+            continue
+        if text != info.text.strip():
+            changes.append(LineChange("edit", section_key, info.id, text))
+        prev = info.id
+    for info in deleted:
+        changes.append(LineChange("delete", section_key, info.id, ""))
+    return changes
+
+
+def draw_status_icon(p: QPainter, rect: QRectF, status: str) -> None:
+    c = theme.colors()
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    s = min(rect.width(), rect.height())
+    r = QRectF(rect.center().x() - s / 2, rect.center().y() - s / 2, s, s)
+    if status == "unsupported":
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(c.unsupported_fg)
+        p.drawEllipse(r)
+        pen = QPen(QColor("white"), max(1.6, s / 8), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+        p.setPen(pen)
+        p.drawLine(r.center().x(), r.top() + s * 0.22, r.center().x(), r.top() + s * 0.58)
+        p.drawPoint(QRectF(r.center().x(), r.top() + s * 0.76, 0, 0).topLeft())
+    elif status == "confirmed":
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(c.confirmed_fg)
+        p.drawEllipse(r)
+        pen = QPen(QColor("white"), max(1.6, s / 8), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        p.setPen(pen)
+        path = QPainterPath()
+        path.moveTo(r.left() + s * 0.27, r.top() + s * 0.52)
+        path.lineTo(r.left() + s * 0.44, r.top() + s * 0.68)
+        path.lineTo(r.left() + s * 0.74, r.top() + s * 0.34)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPath(path)
+    elif status == "pending":
+        p.setPen(QPen(c.muted_fg, 1.2, Qt.PenStyle.DotLine))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(r.adjusted(s * 0.2, s * 0.2, -s * 0.2, -s * 0.2))
+    else:  # supported
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(c.supported_fg)
+        d = s * 0.36
+        p.drawEllipse(QRectF(r.center().x() - d / 2, r.center().y() - d / 2, d, d))
+    p.restore()
+
+
+def status_tooltip(info: Optional[LineInfo], starts: dict[int, float]) -> str:
+    from .transcript_view import format_time
+
+    if info is None:
+        return "New statement: it is checked against the transcript when you pause typing."
+    if info.status == "unsupported":
+        reasons = "".join(f"<li>{_esc(r)}</li>" for r in info.issues) or "<li>not supported by the transcript</li>"
+        return (f"<b>Not supported by the transcript</b><ul style='margin:2px 0 2px -20px'>{reasons}</ul>"
+                "Edit the statement or confirm it as written (Ctrl+Shift+C) before approval.")
+    if info.status == "confirmed":
+        return "<b>Confirmed by the clinician</b> as written, although the transcript does not fully support it."
+    if info.status == "pending":
+        return "Not yet checked against the transcript."
+    times = ", ".join(format_time(starts[i]) for i in info.evidence if i in starts)
+    return f"<b>Supported by the transcript</b>{' at ' + times if times else ''}."
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _Gutter(QWidget):
+    def __init__(self, editor: "SectionEdit"):
+        super().__init__(editor)
+        self.editor = editor
+        self.setMouseTracking(True)
+
+    def sizeHint(self) -> QSize:
+        return QSize(GUTTER, 0)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        p = QPainter(self)
+        ed = self.editor
+        offset = ed.verticalScrollBar().value()
+        layout = ed.document().documentLayout()
+        top_margin = ed.viewport().geometry().top() - self.geometry().top()
+        block = ed.document().begin()
+        n = 0
+        while block.isValid():
+            info = ed.line_info(n)
+            if block.text().strip():
+                r = layout.blockBoundingRect(block)
+                line_h = ed.fontMetrics().height()
+                y = r.top() - offset + top_margin + ed.document().documentMargin() * 0 + (line_h - 16) / 2 + 1
+                status = info.status if info is not None else "pending"
+                if ed.dirty_line(n):
+                    status = "pending"
+                draw_status_icon(p, QRectF(6, y + 2, 16, 16), status)
+            block = block.next()
+            n += 1
+        p.end()
+
+    def event(self, e) -> bool:  # tooltips on the icons too
+        if e.type() == e.Type.ToolTip:
+            pos = self.editor.viewport().mapFromGlobal(e.globalPos())
+            self.editor.show_tooltip_at(QPoint(4, pos.y()), e.globalPos())
+            return True
+        return super().event(e)
+
+
+class SectionEdit(QTextEdit):
+    """One section's text: grows with its content so the whole note scrolls as one page."""
+
+    current_changed = Signal(object)  # LineInfo | None
+    edited = Signal()  # text changed by the user (debounced by the NoteEditor)
+
+    def __init__(self, key: str, title: str, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.key = key
+        self.title = title
+        self.setObjectName(f"section_{key}")
+        self.setAccessibleName(f"{title} section")
+        self.setAcceptRichText(False)
+        self.setTabChangesFocus(True)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setViewportMargins(GUTTER, 0, 0, 0)
+        self.setPlaceholderText("(nothing documented — type to add)")
+        self.document().setDocumentMargin(6)
+        self.baseline: list[LineInfo] = []
+        self._mapped: list[Optional[LineInfo]] = []
+        self._setting = False
+        self._gutter = _Gutter(self)
+        self.starts: dict[int, float] = {}
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        self.textChanged.connect(self._text_changed)
+        self.cursorPositionChanged.connect(self._cursor_moved)
+        self._last_current: Optional[str] = "__none__"
+        self._fit_height()
+
+    # ------------------------------------------------------------------ content
+    def lines(self) -> list[str]:
+        return self.toPlainText().split("\n") if self.toPlainText() else []
+
+    def set_statements(self, infos: list[LineInfo], keep_text: bool = False) -> None:
+        """Show ``infos``; with ``keep_text`` only re-attach them if the text already matches
+        (after the core applied this editor's own edits), preserving cursor and undo history."""
+        self.baseline = list(infos)
+        current = [l.strip() for l in self.lines() if l.strip()]
+        if not (keep_text and current == [i.text.strip() for i in infos]):
+            self._setting = True
+            self.setPlainText("\n".join(i.text for i in infos))
+            self._setting = False
+        self._remap()
+
+    def append_statement(self, info: LineInfo) -> None:
+        self.baseline.append(info)
+        self._setting = True
+        cur = QTextCursor(self.document())
+        cur.movePosition(QTextCursor.MoveOperation.End)
+        if self.toPlainText():
+            cur.insertBlock()
+        cur.insertText(info.text)
+        self._setting = False
+        self._remap()
+
+    def line_info(self, n: int) -> Optional[LineInfo]:
+        return self._mapped[n] if 0 <= n < len(self._mapped) else None
+
+    def dirty_line(self, n: int) -> bool:
+        info = self.line_info(n)
+        lines = self.lines()
+        return info is not None and n < len(lines) and lines[n].strip() != info.text.strip()
+
+    def changes(self) -> list[LineChange]:
+        return diff_changes(self.key, self.baseline, self.lines())
+
+    def current_info(self) -> Optional[LineInfo]:
+        return self.line_info(self.textCursor().blockNumber())
+
+    def select_statement(self, statement_id: str) -> bool:
+        for n, info in enumerate(self._mapped):
+            if info is not None and info.id == statement_id:
+                cur = QTextCursor(self.document().findBlockByNumber(n))
+                self.setTextCursor(cur)
+                self.setFocus(Qt.FocusReason.OtherFocusReason)
+                self._cursor_moved()
+                return True
+        return False
+
+    def line_of(self, statement_id: str) -> int:
+        for n, info in enumerate(self._mapped):
+            if info is not None and info.id == statement_id:
+                return n
+        return -1
+
+    # ------------------------------------------------------------------ internals
+    def _remap(self) -> None:
+        self._mapped, _ = match_lines(self.baseline, self.lines())
+        self._paint_marks()
+        self._gutter.update()
+        self._cursor_moved()
+
+    def _text_changed(self) -> None:
+        if self._setting:
+            return
+        self._remap()
+        self.edited.emit()
+
+    def _cursor_moved(self) -> None:
+        self._paint_marks()
+        info = self.current_info() if self.hasFocus() or self._last_current != "__none__" else None
+        key = info.id if info is not None else None
+        if key != self._last_current:
+            self._last_current = key
+            self.current_changed.emit(info)
+
+    def _paint_marks(self) -> None:
+        c = theme.colors()
+        sels = []
+        cur_block = self.textCursor().blockNumber() if self.hasFocus() else -1
+        block = self.document().begin()
+        n = 0
+        while block.isValid():
+            info = self.line_info(n)
+            bg: Optional[QColor] = None
+            if info is not None and info.status == "unsupported" and not self.dirty_line(n):
+                bg = QColor(c.unsupported_bg)
+                if n == cur_block:
+                    bg = bg.darker(110) if not c.dark else bg.lighter(125)
+            elif n == cur_block and not self.isReadOnly():
+                bg = c.current_bg
+            elif n == cur_block:
+                bg = c.current_bg
+            if bg is not None:
+                sel = QTextEdit.ExtraSelection()
+                sel.format.setBackground(bg)
+                sel.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+                cur = QTextCursor(block)
+                sel.cursor = cur
+                sels.append(sel)
+            block = block.next()
+            n += 1
+        self.setExtraSelections(sels)
+
+    def marked_lines(self) -> dict[int, str]:
+        """Line number -> status shown (for tests and accessibility)."""
+        return {n: (i.status if not self.dirty_line(n) else "pending") for n, i in enumerate(self._mapped) if i is not None}
+
+    def _fit_height(self, *_args) -> None:
+        h = int(self.document().size().height()) + 2 * self.frameWidth() + 2
+        line = self.fontMetrics().height() + 14
+        self.setFixedHeight(max(h, line))
+
+    def resizeEvent(self, e) -> None:  # noqa: N802
+        super().resizeEvent(e)
+        cr = self.contentsRect()
+        self._gutter.setGeometry(cr.left(), cr.top(), GUTTER, cr.height())
+        self._fit_height()
+
+    def paintEvent(self, e) -> None:  # noqa: N802
+        super().paintEvent(e)
+        self._gutter.update()
+
+    def focusInEvent(self, e) -> None:  # noqa: N802
+        super().focusInEvent(e)
+        self._last_current = "__focus__"
+        self._cursor_moved()
+
+    def focusOutEvent(self, e) -> None:  # noqa: N802
+        super().focusOutEvent(e)
+        self._paint_marks()
+
+    def show_tooltip_at(self, viewport_pos: QPoint, global_pos: QPoint) -> None:
+        n = self.cursorForPosition(viewport_pos).blockNumber()
+        block = self.document().findBlockByNumber(n)
+        if not block.text().strip():
+            QToolTip.hideText()
+            return
+        info = self.line_info(n)
+        if info is not None and self.dirty_line(n):
+            info = LineInfo(info.id, info.text, "pending")
+        QToolTip.showText(global_pos, status_tooltip(info, self.starts), self)
+
+    def event(self, e) -> bool:
+        if e.type() == e.Type.ToolTip:
+            self.show_tooltip_at(self.viewport().mapFromGlobal(e.globalPos()), e.globalPos())
+            return True
+        return super().event(e)
+
+
+class StatementInspector(QFrame):
+    """Below the note: what the selected statement rests on, and what can be done with it."""
+
+    confirm_requested = Signal(str)
+    play_requested = Signal(str)
+    next_flagged_requested = Signal()
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setObjectName("card")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 8, 12, 8)
+        self.icon = QLabel()
+        self.icon.setFixedSize(20, 20)
+        lay.addWidget(self.icon)
+        self.label = QLabel("Select a statement to see the transcript passages that support it.")
+        self.label.setObjectName("inspectorText")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        lay.addWidget(self.label, 1)
+        self.next_button = QPushButton("Next flagged")
+        self.next_button.setObjectName("nextFlaggedButton")
+        self.next_button.setToolTip("Go to the next statement that needs your attention (F8)")
+        self.next_button.clicked.connect(self.next_flagged_requested)
+        self.confirm_button = QPushButton("Confirm as written")
+        self.confirm_button.setObjectName("confirmButton")
+        self.confirm_button.setToolTip("Take responsibility for this statement although the transcript does not support it (Ctrl+Shift+C)")
+        self.play_button = QPushButton("▶  Play from here")
+        self.play_button.setObjectName("playButton")
+        self.play_button.setToolTip("Play the recording from the first supporting passage (Ctrl+Shift+P)")
+        for b in (self.next_button, self.confirm_button, self.play_button):
+            lay.addWidget(b)
+        self.confirm_button.clicked.connect(lambda: self.info and self.info.id and self.confirm_requested.emit(self.info.id))
+        self.play_button.clicked.connect(lambda: self.info and self.info.id and self.play_requested.emit(self.info.id))
+        self.info: Optional[LineInfo] = None
+        self.locked = False
+        self.show_info(None, {})
+
+    def show_info(self, info: Optional[LineInfo], starts: dict[int, float]) -> None:
+        from .transcript_view import format_time
+
+        self.info = info
+        status = info.status if info else ""
+        pm = _status_pixmap(status) if info else None
+        self.icon.setPixmap(pm) if pm is not None else self.icon.clear()
+        if info is None:
+            self.label.setText("Select a statement to see the transcript passages that support it.")
+        elif info.status == "unsupported":
+            reasons = "; ".join(_esc(r) for r in info.issues) or "not supported by the transcript"
+            self.label.setText(f"<b>Needs your review:</b> {reasons}.")
+        elif info.status == "confirmed":
+            self.label.setText("<b>Confirmed by you</b> as written.")
+        elif info.status == "pending":
+            self.label.setText("Being written or not yet checked against the transcript.")
+        else:
+            times = ", ".join(format_time(starts[i]) for i in info.evidence if i in starts)
+            self.label.setText(f"<b>Supported</b> by the transcript at {times}." if times else "<b>Supported</b> by the transcript.")
+        self.confirm_button.setEnabled(bool(info and info.status == "unsupported" and not self.locked))
+        self.play_button.setEnabled(bool(info and info.evidence))
+
+
+def _status_pixmap(status: str):
+    from PySide6.QtGui import QPixmap
+
+    pm = QPixmap(40, 40)
+    pm.fill(Qt.GlobalColor.transparent)
+    pm.setDevicePixelRatio(2.0)
+    p = QPainter(pm)
+    draw_status_icon(p, QRectF(1, 1, 18, 18), status or "supported")
+    p.end()
+    return pm
+
+
+class NoteEditor(QWidget):
+    """All sections of the note in one scrollable page, plus the statement inspector."""
+
+    statement_selected = Signal(object)  # LineInfo | None
+    changes_ready = Signal(list)  # [LineChange]
+    confirm_requested = Signal(str)
+    play_requested = Signal(str)
+
+    def __init__(self, parent: Optional[QWidget] = None, debounce_ms: int = 700):
+        super().__init__(parent)
+        self.setObjectName("noteEditor")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(8)
+        self.status_label = QLabel("")
+        self.status_label.setObjectName("muted")
+        self.status_label.setWordWrap(True)
+        outer.addWidget(self.status_label)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("noteScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.page = QWidget()
+        self.page.setObjectName("notePage")
+        self.page_layout = QVBoxLayout(self.page)
+        self.page_layout.setContentsMargins(2, 2, 8, 2)
+        self.page_layout.setSpacing(4)
+        self.page_layout.addStretch(1)
+        self.scroll.setWidget(self.page)
+        outer.addWidget(self.scroll, 1)
+        self.inspector = StatementInspector()
+        outer.addWidget(self.inspector)
+        self.inspector.confirm_requested.connect(self.confirm_requested)
+        self.inspector.play_requested.connect(self.play_requested)
+        self.inspector.next_flagged_requested.connect(self.go_to_next_flagged)
+
+        self.sections: dict[str, SectionEdit] = {}
+        self._titles: dict[str, QLabel] = {}
+        self.locked = False
+        self.streaming = False
+        self.starts: dict[int, float] = {}
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(debounce_ms)
+        self._debounce.timeout.connect(self.commit)
+        self._pending = False
+
+        QShortcut(QKeySequence("F8"), self, self.go_to_next_flagged, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence("Ctrl+Shift+C"), self, self.inspector.confirm_button.click,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(QKeySequence("Ctrl+Shift+P"), self, self.inspector.play_button.click,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.set_placeholder("The note is drafted here when you stop the recording.")
+
+    # ------------------------------------------------------------------ building
+    def _clear(self) -> None:
+        for w in list(self.sections.values()) + list(self._titles.values()):
+            w.setParent(None)
+            w.deleteLater()
+        self.sections.clear()
+        self._titles.clear()
+
+    def set_placeholder(self, text: str) -> None:
+        self._clear()
+        self.status_label.setText(text)
+        self.inspector.show_info(None, self.starts)
+
+    def _ensure_section(self, key: str, title: str) -> SectionEdit:
+        if key in self.sections:
+            return self.sections[key]
+        label = QLabel(title)
+        label.setObjectName("sectionTitle")
+        ed = SectionEdit(key, title)
+        label.setBuddy(ed)
+        ed.starts = self.starts
+        ed.current_changed.connect(self._current_changed)
+        ed.edited.connect(self._edited)
+        ed.setReadOnly(self.locked or self.streaming)
+        ed.setProperty("locked", "true" if self.locked else "false")
+        at = self.page_layout.count() - 1  # before the stretch
+        self.page_layout.insertWidget(at, label)
+        self.page_layout.insertWidget(at + 1, ed)
+        self._titles[key] = label
+        self.sections[key] = ed
+        return ed
+
+    def set_transcript_starts(self, starts: dict[int, float]) -> None:
+        self.starts.clear()
+        self.starts.update(starts)
+
+    def begin_stream(self, sections: list[tuple[str, str]]) -> None:
+        """Drafting started: empty read-only sections in template order."""
+        self._clear()
+        self.streaming = True
+        for key, title in sections:
+            self._ensure_section(key, title)
+        self.status_label.setText("Writing the note…")
+
+    def stream_statement(self, section_key: str, statement: Any) -> None:
+        ed = self.sections.get(section_key) or self._ensure_section(section_key, section_key.replace("_", " ").title())
+        info = LineInfo.of(statement)
+        info.status = "pending"
+        ed.append_statement(info)
+        self.scroll.ensureWidgetVisible(ed, 0, 40)
+
+    def set_note(self, note: Any, message: str = "", keep_text: bool = False) -> None:
+        """Show ``note`` (a NoteDraft); ``keep_text`` after the core applied our own edits."""
+        self.streaming = False
+        self._debounce.stop()
+        self._pending = False
+        current = self.current_info()
+        keys = [s.key for s in note.sections]
+        if list(self.sections) != keys:
+            self._clear()
+            keep_text = False
+        for sec in note.sections:
+            ed = self._ensure_section(sec.key, sec.title)
+            ed.set_statements([LineInfo.of(st) for st in sec.statements], keep_text=keep_text)
+        self.set_locked(bool(note.approval), note)
+        if message:
+            self.status_label.setText(message)
+        new_current = self.current_info()
+        if current is not None and new_current is None:
+            self.inspector.show_info(None, self.starts)
+        else:
+            self._current_changed(new_current)
+
+    def set_locked(self, locked: bool, note: Any = None) -> None:
+        self.locked = locked
+        self.inspector.locked = locked
+        for ed in self.sections.values():
+            ed.setReadOnly(locked or self.streaming)
+            ed.setProperty("locked", "true" if locked else "false")
+            ed.style().unpolish(ed)
+            ed.style().polish(ed)
+        self.inspector.show_info(self.inspector.info, self.starts)
+
+    # ------------------------------------------------------------------ queries
+    def current_info(self) -> Optional[LineInfo]:
+        for ed in self.sections.values():
+            if ed.hasFocus():
+                return ed.current_info()
+        return self.inspector.info
+
+    def text(self) -> str:
+        return "\n\n".join(f"{self._titles[k].text()}\n{ed.toPlainText()}" for k, ed in self.sections.items())
+
+    def has_pending_edits(self) -> bool:
+        return self._pending
+
+    def flagged_count(self) -> int:
+        return sum(1 for ed in self.sections.values() for st in ed.baseline if st.status == "unsupported")
+
+    def select_statement(self, statement_id: str) -> bool:
+        for ed in self.sections.values():
+            if ed.select_statement(statement_id):
+                self.scroll.ensureWidgetVisible(ed, 0, 40)
+                info = ed.current_info()
+                self._current_changed(info)
+                return True
+        return False
+
+    # ------------------------------------------------------------------ editing
+    def _edited(self) -> None:
+        if self.locked or self.streaming:
+            return
+        self._pending = True
+        self._debounce.start()
+
+    def commit(self) -> None:
+        """Report the edits made since the last commit (the session applies them)."""
+        self._debounce.stop()
+        if not self._pending:
+            return
+        self._pending = False
+        changes = [c for ed in self.sections.values() for c in ed.changes()]
+        if changes:
+            self.changes_ready.emit(changes)
+
+    def _current_changed(self, info: Optional[LineInfo]) -> None:
+        self.inspector.show_info(info, self.starts)
+        self.statement_selected.emit(info)
+
+    def go_to_next_flagged(self) -> None:
+        flagged = [(k, st.id) for k, ed in self.sections.items() for st in ed.baseline if st.status == "unsupported"]
+        if not flagged:
+            self.status_label.setText("No statements need review.")
+            return
+        cur = self.current_info()
+        ids = [sid for _, sid in flagged]
+        nxt = ids[0]
+        if cur is not None and cur.id in ids:
+            nxt = ids[(ids.index(cur.id) + 1) % len(ids)]
+        self.select_statement(nxt)

@@ -1,0 +1,319 @@
+"""Settings: microphone, models, templates, vocabulary, storage.
+
+Values come from and go to :mod:`scribe.settings`. A key the organisation's policy locked is
+shown greyed out with a tooltip saying so; :meth:`Settings.set` would refuse it anyway.
+The preferred microphone is a per-computer UI preference (``QSettings``), not a core setting.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..errors import InputError, ScribeError
+from ..settings import Settings, user_settings_path
+from .ops import BackgroundOp, show_error
+from .recording_panel import MicrophoneCombo
+
+log = logging.getLogger(__name__)
+
+MIC_KEY = "recording/microphone"
+LOCKED_TIP = "Managed by your organisation's policy; ask IT to change it."
+
+
+def preferred_microphone() -> Optional[str]:
+    v = QSettings().value(MIC_KEY, "")
+    return str(v) if v else None
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{s}"'
+
+
+def save_user_settings(changes: dict[str, Any], path: Optional[Path] = None) -> Path:
+    """Merge ``changes`` into the user's settings.toml (the core reads it back with load_settings)."""
+    import tomllib
+
+    path = Path(path or user_settings_path())
+    current: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            current = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"Cannot update settings file {path}: {exc}") from None
+    current.update(changes)
+    text = "# Scribe user settings (written by the desktop app)\n" + "".join(
+        f"{k} = {_toml_value(v)}\n" for k, v in sorted(current.items()))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".toml.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise InputError(f"Cannot save settings to {path}: {exc.strerror or exc}.") from None
+    return path
+
+
+def _lock(widget: QWidget, settings: Settings, key: str) -> None:
+    if key in settings.locked:
+        widget.setEnabled(False)
+        widget.setToolTip(LOCKED_TIP)
+        widget.setProperty("policyLocked", True)
+
+
+class SettingsDialog(QDialog):
+    settings_saved = Signal(list)  # changed keys
+
+    def __init__(self, settings: Settings, list_devices: Callable[[], list], parent: Optional[QWidget] = None,
+                 settings_file: Optional[Path] = None):
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self.setMinimumSize(640, 460)
+        self.settings = settings
+        self.settings_file = settings_file
+        lay = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        lay.addWidget(self.tabs)
+        self.tabs.addTab(self._recording_page(list_devices), "&Recording")
+        self.tabs.addTab(self._models_page(), "&Models")
+        self.tabs.addTab(self._templates_page(), "&Templates")
+        self.tabs.addTab(self._vocabulary_page(), "&Vocabulary")
+        self.tabs.addTab(self._storage_page(), "&Storage")
+        if settings.locked:
+            note = QLabel(f"🔒 Some settings are managed by your organisation ({', '.join(sorted(settings.locked))}).")
+            note.setObjectName("muted")
+            note.setWordWrap(True)
+            lay.addWidget(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("primary")
+        lay.addWidget(buttons)
+
+    # ------------------------------------------------------------------ pages
+    def _recording_page(self, list_devices) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        self.microphone = MicrophoneCombo(list_devices)
+        self.microphone.setObjectName("settingsMicrophone")
+        pref = preferred_microphone()
+        if pref:
+            self.microphone.set_preferred(pref)
+        form.addRow("Default &microphone", self.microphone)
+        self.require_consent = QCheckBox("Ask for the patient's consent before every recording")
+        self.require_consent.setObjectName("requireConsent")
+        self.require_consent.setChecked(self.settings.require_consent)
+        _lock(self.require_consent, self.settings, "require_consent")
+        form.addRow("Consent", self.require_consent)
+        return w
+
+    def _models_page(self) -> QWidget:
+        from ..packs import PACKS, is_installed
+
+        w = QWidget()
+        v = QVBoxLayout(w)
+        form = QFormLayout()
+        self.asr_model = QComboBox()
+        self.asr_model.setObjectName("asrModel")
+        self.asr_model.setEditable(True)
+        self.llm_model = QComboBox()
+        self.llm_model.setObjectName("llmModel")
+        self.llm_model.setEditable(True)
+        for name, pack in PACKS.items():
+            box = self.asr_model if pack.kind == "asr" else self.llm_model
+            box.addItem(f"{name}", name)
+        for box, key in ((self.asr_model, "asr_model"), (self.llm_model, "llm_model")):
+            value = getattr(self.settings, key)
+            i = box.findData(value)
+            if i < 0:
+                box.addItem(value, value)
+                i = box.count() - 1
+            box.setCurrentIndex(i)
+            box.setToolTip("A model pack name, or a path to a model folder / GGUF file")
+            _lock(box, self.settings, key)
+        form.addRow("&Speech recognition", self.asr_model)
+        form.addRow("&Note drafting", self.llm_model)
+        v.addLayout(form)
+        self.packs = QTableWidget(len(PACKS), 4)
+        self.packs.setObjectName("packTable")
+        self.packs.setHorizontalHeaderLabels(["Model", "Used for", "Size", "Installed"])
+        self.packs.verticalHeader().setVisible(False)
+        self.packs.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.packs.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        for row, (name, pack) in enumerate(PACKS.items()):
+            cells = [name, "Speech recognition" if pack.kind == "asr" else "Note drafting",
+                     f"{pack.size_mb:,} MB", "checking…"]
+            for col, text in enumerate(cells):
+                it = QTableWidgetItem(text)
+                it.setToolTip(pack.description)
+                self.packs.setItem(row, col, it)
+        hh = self.packs.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in (1, 2, 3):
+            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        v.addWidget(self.packs)
+        hint = QLabel("Models are installed with the Scribe installer or `scribe models install NAME`; "
+                      "nothing is downloaded from the internet by the app.")
+        hint.setObjectName("muted")
+        hint.setWordWrap(True)
+        v.addWidget(hint)
+
+        def check(_ctx):
+            return {name: is_installed(p) for name, p in PACKS.items()}
+
+        def show(result: dict) -> None:
+            for row, name in enumerate(PACKS):
+                it = self.packs.item(row, 3)
+                if it is not None:
+                    it.setText("✓ installed" if result.get(name) else "not installed")
+
+        self._pack_op = BackgroundOp(check, on_success=show, on_failure=lambda e: None, name="check-packs").start()
+        return w
+
+    def _templates_page(self) -> QWidget:
+        from ..drafting.templates import available_templates, get_template
+
+        w = QWidget()
+        v = QVBoxLayout(w)
+        form = QFormLayout()
+        self.template = QComboBox()
+        self.template.setObjectName("defaultTemplate")
+        self.template_list = QListWidget()
+        for name, path in available_templates().items():
+            try:
+                t = get_template(name)
+                title = t.title
+                sections = ", ".join(s.title for s in t.sections)
+            except ScribeError as exc:
+                title, sections = name, f"(invalid: {exc})"
+            self.template.addItem(title, name)
+            self.template_list.addItem(f"{title}  —  {sections}\n{path}")
+        i = self.template.findData(self.settings.template)
+        self.template.setCurrentIndex(max(0, i))
+        _lock(self.template, self.settings, "template")
+        form.addRow("Default &visit type", self.template)
+        v.addLayout(form)
+        v.addWidget(QLabel("Available templates"))
+        v.addWidget(self.template_list)
+        hint = QLabel(f"Add your own templates as TOML files in {self.settings.data_path / 'templates'} (see docs/templates.md).")
+        hint.setObjectName("muted")
+        hint.setWordWrap(True)
+        hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        v.addWidget(hint)
+        return w
+
+    def _vocabulary_page(self) -> QWidget:
+        w = QWidget()
+        v = QVBoxLayout(w)
+        v.addWidget(QLabel("Extra vocabulary lists (drug names, local terms) that help speech recognition:"))
+        self.vocabulary = QListWidget()
+        self.vocabulary.setObjectName("vocabularyList")
+        for f in self.settings.vocabulary_files:
+            self.vocabulary.addItem(str(f))
+        v.addWidget(self.vocabulary)
+        row = QHBoxLayout()
+        self.add_vocab = QPushButton("Add file…")
+        self.remove_vocab = QPushButton("Remove")
+        self.add_vocab.clicked.connect(self._add_vocabulary)
+        self.remove_vocab.clicked.connect(lambda: [self.vocabulary.takeItem(self.vocabulary.row(i))
+                                                   for i in self.vocabulary.selectedItems()])
+        row.addWidget(self.add_vocab)
+        row.addWidget(self.remove_vocab)
+        row.addStretch(1)
+        v.addLayout(row)
+        for wd in (self.vocabulary, self.add_vocab, self.remove_vocab):
+            _lock(wd, self.settings, "vocabulary_files")
+        return w
+
+    def _add_vocabulary(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add vocabulary file", str(Path.home()), "Text files (*.txt);;All files (*)")
+        if path:
+            self.vocabulary.addItem(path)
+
+    def _storage_page(self) -> QWidget:
+        w = QWidget()
+        form = QFormLayout(w)
+        row = QHBoxLayout()
+        self.data_dir = QLineEdit(self.settings.data_dir)
+        self.data_dir.setObjectName("dataDir")
+        self.data_dir.setPlaceholderText(str(self.settings.data_path))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_data)
+        row.addWidget(self.data_dir, 1)
+        row.addWidget(browse)
+        holder = QWidget()
+        holder.setLayout(row)
+        row.setContentsMargins(0, 0, 0, 0)
+        _lock(holder, self.settings, "data_dir")
+        form.addRow("&Data folder", holder)
+        note = QLabel("Visits (audio, transcripts, notes, audit trail) are stored here. "
+                      "A change takes effect when Scribe is restarted; existing visits are not moved.")
+        note.setObjectName("muted")
+        note.setWordWrap(True)
+        form.addRow("", note)
+        return w
+
+    def _browse_data(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose the data folder", self.data_dir.text() or str(self.settings.data_path))
+        if path:
+            self.data_dir.setText(path)
+
+    # ------------------------------------------------------------------ saving
+    def values(self) -> dict[str, Any]:
+        return {
+            "require_consent": self.require_consent.isChecked(),
+            "asr_model": (self.asr_model.currentData() if self.asr_model.currentText() == self.asr_model.itemText(self.asr_model.currentIndex()) else None) or self.asr_model.currentText().strip(),
+            "llm_model": (self.llm_model.currentData() if self.llm_model.currentText() == self.llm_model.itemText(self.llm_model.currentIndex()) else None) or self.llm_model.currentText().strip(),
+            "template": self.template.currentData(),
+            "vocabulary_files": [self.vocabulary.item(i).text() for i in range(self.vocabulary.count())],
+            "data_dir": self.data_dir.text().strip(),
+        }
+
+    def changed_values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.values().items()
+                if k not in self.settings.locked and v is not None and v != getattr(self.settings, k)}
+
+    def _save(self) -> None:
+        changes = self.changed_values()
+        try:
+            for k, v in changes.items():
+                self.settings.set(k, v)  # PolicyError for a locked key: the core decides
+            if changes:
+                save_user_settings(changes, self.settings_file)
+        except ScribeError as exc:
+            show_error(self, exc)
+            return
+        QSettings().setValue(MIC_KEY, self.microphone.current_device() or "")
+        self.settings_saved.emit(sorted(changes))
+        self.accept()

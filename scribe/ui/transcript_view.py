@@ -1,0 +1,166 @@
+"""The live transcript: one line per segment with time and speaker, following the speech.
+
+Segments arrive in batches while recording; the view stays pinned to the bottom unless the
+physician scrolled up to read something. Evidence for the selected note statement is
+highlighted (and scrolled into view) without touching the text itself.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QColor, QFont, QTextCharFormat, QTextCursor, QTextFormat
+from PySide6.QtWidgets import QMenu, QTextEdit, QWidget
+
+from . import theme
+
+
+def format_time(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    m, s = divmod(seconds, 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def speaker_label(speaker) -> str:
+    value = getattr(speaker, "value", speaker) or "unknown"
+    return {"clinician": "Clinician", "patient": "Patient"}.get(str(value), "Speaker")
+
+
+class TranscriptView(QTextEdit):
+    segment_activated = Signal(int)  # double-click / "Play from here" on a segment
+    play_requested = Signal(int)
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setObjectName("transcriptView")
+        self.setReadOnly(True)
+        self.setAcceptRichText(False)
+        self.setAccessibleName("Transcript")
+        self.setPlaceholderText("The transcript appears here a few seconds behind the conversation once you press Record.")
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.document().setDocumentMargin(10)
+        self._block_of: dict[int, int] = {}  # segment id -> block number
+        self._segment_at: list[int] = []  # block number -> segment id
+        self._starts: dict[int, float] = {}
+        self.highlighted: list[int] = []
+        self._follow = True
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+        f = QFont(self.font())
+        f.setPointSizeF(max(10.5, f.pointSizeF() + 0.5))
+        self.setFont(f)
+
+    # ------------------------------------------------------------------ content
+    def clear_segments(self) -> None:
+        self.clear()
+        self._block_of.clear()
+        self._segment_at.clear()
+        self._starts.clear()
+        self.highlighted = []
+        self._follow = True
+
+    def set_segments(self, segments: Iterable) -> None:
+        self.clear_segments()
+        self.append_segments(list(segments))
+
+    def append_segments(self, segments: list) -> None:
+        if not segments:
+            return
+        sb = self.verticalScrollBar()
+        follow = self._follow or sb.value() >= sb.maximum() - 4
+        c = theme.colors()
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        time_fmt = QTextCharFormat()
+        time_fmt.setForeground(c.muted_fg)
+        time_fmt.setFontFixedPitch(True)
+        text_fmt = QTextCharFormat()
+        for seg in segments:
+            text = (seg.text or "").strip()
+            if not text or seg.id in self._block_of:
+                continue
+            if self._segment_at:
+                cursor.insertBlock()
+            self._block_of[seg.id] = cursor.blockNumber()
+            self._segment_at.append(seg.id)
+            self._starts[seg.id] = float(seg.start)
+            cursor.insertText(f"{format_time(seg.start)}  ", time_fmt)
+            who = speaker_label(seg.speaker)
+            spk_fmt = QTextCharFormat()
+            spk_fmt.setFontWeight(QFont.Weight.DemiBold)
+            spk_fmt.setForeground(c.accent if who == "Clinician" else (c.confirmed_fg if who == "Patient" else c.muted_fg))
+            if who != "Speaker":
+                cursor.insertText(f"{who}: ", spk_fmt)
+            cursor.insertText(text, text_fmt)
+        if follow:
+            sb.setValue(sb.maximum())
+            self._follow = True
+        self._apply_highlight(scroll=False)
+
+    @property
+    def segment_ids(self) -> list[int]:
+        return list(self._segment_at)
+
+    def plain_text(self) -> str:
+        return self.toPlainText()
+
+    def segment_start(self, seg_id: int) -> Optional[float]:
+        return self._starts.get(seg_id)
+
+    # ------------------------------------------------------------------ evidence
+    def highlight(self, segment_ids: Iterable[int]) -> None:
+        self.highlighted = [i for i in segment_ids if i in self._block_of]
+        self._apply_highlight(scroll=True)
+
+    def _apply_highlight(self, scroll: bool) -> None:
+        selections = []
+        color = theme.colors().evidence_bg
+        for sid in self.highlighted:
+            block = self.document().findBlockByNumber(self._block_of[sid])
+            sel = QTextEdit.ExtraSelection()
+            sel.format.setBackground(color)
+            sel.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
+            cur = QTextCursor(block)
+            cur.select(QTextCursor.SelectionType.BlockUnderCursor)
+            cur.clearSelection()
+            sel.cursor = cur
+            selections.append(sel)
+        self.setExtraSelections(selections)
+        if scroll and self.highlighted:
+            block = self.document().findBlockByNumber(self._block_of[self.highlighted[0]])
+            cur = QTextCursor(block)
+            self._follow = False
+            self.setTextCursor(cur)
+            self.ensureCursorVisible()
+
+    def highlight_colors(self) -> list[QColor]:
+        return [s.format.background().color() for s in self.extraSelections()]
+
+    # ------------------------------------------------------------------ interaction
+    def segment_at_block(self, block_number: int) -> Optional[int]:
+        if 0 <= block_number < len(self._segment_at):
+            return self._segment_at[block_number]
+        return None
+
+    def _segment_under(self, pos) -> Optional[int]:
+        return self.segment_at_block(self.cursorForPosition(pos).blockNumber())
+
+    def _scrolled(self, value: int) -> None:
+        self._follow = value >= self.verticalScrollBar().maximum() - 4
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        sid = self._segment_under(event.position().toPoint())
+        if sid is not None:
+            self.segment_activated.emit(sid)
+        super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802
+        menu: QMenu = self.createStandardContextMenu()
+        sid = self._segment_under(event.pos())
+        if sid is not None:
+            act = QAction(f"Play from {format_time(self._starts[sid])}", menu)
+            act.triggered.connect(lambda: self.play_requested.emit(sid))
+            menu.insertAction(menu.actions()[0] if menu.actions() else None, act)
+            menu.insertSeparator(menu.actions()[1])
+        menu.exec(event.globalPos())
