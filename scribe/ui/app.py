@@ -1,0 +1,118 @@
+"""Entry point of the desktop app: ``scribe-app`` or ``python -m scribe.ui``.
+
+The window is shown first; the speech and language models load afterwards on a worker with
+progress in the status bar. A recording cut off by a crash is offered for recovery.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional, Sequence
+
+log = logging.getLogger("scribe.ui")
+
+
+def _setup_logging(folder: Path) -> Optional[Path]:
+    root = logging.getLogger()
+    if any(getattr(h, "_scribe", False) for h in root.handlers):
+        return None
+    root.setLevel(logging.INFO)
+    stream = logging.StreamHandler()
+    stream.setLevel(logging.WARNING)
+    stream._scribe = True  # type: ignore[attr-defined]
+    root.addHandler(stream)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "scribe-app.log"
+        fh = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+        fh._scribe = True  # type: ignore[attr-defined]
+        root.addHandler(fh)
+        return path
+    except OSError:
+        return None
+
+
+def _excepthook(exc_type, exc, tb) -> None:
+    """A bug in a slot must not kill the app silently: log it and say so briefly."""
+    log.error("unhandled exception:\n%s", "".join(traceback.format_exception(exc_type, exc, tb)))
+    try:
+        from PySide6.QtWidgets import QApplication
+
+        from .ops import show_error
+
+        if QApplication.instance() is not None:
+            exc._scribe_logged = True  # type: ignore[attr-defined]
+            show_error(QApplication.activeWindow(), exc)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def create_app(argv: Optional[Sequence[str]] = None):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(list(argv if argv is not None else sys.argv))
+    app.setApplicationName("Scribe")
+    app.setOrganizationName("Scribe")
+    app.setApplicationDisplayName("Scribe")
+    app.setDesktopFileName("scribe")
+    return app
+
+
+def build_window(app, settings=None, **ctx_overrides):
+    """Settings -> store, models, context, themed main window (not shown, models not loading)."""
+    from ..settings import load_settings
+    from ..storage import VisitStore
+    from .context import AppContext
+    from .main_window import MainWindow
+    from .models import ModelHub
+    from .player import AudioPlayer
+    from .theme import ThemeManager
+
+    settings = settings or load_settings()
+    theme = ThemeManager(app)
+    theme.apply()
+    store = ctx_overrides.pop("store", None) or VisitStore(settings.data_path / "visits")
+    models = ctx_overrides.pop("models", None) or ModelHub(settings)
+    ctx = AppContext(settings=settings, store=store, models=models, player=AudioPlayer(), **ctx_overrides)
+    return MainWindow(ctx, theme)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    app = create_app(argv)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    from ..errors import ScribeError
+    from ..settings import load_settings
+
+    try:
+        settings = load_settings()
+    except ScribeError as exc:
+        QMessageBox.critical(None, "Scribe", str(exc))
+        return 2
+    _setup_logging(settings.data_path / "logs")
+    sys.excepthook = _excepthook
+    try:
+        win = build_window(app, settings)
+    except ScribeError as exc:
+        QMessageBox.critical(None, "Scribe", str(exc))
+        return 2
+    win.show()
+    QTimer.singleShot(0, win.ctx.models.load)  # after the window is on screen
+    if win.ctx.check_recovery:
+        QTimer.singleShot(200, win.check_recovery)
+    return app.exec()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
