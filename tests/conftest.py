@@ -24,6 +24,17 @@ from scribe.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests must never reach for the Hugging Face hub
 
+# llama.cpp's worker threads spin at a barrier after every layer; on a shared 2-core CI box that
+# also runs other test processes, 2 threads were 2-10x slower than 1. Tests check behaviour, not
+# speed, so they use one thread (benchmarks/bench_llm.py measures speed).
+LLAMA_TEST_THREADS = int(os.environ.get("SCRIBE_TEST_LLAMA_THREADS", "1"))
+
+
+@pytest.fixture(scope="session")
+def llama_threads() -> int:
+    """Threads for llama.cpp in tests (see LLAMA_TEST_THREADS)."""
+    return LLAMA_TEST_THREADS
+
 
 @pytest.fixture(scope="session")
 def model_cache_dir() -> Path:
@@ -55,7 +66,7 @@ def smollm_llama(smollm_gguf):
     pytest.importorskip("llama_cpp", reason="pip install llama-cpp-python==0.3.36")
     from scribe.drafting.runtimes import LlamaCppRuntime
 
-    runtime = LlamaCppRuntime(smollm_gguf, n_ctx=2048, model_name="smollm2-135m")
+    runtime = LlamaCppRuntime(smollm_gguf, n_ctx=2048, n_threads=LLAMA_TEST_THREADS, model_name="smollm2-135m")
     runtime.load()
     yield runtime
     runtime.close()
@@ -97,7 +108,7 @@ def llama_server(smollm_gguf, tmp_path_factory):
     port = free_port()
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_gguf), "--model_alias", "smollm2-135m",
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", str(LLAMA_TEST_THREADS),
            "--api_key", LLAMA_SERVER_KEY]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
