@@ -35,7 +35,7 @@ class KeywordRuntime:
     def warm(self, messages) -> None:
         pass
 
-    def _answer(self, prompt: str) -> dict:
+    def _answer(self, prompt: str, schema) -> dict:
         wanted = _SECTION.search(prompt)
         keys = [wanted.group(1)] if wanted else list(self.rules)
         lines = _LINE.findall(prompt)
@@ -43,7 +43,10 @@ class KeywordRuntime:
         for key in keys:
             rule = self.rules.get(key)
             hits = [(int(i), text) for i, text in lines if rule is not None and rule.search(text)]
-            out[key] = [{"text": text, "evidence": [i]} for i, text in hits[: self.per_section]]
+            # like a constrained model, follow the schema: statement objects with citations, or strings
+            items = ((schema or {}).get("properties", {}).get(key, {}).get("items") or {})
+            plain = items.get("type") == "string"
+            out[key] = [text if plain else {"text": text, "evidence": [i]} for i, text in hits[: self.per_section]]
         return out
 
     def stream_chat(self, messages, *, json_schema=None, max_tokens=1024, temperature=0.0, stop=None):
@@ -52,7 +55,7 @@ class KeywordRuntime:
         n = self.count_tokens(prompt)
         if n + max_tokens > self.context_window:
             raise ValueError(f"Requested tokens ({n + max_tokens}) exceed context window of {self.context_window}")
-        text = self.answers.pop(0) if self.answers else json.dumps(self._answer(messages[-1]["content"]))
+        text = self.answers.pop(0) if self.answers else json.dumps(self._answer(messages[-1]["content"], json_schema))
         for i in range(0, len(text), 7):
             yield text[i:i + 7]
 

@@ -1,7 +1,7 @@
 """Patient instructions: a plain-language after-visit summary, grounded like the note.
 
 The summary is drafted by the same machinery as the note (:class:`NoteDrafter`: schema-constrained
-JSON, one statement per line with cited transcript lines, streamed events) with its own template
+JSON statements, streamed events) with its own template
 and a system prompt that asks for plain words addressed to the patient. It is then checked by the
 same grounding check, so a medication, dose, number or warning sign nobody said is flagged for the
 physician before the patient ever sees it. The physician reviews and approves it like a note
@@ -63,8 +63,8 @@ AVS_SYSTEM_PROMPT = (
     "everyday English a 12-year-old could follow: short sentences, common words, medical words "
     "explained, addressed to the patient as \"you\". Use ONLY what was said in the transcript. Never add "
     "a medication, dose, number, test, diagnosis, instruction or warning sign that was not said. Give "
-    "every medicine with the dose and timing that was said for it. After each statement cite the numbers "
-    "of the transcript lines that support it. If nothing was said for a section, give an empty list."
+    "every medicine with the dose and timing that was said for it. If nothing was said for a section, give "
+    "an empty list."
 )
 
 
@@ -79,7 +79,7 @@ def _note_context(note: NoteDraft) -> str:
              for sec in keep if sec.statements]
     if not lines:
         return ""
-    return "The doctor's note for this visit says (use it to choose what matters; cite transcript lines):\n" + "\n".join(lines)
+    return "The doctor's note for this visit says (use it to choose what matters):\n" + "\n".join(lines)
 
 
 class InstructionsWriter:
