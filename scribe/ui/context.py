@@ -41,6 +41,12 @@ def _default_transcriber(engine: Any) -> Any:
     return StreamingTranscriber(engine)
 
 
+def _default_drafter(runtime: Any, template: Any) -> Any:
+    from ..drafting.drafter import NoteDrafter
+
+    return NoteDrafter(runtime, template)
+
+
 @dataclass
 class AppContext:
     settings: Settings
@@ -50,6 +56,7 @@ class AppContext:
     make_source: Callable[[Any], Any] = _default_make_source
     list_devices: Callable[[], list] = _default_list_devices
     make_transcriber: Callable[[Any], Any] = _default_transcriber
+    make_drafter: Callable[[Any, Any], Any] = _default_drafter  # (runtime, template) -> NoteDrafter
     player: Any = None  # scribe.ui.player.AudioPlayer
     ehr_sender: Optional[EhrSender] = None  # "Send to EHR" (a later issue); None hides the action
     warm_interval_s: float = 30.0  # keep the LLM prompt prefix warm while recording (0: off)

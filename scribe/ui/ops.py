@@ -178,7 +178,7 @@ class BackgroundOp(QObject):
                 pass
         if self._on_failure is not None:
             self._guard(self._on_failure, exc)
-        else:
+        elif _alive(self._parent_widget):
             show_error(self._parent_widget, exc)
 
     def _finish(self) -> None:
@@ -188,12 +188,24 @@ class BackgroundOp(QObject):
         self.finished.emit()
 
     def _guard(self, cb: Callable[[Any], None], arg: Any) -> None:
+        # The window or widget that asked may have been closed meanwhile: then nobody listens.
+        if not _alive(self._parent_widget) or not _alive(getattr(cb, "__self__", None)):
+            log.debug("op %r finished after its receiver was deleted", self.name)
+            return
         # An exception escaping a slot would be printed and swallowed by Qt; make it visible.
         try:
             cb(arg)
         except Exception as exc:  # noqa: BLE001
             log.exception("callback of op %r failed", self.name)
             show_error(self._parent_widget, exc)
+
+
+def _alive(obj: Any) -> bool:
+    if obj is None or not isinstance(obj, QObject):
+        return True
+    import shiboken6
+
+    return shiboken6.isValid(obj)
 
 
 def run_in_background(fn: Callable[[OpContext], Any], **kwargs: Any) -> BackgroundOp:

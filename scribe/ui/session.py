@@ -402,10 +402,10 @@ class VisitSession(QObject):
         except ScribeError:
             return
 
-        def work(_ctx):
-            from ..drafting.drafter import NoteDrafter
+        make_drafter = self.ctx.make_drafter
 
-            NoteDrafter(hub.llm, template).warm(transcript)
+        def work(_ctx):
+            make_drafter(hub.llm, template).warm(transcript)
 
         self._warm_op = BackgroundOp(work, on_failure=lambda exc: log.info("warming the prompt failed: %s", exc),
                                      name="warm-llm").start()
@@ -428,16 +428,15 @@ class VisitSession(QObject):
         self.draft_started.emit([(s.key, s.title) for s in template.sections])
         self.message.emit("Writing the note…")
         tokens = [0]
+        make_drafter = self.ctx.make_drafter
 
         def work(ctx: OpContext) -> NoteDraft:
-            from ..drafting.drafter import NoteDrafter
-
             visit.set_state("drafting", DRAFTER_ACTOR)
             ctx.report(("state", "drafting"))
             if hub.llm is None:
                 ctx.report(("message", "Waiting for the language model to finish loading…"))
             runtime = hub.wait_llm(None)
-            drafter = NoteDrafter(runtime, template)
+            drafter = make_drafter(runtime, template)
             note = None
             for ev in drafter.stream(transcript, encounter):
                 if ctx.cancelled:

@@ -1,0 +1,428 @@
+"""UI mechanics: buttons, shortcuts, banners, dialogs, locking.
+
+Tests marked "UI mechanics only" use a fake speech model and/or a fake language model so they
+run in seconds; they check what the widgets do with what the core returns, not the core
+itself (the whole-visit test and the core's own tests do that with real models). Everything
+else here is real: the visit store, the recorder, the replayed audio, grounding and approval.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication
+
+from scribe.domain import Encounter, Segment, SpeakerRole, Transcript
+from scribe.recording import FileReplaySource
+from scribe.settings import Settings
+from scribe.storage import VisitStore
+
+from .conftest import (
+    FakeASR,
+    FakeRuntime,
+    FakeStreamingTranscriber,
+    click_line,
+    close_message_boxes,
+    message_boxes,
+    start_visit,
+)
+
+TRANSCRIPT = Transcript(segments=[
+    Segment(id=0, start=0.6, end=2.9, text="What medications are you taking right now?", speaker=SpeakerRole.clinician),
+    Segment(id=1, start=3.4, end=9.8, text="I take lisinopril ten milligrams once a day and metformin five hundred "
+                                           "milligrams twice a day.", speaker=SpeakerRole.patient),
+    Segment(id=2, start=10.3, end=12.0, text="Any allergies to medications?", speaker=SpeakerRole.clinician),
+    Segment(id=3, start=12.5, end=14.6, text="Yes, I'm allergic to penicillin.", speaker=SpeakerRole.patient),
+    Segment(id=4, start=15.1, end=24.0, text="Your blood pressure today is 148 over 92, so I'm going to increase the "
+                                            "lisinopril to 20 milligrams daily.", speaker=SpeakerRole.clinician),
+], duration=24.5, source="audio.wav")
+
+NOTE_JSON = json.dumps({
+    "subjective": [{"text": "Takes lisinopril 10 mg once daily and metformin 500 mg twice daily.", "evidence": [1]},
+                   {"text": "Allergic to penicillin.", "evidence": [3]}],
+    "objective": [{"text": "Blood pressure 148/92.", "evidence": [4]}],
+    "assessment": [{"text": "Blood pressure above goal.", "evidence": [4]}],
+    "plan": [{"text": "Increase lisinopril to 20 mg daily.", "evidence": [4]},
+             {"text": "Start warfarin 5 mg daily.", "evidence": []}],
+})
+
+
+def fast_settings(**kw) -> Settings:
+    return Settings(asr_model="tiny.en", llm_model="smollm2-135m", **kw)
+
+
+def visit_with_transcript(store: VisitStore, name="Ahmed Khan", mrn="MRN-7"):
+    visit = store.create(Encounter(patient_name=name, patient_id=mrn, clinician="dr.test"), actor="dr.test",
+                         state="recorded")
+    visit.save_transcript(TRANSCRIPT)
+    return visit
+
+
+def open_in_list(qtbot, win, encounter_id: str) -> None:
+    qtbot.waitUntil(lambda: win.visits.item_for(encounter_id) is not None, timeout=5000)
+    item = win.visits.item_for(encounter_id)
+    rect = win.visits.list.visualItemRect(item)
+    qtbot.mouseClick(win.visits.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert win.visits.list.currentItem() is item
+    qtbot.keyClick(win.visits.list, Qt.Key.Key_Return)  # Enter opens the selected visit
+    qtbot.waitUntil(lambda: win.session is not None and win.session.visit.encounter_id == encounter_id, timeout=5000)
+
+
+# --------------------------------------------------------------------------- new visit
+
+
+def test_new_visit_needs_consent_unless_policy_turns_it_off(qtbot, make_window):
+    """UI mechanics only (no model is used)."""
+    win = make_window(fast_settings())
+    session = start_visit(qtbot, win)  # asserts Start is disabled until consent is ticked
+    audit = [e["action"] for e in session.visit.audit_log()]
+    assert "consent" in audit
+    assert win.windowTitle().startswith("Maria Lopez")
+
+    win2 = make_window(fast_settings(require_consent=False))
+    qtbot.mouseClick(win2.visits.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(win2, "_new_dialog", None) is not None and win2._new_dialog.isVisible())
+    dlg = win2._new_dialog
+    assert not dlg.consent.isVisible()
+    qtbot.keyClicks(dlg.patient_name, "John Doe")
+    qtbot.keyClicks(dlg.mrn, "123")
+    assert dlg.ok_button.isEnabled()
+    dlg.reject()
+
+
+def test_window_opens_before_models_load_and_shows_progress(qtbot, tmp_path):
+    """UI mechanics only: the loaders are fakes that take a moment and report progress."""
+    from scribe.ui.app import build_window
+    from scribe.ui.models import ModelHub
+
+    def slow(kind):
+        def load(settings, progress):
+            for i in range(5):
+                progress(i / 5, f"loading {kind}")
+                time.sleep(0.1)
+            return kind
+
+        return load
+
+    s = fast_settings(data_dir=str(tmp_path / "d"))
+    hub = ModelHub(s, asr_loader=slow("asr"), llm_loader=slow("llm"))
+    win = build_window(QApplication.instance(), s, store=VisitStore(tmp_path / "v"), models=hub,
+                       list_devices=lambda: [])
+    qtbot.addWidget(win)
+    win.show()
+    t0 = time.monotonic()
+    hub.load()
+    assert time.monotonic() - t0 < 0.2, "load() returns at once"
+    qtbot.waitUntil(lambda: win.model_progress.isVisible(), timeout=3000)
+    assert "loading" in win.asr_status.text()
+    qtbot.waitUntil(lambda: "ready" in win.llm_status.text(), timeout=10000)
+    assert "ready" in win.asr_status.text()
+    qtbot.waitUntil(lambda: not win.model_progress.isVisible(), timeout=3000)
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def test_record_pause_resume_stop_with_shortcuts(qtbot, make_window, speech_clip):
+    """UI mechanics only: fake speech model and fake language model (real recorder and storage)."""
+    win = make_window(fast_settings(), asr=FakeASR(), llm=FakeRuntime(NOTE_JSON),
+                      source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True),
+                      make_transcriber=FakeStreamingTranscriber)
+    session = start_visit(qtbot, win)
+    page = win.page
+    shortcut = QKeySequence("Ctrl+Shift+R")
+    assert win.record_action.shortcut() == shortcut
+    win.record_action.trigger()  # what Ctrl+Shift+R does, from anywhere in the app
+    qtbot.waitUntil(lambda: page.recording.indicator.text == "RECORDING", timeout=5000)
+    qtbot.waitUntil(lambda: session.elapsed > 2.5, timeout=10000)
+    qtbot.waitUntil(lambda: len(page.transcript.segment_ids) >= 1, timeout=10000)
+    assert "Clinician" not in page.transcript.plain_text()  # fake segments have no speaker
+    assert "00:00" in page.transcript.plain_text()
+
+    win.record_action.trigger()  # pause
+    qtbot.waitUntil(lambda: page.recording.indicator.text == "PAUSED", timeout=5000)
+    assert page.recording.pause_button.text() == "Resume"
+    qtbot.wait(300)
+    paused_at = session.elapsed
+    qtbot.wait(700)
+    assert session.elapsed == pytest.approx(paused_at, abs=0.11), "paused audio is not recorded"
+
+    qtbot.mouseClick(page.recording.pause_button, Qt.MouseButton.LeftButton)  # resume
+    qtbot.waitUntil(lambda: page.recording.indicator.text == "RECORDING", timeout=5000)
+    qtbot.waitUntil(lambda: session.elapsed > paused_at + 1.0, timeout=10000)
+
+    win.stop_action.trigger()  # Ctrl+Shift+E
+    qtbot.waitUntil(lambda: session.note is not None, timeout=30000)
+    assert page.recording.indicator.text == "NOT RECORDING"
+    assert not page.recording.stop_button.isEnabled()
+    assert session.visit.audio_seconds() == pytest.approx(session.elapsed, abs=0.6)
+    actions = [e["action"] for e in session.visit.audit_log()]
+    assert "recording_paused" in actions and "recording_resumed" in actions
+
+
+def test_lost_microphone_banner_continue_with_another(qtbot, make_window, speech_clip):
+    """UI mechanics only: fake speech/language models; the recorder, replay source and storage are real."""
+    opened = []
+
+    def factory(device):
+        opened.append(device)
+        # the first microphone "dies" after 1.5 s of audio; the spare one works
+        return FileReplaySource(speech_clip, realtime=True, fail_after=1.5 if len(opened) == 1 else None)
+
+    win = make_window(fast_settings(), asr=FakeASR(), llm=FakeRuntime(NOTE_JSON), source_factory=factory,
+                      make_transcriber=FakeStreamingTranscriber)
+    session = start_visit(qtbot, win)
+    page = win.page
+    qtbot.waitUntil(lambda: page.recording.microphones.count() == 2, timeout=5000)
+    assert page.recording.microphones.current_device() == "Replay microphone"
+    qtbot.mouseClick(page.recording.record_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.device_banner.isVisible(), timeout=10000)
+    assert "Microphone disconnected" in page.device_banner.label.text()
+    assert "saved" in page.device_banner.label.text()
+    assert page.recording.indicator.text == "MIC LOST"
+    lost_at = session.elapsed
+    assert lost_at == pytest.approx(1.5, abs=0.2)
+
+    mics = page.banner_mics
+    qtbot.waitUntil(lambda: mics.count() == 2, timeout=5000)
+    mics.setCurrentIndex(mics.findData("Spare USB microphone"))
+    qtbot.mouseClick(page.continue_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.recording.indicator.text == "RECORDING", timeout=5000)
+    assert not page.device_banner.isVisible()
+    assert opened == ["Replay microphone", "Spare USB microphone"]
+    qtbot.waitUntil(lambda: session.elapsed > lost_at + 1.0, timeout=10000)
+    qtbot.mouseClick(page.recording.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.recorder_state == "done", timeout=10000)
+    assert session.visit.audio_seconds() == pytest.approx(session.elapsed, abs=0.3), "nothing recorded was lost"
+    assert session.visit.audio_seconds() > lost_at + 1.0
+    actions = [e["action"] for e in session.visit.audit_log()]
+    assert "device_lost" in actions and "source_switched" in actions
+
+
+# --------------------------------------------------------------------------- review
+
+
+def test_streamed_draft_flags_edit_undo_confirm_and_lock(qtbot, make_window, tmp_path):
+    """UI mechanics only: the language model is a fake that always writes NOTE_JSON (one
+    statement of it, warfarin, is not in the transcript). Grounding and approval are the real core."""
+    store = VisitStore(tmp_path / "visits")
+    visit = visit_with_transcript(store)
+    llm = FakeRuntime(NOTE_JSON, delay=0.01)
+    win = make_window(fast_settings(), asr=FakeASR(), llm=llm, store=store)
+    open_in_list(qtbot, win, visit.encounter_id)
+    page = win.page
+    session = win.session
+    assert page.transcript.segment_ids == [0, 1, 2, 3, 4]
+    assert "Patient: I take lisinopril" in page.transcript.plain_text()
+    assert page.info_banner.isVisible() and page.info_button.text() == "Draft note"
+
+    streamed = []
+    session.draft_statement.connect(lambda k, st: streamed.append(k))
+    qtbot.mouseClick(page.info_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.editor.streaming, timeout=5000)
+    assert all(ed.isReadOnly() for ed in page.editor.sections.values()), "no typing into a note being written"
+    qtbot.waitUntil(lambda: session.note is not None, timeout=20000)
+    assert streamed[:2] == ["subjective", "subjective"] and "plan" in streamed
+    assert page.state_chip.text().strip() == "Draft – to review"
+
+    plan = page.editor.sections["plan"]
+    warfarin = next(s for s in session.note.statements() if "warfarin" in s.text)
+    assert warfarin.status.value == "unsupported"
+    line = plan.line_of(warfarin.id)
+    assert plan.marked_lines()[line] == "unsupported"
+    assert not page.approve_button.isEnabled()
+    assert "1 to review" in page.flag_count.text()
+
+    # hovering the line explains why
+    from scribe.ui.note_editor import status_tooltip
+
+    tip = status_tooltip(plan.line_info(line), plan.starts)
+    assert "warfarin" in tip and "Not supported" in tip
+
+    # selecting a supported statement highlights its evidence
+    click_line(qtbot, plan, 0)
+    assert page.transcript.highlighted == [4]
+    assert page.editor.inspector.play_button.isEnabled()
+    assert "00:15" in page.editor.inspector.label.text()
+
+    # edit the flagged line into something the transcript supports -> no longer flagged
+    click_line(qtbot, plan, line)
+    assert page.editor.inspector.confirm_button.isEnabled()
+    cur = plan.textCursor()
+    cur.select(cur.SelectionType.LineUnderCursor)
+    plan.setTextCursor(cur)
+    qtbot.keyClicks(plan, "Allergic to penicillin; avoid penicillins.")
+    qtbot.waitUntil(lambda: not session.note.unresolved(), timeout=5000)
+    assert page.approve_button.isEnabled()
+    assert any("avoid penicillins" in s.text for s in session.note.statements())
+    assert "edited" in [e.action for e in session.note.events]
+
+    # undo brings the flagged text back (and the flag)
+    plan.setFocus()
+    qtbot.keySequence(plan, QKeySequence.StandardKey.Undo)
+    qtbot.waitUntil(lambda: "warfarin" in plan.toPlainText(), timeout=3000)
+    qtbot.waitUntil(lambda: len(session.note.unresolved()) == 1, timeout=5000)
+    assert not page.approve_button.isEnabled()
+    qtbot.keySequence(plan, QKeySequence.StandardKey.Redo)
+    qtbot.waitUntil(lambda: not session.note.unresolved(), timeout=5000)
+    qtbot.keySequence(plan, QKeySequence.StandardKey.Undo)
+    qtbot.waitUntil(lambda: len(session.note.unresolved()) == 1, timeout=5000)
+
+    # F8 goes to the flagged statement; Ctrl+Shift+C confirms it
+    page.editor.go_to_next_flagged()
+    assert page.editor.current_info().status == "unsupported"
+    qtbot.mouseClick(page.editor.inspector.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.approve_button.isEnabled(), timeout=3000)
+    flagged_id = next(s.id for s in session.note.statements() if "warfarin" in s.text)
+    assert plan.marked_lines()[plan.line_of(flagged_id)] == "confirmed"
+
+    # approve through the dialog; everything is read-only afterwards
+    qtbot.mouseClick(page.approve_button, Qt.MouseButton.LeftButton)
+    dlg = page._approval_dialog
+    qtbot.waitUntil(dlg.isVisible)
+    assert dlg.approver.text() == "dr.test"
+    qtbot.mouseClick(dlg.agree, Qt.MouseButton.LeftButton, pos=QPoint(8, dlg.agree.height() // 2))
+    qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.editor.locked, timeout=5000)
+    before = plan.toPlainText()
+    plan.setFocus()
+    qtbot.keyClicks(plan, "tampering")
+    assert plan.toPlainText() == before
+    assert not page.editor.inspector.confirm_button.isEnabled()
+    assert session.visit.load_note().is_approved
+    assert [v.version for v in session.visit.note_versions()][-1] == session.note.version
+
+
+def test_redraft_failure_shows_message_and_retry(qtbot, make_window, tmp_path):
+    """UI mechanics only: a fake language model that answers garbage (the core's DraftingError)."""
+    store = VisitStore(tmp_path / "visits")
+    visit = visit_with_transcript(store)
+    win = make_window(fast_settings(), asr=FakeASR(), llm=FakeRuntime("this is not json at all"), store=store)
+    open_in_list(qtbot, win, visit.encounter_id)
+    qtbot.mouseClick(win.page.info_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(message_boxes()), timeout=20000)
+    texts = close_message_boxes()
+    assert any("language model" in t for t in texts), texts
+    assert win.page.info_banner.isVisible() and win.page.info_button.text() == "Try again"
+    assert win.session.note is None
+
+
+def test_reopen_visits_from_list(qtbot, make_window, tmp_path):
+    """UI mechanics only (no model is used): the list shows state; double-click reopens."""
+    store = VisitStore(tmp_path / "visits")
+    a = visit_with_transcript(store, "Ana Silva", "A-1")
+    b = visit_with_transcript(store, "Bo Chen", "B-2")
+    win = make_window(fast_settings(), store=store)
+    qtbot.waitUntil(lambda: win.visits.item_for(b.encounter_id) is not None, timeout=5000)
+    assert "Recorded" in win.visits.item_for(a.encounter_id).text()
+    assert win.visits.list.item(0).text() == "TODAY"
+    open_in_list(qtbot, win, a.encounter_id)
+    assert win.page.title.text() == "Ana Silva"
+    open_in_list(qtbot, win, b.encounter_id)
+    assert win.page.title.text() == "Bo Chen"
+    assert "penicillin" in win.page.transcript.plain_text()
+    qtbot.keyClicks(win.visits.filter, "ana")
+    assert win.visits.item_for(b.encounter_id) is None and win.visits.item_for(a.encounter_id) is not None
+
+
+# --------------------------------------------------------------------------- crash recovery
+
+CRASH = r"""
+import os, signal, sys, time
+import numpy as np
+from scribe.domain import Encounter
+from scribe.storage import VisitStore
+store = VisitStore(sys.argv[1])
+visit = store.create(Encounter(encounter_id="enc-crash", patient_name="Crash Test", patient_id="C-1"), state="recording")
+w = visit.open_audio_writer(16000, flush_interval=0.2)
+t = np.arange(16000 * 3) / 16000
+w.write((0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))
+w.flush()
+print("written", flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_crash_recovery_prompt_at_launch(qtbot, make_window, tmp_path):
+    """UI mechanics only for the transcript (fake speech model); the crash, the store's
+    recovery and the audio are real: a child process is killed while it records."""
+    root = tmp_path / "visits"
+    proc = subprocess.run([sys.executable, "-c", CRASH, str(root)], capture_output=True, text=True, timeout=60,
+                          cwd=str(Path(__file__).resolve().parents[2]))
+    assert "written" in proc.stdout, proc.stderr
+    store = VisitStore(root)
+    assert [r.encounter_id for r in store.recoverable()] == ["enc-crash"]
+
+    win = make_window(fast_settings(), asr=FakeASR(), llm=FakeRuntime(NOTE_JSON), store=store,
+                      make_transcriber=FakeStreamingTranscriber)
+    win.check_recovery()  # what the app does right after the window appears
+    qtbot.waitUntil(lambda: getattr(win, "_recovery_dialog", None) is not None and win._recovery_dialog.isVisible(),
+                    timeout=5000)
+    dlg = win._recovery_dialog
+    assert "Crash Test" in dlg.list.item(0).text()
+    qtbot.mouseClick(dlg.recover_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.session is not None and win.session.visit.encounter_id == "enc-crash", timeout=10000)
+    page = win.page
+    assert store.open("enc-crash").audio_seconds() == pytest.approx(3.0, abs=0.01)
+    qtbot.waitUntil(lambda: page.info_banner.isVisible(), timeout=5000)
+    assert page.info_button.text() == "Transcribe and draft note"
+    assert page.state_chip.text().strip() == "Interrupted"
+    qtbot.mouseClick(page.info_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.session.note is not None, timeout=30000)
+    assert len(page.transcript.segment_ids) == 1  # the fake recogniser: one segment per 2 s
+    assert not store.recoverable()
+
+
+# --------------------------------------------------------------------------- settings, theme
+
+
+def test_settings_dialog_locked_by_policy_and_saved(qtbot, make_window, tmp_path, monkeypatch):
+    """UI mechanics only (no model is used)."""
+    from scribe.settings import load_settings
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text('llm_model = "qwen2.5-coder-1.5b"\nrequire_consent = true\n')
+    monkeypatch.setenv("SCRIBE_POLICY", str(policy))
+    settings = load_settings()
+    assert "llm_model" in settings.locked
+    win = make_window(settings)
+    win.settings_action.trigger()
+    qtbot.waitUntil(lambda: getattr(win, "_settings_dialog", None) is not None and win._settings_dialog.isVisible())
+    dlg = win._settings_dialog
+    assert not dlg.llm_model.isEnabled() and "organisation" in dlg.llm_model.toolTip()
+    assert not dlg.require_consent.isEnabled()
+    assert dlg.asr_model.isEnabled()
+    qtbot.waitUntil(lambda: dlg.packs.item(0, 3).text() != "checking…", timeout=5000)
+    names = [dlg.packs.item(r, 0).text() for r in range(dlg.packs.rowCount())]
+    assert "smollm2-135m" in names and "MB" in dlg.packs.item(0, 2).text()
+    i = dlg.template.findData("progress")
+    assert i >= 0
+    dlg.template.setCurrentIndex(i)
+    qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    assert not dlg.isVisible()
+    saved = Path(os.environ["SCRIBE_SETTINGS"]).read_text()
+    assert 'template = "progress"' in saved and "llm_model" not in saved
+    assert load_settings().template == "progress"
+
+
+def test_theme_toggle_light_dark(qtbot, make_window):
+    """UI mechanics only (no model is used)."""
+    from scribe.ui import theme
+
+    win = make_window(fast_settings())
+    win.theme.set_mode("light")
+    light = QApplication.palette().window().color().lightness()
+    assert not theme.colors().dark
+    win.theme.toggle()
+    assert theme.colors().dark
+    assert QApplication.palette().window().color().lightness() < light
+    win.theme.set_mode("light")
