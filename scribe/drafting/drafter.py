@@ -25,7 +25,8 @@ from typing import Callable, Iterator, Literal, Optional
 
 from ..domain import Encounter, NoteDraft, Section, SpeakerRole, Statement, Transcript
 from ..errors import DraftingError
-from ..grounding import clinical_notation, ground_note
+from ..grounding import clinical_notation, content_words, ground_note
+from .long_visit import same_fact
 from .templates import Template
 
 SYSTEM_PROMPT = (
@@ -35,8 +36,9 @@ SYSTEM_PROMPT = (
     "(\"Denies nausea.\"). Keep each medication with the dose that was said for it, and keep "
     "current medications apart from new or changed ones. Transcript lines are labelled Doctor or "
     "Patient: what the patient reports is history, what the doctor examined, measured or decided is "
-    "exam, results, assessment and plan. Write factual statements in clinical style, without labels "
-    "such as \"Plan:\". Put each fact in exactly one section. If nothing was said for a section, give "
+    "exam, results, assessment and plan. Write factual statements in clinical style and in the third "
+    "person (\"The patient reports ...\"), not as quotes of the dialogue, without labels such as "
+    "\"Plan:\". Put each fact in exactly one section and state it once. If nothing was said for a section, give "
     "an empty list."
 )
 CITE_INSTRUCTION = "After each statement cite the numbers of the transcript lines that support it."
@@ -237,14 +239,19 @@ def note_from_json(data: dict, template: Template, encounter: Encounter, valid_i
     lowered = {str(k).lower().replace(" ", "_"): v for k, v in data.items()}
     for ts in template.sections:
         raw = lowered.get(ts.key, lowered.get(ts.title.lower().replace(" ", "_"), []))
-        seen: set[str] = set()
+        seen: list[set[str]] = []
         statements = []
         for text, ids in _coerce_statements(raw)[:MAX_STATEMENTS_PER_SECTION]:
-            key = text.lower().strip(" .")
-            if key in seen:
-                continue  # small models repeat themselves
-            seen.add(key)
-            statements.append(Statement(text=text, evidence=[i for i in dict.fromkeys(ids) if i in valid_ids]))
+            words = content_words(text) or {text.lower().strip(" .")}
+            evidence = [i for i in dict.fromkeys(ids) if i in valid_ids]
+            dup = next((k for k, other in enumerate(seen) if same_fact(words, other)), None)
+            if dup is not None:  # small models repeat themselves, sometimes with a word changed: keep the fuller one
+                if len(words) > len(seen[dup]):
+                    seen[dup] = words
+                    statements[dup] = Statement(text=text, evidence=list(dict.fromkeys([*statements[dup].evidence, *evidence])))
+                continue
+            seen.append(words)
+            statements.append(Statement(text=text, evidence=evidence))
         sections.append(Section(key=ts.key, title=ts.title, statements=statements, style=template.section_style(ts.key)))
     return NoteDraft(template=template.name, encounter=encounter, sections=sections)
 

@@ -79,7 +79,9 @@ def split_for_window(drafter, transcript: Transcript, overlap: int = OVERLAP_SEG
     return [transcript.model_copy(update={"segments": segments[a:b]}) for a, b in parts]
 
 
-def _same(a: set[str], b: set[str]) -> bool:
+def same_fact(a: set[str], b: set[str]) -> bool:
+    """Two statements' content words say the same thing: most of the shorter one's words are in
+    the other, and they contain the same numbers."""
     if not a or not b:
         return False
     if {w for w in a if w[0].isdigit()} != {w for w in b if w[0].isdigit()}:
@@ -98,7 +100,7 @@ def merge_parts(notes: list[NoteDraft], template, encounter: Optional[Encounter]
             sec = note.section(ts.key)
             for st in sec.statements if sec else []:
                 w = content_words(st.text)
-                dup = next((i for i, other in enumerate(words) if _same(w, other)), None)
+                dup = next((i for i, other in enumerate(words) if same_fact(w, other)), None)
                 if dup is None:
                     kept.append(st)
                     words.append(w)
