@@ -308,6 +308,50 @@ class _StreamScanner:
                 yield "statement", (self.current, items[0])
 
 
+# ----------------------------------------------------------------------------- drug names
+
+
+def respell_medications(note: NoteDraft, transcript: Transcript, medications: Optional[set[str]] = None) -> NoteDraft:
+    """Fix the model's misspellings of drugs that were said ("Laxis" for "Lasix").
+
+    A word of the note that the transcript never uses is replaced by a drug the transcript names
+    when it is that drug's name with one letter changed, added or dropped, or with its letters
+    swapped around (same letters, same first letter). Anything else is left for grounding to
+    flag. Only drugs actually said are candidates, so this cannot introduce a new medication.
+    """
+    from ..grounding import _default_medications, _edit_distance_le1, _medications_in, tokens
+
+    known = frozenset(m.lower() for m in medications) if medications is not None else _default_medications()
+    said_tokens = set(tokens(transcript.text))
+    said = {m for _, m in _medications_in(list(said_tokens), known) if " " not in m and len(m) >= 5}
+    if not said:
+        return note
+
+    def fix(match: re.Match) -> str:
+        word = match.group(0)
+        low = word.lower()
+        if low in said_tokens or len(low) < 5:
+            return word
+        for m in sorted(said):
+            if m[0] == low[0] and abs(len(m) - len(low)) <= 1 and (
+                    _edit_distance_le1(low, m) or sorted(low) == sorted(m)):
+                return m.capitalize() if word[0].isupper() else m
+        return word
+
+    sections = []
+    changed = False
+    for sec in note.sections:
+        statements = []
+        for st in sec.statements:
+            text = re.sub(r"[A-Za-z]{5,}", fix, st.text)
+            if text != st.text:
+                changed = True
+                st = st.model_copy(update={"text": text})
+            statements.append(st)
+        sections.append(sec.model_copy(update={"statements": statements}))
+    return note.model_copy(update={"sections": sections}) if changed else note
+
+
 # ----------------------------------------------------------------------------- drafter
 
 
@@ -415,6 +459,7 @@ class NoteDrafter:
 
             note = yield from stream_in_parts(self, transcript, encounter, t0)
         note = note.model_copy(update={"model": getattr(self.runtime, "model_name", None), "runtime": getattr(self.runtime, "name", None)})
+        note = respell_medications(note, transcript, self.medications)
         note = ground_note(note, transcript, self.medications)
         self.stats.total_s = time.perf_counter() - t0
         yield DraftEvent(kind="done", note=note)

@@ -302,11 +302,26 @@ def build_arg_parser(prog: str = "eval_aci") -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int)
     p.add_argument("--context", type=int, help="context window (llm_context)")
     p.add_argument("--max-tokens", type=int, help="drafter output budget per call")
+    p.add_argument("--summarize", action="store_true", help="only print the scorecard of an existing --out file")
     return p
 
 
 def main(argv: Optional[list[str]] = None, prog: str = "eval_aci") -> int:
     args = build_arg_parser(prog).parse_args(argv)
+    if args.summarize:
+        if not args.out or not args.out.is_file():
+            print(f"{prog}: --summarize needs an existing --out file", file=sys.stderr)
+            return 2
+        payload = json.loads(args.out.read_text(encoding="utf-8"))
+        print(format_table(summarise(payload.get("results", []))))
+        per = {}
+        for r in payload.get("results", []):
+            per.setdefault(r["encounter_id"], {})[r["system"]] = r["rouge1"]
+        systems = sorted({k for v in per.values() for k in v})
+        print("\n| encounter | " + " | ".join(systems) + " |\n|---|" + "---|" * len(systems))
+        for enc, v in per.items():
+            print(f"| {enc} | " + " | ".join(f"{v.get(k, float('nan')):.1f}" for k in sorted({k for v in per.values() for k in v})) + " |")
+        return 0
     from ..drafting.runtimes import create_runtime
     from ..drafting.templates import get_template
     from ..settings import load_settings

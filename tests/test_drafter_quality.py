@@ -1,0 +1,25 @@
+"""Deterministic clean-up of what a small model writes: repeated statements, misspelled drug names
+(no model needed: statements are given as the model would return them)."""
+
+from scribe.domain import Encounter, NoteDraft, Section, Statement
+from scribe.drafting.drafter import note_from_json, respell_medications
+from scribe.drafting.templates import get_template
+from scribe.transcript_io import parse_dialogue
+
+
+def test_repeated_statements_are_kept_once_the_fuller_version():
+    data = {"subjective": ["Denies fever.", "Reports cough for 2 weeks.", "Denies fever or chills.",
+                           "Reports a cough for 2 weeks.", "Reports cough for 3 weeks."]}
+    note = note_from_json(data, get_template("soap"), Encounter(), set())
+    assert [s.text for s in note.section("subjective").statements] == [
+        "Denies fever or chills.", "Reports cough for 2 weeks.", "Reports cough for 3 weeks."]
+
+
+def test_misspelled_drugs_take_the_transcripts_spelling_and_nothing_else_changes():
+    t = parse_dialogue("[doctor] I want to start you on some lasix 20 milligrams a day, and keep the lisinopril.\n"
+                       "[patient] The pain lasts all day.")
+    note = NoteDraft(sections=[Section(key="plan", title="Plan", statements=[
+        Statement(text="Start Laxis 20 mg daily."), Statement(text="Continue lisinoprill."),
+        Statement(text="Pain lasted all day."), Statement(text="Start warfarin.")])])
+    fixed = [s.text for s in respell_medications(note, t).statements()]
+    assert fixed == ["Start Lasix 20 mg daily.", "Continue lisinopril.", "Pain lasted all day.", "Start warfarin."]
