@@ -99,8 +99,16 @@ class MainWindow(QMainWindow):
         self._model_state("llm", "ready" if hub.llm is not None else "loading…")
         if ctx.player is not None:
             ctx.player.started.connect(lambda t: self.statusBar().showMessage(f"Playing from {int(t // 60):02d}:{int(t % 60):02d}…", 4000))
+        if theme is not None:
+            theme.changed.connect(self._theme_changed)
         self.visits.refresh()
         self._update_actions()
+
+    def _theme_changed(self) -> None:
+        self.visits._fill()
+        self.page.refresh_theme()
+        for mode, a in getattr(self, "theme_actions", {}).items():
+            a.setChecked(self.theme is not None and mode == self.theme.mode)
 
     # ------------------------------------------------------------------ chrome
     def _build_status_bar(self) -> None:
@@ -183,9 +191,6 @@ class MainWindow(QMainWindow):
     def _toggle_theme(self) -> None:
         if self.theme is not None:
             self.theme.toggle()
-            for mode, a in self.theme_actions.items():
-                a.setChecked(mode == self.theme.mode)
-            self.page.editor.set_note(self.session.note, keep_text=True) if self.session and self.session.note else None
 
     # ------------------------------------------------------------------ models
     def _model_progress(self, fraction: float, message: str) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QPainter, QPainterPath, QPen, QShortcut, QTextCursor, QTextFormat
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPainterPath, QPen, QShortcut, QTextBlockFormat, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -216,6 +216,7 @@ class SectionEdit(QTextEdit):
 
     current_changed = Signal(object)  # LineInfo | None
     edited = Signal()  # text changed by the user (debounced by the NoteEditor)
+    focused = Signal(object)  # self
 
     def __init__(self, key: str, title: str, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -231,6 +232,9 @@ class SectionEdit(QTextEdit):
         self.setViewportMargins(GUTTER, 0, 0, 0)
         self.setPlaceholderText("(nothing documented — type to add)")
         self.document().setDocumentMargin(6)
+        f = self.font()
+        f.setPointSizeF(max(10.5, f.pointSizeF() + 0.5))
+        self.setFont(f)
         self.baseline: list[LineInfo] = []
         self._mapped: list[Optional[LineInfo]] = []
         self._setting = False
@@ -240,6 +244,7 @@ class SectionEdit(QTextEdit):
         self.textChanged.connect(self._text_changed)
         self.cursorPositionChanged.connect(self._cursor_moved)
         self._last_current: Optional[str] = "__none__"
+        self.active = False
         self._fit_height()
 
     # ------------------------------------------------------------------ content
@@ -254,8 +259,23 @@ class SectionEdit(QTextEdit):
         if not (keep_text and current == [i.text.strip() for i in infos]):
             self._setting = True
             self.setPlainText("\n".join(i.text for i in infos))
+            self._format_blocks()
             self._setting = False
         self._remap()
+
+    def _format_blocks(self) -> None:
+        """Air between statements. Done right after setPlainText (which resets the undo history
+        anyway) with undo off, so it never shows up as an undoable edit; new lines typed later
+        inherit the format of the line they are split from."""
+        doc = self.document()
+        doc.setUndoRedoEnabled(False)
+        cur = QTextCursor(doc)
+        cur.select(QTextCursor.SelectionType.Document)
+        fmt = QTextBlockFormat()
+        fmt.setBottomMargin(3)
+        fmt.setLineHeight(112, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
+        cur.mergeBlockFormat(fmt)
+        doc.setUndoRedoEnabled(True)
 
     def append_statement(self, info: LineInfo) -> None:
         self.baseline.append(info)
@@ -265,6 +285,7 @@ class SectionEdit(QTextEdit):
         if self.toPlainText():
             cur.insertBlock()
         cur.insertText(info.text)
+        self._format_blocks()
         self._setting = False
         self._remap()
 
@@ -286,6 +307,7 @@ class SectionEdit(QTextEdit):
         for n, info in enumerate(self._mapped):
             if info is not None and info.id == statement_id:
                 cur = QTextCursor(self.document().findBlockByNumber(n))
+                self.focused.emit(self)
                 self.setTextCursor(cur)
                 self.setFocus(Qt.FocusReason.OtherFocusReason)
                 self._cursor_moved()
@@ -313,39 +335,53 @@ class SectionEdit(QTextEdit):
 
     def _cursor_moved(self) -> None:
         self._paint_marks()
-        info = self.current_info() if self.hasFocus() or self._last_current != "__none__" else None
+        if not (self.active or self.hasFocus()):
+            return
+        info = self.current_info()
         key = info.id if info is not None else None
         if key != self._last_current:
             self._last_current = key
             self.current_changed.emit(info)
 
+    def set_active(self, active: bool) -> None:
+        """The section holding the selected statement (highlighted even without focus)."""
+        self.active = active
+        if not active:
+            self._last_current = "__none__"
+        self._paint_marks()
+
     def _paint_marks(self) -> None:
+        self.viewport().update()
+        self._gutter.update()
+
+    def line_backgrounds(self) -> dict[int, QColor]:
+        """Line number -> background tint: flagged statements, and the selected one."""
         c = theme.colors()
-        sels = []
-        cur_block = self.textCursor().blockNumber() if self.hasFocus() else -1
-        block = self.document().begin()
-        n = 0
-        while block.isValid():
+        cur_block = self.textCursor().blockNumber() if self.active else -1
+        out: dict[int, QColor] = {}
+        for n in range(self.document().blockCount()):
             info = self.line_info(n)
-            bg: Optional[QColor] = None
             if info is not None and info.status == "unsupported" and not self.dirty_line(n):
-                bg = QColor(c.unsupported_bg)
-                if n == cur_block:
-                    bg = bg.darker(110) if not c.dark else bg.lighter(125)
-            elif n == cur_block and not self.isReadOnly():
-                bg = c.current_bg
+                out[n] = c.unsupported_current_bg if n == cur_block else c.unsupported_bg
             elif n == cur_block:
-                bg = c.current_bg
-            if bg is not None:
-                sel = QTextEdit.ExtraSelection()
-                sel.format.setBackground(bg)
-                sel.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-                cur = QTextCursor(block)
-                sel.cursor = cur
-                sels.append(sel)
-            block = block.next()
-            n += 1
-        self.setExtraSelections(sels)
+                out[n] = c.current_bg
+        return out
+
+    def paintEvent(self, e) -> None:  # noqa: N802
+        # Tints under the text, edge to edge across every wrapped line of the statement. Painted
+        # here rather than as document formats so they never enter the undo history.
+        tints = self.line_backgrounds()
+        if tints:
+            p = QPainter(self.viewport())
+            layout = self.document().documentLayout()
+            dy = self.verticalScrollBar().value()
+            w = self.viewport().width()
+            for n, color in tints.items():
+                r = layout.blockBoundingRect(self.document().findBlockByNumber(n))
+                p.fillRect(QRectF(0, r.top() - dy, w, r.height()), color)
+            p.end()
+        super().paintEvent(e)
+        self._gutter.update()
 
     def marked_lines(self) -> dict[int, str]:
         """Line number -> status shown (for tests and accessibility)."""
@@ -362,13 +398,9 @@ class SectionEdit(QTextEdit):
         self._gutter.setGeometry(cr.left(), cr.top(), GUTTER, cr.height())
         self._fit_height()
 
-    def paintEvent(self, e) -> None:  # noqa: N802
-        super().paintEvent(e)
-        self._gutter.update()
-
     def focusInEvent(self, e) -> None:  # noqa: N802
         super().focusInEvent(e)
-        self._last_current = "__focus__"
+        self.focused.emit(self)
         self._cursor_moved()
 
     def focusOutEvent(self, e) -> None:  # noqa: N802
@@ -531,6 +563,7 @@ class NoteEditor(QWidget):
     def set_placeholder(self, text: str) -> None:
         self._clear()
         self.status_label.setText(text)
+        self.status_label.setVisible(True)
         self.inspector.show_info(None, self.starts)
 
     def _ensure_section(self, key: str, title: str) -> SectionEdit:
@@ -543,6 +576,7 @@ class NoteEditor(QWidget):
         ed.starts = self.starts
         ed.current_changed.connect(self._current_changed)
         ed.edited.connect(self._edited)
+        ed.focused.connect(self._activate)
         ed.setReadOnly(self.locked or self.streaming)
         ed.setProperty("locked", "true" if self.locked else "false")
         at = self.page_layout.count() - 1  # before the stretch
@@ -563,6 +597,7 @@ class NoteEditor(QWidget):
         for key, title in sections:
             self._ensure_section(key, title)
         self.status_label.setText("Writing the note…")
+        self.status_label.setVisible(True)
 
     def stream_statement(self, section_key: str, statement: Any) -> None:
         ed = self.sections.get(section_key) or self._ensure_section(section_key, section_key.replace("_", " ").title())
@@ -585,8 +620,9 @@ class NoteEditor(QWidget):
             ed = self._ensure_section(sec.key, sec.title)
             ed.set_statements([LineInfo.of(st) for st in sec.statements], keep_text=keep_text)
         self.set_locked(bool(note.approval), note)
-        if message:
+        if message or not keep_text:
             self.status_label.setText(message)
+        self.status_label.setVisible(bool(self.status_label.text()))
         new_current = self.current_info()
         if current is not None and new_current is None:
             self.inspector.show_info(None, self.starts)
@@ -604,11 +640,19 @@ class NoteEditor(QWidget):
         self.inspector.show_info(self.inspector.info, self.starts)
 
     # ------------------------------------------------------------------ queries
-    def current_info(self) -> Optional[LineInfo]:
+    def _activate(self, section: "SectionEdit") -> None:
         for ed in self.sections.values():
-            if ed.hasFocus():
-                return ed.current_info()
-        return self.inspector.info
+            if ed is not section and ed.active:
+                ed.set_active(False)
+        if not section.active:
+            section.set_active(True)
+
+    def active_section(self) -> Optional["SectionEdit"]:
+        return next((ed for ed in self.sections.values() if ed.active), None)
+
+    def current_info(self) -> Optional[LineInfo]:
+        ed = self.active_section()
+        return ed.current_info() if ed is not None else None
 
     def text(self) -> str:
         return "\n\n".join(f"{self._titles[k].text()}\n{ed.toPlainText()}" for k, ed in self.sections.items())

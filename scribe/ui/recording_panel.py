@@ -103,7 +103,8 @@ class RecordingIndicator(QWidget):
 
     @property
     def text(self) -> str:
-        return {"recording": "RECORDING", "paused": "PAUSED", "lost": "MIC LOST"}.get(self.state, "NOT RECORDING")
+        return {"recording": "RECORDING", "paused": "PAUSED", "lost": "MIC LOST", "done": "RECORDED"}.get(
+            self.state, "NOT RECORDING")
 
     def sizeHint(self) -> QSize:
         return QSize(190, 36)
@@ -257,11 +258,14 @@ class RecordingPanel(QFrame):
         mid = QVBoxLayout()
         mid.setSpacing(4)
         row = QHBoxLayout()
-        mic_label = QLabel("Microphone")
+        self.mic_label = mic_label = QLabel("&Microphone")
         mic_label.setObjectName("muted")
         row.addWidget(mic_label)
         self.microphones = MicrophoneCombo(list_devices)
         mic_label.setBuddy(self.microphones)
+        self.done_label = QLabel("Recording finished and saved. The transcript and the note are below.")
+        self.done_label.setObjectName("muted")
+        row.addWidget(self.done_label, 1)
         row.addWidget(self.microphones, 1)
         mid.addLayout(row)
         self.meter = LevelMeter()
@@ -289,7 +293,10 @@ class RecordingPanel(QFrame):
     def set_state(self, state: str) -> None:
         """``disabled`` (no visit) | ``idle`` | ``recording`` | ``paused`` | ``lost`` | ``done``."""
         self.state = state
-        self.indicator.set_state(state if state in ("recording", "paused", "lost") else "idle")
+        self.indicator.set_state(state if state in ("recording", "paused", "lost", "done") else "idle")
+        for w in (self.mic_label, self.microphones, self.meter):
+            w.setVisible(state != "done")
+        self.done_label.setVisible(state == "done")
         self.record_button.setVisible(state in ("disabled", "idle"))
         self.record_button.setEnabled(state == "idle")
         self.pause_button.setVisible(state in ("recording", "paused", "lost"))

@@ -76,7 +76,8 @@ class VisitSession(QObject):
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
         self._autosave.timeout.connect(self.save_if_dirty)
-        self._elapsed_before = float(getattr(self.record, "audio_seconds", 0.0) or 0.0)
+        self._elapsed_before = float(getattr(self.record, "audio_seconds", 0.0) or 0.0) or (
+            float(transcript.duration) if transcript is not None else 0.0)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -638,6 +639,7 @@ class VisitSession(QObject):
                 rec.stop()
             except ScribeError as exc:
                 log.error("stopping the recorder on close: %s", exc)
+            self.recorder_state = "done"
         self.save_if_dirty()
         if self._worker is not None:
             self._worker.abort()

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
+
+
+class _Style(QProxyStyle):
+    """Fusion, without the stock icons on dialog buttons (they read as clutter here)."""
+
+    def styleHint(self, hint, option=None, widget=None, data=None):  # noqa: N802
+        if hint == QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons:
+            return 0
+        return super().styleHint(hint, option, widget, data)
 
 THEME_KEY = "ui/theme"  # "system" | "light" | "dark"
 
@@ -23,6 +32,7 @@ class Colors:
     recording: QColor
     paused: QColor
     unsupported_bg: QColor
+    unsupported_current_bg: QColor
     unsupported_fg: QColor
     confirmed_fg: QColor
     supported_fg: QColor
@@ -40,6 +50,7 @@ LIGHT = Colors(
     recording=QColor("#d92d20"),
     paused=QColor("#b54708"),
     unsupported_bg=QColor("#fdecc8"),
+    unsupported_current_bg=QColor("#fbd38d"),
     unsupported_fg=QColor("#b42318"),
     confirmed_fg=QColor("#067647"),
     supported_fg=QColor("#98a2b3"),
@@ -57,10 +68,11 @@ DARK = Colors(
     recording=QColor("#f97066"),
     paused=QColor("#fdb022"),
     unsupported_bg=QColor("#4e3112"),
+    unsupported_current_bg=QColor("#6e4314"),
     unsupported_fg=QColor("#fda29b"),
     confirmed_fg=QColor("#75e0a7"),
     supported_fg=QColor("#667085"),
-    evidence_bg=QColor("#5c4a00"),
+    evidence_bg=QColor("#4d4215"),
     current_bg=QColor("#1d2d44"),
     muted_fg=QColor("#98a2b3"),
     banner_bg=QColor("#55160c"),
@@ -134,7 +146,8 @@ class ThemeManager(QObject):
     def apply(self) -> None:
         global _CURRENT
         _CURRENT = DARK if self.is_dark else LIGHT
-        self._app.setStyle("Fusion")
+        if not isinstance(self._app.style(), _Style):
+            self._app.setStyle(_Style("Fusion"))
         self._app.setPalette(_palette(_CURRENT))
         self._app.setStyleSheet(stylesheet(_CURRENT))
         self.changed.emit()
@@ -151,6 +164,9 @@ def stylesheet(c: Colors) -> str:
     """A small stylesheet: hierarchy through weight and spacing, not decoration."""
     border = "#3a414c" if c.dark else "#d0d5dd"
     card = "#1e2228" if c.dark else "#ffffff"
+    button = "#262b33" if c.dark else "#ffffff"
+    text = "#e6e8eb" if c.dark else "#1d2939"
+    disabled_bg = "#1f242c" if c.dark else "#f2f4f7"
     return f"""
     QToolTip {{ padding: 6px; border: 1px solid {border}; }}
     QLabel#pageTitle {{ font-size: 17pt; font-weight: 600; }}
@@ -161,14 +177,19 @@ def stylesheet(c: Colors) -> str:
     QFrame#banner {{ background: {c.banner_bg.name()}; border: 1px solid {c.unsupported_fg.name()};
                      border-radius: 6px; }}
     QFrame#banner QLabel {{ color: {c.banner_fg.name()}; }}
-    QPushButton {{ padding: 6px 14px; border-radius: 6px; }}
+    QPushButton {{ padding: 6px 14px; border-radius: 6px; border: 1px solid {border};
+                   background: {button}; color: {text}; }}
+    QPushButton:hover {{ border-color: {c.accent.name()}; }}
+    QPushButton:pressed {{ background: {c.current_bg.name()}; }}
+    QPushButton:focus {{ border: 2px solid {c.accent.name()}; padding: 5px 13px; }}
+    QPushButton:disabled {{ color: {c.muted_fg.name()}; background: {disabled_bg}; }}
     QPushButton#primary {{ background: {c.accent.name()}; color: white; font-weight: 600;
                           border: 1px solid {c.accent.name()}; }}
     QPushButton#primary:disabled {{ background: {border}; border-color: {border}; color: {c.muted_fg.name()}; }}
     QPushButton#record {{ background: {c.recording.name()}; color: white; font-weight: 600;
                          border: 1px solid {c.recording.name()}; min-height: 28px; }}
     QPushButton#record:disabled {{ background: {border}; border-color: {border}; color: {c.muted_fg.name()}; }}
-    QPlainTextEdit[locked="true"] {{ background: {c.locked_bg.name()}; }}
+    QTextEdit[locked="true"] {{ background: {c.locked_bg.name()}; }}
     QListWidget#visitList::item {{ padding: 6px 4px; }}
     """
 

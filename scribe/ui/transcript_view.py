@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Optional
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QTextCharFormat, QTextCursor, QTextFormat
+from PySide6.QtGui import QAction, QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QMenu, QTextEdit, QWidget
 
 from . import theme
@@ -26,6 +26,13 @@ def format_time(seconds: float) -> str:
 def speaker_label(speaker) -> str:
     value = getattr(speaker, "value", speaker) or "unknown"
     return {"clinician": "Clinician", "patient": "Patient"}.get(str(value), "Speaker")
+
+
+def _block_format() -> QTextBlockFormat:
+    fmt = QTextBlockFormat()
+    fmt.setBottomMargin(5)  # a little air between passages
+    fmt.setLineHeight(115, QTextBlockFormat.LineHeightTypes.ProportionalHeight.value)
+    return fmt
 
 
 class TranscriptView(QTextEdit):
@@ -45,6 +52,7 @@ class TranscriptView(QTextEdit):
         self._segment_at: list[int] = []  # block number -> segment id
         self._starts: dict[int, float] = {}
         self.highlighted: list[int] = []
+        self._tinted: set[int] = set()
         self._follow = True
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         f = QFont(self.font())
@@ -58,6 +66,7 @@ class TranscriptView(QTextEdit):
         self._segment_at.clear()
         self._starts.clear()
         self.highlighted = []
+        self._tinted = set()
         self._follow = True
 
     def set_segments(self, segments: Iterable) -> None:
@@ -81,7 +90,9 @@ class TranscriptView(QTextEdit):
             if not text or seg.id in self._block_of:
                 continue
             if self._segment_at:
-                cursor.insertBlock()
+                cursor.insertBlock(_block_format())
+            else:
+                cursor.setBlockFormat(_block_format())
             self._block_of[seg.id] = cursor.blockNumber()
             self._segment_at.append(seg.id)
             self._starts[seg.id] = float(seg.start)
@@ -114,28 +125,35 @@ class TranscriptView(QTextEdit):
         self._apply_highlight(scroll=True)
 
     def _apply_highlight(self, scroll: bool) -> None:
-        selections = []
+        # A block background (not an extra selection) so every wrapped line of a passage is
+        # tinted edge to edge. The view is read-only, so changing formats touches no undo stack.
         color = theme.colors().evidence_bg
-        for sid in self.highlighted:
-            block = self.document().findBlockByNumber(self._block_of[sid])
-            sel = QTextEdit.ExtraSelection()
-            sel.format.setBackground(color)
-            sel.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
-            cur = QTextCursor(block)
-            cur.select(QTextCursor.SelectionType.BlockUnderCursor)
-            cur.clearSelection()
-            sel.cursor = cur
-            selections.append(sel)
-        self.setExtraSelections(selections)
+        wanted = {self._block_of[sid] for sid in self.highlighted}
+        for n in self._tinted | wanted:
+            block = self.document().findBlockByNumber(n)
+            if not block.isValid():
+                continue
+            fmt = _block_format()
+            if n in wanted:
+                fmt.setBackground(color)
+            else:
+                fmt.clearBackground()
+            QTextCursor(block).setBlockFormat(fmt)
+        self._tinted = wanted
         if scroll and self.highlighted:
-            block = self.document().findBlockByNumber(self._block_of[self.highlighted[0]])
-            cur = QTextCursor(block)
             self._follow = False
-            self.setTextCursor(cur)
-            self.ensureCursorVisible()
+            self.scroll_to_segment(self.highlighted[0])
+
+    def scroll_to_segment(self, seg_id: int) -> None:
+        """Bring a segment to the upper third of the view (with some context above it)."""
+        block = self.document().findBlockByNumber(self._block_of[seg_id])
+        top = self.document().documentLayout().blockBoundingRect(block).top()
+        sb = self.verticalScrollBar()
+        sb.setValue(int(max(0, min(sb.maximum(), top - self.viewport().height() / 4))))
 
     def highlight_colors(self) -> list[QColor]:
-        return [s.format.background().color() for s in self.extraSelections()]
+        """Background colour of each tinted passage (what the user sees as highlighted)."""
+        return [self.document().findBlockByNumber(n).blockFormat().background().color() for n in sorted(self._tinted)]
 
     # ------------------------------------------------------------------ interaction
     def segment_at_block(self, block_number: int) -> Optional[int]:

@@ -146,7 +146,6 @@ class VisitListPanel(QFrame):
                 item.setData(Qt.ItemDataRole.UserRole, enc.encounter_id)
                 item.setData(Qt.ItemDataRole.UserRole + 1, str(getattr(rec.state, "value", rec.state)))
                 item.setToolTip(f"{enc.patient_name} — encounter {enc.encounter_id}\nState: {label}")
-                item.setForeground(self.palette().text().color())
                 self.list.addItem(item)
                 if enc.encounter_id == self.current_id:
                     item.setSelected(True)

@@ -274,6 +274,11 @@ class VisitPage(QWidget):
             self.recording.record_button.setText("Starting…")
         else:
             self.recording.record_button.setText("Record")
+        if self.session is not None and self.session.note is None and not self.editor.streaming:
+            if state in ("recording", "paused", "lost", "starting"):
+                self.editor.set_placeholder("Recording… The note is drafted here when you press “Stop & draft note”.")
+            elif state == "stopping":
+                self.editor.set_placeholder("Finishing the transcript; the note follows in a moment…")
         if state in ("recording", "paused", "lost"):
             self._tick.start()
             if state == "recording":
@@ -406,6 +411,18 @@ class VisitPage(QWidget):
             s.export(path)
 
     # ------------------------------------------------------------------ state
+    def refresh_theme(self) -> None:
+        """Colours are baked into the transcript text and the chips: redraw them."""
+        s = self.session
+        if s is None:
+            return
+        keep = list(self.transcript.highlighted)
+        self._show_transcript(s.segments)
+        self.transcript.highlight(keep)
+        self._state_changed(s.state)
+        for ed in self.editor.sections.values():
+            ed.viewport().update()
+
     def _state_changed(self, state: str) -> None:
         c = state_color(state)
         self.state_chip.setText(f"  {state_label(state)}  ")
@@ -449,6 +466,10 @@ class VisitPage(QWidget):
         approved = note is not None and note.approval is not None
         flagged = len(note.unresolved()) if note is not None else 0
         self.approve_button.setEnabled(note is not None and not approved and not busy and flagged == 0)
+        self.approve_button.setVisible(note is not None and not approved)
+        self.export_button.setVisible(note is not None)
+        self.send_button.setVisible(note is not None and self.ctx.ehr_sender is not None)
+        self.editor.inspector.setVisible(note is not None or self.editor.streaming)
         self.approve_button.setToolTip(
             f"{flagged} flagged statement(s) must be edited or confirmed first (F8 goes to the next one)" if flagged
             else "Sign the note (Ctrl+Shift+A)")
@@ -469,7 +490,7 @@ class VisitPage(QWidget):
         if approved:
             a = note.approval
             when = a.approved_at.astimezone().strftime("%d %b %Y %H:%M")
-            self.lock_label.setText(f"🔒 Approved by {a.approved_by} on {when} — locked. Amend to change it.")
+            self.lock_label.setText(f"<b>Locked.</b> Approved by {a.approved_by} on {when}. Amend to change it.")
             self.note_title.setText(f"Note · version {note.version} · approved")
         else:
             self.lock_label.setText("")

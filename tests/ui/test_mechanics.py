@@ -162,7 +162,7 @@ def test_record_pause_resume_stop_with_shortcuts(qtbot, make_window, speech_clip
 
     win.stop_action.trigger()  # Ctrl+Shift+E
     qtbot.waitUntil(lambda: session.note is not None, timeout=30000)
-    assert page.recording.indicator.text == "NOT RECORDING"
+    assert page.recording.indicator.text == "RECORDED"
     assert not page.recording.stop_button.isEnabled()
     assert session.visit.audio_seconds() == pytest.approx(session.elapsed, abs=0.6)
     actions = [e["action"] for e in session.visit.audit_log()]

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from scribe.recording import FileReplaySource
+from scribe.ui import theme
 
 from .conftest import click_line, close_message_boxes, message_boxes, start_visit
 
@@ -63,7 +64,7 @@ def test_whole_visit_record_draft_review_approve_export(qtbot, make_window, ui_m
     streamed = []
     session.draft_statement.connect(lambda key, st: streamed.append((key, st.text)))
     qtbot.mouseClick(page.recording.stop_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.recording.indicator.text == "NOT RECORDING", timeout=10000)
+    qtbot.waitUntil(lambda: page.recording.indicator.text == "RECORDED", timeout=10000)
     qtbot.waitUntil(lambda: page.editor.streaming or session.note is not None, timeout=60000)
     qtbot.waitUntil(lambda: session.note is not None, timeout=480000)  # generous: CI shares 2 cores
     assert not close_message_boxes(), "no error while drafting"
@@ -83,7 +84,7 @@ def test_whole_visit_record_draft_review_approve_export(qtbot, make_window, ui_m
         click_line(qtbot, page.editor.sections[key], line)
         qtbot.waitUntil(lambda: page.transcript.highlighted == [i for i in st.evidence
                                                                  if i in page.transcript.segment_ids], timeout=3000)
-        assert page.transcript.extraSelections(), "evidence is highlighted"
+        assert page.transcript.highlight_colors() and all(c == theme.colors().evidence_bg for c in page.transcript.highlight_colors()), "evidence is highlighted"
         assert page.editor.inspector.play_button.isEnabled()
         qtbot.mouseClick(page.editor.inspector.play_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: win.ctx.player.last_request is not None, timeout=3000)
