@@ -46,12 +46,13 @@ _SMALL = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
 }
+_TIMES = {"once": 1, "twice": 2, "thrice": 3}  # counts: "once" and "one episode" are the same fact
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _MULT = {"hundred": 100, "thousand": 1000}
 
 _NEGATORS = {
     "no", "not", "denies", "denied", "deny", "denying", "without", "never", "none", "negative", "nor",
-    "n't", "free", "absent", "absence",
+    "n't", "free", "absent", "absence", "non",
 }
 _NEGATOR_PHRASES = ("does not", "did not", "do not", "has not", "have not", "hasn't", "haven't", "doesn't",
                     "didn't", "don't", "isn't", "wasn't", "no longer", "rules out", "ruled out")
@@ -176,7 +177,8 @@ def clinical_notation(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    t = words_to_numbers(text.lower())
+    t = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_TIMES[m.group(1)]} times", text.lower())
+    t = words_to_numbers(t)
     t = t.replace("’", "'")
     t = re.sub(r"(\d),(\d{3})", r"\1\2", t)
     t = re.sub(r"(\d)\s*/\s*(\d)", r"\1 / \2", t)
@@ -435,8 +437,9 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
             nxt = index.order.index(sid) + 1
             if nxt < len(index.order):
                 answer = index.tokens[index.order[nxt]]
-                hedged = any(w in ("but", "except", "although", "though", "sometimes", "yes") for w in answer)
-                if answer and answer[0] in ("no", "nope", "not", "never", "nah", "none") and len(answer) <= 6 and not hedged:
+                # "No, only when I walk." still answers no; "No, but sometimes…" does not
+                hedged = any(w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in answer)
+                if answer and answer[0] in ("no", "nope", "not", "never", "nah", "none") and not hedged:
                     negated |= {_stem(w) for w in index.tokens[sid] if w not in _STOP and len(w) >= 4}
             continue
         for clause in _clauses(seg.text):
@@ -444,6 +447,12 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
             negated |= n
             affirmed |= a
     return negated, affirmed
+
+
+# Body parts and sites: "no calf pain" negates the pain, not the calf, so they never flip.
+_ANATOMY = frozenset(_stem(w) for w in """chest calf calves leg legs arm arms head back abdomen belly stomach ankle
+    ankles foot feet knee knees hand hands hip hips neck shoulder shoulders throat ear ears eye eyes nose skin heart
+    lung lungs jaw wrist wrists elbow elbows finger fingers toe toes side sides pedal pulse pulses rest night""".split())
 
 
 def _negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
@@ -454,6 +463,7 @@ def _negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]
     issues = []
     for clause in _clauses(statement):
         st_neg, st_aff = _negated_terms(clause)
+        st_neg, st_aff = st_neg - _ANATOMY, st_aff - _ANATOMY
         for w in sorted(st_aff & ev_neg - ev_aff):
             issues.append(Issue(kind="negation", detail=f"'{w}…' is stated as present, but the transcript says it is absent"))
         for w in sorted(st_neg & ev_aff - ev_neg):

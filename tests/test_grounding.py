@@ -134,3 +134,22 @@ def test_spoken_quantities_are_charted_as_digits_but_other_words_stay():
 def test_comment_lines_in_a_dialogue_are_not_speech():
     t = parse_dialogue("# script header\n[doctor] Hello.\n#another\n[patient] Hi.")
     assert [s.text for s in t.segments] == ["Hello.", "Hi."]
+
+
+def test_body_parts_and_partial_no_answers_do_not_cause_false_negation_flags():
+    transcript = parse_dialogue(
+        "[patient] I get tightness in my chest when I walk uphill.\n"
+        "[doctor] Any chest pain at rest, or pain that wakes you up at night?\n"
+        "[patient] No, only when I'm walking or working in the yard.\n"
+        "[doctor] Any calf pain, redness, or warmth in that leg?\n"
+        "[patient] No, none of that.\n"
+        "[doctor] Your left calf is soft and not tender.\n"
+        "[patient] I felt a little dizzy once last week.\n"
+    )
+    rest, calf, dizzy, pain = ground_note(_note(
+        "No chest pain at rest or at night.", "Left calf soft and non-tender.",
+        "One episode of dizziness last week.", "Reports calf pain."), transcript, medications=MEDS).statements()
+    assert rest.status == StatementStatus.supported, rest.issues
+    assert calf.status == StatementStatus.supported, calf.issues
+    assert dizzy.status == StatementStatus.supported, dizzy.issues
+    assert any(i.kind == "negation" and "pain" in i.detail for i in pain.issues), pain.issues
