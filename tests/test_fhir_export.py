@@ -313,7 +313,7 @@ def test_write_reports_missing_folder(tmp_path):
         write_document_reference(make_note(), tmp_path / "nope" / "x.json", organization="Clinic", now=NOW)
 
 
-@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="root ignores directory permissions")
+@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="[optional] root ignores directory permissions")
 def test_write_reports_unwritable_folder(tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()

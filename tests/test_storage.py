@@ -238,7 +238,7 @@ def ro_dir(tmp_path: Path):
         return
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(d)], capture_output=True, text=True)
     if r.returncode != 0:
-        pytest.skip(f"running as root and cannot mount a read-only tmpfs: {r.stderr.strip()}")
+        pytest.skip(f"[optional] running as root and cannot mount a read-only tmpfs: {r.stderr.strip()}")
     yield d
     subprocess.run(["umount", "-l", str(d)], check=False)
 
@@ -250,7 +250,7 @@ def tiny_disk(tmp_path: Path):
     d.mkdir()
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(d)], capture_output=True, text=True)
     if r.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs to fill up (needs root/CAP_SYS_ADMIN): {r.stderr.strip()}")
+        pytest.skip(f"[optional] cannot mount a small tmpfs to fill up (needs root/CAP_SYS_ADMIN): {r.stderr.strip()}")
     yield d
     subprocess.run(["umount", "-l", str(d)], check=False)
 
