@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import time
 import traceback
@@ -45,11 +46,11 @@ class ProgressPrinter:
             self.stream.flush()
             return
         bucket = int(fraction * 4)
-        if message != self.last_msg or bucket != self.last_bucket:
-            if message != self.last_msg or bucket > self.last_bucket:
-                self.stream.write(f"[{time.perf_counter() - self.t0:6.1f}s] {message}: {fraction * 100:.0f}%\n")
-                self.stream.flush()
-            self.last_msg, self.last_bucket = message, bucket
+        kind = re.sub(r"[\d:.,]+", "#", message)  # "transcribed 0:05 of 4:52" is one kind of step
+        if kind != self.last_msg or bucket > self.last_bucket:
+            self.stream.write(f"[{time.perf_counter() - self.t0:6.1f}s] {message}: {fraction * 100:.0f}%\n")
+            self.stream.flush()
+            self.last_msg, self.last_bucket = kind, bucket
 
 
 def _settings(args):
