@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from . import theme
 
 GUTTER = 28
+SAME_STATEMENT_RATIO = 0.5  # how alike an edited line must stay to remain "the same statement"
 
 
 @dataclass
@@ -52,7 +53,9 @@ class LineInfo:
     @classmethod
     def of(cls, st: Any) -> "LineInfo":
         status = getattr(st.status, "value", st.status)
-        return cls(st.id, st.text, str(status), tuple(i.detail for i in st.issues), tuple(st.evidence))
+        # one statement, one line: a line break inside a statement would split it in two
+        text = " ".join(str(st.text).split())
+        return cls(st.id, text, str(status), tuple(i.detail for i in st.issues), tuple(st.evidence))
 
 
 AFTER_PREVIOUS_ADD = "+"
@@ -83,11 +86,25 @@ def match_lines(baseline: list[LineInfo], lines: list[str]) -> tuple[list[Option
     deleted: list[LineInfo] = []
     sm = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal" or tag == "replace":
-            n = min(i2 - i1, j2 - j1)
-            for k in range(n):
+        if tag == "equal":
+            for k in range(i2 - i1):
                 out[idx[j1 + k]] = baseline[i1 + k]
-            deleted.extend(baseline[i1 + n:i2])
+        elif tag == "replace":
+            # A changed line continues the statement it replaced if it still resembles it;
+            # otherwise the old statement was deleted and this is a new one.
+            used = set()
+            for k in range(j2 - j1):
+                best, best_r = None, 0.0
+                for i in range(i1, i2):
+                    if i in used:
+                        continue
+                    r = difflib.SequenceMatcher(None, a[i].lower(), b[j1 + k].lower(), autojunk=False).ratio()
+                    if r > best_r:
+                        best, best_r = i, r
+                if best is not None and best_r >= SAME_STATEMENT_RATIO:
+                    used.add(best)
+                    out[idx[j1 + k]] = baseline[best]
+            deleted.extend(baseline[i] for i in range(i1, i2) if i not in used)
         elif tag == "delete":
             deleted.extend(baseline[i1:i2])
     return out, deleted
@@ -502,7 +519,7 @@ class NoteEditor(QWidget):
     """All sections of the note in one scrollable page, plus the statement inspector."""
 
     statement_selected = Signal(object)  # LineInfo | None
-    changes_ready = Signal(list)  # [LineChange]
+    changes_ready = Signal(object)  # [LineChange]
     confirm_requested = Signal(str)
     play_requested = Signal(str)
 

@@ -27,7 +27,7 @@ import threading
 import traceback
 from typing import Any, Callable, Optional
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..errors import ScribeError
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 _POOL: Optional[QThreadPool] = None
 _LIVE: set["BackgroundOp"] = set()  # keeps running ops (and their callbacks) alive
+_BOXES: set = set()  # error boxes on screen
 
 
 def op_pool() -> QThreadPool:
@@ -86,30 +87,60 @@ class OpContext:
         return self._cancel.is_set()
 
 
-class _Signals(QObject):
-    # Emitted from the worker thread; the receiver (the op, which lives on the UI thread)
-    # gets them queued.
-    progressed = Signal(object)
-    succeeded = Signal(object)
-    failed = Signal(object, str)
+class _Bus(QObject):
+    """One long-lived sender for every op. Workers emit ``(op id, payload)``; the bus lives on
+    the UI thread, so its receivers run there (queued). No per-op QObject is ever created,
+    touched or destroyed on a worker thread."""
+
+    progressed = Signal(int, object)
+    succeeded = Signal(int, object)
+    failed = Signal(int, object, str)
+
+    @Slot(int, object)
+    def _on_progress(self, op_id: int, value: object) -> None:
+        op = _BY_ID.get(op_id)
+        if op is not None:
+            op._progress(value)
+
+    @Slot(int, object)
+    def _on_success(self, op_id: int, value: object) -> None:
+        op = _BY_ID.get(op_id)
+        if op is not None:
+            op._success(value)
+
+    @Slot(int, object, str)
+    def _on_failure(self, op_id: int, exc: object, tb: str) -> None:
+        op = _BY_ID.get(op_id)
+        if op is not None:
+            op._failure(exc, tb)
 
 
-class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[[OpContext], Any], signals: _Signals, cancel: threading.Event):
-        super().__init__()
-        self.setAutoDelete(True)
-        self._fn = fn
-        self._signals = signals
-        self._cancel = cancel
+_BUS: Optional[_Bus] = None
+_BY_ID: dict[int, "BackgroundOp"] = {}
+_NEXT_ID = iter(range(1, 1 << 62))
 
-    def run(self) -> None:  # worker thread: touch no widget here
-        ctx = OpContext(self._signals.progressed.emit, self._cancel)
+
+def _bus() -> _Bus:
+    global _BUS
+    if _BUS is None:  # created by the first op, on the UI thread
+        _BUS = _Bus()
+        _BUS.progressed.connect(_BUS._on_progress, Qt.ConnectionType.QueuedConnection)
+        _BUS.succeeded.connect(_BUS._on_success, Qt.ConnectionType.QueuedConnection)
+        _BUS.failed.connect(_BUS._on_failure, Qt.ConnectionType.QueuedConnection)
+    return _BUS
+
+
+def _job(op_id: int, fn: Callable[[OpContext], Any], cancel: threading.Event, bus: _Bus) -> Callable[[], None]:
+    def run() -> None:  # worker thread: touch no widget here
+        ctx = OpContext(lambda value: bus.progressed.emit(op_id, value), cancel)
         try:
-            result = self._fn(ctx)
+            result = fn(ctx)
         except BaseException as exc:  # noqa: BLE001 - reported to the UI thread
-            self._signals.failed.emit(exc, traceback.format_exc())
+            bus.failed.emit(op_id, exc, traceback.format_exc())
         else:
-            self._signals.succeeded.emit(result)
+            bus.succeeded.emit(op_id, result)
+
+    return run
 
 
 class BackgroundOp(QObject):
@@ -135,17 +166,17 @@ class BackgroundOp(QObject):
         self._parent_widget = parent
         self.name = name or getattr(fn, "__name__", "op")
         self._cancel = threading.Event()
-        self._signals = _Signals()
-        self._signals.progressed.connect(self._progress, Qt.ConnectionType.QueuedConnection)
-        self._signals.succeeded.connect(self._success, Qt.ConnectionType.QueuedConnection)
-        self._signals.failed.connect(self._failure, Qt.ConnectionType.QueuedConnection)
+        self.id = next(_NEXT_ID)
         self.running = False
         self.done = False
 
     def start(self, pool: Optional[QThreadPool] = None) -> "BackgroundOp":
         _LIVE.add(self)
+        _BY_ID[self.id] = self
         self.running = True
-        (pool or op_pool()).start(_Runnable(self._fn, self._signals, self._cancel))
+        # QThreadPool.start(callable): Qt owns the runnable wrapper, Python owns nothing a worker
+        # thread could free.
+        (pool or op_pool()).start(_job(self.id, self._fn, self._cancel, _bus()))
         return self
 
     def cancel(self) -> None:
@@ -155,19 +186,16 @@ class BackgroundOp(QObject):
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    # ---- UI thread from here on
-    @Slot(object)
+    # ---- UI thread from here on (called by the bus)
     def _progress(self, value: object) -> None:
         if self._on_progress is not None and not self.done:
             self._guard(self._on_progress, value)
 
-    @Slot(object)
     def _success(self, result: object) -> None:
         self._finish()
         if self._on_success is not None:
             self._guard(self._on_success, result)
 
-    @Slot(object, str)
     def _failure(self, exc: BaseException, tb: str) -> None:
         self._finish()
         if not isinstance(exc, ScribeError):
@@ -185,6 +213,7 @@ class BackgroundOp(QObject):
         self.running = False
         self.done = True
         _LIVE.discard(self)
+        _BY_ID.pop(self.id, None)
         self.finished.emit()
 
     def _guard(self, cb: Callable[[Any], None], arg: Any) -> None:
@@ -233,4 +262,7 @@ def show_error(parent: Optional[QWidget], exc: BaseException, title: str = "Scri
     box.setWindowTitle(title)
     box.setText(error_text(exc))
     box.setObjectName("errorBox")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    _BOXES.add(box)  # a parentless box would otherwise be garbage-collected at once
+    box.finished.connect(lambda _r, b=box: _BOXES.discard(b))
     box.open()  # window-modal, does not spin a nested event loop

@@ -32,9 +32,9 @@ class VisitSession(QObject):
     state_changed = Signal(str)
     # the recording strip: idle | starting | recording | paused | lost | stopping | done
     recorder_state_changed = Signal(str)
-    segments_added = Signal(list)
+    segments_added = Signal(object)  # list of Segment
     transcript_replaced = Signal(object)  # Transcript
-    draft_started = Signal(list)  # [(section key, title)]
+    draft_started = Signal(object)  # [(section key, title)]
     draft_statement = Signal(str, object)  # section key, Statement (not yet grounded)
     draft_tokens = Signal(int)
     draft_failed = Signal(object)
@@ -170,13 +170,21 @@ class VisitSession(QObject):
         )
         self._set_recorder_state("starting")
         recorder = self.recorder
+        visit = self.visit
+        replay_saved = not self.segments  # a recovered recording without transcript: transcribe it all
 
         def work(_ctx):
+            if replay_saved and visit.has_audio():
+                # Continuing an interrupted visit: the recogniser first hears what was saved, so
+                # the transcript covers the whole visit, in order, before the new audio arrives.
+                samples, rate = visit.load_audio()
+                for i in range(0, len(samples), int(rate)):
+                    worker.push(samples[i:i + int(rate)])
             recorder.start()
 
         def ok(_):
             base = recorder.elapsed
-            if base > 0:  # continuing an interrupted recording: later segments follow on
+            if base > 0 and not replay_saved:  # the saved part is transcribed: new segments follow on
                 next_id = (max((s.id for s in self.segments), default=-1) + 1)
                 self._seg_offset = (next_id, base)
             self._set_recorder_state("recording")
@@ -303,13 +311,13 @@ class VisitSession(QObject):
             return segments
         return [s.model_copy(update={"id": s.id + id_off, "start": s.start + t_off, "end": s.end + t_off}) for s in segments]
 
-    @Slot(list)
+    @Slot(object)
     def _on_segments(self, segments: list) -> None:
         segments = self._shift(segments)
         self.segments.extend(segments)
         self.segments_added.emit(segments)
 
-    @Slot(list)
+    @Slot(object)
     def _on_transcription_finished(self, tail: list) -> None:
         if tail:
             self._on_segments(tail)
@@ -318,6 +326,9 @@ class VisitSession(QObject):
         if self.closed:
             return
         transcript = self._build_transcript()
+        if [x.id for x in transcript.segments] != [x.id for x in self.segments]:
+            self.segments = list(transcript.segments)  # renumbered: keep view and evidence ids in step
+            self.transcript_replaced.emit(transcript)
         self.transcript = transcript
         visit = self.visit
 

@@ -91,7 +91,7 @@ def _lock(widget: QWidget, settings: Settings, key: str) -> None:
 
 
 class SettingsDialog(QDialog):
-    settings_saved = Signal(list)  # changed keys
+    settings_saved = Signal(object)  # [changed keys]
 
     def __init__(self, settings: Settings, list_devices: Callable[[], list], parent: Optional[QWidget] = None,
                  settings_file: Optional[Path] = None):
@@ -110,7 +110,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._vocabulary_page(), "&Vocabulary")
         self.tabs.addTab(self._storage_page(), "&Storage")
         if settings.locked:
-            note = QLabel(f"🔒 Some settings are managed by your organisation ({', '.join(sorted(settings.locked))}).")
+            note = QLabel(f"Some settings are managed by your organisation and cannot be changed here ({', '.join(sorted(settings.locked))}).")
             note.setObjectName("muted")
             note.setWordWrap(True)
             lay.addWidget(note)

@@ -32,8 +32,10 @@ class TranscriptionWorker(QObject):
     on the worker thread with the segments so far (used to save the partial transcript).
     """
 
-    segments_ready = Signal(list)  # newly final segments
-    finished = Signal(list)  # the segments that ``finish()`` flushed
+    # object, not list: a Python list would be converted to a QVariantList and copied by Qt
+    # outside the GIL on its way across threads
+    segments_ready = Signal(object)  # newly final segments (list)
+    finished = Signal(object)  # the segments that ``finish()`` flushed (list)
     failed = Signal(object, str)
     waiting_for_model = Signal()
 

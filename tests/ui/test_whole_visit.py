@@ -81,9 +81,15 @@ def test_whole_visit_record_draft_review_approve_export(qtbot, make_window, ui_m
     with_evidence = [(sec.key, i, st) for sec in note.sections for i, st in enumerate(sec.statements) if st.evidence]
     if with_evidence:
         key, line, st = with_evidence[0]
-        click_line(qtbot, page.editor.sections[key], line)
-        qtbot.waitUntil(lambda: page.transcript.highlighted == [i for i in st.evidence
-                                                                 if i in page.transcript.segment_ids], timeout=3000)
+        editor = page.editor.sections[key]
+        click_line(qtbot, editor, line)
+        expected = [i for i in st.evidence if i in page.transcript.segment_ids]
+        try:
+            qtbot.waitUntil(lambda: page.transcript.highlighted == expected, timeout=3000)
+        except Exception:
+            raise AssertionError(f"clicked line {line} of {key}: {editor.lines()!r}; cursor on "
+                                 f"{editor.textCursor().blockNumber()}; current {page.editor.current_info()}; "
+                                 f"highlighted {page.transcript.highlighted}, expected {expected}")
         assert page.transcript.highlight_colors() and all(c == theme.colors().evidence_bg for c in page.transcript.highlight_colors()), "evidence is highlighted"
         assert page.editor.inspector.play_button.isEnabled()
         qtbot.mouseClick(page.editor.inspector.play_button, Qt.MouseButton.LeftButton)

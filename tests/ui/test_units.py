@@ -1,0 +1,130 @@
+"""Small pieces of the UI layer on their own: line diffing, BackgroundOp, the ASR worker thread.
+
+No model is used; the worker test feeds a stand-in recogniser (UI mechanics only).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from scribe.errors import ApprovalError
+from scribe.ui.note_editor import AFTER_PREVIOUS_ADD, LineChange, LineInfo, diff_changes, match_lines
+
+from .conftest import FakeStreamingTranscriber, close_message_boxes, message_boxes
+
+BASE = [LineInfo("a", "Cough for three days."), LineInfo("b", "No fever."), LineInfo("c", "Takes lisinopril 10 mg.")]
+
+
+def test_unchanged_lines_map_to_their_statements():
+    mapped, deleted = match_lines(BASE, ["Cough for three days.", "No fever.", "Takes lisinopril 10 mg."])
+    assert [m.id for m in mapped] == ["a", "b", "c"] and not deleted
+    assert diff_changes("s", BASE, [b.text for b in BASE]) == []
+
+
+def test_edit_insert_delete_and_blank_lines():
+    lines = ["Cough for five days.", "", "New: sore throat.", "Takes lisinopril 10 mg."]
+    changes = diff_changes("s", BASE, lines)
+    assert LineChange("edit", "s", "a", "Cough for five days.") in changes
+    assert LineChange("delete", "s", "b", "") in changes
+    assert LineChange("add", "s", "a", "New: sore throat.") in changes  # unlike "No fever.": a new statement
+    mapped, _ = match_lines(BASE, lines)
+    assert mapped[1] is None  # blank line belongs to nobody
+    assert mapped[3].id == "c"
+
+
+def test_new_lines_are_added_in_order_after_the_previous_statement():
+    lines = ["Cough for three days.", "First new.", "Second new.", "No fever.", "Takes lisinopril 10 mg."]
+    changes = diff_changes("s", BASE, lines)
+    assert changes == [LineChange("add", "s", "a", "First new."), LineChange("add", "s", AFTER_PREVIOUS_ADD, "Second new.")]
+    assert diff_changes("s", [], ["Only line."]) == [LineChange("add", "s", None, "Only line.")]
+
+
+def test_statement_with_a_line_break_is_shown_on_one_line():
+    class St:
+        id, text, status, issues, evidence = "x", "Two\nlines  here", "supported", [], [1]
+
+    assert LineInfo.of(St).text == "Two lines here"
+
+
+def test_background_op_success_progress_and_errors(qtbot):
+    from scribe.ui.ops import BackgroundOp
+
+    seen, threads = [], []
+
+    def work(ctx):
+        threads.append(threading.current_thread())
+        for i in range(3):
+            ctx.progress(i / 3, f"step {i}")
+        return 42
+
+    done = []
+    op = BackgroundOp(work, on_success=done.append, on_progress=seen.append, name="t")
+    op.start()
+    qtbot.waitUntil(lambda: done == [42], timeout=5000)
+    assert threads[0] is not threading.main_thread(), "the work ran off the UI thread"
+    assert [m for _, m in seen] == ["step 0", "step 1", "step 2"]
+
+    # a ScribeError is shown verbatim; anything else as a short generic message
+    for exc, expect in ((ApprovalError("Approve the note first."), "Approve the note first."),
+                        (ZeroDivisionError("boom"), "Something went wrong inside Scribe")):
+        def fail(_ctx, exc=exc):
+            raise exc
+
+        BackgroundOp(fail, name="f").start()
+        qtbot.waitUntil(lambda: bool(message_boxes()), timeout=5000)
+        texts = close_message_boxes()
+        assert any(expect in t for t in texts), texts
+        assert not any("boom" in t and "Traceback" in t for t in texts)
+
+
+def test_background_op_can_be_cancelled(qtbot):
+    from scribe.ui.ops import BackgroundOp
+
+    steps = []
+
+    def work(ctx):
+        while not ctx.cancelled:
+            steps.append(1)
+            time.sleep(0.01)
+        return "stopped"
+
+    out = []
+    op = BackgroundOp(work, on_success=out.append).start()
+    qtbot.waitUntil(lambda: len(steps) > 2, timeout=3000)
+    op.cancel()
+    qtbot.waitUntil(lambda: out == ["stopped"], timeout=3000)
+
+
+def test_transcription_worker_streams_segments_from_its_own_thread(qtbot):
+    """UI mechanics only: a stand-in recogniser that emits one segment per 2 s of audio."""
+    from scribe.ui.workers import TranscriptionWorker, WorkerThread
+
+    ready = threading.Event()
+
+    def provider(timeout):
+        if not ready.wait(timeout if timeout is not None else 10):
+            raise RuntimeError("still loading")
+        return object()
+
+    worker = TranscriptionWorker(provider, FakeStreamingTranscriber)
+    got, waited, finished = [], [], []
+    worker.segments_ready.connect(got.extend)
+    worker.waiting_for_model.connect(lambda: waited.append(1))
+    worker.finished.connect(finished.append)
+    thread = WorkerThread(worker, "test-asr")
+    thread.start()
+    for _ in range(50):  # 5 s of audio in 100 ms chunks, pushed before the model is ready
+        worker.push(np.zeros(1600, dtype=np.float32))
+    qtbot.waitUntil(lambda: bool(waited), timeout=3000)
+    ready.set()
+    qtbot.waitUntil(lambda: len(got) == 2, timeout=5000)
+    worker.end()
+    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
+    qtbot.waitUntil(lambda: not thread.is_running(), timeout=5000)
+    assert [s.start for s in got] == [0.0, 2.0]
+    assert worker.fed_seconds == pytest.approx(5.0)
