@@ -126,7 +126,7 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int = SAM
         a = np.round(a * 32767.0).astype(np.int16)
     p = Path(path)
     try:
-        with wave.open(str(p), "wb") as w:
+        with open(p, "wb") as fh, wave.open(fh, "wb") as w:
             w.setnchannels(channels)
             w.setsampwidth(2)
             w.setframerate(int(sample_rate))

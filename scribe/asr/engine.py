@@ -1,0 +1,523 @@
+"""Speech recognition: faster-whisper (CTranslate2) behind a small interface.
+
+Two ways in:
+
+* :meth:`FasterWhisperEngine.transcribe_file` for a finished recording (CLI, re-runs), and
+* :class:`StreamingTranscriber` during a visit: audio is fed as it is recorded and stretches of
+  speech become *final* as soon as enough audio follows them, so at Stop only the last few seconds
+  are left to decode and the transcript is ready almost at once.
+
+Both use the same decoder: audio is cut into windows of at most ~27 s that start in a pause,
+and each window is one faster-whisper call. On the sample visit, faster-whisper's own long-form
+loop (which seeks wherever the last window stopped) fell into loops or recited the hotword list
+whenever hotwords were on (WER 0.26-0.48), while pause-aligned windows stayed at 0.09-0.13 with
+every hotword budget tried. Using one path also means the live transcript *is* the file
+transcript: the windows do not depend on how the audio was chunked.
+
+Decoding settings: int8, greedy (beam 1) at temperature 0 (deterministic: same audio, same
+transcript), Silero VAD inside each window, word timestamps (for evidence links), and medical
+``hotwords`` (drug names were otherwise misheard), with a guard that re-decodes output which
+recites the hotword list or loops.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Optional, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..audio import SAMPLE_RATE, as_mono_float32, is_silent, load_audio
+from ..domain import Segment, Transcript, Word
+from ..errors import AudioError, ModelError
+from ..packs import PACKS, Progress, resolve_asr_model
+from ..settings import Settings, load_settings
+from .vocabulary import DEFAULT_HOTWORD_TOKENS, build_hotwords, load_terms
+
+log = logging.getLogger(__name__)
+
+# Less VAD-detected speech than this (seconds) means the recording is silence or noise.
+MIN_SPEECH_S = 0.3
+# Committed text kept as decoder context for the next streaming window (characters).
+_CONTEXT_CHARS = 400
+
+
+@runtime_checkable
+class ASREngine(Protocol):
+    """What the rest of Scribe needs from a recogniser (a test double or another backend fits)."""
+
+    name: str
+
+    def load(self, progress: Optional[Progress] = None) -> None: ...
+
+    def transcribe(self, audio: np.ndarray) -> Iterator[Segment]: ...
+
+    def transcribe_file(self, path: str | os.PathLike, progress: Optional[Progress] = None) -> Transcript: ...
+
+
+def transcript_from_segments(
+    segments: Iterable[Segment],
+    *,
+    duration: float,
+    source: Optional[str] = None,
+    asr_model: Optional[str] = None,
+    language: Optional[str] = "en",
+) -> Transcript:
+    """Build a Transcript, numbering segments 0..n-1 in time order (notes cite these ids)."""
+    segs = sorted((s for s in segments if s.text.strip()), key=lambda s: (s.start, s.end))
+    numbered = [s if s.id == i else s.model_copy(update={"id": i}) for i, s in enumerate(segs)]
+    return Transcript(segments=numbered, duration=round(float(duration), 3), source=source,
+                      asr_model=asr_model, language=language)
+
+
+_ABBREVIATIONS = {"dr.", "mr.", "mrs.", "ms.", "st.", "vs.", "e.g.", "i.e.", "etc.", "approx.", "no."}
+
+
+def split_sentences(words: list, max_gap_s: float = 1.0) -> list[list]:
+    """Split one decoded segment's words into sentences (and at long pauses).
+
+    Whisper often returns a question and its answer as one segment; notes cite segments as
+    evidence and speaker labels attach to segments, so a segment should be one sentence of one
+    speaker. Without word timings the segment stays whole.
+    """
+    if not words:
+        return [[]]
+    pieces: list[list] = [[]]
+    for i, w in enumerate(words):
+        pieces[-1].append(w)
+        if i + 1 == len(words):
+            break
+        token = w.word.strip()
+        sentence_end = token[-1:] in (".", "?", "!") and token.lower() not in _ABBREVIATIONS
+        if sentence_end or words[i + 1].start - w.end >= max_gap_s:
+            pieces.append([])
+    return [p for p in pieces if p]
+
+
+def looks_degenerate(text: str, hotwords: frozenset[str]) -> bool:
+    """Decoder output that is not a transcription of the audio.
+
+    Two failure modes were seen on the sample visit: the decoder recites the hotword list from its
+    prompt ("amlodipine, levothyroxine, amlodipine, levothyroxine, ...") instead of the speech, and
+    temperature fallback produces a loop ("oinko, oinko, oinko, ..."). A patient listing three
+    drugs is normal; a bare hotword listed three times, a run of hotwords with a repeat or more
+    than four in a row, or one word five times in a row is not.
+    """
+    tokens = re.findall(r"[a-z0-9']+", text.lower())
+    run = 1
+    for prev, cur in zip(tokens, tokens[1:]):
+        run = run + 1 if cur == prev else 1
+        if run >= 5:
+            return True
+    if not hotwords:
+        return False
+    items = [p.strip(" .?!") for p in re.split(r",|\band\b", text.lower())]
+    listed = [item for item in items if item in hotwords]
+    if listed and max(listed.count(item) for item in set(listed)) >= 3:
+        return True
+    streak: list[str] = []
+    for item in items:
+        if item in hotwords:
+            streak.append(item)
+            if len(streak) > 4 or (len(streak) >= 3 and len(set(streak)) < len(streak)):
+                return True
+        elif item:
+            streak = []
+    return False
+
+
+def _fmt_time(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
+class FasterWhisperEngine:
+    """faster-whisper Whisper model from a pack name or CTranslate2 folder; loads lazily.
+
+    ``hotwords=None`` builds them from the medical vocabulary (bundled + ``vocabulary_files``)
+    within ``hotword_tokens``; pass ``""`` to disable. Within a window faster-whisper's
+    ``condition_on_previous_text`` is off (a window rarely needs a second 30 s pass, and it lets a
+    loop carry over); across windows the previous final text is passed as context instead.
+    ``temperature`` 0 keeps decoding deterministic; faster-whisper's sampling fallback cannot be
+    seeded (it samples in a worker thread) and the degenerate-output guard covers its purpose.
+    """
+
+    def __init__(
+        self,
+        model: Optional[str] = None,
+        settings: Optional[Settings] = None,
+        *,
+        language: Optional[str] = "en",
+        hotwords: Optional[str] = None,
+        hotword_tokens: int = DEFAULT_HOTWORD_TOKENS,
+        beam_size: int = 1,
+        condition_on_previous_text: bool = False,
+        vad_filter: bool = True,
+        temperature: float | tuple[float, ...] = 0.0,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.spec = model or self.settings.asr_model
+        self.name = f"faster-whisper:{self.spec if self.spec in PACKS else Path(self.spec).name}"
+        self.language = language
+        self.beam_size = beam_size
+        self.condition_on_previous_text = condition_on_previous_text
+        self.vad_filter = vad_filter
+        self.temperature = temperature
+        self.hotword_tokens = hotword_tokens
+        self._hotwords_arg = hotwords
+        self.hotwords: str = ""
+        self._hotword_set: frozenset[str] = frozenset()
+        self.model_path: Optional[Path] = None
+        self._model: Any = None
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ loading
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self, progress: Optional[Progress] = None) -> None:
+        """Assemble the pack if needed and load the weights (once; safe to call again)."""
+        with self._lock:
+            if self._model is not None:
+                return
+            folder = resolve_asr_model(self.spec, self.settings.cache_path, progress)
+            if progress:
+                progress(0.0, f"loading speech model {self.spec}")
+            from faster_whisper import WhisperModel
+
+            try:
+                model = WhisperModel(
+                    str(folder),
+                    device=self.settings.asr_device,
+                    compute_type=self.settings.asr_compute_type,
+                    cpu_threads=max(0, int(self.settings.asr_threads)),
+                    num_workers=1,
+                    local_files_only=True,
+                )
+            except (RuntimeError, ValueError, OSError) as exc:
+                raise ModelError(
+                    f"Cannot load speech model from {folder} "
+                    f"(device {self.settings.asr_device}, compute type {self.settings.asr_compute_type}): {exc}"
+                ) from None
+            if self.language and not model.model.is_multilingual and self.language != "en":
+                raise ModelError(f"Speech model {self.spec} is English-only; it cannot transcribe '{self.language}'.")
+            self._model = model
+            self.model_path = folder
+            self.hotwords = self._build_hotwords() if self._hotwords_arg is None else self._hotwords_arg.strip()
+            self._hotword_set = frozenset(t.strip().lower() for t in self.hotwords.split(",") if t.strip())
+            if progress:
+                progress(1.0, f"speech model {self.spec} ready")
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes in this model's decoder prompt."""
+        if self._model is None:
+            self.load()
+        return len(self._model.hf_tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def _build_hotwords(self) -> str:
+        if self.hotword_tokens <= 0:
+            return ""
+        terms = load_terms(self.settings.vocabulary_files)
+        return build_hotwords(terms, self.hotword_tokens, count_tokens=self.count_tokens)
+
+    # ------------------------------------------------------------------ decoding
+
+    def _options(self, context: Optional[str]) -> dict:
+        return dict(
+            language=self.language,
+            task="transcribe",
+            beam_size=self.beam_size,
+            best_of=1,
+            temperature=self.temperature,
+            word_timestamps=True,
+            vad_filter=self.vad_filter,
+            hotwords=self.hotwords or None,
+            condition_on_previous_text=self.condition_on_previous_text,
+            initial_prompt=context or None,
+        )
+
+    def _run(self, audio: np.ndarray, context: Optional[str] = None):
+        self.load()
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        return self._model.transcribe(audio, **self._options(context))
+
+    @staticmethod
+    def _convert(seg: Any, words: list, seg_id: int, offset: float) -> Segment:
+        """A faster-whisper segment (or one sentence of it: ``words``) as a Scribe Segment."""
+        text = "".join(w.word for w in words).strip() if words else seg.text.strip()
+        start = words[0].start if words else seg.start
+        end = words[-1].end if words else seg.end
+        confidence = math.exp(seg.avg_logprob) if seg.avg_logprob is not None else 0.0
+        return Segment(
+            id=seg_id,
+            start=round(start + offset, 3),
+            end=round(max(end, start) + offset, 3),
+            text=text,
+            confidence=round(min(1.0, max(0.0, confidence)), 4),
+            words=[
+                Word(start=round(w.start + offset, 3), end=round(w.end + offset, 3), word=w.word.strip(),
+                     probability=round(float(w.probability), 4))
+                for w in words
+                if w.word.strip()
+            ],
+        )
+
+    def decode_window(
+        self, audio: np.ndarray, *, offset: float = 0.0, first_id: int = 0, context: Optional[str] = None
+    ) -> Iterator[Segment]:
+        """One faster-whisper call on a short piece (<= 30 s) of a recording.
+
+        Times are shifted by ``offset`` seconds and ids start at ``first_id``; ``context`` is the
+        text that preceded this audio. Use :meth:`transcribe` for anything longer.
+        """
+        segments, _info = self._run(audio, context)
+        yield from self._iter_segments(segments, audio, offset, first_id)
+
+    def transcribe(self, audio: np.ndarray) -> Iterator[Segment]:
+        """Yield final segments of a whole recording (16 kHz mono float32) as they are decoded."""
+        stream = StreamingTranscriber(self)
+        for i in range(0, len(audio), stream.step):
+            yield from stream.feed(audio[i:i + stream.step])
+        yield from stream.finish()
+
+    def _iter_segments(self, segments: Iterable[Any], audio: np.ndarray, offset: float,
+                       first_id: int) -> Iterator[Segment]:
+        seg_id = first_id
+        for seg in segments:
+            if not seg.text.strip():
+                continue
+            if looks_degenerate(seg.text, self._hotword_set):
+                for out in self._redecode(audio, seg, seg_id, offset):
+                    yield out
+                    seg_id += 1
+                continue
+            for words in split_sentences(seg.words or []):
+                out = self._convert(seg, words, seg_id, offset)
+                if out.text:
+                    yield out
+                    seg_id += 1
+
+    def _redecode(self, audio: np.ndarray, seg: Any, first_id: int, offset: float) -> Iterator[Segment]:
+        """Decode one degenerate segment's audio again without hotwords (see looks_degenerate)."""
+        lo = max(0, int((seg.start - 0.3) * SAMPLE_RATE))
+        hi = min(len(audio), int((seg.end + 0.3) * SAMPLE_RATE))
+        log.warning("ASR output at %.1f-%.1f s looks like prompt leakage or a loop (%r); decoding it again "
+                    "without hotwords", seg.start + offset, seg.end + offset, seg.text[:80])
+        if hi - lo < int(0.2 * SAMPLE_RATE):
+            return
+        options = self._options(None) | {"hotwords": None, "vad_filter": False}
+        segments, _ = self._model.transcribe(np.ascontiguousarray(audio[lo:hi]), **options)
+        seg_id = first_id
+        for again in segments:
+            if not again.text.strip() or looks_degenerate(again.text, frozenset()):
+                continue
+            for words in split_sentences(again.words or []):
+                out = self._convert(again, words, seg_id, offset + lo / SAMPLE_RATE)
+                if out.text:
+                    yield out
+                    seg_id += 1
+
+    def transcribe_file(self, path: str | os.PathLike, progress: Optional[Progress] = None) -> Transcript:
+        """Transcribe a recording; AudioError if it is unreadable or has no speech."""
+        audio = load_audio(path)
+        name = Path(path).name
+        total = len(audio) / SAMPLE_RATE
+        if is_silent(audio):
+            raise AudioError(f"{name} contains no speech (only silence or noise); check the microphone and record again.")
+        self.load(progress)
+        if progress:
+            progress(0.0, f"transcribing {name} ({_fmt_time(total)})")
+        out: list[Segment] = []
+        for seg in self.transcribe(audio):
+            out.append(seg)
+            if progress:
+                progress(min(0.999, seg.end / total) if total else 0.999,
+                         f"transcribed {_fmt_time(seg.end)} of {_fmt_time(total)}")
+        if not out:
+            raise AudioError(f"{name} contains no recognisable speech; check the recording.")
+        if progress:
+            progress(1.0, "transcription done")
+        return transcript_from_segments(out, duration=total, source=name, asr_model=self.name,
+                                        language=self.language)
+
+
+class StreamingTranscriber:
+    """Incremental transcription of a recording in progress.
+
+    Audio accumulates in a buffer that starts where the last final segment ended. When the buffer
+    holds ``window_s`` seconds (re-checked every ``step_s`` new seconds) it is decoded; segments
+    that end at least ``holdback_s`` before the buffer's end are final: the speaker has moved on,
+    so more audio cannot change them. They are returned with timestamps relative to the start of
+    the recording, and the buffer is cut in the pause after the last of them. The buffer never
+    grows past one Whisper window (30 s), so each decode costs about the same however long the
+    visit runs, and :meth:`finish` decodes only the unfinalised tail.
+
+    Decoding long windows with the previous final text as context is what keeps the result close
+    to whole-file transcription (which also decodes 30 s windows one after another); short windows
+    lose context and cut words. Not thread-safe: call feed()/finish() from one worker thread.
+    """
+
+    MAX_WINDOW_S = 29.0  # stay inside Whisper's 30 s receptive field
+
+    def __init__(
+        self,
+        engine: FasterWhisperEngine,
+        *,
+        window_s: float = 24.0,
+        step_s: float = 3.0,
+        holdback_s: float = 4.0,
+        use_context: bool = False,
+    ) -> None:
+        if not (0 < holdback_s < window_s and step_s > 0 and window_s + step_s <= self.MAX_WINDOW_S + 1):
+            raise ValueError(f"need 0 < holdback_s < window_s and window_s + step_s <= {self.MAX_WINDOW_S + 1:.0f}")
+        self.engine = engine
+        self.window = int(window_s * SAMPLE_RATE)
+        self.step = int(step_s * SAMPLE_RATE)
+        self.holdback = holdback_s
+        self.use_context = use_context
+        self._chunks: list[np.ndarray] = []
+        self._buffered = 0  # samples in the buffer
+        self._buf_start = 0  # absolute sample index of the buffer's first sample
+        self._decoded_at = 0  # buffer length at the last decode without commits
+        self._next_id = 0
+        self._last_end = 0.0
+        self._final: list[Segment] = []
+        self.decode_calls = 0
+        self.decoded_seconds = 0.0  # audio seconds run through the model (for cost accounting)
+        self._finished = False
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def segments(self) -> list[Segment]:
+        """All final segments so far."""
+        return list(self._final)
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio fed so far."""
+        return (self._buf_start + self._buffered) / SAMPLE_RATE
+
+    def feed(self, chunk: np.ndarray) -> list[Segment]:
+        """Add recorded audio (16 kHz; any length, int16 or float, mono or multi-channel).
+
+        Returns the segments that became final because of it (often none). Decodes happen at
+        fixed buffer lengths, whatever the chunk sizes, so the result does not depend on them.
+        """
+        if self._finished:
+            raise RuntimeError("feed() after finish()")
+        a = as_mono_float32(chunk)
+        out: list[Segment] = []
+        pos = 0
+        while pos < a.size:
+            take = min(a.size - pos, max(0, self._next_decode_at() - self._buffered))
+            if take:
+                self._chunks.append(a[pos:pos + take])
+                self._buffered += take
+                pos += take
+            if self._buffered >= self._next_decode_at():
+                out += self._decode(final=False)
+        return out
+
+    def _next_decode_at(self) -> int:
+        """Buffer length (samples) at which the next decode runs."""
+        return max(self.window, self._decoded_at + self.step)
+
+    def finish(self) -> list[Segment]:
+        """Decode what is left; every remaining segment becomes final."""
+        if self._finished:
+            return []
+        self._finished = True
+        if self._buffered < int(0.1 * SAMPLE_RATE):
+            return []
+        return self._decode(final=True)
+
+    def transcript(self, source: Optional[str] = None) -> Transcript:
+        return transcript_from_segments(self._final, duration=self.duration, source=source,
+                                        asr_model=self.engine.name, language=self.engine.language)
+
+    # ------------------------------------------------------------------ internals
+
+    def _buffer(self) -> np.ndarray:
+        if len(self._chunks) > 1:
+            self._chunks = [np.concatenate(self._chunks)]
+        return self._chunks[0] if self._chunks else np.zeros(0, np.float32)
+
+    def _context(self) -> Optional[str]:
+        if not self.use_context or not self._final:
+            return None
+        text = " ".join(s.text for s in self._final[-8:])
+        return text[-_CONTEXT_CHARS:].split(" ", 1)[-1] if len(text) > _CONTEXT_CHARS else text
+
+    def _decode(self, final: bool) -> list[Segment]:
+        audio = self._buffer()
+        offset = self._buf_start / SAMPLE_RATE
+        end = offset + audio.size / SAMPLE_RATE
+        segs = list(self.engine.decode_window(audio, offset=offset, first_id=self._next_id, context=self._context()))
+        self.decode_calls += 1
+        self.decoded_seconds += audio.size / SAMPLE_RATE
+
+        if final:
+            commit = segs
+        else:
+            limit = end - self.holdback
+            n = 0
+            while n < len(segs) and segs[n].end <= limit:
+                n += 1
+            if n == 0 and audio.size >= int(self.MAX_WINDOW_S * SAMPLE_RATE) - self.step:
+                # One long run of speech fills the window: give up waiting for a pause.
+                n = max(1, len(segs) - 1) if segs else 0
+            commit = segs[:n]
+
+        if not commit:
+            if not segs and not final:
+                # Nothing but silence/noise: drop it, keeping the tail where speech may be starting.
+                self._cut(max(self._buf_start, int((end - self.holdback) * SAMPLE_RATE)))
+            else:
+                self._decoded_at = self._buffered
+            return []
+
+        committed = [self._monotonic(s) for s in commit]
+        self._final.extend(committed)
+        self._next_id = committed[-1].id + 1
+        if final:
+            self._chunks, self._buffered, self._buf_start = [], 0, self._buf_start + audio.size
+        else:
+            self._cut(self._cut_point(commit[-1], segs[len(commit)] if len(commit) < len(segs) else None))
+        return committed
+
+    def _cut_point(self, last: Segment, nxt: Optional[Segment]) -> int:
+        """Absolute sample where the next buffer starts: in the pause after ``last``."""
+        cut = last.end
+        if nxt is not None:
+            nxt_start = nxt.words[0].start if nxt.words else nxt.start
+            cut = (last.end + nxt_start) / 2 if nxt_start > last.end else nxt_start
+        return int(round(cut * SAMPLE_RATE))
+
+    def _cut(self, abs_sample: int) -> None:
+        drop = min(max(0, abs_sample - self._buf_start), self._buffered)
+        if drop:
+            buf = self._buffer()[drop:]
+            self._chunks = [buf] if buf.size else []
+            self._buffered = buf.size
+            self._buf_start += drop
+        # Re-decode at once only if the buffer actually moved; otherwise wait for new audio.
+        self._decoded_at = 0 if drop else self._buffered
+
+    def _monotonic(self, seg: Segment) -> Segment:
+        """Keep segment times non-decreasing across window boundaries."""
+        start = max(seg.start, self._last_end)
+        end = max(seg.end, start)
+        words = [w if w.start >= start else w.model_copy(update={"start": start, "end": max(w.end, start)})
+                 for w in seg.words]
+        self._last_end = end
+        if start == seg.start and end == seg.end and words == seg.words:
+            return seg
+        return seg.model_copy(update={"start": start, "end": end, "words": words})
