@@ -23,3 +23,19 @@ def test_misspelled_drugs_take_the_transcripts_spelling_and_nothing_else_changes
         Statement(text="Pain lasted all day."), Statement(text="Start warfarin.")])])
     fixed = [s.text for s in respell_medications(note, t).statements()]
     assert fixed == ["Start Lasix 20 mg daily.", "Continue lisinopril.", "Pain lasted all day.", "Start warfarin."]
+
+
+def test_a_long_string_of_sentences_becomes_one_statement_per_sentence_not_a_cut_word():
+    from scribe.drafting.drafter import MAX_STATEMENT_CHARS, _coerce_statements
+
+    text = ("Martha is a 50-year-old female with congestive heart failure, depression and hypertension who presents "
+            "for her annual exam. She has been traveling a lot since she got her vaccine. Dr. Smith saw her in May. "
+            "She hikes most weekends and went to the northern Cascades last weekend with her husband and her sister.")
+    assert len(text) > MAX_STATEMENT_CHARS
+    pieces = [t for t, _ in _coerce_statements([{"text": text, "evidence": [3]}])]
+    assert pieces == [
+        "Martha is a 50-year-old female with congestive heart failure, depression and hypertension who presents for her annual exam.",
+        "She has been traveling a lot since she got her vaccine.", "Dr. Smith saw her in May.",
+        "She hikes most weekends and went to the northern Cascades last weekend with her husband and her sister."]
+    short = "Cardiovascular: Endorses chest pain. Denies palpitations."
+    assert [t for t, _ in _coerce_statements([short])] == [short]  # short multi-sentence bullets stay whole

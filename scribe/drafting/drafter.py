@@ -45,6 +45,11 @@ CITE_INSTRUCTION = "After each statement cite the numbers of the transcript line
 
 MAX_STATEMENTS_PER_SECTION = 14
 MAX_STATEMENT_CHARS = 240
+# A string the model may write for one statement. Longer than a statement: a small model often puts
+# several sentences in one string, and cutting it at MAX_STATEMENT_CHARS while decoding left
+# statements ending mid-word ("... and she got." -> "... and s.") that the model then repeated.
+# Such strings are split at sentence ends instead (split_statement).
+MAX_ANSWER_CHARS = 600
 
 
 @dataclass
@@ -81,7 +86,7 @@ def note_schema(template: Template, cite: bool = True) -> dict:
     """JSON schema of the answer: per section, statement objects ``{"text", "evidence"}`` (``cite``)
     or plain statement strings."""
     # printable ASCII keeps a multilingual model from drifting into another script mid-note
-    text = {"type": "string", "minLength": 3, "maxLength": MAX_STATEMENT_CHARS, "pattern": "^[ -~]*$"}
+    text = {"type": "string", "minLength": 3, "maxLength": MAX_ANSWER_CHARS, "pattern": "^[ -~]*$"}
     statement = {
         "type": "object",
         "properties": {
@@ -204,6 +209,28 @@ def repair_json(text: str) -> Optional[dict]:
         return None
 
 
+_SENTENCE_END = re.compile(r"(?<!\bDr)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\bSt)([.!?;])\s+(?=[A-Z0-9])")
+
+
+def split_statement(text: str, limit: int = MAX_STATEMENT_CHARS) -> list[str]:
+    """One string of the model as statements of at most ``limit`` characters: a longer string is
+    cut into its sentences (a word boundary only inside a single overlong sentence)."""
+    if len(text) <= limit:
+        return [text]
+    sentences = [p.strip() for p in re.split(r"(?<=\x00)", _SENTENCE_END.sub(lambda m: m.group(1) + "\x00", text))]
+    sentences = [p.replace("\x00", "").strip() for p in sentences if p.replace("\x00", "").strip()]
+    out: list[str] = []
+    for sent in sentences:
+        while len(sent) > limit:
+            cut = sent.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            out.append(sent[:cut].rstrip(" ,;") )
+            sent = sent[cut:].strip()
+        if sent:
+            out.append(sent)
+    return out
+
+
 def _coerce_statements(value) -> list[tuple[str, list[int]]]:
     """Accept the shapes small models actually produce: objects, bare strings, nested lists."""
     out: list[tuple[str, list[int]]] = []
@@ -230,7 +257,7 @@ def _coerce_statements(value) -> list[tuple[str, list[int]]]:
             except ValueError:
                 continue
         if len(text) >= 3:
-            out.append((text[:MAX_STATEMENT_CHARS], ids))
+            out.extend((piece, ids) for piece in split_statement(text) if len(piece) >= 3)
     return out
 
 
@@ -303,9 +330,8 @@ class _StreamScanner:
             except json.JSONDecodeError:
                 return  # the statement is not finished yet
             self.pos = end
-            items = _coerce_statements([item]) if self.current else []
-            if items:
-                yield "statement", (self.current, items[0])
+            for statement in _coerce_statements([item]) if self.current else []:
+                yield "statement", (self.current, statement)
 
 
 # ----------------------------------------------------------------------------- drug names

@@ -81,10 +81,11 @@ def split_for_window(drafter, transcript: Transcript, overlap: int = OVERLAP_SEG
 
 def same_fact(a: set[str], b: set[str]) -> bool:
     """Two statements' content words say the same thing: most of the shorter one's words are in
-    the other, and they contain the same numbers."""
+    the other, and one's numbers are among the other's."""
     if not a or not b:
         return False
-    if {w for w in a if w[0].isdigit()} != {w for w in b if w[0].isdigit()}:
+    na, nb = {w for w in a if w[0].isdigit()}, {w for w in b if w[0].isdigit()}
+    if not (na <= nb or nb <= na):
         return False  # "lisinopril 10 mg" and "lisinopril 20 mg" are different facts
     return len(a & b) / min(len(a), len(b)) >= DUPLICATE_OVERLAP
 
