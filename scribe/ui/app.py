@@ -88,6 +88,12 @@ def build_window(app, settings=None, **ctx_overrides):
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from .compat import qt_binding_problem
+
+    problem = qt_binding_problem()
+    if problem:
+        print(f"scribe-app: {problem}", file=sys.stderr)
+        return 2
     app = create_app(argv)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox

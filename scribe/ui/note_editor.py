@@ -259,7 +259,7 @@ class SectionEdit(QTextEdit):
         self.starts: dict[int, float] = {}
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.textChanged.connect(self._text_changed)
-        self.cursorPositionChanged.connect(self._cursor_moved)
+        self.cursorPositionChanged.connect(self._cursor_signal)
         self._last_current: Optional[str] = "__none__"
         self.active = False
         self._fit_height()
@@ -349,6 +349,17 @@ class SectionEdit(QTextEdit):
             return
         self._remap()
         self.edited.emit()
+
+    def _cursor_signal(self) -> None:
+        # The user moved the caret here (click, keys, typing): this section holds the selection,
+        # whether or not the window is active (hasFocus() is False in an inactive window).
+        if not self._setting:
+            self.focused.emit(self)
+        self._cursor_moved()
+
+    def mousePressEvent(self, e) -> None:  # noqa: N802
+        self.focused.emit(self)
+        super().mousePressEvent(e)
 
     def _cursor_moved(self) -> None:
         self._paint_marks()

@@ -23,6 +23,11 @@ import pytest
 pytest.importorskip("PySide6", reason="pip install PySide6-Essentials (the app extra)")
 pytest.importorskip("pytestqt", reason="pip install pytest-qt")
 
+from scribe.ui.compat import qt_binding_problem  # noqa: E402
+
+if qt_binding_problem():
+    pytest.skip(qt_binding_problem(), allow_module_level=True)
+
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 

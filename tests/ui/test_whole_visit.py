@@ -118,7 +118,10 @@ def test_whole_visit_record_draft_review_approve_export(qtbot, make_window, ui_m
     line = plan.line_of(added.id)
     assert plan.marked_lines()[line] == "unsupported", "the line is visibly marked"
     click_line(qtbot, plan, line)
-    assert page.editor.inspector.confirm_button.isEnabled()
+    assert page.editor.inspector.confirm_button.isEnabled(), (
+        f"line {line} of {plan.lines()!r}, cursor on {plan.textCursor().blockNumber()}, active "
+        f"{page.editor.active_section() and page.editor.active_section().key}, inspector {page.editor.inspector.info}, "
+        f"locked {page.editor.locked}")
     assert "warfarin" in page.editor.inspector.label.text()
     qtbot.mouseClick(page.editor.inspector.confirm_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.approve_button.isEnabled(), timeout=5000)
