@@ -306,6 +306,17 @@ def build_arg_parser(prog: str = "eval_aci") -> argparse.ArgumentParser:
     return p
 
 
+def _git_head() -> Optional[str]:
+    import subprocess
+
+    try:
+        root = Path(__file__).resolve().parents[2]
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def main(argv: Optional[list[str]] = None, prog: str = "eval_aci") -> int:
     args = build_arg_parser(prog).parse_args(argv)
     if args.summarize:
@@ -345,7 +356,7 @@ def main(argv: Optional[list[str]] = None, prog: str = "eval_aci") -> int:
               "runtime": runtime.name, "model": runtime.model_name, "context": runtime.context_window,
               "threads": getattr(runtime, "n_threads", None), "naive_prompt": NAIVE_PROMPT,
               "rouge": "rouge-score F1 x100, use_stemmer=True", "load_seconds": round(time.perf_counter() - t0, 1),
-              "command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+              "command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "git": _git_head()}
     try:
         payload = evaluate(encounters, runtime, templates, naive=not args.no_naive, out=args.out, config=config,
                            resume=args.resume, max_tokens=args.max_tokens)
