@@ -1,0 +1,59 @@
+"""The app records through the real microphone path: PulseAudio null sink -> virtual source ->
+ALSA 'pulse' -> PortAudio -> sounddevice -> Recorder, with the real speech model.
+
+The language model is a fake that writes a fixed note (this test is about the microphone
+path through the window, not about drafting); the PulseAudio server is the one of
+tests/test_pulse_mic.py (its own temporary server, stopped by pid).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from test_pulse_mic import PulseServer, pulse, speech_wav  # noqa: E402,F401 - fixtures
+
+from .conftest import FakeRuntime, start_visit  # noqa: E402
+from .test_mechanics import NOTE_JSON, fast_settings  # noqa: E402
+
+
+@pytest.mark.slow
+def test_app_records_from_pulseaudio_virtual_microphone(qtbot, make_window, pulse: PulseServer, speech_wav: Path,
+                                                        real_asr):
+    pytest.importorskip("sounddevice", reason="the sounddevice package (the app extra) is not installed")
+    from scribe.recording import list_input_devices, read_audio_file
+
+    assert any(d.name == "pulse" for d in list_input_devices()), "PortAudio shows no 'pulse' input"
+    # the real device list and the real SoundDeviceSource (AppContext defaults)
+    win = make_window(fast_settings(), asr=real_asr, llm=FakeRuntime(NOTE_JSON), list_devices=list_input_devices)
+    session = start_visit(qtbot, win)
+    page = win.page
+    mics = page.recording.microphones
+    qtbot.waitUntil(lambda: mics.findData("pulse") >= 0, timeout=10000)
+    mics.setCurrentIndex(mics.findData("pulse"))
+    qtbot.mouseClick(page.recording.record_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.recording.indicator.text == "RECORDING", timeout=10000)
+    qtbot.wait(300)
+    played = subprocess.Popen(["paplay", "--device=scribe_sink", str(speech_wav)], env=pulse.env)
+    peak = [-100.0]
+
+    def heard() -> bool:
+        peak[0] = max(peak[0], page.recording.meter.level_db)
+        return played.poll() is not None
+
+    qtbot.waitUntil(heard, timeout=60000)
+    assert played.returncode == 0
+    assert peak[0] > -40, f"the level meter never moved (peak {peak[0]:.0f} dBFS)"
+    qtbot.wait(500)
+    qtbot.mouseClick(page.recording.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.note is not None, timeout=120000)
+    speech_s = len(read_audio_file(speech_wav)) / 16000
+    assert session.visit.audio_seconds() >= speech_s
+    assert session.record.encounter.patient_name == "Maria Lopez"
+    text = page.transcript.plain_text().lower()
+    assert sum(w in text for w in ("cough", "fever", "three days", "patient")) >= 2, text
