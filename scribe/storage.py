@@ -80,6 +80,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .fileio import fsync_dir, write_atomic
 from .domain import Encounter, NoteDraft, Transcript, utcnow
 from .errors import ApprovalError, ScribeError
 
@@ -136,41 +137,12 @@ def _storage_error(exc: OSError, doing: str, path: Path) -> StorageError:
 # wraps these.
 
 
-def _fsync_dir(folder: Path) -> None:
-    if sys.platform == "win32":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _write_atomic(path: Path, data: bytes, doing: str) -> None:
     """Write ``data`` to ``path`` so that a crash leaves either the old or the new file."""
-    tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
-        _fsync_dir(path.parent)
+        write_atomic(path, data)
     except OSError as exc:
         raise _storage_error(exc, doing, path) from exc
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -961,7 +933,7 @@ class VisitStore:
         now = utcnow()
         record = VisitRecord(encounter=encounter, state=VisitState(state), created_at=now, updated_at=now)
         _write_json(folder / VISIT_FILE, record, "creating the visit")
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         visit = Visit(folder, record)
         visit.audit("created", actor, state=record.state.value, patient_id=encounter.patient_id)
         return visit

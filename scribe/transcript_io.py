@@ -16,7 +16,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .domain import Segment, SpeakerRole, Transcript
-from .errors import TranscriptError
+from .errors import InputError, TranscriptError
+from .fileio import write_atomic
 
 _TAG = re.compile(r"^\s*\[(?P<tag>[a-z _-]+)\]\s*:?\s*(?P<text>.*)$", re.I)
 _COLON_TAG = re.compile(r"^\s*(?P<tag>doctor|dr|clinician|physician|provider|patient|pt|nurse)\s*:\s*(?P<text>.*)$", re.I)
@@ -83,12 +84,10 @@ def load_transcript(path: str | os.PathLike) -> Transcript:
 
 
 def save_json(path: str | os.PathLike, data: str) -> None:
-    """Write atomically so a crash never leaves a half-written file where a good one was."""
+    """Write a result file atomically; an unwritable place is a clear InputError, not a crash."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, p)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(p, data.encode("utf-8"))
+    except OSError as exc:
+        raise InputError(f"Cannot write {p}: {exc.strerror or exc}.") from None

@@ -131,3 +131,17 @@ def test_invalid_templates_name_the_problem(tmp_path):
     custom = tmp_path / "derm.toml"
     custom.write_text('name = "derm"\nloinc_code = "11506-3"\n[[sections]]\nkey="lesions"\ntitle="Lesions"\ninstructions="Describe."')
     assert get_template(str(custom)).section_keys() == ["lesions"]
+
+
+def test_result_files_are_written_atomically_and_unwritable_places_are_clear_errors(tmp_path):
+    from scribe.errors import InputError
+    from scribe.transcript_io import save_json
+
+    target = tmp_path / "out" / "note.json"
+    save_json(target, '{"a": 1}')
+    assert target.read_text() == '{"a": 1}'
+    assert not [p for p in target.parent.iterdir() if p.name != "note.json"]  # no temp file left
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(InputError, match="Cannot write"):
+        save_json(blocker / "note.json", "{}")

@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 from ..domain import NoteDraft
 from ..errors import ExportError
+from ..fileio import write_atomic
 from ..resources import asset
 from .documentreference import CATEGORY_SYSTEM, LOINC, build_document_reference
 
@@ -327,21 +327,8 @@ def write_document_reference(note: NoteDraft, path: str | os.PathLike, **kw: Any
     if not folder.is_dir():
         raise ExportError(f"Cannot write the FHIR file: folder {folder} does not exist.")
     payload = (json.dumps(resource, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, target)
-        tmp_name = None
+        write_atomic(target, payload)
     except OSError as exc:
         raise ExportError(f"Cannot write the FHIR file {target}: {exc.strerror or exc}.") from None
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
     return resource
