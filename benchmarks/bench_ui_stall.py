@@ -89,11 +89,15 @@ def main() -> int:
     last = [0.0]
     interval = args.interval_ms
 
+    worst: list[tuple[float, str, float]] = []  # (lateness, phase, seconds since start)
+
     def tick() -> None:
         now = clock.nsecsElapsed() / 1e6
         late = max(0.0, now - last[0] - interval)
         last[0] = now
         samples.setdefault(phase[0], []).append(late)
+        if late > 100:
+            worst.append((late, phase[0], now / 1000))
 
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -120,6 +124,7 @@ def main() -> int:
     page = win.page
     session = win.session
     pump(1.0)
+    print("recording…", flush=True)
     phase[0] = "recording + live ASR"
     t_rec = time.monotonic()
     page.recording.record_button.click()
@@ -130,6 +135,7 @@ def main() -> int:
     page.recording.stop_button.click()
     pump(600, until=lambda: page.editor.streaming or session.note is not None)
     fin_s = time.monotonic() - t_fin
+    print("drafting…", flush=True)
     phase[0] = "drafting (streaming)"
     t_draft = time.monotonic()
     pump(1800, until=lambda: session.note is not None)
@@ -157,6 +163,9 @@ def main() -> int:
         dur = durations.get(name, len(xs) * interval / 1000)
         print(f"{name:<24}{dur:>9.1f}{len(xs):>8}{max(xs):>9.1f}{q[98]:>9.1f}{q[94]:>9.1f}"
               f"{sum(x > 50 for x in xs):>8}{sum(x > 100 for x in xs):>9}")
+    if worst:
+        print("stalls over 100 ms (ms @ s since start, phase): " + ", ".join(
+            f"{late:.0f} @ {at:.1f} ({ph})" for late, ph, at in sorted(worst, reverse=True)[:8]))
     print(f"\ntranscript segments: {segments}; note statements: {statements}; note drafted: {ok}")
     return 0 if ok else 1
 

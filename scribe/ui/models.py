@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..errors import ModelError
 from ..settings import Settings
-from .ops import BackgroundOp, OpContext
+from .ops import BackgroundOp, OpContext, lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,7 @@ class ModelHub(QObject):
         asr_loader, llm_loader = self._asr_loader, self._llm_loader
 
         def work(ctx: OpContext) -> None:
+            lower_thread_priority()  # and the model threads created while loading inherit it
             for i, (kind, slot, loader) in enumerate((("asr", asr_slot, asr_loader), ("llm", llm_slot, llm_loader))):
                 if slot.value is not None:
                     continue

@@ -19,7 +19,7 @@ from ..domain import NoteDraft, Segment, Transcript
 from ..errors import DraftingError, ScribeError, TranscriptError
 from .context import AppContext
 from .note_editor import AFTER_PREVIOUS_ADD, LineChange
-from .ops import BackgroundOp, OpContext, serial_pool
+from .ops import BackgroundOp, OpContext, lower_thread_priority, serial_pool
 from .workers import TranscriptionWorker, WorkerThread
 
 log = logging.getLogger(__name__)
@@ -417,6 +417,7 @@ class VisitSession(QObject):
         make_drafter = self.ctx.make_drafter
 
         def work(_ctx):
+            lower_thread_priority()
             make_drafter(hub.llm, template).warm(transcript)
 
         self._warm_op = BackgroundOp(work, on_failure=lambda exc: log.info("warming the prompt failed: %s", exc),
@@ -443,6 +444,7 @@ class VisitSession(QObject):
         make_drafter = self.ctx.make_drafter
 
         def work(ctx: OpContext) -> NoteDraft:
+            lower_thread_priority()
             visit.set_state("drafting", DRAFTER_ACTOR)
             ctx.report(("state", "drafting"))
             if hub.llm is None:

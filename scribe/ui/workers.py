@@ -80,6 +80,9 @@ class TranscriptionWorker(QObject):
     def run(self) -> None:
         import time
 
+        from .ops import lower_thread_priority
+
+        lower_thread_priority()  # speech recognition must not starve the UI or the audio threads
         try:
             try:
                 engine = self._engine_provider(0.0)
