@@ -95,7 +95,7 @@ def test_real_model_writes_medicines_follow_up_and_warning_signs(qwen_gguf):
     pytest.importorskip("llama_cpp")
     from scribe.drafting.runtimes import LlamaCppRuntime
 
-    rt = LlamaCppRuntime(qwen_gguf, n_ctx=2048, model_name="qwen2.5-coder-1.5b")
+    rt = LlamaCppRuntime(qwen_gguf, n_ctx=2048, n_threads=1, model_name="qwen2.5-coder-1.5b")
     try:
         summary = InstructionsWriter(rt, medications=MEDS).draft(parse_dialogue(VISIT))
     finally:

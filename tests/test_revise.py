@@ -95,6 +95,15 @@ def test_addition_from_the_instruction_is_marked_and_confirmed_on_accept(note, t
     assert len(note.section("plan").statements) == 2
 
 
+def test_an_addition_keeps_the_section_even_if_the_model_returns_only_the_new_fact(note, transcript):
+    rt = answering(("Patient declined the flu shot.", []))
+    rev = SectionReviser(rt, medications=MEDS).propose(note, "plan", "Add that the patient declined the flu shot", transcript)
+    assert "Write only the new statements to add" in rt.prompts[0]
+    assert [(d.op, d.text) for d in rev.diff] == [
+        ("keep", "Increase lisinopril to 20 mg daily."), ("keep", "Check kidney function in 2 weeks."),
+        ("add", "Patient declined the flu shot.")]
+
+
 def test_shorter_is_a_diff_of_removed_and_added_statements(note, transcript):
     rt = answering(("Increase lisinopril to 20 mg; recheck kidney function in 2 weeks.", [7]))
     rev = SectionReviser(rt, medications=MEDS).propose(note, "plan", "shorter", transcript)
@@ -155,7 +164,7 @@ def test_real_model_adds_what_the_physician_asked_for(qwen_gguf, transcript, not
     pytest.importorskip("llama_cpp")
     from scribe.drafting.runtimes import LlamaCppRuntime
 
-    rt = LlamaCppRuntime(qwen_gguf, n_ctx=2048, model_name="qwen2.5-coder-1.5b")
+    rt = LlamaCppRuntime(qwen_gguf, n_ctx=2048, n_threads=1, model_name="qwen2.5-coder-1.5b")
     try:
         rev = SectionReviser(rt, medications=MEDS).propose(note, "plan", "add that the patient declined the flu shot", transcript)
     finally:

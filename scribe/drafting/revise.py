@@ -15,6 +15,9 @@ against the current section — which the physician accepts (:func:`accept_revis
   said it aloud) is marked ``from_instruction`` in the diff; accepting the revision records it as
   confirmed by that physician (an attributed event), exactly as if they had typed it. Anything
   else the model added stays flagged.
+* **Additions** ("add ...", "include ...", "mention ...") ask the model only for the new
+  statements and append them: a small model asked to rewrite a section to add one fact tends to
+  return just that fact, which would silently read as deleting the rest.
 * Unchanged statements keep their ids, evidence and any confirmation.
 """
 
@@ -42,6 +45,8 @@ REVISE_SYSTEM_PROMPT = (
 
 _TO_BULLETS = re.compile(r"^\s*(please\s+)?(make it |write it |put it |format it |as |in |into |use )?(a )?(bullet(ed)?( points?| list)?|bullets|a list|list form)\s*\.?\s*$", re.I)
 _TO_PROSE = re.compile(r"^\s*(please\s+)?(make it |write it |put it |format it |as |in |into )?(a )?(paragraph|prose|full sentences|narrative)( form)?\s*\.?\s*$", re.I)
+
+_ADDITIVE = re.compile(r"^\s*(please\s+)?(add|include|insert|mention|also\b|note that|document that|record that|chart that)", re.I)
 
 MAX_CONTEXT_LINES = 60
 
@@ -147,10 +152,12 @@ class SectionReviser:
         current = "\n".join(f"{i}. {st.text} [lines: {', '.join(map(str, st.evidence)) or 'none'}]"
                             for i, st in enumerate(section.statements, 1)) or "(empty)"
         style = "complete sentences that read as a paragraph" if section.style == "prose" else "short clinical phrases"
+        task = ('Write only the new statements to add, as JSON: {"statements": [{"text": "...", "evidence": [3, 4]}]}'
+                if _ADDITIVE.match(instruction) else
+                'Write the whole revised section as JSON: {"statements": [{"text": "...", "evidence": [3, 4]}, ...]}')
         body = (f"Transcript lines (numbered):\n" + "\n".join(self.context_lines(section, instruction, transcript))
                 + f"\n\nThe section \"{section.title}\" of the note now reads ({style}):\n{current}\n\n"
-                f"Physician's instruction: \"{instruction.strip()}\"\n\n"
-                'Write the whole revised section as JSON: {"statements": [{"text": "...", "evidence": [3, 4]}, ...]}')
+                f"Physician's instruction: \"{instruction.strip()}\"\n\n" + task)
         return [{"role": "system", "content": REVISE_SYSTEM_PROMPT}, {"role": "user", "content": body}]
 
     @staticmethod
@@ -184,6 +191,12 @@ class SectionReviser:
                             [DiffLine("keep", s.text, s) for s in section.statements], base)
 
         proposed = self._ask(section, instruction, transcript)
+        if _ADDITIVE.match(instruction):  # keep the section, append what is new
+            from .long_visit import same_fact
+
+            have = [content_words(s.text) for s in section.statements]
+            new = [(t, ids) for t, ids in proposed if not any(same_fact(content_words(t), h) for h in have)]
+            proposed = [(s.text, s.evidence) for s in section.statements] + new
         # unchanged statements keep their identity (id, confirmation); changed ones are new
         by_text = {_norm(s.text): s for s in section.statements}
         valid = {s.id for s in transcript.segments}
