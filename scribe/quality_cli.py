@@ -13,7 +13,6 @@ contract (user mistakes raise :class:`~scribe.errors.ScribeError` -> one line, e
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -124,7 +123,3 @@ def add_quality_commands(sub, common) -> None:
                         add_help=False, prefix_chars="\0")
     sp.add_argument("rest", nargs=argparse.REMAINDER, help="options of benchmarks/eval_aci.py (--help lists them)")
     sp.set_defaults(func=cmd_eval, quiet=False)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: python -m scribe <command>")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Iterator, Optional
+from typing import Optional
 
 from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
 from ..errors import DraftingError
@@ -130,13 +130,3 @@ def stream_in_parts(drafter, transcript: Transcript, encounter: Encounter, t0: O
         note = yield from drafter.stream_part(part, encounter, t0, preamble=preamble)
         notes.append(note)
     return merge_parts(notes, drafter.template, encounter)
-
-
-def draft_in_parts(drafter, transcript: Transcript, encounter: Optional[Encounter] = None) -> Iterator:
-    """Force part-wise drafting (for tests and benchmarks); yields the drafter's events."""
-    from ..grounding import ground_note
-    from .drafter import DraftEvent
-
-    encounter = encounter or Encounter(visit_type=drafter.template.name)
-    note = yield from stream_in_parts(drafter, drafter.prepare(transcript), encounter)
-    yield DraftEvent(kind="done", note=ground_note(note, transcript, drafter.medications))

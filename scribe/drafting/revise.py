@@ -155,7 +155,7 @@ class SectionReviser:
         task = ('Write only the new statements to add, as JSON: {"statements": [{"text": "...", "evidence": [3, 4]}]}'
                 if _ADDITIVE.match(instruction) else
                 'Write the whole revised section as JSON: {"statements": [{"text": "...", "evidence": [3, 4]}, ...]}')
-        body = (f"Transcript lines (numbered):\n" + "\n".join(self.context_lines(section, instruction, transcript))
+        body = ("Transcript lines (numbered):\n" + "\n".join(self.context_lines(section, instruction, transcript))
                 + f"\n\nThe section \"{section.title}\" of the note now reads ({style}):\n{current}\n\n"
                 f"Physician's instruction: \"{instruction.strip()}\"\n\n" + task)
         return [{"role": "system", "content": REVISE_SYSTEM_PROMPT}, {"role": "user", "content": body}]
