@@ -198,6 +198,8 @@ class MicrophoneCombo(QComboBox):
     def refresh(self) -> None:
         if self._op is not None and self._op.running:
             return
+        if self.count() and not self.isVisible() and self.sender() is self._timer:
+            return  # a hidden list (closed window, banner not shown) does not poll PortAudio
         self._op = BackgroundOp(lambda _ctx: list(self._list_devices()), on_success=self._fill,
                                 on_failure=self._failed, parent=self, name="list-microphones")
         self._op.start()
@@ -231,6 +233,18 @@ class MicrophoneCombo(QComboBox):
 
     def stop_refreshing(self) -> None:
         self._timer.stop()
+
+    def resume_refreshing(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def after_refresh(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once no device scan is in flight (a scan re-initialises PortAudio, which
+        must not overlap with opening the microphone)."""
+        if self._op is not None and self._op.running:
+            self._op.finished.connect(fn)
+        else:
+            fn()
 
 
 class RecordingPanel(QFrame):
@@ -305,6 +319,10 @@ class RecordingPanel(QFrame):
         self.stop_button.setEnabled(state in ("recording", "paused", "lost"))
         self.stop_button.setVisible(state not in ("done",))
         self.microphones.setEnabled(state in ("idle", "disabled", "paused", "lost"))
+        if state in ("idle", "disabled"):
+            self.microphones.resume_refreshing()
+        else:  # no PortAudio re-scan while a microphone is open or opening
+            self.microphones.stop_refreshing()
         if state in ("idle", "disabled", "done"):
             self.meter.set_level(None)
 

@@ -256,7 +256,10 @@ class VisitPage(QWidget):
         if s.recorder_state == "paused":
             s.resume()
         else:
-            s.start_recording(self.recording.microphones.current_device())
+            mics = self.recording.microphones
+            mics.stop_refreshing()
+            self.recording.record_button.setEnabled(False)  # one click, one recording
+            mics.after_refresh(lambda: s.start_recording(mics.current_device()) if s is self.session else None)
 
     def toggle_recording(self) -> None:
         if self.session is not None:
@@ -304,7 +307,9 @@ class VisitPage(QWidget):
 
     def _continue(self) -> None:
         if self.session is not None:
-            self.session.continue_with(self.banner_mics.current_device())
+            s, mics = self.session, self.banner_mics
+            mics.stop_refreshing()
+            mics.after_refresh(lambda: s.continue_with(mics.current_device()) if s is self.session else None)
 
     def _storage_problem(self, message: str) -> None:
         self.window().statusBar().showMessage(message, 15000) if hasattr(self.window(), "statusBar") else None

@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_pulse_mic import PulseServer, pulse, speech_wav  # noqa: E402,F401 - fixtures
 
-from .conftest import FakeRuntime, start_visit  # noqa: E402
+from .conftest import FakeRuntime, close_message_boxes, message_boxes, start_visit  # noqa: E402
 from .test_mechanics import NOTE_JSON, fast_settings  # noqa: E402
 
 
@@ -34,10 +34,16 @@ def test_app_records_from_pulseaudio_virtual_microphone(qtbot, make_window, puls
     session = start_visit(qtbot, win)
     page = win.page
     mics = page.recording.microphones
-    qtbot.waitUntil(lambda: mics.findData("pulse") >= 0, timeout=10000)
+    mics.showPopup()  # opening the list re-reads the devices, as a user would
+    qtbot.waitUntil(lambda: mics.findData("pulse") >= 0, timeout=20000)
+    mics.hidePopup()
     mics.setCurrentIndex(mics.findData("pulse"))
     qtbot.mouseClick(page.recording.record_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.recording.indicator.text == "RECORDING", timeout=10000)
+    try:
+        qtbot.waitUntil(lambda: page.recording.indicator.text == "RECORDING" or bool(message_boxes()), timeout=20000)
+    except Exception:
+        raise AssertionError(f"recording did not start: state {session.recorder_state}")
+    assert not message_boxes(), close_message_boxes()
     qtbot.wait(300)
     played = subprocess.Popen(["paplay", "--device=scribe_sink", str(speech_wav)], env=pulse.env)
     peak = [-100.0]
