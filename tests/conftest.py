@@ -24,16 +24,16 @@ from scribe.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests must never reach for the Hugging Face hub
 
-# llama.cpp's worker threads spin at a barrier after every layer; on a shared 2-core CI box that
-# also runs other test processes, 2 threads were 2-10x slower than 1. Tests check behaviour, not
-# speed, so they use one thread (benchmarks/bench_llm.py measures speed).
-LLAMA_TEST_THREADS = int(os.environ.get("SCRIBE_TEST_LLAMA_THREADS", "1"))
+# llama.cpp's and torch's worker threads spin while waiting for each other; on a shared 2-core
+# CI box that also runs other test processes, 2 threads were 2-10x slower than 1. Tests check
+# behaviour, not speed, so they use one thread (benchmarks/bench_llm.py measures speed).
+LLM_TEST_THREADS = int(os.environ.get("SCRIBE_TEST_LLM_THREADS", "1"))
 
 
 @pytest.fixture(scope="session")
-def llama_threads() -> int:
-    """Threads for llama.cpp in tests (see LLAMA_TEST_THREADS)."""
-    return LLAMA_TEST_THREADS
+def llm_test_threads() -> int:
+    """Threads for model runtimes in tests (see LLM_TEST_THREADS)."""
+    return LLM_TEST_THREADS
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +66,7 @@ def smollm_llama(smollm_gguf):
     pytest.importorskip("llama_cpp", reason="pip install llama-cpp-python==0.3.36")
     from scribe.drafting.runtimes import LlamaCppRuntime
 
-    runtime = LlamaCppRuntime(smollm_gguf, n_ctx=2048, n_threads=LLAMA_TEST_THREADS, model_name="smollm2-135m")
+    runtime = LlamaCppRuntime(smollm_gguf, n_ctx=2048, n_threads=LLM_TEST_THREADS, model_name="smollm2-135m")
     runtime.load()
     yield runtime
     runtime.close()
@@ -80,7 +80,8 @@ def smollm_transformers(smollm_gguf, model_cache_dir):
     pytest.importorskip("gguf", reason="pip install gguf")
     from scribe.drafting.runtimes import TransformersRuntime
 
-    runtime = TransformersRuntime(smollm_gguf, n_ctx=2048, cache_dir=model_cache_dir, model_name="smollm2-135m")
+    runtime = TransformersRuntime(smollm_gguf, n_ctx=2048, n_threads=LLM_TEST_THREADS, cache_dir=model_cache_dir,
+                                  model_name="smollm2-135m")
     runtime.load()
     yield runtime
     runtime.close()
@@ -108,7 +109,7 @@ def llama_server(smollm_gguf, tmp_path_factory):
     port = free_port()
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_gguf), "--model_alias", "smollm2-135m",
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", str(LLAMA_TEST_THREADS),
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", str(LLM_TEST_THREADS),
            "--api_key", LLAMA_SERVER_KEY]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

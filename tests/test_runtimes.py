@@ -155,7 +155,7 @@ def test_create_runtime_choices(smollm_gguf, tmp_path):
 
 
 @pytest.mark.slow
-def test_default_model_writes_short_json(qwen_gguf, llama_threads):
+def test_default_model_writes_short_json(qwen_gguf, llm_test_threads):
     schema = {
         "type": "object",
         "properties": {
@@ -174,7 +174,7 @@ def test_default_model_writes_short_json(qwen_gguf, llama_threads):
         {"role": "user", "content": "Transcript:\n" + script_text("short_clip_script.txt")
          + "\n\nList every medication the patient takes (name and dose) and the drug allergy."},
     ]
-    with LlamaCppRuntime(qwen_gguf, n_ctx=2048, n_threads=llama_threads, model_name="qwen2.5-coder-1.5b") as runtime:
+    with LlamaCppRuntime(qwen_gguf, n_ctx=2048, n_threads=llm_test_threads, model_name="qwen2.5-coder-1.5b") as runtime:
         data = json.loads(runtime.chat(messages, json_schema=schema, max_tokens=150))
     jsonschema.validate(data, schema)
     names = " ".join(m["name"] for m in data["medications"]).lower()
