@@ -432,20 +432,26 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
         seg = index.transcript.segment(sid)
         if seg is None:
             continue
-        if seg.text.strip().endswith("?"):
-            # a question asserts nothing; a bare "no" answering it negates what it asked about
-            nxt = index.order.index(sid) + 1
-            if nxt < len(index.order):
-                answer = index.tokens[index.order[nxt]]
-                # "No, only when I walk." still answers no; "No, but sometimes…" does not
-                hedged = any(w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in answer)
-                if answer and answer[0] in ("no", "nope", "not", "never", "nah", "none") and not hedged:
-                    negated |= {_stem(w) for w in index.tokens[sid] if w not in _STOP and len(w) >= 4}
-            continue
-        for clause in _clauses(seg.text):
-            n, a = _negated_terms(clause)
-            negated |= n
-            affirmed |= a
+        # A turn can state something and then ask ("... here for right knee pain. So what happened?"):
+        # its statements count, its questions assert nothing, and only the question it ends with is
+        # answered by the next turn.
+        sentences = [x for x in re.split(r"(?<=[.?!])\s+", seg.text.strip()) if x.strip()]
+        for k, sentence in enumerate(sentences):
+            if sentence.rstrip().endswith("?"):
+                if k == len(sentences) - 1:
+                    # a bare "no" answering it negates what it asked about
+                    nxt = index.order.index(sid) + 1
+                    if nxt < len(index.order):
+                        answer = index.tokens[index.order[nxt]]
+                        # "No, only when I walk." still answers no; "No, but sometimes…" does not
+                        hedged = any(w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in answer)
+                        if answer and answer[0] in ("no", "nope", "not", "never", "nah", "none") and not hedged:
+                            negated |= {_stem(w) for w in tokens(sentence) if w not in _STOP and len(w) >= 4}
+                continue
+            for clause in _clauses(sentence):
+                n, a = _negated_terms(clause)
+                negated |= n
+                affirmed |= a
     return negated, affirmed
 
 

@@ -50,3 +50,16 @@ def test_a_statement_with_nothing_behind_it_is_flagged_and_counted():
     assert ok.status == StatementStatus.supported
     assert [i.kind for i in bad.issues] == ["no_evidence"]
     assert checked.grounding.unsupported == 1 and checked.grounding.unsupported_rate == 0.5
+
+
+def test_a_turn_that_states_then_asks_still_states():
+    """ "... here for right knee pain. So what happened?" followed by a "no" elsewhere is not a denial."""
+    t = parse_dialogue("[doctor] She is 43 and here for right knee pain. So tell me what happened?\n"
+                       "[patient] I fell off a ladder.\n"
+                       "[doctor] All right. Any other pain down in your calves?\n"
+                       "[patient] No.\n")
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[
+        Statement(text="Right knee pain."), Statement(text="Pain in the calves.")])])
+    knee, calves = ground_note(note, t, medications=set()).statements()
+    assert knee.status == StatementStatus.supported, knee.issues
+    assert any(i.kind == "negation" for i in calves.issues)
