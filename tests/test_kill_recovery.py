@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from speech import espeak_wav
 
 from scribe.domain import Encounter
 from scribe.recording import FileReplaySource, Recorder, read_audio_file
@@ -44,11 +45,7 @@ time.sleep(120)
 
 @pytest.fixture(scope="module")
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
-    path = tmp_path_factory.mktemp("speech") / "speech.wav"
-    subprocess.run(["espeak-ng", "-w", str(path), SPEECH], check=True)
-    return path
+    return espeak_wav(tmp_path_factory, SPEECH)
 
 
 def _readline(proc: subprocess.Popen, timeout: float) -> str:

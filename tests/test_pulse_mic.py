@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from speech import espeak_wav
+
 from scribe.domain import Encounter
 from scribe.storage import VisitStore
 
@@ -39,11 +41,7 @@ set-default-source scribe_mic
 
 @pytest.fixture(scope="module")
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
-    path = tmp_path_factory.mktemp("speech") / "speech.wav"
-    subprocess.run(["espeak-ng", "-w", str(path), SPEECH], check=True)
-    return path
+    return espeak_wav(tmp_path_factory, SPEECH)
 
 
 class PulseServer:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from speech import espeak_wav
 
 from scribe.domain import Encounter
 from scribe.recording import (
@@ -30,11 +30,7 @@ SPEECH = ("The patient is a fifty two year old man with a dry cough for three da
 
 @pytest.fixture(scope="module")
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
-    path = tmp_path_factory.mktemp("speech") / "speech.wav"
-    subprocess.run(["espeak-ng", "-w", str(path), SPEECH], check=True)
-    return path
+    return espeak_wav(tmp_path_factory, SPEECH)
 
 
 @pytest.fixture()
