@@ -102,6 +102,12 @@ def test_runner_scores_scribe_and_naive_and_writes_json(tmp_path):
     assert all(h["flagged"] for h in naive["hallucinations"])
     table = format_table(saved["summary"])
     assert "| scribe | aci | 1 |" in table and "| naive | - | 1 |" in table
+    # re-grading the stored drafts with the same code gives the same figures
+    from scribe.eval.aci import regrade
+
+    again = regrade(json.loads(out.read_text()), {"T1": enc})
+    assert [(r["statements"], r["unsupported"]) for r in again["results"]] == [
+        (r["statements"], r["unsupported"]) for r in saved["results"]]
     # --resume skips what is already there
     again = evaluate([enc], KeywordRuntime({}), [get_template("aci")], out=out, resume=True, log=lambda m: None)
     assert len(again["results"]) == 2

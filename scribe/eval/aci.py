@@ -240,6 +240,34 @@ def format_table(summary: list[dict]) -> str:
 # ----------------------------------------------------------------------------- runner
 
 
+def regrade(payload: dict, encounters: dict[str, AciEncounter]) -> dict:
+    """Grounding figures recomputed for stored drafts (drafting is the slow part; the check is not)."""
+    for row in payload.get("results", []):
+        enc = encounters.get(row["encounter_id"])
+        if enc is None:
+            continue
+        if row["system"] == "naive":
+            note = text_as_note(row["draft"])
+        else:
+            sections: dict[str, list[Statement]] = {}
+            for st in row.get("statement_checks", []):
+                # the drafts were written without citations (the drafter's default): ground from scratch
+                sections.setdefault(st["section"], []).append(Statement(text=st["text"]))
+            note = NoteDraft(sections=[Section(key=k, title=k, statements=v) for k, v in sections.items()])
+        note = ground_note(note, parse_dialogue(enc.dialogue, source=enc.encounter_id))
+        row.setdefault("unsupported_at_run", row.get("unsupported"))
+        g = note.grounding
+        row.update(statements=g.statements, unsupported=g.unsupported, unsupported_rate=round(g.unsupported_rate, 4),
+                   hallucinations=audit_hallucinations(note, enc.dialogue))
+        if row["system"] != "naive":
+            row["statement_checks"] = [{"section": sec.key, "text": st.text, "evidence": st.evidence, "status": st.status.value,
+                                        "issues": [f"{i.kind}: {i.detail}" for i in st.issues]}
+                                       for sec in note.sections for st in sec.statements]
+    payload["summary"] = summarise(payload.get("results", []))
+    payload.setdefault("config", {})["regraded"] = {"git": _git_head(), "at": time.strftime("%Y-%m-%d %H:%M:%S")}
+    return payload
+
+
 def _write(path: Optional[Path], payload: dict) -> None:
     if path is None:
         return
@@ -303,6 +331,8 @@ def build_arg_parser(prog: str = "eval_aci") -> argparse.ArgumentParser:
     p.add_argument("--context", type=int, help="context window (llm_context)")
     p.add_argument("--max-tokens", type=int, help="drafter output budget per call")
     p.add_argument("--summarize", action="store_true", help="only print the scorecard of an existing --out file")
+    p.add_argument("--regrade", action="store_true",
+                   help="re-run the grounding check (current code) on the drafts stored in --out; ROUGE is unchanged")
     return p
 
 
@@ -319,6 +349,15 @@ def _git_head() -> Optional[str]:
 
 def main(argv: Optional[list[str]] = None, prog: str = "eval_aci") -> int:
     args = build_arg_parser(prog).parse_args(argv)
+    if args.regrade:
+        if not args.out or not args.out.is_file():
+            print(f"{prog}: --regrade needs an existing --out file", file=sys.stderr)
+            return 2
+        payload = json.loads(args.out.read_text(encoding="utf-8"))
+        split = payload.get("config", {}).get("split", args.split)
+        payload = regrade(payload, {e.encounter_id: e for e in load_split(split, args.data)})
+        _write(args.out, payload)
+        args.summarize = True
     if args.summarize:
         if not args.out or not args.out.is_file():
             print(f"{prog}: --summarize needs an existing --out file", file=sys.stderr)
