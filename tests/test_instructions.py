@@ -91,6 +91,7 @@ def test_the_signed_note_guides_the_summary():
 
 
 @pytest.mark.slow
+@pytest.mark.wip  # issue 6 (open): real-model content check still being tuned; run with `pytest -m wip`
 def test_real_model_writes_medicines_follow_up_and_warning_signs(qwen_gguf):
     pytest.importorskip("llama_cpp")
     from scribe.drafting.runtimes import LlamaCppRuntime

@@ -159,6 +159,7 @@ def test_stale_or_locked_notes_refuse_the_revision(note, transcript):
 
 
 @pytest.mark.slow
+@pytest.mark.wip  # issue 6 (open): real-model content check still being tuned; run with `pytest -m wip`
 def test_real_model_adds_what_the_physician_asked_for(qwen_gguf, transcript, note):
     """The default 1.5B model, one short edit (a few seconds of prefill + ~60 tokens)."""
     pytest.importorskip("llama_cpp")
