@@ -49,6 +49,7 @@ class Settings:
     asr_compute_type: str = "int8"
     asr_device: str = "cpu"
     asr_threads: int = 0  # 0 = let CTranslate2 decide
+    asr_live_preview_s: float = 2.0  # show not-yet-final words this often while recording (0 = off)
     llm_model: str = "qwen2.5-coder-1.5b"  # pack name, GGUF file or HF folder
     llm_runtime: str = "auto"  # auto | llama.cpp | transformers | openai
     llm_threads: int = 0  # 0 = number of physical cores
@@ -63,6 +64,8 @@ class Settings:
     # storage
     cache_dir: str = ""
     data_dir: str = ""
+    # recording
+    microphone: str = ""  # input device name; "" = the system default
     # workflow
     require_consent: bool = True
     organization_name: str = "Scribe Clinic"
@@ -97,6 +100,8 @@ def _coerce(key: str, value: Any) -> Any:
             return bool(value)
         if kind == "int":
             return int(value)
+        if kind == "float":
+            return float(value)
         if kind.startswith("list"):
             if isinstance(value, str):
                 return [v for v in value.split(os.pathsep) if v]
@@ -121,6 +126,46 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def user_settings_path() -> Path:
     return Path(os.environ.get("SCRIBE_SETTINGS", _user_dir("config") / "settings.toml"))
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{s}"'
+
+
+def save_user_settings(changes: dict[str, Any], path: Path | None = None,
+                       locked: frozenset | set = frozenset()) -> Path:
+    """Merge ``changes`` into the user's settings file, atomically.
+
+    The one writer of user settings (desktop app, CLI): unknown keys, bad values and keys the
+    organisation's policy locked are refused here, so no front end can get around the policy.
+    """
+    from .fileio import write_atomic
+
+    refused = sorted(set(changes) & set(locked))
+    if refused:
+        raise PolicyError(f"The setting '{refused[0]}' is managed by your organisation and cannot be changed here.")
+    for key in changes:
+        if key not in _FIELD_TYPES:
+            raise InputError(f"Unknown setting '{key}'.")
+    coerced = {k: _coerce(k, v) for k, v in changes.items()}
+    path = Path(path or user_settings_path())
+    current = _read_toml(path)
+    current.update(coerced)
+    text = "# Scribe user settings (written by Scribe; the organisation's policy file overrides them)\n" + "".join(
+        f"{k} = {_toml_value(v)}\n" for k, v in sorted(current.items()))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise InputError(f"Cannot save settings to {path}: {exc.strerror or exc}.") from None
+    return path
 
 
 def load_settings(user_file: Path | None = None, policy_file: Path | None = None) -> Settings:

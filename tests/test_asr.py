@@ -227,6 +227,63 @@ def test_streaming_matches_whole_file_with_absolute_times(tiny, tmp_path):
         stream.feed(clip[:100])
 
 
+def _display_lags(events: list[tuple[float, list[Segment]]], words: list) -> list[float]:
+    """Audio seconds between each word's end and the first moment the view shows text reaching it.
+
+    ``events`` are (seconds of audio fed, every segment on screen then)."""
+    lags = []
+    for w in words:
+        for fed, segs in events:
+            if any(x.end >= w.end - 0.3 for seg in segs for x in seg.words):
+                lags.append(fed - w.end)
+                break
+    return lags
+
+
+@pytest.mark.slow
+def test_preview_shows_words_seconds_after_they_are_said_and_leaves_finals_unchanged(tiny, tmp_path):
+    clip = load_audio(CLIP)
+    audio = np.concatenate([clip, np.zeros(int(1.5 * SAMPLE_RATE), np.float32), clip])
+    half = SAMPLE_RATE // 2
+
+    plain = StreamingTranscriber(tiny)
+    final_events: list[tuple[float, list[Segment]]] = []
+    for i in range(0, len(audio), half):
+        new = plain.feed(audio[i:i + half])
+        if new:
+            final_events.append((min(len(audio), i + half) / SAMPLE_RATE, list(plain.segments)))
+    plain.finish()
+
+    live = StreamingTranscriber(tiny)
+    shown: list[tuple[float, list[Segment]]] = []
+    texts = []
+    for n, i in enumerate(range(0, len(audio), half)):
+        live.feed(audio[i:i + half])
+        if n % 6 == 5:  # every 3 s of audio (the app's pacer: every 2 s at best)
+            preview = live.preview()
+            if preview is not None:
+                texts.append(" ".join(s.text for s in preview))
+                shown.append((min(len(audio), i + half) / SAMPLE_RATE, live.segments + preview))
+            assert live.preview() is None  # nothing new since: no second decode
+    live.finish()
+
+    # Previews change nothing in the final transcript.
+    assert [(s.text, s.start, s.end) for s in live.segments] == [(s.text, s.start, s.end) for s in plain.segments]
+    assert live.preview_calls >= 8 and live.preview() is None  # none after finish()
+    assert any("lisinopril" in t.lower() for t in texts), texts
+
+    # The physician sees words a few seconds after they are said, not when they become final.
+    words = [w for s in plain.segments for w in s.words]
+    with_preview = _display_lags(shown, words)
+    finals_only = _display_lags(final_events, words)
+    assert len(with_preview) >= 0.9 * len(words)
+    med_preview = float(np.median(with_preview))
+    med_final = float(np.median(finals_only)) if finals_only else float("inf")
+    print(f"display lag (audio s): preview median {med_preview:.1f}, finals only median {med_final:.1f}")
+    assert med_preview <= 3.0, with_preview
+    assert med_final >= 6.0  # what the preview is for
+
+
 @pytest.mark.slow
 def test_streaming_accepts_int16_stereo_chunks_and_silence(tiny):
     clip = load_audio(CLIP)

@@ -394,6 +394,9 @@ class StreamingTranscriber:
         self._final: list[Segment] = []
         self.decode_calls = 0
         self.decoded_seconds = 0.0  # audio seconds run through the model (for cost accounting)
+        self.preview_calls = 0
+        self.preview_seconds = 0.0  # audio seconds decoded for previews only
+        self._previewed_to = 0  # absolute sample up to which the last preview saw audio
         self._finished = False
 
     # ------------------------------------------------------------------ public
@@ -441,6 +444,39 @@ class StreamingTranscriber:
         if self._buffered < int(0.1 * SAMPLE_RATE):
             return []
         return self._decode(final=True)
+
+    def preview(self, min_new_s: float = 1.0) -> Optional[list[Segment]]:
+        """Provisional segments for the audio not yet final, for the live view.
+
+        Final segments wait for a pause (the buffer is only decoded at 24 s and then every few
+        seconds), so on their own they trail speech by 10-20 s. A preview decodes whatever is
+        buffered right now, so the physician sees words a few seconds after they are said; it
+        changes nothing here (finals, decode points and therefore the final transcript are
+        exactly what they would be without it). Returns ``None`` when there is nothing new
+        worth decoding (less than ``min_new_s`` seconds since the last preview), else the
+        segments (possibly empty), with ids following the final ones and absolute times.
+        Costs one decode of up to ~27 s of audio, so callers pace it (see
+        :class:`scribe.ui.workers.TranscriptionWorker`).
+        """
+        if self._finished:
+            return None
+        end = self._buf_start + self._buffered
+        if self._buffered < int(0.5 * SAMPLE_RATE) or end - self._previewed_to < int(min_new_s * SAMPLE_RATE):
+            return None
+        self._previewed_to = end
+        audio = self._buffer()
+        segs = list(self.engine.decode_window(audio, offset=self._buf_start / SAMPLE_RATE, first_id=self._next_id,
+                                              context=self._context()))
+        self.preview_calls += 1
+        self.preview_seconds += audio.size / SAMPLE_RATE
+        floor = self._last_end
+        out = []
+        for seg in segs:
+            if not seg.text.strip():
+                continue
+            start = max(seg.start, floor)
+            out.append(seg if start == seg.start else seg.model_copy(update={"start": start, "end": max(seg.end, start)}))
+        return out
 
     def transcript(self, source: Optional[str] = None) -> Transcript:
         return transcript_from_segments(self._final, duration=self.duration, source=source,

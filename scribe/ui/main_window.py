@@ -348,6 +348,9 @@ class MainWindow(QMainWindow):
         self._settings_dialog = dlg
 
     def _settings_saved(self, keys: list) -> None:
+        recording = self.session is not None and self.session.is_recording
+        if "microphone" in keys and self.ctx.settings.microphone and not recording:
+            self.page.recording.microphones.set_preferred(self.ctx.settings.microphone)
         if {"asr_model", "llm_model"} & set(keys):
             self.statusBar().showMessage("Model settings saved; they are used from the next start of Scribe.", 10000)
         elif keys:

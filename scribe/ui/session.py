@@ -33,6 +33,7 @@ class VisitSession(QObject):
     # the recording strip: idle | starting | recording | paused | lost | stopping | done
     recorder_state_changed = Signal(str)
     segments_added = Signal(object)  # list of Segment
+    preview_changed = Signal(object)  # provisional segments after the final ones (list; [] clears)
     transcript_replaced = Signal(object)  # Transcript
     draft_started = Signal(object)  # [(section key, title)]
     draft_statement = Signal(str, object)  # section key, Statement (not yet grounded)
@@ -289,8 +290,10 @@ class VisitSession(QObject):
                                              source="audio.wav", asr_model=asr_model), DRAFTER_ACTOR)
 
         self._worker = TranscriptionWorker(hub.wait_asr, self.ctx.make_transcriber,
-                                           on_segments=None if self.segments else save_partial)
+                                           on_segments=None if self.segments else save_partial,
+                                           preview_interval_s=max(0.0, self.ctx.settings.asr_live_preview_s))
         self._worker.segments_ready.connect(self._on_segments, Qt.ConnectionType.QueuedConnection)
+        self._worker.preview_ready.connect(self._on_preview, Qt.ConnectionType.QueuedConnection)
         self._worker.finished.connect(self._on_transcription_finished, Qt.ConnectionType.QueuedConnection)
         self._worker.failed.connect(self._on_transcription_failed, Qt.ConnectionType.QueuedConnection)
         self._worker.waiting_for_model.connect(
@@ -318,7 +321,13 @@ class VisitSession(QObject):
         self.segments_added.emit(segments)
 
     @Slot(object)
+    def _on_preview(self, segments: list) -> None:
+        if self._worker is not None:  # a late preview after the worker finished is stale
+            self.preview_changed.emit(self._shift(segments))
+
+    @Slot(object)
     def _on_transcription_finished(self, tail: list) -> None:
+        self.preview_changed.emit([])
         if tail:
             self._on_segments(tail)
         self._worker_thread = None

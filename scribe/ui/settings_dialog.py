@@ -2,7 +2,7 @@
 
 Values come from and go to :mod:`scribe.settings`. A key the organisation's policy locked is
 shown greyed out with a tooltip saying so; :meth:`Settings.set` would refuse it anyway.
-The preferred microphone is a per-computer UI preference (``QSettings``), not a core setting.
+The default microphone is the core setting ``microphone`` too, so IT can set or lock it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,55 +32,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..errors import InputError, ScribeError
-from ..settings import Settings, user_settings_path
+from ..errors import ScribeError
+from ..settings import Settings, save_user_settings
 from .ops import BackgroundOp, show_error
 from .recording_panel import MicrophoneCombo
 
 log = logging.getLogger(__name__)
 
-MIC_KEY = "recording/microphone"
 LOCKED_TIP = "Managed by your organisation's policy; ask IT to change it."
 
 
-def preferred_microphone() -> Optional[str]:
-    v = QSettings().value(MIC_KEY, "")
-    return str(v) if v else None
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    s = str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{s}"'
-
-
-def save_user_settings(changes: dict[str, Any], path: Optional[Path] = None) -> Path:
-    """Merge ``changes`` into the user's settings.toml (the core reads it back with load_settings)."""
-    import tomllib
-
-    path = Path(path or user_settings_path())
-    current: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            current = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise InputError(f"Cannot update settings file {path}: {exc}") from None
-    current.update(changes)
-    text = "# Scribe user settings (written by the desktop app)\n" + "".join(
-        f"{k} = {_toml_value(v)}\n" for k, v in sorted(current.items()))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".toml.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise InputError(f"Cannot save settings to {path}: {exc.strerror or exc}.") from None
-    return path
+def preferred_microphone(settings: Settings) -> Optional[str]:
+    return settings.microphone or None
 
 
 def _lock(widget: QWidget, settings: Settings, key: str) -> None:
@@ -127,9 +90,10 @@ class SettingsDialog(QDialog):
         form = QFormLayout(w)
         self.microphone = MicrophoneCombo(list_devices)
         self.microphone.setObjectName("settingsMicrophone")
-        pref = preferred_microphone()
+        pref = preferred_microphone(self.settings)
         if pref:
             self.microphone.set_preferred(pref)
+        _lock(self.microphone, self.settings, "microphone")
         form.addRow("Default &microphone", self.microphone)
         self.require_consent = QCheckBox("Ask for the patient's consent before every recording")
         self.require_consent.setObjectName("requireConsent")
@@ -298,6 +262,7 @@ class SettingsDialog(QDialog):
             "template": self.template.currentData(),
             "vocabulary_files": [self.vocabulary.item(i).text() for i in range(self.vocabulary.count())],
             "data_dir": self.data_dir.text().strip(),
+            "microphone": self.microphone.current_device() or "",
         }
 
     def changed_values(self) -> dict[str, Any]:
@@ -310,10 +275,9 @@ class SettingsDialog(QDialog):
             for k, v in changes.items():
                 self.settings.set(k, v)  # PolicyError for a locked key: the core decides
             if changes:
-                save_user_settings(changes, self.settings_file)
+                save_user_settings(changes, self.settings_file, self.settings.locked)
         except ScribeError as exc:
             show_error(self, exc)
             return
-        QSettings().setValue(MIC_KEY, self.microphone.current_device() or "")
         self.settings_saved.emit(sorted(changes))
         self.accept()

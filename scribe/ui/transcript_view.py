@@ -1,7 +1,8 @@
 """The live transcript: one line per segment with time and speaker, following the speech.
 
 Segments arrive in batches while recording; the view stays pinned to the bottom unless the
-physician scrolled up to read something. Evidence for the selected note statement is
+physician scrolled up to read something. Words not yet final (the live preview) are shown after
+them in grey italics and replaced by each newer preview and by the final text. Evidence for the selected note statement is
 highlighted (and scrolled into view) without touching the text itself.
 """
 
@@ -54,6 +55,8 @@ class TranscriptView(QTextEdit):
         self.highlighted: list[int] = []
         self._tinted: set[int] = set()
         self._follow = True
+        self._preview_pos: Optional[int] = None  # where the provisional text starts
+        self.preview_text = ""
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         f = QFont(self.font())
         f.setPointSizeF(max(10.5, f.pointSizeF() + 0.5))
@@ -62,6 +65,8 @@ class TranscriptView(QTextEdit):
     # ------------------------------------------------------------------ content
     def clear_segments(self) -> None:
         self.clear()
+        self._preview_pos = None
+        self.preview_text = ""
         self._block_of.clear()
         self._segment_at.clear()
         self._starts.clear()
@@ -73,9 +78,50 @@ class TranscriptView(QTextEdit):
         self.clear_segments()
         self.append_segments(list(segments))
 
+    def set_preview(self, segments: list) -> None:
+        """Show provisional (not yet final) words after the final passages; [] removes them."""
+        self._remove_preview()
+        text = " ".join(t for t in ((seg.text or "").strip() for seg in segments) if t)
+        if not text:
+            return
+        sb = self.verticalScrollBar()
+        follow = self._follow or sb.value() >= sb.maximum() - 4
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        self._preview_pos = cursor.position()
+        if self._segment_at:
+            cursor.insertBlock(_block_format())
+        else:
+            cursor.setBlockFormat(_block_format())
+        fmt = QTextCharFormat()
+        fmt.setForeground(theme.colors().muted_fg)
+        fmt.setFontItalic(True)
+        time_fmt = QTextCharFormat(fmt)
+        time_fmt.setFontFixedPitch(True)
+        cursor.insertText(f"{format_time(segments[0].start)}  ", time_fmt)
+        cursor.insertText(text + " …", fmt)
+        self.preview_text = text
+        if follow:
+            sb.setValue(sb.maximum())
+            self._follow = True
+
+    def _remove_preview(self) -> None:
+        if self._preview_pos is None:
+            return
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._preview_pos)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if not self._segment_at:
+            cursor.setBlockFormat(_block_format())
+            cursor.setCharFormat(QTextCharFormat())
+        self._preview_pos = None
+        self.preview_text = ""
+
     def append_segments(self, segments: list) -> None:
         if not segments:
             return
+        self._remove_preview()
         sb = self.verticalScrollBar()
         follow = self._follow or sb.value() >= sb.maximum() - 4
         c = theme.colors()

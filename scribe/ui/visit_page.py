@@ -87,7 +87,7 @@ class VisitPage(QWidget):
 
         # recording
         self.recording = RecordingPanel(ctx.list_devices)
-        pref = preferred_microphone()
+        pref = preferred_microphone(ctx.settings)
         if pref:
             self.recording.microphones.set_preferred(pref)
         self.recording.record_requested.connect(self._record)
@@ -209,6 +209,7 @@ class VisitPage(QWidget):
         s.state_changed.connect(self._state_changed)
         s.recorder_state_changed.connect(self._recorder_state)
         s.segments_added.connect(self._segments_added)
+        s.preview_changed.connect(self.transcript.set_preview)
         s.transcript_replaced.connect(lambda t: self._show_transcript(t.segments))
         s.draft_started.connect(self._draft_started)
         s.draft_statement.connect(self.editor.stream_statement)
@@ -238,7 +239,7 @@ class VisitPage(QWidget):
     def unbind(self) -> None:
         if self.session is not None:
             for sig in (self.session.state_changed, self.session.recorder_state_changed, self.session.segments_added,
-                        self.session.transcript_replaced, self.session.draft_started, self.session.draft_statement,
+                        self.session.preview_changed, self.session.transcript_replaced, self.session.draft_started, self.session.draft_statement,
                         self.session.draft_tokens, self.session.draft_failed, self.session.note_changed,
                         self.session.device_lost, self.session.storage_problem, self.session.error):
                 try:

@@ -17,6 +17,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from ..asr.live import PreviewPacer
+
 log = logging.getLogger(__name__)
 
 _END = object()
@@ -35,6 +37,7 @@ class TranscriptionWorker(QObject):
     # object, not list: a Python list would be converted to a QVariantList and copied by Qt
     # outside the GIL on its way across threads
     segments_ready = Signal(object)  # newly final segments (list)
+    preview_ready = Signal(object)  # provisional segments for the not-yet-final tail (list; replaces the last)
     finished = Signal(object)  # the segments that ``finish()`` flushed (list)
     failed = Signal(object, str)
     waiting_for_model = Signal()
@@ -46,6 +49,7 @@ class TranscriptionWorker(QObject):
         on_segments: Optional[Callable[[list], None]] = None,
         max_batch_seconds: float = 8.0,
         segment_offset: float = 0.0,
+        preview_interval_s: float = 2.0,
     ):
         super().__init__()
         self._engine_provider = engine_provider
@@ -57,6 +61,7 @@ class TranscriptionWorker(QObject):
         self.all_segments: list = []
         self.fed_seconds = 0.0
         self.busy_seconds = 0.0  # time spent inside the recogniser (for the benchmark)
+        self._pacer = PreviewPacer(preview_interval_s)  # live preview of the not-yet-final tail
 
     # ---- any thread
     def push(self, chunk: np.ndarray) -> None:
@@ -118,6 +123,9 @@ class TranscriptionWorker(QObject):
                     self.fed_seconds += len(chunk) / 16000
                     if new:
                         self._publish(new)
+                        self._pacer.soon()  # show the still-open tail again soon
+                if not ended and self._queue.empty() and not self._abort.is_set():
+                    self._maybe_preview(transcriber)
             if self._abort.is_set():
                 self.finished.emit([])
                 return
@@ -132,6 +140,14 @@ class TranscriptionWorker(QObject):
         except BaseException as exc:  # noqa: BLE001 - reported to the UI thread
             log.exception("transcription worker failed")
             self.failed.emit(exc, traceback.format_exc())
+
+    def _maybe_preview(self, transcriber: Any) -> None:
+        """Decode the open tail for the live view when due (only when caught up with the audio)."""
+        spent = self._pacer.seconds
+        segments = self._pacer.run(transcriber)
+        self.busy_seconds += self._pacer.seconds - spent
+        if segments is not None:
+            self.preview_ready.emit(segments)
 
     def _publish(self, new: list) -> None:
         self.all_segments.extend(new)

@@ -169,6 +169,52 @@ def test_record_pause_resume_stop_with_shortcuts(qtbot, make_window, speech_clip
     assert "recording_paused" in actions and "recording_resumed" in actions
 
 
+class PreviewingTranscriber(FakeStreamingTranscriber):
+    """UI mechanics only: finals every 6 s of audio; a preview of the open tail in between."""
+
+    def feed(self, chunk):
+        self.fed += len(chunk) / 16000
+        out = []
+        while self.fed - self.emitted >= 6.0:
+            out.append(Segment(id=self.next, start=self.emitted, end=self.emitted + 6.0, text=f"Final passage {self.next}."))
+            self.next += 1
+            self.emitted += 6.0
+        return out
+
+    def preview(self):
+        if self.fed - self.emitted < 0.5:
+            return None
+        return [Segment(id=self.next, start=self.emitted, end=self.fed, text=f"still talking {self.fed - self.emitted:.1f}")]
+
+
+def test_live_preview_shows_words_before_they_are_final(qtbot, make_window, speech_clip):
+    """UI mechanics only: the not-yet-final tail shows in grey italics and gives way to final text."""
+    settings = fast_settings()
+    settings.asr_live_preview_s = 0.5
+    win = make_window(settings, asr=FakeASR(), llm=FakeRuntime(NOTE_JSON),
+                      source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True),
+                      make_transcriber=PreviewingTranscriber)
+    start_visit(qtbot, win)
+    page = win.page
+    view = page.transcript
+    qtbot.mouseClick(page.recording.record_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "still talking" in view.plain_text(), timeout=10000)
+    assert view.segment_ids == []  # seen before anything is final
+    cursor = view.document().find("still talking")
+    assert cursor.charFormat().fontItalic()
+    assert cursor.charFormat().foreground().color() != view.palette().text().color()
+    qtbot.waitUntil(lambda: len(view.segment_ids) >= 1, timeout=15000)
+    text = view.plain_text()
+    assert "Final passage 0." in text
+    assert text.count("still talking") <= 1  # replaced, never stacked
+    qtbot.waitUntil(lambda: text != view.plain_text() and "still talking" in view.plain_text(), timeout=10000)
+    assert view.plain_text().index("Final passage 0.") < view.plain_text().index("still talking")
+    qtbot.mouseClick(page.recording.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.session.note is not None, timeout=30000)
+    assert "still talking" not in view.plain_text() and view.preview_text == ""
+    assert view.segment_ids == [s.id for s in win.session.transcript.segments]
+
+
 def test_lost_microphone_banner_continue_with_another(qtbot, make_window, speech_clip):
     """UI mechanics only: fake speech/language models; the recorder, replay source and storage are real."""
     opened = []
@@ -412,6 +458,34 @@ def test_settings_dialog_locked_by_policy_and_saved(qtbot, make_window, tmp_path
     saved = Path(os.environ["SCRIBE_SETTINGS"]).read_text()
     assert 'template = "progress"' in saved and "llm_model" not in saved
     assert load_settings().template == "progress"
+
+
+def test_default_microphone_is_a_setting_it_can_lock(qtbot, make_window, tmp_path, monkeypatch):
+    """UI mechanics only: the microphone comes from the settings layer, so policy can set and lock it."""
+    from scribe.settings import load_settings
+
+    win = make_window(load_settings())
+    win.settings_action.trigger()
+    qtbot.waitUntil(lambda: getattr(win, "_settings_dialog", None) is not None and win._settings_dialog.isVisible())
+    dlg = win._settings_dialog
+    assert dlg.microphone.isEnabled()
+    chosen = "Spare USB microphone"
+    qtbot.waitUntil(lambda: dlg.microphone.findData(chosen) >= 0, timeout=5000)
+    dlg.microphone.setCurrentIndex(dlg.microphone.findData(chosen))
+    qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    assert load_settings().microphone == chosen
+    qtbot.waitUntil(lambda: win.page.recording.microphones.current_device() == chosen, timeout=5000)
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'microphone = "{chosen}"\n')
+    monkeypatch.setenv("SCRIBE_POLICY", str(policy))
+    locked = load_settings()
+    win2 = make_window(locked)
+    qtbot.waitUntil(lambda: win2.page.recording.microphones.current_device() == chosen, timeout=5000)
+    win2.settings_action.trigger()
+    qtbot.waitUntil(lambda: getattr(win2, "_settings_dialog", None) is not None and win2._settings_dialog.isVisible())
+    assert not win2._settings_dialog.microphone.isEnabled()
+    win2._settings_dialog.reject()
 
 
 def test_theme_toggle_light_dark(qtbot, make_window):

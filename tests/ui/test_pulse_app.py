@@ -8,15 +8,17 @@ tests/test_pulse_mic.py (its own temporary server, stopped by pid).
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_pulse_mic import PulseServer, pulse, speech_wav  # noqa: E402,F401 - fixtures
+from test_pulse_mic import PulseServer, _align, pulse, speech_wav  # noqa: E402,F401 - fixtures
 
 from .conftest import FakeRuntime, close_message_boxes, message_boxes, start_visit  # noqa: E402
 from .test_mechanics import NOTE_JSON, fast_settings  # noqa: E402
@@ -61,5 +63,16 @@ def test_app_records_from_pulseaudio_virtual_microphone(qtbot, make_window, puls
     speech_s = len(read_audio_file(speech_wav)) / 16000
     assert session.visit.audio_seconds() >= speech_s
     assert session.record.encounter.patient_name == "Maria Lopez"
-    text = page.transcript.plain_text().lower()
-    assert sum(w in text for w in ("cough", "fever", "three days", "patient")) >= 2, text
+    # what was stored is what was played (the microphone path itself)...
+    recorded, _ = session.visit.load_audio()
+    played_audio = read_audio_file(speech_wav)
+    lag = _align(recorded, played_audio)
+    seg = recorded[lag: lag + len(played_audio)]
+    assert len(seg) == len(played_audio), f"recording cut short: lag {lag}, {len(recorded)} samples"
+    c = float(np.corrcoef(seg, played_audio)[0, 1])
+    assert c > 0.9, f"stored audio correlates only {c:.3f} with the played speech"
+    # ...and the window shows what was said. Whisper tiny.en mishears espeak-ng now and then
+    # ("dry cough" -> "rycoft"), so count the content words that came through, not exact phrases.
+    words = set(re.findall(r"[a-z]+", page.transcript.plain_text().lower()))
+    expected = {"patient", "year", "old", "man", "dry", "cough", "three", "days", "mild", "fever", "last", "night"}
+    assert len(words & expected) >= 5, sorted(words)
