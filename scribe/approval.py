@@ -62,6 +62,42 @@ def edit_statement(note: NoteDraft, statement_id: str, text: str, clinician: str
     return edited
 
 
+def add_statement(note: NoteDraft, section_key: str, text: str, clinician: str, *, after: Optional[str] = None,
+                  transcript: Optional[Transcript] = None) -> tuple[NoteDraft, str]:
+    """The physician wrote a new statement; returns the note and the new statement's id.
+
+    It goes after statement ``after`` in that section (first in the section if ``after`` is
+    ``None`` or no longer there, e.g. deleted in the same edit) and, given the transcript, is
+    grounded like any drafted statement: what the physician adds is attributed to them, but a
+    number or drug the visit never mentioned is still flagged for a second look.
+    """
+    from .domain import Statement
+
+    name = _require_name(clinician)
+    _require_unlocked(note)
+    text = text.strip()
+    if not text:
+        raise InputError("A new statement needs some text.")
+    if not any(sec.key == section_key for sec in note.sections):
+        raise InputError(f"No section '{section_key}' in this note.")
+    new = Statement(text=text)
+    sections = []
+    for sec in note.sections:
+        if sec.key == section_key:
+            sts = list(sec.statements)
+            pos = next((i + 1 for i, st in enumerate(sts) if st.id == after), 0)
+            sts.insert(pos, new)
+            sec = sec.model_copy(update={"statements": sts})
+        sections.append(sec)
+    added = _with_event(note, NoteEvent(action="added", actor=name, statement_id=new.id, detail=text[:200]),
+                        sections=sections)
+    if transcript is not None:
+        from .grounding import ground_note
+
+        added = ground_note(added, transcript)
+    return added, new.id
+
+
 def confirm_statement(note: NoteDraft, statement_id: str, clinician: str) -> NoteDraft:
     """The physician takes responsibility for a flagged statement as written."""
     name = _require_name(clinician)

@@ -162,7 +162,7 @@ class Approval(_Model):
 class NoteEvent(_Model):
     """An attributed change to a note (edit, confirmation, approval, amendment)."""
 
-    action: str  # drafted | edited | confirmed | approved | amended | regrounded
+    action: str  # drafted | edited | added | deleted | confirmed | approved | amended | regrounded
     actor: str
     at: datetime = Field(default_factory=utcnow)
     statement_id: Optional[str] = None

@@ -156,7 +156,7 @@ class InputDevice:
 
 
 _active_streams = 0  # SoundDeviceSource streams open in this process
-_pa_lock = threading.Lock()
+_pa_lock = threading.RLock()  # PortAudio is not thread-safe: one caller at a time (re-entrant)
 
 
 def _import_sounddevice():
@@ -291,26 +291,27 @@ class SoundDeviceSource:
     def start(self, on_audio: AudioCallback, on_error: ErrorCallback) -> None:
         global _active_streams
         sd = _import_sounddevice()
-        try:
-            idx = self._resolve(sd)
-            info = sd.query_devices(idx, kind="input") if idx is None else sd.query_devices(idx)
-        except MicrophoneError:
-            raise
-        except Exception as exc:
-            raise MicrophoneError(f"No microphone is available: {exc}.") from None
-        self.name = str(info["name"])
-        max_ch = max(1, int(info["max_input_channels"]))
-        rate, channels = None, None
-        for ch in (1, min(2, max_ch), max_ch):
-            for r in (self.samplerate, float(info["default_samplerate"])):
-                try:
-                    sd.check_input_settings(device=idx, channels=ch, samplerate=r, dtype="float32")
-                    rate, channels = r, ch
+        with _pa_lock:  # a device-list refresh on another thread must not re-initialise PortAudio meanwhile
+            try:
+                idx = self._resolve(sd)
+                info = sd.query_devices(idx, kind="input") if idx is None else sd.query_devices(idx)
+            except MicrophoneError:
+                raise
+            except Exception as exc:
+                raise MicrophoneError(f"No microphone is available: {exc}.") from None
+            self.name = str(info["name"])
+            max_ch = max(1, int(info["max_input_channels"]))
+            rate, channels = None, None
+            for ch in (1, min(2, max_ch), max_ch):
+                for r in (self.samplerate, float(info["default_samplerate"])):
+                    try:
+                        sd.check_input_settings(device=idx, channels=ch, samplerate=r, dtype="float32")
+                        rate, channels = r, ch
+                        break
+                    except Exception:
+                        continue
+                if rate:
                     break
-                except Exception:
-                    continue
-            if rate:
-                break
         if rate is None:
             raise MicrophoneError(f"The microphone '{self.name}' does not accept any usable audio format.")
         self.device_rate, self.device_channels = float(rate), int(channels)

@@ -758,6 +758,31 @@ class Visit:
             self.audit(action, actor, **details)
             return note
 
+    def save_working_draft(self, note: NoteDraft, actor: str) -> NoteDraft:
+        """Save edits in progress without creating a version.
+
+        Versions mark milestones a reader of the chart cares about (drafted, approved, amended);
+        an autosave every half minute of typing would bury them. The working state goes to
+        ``note.json`` only (atomically, so a crash loses at most the last autosave interval),
+        and the audit log records who changed it with its content hash. An approved note is a
+        milestone and must go through :meth:`save_note`.
+        """
+        _check_actor(actor)
+        if note.approval is not None:
+            raise StorageError("An approved note is saved as a version (save_note), not as a working draft.")
+        with self._lock:
+            versions = self._version_files()
+            latest = versions[-1][0] if versions else 0
+            if latest == 0:  # nothing to work on yet: the first save is a version
+                return self.save_note(note, actor)
+            if note.version != latest:
+                note = note.model_copy(update={"version": latest})
+            data = note.model_dump_json(indent=2).encode("utf-8")
+            _write_atomic(self.folder / NOTE_FILE, data, "saving the note")
+            self.audit("note_edited", actor, version=note.version, note_id=note.note_id,
+                       content_sha256=note.content_hash(), file_sha256=_sha(data))
+            return note
+
     def load_note(self) -> Optional[NoteDraft]:
         """The latest note version (falls back to the newest readable note.v<N>.json)."""
         try:

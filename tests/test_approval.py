@@ -2,9 +2,9 @@
 
 import pytest
 
-from scribe.approval import amend, approve, confirm_statement, edit_statement
+from scribe.approval import add_statement, amend, approve, confirm_statement, edit_statement
 from scribe.domain import NoteDraft, Section, Statement, StatementStatus
-from scribe.errors import ApprovalError
+from scribe.errors import ApprovalError, InputError
 from scribe.grounding import ground_note
 from scribe.transcript_io import parse_dialogue
 
@@ -36,6 +36,28 @@ def test_edit_regrounds_and_then_approval_works():
     assert approved.approval.content_sha256 == approved.content_hash()
     assert [e.action for e in approved.events] == ["edited", "approved"]
     assert approved.events[0].actor == "Dr Jane Doe"
+
+
+def test_added_statement_is_placed_attributed_and_grounded():
+    note = _grounded("Takes lisinopril 10 mg every morning.", "BP 132/84.")
+    first, second = (st.id for st in note.statements())
+    note, good = add_statement(note, "subjective", "  Takes it every morning. ", "Dr Jane Doe", after=first,
+                               transcript=TRANSCRIPT)
+    note, bad = add_statement(note, "subjective", "Also takes metformin 500 mg.", "Dr Jane Doe", after=second,
+                              transcript=TRANSCRIPT)
+    assert [st.id for st in note.statements()] == [first, good, second, bad]
+    assert note.find_statement(good)[1].text == "Takes it every morning."
+    assert [(e.action, e.actor, e.statement_id) for e in note.events[-2:]] == [
+        ("added", "Dr Jane Doe", good), ("added", "Dr Jane Doe", bad)]
+    assert [st.id for st in note.unresolved()] == [bad]  # a drug the visit never mentioned is flagged
+    note, top = add_statement(note, "subjective", "Here for follow-up.", "Dr Jane Doe")
+    assert note.statements()[0].id == top
+    with pytest.raises(InputError, match="No section 'plan'"):
+        add_statement(note, "plan", "Recheck in 3 months.", "Dr Jane Doe")
+    with pytest.raises(InputError, match="needs some text"):
+        add_statement(note, "subjective", "  ", "Dr Jane Doe")
+    with pytest.raises(ApprovalError, match="name is required"):
+        add_statement(note, "subjective", "x", " ")
 
 
 def test_confirming_a_flagged_statement_is_attributed():

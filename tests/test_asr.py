@@ -24,6 +24,7 @@ from scribe.asr.engine import (
     split_sentences,
     transcript_from_segments,
 )
+from scribe.asr.live import display_lags
 from scribe.asr.vocabulary import (
     DEFAULT_HOTWORD_TOKENS,
     build_hotwords,
@@ -227,19 +228,6 @@ def test_streaming_matches_whole_file_with_absolute_times(tiny, tmp_path):
         stream.feed(clip[:100])
 
 
-def _display_lags(events: list[tuple[float, list[Segment]]], words: list) -> list[float]:
-    """Audio seconds between each word's end and the first moment the view shows text reaching it.
-
-    ``events`` are (seconds of audio fed, every segment on screen then)."""
-    lags = []
-    for w in words:
-        for fed, segs in events:
-            if any(x.end >= w.end - 0.3 for seg in segs for x in seg.words):
-                lags.append(fed - w.end)
-                break
-    return lags
-
-
 @pytest.mark.slow
 def test_preview_shows_words_seconds_after_they_are_said_and_leaves_finals_unchanged(tiny, tmp_path):
     clip = load_audio(CLIP)
@@ -274,8 +262,8 @@ def test_preview_shows_words_seconds_after_they_are_said_and_leaves_finals_uncha
 
     # The physician sees words a few seconds after they are said, not when they become final.
     words = [w for s in plain.segments for w in s.words]
-    with_preview = _display_lags(shown, words)
-    finals_only = _display_lags(final_events, words)
+    with_preview = display_lags(shown, words)
+    finals_only = display_lags(final_events, words)
     assert len(with_preview) >= 0.9 * len(words)
     med_preview = float(np.median(with_preview))
     med_final = float(np.median(finals_only)) if finals_only else float("inf")

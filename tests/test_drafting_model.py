@@ -5,7 +5,7 @@ import json
 import pytest
 
 from scribe.approval import approve_all_flagged_confirmed
-from scribe.domain import NoteDraft, Section, Statement, StatementStatus
+from scribe.domain import NoteDraft, Statement, StatementStatus
 from scribe.drafting.drafter import NoteDrafter
 from scribe.drafting.templates import get_template
 from scribe.fhir.documentreference import build_document_reference

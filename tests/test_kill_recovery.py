@@ -15,7 +15,6 @@ import pytest
 
 from speech import espeak_wav
 
-from scribe.domain import Encounter
 from scribe.recording import FileReplaySource, Recorder, read_audio_file
 from scribe.storage import VisitState, VisitStore
 

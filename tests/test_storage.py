@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,6 @@ import pytest
 from scribe.domain import Approval, Encounter, NoteDraft, Section, Segment, Statement, Transcript
 from scribe.errors import ApprovalError, ScribeError
 from scribe.storage import (
-    AudioWriter,
     StorageError,
     VisitNotFound,
     VisitState,
@@ -125,6 +123,31 @@ def test_note_versions_are_kept_and_audited(store: VisitStore) -> None:
     assert [(e["actor"], e["details"]["version"]) for e in saves] == [("llm:qwen", 1), ("dr.grey", 2)]
     assert saves[1]["details"]["content_sha256"] == edited.content_hash()
     assert saves[0]["details"]["content_sha256"] != saves[1]["details"]["content_sha256"]
+
+
+def test_working_draft_saves_edits_without_new_versions(store: VisitStore) -> None:
+    visit = store.create(Encounter())
+    first = visit.save_working_draft(make_note("Cough for two days."), actor="llm:qwen")
+    assert first.version == 1 and [n.version for n in visit.note_versions()] == [1]  # first save is a version
+    texts = ["Cough for three days.", "Cough for four days."]
+    for text in texts:  # two autosaves while the physician types
+        edited = visit.load_note().model_copy(deep=True)
+        edited.sections[0].statements[0].text = text
+        saved = visit.save_working_draft(edited, actor="dr.grey")
+        assert saved.version == 1
+    assert [n.sections[0].statements[0].text for n in visit.note_versions()] == ["Cough for two days."]
+    assert visit.load_note().sections[0].statements[0].text == texts[-1]  # what reopening shows
+    edits = [e for e in visit.audit_log() if e["action"] == "note_edited"]
+    assert [(e["actor"], e["details"]["version"]) for e in edits] == [("dr.grey", 1), ("dr.grey", 1)]
+    assert edits[-1]["details"]["content_sha256"] == visit.load_note().content_hash()
+    assert visit.verify_audit()
+
+    approved = visit.load_note()
+    approved.approval = Approval(approved_by="dr.grey", content_sha256=approved.content_hash())
+    v2 = visit.save_note(approved, actor="dr.grey")  # the milestone is a version
+    assert v2.version == 2 and v2.is_approved
+    with pytest.raises(StorageError, match="approved note is saved as a version"):
+        visit.save_working_draft(v2, actor="dr.grey")
 
 
 def test_approval_is_required_for_approved_state(store: VisitStore) -> None:

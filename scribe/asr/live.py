@@ -47,3 +47,19 @@ class PreviewPacer:
         self.seconds += cost
         self._next = self.clock() + max(self.interval, cost)
         return list(segments)
+
+
+def display_lags(events: list[tuple[float, list]], words: list, tolerance_s: float = 0.3) -> list[float]:
+    """For each word, how long after its end the view first showed text reaching it.
+
+    ``events`` are ``(time, segments on screen then)`` in time order, with time on the audio's
+    clock (seconds since the recording started, or of audio fed); ``words`` are the final
+    transcript's words. Used by the tests and ``benchmarks/bench_live_transcript.py``.
+    """
+    lags = []
+    for w in words:
+        for when, segments in events:
+            if any(x.end >= w.end - tolerance_s for seg in segments for x in seg.words):
+                lags.append(when - w.end)
+                break
+    return lags

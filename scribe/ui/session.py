@@ -530,7 +530,8 @@ class VisitSession(QObject):
                                                    self.clinician, transcript)
                 elif ch.kind == "add":
                     after = last_added if ch.statement_id == AFTER_PREVIOUS_ADD else ch.statement_id
-                    note, last_added = _add_statement(note, ch.section_key, ch.text, after, self.clinician, transcript)
+                    note, last_added = approval.add_statement(note, ch.section_key, ch.text, self.clinician,
+                                                              after=after, transcript=transcript)
         except ScribeError as exc:
             self.error.emit(exc)
             self.note_changed.emit(self.note, "reverted")
@@ -610,7 +611,7 @@ class VisitSession(QObject):
             if self.note is note:  # no edit in the meantime: adopt the stored version number
                 self.note = saved
 
-        self._serial(lambda _c: visit.save_note(note, self.clinician), ok, name="autosave")
+        self._serial(lambda _c: visit.save_working_draft(note, self.clinician), ok, name="autosave")
 
     # ------------------------------------------------------------------ export
     def export(self, path: str) -> None:
@@ -668,40 +669,3 @@ class VisitSession(QObject):
         if self._worker_thread is not None:
             self._worker_thread.quit(wait_ms=10000 if wait else 0)
         self.cancel_draft()
-
-
-def _add_statement(note: NoteDraft, section_key: str, text: str, after: Optional[str], clinician: str,
-                   transcript: Optional[Transcript]) -> tuple[NoteDraft, str]:
-    """A physician typed a new line. Uses ``scribe.approval.add_statement`` when the core has it."""
-    core = getattr(approval, "add_statement", None)
-    if core is not None:
-        return core(note, section_key, text, clinician, after=after, transcript=transcript)
-    # Stopgap until the core has add_statement: same semantics as edit_statement (re-grounded).
-    from ..domain import NoteEvent, Statement
-    from ..errors import InputError
-
-    if note.approval is not None:
-        raise approval.ApprovalError(f"Note version {note.version} is approved and locked; amend it to make changes.")
-    new = Statement(text=text.strip())
-    sections = []
-    found = False
-    for sec in note.sections:
-        if sec.key == section_key:
-            found = True
-            sts = list(sec.statements)
-            pos = 0
-            for i, st in enumerate(sts):
-                if st.id == after:
-                    pos = i + 1
-            sts.insert(pos, new)
-            sec = sec.model_copy(update={"statements": sts})
-        sections.append(sec)
-    if not found:
-        raise InputError(f"No section '{section_key}' in this note.")
-    event = NoteEvent(action="edited", actor=clinician, statement_id=new.id, detail=f"added: {text[:190]}")
-    out = note.model_copy(update={"sections": sections, "events": [*note.events, event]})
-    if transcript is not None:
-        from ..grounding import ground_note
-
-        out = ground_note(out, transcript)
-    return out, new.id
