@@ -270,15 +270,18 @@ class FasterWhisperEngine:
         )
 
     def decode_window(
-        self, audio: np.ndarray, *, offset: float = 0.0, first_id: int = 0, context: Optional[str] = None
+        self, audio: np.ndarray, *, offset: float = 0.0, first_id: int = 0, context: Optional[str] = None,
+        redecode: bool = True,
     ) -> Iterator[Segment]:
         """One faster-whisper call on a short piece (<= 30 s) of a recording.
 
         Times are shifted by ``offset`` seconds and ids start at ``first_id``; ``context`` is the
-        text that preceded this audio. Use :meth:`transcribe` for anything longer.
+        text that preceded this audio. A segment that looks like a hot-word loop is decoded again
+        without hot words, or with ``redecode=False`` (previews, which are redone seconds later
+        anyway) just dropped. Use :meth:`transcribe` for anything longer.
         """
         segments, _info = self._run(audio, context)
-        yield from self._iter_segments(segments, audio, offset, first_id)
+        yield from self._iter_segments(segments, audio, offset, first_id, redecode)
 
     def transcribe(self, audio: np.ndarray) -> Iterator[Segment]:
         """Yield final segments of a whole recording (16 kHz mono float32) as they are decoded."""
@@ -288,12 +291,14 @@ class FasterWhisperEngine:
         yield from stream.finish()
 
     def _iter_segments(self, segments: Iterable[Any], audio: np.ndarray, offset: float,
-                       first_id: int) -> Iterator[Segment]:
+                       first_id: int, redecode: bool = True) -> Iterator[Segment]:
         seg_id = first_id
         for seg in segments:
             if not seg.text.strip():
                 continue
             if looks_degenerate(seg.text, self._hotword_set):
+                if not redecode:
+                    continue
                 for out in self._redecode(audio, seg, seg_id, offset):
                     yield out
                     seg_id += 1
@@ -466,7 +471,7 @@ class StreamingTranscriber:
         self._previewed_to = end
         audio = self._buffer()
         segs = list(self.engine.decode_window(audio, offset=self._buf_start / SAMPLE_RATE, first_id=self._next_id,
-                                              context=self._context()))
+                                              context=self._context(), redecode=False))
         self.preview_calls += 1
         self.preview_seconds += audio.size / SAMPLE_RATE
         floor = self._last_end
