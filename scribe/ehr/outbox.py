@@ -130,6 +130,7 @@ class DrainReport:
     causes: Counter = field(default_factory=Counter)  # transient failures by cause
     busy: bool = False  # another process was draining
     seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def retries(self) -> int:
@@ -273,6 +274,8 @@ class Outbox:
         item.next_attempt_at = self._clock()
         item.last_error = ""
         item.last_error_cause = ""
+        if item.kind == ItemKind.create:  # the EHR's records may have been fixed: match again
+            item.patient_reference = item.encounter_reference = ""
         self._save(item, event, actor)
         self._wake.set()
         return item
@@ -323,11 +326,12 @@ class Outbox:
 
     def drain(self, sender: Any, *, wait: bool = False, deadline: Optional[float] = None,
               only: Optional[set[str]] = None, progress: Optional[Callable[[OutboxItem], None]] = None,
-              should_stop: Optional[Callable[[], bool]] = None) -> DrainReport:
+              should_stop: Optional[Callable[[], bool]] = None, workers: int = 1) -> DrainReport:
         """Send every due item once (``wait=False``) or until none is left to send (``wait=True``,
         sleeping until the next retry, up to ``deadline`` in time.monotonic() seconds).
 
         Safe after a crash mid-send. Returns at once (``busy``) if another process is draining.
+        ``workers`` > 1 sends that many different items at the same time (never one item twice).
         """
         report = DrainReport()
         t0 = time.monotonic()
@@ -340,10 +344,20 @@ class Outbox:
                 if should_stop is not None and should_stop():
                     break
                 batch = self.due(only)
-                for item in batch:
-                    if should_stop is not None and should_stop():
-                        break
-                    self._send_one(item.item_id, sender, report, progress)
+                if workers > 1 and len(batch) > 1:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    def one(item_id: str) -> None:
+                        if should_stop is None or not should_stop():
+                            self._send_one(item_id, sender, report, progress)
+
+                    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox") as pool:
+                        list(pool.map(one, [i.item_id for i in batch]))
+                else:
+                    for item in batch:
+                        if should_stop is not None and should_stop():
+                            break
+                        self._send_one(item.item_id, sender, report, progress)
                 if not wait:
                     break
                 pending = self.pending(only)
@@ -375,7 +389,8 @@ class Outbox:
             item.state = ItemState.sending
             item.attempts += 1
             self._save(item, "sending", SYSTEM_ACTOR, attempt=item.attempts, resumed_after_crash=resumed or None)
-        report.attempts += 1
+        with report.lock:
+            report.attempts += 1
         if progress is not None:
             progress(item)
         try:
@@ -390,19 +405,22 @@ class Outbox:
                     item.next_attempt_at = self._clock() + timedelta(seconds=wait)
                     self._save(item, "retry_scheduled", SYSTEM_ACTOR, cause=exc.cause, status=exc.status,
                                wait_seconds=round(wait, 2))
-                    report.causes[exc.cause] += 1
-                    report.retry_later.append(item.item_id)
+                    with report.lock:
+                        report.causes[exc.cause] += 1
+                        report.retry_later.append(item.item_id)
                 else:
                     item.state = ItemState.failed_permanent
                     self._save(item, "failed", SYSTEM_ACTOR, cause=exc.cause, status=exc.status, error=str(exc))
-                    report.failed.append(item.item_id)
+                    with report.lock:
+                        report.failed.append(item.item_id)
         except ScribeError as exc:  # e.g. a changed note, a storage problem: a person must look
             with self.disk.lock:
                 item.last_error = str(exc)
                 item.last_error_cause = type(exc).__name__
                 item.state = ItemState.failed_permanent
                 self._save(item, "failed", SYSTEM_ACTOR, cause=item.last_error_cause, error=str(exc))
-                report.failed.append(item.item_id)
+                with report.lock:
+                    report.failed.append(item.item_id)
         except Exception as exc:  # a bug: keep the item, retry later, log the traceback
             log.exception("sending outbox item %s failed unexpectedly", item.item_id)
             with self.disk.lock:
@@ -412,8 +430,9 @@ class Outbox:
                 item.state = ItemState.queued
                 item.next_attempt_at = self._clock() + timedelta(seconds=self.backoff(item.attempts))
                 self._save(item, "retry_scheduled", SYSTEM_ACTOR, cause="internal")
-                report.causes["internal"] += 1
-                report.retry_later.append(item.item_id)
+                with report.lock:
+                    report.causes["internal"] += 1
+                    report.retry_later.append(item.item_id)
         else:
             with self.disk.lock:
                 item.state = ItemState.sent
@@ -428,11 +447,22 @@ class Outbox:
                 item.last_error_cause = ""
                 self._save(item, "sent" if item.kind == ItemKind.create else "retracted", SYSTEM_ACTOR,
                            server_id=item.server_id, server_version=item.server_version, result=item.result)
-                report.sent.append(item.item_id)
+                with report.lock:
+                    report.sent.append(item.item_id)
                 if item.kind == ItemKind.create:
                     self._mark_exported(item)
         if progress is not None:
             progress(item)
+
+    def remember_match(self, item: OutboxItem, patient_reference: str, encounter_reference: str) -> None:
+        """Keep the patient/encounter the EHR matched, so a retry does not search again."""
+        with self.disk.lock:
+            current = self._load(item.item_id)
+            if current is None or current.state != ItemState.sending:
+                return
+            current.patient_reference = item.patient_reference = patient_reference
+            current.encounter_reference = item.encounter_reference = encounter_reference
+            self.disk.save(current.item_id, current.model_dump(mode="json"))
 
     def _mark_exported(self, item: OutboxItem) -> None:
         try:

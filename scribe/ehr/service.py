@@ -263,15 +263,15 @@ class EhrService:
         resource = copy.deepcopy(item.resource)
         if not resource:
             raise EhrRejected("This outbox entry has no note to send; queue the note again.", cause="empty item")
-        patient_ref = item.patient_reference
-        if not patient_ref:
+        patient_ref, encounter_ref = item.patient_reference, item.encounter_reference
+        if not patient_ref:  # matched once per attempt series; a staff retry matches again
             patient = self.match_patient(item.patient_id, item.patient_name)
             patient_ref = f"Patient/{patient['id']}"
-        resource["subject"]["reference"] = patient_ref
-        encounter_ref = item.encounter_reference
-        if not encounter_ref:
-            enc = self.match_encounter(item.encounter_id, patient_ref.split("/", 1)[1])
+            enc = self.match_encounter(item.encounter_id, str(patient["id"]))
             encounter_ref = f"Encounter/{enc['id']}" if enc else ""
+            if outbox is not None:
+                outbox.remember_match(item, patient_ref, encounter_ref)
+        resource["subject"]["reference"] = patient_ref
         if encounter_ref:
             for e in (resource.get("context") or {}).get("encounter") or []:
                 e["reference"] = encounter_ref
