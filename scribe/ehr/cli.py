@@ -194,7 +194,8 @@ def cmd_send_today(args) -> int:
         _drain(outbox, service, ids, args.wait)
     print(summary_text(queued, _empty_report(), outbox))
     items = [i for i in outbox.items() if i.item_id in ids]
-    if any(i.state == ItemState.failed_permanent for i in items) or queued["skipped"]:
+    if any(i.state == ItemState.failed_permanent for i in items) or any(
+            "cancelled in the outbox" not in why for _eid, why in queued["skipped"]):
         return 2
     return 3 if any(i.state != ItemState.sent for i in items) else 0
 

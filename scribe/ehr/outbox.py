@@ -495,6 +495,10 @@ class Outbox:
             if not note.is_approved:
                 summary["skipped"].append((rec.encounter_id, "changed after approval; approve it again"))
                 continue
+            existing = self._load(item_id_for(rec.encounter_id, note.version))
+            if existing is not None and existing.state == ItemState.cancelled:
+                summary["skipped"].append((rec.encounter_id, "cancelled in the outbox by staff (Retry sends it)"))
+                continue
             try:
                 item, new = self.enqueue_note(note, actor, **build_kw)
             except ScribeError as exc:
