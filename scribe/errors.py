@@ -47,3 +47,53 @@ class ExportError(ScribeError):
 
 class PolicyError(ScribeError):
     """A setting is locked by the organisation's managed policy."""
+
+
+class EhrError(ScribeError):
+    """Sending to the EHR (FHIR server) failed.
+
+    ``transient`` tells the outbox whether trying again later can help (network trouble, a busy or
+    failing server) or whether a person has to act first (refused note, wrong settings, no access).
+    ``status`` is the HTTP status when the server answered, ``retry_after`` the seconds it asked
+    us to wait (429/503), ``outcome`` the server's OperationOutcome text when it sent one.
+    """
+
+    transient = False
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None,
+                 outcome: str = "", transient: bool | None = None, cause: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+        self.outcome = outcome
+        self.cause = cause or (f"http {status}" if status else type(self).__name__)
+        if transient is not None:
+            self.transient = transient
+
+
+class EhrConnectionError(EhrError):
+    """The EHR could not be reached or did not answer in time (retried automatically)."""
+
+    transient = True
+
+
+class EhrServerError(EhrError):
+    """The EHR answered 429 or 5xx (busy or failing; retried automatically)."""
+
+    transient = True
+
+
+class EhrRejected(EhrError):
+    """The EHR refused the request (400/404/409/412/422): a person must act before it can work."""
+
+
+class EhrAuthError(EhrError):
+    """Scribe could not sign in to the EHR, or is not allowed to do this (401/403, token errors)."""
+
+
+class EhrResponseError(EhrError):
+    """The EHR answered with something that is not the FHIR data expected (HTML, huge, wrong type)."""
+
+
+class PatientMatchError(EhrError):
+    """The visit's patient (or encounter) could not be matched to exactly one record in the EHR."""

@@ -69,6 +69,20 @@ class Settings:
     # workflow
     require_consent: bool = True
     organization_name: str = "Scribe Clinic"
+    # EHR export (docs/ehr.md). Secrets (private key, tokens) live in the OS keyring, never here.
+    ehr_base_url: str = ""  # FHIR R4 base, e.g. https://ehr.example.org/fhir; empty = EHR export off
+    ehr_auth: str = "backend-services"  # backend-services | app-launch | token | none
+    ehr_client_id: str = ""  # as registered with the EHR
+    ehr_scope: str = ("system/DocumentReference.write system/DocumentReference.read "
+                      "system/Patient.read system/Encounter.read")
+    ehr_key_alg: str = "ES384"  # ES384 | RS384 (signing the Backend Services assertion)
+    ehr_token_url: str = ""  # empty = discovered from .well-known/smart-configuration
+    ehr_authorize_url: str = ""  # app launch only; empty = discovered
+    ehr_redirect_port: int = 0  # app launch loopback redirect port; 0 = any free port
+    ehr_timeout: float = 20.0  # seconds per HTTP request
+    ehr_mrn_system: str = "urn:scribe:mrn"  # identifier system of the MRN in the EHR
+    ehr_encounter_system: str = "urn:scribe:encounter"
+    ehr_require_encounter: bool = False  # stop when the visit's encounter is not found in the EHR
     # which keys the policy locked (filled in by load_settings)
     locked: frozenset = field(default_factory=frozenset)
 

@@ -1005,6 +1005,10 @@ class VisitStore:
         records.sort(key=lambda r: r.created_at, reverse=True)
         return records
 
+    def outbox(self) -> OutboxStore:
+        """The EHR export queue kept beside the visits (``<root>/.outbox``)."""
+        return OutboxStore(self.root / OUTBOX_DIR)
+
     def recoverable(self) -> list[VisitRecord]:
         """Visits whose recording was cut off (state ``recording`` with no live recorder, or
         ``interrupted``) and that have audio on disk, newest first."""
@@ -1019,6 +1023,133 @@ class VisitStore:
                 continue
             out.append(rec)
         return out
+
+
+# --------------------------------------------------------------------------- EHR outbox
+
+OUTBOX_DIR = ".outbox"  # under the visit store root; the leading dot keeps it out of VisitStore.list()
+_OUTBOX_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$")
+
+
+class OutboxStore:
+    """Durable storage for the EHR export queue (``scribe.ehr.outbox`` owns the item format).
+
+    ``<visits root>/.outbox/<item id>.json``: one JSON object per queued export, rewritten
+    atomically (temporary file, fsync, rename) on every state change, so an export survives a
+    crash or a restart at any point. ``drain.lock`` is held (OS file lock) by the one process that
+    is sending, so the desktop app and a staff script never send the same item at once. What
+    happens to each item is also written to the visit's hash-chained audit trail by the caller.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.problems: list[StoreProblem] = []
+        self._lock = _lock_for(self.folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _storage_error(exc, "creating the EHR outbox folder", self.folder) from exc
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Process-wide lock for read-modify-write of items (shared by every OutboxStore on the folder)."""
+        return self._lock
+
+    def _path(self, item_id: str) -> Path:
+        if not isinstance(item_id, str) or not _OUTBOX_ID.match(item_id):
+            raise StorageError(f"'{item_id}' is not a valid outbox item id.")
+        return self.folder / f"{item_id}.json"
+
+    def save(self, item_id: str, data: dict) -> None:
+        raw = json.dumps(data, indent=1, sort_keys=True, default=str).encode("utf-8")
+        _write_atomic(self._path(item_id), raw, "saving the EHR outbox")
+
+    def load(self, item_id: str) -> Optional[dict]:
+        path = self._path(item_id)
+        try:
+            return json.loads(_read_bytes(path))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise StorageError(f"The outbox entry {path} is unreadable: {_first_line(exc)}") from None
+
+    def list(self) -> list[dict]:
+        """Every readable item (unreadable files are skipped, logged and put in ``problems``)."""
+        out, problems = [], []
+        try:
+            paths = sorted(p for p in self.folder.glob("*.json") if not p.name.startswith("."))
+        except OSError as exc:
+            raise _storage_error(exc, "reading the EHR outbox", self.folder) from exc
+        for path in paths:
+            try:
+                data = json.loads(_read_bytes(path))
+                if not isinstance(data, dict):
+                    raise ValueError("not a JSON object")
+                out.append(data)
+            except (OSError, ValueError) as exc:
+                problems.append(StoreProblem(path, f"unreadable outbox entry: {_first_line(exc)}"))
+        for p in problems:
+            log.warning("skipping %s: %s", p.folder, p.message)
+        self.problems = problems
+        return out
+
+    def try_drain_lock(self) -> Optional["_FileLock"]:
+        """The cross-process sending lock, or None if another process holds it. Release with ``.release()``."""
+        lock = _FileLock(self.folder / "drain.lock")
+        return lock if lock.acquire() else None
+
+
+class _FileLock:
+    """An exclusive, non-blocking OS file lock (released by the OS if the process dies)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: Optional[int] = None
+
+    def acquire(self) -> bool:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise _storage_error(exc, "locking the EHR outbox", self.path) from exc
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                try:
+                    msvcrt.locking(self._fd, msvcrt.LK_UNLCK, 1)
+                except OSError:
+                    pass
+            else:
+                import fcntl
+
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "_FileLock":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
 
 
 def _first_line(exc: Exception) -> str:

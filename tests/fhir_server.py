@@ -6,8 +6,8 @@ search instead of our own idea of FHIR. Everything sekmet writes (its SQLite sto
 keys) goes to a temporary folder: it is started with its own ``settings.yaml`` because the
 CLI's ``--port`` does not change the base URL it puts in ``Location`` headers.
 
-Auth is off (sekmet's default); SMART Backend Services can be switched on later through
-``server_auth`` in the generated settings. Use it with::
+Auth is off (sekmet's default) for ``fhir_server``; :func:`run_sekmet` starts one with SMART
+Backend Services (or static tokens) switched on through sekmet's ``server_auth`` block. Use it with::
 
     from fhir_server import fhir_server  # noqa: F401  (registers the fixture)
 """
@@ -35,7 +35,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _settings_yaml(folder: Path, port: int) -> str:
+def _settings_yaml(folder: Path, port: int, server_auth: dict | None = None) -> str:
     # JSON is valid YAML; quoting every path keeps odd temp folder names safe.
     import json
 
@@ -47,7 +47,7 @@ def _settings_yaml(folder: Path, port: int) -> str:
             "data_dir": str(folder / "data"),
             "own_private_key_path": str(folder / "keys" / "sekmet_private.pem"),
             "simulator": {"enabled": False},  # no background workflow traffic during tests
-            "server_auth": {"types": ["none"]},
+            "server_auth": server_auth or {"types": ["none"]},
         },
         indent=1,
     )
@@ -72,12 +72,12 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-def _start(folder: Path) -> tuple[subprocess.Popen, str]:
+def _start(folder: Path, server_auth: dict | None = None) -> tuple[subprocess.Popen, str]:
     import httpx
 
     port = _free_port()
     config = folder / "settings.yaml"
-    config.write_text(_settings_yaml(folder, port), encoding="utf-8")
+    config.write_text(_settings_yaml(folder, port, server_auth), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in _ENV_OVERRIDES}
     env["SEKMET_CONFIG"] = str(config)
     log = folder / "sekmet.log"
@@ -104,16 +104,15 @@ def _start(folder: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"sekmet did not answer {base}/metadata within {STARTUP_TIMEOUT:.0f} s:\n{_log_tail(log)}")
 
 
-@pytest.fixture(scope="session")
-def fhir_server(tmp_path_factory) -> Iterator[str]:
-    """Base URL (``http://127.0.0.1:<port>/fhir``) of a fresh, empty sekmet FHIR R4 server."""
+def run_sekmet(folder: Path, server_auth: dict | None = None) -> Iterator[str]:
+    """Start sekmet in ``folder`` (``server_auth``: sekmet's inbound auth block, e.g. SMART clients
+    with their JWKS and scopes), yield its base URL, stop it afterwards."""
     if importlib.util.find_spec("sekmet") is None:
         pytest.skip("sekmet-fhir is not installed (pip install 'sekmet-fhir==0.1.1', in the dev extra)")
-    folder = tmp_path_factory.mktemp("sekmet")
     last_error: Exception | None = None
     for _ in range(3):  # another process may grab the free port between probe and bind
         try:
-            proc, base = _start(folder)
+            proc, base = _start(folder, server_auth)
             break
         except RuntimeError as exc:
             last_error = exc
@@ -123,3 +122,9 @@ def fhir_server(tmp_path_factory) -> Iterator[str]:
         yield base
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def fhir_server(tmp_path_factory) -> Iterator[str]:
+    """Base URL (``http://127.0.0.1:<port>/fhir``) of a fresh, empty sekmet FHIR R4 server."""
+    yield from run_sekmet(tmp_path_factory.mktemp("sekmet"))

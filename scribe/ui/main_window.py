@@ -89,6 +89,9 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_menus()
+        from .ehr import EhrController  # EHR menu, "Send to EHR", background retries (issue 5)
+
+        self.ehr = EhrController(self)
         hub = ctx.models
         hub.progress.connect(self._model_progress)
         hub.asr_ready.connect(lambda: self._model_state("asr", "ready"))
@@ -344,6 +347,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         dlg = SettingsDialog(self.ctx.settings, self.ctx.list_devices, self)
         dlg.settings_saved.connect(self._settings_saved)
+        dlg.settings_saved.connect(self.ehr.settings_changed)
         dlg.open()
         self._settings_dialog = dlg
 

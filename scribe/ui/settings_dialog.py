@@ -72,6 +72,10 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._templates_page(), "&Templates")
         self.tabs.addTab(self._vocabulary_page(), "&Vocabulary")
         self.tabs.addTab(self._storage_page(), "&Storage")
+        from .ehr import EhrSettingsPage
+
+        self.ehr_page = EhrSettingsPage(settings)
+        self.tabs.addTab(self.ehr_page, "&EHR")
         if settings.locked:
             note = QLabel(f"Some settings are managed by your organisation and cannot be changed here ({', '.join(sorted(settings.locked))}).")
             note.setObjectName("muted")
@@ -263,6 +267,7 @@ class SettingsDialog(QDialog):
             "vocabulary_files": [self.vocabulary.item(i).text() for i in range(self.vocabulary.count())],
             "data_dir": self.data_dir.text().strip(),
             "microphone": self.microphone.current_device() or "",
+            **self.ehr_page.values(),
         }
 
     def changed_values(self) -> dict[str, Any]:
