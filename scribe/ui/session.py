@@ -642,8 +642,18 @@ class VisitSession(QObject):
         if sender is None or self.note is None:
             return
         note = self.note
-        self._serial(lambda ctx: sender.send(note, ctx.progress), lambda receipt: self.message.emit(str(receipt)),
-                     name="send-ehr")
+        visit = self.visit
+
+        def work(ctx):
+            receipt = sender.send(note, ctx.progress)
+            visit.refresh()  # the sender marks the visit exported on disk: show it
+            return receipt
+
+        def ok(receipt):
+            self._refresh_record()
+            self.message.emit(str(receipt))
+
+        self._serial(work, ok, name="send-ehr")
 
     # ------------------------------------------------------------------ playback
     def play_from(self, seconds: float, widget=None) -> None:

@@ -52,6 +52,9 @@ def test_send_to_ehr_button(qtbot, make_window, tmp_path, fhir_server):
     ident = store.outbox().load(f"{visit.encounter_id}.v1.create")["identifier"]
     docs = docs_with_identifier(fhir_server, ident)
     assert len(docs) == 1 and docs[0]["subject"]["reference"] == f"Patient/{pid}"
+    # the page and the visit list show the new state at once, without a refresh
+    assert "Exported" in win.page.state_chip.text() or "exported" in win.page.state_chip.text().lower()
+    assert "xported" in win.visits.item_for(visit.encounter_id).text()
     # a second click does not file it again
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Already in the EHR" in win.statusBar().currentMessage(), timeout=20000)
