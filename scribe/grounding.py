@@ -469,7 +469,8 @@ def _negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]
     issues = []
     for clause in _clauses(statement):
         st_neg, st_aff = _negated_terms(clause)
-        st_neg, st_aff = st_neg - _ANATOMY, st_aff - _ANATOMY
+        # framing words ("episodes", "symptoms") and body sites carry no polarity of their own
+        st_neg, st_aff = st_neg - _ANATOMY - _FRAMING, st_aff - _ANATOMY - _FRAMING
         for w in sorted(st_aff & ev_neg - ev_aff):
             issues.append(Issue(kind="negation", detail=f"'{w}…' is stated as present, but the transcript says it is absent"))
         for w in sorted(st_neg & ev_aff - ev_neg):

@@ -153,3 +153,22 @@ def test_body_parts_and_partial_no_answers_do_not_cause_false_negation_flags():
     assert calf.status == StatementStatus.supported, calf.issues
     assert dizzy.status == StatementStatus.supported, dizzy.issues
     assert any(i.kind == "negation" and "pain" in i.detail for i in pain.issues), pain.issues
+
+
+def test_a_no_to_a_question_about_these_episodes_does_not_negate_the_word_episode():
+    # From the bundled sample visit: the "No" negates breathlessness, nausea and sweating,
+    # not "episodes", which only frames the question.
+    transcript = parse_dialogue(
+        "[doctor] Have you had any shortness of breath, nausea, or sweating with these episodes?\n"
+        "[patient] No. No shortness of breath, no nausea, and I haven't noticed any sweating.\n"
+        "[doctor] Any palpitations, dizziness, or fainting?\n"
+        "[patient] I felt a little dizzy once last week when I stood up too fast, but that's all.\n"
+    )
+    # the drafter cited the question about the episodes too (as the model did on the sample)
+    note = NoteDraft(sections=[Section(key="subjective", title="Subjective", statements=[
+        Statement(text="One episode of dizziness on standing last week.", evidence=[0, 2, 3]),
+        Statement(text="Sweating with these episodes.", evidence=[0])])])
+    dizzy, sweating = ground_note(note, transcript, medications=MEDS).statements()
+    assert dizzy.status == StatementStatus.supported, dizzy.issues
+    assert any(i.kind == "negation" and "sweat" in i.detail for i in sweating.issues), sweating.issues
+
