@@ -109,7 +109,7 @@ class StatementStatus(str, Enum):
 class Issue(_Model):
     """Why a statement is not backed by the transcript."""
 
-    kind: str  # no_evidence | medication | dose | number | laterality | negation | weak_evidence
+    kind: str  # no_evidence | medication | dose | number | laterality | negation | weak_evidence | allergy | result | descriptor
     detail: str
 
 

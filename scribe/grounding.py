@@ -19,6 +19,7 @@ Statements a physician already confirmed stay confirmed unless their text change
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -332,14 +333,15 @@ class TranscriptIndex:
         return self.order[max(0, i - radius): i + radius + 1]
 
     def score(self, words: set[str], seg_id: int) -> float:
+        # sorted and fsum: the same score whatever the set order (string hashing differs between runs)
         seg = self.words.get(seg_id, set())
         shared = words & seg
-        total = sum(1.0 / self.df.get(w, 1) for w in shared)
+        terms = [1.0 / self.df.get(w, 1) for w in shared]
         for w in words - shared:  # clinical wording of everyday speech ("dyspnea" for "short of breath")
-            hit = next((x for p in _PARAPHRASE.get(w, ()) for x in seg if x.startswith(p)), None)
+            hit = next((x for p in sorted(_PARAPHRASE.get(w, ())) for x in sorted(seg) if x.startswith(p)), None)
             if hit is not None:
-                total += 1.0 / self.df.get(hit, 1)
-        return total
+                terms.append(1.0 / self.df.get(hit, 1))
+        return math.fsum(terms)
 
     def best_segments(self, words: set[str], limit: int = 3) -> list[tuple[float, int]]:
         scored = [(self.score(words, sid), sid) for sid in self.order]
@@ -547,6 +549,157 @@ def _weak_evidence(words: set[str], evidence: list[int], index: TranscriptIndex)
     return None
 
 
+# ----------------------------------------------------------------------------- results, allergies, descriptors
+
+# Tests whose *result* a note may report. "E.C.G." is how a typed or spoken transcript often spells it.
+_TEST = re.compile(
+    r"\b(?:e\.?\s?c\.?\s?g|e\.?\s?k\.?\s?g|electrocardiogram|echo(?:cardiogram)?|x\s?-?\s?rays?|xrays?|radiographs?|"
+    r"ct(?:\s+scan)?|cat\s+scan|mri|ultrasound|sonogram|mammogram|blood\s?work|labs?|lab\s+work|a1c|cbc|urinalysis|"
+    r"biops(?:y|ies)|(?<!valgus )(?<!varus )stress\s+test|imaging|cultures?|colonoscopy|endoscop(?:y|ies|e|ic)|spirometry|(?:lipid|metabolic)\s+panel)\b")
+_TEST_KIND = [(re.compile(p), k) for p, k in (
+    (r"e\.?\s?[ck]\.?\s?g|electrocardiogram", "ecg"), (r"echo", "echo"), (r"x\s?-?\s?ray|xray|radiograph", "x-ray"),
+    (r"ct|cat\s", "ct"), (r"mri", "mri"), (r"ultrasound|sonogram", "ultrasound"), (r"mammogram", "mammogram"),
+    (r"blood\s?work|lab|a1c|cbc|lipid|metabolic", "labs"), (r"urinalysis", "urinalysis"), (r"biops", "biopsy"),
+    (r"stress", "stress test"), (r"imaging", "imaging"), (r"culture", "culture"), (r"colonoscopy", "colonoscopy"),
+    (r"endoscop", "endoscopy"), (r"spirometry", "spirometry"))]
+# a statement that reports what a test showed ...
+_RESULT_CLAIM = re.compile(
+    r"\b(?:normal|abnormal|unremarkable|negative|positive|show(?:s|ed|n|ing)?|reveal(?:s|ed|ing)?|demonstrat(?:es|ed|ing)|"
+    r"within normal limits|no acute|consistent with|significant for|remarkable for|elevated|decreased|low|high|"
+    r"clear|fine|good|results?|findings?|confirm(?:s|ed)?)\b")
+# ... unless it is about ordering or planning the test
+_ORDER_CLAIM = re.compile(
+    r"\b(?:order(?:s|ed|ing)?|schedul\w*|obtain\w*|pending|recommend\w*|refer\w*|plan\w*|request\w*|repeat\w*|"
+    r"will|to be|arrang\w*|check\w*|get|getting|send|sent|awaiting|await\w*|due)\b")
+# what the transcript says around a test mention when it gives a result
+_RESULT_SAID = re.compile(
+    r"\b(?:normal|abnormal|unremarkable|negative|positive|show(?:s|ed|n|ing)?|reveal\w*|came back|looks?|looked|"
+    r"fine|good|great|clear|elevated|high|low|fractures?|demonstrat\w*|consistent|saw|found|appears?|okay|stable|"
+    r"review\w*|notic\w*|findings?)\b")
+# a mention right after words that order, plan or await the test gives no result ("I'll order an ECG")
+_ORDER_SAID = re.compile(r"\b(?:order\w*|schedul\w*|obtain\w*|want|wan na|need|like to|going to|gon na|will|'ll|let's|"
+                         r"until|once we|when we|waiting|await\w*|refer\w*|set up|arrange\w*)\b")
+
+
+_TEST_NAME = {"ecg": "ECG", "ct": "CT", "mri": "MRI", "labs": "lab test"}
+
+
+def _test_kinds(text: str) -> set[str]:
+    kinds = set()
+    for m in _TEST.finditer(text):
+        word = m.group(0)
+        kinds |= {k for pat, k in _TEST_KIND if pat.match(word)}
+    return kinds
+
+
+_SENTENCE_END = re.compile(r"[.?!](?:\s|$)")
+
+
+def _undot(text: str) -> str:
+    """"e.c.g." -> "ecg", so abbreviations do not end sentences."""
+    return re.sub(r"\b(?:[a-z]\.){2,}", lambda m: m.group(0).replace(".", ""), text)
+
+
+def _result_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """A test result the note reports ("ECG: normal") needs a transcript line giving that result;
+    a test that was only ordered ("I'll order an ECG") has none yet."""
+    text = _undot(normalise(statement)).replace("blood pressure", "bp")
+    kinds = _test_kinds(text)
+    if not kinds or not _RESULT_CLAIM.search(text) or _ORDER_CLAIM.search(text):
+        return []
+    with_result: set[str] = set()
+    mentioned: set[str] = set()
+    for i, sid in enumerate(index.order):
+        own = _undot(normalise(index.transcript.segment(sid).text))
+        nxt = _undot(normalise(index.transcript.segment(index.order[i + 1]).text)) if i + 1 < len(index.order) else ""
+        for m in _TEST.finditer(own):
+            ks = {k for pat, k in _TEST_KIND if pat.match(m.group(0))}
+            mentioned |= ks
+            # words right before the mention, within its sentence: "I'll order an ECG" orders it
+            before = _SENTENCE_END.split(own[max(0, m.start() - 45): m.start()])[-1]
+            if _ORDER_SAID.search(before):
+                continue
+            # the rest of its sentence; at the end of a turn, the next turn ("Show me the x-ray." - "It looks fine.")
+            rest = _SENTENCE_END.split(own[m.end():], maxsplit=1)
+            after = rest[0] if len(rest) > 1 else rest[0] + " " + _SENTENCE_END.split(nxt, maxsplit=1)[0]
+            if _RESULT_SAID.search(after[:120]) or _RESULT_SAID.search(before):
+                with_result |= ks
+    issues = []
+    for k in sorted(kinds - with_result):
+        name = _TEST_NAME.get(k, k)
+        how = (f"only orders or mentions the {name}; it gives no result" if k in mentioned
+               else f"does not mention a {name}")
+        issues.append(Issue(kind="result", detail=f"a result of the {name} is stated, but the transcript {how}"))
+    return issues
+
+
+_ALLERGY_CUE = re.compile(r"\b(?:allerg\w*|anaphyla\w*|reactions?|rash|hives|intoleran\w*|swell(?:ing|ed)? up)\b")
+
+
+def _allergy_only(med: str, index: TranscriptIndex) -> bool:
+    """The transcript names ``med`` only where allergies are being talked about: an allergy word
+    close to it, or right after a question about allergies ("Any allergies?" - "Penicillin.")."""
+    seen = False
+    pattern = re.compile(rf"\b{re.escape(med)}\b")
+    for i, sid in enumerate(index.order):
+        here = normalise(index.transcript.segment(sid).text)
+        hits = list(pattern.finditer(here))
+        if not hits:
+            continue
+        seen = True
+        prev = normalise(index.transcript.segment(index.order[i - 1]).text)[-160:] if i else ""
+        asked = bool(re.search(r"\ballerg", prev)) and prev.rstrip().endswith("?")
+        for m in hits:
+            near = here[max(0, m.start() - 80): m.end() + 80]
+            if not (_ALLERGY_CUE.search(near) or (asked and m.start() < 80)):
+                return False
+    return seen
+
+
+def _allergy_issues(statement: str, facts: Facts, index: TranscriptIndex) -> list[Issue]:
+    """A drug the patient is allergic to, written as if they take it."""
+    if not facts.medications or _ALLERGY_CUE.search(normalise(statement)):
+        return []
+    return [Issue(kind="allergy", detail=f"'{m}' is named in the transcript only as an allergy, not as a medication taken")
+            for m in sorted(facts.medications) if _allergy_only(m, index)]
+
+
+# How a pain or discomfort feels. Each word is backed by any word (stem prefix) of its group.
+_DESCRIPTORS = {
+    "sharp": ("sharp",), "stabbing": ("stab", "knife"), "dull": ("dull", "ach"), "aching": ("ach", "dull", "sore"),
+    "achy": ("ach", "dull", "sore"), "burning": ("burn",), "throbbing": ("throb", "pound", "puls"),
+    "pounding": ("pound", "throb"), "pressure": ("pressure", "press", "heav", "squeez", "tight"),
+    "squeezing": ("squeez", "pressure", "tight"), "crushing": ("crush",), "cramping": ("cramp",),
+    "crampy": ("cramp",), "shooting": ("shoot", "electric"), "tearing": ("tear",), "gnawing": ("gnaw",),
+    "tight": ("tight", "pressure", "squeez"), "tightness": ("tight", "pressure", "squeez"),
+}
+_PAIN_WORD = re.compile(r"\b(?:pain\w*|ache\w*|aching|discomfort|headaches?|sensation|tightness|cramp\w*|hurts?)\b")
+_BP = re.compile(r"\b(?:blood|bp|high|low|home|systolic|diastolic)\s+pressures?\b")
+
+
+def _descriptor_issues(statement: str, evidence: list[int], index: TranscriptIndex) -> list[Issue]:
+    """How a pain feels ("sharp") must be what the patient said, not one of the choices a question
+    offered ("Is it sharp, or more like a pressure?" — "A pressure.")."""
+    text = _BP.sub(" ", normalise(statement))
+    if not _PAIN_WORD.search(text):
+        return []
+    claimed = [w for w in dict.fromkeys(re.findall(r"[a-z]+", text)) if w in _DESCRIPTORS]
+    if not claimed or not evidence:
+        return []
+    window = sorted({w for sid in evidence for w in index.window(sid, 2)}, key=index.order.index)
+    stated: list[str] = []  # words of sentences that state something (not questions)
+    for k, sid in enumerate(window):
+        for sentence in re.split(r"(?<=[.?!])\s+", index.transcript.segment(sid).text.strip()):
+            if sentence.rstrip().endswith("?"):
+                continue
+            stated.extend(re.findall(r"[a-z]+", _BP.sub(" ", normalise(sentence))))
+    issues = []
+    for w in claimed:
+        if not any(t.startswith(p) for t in stated for p in _DESCRIPTORS[w]):
+            issues.append(Issue(kind="descriptor", detail=f"'{w}' is not how the transcript describes it"))
+    return issues
+
+
 def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
     words = content_words(st.text)
     evidence = _settle_evidence(st, words, index)
@@ -580,6 +733,9 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
         if not scope & words_for:
             issues.append(Issue(kind="laterality", detail=f"'{side}' side is not what the supporting transcript says"))
     issues.extend(_negation_issues(st.text, index, evidence))
+    issues.extend(_allergy_issues(st.text, facts, index))
+    issues.extend(_result_issues(st.text, index))
+    issues.extend(_descriptor_issues(st.text, evidence, index))
 
     status = StatementStatus.unsupported if issues else StatementStatus.supported
     if st.status == StatementStatus.confirmed and issues:
