@@ -109,5 +109,11 @@ def test_runner_scores_scribe_and_naive_and_writes_json(tmp_path):
     assert [(r["statements"], r["unsupported"]) for r in again["results"]] == [
         (r["statements"], r["unsupported"]) for r in saved["results"]]
     # --resume skips what is already there
-    again = evaluate([enc], KeywordRuntime({}), [get_template("aci")], out=out, resume=True, log=lambda m: None)
+    payload = evaluate([enc], rt, [get_template("aci")], out=out, log=lambda m: None, config={"git": "aaa", "command": "first"})
+    again = evaluate([enc], KeywordRuntime({}), [get_template("aci")], out=out, resume=True, log=lambda m: None,
+                     config={"git": "bbb", "command": "second"})
     assert len(again["results"]) == 2
+    # ... and keeps how the stored notes were made next to this run's settings
+    assert again["config"]["command"] == "second"
+    assert [c["command"] for c in again["config"]["earlier_runs"]] == ["first"]
+    assert {r["git"] for r in again["results"]} == {"aaa"}

@@ -282,10 +282,15 @@ def evaluate(encounters: Iterable[AciEncounter], runtime, templates: list, *, na
              log: Log = lambda m: print(m, file=sys.stderr, flush=True), max_tokens: Optional[int] = None) -> dict:
     rouge = Rouge()
     rows: list[dict] = []
+    config = dict(config or {})
     if resume and out is not None and out.is_file():
-        rows = json.loads(out.read_text(encoding="utf-8")).get("results", [])
+        earlier = json.loads(out.read_text(encoding="utf-8"))
+        rows = earlier.get("results", [])
+        # keep how the notes already there were made (command, commit, machine load) next to this run's
+        before = dict(earlier.get("config", {}))
+        config["earlier_runs"] = before.pop("earlier_runs", []) + [before]
     done = {(r["encounter_id"], r["system"], r["template"]) for r in rows}
-    payload = {"config": config or {}, "results": rows, "summary": summarise(rows) if rows else []}
+    payload = {"config": config, "results": rows, "summary": summarise(rows) if rows else []}
     for enc in encounters:
         jobs = [("scribe", t.name, t) for t in templates] + ([("naive", "-", None)] if naive else [])
         for system, tname, template in jobs:
@@ -300,6 +305,7 @@ def evaluate(encounters: Iterable[AciEncounter], runtime, templates: list, *, na
                 payload.setdefault("errors", []).append(row)
                 _write(out, payload)
                 continue
+            row["git"] = config.get("git")
             rows.append(row)
             log(f"{enc.encounter_id} {system}/{tname}: R1 {row['rouge1']:.1f} R2 {row['rouge2']:.1f} RL {row['rougeL']:.1f} "
                 f"words {row['words']} unsupported {row['unsupported']}/{row['statements']} "
