@@ -524,6 +524,8 @@ _PARAPHRASE = {_stem(k): v for k, v in {
     "erythema": {"red"}, "erythematous": {"red"}, "auscultation": {"listen", "sound", "clear"},
     "palpation": {"press", "push", "feel", "touch"}, "range": {"move", "bend"}, "motion": {"move", "bend"},
     "diaphoresis": {"sweat"}, "chills": {"cold", "shiver"}, "weight": {"pound", "lbs"},
+    "influenza": {"flu"}, "vaccine": {"shot", "jab", "vaccin"}, "vaccination": {"shot", "jab", "vaccin"},
+    "immunization": {"shot", "jab", "vaccin"}, "declined": {"refus", "no", "not", "want"}, "refused": {"declin", "no", "not"},
 }.items()}
 WEAK_EVIDENCE_MIN_WORDS = 3  # uncovered claim words needed before a statement is called weakly supported
 WEAK_EVIDENCE_COVERAGE = 0.4  # share of claim words the evidence must mention

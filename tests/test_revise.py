@@ -104,6 +104,15 @@ def test_an_addition_keeps_the_section_even_if_the_model_returns_only_the_new_fa
         ("add", "Patient declined the flu shot.")]
 
 
+def test_an_addition_in_clinical_words_still_counts_as_the_physicians_instruction(note, transcript):
+    # the model charts "flu shot" as "influenza vaccination": still what the physician said, not an invention
+    rt = answering(("Patient declined influenza vaccination.", []))
+    rev = SectionReviser(rt, medications=MEDS).propose(note, "plan", "add that the patient declined the flu shot", transcript)
+    (added,) = [d for d in rev.diff if d.op == "add"]
+    assert added.from_instruction and added.text == "Patient declined influenza vaccination."
+    assert rev.unsupported == []
+
+
 def test_shorter_is_a_diff_of_removed_and_added_statements(note, transcript):
     rt = answering(("Increase lisinopril to 20 mg; recheck kidney function in 2 weeks.", [7]))
     rev = SectionReviser(rt, medications=MEDS).propose(note, "plan", "shorter", transcript)
