@@ -117,3 +117,25 @@ def test_runner_scores_scribe_and_naive_and_writes_json(tmp_path):
     assert again["config"]["command"] == "second"
     assert [c["command"] for c in again["config"]["earlier_runs"]] == ["first"]
     assert {r["git"] for r in again["results"]} == {"aaa"}
+
+
+def test_summary_compares_only_encounters_every_system_finished():
+    from scribe.eval.aci import summarise
+
+    def row(enc, system, r1):
+        return {"encounter_id": enc, "system": system, "template": "aci" if system == "scribe" else "-", "rouge1": r1,
+                "rouge2": 0, "rougeL": 0, "words": 1, "statements": 1, "unsupported": 0, "seconds": 1.0, "hallucinations": [],
+                "medications": {"reference": [], "said": [], "found": []}}
+
+    rows = [row("A", "scribe", 50), row("A", "naive", 40), row("B", "scribe", 10)]  # stopped before B's baseline
+    summary = {s["system"]: s for s in summarise(rows)}
+    assert summary["scribe"]["notes"] == 1 and summary["scribe"]["rouge1"] == 50
+    assert summary["naive"]["notes"] == 1
+
+
+def test_reference_notes_go_through_the_same_check():
+    from scribe.eval.aci import reference_grounding
+
+    enc = AciEncounter("T1", "test", DIALOGUE, REFERENCE)
+    ref = reference_grounding([enc])
+    assert ref["notes"] == 1 and ref["statements"] >= 3 and 0 <= ref["unsupported"] <= ref["statements"]

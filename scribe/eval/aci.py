@@ -195,10 +195,20 @@ def run_naive(runtime, enc: AciEncounter, rouge: Rouge) -> dict:
 # ----------------------------------------------------------------------------- summary
 
 
+def paired(rows: list[dict]) -> list[dict]:
+    """Only the encounters every system (and template) of the run has a note for, so a run stopped
+    half-way through an encounter still compares like with like."""
+    keys = {(r["system"], r["template"]) for r in rows}
+    have: dict[str, set] = {}
+    for r in rows:
+        have.setdefault(r["encounter_id"], set()).add((r["system"], r["template"]))
+    return [r for r in rows if have[r["encounter_id"]] >= keys]
+
+
 def summarise(rows: list[dict]) -> list[dict]:
     """One line per (system, template): means over encounters, pooled medication recall."""
     groups: dict[tuple, list[dict]] = {}
-    for r in rows:
+    for r in paired(rows):
         groups.setdefault((r["system"], r["template"]), []).append(r)
     out = []
     for (system, template), rs in sorted(groups.items()):
@@ -235,6 +245,29 @@ def format_table(summary: list[dict]) -> str:
                      f"({s['meds_said']}) | {pct(s['med_recall_all'])} ({s['meds_reference']}) | "
                      f"{s['hallucinated']} ({s['hallucinated_unflagged']}) | {s['seconds_per_note']} |")
     return "\n".join(lines)
+
+
+def reference_grounding(encounters: list[AciEncounter]) -> dict:
+    """The human reference notes through the same grounding check (sentences as statements): how
+    strict the lexical check is on notes written by people, to read the drafts' rate against."""
+    total = unsupported = 0
+    for enc in encounters:
+        g = ground_note(text_as_note(enc.note), parse_dialogue(enc.dialogue, source=enc.encounter_id)).grounding
+        total += g.statements
+        unsupported += g.unsupported
+    return {"notes": len(encounters),
+            "statements": total, "unsupported": unsupported, "unsupported_rate": round(unsupported / total, 4) if total else None}
+
+
+def _reference_line(payload: dict, data_dir: Optional[Path]) -> str:
+    ids = {r["encounter_id"] for r in paired(payload.get("results", []))}
+    split = payload.get("config", {}).get("split", "valid")
+    encs = [e for e in load_split(split, data_dir) if e.encounter_id in ids]
+    ref = reference_grounding(encs)
+    if not ref["statements"]:
+        return ""
+    return (f"Reference notes of the same {len(encs)} encounters through the same check: "
+            f"{ref['unsupported_rate'] * 100:.1f} % of {ref['statements']} sentences flagged unsupported.")
 
 
 # ----------------------------------------------------------------------------- runner
@@ -370,6 +403,7 @@ def main(argv: Optional[list[str]] = None, prog: str = "eval_aci") -> int:
             return 2
         payload = json.loads(args.out.read_text(encoding="utf-8"))
         print(format_table(summarise(payload.get("results", []))))
+        print("\n" + _reference_line(payload, args.data))
         per = {}
         for r in payload.get("results", []):
             per.setdefault(r["encounter_id"], {})[r["system"]] = r["rouge1"]
@@ -408,4 +442,5 @@ def main(argv: Optional[list[str]] = None, prog: str = "eval_aci") -> int:
     finally:
         runtime.close()
     print(format_table(payload["summary"]))
+    print("\n" + _reference_line(payload, args.data))
     return 0
