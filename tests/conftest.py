@@ -73,6 +73,19 @@ def smollm_llama(smollm_gguf):
 
 
 @pytest.fixture(scope="session")
+def qwen_llama(qwen_gguf):
+    """The default drafting model loaded once for the content checks of issue-6 features (one thread,
+    a 2048-token window: enough for their short visits)."""
+    pytest.importorskip("llama_cpp", reason="pip install llama-cpp-python==0.3.36")
+    from scribe.drafting.runtimes import LlamaCppRuntime
+
+    runtime = LlamaCppRuntime(qwen_gguf, n_ctx=2048, n_threads=LLM_TEST_THREADS, model_name="qwen2.5-coder-1.5b")
+    runtime.load()
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture(scope="session")
 def smollm_transformers(smollm_gguf, model_cache_dir):
     """SmolLM2 dequantized by transformers from the same GGUF (tokenizer cached in the cache dir)."""
     pytest.importorskip("torch", reason="pip install torch (CPU wheel)")
