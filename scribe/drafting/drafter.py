@@ -82,6 +82,18 @@ def format_transcript_lines(transcript: Transcript) -> list[str]:
     return [f"[{s.id}] {_speaker(s.speaker)}: {s.text.strip()}" for s in transcript.segments if s.text.strip()]
 
 
+def _neighbours(transcript: Transcript, seg_id: int) -> list[int]:
+    order = [s.id for s in transcript.segments]
+    i = order.index(seg_id)
+    return order[max(0, i - 1): i + 2]
+
+
+def tokens_of(text: str) -> list[str]:
+    from ..grounding import tokens
+
+    return tokens(text)
+
+
 def note_schema(template: Template, cite: bool = True) -> dict:
     """JSON schema of the answer: per section, statement objects ``{"text", "evidence"}`` (``cite``)
     or plain statement strings."""
@@ -406,7 +418,7 @@ class NoteDrafter:
     def __init__(self, runtime, template: Template, *, max_tokens: int = 1400, max_attempts: int = 2,
                  medications: Optional[set[str]] = None, sectioned: Optional[bool] = None, section_max_tokens: int = 600,
                  system_prompt: str = SYSTEM_PROMPT, preamble: str = "", label_speakers: bool = True,
-                 cite: bool = False):
+                 cite: bool = False, cover_medications: bool = True):
         self.runtime = runtime
         self.template = template
         self.max_tokens = max_tokens
@@ -418,6 +430,7 @@ class NoteDrafter:
         self.preamble = preamble
         self.label_speakers = label_speakers
         self.cite = cite
+        self.cover_medications = cover_medications
         self.stats = DraftStats()
 
     @property
@@ -484,6 +497,8 @@ class NoteDrafter:
             from .long_visit import stream_in_parts
 
             note = yield from stream_in_parts(self, transcript, encounter, t0)
+        if self.cover_medications:
+            note = yield from self.cover_missing_medications(note, transcript)
         note = note.model_copy(update={"model": getattr(self.runtime, "model_name", None), "runtime": getattr(self.runtime, "name", None)})
         note = respell_medications(note, transcript, self.medications)
         note = ground_note(note, transcript, self.medications)
@@ -569,6 +584,90 @@ class NoteDrafter:
                 {"role": "user", "content": f"That was not valid note JSON ({last_error}). Answer again with only the JSON object."},
             ]
         return None
+
+    # -- medication coverage ---------------------------------------------------------------
+
+    def missing_medications(self, note: NoteDraft, transcript: Transcript) -> dict[str, list[int]]:
+        """Drugs said in the visit that the note never names, with the lines that name them.
+
+        Drugs named only as allergies are left out (they belong in an allergy statement, which the
+        model writes from the allergy line itself)."""
+        from ..grounding import TranscriptIndex, _allergy_only, _default_medications, _edit_distance_le1, _medications_in, tokens
+
+        known = frozenset(m.lower() for m in self.medications) if self.medications is not None else _default_medications()
+        index = TranscriptIndex(transcript, known)
+        note_tokens = set(tokens(" ".join(st.text for st in note.statements())))
+        note_text = " ".join(tokens(" ".join(st.text for st in note.statements())))
+        missing: dict[str, list[int]] = {}
+        for sid in index.order:
+            for _, med in _medications_in(index.tokens[sid], known):
+                if med in missing:
+                    missing[med].append(sid)
+                    continue
+                named = med in note_tokens or (" " in med and med in note_text) or (
+                    len(med) >= 7 and any(abs(len(t) - len(med)) <= 1 and t[:2] == med[:2] and _edit_distance_le1(t, med)
+                                          for t in note_tokens))
+                if not named and not _allergy_only(med, index):
+                    missing[med] = [sid]
+        return missing
+
+    def cover_missing_medications(self, note: NoteDraft, transcript: Transcript):
+        """One short extra request when the draft leaves out a drug that was discussed.
+
+        A small model drafting a long note drops a drug now and then ("tried Tylenol, it didn't
+        help"; "fifty milligrams of Ultram" at the end of the plan). Each drug said in the visit but
+        absent from the note is asked for once, with only the lines that name it (and their
+        neighbours) as context, and the answer goes into the section the model picks. The new
+        statements are grounded like every other one. Yields statement events; returns the note."""
+        missing = self.missing_medications(note, transcript)
+        if not missing:
+            return note
+        ids = sorted({w for sids in missing.values() for sid in sids for w in _neighbours(transcript, sid)})
+        context = transcript.model_copy(update={"segments": [s for s in transcript.segments if s.id in ids]})
+        keys = self.template.section_keys()
+        names = ", ".join(sorted(missing))
+        body = ("Transcript lines:\n" + "\n".join(format_transcript_lines(context))
+                + "\n\nThe note has these sections: " + ", ".join(f'"{s.key}" ({s.title})' for s in self.template.sections)
+                + f".\nThese medications were discussed in the visit but the note does not mention them: {names}. "
+                "For each one write one statement with what was said about it: the dose and how often if said, and "
+                "whether the patient takes it or tried it, or whether it was started, continued, changed or stopped. "
+                "Give the key of the section it belongs in. Answer as JSON: "
+                '{"statements": [{"section": "<section key>", "text": "..."}]}')
+        messages = [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": body}]
+        item = {"type": "object", "properties": {"section": {"type": "string", "enum": keys},
+                                                 "text": {"type": "string", "minLength": 3, "maxLength": MAX_STATEMENT_CHARS,
+                                                          "pattern": "^[ -~]*$"}},
+                "required": ["section", "text"], "additionalProperties": False}
+        schema = {"type": "object", "properties": {"statements": {"type": "array", "items": item, "maxItems": len(missing) + 1}},
+                  "required": ["statements"], "additionalProperties": False}
+        constrained = getattr(self.runtime, "supports_constrained_json", False)
+        try:
+            output = self.runtime.chat(messages, json_schema=schema if constrained else None,
+                                       max_tokens=80 * len(missing) + 40, temperature=0.0)
+        except Exception:  # the note stands without it; grounding and the physician still see the gap
+            return note
+        data = repair_json(output) if output else None
+        self.stats.extra["medication_pass"] = sorted(missing)
+        if not data:
+            return note
+        default = next((k for k in keys if "plan" in k), next((k for k in keys if "medication" in k), keys[-1]))
+        valid_ids = {s.id for s in transcript.segments}
+        added: dict[str, list[Statement]] = {}
+        for raw in data.get("statements", []) if isinstance(data.get("statements"), list) else []:
+            if not isinstance(raw, dict):
+                continue
+            key = str(raw.get("section", "")).lower().replace(" ", "_")
+            key = key if key in keys else default
+            for text, _ in _coerce_statements([raw.get("text", "")]):
+                words = set(tokens_of(text))
+                cited = sorted({sid for med, sids in missing.items() if med in words or med in text.lower() for sid in sids})
+                st = Statement(text=text, evidence=[i for i in cited if i in valid_ids])
+                added.setdefault(key, []).append(st)
+                yield DraftEvent(kind="statement", section_key=key, statement=st)
+        if not added:
+            return note
+        sections = [sec.model_copy(update={"statements": [*sec.statements, *added.get(sec.key, [])]}) for sec in note.sections]
+        return note.model_copy(update={"sections": sections})
 
     def draft(self, transcript: Transcript, encounter: Optional[Encounter] = None,
               on_event: Optional[Callable[[DraftEvent], None]] = None) -> NoteDraft:
