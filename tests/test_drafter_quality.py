@@ -58,7 +58,8 @@ def test_a_drug_the_draft_left_out_is_asked_for_once_and_grounded():
             self.pass_prompts.append((prompt, kw))
             return json.dumps({"statements": [
                 {"section": "subjective", "text": "Tried Tylenol a few times for the headaches without relief, then stopped."},
-                {"section": "no_such_section", "text": "Takes Tylenol 500 mg daily."}]})
+                {"section": "no_such_section", "text": "Takes Tylenol 500 mg daily."},
+                {"section": "objective", "text": "The patient reports that they have"}]})
 
     dialogue = ("[doctor] What have you taken for the headaches?\n"
                 "[patient] I tried Tylenol a few times but it didn't work, so I stopped.\n"
@@ -83,6 +84,9 @@ def test_a_drug_the_draft_left_out_is_asked_for_once_and_grounded():
     assert invented.text == "Takes Tylenol 500 mg daily." and invented.status == StatementStatus.unsupported
     assert any(i.kind == "dose" for i in invented.issues)
     assert any(e.kind == "statement" and e.statement.text.startswith("Tried Tylenol") for e in events)
+    # padding that names none of the missing drugs is dropped
+    assert note.section("objective").statements == []
+    assert kw["json_schema"]["properties"]["statements"]["maxItems"] == 1
     assert drafter.stats.extra["medication_pass"] == ["tylenol"]
     # nothing missing: no extra request
     rt.pass_prompts.clear()

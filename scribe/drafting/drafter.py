@@ -617,8 +617,10 @@ class NoteDrafter:
         A small model drafting a long note drops a drug now and then ("tried Tylenol, it didn't
         help"; "fifty milligrams of Ultram" at the end of the plan). Each drug said in the visit but
         absent from the note is asked for once, with only the lines that name it (and their
-        neighbours) as context, and the answer goes into the section the model picks. The new
-        statements are grounded like every other one. Yields statement events; returns the note."""
+        neighbours) as context, and the answer goes into the section the model picks. Only statements
+        that name one of those drugs are kept (at temperature 0 a small model pads the answer with
+        other facts, once with a sentence cut off by the token cap). The new statements are grounded
+        like every other one. Yields statement events; returns the note."""
         missing = self.missing_medications(note, transcript)
         if not missing:
             return note
@@ -638,12 +640,12 @@ class NoteDrafter:
                                                  "text": {"type": "string", "minLength": 3, "maxLength": MAX_STATEMENT_CHARS,
                                                           "pattern": "^[ -~]*$"}},
                 "required": ["section", "text"], "additionalProperties": False}
-        schema = {"type": "object", "properties": {"statements": {"type": "array", "items": item, "maxItems": len(missing) + 1}},
+        schema = {"type": "object", "properties": {"statements": {"type": "array", "items": item, "maxItems": len(missing)}},
                   "required": ["statements"], "additionalProperties": False}
         constrained = getattr(self.runtime, "supports_constrained_json", False)
         try:
             output = self.runtime.chat(messages, json_schema=schema if constrained else None,
-                                       max_tokens=80 * len(missing) + 40, temperature=0.0)
+                                       max_tokens=100 * len(missing) + 20, temperature=0.0)
         except Exception:  # the note stands without it; grounding and the physician still see the gap
             return note
         data = repair_json(output) if output else None
@@ -660,7 +662,10 @@ class NoteDrafter:
             key = key if key in keys else default
             for text, _ in _coerce_statements([raw.get("text", "")]):
                 words = set(tokens_of(text))
-                cited = sorted({sid for med, sids in missing.items() if med in words or med in text.lower() for sid in sids})
+                named = [med for med in missing if med in words or (" " in med and med in text.lower())]
+                if not named:  # the request is about these drugs; anything else it wrote is not wanted
+                    continue
+                cited = sorted({sid for med in named for sid in missing[med]})
                 st = Statement(text=text, evidence=[i for i in cited if i in valid_ids])
                 added.setdefault(key, []).append(st)
                 yield DraftEvent(kind="statement", section_key=key, statement=st)

@@ -316,14 +316,16 @@ def evaluate(encounters: Iterable[AciEncounter], runtime, templates: list, *, na
     rouge = Rouge()
     rows: list[dict] = []
     config = dict(config or {})
+    extra: dict = {}
     if resume and out is not None and out.is_file():
         earlier = json.loads(out.read_text(encoding="utf-8"))
         rows = earlier.get("results", [])
         # keep how the notes already there were made (command, commit, machine load) next to this run's
         before = dict(earlier.get("config", {}))
         config["earlier_runs"] = before.pop("earlier_runs", []) + [before]
+        extra = {k: v for k, v in earlier.items() if k not in ("config", "results", "summary")}  # e.g. notes, errors
     done = {(r["encounter_id"], r["system"], r["template"]) for r in rows}
-    payload = {"config": config, "results": rows, "summary": summarise(rows) if rows else []}
+    payload = {**extra, "config": config, "results": rows, "summary": summarise(rows) if rows else []}
     for enc in encounters:
         jobs = [("scribe", t.name, t) for t in templates] + ([("naive", "-", None)] if naive else [])
         for system, tname, template in jobs:
