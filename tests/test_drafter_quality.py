@@ -56,10 +56,8 @@ def test_a_drug_the_draft_left_out_is_asked_for_once_and_grounded():
             if "does not mention them" not in prompt:
                 return super().chat(messages, **kw)
             self.pass_prompts.append((prompt, kw))
-            return json.dumps({"statements": [
-                {"section": "subjective", "text": "Tried Tylenol a few times for the headaches without relief, then stopped."},
-                {"section": "no_such_section", "text": "Takes Tylenol 500 mg daily."},
-                {"section": "objective", "text": "The patient reports that they have"}]})
+            return json.dumps({"tylenol": {"section": "subjective",
+                                           "text": "Tylenol tried a few times for the headaches without relief, then stopped."}})
 
     dialogue = ("[doctor] What have you taken for the headaches?\n"
                 "[patient] I tried Tylenol a few times but it didn't work, so I stopped.\n"
@@ -74,21 +72,50 @@ def test_a_drug_the_draft_left_out_is_asked_for_once_and_grounded():
     ((prompt, kw),) = rt.pass_prompts
     assert "does not mention them: tylenol." in prompt
     assert "[1] Patient: I tried Tylenol" in prompt and "sumatriptan fifty" not in prompt
-    assert kw["json_schema"]["properties"]["statements"]["items"]["properties"]["section"]["enum"] == [
-        "subjective", "objective", "assessment", "plan"]
+    tylenol = kw["json_schema"]["properties"]["tylenol"]["properties"]
+    assert tylenol["section"]["enum"] == ["subjective", "objective", "assessment", "plan"]
+    assert tylenol["text"]["pattern"].startswith("^Tylenol")  # the statement has to be about the drug
+    assert kw["json_schema"]["required"] == ["tylenol"]
     tried = note.section("subjective").statements[-1]
-    assert tried.text.startswith("Tried Tylenol") and 1 in tried.evidence
+    assert tried.text.startswith("Tylenol tried") and tried.evidence == [1]
     assert tried.status == StatementStatus.supported, tried.issues
-    # an unknown section falls back to the plan, and an invented dose is flagged like any other
-    invented = note.section("plan").statements[-1]
-    assert invented.text == "Takes Tylenol 500 mg daily." and invented.status == StatementStatus.unsupported
-    assert any(i.kind == "dose" for i in invented.issues)
-    assert any(e.kind == "statement" and e.statement.text.startswith("Tried Tylenol") for e in events)
-    # padding that names none of the missing drugs is dropped
-    assert note.section("objective").statements == []
-    assert kw["json_schema"]["properties"]["statements"]["maxItems"] == 1
+    assert any(e.kind == "statement" and e.statement.text.startswith("Tylenol tried") for e in events)
     assert drafter.stats.extra["medication_pass"] == ["tylenol"]
     # nothing missing: no extra request
     rt.pass_prompts.clear()
     NoteDrafter(rt, get_template("soap"), medications={"sumatriptan"}).draft(parse_dialogue(dialogue))
     assert rt.pass_prompts == []
+
+
+def test_an_unconstrained_answer_about_a_missing_drug_is_kept_with_its_name_and_grounded():
+    import json
+
+    from scribe.domain import StatementStatus
+    from scribe.drafting.drafter import NoteDrafter
+
+    class Free:
+        supports_constrained_json = False
+
+        def chat(self, messages, **kw):
+            assert kw["json_schema"] is None
+            return ('Sure: {"ultram": {"section": "treatment", "text": "Start 50 mg for pain."}, '
+                    '"ibuprofen": {"section": "subjective", "text": "Took ibuprofen 800 mg, helps a little."}}')
+
+    t = parse_dialogue("[patient] I took some ibuprofen but it only helps a little bit.\n"
+                       "[doctor] I want to put you on fifty milligrams of ultram for the pain.\n")
+    note = NoteDraft(sections=[Section(key="subjective", title="S"), Section(key="plan", title="Plan")])
+    drafter = NoteDrafter(Free(), get_template("soap"), medications={"ultram", "ibuprofen"})
+    gen = drafter.cover_missing_medications(note, t)
+    try:
+        while True:
+            next(gen)
+    except StopIteration as stop:
+        covered = stop.value
+    from scribe.grounding import ground_note
+
+    checked = ground_note(covered, t, {"ultram", "ibuprofen"})
+    (ultram,) = checked.section("plan").statements  # unknown section -> plan; the name is put in front
+    assert ultram.text == "Ultram: Start 50 mg for pain." and ultram.status == StatementStatus.supported, ultram.issues
+    (ibu,) = checked.section("subjective").statements
+    assert any(i.kind == "dose" and "800" in i.detail for i in ibu.issues)  # an invented dose is still caught
+    assert json.dumps(drafter.stats.extra["medication_pass"]) == '["ibuprofen", "ultram"]'

@@ -617,31 +617,34 @@ class NoteDrafter:
         A small model drafting a long note drops a drug now and then ("tried Tylenol, it didn't
         help"; "fifty milligrams of Ultram" at the end of the plan). Each drug said in the visit but
         absent from the note is asked for once, with only the lines that name it (and their
-        neighbours) as context, and the answer goes into the section the model picks. Only statements
-        that name one of those drugs are kept (at temperature 0 a small model pads the answer with
-        other facts, once with a sentence cut off by the token cap). The new statements are grounded
-        like every other one. Yields statement events; returns the note."""
+        neighbours) as context, and the answer goes into the section the model picks. The answer has
+        one entry per drug, keyed by its name, whose statement must start with that name (asked for
+        a list, the bundled 1.5B model padded it with unrelated statements and left the drug out).
+        The new statements are grounded like every other one. Yields statement events; returns the note."""
         missing = self.missing_medications(note, transcript)
         if not missing:
             return note
         ids = sorted({w for sids in missing.values() for sid in sids for w in _neighbours(transcript, sid)})
         context = transcript.model_copy(update={"segments": [s for s in transcript.segments if s.id in ids]})
         keys = self.template.section_keys()
-        names = ", ".join(sorted(missing))
+        names = sorted(missing)
         body = ("Transcript lines:\n" + "\n".join(format_transcript_lines(context))
                 + "\n\nThe note has these sections: " + ", ".join(f'"{s.key}" ({s.title})' for s in self.template.sections)
-                + f".\nThese medications were discussed in the visit but the note does not mention them: {names}. "
-                "For each one write one statement with what was said about it: the dose and how often if said, and "
-                "whether the patient takes it or tried it, or whether it was started, continued, changed or stopped. "
-                "Give the key of the section it belongs in. Answer as JSON: "
-                '{"statements": [{"section": "<section key>", "text": "..."}]}')
+                + f".\nThese medications were discussed in the visit but the note does not mention them: {', '.join(names)}. "
+                "For each one write one statement, starting with its name, with what was said about it: the dose and how "
+                "often if said, and whether the patient takes it or tried it, or whether it was started, continued, "
+                "changed or stopped. Give the key of the section it belongs in. Answer as JSON: {"
+                + ", ".join(f'"{m}": {{"section": "<section key>", "text": "{m.capitalize()} ..."}}' for m in names) + "}")
         messages = [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": body}]
-        item = {"type": "object", "properties": {"section": {"type": "string", "enum": keys},
-                                                 "text": {"type": "string", "minLength": 3, "maxLength": MAX_STATEMENT_CHARS,
-                                                          "pattern": "^[ -~]*$"}},
+
+        def item(med: str) -> dict:
+            # the statement starts with the drug's name: a small model otherwise wrote about something else
+            return {"type": "object", "properties": {
+                "section": {"type": "string", "enum": keys},
+                "text": {"type": "string", "pattern": f"^{re.escape(med.capitalize())}[ -~]{{3,{MAX_STATEMENT_CHARS}}}$"}},
                 "required": ["section", "text"], "additionalProperties": False}
-        schema = {"type": "object", "properties": {"statements": {"type": "array", "items": item, "maxItems": len(missing)}},
-                  "required": ["statements"], "additionalProperties": False}
+
+        schema = {"type": "object", "properties": {m: item(m) for m in names}, "required": names, "additionalProperties": False}
         constrained = getattr(self.runtime, "supports_constrained_json", False)
         try:
             output = self.runtime.chat(messages, json_schema=schema if constrained else None,
@@ -649,24 +652,23 @@ class NoteDrafter:
         except Exception:  # the note stands without it; grounding and the physician still see the gap
             return note
         data = repair_json(output) if output else None
-        self.stats.extra["medication_pass"] = sorted(missing)
+        self.stats.extra["medication_pass"] = names
         if not data:
             return note
         default = next((k for k in keys if "plan" in k), next((k for k in keys if "medication" in k), keys[-1]))
         valid_ids = {s.id for s in transcript.segments}
         added: dict[str, list[Statement]] = {}
-        for raw in data.get("statements", []) if isinstance(data.get("statements"), list) else []:
+        for med in names:
+            raw = data.get(med)
             if not isinstance(raw, dict):
                 continue
             key = str(raw.get("section", "")).lower().replace(" ", "_")
             key = key if key in keys else default
-            for text, _ in _coerce_statements([raw.get("text", "")]):
-                words = set(tokens_of(text))
-                named = [med for med in missing if med in words or (" " in med and med in text.lower())]
-                if not named:  # the request is about these drugs; anything else it wrote is not wanted
-                    continue
-                cited = sorted({sid for med in named for sid in missing[med]})
-                st = Statement(text=text, evidence=[i for i in cited if i in valid_ids])
+            text = str(raw.get("text", "")).strip()
+            if med not in set(tokens_of(text)) and med not in text.lower():
+                text = f"{med.capitalize()}: {text}"  # unconstrained answers: the statement is about this drug
+            for piece, _ in _coerce_statements([text]):
+                st = Statement(text=piece, evidence=[i for i in missing[med] if i in valid_ids])
                 added.setdefault(key, []).append(st)
                 yield DraftEvent(kind="statement", section_key=key, statement=st)
         if not added:
