@@ -99,12 +99,13 @@ def test_an_unconstrained_answer_about_a_missing_drug_is_kept_with_its_name_and_
         def chat(self, messages, **kw):
             assert kw["json_schema"] is None
             return ('Sure: {"ultram": {"section": "treatment", "text": "Start 50 mg for pain."}, '
-                    '"ibuprofen": {"section": "subjective", "text": "Took ibuprofen 800 mg, helps a little."}}')
+                    '"ibuprofen": {"section": "subjective", "text": "Took ibuprofen 800 mg, helps a little."}, '
+                    '"tylenol": {"section": "plan", "text": "Tylenol is not mentioned in the transcript."}}')
 
-    t = parse_dialogue("[patient] I took some ibuprofen but it only helps a little bit.\n"
+    t = parse_dialogue("[patient] I took some ibuprofen but it only helps a little bit. Tylenol did nothing.\n"
                        "[doctor] I want to put you on fifty milligrams of ultram for the pain.\n")
     note = NoteDraft(sections=[Section(key="subjective", title="S"), Section(key="plan", title="Plan")])
-    drafter = NoteDrafter(Free(), get_template("soap"), medications={"ultram", "ibuprofen"})
+    drafter = NoteDrafter(Free(), get_template("soap"), medications={"ultram", "ibuprofen", "tylenol"})
     gen = drafter.cover_missing_medications(note, t)
     try:
         while True:
@@ -118,4 +119,6 @@ def test_an_unconstrained_answer_about_a_missing_drug_is_kept_with_its_name_and_
     assert ultram.text == "Ultram: Start 50 mg for pain." and ultram.status == StatementStatus.supported, ultram.issues
     (ibu,) = checked.section("subjective").statements
     assert any(i.kind == "dose" and "800" in i.detail for i in ibu.issues)  # an invented dose is still caught
-    assert json.dumps(drafter.stats.extra["medication_pass"]) == '["ibuprofen", "ultram"]'
+    assert json.dumps(drafter.stats.extra["medication_pass"]) == '["ibuprofen", "tylenol", "ultram"]'
+    # a remark about the transcript (the real model wrote "Ultram is not mentioned in the transcript") is dropped
+    assert not any("tylenol" in st.text.lower() for st in checked.statements())

@@ -82,6 +82,11 @@ def format_transcript_lines(transcript: Transcript) -> list[str]:
     return [f"[{s.id}] {_speaker(s.speaker)}: {s.text.strip()}" for s in transcript.segments if s.text.strip()]
 
 
+# the model talking about its input instead of the visit
+_META = re.compile(r"\b(?:transcript|conversation|dialogue)\b|\b(?:not|never|no longer) (?:been )?(?:mentioned|discussed|stated|"
+                   r"said|specified|provided)\b|\bno (?:information|mention|details?)\b", re.I)
+
+
 def _neighbours(transcript: Transcript, seg_id: int) -> list[int]:
     order = [s.id for s in transcript.segments]
     i = order.index(seg_id)
@@ -665,6 +670,8 @@ class NoteDrafter:
             key = str(raw.get("section", "")).lower().replace(" ", "_")
             key = key if key in keys else default
             text = str(raw.get("text", "")).strip()
+            if _META.search(text):  # "Ultram is not mentioned in the transcript": a remark, not a fact of the visit
+                continue
             if med not in set(tokens_of(text)) and med not in text.lower():
                 text = f"{med.capitalize()}: {text}"  # unconstrained answers: the statement is about this drug
             for piece, _ in _coerce_statements([text]):
