@@ -241,6 +241,26 @@ class LlamaCppRuntime(_RuntimeBase):
         self.n_batch = n_batch
         self._llm = None
         self._lock = threading.Lock()
+        self._want_threads = self.n_threads  # see set_threads
+        self._threads_now = self.n_threads  # what the context is set to
+
+    def set_threads(self, n: Optional[int]) -> None:
+        """Threads for generation from the next token on (``None``: all ``n_threads``).
+
+        Safe from any thread: a running :meth:`stream_chat` applies it between tokens. A visit's
+        background drafting runs on one thread next to speech recognition; at Stop the final
+        draft gets them all back, even mid-answer.
+        """
+        self._want_threads = max(1, min(self.n_threads, n or self.n_threads))
+
+    def _apply_threads(self, n: Optional[int] = None) -> None:
+        """Set the context's thread counts (caller holds the lock, no decode running)."""
+        n = n or self._want_threads
+        if n != self._threads_now and self._llm is not None:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(self._llm.ctx, n, n)
+            self._threads_now = n
 
     def load(self, progress: Optional[Progress] = None) -> None:
         if self._llm is not None:
@@ -266,6 +286,7 @@ class LlamaCppRuntime(_RuntimeBase):
                     f"llama.cpp cannot load {self.model_path.name}: the file is truncated, corrupt or of an "
                     f"unsupported architecture ({_short(exc)})."
                 ) from None
+            self._threads_now = self.n_threads
             if progress:
                 progress(1.0, f"{self.model_name} ready")
 
@@ -296,8 +317,10 @@ class LlamaCppRuntime(_RuntimeBase):
             # (unless max_tokens cuts it short).
             kw["response_format"] = {"type": "json_object", "schema": json_schema}
         with self._lock:
+            self._apply_threads()
             try:
                 for chunk in self._llm.create_chat_completion(**kw):
+                    self._apply_threads()  # between tokens: set_threads() from another thread
                     piece = chunk["choices"][0]["delta"].get("content")
                     if piece:
                         yield piece
@@ -314,16 +337,14 @@ class LlamaCppRuntime(_RuntimeBase):
         so a background warm-up does not starve speech recognition, nor itself.
         """
         self.load()
-        import llama_cpp
-
         with self._lock:
-            llama_cpp.llama_set_n_threads(self._llm.ctx, self.warm_threads, self.warm_threads)
+            self._apply_threads(min(self.warm_threads, self._want_threads))
             try:
                 self._llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)
             except ValueError as exc:
                 raise self._failure(exc) from None
             finally:
-                llama_cpp.llama_set_n_threads(self._llm.ctx, self.n_threads, self.n_threads)
+                self._apply_threads()
 
     def close(self) -> None:
         with self._lock:

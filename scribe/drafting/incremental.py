@@ -1,0 +1,300 @@
+"""Draft the note while the visit is still going on, so Stop leaves only the tail.
+
+A physician presses Stop and has the next patient waiting. Drafting the whole note after the
+visit costs minutes on a 2-core laptop: the transcript has to be prefilled (~2,000 tokens for
+10 minutes of talk, ~35 s at 60 tok/s) and every statement decoded (~19 tok/s). Both costs can
+be moved into the visit, because a transcript only ever grows at its end:
+
+* **Warm prefix.** Each :meth:`LiveDrafter.update` prefills the prompt of the request that Stop
+  will make (instructions, then the numbered transcript so far, without the closing line).
+  llama.cpp keeps that KV cache, so at Stop only the lines spoken since the last update and the
+  short closing line are new.
+* **Parts drafted during the visit.** Once the settled transcript since the last part is
+  ``part_tokens`` long, that stretch is drafted as one part of the visit (the same part prompt
+  and merge as :mod:`scribe.drafting.long_visit`, parts overlapping by a few lines), on one
+  thread and at low priority, while the visit goes on. At Stop only the last, short part is
+  drafted; the parts' statements are merged deterministically (near-duplicates from the overlap
+  kept once) and the merged note is grounded against the whole transcript, exactly as a long
+  visit is. A visit shorter than one part is drafted exactly as :class:`NoteDrafter` would,
+  from the warm prefix.
+* **Stable speaker labels.** Labels are inferred from content and turn structure over the whole
+  transcript, so a late segment could relabel an early one and change the prompt's prefix. A
+  segment's label is frozen once ``settle_segments`` newer segments follow it.
+* **Cores.** Speech recognition and the model share two cores. During the visit the model runs
+  on ``background_threads`` (1); :meth:`hold` (Stop) pauses background decoding between tokens
+  so the recogniser's final decode gets the CPU, and :meth:`stream` gives the model all its
+  threads again.
+
+Nothing here needs Qt: the desktop app calls :meth:`update` from a worker on a timer, :meth:`hold`
+when Stop is pressed and :meth:`stream` once the transcript is final; the benchmark does the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+from ..domain import Encounter, NoteDraft, SpeakerRole, Transcript
+from ..grounding import ground_note
+from .drafter import DraftEvent, NoteDrafter, format_transcript_lines, respell_medications
+from .long_visit import OVERLAP_SEGMENTS, merge_parts
+
+log = logging.getLogger(__name__)
+
+PART_TOKENS = 700  # transcript tokens per part drafted during the visit (~3 minutes of talk)
+SETTLE_SEGMENTS = 6  # a segment's speaker label is frozen once this many segments follow it
+
+
+def live_part_preamble(k: int, first_id: int) -> str:
+    """The part prompt's opening line. It names only where the part starts, so it does not
+    change while the part's transcript grows and the warm prefix stays valid."""
+    return (f"This visit's transcript comes in parts, drafted while the visit goes on. This is part {k}, "
+            f"from transcript line {first_id} on. Write the note for what these lines contain; the other "
+            "parts are handled separately.")
+
+
+@dataclass
+class _Part:
+    first_id: int
+    last_id: int
+    texts: tuple[str, ...]  # the part's lines as drafted (to check they are still the transcript's)
+    preamble: str
+    note: NoteDraft  # ungrounded
+    events: list[DraftEvent] = field(default_factory=list)  # its section/statement events
+
+
+@dataclass
+class LiveStats:
+    updates: int = 0
+    warms: int = 0
+    warm_s: float = 0.0
+    parts: int = 0
+    part_s: float = 0.0
+    stale_parts: int = 0  # parts dropped at Stop because their lines changed
+    stop_parts: int = 0  # parts drafted at Stop (normally 1: the tail)
+    stop_prompt_tokens: int = 0
+    first_event_s: Optional[float] = None
+    total_s: float = 0.0
+
+
+class LiveDrafter:
+    """Keeps a visit's note draft as far ahead as the transcript allows.
+
+    Thread use: :meth:`update` on a background worker (calls are serialised), :meth:`hold` from
+    any thread, :meth:`stream` on the drafting worker; a stream waits for an update in flight.
+    """
+
+    def __init__(self, drafter: NoteDrafter, *, part_tokens: int = PART_TOKENS,
+                 settle_segments: int = SETTLE_SEGMENTS, overlap: int = OVERLAP_SEGMENTS,
+                 background_threads: int = 1, parts: bool = True):
+        self.drafter = drafter
+        self.part_tokens = part_tokens
+        self.settle_segments = settle_segments
+        self.overlap = overlap
+        self.background_threads = background_threads
+        self.parts_enabled = parts
+        self.parts: list[_Part] = []
+        self.stats = LiveStats()
+        self._frozen: dict[int, tuple[str, SpeakerRole]] = {}
+        self._busy = threading.Lock()
+        self._go = threading.Event()
+        self._go.set()
+        self._stopped = False
+
+    @property
+    def runtime(self):
+        return self.drafter.runtime
+
+    def _threads(self, n: Optional[int]) -> None:
+        set_threads = getattr(self.runtime, "set_threads", None)
+        if callable(set_threads):
+            set_threads(n)
+
+    # ------------------------------------------------------------------ transcript
+
+    def prepare(self, transcript: Transcript) -> Transcript:
+        """The transcript as the model sees it: speakers labelled, settled labels frozen."""
+        segments = [s for s in transcript.segments if s.text.strip()]
+        labelled = self.drafter.prepare(transcript.model_copy(update={"segments": segments}))
+        out = []
+        for s in labelled.segments:
+            frozen = self._frozen.get(s.id)
+            if frozen is not None and frozen[0] == s.text and frozen[1] != s.speaker:
+                s = s.model_copy(update={"speaker": frozen[1]})
+            out.append(s)
+        for s in out[: max(0, len(out) - self.settle_segments)]:
+            if self._frozen.get(s.id, (None,))[0] != s.text:
+                self._frozen[s.id] = (s.text, s.speaker)
+        return labelled.model_copy(update={"segments": out})
+
+    def _tail_start(self, segments: list) -> int:
+        """Index of the first segment of the part after the drafted ones (overlap included)."""
+        if not self.parts:
+            return 0
+        last = self.parts[-1].last_id
+        end = next((i for i, s in enumerate(segments) if s.id > last), len(segments))
+        return max(0, end - self.overlap)
+
+    def _tokens(self, segments: list) -> int:
+        lines = format_transcript_lines(Transcript(segments=segments))
+        return sum(self.runtime.count_tokens(line) + 1 for line in lines)
+
+    def _preamble(self, first_id: int) -> str:
+        """The opening line of the next part's prompt (none while no part has been drafted)."""
+        return live_part_preamble(len(self.parts) + 1, first_id) if self.parts else self.drafter.preamble
+
+    # ------------------------------------------------------------------ during the visit
+
+    def update(self, transcript: Transcript) -> str:
+        """Bring the draft up to ``transcript`` (the final segments so far): draft a part if a
+        long enough settled stretch is undrafted, else warm the prompt Stop will send.
+        Returns what was done: "part", "warm" or "idle"."""
+        with self._busy:
+            if self._stopped or transcript.is_empty():
+                return "idle"
+            self.stats.updates += 1
+            self._threads(self.background_threads)
+            prepared = self.prepare(transcript)
+            segs = prepared.segments
+            start = self._tail_start(segs)
+            settled_end = len(segs) - self.settle_segments
+            new_from = start + (self.overlap if self.parts else 0)
+            if (self.parts_enabled and settled_end > new_from
+                    and self._tokens(segs[new_from:settled_end]) >= self.part_tokens):
+                self._draft_part(prepared.model_copy(update={"segments": segs[start:settled_end]}))
+                return "part"
+            return "warm" if self._warm(prepared, start) else "idle"
+
+    def _warm(self, prepared: Transcript, start: int) -> bool:
+        segs = prepared.segments[start:]
+        if not segs:
+            return False
+        lines = format_transcript_lines(prepared.model_copy(update={"segments": segs}))
+        preamble = self._preamble(segs[0].id)
+        messages = self.drafter._build(lines, closing=False, preamble=preamble)
+        if not self.drafter.fits(self.drafter.prompt_tokens(messages)):
+            return False
+        t0 = time.perf_counter()
+        self.runtime.warm(messages)
+        self.stats.warms += 1
+        self.stats.warm_s += time.perf_counter() - t0
+        return True
+
+    def _draft_part(self, part: Transcript) -> None:
+        k = len(self.parts) + 1
+        first, last = part.segments[0].id, part.segments[-1].id
+        preamble = live_part_preamble(k, first)
+        t0 = time.perf_counter()
+        events: list[DraftEvent] = []
+        gen = self.drafter.stream_part(part, Encounter(visit_type=self.drafter.template.name), t0, preamble=preamble)
+        try:
+            while True:
+                self._go.wait()  # Stop pressed: let speech recognition finish first
+                ev = next(gen)
+                if ev.kind in ("section", "statement"):
+                    events.append(ev)
+        except StopIteration as done:
+            note = done.value
+        self.parts.append(_Part(first, last, tuple(s.text for s in part.segments), preamble, note, events))
+        self.stats.parts += 1
+        self.stats.part_s += time.perf_counter() - t0
+        log.info("drafted part %d (lines %d-%d) during the visit in %.1f s", k, first, last, time.perf_counter() - t0)
+
+    # ------------------------------------------------------------------ at Stop
+
+    def hold(self) -> None:
+        """Stop was pressed: pause background decoding (between tokens) until :meth:`stream`."""
+        self._go.clear()
+
+    def stream(self, transcript: Transcript, encounter: Optional[Encounter] = None) -> Iterator[DraftEvent]:
+        """The final draft of the finished ``transcript``: the parts drafted during the visit are
+        replayed at once, the rest is drafted now with all threads, then merged and grounded."""
+        from ..errors import DraftingError
+
+        if transcript.is_empty():
+            raise DraftingError("The transcript is empty: there is nothing to draft a note from.")
+        self._threads(None)  # all threads again
+        self._go.set()
+        t0 = time.perf_counter()
+        with self._busy:  # an update in flight finishes first (its part is needed anyway)
+            self._stopped = True
+            encounter = encounter or Encounter(visit_type=self.drafter.template.name)
+            prepared = self.prepare(transcript)
+            segs = prepared.segments
+            by_id = {s.id: s.text for s in segs}
+            for n, part in enumerate(self.parts):  # a part whose lines changed (they never should) is redrafted
+                ids = [i for i in range(part.first_id, part.last_id + 1) if i in by_id]
+                if tuple(by_id[i] for i in ids) != part.texts:
+                    self.stats.stale_parts += len(self.parts) - n
+                    self.parts = self.parts[:n]
+                    break
+            drafter = self.drafter
+            drafter.stats = type(drafter.stats)()
+            for part in self.parts:
+                for ev in part.events:
+                    if self.stats.first_event_s is None:
+                        self.stats.first_event_s = time.perf_counter() - t0
+                    yield ev
+            start = self._tail_start(segs)
+            tail = prepared.model_copy(update={"segments": segs[start:]})
+            notes = [p.note for p in self.parts]
+            if tail.segments and (not self.parts or any(s.id > self.parts[-1].last_id for s in tail.segments)):
+                preamble = self._preamble(tail.segments[0].id)
+                lines = format_transcript_lines(tail)
+                self.stats.stop_prompt_tokens = drafter.prompt_tokens(drafter._build(lines, preamble=preamble))
+                drafter.stats.prompt_tokens = self.stats.stop_prompt_tokens
+                if drafter.fits(self.stats.stop_prompt_tokens):
+                    note = yield from self._timed(drafter.stream_part(tail, encounter, t0, preamble=preamble), t0)
+                    notes.append(note)
+                    self.stats.stop_parts += 1
+                else:  # the tail alone overflows the window (parts off, or a very long visit): split it
+                    from .long_visit import stream_in_parts
+
+                    note = yield from self._timed(stream_in_parts(drafter, tail, encounter, t0), t0)
+                    notes.append(note)
+                    self.stats.stop_parts += drafter.stats.extra.get("parts", 1)
+            note = notes[0] if len(notes) == 1 and not self.parts else merge_parts(notes, drafter.template, encounter)
+            note = note.model_copy(update={"encounter": encounter, "model": getattr(self.runtime, "model_name", None),
+                                           "runtime": getattr(self.runtime, "name", None)})
+            note = respell_medications(note, prepared, drafter.medications)
+            note = ground_note(note, prepared, drafter.medications)
+            self.stats.total_s = time.perf_counter() - t0
+            drafter.stats.total_s = self.stats.total_s
+            yield DraftEvent(kind="done", note=note)
+
+    def _timed(self, gen, t0: float):
+        try:
+            while True:
+                ev = next(gen)
+                if ev.kind == "token" and self.stats.first_event_s is None:
+                    self.stats.first_event_s = time.perf_counter() - t0
+                yield ev
+        except StopIteration as done:
+            return done.value
+
+    def draft(self, transcript: Transcript, encounter: Optional[Encounter] = None) -> NoteDraft:
+        note = None
+        for ev in self.stream(transcript, encounter):
+            if ev.kind == "done":
+                note = ev.note
+        assert note is not None
+        return note
+
+    def close(self) -> None:
+        """The visit was abandoned: background work stops at its next token."""
+        self._stopped = True
+        self._go.set()
+
+
+def draft_from_scratch(drafter: NoteDrafter, prepared: Transcript, encounter: Optional[Encounter] = None) -> NoteDraft:
+    """The reference a live draft is compared with: the same (already labelled) transcript drafted
+    in one go by ``drafter`` with nothing warm, as a post-visit pipeline would."""
+    plain = NoteDrafter(drafter.runtime, drafter.template, max_tokens=drafter.max_tokens,
+                        max_attempts=drafter.max_attempts, medications=drafter.medications,
+                        sectioned=drafter._sectioned, section_max_tokens=drafter.section_max_tokens,
+                        system_prompt=drafter.system_prompt, preamble=drafter.preamble, label_speakers=False,
+                        cite=drafter.cite)
+    return plain.draft(prepared, encounter)

@@ -1,0 +1,198 @@
+"""Drafting during the visit (scribe.drafting.incremental): mechanics, not speed.
+
+The scripted extractive stand-in model (tests/scripted_llm.py) makes the incremental result
+comparable statement by statement with a from-scratch draft; a small real llama.cpp model checks
+that warming during the visit really leaves only the transcript's tail to prefill at Stop.
+benchmarks/bench_visit.py measures the speed and the grounding of real drafts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from scripted_llm import KeywordRuntime
+from scribe.domain import SpeakerRole, Transcript
+from scribe.drafting.drafter import NoteDrafter
+from scribe.drafting.incremental import LiveDrafter, draft_from_scratch
+from scribe.drafting.templates import get_template
+from scribe.transcript_io import parse_dialogue
+from test_long_visit import PROBLEMS, SOAP_RULES, long_visit_script
+
+
+class PrefixCache(KeywordRuntime):
+    """The stand-in with a one-slot prefix cache like llama.cpp's: counts the words each call must
+    prefill (the prompt minus what it shares with the previous call's prompt)."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.cached: list[str] = []
+        self.prefilled: list[int] = []  # per stream_chat call
+        self.warmed: list[int] = []  # per warm call
+
+    def _prefill(self, messages) -> int:
+        words = "\n".join(m["content"] for m in messages).split()
+        n = 0
+        for a, b in zip(self.cached, words):
+            if a != b:
+                break
+            n += 1
+        self.cached = words
+        return len(words) - n
+
+    def warm(self, messages) -> None:
+        self.warmed.append(self._prefill(messages))
+
+    def stream_chat(self, messages, **kw):
+        self.prefilled.append(self._prefill(messages))
+        yield from super().stream_chat(messages, **kw)
+
+
+MEDS = {"meloxicam", "ofloxacin", *(m for _, _, m, _ in PROBLEMS)}
+
+
+def grow(transcript: Transcript, every: int = 6):
+    """The transcript as the recogniser finalises it: a few segments at a time."""
+    segs = transcript.segments
+    for n in range(every, len(segs), every):
+        yield transcript.model_copy(update={"segments": segs[:n]})
+
+
+@pytest.fixture(scope="module")
+def visit() -> Transcript:
+    return parse_dialogue(long_visit_script(fillers_per_problem=3, closing_fillers=4))
+
+
+def statements(note):
+    return {sec.key: [(st.text, st.status) for st in sec.statements] for sec in note.sections}
+
+
+def test_live_draft_equals_a_from_scratch_draft_and_leaves_only_the_tail_for_stop(visit):
+    rt = PrefixCache(SOAP_RULES, context_window=100_000)
+    live = LiveDrafter(NoteDrafter(rt, get_template("soap"), medications=MEDS), part_tokens=400)
+    for partial in grow(visit):
+        live.update(partial)
+    assert live.stats.parts >= 3 and live.stats.warms > 0
+    n_before_stop = len(rt.prompts)
+    note = live.draft(visit)
+    stop_prompts = rt.prompts[n_before_stop:]
+    assert len(stop_prompts) == 4  # one request per SOAP section, for the last part only
+
+    reference = draft_from_scratch(NoteDrafter(KeywordRuntime(SOAP_RULES, context_window=100_000),
+                                               get_template("soap"), medications=MEDS), live.prepare(visit))
+    # same statements in the same order, same grounding verdicts
+    assert statements(note) == statements(reference)
+    assert note.grounding.model_dump(exclude={"checked_at"}) == reference.grounding.model_dump(exclude={"checked_at"})
+    assert all(st.status.value == "supported" for st in note.statements())
+
+    # at Stop the model only had to read the tail: the last part's lines, and each section's prompt
+    # re-read little more than its closing line (the prefix was warm)
+    full_words = sum(len(s.text.split()) for s in visit.segments)
+    stop_prefill = rt.prefilled[n_before_stop:]
+    assert max(stop_prefill) < full_words / 10, (stop_prefill, full_words)
+
+
+def test_a_short_visit_is_drafted_exactly_like_the_plain_drafter_from_a_warm_prefix():
+    visit = parse_dialogue("\n".join([
+        "[doctor] What brings you in today?",
+        "[patient] I've had a cough for two weeks.",
+        "[doctor] Blood pressure is 128 over 80 today.",
+        "[doctor] I think this is a viral bronchitis.",
+        "[doctor] I'll start benzonatate 100 milligrams three times a day and follow up in two weeks.",
+        "[patient] Thank you.",
+    ]))
+    rt = PrefixCache(SOAP_RULES, context_window=100_000)
+    live = LiveDrafter(NoteDrafter(rt, get_template("soap")))
+    for n in (2, 4, 5):
+        live.update(visit.model_copy(update={"segments": visit.segments[:n]}))
+    assert live.stats.parts == 0 and live.stats.warms == 3
+    # each warm prefilled only what was new since the last one
+    assert rt.warmed[1] < rt.warmed[0] and rt.warmed[2] < rt.warmed[0]
+    before = len(rt.prompts)
+    note = live.draft(visit)
+    plain = NoteDrafter(KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"), label_speakers=False)
+    reference = plain.draft(live.prepare(visit))
+    assert rt.prompts[before:] == plain.runtime.prompts  # the very same requests
+    assert statements(note) == statements(reference)
+    # the first Stop request prefilled only the last line and the closing cue
+    assert rt.prefilled[-4] < 60
+
+
+def test_settled_speaker_labels_do_not_change_as_the_transcript_grows():
+    untagged = parse_dialogue("\n".join(
+        ["How long have you had the cough?", "About two weeks now, doc.", "Any fever or chills?",
+         "No fever. I feel tired though.", "Let me listen to your lungs.", "My chest feels tight at night.",
+         "Your lungs are clear today.", "Thank you, doctor.", "I'll start an inhaler, two puffs as needed.",
+         "Okay, I will use it.", "Any questions?", "No, that's all."] * 2))
+    assert all(s.speaker == SpeakerRole.unknown for s in untagged.segments)
+    live = LiveDrafter(NoteDrafter(KeywordRuntime(SOAP_RULES), get_template("soap")), settle_segments=4)
+    seen: dict[int, SpeakerRole] = {}
+    for n in range(3, len(untagged.segments) + 1):
+        prepared = live.prepare(untagged.model_copy(update={"segments": untagged.segments[:n]}))
+        for s in prepared.segments[: n - 4]:
+            assert seen.setdefault(s.id, s.speaker) == s.speaker, s.id
+
+
+def test_hold_pauses_background_drafting_until_stop(visit):
+    gate = threading.Event()
+
+    class Slow(KeywordRuntime):
+        def stream_chat(self, messages, **kw):
+            for piece in super().stream_chat(messages, **kw):
+                self.pieces += 1
+                yield piece
+
+    rt = Slow(SOAP_RULES, context_window=100_000)
+    rt.pieces = 0
+    live = LiveDrafter(NoteDrafter(rt, get_template("soap")), part_tokens=400)
+    live.hold()
+    partial = visit.model_copy(update={"segments": visit.segments[:60]})
+    worker = threading.Thread(target=lambda: (live.update(partial), gate.set()))
+    worker.start()
+    time.sleep(0.3)
+    assert not gate.is_set() and rt.pieces <= 1  # paused before its first token was used
+    note = live.draft(visit)  # Stop: releases the paused part, then drafts the rest
+    worker.join(5)
+    assert gate.is_set() and live.stats.parts == 1 and note.statements()
+
+
+def test_llama_threads_switch_mid_answer_and_warm_leaves_only_the_tail(smollm_gguf):
+    pytest.importorskip("llama_cpp")
+    from scribe.drafting.runtimes import LlamaCppRuntime
+
+    rt = LlamaCppRuntime(smollm_gguf, n_ctx=2048, n_threads=2, model_name="smollm2-135m")
+    rt.load()
+    stream = pieces = None
+    try:
+        evaluated: list[int] = []
+        real_eval = rt._llm.eval
+        rt._llm.eval = lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1]
+        visit = parse_dialogue(long_visit_script(fillers_per_problem=0, closing_fillers=2))
+        segs = visit.segments
+        live = LiveDrafter(NoteDrafter(rt, get_template("soap"), section_max_tokens=24, max_attempts=1), parts=False)
+        live.update(visit.model_copy(update={"segments": segs[:-3]}))
+        assert rt._threads_now == 1  # background warm-up ran on one thread
+        warm_tokens = sum(evaluated)
+        evaluated.clear()
+        stream = live.stream(visit)
+        next(stream)
+        assert rt._threads_now == 2  # the final draft has every thread again
+        first_prefill = evaluated[0]
+        tail = sum(rt.count_tokens(s.text) + 4 for s in segs[-3:]) + 120  # new lines + closing cue + template
+        assert first_prefill <= tail < warm_tokens / 3, (first_prefill, tail, warm_tokens)
+        stream.close()  # the rest of the note is not the point (and 2 threads crawl on a busy CI box)
+        # set_threads from another thread applies between tokens of a running answer
+        rt.set_threads(1)
+        pieces = rt.stream_chat([{"role": "user", "content": "Count to twenty."}], max_tokens=12)
+        next(pieces)
+        assert rt._threads_now == 1
+        rt.set_threads(None)
+        next(pieces)
+        assert rt._threads_now == 2
+    finally:
+        for gen in (stream, pieces):  # a generator still running holds the runtime's lock
+            if gen is not None:
+                gen.close()
+        rt.close()
