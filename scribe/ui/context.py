@@ -59,6 +59,7 @@ class AppContext:
     make_drafter: Callable[[Any, Any], Any] = _default_drafter  # (runtime, template) -> NoteDrafter
     player: Any = None  # scribe.ui.player.AudioPlayer
     ehr_sender: Optional[EhrSender] = None  # "Send to EHR" (a later issue); None hides the action
-    warm_interval_s: float = 30.0  # keep the LLM prompt prefix warm while recording (0: off)
+    warm_interval_s: float = 15.0  # bring the draft up to the transcript this often while recording (0: off)
+    draft_during_visit: bool = True  # draft settled parts of a long visit in the background (else only warm)
     autosave_s: float = 30.0  # save an edited draft this long after the last edit
     check_recovery: bool = True

@@ -68,6 +68,7 @@ class VisitSession(QObject):
         self.draft_op: Optional[BackgroundOp] = None
         self._warm_op: Optional[BackgroundOp] = None
         self._warmed_segments = 0
+        self._live: Any = None  # scribe.drafting.incremental.LiveDrafter: the draft kept ahead during the visit
         self.dirty = False  # note edited since last save
         self.closed = False
         self._device_lost_x.connect(self._on_device_lost, Qt.ConnectionType.QueuedConnection)
@@ -255,6 +256,8 @@ class VisitSession(QObject):
         rec = self.recorder
         worker = self._worker
         self._warm_timer.stop()
+        if self._live is not None:
+            self._live.hold()  # background drafting waits while the recogniser finishes
         self._set_recorder_state("stopping")
 
         def work(_ctx):
@@ -411,23 +414,27 @@ class VisitSession(QObject):
 
     # ------------------------------------------------------------------ drafting
     def _warm(self) -> None:
+        """While recording: keep the draft ahead of the transcript (warm prompt, parts drafted)."""
         hub = self.ctx.models
         if hub.llm is None or (self._warm_op is not None and self._warm_op.running):
             return
         if len(self.segments) <= self._warmed_segments:
             return
         self._warmed_segments = len(self.segments)
-        transcript = Transcript(segments=list(self.segments))
+        transcript = self._build_transcript()
         try:
             template = self.template()
         except ScribeError:
             return
+        if self._live is None or self._live.runtime is not hub.llm:
+            from ..drafting.incremental import LiveDrafter
 
-        make_drafter = self.ctx.make_drafter
+            self._live = LiveDrafter(self.ctx.make_drafter(hub.llm, template), parts=self.ctx.draft_during_visit)
+        live = self._live
 
         def work(_ctx):
             lower_thread_priority()
-            make_drafter(hub.llm, template).warm(transcript)
+            live.update(transcript)
 
         self._warm_op = BackgroundOp(work, on_failure=lambda exc: log.info("warming the prompt failed: %s", exc),
                                      name="warm-llm").start()
@@ -451,6 +458,7 @@ class VisitSession(QObject):
         self.message.emit("Writing the note…")
         tokens = [0]
         make_drafter = self.ctx.make_drafter
+        live, self._live = self._live, None  # a re-draft starts from scratch
 
         def work(ctx: OpContext) -> NoteDraft:
             lower_thread_priority()
@@ -459,9 +467,12 @@ class VisitSession(QObject):
             if hub.llm is None:
                 ctx.report(("message", "Waiting for the language model to finish loading…"))
             runtime = hub.wait_llm(None)
-            drafter = make_drafter(runtime, template)
+            if live is not None and live.runtime is runtime and live.drafter.template == template:
+                events = live.stream(transcript, encounter)  # what was drafted during the visit, then the tail
+            else:
+                events = make_drafter(runtime, template).stream(transcript, encounter)
             note = None
-            for ev in drafter.stream(transcript, encounter):
+            for ev in events:
                 if ctx.cancelled:
                     raise DraftingError("Drafting was cancelled.")
                 if ev.kind == "token":
@@ -666,6 +677,8 @@ class VisitSession(QObject):
         self.closed = True
         self._warm_timer.stop()
         self._autosave.stop()
+        if self._live is not None:
+            self._live.close()
         if self.recorder is not None and self.recorder_state in ("recording", "paused", "lost", "starting"):
             rec = self.recorder
             try:

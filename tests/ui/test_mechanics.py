@@ -500,3 +500,40 @@ def test_theme_toggle_light_dark(qtbot, make_window):
     assert theme.colors().dark
     assert QApplication.palette().window().color().lightness() < light
     win.theme.set_mode("light")
+
+
+# --------------------------------------------------------------------------- drafting during the visit
+
+
+def test_stop_drafts_from_the_state_kept_warm_during_the_visit(qtbot, make_window, speech_clip):
+    """UI mechanics only (fake speech and language models): while recording, the session keeps the
+    prompt warm on a timer; at Stop the first request extends the last warmed prompt, so a real
+    model only prefills the tail (tests/test_incremental.py checks that with llama.cpp)."""
+
+    class Recording(FakeRuntime):
+        def __init__(self):
+            super().__init__(NOTE_JSON)
+            self.warm_prompts: list[str] = []
+            self.prompts: list[str] = []
+
+        def warm(self, messages):
+            self.warm_prompts.append(messages[-1]["content"])
+
+        def stream_chat(self, messages, **kw):
+            self.prompts.append(messages[-1]["content"])
+            yield from super().stream_chat(messages, **kw)
+
+    llm = Recording()
+    win = make_window(fast_settings(), asr=FakeASR(), llm=llm,
+                      source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True, speed=2.0),
+                      make_transcriber=FakeStreamingTranscriber, warm_interval_s=0.3)
+    session = start_visit(qtbot, win)
+    win.record_action.trigger()
+    qtbot.waitUntil(lambda: len(llm.warm_prompts) >= 2, timeout=20000)
+    assert not llm.prompts  # nothing drafted before Stop: the visit is short, only warmed
+    win.stop_action.trigger()
+    qtbot.waitUntil(lambda: session.note is not None, timeout=30000)
+    last_warm, first_stop = llm.warm_prompts[-1], llm.prompts[0]
+    assert first_stop.startswith(last_warm) and len(first_stop) > len(last_warm)
+    assert session._live is None  # used up; a re-draft starts from scratch
+    assert session.note.statements()
