@@ -44,8 +44,9 @@ from .long_visit import OVERLAP_SEGMENTS, merge_parts
 
 log = logging.getLogger(__name__)
 
-PART_TOKENS = 700  # transcript tokens per part drafted during the visit (~3 minutes of talk)
+PART_TOKENS = 600  # transcript tokens per part drafted during the visit (~2 minutes of talk)
 SETTLE_SEGMENTS = 6  # a segment's speaker label is frozen once this many segments follow it
+WARM_STEP_TOKENS = 160  # prefill at most this much per call, so Stop never waits long for a warm-up
 
 
 def live_part_preamble(k: int, first_id: int) -> str:
@@ -103,6 +104,7 @@ class LiveDrafter:
         self._go = threading.Event()
         self._go.set()
         self._stopped = False
+        self._warm_state: tuple[str, list[str]] = ("", [])  # (preamble, lines) of the prompt in the cache
 
     @property
     def runtime(self):
@@ -173,13 +175,33 @@ class LiveDrafter:
         if not segs:
             return False
         lines = format_transcript_lines(prepared.model_copy(update={"segments": segs}))
-        preamble = self._preamble(segs[0].id)
-        messages = self.drafter._build(lines, closing=False, preamble=preamble)
-        if not self.drafter.fits(self.drafter.prompt_tokens(messages)):
+        return self._warm_lines(self._preamble(segs[0].id), lines)
+
+    def _warm_lines(self, preamble: str, lines: list[str]) -> bool:
+        """Prefill the prompt (without its closing line) in steps of ~WARM_STEP_TOKENS from what is
+        already cached; stops early when Stop is pressed (the final request prefills the rest)."""
+        if not self.drafter.fits(self.drafter.prompt_tokens(self.drafter._build(lines, closing=False, preamble=preamble))):
             return False
+        warm_pre, warm_lines = self._warm_state
+        done = 0
+        if warm_pre == preamble:
+            while done < min(len(lines), len(warm_lines)) and lines[done] == warm_lines[done]:
+                done += 1
+        if done == len(lines) and len(warm_lines) == len(lines):
+            return False  # nothing new
         t0 = time.perf_counter()
-        self.runtime.warm(messages)
-        self.stats.warms += 1
+        i = min(done, len(lines) - 1)  # (a cached prompt longer than this one: warm it whole, its prefix is cached)
+        while i < len(lines):
+            j, acc = i, 0
+            while j < len(lines) and (acc < WARM_STEP_TOKENS or j == i):
+                acc += self.runtime.count_tokens(lines[j]) + 1
+                j += 1
+            if not self._go.is_set():
+                break
+            self.runtime.warm(self.drafter._build(lines[:j], closing=False, preamble=preamble))
+            self._warm_state = (preamble, lines[:j])
+            self.stats.warms += 1
+            i = j
         self.stats.warm_s += time.perf_counter() - t0
         return True
 
@@ -188,6 +210,7 @@ class LiveDrafter:
         first, last = part.segments[0].id, part.segments[-1].id
         preamble = live_part_preamble(k, first)
         t0 = time.perf_counter()
+        self._warm_lines(preamble, format_transcript_lines(part))  # interruptible, unlike one long prefill
         events: list[DraftEvent] = []
         gen = self.drafter.stream_part(part, Encounter(visit_type=self.drafter.template.name), t0, preamble=preamble)
         try:

@@ -433,7 +433,7 @@ class VisitSession(QObject):
         live = self._live
 
         def work(_ctx):
-            lower_thread_priority()
+            lower_thread_priority(10)  # below speech recognition (5): the live transcript must keep up
             live.update(transcript)
 
         self._warm_op = BackgroundOp(work, on_failure=lambda exc: log.info("warming the prompt failed: %s", exc),
