@@ -160,7 +160,7 @@ def child_launch(job: dict) -> dict:
 def child_live(job: dict) -> dict:
     """(b): the real app, offscreen, replaying the visit as the microphone."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
     from PySide6.QtWidgets import QApplication  # noqa: F401
 
     tmp = Path(tempfile.mkdtemp(prefix="scribe-bench-visit-"))
@@ -223,13 +223,27 @@ def child_live(job: dict) -> dict:
     timer.start()
 
     def pump(seconds: float, until=None) -> None:
+        """Run the event loop (idle, like the real app's) until ``until()`` or the time is up."""
+        loop = QEventLoop()
         end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            if until is not None and until():
-                return
-            time.sleep(0.001)
+        check = QTimer()
+        check.timeout.connect(lambda: loop.quit() if time.monotonic() >= end or (until and until()) else None)
+        check.start(2)
+        loop.exec()
+        check.stop()
 
+    started = time.perf_counter()
+
+    def status() -> None:
+        s = session._live.stats if session is not None and session._live is not None else None
+        print(f"  [{time.perf_counter() - started:6.0f} s] {phase[0]}: {len(session.segments) if session else 0} segments"
+              + (f"; live: {s.parts} parts ({s.part_s:.0f} s), {s.warms} warm steps ({s.warm_s:.0f} s)" if s else ""),
+              file=sys.stderr, flush=True)
+
+    session = None
+    ticker = QTimer()
+    ticker.timeout.connect(status)
+    ticker.start(30_000)
     pump(2.0)
     enc = Encounter(encounter_id=new_id("bench"), patient_name="Benchmark Patient", patient_id="B-1", clinician="bench")
     visit = store.create(enc, actor="bench", state="recorded")
@@ -327,9 +341,9 @@ def run_child(kind: str, job: dict, timeout: float = 7200, env: Optional[dict] =
     job = dict(job, out=str(out))
     t0 = time.monotonic()
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", kind], input=json.dumps(job),
-                          text=True, timeout=timeout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                          text=True, timeout=timeout, env=env, stdout=subprocess.DEVNULL)  # stderr: progress
     if proc.returncode != 0:
-        raise RuntimeError(f"{kind} run failed:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"{kind} run failed (exit {proc.returncode}); see its messages above")
     result = json.loads(out.read_text())
     out.unlink()
     result["_spawned_at"] = t0

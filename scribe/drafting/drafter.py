@@ -147,8 +147,11 @@ def _instructions(template: Template, sectioned: bool = False, cite: bool = True
 
 def build_messages(template: Template, transcript_lines: list[str], closing: bool = True, *,
                    section: Optional[str] = None, sectioned: bool = False, system_prompt: str = SYSTEM_PROMPT,
-                   preamble: str = "", cite: bool = True) -> list[dict]:
+                   preamble: str = "", cite: bool = True, preamble_last: bool = False) -> list[dict]:
     """Instructions, then the transcript, then a short closing cue (omitted when warming).
+
+    ``preamble`` opens the request, or with ``preamble_last`` follows the instructions (so the
+    instructions are one cached prefix for every part of a visit drafted while it goes on).
 
     With ``sectioned`` the closing cue asks for the one section ``section``; everything before it
     is the same for every section, so the model's prefix cache serves all of them. ``cite`` asks
@@ -156,7 +159,11 @@ def build_messages(template: Template, transcript_lines: list[str], closing: boo
     """
     if cite:
         system_prompt = f"{system_prompt} {CITE_INSTRUCTION}"
-    body = (preamble + "\n\n" if preamble else "") + _instructions(template, sectioned or section is not None, cite)
+    instructions = _instructions(template, sectioned or section is not None, cite)
+    if preamble_last:
+        body = instructions + ("\n\n" + preamble if preamble else "")
+    else:
+        body = (preamble + "\n\n" if preamble else "") + instructions
     body += "\n\nTranscript:\n" + "\n".join(transcript_lines)
     if closing:
         if section is None:
@@ -436,6 +443,7 @@ class NoteDrafter:
         self.label_speakers = label_speakers
         self.cite = cite
         self.cover_medications = cover_medications
+        self.preamble_last = False  # see build_messages; set by LiveDrafter
         self.stats = DraftStats()
 
     @property
@@ -450,7 +458,7 @@ class NoteDrafter:
                preamble: Optional[str] = None) -> list[dict]:
         return build_messages(self.template, lines, closing, section=section, sectioned=self.sectioned,
                               system_prompt=self.system_prompt, preamble=self.preamble if preamble is None else preamble,
-                              cite=self.cite)
+                              cite=self.cite, preamble_last=self.preamble_last)
 
     def prepare(self, transcript: Transcript) -> Transcript:
         """The transcript as the model will see it: unknown speakers labelled from content."""

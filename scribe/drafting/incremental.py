@@ -92,6 +92,7 @@ class LiveDrafter:
                  settle_segments: int = SETTLE_SEGMENTS, overlap: int = OVERLAP_SEGMENTS,
                  background_threads: int = 1, parts: bool = True):
         self.drafter = drafter
+        drafter.preamble_last = True  # part k's opening line after the instructions: one cached prefix for all parts
         self.part_tokens = part_tokens
         self.settle_segments = settle_segments
         self.overlap = overlap
@@ -104,7 +105,7 @@ class LiveDrafter:
         self._go = threading.Event()
         self._go.set()
         self._stopped = False
-        self._warm_state: tuple[str, list[str]] = ("", [])  # (preamble, lines) of the prompt in the cache
+        self._warm_state: Optional[tuple[str, list[str]]] = None  # (preamble, lines) of the prompt in the cache
 
     @property
     def runtime(self):
@@ -155,10 +156,12 @@ class LiveDrafter:
         long enough settled stretch is undrafted, else warm the prompt Stop will send.
         Returns what was done: "part", "warm" or "idle"."""
         with self._busy:
-            if self._stopped or transcript.is_empty():
+            if self._stopped:
                 return "idle"
             self.stats.updates += 1
             self._threads(self.background_threads)
+            if transcript.is_empty():  # the visit has just begun: prefill the instructions
+                return "warm" if self._warm_lines(self.drafter.preamble, []) else "idle"
             prepared = self.prepare(transcript)
             segs = prepared.segments
             start = self._tail_start(segs)
@@ -182,16 +185,16 @@ class LiveDrafter:
         already cached; stops early when Stop is pressed (the final request prefills the rest)."""
         if not self.drafter.fits(self.drafter.prompt_tokens(self.drafter._build(lines, closing=False, preamble=preamble))):
             return False
-        warm_pre, warm_lines = self._warm_state
         done = 0
-        if warm_pre == preamble:
+        if self._warm_state is not None and self._warm_state[0] == preamble:
+            warm_lines = self._warm_state[1]
             while done < min(len(lines), len(warm_lines)) and lines[done] == warm_lines[done]:
                 done += 1
-        if done == len(lines) and len(warm_lines) == len(lines):
-            return False  # nothing new
+            if done == len(lines) == len(warm_lines):
+                return False  # nothing new
         t0 = time.perf_counter()
-        i = min(done, len(lines) - 1)  # (a cached prompt longer than this one: warm it whole, its prefix is cached)
-        while i < len(lines):
+        i = max(0, min(done, len(lines) - 1))  # (a cached prompt longer than this one: warm it whole, its prefix is cached)
+        while i < len(lines) or not lines:
             j, acc = i, 0
             while j < len(lines) and (acc < WARM_STEP_TOKENS or j == i):
                 acc += self.runtime.count_tokens(lines[j]) + 1
@@ -202,6 +205,8 @@ class LiveDrafter:
             self._warm_state = (preamble, lines[:j])
             self.stats.warms += 1
             i = j
+            if not lines:
+                break
         self.stats.warm_s += time.perf_counter() - t0
         return True
 

@@ -193,6 +193,7 @@ class VisitSession(QObject):
             self._refresh_record()
             if self.ctx.warm_interval_s > 0:
                 self._warm_timer.start(int(self.ctx.warm_interval_s * 1000))
+                self._warm()  # the instructions, at once: the transcript then only adds lines
             self.message.emit(f"Recording from {getattr(recorder.source, 'name', 'microphone')}.")
 
         def failed(exc):
@@ -418,7 +419,7 @@ class VisitSession(QObject):
         hub = self.ctx.models
         if hub.llm is None or (self._warm_op is not None and self._warm_op.running):
             return
-        if len(self.segments) <= self._warmed_segments:
+        if len(self.segments) <= self._warmed_segments and self._live is not None:
             return
         self._warmed_segments = len(self.segments)
         transcript = self._build_transcript()
@@ -433,7 +434,7 @@ class VisitSession(QObject):
         live = self._live
 
         def work(_ctx):
-            lower_thread_priority(10)  # below speech recognition (5): the live transcript must keep up
+            lower_thread_priority()  # as the final draft: at Stop a part in flight becomes part of it
             live.update(transcript)
 
         self._warm_op = BackgroundOp(work, on_failure=lambda exc: log.info("warming the prompt failed: %s", exc),
