@@ -287,7 +287,8 @@ def child_live(job: dict) -> dict:
         s = live.stats
         result["live"] = {"updates": s.updates, "warms": s.warms, "warm_s": s.warm_s, "parts_during_visit": s.parts,
                           "part_s": s.part_s, "stale_parts": s.stale_parts, "stop_parts": s.stop_parts,
-                          "stop_prompt_tokens": s.stop_prompt_tokens, "draft_first_event_s": s.first_event_s,
+                          "stop_prompt_tokens": s.stop_prompt_tokens, "stop_threads": s.stop_threads,
+                          "draft_first_event_s": s.first_event_s,
                           "draft_total_s": s.total_s}
         if session.transcript is not None:
             result["prepared_transcript"] = json.loads(live.prepare(session.transcript).model_dump_json())
@@ -404,7 +405,8 @@ def report(naive: Optional[dict], live: dict, launch: Optional[dict], rt: Option
     if lv:
         lines.append(f"(b) during the visit: {lv['parts_during_visit']} part(s) drafted in the background "
                      f"({lv['part_s']:.0f} s of model time), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop "
-                     f"{lv['stop_parts']} part drafted from a {lv['stop_prompt_tokens']}-token prompt (warm prefix); "
+                     f"{lv['stop_parts']} part drafted from a {lv['stop_prompt_tokens']}-token prompt (warm prefix) on "
+                     f"{lv.get('stop_threads')} thread(s) (the cores free at Stop); "
                      f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop.")
     st = live.get("ui_stall_by_phase_ms") or {}
     if st:

@@ -178,7 +178,8 @@ def test_llama_threads_switch_mid_answer_and_warm_leaves_only_the_tail(smollm_gg
         evaluated.clear()
         stream = live.stream(visit)
         next(stream)
-        assert rt._threads_now == 2  # the final draft has every thread again
+        # the final draft has every thread again, less the cores other programs keep busy right now
+        assert rt._threads_now == live.stats.stop_threads and 1 <= live.stats.stop_threads <= 2
         first_prefill = evaluated[0]
         tail = sum(rt.count_tokens(s.text) + 4 for s in segs[-3:]) + 120  # new lines + closing cue + template
         assert first_prefill <= tail < warm_tokens / 3, (first_prefill, tail, warm_tokens)

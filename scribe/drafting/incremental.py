@@ -44,8 +44,8 @@ from .long_visit import OVERLAP_SEGMENTS, merge_parts
 
 log = logging.getLogger(__name__)
 
-PART_TOKENS = 600  # transcript tokens per part drafted during the visit (~2 minutes of talk)
-SETTLE_SEGMENTS = 6  # a segment's speaker label is frozen once this many segments follow it
+PART_TOKENS = 400  # transcript tokens per part drafted during the visit (~1.5 minutes of talk)
+SETTLE_SEGMENTS = 4  # a segment's speaker label is frozen once this many segments follow it
 WARM_STEP_TOKENS = 160  # prefill at most this much per call, so Stop never waits long for a warm-up
 
 
@@ -77,6 +77,7 @@ class LiveStats:
     stale_parts: int = 0  # parts dropped at Stop because their lines changed
     stop_parts: int = 0  # parts drafted at Stop (normally 1: the tail)
     stop_prompt_tokens: int = 0
+    stop_threads: Optional[int] = None  # threads the final draft used (free cores at Stop)
     first_event_s: Optional[float] = None
     total_s: float = 0.0
 
@@ -244,7 +245,9 @@ class LiveDrafter:
 
         if transcript.is_empty():
             raise DraftingError("The transcript is empty: there is nothing to draft a note from.")
-        self._threads(None)  # all threads again
+        free = getattr(self.runtime, "free_threads", None)
+        self.stats.stop_threads = free() if callable(free) else None  # all threads, unless other programs hold cores
+        self._threads(self.stats.stop_threads)
         self._go.set()
         t0 = time.perf_counter()
         with self._busy:  # an update in flight finishes first (its part is needed anyway)
