@@ -369,7 +369,7 @@ def grounding_summary(note: dict) -> dict:
     unsupported = [s for s in sts if s.status.value == "unsupported"]
     return {"statements": len(sts), "unsupported": len(unsupported),
             "unsupported_rate": len(unsupported) / len(sts) if sts else 0.0,
-            "issues": sorted({i for s in unsupported for i in (getattr(s, "issues", None) or [])}, key=str)[:12],
+            "issues": sorted({str(i) for s in unsupported for i in (getattr(s, "issues", None) or [])})[:12],
             "by_section": {sec.key: len(sec.statements) for sec in n.sections}}
 
 
@@ -495,7 +495,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--skip-runtimes", action="store_true", help="skip the llama.cpp run on the naive prompt")
     ap.add_argument("--json", type=Path, default=BENCH_CACHE / "bench_visit.json")
     ap.add_argument("--plot", type=Path, default=None, help="write the PNG plot here (e.g. docs/performance.png)")
+    ap.add_argument("--from-json", type=Path, help="only print the report (and plot) of a saved run")
     args = ap.parse_args(argv)
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        print(report(saved.get("naive"), saved["live"], saved.get("launch"), saved.get("runtimes"), saved.get("scratch"),
+                     tuple(saved.get("load_average") or (float("nan"), float("nan"))), args))
+        if args.plot:
+            plot(saved.get("naive"), saved["live"], args.plot)
+        return 0
 
     audio = str(visit_audio())
     load0 = os.getloadavg()[0]
@@ -523,10 +531,13 @@ def main(argv: Optional[list[str]] = None) -> int:
               "models_s": marks.get("models", 0) - t_spawn if "models" in marks else None}
     print(f"(b) Scribe incremental, real app, {args.speed:g}x…", file=sys.stderr, flush=True)
     live = run_child("live", job)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"naive": naive, "live": live, "launch": launch}, indent=1))  # in case a later step fails
     scratch = None
     if not args.skip_scratch and live.get("prepared_transcript"):
         print("from-scratch draft of the same transcript…", file=sys.stderr, flush=True)
         scratch = run_child("scratch", {"prepared_transcript": live["prepared_transcript"]})
+        args.json.write_text(json.dumps({"naive": naive, "live": live, "launch": launch, "scratch": scratch}, indent=1))
     rt = None
     if naive and not args.skip_runtimes:
         print("llama.cpp on the naive prompt…", file=sys.stderr, flush=True)
