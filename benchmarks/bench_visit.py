@@ -198,7 +198,8 @@ def child_live(job: dict) -> dict:
         return sources[-1]
 
     win = build_window(app, settings, store=store, models=hub, list_devices=lambda: [mic], make_source=make_source,
-                       warm_interval_s=job["warm_interval_s"] / speed, check_recovery=False)
+                       warm_interval_s=job["warm_interval_s"] / speed, check_recovery=False,
+                       draft_during_visit=job.get("parts", False))
     win.resize(1360, 860)
     win.show()
 
@@ -495,6 +496,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--skip-runtimes", action="store_true", help="skip the llama.cpp run on the naive prompt")
     ap.add_argument("--json", type=Path, default=BENCH_CACHE / "bench_visit.json")
     ap.add_argument("--plot", type=Path, default=None, help="write the PNG plot here (e.g. docs/performance.png)")
+    ap.add_argument("--parts", action="store_true", help="(b) also drafts parts during the visit (app setting "
+                    "draft_during_visit; off by default)")
     ap.add_argument("--from-json", type=Path, help="only print the report (and plot) of a saved run")
     args = ap.parse_args(argv)
     if args.from_json:
@@ -508,7 +511,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     audio = str(visit_audio())
     load0 = os.getloadavg()[0]
     job = {"audio": audio, "threads": args.threads, "max_tokens": args.max_tokens, "speed": args.speed,
-           "seconds": args.seconds, "warm_interval_s": args.warm_interval}
+           "seconds": args.seconds, "warm_interval_s": args.warm_interval, "parts": args.parts}
     naive = None
     naive_cache = BENCH_CACHE / "naive.json"
     if not args.skip_naive:
