@@ -288,6 +288,8 @@ class LiveDrafter:
                     notes.append(note)
                     self.stats.stop_parts += drafter.stats.extra.get("parts", 1)
             note = notes[0] if len(notes) == 1 and not self.parts else merge_parts(notes, drafter.template, encounter)
+            if getattr(drafter, "cover_medications", False):  # as NoteDrafter.stream does
+                note = yield from drafter.cover_missing_medications(note, prepared)
             note = note.model_copy(update={"encounter": encounter, "model": getattr(self.runtime, "model_name", None),
                                            "runtime": getattr(self.runtime, "name", None)})
             note = respell_medications(note, prepared, drafter.medications)
@@ -327,5 +329,5 @@ def draft_from_scratch(drafter: NoteDrafter, prepared: Transcript, encounter: Op
                         max_attempts=drafter.max_attempts, medications=drafter.medications,
                         sectioned=drafter._sectioned, section_max_tokens=drafter.section_max_tokens,
                         system_prompt=drafter.system_prompt, preamble=drafter.preamble, label_speakers=False,
-                        cite=drafter.cite)
+                        cite=drafter.cite, cover_medications=drafter.cover_medications)
     return plain.draft(prepared, encounter)
