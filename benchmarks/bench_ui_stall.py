@@ -39,7 +39,7 @@ def main() -> int:
     args = ap.parse_args()
     os.environ["QT_QPA_PLATFORM"] = args.platform
 
-    from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     tmp = Path(tempfile.mkdtemp(prefix="scribe-bench-ui-"))
@@ -83,29 +83,11 @@ def main() -> int:
     win.resize(1360, 860)
     win.show()
 
-    phase = ["idle"]
-    samples: dict[str, list[float]] = {}
-    clock = QElapsedTimer()
-    last = [0.0]
+    from stall_meter import StallMeter
+
     interval = args.interval_ms
-
-    worst: list[tuple[float, str, float]] = []  # (lateness, phase, seconds since start)
-
-    def tick() -> None:
-        now = clock.nsecsElapsed() / 1e6
-        late = max(0.0, now - last[0] - interval)
-        last[0] = now
-        samples.setdefault(phase[0], []).append(late)
-        if late > 100:
-            worst.append((late, phase[0], now / 1000))
-
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(int(interval))
-    timer.timeout.connect(tick)
-    clock.start()
-    last[0] = clock.nsecsElapsed() / 1e6
-    timer.start()
+    meter = StallMeter(interval).start()
+    samples, worst = meter.samples, meter.worst
 
     def pump(seconds: float, until=None) -> None:
         end = time.monotonic() + seconds
@@ -125,24 +107,24 @@ def main() -> int:
     session = win.session
     pump(1.0)
     print("recording…", flush=True)
-    phase[0] = "recording + live ASR"
+    meter.phase = "recording + live ASR"
     t_rec = time.monotonic()
     page.recording.record_button.click()
     pump(len(audio) / 16000 + 2.0)
     rec_s = time.monotonic() - t_rec
-    phase[0] = "finishing ASR"
+    meter.phase = "finishing ASR"
     t_fin = time.monotonic()
     page.recording.stop_button.click()
     pump(600, until=lambda: page.editor.streaming or session.note is not None)
     fin_s = time.monotonic() - t_fin
     print("drafting…", flush=True)
-    phase[0] = "drafting (streaming)"
+    meter.phase = "drafting (streaming)"
     t_draft = time.monotonic()
     pump(1800, until=lambda: session.note is not None)
     draft_s = time.monotonic() - t_draft
-    phase[0] = "review (idle)"
+    meter.phase = "review (idle)"
     pump(2.0)
-    timer.stop()
+    meter.stop()
     ok = session.note is not None
     segments = len(session.segments)
     statements = len(session.note.statements()) if ok else 0

@@ -160,7 +160,7 @@ def child_launch(job: dict) -> dict:
 def child_live(job: dict) -> dict:
     """(b): the real app, offscreen, replaying the visit as the microphone."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication  # noqa: F401
 
     tmp = Path(tempfile.mkdtemp(prefix="scribe-bench-visit-"))
@@ -203,25 +203,9 @@ def child_live(job: dict) -> dict:
     win.resize(1360, 860)
     win.show()
 
-    phase = ["idle"]
-    stalls: dict[str, float] = {}
-    clock = QElapsedTimer()
-    last = [0.0]
-    interval = 5.0
+    from stall_meter import StallMeter
 
-    def tick() -> None:
-        now = clock.nsecsElapsed() / 1e6
-        late = max(0.0, now - last[0] - interval)
-        last[0] = now
-        stalls[phase[0]] = max(stalls.get(phase[0], 0.0), late)
-
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(int(interval))
-    timer.timeout.connect(tick)
-    clock.start()
-    last[0] = clock.nsecsElapsed() / 1e6
-    timer.start()
+    meter = StallMeter(5.0).start()
 
     def pump(seconds: float, until=None) -> None:
         """Run the event loop (idle, like the real app's) until ``until()`` or the time is up."""
@@ -237,7 +221,7 @@ def child_live(job: dict) -> dict:
 
     def status() -> None:
         s = session._live.stats if session is not None and session._live is not None else None
-        print(f"  [{time.perf_counter() - started:6.0f} s] {phase[0]}: {len(session.segments) if session else 0} segments"
+        print(f"  [{time.perf_counter() - started:6.0f} s] {meter.phase}: {len(session.segments) if session else 0} segments"
               + (f"; live: {s.parts} parts ({s.part_s:.0f} s), {s.warms} warm steps ({s.warm_s:.0f} s)" if s else ""),
               file=sys.stderr, flush=True)
 
@@ -254,24 +238,24 @@ def child_live(job: dict) -> dict:
     session.draft_statement.connect(lambda *_: marks.setdefault("first_statement", time.perf_counter()))
     session.draft_tokens.connect(lambda *_: marks.setdefault("first_tokens", time.perf_counter()))
     pump(0.5)
-    phase[0] = "recording"
+    meter.phase = "recording"
     page.recording.record_button.click()
     pump(5.0, until=lambda: bool(sources))
     t_rec = time.perf_counter()
     pump(len(audio) / 16000 / speed + 60, until=lambda: sources[0].finished.is_set())
     live = session._live  # kept for its statistics (the session hands it to the draft at Stop)
     segments_before_stop = len(session.segments)
-    phase[0] = "stop: finishing ASR"
+    meter.phase = "stop: finishing ASR"
     stop = time.perf_counter()
     page.recording.stop_button.click()
     pump(600, until=lambda: session.transcript is not None)
     t_transcript = time.perf_counter() - stop
-    phase[0] = "stop: drafting"
+    meter.phase = "stop: drafting"
     pump(1800, until=lambda: session.note is not None)
     t_complete = time.perf_counter() - stop
-    phase[0] = "review"
+    meter.phase = "review"
     pump(1.0)
-    timer.stop()
+    meter.stop()
     note = session.note
     result = {
         "pipeline": "scribe", "speed": speed, "audio_s": len(audio) / 16000, "load_s": load_s,
@@ -281,7 +265,7 @@ def child_live(job: dict) -> dict:
         "stop_to_first_words_s": (marks["first_statement"] - stop) if "first_statement" in marks else None,
         "stop_to_first_tokens_s": (marks["first_tokens"] - stop) if "first_tokens" in marks else None,
         "stop_to_complete_s": t_complete, "peak_rss_gb": _vm_hwm() / 1e9,
-        "ui_stall_ms": max(stalls.values()), "ui_stall_by_phase_ms": stalls,
+        "ui_stall_ms": max(meter.max_by_phase().values()), "ui_stall_by_phase_ms": meter.max_by_phase(),
         "note_ok": note is not None, "load_average": os.getloadavg()[0],
     }
     if live is not None:
