@@ -79,6 +79,27 @@ def test_schema_lists_template_sections_in_order():
     assert list(schema["properties"]) == get_template("history_physical").section_keys()
 
 
+def test_statement_grammar_cannot_smuggle_more_items_into_one_string():
+    """A looping model wrote '"No nausea", "No sweating", ...' inside one string, so maxItems never
+    closed the list. A statement may not contain a quote or a backslash; everything else printable may."""
+    import re
+
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    from scribe.drafting.drafter import section_schema
+
+    schema = section_schema(get_template("soap"), "objective", cite=False)
+    pattern = re.compile(schema["properties"]["objective"]["items"]["pattern"])
+    assert pattern.match("BP 120/80 mmHg; pain 5/10 (worse at night) [left] ~ #2 & more!")
+    assert not pattern.match('No nausea", "No sweating')
+    assert not pattern.match("a \\ b")
+    gbnf = json_schema_to_gbnf(json.dumps(schema))
+    item = next(line for line in gbnf.splitlines() if line.startswith("objective-item"))
+    char_class = item.split('"\\"" ', 1)[1].rsplit('* "', 1)[0]  # objective-item ::= "\"" [...]* "\"" space
+    assert char_class.startswith("[") and '"' not in char_class
+    assert schema["properties"]["objective"]["maxItems"] == 14
+
+
 class _ScriptedRuntime:
     """Stands in for an LLM that ignores JSON instructions (to test the retry bound only)."""
 

@@ -44,6 +44,11 @@ SYSTEM_PROMPT = (
 CITE_INSTRUCTION = "After each statement cite the numbers of the transcript lines that support it."
 
 MAX_STATEMENTS_PER_SECTION = 14
+# What a statement may contain while decoding: printable ASCII (a multilingual model otherwise
+# drifts into another script mid-note) without '"' and '\'. With the quote allowed, the grammar let
+# a looping model write '..., "No nausea", "No sweating", ...' *inside one string*, so maxItems
+# never closed the list: a section ran on for its whole token budget (measured: 600 tokens).
+STATEMENT_CHARS = r"[ !#-\[\]-~]"
 MAX_STATEMENT_CHARS = 240
 # A string the model may write for one statement. Longer than a statement: a small model often puts
 # several sentences in one string, and cutting it at MAX_STATEMENT_CHARS while decoding left
@@ -103,7 +108,7 @@ def note_schema(template: Template, cite: bool = True) -> dict:
     """JSON schema of the answer: per section, statement objects ``{"text", "evidence"}`` (``cite``)
     or plain statement strings."""
     # printable ASCII keeps a multilingual model from drifting into another script mid-note
-    text = {"type": "string", "minLength": 3, "maxLength": MAX_ANSWER_CHARS, "pattern": "^[ -~]*$"}
+    text = {"type": "string", "minLength": 3, "maxLength": MAX_ANSWER_CHARS, "pattern": f"^{STATEMENT_CHARS}*$"}
     statement = {
         "type": "object",
         "properties": {
@@ -654,7 +659,7 @@ class NoteDrafter:
             # the statement starts with the drug's name: a small model otherwise wrote about something else
             return {"type": "object", "properties": {
                 "section": {"type": "string", "enum": keys},
-                "text": {"type": "string", "pattern": f"^{re.escape(med.capitalize())}[ -~]{{3,{MAX_STATEMENT_CHARS}}}$"}},
+                "text": {"type": "string", "pattern": f"^{re.escape(med.capitalize())}{STATEMENT_CHARS}{{3,{MAX_STATEMENT_CHARS}}}$"}},
                 "required": ["section", "text"], "additionalProperties": False}
 
         schema = {"type": "object", "properties": {m: item(m) for m in names}, "required": names, "additionalProperties": False}

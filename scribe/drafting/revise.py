@@ -32,7 +32,7 @@ from typing import Literal, Optional
 from ..domain import NoteDraft, NoteEvent, Section, Segment, SpeakerRole, Statement, StatementStatus, Transcript
 from ..errors import DraftingError, InputError
 from ..grounding import TranscriptIndex, _default_medications, check_statement, content_words, ground_note
-from .drafter import MAX_STATEMENT_CHARS, MAX_STATEMENTS_PER_SECTION, _coerce_statements, repair_json
+from .drafter import MAX_STATEMENT_CHARS, MAX_STATEMENTS_PER_SECTION, STATEMENT_CHARS, _coerce_statements, repair_json
 
 REVISE_SYSTEM_PROMPT = (
     "You are a careful medical scribe revising one section of a clinical note at the physician's request. "
@@ -165,7 +165,7 @@ class SectionReviser:
         statement = {
             "type": "object",
             "properties": {
-                "text": {"type": "string", "minLength": 3, "maxLength": MAX_STATEMENT_CHARS, "pattern": "^[ -~]*$"},
+                "text": {"type": "string", "minLength": 3, "maxLength": MAX_STATEMENT_CHARS, "pattern": f"^{STATEMENT_CHARS}*$"},
                 "evidence": {"type": "array", "items": {"type": "integer"}, "maxItems": 6},
             },
             "required": ["text", "evidence"],
