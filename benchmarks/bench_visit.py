@@ -222,7 +222,8 @@ def child_live(job: dict) -> dict:
     def status() -> None:
         s = session._live.stats if session is not None and session._live is not None else None
         print(f"  [{time.perf_counter() - started:6.0f} s] {meter.phase}: {len(session.segments) if session else 0} segments"
-              + (f"; live: {s.parts} parts ({s.part_s:.0f} s), {s.warms} warm steps ({s.warm_s:.0f} s)" if s else ""),
+              + (f"; live: {s.parts} parts ({s.part_s:.0f} s), {s.section_drafts} section drafts ({s.section_s:.0f} s), "
+                 f"{s.warms} warm steps ({s.warm_s:.0f} s)" if s else ""),
               file=sys.stderr, flush=True)
 
     session = None
@@ -273,7 +274,10 @@ def child_live(job: dict) -> dict:
         result["live"] = {"updates": s.updates, "warms": s.warms, "warm_s": s.warm_s, "parts_during_visit": s.parts,
                           "part_s": s.part_s, "stale_parts": s.stale_parts, "stop_parts": s.stop_parts,
                           "stop_prompt_tokens": s.stop_prompt_tokens, "stop_threads": s.stop_threads,
-                          "draft_first_event_s": s.first_event_s,
+                          "draft_first_event_s": s.first_event_s, "stop_mode": s.stop_mode,
+                          "section_drafts": s.section_drafts, "section_s": s.section_s,
+                          "aborted_sections": s.aborted_sections, "rolling_keys": live.rolling_keys,
+                          "stop_update_from": s.stop_update_from,
                           "draft_total_s": s.total_s}
         if session.transcript is not None:
             result["prepared_transcript"] = json.loads(live.prepare(session.transcript).model_dump_json())
@@ -395,11 +399,19 @@ def report(naive: Optional[dict], live: dict, launch: Optional[dict], rt: Option
                      f"(max_new_tokens {naive['max_tokens']}), prompt {naive['prompt_tokens']} tokens.")
     lv = live.get("live") or {}
     if lv:
-        lines.append(f"(b) during the visit: {lv['parts_during_visit']} part(s) drafted in the background "
-                     f"({lv['part_s']:.0f} s of model time), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop "
-                     f"{lv['stop_parts']} part drafted from a {lv['stop_prompt_tokens']}-token prompt (warm prefix) on "
-                     f"{lv.get('stop_threads')} thread(s) (the cores free at Stop); "
-                     f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop.")
+        if lv.get("stop_mode") == "rolling":
+            lines.append(f"(b) during the visit: rolling note, {lv['section_drafts']} drafts of the sections "
+                         f"{', '.join(lv['rolling_keys'])} ({lv['section_s']:.0f} s of model time, {lv['aborted_sections']} "
+                         f"abandoned at Stop), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop they covered the lines "
+                         f"before [{lv['stop_update_from']}], and the other sections were drafted from a "
+                         f"{lv['stop_prompt_tokens']}-token prompt (warm prefix) on {lv.get('stop_threads')} thread(s); "
+                         f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop.")
+        else:
+            lines.append(f"(b) during the visit: {lv['parts_during_visit']} part(s) drafted in the background "
+                         f"({lv['part_s']:.0f} s of model time), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop "
+                         f"{lv['stop_parts']} part drafted from a {lv['stop_prompt_tokens']}-token prompt (warm prefix) on "
+                         f"{lv.get('stop_threads')} thread(s) (the cores free at Stop); "
+                         f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop.")
     st = live.get("ui_stall_by_phase_ms") or {}
     if st:
         lines.append("(b) longest UI stall by phase: " + ", ".join(f"{k} {v:.0f} ms" for k, v in st.items()))

@@ -71,7 +71,7 @@ def statements(note):
 
 def test_live_draft_equals_a_from_scratch_draft_and_leaves_only_the_tail_for_stop(visit):
     rt = PrefixCache(SOAP_RULES, context_window=100_000)
-    live = LiveDrafter(NoteDrafter(rt, get_template("soap"), medications=MEDS), part_tokens=400)
+    live = LiveDrafter(NoteDrafter(rt, get_template("soap"), medications=MEDS), part_tokens=400, parts=True)
     for partial in grow(visit):
         live.update(partial)
     assert live.stats.parts >= 3 and live.stats.warms > 0
@@ -120,6 +120,65 @@ def test_a_short_visit_is_drafted_exactly_like_the_plain_drafter_from_a_warm_pre
     assert rt.prefilled[-4] < 60
 
 
+def test_rolling_note_drafts_the_first_sections_during_the_visit_and_only_the_rest_at_stop(visit):
+    rt = PrefixCache(SOAP_RULES, context_window=100_000)
+    live = LiveDrafter(NoteDrafter(rt, get_template("soap"), medications=MEDS), refresh_tokens=150)
+    assert live.rolling_keys == ["subjective", "objective"] and not live.parts_enabled
+    for partial in grow(visit):
+        live.update(partial)
+    assert live.stats.section_drafts >= 4 and set(live.sections) == {"subjective", "objective"}
+    n_before = len(rt.prompts)
+    events = list(live.stream(visit))
+    assert live.stats.stop_mode == "rolling"
+    prepared = live.prepare(visit)
+    plain = NoteDrafter(KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"), medications=MEDS,
+                        label_speakers=False)
+    reference = plain.draft(prepared)
+    # at Stop, the very requests a from-scratch draft makes for assessment and plan, and no others
+    assert rt.prompts[n_before:n_before + 2] == plain.runtime.prompts[2:4]
+    assert not any('"subjective"' in p.split("End of transcript.")[-1] for p in rt.prompts[n_before:])
+    # the rolling sections were on screen before the model was asked anything at Stop
+    kinds = [ev.kind for ev in events]
+    assert kinds.index("statement") < kinds.index("token")
+    note = events[-1].note
+    assert statements(note)["plan"] == statements(reference)["plan"]
+    # a rolling section is what a from-scratch draft of the transcript up to its last line says
+    for key, d in live.sections.items():
+        upto = prepared.model_copy(update={"segments": [s for s in prepared.segments if s.id <= d.last_id]})
+        ref = NoteDrafter(KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"),
+                          label_speakers=False, cover_medications=False).draft(upto)
+        assert [st.text for st in d.statements] == [st.text for st in ref.section(key).statements]
+        assert [st.text for st in note.section(key).statements][:len(d.statements)] == [st.text for st in d.statements]
+    # and it is never far behind: what it has not seen is at most ~2 refreshes of talk plus the unsettled lines
+    since = live.stats.stop_update_from
+    unseen = [s for s in prepared.segments if s.id >= since]
+    assert sum(len(s.text.split()) for s in unseen) < 2 * 150 + 4 * 40
+    assert all(st.status.value == "supported" for st in note.statements())
+
+
+def test_stop_abandons_a_rolling_section_in_flight_and_still_drafts_the_whole_note(visit):
+    class Slow(KeywordRuntime):
+        pieces = 0
+
+        def stream_chat(self, messages, **kw):
+            for piece in super().stream_chat(messages, **kw):
+                self.pieces += 1
+                yield piece
+
+    rt = Slow(SOAP_RULES, context_window=100_000)
+    live = LiveDrafter(NoteDrafter(rt, get_template("soap")), refresh_tokens=150)
+    live.hold()  # Stop is pressed while the first section is being drafted
+    worker = threading.Thread(target=live.update, args=(visit.model_copy(update={"segments": visit.segments[:60]}),))
+    worker.start()
+    time.sleep(0.3)
+    assert rt.pieces <= 1
+    note = live.draft(visit)
+    worker.join(5)
+    assert not worker.is_alive()
+    assert live.stats.aborted_sections == 1 and live.stats.stop_mode == "full"
+    assert all(sec.statements for sec in note.sections)
+
+
 def test_settled_speaker_labels_do_not_change_as_the_transcript_grows():
     untagged = parse_dialogue("\n".join(
         ["How long have you had the cough?", "About two weeks now, doc.", "Any fever or chills?",
@@ -146,7 +205,7 @@ def test_hold_pauses_background_drafting_until_stop(visit):
 
     rt = Slow(SOAP_RULES, context_window=100_000)
     rt.pieces = 0
-    live = LiveDrafter(NoteDrafter(rt, get_template("soap")), part_tokens=400)
+    live = LiveDrafter(NoteDrafter(rt, get_template("soap")), part_tokens=400, parts=True)
     live.hold()
     partial = visit.model_copy(update={"segments": visit.segments[:60]})
     worker = threading.Thread(target=lambda: (live.update(partial), gate.set()))
@@ -171,7 +230,8 @@ def test_llama_threads_switch_mid_answer_and_warm_leaves_only_the_tail(smollm_gg
         rt._llm.eval = lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1]
         visit = parse_dialogue(long_visit_script(fillers_per_problem=0, closing_fillers=2))
         segs = visit.segments
-        live = LiveDrafter(NoteDrafter(rt, get_template("soap"), section_max_tokens=24, max_attempts=1), parts=False)
+        live = LiveDrafter(NoteDrafter(rt, get_template("soap"), section_max_tokens=24, max_attempts=1),
+                           rolling=False)
         live.update(visit.model_copy(update={"segments": segs[:-3]}))
         assert rt._threads_now == 1  # background warm-up ran on one thread
         warm_tokens = sum(evaluated)

@@ -9,7 +9,16 @@ be moved into the visit, because a transcript only ever grows at its end:
   will make (instructions, then the numbered transcript so far, without the closing line).
   llama.cpp keeps that KV cache, so at Stop only the lines spoken since the last update and the
   short closing line are new.
-* **Parts drafted during the visit.** Once the settled transcript since the last part is
+* **A rolling note** (the default for a sectioned drafter). The first sections of the template
+  (subjective, objective) are mostly settled before the visit ends. Each update redrafts the one
+  of them whose draft is oldest, once the settled transcript has grown by ``refresh_tokens``
+  since, with exactly the request a from-scratch draft sends (instructions, the whole transcript
+  so far, the section's closing line), on one thread and interruptibly. At Stop they are on
+  screen at once, and only the last ``stop_sections`` sections (assessment, plan: what the end of
+  a visit settles) are drafted, from the warm prompt of the whole transcript. The trade-off: a
+  fact said in the last minute or so belongs in a rolling section only if the medication pass
+  catches it; grounding still checks every statement against the whole transcript.
+* **Parts drafted during the visit** (opt-in, ``parts=True``). Once the settled transcript since the last part is
   ``part_tokens`` long, that stretch is drafted as one part of the visit (the same part prompt
   and merge as :mod:`scribe.drafting.long_visit`, parts overlapping by a few lines), on one
   thread and at low priority, while the visit goes on. At Stop only the last, short part is
@@ -39,12 +48,14 @@ from typing import Iterator, Optional
 
 from ..domain import Encounter, NoteDraft, SpeakerRole, Transcript
 from ..grounding import ground_note
-from .drafter import DraftEvent, NoteDrafter, format_transcript_lines, respell_medications
+from .drafter import DraftEvent, NoteDrafter, format_transcript_lines, note_from_json, respell_medications
 from .long_visit import OVERLAP_SEGMENTS, merge_parts
 
 log = logging.getLogger(__name__)
 
 PART_TOKENS = 400  # transcript tokens per part drafted during the visit (~1.5 minutes of talk)
+REFRESH_TOKENS = 200  # a section is redrafted once the transcript has grown this much since its draft
+STOP_SECTIONS = 2  # rolling note: the last sections of the template are drafted at Stop
 SETTLE_SEGMENTS = 4  # a segment's speaker label is frozen once this many segments follow it
 WARM_STEP_TOKENS = 160  # prefill at most this much per call, so Stop never waits long for a warm-up
 
@@ -68,6 +79,16 @@ class _Part:
 
 
 @dataclass
+class _SectionDraft:
+    """A section drafted during the visit from the transcript up to ``last_id``."""
+
+    key: str
+    last_id: int
+    texts: tuple[str, ...]  # every line it was drafted from (to check they are still the transcript's)
+    statements: list  # ungrounded Statements
+
+
+@dataclass
 class LiveStats:
     updates: int = 0
     warms: int = 0
@@ -75,6 +96,11 @@ class LiveStats:
     parts: int = 0
     part_s: float = 0.0
     stale_parts: int = 0  # parts dropped at Stop because their lines changed
+    section_drafts: int = 0  # rolling note: sections (re)drafted during the visit
+    section_s: float = 0.0
+    aborted_sections: int = 0  # left unfinished because Stop was pressed
+    stop_mode: str = ""  # "rolling" (rolling sections + the rest at Stop), "full" (whole draft at Stop), "parts"
+    stop_update_from: Optional[int] = None  # rolling: the oldest rolling section covers lines before this one
     stop_parts: int = 0  # parts drafted at Stop (normally 1: the tail)
     stop_prompt_tokens: int = 0
     stop_threads: Optional[int] = None  # threads the final draft used (free cores at Stop)
@@ -91,7 +117,8 @@ class LiveDrafter:
 
     def __init__(self, drafter: NoteDrafter, *, part_tokens: int = PART_TOKENS,
                  settle_segments: int = SETTLE_SEGMENTS, overlap: int = OVERLAP_SEGMENTS,
-                 background_threads: int = 1, parts: bool = True):
+                 background_threads: int = 1, parts: bool = False, rolling: Optional[bool] = None,
+                 refresh_tokens: int = REFRESH_TOKENS, stop_sections: int = STOP_SECTIONS):
         self.drafter = drafter
         drafter.preamble_last = True  # part k's opening line after the instructions: one cached prefix for all parts
         self.part_tokens = part_tokens
@@ -99,6 +126,15 @@ class LiveDrafter:
         self.overlap = overlap
         self.background_threads = background_threads
         self.parts_enabled = parts
+        # the rolling note asks one section at a time: it needs a sectioned drafter
+        self.rolling = (not parts and drafter.sectioned) if rolling is None else (rolling and not parts)
+        self.refresh_tokens = refresh_tokens
+        keys = drafter.template.section_keys()
+        # the last sections (assessment, plan) are what the end of a visit settles: drafted at Stop
+        self.rolling_keys = keys[: max(0, len(keys) - stop_sections)] if self.rolling else []
+        self.rolling = bool(self.rolling_keys)
+        self.sections: dict[str, _SectionDraft] = {}
+        self._abort = False
         self.parts: list[_Part] = []
         self.stats = LiveStats()
         self._frozen: dict[int, tuple[str, SpeakerRole]] = {}
@@ -172,6 +208,8 @@ class LiveDrafter:
                     and self._tokens(segs[new_from:settled_end]) >= self.part_tokens):
                 self._draft_part(prepared.model_copy(update={"segments": segs[start:settled_end]}))
                 return "part"
+            if self.rolling:
+                return self._roll(prepared)
             return "warm" if self._warm(prepared, start) else "idle"
 
     def _warm(self, prepared: Transcript, start: int) -> bool:
@@ -232,10 +270,144 @@ class LiveDrafter:
         self.stats.part_s += time.perf_counter() - t0
         log.info("drafted part %d (lines %d-%d) during the visit in %.1f s", k, first, last, time.perf_counter() - t0)
 
+    # ------------------------------------------------------------------ rolling note
+
+    def _due_section(self, segs: list) -> Optional[str]:
+        """The section to redraft now: never drafted, or drafted longest ago, once the settled
+        transcript has grown ``refresh_tokens`` since."""
+        settled = segs[: max(0, len(segs) - self.settle_segments)]
+        if not settled:
+            return None
+        best, best_last = None, None
+        for key in self.rolling_keys:
+            done = self.sections.get(key)
+            last = done.last_id if done is not None else -1
+            if best_last is None or last < best_last:
+                best, best_last = key, last
+        if best is None:
+            return None
+        grown = [s for s in settled if s.id > best_last]
+        if grown and self._tokens(grown) >= self.refresh_tokens:
+            return best
+        return None
+
+    def _roll(self, prepared: Transcript) -> str:
+        """One step of the rolling note: redraft the oldest section if due, then keep the Stop
+        request's prompt warm."""
+        segs = prepared.segments
+        key = self._due_section(segs)
+        if key is not None:
+            settled = prepared.model_copy(update={"segments": segs[: len(segs) - self.settle_segments]})
+            self._draft_section(key, settled)
+        warmed = self._warm(prepared, 0)
+        return "section" if key is not None else ("warm" if warmed else "idle")
+
+    def _draft_section(self, key: str, part: Transcript) -> bool:
+        """Draft one section from the transcript so far, as a from-scratch draft would ask for it.
+        Returns False if Stop was pressed first (the earlier draft of the section stays)."""
+        from ..errors import DraftingError
+        from .drafter import section_schema
+
+        t0 = time.perf_counter()
+        lines = format_transcript_lines(part)
+        valid_ids = {s.id for s in part.segments}
+        self._warm_lines(self.drafter.preamble, lines)  # interruptible prefill of what is new
+        messages = self.drafter._build(lines, section=key)
+        constrained = getattr(self.runtime, "supports_constrained_json", False)
+        schema = section_schema(self.drafter.template, key, self.drafter.cite) if constrained else None
+        stats = self.drafter.stats
+        gen = self.drafter._generate(messages, schema, [key], valid_ids, self.drafter.section_max_tokens, t0,
+                                     allow_empty=True)
+        try:
+            while True:
+                self._go.wait()  # Stop pressed: let speech recognition finish first
+                if self._abort:
+                    gen.close()
+                    self.stats.aborted_sections += 1
+                    return False
+                next(gen)
+        except StopIteration as done:
+            data = done.value
+        except DraftingError as exc:
+            log.info("drafting section %s during the visit failed: %s", key, exc)
+            return False
+        finally:
+            self.drafter.stats = stats
+        if data is None:
+            return False
+        note = note_from_json(data, self.drafter.template, Encounter(visit_type=self.drafter.template.name), valid_ids)
+        sec = note.section(key)
+        self.sections[key] = _SectionDraft(key, part.segments[-1].id, tuple(s.text for s in part.segments),
+                                           list(sec.statements) if sec else [])
+        self._warm_state = (self.drafter.preamble, lines)  # the prompt up to its last line is cached
+        self.stats.section_drafts += 1
+        self.stats.section_s += time.perf_counter() - t0
+        log.info("drafted section %s (lines up to %d) during the visit in %.1f s", key, part.segments[-1].id,
+                 time.perf_counter() - t0)
+        return True
+
+    def _rolling_note(self) -> NoteDraft:
+        """The sections drafted so far, in template order (an undrafted section is empty)."""
+        from ..domain import Section
+
+        t = self.drafter.template
+        return NoteDraft(template=t.name, encounter=Encounter(visit_type=t.name), sections=[
+            Section(key=ts.key, title=ts.title, style=t.section_style(ts.key),
+                    statements=list(self.sections[ts.key].statements) if ts.key in self.sections else [])
+            for ts in t.sections])
+
+    def _stream_rolling(self, prepared: Transcript, encounter: Encounter, t0: float):
+        """At Stop: the sections drafted during the visit at once, then the sections left for Stop
+        drafted now from the warm prompt, exactly as a from-scratch draft asks for them. Returns the
+        (ungrounded) note, or None when a rolling section is missing or stale."""
+        by_id = {s.id: s.text for s in prepared.segments}
+        for key, d in list(self.sections.items()):  # lines changed under a section (they never should): drop it
+            ids = [i for i in range(0, d.last_id + 1) if i in by_id]
+            if tuple(by_id[i] for i in ids) != d.texts:
+                del self.sections[key]
+        if any(k not in self.sections for k in self.rolling_keys):
+            return None
+        drafter = self.drafter
+        lines = format_transcript_lines(prepared)
+        n = drafter.prompt_tokens(drafter._build(lines))
+        if not drafter.fits(n):
+            return None  # (a very long visit) drafted from scratch instead, in parts
+        self.stats.stop_prompt_tokens = drafter.stats.prompt_tokens = n
+        for key in self.rolling_keys:  # on screen at once
+            yield DraftEvent(kind="section", section_key=key)
+            for st in self.sections[key].statements:
+                if self.stats.first_event_s is None:
+                    self.stats.first_event_s = time.perf_counter() - t0
+                yield DraftEvent(kind="statement", section_key=key, statement=st)
+        self.stats.stop_update_from = min(d.last_id for d in self.sections.values()) + 1
+        from .drafter import section_schema
+
+        constrained = getattr(self.runtime, "supports_constrained_json", False)
+        valid_ids = {s.id for s in prepared.segments}
+        merged: dict[str, list] = {}
+        for ts in drafter.template.sections:
+            if ts.key in self.rolling_keys:
+                continue
+            schema = section_schema(drafter.template, ts.key, drafter.cite) if constrained else None
+            data = yield from self._timed(drafter._generate(drafter._build(lines, section=ts.key), schema, [ts.key],
+                                                            valid_ids, drafter.section_max_tokens, t0, allow_empty=True), t0)
+            if data:
+                lowered = {str(k).lower().replace(" ", "_"): v for k, v in data.items()}
+                merged[ts.key] = lowered.get(ts.key, next(iter(data.values()), []) if len(data) == 1 else [])
+        fresh = note_from_json(merged, drafter.template, encounter, valid_ids)
+        from ..domain import Section
+
+        return fresh.model_copy(update={"sections": [
+            Section(key=sec.key, title=sec.title, style=sec.style,
+                    statements=list(self.sections[sec.key].statements) if sec.key in self.rolling_keys else sec.statements)
+            for sec in fresh.sections]})
+
     # ------------------------------------------------------------------ at Stop
 
     def hold(self) -> None:
-        """Stop was pressed: pause background decoding (between tokens) until :meth:`stream`."""
+        """Stop was pressed: pause background decoding (between tokens) until :meth:`stream`.
+        A section of the rolling note in flight is abandoned (its earlier draft stays)."""
+        self._abort = True
         self._go.clear()
 
     def stream(self, transcript: Transcript, encounter: Optional[Encounter] = None) -> Iterator[DraftEvent]:
@@ -248,6 +420,7 @@ class LiveDrafter:
         free = getattr(self.runtime, "free_threads", None)
         self.stats.stop_threads = free() if callable(free) else None  # all threads, unless other programs hold cores
         self._threads(self.stats.stop_threads)
+        self._abort = True
         self._go.set()
         t0 = time.perf_counter()
         with self._busy:  # an update in flight finishes first (its part is needed anyway)
@@ -264,6 +437,13 @@ class LiveDrafter:
                     break
             drafter = self.drafter
             drafter.stats = type(drafter.stats)()
+            if self.rolling and self.sections:
+                note = yield from self._stream_rolling(prepared, encounter, t0)
+                if note is not None:
+                    self.stats.stop_mode = "rolling"
+                    note = yield from self._finish(note, prepared, encounter, t0)
+                    return
+            self.stats.stop_mode = "parts" if self.parts else "full"
             for part in self.parts:
                 for ev in part.events:
                     if self.stats.first_event_s is None:
@@ -288,15 +468,21 @@ class LiveDrafter:
                     notes.append(note)
                     self.stats.stop_parts += drafter.stats.extra.get("parts", 1)
             note = notes[0] if len(notes) == 1 and not self.parts else merge_parts(notes, drafter.template, encounter)
-            if getattr(drafter, "cover_medications", False):  # as NoteDrafter.stream does
-                note = yield from drafter.cover_missing_medications(note, prepared)
-            note = note.model_copy(update={"encounter": encounter, "model": getattr(self.runtime, "model_name", None),
-                                           "runtime": getattr(self.runtime, "name", None)})
-            note = respell_medications(note, prepared, drafter.medications)
-            note = ground_note(note, prepared, drafter.medications)
-            self.stats.total_s = time.perf_counter() - t0
-            drafter.stats.total_s = self.stats.total_s
-            yield DraftEvent(kind="done", note=note)
+            yield from self._finish(note, prepared, encounter, t0)
+
+    def _finish(self, note: NoteDraft, prepared: Transcript, encounter: Encounter, t0: float):
+        """Medication coverage, spelling and grounding against the whole transcript, as
+        :meth:`NoteDrafter.stream` does; then the done event."""
+        drafter = self.drafter
+        if getattr(drafter, "cover_medications", False):
+            note = yield from drafter.cover_missing_medications(note, prepared)
+        note = note.model_copy(update={"encounter": encounter, "model": getattr(self.runtime, "model_name", None),
+                                       "runtime": getattr(self.runtime, "name", None)})
+        note = respell_medications(note, prepared, drafter.medications)
+        note = ground_note(note, prepared, drafter.medications)
+        self.stats.total_s = time.perf_counter() - t0
+        drafter.stats.total_s = self.stats.total_s
+        yield DraftEvent(kind="done", note=note)
 
     def _timed(self, gen, t0: float):
         try:

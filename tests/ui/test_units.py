@@ -128,3 +128,25 @@ def test_transcription_worker_streams_segments_from_its_own_thread(qtbot):
     qtbot.waitUntil(lambda: not thread.is_running(), timeout=5000)
     assert [s.start for s in got] == [0.0, 2.0]
     assert worker.fed_seconds == pytest.approx(5.0)
+
+
+def test_a_burst_of_streamed_statements_is_laid_out_once_per_section(qtbot, monkeypatch):
+    """At Stop the rolling note arrives as a burst; laying out each statement on its own stalled the UI."""
+    from scribe.domain import Statement
+    from scribe.ui.note_editor import NoteEditor, SectionEdit
+
+    editor = NoteEditor()
+    qtbot.addWidget(editor)
+    editor.begin_stream([("subjective", "Subjective"), ("plan", "Plan")])
+    formats = []
+    real = SectionEdit._format_blocks
+    monkeypatch.setattr(SectionEdit, "_format_blocks", lambda self: (formats.append(self.key), real(self))[1])
+    for i in range(60):
+        editor.stream_statement("subjective" if i < 40 else "plan", Statement(text=f"Statement {i}."))
+    assert formats == []  # nothing laid out yet: the burst is collected first
+    qtbot.waitUntil(lambda: len(editor.sections["plan"].lines()) == 20, timeout=2000)
+    assert editor.sections["subjective"].lines() == [f"Statement {i}." for i in range(40)]
+    assert formats == ["subjective", "plan"]
+    editor.stream_statement("plan", Statement(text="Late statement."))
+    qtbot.waitUntil(lambda: editor.sections["plan"].lines()[-1] == "Late statement.", timeout=2000)
+    assert len(editor.sections["plan"].lines()) == 21
