@@ -10,8 +10,9 @@ A 10-minute two-voice visit (``assets/sample/visit10_script.txt``, rendered with
 (b) **Scribe**: the real desktop app (offscreen Qt, real main window and visit session) with the
     default models and runtime (Whisper base, Qwen2.5-Coder-1.5B on llama.cpp); the audio is
     replayed as the microphone at ``--speed`` times real time (a simulated clock: the in-visit
-    timers run ``--speed`` times faster too). Live ASR, the warm prompt and the parts drafted
-    during the visit are the app's own; Stop is pressed the moment the last audio is in.
+    timers run ``--speed`` times faster too). Live ASR, the warm prompt and the rolling note (the
+    first sections redrafted during the visit; ``--parts`` for the older parts mode) are the app's
+    own; Stop is pressed the moment the last audio is in.
 
 For each: Stop -> final transcript, Stop -> first draft words on screen, Stop -> complete draft,
 peak RSS of the whole process (VmHWM), the longest UI event-loop stall (a 5 ms QTimer, as in

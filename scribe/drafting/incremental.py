@@ -44,7 +44,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 from ..domain import Encounter, NoteDraft, SpeakerRole, Transcript
 from ..grounding import ground_note
@@ -55,9 +55,10 @@ log = logging.getLogger(__name__)
 
 PART_TOKENS = 400  # transcript tokens per part drafted during the visit (~1.5 minutes of talk)
 REFRESH_TOKENS = 200  # a section is redrafted once the transcript has grown this much since its draft
-STOP_SECTIONS = 2  # rolling note: the last sections of the template are drafted at Stop
+STOP_SECTIONS = 1  # rolling note: the last section of the template (the plan) is always drafted at Stop
+STALE_TOKENS = 400  # ... and so is a rolling section that has not seen this much of the transcript (~1.5 min)
 SETTLE_SEGMENTS = 4  # a segment's speaker label is frozen once this many segments follow it
-WARM_STEP_TOKENS = 160  # prefill at most this much per call, so Stop never waits long for a warm-up
+WARM_STEP_TOKENS = 96  # prefill at most this much per call, so Stop never waits long for a warm-up
 
 
 def live_part_preamble(k: int, first_id: int) -> str:
@@ -100,7 +101,8 @@ class LiveStats:
     section_s: float = 0.0
     aborted_sections: int = 0  # left unfinished because Stop was pressed
     stop_mode: str = ""  # "rolling" (rolling sections + the rest at Stop), "full" (whole draft at Stop), "parts"
-    stop_update_from: Optional[int] = None  # rolling: the oldest rolling section covers lines before this one
+    stop_update_from: Optional[int] = None  # rolling: the oldest section kept covers the lines before this one
+    stop_redrafted: list = field(default_factory=list)  # rolling: the sections drafted at Stop
     stop_parts: int = 0  # parts drafted at Stop (normally 1: the tail)
     stop_prompt_tokens: int = 0
     stop_threads: Optional[int] = None  # threads the final draft used (free cores at Stop)
@@ -118,7 +120,8 @@ class LiveDrafter:
     def __init__(self, drafter: NoteDrafter, *, part_tokens: int = PART_TOKENS,
                  settle_segments: int = SETTLE_SEGMENTS, overlap: int = OVERLAP_SEGMENTS,
                  background_threads: int = 1, parts: bool = False, rolling: Optional[bool] = None,
-                 refresh_tokens: int = REFRESH_TOKENS, stop_sections: int = STOP_SECTIONS):
+                 refresh_tokens: int = REFRESH_TOKENS, stop_sections: int = STOP_SECTIONS,
+                 stale_tokens: int = STALE_TOKENS):
         self.drafter = drafter
         drafter.preamble_last = True  # part k's opening line after the instructions: one cached prefix for all parts
         self.part_tokens = part_tokens
@@ -129,8 +132,9 @@ class LiveDrafter:
         # the rolling note asks one section at a time: it needs a sectioned drafter
         self.rolling = (not parts and drafter.sectioned) if rolling is None else (rolling and not parts)
         self.refresh_tokens = refresh_tokens
+        self.stale_tokens = stale_tokens
         keys = drafter.template.section_keys()
-        # the last sections (assessment, plan) are what the end of a visit settles: drafted at Stop
+        # the last section (the plan) is what the end of a visit settles most: drafted at Stop
         self.rolling_keys = keys[: max(0, len(keys) - stop_sections)] if self.rolling else []
         self.rolling = bool(self.rolling_keys)
         self.sections: dict[str, _SectionDraft] = {}
@@ -273,10 +277,11 @@ class LiveDrafter:
     # ------------------------------------------------------------------ rolling note
 
     def _due_section(self, segs: list) -> Optional[str]:
-        """The section to redraft now: never drafted, or drafted longest ago, once the settled
-        transcript has grown ``refresh_tokens`` since."""
-        settled = segs[: max(0, len(segs) - self.settle_segments)]
-        if not settled:
+        """The section to redraft now: never drafted, or drafted longest ago, once the transcript
+        has grown ``refresh_tokens`` since. (All final lines are used, settled or not: the request
+        then extends the warm prompt, and a speaker label that changes later only costs a re-read
+        from that line on.)"""
+        if not segs:
             return None
         best, best_last = None, None
         for key in self.rolling_keys:
@@ -286,7 +291,7 @@ class LiveDrafter:
                 best, best_last = key, last
         if best is None:
             return None
-        grown = [s for s in settled if s.id > best_last]
+        grown = [s for s in segs if s.id > best_last]
         if grown and self._tokens(grown) >= self.refresh_tokens:
             return best
         return None
@@ -297,8 +302,7 @@ class LiveDrafter:
         segs = prepared.segments
         key = self._due_section(segs)
         if key is not None:
-            settled = prepared.model_copy(update={"segments": segs[: len(segs) - self.settle_segments]})
-            self._draft_section(key, settled)
+            self._draft_section(key, prepared)
         warmed = self._warm(prepared, 0)
         return "section" if key is not None else ("warm" if warmed else "idle")
 
@@ -356,10 +360,27 @@ class LiveDrafter:
                     statements=list(self.sections[ts.key].statements) if ts.key in self.sections else [])
             for ts in t.sections])
 
-    def _stream_rolling(self, prepared: Transcript, encounter: Encounter, t0: float):
+    def _kept(self, segments: list) -> list[str]:
+        """The rolling sections that stand at Stop: those that have seen all but ``stale_tokens``
+        of the transcript."""
+        return [k for k in self.rolling_keys if k in self.sections
+                and self._tokens([s for s in segments if s.id > self.sections[k].last_id]) < self.stale_tokens]
+
+    def kept_sections(self, transcript: Transcript) -> list[tuple[str, list]]:
+        """What Stop will show at once for this transcript: (section key, statements) of the
+        rolling sections that stand. The app calls it at Stop, so the physician sees them while
+        the recogniser finishes; it then passes their keys to :meth:`stream` as ``shown``."""
+        if not self.rolling or any(k not in self.sections for k in self.rolling_keys):
+            return []
+        sections = dict(self.sections)
+        segments = [s for s in transcript.segments if s.text.strip()]
+        return [(k, list(sections[k].statements)) for k in self._kept(segments)]
+
+    def _stream_rolling(self, prepared: Transcript, encounter: Encounter, t0: float, shown: frozenset = frozenset()):
         """At Stop: the sections drafted during the visit at once, then the sections left for Stop
-        drafted now from the warm prompt, exactly as a from-scratch draft asks for them. Returns the
-        (ungrounded) note, or None when a rolling section is missing or stale."""
+        (the last ``stop_sections``, and any rolling one that has not seen ``stale_tokens`` of the
+        transcript) drafted now from the warm prompt, exactly as a from-scratch draft asks for them.
+        Returns the (ungrounded) note, or None when a rolling section is missing."""
         by_id = {s.id: s.text for s in prepared.segments}
         for key, d in list(self.sections.items()):  # lines changed under a section (they never should): drop it
             ids = [i for i in range(0, d.last_id + 1) if i in by_id]
@@ -373,20 +394,24 @@ class LiveDrafter:
         if not drafter.fits(n):
             return None  # (a very long visit) drafted from scratch instead, in parts
         self.stats.stop_prompt_tokens = drafter.stats.prompt_tokens = n
-        for key in self.rolling_keys:  # on screen at once
+        keep = self._kept(prepared.segments)
+        self.stats.stop_redrafted = [k for k in drafter.template.section_keys() if k not in keep]
+        for key in keep:  # on screen at once (unless the app showed them already)
+            if key in shown:
+                continue
             yield DraftEvent(kind="section", section_key=key)
             for st in self.sections[key].statements:
                 if self.stats.first_event_s is None:
                     self.stats.first_event_s = time.perf_counter() - t0
                 yield DraftEvent(kind="statement", section_key=key, statement=st)
-        self.stats.stop_update_from = min(d.last_id for d in self.sections.values()) + 1
+        self.stats.stop_update_from = min((self.sections[k].last_id for k in keep), default=-1) + 1
         from .drafter import section_schema
 
         constrained = getattr(self.runtime, "supports_constrained_json", False)
         valid_ids = {s.id for s in prepared.segments}
         merged: dict[str, list] = {}
         for ts in drafter.template.sections:
-            if ts.key in self.rolling_keys:
+            if ts.key in keep:
                 continue
             schema = section_schema(drafter.template, ts.key, drafter.cite) if constrained else None
             data = yield from self._timed(drafter._generate(drafter._build(lines, section=ts.key), schema, [ts.key],
@@ -399,7 +424,7 @@ class LiveDrafter:
 
         return fresh.model_copy(update={"sections": [
             Section(key=sec.key, title=sec.title, style=sec.style,
-                    statements=list(self.sections[sec.key].statements) if sec.key in self.rolling_keys else sec.statements)
+                    statements=list(self.sections[sec.key].statements) if sec.key in keep else sec.statements)
             for sec in fresh.sections]})
 
     # ------------------------------------------------------------------ at Stop
@@ -410,9 +435,11 @@ class LiveDrafter:
         self._abort = True
         self._go.clear()
 
-    def stream(self, transcript: Transcript, encounter: Optional[Encounter] = None) -> Iterator[DraftEvent]:
-        """The final draft of the finished ``transcript``: the parts drafted during the visit are
-        replayed at once, the rest is drafted now with all threads, then merged and grounded."""
+    def stream(self, transcript: Transcript, encounter: Optional[Encounter] = None,
+               shown: Iterable[str] = ()) -> Iterator[DraftEvent]:
+        """The final draft of the finished ``transcript``: what was drafted during the visit is
+        replayed at once (rolling sections in ``shown`` are on screen already), the rest is drafted
+        now with all threads, then merged and grounded."""
         from ..errors import DraftingError
 
         if transcript.is_empty():
@@ -438,7 +465,7 @@ class LiveDrafter:
             drafter = self.drafter
             drafter.stats = type(drafter.stats)()
             if self.rolling and self.sections:
-                note = yield from self._stream_rolling(prepared, encounter, t0)
+                note = yield from self._stream_rolling(prepared, encounter, t0, frozenset(shown))
                 if note is not None:
                     self.stats.stop_mode = "rolling"
                     note = yield from self._finish(note, prepared, encounter, t0)

@@ -69,6 +69,7 @@ class VisitSession(QObject):
         self._warm_op: Optional[BackgroundOp] = None
         self._warmed_segments = 0
         self._live: Any = None  # scribe.drafting.incremental.LiveDrafter: the draft kept ahead during the visit
+        self._rolling_shown: list[str] = []  # its sections put on screen at Stop
         self.dirty = False  # note edited since last save
         self.closed = False
         self._device_lost_x.connect(self._on_device_lost, Qt.ConnectionType.QueuedConnection)
@@ -259,6 +260,7 @@ class VisitSession(QObject):
         self._warm_timer.stop()
         if self._live is not None:
             self._live.hold()  # background drafting waits while the recogniser finishes
+            self._show_rolling_note(self._live)
         self._set_recorder_state("stopping")
 
         def work(_ctx):
@@ -414,6 +416,31 @@ class VisitSession(QObject):
         BackgroundOp(work, on_success=ok, on_failure=failed, name="feed-saved-audio").start()
 
     # ------------------------------------------------------------------ drafting
+    def _show_rolling_note(self, live) -> None:
+        """At Stop: the sections drafted during the visit go on screen now, while the recogniser
+        finishes; the draft then adds the rest without showing them twice."""
+        transcript = self._build_transcript()
+        try:
+            template = self.template()
+        except ScribeError:
+            return
+        if live.drafter.template != template:
+            return
+
+        def shown(kept):
+            if not kept or self.drafting or self.note is not None:
+                return
+            self._rolling_shown = [key for key, _ in kept]
+            self.draft_started.emit([(s.key, s.title) for s in template.sections])
+            for key, statements in kept:
+                for st in statements:
+                    self.draft_statement.emit(key, st)
+            self.message.emit("Finishing the transcript; the first sections were drafted during the visit…")
+
+        BackgroundOp(lambda _ctx: live.kept_sections(transcript), on_success=shown,
+                     on_failure=lambda exc: log.info("showing the rolling note failed: %s", exc),
+                     name="rolling-note").start()
+
     def _warm(self) -> None:
         """While recording: keep the draft ahead of the transcript (warm prompt, parts drafted)."""
         hub = self.ctx.models
@@ -455,11 +482,14 @@ class VisitSession(QObject):
         hub = self.ctx.models
         visit = self.visit
         encounter = self.encounter
-        self.draft_started.emit([(s.key, s.title) for s in template.sections])
+        live, self._live = self._live, None  # a re-draft starts from scratch
+        shown, self._rolling_shown = self._rolling_shown, []
+        if not shown or live is None or live.runtime is not hub.llm or live.drafter.template != template:
+            shown = []
+            self.draft_started.emit([(s.key, s.title) for s in template.sections])
         self.message.emit("Writing the note…")
         tokens = [0]
         make_drafter = self.ctx.make_drafter
-        live, self._live = self._live, None  # a re-draft starts from scratch
 
         def work(ctx: OpContext) -> NoteDraft:
             lower_thread_priority()
@@ -469,7 +499,7 @@ class VisitSession(QObject):
                 ctx.report(("message", "Waiting for the language model to finish loading…"))
             runtime = hub.wait_llm(None)
             if live is not None and live.runtime is runtime and live.drafter.template == template:
-                events = live.stream(transcript, encounter)  # what was drafted during the visit, then the tail
+                events = live.stream(transcript, encounter, shown=shown)  # what was drafted during the visit, then the rest
             else:
                 events = make_drafter(runtime, template).stream(transcript, encounter)
             note = None
