@@ -278,7 +278,8 @@ def child_live(job: dict) -> dict:
                           "draft_first_event_s": s.first_event_s, "stop_mode": s.stop_mode,
                           "section_drafts": s.section_drafts, "section_s": s.section_s,
                           "aborted_sections": s.aborted_sections, "rolling_keys": live.rolling_keys,
-                          "stop_update_from": s.stop_update_from,
+                          "stop_update_from": s.stop_update_from, "stop_redrafted": s.stop_redrafted,
+                          "stop_wait_s": s.stop_wait_s,
                           "draft_total_s": s.total_s}
         if session.transcript is not None:
             result["prepared_transcript"] = json.loads(live.prepare(session.transcript).model_dump_json())
@@ -403,8 +404,9 @@ def report(naive: Optional[dict], live: dict, launch: Optional[dict], rt: Option
         if lv.get("stop_mode") == "rolling":
             lines.append(f"(b) during the visit: rolling note, {lv['section_drafts']} drafts of the sections "
                          f"{', '.join(lv['rolling_keys'])} ({lv['section_s']:.0f} s of model time, {lv['aborted_sections']} "
-                         f"abandoned at Stop), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop they covered the lines "
-                         f"before [{lv['stop_update_from']}], and the other sections were drafted from a "
+                         f"abandoned at Stop), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop the draft waited "
+                         f"{lv.get('stop_wait_s', 0):.1f} s for background work to yield, the sections kept covered the lines "
+                         f"before [{lv['stop_update_from']}], and {', '.join(lv.get('stop_redrafted') or ['?'])} were drafted from a "
                          f"{lv['stop_prompt_tokens']}-token prompt (warm prefix) on {lv.get('stop_threads')} thread(s); "
                          f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop.")
         else:

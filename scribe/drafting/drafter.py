@@ -523,9 +523,11 @@ class NoteDrafter:
         self.stats.total_s = time.perf_counter() - t0
         yield DraftEvent(kind="done", note=note)
 
-    def stream_part(self, transcript: Transcript, encounter: Encounter, t0: float, preamble: Optional[str] = None):
+    def stream_part(self, transcript: Transcript, encounter: Encounter, t0: float, preamble: Optional[str] = None,
+                    sections: Optional[list[str]] = None):
         """Draft a transcript that fits the window: events, then (as the generator's return value)
-        the note before grounding."""
+        the note before grounding. ``sections`` (sectioned drafting only): ask for these alone,
+        the others are left empty."""
         lines = format_transcript_lines(transcript)
         valid_ids = {s.id for s in transcript.segments}
         constrained = getattr(self.runtime, "supports_constrained_json", False)
@@ -539,7 +541,8 @@ class NoteDrafter:
             return note_from_json(data, self.template, encounter, valid_ids)
         merged: dict = {}
         failures = 0
-        for ts in self.template.sections:
+        asked = [ts for ts in self.template.sections if sections is None or ts.key in sections]
+        for ts in asked:
             messages = self._build(lines, section=ts.key, preamble=preamble)
             schema = section_schema(self.template, ts.key, self.cite) if constrained else None
             data = yield from self._generate(messages, schema, [ts.key], valid_ids, self.section_max_tokens, t0,
@@ -550,7 +553,7 @@ class NoteDrafter:
             lowered = {str(k).lower().replace(" ", "_"): v for k, v in data.items()}
             merged[ts.key] = lowered.get(ts.key, lowered.get(ts.title.lower().replace(" ", "_"),
                                                              next(iter(data.values()), []) if len(data) == 1 else []))
-        if failures == len(self.template.sections):
+        if asked and failures == len(asked):
             raise DraftingError(f"The language model did not produce a valid note after {self.max_attempts} attempts "
                                 f"({self.stats.extra.get('last_error', 'no statements in the answer')}).")
         return note_from_json(merged, self.template, encounter, valid_ids)

@@ -54,11 +54,11 @@ from .long_visit import OVERLAP_SEGMENTS, merge_parts
 log = logging.getLogger(__name__)
 
 PART_TOKENS = 400  # transcript tokens per part drafted during the visit (~1.5 minutes of talk)
-REFRESH_TOKENS = 200  # a section is redrafted once the transcript has grown this much since its draft
+REFRESH_TOKENS = 150  # a section is redrafted once the transcript has grown this much since its draft
 STOP_SECTIONS = 1  # rolling note: the last section of the template (the plan) is always drafted at Stop
-STALE_TOKENS = 400  # ... and so is a rolling section that has not seen this much of the transcript (~1.5 min)
+STALE_TOKENS = 600  # ... and so is a rolling section that has not seen this much of the transcript (~2 min)
 SETTLE_SEGMENTS = 4  # a segment's speaker label is frozen once this many segments follow it
-WARM_STEP_TOKENS = 96  # prefill at most this much per call, so Stop never waits long for a warm-up
+WARM_STEP_TOKENS = 64  # prefill at most this much per call, so Stop never waits long for a warm-up
 
 
 def live_part_preamble(k: int, first_id: int) -> str:
@@ -103,6 +103,7 @@ class LiveStats:
     stop_mode: str = ""  # "rolling" (rolling sections + the rest at Stop), "full" (whole draft at Stop), "parts"
     stop_update_from: Optional[int] = None  # rolling: the oldest section kept covers the lines before this one
     stop_redrafted: list = field(default_factory=list)  # rolling: the sections drafted at Stop
+    stop_wait_s: float = 0.0  # Stop waited this long for background work in flight to yield
     stop_parts: int = 0  # parts drafted at Stop (normally 1: the tail)
     stop_prompt_tokens: int = 0
     stop_threads: Optional[int] = None  # threads the final draft used (free cores at Stop)
@@ -405,21 +406,7 @@ class LiveDrafter:
                     self.stats.first_event_s = time.perf_counter() - t0
                 yield DraftEvent(kind="statement", section_key=key, statement=st)
         self.stats.stop_update_from = min((self.sections[k].last_id for k in keep), default=-1) + 1
-        from .drafter import section_schema
-
-        constrained = getattr(self.runtime, "supports_constrained_json", False)
-        valid_ids = {s.id for s in prepared.segments}
-        merged: dict[str, list] = {}
-        for ts in drafter.template.sections:
-            if ts.key in keep:
-                continue
-            schema = section_schema(drafter.template, ts.key, drafter.cite) if constrained else None
-            data = yield from self._timed(drafter._generate(drafter._build(lines, section=ts.key), schema, [ts.key],
-                                                            valid_ids, drafter.section_max_tokens, t0, allow_empty=True), t0)
-            if data:
-                lowered = {str(k).lower().replace(" ", "_"): v for k, v in data.items()}
-                merged[ts.key] = lowered.get(ts.key, next(iter(data.values()), []) if len(data) == 1 else [])
-        fresh = note_from_json(merged, drafter.template, encounter, valid_ids)
+        fresh = yield from self._timed(drafter.stream_part(prepared, encounter, t0, sections=self.stats.stop_redrafted), t0)
         from ..domain import Section
 
         return fresh.model_copy(update={"sections": [
@@ -450,7 +437,8 @@ class LiveDrafter:
         self._abort = True
         self._go.set()
         t0 = time.perf_counter()
-        with self._busy:  # an update in flight finishes first (its part is needed anyway)
+        with self._busy:  # an update in flight yields first (a part in flight is finished: it is needed)
+            self.stats.stop_wait_s = time.perf_counter() - t0
             self._stopped = True
             encounter = encounter or Encounter(visit_type=self.drafter.template.name)
             prepared = self.prepare(transcript)

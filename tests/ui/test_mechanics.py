@@ -537,3 +537,48 @@ def test_stop_drafts_from_the_state_kept_warm_during_the_visit(qtbot, make_windo
     assert first_stop.startswith(last_warm) and len(first_stop) > len(last_warm)
     assert session._live is None  # used up; a re-draft starts from scratch
     assert session.note.statements()
+
+
+def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot, make_window, speech_clip, monkeypatch):
+    """UI mechanics only (fake models): a sectioned model keeps subjective, objective and assessment
+    drafted during the visit; at Stop they are on screen while the recogniser finishes, and only
+    the plan is asked for. Nothing is shown twice."""
+    from scribe.drafting import incremental
+
+    monkeypatch.setitem(incremental.LiveDrafter.__init__.__kwdefaults__, "refresh_tokens", 20)
+
+    class Sectioned(FakeRuntime):
+        supports_constrained_json = True  # a sectioned drafter: one request per section
+
+        def __init__(self):
+            super().__init__(NOTE_JSON)
+            self.asked: list[str] = []
+
+        def stream_chat(self, messages, **kw):
+            closing = messages[-1]["content"].rsplit("End of transcript.", 1)[-1]
+            self.asked.append(closing.split('"')[1] if '"' in closing else "?")
+            yield from super().stream_chat(messages, **kw)
+
+    llm = Sectioned()
+    win = make_window(fast_settings(), asr=FakeASR(), llm=llm,
+                      source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True, speed=2.0),
+                      make_transcriber=FakeStreamingTranscriber, warm_interval_s=0.3)
+    session = start_visit(qtbot, win)
+    started: list[list] = []
+    streamed: list[str] = []
+    session.draft_started.connect(started.append)
+    session.draft_statement.connect(lambda key, st: streamed.append(key))
+    win.record_action.trigger()
+    qtbot.waitUntil(lambda: session._live is not None and set(session._live.sections) ==
+                    {"subjective", "objective", "assessment"}, timeout=30000)
+    asked_during_visit = len(llm.asked)
+    win.stop_action.trigger()
+    qtbot.waitUntil(lambda: session.note is not None, timeout=30000)
+    assert len(started) == 1  # the rolling sections were not cleared and streamed again
+    assert streamed.count("subjective") == 2 and streamed.index("subjective") < streamed.index("plan")
+    stop_requests = llm.asked[asked_during_visit:]
+    assert stop_requests[0] == "plan" and "subjective" not in stop_requests
+    editor = win.page.editor
+    assert editor.sections["subjective"].lines() == [
+        "Takes lisinopril 10 mg once daily and metformin 500 mg twice daily.", "Allergic to penicillin."]
+    assert [s.key for s in session.note.sections if s.statements] == ["subjective", "objective", "assessment", "plan"]
