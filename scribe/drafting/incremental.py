@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 PART_TOKENS = 400  # transcript tokens per part drafted during the visit (~1.5 minutes of talk)
 REFRESH_TOKENS = 150  # a section is redrafted once the transcript has grown this much since its draft
 STOP_SECTIONS = 1  # rolling note: the last section of the template (the plan) is always drafted at Stop
-STALE_TOKENS = 600  # ... and so is a rolling section that has not seen this much of the transcript (~2 min)
+STALE_TOKENS = 900  # ... and so is a rolling section that has not seen this much of the transcript (~3 min)
 SETTLE_SEGMENTS = 4  # a segment's speaker label is frozen once this many segments follow it
 WARM_STEP_TOKENS = 64  # prefill at most this much per call, so Stop never waits long for a warm-up
 
@@ -395,7 +395,9 @@ class LiveDrafter:
         if not drafter.fits(n):
             return None  # (a very long visit) drafted from scratch instead, in parts
         self.stats.stop_prompt_tokens = drafter.stats.prompt_tokens = n
-        keep = self._kept(prepared.segments)
+        kept = self._kept(prepared.segments)
+        # what the app already showed stands (the final lines made it at most a few lines staler)
+        keep = [k for k in self.rolling_keys if k in kept or (k in shown and k in self.sections)]
         self.stats.stop_redrafted = [k for k in drafter.template.section_keys() if k not in keep]
         for key in keep:  # on screen at once (unless the app showed them already)
             if key in shown:
