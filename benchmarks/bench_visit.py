@@ -453,7 +453,7 @@ def plot(naive: Optional[dict], live: dict, path: Path) -> None:
 
     labels = ["final transcript", "first draft words", "complete draft"]
     keys = ["stop_to_transcript_s", "stop_to_first_words_s", "stop_to_complete_s"]
-    fig, ax = plt.subplots(figsize=(7.5, 3.6), dpi=120)
+    fig, ax = plt.subplots(figsize=(7.5, 4.0), dpi=120)
     y = range(len(labels))
     if naive:
         ax.barh([i + 0.2 for i in y], [naive[k] for k in keys], height=0.38, color="#b0b0b0",
@@ -472,7 +472,7 @@ def plot(naive: Optional[dict], live: dict, path: Path) -> None:
     ax.axvline(3, color="#d08000", lw=0.8, ls="--")
     ax.axvline(25, color="#c03030", lw=0.8, ls="--")
     ax.set_title(f"{live['audio_s'] / 60:.1f}-minute visit, 2-core CPU, bundled models", fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
     fig.tight_layout()
     fig.savefig(path)
 

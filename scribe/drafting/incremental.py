@@ -9,15 +9,16 @@ be moved into the visit, because a transcript only ever grows at its end:
   will make (instructions, then the numbered transcript so far, without the closing line).
   llama.cpp keeps that KV cache, so at Stop only the lines spoken since the last update and the
   short closing line are new.
-* **A rolling note** (the default for a sectioned drafter). The first sections of the template
-  (subjective, objective) are mostly settled before the visit ends. Each update redrafts the one
-  of them whose draft is oldest, once the settled transcript has grown by ``refresh_tokens``
-  since, with exactly the request a from-scratch draft sends (instructions, the whole transcript
-  so far, the section's closing line), on one thread and interruptibly. At Stop they are on
-  screen at once, and only the last ``stop_sections`` sections (assessment, plan: what the end of
-  a visit settles) are drafted, from the warm prompt of the whole transcript. The trade-off: a
-  fact said in the last minute or so belongs in a rolling section only if the medication pass
-  catches it; grounding still checks every statement against the whole transcript.
+* **A rolling note** (the default for a sectioned drafter). All sections but the last
+  ``stop_sections`` (subjective, objective, assessment) are mostly settled before a visit ends.
+  Each update redrafts the one of them whose draft is oldest, once the transcript has grown by
+  ``refresh_tokens`` since, with exactly the request a from-scratch draft sends (instructions, the
+  whole transcript so far, the section's closing line), on one thread and interruptibly. At Stop
+  they are shown at once (the app shows them while the recogniser finishes), and only the plan is
+  drafted, from the warm prompt of the whole transcript, plus any rolling section that has not
+  seen ``stale_tokens`` of it. The trade-off: a fact said in the last minutes a rolling section did
+  not see is in it only if the medication pass catches it; grounding still checks every statement
+  against the whole transcript.
 * **Parts drafted during the visit** (opt-in, ``parts=True``). Once the settled transcript since the last part is
   ``part_tokens`` long, that stretch is drafted as one part of the visit (the same part prompt
   and merge as :mod:`scribe.drafting.long_visit`, parts overlapping by a few lines), on one
