@@ -515,13 +515,20 @@ class NoteDrafter:
             from .long_visit import stream_in_parts
 
             note = yield from stream_in_parts(self, transcript, encounter, t0)
-        if self.cover_medications:
-            note = yield from self.cover_missing_medications(note, transcript)
-        note = note.model_copy(update={"model": getattr(self.runtime, "model_name", None), "runtime": getattr(self.runtime, "name", None)})
-        note = respell_medications(note, transcript, self.medications)
-        note = ground_note(note, transcript, self.medications)
+        note = yield from self.complete(note, transcript, encounter)
         self.stats.total_s = time.perf_counter() - t0
         yield DraftEvent(kind="done", note=note)
+
+    def complete(self, note: NoteDraft, transcript: Transcript, encounter: Encounter):
+        """What every draft gets last, however its statements were drafted: the medication pass
+        (its statement events are yielded), spelling, then grounding against the whole transcript.
+        Returns the finished note."""
+        if self.cover_medications:
+            note = yield from self.cover_missing_medications(note, transcript)
+        note = note.model_copy(update={"encounter": encounter, "model": getattr(self.runtime, "model_name", None),
+                                       "runtime": getattr(self.runtime, "name", None)})
+        note = respell_medications(note, transcript, self.medications)
+        return ground_note(note, transcript, self.medications)
 
     def stream_part(self, transcript: Transcript, encounter: Encounter, t0: float, preamble: Optional[str] = None,
                     sections: Optional[list[str]] = None):

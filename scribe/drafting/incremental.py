@@ -48,8 +48,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
 
 from ..domain import Encounter, NoteDraft, SpeakerRole, Transcript
-from ..grounding import ground_note
-from .drafter import DraftEvent, NoteDrafter, format_transcript_lines, note_from_json, respell_medications
+from .drafter import DraftEvent, NoteDrafter, format_transcript_lines
 from .long_visit import OVERLAP_SEGMENTS, merge_parts
 
 log = logging.getLogger(__name__)
@@ -60,6 +59,11 @@ STOP_SECTIONS = 1  # rolling note: the last section of the template (the plan) i
 STALE_TOKENS = 900  # ... and so is a rolling section that has not seen this much of the transcript (~3 min)
 SETTLE_SEGMENTS = 4  # a segment's speaker label is frozen once this many segments follow it
 WARM_STEP_TOKENS = 64  # prefill at most this much per call, so Stop never waits long for a warm-up
+
+
+def _same_lines(by_id: dict[int, str], first_id: int, last_id: int, texts: tuple[str, ...]) -> bool:
+    """Whether the transcript's lines first_id..last_id are still ``texts`` (what was drafted)."""
+    return tuple(by_id[i] for i in range(first_id, last_id + 1) if i in by_id) == texts
 
 
 def live_part_preamble(k: int, first_id: int) -> str:
@@ -261,20 +265,29 @@ class LiveDrafter:
         preamble = live_part_preamble(k, first)
         t0 = time.perf_counter()
         self._warm_lines(preamble, format_transcript_lines(part))  # interruptible, unlike one long prefill
-        events: list[DraftEvent] = []
         gen = self.drafter.stream_part(part, Encounter(visit_type=self.drafter.template.name), t0, preamble=preamble)
-        try:
-            while True:
-                self._go.wait()  # Stop pressed: let speech recognition finish first
-                ev = next(gen)
-                if ev.kind in ("section", "statement"):
-                    events.append(ev)
-        except StopIteration as done:
-            note = done.value
+        note, events = self._in_background(gen, abandon_at_stop=False)
         self.parts.append(_Part(first, last, tuple(s.text for s in part.segments), preamble, note, events))
         self.stats.parts += 1
         self.stats.part_s += time.perf_counter() - t0
         log.info("drafted part %d (lines %d-%d) during the visit in %.1f s", k, first, last, time.perf_counter() - t0)
+
+    def _in_background(self, gen, abandon_at_stop: bool) -> tuple[Optional[NoteDraft], list[DraftEvent]]:
+        """Run a drafting generator during the visit: paused between tokens while Stop lets speech
+        recognition finish, and (``abandon_at_stop``) dropped at its next token once Stop was
+        pressed. Returns its note (None if abandoned) and its section/statement events."""
+        events: list[DraftEvent] = []
+        try:
+            while True:
+                self._go.wait()  # Stop pressed: let speech recognition finish first
+                if abandon_at_stop and self._abort:
+                    gen.close()
+                    return None, events
+                ev = next(gen)
+                if ev.kind in ("section", "statement"):
+                    events.append(ev)
+        except StopIteration as done:
+            return done.value, events
 
     # ------------------------------------------------------------------ rolling note
 
@@ -310,38 +323,24 @@ class LiveDrafter:
 
     def _draft_section(self, key: str, part: Transcript) -> bool:
         """Draft one section from the transcript so far, as a from-scratch draft would ask for it.
-        Returns False if Stop was pressed first (the earlier draft of the section stays)."""
+        Returns False if Stop was pressed first or drafting failed (the earlier draft stays)."""
         from ..errors import DraftingError
-        from .drafter import section_schema
 
         t0 = time.perf_counter()
         lines = format_transcript_lines(part)
-        valid_ids = {s.id for s in part.segments}
         self._warm_lines(self.drafter.preamble, lines)  # interruptible prefill of what is new
-        messages = self.drafter._build(lines, section=key)
-        constrained = getattr(self.runtime, "supports_constrained_json", False)
-        schema = section_schema(self.drafter.template, key, self.drafter.cite) if constrained else None
         stats = self.drafter.stats
-        gen = self.drafter._generate(messages, schema, [key], valid_ids, self.drafter.section_max_tokens, t0,
-                                     allow_empty=True)
+        gen = self.drafter.stream_part(part, Encounter(visit_type=self.drafter.template.name), t0, sections=[key])
         try:
-            while True:
-                self._go.wait()  # Stop pressed: let speech recognition finish first
-                if self._abort:
-                    gen.close()
-                    self.stats.aborted_sections += 1
-                    return False
-                next(gen)
-        except StopIteration as done:
-            data = done.value
+            note, _ = self._in_background(gen, abandon_at_stop=True)
         except DraftingError as exc:
             log.info("drafting section %s during the visit failed: %s", key, exc)
             return False
         finally:
             self.drafter.stats = stats
-        if data is None:
+        if note is None:
+            self.stats.aborted_sections += 1
             return False
-        note = note_from_json(data, self.drafter.template, Encounter(visit_type=self.drafter.template.name), valid_ids)
         sec = note.section(key)
         self.sections[key] = _SectionDraft(key, part.segments[-1].id, tuple(s.text for s in part.segments),
                                            list(sec.statements) if sec else [])
@@ -351,16 +350,6 @@ class LiveDrafter:
         log.info("drafted section %s (lines up to %d) during the visit in %.1f s", key, part.segments[-1].id,
                  time.perf_counter() - t0)
         return True
-
-    def _rolling_note(self) -> NoteDraft:
-        """The sections drafted so far, in template order (an undrafted section is empty)."""
-        from ..domain import Section
-
-        t = self.drafter.template
-        return NoteDraft(template=t.name, encounter=Encounter(visit_type=t.name), sections=[
-            Section(key=ts.key, title=ts.title, style=t.section_style(ts.key),
-                    statements=list(self.sections[ts.key].statements) if ts.key in self.sections else [])
-            for ts in t.sections])
 
     def _kept(self, segments: list) -> list[str]:
         """The rolling sections that stand at Stop: those that have seen all but ``stale_tokens``
@@ -378,15 +367,14 @@ class LiveDrafter:
         segments = [s for s in transcript.segments if s.text.strip()]
         return [(k, list(sections[k].statements)) for k in self._kept(segments)]
 
-    def _stream_rolling(self, prepared: Transcript, encounter: Encounter, t0: float, shown: frozenset = frozenset()):
+    def _stream_rolling(self, prepared: Transcript, by_id: dict[int, str], encounter: Encounter, t0: float,
+                        shown: frozenset = frozenset()):
         """At Stop: the sections drafted during the visit at once, then the sections left for Stop
         (the last ``stop_sections``, and any rolling one that has not seen ``stale_tokens`` of the
         transcript) drafted now from the warm prompt, exactly as a from-scratch draft asks for them.
         Returns the (ungrounded) note, or None when a rolling section is missing."""
-        by_id = {s.id: s.text for s in prepared.segments}
         for key, d in list(self.sections.items()):  # lines changed under a section (they never should): drop it
-            ids = [i for i in range(0, d.last_id + 1) if i in by_id]
-            if tuple(by_id[i] for i in ids) != d.texts:
+            if not _same_lines(by_id, 0, d.last_id, d.texts):
                 del self.sections[key]
         if any(k not in self.sections for k in self.rolling_keys):
             return None
@@ -448,15 +436,14 @@ class LiveDrafter:
             segs = prepared.segments
             by_id = {s.id: s.text for s in segs}
             for n, part in enumerate(self.parts):  # a part whose lines changed (they never should) is redrafted
-                ids = [i for i in range(part.first_id, part.last_id + 1) if i in by_id]
-                if tuple(by_id[i] for i in ids) != part.texts:
+                if not _same_lines(by_id, part.first_id, part.last_id, part.texts):
                     self.stats.stale_parts += len(self.parts) - n
                     self.parts = self.parts[:n]
                     break
             drafter = self.drafter
             drafter.stats = type(drafter.stats)()
             if self.rolling and self.sections:
-                note = yield from self._stream_rolling(prepared, encounter, t0, frozenset(shown))
+                note = yield from self._stream_rolling(prepared, by_id, encounter, t0, frozenset(shown))
                 if note is not None:
                     self.stats.stop_mode = "rolling"
                     note = yield from self._finish(note, prepared, encounter, t0)
@@ -489,17 +476,11 @@ class LiveDrafter:
             yield from self._finish(note, prepared, encounter, t0)
 
     def _finish(self, note: NoteDraft, prepared: Transcript, encounter: Encounter, t0: float):
-        """Medication coverage, spelling and grounding against the whole transcript, as
-        :meth:`NoteDrafter.stream` does; then the done event."""
-        drafter = self.drafter
-        if getattr(drafter, "cover_medications", False):
-            note = yield from drafter.cover_missing_medications(note, prepared)
-        note = note.model_copy(update={"encounter": encounter, "model": getattr(self.runtime, "model_name", None),
-                                       "runtime": getattr(self.runtime, "name", None)})
-        note = respell_medications(note, prepared, drafter.medications)
-        note = ground_note(note, prepared, drafter.medications)
+        """Medication coverage, spelling and grounding against the whole transcript, exactly as
+        :meth:`NoteDrafter.stream` finishes; then the done event."""
+        note = yield from self.drafter.complete(note, prepared, encounter)
         self.stats.total_s = time.perf_counter() - t0
-        drafter.stats.total_s = self.stats.total_s
+        self.drafter.stats.total_s = self.stats.total_s
         yield DraftEvent(kind="done", note=note)
 
     def _timed(self, gen, t0: float):

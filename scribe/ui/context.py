@@ -60,9 +60,9 @@ class AppContext:
     player: Any = None  # scribe.ui.player.AudioPlayer
     ehr_sender: Optional[EhrSender] = None  # "Send to EHR" (a later issue); None hides the action
     warm_interval_s: float = 15.0  # bring the draft up to the transcript this often while recording (0: off)
-    # Also draft settled ~1.5-minute parts in the background (else only keep the prompt warm). Off: on the
-    # 10-minute benchmark visit the part-wise draft had 24% unsupported statements vs 11% from scratch
-    # (docs/performance.md), so until parts draft as faithfully, only the warm prefix is used by default.
+    # Draft settled ~1.5-minute parts in the background instead of the rolling note. Off: each part sees
+    # only its own lines, and on the 10-minute benchmark visit the part-wise draft had 24% unsupported
+    # statements vs 11% from scratch (docs/performance.md).
     draft_during_visit: bool = False
     autosave_s: float = 30.0  # save an edited draft this long after the last edit
     check_recovery: bool = True

@@ -294,9 +294,6 @@ class SectionEdit(QTextEdit):
         cur.mergeBlockFormat(fmt)
         doc.setUndoRedoEnabled(True)
 
-    def append_statement(self, info: LineInfo) -> None:
-        self.append_statements([info])
-
     def append_statements(self, infos: list[LineInfo]) -> None:
         """Add statements at the end, formatting the section once for all of them."""
         if not infos:

@@ -442,7 +442,7 @@ class VisitSession(QObject):
                      name="rolling-note").start()
 
     def _warm(self) -> None:
-        """While recording: keep the draft ahead of the transcript (warm prompt, parts drafted)."""
+        """While recording: keep the draft ahead of the transcript (warm prompt, rolling sections)."""
         hub = self.ctx.models
         if hub.llm is None or (self._warm_op is not None and self._warm_op.running):
             return
@@ -461,7 +461,7 @@ class VisitSession(QObject):
         live = self._live
 
         def work(_ctx):
-            lower_thread_priority()  # as the final draft: at Stop a part in flight becomes part of it
+            lower_thread_priority()  # as the final draft
             live.update(transcript)
 
         self._warm_op = BackgroundOp(work, on_failure=lambda exc: log.info("warming the prompt failed: %s", exc),
@@ -483,9 +483,10 @@ class VisitSession(QObject):
         visit = self.visit
         encounter = self.encounter
         live, self._live = self._live, None  # a re-draft starts from scratch
-        shown, self._rolling_shown = self._rolling_shown, []
-        if not shown or live is None or live.runtime is not hub.llm or live.drafter.template != template:
-            shown = []
+        if live is not None and (live.runtime is not hub.llm or live.drafter.template != template):
+            live = None  # the model or template changed since the visit: draft from scratch
+        shown, self._rolling_shown = (self._rolling_shown if live is not None else []), []
+        if not shown:
             self.draft_started.emit([(s.key, s.title) for s in template.sections])
         self.message.emit("Writing the note…")
         tokens = [0]
@@ -498,7 +499,7 @@ class VisitSession(QObject):
             if hub.llm is None:
                 ctx.report(("message", "Waiting for the language model to finish loading…"))
             runtime = hub.wait_llm(None)
-            if live is not None and live.runtime is runtime and live.drafter.template == template:
+            if live is not None and live.runtime is runtime:
                 events = live.stream(transcript, encounter, shown=shown)  # what was drafted during the visit, then the rest
             else:
                 events = make_drafter(runtime, template).stream(transcript, encounter)

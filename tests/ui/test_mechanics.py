@@ -505,25 +505,28 @@ def test_theme_toggle_light_dark(qtbot, make_window):
 # --------------------------------------------------------------------------- drafting during the visit
 
 
+class RecordingRuntime(FakeRuntime):
+    """The fake model, keeping the prompts it was asked to warm and to answer."""
+
+    def __init__(self):
+        super().__init__(NOTE_JSON)
+        self.warm_prompts: list[str] = []
+        self.prompts: list[str] = []
+
+    def warm(self, messages):
+        self.warm_prompts.append(messages[-1]["content"])
+
+    def stream_chat(self, messages, **kw):
+        self.prompts.append(messages[-1]["content"])
+        yield from super().stream_chat(messages, **kw)
+
+
 def test_stop_drafts_from_the_state_kept_warm_during_the_visit(qtbot, make_window, speech_clip):
     """UI mechanics only (fake speech and language models): while recording, the session keeps the
     prompt warm on a timer; at Stop the first request extends the last warmed prompt, so a real
     model only prefills the tail (tests/test_incremental.py checks that with llama.cpp)."""
 
-    class Recording(FakeRuntime):
-        def __init__(self):
-            super().__init__(NOTE_JSON)
-            self.warm_prompts: list[str] = []
-            self.prompts: list[str] = []
-
-        def warm(self, messages):
-            self.warm_prompts.append(messages[-1]["content"])
-
-        def stream_chat(self, messages, **kw):
-            self.prompts.append(messages[-1]["content"])
-            yield from super().stream_chat(messages, **kw)
-
-    llm = Recording()
+    llm = RecordingRuntime()
     win = make_window(fast_settings(), asr=FakeASR(), llm=llm,
                       source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True, speed=2.0),
                       make_transcriber=FakeStreamingTranscriber, warm_interval_s=0.3)
@@ -547,17 +550,13 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
 
     monkeypatch.setitem(incremental.LiveDrafter.__init__.__kwdefaults__, "refresh_tokens", 20)
 
-    class Sectioned(FakeRuntime):
+    class Sectioned(RecordingRuntime):
         supports_constrained_json = True  # a sectioned drafter: one request per section
 
-        def __init__(self):
-            super().__init__(NOTE_JSON)
-            self.asked: list[str] = []
-
-        def stream_chat(self, messages, **kw):
-            closing = messages[-1]["content"].rsplit("End of transcript.", 1)[-1]
-            self.asked.append(closing.split('"')[1] if '"' in closing else "?")
-            yield from super().stream_chat(messages, **kw)
+        @property
+        def asked(self) -> list[str]:  # the section each request's closing line names
+            closings = (p.rsplit("End of transcript.", 1)[-1] for p in self.prompts)
+            return [c.split('"')[1] if '"' in c else "?" for c in closings]
 
     llm = Sectioned()
     win = make_window(fast_settings(), asr=FakeASR(), llm=llm,
