@@ -54,7 +54,8 @@ def test_send_to_ehr_button(qtbot, make_window, tmp_path, fhir_server):
     assert len(docs) == 1 and docs[0]["subject"]["reference"] == f"Patient/{pid}"
     # the page and the visit list show the new state at once, without a refresh
     assert "Exported" in win.page.state_chip.text() or "exported" in win.page.state_chip.text().lower()
-    assert "xported" in win.visits.item_for(visit.encounter_id).text()
+    # (the list re-reads the store on a worker, so it follows within moments)
+    qtbot.waitUntil(lambda: "xported" in win.visits.item_for(visit.encounter_id).text(), timeout=5000)
     # a second click does not file it again
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Already in the EHR" in win.statusBar().currentMessage(), timeout=20000)
