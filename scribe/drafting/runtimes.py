@@ -316,6 +316,9 @@ class LlamaCppRuntime(_RuntimeBase):
                     f"unsupported architecture ({_short(exc)})."
                 ) from None
             self._threads_now = self.n_threads
+            from .fast_grammar import install
+
+            install(self._llm)  # constrained greedy decoding ~1.5x faster, same tokens
             if progress:
                 progress(1.0, f"{self.model_name} ready")
 
