@@ -279,7 +279,7 @@ def child_live(job: dict) -> dict:
                           "section_drafts": s.section_drafts, "section_s": s.section_s,
                           "aborted_sections": s.aborted_sections, "rolling_keys": live.rolling_keys,
                           "stop_update_from": s.stop_update_from, "stop_redrafted": s.stop_redrafted,
-                          "stop_wait_s": s.stop_wait_s,
+                          "stop_wait_s": s.stop_wait_s, "stop_cold_tokens": s.stop_cold_tokens,
                           "draft_total_s": s.total_s}
         if session.transcript is not None:
             result["prepared_transcript"] = json.loads(live.prepare(session.transcript).model_dump_json())
@@ -407,7 +407,8 @@ def report(naive: Optional[dict], live: dict, launch: Optional[dict], rt: Option
                          f"abandoned at Stop), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop the draft waited "
                          f"{lv.get('stop_wait_s', 0):.1f} s for background work to yield, the sections kept covered the lines "
                          f"before [{lv['stop_update_from']}], and {', '.join(lv.get('stop_redrafted') or ['?'])} were drafted from a "
-                         f"{lv['stop_prompt_tokens']}-token prompt (warm prefix) on {lv.get('stop_threads')} thread(s); "
+                         f"{lv['stop_prompt_tokens']}-token prompt on {lv.get('stop_threads')} thread(s), of which "
+                         f"{lv.get('stop_cold_tokens', '?')} transcript tokens were not warm; "
                          f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop.")
         else:
             lines.append(f"(b) during the visit: {lv['parts_during_visit']} part(s) drafted in the background "

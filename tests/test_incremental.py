@@ -194,6 +194,36 @@ def test_stop_abandons_a_rolling_section_in_flight_and_still_drafts_the_whole_no
     assert all(sec.statements for sec in note.sections)
 
 
+def test_lines_said_while_a_section_is_drafted_are_warmed_by_the_same_update(visit):
+    """A section takes ~30 s on one thread; what is said meanwhile is offered and warmed before the
+    update ends, so it is not left for Stop (it was most of Stop's prefill)."""
+    first, later = visit.model_copy(update={"segments": visit.segments[:60]}), visit.model_copy(
+        update={"segments": visit.segments[:72]})
+
+    class Speaking(PrefixCache):  # the recogniser finalises 12 more segments while the section is drafted
+        def stream_chat(self, messages, **kw):
+            live.offer(later)
+            yield from super().stream_chat(messages, **kw)
+
+    rt = Speaking(SOAP_RULES, context_window=100_000)
+    live = LiveDrafter(NoteDrafter(rt, get_template("soap")), refresh_tokens=150)
+    live.offer(first)
+    assert live.update() == "section"
+    assert live.stats.section_drafts == 1
+    assert live._cold_tokens(live.drafter.preamble, _lines(live, later)) == 0  # all of it is warm
+    # without offers, the update warms only what it was given: the 12 segments stay cold
+    rt2 = PrefixCache(SOAP_RULES, context_window=100_000)
+    live2 = LiveDrafter(NoteDrafter(rt2, get_template("soap")), refresh_tokens=150)
+    assert live2.update(first) == "section"
+    assert live2._cold_tokens(live2.drafter.preamble, _lines(live2, later)) > 100
+
+
+def _lines(live, transcript):
+    from scribe.drafting.drafter import format_transcript_lines
+
+    return format_transcript_lines(live.prepare(transcript))
+
+
 def test_settled_speaker_labels_do_not_change_as_the_transcript_grows():
     untagged = parse_dialogue("\n".join(
         ["How long have you had the cough?", "About two weeks now, doc.", "Any fever or chills?",

@@ -8,7 +8,9 @@ be moved into the visit, because a transcript only ever grows at its end:
 * **Warm prefix.** Each :meth:`LiveDrafter.update` prefills the prompt of the request that Stop
   will make (instructions, then the numbered transcript so far, without the closing line).
   llama.cpp keeps that KV cache, so at Stop only the lines spoken since the last update and the
-  short closing line are new.
+  short closing line are new. The app offers each new transcript (:meth:`LiveDrafter.offer`), so an
+  update that has just drafted a section warms the lines spoken meanwhile too, and it starts the
+  next update as soon as one ends.
 * **A rolling note** (the default for a sectioned drafter). All sections but the last
   ``stop_sections`` (subjective, objective, assessment) are mostly settled before a visit ends.
   Each update redrafts the one of them whose draft is oldest, once the transcript has grown by
@@ -111,6 +113,7 @@ class LiveStats:
     stop_wait_s: float = 0.0  # Stop waited this long for background work in flight to yield
     stop_parts: int = 0  # parts drafted at Stop (normally 1: the tail)
     stop_prompt_tokens: int = 0
+    stop_cold_tokens: int = 0  # transcript tokens of the Stop request that were not warm (prefilled at Stop)
     stop_threads: Optional[int] = None  # threads the final draft used (free cores at Stop)
     first_event_s: Optional[float] = None
     total_s: float = 0.0
@@ -153,6 +156,9 @@ class LiveDrafter:
         self._go.set()
         self._stopped = False
         self._warm_state: Optional[tuple[str, list[str]]] = None  # (preamble, lines) of the prompt in the cache
+        self._latest: Optional[Transcript] = None  # the newest transcript offered (see offer)
+        self._free_threads: Optional[threading.Thread] = None  # started by hold(): the cores free at Stop
+        self._stop_threads: Optional[int] = None
 
     @property
     def runtime(self):
@@ -198,10 +204,22 @@ class LiveDrafter:
 
     # ------------------------------------------------------------------ during the visit
 
-    def update(self, transcript: Transcript) -> str:
-        """Bring the draft up to ``transcript`` (the final segments so far): draft a part if a
-        long enough settled stretch is undrafted, else warm the prompt Stop will send.
-        Returns what was done: "part", "warm" or "idle"."""
+    def offer(self, transcript: Transcript) -> None:
+        """The newest transcript (the final segments so far), from any thread; cheap.
+
+        A rolling section takes ~30 s to draft on one thread, and the lines spoken meanwhile
+        would wait for the next :meth:`update` to be warmed; at Stop they were most of the
+        prefill. An update in flight warms up to the transcript offered last once its section
+        is drafted."""
+        self._latest = transcript  # one reference, swapped atomically
+
+    def update(self, transcript: Optional[Transcript] = None) -> str:
+        """Bring the draft up to ``transcript`` (the final segments so far; default: the one
+        offered last): draft a part if a long enough settled stretch is undrafted, else warm
+        the prompt Stop will send. Returns what was done: "part", "section", "warm" or "idle"."""
+        transcript = transcript if transcript is not None else self._latest
+        if transcript is None:
+            return "idle"
         with self._busy:
             if self._stopped:
                 return "idle"
@@ -234,13 +252,9 @@ class LiveDrafter:
         already cached; stops early when Stop is pressed (the final request prefills the rest)."""
         if not self.drafter.fits(self.drafter.prompt_tokens(self.drafter._build(lines, closing=False, preamble=preamble))):
             return False
-        done = 0
-        if self._warm_state is not None and self._warm_state[0] == preamble:
-            warm_lines = self._warm_state[1]
-            while done < min(len(lines), len(warm_lines)) and lines[done] == warm_lines[done]:
-                done += 1
-            if done == len(lines) == len(warm_lines):
-                return False  # nothing new
+        done = self._warm_prefix(preamble, lines)
+        if self._warm_state is not None and self._warm_state[0] == preamble and done == len(lines) == len(self._warm_state[1]):
+            return False  # nothing new
         t0 = time.perf_counter()
         i = max(0, min(done, len(lines) - 1))  # (a cached prompt longer than this one: warm it whole, its prefix is cached)
         while i < len(lines) or not lines:
@@ -258,6 +272,19 @@ class LiveDrafter:
                 break
         self.stats.warm_s += time.perf_counter() - t0
         return True
+
+    def _warm_prefix(self, preamble: str, lines: list[str]) -> int:
+        """How many of ``lines`` (from the first) the warm prompt already holds."""
+        done = 0
+        if self._warm_state is not None and self._warm_state[0] == preamble:
+            warm = self._warm_state[1]
+            while done < min(len(lines), len(warm)) and lines[done] == warm[done]:
+                done += 1
+        return done
+
+    def _cold_tokens(self, preamble: str, lines: list[str]) -> int:
+        """Tokens of ``lines`` beyond what the warm prompt already holds."""
+        return sum(self.runtime.count_tokens(line) + 1 for line in lines[self._warm_prefix(preamble, lines):])
 
     def _draft_part(self, part: Transcript) -> None:
         k = len(self.parts) + 1
@@ -318,6 +345,9 @@ class LiveDrafter:
         key = self._due_section(segs)
         if key is not None:
             self._draft_section(key, prepared)
+            newest = self._latest  # what was said while the section was drafted
+            if newest is not None and newest.segments and newest.segments[-1].id > segs[-1].id and not self._abort:
+                prepared = self.prepare(newest)
         warmed = self._warm(prepared, 0)
         return "section" if key is not None else ("warm" if warmed else "idle")
 
@@ -384,6 +414,7 @@ class LiveDrafter:
         if not drafter.fits(n):
             return None  # (a very long visit) drafted from scratch instead, in parts
         self.stats.stop_prompt_tokens = drafter.stats.prompt_tokens = n
+        self.stats.stop_cold_tokens = self._cold_tokens(drafter.preamble, lines)
         kept = self._kept(prepared.segments)
         # what the app already showed stands (the final lines made it at most a few lines staler)
         keep = [k for k in self.rolling_keys if k in kept or (k in shown and k in self.sections)]
@@ -412,6 +443,12 @@ class LiveDrafter:
         A section of the rolling note in flight is abandoned (its earlier draft stays)."""
         self._abort = True
         self._go.clear()
+        free = getattr(self.runtime, "free_threads", None)
+        if callable(free) and self._free_threads is None:
+            # sampling the CPU takes ~0.3 s: done while the recogniser finishes, not after
+            self._free_threads = threading.Thread(target=lambda: setattr(self, "_stop_threads", free()),
+                                                  name="free-cores", daemon=True)
+            self._free_threads.start()
 
     def stream(self, transcript: Transcript, encounter: Optional[Encounter] = None,
                shown: Iterable[str] = ()) -> Iterator[DraftEvent]:
@@ -423,7 +460,11 @@ class LiveDrafter:
         if transcript.is_empty():
             raise DraftingError("The transcript is empty: there is nothing to draft a note from.")
         free = getattr(self.runtime, "free_threads", None)
-        self.stats.stop_threads = free() if callable(free) else None  # all threads, unless other programs hold cores
+        if self._free_threads is not None:  # measured since hold()
+            self._free_threads.join()
+            self.stats.stop_threads = self._stop_threads
+        else:
+            self.stats.stop_threads = free() if callable(free) else None  # all threads, unless other programs hold cores
         self._threads(self.stats.stop_threads)
         self._abort = True
         self._go.set()
@@ -460,6 +501,7 @@ class LiveDrafter:
             if tail.segments and (not self.parts or any(s.id > self.parts[-1].last_id for s in tail.segments)):
                 preamble = self._preamble(tail.segments[0].id)
                 lines = format_transcript_lines(tail)
+                self.stats.stop_cold_tokens = self._cold_tokens(preamble, lines)
                 self.stats.stop_prompt_tokens = drafter.prompt_tokens(drafter._build(lines, preamble=preamble))
                 drafter.stats.prompt_tokens = self.stats.stop_prompt_tokens
                 if drafter.fits(self.stats.stop_prompt_tokens):

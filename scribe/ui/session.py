@@ -325,6 +325,8 @@ class VisitSession(QObject):
         segments = self._shift(segments)
         self.segments.extend(segments)
         self.segments_added.emit(segments)
+        if self._live is not None and self.is_recording:
+            self._live.offer(self._build_transcript())  # an update in flight warms these lines too
 
     @Slot(object)
     def _on_preview(self, segments: list) -> None:
@@ -459,12 +461,19 @@ class VisitSession(QObject):
 
             self._live = LiveDrafter(self.ctx.make_drafter(hub.llm, template), parts=self.ctx.draft_during_visit)
         live = self._live
+        live.offer(transcript)  # (offers come from the UI thread only, so the newest stays last)
 
         def work(_ctx):
             lower_thread_priority()  # as the final draft
-            live.update(transcript)
+            return live.update()
 
-        self._warm_op = BackgroundOp(work, on_failure=lambda exc: log.info("warming the prompt failed: %s", exc),
+        def again(done):
+            # a section took ~30 s: go on at once with what was said meanwhile, not at the next tick
+            if done == "section" and self._warm_timer.isActive():
+                QTimer.singleShot(0, self._warm)
+
+        self._warm_op = BackgroundOp(work, on_success=again,
+                                     on_failure=lambda exc: log.info("warming the prompt failed: %s", exc),
                                      name="warm-llm").start()
 
     def start_draft(self) -> None:
