@@ -206,7 +206,7 @@ def child_live(job: dict) -> dict:
 
     from stall_meter import StallMeter
 
-    meter = StallMeter(5.0).start()
+    meter = StallMeter(5.0).start(sample_over_ms=25.0)
 
     def pump(seconds: float, until=None) -> None:
         """Run the event loop (idle, like the real app's) until ``until()`` or the time is up."""
@@ -268,6 +268,7 @@ def child_live(job: dict) -> dict:
         "stop_to_first_tokens_s": (marks["first_tokens"] - stop) if "first_tokens" in marks else None,
         "stop_to_complete_s": t_complete, "peak_rss_gb": _vm_hwm() / 1e9,
         "ui_stall_ms": max(meter.max_by_phase().values()), "ui_stall_by_phase_ms": meter.max_by_phase(),
+        "ui_stall_culprits": meter.culprits(),
         "note_ok": note is not None, "load_average": os.getloadavg()[0],
     }
     if live is not None:
@@ -279,7 +280,7 @@ def child_live(job: dict) -> dict:
                           "section_drafts": s.section_drafts, "section_s": s.section_s,
                           "aborted_sections": s.aborted_sections, "rolling_keys": live.rolling_keys,
                           "stop_update_from": s.stop_update_from, "stop_redrafted": s.stop_redrafted,
-                          "stop_wait_s": s.stop_wait_s, "stop_cold_tokens": s.stop_cold_tokens,
+                          "stop_wait_s": s.stop_wait_s, "stop_cold_tokens": s.stop_cold_tokens, "caught_up": s.caught_up,
                           "draft_total_s": s.total_s}
         if session.transcript is not None:
             result["prepared_transcript"] = json.loads(live.prepare(session.transcript).model_dump_json())
@@ -419,6 +420,8 @@ def report(naive: Optional[dict], live: dict, launch: Optional[dict], rt: Option
     st = live.get("ui_stall_by_phase_ms") or {}
     if st:
         lines.append("(b) longest UI stall by phase: " + ", ".join(f"{k} {v:.0f} ms" for k, v in st.items()))
+    for count, stack in live.get("ui_stall_culprits") or []:
+        lines.append(f"    UI thread during {count} stall(s) over 25 ms: {stack}")
     if rt and naive:
         lines.append("")
         lines.append("Runtimes on the same GGUF (Qwen2.5-Coder-1.5B Q4_K_M), the same naive prompt, greedy; "

@@ -7,6 +7,12 @@ loop could not run (the UI was frozen). Each tick's lateness is recorded under t
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+
 
 class StallMeter:
     def __init__(self, interval_ms: float = 5.0, worst_over_ms: float = 100.0):
@@ -24,16 +30,46 @@ class StallMeter:
         self._timer.setInterval(int(interval_ms))
         self._timer.timeout.connect(self._tick)
 
-    def start(self) -> "StallMeter":
+    def start(self, sample_over_ms: float = 0.0) -> "StallMeter":
+        """``sample_over_ms``: also record what the UI thread was doing whenever a tick is that late
+        (a watcher thread reads its Python stack; see :meth:`culprits`)."""
         self._clock.start()
         self._last = self._clock.nsecsElapsed() / 1e6
+        self._beat = time.perf_counter()
         self._timer.start()
+        if sample_over_ms > 0:
+            self._ui = threading.get_ident()
+            self._stacks: Counter = Counter()
+            self._watching = True
+            threading.Thread(target=self._watch, args=(sample_over_ms / 1000,), daemon=True, name="stall-watch").start()
         return self
 
     def stop(self) -> None:
         self._timer.stop()
+        self._watching = False
+
+    def _watch(self, over_s: float) -> None:
+        """Every 5 ms: if the UI thread's last tick is ``over_s`` old, note its stack (once per stall)."""
+        noted = None
+        while self._watching:
+            time.sleep(0.005)
+            beat = self._beat
+            if time.perf_counter() - beat > over_s and noted != beat:
+                frame = sys._current_frames().get(self._ui)
+                if frame is not None:
+                    # the innermost frames of our own code (not the import machinery or the stdlib)
+                    stack = [f for f in traceback.extract_stack(frame) if "/scribe/" in f.filename
+                             or "benchmarks" in f.filename or f.filename.startswith("<")][-8:]
+                    self._stacks[" < ".join(f"{f.name} ({f.filename.rsplit('/', 1)[-1]}:{f.lineno})"
+                                            for f in reversed(stack))] += 1
+                noted = beat
+
+    def culprits(self, n: int = 5) -> list[tuple[int, str]]:
+        """The UI thread's most frequent stacks during stalls: (count, innermost frame first)."""
+        return [(c, s) for s, c in getattr(self, "_stacks", Counter()).most_common(n)]
 
     def _tick(self) -> None:
+        self._beat = time.perf_counter()
         now = self._clock.nsecsElapsed() / 1e6
         late = max(0.0, now - self._last - self.interval)
         self._last = now

@@ -166,3 +166,19 @@ def test_result_files_are_written_atomically_and_unwritable_places_are_clear_err
     blocker.write_text("x")
     with pytest.raises(InputError, match="Cannot write"):
         save_json(blocker / "note.json", "{}")
+
+
+@pytest.mark.parametrize("raw, want", [
+    # a looping model: the clause once, the repeat cut off by the length limit gone
+    ("relevant history: father had a heart attack when he was 62, father had a heart attack when he was 62, "
+     "father had a heart attack when he was 62, father had", "relevant history: father had a heart attack when he was 62"),
+    ("No nausea, no nausea, no vomiting", "No nausea, no vomiting"),
+    ("Metformin 1,000 mg twice daily, metformin 1,000 mg twice daily", "Metformin 1,000 mg twice daily"),
+    # nothing repeated: untouched (a different clause, even one said before, stays)
+    ("Takes lisinopril 10 mg, metformin 500 mg, and atorvastatin", "Takes lisinopril 10 mg, metformin 500 mg, and atorvastatin"),
+    ("Knee pain, better with rest, knee pain at night", "Knee pain, better with rest, knee pain at night"),
+    ("Metformin 1,000 mg twice daily", "Metformin 1,000 mg twice daily"),
+])
+def test_a_clause_repeated_inside_one_statement_is_kept_once(raw, want):
+    note = note_from_json({"subjective": [raw]}, get_template("soap"), Encounter(), set())
+    assert [st.text for st in note.section("subjective").statements] == [want]

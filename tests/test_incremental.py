@@ -209,7 +209,7 @@ def test_lines_said_while_a_section_is_drafted_are_warmed_by_the_same_update(vis
     live = LiveDrafter(NoteDrafter(rt, get_template("soap")), refresh_tokens=150)
     live.offer(first)
     assert live.update() == "section"
-    assert live.stats.section_drafts == 1
+    assert live.stats.section_drafts == 1 and live.stats.caught_up == 1
     assert live._cold_tokens(live.drafter.preamble, _lines(live, later)) == 0  # all of it is warm
     # without offers, the update warms only what it was given: the 12 segments stay cold
     rt2 = PrefixCache(SOAP_RULES, context_window=100_000)

@@ -260,6 +260,25 @@ def split_statement(text: str, limit: int = MAX_STATEMENT_CHARS) -> list[str]:
     return out
 
 
+def collapse_repeats(text: str) -> str:
+    """A looping model repeats a clause inside one string ("father had a heart attack at 62, father
+    had a heart attack at 62, father had"): keep it once, and drop a repeat cut off by the length
+    limit. Only exact repeats of the clause before go (case and spacing aside), so no fact is lost."""
+    clauses = [c.strip() for c in re.split(r",\s+", text)]  # (not "1,000")
+    if len(clauses) < 2:
+        return text
+    kept: list[str] = []
+    for i, clause in enumerate(clauses):
+        low, prev = clause.lower(), kept[-1].lower() if kept else ""
+        if kept and low and (low == prev or prev.endswith(" " + low) or prev.endswith(": " + low)):
+            continue  # the clause before, again (or ending with it: "history: X, X")
+        if kept and i == len(clauses) - 1 and len(kept) < i and low and (prev.startswith(low) or
+                                                                          prev.split(": ", 1)[-1].startswith(low)):
+            continue  # a repeat cut short by the length limit, after repeats were dropped
+        kept.append(clause)
+    return ", ".join(kept) if len(kept) < len(clauses) else text
+
+
 def _coerce_statements(value) -> list[tuple[str, list[int]]]:
     """Accept the shapes small models actually produce: objects, bare strings, nested lists."""
     out: list[tuple[str, list[int]]] = []
@@ -278,7 +297,7 @@ def _coerce_statements(value) -> list[tuple[str, list[int]]]:
         if not isinstance(text, str):
             continue
         text = re.sub(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]\s*$", "", text.strip())  # citations written inline
-        text = clinical_notation(text)
+        text = collapse_repeats(clinical_notation(text))
         ids = []
         for e in ev if isinstance(ev, list) else [ev]:
             try:

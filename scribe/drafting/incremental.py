@@ -107,6 +107,7 @@ class LiveStats:
     section_drafts: int = 0  # rolling note: sections (re)drafted during the visit
     section_s: float = 0.0
     aborted_sections: int = 0  # left unfinished because Stop was pressed
+    caught_up: int = 0  # updates that warmed lines offered while their section was drafted
     stop_mode: str = ""  # "rolling" (rolling sections + the rest at Stop), "full" (whole draft at Stop), "parts"
     stop_update_from: Optional[int] = None  # rolling: the oldest section kept covers the lines before this one
     stop_redrafted: list = field(default_factory=list)  # rolling: the sections drafted at Stop
@@ -348,6 +349,7 @@ class LiveDrafter:
             newest = self._latest  # what was said while the section was drafted
             if newest is not None and newest.segments and newest.segments[-1].id > segs[-1].id and not self._abort:
                 prepared = self.prepare(newest)
+                self.stats.caught_up += 1
         warmed = self._warm(prepared, 0)
         return "section" if key is not None else ("warm" if warmed else "idle")
 

@@ -39,6 +39,10 @@ def load_llm_runtime(settings: Settings, progress: Callable[[float, str], None])
     load = getattr(runtime, "load", None)
     if callable(load):
         load(progress)
+    # What the visit session drafts with, imported here, off the UI thread: imported by the first
+    # in-visit update instead, it froze the window for 55-95 ms (benchmarks/bench_visit.py).
+    from ..drafting import drafter, incremental  # noqa: F401
+
     return runtime
 
 

@@ -553,6 +553,10 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
     class Sectioned(RecordingRuntime):
         supports_constrained_json = True  # a sectioned drafter: one request per section
 
+        def stream_chat(self, messages, **kw):
+            time.sleep(0.5)  # a section takes a while: the recogniser finalises lines meanwhile
+            yield from super().stream_chat(messages, **kw)
+
         @property
         def asked(self) -> list[str]:  # the section each request's closing line names
             closings = (p.rsplit("End of transcript.", 1)[-1] for p in self.prompts)
@@ -571,6 +575,8 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
     qtbot.waitUntil(lambda: session._live is not None and set(session._live.sections) ==
                     {"subjective", "objective", "assessment"}, timeout=30000)
     asked_during_visit = len(llm.asked)
+    # the lines finalised while a section was drafted were warmed by that same update (offered by the session)
+    qtbot.waitUntil(lambda: session._live.stats.caught_up >= 1, timeout=20000)
     win.stop_action.trigger()
     qtbot.waitUntil(lambda: session.note is not None, timeout=30000)
     assert len(started) == 1  # the rolling sections were not cleared and streamed again
