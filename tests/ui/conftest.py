@@ -203,7 +203,8 @@ def make_window(qtbot, tmp_path):
             ctx["make_source"] = source_factory
         win = build_window(QApplication.instance(), settings, store=store or VisitStore(tmp_path / "visits"),
                            models=hub, **ctx)
-        qtbot.addWidget(win)
+        # closed below, not by qtbot: after a failed test a visit may still be recording, and
+        # closing the window then asks "Stop the recording and quit?" and waits for an answer forever
         win.show()
         qtbot.waitExposed(win)
         windows.append(win)
@@ -213,6 +214,7 @@ def make_window(qtbot, tmp_path):
     for win in windows:
         if win.session is not None:
             win.session.close(wait=True)
+        win.close()
     wait_for_ops(30000)
 
 

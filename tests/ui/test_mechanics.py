@@ -553,8 +553,13 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
     class Sectioned(RecordingRuntime):
         supports_constrained_json = True  # a sectioned drafter: one request per section
 
+        session = None
+        after_stop: list[bool] = []  # per request: asked after Stop was pressed
+
         def stream_chat(self, messages, **kw):
-            time.sleep(0.5)  # a section takes a while: the recogniser finalises lines meanwhile
+            live = self.session._live
+            self.after_stop.append(live is None or live._abort)  # (the session hands its LiveDrafter to the draft at Stop)
+            time.sleep(1.5)  # a section takes longer than a segment (1 s here): lines are finalised meanwhile
             yield from super().stream_chat(messages, **kw)
 
         @property
@@ -566,7 +571,7 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
     win = make_window(fast_settings(), asr=FakeASR(), llm=llm,
                       source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True, speed=2.0),
                       make_transcriber=FakeStreamingTranscriber, warm_interval_s=0.3)
-    session = start_visit(qtbot, win)
+    session = llm.session = start_visit(qtbot, win)
     started: list[list] = []
     streamed: list[str] = []
     session.draft_started.connect(started.append)
@@ -574,14 +579,13 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
     win.record_action.trigger()
     qtbot.waitUntil(lambda: session._live is not None and set(session._live.sections) ==
                     {"subjective", "objective", "assessment"}, timeout=30000)
-    asked_during_visit = len(llm.asked)
     # the lines finalised while a section was drafted were warmed by that same update (offered by the session)
     qtbot.waitUntil(lambda: session._live.stats.caught_up >= 1, timeout=20000)
     win.stop_action.trigger()
     qtbot.waitUntil(lambda: session.note is not None, timeout=30000)
     assert len(started) == 1  # the rolling sections were not cleared and streamed again
     assert streamed.count("subjective") == 2 and streamed.index("subjective") < streamed.index("plan")
-    stop_requests = llm.asked[asked_during_visit:]
+    stop_requests = [section for section, after in zip(llm.asked, llm.after_stop) if after]
     assert stop_requests[0] == "plan" and "subjective" not in stop_requests
     editor = win.page.editor
     assert editor.sections["subjective"].lines() == [
