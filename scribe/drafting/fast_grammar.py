@@ -43,6 +43,7 @@ class GreedyGrammarSampler:
         # the (id, logit, p) records as numpy columns, to fill and read without a Python loop
         self._view = np.ctypeslib.as_array(self._all).view(
             np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)]))
+        self._ids = np.arange(self._n_vocab, dtype=np.int32)
         self.fast = self.full = 0  # tokens taken at once / after constraining the whole vocabulary
 
     def _allowed(self, token: int, logit: float) -> bool:
@@ -61,7 +62,7 @@ class GreedyGrammarSampler:
         else:
             self.full += 1
             view = self._view
-            view["id"] = np.arange(self._n_vocab, dtype=np.int32)
+            view["id"] = self._ids
             view["logit"] = logits
             view["p"] = 0.0
             arr = self._all_arr

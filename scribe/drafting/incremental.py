@@ -419,7 +419,7 @@ class LiveDrafter:
         self.stats.stop_cold_tokens = self._cold_tokens(drafter.preamble, lines)
         kept = self._kept(prepared.segments)
         # what the app already showed stands (the final lines made it at most a few lines staler)
-        keep = [k for k in self.rolling_keys if k in kept or (k in shown and k in self.sections)]
+        keep = [k for k in self.rolling_keys if k in kept or k in shown]
         self.stats.stop_redrafted = [k for k in drafter.template.section_keys() if k not in keep]
         for key in keep:  # on screen at once (unless the app showed them already)
             if key in shown:
@@ -445,12 +445,15 @@ class LiveDrafter:
         A section of the rolling note in flight is abandoned (its earlier draft stays)."""
         self._abort = True
         self._go.clear()
-        free = getattr(self.runtime, "free_threads", None)
-        if callable(free) and self._free_threads is None:
+        if self._free_threads is None:
             # sampling the CPU takes ~0.3 s: done while the recogniser finishes, not after
-            self._free_threads = threading.Thread(target=lambda: setattr(self, "_stop_threads", free()),
-                                                  name="free-cores", daemon=True)
+            self._free_threads = threading.Thread(target=self._sample_free_threads, name="free-cores", daemon=True)
             self._free_threads.start()
+
+    def _sample_free_threads(self) -> None:
+        """The threads the final draft gets: all, unless other programs hold cores."""
+        free = getattr(self.runtime, "free_threads", None)
+        self._stop_threads = free() if callable(free) else None
 
     def stream(self, transcript: Transcript, encounter: Optional[Encounter] = None,
                shown: Iterable[str] = ()) -> Iterator[DraftEvent]:
@@ -461,12 +464,11 @@ class LiveDrafter:
 
         if transcript.is_empty():
             raise DraftingError("The transcript is empty: there is nothing to draft a note from.")
-        free = getattr(self.runtime, "free_threads", None)
-        if self._free_threads is not None:  # measured since hold()
+        if self._free_threads is not None:  # sampled since hold()
             self._free_threads.join()
-            self.stats.stop_threads = self._stop_threads
         else:
-            self.stats.stop_threads = free() if callable(free) else None  # all threads, unless other programs hold cores
+            self._sample_free_threads()
+        self.stats.stop_threads = self._stop_threads
         self._threads(self.stats.stop_threads)
         self._abort = True
         self._go.set()
