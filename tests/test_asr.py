@@ -130,7 +130,8 @@ def converted(tmp_path_factory):
     out = tmp_path_factory.mktemp("asr_formats")
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(CLIP), "-ac", "2", "-ar", "44100", "-b:a", "96k",
                     str(out / "clip.mp3")], check=True)
-    subprocess.run(["sox", str(CLIP), "-r", "44100", "-c", "2", "-b", "16", str(out / "clip_stereo44k.wav")],
+    # -R: sox dithers with a random seed otherwise, so each run got different audio (and, once, 17 % WER)
+    subprocess.run(["sox", "-R", str(CLIP), "-r", "44100", "-c", "2", "-b", "16", str(out / "clip_stereo44k.wav")],
                    check=True)
     return out
 
