@@ -41,18 +41,27 @@ def main(argv=None) -> int:
     installed = llm._init_sampler
     chain = functools.partial(type(llm)._init_sampler, llm)
     dialogue = (ROOT / "assets/sample/visit10_script.txt").read_text()[:3000]
-    messages = [{"role": "system", "content": "You write clinical notes as JSON."},
-                {"role": "user", "content": dialogue + "\n\nWrite the note section as JSON, one statement per item."}]
+    messages = [
+        {"role": "system", "content": "You write clinical notes as JSON."},
+        {"role": "user", "content": dialogue + "\n\nWrite the note section as JSON, one statement per item."},
+    ]
     soap = get_template("soap")
-    schemas = {"plan section (default)": section_schema(soap, "plan", False),
-               "whole note, with evidence": note_schema(soap, True)}
+    schemas = {
+        "plan section (default)": section_schema(soap, "plan", False),
+        "whole note, with evidence": note_schema(soap, True),
+    }
 
     def answer(schema, sampler) -> tuple[str, float, int]:
         llm._init_sampler = sampler
         llm.create_chat_completion(messages=messages, max_tokens=3)  # the same cache state before each
         pieces, first = [], None
-        for chunk in llm.create_chat_completion(messages=messages, max_tokens=args.tokens, temperature=0.0, stream=True,
-                                                response_format={"type": "json_object", "schema": schema}):
+        for chunk in llm.create_chat_completion(
+            messages=messages,
+            max_tokens=args.tokens,
+            temperature=0.0,
+            stream=True,
+            response_format={"type": "json_object", "schema": schema},
+        ):
             piece = chunk["choices"][0]["delta"].get("content")
             if piece:
                 pieces.append(piece)

@@ -37,7 +37,7 @@ CHUNK = SAMPLE_RATE // 10
 
 def replay(engine, audio: np.ndarray, interval_s: float) -> dict:
     """One real-time run; returns final/preview events on the audio clock plus costs."""
-    chunks: "queue.Queue" = queue.Queue()
+    chunks: queue.Queue = queue.Queue()
     stream = StreamingTranscriber(engine)
     pacer = PreviewPacer(interval_s)
     t0 = time.monotonic()
@@ -47,7 +47,7 @@ def replay(engine, audio: np.ndarray, interval_s: float) -> dict:
             wait = t0 + (i + CHUNK) / SAMPLE_RATE - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            chunks.put(audio[i:i + CHUNK])
+            chunks.put(audio[i : i + CHUNK])
         chunks.put(None)
 
     threading.Thread(target=feeder, daemon=True).start()
@@ -80,9 +80,16 @@ def replay(engine, audio: np.ndarray, interval_s: float) -> dict:
     stop = time.monotonic()
     stream.finish()
     stop_to_final = time.monotonic() - stop
-    return {"finals": finals, "shown": shown, "segments": stream.segments, "stop_to_final_s": stop_to_final,
-            "busy": busy + stop_to_final, "wall": time.monotonic() - t0, "previews": pacer.calls,
-            "preview_s": pacer.seconds}
+    return {
+        "finals": finals,
+        "shown": shown,
+        "segments": stream.segments,
+        "stop_to_final_s": stop_to_final,
+        "busy": busy + stop_to_final,
+        "wall": time.monotonic() - t0,
+        "previews": pacer.calls,
+        "preview_s": pacer.seconds,
+    }
 
 
 def stats(lags: list[float]) -> str:
@@ -114,19 +121,23 @@ def main(argv=None) -> int:
     end_s = len(audio) / SAMPLE_RATE
     missing_f = len(words) - len(finals_only)
     missing_p = len(words) - len(with_preview)
-    finals_only += [end_s + r["stop_to_final_s"] - w.end for w in words[len(words) - missing_f:]]
-    with_preview += [end_s + r["stop_to_final_s"] - w.end for w in words[len(words) - missing_p:]]
+    finals_only += [end_s + r["stop_to_final_s"] - w.end for w in words[len(words) - missing_f :]]
+    with_preview += [end_s + r["stop_to_final_s"] - w.end for w in words[len(words) - missing_p :]]
 
-    print(f"\n### Live transcript lag — {args.audio.name}, {end_s:.0f} s at real-time pace, {args.asr_model}, "
-          f"{len(words)} words (load average {load_before:.1f} → {os.getloadavg()[0]:.1f}, 2 cores)\n")
+    print(
+        f"\n### Live transcript lag — {args.audio.name}, {end_s:.0f} s at real-time pace, {args.asr_model}, "
+        f"{len(words)} words (load average {load_before:.1f} → {os.getloadavg()[0]:.1f}, 2 cores)\n"
+    )
     print("| what the view shows | median lag s | p90 s | max s |")
     print("|---|---|---|---|")
     print(f"| final text only (before the preview) | {stats(finals_only)} |")
     print(f"| with the live preview every {args.interval:g} s | {stats(with_preview)} |")
     ratio = np.median(with_preview) / max(1e-9, np.median(finals_only))
-    print(f"\nmedian lag ratio preview / finals-only: {ratio:.2f}; previews: {r['previews']} "
-          f"({r['preview_s']:.0f} s of decoding); recogniser thread busy {100 * r['busy'] / r['wall']:.0f} % "
-          f"of the visit; Stop → final transcript {r['stop_to_final_s']:.1f} s")
+    print(
+        f"\nmedian lag ratio preview / finals-only: {ratio:.2f}; previews: {r['previews']} "
+        f"({r['preview_s']:.0f} s of decoding); recogniser thread busy {100 * r['busy'] / r['wall']:.0f} % "
+        f"of the visit; Stop → final transcript {r['stop_to_final_s']:.1f} s"
+    )
     return 0
 
 

@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing
@@ -32,10 +31,10 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 SYSTEM = "You are a careful medical scribe. You write accurate, concise clinical notes from visit transcripts."
 
 
-def note_prompt(transcript_file: Optional[Path] = None) -> list[dict]:
+def note_prompt(transcript_file: Path | None = None) -> list[dict]:
     """The sample visit (about 1,000 tokens) with SOAP instructions: what drafting really sends."""
     path = transcript_file or ROOT / "assets" / "sample" / "visit_script.txt"
-    lines = [l for l in path.read_text(encoding="utf-8").splitlines() if l.strip() and not l.startswith("#")]
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
     user = (
         "Write a SOAP note (Subjective, Objective, Assessment, Plan) for this visit. Use short bullet points, "
         "include every medication with its dose, and only state what the transcript supports.\n\nTranscript:\n"
@@ -83,9 +82,15 @@ def _child_prefix(job: dict) -> dict:
     from scribe.drafting.runtimes import create_runtime
     from scribe.settings import Settings
 
-    settings = Settings(llm_model=job["model"], llm_runtime=job["runtime"], llm_threads=job["threads"],
-                        llm_context=job["n_ctx"], llm_server_url=job.get("server_url", ""),
-                        llm_server_model=job.get("server_model", ""), cache_dir=job.get("cache_dir", ""))
+    settings = Settings(
+        llm_model=job["model"],
+        llm_runtime=job["runtime"],
+        llm_threads=job["threads"],
+        llm_context=job["n_ctx"],
+        llm_server_url=job.get("server_url", ""),
+        llm_server_model=job.get("server_model", ""),
+        cache_dir=job.get("cache_dir", ""),
+    )
     full = job["messages"]
     head, _, last = full[-1]["content"].rpartition("\n")
     partial = full[:-1] + [{"role": full[-1]["role"], "content": head}]
@@ -98,9 +103,14 @@ def _child_prefix(job: dict) -> dict:
     runtime.warm(partial)
     warm_s = time.perf_counter() - t0
     warmed = _first_token_s(runtime, full)
-    result = {"runtime": runtime.name, "prompt_tokens": sum(runtime.count_tokens(m["content"]) for m in full),
-              "tail_tokens": runtime.count_tokens(last), "cold_first_token_s": cold, "warm_call_s": warm_s,
-              "warm_first_token_s": warmed}
+    result = {
+        "runtime": runtime.name,
+        "prompt_tokens": sum(runtime.count_tokens(m["content"]) for m in full),
+        "tail_tokens": runtime.count_tokens(last),
+        "cold_first_token_s": cold,
+        "warm_call_s": warm_s,
+        "warm_first_token_s": warmed,
+    }
     runtime.close()
     return result
 
@@ -113,16 +123,22 @@ def _child(job: dict) -> dict:
     from scribe.packs import resolve_llm_model
     from scribe.settings import Settings
 
-    settings = Settings(llm_model=job["model"], llm_runtime=job["runtime"], llm_threads=job["threads"],
-                        llm_context=job["n_ctx"], llm_server_url=job.get("server_url", ""),
-                        llm_server_model=job.get("server_model", ""), cache_dir=job.get("cache_dir", ""))
+    settings = Settings(
+        llm_model=job["model"],
+        llm_runtime=job["runtime"],
+        llm_threads=job["threads"],
+        llm_context=job["n_ctx"],
+        llm_server_url=job.get("server_url", ""),
+        llm_server_model=job.get("server_model", ""),
+        cache_dir=job.get("cache_dir", ""),
+    )
     messages = job["messages"]
     t0 = time.perf_counter()
     runtime = create_runtime(settings)
     runtime.load()
     load_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    first: Optional[float] = None
+    first: float | None = None
     pieces = []
     for piece in runtime.stream_chat(messages, max_tokens=job["max_tokens"], temperature=0.0):
         if first is None:
@@ -150,7 +166,9 @@ def _child(job: dict) -> dict:
         "total_s": total,
         "prompt_tokens": prompt_tokens,
         "output_tokens": out_tokens,
-        "decode_tok_s": (out_tokens - 1) / (total - first) if first is not None and total > first and out_tokens > 1 else 0.0,
+        "decode_tok_s": (out_tokens - 1) / (total - first)
+        if first is not None and total > first and out_tokens > 1
+        else 0.0,
         "peak_rss_gb": rss / 1e9,
         "text": text,
     }
@@ -174,10 +192,26 @@ def _start_server(model: str, threads: int, n_ctx: int, cache_dir: str) -> tuple
     port = _free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", model,
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
-         "--n_threads", str(threads or physical_cores())],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--model_alias",
+            model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            str(n_ctx),
+            "--n_threads",
+            str(threads or physical_cores()),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/v1"
     while True:
@@ -194,17 +228,36 @@ def _start_server(model: str, threads: int, n_ctx: int, cache_dir: str) -> tuple
         time.sleep(0.2)
 
 
-def measure_runtime(runtime_name: str, model: str, prompt_messages: list[dict], max_tokens: int, *,
-                    threads: int = 0, n_ctx: int = 4096, server_url: str = "", server_model: str = "",
-                    cache_dir: str = "", timeout: float = 1800) -> dict:
+def measure_runtime(
+    runtime_name: str,
+    model: str,
+    prompt_messages: list[dict],
+    max_tokens: int,
+    *,
+    threads: int = 0,
+    n_ctx: int = 4096,
+    server_url: str = "",
+    server_model: str = "",
+    cache_dir: str = "",
+    timeout: float = 1800,
+) -> dict:
     """Load ``model`` with ``runtime_name`` in a fresh subprocess and time one streamed answer.
 
     Returns load_s, first_token_s, decode_tok_s, peak_rss_gb, prompt/output token counts and
     the text. For ``openai`` without ``server_url`` a local llama_cpp.server is started and
     stopped; its start-up counts as load time and its peak RSS is included.
     """
-    job = dict(runtime=runtime_name, model=model, messages=prompt_messages, max_tokens=max_tokens,
-               threads=threads, n_ctx=n_ctx, server_url=server_url, server_model=server_model, cache_dir=cache_dir)
+    job = dict(
+        runtime=runtime_name,
+        model=model,
+        messages=prompt_messages,
+        max_tokens=max_tokens,
+        threads=threads,
+        n_ctx=n_ctx,
+        server_url=server_url,
+        server_model=server_model,
+        cache_dir=cache_dir,
+    )
     server = None
     server_load = 0.0
     if runtime_name == "openai" and not server_url:
@@ -227,62 +280,99 @@ def measure_runtime(runtime_name: str, model: str, prompt_messages: list[dict], 
                 server.wait()
 
 
-def measure_prefix_cache(runtime_name: str, model: str, prompt_messages: list[dict], *, threads: int = 0,
-                         n_ctx: int = 4096, cache_dir: str = "", timeout: float = 1800) -> dict:
+def measure_prefix_cache(
+    runtime_name: str,
+    model: str,
+    prompt_messages: list[dict],
+    *,
+    threads: int = 0,
+    n_ctx: int = 4096,
+    cache_dir: str = "",
+    timeout: float = 1800,
+) -> dict:
     """First-token latency of the full prompt cold vs after ``warm()`` of all but its last line.
 
     That is the visit-time pattern: the transcript grows at its end, the prompt is kept warm,
     and pressing Stop leaves only the new tail to prefill.
     """
-    job = dict(kind="prefix", runtime=runtime_name, model=model, messages=prompt_messages, threads=threads,
-               n_ctx=n_ctx, cache_dir=cache_dir)
+    job = dict(
+        kind="prefix",
+        runtime=runtime_name,
+        model=model,
+        messages=prompt_messages,
+        threads=threads,
+        n_ctx=n_ctx,
+        cache_dir=cache_dir,
+    )
     return _run_child(job, timeout)
 
 
 def _run_child(job: dict, timeout: float) -> dict:
-    env = dict(os.environ, HF_HUB_OFFLINE="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child"], input=json.dumps(job),
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    env = dict(
+        os.environ,
+        HF_HUB_OFFLINE="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child"],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{job['runtime']} run failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def markdown_table(results: list[dict]) -> str:
-    rows = ["| runtime | load s | first token s | decode tok/s | peak RSS GB | prompt tok | output tok |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| runtime | load s | first token s | decode tok/s | peak RSS GB | prompt tok | output tok |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in results:
-        rows.append(f"| {r['runtime']} | {r['load_s']:.1f} | {r['first_token_s']:.1f} | {r['decode_tok_s']:.1f} "
-                    f"| {r['peak_rss_gb']:.2f} | {r['prompt_tokens']} | {r['output_tokens']} |")
+        rows.append(
+            f"| {r['runtime']} | {r['load_s']:.1f} | {r['first_token_s']:.1f} | {r['decode_tok_s']:.1f} "
+            f"| {r['peak_rss_gb']:.2f} | {r['prompt_tokens']} | {r['output_tokens']} |"
+        )
     return "\n".join(rows)
 
 
 def ratios(fast: dict, slow: dict) -> str:
     """How much better ``fast`` is than ``slow`` on each measure (x times)."""
+
     def x(a: float, b: float) -> str:
         return f"{a / b:.1f}x" if b else "n/a"
-    return (f"{fast['runtime']} vs {slow['runtime']}: load {x(slow['load_s'], fast['load_s'])} faster, "
-            f"first token {x(slow['first_token_s'], fast['first_token_s'])} sooner, "
-            f"decode {x(fast['decode_tok_s'], slow['decode_tok_s'])} faster, "
-            f"peak RSS {x(slow['peak_rss_gb'], fast['peak_rss_gb'])} smaller")
+
+    return (
+        f"{fast['runtime']} vs {slow['runtime']}: load {x(slow['load_s'], fast['load_s'])} faster, "
+        f"first token {x(slow['first_token_s'], fast['first_token_s'])} sooner, "
+        f"decode {x(fast['decode_tok_s'], slow['decode_tok_s'])} faster, "
+        f"peak RSS {x(slow['peak_rss_gb'], fast['peak_rss_gb'])} smaller"
+    )
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     if argv is None and sys.argv[1:] == ["--child"]:
         print(json.dumps(_child(json.loads(sys.stdin.read()))))
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="qwen2.5-coder-1.5b", help="pack name or GGUF path (default: %(default)s)")
-    ap.add_argument("--runtimes", default="llama.cpp,transformers", help="comma list of llama.cpp, transformers, openai")
+    ap.add_argument(
+        "--runtimes", default="llama.cpp,transformers", help="comma list of llama.cpp, transformers, openai"
+    )
     ap.add_argument("--max-tokens", type=int, default=300)
     ap.add_argument("--threads", type=int, default=0, help="0 = physical cores")
     ap.add_argument("--n-ctx", type=int, default=4096)
     ap.add_argument("--server-url", default="", help="for openai: an existing server (default: start llama_cpp.server)")
     ap.add_argument("--server-model", default="")
     ap.add_argument("--cache-dir", default="", help="Scribe cache (default: the user's)")
-    ap.add_argument("--prefix-cache", action="store_true",
-                    help="also measure cold vs warm() first-token latency (llama.cpp and transformers)")
+    ap.add_argument(
+        "--prefix-cache",
+        action="store_true",
+        help="also measure cold vs warm() first-token latency (llama.cpp and transformers)",
+    )
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     ap.add_argument("--show-text", action="store_true", help="print each runtime's answer")
     args = ap.parse_args(argv)
@@ -292,8 +382,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     for name in [n.strip() for n in args.runtimes.split(",") if n.strip()]:
         print(f"measuring {name} ...", file=sys.stderr, flush=True)
-        r = measure_runtime(name, args.model, messages, args.max_tokens, threads=args.threads, n_ctx=args.n_ctx,
-                            server_url=args.server_url, server_model=args.server_model, cache_dir=args.cache_dir)
+        r = measure_runtime(
+            name,
+            args.model,
+            messages,
+            args.max_tokens,
+            threads=args.threads,
+            n_ctx=args.n_ctx,
+            server_url=args.server_url,
+            server_model=args.server_model,
+            cache_dir=args.cache_dir,
+        )
         results.append(r)
         if args.show_text:
             print(f"--- {r['runtime']} ---\n{r['text']}\n", file=sys.stderr)
@@ -301,12 +400,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.prefix_cache:
         for name in [r["runtime"] for r in results if r["runtime"] in ("llama.cpp", "transformers")]:
             print(f"measuring prefix cache of {name} ...", file=sys.stderr, flush=True)
-            prefix.append(measure_prefix_cache(name, args.model, messages, threads=args.threads, n_ctx=args.n_ctx,
-                                               cache_dir=args.cache_dir))
+            prefix.append(
+                measure_prefix_cache(
+                    name, args.model, messages, threads=args.threads, n_ctx=args.n_ctx, cache_dir=args.cache_dir
+                )
+            )
     print(f"Model: {args.model}; max_tokens {args.max_tokens}; greedy; {args.threads or 'physical-core'} threads")
     if load_before is not None:  # other work on the machine skews every number; say so
-        print(f"System load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
-              f"({os.cpu_count()} logical CPUs)")
+        print(
+            f"System load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+            f"({os.cpu_count()} logical CPUs)"
+        )
     print()
     print(markdown_table(results))
     by = {r["runtime"]: r for r in results}
@@ -316,8 +420,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("\n| runtime | prompt tok | tail tok | cold first token s | warm() s | first token after warm() s |")
         print("|---|---|---|---|---|---|")
         for p in prefix:
-            print(f"| {p['runtime']} | {p['prompt_tokens']} | {p['tail_tokens']} | {p['cold_first_token_s']:.2f} "
-                  f"| {p['warm_call_s']:.2f} | {p['warm_first_token_s']:.2f} |")
+            print(
+                f"| {p['runtime']} | {p['prompt_tokens']} | {p['tail_tokens']} | {p['cold_first_token_s']:.2f} "
+                f"| {p['warm_call_s']:.2f} | {p['warm_first_token_s']:.2f} |"
+            )
     if args.json:
         args.json.write_text(json.dumps({"runs": results, "prefix_cache": prefix}, indent=1))
     return 0

@@ -62,16 +62,23 @@ def wer(reference: str, hypothesis: str) -> float:
 
 
 def script_text(script: Path) -> str:
-    return " ".join(re.sub(r"^\[[a-z]+\]\s*", "", line) for line in script.read_text().splitlines()
-                    if line.strip() and not line.startswith("#"))
+    return " ".join(
+        re.sub(r"^\[[a-z]+\]\s*", "", line)
+        for line in script.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
 
 
 def bench_asr(models: list[str], audio: Path, script: Path) -> list[dict]:
     ref = script_text(script)
     rows = []
     for m in models:
-        proc = subprocess.run([sys.executable, "-c", _ASR_CHILD, m, str(audio)], capture_output=True, text=True,
-                              env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+        proc = subprocess.run(
+            [sys.executable, "-c", _ASR_CHILD, m, str(audio)],
+            capture_output=True,
+            text=True,
+            env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+        )
         if proc.returncode:
             raise SystemExit(f"ASR {m} failed:\n{proc.stderr[-2000:]}")
         r = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -115,21 +122,32 @@ def main(argv=None) -> int:
         print("| model | load s | transcribe s | RTF | peak RSS GB | WER vs script |")
         print("|---|---|---|---|---|---|")
         for r in asr:
-            print(f"| {r['model']} | {r['load_s']:.1f} | {r['run_s']:.1f} | {r['rtf']:.3f} | {r['peak_rss_gb']:.2f} | {r['wer'] * 100:.1f} % |")
+            print(
+                f"| {r['model']} | {r['load_s']:.1f} | {r['run_s']:.1f} | {r['rtf']:.3f} | {r['peak_rss_gb']:.2f} | {r['wer'] * 100:.1f} % |"
+            )
 
-    llm = bench_llm([r for r in args.runtimes.split(",") if r], args.model, args.script, args.max_tokens, args.threads) \
-        if args.runtimes else []
+    llm = (
+        bench_llm([r for r in args.runtimes.split(",") if r], args.model, args.script, args.max_tokens, args.threads)
+        if args.runtimes
+        else []
+    )
     if llm:
         anchor = next((r for r in llm if r["runtime"].startswith("transformers")), None)
-        print(f"\n### Note drafting, {args.model}, the drafter's real prompt for this visit "
-              f"({llm[0]['prompt_tokens']} tokens in, up to {args.max_tokens} out, {args.threads} threads)\n")
-        print("| runtime | load s | first token s | decode tok/s | peak RSS GB | speed vs transformers | memory vs transformers |")
+        print(
+            f"\n### Note drafting, {args.model}, the drafter's real prompt for this visit "
+            f"({llm[0]['prompt_tokens']} tokens in, up to {args.max_tokens} out, {args.threads} threads)\n"
+        )
+        print(
+            "| runtime | load s | first token s | decode tok/s | peak RSS GB | speed vs transformers | memory vs transformers |"
+        )
         print("|---|---|---|---|---|---|---|")
         for r in llm:
             speed = f"{r['decode_tok_s'] / anchor['decode_tok_s']:.1f}×" if anchor else "—"
             mem = f"{anchor['peak_rss_gb'] / r['peak_rss_gb']:.1f}× less" if anchor and r is not anchor else "—"
-            print(f"| {r['runtime']} | {r['load_s']:.1f} | {r['first_token_s']:.1f} | {r['decode_tok_s']:.1f} "
-                  f"| {r['peak_rss_gb']:.2f} | {speed} | {mem} |")
+            print(
+                f"| {r['runtime']} | {r['load_s']:.1f} | {r['first_token_s']:.1f} | {r['decode_tok_s']:.1f} "
+                f"| {r['peak_rss_gb']:.2f} | {speed} | {mem} |"
+            )
     if args.json:
         args.json.write_text(json.dumps({"asr": asr, "llm": llm}, indent=1))
     return 0

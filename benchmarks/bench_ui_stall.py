@@ -40,7 +40,6 @@ def main() -> int:
     os.environ["QT_QPA_PLATFORM"] = args.platform
 
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
 
     tmp = Path(tempfile.mkdtemp(prefix="scribe-bench-ui-"))
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp / "qs"))
@@ -77,9 +76,17 @@ def main() -> int:
         kw = {"section_max_tokens": args.section_tokens} if args.section_tokens else {}
         return NoteDrafter(runtime, template, **kw)
 
-    win = build_window(app, settings, store=store, models=hub, list_devices=lambda: [mic],
-                       make_source=lambda d: FileReplaySource(args.clip, realtime=True, audio=audio),
-                       make_drafter=drafter, warm_interval_s=0, check_recovery=False)
+    win = build_window(
+        app,
+        settings,
+        store=store,
+        models=hub,
+        list_devices=lambda: [mic],
+        make_source=lambda d: FileReplaySource(args.clip, realtime=True, audio=audio),
+        make_drafter=drafter,
+        warm_interval_s=0,
+        check_recovery=False,
+    )
     win.resize(1360, 860)
     win.show()
 
@@ -132,9 +139,11 @@ def main() -> int:
     wait_for_ops(30000)
 
     print()
-    print(f"UI event-loop stalls (QTimer every {interval:g} ms; lateness of each tick) — "
-          f"ASR {args.asr}, LLM {args.llm}, clip {Path(args.clip).name} ({len(audio) / 16000:.1f} s), "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"UI event-loop stalls (QTimer every {interval:g} ms; lateness of each tick) — "
+        f"ASR {args.asr}, LLM {args.llm}, clip {Path(args.clip).name} ({len(audio) / 16000:.1f} s), "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'phase':<24}{'seconds':>9}{'ticks':>8}{'max ms':>9}{'p99 ms':>9}{'p95 ms':>9}{'>50 ms':>8}{'>100 ms':>9}")
     durations = {"recording + live ASR": rec_s, "finishing ASR": fin_s, "drafting (streaming)": draft_s}
     for name in ("idle", "recording + live ASR", "finishing ASR", "drafting (streaming)", "review (idle)"):
@@ -143,11 +152,15 @@ def main() -> int:
             continue
         q = statistics.quantiles(xs, n=100) if len(xs) >= 100 else [max(xs)] * 99
         dur = durations.get(name, len(xs) * interval / 1000)
-        print(f"{name:<24}{dur:>9.1f}{len(xs):>8}{max(xs):>9.1f}{q[98]:>9.1f}{q[94]:>9.1f}"
-              f"{sum(x > 50 for x in xs):>8}{sum(x > 100 for x in xs):>9}")
+        print(
+            f"{name:<24}{dur:>9.1f}{len(xs):>8}{max(xs):>9.1f}{q[98]:>9.1f}{q[94]:>9.1f}"
+            f"{sum(x > 50 for x in xs):>8}{sum(x > 100 for x in xs):>9}"
+        )
     if worst:
-        print("stalls over 100 ms (ms @ s since start, phase): " + ", ".join(
-            f"{late:.0f} @ {at:.1f} ({ph})" for late, ph, at in sorted(worst, reverse=True)[:8]))
+        print(
+            "stalls over 100 ms (ms @ s since start, phase): "
+            + ", ".join(f"{late:.0f} @ {at:.1f} ({ph})" for late, ph, at in sorted(worst, reverse=True)[:8])
+        )
     print(f"\ntranscript segments: {segments}; note statements: {statements}; note drafted: {ok}")
     return 0 if ok else 1
 

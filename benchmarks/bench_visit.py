@@ -37,7 +37,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -84,12 +83,22 @@ def child_naive(job: dict) -> dict:
     settings = Settings()
     threads = job["threads"]
     t0 = time.perf_counter()
-    whisper = WhisperModel(str(resolve_asr_model("base", settings.cache_path)), device="cpu", compute_type="int8",
-                           cpu_threads=threads, local_files_only=True)
+    whisper = WhisperModel(
+        str(resolve_asr_model("base", settings.cache_path)),
+        device="cpu",
+        compute_type="int8",
+        cpu_threads=threads,
+        local_files_only=True,
+    )
     asr_load = time.perf_counter() - t0
     t0 = time.perf_counter()
-    llm = TransformersRuntime(resolve_llm_model(settings.llm_model, settings.cache_path), n_threads=threads,
-                              n_ctx=8192, cache_dir=settings.cache_path, model_name=settings.llm_model)
+    llm = TransformersRuntime(
+        resolve_llm_model(settings.llm_model, settings.cache_path),
+        n_threads=threads,
+        n_ctx=8192,
+        cache_dir=settings.cache_path,
+        model_name=settings.llm_model,
+    )
     llm.load()
     llm_load = time.perf_counter() - t0
     torch.set_num_threads(threads)
@@ -98,9 +107,11 @@ def child_naive(job: dict) -> dict:
     segments, _ = whisper.transcribe(job["audio"], language="en", beam_size=1, vad_filter=True)
     text = [s.text.strip() for s in segments]
     t_transcript = time.perf_counter() - stop
-    user = ("Write a SOAP note (Subjective, Objective, Assessment, Plan) for this doctor-patient visit. Use short "
-            "bullet points, include every medication with its dose, and only state what the transcript supports."
-            "\n\nTranscript:\n" + "\n".join(text))
+    user = (
+        "Write a SOAP note (Subjective, Objective, Assessment, Plan) for this doctor-patient visit. Use short "
+        "bullet points, include every medication with its dose, and only state what the transcript supports."
+        "\n\nTranscript:\n" + "\n".join(text)
+    )
     messages = [{"role": "system", "content": NAIVE_SYSTEM}, {"role": "user", "content": user}]
     first = None
     pieces = []
@@ -113,12 +124,23 @@ def child_naive(job: dict) -> dict:
     note = "".join(pieces)
     out_tokens = llm.count_tokens(note)
     return {
-        "pipeline": "naive", "asr_load_s": asr_load, "llm_load_s": llm_load,
-        "stop_to_transcript_s": t_transcript, "stop_to_first_words_s": first - stop, "stop_to_complete_s": end - stop,
-        "llm_first_token_s": first - t1, "llm_total_s": end - t1, "prompt_tokens": llm.count_tokens(user),
-        "output_tokens": out_tokens, "decode_tok_s": (out_tokens - 1) / (end - first) if end > first else 0.0,
-        "peak_rss_gb": _vm_hwm() / 1e9, "transcript": text, "note": note, "messages": messages,
-        "max_tokens": job["max_tokens"], "ui_stall_ms": None,
+        "pipeline": "naive",
+        "asr_load_s": asr_load,
+        "llm_load_s": llm_load,
+        "stop_to_transcript_s": t_transcript,
+        "stop_to_first_words_s": first - stop,
+        "stop_to_complete_s": end - stop,
+        "llm_first_token_s": first - t1,
+        "llm_total_s": end - t1,
+        "prompt_tokens": llm.count_tokens(user),
+        "output_tokens": out_tokens,
+        "decode_tok_s": (out_tokens - 1) / (end - first) if end > first else 0.0,
+        "peak_rss_gb": _vm_hwm() / 1e9,
+        "transcript": text,
+        "note": note,
+        "messages": messages,
+        "max_tokens": job["max_tokens"],
+        "ui_stall_ms": None,
     }
 
 
@@ -198,9 +220,17 @@ def child_live(job: dict) -> dict:
         sources.append(FileReplaySource(job["audio"], realtime=True, speed=speed, audio=audio))
         return sources[-1]
 
-    win = build_window(app, settings, store=store, models=hub, list_devices=lambda: [mic], make_source=make_source,
-                       warm_interval_s=job["warm_interval_s"] / speed, check_recovery=False,
-                       draft_during_visit=job.get("parts", False))
+    win = build_window(
+        app,
+        settings,
+        store=store,
+        models=hub,
+        list_devices=lambda: [mic],
+        make_source=make_source,
+        warm_interval_s=job["warm_interval_s"] / speed,
+        check_recovery=False,
+        draft_during_visit=job.get("parts", False),
+    )
     win.resize(1360, 860)
     win.show()
 
@@ -222,10 +252,17 @@ def child_live(job: dict) -> dict:
 
     def status() -> None:
         s = session._live.stats if session is not None and session._live is not None else None
-        print(f"  [{time.perf_counter() - started:6.0f} s] {meter.phase}: {len(session.segments) if session else 0} segments"
-              + (f"; live: {s.parts} parts ({s.part_s:.0f} s), {s.section_drafts} section drafts ({s.section_s:.0f} s), "
-                 f"{s.warms} warm steps ({s.warm_s:.0f} s)" if s else ""),
-              file=sys.stderr, flush=True)
+        print(
+            f"  [{time.perf_counter() - started:6.0f} s] {meter.phase}: {len(session.segments) if session else 0} segments"
+            + (
+                f"; live: {s.parts} parts ({s.part_s:.0f} s), {s.section_drafts} section drafts ({s.section_s:.0f} s), "
+                f"{s.warms} warm steps ({s.warm_s:.0f} s)"
+                if s
+                else ""
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
 
     session = None
     ticker = QTimer()
@@ -260,28 +297,49 @@ def child_live(job: dict) -> dict:
     meter.stop()
     note = session.note
     result = {
-        "pipeline": "scribe", "speed": speed, "audio_s": len(audio) / 16000, "load_s": load_s,
-        "recording_wall_s": stop - t_rec, "segments_before_stop": segments_before_stop,
+        "pipeline": "scribe",
+        "speed": speed,
+        "audio_s": len(audio) / 16000,
+        "load_s": load_s,
+        "recording_wall_s": stop - t_rec,
+        "segments_before_stop": segments_before_stop,
         "segments": len(session.segments),
         "stop_to_transcript_s": t_transcript,
         "stop_to_first_words_s": (marks["first_statement"] - stop) if "first_statement" in marks else None,
         "stop_to_first_tokens_s": (marks["first_tokens"] - stop) if "first_tokens" in marks else None,
-        "stop_to_complete_s": t_complete, "peak_rss_gb": _vm_hwm() / 1e9,
-        "ui_stall_ms": max(meter.max_by_phase().values()), "ui_stall_by_phase_ms": meter.max_by_phase(),
+        "stop_to_complete_s": t_complete,
+        "peak_rss_gb": _vm_hwm() / 1e9,
+        "ui_stall_ms": max(meter.max_by_phase().values()),
+        "ui_stall_by_phase_ms": meter.max_by_phase(),
         "ui_stall_culprits": meter.culprits(),
-        "note_ok": note is not None, "load_average": os.getloadavg()[0],
+        "note_ok": note is not None,
+        "load_average": os.getloadavg()[0],
     }
     if live is not None:
         s = live.stats
-        result["live"] = {"updates": s.updates, "warms": s.warms, "warm_s": s.warm_s, "parts_during_visit": s.parts,
-                          "part_s": s.part_s, "stale_parts": s.stale_parts, "stop_parts": s.stop_parts,
-                          "stop_prompt_tokens": s.stop_prompt_tokens, "stop_threads": s.stop_threads,
-                          "draft_first_event_s": s.first_event_s, "stop_mode": s.stop_mode,
-                          "section_drafts": s.section_drafts, "section_s": s.section_s,
-                          "aborted_sections": s.aborted_sections, "rolling_keys": live.rolling_keys,
-                          "stop_update_from": s.stop_update_from, "stop_redrafted": s.stop_redrafted,
-                          "stop_wait_s": s.stop_wait_s, "stop_cold_tokens": s.stop_cold_tokens, "caught_up": s.caught_up,
-                          "draft_total_s": s.total_s}
+        result["live"] = {
+            "updates": s.updates,
+            "warms": s.warms,
+            "warm_s": s.warm_s,
+            "parts_during_visit": s.parts,
+            "part_s": s.part_s,
+            "stale_parts": s.stale_parts,
+            "stop_parts": s.stop_parts,
+            "stop_prompt_tokens": s.stop_prompt_tokens,
+            "stop_threads": s.stop_threads,
+            "draft_first_event_s": s.first_event_s,
+            "stop_mode": s.stop_mode,
+            "section_drafts": s.section_drafts,
+            "section_s": s.section_s,
+            "aborted_sections": s.aborted_sections,
+            "rolling_keys": live.rolling_keys,
+            "stop_update_from": s.stop_update_from,
+            "stop_redrafted": s.stop_redrafted,
+            "stop_wait_s": s.stop_wait_s,
+            "stop_cold_tokens": s.stop_cold_tokens,
+            "caught_up": s.caught_up,
+            "draft_total_s": s.total_s,
+        }
         if session.transcript is not None:
             result["prepared_transcript"] = json.loads(live.prepare(session.transcript).model_dump_json())
     if note is not None:
@@ -310,8 +368,13 @@ def child_scratch(job: dict) -> dict:
     t0 = time.perf_counter()
     note: NoteDraft = draft_from_scratch(drafter, transcript)
     total = time.perf_counter() - t0
-    return {"draft_s": total, "note": json.loads(note.model_dump_json()), "prompt_tokens": drafter.stats.prompt_tokens,
-            "threads": threads, "first_token_s": drafter.stats.first_token_s}
+    return {
+        "draft_s": total,
+        "note": json.loads(note.model_dump_json()),
+        "prompt_tokens": drafter.stats.prompt_tokens,
+        "threads": threads,
+        "first_token_s": drafter.stats.first_token_s,
+    }
 
 
 def child_llamacpp(job: dict) -> dict:
@@ -322,26 +385,42 @@ def child_llamacpp(job: dict) -> dict:
     from scribe.drafting.runtimes import free_cores
 
     threads = free_cores(job["threads"])  # 2 threads next to another program's busy core crawl (see free_cores)
-    r = measure_runtime("llama.cpp", "qwen2.5-coder-1.5b", job["messages"], job["max_tokens"], threads=threads,
-                        n_ctx=8192)
+    r = measure_runtime(
+        "llama.cpp", "qwen2.5-coder-1.5b", job["messages"], job["max_tokens"], threads=threads, n_ctx=8192
+    )
     r.pop("text", None)
     r["threads"] = threads
     return r
 
 
-CHILDREN = {"naive": child_naive, "launch": child_launch, "live": child_live, "scratch": child_scratch,
-            "llamacpp": child_llamacpp}
+CHILDREN = {
+    "naive": child_naive,
+    "launch": child_launch,
+    "live": child_live,
+    "scratch": child_scratch,
+    "llamacpp": child_llamacpp,
+}
 
 
-def run_child(kind: str, job: dict, timeout: float = 7200, env: Optional[dict] = None) -> dict:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", **(env or {}),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+def run_child(kind: str, job: dict, timeout: float = 7200, env: dict | None = None) -> dict:
+    env = dict(
+        os.environ,
+        HF_HUB_OFFLINE="1",
+        **(env or {}),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
     with tempfile.NamedTemporaryFile("w+", suffix=".json", delete=False) as fh:
         out = Path(fh.name)
     job = dict(job, out=str(out))
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", kind], input=json.dumps(job),
-                          text=True, timeout=timeout, env=env, stdout=subprocess.DEVNULL)  # stderr: progress
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", kind],
+        input=json.dumps(job),
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )  # stderr: progress
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} run failed (exit {proc.returncode}); see its messages above")
     result = json.loads(out.read_text())
@@ -359,10 +438,13 @@ def grounding_summary(note: dict) -> dict:
     n = NoteDraft.model_validate(note)
     sts = n.statements()
     unsupported = [s for s in sts if s.status.value == "unsupported"]
-    return {"statements": len(sts), "unsupported": len(unsupported),
-            "unsupported_rate": len(unsupported) / len(sts) if sts else 0.0,
-            "issues": sorted({str(i) for s in unsupported for i in (getattr(s, "issues", None) or [])})[:12],
-            "by_section": {sec.key: len(sec.statements) for sec in n.sections}}
+    return {
+        "statements": len(sts),
+        "unsupported": len(unsupported),
+        "unsupported_rate": len(unsupported) / len(sts) if sts else 0.0,
+        "issues": sorted({str(i) for s in unsupported for i in (getattr(s, "issues", None) or [])})[:12],
+        "by_section": {sec.key: len(sec.statements) for sec in n.sections},
+    }
 
 
 def fmt(x, unit="s", digits=1) -> str:
@@ -371,13 +453,19 @@ def fmt(x, unit="s", digits=1) -> str:
     return f"{x:.{digits}f} {unit}".strip()
 
 
-def report(naive: Optional[dict], live: dict, launch: Optional[dict], rt: Optional[dict], scratch: Optional[dict],
-           load_avg: tuple, args) -> str:
+def report(
+    naive: dict | None, live: dict, launch: dict | None, rt: dict | None, scratch: dict | None, load_avg: tuple, args
+) -> str:
     lines = []
-    lines.append(f"Visit: {live['audio_s']:.0f} s of audio ({live['audio_s'] / 60:.1f} min), replayed at {live['speed']:g}x; "
-                 f"{os.cpu_count()} CPUs; load average {load_avg[0]:.2f} at start, {load_avg[1]:.2f} at end"
-                 + (" (other jobs were running at the start: times are inflated)" if load_avg[0] > 0.8 else
-                    " (the load at the end is the benchmark's own)"))
+    lines.append(
+        f"Visit: {live['audio_s']:.0f} s of audio ({live['audio_s'] / 60:.1f} min), replayed at {live['speed']:g}x; "
+        f"{os.cpu_count()} CPUs; load average {load_avg[0]:.2f} at start, {load_avg[1]:.2f} at end"
+        + (
+            " (other jobs were running at the start: times are inflated)"
+            if load_avg[0] > 0.8
+            else " (the load at the end is the benchmark's own)"
+        )
+    )
     lines.append("")
     lines.append("| measure | (a) naive post-visit | (b) Scribe incremental | ratio (b)/(a) | target |")
     lines.append("|---|---|---|---|---|")
@@ -394,30 +482,38 @@ def report(naive: Optional[dict], live: dict, launch: Optional[dict], rt: Option
     row("peak RSS (whole process)", "peak_rss_gb", "≤ 3 GB", "GB", 2)
     lines.append(f"| longest UI stall | — (no UI) | {fmt(live.get('ui_stall_ms'), 'ms', 0)} | — | ≤ 50 ms |")
     if launch:
-        lines.append(f"| window visible after launch | — | {fmt(launch.get('painted_s'), 's', 2)} "
-                     f"(models ready {fmt(launch.get('models_s'), 's', 1)}) | — | ≤ 2 s |")
+        lines.append(
+            f"| window visible after launch | — | {fmt(launch.get('painted_s'), 's', 2)} "
+            f"(models ready {fmt(launch.get('models_s'), 's', 1)}) | — | ≤ 2 s |"
+        )
     if naive:
         lines.append("")
-        lines.append(f"(a) loads its models before Stop (not counted above): faster-whisper base {naive['asr_load_s']:.1f} s, "
-                     f"transformers fp32 {naive['llm_load_s']:.1f} s. Its note: {naive['output_tokens']} tokens "
-                     f"(max_new_tokens {naive['max_tokens']}), prompt {naive['prompt_tokens']} tokens.")
+        lines.append(
+            f"(a) loads its models before Stop (not counted above): faster-whisper base {naive['asr_load_s']:.1f} s, "
+            f"transformers fp32 {naive['llm_load_s']:.1f} s. Its note: {naive['output_tokens']} tokens "
+            f"(max_new_tokens {naive['max_tokens']}), prompt {naive['prompt_tokens']} tokens."
+        )
     lv = live.get("live") or {}
     if lv:
         if lv.get("stop_mode") == "rolling":
-            lines.append(f"(b) during the visit: rolling note, {lv['section_drafts']} drafts of the sections "
-                         f"{', '.join(lv['rolling_keys'])} ({lv['section_s']:.0f} s of model time, {lv['aborted_sections']} "
-                         f"abandoned at Stop), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop the draft waited "
-                         f"{lv.get('stop_wait_s', 0):.1f} s for background work to yield, the sections kept covered the lines "
-                         f"before [{lv['stop_update_from']}], and {', '.join(lv.get('stop_redrafted') or ['?'])} were drafted from a "
-                         f"{lv['stop_prompt_tokens']}-token prompt on {lv.get('stop_threads')} thread(s), of which "
-                         f"{lv.get('stop_cold_tokens', '?')} transcript tokens were not warm; "
-                         f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop.")
+            lines.append(
+                f"(b) during the visit: rolling note, {lv['section_drafts']} drafts of the sections "
+                f"{', '.join(lv['rolling_keys'])} ({lv['section_s']:.0f} s of model time, {lv['aborted_sections']} "
+                f"abandoned at Stop), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop the draft waited "
+                f"{lv.get('stop_wait_s', 0):.1f} s for background work to yield, the sections kept covered the lines "
+                f"before [{lv['stop_update_from']}], and {', '.join(lv.get('stop_redrafted') or ['?'])} were drafted from a "
+                f"{lv['stop_prompt_tokens']}-token prompt on {lv.get('stop_threads')} thread(s), of which "
+                f"{lv.get('stop_cold_tokens', '?')} transcript tokens were not warm; "
+                f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop."
+            )
         else:
-            lines.append(f"(b) during the visit: {lv['parts_during_visit']} part(s) drafted in the background "
-                         f"({lv['part_s']:.0f} s of model time), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop "
-                         f"{lv['stop_parts']} part drafted from a {lv['stop_prompt_tokens']}-token prompt (warm prefix) on "
-                         f"{lv.get('stop_threads')} thread(s) (the cores free at Stop); "
-                         f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop.")
+            lines.append(
+                f"(b) during the visit: {lv['parts_during_visit']} part(s) drafted in the background "
+                f"({lv['part_s']:.0f} s of model time), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop "
+                f"{lv['stop_parts']} part drafted from a {lv['stop_prompt_tokens']}-token prompt (warm prefix) on "
+                f"{lv.get('stop_threads')} thread(s) (the cores free at Stop); "
+                f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop."
+            )
     st = live.get("ui_stall_by_phase_ms") or {}
     if st:
         lines.append("(b) longest UI stall by phase: " + ", ".join(f"{k} {v:.0f} ms" for k, v in st.items()))
@@ -425,16 +521,22 @@ def report(naive: Optional[dict], live: dict, launch: Optional[dict], rt: Option
         lines.append(f"    UI thread during {count} stall(s) over 25 ms: {stack}")
     if rt and naive:
         lines.append("")
-        lines.append("Runtimes on the same GGUF (Qwen2.5-Coder-1.5B Q4_K_M), the same naive prompt, greedy; "
-                     f"transformers on {args.threads} threads, llama.cpp on {rt.get('threads')} (the cores free then):")
+        lines.append(
+            "Runtimes on the same GGUF (Qwen2.5-Coder-1.5B Q4_K_M), the same naive prompt, greedy; "
+            f"transformers on {args.threads} threads, llama.cpp on {rt.get('threads')} (the cores free then):"
+        )
         lines.append("")
         lines.append("| runtime | load s | first token s | decode tok/s | peak RSS GB | prompt tok | output tok |")
         lines.append("|---|---|---|---|---|---|---|")
-        lines.append(f"| llama.cpp | {rt['load_s']:.1f} | {rt['first_token_s']:.1f} | {rt['decode_tok_s']:.1f} | "
-                     f"{rt['peak_rss_gb']:.2f} | {rt['prompt_tokens']} | {rt['output_tokens']} |")
-        lines.append(f"| transformers (fp32) | {naive['llm_load_s']:.1f} | {naive['llm_first_token_s']:.1f} | "
-                     f"{naive['decode_tok_s']:.2f} | {naive['peak_rss_gb']:.2f} (with Whisper) | {naive['prompt_tokens']} | "
-                     f"{naive['output_tokens']} |")
+        lines.append(
+            f"| llama.cpp | {rt['load_s']:.1f} | {rt['first_token_s']:.1f} | {rt['decode_tok_s']:.1f} | "
+            f"{rt['peak_rss_gb']:.2f} | {rt['prompt_tokens']} | {rt['output_tokens']} |"
+        )
+        lines.append(
+            f"| transformers (fp32) | {naive['llm_load_s']:.1f} | {naive['llm_first_token_s']:.1f} | "
+            f"{naive['decode_tok_s']:.2f} | {naive['peak_rss_gb']:.2f} (with Whisper) | {naive['prompt_tokens']} | "
+            f"{naive['output_tokens']} |"
+        )
     if scratch and live.get("note"):
         g_live, g_scr = grounding_summary(live["note"]), grounding_summary(scratch["note"])
         lines.append("")
@@ -442,15 +544,20 @@ def report(naive: Optional[dict], live: dict, launch: Optional[dict], rt: Option
         lines.append("")
         lines.append("| draft | statements | unsupported | unsupported rate | S / O / A / P statements |")
         lines.append("|---|---|---|---|---|")
-        for label, g in (("incremental (during the visit + tail at Stop)", g_live),
-                         (f"from scratch after Stop (cold, whole transcript, {scratch.get('threads')} thread(s); "
-                          f"{scratch['draft_s']:.0f} s)", g_scr)):
+        for label, g in (
+            ("incremental (during the visit + tail at Stop)", g_live),
+            (
+                f"from scratch after Stop (cold, whole transcript, {scratch.get('threads')} thread(s); "
+                f"{scratch['draft_s']:.0f} s)",
+                g_scr,
+            ),
+        ):
             secs = " / ".join(str(v) for v in g["by_section"].values())
             lines.append(f"| {label} | {g['statements']} | {g['unsupported']} | {g['unsupported_rate']:.1%} | {secs} |")
     return "\n".join(lines)
 
 
-def plot(naive: Optional[dict], live: dict, path: Path) -> None:
+def plot(naive: dict | None, live: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -461,16 +568,26 @@ def plot(naive: Optional[dict], live: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7.5, 4.0), dpi=120)
     y = range(len(labels))
     if naive:
-        ax.barh([i + 0.2 for i in y], [naive[k] for k in keys], height=0.38, color="#b0b0b0",
-                label="(a) naive: whole-file Whisper + transformers after Stop")
-    ax.barh([i - 0.2 for i in y], [live[k] or 0 for k in keys], height=0.38, color="#2a7ab0",
-            label="(b) Scribe: incremental ASR + draft during the visit")
+        ax.barh(
+            [i + 0.2 for i in y],
+            [naive[k] for k in keys],
+            height=0.38,
+            color="#b0b0b0",
+            label="(a) naive: whole-file Whisper + transformers after Stop",
+        )
+    ax.barh(
+        [i - 0.2 for i in y],
+        [live[k] or 0 for k in keys],
+        height=0.38,
+        color="#2a7ab0",
+        label="(b) Scribe: incremental ASR + draft during the visit",
+    )
     for i, k in enumerate(keys):
         if naive:
             ax.text(naive[k], i + 0.2, f" {naive[k]:.0f} s", va="center", fontsize=8)
         if live[k] is not None:
             ax.text(live[k], i - 0.2, f" {live[k]:.1f} s", va="center", fontsize=8)
-    ax.set_yticks(list(y), [f"Stop → {l}" for l in labels])
+    ax.set_yticks(list(y), [f"Stop → {label}" for label in labels])
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel("seconds after Stop (log scale)")
@@ -482,7 +599,7 @@ def plot(naive: Optional[dict], live: dict, path: Path) -> None:
     fig.savefig(path)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     if argv is None and len(sys.argv) == 3 and sys.argv[1] == "--child":
         job = json.loads(sys.stdin.read())
         result = CHILDREN[sys.argv[2]](job)
@@ -500,22 +617,41 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--skip-runtimes", action="store_true", help="skip the llama.cpp run on the naive prompt")
     ap.add_argument("--json", type=Path, default=BENCH_CACHE / "bench_visit.json")
     ap.add_argument("--plot", type=Path, default=None, help="write the PNG plot here (e.g. docs/performance.png)")
-    ap.add_argument("--parts", action="store_true", help="(b) also drafts parts during the visit (app setting "
-                    "draft_during_visit; off by default)")
+    ap.add_argument(
+        "--parts",
+        action="store_true",
+        help="(b) also drafts parts during the visit (app setting draft_during_visit; off by default)",
+    )
     ap.add_argument("--from-json", type=Path, help="only print the report (and plot) of a saved run")
     args = ap.parse_args(argv)
     if args.from_json:
         saved = json.loads(args.from_json.read_text())
-        print(report(saved.get("naive"), saved["live"], saved.get("launch"), saved.get("runtimes"), saved.get("scratch"),
-                     tuple(saved.get("load_average") or (float("nan"), float("nan"))), args))
+        print(
+            report(
+                saved.get("naive"),
+                saved["live"],
+                saved.get("launch"),
+                saved.get("runtimes"),
+                saved.get("scratch"),
+                tuple(saved.get("load_average") or (float("nan"), float("nan"))),
+                args,
+            )
+        )
         if args.plot:
             plot(saved.get("naive"), saved["live"], args.plot)
         return 0
 
     audio = str(visit_audio())
     load0 = os.getloadavg()[0]
-    job = {"audio": audio, "threads": args.threads, "max_tokens": args.max_tokens, "speed": args.speed,
-           "seconds": args.seconds, "warm_interval_s": args.warm_interval, "parts": args.parts}
+    job = {
+        "audio": audio,
+        "threads": args.threads,
+        "max_tokens": args.max_tokens,
+        "speed": args.speed,
+        "seconds": args.seconds,
+        "warm_interval_s": args.warm_interval,
+        "parts": args.parts,
+    }
     naive = None
     naive_cache = BENCH_CACHE / "naive.json"
     if not args.skip_naive:
@@ -530,16 +666,23 @@ def main(argv: Optional[list[str]] = None) -> int:
     print("window launch…", file=sys.stderr, flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="scribe-bench-launch-"))
     (tmp / "settings.toml").write_text(f'data_dir = "{tmp / "data"}"\n')
-    launch_env = {"QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-                  "SCRIBE_SETTINGS": str(tmp / "settings.toml"), "SCRIBE_POLICY": str(tmp / "no-policy.toml")}
+    launch_env = {
+        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+        "SCRIBE_SETTINGS": str(tmp / "settings.toml"),
+        "SCRIBE_POLICY": str(tmp / "no-policy.toml"),
+    }
     t_spawn = time.monotonic()
     marks = run_child("launch", job, env=launch_env, timeout=600)
-    launch = {"painted_s": marks.get("painted", 0) - t_spawn if "painted" in marks else None,
-              "models_s": marks.get("models", 0) - t_spawn if "models" in marks else None}
+    launch = {
+        "painted_s": marks.get("painted", 0) - t_spawn if "painted" in marks else None,
+        "models_s": marks.get("models", 0) - t_spawn if "models" in marks else None,
+    }
     print(f"(b) Scribe incremental, real app, {args.speed:g}x…", file=sys.stderr, flush=True)
     live = run_child("live", job)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"naive": naive, "live": live, "launch": launch}, indent=1))  # in case a later step fails
+    args.json.write_text(
+        json.dumps({"naive": naive, "live": live, "launch": launch}, indent=1)
+    )  # in case a later step fails
     scratch = None
     if not args.skip_scratch and live.get("prepared_transcript"):
         print("from-scratch draft of the same transcript…", file=sys.stderr, flush=True)
@@ -548,13 +691,27 @@ def main(argv: Optional[list[str]] = None) -> int:
     rt = None
     if naive and not args.skip_runtimes:
         print("llama.cpp on the naive prompt…", file=sys.stderr, flush=True)
-        rt = run_child("llamacpp", {"messages": naive["messages"], "max_tokens": args.max_tokens, "threads": args.threads})
+        rt = run_child(
+            "llamacpp", {"messages": naive["messages"], "max_tokens": args.max_tokens, "threads": args.threads}
+        )
     load1 = os.getloadavg()[0]
     text = report(naive, live, launch, rt, scratch, (load0, load1), args)
     print(text)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"naive": naive, "live": live, "launch": launch, "runtimes": rt, "scratch": scratch,
-                                     "load_average": [load0, load1], "report": text}, indent=1))
+    args.json.write_text(
+        json.dumps(
+            {
+                "naive": naive,
+                "live": live,
+                "launch": launch,
+                "runtimes": rt,
+                "scratch": scratch,
+                "load_average": [load0, load1],
+                "report": text,
+            },
+            indent=1,
+        )
+    )
     if args.plot:
         plot(naive, live, args.plot)
     return 0

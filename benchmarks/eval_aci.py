@@ -1,6 +1,6 @@
 """ACI-Bench scorecard (see ``scribe/eval/aci.py`` and ``docs/quality.md``).
 
-    nice -n 19 python benchmarks/eval_aci.py --split valid --templates aci --out benchmarks/results/aci_valid.json
+nice -n 19 python benchmarks/eval_aci.py --split valid --templates aci --out benchmarks/results/aci_valid.json
 """
 
 import sys

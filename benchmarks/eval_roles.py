@@ -38,8 +38,12 @@ def aci_agreement(split: str) -> dict:
         segments += a["segments"]
         right += round(a["accuracy"] * a["segments"])
         unknown += round(a["unknown"] * a["segments"])
-    return {"split": split, "segments": segments, "agreement": round(right / segments, 4),
-            "unknown": round(unknown / segments, 4)}
+    return {
+        "split": split,
+        "segments": segments,
+        "agreement": round(right / segments, 4),
+        "unknown": round(unknown / segments, 4),
+    }
 
 
 def asr_agreement(transcript: Transcript, truth: dict) -> dict:
@@ -50,8 +54,12 @@ def asr_agreement(transcript: Transcript, truth: dict) -> dict:
         reference.append(s.model_copy(update={"speaker": SpeakerRole(best["role"])}))
     ref = transcript.model_copy(update={"segments": reference})
     a = role_agreement(label_roles(strip_roles(transcript)), ref)
-    return {"segments": a["segments"], "agreement": round(a["accuracy"], 4), "unknown": round(a["unknown"], 4),
-            "agreement_when_labelled": round(a["accuracy_when_labelled"], 4)}
+    return {
+        "segments": a["segments"],
+        "agreement": round(a["accuracy"], 4),
+        "unknown": round(a["unknown"], 4),
+        "agreement_when_labelled": round(a["accuracy_when_labelled"], 4),
+    }
 
 
 def main(argv=None) -> int:

@@ -30,7 +30,7 @@ class StallMeter:
         self._timer.setInterval(int(interval_ms))
         self._timer.timeout.connect(self._tick)
 
-    def start(self, sample_over_ms: float = 0.0) -> "StallMeter":
+    def start(self, sample_over_ms: float = 0.0) -> StallMeter:
         """``sample_over_ms``: also record what the UI thread was doing whenever a tick is that late
         (a watcher thread reads its Python stack; see :meth:`culprits`)."""
         self._clock.start()
@@ -58,10 +58,14 @@ class StallMeter:
                 frame = sys._current_frames().get(self._ui)
                 if frame is not None:
                     # the innermost frames of our own code (not the import machinery or the stdlib)
-                    stack = [f for f in traceback.extract_stack(frame) if "/scribe/" in f.filename
-                             or "benchmarks" in f.filename or f.filename.startswith("<")][-8:]
-                    self._stacks[" < ".join(f"{f.name} ({f.filename.rsplit('/', 1)[-1]}:{f.lineno})"
-                                            for f in reversed(stack))] += 1
+                    stack = [
+                        f
+                        for f in traceback.extract_stack(frame)
+                        if "/scribe/" in f.filename or "benchmarks" in f.filename or f.filename.startswith("<")
+                    ][-8:]
+                    self._stacks[
+                        " < ".join(f"{f.name} ({f.filename.rsplit('/', 1)[-1]}:{f.lineno})" for f in reversed(stack))
+                    ] += 1
                 noted = beat
 
     def culprits(self, n: int = 5) -> list[tuple[int, str]]:

@@ -124,7 +124,7 @@ def _trim(pcm: array.array) -> array.array:
         return array.array("h")
     last = next(i for i in range(len(pcm) - 1, -1, -1) if abs(pcm[i]) > TRIM_THRESHOLD)
     margin = int(TRIM_MARGIN_S * SAMPLE_RATE)
-    return pcm[max(0, first - margin): min(len(pcm), last + 1 + margin)]
+    return pcm[max(0, first - margin) : min(len(pcm), last + 1 + margin)]
 
 
 def _speak(turn: Turn, workdir: Path, index: int) -> array.array:
@@ -133,18 +133,52 @@ def _speak(turn: Turn, workdir: Path, index: int) -> array.array:
     txt.write_text(turn.text + "\n", encoding="utf-8")
     raw = workdir / f"turn{index:03d}_raw.wav"
     pcm16k = workdir / f"turn{index:03d}.wav"
-    _run(["espeak-ng", "-v", cfg["voice"], "-s", str(cfg["wpm"]), "-p", str(cfg["pitch"]),
-          "-f", str(txt), "-w", str(raw)])
-    _run(["sox", "-R", "-V1", str(raw), "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(pcm16k),
-          "gain", "-n", str(cfg["peak_db"])])
+    _run(
+        [
+            "espeak-ng",
+            "-v",
+            cfg["voice"],
+            "-s",
+            str(cfg["wpm"]),
+            "-p",
+            str(cfg["pitch"]),
+            "-f",
+            str(txt),
+            "-w",
+            str(raw),
+        ]
+    )
+    _run(
+        [
+            "sox",
+            "-R",
+            "-V1",
+            str(raw),
+            "-r",
+            str(SAMPLE_RATE),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(pcm16k),
+            "gain",
+            "-n",
+            str(cfg["peak_db"]),
+        ]
+    )
     pcm = _trim(_read_pcm(pcm16k))
     if not pcm:
         raise SynthError(f"turn {index + 1} produced no audible speech: {turn.text[:60]!r}")
     return pcm
 
 
-def synthesize(turns: list[Turn], out_audio: Path, truth_path: Path | None = None,
-               noise_db: float | None = NOISE_DB, source: str = "") -> dict:
+def synthesize(
+    turns: list[Turn],
+    out_audio: Path,
+    truth_path: Path | None = None,
+    noise_db: float | None = NOISE_DB,
+    source: str = "",
+) -> dict:
     """Render ``turns`` to ``out_audio`` (16 kHz mono; format from the extension) and write the truth JSON."""
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
@@ -163,14 +197,16 @@ def synthesize(turns: list[Turn], out_audio: Path, truth_path: Path | None = Non
             pcm = _speak(turn, work, i)
             start = len(speech) / SAMPLE_RATE
             speech.extend(pcm)
-            records.append({
-                "index": i,
-                "speaker": turn.speaker,
-                "role": VOICES[turn.speaker]["role"],
-                "start": round(start, 3),
-                "end": round(len(speech) / SAMPLE_RATE, 3),
-                "text": turn.text,
-            })
+            records.append(
+                {
+                    "index": i,
+                    "speaker": turn.speaker,
+                    "role": VOICES[turn.speaker]["role"],
+                    "start": round(start, 3),
+                    "end": round(len(speech) / SAMPLE_RATE, 3),
+                    "text": turn.text,
+                }
+            )
             prev = turn.speaker
         speech.extend(array.array("h", bytes(2 * int(TAIL_S * SAMPLE_RATE))))
         if sys.byteorder == "big":
@@ -188,8 +224,26 @@ def synthesize(turns: list[Turn], out_audio: Path, truth_path: Path | None = Non
             _run(["sox", "-R", "-V1", str(dry), *fmt, str(out_audio)])
         else:
             noise = work / "noise.wav"
-            _run(["sox", "-R", "-V1", "-n", "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", str(noise),
-                  "synth", f"{duration:.4f}", "pinknoise", "vol", f"{noise_db}dB"])
+            _run(
+                [
+                    "sox",
+                    "-R",
+                    "-V1",
+                    "-n",
+                    "-r",
+                    str(SAMPLE_RATE),
+                    "-c",
+                    "1",
+                    "-b",
+                    "16",
+                    str(noise),
+                    "synth",
+                    f"{duration:.4f}",
+                    "pinknoise",
+                    "vol",
+                    f"{noise_db}dB",
+                ]
+            )
             _run(["sox", "-R", "-V1", "-m", "-v", "1", str(dry), "-v", "1", str(noise), *fmt, str(out_audio)])
     truth = {
         "generator": "benchmarks/synth_visit.py",
@@ -216,8 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         turns = parse_script(args.script.read_text(encoding="utf-8"))
-        truth = synthesize(turns, args.out_audio, args.truth, None if args.no_noise else NOISE_DB,
-                           source=args.script.name)
+        truth = synthesize(
+            turns, args.out_audio, args.truth, None if args.no_noise else NOISE_DB, source=args.script.name
+        )
     except (OSError, SynthError) as exc:
         print(f"synth_visit: {exc}", file=sys.stderr)
         return 1

@@ -10,8 +10,6 @@ attributed :class:`~scribe.domain.NoteEvent`.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from .domain import Approval, NoteDraft, NoteEvent, StatementStatus, Transcript
 from .errors import ApprovalError, InputError
 
@@ -34,8 +32,9 @@ def _with_event(note: NoteDraft, event: NoteEvent, **update) -> NoteDraft:
     return note.model_copy(update={**update, "events": [*note.events, event]})
 
 
-def edit_statement(note: NoteDraft, statement_id: str, text: str, clinician: str,
-                   transcript: Optional[Transcript] = None) -> NoteDraft:
+def edit_statement(
+    note: NoteDraft, statement_id: str, text: str, clinician: str, transcript: Transcript | None = None
+) -> NoteDraft:
     """Replace a statement's text; with the transcript, the grounding check re-runs on it."""
     name = _require_name(clinician)
     _require_unlocked(note)
@@ -53,8 +52,11 @@ def edit_statement(note: NoteDraft, statement_id: str, text: str, clinician: str
                 st = st.model_copy(update={"text": text, "status": StatementStatus.supported, "issues": []})
             statements.append(st)
         sections.append(sec.model_copy(update={"statements": statements}))
-    edited = _with_event(note, NoteEvent(action="edited" if text else "deleted", actor=name,
-                                         statement_id=statement_id, detail=text[:200]), sections=sections)
+    edited = _with_event(
+        note,
+        NoteEvent(action="edited" if text else "deleted", actor=name, statement_id=statement_id, detail=text[:200]),
+        sections=sections,
+    )
     if transcript is not None:
         from .grounding import ground_note
 
@@ -62,8 +64,15 @@ def edit_statement(note: NoteDraft, statement_id: str, text: str, clinician: str
     return edited
 
 
-def add_statement(note: NoteDraft, section_key: str, text: str, clinician: str, *, after: Optional[str] = None,
-                  transcript: Optional[Transcript] = None) -> tuple[NoteDraft, str]:
+def add_statement(
+    note: NoteDraft,
+    section_key: str,
+    text: str,
+    clinician: str,
+    *,
+    after: str | None = None,
+    transcript: Transcript | None = None,
+) -> tuple[NoteDraft, str]:
     """The physician wrote a new statement; returns the note and the new statement's id.
 
     It goes after statement ``after`` in that section (first in the section if ``after`` is
@@ -89,8 +98,9 @@ def add_statement(note: NoteDraft, section_key: str, text: str, clinician: str, 
             sts.insert(pos, new)
             sec = sec.model_copy(update={"statements": sts})
         sections.append(sec)
-    added = _with_event(note, NoteEvent(action="added", actor=name, statement_id=new.id, detail=text[:200]),
-                        sections=sections)
+    added = _with_event(
+        note, NoteEvent(action="added", actor=name, statement_id=new.id, detail=text[:200]), sections=sections
+    )
     if transcript is not None:
         from .grounding import ground_note
 
@@ -106,18 +116,25 @@ def confirm_statement(note: NoteDraft, statement_id: str, clinician: str) -> Not
     if found is None:
         raise InputError(f"No statement with id {statement_id} in this note.")
     sections = [
-        sec.model_copy(update={"statements": [
-            st.model_copy(update={"status": StatementStatus.confirmed}) if st.id == statement_id else st
-            for st in sec.statements
-        ]})
+        sec.model_copy(
+            update={
+                "statements": [
+                    st.model_copy(update={"status": StatementStatus.confirmed}) if st.id == statement_id else st
+                    for st in sec.statements
+                ]
+            }
+        )
         for sec in note.sections
     ]
     reasons = "; ".join(i.detail for i in found[1].issues)
-    return _with_event(note, NoteEvent(action="confirmed", actor=name, statement_id=statement_id, detail=reasons[:300]),
-                       sections=sections)
+    return _with_event(
+        note,
+        NoteEvent(action="confirmed", actor=name, statement_id=statement_id, detail=reasons[:300]),
+        sections=sections,
+    )
 
 
-def approve(note: NoteDraft, clinician: str, attestation: Optional[str] = None) -> NoteDraft:
+def approve(note: NoteDraft, clinician: str, attestation: str | None = None) -> NoteDraft:
     """Sign the note as it is now. Refused while any statement is still flagged unsupported."""
     name = _require_name(clinician)
     _require_unlocked(note)
@@ -131,13 +148,15 @@ def approve(note: NoteDraft, clinician: str, attestation: Optional[str] = None) 
         why = first.issues[0].detail if first.issues else "unsupported"
         raise ApprovalError(
             f"{len(pending)} statement(s) are flagged unsupported and must be edited or confirmed before approval "
-            f"(first: \"{first.text[:60]}\" — {why})."
+            f'(first: "{first.text[:60]}" — {why}).'
         )
     kw = {"approved_by": name, "content_sha256": note.content_hash()}
     if attestation:
         kw["attestation"] = attestation
     approval = Approval(**kw)
-    return _with_event(note, NoteEvent(action="approved", actor=name, detail=approval.content_sha256), approval=approval)
+    return _with_event(
+        note, NoteEvent(action="approved", actor=name, detail=approval.content_sha256), approval=approval
+    )
 
 
 def amend(note: NoteDraft, clinician: str, reason: str = "") -> NoteDraft:

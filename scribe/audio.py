@@ -49,9 +49,7 @@ def load_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.nd
         raise AudioError(f"Audio file {p} is too large to load into memory.") from None
     except Exception as exc:  # PyAV raises many types (InvalidDataError, IndexError for no audio stream, ...)
         detail = str(exc).split(":")[0].strip() or type(exc).__name__
-        raise AudioError(
-            f"{p.name} could not be decoded as audio ({detail}); use a {SUPPORTED} file."
-        ) from None
+        raise AudioError(f"{p.name} could not be decoded as audio ({detail}); use a {SUPPORTED} file.") from None
     audio = np.asarray(audio, dtype=np.float32)
     if audio.size == 0:
         # Junk can get past the container probe (e.g. text named .flac) and yield nothing.

@@ -15,7 +15,6 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Optional
 
 from . import __version__
 from .errors import ScribeError
@@ -57,8 +56,14 @@ def _settings(args):
     from .settings import load_settings
 
     s = load_settings()
-    for attr, key in (("asr_model", "asr_model"), ("llm_model", "llm_model"), ("runtime", "llm_runtime"),
-                      ("server_url", "llm_server_url"), ("server_model", "llm_server_model"), ("threads", "llm_threads")):
+    for attr, key in (
+        ("asr_model", "asr_model"),
+        ("llm_model", "llm_model"),
+        ("runtime", "llm_runtime"),
+        ("server_url", "llm_server_url"),
+        ("server_model", "llm_server_model"),
+        ("threads", "llm_threads"),
+    ):
         value = getattr(args, attr, None)
         if value not in (None, ""):
             s.set(key, value)
@@ -143,11 +148,17 @@ def cmd_approve(args) -> int:
     from .transcript_io import save_json
 
     note = load_note(Path(args.note))
-    note = approve_all_flagged_confirmed(note, args.approve_as) if args.confirm_unsupported else approve(note, args.approve_as)
+    note = (
+        approve_all_flagged_confirmed(note, args.approve_as)
+        if args.confirm_unsupported
+        else approve(note, args.approve_as)
+    )
     out = Path(args.out or args.note)
     save_json(out, note.model_dump_json(indent=1))
-    print(f"Approved by {note.approval.approved_by} at {note.approval.approved_at:%Y-%m-%d %H:%M %Z} "
-          f"(sha256 {note.approval.content_sha256[:12]}…) -> {out}")
+    print(
+        f"Approved by {note.approval.approved_by} at {note.approval.approved_at:%Y-%m-%d %H:%M %Z} "
+        f"(sha256 {note.approval.content_sha256[:12]}…) -> {out}"
+    )
     return 0
 
 
@@ -166,9 +177,15 @@ def cmd_run(args) -> int:
     if args.approve_as and not args.patient_id:
         raise ScribeError("--approve-as exports the note, which needs the patient's MRN: add --patient-id.")
     pipe = _pipeline(args)
-    res = pipe.run(Path(args.audio), Path(args.out), template=args.template, approve_as=args.approve_as,
-                   confirm_unsupported=args.confirm_unsupported, encounter=_encounter(args, args.template),
-                   on_event=_stream_printer(args))
+    res = pipe.run(
+        Path(args.audio),
+        Path(args.out),
+        template=args.template,
+        approve_as=args.approve_as,
+        confirm_unsupported=args.confirm_unsupported,
+        encounter=_encounter(args, args.template),
+        on_event=_stream_printer(args),
+    )
     t = res.transcript
     print(f"Transcript: {len(t.segments)} segments, {t.duration:.0f} s of audio -> {res.transcript_path}")
     _print_note_summary(res.note)
@@ -243,19 +260,26 @@ def cmd_templates(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="scribe", description="Local-first ambient AI scribe: audio -> transcript -> "
-                                "evidence-linked note -> approval -> FHIR R4 DocumentReference.")
+    p = argparse.ArgumentParser(
+        prog="scribe",
+        description="Local-first ambient AI scribe: audio -> transcript -> "
+        "evidence-linked note -> approval -> FHIR R4 DocumentReference.",
+    )
     p.add_argument("--version", action="version", version=f"scribe {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sp, asr=False, llm=False):
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress output")
         if asr:
-            sp.add_argument("--asr-model", help="speech model: base (default), tiny.en, or a CTranslate2 Whisper folder")
+            sp.add_argument(
+                "--asr-model", help="speech model: base (default), tiny.en, or a CTranslate2 Whisper folder"
+            )
         if llm:
             sp.add_argument("--llm-model", help="note model: qwen2.5-coder-1.5b (default), a GGUF file or an HF folder")
             sp.add_argument("--runtime", choices=["auto", "llama.cpp", "transformers", "openai"], help="LLM runtime")
-            sp.add_argument("--server-url", help="OpenAI-compatible server base URL (runtime openai), e.g. http://127.0.0.1:8080/v1")
+            sp.add_argument(
+                "--server-url", help="OpenAI-compatible server base URL (runtime openai), e.g. http://127.0.0.1:8080/v1"
+            )
             sp.add_argument("--server-model", help="model name on that server")
             sp.add_argument("--threads", type=int, help="CPU threads for the LLM")
             sp.add_argument("--template", default="soap", help="note template name or .toml file (default soap)")
@@ -280,8 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("note")
     sp.add_argument("--as", dest="approve_as", required=True, metavar="NAME", help='e.g. "Dr Jane Doe"')
     sp.add_argument("--out", help="where to write the approved note (default: in place)")
-    sp.add_argument("--confirm-unsupported", action="store_true",
-                    help="confirm every flagged statement as written (recorded as your confirmation)")
+    sp.add_argument(
+        "--confirm-unsupported",
+        action="store_true",
+        help="confirm every flagged statement as written (recorded as your confirmation)",
+    )
     common(sp)
     sp.set_defaults(func=cmd_approve)
 
@@ -291,15 +318,20 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.set_defaults(func=cmd_export)
 
-    for name, helptext in (("run", "the whole pipeline on one visit recording"),
-                           ("demo", "the whole pipeline on the bundled sample visit")):
+    for name, helptext in (
+        ("run", "the whole pipeline on one visit recording"),
+        ("demo", "the whole pipeline on the bundled sample visit"),
+    ):
         sp = sub.add_parser(name, help=helptext)
         if name == "run":
             sp.add_argument("audio")
         sp.add_argument("--out", required=(name == "run"), default="scribe-demo-output", help="output folder")
         sp.add_argument("--approve-as", metavar="NAME", help="approve the draft as this clinician")
-        sp.add_argument("--confirm-unsupported", action="store_true",
-                        help="with --approve-as: confirm flagged statements as written instead of refusing")
+        sp.add_argument(
+            "--confirm-unsupported",
+            action="store_true",
+            help="with --approve-as: confirm flagged statements as written instead of refusing",
+        )
         common(sp, asr=True, llm=True)
         sp.set_defaults(func=cmd_run if name == "run" else cmd_demo)
 
@@ -336,7 +368,7 @@ def _log_path() -> Path:
     return base / "scribe-errors.log"
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local-first: never reach for a model hub by default
     parser = build_parser()
     args = parser.parse_args(argv)

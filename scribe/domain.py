@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
-from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,7 +19,7 @@ SCHEMA_VERSION = 1
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_id(prefix: str, full: bool = False) -> str:
@@ -41,10 +40,10 @@ class Encounter(_Model):
     encounter_id: str = Field(default_factory=lambda: new_id("enc"))
     patient_name: str = "Unknown patient"
     patient_id: str = "unknown"  # MRN or other local identifier
-    clinician: Optional[str] = None
+    clinician: str | None = None
     visit_type: str = "soap"
     start: datetime = Field(default_factory=utcnow)
-    end: Optional[datetime] = None
+    end: datetime | None = None
 
 
 # --------------------------------------------------------------------------- transcript
@@ -78,16 +77,16 @@ class Segment(_Model):
 class Transcript(_Model):
     schema_version: int = SCHEMA_VERSION
     segments: list[Segment] = Field(default_factory=list)
-    language: Optional[str] = None
+    language: str | None = None
     duration: float = 0.0  # seconds of audio
-    source: Optional[str] = None  # audio file name or "text"
-    asr_model: Optional[str] = None
+    source: str | None = None  # audio file name or "text"
+    asr_model: str | None = None
 
     @property
     def text(self) -> str:
         return " ".join(s.text.strip() for s in self.segments if s.text.strip())
 
-    def segment(self, seg_id: int) -> Optional[Segment]:
+    def segment(self, seg_id: int) -> Segment | None:
         for s in self.segments:
             if s.id == seg_id:
                 return s
@@ -125,7 +124,7 @@ class Section(_Model):
     key: str  # e.g. "subjective"
     title: str  # e.g. "Subjective"
     statements: list[Statement] = Field(default_factory=list)
-    style: Optional[str] = None  # "prose": statements read as one paragraph; None/"bullets": one "- " line each
+    style: str | None = None  # "prose": statements read as one paragraph; None/"bullets": one "- " line each
 
     @property
     def text(self) -> str:
@@ -154,9 +153,7 @@ class Approval(_Model):
     approved_by: str
     approved_at: datetime = Field(default_factory=utcnow)
     content_sha256: str  # hash of the note text the clinician attested to
-    attestation: str = (
-        "I have reviewed this note, edited it where needed, and attest that it is accurate."
-    )
+    attestation: str = "I have reviewed this note, edited it where needed, and attest that it is accurate."
 
 
 class NoteEvent(_Model):
@@ -165,7 +162,7 @@ class NoteEvent(_Model):
     action: str  # drafted | edited | added | deleted | confirmed | approved | amended | regrounded
     actor: str
     at: datetime = Field(default_factory=utcnow)
-    statement_id: Optional[str] = None
+    statement_id: str | None = None
     detail: str = ""
 
 
@@ -176,21 +173,21 @@ class NoteDraft(_Model):
     template: str = "soap"
     encounter: Encounter = Field(default_factory=Encounter)
     sections: list[Section] = Field(default_factory=list)
-    grounding: Optional[GroundingReport] = None
+    grounding: GroundingReport | None = None
     created_at: datetime = Field(default_factory=utcnow)
-    model: Optional[str] = None  # which LLM wrote it
-    runtime: Optional[str] = None
-    approval: Optional[Approval] = None
-    amends_version: Optional[int] = None  # set on amendments: the approved version this one replaces
+    model: str | None = None  # which LLM wrote it
+    runtime: str | None = None
+    approval: Approval | None = None
+    amends_version: int | None = None  # set on amendments: the approved version this one replaces
     events: list[NoteEvent] = Field(default_factory=list)
 
-    def section(self, key: str) -> Optional[Section]:
+    def section(self, key: str) -> Section | None:
         for s in self.sections:
             if s.key == key:
                 return s
         return None
 
-    def find_statement(self, statement_id: str) -> Optional[tuple[Section, Statement]]:
+    def find_statement(self, statement_id: str) -> tuple[Section, Statement] | None:
         for sec in self.sections:
             for st in sec.statements:
                 if st.id == statement_id:

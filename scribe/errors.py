@@ -60,8 +60,16 @@ class EhrError(ScribeError):
 
     transient = False
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None,
-                 outcome: str = "", transient: bool | None = None, cause: str = ""):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        outcome: str = "",
+        transient: bool | None = None,
+        cause: str = "",
+    ):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after

@@ -21,42 +21,114 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Optional
 
 from .domain import GroundingReport, Issue, NoteDraft, Segment, Statement, StatementStatus, Transcript
 
 # ----------------------------------------------------------------------------- text normalisation
 
 _UNITS = {
-    "mg": "mg", "milligram": "mg", "milligrams": "mg", "mgs": "mg",
-    "mcg": "mcg", "microgram": "mcg", "micrograms": "mcg", "µg": "mcg", "ug": "mcg",
-    "g": "g", "gram": "g", "grams": "g",
-    "ml": "ml", "milliliter": "ml", "milliliters": "ml", "millilitre": "ml", "millilitres": "ml", "cc": "ml",
-    "l": "l", "liter": "l", "liters": "l",
-    "unit": "units", "units": "units", "iu": "units",
-    "meq": "meq", "%": "%", "percent": "%",
-    "puff": "puffs", "puffs": "puffs", "tablet": "tablets", "tablets": "tablets", "tab": "tablets", "tabs": "tablets",
-    "capsule": "capsules", "capsules": "capsules",
+    "mg": "mg",
+    "milligram": "mg",
+    "milligrams": "mg",
+    "mgs": "mg",
+    "mcg": "mcg",
+    "microgram": "mcg",
+    "micrograms": "mcg",
+    "µg": "mcg",
+    "ug": "mcg",
+    "g": "g",
+    "gram": "g",
+    "grams": "g",
+    "ml": "ml",
+    "milliliter": "ml",
+    "milliliters": "ml",
+    "millilitre": "ml",
+    "millilitres": "ml",
+    "cc": "ml",
+    "l": "l",
+    "liter": "l",
+    "liters": "l",
+    "unit": "units",
+    "units": "units",
+    "iu": "units",
+    "meq": "meq",
+    "%": "%",
+    "percent": "%",
+    "puff": "puffs",
+    "puffs": "puffs",
+    "tablet": "tablets",
+    "tablets": "tablets",
+    "tab": "tablets",
+    "tabs": "tablets",
+    "capsule": "capsules",
+    "capsules": "capsules",
 }
 _DOSE_UNITS = {"mg", "mcg", "g", "ml", "units", "meq", "puffs", "tablets", "capsules"}
 
 _SMALL = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 _TIMES = {"once": 1, "twice": 2, "thrice": 3}  # counts: "once" and "one episode" are the same fact
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _MULT = {"hundred": 100, "thousand": 1000}
 
 _NEGATORS = {
-    "no", "not", "denies", "denied", "deny", "denying", "without", "never", "none", "negative", "nor",
-    "n't", "free", "absent", "absence", "non",
+    "no",
+    "not",
+    "denies",
+    "denied",
+    "deny",
+    "denying",
+    "without",
+    "never",
+    "none",
+    "negative",
+    "nor",
+    "n't",
+    "free",
+    "absent",
+    "absence",
+    "non",
 }
-_NEGATOR_PHRASES = ("does not", "did not", "do not", "has not", "have not", "hasn't", "haven't", "doesn't",
-                    "didn't", "don't", "isn't", "wasn't", "no longer", "rules out", "ruled out")
+_NEGATOR_PHRASES = (
+    "does not",
+    "did not",
+    "do not",
+    "has not",
+    "have not",
+    "hasn't",
+    "haven't",
+    "doesn't",
+    "didn't",
+    "don't",
+    "isn't",
+    "wasn't",
+    "no longer",
+    "rules out",
+    "ruled out",
+)
 _STOP = set(
     """a an the and or of to in on at for with by from as is are was were be been being this that these those it its
     he she they them his her their him i me my we our you your patient patients doctor reports reported states stated
@@ -148,10 +220,21 @@ def words_to_numbers(text: str) -> str:
     return "".join(out)
 
 
-_UNIT_WORDS = r"(?:milligrams?|micrograms?|grams?|milliliters?|millilitres?|units?|mg|mcg|ml|percent|degrees|" \
+_UNIT_WORDS = (
+    r"(?:milligrams?|micrograms?|grams?|milliliters?|millilitres?|units?|mg|mcg|ml|percent|degrees|"
     r"beats|breaths|years?|months?|weeks?|days?|hours?|minutes?|times|tablets?|capsules?|puffs?|pounds|kilograms?)"
-_UNIT_ABBREV = {"milligram": "mg", "milligrams": "mg", "microgram": "mcg", "micrograms": "mcg",
-                "milliliter": "ml", "milliliters": "ml", "millilitre": "ml", "millilitres": "ml", "percent": "%"}
+)
+_UNIT_ABBREV = {
+    "milligram": "mg",
+    "milligrams": "mg",
+    "microgram": "mcg",
+    "micrograms": "mcg",
+    "milliliter": "ml",
+    "milliliters": "ml",
+    "millilitre": "ml",
+    "millilitres": "ml",
+    "percent": "%",
+}
 
 
 def clinical_notation(text: str) -> str:
@@ -161,18 +244,25 @@ def clinical_notation(text: str) -> str:
     in "X over Y" readings — so "no one else" stays as it is: "lisinopril ten milligrams" ->
     "lisinopril 10 mg", "one forty eight over ninety two" -> "148/92".
     """
+
     def convert(m: re.Match) -> str:
         return words_to_numbers(m.group(0))
 
-    num_word = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|" \
-               r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand)\b"
+    num_word = (
+        r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+        r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand)\b"
+    )
     phrase = rf"\b{num_word}(?:[\s-]+{num_word})*"
     out = re.sub(rf"{phrase}(?:\s+point\s+{num_word})?(?=\s+{_UNIT_WORDS}\b)", convert, text, flags=re.I)
     out = re.sub(rf"{phrase}\s+over\s+{phrase}", convert, out, flags=re.I)
     out = re.sub(r"\b(\d+)\s+point\s+(\d+)\b", r"\1.\2", out)
     out = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1/\2", out)
-    out = re.sub(r"\b(\d+(?:\.\d+)?)\s+(milligrams?|micrograms?|milliliters?|millilitres?)\b",
-                 lambda m: f"{m.group(1)} {_UNIT_ABBREV[m.group(2).lower()]}", out, flags=re.I)
+    out = re.sub(
+        r"\b(\d+(?:\.\d+)?)\s+(milligrams?|micrograms?|milliliters?|millilitres?)\b",
+        lambda m: f"{m.group(1)} {_UNIT_ABBREV[m.group(2).lower()]}",
+        out,
+        flags=re.I,
+    )
     out = re.sub(r"\b(\d+(?:\.\d+)?)\s+percent\b", r"\1%", out, flags=re.I)
     return out
 
@@ -206,7 +296,7 @@ def content_words(text: str) -> set[str]:
 class Dose:
     value: str
     unit: str
-    medication: Optional[str]  # nearest medication named before the dose in the same statement
+    medication: str | None  # nearest medication named before the dose in the same statement
 
 
 @dataclass
@@ -291,7 +381,10 @@ class TranscriptIndex:
         self.segments: list[Segment] = [s for s in transcript.segments if s.text.strip()]
         self.tokens = {s.id: tokens(s.text) for s in self.segments}
         self.words = {s.id: content_words(s.text) for s in self.segments}
-        self.numbers = {s.id: {_canon_number(t) for t in self.tokens[s.id] if re.fullmatch(r"\d+(?:\.\d+)?", t)} for s in self.segments}
+        self.numbers = {
+            s.id: {_canon_number(t) for t in self.tokens[s.id] if re.fullmatch(r"\d+(?:\.\d+)?", t)}
+            for s in self.segments
+        }
         self.order = [s.id for s in self.segments]
         all_tokens = [t for s in self.segments for t in self.tokens[s.id]]
         self.all_tokens = set(all_tokens)
@@ -302,9 +395,9 @@ class TranscriptIndex:
             for w in ws:
                 df[w] = df.get(w, 0) + 1
         self.df = df
-        self._doses: Optional[list[tuple[str, Optional[str], set[str]]]] = None
+        self._doses: list[tuple[str, str | None, set[str]]] | None = None
 
-    def doses_with_value(self, value: str) -> list[tuple[Optional[str], set[str]]]:
+    def doses_with_value(self, value: str) -> list[tuple[str | None, set[str]]]:
         """Where ``value`` is said as a dose: (medication it was said for, tokens around it).
 
         A dose is paired with the nearest medication named just before it, reading the
@@ -314,7 +407,9 @@ class TranscriptIndex:
             self._doses = []
             for i, sid in enumerate(self.order):
                 prev = self.order[i - 1] if i else None
-                text = (self.transcript.segment(prev).text + " . " if prev is not None else "") + self.transcript.segment(sid).text
+                text = (
+                    self.transcript.segment(prev).text + " . " if prev is not None else ""
+                ) + self.transcript.segment(sid).text
                 ctx = {t for w in self.window(sid, 2) for t in self.tokens[w]}
                 paired = set()
                 for d in extract_facts(text, self.medications).doses:
@@ -330,7 +425,7 @@ class TranscriptIndex:
         if seg_id not in self.tokens:
             return []
         i = self.order.index(seg_id)
-        return self.order[max(0, i - radius): i + radius + 1]
+        return self.order[max(0, i - radius) : i + radius + 1]
 
     def score(self, words: set[str], seg_id: int) -> float:
         # sorted and fsum: the same score whatever the set order (string hashing differs between runs)
@@ -446,7 +541,9 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
                     if nxt < len(index.order):
                         answer = index.tokens[index.order[nxt]]
                         # "No, only when I walk." still answers no; "No, but sometimes…" does not
-                        hedged = any(w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in answer)
+                        hedged = any(
+                            w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in answer
+                        )
                         if answer and answer[0] in ("no", "nope", "not", "never", "nah", "none") and not hedged:
                             negated |= {_stem(w) for w in tokens(sentence) if w not in _STOP and len(w) >= 4}
                 continue
@@ -458,9 +555,12 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
 
 
 # Body parts and sites: "no calf pain" negates the pain, not the calf, so they never flip.
-_ANATOMY = frozenset(_stem(w) for w in """chest calf calves leg legs arm arms head back abdomen belly stomach ankle
+_ANATOMY = frozenset(
+    _stem(w)
+    for w in """chest calf calves leg legs arm arms head back abdomen belly stomach ankle
     ankles foot feet knee knees hand hands hip hips neck shoulder shoulders throat ear ears eye eyes nose skin heart
-    lung lungs jaw wrist wrists elbow elbows finger fingers toe toes side sides pedal pulse pulses rest night""".split())
+    lung lungs jaw wrist wrists elbow elbows finger fingers toe toes side sides pedal pulse pulses rest night""".split()
+)
 
 
 def _negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
@@ -474,9 +574,13 @@ def _negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]
         # framing words ("episodes", "symptoms") and body sites carry no polarity of their own
         st_neg, st_aff = st_neg - _ANATOMY - _FRAMING, st_aff - _ANATOMY - _FRAMING
         for w in sorted(st_aff & ev_neg - ev_aff):
-            issues.append(Issue(kind="negation", detail=f"'{w}…' is stated as present, but the transcript says it is absent"))
+            issues.append(
+                Issue(kind="negation", detail=f"'{w}…' is stated as present, but the transcript says it is absent")
+            )
         for w in sorted(st_neg & ev_aff - ev_neg):
-            issues.append(Issue(kind="negation", detail=f"'{w}…' is stated as absent, but the transcript says it is present"))
+            issues.append(
+                Issue(kind="negation", detail=f"'{w}…' is stated as absent, but the transcript says it is present")
+            )
     return issues
 
 
@@ -499,41 +603,86 @@ def _settle_evidence(st: Statement, words: set[str], index: TranscriptIndex) -> 
 
 
 # Words that carry no checkable claim of their own ("Patient reports ...", "Plan: continue ...").
-_FRAMING = {_stem(w) for w in """report reports reported states stated notes noted describes described endorses endorsed
+_FRAMING = {
+    _stem(w)
+    for w in """report reports reported states stated notes noted describes described endorses endorsed
     denies denied complains complaint complaints experiencing experiences experienced presents presented present history
     mentions mentioned discussed discuss indicates indicated including includes recommend recommended advised advise plan
     plans continue continues continued follow visit today also well some other recent recently significant relevant regarding
     due since time times currently noted additionally further patient patients symptoms symptom reports states like feel
-    feels felt been being will would status overall around approximately episode episodes""".split()}
+    feels felt been being will would status overall around approximately episode episodes""".split()
+}
 
 # Everyday words a note writes in clinical terms: a statement word (stemmed) is backed by any of these in the evidence.
-_PARAPHRASE = {_stem(k): v for k, v in {
-    "fatigue": {"tired", "exhaust", "energy", "worn"}, "dyspnea": {"breath"}, "hypertension": {"pressure"},
-    "edema": {"swell", "swollen", "puffy"}, "emesis": {"vomit", "throw"}, "nausea": {"sick", "queasy", "nause"},
-    "febrile": {"fever", "temperature"}, "afebrile": {"fever", "temperature"}, "lightheadedness": {"dizz", "lighthead"},
-    "lightheaded": {"dizz"}, "dizziness": {"lighthead", "dizz"},
-    "abdominal": {"belly", "stomach", "tummy", "abdomen"}, "abdomen": {"belly", "stomach", "tummy"},
-    "bilateral": {"both"}, "bilaterally": {"both"}, "extremities": {"leg", "arm", "feet", "foot", "hand"},
-    "extremity": {"leg", "arm", "feet", "foot", "hand"}, "cardiac": {"heart"}, "pulmonary": {"lung"},
-    "respiratory": {"lung", "breath"}, "renal": {"kidney"}, "hepatic": {"liver"},
-    "gastrointestinal": {"stomach", "belly", "bowel"}, "pain": {"hurt", "ache", "sore"}, "painful": {"hurt", "ache", "sore"},
-    "insomnia": {"sleep"}, "tachycardia": {"heart", "racing"}, "syncope": {"faint", "pass"}, "pyrosis": {"heartburn"},
-    "cephalgia": {"headache"}, "dysuria": {"burn", "urinat"}, "ekg": {"ecg"}, "ecg": {"ekg"},
-    "denies": {"no", "not", "never"}, "medication": {"medicine", "pill", "med"}, "medications": {"medicine", "pill", "med"},
-    "daily": {"day"}, "ambulating": {"walk"}, "tender": {"hurt", "sore", "pain"}, "tenderness": {"hurt", "sore", "pain"},
-    "erythema": {"red"}, "erythematous": {"red"}, "auscultation": {"listen", "sound", "clear"},
-    "palpation": {"press", "push", "feel", "touch"}, "range": {"move", "bend"}, "motion": {"move", "bend"},
-    "diaphoresis": {"sweat"}, "chills": {"cold", "shiver"}, "weight": {"pound", "lbs"},
-    "influenza": {"flu"}, "vaccine": {"shot", "jab", "vaccin"}, "vaccination": {"shot", "jab", "vaccin"},
-    "immunization": {"shot", "jab", "vaccin"}, "declined": {"refus", "no", "not", "want"}, "refused": {"declin", "no", "not"},
-}.items()}
+_PARAPHRASE = {
+    _stem(k): v
+    for k, v in {
+        "fatigue": {"tired", "exhaust", "energy", "worn"},
+        "dyspnea": {"breath"},
+        "hypertension": {"pressure"},
+        "edema": {"swell", "swollen", "puffy"},
+        "emesis": {"vomit", "throw"},
+        "nausea": {"sick", "queasy", "nause"},
+        "febrile": {"fever", "temperature"},
+        "afebrile": {"fever", "temperature"},
+        "lightheadedness": {"dizz", "lighthead"},
+        "lightheaded": {"dizz"},
+        "dizziness": {"lighthead", "dizz"},
+        "abdominal": {"belly", "stomach", "tummy", "abdomen"},
+        "abdomen": {"belly", "stomach", "tummy"},
+        "bilateral": {"both"},
+        "bilaterally": {"both"},
+        "extremities": {"leg", "arm", "feet", "foot", "hand"},
+        "extremity": {"leg", "arm", "feet", "foot", "hand"},
+        "cardiac": {"heart"},
+        "pulmonary": {"lung"},
+        "respiratory": {"lung", "breath"},
+        "renal": {"kidney"},
+        "hepatic": {"liver"},
+        "gastrointestinal": {"stomach", "belly", "bowel"},
+        "pain": {"hurt", "ache", "sore"},
+        "painful": {"hurt", "ache", "sore"},
+        "insomnia": {"sleep"},
+        "tachycardia": {"heart", "racing"},
+        "syncope": {"faint", "pass"},
+        "pyrosis": {"heartburn"},
+        "cephalgia": {"headache"},
+        "dysuria": {"burn", "urinat"},
+        "ekg": {"ecg"},
+        "ecg": {"ekg"},
+        "denies": {"no", "not", "never"},
+        "medication": {"medicine", "pill", "med"},
+        "medications": {"medicine", "pill", "med"},
+        "daily": {"day"},
+        "ambulating": {"walk"},
+        "tender": {"hurt", "sore", "pain"},
+        "tenderness": {"hurt", "sore", "pain"},
+        "erythema": {"red"},
+        "erythematous": {"red"},
+        "auscultation": {"listen", "sound", "clear"},
+        "palpation": {"press", "push", "feel", "touch"},
+        "range": {"move", "bend"},
+        "motion": {"move", "bend"},
+        "diaphoresis": {"sweat"},
+        "chills": {"cold", "shiver"},
+        "weight": {"pound", "lbs"},
+        "influenza": {"flu"},
+        "vaccine": {"shot", "jab", "vaccin"},
+        "vaccination": {"shot", "jab", "vaccin"},
+        "immunization": {"shot", "jab", "vaccin"},
+        "declined": {"refus", "no", "not", "want"},
+        "refused": {"declin", "no", "not"},
+    }.items()
+}
 WEAK_EVIDENCE_MIN_WORDS = 3  # uncovered claim words needed before a statement is called weakly supported
 WEAK_EVIDENCE_COVERAGE = 0.4  # share of claim words the evidence must mention
 
 
-def _weak_evidence(words: set[str], evidence: list[int], index: TranscriptIndex) -> Optional[Issue]:
+def _weak_evidence(words: set[str], evidence: list[int], index: TranscriptIndex) -> Issue | None:
     """The evidence exists but does not say most of what the statement claims."""
-    claims = {w for w in words if not w[0].isdigit() and w not in _FRAMING and w not in index.medications and len(w) > 2}
+    claims = {
+        w for w in words if not w[0].isdigit() and w not in _FRAMING and w not in index.medications and len(w) > 2
+    }
     if len(claims) < WEAK_EVIDENCE_MIN_WORDS or not evidence:
         return None
     said = {w for sid in evidence for nb in index.window(sid, 1) for w in index.words[nb]}
@@ -557,30 +706,51 @@ def _weak_evidence(words: set[str], evidence: list[int], index: TranscriptIndex)
 _TEST = re.compile(
     r"\b(?:e\.?\s?c\.?\s?g|e\.?\s?k\.?\s?g|electrocardiogram|echo(?:cardiogram)?|x\s?-?\s?rays?|xrays?|radiographs?|"
     r"ct(?:\s+scan)?|cat\s+scan|mri|ultrasound|sonogram|mammogram|blood\s?work|labs?|lab\s+work|a1c|cbc|urinalysis|"
-    r"biops(?:y|ies)|(?<!valgus )(?<!varus )stress\s+test|imaging|cultures?|colonoscopy|endoscop(?:y|ies|e|ic)|spirometry|(?:lipid|metabolic)\s+panel)\b")
-_TEST_KIND = [(re.compile(p), k) for p, k in (
-    (r"e\.?\s?[ck]\.?\s?g|electrocardiogram", "ecg"), (r"echo", "echo"), (r"x\s?-?\s?ray|xray|radiograph", "x-ray"),
-    (r"ct|cat\s", "ct"), (r"mri", "mri"), (r"ultrasound|sonogram", "ultrasound"), (r"mammogram", "mammogram"),
-    (r"blood\s?work|lab|a1c|cbc|lipid|metabolic", "labs"), (r"urinalysis", "urinalysis"), (r"biops", "biopsy"),
-    (r"stress", "stress test"), (r"imaging", "imaging"), (r"culture", "culture"), (r"colonoscopy", "colonoscopy"),
-    (r"endoscop", "endoscopy"), (r"spirometry", "spirometry"))]
+    r"biops(?:y|ies)|(?<!valgus )(?<!varus )stress\s+test|imaging|cultures?|colonoscopy|endoscop(?:y|ies|e|ic)|spirometry|(?:lipid|metabolic)\s+panel)\b"
+)
+_TEST_KIND = [
+    (re.compile(p), k)
+    for p, k in (
+        (r"e\.?\s?[ck]\.?\s?g|electrocardiogram", "ecg"),
+        (r"echo", "echo"),
+        (r"x\s?-?\s?ray|xray|radiograph", "x-ray"),
+        (r"ct|cat\s", "ct"),
+        (r"mri", "mri"),
+        (r"ultrasound|sonogram", "ultrasound"),
+        (r"mammogram", "mammogram"),
+        (r"blood\s?work|lab|a1c|cbc|lipid|metabolic", "labs"),
+        (r"urinalysis", "urinalysis"),
+        (r"biops", "biopsy"),
+        (r"stress", "stress test"),
+        (r"imaging", "imaging"),
+        (r"culture", "culture"),
+        (r"colonoscopy", "colonoscopy"),
+        (r"endoscop", "endoscopy"),
+        (r"spirometry", "spirometry"),
+    )
+]
 # a statement that reports what a test showed ...
 _RESULT_CLAIM = re.compile(
     r"\b(?:normal|abnormal|unremarkable|negative|positive|show(?:s|ed|n|ing)?|reveal(?:s|ed|ing)?|demonstrat(?:es|ed|ing)|"
     r"within normal limits|no acute|consistent with|significant for|remarkable for|elevated|decreased|low|high|"
-    r"clear|fine|good|results?|findings?|confirm(?:s|ed)?)\b")
+    r"clear|fine|good|results?|findings?|confirm(?:s|ed)?)\b"
+)
 # ... unless it is about ordering or planning the test
 _ORDER_CLAIM = re.compile(
     r"\b(?:order(?:s|ed|ing)?|schedul\w*|obtain\w*|pending|recommend\w*|refer\w*|plan\w*|request\w*|repeat\w*|"
-    r"will|to be|arrang\w*|check\w*|get|getting|send|sent|awaiting|await\w*|due)\b")
+    r"will|to be|arrang\w*|check\w*|get|getting|send|sent|awaiting|await\w*|due)\b"
+)
 # what the transcript says around a test mention when it gives a result
 _RESULT_SAID = re.compile(
     r"\b(?:normal|abnormal|unremarkable|negative|positive|show(?:s|ed|n|ing)?|reveal\w*|came back|looks?|looked|"
     r"fine|good|great|clear|elevated|high|low|fractures?|demonstrat\w*|consistent|saw|found|appears?|okay|stable|"
-    r"review\w*|notic\w*|findings?)\b")
+    r"review\w*|notic\w*|findings?)\b"
+)
 # a mention right after words that order, plan or await the test gives no result ("I'll order an ECG")
-_ORDER_SAID = re.compile(r"\b(?:order\w*|schedul\w*|obtain\w*|want|wan na|need|like to|going to|gon na|will|'ll|let's|"
-                         r"until|once we|when we|waiting|await\w*|refer\w*|set up|arrange\w*)\b")
+_ORDER_SAID = re.compile(
+    r"\b(?:order\w*|schedul\w*|obtain\w*|want|wan na|need|like to|going to|gon na|will|'ll|let's|"
+    r"until|once we|when we|waiting|await\w*|refer\w*|set up|arrange\w*)\b"
+)
 
 
 _TEST_NAME = {"ecg": "ECG", "ct": "CT", "mri": "MRI", "labs": "lab test"}
@@ -598,7 +768,7 @@ _SENTENCE_END = re.compile(r"[.?!](?:\s|$)")
 
 
 def _undot(text: str) -> str:
-    """"e.c.g." -> "ecg", so abbreviations do not end sentences."""
+    """ "e.c.g." -> "ecg", so abbreviations do not end sentences."""
     return re.sub(r"\b(?:[a-z]\.){2,}", lambda m: m.group(0).replace(".", ""), text)
 
 
@@ -618,19 +788,22 @@ def _result_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
             ks = {k for pat, k in _TEST_KIND if pat.match(m.group(0))}
             mentioned |= ks
             # words right before the mention, within its sentence: "I'll order an ECG" orders it
-            before = _SENTENCE_END.split(own[max(0, m.start() - 45): m.start()])[-1]
+            before = _SENTENCE_END.split(own[max(0, m.start() - 45) : m.start()])[-1]
             if _ORDER_SAID.search(before):
                 continue
             # the rest of its sentence; at the end of a turn, the next turn ("Show me the x-ray." - "It looks fine.")
-            rest = _SENTENCE_END.split(own[m.end():], maxsplit=1)
+            rest = _SENTENCE_END.split(own[m.end() :], maxsplit=1)
             after = rest[0] if len(rest) > 1 else rest[0] + " " + _SENTENCE_END.split(nxt, maxsplit=1)[0]
             if _RESULT_SAID.search(after[:120]) or _RESULT_SAID.search(before):
                 with_result |= ks
     issues = []
     for k in sorted(kinds - with_result):
         name = _TEST_NAME.get(k, k)
-        how = (f"only orders or mentions the {name}; it gives no result" if k in mentioned
-               else f"does not mention a {name}")
+        how = (
+            f"only orders or mentions the {name}; it gives no result"
+            if k in mentioned
+            else f"does not mention a {name}"
+        )
         issues.append(Issue(kind="result", detail=f"a result of the {name} is stated, but the transcript {how}"))
     return issues
 
@@ -652,7 +825,7 @@ def _allergy_only(med: str, index: TranscriptIndex) -> bool:
         prev = normalise(index.transcript.segment(index.order[i - 1]).text)[-160:] if i else ""
         asked = bool(re.search(r"\ballerg", prev)) and prev.rstrip().endswith("?")
         for m in hits:
-            near = here[max(0, m.start() - 80): m.end() + 80]
+            near = here[max(0, m.start() - 80) : m.end() + 80]
             if not (_ALLERGY_CUE.search(near) or (asked and m.start() < 80)):
                 return False
     return seen
@@ -662,18 +835,33 @@ def _allergy_issues(statement: str, facts: Facts, index: TranscriptIndex) -> lis
     """A drug the patient is allergic to, written as if they take it."""
     if not facts.medications or _ALLERGY_CUE.search(normalise(statement)):
         return []
-    return [Issue(kind="allergy", detail=f"'{m}' is named in the transcript only as an allergy, not as a medication taken")
-            for m in sorted(facts.medications) if _allergy_only(m, index)]
+    return [
+        Issue(kind="allergy", detail=f"'{m}' is named in the transcript only as an allergy, not as a medication taken")
+        for m in sorted(facts.medications)
+        if _allergy_only(m, index)
+    ]
 
 
 # How a pain or discomfort feels. Each word is backed by any word (stem prefix) of its group.
 _DESCRIPTORS = {
-    "sharp": ("sharp",), "stabbing": ("stab", "knife"), "dull": ("dull", "ach"), "aching": ("ach", "dull", "sore"),
-    "achy": ("ach", "dull", "sore"), "burning": ("burn",), "throbbing": ("throb", "pound", "puls"),
-    "pounding": ("pound", "throb"), "pressure": ("pressure", "press", "heav", "squeez", "tight"),
-    "squeezing": ("squeez", "pressure", "tight"), "crushing": ("crush",), "cramping": ("cramp",),
-    "crampy": ("cramp",), "shooting": ("shoot", "electric"), "tearing": ("tear",), "gnawing": ("gnaw",),
-    "tight": ("tight", "pressure", "squeez"), "tightness": ("tight", "pressure", "squeez"),
+    "sharp": ("sharp",),
+    "stabbing": ("stab", "knife"),
+    "dull": ("dull", "ach"),
+    "aching": ("ach", "dull", "sore"),
+    "achy": ("ach", "dull", "sore"),
+    "burning": ("burn",),
+    "throbbing": ("throb", "pound", "puls"),
+    "pounding": ("pound", "throb"),
+    "pressure": ("pressure", "press", "heav", "squeez", "tight"),
+    "squeezing": ("squeez", "pressure", "tight"),
+    "crushing": ("crush",),
+    "cramping": ("cramp",),
+    "crampy": ("cramp",),
+    "shooting": ("shoot", "electric"),
+    "tearing": ("tear",),
+    "gnawing": ("gnaw",),
+    "tight": ("tight", "pressure", "squeez"),
+    "tightness": ("tight", "pressure", "squeez"),
 }
 _PAIN_WORD = re.compile(r"\b(?:pain\w*|ache\w*|aching|discomfort|headaches?|sensation|tightness|cramp\w*|hurts?)\b")
 _BP = re.compile(r"\b(?:blood|bp|high|low|home|systolic|diastolic)\s+pressures?\b")
@@ -690,7 +878,7 @@ def _descriptor_issues(statement: str, evidence: list[int], index: TranscriptInd
         return []
     window = sorted({w for sid in evidence for w in index.window(sid, 2)}, key=index.order.index)
     stated: list[str] = []  # words of sentences that state something (not questions)
-    for k, sid in enumerate(window):
+    for sid in window:
         for sentence in re.split(r"(?<=[.?!])\s+", index.transcript.segment(sid).text.strip()):
             if sentence.rstrip().endswith("?"):
                 continue
@@ -725,12 +913,18 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
             (med is not None and _edit_distance_le1(med, dose.medication)) or (med is None and near)
             for med, near in ((m, _fuzzy_in(dose.medication, ctx)) for m, ctx in said)
         ):
-            issues.append(Issue(kind="dose", detail=f"the transcript never gives {dose.value} {dose.unit} for {dose.medication}"))
+            issues.append(
+                Issue(kind="dose", detail=f"the transcript never gives {dose.value} {dose.unit} for {dose.medication}")
+            )
     for num in sorted(facts.numbers):
         if not any(num in index.numbers[sid] for sid in index.order):
             issues.append(Issue(kind="number", detail=f"the number {num} does not appear in the transcript"))
     for side in sorted(facts.laterality):
-        scope = {t for sid in evidence for w in index.window(sid, 1) for t in index.tokens[w]} if evidence else index.all_tokens
+        scope = (
+            {t for sid in evidence for w in index.window(sid, 1) for t in index.tokens[w]}
+            if evidence
+            else index.all_tokens
+        )
         words_for = {"left": {"left"}, "right": {"right"}, "bilateral": {"bilateral", "both"}}[side]
         if not scope & words_for:
             issues.append(Issue(kind="laterality", detail=f"'{side}' side is not what the supporting transcript says"))
@@ -745,7 +939,7 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
     return st.model_copy(update={"evidence": evidence, "issues": issues, "status": status})
 
 
-def ground_note(note: NoteDraft, transcript: Transcript, medications: Optional[Iterable[str]] = None) -> NoteDraft:
+def ground_note(note: NoteDraft, transcript: Transcript, medications: Iterable[str] | None = None) -> NoteDraft:
     """Check every statement of ``note`` against ``transcript``; returns an updated copy."""
     meds = frozenset(m.lower() for m in medications) if medications is not None else _default_medications()
     index = TranscriptIndex(transcript, meds)

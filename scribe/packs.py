@@ -15,9 +15,9 @@ import importlib.metadata as md
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 from .errors import ModelError
 
@@ -112,7 +112,7 @@ PACKS: dict[str, Pack] = {
 }
 
 
-def _dist_file(dist_names: tuple[str, ...], rel: str) -> Optional[Path]:
+def _dist_file(dist_names: tuple[str, ...], rel: str) -> Path | None:
     """Find a file shipped by any of ``dist_names`` whose path ends with ``rel``."""
     for name in dist_names:
         try:
@@ -141,7 +141,7 @@ def is_installed(pack: Pack) -> bool:
     return not missing_distributions(pack)
 
 
-def _hash_file(path: Path, progress: Optional[Progress] = None, total: int = 0) -> str:
+def _hash_file(path: Path, progress: Progress | None = None, total: int = 0) -> str:
     h = hashlib.sha256()
     done = 0
     with open(path, "rb") as fh:
@@ -157,7 +157,7 @@ def _marker(folder: Path) -> Path:
     return folder / ".scribe-pack.json"
 
 
-def resolve_pack(name: str, cache_dir: Path, progress: Optional[Progress] = None) -> Path:
+def resolve_pack(name: str, cache_dir: Path, progress: Progress | None = None) -> Path:
     """Return the ready folder for pack ``name``, assembling it into ``cache_dir`` on first use.
 
     Assembly writes to a temporary file and renames it, so an interrupted first run never
@@ -179,8 +179,10 @@ def resolve_pack(name: str, cache_dir: Path, progress: Optional[Progress] = None
     if marker.is_file():
         try:
             recorded = json.loads(marker.read_text())
-            if all((folder / out).is_file() and (folder / out).stat().st_size == recorded[out]["size"]
-                   for out, _ in pack.files):
+            if all(
+                (folder / out).is_file() and (folder / out).stat().st_size == recorded[out]["size"]
+                for out, _ in pack.files
+            ):
                 return folder
         except (OSError, ValueError, KeyError, TypeError):
             pass  # fall through and rebuild
@@ -224,7 +226,7 @@ def resolve_pack(name: str, cache_dir: Path, progress: Optional[Progress] = None
     return folder
 
 
-def verify_pack(name: str, cache_dir: Path, progress: Optional[Progress] = None) -> dict[str, str]:
+def verify_pack(name: str, cache_dir: Path, progress: Progress | None = None) -> dict[str, str]:
     """Re-hash an assembled pack (slow for big models; for `scribe models verify`)."""
     folder = resolve_pack(name, cache_dir, progress)
     pack = PACKS[name]
@@ -243,28 +245,34 @@ def remove_pack_cache(name: str, cache_dir: Path) -> None:
     shutil.rmtree(cache_dir / "models" / name, ignore_errors=True)
 
 
-def resolve_asr_model(spec: str, cache_dir: Path, progress: Optional[Progress] = None) -> Path:
+def resolve_asr_model(spec: str, cache_dir: Path, progress: Progress | None = None) -> Path:
     """A pack name or a CTranslate2 Whisper folder -> a ready folder."""
     if spec in PACKS and PACKS[spec].kind == "asr":
         return resolve_pack(spec, cache_dir, progress)
     path = Path(spec).expanduser()
     if not path.exists():
-        raise ModelError(f"Speech model '{spec}' is neither a known pack ({', '.join(n for n, p in PACKS.items() if p.kind == 'asr')}) nor an existing folder.")
+        raise ModelError(
+            f"Speech model '{spec}' is neither a known pack ({', '.join(n for n, p in PACKS.items() if p.kind == 'asr')}) nor an existing folder."
+        )
     if not path.is_dir() or not (path / "model.bin").is_file() or not (path / "config.json").is_file():
-        raise ModelError(f"Speech model folder {path} is not a CTranslate2 Whisper model (needs model.bin and config.json).")
+        raise ModelError(
+            f"Speech model folder {path} is not a CTranslate2 Whisper model (needs model.bin and config.json)."
+        )
     if not os.access(path / "model.bin", os.R_OK):
         raise ModelError(f"Speech model folder {path} is not readable.")
     return path
 
 
-def resolve_llm_model(spec: str, cache_dir: Path, progress: Optional[Progress] = None) -> Path:
+def resolve_llm_model(spec: str, cache_dir: Path, progress: Progress | None = None) -> Path:
     """A pack name, a GGUF file or a Hugging Face model folder -> a ready path."""
     if spec in PACKS and PACKS[spec].kind == "llm":
         folder = resolve_pack(spec, cache_dir, progress)
         return folder / PACKS[spec].files[0][0]
     path = Path(spec).expanduser()
     if not path.exists():
-        raise ModelError(f"Language model '{spec}' is neither a known pack ({', '.join(n for n, p in PACKS.items() if p.kind == 'llm')}) nor an existing file or folder.")
+        raise ModelError(
+            f"Language model '{spec}' is neither a known pack ({', '.join(n for n, p in PACKS.items() if p.kind == 'llm')}) nor an existing file or folder."
+        )
     if path.is_file():
         with open(path, "rb") as fh:
             if fh.read(4) != b"GGUF":

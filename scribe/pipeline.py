@@ -8,9 +8,9 @@ once and reuse it across visits. Every step reports progress through one callbac
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 from .approval import approve, approve_all_flagged_confirmed
 from .domain import Encounter, NoteDraft, Transcript
@@ -29,7 +29,7 @@ def _quiet(fraction: float, message: str) -> None:
 class RunResult:
     transcript_path: Path
     note_path: Path
-    fhir_path: Optional[Path]
+    fhir_path: Path | None
     transcript: Transcript
     note: NoteDraft
     messages: list[str] = field(default_factory=list)
@@ -38,7 +38,7 @@ class RunResult:
 class Pipeline:
     """Lazily loads the ASR engine and the LLM runtime from :class:`Settings`."""
 
-    def __init__(self, settings: Optional[Settings] = None, progress: Optional[Progress] = None):
+    def __init__(self, settings: Settings | None = None, progress: Progress | None = None):
         self.settings = settings or load_settings()
         self.progress = progress or _quiet
         self._asr = None
@@ -82,8 +82,9 @@ class Pipeline:
     def transcribe(self, audio_path: Path) -> Transcript:
         return self.asr.transcribe_file(audio_path, progress=self.progress)
 
-    def draft(self, transcript: Transcript, template: str = "soap", encounter: Optional[Encounter] = None,
-              on_event=None) -> NoteDraft:
+    def draft(
+        self, transcript: Transcript, template: str = "soap", encounter: Encounter | None = None, on_event=None
+    ) -> NoteDraft:
         from .drafting.templates import get_template
 
         tpl = get_template(template)  # unknown template fails before the model loads
@@ -108,8 +109,16 @@ class Pipeline:
         self.progress(1.0, "note drafted")
         return note
 
-    def run(self, audio_path: Path, out_dir: Path, template: str = "soap", approve_as: Optional[str] = None,
-            confirm_unsupported: bool = False, encounter: Optional[Encounter] = None, on_event=None) -> RunResult:
+    def run(
+        self,
+        audio_path: Path,
+        out_dir: Path,
+        template: str = "soap",
+        approve_as: str | None = None,
+        confirm_unsupported: bool = False,
+        encounter: Encounter | None = None,
+        on_event=None,
+    ) -> RunResult:
         """The whole job; writes transcript.json, note.json and (if approved) documentreference.json."""
         from .drafting.templates import get_template
         from .fhir.documentreference import write_document_reference
@@ -126,7 +135,11 @@ class Pipeline:
         fhir_path = None
         if approve_as:
             try:
-                note = approve_all_flagged_confirmed(note, approve_as) if confirm_unsupported else approve(note, approve_as)
+                note = (
+                    approve_all_flagged_confirmed(note, approve_as)
+                    if confirm_unsupported
+                    else approve(note, approve_as)
+                )
             except ApprovalError as exc:
                 messages.append(f"Not approved: {exc}")
         note_path = out_dir / "note.json"

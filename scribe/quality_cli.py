@@ -25,8 +25,10 @@ def cmd_roles(args) -> int:
     labelled = label_roles(t, overwrite=args.overwrite)
     save_json(Path(args.out), labelled.model_dump_json(indent=1))
     counts = {r.value: sum(1 for s in labelled.segments if s.speaker == r) for r in SpeakerRole}
-    print(f"Speakers: {counts['clinician']} clinician, {counts['patient']} patient, {counts['unknown']} unknown "
-          f"segments -> {args.out}")
+    print(
+        f"Speakers: {counts['clinician']} clinician, {counts['patient']} patient, {counts['unknown']} unknown "
+        f"segments -> {args.out}"
+    )
     if args.show:
         for s in labelled.segments:
             print(f"[{s.id}] {s.speaker.value:<9} {s.text.strip()}")
@@ -57,7 +59,7 @@ def cmd_instructions(args) -> int:
 
 def cmd_revise(args) -> int:
     from .cli import _pipeline
-    from .drafting.revise import SectionReviser, _TO_BULLETS, _TO_PROSE, accept_revision
+    from .drafting.revise import _TO_BULLETS, _TO_PROSE, SectionReviser, accept_revision
     from .pipeline import load_note
     from .transcript_io import load_transcript, save_json
 
@@ -66,7 +68,9 @@ def cmd_revise(args) -> int:
     if note.section(args.section) is None:
         from .errors import InputError
 
-        raise InputError(f"The note has no section '{args.section}' (sections: {', '.join(s.key for s in note.sections)}).")
+        raise InputError(
+            f"The note has no section '{args.section}' (sections: {', '.join(s.key for s in note.sections)})."
+        )
     style_only = _TO_BULLETS.match(args.instruction) or _TO_PROSE.match(args.instruction)
     runtime = None if style_only else _pipeline(args).runtime
     revision = SectionReviser(runtime).propose(note, args.section, args.instruction, transcript)
@@ -75,7 +79,7 @@ def cmd_revise(args) -> int:
         print("No change proposed.")
         return 0
     if not args.accept_as:
-        print("Not applied: re-run with --accept-as \"Dr Name\" to accept this change.")
+        print('Not applied: re-run with --accept-as "Dr Name" to accept this change.')
         return 0
     updated = accept_revision(revision, args.accept_as, transcript)
     out = Path(args.out or args.note)
@@ -109,7 +113,9 @@ def add_quality_commands(sub, common) -> None:
     common(sp, llm=True)
     sp.set_defaults(func=cmd_instructions)
 
-    sp = sub.add_parser("revise", help="change one note section by instruction; shows the diff, applies it with --accept-as")
+    sp = sub.add_parser(
+        "revise", help="change one note section by instruction; shows the diff, applies it with --accept-as"
+    )
     sp.add_argument("note")
     sp.add_argument("--transcript", required=True)
     sp.add_argument("--section", required=True, help="section key, e.g. plan")
@@ -119,7 +125,11 @@ def add_quality_commands(sub, common) -> None:
     common(sp, llm=True)
     sp.set_defaults(func=cmd_revise)
 
-    sp = sub.add_parser("eval", help="ACI-Bench scorecard: Scribe vs. a naive baseline (see docs/quality.md)",
-                        add_help=False, prefix_chars="\0")
+    sp = sub.add_parser(
+        "eval",
+        help="ACI-Bench scorecard: Scribe vs. a naive baseline (see docs/quality.md)",
+        add_help=False,
+        prefix_chars="\0",
+    )
     sp.add_argument("rest", nargs=argparse.REMAINDER, help="options of benchmarks/eval_aci.py (--help lists them)")
     sp.set_defaults(func=cmd_eval, quiet=False)

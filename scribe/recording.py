@@ -22,9 +22,10 @@ import math
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Protocol, Union
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,8 +46,10 @@ class MicrophoneError(ScribeError):
 
 
 def lost_device_message(name: str) -> str:
-    return (f"The microphone '{name}' stopped delivering audio. Everything recorded so far is "
-            "saved; reconnect it or choose another microphone to continue this visit.")
+    return (
+        f"The microphone '{name}' stopped delivering audio. Everything recorded so far is "
+        "saved; reconnect it or choose another microphone to continue this visit."
+    )
 
 
 # --------------------------------------------------------------------------- resampling
@@ -81,7 +84,7 @@ class Resampler:
         if self._h is not None:
             ext = np.concatenate([self._hist, x])
             y = np.convolve(ext, self._h, mode="valid") if len(ext) >= len(self._h) else np.zeros(0)
-            self._hist = ext[-(len(self._h) - 1):] if len(ext) >= len(self._h) - 1 else ext
+            self._hist = ext[-(len(self._h) - 1) :] if len(ext) >= len(self._h) - 1 else ext
             if self._delay:  # align output with input (linear-phase FIR)
                 drop = min(self._delay, len(y))
                 y = y[drop:]
@@ -114,7 +117,7 @@ def to_mono(data: np.ndarray) -> np.ndarray:
     return a.mean(axis=1) if a.ndim == 2 else a.reshape(-1)
 
 
-def read_audio_file(path: Union[str, Path], samplerate: int = SAMPLE_RATE) -> np.ndarray:
+def read_audio_file(path: str | Path, samplerate: int = SAMPLE_RATE) -> np.ndarray:
     """Decode an audio file (anything libsndfile reads) to float32 mono at ``samplerate``.
 
     The same resampler as the live path, so tests can compare recordings with this exactly.
@@ -147,7 +150,7 @@ def rms_dbfs(chunk: np.ndarray) -> float:
 
 @dataclass
 class InputDevice:
-    id: Union[int, str]  # PortAudio index (changes when devices are re-scanned; prefer name)
+    id: int | str  # PortAudio index (changes when devices are re-scanned; prefer name)
     name: str
     is_default: bool
     channels: int
@@ -164,8 +167,7 @@ def _import_sounddevice():
         import sounddevice as sd
     except (ImportError, OSError) as exc:  # OSError: "PortAudio library not found"
         raise MicrophoneError(
-            f"Audio input is unavailable: {exc}. Install PortAudio (libportaudio2) and the "
-            "sounddevice package."
+            f"Audio input is unavailable: {exc}. Install PortAudio (libportaudio2) and the sounddevice package."
         ) from None
     return sd
 
@@ -212,9 +214,16 @@ def list_input_devices(rescan: bool = True) -> list[InputDevice]:
             api = hostapis[d["hostapi"]]["name"]
         except Exception:
             api = ""
-        out.append(InputDevice(id=int(d["index"]), name=str(d["name"]), is_default=int(d["index"]) == default_in,
-                               channels=int(d["max_input_channels"]),
-                               default_samplerate=float(d["default_samplerate"]), hostapi=api))
+        out.append(
+            InputDevice(
+                id=int(d["index"]),
+                name=str(d["name"]),
+                is_default=int(d["index"]) == default_in,
+                channels=int(d["max_input_channels"]),
+                default_samplerate=float(d["default_samplerate"]),
+                hostapi=api,
+            )
+        )
     return out
 
 
@@ -244,26 +253,34 @@ class SoundDeviceSource:
     :class:`MicrophoneError` if none comes): call it off the UI thread.
     """
 
-    def __init__(self, device: Union[InputDevice, int, str, None] = None, samplerate: int = SAMPLE_RATE,
-                 blocksize: int = 1600, no_data_timeout: float = NO_DATA_TIMEOUT, start_timeout: float = 5.0):
+    def __init__(
+        self,
+        device: InputDevice | int | str | None = None,
+        samplerate: int = SAMPLE_RATE,
+        blocksize: int = 1600,
+        no_data_timeout: float = NO_DATA_TIMEOUT,
+        start_timeout: float = 5.0,
+    ):
         self.device = device
         self.samplerate = int(samplerate)
         self.blocksize = int(blocksize)
         self.no_data_timeout = float(no_data_timeout)
         self.start_timeout = float(start_timeout)
         self._first_data = threading.Event()
-        self.name = device.name if isinstance(device, InputDevice) else (str(device) if device is not None else "default")
-        self.device_rate: Optional[float] = None
-        self.device_channels: Optional[int] = None
+        self.name = (
+            device.name if isinstance(device, InputDevice) else (str(device) if device is not None else "default")
+        )
+        self.device_rate: float | None = None
+        self.device_channels: int | None = None
         self.overflows = 0
         self._stream = None
         self._stopping = threading.Event()
         self._error_sent = False
         self._last_data = 0.0
-        self._watchdog: Optional[threading.Thread] = None
+        self._watchdog: threading.Thread | None = None
         self._counted = False
 
-    def _resolve(self, sd) -> Optional[int]:
+    def _resolve(self, sd) -> int | None:
         dev = self.device
         if dev is None:
             return None
@@ -349,9 +366,15 @@ class SoundDeviceSource:
 
         with _pa_lock:  # list_input_devices must not re-initialise PortAudio meanwhile
             try:
-                stream = sd.InputStream(device=idx, channels=channels, samplerate=rate,
-                                        blocksize=max(1, int(round(self.blocksize * rate / self.samplerate))),
-                                        dtype="float32", callback=callback, finished_callback=finished)
+                stream = sd.InputStream(
+                    device=idx,
+                    channels=channels,
+                    samplerate=rate,
+                    blocksize=max(1, int(round(self.blocksize * rate / self.samplerate))),
+                    dtype="float32",
+                    callback=callback,
+                    finished_callback=finished,
+                )
                 self._last_data = time.monotonic()
                 stream.start()
             except Exception as exc:
@@ -427,9 +450,16 @@ class FileReplaySource:
     is exhausted (or the source failed/stopped).
     """
 
-    def __init__(self, path: Union[str, Path], realtime: bool = True, speed: float = 1.0,
-                 chunk_seconds: float = 0.1, fail_after: Optional[float] = None, offset: float = 0.0,
-                 audio: Optional[np.ndarray] = None):
+    def __init__(
+        self,
+        path: str | Path,
+        realtime: bool = True,
+        speed: float = 1.0,
+        chunk_seconds: float = 0.1,
+        fail_after: float | None = None,
+        offset: float = 0.0,
+        audio: np.ndarray | None = None,
+    ):
         self.path = Path(path)
         self.name = f"replay:{self.path.name}"
         self.realtime = realtime
@@ -441,11 +471,11 @@ class FileReplaySource:
         self.delivered = 0.0  # seconds of audio delivered
         self.finished = threading.Event()
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
 
     def start(self, on_audio: AudioCallback, on_error: ErrorCallback) -> None:
         audio = self._audio if self._audio is not None else read_audio_file(self.path)
-        audio = audio[int(round(self.offset * SAMPLE_RATE)):]
+        audio = audio[int(round(self.offset * SAMPLE_RATE)) :]
         n = max(1, int(round(self.chunk_seconds * SAMPLE_RATE)))
         limit = len(audio) if self.fail_after is None else min(len(audio), int(round(self.fail_after * SAMPLE_RATE)))
         self._stop.clear()
@@ -456,7 +486,7 @@ class FileReplaySource:
             pos = 0
             try:
                 while pos < limit and not self._stop.is_set():
-                    chunk = audio[pos:min(pos + n, limit)]
+                    chunk = audio[pos : min(pos + n, limit)]
                     if self.realtime:
                         due = t0 + (pos + len(chunk)) / SAMPLE_RATE / self.speed
                         if self._stop.wait(max(0.0, due - time.monotonic())):
@@ -496,10 +526,16 @@ class Recorder:
     ``stopped`` after :meth:`stop`. Paused audio is neither written nor given to listeners.
     """
 
-    def __init__(self, visit: Visit, source: AudioSource, listeners: Iterable[AudioCallback] = (),
-                 on_device_lost: Optional[Callable[[str], None]] = None,
-                 on_storage_error: Optional[Callable[[str], None]] = None,
-                 actor: str = "system", flush_interval: float = 0.5):
+    def __init__(
+        self,
+        visit: Visit,
+        source: AudioSource,
+        listeners: Iterable[AudioCallback] = (),
+        on_device_lost: Callable[[str], None] | None = None,
+        on_storage_error: Callable[[str], None] | None = None,
+        actor: str = "system",
+        flush_interval: float = 0.5,
+    ):
         self.visit = visit
         self.source = source
         self.listeners: list[AudioCallback] = list(listeners)
@@ -509,15 +545,15 @@ class Recorder:
         self.flush_interval = flush_interval
         self.state = "idle"
         self.level = -100.0  # RMS dBFS of the last chunk (updated while paused too)
-        self.storage_error: Optional[str] = None  # current disk problem, None when writes succeed
-        self.last_error: Optional[str] = None  # last device-lost message
-        self._writer: Optional[AudioWriter] = None
+        self.storage_error: str | None = None  # current disk problem, None when writes succeed
+        self.last_error: str | None = None  # last device-lost message
+        self._writer: AudioWriter | None = None
         self._samples = 0  # samples accepted for writing in this session
         self._base_seconds = 0.0  # audio already in the file when we started
         self._gen = 0
         self._lock = threading.RLock()
-        self._disk_q: "queue.Queue[Any]" = queue.Queue()
-        self._listen_q: "queue.Queue[Any]" = queue.Queue()
+        self._disk_q: queue.Queue[Any] = queue.Queue()
+        self._listen_q: queue.Queue[Any] = queue.Queue()
         self._threads: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ properties
@@ -562,8 +598,12 @@ class Recorder:
                 self._shutdown_threads()
                 raise
             self.visit.set_state(VisitState.recording, self.actor)
-            self.visit.audit("recording_started", self.actor, device=getattr(self.source, "name", "?"),
-                             seconds_before=round(self._base_seconds, 3))
+            self.visit.audit(
+                "recording_started",
+                self.actor,
+                device=getattr(self.source, "name", "?"),
+                seconds_before=round(self._base_seconds, 3),
+            )
 
     def pause(self) -> None:
         with self._lock:
@@ -597,10 +637,15 @@ class Recorder:
             except BaseException:
                 self.state = "device_lost"
                 raise
-            self.visit.audit("source_switched", self.actor, old=getattr(old, "name", "?"),
-                             new=getattr(source, "name", "?"), at=round(self.elapsed, 3))
+            self.visit.audit(
+                "source_switched",
+                self.actor,
+                old=getattr(old, "name", "?"),
+                new=getattr(source, "name", "?"),
+                at=round(self.elapsed, 3),
+            )
 
-    def stop(self, next_state: Optional[VisitState] = VisitState.recorded) -> float:
+    def stop(self, next_state: VisitState | None = VisitState.recorded) -> float:
         """Stop, write everything, close the audio; returns the seconds of audio in the visit.
 
         The visit moves to ``next_state`` (``recorded`` by default; None leaves it unchanged).
@@ -651,8 +696,13 @@ class Recorder:
             self.last_error = message
             self._disk_q.put(_FLUSH)
         try:
-            self.visit.audit("device_lost", "system", device=getattr(self.source, "name", "?"),
-                             at=round(self.elapsed, 3), message=message)
+            self.visit.audit(
+                "device_lost",
+                "system",
+                device=getattr(self.source, "name", "?"),
+                at=round(self.elapsed, 3),
+                message=message,
+            )
         except StorageError:
             log.exception("could not audit device loss")
         cb = self.on_device_lost
@@ -662,7 +712,7 @@ class Recorder:
             except Exception:
                 log.exception("on_device_lost callback failed")
 
-    def _report_storage(self, err: Optional[StorageError]) -> None:
+    def _report_storage(self, err: StorageError | None) -> None:
         msg = str(err) if err is not None else None
         if msg == self.storage_error:
             return
@@ -727,7 +777,7 @@ class Recorder:
                 except Exception:
                     log.exception("audio listener failed")
 
-    def _shutdown_threads(self) -> Optional[StorageError]:
+    def _shutdown_threads(self) -> StorageError | None:
         self._disk_q.put(_STOP)
         self._listen_q.put(_STOP)
         for t in self._threads:

@@ -33,36 +33,68 @@ from .domain import Segment, SpeakerRole, Transcript
 
 # (pattern, weight): positive = clinician, negative = patient. Patterns run on a normalised,
 # lower-case text with single spaces and contractions joined ("do n't" -> "don't").
-_CUES: list[tuple[re.Pattern, float]] = [(re.compile(p), w) for p, w in [
-    # clinician: questions and history-taking
-    (r"\b(how long|how often|how much|how many|how are you|how have you|how's|how is your|what brings you|when did)\b", 1.2),
-    (r"\bany (other )?(pain|fever|chills|nausea|vomiting|chest|shortness|symptoms|questions|changes|problems|allergies|history|trouble|numbness|swelling|weight)\b", 1.3),
-    (r"^(any|do you|did you|are you|have you|has it|is it|does it|can you|could you|were you|was it)\b", 1.0),
-    (r"\b(do you|did you|have you|are you|have you had|were you|can you)\b", 0.6),
-    (r"\b(tell me|describe)\b", 0.8),
-    # clinician: exam, results, plan, instructions
-    (r"\b(let's|let me|i'm going to|i am going to|i'm gonna|i'm gon na|i'd like to|i would like to|i want you to|we're going to|we are going to|we'll|we will|i'll)\b", 1.1),
-    (r"\b(take a (deep )?breath|lie back|look at|listen to|press|push against|squeeze|follow my finger|on exam|physical exam|your exam|examine|examination)\b", 1.4),
-    (r"\b(your (blood pressure|heart|lungs|labs?|results?|x-ray|mri|ct|a1c|hemoglobin|ekg|echo|exam|vitals?|weight|temperature|oxygen)|the (x-ray|mri|ct scan|labs?|results?|echocardiogram|ultrasound) (shows?|showed|was|were|is|demonstrates?))\b", 1.6),
-    (r"\b(prescribe|prescription|refill|increase|decrease|continue|start you|put you on|order|referral|refer you|follow up|follow-up|come back|see you (back|in)|schedule)\b", 0.9),
-    (r"\b(diagnosis|assessment|plan|my impression|it sounds like|it looks like|consistent with|likely|i suspect|i think (you|we|it's|that's|this))\b", 0.9),
-    (r"\b((i'd|i would) (avoid|recommend|suggest|hold off|stay away|keep)|you should|you'll need|make sure|try to|i recommend|i suggest|avoid)\b", 1.0),
-    (r"\b(dragon|show me the|hey dax)\b", 1.0),
-    (r"\b(milligrams?|mg|twice a day|once a day|daily|times a day)\b", 0.3),
-    (r"\b(okay|all right|alright)\b.*\?$", 0.6),
-    (r"\b(is a \d+ year old|year-old|presents (today )?(for|with)|past medical history)\b", 2.0),
-    (r"\bdax\b", 1.0),
-    # patient: about oneself, short answers, addressing the doctor
-    (r"\b(my|mine|myself)\b", -0.9),
-    (r"\b(i've been|i have been|i had|i've had|i was|i get|i got|i feel|i felt|i think it|i noticed|i started|i take|i'm taking|i've tried|i tried|i can't|i don't|i didn't|i haven't|i do)\b", -1.0),
-    (r"\b(it hurts|it's been|it was|it started|it gets|hurts|sore|aching|it feels)\b", -0.5),
-    (r"\b(doc|doctor)\b", -0.8),
-    (r"\b(thank you|thanks)\b", -0.4),
-    (r"\b(uh|um)\b", -0.2),
-]]
-_SHORT_ANSWER = re.compile(r"^(yes|yeah|yep|no|nope|nah|okay|ok|sure|right|mm-hmm|mm|uh-huh|hmm|correct|not really|i guess|"
-                           r"i think so|i don't think so|no i haven't|yes i have|i do|i don't|sometimes|a little|"
-                           r"(yes|yeah|no|okay|sure)( (sir|ma'am|doctor|doc|i am|i have|i do|i did|it is|that's right))?)[ .!,]*$")
+_CUES: list[tuple[re.Pattern, float]] = [
+    (re.compile(p), w)
+    for p, w in [
+        # clinician: questions and history-taking
+        (
+            r"\b(how long|how often|how much|how many|how are you|how have you|how's|how is your|what brings you|when did)\b",
+            1.2,
+        ),
+        (
+            r"\bany (other )?(pain|fever|chills|nausea|vomiting|chest|shortness|symptoms|questions|changes|problems|allergies|history|trouble|numbness|swelling|weight)\b",
+            1.3,
+        ),
+        (r"^(any|do you|did you|are you|have you|has it|is it|does it|can you|could you|were you|was it)\b", 1.0),
+        (r"\b(do you|did you|have you|are you|have you had|were you|can you)\b", 0.6),
+        (r"\b(tell me|describe)\b", 0.8),
+        # clinician: exam, results, plan, instructions
+        (
+            r"\b(let's|let me|i'm going to|i am going to|i'm gonna|i'm gon na|i'd like to|i would like to|i want you to|we're going to|we are going to|we'll|we will|i'll)\b",
+            1.1,
+        ),
+        (
+            r"\b(take a (deep )?breath|lie back|look at|listen to|press|push against|squeeze|follow my finger|on exam|physical exam|your exam|examine|examination)\b",
+            1.4,
+        ),
+        (
+            r"\b(your (blood pressure|heart|lungs|labs?|results?|x-ray|mri|ct|a1c|hemoglobin|ekg|echo|exam|vitals?|weight|temperature|oxygen)|the (x-ray|mri|ct scan|labs?|results?|echocardiogram|ultrasound) (shows?|showed|was|were|is|demonstrates?))\b",
+            1.6,
+        ),
+        (
+            r"\b(prescribe|prescription|refill|increase|decrease|continue|start you|put you on|order|referral|refer you|follow up|follow-up|come back|see you (back|in)|schedule)\b",
+            0.9,
+        ),
+        (
+            r"\b(diagnosis|assessment|plan|my impression|it sounds like|it looks like|consistent with|likely|i suspect|i think (you|we|it's|that's|this))\b",
+            0.9,
+        ),
+        (
+            r"\b((i'd|i would) (avoid|recommend|suggest|hold off|stay away|keep)|you should|you'll need|make sure|try to|i recommend|i suggest|avoid)\b",
+            1.0,
+        ),
+        (r"\b(dragon|show me the|hey dax)\b", 1.0),
+        (r"\b(milligrams?|mg|twice a day|once a day|daily|times a day)\b", 0.3),
+        (r"\b(okay|all right|alright)\b.*\?$", 0.6),
+        (r"\b(is a \d+ year old|year-old|presents (today )?(for|with)|past medical history)\b", 2.0),
+        (r"\bdax\b", 1.0),
+        # patient: about oneself, short answers, addressing the doctor
+        (r"\b(my|mine|myself)\b", -0.9),
+        (
+            r"\b(i've been|i have been|i had|i've had|i was|i get|i got|i feel|i felt|i think it|i noticed|i started|i take|i'm taking|i've tried|i tried|i can't|i don't|i didn't|i haven't|i do)\b",
+            -1.0,
+        ),
+        (r"\b(it hurts|it's been|it was|it started|it gets|hurts|sore|aching|it feels)\b", -0.5),
+        (r"\b(doc|doctor)\b", -0.8),
+        (r"\b(thank you|thanks)\b", -0.4),
+        (r"\b(uh|um)\b", -0.2),
+    ]
+]
+_SHORT_ANSWER = re.compile(
+    r"^(yes|yeah|yep|no|nope|nah|okay|ok|sure|right|mm-hmm|mm|uh-huh|hmm|correct|not really|i guess|"
+    r"i think so|i don't think so|no i haven't|yes i have|i do|i don't|sometimes|a little|"
+    r"(yes|yeah|no|okay|sure)( (sir|ma'am|doctor|doc|i am|i have|i do|i did|it is|that's right))?)[ .!,]*$"
+)
 _YOU = re.compile(r"\b(you|your|you're|you've|yourself)\b")
 _I = re.compile(r"\b(i|i'm|i've|i'd|me)\b")
 
@@ -169,15 +201,22 @@ def label_roles(transcript: Transcript, *, overwrite: bool = False, min_confiden
 
 def role_agreement(predicted: Transcript, truth: Transcript) -> dict:
     """Agreement of predicted roles with reference roles, by segment (unknown counts as a miss)."""
-    pairs = [(p.speaker, t.speaker) for p, t in zip(predicted.segments, truth.segments) if t.speaker != SpeakerRole.unknown]
+    pairs = [
+        (p.speaker, t.speaker) for p, t in zip(predicted.segments, truth.segments) if t.speaker != SpeakerRole.unknown
+    ]
     n = len(pairs) or 1
     right = sum(1 for p, t in pairs if p == t)
     unknown = sum(1 for p, _ in pairs if p == SpeakerRole.unknown)
     labelled = len(pairs) - unknown
-    return {"segments": len(pairs), "accuracy": right / n, "unknown": unknown / n,
-            "accuracy_when_labelled": right / labelled if labelled else 0.0}
+    return {
+        "segments": len(pairs),
+        "accuracy": right / n,
+        "unknown": unknown / n,
+        "accuracy_when_labelled": right / labelled if labelled else 0.0,
+    }
 
 
 def strip_roles(transcript: Transcript) -> Transcript:
-    return transcript.model_copy(update={"segments": [s.model_copy(update={"speaker": SpeakerRole.unknown})
-                                                      for s in transcript.segments]})
+    return transcript.model_copy(
+        update={"segments": [s.model_copy(update={"speaker": SpeakerRole.unknown}) for s in transcript.segments]}
+    )

@@ -73,8 +73,9 @@ class Settings:
     ehr_base_url: str = ""  # FHIR R4 base, e.g. https://ehr.example.org/fhir; empty = EHR export off
     ehr_auth: str = "backend-services"  # backend-services | app-launch | token | none
     ehr_client_id: str = ""  # as registered with the EHR
-    ehr_scope: str = ("system/DocumentReference.write system/DocumentReference.read "
-                      "system/Patient.read system/Encounter.read")
+    ehr_scope: str = (
+        "system/DocumentReference.write system/DocumentReference.read system/Patient.read system/Encounter.read"
+    )
     ehr_key_alg: str = "ES384"  # ES384 | RS384 (signing the Backend Services assertion)
     ehr_token_url: str = ""  # empty = discovered from .well-known/smart-configuration
     ehr_authorize_url: str = ""  # app launch only; empty = discovered
@@ -153,8 +154,9 @@ def _toml_value(v: Any) -> str:
     return f'"{s}"'
 
 
-def save_user_settings(changes: dict[str, Any], path: Path | None = None,
-                       locked: frozenset | set = frozenset()) -> Path:
+def save_user_settings(
+    changes: dict[str, Any], path: Path | None = None, locked: frozenset | set = frozenset()
+) -> Path:
     """Merge ``changes`` into the user's settings file, atomically.
 
     The one writer of user settings (desktop app, CLI): unknown keys, bad values and keys the
@@ -173,7 +175,8 @@ def save_user_settings(changes: dict[str, Any], path: Path | None = None,
     current = _read_toml(path)
     current.update(coerced)
     text = "# Scribe user settings (written by Scribe; the organisation's policy file overrides them)\n" + "".join(
-        f"{k} = {_toml_value(v)}\n" for k, v in sorted(current.items()))
+        f"{k} = {_toml_value(v)}\n" for k, v in sorted(current.items())
+    )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text.encode("utf-8"))

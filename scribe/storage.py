@@ -71,18 +71,19 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .fileio import fsync_dir, write_atomic
 from .domain import Encounter, NoteDraft, Transcript, utcnow
 from .errors import ApprovalError, ScribeError
+from .fileio import fsync_dir, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -114,17 +115,25 @@ def _storage_error(exc: OSError, doing: str, path: Path) -> StorageError:
     """Turn an OSError into a one-line message a clinician or IT admin can act on."""
     code = getattr(exc, "errno", None)
     if code in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        msg = (f"The disk holding Scribe's data is full while {doing} ({path}). "
-               "Free some disk space now; recorded audio is kept until it can be saved.")
+        msg = (
+            f"The disk holding Scribe's data is full while {doing} ({path}). "
+            "Free some disk space now; recorded audio is kept until it can be saved."
+        )
     elif code in (errno.EACCES, errno.EPERM):
-        msg = (f"Scribe has no permission to write its data while {doing} ({path}). "
-               "Ask IT to give your user write access to this folder or choose another data folder.")
+        msg = (
+            f"Scribe has no permission to write its data while {doing} ({path}). "
+            "Ask IT to give your user write access to this folder or choose another data folder."
+        )
     elif code == errno.EROFS:
-        msg = (f"Scribe's data folder is on a read-only disk ({path}) while {doing}. "
-               "Choose a writable data folder in Settings.")
+        msg = (
+            f"Scribe's data folder is on a read-only disk ({path}) while {doing}. "
+            "Choose a writable data folder in Settings."
+        )
     elif code in (errno.ENOTDIR, errno.EEXIST) and "creat" in doing:
-        msg = (f"Scribe cannot create its data folder {path}: part of that path is a file, "
-               "not a folder. Choose another data folder in Settings.")
+        msg = (
+            f"Scribe cannot create its data folder {path}: part of that path is a file, "
+            "not a folder. Choose another data folder in Settings."
+        )
     else:
         msg = f"Scribe could not save its data while {doing} ({path}): {exc.strerror or exc}."
     err = StorageError(msg)
@@ -176,7 +185,7 @@ class VisitRecord(BaseModel):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     audio_seconds: float = 0.0
-    note_version: Optional[int] = None
+    note_version: int | None = None
 
     @property
     def encounter_id(self) -> str:
@@ -194,7 +203,7 @@ class StoreProblem:
 # --------------------------------------------------------------------------- process liveness
 
 
-def _process_start_time(pid: int) -> Optional[float]:
+def _process_start_time(pid: int) -> float | None:
     try:
         import psutil  # optional; in the core dependencies
 
@@ -255,9 +264,19 @@ _HEADER_SIZE = 44
 def _wav_header(sample_rate: int, data_bytes: int) -> bytes:
     return struct.pack(
         "<4sI4s4sIHHIIHH4sI",
-        b"RIFF", 36 + data_bytes, b"WAVE",
-        b"fmt ", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16,
-        b"data", data_bytes,
+        b"RIFF",
+        36 + data_bytes,
+        b"WAVE",
+        b"fmt ",
+        16,
+        1,
+        1,
+        sample_rate,
+        sample_rate * 2,
+        2,
+        16,
+        b"data",
+        data_bytes,
     )
 
 
@@ -346,8 +365,13 @@ class AudioWriter:
     read from any thread.
     """
 
-    def __init__(self, path: Path, sample_rate: int = 16000, flush_interval: float = 0.5,
-                 on_close: Optional[Callable[["AudioWriter"], None]] = None):
+    def __init__(
+        self,
+        path: Path,
+        sample_rate: int = 16000,
+        flush_interval: float = 0.5,
+        on_close: Callable[[AudioWriter], None] | None = None,
+    ):
         self.path = Path(path)
         self.sample_rate = int(sample_rate)
         self.flush_interval = float(flush_interval)
@@ -356,7 +380,7 @@ class AudioWriter:
         self._pending_bytes = 0
         self._last_flush = time.monotonic()
         self.closed = False
-        self.error: Optional[StorageError] = None  # set while writes are failing
+        self.error: StorageError | None = None  # set while writes are failing
         try:
             if self.path.exists() and self.path.stat().st_size >= _HEADER_SIZE:
                 try:
@@ -453,7 +477,7 @@ class AudioWriter:
         everything flushed before stays on disk."""
         if self.closed:
             return
-        err: Optional[StorageError] = None
+        err: StorageError | None = None
         try:
             self.flush()
         except StorageError as exc:
@@ -471,7 +495,7 @@ class AudioWriter:
         if err is not None:
             raise err
 
-    def __enter__(self) -> "AudioWriter":
+    def __enter__(self) -> AudioWriter:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -572,8 +596,7 @@ class Visit:
                 note = self.load_note()
                 if note is None or not note.is_approved:
                     raise ApprovalError(
-                        "This visit's note is not approved (or changed after approval); "
-                        "review and approve it first."
+                        "This visit's note is not approved (or changed after approval); review and approve it first."
                     )
             self._update_record(state=state)
             self.audit("state", actor, **{"from": old.value, "to": state.value})
@@ -629,11 +652,10 @@ class Visit:
                 self._remove_lock()
                 raise
             _set_writer_active(self.folder, True)
-            self.audit("audio_opened", "system", seconds_before=round(writer.seconds, 3),
-                       sample_rate=sample_rate)
+            self.audit("audio_opened", "system", seconds_before=round(writer.seconds, 3), sample_rate=sample_rate)
             return writer
 
-    def _lock_pid(self) -> Optional[int]:
+    def _lock_pid(self) -> int | None:
         try:
             return int(json.loads(_read_bytes(self.lock_path))["pid"])
         except (OSError, ValueError, KeyError, TypeError):
@@ -710,10 +732,9 @@ class Visit:
         data = t.model_dump_json(indent=2).encode("utf-8")
         with self._lock:
             _write_atomic(self.folder / TRANSCRIPT_FILE, data, "saving the transcript")
-            self.audit("transcript_saved", actor, segments=len(t.segments), duration=t.duration,
-                       sha256=_sha(data))
+            self.audit("transcript_saved", actor, segments=len(t.segments), duration=t.duration, sha256=_sha(data))
 
-    def load_transcript(self) -> Optional[Transcript]:
+    def load_transcript(self) -> Transcript | None:
         path = self.folder / TRANSCRIPT_FILE
         try:
             return Transcript.model_validate_json(_read_bytes(path))
@@ -749,8 +770,12 @@ class Visit:
             _write_atomic(self.folder / f"note.v{note.version}.json", data, "saving the note")
             _write_atomic(self.folder / NOTE_FILE, data, "saving the note")
             self._update_record(note_version=note.version)
-            details: dict[str, Any] = {"version": note.version, "note_id": note.note_id,
-                                       "content_sha256": note.content_hash(), "file_sha256": _sha(data)}
+            details: dict[str, Any] = {
+                "version": note.version,
+                "note_id": note.note_id,
+                "content_sha256": note.content_hash(),
+                "file_sha256": _sha(data),
+            }
             if note.approval is not None:
                 details["approved_by"] = note.approval.approved_by
                 details["approval_valid"] = note.is_approved
@@ -779,11 +804,17 @@ class Visit:
                 note = note.model_copy(update={"version": latest})
             data = note.model_dump_json(indent=2).encode("utf-8")
             _write_atomic(self.folder / NOTE_FILE, data, "saving the note")
-            self.audit("note_edited", actor, version=note.version, note_id=note.note_id,
-                       content_sha256=note.content_hash(), file_sha256=_sha(data))
+            self.audit(
+                "note_edited",
+                actor,
+                version=note.version,
+                note_id=note.note_id,
+                content_sha256=note.content_hash(),
+                file_sha256=_sha(data),
+            )
             return note
 
-    def load_note(self) -> Optional[NoteDraft]:
+    def load_note(self) -> NoteDraft | None:
         """The latest note version (falls back to the newest readable note.v<N>.json)."""
         try:
             return NoteDraft.model_validate_json(_read_bytes(self.folder / NOTE_FILE))
@@ -845,15 +876,23 @@ class Visit:
                 seq, prev, ends_nl = self._audit_tail()
                 if seq < 0:
                     seq = sum(1 for _ in open(self.audit_path, "rb"))
-                entry = {"seq": seq, "ts": utcnow().isoformat(), "actor": actor, "action": action,
-                         "details": details, "prev": prev}
+                entry = {
+                    "seq": seq,
+                    "ts": utcnow().isoformat(),
+                    "actor": actor,
+                    "action": action,
+                    "details": details,
+                    "prev": prev,
+                }
                 entry["hash"] = _sha(_canonical(entry))
                 line = ("" if ends_nl else "\n") + _canonical(entry) + "\n"
-                fd = os.open(self.audit_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
+                fd = os.open(
+                    self.audit_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600
+                )
                 try:
                     data = line.encode("ascii")
                     while data:
-                        data = data[os.write(fd, data):]
+                        data = data[os.write(fd, data) :]
                     os.fsync(fd)
                 finally:
                     os.close(fd)
@@ -921,7 +960,9 @@ class VisitStore:
         except OSError as exc:
             raise _storage_error(exc, "creating the data folder", self.root) from exc
         if not self.root.is_dir():
-            raise StorageError(f"Scribe's data folder {self.root} is not a folder. Choose another data folder in Settings.")
+            raise StorageError(
+                f"Scribe's data folder {self.root} is not a folder. Choose another data folder in Settings."
+            )
         # os.access lies for root and network shares: really try to write.
         probe = None
         try:
@@ -945,8 +986,9 @@ class VisitStore:
             )
         return self.root / encounter_id
 
-    def create(self, encounter: Encounter, actor: str = "system",
-               state: VisitState | str = VisitState.recording) -> Visit:
+    def create(
+        self, encounter: Encounter, actor: str = "system", state: VisitState | str = VisitState.recording
+    ) -> Visit:
         """Create the visit folder and record. StorageError if the id is taken or disk fails."""
         folder = self._folder(encounter.encounter_id)
         try:
@@ -1064,7 +1106,7 @@ class OutboxStore:
         raw = json.dumps(data, indent=1, sort_keys=True, default=str).encode("utf-8")
         _write_atomic(self._path(item_id), raw, "saving the EHR outbox")
 
-    def load(self, item_id: str) -> Optional[dict]:
+    def load(self, item_id: str) -> dict | None:
         path = self._path(item_id)
         try:
             return json.loads(_read_bytes(path))
@@ -1093,7 +1135,7 @@ class OutboxStore:
         self.problems = problems
         return out
 
-    def try_drain_lock(self) -> Optional["_FileLock"]:
+    def try_drain_lock(self) -> _FileLock | None:
         """The cross-process sending lock, or None if another process holds it. Release with ``.release()``."""
         lock = _FileLock(self.folder / "drain.lock")
         return lock if lock.acquire() else None
@@ -1104,7 +1146,7 @@ class _FileLock:
 
     def __init__(self, path: Path):
         self.path = path
-        self._fd: Optional[int] = None
+        self._fd: int | None = None
 
     def acquire(self) -> bool:
         try:
@@ -1145,7 +1187,7 @@ class _FileLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> "_FileLock":
+    def __enter__(self) -> _FileLock:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -20,11 +20,18 @@ from .errors import InputError, TranscriptError
 from .fileio import write_atomic
 
 _TAG = re.compile(r"^\s*\[(?P<tag>[a-z _-]+)\]\s*:?\s*(?P<text>.*)$", re.I)
-_COLON_TAG = re.compile(r"^\s*(?P<tag>doctor|dr|clinician|physician|provider|patient|pt|nurse)\s*:\s*(?P<text>.*)$", re.I)
+_COLON_TAG = re.compile(
+    r"^\s*(?P<tag>doctor|dr|clinician|physician|provider|patient|pt|nurse)\s*:\s*(?P<text>.*)$", re.I
+)
 _ROLE = {
-    "doctor": SpeakerRole.clinician, "dr": SpeakerRole.clinician, "clinician": SpeakerRole.clinician,
-    "physician": SpeakerRole.clinician, "provider": SpeakerRole.clinician, "nurse": SpeakerRole.clinician,
-    "patient": SpeakerRole.patient, "pt": SpeakerRole.patient,
+    "doctor": SpeakerRole.clinician,
+    "dr": SpeakerRole.clinician,
+    "clinician": SpeakerRole.clinician,
+    "physician": SpeakerRole.clinician,
+    "provider": SpeakerRole.clinician,
+    "nurse": SpeakerRole.clinician,
+    "patient": SpeakerRole.patient,
+    "pt": SpeakerRole.patient,
 }
 WORDS_PER_SECOND = 2.6  # ~155 words a minute, conversational pace
 
@@ -65,7 +72,9 @@ def load_transcript(path: str | os.PathLike) -> Transcript:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise TranscriptError(f"{p} is not a text or JSON transcript (it looks binary — is it an audio file? use `scribe transcribe`).") from None
+        raise TranscriptError(
+            f"{p} is not a text or JSON transcript (it looks binary — is it an audio file? use `scribe transcribe`)."
+        ) from None
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:

@@ -93,8 +93,9 @@ def smollm_transformers(smollm_gguf, model_cache_dir):
     pytest.importorskip("gguf", reason="pip install gguf")
     from scribe.drafting.runtimes import TransformersRuntime
 
-    runtime = TransformersRuntime(smollm_gguf, n_ctx=2048, n_threads=LLM_TEST_THREADS, cache_dir=model_cache_dir,
-                                  model_name="smollm2-135m")
+    runtime = TransformersRuntime(
+        smollm_gguf, n_ctx=2048, n_threads=LLM_TEST_THREADS, cache_dir=model_cache_dir, model_name="smollm2-135m"
+    )
     runtime.load()
     yield runtime
     runtime.close()
@@ -121,9 +122,25 @@ def llama_server(smollm_gguf, tmp_path_factory):
 
     port = free_port()
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_gguf), "--model_alias", "smollm2-135m",
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", str(LLM_TEST_THREADS),
-           "--api_key", LLAMA_SERVER_KEY]
+    cmd = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(smollm_gguf),
+        "--model_alias",
+        "smollm2-135m",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+        "--n_threads",
+        str(LLM_TEST_THREADS),
+        "--api_key",
+        LLAMA_SERVER_KEY,
+    ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"

@@ -7,8 +7,7 @@ The keyring backend is set by the test (never the developer's real keyring, neve
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Optional
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -75,8 +74,13 @@ def memory_keyring():
 
 
 def ehr_settings(base_url: str, **kw) -> Settings:
-    s = Settings(ehr_base_url=base_url, ehr_auth=kw.pop("ehr_auth", "none"), ehr_mrn_system=MRN_SYSTEM,
-                 ehr_timeout=kw.pop("ehr_timeout", 10.0), organization_name="Scribe Test Clinic")
+    s = Settings(
+        ehr_base_url=base_url,
+        ehr_auth=kw.pop("ehr_auth", "none"),
+        ehr_mrn_system=MRN_SYSTEM,
+        ehr_timeout=kw.pop("ehr_timeout", 10.0),
+        organization_name="Scribe Test Clinic",
+    )
     for k, v in kw.items():
         setattr(s, k, v)
     return s
@@ -86,26 +90,43 @@ def tag() -> str:
     return uuid.uuid4().hex[:10]
 
 
-def approved_note(encounter: Encounter, text: str = "Dry cough for 3 days, no fever.",
-                  approved_at: Optional[datetime] = None) -> NoteDraft:
+def approved_note(
+    encounter: Encounter, text: str = "Dry cough for 3 days, no fever.", approved_at: datetime | None = None
+) -> NoteDraft:
     note = NoteDraft(
-        note_id=f"note-{uuid.uuid4().hex}", template="soap", encounter=encounter,
-        sections=[Section(key="subjective", title="Subjective", statements=[Statement(text=text)]),
-                  Section(key="plan", title="Plan", statements=[Statement(text="Return if symptoms worsen.")])],
-        grounding=GroundingReport(statements=2, unsupported=0))  # checked (grounding itself is tested elsewhere)
+        note_id=f"note-{uuid.uuid4().hex}",
+        template="soap",
+        encounter=encounter,
+        sections=[
+            Section(key="subjective", title="Subjective", statements=[Statement(text=text)]),
+            Section(key="plan", title="Plan", statements=[Statement(text="Return if symptoms worsen.")]),
+        ],
+        grounding=GroundingReport(statements=2, unsupported=0),
+    )  # checked (grounding itself is tested elsewhere)
     note = approve(note, "Dr. Ada Lovelace")
     if approved_at is not None:
         note.approval = note.approval.model_copy(update={"approved_at": approved_at})
     return note
 
 
-def make_visit(store: VisitStore, *, mrn: Optional[str] = None, name: str = "Maria Lopez",
-               text: Optional[str] = None, approved_at: Optional[datetime] = None):
+def make_visit(
+    store: VisitStore,
+    *,
+    mrn: str | None = None,
+    name: str = "Maria Lopez",
+    text: str | None = None,
+    approved_at: datetime | None = None,
+):
     """A saved visit whose latest note is approved. Returns (visit, note)."""
     t = tag()
-    enc = Encounter(encounter_id=f"enc-{t}", patient_name=name, patient_id=mrn or f"MRN-{t}",
-                    clinician="Dr. Ada Lovelace", start=datetime.now(timezone.utc) - timedelta(minutes=30),
-                    end=datetime.now(timezone.utc) - timedelta(minutes=10))
+    enc = Encounter(
+        encounter_id=f"enc-{t}",
+        patient_name=name,
+        patient_id=mrn or f"MRN-{t}",
+        clinician="Dr. Ada Lovelace",
+        start=datetime.now(UTC) - timedelta(minutes=30),
+        end=datetime.now(UTC) - timedelta(minutes=10),
+    )
     visit = store.create(enc, actor="dr.test", state=VisitState.draft)
     note = approved_note(enc, text or f"Dry cough for 3 days ({t}); café, naïve — ünïcödé.", approved_at)
     note = visit.save_note(note, "dr.test")
@@ -121,29 +142,40 @@ def amend_and_approve(visit, note: NoteDraft, new_text: str) -> NoteDraft:
     return visit.save_note(v2, "dr.test")
 
 
-def create_patient(base_url: str, mrn: str, family: str = "Lopez", given: str = "Maria",
-                   headers: Optional[dict] = None) -> str:
-    body = {"resourceType": "Patient", "identifier": [{"system": MRN_SYSTEM, "value": mrn}],
-            "name": [{"family": family, "given": [given]}]}
-    r = httpx.post(f"{base_url}/Patient", json=body, headers={"Content-Type": FHIR_JSON, **(headers or {})},
-                   timeout=30)
+def create_patient(
+    base_url: str, mrn: str, family: str = "Lopez", given: str = "Maria", headers: dict | None = None
+) -> str:
+    body = {
+        "resourceType": "Patient",
+        "identifier": [{"system": MRN_SYSTEM, "value": mrn}],
+        "name": [{"family": family, "given": [given]}],
+    }
+    r = httpx.post(f"{base_url}/Patient", json=body, headers={"Content-Type": FHIR_JSON, **(headers or {})}, timeout=30)
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
-def create_encounter(base_url: str, encounter_id: str, patient_id: str, headers: Optional[dict] = None) -> str:
-    body = {"resourceType": "Encounter", "status": "finished",
-            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
-            "identifier": [{"system": "urn:scribe:encounter", "value": encounter_id}],
-            "subject": {"reference": f"Patient/{patient_id}"}}
-    r = httpx.post(f"{base_url}/Encounter", json=body, headers={"Content-Type": FHIR_JSON, **(headers or {})},
-                   timeout=30)
+def create_encounter(base_url: str, encounter_id: str, patient_id: str, headers: dict | None = None) -> str:
+    body = {
+        "resourceType": "Encounter",
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "identifier": [{"system": "urn:scribe:encounter", "value": encounter_id}],
+        "subject": {"reference": f"Patient/{patient_id}"},
+    }
+    r = httpx.post(
+        f"{base_url}/Encounter", json=body, headers={"Content-Type": FHIR_JSON, **(headers or {})}, timeout=30
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
-def docs_with_identifier(base_url: str, identifier: str, headers: Optional[dict] = None) -> list[dict]:
-    r = httpx.get(f"{base_url}/DocumentReference", params={"identifier": f"urn:ietf:rfc:3986|{identifier}"},
-                  headers={"Accept": FHIR_JSON, **(headers or {})}, timeout=30)
+def docs_with_identifier(base_url: str, identifier: str, headers: dict | None = None) -> list[dict]:
+    r = httpx.get(
+        f"{base_url}/DocumentReference",
+        params={"identifier": f"urn:ietf:rfc:3986|{identifier}"},
+        headers={"Accept": FHIR_JSON, **(headers or {})},
+        timeout=30,
+    )
     assert r.status_code == 200, r.text
     return [e["resource"] for e in r.json().get("entry", []) if e.get("search", {}).get("mode", "match") == "match"]

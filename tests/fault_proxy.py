@@ -26,12 +26,12 @@ import socketserver
 import threading
 import time
 from collections import Counter
-from typing import Callable, Optional
+from collections.abc import Callable
 
 FAULTS = ("pass", "slow", "drop", "hold", "500", "503", "429", "cut", "late")
 
 
-def _read_request(sock: socket.socket) -> Optional[tuple[bytes, bytes, bytes]]:
+def _read_request(sock: socket.socket) -> tuple[bytes, bytes, bytes] | None:
     """(request line, header block, body) or None if the client closed."""
     buf = b""
     while b"\r\n\r\n" not in buf:
@@ -55,28 +55,51 @@ def _read_request(sock: socket.socket) -> Optional[tuple[bytes, bytes, bytes]]:
 
 
 def _canned(status: int, reason: str, body: bytes, ctype: str, extra: str = "") -> bytes:
-    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-            f"{extra}Connection: close\r\n\r\n").encode() + body
+    return (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+        f"{extra}Connection: close\r\n\r\n"
+    ).encode() + body
 
 
 CANNED = {
-    "500": _canned(500, "Internal Server Error",
-                   b'{"resourceType":"OperationOutcome","issue":[{"severity":"fatal","code":"exception",'
-                   b'"diagnostics":"database connection pool exhausted"}]}', "application/fhir+json"),
-    "503": _canned(503, "Service Unavailable",
-                   b"<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head>"
-                   b"<body><h1>Service Temporarily Unavailable</h1><hr>nginx</body></html>", "text/html"),
-    "429": _canned(429, "Too Many Requests",
-                   b'{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"throttled",'
-                   b'"diagnostics":"rate limit exceeded"}]}', "application/fhir+json", "Retry-After: 0\r\n"),
+    "500": _canned(
+        500,
+        "Internal Server Error",
+        b'{"resourceType":"OperationOutcome","issue":[{"severity":"fatal","code":"exception",'
+        b'"diagnostics":"database connection pool exhausted"}]}',
+        "application/fhir+json",
+    ),
+    "503": _canned(
+        503,
+        "Service Unavailable",
+        b"<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head>"
+        b"<body><h1>Service Temporarily Unavailable</h1><hr>nginx</body></html>",
+        "text/html",
+    ),
+    "429": _canned(
+        429,
+        "Too Many Requests",
+        b'{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"throttled",'
+        b'"diagnostics":"rate limit exceeded"}]}',
+        "application/fhir+json",
+        "Retry-After: 0\r\n",
+    ),
 }
 
 
 class FaultProxy:
     """``FaultProxy(upstream_host, upstream_port, weights, hold_s, seed)``; ``.url_for(base)`` maps a base URL."""
 
-    def __init__(self, upstream: tuple[str, int], weights: dict[str, float], *, hold_s: float = 1.0,
-                 slow_s: float = 0.05, seed: int = 5, decide: Optional[Callable[[bytes], str]] = None):
+    def __init__(
+        self,
+        upstream: tuple[str, int],
+        weights: dict[str, float],
+        *,
+        hold_s: float = 1.0,
+        slow_s: float = 0.05,
+        seed: int = 5,
+        decide: Callable[[bytes], str] | None = None,
+    ):
         self.upstream = upstream
         self.weights = weights
         self.hold_s = hold_s
@@ -101,7 +124,7 @@ class FaultProxy:
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, name="fault-proxy", daemon=True)
 
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         self._thread.start()
         return self
 

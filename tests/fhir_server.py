@@ -20,8 +20,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -83,11 +83,21 @@ def _start(folder: Path, server_auth: dict | None = None) -> tuple[subprocess.Po
     log = folder / "sekmet.log"
     # Run the CLI with this interpreter so the sekmet under test is the one installed beside pytest.
     cmd = [
-        sys.executable, "-c", "from sekmet.cli import app; app(prog_name='sekmet')",
-        "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
+        sys.executable,
+        "-c",
+        "from sekmet.cli import app; app(prog_name='sekmet')",
+        "serve",
+        "--config",
+        str(config),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
     ]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     base = f"http://127.0.0.1:{port}/fhir"
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:

@@ -44,7 +44,7 @@ class KeywordRuntime:
             rule = self.rules.get(key)
             hits = [(int(i), text) for i, text in lines if rule is not None and rule.search(text)]
             # like a constrained model, follow the schema: statement objects with citations, or strings
-            items = ((schema or {}).get("properties", {}).get(key, {}).get("items") or {})
+            items = (schema or {}).get("properties", {}).get(key, {}).get("items") or {}
             plain = items.get("type") == "string"
             out[key] = [text if plain else {"text": text, "evidence": [i]} for i, text in hits[: self.per_section]]
         return out
@@ -57,7 +57,7 @@ class KeywordRuntime:
             raise ValueError(f"Requested tokens ({n + max_tokens}) exceed context window of {self.context_window}")
         text = self.answers.pop(0) if self.answers else json.dumps(self._answer(messages[-1]["content"], json_schema))
         for i in range(0, len(text), 7):
-            yield text[i:i + 7]
+            yield text[i : i + 7]
 
     def chat(self, messages, **kw) -> str:
         return "".join(self.stream_chat(messages, **kw))

@@ -16,7 +16,9 @@ TRANSCRIPT = parse_dialogue(
 
 
 def _grounded(*texts):
-    note = NoteDraft(sections=[Section(key="subjective", title="Subjective", statements=[Statement(text=t) for t in texts])])
+    note = NoteDraft(
+        sections=[Section(key="subjective", title="Subjective", statements=[Statement(text=t) for t in texts])]
+    )
     return ground_note(note, TRANSCRIPT, medications=MEDS)
 
 
@@ -41,14 +43,18 @@ def test_edit_regrounds_and_then_approval_works():
 def test_added_statement_is_placed_attributed_and_grounded():
     note = _grounded("Takes lisinopril 10 mg every morning.", "BP 132/84.")
     first, second = (st.id for st in note.statements())
-    note, good = add_statement(note, "subjective", "  Takes it every morning. ", "Dr Jane Doe", after=first,
-                               transcript=TRANSCRIPT)
-    note, bad = add_statement(note, "subjective", "Also takes metformin 500 mg.", "Dr Jane Doe", after=second,
-                              transcript=TRANSCRIPT)
+    note, good = add_statement(
+        note, "subjective", "  Takes it every morning. ", "Dr Jane Doe", after=first, transcript=TRANSCRIPT
+    )
+    note, bad = add_statement(
+        note, "subjective", "Also takes metformin 500 mg.", "Dr Jane Doe", after=second, transcript=TRANSCRIPT
+    )
     assert [st.id for st in note.statements()] == [first, good, second, bad]
     assert note.find_statement(good)[1].text == "Takes it every morning."
     assert [(e.action, e.actor, e.statement_id) for e in note.events[-2:]] == [
-        ("added", "Dr Jane Doe", good), ("added", "Dr Jane Doe", bad)]
+        ("added", "Dr Jane Doe", good),
+        ("added", "Dr Jane Doe", bad),
+    ]
     assert [st.id for st in note.unresolved()] == [bad]  # a drug the visit never mentioned is flagged
     note, top = add_statement(note, "subjective", "Here for follow-up.", "Dr Jane Doe")
     assert note.statements()[0].id == top
@@ -75,8 +81,15 @@ def test_approved_note_is_locked_and_changes_break_the_approval():
     with pytest.raises(ApprovalError, match="locked"):
         edit_statement(approved, st.id, "Something else.", "Dr Jane Doe")
     # tampering with the JSON behind the app's back voids the approval
-    tampered = approved.model_copy(update={"sections": [approved.sections[0].model_copy(update={
-        "statements": [st.model_copy(update={"text": "Takes lisinopril 20 mg."})]})]})
+    tampered = approved.model_copy(
+        update={
+            "sections": [
+                approved.sections[0].model_copy(
+                    update={"statements": [st.model_copy(update={"text": "Takes lisinopril 20 mg."})]}
+                )
+            ]
+        }
+    )
     assert not tampered.is_approved
 
 

@@ -83,8 +83,7 @@ def settings(tmp_path_factory):
     The model cache is SCRIBE_CACHE_DIR (or SCRIBE_TEST_CACHE_DIR, as in conftest.py), else the
     normal user cache, so packs are assembled once per machine rather than once per test run.
     """
-    cache = (os.environ.get("SCRIBE_CACHE_DIR") or os.environ.get("SCRIBE_TEST_CACHE_DIR")
-             or str(Settings().cache_path))
+    cache = os.environ.get("SCRIBE_CACHE_DIR") or os.environ.get("SCRIBE_TEST_CACHE_DIR") or str(Settings().cache_path)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SCRIBE_CACHE_DIR", cache)
         mp.setenv("SCRIBE_SETTINGS", str(tmp_path_factory.mktemp("cfg") / "settings.toml"))
@@ -128,11 +127,14 @@ def converted(tmp_path_factory):
     if not shutil.which("ffmpeg") or not shutil.which("sox"):
         pytest.skip("ffmpeg and sox are needed to make the test files (apt-get install ffmpeg sox)")
     out = tmp_path_factory.mktemp("asr_formats")
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(CLIP), "-ac", "2", "-ar", "44100", "-b:a", "96k",
-                    str(out / "clip.mp3")], check=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(CLIP), "-ac", "2", "-ar", "44100", "-b:a", "96k", str(out / "clip.mp3")],
+        check=True,
+    )
     # -R: sox dithers with a random seed otherwise, so each run got different audio (and, once, 17 % WER)
-    subprocess.run(["sox", "-R", str(CLIP), "-r", "44100", "-c", "2", "-b", "16", str(out / "clip_stereo44k.wav")],
-                   check=True)
+    subprocess.run(
+        ["sox", "-R", str(CLIP), "-r", "44100", "-c", "2", "-b", "16", str(out / "clip_stereo44k.wav")], check=True
+    )
     return out
 
 
@@ -199,7 +201,7 @@ def test_streaming_matches_whole_file_with_absolute_times(tiny, tmp_path):
     early: list[Segment] = []
     half = SAMPLE_RATE // 2
     for i in range(0, len(audio), half):
-        early += stream.feed(audio[i:i + half])
+        early += stream.feed(audio[i : i + half])
     assert early, "nothing became final before finish()"
     assert all(s.end <= len(audio) / SAMPLE_RATE - stream.holdback for s in early)
     tail_before_finish = stream._buffered / SAMPLE_RATE
@@ -238,7 +240,7 @@ def test_preview_shows_words_seconds_after_they_are_said_and_leaves_finals_uncha
     plain = StreamingTranscriber(tiny)
     final_events: list[tuple[float, list[Segment]]] = []
     for i in range(0, len(audio), half):
-        new = plain.feed(audio[i:i + half])
+        new = plain.feed(audio[i : i + half])
         if new:
             final_events.append((min(len(audio), i + half) / SAMPLE_RATE, list(plain.segments)))
     plain.finish()
@@ -247,7 +249,7 @@ def test_preview_shows_words_seconds_after_they_are_said_and_leaves_finals_uncha
     shown: list[tuple[float, list[Segment]]] = []
     texts = []
     for n, i in enumerate(range(0, len(audio), half)):
-        live.feed(audio[i:i + half])
+        live.feed(audio[i : i + half])
         if n % 6 == 5:  # every 3 s of audio (the app's pacer: every 2 s at best)
             preview = live.preview()
             if preview is not None:
@@ -283,7 +285,7 @@ def test_streaming_accepts_int16_stereo_chunks_and_silence(tiny):
         assert stream._buffered <= 29 * SAMPLE_RATE
     rng = np.random.default_rng(0)
     for i in range(0, len(pcm), int(rng.integers(800, 12000))):
-        stream.feed(pcm[i:i + 12000])
+        stream.feed(pcm[i : i + 12000])
     stream.finish()
     assert stream.segments and stream.segments[0].start >= 39.0
     assert "lisinopril" in stream.transcript().text.lower()
@@ -380,12 +382,22 @@ def test_split_sentences_and_transcript_helper():
         def __init__(self, word, start, end):
             self.word, self.start, self.end, self.probability = word, start, end, 0.9
 
-    ws = [W(" Any", 0.0, 0.2), W(" allergies?", 0.2, 0.8), W(" Dr.", 1.0, 1.2), W(" Patel", 1.2, 1.5),
-          W(" said", 1.5, 1.7), W(" no.", 1.7, 2.0), W(" Okay", 3.5, 3.8)]
+    ws = [
+        W(" Any", 0.0, 0.2),
+        W(" allergies?", 0.2, 0.8),
+        W(" Dr.", 1.0, 1.2),
+        W(" Patel", 1.2, 1.5),
+        W(" said", 1.5, 1.7),
+        W(" no.", 1.7, 2.0),
+        W(" Okay", 3.5, 3.8),
+    ]
     parts = split_sentences(ws)
     assert ["".join(w.word for w in p).strip() for p in parts] == ["Any allergies?", "Dr. Patel said no.", "Okay"]
-    segs = [Segment(id=7, start=5.0, end=6.0, text="later"), Segment(id=3, start=1.0, end=2.0, text="first"),
-            Segment(id=9, start=3.0, end=3.5, text="  ")]
+    segs = [
+        Segment(id=7, start=5.0, end=6.0, text="later"),
+        Segment(id=3, start=1.0, end=2.0, text="first"),
+        Segment(id=9, start=3.0, end=3.5, text="  "),
+    ]
     tr = transcript_from_segments(segs, duration=6.5, source="x.wav", asr_model="m")
     assert [(s.id, s.text) for s in tr.segments] == [(0, "first"), (1, "later")]
     assert tr.duration == 6.5 and tr.text == "first later"

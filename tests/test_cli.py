@@ -18,8 +18,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 def scribe(*args, cwd=None, timeout=900):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "scribe", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scribe", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -58,8 +64,9 @@ def test_empty_transcript(tmp_path):
 def test_unknown_template(tmp_path):
     t = tmp_path / "t.txt"
     t.write_text("[patient] I have a cough.\n")
-    assert_clear_error(*scribe("draft", t, "--out", tmp_path / "n.json", "--template", "nope", "-q"),
-                       "unknown template 'nope'")
+    assert_clear_error(
+        *scribe("draft", t, "--out", tmp_path / "n.json", "--template", "nope", "-q"), "unknown template 'nope'"
+    )
 
 
 def test_unreadable_model_folder(tmp_path):
@@ -69,15 +76,19 @@ def test_unreadable_model_folder(tmp_path):
     bogus.mkdir()
     (bogus / "README").write_text("not a model")
     assert_clear_error(*scribe("draft", t, "--out", tmp_path / "n.json", "--llm-model", bogus, "-q"), str(bogus))
-    assert_clear_error(*scribe("transcribe", asset("sample", "short_clip.flac"), "--asr-model", bogus, "-q"),
-                       "not a ctranslate2 whisper model")
+    assert_clear_error(
+        *scribe("transcribe", asset("sample", "short_clip.flac"), "--asr-model", bogus, "-q"),
+        "not a ctranslate2 whisper model",
+    )
 
 
 def test_unapproved_note_cannot_be_exported(tmp_path):
     from scribe.domain import Encounter, NoteDraft, Section, Statement
 
-    note = NoteDraft(encounter=Encounter(patient_id="MRN-1"),
-                     sections=[Section(key="subjective", title="Subjective", statements=[Statement(text="Reports cough.")])])
+    note = NoteDraft(
+        encounter=Encounter(patient_id="MRN-1"),
+        sections=[Section(key="subjective", title="Subjective", statements=[Statement(text="Reports cough.")])],
+    )
     path = tmp_path / "note.json"
     path.write_text(note.model_dump_json())
     assert_clear_error(*scribe("export", path, "--out", tmp_path / "dr.json", "-q"), "approv")
@@ -90,9 +101,18 @@ def test_approve_refuses_flagged_statements_then_confirm_works(tmp_path):
     from scribe.transcript_io import parse_dialogue
 
     transcript = parse_dialogue("[patient] I take lisinopril ten milligrams a day.")
-    note = ground_note(NoteDraft(encounter=Encounter(patient_id="MRN-1"), sections=[Section(
-        key="subjective", title="Subjective", statements=[Statement(text="Takes lisinopril 40 mg daily.")])]),
-        transcript, medications={"lisinopril"})
+    note = ground_note(
+        NoteDraft(
+            encounter=Encounter(patient_id="MRN-1"),
+            sections=[
+                Section(
+                    key="subjective", title="Subjective", statements=[Statement(text="Takes lisinopril 40 mg daily.")]
+                )
+            ],
+        ),
+        transcript,
+        medications={"lisinopril"},
+    )
     path = tmp_path / "note.json"
     path.write_text(note.model_dump_json())
     assert_clear_error(*scribe("approve", path, "--as", "Dr Jane Doe", "-q"), "flagged unsupported", "40 mg")
@@ -110,11 +130,24 @@ def test_run_end_to_end_on_audio(tmp_path):
     if not shutil.which("ffmpeg"):
         pytest.skip("ffmpeg is needed to make the MP3 input")
     mp3 = tmp_path / "clip.mp3"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", asset("sample", "short_clip.flac"), "-ac", "2", "-ar", "44100",
-                    mp3], check=True)
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-i", asset("sample", "short_clip.flac"), "-ac", "2", "-ar", "44100", mp3],
+        check=True,
+    )
     out = tmp_path / "out"
-    code, stdout, err = scribe("run", mp3, "--out", out, "--approve-as", "Dr Jane Doe", "--patient-id", "MRN-7",
-                               "--patient-name", "Alex Morgan", "--confirm-unsupported")
+    code, stdout, err = scribe(
+        "run",
+        mp3,
+        "--out",
+        out,
+        "--approve-as",
+        "Dr Jane Doe",
+        "--patient-id",
+        "MRN-7",
+        "--patient-name",
+        "Alex Morgan",
+        "--confirm-unsupported",
+    )
     assert code == 0, err[-3000:]
     transcript = json.loads((out / "transcript.json").read_text())
     spoken = " ".join(s["text"] for s in transcript["segments"]).lower()

@@ -20,8 +20,15 @@ from scribe.transcript_io import load_transcript, parse_dialogue
 
 
 def test_dialogue_tags_become_roles_and_times():
-    t = parse_dialogue("[doctor] Hello there.\n\n[patient] Hi doctor, my knee hurts.\nPatient: Since Monday.\nplain line")
-    assert [s.speaker for s in t.segments] == [SpeakerRole.clinician, SpeakerRole.patient, SpeakerRole.patient, SpeakerRole.unknown]
+    t = parse_dialogue(
+        "[doctor] Hello there.\n\n[patient] Hi doctor, my knee hurts.\nPatient: Since Monday.\nplain line"
+    )
+    assert [s.speaker for s in t.segments] == [
+        SpeakerRole.clinician,
+        SpeakerRole.patient,
+        SpeakerRole.patient,
+        SpeakerRole.unknown,
+    ]
     assert t.segments[1].text == "Hi doctor, my knee hurts."
     assert all(a.end <= b.start for a, b in zip(t.segments, t.segments[1:]))
 
@@ -54,8 +61,14 @@ def test_prompt_prefix_is_stable_as_the_transcript_grows():
 
 
 def test_scanner_emits_sections_and_statements_from_a_trickle():
-    text = json.dumps({"subjective": [{"text": "Reports cough for 2 days.", "evidence": [1]}],
-                       "objective": [{"text": "Temp 38.1 C.", "evidence": [4, 5]}], "assessment": [], "plan": []})
+    text = json.dumps(
+        {
+            "subjective": [{"text": "Reports cough for 2 days.", "evidence": [1]}],
+            "objective": [{"text": "Temp 38.1 C.", "evidence": [4, 5]}],
+            "assessment": [],
+            "plan": [],
+        }
+    )
     sc = _StreamScanner(["subjective", "objective", "assessment", "plan"])
     events = [e for i in range(len(text)) for e in sc.feed(text[i])]
     assert events[0] == ("section", "subjective")
@@ -64,7 +77,9 @@ def test_scanner_emits_sections_and_statements_from_a_trickle():
 
 
 def test_repair_closes_truncated_output_and_note_from_json_tolerates_shapes():
-    data = repair_json('Sure!\n```json\n{"subjective": ["Reports cough. [2]", {"text": "Denies fever", "evidence": ["3"]}], "plan": [{"text": "Rest and flu')
+    data = repair_json(
+        'Sure!\n```json\n{"subjective": ["Reports cough. [2]", {"text": "Denies fever", "evidence": ["3"]}], "plan": [{"text": "Rest and flu'
+    )
     assert data is not None
     note = note_from_json(data, get_template("soap"), Encounter(), valid_ids={2, 3})
     sub = note.section("subjective").statements
@@ -145,12 +160,17 @@ def test_invalid_templates_name_the_problem(tmp_path):
     with pytest.raises(TemplateError, match="loinc_code"):
         parse_template('name = "x"\nloinc_code = "abc"\n[[sections]]\nkey="a"\ntitle="A"\ninstructions="i"', "x.toml")
     with pytest.raises(TemplateError, match="appears twice"):
-        parse_template('name = "x"\nloinc_code = "11506-3"\n[[sections]]\nkey="a"\ntitle="A"\ninstructions="i"\n'
-                       '[[sections]]\nkey="a"\ntitle="B"\ninstructions="j"', "x.toml")
+        parse_template(
+            'name = "x"\nloinc_code = "11506-3"\n[[sections]]\nkey="a"\ntitle="A"\ninstructions="i"\n'
+            '[[sections]]\nkey="a"\ntitle="B"\ninstructions="j"',
+            "x.toml",
+        )
     with pytest.raises(TemplateError, match="not valid TOML"):
         parse_template("name = ", "broken.toml")
     custom = tmp_path / "derm.toml"
-    custom.write_text('name = "derm"\nloinc_code = "11506-3"\n[[sections]]\nkey="lesions"\ntitle="Lesions"\ninstructions="Describe."')
+    custom.write_text(
+        'name = "derm"\nloinc_code = "11506-3"\n[[sections]]\nkey="lesions"\ntitle="Lesions"\ninstructions="Describe."'
+    )
     assert get_template(str(custom)).section_keys() == ["lesions"]
 
 
@@ -168,17 +188,26 @@ def test_result_files_are_written_atomically_and_unwritable_places_are_clear_err
         save_json(blocker / "note.json", "{}")
 
 
-@pytest.mark.parametrize("raw, want", [
-    # a looping model: the clause once, the repeat cut off by the length limit gone
-    ("relevant history: father had a heart attack when he was 62, father had a heart attack when he was 62, "
-     "father had a heart attack when he was 62, father had", "relevant history: father had a heart attack when he was 62"),
-    ("No nausea, no nausea, no vomiting", "No nausea, no vomiting"),
-    ("Metformin 1,000 mg twice daily, metformin 1,000 mg twice daily", "Metformin 1,000 mg twice daily"),
-    # nothing repeated: untouched (a different clause, even one said before, stays)
-    ("Takes lisinopril 10 mg, metformin 500 mg, and atorvastatin", "Takes lisinopril 10 mg, metformin 500 mg, and atorvastatin"),
-    ("Knee pain, better with rest, knee pain at night", "Knee pain, better with rest, knee pain at night"),
-    ("Metformin 1,000 mg twice daily", "Metformin 1,000 mg twice daily"),
-])
+@pytest.mark.parametrize(
+    "raw, want",
+    [
+        # a looping model: the clause once, the repeat cut off by the length limit gone
+        (
+            "relevant history: father had a heart attack when he was 62, father had a heart attack when he was 62, "
+            "father had a heart attack when he was 62, father had",
+            "relevant history: father had a heart attack when he was 62",
+        ),
+        ("No nausea, no nausea, no vomiting", "No nausea, no vomiting"),
+        ("Metformin 1,000 mg twice daily, metformin 1,000 mg twice daily", "Metformin 1,000 mg twice daily"),
+        # nothing repeated: untouched (a different clause, even one said before, stays)
+        (
+            "Takes lisinopril 10 mg, metformin 500 mg, and atorvastatin",
+            "Takes lisinopril 10 mg, metformin 500 mg, and atorvastatin",
+        ),
+        ("Knee pain, better with rest, knee pain at night", "Knee pain, better with rest, knee pain at night"),
+        ("Metformin 1,000 mg twice daily", "Metformin 1,000 mg twice daily"),
+    ],
+)
 def test_a_clause_repeated_inside_one_statement_is_kept_once(raw, want):
     note = note_from_json({"subjective": [raw]}, get_template("soap"), Encounter(), set())
     assert [st.text for st in note.section("subjective").statements] == [want]

@@ -8,19 +8,42 @@ from scribe.transcript_io import parse_dialogue
 
 
 def test_repeated_statements_are_kept_once_the_fuller_version():
-    data = {"subjective": ["Denies fever.", "Reports cough for 2 weeks.", "Denies fever or chills.",
-                           "Reports a cough for 2 weeks.", "Reports cough for 3 weeks."]}
+    data = {
+        "subjective": [
+            "Denies fever.",
+            "Reports cough for 2 weeks.",
+            "Denies fever or chills.",
+            "Reports a cough for 2 weeks.",
+            "Reports cough for 3 weeks.",
+        ]
+    }
     note = note_from_json(data, get_template("soap"), Encounter(), set())
     assert [s.text for s in note.section("subjective").statements] == [
-        "Denies fever or chills.", "Reports cough for 2 weeks.", "Reports cough for 3 weeks."]
+        "Denies fever or chills.",
+        "Reports cough for 2 weeks.",
+        "Reports cough for 3 weeks.",
+    ]
 
 
 def test_misspelled_drugs_take_the_transcripts_spelling_and_nothing_else_changes():
-    t = parse_dialogue("[doctor] I want to start you on some lasix 20 milligrams a day, and keep the lisinopril.\n"
-                       "[patient] The pain lasts all day.")
-    note = NoteDraft(sections=[Section(key="plan", title="Plan", statements=[
-        Statement(text="Start Laxis 20 mg daily."), Statement(text="Continue lisinoprill."),
-        Statement(text="Pain lasted all day."), Statement(text="Start warfarin.")])])
+    t = parse_dialogue(
+        "[doctor] I want to start you on some lasix 20 milligrams a day, and keep the lisinopril.\n"
+        "[patient] The pain lasts all day."
+    )
+    note = NoteDraft(
+        sections=[
+            Section(
+                key="plan",
+                title="Plan",
+                statements=[
+                    Statement(text="Start Laxis 20 mg daily."),
+                    Statement(text="Continue lisinoprill."),
+                    Statement(text="Pain lasted all day."),
+                    Statement(text="Start warfarin."),
+                ],
+            )
+        ]
+    )
     fixed = [s.text for s in respell_medications(note, t).statements()]
     assert fixed == ["Start Lasix 20 mg daily.", "Continue lisinopril.", "Pain lasted all day.", "Start warfarin."]
 
@@ -28,15 +51,19 @@ def test_misspelled_drugs_take_the_transcripts_spelling_and_nothing_else_changes
 def test_a_long_string_of_sentences_becomes_one_statement_per_sentence_not_a_cut_word():
     from scribe.drafting.drafter import MAX_STATEMENT_CHARS, _coerce_statements
 
-    text = ("Martha is a 50-year-old female with congestive heart failure, depression and hypertension who presents "
-            "for her annual exam. She has been traveling a lot since she got her vaccine. Dr. Smith saw her in May. "
-            "She hikes most weekends and went to the northern Cascades last weekend with her husband and her sister.")
+    text = (
+        "Martha is a 50-year-old female with congestive heart failure, depression and hypertension who presents "
+        "for her annual exam. She has been traveling a lot since she got her vaccine. Dr. Smith saw her in May. "
+        "She hikes most weekends and went to the northern Cascades last weekend with her husband and her sister."
+    )
     assert len(text) > MAX_STATEMENT_CHARS
     pieces = [t for t, _ in _coerce_statements([{"text": text, "evidence": [3]}])]
     assert pieces == [
         "Martha is a 50-year-old female with congestive heart failure, depression and hypertension who presents for her annual exam.",
-        "She has been traveling a lot since she got her vaccine.", "Dr. Smith saw her in May.",
-        "She hikes most weekends and went to the northern Cascades last weekend with her husband and her sister."]
+        "She has been traveling a lot since she got her vaccine.",
+        "Dr. Smith saw her in May.",
+        "She hikes most weekends and went to the northern Cascades last weekend with her husband and her sister.",
+    ]
     short = "Cardiovascular: Endorses chest pain. Denies palpitations."
     assert [t for t, _ in _coerce_statements([short])] == [short]  # short multi-sentence bullets stay whole
 
@@ -45,6 +72,7 @@ def test_a_drug_the_draft_left_out_is_asked_for_once_and_grounded():
     import json
 
     from scripted_llm import KeywordRuntime
+
     from scribe.domain import StatementStatus
     from scribe.drafting.drafter import NoteDrafter
 
@@ -56,14 +84,22 @@ def test_a_drug_the_draft_left_out_is_asked_for_once_and_grounded():
             if "does not mention them" not in prompt:
                 return super().chat(messages, **kw)
             self.pass_prompts.append((prompt, kw))
-            return json.dumps({"tylenol": {"section": "subjective",
-                                           "text": "Tylenol tried a few times for the headaches without relief, then stopped."}})
+            return json.dumps(
+                {
+                    "tylenol": {
+                        "section": "subjective",
+                        "text": "Tylenol tried a few times for the headaches without relief, then stopped.",
+                    }
+                }
+            )
 
-    dialogue = ("[doctor] What have you taken for the headaches?\n"
-                "[patient] I tried Tylenol a few times but it didn't work, so I stopped.\n"
-                "[doctor] Any allergies?\n"
-                "[patient] Penicillin, it gives me hives.\n"
-                "[doctor] I'm going to start sumatriptan fifty milligrams when a headache starts.\n")
+    dialogue = (
+        "[doctor] What have you taken for the headaches?\n"
+        "[patient] I tried Tylenol a few times but it didn't work, so I stopped.\n"
+        "[doctor] Any allergies?\n"
+        "[patient] Penicillin, it gives me hives.\n"
+        "[doctor] I'm going to start sumatriptan fifty milligrams when a headache starts.\n"
+    )
     rt = Runtime({"subjective": r"headaches\?$", "objective": r"^$", "assessment": r"^$", "plan": r"sumatriptan"})
     drafter = NoteDrafter(rt, get_template("soap"), medications={"tylenol", "sumatriptan", "penicillin"})
     events = list(drafter.stream(parse_dialogue(dialogue)))
@@ -98,12 +134,16 @@ def test_an_unconstrained_answer_about_a_missing_drug_is_kept_with_its_name_and_
 
         def chat(self, messages, **kw):
             assert kw["json_schema"] is None
-            return ('Sure: {"ultram": {"section": "treatment", "text": "Start 50 mg for pain."}, '
-                    '"ibuprofen": {"section": "subjective", "text": "Took ibuprofen 800 mg, helps a little."}, '
-                    '"tylenol": {"section": "plan", "text": "Tylenol is not mentioned in the transcript."}}')
+            return (
+                'Sure: {"ultram": {"section": "treatment", "text": "Start 50 mg for pain."}, '
+                '"ibuprofen": {"section": "subjective", "text": "Took ibuprofen 800 mg, helps a little."}, '
+                '"tylenol": {"section": "plan", "text": "Tylenol is not mentioned in the transcript."}}'
+            )
 
-    t = parse_dialogue("[patient] I took some ibuprofen but it only helps a little bit. Tylenol did nothing.\n"
-                       "[doctor] I want to put you on fifty milligrams of ultram for the pain.\n")
+    t = parse_dialogue(
+        "[patient] I took some ibuprofen but it only helps a little bit. Tylenol did nothing.\n"
+        "[doctor] I want to put you on fifty milligrams of ultram for the pain.\n"
+    )
     note = NoteDraft(sections=[Section(key="subjective", title="S"), Section(key="plan", title="Plan")])
     drafter = NoteDrafter(Free(), get_template("soap"), medications={"ultram", "ibuprofen", "tylenol"})
     gen = drafter.cover_missing_medications(note, t)

@@ -72,11 +72,21 @@ def test_draft_mentions_medications_with_doses_and_cites_evidence(streamed, shor
 
 def test_an_invented_dose_in_the_draft_is_flagged(streamed, short_transcript):
     note: NoteDraft = streamed[1][-1].note
-    forged = note.model_copy(update={"sections": [
-        *note.sections[:-1],
-        note.sections[-1].model_copy(update={"statements": [
-            *note.sections[-1].statements, Statement(text="Start metformin 1000 mg twice daily.")]}),
-    ]})
+    forged = note.model_copy(
+        update={
+            "sections": [
+                *note.sections[:-1],
+                note.sections[-1].model_copy(
+                    update={
+                        "statements": [
+                            *note.sections[-1].statements,
+                            Statement(text="Start metformin 1000 mg twice daily."),
+                        ]
+                    }
+                ),
+            ]
+        }
+    )
     checked = ground_note(forged, short_transcript)
     bad = [s for s in checked.statements() if "1000" in s.text][0]
     assert bad.status == StatementStatus.unsupported

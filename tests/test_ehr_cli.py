@@ -11,8 +11,7 @@ from scribe.cli import main
 from scribe.storage import VisitStore
 
 try:
-    from tests.ehr_support import (MRN_SYSTEM, create_patient, docs_with_identifier, make_visit,  # noqa: F401
-                                   memory_keyring)
+    from tests.ehr_support import MRN_SYSTEM, create_patient, docs_with_identifier, make_visit, memory_keyring  # noqa: F401
     from tests.fhir_server import fhir_server  # noqa: F401
 except ImportError:
     from ehr_support import MRN_SYSTEM, create_patient, docs_with_identifier, make_visit, memory_keyring  # noqa: F401

@@ -10,7 +10,7 @@ import hashlib
 import json
 import socket
 import threading
-from datetime import timedelta
+from datetime import UTC, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,8 +22,15 @@ from scribe.ehr.client import FhirClient, outcome_text, retry_after_seconds
 from scribe.ehr.outbox import ItemState, Outbox, SendResult
 from scribe.ehr.service import EhrService, name_matches
 from scribe.ehr.smart import AppLaunchAuth, client_assertion, generate_private_key, public_jwk
-from scribe.errors import (EhrAuthError, EhrConnectionError, EhrError, EhrRejected, EhrResponseError,
-                           EhrServerError, ScribeError)
+from scribe.errors import (
+    EhrAuthError,
+    EhrConnectionError,
+    EhrError,
+    EhrRejected,
+    EhrResponseError,
+    EhrServerError,
+    ScribeError,
+)
 from scribe.storage import VisitStore
 
 try:
@@ -98,39 +105,79 @@ def scripted():
 
 HTML_500 = b"<!DOCTYPE html><html><head><title>Internal Server Error - Epic Interconnect</title></head><body>oops</body></html>"
 LOGIN = b"<html><head><title>Sign in to MyHealth Portal</title></head><body><form>...</form></body></html>"
-OO_422 = json.dumps({"resourceType": "OperationOutcome", "issue": [
-    {"severity": "error", "code": "invariant", "details": {"text": "DocumentReference.type code 99999-9 is not allowed"},
-     "expression": ["DocumentReference.type"]},
-    {"severity": "error", "code": "required", "diagnostics": "subject is required"}]}).encode()
+OO_422 = json.dumps(
+    {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error",
+                "code": "invariant",
+                "details": {"text": "DocumentReference.type code 99999-9 is not allowed"},
+                "expression": ["DocumentReference.type"],
+            },
+            {"severity": "error", "code": "required", "diagnostics": "subject is required"},
+        ],
+    }
+).encode()
 
 
 def answer(status, body, ctype="application/fhir+json", **headers):
     return lambda m, p, h, b: (status, {"Content-Type": ctype, **headers}, body)
 
 
-@pytest.mark.parametrize("status,body,ctype,cls,words,transient", [
-    (200, b"this is not json", "text/plain", EhrResponseError, "text that is not FHIR JSON", False),
-    (200, LOGIN, "text/html", EhrResponseError, "'Sign in to MyHealth Portal'", False),
-    (500, HTML_500, "text/html", EhrServerError, "a web page titled 'Internal Server Error - Epic Interconnect'", True),
-    (502, b"<html><body>Bad gateway</body></html>", "text/html", EhrServerError, "HTTP 502", True),
-    (422, OO_422, "application/fhir+json", EhrRejected, "type code 99999-9 is not allowed (at DocumentReference.type); "
-                                                          "subject is required", False),
-    (400, b"", "application/fhir+json", EhrRejected, "HTTP 400", False),
-    (404, b"<html><title>Not Found</title></html>", "text/html", EhrResponseError, "'Not Found'", False),
-    (409, b'{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"conflict","diagnostics":"version conflict"}]}',
-     "application/fhir+json", EhrRejected, "version conflict", False),
-    (401, b'{"error":"invalid_token"}', "application/json", EhrAuthError, "invalid_token", False),
-    (403, b"", "application/fhir+json", EhrAuthError, "scopes", False),
-    (503, b"", "text/plain", EhrServerError, "try again automatically", True),
-    (302, b"", "text/html", EhrRejected, "points elsewhere", False),
-])
+@pytest.mark.parametrize(
+    "status,body,ctype,cls,words,transient",
+    [
+        (200, b"this is not json", "text/plain", EhrResponseError, "text that is not FHIR JSON", False),
+        (200, LOGIN, "text/html", EhrResponseError, "'Sign in to MyHealth Portal'", False),
+        (
+            500,
+            HTML_500,
+            "text/html",
+            EhrServerError,
+            "a web page titled 'Internal Server Error - Epic Interconnect'",
+            True,
+        ),
+        (502, b"<html><body>Bad gateway</body></html>", "text/html", EhrServerError, "HTTP 502", True),
+        (
+            422,
+            OO_422,
+            "application/fhir+json",
+            EhrRejected,
+            "type code 99999-9 is not allowed (at DocumentReference.type); subject is required",
+            False,
+        ),
+        (400, b"", "application/fhir+json", EhrRejected, "HTTP 400", False),
+        (404, b"<html><title>Not Found</title></html>", "text/html", EhrResponseError, "'Not Found'", False),
+        (
+            409,
+            b'{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"conflict","diagnostics":"version conflict"}]}',
+            "application/fhir+json",
+            EhrRejected,
+            "version conflict",
+            False,
+        ),
+        (401, b'{"error":"invalid_token"}', "application/json", EhrAuthError, "invalid_token", False),
+        (403, b"", "application/fhir+json", EhrAuthError, "scopes", False),
+        (503, b"", "text/plain", EhrServerError, "try again automatically", True),
+        (302, b"", "text/html", EhrRejected, "points elsewhere", False),
+    ],
+)
 def test_bad_answers_become_plain_errors(scripted, status, body, ctype, cls, words, transient):
-    srv = scripted(answer(status, body, ctype, Location="https://ehr.example.org/login") if status == 302
-                   else answer(status, body, ctype))
+    srv = scripted(
+        answer(status, body, ctype, Location="https://ehr.example.org/login")
+        if status == 302
+        else answer(status, body, ctype)
+    )
     with FhirClient(srv.base, timeout=5) as c:
         with pytest.raises(EhrError) as err:
-            c.request("POST", "DocumentReference", json_body={"resourceType": "DocumentReference"},
-                      expect="DocumentReference", what="filing the note")
+            c.request(
+                "POST",
+                "DocumentReference",
+                json_body={"resourceType": "DocumentReference"},
+                expect="DocumentReference",
+                what="filing the note",
+            )
     e = err.value
     assert isinstance(e, cls), (type(e), str(e))
     assert words in str(e), str(e)
@@ -154,7 +201,7 @@ def test_json_that_is_not_an_object(scripted):
 
 
 def test_huge_body_declared_is_not_read(scripted):
-    srv = scripted(answer(200, b"{}", **{"Content-Length": str(3 * 1024 ** 3)}))
+    srv = scripted(answer(200, b"{}", **{"Content-Length": str(3 * 1024**3)}))
     with FhirClient(srv.base, timeout=5, max_body=1_000_000) as c, pytest.raises(EhrResponseError) as err:
         c.request("GET", "metadata")
     assert "3221 MB" in str(err.value) and "did not read it" in str(err.value)
@@ -194,7 +241,7 @@ def test_bad_base_url():
     with pytest.raises(EhrRejected, match="not a FHIR base URL"):
         FhirClient("ehr.example.org/fhir")
     with pytest.raises(EhrRejected, match="EHR export is not set up"):
-        EhrService(ehr_settings("")).client
+        _ = EhrService(ehr_settings("")).client
 
 
 def test_retry_after_and_outcome_helpers():
@@ -213,10 +260,19 @@ def test_connection_report_on_a_web_page(scripted):
 
 def test_create_answered_with_the_wrong_type_is_not_marked_sent(scripted, tmp_path):
     """A server that answers the POST with a Patient: the note stays in the outbox with a clear error."""
+
     def handler(m, p, h, b):
         if p.startswith("/fhir/Patient"):
-            return 200, {"Content-Type": "application/fhir+json"}, json.dumps({"resourceType": "Bundle", "entry": [
-                {"resource": {"resourceType": "Patient", "id": "p1", "name": [{"family": "Lopez"}]}}]}).encode()
+            return (
+                200,
+                {"Content-Type": "application/fhir+json"},
+                json.dumps(
+                    {
+                        "resourceType": "Bundle",
+                        "entry": [{"resource": {"resourceType": "Patient", "id": "p1", "name": [{"family": "Lopez"}]}}],
+                    }
+                ).encode(),
+            )
         if p.startswith("/fhir/Encounter"):
             return 200, {"Content-Type": "application/fhir+json"}, b'{"resourceType":"Bundle"}'
         return 201, {"Content-Type": "application/fhir+json"}, b'{"resourceType":"Patient","id":"x"}'
@@ -253,9 +309,13 @@ def test_outbox_backoff_retry_after_and_permanent(tmp_path):
     clock = [store.list()[0].created_at + timedelta(seconds=1)]
     ob = Outbox(store, backoff_base=10, backoff_cap=60, clock=lambda: clock[0], rng=lambda: 1.0)
     item, _ = ob.enqueue_note(note, "dr.test")
-    sender = FlakySender([EhrConnectionError("down", cause="connect"),
-                          EhrServerError("busy", status=429, retry_after=120),
-                          EhrRejected("refused", status=422)])
+    sender = FlakySender(
+        [
+            EhrConnectionError("down", cause="connect"),
+            EhrServerError("busy", status=429, retry_after=120),
+            EhrRejected("refused", status=422),
+        ]
+    )
     ob.drain(sender)
     it = ob.get(item.item_id)
     assert it.state == ItemState.queued and (it.next_attempt_at - clock[0]).total_seconds() == pytest.approx(10)
@@ -323,12 +383,12 @@ def test_changed_note_is_refused_before_queueing(tmp_path):
 
 
 def test_today_summary(tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     store = VisitStore(tmp_path / "visits")
     make_visit(store)
     make_visit(store)
-    make_visit(store, approved_at=datetime.now(timezone.utc) - timedelta(days=3))
+    make_visit(store, approved_at=datetime.now(UTC) - timedelta(days=3))
     ob = Outbox(store)
     s = ob.enqueue_today("staff")
     assert len(s["queued"]) == 2 and not s["skipped"]
@@ -389,26 +449,46 @@ def test_app_launch_pkce_with_loopback_redirect(scripted, memory_keyring):
             form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             seen.setdefault("token", []).append(form)
             if form["grant_type"] == "authorization_code":
-                challenge = base64.urlsafe_b64encode(hashlib.sha256(form["code_verifier"].encode()).digest()).rstrip(b"=")
+                challenge = base64.urlsafe_b64encode(hashlib.sha256(form["code_verifier"].encode()).digest()).rstrip(
+                    b"="
+                )
                 if challenge.decode() != seen["authorize"]["code_challenge"] or form["code"] != "abc123":
                     return 400, {"Content-Type": "application/json"}, b'{"error":"invalid_grant"}'
-                return 200, {"Content-Type": "application/json"}, json.dumps(
-                    {"access_token": "AT1", "expires_in": 3600, "refresh_token": "RT1", "token_type": "Bearer"}).encode()
+                return (
+                    200,
+                    {"Content-Type": "application/json"},
+                    json.dumps(
+                        {"access_token": "AT1", "expires_in": 3600, "refresh_token": "RT1", "token_type": "Bearer"}
+                    ).encode(),
+                )
             if form["grant_type"] == "refresh_token" and form["refresh_token"] == "RT1":
-                return 200, {"Content-Type": "application/json"}, json.dumps(
-                    {"access_token": "AT2", "expires_in": 3600, "refresh_token": "RT2"}).encode()
+                return (
+                    200,
+                    {"Content-Type": "application/json"},
+                    json.dumps({"access_token": "AT2", "expires_in": 3600, "refresh_token": "RT2"}).encode(),
+                )
             return 400, {"Content-Type": "application/json"}, b'{"error":"invalid_grant"}'
         if parts.path.endswith("/.well-known/smart-configuration"):
-            root = path.split("/fhir")[0]
-            return 200, {"Content-Type": "application/json"}, json.dumps({
-                "authorization_endpoint": f"http://127.0.0.1:{srv.server.server_address[1]}/authorize",
-                "token_endpoint": f"http://127.0.0.1:{srv.server.server_address[1]}/token"}).encode()
+            return (
+                200,
+                {"Content-Type": "application/json"},
+                json.dumps(
+                    {
+                        "authorization_endpoint": f"http://127.0.0.1:{srv.server.server_address[1]}/authorize",
+                        "token_endpoint": f"http://127.0.0.1:{srv.server.server_address[1]}/token",
+                    }
+                ).encode(),
+            )
         return 404, {}, b""
 
     srv = scripted(handler)
     browser = lambda url: httpx.get(url, follow_redirects=True, timeout=5)  # noqa: E731
-    auth = AppLaunchAuth("scribe-public", "launch/user openid fhirUser user/DocumentReference.write offline_access",
-                         open_browser=browser, login_timeout=10)
+    auth = AppLaunchAuth(
+        "scribe-public",
+        "launch/user openid fhirUser user/DocumentReference.write offline_access",
+        open_browser=browser,
+        login_timeout=10,
+    )
     with FhirClient(srv.base, auth, timeout=5) as c:
         assert auth.login(c) == "AT1"
         q = seen["authorize"]

@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 
 from scribe.ehr.outbox import ItemState, Outbox
 from scribe.ehr.service import EhrService
@@ -77,8 +76,8 @@ def test_exports_survive_faults_exactly_once(fhir_server, tmp_path, capsys):
         f"exports: {N_EXPORTS} notes, {N_PATIENTS} patients, client timeout {CLIENT_TIMEOUT} s, {WORKERS} workers",
         f"duration: {seconds:.1f} s; send attempts: {report.attempts}; retries: {report.retries}",
         "retries by cause: " + ", ".join(f"{k}={v}" for k, v in sorted(report.causes.items())),
-        f"proxy requests: {stats['requests']}; faults: " + ", ".join(
-            f"{f}={stats.get('fault:' + f, 0)}" for f in WEIGHTS),
+        f"proxy requests: {stats['requests']}; faults: "
+        + ", ".join(f"{f}={stats.get('fault:' + f, 0)}" for f in WEIGHTS),
         f"POSTs the server committed (201) whose answer was lost: {lost_creates}; "
         f"all lost answers: {sum(v for k, v in stats.items() if k.startswith('lost-answer'))}",
         f"results: created={results['created']}, existed (retry matched by conditional create)={results['existed']}",

@@ -20,12 +20,30 @@ from scribe.errors import EhrAuthError
 from scribe.storage import VisitState, VisitStore
 
 try:
-    from tests.ehr_support import (FHIR_JSON, amend_and_approve, create_encounter, create_patient,
-                                   docs_with_identifier, ehr_settings, make_visit, memory_keyring, tag)  # noqa: F401
+    from tests.ehr_support import (
+        FHIR_JSON,
+        amend_and_approve,
+        create_encounter,
+        create_patient,
+        docs_with_identifier,  # noqa: F401
+        ehr_settings,
+        make_visit,
+        memory_keyring,
+        tag,
+    )
     from tests.fhir_server import fhir_server, run_sekmet  # noqa: F401
 except ImportError:
-    from ehr_support import (FHIR_JSON, amend_and_approve, create_encounter, create_patient,  # noqa: F401
-                             docs_with_identifier, ehr_settings, make_visit, memory_keyring, tag)
+    from ehr_support import (  # noqa: F401
+        FHIR_JSON,
+        amend_and_approve,
+        create_encounter,
+        create_patient,
+        docs_with_identifier,
+        ehr_settings,
+        make_visit,
+        memory_keyring,
+        tag,
+    )
     from fhir_server import fhir_server, run_sekmet  # noqa: F401
 
 
@@ -134,8 +152,11 @@ def test_amend_relates_to_previous(fhir_server, store):
     assert rel["code"] == "replaces"
     assert rel["target"]["reference"] == f"DocumentReference/{sent1.server_id}"
     assert rel["target"]["identifier"]["value"] == sent1.identifier
-    found = httpx.get(f"{fhir_server}/DocumentReference", params={"relatesto": f"DocumentReference/{sent1.server_id}"},
-                      headers={"Accept": FHIR_JSON}).json()
+    found = httpx.get(
+        f"{fhir_server}/DocumentReference",
+        params={"relatesto": f"DocumentReference/{sent1.server_id}"},
+        headers={"Accept": FHIR_JSON},
+    ).json()
     assert [e["resource"]["id"] for e in found.get("entry", [])] == [sent2.server_id]
     visit.refresh()
     assert visit.state == VisitState.exported
@@ -241,18 +262,29 @@ def test_connection_report_open_server(fhir_server):
 
 @pytest.fixture(scope="session")
 def smart_keys():
-    return {"full": generate_private_key("ES384"), "readonly": generate_private_key("RS384"),
-            "stranger": generate_private_key("ES384")}
+    return {
+        "full": generate_private_key("ES384"),
+        "readonly": generate_private_key("RS384"),
+        "stranger": generate_private_key("ES384"),
+    }
 
 
 @pytest.fixture(scope="session")
 def smart_server(tmp_path_factory, smart_keys):
     """sekmet with SMART Backend Services on: our public JWKS registered for two clients."""
-    auth = {"types": ["smart"], "enforce_scopes": True, "token_lifetime": 300, "smart_clients": [
-        {"client_id": "scribe-full", "jwks": public_jwks(smart_keys["full"]), "scopes": "system/*.*"},
-        {"client_id": "scribe-readonly", "jwks": public_jwks(smart_keys["readonly"]),
-         "scopes": "system/Patient.read system/Encounter.read system/DocumentReference.read"},
-    ]}
+    auth = {
+        "types": ["smart"],
+        "enforce_scopes": True,
+        "token_lifetime": 300,
+        "smart_clients": [
+            {"client_id": "scribe-full", "jwks": public_jwks(smart_keys["full"]), "scopes": "system/*.*"},
+            {
+                "client_id": "scribe-readonly",
+                "jwks": public_jwks(smart_keys["readonly"]),
+                "scopes": "system/Patient.read system/Encounter.read system/DocumentReference.read",
+            },
+        ],
+    }
     yield from run_sekmet(tmp_path_factory.mktemp("sekmet-smart"), auth)
 
 
@@ -310,8 +342,10 @@ def test_smart_refused_scope_is_403_and_stops(smart_server, smart_keys, store, m
 
 
 def test_smart_unregistered_key_is_refused(smart_server, smart_keys, memory_keyring):
-    service = EhrService(smart_settings(smart_server), auth=BackendServicesAuth(
-        "scribe-full", "system/*.*", private_key_pem=smart_keys["stranger"]))
+    service = EhrService(
+        smart_settings(smart_server),
+        auth=BackendServicesAuth("scribe-full", "system/*.*", private_key_pem=smart_keys["stranger"]),
+    )
     rep = service.test_connection()
     assert rep.signed_in is False and not rep.ok
     assert any("invalid_client" in p and "register" in p for p in rep.problems), rep.text()

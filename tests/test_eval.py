@@ -8,8 +8,8 @@ The real numbers come from ``benchmarks/eval_aci.py`` (see ``docs/quality.md``).
 import json
 
 import pytest
-
 from scripted_llm import KeywordRuntime
+
 from scribe.domain import NoteDraft, Section, Statement, StatementStatus
 from scribe.drafting.templates import get_template
 from scribe.eval.aci import (
@@ -56,25 +56,45 @@ def test_medication_recall_counts_reference_drugs_that_were_said():
 
 
 def test_audit_finds_invented_drugs_and_doses_and_whether_they_were_flagged():
-    note = NoteDraft(sections=[Section(key="plan", title="Plan", statements=[
-        Statement(text="Start meloxicam 15 mg daily."),
-        Statement(text="Start naproxen 500 mg.", status=StatementStatus.unsupported),
-        Statement(text="Ibuprofen 800 mg as needed."),
-    ])])
+    note = NoteDraft(
+        sections=[
+            Section(
+                key="plan",
+                title="Plan",
+                statements=[
+                    Statement(text="Start meloxicam 15 mg daily."),
+                    Statement(text="Start naproxen 500 mg.", status=StatementStatus.unsupported),
+                    Statement(text="Ibuprofen 800 mg as needed."),
+                ],
+            )
+        ]
+    )
     found = audit_hallucinations(note, DIALOGUE)
     assert {(h["kind"], h["term"], h["flagged"]) for h in found} == {
-        ("medication", "naproxen", True), ("dose", "500 mg", True), ("dose", "800 mg", False)}
+        ("medication", "naproxen", True),
+        ("dose", "500 mg", True),
+        ("dose", "800 mg", False),
+    }
 
 
 def test_free_text_becomes_sentence_statements():
     note = text_as_note("**Chief complaint:** knee pain.\n\n- Start meloxicam 15 mg daily. Follow up in 6 weeks.\n#")
-    assert [s.text for s in note.statements()] == ["Chief complaint: knee pain.", "Start meloxicam 15 mg daily.",
-                                                   "Follow up in 6 weeks."]
+    assert [s.text for s in note.statements()] == [
+        "Chief complaint: knee pain.",
+        "Start meloxicam 15 mg daily.",
+        "Follow up in 6 weeks.",
+    ]
 
 
 def test_runner_scores_scribe_and_naive_and_writes_json(tmp_path):
-    rules = {"chief_complaint": r"knee", "history_of_present_illness": r"hurts", "review_of_systems": r"^$",
-             "physical_exam": r"on exam", "results": r"^$", "assessment_and_plan": r"think|start"}
+    rules = {
+        "chief_complaint": r"knee",
+        "history_of_present_illness": r"hurts",
+        "review_of_systems": r"^$",
+        "physical_exam": r"on exam",
+        "results": r"^$",
+        "assessment_and_plan": r"think|start",
+    }
     naive_answer = "The patient has knee pain. Start meloxicam 15 mg daily. Start warfarin 5 mg."
     rt = KeywordRuntime(rules, answers=[])
     enc = AciEncounter("T1", "test", DIALOGUE, REFERENCE)
@@ -107,11 +127,21 @@ def test_runner_scores_scribe_and_naive_and_writes_json(tmp_path):
 
     again = regrade(json.loads(out.read_text()), {"T1": enc})
     assert [(r["statements"], r["unsupported"]) for r in again["results"]] == [
-        (r["statements"], r["unsupported"]) for r in saved["results"]]
+        (r["statements"], r["unsupported"]) for r in saved["results"]
+    ]
     # --resume skips what is already there
-    payload = evaluate([enc], rt, [get_template("aci")], out=out, log=lambda m: None, config={"git": "aaa", "command": "first"})
-    again = evaluate([enc], KeywordRuntime({}), [get_template("aci")], out=out, resume=True, log=lambda m: None,
-                     config={"git": "bbb", "command": "second"})
+    payload = evaluate(
+        [enc], rt, [get_template("aci")], out=out, log=lambda m: None, config={"git": "aaa", "command": "first"}
+    )
+    again = evaluate(
+        [enc],
+        KeywordRuntime({}),
+        [get_template("aci")],
+        out=out,
+        resume=True,
+        log=lambda m: None,
+        config={"git": "bbb", "command": "second"},
+    )
     assert len(again["results"]) == 2
     # ... and keeps how the stored notes were made next to this run's settings
     assert again["config"]["command"] == "second"
@@ -123,9 +153,20 @@ def test_summary_compares_only_encounters_every_system_finished():
     from scribe.eval.aci import summarise
 
     def row(enc, system, r1):
-        return {"encounter_id": enc, "system": system, "template": "aci" if system == "scribe" else "-", "rouge1": r1,
-                "rouge2": 0, "rougeL": 0, "words": 1, "statements": 1, "unsupported": 0, "seconds": 1.0, "hallucinations": [],
-                "medications": {"reference": [], "said": [], "found": []}}
+        return {
+            "encounter_id": enc,
+            "system": system,
+            "template": "aci" if system == "scribe" else "-",
+            "rouge1": r1,
+            "rouge2": 0,
+            "rougeL": 0,
+            "words": 1,
+            "statements": 1,
+            "unsupported": 0,
+            "seconds": 1.0,
+            "hallucinations": [],
+            "medications": {"reference": [], "said": [], "found": []},
+        }
 
     rows = [row("A", "scribe", 50), row("A", "naive", 40), row("B", "scribe", 10)]  # stopped before B's baseline
     summary = {s["system"]: s for s in summarise(rows)}

@@ -15,15 +15,29 @@ from scribe.drafting.templates import get_template
 
 pytest.importorskip("llama_cpp")
 
-DIALOGUE = ("[doctor] What brings you in today?\n[patient] A cough for two weeks, and my knee hurts.\n"
-            "[doctor] Are you taking anything for it?\n[patient] Ibuprofen, 400 milligrams, twice a day.\n"
-            "[doctor] Your lungs are clear. Blood pressure 128 over 80.\n"
-            "[doctor] I'll start benzonatate 100 milligrams three times a day. Come back in two weeks.")
+DIALOGUE = (
+    "[doctor] What brings you in today?\n[patient] A cough for two weeks, and my knee hurts.\n"
+    "[doctor] Are you taking anything for it?\n[patient] Ibuprofen, 400 milligrams, twice a day.\n"
+    "[doctor] Your lungs are clear. Blood pressure 128 over 80.\n"
+    "[doctor] I'll start benzonatate 100 milligrams three times a day. Come back in two weeks."
+)
 
-MED_SCHEMA = {"type": "object", "properties": {"ibuprofen": {"type": "object", "properties": {
-    "section": {"type": "string", "enum": ["subjective", "plan"]},
-    "text": {"type": "string", "pattern": "^Ibuprofen[ -~]{3,80}$"}}, "required": ["section", "text"],
-    "additionalProperties": False}}, "required": ["ibuprofen"], "additionalProperties": False}
+MED_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "ibuprofen": {
+            "type": "object",
+            "properties": {
+                "section": {"type": "string", "enum": ["subjective", "plan"]},
+                "text": {"type": "string", "pattern": "^Ibuprofen[ -~]{3,80}$"},
+            },
+            "required": ["section", "text"],
+            "additionalProperties": False,
+        }
+    },
+    "required": ["ibuprofen"],
+    "additionalProperties": False,
+}
 
 
 def _answer(llm, schema, fast: bool) -> tuple[str, object]:
@@ -33,19 +47,28 @@ def _answer(llm, schema, fast: bool) -> tuple[str, object]:
     llm.reset()  # the same (empty) cache before each answer: the same prompt logits
     try:
         out = llm.create_chat_completion(
-            messages=[{"role": "system", "content": "You write clinical notes as JSON."},
-                      {"role": "user", "content": DIALOGUE + "\n\nWrite the note."}],
-            max_tokens=90, temperature=0.0, response_format={"type": "json_object", "schema": schema})
+            messages=[
+                {"role": "system", "content": "You write clinical notes as JSON."},
+                {"role": "user", "content": DIALOGUE + "\n\nWrite the note."},
+            ],
+            max_tokens=90,
+            temperature=0.0,
+            response_format={"type": "json_object", "schema": schema},
+        )
     finally:
         llm._init_sampler = installed  # back to the installed shortcut
     return out["choices"][0]["message"]["content"], llm._sampler
 
 
-@pytest.mark.parametrize("schema", [
-    section_schema(get_template("soap"), "plan", False),
-    note_schema(get_template("soap"), True),
-    MED_SCHEMA,
-], ids=["section", "note-with-evidence", "medication-pass"])
+@pytest.mark.parametrize(
+    "schema",
+    [
+        section_schema(get_template("soap"), "plan", False),
+        note_schema(get_template("soap"), True),
+        MED_SCHEMA,
+    ],
+    ids=["section", "note-with-evidence", "medication-pass"],
+)
 def test_fast_greedy_grammar_gives_the_same_tokens_as_the_full_chain(smollm_llama, schema):
     llm = smollm_llama._llm
     assert "_init_sampler" in vars(llm)  # the runtime installed the shortcut on load
@@ -59,6 +82,10 @@ def test_fast_greedy_grammar_gives_the_same_tokens_as_the_full_chain(smollm_llam
 
 def test_sampling_requests_keep_llama_cpps_own_chain(smollm_llama):
     llm = smollm_llama._llm
-    llm.create_chat_completion(messages=[{"role": "user", "content": "Say hi."}], max_tokens=3, temperature=0.7,
-                               response_format={"type": "json_object", "schema": MED_SCHEMA})
+    llm.create_chat_completion(
+        messages=[{"role": "user", "content": "Say hi."}],
+        max_tokens=3,
+        temperature=0.7,
+        response_format={"type": "json_object", "schema": MED_SCHEMA},
+    )
     assert not isinstance(llm._sampler, GreedyGrammarSampler)

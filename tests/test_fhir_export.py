@@ -10,7 +10,7 @@ import copy
 import hashlib
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,8 +23,8 @@ from scribe.fhir.validate import (
     write_document_reference,
 )
 
-START = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
-NOW = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+START = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def make_note(template: str = "soap", approve: bool = True, **note_kw) -> NoteDraft:
@@ -42,10 +42,14 @@ def make_note(template: str = "soap", approve: bool = True, **note_kw) -> NoteDr
         template=template,
         encounter=enc,
         sections=[
-            Section(key="subjective", title="Subjective", statements=[
-                Statement(text="Dry cough for 3 days, no fever."),
-                Statement(text="Takes ibuprofen 400 mg — twice daily; café worker."),  # non-ASCII on purpose
-            ]),
+            Section(
+                key="subjective",
+                title="Subjective",
+                statements=[
+                    Statement(text="Dry cough for 3 days, no fever."),
+                    Statement(text="Takes ibuprofen 400 mg — twice daily; café worker."),  # non-ASCII on purpose
+                ],
+            ),
             Section(key="plan", title="Plan", statements=[Statement(text="Return if symptoms worsen.")]),
         ],
         **note_kw,
@@ -114,7 +118,9 @@ def test_us_core_elements():
 )
 def test_loinc_type_follows_template(template, code):
     res = build(make_note(template))
-    assert res["type"]["coding"] == [{"system": "http://loinc.org", "code": code, "display": res["type"]["coding"][0]["display"]}]
+    assert res["type"]["coding"] == [
+        {"system": "http://loinc.org", "code": code, "display": res["type"]["coding"][0]["display"]}
+    ]
     assert res["type"]["coding"][0]["display"]
     validate_document_reference(res)
 
@@ -134,13 +140,18 @@ def test_amended_version_replaces_previous():
     note = make_note(version=2)
     previous = document_identifier(note.note_id, 1)
     res = build(note, replaces=previous)
-    assert res["relatesTo"] == [{
-        "code": "replaces",
-        "target": {"identifier": {"system": "urn:ietf:rfc:3986", "value": previous}, "type": "DocumentReference"},
-    }]
+    assert res["relatesTo"] == [
+        {
+            "code": "replaces",
+            "target": {"identifier": {"system": "urn:ietf:rfc:3986", "value": previous}, "type": "DocumentReference"},
+        }
+    ]
     assert res["identifier"][0]["value"] == document_identifier(note.note_id, 2)
     validate_document_reference(res)
-    assert build(note, replaces="DocumentReference/abc-1")["relatesTo"][0]["target"]["reference"] == "DocumentReference/abc-1"
+    assert (
+        build(note, replaces="DocumentReference/abc-1")["relatesTo"][0]["target"]["reference"]
+        == "DocumentReference/abc-1"
+    )
     with pytest.raises(ExportError, match="replacing"):
         build(note, replaces="the old one")
 
@@ -155,7 +166,7 @@ def test_amendment_replaces_the_version_it_amends():
     amended = edit_statement(amended, plan.id, "Return in 1 week if symptoms worsen.", "Dr. Ada Lovelace")
     amended = approve(amended, "Dr. Ada Lovelace")
     assert original.is_approved and amended.is_approved
-    res = build(amended, now=datetime.now(timezone.utc))
+    res = build(amended, now=datetime.now(UTC))
     assert res["identifier"][0]["value"] == document_identifier(original.note_id, 2)
     assert res["relatesTo"][0]["code"] == "replaces"
     assert res["relatesTo"][0]["target"]["identifier"]["value"] == build(original)["identifier"][0]["value"]
@@ -370,10 +381,17 @@ def test_extract_tool_keeps_closure_and_tightens_objects():
     source = {
         "$schema": "http://json-schema.org/draft-06/schema#",
         "definitions": {
-            "DocumentReference": {"description": "d", "additionalProperties": False, "properties": {
-                "description": {"description": "a property named description stays", "$ref": "#/definitions/string"},
-                "contained": {"items": {"$ref": "#/definitions/ResourceList"}, "type": "array"},
-            }},
+            "DocumentReference": {
+                "description": "d",
+                "additionalProperties": False,
+                "properties": {
+                    "description": {
+                        "description": "a property named description stays",
+                        "$ref": "#/definitions/string",
+                    },
+                    "contained": {"items": {"$ref": "#/definitions/ResourceList"}, "type": "array"},
+                },
+            },
             "string": {"type": "string", "pattern": "^[ \\r\\n\\t\\S]+$"},
             "ResourceList": {"oneOf": [{"$ref": "#/definitions/Patient"}]},
             "Patient": {"properties": {}},

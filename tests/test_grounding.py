@@ -21,8 +21,9 @@ DIALOGUE = """\
 
 
 def _note(*texts, section="subjective"):
-    return NoteDraft(sections=[Section(key=section, title=section.title(),
-                                       statements=[Statement(text=t) for t in texts])])
+    return NoteDraft(
+        sections=[Section(key=section, title=section.title(), statements=[Statement(text=t) for t in texts])]
+    )
 
 
 def _check(*texts):
@@ -96,8 +97,20 @@ def test_report_counts_and_confirmed_statements_stay_confirmed():
     assert checked.grounding.statements == 2 and checked.grounding.unsupported == 1
     assert abs(checked.grounding.unsupported_rate - 0.5) < 1e-9
     bad = checked.statements()[1]
-    confirmed = checked.model_copy(update={"sections": [checked.sections[0].model_copy(update={"statements": [
-        checked.statements()[0], bad.model_copy(update={"status": StatementStatus.confirmed})]})]})
+    confirmed = checked.model_copy(
+        update={
+            "sections": [
+                checked.sections[0].model_copy(
+                    update={
+                        "statements": [
+                            checked.statements()[0],
+                            bad.model_copy(update={"status": StatementStatus.confirmed}),
+                        ]
+                    }
+                )
+            ]
+        }
+    )
     again = ground_note(confirmed, transcript, medications=MEDS)
     assert again.statements()[1].status == StatementStatus.confirmed
     assert again.statements()[1].issues  # the reason stays visible
@@ -107,16 +120,19 @@ def test_number_words_and_units_normalise():
     assert normalise("one forty eight over ninety two") == "148 / 92"
     assert "500 mg" in normalise("five hundred milligrams".replace("milligrams", "mg"))
     facts = extract_facts("Metformin 500mg twice daily, aspirin eighty-one mg.", frozenset(MEDS))
-    assert {(d.value, d.unit, d.medication) for d in facts.doses} == {("500", "mg", "metformin"), ("81", "mg", "aspirin")}
+    assert {(d.value, d.unit, d.medication) for d in facts.doses} == {
+        ("500", "mg", "metformin"),
+        ("81", "mg", "aspirin"),
+    }
 
 
 def test_negation_scope_covers_short_lists_but_stops_at_a_new_phrase():
     transcript = parse_dialogue(
-        "[doctor] No murmurs, lungs clear on both sides.\n"
-        "[patient] No nausea, vomiting, or sweating.\n"
+        "[doctor] No murmurs, lungs clear on both sides.\n[patient] No nausea, vomiting, or sweating.\n"
     )
-    lungs, vomiting = ground_note(_note("Lungs clear on both sides.", "Reports vomiting."), transcript,
-                                  medications=MEDS).statements()
+    lungs, vomiting = ground_note(
+        _note("Lungs clear on both sides.", "Reports vomiting."), transcript, medications=MEDS
+    ).statements()
     assert lungs.status == StatementStatus.supported, lungs.issues
     assert any(i.kind == "negation" and "vomit" in i.detail for i in vomiting.issues), vomiting.issues
 
@@ -146,9 +162,16 @@ def test_body_parts_and_partial_no_answers_do_not_cause_false_negation_flags():
         "[doctor] Your left calf is soft and not tender.\n"
         "[patient] I felt a little dizzy once last week.\n"
     )
-    rest, calf, dizzy, pain = ground_note(_note(
-        "No chest pain at rest or at night.", "Left calf soft and non-tender.",
-        "One episode of dizziness last week.", "Reports calf pain."), transcript, medications=MEDS).statements()
+    rest, calf, dizzy, pain = ground_note(
+        _note(
+            "No chest pain at rest or at night.",
+            "Left calf soft and non-tender.",
+            "One episode of dizziness last week.",
+            "Reports calf pain.",
+        ),
+        transcript,
+        medications=MEDS,
+    ).statements()
     assert rest.status == StatementStatus.supported, rest.issues
     assert calf.status == StatementStatus.supported, calf.issues
     assert dizzy.status == StatementStatus.supported, dizzy.issues
@@ -165,12 +188,22 @@ def test_a_no_to_a_question_about_these_episodes_does_not_negate_the_word_episod
         "[patient] I felt a little dizzy once last week when I stood up too fast, but that's all.\n"
     )
     # the drafter cited the question about the episodes too (as the model did on the sample)
-    note = NoteDraft(sections=[Section(key="subjective", title="Subjective", statements=[
-        Statement(text="One episode of dizziness on standing last week.", evidence=[0, 2, 3]),
-        Statement(text="Sweating with these episodes.", evidence=[0])])])
+    note = NoteDraft(
+        sections=[
+            Section(
+                key="subjective",
+                title="Subjective",
+                statements=[
+                    Statement(text="One episode of dizziness on standing last week.", evidence=[0, 2, 3]),
+                    Statement(text="Sweating with these episodes.", evidence=[0]),
+                ],
+            )
+        ]
+    )
     dizzy, sweating = ground_note(note, transcript, medications=MEDS).statements()
     assert dizzy.status == StatementStatus.supported, dizzy.issues
     assert any(i.kind == "negation" and "sweat" in i.detail for i in sweating.issues), sweating.issues
+
 
 SAMPLE_LIKE = """\
 [doctor] Can you describe the tightness for me? Is it sharp, or is it more like a pressure?
@@ -189,30 +222,38 @@ def _check_sample(*texts):
 
 def test_a_result_of_a_test_that_was_only_ordered_is_flagged():
     ecg, lipids, xray, ordered = _check_sample(
-        "ECG: normal.", "Lipid panel within normal limits.", "Chest x-ray normal.", "ECG and lipid panel ordered today.")
+        "ECG: normal.", "Lipid panel within normal limits.", "Chest x-ray normal.", "ECG and lipid panel ordered today."
+    )
     assert any(i.kind == "result" and "ECG" in i.detail and "only orders" in i.detail for i in ecg.issues), ecg.issues
     assert any(i.kind == "result" and "lab test" in i.detail for i in lipids.issues), lipids.issues
     assert xray.status == StatementStatus.supported, xray.issues  # its result was said
     assert ordered.status == StatementStatus.supported, ordered.issues  # ordering is not a result
-    (invented,) = ground_note(_note("MRI of the knee unremarkable."), parse_dialogue(SAMPLE_LIKE), medications=MEDS).statements()
+    (invented,) = ground_note(
+        _note("MRI of the knee unremarkable."), parse_dialogue(SAMPLE_LIKE), medications=MEDS
+    ).statements()
     assert any(i.kind == "result" and "does not mention" in i.detail for i in invented.issues), invented.issues
 
 
 def test_an_allergy_drug_written_as_a_current_medication_is_flagged():
     meds, allergy, takes = _check_sample(
-        "Current medications: lisinopril 10 mg daily and penicillin.", "Allergic to penicillin (rash and hives).",
-        "Takes lisinopril 10 mg daily.")
+        "Current medications: lisinopril 10 mg daily and penicillin.",
+        "Allergic to penicillin (rash and hives).",
+        "Takes lisinopril 10 mg daily.",
+    )
     assert meds.status == StatementStatus.unsupported
     assert [i.detail for i in meds.issues if i.kind == "allergy"] == [
-        "'penicillin' is named in the transcript only as an allergy, not as a medication taken"]
+        "'penicillin' is named in the transcript only as an allergy, not as a medication taken"
+    ]
     assert allergy.status == StatementStatus.supported, allergy.issues
     assert takes.status == StatementStatus.supported, takes.issues
 
 
 def test_a_pain_descriptor_offered_only_in_the_question_is_flagged():
     sharp, pressure, tight = _check_sample(
-        "Sharp chest pain.", "Chest pain described as pressure, like something heavy on the chest.",
-        "Pressure-like chest tightness.")
+        "Sharp chest pain.",
+        "Chest pain described as pressure, like something heavy on the chest.",
+        "Pressure-like chest tightness.",
+    )
     assert any(i.kind == "descriptor" and "'sharp'" in i.detail for i in sharp.issues), sharp.issues
     assert pressure.status == StatementStatus.supported, pressure.issues
     assert tight.status == StatementStatus.supported, tight.issues
@@ -238,6 +279,15 @@ def test_grounding_is_the_same_in_every_process():
         "print([(s.evidence, [i.kind for i in s.issues]) for s in n.statements()])\n"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    outs = {subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=root, check=True,
-                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 3, 4)}
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in (1, 2, 3, 4)
+    }
     assert len(outs) == 1, outs

@@ -22,8 +22,12 @@ def check(*texts):
 
 
 def test_clinical_wording_of_what_was_said_is_supported():
-    for st in check("Reports fatigue and dyspnea on exertion.", "Bilateral ankle edema in the evenings.",
-                    "Lungs clear to auscultation.", "Denies chest pain, nausea, and diaphoresis."):
+    for st in check(
+        "Reports fatigue and dyspnea on exertion.",
+        "Bilateral ankle edema in the evenings.",
+        "Lungs clear to auscultation.",
+        "Denies chest pain, nausea, and diaphoresis.",
+    ):
         assert st.status == StatementStatus.supported, (st.text, st.issues)
         assert st.evidence
 
@@ -43,8 +47,18 @@ def test_a_negation_flip_in_a_draft_is_flagged():
 
 
 def test_a_statement_with_nothing_behind_it_is_flagged_and_counted():
-    note = NoteDraft(sections=[Section(key="s", title="S", statements=[
-        Statement(text="Tired, short of breath on stairs."), Statement(text="Fractured wrist after a skiing fall.")])])
+    note = NoteDraft(
+        sections=[
+            Section(
+                key="s",
+                title="S",
+                statements=[
+                    Statement(text="Tired, short of breath on stairs."),
+                    Statement(text="Fractured wrist after a skiing fall."),
+                ],
+            )
+        ]
+    )
     checked = ground_note(note, parse_dialogue(DIALOGUE), medications=set())
     ok, bad = checked.statements()
     assert ok.status == StatementStatus.supported
@@ -54,12 +68,21 @@ def test_a_statement_with_nothing_behind_it_is_flagged_and_counted():
 
 def test_a_turn_that_states_then_asks_still_states():
     """ "... here for right knee pain. So what happened?" followed by a "no" elsewhere is not a denial."""
-    t = parse_dialogue("[doctor] She is 43 and here for right knee pain. So tell me what happened?\n"
-                       "[patient] I fell off a ladder.\n"
-                       "[doctor] All right. Any other pain down in your calves?\n"
-                       "[patient] No.\n")
-    note = NoteDraft(sections=[Section(key="s", title="S", statements=[
-        Statement(text="Right knee pain."), Statement(text="Pain in the calves.")])])
+    t = parse_dialogue(
+        "[doctor] She is 43 and here for right knee pain. So tell me what happened?\n"
+        "[patient] I fell off a ladder.\n"
+        "[doctor] All right. Any other pain down in your calves?\n"
+        "[patient] No.\n"
+    )
+    note = NoteDraft(
+        sections=[
+            Section(
+                key="s",
+                title="S",
+                statements=[Statement(text="Right knee pain."), Statement(text="Pain in the calves.")],
+            )
+        ]
+    )
     knee, calves = ground_note(note, t, medications=set()).statements()
     assert knee.status == StatementStatus.supported, knee.issues
     assert any(i.kind == "negation" for i in calves.issues)

@@ -12,14 +12,14 @@ import threading
 import time
 
 import pytest
-
 from scripted_llm import KeywordRuntime
+from test_long_visit import PROBLEMS, SOAP_RULES, long_visit_script
+
 from scribe.domain import SpeakerRole, Transcript
 from scribe.drafting.drafter import NoteDrafter
 from scribe.drafting.incremental import LiveDrafter, draft_from_scratch
 from scribe.drafting.templates import get_template
 from scribe.transcript_io import parse_dialogue
-from test_long_visit import PROBLEMS, SOAP_RULES, long_visit_script
 
 
 class PrefixCache(KeywordRuntime):
@@ -80,8 +80,10 @@ def test_live_draft_equals_a_from_scratch_draft_and_leaves_only_the_tail_for_sto
     stop_prompts = rt.prompts[n_before_stop:]
     assert len(stop_prompts) == 4  # one request per SOAP section, for the last part only
 
-    reference = draft_from_scratch(NoteDrafter(KeywordRuntime(SOAP_RULES, context_window=100_000),
-                                               get_template("soap"), medications=MEDS), live.prepare(visit))
+    reference = draft_from_scratch(
+        NoteDrafter(KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"), medications=MEDS),
+        live.prepare(visit),
+    )
     # same statements in the same order, same grounding verdicts
     assert statements(note) == statements(reference)
     assert note.grounding.model_dump(exclude={"checked_at"}) == reference.grounding.model_dump(exclude={"checked_at"})
@@ -95,14 +97,18 @@ def test_live_draft_equals_a_from_scratch_draft_and_leaves_only_the_tail_for_sto
 
 
 def test_a_short_visit_is_drafted_exactly_like_the_plain_drafter_from_a_warm_prefix():
-    visit = parse_dialogue("\n".join([
-        "[doctor] What brings you in today?",
-        "[patient] I've had a cough for two weeks.",
-        "[doctor] Blood pressure is 128 over 80 today.",
-        "[doctor] I think this is a viral bronchitis.",
-        "[doctor] I'll start benzonatate 100 milligrams three times a day and follow up in two weeks.",
-        "[patient] Thank you.",
-    ]))
+    visit = parse_dialogue(
+        "\n".join(
+            [
+                "[doctor] What brings you in today?",
+                "[patient] I've had a cough for two weeks.",
+                "[doctor] Blood pressure is 128 over 80 today.",
+                "[doctor] I think this is a viral bronchitis.",
+                "[doctor] I'll start benzonatate 100 milligrams three times a day and follow up in two weeks.",
+                "[patient] Thank you.",
+            ]
+        )
+    )
     rt = PrefixCache(SOAP_RULES, context_window=100_000)
     live = LiveDrafter(NoteDrafter(rt, get_template("soap")))
     for n in (2, 4, 5):
@@ -133,13 +139,14 @@ def test_rolling_note_drafts_the_first_sections_during_the_visit_and_only_the_re
     kept = [k for k in live.rolling_keys if k not in live.stats.stop_redrafted]
     assert kept  # the visit was followed closely enough that some sections needed no work at Stop
     prepared = live.prepare(visit)
-    plain = NoteDrafter(KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"), medications=MEDS,
-                        label_speakers=False)
+    plain = NoteDrafter(
+        KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"), medications=MEDS, label_speakers=False
+    )
     reference = plain.draft(prepared)
     keys = get_template("soap").section_keys()
     # at Stop, the very requests a from-scratch draft makes for the redrafted sections, and no others
     redrafted = [plain.runtime.prompts[keys.index(k)] for k in live.stats.stop_redrafted]
-    assert rt.prompts[n_before:n_before + len(redrafted)] == redrafted
+    assert rt.prompts[n_before : n_before + len(redrafted)] == redrafted
     # the kept sections were on screen before the model was asked anything at Stop
     kinds = [ev.kind for ev in events]
     assert kinds.index("statement") < kinds.index("token")
@@ -150,10 +157,14 @@ def test_rolling_note_drafts_the_first_sections_during_the_visit_and_only_the_re
     for key in kept:
         d = live.sections[key]
         upto = prepared.model_copy(update={"segments": [s for s in prepared.segments if s.id <= d.last_id]})
-        ref = NoteDrafter(KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"),
-                          label_speakers=False, cover_medications=False).draft(upto)
+        ref = NoteDrafter(
+            KeywordRuntime(SOAP_RULES, context_window=100_000),
+            get_template("soap"),
+            label_speakers=False,
+            cover_medications=False,
+        ).draft(upto)
         assert [st.text for st in d.statements] == [st.text for st in ref.section(key).statements]
-        assert [st.text for st in note.section(key).statements][:len(d.statements)] == [st.text for st in d.statements]
+        assert [st.text for st in note.section(key).statements][: len(d.statements)] == [st.text for st in d.statements]
         # and it has not missed much: less than stale_tokens of the transcript came after it
         assert sum(len(s.text.split()) + 3 for s in prepared.segments if s.id > d.last_id) < live.stale_tokens
     assert all(st.status.value == "supported" for st in note.statements())
@@ -166,8 +177,9 @@ def test_a_rolling_section_that_fell_behind_is_drafted_again_at_stop(visit):
         live.update(partial)
     note = live.draft(visit)
     assert live.stats.stop_mode == "rolling" and live.stats.stop_redrafted == get_template("soap").section_keys()
-    reference = NoteDrafter(KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"), medications=MEDS,
-                            label_speakers=False).draft(live.prepare(visit))
+    reference = NoteDrafter(
+        KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"), medications=MEDS, label_speakers=False
+    ).draft(live.prepare(visit))
     assert statements(note) == statements(reference)
 
 
@@ -197,8 +209,10 @@ def test_stop_abandons_a_rolling_section_in_flight_and_still_drafts_the_whole_no
 def test_lines_said_while_a_section_is_drafted_are_warmed_by_the_same_update(visit):
     """A section takes ~30 s on one thread; what is said meanwhile is offered and warmed before the
     update ends, so it is not left for Stop (it was most of Stop's prefill)."""
-    first, later = visit.model_copy(update={"segments": visit.segments[:60]}), visit.model_copy(
-        update={"segments": visit.segments[:72]})
+    first, later = (
+        visit.model_copy(update={"segments": visit.segments[:60]}),
+        visit.model_copy(update={"segments": visit.segments[:72]}),
+    )
 
     class Speaking(PrefixCache):  # the recogniser finalises 12 more segments while the section is drafted
         def stream_chat(self, messages, **kw):
@@ -225,11 +239,25 @@ def _lines(live, transcript):
 
 
 def test_settled_speaker_labels_do_not_change_as_the_transcript_grows():
-    untagged = parse_dialogue("\n".join(
-        ["How long have you had the cough?", "About two weeks now, doc.", "Any fever or chills?",
-         "No fever. I feel tired though.", "Let me listen to your lungs.", "My chest feels tight at night.",
-         "Your lungs are clear today.", "Thank you, doctor.", "I'll start an inhaler, two puffs as needed.",
-         "Okay, I will use it.", "Any questions?", "No, that's all."] * 2))
+    untagged = parse_dialogue(
+        "\n".join(
+            [
+                "How long have you had the cough?",
+                "About two weeks now, doc.",
+                "Any fever or chills?",
+                "No fever. I feel tired though.",
+                "Let me listen to your lungs.",
+                "My chest feels tight at night.",
+                "Your lungs are clear today.",
+                "Thank you, doctor.",
+                "I'll start an inhaler, two puffs as needed.",
+                "Okay, I will use it.",
+                "Any questions?",
+                "No, that's all.",
+            ]
+            * 2
+        )
+    )
     assert all(s.speaker == SpeakerRole.unknown for s in untagged.segments)
     live = LiveDrafter(NoteDrafter(KeywordRuntime(SOAP_RULES), get_template("soap")), settle_segments=4)
     seen: dict[int, SpeakerRole] = {}
@@ -275,8 +303,7 @@ def test_llama_threads_switch_mid_answer_and_warm_leaves_only_the_tail(smollm_gg
         rt._llm.eval = lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1]
         visit = parse_dialogue(long_visit_script(fillers_per_problem=0, closing_fillers=2))
         segs = visit.segments
-        live = LiveDrafter(NoteDrafter(rt, get_template("soap"), section_max_tokens=24, max_attempts=1),
-                           rolling=False)
+        live = LiveDrafter(NoteDrafter(rt, get_template("soap"), section_max_tokens=24, max_attempts=1), rolling=False)
         live.update(visit.model_copy(update={"segments": segs[:-3]}))
         assert rt._threads_now == 1  # background warm-up ran on one thread
         warm_tokens = sum(evaluated)

@@ -8,8 +8,8 @@ writes for a short visit.
 import json
 
 import pytest
-
 from scripted_llm import KeywordRuntime
+
 from scribe.approval import approve
 from scribe.domain import StatementStatus
 from scribe.drafting.instructions import InstructionsWriter, instructions_template, render_instructions
@@ -41,16 +41,28 @@ RULES = {
 
 def test_template_has_the_sections_a_patient_needs():
     t = instructions_template()
-    assert t.section_keys() == ["about_your_visit", "your_medicines", "what_to_do", "when_to_come_back", "warning_signs"]
+    assert t.section_keys() == [
+        "about_your_visit",
+        "your_medicines",
+        "what_to_do",
+        "when_to_come_back",
+        "warning_signs",
+    ]
     assert t.loinc_code == "69730-0"
 
 
 def test_summary_is_grounded_and_an_invented_dose_is_flagged():
-    forged = json.dumps({"your_medicines": [
-        {"text": "Take lisinopril 20 mg once a day. This is a higher dose than before.", "evidence": [5]},
-        {"text": "Take metformin 1000 mg twice a day.", "evidence": [5]},
-    ]})
-    about = json.dumps({"about_your_visit": [{"text": "Your blood pressure was too high today: 148 over 92.", "evidence": [4]}]})
+    forged = json.dumps(
+        {
+            "your_medicines": [
+                {"text": "Take lisinopril 20 mg once a day. This is a higher dose than before.", "evidence": [5]},
+                {"text": "Take metformin 1000 mg twice a day.", "evidence": [5]},
+            ]
+        }
+    )
+    about = json.dumps(
+        {"about_your_visit": [{"text": "Your blood pressure was too high today: 148 over 92.", "evidence": [4]}]}
+    )
     rt = KeywordRuntime(RULES, answers=[about, forged])
     writer = InstructionsWriter(rt, medications=MEDS)
     events = list(writer.stream(parse_dialogue(VISIT)))
@@ -84,7 +96,9 @@ def test_empty_sections_are_left_out_of_the_patient_copy():
 def test_the_signed_note_guides_the_summary():
     from scribe.domain import NoteDraft, Section, Statement
 
-    note = NoteDraft(sections=[Section(key="plan", title="Plan", statements=[Statement(text="Increase lisinopril to 20 mg daily.")])])
+    note = NoteDraft(
+        sections=[Section(key="plan", title="Plan", statements=[Statement(text="Increase lisinopril to 20 mg daily.")])]
+    )
     rt = KeywordRuntime(RULES)
     InstructionsWriter(rt, medications=MEDS).draft(parse_dialogue(VISIT), note=note)
     assert "Plan: Increase lisinopril to 20 mg daily." in rt.prompts[0]
@@ -97,8 +111,13 @@ def test_real_model_writes_medicines_follow_up_and_warning_signs(qwen_llama):
     rambles costs bounded time instead of running into the suite's timeout."""
     summary = InstructionsWriter(qwen_llama, medications=MEDS, section_max_tokens=200).draft(parse_dialogue(VISIT))
     text = render_instructions(summary).lower().replace("milligrams", "mg")
-    assert [sec.key for sec in summary.sections] == ["about_your_visit", "your_medicines", "what_to_do",
-                                                      "when_to_come_back", "warning_signs"]
+    assert [sec.key for sec in summary.sections] == [
+        "about_your_visit",
+        "your_medicines",
+        "what_to_do",
+        "when_to_come_back",
+        "warning_signs",
+    ]
     meds = summary.section("your_medicines").text.lower().replace("milligrams", "mg")
     assert "lisinopril" in meds and ("20 mg" in meds or "twenty mg" in meds), text
     assert "metformin" in meds, text

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from speech import espeak_wav
 
 from scribe.recording import FileReplaySource, Recorder, read_audio_file
@@ -23,8 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.timeout(120)
 
 SR = 16000
-SPEECH = ("The patient is a fifty two year old man with a dry cough for three days "
-          "and a mild fever last night.")
+SPEECH = "The patient is a fifty two year old man with a dry cough for three days and a mild fever last night."
 
 CHILD = r"""
 import sys, time
@@ -60,11 +58,18 @@ def test_sigkill_during_recording_loses_at_most_a_second(speech_wav: Path, tmp_p
     assert len(src) / SR > 5.5
     root = tmp_path / "visits"
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(root), str(speech_wav), "enc-killtest"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(root), str(speech_wav), "enc-killtest"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         line = _readline(proc, 30)
-        assert line.strip() == "STARTED", f"child did not start: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
+        assert line.strip() == "STARTED", (
+            f"child did not start: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
+        )
         t_start = time.monotonic()
         time.sleep(4.0)
         os.kill(proc.pid, signal.SIGKILL)

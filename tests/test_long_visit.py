@@ -8,8 +8,8 @@ minutes per part on a 2-core CPU. What a real model writes is covered by the sco
 """
 
 import pytest
-
 from scripted_llm import KeywordRuntime
+
 from scribe.domain import NoteDraft, Section, Statement, StatementStatus
 from scribe.drafting.drafter import NoteDrafter
 from scribe.drafting.long_visit import merge_parts, split_for_window
@@ -25,15 +25,23 @@ SOAP_RULES = {
 }
 
 PROBLEMS = [
-    ("knee", "aching in my right knee", "meloxicam", 15), ("back", "stiffness in my lower back", "cyclobenzaprine", 5),
-    ("sleep", "trouble falling asleep", "trazodone", 50), ("stomach", "heartburn after dinner", "omeprazole", 20),
-    ("sugar", "a lot of thirst at night", "metformin", 500), ("pressure", "headaches in the morning", "lisinopril", 10),
-    ("mood", "feeling down most days", "sertraline", 25), ("allergies", "a runny nose every spring", "cetirizine", 10),
-    ("cholesterol", "worry about my cholesterol", "atorvastatin", 40), ("gout", "swelling in my big toe", "allopurinol", 100),
-    ("thyroid", "feeling cold all the time", "levothyroxine", 50), ("bladder", "getting up to pee at night", "tamsulosin", 4),
+    ("knee", "aching in my right knee", "meloxicam", 15),
+    ("back", "stiffness in my lower back", "cyclobenzaprine", 5),
+    ("sleep", "trouble falling asleep", "trazodone", 50),
+    ("stomach", "heartburn after dinner", "omeprazole", 20),
+    ("sugar", "a lot of thirst at night", "metformin", 500),
+    ("pressure", "headaches in the morning", "lisinopril", 10),
+    ("mood", "feeling down most days", "sertraline", 25),
+    ("allergies", "a runny nose every spring", "cetirizine", 10),
+    ("cholesterol", "worry about my cholesterol", "atorvastatin", 40),
+    ("gout", "swelling in my big toe", "allopurinol", 100),
+    ("thyroid", "feeling cold all the time", "levothyroxine", 50),
+    ("bladder", "getting up to pee at night", "tamsulosin", 4),
 ]
-FILLER_PATIENT = ("Well, it's hard to say exactly, we have been so busy with the grandkids and the garden this year, and I "
-                  "honestly have not kept a diary of every single day, but overall it has felt about the same as before.")
+FILLER_PATIENT = (
+    "Well, it's hard to say exactly, we have been so busy with the grandkids and the garden this year, and I "
+    "honestly have not kept a diary of every single day, but overall it has felt about the same as before."
+)
 FILLER_DOCTOR = "Okay, that is helpful, thank you for walking me through all of that so carefully."
 
 
@@ -73,8 +81,13 @@ def last_ten_minutes(transcript) -> set[int]:
 @pytest.mark.parametrize("sectioned", [True, False])
 def test_45_minute_visit_yields_every_section_with_facts_from_its_last_ten_minutes(long_transcript, sectioned):
     rt = KeywordRuntime(SOAP_RULES, context_window=3000)
-    drafter = NoteDrafter(rt, get_template("soap"), sectioned=sectioned, max_tokens=600, medications={
-        "meloxicam", "ofloxacin", *(m for _, _, m, _ in PROBLEMS)})
+    drafter = NoteDrafter(
+        rt,
+        get_template("soap"),
+        sectioned=sectioned,
+        max_tokens=600,
+        medications={"meloxicam", "ofloxacin", *(m for _, _, m, _ in PROBLEMS)},
+    )
     # the whole visit does not fit this window: without parts it would have been refused or cut
     assert not drafter.fits(drafter.prompt_tokens(drafter.messages(long_transcript)))
     events = list(drafter.stream(long_transcript))
@@ -87,8 +100,12 @@ def test_45_minute_visit_yields_every_section_with_facts_from_its_last_ten_minut
     assert seen == {s.id for s in long_transcript.segments}
 
     late = last_ten_minutes(long_transcript)
-    facts = {"subjective": "ringing in my left ear", "objective": "132/84", "assessment": "otitis externa",
-             "plan": "ofloxacin"}
+    facts = {
+        "subjective": "ringing in my left ear",
+        "objective": "132/84",
+        "assessment": "otitis externa",
+        "plan": "ofloxacin",
+    }
     for key, fact in facts.items():
         sec = note.section(key)
         assert sec.statements, key
@@ -127,10 +144,19 @@ def test_merge_keeps_a_repeated_fact_once_with_both_citations():
     tpl = get_template("soap")
 
     def note(*texts_ids):
-        return NoteDraft(sections=[Section(key="plan", title="Plan", statements=[Statement(text=t, evidence=i) for t, i in texts_ids])])
+        return NoteDraft(
+            sections=[
+                Section(key="plan", title="Plan", statements=[Statement(text=t, evidence=i) for t, i in texts_ids])
+            ]
+        )
 
-    merged = merge_parts([note(("Start lisinopril 10 mg daily.", [4]), ("Order an ECG.", [5])),
-                          note(("Start lisinopril 10 mg once daily.", [41]), ("Follow up in two weeks.", [60]))], tpl)
+    merged = merge_parts(
+        [
+            note(("Start lisinopril 10 mg daily.", [4]), ("Order an ECG.", [5])),
+            note(("Start lisinopril 10 mg once daily.", [41]), ("Follow up in two weeks.", [60])),
+        ],
+        tpl,
+    )
     plan = merged.section("plan").statements
     assert [s.text for s in plan] == ["Start lisinopril 10 mg once daily.", "Order an ECG.", "Follow up in two weeks."]
     assert plan[0].evidence == [4, 41]

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from speech import espeak_wav
 
 from scribe.domain import Encounter
@@ -27,8 +26,7 @@ from scribe.storage import VisitStore
 pytestmark = pytest.mark.timeout(120)
 
 SR = 16000
-SPEECH = ("The patient is a fifty two year old man with a dry cough for three days "
-          "and a mild fever last night.")
+SPEECH = "The patient is a fifty two year old man with a dry cough for three days and a mild fever last night."
 
 PA_CONFIG = """\
 load-module module-native-protocol-unix auth-anonymous=1 socket={socket}
@@ -57,25 +55,42 @@ class PulseServer:
 def pulse(monkeypatch: pytest.MonkeyPatch):
     for tool in ("pulseaudio", "paplay", "pactl"):
         if shutil.which(tool) is None:
-            pytest.skip(f"PulseAudio cannot run here: '{tool}' is not installed "
-                        "(apt-get install pulseaudio pulseaudio-utils libasound2-plugins)")
+            pytest.skip(
+                f"PulseAudio cannot run here: '{tool}' is not installed "
+                "(apt-get install pulseaudio pulseaudio-utils libasound2-plugins)"
+            )
     folder = Path(tempfile.mkdtemp(prefix="scribe-pa-"))  # short path: unix sockets max ~107 chars
     socket_path = folder / "native"
     conf = folder / "scribe.pa"
     conf.write_text(PA_CONFIG.format(socket=socket_path))
-    env = dict(os.environ, HOME=str(folder), XDG_RUNTIME_DIR=str(folder), XDG_CONFIG_HOME=str(folder / "config"),
-               PULSE_RUNTIME_PATH=str(folder / "runtime"), PULSE_STATE_PATH=str(folder / "state"))
+    env = dict(
+        os.environ,
+        HOME=str(folder),
+        XDG_RUNTIME_DIR=str(folder),
+        XDG_CONFIG_HOME=str(folder / "config"),
+        PULSE_RUNTIME_PATH=str(folder / "runtime"),
+        PULSE_STATE_PATH=str(folder / "state"),
+    )
     env.pop("PULSE_SERVER", None)
     log_path = folder / "pulseaudio.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(["pulseaudio", "-n", "-F", str(conf), "--daemonize=no", "--exit-idle-time=-1",
-                                 "--log-target=stderr"], stdout=log, stderr=log, env=env)
+        proc = subprocess.Popen(
+            ["pulseaudio", "-n", "-F", str(conf), "--daemonize=no", "--exit-idle-time=-1", "--log-target=stderr"],
+            stdout=log,
+            stderr=log,
+            env=env,
+        )
     server = f"unix:{socket_path}"
     ready = False
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and proc.poll() is None:
-        if socket_path.exists() and subprocess.run(["pactl", "info"], env=dict(os.environ, PULSE_SERVER=server),
-                                                   capture_output=True).returncode == 0:
+        if (
+            socket_path.exists()
+            and subprocess.run(
+                ["pactl", "info"], env=dict(os.environ, PULSE_SERVER=server), capture_output=True
+            ).returncode
+            == 0
+        ):
             ready = True
             break
         time.sleep(0.1)
@@ -136,13 +151,13 @@ def test_pulse_virtual_microphone_records_speech(pulse: PulseServer, speech_wav:
     assert sr == SR
     assert seconds >= len(src) / SR
     lag = _align(audio, src)
-    seg = audio[lag: lag + len(src)]
+    seg = audio[lag : lag + len(src)]
     assert len(seg) == len(src), f"recording cut short: lag {lag}, {len(audio)} samples"
     c = float(np.corrcoef(seg, src)[0, 1])
     print(f"pulse mic: lag {lag / SR:.2f} s, correlation {c:.4f}")
     assert c > 0.9, f"correlation with the played speech only {c:.3f}"
-    quiet = np.concatenate([audio[: max(0, lag - 800)], audio[lag + len(src) + 800:]])
-    assert np.sqrt(np.mean(quiet ** 2)) < 1e-3  # before/after the speech the virtual room is silent
+    quiet = np.concatenate([audio[: max(0, lag - 800)], audio[lag + len(src) + 800 :]])
+    assert np.sqrt(np.mean(quiet**2)) < 1e-3  # before/after the speech the virtual room is silent
 
 
 def test_pulse_server_death_is_reported_as_lost_device(pulse: PulseServer, tmp_path: Path) -> None:
@@ -152,8 +167,7 @@ def test_pulse_server_death_is_reported_as_lost_device(pulse: PulseServer, tmp_p
     visit = VisitStore(tmp_path / "visits").create(Encounter(patient_name="Unplug Test"))
     lost = threading.Event()
     messages: list[str] = []
-    rec = Recorder(visit, SoundDeviceSource(device),
-                   on_device_lost=lambda m: (messages.append(m), lost.set()))
+    rec = Recorder(visit, SoundDeviceSource(device), on_device_lost=lambda m: (messages.append(m), lost.set()))
     rec.start()
     time.sleep(1.0)
     pulse.proc.kill()  # the "microphone" disappears

@@ -23,7 +23,9 @@ I think this is a viral infection. Drink plenty of fluids and come back if it is
 
 def scribe(*args):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    p = subprocess.run([sys.executable, "-m", "scribe", *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "scribe", *map(str, args)], capture_output=True, text=True, env=env, timeout=120
+    )
     return p.returncode, p.stdout, p.stderr
 
 
@@ -41,16 +43,42 @@ def test_revise_shows_the_diff_and_applies_it_only_when_accepted(tmp_path):
     src = tmp_path / "visit.txt"
     src.write_text(DIALOGUE)
     transcript = parse_dialogue(DIALOGUE)
-    note = ground_note(NoteDraft(sections=[Section(key="plan", title="Plan", statements=[
-        Statement(text="Drink plenty of fluids."), Statement(text="Return if not better in a week.")])]), transcript)
+    note = ground_note(
+        NoteDraft(
+            sections=[
+                Section(
+                    key="plan",
+                    title="Plan",
+                    statements=[
+                        Statement(text="Drink plenty of fluids."),
+                        Statement(text="Return if not better in a week."),
+                    ],
+                )
+            ]
+        ),
+        transcript,
+    )
     path = tmp_path / "note.json"
     path.write_text(note.model_dump_json())
-    code, out, err = scribe("revise", path, "--transcript", src, "--section", "plan", "--instruction", "as a paragraph", "-q")
+    code, out, err = scribe(
+        "revise", path, "--transcript", src, "--section", "plan", "--instruction", "as a paragraph", "-q"
+    )
     assert code == 0, err
     assert "~ style: bullets -> prose" in out and "Not applied" in out
     assert json.loads(path.read_text())["sections"][0]["style"] is None
-    code, out, err = scribe("revise", path, "--transcript", src, "--section", "plan", "--instruction", "as a paragraph",
-                            "--accept-as", "Dr Lee", "-q")
+    code, out, err = scribe(
+        "revise",
+        path,
+        "--transcript",
+        src,
+        "--section",
+        "plan",
+        "--instruction",
+        "as a paragraph",
+        "--accept-as",
+        "Dr Lee",
+        "-q",
+    )
     assert code == 0, err
     revised = NoteDraft.model_validate_json(path.read_text())
     assert "PLAN\nDrink plenty of fluids. Return if not better in a week.\n" in revised.render_text()
@@ -62,10 +90,22 @@ def test_revise_shows_the_diff_and_applies_it_only_when_accepted(tmp_path):
 def test_eval_reprints_a_scorecard(tmp_path):
     rows = []
     for system, r1 in (("scribe", 46.0), ("naive", 40.0)):
-        rows.append({"encounter_id": "E1", "system": system, "template": "aci" if system == "scribe" else "-",
-                     "rouge1": r1, "rouge2": 20.0, "rougeL": 25.0, "words": 300, "statements": 10, "unsupported": 2,
-                     "medications": {"reference": ["lasix"], "said": ["lasix"], "found": ["lasix"], "missing_said": []},
-                     "hallucinations": [], "seconds": 60.0})
+        rows.append(
+            {
+                "encounter_id": "E1",
+                "system": system,
+                "template": "aci" if system == "scribe" else "-",
+                "rouge1": r1,
+                "rouge2": 20.0,
+                "rougeL": 25.0,
+                "words": 300,
+                "statements": 10,
+                "unsupported": 2,
+                "medications": {"reference": ["lasix"], "said": ["lasix"], "found": ["lasix"], "missing_said": []},
+                "hallucinations": [],
+                "seconds": 60.0,
+            }
+        )
     out = tmp_path / "r.json"
     out.write_text(json.dumps({"results": rows}))
     code, text, err = scribe("eval", "--summarize", "--out", out)

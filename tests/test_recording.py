@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from speech import espeak_wav
 
 from scribe.domain import Encounter
@@ -24,8 +23,7 @@ from scribe.storage import VisitState, VisitStore
 pytestmark = pytest.mark.timeout(60)
 
 SR = 16000
-SPEECH = ("The patient is a fifty two year old man with a dry cough for three days "
-          "and a mild fever last night.")
+SPEECH = "The patient is a fifty two year old man with a dry cough for three days and a mild fever last night."
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +94,7 @@ def test_pause_excludes_audio(speech_wav: Path, visit) -> None:
     a = int(np.argmax(diff))
     assert diff.any() and a > 0.2 * 5 * SR  # the part before the pause was kept
     np.testing.assert_allclose(audio[:a], src[:a], atol=2e-4)
-    np.testing.assert_allclose(audio[a:], src[a + gap:], atol=2e-4)
+    np.testing.assert_allclose(audio[a:], src[a + gap :], atol=2e-4)
     actions = [e["action"] for e in visit.audit_log()]
     assert "recording_paused" in actions and "recording_resumed" in actions
 
@@ -173,11 +171,11 @@ def test_resampler_streaming_matches_batch_and_keeps_tone() -> None:
         x = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
         whole = Resampler(rate).process(x)
         rs = Resampler(rate)
-        parts = np.concatenate([rs.process(x[i:i + 1234]) for i in range(0, len(x), 1234)])
+        parts = np.concatenate([rs.process(x[i : i + 1234]) for i in range(0, len(x), 1234)])
         n = min(len(whole), len(parts))
         assert abs(n - 2 * SR) < 64
         np.testing.assert_allclose(parts[:n], whole[:n], atol=1e-5)
-        spec = np.abs(np.fft.rfft(parts[2000:2000 + SR]))
+        spec = np.abs(np.fft.rfft(parts[2000 : 2000 + SR]))
         assert abs(np.argmax(spec) - 440) <= 1  # 1 Hz bins over one second
         assert np.sqrt(np.mean(parts[2000:-2000] ** 2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.05)
 

@@ -7,8 +7,8 @@ and grounding outcomes are exact; one slow test asks the real default model for 
 import json
 
 import pytest
-
 from scripted_llm import KeywordRuntime
+
 from scribe.approval import approve_all_flagged_confirmed
 from scribe.domain import NoteDraft, Section, Statement, StatementStatus
 from scribe.drafting.revise import SectionReviser, accept_revision, reject_revision
@@ -36,14 +36,22 @@ def transcript():
 
 @pytest.fixture()
 def note(transcript):
-    plan = Section(key="plan", title="Plan", statements=[
-        Statement(text="Increase lisinopril to 20 mg daily.", evidence=[7]),
-        Statement(text="Check kidney function in 2 weeks.", evidence=[7]),
-    ])
-    sub = Section(key="subjective", title="Subjective", statements=[
-        Statement(text="Home blood pressure around 150/90.", evidence=[1]),
-        Statement(text="Denies headaches and chest pain.", evidence=[3]),
-    ])
+    plan = Section(
+        key="plan",
+        title="Plan",
+        statements=[
+            Statement(text="Increase lisinopril to 20 mg daily.", evidence=[7]),
+            Statement(text="Check kidney function in 2 weeks.", evidence=[7]),
+        ],
+    )
+    sub = Section(
+        key="subjective",
+        title="Subjective",
+        statements=[
+            Statement(text="Home blood pressure around 150/90.", evidence=[1]),
+            Statement(text="Denies headaches and chest pain.", evidence=[3]),
+        ],
+    )
     return ground_note(NoteDraft(sections=[sub, plan]), transcript, MEDS)
 
 
@@ -63,7 +71,11 @@ def test_addition_from_the_instruction_is_marked_and_confirmed_on_accept(note, t
     rev = reviser.propose(note, "plan", "add that the patient declined the flu shot", transcript)
     # the prompt had the section, the instruction and the cited transcript lines
     prompt = rt.prompts[0]
-    assert "declined the flu shot" in prompt and "Increase lisinopril to 20 mg daily." in prompt and "[7] Doctor:" in prompt
+    assert (
+        "declined the flu shot" in prompt
+        and "Increase lisinopril to 20 mg daily." in prompt
+        and "[7] Doctor:" in prompt
+    )
 
     ops = [(d.op, d.text) for d in rev.diff]
     assert ops[:2] == [("keep", "Increase lisinopril to 20 mg daily."), ("keep", "Check kidney function in 2 weeks.")]
@@ -97,17 +109,23 @@ def test_addition_from_the_instruction_is_marked_and_confirmed_on_accept(note, t
 
 def test_an_addition_keeps_the_section_even_if_the_model_returns_only_the_new_fact(note, transcript):
     rt = answering(("Patient declined the flu shot.", []))
-    rev = SectionReviser(rt, medications=MEDS).propose(note, "plan", "Add that the patient declined the flu shot", transcript)
+    rev = SectionReviser(rt, medications=MEDS).propose(
+        note, "plan", "Add that the patient declined the flu shot", transcript
+    )
     assert "Write only the new statements to add" in rt.prompts[0]
     assert [(d.op, d.text) for d in rev.diff] == [
-        ("keep", "Increase lisinopril to 20 mg daily."), ("keep", "Check kidney function in 2 weeks."),
-        ("add", "Patient declined the flu shot.")]
+        ("keep", "Increase lisinopril to 20 mg daily."),
+        ("keep", "Check kidney function in 2 weeks."),
+        ("add", "Patient declined the flu shot."),
+    ]
 
 
 def test_an_addition_in_clinical_words_still_counts_as_the_physicians_instruction(note, transcript):
     # the model charts "flu shot" as "influenza vaccination": still what the physician said, not an invention
     rt = answering(("Patient declined influenza vaccination.", []))
-    rev = SectionReviser(rt, medications=MEDS).propose(note, "plan", "add that the patient declined the flu shot", transcript)
+    rev = SectionReviser(rt, medications=MEDS).propose(
+        note, "plan", "add that the patient declined the flu shot", transcript
+    )
     (added,) = [d for d in rev.diff if d.op == "add"]
     assert added.from_instruction and added.text == "Patient declined influenza vaccination."
     assert rev.unsupported == []
@@ -160,7 +178,8 @@ def test_stale_or_locked_notes_refuse_the_revision(note, transcript):
         accept_revision(rev, "Dr Lee", transcript)
     approved = approve_all_flagged_confirmed(note, "Dr Lee")
     rev2 = SectionReviser(KeywordRuntime({}, answers=['{"statements": []}']), medications=MEDS).propose(
-        approved, "plan", "shorter", transcript)
+        approved, "plan", "shorter", transcript
+    )
     with pytest.raises(ApprovalError, match="locked"):
         accept_revision(rev2, "Dr Lee", transcript)
     with pytest.raises(InputError, match="no section 'hpi'"):
@@ -171,7 +190,8 @@ def test_stale_or_locked_notes_refuse_the_revision(note, transcript):
 def test_real_model_adds_what_the_physician_asked_for(qwen_llama, transcript, note):
     """The default 1.5B model, one short edit (a few seconds of prefill + ~60 tokens)."""
     rev = SectionReviser(qwen_llama, medications=MEDS, max_tokens=300).propose(
-        note, "plan", "add that the patient declined the flu shot", transcript)
+        note, "plan", "add that the patient declined the flu shot", transcript
+    )
     added = [d for d in rev.diff if d.op == "add"]
     assert any("flu" in d.text.lower() and d.from_instruction for d in added), rev.unified()
     text = " ".join(s.text for s in rev.statements).lower()

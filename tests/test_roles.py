@@ -44,21 +44,33 @@ def test_typed_dialogue_without_tags_gets_the_right_roles():
 
 def test_asr_segments_keep_a_long_explanation_with_one_speaker():
     """ASR segments are not turns: three clinician segments in a row, then the patient."""
-    texts = ["Okay, so your x-ray shows a small fracture of the wrist.",
-             "I'm going to put you in a splint for four weeks,",
-             "and we'll repeat the x-ray after that.",
-             "Do you have any questions?",
-             "Will I be able to drive? My car is a manual.",
-             "I'd avoid driving until the splint comes off."]
-    segs = [Segment(id=i, start=i * 3.0, end=i * 3.0 + 2.5, text=t, words=[Word(start=i * 3.0, end=i * 3.0 + 0.3, word=t.split()[0])])
-            for i, t in enumerate(texts)]
+    texts = [
+        "Okay, so your x-ray shows a small fracture of the wrist.",
+        "I'm going to put you in a splint for four weeks,",
+        "and we'll repeat the x-ray after that.",
+        "Do you have any questions?",
+        "Will I be able to drive? My car is a manual.",
+        "I'd avoid driving until the splint comes off.",
+    ]
+    segs = [
+        Segment(
+            id=i,
+            start=i * 3.0,
+            end=i * 3.0 + 2.5,
+            text=t,
+            words=[Word(start=i * 3.0, end=i * 3.0 + 0.3, word=t.split()[0])],
+        )
+        for i, t in enumerate(texts)
+    ]
     t = Transcript(segments=segs, source="visit.wav", asr_model="base")
     got = [s.speaker for s in label_roles(t).segments]
     assert got == [C, C, C, C, P, C]
 
 
 def test_existing_labels_are_kept_and_anchor_the_rest():
-    t = parse_dialogue("[doctor] Any allergies?\nI'm allergic to penicillin, it gives me a rash.\n[doctor] Okay, noted.\nmm-hmm")
+    t = parse_dialogue(
+        "[doctor] Any allergies?\nI'm allergic to penicillin, it gives me a rash.\n[doctor] Okay, noted.\nmm-hmm"
+    )
     labelled = label_roles(t)
     assert [s.speaker for s in labelled.segments] == [C, P, C, P]
     # the input is not modified

@@ -15,8 +15,8 @@ import jsonschema
 import pytest
 
 from scribe.drafting.runtimes import (
-    LLMRuntime,
     LlamaCppRuntime,
+    LLMRuntime,
     OpenAICompatRuntime,
     TransformersRuntime,
     _StopScanner,
@@ -41,8 +41,10 @@ SYMPTOM_SCHEMA = {
 }
 SYMPTOM_PROMPT = [
     {"role": "system", "content": "You extract facts from clinic visits and answer in JSON."},
-    {"role": "user", "content": "Patient: I've had a moderate headache for three days.\n"
-                                "Give symptom, severity and days as JSON."},
+    {
+        "role": "user",
+        "content": "Patient: I've had a moderate headache for three days.\nGive symptom, severity and days as JSON.",
+    },
 ]
 
 
@@ -55,7 +57,7 @@ def free_port() -> int:
 def script_text(name: str) -> str:
     """A sample visit script without its comment lines."""
     lines = asset("sample", name).read_text(encoding="utf-8").splitlines()
-    return "\n".join(l for l in lines if l and not l.startswith("#"))
+    return "\n".join(ln for ln in lines if ln and not ln.startswith("#"))
 
 
 def visit_transcript(lines: int = 0) -> str:
@@ -65,8 +67,10 @@ def visit_transcript(lines: int = 0) -> str:
 
 
 def note_messages(transcript: str, system: str = "You are a careful medical scribe.") -> list[dict]:
-    return [{"role": "system", "content": system},
-            {"role": "user", "content": "Summarise this visit in two sentences.\n\nTranscript:\n" + transcript}]
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": "Summarise this visit in two sentences.\n\nTranscript:\n" + transcript},
+    ]
 
 
 def first_token_time(runtime, messages, **kw) -> tuple[float, str]:
@@ -159,11 +163,19 @@ def test_default_model_writes_short_json(qwen_gguf, llm_test_threads):
     schema = {
         "type": "object",
         "properties": {
-            "medications": {"type": "array", "maxItems": 3,
-                            "items": {"type": "object",
-                                      "properties": {"name": {"type": "string", "maxLength": 30},
-                                                     "dose": {"type": "string", "maxLength": 20}},
-                                      "required": ["name", "dose"], "additionalProperties": False}},
+            "medications": {
+                "type": "array",
+                "maxItems": 3,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string", "maxLength": 30},
+                        "dose": {"type": "string", "maxLength": 20},
+                    },
+                    "required": ["name", "dose"],
+                    "additionalProperties": False,
+                },
+            },
             "allergy": {"type": "string", "maxLength": 30},
         },
         "required": ["medications", "allergy"],
@@ -171,8 +183,12 @@ def test_default_model_writes_short_json(qwen_gguf, llm_test_threads):
     }
     messages = [
         {"role": "system", "content": "You extract facts from a clinic visit transcript. Answer in JSON."},
-        {"role": "user", "content": "Transcript:\n" + script_text("short_clip_script.txt")
-         + "\n\nList every medication the patient takes (name and dose) and the drug allergy."},
+        {
+            "role": "user",
+            "content": "Transcript:\n"
+            + script_text("short_clip_script.txt")
+            + "\n\nList every medication the patient takes (name and dose) and the drug allergy.",
+        },
     ]
     with LlamaCppRuntime(qwen_gguf, n_ctx=2048, n_threads=llm_test_threads, model_name="qwen2.5-coder-1.5b") as runtime:
         data = json.loads(runtime.chat(messages, json_schema=schema, max_tokens=150))

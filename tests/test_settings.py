@@ -37,8 +37,9 @@ def test_policy_beats_environment_beats_user_file(files, monkeypatch):
 def test_save_merges_atomically_and_reads_back(files):
     user, _ = files
     user.write_text('template = "progress"\n')
-    save_user_settings({"microphone": 'Mic "A"', "asr_live_preview_s": "0", "require_consent": "no",
-                        "vocabulary_files": ["/a/b.txt"]})
+    save_user_settings(
+        {"microphone": 'Mic "A"', "asr_live_preview_s": "0", "require_consent": "no", "vocabulary_files": ["/a/b.txt"]}
+    )
     s = load_settings()
     assert (s.template, s.microphone, s.asr_live_preview_s, s.require_consent) == ("progress", 'Mic "A"', 0.0, False)
     assert s.vocabulary_files == ["/a/b.txt"]

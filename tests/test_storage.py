@@ -69,7 +69,11 @@ def test_create_list_open(store: VisitStore) -> None:
     assert again.record.state == VisitState.transcribing
     assert again.record.updated_at > again.record.created_at
     last = again.audit_log()[-1]
-    assert (last["action"], last["actor"], last["details"]) == ("state", "dr.grey", {"from": "recording", "to": "transcribing"})
+    assert (last["action"], last["actor"], last["details"]) == (
+        "state",
+        "dr.grey",
+        {"from": "recording", "to": "transcribing"},
+    )
 
     with pytest.raises(VisitNotFound):
         store.open("enc-doesnotexist")
@@ -287,7 +291,7 @@ def test_disk_full_keeps_audio_and_resumes(tiny_disk: Path) -> None:
 
     signal = tone(3.0)  # 96 KB of PCM: does not fit
     w = visit.open_audio_writer(flush_interval=3600)
-    w.write(signal[: SR])
+    w.write(signal[:SR])
     w.flush()  # 1 s fits
     w.write(signal[SR:])
     with pytest.raises(StorageError, match="full"):
@@ -338,7 +342,7 @@ def test_recover_after_simulated_crash(store: VisitStore, tmp_path: Path) -> Non
     w = visit.open_audio_writer(flush_interval=0.5)
     w.write(sig[: 2 * SR])
     w.flush()  # 2.0 s safely on disk
-    w.write(sig[2 * SR: int(2.4 * SR)])  # 0.4 s still in memory: a kill loses it
+    w.write(sig[2 * SR : int(2.4 * SR)])  # 0.4 s still in memory: a kill loses it
     assert w.committed_seconds == pytest.approx(2.0) and w.seconds == pytest.approx(2.4)
 
     # "kill": copy the folder as the dead process left it (writer never closed), into a fresh store
@@ -348,7 +352,7 @@ def test_recover_after_simulated_crash(store: VisitStore, tmp_path: Path) -> Non
     lock = json.loads((folder / "recording.lock").read_text())
     assert lock["pid"] == os.getpid()
     # the dead process had also appended 0.3 s without updating the header, plus a torn sample
-    extra = (np.clip(np.rint(sig[int(2.0 * SR): int(2.3 * SR)] * 32767), -32768, 32767).astype("<i2")).tobytes()
+    extra = (np.clip(np.rint(sig[int(2.0 * SR) : int(2.3 * SR)] * 32767), -32768, 32767).astype("<i2")).tobytes()
     with open(folder / "audio.wav", "ab") as fh:
         fh.write(extra + b"\x01")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -375,7 +379,7 @@ def test_recover_after_simulated_crash(store: VisitStore, tmp_path: Path) -> Non
 
     # continue recording the same visit after recovery: appends
     with v.open_audio_writer() as w2:
-        w2.write(sig[int(2.3 * SR):])
+        w2.write(sig[int(2.3 * SR) :])
     assert v.audio_seconds() == pytest.approx(3.0)
 
 

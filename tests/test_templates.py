@@ -2,10 +2,9 @@
 
 import pytest
 
-from scribe.domain import NoteDraft, Section, Statement
+from scribe.domain import Encounter, NoteDraft, Section, Statement
 from scribe.drafting.drafter import build_messages, note_from_json
 from scribe.drafting.templates import available_templates, get_template, load_template_file, parse_template
-from scribe.domain import Encounter
 from scribe.errors import TemplateError
 
 MINIMAL = 'name = "x"\nloinc_code = "11506-3"\n'
@@ -32,9 +31,18 @@ def test_style_reaches_the_prompt_and_the_rendered_note():
     prompt = build_messages(t, ["[0] Patient: My knee hurts."])[1]["content"]
     assert '"history_of_present_illness" (History of present illness; complete sentences' in prompt
     assert '"physical_exam" (Physical exam; short clinical phrases' in prompt
-    note = note_from_json({"history_of_present_illness": [{"text": "Reports knee pain for 2 weeks", "evidence": [0]},
-                                                          {"text": "Pain is worse on stairs.", "evidence": [0]}],
-                           "physical_exam": ["Knee: mild effusion."]}, t, Encounter(), {0})
+    note = note_from_json(
+        {
+            "history_of_present_illness": [
+                {"text": "Reports knee pain for 2 weeks", "evidence": [0]},
+                {"text": "Pain is worse on stairs.", "evidence": [0]},
+            ],
+            "physical_exam": ["Knee: mild effusion."],
+        },
+        t,
+        Encounter(),
+        {0},
+    )
     text = note.render_text()
     assert "HISTORY OF PRESENT ILLNESS\nReports knee pain for 2 weeks. Pain is worse on stairs.\n" in text
     assert "PHYSICAL EXAM\n- Knee: mild effusion.\n" in text

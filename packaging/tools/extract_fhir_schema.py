@@ -61,7 +61,9 @@ def load_source(source: str | None, version: str) -> tuple[dict, dict]:
     if source is None:
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run(
-                ["npm", "pack", "--silent", f"{PACKAGE}@{version}"], cwd=tmp, check=True,
+                ["npm", "pack", "--silent", f"{PACKAGE}@{version}"],
+                cwd=tmp,
+                check=True,
                 stdout=subprocess.DEVNULL,
             )
             tgz = next(Path(tmp).glob("*.tgz"))
@@ -93,7 +95,7 @@ def _def_name(ref: str) -> str:
     prefix = "#/definitions/"
     if not ref.startswith(prefix):
         raise SystemExit(f"unsupported $ref {ref!r}")
-    return ref[len(prefix):]
+    return ref[len(prefix) :]
 
 
 def _strip_descriptions(node):

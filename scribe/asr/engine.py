@@ -27,8 +27,9 @@ import math
 import os
 import re
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -53,26 +54,27 @@ class ASREngine(Protocol):
 
     name: str
 
-    def load(self, progress: Optional[Progress] = None) -> None: ...
+    def load(self, progress: Progress | None = None) -> None: ...
 
     def transcribe(self, audio: np.ndarray) -> Iterator[Segment]: ...
 
-    def transcribe_file(self, path: str | os.PathLike, progress: Optional[Progress] = None) -> Transcript: ...
+    def transcribe_file(self, path: str | os.PathLike, progress: Progress | None = None) -> Transcript: ...
 
 
 def transcript_from_segments(
     segments: Iterable[Segment],
     *,
     duration: float,
-    source: Optional[str] = None,
-    asr_model: Optional[str] = None,
-    language: Optional[str] = "en",
+    source: str | None = None,
+    asr_model: str | None = None,
+    language: str | None = "en",
 ) -> Transcript:
     """Build a Transcript, numbering segments 0..n-1 in time order (notes cite these ids)."""
     segs = sorted((s for s in segments if s.text.strip()), key=lambda s: (s.start, s.end))
     numbered = [s if s.id == i else s.model_copy(update={"id": i}) for i, s in enumerate(segs)]
-    return Transcript(segments=numbered, duration=round(float(duration), 3), source=source,
-                      asr_model=asr_model, language=language)
+    return Transcript(
+        segments=numbered, duration=round(float(duration), 3), source=source, asr_model=asr_model, language=language
+    )
 
 
 _ABBREVIATIONS = {"dr.", "mr.", "mrs.", "ms.", "st.", "vs.", "e.g.", "i.e.", "etc.", "approx.", "no."}
@@ -149,11 +151,11 @@ class FasterWhisperEngine:
 
     def __init__(
         self,
-        model: Optional[str] = None,
-        settings: Optional[Settings] = None,
+        model: str | None = None,
+        settings: Settings | None = None,
         *,
-        language: Optional[str] = "en",
-        hotwords: Optional[str] = None,
+        language: str | None = "en",
+        hotwords: str | None = None,
         hotword_tokens: int = DEFAULT_HOTWORD_TOKENS,
         beam_size: int = 1,
         condition_on_previous_text: bool = False,
@@ -172,7 +174,7 @@ class FasterWhisperEngine:
         self._hotwords_arg = hotwords
         self.hotwords: str = ""
         self._hotword_set: frozenset[str] = frozenset()
-        self.model_path: Optional[Path] = None
+        self.model_path: Path | None = None
         self._model: Any = None
         self._lock = threading.RLock()
 
@@ -182,7 +184,7 @@ class FasterWhisperEngine:
     def loaded(self) -> bool:
         return self._model is not None
 
-    def load(self, progress: Optional[Progress] = None) -> None:
+    def load(self, progress: Progress | None = None) -> None:
         """Assemble the pack if needed and load the weights (once; safe to call again)."""
         with self._lock:
             if self._model is not None:
@@ -229,7 +231,7 @@ class FasterWhisperEngine:
 
     # ------------------------------------------------------------------ decoding
 
-    def _options(self, context: Optional[str]) -> dict:
+    def _options(self, context: str | None) -> dict:
         return dict(
             language=self.language,
             task="transcribe",
@@ -243,7 +245,7 @@ class FasterWhisperEngine:
             initial_prompt=context or None,
         )
 
-    def _run(self, audio: np.ndarray, context: Optional[str] = None):
+    def _run(self, audio: np.ndarray, context: str | None = None):
         self.load()
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         return self._model.transcribe(audio, **self._options(context))
@@ -262,15 +264,24 @@ class FasterWhisperEngine:
             text=text,
             confidence=round(min(1.0, max(0.0, confidence)), 4),
             words=[
-                Word(start=round(w.start + offset, 3), end=round(w.end + offset, 3), word=w.word.strip(),
-                     probability=round(float(w.probability), 4))
+                Word(
+                    start=round(w.start + offset, 3),
+                    end=round(w.end + offset, 3),
+                    word=w.word.strip(),
+                    probability=round(float(w.probability), 4),
+                )
                 for w in words
                 if w.word.strip()
             ],
         )
 
     def decode_window(
-        self, audio: np.ndarray, *, offset: float = 0.0, first_id: int = 0, context: Optional[str] = None,
+        self,
+        audio: np.ndarray,
+        *,
+        offset: float = 0.0,
+        first_id: int = 0,
+        context: str | None = None,
         redecode: bool = True,
     ) -> Iterator[Segment]:
         """One faster-whisper call on a short piece (<= 30 s) of a recording.
@@ -287,11 +298,12 @@ class FasterWhisperEngine:
         """Yield final segments of a whole recording (16 kHz mono float32) as they are decoded."""
         stream = StreamingTranscriber(self)
         for i in range(0, len(audio), stream.step):
-            yield from stream.feed(audio[i:i + stream.step])
+            yield from stream.feed(audio[i : i + stream.step])
         yield from stream.finish()
 
-    def _iter_segments(self, segments: Iterable[Any], audio: np.ndarray, offset: float,
-                       first_id: int, redecode: bool = True) -> Iterator[Segment]:
+    def _iter_segments(
+        self, segments: Iterable[Any], audio: np.ndarray, offset: float, first_id: int, redecode: bool = True
+    ) -> Iterator[Segment]:
         seg_id = first_id
         for seg in segments:
             if not seg.text.strip():
@@ -313,8 +325,12 @@ class FasterWhisperEngine:
         """Decode one degenerate segment's audio again without hotwords (see looks_degenerate)."""
         lo = max(0, int((seg.start - 0.3) * SAMPLE_RATE))
         hi = min(len(audio), int((seg.end + 0.3) * SAMPLE_RATE))
-        log.warning("ASR output at %.1f-%.1f s looks like prompt leakage or a loop (%r); decoding it again "
-                    "without hotwords", seg.start + offset, seg.end + offset, seg.text[:80])
+        log.warning(
+            "ASR output at %.1f-%.1f s looks like prompt leakage or a loop (%r); decoding it again without hotwords",
+            seg.start + offset,
+            seg.end + offset,
+            seg.text[:80],
+        )
         if hi - lo < int(0.2 * SAMPLE_RATE):
             return
         options = self._options(None) | {"hotwords": None, "vad_filter": False}
@@ -329,13 +345,15 @@ class FasterWhisperEngine:
                     yield out
                     seg_id += 1
 
-    def transcribe_file(self, path: str | os.PathLike, progress: Optional[Progress] = None) -> Transcript:
+    def transcribe_file(self, path: str | os.PathLike, progress: Progress | None = None) -> Transcript:
         """Transcribe a recording; AudioError if it is unreadable or has no speech."""
         audio = load_audio(path)
         name = Path(path).name
         total = len(audio) / SAMPLE_RATE
         if is_silent(audio):
-            raise AudioError(f"{name} contains no speech (only silence or noise); check the microphone and record again.")
+            raise AudioError(
+                f"{name} contains no speech (only silence or noise); check the microphone and record again."
+            )
         self.load(progress)
         if progress:
             progress(0.0, f"transcribing {name} ({_fmt_time(total)})")
@@ -343,14 +361,15 @@ class FasterWhisperEngine:
         for seg in self.transcribe(audio):
             out.append(seg)
             if progress:
-                progress(min(0.999, seg.end / total) if total else 0.999,
-                         f"transcribed {_fmt_time(seg.end)} of {_fmt_time(total)}")
+                progress(
+                    min(0.999, seg.end / total) if total else 0.999,
+                    f"transcribed {_fmt_time(seg.end)} of {_fmt_time(total)}",
+                )
         if not out:
             raise AudioError(f"{name} contains no recognisable speech; check the recording.")
         if progress:
             progress(1.0, "transcription done")
-        return transcript_from_segments(out, duration=total, source=name, asr_model=self.name,
-                                        language=self.language)
+        return transcript_from_segments(out, duration=total, source=name, asr_model=self.name, language=self.language)
 
 
 class StreamingTranscriber:
@@ -430,7 +449,7 @@ class StreamingTranscriber:
         while pos < a.size:
             take = min(a.size - pos, max(0, self._next_decode_at() - self._buffered))
             if take:
-                self._chunks.append(a[pos:pos + take])
+                self._chunks.append(a[pos : pos + take])
                 self._buffered += take
                 pos += take
             if self._buffered >= self._next_decode_at():
@@ -450,7 +469,7 @@ class StreamingTranscriber:
             return []
         return self._decode(final=True)
 
-    def preview(self, min_new_s: float = 1.0) -> Optional[list[Segment]]:
+    def preview(self, min_new_s: float = 1.0) -> list[Segment] | None:
         """Provisional segments for the audio not yet final, for the live view.
 
         Final segments wait for a pause (the buffer is only decoded at 24 s and then every few
@@ -470,8 +489,15 @@ class StreamingTranscriber:
             return None
         self._previewed_to = end
         audio = self._buffer()
-        segs = list(self.engine.decode_window(audio, offset=self._buf_start / SAMPLE_RATE, first_id=self._next_id,
-                                              context=self._context(), redecode=False))
+        segs = list(
+            self.engine.decode_window(
+                audio,
+                offset=self._buf_start / SAMPLE_RATE,
+                first_id=self._next_id,
+                context=self._context(),
+                redecode=False,
+            )
+        )
         self.preview_calls += 1
         self.preview_seconds += audio.size / SAMPLE_RATE
         floor = self._last_end
@@ -480,12 +506,19 @@ class StreamingTranscriber:
             if not seg.text.strip():
                 continue
             start = max(seg.start, floor)
-            out.append(seg if start == seg.start else seg.model_copy(update={"start": start, "end": max(seg.end, start)}))
+            out.append(
+                seg if start == seg.start else seg.model_copy(update={"start": start, "end": max(seg.end, start)})
+            )
         return out
 
-    def transcript(self, source: Optional[str] = None) -> Transcript:
-        return transcript_from_segments(self._final, duration=self.duration, source=source,
-                                        asr_model=self.engine.name, language=self.engine.language)
+    def transcript(self, source: str | None = None) -> Transcript:
+        return transcript_from_segments(
+            self._final,
+            duration=self.duration,
+            source=source,
+            asr_model=self.engine.name,
+            language=self.engine.language,
+        )
 
     # ------------------------------------------------------------------ internals
 
@@ -494,7 +527,7 @@ class StreamingTranscriber:
             self._chunks = [np.concatenate(self._chunks)]
         return self._chunks[0] if self._chunks else np.zeros(0, np.float32)
 
-    def _context(self) -> Optional[str]:
+    def _context(self) -> str | None:
         if not self.use_context or not self._final:
             return None
         text = " ".join(s.text for s in self._final[-8:])
@@ -537,7 +570,7 @@ class StreamingTranscriber:
             self._cut(self._cut_point(commit[-1], segs[len(commit)] if len(commit) < len(segs) else None))
         return committed
 
-    def _cut_point(self, last: Segment, nxt: Optional[Segment]) -> int:
+    def _cut_point(self, last: Segment, nxt: Segment | None) -> int:
         """Absolute sample where the next buffer starts: in the pause after ``last``."""
         cut = last.end
         if nxt is not None:
@@ -559,8 +592,10 @@ class StreamingTranscriber:
         """Keep segment times non-decreasing across window boundaries."""
         start = max(seg.start, self._last_end)
         end = max(seg.end, start)
-        words = [w if w.start >= start else w.model_copy(update={"start": start, "end": max(w.end, start)})
-                 for w in seg.words]
+        words = [
+            w if w.start >= start else w.model_copy(update={"start": start, "end": max(w.end, start)})
+            for w in seg.words
+        ]
         self._last_end = end
         if start == seg.start and end == seg.end and words == seg.words:
             return seg

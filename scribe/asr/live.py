@@ -11,7 +11,7 @@ what is measured is what runs.
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 
 class PreviewPacer:
@@ -33,7 +33,7 @@ class PreviewPacer:
         """New final text was shown: the rest of the tail may be previewed at once."""
         self._next = 0.0
 
-    def run(self, transcriber) -> Optional[list]:
+    def run(self, transcriber) -> list | None:
         """Preview if due; returns the provisional segments, or ``None`` if nothing was decoded."""
         preview = getattr(transcriber, "preview", None)
         if preview is None or not self.due():

@@ -16,9 +16,9 @@ file before any section header count as general terms.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Optional
 
 from ..errors import InputError
 from ..resources import asset
@@ -94,7 +94,7 @@ def read_vocabulary_file(path: Path | str, default_section: str = TERMS) -> dict
     return parse_vocabulary(text, default_section, source=str(p))
 
 
-def _user_files(user_files: Optional[Iterable[str | Path]]) -> list[str | Path]:
+def _user_files(user_files: Iterable[str | Path] | None) -> list[str | Path]:
     if user_files is not None:
         return list(user_files)
     from ..settings import load_settings
@@ -102,7 +102,7 @@ def _user_files(user_files: Optional[Iterable[str | Path]]) -> list[str | Path]:
     return list(load_settings().vocabulary_files)
 
 
-def load_vocabulary(user_files: Optional[Iterable[str | Path]] = None) -> Vocabulary:
+def load_vocabulary(user_files: Iterable[str | Path] | None = None) -> Vocabulary:
     """Bundled list plus the clinic's files (``None`` = take them from the settings)."""
     bundled = read_vocabulary_file(bundled_vocabulary_path())
     user_meds: list[str] = []
@@ -118,12 +118,12 @@ def load_vocabulary(user_files: Optional[Iterable[str | Path]] = None) -> Vocabu
     )
 
 
-def load_terms(user_files: Optional[Iterable[str | Path]] = None) -> list[str]:
+def load_terms(user_files: Iterable[str | Path] | None = None) -> list[str]:
     """Every term (medications and clinical terms), de-duplicated, in hotword priority order."""
     return load_vocabulary(user_files).hotword_candidates()
 
 
-def load_medication_names(user_files: Optional[Iterable[str | Path]] = None) -> set[str]:
+def load_medication_names(user_files: Iterable[str | Path] | None = None) -> set[str]:
     """Lower-cased medication names (generic and brand) for recognising drugs in text."""
     return {m.lower() for m in load_vocabulary(user_files).medications}
 
@@ -135,7 +135,7 @@ def approx_token_count(text: str) -> int:
 def build_hotwords(
     terms: Iterable[str],
     max_tokens: int = DEFAULT_HOTWORD_TOKENS,
-    count_tokens: Optional[TokenCounter] = None,
+    count_tokens: TokenCounter | None = None,
     separator: str = HOTWORD_SEPARATOR,
 ) -> str:
     """Join the highest-priority terms that fit in ``max_tokens`` prompt tokens.

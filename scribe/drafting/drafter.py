@@ -20,8 +20,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Literal, Optional
+from typing import Literal
 
 from ..domain import Encounter, NoteDraft, Section, SpeakerRole, Statement, Transcript
 from ..errors import DraftingError
@@ -33,12 +34,12 @@ SYSTEM_PROMPT = (
     "You are a careful medical scribe. You write the clinical note of a doctor-patient visit in "
     "English, using ONLY facts stated in the transcript. Never add a medication, dose, number, "
     "diagnosis, finding or plan that was not said. Keep symptoms the patient denied as denied "
-    "(\"Denies nausea.\"). Keep each medication with the dose that was said for it, and keep "
+    '("Denies nausea."). Keep each medication with the dose that was said for it, and keep '
     "current medications apart from new or changed ones. Transcript lines are labelled Doctor or "
     "Patient: what the patient reports is history, what the doctor examined, measured or decided is "
     "exam, results, assessment and plan. Write factual statements in clinical style and in the third "
-    "person (\"The patient reports ...\"), not as quotes of the dialogue, without labels such as "
-    "\"Plan:\". Put each fact in exactly one section and state it once. If nothing was said for a section, give "
+    'person ("The patient reports ..."), not as quotes of the dialogue, without labels such as '
+    '"Plan:". Put each fact in exactly one section and state it once. If nothing was said for a section, give '
     "an empty list."
 )
 CITE_INSTRUCTION = "After each statement cite the numbers of the transcript lines that support it."
@@ -63,16 +64,16 @@ class DraftEvent:
 
     kind: Literal["token", "section", "statement", "done"]
     text: str = ""
-    section_key: Optional[str] = None
-    statement: Optional[Statement] = None
-    note: Optional[NoteDraft] = None
+    section_key: str | None = None
+    statement: Statement | None = None
+    note: NoteDraft | None = None
 
 
 @dataclass
 class DraftStats:
     prompt_tokens: int = 0
     output_chars: int = 0
-    first_token_s: Optional[float] = None
+    first_token_s: float | None = None
     total_s: float = 0.0
     attempts: int = 0
     repaired: bool = False
@@ -88,14 +89,17 @@ def format_transcript_lines(transcript: Transcript) -> list[str]:
 
 
 # the model talking about its input instead of the visit
-_META = re.compile(r"\b(?:transcript|conversation|dialogue)\b|\b(?:not|never|no longer) (?:been )?(?:mentioned|discussed|stated|"
-                   r"said|specified|provided)\b|\bno (?:information|mention|details?)\b", re.I)
+_META = re.compile(
+    r"\b(?:transcript|conversation|dialogue)\b|\b(?:not|never|no longer) (?:been )?(?:mentioned|discussed|stated|"
+    r"said|specified|provided)\b|\bno (?:information|mention|details?)\b",
+    re.I,
+)
 
 
 def _neighbours(transcript: Transcript, seg_id: int) -> list[int]:
     order = [s.id for s in transcript.segments]
     i = order.index(seg_id)
-    return order[max(0, i - 1): i + 2]
+    return order[max(0, i - 1) : i + 2]
 
 
 def tokens_of(text: str) -> list[str]:
@@ -109,19 +113,24 @@ def note_schema(template: Template, cite: bool = True) -> dict:
     or plain statement strings."""
     # printable ASCII keeps a multilingual model from drifting into another script mid-note
     text = {"type": "string", "minLength": 3, "maxLength": MAX_ANSWER_CHARS, "pattern": f"^{STATEMENT_CHARS}*$"}
-    statement = {
-        "type": "object",
-        "properties": {
-            "text": text,
-            "evidence": {"type": "array", "items": {"type": "integer"}, "maxItems": 6},
-        },
-        "required": ["text", "evidence"],
-        "additionalProperties": False,
-    } if cite else text
+    statement = (
+        {
+            "type": "object",
+            "properties": {
+                "text": text,
+                "evidence": {"type": "array", "items": {"type": "integer"}, "maxItems": 6},
+            },
+            "required": ["text", "evidence"],
+            "additionalProperties": False,
+        }
+        if cite
+        else text
+    )
     return {
         "type": "object",
         "properties": {
-            s.key: {"type": "array", "items": statement, "maxItems": MAX_STATEMENTS_PER_SECTION} for s in template.sections
+            s.key: {"type": "array", "items": statement, "maxItems": MAX_STATEMENTS_PER_SECTION}
+            for s in template.sections
         },
         "required": template.section_keys(),
         "additionalProperties": False,
@@ -139,20 +148,34 @@ def _instructions(template: Template, sectioned: bool = False, cite: bool = True
     for s in template.sections:
         lines.append(f'- "{s.key}" ({s.title}; {STYLE_HINTS[template.section_style(s.key)]}): {s.instructions}')
     item = '{"text": "...", "evidence": [3, 4]}' if cite else '"..."'
-    explain = (' "evidence" lists the transcript line numbers in square brackets that support the statement.'
-               if cite else " Each string is one statement.")
+    explain = (
+        ' "evidence" lists the transcript line numbers in square brackets that support the statement.'
+        if cite
+        else " Each string is one statement."
+    )
     if sectioned:
-        lines.append("You will be asked for one section at a time. Answer each time with one JSON object only, no other "
-                     f'text: {{"<section key>": [{item}, ...]}}.' + explain)
+        lines.append(
+            "You will be asked for one section at a time. Answer each time with one JSON object only, no other "
+            f'text: {{"<section key>": [{item}, ...]}}.' + explain
+        )
         return "\n".join(lines)
     example = ", ".join(f'"{s.key}": [{item}]' for s in template.sections[:2])
     lines.append("Answer with one JSON object only, no other text, in this form: {" + example + ", ...}." + explain)
     return "\n".join(lines)
 
 
-def build_messages(template: Template, transcript_lines: list[str], closing: bool = True, *,
-                   section: Optional[str] = None, sectioned: bool = False, system_prompt: str = SYSTEM_PROMPT,
-                   preamble: str = "", cite: bool = True, preamble_last: bool = False) -> list[dict]:
+def build_messages(
+    template: Template,
+    transcript_lines: list[str],
+    closing: bool = True,
+    *,
+    section: str | None = None,
+    sectioned: bool = False,
+    system_prompt: str = SYSTEM_PROMPT,
+    preamble: str = "",
+    cite: bool = True,
+    preamble_last: bool = False,
+) -> list[dict]:
     """Instructions, then the transcript, then a short closing cue (omitted when warming).
 
     ``preamble`` opens the request, or with ``preamble_last`` follows the instructions (so the
@@ -175,15 +198,22 @@ def build_messages(template: Template, transcript_lines: list[str], closing: boo
             body += "\n\nEnd of transcript. Now write the note as JSON."
         else:
             ts = next(x for x in template.sections if x.key == section)
-            body += (f'\n\nEnd of transcript. Now write only the section "{ts.key}" ({ts.title}; '
-                     f'{STYLE_HINTS[template.section_style(ts.key)]}): {ts.instructions} '
-                     f'Answer as JSON: {{"{ts.key}": [...]}}')
+            body += (
+                f'\n\nEnd of transcript. Now write only the section "{ts.key}" ({ts.title}; '
+                f"{STYLE_HINTS[template.section_style(ts.key)]}): {ts.instructions} "
+                f'Answer as JSON: {{"{ts.key}": [...]}}'
+            )
     return [{"role": "system", "content": system_prompt}, {"role": "user", "content": body}]
 
 
 def section_schema(template: Template, key: str, cite: bool = True) -> dict:
     full = note_schema(template, cite)
-    return {"type": "object", "properties": {key: full["properties"][key]}, "required": [key], "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": {key: full["properties"][key]},
+        "required": [key],
+        "additionalProperties": False,
+    }
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -192,7 +222,7 @@ def section_schema(template: Template, key: str, cite: bool = True) -> dict:
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```\s*$", re.M)
 
 
-def repair_json(text: str) -> Optional[dict]:
+def repair_json(text: str) -> dict | None:
     """Best-effort recovery of a JSON object from free-running model output.
 
     Handles code fences, prose around the object, trailing commas and output cut off by the
@@ -238,7 +268,9 @@ def repair_json(text: str) -> Optional[dict]:
         return None
 
 
-_SENTENCE_END = re.compile(r"(?<!\bDr)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\bSt)([.!?;])\s+(?=[A-Z0-9])")
+_SENTENCE_END = re.compile(
+    r"(?<!\bDr)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\bSt)([.!?;])\s+(?=[A-Z0-9])"
+)
 
 
 def split_statement(text: str, limit: int = MAX_STATEMENT_CHARS) -> list[str]:
@@ -253,7 +285,7 @@ def split_statement(text: str, limit: int = MAX_STATEMENT_CHARS) -> list[str]:
         while len(sent) > limit:
             cut = sent.rfind(" ", 0, limit)
             cut = cut if cut > limit // 2 else limit
-            out.append(sent[:cut].rstrip(" ,;") )
+            out.append(sent[:cut].rstrip(" ,;"))
             sent = sent[cut:].strip()
         if sent:
             out.append(sent)
@@ -272,8 +304,13 @@ def collapse_repeats(text: str) -> str:
         low, prev = clause.lower(), kept[-1].lower() if kept else ""
         if kept and low and (low == prev or prev.endswith(" " + low) or prev.endswith(": " + low)):
             continue  # the clause before, again (or ending with it: "history: X, X")
-        if kept and i == len(clauses) - 1 and len(kept) < i and low and (prev.startswith(low) or
-                                                                          prev.split(": ", 1)[-1].startswith(low)):
+        if (
+            kept
+            and i == len(clauses) - 1
+            and len(kept) < i
+            and low
+            and (prev.startswith(low) or prev.split(": ", 1)[-1].startswith(low))
+        ):
             continue  # a repeat cut short by the length limit, after repeats were dropped
         kept.append(clause)
     return ", ".join(kept) if len(kept) < len(clauses) else text
@@ -323,11 +360,15 @@ def note_from_json(data: dict, template: Template, encounter: Encounter, valid_i
             if dup is not None:  # small models repeat themselves, sometimes with a word changed: keep the fuller one
                 if len(words) > len(seen[dup]):
                     seen[dup] = words
-                    statements[dup] = Statement(text=text, evidence=list(dict.fromkeys([*statements[dup].evidence, *evidence])))
+                    statements[dup] = Statement(
+                        text=text, evidence=list(dict.fromkeys([*statements[dup].evidence, *evidence]))
+                    )
                 continue
             seen.append(words)
             statements.append(Statement(text=text, evidence=evidence))
-        sections.append(Section(key=ts.key, title=ts.title, statements=statements, style=template.section_style(ts.key)))
+        sections.append(
+            Section(key=ts.key, title=ts.title, statements=statements, style=template.section_style(ts.key))
+        )
     return NoteDraft(template=template.name, encounter=encounter, sections=sections)
 
 
@@ -340,7 +381,7 @@ class _StreamScanner:
         self.keys = set(section_keys)
         self.buf = ""
         self.pos = -1  # -1 until the outer "{" has been seen
-        self.current: Optional[str] = None
+        self.current: str | None = None
         self.in_array = False
 
     def feed(self, piece: str) -> Iterator[tuple[str, object]]:
@@ -385,7 +426,7 @@ class _StreamScanner:
 # ----------------------------------------------------------------------------- drug names
 
 
-def respell_medications(note: NoteDraft, transcript: Transcript, medications: Optional[set[str]] = None) -> NoteDraft:
+def respell_medications(note: NoteDraft, transcript: Transcript, medications: set[str] | None = None) -> NoteDraft:
     """Fix the model's misspellings of drugs that were said ("Laxis" for "Lasix").
 
     A word of the note that the transcript never uses is replaced by a drug the transcript names
@@ -407,8 +448,11 @@ def respell_medications(note: NoteDraft, transcript: Transcript, medications: Op
         if low in said_tokens or len(low) < 5:
             return word
         for m in sorted(said):
-            if m[0] == low[0] and abs(len(m) - len(low)) <= 1 and (
-                    _edit_distance_le1(low, m) or sorted(low) == sorted(m)):
+            if (
+                m[0] == low[0]
+                and abs(len(m) - len(low)) <= 1
+                and (_edit_distance_le1(low, m) or sorted(low) == sorted(m))
+            ):
                 return m.capitalize() if word[0].isupper() else m
         return word
 
@@ -451,10 +495,22 @@ class NoteDrafter:
     keeps only cited lines that share content with the statement, and adds the best-matching ones).
     """
 
-    def __init__(self, runtime, template: Template, *, max_tokens: int = 1400, max_attempts: int = 2,
-                 medications: Optional[set[str]] = None, sectioned: Optional[bool] = None, section_max_tokens: int = 600,
-                 system_prompt: str = SYSTEM_PROMPT, preamble: str = "", label_speakers: bool = True,
-                 cite: bool = False, cover_medications: bool = True):
+    def __init__(
+        self,
+        runtime,
+        template: Template,
+        *,
+        max_tokens: int = 1400,
+        max_attempts: int = 2,
+        medications: set[str] | None = None,
+        sectioned: bool | None = None,
+        section_max_tokens: int = 600,
+        system_prompt: str = SYSTEM_PROMPT,
+        preamble: str = "",
+        label_speakers: bool = True,
+        cite: bool = False,
+        cover_medications: bool = True,
+    ):
         self.runtime = runtime
         self.template = template
         self.max_tokens = max_tokens
@@ -478,11 +534,20 @@ class NoteDrafter:
 
     # -- prompt ----------------------------------------------------------------
 
-    def _build(self, lines: list[str], closing: bool = True, section: Optional[str] = None,
-               preamble: Optional[str] = None) -> list[dict]:
-        return build_messages(self.template, lines, closing, section=section, sectioned=self.sectioned,
-                              system_prompt=self.system_prompt, preamble=self.preamble if preamble is None else preamble,
-                              cite=self.cite, preamble_last=self.preamble_last)
+    def _build(
+        self, lines: list[str], closing: bool = True, section: str | None = None, preamble: str | None = None
+    ) -> list[dict]:
+        return build_messages(
+            self.template,
+            lines,
+            closing,
+            section=section,
+            sectioned=self.sectioned,
+            system_prompt=self.system_prompt,
+            preamble=self.preamble if preamble is None else preamble,
+            cite=self.cite,
+            preamble_last=self.preamble_last,
+        )
 
     def prepare(self, transcript: Transcript) -> Transcript:
         """The transcript as the model will see it: unknown speakers labelled from content."""
@@ -519,7 +584,7 @@ class NoteDrafter:
 
     # -- drafting --------------------------------------------------------------
 
-    def stream(self, transcript: Transcript, encounter: Optional[Encounter] = None) -> Iterator[DraftEvent]:
+    def stream(self, transcript: Transcript, encounter: Encounter | None = None) -> Iterator[DraftEvent]:
         if transcript.is_empty():
             raise DraftingError("The transcript is empty: there is nothing to draft a note from.")
         encounter = encounter or Encounter(visit_type=self.template.name)
@@ -544,13 +609,24 @@ class NoteDrafter:
         Returns the finished note."""
         if self.cover_medications:
             note = yield from self.cover_missing_medications(note, transcript)
-        note = note.model_copy(update={"encounter": encounter, "model": getattr(self.runtime, "model_name", None),
-                                       "runtime": getattr(self.runtime, "name", None)})
+        note = note.model_copy(
+            update={
+                "encounter": encounter,
+                "model": getattr(self.runtime, "model_name", None),
+                "runtime": getattr(self.runtime, "name", None),
+            }
+        )
         note = respell_medications(note, transcript, self.medications)
         return ground_note(note, transcript, self.medications)
 
-    def stream_part(self, transcript: Transcript, encounter: Encounter, t0: float, preamble: Optional[str] = None,
-                    sections: Optional[list[str]] = None):
+    def stream_part(
+        self,
+        transcript: Transcript,
+        encounter: Encounter,
+        t0: float,
+        preamble: str | None = None,
+        sections: list[str] | None = None,
+    ):
         """Draft a transcript that fits the window: events, then (as the generator's return value)
         the note before grounding. ``sections`` (sectioned drafting only): ask for these alone,
         the others are left empty."""
@@ -560,10 +636,14 @@ class NoteDrafter:
         if not self.sectioned:
             messages = self._build(lines, preamble=preamble)
             schema = note_schema(self.template, self.cite) if constrained else None
-            data = yield from self._generate(messages, schema, self.template.section_keys(), valid_ids, self.max_tokens, t0)
+            data = yield from self._generate(
+                messages, schema, self.template.section_keys(), valid_ids, self.max_tokens, t0
+            )
             if data is None:
-                raise DraftingError(f"The language model did not produce a valid note after {self.max_attempts} attempts "
-                                    f"({self.stats.extra.get('last_error', 'no statements in the answer')}).")
+                raise DraftingError(
+                    f"The language model did not produce a valid note after {self.max_attempts} attempts "
+                    f"({self.stats.extra.get('last_error', 'no statements in the answer')})."
+                )
             return note_from_json(data, self.template, encounter, valid_ids)
         merged: dict = {}
         failures = 0
@@ -571,29 +651,46 @@ class NoteDrafter:
         for ts in asked:
             messages = self._build(lines, section=ts.key, preamble=preamble)
             schema = section_schema(self.template, ts.key, self.cite) if constrained else None
-            data = yield from self._generate(messages, schema, [ts.key], valid_ids, self.section_max_tokens, t0,
-                                             allow_empty=True)
+            data = yield from self._generate(
+                messages, schema, [ts.key], valid_ids, self.section_max_tokens, t0, allow_empty=True
+            )
             if data is None:
                 failures += 1
                 continue
             lowered = {str(k).lower().replace(" ", "_"): v for k, v in data.items()}
-            merged[ts.key] = lowered.get(ts.key, lowered.get(ts.title.lower().replace(" ", "_"),
-                                                             next(iter(data.values()), []) if len(data) == 1 else []))
+            merged[ts.key] = lowered.get(
+                ts.key,
+                lowered.get(
+                    ts.title.lower().replace(" ", "_"), next(iter(data.values()), []) if len(data) == 1 else []
+                ),
+            )
         if asked and failures == len(asked):
-            raise DraftingError(f"The language model did not produce a valid note after {self.max_attempts} attempts "
-                                f"({self.stats.extra.get('last_error', 'no statements in the answer')}).")
+            raise DraftingError(
+                f"The language model did not produce a valid note after {self.max_attempts} attempts "
+                f"({self.stats.extra.get('last_error', 'no statements in the answer')})."
+            )
         return note_from_json(merged, self.template, encounter, valid_ids)
 
-    def _generate(self, messages: list[dict], schema: Optional[dict], keys: list[str], valid_ids: set[int],
-                  max_tokens: int, t0: float, allow_empty: bool = False):
+    def _generate(
+        self,
+        messages: list[dict],
+        schema: dict | None,
+        keys: list[str],
+        valid_ids: set[int],
+        max_tokens: int,
+        t0: float,
+        allow_empty: bool = False,
+    ):
         """One request with retry/repair: yields events, returns the parsed JSON object or None."""
         last_error = ""
-        for attempt in range(1, self.max_attempts + 1):
+        for _attempt in range(1, self.max_attempts + 1):
             self.stats.attempts += 1
             scanner = _StreamScanner(keys)
             pieces: list[str] = []
             try:
-                for piece in self.runtime.stream_chat(messages, json_schema=schema, max_tokens=max_tokens, temperature=0.0):
+                for piece in self.runtime.stream_chat(
+                    messages, json_schema=schema, max_tokens=max_tokens, temperature=0.0
+                ):
                     if self.stats.first_token_s is None:
                         self.stats.first_token_s = time.perf_counter() - t0
                     pieces.append(piece)
@@ -603,15 +700,18 @@ class NoteDrafter:
                             yield DraftEvent(kind="section", section_key=payload)
                         else:
                             key, (text, ids) = payload
-                            yield DraftEvent(kind="statement", section_key=key,
-                                             statement=Statement(text=text, evidence=[i for i in ids if i in valid_ids]))
+                            yield DraftEvent(
+                                kind="statement",
+                                section_key=key,
+                                statement=Statement(text=text, evidence=[i for i in ids if i in valid_ids]),
+                            )
             except DraftingError:
                 raise
             except Exception as exc:  # runtime failures become one clear line
                 raise DraftingError(f"The language model failed while drafting: {exc}") from exc
             output = "".join(pieces)
             self.stats.output_chars += len(output)
-            data: Optional[dict]
+            data: dict | None
             try:
                 parsed = json.loads(output)
                 data = parsed if isinstance(parsed, dict) else None
@@ -621,14 +721,19 @@ class NoteDrafter:
                 last_error = f"{exc.msg} at character {exc.pos}"
                 data = repair_json(output)
                 self.stats.repaired = self.stats.repaired or data is not None
-            if data is not None and (any(_coerce_statements(v) for v in data.values())
-                                     or (allow_empty and any(str(k).lower() in keys for k in data))):
+            if data is not None and (
+                any(_coerce_statements(v) for v in data.values())
+                or (allow_empty and any(str(k).lower() in keys for k in data))
+            ):
                 return data
             last_error = last_error or "no statements in the answer"
             self.stats.extra["last_error"] = last_error
             messages = messages + [
                 {"role": "assistant", "content": output[:2000]},
-                {"role": "user", "content": f"That was not valid note JSON ({last_error}). Answer again with only the JSON object."},
+                {
+                    "role": "user",
+                    "content": f"That was not valid note JSON ({last_error}). Answer again with only the JSON object.",
+                },
             ]
         return None
 
@@ -639,9 +744,18 @@ class NoteDrafter:
 
         Drugs named only as allergies are left out (they belong in an allergy statement, which the
         model writes from the allergy line itself)."""
-        from ..grounding import TranscriptIndex, _allergy_only, _default_medications, _edit_distance_le1, _medications_in, tokens
+        from ..grounding import (
+            TranscriptIndex,
+            _allergy_only,
+            _default_medications,
+            _edit_distance_le1,
+            _medications_in,
+            tokens,
+        )
 
-        known = frozenset(m.lower() for m in self.medications) if self.medications is not None else _default_medications()
+        known = (
+            frozenset(m.lower() for m in self.medications) if self.medications is not None else _default_medications()
+        )
         index = TranscriptIndex(transcript, known)
         note_tokens = set(tokens(" ".join(st.text for st in note.statements())))
         note_text = " ".join(tokens(" ".join(st.text for st in note.statements())))
@@ -651,9 +765,17 @@ class NoteDrafter:
                 if med in missing:
                     missing[med].append(sid)
                     continue
-                named = med in note_tokens or (" " in med and med in note_text) or (
-                    len(med) >= 7 and any(abs(len(t) - len(med)) <= 1 and t[:2] == med[:2] and _edit_distance_le1(t, med)
-                                          for t in note_tokens))
+                named = (
+                    med in note_tokens
+                    or (" " in med and med in note_text)
+                    or (
+                        len(med) >= 7
+                        and any(
+                            abs(len(t) - len(med)) <= 1 and t[:2] == med[:2] and _edit_distance_le1(t, med)
+                            for t in note_tokens
+                        )
+                    )
+                )
                 if not named and not _allergy_only(med, index):
                     missing[med] = [sid]
         return missing
@@ -675,27 +797,49 @@ class NoteDrafter:
         context = transcript.model_copy(update={"segments": [s for s in transcript.segments if s.id in ids]})
         keys = self.template.section_keys()
         names = sorted(missing)
-        body = ("Transcript lines:\n" + "\n".join(format_transcript_lines(context))
-                + "\n\nThe note has these sections: " + ", ".join(f'"{s.key}" ({s.title})' for s in self.template.sections)
-                + f".\nThese medications were discussed in the visit but the note does not mention them: {', '.join(names)}. "
-                "For each one write one statement, starting with its name, with what was said about it: the dose and how "
-                "often if said, and whether the patient takes it or tried it, or whether it was started, continued, "
-                "changed or stopped. Give the key of the section it belongs in. Answer as JSON: {"
-                + ", ".join(f'"{m}": {{"section": "<section key>", "text": "{m.capitalize()} ..."}}' for m in names) + "}")
+        body = (
+            "Transcript lines:\n"
+            + "\n".join(format_transcript_lines(context))
+            + "\n\nThe note has these sections: "
+            + ", ".join(f'"{s.key}" ({s.title})' for s in self.template.sections)
+            + f".\nThese medications were discussed in the visit but the note does not mention them: {', '.join(names)}. "
+            "For each one write one statement, starting with its name, with what was said about it: the dose and how "
+            "often if said, and whether the patient takes it or tried it, or whether it was started, continued, "
+            "changed or stopped. Give the key of the section it belongs in. Answer as JSON: {"
+            + ", ".join(f'"{m}": {{"section": "<section key>", "text": "{m.capitalize()} ..."}}' for m in names)
+            + "}"
+        )
         messages = [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": body}]
 
         def item(med: str) -> dict:
             # the statement starts with the drug's name: a small model otherwise wrote about something else
-            return {"type": "object", "properties": {
-                "section": {"type": "string", "enum": keys},
-                "text": {"type": "string", "pattern": f"^{re.escape(med.capitalize())}{STATEMENT_CHARS}{{3,{MAX_STATEMENT_CHARS}}}$"}},
-                "required": ["section", "text"], "additionalProperties": False}
+            return {
+                "type": "object",
+                "properties": {
+                    "section": {"type": "string", "enum": keys},
+                    "text": {
+                        "type": "string",
+                        "pattern": f"^{re.escape(med.capitalize())}{STATEMENT_CHARS}{{3,{MAX_STATEMENT_CHARS}}}$",
+                    },
+                },
+                "required": ["section", "text"],
+                "additionalProperties": False,
+            }
 
-        schema = {"type": "object", "properties": {m: item(m) for m in names}, "required": names, "additionalProperties": False}
+        schema = {
+            "type": "object",
+            "properties": {m: item(m) for m in names},
+            "required": names,
+            "additionalProperties": False,
+        }
         constrained = getattr(self.runtime, "supports_constrained_json", False)
         try:
-            output = self.runtime.chat(messages, json_schema=schema if constrained else None,
-                                       max_tokens=100 * len(missing) + 20, temperature=0.0)
+            output = self.runtime.chat(
+                messages,
+                json_schema=schema if constrained else None,
+                max_tokens=100 * len(missing) + 20,
+                temperature=0.0,
+            )
         except Exception:  # the note stands without it; grounding and the physician still see the gap
             return note
         data = repair_json(output) if output else None
@@ -722,11 +866,17 @@ class NoteDrafter:
                 yield DraftEvent(kind="statement", section_key=key, statement=st)
         if not added:
             return note
-        sections = [sec.model_copy(update={"statements": [*sec.statements, *added.get(sec.key, [])]}) for sec in note.sections]
+        sections = [
+            sec.model_copy(update={"statements": [*sec.statements, *added.get(sec.key, [])]}) for sec in note.sections
+        ]
         return note.model_copy(update={"sections": sections})
 
-    def draft(self, transcript: Transcript, encounter: Optional[Encounter] = None,
-              on_event: Optional[Callable[[DraftEvent], None]] = None) -> NoteDraft:
+    def draft(
+        self,
+        transcript: Transcript,
+        encounter: Encounter | None = None,
+        on_event: Callable[[DraftEvent], None] | None = None,
+    ) -> NoteDraft:
         note = None
         for ev in self.stream(transcript, encounter):
             if on_event:

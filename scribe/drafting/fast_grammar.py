@@ -32,7 +32,8 @@ class GreedyGrammarSampler:
 
         self._lib = llama_cpp
         self._grammar = llama_cpp.llama_sampler_init_grammar(
-            llm._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8"))
+            llm._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+        )
         if not self._grammar:
             raise ValueError("llama.cpp rejected the grammar")
         self._n_vocab = llm.n_vocab()
@@ -42,7 +43,8 @@ class GreedyGrammarSampler:
         self._all_arr = llama_cpp.llama_token_data_array(data=self._all, size=self._n_vocab, selected=-1, sorted=False)
         # the (id, logit, p) records as numpy columns, to fill and read without a Python loop
         self._view = np.ctypeslib.as_array(self._all).view(
-            np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)]))
+            np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
+        )
         self._ids = np.arange(self._n_vocab, dtype=np.int32)
         self.fast = self.full = 0  # tokens taken at once / after constraining the whole vocabulary
 
@@ -94,9 +96,14 @@ def install(llm: Any) -> None:
     original = llm._init_sampler
 
     def init_sampler(**kw):
-        greedy = (kw.get("temp", 0.8) == 0.0 and kw.get("grammar") is not None and not kw.get("logits_processor")
-                  and kw.get("repeat_penalty", 1.0) == 1.0 and not kw.get("frequency_penalty")
-                  and not kw.get("presence_penalty"))
+        greedy = (
+            kw.get("temp", 0.8) == 0.0
+            and kw.get("grammar") is not None
+            and not kw.get("logits_processor")
+            and kw.get("repeat_penalty", 1.0) == 1.0
+            and not kw.get("frequency_penalty")
+            and not kw.get("presence_penalty")
+        )
         if greedy:
             try:
                 return GreedyGrammarSampler(llm, kw["grammar"])

@@ -46,8 +46,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Optional
 
 from ..domain import Encounter, NoteDraft, SpeakerRole, Transcript
 from .drafter import DraftEvent, NoteDrafter, format_transcript_lines
@@ -71,9 +71,11 @@ def _same_lines(by_id: dict[int, str], first_id: int, last_id: int, texts: tuple
 def live_part_preamble(k: int, first_id: int) -> str:
     """The part prompt's opening line. It names only where the part starts, so it does not
     change while the part's transcript grows and the warm prefix stays valid."""
-    return (f"This visit's transcript comes in parts, drafted while the visit goes on. This is part {k}, "
-            f"from transcript line {first_id} on. Write the note for what these lines contain; the other "
-            "parts are handled separately.")
+    return (
+        f"This visit's transcript comes in parts, drafted while the visit goes on. This is part {k}, "
+        f"from transcript line {first_id} on. Write the note for what these lines contain; the other "
+        "parts are handled separately."
+    )
 
 
 @dataclass
@@ -109,14 +111,14 @@ class LiveStats:
     aborted_sections: int = 0  # left unfinished because Stop was pressed
     caught_up: int = 0  # updates that warmed lines offered while their section was drafted
     stop_mode: str = ""  # "rolling" (rolling sections + the rest at Stop), "full" (whole draft at Stop), "parts"
-    stop_update_from: Optional[int] = None  # rolling: the oldest section kept covers the lines before this one
+    stop_update_from: int | None = None  # rolling: the oldest section kept covers the lines before this one
     stop_redrafted: list = field(default_factory=list)  # rolling: the sections drafted at Stop
     stop_wait_s: float = 0.0  # Stop waited this long for background work in flight to yield
     stop_parts: int = 0  # parts drafted at Stop (normally 1: the tail)
     stop_prompt_tokens: int = 0
     stop_cold_tokens: int = 0  # transcript tokens of the Stop request that were not warm (prefilled at Stop)
-    stop_threads: Optional[int] = None  # threads the final draft used (free cores at Stop)
-    first_event_s: Optional[float] = None
+    stop_threads: int | None = None  # threads the final draft used (free cores at Stop)
+    first_event_s: float | None = None
     total_s: float = 0.0
 
 
@@ -127,11 +129,20 @@ class LiveDrafter:
     any thread, :meth:`stream` on the drafting worker; a stream waits for an update in flight.
     """
 
-    def __init__(self, drafter: NoteDrafter, *, part_tokens: int = PART_TOKENS,
-                 settle_segments: int = SETTLE_SEGMENTS, overlap: int = OVERLAP_SEGMENTS,
-                 background_threads: int = 1, parts: bool = False, rolling: Optional[bool] = None,
-                 refresh_tokens: int = REFRESH_TOKENS, stop_sections: int = STOP_SECTIONS,
-                 stale_tokens: int = STALE_TOKENS):
+    def __init__(
+        self,
+        drafter: NoteDrafter,
+        *,
+        part_tokens: int = PART_TOKENS,
+        settle_segments: int = SETTLE_SEGMENTS,
+        overlap: int = OVERLAP_SEGMENTS,
+        background_threads: int = 1,
+        parts: bool = False,
+        rolling: bool | None = None,
+        refresh_tokens: int = REFRESH_TOKENS,
+        stop_sections: int = STOP_SECTIONS,
+        stale_tokens: int = STALE_TOKENS,
+    ):
         self.drafter = drafter
         drafter.preamble_last = True  # part k's opening line after the instructions: one cached prefix for all parts
         self.part_tokens = part_tokens
@@ -156,16 +167,16 @@ class LiveDrafter:
         self._go = threading.Event()
         self._go.set()
         self._stopped = False
-        self._warm_state: Optional[tuple[str, list[str]]] = None  # (preamble, lines) of the prompt in the cache
-        self._latest: Optional[Transcript] = None  # the newest transcript offered (see offer)
-        self._free_threads: Optional[threading.Thread] = None  # started by hold(): the cores free at Stop
-        self._stop_threads: Optional[int] = None
+        self._warm_state: tuple[str, list[str]] | None = None  # (preamble, lines) of the prompt in the cache
+        self._latest: Transcript | None = None  # the newest transcript offered (see offer)
+        self._free_threads: threading.Thread | None = None  # started by hold(): the cores free at Stop
+        self._stop_threads: int | None = None
 
     @property
     def runtime(self):
         return self.drafter.runtime
 
-    def _threads(self, n: Optional[int]) -> None:
+    def _threads(self, n: int | None) -> None:
         set_threads = getattr(self.runtime, "set_threads", None)
         if callable(set_threads):
             set_threads(n)
@@ -214,7 +225,7 @@ class LiveDrafter:
         is drafted."""
         self._latest = transcript  # one reference, swapped atomically
 
-    def update(self, transcript: Optional[Transcript] = None) -> str:
+    def update(self, transcript: Transcript | None = None) -> str:
         """Bring the draft up to ``transcript`` (the final segments so far; default: the one
         offered last): draft a part if a long enough settled stretch is undrafted, else warm
         the prompt Stop will send. Returns what was done: "part", "section", "warm" or "idle"."""
@@ -233,8 +244,11 @@ class LiveDrafter:
             start = self._tail_start(segs)
             settled_end = len(segs) - self.settle_segments
             new_from = start + (self.overlap if self.parts else 0)
-            if (self.parts_enabled and settled_end > new_from
-                    and self._tokens(segs[new_from:settled_end]) >= self.part_tokens):
+            if (
+                self.parts_enabled
+                and settled_end > new_from
+                and self._tokens(segs[new_from:settled_end]) >= self.part_tokens
+            ):
                 self._draft_part(prepared.model_copy(update={"segments": segs[start:settled_end]}))
                 return "part"
             if self.rolling:
@@ -251,13 +265,21 @@ class LiveDrafter:
     def _warm_lines(self, preamble: str, lines: list[str]) -> bool:
         """Prefill the prompt (without its closing line) in steps of ~WARM_STEP_TOKENS from what is
         already cached; stops early when Stop is pressed (the final request prefills the rest)."""
-        if not self.drafter.fits(self.drafter.prompt_tokens(self.drafter._build(lines, closing=False, preamble=preamble))):
+        if not self.drafter.fits(
+            self.drafter.prompt_tokens(self.drafter._build(lines, closing=False, preamble=preamble))
+        ):
             return False
         done = self._warm_prefix(preamble, lines)
-        if self._warm_state is not None and self._warm_state[0] == preamble and done == len(lines) == len(self._warm_state[1]):
+        if (
+            self._warm_state is not None
+            and self._warm_state[0] == preamble
+            and done == len(lines) == len(self._warm_state[1])
+        ):
             return False  # nothing new
         t0 = time.perf_counter()
-        i = max(0, min(done, len(lines) - 1))  # (a cached prompt longer than this one: warm it whole, its prefix is cached)
+        i = max(
+            0, min(done, len(lines) - 1)
+        )  # (a cached prompt longer than this one: warm it whole, its prefix is cached)
         while i < len(lines) or not lines:
             j, acc = i, 0
             while j < len(lines) and (acc < WARM_STEP_TOKENS or j == i):
@@ -285,7 +307,7 @@ class LiveDrafter:
 
     def _cold_tokens(self, preamble: str, lines: list[str]) -> int:
         """Tokens of ``lines`` beyond what the warm prompt already holds."""
-        return sum(self.runtime.count_tokens(line) + 1 for line in lines[self._warm_prefix(preamble, lines):])
+        return sum(self.runtime.count_tokens(line) + 1 for line in lines[self._warm_prefix(preamble, lines) :])
 
     def _draft_part(self, part: Transcript) -> None:
         k = len(self.parts) + 1
@@ -300,7 +322,7 @@ class LiveDrafter:
         self.stats.part_s += time.perf_counter() - t0
         log.info("drafted part %d (lines %d-%d) during the visit in %.1f s", k, first, last, time.perf_counter() - t0)
 
-    def _in_background(self, gen, abandon_at_stop: bool) -> tuple[Optional[NoteDraft], list[DraftEvent]]:
+    def _in_background(self, gen, abandon_at_stop: bool) -> tuple[NoteDraft | None, list[DraftEvent]]:
         """Run a drafting generator during the visit: paused between tokens while Stop lets speech
         recognition finish, and (``abandon_at_stop``) dropped at its next token once Stop was
         pressed. Returns its note (None if abandoned) and its section/statement events."""
@@ -319,7 +341,7 @@ class LiveDrafter:
 
     # ------------------------------------------------------------------ rolling note
 
-    def _due_section(self, segs: list) -> Optional[str]:
+    def _due_section(self, segs: list) -> str | None:
         """The section to redraft now: never drafted, or drafted longest ago, once the transcript
         has grown ``refresh_tokens`` since. (All final lines are used, settled or not: the request
         then extends the warm prompt, and a speaker label that changes later only costs a re-read
@@ -374,20 +396,29 @@ class LiveDrafter:
             self.stats.aborted_sections += 1
             return False
         sec = note.section(key)
-        self.sections[key] = _SectionDraft(key, part.segments[-1].id, tuple(s.text for s in part.segments),
-                                           list(sec.statements) if sec else [])
+        self.sections[key] = _SectionDraft(
+            key, part.segments[-1].id, tuple(s.text for s in part.segments), list(sec.statements) if sec else []
+        )
         self._warm_state = (self.drafter.preamble, lines)  # the prompt up to its last line is cached
         self.stats.section_drafts += 1
         self.stats.section_s += time.perf_counter() - t0
-        log.info("drafted section %s (lines up to %d) during the visit in %.1f s", key, part.segments[-1].id,
-                 time.perf_counter() - t0)
+        log.info(
+            "drafted section %s (lines up to %d) during the visit in %.1f s",
+            key,
+            part.segments[-1].id,
+            time.perf_counter() - t0,
+        )
         return True
 
     def _kept(self, segments: list) -> list[str]:
         """The rolling sections that stand at Stop: those that have seen all but ``stale_tokens``
         of the transcript."""
-        return [k for k in self.rolling_keys if k in self.sections
-                and self._tokens([s for s in segments if s.id > self.sections[k].last_id]) < self.stale_tokens]
+        return [
+            k
+            for k in self.rolling_keys
+            if k in self.sections
+            and self._tokens([s for s in segments if s.id > self.sections[k].last_id]) < self.stale_tokens
+        ]
 
     def kept_sections(self, transcript: Transcript) -> list[tuple[str, list]]:
         """What Stop will show at once for this transcript: (section key, statements) of the
@@ -399,8 +430,14 @@ class LiveDrafter:
         segments = [s for s in transcript.segments if s.text.strip()]
         return [(k, list(sections[k].statements)) for k in self._kept(segments)]
 
-    def _stream_rolling(self, prepared: Transcript, by_id: dict[int, str], encounter: Encounter, t0: float,
-                        shown: frozenset = frozenset()):
+    def _stream_rolling(
+        self,
+        prepared: Transcript,
+        by_id: dict[int, str],
+        encounter: Encounter,
+        t0: float,
+        shown: frozenset = frozenset(),
+    ):
         """At Stop: the sections drafted during the visit at once, then the sections left for Stop
         (the last ``stop_sections``, and any rolling one that has not seen ``stale_tokens`` of the
         transcript) drafted now from the warm prompt, exactly as a from-scratch draft asks for them.
@@ -430,13 +467,24 @@ class LiveDrafter:
                     self.stats.first_event_s = time.perf_counter() - t0
                 yield DraftEvent(kind="statement", section_key=key, statement=st)
         self.stats.stop_update_from = min((self.sections[k].last_id for k in keep), default=-1) + 1
-        fresh = yield from self._timed(drafter.stream_part(prepared, encounter, t0, sections=self.stats.stop_redrafted), t0)
+        fresh = yield from self._timed(
+            drafter.stream_part(prepared, encounter, t0, sections=self.stats.stop_redrafted), t0
+        )
         from ..domain import Section
 
-        return fresh.model_copy(update={"sections": [
-            Section(key=sec.key, title=sec.title, style=sec.style,
-                    statements=list(self.sections[sec.key].statements) if sec.key in keep else sec.statements)
-            for sec in fresh.sections]})
+        return fresh.model_copy(
+            update={
+                "sections": [
+                    Section(
+                        key=sec.key,
+                        title=sec.title,
+                        style=sec.style,
+                        statements=list(self.sections[sec.key].statements) if sec.key in keep else sec.statements,
+                    )
+                    for sec in fresh.sections
+                ]
+            }
+        )
 
     # ------------------------------------------------------------------ at Stop
 
@@ -455,8 +503,9 @@ class LiveDrafter:
         free = getattr(self.runtime, "free_threads", None)
         self._stop_threads = free() if callable(free) else None
 
-    def stream(self, transcript: Transcript, encounter: Optional[Encounter] = None,
-               shown: Iterable[str] = ()) -> Iterator[DraftEvent]:
+    def stream(
+        self, transcript: Transcript, encounter: Encounter | None = None, shown: Iterable[str] = ()
+    ) -> Iterator[DraftEvent]:
         """The final draft of the finished ``transcript``: what was drafted during the visit is
         replayed at once (rolling sections in ``shown`` are on screen already), the rest is drafted
         now with all threads, then merged and grounded."""
@@ -539,7 +588,7 @@ class LiveDrafter:
         except StopIteration as done:
             return done.value
 
-    def draft(self, transcript: Transcript, encounter: Optional[Encounter] = None) -> NoteDraft:
+    def draft(self, transcript: Transcript, encounter: Encounter | None = None) -> NoteDraft:
         note = None
         for ev in self.stream(transcript, encounter):
             if ev.kind == "done":
@@ -553,12 +602,21 @@ class LiveDrafter:
         self._go.set()
 
 
-def draft_from_scratch(drafter: NoteDrafter, prepared: Transcript, encounter: Optional[Encounter] = None) -> NoteDraft:
+def draft_from_scratch(drafter: NoteDrafter, prepared: Transcript, encounter: Encounter | None = None) -> NoteDraft:
     """The reference a live draft is compared with: the same (already labelled) transcript drafted
     in one go by ``drafter`` with nothing warm, as a post-visit pipeline would."""
-    plain = NoteDrafter(drafter.runtime, drafter.template, max_tokens=drafter.max_tokens,
-                        max_attempts=drafter.max_attempts, medications=drafter.medications,
-                        sectioned=drafter._sectioned, section_max_tokens=drafter.section_max_tokens,
-                        system_prompt=drafter.system_prompt, preamble=drafter.preamble, label_speakers=False,
-                        cite=drafter.cite, cover_medications=drafter.cover_medications)
+    plain = NoteDrafter(
+        drafter.runtime,
+        drafter.template,
+        max_tokens=drafter.max_tokens,
+        max_attempts=drafter.max_attempts,
+        medications=drafter.medications,
+        sectioned=drafter._sectioned,
+        section_max_tokens=drafter.section_max_tokens,
+        system_prompt=drafter.system_prompt,
+        preamble=drafter.preamble,
+        label_speakers=False,
+        cite=drafter.cite,
+        cover_medications=drafter.cover_medications,
+    )
     return plain.draft(prepared, encounter)

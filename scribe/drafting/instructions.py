@@ -17,7 +17,7 @@ so the summary agrees with what the physician signed; the evidence is still the 
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
 
 from ..domain import Encounter, NoteDraft, StatementStatus, Transcript
 from .drafter import DraftEvent, NoteDrafter
@@ -61,7 +61,7 @@ instructions = "Warning signs the doctor told the patient to watch for or call a
 AVS_SYSTEM_PROMPT = (
     "You write the after-visit summary a patient takes home after a doctor's visit. Write in plain, "
     "everyday English a 12-year-old could follow: short sentences, common words, medical words "
-    "explained, addressed to the patient as \"you\". Use ONLY what was said in the transcript. Never add "
+    'explained, addressed to the patient as "you". Use ONLY what was said in the transcript. Never add '
     "a medication, dose, number, test, diagnosis, instruction or warning sign that was not said. Give "
     "every medicine with the dose and timing that was said for it. If nothing was said for a section, give "
     "an empty list."
@@ -75,8 +75,11 @@ def instructions_template() -> Template:
 def _note_context(note: NoteDraft) -> str:
     keep = [s for s in note.sections if any(w in s.key for w in ("assessment", "plan", "impression", "recommend"))]
     keep = keep or note.sections
-    lines = [f"{sec.title}: " + " ".join(st.text for st in sec.statements if st.status != StatementStatus.unsupported)
-             for sec in keep if sec.statements]
+    lines = [
+        f"{sec.title}: " + " ".join(st.text for st in sec.statements if st.status != StatementStatus.unsupported)
+        for sec in keep
+        if sec.statements
+    ]
     if not lines:
         return ""
     return "The doctor's note for this visit says (use it to choose what matters):\n" + "\n".join(lines)
@@ -85,28 +88,47 @@ def _note_context(note: NoteDraft) -> str:
 class InstructionsWriter:
     """Drafts after-visit summaries with one runtime; reusable across visits."""
 
-    def __init__(self, runtime, *, medications: Optional[set[str]] = None, section_max_tokens: int = 400,
-                 sectioned: Optional[bool] = None):
+    def __init__(
+        self,
+        runtime,
+        *,
+        medications: set[str] | None = None,
+        section_max_tokens: int = 400,
+        sectioned: bool | None = None,
+    ):
         self.template = instructions_template()
         self.runtime = runtime
         self.medications = medications
         self.section_max_tokens = section_max_tokens
         self.sectioned = sectioned
-        self.drafter: Optional[NoteDrafter] = None
+        self.drafter: NoteDrafter | None = None
 
-    def _drafter(self, note: Optional[NoteDraft]) -> NoteDrafter:
-        self.drafter = NoteDrafter(self.runtime, self.template, medications=self.medications, sectioned=self.sectioned,
-                                   section_max_tokens=self.section_max_tokens, max_tokens=1000,
-                                   system_prompt=AVS_SYSTEM_PROMPT, preamble=_note_context(note) if note else "")
+    def _drafter(self, note: NoteDraft | None) -> NoteDrafter:
+        self.drafter = NoteDrafter(
+            self.runtime,
+            self.template,
+            medications=self.medications,
+            sectioned=self.sectioned,
+            section_max_tokens=self.section_max_tokens,
+            max_tokens=1000,
+            system_prompt=AVS_SYSTEM_PROMPT,
+            preamble=_note_context(note) if note else "",
+        )
         return self.drafter
 
-    def stream(self, transcript: Transcript, encounter: Optional[Encounter] = None,
-               note: Optional[NoteDraft] = None) -> Iterator[DraftEvent]:
+    def stream(
+        self, transcript: Transcript, encounter: Encounter | None = None, note: NoteDraft | None = None
+    ) -> Iterator[DraftEvent]:
         encounter = encounter or (note.encounter if note else None)
         return self._drafter(note).stream(transcript, encounter)
 
-    def draft(self, transcript: Transcript, encounter: Optional[Encounter] = None, note: Optional[NoteDraft] = None,
-              on_event: Optional[Callable[[DraftEvent], None]] = None) -> NoteDraft:
+    def draft(
+        self,
+        transcript: Transcript,
+        encounter: Encounter | None = None,
+        note: NoteDraft | None = None,
+        on_event: Callable[[DraftEvent], None] | None = None,
+    ) -> NoteDraft:
         summary = None
         for ev in self.stream(transcript, encounter, note):
             if on_event:
@@ -117,13 +139,15 @@ class InstructionsWriter:
         return summary
 
 
-def render_instructions(summary: NoteDraft, patient_name: Optional[str] = None) -> str:
+def render_instructions(summary: NoteDraft, patient_name: str | None = None) -> str:
     """The summary as the patient reads it: friendly headings, empty sections left out.
 
     Statements the grounding check flagged are marked so a printout made before review cannot
     pass for a checked one.
     """
-    name = patient_name or (summary.encounter.patient_name if summary.encounter.patient_name != "Unknown patient" else "")
+    name = patient_name or (
+        summary.encounter.patient_name if summary.encounter.patient_name != "Unknown patient" else ""
+    )
     out = [f"After-visit summary{' for ' + name if name else ''}", ""]
     for sec in summary.sections:
         if not sec.statements:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Optional
 
 from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
 from ..errors import DraftingError
@@ -34,9 +33,11 @@ SAFETY = 0.95  # token counts of lines counted apart differ slightly from the jo
 
 
 def part_preamble(k: int, n: int, first_id: int, last_id: int) -> str:
-    return (f"This visit is long, so its transcript comes in {n} parts. This is part {k} of {n} "
-            f"(transcript lines {first_id} to {last_id}). Write the note for what these lines contain; "
-            "the other parts are handled separately.")
+    return (
+        f"This visit is long, so its transcript comes in {n} parts. This is part {k} of {n} "
+        f"(transcript lines {first_id} to {last_id}). Write the note for what these lines contain; "
+        "the other parts are handled separately."
+    )
 
 
 def split_for_window(drafter, transcript: Transcript, overlap: int = OVERLAP_SEGMENTS) -> list[Transcript]:
@@ -90,7 +91,7 @@ def same_fact(a: set[str], b: set[str]) -> bool:
     return len(a & b) / min(len(a), len(b)) >= DUPLICATE_OVERLAP
 
 
-def merge_parts(notes: list[NoteDraft], template, encounter: Optional[Encounter] = None) -> NoteDraft:
+def merge_parts(notes: list[NoteDraft], template, encounter: Encounter | None = None) -> NoteDraft:
     """One note from the part notes: sections in template order, statements in transcript order,
     near-duplicates kept once (fuller text, union of evidence)."""
     sections = []
@@ -116,7 +117,7 @@ def merge_parts(notes: list[NoteDraft], template, encounter: Optional[Encounter]
     return NoteDraft(template=template.name, encounter=encounter or first.encounter, sections=sections)
 
 
-def stream_in_parts(drafter, transcript: Transcript, encounter: Encounter, t0: Optional[float] = None):
+def stream_in_parts(drafter, transcript: Transcript, encounter: Encounter, t0: float | None = None):
     """Events of every part's draft; returns (generator value) the merged, ungrounded note."""
     t0 = time.perf_counter() if t0 is None else t0
     parts = split_for_window(drafter, transcript)
@@ -125,8 +126,9 @@ def stream_in_parts(drafter, transcript: Transcript, encounter: Encounter, t0: O
     notes = []
     for k, part in enumerate(parts, 1):
         preamble = part_preamble(k, len(parts), part.segments[0].id, part.segments[-1].id)
-        drafter.stats.prompt_tokens += drafter.prompt_tokens(drafter._build(
-            [], preamble=preamble)) + sum(drafter.runtime.count_tokens(s.text) for s in part.segments)
+        drafter.stats.prompt_tokens += drafter.prompt_tokens(drafter._build([], preamble=preamble)) + sum(
+            drafter.runtime.count_tokens(s.text) for s in part.segments
+        )
         note = yield from drafter.stream_part(part, encounter, t0, preamble=preamble)
         notes.append(note)
     return merge_parts(notes, drafter.template, encounter)

@@ -27,7 +27,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Literal
 
 from ..domain import NoteDraft, NoteEvent, Section, Segment, SpeakerRole, Statement, StatementStatus, Transcript
 from ..errors import DraftingError, InputError
@@ -43,10 +43,18 @@ REVISE_SYSTEM_PROMPT = (
     "the physician's instruction)."
 )
 
-_TO_BULLETS = re.compile(r"^\s*(please\s+)?(make it |write it |put it |format it |as |in |into |use )?(a )?(bullet(ed)?( points?| list)?|bullets|a list|list form)\s*\.?\s*$", re.I)
-_TO_PROSE = re.compile(r"^\s*(please\s+)?(make it |write it |put it |format it |as |in |into )?(a )?(paragraph|prose|full sentences|narrative)( form)?\s*\.?\s*$", re.I)
+_TO_BULLETS = re.compile(
+    r"^\s*(please\s+)?(make it |write it |put it |format it |as |in |into |use )?(a )?(bullet(ed)?( points?| list)?|bullets|a list|list form)\s*\.?\s*$",
+    re.I,
+)
+_TO_PROSE = re.compile(
+    r"^\s*(please\s+)?(make it |write it |put it |format it |as |in |into )?(a )?(paragraph|prose|full sentences|narrative)( form)?\s*\.?\s*$",
+    re.I,
+)
 
-_ADDITIVE = re.compile(r"^\s*(please\s+)?(add|include|insert|mention|also\b|note that|document that|record that|chart that)", re.I)
+_ADDITIVE = re.compile(
+    r"^\s*(please\s+)?(add|include|insert|mention|also\b|note that|document that|record that|chart that)", re.I
+)
 
 MAX_CONTEXT_LINES = 60
 
@@ -77,14 +85,16 @@ class Revision:
     section_key: str
     instruction: str
     statements: list[Statement]  # the proposed section content, grounded
-    style: Optional[str]
+    style: str | None
     diff: list[DiffLine] = field(default_factory=list)
     base_hash: str = ""  # content hash of the note the proposal was made for
 
     @property
     def changed(self) -> bool:
         old = self.note.section(self.section_key)
-        return any(d.op != "keep" for d in self.diff) or (old is not None and (old.style or "bullets") != (self.style or "bullets"))
+        return any(d.op != "keep" for d in self.diff) or (
+            old is not None and (old.style or "bullets") != (self.style or "bullets")
+        )
 
     def unified(self) -> str:
         """The diff as text: ``-`` removed, ``+`` added (with grounding flags), `` `` kept."""
@@ -117,14 +127,15 @@ def _diff(old: list[Statement], new: list[Statement], from_instruction: set[int]
 
 
 def _instruction_transcript(instruction: str) -> Transcript:
-    return Transcript(segments=[Segment(id=0, start=0, end=1, text=instruction, speaker=SpeakerRole.clinician)],
-                      source="instruction")
+    return Transcript(
+        segments=[Segment(id=0, start=0, end=1, text=instruction, speaker=SpeakerRole.clinician)], source="instruction"
+    )
 
 
 class SectionReviser:
     """Proposes revisions of one section with one runtime."""
 
-    def __init__(self, runtime, *, medications: Optional[set[str]] = None, max_tokens: int = 700):
+    def __init__(self, runtime, *, medications: set[str] | None = None, max_tokens: int = 700):
         self.runtime = runtime
         self.medications = medications
         self.max_tokens = max_tokens
@@ -135,7 +146,9 @@ class SectionReviser:
         """Transcript lines the section cites (and their neighbours) plus those closest to the instruction."""
         from .drafter import format_transcript_lines
 
-        meds = frozenset(m.lower() for m in self.medications) if self.medications is not None else _default_medications()
+        meds = (
+            frozenset(m.lower() for m in self.medications) if self.medications is not None else _default_medications()
+        )
         index = TranscriptIndex(transcript, meds)
         wanted: set[int] = set()
         for st in section.statements:
@@ -149,15 +162,25 @@ class SectionReviser:
         return format_transcript_lines(transcript.model_copy(update={"segments": kept}))
 
     def messages(self, section: Section, instruction: str, transcript: Transcript) -> list[dict]:
-        current = "\n".join(f"{i}. {st.text} [lines: {', '.join(map(str, st.evidence)) or 'none'}]"
-                            for i, st in enumerate(section.statements, 1)) or "(empty)"
+        current = (
+            "\n".join(
+                f"{i}. {st.text} [lines: {', '.join(map(str, st.evidence)) or 'none'}]"
+                for i, st in enumerate(section.statements, 1)
+            )
+            or "(empty)"
+        )
         style = "complete sentences that read as a paragraph" if section.style == "prose" else "short clinical phrases"
-        task = ('Write only the new statements to add, as JSON: {"statements": [{"text": "...", "evidence": [3, 4]}]}'
-                if _ADDITIVE.match(instruction) else
-                'Write the whole revised section as JSON: {"statements": [{"text": "...", "evidence": [3, 4]}, ...]}')
-        body = ("Transcript lines (numbered):\n" + "\n".join(self.context_lines(section, instruction, transcript))
-                + f"\n\nThe section \"{section.title}\" of the note now reads ({style}):\n{current}\n\n"
-                f"Physician's instruction: \"{instruction.strip()}\"\n\n" + task)
+        task = (
+            'Write only the new statements to add, as JSON: {"statements": [{"text": "...", "evidence": [3, 4]}]}'
+            if _ADDITIVE.match(instruction)
+            else 'Write the whole revised section as JSON: {"statements": [{"text": "...", "evidence": [3, 4]}, ...]}'
+        )
+        body = (
+            "Transcript lines (numbered):\n"
+            + "\n".join(self.context_lines(section, instruction, transcript))
+            + f'\n\nThe section "{section.title}" of the note now reads ({style}):\n{current}\n\n'
+            f'Physician\'s instruction: "{instruction.strip()}"\n\n' + task
+        )
         return [{"role": "system", "content": REVISE_SYSTEM_PROMPT}, {"role": "user", "content": body}]
 
     @staticmethod
@@ -165,30 +188,47 @@ class SectionReviser:
         statement = {
             "type": "object",
             "properties": {
-                "text": {"type": "string", "minLength": 3, "maxLength": MAX_STATEMENT_CHARS, "pattern": f"^{STATEMENT_CHARS}*$"},
+                "text": {
+                    "type": "string",
+                    "minLength": 3,
+                    "maxLength": MAX_STATEMENT_CHARS,
+                    "pattern": f"^{STATEMENT_CHARS}*$",
+                },
                 "evidence": {"type": "array", "items": {"type": "integer"}, "maxItems": 6},
             },
             "required": ["text", "evidence"],
             "additionalProperties": False,
         }
-        return {"type": "object", "properties": {"statements": {"type": "array", "items": statement,
-                                                                "maxItems": MAX_STATEMENTS_PER_SECTION}},
-                "required": ["statements"], "additionalProperties": False}
+        return {
+            "type": "object",
+            "properties": {"statements": {"type": "array", "items": statement, "maxItems": MAX_STATEMENTS_PER_SECTION}},
+            "required": ["statements"],
+            "additionalProperties": False,
+        }
 
     # -- proposing ---------------------------------------------------------------------------
 
     def propose(self, note: NoteDraft, section_key: str, instruction: str, transcript: Transcript) -> Revision:
         section = note.section(section_key)
         if section is None:
-            raise InputError(f"The note has no section '{section_key}' (sections: {', '.join(s.key for s in note.sections)}).")
+            raise InputError(
+                f"The note has no section '{section_key}' (sections: {', '.join(s.key for s in note.sections)})."
+            )
         instruction = (instruction or "").strip()
         if not instruction:
-            raise InputError("Say what to change, e.g. \"shorter\" or \"add that the patient declined the flu shot\".")
+            raise InputError('Say what to change, e.g. "shorter" or "add that the patient declined the flu shot".')
         base = note.content_hash()
         if _TO_BULLETS.match(instruction) or _TO_PROSE.match(instruction):
             style = "bullets" if _TO_BULLETS.match(instruction) else "prose"
-            return Revision(note, section_key, instruction, list(section.statements), style,
-                            [DiffLine("keep", s.text, s) for s in section.statements], base)
+            return Revision(
+                note,
+                section_key,
+                instruction,
+                list(section.statements),
+                style,
+                [DiffLine("keep", s.text, s) for s in section.statements],
+                base,
+            )
 
         proposed = self._ask(section, instruction, transcript)
         if _ADDITIVE.match(instruction):  # keep the section, append what is new
@@ -200,19 +240,41 @@ class SectionReviser:
         # unchanged statements keep their identity (id, confirmation); changed ones are new
         by_text = {_norm(s.text): s for s in section.statements}
         valid = {s.id for s in transcript.segments}
-        statements = [by_text.get(_norm(text)) or Statement(text=text, evidence=[i for i in ids if i in valid])
-                      for text, ids in proposed]
-        checked = ground_note(NoteDraft(sections=[Section(key=section.key, title=section.title, statements=statements)]),
-                              transcript, self.medications).sections[0].statements
-        instr_index = TranscriptIndex(_instruction_transcript(instruction), frozenset(
-            m.lower() for m in self.medications) if self.medications is not None else _default_medications())
+        statements = [
+            by_text.get(_norm(text)) or Statement(text=text, evidence=[i for i in ids if i in valid])
+            for text, ids in proposed
+        ]
+        checked = (
+            ground_note(
+                NoteDraft(sections=[Section(key=section.key, title=section.title, statements=statements)]),
+                transcript,
+                self.medications,
+            )
+            .sections[0]
+            .statements
+        )
+        instr_index = TranscriptIndex(
+            _instruction_transcript(instruction),
+            frozenset(m.lower() for m in self.medications) if self.medications is not None else _default_medications(),
+        )
         from_instruction = set()
         for st in checked:
-            if st.status == StatementStatus.unsupported and not check_statement(
-                    st.model_copy(update={"status": StatementStatus.supported, "evidence": [0]}), instr_index).issues:
+            if (
+                st.status == StatementStatus.unsupported
+                and not check_statement(
+                    st.model_copy(update={"status": StatementStatus.supported, "evidence": [0]}), instr_index
+                ).issues
+            ):
                 from_instruction.add(id(st))
-        return Revision(note, section_key, instruction, checked, section.style,
-                        _diff(section.statements, checked, from_instruction), base)
+        return Revision(
+            note,
+            section_key,
+            instruction,
+            checked,
+            section.style,
+            _diff(section.statements, checked, from_instruction),
+            base,
+        )
 
     def _ask(self, section: Section, instruction: str, transcript: Transcript) -> list[tuple[str, list[int]]]:
         messages = self.messages(section, instruction, transcript)
@@ -236,16 +298,22 @@ class SectionReviser:
                 if items or raw == []:
                     return items
                 last = last or "no statements in the answer"
-            messages = messages + [{"role": "assistant", "content": output[:2000]},
-                                   {"role": "user", "content": f"That was not valid JSON ({last}). Answer again with only the JSON object."}]
+            messages = messages + [
+                {"role": "assistant", "content": output[:2000]},
+                {
+                    "role": "user",
+                    "content": f"That was not valid JSON ({last}). Answer again with only the JSON object.",
+                },
+            ]
         raise DraftingError(f"The language model did not produce a valid revision ({last}).")
 
 
 # ----------------------------------------------------------------------------- accept / reject
 
 
-def accept_revision(revision: Revision, clinician: str, transcript: Transcript,
-                    medications: Optional[set[str]] = None) -> NoteDraft:
+def accept_revision(
+    revision: Revision, clinician: str, transcript: Transcript, medications: set[str] | None = None
+) -> NoteDraft:
     """Apply the revision as ``clinician``; grounding re-runs over the whole note."""
     from ..approval import _require_name, _require_unlocked
 
@@ -260,11 +328,21 @@ def accept_revision(revision: Revision, clinician: str, transcript: Transcript,
     for st in revision.statements:
         if id(st) in from_instruction:
             st = st.model_copy(update={"status": StatementStatus.confirmed})
-            events.append(NoteEvent(action="confirmed", actor=name, statement_id=st.id,
-                                    detail=f"stated by {name} in the edit instruction"))
+            events.append(
+                NoteEvent(
+                    action="confirmed",
+                    actor=name,
+                    statement_id=st.id,
+                    detail=f"stated by {name} in the edit instruction",
+                )
+            )
         statements.append(st)
-    sections = [sec.model_copy(update={"statements": statements, "style": revision.style})
-                if sec.key == revision.section_key else sec for sec in note.sections]
+    sections = [
+        sec.model_copy(update={"statements": statements, "style": revision.style})
+        if sec.key == revision.section_key
+        else sec
+        for sec in note.sections
+    ]
     updated = note.model_copy(update={"sections": sections, "events": [*note.events, *events]})
     return ground_note(updated, transcript, medications)
 
@@ -277,5 +355,15 @@ def reject_revision(revision: Revision, clinician: str) -> NoteDraft:
     note = revision.note
     if note.approval is not None:
         return note
-    return note.model_copy(update={"events": [*note.events, NoteEvent(
-        action="revision_rejected", actor=name, detail=f"{revision.section_key}: {revision.instruction}"[:300])]})
+    return note.model_copy(
+        update={
+            "events": [
+                *note.events,
+                NoteEvent(
+                    action="revision_rejected",
+                    actor=name,
+                    detail=f"{revision.section_key}: {revision.instruction}"[:300],
+                ),
+            ]
+        }
+    )

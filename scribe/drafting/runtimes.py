@@ -28,8 +28,9 @@ import logging
 import math
 import os
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import DraftingError, ModelError
 from ..packs import PACKS, resolve_llm_model
@@ -58,17 +59,17 @@ class LLMRuntime(Protocol):
     model_name: str
     supports_constrained_json: bool  # True: json_schema is enforced while decoding
 
-    def load(self, progress: Optional[Progress] = None) -> None:
+    def load(self, progress: Progress | None = None) -> None:
         """Load the model (or probe the server). Idempotent; other methods call it lazily."""
 
     def stream_chat(
         self,
         messages: list[dict],
         *,
-        json_schema: Optional[dict] = None,
+        json_schema: dict | None = None,
         max_tokens: int = 1024,
         temperature: float = 0.0,
-        stop: Optional[list[str]] = None,
+        stop: list[str] | None = None,
     ) -> Iterator[str]:
         """Yield the answer's text pieces as they are generated."""
 
@@ -209,7 +210,7 @@ class _StopScanner:
     what precedes it, like llama.cpp and OpenAI servers do.
     """
 
-    def __init__(self, stops: Optional[list[str]]):
+    def __init__(self, stops: list[str] | None):
         self.stops = [s for s in (stops or []) if s]
         self.buffer = ""
         self.stopped = False
@@ -229,7 +230,7 @@ class _StopScanner:
                     hold = max(hold, k)
                     break
         out = self.buffer[: len(self.buffer) - hold]
-        self.buffer = self.buffer[len(out):]
+        self.buffer = self.buffer[len(out) :]
         return out
 
     def flush(self) -> str:
@@ -253,8 +254,16 @@ class LlamaCppRuntime(_RuntimeBase):
     name = "llama.cpp"
     supports_constrained_json = True
 
-    def __init__(self, model_path: Path | str, *, n_threads: int = 0, n_ctx: int = 8192,
-                 model_name: str = "", n_batch: int = 512, warm_threads: int = 0):
+    def __init__(
+        self,
+        model_path: Path | str,
+        *,
+        n_threads: int = 0,
+        n_ctx: int = 8192,
+        model_name: str = "",
+        n_batch: int = 512,
+        warm_threads: int = 0,
+    ):
         self.model_path = Path(model_path)
         self.model_name = model_name or self.model_path.name
         self.n_threads = _threads(n_threads)
@@ -269,7 +278,7 @@ class LlamaCppRuntime(_RuntimeBase):
         self._want_threads = self.n_threads  # see set_threads
         self._threads_now = self.n_threads  # what the context is set to
 
-    def set_threads(self, n: Optional[int]) -> None:
+    def set_threads(self, n: int | None) -> None:
         """Threads for generation from the next token on (``None``: all ``n_threads``).
 
         Safe from any thread: a running :meth:`stream_chat` applies it between tokens. A visit's
@@ -282,7 +291,7 @@ class LlamaCppRuntime(_RuntimeBase):
         """Threads worth using now: ``n_threads`` less the cores other programs keep busy."""
         return free_cores(self.n_threads)
 
-    def _apply_threads(self, n: Optional[int] = None) -> None:
+    def _apply_threads(self, n: int | None = None) -> None:
         """Set the context's thread counts (caller holds the lock, no decode running)."""
         n = n or self._want_threads
         if n != self._threads_now and self._llm is not None:
@@ -291,7 +300,7 @@ class LlamaCppRuntime(_RuntimeBase):
             llama_cpp.llama_set_n_threads(self._llm.ctx, n, n)
             self._threads_now = n
 
-    def load(self, progress: Optional[Progress] = None) -> None:
+    def load(self, progress: Progress | None = None) -> None:
         if self._llm is not None:
             return
         llama_cpp = _import("llama_cpp", self.name)
@@ -342,8 +351,9 @@ class LlamaCppRuntime(_RuntimeBase):
 
     def stream_chat(self, messages, *, json_schema=None, max_tokens=1024, temperature=0.0, stop=None):
         self.load()
-        kw: dict[str, Any] = dict(messages=messages, max_tokens=max_tokens, temperature=temperature,
-                                  stop=list(stop or []), stream=True)
+        kw: dict[str, Any] = dict(
+            messages=messages, max_tokens=max_tokens, temperature=temperature, stop=list(stop or []), stream=True
+        )
         if json_schema is not None:
             # Grammar-constrained sampling: the output is valid JSON of this schema by construction
             # (unless max_tokens cuts it short).
@@ -420,8 +430,16 @@ class TransformersRuntime(_RuntimeBase):
     name = "transformers"
     supports_constrained_json = False
 
-    def __init__(self, model_path: Path | str, *, n_threads: int = 0, n_ctx: int = 8192,
-                 cache_dir: Path | str | None = None, model_name: str = "", device: str = ""):
+    def __init__(
+        self,
+        model_path: Path | str,
+        *,
+        n_threads: int = 0,
+        n_ctx: int = 8192,
+        cache_dir: Path | str | None = None,
+        model_name: str = "",
+        device: str = "",
+    ):
         path = Path(model_path)
         if path.is_file():
             self.folder, self.gguf_file = path.parent, path.name
@@ -437,7 +455,7 @@ class TransformersRuntime(_RuntimeBase):
         self.model = None
         self._torch = None
         self._lock = threading.Lock()
-        self._prefix: Optional[tuple[list[int], Any]] = None  # (token ids in cache, DynamicCache)
+        self._prefix: tuple[list[int], Any] | None = None  # (token ids in cache, DynamicCache)
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -451,7 +469,7 @@ class TransformersRuntime(_RuntimeBase):
         self._torch = torch
         return torch, transformers
 
-    def _meta_cache(self) -> Optional[Path]:
+    def _meta_cache(self) -> Path | None:
         """Folder caching what transformers derives from a GGUF's header (tokenizer, config).
 
         Building them means parsing every metadata field with gguf-py: 7-19 s per load for the
@@ -463,7 +481,7 @@ class TransformersRuntime(_RuntimeBase):
         gguf_path = self.folder / self.gguf_file
         return self.cache_dir / "gguf-meta" / f"{gguf_path.stem}-{_gguf_fingerprint(gguf_path)}"
 
-    def _load_tokenizer(self, transformers, progress: Optional[Progress]) -> None:
+    def _load_tokenizer(self, transformers, progress: Progress | None) -> None:
         if self.tokenizer is not None:
             return
         auto = transformers.AutoTokenizer
@@ -487,7 +505,9 @@ class TransformersRuntime(_RuntimeBase):
         except ModelError:
             raise
         except Exception as exc:
-            raise ModelError(f"transformers cannot read the tokenizer of {self.model_path.name} ({_short(exc)}).") from None
+            raise ModelError(
+                f"transformers cannot read the tokenizer of {self.model_path.name} ({_short(exc)})."
+            ) from None
 
     def _load_config(self, transformers):
         """The GGUF-derived model config, from the cache when possible (None for HF folders)."""
@@ -513,7 +533,7 @@ class TransformersRuntime(_RuntimeBase):
         except OSError as exc:  # a read-only cache only costs speed
             log.warning("Cannot cache GGUF metadata in %s: %s", folder, exc)
 
-    def load(self, progress: Optional[Progress] = None) -> None:
+    def load(self, progress: Progress | None = None) -> None:
         if self.model is not None:
             return
         torch, transformers = self._modules()
@@ -718,8 +738,16 @@ class OpenAICompatRuntime(_RuntimeBase):
 
     name = "openai"
 
-    def __init__(self, base_url: str, *, model: str = "", api_key: str = "", n_ctx: int = 8192,
-                 timeout: float = 300.0, connect_timeout: float = 5.0):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        model: str = "",
+        api_key: str = "",
+        n_ctx: int = 8192,
+        timeout: float = 300.0,
+        connect_timeout: float = 5.0,
+    ):
         httpx = _import("httpx", self.name)
         url = (base_url or "").strip().rstrip("/")
         if not url.startswith(("http://", "https://")):
@@ -727,8 +755,8 @@ class OpenAICompatRuntime(_RuntimeBase):
         self.base_url = url
         self.model_name = model
         self.n_ctx = n_ctx
-        self._server_ctx: Optional[int] = None
-        self._format_style: Optional[str] = None  # "json_schema" | "json_object" once known
+        self._server_ctx: int | None = None
+        self._format_style: str | None = None  # "json_schema" | "json_object" once known
         self._httpx = httpx
         key = api_key or os.environ.get("SCRIBE_LLM_SERVER_API_KEY", "")
         headers = {"Accept": "application/json, text/event-stream"}
@@ -754,13 +782,21 @@ class OpenAICompatRuntime(_RuntimeBase):
         httpx = self._httpx
         where = f"the language model server at {self.base_url}"
         if isinstance(exc, httpx.ConnectTimeout):
-            return ModelError(f"Cannot reach {where}: connection timed out. Check llm_server_url and that the server is up.")
+            return ModelError(
+                f"Cannot reach {where}: connection timed out. Check llm_server_url and that the server is up."
+            )
         if isinstance(exc, httpx.ConnectError):
-            return ModelError(f"Cannot reach {where}: connection refused or host unknown. Check llm_server_url and that the server is running.")
+            return ModelError(
+                f"Cannot reach {where}: connection refused or host unknown. Check llm_server_url and that the server is running."
+            )
         if isinstance(exc, httpx.TimeoutException):
-            return DraftingError(f"No answer from {where} in time ({type(exc).__name__}); the server may be overloaded.")
+            return DraftingError(
+                f"No answer from {where} in time ({type(exc).__name__}); the server may be overloaded."
+            )
         if isinstance(exc, httpx.RemoteProtocolError):
-            return DraftingError(f"{where[0].upper()}{where[1:]} closed the connection{' mid-answer' if during_stream else ''} ({_short(exc)}).")
+            return DraftingError(
+                f"{where[0].upper()}{where[1:]} closed the connection{' mid-answer' if during_stream else ''} ({_short(exc)})."
+            )
         return ModelError(f"Cannot talk to {where}: {_short(exc)}.")
 
     @staticmethod
@@ -812,7 +848,7 @@ class OpenAICompatRuntime(_RuntimeBase):
 
     # -- interface ----------------------------------------------------------------------------
 
-    def load(self, progress: Optional[Progress] = None) -> None:
+    def load(self, progress: Progress | None = None) -> None:
         """Probe ``/models``: proves the URL, the key and the model name before a visit."""
         if self._loaded:
             return
@@ -886,7 +922,7 @@ class OpenAICompatRuntime(_RuntimeBase):
         a validation error. Until a form has worked, any rejection triggers the fallback.
         """
         styles = [self._format_style] if self._format_style else ["json_schema", "json_object"]
-        last: Optional[Exception] = None
+        last: Exception | None = None
         for style in styles:
             body["response_format"] = self._response_format(schema, style)
             try:
@@ -905,8 +941,13 @@ class OpenAICompatRuntime(_RuntimeBase):
 
     def stream_chat(self, messages, *, json_schema=None, max_tokens=1024, temperature=0.0, stop=None):
         self.load()
-        body: dict[str, Any] = {"model": self.model_name, "messages": messages, "max_tokens": max_tokens,
-                                "temperature": temperature, "stream": True}
+        body: dict[str, Any] = {
+            "model": self.model_name,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": True,
+        }
         if stop:
             body["stop"] = list(stop)
         resp = self._open_with_schema(body, json_schema) if json_schema is not None else self._open(body)
@@ -927,7 +968,9 @@ class OpenAICompatRuntime(_RuntimeBase):
                 try:
                     chunk = json.loads(payload)
                 except ValueError:
-                    raise DraftingError(f"The server at {self.base_url} streamed a line that is not JSON: {payload[:80]!r}.") from None
+                    raise DraftingError(
+                        f"The server at {self.base_url} streamed a line that is not JSON: {payload[:80]!r}."
+                    ) from None
                 if isinstance(chunk, dict) and chunk.get("error"):
                     err = chunk["error"]
                     msg = err.get("message", err) if isinstance(err, dict) else err
@@ -968,14 +1011,14 @@ class OpenAICompatRuntime(_RuntimeBase):
 # factory
 
 
-def _gguf_in(folder: Path) -> Optional[Path]:
+def _gguf_in(folder: Path) -> Path | None:
     found = sorted(folder.glob("*.gguf"))
     if len(found) > 1:
         raise ModelError(f"Folder {folder} holds several GGUF files; set llm_model to the one to use.")
     return found[0] if found else None
 
 
-def create_runtime(settings: Settings, progress: Optional[Progress] = None) -> LLMRuntime:
+def create_runtime(settings: Settings, progress: Progress | None = None) -> LLMRuntime:
     """Build (not load) the runtime the settings ask for.
 
     ``auto``: the configured server if ``llm_server_url`` is set; else llama.cpp for a GGUF
@@ -990,8 +1033,12 @@ def create_runtime(settings: Settings, progress: Optional[Progress] = None) -> L
     if choice == "openai" or (choice == "auto" and settings.llm_server_url.strip()):
         if not settings.llm_server_url.strip():
             raise ModelError("llm_runtime is 'openai' but llm_server_url is not set (e.g. http://127.0.0.1:8080/v1).")
-        return OpenAICompatRuntime(settings.llm_server_url, model=settings.llm_server_model,
-                                   api_key=settings.llm_server_api_key, n_ctx=settings.llm_context)
+        return OpenAICompatRuntime(
+            settings.llm_server_url,
+            model=settings.llm_server_model,
+            api_key=settings.llm_server_api_key,
+            n_ctx=settings.llm_context,
+        )
 
     spec = settings.llm_model
     try:
@@ -1019,12 +1066,21 @@ def create_runtime(settings: Settings, progress: Optional[Progress] = None) -> L
 
     if choice == "llama.cpp":
         if gguf is None:
-            raise ModelError(f"llama.cpp needs a GGUF file, but {path} is a Hugging Face folder; set llm_runtime to transformers.")
+            raise ModelError(
+                f"llama.cpp needs a GGUF file, but {path} is a Hugging Face folder; set llm_runtime to transformers."
+            )
         _import("llama_cpp", "llama.cpp")
         return LlamaCppRuntime(gguf, n_threads=settings.llm_threads, n_ctx=settings.llm_context, model_name=name)
 
     for module in ("torch", "transformers") + (("gguf", "accelerate") if gguf is not None else ()):
         if importlib.util.find_spec(module) is None:  # importing torch here would cost seconds
-            raise ModelError(f"The transformers runtime needs the Python package '{module}'. Install it with: {_PIP_HINT['transformers']}.")
-    return TransformersRuntime(gguf or path, n_threads=settings.llm_threads, n_ctx=settings.llm_context,
-                               cache_dir=settings.cache_path, model_name=name)
+            raise ModelError(
+                f"The transformers runtime needs the Python package '{module}'. Install it with: {_PIP_HINT['transformers']}."
+            )
+    return TransformersRuntime(
+        gguf or path,
+        n_threads=settings.llm_threads,
+        n_ctx=settings.llm_context,
+        cache_dir=settings.cache_path,
+        model_name=name,
+    )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
 
 from ..errors import TemplateError
 from ..resources import asset
@@ -30,9 +30,7 @@ class TemplateSection:
     key: str
     title: str
     instructions: str
-    style: Optional[str] = None  # overrides the template's style for this section
-
-
+    style: str | None = None  # overrides the template's style for this section
 
 
 @dataclass(frozen=True)
@@ -43,13 +41,13 @@ class Template:
     loinc_display: str
     style: str  # "bullets" or "prose"
     sections: tuple[TemplateSection, ...]
-    path: Optional[Path] = None
+    path: Path | None = None
 
     def section_keys(self) -> list[str]:
         return [s.key for s in self.sections]
 
     def section_style(self, key: str) -> str:
-        """"bullets" or "prose" for one section (its own style, else the template's)."""
+        """ "bullets" or "prose" for one section (its own style, else the template's)."""
         for s in self.sections:
             if s.key == key:
                 return s.style or self.style
@@ -94,13 +92,20 @@ def parse_template(text: str, source: str = "<template>") -> Template:
         seen.add(key)
         sec_style = sec.get("style")
         if sec_style is not None and sec_style not in _STYLES:
-            raise TemplateError(f"Template {source}: section '{key}' style must be 'bullets' or 'prose', not '{sec_style}'.")
+            raise TemplateError(
+                f"Template {source}: section '{key}' style must be 'bullets' or 'prose', not '{sec_style}'."
+            )
         extra = set(sec) - _SECTION_FIELDS
         if extra:
-            raise TemplateError(f"Template {source}: section '{key}' has unknown fields: {', '.join(sorted(extra))} "
-                                f"(allowed: {', '.join(sorted(_SECTION_FIELDS))}).")
-        sections.append(TemplateSection(key, need(sec, "title", f"section '{key}'"), need(sec, "instructions", f"section '{key}'"),
-                                        sec_style))
+            raise TemplateError(
+                f"Template {source}: section '{key}' has unknown fields: {', '.join(sorted(extra))} "
+                f"(allowed: {', '.join(sorted(_SECTION_FIELDS))})."
+            )
+        sections.append(
+            TemplateSection(
+                key, need(sec, "title", f"section '{key}'"), need(sec, "instructions", f"section '{key}'"), sec_style
+            )
+        )
     unknown = set(data) - _TEMPLATE_FIELDS
     if unknown:
         raise TemplateError(f"Template {source} has unknown fields: {', '.join(sorted(unknown))}.")

@@ -54,8 +54,10 @@ def _status_line(item) -> str:
         extra = f"; next try {item.next_attempt_at.astimezone():%H:%M:%S}"
     err = f"\n      {item.last_error}" if item.last_error else ""
     kind = "" if item.kind.value == "create" else " [retraction]"
-    return (f"{item.item_id:<40} {item.label:<17} {item.patient_name[:24]:<24} attempts {item.attempts}"
-            f"{kind}{where}{extra}{err}")
+    return (
+        f"{item.item_id:<40} {item.label:<17} {item.patient_name[:24]:<24} attempts {item.attempts}"
+        f"{kind}{where}{extra}{err}"
+    )
 
 
 def cmd_test_connection(args) -> int:
@@ -75,8 +77,10 @@ def cmd_keygen(args) -> int:
 
     settings = load_settings()
     if secrets.get_secret(secrets.PRIVATE_KEY) and not args.force:
-        raise ScribeError("A signing key already exists; replacing it breaks the EHR registration until IT registers "
-                          "the new public key. Add --force to replace it.")
+        raise ScribeError(
+            "A signing key already exists; replacing it breaks the EHR registration until IT registers "
+            "the new public key. Add --force to replace it."
+        )
     if args.import_file:
         try:
             pem = Path(args.import_file).read_text(encoding="ascii")
@@ -171,16 +175,23 @@ def cmd_send(args) -> int:
 
 def _report_one(item) -> int:
     if item.state.value == "sent":
-        what = {"existed": "was already in the EHR", "retracted": "marked entered-in-error",
-                "already retracted": "was already marked entered-in-error",
-                "not on server": "was never in the EHR; nothing to retract"}.get(item.result, "filed in the EHR")
-        print(f"{item.patient_name or item.encounter_id} v{item.note_version}: {what}"
-              + (f" as {item.server_reference} (version {item.server_version})." if item.server_id else "."))
+        what = {
+            "existed": "was already in the EHR",
+            "retracted": "marked entered-in-error",
+            "already retracted": "was already marked entered-in-error",
+            "not on server": "was never in the EHR; nothing to retract",
+        }.get(item.result, "filed in the EHR")
+        print(
+            f"{item.patient_name or item.encounter_id} v{item.note_version}: {what}"
+            + (f" as {item.server_reference} (version {item.server_version})." if item.server_id else ".")
+        )
         return 0
     if item.state.value == "failed_permanent":
         raise ScribeError(item.last_error)
-    print(f"Not sent yet: {item.last_error or 'waiting'} It stays in the outbox and is retried automatically "
-          "(desktop app, or 'scribe ehr drain').")
+    print(
+        f"Not sent yet: {item.last_error or 'waiting'} It stays in the outbox and is retried automatically "
+        "(desktop app, or 'scribe ehr drain')."
+    )
     return 3
 
 
@@ -195,7 +206,8 @@ def cmd_send_today(args) -> int:
     print(summary_text(queued, _empty_report(), outbox))
     items = [i for i in outbox.items() if i.item_id in ids]
     if any(i.state == ItemState.failed_permanent for i in items) or any(
-            "cancelled in the outbox" not in why for _eid, why in queued["skipped"]):
+        "cancelled in the outbox" not in why for _eid, why in queued["skipped"]
+    ):
         return 2
     return 3 if any(i.state != ItemState.sent for i in items) else 0
 
@@ -219,8 +231,9 @@ def cmd_queue(args) -> int:
         return 0
     items = outbox.items()
     if not args.all:
-        items = [i for i in items if i.state.value != "sent" or
-                 (i.sent_at and (time.time() - i.sent_at.timestamp()) < 86400)]
+        items = [
+            i for i in items if i.state.value != "sent" or (i.sent_at and (time.time() - i.sent_at.timestamp()) < 86400)
+        ]
     if not items:
         print("The EHR outbox is empty.")
         return 0
@@ -233,9 +246,11 @@ def cmd_drain(args) -> int:
     settings, store, outbox, service = _ctx(args)
     report = _drain(outbox, service, None, args.wait)
     left = outbox.pending()
-    print(f"Sent {len(report.sent)}, failed {len(report.failed)}, waiting to retry {len(left)}"
-          + (f" (retries by cause: {', '.join(f'{k} {v}' for k, v in report.causes.items())})" if report.causes else "")
-          + ".")
+    print(
+        f"Sent {len(report.sent)}, failed {len(report.failed)}, waiting to retry {len(left)}"
+        + (f" (retries by cause: {', '.join(f'{k} {v}' for k, v in report.causes.items())})" if report.causes else "")
+        + "."
+    )
     for iid in report.failed:
         print(f"  {iid}: {outbox.get(iid).last_error}")
     return 2 if report.failed else (3 if left else 0)
@@ -247,8 +262,10 @@ def cmd_retract(args) -> int:
     if not version:
         sent = [i for i in outbox.for_visit(args.visit) if i.kind.value == "create" and i.state.value == "sent"]
         if not sent:
-            raise ScribeError(f"No note of visit {args.visit} was sent to the EHR; nothing to retract "
-                              "(use 'scribe ehr queue --cancel ID' for one still waiting).")
+            raise ScribeError(
+                f"No note of visit {args.visit} was sent to the EHR; nothing to retract "
+                "(use 'scribe ehr queue --cancel ID' for one still waiting)."
+            )
         version = max(i.note_version for i in sent)
     item = outbox.enqueue_retract(args.visit, version, _actor(args), reason=args.reason or "")
     _drain(outbox, service, {item.item_id}, args.wait)
@@ -261,7 +278,9 @@ def add_ehr_commands(sub, common) -> None:
 
     def sp(name, func, helptext):
         s = ehr.add_parser(name, help=helptext)
-        s.add_argument("--as", dest="actor", metavar="NAME", help="who does this (for the audit trail; default: login name)")
+        s.add_argument(
+            "--as", dest="actor", metavar="NAME", help="who does this (for the audit trail; default: login name)"
+        )
         common(s)
         s.set_defaults(func=func)
         return s
@@ -276,13 +295,20 @@ def add_ehr_commands(sub, common) -> None:
     s.add_argument("--out", metavar="FILE")
     sp("set-token", cmd_set_token, "store a static bearer token (test servers), read from stdin")
     sp("login", cmd_login, "sign in through the browser (SMART App Launch)")
-    for name, func, helptext in (("send", cmd_send, "queue a visit's approved note and send it"),
-                                 ("retract", cmd_retract, "mark a sent note entered-in-error")):
+    for name, func, helptext in (
+        ("send", cmd_send, "queue a visit's approved note and send it"),
+        ("retract", cmd_retract, "mark a sent note entered-in-error"),
+    ):
         s = sp(name, func, helptext)
         s.add_argument("visit", metavar="VISIT", help="the visit (encounter) id")
         s.add_argument("--version", type=int, help="note version (default: the latest)")
-        s.add_argument("--wait", type=float, default=0.0, metavar="S",
-                       help="keep retrying for up to S seconds if the EHR cannot be reached")
+        s.add_argument(
+            "--wait",
+            type=float,
+            default=0.0,
+            metavar="S",
+            help="keep retrying for up to S seconds if the EHR cannot be reached",
+        )
         if name == "retract":
             s.add_argument("--reason", help="recorded in the audit trail")
     s = sp("send-today", cmd_send_today, "queue and send all of today's approved notes")

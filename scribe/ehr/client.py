@@ -20,7 +20,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -65,8 +65,12 @@ def outcome_text(body: Any, limit: int = 600) -> str:
     for iss in body.get("issue") or []:
         if not isinstance(iss, dict):
             continue
-        text = ((iss.get("details") or {}).get("text") if isinstance(iss.get("details"), dict) else None) \
-            or iss.get("diagnostics") or iss.get("code") or ""
+        text = (
+            ((iss.get("details") or {}).get("text") if isinstance(iss.get("details"), dict) else None)
+            or iss.get("diagnostics")
+            or iss.get("code")
+            or ""
+        )
         text = " ".join(str(text).split())
         where = ", ".join(str(x) for x in (iss.get("expression") or iss.get("location") or [])[:2])
         if text:
@@ -75,7 +79,7 @@ def outcome_text(body: Any, limit: int = 600) -> str:
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
-def retry_after_seconds(value: Optional[str]) -> Optional[float]:
+def retry_after_seconds(value: str | None) -> float | None:
     """Retry-After as seconds (delta-seconds or an HTTP date), capped; None if absent or unreadable."""
     if not value:
         return None
@@ -95,21 +99,29 @@ def retry_after_seconds(value: Optional[str]) -> Optional[float]:
 
 def _what_to_do(status: int, method: str) -> str:
     if status == 400 or status == 422:
-        return ("The EHR refused the note as sent. Ask IT to check the EHR settings (identifier systems, "
-                "profile) against what the EHR expects; the note stays in the outbox and can be retried after the fix.")
+        return (
+            "The EHR refused the note as sent. Ask IT to check the EHR settings (identifier systems, "
+            "profile) against what the EHR expects; the note stays in the outbox and can be retried after the fix."
+        )
     if status == 401:
-        return ("Scribe is not signed in to the EHR. Check the client id and key (Settings → EHR, "
-                "'Test connection'), or ask IT whether Scribe's registration with the EHR is still active.")
+        return (
+            "Scribe is not signed in to the EHR. Check the client id and key (Settings → EHR, "
+            "'Test connection'), or ask IT whether Scribe's registration with the EHR is still active."
+        )
     if status == 403:
-        return ("The EHR does not allow Scribe to do this. Ask IT to grant Scribe's client the scopes it needs "
-                "(see docs/ehr.md: DocumentReference write, Patient and Encounter read).")
+        return (
+            "The EHR does not allow Scribe to do this. Ask IT to grant Scribe's client the scopes it needs "
+            "(see docs/ehr.md: DocumentReference write, Patient and Encounter read)."
+        )
     if status == 404:
         return "The EHR has no such address. Check the FHIR base URL in Settings → EHR."
     if status == 405:
         return "The EHR does not accept this request at this address. Check the FHIR base URL in Settings → EHR."
     if status in (409, 412):
-        return ("The EHR reports a conflict with what it already holds (for example the same note filed twice). "
-                "Ask the EHR team to check the patient's documents before retrying.")
+        return (
+            "The EHR reports a conflict with what it already holds (for example the same note filed twice). "
+            "Ask the EHR team to check the patient's documents before retrying."
+        )
     if status == 413:
         return "The note is larger than the EHR accepts. Ask IT what size the EHR allows."
     if status == 415 or status == 406:
@@ -124,13 +136,24 @@ def _what_to_do(status: int, method: str) -> str:
 class FhirClient:
     """Talks to one FHIR base URL. ``auth`` is a token provider (see :mod:`scribe.ehr.smart`) or None."""
 
-    def __init__(self, base_url: str, auth: Any = None, *, timeout: float = 20.0, max_body: int = MAX_BODY,
-                 transport: Optional[httpx.BaseTransport] = None, user_agent: str = ""):
+    def __init__(
+        self,
+        base_url: str,
+        auth: Any = None,
+        *,
+        timeout: float = 20.0,
+        max_body: int = MAX_BODY,
+        transport: httpx.BaseTransport | None = None,
+        user_agent: str = "",
+    ):
         base_url = (base_url or "").strip().rstrip("/")
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise EhrRejected(f"'{base_url or '(empty)'}' is not a FHIR base URL like https://ehr.example.org/fhir; "
-                              "set it in Settings → EHR.", cause="settings")
+            raise EhrRejected(
+                f"'{base_url or '(empty)'}' is not a FHIR base URL like https://ehr.example.org/fhir; "
+                "set it in Settings → EHR.",
+                cause="settings",
+            )
         self.base_url = base_url
         self.auth = auth
         self.timeout = float(timeout)
@@ -147,7 +170,7 @@ class FhirClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "FhirClient":
+    def __enter__(self) -> FhirClient:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -159,9 +182,20 @@ class FhirClient:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     # ------------------------------------------------------------------ requests
-    def request(self, method: str, path: str, *, params: Any = None, json_body: Any = None,
-                form: Optional[dict] = None, headers: Optional[dict] = None, ok: tuple[int, ...] = (200, 201), auth: bool = True,
-                expect: Optional[str] = None, what: str = "") -> FhirResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json_body: Any = None,
+        form: dict | None = None,
+        headers: dict | None = None,
+        ok: tuple[int, ...] = (200, 201),
+        auth: bool = True,
+        expect: str | None = None,
+        what: str = "",
+    ) -> FhirResponse:
         """One request. Raises EhrError unless the status is in ``ok``; ``expect`` checks resourceType."""
         what = what or f"{method} {path}"
         for attempt in (1, 2):
@@ -196,11 +230,14 @@ class FhirClient:
                 raise EhrResponseError(
                     f"The EHR answered {what} with {got} where a {expect} was expected. "
                     "Check the FHIR base URL in Settings → EHR (it may point at the wrong service).",
-                    status=resp.status, cause="wrong resource type")
+                    status=resp.status,
+                    cause="wrong resource type",
+                )
         return resp
 
-    def _send(self, method: str, url: str, *, params: Any, content: Optional[bytes], headers: dict,
-              what: str) -> FhirResponse:
+    def _send(
+        self, method: str, url: str, *, params: Any, content: bytes | None, headers: dict, what: str
+    ) -> FhirResponse:
         host = urlsplit(url).netloc
         t0 = time.monotonic()
         try:
@@ -211,7 +248,10 @@ class FhirClient:
                         f"The EHR's answer to {what} is {int(declared) / 1e6:.0f} MB, far larger than a FHIR answer "
                         f"should be (limit {self.max_body / 1e6:.0f} MB); Scribe did not read it. "
                         "Check the FHIR base URL in Settings → EHR.",
-                        status=r.status_code, cause="huge body", transient=r.status_code >= 500)
+                        status=r.status_code,
+                        cause="huge body",
+                        transient=r.status_code >= 500,
+                    )
                 buf = bytearray()
                 for chunk in r.iter_bytes():
                     buf += chunk
@@ -219,25 +259,34 @@ class FhirClient:
                         raise EhrResponseError(
                             f"The EHR's answer to {what} was larger than {self.max_body / 1e6:.0f} MB; Scribe "
                             "stopped reading it. Check the FHIR base URL in Settings → EHR.",
-                            status=r.status_code, cause="huge body", transient=r.status_code >= 500)
+                            status=r.status_code,
+                            cause="huge body",
+                            transient=r.status_code >= 500,
+                        )
                 status, rheaders = r.status_code, r.headers
         except httpx.TimeoutException:
             raise EhrConnectionError(
                 f"The EHR at {host} did not answer within {self.timeout:g} s ({what}). "
                 "Scribe will try again automatically; if this keeps happening, ask IT to check the EHR connection.",
-                cause="timeout") from None
+                cause="timeout",
+            ) from None
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise EhrConnectionError(
                 f"Scribe cannot reach the EHR at {host} ({_short(exc)}). Check the network connection; "
-                "Scribe will try again automatically.", cause="connect") from None
+                "Scribe will try again automatically.",
+                cause="connect",
+            ) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError) as exc:
             raise EhrConnectionError(
                 f"The connection to the EHR at {host} broke off during {what} ({_short(exc)}). "
                 "Scribe will try again automatically; a retry never files the note twice.",
-                cause="connection lost") from None
+                cause="connection lost",
+            ) from None
         except httpx.HTTPError as exc:
-            raise EhrConnectionError(f"Talking to the EHR at {host} failed ({_short(exc)}). Scribe will try again "
-                                     "automatically.", cause="http error") from None
+            raise EhrConnectionError(
+                f"Talking to the EHR at {host} failed ({_short(exc)}). Scribe will try again automatically.",
+                cause="http error",
+            ) from None
         raw = bytes(buf)
         body = None
         if raw.strip():
@@ -262,13 +311,19 @@ class FhirClient:
         if transient:
             advice = "Scribe will try again automatically."
         elif status < 300:
-            advice = ("Check the FHIR base URL in Settings → EHR: it may point at a web page or a sign-in portal "
-                      "instead of the FHIR API.")
+            advice = (
+                "Check the FHIR base URL in Settings → EHR: it may point at a web page or a sign-in portal "
+                "instead of the FHIR API."
+            )
         else:
             advice = _what_to_do(status, "")
         cls = EhrServerError if transient else EhrResponseError
-        return cls(f"The EHR at {host} answered {what} with {kind}{said} (HTTP {status}) instead of FHIR data. {advice}",
-                   status=status, transient=transient, cause=f"http {status} non-json" if status >= 400 else "non-json")
+        return cls(
+            f"The EHR at {host} answered {what} with {kind}{said} (HTTP {status}) instead of FHIR data. {advice}",
+            status=status,
+            transient=transient,
+            cause=f"http {status} non-json" if status >= 400 else "non-json",
+        )
 
     def _status_error(self, resp: FhirResponse, method: str, what: str) -> EhrError:
         status = resp.status
@@ -284,8 +339,11 @@ class FhirClient:
         if status in (401, 403):
             return EhrAuthError(msg, **kw)
         if 300 <= status < 400:
-            return EhrRejected(f"{head} It points elsewhere ({resp.location or 'no address given'}). Check the FHIR "
-                               "base URL in Settings → EHR (for example http:// versus https://).", **kw)
+            return EhrRejected(
+                f"{head} It points elsewhere ({resp.location or 'no address given'}). Check the FHIR "
+                "base URL in Settings → EHR (for example http:// versus https://).",
+                **kw,
+            )
         return EhrRejected(msg, **kw)
 
     # ------------------------------------------------------------------ helpers
@@ -293,14 +351,16 @@ class FhirClient:
         """GET a plain JSON document (e.g. .well-known/smart-configuration)."""
         resp = self.request("GET", url, headers={"Accept": "application/json"}, auth=auth, ok=(200,), what=what)
         if not isinstance(resp.body, dict):
-            raise EhrResponseError(f"The EHR answered {what} with no JSON object. Check the FHIR base URL.",
-                                   status=resp.status, cause="wrong type")
+            raise EhrResponseError(
+                f"The EHR answered {what} with no JSON object. Check the FHIR base URL.",
+                status=resp.status,
+                cause="wrong type",
+            )
         return resp.body
 
     def search(self, rtype: str, params: dict, what: str = "") -> list[dict]:
         """Resources of ``rtype`` matching ``params`` (first page; matches only, not includes)."""
-        resp = self.request("GET", rtype, params=params, ok=(200,), expect="Bundle",
-                            what=what or f"a {rtype} search")
+        resp = self.request("GET", rtype, params=params, ok=(200,), expect="Bundle", what=what or f"a {rtype} search")
         out = []
         for entry in resp.body.get("entry") or []:
             res = entry.get("resource") if isinstance(entry, dict) else None

@@ -26,10 +26,11 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, Callable, Optional
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -78,7 +79,7 @@ class OutboxItem(BaseModel):
     identifier: str  # the note version's stable urn:uuid (conditional create key)
     patient_id: str = ""  # MRN
     patient_name: str = ""
-    amends_version: Optional[int] = None
+    amends_version: int | None = None
     resource: dict = Field(default_factory=dict)  # the validated DocumentReference, frozen at queue time
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -92,7 +93,7 @@ class OutboxItem(BaseModel):
     server_id: str = ""
     server_version: str = ""
     server_location: str = ""
-    sent_at: Optional[datetime] = None
+    sent_at: datetime | None = None
     result: str = ""  # created | existed | retracted | already retracted | not on server
     history: list[dict] = Field(default_factory=list)
 
@@ -140,8 +141,15 @@ class DrainReport:
 class Outbox:
     """The queue over :class:`OutboxStore`; ``sender`` objects do the network part (see scribe.ehr.service)."""
 
-    def __init__(self, store: VisitStore, *, backoff_base: float = 5.0, backoff_cap: float = 900.0,
-                 clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random):
+    def __init__(
+        self,
+        store: VisitStore,
+        *,
+        backoff_base: float = 5.0,
+        backoff_cap: float = 900.0,
+        clock: Callable[[], datetime] = utcnow,
+        rng: Callable[[], float] = random.random,
+    ):
         self.visits = store
         self.disk: OutboxStore = store.outbox()
         self.backoff_base = float(backoff_base)
@@ -151,7 +159,7 @@ class Outbox:
         self._wake = threading.Event()
 
     # ------------------------------------------------------------------ reading
-    def _load(self, item_id: str) -> Optional[OutboxItem]:
+    def _load(self, item_id: str) -> OutboxItem | None:
         data = self.disk.load(item_id)
         if data is None:
             return None
@@ -166,7 +174,7 @@ class Outbox:
             raise ScribeError(f"There is no export '{item_id}' in the outbox.")
         return item
 
-    def find(self, item_id: str) -> Optional[OutboxItem]:
+    def find(self, item_id: str) -> OutboxItem | None:
         return self._load(item_id)
 
     def items(self) -> list[OutboxItem]:
@@ -190,32 +198,56 @@ class Outbox:
         entry.update({k: v for k, v in details.items() if v not in (None, "")})
         item.history = (item.history + [entry])[-50:]
         self.disk.save(item.item_id, item.model_dump(mode="json"))
-        self._audit(item, f"ehr_{event}", actor, state=item.state.value, outbox_item=item.item_id,
-                    version=item.note_version, **details)
+        self._audit(
+            item,
+            f"ehr_{event}",
+            actor,
+            state=item.state.value,
+            outbox_item=item.item_id,
+            version=item.note_version,
+            **details,
+        )
         return item
 
     def _audit(self, item: OutboxItem, action: str, actor: str, **details: Any) -> None:
         try:
-            self.visits.open(item.encounter_id).audit(action, actor, **{k: v for k, v in details.items() if v not in (None, "")})
+            self.visits.open(item.encounter_id).audit(
+                action, actor, **{k: v for k, v in details.items() if v not in (None, "")}
+            )
         except VisitNotFound:
             log.warning("outbox item %s: visit %s is gone; audit entry skipped", item.item_id, item.encounter_id)
 
-    def enqueue_note(self, note: NoteDraft, actor: str, *, organization: Optional[str] = None,
-                     mrn_system: Optional[str] = None, encounter_system: Optional[str] = None,
-                     now: Optional[datetime] = None) -> tuple[OutboxItem, bool]:
+    def enqueue_note(
+        self,
+        note: NoteDraft,
+        actor: str,
+        *,
+        organization: str | None = None,
+        mrn_system: str | None = None,
+        encounter_system: str | None = None,
+        now: datetime | None = None,
+    ) -> tuple[OutboxItem, bool]:
         """Queue one approved note version. Returns (item, newly queued?).
 
         Builds and validates the DocumentReference now (an unapproved or changed note is refused
         here, before anything is queued). Queueing a version that is already queued or sent returns
         the existing item; a failed or cancelled one is queued again.
         """
-        from ..fhir.documentreference import DEFAULT_ENCOUNTER_SYSTEM, DEFAULT_MRN_SYSTEM, document_identifier
+        from ..fhir.documentreference import (
+            DEFAULT_ENCOUNTER_SYSTEM,
+            DEFAULT_MRN_SYSTEM,
+            build_document_reference,
+            document_identifier,
+        )
         from ..fhir.validate import validate_document_reference
-        from ..fhir.documentreference import build_document_reference
 
         resource = build_document_reference(
-            note, organization=organization, now=now, mrn_system=mrn_system or DEFAULT_MRN_SYSTEM,
-            encounter_system=encounter_system or DEFAULT_ENCOUNTER_SYSTEM)
+            note,
+            organization=organization,
+            now=now,
+            mrn_system=mrn_system or DEFAULT_MRN_SYSTEM,
+            encounter_system=encounter_system or DEFAULT_ENCOUNTER_SYSTEM,
+        )
         validate_document_reference(resource)
         enc = note.encounter
         item_id = item_id_for(enc.encounter_id, note.version)
@@ -225,14 +257,25 @@ class Outbox:
                 if existing.state in (ItemState.queued, ItemState.sending, ItemState.sent):
                     return existing, False
                 if existing.identifier != document_identifier(note.note_id, note.version):
-                    raise ScribeError(f"The outbox already holds a different note as {item_id}; ask IT to check the outbox.")
+                    raise ScribeError(
+                        f"The outbox already holds a different note as {item_id}; ask IT to check the outbox."
+                    )
                 existing.resource = resource
                 return self._requeue(existing, actor, "requeued"), True
             item = OutboxItem(
-                item_id=item_id, encounter_id=enc.encounter_id, note_id=note.note_id, note_version=note.version,
-                identifier=document_identifier(note.note_id, note.version), patient_id=enc.patient_id,
-                patient_name=enc.patient_name, amends_version=note.amends_version, resource=resource,
-                queued_by=actor, created_at=self._clock(), next_attempt_at=self._clock())
+                item_id=item_id,
+                encounter_id=enc.encounter_id,
+                note_id=note.note_id,
+                note_version=note.version,
+                identifier=document_identifier(note.note_id, note.version),
+                patient_id=enc.patient_id,
+                patient_name=enc.patient_name,
+                amends_version=note.amends_version,
+                resource=resource,
+                queued_by=actor,
+                created_at=self._clock(),
+                next_attempt_at=self._clock(),
+            )
             self._save(item, "queued", actor, identifier=item.identifier)
             self._wake.set()
             return item, True
@@ -248,8 +291,10 @@ class Outbox:
         with self.disk.lock:
             original = self._load(create_id)
             if original is None:
-                raise ScribeError(f"Version {version} of visit {encounter_id} was never queued for the EHR, so there "
-                                  "is nothing to retract.")
+                raise ScribeError(
+                    f"Version {version} of visit {encounter_id} was never queued for the EHR, so there "
+                    "is nothing to retract."
+                )
             if original.state == ItemState.sending:
                 raise ScribeError("That note is being sent right now; wait a moment and retract it again.")
             if original.state in (ItemState.queued, ItemState.failed_permanent):
@@ -261,10 +306,19 @@ class Outbox:
             if existing is not None:
                 return self._requeue(existing, actor, "requeued")
             item = OutboxItem(
-                item_id=rid, kind=ItemKind.retract, encounter_id=encounter_id, note_id=original.note_id,
-                note_version=version, identifier=original.identifier, patient_id=original.patient_id,
-                patient_name=original.patient_name, queued_by=actor, created_at=self._clock(),
-                next_attempt_at=self._clock(), server_id=original.server_id)
+                item_id=rid,
+                kind=ItemKind.retract,
+                encounter_id=encounter_id,
+                note_id=original.note_id,
+                note_version=version,
+                identifier=original.identifier,
+                patient_id=original.patient_id,
+                patient_name=original.patient_name,
+                queued_by=actor,
+                created_at=self._clock(),
+                next_attempt_at=self._clock(),
+                server_id=original.server_id,
+            )
             self._save(item, "retract_queued", actor, identifier=item.identifier, reason=reason)
             self._wake.set()
             return item
@@ -304,29 +358,40 @@ class Outbox:
             return self._save(item, "cancelled", actor)
 
     # ------------------------------------------------------------------ sending
-    def backoff(self, attempts: int, retry_after: Optional[float] = None) -> float:
+    def backoff(self, attempts: int, retry_after: float | None = None) -> float:
         delay = min(self.backoff_cap, self.backoff_base * (2 ** max(0, attempts - 1)))
         delay *= 0.5 + 0.5 * self._rng()  # jitter: many clinics retrying after an outage don't stampede
         if retry_after is not None:
             delay = max(delay, min(retry_after, max(self.backoff_cap, 3600.0)))
         return delay
 
-    def due(self, only: Optional[set[str]] = None) -> list[OutboxItem]:
+    def due(self, only: set[str] | None = None) -> list[OutboxItem]:
         now = self._clock()
-        out = [i for i in self.items()
-               if (only is None or i.item_id in only)
-               and (i.state == ItemState.sending or (i.state == ItemState.queued and i.next_attempt_at <= now))]
+        out = [
+            i
+            for i in self.items()
+            if (only is None or i.item_id in only)
+            and (i.state == ItemState.sending or (i.state == ItemState.queued and i.next_attempt_at <= now))
+        ]
         return out
 
-    def pending(self, only: Optional[set[str]] = None) -> list[OutboxItem]:
+    def pending(self, only: set[str] | None = None) -> list[OutboxItem]:
         return [i for i in self.items() if (only is None or i.item_id in only) and i.state not in TERMINAL]
 
     def wake(self) -> None:
         self._wake.set()
 
-    def drain(self, sender: Any, *, wait: bool = False, deadline: Optional[float] = None,
-              only: Optional[set[str]] = None, progress: Optional[Callable[[OutboxItem], None]] = None,
-              should_stop: Optional[Callable[[], bool]] = None, workers: int = 1) -> DrainReport:
+    def drain(
+        self,
+        sender: Any,
+        *,
+        wait: bool = False,
+        deadline: float | None = None,
+        only: set[str] | None = None,
+        progress: Callable[[OutboxItem], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        workers: int = 1,
+    ) -> DrainReport:
         """Send every due item once (``wait=False``) or until none is left to send (``wait=True``,
         sleeping until the next retry, up to ``deadline`` in time.monotonic() seconds).
 
@@ -379,8 +444,9 @@ class Outbox:
             report.seconds = time.monotonic() - t0
         return report
 
-    def _send_one(self, item_id: str, sender: Any, report: DrainReport,
-                  progress: Optional[Callable[[OutboxItem], None]]) -> None:
+    def _send_one(
+        self, item_id: str, sender: Any, report: DrainReport, progress: Callable[[OutboxItem], None] | None
+    ) -> None:
         with self.disk.lock:  # re-read: staff may have cancelled it meanwhile
             item = self._load(item_id)
             if item is None or item.state not in (ItemState.queued, ItemState.sending):
@@ -403,8 +469,14 @@ class Outbox:
                     wait = self.backoff(item.attempts, exc.retry_after)
                     item.state = ItemState.queued
                     item.next_attempt_at = self._clock() + timedelta(seconds=wait)
-                    self._save(item, "retry_scheduled", SYSTEM_ACTOR, cause=exc.cause, status=exc.status,
-                               wait_seconds=round(wait, 2))
+                    self._save(
+                        item,
+                        "retry_scheduled",
+                        SYSTEM_ACTOR,
+                        cause=exc.cause,
+                        status=exc.status,
+                        wait_seconds=round(wait, 2),
+                    )
                     with report.lock:
                         report.causes[exc.cause] += 1
                         report.retry_later.append(item.item_id)
@@ -424,8 +496,10 @@ class Outbox:
         except Exception as exc:  # a bug: keep the item, retry later, log the traceback
             log.exception("sending outbox item %s failed unexpectedly", item.item_id)
             with self.disk.lock:
-                item.last_error = (f"Scribe hit an internal problem while sending ({type(exc).__name__}); "
-                                   "it will try again. If this repeats, report it to IT.")
+                item.last_error = (
+                    f"Scribe hit an internal problem while sending ({type(exc).__name__}); "
+                    "it will try again. If this repeats, report it to IT."
+                )
                 item.last_error_cause = "internal"
                 item.state = ItemState.queued
                 item.next_attempt_at = self._clock() + timedelta(seconds=self.backoff(item.attempts))
@@ -445,8 +519,14 @@ class Outbox:
                 item.sent_at = self._clock()
                 item.last_error = ""
                 item.last_error_cause = ""
-                self._save(item, "sent" if item.kind == ItemKind.create else "retracted", SYSTEM_ACTOR,
-                           server_id=item.server_id, server_version=item.server_version, result=item.result)
+                self._save(
+                    item,
+                    "sent" if item.kind == ItemKind.create else "retracted",
+                    SYSTEM_ACTOR,
+                    server_id=item.server_id,
+                    server_version=item.server_version,
+                    result=item.result,
+                )
                 with report.lock:
                     report.sent.append(item.item_id)
                 if item.kind == ItemKind.create:
@@ -474,7 +554,7 @@ class Outbox:
             log.info("visit %s not marked exported: %s", item.encounter_id, exc)
 
     # ------------------------------------------------------------------ bulk
-    def enqueue_today(self, actor: str, *, day: Optional[datetime] = None, **build_kw: Any) -> dict:
+    def enqueue_today(self, actor: str, *, day: datetime | None = None, **build_kw: Any) -> dict:
         """Queue every visit whose latest note is approved and was approved today (local time).
 
         Returns a summary dict: queued / already (queued or sent) / skipped [(visit, reason)].
@@ -515,14 +595,18 @@ def summary_text(queued: dict, report: DrainReport, outbox: Outbox) -> str:
     sent = [i for i in items.values() if i.state == ItemState.sent]
     waiting = [i for i in items.values() if i.state in (ItemState.queued, ItemState.sending)]
     failed = [i for i in items.values() if i.state == ItemState.failed_permanent]
-    lines = [f"Today's approved notes: {len(ids)} — {len(sent)} in the EHR, {len(waiting)} waiting to retry, "
-             f"{len(failed)} need attention."]
+    lines = [
+        f"Today's approved notes: {len(ids)} — {len(sent)} in the EHR, {len(waiting)} waiting to retry, "
+        f"{len(failed)} need attention."
+    ]
     if queued["skipped"]:
         lines.append(f"{len(queued['skipped'])} not queued:")
         lines += [f"  {eid}: {why}" for eid, why in queued["skipped"][:20]]
     for i in failed[:20]:
         lines.append(f"  {i.patient_name or i.encounter_id} ({i.encounter_id} v{i.note_version}): {i.last_error}")
     for i in waiting[:20]:
-        lines.append(f"  {i.patient_name or i.encounter_id} ({i.encounter_id} v{i.note_version}) will be retried: "
-                     f"{i.last_error or 'not sent yet'}")
+        lines.append(
+            f"  {i.patient_name or i.encounter_id} ({i.encounter_id} v{i.note_version}) will be retried: "
+            f"{i.last_error or 'not sent yet'}"
+        )
     return "\n".join(lines)

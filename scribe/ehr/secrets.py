@@ -17,7 +17,6 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from typing import Optional
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +65,17 @@ def keyring_status() -> KeyringStatus:
     kr = _backend()
     if kr is None:
         return KeyringStatus(
-            False, "memory",
+            False,
+            "memory",
             "No OS keyring is available on this computer, so EHR secrets are kept in memory for this "
             "session only and must be entered again after a restart (ask IT to enable the system's "
-            "credential store, or set SCRIBE_EHR_TOKEN / SCRIBE_EHR_PRIVATE_KEY for scripts).")
+            "credential store, or set SCRIBE_EHR_TOKEN / SCRIBE_EHR_PRIVATE_KEY for scripts).",
+        )
     name = f"{type(kr).__module__}.{type(kr).__name__}"
     return KeyringStatus(True, name, f"EHR secrets are stored in the OS keyring ({name}).")
 
 
-def get_secret(name: str, account: str = "default") -> Optional[str]:
+def get_secret(name: str, account: str = "default") -> str | None:
     """The secret, or None. The environment variable (if any) wins over the keyring."""
     env = _ENV.get(name)
     if env and os.environ.get(env):
@@ -86,8 +87,10 @@ def get_secret(name: str, account: str = "default") -> Optional[str]:
         except Exception as exc:  # noqa: BLE001 - locked keyring, D-Bus error...
             from ..errors import EhrAuthError
 
-            raise EhrAuthError(f"Scribe could not read its EHR credentials from the OS keyring ({exc}); "
-                               "unlock the keyring and try again.") from None
+            raise EhrAuthError(
+                f"Scribe could not read its EHR credentials from the OS keyring ({exc}); "
+                "unlock the keyring and try again."
+            ) from None
         if value is not None:
             return value
     with _memory_lock:
@@ -105,8 +108,9 @@ def set_secret(name: str, value: str, account: str = "default") -> KeyringStatus
         except Exception as exc:  # noqa: BLE001
             from ..errors import EhrAuthError
 
-            raise EhrAuthError(f"Scribe could not save the EHR credential in the OS keyring ({exc}); "
-                               "unlock the keyring and try again.") from None
+            raise EhrAuthError(
+                f"Scribe could not save the EHR credential in the OS keyring ({exc}); unlock the keyring and try again."
+            ) from None
     with _memory_lock:
         _memory[(account, name)] = value
     return status

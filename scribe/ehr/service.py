@@ -22,7 +22,7 @@ import copy
 import logging
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from ..errors import EhrError, EhrRejected, EhrResponseError, PatientMatchError
 from ..fhir.documentreference import URI_SYSTEM
@@ -84,19 +84,21 @@ class ConnectionReport:
     patient_search: bool = False
     smart: dict = field(default_factory=dict)
     auth_method: str = ""
-    signed_in: Optional[bool] = None
+    signed_in: bool | None = None
     problems: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         yn = {True: "yes", False: "NO"}
-        out = [f"FHIR server: {self.base_url}",
-               f"FHIR version: {self.fhir_version or 'unknown'}" + ("" if self.fhir_version.startswith("4.0") else
-                                                                     "  (Scribe sends R4 4.0.1)"),
-               f"Software: {self.software or 'unknown'}",
-               f"DocumentReference create: {yn[self.docref_create]}",
-               f"Conditional create (no duplicates on retry): {yn[self.conditional_create]}",
-               f"DocumentReference search: {yn[self.docref_search]}",
-               f"Patient search (MRN match): {yn[self.patient_search]}"]
+        out = [
+            f"FHIR server: {self.base_url}",
+            f"FHIR version: {self.fhir_version or 'unknown'}"
+            + ("" if self.fhir_version.startswith("4.0") else "  (Scribe sends R4 4.0.1)"),
+            f"Software: {self.software or 'unknown'}",
+            f"DocumentReference create: {yn[self.docref_create]}",
+            f"Conditional create (no duplicates on retry): {yn[self.conditional_create]}",
+            f"DocumentReference search: {yn[self.docref_search]}",
+            f"Patient search (MRN match): {yn[self.patient_search]}",
+        ]
         if self.smart:
             out.append(f"SMART token endpoint: {self.smart.get('token_endpoint') or 'none'}")
             out.append(f"SMART authorize endpoint: {self.smart.get('authorization_endpoint') or 'none'}")
@@ -118,7 +120,7 @@ class ConnectionReport:
 class EhrService:
     """One configured EHR connection (from the settings, or explicit parts in tests)."""
 
-    def __init__(self, settings: Any, *, client: Optional[FhirClient] = None, auth: Any = None):
+    def __init__(self, settings: Any, *, client: FhirClient | None = None, auth: Any = None):
         self.settings = settings
         self._client = client
         self._auth = auth
@@ -127,8 +129,11 @@ class EhrService:
     def client(self) -> FhirClient:
         if self._client is None:
             if not (self.settings.ehr_base_url or "").strip():
-                raise EhrRejected("EHR export is not set up: enter the EHR's FHIR base URL in Settings → EHR "
-                                  "(or ask IT to set 'ehr_base_url').", cause="settings")
+                raise EhrRejected(
+                    "EHR export is not set up: enter the EHR's FHIR base URL in Settings → EHR "
+                    "(or ask IT to set 'ehr_base_url').",
+                    cause="settings",
+                )
             auth = self._auth if self._auth is not None else auth_from_settings(self.settings)
             self._client = FhirClient(self.settings.ehr_base_url, auth, timeout=self.settings.ehr_timeout)
         return self._client
@@ -139,8 +144,11 @@ class EhrService:
 
     def outbox_kw(self) -> dict:
         """Arguments for :meth:`Outbox.enqueue_note` from the settings."""
-        return {"organization": self.settings.organization_name, "mrn_system": self.settings.ehr_mrn_system,
-                "encounter_system": self.settings.ehr_encounter_system}
+        return {
+            "organization": self.settings.organization_name,
+            "mrn_system": self.settings.ehr_mrn_system,
+            "encounter_system": self.settings.ehr_encounter_system,
+        }
 
     # ------------------------------------------------------------------ connection test
     def test_connection(self) -> ConnectionReport:
@@ -148,8 +156,14 @@ class EhrService:
         c = self.client
         rep = ConnectionReport(base_url=c.base_url, auth_method=getattr(c.auth, "method", "none"))
         try:
-            cap = c.request("GET", "metadata", auth=False, ok=(200,), expect="CapabilityStatement",
-                            what="the CapabilityStatement request").body
+            cap = c.request(
+                "GET",
+                "metadata",
+                auth=False,
+                ok=(200,),
+                expect="CapabilityStatement",
+                what="the CapabilityStatement request",
+            ).body
         except EhrError as exc:
             rep.problems.append(str(exc))
             return rep
@@ -169,9 +183,14 @@ class EhrService:
                     rep.patient_search = "search-type" in codes
         try:
             conf = discover(c)
-            rep.smart = {"token_endpoint": conf.token_endpoint, "authorization_endpoint": conf.authorization_endpoint,
-                         "signing_algs": conf.signing_algs, "grant_types": conf.grant_types,
-                         "auth_methods": conf.auth_methods, "source": conf.source}
+            rep.smart = {
+                "token_endpoint": conf.token_endpoint,
+                "authorization_endpoint": conf.authorization_endpoint,
+                "signing_algs": conf.signing_algs,
+                "grant_types": conf.grant_types,
+                "auth_methods": conf.auth_methods,
+                "source": conf.source,
+            }
         except EhrError as exc:
             if rep.auth_method in ("backend-services", "app-launch") and not getattr(c.auth, "token_url", ""):
                 rep.problems.append(f"No SMART configuration: {exc}")
@@ -180,14 +199,18 @@ class EhrService:
         if not rep.docref_create:
             rep.problems.append("The server's CapabilityStatement does not list DocumentReference create.")
         if not rep.conditional_create:
-            rep.problems.append("The server does not declare conditional create: a retry after a lost answer could "
-                                "file a note twice. Ask the EHR vendor; until then check the EHR after failures.")
+            rep.problems.append(
+                "The server does not declare conditional create: a retry after a lost answer could "
+                "file a note twice. Ask the EHR vendor; until then check the EHR after failures."
+            )
         if rep.auth_method == "backend-services" and rep.smart:
             algs = rep.smart.get("signing_algs") or []
             alg = (self.settings.ehr_key_alg or "ES384").upper()
             if algs and alg not in algs:
-                rep.problems.append(f"The server does not accept {alg} client assertions (it lists {', '.join(algs)}); "
-                                    "change 'ehr_key_alg' and generate a new key.")
+                rep.problems.append(
+                    f"The server does not accept {alg} client assertions (it lists {', '.join(algs)}); "
+                    "change 'ehr_key_alg' and generate a new key."
+                )
         if c.auth is not None and rep.auth_method != "none":
             try:
                 if rep.auth_method == "app-launch" and not _has_refresh(c.auth):
@@ -202,8 +225,11 @@ class EhrService:
         # a read that needs the token, so scopes and the token itself are really tried
         if rep.signed_in is not False:
             try:
-                c.search("Patient", {"identifier": f"{self.settings.ehr_mrn_system}|scribe-connection-test",
-                                     "_count": "1"}, what="a test Patient search")
+                c.search(
+                    "Patient",
+                    {"identifier": f"{self.settings.ehr_mrn_system}|scribe-connection-test", "_count": "1"},
+                    what="a test Patient search",
+                )
             except EhrError as exc:
                 rep.problems.append(f"A test patient search failed: {exc}")
         rep.ok = not rep.problems or all(p.startswith("The server does not declare conditional") for p in rep.problems)
@@ -216,49 +242,60 @@ class EhrService:
         if not found:
             raise PatientMatchError(
                 f"No patient with MRN {mrn} was found in the EHR (identifier system {system}). Check the MRN on the "
-                "visit (and with IT that 'ehr_mrn_system' is the EHR's MRN system), then send again.", cause="no patient")
+                "visit (and with IT that 'ehr_mrn_system' is the EHR's MRN system), then send again.",
+                cause="no patient",
+            )
         if len(found) > 1:
             ids = ", ".join(f"Patient/{p.get('id')}" for p in found[:5])
             raise PatientMatchError(
                 f"{len(found)} patients in the EHR have MRN {mrn} ({ids}); Scribe will not guess. Ask the EHR team to "
-                "merge or correct the records, then send again.", cause="several patients")
+                "merge or correct the records, then send again.",
+                cause="several patients",
+            )
         patient = found[0]
         if not name_matches(name, patient):
             ehr_names = "; ".join(_names(patient)) or "(no name)"
             raise PatientMatchError(
                 f"The patient with MRN {mrn} in the EHR is '{ehr_names}', but this visit is for '{name}'. Check the "
-                "MRN and patient name on the visit; nothing was sent.", cause="name mismatch")
+                "MRN and patient name on the visit; nothing was sent.",
+                cause="name mismatch",
+            )
         return patient
 
-    def match_encounter(self, encounter_id: str, patient_id: str) -> Optional[dict]:
+    def match_encounter(self, encounter_id: str, patient_id: str) -> dict | None:
         system = self.settings.ehr_encounter_system
-        found = self.client.search("Encounter", {"identifier": f"{system}|{encounter_id}"},
-                                   what="the encounter search")
+        found = self.client.search("Encounter", {"identifier": f"{system}|{encounter_id}"}, what="the encounter search")
         if not found:
             if self.settings.ehr_require_encounter:
                 raise PatientMatchError(
                     f"Encounter {encounter_id} was not found in the EHR (identifier system {system}). Check the visit's "
-                    "encounter id, then send again.", cause="no encounter")
+                    "encounter id, then send again.",
+                    cause="no encounter",
+                )
             return None
         if len(found) > 1:
-            raise PatientMatchError(f"{len(found)} encounters in the EHR have the id {encounter_id}; Scribe will not "
-                                    "guess. Ask the EHR team to correct them.", cause="several encounters")
+            raise PatientMatchError(
+                f"{len(found)} encounters in the EHR have the id {encounter_id}; Scribe will not "
+                "guess. Ask the EHR team to correct them.",
+                cause="several encounters",
+            )
         enc = found[0]
         subject = str((enc.get("subject") or {}).get("reference") or "")
         if subject and not subject.endswith(f"Patient/{patient_id}"):
             raise PatientMatchError(
                 f"Encounter {encounter_id} in the EHR belongs to {subject}, not to this visit's patient "
                 f"(Patient/{patient_id}). Check the visit's encounter id and MRN; nothing was sent.",
-                cause="encounter mismatch")
+                cause="encounter mismatch",
+            )
         return enc
 
     # ------------------------------------------------------------------ sending (the outbox's sender)
-    def send(self, item: OutboxItem, outbox: Optional[Outbox] = None) -> SendResult:
+    def send(self, item: OutboxItem, outbox: Outbox | None = None) -> SendResult:
         if item.kind == ItemKind.retract:
             return self._retract(item)
         return self._create(item, outbox)
 
-    def _create(self, item: OutboxItem, outbox: Optional[Outbox]) -> SendResult:
+    def _create(self, item: OutboxItem, outbox: Outbox | None) -> SendResult:
         c = self.client
         resource = copy.deepcopy(item.resource)
         if not resource:
@@ -282,27 +319,44 @@ class EhrService:
                     if rel.get("code") == "replaces":
                         rel["target"]["reference"] = prev.server_reference
         ident = f"{URI_SYSTEM}|{item.identifier}"
-        resp = c.request("POST", "DocumentReference", json_body=resource,
-                         headers={"If-None-Exist": f"identifier={ident}", "Prefer": "return=representation"},
-                         ok=(200, 201), what="filing the note (DocumentReference create)")
+        resp = c.request(
+            "POST",
+            "DocumentReference",
+            json_body=resource,
+            headers={"If-None-Exist": f"identifier={ident}", "Prefer": "return=representation"},
+            ok=(200, 201),
+            what="filing the note (DocumentReference create)",
+        )
         body = resp.body
         if isinstance(body, dict) and body.get("resourceType") not in (None, "DocumentReference", "OperationOutcome"):
             raise EhrResponseError(
                 f"The EHR answered the note upload with a {body.get('resourceType')} instead of the DocumentReference. "
-                "Check the FHIR base URL in Settings → EHR.", status=resp.status, cause="wrong resource type")
+                "Check the FHIR base URL in Settings → EHR.",
+                status=resp.status,
+                cause="wrong resource type",
+            )
         rid, vid = id_and_version(resp, "DocumentReference")
         if not rid:
             # The server filed it (2xx) but did not say where: find it by its identifier.
             found = c.search("DocumentReference", {"identifier": ident}, what="looking up the filed note")
             if len(found) != 1:
-                raise EhrResponseError("The EHR accepted the note but did not say where it filed it, and it cannot be "
-                                       "found by its identifier. Ask IT to check the EHR.", status=resp.status,
-                                       cause="no id", transient=True)
+                raise EhrResponseError(
+                    "The EHR accepted the note but did not say where it filed it, and it cannot be "
+                    "found by its identifier. Ask IT to check the EHR.",
+                    status=resp.status,
+                    cause="no id",
+                    transient=True,
+                )
             rid = str(found[0].get("id") or "")
             vid = str((found[0].get("meta") or {}).get("versionId") or "")
-        return SendResult(server_id=rid, server_version=vid, location=resp.location,
-                          result="created" if resp.status == 201 else "existed",
-                          patient_reference=patient_ref, encounter_reference=encounter_ref)
+        return SendResult(
+            server_id=rid,
+            server_version=vid,
+            location=resp.location,
+            result="created" if resp.status == 201 else "existed",
+            patient_reference=patient_ref,
+            encounter_reference=encounter_ref,
+        )
 
     def _retract(self, item: OutboxItem) -> SendResult:
         c = self.client
@@ -311,12 +365,17 @@ class EhrService:
             found = c.search("DocumentReference", {"identifier": ident}, what="finding the note to retract")
             if not found:
                 if item.server_id:
-                    raise EhrRejected(f"The EHR no longer has DocumentReference/{item.server_id}; nothing was changed. "
-                                      "Ask the EHR team whether it was removed.", cause="not on server")
+                    raise EhrRejected(
+                        f"The EHR no longer has DocumentReference/{item.server_id}; nothing was changed. "
+                        "Ask the EHR team whether it was removed.",
+                        cause="not on server",
+                    )
                 return SendResult(result="not on server")
             if len(found) > 1:
-                raise EhrRejected(f"The EHR holds {len(found)} copies of this note; ask the EHR team to mark them "
-                                  "entered-in-error.", cause="several copies")
+                raise EhrRejected(
+                    f"The EHR holds {len(found)} copies of this note; ask the EHR team to mark them entered-in-error.",
+                    cause="several copies",
+                )
             doc = found[0]
             rid = str(doc.get("id") or "")
             version = str((doc.get("meta") or {}).get("versionId") or "")
@@ -327,16 +386,23 @@ class EhrService:
             if version:
                 headers["If-Match"] = f'W/"{version}"'
             try:
-                resp = c.request("PUT", f"DocumentReference/{rid}", json_body=doc, headers=headers, ok=(200, 201),
-                                 what="marking the note entered-in-error")
+                resp = c.request(
+                    "PUT",
+                    f"DocumentReference/{rid}",
+                    json_body=doc,
+                    headers=headers,
+                    ok=(200, 201),
+                    what="marking the note entered-in-error",
+                )
             except EhrRejected as exc:
                 if exc.status in (409, 412):  # changed meanwhile: read again
                     continue
                 raise
             rid2, vid = id_and_version(resp, "DocumentReference")
             return SendResult(server_id=rid2 or rid, server_version=vid, location=resp.location, result="retracted")
-        raise EhrRejected("The note kept changing in the EHR while Scribe tried to retract it; try again later.",
-                          cause="conflict")
+        raise EhrRejected(
+            "The note kept changing in the EHR while Scribe tried to retract it; try again later.", cause="conflict"
+        )
 
 
 def _has_refresh(auth: Any) -> bool:

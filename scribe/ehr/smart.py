@@ -25,9 +25,10 @@ import secrets as _secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, Callable, Optional
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..errors import EhrAuthError, EhrError
@@ -51,8 +52,9 @@ def generate_private_key(alg: str = "ES384") -> str:
 
     alg = _check_alg(alg)
     key = ec.generate_private_key(ec.SECP384R1()) if alg == "ES384" else rsa.generate_private_key(65537, 3072)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode("ascii")
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
 
 
 def _check_alg(alg: str) -> str:
@@ -68,9 +70,11 @@ def load_private_key(pem: str):
     try:
         return serialization.load_pem_private_key(pem.encode("ascii") if isinstance(pem, str) else pem, password=None)
     except (ValueError, TypeError, UnicodeError) as exc:
-        raise EhrAuthError(f"The EHR signing key is not a readable unencrypted PEM private key ({exc}). "
-                           "Generate a new one (scribe ehr keygen) or import the one IT gave you.",
-                           cause="settings") from None
+        raise EhrAuthError(
+            f"The EHR signing key is not a readable unencrypted PEM private key ({exc}). "
+            "Generate a new one (scribe ehr keygen) or import the one IT gave you.",
+            cause="settings",
+        ) from None
 
 
 def key_algorithm(pem: str) -> str:
@@ -105,15 +109,22 @@ def public_jwks(pem: str) -> dict:
     return {"keys": [public_jwk(pem)]}
 
 
-def client_assertion(client_id: str, token_url: str, pem: str, *, now: Optional[float] = None,
-                     lifetime: int = ASSERTION_LIFETIME) -> str:
+def client_assertion(
+    client_id: str, token_url: str, pem: str, *, now: float | None = None, lifetime: int = ASSERTION_LIFETIME
+) -> str:
     """A signed ``private_key_jwt`` assertion: iss = sub = client id, aud = token URL, short exp, fresh jti."""
     import jwt
 
     now = time.time() if now is None else now
     jwk = public_jwk(pem)
-    claims = {"iss": client_id, "sub": client_id, "aud": token_url, "jti": uuid.uuid4().hex,
-              "iat": int(now), "exp": int(now) + min(int(lifetime), 300)}
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": token_url,
+        "jti": uuid.uuid4().hex,
+        "iat": int(now),
+        "exp": int(now) + min(int(lifetime), 300),
+    }
     return jwt.encode(claims, load_private_key(pem), algorithm=jwk["alg"], headers={"kid": jwk["kid"], "typ": "JWT"})
 
 
@@ -145,13 +156,21 @@ def discover(client: Any) -> SmartConfiguration:
             grant_types=list(doc.get("grant_types_supported") or []),
             scopes=list(doc.get("scopes_supported") or []),
             capabilities=list(doc.get("capabilities") or []),
-            source=".well-known/smart-configuration", raw=doc)
+            source=".well-known/smart-configuration",
+            raw=doc,
+        )
     except EhrError as first:
         if first.transient:
             raise
         try:
-            cap = client.request("GET", "metadata", auth=False, ok=(200,), expect="CapabilityStatement",
-                                 what="the CapabilityStatement request").body
+            cap = client.request(
+                "GET",
+                "metadata",
+                auth=False,
+                ok=(200,),
+                expect="CapabilityStatement",
+                what="the CapabilityStatement request",
+            ).body
         except EhrError:
             raise first from None
         conf = SmartConfiguration(source="CapabilityStatement")
@@ -174,7 +193,7 @@ def discover(client: Any) -> SmartConfiguration:
 class _CachedToken:
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.value: Optional[str] = None
+        self.value: str | None = None
         self.expires_at = 0.0
         self.scope = ""
         self.fetched = 0  # how many tokens were fetched (figures for tests and the UI)
@@ -185,8 +204,9 @@ class _CachedToken:
     def store(self, body: dict, now: float) -> str:
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
-            raise EhrAuthError("The EHR's sign-in answer had no access token. Ask IT to check Scribe's registration.",
-                               cause="token")
+            raise EhrAuthError(
+                "The EHR's sign-in answer had no access token. Ask IT to check Scribe's registration.", cause="token"
+            )
         try:
             lifetime = float(body.get("expires_in") or 300)
         except (TypeError, ValueError):
@@ -201,8 +221,15 @@ class _CachedToken:
 
 def _token_request(client: Any, token_url: str, form: dict, what: str, advice: str) -> dict:
     """POST to a token endpoint; OAuth errors become EhrAuthError with the server's words and ``advice``."""
-    resp = client.request("POST", token_url, form=form, headers={"Accept": "application/json"}, auth=False,
-                          ok=(200, 400, 401, 403), what=what)
+    resp = client.request(
+        "POST",
+        token_url,
+        form=form,
+        headers={"Accept": "application/json"},
+        auth=False,
+        ok=(200, 400, 401, 403),
+        what=what,
+    )
     body = resp.body if isinstance(resp.body, dict) else {}
     if resp.status == 200:
         return body
@@ -210,17 +237,20 @@ def _token_request(client: Any, token_url: str, form: dict, what: str, advice: s
     desc = str(body.get("error_description") or "").strip()
     said = f"{err}: {desc}" if desc else err
     if err == "invalid_scope":
-        advice = ("The EHR would not grant the access Scribe asked for. Ask IT to allow Scribe's client the scopes "
-                  "in the 'ehr_scope' setting (see docs/ehr.md).")
-    raise EhrAuthError(f"The EHR refused Scribe's sign-in ({said}). {advice}", status=resp.status, outcome=said,
-                       cause=f"token {err}")
+        advice = (
+            "The EHR would not grant the access Scribe asked for. Ask IT to allow Scribe's client the scopes "
+            "in the 'ehr_scope' setting (see docs/ehr.md)."
+        )
+    raise EhrAuthError(
+        f"The EHR refused Scribe's sign-in ({said}). {advice}", status=resp.status, outcome=said, cause=f"token {err}"
+    )
 
 
 class NoAuth:
     can_refresh = False
     method = "none"
 
-    def token(self, client: Any, force: bool = False) -> Optional[str]:
+    def token(self, client: Any, force: bool = False) -> str | None:
         return None
 
 
@@ -230,15 +260,17 @@ class StaticTokenAuth:
     can_refresh = False
     method = "token"
 
-    def __init__(self, token: Optional[str] = None, account: str = "default"):
+    def __init__(self, token: str | None = None, account: str = "default"):
         self._token = token
         self.account = account
 
-    def token(self, client: Any, force: bool = False) -> Optional[str]:
+    def token(self, client: Any, force: bool = False) -> str | None:
         token = self._token or secret_store.get_secret(secret_store.STATIC_TOKEN, self.account)
         if not token:
-            raise EhrAuthError("No EHR access token is set. Enter it in Settings → EHR (or run 'scribe ehr set-token').",
-                               cause="no token")
+            raise EhrAuthError(
+                "No EHR access token is set. Enter it in Settings → EHR (or run 'scribe ehr set-token').",
+                cause="no token",
+            )
         return token
 
 
@@ -248,11 +280,21 @@ class BackendServicesAuth:
     can_refresh = True
     method = "backend-services"
 
-    def __init__(self, client_id: str, scope: str, *, private_key_pem: Optional[str] = None, token_url: str = "",
-                 account: str = "default", clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        client_id: str,
+        scope: str,
+        *,
+        private_key_pem: str | None = None,
+        token_url: str = "",
+        account: str = "default",
+        clock: Callable[[], float] = time.time,
+    ):
         if not client_id.strip():
-            raise EhrAuthError("The EHR client id is not set. Enter the client id IT registered for Scribe in "
-                               "Settings → EHR.", cause="settings")
+            raise EhrAuthError(
+                "The EHR client id is not set. Enter the client id IT registered for Scribe in Settings → EHR.",
+                cause="settings",
+            )
         self.client_id = client_id.strip()
         self.scope = " ".join(scope.split())
         self.token_url = token_url.strip()
@@ -268,9 +310,11 @@ class BackendServicesAuth:
     def private_key(self) -> str:
         pem = self._pem or secret_store.get_secret(secret_store.PRIVATE_KEY, self.account)
         if not pem:
-            raise EhrAuthError("Scribe has no EHR signing key yet. Generate one (Settings → EHR → Generate key, or "
-                               "'scribe ehr keygen') and have IT register its public JWKS with the EHR.",
-                               cause="no key")
+            raise EhrAuthError(
+                "Scribe has no EHR signing key yet. Generate one (Settings → EHR → Generate key, or "
+                "'scribe ehr keygen') and have IT register its public JWKS with the EHR.",
+                cause="no key",
+            )
         return pem
 
     def invalidate(self) -> None:
@@ -284,15 +328,24 @@ class BackendServicesAuth:
             if not self.token_url:
                 self.token_url = discover(client).token_endpoint
                 if not self.token_url:
-                    raise EhrAuthError("The EHR does not publish a token endpoint. Ask IT for it and set 'ehr_token_url'.",
-                                       cause="settings")
-            form = {"grant_type": "client_credentials", "scope": self.scope,
-                    "client_assertion_type": ASSERTION_TYPE,
-                    "client_assertion": client_assertion(self.client_id, self.token_url, self.private_key())}
+                    raise EhrAuthError(
+                        "The EHR does not publish a token endpoint. Ask IT for it and set 'ehr_token_url'.",
+                        cause="settings",
+                    )
+            form = {
+                "grant_type": "client_credentials",
+                "scope": self.scope,
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": client_assertion(self.client_id, self.token_url, self.private_key()),
+            }
             body = _token_request(
-                client, self.token_url, form, "the sign-in (token) request",
+                client,
+                self.token_url,
+                form,
+                "the sign-in (token) request",
                 "Check the client id in Settings → EHR and that IT registered Scribe's public key "
-                "('scribe ehr jwks') with the EHR.")
+                "('scribe ehr jwks') with the EHR.",
+            )
             return self._cache.store(body, now)
 
 
@@ -302,12 +355,24 @@ class AppLaunchAuth:
     can_refresh = True
     method = "app-launch"
 
-    def __init__(self, client_id: str, scope: str, *, authorize_url: str = "", token_url: str = "",
-                 redirect_port: int = 0, account: str = "default", clock: Callable[[], float] = time.time,
-                 open_browser: Optional[Callable[[str], Any]] = None, login_timeout: float = 300.0):
+    def __init__(
+        self,
+        client_id: str,
+        scope: str,
+        *,
+        authorize_url: str = "",
+        token_url: str = "",
+        redirect_port: int = 0,
+        account: str = "default",
+        clock: Callable[[], float] = time.time,
+        open_browser: Callable[[str], Any] | None = None,
+        login_timeout: float = 300.0,
+    ):
         if not client_id.strip():
-            raise EhrAuthError("The EHR client id is not set. Enter the client id IT registered for Scribe in "
-                               "Settings → EHR.", cause="settings")
+            raise EhrAuthError(
+                "The EHR client id is not set. Enter the client id IT registered for Scribe in Settings → EHR.",
+                cause="settings",
+            )
         self.client_id = client_id.strip()
         self.scope = " ".join(scope.split())
         self.authorize_url = authorize_url.strip()
@@ -325,8 +390,11 @@ class AppLaunchAuth:
             self.authorize_url = self.authorize_url or conf.authorization_endpoint
             self.token_url = self.token_url or conf.token_endpoint
         if not (self.authorize_url and self.token_url):
-            raise EhrAuthError("The EHR does not publish sign-in endpoints for app launch. Ask IT for them "
-                               "('ehr_authorize_url', 'ehr_token_url').", cause="settings")
+            raise EhrAuthError(
+                "The EHR does not publish sign-in endpoints for app launch. Ask IT for them "
+                "('ehr_authorize_url', 'ehr_token_url').",
+                cause="settings",
+            )
 
     def login(self, client: Any) -> str:
         """Open the EHR's sign-in page in the browser and wait for the loopback redirect. Returns the token."""
@@ -337,9 +405,16 @@ class AppLaunchAuth:
         server = _LoopbackServer(self.redirect_port, state)
         try:
             redirect_uri = f"http://127.0.0.1:{server.port}/callback"
-            query = {"response_type": "code", "client_id": self.client_id, "redirect_uri": redirect_uri,
-                     "scope": self.scope, "state": state, "aud": client.base_url,
-                     "code_challenge": challenge, "code_challenge_method": "S256"}
+            query = {
+                "response_type": "code",
+                "client_id": self.client_id,
+                "redirect_uri": redirect_uri,
+                "scope": self.scope,
+                "state": state,
+                "aud": client.base_url,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
             url = self.authorize_url + ("&" if "?" in self.authorize_url else "?") + urlencode(query)
             opener = self._open
             if opener is None:
@@ -351,10 +426,20 @@ class AppLaunchAuth:
             code = server.wait(self.login_timeout)
         finally:
             server.close()
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-                "client_id": self.client_id, "code_verifier": verifier}
-        body = _token_request(client, self.token_url, form, "the sign-in (token) request",
-                              "Sign in again; if it keeps failing ask IT to check Scribe's app registration.")
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": self.client_id,
+            "code_verifier": verifier,
+        }
+        body = _token_request(
+            client,
+            self.token_url,
+            form,
+            "the sign-in (token) request",
+            "Sign in again; if it keeps failing ask IT to check Scribe's app registration.",
+        )
         with self._cache.lock:
             token = self._cache.store(body, self._clock())
         if body.get("refresh_token"):
@@ -368,12 +453,17 @@ class AppLaunchAuth:
                 return self._cache.value  # type: ignore[return-value]
             refresh = secret_store.get_secret(secret_store.REFRESH_TOKEN, self.account)
             if not refresh:
-                raise EhrAuthError("Sign in to the EHR first (Settings → EHR → Sign in, or 'scribe ehr login').",
-                                   cause="not signed in")
+                raise EhrAuthError(
+                    "Sign in to the EHR first (Settings → EHR → Sign in, or 'scribe ehr login').", cause="not signed in"
+                )
             self._endpoints(client)
-            body = _token_request(client, self.token_url,
-                                  {"grant_type": "refresh_token", "refresh_token": refresh, "client_id": self.client_id},
-                                  "the token refresh request", "Sign in to the EHR again (Settings → EHR → Sign in).")
+            body = _token_request(
+                client,
+                self.token_url,
+                {"grant_type": "refresh_token", "refresh_token": refresh, "client_id": self.client_id},
+                "the token refresh request",
+                "Sign in to the EHR again (Settings → EHR → Sign in).",
+            )
             if body.get("refresh_token"):
                 secret_store.set_secret(secret_store.REFRESH_TOKEN, str(body["refresh_token"]), self.account)
             return self._cache.store(body, now)
@@ -399,8 +489,11 @@ class _LoopbackServer:
                 if not outer.done.is_set():
                     outer.result = q
                     outer.done.set()
-                text = ("Signed in. You can close this tab and return to Scribe." if ok else
-                        f"Sign-in failed: {html.escape(q.get('error_description') or q.get('error') or 'state mismatch')}")
+                text = (
+                    "Signed in. You can close this tab and return to Scribe."
+                    if ok
+                    else f"Sign-in failed: {html.escape(q.get('error_description') or q.get('error') or 'state mismatch')}"
+                )
                 data = f"<!doctype html><title>Scribe</title><p>{text}</p>".encode()
                 self.send_response(200 if ok else 400)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -414,9 +507,11 @@ class _LoopbackServer:
         try:
             self.httpd = HTTPServer(("127.0.0.1", port), Handler)
         except OSError as exc:
-            raise EhrAuthError(f"Scribe could not open the sign-in return address on port {port} ({exc.strerror}); "
-                               "close the other program using it or change 'ehr_redirect_port'.",
-                               cause="settings") from None
+            raise EhrAuthError(
+                f"Scribe could not open the sign-in return address on port {port} ({exc.strerror}); "
+                "close the other program using it or change 'ehr_redirect_port'.",
+                cause="settings",
+            ) from None
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="smart-redirect", daemon=True)
 
@@ -428,8 +523,9 @@ class _LoopbackServer:
             raise EhrAuthError("Sign-in was not completed in the browser in time; try again.", cause="login timeout")
         q = self.result
         if q.get("state") != self.state:
-            raise EhrAuthError("The sign-in answer did not match Scribe's request (state mismatch); try again.",
-                               cause="state mismatch")
+            raise EhrAuthError(
+                "The sign-in answer did not match Scribe's request (state mismatch); try again.", cause="state mismatch"
+            )
         if "code" not in q:
             said = q.get("error_description") or q.get("error") or "no code"
             raise EhrAuthError(f"The EHR did not complete the sign-in ({said}).", cause="login refused")
@@ -445,15 +541,23 @@ def auth_from_settings(settings: Any, account: str = "default") -> Any:
     """The token provider the settings ask for."""
     method = (settings.ehr_auth or "none").strip().lower()
     if method in ("backend-services", "backend", "smart-backend"):
-        return BackendServicesAuth(settings.ehr_client_id, settings.ehr_scope, token_url=settings.ehr_token_url,
-                                   account=account)
+        return BackendServicesAuth(
+            settings.ehr_client_id, settings.ehr_scope, token_url=settings.ehr_token_url, account=account
+        )
     if method in ("app-launch", "smart-app-launch"):
-        return AppLaunchAuth(settings.ehr_client_id, settings.ehr_scope, authorize_url=settings.ehr_authorize_url,
-                             token_url=settings.ehr_token_url, redirect_port=settings.ehr_redirect_port,
-                             account=account)
+        return AppLaunchAuth(
+            settings.ehr_client_id,
+            settings.ehr_scope,
+            authorize_url=settings.ehr_authorize_url,
+            token_url=settings.ehr_token_url,
+            redirect_port=settings.ehr_redirect_port,
+            account=account,
+        )
     if method in ("token", "static-token", "bearer"):
         return StaticTokenAuth(account=account)
     if method == "none":
         return NoAuth()
-    raise EhrAuthError(f"Unknown EHR sign-in method '{settings.ehr_auth}'; use backend-services, app-launch, token "
-                       "or none.", cause="settings")
+    raise EhrAuthError(
+        f"Unknown EHR sign-in method '{settings.ehr_auth}'; use backend-services, app-launch, token or none.",
+        cause="settings",
+    )

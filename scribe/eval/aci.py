@@ -34,12 +34,20 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Optional
 
 from ..domain import NoteDraft, Section, Statement, StatementStatus, Transcript
-from ..grounding import _default_medications, _edit_distance_le1, _medications_in, extract_facts, ground_note, normalise, tokens
+from ..grounding import (
+    _default_medications,
+    _edit_distance_le1,
+    _medications_in,
+    extract_facts,
+    ground_note,
+    normalise,
+    tokens,
+)
 from ..transcript_io import parse_dialogue
 
 DATA_ENV = "SCRIBE_ACI_DIR"
@@ -65,12 +73,16 @@ def default_data_dir() -> Path:
     return root.parent / "shared" / "data" / "aci-bench"
 
 
-def load_split(split: str, data_dir: Optional[Path] = None) -> list[AciEncounter]:
+def load_split(split: str, data_dir: Path | None = None) -> list[AciEncounter]:
     path = Path(data_dir or default_data_dir()) / f"{split}.csv"
     if not path.is_file():
-        raise FileNotFoundError(f"ACI-Bench split not found: {path} (set {DATA_ENV} to the folder with train.csv/valid.csv)")
+        raise FileNotFoundError(
+            f"ACI-Bench split not found: {path} (set {DATA_ENV} to the folder with train.csv/valid.csv)"
+        )
     with open(path, newline="", encoding="utf-8") as fh:
-        return [AciEncounter(r["encounter_id"], r.get("dataset", ""), r["dialogue"], r["note"]) for r in csv.DictReader(fh)]
+        return [
+            AciEncounter(r["encounter_id"], r.get("dataset", ""), r["dialogue"], r["note"]) for r in csv.DictReader(fh)
+        ]
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -89,7 +101,7 @@ class Rouge:
         return {k: round(v.fmeasure * 100, 2) for k, v in s.items()}
 
 
-def medications_in(text: str, known: Optional[frozenset] = None) -> set[str]:
+def medications_in(text: str, known: frozenset | None = None) -> set[str]:
     """Medication names in ``text`` (bundled vocabulary plus drug-name suffixes)."""
     return {m for _, m in _medications_in(tokens(text), known or _default_medications())}
 
@@ -97,8 +109,9 @@ def medications_in(text: str, known: Optional[frozenset] = None) -> set[str]:
 def _mentioned(term: str, text_tokens: set[str], text_lower: str) -> bool:
     if term in text_tokens or (" " in term and term in text_lower):
         return True
-    return len(term) >= 7 and any(abs(len(t) - len(term)) <= 1 and t[:2] == term[:2] and _edit_distance_le1(term, t)
-                                  for t in text_tokens)
+    return len(term) >= 7 and any(
+        abs(len(t) - len(term)) <= 1 and t[:2] == term[:2] and _edit_distance_le1(term, t) for t in text_tokens
+    )
 
 
 def medication_recall(reference: str, draft: str, dialogue: str) -> dict:
@@ -107,8 +120,12 @@ def medication_recall(reference: str, draft: str, dialogue: str) -> dict:
     gtoks, glow = set(tokens(dialogue)), normalise(dialogue)
     said = {m for m in ref if _mentioned(m, gtoks, glow)}
     found = {m for m in ref if _mentioned(m, dtoks, dlow)}
-    return {"reference": sorted(ref), "said": sorted(said), "found": sorted(found),
-            "missing_said": sorted(said - found)}
+    return {
+        "reference": sorted(ref),
+        "said": sorted(said),
+        "found": sorted(found),
+        "missing_said": sorted(said - found),
+    }
 
 
 def audit_hallucinations(note: NoteDraft, dialogue: str) -> list[dict]:
@@ -127,7 +144,9 @@ def audit_hallucinations(note: NoteDraft, dialogue: str) -> list[dict]:
                 found.append({"kind": "medication", "term": med, "statement": st.text, "flagged": flagged})
         for dose in facts.doses:
             if dose.value not in numbers:
-                found.append({"kind": "dose", "term": f"{dose.value} {dose.unit}", "statement": st.text, "flagged": flagged})
+                found.append(
+                    {"kind": "dose", "term": f"{dose.value} {dose.unit}", "statement": st.text, "flagged": flagged}
+                )
     return found
 
 
@@ -162,14 +181,29 @@ def _score(row: dict, draft_text: str, note: NoteDraft, enc: AciEncounter, rouge
     row["unsupported_rate"] = round(g.unsupported_rate, 4) if g else None
     row["hallucinations"] = audit_hallucinations(note, enc.dialogue)
     row["draft"] = draft_text
-    row["statement_checks"] = [{"section": sec.key, "text": st.text, "evidence": st.evidence, "status": st.status.value,
-                                "issues": [f"{i.kind}: {i.detail}" for i in st.issues]}
-                               for sec in note.sections for st in sec.statements]
+    row["statement_checks"] = [
+        {
+            "section": sec.key,
+            "text": st.text,
+            "evidence": st.evidence,
+            "status": st.status.value,
+            "issues": [f"{i.kind}: {i.detail}" for i in st.issues],
+        }
+        for sec in note.sections
+        for st in sec.statements
+    ]
     return row
 
 
-def run_scribe(runtime, template, enc: AciEncounter, rouge: Rouge, *, transcript: Optional[Transcript] = None,
-               max_tokens: Optional[int] = None) -> dict:
+def run_scribe(
+    runtime,
+    template,
+    enc: AciEncounter,
+    rouge: Rouge,
+    *,
+    transcript: Transcript | None = None,
+    max_tokens: int | None = None,
+) -> dict:
     from ..drafting.drafter import NoteDrafter
 
     transcript = transcript or parse_dialogue(enc.dialogue, source=enc.encounter_id)
@@ -178,8 +212,13 @@ def run_scribe(runtime, template, enc: AciEncounter, rouge: Rouge, *, transcript
     t0 = time.perf_counter()
     note = drafter.draft(transcript)
     seconds = time.perf_counter() - t0
-    row = {"encounter_id": enc.encounter_id, "system": "scribe", "template": template.name, "seconds": round(seconds, 1),
-           "parts": drafter.stats.extra.get("parts", 1)}
+    row = {
+        "encounter_id": enc.encounter_id,
+        "system": "scribe",
+        "template": template.name,
+        "seconds": round(seconds, 1),
+        "parts": drafter.stats.extra.get("parts", 1),
+    }
     return _score(row, note.render_text(), note, enc, rouge)
 
 
@@ -218,32 +257,42 @@ def summarise(rows: list[dict]) -> list[dict]:
         found_ref = sum(len(r["medications"]["found"]) for r in rs)
         hall = [h for r in rs for h in r["hallucinations"]]
         total_st = sum(r["statements"] for r in rs)
-        out.append({
-            "system": system, "template": template, "notes": len(rs),
-            "rouge1": round(statistics.mean(r["rouge1"] for r in rs), 2),
-            "rouge2": round(statistics.mean(r["rouge2"] for r in rs), 2),
-            "rougeL": round(statistics.mean(r["rougeL"] for r in rs), 2),
-            "words": round(statistics.mean(r["words"] for r in rs)),
-            "unsupported_rate": round(sum(r["unsupported"] for r in rs) / total_st, 4) if total_st else None,
-            "med_recall_said": round(found_said / said, 4) if said else None,
-            "med_recall_all": round(found_ref / ref, 4) if ref else None,
-            "meds_said": said, "meds_reference": ref,
-            "hallucinated": len(hall), "hallucinated_unflagged": sum(1 for h in hall if not h["flagged"]),
-            "seconds_per_note": round(statistics.mean(r["seconds"] for r in rs), 1),
-        })
+        out.append(
+            {
+                "system": system,
+                "template": template,
+                "notes": len(rs),
+                "rouge1": round(statistics.mean(r["rouge1"] for r in rs), 2),
+                "rouge2": round(statistics.mean(r["rouge2"] for r in rs), 2),
+                "rougeL": round(statistics.mean(r["rougeL"] for r in rs), 2),
+                "words": round(statistics.mean(r["words"] for r in rs)),
+                "unsupported_rate": round(sum(r["unsupported"] for r in rs) / total_st, 4) if total_st else None,
+                "med_recall_said": round(found_said / said, 4) if said else None,
+                "med_recall_all": round(found_ref / ref, 4) if ref else None,
+                "meds_said": said,
+                "meds_reference": ref,
+                "hallucinated": len(hall),
+                "hallucinated_unflagged": sum(1 for h in hall if not h["flagged"]),
+                "seconds_per_note": round(statistics.mean(r["seconds"] for r in rs), 1),
+            }
+        )
     return out
 
 
 def format_table(summary: list[dict]) -> str:
-    head = ("| system | template | notes | ROUGE-1 | ROUGE-2 | ROUGE-L | words | unsupported | med recall (said) "
-            "| med recall (all) | hallucinated meds/doses (unflagged) | s/note |")
+    head = (
+        "| system | template | notes | ROUGE-1 | ROUGE-2 | ROUGE-L | words | unsupported | med recall (said) "
+        "| med recall (all) | hallucinated meds/doses (unflagged) | s/note |"
+    )
     lines = [head, "|" + "---|" * 12]
     pct = lambda v: "—" if v is None else f"{v * 100:.1f} %"  # noqa: E731
     for s in summary:
-        lines.append(f"| {s['system']} | {s['template']} | {s['notes']} | {s['rouge1']:.2f} | {s['rouge2']:.2f} | "
-                     f"{s['rougeL']:.2f} | {s['words']} | {pct(s['unsupported_rate'])} | {pct(s['med_recall_said'])} "
-                     f"({s['meds_said']}) | {pct(s['med_recall_all'])} ({s['meds_reference']}) | "
-                     f"{s['hallucinated']} ({s['hallucinated_unflagged']}) | {s['seconds_per_note']} |")
+        lines.append(
+            f"| {s['system']} | {s['template']} | {s['notes']} | {s['rouge1']:.2f} | {s['rouge2']:.2f} | "
+            f"{s['rougeL']:.2f} | {s['words']} | {pct(s['unsupported_rate'])} | {pct(s['med_recall_said'])} "
+            f"({s['meds_said']}) | {pct(s['med_recall_all'])} ({s['meds_reference']}) | "
+            f"{s['hallucinated']} ({s['hallucinated_unflagged']}) | {s['seconds_per_note']} |"
+        )
     return "\n".join(lines)
 
 
@@ -255,19 +304,25 @@ def reference_grounding(encounters: list[AciEncounter]) -> dict:
         g = ground_note(text_as_note(enc.note), parse_dialogue(enc.dialogue, source=enc.encounter_id)).grounding
         total += g.statements
         unsupported += g.unsupported
-    return {"notes": len(encounters),
-            "statements": total, "unsupported": unsupported, "unsupported_rate": round(unsupported / total, 4) if total else None}
+    return {
+        "notes": len(encounters),
+        "statements": total,
+        "unsupported": unsupported,
+        "unsupported_rate": round(unsupported / total, 4) if total else None,
+    }
 
 
-def _reference_line(payload: dict, data_dir: Optional[Path]) -> str:
+def _reference_line(payload: dict, data_dir: Path | None) -> str:
     ids = {r["encounter_id"] for r in paired(payload.get("results", []))}
     split = payload.get("config", {}).get("split", "valid")
     encs = [e for e in load_split(split, data_dir) if e.encounter_id in ids]
     ref = reference_grounding(encs)
     if not ref["statements"]:
         return ""
-    return (f"Reference notes of the same {len(encs)} encounters through the same check: "
-            f"{ref['unsupported_rate'] * 100:.1f} % of {ref['statements']} sentences flagged unsupported.")
+    return (
+        f"Reference notes of the same {len(encs)} encounters through the same check: "
+        f"{ref['unsupported_rate'] * 100:.1f} % of {ref['statements']} sentences flagged unsupported."
+    )
 
 
 # ----------------------------------------------------------------------------- runner
@@ -290,18 +345,30 @@ def regrade(payload: dict, encounters: dict[str, AciEncounter]) -> dict:
         note = ground_note(note, parse_dialogue(enc.dialogue, source=enc.encounter_id))
         row.setdefault("unsupported_at_run", row.get("unsupported"))
         g = note.grounding
-        row.update(statements=g.statements, unsupported=g.unsupported, unsupported_rate=round(g.unsupported_rate, 4),
-                   hallucinations=audit_hallucinations(note, enc.dialogue))
+        row.update(
+            statements=g.statements,
+            unsupported=g.unsupported,
+            unsupported_rate=round(g.unsupported_rate, 4),
+            hallucinations=audit_hallucinations(note, enc.dialogue),
+        )
         if row["system"] != "naive":
-            row["statement_checks"] = [{"section": sec.key, "text": st.text, "evidence": st.evidence, "status": st.status.value,
-                                        "issues": [f"{i.kind}: {i.detail}" for i in st.issues]}
-                                       for sec in note.sections for st in sec.statements]
+            row["statement_checks"] = [
+                {
+                    "section": sec.key,
+                    "text": st.text,
+                    "evidence": st.evidence,
+                    "status": st.status.value,
+                    "issues": [f"{i.kind}: {i.detail}" for i in st.issues],
+                }
+                for sec in note.sections
+                for st in sec.statements
+            ]
     payload["summary"] = summarise(payload.get("results", []))
     payload.setdefault("config", {})["regraded"] = {"git": _git_head(), "at": time.strftime("%Y-%m-%d %H:%M:%S")}
     return payload
 
 
-def _write(path: Optional[Path], payload: dict) -> None:
+def _write(path: Path | None, payload: dict) -> None:
     if path is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -310,9 +377,18 @@ def _write(path: Optional[Path], payload: dict) -> None:
     os.replace(tmp, path)
 
 
-def evaluate(encounters: Iterable[AciEncounter], runtime, templates: list, *, naive: bool = True,
-             out: Optional[Path] = None, config: Optional[dict] = None, resume: bool = False,
-             log: Log = lambda m: print(m, file=sys.stderr, flush=True), max_tokens: Optional[int] = None) -> dict:
+def evaluate(
+    encounters: Iterable[AciEncounter],
+    runtime,
+    templates: list,
+    *,
+    naive: bool = True,
+    out: Path | None = None,
+    config: dict | None = None,
+    resume: bool = False,
+    log: Log = lambda m: print(m, file=sys.stderr, flush=True),
+    max_tokens: int | None = None,
+) -> dict:
     rouge = Rouge()
     rows: list[dict] = []
     config = dict(config or {})
@@ -332,21 +408,31 @@ def evaluate(encounters: Iterable[AciEncounter], runtime, templates: list, *, na
             if (enc.encounter_id, system, tname) in done:
                 continue
             try:
-                row = run_scribe(runtime, template, enc, rouge, max_tokens=max_tokens) if system == "scribe" \
+                row = (
+                    run_scribe(runtime, template, enc, rouge, max_tokens=max_tokens)
+                    if system == "scribe"
                     else run_naive(runtime, enc, rouge)
+                )
             except Exception as exc:  # one failed note is a result, not the end of the run
-                row = {"encounter_id": enc.encounter_id, "system": system, "template": tname, "error": f"{type(exc).__name__}: {exc}"}
+                row = {
+                    "encounter_id": enc.encounter_id,
+                    "system": system,
+                    "template": tname,
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
                 log(f"{enc.encounter_id} {system}/{tname}: FAILED {row['error']}")
                 payload.setdefault("errors", []).append(row)
                 _write(out, payload)
                 continue
             row["git"] = config.get("git")
             rows.append(row)
-            log(f"{enc.encounter_id} {system}/{tname}: R1 {row['rouge1']:.1f} R2 {row['rouge2']:.1f} RL {row['rougeL']:.1f} "
+            log(
+                f"{enc.encounter_id} {system}/{tname}: R1 {row['rouge1']:.1f} R2 {row['rouge2']:.1f} RL {row['rougeL']:.1f} "
                 f"words {row['words']} unsupported {row['unsupported']}/{row['statements']} "
                 f"meds {len(row['medications']['found'])}/{len(row['medications']['reference'])} "
                 f"halluc {sum(1 for h in row['hallucinations'] if not h['flagged'])}/{len(row['hallucinations'])} unflagged "
-                f"{row['seconds']:.0f}s")
+                f"{row['seconds']:.0f}s"
+            )
             payload["summary"] = summarise(rows)
             _write(out, payload)
     payload["summary"] = summarise(rows)
@@ -357,7 +443,9 @@ def evaluate(encounters: Iterable[AciEncounter], runtime, templates: list, *, na
 def build_arg_parser(prog: str = "eval_aci") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description="ACI-Bench scorecard: Scribe vs. a naive one-prompt baseline.")
     p.add_argument("--split", choices=SPLITS, default="valid")
-    p.add_argument("--data", type=Path, help=f"folder with train.csv/valid.csv (default ${DATA_ENV} or ../shared/data/aci-bench)")
+    p.add_argument(
+        "--data", type=Path, help=f"folder with train.csv/valid.csv (default ${DATA_ENV} or ../shared/data/aci-bench)"
+    )
     p.add_argument("--limit", type=int, help="only the first N encounters")
     p.add_argument("--ids", help="comma-separated encounter ids")
     p.add_argument("--templates", default="aci", help="comma-separated template names or .toml files (default aci)")
@@ -372,23 +460,28 @@ def build_arg_parser(prog: str = "eval_aci") -> argparse.ArgumentParser:
     p.add_argument("--context", type=int, help="context window (llm_context)")
     p.add_argument("--max-tokens", type=int, help="drafter output budget per call")
     p.add_argument("--summarize", action="store_true", help="only print the scorecard of an existing --out file")
-    p.add_argument("--regrade", action="store_true",
-                   help="re-run the grounding check (current code) on the drafts stored in --out; ROUGE is unchanged")
+    p.add_argument(
+        "--regrade",
+        action="store_true",
+        help="re-run the grounding check (current code) on the drafts stored in --out; ROUGE is unchanged",
+    )
     return p
 
 
-def _git_head() -> Optional[str]:
+def _git_head() -> str | None:
     import subprocess
 
     try:
         root = Path(__file__).resolve().parents[2]
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        )
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
 
 
-def main(argv: Optional[list[str]] = None, prog: str = "eval_aci") -> int:
+def main(argv: list[str] | None = None, prog: str = "eval_aci") -> int:
     args = build_arg_parser(prog).parse_args(argv)
     if args.regrade:
         if not args.out or not args.out.is_file():
@@ -412,15 +505,25 @@ def main(argv: Optional[list[str]] = None, prog: str = "eval_aci") -> int:
         systems = sorted({k for v in per.values() for k in v})
         print("\n| encounter | " + " | ".join(systems) + " |\n|---|" + "---|" * len(systems))
         for enc, v in per.items():
-            print(f"| {enc} | " + " | ".join(f"{v.get(k, float('nan')):.1f}" for k in sorted({k for v in per.values() for k in v})) + " |")
+            print(
+                f"| {enc} | "
+                + " | ".join(f"{v.get(k, float('nan')):.1f}" for k in sorted({k for v in per.values() for k in v}))
+                + " |"
+            )
         return 0
     from ..drafting.runtimes import create_runtime
     from ..drafting.templates import get_template
     from ..settings import load_settings
 
     settings = load_settings()
-    for attr, key in (("llm_model", "llm_model"), ("runtime", "llm_runtime"), ("server_url", "llm_server_url"),
-                      ("server_model", "llm_server_model"), ("threads", "llm_threads"), ("context", "llm_context")):
+    for attr, key in (
+        ("llm_model", "llm_model"),
+        ("runtime", "llm_runtime"),
+        ("server_url", "llm_server_url"),
+        ("server_model", "llm_server_model"),
+        ("threads", "llm_threads"),
+        ("context", "llm_context"),
+    ):
         if getattr(args, attr) not in (None, ""):
             settings.set(key, getattr(args, attr))
     templates = [get_template(t.strip()) for t in args.templates.split(",") if t.strip()]
@@ -433,14 +536,32 @@ def main(argv: Optional[list[str]] = None, prog: str = "eval_aci") -> int:
     runtime = create_runtime(settings)
     t0 = time.perf_counter()
     runtime.load()
-    config = {"split": args.split, "encounters": [e.encounter_id for e in encounters], "templates": [t.name for t in templates],
-              "runtime": runtime.name, "model": runtime.model_name, "context": runtime.context_window,
-              "threads": getattr(runtime, "n_threads", None), "naive_prompt": NAIVE_PROMPT,
-              "rouge": "rouge-score F1 x100, use_stemmer=True", "load_seconds": round(time.perf_counter() - t0, 1),
-              "command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "git": _git_head()}
+    config = {
+        "split": args.split,
+        "encounters": [e.encounter_id for e in encounters],
+        "templates": [t.name for t in templates],
+        "runtime": runtime.name,
+        "model": runtime.model_name,
+        "context": runtime.context_window,
+        "threads": getattr(runtime, "n_threads", None),
+        "naive_prompt": NAIVE_PROMPT,
+        "rouge": "rouge-score F1 x100, use_stemmer=True",
+        "load_seconds": round(time.perf_counter() - t0, 1),
+        "command": " ".join(sys.argv),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "git": _git_head(),
+    }
     try:
-        payload = evaluate(encounters, runtime, templates, naive=not args.no_naive, out=args.out, config=config,
-                           resume=args.resume, max_tokens=args.max_tokens)
+        payload = evaluate(
+            encounters,
+            runtime,
+            templates,
+            naive=not args.no_naive,
+            out=args.out,
+            config=config,
+            resume=args.resume,
+            max_tokens=args.max_tokens,
+        )
     finally:
         runtime.close()
     print(format_table(payload["summary"]))

@@ -15,8 +15,8 @@ import base64
 import hashlib
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ..domain import NoteDraft
 from ..drafting.templates import get_template
@@ -61,7 +61,7 @@ def fhir_datetime(value: datetime) -> str:
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.astimezone()
     if value.utcoffset().total_seconds() % 60:  # historic zones (LMT) have second offsets FHIR can't express
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     text = value.isoformat(timespec="seconds")
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
@@ -89,7 +89,7 @@ def build_document_reference(
     note: NoteDraft,
     *,
     organization: str | None = None,
-    now: Optional[datetime] = None,
+    now: datetime | None = None,
     replaces: str | None = None,
     mrn_system: str = DEFAULT_MRN_SYSTEM,
     encounter_system: str = DEFAULT_ENCOUNTER_SYSTEM,
@@ -126,7 +126,7 @@ def build_document_reference(
         raise ApprovalError(f"Note {note.note_id} has no approving clinician; approve it again with your name.")
 
     approved_at = _aware(note.approval.approved_at)
-    now = _aware(now) if now is not None else datetime.now(timezone.utc)
+    now = _aware(now) if now is not None else datetime.now(UTC)
     if approved_at > now + _CLOCK_SKEW:
         raise ExportError(
             f"Note {note.note_id} is approved at {fhir_datetime(approved_at)}, which is in the future; check the computer's clock."
@@ -134,7 +134,9 @@ def build_document_reference(
     start = _aware(enc.start)
     end = _aware(enc.end) if enc.end is not None else None
     if end is not None and end < start:
-        raise ExportError(f"Encounter {enc.encounter_id} ends before it starts; correct the visit times before exporting.")
+        raise ExportError(
+            f"Encounter {enc.encounter_id} ends before it starts; correct the visit times before exporting."
+        )
 
     if organization is None:
         from ..settings import load_settings
@@ -189,9 +191,7 @@ def build_document_reference(
             }
         ],
         "context": {
-            "encounter": [
-                {"type": "Encounter", "identifier": {"system": encounter_system, "value": enc.encounter_id}}
-            ],
+            "encounter": [{"type": "Encounter", "identifier": {"system": encounter_system, "value": enc.encounter_id}}],
             "period": period,
         },
     }

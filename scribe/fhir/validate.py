@@ -106,7 +106,9 @@ def _schema_validator():
         schema = json.loads(path.read_text(encoding="utf-8"))
         Draft6Validator.check_schema(schema)
     except (OSError, ValueError, SchemaError) as exc:
-        raise ExportError(f"The FHIR schema file {path} is missing or damaged ({exc.__class__.__name__}); reinstall Scribe.") from None
+        raise ExportError(
+            f"The FHIR schema file {path} is missing or damaged ({exc.__class__.__name__}); reinstall Scribe."
+        ) from None
     return Draft6Validator(schema)
 
 
@@ -149,7 +151,9 @@ def _parse_dt(value: Any) -> datetime | None:
 
 
 def _ref_ok(ref: Any) -> bool:
-    return isinstance(ref, dict) and any(isinstance(ref.get(k), (str, dict)) and ref.get(k) for k in ("reference", "identifier", "display"))
+    return isinstance(ref, dict) and any(
+        isinstance(ref.get(k), (str, dict)) and ref.get(k) for k in ("reference", "identifier", "display")
+    )
 
 
 def _attachment_problems(att: Any, where: str) -> list[str]:
@@ -209,7 +213,9 @@ def _us_core_problems(r: Any) -> list[str]:
         p.append(f"docStatus {_short(doc_status)} should be 'final' for an approved note")
 
     idents = r.get("identifier")
-    if not isinstance(idents, list) or not any(isinstance(i, dict) and i.get("system") and i.get("value") for i in idents):
+    if not isinstance(idents, list) or not any(
+        isinstance(i, dict) and i.get("system") and i.get("value") for i in idents
+    ):
         p.append("identifier with system and value is missing; without it a retried export would file the note twice")
 
     loinc = [c for c in _codings(r.get("type")) if c.get("system") == LOINC]
@@ -221,7 +227,9 @@ def _us_core_problems(r: Any) -> list[str]:
     cats = r.get("category")
     if not isinstance(cats, list) or not cats:
         p.append("category is missing; US Core needs us-core-documentreference-category 'clinical-note'")
-    elif not any(c.get("system") == CATEGORY_SYSTEM and c.get("code") == "clinical-note" for cat in cats for c in _codings(cat)):
+    elif not any(
+        c.get("system") == CATEGORY_SYSTEM and c.get("code") == "clinical-note" for cat in cats for c in _codings(cat)
+    ):
         p.append("category has no us-core-documentreference-category 'clinical-note' coding")
 
     subj = r.get("subject")

@@ -10,13 +10,13 @@ import logging
 import logging.handlers
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 log = logging.getLogger("scribe.ui")
 
 
-def _setup_logging(folder: Path) -> Optional[Path]:
+def _setup_logging(folder: Path) -> Path | None:
     root = logging.getLogger()
     if any(getattr(h, "_scribe", False) for h in root.handlers):
         return None
@@ -52,7 +52,7 @@ def _excepthook(exc_type, exc, tb) -> None:
         pass
 
 
-def create_app(argv: Optional[Sequence[str]] = None):
+def create_app(argv: Sequence[str] | None = None):
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
@@ -87,7 +87,7 @@ def build_window(app, settings=None, **ctx_overrides):
     return MainWindow(ctx, theme)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     from .compat import qt_binding_problem
 
     problem = qt_binding_problem()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 
-def qt_binding_problem() -> Optional[str]:
+def qt_binding_problem() -> str | None:
     """A sentence saying why this PySide6 cannot run Scribe, or None if it is fine."""
     try:
         import PySide6
@@ -17,6 +16,8 @@ def qt_binding_problem() -> Optional[str]:
         # Every call of a Qt method returning void drops a reference to None; on Python < 3.12
         # (where None is not immortal) the interpreter aborts with "deallocating None" within
         # seconds of running an event loop.
-        return (f"PySide6 {PySide6.__version__} crashes on Python {sys.version_info.major}.{sys.version_info.minor} "
-                "(it over-releases None). Install an earlier release: pip install 'PySide6-Essentials>=6.6,<6.12'")
+        return (
+            f"PySide6 {PySide6.__version__} crashes on Python {sys.version_info.major}.{sys.version_info.minor} "
+            "(it over-releases None). Install an earlier release: pip install 'PySide6-Essentials>=6.6,<6.12'"
+        )
     return None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..settings import Settings
 from .export import EhrSender
@@ -58,7 +59,7 @@ class AppContext:
     make_transcriber: Callable[[Any], Any] = _default_transcriber
     make_drafter: Callable[[Any, Any], Any] = _default_drafter  # (runtime, template) -> NoteDrafter
     player: Any = None  # scribe.ui.player.AudioPlayer
-    ehr_sender: Optional[EhrSender] = None  # "Send to EHR" (a later issue); None hides the action
+    ehr_sender: EhrSender | None = None  # "Send to EHR" (a later issue); None hides the action
     warm_interval_s: float = 15.0  # bring the draft up to the transcript this often while recording (0: off)
     # Draft settled ~1.5-minute parts in the background instead of the rolling note. Off: each part sees
     # only its own lines, and on the 10-minute benchmark visit the part-wise draft had 24% unsupported

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
 
 from ..domain import Approval, Encounter, new_id
 
-CONSENT_TEXT = ("The patient (or their representative) agreed that this conversation is recorded and "
-                "transcribed to help write the visit note.")
+CONSENT_TEXT = (
+    "The patient (or their representative) agreed that this conversation is recorded and "
+    "transcribed to help write the visit note."
+)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 
@@ -36,8 +38,14 @@ def _default_attestation() -> str:
 class NewVisitDialog(QDialog):
     """Patient, identifiers, visit type (-> note template) and recording consent."""
 
-    def __init__(self, templates: dict[str, str], default_template: str, require_consent: bool,
-                 clinician: str, parent: Optional[QWidget] = None):
+    def __init__(
+        self,
+        templates: dict[str, str],
+        default_template: str,
+        require_consent: bool,
+        clinician: str,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName("newVisitDialog")
         self.setWindowTitle("New visit")
@@ -59,7 +67,9 @@ class NewVisitDialog(QDialog):
         form.addRow("&MRN", self.mrn)
         self.encounter_id = QLineEdit(new_id("enc"))
         self.encounter_id.setObjectName("encounterId")
-        self.encounter_id.setToolTip("The EHR's encounter (visit) number, if you have it; letters, digits, '.', '_' and '-'.")
+        self.encounter_id.setToolTip(
+            "The EHR's encounter (visit) number, if you have it; letters, digits, '.', '_' and '-'."
+        )
         form.addRow("&Encounter ID", self.encounter_id)
         self.visit_type = QComboBox()
         self.visit_type.setObjectName("visitType")
@@ -76,7 +86,9 @@ class NewVisitDialog(QDialog):
         self.consent.setObjectName("consent")
         self.consent.setToolTip(CONSENT_TEXT)
         lay.addWidget(self.consent)
-        note = QLabel(CONSENT_TEXT if require_consent else "Recording consent is managed by your organisation's policy.")
+        note = QLabel(
+            CONSENT_TEXT if require_consent else "Recording consent is managed by your organisation's policy."
+        )
         note.setObjectName("muted")
         note.setWordWrap(True)
         lay.addWidget(note)
@@ -129,7 +141,7 @@ class NewVisitDialog(QDialog):
 class ApprovalDialog(QDialog):
     """Who signs, the attestation, and an explicit tick before the note is locked."""
 
-    def __init__(self, note: Any, clinician: str, parent: Optional[QWidget] = None):
+    def __init__(self, note: Any, clinician: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("approvalDialog")
         self.setWindowTitle("Approve note")
@@ -139,9 +151,11 @@ class ApprovalDialog(QDialog):
         title.setObjectName("pageTitle")
         lay.addWidget(title)
         enc = note.encounter
-        info = QLabel(f"{enc.patient_name} · MRN {enc.patient_id} · encounter {enc.encounter_id}<br>"
-                      f"Note version {note.version}, {len(note.statements())} statements, "
-                      f"{sum(1 for s in note.statements() if getattr(s.status, 'value', s.status) == 'confirmed')} confirmed by you.")
+        info = QLabel(
+            f"{enc.patient_name} · MRN {enc.patient_id} · encounter {enc.encounter_id}<br>"
+            f"Note version {note.version}, {len(note.statements())} statements, "
+            f"{sum(1 for s in note.statements() if getattr(s.status, 'value', s.status) == 'confirmed')} confirmed by you."
+        )
         info.setTextFormat(Qt.TextFormat.RichText)
         info.setWordWrap(True)
         lay.addWidget(info)
@@ -188,7 +202,7 @@ class ApprovalDialog(QDialog):
 class RecoveryDialog(QDialog):
     """At launch: recordings that were cut off (crash, power loss) can be recovered."""
 
-    def __init__(self, records: list, parent: Optional[QWidget] = None):
+    def __init__(self, records: list, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("recoveryDialog")
         self.setWindowTitle("Recover interrupted recordings")
@@ -197,8 +211,10 @@ class RecoveryDialog(QDialog):
         head = QLabel("Scribe was closed while recording")
         head.setObjectName("pageTitle")
         lay.addWidget(head)
-        text = QLabel("The audio of these visits was saved as it was recorded. Recover them to transcribe "
-                      "and draft the note, or keep them for later.")
+        text = QLabel(
+            "The audio of these visits was saved as it was recorded. Recover them to transcribe "
+            "and draft the note, or keep them for later."
+        )
         text.setWordWrap(True)
         lay.addWidget(text)
         self.list = QListWidget()
@@ -206,9 +222,11 @@ class RecoveryDialog(QDialog):
         for rec in records:
             enc = rec.encounter
             secs = float(getattr(rec, "audio_seconds", 0.0) or 0.0)
-            it = QListWidgetItem(f"{enc.patient_name} · MRN {enc.patient_id} · started "
-                                 f"{rec.created_at.astimezone().strftime('%d %b %H:%M')}"
-                                 + (f" · about {int(secs // 60)} min {int(secs % 60)} s" if secs else ""))
+            it = QListWidgetItem(
+                f"{enc.patient_name} · MRN {enc.patient_id} · started "
+                f"{rec.created_at.astimezone().strftime('%d %b %H:%M')}"
+                + (f" · about {int(secs // 60)} min {int(secs % 60)} s" if secs else "")
+            )
             it.setData(Qt.ItemDataRole.UserRole, enc.encounter_id)
             it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             it.setCheckState(Qt.CheckState.Checked)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -49,9 +49,12 @@ from .ops import BackgroundOp, show_error
 log = logging.getLogger(__name__)
 
 LOCKED_TIP = "Managed by your organisation's policy; ask IT to change it."
-AUTH_METHODS = [("backend-services", "SMART Backend Services (site key)"),
-                ("app-launch", "SMART App Launch (sign in in the browser)"),
-                ("token", "Static token (test servers)"), ("none", "None (open test server)")]
+AUTH_METHODS = [
+    ("backend-services", "SMART Backend Services (site key)"),
+    ("app-launch", "SMART App Launch (sign in in the browser)"),
+    ("token", "Static token (test servers)"),
+    ("none", "None (open test server)"),
+]
 SETTING_KEYS = ("ehr_base_url", "ehr_auth", "ehr_client_id", "ehr_scope", "ehr_key_alg", "ehr_token_url")
 
 
@@ -81,12 +84,14 @@ def receipt(item: Any) -> str:
         return f"{who} v{item.note_version} {how} as {item.server_reference} (version {item.server_version})."
     if item.state.value == "failed_permanent":
         return item.last_error
-    return (f"{who} v{item.note_version} is queued for the EHR and will be retried automatically: "
-            f"{item.last_error or 'not sent yet'}")
+    return (
+        f"{who} v{item.note_version} is queued for the EHR and will be retried automatically: "
+        f"{item.last_error or 'not sent yet'}"
+    )
 
 
 class OutboxSender:
-    """"Send to EHR": queue the approved note durably, then try to send it right away (worker thread)."""
+    """ "Send to EHR": queue the approved note durably, then try to send it right away (worker thread)."""
 
     label = "Send to EHR"
 
@@ -126,7 +131,7 @@ class OutboxDialog(QDialog):
     COLUMNS = ["Patient", "Visit", "Version", "What", "Status", "Attempts", "In the EHR as", "Message"]
     changed = Signal()
 
-    def __init__(self, settings: Settings, store: Any, actor: str, parent: Optional[QWidget] = None):
+    def __init__(self, settings: Settings, store: Any, actor: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("outboxDialog")
         self.setWindowTitle("EHR outbox")
@@ -137,8 +142,10 @@ class OutboxDialog(QDialog):
         self.items: list = []
         self.busy = 0
         lay = QVBoxLayout(self)
-        self.hint = QLabel("Notes are queued here before they are sent; nothing is lost if the EHR or the network is down. "
-                           "Waiting notes are retried automatically.")
+        self.hint = QLabel(
+            "Notes are queued here before they are sent; nothing is lost if the EHR or the network is down. "
+            "Waiting notes are retried automatically."
+        )
         self.hint.setWordWrap(True)
         self.hint.setObjectName("muted")
         lay.addWidget(self.hint)
@@ -202,10 +209,16 @@ class OutboxDialog(QDialog):
         self.items = list(reversed(items))  # newest first
         self.table.setRowCount(len(self.items))
         for r, it in enumerate(self.items):
-            cells = [it.patient_name or "", it.encounter_id, str(it.note_version),
-                     "Note" if it.kind.value == "create" else "Retraction", it.label, str(it.attempts),
-                     it.server_reference + (f" (v{it.server_version})" if it.server_version else ""),
-                     it.last_error or it.result]
+            cells = [
+                it.patient_name or "",
+                it.encounter_id,
+                str(it.note_version),
+                "Note" if it.kind.value == "create" else "Retraction",
+                it.label,
+                str(it.attempts),
+                it.server_reference + (f" (v{it.server_version})" if it.server_version else ""),
+                it.last_error or it.result,
+            ]
             for c, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 cell.setData(Qt.ItemDataRole.UserRole, it.item_id)
@@ -219,7 +232,7 @@ class OutboxDialog(QDialog):
         self.table.resizeRowsToContents()
         self._update_buttons()
 
-    def selected_id(self) -> Optional[str]:
+    def selected_id(self) -> str | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
         if not rows:
             return None
@@ -235,7 +248,7 @@ class OutboxDialog(QDialog):
                 self.table.selectRow(r)
                 return
 
-    def state_of(self, item_id: str) -> Optional[str]:
+    def state_of(self, item_id: str) -> str | None:
         it = next((i for i in self.items if i.item_id == item_id), None)
         return it.state.value if it else None
 
@@ -273,7 +286,7 @@ class OutboxDialog(QDialog):
         self.changed.emit()
         self.refresh()
 
-    def _send(self, only: Optional[set] = None):
+    def _send(self, only: set | None = None):
         settings, store = self.settings, self.store
 
         def work(_c):
@@ -284,6 +297,7 @@ class OutboxDialog(QDialog):
                 service.close()
             items = {i.item_id: i for i in outbox.items()}
             return report, items
+
         return work
 
     def retry_selected(self) -> None:
@@ -305,9 +319,14 @@ class OutboxDialog(QDialog):
         if it is None:
             return
         store, actor, iid = self.store, self.actor, it.item_id
-        self._run(lambda _c: _outbox(store).cancel(iid, actor),
-                  lambda item: self._after(f"{item.patient_name or item.encounter_id} v{item.note_version} will not be "
-                                           "sent (Retry sends it after all)."), "outbox-cancel")
+        self._run(
+            lambda _c: _outbox(store).cancel(iid, actor),
+            lambda item: self._after(
+                f"{item.patient_name or item.encounter_id} v{item.note_version} will not be "
+                "sent (Retry sends it after all)."
+            ),
+            "outbox-cancel",
+        )
 
     def retract_selected(self, confirm: bool = True) -> None:
         it = self.selected()
@@ -315,9 +334,11 @@ class OutboxDialog(QDialog):
             return
         if confirm:
             ans = QMessageBox.question(
-                self, "Retract from the EHR",
+                self,
+                "Retract from the EHR",
                 f"Mark the note of {it.patient_name or it.encounter_id} (version {it.note_version}) as entered in error "
-                "in the EHR? Do this only for a note filed to the wrong patient or in error; corrections are amendments.")
+                "in the EHR? Do this only for a note filed to the wrong patient or in error; corrections are amendments.",
+            )
             if ans != QMessageBox.StandardButton.Yes:
                 return
         store, actor = self.store, self.actor
@@ -346,7 +367,7 @@ class OutboxDialog(QDialog):
             if report.busy:
                 return "Another Scribe window or script is sending right now."
             waiting = sum(1 for i in items.values() if i.state.value in ("queued", "sending"))
-            return (f"Sent {len(report.sent)}, need attention {len(report.failed)}, waiting to retry {waiting}.")
+            return f"Sent {len(report.sent)}, need attention {len(report.failed)}, waiting to retry {waiting}."
 
         self._run(work, self._after, "outbox-send")
 
@@ -369,7 +390,9 @@ class OutboxDialog(QDialog):
 
         def done(text: str) -> None:
             self._after(text)
-            box = QMessageBox(QMessageBox.Icon.Information, "Today's notes to the EHR", text.splitlines()[0], parent=self)
+            box = QMessageBox(
+                QMessageBox.Icon.Information, "Today's notes to the EHR", text.splitlines()[0], parent=self
+            )
             box.setObjectName("ehrSummary")
             if "\n" in text:
                 box.setDetailedText(text)
@@ -386,7 +409,7 @@ class OutboxDialog(QDialog):
 class EhrSettingsPage(QWidget):
     """The "EHR" tab of the Settings dialog."""
 
-    def __init__(self, settings: Settings, parent: Optional[QWidget] = None):
+    def __init__(self, settings: Settings, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("ehrSettingsPage")
         self.settings = settings
@@ -419,8 +442,14 @@ class EhrSettingsPage(QWidget):
         form.addRow("Key &algorithm", self.key_alg)
         form.addRow("Token &URL", self.token_url)
         v.addLayout(form)
-        self._widgets = {"ehr_base_url": self.base_url, "ehr_auth": self.auth, "ehr_client_id": self.client_id,
-                         "ehr_scope": self.scope, "ehr_key_alg": self.key_alg, "ehr_token_url": self.token_url}
+        self._widgets = {
+            "ehr_base_url": self.base_url,
+            "ehr_auth": self.auth,
+            "ehr_client_id": self.client_id,
+            "ehr_scope": self.scope,
+            "ehr_key_alg": self.key_alg,
+            "ehr_token_url": self.token_url,
+        }
         for key, w in self._widgets.items():
             if key in settings.locked:
                 w.setEnabled(False)
@@ -458,8 +487,13 @@ class EhrSettingsPage(QWidget):
         self.test_button.clicked.connect(self.test_connection)
         self.auth.currentIndexChanged.connect(self._update)
         self._update()
-        self._keyring_op = BackgroundOp(self._keyring_status, on_success=self.keyring.setText,
-                                        on_failure=lambda e: None, parent=self, name="keyring-status").start()
+        self._keyring_op = BackgroundOp(
+            self._keyring_status,
+            on_success=self.keyring.setText,
+            on_failure=lambda e: None,
+            parent=self,
+            name="keyring-status",
+        ).start()
 
     @staticmethod
     def _keyring_status(_c) -> str:
@@ -476,9 +510,14 @@ class EhrSettingsPage(QWidget):
         self.login_button.setVisible(method == "app-launch")
 
     def values(self) -> dict[str, Any]:
-        return {"ehr_base_url": self.base_url.text().strip(), "ehr_auth": self.auth.currentData(),
-                "ehr_client_id": self.client_id.text().strip(), "ehr_scope": " ".join(self.scope.text().split()),
-                "ehr_key_alg": self.key_alg.currentData(), "ehr_token_url": self.token_url.text().strip()}
+        return {
+            "ehr_base_url": self.base_url.text().strip(),
+            "ehr_auth": self.auth.currentData(),
+            "ehr_client_id": self.client_id.text().strip(),
+            "ehr_scope": " ".join(self.scope.text().split()),
+            "ehr_key_alg": self.key_alg.currentData(),
+            "ehr_token_url": self.token_url.text().strip(),
+        }
 
     def form_settings(self) -> Settings:
         """A copy of the settings with this page's (unsaved) values, for Test connection."""
@@ -535,9 +574,12 @@ class EhrSettingsPage(QWidget):
 
         def ok(result) -> None:
             if result is None:
-                ans = QMessageBox.question(self, "Replace the EHR key",
-                                           "Scribe already has a signing key. A new key stops sending until IT registers "
-                                           "its public JWKS with the EHR. Replace it?")
+                ans = QMessageBox.question(
+                    self,
+                    "Replace the EHR key",
+                    "Scribe already has a signing key. A new key stops sending until IT registers "
+                    "its public JWKS with the EHR. Replace it?",
+                )
                 if ans == QMessageBox.StandardButton.Yes:
                     from ..ehr import secrets
 
@@ -545,15 +587,18 @@ class EhrSettingsPage(QWidget):
                     self.generate_key()
                 return
             message, jwks = result
-            self.report.setPlainText(f"New {alg} key stored. {message}\nRegister this public JWKS with the EHR "
-                                     f"(Export public JWKS… saves it to a file):\n{json.dumps(jwks, indent=2)}")
+            self.report.setPlainText(
+                f"New {alg} key stored. {message}\nRegister this public JWKS with the EHR "
+                f"(Export public JWKS… saves it to a file):\n{json.dumps(jwks, indent=2)}"
+            )
 
         BackgroundOp(work, on_success=ok, parent=self, name="ehr-keygen").start()
 
-    def export_jwks(self, path: Optional[str] = None) -> None:
+    def export_jwks(self, path: str | None = None) -> None:
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save the public JWKS", str(Path.home() / "scribe-jwks.json"),
-                                                  "JSON (*.json)")
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Save the public JWKS", str(Path.home() / "scribe-jwks.json"), "JSON (*.json)"
+            )
             if not path:
                 return
 
@@ -570,12 +615,17 @@ class EhrSettingsPage(QWidget):
                 raise ScribeError(f"Cannot save {path}: {exc.strerror or exc}.") from None
             return path
 
-        BackgroundOp(work, on_success=lambda p: self.report.setPlainText(f"Public JWKS saved to {p}."),
-                     parent=self, name="ehr-jwks").start()
+        BackgroundOp(
+            work,
+            on_success=lambda p: self.report.setPlainText(f"Public JWKS saved to {p}."),
+            parent=self,
+            name="ehr-jwks",
+        ).start()
 
     def set_token(self) -> None:
-        token, ok = QInputDialog.getText(self, "EHR access token", "Bearer token (kept in the OS keyring):",
-                                         QLineEdit.EchoMode.Password)
+        token, ok = QInputDialog.getText(
+            self, "EHR access token", "Bearer token (kept in the OS keyring):", QLineEdit.EchoMode.Password
+        )
         if not ok or not token.strip():
             return
 
@@ -584,8 +634,9 @@ class EhrSettingsPage(QWidget):
 
             return secrets.set_secret(secrets.STATIC_TOKEN, token.strip()).message
 
-        BackgroundOp(work, on_success=lambda m: self.report.setPlainText(f"Token stored. {m}"), parent=self,
-                     name="ehr-token").start()
+        BackgroundOp(
+            work, on_success=lambda m: self.report.setPlainText(f"Token stored. {m}"), parent=self, name="ehr-token"
+        ).start()
 
     def sign_in(self) -> None:
         settings = self.form_settings()
@@ -609,8 +660,13 @@ class EhrSettingsPage(QWidget):
             self._busy(False)
             self.report.setPlainText(text)
 
-        BackgroundOp(work, on_success=done, on_failure=lambda e: (self._busy(False), show_error(self, e)),
-                     parent=self, name="ehr-login").start()
+        BackgroundOp(
+            work,
+            on_success=done,
+            on_failure=lambda e: (self._busy(False), show_error(self, e)),
+            parent=self,
+            name="ehr-login",
+        ).start()
 
 
 # --------------------------------------------------------------------------- window integration
@@ -626,7 +682,7 @@ class EhrController(QObject):
         self.window = window
         self.ctx = window.ctx
         self._draining = False
-        self.dialog: Optional[OutboxDialog] = None
+        self.dialog: OutboxDialog | None = None
         m = window.menuBar().addMenu("E&HR")
         self.menu = m
         self.outbox_action = window._action(m, "EHR &outbox…", "Ctrl+Shift+O", self.open_outbox)
@@ -688,7 +744,8 @@ class EhrController(QObject):
             self._draining = False
             if report is not None and (report.sent or report.failed):
                 self.window.statusBar().showMessage(
-                    f"EHR outbox: {len(report.sent)} sent, {len(report.failed)} need attention.", 10000)
+                    f"EHR outbox: {len(report.sent)} sent, {len(report.failed)} need attention.", 10000
+                )
                 self.window.visits.refresh()
                 if self.dialog is not None and self.dialog.isVisible():
                     self.dialog.refresh()

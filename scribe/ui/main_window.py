@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Optional
 
 from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
@@ -35,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 class EmptyPage(QWidget):
-    def __init__(self, on_new, parent: Optional[QWidget] = None):
+    def __init__(self, on_new, parent: QWidget | None = None):
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.addStretch(2)
@@ -59,11 +58,11 @@ class EmptyPage(QWidget):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext, theme: Optional[ThemeManager] = None, parent: Optional[QWidget] = None):
+    def __init__(self, ctx: AppContext, theme: ThemeManager | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.theme = theme
-        self.session: Optional[VisitSession] = None
+        self.session: VisitSession | None = None
         self.setObjectName("mainWindow")
         self.setWindowTitle("Scribe")
         self.resize(1360, 860)
@@ -101,7 +100,9 @@ class MainWindow(QMainWindow):
         self._model_state("asr", "ready" if hub.asr is not None else "loading…")
         self._model_state("llm", "ready" if hub.llm is not None else "loading…")
         if ctx.player is not None:
-            ctx.player.started.connect(lambda t: self.statusBar().showMessage(f"Playing from {int(t // 60):02d}:{int(t % 60):02d}…", 4000))
+            ctx.player.started.connect(
+                lambda t: self.statusBar().showMessage(f"Playing from {int(t // 60):02d}:{int(t % 60):02d}…", 4000)
+            )
         if theme is not None:
             theme.changed.connect(self._theme_changed)
         self.visits.refresh()
@@ -148,11 +149,17 @@ class MainWindow(QMainWindow):
         self._action(m, "&Undo", None, lambda: self._focused("undo"))
         self._action(m, "&Redo", None, lambda: self._focused("redo"))
         m.addSeparator()
-        self._action(m, "Next &flagged statement", None, self.page.editor.go_to_next_flagged).setShortcutVisibleInContextMenu(True)
+        self._action(
+            m, "Next &flagged statement", None, self.page.editor.go_to_next_flagged
+        ).setShortcutVisibleInContextMenu(True)
 
         m = mb.addMenu("&Visit")
-        self.record_action = self._action(m, "&Record / pause", "Ctrl+Shift+R", self.page.toggle_recording, app_wide=True)
-        self.stop_action = self._action(m, "&Stop and draft note", "Ctrl+Shift+E", self.page.stop_recording, app_wide=True)
+        self.record_action = self._action(
+            m, "&Record / pause", "Ctrl+Shift+R", self.page.toggle_recording, app_wide=True
+        )
+        self.stop_action = self._action(
+            m, "&Stop and draft note", "Ctrl+Shift+E", self.page.stop_recording, app_wide=True
+        )
         m.addSeparator()
         self.approve_action = self._action(m, "&Approve note…", "Ctrl+Shift+A", self.page.approve)
         self.close_visit_action = self._action(m, "&Close visit", "Ctrl+W", self.close_visit)
@@ -311,8 +318,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ recovery
     def check_recovery(self) -> None:
         store = self.ctx.store
-        BackgroundOp(lambda _c: store.recoverable(), on_success=self._offer_recovery, parent=self,
-                     name="find-recoverable").start()
+        BackgroundOp(
+            lambda _c: store.recoverable(), on_success=self._offer_recovery, parent=self, name="find-recoverable"
+        ).start()
 
     def _offer_recovery(self, records: list) -> None:
         if not records:
@@ -370,16 +378,20 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         from .. import __version__
 
-        QMessageBox.about(self, "About Scribe",
-                          f"<b>Scribe {__version__}</b><br>A local-first ambient scribe. Audio, transcripts and notes "
-                          "stay on this computer. Every note is reviewed and approved by a clinician.")
+        QMessageBox.about(
+            self,
+            "About Scribe",
+            f"<b>Scribe {__version__}</b><br>A local-first ambient scribe. Audio, transcripts and notes "
+            "stay on this computer. Every note is reviewed and approved by a clinician.",
+        )
 
     # ------------------------------------------------------------------ shutdown
     def closeEvent(self, event) -> None:  # noqa: N802
         s = self.session
         if s is not None and s.is_recording:
-            ans = QMessageBox.question(self, "Quit Scribe",
-                                       "A visit is being recorded. Stop the recording (it is kept) and quit?")
+            ans = QMessageBox.question(
+                self, "Quit Scribe", "A visit is being recorded. Stop the recording (it is kept) and quit?"
+            )
             if ans != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -52,10 +53,10 @@ class _Slot:
     def __init__(self, label: str):
         self.label = label
         self.value: Any = None
-        self.error: Optional[BaseException] = None
+        self.error: BaseException | None = None
         self.event = threading.Event()
 
-    def wait(self, timeout: Optional[float]) -> Any:
+    def wait(self, timeout: float | None) -> Any:
         if not self.event.wait(timeout):
             raise ModelError(f"The {self.label} is still loading; try again in a moment.")
         if self.error is not None:
@@ -79,7 +80,7 @@ class ModelHub(QObject):
         settings: Settings,
         asr_loader: Loader = load_asr_engine,
         llm_loader: Loader = load_llm_runtime,
-        parent: Optional[QObject] = None,
+        parent: QObject | None = None,
     ):
         super().__init__(parent)
         self.settings = settings
@@ -87,10 +88,10 @@ class ModelHub(QObject):
         self._llm_loader = llm_loader
         self._asr = _Slot("speech model")
         self._llm = _Slot("language model")
-        self._op: Optional[BackgroundOp] = None
+        self._op: BackgroundOp | None = None
 
     @classmethod
-    def preloaded(cls, settings: Settings, asr: Any = None, llm: Any = None, parent: Optional[QObject] = None) -> "ModelHub":
+    def preloaded(cls, settings: Settings, asr: Any = None, llm: Any = None, parent: QObject | None = None) -> ModelHub:
         """A hub whose models are already loaded (tests, benchmarks, an embedding app)."""
         hub = cls(settings, parent=parent)
         for slot, value in ((hub._asr, asr), (hub._llm, llm)):
@@ -112,17 +113,17 @@ class ModelHub(QObject):
     def loading(self) -> bool:
         return self._op is not None and self._op.running
 
-    def wait_asr(self, timeout: Optional[float] = None) -> Any:
+    def wait_asr(self, timeout: float | None = None) -> Any:
         """Worker threads only: block until the speech model is loaded (or raise its error)."""
         return self._asr.wait(timeout)
 
-    def wait_llm(self, timeout: Optional[float] = None) -> Any:
+    def wait_llm(self, timeout: float | None = None) -> Any:
         return self._llm.wait(timeout)
 
-    def asr_error(self) -> Optional[BaseException]:
+    def asr_error(self) -> BaseException | None:
         return self._asr.error
 
-    def llm_error(self) -> Optional[BaseException]:
+    def llm_error(self) -> BaseException | None:
         return self._llm.error
 
     # ------------------------------------------------------------------ loading
@@ -166,5 +167,7 @@ class ModelHub(QObject):
             elif item[0] == "failed":
                 self.failed.emit(item[1], item[2])
 
-        self._op = BackgroundOp(work, on_progress=on_progress, on_success=lambda _: self.all_done.emit(), name="load-models")
+        self._op = BackgroundOp(
+            work, on_progress=on_progress, on_success=lambda _: self.all_done.emit(), name="load-models"
+        )
         self._op.start()

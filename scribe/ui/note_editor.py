@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPainterPath, QPen, QShortcut, QTextBlockFormat, QTextCursor
@@ -44,14 +44,14 @@ SAME_STATEMENT_RATIO = 0.5  # how alike an edited line must stay to remain "the 
 class LineInfo:
     """What the editor knows about a statement on a line (a view of the core's Statement)."""
 
-    id: Optional[str]
+    id: str | None
     text: str
     status: str = "supported"  # supported | unsupported | confirmed | pending (streaming / not yet checked)
     issues: tuple[str, ...] = ()
     evidence: tuple[int, ...] = ()
 
     @classmethod
-    def of(cls, st: Any) -> "LineInfo":
+    def of(cls, st: Any) -> LineInfo:
         status = getattr(st.status, "value", st.status)
         # one statement, one line: a line break inside a statement would split it in two
         text = " ".join(str(st.text).split())
@@ -69,20 +69,20 @@ class LineChange:
 
     kind: str  # "edit" | "add" | "delete"
     section_key: str
-    statement_id: Optional[str]
+    statement_id: str | None
     text: str = ""
 
 
-def match_lines(baseline: list[LineInfo], lines: list[str]) -> tuple[list[Optional[LineInfo]], list[LineInfo]]:
+def match_lines(baseline: list[LineInfo], lines: list[str]) -> tuple[list[LineInfo | None], list[LineInfo]]:
     """Map edited ``lines`` (blank ones included) back to ``baseline`` statements.
 
     Returns one entry per line (the statement it continues, or None for a new line or a blank
     one) and the statements whose lines are gone.
     """
-    idx = [i for i, l in enumerate(lines) if l.strip()]
+    idx = [i for i, ln in enumerate(lines) if ln.strip()]
     b = [lines[i].strip() for i in idx]
     a = [s.text.strip() for s in baseline]
-    out: list[Optional[LineInfo]] = [None] * len(lines)
+    out: list[LineInfo | None] = [None] * len(lines)
     deleted: list[LineInfo] = []
     sm = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
@@ -113,7 +113,7 @@ def match_lines(baseline: list[LineInfo], lines: list[str]) -> tuple[list[Option
 def diff_changes(section_key: str, baseline: list[LineInfo], lines: list[str]) -> list[LineChange]:
     mapped, deleted = match_lines(baseline, lines)
     changes: list[LineChange] = []
-    prev: Optional[str] = None
+    prev: str | None = None
     for line, info in zip(lines, mapped):
         text = line.strip()
         if not text:
@@ -148,7 +148,9 @@ def draw_status_icon(p: QPainter, rect: QRectF, status: str) -> None:
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(c.confirmed_fg)
         p.drawEllipse(r)
-        pen = QPen(QColor("white"), max(1.6, s / 8), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        pen = QPen(
+            QColor("white"), max(1.6, s / 8), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin
+        )
         p.setPen(pen)
         path = QPainterPath()
         path.moveTo(r.left() + s * 0.27, r.top() + s * 0.52)
@@ -168,15 +170,17 @@ def draw_status_icon(p: QPainter, rect: QRectF, status: str) -> None:
     p.restore()
 
 
-def status_tooltip(info: Optional[LineInfo], starts: dict[int, float]) -> str:
+def status_tooltip(info: LineInfo | None, starts: dict[int, float]) -> str:
     from .transcript_view import format_time
 
     if info is None:
         return "New statement: it is checked against the transcript when you pause typing."
     if info.status == "unsupported":
         reasons = "".join(f"<li>{_esc(r)}</li>" for r in info.issues) or "<li>not supported by the transcript</li>"
-        return (f"<b>Not supported by the transcript</b><ul style='margin:2px 0 2px -20px'>{reasons}</ul>"
-                "Edit the statement or confirm it as written (Ctrl+Shift+C) before approval.")
+        return (
+            f"<b>Not supported by the transcript</b><ul style='margin:2px 0 2px -20px'>{reasons}</ul>"
+            "Edit the statement or confirm it as written (Ctrl+Shift+C) before approval."
+        )
     if info.status == "confirmed":
         return "<b>Confirmed by the clinician</b> as written, although the transcript does not fully support it."
     if info.status == "pending":
@@ -190,7 +194,7 @@ def _esc(s: str) -> str:
 
 
 class _Gutter(QWidget):
-    def __init__(self, editor: "SectionEdit"):
+    def __init__(self, editor: SectionEdit):
         super().__init__(editor)
         self.editor = editor
         self.setMouseTracking(True)
@@ -235,7 +239,7 @@ class SectionEdit(QTextEdit):
     edited = Signal()  # text changed by the user (debounced by the NoteEditor)
     focused = Signal(object)  # self
 
-    def __init__(self, key: str, title: str, parent: Optional[QWidget] = None):
+    def __init__(self, key: str, title: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.key = key
         self.title = title
@@ -253,14 +257,14 @@ class SectionEdit(QTextEdit):
         f.setPointSizeF(max(10.5, f.pointSizeF() + 0.5))
         self.setFont(f)
         self.baseline: list[LineInfo] = []
-        self._mapped: list[Optional[LineInfo]] = []
+        self._mapped: list[LineInfo | None] = []
         self._setting = False
         self._gutter = _Gutter(self)
         self.starts: dict[int, float] = {}
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self.textChanged.connect(self._text_changed)
         self.cursorPositionChanged.connect(self._cursor_signal)
-        self._last_current: Optional[str] = "__none__"
+        self._last_current: str | None = "__none__"
         self.active = False
         self._fit_height()
 
@@ -272,7 +276,7 @@ class SectionEdit(QTextEdit):
         """Show ``infos``; with ``keep_text`` only re-attach them if the text already matches
         (after the core applied this editor's own edits), preserving cursor and undo history."""
         self.baseline = list(infos)
-        current = [l.strip() for l in self.lines() if l.strip()]
+        current = [ln.strip() for ln in self.lines() if ln.strip()]
         if not (keep_text and current == [i.text.strip() for i in infos]):
             self._setting = True
             self.setPlainText("\n".join(i.text for i in infos))
@@ -313,7 +317,7 @@ class SectionEdit(QTextEdit):
         self._setting = False
         self._remap()
 
-    def line_info(self, n: int) -> Optional[LineInfo]:
+    def line_info(self, n: int) -> LineInfo | None:
         return self._mapped[n] if 0 <= n < len(self._mapped) else None
 
     def dirty_line(self, n: int) -> bool:
@@ -324,7 +328,7 @@ class SectionEdit(QTextEdit):
     def changes(self) -> list[LineChange]:
         return diff_changes(self.key, self.baseline, self.lines())
 
-    def current_info(self) -> Optional[LineInfo]:
+    def current_info(self) -> LineInfo | None:
         return self.line_info(self.textCursor().blockNumber())
 
     def select_statement(self, statement_id: str) -> bool:
@@ -420,7 +424,9 @@ class SectionEdit(QTextEdit):
 
     def marked_lines(self) -> dict[int, str]:
         """Line number -> status shown (for tests and accessibility)."""
-        return {n: (i.status if not self.dirty_line(n) else "pending") for n, i in enumerate(self._mapped) if i is not None}
+        return {
+            n: (i.status if not self.dirty_line(n) else "pending") for n, i in enumerate(self._mapped) if i is not None
+        }
 
     def _fit_height(self, *_args) -> None:
         h = int(self.document().size().height()) + 2 * self.frameWidth() + 2
@@ -467,7 +473,7 @@ class StatementInspector(QFrame):
     play_requested = Signal(str)
     next_flagged_requested = Signal()
 
-    def __init__(self, parent: Optional[QWidget] = None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("card")
         lay = QHBoxLayout(self)
@@ -486,19 +492,23 @@ class StatementInspector(QFrame):
         self.next_button.clicked.connect(self.next_flagged_requested)
         self.confirm_button = QPushButton("Confirm as written")
         self.confirm_button.setObjectName("confirmButton")
-        self.confirm_button.setToolTip("Take responsibility for this statement although the transcript does not support it (Ctrl+Shift+C)")
+        self.confirm_button.setToolTip(
+            "Take responsibility for this statement although the transcript does not support it (Ctrl+Shift+C)"
+        )
         self.play_button = QPushButton("▶  Play from here")
         self.play_button.setObjectName("playButton")
         self.play_button.setToolTip("Play the recording from the first supporting passage (Ctrl+Shift+P)")
         for b in (self.next_button, self.confirm_button, self.play_button):
             lay.addWidget(b)
-        self.confirm_button.clicked.connect(lambda: self.info and self.info.id and self.confirm_requested.emit(self.info.id))
+        self.confirm_button.clicked.connect(
+            lambda: self.info and self.info.id and self.confirm_requested.emit(self.info.id)
+        )
         self.play_button.clicked.connect(lambda: self.info and self.info.id and self.play_requested.emit(self.info.id))
-        self.info: Optional[LineInfo] = None
+        self.info: LineInfo | None = None
         self.locked = False
         self.show_info(None, {})
 
-    def show_info(self, info: Optional[LineInfo], starts: dict[int, float]) -> None:
+    def show_info(self, info: LineInfo | None, starts: dict[int, float]) -> None:
         from .transcript_view import format_time
 
         self.info = info
@@ -516,7 +526,9 @@ class StatementInspector(QFrame):
             self.label.setText("Being written or not yet checked against the transcript.")
         else:
             times = ", ".join(format_time(starts[i]) for i in info.evidence if i in starts)
-            self.label.setText(f"<b>Supported</b> by the transcript at {times}." if times else "<b>Supported</b> by the transcript.")
+            self.label.setText(
+                f"<b>Supported</b> by the transcript at {times}." if times else "<b>Supported</b> by the transcript."
+            )
         self.confirm_button.setEnabled(bool(info and info.status == "unsupported" and not self.locked))
         self.play_button.setEnabled(bool(info and info.evidence))
 
@@ -544,7 +556,7 @@ class NoteEditor(QWidget):
     confirm_requested = Signal(str)
     play_requested = Signal(str)
 
-    def __init__(self, parent: Optional[QWidget] = None, debounce_ms: int = 700):
+    def __init__(self, parent: QWidget | None = None, debounce_ms: int = 700):
         super().__init__(parent)
         self.setObjectName("noteEditor")
         outer = QVBoxLayout(self)
@@ -591,11 +603,21 @@ class NoteEditor(QWidget):
         self._incoming_timer.setInterval(STREAM_BATCH_MS)
         self._incoming_timer.timeout.connect(self._flush_incoming)
 
-        QShortcut(QKeySequence("F8"), self, self.go_to_next_flagged, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        QShortcut(QKeySequence("Ctrl+Shift+C"), self, self.inspector.confirm_button.click,
-                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        QShortcut(QKeySequence("Ctrl+Shift+P"), self, self.inspector.play_button.click,
-                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        QShortcut(
+            QKeySequence("F8"), self, self.go_to_next_flagged, context=Qt.ShortcutContext.WidgetWithChildrenShortcut
+        )
+        QShortcut(
+            QKeySequence("Ctrl+Shift+C"),
+            self,
+            self.inspector.confirm_button.click,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
+        QShortcut(
+            QKeySequence("Ctrl+Shift+P"),
+            self,
+            self.inspector.play_button.click,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
         self.set_placeholder("The note is drafted here when you stop the recording.")
 
     # ------------------------------------------------------------------ building
@@ -703,17 +725,17 @@ class NoteEditor(QWidget):
         self.inspector.show_info(self.inspector.info, self.starts)
 
     # ------------------------------------------------------------------ queries
-    def _activate(self, section: "SectionEdit") -> None:
+    def _activate(self, section: SectionEdit) -> None:
         for ed in self.sections.values():
             if ed is not section and ed.active:
                 ed.set_active(False)
         if not section.active:
             section.set_active(True)
 
-    def active_section(self) -> Optional["SectionEdit"]:
+    def active_section(self) -> SectionEdit | None:
         return next((ed for ed in self.sections.values() if ed.active), None)
 
-    def current_info(self) -> Optional[LineInfo]:
+    def current_info(self) -> LineInfo | None:
         ed = self.active_section()
         return ed.current_info() if ed is not None else None
 
@@ -752,7 +774,7 @@ class NoteEditor(QWidget):
         if changes:
             self.changes_ready.emit(changes)
 
-    def _current_changed(self, info: Optional[LineInfo]) -> None:
+    def _current_changed(self, info: LineInfo | None) -> None:
         self.inspector.show_info(info, self.starts)
         self.statement_selected.emit(info)
 

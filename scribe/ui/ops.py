@@ -26,17 +26,18 @@ import logging
 import os
 import threading
 import traceback
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ..errors import ScribeError
 
 log = logging.getLogger(__name__)
 
-_POOL: Optional[QThreadPool] = None
-_LIVE: set["BackgroundOp"] = set()  # keeps running ops (and their callbacks) alive
+_POOL: QThreadPool | None = None
+_LIVE: set[BackgroundOp] = set()  # keeps running ops (and their callbacks) alive
 _BOXES: set = set()  # error boxes on screen
 
 
@@ -50,7 +51,7 @@ def op_pool() -> QThreadPool:
     return _POOL
 
 
-_SERIAL: Optional[QThreadPool] = None
+_SERIAL: QThreadPool | None = None
 
 
 def serial_pool() -> QThreadPool:
@@ -116,8 +117,8 @@ class _Bus(QObject):
             op._failure(exc, tb)
 
 
-_BUS: Optional[_Bus] = None
-_BY_ID: dict[int, "BackgroundOp"] = {}
+_BUS: _Bus | None = None
+_BY_ID: dict[int, BackgroundOp] = {}
 _NEXT_ID = iter(range(1, 1 << 62))
 
 
@@ -153,10 +154,10 @@ class BackgroundOp(QObject):
         self,
         fn: Callable[[OpContext], Any],
         *,
-        on_success: Optional[Callable[[Any], None]] = None,
-        on_failure: Optional[Callable[[BaseException], None]] = None,
-        on_progress: Optional[Callable[[Any], None]] = None,
-        parent: Optional[QWidget] = None,
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[Any], None] | None = None,
+        parent: QWidget | None = None,
         name: str = "",
     ):
         super().__init__(None)  # not parented: it outlives a closed dialog until it finishes
@@ -171,7 +172,7 @@ class BackgroundOp(QObject):
         self.running = False
         self.done = False
 
-    def start(self, pool: Optional[QThreadPool] = None) -> "BackgroundOp":
+    def start(self, pool: QThreadPool | None = None) -> BackgroundOp:
         _LIVE.add(self)
         _BY_ID[self.id] = self
         self.running = True
@@ -270,7 +271,7 @@ def error_text(exc: BaseException) -> str:
     )
 
 
-def show_error(parent: Optional[QWidget], exc: BaseException, title: str = "Scribe") -> None:
+def show_error(parent: QWidget | None, exc: BaseException, title: str = "Scribe") -> None:
     """Show an error to the user. Non-Scribe exceptions must already be logged by the caller."""
     if not isinstance(exc, ScribeError) and not getattr(exc, "_scribe_logged", False):
         log.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__))

@@ -8,7 +8,7 @@ device the user gets a clear message instead of an exception.
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -38,12 +38,12 @@ class AudioPlayer(QObject):
     started = Signal(float)  # start second
     stopped = Signal()
 
-    def __init__(self, parent: Optional[QObject] = None, max_seconds: float = 120.0):
+    def __init__(self, parent: QObject | None = None, max_seconds: float = 120.0):
         super().__init__(parent)
         self.max_seconds = max_seconds  # play a passage, not the whole visit
-        self._op: Optional[BackgroundOp] = None
+        self._op: BackgroundOp | None = None
         self.playing = False
-        self.last_request: Optional[tuple[str, float]] = None
+        self.last_request: tuple[str, float] | None = None
 
     def play(self, visit: Any, start_s: float, parent_widget=None) -> None:
         self.last_request = (visit.encounter_id, float(start_s))
@@ -54,7 +54,7 @@ class AudioPlayer(QObject):
             check_output_device()
             samples, rate = visit.load_audio()
             a = int(max(0.0, start_s - 0.3) * rate)  # a little before, so the first word is whole
-            clip = samples[a:a + int(max_s * rate)]
+            clip = samples[a : a + int(max_s * rate)]
             if len(clip) == 0:
                 raise AudioError("There is no recorded audio at that point of the visit.")
             sd = _sounddevice()

@@ -8,7 +8,8 @@ opens, on a worker (PortAudio device enumeration can take a moment).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath
@@ -39,7 +40,7 @@ class LevelMeter(QWidget):
 
     FLOOR = -60.0
 
-    def __init__(self, parent: Optional[QWidget] = None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("levelMeter")
         self.setMinimumSize(160, 14)
@@ -51,7 +52,7 @@ class LevelMeter(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(240, 14)
 
-    def set_level(self, db: Optional[float]) -> None:
+    def set_level(self, db: float | None) -> None:
         if db is None or not math.isfinite(db):
             db = self.FLOOR
         db = max(self.FLOOR, min(0.0, float(db)))
@@ -90,7 +91,7 @@ class LevelMeter(QWidget):
 class RecordingIndicator(QWidget):
     """Unmistakable state: a pulsing red dot with "RECORDING", amber "PAUSED", or grey."""
 
-    def __init__(self, parent: Optional[QWidget] = None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("recordingIndicator")
         self.state = "idle"
@@ -104,7 +105,8 @@ class RecordingIndicator(QWidget):
     @property
     def text(self) -> str:
         return {"recording": "RECORDING", "paused": "PAUSED", "lost": "MIC LOST", "done": "RECORDED"}.get(
-            self.state, "NOT RECORDING")
+            self.state, "NOT RECORDING"
+        )
 
     def sizeHint(self) -> QSize:
         return QSize(190, 36)
@@ -158,22 +160,26 @@ class RecordingIndicator(QWidget):
         f.setPointSizeF(max(9.0, f.pointSizeF()))
         p.setFont(f)
         p.setPen(fg)
-        p.drawText(r.adjusted(dot.right() - r.left() + 8, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.text)
+        p.drawText(
+            r.adjusted(dot.right() - r.left() + 8, 0, 0, 0),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            self.text,
+        )
         p.end()
 
 
 class MicrophoneCombo(QComboBox):
     """Input devices, refreshed every few seconds and when opened (on a worker)."""
 
-    def __init__(self, list_devices: Callable[[], list[Any]], parent: Optional[QWidget] = None, interval_ms: int = 3000):
+    def __init__(self, list_devices: Callable[[], list[Any]], parent: QWidget | None = None, interval_ms: int = 3000):
         super().__init__(parent)
         self.setObjectName("microphoneCombo")
         self.setAccessibleName("Microphone")
         self.setMinimumContentsLength(22)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self._list_devices = list_devices
-        self._op: Optional[BackgroundOp] = None
-        self._preferred: Optional[Any] = None
+        self._op: BackgroundOp | None = None
+        self._preferred: Any | None = None
         self._signature: tuple = ()
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
@@ -181,13 +187,13 @@ class MicrophoneCombo(QComboBox):
         self._timer.start()
         self.refresh()
 
-    def set_preferred(self, device_name: Optional[str]) -> None:
+    def set_preferred(self, device_name: str | None) -> None:
         self._preferred = device_name
         i = self.findData(device_name)
         if i >= 0:
             self.setCurrentIndex(i)
 
-    def current_device(self) -> Optional[str]:
+    def current_device(self) -> str | None:
         """The chosen input device's name (what SoundDeviceSource accepts), or None."""
         return self.currentData()
 
@@ -200,8 +206,13 @@ class MicrophoneCombo(QComboBox):
             return
         if self.count() and not self.isVisible() and self.sender() is self._timer:
             return  # a hidden list (closed window, banner not shown) does not poll PortAudio
-        self._op = BackgroundOp(lambda _ctx: list(self._list_devices()), on_success=self._fill,
-                                on_failure=self._failed, parent=self, name="list-microphones")
+        self._op = BackgroundOp(
+            lambda _ctx: list(self._list_devices()),
+            on_success=self._fill,
+            on_failure=self._failed,
+            parent=self,
+            name="list-microphones",
+        )
         self._op.start()
 
     def _failed(self, _exc: BaseException) -> None:
@@ -252,7 +263,7 @@ class RecordingPanel(QFrame):
     pause_requested = Signal()
     stop_requested = Signal()
 
-    def __init__(self, list_devices: Callable[[], list[Any]], parent: Optional[QWidget] = None):
+    def __init__(self, list_devices: Callable[[], list[Any]], parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("card")
         self.state = "disabled"
@@ -326,7 +337,7 @@ class RecordingPanel(QFrame):
         if state in ("idle", "disabled", "done"):
             self.meter.set_level(None)
 
-    def set_progress(self, level_db: Optional[float], elapsed_s: float) -> None:
+    def set_progress(self, level_db: float | None, elapsed_s: float) -> None:
         self.meter.set_level(level_db)
         self.elapsed.setText(format_elapsed(elapsed_s))
 

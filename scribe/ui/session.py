@@ -10,7 +10,8 @@ in order) and tells the widgets what happened through signals.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
@@ -50,23 +51,29 @@ class VisitSession(QObject):
     _device_lost_x = Signal(str)
     _storage_x = Signal(str)
 
-    def __init__(self, ctx: AppContext, visit: Any, transcript: Optional[Transcript] = None,
-                 note: Optional[NoteDraft] = None, parent: Optional[QObject] = None):
+    def __init__(
+        self,
+        ctx: AppContext,
+        visit: Any,
+        transcript: Transcript | None = None,
+        note: NoteDraft | None = None,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self.ctx = ctx
         self.visit = visit
         self.record = visit.record
         self.encounter = visit.record.encounter
-        self.transcript: Optional[Transcript] = transcript
+        self.transcript: Transcript | None = transcript
         self.segments: list[Segment] = list(transcript.segments) if transcript else []
-        self.note: Optional[NoteDraft] = note
+        self.note: NoteDraft | None = note
         self.recorder: Any = None
         self.recorder_state = "idle" if not self.segments and note is None else "done"
-        self._worker: Optional[TranscriptionWorker] = None
-        self._worker_thread: Optional[WorkerThread] = None
+        self._worker: TranscriptionWorker | None = None
+        self._worker_thread: WorkerThread | None = None
         self._seg_offset = (0, 0.0)  # (id offset, seconds offset) for a continued recording
-        self.draft_op: Optional[BackgroundOp] = None
-        self._warm_op: Optional[BackgroundOp] = None
+        self.draft_op: BackgroundOp | None = None
+        self._warm_op: BackgroundOp | None = None
         self._warmed_segments = 0
         self._live: Any = None  # scribe.drafting.incremental.LiveDrafter: the draft kept ahead during the visit
         self._rolling_shown: list[str] = []  # its sections put on screen at Stop
@@ -80,7 +87,8 @@ class VisitSession(QObject):
         self._autosave.setSingleShot(True)
         self._autosave.timeout.connect(self.save_if_dirty)
         self._elapsed_before = float(getattr(self.record, "audio_seconds", 0.0) or 0.0) or (
-            float(transcript.duration) if transcript is not None else 0.0)
+            float(transcript.duration) if transcript is not None else 0.0
+        )
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -97,7 +105,7 @@ class VisitSession(QObject):
         return float(r.elapsed) if r is not None else self._elapsed_before
 
     @property
-    def level(self) -> Optional[float]:
+    def level(self) -> float | None:
         r = self.recorder
         return float(r.level) if r is not None and self.recorder_state == "recording" else None
 
@@ -134,7 +142,7 @@ class VisitSession(QObject):
         self.record = self.visit.record
         self.state_changed.emit(self.state)
 
-    def _set_visit_state(self, state: str, actor: Optional[str] = None, then: Optional[Callable] = None) -> None:
+    def _set_visit_state(self, state: str, actor: str | None = None, then: Callable | None = None) -> None:
         actor = actor or self.clinician
         visit = self.visit
 
@@ -154,7 +162,9 @@ class VisitSession(QObject):
         if self.recorder_state not in ("idle",):
             return
         if self.note is not None:
-            self.error.emit(ScribeError("This visit already has a note; start a new visit to record another conversation."))
+            self.error.emit(
+                ScribeError("This visit already has a note; start a new visit to record another conversation.")
+            )
             return
         from ..recording import Recorder
 
@@ -166,7 +176,9 @@ class VisitSession(QObject):
         self._start_worker()
         worker = self._worker
         self.recorder = Recorder(
-            self.visit, source, listeners=[worker.push],
+            self.visit,
+            source,
+            listeners=[worker.push],
             on_device_lost=self._device_lost_x.emit,  # recorder thread -> queued to the UI thread
             on_storage_error=self._storage_x.emit,
             actor=self.clinician,
@@ -182,13 +194,13 @@ class VisitSession(QObject):
                 # the transcript covers the whole visit, in order, before the new audio arrives.
                 samples, rate = visit.load_audio()
                 for i in range(0, len(samples), int(rate)):
-                    worker.push(samples[i:i + int(rate)])
+                    worker.push(samples[i : i + int(rate)])
             recorder.start()
 
         def ok(_):
             base = recorder.elapsed
             if base > 0 and not replay_saved:  # the saved part is transcribed: new segments follow on
-                next_id = (max((s.id for s in self.segments), default=-1) + 1)
+                next_id = max((s.id for s in self.segments), default=-1) + 1
                 self._seg_offset = (next_id, base)
             self._set_recorder_state("recording")
             self._refresh_record()
@@ -221,7 +233,8 @@ class VisitSession(QObject):
 
     def toggle_recording(self, device: Any) -> None:
         {"idle": lambda: self.start_recording(device), "recording": self.pause, "paused": self.resume}.get(
-            self.recorder_state, lambda: None)()
+            self.recorder_state, lambda: None
+        )()
 
     @Slot(str)
     def _on_device_lost(self, message: str) -> None:
@@ -292,19 +305,30 @@ class VisitSession(QObject):
         asr_model = self.ctx.settings.asr_model
 
         def save_partial(segments: list) -> None:  # worker thread
-            visit.save_transcript(Transcript(segments=segments, duration=segments[-1].end if segments else 0.0,
-                                             source="audio.wav", asr_model=asr_model), DRAFTER_ACTOR)
+            visit.save_transcript(
+                Transcript(
+                    segments=segments,
+                    duration=segments[-1].end if segments else 0.0,
+                    source="audio.wav",
+                    asr_model=asr_model,
+                ),
+                DRAFTER_ACTOR,
+            )
 
-        self._worker = TranscriptionWorker(hub.wait_asr, self.ctx.make_transcriber,
-                                           on_segments=None if self.segments else save_partial,
-                                           preview_interval_s=max(0.0, self.ctx.settings.asr_live_preview_s))
+        self._worker = TranscriptionWorker(
+            hub.wait_asr,
+            self.ctx.make_transcriber,
+            on_segments=None if self.segments else save_partial,
+            preview_interval_s=max(0.0, self.ctx.settings.asr_live_preview_s),
+        )
         self._worker.segments_ready.connect(self._on_segments, Qt.ConnectionType.QueuedConnection)
         self._worker.preview_ready.connect(self._on_preview, Qt.ConnectionType.QueuedConnection)
         self._worker.finished.connect(self._on_transcription_finished, Qt.ConnectionType.QueuedConnection)
         self._worker.failed.connect(self._on_transcription_failed, Qt.ConnectionType.QueuedConnection)
         self._worker.waiting_for_model.connect(
             lambda: self.message.emit("Recording; the transcript starts as soon as the speech model has loaded."),
-            Qt.ConnectionType.QueuedConnection)
+            Qt.ConnectionType.QueuedConnection,
+        )
         self._worker_thread = WorkerThread(self._worker, f"asr-{self.visit.encounter_id}")
         self._worker_thread.start()
 
@@ -318,7 +342,9 @@ class VisitSession(QObject):
         id_off, t_off = self._seg_offset
         if not id_off and not t_off:
             return segments
-        return [s.model_copy(update={"id": s.id + id_off, "start": s.start + t_off, "end": s.end + t_off}) for s in segments]
+        return [
+            s.model_copy(update={"id": s.id + id_off, "start": s.start + t_off, "end": s.end + t_off}) for s in segments
+        ]
 
     @Slot(object)
     def _on_segments(self, segments: list) -> None:
@@ -354,9 +380,12 @@ class VisitSession(QObject):
 
         def ok(_):
             if transcript.is_empty():
-                self.error.emit(TranscriptError(
-                    "No speech was recognised in this recording, so there is nothing to draft. "
-                    "Check the microphone and its level, then start a new visit."))
+                self.error.emit(
+                    TranscriptError(
+                        "No speech was recognised in this recording, so there is nothing to draft. "
+                        "Check the microphone and its level, then start a new visit."
+                    )
+                )
                 self._set_visit_state("recorded", DRAFTER_ACTOR)
                 return
             self.message.emit(f"Transcript complete: {len(transcript.segments)} passages.")
@@ -378,12 +407,14 @@ class VisitSession(QObject):
         duration = max(self._elapsed_before, self.segments[-1].end if self.segments else 0.0)
         if transcript_from_segments is not None:
             try:
-                return transcript_from_segments(self.segments, duration=duration, source="audio.wav",
-                                                asr_model=self.ctx.settings.asr_model)
+                return transcript_from_segments(
+                    self.segments, duration=duration, source="audio.wav", asr_model=self.ctx.settings.asr_model
+                )
             except TypeError:
                 log.debug("transcript_from_segments has another signature; building the transcript directly")
-        return Transcript(segments=list(self.segments), duration=duration, source="audio.wav",
-                          asr_model=self.ctx.settings.asr_model)
+        return Transcript(
+            segments=list(self.segments), duration=duration, source="audio.wav", asr_model=self.ctx.settings.asr_model
+        )
 
     def transcribe_recorded_audio(self) -> None:
         """For a visit whose audio was saved but not (fully) transcribed, e.g. after a crash."""
@@ -404,7 +435,7 @@ class VisitSession(QObject):
             for i in range(0, len(samples), step):
                 if ctx.cancelled:
                     break
-                worker.push(samples[i:i + step])
+                worker.push(samples[i : i + step])
             worker.end()
             return len(samples) / rate
 
@@ -439,9 +470,12 @@ class VisitSession(QObject):
                     self.draft_statement.emit(key, st)
             self.message.emit("Finishing the transcript; the first sections were drafted during the visit…")
 
-        BackgroundOp(lambda _ctx: live.kept_sections(transcript), on_success=shown,
-                     on_failure=lambda exc: log.info("showing the rolling note failed: %s", exc),
-                     name="rolling-note").start()
+        BackgroundOp(
+            lambda _ctx: live.kept_sections(transcript),
+            on_success=shown,
+            on_failure=lambda exc: log.info("showing the rolling note failed: %s", exc),
+            name="rolling-note",
+        ).start()
 
     def _warm(self) -> None:
         """While recording: keep the draft ahead of the transcript (warm prompt, rolling sections)."""
@@ -472,9 +506,12 @@ class VisitSession(QObject):
             if done == "section" and self._warm_timer.isActive():
                 QTimer.singleShot(0, self._warm)
 
-        self._warm_op = BackgroundOp(work, on_success=again,
-                                     on_failure=lambda exc: log.info("warming the prompt failed: %s", exc),
-                                     name="warm-llm").start()
+        self._warm_op = BackgroundOp(
+            work,
+            on_success=again,
+            on_failure=lambda exc: log.info("warming the prompt failed: %s", exc),
+            name="warm-llm",
+        ).start()
 
     def start_draft(self) -> None:
         if self.drafting or self.is_recording:
@@ -509,7 +546,9 @@ class VisitSession(QObject):
                 ctx.report(("message", "Waiting for the language model to finish loading…"))
             runtime = hub.wait_llm(None)
             if live is not None and live.runtime is runtime:
-                events = live.stream(transcript, encounter, shown=shown)  # what was drafted during the visit, then the rest
+                events = live.stream(
+                    transcript, encounter, shown=shown
+                )  # what was drafted during the visit, then the rest
             else:
                 events = make_drafter(runtime, template).stream(transcript, encounter)
             note = None
@@ -548,14 +587,19 @@ class VisitSession(QObject):
             flagged = len(note.unresolved())
             self.note_changed.emit(note, "drafted")
             self.message.emit(
-                f"Note drafted. {flagged} statement(s) need your review." if flagged else "Note drafted. Review it, then approve.")
+                f"Note drafted. {flagged} statement(s) need your review."
+                if flagged
+                else "Note drafted. Review it, then approve."
+            )
 
         def failed(exc):
             self._refresh_record()
             self.draft_failed.emit(exc)
             self.error.emit(exc)
 
-        self.draft_op = BackgroundOp(work, on_success=ok, on_failure=failed, on_progress=progress, name="draft-note").start()
+        self.draft_op = BackgroundOp(
+            work, on_success=ok, on_failure=failed, on_progress=progress, name="draft-note"
+        ).start()
 
     def cancel_draft(self) -> None:
         if self.draft_op is not None:
@@ -574,16 +618,18 @@ class VisitSession(QObject):
             return
         note = self.note
         transcript = self.transcript
-        last_added: Optional[str] = None
+        last_added: str | None = None
         try:
             for ch in changes:
                 if ch.kind in ("edit", "delete"):
-                    note = approval.edit_statement(note, ch.statement_id, ch.text if ch.kind == "edit" else "",
-                                                   self.clinician, transcript)
+                    note = approval.edit_statement(
+                        note, ch.statement_id, ch.text if ch.kind == "edit" else "", self.clinician, transcript
+                    )
                 elif ch.kind == "add":
                     after = last_added if ch.statement_id == AFTER_PREVIOUS_ADD else ch.statement_id
-                    note, last_added = approval.add_statement(note, ch.section_key, ch.text, self.clinician,
-                                                              after=after, transcript=transcript)
+                    note, last_added = approval.add_statement(
+                        note, ch.section_key, ch.text, self.clinician, after=after, transcript=transcript
+                    )
         except ScribeError as exc:
             self.error.emit(exc)
             self.note_changed.emit(self.note, "reverted")
@@ -600,7 +646,7 @@ class VisitSession(QObject):
             return
         self._changed(note, "confirmed")
 
-    def approve(self, clinician: str, attestation: Optional[str]) -> None:
+    def approve(self, clinician: str, attestation: str | None) -> None:
         """Sign the note (ApprovalError if anything is unresolved), save, lock."""
         if self.note is None:
             return

@@ -8,8 +8,9 @@ The default microphone is the core setting ``microphone`` too, so IT can set or 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 LOCKED_TIP = "Managed by your organisation's policy; ask IT to change it."
 
 
-def preferred_microphone(settings: Settings) -> Optional[str]:
+def preferred_microphone(settings: Settings) -> str | None:
     return settings.microphone or None
 
 
@@ -56,8 +57,13 @@ def _lock(widget: QWidget, settings: Settings, key: str) -> None:
 class SettingsDialog(QDialog):
     settings_saved = Signal(object)  # [changed keys]
 
-    def __init__(self, settings: Settings, list_devices: Callable[[], list], parent: Optional[QWidget] = None,
-                 settings_file: Optional[Path] = None):
+    def __init__(
+        self,
+        settings: Settings,
+        list_devices: Callable[[], list],
+        parent: QWidget | None = None,
+        settings_file: Path | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
@@ -77,7 +83,9 @@ class SettingsDialog(QDialog):
         self.ehr_page = EhrSettingsPage(settings)
         self.tabs.addTab(self.ehr_page, "&EHR")
         if settings.locked:
-            note = QLabel(f"Some settings are managed by your organisation and cannot be changed here ({', '.join(sorted(settings.locked))}).")
+            note = QLabel(
+                f"Some settings are managed by your organisation and cannot be changed here ({', '.join(sorted(settings.locked))})."
+            )
             note.setObjectName("muted")
             note.setWordWrap(True)
             lay.addWidget(note)
@@ -140,8 +148,12 @@ class SettingsDialog(QDialog):
         self.packs.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.packs.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         for row, (name, pack) in enumerate(PACKS.items()):
-            cells = [name, "Speech recognition" if pack.kind == "asr" else "Note drafting",
-                     f"{pack.size_mb:,} MB", "checking…"]
+            cells = [
+                name,
+                "Speech recognition" if pack.kind == "asr" else "Note drafting",
+                f"{pack.size_mb:,} MB",
+                "checking…",
+            ]
             for col, text in enumerate(cells):
                 it = QTableWidgetItem(text)
                 it.setToolTip(pack.description)
@@ -151,8 +163,10 @@ class SettingsDialog(QDialog):
         for c in (1, 2, 3):
             hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         v.addWidget(self.packs)
-        hint = QLabel("Models are installed with the Scribe installer or `scribe models install NAME`; "
-                      "nothing is downloaded from the internet by the app.")
+        hint = QLabel(
+            "Models are installed with the Scribe installer or `scribe models install NAME`; "
+            "nothing is downloaded from the internet by the app."
+        )
         hint.setObjectName("muted")
         hint.setWordWrap(True)
         v.addWidget(hint)
@@ -194,7 +208,9 @@ class SettingsDialog(QDialog):
         v.addLayout(form)
         v.addWidget(QLabel("Available templates"))
         v.addWidget(self.template_list)
-        hint = QLabel(f"Add your own templates as TOML files in {self.settings.data_path / 'templates'} (see docs/templates.md).")
+        hint = QLabel(
+            f"Add your own templates as TOML files in {self.settings.data_path / 'templates'} (see docs/templates.md)."
+        )
         hint.setObjectName("muted")
         hint.setWordWrap(True)
         hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -214,8 +230,9 @@ class SettingsDialog(QDialog):
         self.add_vocab = QPushButton("Add file…")
         self.remove_vocab = QPushButton("Remove")
         self.add_vocab.clicked.connect(self._add_vocabulary)
-        self.remove_vocab.clicked.connect(lambda: [self.vocabulary.takeItem(self.vocabulary.row(i))
-                                                   for i in self.vocabulary.selectedItems()])
+        self.remove_vocab.clicked.connect(
+            lambda: [self.vocabulary.takeItem(self.vocabulary.row(i)) for i in self.vocabulary.selectedItems()]
+        )
         row.addWidget(self.add_vocab)
         row.addWidget(self.remove_vocab)
         row.addStretch(1)
@@ -225,7 +242,9 @@ class SettingsDialog(QDialog):
         return w
 
     def _add_vocabulary(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add vocabulary file", str(Path.home()), "Text files (*.txt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Add vocabulary file", str(Path.home()), "Text files (*.txt);;All files (*)"
+        )
         if path:
             self.vocabulary.addItem(path)
 
@@ -245,15 +264,19 @@ class SettingsDialog(QDialog):
         row.setContentsMargins(0, 0, 0, 0)
         _lock(holder, self.settings, "data_dir")
         form.addRow("&Data folder", holder)
-        note = QLabel("Visits (audio, transcripts, notes, audit trail) are stored here. "
-                      "A change takes effect when Scribe is restarted; existing visits are not moved.")
+        note = QLabel(
+            "Visits (audio, transcripts, notes, audit trail) are stored here. "
+            "A change takes effect when Scribe is restarted; existing visits are not moved."
+        )
         note.setObjectName("muted")
         note.setWordWrap(True)
         form.addRow("", note)
         return w
 
     def _browse_data(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose the data folder", self.data_dir.text() or str(self.settings.data_path))
+        path = QFileDialog.getExistingDirectory(
+            self, "Choose the data folder", self.data_dir.text() or str(self.settings.data_path)
+        )
         if path:
             self.data_dir.setText(path)
 
@@ -261,8 +284,18 @@ class SettingsDialog(QDialog):
     def values(self) -> dict[str, Any]:
         return {
             "require_consent": self.require_consent.isChecked(),
-            "asr_model": (self.asr_model.currentData() if self.asr_model.currentText() == self.asr_model.itemText(self.asr_model.currentIndex()) else None) or self.asr_model.currentText().strip(),
-            "llm_model": (self.llm_model.currentData() if self.llm_model.currentText() == self.llm_model.itemText(self.llm_model.currentIndex()) else None) or self.llm_model.currentText().strip(),
+            "asr_model": (
+                self.asr_model.currentData()
+                if self.asr_model.currentText() == self.asr_model.itemText(self.asr_model.currentIndex())
+                else None
+            )
+            or self.asr_model.currentText().strip(),
+            "llm_model": (
+                self.llm_model.currentData()
+                if self.llm_model.currentText() == self.llm_model.itemText(self.llm_model.currentIndex())
+                else None
+            )
+            or self.llm_model.currentText().strip(),
             "template": self.template.currentData(),
             "vocabulary_files": [self.vocabulary.item(i).text() for i in range(self.vocabulary.count())],
             "data_dir": self.data_dir.text().strip(),
@@ -271,8 +304,11 @@ class SettingsDialog(QDialog):
         }
 
     def changed_values(self) -> dict[str, Any]:
-        return {k: v for k, v in self.values().items()
-                if k not in self.settings.locked and v is not None and v != getattr(self.settings, k)}
+        return {
+            k: v
+            for k, v in self.values().items()
+            if k not in self.settings.locked and v is not None and v != getattr(self.settings, k)
+        }
 
     def _save(self) -> None:
         changes = self.changed_values()

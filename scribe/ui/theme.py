@@ -22,6 +22,7 @@ class _Style(QProxyStyle):
             return 0
         return super().styleHint(hint, option, widget, data)
 
+
 THEME_KEY = "ui/theme"  # "system" | "light" | "dark"
 
 

@@ -8,7 +8,7 @@ highlighted (and scrolled into view) without touching the text itself.
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor
@@ -40,14 +40,18 @@ class TranscriptView(QTextEdit):
     segment_activated = Signal(int)  # double-click / "Play from here" on a segment
     play_requested = Signal(int)
 
-    def __init__(self, parent: Optional[QWidget] = None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("transcriptView")
         self.setReadOnly(True)
         self.setAcceptRichText(False)
         self.setAccessibleName("Transcript")
-        self.setPlaceholderText("The transcript appears here a few seconds behind the conversation once you press Record.")
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.setPlaceholderText(
+            "The transcript appears here a few seconds behind the conversation once you press Record."
+        )
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.document().setDocumentMargin(10)
         self._block_of: dict[int, int] = {}  # segment id -> block number
         self._segment_at: list[int] = []  # block number -> segment id
@@ -55,7 +59,7 @@ class TranscriptView(QTextEdit):
         self.highlighted: list[int] = []
         self._tinted: set[int] = set()
         self._follow = True
-        self._preview_pos: Optional[int] = None  # where the provisional text starts
+        self._preview_pos: int | None = None  # where the provisional text starts
         self.preview_text = ""
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         f = QFont(self.font())
@@ -146,7 +150,9 @@ class TranscriptView(QTextEdit):
             who = speaker_label(seg.speaker)
             spk_fmt = QTextCharFormat()
             spk_fmt.setFontWeight(QFont.Weight.DemiBold)
-            spk_fmt.setForeground(c.accent if who == "Clinician" else (c.confirmed_fg if who == "Patient" else c.muted_fg))
+            spk_fmt.setForeground(
+                c.accent if who == "Clinician" else (c.confirmed_fg if who == "Patient" else c.muted_fg)
+            )
             if who != "Speaker":
                 cursor.insertText(f"{who}: ", spk_fmt)
             cursor.insertText(text, text_fmt)
@@ -162,7 +168,7 @@ class TranscriptView(QTextEdit):
     def plain_text(self) -> str:
         return self.toPlainText()
 
-    def segment_start(self, seg_id: int) -> Optional[float]:
+    def segment_start(self, seg_id: int) -> float | None:
         return self._starts.get(seg_id)
 
     # ------------------------------------------------------------------ evidence
@@ -202,12 +208,12 @@ class TranscriptView(QTextEdit):
         return [self.document().findBlockByNumber(n).blockFormat().background().color() for n in sorted(self._tinted)]
 
     # ------------------------------------------------------------------ interaction
-    def segment_at_block(self, block_number: int) -> Optional[int]:
+    def segment_at_block(self, block_number: int) -> int | None:
         if 0 <= block_number < len(self._segment_at):
             return self._segment_at[block_number]
         return None
 
-    def _segment_under(self, pos) -> Optional[int]:
+    def _segment_under(self, pos) -> int | None:
         return self.segment_at_block(self.cursorForPosition(pos).blockNumber())
 
     def _scrolled(self, value: int) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
@@ -52,7 +52,7 @@ def state_color(state: Any) -> QColor:
 
 def _local(dt: datetime) -> datetime:
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.astimezone()
 
 
@@ -60,12 +60,12 @@ class VisitListPanel(QFrame):
     open_requested = Signal(str)  # encounter id
     new_requested = Signal()
 
-    def __init__(self, store: Any, parent: Optional[QWidget] = None):
+    def __init__(self, store: Any, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("visitPanel")
         self.store = store
         self.records: list[Any] = []
-        self._op: Optional[BackgroundOp] = None
+        self._op: BackgroundOp | None = None
         self._again = False
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 10, 6, 10)
@@ -94,7 +94,7 @@ class VisitListPanel(QFrame):
         self.empty.setObjectName("muted")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(self.empty)
-        self.current_id: Optional[str] = None
+        self.current_id: str | None = None
         self.setMinimumWidth(230)
 
     def refresh(self) -> None:
@@ -120,7 +120,12 @@ class VisitListPanel(QFrame):
         groups: dict[str, list] = {"Today": [], "Earlier": []}
         for rec in self.records:
             enc = rec.encounter
-            if q and q not in enc.patient_name.lower() and q not in enc.patient_id.lower() and q not in enc.encounter_id.lower():
+            if (
+                q
+                and q not in enc.patient_name.lower()
+                and q not in enc.patient_id.lower()
+                and q not in enc.encounter_id.lower()
+            ):
                 continue
             when = _local(rec.created_at)
             groups["Today" if when.date() == today else "Earlier"].append(rec)
@@ -151,16 +156,18 @@ class VisitListPanel(QFrame):
                     item.setSelected(True)
                     self.list.setCurrentItem(item)
         self.empty.setVisible(self.list.count() == 0)
-        self.empty.setText("No matching visits." if q and self.records else "No visits yet.\nPress “New visit” to start.")
+        self.empty.setText(
+            "No matching visits." if q and self.records else "No visits yet.\nPress “New visit” to start."
+        )
 
-    def set_current(self, encounter_id: Optional[str]) -> None:
+    def set_current(self, encounter_id: str | None) -> None:
         self.current_id = encounter_id
         for i in range(self.list.count()):
             it = self.list.item(i)
             if it.data(Qt.ItemDataRole.UserRole) == encounter_id:
                 self.list.setCurrentItem(it)
 
-    def item_for(self, encounter_id: str) -> Optional[QListWidgetItem]:
+    def item_for(self, encounter_id: str) -> QListWidgetItem | None:
         for i in range(self.list.count()):
             it = self.list.item(i)
             if it.data(Qt.ItemDataRole.UserRole) == encounter_id:

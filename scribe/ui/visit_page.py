@@ -6,7 +6,7 @@ It shows what the :class:`~scribe.ui.session.VisitSession` reports and forwards 
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -41,7 +41,7 @@ EXPORT_DIR_KEY = "export/last_dir"
 class Banner(QFrame):
     """A coloured strip with a message and actions (device lost, interrupted visit…)."""
 
-    def __init__(self, parent: Optional[QWidget] = None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("banner")
         lay = QHBoxLayout(self)
@@ -59,11 +59,11 @@ class VisitPage(QWidget):
     closed_visit = Signal()
     visit_changed = Signal()  # state changed: refresh the visit list
 
-    def __init__(self, ctx: Any, parent: Optional[QWidget] = None):
+    def __init__(self, ctx: Any, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("visitPage")
         self.ctx = ctx
-        self.session: Optional[VisitSession] = None
+        self.session: VisitSession | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(14, 12, 14, 10)
         outer.setSpacing(10)
@@ -237,10 +237,21 @@ class VisitPage(QWidget):
 
     def unbind(self) -> None:
         if self.session is not None:
-            for sig in (self.session.state_changed, self.session.recorder_state_changed, self.session.segments_added,
-                        self.session.preview_changed, self.session.transcript_replaced, self.session.draft_started, self.session.draft_statement,
-                        self.session.draft_tokens, self.session.draft_failed, self.session.note_changed,
-                        self.session.device_lost, self.session.storage_problem, self.session.error):
+            for sig in (
+                self.session.state_changed,
+                self.session.recorder_state_changed,
+                self.session.segments_added,
+                self.session.preview_changed,
+                self.session.transcript_replaced,
+                self.session.draft_started,
+                self.session.draft_statement,
+                self.session.draft_tokens,
+                self.session.draft_failed,
+                self.session.note_changed,
+                self.session.device_lost,
+                self.session.storage_problem,
+                self.session.error,
+            ):
                 try:
                     sig.disconnect()
                 except (RuntimeError, TypeError):
@@ -335,8 +346,11 @@ class VisitPage(QWidget):
     def _draft_failed(self, exc: BaseException) -> None:
         self.editor.streaming = False
         self.editor.status_label.setText("The note could not be drafted.")
-        self._show_info("draft", f"The note could not be drafted: {exc if isinstance(exc, ScribeError) else 'internal error'}",
-                        "Try again")
+        self._show_info(
+            "draft",
+            f"The note could not be drafted: {exc if isinstance(exc, ScribeError) else 'internal error'}",
+            "Try again",
+        )
         self._update_actions()
 
     def _note_changed(self, note: Any, why: str) -> None:
@@ -349,7 +363,7 @@ class VisitPage(QWidget):
         self.editor.set_note(note, message=msg, keep_text=keep)
         self._update_actions()
 
-    def _statement_selected(self, info: Optional[LineInfo]) -> None:
+    def _statement_selected(self, info: LineInfo | None) -> None:
         self.transcript.highlight(list(info.evidence) if info is not None else [])
 
     def _play_statement(self, statement_id: str) -> None:
@@ -374,8 +388,11 @@ class VisitPage(QWidget):
         if s is None:
             return
         if s.note is not None:
-            ans = QMessageBox.question(self, "Redraft note", "Write the note again from the transcript? "
-                                       "Your edits to this draft are replaced by a new draft.")
+            ans = QMessageBox.question(
+                self,
+                "Redraft note",
+                "Write the note again from the transcript? Your edits to this draft are replaced by a new draft.",
+            )
             if ans != QMessageBox.StandardButton.Yes:
                 return
         s.start_draft()
@@ -389,8 +406,12 @@ class VisitPage(QWidget):
         pending = s.note.unresolved()
         if pending:
             self.editor.go_to_next_flagged()
-            show_error(self, ScribeError(f"{len(pending)} statement(s) are flagged and must be edited or "
-                                         "confirmed before approval."))
+            show_error(
+                self,
+                ScribeError(
+                    f"{len(pending)} statement(s) are flagged and must be edited or confirmed before approval."
+                ),
+            )
             return
         dlg = ApprovalDialog(s.note, s.clinician, self)
         dlg.accepted.connect(lambda: s.approve(dlg.clinician, dlg.attestation_text))
@@ -408,9 +429,9 @@ class VisitPage(QWidget):
         start = QSettings().value(EXPORT_DIR_KEY, "") or str(s.ctx.settings.data_path)
         from pathlib import Path
 
-        path, _ = QFileDialog.getSaveFileName(self, "Export FHIR DocumentReference",
-                                              str(Path(start) / default_export_name(s.note)),
-                                              "FHIR JSON (*.json)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export FHIR DocumentReference", str(Path(start) / default_export_name(s.note)), "FHIR JSON (*.json)"
+        )
         if path:
             QSettings().setValue(EXPORT_DIR_KEY, str(Path(path).parent))
             s.export(path)
@@ -432,16 +453,19 @@ class VisitPage(QWidget):
         c = state_color(state)
         self.state_chip.setText(f"  {state_label(state)}  ")
         self.state_chip.setStyleSheet(
-            f"QLabel#stateChip {{ color: white; background: {c.name()}; border-radius: 10px; padding: 3px 8px; font-weight: 600; }}")
+            f"QLabel#stateChip {{ color: white; background: {c.name()}; border-radius: 10px; padding: 3px 8px; font-weight: 600; }}"
+        )
         s = self.session
         if s is not None and not s.is_busy and s.note is None:
             if state in ("interrupted", "recording", "recorded", "transcribing") and s.visit.has_audio():
                 if state == "recorded" and s.transcript is not None and s.transcript.is_empty():
                     self.info_banner.hide()
                 else:
-                    self._show_info("transcribe",
-                                    "This visit's recording was saved but not transcribed (it was interrupted).",
-                                    "Transcribe and draft note")
+                    self._show_info(
+                        "transcribe",
+                        "This visit's recording was saved but not transcribed (it was interrupted).",
+                        "Transcribe and draft note",
+                    )
             elif state == "drafting" or (s.transcript is not None and not s.transcript.is_empty()):
                 self._show_info("draft", "The transcript is ready but the note was not drafted.", "Draft note")
         self._update_actions()
@@ -476,8 +500,10 @@ class VisitPage(QWidget):
         self.send_button.setVisible(note is not None and self.ctx.ehr_sender is not None)
         self.editor.inspector.setVisible(note is not None or self.editor.streaming)
         self.approve_button.setToolTip(
-            f"{flagged} flagged statement(s) must be edited or confirmed first (F8 goes to the next one)" if flagged
-            else "Sign the note (Ctrl+Shift+A)")
+            f"{flagged} flagged statement(s) must be edited or confirmed first (F8 goes to the next one)"
+            if flagged
+            else "Sign the note (Ctrl+Shift+A)"
+        )
         self.amend_button.setVisible(approved)
         self.export_button.setEnabled(approved and note.is_approved)
         self.send_button.setEnabled(approved and note.is_approved)

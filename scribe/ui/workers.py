@@ -12,7 +12,8 @@ import logging
 import queue
 import threading
 import traceback
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -46,7 +47,7 @@ class TranscriptionWorker(QObject):
         self,
         engine_provider: Callable[[], Any],
         transcriber_factory: Callable[[Any], Any],
-        on_segments: Optional[Callable[[list], None]] = None,
+        on_segments: Callable[[list], None] | None = None,
         max_batch_seconds: float = 8.0,
         segment_offset: float = 0.0,
         preview_interval_s: float = 2.0,
@@ -55,7 +56,7 @@ class TranscriptionWorker(QObject):
         self._engine_provider = engine_provider
         self._factory = transcriber_factory
         self._on_segments = on_segments
-        self._queue: "queue.Queue[Any]" = queue.Queue()
+        self._queue: queue.Queue[Any] = queue.Queue()
         self._max_batch = int(max_batch_seconds * 16000)
         self._abort = threading.Event()
         self.all_segments: list = []
@@ -159,7 +160,7 @@ class TranscriptionWorker(QObject):
         self.segments_ready.emit(new)
 
 
-_RUNNING: set["WorkerThread"] = set()  # a QThread must outlive its run: keep it until it has finished
+_RUNNING: set[WorkerThread] = set()  # a QThread must outlive its run: keep it until it has finished
 
 
 class WorkerThread:

@@ -15,8 +15,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pytest
 
@@ -31,14 +32,16 @@ if qt_binding_problem():
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
-from scribe.domain import Segment, Transcript  # noqa: E402
+from scribe.domain import Segment  # noqa: E402
 from scribe.packs import PACKS, missing_distributions  # noqa: E402
 from scribe.settings import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_CLIP = REPO / "assets" / "sample" / "short_clip.flac"
-SPOKEN = ("What medications are you taking right now? I take lisinopril ten milligrams once a day. "
-          "Any allergies to medications? Yes, I am allergic to penicillin.")
+SPOKEN = (
+    "What medications are you taking right now? I take lisinopril ten milligrams once a day. "
+    "Any allergies to medications? Yes, I am allergic to penicillin."
+)
 
 
 def pytest_collection_modifyitems(items):
@@ -85,8 +88,7 @@ def _need_pack(name: str) -> None:
 
 @pytest.fixture(scope="session")
 def ui_model_settings(model_cache_dir) -> Settings:
-    return Settings(asr_model="tiny.en", llm_model="smollm2-135m", llm_context=4096,
-                    cache_dir=str(model_cache_dir))
+    return Settings(asr_model="tiny.en", llm_model="smollm2-135m", llm_context=4096, cache_dir=str(model_cache_dir))
 
 
 @pytest.fixture(scope="session")
@@ -167,7 +169,7 @@ class FakeRuntime:
         for i in range(0, len(self.answer), 12):
             if self.delay:
                 time.sleep(self.delay)
-            yield self.answer[i:i + 12]
+            yield self.answer[i : i + 12]
 
     def chat(self, messages, **kw):
         return self.answer
@@ -179,8 +181,10 @@ class FakeRuntime:
 def replay_device():
     from scribe.recording import InputDevice
 
-    return [InputDevice(id=0, name="Replay microphone", is_default=True, channels=1, default_samplerate=16000.0),
-            InputDevice(id=1, name="Spare USB microphone", is_default=False, channels=1, default_samplerate=16000.0)]
+    return [
+        InputDevice(id=0, name="Replay microphone", is_default=True, channels=1, default_samplerate=16000.0),
+        InputDevice(id=1, name="Spare USB microphone", is_default=False, channels=1, default_samplerate=16000.0),
+    ]
 
 
 @pytest.fixture
@@ -193,16 +197,18 @@ def make_window(qtbot, tmp_path):
 
     windows = []
 
-    def make(settings: Settings, *, asr=None, llm=None, source_factory: Optional[Callable] = None,
-             store=None, **ctx) -> Any:
+    def make(
+        settings: Settings, *, asr=None, llm=None, source_factory: Callable | None = None, store=None, **ctx
+    ) -> Any:
         settings.data_dir = str(tmp_path / "data")
         hub = ModelHub.preloaded(settings, asr, llm)
         ctx.setdefault("list_devices", replay_device)
         ctx.setdefault("warm_interval_s", 0)
         if source_factory is not None:
             ctx["make_source"] = source_factory
-        win = build_window(QApplication.instance(), settings, store=store or VisitStore(tmp_path / "visits"),
-                           models=hub, **ctx)
+        win = build_window(
+            QApplication.instance(), settings, store=store or VisitStore(tmp_path / "visits"), models=hub, **ctx
+        )
         # closed below, not by qtbot: after a failed test a visit may still be recording, and
         # closing the window then asks "Stop the recording and quit?" and waits for an answer forever
         win.show()

@@ -24,7 +24,6 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from scribe.domain import Encounter, NoteDraft, Section, Segment, SpeakerRole, Statement, Transcript  # noqa: E402
 
@@ -68,9 +67,16 @@ NOTE = {
 
 def sample_transcript() -> Transcript:
     truth = json.loads((REPO / "assets" / "sample" / "visit_truth.json").read_text())
-    segs = [Segment(id=i, start=t["start"], end=t["end"], text=t["text"],
-                    speaker=SpeakerRole.clinician if t["role"] == "clinician" else SpeakerRole.patient)
-            for i, t in enumerate(truth["turns"])]
+    segs = [
+        Segment(
+            id=i,
+            start=t["start"],
+            end=t["end"],
+            text=t["text"],
+            speaker=SpeakerRole.clinician if t["role"] == "clinician" else SpeakerRole.patient,
+        )
+        for i, t in enumerate(truth["turns"])
+    ]
     return Transcript(segments=segs, duration=truth["duration"], source="audio.wav", asr_model="base")
 
 
@@ -79,10 +85,13 @@ def sample_note(encounter: Encounter, transcript: Transcript) -> NoteDraft:
     from scribe.grounding import ground_note
 
     tpl = get_template("soap")
-    sections = [Section(key=s.key, title=s.title, statements=[Statement(text=t) for t in NOTE.get(s.key, [])])
-                for s in tpl.sections]
-    note = NoteDraft(template="soap", encounter=encounter, sections=sections, model="qwen2.5-coder-1.5b",
-                     runtime="llama.cpp")
+    sections = [
+        Section(key=s.key, title=s.title, statements=[Statement(text=t) for t in NOTE.get(s.key, [])])
+        for s in tpl.sections
+    ]
+    note = NoteDraft(
+        template="soap", encounter=encounter, sections=sections, model="qwen2.5-coder-1.5b", runtime="llama.cpp"
+    )
     return ground_note(note, transcript)
 
 
@@ -91,8 +100,11 @@ def populate(store) -> str:
     from scribe.approval import approve_all_flagged_confirmed
 
     transcript = sample_transcript()
-    others = [("Grace Okafor", "100234", "exported"), ("Lena Fischer", "100298", "approved"),
-              ("Tomás Ruiz", "100311", "draft")]
+    others = [
+        ("Grace Okafor", "100234", "exported"),
+        ("Lena Fischer", "100298", "approved"),
+        ("Tomás Ruiz", "100311", "draft"),
+    ]
     for name, mrn, state in others:  # earlier visits of the morning, taken through the real workflow
         enc = Encounter(patient_name=name, patient_id=mrn, clinician="Dr. Priya Patel")
         v = store.create(enc, actor="Dr. Priya Patel", state="recorded")
@@ -104,8 +116,13 @@ def populate(store) -> str:
         v.set_state("draft" if state == "draft" else "approved", "Dr. Priya Patel")
         if state == "exported":
             v.set_state("exported", "Dr. Priya Patel")
-    enc = Encounter(encounter_id="enc-20260412-0931", patient_name="Daniel Alvarez", patient_id="100342",
-                    clinician="Dr. Priya Patel", visit_type="soap")
+    enc = Encounter(
+        encounter_id="enc-20260412-0931",
+        patient_name="Daniel Alvarez",
+        patient_id="100342",
+        clinician="Dr. Priya Patel",
+        visit_type="soap",
+    )
     visit = store.create(enc, actor="Dr. Priya Patel", state="recorded")
     visit.save_transcript(transcript)
     visit.save_note(sample_note(enc, transcript), "scribe")
@@ -167,9 +184,18 @@ def main() -> int:
         return StreamingTranscriber(engine, window_s=10.0, step_s=2.0, holdback_s=2.0)
 
     mic = InputDevice(id=0, name="USB Conference Microphone", is_default=True, channels=1, default_samplerate=16000)
-    win = build_window(app, settings, store=store, models=hub, clinician="Dr. Priya Patel",
-                       list_devices=lambda: [mic], make_source=lambda d: FileReplaySource(args.clip, realtime=True),
-                       make_transcriber=transcriber, warm_interval_s=0, check_recovery=False)
+    win = build_window(
+        app,
+        settings,
+        store=store,
+        models=hub,
+        clinician="Dr. Priya Patel",
+        list_devices=lambda: [mic],
+        make_source=lambda d: FileReplaySource(args.clip, realtime=True),
+        make_transcriber=transcriber,
+        warm_interval_s=0,
+        check_recovery=False,
+    )
     win.move(0, 0)
     win.resize(args.width, args.height)
     win.show()
@@ -253,7 +279,9 @@ def main() -> int:
                 page.recording.record_button.click()
                 when(lambda: len(page.transcript.segment_ids) >= 2, lambda: ready(name, 300), timeout_ms=90000)
 
-            when(lambda: win.session is not None and win.session.recorder_state == "idle" and hub.asr is not None, record)
+            when(
+                lambda: win.session is not None and win.session.recorder_state == "idle" and hub.asr is not None, record
+            )
         else:
             print(f"FAILED unknown scene {name}", flush=True)
 

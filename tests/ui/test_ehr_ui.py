@@ -6,9 +6,7 @@ FHIR client and the server are real.
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
 
 from scribe.settings import Settings
 from scribe.storage import VisitStore
@@ -16,8 +14,7 @@ from scribe.storage import VisitStore
 from .conftest import FakeASR, FakeRuntime, close_message_boxes, message_boxes
 
 try:
-    from tests.ehr_support import (MRN_SYSTEM, create_patient, docs_with_identifier, make_visit,  # noqa: F401
-                                   memory_keyring)
+    from tests.ehr_support import MRN_SYSTEM, create_patient, docs_with_identifier, make_visit, memory_keyring  # noqa: F401
     from tests.fhir_server import fhir_server  # noqa: F401
 except ImportError:  # pragma: no cover
     from ehr_support import MRN_SYSTEM, create_patient, docs_with_identifier, make_visit, memory_keyring  # noqa: F401
@@ -25,8 +22,14 @@ except ImportError:  # pragma: no cover
 
 
 def ehr_window(make_window, tmp_path, base_url: str = ""):
-    settings = Settings(asr_model="tiny.en", llm_model="smollm2-135m", ehr_base_url=base_url, ehr_auth="none",
-                        ehr_mrn_system=MRN_SYSTEM, ehr_timeout=10.0)
+    settings = Settings(
+        asr_model="tiny.en",
+        llm_model="smollm2-135m",
+        ehr_base_url=base_url,
+        ehr_auth="none",
+        ehr_mrn_system=MRN_SYSTEM,
+        ehr_timeout=10.0,
+    )
     store = VisitStore(tmp_path / "visits")
     win = make_window(settings, asr=FakeASR(), llm=FakeRuntime("{}"), store=store)
     return win, store
@@ -35,8 +38,12 @@ def ehr_window(make_window, tmp_path, base_url: str = ""):
 def open_visit(qtbot, win, encounter_id):
     win.visits.refresh()
     win.open_visit(encounter_id)
-    qtbot.waitUntil(lambda: win.session is not None and win.session.visit.encounter_id == encounter_id
-                    and win.session.note is not None, timeout=10000)
+    qtbot.waitUntil(
+        lambda: (
+            win.session is not None and win.session.visit.encounter_id == encounter_id and win.session.note is not None
+        ),
+        timeout=10000,
+    )
 
 
 def test_send_to_ehr_button(qtbot, make_window, tmp_path, fhir_server):
@@ -105,7 +112,9 @@ def test_outbox_today_retry_cancel_retract(qtbot, make_window, tmp_path, fhir_se
     qtbot.mouseClick(dlg.today_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: any(b.objectName() == "ehrSummary" for b in message_boxes()), timeout=30000)
     summary = dlg.summary.text()
-    assert summary.startswith("Today's approved notes: 2 — 1 in the EHR, 0 waiting to retry, 1 need attention."), summary
+    assert summary.startswith("Today's approved notes: 2 — 1 in the EHR, 0 waiting to retry, 1 need attention."), (
+        summary
+    )
     assert "No patient with MRN" in summary and "cancelled in the outbox by staff" in summary
     close_message_boxes()
     gid, bid = f"{good.encounter_id}.v1.create", f"{bad.encounter_id}.v1.create"

@@ -35,24 +35,47 @@ from .conftest import (
     start_visit,
 )
 
-TRANSCRIPT = Transcript(segments=[
-    Segment(id=0, start=0.6, end=2.9, text="What medications are you taking right now?", speaker=SpeakerRole.clinician),
-    Segment(id=1, start=3.4, end=9.8, text="I take lisinopril ten milligrams once a day and metformin five hundred "
-                                           "milligrams twice a day.", speaker=SpeakerRole.patient),
-    Segment(id=2, start=10.3, end=12.0, text="Any allergies to medications?", speaker=SpeakerRole.clinician),
-    Segment(id=3, start=12.5, end=14.6, text="Yes, I'm allergic to penicillin.", speaker=SpeakerRole.patient),
-    Segment(id=4, start=15.1, end=24.0, text="Your blood pressure today is 148 over 92, so I'm going to increase the "
-                                            "lisinopril to 20 milligrams daily.", speaker=SpeakerRole.clinician),
-], duration=24.5, source="audio.wav")
+TRANSCRIPT = Transcript(
+    segments=[
+        Segment(
+            id=0, start=0.6, end=2.9, text="What medications are you taking right now?", speaker=SpeakerRole.clinician
+        ),
+        Segment(
+            id=1,
+            start=3.4,
+            end=9.8,
+            text="I take lisinopril ten milligrams once a day and metformin five hundred milligrams twice a day.",
+            speaker=SpeakerRole.patient,
+        ),
+        Segment(id=2, start=10.3, end=12.0, text="Any allergies to medications?", speaker=SpeakerRole.clinician),
+        Segment(id=3, start=12.5, end=14.6, text="Yes, I'm allergic to penicillin.", speaker=SpeakerRole.patient),
+        Segment(
+            id=4,
+            start=15.1,
+            end=24.0,
+            text="Your blood pressure today is 148 over 92, so I'm going to increase the "
+            "lisinopril to 20 milligrams daily.",
+            speaker=SpeakerRole.clinician,
+        ),
+    ],
+    duration=24.5,
+    source="audio.wav",
+)
 
-NOTE_JSON = json.dumps({
-    "subjective": [{"text": "Takes lisinopril 10 mg once daily and metformin 500 mg twice daily.", "evidence": [1]},
-                   {"text": "Allergic to penicillin.", "evidence": [3]}],
-    "objective": [{"text": "Blood pressure 148/92.", "evidence": [4]}],
-    "assessment": [{"text": "Blood pressure above goal.", "evidence": [4]}],
-    "plan": [{"text": "Increase lisinopril to 20 mg daily.", "evidence": [4]},
-             {"text": "Start warfarin 5 mg daily.", "evidence": []}],
-})
+NOTE_JSON = json.dumps(
+    {
+        "subjective": [
+            {"text": "Takes lisinopril 10 mg once daily and metformin 500 mg twice daily.", "evidence": [1]},
+            {"text": "Allergic to penicillin.", "evidence": [3]},
+        ],
+        "objective": [{"text": "Blood pressure 148/92.", "evidence": [4]}],
+        "assessment": [{"text": "Blood pressure above goal.", "evidence": [4]}],
+        "plan": [
+            {"text": "Increase lisinopril to 20 mg daily.", "evidence": [4]},
+            {"text": "Start warfarin 5 mg daily.", "evidence": []},
+        ],
+    }
+)
 
 
 def fast_settings(**kw) -> Settings:
@@ -60,8 +83,9 @@ def fast_settings(**kw) -> Settings:
 
 
 def visit_with_transcript(store: VisitStore, name="Ahmed Khan", mrn="MRN-7"):
-    visit = store.create(Encounter(patient_name=name, patient_id=mrn, clinician="dr.test"), actor="dr.test",
-                         state="recorded")
+    visit = store.create(
+        Encounter(patient_name=name, patient_id=mrn, clinician="dr.test"), actor="dr.test", state="recorded"
+    )
     visit.save_transcript(TRANSCRIPT)
     return visit
 
@@ -114,8 +138,9 @@ def test_window_opens_before_models_load_and_shows_progress(qtbot, tmp_path):
 
     s = fast_settings(data_dir=str(tmp_path / "d"))
     hub = ModelHub(s, asr_loader=slow("asr"), llm_loader=slow("llm"))
-    win = build_window(QApplication.instance(), s, store=VisitStore(tmp_path / "v"), models=hub,
-                       list_devices=lambda: [])
+    win = build_window(
+        QApplication.instance(), s, store=VisitStore(tmp_path / "v"), models=hub, list_devices=lambda: []
+    )
     qtbot.addWidget(win)
     win.show()
     t0 = time.monotonic()
@@ -133,9 +158,13 @@ def test_window_opens_before_models_load_and_shows_progress(qtbot, tmp_path):
 
 def test_record_pause_resume_stop_with_shortcuts(qtbot, make_window, speech_clip):
     """UI mechanics only: fake speech model and fake language model (real recorder and storage)."""
-    win = make_window(fast_settings(), asr=FakeASR(), llm=FakeRuntime(NOTE_JSON),
-                      source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True),
-                      make_transcriber=FakeStreamingTranscriber)
+    win = make_window(
+        fast_settings(),
+        asr=FakeASR(),
+        llm=FakeRuntime(NOTE_JSON),
+        source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True),
+        make_transcriber=FakeStreamingTranscriber,
+    )
     session = start_visit(qtbot, win)
     page = win.page
     shortcut = QKeySequence("Ctrl+Shift+R")
@@ -175,7 +204,9 @@ class PreviewingTranscriber(FakeStreamingTranscriber):
         self.fed += len(chunk) / 16000
         out = []
         while self.fed - self.emitted >= 6.0:
-            out.append(Segment(id=self.next, start=self.emitted, end=self.emitted + 6.0, text=f"Final passage {self.next}."))
+            out.append(
+                Segment(id=self.next, start=self.emitted, end=self.emitted + 6.0, text=f"Final passage {self.next}.")
+            )
             self.next += 1
             self.emitted += 6.0
         return out
@@ -183,16 +214,22 @@ class PreviewingTranscriber(FakeStreamingTranscriber):
     def preview(self):
         if self.fed - self.emitted < 0.5:
             return None
-        return [Segment(id=self.next, start=self.emitted, end=self.fed, text=f"still talking {self.fed - self.emitted:.1f}")]
+        return [
+            Segment(id=self.next, start=self.emitted, end=self.fed, text=f"still talking {self.fed - self.emitted:.1f}")
+        ]
 
 
 def test_live_preview_shows_words_before_they_are_final(qtbot, make_window, speech_clip):
     """UI mechanics only: the not-yet-final tail shows in grey italics and gives way to final text."""
     settings = fast_settings()
     settings.asr_live_preview_s = 0.5
-    win = make_window(settings, asr=FakeASR(), llm=FakeRuntime(NOTE_JSON),
-                      source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True),
-                      make_transcriber=PreviewingTranscriber)
+    win = make_window(
+        settings,
+        asr=FakeASR(),
+        llm=FakeRuntime(NOTE_JSON),
+        source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True),
+        make_transcriber=PreviewingTranscriber,
+    )
     start_visit(qtbot, win)
     page = win.page
     view = page.transcript
@@ -223,8 +260,13 @@ def test_lost_microphone_banner_continue_with_another(qtbot, make_window, speech
         # the first microphone "dies" after 1.5 s of audio; the spare one works
         return FileReplaySource(speech_clip, realtime=True, fail_after=1.5 if len(opened) == 1 else None)
 
-    win = make_window(fast_settings(), asr=FakeASR(), llm=FakeRuntime(NOTE_JSON), source_factory=factory,
-                      make_transcriber=FakeStreamingTranscriber)
+    win = make_window(
+        fast_settings(),
+        asr=FakeASR(),
+        llm=FakeRuntime(NOTE_JSON),
+        source_factory=factory,
+        make_transcriber=FakeStreamingTranscriber,
+    )
     session = start_visit(qtbot, win)
     page = win.page
     qtbot.waitUntil(lambda: page.recording.microphones.count() == 2, timeout=5000)
@@ -309,8 +351,10 @@ def test_streamed_draft_flags_edit_undo_confirm_and_lock(qtbot, make_window, tmp
     qtbot.waitUntil(lambda: not session.note.unresolved(), timeout=5000)
     assert page.approve_button.isEnabled()
     assert any("avoid penicillins" in s.text for s in session.note.statements())
-    assert any(e.action in ("edited", "added") and "avoid penicillins" in e.detail and e.actor == session.clinician
-               for e in session.note.events)
+    assert any(
+        e.action in ("edited", "added") and "avoid penicillins" in e.detail and e.actor == session.clinician
+        for e in session.note.events
+    )
 
     # undo brings the flagged text back (and the flag)
     plan.setFocus()
@@ -402,17 +446,28 @@ def test_crash_recovery_prompt_at_launch(qtbot, make_window, tmp_path):
     """UI mechanics only for the transcript (fake speech model); the crash, the store's
     recovery and the audio are real: a child process is killed while it records."""
     root = tmp_path / "visits"
-    proc = subprocess.run([sys.executable, "-c", CRASH, str(root)], capture_output=True, text=True, timeout=60,
-                          cwd=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(Path(__file__).resolve().parents[2]),
+    )
     assert "written" in proc.stdout, proc.stderr
     store = VisitStore(root)
     assert [r.encounter_id for r in store.recoverable()] == ["enc-crash"]
 
-    win = make_window(fast_settings(), asr=FakeASR(), llm=FakeRuntime(NOTE_JSON), store=store,
-                      make_transcriber=FakeStreamingTranscriber)
+    win = make_window(
+        fast_settings(),
+        asr=FakeASR(),
+        llm=FakeRuntime(NOTE_JSON),
+        store=store,
+        make_transcriber=FakeStreamingTranscriber,
+    )
     win.check_recovery()  # what the app does right after the window appears
-    qtbot.waitUntil(lambda: getattr(win, "_recovery_dialog", None) is not None and win._recovery_dialog.isVisible(),
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: getattr(win, "_recovery_dialog", None) is not None and win._recovery_dialog.isVisible(), timeout=5000
+    )
     dlg = win._recovery_dialog
     assert "Crash Test" in dlg.list.item(0).text()
     qtbot.mouseClick(dlg.recover_button, Qt.MouseButton.LeftButton)
@@ -527,9 +582,14 @@ def test_stop_drafts_from_the_state_kept_warm_during_the_visit(qtbot, make_windo
     model only prefills the tail (tests/test_incremental.py checks that with llama.cpp)."""
 
     llm = RecordingRuntime()
-    win = make_window(fast_settings(), asr=FakeASR(), llm=llm,
-                      source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True, speed=2.0),
-                      make_transcriber=FakeStreamingTranscriber, warm_interval_s=0.3)
+    win = make_window(
+        fast_settings(),
+        asr=FakeASR(),
+        llm=llm,
+        source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True, speed=2.0),
+        make_transcriber=FakeStreamingTranscriber,
+        warm_interval_s=0.3,
+    )
     session = start_visit(qtbot, win)
     win.record_action.trigger()
     qtbot.waitUntil(lambda: len(llm.warm_prompts) >= 2, timeout=20000)
@@ -558,7 +618,9 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
 
         def stream_chat(self, messages, **kw):
             live = self.session._live
-            self.after_stop.append(live is None or live._abort)  # (the session hands its LiveDrafter to the draft at Stop)
+            self.after_stop.append(
+                live is None or live._abort
+            )  # (the session hands its LiveDrafter to the draft at Stop)
             time.sleep(1.5)  # a section takes longer than a segment (1 s here): lines are finalised meanwhile
             yield from super().stream_chat(messages, **kw)
 
@@ -568,17 +630,24 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
             return [c.split('"')[1] if '"' in c else "?" for c in closings]
 
     llm = Sectioned()
-    win = make_window(fast_settings(), asr=FakeASR(), llm=llm,
-                      source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True, speed=2.0),
-                      make_transcriber=FakeStreamingTranscriber, warm_interval_s=0.3)
+    win = make_window(
+        fast_settings(),
+        asr=FakeASR(),
+        llm=llm,
+        source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True, speed=2.0),
+        make_transcriber=FakeStreamingTranscriber,
+        warm_interval_s=0.3,
+    )
     session = llm.session = start_visit(qtbot, win)
     started: list[list] = []
     streamed: list[str] = []
     session.draft_started.connect(started.append)
     session.draft_statement.connect(lambda key, st: streamed.append(key))
     win.record_action.trigger()
-    qtbot.waitUntil(lambda: session._live is not None and set(session._live.sections) ==
-                    {"subjective", "objective", "assessment"}, timeout=30000)
+    qtbot.waitUntil(
+        lambda: session._live is not None and set(session._live.sections) == {"subjective", "objective", "assessment"},
+        timeout=30000,
+    )
     # the lines finalised while a section was drafted were warmed by that same update (offered by the session)
     qtbot.waitUntil(lambda: session._live.stats.caught_up >= 1, timeout=20000)
     win.stop_action.trigger()
@@ -589,5 +658,7 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
     assert stop_requests[0] == "plan" and "subjective" not in stop_requests
     editor = win.page.editor
     assert editor.sections["subjective"].lines() == [
-        "Takes lisinopril 10 mg once daily and metformin 500 mg twice daily.", "Allergic to penicillin."]
+        "Takes lisinopril 10 mg once daily and metformin 500 mg twice daily.",
+        "Allergic to penicillin.",
+    ]
     assert [s.key for s in session.note.sections if s.statements] == ["subjective", "objective", "assessment", "plan"]

@@ -25,8 +25,13 @@ from .test_mechanics import NOTE_JSON, fast_settings  # noqa: E402
 
 
 @pytest.mark.slow
-def test_app_records_from_pulseaudio_virtual_microphone(qtbot, make_window, pulse: PulseServer, speech_wav: Path,
-                                                        real_asr):
+def test_app_records_from_pulseaudio_virtual_microphone(
+    qtbot,
+    make_window,
+    pulse: PulseServer,  # noqa: F811 - the fixture imported above
+    speech_wav: Path,  # noqa: F811
+    real_asr,
+):
     pytest.importorskip("sounddevice", reason="the sounddevice package (the app extra) is not installed")
     from scribe.recording import list_input_devices, read_audio_file
 
@@ -44,7 +49,7 @@ def test_app_records_from_pulseaudio_virtual_microphone(qtbot, make_window, puls
     try:
         qtbot.waitUntil(lambda: page.recording.indicator.text == "RECORDING" or bool(message_boxes()), timeout=20000)
     except Exception:
-        raise AssertionError(f"recording did not start: state {session.recorder_state}")
+        raise AssertionError(f"recording did not start: state {session.recorder_state}") from None
     assert not message_boxes(), close_message_boxes()
     qtbot.wait(300)
     played = subprocess.Popen(["paplay", "--device=scribe_sink", str(speech_wav)], env=pulse.env)
@@ -67,7 +72,7 @@ def test_app_records_from_pulseaudio_virtual_microphone(qtbot, make_window, puls
     recorded, _ = session.visit.load_audio()
     played_audio = read_audio_file(speech_wav)
     lag = _align(recorded, played_audio)
-    seg = recorded[lag: lag + len(played_audio)]
+    seg = recorded[lag : lag + len(played_audio)]
     assert len(seg) == len(played_audio), f"recording cut short: lag {lag}, {len(recorded)} samples"
     c = float(np.corrcoef(seg, played_audio)[0, 1])
     assert c > 0.9, f"stored audio correlates only {c:.3f} with the played speech"

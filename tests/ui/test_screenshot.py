@@ -37,8 +37,11 @@ def xvfb():
     if shutil.which("import") is None:
         pytest.skip("ImageMagick is not installed (apt-get install imagemagick)")
     n = _free_display()
-    proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp", "-dpi", "96"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        ["Xvfb", f":{n}", "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp", "-dpi", "96"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 15
         while not Path(f"/tmp/.X11-unix/X{n}").exists():
@@ -82,12 +85,27 @@ def test_screenshots_of_the_real_app(xvfb, tmp_path, tmp_path_factory, speech_cl
     _need_pack("base")  # the screenshots show the default speech model
     out_dir = Path(os.environ.get("SCRIBE_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb", "QT_SCALE_FACTOR": "1",
-           "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("screenshot_app.py")), "--data", str(tmp_path),
-                             "--clip", str(speech_clip), "--width", str(WIDTH), "--height", str(HEIGHT)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            cwd=str(REPO))
+    env = {**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb", "QT_SCALE_FACTOR": "1", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("screenshot_app.py")),
+            "--data",
+            str(tmp_path),
+            "--clip",
+            str(speech_clip),
+            "--width",
+            str(WIDTH),
+            "--height",
+            str(HEIGHT),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=str(REPO),
+    )
     shots = []
     try:
         _read_until(proc, "STARTED", 60)
@@ -112,7 +130,9 @@ def test_screenshots_of_the_real_app(xvfb, tmp_path, tmp_path_factory, speech_cl
             proc.wait()
     for png, cropped in shots:
         assert png.stat().st_size > 10_000, f"{png} looks empty"
-        ident = subprocess.run(["identify", "-format", "%w %h %k", str(png)], capture_output=True, text=True, check=True)
+        ident = subprocess.run(
+            ["identify", "-format", "%w %h %k", str(png)], capture_output=True, text=True, check=True
+        )
         w, h, colours = ident.stdout.split()
         if not cropped:
             assert (int(w), int(h)) == (WIDTH, HEIGHT)

@@ -10,7 +10,6 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QApplication
 
 from scribe.errors import ApprovalError
 from scribe.ui.note_editor import AFTER_PREVIOUS_ADD, LineChange, LineInfo, diff_changes, match_lines
@@ -40,7 +39,10 @@ def test_edit_insert_delete_and_blank_lines():
 def test_new_lines_are_added_in_order_after_the_previous_statement():
     lines = ["Cough for three days.", "First new.", "Second new.", "No fever.", "Takes lisinopril 10 mg."]
     changes = diff_changes("s", BASE, lines)
-    assert changes == [LineChange("add", "s", "a", "First new."), LineChange("add", "s", AFTER_PREVIOUS_ADD, "Second new.")]
+    assert changes == [
+        LineChange("add", "s", "a", "First new."),
+        LineChange("add", "s", AFTER_PREVIOUS_ADD, "Second new."),
+    ]
     assert diff_changes("s", [], ["Only line."]) == [LineChange("add", "s", None, "Only line.")]
 
 
@@ -70,8 +72,11 @@ def test_background_op_success_progress_and_errors(qtbot):
     assert [m for _, m in seen] == ["step 0", "step 1", "step 2"]
 
     # a ScribeError is shown verbatim; anything else as a short generic message
-    for exc, expect in ((ApprovalError("Approve the note first."), "Approve the note first."),
-                        (ZeroDivisionError("boom"), "Something went wrong inside Scribe")):
+    for exc, expect in (
+        (ApprovalError("Approve the note first."), "Approve the note first."),
+        (ZeroDivisionError("boom"), "Something went wrong inside Scribe"),
+    ):
+
         def fail(_ctx, exc=exc):
             raise exc
 

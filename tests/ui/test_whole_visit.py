@@ -23,8 +23,9 @@ pytestmark = pytest.mark.slow
 WORDS = ("medication", "allerg", "penicillin", "lisinopril", "blood pressure", "milligram", "metformin")
 
 
-def test_whole_visit_record_draft_review_approve_export(qtbot, make_window, ui_model_settings, real_asr, real_llm,
-                                                         speech_clip, tmp_path, monkeypatch):
+def test_whole_visit_record_draft_review_approve_export(
+    qtbot, make_window, ui_model_settings, real_asr, real_llm, speech_clip, tmp_path, monkeypatch
+):
     replays = []
 
     def replay(_device):
@@ -35,9 +36,15 @@ def test_whole_visit_record_draft_review_approve_export(qtbot, make_window, ui_m
     # The real drafter, capped at a short answer: the shared 2-core CI machine runs this test.
     from scribe.drafting.drafter import NoteDrafter
 
-    win = make_window(ui_model_settings, asr=real_asr, llm=real_llm, source_factory=replay,
-                      make_drafter=lambda runtime, template: NoteDrafter(runtime, template, max_tokens=320, section_max_tokens=100,
-                                                                                 max_attempts=1))
+    win = make_window(
+        ui_model_settings,
+        asr=real_asr,
+        llm=real_llm,
+        source_factory=replay,
+        make_drafter=lambda runtime, template: NoteDrafter(
+            runtime, template, max_tokens=320, section_max_tokens=100, max_attempts=1
+        ),
+    )
     page = win.page
 
     # 1. start a visit (consent required by default)
@@ -87,10 +94,14 @@ def test_whole_visit_record_draft_review_approve_export(qtbot, make_window, ui_m
         try:
             qtbot.waitUntil(lambda: page.transcript.highlighted == expected, timeout=3000)
         except Exception:
-            raise AssertionError(f"clicked line {line} of {key}: {editor.lines()!r}; cursor on "
-                                 f"{editor.textCursor().blockNumber()}; current {page.editor.current_info()}; "
-                                 f"highlighted {page.transcript.highlighted}, expected {expected}")
-        assert page.transcript.highlight_colors() and all(c == theme.colors().evidence_bg for c in page.transcript.highlight_colors()), "evidence is highlighted"
+            raise AssertionError(
+                f"clicked line {line} of {key}: {editor.lines()!r}; cursor on "
+                f"{editor.textCursor().blockNumber()}; current {page.editor.current_info()}; "
+                f"highlighted {page.transcript.highlighted}, expected {expected}"
+            ) from None
+        assert page.transcript.highlight_colors() and all(
+            c == theme.colors().evidence_bg for c in page.transcript.highlight_colors()
+        ), "evidence is highlighted"
         assert page.editor.inspector.play_button.isEnabled()
         qtbot.mouseClick(page.editor.inspector.play_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: win.ctx.player.last_request is not None, timeout=3000)
@@ -124,7 +135,8 @@ def test_whole_visit_record_draft_review_approve_export(qtbot, make_window, ui_m
     assert page.editor.inspector.confirm_button.isEnabled(), (
         f"line {line} of {plan.lines()!r}, cursor on {plan.textCursor().blockNumber()}, active "
         f"{page.editor.active_section() and page.editor.active_section().key}, inspector {page.editor.inspector.info}, "
-        f"locked {page.editor.locked}")
+        f"locked {page.editor.locked}"
+    )
     assert "warfarin" in page.editor.inspector.label.text()
     qtbot.mouseClick(page.editor.inspector.confirm_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.approve_button.isEnabled(), timeout=5000)
@@ -160,8 +172,13 @@ def test_whole_visit_record_draft_review_approve_export(qtbot, make_window, ui_m
     assert resource["resourceType"] == "DocumentReference"
 
     # 9. the visit list shows the visit with its state; a later change is an amendment
-    qtbot.waitUntil(lambda: win.visits.item_for(session.visit.encounter_id) is not None
-                    and "Exported" in win.visits.item_for(session.visit.encounter_id).text(), timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            win.visits.item_for(session.visit.encounter_id) is not None
+            and "Exported" in win.visits.item_for(session.visit.encounter_id).text()
+        ),
+        timeout=5000,
+    )
     version = session.note.version
     qtbot.mouseClick(page.amend_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: session.note.approval is None and not page.editor.locked, timeout=5000)
