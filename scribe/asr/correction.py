@@ -1,0 +1,343 @@
+"""Drug and clinical terms heard right: correct the recogniser's words against the dictionary, checked by ear.
+
+Whisper base turns drug names it has rarely seen into common words ("list in April" for lisinopril,
+"met for me" for metformin, "table and liner" for stable angina). Putting the drug list into the
+decoder prompt (faster-whisper's ``hotwords``) fixed many of them but made the decoder copy the list
+where the audio was unclear: drugs nobody said entered transcripts ("and potassium chloride." where
+a patient gave his name) and whole windows recited the list. So the prompt no longer carries a list;
+instead, after a stretch of speech is decoded:
+
+1. **Propose** (text, cheap): every run of one to four heard words that *sounds like* a dictionary
+   term (a phonetic key and the spelling, both compared by edit distance) is a candidate. Numbers,
+   units, dosing words and laterality are never part of a candidate, and terms short or common enough
+   to be confused with ordinary words (``left``, ``units``, abbreviations) are never targets.
+2. **Verify** (by ear): the recogniser scores the audio against the text as heard and against the text
+   with the term in its place, both with that one term as decoder context (what a hot word would
+   have been, but only for a term the speech already sounds like). The term replaces the heard words
+   only if the audio fits it better by a margin. A drug therefore enters the transcript only where
+   something that sounds like it was said, and only if the acoustic model agrees.
+
+The heard words are kept on the corrected words (``Word.original``) for audit, and the transcript view
+marks them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import Indel, Levenshtein
+
+from ..domain import Segment, Word
+
+MEDICATION = "medication"
+TERM = "term"
+
+# Accept a term when the audio scores it this many nats (natural-log probability) above the heard words.
+DEFAULT_MARGIN = 2.0
+# A candidate must be at least this similar (0..1, sound and spelling averaged) to be checked by ear.
+MIN_SIMILARITY = 0.6
+MAX_SPAN_WORDS = 4
+MAX_CANDIDATES_PER_SPAN = 3
+MAX_TERMS_PER_SEGMENT = 4
+# A drug name followed by a dose ("list of upro from 10 mg") is more likely a drug: similarity bonus.
+DOSE_CONTEXT_BONUS = 0.08
+
+# Words that are never part of a candidate: numbers, units, dosing and laterality ("numbers and units
+# left alone"; a flipped side or dose would be a dangerous correction).
+_PROTECTED = set(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand half
+    quarter once twice thrice daily weekly monthly hourly nightly bid tid qid prn mg mgs milligram milligrams
+    mcg microgram micrograms gram grams g kg kilogram kilograms ml milliliter milliliters cc unit units iu
+    percent tablet tablets pill pills capsule capsules puff puffs drop drops dose doses left right bilateral
+    both side sides no not never""".split()
+)
+# Function words: a candidate made only of these is not worth checking ("and the", "it is").
+_FUNCTION = set(
+    """a an the and or but if of to in on at by for with from as is are was were be been am it its it's this
+    that these those there here i you he she we they me him her us them my your his our their do does did
+    so up out off over then than just very""".split()
+)
+# Clinical terms that are not correction targets (ordinary words, laterality, units, dosing phrases).
+_NOT_TARGETS = re.compile(
+    r"\b(left|right|bilateral(ly)?|unilateral|units?|milligrams?|micrograms?|daily|bedtime|needed|refill|"
+    r"temperature|allergy|allergic|rash|hives|swelling|warmth|murmur|pulses|taper|titrate)\b",
+    re.IGNORECASE,
+)
+
+Scorer = Callable[[list[tuple[str, list[str]]]], list[list[float]]]
+"""``score([(term, texts), ...])``: per group, the log-probability of each text given the audio with the
+term as decoder context (one encoding of the audio serves every group)."""
+
+
+def letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+@lru_cache(maxsize=65536)
+def sound_key(text: str) -> str:
+    """A coarse English sound-alike key: consonant skeleton, voiced and voiceless pairs merged.
+
+    "lisinopril" and "list in April" give LSNPRL and LSTNPRL; "metformin" and "met for me" give
+    MTFRMN and MTFRM. Vowels only count at the start (Whisper keeps the consonants of a drug name far
+    more often than its vowels).
+    """
+    s = letters(text)
+    if not s:
+        return ""
+    s = re.sub(r"^(kn|gn|pn|wr|ps)", lambda m: m.group(0)[1], s)
+    for a, b in (("tch", "c"), ("sch", "sk"), ("ph", "f"), ("ck", "k"), ("gh", "g"), ("wh", "w")):
+        s = s.replace(a, b)
+    s = re.sub(r"c(?=[eiy])", "s", s)
+    s = re.sub(r"g(?=[eiy])", "j", s)
+    s = s.replace("ch", "X").replace("sh", "X").replace("th", "T").replace("x", "ks")
+    table = str.maketrans({"c": "k", "q": "k", "b": "p", "d": "t", "g": "k", "v": "f", "z": "s", "j": "X"})
+    s = s.translate(table).upper()
+    first = "A" if s[0] in "AEIOUY" else ""
+    body = re.sub(r"[AEIOUYWH]", "", s)
+    return first + re.sub(r"(.)\1+", r"\1", body)
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # as the dictionary writes it: "lisinopril", "stable angina"
+    kind: str  # MEDICATION or TERM
+    key: str
+    spelling: str  # letters only
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Words ``first``..``last`` (inclusive) of a segment may be ``term``."""
+
+    first: int
+    last: int
+    term: Term
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Correction:
+    segment_id: int
+    original: str  # the heard words
+    replacement: str
+    kind: str
+    gain: float  # how much better the audio fits the term (nats)
+
+
+def is_target(term: str) -> bool:
+    """Whether a dictionary term may replace heard words (long and specific enough to be safe)."""
+    spelled = letters(term)
+    return len(spelled) >= 6 and not term.isupper() and not _NOT_TARGETS.search(term)
+
+
+class TermIndex:
+    """Correction targets from the dictionary, searchable by sound and spelling."""
+
+    def __init__(self, terms: Iterable[tuple[str, str]]):
+        seen: set[str] = set()
+        self.terms: list[Term] = []
+        for text, kind in terms:
+            spelled = letters(text)
+            if spelled in seen or not is_target(text):
+                continue
+            seen.add(spelled)
+            self.terms.append(Term(text, kind, sound_key(text), spelled))
+        self._keys = [t.key for t in self.terms]
+        self._spellings = {t.spelling for t in self.terms}
+
+    @classmethod
+    def from_vocabulary(cls, user_files: Iterable[str] | None = None) -> TermIndex:
+        from .vocabulary import load_vocabulary
+
+        vocab = load_vocabulary(user_files)
+        return cls([*((m, MEDICATION) for m in vocab.medications), *((t, TERM) for t in vocab.terms)])
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def is_term(self, text: str) -> bool:
+        return letters(text) in self._spellings
+
+    def near(
+        self, text: str, limit: int = MAX_CANDIDATES_PER_SPAN, floor: float = MIN_SIMILARITY
+    ) -> list[tuple[Term, float]]:
+        """Terms that sound and are spelled like ``text``, most similar first."""
+        key, spelled = sound_key(text), letters(text)
+        if len(key) < 2:
+            return []
+        hits = process.extract(
+            key, self._keys, scorer=Levenshtein.normalized_similarity, score_cutoff=0.4, limit=limit * 8
+        )
+        out = []
+        for _key, key_sim, i in hits:
+            term = self.terms[i]
+            if not 0.6 <= len(spelled) / len(term.spelling) <= 1.7:
+                continue
+            sim = 0.5 * key_sim + 0.5 * Indel.normalized_similarity(spelled, term.spelling)
+            if sim >= floor:
+                out.append((term, round(sim, 3)))
+        out.sort(key=lambda x: -x[1])
+        return out[:limit]
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"^[^\w']+|[^\w']+$", "", word.lower())
+
+
+def _protected(word: str) -> bool:
+    bare = _bare(word)
+    return not bare or any(ch.isdigit() for ch in bare) or bare in _PROTECTED
+
+
+def propose(words: Sequence[str], index: TermIndex, is_common: Callable[[str], bool] | None = None) -> list[Candidate]:
+    """Runs of heard words that sound like a dictionary term they are not already.
+
+    Per term only the most similar run is kept, and per segment the ``MAX_TERMS_PER_SEGMENT`` most
+    similar terms. A single heard word that ``is_common`` (for Whisper: one token of its vocabulary,
+    "gave", "soft", "stress") is taken as heard right: the recogniser chose a real word, and a drug
+    name in its place is far likelier a false correction than a fix. A run that already contains a
+    word of the term ("tender" -> "non-tender", "a stress test" -> "stress test") is not a candidate
+    either: the words heard right would only be re-arranged.
+    """
+    exact = [index.is_term(w) for w in words]
+    best: dict[str, list[Candidate]] = {}
+    for i in range(len(words)):
+        for j in range(i, min(len(words), i + MAX_SPAN_WORDS)):
+            span = words[i : j + 1]
+            if _protected(span[-1]) or any(exact[i : j + 1]):
+                break
+            # a sentence ends inside the span: stop growing it
+            if j > i and re.search(r"[.?!]$", words[j - 1]):
+                break
+            bare = [_bare(w) for w in span]
+            if all(b in _FUNCTION for b in bare):
+                continue
+            text = " ".join(bare)
+            if index.is_term(text) or (i == j and is_common is not None and is_common(bare[0])):
+                continue
+            for term, sim in index.near(text, floor=MIN_SIMILARITY - DOSE_CONTEXT_BONUS):
+                if _shares_word(bare, term):
+                    continue
+                if term.kind == MEDICATION and _dose_follows(words, j):
+                    sim = round(sim + DOSE_CONTEXT_BONUS, 3)
+                if sim < MIN_SIMILARITY:
+                    continue
+                spans = best.setdefault(term.text, [])
+                spans.append(Candidate(i, j, term, sim))
+    ranked = []
+    for spans in best.values():
+        spans.sort(key=lambda c: -c.similarity)
+        # the best run, and a close second (which words the term covers is for the audio to decide)
+        ranked += [c for c in spans[:2] if c.similarity >= spans[0].similarity - 0.05]
+    ranked.sort(key=lambda c: (-c.similarity, c.first))
+    terms = []
+    for c in ranked:
+        if c.term.text not in terms:
+            terms.append(c.term.text)
+    keep = set(terms[:MAX_TERMS_PER_SEGMENT])
+    return [c for c in ranked if c.term.text in keep]
+
+
+def _shares_word(heard: list[str], term: Term) -> bool:
+    """A heard word is a word of the term, or the start of one ("tender" of "tenderness")."""
+    parts = re.findall(r"[a-z']+", term.text.lower())
+    return any(h == p or (len(h) >= 4 and p.startswith(h)) for h in heard for p in parts)
+
+
+def _dose_follows(words: Sequence[str], j: int) -> bool:
+    """A number within the three words after position ``j`` ("list of upro from 10 mg")."""
+    return any(_protected(w) and _bare(w) not in ("no", "not", "never", "left", "right") for w in words[j + 1 : j + 4])
+
+
+def _replace(words: Sequence[str], cand: Candidate, capitalise: bool) -> list[str]:
+    first, last = words[cand.first], words[cand.last]
+    lead = re.match(r"^[^\w']*", first).group(0)
+    trail = re.search(r"[^\w']*$", last).group(0)
+    new = cand.term.text.split()
+    if capitalise and new and new[0][:1].islower():
+        new[0] = new[0][:1].upper() + new[0][1:]
+    new[0] = lead + new[0]
+    new[-1] = new[-1] + trail
+    return [*words[: cand.first], *new, *words[cand.last + 1 :]]
+
+
+def _corrected_words(seg: Segment, cand: Candidate, new_text: list[str]) -> list[Word]:
+    """The segment's Word list with the candidate's span replaced; times spread over the span."""
+    span = seg.words[cand.first : cand.last + 1]
+    start, end = span[0].start, span[-1].end
+    original = " ".join(w.word for w in span)
+    if len(span) == 1 and span[0].original:
+        original = span[0].original
+    prob = round(sum(w.probability for w in span) / len(span), 4)
+    weights = [max(1, len(t)) for t in new_text]
+    total = sum(weights)
+    out, t = [], start
+    for text, weight in zip(new_text, weights):
+        t_end = round(t + (end - start) * weight / total, 3)
+        out.append(Word(start=round(t, 3), end=t_end, word=text, probability=prob, original=original))
+        t = t_end
+    return [*seg.words[: cand.first], *out, *seg.words[cand.last + 1 :]]
+
+
+def correct(
+    segments: list[Segment],
+    index: TermIndex,
+    score: Scorer,
+    margin: float = DEFAULT_MARGIN,
+    is_common: Callable[[str], bool] | None = None,
+) -> tuple[list[Segment], list[Correction]]:
+    """Replace heard words by dictionary terms where they sound alike and the audio agrees.
+
+    ``segments`` must be consecutive speech covered by the audio ``score`` listens to, each with word
+    timings (segments without words are left alone). Returns the segments (corrected ones copied) and
+    what was changed.
+    """
+    texts = [[w.word for w in s.words] for s in segments]
+    proposals = [(k, c) for k, seg in enumerate(segments) if seg.words for c in propose(texts[k], index, is_common)]
+    if not proposals:
+        return segments, []
+
+    def joined(k: int | None = None, words: list[str] | None = None) -> str:
+        return " ".join(" ".join(words if i == k else ws) for i, ws in enumerate(texts) if ws)
+
+    base_text = joined()
+    gains: list[tuple[float, int, Candidate]] = []
+    by_term: dict[str, list[tuple[int, Candidate, str]]] = {}
+    for k, cand in proposals:
+        variant = joined(k, _replace(texts[k], cand, capitalise=cand.first == 0))
+        by_term.setdefault(cand.term.text, []).append((k, cand, variant))
+    groups = list(by_term.items())
+    results = score([(term, [base_text, *(v for _, _, v in items)]) for term, items in groups])
+    for (_term, items), scores in zip(groups, results):
+        for (k, cand, _), s in zip(items, scores[1:]):
+            gains.append((s - scores[0], k, cand))
+
+    chosen: dict[int, list[tuple[float, Candidate]]] = {}
+    for gain, k, cand in sorted(gains, key=lambda g: -g[0]):
+        if gain <= margin:
+            break
+        taken = chosen.setdefault(k, [])
+        if any(not (cand.last < c.first or cand.first > c.last) for _, c in taken):
+            continue
+        taken.append((gain, cand))
+
+    out = list(segments)
+    changes: list[Correction] = []
+    for k, picks in chosen.items():
+        seg = segments[k]
+        # apply right to left so earlier word indices stay valid
+        for gain, cand in sorted(picks, key=lambda p: -p[1].first):
+            words = [w.word for w in seg.words]
+            new_words = _replace(words, cand, capitalise=cand.first == 0)
+            new_text = new_words[cand.first : cand.first + len(cand.term.text.split())]
+            original = " ".join(words[cand.first : cand.last + 1])
+            seg = seg.model_copy(update={"words": _corrected_words(seg, cand, new_text)})
+            seg = seg.model_copy(update={"text": " ".join(w.word for w in seg.words)})
+            changes.append(Correction(seg.id, original, " ".join(new_text), cand.term.kind, round(gain, 2)))
+        out[k] = seg
+    return out, changes
