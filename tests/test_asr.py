@@ -159,8 +159,11 @@ def test_clip_keeps_drug_names_and_doses(clip_transcripts, pack):
 def test_engine_satisfies_protocol_and_uses_settings(base, settings):
     assert isinstance(base, ASREngine)
     assert base.model_path == settings.cache_path / "models" / "base"
-    assert base.hotwords and "lisinopril" in base.hotwords
-    assert base.count_tokens(" " + base.hotwords) <= DEFAULT_HOTWORD_TOKENS
+    # no word list in the decoder prompt (it leaked drugs into transcripts); terms are corrected after decoding
+    assert base.hotwords == "" and base.correct_terms and len(base.term_index) > 300
+    legacy = FasterWhisperEngine("base", settings, hotwords=None, hotword_tokens=DEFAULT_HOTWORD_TOKENS)
+    legacy.load()
+    assert "lisinopril" in legacy.hotwords and legacy.count_tokens(" " + legacy.hotwords) <= DEFAULT_HOTWORD_TOKENS
 
 
 @pytest.mark.slow

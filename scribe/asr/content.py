@@ -93,6 +93,11 @@ exam examination x-ray xray mri ct scan ultrasound test tests labs lab results b
 specialist physical therapy follow-up followup appointment clinic hospital emergency er urgent nurse doctor
 """
 _CUE_WORDS = frozenset(_CUES.split())
+# Cues that turn up in small talk too ("the doctor said", "I'm tired"): they count, but not alone.
+_WEAK_CUES = frozenset(
+    """doctor nurse test tests tired weight appointment clinic hospital exam hurt hurts sore breath breathing
+    condition results lab labs operation temperature emergency""".split()
+)
 _MULTI_CUES = ("shortness of breath", "blood pressure", "blood sugar", "heart rate", "physical therapy", "chest pain")
 
 
@@ -106,10 +111,19 @@ class ClinicalContent:
     medications: tuple[str, ...]
 
     @property
+    def strong(self) -> tuple[str, ...]:
+        """The cues small talk rarely uses (not "doctor", "tired", "test", ...)."""
+        return tuple(c for c in self.cues if c not in _WEAK_CUES)
+
+    @property
     def is_clinical(self) -> bool:
-        """Three different clinical words mentioned four times or more, or a drug and one more."""
-        distinct = len(self.cues)
-        return (distinct >= 3 and self.mentions >= 4) or (bool(self.medications) and distinct >= 2)
+        """A drug named; or in a short text (dictation, one line typed) one strong clinical word; else at
+        least three different clinical words, two of them strong, mentioned four times or more."""
+        if self.medications:
+            return True
+        if self.words < 60:
+            return bool(self.strong)
+        return len(self.cues) >= 3 and len(self.strong) >= 2 and self.mentions >= 4
 
 
 @lru_cache(maxsize=4)

@@ -42,9 +42,15 @@ DEFAULT_MARGIN = 2.0
 MIN_SIMILARITY = 0.6
 MAX_SPAN_WORDS = 4
 MAX_CANDIDATES_PER_SPAN = 3
-MAX_TERMS_PER_SEGMENT = 4
-# A drug name followed by a dose ("list of upro from 10 mg") is more likely a drug: similarity bonus.
-DOSE_CONTEXT_BONUS = 0.08
+MAX_TERMS_PER_SEGMENT = 6
+# A drug name followed by a dose ("list of upro from 10 mg"), or said where medications are talked about
+# ("Any allergies to medications?" "Yes, sealin."), is more likely a drug: similarity bonus.
+CONTEXT_BONUS = 0.08
+_MEDICATION_CONTEXT = set(
+    """take takes taking took taken on prescribed prescription prescribe medication medications medicine medicines
+    allergic allergy allergies dose dosage increase decrease continue start stop refill tablet tablets pill pills
+    mg milligrams""".split()
+)
 
 # Words that are never part of a candidate: numbers, units, dosing and laterality ("numbers and units
 # left alone"; a flipped side or dose would be a dangerous correction).
@@ -138,7 +144,8 @@ def is_target(term: str) -> bool:
 class TermIndex:
     """Correction targets from the dictionary, searchable by sound and spelling."""
 
-    def __init__(self, terms: Iterable[tuple[str, str]]):
+    def __init__(self, terms: Iterable[tuple[str, str]], known: Callable[[str], bool] | None = None):
+        self._known = known  # names that are already right as heard (a drug the lexicon knows)
         seen: set[str] = set()
         self.terms: list[Term] = []
         for text, kind in terms:
@@ -152,16 +159,33 @@ class TermIndex:
 
     @classmethod
     def from_vocabulary(cls, user_files: Iterable[str] | None = None) -> TermIndex:
+        """The curated medications (bundled list and the clinic's) and clinical terms as targets.
+
+        Not the whole drug dictionary of :mod:`scribe.lexicon` (34 000 names, most of them brands
+        from other countries: "a camel" would sound like one of them); the lexicon still decides
+        which heard words already are drug names and are left alone.
+        """
+        from ..lexicon import default_lexicon
         from .vocabulary import load_vocabulary
 
         vocab = load_vocabulary(user_files)
-        return cls([*((m, MEDICATION) for m in vocab.medications), *((t, TERM) for t in vocab.terms)])
+        lexicon = default_lexicon(user_files)
+        targets = [*((m, MEDICATION) for m in vocab.medications), *((t, TERM) for t in lexicon.terms)]
+        return cls(targets, known=lexicon.__contains__)
+
+    @classmethod
+    def for_settings(cls, settings) -> TermIndex:
+        return cls.from_vocabulary(settings.vocabulary_files)
 
     def __len__(self) -> int:
         return len(self.terms)
 
     def is_term(self, text: str) -> bool:
-        return letters(text) in self._spellings
+        """``text`` already is a target or a drug name the lexicon knows (so it is not corrected)."""
+        if letters(text) in self._spellings:
+            return True
+        name = " ".join(re.findall(r"[a-z]+", text.lower()))
+        return bool(name) and self._known is not None and self._known(name)
 
     def near(
         self, text: str, limit: int = MAX_CANDIDATES_PER_SPAN, floor: float = MIN_SIMILARITY
@@ -194,7 +218,12 @@ def _protected(word: str) -> bool:
     return not bare or any(ch.isdigit() for ch in bare) or bare in _PROTECTED
 
 
-def propose(words: Sequence[str], index: TermIndex, is_common: Callable[[str], bool] | None = None) -> list[Candidate]:
+def propose(
+    words: Sequence[str],
+    index: TermIndex,
+    is_common: Callable[[str], bool] | None = None,
+    context: Sequence[str] = (),
+) -> list[Candidate]:
     """Runs of heard words that sound like a dictionary term they are not already.
 
     Per term only the most similar run is kept, and per segment the ``MAX_TERMS_PER_SEGMENT`` most
@@ -202,9 +231,11 @@ def propose(words: Sequence[str], index: TermIndex, is_common: Callable[[str], b
     "gave", "soft", "stress") is taken as heard right: the recogniser chose a real word, and a drug
     name in its place is far likelier a false correction than a fix. A run that already contains a
     word of the term ("tender" -> "non-tender", "a stress test" -> "stress test") is not a candidate
-    either: the words heard right would only be re-arranged.
+    either: the words heard right would only be re-arranged. ``context`` are the words said just
+    before (the previous segment): medication talk there or here favours drug names.
     """
     exact = [index.is_term(w) for w in words]
+    about_drugs = any(_bare(w) in _MEDICATION_CONTEXT for w in (*context, *words))
     best: dict[str, list[Candidate]] = {}
     for i in range(len(words)):
         for j in range(i, min(len(words), i + MAX_SPAN_WORDS)):
@@ -220,15 +251,19 @@ def propose(words: Sequence[str], index: TermIndex, is_common: Callable[[str], b
             text = " ".join(bare)
             if index.is_term(text) or (i == j and is_common is not None and is_common(bare[0])):
                 continue
-            for term, sim in index.near(text, floor=MIN_SIMILARITY - DOSE_CONTEXT_BONUS):
-                if _shares_word(bare, term):
-                    continue
-                if term.kind == MEDICATION and _dose_follows(words, j):
-                    sim = round(sim + DOSE_CONTEXT_BONUS, 3)
-                if sim < MIN_SIMILARITY:
-                    continue
-                spans = best.setdefault(term.text, [])
-                spans.append(Candidate(i, j, term, sim))
+            # Whisper splits a rare word around little words ("list of upro"): compare without them too
+            inner = [b for k, b in enumerate(bare) if k in (0, len(bare) - 1) or b not in _FUNCTION]
+            hits: dict[str, Candidate] = {}
+            for variant in {text, " ".join(inner)}:
+                for term, sim in index.near(variant, 4 * MAX_CANDIDATES_PER_SPAN, MIN_SIMILARITY - CONTEXT_BONUS):
+                    if _shares_word(bare, term):
+                        continue
+                    if term.kind == MEDICATION and (about_drugs or _dose_follows(words, j)):
+                        sim = round(sim + CONTEXT_BONUS, 3)
+                    if sim >= MIN_SIMILARITY and (term.text not in hits or sim > hits[term.text].similarity):
+                        hits[term.text] = Candidate(i, j, term, sim)
+            for cand in sorted(hits.values(), key=lambda c: -c.similarity)[:MAX_CANDIDATES_PER_SPAN]:
+                best.setdefault(cand.term.text, []).append(cand)
     ranked = []
     for spans in best.values():
         spans.sort(key=lambda c: -c.similarity)
@@ -298,7 +333,12 @@ def correct(
     what was changed.
     """
     texts = [[w.word for w in s.words] for s in segments]
-    proposals = [(k, c) for k, seg in enumerate(segments) if seg.words for c in propose(texts[k], index, is_common)]
+    proposals = [
+        (k, c)
+        for k, seg in enumerate(segments)
+        if seg.words
+        for c in propose(texts[k], index, is_common, context=texts[k - 1] if k else ())
+    ]
     if not proposals:
         return segments, []
 

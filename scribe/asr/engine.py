@@ -197,7 +197,7 @@ class FasterWhisperEngine:
             self.model_path = folder
             self.hotwords = self._build_hotwords() if self._hotwords_arg is None else self._hotwords_arg.strip()
             if self.correct_terms:
-                self.term_index = correction.TermIndex.from_vocabulary(self.settings.vocabulary_files)
+                self.term_index = correction.TermIndex.for_settings(self.settings)
             if progress:
                 progress(1.0, f"speech model {self.spec} ready")
 
