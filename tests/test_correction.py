@@ -54,8 +54,8 @@ def ear(truth: str):
 
     calls = []
 
-    def score(requests):
-        calls.append(requests)
+    def score(seg, requests):
+        calls.append((seg.id, requests))
         return [[-5.0 * distance(norm(t), norm(truth)) for t in texts] for _prompt, texts in requests]
 
     score.calls = calls
@@ -142,19 +142,25 @@ def test_no_correction_when_the_audio_does_not_fit_the_term(index):
 def test_margin_decides(index):
     seg = segment("continue the adornastatin 20 mg")
 
-    def barely(requests):  # the term fits the audio only 1 nat better than the heard word
+    def barely(seg, requests):  # the term fits the audio only 1 nat better than the heard word
         return [[0.0] + [1.0] * (len(texts) - 1) for _p, texts in requests]
 
     assert correct([seg], index, barely, margin=2.0)[1] == []
     assert correct([seg], index, barely, margin=0.5)[1]
 
 
-def test_one_scoring_pass_per_batch_of_segments(index):
-    segs = [segment("I take met for me twice a day.", 0), segment("And list of upro 10 mg.", 1, start=5.0)]
-    score = ear("I take metformin twice a day. And lisinopril 10 mg.")
+def test_one_check_per_segment_and_only_where_the_recogniser_was_unsure(index):
+    segs = [
+        segment("I take met for me twice a day.", 0),
+        segment("And list of upro 10 mg.", 1, start=5.0),
+        segment("Okay, show nice topics, you're signing?", 2, start=9.0),
+    ]
+    segs[2] = segs[2].model_copy(update={"words": [w.model_copy(update={"probability": 0.9}) for w in segs[2].words]})
+    score = ear("I take metformin twice a day. And lisinopril 10 mg. Okay, should I stop exercising?")
     fixed, changes = correct(segs, index, score)
-    assert len(score.calls) == 1  # all terms' checks share one encoding of the audio
-    assert [f.text for f in fixed] == ["I take metformin twice a day.", "And lisinopril 10 mg."]
+    # every term of a segment is checked on one encoding of its audio; the sure segment is not checked
+    assert [seg_id for seg_id, _ in score.calls] == [0, 1]
+    assert [f.text for f in fixed] == ["I take metformin twice a day.", "And lisinopril 10 mg.", segs[2].text]
     assert {c.segment_id for c in changes} == {0, 1}
 
 

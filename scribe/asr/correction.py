@@ -43,6 +43,8 @@ MIN_SIMILARITY = 0.6
 MAX_SPAN_WORDS = 4
 MAX_CANDIDATES_PER_SPAN = 3
 MAX_TERMS_PER_SEGMENT = 6
+# Heard words the recogniser was this sure of (mean word probability) are not candidates.
+MAX_SPAN_CONFIDENCE = 0.65
 # A drug name followed by a dose ("list of upro from 10 mg"), or said where medications are talked about
 # ("Any allergies to medications?" "Yes, sealin."), is more likely a drug: similarity bonus.
 CONTEXT_BONUS = 0.08
@@ -75,9 +77,9 @@ _NOT_TARGETS = re.compile(
     re.IGNORECASE,
 )
 
-Scorer = Callable[[list[tuple[str, list[str]]]], list[list[float]]]
-"""``score([(term, texts), ...])``: per group, the log-probability of each text given the audio with the
-term as decoder context (one encoding of the audio serves every group)."""
+Scorer = Callable[[Segment, list[tuple[str, list[str]]]], list[list[float]]]
+"""``score(segment, [(term, texts), ...])``: per group, the log-probability of each text given the
+segment's audio with the term as decoder context (one encoding of the audio serves every group)."""
 
 
 def letters(text: str) -> str:
@@ -223,6 +225,7 @@ def propose(
     index: TermIndex,
     is_common: Callable[[str], bool] | None = None,
     context: Sequence[str] = (),
+    confidence: Sequence[float] | None = None,
 ) -> list[Candidate]:
     """Runs of heard words that sound like a dictionary term they are not already.
 
@@ -232,7 +235,10 @@ def propose(
     name in its place is far likelier a false correction than a fix. A run that already contains a
     word of the term ("tender" -> "non-tender", "a stress test" -> "stress test") is not a candidate
     either: the words heard right would only be re-arranged. ``context`` are the words said just
-    before (the previous segment): medication talk there or here favours drug names.
+    before (the previous segment): medication talk there or here favours drug names. ``confidence``
+    are the recogniser's word probabilities: a run it was sure of (mean above
+    ``MAX_SPAN_CONFIDENCE``) is taken as heard right ("show nice topics" is not checked against
+    Topamax), which also keeps the checks by ear few.
     """
     exact = [index.is_term(w) for w in words]
     about_drugs = any(_bare(w) in _MEDICATION_CONTEXT for w in (*context, *words))
@@ -246,6 +252,8 @@ def propose(
             if j > i and re.search(r"[.?!]$", words[j - 1]):
                 break
             bare = [_bare(w) for w in span]
+            if confidence is not None and sum(confidence[i : j + 1]) / (j + 1 - i) > MAX_SPAN_CONFIDENCE:
+                continue
             if all(b in _FUNCTION for b in bare):
                 continue
             text = " ".join(bare)
@@ -328,34 +336,36 @@ def correct(
 ) -> tuple[list[Segment], list[Correction]]:
     """Replace heard words by dictionary terms where they sound alike and the audio agrees.
 
-    ``segments`` must be consecutive speech covered by the audio ``score`` listens to, each with word
-    timings (segments without words are left alone). Returns the segments (corrected ones copied) and
-    what was changed.
+    Each segment with candidates is checked on its own audio: its text as heard against its text with
+    each candidate term in place. Segments without word timings are left alone. Returns the segments
+    (corrected ones copied) and what was changed.
     """
     texts = [[w.word for w in s.words] for s in segments]
     proposals = [
         (k, c)
         for k, seg in enumerate(segments)
         if seg.words
-        for c in propose(texts[k], index, is_common, context=texts[k - 1] if k else ())
+        for c in propose(
+            texts[k], index, is_common, context=texts[k - 1] if k else (), confidence=[w.probability for w in seg.words]
+        )
     ]
     if not proposals:
         return segments, []
 
-    def joined(k: int | None = None, words: list[str] | None = None) -> str:
-        return " ".join(" ".join(words if i == k else ws) for i, ws in enumerate(texts) if ws)
-
-    base_text = joined()
     gains: list[tuple[float, int, Candidate]] = []
-    by_term: dict[str, list[tuple[int, Candidate, str]]] = {}
-    for k, cand in proposals:
-        variant = joined(k, _replace(texts[k], cand, capitalise=cand.first == 0))
-        by_term.setdefault(cand.term.text, []).append((k, cand, variant))
-    groups = list(by_term.items())
-    results = score([(term, [base_text, *(v for _, _, v in items)]) for term, items in groups])
-    for (_term, items), scores in zip(groups, results):
-        for (k, cand, _), s in zip(items, scores[1:]):
-            gains.append((s - scores[0], k, cand))
+    for k in sorted({k for k, _ in proposals}):
+        by_term: dict[str, list[Candidate]] = {}
+        for kk, cand in proposals:
+            if kk == k:
+                by_term.setdefault(cand.term.text, []).append(cand)
+        heard = " ".join(texts[k])
+        groups = list(by_term.items())
+        requests = [
+            (term, [heard, *(" ".join(_replace(texts[k], c, capitalise=c.first == 0)) for c in cands)])
+            for term, cands in groups
+        ]
+        for (_term, cands), scores in zip(groups, score(segments[k], requests)):
+            gains += [(s - scores[0], k, c) for c, s in zip(cands, scores[1:])]
 
     chosen: dict[int, list[tuple[float, Candidate]]] = {}
     for gain, k, cand in sorted(gains, key=lambda g: -g[0]):

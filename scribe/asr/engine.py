@@ -351,16 +351,17 @@ class FasterWhisperEngine:
         self.load()
         if self.term_index is None or not len(self.term_index):
             return segments
-        lo = max(0, int((segments[0].start - offset - 0.5) * SAMPLE_RATE))
-        hi = min(audio.size, int((segments[-1].end - offset + 0.5) * SAMPLE_RATE), lo + int(30 * SAMPLE_RATE))
-        if hi <= lo:
-            return segments
-        piece = audio[lo:hi]
+
+        def score(seg: Segment, requests: list[tuple[str, list[str]]]) -> list[list[float]]:
+            lo = max(0, int((seg.start - offset - 0.4) * SAMPLE_RATE))
+            hi = min(audio.size, int((seg.end - offset + 0.4) * SAMPLE_RATE))
+            return self.score_texts(audio[lo:hi], requests)
+
         t0 = time.perf_counter()
         fixed, changes = correction.correct(
             segments,
             self.term_index,
-            lambda requests: self.score_texts(piece, requests),
+            score,
             margin=self.correction_margin,
             is_common=self.is_common_word,
         )
