@@ -85,6 +85,7 @@ def test_sound_key_hears_drug_names_in_common_words():
         ("I'm going to refer you to cardinology for a stress test", "cardinology", "cardiology", ()),
         ("which makes me concerned about table and gyna.", "table and gyna", "stable angina", ()),
         ("I take met for me 500 milligrams twice a day", "met for me", "metformin", ()),
+        ("Continue the metform in 500 mg twice a day.", "metform in", "metformin", ()),
     ],
 )
 def test_the_issues_mishearings_are_candidates(index, heard, span, term, context):

@@ -36,13 +36,18 @@ from ..domain import Segment, Word
 MEDICATION = "medication"
 TERM = "term"
 
-# Accept a term when the audio scores it this many nats (natural-log probability) above the heard words.
+# Accept a term when, with the term as decoder context, the audio scores it this many nats (natural-log
+# probability) above the heard words ...
 DEFAULT_MARGIN = 2.0
+# ... and no more than this below the heard words scored with *themselves* as context. A prompt makes
+# the decoder favour what it names, so each side gets its own: what is left is how well each fits the
+# audio. (With the term's prompt alone "that's" became Lantus and "know this the" Nitrostat.)
+SELF_PROMPT_SLACK = 1.0
 # A candidate must be at least this similar (0..1, sound and spelling averaged) to be checked by ear.
 MIN_SIMILARITY = 0.6
 MAX_SPAN_WORDS = 4
 MAX_CANDIDATES_PER_SPAN = 3
-MAX_TERMS_PER_SEGMENT = 6
+MAX_TERMS_PER_SEGMENT = 8
 # Heard words the recogniser was this sure of (mean word probability) are not candidates.
 MAX_SPAN_CONFIDENCE = 0.65
 # A drug name followed by a dose ("list of upro from 10 mg"), or said where medications are talked about
@@ -68,7 +73,8 @@ _PROTECTED = set(
 _FUNCTION = set(
     """a an the and or but if of to in on at by for with from as is are was were be been am it its it's this
     that these those there here i you he she we they me him her us them my your his our their do does did
-    so up out off over then than just very""".split()
+    so up out off over then than just very that's what's there's here's it'll i'm i've i'll i'd you're you've
+    we're we've they're he's she's let's don't doesn't didn't can't won't isn't wasn't""".split()
 )
 # Clinical terms that are not correction targets (ordinary words, laterality, units, dosing phrases).
 _NOT_TARGETS = re.compile(
@@ -134,7 +140,8 @@ class Correction:
     original: str  # the heard words
     replacement: str
     kind: str
-    gain: float  # how much better the audio fits the term (nats)
+    gain: float  # how much better the audio fits the term, with the term as context (nats)
+    fit: float  # the term (its own context) against the heard words (their own context), nats
 
 
 def is_target(term: str) -> bool:
@@ -157,7 +164,7 @@ class TermIndex:
             seen.add(spelled)
             self.terms.append(Term(text, kind, sound_key(text), spelled))
         self._keys = [t.key for t in self.terms]
-        self._spellings = {t.spelling for t in self.terms}
+        self._names = {" ".join(re.findall(r"[a-z]+", t.text.lower())) for t in self.terms}
 
     @classmethod
     def from_vocabulary(cls, user_files: Iterable[str] | None = None) -> TermIndex:
@@ -183,11 +190,11 @@ class TermIndex:
         return len(self.terms)
 
     def is_term(self, text: str) -> bool:
-        """``text`` already is a target or a drug name the lexicon knows (so it is not corrected)."""
-        if letters(text) in self._spellings:
-            return True
+        """``text`` already is a target or a drug name the lexicon knows (so it is not corrected).
+
+        Compared word by word: "metform in" is not "metformin" (it is a split the correction mends)."""
         name = " ".join(re.findall(r"[a-z]+", text.lower()))
-        return bool(name) and self._known is not None and self._known(name)
+        return bool(name) and (name in self._names or (self._known is not None and self._known(name)))
 
     def near(
         self, text: str, limit: int = MAX_CANDIDATES_PER_SPAN, floor: float = MIN_SIMILARITY
@@ -287,7 +294,10 @@ def propose(
 
 
 def _shares_word(heard: list[str], term: Term) -> bool:
-    """A heard word is a word of the term, or the start of one ("tender" of "tenderness")."""
+    """A heard word is a word of the term, or the start of one ("tender" of "tenderness"); a term
+    merely split in two ("metform in") does not count."""
+    if letters("".join(heard)) == term.spelling:
+        return False
     parts = re.findall(r"[a-z']+", term.text.lower())
     return any(h == p or (len(h) >= 4 and p.startswith(h)) for h in heard for p in parts)
 
@@ -333,11 +343,13 @@ def correct(
     score: Scorer,
     margin: float = DEFAULT_MARGIN,
     is_common: Callable[[str], bool] | None = None,
+    slack: float = SELF_PROMPT_SLACK,
 ) -> tuple[list[Segment], list[Correction]]:
     """Replace heard words by dictionary terms where they sound alike and the audio agrees.
 
     Each segment with candidates is checked on its own audio: its text as heard against its text with
-    each candidate term in place. Segments without word timings are left alone. Returns the segments
+    each candidate term in place, once with the term as decoder context and once each with its own
+    words as context (see ``DEFAULT_MARGIN`` and ``SELF_PROMPT_SLACK``). Segments without word timings are left alone. Returns the segments
     (corrected ones copied) and what was changed.
     """
     texts = [[w.word for w in s.words] for s in segments]
@@ -352,42 +364,49 @@ def correct(
     if not proposals:
         return segments, []
 
-    gains: list[tuple[float, int, Candidate]] = []
+    gains: list[tuple[float, float, int, Candidate]] = []
     for k in sorted({k for k, _ in proposals}):
         by_term: dict[str, list[Candidate]] = {}
         for kk, cand in proposals:
             if kk == k:
                 by_term.setdefault(cand.term.text, []).append(cand)
+        spans = sorted({(c.first, c.last) for cands in by_term.values() for c in cands})
         heard = " ".join(texts[k])
-        groups = list(by_term.items())
         requests = [
             (term, [heard, *(" ".join(_replace(texts[k], c, capitalise=c.first == 0)) for c in cands)])
-            for term, cands in groups
-        ]
-        for (_term, cands), scores in zip(groups, score(segments[k], requests)):
-            gains += [(s - scores[0], k, c) for c, s in zip(cands, scores[1:])]
+            for term, cands in by_term.items()
+        ] + [(" ".join(texts[k][a : b + 1]), [heard]) for a, b in spans]
+        results = score(segments[k], requests)
+        as_heard = {span: r[0] for span, r in zip(spans, results[len(by_term) :])}
+        for cands, scores in zip(by_term.values(), results):
+            for c, s in zip(cands, scores[1:]):
+                gains.append((s - scores[0], s - as_heard[(c.first, c.last)], k, c))
 
-    chosen: dict[int, list[tuple[float, Candidate]]] = {}
-    for gain, k, cand in sorted(gains, key=lambda g: -g[0]):
+    chosen: dict[int, list[tuple[float, float, Candidate]]] = {}
+    for gain, fit, k, cand in sorted(gains, key=lambda g: -g[0]):
         if gain <= margin:
             break
-        taken = chosen.setdefault(k, [])
-        if any(not (cand.last < c.first or cand.first > c.last) for _, c in taken):
+        if fit < -slack:
             continue
-        taken.append((gain, cand))
+        taken = chosen.setdefault(k, [])
+        if any(not (cand.last < c.first or cand.first > c.last) for _, _, c in taken):
+            continue
+        taken.append((gain, fit, cand))
 
     out = list(segments)
     changes: list[Correction] = []
     for k, picks in chosen.items():
         seg = segments[k]
         # apply right to left so earlier word indices stay valid
-        for gain, cand in sorted(picks, key=lambda p: -p[1].first):
+        for gain, fit, cand in sorted(picks, key=lambda p: -p[2].first):
             words = [w.word for w in seg.words]
             new_words = _replace(words, cand, capitalise=cand.first == 0)
             new_text = new_words[cand.first : cand.first + len(cand.term.text.split())]
             original = " ".join(words[cand.first : cand.last + 1])
             seg = seg.model_copy(update={"words": _corrected_words(seg, cand, new_text)})
             seg = seg.model_copy(update={"text": " ".join(w.word for w in seg.words)})
-            changes.append(Correction(seg.id, original, " ".join(new_text), cand.term.kind, round(gain, 2)))
+            changes.append(
+                Correction(seg.id, original, " ".join(new_text), cand.term.kind, round(gain, 2), round(fit, 2))
+            )
         out[k] = seg
     return out, changes
