@@ -145,9 +145,15 @@ class Correction:
 
 
 def is_target(term: str) -> bool:
-    """Whether a dictionary term may replace heard words (long and specific enough to be safe)."""
+    """Whether a dictionary term may replace heard words (long and specific enough to be safe, and
+    never one that says "no": a correction must not turn a finding into its negation)."""
     spelled = letters(term)
-    return len(spelled) >= 6 and not term.isupper() and not _NOT_TARGETS.search(term)
+    return (
+        len(spelled) >= 6
+        and not term.isupper()
+        and not _NOT_TARGETS.search(term)
+        and not re.match(r"(?i)(non|not |no |without )", term)
+    )
 
 
 class TermIndex:
@@ -239,7 +245,8 @@ def propose(
     Per term only the most similar run is kept, and per segment the ``MAX_TERMS_PER_SEGMENT`` most
     similar terms. A single heard word that ``is_common`` (for Whisper: one token of its vocabulary,
     "gave", "soft", "stress") is taken as heard right: the recogniser chose a real word, and a drug
-    name in its place is far likelier a false correction than a fix. A run that already contains a
+    name in its place is far likelier a false correction than a fix. A term that is itself such a
+    word ("prescription", "insulin") is no target either: Whisper writes it when it hears it. A run that already contains a
     word of the term ("tender" -> "non-tender", "a stress test" -> "stress test") is not a candidate
     either: the words heard right would only be re-arranged. ``context`` are the words said just
     before (the previous segment): medication talk there or here favours drug names. ``confidence``
@@ -271,7 +278,7 @@ def propose(
             hits: dict[str, Candidate] = {}
             for variant in {text, " ".join(inner)}:
                 for term, sim in index.near(variant, 4 * MAX_CANDIDATES_PER_SPAN, MIN_SIMILARITY - CONTEXT_BONUS):
-                    if _shares_word(bare, term):
+                    if _shares_word(bare, term) or (is_common is not None and is_common(term.text)):
                         continue
                     if term.kind == MEDICATION and (about_drugs or _dose_follows(words, j)):
                         sim = round(sim + CONTEXT_BONUS, 3)
@@ -294,12 +301,12 @@ def propose(
 
 
 def _shares_word(heard: list[str], term: Term) -> bool:
-    """A heard word is a word of the term, or the start of one ("tender" of "tenderness"); a term
-    merely split in two ("metform in") does not count."""
+    """A heard word is a word of the term, or most of the start of one ("tender" of "tenderness", not
+    "ultra" of "Ultram"); a term merely split in two ("metform in") does not count."""
     if letters("".join(heard)) == term.spelling:
         return False
     parts = re.findall(r"[a-z']+", term.text.lower())
-    return any(h == p or (len(h) >= 4 and p.startswith(h)) for h in heard for p in parts)
+    return any(h == p or (len(h) >= 4 and p.startswith(h) and len(p) - len(h) >= 3) for h in heard for p in parts)
 
 
 def _dose_follows(words: Sequence[str], j: int) -> bool:
