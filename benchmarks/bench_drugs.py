@@ -17,9 +17,10 @@ Configurations, each transcribed in its own process and cached (``~/.cache/scrib
 - ``corrected``: Scribe's engine now: no word list, dictionary terms corrected and checked by ear.
 
 Metrics per visit: WER (after the number/unit normalisation grounding uses), drug-name recall (of the
-drug mentions in what was said, how many the transcript has, counted per drug), invented drug mentions
-(mentions beyond what was said: drugs never said, or said fewer times), and for ``corrected`` the
-corrections made, split into right (the term was said there) and false.
+drug mentions in what was said, how many the transcript has, counted per generic drug with the clinical
+lexicon, ``scribe.lexicon``), invented drug mentions (mentions beyond what was said: drugs never said,
+or said fewer times), and for ``corrected`` the corrections made, split into right (the term was said
+there) and false.
 
 Usage::
 
@@ -161,26 +162,31 @@ def transcribe(config: str, audio: Path, before_root: Path | None, fresh: bool) 
 # --------------------------------------------------------------------------- metrics
 
 
-def medication_names() -> dict[str, str]:
-    """Lower-cased drug name -> the name it is counted under (a brand counts as itself)."""
-    from scribe.asr.vocabulary import load_medication_names
+def medication_names():
+    """The clinical lexicon (scribe.lexicon: bundled list + drug dictionary, brand -> generic)."""
+    from scribe.lexicon import default_lexicon
 
-    return {m: m for m in load_medication_names([])}
+    return default_lexicon([])
 
 
 def _norm(text: str) -> str:
     return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split()) + " "
 
 
-def drug_counts(text: str, names: dict[str, str]) -> dict[str, int]:
-    norm = _norm(text)
+def drug_counts(text: str, lexicon) -> dict[str, int]:
+    """Mentions per generic name of the drugs the lexicon's dictionary names in ``text`` (a brand counts
+    as its generic; the longest name wins where names overlap; drug-like stems alone do not count)."""
+    from scribe.textnorm import tokens
+
+    toks = tokens(text)
     counts: dict[str, int] = {}
-    # longest names first, so "insulin glargine" is not also counted as "insulin"
-    for name in sorted(names, key=len, reverse=True):
-        n = norm.count(f" {name} ")
-        if n:
-            counts[names[name]] = counts.get(names[name], 0) + n
-            norm = norm.replace(f" {name} ", " # ")
+    covered = -1
+    for i, name in sorted(lexicon.medications_in(toks), key=lambda x: (x[0], -len(x[1]))):
+        if i <= covered or name not in lexicon:
+            continue
+        covered = i + len(name.split()) - 1
+        generic = lexicon.generic_of(name)
+        counts[generic] = counts.get(generic, 0) + 1
     return counts
 
 

@@ -183,17 +183,14 @@ class TermIndex:
     def from_vocabulary(cls, user_files: Iterable[str] | None = None) -> TermIndex:
         """The curated medications (bundled list and the clinic's) and clinical terms as targets.
 
-        Not the whole drug dictionary of :mod:`scribe.lexicon` (34 000 names, most of them brands
-        from other countries: "a camel" would sound like one of them); the lexicon still decides
-        which heard words already are drug names and are left alone.
+        Not the whole drug dictionary of :mod:`scribe.lexicon` (34 000 names, most of them brands from
+        other countries: "a camel" would sound like one of them). (The lexicon builds on this
+        package's vocabulary, so this package does not import it back: no import cycle.)
         """
-        from ..lexicon import default_lexicon
         from .vocabulary import load_vocabulary
 
         vocab = load_vocabulary(user_files)
-        lexicon = default_lexicon(user_files)
-        targets = [*((m, MEDICATION) for m in vocab.medications), *((t, TERM) for t in lexicon.terms)]
-        return cls(targets, known=lexicon.__contains__)
+        return cls([*((m, MEDICATION) for m in vocab.medications), *((t, TERM) for t in vocab.terms)])
 
     @classmethod
     def for_settings(cls, settings) -> TermIndex:
