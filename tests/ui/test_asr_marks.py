@@ -34,7 +34,7 @@ def _segment(seg_id, start, speaker, words, corrected=None):
 def test_corrected_words_are_marked_with_what_was_heard(qtbot, tmp_path):
     view = TranscriptView()
     qtbot.addWidget(view)
-    view.resize(760, 260)
+    view.resize(760, 140)
     view.set_segments(
         [
             _segment(0, 75.8, SpeakerRole.clinician, "What are you taking right now?"),
