@@ -89,7 +89,7 @@ _NOT_TARGETS = re.compile(
     re.IGNORECASE,
 )
 
-Scorer = Callable[[Segment, list[tuple[str, list[str]]]], list[list[float]]]
+Scorer = Callable[[Segment, list[tuple[str | None, list[str]]]], list[list[float]]]
 """``score(segment, [(term, texts), ...])``: per group, the log-probability of each text given the
 segment's audio with the term as decoder context (one encoding of the audio serves every group)."""
 
@@ -318,10 +318,18 @@ def _dose_follows(words: Sequence[str], j: int) -> bool:
     return any(_protected(w) and _bare(w) not in ("no", "not", "never", "left", "right") for w in words[j + 1 : j + 4])
 
 
+_EDGES = re.compile(r"^([^\w']*)(.*?)([^\w']*)$", re.S)
+
+
+def _edges(word: str) -> tuple[str, str]:
+    """The punctuation before and after a word ('"Table' -> '"', 'liner.' -> '.')."""
+    m = _EDGES.match(word)
+    return (m.group(1), m.group(3)) if m else ("", "")
+
+
 def _replace(words: Sequence[str], cand: Candidate, capitalise: bool) -> list[str]:
     first, last = words[cand.first], words[cand.last]
-    lead = re.match(r"^[^\w']*", first).group(0)
-    trail = re.search(r"[^\w']*$", last).group(0)
+    lead, trail = _edges(first)[0], _edges(last)[1]
     new = cand.term.text.split()
     if capitalise and new and new[0][:1].islower():
         new[0] = new[0][:1].upper() + new[0][1:]
@@ -375,7 +383,7 @@ def correct(
     if not proposals:
         return segments, []
 
-    gains: list[tuple[float, float, int, Candidate]] = []
+    gains: list[tuple[float, float, float, int, Candidate]] = []
     for k in sorted({k for k, _ in proposals}):
         by_term: dict[str, list[Candidate]] = {}
         for kk, cand in proposals:
@@ -384,7 +392,9 @@ def correct(
         spans = sorted({(c.first, c.last) for cands in by_term.values() for c in cands})
         heard = " ".join(texts[k])
         variants = {c: " ".join(_replace(texts[k], c, capitalise=c.first == 0)) for cs in by_term.values() for c in cs}
-        requests = [(term, [heard, *(variants[c] for c in cands)]) for term, cands in by_term.items()]
+        requests: list[tuple[str | None, list[str]]] = [
+            (term, [heard, *(variants[c] for c in cands)]) for term, cands in by_term.items()
+        ]
         requests += [(" ".join(texts[k][a : b + 1]), [heard]) for a, b in spans]
         requests += [(None, [heard, *variants.values()])]
         results = score(segments[k], requests)

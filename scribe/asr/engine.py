@@ -352,7 +352,7 @@ class FasterWhisperEngine:
         if self.term_index is None or not len(self.term_index):
             return segments
 
-        def score(seg: Segment, requests: list[tuple[str, list[str]]]) -> list[list[float]]:
+        def score(seg: Segment, requests: list[tuple[str | None, list[str]]]) -> list[list[float]]:
             lo = max(0, int((seg.start - offset - 0.4) * SAMPLE_RATE))
             hi = min(audio.size, int((seg.end - offset + 0.4) * SAMPLE_RATE))
             return self.score_texts(audio[lo:hi], requests)
