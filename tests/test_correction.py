@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from rapidfuzz.distance import Levenshtein
 
 from scribe.asr.content import (
     NO_CLINICAL_CONVERSATION,
@@ -43,20 +44,11 @@ def ear(truth: str):
     def norm(text):
         return re.findall(r"[a-z0-9]+", text.lower())
 
-    def distance(a, b):
-        prev = list(range(len(b) + 1))
-        for i, x in enumerate(a, 1):
-            cur = [i] + [0] * len(b)
-            for j, y in enumerate(b, 1):
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y))
-            prev = cur
-        return prev[-1]
-
     calls = []
 
     def score(seg, requests):
         calls.append((seg.id, requests))
-        return [[-5.0 * distance(norm(t), norm(truth)) for t in texts] for _prompt, texts in requests]
+        return [[-5.0 * Levenshtein.distance(norm(t), norm(truth)) for t in texts] for _prompt, texts in requests]
 
     score.calls = calls
     return score
