@@ -49,6 +49,10 @@ SELF_PROMPT_SLACK = 1.0
 # the voiced ACI-Bench train dialogue D2N015 (docs/quality.md says which figures that makes in-sample).
 NO_PROMPT_GAIN = 2.0
 WIDE_SLACK = 6.0
+# One heard non-word this close to a term in sound and spelling ("Lishinapral", "prunisone") is a
+# misspelling of it: prompting with itself boosts a rare non-word as much as the term, so that
+# comparison says nothing and only the margin applies.
+MISSPELLING_SIMILARITY = 0.8
 # A candidate must be at least this similar (0..1, sound and spelling averaged) to be checked by ear.
 MIN_SIMILARITY = 0.6
 MAX_SPAN_WORDS = 4
@@ -408,7 +412,8 @@ def correct(
     for gain, fit, bare, k, cand in sorted(gains, key=lambda g: -g[0]):
         if gain <= margin:
             break
-        if fit < -slack and not (bare > NO_PROMPT_GAIN and fit >= -WIDE_SLACK):
+        misspelt = cand.first == cand.last and cand.similarity >= MISSPELLING_SIMILARITY
+        if fit < -slack and not (bare > NO_PROMPT_GAIN and fit >= -WIDE_SLACK) and not misspelt:
             continue
         taken = chosen.setdefault(k, [])
         if any(not (cand.last < c.first or cand.first > c.last) for *_, c in taken):
