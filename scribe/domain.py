@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -105,11 +105,34 @@ class StatementStatus(str, Enum):
     confirmed = "confirmed"  # physician explicitly confirmed an unsupported statement
 
 
+class Severity(str, Enum):
+    """How much an issue weighs. A *safety* flag (a drug, dose, number, side, negation, allergy, result or
+    finding the transcript does not support) must be resolved before approval; a *review* hint (weak or
+    missing evidence for a paraphrase) is shown but never blocks."""
+
+    safety = "safety"
+    review = "review"
+
+
+# Issue kinds that are only hints; every other kind is a safety flag.
+REVIEW_KINDS = frozenset({"no_evidence", "weak_evidence"})
+
+
 class Issue(_Model):
     """Why a statement is not backed by the transcript."""
 
-    kind: str  # no_evidence | medication | dose | number | laterality | negation | weak_evidence | allergy | result | descriptor
+    # no_evidence | weak_evidence (review) · medication | dose | number | laterality | negation | allergy | result |
+    # descriptor | finding | unclear (safety)
+    kind: str
     detail: str
+    severity: Severity = Severity.safety  # notes saved before severities existed get theirs from the kind
+
+    @model_validator(mode="before")
+    @classmethod
+    def _severity_from_kind(cls, data):
+        if isinstance(data, dict) and data.get("severity") is None and "kind" in data:
+            data = {**data, "severity": Severity.review if data["kind"] in REVIEW_KINDS else Severity.safety}
+        return data
 
 
 class Statement(_Model):
@@ -142,7 +165,8 @@ def _sentence(text: str) -> str:
 class GroundingReport(_Model):
     checked_at: datetime = Field(default_factory=utcnow)
     statements: int = 0
-    unsupported: int = 0
+    unsupported: int = 0  # statements with a safety flag
+    review: int = 0  # statements with review hints only
 
     @property
     def unsupported_rate(self) -> float:
@@ -213,4 +237,5 @@ class NoteDraft(_Model):
         return self.approval is not None and self.approval.content_sha256 == self.content_hash()
 
     def unresolved(self) -> list[Statement]:
+        """Statements still flagged unsupported (a safety flag not yet edited away or confirmed)."""
         return [s for s in self.statements() if s.status == StatementStatus.unsupported]
