@@ -115,13 +115,13 @@ class Severity(str, Enum):
 
 
 # Issue kinds that are only hints; every other kind is a safety flag.
-REVIEW_KINDS = frozenset({"no_evidence", "weak_evidence"})
+REVIEW_KINDS = frozenset({"no_evidence", "weak_evidence", "date"})
 
 
 class Issue(_Model):
     """Why a statement is not backed by the transcript."""
 
-    # no_evidence | weak_evidence (review) · medication | dose | number | laterality | negation | allergy | result |
+    # no_evidence | weak_evidence | date (review) · medication | dose | number | laterality | negation | allergy | result |
     # descriptor | finding | unclear (safety)
     kind: str
     detail: str

@@ -53,6 +53,7 @@ __all__ = [
 
 _NEGATORS = {
     "no",
+    "nothing",
     "not",
     "denies",
     "denied",
@@ -106,6 +107,7 @@ class Facts:
     numbers: set[str]
     laterality: set[str]
     quantities: dict[str, str] = field(default_factory=dict)  # number -> the time/measure unit said after it
+    dates: list[str] = field(default_factory=list)
 
 
 # Units a number is said with; "4 days" and "4 weeks" are different facts even when both numbers are said.
@@ -117,21 +119,36 @@ _QUANTITY_UNITS = {
 
 
 def _quantities(toks: list[str]) -> list[tuple[str, str]]:
-    """(number, unit) pairs: "4 days" -> ("4", "day"); "a week" and "one week" -> ("1", "week")."""
+    """(number, unit) for every number: "4 days" -> ("4", "day"), "a couple of weeks" -> ("2", "week"),
+    a bare "4" -> ("4", "")."""
     out = []
-    for i in range(len(toks) - 1):
-        unit = _QUANTITY_UNITS.get(_stem(toks[i + 1]))
-        if unit is None:
-            continue
-        if re.fullmatch(r"\d+(?:\.\d+)?", toks[i]):
-            out.append((_canon_number(toks[i]), unit))
-        elif toks[i] in ("a", "an", "one"):
+    for i, t in enumerate(toks):
+        nxt = toks[i + 1 : i + 3]
+        unit = _QUANTITY_UNITS.get(_stem(nxt[0])) if nxt else None
+        if re.fullmatch(r"\d+(?:\.\d+)?", t):
+            out.append((_canon_number(t), unit or ""))
+        elif unit and t in ("a", "an", "one"):
             out.append(("1", unit))
+        elif t == "couple":
+            unit = unit or (_QUANTITY_UNITS.get(_stem(nxt[1])) if len(nxt) > 1 and nxt[0] == "of" else None)
+            if unit:
+                out.append(("2", unit))
     return out
 
 
+# Dates come from the chart far more often than from speech: one nobody said is a review hint, not a safety flag.
+DATE = re.compile(
+    r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,2}/(?:19|20)\d{2}\b"
+    r"|\b(?:19|20)\d{2}\b(?!\s*(?:mg|mcg|g|iu|units?|ml|milligrams?|%|percent|pounds|lbs|calories|steps|ng|pg))",
+    re.I,
+)
+# names with a number in them ("COVID-19", "H1N1") are names, not quantities
+NAMED_NUMBER = re.compile(r"\b[a-z]{3,}-\d+\b|\b[a-z]+\d+[a-z]*\d*\b", re.I)
+
+
 def extract_facts(text: str, medications: Collection[str]) -> Facts:
-    toks = tokens(text)
+    dates = [m.group(0) for m in DATE.finditer(text)]
+    toks = tokens(NAMED_NUMBER.sub(" ", DATE.sub(" ", text)))
     meds = medications_in(toks, medications)
     doses: list[Dose] = []
     numbers: set[str] = set()
@@ -151,7 +168,8 @@ def extract_facts(text: str, medications: Collection[str]) -> Facts:
         else:
             numbers.add(_canon_number(w))
     lat = {_LATERAL[w] for w in toks if w in ("left", "right", "bilateral")}
-    return Facts({m for _, m in meds}, doses, numbers, lat, dict(_quantities(toks)))
+    quantities = {n: u for n, u in _quantities(toks) if u}
+    return Facts({m for _, m in meds}, doses, numbers, lat, quantities, dates)
 
 
 # ----------------------------------------------------------------------------- transcript index
@@ -185,7 +203,7 @@ class TranscriptIndex:
         self._doses: list[tuple[str, str | None, set[str]]] | None = None
         self._targets: set[str] | None = None
         self._sides: set[tuple[str, str]] | None = None
-        self._quantities: set[tuple[str, str]] | None = None
+        self._quantities: dict[str, set[str]] | None = None
 
     def said_medication(self, med: str) -> bool:
         """``med`` is named in the transcript: itself, a spelling slip of it, or another name of the same drug."""
@@ -195,10 +213,14 @@ class TranscriptIndex:
             or self.medications.generic_of(med) in self.generics_said
         )
 
-    def quantities_said(self) -> set[tuple[str, str]]:
+    def units_said(self, number: str) -> set[str]:
+        """The units ``number`` is said with ("" when it is said bare)."""
         if self._quantities is None:
-            self._quantities = {q for sid in self.order for q in _quantities(self.tokens[sid])}
-        return self._quantities
+            self._quantities = {}
+            for sid in self.order:
+                for n, u in _quantities(self.tokens[sid]):
+                    self._quantities.setdefault(n, set()).add(u)
+        return self._quantities.get(number, set())
 
     def sides_said(self) -> set[tuple[str, str]]:
         if self._sides is None:
@@ -295,7 +317,7 @@ _TARGET_SYNONYM = {
 }
 _TERMINATORS = frozenset(
     """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
-    has have had complains admits describes experiences presents which who whereas while""".split()
+    complains admits describes experiences presents which who whereas while""".split()
 )
 _HYPOTHETICAL = frozenset(
     "if should unless whether case watch monitor precautions call return develop develops".split()
@@ -303,6 +325,14 @@ _HYPOTHETICAL = frozenset(
 _FAMILY = frozenset(
     "family mother father brother sister son daughter mom dad grandmother grandfather aunt uncle".split()
 )
+# "did not relieve the pain", "doesn't help the swelling": the verb is negated, not the finding after it
+_NEGATED_VERBS = frozenset(
+    """relieve relieved help helped helps improve improved resolve resolved work worked works change changed bother
+    bothered affect affected stop stopped go went return returned get got cause caused make made limit limited
+    interfere interfered""".split()
+)
+# a question without its question mark (unpunctuated transcripts): "have you had any chest pain"
+_ASKING = frozenset("have do did are were is does can could".split())
 _YES = frozenset("yes yeah yep yup sure mm-hmm uh-huh correct right sometimes definitely absolutely".split())
 _NO = frozenset("no nope not never nah none".split())
 NEGATION_SCOPE = 10  # tokens a negation reaches past its trigger (or past the last item of its list)
@@ -351,13 +381,19 @@ def _negated_terms(clause: str) -> tuple[set[str], set[str]]:
         if w in _NEGATORS or w.endswith("n't"):
             neg_at = i
             continue
+        if w in _NEGATED_VERBS and 0 <= i - neg_at <= 2:
+            neg_at = -99
+            continue
+        if (w == "any" and i - neg_at > NEGATION_SCOPE) or (w == "you" and i and toks[i - 1] in _ASKING):
+            hyp_at = i  # asked, not stated
+            continue
         if w in _TERMINATORS:
             neg_at = hyp_at = -99
             continue
         if w in _HYPOTHETICAL or w in _FAMILY:
             hyp_at = i
             continue
-        key = _target(w, toks[i + 1] if i + 1 < len(toks) else "")
+        key = _qualified(toks, i)
         if key is None or i - hyp_at <= NEGATION_SCOPE:
             continue
         (negated if i - neg_at <= NEGATION_SCOPE else affirmed).add(key)
@@ -368,8 +404,41 @@ def _clauses(text: str) -> list[str]:
     return [c for c in re.split(r"[.;!?]|\bbut\b", normalise(text)) if c.strip()]
 
 
+# Body sites that make a finding a different one: "chest pain" and "knee pain" are not the same claim.
+_SITES = frozenset(
+    _stem(w)
+    for w in """chest abdominal abdomen belly stomach back neck head knee knees ankle ankles foot feet leg legs arm arms
+    shoulder shoulders hip hips hand hands wrist wrists elbow elbows finger fingers toe toes calf calves joint joints
+    muscle muscles body throat ear ears eye eyes jaw pelvic flank groin rectal bone bones lower upper""".split()
+)
+
+
+def _qualified(toks: list[str], i: int) -> str | None:
+    """The target at ``toks[i]``, qualified by the body site right before it ("chest pain", "knee swell")."""
+    key = _target(toks[i], toks[i + 1] if i + 1 < len(toks) else "")
+    if key is None:
+        return None
+    before = toks[i - 1] if i else ""
+    if _stem(before) in _SITES:
+        return f"{_stem(before)} {key}"
+    return key
+
+
+def _base(key: str) -> str:
+    """A qualified target without its site ("chest pain" -> "pain"; "weight loss" stays)."""
+    return key if key in _COMPOUND_KEYS else key.split(" ")[-1]
+
+
+_COMPOUND_KEYS = frozenset(_COMPOUND.values())
+
+
 def _targets_in(toks: list[str]) -> set[str]:
-    return {k for i, w in enumerate(toks) if (k := _target(w, toks[i + 1] if i + 1 < len(toks) else ""))}
+    keys = set()
+    for i in range(len(toks)):
+        key = _qualified(toks, i)
+        if key:
+            keys |= {key, _base(key)}
+    return keys
 
 
 def _question_targets(sentence: str) -> set[str]:
@@ -417,7 +486,7 @@ def _finding_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     said = said | {k for k, backers in _FINDING_BACKING.items() if said & backers}
     present = set()
     for clause in _clauses(statement):
-        present |= _negated_terms(clause)[1]
+        present |= {_base(k) for k in _negated_terms(clause)[1]}
     return [
         Issue(
             kind="finding",
@@ -443,7 +512,13 @@ def _surface(text: str, key: str) -> str:
 def _negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
     if not evidence:
         return []
-    window = sorted({w for sid in evidence for w in index.window(sid, 1)}, key=index.order.index)
+    # the evidence lines and the question each answers ("Any sweating?" - "No."): not the whole neighbourhood
+    lines = set(evidence)
+    for sid in evidence:
+        before = index.window(sid, 1)[0]
+        if before != sid and index.transcript.segment(before).text.rstrip().endswith("?"):
+            lines.add(before)
+    window = sorted(lines, key=index.order.index)
     ev_neg, ev_aff = _segment_polarity(index, window)
     issues = []
     for clause in _clauses(statement):
@@ -475,11 +550,10 @@ def _number_issues(facts: Facts, words: set[str], evidence: list[int], index: Tr
     near = {n for sid in evidence for w in index.window(sid, 2) for n in index.numbers[w]}
     topic = {w for w in words if not w[0].isdigit() and w not in _FRAMING and len(w) > 2}
     for num in sorted(facts.numbers):
-        unit = facts.quantities.get(num)
-        if unit and (num, unit) not in index.quantities_said():
-            if any(num in index.numbers[sid] for sid in index.order):
-                issues.append(Issue(kind="number", detail=f"'{num} {unit}…' is not what the transcript says"))
-                continue
+        unit, units = facts.quantities.get(num), index.units_said(num)
+        if unit and units and unit not in units and num not in near:  # "5 days" where "5 pounds" was said
+            issues.append(Issue(kind="number", detail=f"'{num} {unit}…' is not what the transcript says"))
+            continue
         if num in near:
             continue
         where = [sid for sid in index.order if num in index.numbers[sid]]
@@ -487,6 +561,10 @@ def _number_issues(facts: Facts, words: set[str], evidence: list[int], index: Tr
             issues.append(Issue(kind="number", detail=f"the number {num} does not appear in the transcript"))
         elif not any(topic & index.words[w] for sid in where for w in index.window(sid, 1)):
             issues.append(Issue(kind="number", detail=f"the number {num} is said in the visit, but not about this"))
+    for date in facts.dates:
+        parts = {_canon_number(p) for p in re.findall(r"\d+", date)}
+        if not all(any(p in index.numbers[sid] for sid in index.order) for p in parts):
+            issues.append(Issue(kind="date", detail=f"the date {date} is not said in the transcript"))
     return issues
 
 
@@ -846,6 +924,15 @@ def _descriptor_issues(statement: str, evidence: list[int], index: TranscriptInd
     return issues
 
 
+def _named_near(med: str, context: set[str], index: TranscriptIndex) -> bool:
+    """``med`` is named in ``context``: itself, a spelling slip, another name of it, or a long word of a
+    several-word name ("testosterone" for "testosterone cypionate")."""
+    if fuzzy_in(med, context) or any(len(w) >= 6 and w in context for w in med.split()):
+        return True
+    generic = index.medications.generic_of(med)
+    return any(index.medications.generic_of(m) == generic for _, m in index.medications.medications_in(sorted(context)))
+
+
 def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
     words = content_words(st.text)
     evidence = _settle_evidence(st, words, index)
@@ -867,7 +954,7 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
             continue
         if dose.medication and not any(
             (med is not None and index.same_drug(med, dose.medication)) or (med is None and near)
-            for med, near in ((m, fuzzy_in(dose.medication, ctx)) for m, ctx in said)
+            for med, near in ((m, _named_near(dose.medication, ctx, index)) for m, ctx in said)
         ):
             issues.append(
                 Issue(kind="dose", detail=f"the transcript never gives {dose.value} {dose.unit} for {dose.medication}")

@@ -213,12 +213,13 @@ def clinical_notation(text: str) -> str:
 
 def normalise(text: str) -> str:
     t = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_TIMES[m.group(1)]} times", text.lower())
+    t = re.sub(r"\ba (hundred|thousand)\b", r"one \1", t)  # "a thousand milligrams" = 1000 mg
     t = words_to_numbers(t)
     t = t.replace("’", "'")
     t = re.sub(r"(\d),(\d{3})", r"\1\2", t)
     t = re.sub(r"(\d)\s*/\s*(\d)", r"\1 / \2", t)
     t = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1 / \2", t)
-    t = re.sub(r"(\d)(mg|mcg|ml|g|units?|%)\b", r"\1 \2", t)
+    t = re.sub(r"(\d)(mg|mcg|ml|g|iu|units?|%)\b", r"\1 \2", t)
     t = t.replace("%", " %")
     t = re.sub(r"\bpoint\s+(\d)", r".\1", t)
     t = re.sub(r"(\d)\s+\.(\d)", r"\1.\2", t)

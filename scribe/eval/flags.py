@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..domain import Severity, Statement
-from ..grounding import TranscriptIndex, allergy_only, check_statement
+from ..grounding import DATE, NAMED_NUMBER, TranscriptIndex, allergy_only, check_statement
 from ..lexicon import Lexicon, default_lexicon
 from ..textnorm import canon_number, tokens
 from ..transcript_io import parse_dialogue
@@ -146,7 +146,11 @@ def _new_value(value: str, dose: bool, rng: random.Random) -> str:
 
 def _change_number(s: str, dose: bool, rng: random.Random, numbers_said: set[str]) -> tuple[str, bool] | None:
     candidates = []
+    # dates and numbers inside names ("COVID-19") are not quantities: the check treats them apart
+    skip = [(x.start(), x.end()) for pat in (DATE, NAMED_NUMBER) for x in pat.finditer(s)]
     for m in _NUM.finditer(s):
+        if any(a <= m.start() < b for a, b in skip):
+            continue
         is_dose = bool(_DOSE_AFTER.match(s[m.end() :]))
         if is_dose == dose:
             candidates.append(m)
