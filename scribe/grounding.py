@@ -509,6 +509,35 @@ def _surface(text: str, key: str) -> str:
     return key
 
 
+# Words speech recognition hears for a negator: "soft and not tender" comes out "soft and hot tender".
+_NEGATOR_SOUNDALIKES = {"hot": "not", "knot": "not", "nod": "not", "note": "not", "nut": "not", "know": "no"}
+
+
+def _unclear_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
+    """A finding asserted where the words before it may be a misheard negator.
+
+    Where the statement or its supporting lines read "<sound-alike of not/no> <finding>" ("hot tender",
+    "know swelling"), the visit may have said the opposite; a physician must listen before it is charted.
+    """
+    found = []
+    texts = [statement] + [index.transcript.segment(w).text for sid in evidence for w in index.window(sid, 1)]
+    present = {_base(k) for clause in _clauses(statement) for k in _negated_terms(clause)[1]}
+    for text in dict.fromkeys(texts):
+        toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
+        for i in range(len(toks) - 1):
+            negator = _NEGATOR_SOUNDALIKES.get(toks[i])
+            key = _target(toks[i + 1], toks[i + 2] if i + 2 < len(toks) else "")
+            if negator and key and _base(key) in present:
+                found.append((toks[i], toks[i + 1], negator))
+    return [
+        Issue(
+            kind="unclear",
+            detail=f"the transcript reads '{a} {b}', which may be '{n} {b}' misheard: listen to the recording",
+        )
+        for a, b, n in dict.fromkeys(found)
+    ]
+
+
 def _negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
     if not evidence:
         return []
@@ -551,7 +580,8 @@ def _number_issues(facts: Facts, words: set[str], evidence: list[int], index: Tr
     topic = {w for w in words if not w[0].isdigit() and w not in _FRAMING and len(w) > 2}
     for num in sorted(facts.numbers):
         unit, units = facts.quantities.get(num), index.units_said(num)
-        if unit and units and unit not in units and num not in near:  # "5 days" where "5 pounds" was said
+        # "4 weeks" where "4 days" was said: a number said bare nearby may still be it ("heart rate 68")
+        if unit and units and unit not in units and (num not in near or "" not in units):
             issues.append(Issue(kind="number", detail=f"'{num} {unit}…' is not what the transcript says"))
             continue
         if num in near:
@@ -963,6 +993,7 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
     issues.extend(_laterality_issues(st.text, evidence, index))
     issues.extend(_negation_issues(st.text, index, evidence))
     issues.extend(_finding_issues(st.text, index))
+    issues.extend(_unclear_issues(st.text, index, evidence))
     issues.extend(_allergy_issues(st.text, facts, index))
     issues.extend(_result_issues(st.text, index))
     issues.extend(_descriptor_issues(st.text, evidence, index))

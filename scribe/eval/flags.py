@@ -188,6 +188,7 @@ def _rewrite(s: str, rules) -> str | None:
         m = pattern.search(s)
         if m and SYMPTOMS.search(s[m.end() : m.end() + 60]):
             out = s[: m.start()] + (_keep_case(m.group(0), repl) if repl else "") + s[m.end() :]
+            out = re.sub(r"\b(reports|positive for|has) any\b", r"\1", out, flags=re.I)  # "denies any" -> "reports"
             out = re.sub(r"\s{2,}", " ", out).strip()
             return out[:1].upper() + out[1:]
     return None
