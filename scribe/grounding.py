@@ -298,7 +298,7 @@ _TARGETS = tuple(
     discharge congest sneez fractur murmur gallop rub crackl rales rhonch tender erythem warmth redness deformit
     effusion mass lump lesion nodul ulcer infect cramp stiff spasm seizure tremor confus fall injur heartburn reflux
     bloat distension distention jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
-    claudicat tightness pressure flare snor apnea stress""".split()
+    claudicat tightness pressure flare snor apnea""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -424,6 +424,16 @@ def _qualified(toks: list[str], i: int) -> str | None:
     return key
 
 
+_SITED = frozenset({"pain", "swell", "numb", "tingl", "tender", "weak", "stiff", "redness"})
+
+
+def _at_sites(keys: set[str], text: str) -> set[str]:
+    """Spoken findings at the body sites their sentence names: "my right knee here just starts to ache"
+    says "knee pain" even though "ache" does not follow "knee"."""
+    sites = {_stem(w) for w in re.findall(r"[a-z]+", normalise(text))} & _SITES
+    return keys | {f"{site} {k}" for k in keys if k in _SITED for site in sites}
+
+
 def _base(key: str) -> str:
     """A qualified target without its site ("chest pain" -> "pain"; "weight loss" stays)."""
     return key if key in _COMPOUND_KEYS else key.split(" ")[-1]
@@ -468,14 +478,14 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
                         w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in answer
                     )
                     if answer and answer[0] in _NO and not hedged:
-                        negated |= _question_targets(sentence)
+                        negated |= _at_sites(_question_targets(sentence), sentence)
                     elif answer and (answer[0] in _YES or " ".join(answer[:2]) in ("i do", "i have", "i did")):
-                        affirmed |= _question_targets(sentence)
+                        affirmed |= _at_sites(_question_targets(sentence), sentence)
                 continue
             for clause in _clauses(sentence):
                 n, a = _negated_terms(clause)
-                negated |= n
-                affirmed |= a
+                negated |= _at_sites(n, clause)
+                affirmed |= _at_sites(a, clause)
     return negated, affirmed
 
 
@@ -484,6 +494,7 @@ def _finding_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     rhonchi." after an exam in which nobody said any of them)."""
     said = index.targets_said()
     said = said | {k for k, backers in _FINDING_BACKING.items() if said & backers}
+    said |= {k for k, words in _FINDING_WORDS.items() if any(t.startswith(words) for t in index.all_tokens)}
     present = set()
     for clause in _clauses(statement):
         present |= {_base(k) for k in _negated_terms(clause)[1]}
@@ -500,6 +511,25 @@ def _finding_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
 _FINDING_BACKING = {"pain": {"tightness", "pressure", "cramp", "stiff", "tender"}, "tightness": {"pressure", "pain"}}
 
 
+# everyday words that say a finding ("blood in my urine" is hematuria); a target is backed by any of them
+_FINDING_WORDS = {
+    "hematuria": ("blood",),
+    "orthopnea": ("flat", "pillow"),
+    "tender": ("hurt", "pain", "sore", "touch", "press"),
+    "congest": ("stuff", "nose", "sinus"),
+    "appetite": ("eat", "hungry", "food"),
+    "redness": ("red",),
+    "warmth": ("warm", "hot"),
+    "fall": ("fell", "slip", "trip"),
+    "breath": ("breath", "respirat"),
+    "infect": ("infect", "fever", "antibiotic"),
+    "effusion": ("fluid", "swell", "swollen"),
+    "palpitat": ("heart", "racing", "flutter", "pound"),
+    "fatigue": ("energy", "worn", "sleepy", "exhaust"),
+    "exhaust": ("tired", "energy", "worn"),
+}
+
+
 def _surface(text: str, key: str) -> str:
     """The statement's own word for a target key ("nause" -> "nausea")."""
     toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
@@ -510,14 +540,14 @@ def _surface(text: str, key: str) -> str:
 
 
 # Words speech recognition hears for a negator: "soft and not tender" comes out "soft and hot tender".
-_NEGATOR_SOUNDALIKES = {"hot": "not", "knot": "not", "nod": "not", "note": "not", "nut": "not", "know": "no"}
+_NEGATOR_SOUNDALIKES = {"hot": "not", "knot": "not", "nod": "not", "note": "not", "nut": "not"}
 
 
 def _unclear_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
     """A finding asserted where the words before it may be a misheard negator.
 
     Where the statement or its supporting lines read "<sound-alike of not/no> <finding>" ("hot tender",
-    "know swelling"), the visit may have said the opposite; a physician must listen before it is charted.
+    "nod swollen"), the visit may have said the opposite; a physician must listen before it is charted.
     """
     found = []
     texts = [statement] + [index.transcript.segment(w).text for sid in evidence for w in index.window(sid, 1)]
