@@ -38,6 +38,7 @@ __all__ = [
     "Facts",
     "TranscriptIndex",
     "allergy_only",
+    "findings_in",
     "check_statement",
     "clinical_notation",
     "content_words",
@@ -532,6 +533,10 @@ _FINDING_WORDS = {
 
 def _surface(text: str, key: str) -> str:
     """The statement's own word for a target key ("nause" -> "nausea")."""
+    if key == "breath":
+        m = re.search(r"\b(?:short(?:ness)? of breath|trouble breathing|breathing|breath\w*)", normalise(text))
+        if m:
+            return m.group(0)
     toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
     for i, w in enumerate(toks):
         if _target(w, toks[i + 1] if i + 1 < len(toks) else "") == key:
@@ -1049,3 +1054,10 @@ def ground_note(note: NoteDraft, transcript: Transcript, medications: Iterable[s
         sections.append(sec.model_copy(update={"statements": checked}))
     report = GroundingReport(statements=total, unsupported=unsupported, review=review)
     return note.model_copy(update={"sections": sections, "grounding": report})
+
+
+def findings_in(text: str) -> list[str]:
+    """The symptoms and findings ``text`` names (the targets of the negation check), in its own words."""
+    toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
+    keys = sorted(k for k in _targets_in(toks) if " " not in k or k in _COMPOUND_KEYS)
+    return [_surface(text, k) for k in keys]
