@@ -370,7 +370,9 @@ def _verb(word: str, before: str, after: str) -> str:
 def _stemmed(term: str) -> str:
     """A matching stem: "cardiology" -> "cardiolog", "physical therapy" -> "physical therap"."""
     words = term.split()
-    return " ".join(w[:-1] if len(w) > 6 and w.endswith(("y", "s")) else w for w in words)
+    return " ".join(
+        w[:-1] if len(w) > 6 and (w.endswith("y") or (w.endswith("s") and not w.endswith("ss"))) else w for w in words
+    )
 
 
 _TEST_NAMES = [
@@ -402,7 +404,7 @@ def _test_key(name: str) -> str:
         "ECG": "ecg|ekg|electrocardiogram",
         "blood work": "blood|lab",
         "hemoglobin A1c": "a1c|a 1 c|hemoglobin",
-    }.get(name, name.lower().split()[0].rstrip("s"))
+    }.get(name, _stemmed(name.lower().split()[0]))
 
 
 def _red_flag_targets(sentence: str) -> list[str]:
