@@ -128,7 +128,8 @@ _SPECIALTY = re.compile(
 _REFER = re.compile(r"\b(refer\w*|send you (?:to|over)|see (?:a|an|the)|set you up with|consult\w*)\b")
 _FOLLOW = re.compile(
     r"\b(?:come back|follow(?:-| )?up|see you(?: back)?|return|recheck|back in|check in|touch base|revisit)\b"
-    r"[^.?!]{0,40}?\b(?:in|after|for)\s+(?:about\s+|another\s+)?((?:\d+(?:\.\d+)?|a|an|one|a couple of|a few)(?:\s+to\s+\d+)?)\s+"
+    r"[^.?!]{0,40}?\b(?:in|after|for)\s+(?:about\s+|another\s+)?((?:\d+(?:\.\d+)?|a|an|one|a couple of|a few))"
+    r"(?:\s+(?:to|or)\s+\d+)?\s+"
     r"(days?|weeks?|months?|years?)\b"
 )
 _RED_FLAG = re.compile(
@@ -175,7 +176,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
     index = TranscriptIndex(transcript, lx)
     facts: dict[str, MustChart] = {}
     last_dose: dict[str, str] = {}  # generic -> the dose last said for it ("10 mg")
-    terms = [t for t in lx.terms if len(t) > 4 and " " in t or t.lower() in _DIAGNOSIS_TERMS]
+    terms = diagnosis_terms(lx)
 
     def add(fact: MustChart) -> None:
         if fact.key in facts:
@@ -273,7 +274,11 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                 if _ORDER.search(before) and not re.search(r"\b(?:showed|came back|results?|was|were)\b", before[-25:]):
                     name = _test_name(t.group(1))
                     add(MustChart(FactKind.test, f"{name} ordered", f"Order {name}.", (sid,), (_test_key(name),)))
-            # -- referrals
+            # -- referrals ("I'd like you to get that first physical therapy appointment in")
+            therapy = re.search(r"\b(physical|occupational|speech) therapy\b", sentence)
+            if therapy and re.search(r"\b(want|like|going to|gon na|'ll|will|recommend|start|refer|schedul)", sentence):
+                name = therapy.group(0)
+                add(MustChart(FactKind.referral, f"referral to {name}", f"Refer to {name}.", (sid,), (_stemmed(name),)))
             if _REFER.search(sentence):
                 for sp in _SPECIALTY.finditer(sentence):
                     name = sp.group(1)
@@ -346,6 +351,23 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
     return _drop_subsumed(list(facts.values()))
 
 
+# vocabulary terms that are not diagnoses (tests, findings, dosing words, services)
+NOT_DIAGNOSES = re.compile(
+    r"therapy|needed|motion|panel|daily|refill|rate|pressure|count|test|monitor|x-ray|saturation|oximetry|capillary|"
+    r"smear|milligrams|micrograms|units|bedtime|rhythm|auscultation|follow|referral|allerg|physical|breath|tightness|"
+    r"edema|a1c|metabolic|temperature|bmi|bilateral|pulse|sinus|once|twice|three times"
+)
+
+
+def diagnosis_terms(lexicon: Lexicon) -> list[str]:
+    """The vocabulary's diagnosis terms: its multi-word terms that name a condition, and known single words."""
+    return [
+        t
+        for t in lexicon.terms
+        if (" " in t and len(t) > 4 and not NOT_DIAGNOSES.search(t.lower())) or t.lower() in _DIAGNOSIS_TERMS
+    ]
+
+
 # diagnoses single words may name (multi-word terms of the vocabulary count too)
 _DIAGNOSIS_TERMS = frozenset(
     """hypertension hyperlipidemia hypothyroidism hyperthyroidism angina asthma copd gerd pneumonia bronchitis sinusitis
@@ -402,6 +424,7 @@ def _test_name(found: str) -> str:
 def _test_key(name: str) -> str:
     return {
         "ECG": "ecg|ekg|electrocardiogram",
+        "x-ray": "xray|x ray|radiograph",
         "blood work": "blood|lab",
         "hemoglobin A1c": "a1c|a 1 c|hemoglobin",
     }.get(name, _stemmed(name.lower().split()[0]))
@@ -426,6 +449,7 @@ def covers(statement: str, fact: MustChart, lexicon: Lexicon | None = None) -> b
     lx = medication_names(lexicon)
     toks = tokens(statement)
     text = " ".join(toks)
+    squeezed = re.sub(r"\b(\w) (?=\w\b)", r"\1", text)  # "e c g" (E.C.G.) -> "ecg", "x ray" -> "xray"
     tokset = set(toks)
 
     def has(term: str) -> bool:
@@ -436,7 +460,7 @@ def covers(statement: str, fact: MustChart, lexicon: Lexicon | None = None) -> b
             return mentioned(term, tokset, text) or any(lx.generic_of(m) == generic for _, m in lx.medications_in(toks))
         if term.replace(".", "").isdigit():
             return term in tokset
-        return bool(re.search(rf"\b{re.escape(term)}", text))
+        return bool(re.search(rf"\b{re.escape(term)}", text) or re.search(rf"\b{re.escape(term)}", squeezed))
 
     if fact.kind == FactKind.follow_up:
         n, unit = fact.terms
