@@ -72,6 +72,7 @@ def add_statement(
     *,
     after: str | None = None,
     transcript: Transcript | None = None,
+    evidence: list[int] | None = None,
 ) -> tuple[NoteDraft, str]:
     """The physician wrote a new statement; returns the note and the new statement's id.
 
@@ -88,7 +89,7 @@ def add_statement(
         raise InputError("A new statement needs some text.")
     if not any(sec.key == section_key for sec in note.sections):
         raise InputError(f"No section '{section_key}' in this note.")
-    new = Statement(text=text)
+    new = Statement(text=text, evidence=list(evidence or []))  # cited lines are kept if they back the text
     sections = []
     for sec in note.sections:
         if sec.key == section_key:

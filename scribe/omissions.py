@@ -348,7 +348,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                             (_stemmed(term.lower()),),
                         )
                     )
-    return _drop_subsumed(list(facts.values()))
+    return _drop_subsumed(list(facts.values()), lx)
 
 
 # vocabulary terms that are not diagnoses (tests, findings, dosing words, services)
@@ -434,10 +434,10 @@ def _red_flag_targets(sentence: str) -> list[str]:
     return findings_in(sentence)[:6]
 
 
-def _drop_subsumed(facts: list[MustChart]) -> list[MustChart]:
+def _drop_subsumed(facts: list[MustChart], lx: Lexicon) -> list[MustChart]:
     """A plain medication fact is dropped when a change of the same drug is listed (the change says it all)."""
-    changed = {f.terms[0] for f in facts if f.kind == FactKind.medication_change}
-    return [f for f in facts if not (f.kind == FactKind.medication and f.terms[0] in changed)]
+    changed = {lx.generic_of(f.terms[0]) for f in facts if f.kind == FactKind.medication_change}
+    return [f for f in facts if not (f.kind == FactKind.medication and lx.generic_of(f.terms[0]) in changed)]
 
 
 # ----------------------------------------------------------------------------- coverage
@@ -473,3 +473,20 @@ def uncovered(note: NoteDraft, transcript: Transcript, medications: Lexicon | No
     lx = medication_names(medications)
     statements = [st.text for st in note.statements()]
     return [f for f in must_chart_facts(transcript, lx) if not any(covers(s, f, lx) for s in statements)]
+
+
+def chart_fact(note: NoteDraft, fact: MustChart, clinician: str, transcript: Transcript) -> tuple[NoteDraft, str]:
+    """Add ``fact`` to the note as the physician's statement, citing the lines it was said in, at the end
+    of the section it belongs in; attributed, audited and grounded like every edit
+    (:func:`scribe.approval.add_statement`). Returns the note and the new statement's id."""
+    from .approval import add_statement
+    from .errors import InputError
+
+    key = section_for(note, fact.kind)
+    if key is None:
+        raise InputError("The note has no section to add this to.")
+    section = note.section(key)
+    after = section.statements[-1].id if section and section.statements else None
+    return add_statement(
+        note, key, fact.statement, clinician, after=after, transcript=transcript, evidence=list(fact.segments)
+    )
