@@ -321,7 +321,7 @@ _TERMINATORS = frozenset(
     complains admits describes experiences presents which who whereas while""".split()
 )
 _HYPOTHETICAL = frozenset(
-    "if should unless whether case watch monitor precautions call return develop develops".split()
+    "if should unless whether case watch monitor precautions call return develop develops needed prn".split()
 )
 _FAMILY = frozenset(
     "family mother father brother sister son daughter mom dad grandmother grandfather aunt uncle".split()
@@ -397,7 +397,8 @@ def _negated_terms(clause: str) -> tuple[set[str], set[str]]:
         key = _qualified(toks, i)
         if key is None or i - hyp_at <= NEGATION_SCOPE:
             continue
-        (negated if i - neg_at <= NEGATION_SCOPE else affirmed).add(key)
+        absent = i - neg_at <= NEGATION_SCOPE or w.endswith(("less", "-free"))  # "painless", "pain-free"
+        (negated if absent else affirmed).add(key)
     return negated, affirmed
 
 
@@ -620,6 +621,17 @@ def _number_issues(facts: Facts, words: set[str], evidence: list[int], index: Tr
             issues.append(Issue(kind="number", detail=f"'{num} {unit}…' is not what the transcript says"))
             continue
         if num in near:
+            continue
+        if (
+            num == "1"
+            and evidence
+            and any(  # speech says "a beer or two" where a note writes "1 or 2 beers"
+                t in ("a", "an", "one", "once")
+                for sid in evidence
+                for w in index.window(sid, 1)
+                for t in index.tokens[w]
+            )
+        ):
             continue
         where = [sid for sid in index.order if num in index.numbers[sid]]
         if not where:
