@@ -336,6 +336,39 @@ def format_report(report: dict, split: str) -> str:
     return "\n".join(lines)
 
 
+def use_negex() -> None:
+    """Measure the field's maintained NegEx (negspacy, ``en_clinical`` termset, on a blank spaCy pipeline)
+    in place of grounding's own negation scope: same targets, same hypothetical/family/question handling,
+    only the negated-or-not decision comes from NegEx. For comparison only (spaCy is not a dependency)."""
+    import spacy
+    from negspacy.negation import Negex  # noqa: F401 - registers the "negex" factory
+    from negspacy.termsets import termset
+
+    from .. import grounding
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    ruler = nlp.add_pipe("entity_ruler")
+    stems = "|".join(re.escape(t) for t in grounding._TARGETS)
+    ruler.add_patterns([{"label": "TARGET", "pattern": [{"LOWER": {"REGEX": f"^({stems})"}}]}])
+    nlp.add_pipe("negex", config={"neg_termset": termset("en_clinical").get_patterns(), "ent_types": ["TARGET"]})
+    ours = grounding._negated_terms
+
+    def negex_terms(clause: str) -> tuple[set[str], set[str]]:
+        neg, aff = ours(clause)  # the targets that assert something (not asked, not hypothetical)
+        polarity: dict[str, bool] = {}
+        for ent in nlp(clause).ents:
+            key = grounding._target(ent.text.lower())
+            if key is not None:
+                polarity.setdefault(key, bool(ent._.negex))
+        negated, affirmed = set(), set()
+        for key in neg | aff:
+            (negated if polarity.get(grounding._base(key), key in neg) else affirmed).add(key)
+        return negated, affirmed
+
+    grounding._negated_terms = negex_terms
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
@@ -356,14 +389,27 @@ def main(argv: list[str] | None = None) -> int:
         default="merged",
         help="merged: bundled list + drug dictionary package (default); bundled: assets/vocabulary only",
     )
+    ap.add_argument(
+        "--assertion",
+        choices=("scribe", "negex"),
+        default="scribe",
+        help="negation scope: Scribe's rules (default) or negspacy's NegEx, to compare (needs spacy and negspacy)",
+    )
     ap.add_argument("--out", type=Path, help="write the full report (every false alarm and missed injection) as JSON")
     args = ap.parse_args(argv)
     encounters = load_split(args.split)
     if args.limit:
         encounters = encounters[: args.limit]
     lx = default_lexicon([]) if args.lexicon == "merged" else medication_names(load_medication_names([]))
+    if args.assertion == "negex":
+        use_negex()
     report = run(encounters, lx)
-    report["config"] = {"split": args.split, "encounters": len(encounters), "lexicon": args.lexicon}
+    report["config"] = {
+        "split": args.split,
+        "encounters": len(encounters),
+        "lexicon": args.lexicon,
+        "assertion": args.assertion,
+    }
     print(format_report(report, args.split))
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")
