@@ -208,6 +208,10 @@ class TranscriptIndex:
 
     def said_medication(self, med: str) -> bool:
         """``med`` is named in the transcript: itself, a spelling slip of it, or another name of the same drug."""
+        if " " in med:  # "lidocaine viscous": a several-word name is said when each drug word of it is
+            drugs = [w for w in med.split() if self.medications.is_medication(w)]
+            if drugs and all(self.said_medication(w) for w in drugs):
+                return True
         return (
             fuzzy_in(med, self.all_tokens)
             or (" " in med and med in self.text)
