@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .domain import GroundingReport, Issue, NoteDraft, Segment, Severity, Statement, StatementStatus, Transcript
 from .lexicon import edit_distance_le1, fuzzy_in, medication_names, medications_in
@@ -203,6 +204,8 @@ class TranscriptIndex:
         self.df = df
         self._doses: list[tuple[str, str | None, set[str]]] | None = None
         self._targets: set[str] | None = None
+        self._findings: set[str] | None = None
+        self._polarity: dict[int, tuple[set[str], set[str]]] = {}
         self._sides: set[tuple[str, str]] | None = None
         self._quantities: dict[str, set[str]] | None = None
 
@@ -231,6 +234,21 @@ class TranscriptIndex:
         if self._sides is None:
             self._sides = set().union(*(_sides(s.text) for s in self.segments)) if self.segments else set()
         return self._sides
+
+    def polarity(self, seg_id: int) -> tuple[set[str], set[str]]:
+        """Targets a segment negates and affirms (its closing question answered by the next turn)."""
+        if seg_id not in self._polarity:
+            self._polarity[seg_id] = _one_segment_polarity(self, seg_id)
+        return self._polarity[seg_id]
+
+    def findings_said(self) -> set[str]:
+        """Targets the visit mentions, directly or in everyday words ("blood in my urine": hematuria)."""
+        if self._findings is None:
+            said = self.targets_said()
+            said = said | {k for k, backers in _FINDING_BACKING.items() if said & backers}
+            said |= {k for k, words in _FINDING_WORDS.items() if any(t.startswith(words) for t in self.all_tokens)}
+            self._findings = said
+        return self._findings
 
     def targets_said(self) -> set[str]:
         """Every symptom/finding target the transcript mentions, in any polarity."""
@@ -358,6 +376,7 @@ _COMPOUND = {
 }
 
 
+@lru_cache(maxsize=65536)
 def _target(word: str, following: str = "") -> str | None:
     if following and (key := _COMPOUND.get(f"{word} {following}")):
         return key
@@ -468,39 +487,46 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
     """
     negated, affirmed = set(), set()
     for sid in seg_ids:
-        seg = index.transcript.segment(sid)
-        if seg is None:
+        n, a = index.polarity(sid)
+        negated |= n
+        affirmed |= a
+    return negated, affirmed
+
+
+def _one_segment_polarity(index: TranscriptIndex, sid: int) -> tuple[set[str], set[str]]:
+    """One segment's negated and affirmed targets; cached per transcript by :meth:`TranscriptIndex.polarity`."""
+    negated, affirmed = set(), set()
+    seg = index.transcript.segment(sid)
+    if seg is None:
+        return negated, affirmed
+    # A turn can state something and then ask ("... here for right knee pain. So what happened?"):
+    # its statements count, and only the question it ends with is answered by the next turn.
+    sentences = [x for x in re.split(r"(?<=[.?!])\s+", seg.text.strip()) if x.strip()]
+    for k, sentence in enumerate(sentences):
+        if sentence.rstrip().endswith("?"):
+            nxt = index.order.index(sid) + 1
+            if k == len(sentences) - 1 and nxt < len(index.order):
+                answer = index.tokens[index.order[nxt]]
+                # "No, only when I walk." still answers no; "No, but sometimes…" does not
+                hedged = any(
+                    w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in answer
+                )
+                if answer and answer[0] in _NO and not hedged:
+                    negated |= _at_sites(_question_targets(sentence), sentence)
+                elif answer and (answer[0] in _YES or " ".join(answer[:2]) in ("i do", "i have", "i did")):
+                    affirmed |= _at_sites(_question_targets(sentence), sentence)
             continue
-        # A turn can state something and then ask ("... here for right knee pain. So what happened?"):
-        # its statements count, and only the question it ends with is answered by the next turn.
-        sentences = [x for x in re.split(r"(?<=[.?!])\s+", seg.text.strip()) if x.strip()]
-        for k, sentence in enumerate(sentences):
-            if sentence.rstrip().endswith("?"):
-                nxt = index.order.index(sid) + 1
-                if k == len(sentences) - 1 and nxt < len(index.order):
-                    answer = index.tokens[index.order[nxt]]
-                    # "No, only when I walk." still answers no; "No, but sometimes…" does not
-                    hedged = any(
-                        w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in answer
-                    )
-                    if answer and answer[0] in _NO and not hedged:
-                        negated |= _at_sites(_question_targets(sentence), sentence)
-                    elif answer and (answer[0] in _YES or " ".join(answer[:2]) in ("i do", "i have", "i did")):
-                        affirmed |= _at_sites(_question_targets(sentence), sentence)
-                continue
-            for clause in _clauses(sentence):
-                n, a = _negated_terms(clause)
-                negated |= _at_sites(n, clause)
-                affirmed |= _at_sites(a, clause)
+        for clause in _clauses(sentence):
+            n, a = _negated_terms(clause)
+            negated |= _at_sites(n, clause)
+            affirmed |= _at_sites(a, clause)
     return negated, affirmed
 
 
 def _finding_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     """A symptom or finding stated as present that the visit never mentions at all ("Wheezes, rales, or
     rhonchi." after an exam in which nobody said any of them)."""
-    said = index.targets_said()
-    said = said | {k for k, backers in _FINDING_BACKING.items() if said & backers}
-    said |= {k for k, words in _FINDING_WORDS.items() if any(t.startswith(words) for t in index.all_tokens)}
+    said = index.findings_said()
     present = set()
     for clause in _clauses(statement):
         present |= {_base(k) for k in _negated_terms(clause)[1]}
