@@ -129,7 +129,7 @@ _REFER = re.compile(r"\b(refer\w*|send you (?:to|over)|see (?:a|an|the)|set you 
 _FOLLOW = re.compile(
     r"\b(?:come back|follow(?:-| )?up|see you(?: back)?|return|recheck|back in|check in|touch base|revisit)\b"
     r"[^.?!]{0,40}?\b(?:in|after|for)\s+(?:about\s+|another\s+)?((?:\d+(?:\.\d+)?|a|an|one|a couple of|a few))"
-    r"(?:\s+(?:to|or)\s+\d+)?\s+"
+    r"(?:\s+(?:to|or)\s+(\d+))?\s+"
     r"(days?|weeks?|months?|years?)\b"
 )
 _RED_FLAG = re.compile(
@@ -140,13 +140,20 @@ _VITALS = (
     ("blood pressure", re.compile(r"\b(?:blood pressure|bp)\b[^.?!\d]{0,40}?(\d{2,3}) ?/ ?(\d{2,3})")),
     ("heart rate", re.compile(r"\b(?:heart rate|pulse)\b[^.?!\d]{0,30}?(\d{2,3})\b")),
     ("temperature", re.compile(r"\btemperature\b[^.?!\d]{0,30}?(\d{2,3}(?:\.\d)?)\b")),
-    ("oxygen saturation", re.compile(r"\b(?:oxygen|o2|sat(?:uration)?s?|pulse ox\w*)\b[^.?!\d]{0,30}?(\d{2,3})\b")),
+    (
+        "oxygen saturation",
+        re.compile(r"\b(?:oxygen|o2|spo2|sao2|sat(?:uration)?s?|pulse ox\w*)\b[^.?!\d]{0,30}?(\d{2,3})\b"),
+    ),
     ("respiratory rate", re.compile(r"\brespirat\w* rate\b[^.?!\d]{0,30}?(\d{1,2})\b")),
     ("weight", re.compile(r"\bweigh\w*\b[^.?!\d]{0,30}?(\d{2,3}) (?:pounds|lbs|kilograms|kg)\b")),
 )
 _DIAGNOSIS_CUE = re.compile(
     r"\b(?:i think (?:this is|that this is|you have|it's|it is|that you have)|diagnos\w*|consistent with|"
     r"concerned (?:about|for)|suspect|likely|impression|you have|it's|sounds like|looks like)\b"
+)
+_TAG_QUESTION = re.compile(
+    r"(?:,|\.)\s*(?:okay|ok|alright|all right|right|sound good|does that sound (?:good|okay)|is that okay|"
+    r"any questions)\s*\?\s*$"
 )
 _NUMBER_WORDS = {"a": "1", "an": "1", "one": "1", "a couple of": "2", "a few": "3"}
 
@@ -199,7 +206,8 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
             meds = [m for _, m in positions]
             dosed = _doses_after(toks, positions)
             doses = [d for ds in dosed.values() for d in ds]
-            asked = sentence.rstrip().endswith("?")
+            # "... refer you to physical therapy, okay?" states the plan; only a real question asks
+            asked = sentence.rstrip().endswith("?") and not _TAG_QUESTION.search(sentence)
             # -- medications and changes
             for med in dict.fromkeys(meds):
                 if allergy_only(med, index):
@@ -291,9 +299,10 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                     )
             # -- follow-up timing
             for f in _FOLLOW.finditer(sentence):
-                n = _NUMBER_WORDS.get(f.group(1), f.group(1))
-                unit = f.group(2).rstrip("s")
-                when = f"{n} {unit}{'' if n == '1' else 's'}"
+                low = _NUMBER_WORDS.get(f.group(1), f.group(1))
+                n = f.group(2) or low  # "in three to four weeks": charted as "3 to 4 weeks", covered by "4 weeks"
+                unit = f.group(3).rstrip("s")
+                when = f"{low} to {n} {unit}s" if f.group(2) else f"{n} {unit}{'' if n == '1' else 's'}"
                 add(
                     MustChart(
                         FactKind.follow_up,
