@@ -89,7 +89,14 @@ _NEGATOR_PHRASES = (
     "rules out",
     "ruled out",
 )
-_LATERAL = {"left": "left", "right": "right", "bilateral": "bilateral", "both": "bilateral", "l": None, "r": None}
+_LATERAL: dict[str, str | None] = {
+    "left": "left",
+    "right": "right",
+    "bilateral": "bilateral",
+    "both": "bilateral",
+    "l": None,
+    "r": None,
+}
 
 
 # ----------------------------------------------------------------------------- fact extraction
@@ -169,7 +176,7 @@ def extract_facts(text: str, medications: Collection[str]) -> Facts:
             consumed.add(i)
         else:
             numbers.add(_canon_number(w))
-    lat = {_LATERAL[w] for w in toks if w in ("left", "right", "bilateral")}
+    lat = {side for w in toks if w in ("left", "right", "bilateral") and (side := _LATERAL[w])}
     quantities = {n: u for n, u in _quantities(toks) if u}
     return Facts({m for _, m in meds}, doses, numbers, lat, quantities, dates)
 
@@ -183,6 +190,7 @@ class TranscriptIndex:
     def __init__(self, transcript: Transcript, medications: Collection[str]):
         self.transcript = transcript
         self.segments: list[Segment] = [s for s in transcript.segments if s.text.strip()]
+        self.segment_text = {s.id: s.text for s in self.segments}
         self.tokens = {s.id: tokens(s.text) for s in self.segments}
         self.words = {s.id: content_words(s.text) for s in self.segments}
         self.numbers = {
@@ -270,9 +278,7 @@ class TranscriptIndex:
             self._doses = []
             for i, sid in enumerate(self.order):
                 prev = self.order[i - 1] if i else None
-                text = (
-                    self.transcript.segment(prev).text + " . " if prev is not None else ""
-                ) + self.transcript.segment(sid).text
+                text = (self.segment_text[prev] + " . " if prev is not None else "") + self.segment_text[sid]
                 ctx = {t for w in self.window(sid, 2) for t in self.tokens[w]}
                 paired = set()
                 for d in extract_facts(text, self.medications).doses:
@@ -394,7 +400,8 @@ def _negated_terms(clause: str) -> tuple[set[str], set[str]]:
     starts a new assertion ("but", "reports", "has") or after :data:`NEGATION_SCOPE` tokens. Targets
     after "if", "should", "watch for" (hypothetical) or a relative ("her mother has") assert nothing.
     """
-    negated, affirmed = set(), set()
+    negated: set[str] = set()
+    affirmed: set[str] = set()
     toks = re.findall(r"[a-z][a-z'-]*|,", clause)
     neg_at = hyp_at = -99
     for i, w in enumerate(toks):
@@ -485,7 +492,8 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
 
     "Any sweating?" / "No." negates sweating although the word "no" is in the next turn.
     """
-    negated, affirmed = set(), set()
+    negated: set[str] = set()
+    affirmed: set[str] = set()
     for sid in seg_ids:
         n, a = index.polarity(sid)
         negated |= n
@@ -495,7 +503,8 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
 
 def _one_segment_polarity(index: TranscriptIndex, sid: int) -> tuple[set[str], set[str]]:
     """One segment's negated and affirmed targets; cached per transcript by :meth:`TranscriptIndex.polarity`."""
-    negated, affirmed = set(), set()
+    negated: set[str] = set()
+    affirmed: set[str] = set()
     seg = index.transcript.segment(sid)
     if seg is None:
         return negated, affirmed
@@ -586,7 +595,7 @@ def _unclear_issues(statement: str, index: TranscriptIndex, evidence: list[int])
     "nod swollen"), the visit may have said the opposite; a physician must listen before it is charted.
     """
     found = []
-    texts = [statement] + [index.transcript.segment(w).text for sid in evidence for w in index.window(sid, 1)]
+    texts = [statement] + [index.segment_text[w] for sid in evidence for w in index.window(sid, 1)]
     present = {_base(k) for clause in _clauses(statement) for k in _negated_terms(clause)[1]}
     for text in dict.fromkeys(texts):
         toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
@@ -611,7 +620,7 @@ def _negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]
     lines = set(evidence)
     for sid in evidence:
         before = index.window(sid, 1)[0]
-        if before != sid and index.transcript.segment(before).text.rstrip().endswith("?"):
+        if before != sid and index.segment_text[before].rstrip().endswith("?"):
             lines.add(before)
     window = sorted(lines, key=index.order.index)
     ev_neg, ev_aff = _segment_polarity(index, window)
@@ -700,7 +709,7 @@ def _laterality_issues(statement: str, evidence: list[int], index: TranscriptInd
     claimed = _sides(statement)
     if not claimed:
         return []
-    lines = [index.transcript.segment(w).text for sid in evidence for w in index.window(sid, 1)]
+    lines = [index.segment_text[w] for sid in evidence for w in index.window(sid, 1)]
     near = set().union(*(_sides(t) for t in lines)) if lines else set()
     said = index.sides_said()
     issues = []
@@ -923,8 +932,8 @@ def _result_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     with_result: set[str] = set()
     mentioned: set[str] = set()
     for i, sid in enumerate(index.order):
-        own = _undot(normalise(index.transcript.segment(sid).text))
-        nxt = _undot(normalise(index.transcript.segment(index.order[i + 1]).text)) if i + 1 < len(index.order) else ""
+        own = _undot(normalise(index.segment_text[sid]))
+        nxt = _undot(normalise(index.segment_text[index.order[i + 1]])) if i + 1 < len(index.order) else ""
         for m in _TEST.finditer(own):
             ks = {k for pat, k in _TEST_KIND if pat.match(m.group(0))}
             mentioned |= ks
@@ -958,12 +967,12 @@ def allergy_only(med: str, index: TranscriptIndex) -> bool:
     seen = False
     pattern = re.compile(rf"\b{re.escape(med)}\b")
     for i, sid in enumerate(index.order):
-        here = normalise(index.transcript.segment(sid).text)
+        here = normalise(index.segment_text[sid])
         hits = list(pattern.finditer(here))
         if not hits:
             continue
         seen = True
-        prev = normalise(index.transcript.segment(index.order[i - 1]).text)[-160:] if i else ""
+        prev = normalise(index.segment_text[index.order[i - 1]])[-160:] if i else ""
         asked = bool(re.search(r"\ballerg", prev)) and prev.rstrip().endswith("?")
         for m in hits:
             near = here[max(0, m.start() - 80) : m.end() + 80]
@@ -1020,7 +1029,7 @@ def _descriptor_issues(statement: str, evidence: list[int], index: TranscriptInd
     window = sorted({w for sid in evidence for w in index.window(sid, 2)}, key=index.order.index)
     stated: list[str] = []  # words of sentences that state something (not questions)
     for sid in window:
-        for sentence in re.split(r"(?<=[.?!])\s+", index.transcript.segment(sid).text.strip()):
+        for sentence in re.split(r"(?<=[.?!])\s+", index.segment_text[sid].strip()):
             if sentence.rstrip().endswith("?"):
                 continue
             stated.extend(re.findall(r"[a-z]+", _BP.sub(" ", normalise(sentence))))

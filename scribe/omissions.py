@@ -195,7 +195,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
             facts[fact.key] = fact
 
     for sid in index.order:
-        text = index.transcript.segment(sid).text
+        text = index.segment_text[sid]
         for sentence in _sentences(text):
             toks = tokens(sentence)
             positions = [

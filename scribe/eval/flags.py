@@ -32,6 +32,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..domain import Severity, Statement
 from ..grounding import DATE, NAMED_NUMBER, TranscriptIndex, allergy_only, check_statement
@@ -348,7 +349,7 @@ def use_negex() -> None:
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
-    ruler = nlp.add_pipe("entity_ruler")
+    ruler: Any = nlp.add_pipe("entity_ruler")
     stems = "|".join(re.escape(t) for t in grounding._TARGETS)
     ruler.add_patterns([{"label": "TARGET", "pattern": [{"LOWER": {"REGEX": f"^({stems})"}}]}])
     nlp.add_pipe("negex", config={"neg_termset": termset("en_clinical").get_patterns(), "ent_types": ["TARGET"]})
@@ -361,7 +362,8 @@ def use_negex() -> None:
             key = grounding._target(ent.text.lower())
             if key is not None:
                 polarity.setdefault(key, bool(ent._.negex))
-        negated, affirmed = set(), set()
+        negated: set[str] = set()
+        affirmed: set[str] = set()
         for key in neg | aff:
             (negated if polarity.get(grounding._base(key), key in neg) else affirmed).add(key)
         return negated, affirmed
