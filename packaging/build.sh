@@ -110,7 +110,7 @@ step_sign() {
   local t0=$SECONDS
   log "signing"
   if [ -n "${SCRIBE_GPG_KEY:-}" ]; then
-    KEY=$SCRIBE_GPG_KEY
+    KEY=$SCRIBE_GPG_KEY  # a release key in the caller's keyring (GNUPGHOME); a passphrase via SCRIBE_GPG_PASSPHRASE_FILE
   else
     export GNUPGHOME="$CACHE/gnupg-throwaway"
     rm -rf "$GNUPGHOME" && mkdir -m 700 "$GNUPGHOME"
@@ -119,10 +119,14 @@ step_sign() {
     KEY=$(gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr/ {print $10; exit}')
     echo "WARNING: signed with a throwaway test key ($KEY); set SCRIBE_GPG_KEY for a release." >&2
   fi
+  local sign=(gpg --batch --yes --local-user "$KEY")
+  if [ -n "${SCRIBE_GPG_PASSPHRASE_FILE:-}" ]; then
+    sign+=(--pinentry-mode loopback --passphrase-file "$SCRIBE_GPG_PASSPHRASE_FILE")
+  fi
   gpg --batch --armor --export "$KEY" > "$DIST/scribe-release-key.asc"
   rm -rf "$DIST/apt" && mkdir -p "$DIST/apt/pool/main" "$DIST/apt/dists/stable/main/binary-amd64"
   gpg --batch --export "$KEY" > "$DIST/apt/scribe-archive-keyring.gpg"
-  cp "$DIST"/*.deb "$DIST/apt/pool/main/"
+  cp -l "$DIST"/*.deb "$DIST/apt/pool/main/" 2>/dev/null || cp "$DIST"/*.deb "$DIST/apt/pool/main/"
   (
     cd "$DIST/apt"
     apt-ftparchive packages pool > dists/stable/main/binary-amd64/Packages
@@ -130,19 +134,19 @@ step_sign() {
     apt-ftparchive -o APT::FTPArchive::Release::Origin=Scribe -o APT::FTPArchive::Release::Label=Scribe \
       -o APT::FTPArchive::Release::Suite=stable -o APT::FTPArchive::Release::Codename=stable \
       -o APT::FTPArchive::Release::Architectures="amd64 all" -o APT::FTPArchive::Release::Components=main \
-      -o APT::FTPArchive::Release::Description="Scribe packages" release dists/stable > dists/stable/Release.new
-    mv dists/stable/Release.new dists/stable/Release
-    gpg --batch --yes --local-user "$KEY" --clearsign -o dists/stable/InRelease dists/stable/Release
-    gpg --batch --yes --local-user "$KEY" --armor --detach-sign -o dists/stable/Release.gpg dists/stable/Release
+      -o APT::FTPArchive::Release::Description="Scribe packages" release dists/stable > ../Release.tmp
+    mv ../Release.tmp dists/stable/Release
+    "${sign[@]}" --clearsign -o dists/stable/InRelease dists/stable/Release
+    "${sign[@]}" --armor --detach-sign -o dists/stable/Release.gpg dists/stable/Release
   )
   (
     cd "$DIST"
     rm -f ./*.asc.tmp SHA256SUMS SHA256SUMS.asc
     for f in ./*.deb ./*.cdx.json; do
-      gpg --batch --yes --local-user "$KEY" --armor --detach-sign -o "$f.asc" "$f"
+      "${sign[@]}" --armor --detach-sign -o "$f.asc" "$f"
     done
     sha256sum ./*.deb ./*.cdx.json scribe-release-key.asc apt/scribe-archive-keyring.gpg | sed 's# \./# #' > SHA256SUMS
-    gpg --batch --yes --local-user "$KEY" --armor --detach-sign -o SHA256SUMS.asc SHA256SUMS
+    "${sign[@]}" --armor --detach-sign -o SHA256SUMS.asc SHA256SUMS
   )
   gpg --batch --fingerprint "$KEY" | tee "$DIST/signing-key.txt"
   step_time sign $((SECONDS - t0))

@@ -49,7 +49,7 @@ def toc_sources(toc: Path) -> set[str]:
 
     def walk(x):
         if isinstance(x, (list, tuple)):
-            if len(x) == 3 and all(isinstance(v, str) for v in x) and x[1].startswith("/"):
+            if len(x) == 3 and all(isinstance(v, str) for v in x) and Path(x[1]).is_absolute():
                 found.add(str(Path(x[1]).resolve()))
             else:
                 for v in x:
