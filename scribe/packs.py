@@ -594,8 +594,8 @@ def list_models(settings: Settings) -> list[ModelEntry]:
         )
     seen = set(where)
     for p in PACKS.values():
-        if p.name in seen:
-            continue
+        if p.name in seen or (frozen() and not is_installed(p)):
+            continue  # the installed app cannot pip-install PyPI packs, so it does not offer them
         main = p.files[0][0] if p.kind == "llm" else "model.bin"
         rows.append(
             ModelEntry(

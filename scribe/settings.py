@@ -60,7 +60,7 @@ def system_model_dirs() -> list[Path]:
         dirs = [Path("/usr/local/share/scribe/models"), Path("/usr/share/scribe/models")]
     if getattr(sys, "frozen", False):
         exe_dir = Path(sys.executable).resolve().parent
-        dirs += [exe_dir / "models", exe_dir.parent / "Resources" / "models"]
+        dirs.append(exe_dir.parent / "Resources" / "models" if sys.platform == "darwin" else exe_dir / "models")
     return dirs
 
 
