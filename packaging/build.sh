@@ -62,6 +62,9 @@ step_venv() {
     "$VPY" -m pip install -q --no-index --find-links "$wheels" "llama-cpp-python==$LLAMA_VERSION" --no-deps
     # shellcheck disable=SC2046
     "$VPY" -m pip install -q -c packaging/constraints.txt $("$PY" packaging/tools/requirements.py) pyinstaller
+    # Qt's GTK 3 theme plugin would drag GTK's libraries (cairo, pango, atk, ...) into the bundle; Qt's own
+    # style is used instead, so the plugin is removed before PyInstaller looks at the environment
+    rm -f "$VENV"/lib/python3*/site-packages/PySide6/Qt/plugins/platformthemes/libqgtk3.so
     touch "$VENV/.complete"
   fi
   # the tools that describe the build (SBOM) live apart, so they are not part of what ships
@@ -81,6 +84,7 @@ step_freeze() {
   log "PyInstaller (work folder cached in $CACHE/pyi-work)"
   SCRIBE_VERSION="$VERSION" nice -n 10 "$VPY" -m PyInstaller --noconfirm --log-level WARN \
     --distpath "$CACHE/pyi-dist" --workpath "$CACHE/pyi-work" packaging/pyinstaller/scribe.spec
+  echo "$VPY" > "$CACHE/pyi-dist/built-with"  # the SBOM describes exactly this environment
   # the frozen app must run without the build environment: no PYTHONPATH, no site-packages
   env -i PATH=/usr/bin:/bin HOME="$CACHE/home" "$FROZEN/scribe" --version
   du -sh "$FROZEN" | tee "$DIST/frozen-size.txt"
@@ -90,17 +94,19 @@ step_freeze() {
 # ------------------------------------------------------------------ debs
 step_debs() {
   local t0=$SECONDS
-  [ -x "$FROZEN/scribe" ] || step_freeze
+  if [ ! -x "$FROZEN/scribe" ] || [ ! -f "$CACHE/pyi-dist/built-with" ]; then step_freeze; fi
   log "packages: scribe (app) and scribe-models-default (models)"
   rm -f "$DIST"/*.deb
   "$PY" packaging/linux/make_debs.py --frozen "$FROZEN" --version "$VERSION" --out "$DIST" --work "$CACHE/deb"
   log "SBOMs (CycloneDX) from the build environment and the model files"
+  local built_with
+  built_with=$(cat "$CACHE/pyi-dist/built-with")
   "$CACHE/tools/bin/cyclonedx-py" environment --output-format JSON --spec-version 1.6 \
-    --output-file "$CACHE/environment.cdx.json" "$VPY"
-  "$VPY" packaging/tools/sbom.py app --env-sbom "$CACHE/environment.cdx.json" \
+    --output-file "$CACHE/environment.cdx.json" "$built_with"
+  "$built_with" packaging/tools/sbom.py app --env-sbom "$CACHE/environment.cdx.json" \
     --toc "$CACHE/pyi-work/scribe/Analysis-00.toc" --version "$VERSION" --artifact "$DIST"/scribe_*_amd64.deb \
     --llama-cmake "$LLAMA_CMAKE" --out "$DIST/scribe_${VERSION}_amd64.cdx.json"
-  "$VPY" packaging/tools/sbom.py models --deb "$DIST"/scribe-models-default_*_all.deb --work "$CACHE/deb" \
+  "$built_with" packaging/tools/sbom.py models --deb "$DIST"/scribe-models-default_*_all.deb --work "$CACHE/deb" \
     --out "$DIST/$(basename "$DIST"/scribe-models-default_*_all.deb .deb).cdx.json"
   step_time debs $((SECONDS - t0))
 }

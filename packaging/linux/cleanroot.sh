@@ -38,7 +38,9 @@ mkdir -p "$ROOTFS" "$OUT"
 
 if [ ! -f "$BASE_TAR" ]; then
   lap "debootstrap --variant=minbase $SUITE (cached afterwards in $BASE_TAR)"
-  debootstrap --variant=minbase "$SUITE" "$ROOTFS" "$MIRROR" > "$WORK/debootstrap.log" 2>&1 \
+  debs=()  # a tarball of the base's .debs (debootstrap --make-tarball) saves downloading them again
+  if [ -f "$CACHE/$SUITE-minbase.tgz" ]; then debs=(--unpack-tarball="$CACHE/$SUITE-minbase.tgz"); fi
+  debootstrap --variant=minbase "${debs[@]}" "$SUITE" "$ROOTFS" "$MIRROR" > "$WORK/debootstrap.log" 2>&1 \
     || { tail -20 "$WORK/debootstrap.log"; fail "debootstrap"; }
   tar -C "$ROOTFS" -cf "$BASE_TAR.partial" . && mv "$BASE_TAR.partial" "$BASE_TAR"
 else

@@ -39,7 +39,7 @@ pass "detached signatures of $n artifacts"
 # --- SBOMs: schema-valid, and they name the native parts that ship
 SBOM_PY=${SBOM_PY:-$HOME/.cache/scribe/packaging/tools/bin/python}
 "$SBOM_PY" - "$DIST" <<'EOF' || fail "SBOM"
-import json, sys
+import json, re, sys
 from pathlib import Path
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
@@ -50,9 +50,9 @@ for path in sorted(Path(sys.argv[1]).glob("*.cdx.json")):
     errors = validator.validate_str(text)
     if errors:
         sys.exit(f"{path.name}: not valid CycloneDX 1.6: {errors}")
-    names = {c["name"].lower() for c in json.loads(text)["components"]}
+    names = {re.sub(r"[-_.]+", "-", c["name"]).lower() for c in json.loads(text)["components"]}
     need = {"llama-cpp-python", "ctranslate2", "pyside6-essentials", "faster-whisper", "libportaudio2", "cpython"} \
-        if path.name.startswith("scribe_") else {"base", "qwen2.5-coder-1.5b"}
+        if path.name.startswith("scribe_") else {"base", "qwen2-5-coder-1-5b"}
     if need - names:
         sys.exit(f"{path.name}: does not list {sorted(need - names)}")
     if {"torch", "transformers"} & names:
