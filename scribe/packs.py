@@ -135,7 +135,7 @@ def _dist_file(dist_names: tuple[str, ...], rel: str) -> Path | None:
             continue
         for f in dist.files or ():
             if str(f).replace("\\", "/").endswith(rel):
-                path = Path(dist.locate_file(f))
+                path = Path(str(dist.locate_file(f)))
                 if path.is_file():
                     return path
     return None
@@ -593,20 +593,20 @@ def list_models(settings: Settings) -> list[ModelEntry]:
             )
         )
     seen = set(where)
-    for p in PACKS.values():
-        if p.name in seen or (frozen() and not is_installed(p)):
+    for pypi in PACKS.values():
+        if pypi.name in seen or (frozen() and not is_installed(pypi)):
             continue  # the installed app cannot pip-install PyPI packs, so it does not offer them
-        main = p.files[0][0] if p.kind == "llm" else "model.bin"
+        main = pypi.files[0][0] if pypi.kind == "llm" else "model.bin"
         rows.append(
             ModelEntry(
-                p.name,
-                p.kind,
-                p.description,
-                p.size_mb * 1_000_000,
-                p.sha256.get(main, ""),
+                pypi.name,
+                pypi.kind,
+                pypi.description,
+                pypi.size_mb * 1_000_000,
+                pypi.sha256.get(main, ""),
                 "PyPI packages",
-                is_installed(p),
-                not allowed or p.name in allowed,
+                is_installed(pypi),
+                not allowed or pypi.name in allowed,
             )
         )
     return rows

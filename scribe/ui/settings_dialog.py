@@ -200,8 +200,9 @@ class SettingsDialog(QDialog):
             size = f"{r.size / 1e9:.2f} GB" if r.size >= 1e9 else f"{r.size / 1e6:,.0f} MB"
             tip = r.problem or r.description
             self._pack_row(i, [r.name, r.kind, size, status, r.sha256[:12], r.location], tip)
-            if r.sha256:
-                self.packs.item(i, 4).setToolTip(f"sha256 {r.sha256}")
+            digest_cell = self.packs.item(i, 4)
+            if r.sha256 and digest_cell is not None:
+                digest_cell.setToolTip(f"sha256 {r.sha256}")
 
     def _templates_page(self) -> QWidget:
         from ..drafting.templates import available_templates, get_template
