@@ -71,6 +71,9 @@ no_toolchain "after the install"
 [ "$(stat -c '%a %U' "$ROOTFS/etc/scribe/policy.toml")" = "644 root" ] || fail "policy.toml permissions"
 in_root test -x /usr/bin/scribe -a -x /usr/bin/scribe-app -a -f /usr/share/applications/scribe.desktop \
   -a -f /usr/share/icons/hicolor/256x256/apps/scribe.png || fail "PATH entries, desktop entry or icon missing"
+# data the app locates by path rather than by import (the analysis cannot see it): must be in the bundle
+in_root test -f /opt/scribe/_internal/drug_named_entity_recognition/drug_ner_dictionary.pkl.bz2 \
+  -a -d /opt/scribe/_internal/assets/templates -a -f /opt/scribe/_internal/libportaudio.so.2 || fail "bundle data missing"
 
 in_root scribe --version | tee "$OUT/version.txt"
 in_root scribe models list > "$OUT/models-list.txt"

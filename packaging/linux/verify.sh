@@ -85,7 +85,7 @@ size=$(stat -c %s "$deb")
 printf 'TAMPERED' | dd of="$deb" bs=1 seek=$((size / 2)) conv=notrunc status=none
 if gpgv --keyring "$WORK/trusted.gpg" "$DIST/$(basename "$deb").asc" "$deb" 2>/dev/null; then fail "tampered .deb passed its signature"; fi
 pass "tampered .deb: detached signature refused"
-if (cd "$WORK/repo-tampered/pool/main" && grep " $(basename "$deb")\$" "$DIST/SHA256SUMS" | sha256sum --quiet -c - 2>/dev/null); then
+if (cd "$WORK/repo-tampered/pool/main" && grep " $(basename "$deb")\$" "$DIST/SHA256SUMS" | sha256sum --quiet -c - >/dev/null 2>&1); then
   fail "tampered .deb matched SHA256SUMS"
 fi
 pass "tampered .deb: SHA256SUMS mismatch"
