@@ -27,17 +27,9 @@ LLAMA_VERSION=0.3.36
 LLAMA_CMAKE="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF"
 build_apt=(debootstrap apt-utils gnupg binutils dpkg-dev zstd libportaudio2 shellcheck)
 
-ensure_tools() {
-  local missing=()
-  for p in "${build_apt[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  if ((${#missing[@]})); then
-    log "apt-get install ${missing[*]}"
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-}
+# shellcheck source=packaging/apt.sh
+. "$ROOT/packaging/apt.sh"
+ensure_tools() { ensure_apt_packages "${build_apt[@]}"; }
 
 # ------------------------------------------------------------------ venv: the environment that ships
 venv_key() {
@@ -174,7 +166,7 @@ step_cleanroot() {
 steps=("$@")
 ((${#steps[@]})) || steps=(venv freeze debs sign verify)
 ensure_tools
-: > "$DIST/build-times.txt"
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) ${steps[*]}" >> "$DIST/build-times.txt"
 for s in "${steps[@]}"; do
   case "$s" in
     venv | freeze | debs | sign | verify | cleanroot) "step_$s" ;;

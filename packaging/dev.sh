@@ -18,19 +18,9 @@ apt_packages=(libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins espea
   libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libdbus-1-3 fonts-dejavu-core
   shellcheck)  # actionlint runs it on the release workflows' scripts
 
-setup_system() {
-  local missing=()
-  for p in "${apt_packages[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    log "apt-get install ${missing[*]}"
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-}
+# shellcheck source=packaging/apt.sh
+. "$ROOT/packaging/apt.sh"
+setup_system() { ensure_apt_packages "${apt_packages[@]}"; }
 
 PY=${PYTHON:-python3}
 setup_python() {
