@@ -300,9 +300,7 @@ def cmd_settings(args) -> int:
 
     s = load_settings()
     if args.action == "set":
-        if len(args.items) != 2:
-            raise ScribeError("usage: scribe settings set KEY VALUE")
-        key, value = args.items
+        key, value = args.key, args.value
         s.set(key, value)  # refuses a key the policy locked, an unknown key, a bad value, a model not allowed
         path = save_user_settings({key: getattr(s, key)}, locked=s.locked)
         print(f"{key} = {_show_value(key, getattr(s, key), SECRET_KEYS)}  -> {path}")
@@ -317,7 +315,7 @@ def cmd_settings(args) -> int:
     for key in wanted:
         if key not in keys:
             raise ScribeError(f"Unknown setting '{key}'.")
-    if args.json:
+    if getattr(args, "json", False):
         import json
 
         rows = {
@@ -448,11 +446,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_models)
 
     sp = sub.add_parser("settings", help="show the settings (locked ones marked) or set one in your settings file")
-    sp.add_argument("action", choices=["show", "set"])
-    sp.add_argument("items", nargs="*", metavar="KEY [VALUE]", help="show: keys to show (default all); set: KEY VALUE")
-    sp.add_argument("--json", action="store_true", help="show: machine-readable output")
-    common(sp)
-    sp.set_defaults(func=cmd_settings)
+    actions = sp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    show = actions.add_parser("show", help="every setting (or the KEYs given), where it comes from, locked ones marked")
+    show.add_argument("items", nargs="*", metavar="KEY")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    setp = actions.add_parser("set", help="write KEY = VALUE to your settings file (refused for a locked key)")
+    setp.add_argument("key", metavar="KEY")
+    setp.add_argument("value", metavar="VALUE")
+    for action_parser in (show, setp):
+        common(action_parser)
+        action_parser.set_defaults(func=cmd_settings)
 
     sp = sub.add_parser("templates", help="list note templates")
     common(sp)
