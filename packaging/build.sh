@@ -153,7 +153,7 @@ step_sign() {
 step_verify() {
   local t0=$SECONDS
   log "verifying signatures, checksums, SBOMs, and that tampering is refused"
-  bash packaging/linux/verify.sh "$DIST" "$FROZEN" "$CACHE/verify"
+  SBOM_PY="$CACHE/tools/bin/python" bash packaging/linux/verify.sh "$DIST" "$FROZEN" "$CACHE/verify"
   step_time verify $((SECONDS - t0))
 }
 
