@@ -40,7 +40,7 @@ class VisitSession(QObject):
     draft_statement = Signal(str, object)  # section key, Statement (not yet grounded)
     draft_tokens = Signal(int)
     draft_failed = Signal(object)
-    note_changed = Signal(object, str)  # NoteDraft, why: loaded|drafted|edited|confirmed|approved|amended
+    note_changed = Signal(object, str)  # NoteDraft, why: loaded|drafted|edited|charted|confirmed|approved|amended
     device_lost = Signal(str)
     storage_problem = Signal(str)
     message = Signal(str)  # for the status bar
@@ -613,6 +613,20 @@ class VisitSession(QObject):
             self.note_changed.emit(self.note, "reverted")
             return
         self._changed(note, "edited")
+
+    def add_fact(self, fact) -> None:
+        """Chart a fact from the "Said but not in the note" panel (scribe.omissions.chart_fact: the
+        physician's statement, citing what was said, attributed, audited and grounded)."""
+        if self.note is None or self.transcript is None:
+            return
+        from ..omissions import chart_fact
+
+        try:
+            note, _ = chart_fact(self.note, fact, self.clinician, self.transcript)
+        except ScribeError as exc:
+            self.error.emit(exc)
+            return
+        self._changed(note, "charted")
 
     def confirm(self, statement_id: str) -> None:
         if self.note is None:
