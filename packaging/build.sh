@@ -111,7 +111,9 @@ step_sign() {
     KEY=$SCRIBE_GPG_KEY  # a release key in the caller's keyring (GNUPGHOME); a passphrase via SCRIBE_GPG_PASSPHRASE_FILE
   else
     export GNUPGHOME="$CACHE/gnupg-throwaway"
+    gpgconf --homedir "$GNUPGHOME" --kill gpg-agent 2>/dev/null || true  # an agent of a previous build
     rm -rf "$GNUPGHOME" && mkdir -m 700 "$GNUPGHOME"
+    trap 'gpgconf --homedir "$GNUPGHOME" --kill gpg-agent 2>/dev/null || true' EXIT  # leave no agent running
     gpg --batch --quiet --passphrase '' --quick-gen-key \
       "Scribe TEST release key (throwaway, not for production) <release-test@scribe.invalid>" ed25519 sign 7d
     KEY=$(gpg --batch --with-colons --list-secret-keys | awk -F: '/^fpr/ {print $10; exit}')

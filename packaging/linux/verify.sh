@@ -21,6 +21,7 @@ fail() { printf 'FAIL  %s\n' "$*" >&2; exit 1; }
 # only the published public key is trusted here, as on an IT workstation
 export GNUPGHOME="$WORK/gnupg"
 mkdir -m 700 "$GNUPGHOME"
+trap 'gpgconf --homedir "$GNUPGHOME" --kill gpg-agent 2>/dev/null || true' EXIT  # leave no agent running
 gpg --batch --quiet --import "$DIST/scribe-release-key.asc"
 gpg --batch --export > "$WORK/trusted.gpg"
 
