@@ -35,7 +35,7 @@ import numpy as np
 
 from . import approval
 from .domain import Encounter, NoteDraft, Segment, Statement, Transcript
-from .errors import ApprovalError, DraftingError, ScribeError, TranscriptError
+from .errors import ApprovalError, DraftCancelled, DraftingError, ScribeError, TranscriptError
 from .note_lines import LineChange, apply_changes
 from .storage import Visit, VisitState
 from .threads import lower_thread_priority
@@ -439,7 +439,7 @@ class VisitWorkflow:
         note = None
         for ev in events:
             if cancelled():
-                raise DraftingError("Drafting was cancelled.")
+                raise DraftCancelled("Drafting was cancelled.")
             if on_event is not None:
                 on_event(ev)
             if ev.kind == "done":

@@ -232,3 +232,13 @@ def test_each_step_runs_only_where_the_visit_state_allows_it(store: VisitStore, 
     assert wf.note == approved and not (tmp_path / "x.json").exists()
     # a note file outside any visit (the command line) starts where its note stands
     assert VisitWorkflow(None, note=approved).state == VisitState.approved
+
+
+def test_a_cancelled_draft_keeps_nothing(store: VisitStore) -> None:
+    from scribe.errors import DraftCancelled
+
+    visit = store.create(Encounter(encounter_id="enc-wf-8"), actor="dr.grey")
+    wf = VisitWorkflow(visit, transcript=Transcript(segments=segments(SPOKEN)))
+    with pytest.raises(DraftCancelled):
+        wf.draft(lambda: FakeRuntime([NOTE_JSON]), get_template("soap"), cancelled=lambda: True)
+    assert wf.note is None and visit.load_note() is None and visit.refresh().state == VisitState.drafting

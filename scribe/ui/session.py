@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..domain import Encounter, NoteDraft, Segment, Transcript
-from ..errors import ScribeError
+from ..errors import DraftCancelled, ScribeError
 from ..note_lines import LineChange
 from ..storage import Visit, VisitRecord
 from ..threads import lower_thread_priority
@@ -273,6 +273,9 @@ class VisitSession(QObject):
             )
 
         def failed(exc: BaseException) -> None:
+            if isinstance(exc, DraftCancelled):  # the visit was closed meanwhile
+                log.info("%s", exc)
+                return
             self.draft_failed.emit(exc)
             self.error.emit(exc)
 
