@@ -59,6 +59,7 @@ class NoteChange(StrEnum):
 
     drafted = "drafted"
     edited = "edited"  # the physician's line edits
+    charted = "charted"  # a fact the note left out, added from "Said but not in the note"
     confirmed = "confirmed"  # a flagged statement taken as written
     approved = "approved"
     amended = "amended"  # a new, editable version of the approved note
@@ -459,6 +460,18 @@ class VisitWorkflow:
         changed) if one breaks a rule."""
         with self._lock:
             note = apply_changes(self._require_note(), changes, clinician, self.transcript)
+            self.note, self.dirty = note, True
+            return note
+
+    def chart_fact(self, fact: Any, clinician: str) -> NoteDraft:
+        """*fast*: chart a fact the note left out (``scribe.omissions``): the physician's statement,
+        citing what was said, attributed and grounded."""
+        from .omissions import chart_fact
+
+        with self._lock:
+            if self.transcript is None:
+                raise TranscriptError("This visit has no transcript to chart from.")
+            note, _ = chart_fact(self._require_note(), fact, clinician, self.transcript)
             self.note, self.dirty = note, True
             return note
 

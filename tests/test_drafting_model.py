@@ -61,7 +61,8 @@ def test_draft_mentions_medications_with_doses_and_cites_evidence(streamed, shor
     assert "500 mg" in text.replace("milligrams", "mg") or "500mg" in text
     assert "penicillin" in text
     statements = note.statements()
-    assert statements and all(s.evidence or s.status == StatementStatus.unsupported for s in statements)
+    # a statement without evidence carries an issue (a no_evidence hint, or a safety flag)
+    assert statements and all(s.evidence or s.issues for s in statements)
     # the lisinopril statements cite the line where it was said
     lis = [s for s in statements if "lisinopril" in s.text.lower()]
     said = {seg.id for seg in short_transcript.segments if "lisinopril" in seg.text.lower()}

@@ -306,6 +306,11 @@ class VisitSession(QObject):
         if changes:
             self._edit(lambda: self.workflow.apply_changes(changes, self.clinician), NoteChange.edited)
 
+    def add_fact(self, fact: Any) -> None:
+        """Chart a fact from the "Said but not in the note" panel."""
+        if self.transcript is not None:
+            self._edit(lambda: self.workflow.chart_fact(fact, self.clinician), NoteChange.charted)
+
     def confirm(self, statement_id: str) -> None:
         self._edit(lambda: self.workflow.confirm(statement_id, self.clinician), NoteChange.confirmed)
 
