@@ -252,7 +252,11 @@ def child_live(job: dict) -> dict:
     started = time.perf_counter()
 
     def status() -> None:
-        s = session._live.stats if session is not None and session._live is not None else None
+        s = (
+            session.workflow.live_drafter.stats
+            if session is not None and session.workflow.live_drafter is not None
+            else None
+        )
         print(
             f"  [{time.perf_counter() - started:6.0f} s] {meter.phase}: {len(session.segments) if session else 0} segments"
             + (
@@ -283,7 +287,7 @@ def child_live(job: dict) -> dict:
     pump(5.0, until=lambda: bool(sources))
     t_rec = time.perf_counter()
     pump(len(audio) / SAMPLE_RATE / speed + 60, until=lambda: sources[0].finished.is_set())
-    live = session._live  # kept for its statistics (the session hands it to the draft at Stop)
+    live = session.workflow.live_drafter  # kept for its statistics (the session hands it to the draft at Stop)
     segments_before_stop = len(session.segments)
     meter.phase = "stop: finishing ASR"
     stop = time.perf_counter()

@@ -14,14 +14,16 @@ from .domain import Approval, NoteAction, NoteDraft, NoteEvent, Severity, Statem
 from .errors import ApprovalError, InputError
 
 
-def _require_name(clinician: str) -> str:
+def require_name(clinician: str) -> str:
+    """The clinician's name, stripped; ApprovalError if there is none (every change is attributed)."""
     name = (clinician or "").strip()
     if not name:
         raise ApprovalError("A clinician's name is required to approve or change a note.")
     return name
 
 
-def _require_unlocked(note: NoteDraft) -> None:
+def require_unlocked(note: NoteDraft) -> None:
+    """ApprovalError if the note is approved: it changes only through an amendment."""
     if note.approval is not None:
         raise ApprovalError(
             f"Note version {note.version} is approved and locked; amend it to make changes (a new version)."
@@ -36,8 +38,8 @@ def edit_statement(
     note: NoteDraft, statement_id: str, text: str, clinician: str, transcript: Transcript | None = None
 ) -> NoteDraft:
     """Replace a statement's text; with the transcript, the grounding check re-runs on it."""
-    name = _require_name(clinician)
-    _require_unlocked(note)
+    name = require_name(clinician)
+    require_unlocked(note)
     found = note.find_statement(statement_id)
     if found is None:
         raise InputError(f"No statement with id {statement_id} in this note.")
@@ -87,8 +89,8 @@ def add_statement(
     number or drug the visit never mentioned is still flagged for a second look.
     """
 
-    name = _require_name(clinician)
-    _require_unlocked(note)
+    name = require_name(clinician)
+    require_unlocked(note)
     text = text.strip()
     if not text:
         raise InputError("A new statement needs some text.")
@@ -115,8 +117,8 @@ def add_statement(
 
 def confirm_statement(note: NoteDraft, statement_id: str, clinician: str) -> NoteDraft:
     """The physician takes responsibility for a flagged statement as written."""
-    name = _require_name(clinician)
-    _require_unlocked(note)
+    name = require_name(clinician)
+    require_unlocked(note)
     found = note.find_statement(statement_id)
     if found is None:
         raise InputError(f"No statement with id {statement_id} in this note.")
@@ -150,8 +152,8 @@ def blocking_statements(note: NoteDraft) -> list[Statement]:
 
 def approve(note: NoteDraft, clinician: str, attestation: str | None = None) -> NoteDraft:
     """Sign the note as it is now. Refused while any statement still carries a safety flag."""
-    name = _require_name(clinician)
-    _require_unlocked(note)
+    name = require_name(clinician)
+    require_unlocked(note)
     if not note.statements():
         raise ApprovalError("The note has no content to approve.")
     if note.grounding is None:
@@ -175,7 +177,7 @@ def approve(note: NoteDraft, clinician: str, attestation: str | None = None) -> 
 
 def amend(note: NoteDraft, clinician: str, reason: str = "") -> NoteDraft:
     """Start a new, unapproved version of an approved note; the old version stays on record."""
-    name = _require_name(clinician)
+    name = require_name(clinician)
     if note.approval is None:
         raise ApprovalError("Only an approved note can be amended; edit the draft directly instead.")
     return _with_event(

@@ -91,16 +91,12 @@ def cmd_draft(args) -> int:
 
 
 def cmd_approve(args) -> int:
-    from .approval import approve, approve_all_flagged_confirmed
     from .pipeline import load_note
     from .transcript_io import save_json
+    from .workflow import VisitWorkflow
 
-    note = load_note(Path(args.note))
-    note = (
-        approve_all_flagged_confirmed(note, args.approve_as)
-        if args.confirm_unsupported
-        else approve(note, args.approve_as)
-    )
+    workflow = VisitWorkflow(None, note=load_note(Path(args.note)))
+    note = workflow.approve(args.approve_as, confirm_flagged=args.confirm_unsupported)
     out = Path(args.out or args.note)
     save_json(out, note.model_dump_json(indent=1))
     signed = note.approval

@@ -37,6 +37,10 @@ class DraftingError(ScribeError):
     """The language model could not produce a valid note."""
 
 
+class DraftCancelled(DraftingError):
+    """Drafting was stopped on purpose (the visit was closed): nothing to tell the user."""
+
+
 class ApprovalError(ScribeError):
     """The note is not approved (or was changed after approval)."""
 

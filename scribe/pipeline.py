@@ -1,8 +1,9 @@
 """The headless pipeline: audio -> transcript -> grounded draft -> approval -> FHIR.
 
-One object owns the loaded models so the CLI, the desktop app and benchmarks load each model
-once and reuse it across visits. Every step reports progress through one callback
-``progress(fraction, message)`` so a terminal bar and a Qt progress bar are both trivial.
+One object owns the loaded models so the CLI and benchmarks load each model once and reuse it
+across visits. The steps after the transcript are the app's: :class:`~scribe.workflow.VisitWorkflow`
+(without a stored visit: the command line writes its own files). Every step reports progress
+through one callback ``progress(fraction, message)``, so a terminal bar is trivial.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .approval import approve, approve_all_flagged_confirmed
 from .domain import Encounter, NoteDraft, Transcript
 from .errors import ApprovalError
 from .settings import Settings, load_settings
 from .transcript_io import save_json
+from .workflow import VisitWorkflow
 
 Progress = Callable[[float, str], None]
 
@@ -65,12 +66,6 @@ class Pipeline:
             self._runtime = runtime
         return self._runtime
 
-    def drafter(self, template: str):
-        from .drafting.drafter import NoteDrafter
-        from .drafting.templates import get_template
-
-        return NoteDrafter(self.runtime, get_template(template))
-
     def close(self) -> None:
         if self._runtime is not None:
             self._runtime.close()
@@ -85,15 +80,26 @@ class Pipeline:
     def draft(
         self, transcript: Transcript, template: str = "soap", encounter: Encounter | None = None, on_event=None
     ) -> NoteDraft:
+        return self._draft(self._workflow(transcript, template, encounter), template, on_event)
+
+    def _workflow(self, transcript: Transcript, template: str, encounter: Encounter | None) -> VisitWorkflow:
         from .drafting.templates import get_template
 
         tpl = get_template(template)  # unknown template fails before the model loads
-        from .asr.content import require_clinical_content
+        workflow = VisitWorkflow(
+            None,
+            encounter or Encounter(visit_type=tpl.name),
+            transcript=transcript,
+            vocabulary_files=self.settings.vocabulary_files,
+        )
+        # silence, noise, music or small talk fails before the model loads, instead of an invented visit
+        workflow.check_can_draft()
+        return workflow
 
-        # silence, noise, music or small talk: say so instead of letting the model invent a visit
-        require_clinical_content(transcript, self.settings.vocabulary_files)
-        encounter = encounter or Encounter(visit_type=tpl.name)
-        drafter = self.drafter(template)
+    def _draft(self, workflow: VisitWorkflow, template: str, on_event=None) -> NoteDraft:
+        from .drafting.templates import get_template
+
+        runtime = self.runtime
         self.progress(0.0, "drafting note")
         chars = [0]
 
@@ -105,7 +111,7 @@ class Pipeline:
             if on_event:
                 on_event(ev)
 
-        note = drafter.draft(transcript, encounter, on_event=relay)
+        note = workflow.draft(lambda: runtime, get_template(template), on_event=relay)
         self.progress(1.0, "note drafted")
         return note
 
@@ -121,7 +127,6 @@ class Pipeline:
     ) -> RunResult:
         """The whole job; writes transcript.json, note.json and (if approved) documentreference.json."""
         from .drafting.templates import get_template
-        from .fhir.validate import write_document_reference
 
         get_template(template)  # validate arguments before the slow steps
         out_dir = Path(out_dir)
@@ -130,23 +135,21 @@ class Pipeline:
         transcript_path = out_dir / "transcript.json"
         save_json(transcript_path, transcript.model_dump_json(indent=1))
 
-        note = self.draft(transcript, template, encounter, on_event=on_event)
+        workflow = self._workflow(transcript, template, encounter)
+        note = self._draft(workflow, template, on_event)
         messages: list[str] = []
         fhir_path = None
         if approve_as:
             try:
-                note = (
-                    approve_all_flagged_confirmed(note, approve_as)
-                    if confirm_unsupported
-                    else approve(note, approve_as)
-                )
+                note = workflow.approve(approve_as, confirm_flagged=confirm_unsupported)
             except ApprovalError as exc:
                 messages.append(f"Not approved: {exc}")
         note_path = out_dir / "note.json"
         save_json(note_path, note.model_dump_json(indent=1))
-        if note.is_approved:
-            fhir_path = out_dir / "documentreference.json"
-            write_document_reference(note, fhir_path, organization=self.settings.organization_name)
+        if approve_as and note.is_approved:
+            fhir_path = workflow.export_fhir(
+                out_dir / "documentreference.json", approve_as, self.settings.organization_name
+            )
         return RunResult(transcript_path, note_path, fhir_path, transcript, note, messages)
 
 

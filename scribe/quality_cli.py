@@ -59,7 +59,7 @@ def cmd_instructions(args) -> int:
 
 def cmd_revise(args) -> int:
     from .cli_common import pipeline_from_args
-    from .drafting.revise import _TO_BULLETS, _TO_PROSE, SectionReviser, accept_revision
+    from .drafting.revise import SectionReviser, accept_revision, needs_model
     from .pipeline import load_note
     from .transcript_io import load_transcript, save_json
 
@@ -71,8 +71,7 @@ def cmd_revise(args) -> int:
         raise InputError(
             f"The note has no section '{args.section}' (sections: {', '.join(s.key for s in note.sections)})."
         )
-    style_only = _TO_BULLETS.match(args.instruction) or _TO_PROSE.match(args.instruction)
-    runtime = None if style_only else pipeline_from_args(args).runtime
+    runtime = pipeline_from_args(args).runtime if needs_model(args.instruction) else None
     revision = SectionReviser(runtime).propose(note, args.section, args.instruction, transcript)
     print(revision.unified(), end="")
     if not revision.changed:

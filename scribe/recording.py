@@ -474,6 +474,11 @@ class Recorder:
 
     # ------------------------------------------------------------------ properties
     @property
+    def seconds_before(self) -> float:
+        """Seconds of audio the visit had when this recorder started (an earlier recording)."""
+        return self._base_seconds
+
+    @property
     def elapsed(self) -> float:
         """Seconds of audio in this visit (earlier sessions included), counted as it arrives."""
         return self._base_seconds + self._samples / SAMPLE_RATE

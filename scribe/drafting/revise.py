@@ -314,11 +314,11 @@ def accept_revision(
     revision: Revision, clinician: str, transcript: Transcript, medications: set[str] | None = None
 ) -> NoteDraft:
     """Apply the revision as ``clinician``; grounding re-runs over the whole note."""
-    from ..approval import _require_name, _require_unlocked
+    from ..approval import require_name, require_unlocked
 
-    name = _require_name(clinician)
+    name = require_name(clinician)
     note = revision.note
-    _require_unlocked(note)
+    require_unlocked(note)
     if revision.base_hash and note.content_hash() != revision.base_hash:
         raise InputError("The note changed after this revision was proposed; ask for the revision again.")
     from_instruction = {id(d.statement) for d in revision.diff if d.from_instruction}
@@ -348,9 +348,9 @@ def accept_revision(
 
 def reject_revision(revision: Revision, clinician: str) -> NoteDraft:
     """Leave the note as it was; the rejected request is recorded."""
-    from ..approval import _require_name
+    from ..approval import require_name
 
-    name = _require_name(clinician)
+    name = require_name(clinician)
     note = revision.note
     if note.approval is not None:
         return note
@@ -366,3 +366,8 @@ def reject_revision(revision: Revision, clinician: str) -> NoteDraft:
             ]
         }
     )
+
+
+def needs_model(instruction: str) -> bool:
+    """False for the instructions applied without the language model ("as bullet points", "as prose")."""
+    return not (_TO_BULLETS.match(instruction) or _TO_PROSE.match(instruction))

@@ -688,8 +688,8 @@ class EhrController(QObject):
         self.dialog: OutboxDialog | None = None
         m = window.menuBar().addMenu("E&HR")
         self.menu = m
-        self.outbox_action = window._action(m, "EHR &outbox…", "Ctrl+Shift+O", self.open_outbox)
-        self.today_action = window._action(m, "Send &today's approved notes…", None, self.send_today)
+        self.outbox_action = window.add_action(m, "EHR &outbox…", "Ctrl+Shift+O", self.open_outbox)
+        self.today_action = window.add_action(m, "Send &today's approved notes…", None, self.send_today)
         self.timer = QTimer(self)
         self.timer.setInterval(self.interval_ms)
         self.timer.timeout.connect(self.drain_due)

@@ -1,15 +1,13 @@
 """Where an approved note leaves the app.
 
-Today: "Export FHIR…" saves the DocumentReference JSON to a file the physician picks.
-Sending it straight to an EHR server is its own issue; it plugs in here as an
-:class:`EhrSender` given to :class:`~scribe.ui.context.AppContext`. When one is configured,
-the main window shows a "Send to EHR" button next to Export and calls :meth:`EhrSender.send`
-on a worker thread; the UI code does not change.
+"Export FHIR…" saves the DocumentReference JSON to a file the physician picks
+(``VisitWorkflow.export_fhir``). Sending it to an EHR server plugs in as an :class:`EhrSender`
+given to :class:`~scribe.ui.context.AppContext`: when one is configured, the main window shows a
+"Send to EHR" button next to Export and the session calls :meth:`EhrSender.send` on a worker.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -22,14 +20,6 @@ class EhrSender(Protocol):
         """Send an approved NoteDraft; return a one-line receipt for the status bar
         (e.g. the server's resource id). Runs on a worker thread; raise ScribeError on failure."""
         ...
-
-
-def export_fhir_file(note: Any, path: Path, organization: str) -> Path:
-    """Write the validated FHIR DocumentReference for ``note`` (worker thread)."""
-    from ..fhir.validate import write_document_reference
-
-    write_document_reference(note, path, organization=organization)
-    return Path(path)
 
 
 def default_export_name(note: Any) -> str:

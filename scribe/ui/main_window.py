@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ..drafting.templates import available_templates, get_template
 from ..errors import ScribeError
+from ..workflow import RecorderPhase
 from .context import AppContext
 from .dialogs import NewVisitDialog, RecoveryDialog
 from .ops import BackgroundOp, serial_pool, show_error, wait_for_ops
@@ -109,7 +110,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _theme_changed(self) -> None:
-        self.visits._fill()
+        self.visits.fill()
         self.page.refresh_theme()
         for mode, a in getattr(self, "theme_actions", {}).items():
             a.setChecked(self.theme is not None and mode == self.theme.mode)
@@ -138,31 +139,31 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu("&File")
-        self.new_action = self._action(m, "&New visit…", "Ctrl+N", self.new_visit)
-        self.export_action = self._action(m, "&Export FHIR…", "Ctrl+E", self.page.export)
+        self.new_action = self.add_action(m, "&New visit…", "Ctrl+N", self.new_visit)
+        self.export_action = self.add_action(m, "&Export FHIR…", "Ctrl+E", self.page.export)
         m.addSeparator()
-        self.settings_action = self._action(m, "&Settings…", "Ctrl+,", self.open_settings)
+        self.settings_action = self.add_action(m, "&Settings…", "Ctrl+,", self.open_settings)
         m.addSeparator()
-        self._action(m, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.add_action(m, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
         m = mb.addMenu("&Edit")
-        self._action(m, "&Undo", None, lambda: self._focused("undo"))
-        self._action(m, "&Redo", None, lambda: self._focused("redo"))
+        self.add_action(m, "&Undo", None, lambda: self._focused("undo"))
+        self.add_action(m, "&Redo", None, lambda: self._focused("redo"))
         m.addSeparator()
-        self._action(
+        self.add_action(
             m, "Next &flagged statement", None, self.page.editor.go_to_next_flagged
         ).setShortcutVisibleInContextMenu(True)
 
         m = mb.addMenu("&Visit")
-        self.record_action = self._action(
+        self.record_action = self.add_action(
             m, "&Record / pause", "Ctrl+Shift+R", self.page.toggle_recording, app_wide=True
         )
-        self.stop_action = self._action(
+        self.stop_action = self.add_action(
             m, "&Stop and draft note", "Ctrl+Shift+E", self.page.stop_recording, app_wide=True
         )
         m.addSeparator()
-        self.approve_action = self._action(m, "&Approve note…", "Ctrl+Shift+A", self.page.approve)
-        self.close_visit_action = self._action(m, "&Close visit", "Ctrl+W", self.close_visit)
+        self.approve_action = self.add_action(m, "&Approve note…", "Ctrl+Shift+A", self.page.approve)
+        self.close_visit_action = self.add_action(m, "&Close visit", "Ctrl+W", self.close_visit)
 
         m = mb.addMenu("V&iew")
         themes = m.addMenu("&Theme")
@@ -175,14 +176,15 @@ class MainWindow(QMainWindow):
             group.addAction(a)
             themes.addAction(a)
             self.theme_actions[mode] = a
-        self._action(m, "Toggle &dark mode", "Ctrl+Shift+D", self._toggle_theme)
-        self._action(m, "Visit &list", "Ctrl+L", lambda: self.visits.list.setFocus())
+        self.add_action(m, "Toggle &dark mode", "Ctrl+Shift+D", self._toggle_theme)
+        self.add_action(m, "Visit &list", "Ctrl+L", lambda: self.visits.list.setFocus())
 
         m = mb.addMenu("&Help")
-        self._action(m, "&User guide", "F1", self.open_user_guide)
-        self._action(m, "&About Scribe", None, self.about)
+        self.add_action(m, "&User guide", "F1", self.open_user_guide)
+        self.add_action(m, "&About Scribe", None, self.about)
 
-    def _action(self, menu, text, shortcut, slot, app_wide: bool = False) -> QAction:
+    def add_action(self, menu, text, shortcut, slot, app_wide: bool = False) -> QAction:
+        """A menu entry with its shortcut (the EHR page adds its own entries through this)."""
         a = QAction(text, self)
         if shortcut is not None:
             a.setShortcut(QKeySequence(shortcut))
@@ -293,7 +295,7 @@ class MainWindow(QMainWindow):
         self.visits.refresh()
         self.setWindowTitle(f"{visit.record.encounter.patient_name} — Scribe")
         self._update_actions()
-        if self.session.recorder_state == "idle":
+        if self.session.recorder_state == RecorderPhase.idle:
             self.page.recording.record_button.setFocus()
 
     def close_visit(self) -> None:

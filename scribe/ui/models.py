@@ -18,7 +18,8 @@ from PySide6.QtCore import QObject, Signal
 
 from ..errors import ModelError
 from ..settings import Settings
-from .ops import BackgroundOp, OpContext, lower_thread_priority
+from ..threads import lower_thread_priority
+from .ops import BackgroundOp, OpContext
 
 log = logging.getLogger(__name__)
 

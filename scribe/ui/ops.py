@@ -23,7 +23,6 @@ anything else is a bug, logged with its traceback and shown as a short generic m
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import traceback
 from collections.abc import Callable
@@ -237,22 +236,6 @@ def _alive(obj: Any) -> bool:
     import shiboken6
 
     return shiboken6.isValid(obj)
-
-
-def lower_thread_priority(nice: int = 5) -> None:
-    """Make the calling worker thread (and the threads it starts, e.g. llama.cpp's or
-    CTranslate2's) yield the CPU to the UI thread and the audio threads when cores are busy.
-
-    Linux applies nice values per thread; elsewhere this does nothing. Never call it on the UI
-    thread or on a thread that starts audio capture.
-    """
-    if not hasattr(os, "setpriority") or threading.current_thread() is threading.main_thread():
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), nice))
-    except OSError:
-        pass
 
 
 def error_text(exc: BaseException) -> str:

@@ -80,7 +80,7 @@ class VisitListPanel(QFrame):
         self.filter.setPlaceholderText("Search patient or MRN")
         self.filter.setClearButtonEnabled(True)
         self.filter.setAccessibleName("Search visits")
-        self.filter.textChanged.connect(lambda _t: self._fill())
+        self.filter.textChanged.connect(lambda _t: self.fill())
         lay.addWidget(self.filter)
         self.list = QListWidget()
         self.list.setObjectName("visitList")
@@ -108,12 +108,13 @@ class VisitListPanel(QFrame):
 
     def _loaded(self, records: list) -> None:
         self.records = list(records)
-        self._fill()
+        self.fill()
         if self._again:
             self._again = False
             self.refresh()
 
-    def _fill(self) -> None:
+    def fill(self) -> None:
+        """Show the visits read last that match the filter (the main window calls it to redraw)."""
         q = self.filter.text().strip().lower()
         self.list.clear()
         today = datetime.now().astimezone().date()

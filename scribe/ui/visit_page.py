@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from ..approval import blocking_statements
 from ..errors import ScribeError
+from ..workflow import NoteChange, RecorderPhase
 from . import theme
 from .dialogs import ApprovalDialog
 from .export import default_export_name
@@ -276,7 +277,7 @@ class VisitPage(QWidget):
         if self.session is None:
             return
         s = self.session
-        if s.recorder_state == "paused":
+        if s.recorder_state == RecorderPhase.paused:
             s.resume()
         else:
             mics = self.recording.microphones
@@ -368,14 +369,13 @@ class VisitPage(QWidget):
         self._update_actions()
 
     def _note_changed(self, note: Any, why: str) -> None:
-        keep = why in ("edited", "confirmed")
+        keep = why in (NoteChange.edited, NoteChange.confirmed)
         msg = {
-            "drafted": "Draft written by the language model: check every statement against the transcript.",
-            "approved": "",
-            "amended": f"Amendment: version {note.version} (the approved version {note.amends_version} stays on record).",
-        }.get(why, "")
+            NoteChange.drafted: "Draft written by the language model: check every statement against the transcript.",
+            NoteChange.amended: f"Amendment: version {note.version} (the approved version {note.amends_version} stays on record).",
+        }.get(NoteChange(why), "")
         self.editor.set_note(note, message=msg, keep_text=keep)
-        if why == "charted" and note.events and note.events[-1].statement_id:
+        if why == NoteChange.charted and note.events and note.events[-1].statement_id:
             self.editor.select_statement(note.events[-1].statement_id)
         self._update_omissions(note)
         self._update_actions()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from ..asr.live import PreviewPacer
 from ..audio import SAMPLE_RATE
@@ -87,7 +87,7 @@ class TranscriptionWorker(QObject):
     def run(self) -> None:
         import time
 
-        from .ops import lower_thread_priority
+        from ..threads import lower_thread_priority
 
         lower_thread_priority()  # speech recognition must not starve the UI or the audio threads
         try:
@@ -193,3 +193,73 @@ class WorkerThread:
 
     def is_running(self) -> bool:
         return self.thread.isRunning()
+
+
+class LiveTranscription(QObject):
+    """The recogniser of one visit on its own thread: a :class:`TranscriptionWorker` in a
+    :class:`WorkerThread`, its results re-emitted on the thread that created this object (the
+    UI thread). ``push`` may be called from any thread (the recorder's)."""
+
+    segments_ready = Signal(object)  # newly final segments (list)
+    preview_ready = Signal(object)  # provisional segments for the open tail (list)
+    finished = Signal(object)  # the segments the final flush produced (list)
+    failed = Signal(object)  # the exception
+    waiting_for_model = Signal()
+
+    def __init__(
+        self,
+        engine_provider: Callable[[float | None], Any],
+        transcriber_factory: Callable[[Any], Any],
+        name: str,
+        on_segments: Callable[[list], None] | None = None,
+        preview_interval_s: float = 2.0,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.worker = TranscriptionWorker(
+            engine_provider, transcriber_factory, on_segments=on_segments, preview_interval_s=preview_interval_s
+        )
+        queued = Qt.ConnectionType.QueuedConnection
+        self.worker.segments_ready.connect(self.segments_ready, queued)
+        self.worker.preview_ready.connect(self._preview, queued)
+        self.worker.finished.connect(self._finished, queued)
+        self.worker.failed.connect(self._failed, queued)
+        self.worker.waiting_for_model.connect(self.waiting_for_model, queued)
+        self._thread = WorkerThread(self.worker, name)
+        self._over = False
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def push(self, chunk: np.ndarray) -> None:
+        self.worker.push(chunk)
+
+    def end(self) -> None:
+        """No more audio: the recogniser flushes, then ``finished``."""
+        self.worker.end()
+
+    def stop(self, abort: bool = True, wait_ms: int = 5000) -> None:
+        if abort:
+            self.worker.abort()
+        self._thread.quit(wait_ms=wait_ms if abort else 0)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_running()
+
+    @Slot(object)
+    def _preview(self, segments: list) -> None:
+        if not self._over:  # a late preview after the end is stale
+            self.preview_ready.emit(segments)
+
+    @Slot(object)
+    def _finished(self, tail: list) -> None:
+        self._done(self.finished, tail)
+
+    @Slot(object, str)
+    def _failed(self, exc: BaseException, _tb: str) -> None:
+        self._done(self.failed, exc)
+
+    def _done(self, signal: Any, value: object) -> None:
+        self._over = True
+        signal.emit(value)

@@ -594,7 +594,7 @@ def test_stop_drafts_from_the_state_kept_warm_during_the_visit(qtbot, make_windo
     qtbot.waitUntil(lambda: session.note is not None, timeout=30000)
     last_warm, first_stop = llm.warm_prompts[-1], llm.prompts[0]
     assert first_stop.startswith(last_warm) and len(first_stop) > len(last_warm)
-    assert session._live is None  # used up; a re-draft starts from scratch
+    assert session.workflow.live_drafter is None  # used up; a re-draft starts from scratch
     assert session.note.statements()
 
 
@@ -613,7 +613,7 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
         after_stop: list[bool] = []  # per request: asked after Stop was pressed
 
         def stream_chat(self, messages, **kw):
-            live = self.session._live
+            live = self.session.workflow.live_drafter
             self.after_stop.append(
                 live is None or live._abort
             )  # (the session hands its LiveDrafter to the draft at Stop)
@@ -641,11 +641,14 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
     session.draft_statement.connect(lambda key, st: streamed.append(key))
     win.record_action.trigger()
     qtbot.waitUntil(
-        lambda: session._live is not None and set(session._live.sections) == {"subjective", "objective", "assessment"},
+        lambda: (
+            session.workflow.live_drafter is not None
+            and set(session.workflow.live_drafter.sections) == {"subjective", "objective", "assessment"}
+        ),
         timeout=30000,
     )
     # the lines finalised while a section was drafted were warmed by that same update (offered by the session)
-    qtbot.waitUntil(lambda: session._live.stats.caught_up >= 1, timeout=20000)
+    qtbot.waitUntil(lambda: session.workflow.live_drafter.stats.caught_up >= 1, timeout=20000)
     win.stop_action.trigger()
     qtbot.waitUntil(lambda: session.note is not None, timeout=30000)
     assert len(started) == 1  # the rolling sections were not cleared and streamed again
