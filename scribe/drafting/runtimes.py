@@ -277,6 +277,8 @@ class LlamaCppRuntime(_RuntimeBase):
         self._lock = threading.Lock()
         self._want_threads = self.n_threads  # see set_threads
         self._threads_now = self.n_threads  # what the context is set to
+        self._grammars = None  # GrammarCompiler for the loaded model's vocabulary
+        self._schema_grammars: dict[str, Any] = {}  # schema JSON -> checked LlamaGrammar
 
     def set_threads(self, n: int | None) -> None:
         """Threads for generation from the next token on (``None``: all ``n_threads``).
@@ -327,7 +329,8 @@ class LlamaCppRuntime(_RuntimeBase):
             self._threads_now = self.n_threads
             from .fast_grammar import install
 
-            install(self._llm)  # constrained greedy decoding ~1.5x faster, same tokens
+            self._grammars = install(self._llm)  # constrained greedy decoding ~1.5x faster, same tokens
+            self._schema_grammars.clear()
             if progress:
                 progress(1.0, f"{self.model_name} ready")
 
@@ -349,6 +352,23 @@ class LlamaCppRuntime(_RuntimeBase):
             )
         return DraftingError(f"The model {self.model_name} cannot process this chat ({_short(exc)}).")
 
+    def grammar(self, schema: dict):
+        """The schema's grammar, compiled by llama.cpp before use (GrammarError if it does not).
+
+        llama-cpp-python's chat handler would convert the schema itself and fall back to any-JSON
+        when its converter fails; Scribe converts, checks and caches it here instead."""
+        self.load()
+        key = json.dumps(schema, sort_keys=True)
+        grammar = self._schema_grammars.get(key)
+        if grammar is None:
+            from llama_cpp import LlamaGrammar
+
+            grammar = LlamaGrammar.from_string(self._grammars.grammar(schema), verbose=False)
+            if len(self._schema_grammars) >= 64:
+                self._schema_grammars.clear()
+            self._schema_grammars[key] = grammar
+        return grammar
+
     def stream_chat(self, messages, *, json_schema=None, max_tokens=1024, temperature=0.0, stop=None):
         self.load()
         kw: dict[str, Any] = dict(
@@ -356,8 +376,8 @@ class LlamaCppRuntime(_RuntimeBase):
         )
         if json_schema is not None:
             # Grammar-constrained sampling: the output is valid JSON of this schema by construction
-            # (unless max_tokens cuts it short).
-            kw["response_format"] = {"type": "json_object", "schema": json_schema}
+            # (unless max_tokens cuts it short). Checked here, before the first token.
+            kw["grammar"] = self.grammar(json_schema)
         with self._lock:
             self._apply_threads()
             try:
