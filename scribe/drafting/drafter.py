@@ -28,7 +28,7 @@ from typing import Literal
 from ..domain import Encounter, NoteDraft, Section, SpeakerRole, Statement, Transcript
 from ..errors import DraftingError
 from ..grounding import clinical_notation, content_words, ground_note
-from .grammar import schema_text, starts_with_pattern, stream_or_unconstrained
+from .grammar import prefixed_entries_schema, schema_text, stream_or_unconstrained
 from .long_visit import same_fact
 from .templates import Template
 
@@ -824,27 +824,10 @@ class NoteDrafter:
         )
         messages = [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": body}]
 
-        def item(med: str) -> dict:
-            # the statement starts with the drug's name: a small model otherwise wrote about something else
-            return {
-                "type": "object",
-                "properties": {
-                    "section": {"type": "string", "enum": [schema_text(k) for k in keys]},
-                    "text": {
-                        "type": "string",
-                        "pattern": starts_with_pattern(safe[med].capitalize(), STATEMENT_CHARS, 3, MAX_STATEMENT_CHARS),
-                    },
-                },
-                "required": ["section", "text"],
-                "additionalProperties": False,
-            }
-
-        schema = {
-            "type": "object",
-            "properties": {safe[m]: item(m) for m in names},
-            "required": [safe[m] for m in names],
-            "additionalProperties": False,
-        }
+        # one entry per drug, whose statement starts with its name: a small model otherwise wrote about something else
+        schema = prefixed_entries_schema(
+            {safe[m]: safe[m].capitalize() for m in names}, keys, STATEMENT_CHARS, MAX_STATEMENT_CHARS
+        )
         constrained = getattr(self.runtime, "supports_constrained_json", False)
         try:
             output = "".join(

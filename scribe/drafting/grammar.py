@@ -89,6 +89,30 @@ def starts_with_pattern(prefix: str, tail: str, min_tail: int, max_tail: int) ->
     return f"^{literal_pattern(prefix)}{tail}{{{int(min_tail)},{int(max_tail)}}}$"
 
 
+def prefixed_entries_schema(
+    prefixes: dict[str, str], sections: list[str], text_chars: str, max_chars: int, min_chars: int = 3
+) -> dict:
+    """An answer with one entry per key: ``{"<key>": {"section": "<one of sections>", "text": "<prefix>..."}}``.
+
+    The medication pass asks this way (key: a drug's name; prefix: the name capitalised, so the
+    statement is about that drug). Keys, prefixes and section keys all go through
+    :func:`schema_text`; the answer's keys are ``schema_text(key)``.
+    """
+    entries = {
+        schema_text(key): {
+            "type": "object",
+            "properties": {
+                "section": {"type": "string", "enum": [schema_text(s) for s in sections]},
+                "text": {"type": "string", "pattern": starts_with_pattern(prefix, text_chars, min_chars, max_chars)},
+            },
+            "required": ["section", "text"],
+            "additionalProperties": False,
+        }
+        for key, prefix in prefixes.items()
+    }
+    return {"type": "object", "properties": entries, "required": list(entries), "additionalProperties": False}
+
+
 def schema_literals(schema: Any) -> Iterator[str]:
     """Every string of a JSON schema that ends up in a grammar literal: property names, ``enum`` and
     ``const`` values, and ``pattern`` regexes (for error messages and tests)."""
