@@ -58,6 +58,7 @@ class Settings:
     llm_server_model: str = ""
     llm_server_api_key: str = ""  # better supplied via SCRIBE_LLM_SERVER_API_KEY
     allow_hub_download: bool = False  # air-gapped by default
+    isolate_models: bool = True  # run llama.cpp / transformers and CTranslate2 in worker processes (crash-safe)
     # drafting
     template: str = "soap"
     vocabulary_files: list[str] = field(default_factory=list)  # extra hotword lists

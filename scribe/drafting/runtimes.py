@@ -13,7 +13,9 @@ back ends implement them:
 * :class:`OpenAICompatRuntime` - any OpenAI-compatible server (vLLM, Ollama, llama.cpp server)
   at a URL the clinic configured. Never a built-in remote default: Scribe stays local-first.
 
-:func:`create_runtime` picks one from :class:`~scribe.settings.Settings`. Every failure a user
+:func:`create_runtime` picks one from :class:`~scribe.settings.Settings` and, for the two native
+ones, hosts it in a worker process (:mod:`scribe.workers`) so a crash in native code cannot take
+the app down. Every failure a user
 or admin can cause (missing package, corrupt model, unreachable server) surfaces as a one-line
 :class:`~scribe.errors.ModelError` or :class:`~scribe.errors.DraftingError`.
 """
@@ -408,6 +410,10 @@ class LlamaCppRuntime(_RuntimeBase):
             finally:
                 self._apply_threads()
 
+    def cached_tokens(self) -> int:
+        """Tokens of the last prompt (and answer) held in the KV cache: what a call can reuse."""
+        return int(self._llm.n_tokens) if self._llm is not None else 0
+
     def close(self) -> None:
         with self._lock:
             if self._llm is not None:
@@ -733,6 +739,11 @@ class TransformersRuntime(_RuntimeBase):
                     cache = kw["past_key_values"] = self._new_cache()
                     self.model(**kw)
             self._prefix = (ids, cache)
+
+    def cached_tokens(self) -> int:
+        """Tokens of the warm prefix in the cache (0 without one)."""
+        prefix = self._prefix
+        return len(prefix[0]) if prefix is not None else 0
 
     def close(self) -> None:
         with self._lock:
@@ -1090,17 +1101,36 @@ def create_runtime(settings: Settings, progress: Progress | None = None) -> LLMR
                 f"llama.cpp needs a GGUF file, but {path} is a Hugging Face folder; set llm_runtime to transformers."
             )
         _import("llama_cpp", "llama.cpp")
-        return LlamaCppRuntime(gguf, n_threads=settings.llm_threads, n_ctx=settings.llm_context, model_name=name)
+        return _hosted(
+            settings,
+            "LlamaCppRuntime",
+            (gguf,),
+            dict(n_threads=settings.llm_threads, n_ctx=settings.llm_context, model_name=name),
+        )
 
     for module in ("torch", "transformers") + (("gguf", "accelerate") if gguf is not None else ()):
         if importlib.util.find_spec(module) is None:  # importing torch here would cost seconds
             raise ModelError(
                 f"The transformers runtime needs the Python package '{module}'. Install it with: {_PIP_HINT['transformers']}."
             )
-    return TransformersRuntime(
-        gguf or path,
-        n_threads=settings.llm_threads,
-        n_ctx=settings.llm_context,
-        cache_dir=settings.cache_path,
-        model_name=name,
+    return _hosted(
+        settings,
+        "TransformersRuntime",
+        (gguf or path,),
+        dict(
+            n_threads=settings.llm_threads, n_ctx=settings.llm_context, cache_dir=settings.cache_path, model_name=name
+        ),
     )
+
+
+def _hosted(settings: Settings, cls: str, args: tuple, kwargs: dict) -> LLMRuntime:
+    """The runtime in a worker process (``isolate_models``, the default: a native crash then
+    leaves the app up), or in this one."""
+    from ..workers.process import Spec
+
+    spec = Spec(__name__, cls, args, kwargs)
+    if not settings.isolate_models:
+        return spec.build()
+    from ..workers.llm import ProcessRuntime
+
+    return ProcessRuntime(spec)

@@ -40,6 +40,7 @@ class VisitSession(QObject):
     draft_statement = Signal(str, object)  # section key, Statement (not yet grounded)
     draft_tokens = Signal(int)
     draft_failed = Signal(object)
+    transcription_failed = Signal(object)  # the recogniser failed (its process crashed twice on a window, …)
     note_changed = Signal(object, str)  # NoteDraft, why: loaded|drafted|edited|confirmed|approved|amended
     device_lost = Signal(str)
     storage_problem = Signal(str)
@@ -397,6 +398,7 @@ class VisitSession(QObject):
     def _on_transcription_failed(self, exc: BaseException, _tb: str) -> None:
         self._worker_thread = None
         self._worker = None
+        self.transcription_failed.emit(exc)
         self.error.emit(exc)
 
     def _build_transcript(self) -> Transcript:
@@ -536,6 +538,7 @@ class VisitSession(QObject):
             self.draft_started.emit([(s.key, s.title) for s in template.sections])
         self.message.emit("Writing the note…")
         tokens = [0]
+        notices: list[str] = []  # one-line warnings of the drafter (e.g. a part drafted without its format)
         make_drafter = self.ctx.make_drafter
 
         def work(ctx: OpContext) -> NoteDraft:
@@ -546,11 +549,13 @@ class VisitSession(QObject):
                 ctx.report(("message", "Waiting for the language model to finish loading…"))
             runtime = hub.wait_llm(None)
             if live is not None and live.runtime is runtime:
+                drafter = live.drafter
                 events = live.stream(
                     transcript, encounter, shown=shown
                 )  # what was drafted during the visit, then the rest
             else:
-                events = make_drafter(runtime, template).stream(transcript, encounter)
+                drafter = make_drafter(runtime, template)
+                events = drafter.stream(transcript, encounter)
             note = None
             for ev in events:
                 if ctx.cancelled:
@@ -565,6 +570,7 @@ class VisitSession(QObject):
                     note = ev.note
             if note is None:
                 raise DraftingError("The language model did not finish the note.")
+            notices.extend(drafter.stats.extra.get("notices", []))
             note = visit.save_note(note, DRAFTER_ACTOR)
             visit.set_state("draft", DRAFTER_ACTOR)
             return note
@@ -587,9 +593,12 @@ class VisitSession(QObject):
             flagged = len(note.unresolved())
             self.note_changed.emit(note, "drafted")
             self.message.emit(
-                f"Note drafted. {flagged} statement(s) need your review."
-                if flagged
-                else "Note drafted. Review it, then approve."
+                (
+                    f"Note drafted. {flagged} statement(s) need your review."
+                    if flagged
+                    else "Note drafted. Review it, then approve."
+                )
+                + "".join(f" {line}" for line in notices[:1])
             )
 
         def failed(exc):

@@ -214,6 +214,7 @@ class VisitPage(QWidget):
         s.draft_statement.connect(self.editor.stream_statement)
         s.draft_tokens.connect(lambda n: self.editor.status_label.setText(f"Writing the note… ({n} words so far)"))
         s.draft_failed.connect(self._draft_failed)
+        s.transcription_failed.connect(self._transcription_failed)
         s.note_changed.connect(self._note_changed)
         s.device_lost.connect(self._device_lost)
         s.storage_problem.connect(self._storage_problem)
@@ -247,6 +248,7 @@ class VisitPage(QWidget):
                 self.session.draft_statement,
                 self.session.draft_tokens,
                 self.session.draft_failed,
+                self.session.transcription_failed,
                 self.session.note_changed,
                 self.session.device_lost,
                 self.session.storage_problem,
@@ -348,8 +350,19 @@ class VisitPage(QWidget):
         self.editor.status_label.setText("The note could not be drafted.")
         self._show_info(
             "draft",
-            f"The note could not be drafted: {exc if isinstance(exc, ScribeError) else 'internal error'}",
-            "Try again",
+            f"Drafting failed: {exc if isinstance(exc, ScribeError) else 'internal error (see the log)'}",
+            "Retry",
+        )
+        self._update_actions()
+
+    def _transcription_failed(self, exc: BaseException) -> None:
+        """The recording is on disk whatever happened to the recogniser: Retry transcribes it again."""
+        s = self.session
+        later = " The recording goes on; retry after Stop." if s is not None and s.is_recording else ""
+        self._show_info(
+            "transcribe",
+            f"Transcription failed: {exc if isinstance(exc, ScribeError) else 'internal error (see the log)'}{later}",
+            "Retry",
         )
         self._update_actions()
 
