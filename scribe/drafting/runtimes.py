@@ -127,27 +127,42 @@ def physical_cores() -> int:
     return n or os.cpu_count() or 1
 
 
+def _tree_cpu(me) -> dict[int, float]:
+    """CPU seconds used so far by this process and each of its children (the model workers), by pid."""
+    import psutil
+
+    out = {}
+    for p in (me, *me.children(recursive=True)):
+        try:
+            t = p.cpu_times()
+            out[p.pid] = t.user + t.system
+        except psutil.Error:  # exited meanwhile
+            pass
+    return out
+
+
 def free_cores(total: int, sample_s: float = 0.3) -> int:
-    """Cores not kept busy by *other* processes right now (at least 1, at most ``total``).
+    """Cores not kept busy by *other* programs right now (at least 1, at most ``total``).
 
     llama.cpp's threads wait for each other at every layer: when another program keeps one of
     two cores busy, 2 threads decoded at 0.3-0.4 tok/s and 1 thread at 7-9 tok/s on the same
     machine (measured, 1.5B model). So a latency-critical draft uses only the cores that are free.
+    Scribe's own work (this process and its model workers) does not count as another program's.
     """
     try:
         import psutil
 
         me = psutil.Process()
-        sys0, own0 = psutil.cpu_times(), me.cpu_times()
+        sys0, own0 = psutil.cpu_times(), _tree_cpu(me)
         import time as _time
 
         _time.sleep(sample_s)
-        sys1, own1 = psutil.cpu_times(), me.cpu_times()
+        sys1, own1 = psutil.cpu_times(), _tree_cpu(me)
     except Exception:  # psutil missing or the platform does not say: assume the cores are free
         return total
     idle = lambda t: t.idle + getattr(t, "iowait", 0.0)  # noqa: E731
     busy = (sum(sys1) - idle(sys1)) - (sum(sys0) - idle(sys0))
-    own = (own1.user + own1.system) - (own0.user + own0.system)
+    own = sum(own1[pid] - own0[pid] for pid in own1.keys() & own0.keys())
     others = max(0.0, busy - own) / sample_s  # cores' worth of other processes' work
     return max(1, min(total, total - int(others + 0.35)))
 
