@@ -603,6 +603,7 @@ class VisitSession(QObject):
 
         def failed(exc):
             self._refresh_record()
+            self.message.emit("Drafting failed; the recording and the transcript are saved.")
             self.draft_failed.emit(exc)
             self.error.emit(exc)
 

@@ -358,12 +358,14 @@ class VisitPage(QWidget):
     def _transcription_failed(self, exc: BaseException) -> None:
         """The recording is on disk whatever happened to the recogniser: Retry transcribes it again."""
         s = self.session
-        later = " The recording goes on; retry after Stop." if s is not None and s.is_recording else ""
+        recording = s is not None and s.is_recording
         self._show_info(
             "transcribe",
-            f"Transcription failed: {exc if isinstance(exc, ScribeError) else 'internal error (see the log)'}{later}",
+            f"Transcription failed: {exc if isinstance(exc, ScribeError) else 'internal error (see the log)'}"
+            + (" The recording goes on: Retry once you have stopped." if recording else ""),
             "Retry",
         )
+        self.info_button.setEnabled(not recording)  # Stop shows the banner again, with Retry enabled
         self._update_actions()
 
     def _note_changed(self, note: Any, why: str) -> None:
@@ -488,6 +490,7 @@ class VisitPage(QWidget):
         self._info_kind = kind
         self.info_banner.label.setText(text)
         self.info_button.setText(button)
+        self.info_button.setEnabled(True)
         self.info_banner.show()
 
     def _info_action(self) -> None:

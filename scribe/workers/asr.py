@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 def _crashed(how: str) -> RecognitionCrashed:
     return RecognitionCrashed(
-        f"The speech recogniser's process stopped ({how}); the recording is saved, and transcribing it again "
-        "starts a fresh one."
+        f"The speech recogniser's process stopped ({how}); the audio is kept, and transcribing it again starts "
+        "a fresh one."
     )
 
 
