@@ -188,7 +188,11 @@ def _import(module: str, runtime: str):
         ) from None
 
 
-def _importable(module: str) -> bool:
+def _importable(module: str, load: bool = True) -> bool:
+    """Whether ``module`` is there; ``load=False`` only looks (a native runtime hosted in a worker
+    process is never loaded into this one: a broken build then fails there, with the same message)."""
+    if not load:
+        return importlib.util.find_spec(module) is not None
     try:
         importlib.import_module(module)
         return True
@@ -1099,12 +1103,13 @@ def create_runtime(settings: Settings, progress: Progress | None = None) -> LLMR
     if gguf is not None:
         _check_gguf_file(gguf)
 
+    load = not settings.isolate_models  # whether this process may load the runtime's package to check it
     if choice == "auto":
         if gguf is None:
             choice = "transformers"
-        elif _importable("llama_cpp"):
+        elif _importable("llama_cpp", load):
             choice = "llama.cpp"
-        elif _importable("transformers") and _importable("torch"):
+        elif _importable("transformers", load) and _importable("torch", load):
             log.info("llama-cpp-python is not installed; running %s with transformers (slower).", name)
             choice = "transformers"
         else:
@@ -1115,7 +1120,8 @@ def create_runtime(settings: Settings, progress: Progress | None = None) -> LLMR
             raise ModelError(
                 f"llama.cpp needs a GGUF file, but {path} is a Hugging Face folder; set llm_runtime to transformers."
             )
-        _import("llama_cpp", "llama.cpp")
+        if not _importable("llama_cpp", load):
+            _import("llama_cpp", "llama.cpp")  # explains what to install
         return _hosted(
             settings,
             "LlamaCppRuntime",
