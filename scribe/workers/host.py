@@ -109,7 +109,10 @@ class Host:
         try:
             if op == "progress":
                 kwargs = dict(kwargs, progress=lambda f, m: self.reply("progress", rid, (f, m)))
-            result = getattr(self.obj, method)(*args, **kwargs)
+            if method.startswith("."):  # an attribute or property, read (".context_window")
+                result = getattr(self.obj, method[1:])
+            else:
+                result = getattr(self.obj, method)(*args, **kwargs)
             if op != "quick" or rid:
                 self.reply("ok", rid, result)
         except BaseException as exc:  # noqa: BLE001 - reported to the parent

@@ -8,6 +8,7 @@ configured context). The KV cache, and so the prefix :meth:`warm` prefills, live
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -40,6 +41,7 @@ class ProcessRuntime:
         self._want_threads: int | None = None
         self._window: int | None = None
         self._counts: OrderedDict[str, int] = OrderedDict()
+        self._counts_lock = threading.Lock()  # the rolling note counts on one thread, the draft on another
         self.worker = WorkerProcess("llm", spec, _crashed, on_start=self._started)
 
     def _started(self, worker: WorkerProcess) -> None:
@@ -64,7 +66,7 @@ class ProcessRuntime:
 
     def load(self, progress=None) -> None:
         self.worker.call("load", progress=progress or (lambda *_: None))
-        self._window = self.worker.call("__getattribute__", "context_window", quick=True)
+        self._window = self.worker.call(".context_window", quick=True)
 
     @property
     def context_window(self) -> int:
@@ -72,14 +74,16 @@ class ProcessRuntime:
 
     def count_tokens(self, text: str) -> int:
         """Counted in the child once per text (a round trip), then remembered here."""
-        n = self._counts.get(text)
-        if n is not None:
-            self._counts.move_to_end(text)
-            return n
+        with self._counts_lock:
+            n = self._counts.get(text)
+            if n is not None:
+                self._counts.move_to_end(text)
+                return n
         n = self._retrying("count_tokens", text)
-        self._counts[text] = n
-        if len(self._counts) > _COUNT_CACHE:
-            self._counts.popitem(last=False)
+        with self._counts_lock:
+            self._counts[text] = n
+            if len(self._counts) > _COUNT_CACHE:
+                self._counts.popitem(last=False)
         return n
 
     def _retrying(self, method: str, *args: Any) -> Any:

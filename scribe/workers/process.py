@@ -299,7 +299,8 @@ class WorkerProcess:
 
     def call(self, method: str, *args: Any, quick: bool = False, progress: Callable | None = None, **kwargs: Any):
         """Run ``method`` in the child and return its result (``quick``: on the child's side thread,
-        next to a running stream; ``progress``: forwarded as ``progress=`` and reported here)."""
+        next to a running stream; ``progress``: forwarded as ``progress=`` and reported here).
+        ``".name"`` reads the attribute or property ``name`` instead."""
         child = self._live()
         rid = next(self._ids)
         q = child.open(rid)
@@ -353,8 +354,8 @@ class WorkerProcess:
         if child is not None:
             child.stop()
 
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Send ``sig`` to the child (tests and benchmarks simulate crashes this way)."""
+    def kill(self, sig: int | None = None) -> None:
+        """Send ``sig`` (default SIGKILL) to the child: tests and benchmarks simulate crashes this way."""
         pid = self.pid
         if pid is not None:
-            os.kill(pid, sig)
+            os.kill(pid, sig if sig is not None else getattr(signal, "SIGKILL", signal.SIGTERM))
