@@ -376,3 +376,22 @@ def test_cli_run_keeps_the_transcript_when_drafting_crashes(tmp_path, model_cach
     transcript = out_dir / "transcript.json"
     assert str(transcript) in line and transcript.is_file()
     assert "lisinopril" in transcript.read_text().lower()
+
+
+def test_the_recogniser_proxy_forwards_every_public_method_that_needs_the_model():
+    """The engine's model lives in the child: a public engine method that uses it must be forwarded by
+    ProcessASREngine, or it would run in the app on a model that is not there. (A guard for when the
+    engine grows one.)"""
+    import inspect
+
+    from scribe.asr.engine import FasterWhisperEngine
+    from scribe.workers.asr import ProcessASREngine
+
+    def uses_model(member) -> bool:
+        fn = member.fget if isinstance(member, property) else member
+        return callable(fn) and "self._model" in inspect.getsource(fn)
+
+    needing = {name for name, m in vars(FasterWhisperEngine).items() if not name.startswith("_") and uses_model(m)}
+    assert {"load", "count_tokens"} <= needing
+    missing = needing - set(vars(ProcessASREngine))
+    assert not missing, f"forward these to the worker process in scribe/workers/asr.py: {sorted(missing)}"
