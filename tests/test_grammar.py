@@ -17,6 +17,7 @@ from scribe.domain import Segment, SpeakerRole, Transcript
 from scribe.drafting.drafter import STATEMENT_CHARS, NoteDrafter
 from scribe.drafting.grammar import (
     GrammarCompiler,
+    chat_or_unconstrained,
     GrammarError,
     literal_pattern,
     prefixed_entries_schema,
@@ -285,7 +286,7 @@ def _entries(name: str) -> dict:
     return prefixed_entries_schema({name: schema_text(name).capitalize()}, ["plan"], STATEMENT_CHARS, 30)
 
 
-def test_stream_or_unconstrained_retries_without_the_schema():
+def test_a_request_whose_grammar_does_not_compile_is_asked_again_without_it():
     class Refuses:
         def __init__(self):
             self.calls = []
@@ -296,10 +297,15 @@ def test_stream_or_unconstrained_retries_without_the_schema():
                 raise GrammarError("llama.cpp cannot compile the answer format in 'x': unknown escape at \\ y.")
             yield '{"plan": []}'
 
+        def chat(self, messages, **kw):
+            return "".join(self.stream_chat(messages, **kw))
+
     rt, notices = Refuses(), []
     out = "".join(stream_or_unconstrained(rt, [], json_schema={"type": "object"}, notices=notices, max_tokens=5))
     assert out == '{"plan": []}' and rt.calls == [{"type": "object"}, None]
     assert len(notices) == 1 and "without the answer format" in notices[0] and "\n" not in notices[0]
+    assert chat_or_unconstrained(rt, [], json_schema={"type": "object"}, notices=notices) == '{"plan": []}'
+    assert rt.calls[2:] == [{"type": "object"}, None] and len(notices) == 1  # the same line is not repeated
 
 
 # ----------------------------------------------------------------------------- end to end

@@ -28,7 +28,7 @@ from typing import Literal
 from ..domain import Encounter, NoteDraft, Section, SpeakerRole, Statement, Transcript
 from ..errors import DraftingError
 from ..grounding import clinical_notation, content_words, ground_note
-from .grammar import prefixed_entries_schema, schema_text, stream_or_unconstrained
+from .grammar import chat_or_unconstrained, prefixed_entries_schema, schema_text, stream_or_unconstrained
 from .long_visit import same_fact
 from .templates import Template
 
@@ -813,15 +813,13 @@ class NoteDrafter:
         )
         constrained = getattr(self.runtime, "supports_constrained_json", False)
         try:
-            output = "".join(
-                stream_or_unconstrained(
-                    self.runtime,
-                    messages,
-                    json_schema=schema if constrained else None,
-                    notices=self.stats.extra.setdefault("notices", []),
-                    max_tokens=100 * len(missing) + 20,
-                    temperature=0.0,
-                )
+            output = chat_or_unconstrained(
+                self.runtime,
+                messages,
+                json_schema=schema if constrained else None,
+                notices=self.stats.extra.setdefault("notices", []),
+                max_tokens=100 * len(missing) + 20,
+                temperature=0.0,
             )
         except Exception as exc:  # the note stands without it; grounding and the physician still see the gap
             log.warning("the medication pass failed: %s", exc)

@@ -246,6 +246,13 @@ class GrammarCompiler:
 # ----------------------------------------------------------------------------- using a runtime
 
 
+def _unconstrained(exc: GrammarError, notices: list[str] | None) -> None:
+    line = f"{exc} This part was drafted without the answer format; check it closely."
+    log.warning("%s", line)
+    if notices is not None and line not in notices:
+        notices.append(line)
+
+
 def stream_or_unconstrained(runtime: Any, messages: list[dict], *, json_schema: dict | None, notices=None, **kw):
     """``runtime.stream_chat``, asked again without the schema if its grammar does not compile.
 
@@ -257,8 +264,16 @@ def stream_or_unconstrained(runtime: Any, messages: list[dict], *, json_schema: 
     except GrammarError as exc:
         if json_schema is None:
             raise
-        line = f"{exc} This part was drafted without the answer format; check it closely."
-        log.warning("%s", line)
-        if notices is not None and line not in notices:
-            notices.append(line)
+        _unconstrained(exc, notices)
         yield from runtime.stream_chat(messages, json_schema=None, **kw)
+
+
+def chat_or_unconstrained(runtime: Any, messages: list[dict], *, json_schema: dict | None, notices=None, **kw) -> str:
+    """``runtime.chat``, asked again without the schema if its grammar does not compile (as above)."""
+    try:
+        return runtime.chat(messages, json_schema=json_schema, **kw)
+    except GrammarError as exc:
+        if json_schema is None:
+            raise
+        _unconstrained(exc, notices)
+        return runtime.chat(messages, json_schema=None, **kw)
