@@ -17,8 +17,8 @@ from scribe.domain import Segment, SpeakerRole, Transcript
 from scribe.drafting.drafter import STATEMENT_CHARS, NoteDrafter
 from scribe.drafting.grammar import (
     GrammarCompiler,
-    chat_or_unconstrained,
     GrammarError,
+    chat_or_unconstrained,
     literal_pattern,
     prefixed_entries_schema,
     schema_literals,
