@@ -55,6 +55,9 @@ def rt():
 
 
 def test_the_proxy_answers_like_the_runtime(rt):
+    from scribe.drafting.runtimes import LLMRuntime
+
+    assert isinstance(rt, LLMRuntime)
     assert (rt.name, rt.model_name, rt.supports_constrained_json, rt.context_window) == (
         "slow",
         "slow-fake",

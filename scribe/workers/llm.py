@@ -94,18 +94,10 @@ class ProcessRuntime:
             log.warning("%s: the language model's process died (%s); asking a fresh one", method, exc)
             return self.worker.call(method, *args, quick=method == "count_tokens")
 
-    def stream_chat(
-        self,
-        messages: list[dict],
-        *,
-        json_schema: dict | None = None,
-        max_tokens: int = 1024,
-        temperature: float = 0.0,
-        stop: list[str] | None = None,
-    ) -> Iterator[str]:
-        yield from self.worker.stream(
-            "stream_chat", messages, json_schema=json_schema, max_tokens=max_tokens, temperature=temperature, stop=stop
-        )
+    def stream_chat(self, messages: list[dict], **kw: Any) -> Iterator[str]:
+        """The child runtime's ``stream_chat`` (``json_schema``, ``max_tokens``, ``temperature``, ``stop``),
+        pulled piece by piece; closing this generator cancels the request there."""
+        yield from self.worker.stream("stream_chat", messages, **kw)
 
     def chat(self, messages: list[dict], **kw: Any) -> str:
         return "".join(self.stream_chat(messages, **kw))
