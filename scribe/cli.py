@@ -378,8 +378,7 @@ def _worker_reports_to_log_file() -> None:
         handler = logging.FileHandler(_log_path(), encoding="utf-8", delay=True)
         handler.setLevel(logging.WARNING)
         handler.setFormatter(logging.Formatter("--- %(asctime)s %(name)s %(levelname)s\n%(message)s"))
-        workers.addHandler(handler)
-        workers.propagate = False
+        workers.addHandler(handler)  # with a handler found, logging no longer prints to the terminal
 
 
 def main(argv: list[str] | None = None) -> int:
