@@ -6,13 +6,20 @@ runtimes cross the same boundary in tests/test_workers.py and the UI tests.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
-import signal
 import time
 from pathlib import Path
 
 from scribe.errors import DraftingError
+
+
+def null_dereference() -> None:
+    """Crash as llama.cpp did on the NULL grammar: a read at address 0, a synchronous SIGSEGV in this
+    thread (``os.kill`` would deliver it to whichever thread, possibly after this one had answered)."""
+    ctypes.string_at(0)
+
 
 NOTE = {
     "subjective": [{"text": "The patient reports a dry cough for three days.", "evidence": [1]}],
@@ -87,7 +94,7 @@ class SlowLLM:
         try:
             for i in range(0, len(text), 4):
                 if self.crash_flag and Path(self.crash_flag).exists():
-                    os.kill(os.getpid(), signal.SIGSEGV)
+                    null_dereference()
                 time.sleep(self.delay_s)
                 self.produced += 1
                 self.threads_seen.append(self.threads)
@@ -128,7 +135,7 @@ class CrashingEngine:
         from scribe.domain import Segment
 
         if Path(self.crash_flag).exists():
-            os.kill(os.getpid(), signal.SIGSEGV)
+            null_dereference()
         seconds = len(audio) / 16000
         return [
             Segment(id=first_id, start=offset, end=offset + min(seconds, 2.0), text="The patient reports a dry cough.")
