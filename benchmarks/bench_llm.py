@@ -131,6 +131,7 @@ def _child(job: dict) -> dict:
         llm_server_url=job.get("server_url", ""),
         llm_server_model=job.get("server_model", ""),
         cache_dir=job.get("cache_dir", ""),
+        isolate_models=False,  # the runtime itself, in this process: its peak RSS below is all of it
     )
     messages = job["messages"]
     t0 = time.perf_counter()

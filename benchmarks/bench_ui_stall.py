@@ -46,7 +46,6 @@ def main() -> int:
     os.environ["SCRIBE_SETTINGS"] = str(tmp / "settings.toml")
     os.environ["SCRIBE_POLICY"] = str(tmp / "no-policy.toml")
 
-    from scribe.asr.engine import FasterWhisperEngine
     from scribe.audio import SAMPLE_RATE, load_audio
     from scribe.domain import Encounter
     from scribe.drafting.drafter import NoteDrafter
@@ -60,7 +59,9 @@ def main() -> int:
 
     settings = Settings(asr_model=args.asr, llm_model=args.llm, data_dir=str(tmp / "data"))
     print(f"loading {args.asr} and {args.llm}…", flush=True)
-    asr = FasterWhisperEngine(args.asr, settings)
+    from scribe.workers.asr import create_asr_engine
+
+    asr = create_asr_engine(args.asr, settings)  # as the app: in a worker process
     asr.load()
     llm = create_runtime(settings)
     llm.load()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from .cli_common import ProgressPrinter, pipeline_from_args
-from .errors import ScribeError
+from .errors import ModelCrashError, ScribeError
 
 log = logging.getLogger("scribe")
 
@@ -86,6 +86,8 @@ def cmd_draft(args) -> int:
     note = pipe.draft(transcript, args.template, _encounter(args, args.template), on_event=_stream_printer(args))
     save_json(Path(args.out), note.model_dump_json(indent=1))
     _print_note_summary(note)
+    for line in pipe.notices:
+        print(line)
     print(f"Draft note -> {args.out}")
     return 0
 
@@ -430,12 +432,27 @@ def _log_path() -> Path:
     return base / "scribe-errors.log"
 
 
+def _worker_reports_to_log_file() -> None:
+    """A model worker's crash report (its last output, a native stack) goes to the error log, not
+    the terminal: the terminal gets the one-line error."""
+    workers = logging.getLogger("scribe.workers")
+    if not any(isinstance(h, logging.FileHandler) for h in workers.handlers):
+        handler = logging.FileHandler(_log_path(), encoding="utf-8", delay=True)
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("--- %(asctime)s %(name)s %(levelname)s\n%(message)s"))
+        workers.addHandler(handler)  # with a handler found, logging no longer prints to the terminal
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local-first: never reach for a model hub by default
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _worker_reports_to_log_file()
         return args.func(args)
+    except ModelCrashError as exc:
+        print(f"scribe: error: {exc} Details: {_log_path()}", file=sys.stderr)
+        return exc.exit_code
     except ScribeError as exc:
         print(f"scribe: error: {exc}", file=sys.stderr)
         return exc.exit_code

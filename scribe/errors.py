@@ -41,6 +41,22 @@ class DraftCancelled(DraftingError):
     """Drafting was stopped on purpose (the visit was closed): nothing to tell the user."""
 
 
+class ModelCrashError(ScribeError):
+    """A model runtime's worker process died (native crash, killed, out of memory). The app, the
+    recording and the transcript are unaffected; the next request starts a fresh process. Exit
+    status 1: not the user's mistake."""
+
+    exit_code = 1
+
+
+class DraftingCrashed(ModelCrashError, DraftingError):
+    """The language model's process died while drafting."""
+
+
+class RecognitionCrashed(ModelCrashError, ModelError):
+    """The speech recogniser's process died while transcribing."""
+
+
 class ApprovalError(ScribeError):
     """The note is not approved (or was changed after approval)."""
 

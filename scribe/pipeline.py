@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .domain import Encounter, NoteDraft, Transcript
-from .errors import ApprovalError
+from .errors import ApprovalError, ModelCrashError
 from .settings import Settings, load_settings
 from .transcript_io import save_json
 from .workflow import VisitWorkflow
@@ -44,16 +44,17 @@ class Pipeline:
         self.progress = progress or _quiet
         self._asr = None
         self._runtime = None
+        self.notices: list[str] = []  # what the last draft wants the user to know (see NoteDrafter.stats)
 
     # -- models ------------------------------------------------------------------
 
     @property
     def asr(self):
         if self._asr is None:
-            from .asr.engine import FasterWhisperEngine
+            from .workers.asr import create_asr_engine
 
             # loads lazily on first use, so bad audio is refused before the model loads
-            self._asr = FasterWhisperEngine(self.settings.asr_model, self.settings)
+            self._asr = create_asr_engine(self.settings.asr_model, self.settings)
         return self._asr
 
     @property
@@ -70,6 +71,9 @@ class Pipeline:
         if self._runtime is not None:
             self._runtime.close()
             self._runtime = None
+        close = getattr(self._asr, "close", None)
+        if callable(close):
+            close()
         self._asr = None
 
     # -- steps -------------------------------------------------------------------
@@ -112,6 +116,7 @@ class Pipeline:
                 on_event(ev)
 
         note = workflow.draft(lambda: runtime, get_template(template), on_event=relay)
+        self.notices = list(workflow.notices)  # one line each, for the user
         self.progress(1.0, "note drafted")
         return note
 
@@ -136,8 +141,11 @@ class Pipeline:
         save_json(transcript_path, transcript.model_dump_json(indent=1))
 
         workflow = self._workflow(transcript, template, encounter)
-        note = self._draft(workflow, template, on_event)
-        messages: list[str] = []
+        try:
+            note = self._draft(workflow, template, on_event)
+        except ModelCrashError as exc:  # the transcript stays: drafting it again needs no re-transcription
+            raise type(exc)(f"{exc} The transcript is kept in {transcript_path}.") from None
+        messages: list[str] = list(self.notices)
         fhir_path = None
         if approve_as:
             try:

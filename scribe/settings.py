@@ -82,6 +82,7 @@ class Settings:
     allow_hub_download: bool = False  # air-gapped by default
     model_dirs: list[str] = field(default_factory=list)  # more model-pack folders, searched before the system ones
     allowed_models: list[str] = field(default_factory=list)  # pack names (or paths) users may pick; empty = any
+    isolate_models: bool = True  # run llama.cpp / transformers and CTranslate2 in worker processes (crash-safe)
     # drafting
     template: str = "soap"
     vocabulary_files: list[str] = field(default_factory=list)  # extra hotword lists

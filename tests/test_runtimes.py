@@ -141,10 +141,21 @@ def test_not_a_gguf_is_a_model_error(tmp_path):
 
 
 def test_create_runtime_choices(smollm_gguf, tmp_path):
-    auto = create_runtime(Settings(llm_model=str(smollm_gguf), cache_dir=str(tmp_path)))
+    from scribe.workers.llm import ProcessRuntime
+
+    here = dict(cache_dir=str(tmp_path), isolate_models=False)
+    auto = create_runtime(Settings(llm_model=str(smollm_gguf), **here))
     assert isinstance(auto, LlamaCppRuntime) and auto.name == "llama.cpp"
-    hf = create_runtime(Settings(llm_model=str(smollm_gguf), llm_runtime="transformers", cache_dir=str(tmp_path)))
+    hf = create_runtime(Settings(llm_model=str(smollm_gguf), llm_runtime="transformers", **here))
     assert isinstance(hf, TransformersRuntime) and hf.gguf_file == smollm_gguf.name
+    # by default the native runtimes are hosted in a worker process (scribe.workers)
+    hosted = create_runtime(Settings(llm_model=str(smollm_gguf), cache_dir=str(tmp_path)))
+    assert isinstance(hosted, ProcessRuntime) and hosted.spec.qualname == "LlamaCppRuntime"
+    assert (hosted.name, hosted.supports_constrained_json, hosted.pid) == ("llama.cpp", True, None)  # not started
+    hosted_hf = create_runtime(
+        Settings(llm_model=str(smollm_gguf), llm_runtime="transformers", cache_dir=str(tmp_path))
+    )
+    assert hosted_hf.spec.qualname == "TransformersRuntime" and not hosted_hf.supports_constrained_json
     server = create_runtime(Settings(llm_server_url="http://127.0.0.1:9/v1", cache_dir=str(tmp_path)))
     assert isinstance(server, OpenAICompatRuntime)
     with pytest.raises(ModelError, match="Unknown llm_runtime"):

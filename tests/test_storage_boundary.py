@@ -54,6 +54,7 @@ OUTSIDE_STORAGE = {
     "eval/omissions.py": "stored ACI-Bench drafts and the omission benchmark's report file",
     "ehr/cli.py": "key and JWKS files named on the command line",
     "ui/ehr.py": "the JWKS file the user saves",
+    "workers/host.py": "a model worker's own stdin and stdout, the pipes to the app (no file)",
 }
 # A visit's file paths (Visit attributes, file-name constants): only scribe.storage names them.
 _VISIT_FILES = re.compile(r"\.(audio|lock|audit)_path\b|\b(AUDIO|VISIT|NOTE|AUDIT|TRANSCRIPT|LOCK)_FILE\b")

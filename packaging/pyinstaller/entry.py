@@ -35,6 +35,12 @@ def _cpu_problem() -> str:
 
 def main() -> int:
     multiprocessing.freeze_support()
+    if len(sys.argv) >= 3 and sys.argv[1] == "--scribe-model-worker":  # scribe.workers.process.WORKER_FLAG
+        # a model-runtime worker (llama.cpp, faster-whisper) the app or CLI started: become its host
+        from scribe.workers.host import main as worker_main
+
+        worker_main(sys.argv[2])
+        return 0
     bundle = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
     if (bundle / "assets" / "templates").is_dir():
         os.environ.setdefault("SCRIBE_ASSETS", str(bundle / "assets"))

@@ -18,6 +18,7 @@ UI can show the note as it is written; the final event carries the grounded note
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -27,8 +28,11 @@ from typing import Any, Literal
 from ..domain import Encounter, NoteDraft, Section, SpeakerRole, Statement, Transcript
 from ..errors import DraftingError
 from ..grounding import clinical_notation, content_words, ground_note
+from .grammar import chat_or_unconstrained, prefixed_entries_schema, schema_text, stream_or_unconstrained
 from .long_visit import same_fact
 from .templates import Template
+
+log = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = (
     "You are a careful medical scribe. You write the clinical note of a doctor-patient visit in "
@@ -690,8 +694,13 @@ class NoteDrafter:
             scanner = _StreamScanner(keys)
             pieces: list[str] = []
             try:
-                for piece in self.runtime.stream_chat(
-                    messages, json_schema=schema, max_tokens=max_tokens, temperature=0.0
+                for piece in stream_or_unconstrained(
+                    self.runtime,
+                    messages,
+                    json_schema=schema,
+                    notices=self.stats.extra.setdefault("notices", []),
+                    max_tokens=max_tokens,
+                    temperature=0.0,
                 ):
                     if self.stats.first_token_s is None:
                         self.stats.first_token_s = time.perf_counter() - t0
@@ -781,6 +790,8 @@ class NoteDrafter:
         context = transcript.model_copy(update={"segments": [s for s in transcript.segments if s.id in ids]})
         keys = self.template.section_keys()
         names = sorted(missing)
+        # each drug's name as it can appear in the answer's JSON (scribe.drafting.grammar.schema_text)
+        safe = {m: schema_text(m) for m in names}
         body = (
             "Transcript lines:\n"
             + "\n".join(format_transcript_lines(context))
@@ -790,41 +801,33 @@ class NoteDrafter:
             "For each one write one statement, starting with its name, with what was said about it: the dose and how "
             "often if said, and whether the patient takes it or tried it, or whether it was started, continued, "
             "changed or stopped. Give the key of the section it belongs in. Answer as JSON: {"
-            + ", ".join(f'"{m}": {{"section": "<section key>", "text": "{m.capitalize()} ..."}}' for m in names)
+            + ", ".join(
+                f'"{safe[m]}": {{"section": "<section key>", "text": "{safe[m].capitalize()} ..."}}' for m in names
+            )
             + "}"
         )
         messages = [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": body}]
 
-        def item(med: str) -> dict:
-            # the statement starts with the drug's name: a small model otherwise wrote about something else
-            return {
-                "type": "object",
-                "properties": {
-                    "section": {"type": "string", "enum": keys},
-                    "text": {
-                        "type": "string",
-                        "pattern": f"^{re.escape(med.capitalize())}{STATEMENT_CHARS}{{3,{MAX_STATEMENT_CHARS}}}$",
-                    },
-                },
-                "required": ["section", "text"],
-                "additionalProperties": False,
-            }
-
-        schema = {
-            "type": "object",
-            "properties": {m: item(m) for m in names},
-            "required": names,
-            "additionalProperties": False,
-        }
+        # one entry per drug, whose statement starts with its name: a small model otherwise wrote about something else
+        schema = prefixed_entries_schema(
+            {safe[m]: safe[m].capitalize() for m in names}, keys, STATEMENT_CHARS, MAX_STATEMENT_CHARS
+        )
         constrained = getattr(self.runtime, "supports_constrained_json", False)
         try:
-            output = self.runtime.chat(
+            output = chat_or_unconstrained(
+                self.runtime,
                 messages,
                 json_schema=schema if constrained else None,
+                notices=self.stats.extra.setdefault("notices", []),
                 max_tokens=100 * len(missing) + 20,
                 temperature=0.0,
             )
-        except Exception:  # the note stands without it; grounding and the physician still see the gap
+        except Exception as exc:  # the note stands without it; grounding and the physician still see the gap
+            log.warning("the medication pass failed: %s", exc)
+            self.stats.extra.setdefault("notices", []).append(
+                f"The check for medications left out of the note failed ({exc}); make sure every drug discussed "
+                "is in the note."
+            )
             return note
         data = repair_json(output) if output else None
         self.stats.extra["medication_pass"] = names
@@ -834,7 +837,7 @@ class NoteDrafter:
         valid_ids = {s.id for s in transcript.segments}
         added: dict[str, list[Statement]] = {}
         for med in names:
-            raw = data.get(med)
+            raw = data.get(safe[med], data.get(med))
             if not isinstance(raw, dict):
                 continue
             key = str(raw.get("section", "")).lower().replace(" ", "_")

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .grammar import GrammarCompiler, GrammarError
+
 log = logging.getLogger(__name__)
 
 
@@ -34,8 +36,8 @@ class GreedyGrammarSampler:
         self._grammar = llama_cpp.llama_sampler_init_grammar(
             llm._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
         )
-        if not self._grammar:
-            raise ValueError("llama.cpp rejected the grammar")
+        if not self._grammar:  # never hand NULL on: llama-cpp-python's chain dereferences it and crashes
+            raise GrammarError("llama.cpp cannot compile the answer format (its grammar parser refused it).")
         self._n_vocab = llm.n_vocab()
         self._one = (llama_cpp.llama_token_data * 1)()
         self._one_arr = llama_cpp.llama_token_data_array(data=self._one, size=1, selected=-1, sorted=False)
@@ -91,11 +93,19 @@ class GreedyGrammarSampler:
             pass
 
 
-def install(llm: Any) -> None:
-    """Use :class:`GreedyGrammarSampler` for this ``Llama``'s greedy, constrained requests."""
+def install(llm: Any) -> GrammarCompiler:
+    """Use :class:`GreedyGrammarSampler` for this ``Llama``'s greedy, constrained requests.
+
+    Every grammar is compiled by llama.cpp before a sampler is built (:class:`GrammarCompiler`):
+    one that does not compile is a :class:`~scribe.drafting.grammar.GrammarError` for that request,
+    never llama-cpp-python's own chain, which adds the NULL grammar and crashes the process."""
     original = llm._init_sampler
+    compiler = GrammarCompiler(llm._model.vocab)
 
     def init_sampler(**kw):
+        grammar = kw.get("grammar")
+        if grammar is not None:
+            compiler.check(grammar._grammar, grammar._root)
         greedy = (
             kw.get("temp", 0.8) == 0.0
             and kw.get("grammar") is not None
@@ -107,8 +117,11 @@ def install(llm: Any) -> None:
         if greedy:
             try:
                 return GreedyGrammarSampler(llm, kw["grammar"])
+            except GrammarError:
+                raise
             except Exception as exc:  # an unexpected llama-cpp-python: its own chain still works
                 log.info("fast grammar sampling unavailable (%s); using llama-cpp-python's sampler", exc)
         return original(**kw)
 
     llm._init_sampler = init_sampler
+    return compiler

@@ -13,7 +13,9 @@ back ends implement them:
 * :class:`OpenAICompatRuntime` - any OpenAI-compatible server (vLLM, Ollama, llama.cpp server)
   at a URL the clinic configured. Never a built-in remote default: Scribe stays local-first.
 
-:func:`create_runtime` picks one from :class:`~scribe.settings.Settings`. Every failure a user
+:func:`create_runtime` picks one from :class:`~scribe.settings.Settings` and, for the two native
+ones, hosts it in a worker process (:mod:`scribe.workers`) so a crash in native code cannot take
+the app down. Every failure a user
 or admin can cause (missing package, corrupt model, unreachable server) surfaces as a one-line
 :class:`~scribe.errors.ModelError` or :class:`~scribe.errors.DraftingError`.
 """
@@ -35,6 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..errors import DraftingError, ModelError
 from ..packs import PACKS, resolve_llm_model
 from ..settings import Settings
+from ..threads import free_cores
 
 log = logging.getLogger(__name__)
 
@@ -131,31 +134,6 @@ def physical_cores() -> int:
     return n or os.cpu_count() or 1
 
 
-def free_cores(total: int, sample_s: float = 0.3) -> int:
-    """Cores not kept busy by *other* processes right now (at least 1, at most ``total``).
-
-    llama.cpp's threads wait for each other at every layer: when another program keeps one of
-    two cores busy, 2 threads decoded at 0.3-0.4 tok/s and 1 thread at 7-9 tok/s on the same
-    machine (measured, 1.5B model). So a latency-critical draft uses only the cores that are free.
-    """
-    try:
-        import psutil
-
-        me = psutil.Process()
-        sys0, own0 = psutil.cpu_times(), me.cpu_times()
-        import time as _time
-
-        _time.sleep(sample_s)
-        sys1, own1 = psutil.cpu_times(), me.cpu_times()
-    except Exception:  # psutil missing or the platform does not say: assume the cores are free
-        return total
-    idle = lambda t: t.idle + getattr(t, "iowait", 0.0)  # noqa: E731
-    busy = (sum(sys1) - idle(sys1)) - (sum(sys0) - idle(sys0))
-    own = (own1.user + own1.system) - (own0.user + own0.system)
-    others = max(0.0, busy - own) / sample_s  # cores' worth of other processes' work
-    return max(1, min(total, total - int(others + 0.35)))
-
-
 def _threads(n: int) -> int:
     return n if n and n > 0 else physical_cores()
 
@@ -177,7 +155,11 @@ def _import(module: str, runtime: str):
         ) from None
 
 
-def _importable(module: str) -> bool:
+def _importable(module: str, load: bool = True) -> bool:
+    """Whether ``module`` is there; ``load=False`` only looks (a native runtime hosted in a worker
+    process is never loaded into this one: a broken build then fails there, with the same message)."""
+    if not load:
+        return importlib.util.find_spec(module) is not None
     try:
         importlib.import_module(module)
         return True
@@ -283,6 +265,8 @@ class LlamaCppRuntime(_RuntimeBase):
         self._lock = threading.Lock()
         self._want_threads = self.n_threads  # see set_threads
         self._threads_now = self.n_threads  # what the context is set to
+        self._grammars: Any = None  # GrammarCompiler for the loaded model's vocabulary
+        self._schema_grammars: dict[str, Any] = {}  # schema JSON -> checked LlamaGrammar
 
     def set_threads(self, n: int | None) -> None:
         """Threads for generation from the next token on (``None``: all ``n_threads``).
@@ -333,7 +317,8 @@ class LlamaCppRuntime(_RuntimeBase):
             self._threads_now = self.n_threads
             from .fast_grammar import install
 
-            install(self._llm)  # constrained greedy decoding ~1.5x faster, same tokens
+            self._grammars = install(self._llm)  # constrained greedy decoding ~1.5x faster, same tokens
+            self._schema_grammars.clear()
             if progress:
                 progress(1.0, f"{self.model_name} ready")
 
@@ -355,6 +340,23 @@ class LlamaCppRuntime(_RuntimeBase):
             )
         return DraftingError(f"The model {self.model_name} cannot process this chat ({_short(exc)}).")
 
+    def grammar(self, schema: dict):
+        """The schema's grammar, compiled by llama.cpp before use (GrammarError if it does not).
+
+        llama-cpp-python's chat handler would convert the schema itself and fall back to any-JSON
+        when its converter fails; Scribe converts, checks and caches it here instead."""
+        self.load()
+        key = json.dumps(schema, sort_keys=True)
+        grammar = self._schema_grammars.get(key)
+        if grammar is None:
+            from llama_cpp import LlamaGrammar
+
+            grammar = LlamaGrammar.from_string(self._grammars.grammar(schema), verbose=False)
+            if len(self._schema_grammars) >= 64:
+                self._schema_grammars.clear()
+            self._schema_grammars[key] = grammar
+        return grammar
+
     def stream_chat(self, messages, *, json_schema=None, max_tokens=1024, temperature=0.0, stop=None):
         self.load()
         kw: dict[str, Any] = dict(
@@ -362,8 +364,8 @@ class LlamaCppRuntime(_RuntimeBase):
         )
         if json_schema is not None:
             # Grammar-constrained sampling: the output is valid JSON of this schema by construction
-            # (unless max_tokens cuts it short).
-            kw["response_format"] = {"type": "json_object", "schema": json_schema}
+            # (unless max_tokens cuts it short). Checked here, before the first token.
+            kw["grammar"] = self.grammar(json_schema)
         with self._lock:
             self._apply_threads()
             try:
@@ -393,6 +395,10 @@ class LlamaCppRuntime(_RuntimeBase):
                 raise self._failure(exc) from None
             finally:
                 self._apply_threads()
+
+    def cached_tokens(self) -> int:
+        """Tokens of the last prompt (and answer) held in the KV cache: what a call can reuse."""
+        return int(self._llm.n_tokens) if self._llm is not None else 0
 
     def close(self) -> None:
         with self._lock:
@@ -720,6 +726,11 @@ class TransformersRuntime(_RuntimeBase):
                     cache = kw["past_key_values"] = self._new_cache()
                     self.model(**kw)
             self._prefix = (ids, cache)
+
+    def cached_tokens(self) -> int:
+        """Tokens of the warm prefix in the cache (0 without one)."""
+        prefix = self._prefix
+        return len(prefix[0]) if prefix is not None else 0
 
     def close(self) -> None:
         with self._lock:
@@ -1060,12 +1071,13 @@ def create_runtime(settings: Settings, progress: Progress | None = None) -> LLMR
     if gguf is not None:
         _check_gguf_file(gguf)
 
+    load = not settings.isolate_models  # whether this process may load the runtime's package to check it
     if choice == "auto":
         if gguf is None:
             choice = "transformers"
-        elif _importable("llama_cpp"):
+        elif _importable("llama_cpp", load):
             choice = "llama.cpp"
-        elif _importable("transformers") and _importable("torch"):
+        elif _importable("transformers", load) and _importable("torch", load):
             log.info("llama-cpp-python is not installed; running %s with transformers (slower).", name)
             choice = "transformers"
         else:
@@ -1076,18 +1088,38 @@ def create_runtime(settings: Settings, progress: Progress | None = None) -> LLMR
             raise ModelError(
                 f"llama.cpp needs a GGUF file, but {path} is a Hugging Face folder; set llm_runtime to transformers."
             )
-        _import("llama_cpp", "llama.cpp")
-        return LlamaCppRuntime(gguf, n_threads=settings.llm_threads, n_ctx=settings.llm_context, model_name=name)
+        if not _importable("llama_cpp", load):
+            _import("llama_cpp", "llama.cpp")  # explains what to install
+        return _hosted(
+            settings,
+            "LlamaCppRuntime",
+            (gguf,),
+            dict(n_threads=settings.llm_threads, n_ctx=settings.llm_context, model_name=name),
+        )
 
     for module in ("torch", "transformers") + (("gguf", "accelerate") if gguf is not None else ()):
         if importlib.util.find_spec(module) is None:  # importing torch here would cost seconds
             raise ModelError(
                 f"The transformers runtime needs the Python package '{module}'. Install it with: {_PIP_HINT['transformers']}."
             )
-    return TransformersRuntime(
-        gguf or path,
-        n_threads=settings.llm_threads,
-        n_ctx=settings.llm_context,
-        cache_dir=settings.cache_path,
-        model_name=name,
+    return _hosted(
+        settings,
+        "TransformersRuntime",
+        (gguf or path,),
+        dict(
+            n_threads=settings.llm_threads, n_ctx=settings.llm_context, cache_dir=settings.cache_path, model_name=name
+        ),
     )
+
+
+def _hosted(settings: Settings, cls: str, args: tuple, kwargs: dict) -> LLMRuntime:
+    """The runtime in a worker process (``isolate_models``, the default: a native crash then
+    leaves the app up), or in this one."""
+    from ..workers.process import Spec
+
+    spec = Spec(__name__, cls, args, kwargs)
+    if not settings.isolate_models:
+        return spec.build()
+    from ..workers.llm import ProcessRuntime
+
+    return ProcessRuntime(spec)

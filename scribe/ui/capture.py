@@ -36,6 +36,7 @@ class VisitCapture(QObject):
     rolling_note = Signal(object, object)  # at Stop: (template, [(section key, statements)]) drafted during the visit
     device_lost = Signal(str)
     storage_problem = Signal(str)
+    transcription_failed = Signal(object)  # the recogniser failed (its process crashed twice on a window, …)
     message = Signal(str)
     error = Signal(object)
 
@@ -285,6 +286,7 @@ class VisitCapture(QObject):
 
     def _on_transcription_failed(self, exc: BaseException) -> None:
         self.asr = None
+        self.transcription_failed.emit(exc)
         self.error.emit(exc)
 
     def transcribe_saved(self) -> None:

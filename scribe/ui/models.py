@@ -27,9 +27,9 @@ Loader = Callable[[Settings, Callable[[float, str], None]], Any]
 
 
 def load_asr_engine(settings: Settings, progress: Callable[[float, str], None]) -> Any:
-    from ..asr.engine import FasterWhisperEngine
+    from ..workers.asr import create_asr_engine
 
-    engine = FasterWhisperEngine(settings.asr_model, settings)
+    engine = create_asr_engine(settings.asr_model, settings)
     engine.load(progress)
     return engine
 

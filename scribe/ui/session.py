@@ -39,6 +39,7 @@ class VisitSession(QObject):
     draft_statement = Signal(str, object)  # section key, Statement (not yet grounded)
     draft_tokens = Signal(int)
     draft_failed = Signal(object)
+    transcription_failed = Signal(object)  # the recogniser failed (its process crashed twice on a window, …)
     note_changed = Signal(object, str)  # NoteDraft, why (NoteChange)
     device_lost = Signal(str)
     storage_problem = Signal(str)
@@ -74,6 +75,7 @@ class VisitSession(QObject):
             (c.transcript_replaced, self.transcript_replaced),
             (c.device_lost, self.device_lost),
             (c.storage_problem, self.storage_problem),
+            (c.transcription_failed, self.transcription_failed),
             (c.message, self.message),
             (c.error, self.error),
         ):
@@ -273,14 +275,16 @@ class VisitSession(QObject):
 
         def drafted(note: NoteDraft) -> str:
             n = len(note.unresolved())
-            return (
+            said = (
                 f"Note drafted. {n} statement(s) need your review." if n else "Note drafted. Review it, then approve."
             )
+            return said + "".join(f" {line}" for line in self.workflow.notices[:1])  # e.g. a part drafted unformatted
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, DraftCancelled):  # the visit was closed meanwhile
                 log.info("%s", exc)
                 return
+            self.message.emit("Drafting failed; the recording and the transcript are saved.")
             self.draft_failed.emit(exc)
             self.error.emit(exc)
 

@@ -225,6 +225,7 @@ class VisitPage(QWidget):
         s.draft_statement.connect(self.editor.stream_statement)
         s.draft_tokens.connect(lambda n: self.editor.status_label.setText(f"Writing the note… ({n} words so far)"))
         s.draft_failed.connect(self._draft_failed)
+        s.transcription_failed.connect(self._transcription_failed)
         s.note_changed.connect(self._note_changed)
         s.device_lost.connect(self._device_lost)
         s.storage_problem.connect(self._storage_problem)
@@ -260,6 +261,7 @@ class VisitPage(QWidget):
                 self.session.draft_statement,
                 self.session.draft_tokens,
                 self.session.draft_failed,
+                self.session.transcription_failed,
                 self.session.note_changed,
                 self.session.device_lost,
                 self.session.storage_problem,
@@ -363,9 +365,22 @@ class VisitPage(QWidget):
         self.editor.status_label.setText("The note could not be drafted.")
         self._show_info(
             "draft",
-            f"The note could not be drafted: {exc if isinstance(exc, ScribeError) else 'internal error'}",
-            "Try again",
+            f"Drafting failed: {exc if isinstance(exc, ScribeError) else 'internal error (see the log)'}",
+            "Retry",
         )
+        self._update_actions()
+
+    def _transcription_failed(self, exc: BaseException) -> None:
+        """The recording is on disk whatever happened to the recogniser: Retry transcribes it again."""
+        s = self.session
+        recording = s is not None and s.is_recording
+        self._show_info(
+            "transcribe",
+            f"Transcription failed: {exc if isinstance(exc, ScribeError) else 'internal error (see the log)'}"
+            + (" The recording goes on: Retry once you have stopped." if recording else ""),
+            "Retry",
+        )
+        self.info_button.setEnabled(not recording)  # Stop shows the banner again, with Retry enabled
         self._update_actions()
 
     def _note_changed(self, note: Any, why: str) -> None:
@@ -513,6 +528,7 @@ class VisitPage(QWidget):
         self._info_kind = kind
         self.info_banner.label.setText(text)
         self.info_button.setText(button)
+        self.info_button.setEnabled(True)
         self.info_banner.show()
 
     def _info_action(self) -> None:

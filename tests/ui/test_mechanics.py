@@ -407,7 +407,7 @@ def test_redraft_failure_shows_message_and_retry(qtbot, make_window, tmp_path):
     qtbot.waitUntil(lambda: bool(message_boxes()), timeout=20000)
     texts = close_message_boxes()
     assert any("language model" in t for t in texts), texts
-    assert win.page.info_banner.isVisible() and win.page.info_button.text() == "Try again"
+    assert win.page.info_banner.isVisible() and win.page.info_button.text() == "Retry"
     assert win.session.note is None
 
 
