@@ -47,6 +47,18 @@ class HostedEngine:
     def count_tokens(self, text: str) -> int:
         return self.engine.count_tokens(text)
 
+    def score_texts(self, audio, requests: list) -> list:
+        return self.engine.score_texts(audio, requests)
+
+    def is_common_word(self, word: str) -> bool:
+        return self.engine.is_common_word(word)
+
+    def correct_and_report(self, audio, offset: float, segments: list) -> tuple[list, list]:
+        """The corrected segments and the corrections made (the parent keeps the running list)."""
+        before = len(self.engine.corrections)
+        out = self.engine.correct(audio, offset, segments)
+        return out, self.engine.corrections[before:]
+
 
 class ProcessASREngine(FasterWhisperEngine):
     """:class:`FasterWhisperEngine` with the model in a worker process (same constructor)."""
@@ -57,6 +69,7 @@ class ProcessASREngine(FasterWhisperEngine):
         spec = Spec(__name__, "HostedEngine", (model, settings), kwargs)
         self.worker = WorkerProcess("asr", spec, _crashed)
         self._ready = False
+        self._common_words: dict[str, bool] = {}
 
     @property
     def loaded(self) -> bool:
@@ -84,6 +97,28 @@ class ProcessASREngine(FasterWhisperEngine):
 
     def count_tokens(self, text: str) -> int:
         return self._twice("count_tokens", text)
+
+    def score_texts(self, audio, requests: list[tuple[str | None, list[str]]]) -> list[list[float]]:
+        return self._twice("score_texts", audio, requests)
+
+    def is_common_word(self, word: str) -> bool:
+        with self._lock:
+            known = self._common_words.get(word)
+        if known is None:
+            known = bool(self._twice("is_common_word", word))
+            with self._lock:
+                self._common_words[word] = known
+        return known
+
+    def correct(self, audio, offset: float, segments: list) -> list:
+        """The child's term correction (:meth:`FasterWhisperEngine.correct`): one round trip per window,
+        the term index and the scoring next to the model."""
+        if not self.correct_terms or not segments:
+            return segments
+        self.load()
+        out, changes = self._twice("correct_and_report", audio, offset, segments)
+        self.corrections.extend(changes)
+        return out
 
     def decode_window(self, audio, **kwargs: Any):
         """The child's :meth:`FasterWhisperEngine.decode_window`, all segments at once."""
