@@ -8,12 +8,11 @@ screen, and never contains the transcript).
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
-import os
 import re
 import sys
 import time
-import traceback
 from pathlib import Path
 
 from . import __version__
@@ -357,42 +356,74 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _log_path() -> Path:
+def _setup_logging() -> Path | None:
+    """The CLI's log (0600, rotated, no patient data): what went wrong, for IT, never on screen."""
+    from . import logs
     from .settings import load_settings
 
     try:
-        base = load_settings().cache_path
+        folder = logs.log_folder(load_settings())
     except ScribeError:
-        base = Path.home() / ".cache" / "scribe"
-    base.mkdir(parents=True, exist_ok=True)
-    return base / "scribe-errors.log"
+        folder = Path.home() / ".cache" / "scribe" / "logs"
+    return logs.setup(folder, "scribe-cli.log", console=None)
+
+
+def _os_error(exc: OSError) -> str:
+    """A file the user named could not be read or written: say which and why, in one line."""
+    what = exc.filename if exc.filename is not None else "a file"
+    reason = {
+        errno.ENAMETOOLONG: "the file name is too long",
+        errno.EISDIR: "it is a folder",
+        errno.ENOTDIR: "part of the path is a file, not a folder",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOSPC: "the disk is full",
+        errno.EROFS: "the disk is read-only",
+        errno.ENOENT: "no such file or folder",
+        errno.EEXIST: "it already exists",
+    }.get(exc.errno, exc.strerror or type(exc).__name__)
+    return f"cannot use {what}: {reason}."
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local-first: never reach for a model hub by default
+    from . import offline
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        from .settings import load_settings
+
+        settings = load_settings()  # a broken settings file or policy stops here, in one line
+        if settings.allow_hub_download:
+            offline.allow_hub_downloads()
+        _setup_logging()
         return args.func(args)
     except ScribeError as exc:
-        print(f"scribe: error: {exc}", file=sys.stderr)
+        print(f"scribe: error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("scribe: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1
+    except OSError as exc:  # a path the user gave: unreadable, unwritable, too long, a folder...
+        log.info("command %s: %s", sys.argv[1:2], exc)
+        print(f"scribe: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug: keep the traceback out of the terminal
-        try:
-            path = _log_path()
-            with open(path, "a", encoding="utf-8") as fh:
-                fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} scribe {__version__} {sys.argv[1:2]}\n")
-                fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-            where = f" Details were written to {path}."
-        except OSError:
-            where = ""
+        log.error("internal error in scribe %s %s", __version__, sys.argv[1:2], exc_info=exc)
+        where = ""
+        for handler in logging.getLogger().handlers:
+            if getattr(handler, "_scribe", False):
+                where = f" Details were written to {handler.baseFilename}."
         print(f"scribe: internal error ({type(exc).__name__}).{where} Please report it.", file=sys.stderr)
         return 1
+
+
+def _one_line(text: str) -> str:
+    """Error text as one terminal line: no newlines, no control or escape characters."""
+    text = " ".join(text.split())
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 if __name__ == "__main__":

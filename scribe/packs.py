@@ -5,7 +5,9 @@ from wheels that carry them; some split one file into numbered chunks. This modu
 those files through package metadata (without importing the packages, some of which import
 heavy things), assembles chunked files once into the user cache, and verifies them against a
 sha256 recorded here. A model can also be given as a plain path (a CTranslate2 Whisper folder,
-a GGUF file or a Hugging Face model folder), which is used as is.
+a GGUF file or a Hugging Face model folder), which is used as is. Only when IT turns on
+``allow_hub_download`` may a Hugging Face repository id (``owner/name``) be given instead; it is
+then downloaded once into the cache (:func:`download_from_hub`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 import importlib.metadata as md
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -245,15 +248,53 @@ def remove_pack_cache(name: str, cache_dir: Path) -> None:
     shutil.rmtree(cache_dir / "models" / name, ignore_errors=True)
 
 
-def resolve_asr_model(spec: str, cache_dir: Path, progress: Progress | None = None) -> Path:
-    """A pack name or a CTranslate2 Whisper folder -> a ready folder."""
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+
+
+def download_from_hub(repo_id: str, cache_dir: Path, allow: bool, what: str) -> Path:
+    """Download a Hugging Face repository into the cache, if the organisation allows it.
+
+    This is the only place Scribe contacts a model hub, and only with ``allow_hub_download`` on.
+    """
+    if not allow:
+        raise ModelError(
+            f"{what} '{repo_id}' is not an installed pack or a folder on this computer, and downloading models "
+            "from a model hub is off (allow_hub_download = false). Install an offline pack or ask IT."
+        )
+    from . import offline
+
+    offline.allow_hub_downloads()
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = snapshot_download(repo_id, cache_dir=str(cache_dir / "hub"))
+    except ImportError:
+        raise ModelError("Downloading from a model hub needs the huggingface_hub package.") from None
+    except Exception as exc:  # noqa: BLE001 - network, missing repo, auth: one line for the user
+        raise ModelError(
+            f"Cannot download {what.lower()} '{repo_id}' from the model hub: {exc}".splitlines()[0]
+        ) from None
+    return Path(folder)
+
+
+def _hub_or_missing(spec: str, cache_dir: Path, allow_download: bool, what: str, kind: str) -> Path:
+    if _HUB_ID.match(spec) and not spec.startswith((".", "~")):
+        return download_from_hub(spec, cache_dir, allow_download, what)
+    packs = ", ".join(n for n, p in PACKS.items() if p.kind == kind)
+    raise ModelError(
+        f"{what} '{spec}' is neither a known pack ({packs}) nor an existing {'folder' if kind == 'asr' else 'file or folder'}."
+    )
+
+
+def resolve_asr_model(
+    spec: str, cache_dir: Path, progress: Progress | None = None, allow_download: bool = False
+) -> Path:
+    """A pack name or a CTranslate2 Whisper folder (or, if allowed, a hub repository) -> a ready folder."""
     if spec in PACKS and PACKS[spec].kind == "asr":
         return resolve_pack(spec, cache_dir, progress)
     path = Path(spec).expanduser()
     if not path.exists():
-        raise ModelError(
-            f"Speech model '{spec}' is neither a known pack ({', '.join(n for n, p in PACKS.items() if p.kind == 'asr')}) nor an existing folder."
-        )
+        path = _hub_or_missing(spec, cache_dir, allow_download, "Speech model", "asr")
     if not path.is_dir() or not (path / "model.bin").is_file() or not (path / "config.json").is_file():
         raise ModelError(
             f"Speech model folder {path} is not a CTranslate2 Whisper model (needs model.bin and config.json)."
@@ -263,16 +304,16 @@ def resolve_asr_model(spec: str, cache_dir: Path, progress: Progress | None = No
     return path
 
 
-def resolve_llm_model(spec: str, cache_dir: Path, progress: Progress | None = None) -> Path:
-    """A pack name, a GGUF file or a Hugging Face model folder -> a ready path."""
+def resolve_llm_model(
+    spec: str, cache_dir: Path, progress: Progress | None = None, allow_download: bool = False
+) -> Path:
+    """A pack name, a GGUF file or a Hugging Face model folder (or, if allowed, a hub repository) -> a ready path."""
     if spec in PACKS and PACKS[spec].kind == "llm":
         folder = resolve_pack(spec, cache_dir, progress)
         return folder / PACKS[spec].files[0][0]
     path = Path(spec).expanduser()
     if not path.exists():
-        raise ModelError(
-            f"Language model '{spec}' is neither a known pack ({', '.join(n for n, p in PACKS.items() if p.kind == 'llm')}) nor an existing file or folder."
-        )
+        path = _hub_or_missing(spec, cache_dir, allow_download, "Language model", "llm")
     if path.is_file():
         with open(path, "rb") as fh:
             if fh.read(4) != b"GGUF":

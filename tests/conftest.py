@@ -179,6 +179,10 @@ def _isolated_settings(tmp_path_factory, monkeypatch):
     The model cache stays shared (assembling the 1.1 GB pack per test run would be waste).
     """
     root = tmp_path_factory.getbasetemp()
+    import scribe.settings
+
+    # the system policy is always read (it cannot be switched off): tests point it at a test file
+    monkeypatch.setattr(scribe.settings, "system_policy_path", lambda: root / "no-system-policy.toml")
     monkeypatch.setenv("SCRIBE_SETTINGS", str(root / "no-user-settings.toml"))
     monkeypatch.setenv("SCRIBE_POLICY", str(root / "no-policy.toml"))
     monkeypatch.setenv("SCRIBE_DATA_DIR", str(root / "scribe-data"))

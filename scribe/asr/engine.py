@@ -189,7 +189,9 @@ class FasterWhisperEngine:
         with self._lock:
             if self._model is not None:
                 return
-            folder = resolve_asr_model(self.spec, self.settings.cache_path, progress)
+            folder = resolve_asr_model(
+                self.spec, self.settings.cache_path, progress, allow_download=self.settings.allow_hub_download
+            )
             if progress:
                 progress(0.0, f"loading speech model {self.spec}")
             from faster_whisper import WhisperModel

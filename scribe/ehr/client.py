@@ -146,6 +146,9 @@ class FhirClient:
         transport: httpx.BaseTransport | None = None,
         user_agent: str = "",
     ):
+        from ..errors import PolicyError
+        from ..offline import check_endpoint
+
         base_url = (base_url or "").strip().rstrip("/")
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -154,6 +157,10 @@ class FhirClient:
                 "set it in Settings → EHR.",
                 cause="settings",
             )
+        try:
+            check_endpoint(base_url, "ehr_base_url")  # notes never cross a network in clear
+        except PolicyError as exc:
+            raise EhrRejected(str(exc), cause="settings") from None
         self.base_url = base_url
         self.auth = auth
         self.timeout = float(timeout)
@@ -178,7 +185,14 @@ class FhirClient:
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
-            return path
+            # an absolute URL (token endpoint, a server's link): held to the same rule as the base
+            from ..errors import PolicyError
+            from ..offline import check_endpoint
+
+            try:
+                return check_endpoint(path, "the EHR's endpoint")
+            except PolicyError as exc:
+                raise EhrRejected(str(exc), cause="settings") from None
         return f"{self.base_url}/{path.lstrip('/')}"
 
     # ------------------------------------------------------------------ requests
