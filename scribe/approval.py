@@ -18,6 +18,8 @@ def _require_name(clinician: str) -> str:
     name = (clinician or "").strip()
     if not name:
         raise ApprovalError("A clinician's name is required to approve or change a note.")
+    if not name.isprintable():
+        raise ApprovalError("A clinician's name must be one line of printable text (no escapes or line breaks).")
     return name
 
 

@@ -84,7 +84,14 @@ def _encounter(args, template: str):
             kw[key] = getattr(args, attr)
     if getattr(args, "approve_as", None):
         kw["clinician"] = args.approve_as
-    return Encounter(**kw)
+    from pydantic import ValidationError
+
+    from .transcript_io import validation_summary
+
+    try:
+        return Encounter(**kw)
+    except ValidationError as exc:
+        raise ScribeError(f"Bad visit details: {validation_summary(exc)}.") from None
 
 
 def _print_note_summary(note, out=sys.stdout) -> None:
@@ -116,12 +123,25 @@ def _stream_printer(args):
 # --------------------------------------------------------------------------- commands
 
 
+def _output_file(path: str | Path) -> Path:
+    """Check where a result will be written before the slow work, not after it."""
+    out = Path(path)
+    if out.is_dir():
+        raise ScribeError(f"--out {out} is a folder; give a file name, e.g. {out / 'result.json'}.")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ScribeError(f"Cannot write {out}: {parent} is a file, not a folder.")
+    return out
+
+
 def cmd_transcribe(args) -> int:
     from .transcript_io import save_json
 
+    out = _output_file(args.out if args.out else Path(args.audio).with_suffix(".transcript.json"))
     pipe = _pipeline(args)
     t = pipe.transcribe(Path(args.audio))
-    out = Path(args.out) if args.out else Path(args.audio).with_suffix(".transcript.json")
     save_json(out, t.model_dump_json(indent=1))
     print(f"Transcript: {len(t.segments)} segments, {t.duration:.0f} s of audio -> {out}")
     return 0
@@ -133,6 +153,7 @@ def cmd_draft(args) -> int:
 
     get_template(args.template)
     transcript = load_transcript(args.transcript)
+    _output_file(args.out)
     pipe = _pipeline(args)
     note = pipe.draft(transcript, args.template, _encounter(args, args.template), on_event=_stream_printer(args))
     save_json(Path(args.out), note.model_dump_json(indent=1))

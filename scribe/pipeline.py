@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .approval import approve, approve_all_flagged_confirmed
 from .domain import Encounter, NoteDraft, Transcript
-from .errors import ApprovalError
+from .errors import ApprovalError, InputError
 from .settings import Settings, load_settings
 from .transcript_io import save_json
 
@@ -125,7 +125,12 @@ class Pipeline:
 
         get_template(template)  # validate arguments before the slow steps
         out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise InputError(f"The output folder {out_dir} is a file; give a folder for --out.") from None
+        except OSError as exc:
+            raise InputError(f"Cannot create the output folder {out_dir}: {exc.strerror or exc}.") from None
         transcript = self.transcribe(Path(audio_path))
         transcript_path = out_dir / "transcript.json"
         save_json(transcript_path, transcript.model_dump_json(indent=1))
@@ -151,18 +156,25 @@ class Pipeline:
 
 
 def load_note(path: Path) -> NoteDraft:
-    """Read a note JSON written by Scribe, with one-line errors."""
+    """Read a note JSON written by Scribe, with one-line errors for anything else."""
     from pydantic import ValidationError
 
-    from .errors import InputError
+    from .transcript_io import validation_summary
 
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{p} is a folder, not a note file.")
     if not p.is_file():
         raise InputError(f"Note file not found: {p}")
     try:
-        return NoteDraft.model_validate(json.loads(p.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = json.loads(p.read_bytes().decode("utf-8-sig"))
+    except OSError as exc:
+        raise InputError(f"Cannot read the note {p}: {exc.strerror or exc}.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise InputError(f"{p} is not a JSON note file.") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{p} is JSON but not a Scribe note (not an object).")
+    try:
+        return NoteDraft.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InputError(f"{p} is not a Scribe note: {'.'.join(map(str, first['loc']))}: {first['msg']}.") from None
+        raise InputError(f"{p} is not a Scribe note: {validation_summary(exc)}.") from None

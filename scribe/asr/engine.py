@@ -328,10 +328,11 @@ class FasterWhisperEngine:
         lo = max(0, int((seg.start - 0.3) * SAMPLE_RATE))
         hi = min(len(audio), int((seg.end + 0.3) * SAMPLE_RATE))
         log.warning(
-            "ASR output at %.1f-%.1f s looks like prompt leakage or a loop (%r); decoding it again without hotwords",
+            "ASR output at %.1f-%.1f s looks like prompt leakage or a loop (%d characters); decoding it again "
+            "without hotwords",
             seg.start + offset,
             seg.end + offset,
-            seg.text[:80],
+            len(seg.text),  # never the words: logs hold no patient data
         )
         if hi - lo < int(0.2 * SAMPLE_RATE):
             return

@@ -7,7 +7,6 @@ progress in the status bar. A recording cut off by a crash is offered for recove
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import sys
 import traceback
 from collections.abc import Sequence
@@ -17,24 +16,10 @@ log = logging.getLogger("scribe.ui")
 
 
 def _setup_logging(folder: Path) -> Path | None:
-    root = logging.getLogger()
-    if any(getattr(h, "_scribe", False) for h in root.handlers):
-        return None
-    root.setLevel(logging.INFO)
-    stream = logging.StreamHandler()
-    stream.setLevel(logging.WARNING)
-    stream._scribe = True  # type: ignore[attr-defined]
-    root.addHandler(stream)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "scribe-app.log"
-        fh = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
-        fh._scribe = True  # type: ignore[attr-defined]
-        root.addHandler(fh)
-        return path
-    except OSError:
-        return None
+    """The app's log: 0600, rotated, scrubbed of patient data (scribe.logs)."""
+    from .. import logs
+
+    return logs.setup(folder, "scribe-app.log")
 
 
 def _excepthook(exc_type, exc, tb) -> None:
@@ -106,7 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScribeError as exc:
         QMessageBox.critical(None, "Scribe", str(exc))
         return 2
-    _setup_logging(settings.data_path / "logs")
+    if settings.allow_hub_download:
+        from .. import offline
+
+        offline.allow_hub_downloads()
+    from .. import logs
+
+    _setup_logging(logs.log_folder(settings))
     sys.excepthook = _excepthook
     try:
         win = build_window(app, settings)
