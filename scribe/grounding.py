@@ -21,78 +21,37 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .domain import GroundingReport, Issue, NoteDraft, Segment, Statement, StatementStatus, Transcript
+from .lexicon import edit_distance_le1, fuzzy_in, medication_names, medications_in
+from .textnorm import DOSE_UNITS as _DOSE_UNITS
+from .textnorm import STOPWORDS as _STOP
+from .textnorm import TOKEN_RE as _TOKEN
+from .textnorm import UNITS as _UNITS
+from .textnorm import canon_number as _canon_number
+from .textnorm import clinical_notation, content_words, normalise, tokens, words_to_numbers
+from .textnorm import stem as _stem
+
+# the text helpers callers have always imported from here; they live in scribe.textnorm
+__all__ = [
+    "Dose",
+    "Facts",
+    "TranscriptIndex",
+    "allergy_only",
+    "check_statement",
+    "clinical_notation",
+    "content_words",
+    "extract_facts",
+    "ground_note",
+    "normalise",
+    "tokens",
+    "words_to_numbers",
+]
 
 # ----------------------------------------------------------------------------- text normalisation
 
-_UNITS = {
-    "mg": "mg",
-    "milligram": "mg",
-    "milligrams": "mg",
-    "mgs": "mg",
-    "mcg": "mcg",
-    "microgram": "mcg",
-    "micrograms": "mcg",
-    "µg": "mcg",
-    "ug": "mcg",
-    "g": "g",
-    "gram": "g",
-    "grams": "g",
-    "ml": "ml",
-    "milliliter": "ml",
-    "milliliters": "ml",
-    "millilitre": "ml",
-    "millilitres": "ml",
-    "cc": "ml",
-    "l": "l",
-    "liter": "l",
-    "liters": "l",
-    "unit": "units",
-    "units": "units",
-    "iu": "units",
-    "meq": "meq",
-    "%": "%",
-    "percent": "%",
-    "puff": "puffs",
-    "puffs": "puffs",
-    "tablet": "tablets",
-    "tablets": "tablets",
-    "tab": "tablets",
-    "tabs": "tablets",
-    "capsule": "capsules",
-    "capsules": "capsules",
-}
-_DOSE_UNITS = {"mg", "mcg", "g", "ml", "units", "meq", "puffs", "tablets", "capsules"}
-
-_SMALL = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-}
-_TIMES = {"once": 1, "twice": 2, "thrice": 3}  # counts: "once" and "one episode" are the same fact
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-_MULT = {"hundred": 100, "thousand": 1000}
 
 _NEGATORS = {
     "no",
@@ -129,164 +88,7 @@ _NEGATOR_PHRASES = (
     "rules out",
     "ruled out",
 )
-_STOP = set(
-    """a an the and or of to in on at for with by from as is are was were be been being this that these those it its
-    he she they them his her their him i me my we our you your patient patients doctor reports reported states stated
-    has have had do does did will would should can could may might also about any some there here then than so very
-    just really like okay ok yes yeah um uh well going get got know think said says mention mentioned notes noted
-    currently current today daily per which who what when where how if but into out up down over""".split()
-)
 _LATERAL = {"left": "left", "right": "right", "bilateral": "bilateral", "both": "bilateral", "l": None, "r": None}
-
-_TOKEN = re.compile(r"[a-zµ%]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
-
-
-def _stem(word: str) -> str:
-    # no "es": "ankles" and "ankle" must meet at "ankle", not at "ankl" and "ankle"
-    for suf in ("ations", "ation", "ings", "ing", "ness", "ies", "ied", "ed", "ly", "s", "y"):
-        if len(word) > len(suf) + 3 and word.endswith(suf):
-            return word[: -len(suf)]
-    return word
-
-
-def _phrase_value(words: list[str]) -> str:
-    """Value of a run of number words.
-
-    With "hundred"/"thousand" it is ordinary arithmetic ("five hundred" = 500). Without
-    them, spoken medicine concatenates groups: "one forty eight" is 148 (a blood pressure),
-    "ninety two" is 92, "twenty twenty" is 2020.
-    """
-    if any(w in _MULT for w in words):
-        total = current = 0
-        for w in words:
-            if w in _SMALL:
-                current += _SMALL[w]
-            elif w in _TENS:
-                current += _TENS[w]
-            elif w == "hundred":
-                current = (current or 1) * 100
-            else:  # thousand
-                total += (current or 1) * 1000
-                current = 0
-        return str(total + current)
-    groups: list[int] = []
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if w in _TENS:
-            value = _TENS[w]
-            if i + 1 < len(words) and words[i + 1] in _SMALL and 0 < _SMALL[words[i + 1]] < 10:
-                value += _SMALL[words[i + 1]]
-                i += 1
-            groups.append(value)
-        else:
-            groups.append(_SMALL[w])
-        i += 1
-    return "".join(str(g) for g in groups)
-
-
-def words_to_numbers(text: str) -> str:
-    """Rewrite spelled-out numbers as digits ("one forty eight over ninety two" -> "148 over 92").
-
-    ASR and typed transcripts mix both forms; comparing digits to digits keeps the number
-    check honest in both directions.
-    """
-    parts = re.split(r"([A-Za-z]+)", text)
-    out: list[str] = []
-    run: list[str] = []  # number words of the current phrase
-    gap: list[str] = []  # separators seen since the last number word
-
-    def close_run():
-        if run:
-            out.append(_phrase_value(run))
-            run.clear()
-        out.extend(gap)
-        gap.clear()
-
-    for part in parts:
-        low = part.lower()
-        if low in _SMALL or low in _TENS or (low in _MULT and run):
-            if run and "".join(gap).strip(" -") == "":
-                gap.clear()
-            else:
-                close_run()
-            run.append(low)
-        elif run and part.strip(" -") == "":
-            gap.append(part)
-        else:
-            close_run()
-            out.append(part)
-    close_run()
-    return "".join(out)
-
-
-_UNIT_WORDS = (
-    r"(?:milligrams?|micrograms?|grams?|milliliters?|millilitres?|units?|mg|mcg|ml|percent|degrees|"
-    r"beats|breaths|years?|months?|weeks?|days?|hours?|minutes?|times|tablets?|capsules?|puffs?|pounds|kilograms?)"
-)
-_UNIT_ABBREV = {
-    "milligram": "mg",
-    "milligrams": "mg",
-    "microgram": "mcg",
-    "micrograms": "mcg",
-    "milliliter": "ml",
-    "milliliters": "ml",
-    "millilitre": "ml",
-    "millilitres": "ml",
-    "percent": "%",
-}
-
-
-def clinical_notation(text: str) -> str:
-    """Spoken numbers in a note statement written the way clinicians chart them.
-
-    Only number words that are clearly quantities are rewritten — before a unit or time word, or
-    in "X over Y" readings — so "no one else" stays as it is: "lisinopril ten milligrams" ->
-    "lisinopril 10 mg", "one forty eight over ninety two" -> "148/92".
-    """
-
-    def convert(m: re.Match) -> str:
-        return words_to_numbers(m.group(0))
-
-    num_word = (
-        r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-        r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand)\b"
-    )
-    phrase = rf"\b{num_word}(?:[\s-]+{num_word})*"
-    out = re.sub(rf"{phrase}(?:\s+point\s+{num_word})?(?=\s+{_UNIT_WORDS}\b)", convert, text, flags=re.I)
-    out = re.sub(rf"{phrase}\s+over\s+{phrase}", convert, out, flags=re.I)
-    out = re.sub(r"\b(\d+)\s+point\s+(\d+)\b", r"\1.\2", out)
-    out = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1/\2", out)
-    out = re.sub(
-        r"\b(\d+(?:\.\d+)?)\s+(milligrams?|micrograms?|milliliters?|millilitres?)\b",
-        lambda m: f"{m.group(1)} {_UNIT_ABBREV[m.group(2).lower()]}",
-        out,
-        flags=re.I,
-    )
-    out = re.sub(r"\b(\d+(?:\.\d+)?)\s+percent\b", r"\1%", out, flags=re.I)
-    return out
-
-
-def normalise(text: str) -> str:
-    t = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_TIMES[m.group(1)]} times", text.lower())
-    t = words_to_numbers(t)
-    t = t.replace("’", "'")
-    t = re.sub(r"(\d),(\d{3})", r"\1\2", t)
-    t = re.sub(r"(\d)\s*/\s*(\d)", r"\1 / \2", t)
-    t = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1 / \2", t)
-    t = re.sub(r"(\d)(mg|mcg|ml|g|units?|%)\b", r"\1 \2", t)
-    t = t.replace("%", " %")
-    t = re.sub(r"\bpoint\s+(\d)", r".\1", t)
-    t = re.sub(r"(\d)\s+\.(\d)", r"\1.\2", t)
-    return t
-
-
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(normalise(text))
-
-
-def content_words(text: str) -> set[str]:
-    return {_stem(w) for w in tokens(text) if w not in _STOP and (len(w) > 2 or w.isdigit())}
 
 
 # ----------------------------------------------------------------------------- fact extraction
@@ -307,40 +109,9 @@ class Facts:
     laterality: set[str]
 
 
-@lru_cache(maxsize=1)
-def _default_medications() -> frozenset[str]:
-    from .asr.vocabulary import load_medication_names
-
-    return frozenset(m.lower() for m in load_medication_names())
-
-
-_DRUG_SUFFIX = re.compile(
-    r"^[a-z]{3,}(pril|sartan|olol|dipine|statin|formin|gliptin|gliflozin|glitazone|azole|cillin|mycin|cycline|"
-    r"floxacin|prazole|tidine|setron|triptan|oxetine|aline|azepam|zolam|codone|morphine|semide|thiazide|parin|"
-    r"xaban|gatran|lukast|terol|sonide|tropium|mab|nib|vir|lamide)$"
-)
-
-
-# words that end like a drug name but are not one
-_NOT_DRUGS = frozenset({"cholesterol", "alkaline", "sterol", "sterols"})
-
-
-def _medications_in(tokens_: list[str], known: frozenset[str]) -> list[tuple[int, str]]:
-    found = []
-    for i, w in enumerate(tokens_):
-        if w in known or (_DRUG_SUFFIX.match(w) and w not in _NOT_DRUGS):
-            found.append((i, w))
-    # two-word names ("vitamin d", "fish oil") in the known list
-    for i in range(len(tokens_) - 1):
-        pair = f"{tokens_[i]} {tokens_[i + 1]}"
-        if pair in known:
-            found.append((i, pair))
-    return sorted(found)
-
-
-def extract_facts(text: str, medications: frozenset[str]) -> Facts:
+def extract_facts(text: str, medications: Collection[str]) -> Facts:
     toks = tokens(text)
-    meds = _medications_in(toks, medications)
+    meds = medications_in(toks, medications)
     doses: list[Dose] = []
     numbers: set[str] = set()
     consumed: set[int] = set()
@@ -362,21 +133,13 @@ def extract_facts(text: str, medications: frozenset[str]) -> Facts:
     return Facts({m for _, m in meds}, doses, numbers, lat)
 
 
-def _canon_number(w: str) -> str:
-    try:
-        f = float(w)
-    except ValueError:
-        return w
-    return str(int(f)) if f.is_integer() else str(f)
-
-
 # ----------------------------------------------------------------------------- transcript index
 
 
 class TranscriptIndex:
     """Pre-computed normalised views of a transcript so checking a note is cheap."""
 
-    def __init__(self, transcript: Transcript, medications: frozenset[str]):
+    def __init__(self, transcript: Transcript, medications: Collection[str]):
         self.transcript = transcript
         self.segments: list[Segment] = [s for s in transcript.segments if s.text.strip()]
         self.tokens = {s.id: tokens(s.text) for s in self.segments}
@@ -388,7 +151,10 @@ class TranscriptIndex:
         self.order = [s.id for s in self.segments]
         all_tokens = [t for s in self.segments for t in self.tokens[s.id]]
         self.all_tokens = set(all_tokens)
-        self.medications = medications
+        self.medications = medication_names(medications)
+        self.text = normalise(transcript.text)
+        # generic names of the drugs said: "Norvasc" in a note is backed by "amlodipine" in the visit
+        self.generics_said = {self.medications.generic_of(m) for _, m in self.medications.medications_in(all_tokens)}
         # document frequency for weighting overlap (rare words are better evidence)
         df: dict[str, int] = {}
         for ws in self.words.values():
@@ -396,6 +162,18 @@ class TranscriptIndex:
                 df[w] = df.get(w, 0) + 1
         self.df = df
         self._doses: list[tuple[str, str | None, set[str]]] | None = None
+
+    def said_medication(self, med: str) -> bool:
+        """``med`` is named in the transcript: itself, a spelling slip of it, or another name of the same drug."""
+        return (
+            fuzzy_in(med, self.all_tokens)
+            or (" " in med and med in self.text)
+            or self.medications.generic_of(med) in self.generics_said
+        )
+
+    def same_drug(self, a: str, b: str) -> bool:
+        """Two names of one drug: a spelling slip apart, or brand and generic."""
+        return edit_distance_le1(a, b) or self.medications.generic_of(a) == self.medications.generic_of(b)
 
     def doses_with_value(self, value: str) -> list[tuple[str | None, set[str]]]:
         """Where ``value`` is said as a dose: (medication it was said for, tokens around it).
@@ -443,42 +221,6 @@ class TranscriptIndex:
         scored = [x for x in scored if x[0] > 0]
         scored.sort(key=lambda x: (-x[0], x[1]))
         return scored[:limit]
-
-
-def _fuzzy_in(term: str, vocab: Iterable[str]) -> bool:
-    """ASR spells rare drug names slightly differently; allow one edit for long names."""
-    if term in vocab:
-        return True
-    if len(term) < 7:
-        return False
-    for v in vocab:
-        if abs(len(v) - len(term)) <= 1 and v[:2] == term[:2] and _edit_distance_le1(term, v):
-            return True
-    return False
-
-
-def _edit_distance_le1(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    if abs(len(a) - len(b)) > 1:
-        return False
-    i = j = diff = 0
-    while i < len(a) and j < len(b):
-        if a[i] == b[j]:
-            i += 1
-            j += 1
-            continue
-        diff += 1
-        if diff > 1:
-            return False
-        if len(a) > len(b):
-            i += 1
-        elif len(b) > len(a):
-            j += 1
-        else:
-            i += 1
-            j += 1
-    return diff + (len(a) - i) + (len(b) - j) <= 1
 
 
 # ----------------------------------------------------------------------------- negation
@@ -811,7 +553,7 @@ def _result_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
 _ALLERGY_CUE = re.compile(r"\b(?:allerg\w*|anaphyla\w*|reactions?|rash|hives|intoleran\w*|swell(?:ing|ed)? up)\b")
 
 
-def _allergy_only(med: str, index: TranscriptIndex) -> bool:
+def allergy_only(med: str, index: TranscriptIndex) -> bool:
     """The transcript names ``med`` only where allergies are being talked about: an allergy word
     close to it, or right after a question about allergies ("Any allergies?" - "Penicillin.")."""
     seen = False
@@ -838,7 +580,7 @@ def _allergy_issues(statement: str, facts: Facts, index: TranscriptIndex) -> lis
     return [
         Issue(kind="allergy", detail=f"'{m}' is named in the transcript only as an allergy, not as a medication taken")
         for m in sorted(facts.medications)
-        if _allergy_only(m, index)
+        if allergy_only(m, index)
     ]
 
 
@@ -901,7 +643,7 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
         issues.append(weak)
     facts = extract_facts(st.text, index.medications)
     for med in sorted(facts.medications):
-        if not _fuzzy_in(med, index.all_tokens) and med not in normalise(index.transcript.text):
+        if not index.said_medication(med):
             issues.append(Issue(kind="medication", detail=f"medication '{med}' is not mentioned in the transcript"))
     for dose in facts.doses:
         label = f"{dose.value} {dose.unit}" + (f" of {dose.medication}" if dose.medication else "")
@@ -910,8 +652,8 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
             issues.append(Issue(kind="dose", detail=f"dose {label} is not stated in the transcript"))
             continue
         if dose.medication and not any(
-            (med is not None and _edit_distance_le1(med, dose.medication)) or (med is None and near)
-            for med, near in ((m, _fuzzy_in(dose.medication, ctx)) for m, ctx in said)
+            (med is not None and index.same_drug(med, dose.medication)) or (med is None and near)
+            for med, near in ((m, fuzzy_in(dose.medication, ctx)) for m, ctx in said)
         ):
             issues.append(
                 Issue(kind="dose", detail=f"the transcript never gives {dose.value} {dose.unit} for {dose.medication}")
@@ -941,8 +683,7 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
 
 def ground_note(note: NoteDraft, transcript: Transcript, medications: Iterable[str] | None = None) -> NoteDraft:
     """Check every statement of ``note`` against ``transcript``; returns an updated copy."""
-    meds = frozenset(m.lower() for m in medications) if medications is not None else _default_medications()
-    index = TranscriptIndex(transcript, meds)
+    index = TranscriptIndex(transcript, medication_names(medications))
     sections = []
     total = unsupported = 0
     for sec in note.sections:

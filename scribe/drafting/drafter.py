@@ -434,11 +434,12 @@ def respell_medications(note: NoteDraft, transcript: Transcript, medications: se
     swapped around (same letters, same first letter). Anything else is left for grounding to
     flag. Only drugs actually said are candidates, so this cannot introduce a new medication.
     """
-    from ..grounding import _default_medications, _edit_distance_le1, _medications_in, tokens
+    from ..grounding import tokens
+    from ..lexicon import edit_distance_le1, medication_names, medications_in
 
-    known = frozenset(m.lower() for m in medications) if medications is not None else _default_medications()
+    known = medication_names(medications)
     said_tokens = set(tokens(transcript.text))
-    said = {m for _, m in _medications_in(list(said_tokens), known) if " " not in m and len(m) >= 5}
+    said = {m for _, m in medications_in(list(said_tokens), known) if " " not in m and len(m) >= 5}
     if not said:
         return note
 
@@ -451,7 +452,7 @@ def respell_medications(note: NoteDraft, transcript: Transcript, medications: se
             if (
                 m[0] == low[0]
                 and abs(len(m) - len(low)) <= 1
-                and (_edit_distance_le1(low, m) or sorted(low) == sorted(m))
+                and (edit_distance_le1(low, m) or sorted(low) == sorted(m))
             ):
                 return m.capitalize() if word[0].isupper() else m
         return word
@@ -744,39 +745,21 @@ class NoteDrafter:
 
         Drugs named only as allergies are left out (they belong in an allergy statement, which the
         model writes from the allergy line itself)."""
-        from ..grounding import (
-            TranscriptIndex,
-            _allergy_only,
-            _default_medications,
-            _edit_distance_le1,
-            _medications_in,
-            tokens,
-        )
+        from ..grounding import TranscriptIndex, allergy_only, tokens
+        from ..lexicon import medication_names, medications_in, mentioned
 
-        known = (
-            frozenset(m.lower() for m in self.medications) if self.medications is not None else _default_medications()
-        )
+        known = medication_names(self.medications)
         index = TranscriptIndex(transcript, known)
         note_tokens = set(tokens(" ".join(st.text for st in note.statements())))
         note_text = " ".join(tokens(" ".join(st.text for st in note.statements())))
         missing: dict[str, list[int]] = {}
         for sid in index.order:
-            for _, med in _medications_in(index.tokens[sid], known):
+            for _, med in medications_in(index.tokens[sid], known):
                 if med in missing:
                     missing[med].append(sid)
                     continue
-                named = (
-                    med in note_tokens
-                    or (" " in med and med in note_text)
-                    or (
-                        len(med) >= 7
-                        and any(
-                            abs(len(t) - len(med)) <= 1 and t[:2] == med[:2] and _edit_distance_le1(t, med)
-                            for t in note_tokens
-                        )
-                    )
-                )
-                if not named and not _allergy_only(med, index):
+                named = mentioned(med, note_tokens, note_text)
+                if not named and not allergy_only(med, index):
                     missing[med] = [sid]
         return missing
 

@@ -31,7 +31,8 @@ from typing import Literal
 
 from ..domain import NoteDraft, NoteEvent, Section, Segment, SpeakerRole, Statement, StatementStatus, Transcript
 from ..errors import DraftingError, InputError
-from ..grounding import TranscriptIndex, _default_medications, check_statement, content_words, ground_note
+from ..grounding import TranscriptIndex, check_statement, content_words, ground_note
+from ..lexicon import medication_names
 from .drafter import MAX_STATEMENT_CHARS, MAX_STATEMENTS_PER_SECTION, STATEMENT_CHARS, _coerce_statements, repair_json
 
 REVISE_SYSTEM_PROMPT = (
@@ -146,9 +147,7 @@ class SectionReviser:
         """Transcript lines the section cites (and their neighbours) plus those closest to the instruction."""
         from .drafter import format_transcript_lines
 
-        meds = (
-            frozenset(m.lower() for m in self.medications) if self.medications is not None else _default_medications()
-        )
+        meds = medication_names(self.medications)
         index = TranscriptIndex(transcript, meds)
         wanted: set[int] = set()
         for st in section.statements:
@@ -255,7 +254,7 @@ class SectionReviser:
         )
         instr_index = TranscriptIndex(
             _instruction_transcript(instruction),
-            frozenset(m.lower() for m in self.medications) if self.medications is not None else _default_medications(),
+            medication_names(self.medications),
         )
         from_instruction = set()
         for st in checked:

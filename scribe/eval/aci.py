@@ -39,15 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain import NoteDraft, Section, Statement, StatementStatus, Transcript
-from ..grounding import (
-    _default_medications,
-    _edit_distance_le1,
-    _medications_in,
-    extract_facts,
-    ground_note,
-    normalise,
-    tokens,
-)
+from ..grounding import extract_facts, ground_note, normalise, tokens
+from ..lexicon import default_medications, mentioned
+from ..lexicon import medications_in as _names_in
 from ..transcript_io import parse_dialogue
 
 DATA_ENV = "SCRIBE_ACI_DIR"
@@ -103,15 +97,11 @@ class Rouge:
 
 def medications_in(text: str, known: frozenset | None = None) -> set[str]:
     """Medication names in ``text`` (bundled vocabulary plus drug-name suffixes)."""
-    return {m for _, m in _medications_in(tokens(text), known or _default_medications())}
+    return {m for _, m in _names_in(tokens(text), known or default_medications())}
 
 
 def _mentioned(term: str, text_tokens: set[str], text_lower: str) -> bool:
-    if term in text_tokens or (" " in term and term in text_lower):
-        return True
-    return len(term) >= 7 and any(
-        abs(len(t) - len(term)) <= 1 and t[:2] == term[:2] and _edit_distance_le1(term, t) for t in text_tokens
-    )
+    return mentioned(term, text_tokens, text_lower)
 
 
 def medication_recall(reference: str, draft: str, dialogue: str) -> dict:
@@ -134,7 +124,7 @@ def audit_hallucinations(note: NoteDraft, dialogue: str) -> list[dict]:
     gtoks, glow = set(tokens(dialogue)), normalise(dialogue)
     numbers = {t for t in gtoks if re.fullmatch(r"\d+(?:\.\d+)?", t)}
     numbers |= {str(int(float(n))) for n in numbers if float(n).is_integer()}
-    known = _default_medications()
+    known = default_medications()
     found = []
     for st in note.statements():
         flagged = st.status != StatementStatus.supported

@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..asr.live import PreviewPacer
+from ..audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class TranscriptionWorker(QObject):
         self._factory = transcriber_factory
         self._on_segments = on_segments
         self._queue: queue.Queue[Any] = queue.Queue()
-        self._max_batch = int(max_batch_seconds * 16000)
+        self._max_batch = int(max_batch_seconds * SAMPLE_RATE)
         self._abort = threading.Event()
         self.all_segments: list = []
         self.fed_seconds = 0.0
@@ -121,7 +122,7 @@ class TranscriptionWorker(QObject):
                     t0 = time.perf_counter()
                     new = list(transcriber.feed(np.asarray(chunk, dtype=np.float32)))
                     self.busy_seconds += time.perf_counter() - t0
-                    self.fed_seconds += len(chunk) / 16000
+                    self.fed_seconds += len(chunk) / SAMPLE_RATE
                     if new:
                         self._publish(new)
                         self._pacer.soon()  # show the still-open tail again soon

@@ -1,0 +1,241 @@
+"""Clinical text normalisation: the one way notes, transcripts and the lexicon are read.
+
+Grounding, the lexicon, the omission check and the evaluations compare words and numbers across
+texts written differently ("one forty eight over ninety two" in speech, "148/92" in a note), so they
+all tokenise through here: the same text gives the same tokens everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+UNITS = {
+    "mg": "mg",
+    "milligram": "mg",
+    "milligrams": "mg",
+    "mgs": "mg",
+    "mcg": "mcg",
+    "microgram": "mcg",
+    "micrograms": "mcg",
+    "µg": "mcg",
+    "ug": "mcg",
+    "g": "g",
+    "gram": "g",
+    "grams": "g",
+    "ml": "ml",
+    "milliliter": "ml",
+    "milliliters": "ml",
+    "millilitre": "ml",
+    "millilitres": "ml",
+    "cc": "ml",
+    "l": "l",
+    "liter": "l",
+    "liters": "l",
+    "unit": "units",
+    "units": "units",
+    "iu": "units",
+    "meq": "meq",
+    "%": "%",
+    "percent": "%",
+    "puff": "puffs",
+    "puffs": "puffs",
+    "tablet": "tablets",
+    "tablets": "tablets",
+    "tab": "tablets",
+    "tabs": "tablets",
+    "capsule": "capsules",
+    "capsules": "capsules",
+}
+DOSE_UNITS = {"mg", "mcg", "g", "ml", "units", "meq", "puffs", "tablets", "capsules"}
+
+_SMALL = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_TIMES = {"once": 1, "twice": 2, "thrice": 3}  # counts: "once" and "one episode" are the same fact
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_MULT = {"hundred": 100, "thousand": 1000}
+
+STOPWORDS = set(
+    """a an the and or of to in on at for with by from as is are was were be been being this that these those it its
+    he she they them his her their him i me my we our you your patient patients doctor reports reported states stated
+    has have had do does did will would should can could may might also about any some there here then than so very
+    just really like okay ok yes yeah um uh well going get got know think said says mention mentioned notes noted
+    currently current today daily per which who what when where how if but into out up down over""".split()
+)
+
+TOKEN_RE = re.compile(r"[a-zµ%]+(?:'[a-z]+)?|\d+(?:\.\d+)?")
+
+
+def stem(word: str) -> str:
+    # no "es": "ankles" and "ankle" must meet at "ankle", not at "ankl" and "ankle"
+    for suf in ("ations", "ation", "ings", "ing", "ness", "ies", "ied", "ed", "ly", "s", "y"):
+        if len(word) > len(suf) + 3 and word.endswith(suf):
+            return word[: -len(suf)]
+    return word
+
+
+def _phrase_value(words: list[str]) -> str:
+    """Value of a run of number words.
+
+    With "hundred"/"thousand" it is ordinary arithmetic ("five hundred" = 500). Without
+    them, spoken medicine concatenates groups: "one forty eight" is 148 (a blood pressure),
+    "ninety two" is 92, "twenty twenty" is 2020.
+    """
+    if any(w in _MULT for w in words):
+        total = current = 0
+        for w in words:
+            if w in _SMALL:
+                current += _SMALL[w]
+            elif w in _TENS:
+                current += _TENS[w]
+            elif w == "hundred":
+                current = (current or 1) * 100
+            else:  # thousand
+                total += (current or 1) * 1000
+                current = 0
+        return str(total + current)
+    groups: list[int] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in _TENS:
+            value = _TENS[w]
+            if i + 1 < len(words) and words[i + 1] in _SMALL and 0 < _SMALL[words[i + 1]] < 10:
+                value += _SMALL[words[i + 1]]
+                i += 1
+            groups.append(value)
+        else:
+            groups.append(_SMALL[w])
+        i += 1
+    return "".join(str(g) for g in groups)
+
+
+def words_to_numbers(text: str) -> str:
+    """Rewrite spelled-out numbers as digits ("one forty eight over ninety two" -> "148 over 92").
+
+    ASR and typed transcripts mix both forms; comparing digits to digits keeps the number
+    check honest in both directions.
+    """
+    parts = re.split(r"([A-Za-z]+)", text)
+    out: list[str] = []
+    run: list[str] = []  # number words of the current phrase
+    gap: list[str] = []  # separators seen since the last number word
+
+    def close_run():
+        if run:
+            out.append(_phrase_value(run))
+            run.clear()
+        out.extend(gap)
+        gap.clear()
+
+    for part in parts:
+        low = part.lower()
+        if low in _SMALL or low in _TENS or (low in _MULT and run):
+            if run and "".join(gap).strip(" -") == "":
+                gap.clear()
+            else:
+                close_run()
+            run.append(low)
+        elif run and part.strip(" -") == "":
+            gap.append(part)
+        else:
+            close_run()
+            out.append(part)
+    close_run()
+    return "".join(out)
+
+
+_UNIT_WORDS = (
+    r"(?:milligrams?|micrograms?|grams?|milliliters?|millilitres?|units?|mg|mcg|ml|percent|degrees|"
+    r"beats|breaths|years?|months?|weeks?|days?|hours?|minutes?|times|tablets?|capsules?|puffs?|pounds|kilograms?)"
+)
+_UNIT_ABBREV = {
+    "milligram": "mg",
+    "milligrams": "mg",
+    "microgram": "mcg",
+    "micrograms": "mcg",
+    "milliliter": "ml",
+    "milliliters": "ml",
+    "millilitre": "ml",
+    "millilitres": "ml",
+    "percent": "%",
+}
+
+
+def clinical_notation(text: str) -> str:
+    """Spoken numbers in a note statement written the way clinicians chart them.
+
+    Only number words that are clearly quantities are rewritten — before a unit or time word, or
+    in "X over Y" readings — so "no one else" stays as it is: "lisinopril ten milligrams" ->
+    "lisinopril 10 mg", "one forty eight over ninety two" -> "148/92".
+    """
+
+    def convert(m: re.Match) -> str:
+        return words_to_numbers(m.group(0))
+
+    num_word = (
+        r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+        r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand)\b"
+    )
+    phrase = rf"\b{num_word}(?:[\s-]+{num_word})*"
+    out = re.sub(rf"{phrase}(?:\s+point\s+{num_word})?(?=\s+{_UNIT_WORDS}\b)", convert, text, flags=re.I)
+    out = re.sub(rf"{phrase}\s+over\s+{phrase}", convert, out, flags=re.I)
+    out = re.sub(r"\b(\d+)\s+point\s+(\d+)\b", r"\1.\2", out)
+    out = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1/\2", out)
+    out = re.sub(
+        r"\b(\d+(?:\.\d+)?)\s+(milligrams?|micrograms?|milliliters?|millilitres?)\b",
+        lambda m: f"{m.group(1)} {_UNIT_ABBREV[m.group(2).lower()]}",
+        out,
+        flags=re.I,
+    )
+    out = re.sub(r"\b(\d+(?:\.\d+)?)\s+percent\b", r"\1%", out, flags=re.I)
+    return out
+
+
+def normalise(text: str) -> str:
+    t = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_TIMES[m.group(1)]} times", text.lower())
+    t = words_to_numbers(t)
+    t = t.replace("’", "'")
+    t = re.sub(r"(\d),(\d{3})", r"\1\2", t)
+    t = re.sub(r"(\d)\s*/\s*(\d)", r"\1 / \2", t)
+    t = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1 / \2", t)
+    t = re.sub(r"(\d)(mg|mcg|ml|g|units?|%)\b", r"\1 \2", t)
+    t = t.replace("%", " %")
+    t = re.sub(r"\bpoint\s+(\d)", r".\1", t)
+    t = re.sub(r"(\d)\s+\.(\d)", r"\1.\2", t)
+    return t
+
+
+def tokens(text: str) -> list[str]:
+    return TOKEN_RE.findall(normalise(text))
+
+
+def content_words(text: str) -> set[str]:
+    return {stem(w) for w in tokens(text) if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
+
+
+def canon_number(w: str) -> str:
+    try:
+        f = float(w)
+    except ValueError:
+        return w
+    return str(int(f)) if f.is_integer() else str(f)

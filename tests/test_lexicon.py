@@ -1,0 +1,79 @@
+"""The clinical lexicon: one answer to "which medications does this text name?" everywhere."""
+
+from scribe.domain import NoteDraft, Section, Statement, StatementStatus
+from scribe.grounding import ground_note
+from scribe.lexicon import (
+    default_lexicon,
+    edit_distance_le1,
+    fuzzy_in,
+    medication_names,
+    medications_in,
+    mentioned,
+    spelling_slip,
+)
+from scribe.textnorm import normalise, tokens
+from scribe.transcript_io import parse_dialogue
+
+
+def test_merged_dictionary_knows_brands_generics_and_multiword_names():
+    lx = default_lexicon([])
+    found = lx.medications_in_text(
+        "On Norvasc and Keppra, vitamin D, potassium chloride and sacubitril-valsartan; started Jardiance."
+    )
+    assert {"norvasc", "keppra", "vitamin d", "potassium chloride", "sacubitril valsartan", "jardiance"} <= found
+    assert lx.generic_of("norvasc") == "amlodipine"
+    assert lx.generic_of("zestril") == "lisinopril"
+    assert lx.generic_of("tylenol") == "acetaminophen"
+    assert lx.generic_of("keppra") == "levetiracetam"  # only the package's dictionary knows this brand
+    assert lx.generic_of("lisinopril") == "lisinopril"
+    # clinical terms for speech-recognition correction come along
+    assert "stable angina" in lx.terms and "cardiology" in lx.terms
+
+
+def test_lab_analytes_everyday_words_and_street_drugs_are_not_medications():
+    lx = default_lexicon([])
+    text = (
+        "Hemoglobin A1c 7.2, uric acid and alkaline phosphatase normal, cholesterol high, cortisol pending; "
+        "all clear; occasional marijuana; Camila is her daughter."
+    )
+    assert lx.medications_in_text(text) == set()
+
+
+def test_drug_stems_catch_names_no_list_has_and_explicit_lists_are_used_as_given():
+    lx = medication_names(["Metformin", "Fish Oil"])
+    assert [m for _, m in lx.medications_in(tokens("fish oil, metformin and zorbapril"))] == [
+        "fish oil",
+        "metformin",
+        "zorbapril",
+    ]
+    assert medications_in(tokens("cholesterol"), {"metformin"}) == []
+
+
+def test_spelling_slips_only_for_long_names():
+    assert edit_distance_le1("lisinopril", "lisinoprel") and not edit_distance_le1("lisinopril", "lisinoprl1x")
+    assert spelling_slip("lisinopril", "lisinoprel")
+    assert not spelling_slip("lasix", "lasik")  # short names differ from other words by one letter too often
+    assert fuzzy_in("atorvastatin", {"atorvastatine"}) and not fuzzy_in("atorvastatin", {"rosuvastatin"})
+    text = "She takes metoprolol and vitamin d."
+    assert mentioned("metoprolol", set(tokens(text)), normalise(text))
+    assert mentioned("vitamin d", set(tokens(text)), normalise(text))
+    assert not mentioned("vitamin c", set(tokens(text)), normalise(text))
+
+
+def test_grounding_accepts_brand_for_generic_and_still_flags_another_drug():
+    transcript = parse_dialogue(
+        "[doctor] What do you take for your blood pressure?\n[patient] Amlodipine, ten milligrams a day.\n"
+    )
+    note = NoteDraft(
+        sections=[
+            Section(
+                key="plan",
+                title="Plan",
+                statements=[Statement(text="Continue Norvasc 10 mg daily."), Statement(text="Continue Zestril 10 mg.")],
+            )
+        ]
+    )
+    norvasc, zestril = ground_note(note, transcript).statements()
+    assert norvasc.status == StatementStatus.supported, norvasc.issues
+    assert zestril.status == StatementStatus.unsupported
+    assert any(i.kind == "medication" and "zestril" in i.detail for i in zestril.issues)
