@@ -333,7 +333,7 @@ def test_audio_writer_roundtrip_and_append(store: VisitStore) -> None:
     assert sr == SR and len(data) == 2 * SR
     np.testing.assert_allclose(data, pcm_roundtrip(sig), atol=1e-4)
     assert store.open(visit.encounter_id).record.audio_seconds == pytest.approx(2.0)
-    assert not visit.lock_path.exists()
+    assert not visit.is_recording_now()  # the recording's OS lock is released
 
 
 def test_recover_after_simulated_crash(store: VisitStore, tmp_path: Path) -> None:
@@ -368,7 +368,7 @@ def test_recover_after_simulated_crash(store: VisitStore, tmp_path: Path) -> Non
     seconds = v.recover()
     assert abs(seconds - 2.4) < 1.0 and seconds == pytest.approx(2.3)
     assert v.record.state == VisitState.interrupted and v.record.audio_seconds == pytest.approx(2.3)
-    assert not (folder / "recording.lock").exists()
+    assert not v.is_recording_now()
     import soundfile as sf
 
     data, sr = sf.read(str(folder / "audio.wav"), dtype="float32")  # header now matches
@@ -407,4 +407,4 @@ def test_audio_writer_rejects_foreign_file(store: VisitStore) -> None:
     with pytest.raises(StorageError, match="not a Scribe recording"):
         visit.open_audio_writer()
     assert visit.audio_path.read_bytes() == before
-    assert not visit.lock_path.exists()
+    assert not visit.is_recording_now()  # the recording's OS lock is released

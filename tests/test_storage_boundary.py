@@ -38,7 +38,7 @@ _FILE_METHODS = {"read_bytes", "write_bytes", "read_text", "write_text"}
 # under the data folder. A new entry needs a reason; visit data goes through scribe.storage.
 OUTSIDE_STORAGE = {
     "audio.py": "write_wav: a WAV at a path the caller names (tests, benchmarks, samples)",
-    "cli.py": "the crash log in the cache folder",
+    "logs.py": "the app and CLI log files (0600, scrubbed of patient data)",
     "fileio.py": "the atomic-write helper (the storage seam, settings, CLI outputs use it)",
     "settings.py": "the settings and policy files",
     "transcript_io.py": "transcript and note files named on the command line",
