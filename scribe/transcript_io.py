@@ -103,6 +103,7 @@ def validation_summary(exc: ValidationError) -> str:
     """The first problem pydantic found, as ``where: what`` without the offending value."""
     first = exc.errors()[0]
     where = ".".join(str(x) for x in first["loc"])
+    where = "".join(c if c.isprintable() else "?" for c in where)[:80]  # a key in the file may be anything
     msg = first["msg"].removeprefix("Value error, ")
     return f"{where}: {msg}" if where else msg
 
