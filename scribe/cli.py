@@ -17,6 +17,8 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ScribeError
+from .security import for_args as security
+from .security import require_for as require
 
 log = logging.getLogger("scribe")
 
@@ -82,8 +84,8 @@ def _encounter(args, template: str):
     for attr, key in (("patient_name", "patient_name"), ("patient_id", "patient_id"), ("encounter_id", "encounter_id")):
         if getattr(args, attr, None):
             kw[key] = getattr(args, attr)
-    if getattr(args, "approve_as", None):
-        kw["clinician"] = args.approve_as
+    if getattr(args, "_approver", None) is not None:
+        kw["clinician"] = args._approver.name
     from pydantic import ValidationError
 
     from .transcript_io import validation_summary
@@ -139,6 +141,7 @@ def _output_file(path: str | Path) -> Path:
 def cmd_transcribe(args) -> int:
     from .transcript_io import save_json
 
+    require(args, "record")
     out = _output_file(args.out if args.out else Path(args.audio).with_suffix(".transcript.json"))
     pipe = _pipeline(args)
     t = pipe.transcribe(Path(args.audio))
@@ -151,6 +154,7 @@ def cmd_draft(args) -> int:
     from .drafting.templates import get_template
     from .transcript_io import load_transcript, save_json
 
+    require(args, "record")
     get_template(args.template)
     transcript = load_transcript(args.transcript)
     _output_file(args.out)
@@ -162,46 +166,74 @@ def cmd_draft(args) -> int:
     return 0
 
 
+def _note_transcript(args, note_path: Path):
+    """The transcript an approval re-checks the note against: --transcript, or transcript.json beside the note."""
+    from .transcript_io import load_transcript
+
+    given = getattr(args, "transcript", None)
+    path = Path(given) if given else note_path.parent / "transcript.json"
+    if not given and not path.is_file():
+        raise ScribeError(
+            "Approval re-checks the note against the visit's transcript: give it with --transcript "
+            f"(no transcript.json next to {note_path.name})."
+        )
+    return load_transcript(path)
+
+
 def cmd_approve(args) -> int:
+    from .access import check_identity
     from .approval import approve, approve_all_flagged_confirmed
     from .pipeline import load_note
     from .transcript_io import save_json
 
+    user = require(args, "approve")
+    check_identity(user, args.approve_as)
     note = load_note(Path(args.note))
-    note = (
-        approve_all_flagged_confirmed(note, args.approve_as)
-        if args.confirm_unsupported
-        else approve(note, args.approve_as)
-    )
+    transcript = _note_transcript(args, Path(args.note))
+    sign = approve_all_flagged_confirmed if args.confirm_unsupported else approve
+    note = sign(note, user.name, transcript=transcript, login=user.login, keys=security(args).keys)
     out = Path(args.out or args.note)
     save_json(out, note.model_dump_json(indent=1))
     print(
-        f"Approved by {note.approval.approved_by} at {note.approval.approved_at:%Y-%m-%d %H:%M %Z} "
-        f"(sha256 {note.approval.content_sha256[:12]}…) -> {out}"
+        f"Approved and signed by {note.approval.approved_by} ({user.login}) at "
+        f"{note.approval.approved_at:%Y-%m-%d %H:%M %Z} (sha256 {note.approval.content_sha256[:12]}…) -> {out}"
     )
     return 0
 
 
 def cmd_export(args) -> int:
+    from .approval import verify_approval
     from .fhir.documentreference import write_document_reference
     from .pipeline import load_note
     from .settings import load_settings
 
+    require(args, "export")
     note = load_note(Path(args.note))
+    verify_approval(note, security(args).keys)  # the signature, not the file's word
     res = write_document_reference(note, Path(args.out), organization=load_settings().organization_name)
     print(f"FHIR R4 DocumentReference (validated) -> {args.out}  [{res['type']['coding'][0]['display']}]")
     return 0
 
 
 def cmd_run(args) -> int:
-    if args.approve_as and not args.patient_id:
-        raise ScribeError("--approve-as exports the note, which needs the patient's MRN: add --patient-id.")
+    from .access import Action, check_identity
+
+    approving = bool(getattr(args, "approve", False) or getattr(args, "approve_as", None))
+    require(args, "record")
+    if approving:
+        if not args.patient_id:
+            raise ScribeError("--approve exports the note, which needs the patient's MRN: add --patient-id.")
+        args._approver = require(args, "approve")
+        check_identity(args._approver, getattr(args, "approve_as", None))
+    sec = security(args)
     pipe = _pipeline(args)
     res = pipe.run(
         Path(args.audio),
         Path(args.out),
         template=args.template,
-        approve_as=args.approve_as,
+        approver=args._approver if approving else None,
+        keys=sec.keys if approving else None,
+        export=approving and sec.user.can(Action.export),
         confirm_unsupported=args.confirm_unsupported,
         encounter=_encounter(args, args.template),
         on_event=_stream_printer(args),
@@ -214,10 +246,10 @@ def cmd_run(args) -> int:
         print(m)
     if res.fhir_path:
         print(f"FHIR R4 DocumentReference (validated) -> {res.fhir_path}")
-    elif args.approve_as:
+    elif approving:
         return 3
     else:
-        print("Not exported: approve the note first (scribe approve NOTE --as 'Dr Name').")
+        print("Not exported: approve the note first (scribe approve NOTE).")
     return 0
 
 
@@ -226,9 +258,9 @@ def cmd_demo(args) -> int:
 
     audio = asset("sample", "visit.flac")
     print(f"Scribe demo: the full pipeline on the bundled sample visit {audio}")
-    print("(the sample clinician approves; statements the grounding check flags are listed and confirmed explicitly)")
+    print("(you approve as yourself; statements the grounding check flags are listed and confirmed explicitly)")
     args.audio = str(audio)
-    args.approve_as = args.approve_as or "Dr Sample Clinician"
+    args.approve = True
     args.confirm_unsupported = True
     args.patient_name = args.patient_name or "Alex Morgan (sample)"
     args.patient_id = args.patient_id or "MRN-SAMPLE-0001"
@@ -320,9 +352,15 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp, llm=True)
     sp.set_defaults(func=cmd_draft)
 
-    sp = sub.add_parser("approve", help="approve a draft note as a named clinician")
+    sp = sub.add_parser("approve", help="re-check a draft note against its transcript and sign it as yourself")
     sp.add_argument("note")
-    sp.add_argument("--as", dest="approve_as", required=True, metavar="NAME", help='e.g. "Dr Jane Doe"')
+    sp.add_argument(
+        "--transcript",
+        help="the visit's transcript the note is re-checked against (default: transcript.json beside it)",
+    )
+    sp.add_argument(
+        "--as", dest="approve_as", metavar="NAME", help="your name or login (optional; approvals are always yours)"
+    )
     sp.add_argument("--out", help="where to write the approved note (default: in place)")
     sp.add_argument(
         "--confirm-unsupported",
@@ -346,11 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "run":
             sp.add_argument("audio")
         sp.add_argument("--out", required=(name == "run"), default="scribe-demo-output", help="output folder")
-        sp.add_argument("--approve-as", metavar="NAME", help="approve the draft as this clinician")
+        if name == "run":
+            sp.add_argument("--approve", action="store_true", help="approve (sign) the draft as yourself and export it")
+            sp.add_argument("--approve-as", metavar="NAME", help="like --approve; NAME must be your name or login")
         sp.add_argument(
             "--confirm-unsupported",
             action="store_true",
-            help="with --approve-as: confirm flagged statements as written instead of refusing",
+            help="with --approve: confirm flagged statements as written instead of refusing",
         )
         common(sp, asr=True, llm=True)
         sp.set_defaults(func=cmd_run if name == "run" else cmd_demo)

@@ -185,6 +185,13 @@ class Approval(_Model):
     approved_at: datetime = Field(default_factory=utcnow)
     content_sha256: str  # hash of the note text the clinician attested to
     attestation: str = "I have reviewed this note, edited it where needed, and attest that it is accurate."
+    # Who signed, against what, and the signature (scribe.approval): the account the OS authenticated,
+    # the transcript the note was re-checked against at approval, and the grounding it found then.
+    login: str | None = None
+    transcript_sha256: str | None = None
+    checked: dict | None = None  # {"statements": n, "unsupported": 0, "confirmed": k}
+    key_id: str | None = None  # the installation's Ed25519 signing key
+    signature: str | None = None
 
 
 class NoteEvent(_Model):
@@ -195,6 +202,7 @@ class NoteEvent(_Model):
     at: datetime = Field(default_factory=utcnow)
     statement_id: str | None = None
     detail: str = ""
+    text_sha256: str | None = None  # confirmations: the exact statement text the clinician took responsibility for
 
 
 class NoteDraft(_Model):

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .approval import approve, approve_all_flagged_confirmed
 from .domain import Encounter, NoteDraft, Transcript
@@ -114,12 +115,19 @@ class Pipeline:
         audio_path: Path,
         out_dir: Path,
         template: str = "soap",
-        approve_as: str | None = None,
+        approver: Any = None,
+        keys: Any = None,
+        export: bool = True,
         confirm_unsupported: bool = False,
         encounter: Encounter | None = None,
         on_event=None,
     ) -> RunResult:
-        """The whole job; writes transcript.json, note.json and (if approved) documentreference.json."""
+        """The whole job; writes transcript.json, note.json and (if approved) documentreference.json.
+
+        ``approver`` (a :class:`scribe.access.User`) signs with ``keys`` after the note is re-checked
+        against the transcript; ``export`` says whether that user may write the FHIR file.
+        """
+        from .approval import verify_approval
         from .drafting.templates import get_template
         from .fhir.documentreference import write_document_reference
 
@@ -138,18 +146,18 @@ class Pipeline:
         note = self.draft(transcript, template, encounter, on_event=on_event)
         messages: list[str] = []
         fhir_path = None
-        if approve_as:
+        if approver is not None:
+            sign = approve_all_flagged_confirmed if confirm_unsupported else approve
             try:
-                note = (
-                    approve_all_flagged_confirmed(note, approve_as)
-                    if confirm_unsupported
-                    else approve(note, approve_as)
-                )
+                note = sign(note, approver.name, transcript=transcript, login=approver.login, keys=keys)
             except ApprovalError as exc:
                 messages.append(f"Not approved: {exc}")
         note_path = out_dir / "note.json"
         save_json(note_path, note.model_dump_json(indent=1))
-        if note.is_approved:
+        if note.is_approved and not export:
+            messages.append("Approved, not exported: writing the FHIR file needs the staff role.")
+        elif note.is_approved:
+            verify_approval(note, keys)
             fhir_path = out_dir / "documentreference.json"
             write_document_reference(note, fhir_path, organization=self.settings.organization_name)
         return RunResult(transcript_path, note_path, fhir_path, transcript, note, messages)

@@ -79,13 +79,18 @@ def cmd_revise(args) -> int:
         print("No change proposed.")
         return 0
     if not args.accept_as:
-        print('Not applied: re-run with --accept-as "Dr Name" to accept this change.')
+        print("Not applied: re-run with --accept-as YOUR-NAME to accept this change.")
         return 0
-    updated = accept_revision(revision, args.accept_as, transcript)
+    from .access import check_identity
+    from .security import require_for
+
+    user = require_for(args, "edit")
+    check_identity(user, args.accept_as)  # a change is accepted by the person signed in, never in another's name
+    updated = accept_revision(revision, user.name, transcript)
     out = Path(args.out or args.note)
     save_json(out, updated.model_dump_json(indent=1))
     g = updated.grounding
-    print(f"Accepted by {args.accept_as}; grounding: {g.unsupported} of {g.statements} statements flagged -> {out}")
+    print(f"Accepted by {user.name}; grounding: {g.unsupported} of {g.statements} statements flagged -> {out}")
     return 0
 
 

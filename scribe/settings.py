@@ -108,6 +108,13 @@ class Settings:
     ehr_mrn_system: str = "urn:scribe:mrn"  # identifier system of the MRN in the EHR
     ehr_encounter_system: str = "urn:scribe:encounter"
     ehr_require_encounter: bool = False  # stop when the visit's encounter is not found in the EHR
+    # security (docs/security.md)
+    data_key_protection: str = "auto"  # auto | keyring | passphrase: where the key that unlocks the data lives
+    retention_audio_days: int = 0  # delete a visit's recording this many days after its note was exported (0 = keep)
+    retention_visit_days: int = (
+        0  # purge whole visits (files and keys) this many days after they were created (0 = keep)
+    )
+    users: dict = field(default_factory=dict)  # policy only: OS account -> {name, roles, local_accounts}
     # which keys the policy locked (filled in by load_settings)
     locked: frozenset = field(default_factory=frozenset)
 
@@ -135,7 +142,11 @@ class Settings:
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings) if f.name != "locked"}
 
 # Bounds and choices, checked by pydantic together with each field's type.
+# Keys only the organisation's policy may set (a user file or the environment naming one is an error).
+POLICY_ONLY = frozenset({"users"})
 _CONSTRAINTS: dict[str, dict[str, Any]] = {
+    "retention_audio_days": {"ge": 0, "le": 36500},
+    "retention_visit_days": {"ge": 0, "le": 36500},
     "asr_threads": {"ge": 0, "le": 256},
     "llm_threads": {"ge": 0, "le": 256},
     "llm_context": {"ge": 512, "le": 1_048_576},
@@ -175,6 +186,17 @@ def _coerce(key: str, value: Any, source: str = "") -> Any:
         raise InputError(
             f"Setting '{key}'{where} has an invalid value {_shown(value)}: {why[0].lower()}{why[1:]}."
         ) from None
+    if key == "data_key_protection" and value not in ("auto", "keyring", "passphrase"):
+        raise InputError(
+            f"Setting 'data_key_protection'{where} must be auto, keyring or passphrase, not {_shown(value)}."
+        )
+    if key == "users":
+        from .access import validate_users
+
+        try:
+            validate_users(value)
+        except ValueError as exc:
+            raise InputError(f"Setting 'users'{where} is invalid: {exc}.") from None
     if key in _ENDPOINTS and value.strip():
         from .offline import check_endpoint
 
@@ -239,7 +261,7 @@ def save_user_settings(
     """
     from .fileio import write_atomic
 
-    refused = sorted(set(changes) & set(locked))
+    refused = sorted(set(changes) & (set(locked) | POLICY_ONLY))
     if refused:
         raise PolicyError(f"The setting '{refused[0]}' is managed by your organisation and cannot be changed here.")
     for key in changes:
@@ -281,10 +303,13 @@ def load_settings(user_file: Path | None = None, policy_file: Path | None = None
     """
     policy = _policy(policy_file)
     values: dict[str, Any] = {}
-    values.update(_read_toml(user_file or user_settings_path()))
+    user_path = user_file or user_settings_path()
+    values.update(_read_toml(user_path))
+    for key in POLICY_ONLY & set(values):
+        raise InputError(f"The setting '{key}' belongs in the organisation's policy, not in {user_path}.")
     for key in _FIELD_TYPES:
         env = os.environ.get(f"SCRIBE_{key.upper()}")
-        if env is not None and key not in policy:
+        if env is not None and key not in policy and key not in POLICY_ONLY:
             values[key] = _coerce(key, env, f"the environment variable SCRIBE_{key.upper()}")
     values.update(policy)
     settings = Settings(**values)

@@ -186,6 +186,9 @@ def _isolated_settings(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SCRIBE_SETTINGS", str(root / "no-user-settings.toml"))
     monkeypatch.setenv("SCRIBE_POLICY", str(root / "no-policy.toml"))
     monkeypatch.setenv("SCRIBE_DATA_DIR", str(root / "scribe-data"))
+    # the data keys: never the developer's OS keyring; a passphrase any test process can use
+    monkeypatch.setenv("SCRIBE_DATA_KEY_PROTECTION", "passphrase")
+    monkeypatch.setenv("SCRIBE_DATA_PASSPHRASE", "scribe test passphrase")
     for key in ("SCRIBE_LLM_SERVER_URL", "SCRIBE_LLM_RUNTIME", "SCRIBE_LLM_MODEL", "SCRIBE_ASR_MODEL"):
         monkeypatch.delenv(key, raising=False)
 

@@ -178,7 +178,7 @@ def test_a_whole_visit_touches_its_files_only_through_storage(tmp_path: Path, mo
     )
     note = visit.save_note(ground_note(note, transcript), "scribe")
     note = visit.save_working_draft(approval.confirm_statement(note, note.statements()[0].id, "dr.grey"), "dr.grey")
-    note = visit.save_note(approval.approve(note, "dr.grey"), "dr.grey")
+    note = visit.save_note(approval.approve(note, "dr.grey", transcript=transcript), "dr.grey")
     visit.set_state(VisitState.approved, "dr.grey")
     outbox = store.outbox()
     outbox.save("item-1", {"encounter_id": visit.encounter_id, "state": "queued"})

@@ -293,9 +293,11 @@ class Visit:
                 "content_sha256": note.content_hash(),
                 "file_sha256": sha256_hex(data),
             }
-            if note.approval is not None:
-                details["approved_by"] = note.approval.approved_by
+            if note.approval is not None:  # ids only: the account, the key and signature, never the name
+                details["login"] = note.approval.login
                 details["approval_valid"] = note.is_approved
+                details["key_id"] = note.approval.key_id
+                details["signature"] = note.approval.signature
             action = "note_approved" if note.is_approved else "note_saved"
             self.audit(action, actor, **details)
             return note
