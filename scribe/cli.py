@@ -414,6 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .ehr.cli import add_ehr_commands
 
     add_ehr_commands(sub, common)
+
+    # -- security (issue 15): scribe audit | keys | users | retention — see scribe/security_cli.py
+    from .security_cli import add_security_commands
+
+    add_security_commands(sub, common)
     return p
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from .access import AccessDenied, Action, LocalAccounts, User, accounts_path, current_user, env_sign_in, require
 from .settings import Settings
+from .storage.errors import StorageError
 from .storage.keys import KeysLocked, KeyStore, PassphrasePrompt, keys_folder
 
 log = logging.getLogger(__name__)
@@ -82,8 +83,16 @@ class SecurityContext:
         return VisitStore(self.data_path / "visits", keys=self.keys)
 
     def journal(self):
+        """The security journal, its checkpoint signed whenever the keys open without asking anyone."""
         from .storage.journal import SecurityJournal
 
+        if self._keys is None:
+            try:  # the keyring or SCRIBE_DATA_PASSPHRASE: no prompt for a journal entry
+                self._keys = KeyStore.open(
+                    keys_folder(self.data_path), protection=self.settings.data_key_protection, create=False
+                )
+            except StorageError:
+                pass
         return SecurityJournal(self.data_path, self._keys)
 
     # ------------------------------------------------------------------ the user

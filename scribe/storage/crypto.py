@@ -1,8 +1,9 @@
 """Encryption at rest: :class:`EncryptedDisk`, the byte seam with AES-256-GCM inside.
 
-Every visit has its own key (:meth:`~scribe.storage.keys.KeyStore.visit_key`); a file names the
-key scope it was sealed with, and its own file name is bound into the authentication, so a file
-cannot be moved to another visit or swapped for another file of the same visit.
+Every visit has its own key (:meth:`~scribe.storage.keys.KeyStore.visit_key`), and its recording
+another one (so retention can shred the audio and keep the note); a file names the key scope it was
+sealed with, and its own file name is bound into the authentication, so a file cannot be moved to
+another visit or swapped for another file of the same visit.
 
 Two formats, both authenticated (a flipped bit is an error, never silently wrong data):
 
@@ -41,6 +42,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .disk import Disk, Stream
 from .errors import StorageError
 
+AUDIO_NAME = "audio.wav"  # the recording has a key of its own
 BLOB = b"SCB1"
 STREAM = b"SCS1"
 _TAG = 16
@@ -50,6 +52,11 @@ _SLOT_PLAIN_PREFIX = 8  # counter
 
 class DecryptionError(StorageError):
     """A file failed authentication: altered, damaged, or sealed with another key."""
+
+
+def audio_scope(visit_scope: str) -> str:
+    """The key scope of a visit's recording."""
+    return f"{visit_scope}.audio"
 
 
 def _scope_bytes(scope: str) -> bytes:
@@ -74,13 +81,15 @@ class EncryptedDisk(Disk):
 
     # ------------------------------------------------------------------ scopes and keys
     def scope_of(self, path: Path) -> str:
+        """The key a visit file is sealed with: the visit's, or for the recording a key of its own
+        (so retention can destroy a recording's key and keep the note)."""
         try:
             rel = Path(path).resolve().relative_to(self.root.resolve())
         except ValueError:
             raise StorageError(f"{path} is outside Scribe's data folder; it cannot be sealed.") from None
         if len(rel.parts) < 2 or rel.parts[0].startswith("."):
             raise StorageError(f"No visit owns {path}; name the key scope to seal it with.")
-        return rel.parts[0]
+        return audio_scope(rel.parts[0]) if rel.name == AUDIO_NAME else rel.parts[0]
 
     def _aesgcm(self, scope: str, create: bool) -> AESGCM:
         return AESGCM(self.keys.visit_key(scope, create=create))

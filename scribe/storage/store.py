@@ -140,6 +140,32 @@ class VisitStore:
             return OutboxStore(self.root / OUTBOX_DIR, self.disk)
         return OutboxStore(self.root / OUTBOX_DIR, self.disk, self.keys.opaque_name, self.scope_of)
 
+    def purge(self, encounter_id: str) -> str:
+        """Delete a visit for good: its EHR outbox entries, its folder, and (with keys) its keys, so
+        what may survive elsewhere (backups, disk sectors) is unreadable. Returns the visit's key
+        scope (an opaque id) for the caller's journal; the visit's own audit trail goes with it."""
+        import shutil
+
+        from .crypto import audio_scope
+
+        folder = self._folder(encounter_id)
+        if not (folder / VISIT_FILE).exists():
+            raise VisitNotFound(f"There is no saved visit with id {encounter_id}.")
+        visit = self.open(encounter_id)
+        with visit._lock:
+            if visit.is_recording_now():
+                raise StorageError("This visit is being recorded right now; it cannot be deleted.")
+            self.outbox().remove_for(encounter_id)
+            if self.keys is not None:  # the keys first: from here on the files are unreadable anyway
+                self.keys.destroy_visit_key(audio_scope(folder.name))
+                self.keys.destroy_visit_key(folder.name)
+            try:
+                shutil.rmtree(folder)
+            except OSError as exc:
+                raise storage_error(exc, "deleting the visit", folder) from exc
+        self.disk.sync_folder(self.root)
+        return folder.name
+
     def recoverable(self) -> builtins.list[VisitRecord]:  # (``list`` is a method here)
         """Visits whose recording was cut off (state ``recording`` with no live recorder, or
         ``interrupted``) and that have audio on disk, newest first."""

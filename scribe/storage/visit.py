@@ -241,6 +241,25 @@ class Visit:
             self.audit("recovered", actor, seconds=round(seconds, 3), **{"from": old.value, "to": state.value})
             return seconds
 
+    def delete_audio(self, actor: str, reason: str = "retention") -> bool:
+        """Delete the recording for good (retention): the file goes and, with keys, its own key is
+        destroyed, so no copy of the ciphertext (a backup, a disk sector) can be read again. The
+        transcript and note stay. Audited; False if there was no recording."""
+        from .crypto import audio_scope
+
+        with self._lock:
+            if self.is_recording_now():
+                raise StorageError("This visit is being recorded right now; its audio cannot be deleted.")
+            had = self.audio_path.exists()
+            try:
+                self.audio_path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise storage_error(exc, "deleting the recording", self.audio_path) from exc
+            shredded = self.keys.destroy_visit_key(audio_scope(self.folder.name)) if self.keys is not None else False
+            if had or shredded:
+                self.audit("audio_deleted", actor, why=reason, key_destroyed=shredded)
+            return had
+
     # ------------------------------------------------------------------ transcript
     def save_transcript(self, t: Transcript, actor: str = "system") -> None:
         with self._lock:
