@@ -63,6 +63,11 @@ def cmd_revise(args) -> int:
     from .pipeline import load_note
     from .transcript_io import load_transcript, save_json
 
+    from .access import check_identity
+    from .security import require_for
+
+    user = require_for(args, "edit")  # revising a note is a physician's edit, before any work is done
+    check_identity(user, args.accept_as)  # a change is accepted by the person signed in, never in another's name
     note = load_note(Path(args.note))
     transcript = load_transcript(args.transcript)
     if note.section(args.section) is None:
@@ -81,11 +86,6 @@ def cmd_revise(args) -> int:
     if not args.accept_as:
         print("Not applied: re-run with --accept-as YOUR-NAME to accept this change.")
         return 0
-    from .access import check_identity
-    from .security import require_for
-
-    user = require_for(args, "edit")
-    check_identity(user, args.accept_as)  # a change is accepted by the person signed in, never in another's name
     updated = accept_revision(revision, user.name, transcript)
     out = Path(args.out or args.note)
     save_json(out, updated.model_dump_json(indent=1))

@@ -123,10 +123,10 @@ class SecurityContext:
         return user
 
     def _refused(self, user: User, action: Action, what: str) -> None:
-        self.journal().record("refused", user.actor, action=action.value, roles=sorted(r.value for r in user.roles))
+        self.journal().record("refused", user.actor, denied=action.value, roles=sorted(r.value for r in user.roles))
         log.info("refused %s for %s", action.value, user.actor)
 
-    def record(self, action: str, **details: Any) -> None:
+    def record(self, action: str, /, **details: Any) -> None:
         """Write an event (ids only) to the security journal, attributed to the acting user."""
         self.journal().record(action, self.user.actor, **details)
 

@@ -155,6 +155,7 @@ def _drain(outbox, service, only=None, wait: float = 0.0):
 
 
 def cmd_send(args) -> int:
+    actor = _actor(args)
     settings, store, outbox, service = _ctx(args)
     visit = store.open(args.visit)
     if args.version:
@@ -166,7 +167,7 @@ def cmd_send(args) -> int:
         note = visit.load_note()
         if note is None:
             raise ScribeError(f"Visit {args.visit} has no note yet.")
-    item, new = outbox.enqueue_note(note, _actor(args), **service.outbox_kw())
+    item, new = outbox.enqueue_note(note, actor, **service.outbox_kw())
     if not new and item.state.value == "sent":
         print(f"Already in the EHR: {item.server_reference} (version {item.server_version}).")
         return 0
@@ -200,8 +201,9 @@ def _report_one(item) -> int:
 def cmd_send_today(args) -> int:
     from .outbox import ItemState, summary_text
 
+    actor = _actor(args)
     settings, store, outbox, service = _ctx(args)
-    queued = outbox.enqueue_today(_actor(args), **service.outbox_kw())
+    queued = outbox.enqueue_today(actor, **service.outbox_kw())
     ids = set(queued["queued"] + queued["already"])
     if ids:
         _drain(outbox, service, ids, args.wait)
@@ -261,6 +263,7 @@ def cmd_drain(args) -> int:
 
 
 def cmd_retract(args) -> int:
+    actor = _actor(args)
     settings, store, outbox, service = _ctx(args)
     version = args.version
     if not version:
@@ -271,7 +274,7 @@ def cmd_retract(args) -> int:
                 "(use 'scribe ehr queue --cancel ID' for one still waiting)."
             )
         version = max(i.note_version for i in sent)
-    item = outbox.enqueue_retract(args.visit, version, _actor(args), reason=args.reason or "")
+    item = outbox.enqueue_retract(args.visit, version, actor, reason=args.reason or "")
     _drain(outbox, service, {item.item_id}, args.wait)
     return _report_one(outbox.get(item.item_id))
 

@@ -376,7 +376,7 @@ class Visit:
     def audit_path(self) -> Path:
         return self._audit.path
 
-    def audit(self, action: str, actor: str, **details: Any) -> None:
+    def audit(self, action: str, actor: str, /, **details: Any) -> None:
         """Append an attributed, hash-chained entry (ids only) and move the signed checkpoint to it."""
         with self._lock:
             seq, head = self._audit.append(action, actor, **details)
