@@ -175,8 +175,11 @@ class AuditLog:
 
         Without a checkpoint (a visit from before checkpoints) only the chain is checked.
         """
+        missing = False
         try:
-            raw = self._read()
+            raw = self._disk.read(self.path)
+        except FileNotFoundError:
+            raw, missing = b"", True
         except OSError as exc:
             return AuditReport(False, problem=f"the audit file cannot be read ({exc}).")
         lines = raw.split(b"\n")
@@ -234,7 +237,7 @@ class AuditLog:
             return _broken(
                 rep,
                 None,
-                f"the audit file is {'empty' if raw else 'missing'} but the checkpoint records {cp_seq + 1} entries (deleted).",
+                f"the audit file is {'missing' if missing else 'empty'} but the checkpoint records {cp_seq + 1} entries (deleted).",
             )
         if expected_seq <= cp_seq:
             return _broken(

@@ -48,6 +48,7 @@ STREAM = b"SCS1"
 _TAG = 16
 _NONCE = 12
 _SLOT_PLAIN_PREFIX = 8  # counter
+_MAX_TORN = 8 << 20  # a torn final record is one flush (~16 KB per 0.5 s); more left over is damage
 
 
 class DecryptionError(StorageError):
@@ -102,15 +103,30 @@ class EncryptedDisk(Disk):
         aad = BLOB + sb + Path(path).name.encode()
         return BLOB + bytes([len(sb)]) + sb + nonce + self._aesgcm(scope, True).encrypt(nonce, data, aad)
 
+    def _expect_scope(self, path: Path, scope: str) -> None:
+        """A file inside a visit folder must be sealed with that visit's key (not moved in from another)."""
+        try:
+            expected = self.scope_of(path)
+        except StorageError:
+            return  # the outbox: its file name (bound into the seal) already ties it to its item
+        if scope != expected:
+            raise DecryptionError(
+                f"{Path(path).name} in this visit's folder belongs to another visit (moved or copied in); "
+                "Scribe will not use it."
+            )
+
     def open_sealed(self, path: Path, raw: bytes) -> bytes:
         magic = raw[:4]
         if magic not in (BLOB, STREAM):
             return raw  # written before encryption was on
         if magic == STREAM:
-            return _StreamFile.parse(self, path, raw).logical_bytes()
+            sf = _StreamFile.parse(self, path, raw)
+            self._expect_scope(path, sf.scope)
+            return sf.logical_bytes()
         try:
             n = raw[4]
             scope = raw[5 : 5 + n].decode("ascii")
+            self._expect_scope(path, scope)
             nonce = raw[5 + n : 5 + n + _NONCE]
             body = raw[5 + n + _NONCE :]
             aad = BLOB + raw[5 : 5 + n] + Path(path).name.encode()
@@ -228,21 +244,30 @@ class _StreamFile:
         self.counter, self.head = best
 
     def scan(self, read_at, size: int) -> None:
-        """Index the records; stop at the first incomplete or unauthentic one (a torn tail)."""
+        """Index the records. The last one may be torn by a crash (incomplete or unauthentic): it is
+        left out. An unauthentic record with more data after it is damage or tampering: an error,
+        never a recording that silently stops half-way."""
         pos, index, logical = self.records_start, 0, self.head_len
         while pos + 4 + _NONCE <= size:
             (n,) = struct.unpack("<I", read_at(pos, 4))
             end = pos + 4 + _NONCE + n
             if n < 8 + _TAG or end > size:
+                if size - pos > _MAX_TORN:  # far more than one flush left: not a torn write
+                    raise DecryptionError(f"{self.path.name} of a visit has a damaged record at {logical} bytes.")
                 break
             blob = read_at(pos + 4, _NONCE + n)
             try:
                 plain = self.aes.decrypt(blob[:_NONCE], blob[_NONCE:], self._aad(b"rec" + struct.pack("<Q", index)))
+                (offset,) = struct.unpack_from("<Q", plain)
             except InvalidTag:
+                if end < size:
+                    raise DecryptionError(
+                        f"{self.path.name} of a visit failed its integrity check at {logical} bytes "
+                        "(altered or damaged); Scribe will not use it."
+                    ) from None
                 break
-            (offset,) = struct.unpack_from("<Q", plain)
             if offset != logical:
-                break
+                raise DecryptionError(f"{self.path.name} of a visit has its parts out of order (altered).")
             self.records.append((offset, len(plain) - 8, pos))
             logical += len(plain) - 8
             pos, index = end, index + 1
@@ -286,6 +311,7 @@ class EncryptedStream(Stream):
             head = raw.read_at(0, min(size, 512))
             self._sf = _StreamFile.parse_header(disk, path, head)
             sf = self._sf
+            disk._expect_scope(path, sf.scope)
             self._sf.load_slots(raw.read_at(len(sf.prefix), 2 * sf.slot_size))
             sf.scan(raw.read_at, size)
             if repair and sf.valid_end < size:  # a record torn by a crash: cut it off
