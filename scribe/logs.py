@@ -8,8 +8,8 @@ was given. :class:`PhiFilter` scrubs every record before it is written, at every
 * the patient names and MRNs Scribe is working with (:func:`register_phi`, called when a visit is
   opened) are replaced wherever they appear;
 * pydantic's ``input_value=…`` is cut;
-* quoted absolute paths and paths passed as arguments lose everything but the folder Scribe keeps
-  its data in (file names of user files can carry names).
+* quoted absolute paths and paths passed as arguments become ``<path>`` (a clinic's folders and
+  files can be named after patients); Python source files stay, so a traceback still points at code.
 
 Files are created 0600 in a 0700 folder and rotated (2 MB x 3), so a log never grows without bound
 and other accounts on a shared workstation cannot read it.
@@ -61,9 +61,10 @@ def forget_phi() -> None:
 
 
 def _path_text(value: os.PathLike | str) -> str:
-    """A path as ``<folder name>/…``: enough to tell which area, nothing a file name could carry."""
-    parent = PurePath(value).parent.name
-    return f"<{parent}/…>" if parent else "<path>"
+    """A path as ``<path>`` (folder and file names can carry a patient's name), but Python source
+    files as they are: a traceback still says where a bug is."""
+    text = str(value)
+    return text if text.endswith(".py") else "<path>"
 
 
 def redact(text: str) -> str:
