@@ -91,9 +91,13 @@ def _encounter(args, template: str):
     from .transcript_io import validation_summary
 
     try:
-        return Encounter(**kw)
+        encounter = Encounter(**kw)
     except ValidationError as exc:
         raise ScribeError(f"Bad visit details: {validation_summary(exc)}.") from None
+    from . import logs
+
+    logs.register_phi(encounter.patient_name, encounter.patient_id)  # never in a log line
+    return encounter
 
 
 def _print_note_summary(note, out=sys.stdout) -> None:

@@ -58,13 +58,12 @@ def cmd_instructions(args) -> int:
 
 
 def cmd_revise(args) -> int:
+    from .access import check_identity
     from .cli import _pipeline
     from .drafting.revise import _TO_BULLETS, _TO_PROSE, SectionReviser, accept_revision
     from .pipeline import load_note
-    from .transcript_io import load_transcript, save_json
-
-    from .access import check_identity
     from .security import require_for
+    from .transcript_io import load_transcript, save_json
 
     user = require_for(args, "edit")  # revising a note is a physician's edit, before any work is done
     check_identity(user, args.accept_as)  # a change is accepted by the person signed in, never in another's name

@@ -131,6 +131,15 @@ class SecurityContext:
         self.journal().record(action, self.user.actor, **details)
 
 
+def check_audits(store: Any, journal: Any) -> tuple[list[tuple[str, Any]], Any]:
+    """Every visit's audit report and the journal's: ``([(visit id, report)], journal report)``.
+
+    What ``scribe audit verify`` prints and what the desktop app checks when it starts.
+    """
+    reports = [(rec.encounter_id, store.open(rec.encounter_id).audit_report()) for rec in store.list()]
+    return reports, journal.report()
+
+
 def for_args(args: Any) -> SecurityContext:
     """The security context of one command-line run (kept on the parsed arguments)."""
     sec = getattr(args, "_security", None)

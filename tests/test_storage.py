@@ -159,11 +159,11 @@ def test_approval_is_required_for_approved_state(store: VisitStore) -> None:
     note = visit.save_note(make_note(), actor="llm")
     with pytest.raises(ApprovalError):
         visit.set_state(VisitState.approved, actor="dr.grey")
-    note.approval = Approval(approved_by="dr.grey", content_sha256=note.content_hash())
+    note.approval = Approval(approved_by="Dr Grey", login="dr.grey", content_sha256=note.content_hash())
     visit.save_note(note, actor="dr.grey")
     visit.set_state(VisitState.approved, actor="dr.grey")
     entry = [e for e in visit.audit_log() if e["action"] == "note_approved"][0]
-    assert entry["actor"] == "dr.grey" and entry["details"]["approved_by"] == "dr.grey"
+    assert entry["actor"] == "dr.grey" and entry["details"]["login"] == "dr.grey"  # ids only: not the name
     assert entry["details"]["content_sha256"] == note.content_hash()
     with pytest.raises(StorageError, match="attributed"):
         visit.save_note(note, actor="  ")

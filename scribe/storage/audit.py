@@ -134,7 +134,7 @@ class AuditLog:
                 continue  # an earlier torn line: skip back to the last whole entry
         return 0, GENESIS_HASH, torn
 
-    def append(self, action: str, actor: str, /, **details: Any) -> tuple[int, str]:
+    def append(self, action: str, /, actor: str, **details: Any) -> tuple[int, str]:
         """Append an attributed, hash-chained entry (fsynced); returns (seq, line hash) for the checkpoint."""
         check_actor(actor)
         details = ids_only(json.loads(json.dumps(details, default=str)))

@@ -37,7 +37,7 @@ class SecurityJournal:
         self._log = AuditLog(self.folder / "security.jsonl", self._disk, self._lock)
         self._checkpoint_path = self.folder / "security.checkpoint.json"
 
-    def record(self, action: str, actor: str, /, **details: Any) -> None:
+    def record(self, action: str, /, actor: str, **details: Any) -> None:
         """Append an entry (ids only) and move the signed checkpoint to it."""
         with self._lock:
             seq, head = self._log.append(action, actor, **details)

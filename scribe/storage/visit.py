@@ -290,6 +290,10 @@ class Visit:
         versions = self._version_files()
         return versions[-1][0] if versions else 0
 
+    def next_version(self) -> int:
+        """The number the next saved version gets (an approval is signed for it before it is saved)."""
+        return self._latest_version() + 1
+
     def save_note(self, note: NoteDraft, actor: str) -> NoteDraft:
         """Save a new version of the note; returns the note as stored.
 
@@ -302,6 +306,11 @@ class Visit:
         with self._lock:
             latest = self._latest_version()
             if note.version <= latest:
+                if note.approval is not None and note.approval.signature:
+                    raise ApprovalError(  # renumbering would void the signature, which covers the version
+                        f"This approval was signed for version {note.version}, but version {latest} is already "
+                        "saved; approve the note again."
+                    )
                 note = note.model_copy(update={"version": latest + 1})
             data = write_model(self._disk, self.folder / f"note.v{note.version}.json", note, "saving the note")
             write_file(self._disk, self.folder / NOTE_FILE, data, "saving the note")
@@ -376,7 +385,7 @@ class Visit:
     def audit_path(self) -> Path:
         return self._audit.path
 
-    def audit(self, action: str, actor: str, /, **details: Any) -> None:
+    def audit(self, action: str, /, actor: str, **details: Any) -> None:
         """Append an attributed, hash-chained entry (ids only) and move the signed checkpoint to it."""
         with self._lock:
             seq, head = self._audit.append(action, actor, **details)

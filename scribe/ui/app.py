@@ -56,7 +56,6 @@ def create_app(argv: Sequence[str] | None = None):
 def build_window(app, settings=None, **ctx_overrides):
     """Settings -> store, models, context, themed main window (not shown, models not loading)."""
     from ..settings import load_settings
-    from ..storage import VisitStore
     from .context import AppContext
     from .main_window import MainWindow
     from .models import ModelHub
@@ -66,7 +65,18 @@ def build_window(app, settings=None, **ctx_overrides):
     settings = settings or load_settings()
     theme = ThemeManager(app)
     theme.apply()
-    store = ctx_overrides.pop("store", None) or VisitStore(settings.data_path / "visits")
+    store = ctx_overrides.pop("store", None)
+    if store is None:  # the real app: the signed-in user, the unlocked keys, the sealed store
+        security = ctx_overrides.get("security")
+        if security is None:
+            from ..security import SecurityContext
+            from .dialogs import SignInDialog, ask_passphrase
+
+            security = ctx_overrides["security"] = SecurityContext(
+                settings, passphrase=ask_passphrase, local_sign_in=SignInDialog.ask
+            )
+        store = security.store()
+        security.user  # noqa: B018 - sign in now (a shared account asks), before the window shows
     models = ctx_overrides.pop("models", None) or ModelHub(settings)
     ctx = AppContext(settings=settings, store=store, models=models, player=AudioPlayer(), **ctx_overrides)
     return MainWindow(ctx, theme)
@@ -106,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     win.show()
     QTimer.singleShot(0, win.ctx.models.load)  # after the window is on screen
+    QTimer.singleShot(100, win.check_security)  # audit trails verified, retention applied, off the UI thread
     if win.ctx.check_recovery:
         QTimer.singleShot(200, win.check_recovery)
     return app.exec()

@@ -64,6 +64,9 @@ class VisitSession(QObject):
         self.visit = visit
         self.record = visit.record
         self.encounter = visit.record.encounter
+        from .. import logs
+
+        logs.register_phi(self.encounter.patient_name, self.encounter.patient_id)  # never in a log line
         self.transcript: Transcript | None = transcript
         self.segments: list[Segment] = list(transcript.segments) if transcript else []
         self.note: NoteDraft | None = note
@@ -97,7 +100,24 @@ class VisitSession(QObject):
 
     @property
     def clinician(self) -> str:
+        """The person at the keyboard (from the OS account when the app has a security context)."""
+        if self.ctx.user is not None:
+            return self.ctx.user.name
         return self.encounter.clinician or self.ctx.clinician
+
+    @property
+    def actor(self) -> str:
+        """What the visit's audit trail records for that person: the account."""
+        return self.ctx.actor if self.ctx.user is not None else self.clinician
+
+    def _allowed(self, action: str) -> bool:
+        """Check the role (refusal shown and journaled) before doing ``action``."""
+        try:
+            self.ctx.check(action)
+        except ScribeError as exc:
+            self.error.emit(exc)
+            return False
+        return True
 
     @property
     def elapsed(self) -> float:
@@ -143,7 +163,7 @@ class VisitSession(QObject):
         self.state_changed.emit(self.state)
 
     def _set_visit_state(self, state: str, actor: str | None = None, then: Callable | None = None) -> None:
-        actor = actor or self.clinician
+        actor = actor or self.actor
         visit = self.visit
 
         def work(_ctx):
@@ -160,6 +180,8 @@ class VisitSession(QObject):
     # ------------------------------------------------------------------ recording
     def start_recording(self, device: Any) -> None:
         if self.recorder_state not in ("idle",):
+            return
+        if not self._allowed("record"):
             return
         if self.note is not None:
             self.error.emit(
@@ -181,7 +203,7 @@ class VisitSession(QObject):
             listeners=[worker.push],
             on_device_lost=self._device_lost_x.emit,  # recorder thread -> queued to the UI thread
             on_storage_error=self._storage_x.emit,
-            actor=self.clinician,
+            actor=self.actor,
         )
         self._set_recorder_state("starting")
         recorder = self.recorder
@@ -616,6 +638,9 @@ class VisitSession(QObject):
     def apply_changes(self, changes: list[LineChange]) -> None:
         if self.note is None or not changes:
             return
+        if not self._allowed("edit"):
+            self.note_changed.emit(self.note, "reverted")
+            return
         note = self.note
         transcript = self.transcript
         last_added: str | None = None
@@ -637,7 +662,7 @@ class VisitSession(QObject):
         self._changed(note, "edited")
 
     def confirm(self, statement_id: str) -> None:
-        if self.note is None:
+        if self.note is None or not self._allowed("edit"):
             return
         try:
             note = approval.confirm_statement(self.note, statement_id, self.clinician)
@@ -647,21 +672,33 @@ class VisitSession(QObject):
         self._changed(note, "confirmed")
 
     def approve(self, clinician: str, attestation: str | None) -> None:
-        """Sign the note (ApprovalError if anything is unresolved), save, lock."""
-        if self.note is None:
+        """Re-check against the transcript, sign as the signed-in user, save, lock (scribe.approval)."""
+        if self.note is None or not self._allowed("approve"):
             return
+        if self.ctx.user is not None:
+            clinician = self.ctx.user.name  # the approver is the signed-in person, never a typed name
         try:
-            note = approval.approve(self.note, clinician, attestation)
+            # an approval is a new version, and the signature covers its number
+            draft = self.note.model_copy(update={"version": max(self.note.version, self.visit.next_version())})
+            note = approval.approve(
+                draft,
+                clinician,
+                attestation,
+                transcript=self.transcript or self._build_transcript(),
+                login=self.ctx.user.login if self.ctx.user is not None else None,
+                keys=self.ctx.keys,
+            )
         except ScribeError as exc:
             self.error.emit(exc)
             return
         self.note = note
         self._autosave.stop()
         visit = self.visit
+        actor = self.actor
 
         def work(_ctx):
-            saved = visit.save_note(note, clinician)
-            visit.set_state("approved", clinician)
+            saved = visit.save_note(note, actor)
+            visit.set_state("approved", actor)
             return saved
 
         def ok(saved):
@@ -669,12 +706,12 @@ class VisitSession(QObject):
             self.dirty = False
             self._refresh_record()
             self.note_changed.emit(saved, "approved")
-            self.message.emit(f"Note approved by {clinician} and locked.")
+            self.message.emit(f"Note approved and signed by {clinician}; it is locked.")
 
         self._serial(work, ok, name="approve")
 
     def amend(self, reason: str = "") -> None:
-        if self.note is None:
+        if self.note is None or not self._allowed("edit"):
             return
         try:
             note = approval.amend(self.note, self.clinician, reason)
@@ -684,9 +721,11 @@ class VisitSession(QObject):
         self.note = note
         visit = self.visit
 
+        actor = self.actor
+
         def work(_ctx):
-            saved = visit.save_note(note, self.clinician)
-            visit.set_state("draft", self.clinician)
+            saved = visit.save_note(note, actor)
+            visit.set_state("draft", actor)
             return saved
 
         def ok(saved):
@@ -709,23 +748,27 @@ class VisitSession(QObject):
             if self.note is note:  # no edit in the meantime: adopt the stored version number
                 self.note = saved
 
-        self._serial(lambda _c: visit.save_working_draft(note, self.clinician), ok, name="autosave")
+        actor = self.actor
+        self._serial(lambda _c: visit.save_working_draft(note, actor), ok, name="autosave")
 
     # ------------------------------------------------------------------ export
     def export(self, path: str) -> None:
         from .export import export_fhir_file
 
         note = self.note
-        if note is None:
+        if note is None or not self._allowed("export"):
             return
         visit = self.visit
         org = self.ctx.settings.organization_name
-        who = self.clinician
+        who = self.actor
+        keys = self.ctx.keys
 
         def work(_ctx):
+            if keys is not None:  # the signature and the visit's audit entry, not the file's word
+                approval.verify_for_export(note, keys, visit)
             out = export_fhir_file(note, path, org)
             visit.set_state("exported", who)
-            visit.audit("exported_fhir", who, path=str(out), version=note.version)
+            visit.audit("exported_fhir", who, version=note.version, note_id=note.note_id)  # ids only: no path
             return str(out)
 
         def ok(out):
@@ -737,7 +780,7 @@ class VisitSession(QObject):
 
     def send_to_ehr(self) -> None:
         sender = self.ctx.ehr_sender
-        if sender is None or self.note is None:
+        if sender is None or self.note is None or not self._allowed("queue"):
             return
         note = self.note
         visit = self.visit
