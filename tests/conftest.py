@@ -208,3 +208,26 @@ def pytest_runtest_makereport(item, call):
         if "[optional]" not in reason:
             report.outcome = "failed"
             report.longrepr = f"skipped in CI, where everything must be installed: {reason}"
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """Mount real small filesystems (``small_disk("256k")``), so "disk full" is the kernel's ENOSPC, not a mock."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        d = tmp_path / f"small-disk-{len(mounted)}"
+        d.mkdir()
+        r = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(d)], capture_output=True, text=True
+        )
+        if r.returncode != 0:
+            pytest.skip(
+                f"[optional] cannot mount a small tmpfs to fill up (needs root/CAP_SYS_ADMIN): {r.stderr.strip()}"
+            )
+        mounted.append(d)
+        return d
+
+    yield mount
+    for d in mounted:
+        subprocess.run(["umount", "-l", str(d)], check=False)

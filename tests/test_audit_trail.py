@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -140,14 +139,8 @@ def test_the_audit_holds_ids_only(store):
 
 
 @pytest.fixture()
-def tiny_disk(tmp_path: Path):
-    d = tmp_path / "tiny"
-    d.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(d)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"[optional] cannot mount a small tmpfs to fill up (needs root/CAP_SYS_ADMIN): {r.stderr.strip()}")
-    yield d
-    subprocess.run(["umount", "-l", str(d)], check=False)
+def tiny_disk(small_disk) -> Path:
+    return small_disk("512k")
 
 
 def test_a_full_disk_mid_visit_loses_nothing_and_leaves_a_verifiable_audit(tiny_disk, tmp_path, monkeypatch):

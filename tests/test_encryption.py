@@ -22,6 +22,11 @@ from scribe.storage import StorageError, VisitStore
 from scribe.storage.crypto import DecryptionError
 from scribe.storage.keys import KeysLocked, KeyStore
 
+try:
+    from tests.ehr_support import memory_keyring  # noqa: F401
+except ImportError:
+    from ehr_support import memory_keyring  # noqa: F401
+
 PASSPHRASE = "encryption test passphrase"
 NAME, MRN, PHRASE = "Alexandra Morganstern", "MRN-5550123", "crushing chest pain radiating to the left arm"
 
@@ -121,34 +126,8 @@ def test_wrong_passphrase_and_lost_keyring_entry_are_clear_errors(keys, tmp_path
         KeyStore.open(tmp_path / "keys")
 
 
-class MemoryKeyring:
-    """A stand-in OS keyring (the keyring package's backend interface)."""
-
-    priority = 1
-
-    def __init__(self):
-        self.data: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, user):
-        return self.data.get((service, user))
-
-    def set_password(self, service, user, value):
-        self.data[(service, user)] = value
-
-    def delete_password(self, service, user):
-        self.data.pop((service, user), None)
-
-
-@pytest.fixture()
-def os_keyring(monkeypatch):
-    import scribe.storage.keys as k
-
-    ring = MemoryKeyring()
-    monkeypatch.setattr(k, "_keyring", lambda: ring)
-    return ring
-
-
-def test_keyring_rotation_and_recovery_for_it(tmp_path, os_keyring, monkeypatch):
+def test_keyring_rotation_and_recovery_for_it(tmp_path, memory_keyring, monkeypatch):
+    os_keyring = memory_keyring
     monkeypatch.delenv("SCRIBE_DATA_PASSPHRASE", raising=False)
     keys = KeyStore.open(tmp_path / "keys")  # auto: the OS keyring is there, no passphrase needed
     assert keys.protection == "keyring" and len(os_keyring.data) == 1

@@ -126,66 +126,53 @@ def workdir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("fuzz")
 
 
+def _fuzz_file_loader(path: Path, target: str, inputs, load_and_check) -> None:
+    """Feed every input to a loader as a file at ``path``."""
+
+    @FUZZ
+    @given(inputs)
+    def run(data: bytes):
+        path.write_bytes(data)
+        _check(target, lambda: load_and_check(path))
+
+    run()
+
+
 def test_fuzz_audio_loader(workdir):
     from scribe.audio import load_audio
 
+    def check(path):
+        audio = load_audio(path)
+        assert audio.dtype == np.float32 and audio.ndim == 1 and audio.size > 0
+
     seeds = _audio_seeds(workdir)
-    path = workdir / "input.audio"
-
-    @FUZZ
-    @given(st.one_of(st.binary(max_size=2048), st.sampled_from(seeds).flatmap(mutated)))
-    def run(data: bytes):
-        path.write_bytes(data)
-
-        def call():
-            audio = load_audio(path)
-            assert audio.dtype == np.float32 and audio.ndim == 1 and audio.size > 0
-
-        _check("audio loader", call)
-
-    run()
+    inputs = st.one_of(st.binary(max_size=2048), st.sampled_from(seeds).flatmap(mutated))
+    _fuzz_file_loader(workdir / "input.audio", "audio loader", inputs, check)
 
 
 def test_fuzz_transcript_loader(workdir):
     from scribe.transcript_io import load_transcript
 
-    path = workdir / "input.transcript"
-    seed = _sample_transcript()
+    def check(path):
+        t = load_transcript(path)
+        assert not t.is_empty() and len({s.id for s in t.segments}) == len(t.segments)
 
-    @FUZZ
-    @given(
-        st.one_of(
-            st.binary(max_size=512),
-            st.text(max_size=300).map(str.encode),
-            json_values.map(lambda v: json.dumps(v).encode()),
-            mutated(seed),
-        )
+    inputs = st.one_of(
+        st.binary(max_size=512),
+        st.text(max_size=300).map(str.encode),
+        json_values.map(lambda v: json.dumps(v).encode()),
+        mutated(_sample_transcript()),
     )
-    def run(data: bytes):
-        path.write_bytes(data)
-
-        def call():
-            t = load_transcript(path)
-            assert not t.is_empty() and len({s.id for s in t.segments}) == len(t.segments)
-
-        _check("transcript loader", call)
-
-    run()
+    _fuzz_file_loader(workdir / "input.transcript", "transcript loader", inputs, check)
 
 
 def test_fuzz_note_loader(workdir):
     from scribe.pipeline import load_note
 
-    path = workdir / "input.note"
-    seed = _sample_note()
-
-    @FUZZ
-    @given(st.one_of(st.binary(max_size=512), json_values.map(lambda v: json.dumps(v).encode()), mutated(seed)))
-    def run(data: bytes):
-        path.write_bytes(data)
-        _check("note loader", lambda: load_note(path).render_text())
-
-    run()
+    inputs = st.one_of(
+        st.binary(max_size=512), json_values.map(lambda v: json.dumps(v).encode()), mutated(_sample_note())
+    )
+    _fuzz_file_loader(workdir / "input.note", "note loader", inputs, lambda path: load_note(path).render_text())
 
 
 def test_fuzz_template_parser():

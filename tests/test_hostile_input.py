@@ -62,6 +62,16 @@ def _truncated_wav(folder: Path) -> Path:
     return _write(folder / "cut.wav", full.read_bytes()[:20000])
 
 
+STYLE_LIST = (
+    'name = "x"\nloinc_code = "11506-3"\nstyle = ["prose"]\n[[sections]]\nkey = "a"\ntitle = "A"\ninstructions = "B"\n'
+)
+
+
+def _draft(d: Path, *options) -> list:
+    """``scribe draft`` of a one-line dialogue with the given options."""
+    return ["draft", _write(d / "t.txt", "[doctor] hi\n"), "--out", d / "n.json", *options]
+
+
 # (case id, setup(tmp) -> argv, environment, words the one line must contain)
 CASES = [
     (
@@ -198,65 +208,14 @@ CASES = [
     ("note-unapproved", lambda d: ["export", _write(d / "n.json", NOTE), "--out", d / "f.json"], {}, "not approved"),
     (
         "template-not-utf8",
-        lambda d: [
-            "draft",
-            _write(d / "t.txt", "[doctor] hi\n"),
-            "--out",
-            d / "n.json",
-            "--template",
-            _write(d / "x.toml", b'name = "s\xf6ap"\n'),
-        ],
+        lambda d: _draft(d, "--template", _write(d / "x.toml", b'name = "s\xf6ap"\n')),
         {},
         "not UTF-8",
     ),
-    (
-        "template-bad-toml",
-        lambda d: [
-            "draft",
-            _write(d / "t.txt", "[doctor] hi\n"),
-            "--out",
-            d / "n.json",
-            "--template",
-            _write(d / "x.toml", "name = [\n"),
-        ],
-        {},
-        "not valid TOML",
-    ),
-    (
-        "template-style-list",
-        lambda d: [
-            "draft",
-            _write(d / "t.txt", "[doctor] hi\n"),
-            "--out",
-            d / "n.json",
-            "--template",
-            _write(
-                d / "x.toml",
-                'name = "x"\nloinc_code = "11506-3"\nstyle = ["prose"]\n[[sections]]\nkey = "a"\ntitle = "A"\ninstructions = "B"\n',
-            ),
-        ],
-        {},
-        "style",
-    ),
-    (
-        "patient-name-escape",
-        lambda d: [
-            "draft",
-            _write(d / "t.txt", "[doctor] hi\n"),
-            "--out",
-            d / "n.json",
-            "--patient-name",
-            "Jane\x1b[31m Doe",
-        ],
-        {},
-        "printable",
-    ),
-    (
-        "patient-name-newline",
-        lambda d: ["draft", _write(d / "t.txt", "[doctor] hi\n"), "--out", d / "n.json", "--patient-id", "MRN1\nMRN2"],
-        {},
-        "line breaks",
-    ),
+    ("template-bad-toml", lambda d: _draft(d, "--template", _write(d / "x.toml", "name = [\n")), {}, "not valid TOML"),
+    ("template-style-list", lambda d: _draft(d, "--template", _write(d / "x.toml", STYLE_LIST)), {}, "style"),
+    ("patient-name-escape", lambda d: _draft(d, "--patient-name", "Jane\x1b[31m Doe"), {}, "printable"),
+    ("patient-name-newline", lambda d: _draft(d, "--patient-id", "MRN1\nMRN2"), {}, "line breaks"),
     ("out-is-a-file", lambda d: ["run", _truncated_wav(d), "--out", _write(d / "afile", "x")], {}, "is a file"),
     (
         "out-under-a-file",

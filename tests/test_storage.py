@@ -271,15 +271,9 @@ def ro_dir(tmp_path: Path):
 
 
 @pytest.fixture()
-def tiny_disk(tmp_path: Path):
+def tiny_disk(small_disk) -> Path:
     """A real 256 KiB filesystem so 'disk full' is the kernel's ENOSPC, not a mock."""
-    d = tmp_path / "tiny"
-    d.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(d)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"[optional] cannot mount a small tmpfs to fill up (needs root/CAP_SYS_ADMIN): {r.stderr.strip()}")
-    yield d
-    subprocess.run(["umount", "-l", str(d)], check=False)
+    return small_disk("256k")
 
 
 def test_disk_full_keeps_audio_and_resumes(tiny_disk: Path) -> None:

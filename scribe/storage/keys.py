@@ -93,8 +93,10 @@ def derive_key(passphrase: str, salt: bytes, params: dict | None = None) -> byte
 # --------------------------------------------------------------------------- keyring
 
 
-def _keyring():
-    """The OS keyring backend, or None when this computer has none (headless, container)."""
+def os_keyring():
+    """The OS keyring backend, or None when this computer has none (headless, container).
+
+    Shared by everything Scribe keeps in the keyring (the data key here, EHR secrets in scribe.ehr.secrets)."""
     try:
         import keyring
         from keyring.backends import fail
@@ -118,11 +120,11 @@ def _keyring():
 
 
 def keyring_available() -> bool:
-    return _keyring() is not None
+    return os_keyring() is not None
 
 
 def _keyring_get(entry: str) -> bytes | None:
-    kr = _keyring()
+    kr = os_keyring()
     if kr is None:
         return None
     try:
@@ -135,7 +137,7 @@ def _keyring_get(entry: str) -> bytes | None:
 
 
 def _keyring_set(entry: str, kek: bytes) -> None:
-    kr = _keyring()
+    kr = os_keyring()
     if kr is None:
         raise KeysLocked("There is no OS keyring on this computer to keep Scribe's data key in.")
     try:
@@ -147,7 +149,7 @@ def _keyring_set(entry: str, kek: bytes) -> None:
 
 
 def _keyring_delete(entry: str) -> None:
-    kr = _keyring()
+    kr = os_keyring()
     if kr is not None:
         try:
             kr.delete_password(KEYRING_SERVICE, entry)
