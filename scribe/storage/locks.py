@@ -132,6 +132,22 @@ def this_process() -> dict[str, Any]:
 # --------------------------------------------------------------------------- OS file lock
 
 
+def _try_lock(fd: int) -> bool:
+    """One non-blocking attempt at the OS lock on ``fd``."""
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
 class FileLock:
     """An exclusive, non-blocking OS file lock (released by the OS if the process dies)."""
 
@@ -141,32 +157,62 @@ class FileLock:
         self._fd: int | None = None
 
     def acquire(self, timeout: float | None = None) -> bool:
-        """Take the lock; False if another process holds it (after waiting up to ``timeout`` seconds)."""
+        """Take the lock; False if another process holds it (after waiting up to ``timeout`` seconds).
+
+        Waiting is a blocking OS lock request made on a helper thread, so a waiter is woken the
+        moment the holder lets go (polling would let a busy holder take it again and again and
+        starve the others); past the timeout the helper gives the lock straight back when it gets it.
+        """
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise storage_error(exc, self.doing, self.path) from exc
-        deadline = time.monotonic() + (timeout or 0.0)
-        delay = 0.002
-        while True:
+        if _try_lock(fd):
+            self._fd = fd
+            return True
+        if not timeout:
+            os.close(fd)
+            return False
+        if sys.platform == "win32":  # msvcrt has no unbounded blocking lock: poll
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                time.sleep(0.005)
+                if _try_lock(fd):
+                    self._fd = fd
+                    return True
+            os.close(fd)
+            return False
+        import fcntl
+
+        done = threading.Event()
+        state = {"ok": False, "abandoned": False}
+        guard = threading.Lock()
+
+        def wait_for_it() -> None:
             try:
-                if sys.platform == "win32":
-                    import msvcrt
-
-                    msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                else:
-                    import fcntl
-
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                fcntl.flock(fd, fcntl.LOCK_EX)
             except OSError:
-                if time.monotonic() >= deadline:
+                with guard:
+                    if state["abandoned"]:
+                        os.close(fd)
+                done.set()
+                return
+            with guard:
+                if state["abandoned"]:  # the caller gave up: hand the lock straight back
+                    fcntl.flock(fd, fcntl.LOCK_UN)
                     os.close(fd)
-                    return False
-                time.sleep(delay)
-                delay = min(0.05, delay * 2)
-        self._fd = fd
-        return True
+                    return
+                state["ok"] = True
+            done.set()
+
+        threading.Thread(target=wait_for_it, name="scribe-file-lock", daemon=True).start()
+        done.wait(timeout)
+        with guard:
+            if state["ok"]:
+                self._fd = fd
+                return True
+            state["abandoned"] = True
+        return False
 
     @property
     def held(self) -> bool:
