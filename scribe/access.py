@@ -206,6 +206,7 @@ def current_user(
         if not answer:
             raise AccessDenied("No one signed in to Scribe.")
         return accounts.authenticate(*answer)
+    assert login is not None  # (needs_local above when the OS gives no account)
     if not users:  # a single-user install: the account's owner does everything
         return User(login, _os_full_name(login) or login, frozenset(Role), "single-user")
     if entry is None:

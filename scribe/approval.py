@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .domain import Approval, NoteDraft, NoteEvent, Statement, StatementStatus, Transcript
+from .domain import Approval, NoteAction, NoteDraft, NoteEvent, Statement, StatementStatus, Transcript
 from .errors import ApprovalError, InputError
 
 
@@ -68,7 +68,12 @@ def edit_statement(
         sections.append(sec.model_copy(update={"statements": statements}))
     edited = _with_event(
         note,
-        NoteEvent(action="edited" if text else "deleted", actor=name, statement_id=statement_id, detail=text[:200]),
+        NoteEvent(
+            action=NoteAction.edited if text else NoteAction.deleted,
+            actor=name,
+            statement_id=statement_id,
+            detail=text[:200],
+        ),
         sections=sections,
     )
     if transcript is not None:
@@ -113,7 +118,7 @@ def add_statement(
             sec = sec.model_copy(update={"statements": sts})
         sections.append(sec)
     added = _with_event(
-        note, NoteEvent(action="added", actor=name, statement_id=new.id, detail=text[:200]), sections=sections
+        note, NoteEvent(action=NoteAction.added, actor=name, statement_id=new.id, detail=text[:200]), sections=sections
     )
     if transcript is not None:
         from .grounding import ground_note
@@ -148,7 +153,7 @@ def confirm_statement(note: NoteDraft, statement_id: str, clinician: str) -> Not
     return _with_event(
         note,
         NoteEvent(
-            action="confirmed",
+            action=NoteAction.confirmed,
             actor=name,
             statement_id=statement_id,
             detail=reasons[:300],
@@ -227,7 +232,9 @@ def approve(
         kw["attestation"] = attestation
     approval = Approval(**kw)
     approved = _with_event(
-        checked, NoteEvent(action="approved", actor=login or name, detail=approval.content_sha256), approval=approval
+        checked,
+        NoteEvent(action=NoteAction.approved, actor=login or name, detail=approval.content_sha256),
+        approval=approval,
     )
     if keys is not None:
         signed = keys.sign(approval_payload(approved))
@@ -305,6 +312,7 @@ def verify_for_export(note: NoteDraft, keys: Any, visit: Any = None) -> None:
     if not report.ok:
         raise ApprovalError(f"This visit's audit trail does not verify ({report.problem}); nothing was exported.")
     a = note.approval
+    assert a is not None  # verify_approval refused an unapproved note
     for entry in visit.audit_log():
         d = entry.get("details") or {}
         if (
@@ -328,7 +336,7 @@ def amend(note: NoteDraft, clinician: str, reason: str = "") -> NoteDraft:
         raise ApprovalError("Only an approved note can be amended; edit the draft directly instead.")
     return _with_event(
         note,
-        NoteEvent(action="amended", actor=name, detail=reason[:300]),
+        NoteEvent(action=NoteAction.amended, actor=name, detail=reason[:300]),
         version=note.version + 1,
         approval=None,
         amends_version=note.version,

@@ -10,71 +10,16 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
-import re
 import sys
-import time
 from pathlib import Path
 
 from . import __version__
+from .cli_common import ProgressPrinter, pipeline_from_args
 from .errors import ScribeError
 from .security import for_args as security
 from .security import require_for as require
 
 log = logging.getLogger("scribe")
-
-
-class ProgressPrinter:
-    """A one-line progress bar on a terminal; sparse plain lines when piped (CI logs)."""
-
-    def __init__(self, stream=sys.stderr, enabled: bool = True):
-        self.stream = stream
-        self.enabled = enabled
-        self.tty = stream.isatty()
-        self.last_msg = None
-        self.last_bucket = -1
-        self.t0 = time.perf_counter()
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if not self.enabled:
-            return
-        fraction = max(0.0, min(1.0, fraction))
-        if self.tty:
-            bar = "#" * int(fraction * 30)
-            self.stream.write(f"\r{message[:40]:<40} [{bar:<30}] {fraction * 100:5.1f}%")
-            if fraction >= 1.0:
-                self.stream.write("\n")
-            self.stream.flush()
-            return
-        bucket = int(fraction * 4)
-        kind = re.sub(r"[\d:.,]+", "#", message)  # "transcribed 0:05 of 4:52" is one kind of step
-        if kind != self.last_msg or bucket > self.last_bucket:
-            self.stream.write(f"[{time.perf_counter() - self.t0:6.1f}s] {message}: {fraction * 100:.0f}%\n")
-            self.stream.flush()
-            self.last_msg, self.last_bucket = kind, bucket
-
-
-def _settings(args):
-    from .settings import load_settings
-
-    s = load_settings()
-    for attr, key in (
-        ("asr_model", "asr_model"),
-        ("llm_model", "llm_model"),
-        ("runtime", "llm_runtime"),
-        ("server_url", "llm_server_url"),
-        ("server_model", "llm_server_model"),
-        ("threads", "llm_threads"),
-    ):
-        value = getattr(args, attr, None)
-        if value not in (None, ""):
-            s.set(key, value)
-    return s
-
-
-def _pipeline(args):
-    from .pipeline import Pipeline
-
-    return Pipeline(_settings(args), ProgressPrinter(enabled=not args.quiet))
 
 
 def _encounter(args, template: str):
@@ -147,7 +92,7 @@ def cmd_transcribe(args) -> int:
 
     require(args, "record")
     out = _output_file(args.out if args.out else Path(args.audio).with_suffix(".transcript.json"))
-    pipe = _pipeline(args)
+    pipe = pipeline_from_args(args)
     t = pipe.transcribe(Path(args.audio))
     save_json(out, t.model_dump_json(indent=1))
     print(f"Transcript: {len(t.segments)} segments, {t.duration:.0f} s of audio -> {out}")
@@ -162,7 +107,7 @@ def cmd_draft(args) -> int:
     get_template(args.template)
     transcript = load_transcript(args.transcript)
     _output_file(args.out)
-    pipe = _pipeline(args)
+    pipe = pipeline_from_args(args)
     note = pipe.draft(transcript, args.template, _encounter(args, args.template), on_event=_stream_printer(args))
     save_json(Path(args.out), note.model_dump_json(indent=1))
     _print_note_summary(note)
@@ -198,16 +143,18 @@ def cmd_approve(args) -> int:
     note = sign(note, user.name, transcript=transcript, login=user.login, keys=security(args).keys)
     out = Path(args.out or args.note)
     save_json(out, note.model_dump_json(indent=1))
+    signed = note.approval
+    assert signed is not None  # approve() signs or raises
     print(
-        f"Approved and signed by {note.approval.approved_by} ({user.login}) at "
-        f"{note.approval.approved_at:%Y-%m-%d %H:%M %Z} (sha256 {note.approval.content_sha256[:12]}…) -> {out}"
+        f"Approved and signed by {signed.approved_by} ({user.login}) at "
+        f"{signed.approved_at:%Y-%m-%d %H:%M %Z} (sha256 {signed.content_sha256[:12]}…) -> {out}"
     )
     return 0
 
 
 def cmd_export(args) -> int:
     from .approval import verify_approval
-    from .fhir.documentreference import write_document_reference
+    from .fhir.validate import write_document_reference
     from .pipeline import load_note
     from .settings import load_settings
 
@@ -230,7 +177,7 @@ def cmd_run(args) -> int:
         args._approver = require(args, "approve")
         check_identity(args._approver, getattr(args, "approve_as", None))
     sec = security(args)
-    pipe = _pipeline(args)
+    pipe = pipeline_from_args(args)
     res = pipe.run(
         Path(args.audio),
         Path(args.out),
@@ -451,7 +398,7 @@ def _os_error(exc: OSError) -> str:
         errno.EROFS: "the disk is read-only",
         errno.ENOENT: "no such file or folder",
         errno.EEXIST: "it already exists",
-    }.get(exc.errno, exc.strerror or type(exc).__name__)
+    }.get(exc.errno or 0, exc.strerror or type(exc).__name__)
     return f"cannot use {what}: {reason}."
 
 
@@ -484,8 +431,9 @@ def main(argv: list[str] | None = None) -> int:
         log.error("internal error in scribe %s %s", __version__, sys.argv[1:2], exc_info=exc)
         where = ""
         for handler in logging.getLogger().handlers:
-            if getattr(handler, "_scribe", False):
-                where = f" Details were written to {handler.baseFilename}."
+            log_file = getattr(handler, "baseFilename", None) if getattr(handler, "_scribe", False) else None
+            if log_file:
+                where = f" Details were written to {log_file}."
         print(f"scribe: internal error ({type(exc).__name__}).{where} Please report it.", file=sys.stderr)
         return 1
 

@@ -145,7 +145,8 @@ def setup(folder: Path, name: str, level: int = logging.INFO, console: int | Non
     root = logging.getLogger()
     for handler in root.handlers:
         if getattr(handler, "_scribe", False):
-            return getattr(handler, "baseFilename", None) and Path(handler.baseFilename)
+            existing = getattr(handler, "baseFilename", None)
+            return Path(existing) if existing else None
     root.setLevel(min(level, root.getEffectiveLevel()))
     if console is not None:
         stream = logging.StreamHandler()

@@ -129,7 +129,7 @@ class Pipeline:
         """
         from .approval import verify_approval
         from .drafting.templates import get_template
-        from .fhir.documentreference import write_document_reference
+        from .fhir.validate import write_document_reference
 
         get_template(template)  # validate arguments before the slow steps
         out_dir = Path(out_dir)

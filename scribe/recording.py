@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -235,7 +236,7 @@ class SoundDeviceSource:
                         continue
                 if rate:
                     break
-        if rate is None:
+        if rate is None or channels is None:
             raise MicrophoneError(f"The microphone '{self.name}' does not accept any usable audio format.")
         self.device_rate, self.device_channels = float(rate), int(channels)
         resampler = Resampler(rate, self.samplerate)
@@ -423,6 +424,16 @@ _STOP = object()
 _FLUSH = object()
 
 
+class RecorderState(StrEnum):
+    """Where a :class:`Recorder` is (its ``state``)."""
+
+    idle = "idle"  # created, not started
+    recording = "recording"
+    paused = "paused"  # audio is neither written nor given to listeners
+    device_lost = "device_lost"  # the source failed: switch_source() continues, stop() ends
+    stopped = "stopped"
+
+
 class Recorder:
     """Records a visit from an :class:`AudioSource`, crash-safely, feeding listeners.
 
@@ -448,7 +459,7 @@ class Recorder:
         self.on_storage_error = on_storage_error  # disk full etc.; recording continues in memory
         self.actor = actor
         self.flush_interval = flush_interval
-        self.state = "idle"
+        self.state = RecorderState.idle
         self.level = -100.0  # RMS dBFS of the last chunk (updated while paused too)
         self.storage_error: str | None = None  # current disk problem, None when writes succeed
         self.last_error: str | None = None  # last device-lost message
@@ -485,7 +496,7 @@ class Recorder:
     # ------------------------------------------------------------------ control
     def start(self) -> None:
         with self._lock:
-            if self.state != "idle":
+            if self.state != RecorderState.idle:
                 raise ScribeError(f"The recorder cannot start: it is {self.state}.")
             self._writer = self.visit.open_audio_writer(SAMPLE_RATE, flush_interval=self.flush_interval)
             self._base_seconds = self._writer.seconds
@@ -495,11 +506,11 @@ class Recorder:
             ]
             for t in self._threads:
                 t.start()
-            self.state = "recording"
+            self.state = RecorderState.recording
             try:
                 self._start_source(self.source)
             except BaseException:
-                self.state = "idle"
+                self.state = RecorderState.idle
                 self._shutdown_threads()
                 raise
             self.visit.set_state(VisitState.recording, self.actor)
@@ -512,21 +523,21 @@ class Recorder:
 
     def pause(self) -> None:
         with self._lock:
-            if self.state == "recording":
-                self.state = "paused"
+            if self.state == RecorderState.recording:
+                self.state = RecorderState.paused
                 self._disk_q.put(_FLUSH)
                 self.visit.audit("recording_paused", self.actor, at=round(self.elapsed, 3))
 
     def resume(self) -> None:
         with self._lock:
-            if self.state == "paused":
-                self.state = "recording"
+            if self.state == RecorderState.paused:
+                self.state = RecorderState.recording
                 self.visit.audit("recording_resumed", self.actor, at=round(self.elapsed, 3))
 
     def switch_source(self, source: AudioSource) -> None:
         """Continue this visit on another device (after a lost device, or by choice)."""
         with self._lock:
-            if self.state in ("idle", "stopped"):
+            if self.state in (RecorderState.idle, RecorderState.stopped):
                 raise ScribeError(f"The recorder cannot switch microphones: it is {self.state}.")
             old = self.source
             self._gen += 1  # chunks still arriving from the old source are ignored
@@ -536,11 +547,11 @@ class Recorder:
                 log.exception("stopping the old source failed")
             self.source = source
             was = self.state
-            self.state = "paused" if was == "paused" else "recording"
+            self.state = RecorderState.paused if was == RecorderState.paused else RecorderState.recording
             try:
                 self._start_source(source)
             except BaseException:
-                self.state = "device_lost"
+                self.state = RecorderState.device_lost
                 raise
             self.visit.audit(
                 "source_switched",
@@ -557,10 +568,10 @@ class Recorder:
         Raises StorageError if the final write failed (what was written before stays on disk).
         """
         with self._lock:
-            if self.state in ("idle", "stopped"):
+            if self.state in (RecorderState.idle, RecorderState.stopped):
                 return self.visit.audio_seconds()
             self._gen += 1
-            self.state = "stopped"
+            self.state = RecorderState.stopped
             try:
                 self.source.stop()
             except Exception:
@@ -586,7 +597,7 @@ class Recorder:
             return
         chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)
         self.level = rms_dbfs(chunk)
-        if self.state != "recording":
+        if self.state != RecorderState.recording:
             return
         self._samples += len(chunk)
         self._disk_q.put(chunk)
@@ -595,9 +606,9 @@ class Recorder:
 
     def _on_source_error(self, gen: int, message: str) -> None:
         with self._lock:
-            if gen != self._gen or self.state not in ("recording", "paused"):
+            if gen != self._gen or self.state not in (RecorderState.recording, RecorderState.paused):
                 return
-            self.state = "device_lost"
+            self.state = RecorderState.device_lost
             self.last_error = message
             self._disk_q.put(_FLUSH)
         try:

@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ..domain import Encounter, NoteDraft, Section, SpeakerRole, Statement, Transcript
 from ..errors import DraftingError
@@ -324,6 +324,7 @@ def _coerce_statements(value) -> list[tuple[str, list[int]]]:
     if not isinstance(value, list):
         return out
     for item in value:
+        ev: Any
         if isinstance(item, str):
             text, ev = item, []
         elif isinstance(item, dict):
@@ -352,7 +353,7 @@ def note_from_json(data: dict, template: Template, encounter: Encounter, valid_i
     for ts in template.sections:
         raw = lowered.get(ts.key, lowered.get(ts.title.lower().replace(" ", "_"), []))
         seen: list[set[str]] = []
-        statements = []
+        statements: list[Statement] = []
         for text, ids in _coerce_statements(raw)[:MAX_STATEMENTS_PER_SECTION]:
             words = content_words(text) or {text.lower().strip(" .")}
             evidence = [i for i in dict.fromkeys(ids) if i in valid_ids]
@@ -384,7 +385,7 @@ class _StreamScanner:
         self.current: str | None = None
         self.in_array = False
 
-    def feed(self, piece: str) -> Iterator[tuple[str, object]]:
+    def feed(self, piece: str) -> Iterator[tuple[str, Any]]:
         self.buf += piece
         if self.pos < 0:
             outer = self.buf.find("{")
@@ -404,7 +405,7 @@ class _StreamScanner:
                     yield "section", self.current
                 continue
             m = re.compile(r"[\s,]*").match(self.buf, self.pos)
-            i = m.end()
+            i = m.end() if m else self.pos  # (the pattern always matches)
             if i >= len(self.buf):
                 return
             ch = self.buf[i]

@@ -299,6 +299,7 @@ class Outbox:
         except VisitNotFound:
             raise ApprovalError("Only notes of visits saved in Scribe can be sent to the EHR.") from None
         verify_for_export(note, keys, visit)
+        assert note.approval is not None  # verified above
         return {
             "payload": approval_payload(note).decode("ascii"),
             "key_id": note.approval.key_id,

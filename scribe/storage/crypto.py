@@ -191,6 +191,7 @@ class _StreamFile:
         self.counter = -1
         self.records: list[tuple[int, int, int]] = []  # (logical offset, length, physical offset)
         self.valid_end = self.records_start
+        self._raw = b""  # the whole file, when parsed from bytes (parse)
 
     def _aad(self, what: bytes) -> bytes:
         return self.prefix + self.path.name.encode() + what

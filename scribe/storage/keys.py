@@ -279,7 +279,7 @@ class KeyStore:
             kek = os.urandom(32)
             entry = f"{install_id}:{_new_id('kek')}"  # a new entry per key: a rotation never overwrites the old one
             _keyring_set(entry, kek)
-            meta = {"protection": "keyring", "entry": entry}
+            meta: dict[str, Any] = {"protection": "keyring", "entry": entry}
         elif protection == "passphrase":
             phrase = _passphrase(prompt, "create")
             if not phrase:

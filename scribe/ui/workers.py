@@ -46,7 +46,7 @@ class TranscriptionWorker(QObject):
 
     def __init__(
         self,
-        engine_provider: Callable[[], Any],
+        engine_provider: Callable[[float | None], Any],
         transcriber_factory: Callable[[Any], Any],
         on_segments: Callable[[list], None] | None = None,
         max_batch_seconds: float = 8.0,
@@ -171,15 +171,14 @@ class WorkerThread:
     itself alive until the QThread has really stopped (destroying a running QThread aborts).
     """
 
-    def __init__(self, worker: QObject, name: str):
+    def __init__(self, worker: TranscriptionWorker, name: str):
         self.worker = worker
         self.thread = QThread()
         self.thread.setObjectName(name)
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.run)
-        for sig in ("finished", "failed"):
-            if hasattr(worker, sig):
-                getattr(worker, sig).connect(self.thread.quit)
+        worker.finished.connect(self.thread.quit)
+        worker.failed.connect(self.thread.quit)
         self.thread.finished.connect(lambda: _RUNNING.discard(self))
 
     def start(self) -> None:
