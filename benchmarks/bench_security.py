@@ -1,5 +1,7 @@
 """Security figures for docs/security.md, each against a baseline tree in the same run.
 
+    python benchmarks/bench_security.py storage   # the cost of sealing the audio (plain vs encrypted store)
+
     python benchmarks/bench_security.py race    --tree . --baseline /path/to/older/checkout
     python benchmarks/bench_security.py network --tree . --baseline /path/to/older/checkout
 
@@ -143,14 +145,52 @@ def network(tree: Path, where: str | None = None) -> dict:
     return {"exit": r.returncode, "network_calls": len(lines), "dns_queries": sum("htons(53)" in ln for ln in lines)}
 
 
+def storage(tree: Path, where: str | None = None) -> dict:
+    """10 minutes of audio written through the crash-safe writer (0.5 s flushes, fsync each) and read
+    back, on a plain store and on an encrypted one, in this process (the tree must be this one)."""
+    import numpy as np
+
+    from scribe.domain import Encounter
+    from scribe.storage import VisitStore
+    from scribe.storage.keys import KeyStore
+
+    out = {}
+    chunk = (0.1 * np.sin(np.arange(8000) / 16000 * 2 * np.pi * 220)).astype(np.float32)  # 0.5 s
+    for label in ("plain", "encrypted"):
+        base = Path(tempfile.mkdtemp(prefix="scribe-store-", dir=where))
+        keys = (
+            KeyStore.open(base / "keys", protection="passphrase", passphrase=lambda _k: "benchmark passphrase")
+            if label == "encrypted"
+            else None
+        )
+        visit = VisitStore(base / "visits", keys=keys).create(Encounter(encounter_id="enc-bench"))
+        writer = visit.open_audio_writer(flush_interval=3600)
+        t0 = time.perf_counter()
+        for _ in range(1200):  # 10 minutes
+            writer.write(chunk)
+            writer.flush()
+        writer.close()
+        write_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        samples, _ = visit.load_audio()
+        read_s = time.perf_counter() - t0
+        out[label] = {
+            "audio_s": round(len(samples) / 16000, 1),
+            "ms_per_flush": round(1000 * write_s / 1200, 2),
+            "read_s": round(read_s, 3),
+            "bytes_on_disk": (base / "visits" / visit.folder.name / "audio.wav").stat().st_size,
+        }
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["race", "network"])
+    ap.add_argument("what", choices=["race", "network", "storage"])
     ap.add_argument("--tree", default=str(Path(__file__).resolve().parents[1]))
     ap.add_argument("--baseline", help="another checkout to measure the same way")
     ap.add_argument("--dir", help="race: the folder to race in (default: the temp folder; /dev/shm races harder)")
     args = ap.parse_args()
-    fn = race if args.what == "race" else network
+    fn = {"race": race, "network": network, "storage": storage}[args.what]
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     for label, tree in (("baseline", args.baseline), ("this tree", args.tree)):
         if tree:

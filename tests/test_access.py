@@ -156,6 +156,16 @@ def test_single_user_install_and_identity_checks():
     check_identity(me, me.login)
     with pytest.raises(AccessDenied, match="not as 'Dr House'"):
         check_identity(me, "Dr House")
+    from scribe.approval import approve
+    from scribe.domain import NoteDraft, Section, Statement
+    from scribe.errors import ApprovalError
+
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text="Dry cough.")])])
+    for bad in ("Dr\x1b[31m House", "Dr House\nDr Grey"):  # would reach the FHIR author and terminals
+        with pytest.raises(ApprovalError, match="printable"):
+            approve(note, bad, transcript=TRANSCRIPT)
+    with pytest.raises(Exception, match="one line of text"):
+        Settings(users={"x": {"name": "Dr\nX", "roles": ["physician"]}})
     nobody = User("x", "X", frozenset())
     seen = []
     from scribe.access import Action
