@@ -61,7 +61,52 @@ def load_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.nd
     if audio.size == 0:
         # Junk can get past the container probe (e.g. text named .flac) and yield nothing.
         raise AudioError(f"{p.name} could not be decoded as audio (no audio samples found); use a {SUPPORTED} file.")
+    declared = _declared_seconds(p)
+    got = len(audio) / sample_rate
+    if declared is not None and got < 0.9 * declared - 0.25:
+        # The decoder skips damaged frames silently: a cut-off file would yield part of the visit.
+        raise AudioError(
+            f"{p.name} ends early: only {got:.1f} s of the {declared:.1f} s its header announces could be decoded "
+            "(the file is truncated or damaged). Copy or export the recording again."
+        )
     return audio
+
+
+def _wav_declared_seconds(head: bytes) -> float | None:
+    """The length a RIFF/WAVE header announces (the demuxer trusts the file size instead)."""
+    import struct
+
+    pos, byte_rate = 12, 0
+    while pos + 8 <= len(head):
+        cid, size = struct.unpack_from("<4sI", head, pos)
+        if cid == b"fmt " and pos + 16 <= len(head):
+            byte_rate = struct.unpack_from("<I", head, pos + 16)[0]
+        elif cid == b"data":
+            if not byte_rate or size in (0, 0xFFFFFFFF, 0x7FFFFFFF):  # unknown size (streamed or cut by a crash)
+                return None
+            return size / byte_rate
+        pos += 8 + size + (size & 1)
+    return None
+
+
+def _declared_seconds(path: Path) -> float | None:
+    """The duration the file's container claims (None when it does not say)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+        if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+            return _wav_declared_seconds(head)
+        import av
+
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if container.duration:
+                return container.duration / 1_000_000
+            stream = container.streams.audio[0]
+            if stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+    except Exception:  # noqa: BLE001 - a probe only; decoding already succeeded
+        return None
+    return None
 
 
 def as_mono_float32(chunk: np.ndarray) -> np.ndarray:

@@ -8,16 +8,16 @@ screen, and never contains the transcript).
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
-import os
 import sys
-import time
-import traceback
 from pathlib import Path
 
 from . import __version__
 from .cli_common import ProgressPrinter, pipeline_from_args
 from .errors import ModelCrashError, ScribeError
+from .security import for_args as security
+from .security import require_for as require
 
 log = logging.getLogger("scribe")
 
@@ -29,9 +29,20 @@ def _encounter(args, template: str):
     for attr, key in (("patient_name", "patient_name"), ("patient_id", "patient_id"), ("encounter_id", "encounter_id")):
         if getattr(args, attr, None):
             kw[key] = getattr(args, attr)
-    if getattr(args, "approve_as", None):
-        kw["clinician"] = args.approve_as
-    return Encounter(**kw)
+    if getattr(args, "_approver", None) is not None:
+        kw["clinician"] = args._approver.name
+    from pydantic import ValidationError
+
+    from .transcript_io import validation_summary
+
+    try:
+        encounter = Encounter(**kw)
+    except ValidationError as exc:
+        raise ScribeError(f"Bad visit details: {validation_summary(exc)}.") from None
+    from . import logs
+
+    logs.register_phi(encounter.patient_name, encounter.patient_id)  # never in a log line
+    return encounter
 
 
 def _print_note_summary(note, out=sys.stdout) -> None:
@@ -65,12 +76,26 @@ def _stream_printer(args):
 # --------------------------------------------------------------------------- commands
 
 
+def _output_file(path: str | Path) -> Path:
+    """Check where a result will be written before the slow work, not after it."""
+    out = Path(path)
+    if out.is_dir():
+        raise ScribeError(f"--out {out} is a folder; give a file name, e.g. {out / 'result.json'}.")
+    parent = out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ScribeError(f"Cannot write {out}: {parent} is a file, not a folder.")
+    return out
+
+
 def cmd_transcribe(args) -> int:
     from .transcript_io import save_json
 
+    require(args, "record")
+    out = _output_file(args.out if args.out else Path(args.audio).with_suffix(".transcript.json"))
     pipe = pipeline_from_args(args)
     t = pipe.transcribe(Path(args.audio))
-    out = Path(args.out) if args.out else Path(args.audio).with_suffix(".transcript.json")
     save_json(out, t.model_dump_json(indent=1))
     print(f"Transcript: {len(t.segments)} segments, {t.duration:.0f} s of audio -> {out}")
     return 0
@@ -80,8 +105,10 @@ def cmd_draft(args) -> int:
     from .drafting.templates import get_template
     from .transcript_io import load_transcript, save_json
 
+    require(args, "record")
     get_template(args.template)
     transcript = load_transcript(args.transcript)
+    _output_file(args.out)
     pipe = pipeline_from_args(args)
     note = pipe.draft(transcript, args.template, _encounter(args, args.template), on_event=_stream_printer(args))
     save_json(Path(args.out), note.model_dump_json(indent=1))
@@ -92,44 +119,77 @@ def cmd_draft(args) -> int:
     return 0
 
 
+def _note_transcript(args, note_path: Path):
+    """The transcript an approval re-checks the note against: --transcript, or transcript.json beside the note."""
+    from .transcript_io import load_transcript
+
+    given = getattr(args, "transcript", None)
+    path = Path(given) if given else note_path.parent / "transcript.json"
+    if not given and not path.is_file():
+        raise ScribeError(
+            "Approval re-checks the note against the visit's transcript: give it with --transcript "
+            f"(no transcript.json next to {note_path.name})."
+        )
+    return load_transcript(path)
+
+
 def cmd_approve(args) -> int:
+    from .access import check_identity
     from .pipeline import load_note
     from .transcript_io import save_json
     from .workflow import VisitWorkflow
 
-    workflow = VisitWorkflow(None, note=load_note(Path(args.note)))
-    note = workflow.approve(args.approve_as, confirm_flagged=args.confirm_unsupported)
+    user = require(args, "approve")
+    check_identity(user, args.approve_as)
+    note_path = Path(args.note)
+    workflow = VisitWorkflow(None, note=load_note(note_path), transcript=_note_transcript(args, note_path))
+    note = workflow.approve(
+        user.name, confirm_flagged=args.confirm_unsupported, login=user.login, keys=security(args).keys
+    )
     out = Path(args.out or args.note)
     save_json(out, note.model_dump_json(indent=1))
     signed = note.approval
     assert signed is not None  # approve() signs or raises
     print(
-        f"Approved by {signed.approved_by} at {signed.approved_at:%Y-%m-%d %H:%M %Z} "
-        f"(sha256 {signed.content_sha256[:12]}…) -> {out}"
+        f"Approved and signed by {signed.approved_by} ({user.login}) at "
+        f"{signed.approved_at:%Y-%m-%d %H:%M %Z} (sha256 {signed.content_sha256[:12]}…) -> {out}"
     )
     return 0
 
 
 def cmd_export(args) -> int:
+    from .approval import verify_approval
     from .fhir.validate import write_document_reference
     from .pipeline import load_note
     from .settings import load_settings
 
+    require(args, "export")
     note = load_note(Path(args.note))
+    verify_approval(note, security(args).keys)  # the signature, not the file's word
     res = write_document_reference(note, Path(args.out), organization=load_settings().organization_name)
     print(f"FHIR R4 DocumentReference (validated) -> {args.out}  [{res['type']['coding'][0]['display']}]")
     return 0
 
 
 def cmd_run(args) -> int:
-    if args.approve_as and not args.patient_id:
-        raise ScribeError("--approve-as exports the note, which needs the patient's MRN: add --patient-id.")
+    from .access import Action, check_identity
+
+    approving = bool(getattr(args, "approve", False) or getattr(args, "approve_as", None))
+    require(args, "record")
+    if approving:
+        if not args.patient_id:
+            raise ScribeError("--approve exports the note, which needs the patient's MRN: add --patient-id.")
+        args._approver = require(args, "approve")
+        check_identity(args._approver, getattr(args, "approve_as", None))
+    sec = security(args)
     pipe = pipeline_from_args(args)
     res = pipe.run(
         Path(args.audio),
         Path(args.out),
         template=args.template,
-        approve_as=args.approve_as,
+        approver=args._approver if approving else None,
+        keys=sec.keys if approving else None,
+        export=approving and sec.user.can(Action.export),
         confirm_unsupported=args.confirm_unsupported,
         encounter=_encounter(args, args.template),
         on_event=_stream_printer(args),
@@ -142,10 +202,10 @@ def cmd_run(args) -> int:
         print(m)
     if res.fhir_path:
         print(f"FHIR R4 DocumentReference (validated) -> {res.fhir_path}")
-    elif args.approve_as:
+    elif approving:
         return 3
     else:
-        print("Not exported: approve the note first (scribe approve NOTE --as 'Dr Name').")
+        print("Not exported: approve the note first (scribe approve NOTE).")
     return 0
 
 
@@ -154,9 +214,9 @@ def cmd_demo(args) -> int:
 
     audio = asset("sample", "visit.flac")
     print(f"Scribe demo: the full pipeline on the bundled sample visit {audio}")
-    print("(the sample clinician approves; statements the grounding check flags are listed and confirmed explicitly)")
+    print("(you approve as yourself; statements the grounding check flags are listed and confirmed explicitly)")
     args.audio = str(audio)
-    args.approve_as = args.approve_as or "Dr Sample Clinician"
+    args.approve = True
     args.confirm_unsupported = True
     args.patient_name = args.patient_name or "Alex Morgan (sample)"
     args.patient_id = args.patient_id or "MRN-SAMPLE-0001"
@@ -348,9 +408,15 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp, llm=True)
     sp.set_defaults(func=cmd_draft)
 
-    sp = sub.add_parser("approve", help="approve a draft note as a named clinician")
+    sp = sub.add_parser("approve", help="re-check a draft note against its transcript and sign it as yourself")
     sp.add_argument("note")
-    sp.add_argument("--as", dest="approve_as", required=True, metavar="NAME", help='e.g. "Dr Jane Doe"')
+    sp.add_argument(
+        "--transcript",
+        help="the visit's transcript the note is re-checked against (default: transcript.json beside it)",
+    )
+    sp.add_argument(
+        "--as", dest="approve_as", metavar="NAME", help="your name or login (optional; approvals are always yours)"
+    )
     sp.add_argument("--out", help="where to write the approved note (default: in place)")
     sp.add_argument(
         "--confirm-unsupported",
@@ -374,11 +440,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "run":
             sp.add_argument("audio")
         sp.add_argument("--out", required=(name == "run"), default="scribe-demo-output", help="output folder")
-        sp.add_argument("--approve-as", metavar="NAME", help="approve the draft as this clinician")
+        if name == "run":
+            sp.add_argument("--approve", action="store_true", help="approve (sign) the draft as yourself and export it")
+            sp.add_argument("--approve-as", metavar="NAME", help="like --approve; NAME must be your name or login")
         sp.add_argument(
             "--confirm-unsupported",
             action="store_true",
-            help="with --approve-as: confirm flagged statements as written instead of refusing",
+            help="with --approve: confirm flagged statements as written instead of refusing",
         )
         common(sp, asr=True, llm=True)
         sp.set_defaults(func=cmd_run if name == "run" else cmd_demo)
@@ -418,60 +486,88 @@ def build_parser() -> argparse.ArgumentParser:
     from .ehr.cli import add_ehr_commands
 
     add_ehr_commands(sub, common)
+
+    # -- security (issue 15): scribe audit | keys | users | retention — see scribe/security_cli.py
+    from .security_cli import add_security_commands
+
+    add_security_commands(sub, common)
     return p
 
 
-def _log_path() -> Path:
+def _setup_logging() -> Path | None:
+    """The CLI's log (0600, rotated, no patient data): what went wrong, for IT, never on screen."""
+    from . import logs
     from .settings import load_settings
 
     try:
-        base = load_settings().cache_path
+        folder = logs.log_folder(load_settings())
     except ScribeError:
-        base = Path.home() / ".cache" / "scribe"
-    base.mkdir(parents=True, exist_ok=True)
-    return base / "scribe-errors.log"
+        folder = Path.home() / ".cache" / "scribe" / "logs"
+    return logs.setup(folder, "scribe-cli.log", console=None)
 
 
-def _worker_reports_to_log_file() -> None:
-    """A model worker's crash report (its last output, a native stack) goes to the error log, not
-    the terminal: the terminal gets the one-line error."""
-    workers = logging.getLogger("scribe.workers")
-    if not any(isinstance(h, logging.FileHandler) for h in workers.handlers):
-        handler = logging.FileHandler(_log_path(), encoding="utf-8", delay=True)
-        handler.setLevel(logging.WARNING)
-        handler.setFormatter(logging.Formatter("--- %(asctime)s %(name)s %(levelname)s\n%(message)s"))
-        workers.addHandler(handler)  # with a handler found, logging no longer prints to the terminal
+def _os_error(exc: OSError) -> str:
+    """A file the user named could not be read or written: say which and why, in one line."""
+    what = exc.filename if exc.filename is not None else "a file"
+    reason = {
+        errno.ENAMETOOLONG: "the file name is too long",
+        errno.EISDIR: "it is a folder",
+        errno.ENOTDIR: "part of the path is a file, not a folder",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOSPC: "the disk is full",
+        errno.EROFS: "the disk is read-only",
+        errno.ENOENT: "no such file or folder",
+        errno.EEXIST: "it already exists",
+    }.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+    return f"cannot use {what}: {reason}."
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local-first: never reach for a model hub by default
+    from . import offline
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    log_file: Path | None = None
     try:
-        _worker_reports_to_log_file()
+        from .settings import load_settings
+
+        settings = load_settings()  # a broken settings file or policy stops here, in one line
+        if settings.allow_hub_download:
+            offline.allow_hub_downloads()
+        # a model worker's crash report (its last output, a native stack) goes to this log, not the terminal
+        log_file = _setup_logging()
         return args.func(args)
     except ModelCrashError as exc:
-        print(f"scribe: error: {exc} Details: {_log_path()}", file=sys.stderr)
+        print(f"scribe: error: {_one_line(str(exc))}{f' Details: {log_file}' if log_file else ''}", file=sys.stderr)
         return exc.exit_code
     except ScribeError as exc:
-        print(f"scribe: error: {exc}", file=sys.stderr)
+        print(f"scribe: error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("scribe: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1
+    except OSError as exc:  # a path the user gave: unreadable, unwritable, too long, a folder...
+        log.info("command %s: %s", sys.argv[1:2], exc)
+        print(f"scribe: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug: keep the traceback out of the terminal
-        try:
-            path = _log_path()
-            with open(path, "a", encoding="utf-8") as fh:
-                fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} scribe {__version__} {sys.argv[1:2]}\n")
-                fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-            where = f" Details were written to {path}."
-        except OSError:
-            where = ""
+        log.error("internal error in scribe %s %s", __version__, sys.argv[1:2], exc_info=exc)
+        where = ""
+        for handler in logging.getLogger().handlers:
+            found = getattr(handler, "baseFilename", None) if getattr(handler, "_scribe", False) else None
+            if found:
+                where = f" Details were written to {found}."
         print(f"scribe: internal error ({type(exc).__name__}).{where} Please report it.", file=sys.stderr)
         return 1
+
+
+def _one_line(text: str) -> str:
+    """Error text as one terminal line: no newlines, no control or escape characters."""
+    text = " ".join(text.split())
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 if __name__ == "__main__":

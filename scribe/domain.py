@@ -9,11 +9,13 @@ disk without the others.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -31,6 +33,16 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+def _one_line_text(value: str) -> str:
+    """Names and identifiers go into FHIR, the audit and terminals: no newlines or escape codes."""
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        raise ValueError("must be one line of printable text (no control characters, escapes or line breaks)")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_one_line_text)]  # a person's name or an identifier
+
+
 # --------------------------------------------------------------------------- encounter
 
 
@@ -38,9 +50,9 @@ class Encounter(_Model):
     """Who was seen, by whom, when. Identifiers feed the FHIR export."""
 
     encounter_id: str = Field(default_factory=lambda: new_id("enc"))
-    patient_name: str = "Unknown patient"
-    patient_id: str = "unknown"  # MRN or other local identifier
-    clinician: str | None = None
+    patient_name: Name = "Unknown patient"
+    patient_id: Name = "unknown"  # MRN or other local identifier
+    clinician: Name | None = None
     visit_type: str = "soap"
     start: datetime = Field(default_factory=utcnow)
     end: datetime | None = None
@@ -55,9 +67,12 @@ class SpeakerRole(str, Enum):
     unknown = "unknown"
 
 
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]  # a time in the recording: never negative or NaN
+
+
 class Word(_Model):
-    start: float
-    end: float
+    start: Seconds
+    end: Seconds
     word: str
     probability: float = 1.0
     original: str | None = None  # what the recogniser heard, when a dictionary term replaced it (scribe.asr.correction)
@@ -67,21 +82,37 @@ class Segment(_Model):
     """One stretch of speech; ``id`` is what note statements cite as evidence."""
 
     id: int
-    start: float  # seconds from the start of the recording
-    end: float
+    start: Seconds  # seconds from the start of the recording
+    end: Seconds
     text: str
     confidence: float = 1.0  # exp(avg log prob) from the recogniser, 1.0 for typed text
     speaker: SpeakerRole = SpeakerRole.unknown
     words: list[Word] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Segment:
+        if self.end < self.start:
+            raise ValueError(f"segment {self.id} ends ({self.end}) before it starts ({self.start})")
+        return self
 
 
 class Transcript(_Model):
     schema_version: int = SCHEMA_VERSION
     segments: list[Segment] = Field(default_factory=list)
     language: str | None = None
-    duration: float = 0.0  # seconds of audio
+    duration: Seconds = 0.0  # seconds of audio
     source: str | None = None  # audio file name or "text"
     asr_model: str | None = None
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Transcript:
+        # statements cite segments by id: two segments with one id would make evidence ambiguous
+        seen: set[int] = set()
+        for seg in self.segments:
+            if seg.id in seen:
+                raise ValueError(f"two segments have the id {seg.id}")
+            seen.add(seg.id)
+        return self
 
     @property
     def text(self) -> str:
@@ -191,10 +222,17 @@ class GroundingReport(_Model):
 
 
 class Approval(_Model):
-    approved_by: str
+    approved_by: Name
     approved_at: datetime = Field(default_factory=utcnow)
     content_sha256: str  # hash of the note text the clinician attested to
     attestation: str = "I have reviewed this note, edited it where needed, and attest that it is accurate."
+    # Who signed, against what, and the signature (scribe.approval): the account the OS authenticated,
+    # the transcript the note was re-checked against at approval, and the grounding it found then.
+    login: str | None = None
+    transcript_sha256: str | None = None
+    checked: dict | None = None  # {"statements": n, "unsupported": 0, "confirmed": k}
+    key_id: str | None = None  # the installation's Ed25519 signing key
+    signature: str | None = None
 
 
 class NoteAction(StrEnum):
@@ -214,10 +252,11 @@ class NoteEvent(_Model):
     """An attributed change to a note (edit, addition, deletion, confirmation, approval, amendment, revision)."""
 
     action: NoteAction
-    actor: str
+    actor: Name
     at: datetime = Field(default_factory=utcnow)
     statement_id: str | None = None
     detail: str = ""
+    text_sha256: str | None = None  # confirmations: the exact statement text the clinician took responsibility for
 
 
 class NoteDraft(_Model):

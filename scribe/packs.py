@@ -12,7 +12,9 @@ the size and sha256 of every file) in one of the machine's model folders
 (:func:`scribe.settings.system_model_dirs`, plus the ``model_dirs`` setting). The installers'
 ``scribe-models-default`` package is one; IT adds or replaces models by dropping more in. A
 pack is verified against its manifest before first use and whenever its files change, and a
-pack that does not match is refused (docs/it/model-packs.md).
+pack that does not match is refused (docs/it/model-packs.md). Only when IT turns on
+``allow_hub_download`` may a Hugging Face repository id (``owner/name``) be given instead; it is
+then downloaded once into the cache (:func:`download_from_hub`).
 """
 
 from __future__ import annotations
@@ -259,10 +261,49 @@ def remove_pack_cache(name: str, cache_dir: Path) -> None:
     shutil.rmtree(cache_dir / "models" / name, ignore_errors=True)
 
 
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+
+
+def download_from_hub(repo_id: str, cache_dir: Path, allow: bool, what: str) -> Path:
+    """Download a Hugging Face repository into the cache, if the organisation allows it.
+
+    This is the only place Scribe contacts a model hub, and only with ``allow_hub_download`` on.
+    """
+    if not allow:
+        raise ModelError(
+            f"{what} '{repo_id}' is not an installed pack or a folder on this computer, and downloading models "
+            "from a model hub is off (allow_hub_download = false). Install an offline pack or ask IT."
+        )
+    from . import offline
+
+    offline.allow_hub_downloads()
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = snapshot_download(repo_id, cache_dir=str(cache_dir / "hub"))
+    except ImportError:
+        raise ModelError("Downloading from a model hub needs the huggingface_hub package.") from None
+    except Exception as exc:  # noqa: BLE001 - network, missing repo, auth: one line for the user
+        raise ModelError(
+            f"Cannot download {what.lower()} '{repo_id}' from the model hub: {exc}".splitlines()[0]
+        ) from None
+    return Path(folder)
+
+
+def _hub_or_missing(spec: str, cache_dir: Path, settings: Settings | None, what: str, kind: str) -> Path:
+    allow_download = bool(settings is not None and settings.allow_hub_download)
+    if _HUB_ID.match(spec) and not spec.startswith((".", "~")):
+        return download_from_hub(spec, cache_dir, allow_download, what)
+    packs = ", ".join(_known_names(kind, settings))
+    raise ModelError(
+        f"{what} '{spec}' is neither a known pack ({packs}) nor an existing {'folder' if kind == 'asr' else 'file or folder'}."
+    )
+
+
 def resolve_asr_model(
     spec: str, cache_dir: Path, progress: Progress | None = None, settings: Settings | None = None
 ) -> Path:
-    """A pack name or a CTranslate2 Whisper folder -> a ready folder.
+    """A pack name or a CTranslate2 Whisper folder (or, if IT allows downloads, a hub repository) -> a ready folder.
 
     With ``settings``, the organisation's ``allowed_models`` is enforced and its ``model_dirs``
     searched; installed packs come before PyPI packs of the same name.
@@ -275,9 +316,7 @@ def resolve_asr_model(
         return resolve_pack(spec, cache_dir, progress)
     path = Path(spec).expanduser()
     if not path.exists():
-        raise ModelError(
-            f"Speech model '{spec}' is neither a known pack ({', '.join(_known_names('asr', settings))}) nor an existing folder."
-        )
+        path = _hub_or_missing(spec, cache_dir, settings, "Speech model", "asr")
     if not path.is_dir() or not (path / "model.bin").is_file() or not (path / "config.json").is_file():
         raise ModelError(
             f"Speech model folder {path} is not a CTranslate2 Whisper model (needs model.bin and config.json)."
@@ -300,9 +339,7 @@ def resolve_llm_model(
         return folder / PACKS[spec].files[0][0]
     path = Path(spec).expanduser()
     if not path.exists():
-        raise ModelError(
-            f"Language model '{spec}' is neither a known pack ({', '.join(_known_names('llm', settings))}) nor an existing file or folder."
-        )
+        path = _hub_or_missing(spec, cache_dir, settings, "Language model", "llm")
     if path.is_file():
         with open(path, "rb") as fh:
             if fh.read(4) != b"GGUF":

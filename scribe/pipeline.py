@@ -12,9 +12,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .domain import Encounter, NoteDraft, Transcript
-from .errors import ApprovalError, ModelCrashError
+from .errors import ApprovalError, InputError, ModelCrashError
 from .settings import Settings, load_settings
 from .transcript_io import save_json
 from .workflow import VisitWorkflow
@@ -125,17 +126,28 @@ class Pipeline:
         audio_path: Path,
         out_dir: Path,
         template: str = "soap",
-        approve_as: str | None = None,
+        approver: Any = None,
+        keys: Any = None,
+        export: bool = True,
         confirm_unsupported: bool = False,
         encounter: Encounter | None = None,
         on_event=None,
     ) -> RunResult:
-        """The whole job; writes transcript.json, note.json and (if approved) documentreference.json."""
+        """The whole job; writes transcript.json, note.json and (if approved) documentreference.json.
+
+        ``approver`` (a :class:`scribe.access.User`) signs with ``keys`` after the note is re-checked
+        against the transcript; ``export`` says whether that user may write the FHIR file.
+        """
         from .drafting.templates import get_template
 
         get_template(template)  # validate arguments before the slow steps
         out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise InputError(f"The output folder {out_dir} is a file; give a folder for --out.") from None
+        except OSError as exc:
+            raise InputError(f"Cannot create the output folder {out_dir}: {exc.strerror or exc}.") from None
         transcript = self.transcribe(Path(audio_path))
         transcript_path = out_dir / "transcript.json"
         save_json(transcript_path, transcript.model_dump_json(indent=1))
@@ -147,33 +159,44 @@ class Pipeline:
             raise type(exc)(f"{exc} The transcript is kept in {transcript_path}.") from None
         messages: list[str] = list(self.notices)
         fhir_path = None
-        if approve_as:
+        if approver is not None:
             try:
-                note = workflow.approve(approve_as, confirm_flagged=confirm_unsupported)
+                note = workflow.approve(
+                    approver.name, confirm_flagged=confirm_unsupported, login=approver.login, keys=keys
+                )
             except ApprovalError as exc:
                 messages.append(f"Not approved: {exc}")
         note_path = out_dir / "note.json"
         save_json(note_path, note.model_dump_json(indent=1))
-        if approve_as and note.is_approved:
+        if note.is_approved and not export:
+            messages.append("Approved, not exported: writing the FHIR file needs the staff role.")
+        elif note.is_approved:
             fhir_path = workflow.export_fhir(
-                out_dir / "documentreference.json", approve_as, self.settings.organization_name
+                out_dir / "documentreference.json", approver.login, self.settings.organization_name, keys=keys
             )
         return RunResult(transcript_path, note_path, fhir_path, transcript, note, messages)
 
 
 def load_note(path: Path) -> NoteDraft:
-    """Read a note JSON written by Scribe, with one-line errors."""
+    """Read a note JSON written by Scribe, with one-line errors for anything else."""
     from pydantic import ValidationError
 
-    from .errors import InputError
+    from .transcript_io import validation_summary
 
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{p} is a folder, not a note file.")
     if not p.is_file():
         raise InputError(f"Note file not found: {p}")
     try:
-        return NoteDraft.model_validate(json.loads(p.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = json.loads(p.read_bytes().decode("utf-8-sig"))
+    except OSError as exc:
+        raise InputError(f"Cannot read the note {p}: {exc.strerror or exc}.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise InputError(f"{p} is not a JSON note file.") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{p} is JSON but not a Scribe note (not an object).")
+    try:
+        return NoteDraft.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InputError(f"{p} is not a Scribe note: {'.'.join(map(str, first['loc']))}: {first['msg']}.") from None
+        raise InputError(f"{p} is not a Scribe note: {validation_summary(exc)}.") from None

@@ -58,11 +58,15 @@ def cmd_instructions(args) -> int:
 
 
 def cmd_revise(args) -> int:
+    from .access import check_identity
     from .cli_common import pipeline_from_args
     from .drafting.revise import SectionReviser, accept_revision, needs_model
     from .pipeline import load_note
+    from .security import require_for
     from .transcript_io import load_transcript, save_json
 
+    user = require_for(args, "edit")  # revising a note is a physician's edit, before any work is done
+    check_identity(user, args.accept_as)  # a change is accepted by the person signed in, never in another's name
     note = load_note(Path(args.note))
     transcript = load_transcript(args.transcript)
     if note.section(args.section) is None:
@@ -78,14 +82,14 @@ def cmd_revise(args) -> int:
         print("No change proposed.")
         return 0
     if not args.accept_as:
-        print('Not applied: re-run with --accept-as "Dr Name" to accept this change.')
+        print("Not applied: re-run with --accept-as YOUR-NAME to accept this change.")
         return 0
-    updated = accept_revision(revision, args.accept_as, transcript)
+    updated = accept_revision(revision, user.name, transcript)
     out = Path(args.out or args.note)
     save_json(out, updated.model_dump_json(indent=1))
     g = updated.grounding
     assert g is not None  # accept_revision grounds the note
-    print(f"Accepted by {args.accept_as}; grounding: {g.unsupported} of {g.statements} statements flagged -> {out}")
+    print(f"Accepted by {user.name}; grounding: {g.unsupported} of {g.statements} statements flagged -> {out}")
     return 0
 
 

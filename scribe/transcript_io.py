@@ -33,6 +33,7 @@ _ROLE = {
     "patient": SpeakerRole.patient,
     "pt": SpeakerRole.patient,
 }
+_DIALOGUE = object()  # load_transcript: the file is text, not JSON
 WORDS_PER_SECOND = 2.6  # ~155 words a minute, conversational pace
 
 
@@ -75,21 +76,36 @@ def load_transcript(path: str | os.PathLike) -> Transcript:
         raise TranscriptError(
             f"{p} is not a text or JSON transcript (it looks binary — is it an audio file? use `scribe transcribe`)."
         ) from None
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        try:
-            transcript = Transcript.model_validate(json.loads(text))
-        except json.JSONDecodeError as exc:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if text.lstrip().startswith("{"):  # ("[doctor] ..." is a dialogue, not broken JSON)
             raise TranscriptError(f"{p} is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise TranscriptError(f"{p} is not a Scribe transcript: {where}: {first['msg']}.") from None
-    else:
+        data = _DIALOGUE  # plain text: a typed or pasted dialogue
+    except RecursionError:
+        raise TranscriptError(f"{p} is not a Scribe transcript: it is nested too deeply.") from None
+    if data is _DIALOGUE:
         transcript = parse_dialogue(text, source=p.name)
+    elif not isinstance(data, dict):
+        kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(type(data), "a number")
+        raise TranscriptError(f"{p} is JSON but not a Scribe transcript (it holds {kind}, not an object).")
+    else:
+        try:
+            transcript = Transcript.model_validate(data)
+        except ValidationError as exc:
+            raise TranscriptError(f"{p} is not a Scribe transcript: {validation_summary(exc)}.") from None
     if transcript.is_empty():
         raise TranscriptError(f"The transcript {p} is empty: there is nothing to draft a note from.")
     return transcript
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """The first problem pydantic found, as ``where: what`` without the offending value."""
+    first = exc.errors()[0]
+    where = ".".join(str(x) for x in first["loc"])
+    where = "".join(c if c.isprintable() else "?" for c in where)[:80]  # a key in the file may be anything
+    msg = first["msg"].removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
 
 
 def save_json(path: str | os.PathLike, data: str) -> None:

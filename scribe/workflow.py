@@ -497,20 +497,36 @@ class VisitWorkflow:
                 self.note = saved
         return saved
 
-    def approve(self, clinician: str, attestation: str | None = None, *, confirm_flagged: bool = False) -> NoteDraft:
-        """Sign the note as it is now and keep it (a new version; visit: approved). ApprovalError
-        while a statement is flagged, unless ``confirm_flagged`` confirms each first (the CLI's
-        ``--confirm-unsupported``)."""
+    def approve(
+        self,
+        clinician: str,
+        attestation: str | None = None,
+        *,
+        confirm_flagged: bool = False,
+        login: str | None = None,
+        keys: Any = None,
+        medications: Any = None,
+    ) -> NoteDraft:
+        """Re-check the note against the transcript, sign it as it is now and keep it (a new version;
+        visit: approved). ApprovalError while a statement carries a safety flag, unless
+        ``confirm_flagged`` confirms each first (the CLI's ``--confirm-unsupported``). ``login`` is the
+        signed-in account (the audit's actor); ``keys`` the installation's signing keys
+        (:mod:`scribe.approval`): an approval without them is unsigned and no export accepts it."""
+        actor = login or clinician
         with self._lock:
             note = self._require_note()
+            transcript = self.transcript or (self.transcript_so_far() if self.segments else None)
+            if self.visit is not None:  # an approval is a new version, and the signature covers its number
+                note = note.model_copy(update={"version": max(note.version, self.visit.next_version())})
+            kw: dict[str, Any] = {"transcript": transcript, "login": login, "keys": keys, "medications": medications}
             if confirm_flagged:
-                signed = approval.approve_all_flagged_confirmed(note, clinician)
+                signed = approval.approve_all_flagged_confirmed(note, clinician, **kw)
             else:
-                signed = approval.approve(note, clinician, attestation)
+                signed = approval.approve(note, clinician, attestation, **kw)
             after = self._check("approve")
             self.note = signed  # locked from now on: a later edit is refused
-        saved = self._keep_version(signed, clinician)
-        self._enter(after, clinician)
+        saved = self._keep_version(signed, actor)
+        self._enter(after, actor)
         with self._lock:
             self.note, self.dirty = saved, False
         return saved
@@ -533,19 +549,22 @@ class VisitWorkflow:
         return self.note
 
     # ------------------------------------------------------------------ export
-    def export_fhir(self, path: Path, clinician: str, organization: str | None) -> Path:
+    def export_fhir(self, path: Path, clinician: str, organization: str | None, keys: Any = None) -> Path:
         """Write the approved note as a validated FHIR DocumentReference (visit: exported).
-        ``path`` is a file, or a folder to name the file in."""
+        ``path`` is a file, or a folder to name the file in. With ``keys``, the approval's signature
+        and (for a stored visit) its audit entry are verified first: the file's word is not trusted."""
         from .fhir.validate import default_file_name, write_document_reference
 
         after = self._check("export")
         note = self._require_note()
+        if keys is not None:
+            approval.verify_for_export(note, keys, self.visit)
         target = Path(path)
         write_document_reference(note, target, organization=organization)
         out = target / default_file_name(note) if target.is_dir() else target
         self._enter(after, clinician)
-        if self.visit is not None:
-            self.visit.audit("exported_fhir", clinician, path=str(out), version=note.version)
+        if self.visit is not None:  # ids only: a path can carry the patient's name
+            self.visit.audit("exported_fhir", clinician, version=note.version, note_id=note.note_id)
         return out
 
     def send(self, sender: Any, progress: Any = None) -> str:

@@ -179,9 +179,16 @@ def _isolated_settings(tmp_path_factory, monkeypatch):
     The model cache stays shared (assembling the 1.1 GB pack per test run would be waste).
     """
     root = tmp_path_factory.getbasetemp()
+    import scribe.settings
+
+    # the system policy is always read (it cannot be switched off): tests point it at a test file
+    monkeypatch.setattr(scribe.settings, "system_policy_path", lambda: root / "no-system-policy.toml")
     monkeypatch.setenv("SCRIBE_SETTINGS", str(root / "no-user-settings.toml"))
     monkeypatch.setenv("SCRIBE_POLICY", str(root / "no-policy.toml"))
     monkeypatch.setenv("SCRIBE_DATA_DIR", str(root / "scribe-data"))
+    # the data keys: never the developer's OS keyring; a passphrase any test process can use
+    monkeypatch.setenv("SCRIBE_DATA_KEY_PROTECTION", "passphrase")
+    monkeypatch.setenv("SCRIBE_DATA_PASSPHRASE", "scribe test passphrase")
     for key in ("SCRIBE_LLM_SERVER_URL", "SCRIBE_LLM_RUNTIME", "SCRIBE_LLM_MODEL", "SCRIBE_ASR_MODEL"):
         monkeypatch.delenv(key, raising=False)
 
@@ -201,3 +208,26 @@ def pytest_runtest_makereport(item, call):
         if "[optional]" not in reason:
             report.outcome = "failed"
             report.longrepr = f"skipped in CI, where everything must be installed: {reason}"
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """Mount real small filesystems (``small_disk("256k")``), so "disk full" is the kernel's ENOSPC, not a mock."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        d = tmp_path / f"small-disk-{len(mounted)}"
+        d.mkdir()
+        r = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(d)], capture_output=True, text=True
+        )
+        if r.returncode != 0:
+            pytest.skip(
+                f"[optional] cannot mount a small tmpfs to fill up (needs root/CAP_SYS_ADMIN): {r.stderr.strip()}"
+            )
+        mounted.append(d)
+        return d
+
+    yield mount
+    for d in mounted:
+        subprocess.run(["umount", "-l", str(d)], check=False)

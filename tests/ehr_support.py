@@ -90,8 +90,18 @@ def tag() -> str:
     return uuid.uuid4().hex[:10]
 
 
+def transcript_of(note: NoteDraft):
+    """A transcript in which every statement of ``note`` was said (approval re-checks against it)."""
+    from scribe.transcript_io import parse_dialogue
+
+    return parse_dialogue("\n".join(f"[doctor] {st.text}" for st in note.statements()))
+
+
 def approved_note(
-    encounter: Encounter, text: str = "Dry cough for 3 days, no fever.", approved_at: datetime | None = None
+    encounter: Encounter,
+    text: str = "Dry cough for 3 days, no fever.",
+    approved_at: datetime | None = None,
+    keys=None,
 ) -> NoteDraft:
     note = NoteDraft(
         note_id=f"note-{uuid.uuid4().hex}",
@@ -103,9 +113,13 @@ def approved_note(
         ],
         grounding=GroundingReport(statements=2, unsupported=0),
     )  # checked (grounding itself is tested elsewhere)
-    note = approve(note, "Dr. Ada Lovelace")
+    note = approve(note, "Dr. Ada Lovelace", transcript=transcript_of(note), login="dr.test", keys=keys)
     if approved_at is not None:
         note.approval = note.approval.model_copy(update={"approved_at": approved_at})
+        if keys is not None:  # signed again, as if approved then
+            from scribe.approval import approval_payload
+
+            note.approval = note.approval.model_copy(update=keys.sign(approval_payload(note)))
     return note
 
 
@@ -128,7 +142,12 @@ def make_visit(
         end=datetime.now(UTC) - timedelta(minutes=10),
     )
     visit = store.create(enc, actor="dr.test", state=VisitState.draft)
-    note = approved_note(enc, text or f"Dry cough for 3 days ({t}); café, naïve — ünïcödé.", approved_at)
+    note = approved_note(
+        enc,
+        text or f"Dry cough for 3 days ({t}); café, naïve — ünïcödé.",
+        approved_at,
+        keys=getattr(store, "keys", None),
+    )
     note = visit.save_note(note, "dr.test")
     visit.set_state(VisitState.approved, "dr.test")
     return visit, note
@@ -138,7 +157,7 @@ def amend_and_approve(visit, note: NoteDraft, new_text: str) -> NoteDraft:
     v2 = amend(note, "Dr. Ada Lovelace", reason="wrong duration")
     st = v2.sections[0].statements[0]
     v2 = edit_statement(v2, st.id, new_text, "Dr. Ada Lovelace")
-    v2 = approve(v2, "Dr. Ada Lovelace")
+    v2 = approve(v2, "Dr. Ada Lovelace", transcript=transcript_of(v2), login="dr.test", keys=visit.keys)
     return visit.save_note(v2, "dr.test")
 
 

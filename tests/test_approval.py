@@ -25,7 +25,7 @@ def _grounded(*texts):
 def test_approval_refused_while_a_statement_is_unsupported():
     note = _grounded("Takes lisinopril 10 mg every morning.", "Takes lisinopril 40 mg.")
     with pytest.raises(ApprovalError, match="1 statement.*flagged unsupported.*40 mg"):
-        approve(note, "Dr Jane Doe")
+        approve(note, "Dr Jane Doe", transcript=TRANSCRIPT, medications=MEDS)
 
 
 def test_edit_regrounds_and_then_approval_works():
@@ -33,7 +33,7 @@ def test_edit_regrounds_and_then_approval_works():
     bad = note.unresolved()[0]
     fixed = edit_statement(note, bad.id, "BP 132/84.", "Dr Jane Doe", transcript=TRANSCRIPT)
     assert not fixed.unresolved()
-    approved = approve(fixed, "Dr Jane Doe")
+    approved = approve(fixed, "Dr Jane Doe", transcript=TRANSCRIPT, medications=MEDS)
     assert approved.is_approved and approved.approval.approved_by == "Dr Jane Doe"
     assert approved.approval.content_sha256 == approved.content_hash()
     assert [e.action for e in approved.events] == ["edited", "approved"]
@@ -72,11 +72,13 @@ def test_confirming_a_flagged_statement_is_attributed():
     confirmed = confirm_statement(note, st.id, "Dr Jane Doe")
     assert confirmed.statements()[0].status == StatementStatus.confirmed
     assert confirmed.events[-1].action == "confirmed" and "40 mg" in confirmed.events[-1].detail
-    assert approve(confirmed, "Dr Jane Doe").is_approved
+    assert approve(confirmed, "Dr Jane Doe", transcript=TRANSCRIPT, medications=MEDS).is_approved
 
 
 def test_approved_note_is_locked_and_changes_break_the_approval():
-    approved = approve(_grounded("Takes lisinopril 10 mg every morning."), "Dr Jane Doe")
+    approved = approve(
+        _grounded("Takes lisinopril 10 mg every morning."), "Dr Jane Doe", transcript=TRANSCRIPT, medications=MEDS
+    )
     st = approved.statements()[0]
     with pytest.raises(ApprovalError, match="locked"):
         edit_statement(approved, st.id, "Something else.", "Dr Jane Doe")
@@ -94,7 +96,9 @@ def test_approved_note_is_locked_and_changes_break_the_approval():
 
 
 def test_amendment_is_a_new_unapproved_version():
-    approved = approve(_grounded("Takes lisinopril 10 mg every morning."), "Dr Jane Doe")
+    approved = approve(
+        _grounded("Takes lisinopril 10 mg every morning."), "Dr Jane Doe", transcript=TRANSCRIPT, medications=MEDS
+    )
     amended = amend(approved, "Dr Jane Doe", reason="add BP")
     assert amended.version == 2 and amended.amends_version == 1
     assert amended.approval is None and not amended.is_approved
@@ -103,7 +107,7 @@ def test_amendment_is_a_new_unapproved_version():
 
 def test_approval_needs_a_name_and_a_grounded_note():
     with pytest.raises(ApprovalError, match="name"):
-        approve(_grounded("Takes lisinopril 10 mg every morning."), "  ")
+        approve(_grounded("Takes lisinopril 10 mg every morning."), "  ", transcript=TRANSCRIPT, medications=MEDS)
     ungrounded = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text="x y z")])])
-    with pytest.raises(ApprovalError, match="grounding"):
-        approve(ungrounded, "Dr Jane Doe")
+    with pytest.raises(ApprovalError, match="re-checks the note against the visit's transcript"):
+        approve(ungrounded, "Dr Jane Doe", transcript=None)

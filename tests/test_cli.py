@@ -115,9 +115,12 @@ def test_approve_refuses_flagged_statements_then_confirm_works(tmp_path):
     )
     path = tmp_path / "note.json"
     path.write_text(note.model_dump_json())
-    assert_clear_error(*scribe("approve", path, "--as", "Dr Jane Doe", "-q"), "flagged unsupported", "40 mg")
-    code, out, err = scribe("approve", path, "--as", "Dr Jane Doe", "--confirm-unsupported", "-q")
+    assert_clear_error(*scribe("approve", path, "-q"), "transcript")  # approval re-checks against the transcript
+    (tmp_path / "transcript.json").write_text(transcript.model_dump_json())
+    assert_clear_error(*scribe("approve", path, "-q"), "flagged unsupported", "40 mg")
+    code, out, err = scribe("approve", path, "--confirm-unsupported", "-q")
     assert code == 0, err
+    assert "signed by" in out
     code, out, err = scribe("export", path, "--out", tmp_path / "dr.json", "-q")
     assert code == 0, err
     dr = json.loads((tmp_path / "dr.json").read_text())
@@ -140,8 +143,7 @@ def test_run_end_to_end_on_audio(tmp_path):
         mp3,
         "--out",
         out,
-        "--approve-as",
-        "Dr Jane Doe",
+        "--approve",
         "--patient-id",
         "MRN-7",
         "--patient-name",
@@ -153,7 +155,9 @@ def test_run_end_to_end_on_audio(tmp_path):
     spoken = " ".join(s["text"] for s in transcript["segments"]).lower()
     assert "lisinopril" in spoken and "penicillin" in spoken  # base hears metformin's end as a number here
     note = json.loads((out / "note.json").read_text())
-    assert note["approval"]["approved_by"] == "Dr Jane Doe"
+    from scribe.access import os_login
+
+    assert note["approval"]["login"] == os_login() and note["approval"]["signature"]
     dr = json.loads((out / "documentreference.json").read_text())
     assert dr["resourceType"] == "DocumentReference" and dr["docStatus"] == "final"
     assert dr["subject"]["identifier"]["value"] == "MRN-7"

@@ -94,10 +94,10 @@ def test_an_invented_dose_in_the_draft_is_flagged(streamed, short_transcript):
     assert any(i.kind == "dose" and "1000 mg" in i.detail for i in bad.issues)
 
 
-def test_approved_draft_exports_a_document_with_the_note_text(streamed):
+def test_approved_draft_exports_a_document_with_the_note_text(streamed, short_transcript):
     note: NoteDraft = streamed[1][-1].note
     note = note.model_copy(update={"encounter": note.encounter.model_copy(update={"patient_id": "MRN-42"})})
-    approved = approve_all_flagged_confirmed(note, "Dr Jane Doe")
+    approved = approve_all_flagged_confirmed(note, "Dr Jane Doe", transcript=short_transcript)
     resource = build_document_reference(approved)
     import base64
 

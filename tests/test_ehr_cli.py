@@ -8,7 +8,6 @@ import json
 import pytest
 
 from scribe.cli import main
-from scribe.storage import VisitStore
 
 try:
     from tests.ehr_support import MRN_SYSTEM, create_patient, docs_with_identifier, make_visit, memory_keyring  # noqa: F401
@@ -25,7 +24,10 @@ def env(fhir_server, tmp_path, monkeypatch, memory_keyring):
     monkeypatch.setenv("SCRIBE_EHR_AUTH", "none")
     monkeypatch.setenv("SCRIBE_EHR_MRN_SYSTEM", MRN_SYSTEM)
     monkeypatch.setenv("SCRIBE_EHR_TIMEOUT", "10")
-    return VisitStore(tmp_path / "data" / "visits")
+    from scribe.security import SecurityContext
+    from scribe.settings import load_settings
+
+    return SecurityContext(load_settings()).store()  # sealed with the installation's keys, as the CLI opens it
 
 
 def run(capsys, *argv):

@@ -164,7 +164,10 @@ def test_amendment_replaces_the_version_it_amends():
     amended = amend(original, "Dr. Ada Lovelace", reason="follow-up interval")
     plan = amended.sections[1].statements[0]
     amended = edit_statement(amended, plan.id, "Return in 1 week if symptoms worsen.", "Dr. Ada Lovelace")
-    amended = approve(amended, "Dr. Ada Lovelace")
+    from scribe.transcript_io import parse_dialogue
+
+    said = parse_dialogue("\n".join(f"[doctor] {st.text}" for st in amended.statements()))
+    amended = approve(amended, "Dr. Ada Lovelace", transcript=said)
     assert original.is_approved and amended.is_approved
     res = build(amended, now=datetime.now(UTC))
     assert res["identifier"][0]["value"] == document_identifier(original.note_id, 2)

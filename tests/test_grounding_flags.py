@@ -105,8 +105,8 @@ def test_approval_waits_for_safety_flags_only():
     assert [st.id for st in blocking_statements(note)] == [wrong.id]
     assert note.grounding.unsupported == 1 and note.grounding.review == 1
     with pytest.raises(ApprovalError, match="40 mg"):
-        approve(note, "Dr Jane Doe")
-    signed = approve(confirm_statement(note, wrong.id, "Dr Jane Doe"), "Dr Jane Doe")
+        approve(note, "Dr Jane Doe", transcript=transcript)
+    signed = approve(confirm_statement(note, wrong.id, "Dr Jane Doe"), "Dr Jane Doe", transcript=transcript)
     assert signed.is_approved  # the review hint did not block
 
 

@@ -78,7 +78,7 @@ def test_summary_is_grounded_and_an_invented_dose_is_flagged():
     assert "faint" in summary.section("warning_signs").text
     # like a note, it cannot be approved with a flagged statement
     with pytest.raises(ApprovalError):
-        approve(summary, "Dr Lee")
+        approve(summary, "Dr Lee", transcript=parse_dialogue(VISIT), medications=MEDS)
     text = render_instructions(summary, "Sam Patient")
     assert text.startswith("After-visit summary for Sam Patient")
     assert "Take metformin 1000 mg twice a day.  [to be checked by your doctor]" in text

@@ -85,6 +85,6 @@ def test_a_change_to_an_approved_note_is_refused():
     note = ground_note(_note(), transcript)
     for st in note.unresolved():
         note = confirm_statement(note, st.id, "Dr Grey")
-    approved = approve(note, "Dr Grey")
+    approved = approve(note, "Dr Grey", transcript=transcript)
     with pytest.raises(ApprovalError, match="approved and locked"):
         apply_changes(approved, [LineChange(edit, "subjective", "a", "Cough for a week.")], "Dr Grey", transcript)

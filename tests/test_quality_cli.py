@@ -60,6 +60,10 @@ def test_revise_shows_the_diff_and_applies_it_only_when_accepted(tmp_path):
     )
     path = tmp_path / "note.json"
     path.write_text(note.model_dump_json())
+    from scribe.access import current_user
+    from scribe.settings import Settings
+
+    me = current_user(Settings())
     code, out, err = scribe(
         "revise", path, "--transcript", src, "--section", "plan", "--instruction", "as a paragraph", "-q"
     )
@@ -76,13 +80,13 @@ def test_revise_shows_the_diff_and_applies_it_only_when_accepted(tmp_path):
         "--instruction",
         "as a paragraph",
         "--accept-as",
-        "Dr Lee",
+        me.login,  # accepted by the person signed in (another name would be refused)
         "-q",
     )
     assert code == 0, err
     revised = NoteDraft.model_validate_json(path.read_text())
     assert "PLAN\nDrink plenty of fluids. Return if not better in a week.\n" in revised.render_text()
-    assert revised.events[-1].action == "revised" and revised.events[-1].actor == "Dr Lee"
+    assert revised.events[-1].action == "revised" and revised.events[-1].actor == me.name
     code, out, err = scribe("revise", path, "--transcript", src, "--section", "hpi", "--instruction", "shorter")
     assert code == 2 and "no section 'hpi'" in err
 

@@ -102,7 +102,7 @@ def test_addition_from_the_instruction_is_marked_and_confirmed_on_accept(note, t
     with pytest.raises(ApprovalError, match="aspirin"):
         from scribe.approval import approve
 
-        approve(updated, "Dr Lee")
+        approve(updated, "Dr Lee", transcript=transcript, medications=MEDS)
     # the original note object is untouched
     assert len(note.section("plan").statements) == 2
 
@@ -176,7 +176,7 @@ def test_stale_or_locked_notes_refuse_the_revision(note, transcript):
     rev.note = note.model_copy(update={"sections": note.sections[:1]})
     with pytest.raises(InputError, match="changed after"):
         accept_revision(rev, "Dr Lee", transcript)
-    approved = approve_all_flagged_confirmed(note, "Dr Lee")
+    approved = approve_all_flagged_confirmed(note, "Dr Lee", transcript=transcript, medications=MEDS)
     rev2 = SectionReviser(KeywordRuntime({}, answers=['{"statements": []}']), medications=MEDS).propose(
         approved, "plan", "shorter", transcript
     )

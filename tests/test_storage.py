@@ -159,11 +159,11 @@ def test_approval_is_required_for_approved_state(store: VisitStore) -> None:
     note = visit.save_note(make_note(), actor="llm")
     with pytest.raises(ApprovalError):
         visit.set_state(VisitState.approved, actor="dr.grey")
-    note.approval = Approval(approved_by="dr.grey", content_sha256=note.content_hash())
+    note.approval = Approval(approved_by="Dr Grey", login="dr.grey", content_sha256=note.content_hash())
     visit.save_note(note, actor="dr.grey")
     visit.set_state(VisitState.approved, actor="dr.grey")
     entry = [e for e in visit.audit_log() if e["action"] == "note_approved"][0]
-    assert entry["actor"] == "dr.grey" and entry["details"]["approved_by"] == "dr.grey"
+    assert entry["actor"] == "dr.grey" and entry["details"]["login"] == "dr.grey"  # ids only: not the name
     assert entry["details"]["content_sha256"] == note.content_hash()
     with pytest.raises(StorageError, match="attributed"):
         visit.save_note(note, actor="  ")
@@ -271,15 +271,9 @@ def ro_dir(tmp_path: Path):
 
 
 @pytest.fixture()
-def tiny_disk(tmp_path: Path):
+def tiny_disk(small_disk) -> Path:
     """A real 256 KiB filesystem so 'disk full' is the kernel's ENOSPC, not a mock."""
-    d = tmp_path / "tiny"
-    d.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(d)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"[optional] cannot mount a small tmpfs to fill up (needs root/CAP_SYS_ADMIN): {r.stderr.strip()}")
-    yield d
-    subprocess.run(["umount", "-l", str(d)], check=False)
+    return small_disk("256k")
 
 
 def test_disk_full_keeps_audio_and_resumes(tiny_disk: Path) -> None:
@@ -333,7 +327,7 @@ def test_audio_writer_roundtrip_and_append(store: VisitStore) -> None:
     assert sr == SR and len(data) == 2 * SR
     np.testing.assert_allclose(data, pcm_roundtrip(sig), atol=1e-4)
     assert store.open(visit.encounter_id).record.audio_seconds == pytest.approx(2.0)
-    assert not visit.lock_path.exists()
+    assert not visit.is_recording_now()  # the recording's OS lock is released
 
 
 def test_recover_after_simulated_crash(store: VisitStore, tmp_path: Path) -> None:
@@ -368,7 +362,7 @@ def test_recover_after_simulated_crash(store: VisitStore, tmp_path: Path) -> Non
     seconds = v.recover()
     assert abs(seconds - 2.4) < 1.0 and seconds == pytest.approx(2.3)
     assert v.record.state == VisitState.interrupted and v.record.audio_seconds == pytest.approx(2.3)
-    assert not (folder / "recording.lock").exists()
+    assert not v.is_recording_now()
     import soundfile as sf
 
     data, sr = sf.read(str(folder / "audio.wav"), dtype="float32")  # header now matches
@@ -407,4 +401,4 @@ def test_audio_writer_rejects_foreign_file(store: VisitStore) -> None:
     with pytest.raises(StorageError, match="not a Scribe recording"):
         visit.open_audio_writer()
     assert visit.audio_path.read_bytes() == before
-    assert not visit.lock_path.exists()
+    assert not visit.is_recording_now()  # the recording's OS lock is released

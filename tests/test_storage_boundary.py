@@ -38,7 +38,7 @@ _FILE_METHODS = {"read_bytes", "write_bytes", "read_text", "write_text"}
 # under the data folder. A new entry needs a reason; visit data goes through scribe.storage.
 OUTSIDE_STORAGE = {
     "audio.py": "write_wav: a WAV at a path the caller names (tests, benchmarks, samples)",
-    "cli.py": "the crash log in the cache folder",
+    "logs.py": "the app and CLI log files (0600, scrubbed of patient data)",
     "fileio.py": "the atomic-write helper (the storage seam, settings, CLI outputs use it)",
     "settings.py": "the settings and policy files",
     "transcript_io.py": "transcript and note files named on the command line",
@@ -181,7 +181,7 @@ def test_a_whole_visit_touches_its_files_only_through_storage(tmp_path: Path, mo
     )
     note = visit.save_note(ground_note(note, transcript), "scribe")
     note = visit.save_working_draft(approval.confirm_statement(note, note.statements()[0].id, "dr.grey"), "dr.grey")
-    note = visit.save_note(approval.approve(note, "dr.grey"), "dr.grey")
+    note = visit.save_note(approval.approve(note, "dr.grey", transcript=transcript), "dr.grey")
     visit.set_state(VisitState.approved, "dr.grey")
     outbox = store.outbox()
     outbox.save("item-1", {"encounter_id": visit.encounter_id, "state": "queued"})

@@ -767,9 +767,13 @@ class OpenAICompatRuntime(_RuntimeBase):
         connect_timeout: float = 5.0,
     ):
         httpx = _import("httpx", self.name)
-        url = (base_url or "").strip().rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ModelError(f"llm_server_url must start with http:// or https:// (got '{base_url}').")
+        from ..errors import PolicyError
+        from ..offline import check_endpoint
+
+        try:  # no transcript over plain http to another computer
+            url = check_endpoint(base_url, "llm_server_url").rstrip("/")
+        except PolicyError as exc:
+            raise ModelError(str(exc)) from None
         self.base_url = url
         self.model_name = model
         self.n_ctx = n_ctx

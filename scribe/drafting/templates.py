@@ -74,7 +74,7 @@ def parse_template(text: str, source: str = "<template>") -> Template:
     if not _LOINC.match(loinc):
         raise TemplateError(f"Template {source}: loinc_code '{loinc}' is not a LOINC code like 11506-3.")
     style = data.get("style", "bullets")
-    if style not in _STYLES:
+    if not isinstance(style, str) or style not in _STYLES:
         raise TemplateError(f"Template {source}: style must be 'bullets' or 'prose', not '{style}'.")
     raw_sections = data.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
@@ -91,7 +91,7 @@ def parse_template(text: str, source: str = "<template>") -> Template:
             raise TemplateError(f"Template {source}: section key '{key}' appears twice.")
         seen.add(key)
         sec_style = sec.get("style")
-        if sec_style is not None and sec_style not in _STYLES:
+        if sec_style is not None and (not isinstance(sec_style, str) or sec_style not in _STYLES):
             raise TemplateError(
                 f"Template {source}: section '{key}' style must be 'bullets' or 'prose', not '{sec_style}'."
             )
@@ -122,6 +122,10 @@ def parse_template(text: str, source: str = "<template>") -> Template:
 def load_template_file(path: Path) -> Template:
     try:
         text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise TemplateError(
+            f"Cannot read template file {path}: it is not UTF-8 text (byte {exc.start}); save it as UTF-8."
+        ) from None
     except OSError as exc:
         raise TemplateError(f"Cannot read template file {path}: {exc.strerror or exc}.") from None
     t = parse_template(text, str(path))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,24 +26,24 @@ from pathlib import Path
 from ..errors import ScribeError
 
 
-def _actor(args) -> str:
-    if getattr(args, "actor", None):
-        return args.actor
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return os.environ.get("USER") or "staff"
+def _actor(args, action: str = "queue") -> str:
+    """Who does this (the signed-in account, allowed by its role); ``--as`` may only name that account."""
+    from ..access import check_identity
+    from ..security import require_for
+
+    user = require_for(args, action)
+    check_identity(user, getattr(args, "actor", None))
+    return user.actor
 
 
 def _ctx(args):
-    from ..settings import load_settings
-    from ..storage import VisitStore
+    from ..security import for_args
     from .outbox import Outbox
     from .service import EhrService
 
-    settings = load_settings()
-    store = VisitStore(settings.data_path / "visits")
-    return settings, store, Outbox(store), EhrService(settings)
+    sec = for_args(args)
+    store = sec.store()
+    return sec.settings, store, Outbox(store), EhrService(sec.settings)
 
 
 def _status_line(item) -> str:
@@ -71,6 +70,7 @@ def cmd_test_connection(args) -> int:
 
 
 def cmd_keygen(args) -> int:
+    _actor(args, "settings")
     from ..settings import load_settings
     from . import secrets
     from .smart import generate_private_key, key_algorithm, public_jwks
@@ -121,6 +121,7 @@ def cmd_jwks(args) -> int:
 
 
 def cmd_set_token(args) -> int:
+    _actor(args, "settings")
     from . import secrets
 
     token = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("EHR access token: ").strip()
@@ -132,6 +133,7 @@ def cmd_set_token(args) -> int:
 
 
 def cmd_login(args) -> int:
+    _actor(args, "settings")
     from .smart import AppLaunchAuth
 
     settings, _s, _o, service = _ctx(args)
@@ -153,6 +155,7 @@ def _drain(outbox, service, only=None, wait: float = 0.0):
 
 
 def cmd_send(args) -> int:
+    actor = _actor(args)
     settings, store, outbox, service = _ctx(args)
     visit = store.open(args.visit)
     if args.version:
@@ -164,7 +167,7 @@ def cmd_send(args) -> int:
         note = visit.load_note()
         if note is None:
             raise ScribeError(f"Visit {args.visit} has no note yet.")
-    item, new = outbox.enqueue_note(note, _actor(args), **service.outbox_kw())
+    item, new = outbox.enqueue_note(note, actor, **service.outbox_kw())
     if not new and item.state.value == "sent":
         print(f"Already in the EHR: {item.server_reference} (version {item.server_version}).")
         return 0
@@ -198,8 +201,9 @@ def _report_one(item) -> int:
 def cmd_send_today(args) -> int:
     from .outbox import ItemState, summary_text
 
+    actor = _actor(args)
     settings, store, outbox, service = _ctx(args)
-    queued = outbox.enqueue_today(_actor(args), **service.outbox_kw())
+    queued = outbox.enqueue_today(actor, **service.outbox_kw())
     ids = set(queued["queued"] + queued["already"])
     if ids:
         _drain(outbox, service, ids, args.wait)
@@ -219,14 +223,15 @@ def _empty_report():
 
 
 def cmd_queue(args) -> int:
+    actor = _actor(args)  # the queue shows patients' names: staff only
     settings, store, outbox, service = _ctx(args)
     if args.retry:
-        item = outbox.retry(args.retry, _actor(args))
+        item = outbox.retry(args.retry, actor)
         print(f"{item.item_id} queued again.")
         _drain(outbox, service, {item.item_id})
         return _report_one(outbox.get(item.item_id))
     if args.cancel:
-        item = outbox.cancel(args.cancel, _actor(args))
+        item = outbox.cancel(args.cancel, actor)
         print(f"{item.item_id} cancelled; it will not be sent (use --retry to send it after all).")
         return 0
     items = outbox.items()
@@ -243,6 +248,7 @@ def cmd_queue(args) -> int:
 
 
 def cmd_drain(args) -> int:
+    _actor(args)
     settings, store, outbox, service = _ctx(args)
     report = _drain(outbox, service, None, args.wait)
     left = outbox.pending()
@@ -257,6 +263,7 @@ def cmd_drain(args) -> int:
 
 
 def cmd_retract(args) -> int:
+    actor = _actor(args)
     settings, store, outbox, service = _ctx(args)
     version = args.version
     if not version:
@@ -267,7 +274,7 @@ def cmd_retract(args) -> int:
                 "(use 'scribe ehr queue --cancel ID' for one still waiting)."
             )
         version = max(i.note_version for i in sent)
-    item = outbox.enqueue_retract(args.visit, version, _actor(args), reason=args.reason or "")
+    item = outbox.enqueue_retract(args.visit, version, actor, reason=args.reason or "")
     _drain(outbox, service, {item.item_id}, args.wait)
     return _report_one(outbox.get(item.item_id))
 
@@ -279,7 +286,10 @@ def add_ehr_commands(sub, common) -> None:
     def sp(name, func, helptext):
         s = ehr.add_parser(name, help=helptext)
         s.add_argument(
-            "--as", dest="actor", metavar="NAME", help="who does this (for the audit trail; default: login name)"
+            "--as",
+            dest="actor",
+            metavar="NAME",
+            help="your name or login (optional: actions are always recorded as yours)",
         )
         common(s)
         s.set_defaults(func=func)

@@ -57,22 +57,45 @@ class FhirResponse:
         return self.headers.get("location") or self.headers.get("content-location") or ""
 
 
+# A server's JSON is untrusted input: a field the spec says is an object may be a number, a list a
+# string. These read it defensively so a malformed answer is an EhrError, never a crash.
+def as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def as_text(value: Any) -> str:
+    """A scalar as text ("" for objects, lists and null)."""
+    return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+
+
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+
+
+def fhir_id(value: Any) -> str:
+    """A resource id as FHIR defines it, or "" (so ``Patient/<id>`` can never carry junk)."""
+    text = as_text(value)
+    return text if _FHIR_ID.match(text) else ""
+
+
 def outcome_text(body: Any, limit: int = 600) -> str:
     """The human part of an OperationOutcome: each issue's details.text / diagnostics, joined."""
     if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
         return ""
     parts = []
-    for iss in body.get("issue") or []:
+    for iss in as_list(body.get("issue")):
         if not isinstance(iss, dict):
             continue
         text = (
-            ((iss.get("details") or {}).get("text") if isinstance(iss.get("details"), dict) else None)
-            or iss.get("diagnostics")
-            or iss.get("code")
-            or ""
+            as_text(as_dict(iss.get("details")).get("text"))
+            or as_text(iss.get("diagnostics"))
+            or as_text(iss.get("code"))
         )
-        text = " ".join(str(text).split())
-        where = ", ".join(str(x) for x in (iss.get("expression") or iss.get("location") or [])[:2])
+        text = " ".join(text.split())
+        where = ", ".join(as_text(x) for x in (as_list(iss.get("expression")) or as_list(iss.get("location")))[:2])
         if text:
             parts.append(f"{text} (at {where})" if where else text)
     out = "; ".join(dict.fromkeys(parts))
@@ -146,6 +169,9 @@ class FhirClient:
         transport: httpx.BaseTransport | None = None,
         user_agent: str = "",
     ):
+        from ..errors import PolicyError
+        from ..offline import check_endpoint
+
         base_url = (base_url or "").strip().rstrip("/")
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -154,6 +180,10 @@ class FhirClient:
                 "set it in Settings → EHR.",
                 cause="settings",
             )
+        try:
+            check_endpoint(base_url, "ehr_base_url")  # notes never cross a network in clear
+        except PolicyError as exc:
+            raise EhrRejected(str(exc), cause="settings") from None
         self.base_url = base_url
         self.auth = auth
         self.timeout = float(timeout)
@@ -178,7 +208,14 @@ class FhirClient:
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
-            return path
+            # an absolute URL (token endpoint, a server's link): held to the same rule as the base
+            from ..errors import PolicyError
+            from ..offline import check_endpoint
+
+            try:
+                return check_endpoint(path, "the EHR's endpoint")
+            except PolicyError as exc:
+                raise EhrRejected(str(exc), cause="settings") from None
         return f"{self.base_url}/{path.lstrip('/')}"
 
     # ------------------------------------------------------------------ requests
@@ -363,9 +400,9 @@ class FhirClient:
         """Resources of ``rtype`` matching ``params`` (first page; matches only, not includes)."""
         resp = self.request("GET", rtype, params=params, ok=(200,), expect="Bundle", what=what or f"a {rtype} search")
         out = []
-        for entry in resp.body.get("entry") or []:
+        for entry in as_list(resp.body.get("entry")):
             res = entry.get("resource") if isinstance(entry, dict) else None
-            mode = (entry.get("search") or {}).get("mode", "match") if isinstance(entry, dict) else "match"
+            mode = as_dict(entry.get("search")).get("mode", "match") if isinstance(entry, dict) else "match"
             if isinstance(res, dict) and res.get("resourceType") == rtype and mode == "match":
                 out.append(res)
         return out
@@ -381,8 +418,8 @@ def id_and_version(resp: FhirResponse, rtype: str) -> tuple[str, str]:
     rid, vid = "", ""
     body = resp.body
     if isinstance(body, dict) and body.get("resourceType") == rtype:
-        rid = str(body.get("id") or "")
-        vid = str((body.get("meta") or {}).get("versionId") or "")
+        rid = fhir_id(body.get("id"))
+        vid = as_text(as_dict(body.get("meta")).get("versionId"))
     m = re.search(rf"{rtype}/([A-Za-z0-9\-.]{{1,64}})(?:/_history/([A-Za-z0-9\-.]{{1,64}}))?", resp.location)
     if m:
         rid = rid or m.group(1)

@@ -81,6 +81,8 @@ class OutboxItem(BaseModel):
     patient_name: str = ""
     amends_version: int | None = None
     resource: dict = Field(default_factory=dict)  # the validated DocumentReference, frozen at queue time
+    # the note's signed approval, checked again before every send: {"payload", "key_id", "signature"}
+    approval: dict = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     queued_by: str = SYSTEM_ACTOR
@@ -241,6 +243,7 @@ class Outbox:
         )
         from ..fhir.validate import validate_document_reference
 
+        signed = self._verify_note(note)
         resource = build_document_reference(
             note,
             organization=organization,
@@ -261,6 +264,7 @@ class Outbox:
                         f"The outbox already holds a different note as {item_id}; ask IT to check the outbox."
                     )
                 existing.resource = resource
+                existing.approval = signed
                 return self._requeue(existing, actor, "requeued"), True
             item = OutboxItem(
                 item_id=item_id,
@@ -272,6 +276,7 @@ class Outbox:
                 patient_name=enc.patient_name,
                 amends_version=note.amends_version,
                 resource=resource,
+                approval=signed,
                 queued_by=actor,
                 created_at=self._clock(),
                 next_attempt_at=self._clock(),
@@ -279,6 +284,65 @@ class Outbox:
             self._save(item, "queued", actor, identifier=item.identifier)
             self._wake.set()
             return item, True
+
+    def _verify_note(self, note: NoteDraft) -> dict:
+        """Refuse a note whose approval does not verify (signature and the visit's audit); returns what to
+        keep on the item so the send can check it again. A store without keys (tests) checks the hash only
+        (in the DocumentReference builder)."""
+        from ..approval import approval_payload, verify_for_export
+
+        keys = getattr(self.visits, "keys", None)
+        if keys is None:
+            return {}  # the DocumentReference builder still refuses an unapproved or changed note
+        try:
+            visit = self.visits.open(note.encounter.encounter_id)
+        except VisitNotFound:
+            raise ApprovalError("Only notes of visits saved in Scribe can be sent to the EHR.") from None
+        verify_for_export(note, keys, visit)
+        assert note.approval is not None  # verified above
+        return {
+            "payload": approval_payload(note).decode("ascii"),
+            "key_id": note.approval.key_id,
+            "signature": note.approval.signature,
+        }
+
+    def _check_before_send(self, item: OutboxItem) -> None:
+        """The outbox file is data at rest too: the resource about to leave must be what was signed."""
+        keys = getattr(self.visits, "keys", None)
+        if keys is None or item.kind != ItemKind.create:
+            return
+        import base64
+        import hashlib
+        import json as _json
+
+        a = item.approval or {}
+        payload = str(a.get("payload", ""))
+        if not payload or not keys.verify(
+            payload.encode("ascii"), str(a.get("key_id", "")), str(a.get("signature", ""))
+        ):
+            raise ApprovalError(f"{item.item_id}: the note's approval signature does not verify; nothing was sent.")
+        signed = _json.loads(payload)
+        try:
+            text = base64.b64decode(item.resource["content"][0]["attachment"]["data"]).decode("utf-8")
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise ApprovalError(f"{item.item_id}: the queued document is damaged; queue the note again.") from None
+        if (
+            hashlib.sha256(text.encode("utf-8")).hexdigest() != signed.get("content_sha256")
+            or signed.get("patient_id") != item.patient_id
+            or signed.get("encounter_id") != item.encounter_id
+            or signed.get("note_id") != item.note_id
+            or signed.get("version") != item.note_version
+        ):
+            raise ApprovalError(
+                f"{item.item_id}: the queued document is not the note that was approved (changed on disk); nothing was sent."
+            )
+        try:
+            visit = self.visits.open(item.encounter_id)
+        except VisitNotFound:
+            raise ApprovalError(f"{item.item_id}: its visit is gone; nothing was sent.") from None
+        report = visit.audit_report()
+        if not report.ok:
+            raise ApprovalError(f"{item.item_id}: the visit's audit trail does not verify ({report.problem}).")
 
     def enqueue_retract(self, encounter_id: str, version: int, actor: str, reason: str = "") -> OutboxItem:
         """Queue marking the sent DocumentReference of this note version ``entered-in-error``.
@@ -460,6 +524,7 @@ class Outbox:
         if progress is not None:
             progress(item)
         try:
+            self._check_before_send(item)
             res: SendResult = sender.send(item, self)
         except EhrError as exc:
             with self.disk.lock:

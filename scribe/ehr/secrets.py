@@ -38,26 +38,9 @@ class KeyringStatus:
 
 
 def _backend():
-    try:
-        import keyring
-        from keyring.backends import fail
-    except ImportError:
-        return None
-    try:
-        kr = keyring.get_keyring()
-    except Exception:  # noqa: BLE001 - a broken keyring config must not break exports
-        log.exception("keyring backend could not be loaded")
-        return None
-    if isinstance(kr, fail.Keyring):
-        return None
-    try:  # a chainer with no usable backends is the same as none
-        from keyring.backends.chainer import ChainerBackend
+    from ..storage.keys import os_keyring
 
-        if isinstance(kr, ChainerBackend) and not kr.backends:
-            return None
-    except ImportError:
-        pass
-    return kr
+    return os_keyring()
 
 
 def keyring_status() -> KeyringStatus:

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import EhrError, EhrRejected, EhrResponseError, PatientMatchError
 from ..fhir.documentreference import URI_SYSTEM
-from .client import FhirClient, id_and_version
+from .client import FhirClient, as_dict, as_list, as_text, fhir_id, id_and_version
 from .outbox import ItemKind, Outbox, OutboxItem, SendResult, item_id_for
 from .smart import auth_from_settings, discover
 
@@ -167,14 +167,16 @@ class EhrService:
         except EhrError as exc:
             rep.problems.append(str(exc))
             return rep
-        rep.fhir_version = str(cap.get("fhirVersion") or "")
-        sw = cap.get("software") or {}
-        rep.software = " ".join(str(x) for x in (sw.get("name"), sw.get("version")) if x)
-        for rest in cap.get("rest") or []:
-            if rest.get("mode") not in (None, "server"):
+        rep.fhir_version = as_text(cap.get("fhirVersion"))
+        sw = as_dict(cap.get("software"))
+        rep.software = " ".join(as_text(x) for x in (sw.get("name"), sw.get("version")) if as_text(x))
+        for rest in as_list(cap.get("rest")):
+            if not isinstance(rest, dict) or rest.get("mode") not in (None, "server"):
                 continue
-            for res in rest.get("resource") or []:
-                codes = {i.get("code") for i in res.get("interaction") or [] if isinstance(i, dict)}
+            for res in as_list(rest.get("resource")):
+                if not isinstance(res, dict):
+                    continue
+                codes = {as_text(i.get("code")) for i in as_list(res.get("interaction")) if isinstance(i, dict)}
                 if res.get("type") == "DocumentReference":
                     rep.docref_create = "create" in codes
                     rep.conditional_create = bool(res.get("conditionalCreate"))
@@ -246,13 +248,18 @@ class EhrService:
                 cause="no patient",
             )
         if len(found) > 1:
-            ids = ", ".join(f"Patient/{p.get('id')}" for p in found[:5])
+            ids = ", ".join(f"Patient/{fhir_id(p.get('id')) or '?'}" for p in found[:5])
             raise PatientMatchError(
                 f"{len(found)} patients in the EHR have MRN {mrn} ({ids}); Scribe will not guess. Ask the EHR team to "
                 "merge or correct the records, then send again.",
                 cause="several patients",
             )
         patient = found[0]
+        if not fhir_id(patient.get("id")):
+            raise EhrResponseError(
+                f"The EHR's record for MRN {mrn} has no valid id, so the note cannot be filed to it. Ask IT to check the EHR.",
+                cause="no patient id",
+            )
         if not name_matches(name, patient):
             ehr_names = "; ".join(_names(patient)) or "(no name)"
             raise PatientMatchError(
@@ -280,7 +287,9 @@ class EhrService:
                 cause="several encounters",
             )
         enc = found[0]
-        subject = str((enc.get("subject") or {}).get("reference") or "")
+        if not fhir_id(enc.get("id")):
+            return None  # an encounter without a usable id cannot be referenced: file without it
+        subject = as_text(as_dict(enc.get("subject")).get("reference"))
         if subject and not subject.endswith(f"Patient/{patient_id}"):
             raise PatientMatchError(
                 f"Encounter {encounter_id} in the EHR belongs to {subject}, not to this visit's patient "
@@ -303,9 +312,9 @@ class EhrService:
         patient_ref, encounter_ref = item.patient_reference, item.encounter_reference
         if not patient_ref:  # matched once per attempt series; a staff retry matches again
             patient = self.match_patient(item.patient_id, item.patient_name)
-            patient_ref = f"Patient/{patient['id']}"
-            enc = self.match_encounter(item.encounter_id, str(patient["id"]))
-            encounter_ref = f"Encounter/{enc['id']}" if enc else ""
+            patient_ref = f"Patient/{fhir_id(patient['id'])}"
+            enc = self.match_encounter(item.encounter_id, fhir_id(patient["id"]))
+            encounter_ref = f"Encounter/{fhir_id(enc['id'])}" if enc else ""
             if outbox is not None:
                 outbox.remember_match(item, patient_ref, encounter_ref)
         resource["subject"]["reference"] = patient_ref
@@ -347,8 +356,8 @@ class EhrService:
                     cause="no id",
                     transient=True,
                 )
-            rid = str(found[0].get("id") or "")
-            vid = str((found[0].get("meta") or {}).get("versionId") or "")
+            rid = fhir_id(found[0].get("id"))
+            vid = as_text(as_dict(found[0].get("meta")).get("versionId"))
         return SendResult(
             server_id=rid,
             server_version=vid,
@@ -377,8 +386,13 @@ class EhrService:
                     cause="several copies",
                 )
             doc = found[0]
-            rid = str(doc.get("id") or "")
-            version = str((doc.get("meta") or {}).get("versionId") or "")
+            rid = fhir_id(doc.get("id"))
+            if not rid:
+                raise EhrResponseError(
+                    "The EHR returned the note without a valid id; nothing was changed. Ask IT to check the EHR.",
+                    cause="no id",
+                )
+            version = as_text(as_dict(doc.get("meta")).get("versionId"))
             if doc.get("status") == "entered-in-error":
                 return SendResult(server_id=rid, server_version=version, result="already retracted")
             doc["status"] = "entered-in-error"

@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from ..errors import EhrAuthError, EhrError
 from . import secrets as secret_store
+from .client import as_dict, as_list, as_text
 
 log = logging.getLogger(__name__)
 
@@ -148,14 +149,18 @@ def discover(client: Any) -> SmartConfiguration:
     """Read ``<base>/.well-known/smart-configuration``; fall back to the CapabilityStatement's oauth-uris."""
     try:
         doc = client.read_json(".well-known/smart-configuration", "the SMART configuration request")
+
+        def texts(key: str) -> list[str]:
+            return [as_text(v) for v in as_list(doc.get(key)) if as_text(v)]
+
         return SmartConfiguration(
-            token_endpoint=str(doc.get("token_endpoint") or ""),
-            authorization_endpoint=str(doc.get("authorization_endpoint") or ""),
-            auth_methods=list(doc.get("token_endpoint_auth_methods_supported") or []),
-            signing_algs=list(doc.get("token_endpoint_auth_signing_alg_values_supported") or []),
-            grant_types=list(doc.get("grant_types_supported") or []),
-            scopes=list(doc.get("scopes_supported") or []),
-            capabilities=list(doc.get("capabilities") or []),
+            token_endpoint=as_text(doc.get("token_endpoint")),
+            authorization_endpoint=as_text(doc.get("authorization_endpoint")),
+            auth_methods=texts("token_endpoint_auth_methods_supported"),
+            signing_algs=texts("token_endpoint_auth_signing_alg_values_supported"),
+            grant_types=texts("grant_types_supported"),
+            scopes=texts("scopes_supported"),
+            capabilities=texts("capabilities"),
             source=".well-known/smart-configuration",
             raw=doc,
         )
@@ -174,14 +179,15 @@ def discover(client: Any) -> SmartConfiguration:
         except EhrError:
             raise first from None
         conf = SmartConfiguration(source="CapabilityStatement")
-        for rest in cap.get("rest") or []:
-            for ext in (rest.get("security") or {}).get("extension") or []:
-                if str(ext.get("url", "")).endswith("oauth-uris"):
-                    for sub in ext.get("extension") or []:
+        for rest in as_list(cap.get("rest")):
+            for ext in as_list(as_dict(as_dict(rest).get("security")).get("extension")):
+                if as_text(as_dict(ext).get("url")).endswith("oauth-uris"):
+                    for sub in as_list(ext.get("extension")):
+                        sub = as_dict(sub)
                         if sub.get("url") == "token":
-                            conf.token_endpoint = sub.get("valueUri", "")
+                            conf.token_endpoint = as_text(sub.get("valueUri"))
                         elif sub.get("url") == "authorize":
-                            conf.authorization_endpoint = sub.get("valueUri", "")
+                            conf.authorization_endpoint = as_text(sub.get("valueUri"))
         if not conf.token_endpoint:
             raise first from None
         return conf

@@ -30,9 +30,11 @@ after ``Encounter.encounter_id`` (letters, digits, ``.``, ``_``, ``-`` only)::
                           audio_seconds, note_version. Rewritten atomically on every change.
         audio.wav         The consultation audio: PCM16 mono WAV at 16 kHz, appended while
                           recording and repaired after a crash (see ``wav``).
-        recording.lock    Present while a process has the audio open for writing:
-                          JSON ``{"pid", "started", "host"}`` (``started`` = process start time
-                          when known) so a crashed recording can be told from a live one.
+        recording.lock    OS-locked (fcntl/msvcrt) by the process recording the audio, for as
+                          long as it records; the OS releases it if that process dies, which is
+                          how a crashed recording is told from a live one. Holds the owner's
+                          ``{"pid", "started", "host"}`` for the "recorded in …" message.
+        .lock             OS-locked around every write to the visit (one writer across processes).
         transcript.json   scribe.domain.Transcript as JSON.
         note.v<N>.json    scribe.domain.NoteDraft, one file per saved version (never
                           overwritten).

@@ -9,8 +9,8 @@ line, audio samples); this module is the only code that touches the bytes on dis
 - :meth:`Disk.open_stream`: the one file that grows in place (the consultation audio), as a
   :class:`Stream` with positioned reads and writes.
 
-Encryption at rest is a ``Disk`` that encrypts in these calls and is handed to
-:class:`~scribe.storage.VisitStore`; nothing else changes. ``size`` is the size of what
+Encryption at rest is :class:`~scribe.storage.crypto.EncryptedDisk`, a ``Disk`` that seals in
+these calls and is handed to :class:`~scribe.storage.VisitStore`; nothing else changes. ``size`` is the size of what
 ``read`` returns, so callers never ``stat`` a file for its content length.
 
 Errors are plain ``OSError`` (``FileNotFoundError`` for a missing file); the callers turn them
@@ -72,7 +72,7 @@ class Stream:
 
 
 class Disk:
-    """Plain files on the local disk (no encryption yet)."""
+    """Plain files on the local disk (:class:`~scribe.storage.crypto.EncryptedDisk` seals them)."""
 
     def read(self, path: Path) -> bytes:
         return Path(path).read_bytes()
@@ -80,8 +80,27 @@ class Disk:
     def size(self, path: Path) -> int:
         return Path(path).stat().st_size
 
-    def write(self, path: Path, data: bytes) -> None:
+    def write(self, path: Path, data: bytes, scope: str | None = None) -> None:
+        """Replace ``path`` with ``data`` atomically. ``scope``: whose key seals it (see EncryptedDisk)."""
         write_atomic(Path(path), data)
+
+    def create_new(self, path: Path, data: bytes, scope: str | None = None) -> None:
+        """Write ``data`` to ``path`` only if it does not exist yet (``FileExistsError`` otherwise).
+
+        Durable and all-or-nothing like :meth:`write`, but two processes racing to create the same
+        file never overwrite each other: the temporary file is hard-linked into place.
+        """
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(tmp, path)
+            fsync_dir(path.parent)
+        finally:
+            os.unlink(tmp)
 
     def append(self, path: Path, data: bytes) -> None:
         """Append ``data`` at the end of ``path`` (created 0600 if missing) and ``fsync``."""
@@ -118,10 +137,10 @@ class Disk:
                     pass
 
 
-def write_file(disk: Disk, path: Path, data: bytes, doing: str) -> None:
+def write_file(disk: Disk, path: Path, data: bytes, doing: str, scope: str | None = None) -> None:
     """:meth:`Disk.write`, with a failure told as a :class:`StorageError` saying what was being done."""
     try:
-        disk.write(path, data)
+        disk.write(path, data, scope=scope)
     except OSError as exc:
         raise storage_error(exc, doing, path) from exc
 

@@ -6,7 +6,7 @@ import builtins
 import json
 import logging
 import re
-import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from . import locks
@@ -28,9 +28,19 @@ class OutboxStore:
     happens to each item is also written to the visit's hash-chained audit trail by the caller.
     """
 
-    def __init__(self, folder: Path, disk: Disk | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        disk: Disk | None = None,
+        name_for: Callable[[str, str], str] | None = None,
+        scope_for: Callable[[str], str] | None = None,
+    ):
         self.folder = Path(folder)
         self.disk = disk or Disk()
+        # with encryption at rest: file names that do not reveal the item (and so the encounter) id,
+        # and each item sealed with its visit's key (purging the visit shreds its exports too)
+        self._name_for = name_for
+        self._scope_for = scope_for
         self.problems: list[StoreProblem] = []
         self._lock = locks.folder_lock(self.folder)
         try:
@@ -39,18 +49,35 @@ class OutboxStore:
             raise storage_error(exc, "creating the EHR outbox folder", self.folder) from exc
 
     @property
-    def lock(self) -> threading.RLock:
+    def lock(self) -> locks.FolderLock:
         """Process-wide lock for read-modify-write of items (shared by every OutboxStore on the folder)."""
         return self._lock
 
     def _path(self, item_id: str) -> Path:
         if not isinstance(item_id, str) or not _OUTBOX_ID.match(item_id):
             raise StorageError(f"'{item_id}' is not a valid outbox item id.")
-        return self.folder / f"{item_id}.json"
+        name = self._name_for("outbox", item_id) if self._name_for else item_id
+        return self.folder / f"{name}.json"
 
     def save(self, item_id: str, data: dict) -> None:
         raw = json.dumps(data, indent=1, sort_keys=True, default=str).encode("utf-8")
-        write_file(self.disk, self._path(item_id), raw, "saving the EHR outbox")
+        scope = self._scope_for(str(data.get("encounter_id", ""))) if self._scope_for else None
+        write_file(self.disk, self._path(item_id), raw, "saving the EHR outbox", scope=scope)
+
+    def remove_for(self, encounter_id: str) -> int:
+        """Delete every item of one visit (retention); returns how many were removed."""
+        n = 0
+        with self._lock:
+            for data in self.list():
+                if data.get("encounter_id") == encounter_id and isinstance(data.get("item_id"), str):
+                    try:
+                        self._path(data["item_id"]).unlink()
+                        n += 1
+                    except FileNotFoundError:
+                        pass
+                    except OSError as exc:
+                        raise storage_error(exc, "deleting an EHR outbox entry", self.folder) from exc
+        return n
 
     def load(self, item_id: str) -> dict | None:
         path = self._path(item_id)
@@ -74,7 +101,7 @@ class OutboxStore:
                 if not isinstance(data, dict):
                     raise ValueError("not a JSON object")
                 out.append(data)
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, StorageError) as exc:  # StorageError: sealed with a destroyed key
                 problems.append(StoreProblem(path, f"unreadable outbox entry: {first_line(exc)}"))
         for p in problems:
             log.warning("skipping %s: %s", p.folder, p.message)

@@ -10,8 +10,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..domain import Encounter, utcnow
+from .crypto import EncryptedDisk
 from .disk import Disk, write_model
 from .errors import StorageError, StoreProblem, VisitNotFound, first_line, storage_error
+from .keys import KeyStore
 from .outbox import OUTBOX_DIR, OutboxStore
 from .visit import VISIT_FILE, Visit, VisitRecord, VisitState
 
@@ -31,12 +33,14 @@ class VisitStore:
     ``disk`` is the byte seam every file goes through (plain files by default).
     """
 
-    def __init__(self, root: Path, disk: Disk | None = None):
+    def __init__(self, root: Path, disk: Disk | None = None, keys: KeyStore | None = None):
         self.root = Path(root).expanduser()
-        self.disk = disk or Disk()
+        self.keys = keys
+        # with keys: every file sealed with its visit's key, folders named so they reveal nothing
+        self.disk = disk or (EncryptedDisk(keys, self.root) if keys is not None else Disk())
         self.problems: list[StoreProblem] = []  # filled by list(): folders that were skipped
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise storage_error(exc, "creating the data folder", self.root) from exc
         if not self.root.is_dir():
@@ -49,14 +53,23 @@ class VisitStore:
             raise storage_error(exc, "checking the data folder is writable", self.root) from exc
 
     def _folder(self, encounter_id: str) -> Path:
+        """The visit's folder: an opaque name with keys (a folder from before keeps its old name)."""
         if not is_valid_visit_id(encounter_id):
             raise StorageError(
                 f"'{encounter_id}' cannot be used as a visit id: use letters, digits, '.', '_' or '-' only."
             )
-        return self.root / encounter_id
+        if self.keys is None:
+            return self.root / encounter_id
+        opaque = self.root / self.keys.opaque_name("visit", encounter_id)
+        legacy = self.root / encounter_id
+        return legacy if not opaque.exists() and (legacy / VISIT_FILE).exists() else opaque
+
+    def scope_of(self, encounter_id: str) -> str:
+        """The key scope (folder name) of a visit."""
+        return self._folder(encounter_id).name
 
     def _visit(self, folder: Path, record: VisitRecord) -> Visit:
-        return Visit(folder, record, self.disk)
+        return Visit(folder, record, self.disk, self.keys)
 
     def create(
         self, encounter: Encounter, actor: str = "system", state: VisitState | str = VisitState.recording
@@ -64,7 +77,7 @@ class VisitStore:
         """Create the visit folder and record. StorageError if the id is taken or disk fails."""
         folder = self._folder(encounter.encounter_id)
         try:
-            folder.mkdir()
+            folder.mkdir(mode=0o700)  # readable by the owner only
         except FileExistsError:
             raise StorageError(f"A visit with id {encounter.encounter_id} already exists.") from None
         except OSError as exc:
@@ -74,7 +87,7 @@ class VisitStore:
         write_model(self.disk, folder / VISIT_FILE, record, "creating the visit")
         self.disk.sync_folder(self.root)
         visit = self._visit(folder, record)
-        visit.audit("created", actor, state=record.state.value, patient_id=encounter.patient_id)
+        visit.audit("created", actor, state=record.state.value)  # ids only: no MRN or name in the audit
         return visit
 
     def _read_record(self, path: Path) -> VisitRecord:
@@ -113,7 +126,7 @@ class VisitStore:
                 records.append(self._read_record(folder / VISIT_FILE))
             except FileNotFoundError:
                 problems.append(StoreProblem(folder, "no visit.json (incomplete or foreign folder)"))
-            except (OSError, ValueError, ValidationError) as exc:
+            except (OSError, ValueError, ValidationError, StorageError) as exc:
                 problems.append(StoreProblem(folder, f"unreadable visit.json: {first_line(exc)}"))
         for p in problems:
             log.warning("skipping visit folder %s: %s", p.folder, p.message)
@@ -123,7 +136,35 @@ class VisitStore:
 
     def outbox(self) -> OutboxStore:
         """The EHR export queue kept beside the visits (``<root>/.outbox``)."""
-        return OutboxStore(self.root / OUTBOX_DIR, self.disk)
+        if self.keys is None:
+            return OutboxStore(self.root / OUTBOX_DIR, self.disk)
+        return OutboxStore(self.root / OUTBOX_DIR, self.disk, self.keys.opaque_name, self.scope_of)
+
+    def purge(self, encounter_id: str) -> str:
+        """Delete a visit for good: its EHR outbox entries, its folder, and (with keys) its keys, so
+        what may survive elsewhere (backups, disk sectors) is unreadable. Returns the visit's key
+        scope (an opaque id) for the caller's journal; the visit's own audit trail goes with it."""
+        import shutil
+
+        from .crypto import audio_scope
+
+        folder = self._folder(encounter_id)
+        if not (folder / VISIT_FILE).exists():
+            raise VisitNotFound(f"There is no saved visit with id {encounter_id}.")
+        visit = self.open(encounter_id)
+        with visit._lock:
+            if visit.is_recording_now():
+                raise StorageError("This visit is being recorded right now; it cannot be deleted.")
+            self.outbox().remove_for(encounter_id)
+            if self.keys is not None:  # the keys first: from here on the files are unreadable anyway
+                self.keys.destroy_visit_key(audio_scope(folder.name))
+                self.keys.destroy_visit_key(folder.name)
+            try:
+                shutil.rmtree(folder)
+            except OSError as exc:
+                raise storage_error(exc, "deleting the visit", folder) from exc
+        self.disk.sync_folder(self.root)
+        return folder.name
 
     def recoverable(self) -> builtins.list[VisitRecord]:  # (``list`` is a method here)
         """Visits whose recording was cut off (state ``recording`` with no live recorder, or
@@ -132,7 +173,7 @@ class VisitStore:
         for rec in self.list():
             if rec.state not in (VisitState.recording, VisitState.interrupted):
                 continue
-            visit = self._visit(self.root / rec.encounter_id, rec)
+            visit = self._visit(self._folder(rec.encounter_id), rec)
             if not visit.has_audio():
                 continue
             if rec.state == VisitState.recording and visit.is_recording_now():

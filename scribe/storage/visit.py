@@ -6,9 +6,7 @@ the store's :class:`~scribe.storage.disk.Disk`.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
 from datetime import datetime
 from enum import Enum
@@ -22,7 +20,7 @@ from ..audio import SAMPLE_RATE
 from ..domain import Encounter, NoteDraft, Transcript, utcnow
 from ..errors import ApprovalError
 from . import locks
-from .audit import AuditLog, check_actor, sha256_hex
+from .audit import AuditLog, AuditReport, check_actor, checkpoint_payload, sha256_hex
 from .disk import Disk, write_file, write_model
 from .errors import StorageError, storage_error
 from .wav import HEADER_SIZE, AudioWriter, decode_wav, repair_wav, wav_seconds
@@ -63,6 +61,8 @@ class VisitRecord(BaseModel):
     updated_at: datetime = Field(default_factory=utcnow)
     audio_seconds: float = 0.0
     note_version: int | None = None
+    # the audit trail's signed checkpoint: {"seq", "head", "key_id", "signature"} (see scribe.storage.audit)
+    audit_checkpoint: dict | None = None
 
     @property
     def encounter_id(self) -> str:
@@ -75,11 +75,12 @@ class Visit:
     Methods are thread-safe (one lock per visit folder, shared by all Visit objects for it).
     """
 
-    def __init__(self, folder: Path, record: VisitRecord, disk: Disk | None = None):
+    def __init__(self, folder: Path, record: VisitRecord, disk: Disk | None = None, keys: Any = None):
         self.folder = Path(folder)
         self.record = record
         self._disk = disk or Disk()
-        self._lock = locks.folder_lock(self.folder)
+        self.keys = keys  # scribe.storage.keys.KeyStore: signs audit checkpoints (None: unsigned)
+        self._lock = locks.folder_lock(self.folder)  # one writer across threads and processes
         self._audit = AuditLog(self.folder / AUDIT_FILE, self._disk, self._lock)
 
     def __repr__(self) -> str:
@@ -147,61 +148,52 @@ class Visit:
         except OSError:
             return False
 
-    def _lock_record(self) -> dict | None:
-        try:
-            lock = json.loads(self._disk.read(self.lock_path))
-        except (OSError, ValueError):
-            return None
-        return lock if isinstance(lock, dict) else None
+    def _recording_lock(self) -> locks.FileLock:
+        return locks.FileLock(self.lock_path, "locking the recording")
 
     def recording_owner_alive(self) -> bool:
-        """True if a live process holds this visit's audio open for writing."""
-        lock = self._lock_record()
-        return lock is not None and locks.owner_alive(lock)
-
-    def _lock_pid(self) -> int | None:
-        try:
-            return int((self._lock_record() or {})["pid"])
-        except (KeyError, TypeError, ValueError):
-            return None
+        """True if another live process holds this visit's audio open for writing (its OS lock)."""
+        probe = self._recording_lock()
+        if probe.acquire():
+            probe.release()
+            return False
+        return True
 
     def is_recording_now(self) -> bool:
         """True if an AudioWriter is open on this visit in this process or a live other one."""
-        return locks.writer_active(self.folder) or (self.recording_owner_alive() and self._lock_pid() != os.getpid())
+        return locks.writer_active(self.folder) or self.recording_owner_alive()
 
     def open_audio_writer(self, sample_rate: int = SAMPLE_RATE, flush_interval: float = 0.5) -> AudioWriter:
         """Open ``audio.wav`` for appending (created if missing). Appending continues a recording
-        after a lost device or a crash; a torn tail from a crash is repaired first."""
+        after a lost device or a crash; a torn tail from a crash is repaired first.
+
+        The recording holds an OS lock on ``recording.lock`` until the writer closes (or its
+        process dies), so a second recorder, here or in another process, is refused, never mixed in.
+        """
         with self._lock:
-            if self.is_recording_now():
+            if locks.writer_active(self.folder):
+                raise StorageError("This visit is already being recorded in this window; stop that recording first.")
+            rec_lock = self._recording_lock()
+            if not rec_lock.acquire():
+                who = locks.describe_owner(rec_lock.read_owner())
                 raise StorageError(
-                    "This visit is already being recorded (in this window or another Scribe "
-                    "process); stop that recording first."
+                    f"This visit is being recorded in another Scribe process ({who}); stop that recording first."
                 )
-            write_file(self._disk, self.lock_path, json.dumps(locks.this_process()).encode(), "locking the recording")
+            rec_lock.write_owner(locks.this_process())
             try:
                 writer = AudioWriter(
                     self.audio_path, sample_rate, flush_interval, on_close=self._writer_closed, disk=self._disk
                 )
             except BaseException:
-                self._remove_lock()
+                rec_lock.release()
                 raise
-            locks.set_writer_active(self.folder, True)
+            locks.set_writer_active(self.folder, True, rec_lock)
             self.audit("audio_opened", "system", seconds_before=round(writer.seconds, 3), sample_rate=sample_rate)
             return writer
-
-    def _remove_lock(self) -> None:
-        try:
-            self.lock_path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError:
-            log.warning("could not remove %s", self.lock_path)
 
     def _writer_closed(self, writer: AudioWriter) -> None:
         with self._lock:
             locks.set_writer_active(self.folder, False)
-            self._remove_lock()
             try:
                 self._update_record(audio_seconds=round(writer.committed_seconds, 3))
                 self.audit("audio_closed", "system", seconds=round(writer.committed_seconds, 3))
@@ -244,11 +236,29 @@ class Visit:
                 except OSError as exc:
                     raise storage_error(exc, "repairing the audio", self.audio_path) from exc
                 seconds = data_bytes / 2 / info.sample_rate
-            self._remove_lock()
             old = self._reload_record().state
             self._update_record(audio_seconds=round(seconds, 3), state=state)
             self.audit("recovered", actor, seconds=round(seconds, 3), **{"from": old.value, "to": state.value})
             return seconds
+
+    def delete_audio(self, actor: str, reason: str = "retention") -> bool:
+        """Delete the recording for good (retention): the file goes and, with keys, its own key is
+        destroyed, so no copy of the ciphertext (a backup, a disk sector) can be read again. The
+        transcript and note stay. Audited; False if there was no recording."""
+        from .crypto import audio_scope
+
+        with self._lock:
+            if self.is_recording_now():
+                raise StorageError("This visit is being recorded right now; its audio cannot be deleted.")
+            had = self.audio_path.exists()
+            try:
+                self.audio_path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise storage_error(exc, "deleting the recording", self.audio_path) from exc
+            shredded = self.keys.destroy_visit_key(audio_scope(self.folder.name)) if self.keys is not None else False
+            if had or shredded:
+                self.audit("audio_deleted", actor, why=reason, key_destroyed=shredded)
+            return had
 
     # ------------------------------------------------------------------ transcript
     def save_transcript(self, t: Transcript, actor: str = "system") -> None:
@@ -280,6 +290,10 @@ class Visit:
         versions = self._version_files()
         return versions[-1][0] if versions else 0
 
+    def next_version(self) -> int:
+        """The number the next saved version gets (an approval is signed for it before it is saved)."""
+        return self._latest_version() + 1
+
     def save_note(self, note: NoteDraft, actor: str) -> NoteDraft:
         """Save a new version of the note; returns the note as stored.
 
@@ -292,6 +306,11 @@ class Visit:
         with self._lock:
             latest = self._latest_version()
             if note.version <= latest:
+                if note.approval is not None and note.approval.signature:
+                    raise ApprovalError(  # renumbering would void the signature, which covers the version
+                        f"This approval was signed for version {note.version}, but version {latest} is already "
+                        "saved; approve the note again."
+                    )
                 note = note.model_copy(update={"version": latest + 1})
             data = write_model(self._disk, self.folder / f"note.v{note.version}.json", note, "saving the note")
             write_file(self._disk, self.folder / NOTE_FILE, data, "saving the note")
@@ -302,9 +321,11 @@ class Visit:
                 "content_sha256": note.content_hash(),
                 "file_sha256": sha256_hex(data),
             }
-            if note.approval is not None:
-                details["approved_by"] = note.approval.approved_by
+            if note.approval is not None:  # ids only: the account, the key and signature, never the name
+                details["login"] = note.approval.login
                 details["approval_valid"] = note.is_approved
+                details["key_id"] = note.approval.key_id
+                details["signature"] = note.approval.signature
             action = "note_approved" if note.is_approved else "note_saved"
             self.audit(action, actor, **details)
             return note
@@ -364,14 +385,35 @@ class Visit:
     def audit_path(self) -> Path:
         return self._audit.path
 
-    def audit(self, action: str, actor: str, **details: Any) -> None:
-        """Append an attributed, hash-chained entry to audit.jsonl (fsynced)."""
-        self._audit.append(action, actor, **details)
+    def audit(self, action: str, /, actor: str, **details: Any) -> None:
+        """Append an attributed, hash-chained entry (ids only) and move the signed checkpoint to it."""
+        with self._lock:
+            seq, head = self._audit.append(action, actor, **details)
+            checkpoint: dict[str, Any] = {"seq": seq, "head": head}
+            if self.keys is not None:
+                checkpoint.update(self.keys.sign(checkpoint_payload(self.folder.name, seq, head)))
+            self._update_record(audit_checkpoint=checkpoint)
 
     def audit_log(self) -> list[dict]:
         """All readable audit entries, oldest first (unparseable lines are skipped)."""
         return self._audit.entries()
 
+    def audit_report(self) -> AuditReport:
+        """The audit trail checked against the visit's signed checkpoint (first broken link, torn lines)."""
+        with self._lock:
+            record = self._reload_record()
+            cp = record.audit_checkpoint
+
+            def signed(checkpoint: dict) -> bool | None:
+                if "signature" not in checkpoint:
+                    return False if self.keys is not None else None  # a store with keys signs every checkpoint
+                if self.keys is None:
+                    return None
+                payload = checkpoint_payload(self.folder.name, checkpoint.get("seq", -1), checkpoint.get("head", ""))
+                return self.keys.verify(payload, checkpoint.get("key_id", ""), checkpoint["signature"])
+
+            return self._audit.verify(cp, signed)
+
     def verify_audit(self) -> bool:
-        """True if every line is intact and chained to its predecessor."""
-        return self._audit.verify()
+        """True if the audit trail is intact and ends at its checkpoint (see :meth:`audit_report`)."""
+        return self.audit_report().ok

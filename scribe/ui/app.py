@@ -7,7 +7,6 @@ progress in the status bar. A recording cut off by a crash is offered for recove
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
 import time
@@ -19,24 +18,10 @@ log = logging.getLogger("scribe.ui")
 
 
 def _setup_logging(folder: Path) -> Path | None:
-    root = logging.getLogger()
-    if any(getattr(h, "_scribe", False) for h in root.handlers):
-        return None
-    root.setLevel(logging.INFO)
-    stream = logging.StreamHandler()
-    stream.setLevel(logging.WARNING)
-    stream._scribe = True  # type: ignore[attr-defined]
-    root.addHandler(stream)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "scribe-app.log"
-        fh = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
-        fh._scribe = True  # type: ignore[attr-defined]
-        root.addHandler(fh)
-        return path
-    except OSError:
-        return None
+    """The app's log: 0600, rotated, scrubbed of patient data (scribe.logs)."""
+    from .. import logs
+
+    return logs.setup(folder, "scribe-app.log")
 
 
 def _excepthook(exc_type, exc, tb) -> None:
@@ -73,7 +58,6 @@ def create_app(argv: Sequence[str] | None = None):
 def build_window(app, settings=None, **ctx_overrides):
     """Settings -> store, models, context, themed main window (not shown, models not loading)."""
     from ..settings import load_settings
-    from ..storage import VisitStore
     from .context import AppContext
     from .main_window import MainWindow
     from .models import ModelHub
@@ -83,7 +67,18 @@ def build_window(app, settings=None, **ctx_overrides):
     settings = settings or load_settings()
     theme = ThemeManager(app)
     theme.apply()
-    store = ctx_overrides.pop("store", None) or VisitStore(settings.data_path / "visits")
+    store = ctx_overrides.pop("store", None)
+    if store is None:  # the real app: the signed-in user, the unlocked keys, the sealed store
+        security = ctx_overrides.get("security")
+        if security is None:
+            from ..security import SecurityContext
+            from .dialogs import SignInDialog, ask_passphrase
+
+            security = ctx_overrides["security"] = SecurityContext(
+                settings, passphrase=ask_passphrase, local_sign_in=SignInDialog.ask
+            )
+        store = security.store()
+        security.user  # noqa: B018 - sign in now (a shared account asks), before the window shows
     models = ctx_overrides.pop("models", None) or ModelHub(settings)
     ctx = AppContext(settings=settings, store=store, models=models, player=AudioPlayer(), **ctx_overrides)
     return MainWindow(ctx, theme)
@@ -149,7 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScribeError as exc:
         QMessageBox.critical(None, "Scribe", str(exc))
         return 2
-    _setup_logging(settings.data_path / "logs")
+    if settings.allow_hub_download:
+        from .. import offline
+
+        offline.allow_hub_downloads()
+    from .. import logs
+
+    _setup_logging(logs.log_folder(settings))
     sys.excepthook = _excepthook
     try:
         win = build_window(app, settings)
@@ -160,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if test_png is not None:
         return self_test(win, app, test_png, timeout_s=float(os.environ.get("SCRIBE_SELF_TEST_TIMEOUT", "600")))
     QTimer.singleShot(0, win.ctx.models.load)  # after the window is on screen
+    QTimer.singleShot(100, win.check_security)  # audit trails verified, retention applied, off the UI thread
     if win.ctx.check_recovery:
         QTimer.singleShot(200, win.check_recovery)
     return app.exec()

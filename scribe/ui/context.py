@@ -67,3 +67,31 @@ class AppContext:
     draft_during_visit: bool = False
     autosave_s: float = 30.0  # save an edited draft this long after the last edit
     check_recovery: bool = True
+    # Who is acting and with which keys (scribe.security). The app always has one: the user comes from
+    # the OS account (not a text box), the keys seal the store and sign approvals, refusals are journaled.
+    # Tests of pure UI mechanics may leave it out (no role checks, unsigned approvals).
+    security: Any = None
+
+    def __post_init__(self) -> None:
+        if self.security is not None:
+            self.clinician = self.security.user.name
+
+    @property
+    def user(self) -> Any:
+        return self.security.user if self.security is not None else None
+
+    @property
+    def actor(self) -> str:
+        """What the audit trail records for the person at the keyboard: the account, not a typed name."""
+        return self.security.user.actor if self.security is not None else self.clinician
+
+    @property
+    def keys(self) -> Any:
+        return self.security.keys if self.security is not None else None
+
+    def check(self, action: str, what: str = "") -> None:
+        """AccessDenied (one sentence, journaled) unless the acting user's role allows ``action``."""
+        if self.security is not None:
+            from ..access import Action
+
+            self.security.require(Action(action), what)

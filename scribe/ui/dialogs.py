@@ -139,7 +139,7 @@ class NewVisitDialog(QDialog):
 class ApprovalDialog(QDialog):
     """Who signs, the attestation, and an explicit tick before the note is locked."""
 
-    def __init__(self, note: Any, clinician: str, parent: QWidget | None = None):
+    def __init__(self, note: Any, clinician: str, parent: QWidget | None = None, signed_in: bool = False):
         super().__init__(parent)
         self.setObjectName("approvalDialog")
         self.setWindowTitle("Approve note")
@@ -160,6 +160,9 @@ class ApprovalDialog(QDialog):
         form = QFormLayout()
         self.approver = QLineEdit(clinician)
         self.approver.setObjectName("approver")
+        if signed_in:  # the approver is the signed-in person, shown, not typed
+            self.approver.setReadOnly(True)
+            self.approver.setToolTip("You approve as the person signed in to this computer; the approval is signed.")
         form.addRow("&Approved by", self.approver)
         lay.addLayout(form)
         lay.addWidget(QLabel("Attestation"))
@@ -245,3 +248,59 @@ class RecoveryDialog(QDialog):
             if it.checkState() == Qt.CheckState.Checked:
                 out.append(it.data(Qt.ItemDataRole.UserRole))
         return out
+
+
+# --------------------------------------------------------------------------- security prompts
+
+
+def ask_passphrase(kind: str, parent: QWidget | None = None) -> str | None:
+    """The passphrase of Scribe's data (``create``: chosen and typed twice; ``unlock``; ``recovery``)."""
+    from PySide6.QtWidgets import QInputDialog
+
+    prompts = {
+        "create": "This computer has no keyring, so Scribe protects its data with a passphrase.\n"
+        "Choose one (at least 10 characters); without it the data cannot be read:",
+        "unlock": "Passphrase for Scribe's data:",
+        "recovery": "Recovery passphrase:",
+    }
+    first, ok = QInputDialog.getText(
+        parent, "Scribe", prompts.get(kind, prompts["unlock"]), QLineEdit.EchoMode.Password
+    )
+    if not ok or not first:
+        return None
+    if kind == "create":
+        again, ok = QInputDialog.getText(parent, "Scribe", "Type the passphrase again:", QLineEdit.EchoMode.Password)
+        if not ok or again != first:
+            return None
+    return first
+
+
+class SignInDialog(QDialog):
+    """Sign in to a local Scribe account (a shared computer account; see scribe.access)."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("signInDialog")
+        self.setWindowTitle("Sign in to Scribe")
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("This computer is shared: sign in with your own Scribe account."))
+        form = QFormLayout()
+        self.user = QLineEdit()
+        self.user.setObjectName("user")
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("&User", self.user)
+        form.addRow("&Password", self.password)
+        lay.addLayout(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+    @classmethod
+    def ask(cls, parent: QWidget | None = None) -> tuple[str, str] | None:
+        dlg = cls(parent)
+        if dlg.exec() != QDialog.DialogCode.Accepted or not dlg.user.text().strip():
+            return None
+        return dlg.user.text().strip(), dlg.password.text()

@@ -698,7 +698,7 @@ class EhrController(QObject):
     def settings_changed(self, _keys: Any = None) -> None:
         on = ehr_configured(self.ctx.settings)
         if on and not isinstance(self.ctx.ehr_sender, OutboxSender) and self.ctx.ehr_sender is None:
-            self.ctx.ehr_sender = OutboxSender(self.ctx.settings, self.ctx.store, self.ctx.clinician)
+            self.ctx.ehr_sender = OutboxSender(self.ctx.settings, self.ctx.store, self.ctx.actor)
         elif not on and isinstance(self.ctx.ehr_sender, OutboxSender):
             self.ctx.ehr_sender = None
         self.today_action.setEnabled(on)
@@ -711,19 +711,25 @@ class EhrController(QObject):
         else:
             self.timer.stop()
 
-    def open_outbox(self) -> OutboxDialog:
+    def open_outbox(self) -> OutboxDialog | None:
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.raise_()
             return self.dialog
-        dlg = OutboxDialog(self.ctx.settings, self.ctx.store, self.ctx.clinician, self.window)
+        try:
+            self.ctx.check("queue")  # the queue lists patients and sends notes: staff (journaled if refused)
+        except ScribeError as exc:
+            show_error(self.window, exc)
+            return None
+        dlg = OutboxDialog(self.ctx.settings, self.ctx.store, self.ctx.actor, self.window)
         dlg.changed.connect(self.window.visits.refresh)
         dlg.open()
         self.dialog = dlg
         return dlg
 
-    def send_today(self) -> OutboxDialog:
+    def send_today(self) -> OutboxDialog | None:
         dlg = self.open_outbox()
-        dlg.send_today()
+        if dlg is not None:
+            dlg.send_today()
         return dlg
 
     def drain_due(self) -> None:

@@ -234,6 +234,11 @@ class MainWindow(QMainWindow):
             show_error(self, ScribeError("Stop the current recording before starting a new visit."))
             return
         try:
+            self.ctx.check("record")  # a role that may not record is told so now, not after the form
+        except ScribeError as exc:
+            show_error(self, exc)
+            return
+        try:
             templates = {}
             for name in available_templates():
                 try:
@@ -251,7 +256,7 @@ class MainWindow(QMainWindow):
 
     def _create_visit(self, encounter, consent: bool, required: bool) -> None:
         store = self.ctx.store
-        actor = encounter.clinician or self.ctx.clinician
+        actor = self.ctx.actor if self.ctx.user is not None else (encounter.clinician or self.ctx.clinician)
 
         def work(_ctx):
             from ..storage import VisitState
@@ -338,7 +343,7 @@ class MainWindow(QMainWindow):
 
     def recover(self, encounter_ids: list[str]) -> None:
         store = self.ctx.store
-        actor = self.ctx.clinician
+        actor = self.ctx.actor
 
         def work(_ctx):
             out = []
@@ -358,8 +363,51 @@ class MainWindow(QMainWindow):
         BackgroundOp(work, on_success=done, parent=self, name="recover").start(serial_pool())
 
     # ------------------------------------------------------------------ settings / help
+    # ------------------------------------------------------------------ security at start
+    def check_security(self) -> None:
+        """At start, off the UI thread: every audit trail and the security journal are verified (the
+        first broken link is shown), and the policy's retention periods are applied."""
+        sec = self.ctx.security
+        if sec is None:
+            return
+        store = self.ctx.store
+
+        def work(_ctx):
+            from ..security import check_audits
+            from ..storage.retention import run_retention
+
+            s = sec.settings
+            retention = None
+            if s.retention_audio_days > 0 or s.retention_visit_days > 0:
+                retention = run_retention(
+                    store,
+                    audio_days=s.retention_audio_days,
+                    visit_days=s.retention_visit_days,
+                    actor="policy",
+                    journal=sec.journal(),
+                )
+            return check_audits(store, sec.journal()), retention
+
+        def done(result):
+            (visits, journal), retention = result
+            problems = [f"Visit {vid}: {rep.problem}" for vid, rep in visits if not rep.ok]
+            if not journal.ok:
+                problems.append(f"Security journal: {journal.problem}")
+            if retention is not None and (retention.audio_deleted or retention.visits_purged):
+                self.visits.refresh()
+            if problems:
+                self.audit_problems = problems
+                QMessageBox.warning(
+                    self,
+                    "Scribe: audit trail damaged or altered",
+                    "Scribe checked its audit trails and found damage or tampering. Tell IT (scribe audit verify "
+                    "shows the details):\n\n" + "\n".join(problems[:8]),
+                )
+
+        BackgroundOp(work, on_success=done, parent=self, name="check-security").start()
+
     def open_settings(self) -> None:
-        dlg = SettingsDialog(self.ctx.settings, self.ctx.list_devices, self)
+        dlg = SettingsDialog(self.ctx.settings, self.ctx.list_devices, self, check=self.ctx.check)
         dlg.settings_saved.connect(self._settings_saved)
         dlg.settings_saved.connect(self.ehr.settings_changed)
         dlg.open()

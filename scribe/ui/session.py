@@ -67,7 +67,10 @@ class VisitSession(QObject):
             vocabulary_files=ctx.settings.vocabulary_files,
         )
         phase = RecorderPhase.idle if transcript is None and note is None else RecorderPhase.done
-        self.capture = c = VisitCapture(ctx, self.workflow, lambda: self.clinician, self.template, phase, self)
+        from .. import logs
+
+        logs.register_phi(self.encounter.patient_name, self.encounter.patient_id)  # never in a log line
+        self.capture = c = VisitCapture(ctx, self.workflow, lambda: self.actor, self.template, phase, self)
         for theirs, ours in (
             (c.phase_changed, self.recorder_state_changed),
             (c.segments_added, self.segments_added),
@@ -119,7 +122,24 @@ class VisitSession(QObject):
 
     @property
     def clinician(self) -> str:
+        """The person at the keyboard (from the OS account when the app has a security context)."""
+        if self.ctx.user is not None:
+            return self.ctx.user.name
         return self.encounter.clinician or self.ctx.clinician
+
+    @property
+    def actor(self) -> str:
+        """What the visit's audit trail records for that person: the account."""
+        return self.ctx.actor if self.ctx.user is not None else self.clinician
+
+    def _allowed(self, action: str) -> bool:
+        """Check the role (refusal shown and journaled) before doing ``action``."""
+        try:
+            self.ctx.check(action)
+        except ScribeError as exc:
+            self.error.emit(exc)
+            return False
+        return True
 
     @property
     def recorder_state(self) -> RecorderPhase:
@@ -156,10 +176,12 @@ class VisitSession(QObject):
 
     # ------------------------------------------------------------------ recording (VisitCapture)
     def start_recording(self, device: Any) -> None:
-        self.capture.start(device)
+        if self._allowed("record"):
+            self.capture.start(device)
 
     def toggle_recording(self, device: Any) -> None:
-        self.capture.toggle(device)
+        if self.is_recording or self._allowed("record"):
+            self.capture.toggle(device)
 
     def pause(self) -> None:
         self.capture.pause()
@@ -300,6 +322,10 @@ class VisitSession(QObject):
     def _edit(self, step: Callable[[], NoteDraft], why: NoteChange) -> None:
         if self.note is None:
             return
+        if not self._allowed("edit"):
+            if why == NoteChange.edited:
+                self.note_changed.emit(self.note, NoteChange.reverted.value)
+            return
         try:
             note = step()
         except ScribeError as exc:
@@ -324,18 +350,23 @@ class VisitSession(QObject):
         self._edit(lambda: self.workflow.confirm(statement_id, self.clinician), NoteChange.confirmed)
 
     def approve(self, clinician: str, attestation: str | None) -> None:
-        """Sign the note (refused while anything is unresolved), save, lock."""
-        if self.note is not None:
-            self._autosave.stop()
-            self._run(
-                "approve",
-                lambda _c: self.workflow.approve(clinician, attestation),
-                why=NoteChange.approved,
-                say=lambda _: f"Note approved by {clinician} and locked.",
-            )
+        """Re-check against the transcript, sign as the signed-in user, save, lock (scribe.approval)."""
+        if self.note is None or not self._allowed("approve"):
+            return
+        user = self.ctx.user
+        if user is not None:
+            clinician = user.name  # the approver is the signed-in person, never a typed name
+        login, keys = (user.login if user is not None else None), self.ctx.keys
+        self._autosave.stop()
+        self._run(
+            "approve",
+            lambda _c: self.workflow.approve(clinician, attestation, login=login, keys=keys),
+            why=NoteChange.approved,
+            say=lambda _: f"Note approved and signed by {clinician}; it is locked.",
+        )
 
     def amend(self, reason: str = "") -> None:
-        if self.note is not None:
+        if self.note is not None and self._allowed("edit"):
             self._run(
                 "amend",
                 lambda _c: self.workflow.amend(self.clinician, reason),
@@ -345,22 +376,23 @@ class VisitSession(QObject):
 
     def save_if_dirty(self) -> None:
         if self.workflow.dirty:
-            self._run("autosave", lambda _c: self.workflow.save_working_draft(self.clinician))
+            actor = self.actor
+            self._run("autosave", lambda _c: self.workflow.save_working_draft(actor))
 
     # ------------------------------------------------------------------ export
     def export(self, path: str) -> None:
-        if self.note is not None:
-            org = self.ctx.settings.organization_name
+        if self.note is not None and self._allowed("export"):
+            org, actor, keys = self.ctx.settings.organization_name, self.actor, self.ctx.keys
             self._run(
-                "export",
-                lambda _c: self.workflow.export_fhir(Path(path), self.clinician, org),
+                "export",  # the signature and the visit's audit entry are checked, not the file's word
+                lambda _c: self.workflow.export_fhir(Path(path), actor, org, keys=keys),
                 ok=lambda out: self.exported.emit(str(out)),
                 say=lambda out: f"Exported FHIR DocumentReference to {out}.",
             )
 
     def send_to_ehr(self) -> None:
         sender = self.ctx.ehr_sender
-        if sender is not None and self.note is not None:
+        if sender is not None and self.note is not None and self._allowed("queue"):
             self._run("send-ehr", lambda ctx: self.workflow.send(sender, ctx.progress), say=str)
 
     def play_from(self, seconds: float, widget=None) -> None:

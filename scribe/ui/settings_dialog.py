@@ -63,8 +63,10 @@ class SettingsDialog(QDialog):
         list_devices: Callable[[], list],
         parent: QWidget | None = None,
         settings_file: Path | None = None,
+        check: Callable[[str], None] | None = None,
     ):
         super().__init__(parent)
+        self._check = check
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
         self.setMinimumSize(640, 460)
@@ -332,8 +334,12 @@ class SettingsDialog(QDialog):
         }
 
     def _save(self) -> None:
+        from ..access import PERSONAL_SETTINGS
+
         changes = self.changed_values()
         try:
+            if self._check is not None and set(changes) - PERSONAL_SETTINGS:
+                self._check("settings")  # beyond one's own microphone and template: admins only (journaled)
             for k, v in changes.items():
                 self.settings.set(k, v)  # PolicyError for a locked key: the core decides
             if changes:

@@ -466,7 +466,7 @@ class VisitPage(QWidget):
                 ),
             )
             return
-        dlg = ApprovalDialog(s.note, s.clinician, self)
+        dlg = ApprovalDialog(s.note, s.clinician, self, signed_in=s.ctx.user is not None)
         dlg.accepted.connect(lambda: s.approve(dlg.clinician, dlg.attestation_text))
         dlg.open()
         self._approval_dialog = dlg

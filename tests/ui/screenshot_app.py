@@ -112,7 +112,7 @@ def populate(store) -> str:
         v.save_transcript(transcript)
         note = sample_note(enc, transcript)
         if state != "draft":
-            note = approve_all_flagged_confirmed(note, "Dr. Priya Patel")
+            note = approve_all_flagged_confirmed(note, "Dr. Priya Patel", transcript=transcript)
         v.save_note(note, "Dr. Priya Patel")
         v.set_state("draft" if state == "draft" else "approved", "Dr. Priya Patel")
         if state == "exported":
