@@ -225,7 +225,7 @@ def approve(
         )
         count = len(pending) + len(unconfirmed)
         raise ApprovalError(
-            f"{count} statement(s) carry a safety flag and must be edited or confirmed before approval "
+            f"{count} statement(s) are flagged unsupported (a safety flag) and must be edited or confirmed before approval "
             f'(first: "{first.text[:60]}" — {why}).'
         )
     kw: dict[str, Any] = {

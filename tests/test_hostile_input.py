@@ -19,6 +19,7 @@ import scribe.settings
 from scribe.audio import write_wav
 from scribe.cli import main
 from scribe.resources import asset
+from scribe.settings import Settings
 
 NOTE = {
     "sections": [{"key": "plan", "title": "Plan", "statements": [{"text": "Follow up in two weeks."}]}],
@@ -302,7 +303,8 @@ def test_hub_download_happens_only_when_allowed(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="allow_hub_download = false"):
         resolve_asr_model("Systran/faster-whisper-small", tmp_path)
     assert calls == []
-    assert resolve_asr_model("Systran/faster-whisper-small", tmp_path, allow_download=True) == model
+    allowed = Settings(allow_hub_download=True)
+    assert resolve_asr_model("Systran/faster-whisper-small", tmp_path, settings=allowed) == model
     assert calls == [("Systran/faster-whisper-small", None)]
     assert os.environ["HF_HUB_DISABLE_TELEMETRY"] == "1"  # downloads allowed, telemetry still off
 

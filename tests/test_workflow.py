@@ -222,10 +222,16 @@ def test_pipeline_honours_the_settings_it_is_given(tmp_path: Path, monkeypatch: 
     pipe = Pipeline(Settings(organization_name="Clinic Given", data_dir=str(tmp_path / "data")))
     pipe._asr, pipe._runtime = Recogniser(), FakeRuntime([NOTE_JSON])
     enc = Encounter(patient_name="Pat Lee", patient_id="MRN-77")
+    from scribe.access import Role, User
+    from scribe.storage.keys import KeyStore
+
+    keys = KeyStore.open(tmp_path / "keys", protection="passphrase")
+    grey = User("dr.grey", "Dr Grey", frozenset({Role.physician, Role.staff}))
     res = pipe.run(
-        tmp_path / "visit.wav", tmp_path / "out", approve_as="Dr Grey", confirm_unsupported=True, encounter=enc
+        tmp_path / "visit.wav", tmp_path / "out", approver=grey, keys=keys, confirm_unsupported=True, encounter=enc
     )
     assert res.note.is_approved and res.fhir_path is not None
+    assert res.note.approval is not None and res.note.approval.signature  # signed with the keys given
     resource = json.loads(res.fhir_path.read_text())
     assert resource["custodian"]["display"] == "Clinic Given"
     assert not (tmp_path / "data").exists()  # the command line keeps no visit in the data folder
