@@ -100,20 +100,20 @@ class VisitCapture(QObject):
         step fails, ``cleanup()``, the strip shows ``failed_to`` and the error is shown."""
 
         def done(result: Any) -> None:
-            self.state_changed.emit()
-            if after is not None:
+            if after is not None:  # first: the state's listeners must see the recorder as it now is
                 self._set_phase(after)
+            self.state_changed.emit()
             if say is not None:
                 self.message.emit(say(result))
             if ok is not None:
                 ok(result)
 
         def failed(exc: BaseException) -> None:
-            self.state_changed.emit()
             if cleanup is not None:
                 cleanup()
             if failed_to is not None:
                 self._set_phase(failed_to)
+            self.state_changed.emit()
             self.error.emit(exc)
 
         if during is not None:

@@ -83,7 +83,7 @@ def test_a_full_visit_leaves_nothing_in_clear(
         qtbot.waitUntil(lambda: page.recording.record_button.isEnabled(), timeout=5000)
         qtbot.mouseClick(page.recording.record_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: session.recorder_state == "recording", timeout=20000)  # (Stop is ignored before)
-        qtbot.waitUntil(lambda: session.recorder.source.finished.is_set(), timeout=60000)
+        qtbot.waitUntil(lambda: session.workflow.recorder.source.finished.is_set(), timeout=60000)
         qtbot.mouseClick(page.recording.stop_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: session.note is not None, timeout=480000)
         assert not close_message_boxes(), "no error while drafting"
