@@ -12,6 +12,7 @@ import json
 import re
 
 import pytest
+from fake_runtime import FakeRuntime
 
 from scribe.domain import Segment, SpeakerRole, Transcript
 from scribe.drafting.drafter import STATEMENT_CHARS, NoteDrafter
@@ -103,7 +104,7 @@ def test_starts_with_pattern_bounds_the_tail():
 # ----------------------------------------------------------------------------- every schema, compiled
 
 
-class SchemaRecorder:
+class SchemaRecorder(FakeRuntime):
     """A constrained runtime that answers like a perfectly extractive model and records every schema
     it is sent (the drafter, the rolling note, instructions and revise all call it)."""
 
@@ -115,6 +116,7 @@ class SchemaRecorder:
     def __init__(self):
         from scripted_llm import KeywordRuntime
 
+        super().__init__(context_window=8192)
         self.inner = KeywordRuntime({}, context_window=8192)
         self.schemas: list[dict] = []
 
@@ -287,8 +289,9 @@ def _entries(name: str) -> dict:
 
 
 def test_a_request_whose_grammar_does_not_compile_is_asked_again_without_it():
-    class Refuses:
+    class Refuses(FakeRuntime):
         def __init__(self):
+            super().__init__()
             self.calls = []
 
         def stream_chat(self, messages, *, json_schema=None, **kw):
@@ -311,11 +314,12 @@ def test_a_request_whose_grammar_does_not_compile_is_asked_again_without_it():
 # ----------------------------------------------------------------------------- end to end
 
 
-class LeavesOutDrugs:
+class LeavesOutDrugs(FakeRuntime):
     """The real model, except that the note's sections come back without the drugs (as the bundled
     model's sometimes do): the medication pass then runs on llama.cpp with the real grammar."""
 
     def __init__(self, real):
+        super().__init__()
         self.real = real
         self.name, self.model_name = real.name, real.model_name
         self.supports_constrained_json = True

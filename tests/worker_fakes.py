@@ -12,6 +12,8 @@ import os
 import time
 from pathlib import Path
 
+from fake_runtime import FakeRuntime
+
 from scribe.errors import DraftingError
 
 
@@ -29,7 +31,7 @@ NOTE = {
 }
 
 
-class SlowLLM:
+class SlowLLM(FakeRuntime):
     """Streams a fixed answer a few characters at a time, ``delay_s`` apart, and keeps count of what
     it did so the parent can ask (through quick calls)."""
 
@@ -38,8 +40,8 @@ class SlowLLM:
     supports_constrained_json = True
 
     def __init__(self, delay_s: float = 0.02, context_window: int = 4096, n_threads: int = 2, crash_flag: str = ""):
+        super().__init__(context_window=context_window)
         self.delay_s = delay_s
-        self.context_window = context_window
         self.n_threads = n_threads
         self.crash_flag = crash_flag  # while this file exists, every stream crashes the process
         self.threads = n_threads

@@ -158,9 +158,10 @@ class _Child:
         try:
             with self._write_lock:
                 write_frame(self._stdin, frame)
-        except (OSError, ValueError):  # broken pipe: the reader thread reports why
+        except (OSError, ValueError):  # broken pipe: the child died; say how (its exit status) if it did
             self._wait_dead()
-            raise self.error or self.crash("its pipe closed") from None
+            rc = self.proc.poll()
+            raise self.error or self.crash(describe_exit(rc) if rc is not None else "its pipe closed") from None
 
     def _wait_dead(self) -> None:
         try:
