@@ -17,13 +17,13 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..domain import Encounter, NoteDraft, Segment, Transcript
-from ..errors import DraftCancelled, ScribeError
+from ..errors import ScribeError
 from ..note_lines import LineChange
 from ..storage import Visit, VisitRecord
-from ..threads import lower_thread_priority
 from ..workflow import NoteChange, RecorderPhase, VisitWorkflow
 from .capture import VisitCapture
 from .context import AppContext
+from .drafting import NoteDrafting
 from .ops import BackgroundOp, OpContext, serial_pool
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,19 @@ class VisitSession(QObject):
             theirs.connect(ours)
         c.state_changed.connect(self._refresh_record)
         c.transcript_kept.connect(lambda _t: self.start_draft())
-        c.rolling_note.connect(self._show_rolling_note)
-        self.draft_op: BackgroundOp | None = None
+        self.drafter = d = NoteDrafting(ctx, self.workflow, self.template, self)
+        c.rolling_note.connect(d.show_rolling)
+        for theirs, ours in (
+            (d.started, self.draft_started),
+            (d.statement, self.draft_statement),
+            (d.tokens, self.draft_tokens),
+            (d.failed, self.draft_failed),
+            (d.message, self.message),
+            (d.error, self.error),
+        ):
+            theirs.connect(ours)
+        d.state_changed.connect(self._refresh_record)
+        d.drafted.connect(lambda note: self.note_changed.emit(note, NoteChange.drafted.value))
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
         self._autosave.timeout.connect(self.save_if_dirty)
@@ -163,7 +174,7 @@ class VisitSession(QObject):
 
     @property
     def drafting(self) -> bool:
-        return self.draft_op is not None and self.draft_op.running
+        return self.drafter.running
 
     @property
     def closed(self) -> bool:
@@ -210,14 +221,10 @@ class VisitSession(QObject):
         why: NoteChange | None = None,
         say: Callable[[Any], str] | None = None,
         ok: Callable[[Any], None] | None = None,
-        failed: Callable[[BaseException], None] | None = None,
-        progress: Callable[[Any], None] | None = None,
-        serial: bool = True,
     ) -> BackgroundOp:
-        """Run a workflow step on a worker (the serial one unless ``serial`` is False). On success:
-        the state is shown again, the note change ``why`` and the message ``say(result)`` are
-        emitted, then ``ok(result)``. A failure goes to ``failed`` (default: shown to the user);
-        what the step reports goes to ``progress``."""
+        """Run a workflow step on the serial worker (storage writes stay in order). On success: the
+        state is shown again, the note change ``why`` and the message ``say(result)`` are emitted,
+        then ``ok(result)``. A failure is shown to the user."""
 
         def done(result: Any) -> None:
             self._refresh_record()
@@ -230,93 +237,20 @@ class VisitSession(QObject):
 
         def fail(exc: BaseException) -> None:
             self._refresh_record()
-            (failed or self.error.emit)(exc)
+            self.error.emit(exc)
 
-        op = BackgroundOp(step, on_success=done, on_failure=fail, on_progress=progress, name=name)
-        return op.start(serial_pool() if serial else None)
+        return BackgroundOp(step, on_success=done, on_failure=fail, name=name).start(serial_pool())
 
     def _refresh_record(self, _: Any = None) -> None:
         self.state_changed.emit(self.state)
 
-    # ------------------------------------------------------------------ drafting
-    def _show_rolling_note(self, template: Any, kept: list) -> None:
-        """At Stop: the sections drafted during the visit, on screen while the recogniser finishes;
-        the draft then adds the rest without showing them twice."""
-        if self.drafting or self.note is not None:
-            return
-        self.workflow.mark_rolling_shown([key for key, _ in kept])
-        self.draft_started.emit([(s.key, s.title) for s in template.sections])
-        for key, statements in kept:
-            for st in statements:
-                self.draft_statement.emit(key, st)
-        self.message.emit("Finishing the transcript; the first sections were drafted during the visit…")
-
+    # ------------------------------------------------------------------ drafting (NoteDrafting)
     def start_draft(self) -> None:
-        if self.drafting or self.is_recording:
-            return
-        hub = self.ctx.models
-        try:
-            self.workflow.check_can_draft()
-            template = self.template()
-        except ScribeError as exc:
-            self.error.emit(exc)
-            return
-        if not self.workflow.rolling_shown_for(hub.llm, template):
-            self.draft_started.emit([(s.key, s.title) for s in template.sections])
-        self.message.emit("Writing the note…")
-
-        def work(ctx: OpContext) -> NoteDraft:
-            lower_thread_priority()
-            tokens = [0]
-
-            def relay(ev) -> None:  # (a worker thread: the widgets hear it through on_progress)
-                tokens[0] += ev.kind == "token"
-                if ev.kind == "statement" or (ev.kind == "token" and tokens[0] % 8 == 0):
-                    ctx.report((ev, tokens[0]))
-
-            def drafting() -> None:
-                ctx.report(("state", "Waiting for the language model to finish loading…" if hub.llm is None else ""))
-
-            return self.workflow.draft(
-                lambda: hub.wait_llm(None),
-                template,
-                on_event=relay,
-                on_drafting=drafting,
-                cancelled=lambda: ctx.cancelled,
-            )
-
-        def progress(item: tuple) -> None:
-            if item[0] == "state":
-                self._refresh_record()
-                if item[1]:
-                    self.message.emit(item[1])
-            elif item[0].kind == "statement":
-                self.draft_statement.emit(item[0].section_key, item[0].statement)
-            else:
-                self.draft_tokens.emit(item[1])
-
-        def drafted(note: NoteDraft) -> str:
-            n = len(note.unresolved())
-            said = (
-                f"Note drafted. {n} statement(s) need your review." if n else "Note drafted. Review it, then approve."
-            )
-            return said + "".join(f" {line}" for line in self.workflow.notices[:1])  # e.g. a part drafted unformatted
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, DraftCancelled):  # the visit was closed meanwhile
-                log.info("%s", exc)
-                return
-            self.message.emit("Drafting failed; the recording and the transcript are saved.")
-            self.draft_failed.emit(exc)
-            self.error.emit(exc)
-
-        self.draft_op = self._run(
-            "draft-note", work, why=NoteChange.drafted, say=drafted, failed=failed, progress=progress, serial=False
-        )
+        if not self.is_recording:
+            self.drafter.start()
 
     def cancel_draft(self) -> None:
-        if self.draft_op is not None:
-            self.draft_op.cancel()
+        self.drafter.cancel()
 
     # ------------------------------------------------------------------ review (rules in the workflow)
     def _edit(self, step: Callable[[], NoteDraft], why: NoteChange) -> None:
