@@ -345,30 +345,30 @@ def use_negex() -> None:
     from negspacy.negation import Negex  # noqa: F401 - registers the "negex" factory
     from negspacy.termsets import termset
 
-    from .. import grounding
+    from ..grounding import assertion
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     ruler: Any = nlp.add_pipe("entity_ruler")
-    stems = "|".join(re.escape(t) for t in grounding._TARGETS)
+    stems = "|".join(re.escape(t) for t in assertion.TARGETS)
     ruler.add_patterns([{"label": "TARGET", "pattern": [{"LOWER": {"REGEX": f"^({stems})"}}]}])
     nlp.add_pipe("negex", config={"neg_termset": termset("en_clinical").get_patterns(), "ent_types": ["TARGET"]})
-    ours = grounding._negated_terms
+    ours = assertion.negated_terms
 
     def negex_terms(clause: str) -> tuple[set[str], set[str]]:
         neg, aff = ours(clause)  # the targets that assert something (not asked, not hypothetical)
         polarity: dict[str, bool] = {}
         for ent in nlp(clause).ents:
-            key = grounding._target(ent.text.lower())
+            key = assertion.target(ent.text.lower())
             if key is not None:
                 polarity.setdefault(key, bool(ent._.negex))
         negated: set[str] = set()
         affirmed: set[str] = set()
         for key in neg | aff:
-            (negated if polarity.get(grounding._base(key), key in neg) else affirmed).add(key)
+            (negated if polarity.get(assertion.base_target(key), key in neg) else affirmed).add(key)
         return negated, affirmed
 
-    grounding._negated_terms = negex_terms
+    assertion.negated_terms = negex_terms
 
 
 def main(argv: list[str] | None = None) -> int:

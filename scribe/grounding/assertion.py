@@ -1,0 +1,396 @@
+"""Assertion: is a symptom or finding stated as present or absent, and does the visit say the same?
+
+Negation is checked on clinical *targets* (symptoms, findings, diagnoses), as NegEx and ConText do,
+within a scope that knows spoken dialogue: questions without question marks, a "no" answered in the
+next turn, lists under one negator, negated verbs, hypothetical and family mentions.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..domain import Issue
+from ..textnorm import normalise
+from ..textnorm import stem as _stem
+from .index import TranscriptIndex
+
+_NEGATORS = {
+    "no",
+    "nothing",
+    "not",
+    "denies",
+    "denied",
+    "deny",
+    "denying",
+    "without",
+    "never",
+    "none",
+    "negative",
+    "nor",
+    "n't",
+    "free",
+    "absent",
+    "absence",
+    "non",
+}
+
+# Negation is checked on clinical *targets* (symptoms, findings, diagnoses), as NegEx and ConText do, not
+# on every word: "no extra heart sounds" must not clash with "your heart sounds good". A word is a target
+# when it starts with one of these stems; synonyms map to one key so "edema" meets "swelling".
+TARGETS = tuple(
+    """pain ache aching hurt sore fever chill sweat nause vomit diarrh constipat cough sputum phlegm wheez breath dyspn
+    dizz lighthead faint syncop palpitat swell swollen edema rash itch numb tingl weak fatigue tired exhaust headache
+    migraine vision blurr bleed blood bruis appetite insomnia anxi depress suicid urinat dysuria hematuria incontinen
+    discharge congest sneez fractur murmur gallop rub crackl rales rhonch tender erythem warmth redness deformit
+    effusion mass lump lesion nodul ulcer infect cramp stiff spasm seizure tremor confus fall injur heartburn reflux
+    bloat distension distention jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
+    claudicat tightness pressure flare snor apnea""".split()
+)
+_TARGET_SYNONYM = {
+    "swollen": "swell",
+    "edema": "swell",
+    "dyspn": "breath",
+    "lighthead": "dizz",
+    "syncop": "faint",
+    "tired": "fatigue",
+    "exhaust": "fatigue",
+    "ache": "pain",
+    "aching": "pain",
+    "hurt": "pain",
+    "sore": "pain",
+    "distention": "distension",
+    "erythem": "redness",
+}
+_TERMINATORS = frozenset(
+    """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
+    complains admits describes experiences presents which who whereas while""".split()
+)
+_HYPOTHETICAL = frozenset(
+    "if should unless whether case watch monitor precautions call return develop develops needed prn".split()
+)
+_FAMILY = frozenset(
+    "family mother father brother sister son daughter mom dad grandmother grandfather aunt uncle".split()
+)
+# "did not relieve the pain", "doesn't help the swelling": the verb is negated, not the finding after it
+_NEGATED_VERBS = frozenset(
+    """relieve relieved help helped helps improve improved resolve resolved work worked works change changed bother
+    bothered affect affected stop stopped go went return returned get got cause caused make made limit limited
+    interfere interfered""".split()
+)
+# a question without its question mark (unpunctuated transcripts): "have you had any chest pain"
+_ASKING = frozenset("have do did are were is does can could".split())
+_YES = frozenset("yes yeah yep yup sure mm-hmm uh-huh correct right sometimes definitely absolutely".split())
+_NO = frozenset("no nope not never nah none".split())
+NEGATION_SCOPE = 10  # tokens a negation reaches past its trigger (or past the last item of its list)
+
+
+# two-word targets, checked before single words ("weight gain" and "weight loss" are different findings)
+_COMPOUND = {
+    "weight gain": "weight gain",
+    "weight loss": "weight loss",
+    "gained weight": "weight gain",
+    "lost weight": "weight loss",
+    "throwing up": "vomit",
+    "threw up": "vomit",
+    "throw up": "vomit",
+    "passed out": "faint",
+    "pass out": "faint",
+    "passing out": "faint",
+}
+
+
+@lru_cache(maxsize=65536)
+def target(word: str, following: str = "") -> str | None:
+    if following and (key := _COMPOUND.get(f"{word} {following}")):
+        return key
+    for stem in TARGETS:
+        if word.startswith(stem):
+            return _TARGET_SYNONYM.get(stem, stem)
+    return None
+
+
+def negated_terms(clause: str) -> tuple[set[str], set[str]]:
+    """Targets asserted as absent vs. present within one clause.
+
+    A negator ("no", "denies", "without", "n't") negates the targets after it; the scope runs on through
+    a list ("denies chest pain, shortness of breath, or swelling in her legs") and stops at a word that
+    starts a new assertion ("but", "reports", "has") or after :data:`NEGATION_SCOPE` tokens. Targets
+    after "if", "should", "watch for" (hypothetical) or a relative ("her mother has") assert nothing.
+    """
+    negated: set[str] = set()
+    affirmed: set[str] = set()
+    toks = re.findall(r"[a-z][a-z'-]*|,", clause)
+    neg_at = hyp_at = -99
+    for i, w in enumerate(toks):
+        if w == ",":
+            if i - neg_at <= NEGATION_SCOPE:
+                neg_at = i  # a list goes on: its next item is negated too
+            continue
+        if w in _NEGATORS or w.endswith("n't"):
+            neg_at = i
+            continue
+        if w in _NEGATED_VERBS and 0 <= i - neg_at <= 2:
+            neg_at = -99
+            continue
+        if (w == "any" and i - neg_at > NEGATION_SCOPE) or (w == "you" and i and toks[i - 1] in _ASKING):
+            hyp_at = i  # asked, not stated
+            continue
+        if w in _TERMINATORS:
+            neg_at = hyp_at = -99
+            continue
+        if w in _HYPOTHETICAL or w in _FAMILY:
+            hyp_at = i
+            continue
+        key = _qualified(toks, i)
+        if key is None or i - hyp_at <= NEGATION_SCOPE:
+            continue
+        absent = i - neg_at <= NEGATION_SCOPE or w.endswith(("less", "-free"))  # "painless", "pain-free"
+        (negated if absent else affirmed).add(key)
+    return negated, affirmed
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in re.split(r"[.;!?]|\bbut\b", normalise(text)) if c.strip()]
+
+
+# Body sites that make a finding a different one: "chest pain" and "knee pain" are not the same claim.
+_SITES = frozenset(
+    _stem(w)
+    for w in """chest abdominal abdomen belly stomach back neck head knee knees ankle ankles foot feet leg legs arm arms
+    shoulder shoulders hip hips hand hands wrist wrists elbow elbows finger fingers toe toes calf calves joint joints
+    muscle muscles body throat ear ears eye eyes jaw pelvic flank groin rectal bone bones lower upper""".split()
+)
+
+
+def _qualified(toks: list[str], i: int) -> str | None:
+    """The target at ``toks[i]``, qualified by the body site right before it ("chest pain", "knee swell")."""
+    key = target(toks[i], toks[i + 1] if i + 1 < len(toks) else "")
+    if key is None:
+        return None
+    before = toks[i - 1] if i else ""
+    if _stem(before) in _SITES:
+        return f"{_stem(before)} {key}"
+    return key
+
+
+_SITED = frozenset({"pain", "swell", "numb", "tingl", "tender", "weak", "stiff", "redness"})
+
+
+def _at_sites(keys: set[str], text: str) -> set[str]:
+    """Spoken findings at the body sites their sentence names: "my right knee here just starts to ache"
+    says "knee pain" even though "ache" does not follow "knee"."""
+    sites = {_stem(w) for w in re.findall(r"[a-z]+", normalise(text))} & _SITES
+    return keys | {f"{site} {k}" for k in keys if k in _SITED for site in sites}
+
+
+def base_target(key: str) -> str:
+    """A qualified target without its site ("chest pain" -> "pain"; "weight loss" stays)."""
+    return key if key in _COMPOUND_KEYS else key.split(" ")[-1]
+
+
+_COMPOUND_KEYS = frozenset(_COMPOUND.values())
+
+
+def _targets_in(toks: list[str]) -> set[str]:
+    keys = set()
+    for i in range(len(toks)):
+        key = _qualified(toks, i)
+        if key:
+            keys |= {key, base_target(key)}
+    return keys
+
+
+def _question_targets(sentence: str) -> set[str]:
+    return _targets_in(re.findall(r"[a-z][a-z'-]*", normalise(sentence)))
+
+
+def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[str], set[str]]:
+    """Negated/affirmed targets in the evidence, including a question answered "no" or "yes".
+
+    "Any sweating?" / "No." negates sweating although the word "no" is in the next turn.
+    """
+    negated: set[str] = set()
+    affirmed: set[str] = set()
+    for sid in seg_ids:
+        n, a = _polarity(index, sid)
+        negated |= n
+        affirmed |= a
+    return negated, affirmed
+
+
+def _one_segment_polarity(index: TranscriptIndex, sid: int) -> tuple[set[str], set[str]]:
+    """One segment's negated and affirmed targets; cached per transcript by :meth:`TranscriptIndex.polarity`."""
+    negated: set[str] = set()
+    affirmed: set[str] = set()
+    seg = index.transcript.segment(sid)
+    if seg is None:
+        return negated, affirmed
+    # A turn can state something and then ask ("... here for right knee pain. So what happened?"):
+    # its statements count, and only the question it ends with is answered by the next turn.
+    sentences = [x for x in re.split(r"(?<=[.?!])\s+", seg.text.strip()) if x.strip()]
+    for k, sentence in enumerate(sentences):
+        if sentence.rstrip().endswith("?"):
+            nxt = index.position[sid] + 1
+            if k == len(sentences) - 1 and nxt < len(index.order):
+                answer = index.tokens[index.order[nxt]]
+                # "No, only when I walk." still answers no; "No, but sometimes…" does not
+                hedged = any(
+                    w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in answer
+                )
+                if answer and answer[0] in _NO and not hedged:
+                    negated |= _at_sites(_question_targets(sentence), sentence)
+                elif answer and (answer[0] in _YES or " ".join(answer[:2]) in ("i do", "i have", "i did")):
+                    affirmed |= _at_sites(_question_targets(sentence), sentence)
+            continue
+        for clause in _clauses(sentence):
+            n, a = negated_terms(clause)
+            negated |= _at_sites(n, clause)
+            affirmed |= _at_sites(a, clause)
+    return negated, affirmed
+
+
+def finding_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """A symptom or finding stated as present that the visit never mentions at all ("Wheezes, rales, or
+    rhonchi." after an exam in which nobody said any of them)."""
+    said = _findings_said(index)
+    present = set()
+    for clause in _clauses(statement):
+        present |= {base_target(k) for k in negated_terms(clause)[1]}
+    return [
+        Issue(
+            kind="finding",
+            detail=f"'{_surface(statement, w)}' is stated as present, but the transcript never mentions it",
+        )
+        for w in sorted(present - said)
+    ]
+
+
+# what else backs a finding's mere mention: chest "pain" written for a "tightness" or "pressure"
+_FINDING_BACKING = {"pain": {"tightness", "pressure", "cramp", "stiff", "tender"}, "tightness": {"pressure", "pain"}}
+
+
+# everyday words that say a finding ("blood in my urine" is hematuria); a target is backed by any of them
+_FINDING_WORDS = {
+    "hematuria": ("blood",),
+    "orthopnea": ("flat", "pillow"),
+    "tender": ("hurt", "pain", "sore", "touch", "press"),
+    "congest": ("stuff", "nose", "sinus"),
+    "appetite": ("eat", "hungry", "food"),
+    "redness": ("red",),
+    "warmth": ("warm", "hot"),
+    "fall": ("fell", "slip", "trip"),
+    "breath": ("breath", "respirat"),
+    "infect": ("infect", "fever", "antibiotic"),
+    "effusion": ("fluid", "swell", "swollen"),
+    "palpitat": ("heart", "racing", "flutter", "pound"),
+    "fatigue": ("energy", "worn", "sleepy", "exhaust"),
+    "exhaust": ("tired", "energy", "worn"),
+}
+
+
+def _surface(text: str, key: str) -> str:
+    """The statement's own word for a target key ("nause" -> "nausea")."""
+    if key == "breath":
+        m = re.search(r"\b(?:short(?:ness)? of breath|trouble breathing|breathing|breath\w*)", normalise(text))
+        if m:
+            return m.group(0)
+    toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
+    for i, w in enumerate(toks):
+        if target(w, toks[i + 1] if i + 1 < len(toks) else "") == key:
+            return f"{w} {toks[i + 1]}" if " " in key else w
+    return key
+
+
+# Words speech recognition hears for a negator: "soft and not tender" comes out "soft and hot tender".
+_NEGATOR_SOUNDALIKES = {"hot": "not", "knot": "not", "nod": "not", "note": "not", "nut": "not"}
+
+
+def unclear_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
+    """A finding asserted where the words before it may be a misheard negator.
+
+    Where the statement or its supporting lines read "<sound-alike of not/no> <finding>" ("hot tender",
+    "nod swollen"), the visit may have said the opposite; a physician must listen before it is charted.
+    """
+    found = []
+    texts = [statement] + [index.segment_text[w] for sid in evidence for w in index.window(sid, 1)]
+    present = {base_target(k) for clause in _clauses(statement) for k in negated_terms(clause)[1]}
+    for text in dict.fromkeys(texts):
+        toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
+        for i in range(len(toks) - 1):
+            negator = _NEGATOR_SOUNDALIKES.get(toks[i])
+            key = target(toks[i + 1], toks[i + 2] if i + 2 < len(toks) else "")
+            if negator and key and base_target(key) in present:
+                found.append((toks[i], toks[i + 1], negator))
+    return [
+        Issue(
+            kind="unclear",
+            detail=f"the transcript reads '{a} {b}', which may be '{n} {b}' misheard: listen to the recording",
+        )
+        for a, b, n in dict.fromkeys(found)
+    ]
+
+
+def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
+    if not evidence:
+        return []
+    # the evidence lines and the question each answers ("Any sweating?" - "No."): not the whole neighbourhood
+    lines = set(evidence)
+    for sid in evidence:
+        before = index.window(sid, 1)[0]
+        if before != sid and index.segment_text[before].rstrip().endswith("?"):
+            lines.add(before)
+    window = sorted(lines, key=index.position.__getitem__)
+    ev_neg, ev_aff = _segment_polarity(index, window)
+    issues = []
+    for clause in _clauses(statement):
+        st_neg, st_aff = negated_terms(clause)
+        for w in sorted(st_aff & ev_neg - ev_aff):
+            issues.append(
+                Issue(
+                    kind="negation",
+                    detail=f"'{_surface(clause, w)}' is stated as present, but the transcript says it is absent",
+                )
+            )
+        for w in sorted(st_neg & ev_aff - ev_neg):
+            issues.append(
+                Issue(
+                    kind="negation",
+                    detail=f"'{_surface(clause, w)}' is stated as absent, but the transcript says it is present",
+                )
+            )
+    return issues
+
+
+def _polarity(index: TranscriptIndex, seg_id: int) -> tuple[set[str], set[str]]:
+    """Targets a segment negates and affirms (its closing question answered by the next turn), once per transcript."""
+    cache: dict[int, tuple[set[str], set[str]]] = index.memo("polarity", lambda _: {})
+    if seg_id not in cache:
+        cache[seg_id] = _one_segment_polarity(index, seg_id)
+    return cache[seg_id]
+
+
+def targets_said(index: TranscriptIndex) -> set[str]:
+    """Every symptom/finding target the transcript mentions, in any polarity."""
+    return index.memo(
+        "targets", lambda ix: set().union(*(_targets_in(ix.tokens[sid]) for sid in ix.order)) if ix.order else set()
+    )
+
+
+def _findings_said(index: TranscriptIndex) -> set[str]:
+    """Targets the visit mentions, directly or in everyday words ("blood in my urine": hematuria)."""
+
+    def build(ix: TranscriptIndex) -> set[str]:
+        said = targets_said(ix)
+        said = said | {k for k, backers in _FINDING_BACKING.items() if said & backers}
+        said |= {k for k, words in _FINDING_WORDS.items() if any(t.startswith(words) for t in ix.all_tokens)}
+        return said
+
+    return index.memo("findings", build)
+
+
+def findings_in(text: str) -> list[str]:
+    """The symptoms and findings ``text`` names (the targets of the negation check), in its own words."""
+    toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
+    keys = sorted(k for k in _targets_in(toks) if " " not in k or k in _COMPOUND_KEYS)
+    return [_surface(text, k) for k in keys]
