@@ -79,16 +79,35 @@ _DENY = [
     (re.compile(r"\b[Dd]enies\b"), "reports"),
     (re.compile(r"\b[Nn]egative for\b"), "positive for"),
     (re.compile(r"\b(?:[Dd]oes not|[Dd]oesn't) (?:have|report|endorse|experience)\b"), "has"),
-    (re.compile(r"\b[Nn]o (?=[a-z]{4,})"), ""),
+    (re.compile(r"\b[Nn]o (?!longer\b)(?=[a-z]{4,})"), ""),
 ]
 _AFFIRM = [
     (re.compile(r"\b[Rr]eports\b"), "denies"),
     (re.compile(r"\b[Ee]ndorses\b"), "denies"),
     (re.compile(r"\b[Pp]ositive for\b"), "negative for"),
     (re.compile(r"\b[Cc]omplains of\b"), "denies"),
-    (re.compile(r"\b[Hh]as been experiencing\b"), "denies"),
-    (re.compile(r"\b[Ee]xperiencing\b"), "denies"),
+    (re.compile(r"\b(?:is|are|has been|have been) experiencing\b"), "denies"),
 ]
+# What may stand between the flipped verb and its symptom ("denies any recent weight gain", "reports
+# experiencing intermittent mid-abdominal pain", "no axillary, cervical, or supraclavicular lymphadenopathy"):
+# a few words or a list, none of which starts another assertion. A flip
+# whose object is a clause other than "that she has ..." ("reports that the pain began 2 weeks ago": the onset, not the pain), a family
+# history, a medication taken, or that lands on a second negator ("reports no back pain" -> "denies no back
+# pain") is not a flipped symptom: the injector skips it.
+_OBJECT_GAP = 5
+_NOT_AN_OBJECT = re.compile(
+    r"\b(?:which|who|whether|family|mother|father|taking|takes|medications?|no|not|denies|without|never|none|"
+    r"negative|but|however|although|if|when|because|after|before)\b|[;:()]",
+    re.I,
+)
+# "reports that she has had chronic back pain" flips the symptom; "reports that his pain began 2 weeks ago"
+# would deny the onset, "reports that he has been managing his depression" the management
+_HAS_CLAUSE = re.compile(
+    r"\s*that (?:he|she|they|the patient) (?:has had|has(?! been)|had|experiences|is experiencing|feels|is feeling)"
+    r"(?: (?!\S+(?:ing|ed)\b)\S+){0,4} ",
+    re.I,
+)
+_NEGATED_VERB = re.compile(r"\b(?:no|not|n't|denies|denied|never|without)\s+$", re.I)
 
 
 def reference_sentences(note: str) -> list[str]:
@@ -133,7 +152,9 @@ def _swap_drug(s: str, said: set[str], lx: Lexicon, rng: random.Random, dialogue
     return s[: m.start()] + _keep_case(m.group(0), new) + s[m.end() :]
 
 
-def _new_value(value: str, dose: bool, rng: random.Random) -> str:
+def _new_value(value: str, dose: bool, rng: random.Random, taken: set[str]) -> str | None:
+    """Another value for ``value``; never one the sentence already gives ("1 to 2 weeks" must not become
+    "2 to 2 weeks", "8 out of 10" not "10 out of 10": those blur the range or scale instead of changing a fact)."""
     v = float(value)
     if dose:
         options = [v * 2, v / 2, v * 10, v * 4, v + 5]
@@ -141,8 +162,9 @@ def _new_value(value: str, dose: bool, rng: random.Random) -> str:
         options = [v + 10, v - 10, v + 4, v - 6, v * 2]
     else:
         options = [v + 1, v + 2, v * 2, v + 3] if v >= 1 else [v + 1]
-    options = [o for o in options if o > 0 and canon_number(str(o)) != canon_number(value)]
-    return canon_number(str(rng.choice(options)))
+    values = [canon_number(str(o)) for o in options if o > 0]
+    values = [x for x in dict.fromkeys(values) if x != canon_number(value) and x not in taken]
+    return rng.choice(values) if values else None
 
 
 def _change_number(s: str, dose: bool, rng: random.Random, numbers_said: set[str]) -> tuple[str, bool] | None:
@@ -158,7 +180,10 @@ def _change_number(s: str, dose: bool, rng: random.Random, numbers_said: set[str
     if not candidates:
         return None
     m = rng.choice(candidates)
-    new = _new_value(m.group(1), dose, rng)
+    taken = {canon_number(t) for t in tokens(s) if re.fullmatch(r"\d+(?:\.\d+)?", t)}
+    new = _new_value(m.group(1), dose, rng, taken)
+    if new is None:
+        return None
     return s[: m.start()] + new + s[m.end() :], new in numbers_said
 
 
@@ -185,9 +210,20 @@ SYMPTOMS = re.compile(
 
 
 def _rewrite(s: str, rules) -> str | None:
+    """Flip the first verb of ``rules`` whose object is a symptom (see :data:`_OBJECT_GAP`)."""
     for pattern, repl in rules:
-        m = pattern.search(s)
-        if m and SYMPTOMS.search(s[m.end() : m.end() + 60]):
+        for m in pattern.finditer(s):
+            symptom = SYMPTOMS.search(s, m.end())
+            if symptom is None:
+                continue
+            gap = s[m.end() : symptom.start()]  # a list may come first: "denies any black, tarry stools"
+            if re.search(r"\bthat\b", gap, re.I):
+                if not _HAS_CLAUSE.fullmatch(gap) or _NOT_AN_OBJECT.search(gap):
+                    continue
+            elif len(gap) > 60 or len(gap.split(",")[0].split()) > _OBJECT_GAP or _NOT_AN_OBJECT.search(gap):
+                continue
+            if _NEGATED_VERB.search(s[: m.start()]):
+                continue  # "does not report fever" is not a report, "never complains of pain" not a complaint
             out = s[: m.start()] + (_keep_case(m.group(0), repl) if repl else "") + s[m.end() :]
             out = re.sub(r"\b(reports|positive for|has) any\b", r"\1", out, flags=re.I)  # "denies any" -> "reports"
             out = re.sub(r"\s{2,}", " ", out).strip()

@@ -6,18 +6,19 @@ said *for lisinopril*, "4 weeks" against durations, not against any 40 or 4 said
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ..domain import Issue
-from ..lexicon import fuzzy_in, medications_in
+from ..lexicon import Lexicon, fuzzy_in, medications_in
 from ..textnorm import DOSE_UNITS as _DOSE_UNITS
+from ..textnorm import STOPWORDS, UNITS, canon_number, normalise, stem, tokens
 from ..textnorm import UNITS as _UNITS
 from ..textnorm import canon_number as _canon_number
 from ..textnorm import stem as _stem
-from ..textnorm import tokens
-from .index import FRAMING, TranscriptIndex
+from .index import FRAMING, PARAPHRASE, TranscriptIndex
 
 
 @dataclass(frozen=True)
@@ -156,13 +157,15 @@ def _named_near(med: str, context: set[str], index: TranscriptIndex) -> bool:
     return any(index.medications.generic_of(m) == generic for _, m in index.medications.medications_in(sorted(context)))
 
 
-def number_issues(facts: Facts, words: set[str], evidence: list[int], index: TranscriptIndex) -> list[Issue]:
+def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int], index: TranscriptIndex) -> list[Issue]:
     """Every number must be said, and said about this: in the evidence or next to it, or in a line that
     shares a word with the statement ("BP 150/92" is not backed by "150 pounds" in another topic)."""
-    issues = []
+    issues: list[Issue] = []
     near = {n for sid in evidence for w in index.window(sid, 2) for n in index.numbers[w]}
     topic = {w for w in words if not w[0].isdigit() and w not in FRAMING and len(w) > 2}
-    for num in sorted(facts.numbers):
+    contradicted = _said_for_something_else(text, facts, index)
+    issues.extend(contradicted.values())
+    for num in sorted(facts.numbers - contradicted.keys()):
         unit, units = facts.quantities.get(num), _units_said(index, num)
         # "4 weeks" where "4 days" was said: a number said bare nearby may still be it ("heart rate 68")
         if unit and units and unit not in units and (num not in near or "" not in units):
@@ -210,3 +213,269 @@ def dose_issues(facts: Facts, index: TranscriptIndex) -> list[Issue]:
                 Issue(kind="dose", detail=f"the transcript never gives {dose.value} {dose.unit} for {dose.medication}")
             )
     return issues
+
+
+# ----------------------------------------------------------------------------- what a number goes with
+
+# The unit a number is said with, read from the word after it. Two mentions with different units are
+# different facts ("4 weeks" is not "4 days"); a bare number may be either.
+_UNIT_WORDS = {
+    **UNITS,
+    **{w: "day" for w in ("day", "days")},
+    **{w: "week" for w in ("week", "weeks", "wk", "wks")},
+    **{w: "month" for w in ("month", "months")},
+    **{w: "year" for w in ("year", "years", "yr", "yrs")},
+    **{w: "hour" for w in ("hour", "hours", "hr", "hrs")},
+    **{w: "minute" for w in ("minute", "minutes", "min", "mins")},
+    **{w: "second" for w in ("second", "seconds", "sec", "secs")},
+    **{w: "lb" for w in ("pound", "pounds", "lb", "lbs")},
+    **{w: "kg" for w in ("kilogram", "kilograms", "kg", "kilo", "kilos")},
+    **{w: "mm" for w in ("millimeter", "millimeters", "millimetre", "millimetres", "mm")},
+    **{w: "cm" for w in ("centimeter", "centimeters", "centimetre", "centimetres", "cm")},
+    **{w: "inch" for w in ("inch", "inches")},
+    **{w: "degree" for w in ("degree", "degrees")},
+    **{w: "times" for w in ("times",)},
+    **{w: "+" for w in ("+", "plus")},
+    "o'clock": "o'clock",
+}
+_GROUP_JOINERS = frozenset({"to", "or", "/", "by", "x"})  # "3 to 4 weeks", "120/80", "2 x 3 cm"
+_SENTENCE_BREAKS = frozenset({".", ";", "?", "!"})
+_QTOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?|[.;?!/+%]")
+_IS_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+ANCHOR_REACH = 8  # tokens a word may be from a number and still say what it quantifies
+# words that say nothing about what a number quantifies ("reports", "patient"); "follow" (up in 2 weeks),
+# "history" and "since" do
+_NOT_ANCHORS = (FRAMING - {stem(w) for w in "follow history since recent recently episode visit".split()}) | {
+    stem(w)
+    for w in """old it's that's there's i'm i've you're you've we're we've let's gon wan kind bit little maybe probably
+    pretty good okay alright now right thing things something really real quick lot yeah sure guess say said
+    ago past prior next last later within earlier previous previously before after""".split()
+}
+# one word for the ways a visit says when to come back: "follow up in 2 weeks" = "see you back in two weeks"
+_FOLLOW_UP = {stem(w): "follow" for w in "follow return back see recheck appointment revisit come".split()}
+# "heart rate was 68, respirations were 16": the words before "is/was/at ..." are what the number after it is
+_COPULAS = frozenset("is was were are 's at of about around approximately like roughly".split())
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number as said or written, with what it goes with ("lisinopril 20 mg", "type 2 diabetes")."""
+
+    value: str
+    unit: str  # "mg", "week", "+", "/10" (a score or grade out of 10), "" when said bare
+    group: tuple[str, ...]  # the values said together: "3 to 4 weeks" -> ("3", "4"), "120/80"
+    anchor: frozenset[str]  # stems of the words it goes with: the nearest words of its sentence
+    head: frozenset[str] = frozenset()  # of those, the closest one on each side ("type 2 diabetes")
+    drug: str | None = None  # a dose: the drug it is said for
+    role: str = ""  # a dose in a change: "from" (the dose before) or "to" (the new dose)
+    segment: int | None = None
+
+
+def _spell_digits(m: re.Match) -> str:
+    return re.sub(r"\d", lambda d: "zotttffsse"[int(d.group())], m.group(0))
+
+
+def qtokens(text: str) -> list[str]:
+    """Tokens with the punctuation that bounds a number's context: dates and ordinals ("2nd") removed,
+    a name with a number in it kept as a word ("A1c", "COVID-19": they say what a number is about),
+    "4 out of 10" read as "4 / 10" and "1-2" as "1 to 2"."""
+    t = NAMED_NUMBER.sub(_spell_digits, DATE.sub(" ", text))
+    t = normalise(re.sub(r"\b\d+(?:st|nd|rd|th)\b", " ", t, flags=re.I))
+    t = re.sub(r"\bout of\b", " / ", t)
+    t = re.sub(r"\b(?:a )?couple(?: of)?\b", " 2 ", t)  # "the past couple months", "a couple of weeks"
+    t = re.sub(r"\b(?:a|an)(?= (?:day|week|month|year|hour|minute)s?\b)", " 1 ", t)  # "a week ago"
+    t = re.sub(r"(\d)\s*-\s*(\d)", r"\1 to \2", t)
+    return _QTOKEN.findall(t)
+
+
+def _compatible(a: str, b: str) -> bool:
+    return a == b or not a or not b
+
+
+_CHANGE = frozenset(
+    """increase increasing increased decrease decreasing decreased change changing changed switch switching
+    switched bump bumping raise raising lower lowering reduce reducing titrate titrating double doubling
+    up""".split()
+)
+
+
+def _role(toks: list[str], start: int, first: int) -> str:
+    """A dose's part in a change: "from 20 mg" -> "from", "increase ... to 40" -> "to"."""
+    before = toks[max(first, start - 3) : start]
+    if "from" in before:
+        return "from"
+    if "to" in before and (any(t in _CHANGE for t in toks[first:start]) or "from" in toks[first:start]):
+        return "to"
+    return ""
+
+
+def quantities_in(
+    text: str, medications: Lexicon | None = None, segment: int | None = None, asked: list[str] | None = None
+) -> list[Quantity]:
+    """Every number of ``text`` with its unit, the numbers said with it and the words it goes with.
+
+    A word goes with the nearest number of its sentence (the later one on a tie: "heart rate is 60", a
+    label before its value). ``asked`` are the tokens of the question this text answers: "How long has it
+    hurt?" - "About two weeks." A dose is paired with the drug named before it in its sentence (or right
+    after it: "500 mg of metformin"; or in ``asked``).
+    """
+    toks = qtokens(text)
+    words = {i: stem(t) for i, t in enumerate(toks) if t[0].isalpha() and t not in STOPWORDS and len(t) > 2}
+    words = {i: _FOLLOW_UP.get(w, w) for i, w in words.items() if w not in _NOT_ANCHORS and toks[i] not in _UNIT_WORDS}
+    groups: list[tuple[int, int, list[str], str]] = []  # (first index, last index, values, unit)
+    i = 0
+    while i < len(toks):
+        if not _IS_NUMBER.fullmatch(toks[i]):
+            i += 1
+            continue
+        start, values, joiners = i, [canon_number(toks[i])], []
+        while True:  # "3 to 4", "120 / 80", and spoken pairs without a joiner ("120 70")
+            if i + 2 < len(toks) and toks[i + 1] in _GROUP_JOINERS and _IS_NUMBER.fullmatch(toks[i + 2]):
+                joiners.append(toks[i + 1])
+                values.append(canon_number(toks[i + 2]))
+                i += 2
+            elif i + 1 < len(toks) and _IS_NUMBER.fullmatch(toks[i + 1]):
+                values.append(canon_number(toks[i + 1]))
+                i += 1
+            else:
+                break
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        unit = _UNIT_WORDS.get(nxt, "")
+        if unit and i + 3 < len(toks) and toks[i + 2] in ("or", "to") and _IS_NUMBER.fullmatch(toks[i + 3]):
+            values.append(canon_number(toks[i + 3]))  # "a week or two"
+            i += 2
+        if unit == "year" and i + 2 < len(toks) and toks[i + 2] == "old":
+            unit = "age"
+        if "/" in joiners:  # a score or grade: "4/10", "2 out of 6"; a blood pressure "120/80"
+            unit = "/" + values[-1]
+        groups.append((start, i, values, unit))
+        i += 1
+    if not groups:
+        return []
+    breaks = [k for k, t in enumerate(toks) if t in _SENTENCE_BREAKS]
+    first_break = breaks[0] if breaks else len(toks)
+    meds = medications_in([t for t in toks], medications) if medications is not None else []
+    # each word goes with the nearest number of its sentence; on a tie, with the number after it
+    owner: dict[int, int] = {}
+    for k in words:
+        best = None
+        for g, (start, end, _, _) in enumerate(groups):
+            if any(start > b > k or k > b > end for b in breaks):
+                continue  # another sentence
+            dist = start - k if k < start else k - end
+            key = (dist, 0 if start > k else 1)
+            if dist <= ANCHOR_REACH and (best is None or key < best[0]):
+                best = (key, g)
+        if best is not None:
+            owner[k] = best[1]
+    for g, (start, _, _, _) in enumerate(groups):  # a label before "was": "respirations were 16"
+        if start and toks[start - 1] in _COPULAS:
+            prev_end = max([e for s2, e, _, _ in groups if e < start] + [b for b in breaks if b < start], default=-1)
+            for k in words:
+                if prev_end < k < start and start - k <= ANCHOR_REACH:
+                    owner[k] = g
+    out = []
+    for g, (start, end, values, unit) in enumerate(groups):
+        lo = max([b for b in breaks if b < start], default=-1) + 1
+        hi = min([b for b in breaks if b > end], default=len(toks))
+        mine = sorted(k for k in words if owner.get(k) == g)
+        anchor = {words[k] for k in mine}
+        head = {words[k] for k in ([k for k in mine if k < start][-1:] + [k for k in mine if k > end][:1])}
+        if asked and start < first_break and not any(lo <= k < start for k in words):
+            anchor |= {stem(t) for t in asked if t[0].isalpha() and t not in STOPWORDS and len(t) > 2} - _NOT_ANCHORS
+        drug = None
+        if unit in _DOSE_UNITS:
+            before = [m for j, m in meds if lo <= j < start]
+            after = [m for j, m in meds if end < j <= end + 4 and j < hi]
+            drug = before[-1] if before else after[0] if after else None
+            if drug is None and asked and medications is not None:
+                named = medications_in(asked, medications)
+                drug = named[-1][1] if named else None
+        role = _role(toks, start, lo) if unit in _DOSE_UNITS else ""
+        for v in values:
+            out.append(Quantity(v, unit, tuple(values), frozenset(anchor), frozenset(head), drug, role, segment))
+    return out
+
+
+def said_quantities(index: TranscriptIndex) -> list[Quantity]:
+    """Every number the visit says, with what it goes with; a turn that answers a question reads it too."""
+
+    def build(ix: TranscriptIndex) -> list[Quantity]:
+        out: list[Quantity] = []
+        for i, sid in enumerate(ix.order):
+            asked = None
+            if i:
+                prev = ix.segment_text[ix.order[i - 1]].strip()
+                if prev.endswith("?"):
+                    asked = qtokens(re.split(r"(?<=[.!?])\s+", prev)[-1])
+            out.extend(quantities_in(ix.segment_text[sid], ix.medications, sid, asked))
+        return out
+
+    return index.memo("quantities", build)
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or (len(a) >= 6 and len(b) >= 6 and a[:6] == b[:6])
+
+
+def anchor_overlap(statement: frozenset[str], said: frozenset[str], index: TranscriptIndex) -> float:
+    """How much two mentions' context words agree, rare words counting more (sorted: deterministic)."""
+    n = max(1, len(index.order))
+    total = 0.0
+    for w in sorted(statement):
+        hits = [x for x in sorted(said) if _same_word(w, x) or any(x.startswith(p) for p in PARAPHRASE.get(w, ()))]
+        if hits:
+            total += math.log(1 + n / max(1, index.df.get(hits[0], 1)))
+    return total
+
+
+MIN_ANCHOR = 3.0  # context agreement (rare words count more) needed before a value counts as "what was said for it"
+ANCHOR_RATIO = 0.5  # the statement's value must agree at least this well, relative to the best other value
+
+
+def _about(q: Quantity, text: str) -> str:
+    """The statement's own words for what ``q`` quantifies, in its order ("type … diabetes")."""
+    toks = [t for t in qtokens(text) if t[0].isalpha() and stem(t) in q.anchor]
+    return " ".join(dict.fromkeys(toks)) or "this"
+
+
+def _said_for_something_else(text: str, facts: Facts, index: TranscriptIndex) -> dict[str, Issue]:
+    """Numbers the visit gives a different value for: "type 4 diabetes" where "type 2 diabetes" was said, "heart
+    rate 70" where the heart rate was 60 and 70 the diastolic pressure.
+
+    Another value counts as said for the same thing when it has the same unit and its context words agree with
+    the statement's, including the word right next to the number ("type", "diabetes"). The statement's value is
+    then flagged unless one of its own mentions agrees about as well, or is said bare right there (a spoken
+    answer: "maybe a seven").
+    """
+    said = said_quantities(index)
+    out: dict[str, Issue] = {}
+    mine = [q for q in quantities_in(text, index.medications) if q.unit not in _DOSE_UNITS and q.value in facts.numbers]
+    values = {q.value for q in mine}
+    for q in mine:
+        if q.value in out or not q.head:
+            continue
+        others = [
+            (anchor_overlap(q.anchor, m.anchor, index), m)
+            for m in said
+            if m.value not in values and m.unit == q.unit and anchor_overlap(q.head, m.anchor, index) > 0
+        ]
+        if not others:
+            continue
+        score, best = max(others, key=lambda x: (x[0], -index.position.get(x[1].segment or 0, 0)))
+        if score < MIN_ANCHOR:
+            continue
+        near = set(index.window(best.segment, 1)) if best.segment is not None else set()
+        same = [m for m in said if m.value == q.value and _compatible(m.unit, q.unit)]
+        if any(
+            anchor_overlap(q.anchor, m.anchor, index) >= ANCHOR_RATIO * score or anchor_overlap(q.head, m.anchor, index)
+            for m in same
+        ):
+            continue
+        if any(m.segment in near and not m.anchor for m in same):
+            continue
+        unit = f" {q.unit}" if q.unit and not q.unit.startswith("/") else ""
+        out[q.value] = Issue(
+            kind="number", detail=f"{q.value}{unit} ({_about(q, text)}) is not what was said: {best.value}{unit}"
+        )
+    return out
