@@ -28,7 +28,7 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
     for med in sorted(facts.medications):
         if not index.said_medication(med):
             issues.append(Issue(kind="medication", detail=f"medication '{med}' is not mentioned in the transcript"))
-    issues.extend(dose_issues(facts, index))
+    issues.extend(dose_issues(st.text, index))
     issues.extend(number_issues(st.text, facts, words, evidence, index))
     issues.extend(laterality_issues(st.text, evidence, index))
     issues.extend(negation_issues(st.text, index, evidence))

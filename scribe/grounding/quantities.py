@@ -196,25 +196,6 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     return issues
 
 
-def dose_issues(facts: Facts, index: TranscriptIndex) -> list[Issue]:
-    """A dose must be said, and said for the same drug."""
-    issues: list[Issue] = []
-    for dose in facts.doses:
-        label = f"{dose.value} {dose.unit}" + (f" of {dose.medication}" if dose.medication else "")
-        said = _doses_with_value(index, dose.value)
-        if not said:
-            issues.append(Issue(kind="dose", detail=f"dose {label} is not stated in the transcript"))
-            continue
-        if dose.medication and not any(
-            (med is not None and index.same_drug(med, dose.medication)) or (med is None and near)
-            for med, near in ((m, _named_near(dose.medication, ctx, index)) for m, ctx in said)
-        ):
-            issues.append(
-                Issue(kind="dose", detail=f"the transcript never gives {dose.value} {dose.unit} for {dose.medication}")
-            )
-    return issues
-
-
 # ----------------------------------------------------------------------------- what a number goes with
 
 # The unit a number is said with, read from the word after it. Two mentions with different units are
@@ -284,6 +265,9 @@ def qtokens(text: str) -> list[str]:
     t = re.sub(r"\bout of\b", " / ", t)
     t = re.sub(r"\b(?:a )?couple(?: of)?\b", " 2 ", t)  # "the past couple months", "a couple of weeks"
     t = re.sub(r"\b(?:a|an)(?= (?:day|week|month|year|hour|minute)s?\b)", " 1 ", t)  # "a week ago"
+    t = re.sub(r"\bbaby aspirin\b", "aspirin 81 mg", t)
+    # "aldactone twelve five milligrams": a dose's decimal said without "point"
+    t = re.sub(r"\b(\d{1,2}) (5|25|125)(?= (?:mg|milligrams?)\b)", r"\1.\2", t)
     t = re.sub(r"(\d)\s*-\s*(\d)", r"\1 to \2", t)
     return _QTOKEN.findall(t)
 
@@ -297,15 +281,29 @@ _CHANGE = frozenset(
     switched bump bumping raise raising lower lowering reduce reducing titrate titrating double doubling
     up""".split()
 )
+# what a dose is in the visit: the one taken now ("we have you on 20", "reports taking") or the one from now on
+# ("I'll increase it to 40", "prescription for")
+_NEW_DOSE = frozenset(
+    """prescribe prescribed prescribing prescription start starting started initiate initiated begin put add
+    adding added will 'll increase increased increasing decrease decreased switch switched change changed
+    new refill""".split()
+)
+_CURRENT_DOSE = frozenset("on taking takes take taken currently already using uses been was".split())
 
 
 def _role(toks: list[str], start: int, first: int) -> str:
-    """A dose's part in a change: "from 20 mg" -> "from", "increase ... to 40" -> "to"."""
+    """A dose's part in a change: "from 20 mg" (or the dose taken now) -> "from"; "increase ... to 40" (or a
+    new prescription) -> "to"; "" when the sentence does not say."""
     before = toks[max(first, start - 3) : start]
+    sentence = toks[first:start]
     if "from" in before:
         return "from"
-    if "to" in before and (any(t in _CHANGE for t in toks[first:start]) or "from" in toks[first:start]):
+    if "to" in before and (any(t in _CHANGE for t in sentence) or "from" in sentence):
         return "to"
+    if any(t in _NEW_DOSE for t in sentence):
+        return "to"
+    if any(t in _CURRENT_DOSE for t in sentence):
+        return "from"
     return ""
 
 
@@ -384,6 +382,8 @@ def quantities_in(
         if asked and start < first_break and not any(lo <= k < start for k in words):
             anchor |= {stem(t) for t in asked if t[0].isalpha() and t not in STOPWORDS and len(t) > 2} - _NOT_ANCHORS
         drug = None
+        if not unit:  # "metformin 500 twice a day", "Norvasc 5"
+            drug = next((m for j, m in reversed(meds) if lo <= j < start and start - j <= 2), None)
         if unit in _DOSE_UNITS:
             before = [m for j, m in meds if lo <= j < start]
             after = [m for j, m in meds if end < j <= end + 4 and j < hi]
@@ -479,3 +479,53 @@ def _said_for_something_else(text: str, facts: Facts, index: TranscriptIndex) ->
             kind="number", detail=f"{q.value}{unit} ({_about(q, text)}) is not what was said: {best.value}{unit}"
         )
     return out
+
+
+def _named_around(med: str, seg: int | None, index: TranscriptIndex) -> bool:
+    """``med`` is named in the lines before a dose said without its drug ("the inhaler, two puffs"), or just after."""
+    if seg is None or seg not in index.position:
+        return False
+    i = index.position[seg]
+    context = {t for sid in index.order[max(0, i - 6) : i + 3] for t in index.tokens[sid]}
+    return _named_near(med, context, index)
+
+
+def dose_issues(text: str, index: TranscriptIndex) -> list[Issue]:
+    """A dose must be said, for the same drug, and as the same step of a change: "lisinopril 40 mg" is not backed
+    by "lisinopril 20 mg" nor by "amlodipine 40 mg", and "taking lisinopril 40 mg" not by "we have you on 20,
+    let's increase it to 40"."""
+    said = said_quantities(index)
+    issues: list[Issue] = []
+    for q in quantities_in(text, index.medications):
+        if q.unit not in _DOSE_UNITS:
+            continue
+        label = f"{q.value} {q.unit}" + (f" of {q.drug}" if q.drug else "")
+        as_dose = [m for m in said if m.value == q.value and m.unit in (q.unit, "")]
+        if not as_dose:
+            issues.append(Issue(kind="dose", detail=f"dose {label} is not stated in the transcript"))
+            continue
+        if not q.drug:
+            continue
+        drug = q.drug
+        for_drug = [m for m in as_dose if m.drug and index.same_drug(m.drug, drug)]
+        loose = [m for m in as_dose if m.drug is None and _named_around(drug, m.segment, index)]
+        given = [m for m in said if m.drug and index.same_drug(m.drug, drug) and m.unit in _DOSE_UNITS]
+        if not for_drug and not loose:
+            doses = ", ".join(dict.fromkeys(f"{m.value} {m.unit}" for m in given))
+            detail = f"dose {label} is not what was said: {doses}" if doses else f"the transcript never gives {label}"
+            issues.append(Issue(kind="dose", detail=detail))
+            continue
+        opposite = {"from": "to", "to": "from"}.get(q.role)
+        if opposite and not loose and {m.role for m in for_drug} == {opposite}:
+            other = list(dict.fromkeys(f"{m.value} {m.unit}" for m in given if m.role == q.role and m.value != q.value))
+            if other:
+                was, now = (
+                    ("the new dose", "the dose before the change was")
+                    if q.role == "from"
+                    else (
+                        "the dose before the change",
+                        "the new dose is",
+                    )
+                )
+                issues.append(Issue(kind="dose", detail=f"dose {label} is {was} in the visit; {now} {other[0]}"))
+    return issues
