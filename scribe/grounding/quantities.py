@@ -6,19 +6,24 @@ said *for lisinopril*, "4 weeks" against durations, not against any 40 or 4 said
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ..domain import Issue
 from ..lexicon import Lexicon, fuzzy_in, medications_in
-from ..textnorm import DOSE_UNITS as _DOSE_UNITS
-from ..textnorm import STOPWORDS, UNITS, canon_number, normalise, stem, tokens
-from ..textnorm import UNITS as _UNITS
-from ..textnorm import canon_number as _canon_number
-from ..textnorm import stem as _stem
-from .index import FRAMING, PARAPHRASE, TranscriptIndex
+from ..textnorm import DOSE_UNITS, UNITS, canon_number, stem, tokens
+from .context import (
+    DATE,
+    NAMED_NUMBER,
+    NOT_CONTEXT,
+    SENTENCE_BREAKS,
+    agreement,
+    context_tokens,
+    context_words,
+    nearest_words,
+)
+from .index import FRAMING, TranscriptIndex
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class Facts:
 
 # Units a number is said with; "4 days" and "4 weeks" are different facts even when both numbers are said.
 _QUANTITY_UNITS = {
-    _stem(u): _stem(u)
+    stem(u): stem(u)
     for u in """day days week weeks month months year years hour hours minute minutes pound pounds lbs times
     degrees percent beats breaths kilograms kg""".split()
 }
@@ -52,26 +57,16 @@ def _quantities(toks: list[str]) -> list[tuple[str, str]]:
     out = []
     for i, t in enumerate(toks):
         nxt = toks[i + 1 : i + 3]
-        unit = _QUANTITY_UNITS.get(_stem(nxt[0])) if nxt else None
+        unit = _QUANTITY_UNITS.get(stem(nxt[0])) if nxt else None
         if re.fullmatch(r"\d+(?:\.\d+)?", t):
-            out.append((_canon_number(t), unit or ""))
+            out.append((canon_number(t), unit or ""))
         elif unit and t in ("a", "an", "one"):
             out.append(("1", unit))
         elif t == "couple":
-            unit = unit or (_QUANTITY_UNITS.get(_stem(nxt[1])) if len(nxt) > 1 and nxt[0] == "of" else None)
+            unit = unit or (_QUANTITY_UNITS.get(stem(nxt[1])) if len(nxt) > 1 and nxt[0] == "of" else None)
             if unit:
                 out.append(("2", unit))
     return out
-
-
-# Dates come from the chart far more often than from speech: one nobody said is a review hint, not a safety flag.
-DATE = re.compile(
-    r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,2}/(?:19|20)\d{2}\b"
-    r"|\b(?:19|20)\d{2}\b(?!\s*(?:mg|mcg|g|iu|units?|ml|milligrams?|%|percent|pounds|lbs|calories|steps|ng|pg))",
-    re.I,
-)
-# names with a number in them ("COVID-19", "H1N1") are names, not quantities
-NAMED_NUMBER = re.compile(r"\b[a-z]{3,}-\d+\b|\b[a-z]+\d+[a-z]*\d*\b", re.I)
 
 
 def extract_facts(text: str, medications: Collection[str]) -> Facts:
@@ -84,17 +79,17 @@ def extract_facts(text: str, medications: Collection[str]) -> Facts:
     for i, w in enumerate(toks):
         if not re.fullmatch(r"\d+(?:\.\d+)?", w):
             continue
-        unit = _UNITS.get(toks[i + 1]) if i + 1 < len(toks) else None
-        if unit in _DOSE_UNITS:
+        unit = UNITS.get(toks[i + 1]) if i + 1 < len(toks) else None
+        if unit in DOSE_UNITS:
             med = None
             for j, name in reversed(meds):
                 if j < i and i - j <= 6:
                     med = name
                     break
-            doses.append(Dose(_canon_number(w), unit, med))
+            doses.append(Dose(canon_number(w), unit, med))
             consumed.add(i)
         else:
-            numbers.add(_canon_number(w))
+            numbers.add(canon_number(w))
     lat = {side for w in toks if w in ("left", "right", "bilateral") and (side := _LATERAL[w])}
     quantities = {n: u for n, u in _quantities(toks) if u}
     return Facts({m for _, m in meds}, doses, numbers, lat, quantities, dates)
@@ -190,7 +185,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         elif not any(topic & index.words[w] for sid in where for w in index.window(sid, 1)):
             issues.append(Issue(kind="number", detail=f"the number {num} is said in the visit, but not about this"))
     for date in facts.dates:
-        parts = {_canon_number(p) for p in re.findall(r"\d+", date)}
+        parts = {canon_number(p) for p in re.findall(r"\d+", date)}
         if not all(any(p in index.numbers[sid] for sid in index.order) for p in parts):
             issues.append(Issue(kind="date", detail=f"the date {date} is not said in the transcript"))
     return issues
@@ -220,22 +215,9 @@ _UNIT_WORDS = {
     "o'clock": "o'clock",
 }
 _GROUP_JOINERS = frozenset({"to", "or", "/", "by", "x"})  # "3 to 4 weeks", "120/80", "2 x 3 cm"
-_SENTENCE_BREAKS = frozenset({".", ";", "?", "!"})
-_QTOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+(?:\.\d+)?|[.;?!/+%]")
 _IS_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-ANCHOR_REACH = 8  # tokens a word may be from a number and still say what it quantifies
-# words that say nothing about what a number quantifies ("reports", "patient"); "follow" (up in 2 weeks),
-# "history" and "since" do
-_NOT_ANCHORS = (FRAMING - {stem(w) for w in "follow history since recent recently episode visit".split()}) | {
-    stem(w)
-    for w in """old it's that's there's i'm i've you're you've we're we've let's gon wan kind bit little maybe probably
-    pretty good okay alright now right thing things something really real quick lot yeah sure guess say said
-    ago past prior next last later within earlier previous previously before after""".split()
-}
 # one word for the ways a visit says when to come back: "follow up in 2 weeks" = "see you back in two weeks"
 _FOLLOW_UP = {stem(w): "follow" for w in "follow return back see recheck appointment revisit come".split()}
-# "heart rate was 68, respirations were 16": the words before "is/was/at ..." are what the number after it is
-_COPULAS = frozenset("is was were are 's at of about around approximately like roughly".split())
 
 
 @dataclass(frozen=True)
@@ -250,26 +232,6 @@ class Quantity:
     drug: str | None = None  # a dose: the drug it is said for
     role: str = ""  # a dose in a change: "from" (the dose before) or "to" (the new dose)
     segment: int | None = None
-
-
-def _spell_digits(m: re.Match) -> str:
-    return re.sub(r"\d", lambda d: "zotttffsse"[int(d.group())], m.group(0))
-
-
-def qtokens(text: str) -> list[str]:
-    """Tokens with the punctuation that bounds a number's context: dates and ordinals ("2nd") removed,
-    a name with a number in it kept as a word ("A1c", "COVID-19": they say what a number is about),
-    "4 out of 10" read as "4 / 10" and "1-2" as "1 to 2"."""
-    t = NAMED_NUMBER.sub(_spell_digits, DATE.sub(" ", text))
-    t = normalise(re.sub(r"\b\d+(?:st|nd|rd|th)\b", " ", t, flags=re.I))
-    t = re.sub(r"\bout of\b", " / ", t)
-    t = re.sub(r"\b(?:a )?couple(?: of)?\b", " 2 ", t)  # "the past couple months", "a couple of weeks"
-    t = re.sub(r"\b(?:a|an)(?= (?:day|week|month|year|hour|minute)s?\b)", " 1 ", t)  # "a week ago"
-    t = re.sub(r"\bbaby aspirin\b", "aspirin 81 mg", t)
-    # "aldactone twelve five milligrams": a dose's decimal said without "point"
-    t = re.sub(r"\b(\d{1,2}) (5|25|125)(?= (?:mg|milligrams?)\b)", r"\1.\2", t)
-    t = re.sub(r"(\d)\s*-\s*(\d)", r"\1 to \2", t)
-    return _QTOKEN.findall(t)
 
 
 def _compatible(a: str, b: str) -> bool:
@@ -317,9 +279,8 @@ def quantities_in(
     hurt?" - "About two weeks." A dose is paired with the drug named before it in its sentence (or right
     after it: "500 mg of metformin"; or in ``asked``).
     """
-    toks = qtokens(text)
-    words = {i: stem(t) for i, t in enumerate(toks) if t[0].isalpha() and t not in STOPWORDS and len(t) > 2}
-    words = {i: _FOLLOW_UP.get(w, w) for i, w in words.items() if w not in _NOT_ANCHORS and toks[i] not in _UNIT_WORDS}
+    toks = context_tokens(text)
+    words = {i: _FOLLOW_UP.get(w, w) for i, w in context_words(toks, set(_UNIT_WORDS)).items()}
     groups: list[tuple[int, int, list[str], str]] = []  # (first index, last index, values, unit)
     i = 0
     while i < len(toks):
@@ -350,48 +311,28 @@ def quantities_in(
         i += 1
     if not groups:
         return []
-    breaks = [k for k, t in enumerate(toks) if t in _SENTENCE_BREAKS]
+    breaks = [k for k, t in enumerate(toks) if t in SENTENCE_BREAKS]
     first_break = breaks[0] if breaks else len(toks)
     meds = medications_in([t for t in toks], medications) if medications is not None else []
-    # each word goes with the nearest number of its sentence; on a tie, with the number after it
-    owner: dict[int, int] = {}
-    for k in words:
-        best = None
-        for g, (start, end, _, _) in enumerate(groups):
-            if any(start > b > k or k > b > end for b in breaks):
-                continue  # another sentence
-            dist = start - k if k < start else k - end
-            key = (dist, 0 if start > k else 1)
-            if dist <= ANCHOR_REACH and (best is None or key < best[0]):
-                best = (key, g)
-        if best is not None:
-            owner[k] = best[1]
-    for g, (start, _, _, _) in enumerate(groups):  # a label before "was": "respirations were 16"
-        if start and toks[start - 1] in _COPULAS:
-            prev_end = max([e for s2, e, _, _ in groups if e < start] + [b for b in breaks if b < start], default=-1)
-            for k in words:
-                if prev_end < k < start and start - k <= ANCHOR_REACH:
-                    owner[k] = g
+    contexts = nearest_words(toks, words, [(start, end) for start, end, _, _ in groups], copulas=True)
     out = []
     for g, (start, end, values, unit) in enumerate(groups):
         lo = max([b for b in breaks if b < start], default=-1) + 1
         hi = min([b for b in breaks if b > end], default=len(toks))
-        mine = sorted(k for k in words if owner.get(k) == g)
-        anchor = {words[k] for k in mine}
-        head = {words[k] for k in ([k for k in mine if k < start][-1:] + [k for k in mine if k > end][:1])}
+        anchor, head = set(contexts[g][0]), contexts[g][1]
         if asked and start < first_break and not any(lo <= k < start for k in words):
-            anchor |= {stem(t) for t in asked if t[0].isalpha() and t not in STOPWORDS and len(t) > 2} - _NOT_ANCHORS
+            anchor |= {stem(t) for t in asked if t[0].isalpha() and t not in STOPWORDS and len(t) > 2} - NOT_CONTEXT
         drug = None
         if not unit:  # "metformin 500 twice a day", "Norvasc 5"
             drug = next((m for j, m in reversed(meds) if lo <= j < start and start - j <= 2), None)
-        if unit in _DOSE_UNITS:
+        if unit in DOSE_UNITS:
             before = [m for j, m in meds if lo <= j < start]
             after = [m for j, m in meds if end < j <= end + 4 and j < hi]
             drug = before[-1] if before else after[0] if after else None
             if drug is None and asked and medications is not None:
                 named = medications_in(asked, medications)
                 drug = named[-1][1] if named else None
-        role = _role(toks, start, lo) if unit in _DOSE_UNITS else ""
+        role = _role(toks, start, lo) if unit in DOSE_UNITS else ""
         for v in values:
             out.append(Quantity(v, unit, tuple(values), frozenset(anchor), frozenset(head), drug, role, segment))
     return out
@@ -407,26 +348,11 @@ def said_quantities(index: TranscriptIndex) -> list[Quantity]:
             if i:
                 prev = ix.segment_text[ix.order[i - 1]].strip()
                 if prev.endswith("?"):
-                    asked = qtokens(re.split(r"(?<=[.!?])\s+", prev)[-1])
+                    asked = context_tokens(re.split(r"(?<=[.!?])\s+", prev)[-1])
             out.extend(quantities_in(ix.segment_text[sid], ix.medications, sid, asked))
         return out
 
     return index.memo("quantities", build)
-
-
-def _same_word(a: str, b: str) -> bool:
-    return a == b or (len(a) >= 6 and len(b) >= 6 and a[:6] == b[:6])
-
-
-def anchor_overlap(statement: frozenset[str], said: frozenset[str], index: TranscriptIndex) -> float:
-    """How much two mentions' context words agree, rare words counting more (sorted: deterministic)."""
-    n = max(1, len(index.order))
-    total = 0.0
-    for w in sorted(statement):
-        hits = [x for x in sorted(said) if _same_word(w, x) or any(x.startswith(p) for p in PARAPHRASE.get(w, ()))]
-        if hits:
-            total += math.log(1 + n / max(1, index.df.get(hits[0], 1)))
-    return total
 
 
 MIN_ANCHOR = 3.0  # context agreement (rare words count more) needed before a value counts as "what was said for it"
@@ -435,7 +361,7 @@ ANCHOR_RATIO = 0.5  # the statement's value must agree at least this well, relat
 
 def _about(q: Quantity, text: str) -> str:
     """The statement's own words for what ``q`` quantifies, in its order ("type … diabetes")."""
-    toks = [t for t in qtokens(text) if t[0].isalpha() and stem(t) in q.anchor]
+    toks = [t for t in context_tokens(text) if t[0].isalpha() and stem(t) in q.anchor]
     return " ".join(dict.fromkeys(toks)) or "this"
 
 
@@ -450,15 +376,15 @@ def _said_for_something_else(text: str, facts: Facts, index: TranscriptIndex) ->
     """
     said = said_quantities(index)
     out: dict[str, Issue] = {}
-    mine = [q for q in quantities_in(text, index.medications) if q.unit not in _DOSE_UNITS and q.value in facts.numbers]
+    mine = [q for q in quantities_in(text, index.medications) if q.unit not in DOSE_UNITS and q.value in facts.numbers]
     values = {q.value for q in mine}
     for q in mine:
         if q.value in out or not q.head:
             continue
         others = [
-            (anchor_overlap(q.anchor, m.anchor, index), m)
+            (agreement(q.anchor, m.anchor, index), m)
             for m in said
-            if m.value not in values and m.unit == q.unit and anchor_overlap(q.head, m.anchor, index) > 0
+            if m.value not in values and m.unit == q.unit and agreement(q.head, m.anchor, index) > 0
         ]
         if not others:
             continue
@@ -468,7 +394,7 @@ def _said_for_something_else(text: str, facts: Facts, index: TranscriptIndex) ->
         near = set(index.window(best.segment, 1)) if best.segment is not None else set()
         same = [m for m in said if m.value == q.value and _compatible(m.unit, q.unit)]
         if any(
-            anchor_overlap(q.anchor, m.anchor, index) >= ANCHOR_RATIO * score or anchor_overlap(q.head, m.anchor, index)
+            agreement(q.anchor, m.anchor, index) >= ANCHOR_RATIO * score or agreement(q.head, m.anchor, index)
             for m in same
         ):
             continue
@@ -497,7 +423,7 @@ def dose_issues(text: str, index: TranscriptIndex) -> list[Issue]:
     said = said_quantities(index)
     issues: list[Issue] = []
     for q in quantities_in(text, index.medications):
-        if q.unit not in _DOSE_UNITS:
+        if q.unit not in DOSE_UNITS:
             continue
         label = f"{q.value} {q.unit}" + (f" of {q.drug}" if q.drug else "")
         as_dose = [m for m in said if m.value == q.value and m.unit in (q.unit, "")]
@@ -509,7 +435,7 @@ def dose_issues(text: str, index: TranscriptIndex) -> list[Issue]:
         drug = q.drug
         for_drug = [m for m in as_dose if m.drug and index.same_drug(m.drug, drug)]
         loose = [m for m in as_dose if m.drug is None and _named_around(drug, m.segment, index)]
-        given = [m for m in said if m.drug and index.same_drug(m.drug, drug) and m.unit in _DOSE_UNITS]
+        given = [m for m in said if m.drug and index.same_drug(m.drug, drug) and m.unit in DOSE_UNITS]
         if not for_drug and not loose:
             doses = ", ".join(dict.fromkeys(f"{m.value} {m.unit}" for m in given))
             detail = f"dose {label} is not what was said: {doses}" if doses else f"the transcript never gives {label}"
