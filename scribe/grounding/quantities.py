@@ -16,7 +16,6 @@ from ..textnorm import DOSE_UNITS, UNITS, canon_number, stem, tokens
 from .context import (
     DATE,
     NAMED_NUMBER,
-    NOT_CONTEXT,
     SENTENCE_BREAKS,
     agreement,
     context_tokens,
@@ -321,7 +320,7 @@ def quantities_in(
         hi = min([b for b in breaks if b > end], default=len(toks))
         anchor, head = set(contexts[g][0]), contexts[g][1]
         if asked and start < first_break and not any(lo <= k < start for k in words):
-            anchor |= {stem(t) for t in asked if t[0].isalpha() and t not in STOPWORDS and len(t) > 2} - NOT_CONTEXT
+            anchor |= set(context_words(asked).values())
         drug = None
         if not unit:  # "metformin 500 twice a day", "Norvasc 5"
             drug = next((m for j, m in reversed(meds) if lo <= j < start and start - j <= 2), None)
