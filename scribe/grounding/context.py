@@ -104,8 +104,13 @@ def nearest_words(
     return out
 
 
+def _undouble(w: str) -> str:
+    """ "popp" (of "popped") -> "pop", "swell" stays."""
+    return w[:-1] if len(w) >= 4 and w[-1] == w[-2] and w[-1] not in "aeiouls" else w
+
+
 def _same_word(a: str, b: str) -> bool:
-    return a == b or (len(a) >= 6 and len(b) >= 6 and a[:6] == b[:6])
+    return a == b or _undouble(a) == _undouble(b) or (len(a) >= 6 and len(b) >= 6 and a[:6] == b[:6])
 
 
 def agreement(statement: frozenset[str], said: frozenset[str], index: TranscriptIndex) -> float:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..domain import Issue
 from ..textnorm import normalise
 from ..textnorm import stem as _stem
+from .context import agreement, context_tokens, context_words, nearest_words
 from .index import TranscriptIndex
 
 _SIDE_PART = re.compile(
@@ -56,8 +58,102 @@ def laterality_issues(statement: str, evidence: list[int], index: TranscriptInde
                     detail=f"the transcript gives the {_OPPOSITE[side]} side for this, not the {side}",
                 )
             )
+    issues.extend(_side_of_the_finding(statement, index, {i.detail for i in issues}))
     return issues
 
 
 def _sides_said(index: TranscriptIndex) -> set[tuple[str, str]]:
     return index.memo("sides", lambda ix: set().union(*(_sides(s.text) for s in ix.segments)) if ix.segments else set())
+
+
+# ----------------------------------------------------------------------------- the side said for the same finding
+
+_MODIFIERS = frozenset("hand side sided upper lower mid middle index ring great little big".split())
+# body parts of one limb or region: a side the visit gives for the leg also holds for "the lower extremity"
+_REGIONS = [
+    frozenset(_stem(w)[:6] for w in group.split())
+    for group in (
+        "leg legs extremity extremities calf calves thigh shin knee ankle foot feet toe toes hip heel",
+        "arm arms extremity extremities hand hands finger fingers thumb wrist elbow shoulder humerus forearm",
+        "flank back lumbar paraspinal kidney cva side",
+        "breast chest axilla axillary",
+        "eye eyes ear ears",
+    )
+]
+
+
+@dataclass(frozen=True)
+class SideMention:
+    """A side as said or written, with the body part and the words it goes with ("edema ... of your right knee")."""
+
+    side: str
+    part: str  # first six letters of the stemmed body part, "" when the side stands alone ("on the right")
+    context: frozenset[str]
+    segment: int | None = None
+
+
+def side_mentions(text: str, segment: int | None = None) -> list[SideMention]:
+    """Every "left"/"right" of ``text`` that names a side ("all right", "right now" do not)."""
+    toks = context_tokens(text)
+    found: list[tuple[int, int, str, str]] = []  # (start, end, side, part)
+    for i, t in enumerate(toks):
+        if t not in _OPPOSITE:
+            continue
+        j = i + 1
+        while j < len(toks) and toks[j] in _MODIFIERS:
+            j += 1
+        part = toks[j] if j < len(toks) and toks[j][0].isalpha() and toks[j] not in _NOT_PART else ""
+        if not part and not (i and toks[i - 1] == "the"):
+            continue  # "all right", "right now", "that's right": not a side
+        found.append((i, j if part else i, t, _stem(part)[:6] if part else ""))
+    if not found:
+        return []
+    ignore = {"left", "right", "bilateral", *_MODIFIERS}
+    words = {k: w for k, w in context_words(toks, ignore).items() if not any(s <= k <= e for s, e, _, _ in found)}
+    contexts = nearest_words(toks, words, [(s, e) for s, e, _, _ in found])
+    return [SideMention(side, part, ctx, segment) for (_, _, side, part), (ctx, _) in zip(found, contexts, strict=True)]
+
+
+def _said_sides(index: TranscriptIndex) -> list[SideMention]:
+    return index.memo(
+        "side_mentions", lambda ix: [m for sid in ix.order for m in side_mentions(ix.segment_text[sid], sid)]
+    )
+
+
+def _region(part: str) -> frozenset[str]:
+    return frozenset().union(*(r for r in _REGIONS if part in r)) or frozenset({part})
+
+
+MIN_SIDE_AGREEMENT = 3.0  # context agreement needed before the other side counts as said "for this"
+SIDE_RATIO = 0.5
+
+
+def _side_of_the_finding(statement: str, index: TranscriptIndex, already: set[str]) -> list[Issue]:
+    """A side the visit gives to the same finding the other way round: "edema and erythema of the left knee"
+    where the visit said "some edema and some erythema of your right knee, but your left knee looks fine".
+
+    The statement's words next to its side are compared with the words next to each side the visit names for
+    that body part (or, when the visit never names that part with a side, for its limb); the other side is
+    flagged when it agrees clearly better."""
+    mine = side_mentions(statement)
+    if not mine or len({m.side for m in mine}) > 1:
+        return []  # "right worse than left": both sides are claimed
+    said = _said_sides(index)
+    issues = []
+    for m in mine:
+        if not m.context:
+            continue
+        parts = {m.part} if m.part else set()
+        if parts and not any(x.part in parts for x in said):
+            parts = set(_region(m.part))
+        candidates = [x for x in said if not parts or x.part in parts]
+        same = max((agreement(m.context, x.context, index) for x in candidates if x.side == m.side), default=0.0)
+        other = max(
+            (agreement(m.context, x.context, index) for x in candidates if x.side == _OPPOSITE[m.side]), default=0.0
+        )
+        if other >= MIN_SIDE_AGREEMENT and same < SIDE_RATIO * other:
+            detail = f"the transcript gives the {_OPPOSITE[m.side]} side for this, not the {m.side}"
+            if detail not in already:
+                issues.append(Issue(kind="laterality", detail=detail))
+                already.add(detail)
+    return issues
