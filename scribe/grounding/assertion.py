@@ -45,7 +45,7 @@ TARGETS = tuple(
     discharge congest sneez fractur murmur gallop rub crackl rales rhonch tender erythem warmth redness deformit
     effusion mass lump lesion nodul ulcer infect cramp stiff spasm seizure tremor confus fall injur heartburn reflux
     bloat distension distention jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
-    claudicat tightness pressure flare snor apnea""".split()
+    claudicat tightness pressure flare snor apnea hematochezia""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -61,13 +61,24 @@ _TARGET_SYNONYM = {
     "sore": "pain",
     "distention": "distension",
     "erythem": "redness",
+    "hematochezia": "blood",
 }
 _TERMINATORS = frozenset(
     """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
     complains admits describes experiences presents which who whereas while""".split()
 )
 _HYPOTHETICAL = frozenset(
-    "if should unless whether case watch monitor precautions call return develop develops needed prn".split()
+    "if should unless whether case watch monitor precautions call return develop develops needed prn wish hope risk risks".split()
+)
+# words that start like a target but are not findings ("number" is not numbness, "congestive heart failure" is
+# not congestion), and what "blood" names when it is not bleeding
+_NOT_TARGETS = frozenset(
+    """number numbers numbered massage massaging massive rubber painting paint painter congestive discharged
+    falls-risk""".split()
+)
+_BLOOD_NOT_A_FINDING = frozenset(
+    """pressure pressures sugar sugars work test tests draw drawn count counts thinner thinners type levels level
+    glucose bank donation vessels vessel cells cell flow""".split()
 )
 _FAMILY = frozenset(
     "family mother father brother sister son daughter mom dad grandmother grandfather aunt uncle".split()
@@ -76,7 +87,7 @@ _FAMILY = frozenset(
 _NEGATED_VERBS = frozenset(
     """relieve relieved help helped helps improve improved resolve resolved work worked works change changed bother
     bothered affect affected stop stopped go went return returned get got cause caused make made limit limited
-    interfere interfered""".split()
+    interfere interfered able""".split()
 )
 # a question without its question mark (unpunctuated transcripts): "have you had any chest pain"
 _ASKING = frozenset("have do did are were is does can could".split())
@@ -104,6 +115,8 @@ _COMPOUND = {
 def target(word: str, following: str = "") -> str | None:
     if following and (key := _COMPOUND.get(f"{word} {following}")):
         return key
+    if word in _NOT_TARGETS or (word == "blood" and following in _BLOOD_NOT_A_FINDING):
+        return None
     for stem in TARGETS:
         if word.startswith(stem):
             return _TARGET_SYNONYM.get(stem, stem)
@@ -169,6 +182,8 @@ def _qualified(toks: list[str], i: int) -> str | None:
     if key is None:
         return None
     before = toks[i - 1] if i else ""
+    if key == "pressure" and before in ("blood", "bp"):
+        return None  # "blood pressure" is a vital sign, not chest pressure
     if _stem(before) in _SITES:
         return f"{_stem(before)} {key}"
     return key
@@ -219,6 +234,10 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
     return negated, affirmed
 
 
+# "... you do have a little bit of fluid in your legs, okay?": a statement with a tag, not a question
+_TAG_QUESTION = re.compile(r"(?:\w+\W+){4,}(?:okay|ok|right|alright|all right|correct|yeah)\s*\?\s*$", re.I)
+
+
 def _one_segment_polarity(index: TranscriptIndex, sid: int) -> tuple[set[str], set[str]]:
     """One segment's negated and affirmed targets; cached per transcript by :meth:`TranscriptIndex.polarity`."""
     negated: set[str] = set()
@@ -230,7 +249,7 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int) -> tuple[set[str], s
     # its statements count, and only the question it ends with is answered by the next turn.
     sentences = [x for x in re.split(r"(?<=[.?!])\s+", seg.text.strip()) if x.strip()]
     for k, sentence in enumerate(sentences):
-        if sentence.rstrip().endswith("?"):
+        if sentence.rstrip().endswith("?") and not _TAG_QUESTION.search(sentence):
             nxt = index.position[sid] + 1
             if k == len(sentences) - 1 and nxt < len(index.order):
                 answer = index.tokens[index.order[nxt]]
@@ -332,8 +351,8 @@ def unclear_issues(statement: str, index: TranscriptIndex, evidence: list[int]) 
 
 
 def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
-    if not evidence:
-        return []
+    """A statement asserting a target the visit denies, or denying one it reports: in the supporting lines
+    (and the question each answers), or anywhere in the visit when every mention of it says the opposite."""
     # the evidence lines and the question each answers ("Any sweating?" - "No."): not the whole neighbourhood
     lines = set(evidence)
     for sid in evidence:
@@ -342,17 +361,22 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
             lines.add(before)
     window = sorted(lines, key=index.position.__getitem__)
     ev_neg, ev_aff = _segment_polarity(index, window)
+    all_neg, all_aff = _visit_polarity(index)
     issues = []
     for clause in _clauses(statement):
         st_neg, st_aff = negated_terms(clause)
-        for w in sorted(st_aff & ev_neg - ev_aff):
+        absent, present = st_aff & ev_neg - ev_aff, st_neg & ev_aff - ev_neg
+        if not _HISTORICAL.search(clause):  # "had blood in her stool 3 years ago" is not today's answer
+            absent |= {t for t in st_aff & all_neg - all_aff if t not in _TOO_GENERAL}
+            present |= {t for t in st_neg & all_aff - all_neg if t not in _TOO_GENERAL}
+        for w in sorted(absent):
             issues.append(
                 Issue(
                     kind="negation",
                     detail=f"'{_surface(clause, w)}' is stated as present, but the transcript says it is absent",
                 )
             )
-        for w in sorted(st_neg & ev_aff - ev_neg):
+        for w in sorted(present):
             issues.append(
                 Issue(
                     kind="negation",
@@ -360,6 +384,17 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
                 )
             )
     return issues
+
+
+# A clause about the past is not contradicted by what the visit says of today; a bare "pain" (no site) is
+# too general to hold against every pain the visit mentions.
+_HISTORICAL = re.compile(r"\b(?:ago|history|previous(?:ly)?|prior|past|former(?:ly)?|used to|in \d{4}|had (?:a|an))\b")
+_TOO_GENERAL = frozenset({"pain"})
+
+
+def _visit_polarity(index: TranscriptIndex) -> tuple[set[str], set[str]]:
+    """Targets the whole visit negates and affirms, every segment read as :func:`_segment_polarity` reads it."""
+    return index.memo("visit_polarity", lambda ix: _segment_polarity(ix, ix.order))
 
 
 def _polarity(index: TranscriptIndex, seg_id: int) -> tuple[set[str], set[str]]:
