@@ -200,7 +200,7 @@ def _flip_side(s: str) -> str | None:
 SYMPTOMS = re.compile(
     r"\b(?:pain|fevers?|chills|sweats?|nausea|vomiting|diarrhea|constipation|cough|wheez\w*|shortness of breath|"
     r"dyspnea|dizziness|lightheadedness|syncope|palpitations|swelling|edema|rash|numbness|tingling|weakness|fatigue|"
-    r"headaches?|blurred vision|bleeding|blood|bruising|weight (?:loss|gain)|appetite|insomnia|anxiety|depression|"
+    r"headaches?|blurred vision|bleeding|blood(?! (?:thinners?|pressures?|sugars?|work|tests?|draws?|counts?))|bruising|weight (?:loss|gain)|appetite|insomnia|anxiety|depression|"
     r"suicidal|dysuria|hematuria|discharge|congestion|sore throat|murmurs?|gallops?|rubs?|crackles|rales|rhonchi|"
     r"tenderness|erythema|effusion|masses|mass|lesions?|cramping|stiffness|spasms?|seizures?|tremors?|falls?|"
     r"heartburn|reflux|bloating|distension|jaundice|lymphadenopathy|melena|hematochezia|orthopnea|claudication|"

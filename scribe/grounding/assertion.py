@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from ..domain import Issue
-from ..textnorm import normalise
+from ..textnorm import normalise, tokens
 from ..textnorm import stem as _stem
 from .index import TranscriptIndex
 
@@ -61,7 +61,6 @@ _TARGET_SYNONYM = {
     "sore": "pain",
     "distention": "distension",
     "erythem": "redness",
-    "hematochezia": "blood",
 }
 _TERMINATORS = frozenset(
     """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
@@ -74,7 +73,7 @@ _HYPOTHETICAL = frozenset(
 # not congestion), and what "blood" names when it is not bleeding
 _NOT_TARGETS = frozenset(
     """number numbers numbered massage massaging massive rubber painting paint painter congestive discharged
-    falls-risk""".split()
+    bloodwork bloodstream""".split()
 )
 _BLOOD_NOT_A_FINDING = frozenset(
     """pressure pressures sugar sugars work test tests draw drawn count counts thinner thinners type levels level
@@ -184,6 +183,12 @@ def _qualified(toks: list[str], i: int) -> str | None:
     before = toks[i - 1] if i else ""
     if key == "pressure" and before in ("blood", "bp"):
         return None  # "blood pressure" is a vital sign, not chest pressure
+    if key == "blood":  # "blood in your stools" is hematochezia, "blood in my urine" hematuria
+        after = toks[i + 1 : i + 4]
+        if any(t.startswith("stool") for t in after):
+            return "hematochezia"
+        if any(t.startswith(("urin", "pee")) for t in after):
+            return "hematuria"
     if _stem(before) in _SITES:
         return f"{_stem(before)} {key}"
     return key
@@ -234,6 +239,30 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
     return negated, affirmed
 
 
+_EVERYTHING_ELSE_FINE = re.compile(
+    r"\b(?:everything else|all else|the rest|otherwise)\b.{0,25}\b(?:okay|ok|fine|good|normal|great)\b"
+    r"|\bnothing else\b|\bnone of (?:that|those|them|these)\b"
+)
+
+
+def _answered(targets: set[str], answer: str) -> tuple[set[str], set[str]]:
+    """What an answer says of the targets a question asked about: "No." negates them all, "Yes." affirms them;
+    "A little nasal congestion, but everything else has been okay." negates all but the congestion."""
+    toks = tokens(answer)
+    if not toks or not targets:
+        return set(), set()
+    # "No, only when I walk." still answers no; "No, but sometimes…" does not
+    hedged = any(w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in toks)
+    if toks[0] in _NO and not hedged:
+        return set(targets), set()
+    if toks[0] in _YES or " ".join(toks[:2]) in ("i do", "i have", "i did"):
+        return set(), set(targets)
+    if _EVERYTHING_ELSE_FINE.search(normalise(answer)):
+        named = {base_target(k) for k in _targets_in(toks)}
+        return {t for t in targets if base_target(t) not in named}, set()
+    return set(), set()
+
+
 # "... you do have a little bit of fluid in your legs, okay?": a statement with a tag, not a question
 _TAG_QUESTION = re.compile(r"(?:\w+\W+){4,}(?:okay|ok|right|alright|all right|correct|yeah)\s*\?\s*$", re.I)
 
@@ -248,24 +277,24 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int) -> tuple[set[str], s
     # A turn can state something and then ask ("... here for right knee pain. So what happened?"):
     # its statements count, and only the question it ends with is answered by the next turn.
     sentences = [x for x in re.split(r"(?<=[.?!])\s+", seg.text.strip()) if x.strip()]
-    for k, sentence in enumerate(sentences):
-        if sentence.rstrip().endswith("?") and not _TAG_QUESTION.search(sentence):
-            nxt = index.position[sid] + 1
-            if k == len(sentences) - 1 and nxt < len(index.order):
-                answer = index.tokens[index.order[nxt]]
-                # "No, only when I walk." still answers no; "No, but sometimes…" does not
-                hedged = any(
-                    w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in answer
-                )
-                if answer and answer[0] in _NO and not hedged:
-                    negated |= _at_sites(_question_targets(sentence), sentence)
-                elif answer and (answer[0] in _YES or " ".join(answer[:2]) in ("i do", "i have", "i did")):
-                    affirmed |= _at_sites(_question_targets(sentence), sentence)
+    asked = [x.rstrip().endswith("?") and not _TAG_QUESTION.search(x) for x in sentences]
+    # the questions a turn ends with ("Any other symptoms? Chest pain? Shortness of breath?") are answered together
+    run = len(sentences)
+    while run and asked[run - 1]:
+        run -= 1
+    for sentence, question in zip(sentences, asked, strict=True):
+        if question:
             continue
         for clause in _clauses(sentence):
             n, a = negated_terms(clause)
             negated |= _at_sites(n, clause)
             affirmed |= _at_sites(a, clause)
+    nxt = index.position[sid] + 1
+    if run < len(sentences) and nxt < len(index.order):
+        question = " ".join(sentences[run:])
+        n, a = _answered(_at_sites(_question_targets(question), question), index.segment_text[index.order[nxt]])
+        negated |= n
+        affirmed |= a
     return negated, affirmed
 
 
