@@ -239,6 +239,14 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
     return negated, affirmed
 
 
+_FILLERS = frozenset("uh um oh well so hmm mm er ah okay ok".split())
+_LEAD = r"(?:^|\b(?:okay|ok|alright|right|so|and|now|um|uh|well|great|good|also)\s+)"
+_QUESTION_OPENER = re.compile(
+    r"\b(?:have|has|had|do|does|did|are|is|were|was|can|could|would|will)\s+(?:you|he|she|they|there)\b"
+    + r"|"
+    + _LEAD
+    + r"(?:any|how about|what about)\b"
+)
 _EVERYTHING_ELSE_FINE = re.compile(
     r"\b(?:everything else|all else|the rest|otherwise)\b.{0,25}\b(?:okay|ok|fine|good|normal|great)\b"
     r"|\bnothing else\b|\bnone of (?:that|those|them|these)\b"
@@ -249,13 +257,17 @@ def _answered(targets: set[str], answer: str) -> tuple[set[str], set[str]]:
     """What an answer says of the targets a question asked about: "No." negates them all, "Yes." affirms them;
     "A little nasal congestion, but everything else has been okay." negates all but the congestion."""
     toks = tokens(answer)
+    while toks and toks[0] in _FILLERS:
+        toks = toks[1:]
     if not toks or not targets:
         return set(), set()
     # "No, only when I walk." still answers no; "No, but sometimes…" does not
     hedged = any(w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in toks)
-    if toks[0] in _NO and not hedged:
+    i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")
+    said_not = i_did and len(toks) > 2 and (toks[2] in _NO or toks[2] == "n't")
+    if (toks[0] in _NO or said_not) and not hedged:  # "no", "not really", "I have not", "I haven't"
         return set(targets), set()
-    if toks[0] in _YES or " ".join(toks[:2]) in ("i do", "i have", "i did"):
+    if toks[0] in _YES or (i_did and not said_not):
         return set(), set(targets)
     if _EVERYTHING_ELSE_FINE.search(normalise(answer)):
         named = {base_target(k) for k in _targets_in(toks)}
@@ -278,12 +290,20 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int) -> tuple[set[str], s
     # its statements count, and only the question it ends with is answered by the next turn.
     sentences = [x for x in re.split(r"(?<=[.?!])\s+", seg.text.strip()) if x.strip()]
     asked = [x.rstrip().endswith("?") and not _TAG_QUESTION.search(x) for x in sentences]
+    if sentences and not asked[-1]:  # a question without its question mark: "okay have you noticed any swelling"
+        last = sentences[-1]
+        opener = list(_QUESTION_OPENER.finditer(normalise(last)))
+        # the next turn answers the last question only: one about something else says nothing of the targets
+        if opener and _question_targets(normalise(last)[opener[-1].start() :]):
+            stated, asking = normalise(last)[: opener[-1].start()], normalise(last)[opener[-1].start() :]
+            sentences[-1:] = [stated, asking] if stated.strip() else [asking]
+            asked[-1:] = [False, True] if stated.strip() else [True]
     # the questions a turn ends with ("Any other symptoms? Chest pain? Shortness of breath?") are answered together
     run = len(sentences)
     while run and asked[run - 1]:
         run -= 1
-    for sentence, question in zip(sentences, asked, strict=True):
-        if question:
+    for sentence, is_question in zip(sentences, asked, strict=True):
+        if is_question:
             continue
         for clause in _clauses(sentence):
             n, a = negated_terms(clause)
