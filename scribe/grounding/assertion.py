@@ -104,6 +104,7 @@ _COMPOUND = {
     "throwing up": "vomit",
     "threw up": "vomit",
     "throw up": "vomit",
+    "thrown up": "vomit",
     "passed out": "faint",
     "pass out": "faint",
     "passing out": "faint",
@@ -222,7 +223,9 @@ def _targets_in(toks: list[str]) -> set[str]:
 
 
 def _question_targets(sentence: str) -> set[str]:
-    return _targets_in(re.findall(r"[a-z][a-z'-]*", normalise(sentence)))
+    """What a question asks about: "any joint pain?" asks about joint pain, not about every pain."""
+    toks = re.findall(r"[a-z][a-z'-]*", normalise(sentence))
+    return {key for i in range(len(toks)) if (key := _qualified(toks, i))}
 
 
 def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[str], set[str]]:
@@ -240,7 +243,7 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
 
 
 _FILLERS = frozenset("uh um oh well so hmm mm er ah okay ok".split())
-_LEAD = r"(?:^|\b(?:okay|ok|alright|right|so|and|now|um|uh|well|great|good|also)\s+)"
+_LEAD = r"(?:^|\b(?:okay|ok|alright|right|so|and|now|um|uh|well|great|good|also|symptoms|like)\s+)"
 _QUESTION_OPENER = re.compile(
     r"\b(?:have|has|had|do|does|did|are|is|were|was|can|could|would|will)\s+(?:you|he|she|they|there)\b"
     + r"|"
@@ -269,8 +272,12 @@ def _answered(targets: set[str], answer: str) -> tuple[set[str], set[str]]:
         return set(targets), set()
     if toks[0] in _YES or (i_did and not said_not):
         return set(), set(targets)
-    if _EVERYTHING_ELSE_FINE.search(normalise(answer)):
-        named = {base_target(k) for k in _targets_in(toks)}
+    # "Shortness of breath. No belly pain though." to "Any chest pain, shortness of breath, or belly pain?": an
+    # answer that takes up some of the symptoms asked about and reports others is read, as a review of systems is,
+    # as denying the ones it leaves out
+    named = {base_target(k) for k in _targets_in(toks)}
+    asked = {base_target(t) for t in targets}
+    if _EVERYTHING_ELSE_FINE.search(normalise(answer)) or (len(asked) > 1 and named & asked):
         return {t for t in targets if base_target(t) not in named}, set()
     return set(), set()
 
