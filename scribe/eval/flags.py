@@ -391,8 +391,8 @@ def use_negex() -> None:
     nlp.add_pipe("negex", config={"neg_termset": termset("en_clinical").get_patterns(), "ent_types": ["TARGET"]})
     ours = assertion.negated_terms
 
-    def negex_terms(clause: str) -> tuple[set[str], set[str]]:
-        neg, aff = ours(clause)  # the targets that assert something (not asked, not hypothetical)
+    def negex_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[str]]:
+        neg, aff = ours(clause, skip_past)  # the targets that assert something (not asked, not hypothetical)
         polarity: dict[str, bool] = {}
         for ent in nlp(clause).ents:
             key = assertion.target(ent.text.lower())

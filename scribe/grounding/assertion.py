@@ -123,17 +123,19 @@ def target(word: str, following: str = "") -> str | None:
     return None
 
 
-def negated_terms(clause: str) -> tuple[set[str], set[str]]:
+def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[str]]:
     """Targets asserted as absent vs. present within one clause.
 
     A negator ("no", "denies", "without", "n't") negates the targets after it; the scope runs on through
     a list ("denies chest pain, shortness of breath, or swelling in her legs") and stops at a word that
     starts a new assertion ("but", "reports", "has") or after :data:`NEGATION_SCOPE` tokens. Targets
     after "if", "should", "watch for" (hypothetical) or a relative ("her mother has") assert nothing.
+    ``skip_past``: leave out targets said with a word of the past next to them ("never injured this foot before").
     """
     negated: set[str] = set()
     affirmed: set[str] = set()
     toks = re.findall(r"[a-z][a-z'-]*|,", clause)
+    past = [i for i, w in enumerate(toks) if w in _PAST_WORDS] if skip_past else []
     neg_at = hyp_at = -99
     for i, w in enumerate(toks):
         if w == ",":
@@ -156,7 +158,7 @@ def negated_terms(clause: str) -> tuple[set[str], set[str]]:
             hyp_at = i
             continue
         key = _qualified(toks, i)
-        if key is None or i - hyp_at <= NEGATION_SCOPE:
+        if key is None or i - hyp_at <= NEGATION_SCOPE or any(abs(i - p) <= PAST_REACH for p in past):
             continue
         absent = i - neg_at <= NEGATION_SCOPE or w.endswith(("less", "-free"))  # "painless", "pain-free"
         (negated if absent else affirmed).add(key)
@@ -286,7 +288,7 @@ def _answered(targets: set[str], answer: str) -> tuple[set[str], set[str]]:
 _TAG_QUESTION = re.compile(r"(?:\w+\W+){4,}(?:okay|ok|right|alright|all right|correct|yeah)\s*\?\s*$", re.I)
 
 
-def _one_segment_polarity(index: TranscriptIndex, sid: int) -> tuple[set[str], set[str]]:
+def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = False) -> tuple[set[str], set[str]]:
     """One segment's negated and affirmed targets; cached per transcript by :meth:`TranscriptIndex.polarity`."""
     negated: set[str] = set()
     affirmed: set[str] = set()
@@ -313,7 +315,7 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int) -> tuple[set[str], s
         if is_question:
             continue
         for clause in _clauses(sentence):
-            n, a = negated_terms(clause)
+            n, a = negated_terms(clause, skip_past=current)
             negated |= _at_sites(n, clause)
             affirmed |= _at_sites(a, clause)
     nxt = index.position[sid] + 1
@@ -423,8 +425,14 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
         st_neg, st_aff = negated_terms(clause)
         absent, present = st_aff & ev_neg - ev_aff, st_neg & ev_aff - ev_neg
         if not _HISTORICAL.search(clause):  # "had blood in her stool 3 years ago" is not today's answer
+            said = all_neg | all_aff
+            # "leg swelling" in a note, plain "swelling" in the visit: held against what the visit says of swelling
+            aff = {t for t in st_aff if t not in said and base_target(t) not in _TOO_GENERAL}
+            neg = {t for t in st_neg if t not in said and base_target(t) not in _TOO_GENERAL}
             absent |= {t for t in st_aff & all_neg - all_aff if t not in _TOO_GENERAL}
+            absent |= {t for t in aff if base_target(t) in all_neg - all_aff}
             present |= {t for t in st_neg & all_aff - all_neg if t not in _TOO_GENERAL}
+            present |= {t for t in neg if base_target(t) in all_aff - all_neg}
         for w in sorted(absent):
             issues.append(
                 Issue(
@@ -444,20 +452,35 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
 
 # A clause about the past is not contradicted by what the visit says of today; a bare "pain" (no site) is
 # too general to hold against every pain the visit mentions.
-_HISTORICAL = re.compile(r"\b(?:ago|history|previous(?:ly)?|prior|past|former(?:ly)?|used to|in \d{4}|had (?:a|an))\b")
+_HISTORICAL = re.compile(
+    r"\b(?:ago|history|previous(?:ly)?|prior|past|former(?:ly)?|used to|in \d{4}|had (?:a|an)|before(?! (?:meals?|bed)))\b"
+)
 _TOO_GENERAL = frozenset({"pain"})
+_PAST_WORDS = frozenset("ago history previous previously prior past formerly before used".split())
+PAST_REACH = 6  # tokens from a word of the past within which a target is about the past
 
 
 def _visit_polarity(index: TranscriptIndex) -> tuple[set[str], set[str]]:
     """Targets the whole visit negates and affirms, every segment read as :func:`_segment_polarity` reads it."""
-    return index.memo("visit_polarity", lambda ix: _segment_polarity(ix, ix.order))
+
+    def build(ix: TranscriptIndex) -> tuple[set[str], set[str]]:
+        negated: set[str] = set()
+        affirmed: set[str] = set()
+        for sid in ix.order:
+            n, a = _polarity(ix, sid, current=True)
+            negated |= n
+            affirmed |= a
+        return negated, affirmed
+
+    return index.memo("visit_polarity", build)
 
 
-def _polarity(index: TranscriptIndex, seg_id: int) -> tuple[set[str], set[str]]:
-    """Targets a segment negates and affirms (its closing question answered by the next turn), once per transcript."""
-    cache: dict[int, tuple[set[str], set[str]]] = index.memo("polarity", lambda _: {})
+def _polarity(index: TranscriptIndex, seg_id: int, current: bool = False) -> tuple[set[str], set[str]]:
+    """Targets a segment negates and affirms (its closing question answered by the next turn), once per transcript;
+    ``current``: leaving out what it says of the past ("I've never hurt this ankle before")."""
+    cache: dict[int, tuple[set[str], set[str]]] = index.memo(f"polarity:{current}", lambda _: {})
     if seg_id not in cache:
-        cache[seg_id] = _one_segment_polarity(index, seg_id)
+        cache[seg_id] = _one_segment_polarity(index, seg_id, current)
     return cache[seg_id]
 
 
