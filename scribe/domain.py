@@ -60,6 +60,7 @@ class Word(_Model):
     end: float
     word: str
     probability: float = 1.0
+    original: str | None = None  # what the recogniser heard, when a dictionary term replaced it (scribe.asr.correction)
 
 
 class Segment(_Model):

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from .. import approval
+from ..asr.content import require_clinical_content
 from ..domain import NoteDraft, Segment, Transcript
 from ..errors import DraftingError, ScribeError, TranscriptError
 from ..note_lines import LineChange, apply_changes
@@ -379,13 +380,10 @@ class VisitSession(QObject):
             visit.save_transcript(transcript, DRAFTER_ACTOR)
 
         def ok(_):
-            if transcript.is_empty():
-                self.error.emit(
-                    TranscriptError(
-                        "No speech was recognised in this recording, so there is nothing to draft. "
-                        "Check the microphone and its level, then start a new visit."
-                    )
-                )
+            try:  # silence, noise, music or small talk: no draft (scribe.asr.content)
+                require_clinical_content(transcript, self.ctx.settings.vocabulary_files)
+            except TranscriptError as exc:
+                self.error.emit(exc)
                 self._set_visit_state("recorded", DRAFTER_ACTOR)
                 return
             self.message.emit(f"Transcript complete: {len(transcript.segments)} passages.")
@@ -507,8 +505,10 @@ class VisitSession(QObject):
         if self.drafting or self.is_recording:
             return
         transcript = self.transcript or self._build_transcript()
-        if transcript.is_empty():
-            self.error.emit(TranscriptError("The transcript is empty: there is nothing to draft a note from."))
+        try:
+            require_clinical_content(transcript, self.ctx.settings.vocabulary_files)
+        except TranscriptError as exc:
+            self.error.emit(exc)
             return
         try:
             template = self.template()
