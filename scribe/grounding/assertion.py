@@ -244,6 +244,10 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
     return negated, affirmed
 
 
+# a yes/no question over a list of symptoms ("any chest pain, shortness of breath, or belly pain?"), not one that
+# asks to describe or choose ("Can you describe the tightness? Is it sharp, or more like a pressure?")
+_SYMPTOM_LIST = re.compile(r"\bany\b|\b(?:have|do|did|are)\s+you\b")
+_OPEN = re.compile(r"\b(?:describe|what|which|where|when|why|how (?:long|much|often|bad)|is it|more like)\b")
 _FILLERS = frozenset("uh um oh well so hmm mm er ah okay ok".split())
 _LEAD = r"(?:^|\b(?:okay|ok|alright|right|so|and|now|um|uh|well|great|good|also|symptoms|like)\s+)"
 _QUESTION_OPENER = re.compile(
@@ -258,9 +262,11 @@ _EVERYTHING_ELSE_FINE = re.compile(
 )
 
 
-def _answered(targets: set[str], answer: str) -> tuple[set[str], set[str]]:
+def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], set[str]]:
     """What an answer says of the targets a question asked about: "No." negates them all, "Yes." affirms them;
-    "A little nasal congestion, but everything else has been okay." negates all but the congestion."""
+    "A little nasal congestion, but everything else has been okay." negates all but the congestion. Naming some of
+    the targets denies the rest only after a yes/no question over a list: the answer to "describe the tightness, is it
+    sharp or a pressure?" chooses, it does not deny the tightness."""
     toks = tokens(answer)
     while toks and toks[0] in _FILLERS:
         toks = toks[1:]
@@ -279,7 +285,8 @@ def _answered(targets: set[str], answer: str) -> tuple[set[str], set[str]]:
     # as denying the ones it leaves out
     named = {base_target(k) for k in _targets_in(toks)}
     asked = {base_target(t) for t in targets}
-    if _EVERYTHING_ELSE_FINE.search(normalise(answer)) or (len(asked) > 1 and named & asked):
+    listed = len(asked) > 1 and named & asked and _SYMPTOM_LIST.search(question) and not _OPEN.search(question)
+    if _EVERYTHING_ELSE_FINE.search(normalise(answer)) or listed:
         return {t for t in targets if base_target(t) not in named}, set()
     return set(), set()
 
@@ -321,7 +328,9 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
     nxt = index.position[sid] + 1
     if run < len(sentences) and nxt < len(index.order):
         question = " ".join(sentences[run:])
-        n, a = _answered(_at_sites(_question_targets(question), question), index.segment_text[index.order[nxt]])
+        n, a = _answered(
+            _at_sites(_question_targets(question), question), index.segment_text[index.order[nxt]], normalise(question)
+        )
         negated |= n
         affirmed |= a
     return negated, affirmed
