@@ -100,7 +100,7 @@ def side_mentions(text: str, segment: int | None = None) -> list[SideMention]:
         if t not in _OPPOSITE:
             continue
         j = i + 1
-        while j < len(toks) and toks[j] in _MODIFIERS:
+        while j < len(toks) and toks[j] in _MODIFIERS and not (toks[j] == "hand" and toks[j + 1 : j + 2] != ["side"]):
             j += 1
         part = toks[j] if j < len(toks) and toks[j][0].isalpha() and toks[j] not in _NOT_PART else ""
         if not part and not (i and toks[i - 1] == "the"):
@@ -124,6 +124,38 @@ def _region(part: str) -> frozenset[str]:
     return frozenset().union(*(r for r in _REGIONS if part in r)) or frozenset({part})
 
 
+_OTHER_SIDE = re.compile(r"\b(?:other|opposite|both)((?:\s+[a-z]+){1,2})")
+
+
+def sides_said_for(part: str, index: TranscriptIndex) -> set[str]:
+    """The sides the visit gives to a body part ("knee"), or, when it gives that part no side, to any part of its
+    limb or region ("right foot" for "the right ankle"); empty when the visit names no side for it at all.
+
+    A side said alone counts for the parts named next to it ("cva tenderness on the right on your flank"); a part
+    of the region said with no side of its own ("my other ankle", "both legs") leaves the side open."""
+    said = [(x.side, {x.part} if x.part else {w[:6] for w in x.context}) for x in _said_sides(index)]
+    sides = {side for side, parts in said if part in parts}
+    if not sides:
+        region = _region(part)
+        sides = {side for side, parts in said if parts & region}
+        if sides and _open_parts(index) & region:
+            sides = {"left", "right"}
+    return sides
+
+
+def _open_parts(index: TranscriptIndex) -> set[str]:
+    """Body parts the visit names with "other", "opposite" or "both" instead of a side."""
+    return index.memo(
+        "open_parts",
+        lambda ix: {
+            _stem(w)[:6]
+            for sid in ix.order
+            for m in _OTHER_SIDE.finditer(normalise(ix.segment_text[sid]))
+            for w in m.group(1).split()
+        },
+    )
+
+
 MIN_SIDE_AGREEMENT = 3.0  # context agreement needed before the other side counts as said "for this"
 SIDE_RATIO = 0.5
 
@@ -141,6 +173,13 @@ def _side_of_the_finding(statement: str, index: TranscriptIndex, already: set[st
     said = _said_sides(index)
     issues = []
     for m in mine:
+        # the visit gives this part (or its limb) only the other side: "left ankle" where only "right foot" was said
+        if m.part and sides_said_for(m.part, index) == {_OPPOSITE[m.side]}:
+            detail = f"the transcript gives the {_OPPOSITE[m.side]} side for this, not the {m.side}"
+            if detail not in already:
+                issues.append(Issue(kind="laterality", detail=detail))
+                already.add(detail)
+            continue
         if not m.context:
             continue
         parts = {m.part} if m.part else set()
