@@ -19,7 +19,10 @@ that flags everything or nothing:
   as a current medication.
 
   For dose and number errors the new value is recorded as *said elsewhere* in the visit or not: a
-  number said for something else is the harder case and is reported on its own line.
+  number said for something else is the harder case and is reported on its own line. A flipped side
+  is recorded as *side never said* when the visit gives that body part (and its limb) no side at all:
+  the note's side then came from the exam or the chart, and no check of the transcript can catch the
+  flip; those are reported on their own line too (and still counted in the laterality total).
 
 Deterministic: the same split gives the same injections (a seeded generator per encounter).
 """
@@ -35,7 +38,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain import Severity, Statement
-from ..grounding import DATE, NAMED_NUMBER, TranscriptIndex, allergy_only, check_statement
+from ..grounding import (
+    DATE,
+    NAMED_NUMBER,
+    TranscriptIndex,
+    allergy_only,
+    check_statement,
+    side_mentions,
+    sides_said_for,
+)
 from ..lexicon import Lexicon, default_lexicon
 from ..textnorm import canon_number, tokens
 from ..transcript_io import parse_dialogue
@@ -130,6 +141,7 @@ class Injection:
     said_elsewhere: bool = False  # dose/number: the new value is said somewhere in the visit
     caught: bool = False
     kinds: list[str] = field(default_factory=list)  # safety kinds raised on the mutated sentence
+    case: str = ""  # the harder or easier case it belongs to, reported on its own line ("said elsewhere")
 
 
 def _keep_case(old: str, new: str) -> str:
@@ -287,7 +299,8 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
                 mutated, elsewhere = mutation
                 checked = check_statement(Statement(text=mutated), index)
                 found = _safety(checked)
-                injections.append(Injection(kind, enc.encounter_id, text, mutated, elsewhere, bool(found), found))
+                case = _case(kind, text, elsewhere, index)
+                injections.append(Injection(kind, enc.encounter_id, text, mutated, elsewhere, bool(found), found, case))
         # one invented finding per encounter, written as an exam statement
         findings = [f for f in FINDING_POOL if not _any_word_said(f, index)]
         if findings:
@@ -297,6 +310,19 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
         if log:
             log(f"{enc.encounter_id}: {sentences} sentences so far, {flagged} with a safety flag")
     return _report(sentences, flagged, hinted, kinds, false_alarms, injections, time.perf_counter() - started)
+
+
+def _case(kind: str, original: str, elsewhere: bool, index: TranscriptIndex) -> str:
+    """The line an injection is also reported on: a changed dose or number that is said elsewhere in the visit;
+    a flipped side where the visit gives that body part (or its limb) no side at all - no check of the transcript
+    can tell the sides apart there (the note's side came from the exam or the chart, not from speech)."""
+    if kind in ("dose", "number"):
+        return "said elsewhere" if elsewhere else "never said"
+    if kind == "laterality":
+        parts = [m.part for m in side_mentions(original) if m.part]
+        said = all(sides_said_for(p, index) for p in parts)  # a side alone ("on the right") counts as said
+        return "side said in the visit" if said else "side never said"
+    return ""
 
 
 def _pair(text: str | None) -> tuple[str, bool] | None:
@@ -331,8 +357,8 @@ def _report(sentences, flagged, hinted, kinds, false_alarms, injections, seconds
     groups: dict[str, list[Injection]] = defaultdict(list)
     for inj in injections:
         groups[inj.type].append(inj)
-        if inj.type in ("dose", "number"):
-            groups[f"{inj.type} ({'said elsewhere' if inj.said_elsewhere else 'never said'})"].append(inj)
+        if inj.case:
+            groups[f"{inj.type} ({inj.case})"].append(inj)
     for name in [*TYPES, *sorted(k for k in groups if "(" in k)]:
         items = groups.get(name, [])
         caught = sum(i.caught for i in items)

@@ -24,6 +24,7 @@ from .assertion import findings_in
 from .check import check_statement, ground_note
 from .claims import allergy_only
 from .index import TranscriptIndex
+from .laterality import side_mentions, sides_said_for
 from .quantities import DATE, NAMED_NUMBER, Dose, Facts, extract_facts
 
 # the text helpers callers have always imported from here; they live in scribe.textnorm
@@ -41,6 +42,8 @@ __all__ = [
     "findings_in",
     "ground_note",
     "normalise",
+    "side_mentions",
+    "sides_said_for",
     "tokens",
     "words_to_numbers",
 ]

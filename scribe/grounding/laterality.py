@@ -74,9 +74,11 @@ _REGIONS = [
     frozenset(_stem(w)[:6] for w in group.split())
     for group in (
         "leg legs extremity extremities calf calves thigh shin knee ankle foot feet toe toes hip heel",
-        "arm arms extremity extremities hand hands finger fingers thumb wrist elbow shoulder humerus forearm",
+        "arm arms extremity extremities hand hands finger fingers thumb wrist elbow shoulder humerus forearm pip dip"
+        " mcp digit digits",
         "flank back lumbar paraspinal kidney cva side",
-        "breast chest axilla axillary",
+        "abdomen abdominal periumbilical quadrant groin inguinal",
+        "breast chest axilla axillary ductal nipple",
         "eye eyes ear ears",
     )
 ]
