@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..domain import Issue
+from ..domain import Issue, SpeakerRole
 from ..textnorm import normalise, tokens
 from ..textnorm import stem as _stem
 from .index import TranscriptIndex
@@ -283,12 +283,28 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     # "Shortness of breath. No belly pain though." to "Any chest pain, shortness of breath, or belly pain?": an
     # answer that takes up some of the symptoms asked about and reports others is read, as a review of systems is,
     # as denying the ones it leaves out
-    named = {base_target(k) for k in _targets_in(toks)}
-    asked = {base_target(t) for t in targets}
-    listed = len(asked) > 1 and named & asked and _SYMPTOM_LIST.search(question) and not _OPEN.search(question)
+    # (by site: "no belly pain" takes up the belly pain, not the chest pain asked about with it)
+    named = _targets_in(toks)
+    listed = len(targets) > 1 and named & targets and _SYMPTOM_LIST.search(question) and not _OPEN.search(question)
     if _EVERYTHING_ELSE_FINE.search(normalise(answer)) or listed:
-        return {t for t in targets if base_target(t) not in named}, set()
+        return {t for t in targets if t not in named and (" " in t or t not in {base_target(k) for k in named})}, set()
     return set(), set()
+
+
+# "any nausea, vomiting or diarrhea or anything like that? no": the answer written into the question's turn
+_ANSWERED_IN_TURN = re.compile(r"\b(any\b(?:(?!\bany\b).){0,160}?)\banything (?:else )?like that\W*no\b")
+_VERB_OR_PERSON = re.compile(
+    r"\b(?:i|you|he|she|we|they|my|your|is|are|was|were|have|has|had|do|does|did|be|been|get|got|feel|it|that)\b"
+)
+
+
+def _names_only(sentence: str) -> bool:
+    """A turn that only names symptoms ("shortness of breath", "chest pain, fevers") asks about them: it is the
+    doctor going through a review of systems, not a report."""
+    words = re.findall(r"[a-z][a-z'-]*", normalise(sentence))
+    if not 0 < len(words) <= 6 or any(w in _NO or w in _YES or w in _NEGATORS for w in words):
+        return False  # "No belly pain though." answers
+    return not _VERB_OR_PERSON.search(normalise(sentence)) and bool(_question_targets(sentence))
 
 
 # "... you do have a little bit of fluid in your legs, okay?": a statement with a tag, not a question
@@ -306,6 +322,8 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
     # its statements count, and only the question it ends with is answered by the next turn.
     sentences = [x for x in re.split(r"(?<=[.?!])\s+", seg.text.strip()) if x.strip()]
     asked = [x.rstrip().endswith("?") and not _TAG_QUESTION.search(x) for x in sentences]
+    if sentences and not asked[-1] and seg.speaker != SpeakerRole.patient and _names_only(sentences[-1]):
+        asked[-1] = True
     if sentences and not asked[-1]:  # a question without its question mark: "okay have you noticed any swelling"
         last = sentences[-1]
         opener = list(_QUESTION_OPENER.finditer(normalise(last)))
@@ -325,6 +343,8 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
             n, a = negated_terms(clause, skip_past=current)
             negated |= _at_sites(n, clause)
             affirmed |= _at_sites(a, clause)
+    for m in _ANSWERED_IN_TURN.finditer(normalise(seg.text)):
+        negated |= _at_sites(_question_targets(m.group(1)), m.group(1))
     nxt = index.position[sid] + 1
     if run < len(sentences) and nxt < len(index.order):
         question = " ".join(sentences[run:])
@@ -385,6 +405,8 @@ def _surface(text: str, key: str) -> str:
     for i, w in enumerate(toks):
         if target(w, toks[i + 1] if i + 1 < len(toks) else "") == key:
             return f"{w} {toks[i + 1]}" if " " in key else w
+        if i and _qualified(toks, i) == key:  # "bell pain" -> "belly pain": the site as written
+            return f"{toks[i - 1]} {w}"
     return key
 
 
