@@ -42,3 +42,14 @@ def test_a_dose_said_for_another_drug_is_flagged_with_what_was_said():
 def test_a_number_said_for_something_else_is_flagged_with_what_was_said():
     # 72 is said in the visit (the age), not as the heart rate
     assert _safety("Heart rate 72.") == [["72 (heart rate) is not what was said: 68"]]
+
+
+def test_the_steps_of_a_dose_change_are_read_from_a_range_said_in_one_breath():
+    # the visit says "increase the lisinopril from twenty to forty milligrams": 20 is the old dose, 40 the new one
+    assert _safety("Increase lisinopril from 40 mg to 20 mg.") == [
+        [
+            "dose 40 mg of lisinopril is the new dose in the visit; the dose before the change was 20 mg",
+            "dose 20 mg of lisinopril is the dose before the change in the visit; the new dose is 40 mg",
+        ]
+    ]
+    assert _safety("Lisinopril increased to 40 mg.", "Lisinopril increased from 20 mg to 40 mg.") == [[], []]

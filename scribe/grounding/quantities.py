@@ -255,12 +255,14 @@ _CURRENT_DOSE = frozenset("on taking takes take taken currently already using us
 def _role(toks: list[str], start: int, first: int) -> str:
     """A dose's part in a change: "from 20 mg" (or the dose taken now) -> "from"; "increase ... to 40" (or a
     new prescription) -> "to"; "" when the sentence does not say."""
-    before = toks[max(first, start - 3) : start]
     sentence = toks[first:start]
-    if "from" in before:
-        return "from"
-    if "to" in before and (any(t in _CHANGE for t in sentence) or "from" in sentence):
-        return "to"
+    for t in reversed(toks[max(first, start - 3) : start]):  # the nearest: "from 20 to 40" - 40 is "to"
+        if t == "from":
+            return "from"
+        if t == "to":
+            if any(t in _CHANGE for t in sentence) or "from" in sentence:
+                return "to"
+            break
     if any(t in _NEW_DOSE for t in sentence):
         return "to"
     if any(t in _CURRENT_DOSE for t in sentence):
@@ -299,7 +301,13 @@ def quantities_in(
                 break
         nxt = toks[i + 1] if i + 1 < len(toks) else ""
         unit = _UNIT_WORDS.get(nxt, "")
-        if unit and i + 3 < len(toks) and toks[i + 2] in ("or", "to") and _IS_NUMBER.fullmatch(toks[i + 3]):
+        if (
+            unit
+            and unit not in DOSE_UNITS  # "from 40 mg to 20 mg" is a change, not a range
+            and i + 3 < len(toks)
+            and toks[i + 2] in ("or", "to")
+            and _IS_NUMBER.fullmatch(toks[i + 3])
+        ):
             values.append(canon_number(toks[i + 3]))  # "a week or two"
             i += 2
         if unit == "year" and i + 2 < len(toks) and toks[i + 2] == "old":
@@ -332,8 +340,16 @@ def quantities_in(
                 named = medications_in(asked, medications)
                 drug = named[-1][1] if named else None
         role = _role(toks, start, lo) if unit in DOSE_UNITS else ""
-        for v in values:
-            out.append(Quantity(v, unit, tuple(values), frozenset(anchor), frozenset(head), drug, role, segment))
+        roles = [role] * len(values)
+        if (
+            role
+            and joiners == ["to"]
+            and len(values) == 2
+            and (role == "from" or any(t in _CHANGE for t in toks[lo:start]))
+        ):
+            roles = ["from", "to"]  # "increase it from 20 to 40 mg": both values, each with its step
+        for v, r in zip(values, roles, strict=True):
+            out.append(Quantity(v, unit, tuple(values), frozenset(anchor), frozenset(head), drug, r, segment))
     return out
 
 
