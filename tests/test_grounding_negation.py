@@ -74,3 +74,20 @@ def test_a_question_that_asks_to_describe_does_not_deny_what_it_describes():
 def test_what_was_said_of_the_past_does_not_count_against_today():
     middle = "[doctor] Have you ever injured this knee before?\n[patient] No, never injured this knee before.\n"
     assert _negation(middle, "Reports knee pain after a fall on the stairs.") == []
+
+
+def test_an_exam_said_in_one_breath_puts_each_finding_at_its_own_site():
+    middle = (
+        "[doctor] on your back exam you do have some tenderness in the lower back in the paraspinal area when i "
+        "palpate there otherwise your neurological exam is normal on your extremity exam you have a little bit of "
+        "swelling in your ankles no calf tenderness negative homans sign\n"
+    )
+    assert _negation(middle, "Calf tenderness.") == [f"'calf tenderness' {PRESENT_BUT_DENIED}"]
+    assert _negation(middle, "No calf tenderness.") == []
+    assert _negation(middle, "Tenderness of the lower back in the paraspinal area.") == []
+    assert _negation(middle, "Mild swelling of the ankles.") == []
+
+
+def test_a_site_said_a_few_words_before_the_finding_still_counts():
+    middle = "[patient] when i'm running my right knee here it just starts to ache\n"
+    assert _negation(middle, "Reports right knee pain when running.") == []

@@ -203,8 +203,25 @@ _SITED = frozenset({"pain", "swell", "numb", "tingl", "tender", "weak", "stiff",
 def _at_sites(keys: set[str], text: str) -> set[str]:
     """Spoken findings at the body sites their sentence names: "my right knee here just starts to ache"
     says "knee pain" even though "ache" does not follow "knee"."""
-    sites = {_stem(w) for w in re.findall(r"[a-z]+", normalise(text))} & _SITES
-    return keys | {f"{site} {k}" for k in keys if k in _SITED for site in sites}
+    sited = {k for k in keys if k in _SITED}
+    if not sited:
+        return keys
+    # only the sites near the finding: an exam said in one breath ("tenderness of the lower back ... no calf
+    # tenderness") does not put every finding at every site
+    toks = re.findall(r"[a-z]+", normalise(text))
+    sites = [(j, site) for j, w in enumerate(toks) if (site := _stem(w)) in _SITES]
+    out = set(keys)
+    for i, w in enumerate(toks):
+        k = target(w, toks[i + 1] if i + 1 < len(toks) else "")
+        q = _qualified(toks, i) if k in sited else None
+        if q and q != k and q not in keys:
+            continue  # "no calf tenderness" among affirmed tenderness: that mention was read the other way
+        if k in sited:
+            out |= {f"{site} {k}" for j, site in sites if abs(j - i) <= SITE_REACH}
+    return out
+
+
+SITE_REACH = 8  # tokens between a finding and the body site it is said of ("my right knee here just starts to ache")
 
 
 def base_target(key: str) -> str:
