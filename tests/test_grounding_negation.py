@@ -91,3 +91,15 @@ def test_an_exam_said_in_one_breath_puts_each_finding_at_its_own_site():
 def test_a_site_said_a_few_words_before_the_finding_still_counts():
     middle = "[patient] when i'm running my right knee here it just starts to ache\n"
     assert _negation(middle, "Reports right knee pain when running.") == []
+
+
+def test_bony_and_midline_tenderness_are_findings_of_their_own():
+    middle = (
+        "[doctor] you are positive for tenderness to palpation of the anterior lateral soft tissue and there is no "
+        "bony tenderness on palpation of the foot\n"
+        "[doctor] you do have some tenderness in the paraspinal areas of your lower back no midline tenderness\n"
+    )
+    assert _negation(middle, "Bony tenderness on palpation of the foot.") == [f"'bony tenderness' {PRESENT_BUT_DENIED}"]
+    assert _negation(middle, "Midline tenderness.") == [f"'midline tenderness' {PRESENT_BUT_DENIED}"]
+    assert _negation(middle, "Tenderness to palpation of the anterolateral soft tissue; no bony tenderness.") == []
+    assert _negation(middle, "Paraspinal tenderness of the lower back without midline tenderness.") == []

@@ -174,7 +174,8 @@ _SITES = frozenset(
     _stem(w)
     for w in """chest abdominal abdomen belly stomach back neck head knee knees ankle ankles foot feet leg legs arm arms
     shoulder shoulders hip hips hand hands wrist wrists elbow elbows finger fingers toe toes calf calves joint joints
-    muscle muscles body throat ear ears eye eyes jaw pelvic flank groin rectal bone bones lower upper""".split()
+    muscle muscles body throat ear ears eye eyes jaw pelvic flank groin rectal bone bones bony midline paraspinal lower
+    upper""".split()
 )
 
 
