@@ -53,3 +53,10 @@ def test_the_steps_of_a_dose_change_are_read_from_a_range_said_in_one_breath():
         ]
     ]
     assert _safety("Lisinopril increased to 40 mg.", "Lisinopril increased from 20 mg to 40 mg.") == [[], []]
+
+
+def test_an_instruction_gives_the_new_dose_and_a_history_the_dose_taken_now():
+    assert _safety("Take lisinopril 40 mg once a day.") == [[]]  # what the patient is to take from now on
+    assert _safety("Takes lisinopril 40 mg daily.") == [
+        ["dose 40 mg of lisinopril is the new dose in the visit; the dose before the change was 20 mg"]
+    ]

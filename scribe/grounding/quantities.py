@@ -249,7 +249,8 @@ _NEW_DOSE = frozenset(
     adding added will 'll increase increased increasing decrease decreased switch switched change changed
     new refill""".split()
 )
-_CURRENT_DOSE = frozenset("on taking takes take taken currently already using uses been was".split())
+# "take" is left out: "Take lisinopril 20 mg once a day" is an instruction, the dose from now on
+_CURRENT_DOSE = frozenset("on taking takes taken currently already using uses been was".split())
 
 
 def _role(toks: list[str], start: int, first: int) -> str:
