@@ -224,7 +224,9 @@ def normalise(text: str) -> str:
     t = re.sub(r"(\d)(mg|mcg|ml|g|iu|units?|%)\b", r"\1 \2", t)
     t = t.replace("%", " %")
     t = re.sub(r"\bpoint\s+(\d)", r".\1", t)
-    t = re.sub(r"(\d)\s+\.(\d)", r"\1.\2", t)
+    t = re.sub(r"(\d)\s+\.\s?(\d{1,2})\b", r"\1.\2", t)  # "ninety eight . seven": a transcript's spoken decimal
+    t = re.sub(r"\b(\d+) and a half\b", r"\1.5", t)  # "two and a half milligrams"
+    t = re.sub(r"\b(?:a )?half (?:a |an )?(?=(?:cc|ml|mg|milligrams?|tablets?|tabs?|pills?|teaspoons?)\b)", "0.5 ", t)
     return t
 
 

@@ -49,3 +49,16 @@ def test_every_error_type_is_injected_and_a_correct_note_is_not_flagged():
     # each injection says whether its new value was said elsewhere in the visit
     split = [k for k in catch if k.startswith("dose (")]
     assert sum(catch[k]["injected"] for k in split) == catch["dose"]["injected"]
+
+
+def test_a_side_the_visit_never_gives_is_reported_on_its_own_line():
+    # the visit names the thumb but no side for it or its arm: the note's "right" came from the exam, and its
+    # flip cannot be caught from the transcript; the knee's side is said, so its flip counts as said in the visit
+    dialogue = DIALOGUE + "[patient] And my thumb has been red and sore at night.\n"
+    note = NOTE + "\nRedness of the right thumb.\n"
+    catch = run([AciEncounter("T2", "test", dialogue, note)])["catch"]
+    never, said = catch["laterality (side never said)"], catch["laterality (side said in the visit)"]
+    assert never["injected"] == 1 and never["caught"] == 0
+    assert never["missed"][0]["mutated"] == "Redness of the left thumb."
+    assert said["injected"] >= 1 and said["caught"] == said["injected"], said["missed"]
+    assert catch["laterality"]["injected"] == never["injected"] + said["injected"]

@@ -19,7 +19,10 @@ that flags everything or nothing:
   as a current medication.
 
   For dose and number errors the new value is recorded as *said elsewhere* in the visit or not: a
-  number said for something else is the harder case and is reported on its own line.
+  number said for something else is the harder case and is reported on its own line. A flipped side
+  is recorded as *side never said* when the visit gives that body part (and its limb) no side at all:
+  the note's side then came from the exam or the chart, and no check of the transcript can catch the
+  flip; those are reported on their own line too (and still counted in the laterality total).
 
 Deterministic: the same split gives the same injections (a seeded generator per encounter).
 """
@@ -35,7 +38,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain import Severity, Statement
-from ..grounding import DATE, NAMED_NUMBER, TranscriptIndex, allergy_only, check_statement
+from ..grounding import (
+    DATE,
+    NAMED_NUMBER,
+    TranscriptIndex,
+    allergy_only,
+    check_statement,
+    side_mentions,
+    sides_said_for,
+)
 from ..lexicon import Lexicon, default_lexicon
 from ..textnorm import canon_number, tokens
 from ..transcript_io import parse_dialogue
@@ -79,16 +90,35 @@ _DENY = [
     (re.compile(r"\b[Dd]enies\b"), "reports"),
     (re.compile(r"\b[Nn]egative for\b"), "positive for"),
     (re.compile(r"\b(?:[Dd]oes not|[Dd]oesn't) (?:have|report|endorse|experience)\b"), "has"),
-    (re.compile(r"\b[Nn]o (?=[a-z]{4,})"), ""),
+    (re.compile(r"\b[Nn]o (?!longer\b)(?=[a-z]{4,})"), ""),
 ]
 _AFFIRM = [
     (re.compile(r"\b[Rr]eports\b"), "denies"),
     (re.compile(r"\b[Ee]ndorses\b"), "denies"),
     (re.compile(r"\b[Pp]ositive for\b"), "negative for"),
     (re.compile(r"\b[Cc]omplains of\b"), "denies"),
-    (re.compile(r"\b[Hh]as been experiencing\b"), "denies"),
-    (re.compile(r"\b[Ee]xperiencing\b"), "denies"),
+    (re.compile(r"\b(?:is|are|has been|have been) experiencing\b"), "denies"),
 ]
+# What may stand between the flipped verb and its symptom ("denies any recent weight gain", "reports
+# experiencing intermittent mid-abdominal pain", "no axillary, cervical, or supraclavicular lymphadenopathy"):
+# a few words or a list, none of which starts another assertion. A flip
+# whose object is a clause other than "that she has ..." ("reports that the pain began 2 weeks ago": the onset, not the pain), a family
+# history, a medication taken, or that lands on a second negator ("reports no back pain" -> "denies no back
+# pain") is not a flipped symptom: the injector skips it.
+_OBJECT_GAP = 5
+_NOT_AN_OBJECT = re.compile(
+    r"\b(?:which|who|whether|family|mother|father|taking|takes|medications?|no|not|denies|without|never|none|"
+    r"negative|but|however|although|if|when|because|after|before)\b|[;:()]",
+    re.I,
+)
+# "reports that she has had chronic back pain" flips the symptom; "reports that his pain began 2 weeks ago"
+# would deny the onset, "reports that he has been managing his depression" the management
+_HAS_CLAUSE = re.compile(
+    r"\s*that (?:he|she|they|the patient) (?:has had|has(?! been)|had|experiences|is experiencing|feels|is feeling)"
+    r"(?: (?!\S+(?:ing|ed)\b)\S+){0,4} ",
+    re.I,
+)
+_NEGATED_VERB = re.compile(r"\b(?:no|not|n't|denies|denied|never|without)\s+$", re.I)
 
 
 def reference_sentences(note: str) -> list[str]:
@@ -111,6 +141,7 @@ class Injection:
     said_elsewhere: bool = False  # dose/number: the new value is said somewhere in the visit
     caught: bool = False
     kinds: list[str] = field(default_factory=list)  # safety kinds raised on the mutated sentence
+    case: str = ""  # the harder or easier case it belongs to, reported on its own line ("said elsewhere")
 
 
 def _keep_case(old: str, new: str) -> str:
@@ -133,7 +164,9 @@ def _swap_drug(s: str, said: set[str], lx: Lexicon, rng: random.Random, dialogue
     return s[: m.start()] + _keep_case(m.group(0), new) + s[m.end() :]
 
 
-def _new_value(value: str, dose: bool, rng: random.Random) -> str:
+def _new_value(value: str, dose: bool, rng: random.Random, taken: set[str]) -> str | None:
+    """Another value for ``value``; never one the sentence already gives ("1 to 2 weeks" must not become
+    "2 to 2 weeks", "8 out of 10" not "10 out of 10": those blur the range or scale instead of changing a fact)."""
     v = float(value)
     if dose:
         options = [v * 2, v / 2, v * 10, v * 4, v + 5]
@@ -141,8 +174,9 @@ def _new_value(value: str, dose: bool, rng: random.Random) -> str:
         options = [v + 10, v - 10, v + 4, v - 6, v * 2]
     else:
         options = [v + 1, v + 2, v * 2, v + 3] if v >= 1 else [v + 1]
-    options = [o for o in options if o > 0 and canon_number(str(o)) != canon_number(value)]
-    return canon_number(str(rng.choice(options)))
+    values = [canon_number(str(o)) for o in options if o > 0]
+    values = [x for x in dict.fromkeys(values) if x != canon_number(value) and x not in taken]
+    return rng.choice(values) if values else None
 
 
 def _change_number(s: str, dose: bool, rng: random.Random, numbers_said: set[str]) -> tuple[str, bool] | None:
@@ -158,7 +192,10 @@ def _change_number(s: str, dose: bool, rng: random.Random, numbers_said: set[str
     if not candidates:
         return None
     m = rng.choice(candidates)
-    new = _new_value(m.group(1), dose, rng)
+    taken = {canon_number(t) for t in tokens(s) if re.fullmatch(r"\d+(?:\.\d+)?", t)}
+    new = _new_value(m.group(1), dose, rng, taken)
+    if new is None:
+        return None
     return s[: m.start()] + new + s[m.end() :], new in numbers_said
 
 
@@ -175,7 +212,7 @@ def _flip_side(s: str) -> str | None:
 SYMPTOMS = re.compile(
     r"\b(?:pain|fevers?|chills|sweats?|nausea|vomiting|diarrhea|constipation|cough|wheez\w*|shortness of breath|"
     r"dyspnea|dizziness|lightheadedness|syncope|palpitations|swelling|edema|rash|numbness|tingling|weakness|fatigue|"
-    r"headaches?|blurred vision|bleeding|blood|bruising|weight (?:loss|gain)|appetite|insomnia|anxiety|depression|"
+    r"headaches?|blurred vision|bleeding|blood(?! (?:thinners?|pressures?|sugars?|work|tests?|draws?|counts?))|bruising|weight (?:loss|gain)|appetite|insomnia|anxiety|depression|"
     r"suicidal|dysuria|hematuria|discharge|congestion|sore throat|murmurs?|gallops?|rubs?|crackles|rales|rhonchi|"
     r"tenderness|erythema|effusion|masses|mass|lesions?|cramping|stiffness|spasms?|seizures?|tremors?|falls?|"
     r"heartburn|reflux|bloating|distension|jaundice|lymphadenopathy|melena|hematochezia|orthopnea|claudication|"
@@ -185,9 +222,20 @@ SYMPTOMS = re.compile(
 
 
 def _rewrite(s: str, rules) -> str | None:
+    """Flip the first verb of ``rules`` whose object is a symptom (see :data:`_OBJECT_GAP`)."""
     for pattern, repl in rules:
-        m = pattern.search(s)
-        if m and SYMPTOMS.search(s[m.end() : m.end() + 60]):
+        for m in pattern.finditer(s):
+            symptom = SYMPTOMS.search(s, m.end())
+            if symptom is None:
+                continue
+            gap = s[m.end() : symptom.start()]  # a list may come first: "denies any black, tarry stools"
+            if re.search(r"\bthat\b", gap, re.I):
+                if not _HAS_CLAUSE.fullmatch(gap) or _NOT_AN_OBJECT.search(gap):
+                    continue
+            elif len(gap) > 60 or len(gap.split(",")[0].split()) > _OBJECT_GAP or _NOT_AN_OBJECT.search(gap):
+                continue
+            if _NEGATED_VERB.search(s[: m.start()]):
+                continue  # "does not report fever" is not a report, "never complains of pain" not a complaint
             out = s[: m.start()] + (_keep_case(m.group(0), repl) if repl else "") + s[m.end() :]
             out = re.sub(r"\b(reports|positive for|has) any\b", r"\1", out, flags=re.I)  # "denies any" -> "reports"
             out = re.sub(r"\s{2,}", " ", out).strip()
@@ -251,7 +299,8 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
                 mutated, elsewhere = mutation
                 checked = check_statement(Statement(text=mutated), index)
                 found = _safety(checked)
-                injections.append(Injection(kind, enc.encounter_id, text, mutated, elsewhere, bool(found), found))
+                case = _case(kind, text, elsewhere, index)
+                injections.append(Injection(kind, enc.encounter_id, text, mutated, elsewhere, bool(found), found, case))
         # one invented finding per encounter, written as an exam statement
         findings = [f for f in FINDING_POOL if not _any_word_said(f, index)]
         if findings:
@@ -261,6 +310,19 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
         if log:
             log(f"{enc.encounter_id}: {sentences} sentences so far, {flagged} with a safety flag")
     return _report(sentences, flagged, hinted, kinds, false_alarms, injections, time.perf_counter() - started)
+
+
+def _case(kind: str, original: str, elsewhere: bool, index: TranscriptIndex) -> str:
+    """The line an injection is also reported on: a changed dose or number that is said elsewhere in the visit;
+    a flipped side where the visit gives that body part (or its limb) no side at all - no check of the transcript
+    can tell the sides apart there (the note's side came from the exam or the chart, not from speech)."""
+    if kind in ("dose", "number"):
+        return "said elsewhere" if elsewhere else "never said"
+    if kind == "laterality":
+        parts = [m.part for m in side_mentions(original) if m.part]
+        said = all(sides_said_for(p, index) for p in parts)  # a side alone ("on the right") counts as said
+        return "side said in the visit" if said else "side never said"
+    return ""
 
 
 def _pair(text: str | None) -> tuple[str, bool] | None:
@@ -295,8 +357,8 @@ def _report(sentences, flagged, hinted, kinds, false_alarms, injections, seconds
     groups: dict[str, list[Injection]] = defaultdict(list)
     for inj in injections:
         groups[inj.type].append(inj)
-        if inj.type in ("dose", "number"):
-            groups[f"{inj.type} ({'said elsewhere' if inj.said_elsewhere else 'never said'})"].append(inj)
+        if inj.case:
+            groups[f"{inj.type} ({inj.case})"].append(inj)
     for name in [*TYPES, *sorted(k for k in groups if "(" in k)]:
         items = groups.get(name, [])
         caught = sum(i.caught for i in items)
@@ -345,30 +407,30 @@ def use_negex() -> None:
     from negspacy.negation import Negex  # noqa: F401 - registers the "negex" factory
     from negspacy.termsets import termset
 
-    from .. import grounding
+    from ..grounding import assertion
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     ruler: Any = nlp.add_pipe("entity_ruler")
-    stems = "|".join(re.escape(t) for t in grounding._TARGETS)
+    stems = "|".join(re.escape(t) for t in assertion.TARGETS)
     ruler.add_patterns([{"label": "TARGET", "pattern": [{"LOWER": {"REGEX": f"^({stems})"}}]}])
     nlp.add_pipe("negex", config={"neg_termset": termset("en_clinical").get_patterns(), "ent_types": ["TARGET"]})
-    ours = grounding._negated_terms
+    ours = assertion.negated_terms
 
-    def negex_terms(clause: str) -> tuple[set[str], set[str]]:
-        neg, aff = ours(clause)  # the targets that assert something (not asked, not hypothetical)
+    def negex_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[str]]:
+        neg, aff = ours(clause, skip_past)  # the targets that assert something (not asked, not hypothetical)
         polarity: dict[str, bool] = {}
         for ent in nlp(clause).ents:
-            key = grounding._target(ent.text.lower())
+            key = assertion.target(ent.text.lower())
             if key is not None:
                 polarity.setdefault(key, bool(ent._.negex))
         negated: set[str] = set()
         affirmed: set[str] = set()
         for key in neg | aff:
-            (negated if polarity.get(grounding._base(key), key in neg) else affirmed).add(key)
+            (negated if polarity.get(assertion.base_target(key), key in neg) else affirmed).add(key)
         return negated, affirmed
 
-    grounding._negated_terms = negex_terms
+    assertion.negated_terms = negex_terms
 
 
 def main(argv: list[str] | None = None) -> int:

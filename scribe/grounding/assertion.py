@@ -1,0 +1,559 @@
+"""Assertion: is a symptom or finding stated as present or absent, and does the visit say the same?
+
+Negation is checked on clinical *targets* (symptoms, findings, diagnoses), as NegEx and ConText do,
+within a scope that knows spoken dialogue: questions without question marks, a "no" answered in the
+next turn, lists under one negator, negated verbs, hypothetical and family mentions.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ..domain import Issue, SpeakerRole
+from ..textnorm import normalise, tokens
+from ..textnorm import stem as _stem
+from .index import TranscriptIndex
+
+_NEGATORS = {
+    "no",
+    "nothing",
+    "not",
+    "denies",
+    "denied",
+    "deny",
+    "denying",
+    "without",
+    "never",
+    "none",
+    "negative",
+    "nor",
+    "n't",
+    "free",
+    "absent",
+    "absence",
+    "non",
+}
+
+# Negation is checked on clinical *targets* (symptoms, findings, diagnoses), as NegEx and ConText do, not
+# on every word: "no extra heart sounds" must not clash with "your heart sounds good". A word is a target
+# when it starts with one of these stems; synonyms map to one key so "edema" meets "swelling".
+TARGETS = tuple(
+    """pain ache aching hurt sore fever chill sweat nause vomit diarrh constipat cough sputum phlegm wheez breath dyspn
+    dizz lighthead faint syncop palpitat swell swollen edema rash itch numb tingl weak fatigue tired exhaust headache
+    migraine vision blurr bleed blood bruis appetite insomnia anxi depress suicid urinat dysuria hematuria incontinen
+    discharge congest sneez fractur murmur gallop rub crackl rales rhonch tender erythem warmth redness deformit
+    effusion mass lump lesion nodul ulcer infect cramp stiff spasm seizure tremor confus fall injur heartburn reflux
+    bloat distension distention jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
+    claudicat tightness pressure flare snor apnea hematochezia""".split()
+)
+_TARGET_SYNONYM = {
+    "swollen": "swell",
+    "edema": "swell",
+    "dyspn": "breath",
+    "lighthead": "dizz",
+    "syncop": "faint",
+    "tired": "fatigue",
+    "exhaust": "fatigue",
+    "ache": "pain",
+    "aching": "pain",
+    "hurt": "pain",
+    "sore": "pain",
+    "distention": "distension",
+    "erythem": "redness",
+}
+_TERMINATORS = frozenset(
+    """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
+    complains admits describes experiences presents which who whereas while""".split()
+)
+_HYPOTHETICAL = frozenset(
+    "if should unless whether case watch monitor precautions call return develop develops needed prn wish hope risk risks".split()
+)
+# words that start like a target but are not findings ("number" is not numbness, "congestive heart failure" is
+# not congestion), and what "blood" names when it is not bleeding
+_NOT_TARGETS = frozenset(
+    """number numbers numbered massage massaging massive rubber painting paint painter congestive discharged
+    bloodwork bloodstream""".split()
+)
+_BLOOD_NOT_A_FINDING = frozenset(
+    """pressure pressures sugar sugars work test tests draw drawn count counts thinner thinners type levels level
+    glucose bank donation vessels vessel cells cell flow""".split()
+)
+_FAMILY = frozenset(
+    "family mother father brother sister son daughter mom dad grandmother grandfather aunt uncle".split()
+)
+# "did not relieve the pain", "doesn't help the swelling": the verb is negated, not the finding after it
+_NEGATED_VERBS = frozenset(
+    """relieve relieved help helped helps improve improved resolve resolved work worked works change changed bother
+    bothered affect affected stop stopped go went return returned get got cause caused make made limit limited
+    interfere interfered able""".split()
+)
+# a question without its question mark (unpunctuated transcripts): "have you had any chest pain"
+_ASKING = frozenset("have do did are were is does can could".split())
+_YES = frozenset("yes yeah yep yup sure mm-hmm uh-huh correct right sometimes definitely absolutely".split())
+_NO = frozenset("no nope not never nah none".split())
+NEGATION_SCOPE = 10  # tokens a negation reaches past its trigger (or past the last item of its list)
+
+
+# two-word targets, checked before single words ("weight gain" and "weight loss" are different findings)
+_COMPOUND = {
+    "weight gain": "weight gain",
+    "weight loss": "weight loss",
+    "gained weight": "weight gain",
+    "lost weight": "weight loss",
+    "throwing up": "vomit",
+    "threw up": "vomit",
+    "throw up": "vomit",
+    "thrown up": "vomit",
+    "passed out": "faint",
+    "pass out": "faint",
+    "passing out": "faint",
+}
+
+
+@lru_cache(maxsize=65536)
+def target(word: str, following: str = "") -> str | None:
+    if following and (key := _COMPOUND.get(f"{word} {following}")):
+        return key
+    if word in _NOT_TARGETS or (word == "blood" and following in _BLOOD_NOT_A_FINDING):
+        return None
+    for stem in TARGETS:
+        if word.startswith(stem):
+            return _TARGET_SYNONYM.get(stem, stem)
+    return None
+
+
+def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[str]]:
+    """Targets asserted as absent vs. present within one clause.
+
+    A negator ("no", "denies", "without", "n't") negates the targets after it; the scope runs on through
+    a list ("denies chest pain, shortness of breath, or swelling in her legs") and stops at a word that
+    starts a new assertion ("but", "reports", "has") or after :data:`NEGATION_SCOPE` tokens. Targets
+    after "if", "should", "watch for" (hypothetical) or a relative ("her mother has") assert nothing.
+    ``skip_past``: leave out targets said with a word of the past next to them ("never injured this foot before").
+    """
+    negated: set[str] = set()
+    affirmed: set[str] = set()
+    toks = re.findall(r"[a-z][a-z'-]*|,", clause)
+    past = [i for i, w in enumerate(toks) if w in _PAST_WORDS] if skip_past else []
+    neg_at = hyp_at = -99
+    for i, w in enumerate(toks):
+        if w == ",":
+            if i - neg_at <= NEGATION_SCOPE:
+                neg_at = i  # a list goes on: its next item is negated too
+            continue
+        if w in _NEGATORS or w.endswith("n't"):
+            neg_at = i
+            continue
+        if w in _NEGATED_VERBS and 0 <= i - neg_at <= 2:
+            neg_at = -99
+            continue
+        if (w == "any" and i - neg_at > NEGATION_SCOPE) or (w == "you" and i and toks[i - 1] in _ASKING):
+            hyp_at = i  # asked, not stated
+            continue
+        if w in _TERMINATORS:
+            neg_at = hyp_at = -99
+            continue
+        if w in _HYPOTHETICAL or w in _FAMILY:
+            hyp_at = i
+            continue
+        key = _qualified(toks, i)
+        if key is None or i - hyp_at <= NEGATION_SCOPE or any(abs(i - p) <= PAST_REACH for p in past):
+            continue
+        absent = i - neg_at <= NEGATION_SCOPE or w.endswith(("less", "-free"))  # "painless", "pain-free"
+        (negated if absent else affirmed).add(key)
+    return negated, affirmed
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in re.split(r"[.;!?]|\bbut\b", normalise(text)) if c.strip()]
+
+
+# Body sites that make a finding a different one: "chest pain" and "knee pain" are not the same claim.
+_SITES = frozenset(
+    _stem(w)
+    for w in """chest abdominal abdomen belly stomach back neck head knee knees ankle ankles foot feet leg legs arm arms
+    shoulder shoulders hip hips hand hands wrist wrists elbow elbows finger fingers toe toes calf calves joint joints
+    muscle muscles body throat ear ears eye eyes jaw pelvic flank groin rectal bone bones bony midline paraspinal lower
+    upper""".split()
+)
+
+
+def _qualified(toks: list[str], i: int) -> str | None:
+    """The target at ``toks[i]``, qualified by the body site right before it ("chest pain", "knee swell")."""
+    key = target(toks[i], toks[i + 1] if i + 1 < len(toks) else "")
+    if key is None:
+        return None
+    before = toks[i - 1] if i else ""
+    if key == "pressure" and before in ("blood", "bp"):
+        return None  # "blood pressure" is a vital sign, not chest pressure
+    if key == "blood":  # "blood in your stools" is hematochezia, "blood in my urine" hematuria
+        after = toks[i + 1 : i + 4]
+        if any(t.startswith("stool") for t in after):
+            return "hematochezia"
+        if any(t.startswith(("urin", "pee")) for t in after):
+            return "hematuria"
+    if _stem(before) in _SITES:
+        return f"{_stem(before)} {key}"
+    return key
+
+
+_SITED = frozenset({"pain", "swell", "numb", "tingl", "tender", "weak", "stiff", "redness"})
+
+
+def _at_sites(keys: set[str], text: str) -> set[str]:
+    """Spoken findings at the body sites their sentence names: "my right knee here just starts to ache"
+    says "knee pain" even though "ache" does not follow "knee"."""
+    sited = {k for k in keys if k in _SITED}
+    if not sited:
+        return keys
+    # only the sites near the finding: an exam said in one breath ("tenderness of the lower back ... no calf
+    # tenderness") does not put every finding at every site
+    toks = re.findall(r"[a-z]+", normalise(text))
+    sites = [(j, site) for j, w in enumerate(toks) if (site := _stem(w)) in _SITES]
+    out = set(keys)
+    for i, w in enumerate(toks):
+        k = target(w, toks[i + 1] if i + 1 < len(toks) else "")
+        q = _qualified(toks, i) if k in sited else None
+        if q and q != k and q not in keys:
+            continue  # "no calf tenderness" among affirmed tenderness: that mention was read the other way
+        if k in sited:
+            out |= {f"{site} {k}" for j, site in sites if abs(j - i) <= SITE_REACH}
+    return out
+
+
+SITE_REACH = 8  # tokens between a finding and the body site it is said of ("my right knee here just starts to ache")
+
+
+def base_target(key: str) -> str:
+    """A qualified target without its site ("chest pain" -> "pain"; "weight loss" stays)."""
+    return key if key in _COMPOUND_KEYS else key.split(" ")[-1]
+
+
+_COMPOUND_KEYS = frozenset(_COMPOUND.values())
+
+
+def _targets_in(toks: list[str]) -> set[str]:
+    keys = set()
+    for i in range(len(toks)):
+        key = _qualified(toks, i)
+        if key:
+            keys |= {key, base_target(key)}
+    return keys
+
+
+def _question_targets(sentence: str) -> set[str]:
+    """What a question asks about: "any joint pain?" asks about joint pain, not about every pain."""
+    toks = re.findall(r"[a-z][a-z'-]*", normalise(sentence))
+    return {key for i in range(len(toks)) if (key := _qualified(toks, i))}
+
+
+def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[str], set[str]]:
+    """Negated/affirmed targets in the evidence, including a question answered "no" or "yes".
+
+    "Any sweating?" / "No." negates sweating although the word "no" is in the next turn.
+    """
+    negated: set[str] = set()
+    affirmed: set[str] = set()
+    for sid in seg_ids:
+        n, a = _polarity(index, sid)
+        negated |= n
+        affirmed |= a
+    return negated, affirmed
+
+
+# a yes/no question over a list of symptoms ("any chest pain, shortness of breath, or belly pain?"), not one that
+# asks to describe or choose ("Can you describe the tightness? Is it sharp, or more like a pressure?")
+_SYMPTOM_LIST = re.compile(r"\bany\b|\b(?:have|do|did|are)\s+you\b")
+_OPEN = re.compile(r"\b(?:describe|what|which|where|when|why|how (?:long|much|often|bad)|is it|more like)\b")
+_FILLERS = frozenset("uh um oh well so hmm mm er ah okay ok".split())
+_LEAD = r"(?:^|\b(?:okay|ok|alright|right|so|and|now|um|uh|well|great|good|also|symptoms|like)\s+)"
+_QUESTION_OPENER = re.compile(
+    r"\b(?:have|has|had|do|does|did|are|is|were|was|can|could|would|will)\s+(?:you|he|she|they|there)\b"
+    + r"|"
+    + _LEAD
+    + r"(?:any|how about|what about)\b"
+)
+_EVERYTHING_ELSE_FINE = re.compile(
+    r"\b(?:everything else|all else|the rest|otherwise)\b.{0,25}\b(?:okay|ok|fine|good|normal|great)\b"
+    r"|\bnothing else\b|\bnone of (?:that|those|them|these)\b"
+)
+
+
+def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], set[str]]:
+    """What an answer says of the targets a question asked about: "No." negates them all, "Yes." affirms them;
+    "A little nasal congestion, but everything else has been okay." negates all but the congestion. Naming some of
+    the targets denies the rest only after a yes/no question over a list: the answer to "describe the tightness, is it
+    sharp or a pressure?" chooses, it does not deny the tightness."""
+    toks = tokens(answer)
+    while toks and toks[0] in _FILLERS:
+        toks = toks[1:]
+    if not toks or not targets:
+        return set(), set()
+    # "No, only when I walk." still answers no; "No, but sometimes…" does not
+    hedged = any(w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in toks)
+    i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")
+    said_not = i_did and len(toks) > 2 and (toks[2] in _NO or toks[2] == "n't")
+    if (toks[0] in _NO or said_not) and not hedged:  # "no", "not really", "I have not", "I haven't"
+        return set(targets), set()
+    if toks[0] in _YES or (i_did and not said_not):
+        return set(), set(targets)
+    # "Shortness of breath. No belly pain though." to "Any chest pain, shortness of breath, or belly pain?": an
+    # answer that takes up some of the symptoms asked about and reports others is read, as a review of systems is,
+    # as denying the ones it leaves out
+    # (by site: "no belly pain" takes up the belly pain, not the chest pain asked about with it)
+    named = _targets_in(toks)
+    listed = len(targets) > 1 and named & targets and _SYMPTOM_LIST.search(question) and not _OPEN.search(question)
+    if _EVERYTHING_ELSE_FINE.search(normalise(answer)) or listed:
+        return {t for t in targets if t not in named and (" " in t or t not in {base_target(k) for k in named})}, set()
+    return set(), set()
+
+
+# "any nausea, vomiting or diarrhea or anything like that? no": the answer written into the question's turn
+_ANSWERED_IN_TURN = re.compile(r"\b(any\b(?:(?!\bany\b).){0,160}?)\banything (?:else )?like that\W*no\b")
+_VERB_OR_PERSON = re.compile(
+    r"\b(?:i|you|he|she|we|they|my|your|is|are|was|were|have|has|had|do|does|did|be|been|get|got|feel|it|that)\b"
+)
+
+
+def _names_only(sentence: str) -> bool:
+    """A turn that only names symptoms ("shortness of breath", "chest pain, fevers") asks about them: it is the
+    doctor going through a review of systems, not a report."""
+    words = re.findall(r"[a-z][a-z'-]*", normalise(sentence))
+    if not 0 < len(words) <= 6 or any(w in _NO or w in _YES or w in _NEGATORS for w in words):
+        return False  # "No belly pain though." answers
+    return not _VERB_OR_PERSON.search(normalise(sentence)) and bool(_question_targets(sentence))
+
+
+# "... you do have a little bit of fluid in your legs, okay?": a statement with a tag, not a question
+_TAG_QUESTION = re.compile(r"(?:\w+\W+){4,}(?:okay|ok|right|alright|all right|correct|yeah)\s*\?\s*$", re.I)
+
+
+def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = False) -> tuple[set[str], set[str]]:
+    """One segment's negated and affirmed targets; cached per transcript by :meth:`TranscriptIndex.polarity`."""
+    negated: set[str] = set()
+    affirmed: set[str] = set()
+    seg = index.transcript.segment(sid)
+    if seg is None:
+        return negated, affirmed
+    # A turn can state something and then ask ("... here for right knee pain. So what happened?"):
+    # its statements count, and only the question it ends with is answered by the next turn.
+    sentences = [x for x in re.split(r"(?<=[.?!])\s+", seg.text.strip()) if x.strip()]
+    asked = [x.rstrip().endswith("?") and not _TAG_QUESTION.search(x) for x in sentences]
+    if sentences and not asked[-1] and seg.speaker != SpeakerRole.patient and _names_only(sentences[-1]):
+        asked[-1] = True
+    if sentences and not asked[-1]:  # a question without its question mark: "okay have you noticed any swelling"
+        last = sentences[-1]
+        opener = list(_QUESTION_OPENER.finditer(normalise(last)))
+        # the next turn answers the last question only: one about something else says nothing of the targets
+        if opener and _question_targets(normalise(last)[opener[-1].start() :]):
+            stated, asking = normalise(last)[: opener[-1].start()], normalise(last)[opener[-1].start() :]
+            sentences[-1:] = [stated, asking] if stated.strip() else [asking]
+            asked[-1:] = [False, True] if stated.strip() else [True]
+    # the questions a turn ends with ("Any other symptoms? Chest pain? Shortness of breath?") are answered together
+    run = len(sentences)
+    while run and asked[run - 1]:
+        run -= 1
+    for sentence, is_question in zip(sentences, asked, strict=True):
+        if is_question:
+            continue
+        for clause in _clauses(sentence):
+            n, a = negated_terms(clause, skip_past=current)
+            negated |= _at_sites(n, clause)
+            affirmed |= _at_sites(a, clause)
+    for m in _ANSWERED_IN_TURN.finditer(normalise(seg.text)):
+        negated |= _at_sites(_question_targets(m.group(1)), m.group(1))
+    nxt = index.position[sid] + 1
+    if run < len(sentences) and nxt < len(index.order):
+        question = " ".join(sentences[run:])
+        n, a = _answered(
+            _at_sites(_question_targets(question), question), index.segment_text[index.order[nxt]], normalise(question)
+        )
+        negated |= n
+        affirmed |= a
+    return negated, affirmed
+
+
+def finding_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """A symptom or finding stated as present that the visit never mentions at all ("Wheezes, rales, or
+    rhonchi." after an exam in which nobody said any of them)."""
+    said = _findings_said(index)
+    present = set()
+    for clause in _clauses(statement):
+        present |= {base_target(k) for k in negated_terms(clause)[1]}
+    return [
+        Issue(
+            kind="finding",
+            detail=f"'{_surface(statement, w)}' is stated as present, but the transcript never mentions it",
+        )
+        for w in sorted(present - said)
+    ]
+
+
+# what else backs a finding's mere mention: chest "pain" written for a "tightness" or "pressure"
+_FINDING_BACKING = {"pain": {"tightness", "pressure", "cramp", "stiff", "tender"}, "tightness": {"pressure", "pain"}}
+
+
+# everyday words that say a finding ("blood in my urine" is hematuria); a target is backed by any of them
+_FINDING_WORDS = {
+    "hematuria": ("blood",),
+    "orthopnea": ("flat", "pillow"),
+    "tender": ("hurt", "pain", "sore", "touch", "press"),
+    "congest": ("stuff", "nose", "sinus"),
+    "appetite": ("eat", "hungry", "food"),
+    "redness": ("red",),
+    "warmth": ("warm", "hot"),
+    "fall": ("fell", "slip", "trip"),
+    "breath": ("breath", "respirat"),
+    "infect": ("infect", "fever", "antibiotic"),
+    "effusion": ("fluid", "swell", "swollen"),
+    "palpitat": ("heart", "racing", "flutter", "pound"),
+    "fatigue": ("energy", "worn", "sleepy", "exhaust"),
+    "exhaust": ("tired", "energy", "worn"),
+}
+
+
+def _surface(text: str, key: str) -> str:
+    """The statement's own word for a target key ("nause" -> "nausea")."""
+    if key == "breath":
+        m = re.search(r"\b(?:short(?:ness)? of breath|trouble breathing|breathing|breath\w*)", normalise(text))
+        if m:
+            return m.group(0)
+    toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
+    for i, w in enumerate(toks):
+        if target(w, toks[i + 1] if i + 1 < len(toks) else "") == key:
+            return f"{w} {toks[i + 1]}" if " " in key else w
+        if i and _qualified(toks, i) == key:  # "bell pain" -> "belly pain": the site as written
+            return f"{toks[i - 1]} {w}"
+    return key
+
+
+# Words speech recognition hears for a negator: "soft and not tender" comes out "soft and hot tender".
+_NEGATOR_SOUNDALIKES = {"hot": "not", "knot": "not", "nod": "not", "note": "not", "nut": "not"}
+
+
+def unclear_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
+    """A finding asserted where the words before it may be a misheard negator.
+
+    Where the statement or its supporting lines read "<sound-alike of not/no> <finding>" ("hot tender",
+    "nod swollen"), the visit may have said the opposite; a physician must listen before it is charted.
+    """
+    found = []
+    texts = [statement] + [index.segment_text[w] for sid in evidence for w in index.window(sid, 1)]
+    present = {base_target(k) for clause in _clauses(statement) for k in negated_terms(clause)[1]}
+    for text in dict.fromkeys(texts):
+        toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
+        for i in range(len(toks) - 1):
+            negator = _NEGATOR_SOUNDALIKES.get(toks[i])
+            key = target(toks[i + 1], toks[i + 2] if i + 2 < len(toks) else "")
+            if negator and key and base_target(key) in present:
+                found.append((toks[i], toks[i + 1], negator))
+    return [
+        Issue(
+            kind="unclear",
+            detail=f"the transcript reads '{a} {b}', which may be '{n} {b}' misheard: listen to the recording",
+        )
+        for a, b, n in dict.fromkeys(found)
+    ]
+
+
+def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int]) -> list[Issue]:
+    """A statement asserting a target the visit denies, or denying one it reports: in the supporting lines
+    (and the question each answers), or anywhere in the visit when every mention of it says the opposite."""
+    # the evidence lines and the question each answers ("Any sweating?" - "No."): not the whole neighbourhood
+    lines = set(evidence)
+    for sid in evidence:
+        before = index.window(sid, 1)[0]
+        if before != sid and index.segment_text[before].rstrip().endswith("?"):
+            lines.add(before)
+    window = sorted(lines, key=index.position.__getitem__)
+    ev_neg, ev_aff = _segment_polarity(index, window)
+    all_neg, all_aff = _visit_polarity(index)
+    issues = []
+    for clause in _clauses(statement):
+        st_neg, st_aff = negated_terms(clause)
+        absent, present = st_aff & ev_neg - ev_aff, st_neg & ev_aff - ev_neg
+        if not _HISTORICAL.search(clause):  # "had blood in her stool 3 years ago" is not today's answer
+            said = all_neg | all_aff
+            # "leg swelling" in a note, plain "swelling" in the visit: held against what the visit says of swelling
+            aff = {t for t in st_aff if t not in said and base_target(t) not in _TOO_GENERAL}
+            neg = {t for t in st_neg if t not in said and base_target(t) not in _TOO_GENERAL}
+            absent |= {t for t in st_aff & all_neg - all_aff if t not in _TOO_GENERAL}
+            absent |= {t for t in aff if base_target(t) in all_neg - all_aff}
+            present |= {t for t in st_neg & all_aff - all_neg if t not in _TOO_GENERAL}
+            present |= {t for t in neg if base_target(t) in all_aff - all_neg}
+        for w in sorted(absent):
+            issues.append(
+                Issue(
+                    kind="negation",
+                    detail=f"'{_surface(clause, w)}' is stated as present, but the transcript says it is absent",
+                )
+            )
+        for w in sorted(present):
+            issues.append(
+                Issue(
+                    kind="negation",
+                    detail=f"'{_surface(clause, w)}' is stated as absent, but the transcript says it is present",
+                )
+            )
+    return issues
+
+
+# A clause about the past is not contradicted by what the visit says of today; a bare "pain" (no site) is
+# too general to hold against every pain the visit mentions.
+_HISTORICAL = re.compile(
+    r"\b(?:ago|history|previous(?:ly)?|prior|past|former(?:ly)?|used to|in \d{4}|had (?:a|an)|before(?! (?:meals?|bed)))\b"
+)
+_TOO_GENERAL = frozenset({"pain"})
+_PAST_WORDS = frozenset("ago history previous previously prior past formerly before used".split())
+PAST_REACH = 6  # tokens from a word of the past within which a target is about the past
+
+
+def _visit_polarity(index: TranscriptIndex) -> tuple[set[str], set[str]]:
+    """Targets the whole visit negates and affirms, every segment read as :func:`_segment_polarity` reads it."""
+
+    def build(ix: TranscriptIndex) -> tuple[set[str], set[str]]:
+        negated: set[str] = set()
+        affirmed: set[str] = set()
+        for sid in ix.order:
+            n, a = _polarity(ix, sid, current=True)
+            negated |= n
+            affirmed |= a
+        return negated, affirmed
+
+    return index.memo("visit_polarity", build)
+
+
+def _polarity(index: TranscriptIndex, seg_id: int, current: bool = False) -> tuple[set[str], set[str]]:
+    """Targets a segment negates and affirms (its closing question answered by the next turn), once per transcript;
+    ``current``: leaving out what it says of the past ("I've never hurt this ankle before")."""
+    cache: dict[int, tuple[set[str], set[str]]] = index.memo(f"polarity:{current}", lambda _: {})
+    if seg_id not in cache:
+        cache[seg_id] = _one_segment_polarity(index, seg_id, current)
+    return cache[seg_id]
+
+
+def targets_said(index: TranscriptIndex) -> set[str]:
+    """Every symptom/finding target the transcript mentions, in any polarity."""
+    return index.memo(
+        "targets", lambda ix: set().union(*(_targets_in(ix.tokens[sid]) for sid in ix.order)) if ix.order else set()
+    )
+
+
+def _findings_said(index: TranscriptIndex) -> set[str]:
+    """Targets the visit mentions, directly or in everyday words ("blood in my urine": hematuria)."""
+
+    def build(ix: TranscriptIndex) -> set[str]:
+        said = targets_said(ix)
+        said = said | {k for k, backers in _FINDING_BACKING.items() if said & backers}
+        said |= {k for k, words in _FINDING_WORDS.items() if any(t.startswith(words) for t in ix.all_tokens)}
+        return said
+
+    return index.memo("findings", build)
+
+
+def findings_in(text: str) -> list[str]:
+    """The symptoms and findings ``text`` names (the targets of the negation check), in its own words."""
+    toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
+    keys = sorted(k for k in _targets_in(toks) if " " not in k or k in _COMPOUND_KEYS)
+    return [_surface(text, k) for k in keys]

@@ -1,0 +1,61 @@
+"""The check itself: every statement of a note against the transcript, one :class:`Issue` per problem."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..domain import GroundingReport, Issue, NoteDraft, Severity, Statement, StatementStatus, Transcript
+from ..lexicon import medication_names
+from ..textnorm import content_words
+from .assertion import finding_issues, negation_issues, unclear_issues
+from .claims import allergy_issues, descriptor_issues, result_issues
+from .evidence import settle_evidence, weak_evidence
+from .index import TranscriptIndex
+from .laterality import laterality_issues
+from .quantities import dose_issues, extract_facts, number_issues
+
+
+def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
+    words = content_words(st.text)
+    evidence = settle_evidence(st, words, index)
+    issues: list[Issue] = []
+    if not evidence:
+        issues.append(Issue(kind="no_evidence", detail="no part of the transcript supports this statement"))
+    weak = weak_evidence(words, evidence, index)
+    if weak:
+        issues.append(weak)
+    facts = extract_facts(st.text, index.medications)
+    for med in sorted(facts.medications):
+        if not index.said_medication(med):
+            issues.append(Issue(kind="medication", detail=f"medication '{med}' is not mentioned in the transcript"))
+    issues.extend(dose_issues(st.text, index))
+    issues.extend(number_issues(st.text, facts, words, evidence, index))
+    issues.extend(laterality_issues(st.text, evidence, index))
+    issues.extend(negation_issues(st.text, index, evidence))
+    issues.extend(finding_issues(st.text, index))
+    issues.extend(unclear_issues(st.text, index, evidence))
+    issues.extend(allergy_issues(st.text, facts, index))
+    issues.extend(result_issues(st.text, index))
+    issues.extend(descriptor_issues(st.text, evidence, index))
+
+    # only safety flags make a statement unsupported; review hints ride along on a supported one
+    safety = any(i.severity == Severity.safety for i in issues)
+    status = StatementStatus.unsupported if safety else StatementStatus.supported
+    if st.status == StatementStatus.confirmed and issues:
+        status = StatementStatus.confirmed  # physician took responsibility for this exact text
+    return st.model_copy(update={"evidence": evidence, "issues": issues, "status": status})
+
+
+def ground_note(note: NoteDraft, transcript: Transcript, medications: Iterable[str] | None = None) -> NoteDraft:
+    """Check every statement of ``note`` against ``transcript``; returns an updated copy."""
+    index = TranscriptIndex(transcript, medication_names(medications))
+    sections = []
+    total = unsupported = review = 0
+    for sec in note.sections:
+        checked = [check_statement(st, index) for st in sec.statements]
+        total += len(checked)
+        unsupported += sum(1 for st in checked if st.status == StatementStatus.unsupported)
+        review += sum(1 for st in checked if st.status == StatementStatus.supported and st.issues)
+        sections.append(sec.model_copy(update={"statements": checked}))
+    report = GroundingReport(statements=total, unsupported=unsupported, review=review)
+    return note.model_copy(update={"sections": sections, "grounding": report})

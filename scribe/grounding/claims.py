@@ -1,0 +1,202 @@
+"""Claims of other kinds: test results, allergies and how a pain feels.
+
+A result needs a transcript line that gives it (an ordered test has none yet); a drug the patient is
+allergic to must not be written as one they take; a pain descriptor must be the patient's word, not one
+of the choices a question offered.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..domain import Issue
+from ..textnorm import normalise
+from .index import TranscriptIndex
+from .quantities import Facts
+
+# Tests whose *result* a note may report. "E.C.G." is how a typed or spoken transcript often spells it.
+_TEST = re.compile(
+    r"\b(?:e\.?\s?c\.?\s?g|e\.?\s?k\.?\s?g|electrocardiogram|echo(?:cardiogram)?|x\s?-?\s?rays?|xrays?|radiographs?|"
+    r"ct(?:\s+scan)?|cat\s+scan|mri|ultrasound|sonogram|mammogram|blood\s?work|labs?|lab\s+work|a1c|cbc|urinalysis|"
+    r"biops(?:y|ies)|(?<!valgus )(?<!varus )stress\s+test|imaging|cultures?|colonoscopy|endoscop(?:y|ies|e|ic)|spirometry|(?:lipid|metabolic)\s+panel)\b"
+)
+_TEST_KIND = [
+    (re.compile(p), k)
+    for p, k in (
+        (r"e\.?\s?[ck]\.?\s?g|electrocardiogram", "ecg"),
+        (r"echo", "echo"),
+        (r"x\s?-?\s?ray|xray|radiograph", "x-ray"),
+        (r"ct|cat\s", "ct"),
+        (r"mri", "mri"),
+        (r"ultrasound|sonogram", "ultrasound"),
+        (r"mammogram", "mammogram"),
+        (r"blood\s?work|lab|a1c|cbc|lipid|metabolic", "labs"),
+        (r"urinalysis", "urinalysis"),
+        (r"biops", "biopsy"),
+        (r"stress", "stress test"),
+        (r"imaging", "imaging"),
+        (r"culture", "culture"),
+        (r"colonoscopy", "colonoscopy"),
+        (r"endoscop", "endoscopy"),
+        (r"spirometry", "spirometry"),
+    )
+]
+# a statement that reports what a test showed ...
+_RESULT_CLAIM = re.compile(
+    r"\b(?:normal|abnormal|unremarkable|negative|positive|show(?:s|ed|n|ing)?|reveal(?:s|ed|ing)?|demonstrat(?:es|ed|ing)|"
+    r"within normal limits|no acute|consistent with|significant for|remarkable for|elevated|decreased|low|high|"
+    r"clear|fine|good|results?|findings?|confirm(?:s|ed)?)\b"
+)
+# ... unless it is about ordering or planning the test
+_ORDER_CLAIM = re.compile(
+    r"\b(?:order(?:s|ed|ing)?|schedul\w*|obtain\w*|pending|recommend\w*|refer\w*|plan\w*|request\w*|repeat\w*|"
+    r"will|to be|arrang\w*|check\w*|get|getting|send|sent|awaiting|await\w*|due)\b"
+)
+# what the transcript says around a test mention when it gives a result
+_RESULT_SAID = re.compile(
+    r"\b(?:normal|abnormal|unremarkable|negative|positive|show(?:s|ed|n|ing)?|reveal\w*|came back|looks?|looked|"
+    r"fine|good|great|clear|elevated|high|low|fractures?|demonstrat\w*|consistent|saw|found|appears?|okay|stable|"
+    r"review\w*|notic\w*|findings?)\b"
+)
+# a mention right after words that order, plan or await the test gives no result ("I'll order an ECG")
+_ORDER_SAID = re.compile(
+    r"\b(?:order\w*|schedul\w*|obtain\w*|want|wan na|need|like to|going to|gon na|will|'ll|let's|"
+    r"until|once we|when we|waiting|await\w*|refer\w*|set up|arrange\w*)\b"
+)
+
+
+_TEST_NAME = {"ecg": "ECG", "ct": "CT", "mri": "MRI", "labs": "lab test"}
+
+
+def _test_kinds(text: str) -> set[str]:
+    kinds = set()
+    for m in _TEST.finditer(text):
+        word = m.group(0)
+        kinds |= {k for pat, k in _TEST_KIND if pat.match(word)}
+    return kinds
+
+
+_SENTENCE_END = re.compile(r"[.?!](?:\s|$)")
+
+
+def _undot(text: str) -> str:
+    """ "e.c.g." -> "ecg", so abbreviations do not end sentences."""
+    return re.sub(r"\b(?:[a-z]\.){2,}", lambda m: m.group(0).replace(".", ""), text)
+
+
+def result_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """A test result the note reports ("ECG: normal") needs a transcript line giving that result;
+    a test that was only ordered ("I'll order an ECG") has none yet."""
+    text = _undot(normalise(statement)).replace("blood pressure", "bp")
+    kinds = _test_kinds(text)
+    if not kinds or not _RESULT_CLAIM.search(text) or _ORDER_CLAIM.search(text):
+        return []
+    with_result: set[str] = set()
+    mentioned: set[str] = set()
+    for i, sid in enumerate(index.order):
+        own = _undot(normalise(index.segment_text[sid]))
+        nxt = _undot(normalise(index.segment_text[index.order[i + 1]])) if i + 1 < len(index.order) else ""
+        for m in _TEST.finditer(own):
+            ks = {k for pat, k in _TEST_KIND if pat.match(m.group(0))}
+            mentioned |= ks
+            # words right before the mention, within its sentence: "I'll order an ECG" orders it
+            before = _SENTENCE_END.split(own[max(0, m.start() - 45) : m.start()])[-1]
+            if _ORDER_SAID.search(before):
+                continue
+            # the rest of its sentence; at the end of a turn, the next turn ("Show me the x-ray." - "It looks fine.")
+            rest = _SENTENCE_END.split(own[m.end() :], maxsplit=1)
+            after = rest[0] if len(rest) > 1 else rest[0] + " " + _SENTENCE_END.split(nxt, maxsplit=1)[0]
+            if _RESULT_SAID.search(after[:120]) or _RESULT_SAID.search(before):
+                with_result |= ks
+    issues = []
+    for k in sorted(kinds - with_result):
+        name = _TEST_NAME.get(k, k)
+        how = (
+            f"only orders or mentions the {name}; it gives no result"
+            if k in mentioned
+            else f"does not mention a {name}"
+        )
+        issues.append(Issue(kind="result", detail=f"a result of the {name} is stated, but the transcript {how}"))
+    return issues
+
+
+_ALLERGY_CUE = re.compile(r"\b(?:allerg\w*|anaphyla\w*|reactions?|rash|hives|intoleran\w*|swell(?:ing|ed)? up)\b")
+
+
+def allergy_only(med: str, index: TranscriptIndex) -> bool:
+    """The transcript names ``med`` only where allergies are being talked about: an allergy word
+    close to it, or right after a question about allergies ("Any allergies?" - "Penicillin.")."""
+    seen = False
+    pattern = re.compile(rf"\b{re.escape(med)}\b")
+    for i, sid in enumerate(index.order):
+        here = normalise(index.segment_text[sid])
+        hits = list(pattern.finditer(here))
+        if not hits:
+            continue
+        seen = True
+        prev = normalise(index.segment_text[index.order[i - 1]])[-160:] if i else ""
+        asked = bool(re.search(r"\ballerg", prev)) and prev.rstrip().endswith("?")
+        for m in hits:
+            near = here[max(0, m.start() - 80) : m.end() + 80]
+            if not (_ALLERGY_CUE.search(near) or (asked and m.start() < 80)):
+                return False
+    return seen
+
+
+def allergy_issues(statement: str, facts: Facts, index: TranscriptIndex) -> list[Issue]:
+    """A drug the patient is allergic to, written as if they take it."""
+    if not facts.medications or _ALLERGY_CUE.search(normalise(statement)):
+        return []
+    return [
+        Issue(kind="allergy", detail=f"'{m}' is named in the transcript only as an allergy, not as a medication taken")
+        for m in sorted(facts.medications)
+        if allergy_only(m, index)
+    ]
+
+
+# How a pain or discomfort feels. Each word is backed by any word (stem prefix) of its group.
+_DESCRIPTORS = {
+    "sharp": ("sharp",),
+    "stabbing": ("stab", "knife"),
+    "dull": ("dull", "ach"),
+    "aching": ("ach", "dull", "sore"),
+    "achy": ("ach", "dull", "sore"),
+    "burning": ("burn",),
+    "throbbing": ("throb", "pound", "puls"),
+    "pounding": ("pound", "throb"),
+    "pressure": ("pressure", "press", "heav", "squeez", "tight"),
+    "squeezing": ("squeez", "pressure", "tight"),
+    "crushing": ("crush",),
+    "cramping": ("cramp",),
+    "crampy": ("cramp",),
+    "shooting": ("shoot", "electric"),
+    "tearing": ("tear",),
+    "gnawing": ("gnaw",),
+    "tight": ("tight", "pressure", "squeez"),
+    "tightness": ("tight", "pressure", "squeez"),
+}
+_PAIN_WORD = re.compile(r"\b(?:pain\w*|ache\w*|aching|discomfort|headaches?|sensation|tightness|cramp\w*|hurts?)\b")
+_BP = re.compile(r"\b(?:blood|bp|high|low|home|systolic|diastolic)\s+pressures?\b")
+
+
+def descriptor_issues(statement: str, evidence: list[int], index: TranscriptIndex) -> list[Issue]:
+    """How a pain feels ("sharp") must be what the patient said, not one of the choices a question
+    offered ("Is it sharp, or more like a pressure?" — "A pressure.")."""
+    text = _BP.sub(" ", normalise(statement))
+    if not _PAIN_WORD.search(text):
+        return []
+    claimed = [w for w in dict.fromkeys(re.findall(r"[a-z]+", text)) if w in _DESCRIPTORS]
+    if not claimed or not evidence:
+        return []
+    window = sorted({w for sid in evidence for w in index.window(sid, 2)}, key=index.position.__getitem__)
+    stated: list[str] = []  # words of sentences that state something (not questions)
+    for sid in window:
+        for sentence in re.split(r"(?<=[.?!])\s+", index.segment_text[sid].strip()):
+            if sentence.rstrip().endswith("?"):
+                continue
+            stated.extend(re.findall(r"[a-z]+", _BP.sub(" ", normalise(sentence))))
+    issues = []
+    for w in claimed:
+        if not any(t.startswith(p) for t in stated for p in _DESCRIPTORS[w]):
+            issues.append(Issue(kind="descriptor", detail=f"'{w}' is not how the transcript describes it"))
+    return issues

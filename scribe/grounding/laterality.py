@@ -1,0 +1,200 @@
+"""Laterality: a side written in a note must be the side the visit gives for that body part."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..domain import Issue
+from ..textnorm import normalise
+from ..textnorm import stem as _stem
+from .context import agreement, context_tokens, context_words, nearest_words
+from .index import TranscriptIndex
+
+_SIDE_PART = re.compile(
+    r"\b(left|right)(?:[\s-]+(?:hand\s+side|side|sided|upper|lower|mid|middle|index|ring|great|little))*"
+    r"(?:[\s-]+([a-z]+))?"
+)
+# words after "left"/"right" that are not a body part: the side stands alone ("tenderness on the right.")
+_NOT_PART = frozenset("and or but with the a of at in on now away here there after when for to".split())
+_OPPOSITE = {"left": "right", "right": "left"}
+
+
+def _sides(text: str) -> set[tuple[str, str]]:
+    """(side, body part) pairs: "left knee" -> ("left", "knee"), "right lower extremity" -> ("right", "extrem")."""
+    out = set()
+    for m in _SIDE_PART.finditer(normalise(text)):
+        part = m.group(2) or ""
+        out.add((m.group(1), "" if part in _NOT_PART else _stem(part)[:6]))
+    return out
+
+
+def laterality_issues(statement: str, evidence: list[int], index: TranscriptIndex) -> list[Issue]:
+    """A side is flagged when the transcript puts that body part on the other side: in the supporting
+    lines, or anywhere if this side of it is never said. A side said with no other side in view passes:
+    a note may name the side a patient pointed to."""
+    claimed = _sides(statement)
+    if not claimed:
+        return []
+    lines = [index.segment_text[w] for sid in evidence for w in index.window(sid, 1)]
+    near = set().union(*(_sides(t) for t in lines)) if lines else set()
+    said = _sides_said(index)
+    issues = []
+    for side, part in sorted(claimed):
+        other = (_OPPOSITE[side], part)
+        if not part:  # "on the right": any mention of the sides will do
+            near_sides, said_sides = {x for x, _ in near}, {x for x, _ in said}
+            if side in near_sides:
+                continue
+            contradicted = _OPPOSITE[side] in near_sides or (_OPPOSITE[side] in said_sides and side not in said_sides)
+        elif (side, part) in near:
+            continue
+        else:
+            contradicted = other in near or (other in said and (side, part) not in said)
+        if contradicted:
+            issues.append(
+                Issue(
+                    kind="laterality",
+                    detail=f"the transcript gives the {_OPPOSITE[side]} side for this, not the {side}",
+                )
+            )
+    issues.extend(_side_of_the_finding(statement, index, {i.detail for i in issues}))
+    return issues
+
+
+def _sides_said(index: TranscriptIndex) -> set[tuple[str, str]]:
+    return index.memo("sides", lambda ix: set().union(*(_sides(s.text) for s in ix.segments)) if ix.segments else set())
+
+
+# ----------------------------------------------------------------------------- the side said for the same finding
+
+_MODIFIERS = frozenset("hand side sided upper lower mid middle index ring great little big".split())
+# body parts of one limb or region: a side the visit gives for the leg also holds for "the lower extremity"
+_REGIONS = [
+    frozenset(_stem(w)[:6] for w in group.split())
+    for group in (
+        "leg legs extremity extremities calf calves thigh shin knee ankle foot feet toe toes hip heel",
+        "arm arms extremity extremities hand hands finger fingers thumb wrist elbow shoulder humerus forearm pip dip"
+        " mcp digit digits",
+        "flank back lumbar paraspinal kidney cva side",
+        "abdomen abdominal periumbilical quadrant groin inguinal",
+        "breast chest axilla axillary ductal nipple",
+        "eye eyes ear ears",
+    )
+]
+
+
+@dataclass(frozen=True)
+class SideMention:
+    """A side as said or written, with the body part and the words it goes with ("edema ... of your right knee")."""
+
+    side: str
+    part: str  # first six letters of the stemmed body part, "" when the side stands alone ("on the right")
+    context: frozenset[str]
+    segment: int | None = None
+
+
+def side_mentions(text: str, segment: int | None = None) -> list[SideMention]:
+    """Every "left"/"right" of ``text`` that names a side ("all right", "right now" do not)."""
+    toks = context_tokens(text)
+    found: list[tuple[int, int, str, str]] = []  # (start, end, side, part)
+    for i, t in enumerate(toks):
+        if t not in _OPPOSITE:
+            continue
+        j = i + 1
+        while j < len(toks) and toks[j] in _MODIFIERS and not (toks[j] == "hand" and toks[j + 1 : j + 2] != ["side"]):
+            j += 1
+        part = toks[j] if j < len(toks) and toks[j][0].isalpha() and toks[j] not in _NOT_PART else ""
+        if not part and not (i and toks[i - 1] == "the"):
+            continue  # "all right", "right now", "that's right": not a side
+        found.append((i, j if part else i, t, _stem(part)[:6] if part else ""))
+    if not found:
+        return []
+    ignore = {"left", "right", "bilateral", *_MODIFIERS}
+    words = {k: w for k, w in context_words(toks, ignore).items() if not any(s <= k <= e for s, e, _, _ in found)}
+    contexts = nearest_words(toks, words, [(s, e) for s, e, _, _ in found])
+    return [SideMention(side, part, ctx, segment) for (_, _, side, part), (ctx, _) in zip(found, contexts, strict=True)]
+
+
+def _said_sides(index: TranscriptIndex) -> list[SideMention]:
+    return index.memo(
+        "side_mentions", lambda ix: [m for sid in ix.order for m in side_mentions(ix.segment_text[sid], sid)]
+    )
+
+
+def _region(part: str) -> frozenset[str]:
+    return frozenset().union(*(r for r in _REGIONS if part in r)) or frozenset({part})
+
+
+_OTHER_SIDE = re.compile(r"\b(?:other|opposite|both)((?:\s+[a-z]+){1,2})")
+
+
+def sides_said_for(part: str, index: TranscriptIndex) -> set[str]:
+    """The sides the visit gives to a body part ("knee"), or, when it gives that part no side, to any part of its
+    limb or region ("right foot" for "the right ankle"); empty when the visit names no side for it at all.
+
+    A side said alone counts for the parts named next to it ("cva tenderness on the right on your flank"); a part
+    of the region said with no side of its own ("my other ankle", "both legs") leaves the side open."""
+    said = [(x.side, {x.part} if x.part else {w[:6] for w in x.context}) for x in _said_sides(index)]
+    sides = {side for side, parts in said if part in parts}
+    if not sides:
+        region = _region(part)
+        sides = {side for side, parts in said if parts & region}
+        if sides and _open_parts(index) & region:
+            sides = {"left", "right"}
+    return sides
+
+
+def _open_parts(index: TranscriptIndex) -> set[str]:
+    """Body parts the visit names with "other", "opposite" or "both" instead of a side."""
+    return index.memo(
+        "open_parts",
+        lambda ix: {
+            _stem(w)[:6]
+            for sid in ix.order
+            for m in _OTHER_SIDE.finditer(normalise(ix.segment_text[sid]))
+            for w in m.group(1).split()
+        },
+    )
+
+
+MIN_SIDE_AGREEMENT = 3.0  # context agreement needed before the other side counts as said "for this"
+SIDE_RATIO = 0.5
+
+
+def _side_of_the_finding(statement: str, index: TranscriptIndex, already: set[str]) -> list[Issue]:
+    """A side the visit gives to the same finding the other way round: "edema and erythema of the left knee"
+    where the visit said "some edema and some erythema of your right knee, but your left knee looks fine".
+
+    The statement's words next to its side are compared with the words next to each side the visit names for
+    that body part (or, when the visit never names that part with a side, for its limb); the other side is
+    flagged when it agrees clearly better."""
+    mine = side_mentions(statement)
+    if not mine or len({m.side for m in mine}) > 1:
+        return []  # "right worse than left": both sides are claimed
+    said = _said_sides(index)
+    issues = []
+    for m in mine:
+        # the visit gives this part (or its limb) only the other side: "left ankle" where only "right foot" was said
+        if m.part and sides_said_for(m.part, index) == {_OPPOSITE[m.side]}:
+            detail = f"the transcript gives the {_OPPOSITE[m.side]} side for this, not the {m.side}"
+            if detail not in already:
+                issues.append(Issue(kind="laterality", detail=detail))
+                already.add(detail)
+            continue
+        if not m.context:
+            continue
+        parts = {m.part} if m.part else set()
+        if parts and not any(x.part in parts for x in said):
+            parts = set(_region(m.part))
+        candidates = [x for x in said if not parts or x.part in parts]
+        same = max((agreement(m.context, x.context, index) for x in candidates if x.side == m.side), default=0.0)
+        other = max(
+            (agreement(m.context, x.context, index) for x in candidates if x.side == _OPPOSITE[m.side]), default=0.0
+        )
+        if other >= MIN_SIDE_AGREEMENT and same < SIDE_RATIO * other:
+            detail = f"the transcript gives the {_OPPOSITE[m.side]} side for this, not the {m.side}"
+            if detail not in already:
+                issues.append(Issue(kind="laterality", detail=detail))
+                already.add(detail)
+    return issues

@@ -1,0 +1,473 @@
+"""Quantities: doses, other numbers and dates in a statement, and whether the visit gives them for the same thing.
+
+A number is a safety fact only with what it quantifies: "lisinopril 40 mg" is checked against the doses
+said *for lisinopril*, "4 weeks" against durations, not against any 40 or 4 said somewhere in the visit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from ..domain import Issue
+from ..lexicon import Lexicon, fuzzy_in, medications_in
+from ..textnorm import DOSE_UNITS, UNITS, canon_number, stem, tokens
+from .context import (
+    DATE,
+    NAMED_NUMBER,
+    SENTENCE_BREAKS,
+    agreement,
+    context_tokens,
+    context_words,
+    nearest_words,
+)
+from .index import FRAMING, TranscriptIndex
+
+
+@dataclass(frozen=True)
+class Dose:
+    value: str
+    unit: str
+    medication: str | None  # nearest medication named before the dose in the same statement
+
+
+@dataclass
+class Facts:
+    medications: set[str]
+    doses: list[Dose]
+    numbers: set[str]
+    laterality: set[str]
+    quantities: dict[str, str] = field(default_factory=dict)  # number -> the time/measure unit said after it
+    dates: list[str] = field(default_factory=list)
+
+
+# Units a number is said with; "4 days" and "4 weeks" are different facts even when both numbers are said.
+_QUANTITY_UNITS = {
+    stem(u): stem(u)
+    for u in """day days week weeks month months year years hour hours minute minutes pound pounds lbs times
+    degrees percent beats breaths kilograms kg""".split()
+}
+
+
+def _quantities(toks: list[str]) -> list[tuple[str, str]]:
+    """(number, unit) for every number: "4 days" -> ("4", "day"), "a couple of weeks" -> ("2", "week"),
+    a bare "4" -> ("4", "")."""
+    out = []
+    for i, t in enumerate(toks):
+        nxt = toks[i + 1 : i + 3]
+        unit = _QUANTITY_UNITS.get(stem(nxt[0])) if nxt else None
+        if re.fullmatch(r"\d+(?:\.\d+)?", t):
+            out.append((canon_number(t), unit or ""))
+        elif unit and t in ("a", "an", "one"):
+            out.append(("1", unit))
+        elif t == "couple":
+            unit = unit or (_QUANTITY_UNITS.get(stem(nxt[1])) if len(nxt) > 1 and nxt[0] == "of" else None)
+            if unit:
+                out.append(("2", unit))
+    return out
+
+
+def extract_facts(text: str, medications: Collection[str]) -> Facts:
+    dates = [m.group(0) for m in DATE.finditer(text)]
+    toks = tokens(NAMED_NUMBER.sub(" ", DATE.sub(" ", text)))
+    meds = medications_in(toks, medications)
+    doses: list[Dose] = []
+    numbers: set[str] = set()
+    consumed: set[int] = set()
+    for i, w in enumerate(toks):
+        if not re.fullmatch(r"\d+(?:\.\d+)?", w):
+            continue
+        unit = UNITS.get(toks[i + 1]) if i + 1 < len(toks) else None
+        if unit in DOSE_UNITS:
+            med = None
+            for j, name in reversed(meds):
+                if j < i and i - j <= 6:
+                    med = name
+                    break
+            doses.append(Dose(canon_number(w), unit, med))
+            consumed.add(i)
+        else:
+            numbers.add(canon_number(w))
+    lat = {side for w in toks if w in ("left", "right", "bilateral") and (side := _LATERAL[w])}
+    quantities = {n: u for n, u in _quantities(toks) if u}
+    return Facts({m for _, m in meds}, doses, numbers, lat, quantities, dates)
+
+
+_LATERAL: dict[str, str | None] = {
+    "left": "left",
+    "right": "right",
+    "bilateral": "bilateral",
+    "both": "bilateral",
+    "l": None,
+    "r": None,
+}
+
+
+def _doses_with_value(index: TranscriptIndex, value: str) -> list[tuple[str | None, set[str]]]:
+    """Where ``value`` is said as a dose: (medication it was said for, tokens around it).
+
+    A dose is paired with the nearest medication named just before it, reading the
+    previous turn too ("How much lisinopril?" / "Ten milligrams.").
+    """
+
+    def build(ix: TranscriptIndex) -> list[tuple[str, str | None, set[str]]]:
+        doses: list[tuple[str, str | None, set[str]]] = []
+        for i, sid in enumerate(ix.order):
+            prev = ix.order[i - 1] if i else None
+            text = (ix.segment_text[prev] + " . " if prev is not None else "") + ix.segment_text[sid]
+            ctx = {t for w in ix.window(sid, 2) for t in ix.tokens[w]}
+            paired = set()
+            for d in extract_facts(text, ix.medications).doses:
+                doses.append((d.value, d.medication, ctx))
+                if d.medication:
+                    paired.add(d.value)
+            for n in ix.numbers[sid] - paired:  # a bare number can still be a dose ("take two")
+                doses.append((n, None, ctx))
+        return doses
+
+    return [(m, ctx) for v, m, ctx in index.memo("doses", build) if v == value]
+
+
+def _units_said(index: TranscriptIndex, number: str) -> set[str]:
+    """The units ``number`` is said with ("" when it is said bare)."""
+
+    def build(ix: TranscriptIndex) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for sid in ix.order:
+            for n, u in _quantities(ix.tokens[sid]):
+                out.setdefault(n, set()).add(u)
+        return out
+
+    return index.memo("units", build).get(number, set())
+
+
+def _named_near(med: str, context: set[str], index: TranscriptIndex) -> bool:
+    """``med`` is named in ``context``: itself, a spelling slip, another name of it, or a long word of a
+    several-word name ("testosterone" for "testosterone cypionate")."""
+    if fuzzy_in(med, context) or any(len(w) >= 6 and w in context for w in med.split()):
+        return True
+    generic = index.medications.generic_of(med)
+    return any(index.medications.generic_of(m) == generic for _, m in index.medications.medications_in(sorted(context)))
+
+
+def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int], index: TranscriptIndex) -> list[Issue]:
+    """Every number must be said, and said about this: in the evidence or next to it, or in a line that
+    shares a word with the statement ("BP 150/92" is not backed by "150 pounds" in another topic)."""
+    issues: list[Issue] = []
+    near = {n for sid in evidence for w in index.window(sid, 2) for n in index.numbers[w]}
+    topic = {w for w in words if not w[0].isdigit() and w not in FRAMING and len(w) > 2}
+    contradicted = _said_for_something_else(text, facts, index)
+    issues.extend(contradicted.values())
+    for num in sorted(facts.numbers - contradicted.keys()):
+        unit, units = facts.quantities.get(num), _units_said(index, num)
+        # "4 weeks" where "4 days" was said: a number said bare nearby may still be it ("heart rate 68")
+        if unit and units and unit not in units and (num not in near or "" not in units):
+            issues.append(Issue(kind="number", detail=f"'{num} {unit}…' is not what the transcript says"))
+            continue
+        if num in near:
+            continue
+        if (
+            num == "1"
+            and evidence
+            and any(  # speech says "a beer or two" where a note writes "1 or 2 beers"
+                t in ("a", "an", "one", "once")
+                for sid in evidence
+                for w in index.window(sid, 1)
+                for t in index.tokens[w]
+            )
+        ):
+            continue
+        where = [sid for sid in index.order if num in index.numbers[sid]]
+        if not where:
+            issues.append(Issue(kind="number", detail=f"the number {num} does not appear in the transcript"))
+        elif not any(topic & index.words[w] for sid in where for w in index.window(sid, 1)):
+            issues.append(Issue(kind="number", detail=f"the number {num} is said in the visit, but not about this"))
+    for date in facts.dates:
+        parts = {canon_number(p) for p in re.findall(r"\d+", date)}
+        if not all(any(p in index.numbers[sid] for sid in index.order) for p in parts):
+            issues.append(Issue(kind="date", detail=f"the date {date} is not said in the transcript"))
+    return issues
+
+
+# ----------------------------------------------------------------------------- what a number goes with
+
+# The unit a number is said with, read from the word after it. Two mentions with different units are
+# different facts ("4 weeks" is not "4 days"); a bare number may be either.
+_UNIT_WORDS = {
+    **UNITS,
+    **{w: "day" for w in ("day", "days")},
+    **{w: "week" for w in ("week", "weeks", "wk", "wks")},
+    **{w: "month" for w in ("month", "months")},
+    **{w: "year" for w in ("year", "years", "yr", "yrs")},
+    **{w: "hour" for w in ("hour", "hours", "hr", "hrs")},
+    **{w: "minute" for w in ("minute", "minutes", "min", "mins")},
+    **{w: "second" for w in ("second", "seconds", "sec", "secs")},
+    **{w: "lb" for w in ("pound", "pounds", "lb", "lbs")},
+    **{w: "kg" for w in ("kilogram", "kilograms", "kg", "kilo", "kilos")},
+    **{w: "mm" for w in ("millimeter", "millimeters", "millimetre", "millimetres", "mm")},
+    **{w: "cm" for w in ("centimeter", "centimeters", "centimetre", "centimetres", "cm")},
+    **{w: "inch" for w in ("inch", "inches")},
+    **{w: "degree" for w in ("degree", "degrees")},
+    **{w: "times" for w in ("times",)},
+    **{w: "+" for w in ("+", "plus")},
+    "o'clock": "o'clock",
+}
+_GROUP_JOINERS = frozenset({"to", "or", "/", "by", "x"})  # "3 to 4 weeks", "120/80", "2 x 3 cm"
+_IS_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# one word for the ways a visit says when to come back: "follow up in 2 weeks" = "see you back in two weeks"
+_FOLLOW_UP = {stem(w): "follow" for w in "follow return back see recheck appointment revisit come".split()}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number as said or written, with what it goes with ("lisinopril 20 mg", "type 2 diabetes")."""
+
+    value: str
+    unit: str  # "mg", "week", "+", "/10" (a score or grade out of 10), "" when said bare
+    group: tuple[str, ...]  # the values said together: "3 to 4 weeks" -> ("3", "4"), "120/80"
+    anchor: frozenset[str]  # stems of the words it goes with: the nearest words of its sentence
+    head: frozenset[str] = frozenset()  # of those, the closest one on each side ("type 2 diabetes")
+    drug: str | None = None  # a dose: the drug it is said for
+    role: str = ""  # a dose in a change: "from" (the dose before) or "to" (the new dose)
+    segment: int | None = None
+
+
+def _compatible(a: str, b: str) -> bool:
+    return a == b or not a or not b
+
+
+_CHANGE = frozenset(
+    """increase increasing increased decrease decreasing decreased change changing changed switch switching
+    switched bump bumping raise raising lower lowering reduce reducing titrate titrating double doubling
+    up""".split()
+)
+# what a dose is in the visit: the one taken now ("we have you on 20", "reports taking") or the one from now on
+# ("I'll increase it to 40", "prescription for")
+_NEW_DOSE = frozenset(
+    """prescribe prescribed prescribing prescription start starting started initiate initiated begin put add
+    adding added will 'll increase increased increasing decrease decreased switch switched change changed
+    new refill""".split()
+)
+# "take" is left out: "Take lisinopril 20 mg once a day" is an instruction, the dose from now on
+_CURRENT_DOSE = frozenset("on taking takes taken currently already using uses been was".split())
+
+
+def _role(toks: list[str], start: int, first: int) -> str:
+    """A dose's part in a change: "from 20 mg" (or the dose taken now) -> "from"; "increase ... to 40" (or a
+    new prescription) -> "to"; "" when the sentence does not say."""
+    sentence = toks[first:start]
+    for t in reversed(toks[max(first, start - 3) : start]):  # the nearest: "from 20 to 40" - 40 is "to"
+        if t == "from":
+            return "from"
+        if t == "to":
+            if any(t in _CHANGE for t in sentence) or "from" in sentence:
+                return "to"
+            break
+    if any(t in _NEW_DOSE for t in sentence):
+        return "to"
+    if any(t in _CURRENT_DOSE for t in sentence):
+        return "from"
+    return ""
+
+
+def quantities_in(
+    text: str, medications: Lexicon | None = None, segment: int | None = None, asked: list[str] | None = None
+) -> list[Quantity]:
+    """Every number of ``text`` with its unit, the numbers said with it and the words it goes with.
+
+    A word goes with the nearest number of its sentence (the later one on a tie: "heart rate is 60", a
+    label before its value). ``asked`` are the tokens of the question this text answers: "How long has it
+    hurt?" - "About two weeks." A dose is paired with the drug named before it in its sentence (or right
+    after it: "500 mg of metformin"; or in ``asked``).
+    """
+    toks = context_tokens(text)
+    words = {i: _FOLLOW_UP.get(w, w) for i, w in context_words(toks, set(_UNIT_WORDS)).items()}
+    groups: list[tuple[int, int, list[str], str]] = []  # (first index, last index, values, unit)
+    i = 0
+    while i < len(toks):
+        if not _IS_NUMBER.fullmatch(toks[i]):
+            i += 1
+            continue
+        start, values, joiners = i, [canon_number(toks[i])], []
+        while True:  # "3 to 4", "120 / 80", and spoken pairs without a joiner ("120 70")
+            if i + 2 < len(toks) and toks[i + 1] in _GROUP_JOINERS and _IS_NUMBER.fullmatch(toks[i + 2]):
+                joiners.append(toks[i + 1])
+                values.append(canon_number(toks[i + 2]))
+                i += 2
+            elif i + 1 < len(toks) and _IS_NUMBER.fullmatch(toks[i + 1]):
+                values.append(canon_number(toks[i + 1]))
+                i += 1
+            else:
+                break
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        unit = _UNIT_WORDS.get(nxt, "")
+        if (
+            unit
+            and unit not in DOSE_UNITS  # "from 40 mg to 20 mg" is a change, not a range
+            and i + 3 < len(toks)
+            and toks[i + 2] in ("or", "to")
+            and _IS_NUMBER.fullmatch(toks[i + 3])
+        ):
+            values.append(canon_number(toks[i + 3]))  # "a week or two"
+            i += 2
+        if unit == "year" and i + 2 < len(toks) and toks[i + 2] == "old":
+            unit = "age"
+        if "/" in joiners:  # a score or grade: "4/10", "2 out of 6"; a blood pressure "120/80"
+            unit = "/" + values[-1]
+        groups.append((start, i, values, unit))
+        i += 1
+    if not groups:
+        return []
+    breaks = [k for k, t in enumerate(toks) if t in SENTENCE_BREAKS]
+    first_break = breaks[0] if breaks else len(toks)
+    meds = medications_in([t for t in toks], medications) if medications is not None else []
+    contexts = nearest_words(toks, words, [(start, end) for start, end, _, _ in groups], copulas=True)
+    out = []
+    for g, (start, end, values, unit) in enumerate(groups):
+        lo = max([b for b in breaks if b < start], default=-1) + 1
+        hi = min([b for b in breaks if b > end], default=len(toks))
+        anchor, head = set(contexts[g][0]), contexts[g][1]
+        if asked and start < first_break and not any(lo <= k < start for k in words):
+            anchor |= set(context_words(asked).values())
+        drug = None
+        if not unit:  # "metformin 500 twice a day", "Norvasc 5"
+            drug = next((m for j, m in reversed(meds) if lo <= j < start and start - j <= 2), None)
+        if unit in DOSE_UNITS:
+            before = [m for j, m in meds if lo <= j < start]
+            after = [m for j, m in meds if end < j <= end + 4 and j < hi]
+            drug = before[-1] if before else after[0] if after else None
+            if drug is None and asked and medications is not None:
+                named = medications_in(asked, medications)
+                drug = named[-1][1] if named else None
+        role = _role(toks, start, lo) if unit in DOSE_UNITS else ""
+        roles = [role] * len(values)
+        if (
+            role
+            and joiners == ["to"]
+            and len(values) == 2
+            and (role == "from" or any(t in _CHANGE for t in toks[lo:start]))
+        ):
+            roles = ["from", "to"]  # "increase it from 20 to 40 mg": both values, each with its step
+        for v, r in zip(values, roles, strict=True):
+            out.append(Quantity(v, unit, tuple(values), frozenset(anchor), frozenset(head), drug, r, segment))
+    return out
+
+
+def said_quantities(index: TranscriptIndex) -> list[Quantity]:
+    """Every number the visit says, with what it goes with; a turn that answers a question reads it too."""
+
+    def build(ix: TranscriptIndex) -> list[Quantity]:
+        out: list[Quantity] = []
+        for i, sid in enumerate(ix.order):
+            asked = None
+            if i:
+                prev = ix.segment_text[ix.order[i - 1]].strip()
+                if prev.endswith("?"):
+                    asked = context_tokens(re.split(r"(?<=[.!?])\s+", prev)[-1])
+            out.extend(quantities_in(ix.segment_text[sid], ix.medications, sid, asked))
+        return out
+
+    return index.memo("quantities", build)
+
+
+MIN_ANCHOR = 3.0  # context agreement (rare words count more) needed before a value counts as "what was said for it"
+ANCHOR_RATIO = 0.5  # the statement's value must agree at least this well, relative to the best other value
+
+
+def _about(q: Quantity, text: str) -> str:
+    """The statement's own words for what ``q`` quantifies, in its order ("type … diabetes")."""
+    toks = [t for t in context_tokens(text) if t[0].isalpha() and stem(t) in q.anchor]
+    return " ".join(dict.fromkeys(toks)) or "this"
+
+
+def _said_for_something_else(text: str, facts: Facts, index: TranscriptIndex) -> dict[str, Issue]:
+    """Numbers the visit gives a different value for: "type 4 diabetes" where "type 2 diabetes" was said, "heart
+    rate 70" where the heart rate was 60 and 70 the diastolic pressure.
+
+    Another value counts as said for the same thing when it has the same unit and its context words agree with
+    the statement's, including the word right next to the number ("type", "diabetes"). The statement's value is
+    then flagged unless one of its own mentions agrees about as well, or is said bare right there (a spoken
+    answer: "maybe a seven").
+    """
+    said = said_quantities(index)
+    out: dict[str, Issue] = {}
+    mine = [q for q in quantities_in(text, index.medications) if q.unit not in DOSE_UNITS and q.value in facts.numbers]
+    values = {q.value for q in mine}
+    for q in mine:
+        if q.value in out or not q.head:
+            continue
+        others = [
+            (agreement(q.anchor, m.anchor, index), m)
+            for m in said
+            if m.value not in values and m.unit == q.unit and agreement(q.head, m.anchor, index) > 0
+        ]
+        if not others:
+            continue
+        score, best = max(others, key=lambda x: (x[0], -index.position.get(x[1].segment or 0, 0)))
+        if score < MIN_ANCHOR:
+            continue
+        near = set(index.window(best.segment, 1)) if best.segment is not None else set()
+        same = [m for m in said if m.value == q.value and _compatible(m.unit, q.unit)]
+        if any(
+            agreement(q.anchor, m.anchor, index) >= ANCHOR_RATIO * score or agreement(q.head, m.anchor, index)
+            for m in same
+        ):
+            continue
+        if any(m.segment in near and not m.anchor for m in same):
+            continue
+        unit = f" {q.unit}" if q.unit and not q.unit.startswith("/") else ""
+        out[q.value] = Issue(
+            kind="number", detail=f"{q.value}{unit} ({_about(q, text)}) is not what was said: {best.value}{unit}"
+        )
+    return out
+
+
+def _named_around(med: str, seg: int | None, index: TranscriptIndex) -> bool:
+    """``med`` is named in the lines before a dose said without its drug ("the inhaler, two puffs"), or just after."""
+    if seg is None or seg not in index.position:
+        return False
+    i = index.position[seg]
+    context = {t for sid in index.order[max(0, i - 6) : i + 3] for t in index.tokens[sid]}
+    return _named_near(med, context, index)
+
+
+def dose_issues(text: str, index: TranscriptIndex) -> list[Issue]:
+    """A dose must be said, for the same drug, and as the same step of a change: "lisinopril 40 mg" is not backed
+    by "lisinopril 20 mg" nor by "amlodipine 40 mg", and "taking lisinopril 40 mg" not by "we have you on 20,
+    let's increase it to 40"."""
+    said = said_quantities(index)
+    issues: list[Issue] = []
+    for q in quantities_in(text, index.medications):
+        if q.unit not in DOSE_UNITS:
+            continue
+        label = f"{q.value} {q.unit}" + (f" of {q.drug}" if q.drug else "")
+        as_dose = [m for m in said if m.value == q.value and m.unit in (q.unit, "")]
+        if not as_dose:
+            issues.append(Issue(kind="dose", detail=f"dose {label} is not stated in the transcript"))
+            continue
+        if not q.drug:
+            continue
+        drug = q.drug
+        for_drug = [m for m in as_dose if m.drug and index.same_drug(m.drug, drug)]
+        loose = [m for m in as_dose if m.drug is None and _named_around(drug, m.segment, index)]
+        given = [m for m in said if m.drug and index.same_drug(m.drug, drug) and m.unit in DOSE_UNITS]
+        if not for_drug and not loose:
+            doses = ", ".join(dict.fromkeys(f"{m.value} {m.unit}" for m in given))
+            detail = f"dose {label} is not what was said: {doses}" if doses else f"the transcript never gives {label}"
+            issues.append(Issue(kind="dose", detail=detail))
+            continue
+        opposite = {"from": "to", "to": "from"}.get(q.role)
+        if opposite and not loose and {m.role for m in for_drug} == {opposite}:
+            other = list(dict.fromkeys(f"{m.value} {m.unit}" for m in given if m.role == q.role and m.value != q.value))
+            if other:
+                was, now = (
+                    ("the new dose", "the dose before the change was")
+                    if q.role == "from"
+                    else (
+                        "the dose before the change",
+                        "the new dose is",
+                    )
+                )
+                issues.append(Issue(kind="dose", detail=f"dose {label} is {was} in the visit; {now} {other[0]}"))
+    return issues

@@ -1,0 +1,71 @@
+"""Laterality: a side written in the note is the side the visit gives to that body part, its limb, or the finding."""
+
+from scribe.domain import NoteDraft, Section, Severity, Statement
+from scribe.grounding import ground_note
+from scribe.transcript_io import parse_dialogue
+
+FOOT = """\
+[doctor] So you dropped a brick on your right foot yesterday?
+[patient] Yes, and it swells up when I walk on it.
+[doctor] Any numbness in the toes?
+[patient] No numbness.
+[doctor] On exam there is bruising on the top and bottom of the foot.
+"""
+
+OTHER_ANKLE = FOOT + "[patient] My other ankle gives out sometimes, I had surgery on it years ago.\n"
+
+FLANK = """\
+[patient] I started having pain on my left back three days ago.
+[doctor] On exam there is cva tenderness on the right on your flank.
+"""
+
+KNEE = """\
+[doctor] What brings you in today?
+[patient] I twisted my knee playing soccer on Saturday.
+[doctor] Any fever or chills since then?
+[patient] No.
+[doctor] There is some edema and some erythema of your right knee, but your left knee looks fine.
+[doctor] Your range of motion is good and the ligaments feel stable.
+[doctor] We will get an x-ray and see you in two weeks.
+"""
+
+
+def _laterality(dialogue: str, text: str) -> list[str]:
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
+    (st,) = ground_note(note, parse_dialogue(dialogue)).statements()
+    return [i.detail for i in st.issues if i.kind == "laterality" and i.severity == Severity.safety]
+
+
+def test_a_side_the_visit_gives_only_the_other_way_for_the_limb_is_flagged():
+    # the visit never says "ankle" with a side, but puts the injured foot on the right
+    assert _laterality(FOOT, "Swelling of the left ankle after the injury.") == [
+        "the transcript gives the right side for this, not the left"
+    ]
+    assert _laterality(FOOT, "Swelling of the right ankle after the injury.") == []
+    assert _laterality(FOOT, "Bruising of the right foot.") == []
+
+
+def test_a_part_said_as_the_other_one_leaves_the_side_open():
+    # "my other ankle": the note's "left ankle" is that one, not a flipped side
+    assert _laterality(OTHER_ANKLE, "History of left ankle surgery.") == []
+
+
+def test_a_side_said_alone_counts_for_the_part_named_next_to_it():
+    assert _laterality(FLANK, "CVA tenderness at the right flank.") == []
+    assert _laterality(FLANK, "Reports left-sided back pain.") == []
+    assert _laterality(FLANK, "CVA tenderness at the left flank.") == [
+        "the transcript gives the right side for this, not the left"
+    ]
+
+
+def test_the_side_of_the_same_finding_is_checked_when_both_sides_are_said():
+    assert _laterality(KNEE, "Edema and erythema of the right knee.") == []
+    assert _laterality(KNEE, "Edema and erythema of the left knee.") == [
+        "the transcript gives the right side for this, not the left"
+    ]
+
+
+def test_left_hand_names_the_hand():
+    dialogue = "[doctor] Any weakness?\n[patient] My left hand is weak, I keep dropping things.\n"
+    assert _laterality(dialogue, "Reports left hand weakness.") == []
+    assert _laterality(dialogue, "Reports right hand weakness.") != []

@@ -1,0 +1,105 @@
+"""Negation across the visit: a symptom's polarity is what the patient's answers give it, wherever it is said."""
+
+import pytest
+
+from scribe.domain import NoteDraft, Section, Severity, Statement
+from scribe.grounding import ground_note
+from scribe.transcript_io import parse_dialogue
+
+OPENING = """\
+[doctor] Good morning, what brings you in today?
+[patient] I've had a sore right knee for about a week since I slipped on the stairs.
+"""
+CLOSING = """\
+[doctor] On exam the right knee has a small effusion and is tender along the joint line.
+[doctor] Let's get an x-ray and I'll see you back in two weeks.
+"""
+
+
+def _negation(middle: str, text: str) -> list[str]:
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
+    (st,) = ground_note(note, parse_dialogue(OPENING + middle + CLOSING)).statements()
+    return [i.detail for i in st.issues if i.kind == "negation" and i.severity == Severity.safety]
+
+
+PRESENT_BUT_DENIED = "is stated as present, but the transcript says it is absent"
+ABSENT_BUT_SAID = "is stated as absent, but the transcript says it is present"
+
+
+@pytest.mark.parametrize(
+    ("middle", "denied", "present"),
+    [
+        # a turn that only names a symptom asks about it (the doctor going through a review of systems)
+        ("[doctor] Shortness of breath.\n[patient] No shortness of breath.\n", "shortness of breath", None),
+        # the answer written into the question's own turn
+        (
+            "[doctor] Any nausea, vomiting or diarrhea or anything like that no\n[patient] I eat fine.\n",
+            "nausea",
+            None,
+        ),
+        # a question without its question mark is answered by the next turn, past its fillers
+        ("[doctor] okay have you noticed any swelling in your ankles\n[patient] uh, I have not.\n", "swelling", None),
+        # a partly answered list denies what it leaves out, as a review of systems does
+        (
+            "[doctor] Any chest pain, shortness of breath, or belly pain?\n"
+            "[patient] Shortness of breath. No belly pain though.\n",
+            "belly pain",
+            "shortness of breath",
+        ),
+        # "everything else has been okay" denies what was asked and not named
+        (
+            "[doctor] Any fevers, chills, or a cough?\n[patient] A little cough, but everything else has been okay.\n",
+            "fevers",
+            "cough",
+        ),
+    ],
+)
+def test_a_symptom_is_read_with_the_answer_the_patient_gave(middle, denied, present):
+    assert _negation(middle, f"Reports {denied}.") == [f"'{denied}' {PRESENT_BUT_DENIED}"]
+    assert _negation(middle, f"Denies {denied}.") == []
+    if present:
+        assert _negation(middle, f"Reports {present}.") == []
+        assert _negation(middle, f"Denies {present}.") == [f"'{present}' {ABSENT_BUT_SAID}"]
+
+
+def test_a_question_that_asks_to_describe_does_not_deny_what_it_describes():
+    middle = (
+        "[patient] I get a tightness in my chest when I climb stairs.\n"
+        "[doctor] Can you describe the tightness for me? Is it sharp, or is it more like a pressure?\n"
+        "[patient] More like a pressure.\n"
+    )
+    assert _negation(middle, "Reports pressure-like chest tightness on stairs.") == []
+
+
+def test_what_was_said_of_the_past_does_not_count_against_today():
+    middle = "[doctor] Have you ever injured this knee before?\n[patient] No, never injured this knee before.\n"
+    assert _negation(middle, "Reports knee pain after a fall on the stairs.") == []
+
+
+def test_an_exam_said_in_one_breath_puts_each_finding_at_its_own_site():
+    middle = (
+        "[doctor] on your back exam you do have some tenderness in the lower back in the paraspinal area when i "
+        "palpate there otherwise your neurological exam is normal on your extremity exam you have a little bit of "
+        "swelling in your ankles no calf tenderness negative homans sign\n"
+    )
+    assert _negation(middle, "Calf tenderness.") == [f"'calf tenderness' {PRESENT_BUT_DENIED}"]
+    assert _negation(middle, "No calf tenderness.") == []
+    assert _negation(middle, "Tenderness of the lower back in the paraspinal area.") == []
+    assert _negation(middle, "Mild swelling of the ankles.") == []
+
+
+def test_a_site_said_a_few_words_before_the_finding_still_counts():
+    middle = "[patient] when i'm running my right knee here it just starts to ache\n"
+    assert _negation(middle, "Reports right knee pain when running.") == []
+
+
+def test_bony_and_midline_tenderness_are_findings_of_their_own():
+    middle = (
+        "[doctor] you are positive for tenderness to palpation of the anterior lateral soft tissue and there is no "
+        "bony tenderness on palpation of the foot\n"
+        "[doctor] you do have some tenderness in the paraspinal areas of your lower back no midline tenderness\n"
+    )
+    assert _negation(middle, "Bony tenderness on palpation of the foot.") == [f"'bony tenderness' {PRESENT_BUT_DENIED}"]
+    assert _negation(middle, "Midline tenderness.") == [f"'midline tenderness' {PRESENT_BUT_DENIED}"]
+    assert _negation(middle, "Tenderness to palpation of the anterolateral soft tissue; no bony tenderness.") == []
+    assert _negation(middle, "Paraspinal tenderness of the lower back without midline tenderness.") == []

@@ -1,0 +1,62 @@
+"""Quantities: a dose or number is checked against what the visit says for the same drug or the same thing."""
+
+from scribe.domain import NoteDraft, Section, Severity, Statement
+from scribe.grounding import ground_note
+from scribe.transcript_io import parse_dialogue
+
+VISIT = """\
+[doctor] How old are you now?
+[patient] I'm seventy two.
+[doctor] You're on lisinopril twenty milligrams for the blood pressure, right?
+[patient] Yes, every morning.
+[doctor] Your heart rate was sixty eight and your temperature ninety eight point seven.
+[doctor] Your blood pressure is still high, so let's increase the lisinopril from twenty to forty milligrams.
+[doctor] And metformin five hundred milligrams twice a day stays the same.
+"""
+
+
+def _safety(*texts: str) -> list[list[str]]:
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=t) for t in texts])])
+    return [
+        [i.detail for i in st.issues if i.severity == Severity.safety]
+        for st in ground_note(note, parse_dialogue(VISIT)).statements()
+    ]
+
+
+def test_correct_doses_and_numbers_in_other_words_are_not_flagged():
+    assert _safety(
+        "Takes lisinopril 20 mg daily.",
+        "Increase lisinopril from 20 mg to 40 mg.",
+        "Heart rate 68, temperature 98.7.",  # spoken decimal: "ninety eight point seven"
+        "72-year-old male.",
+        "Metformin 500 mg twice daily, unchanged.",
+    ) == [[], [], [], [], []]
+
+
+def test_a_dose_said_for_another_drug_is_flagged_with_what_was_said():
+    # 40 mg is said in the visit, but for lisinopril: the message gives metformin's own dose
+    assert _safety("Metformin 40 mg twice daily.") == [["dose 40 mg of metformin is not what was said: 500 mg"]]
+    assert _safety("Metformin 1000 mg twice daily.") == [["dose 1000 mg of metformin is not stated in the transcript"]]
+
+
+def test_a_number_said_for_something_else_is_flagged_with_what_was_said():
+    # 72 is said in the visit (the age), not as the heart rate
+    assert _safety("Heart rate 72.") == [["72 (heart rate) is not what was said: 68"]]
+
+
+def test_the_steps_of_a_dose_change_are_read_from_a_range_said_in_one_breath():
+    # the visit says "increase the lisinopril from twenty to forty milligrams": 20 is the old dose, 40 the new one
+    assert _safety("Increase lisinopril from 40 mg to 20 mg.") == [
+        [
+            "dose 40 mg of lisinopril is the new dose in the visit; the dose before the change was 20 mg",
+            "dose 20 mg of lisinopril is the dose before the change in the visit; the new dose is 40 mg",
+        ]
+    ]
+    assert _safety("Lisinopril increased to 40 mg.", "Lisinopril increased from 20 mg to 40 mg.") == [[], []]
+
+
+def test_an_instruction_gives_the_new_dose_and_a_history_the_dose_taken_now():
+    assert _safety("Take lisinopril 40 mg once a day.") == [[]]  # what the patient is to take from now on
+    assert _safety("Takes lisinopril 40 mg daily.") == [
+        ["dose 40 mg of lisinopril is the new dose in the visit; the dose before the change was 20 mg"]
+    ]
