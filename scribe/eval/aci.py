@@ -192,13 +192,11 @@ def run_scribe(
     rouge: Rouge,
     *,
     transcript: Transcript | None = None,
-    max_tokens: int | None = None,
 ) -> dict:
     from ..drafting.drafter import NoteDrafter
 
     transcript = transcript or parse_dialogue(enc.dialogue, source=enc.encounter_id)
-    kw = {"max_tokens": max_tokens} if max_tokens else {}
-    drafter = NoteDrafter(runtime, template, **kw)
+    drafter = NoteDrafter(runtime, template)
     t0 = time.perf_counter()
     note = drafter.draft(transcript)
     seconds = time.perf_counter() - t0
@@ -377,7 +375,6 @@ def evaluate(
     config: dict | None = None,
     resume: bool = False,
     log: Log = lambda m: print(m, file=sys.stderr, flush=True),
-    max_tokens: int | None = None,
 ) -> dict:
     rouge = Rouge()
     rows: list[dict] = []
@@ -399,7 +396,7 @@ def evaluate(
                 continue
             try:
                 row = (
-                    run_scribe(runtime, template, enc, rouge, max_tokens=max_tokens)
+                    run_scribe(runtime, template, enc, rouge)
                     if system == "scribe"
                     else run_naive(runtime, enc, rouge)
                 )
@@ -448,7 +445,6 @@ def build_arg_parser(prog: str = "eval_aci") -> argparse.ArgumentParser:
     p.add_argument("--server-model")
     p.add_argument("--threads", type=int)
     p.add_argument("--context", type=int, help="context window (llm_context)")
-    p.add_argument("--max-tokens", type=int, help="drafter output budget per call")
     p.add_argument("--summarize", action="store_true", help="only print the scorecard of an existing --out file")
     p.add_argument(
         "--regrade",
@@ -550,7 +546,6 @@ def main(argv: list[str] | None = None, prog: str = "eval_aci") -> int:
             out=args.out,
             config=config,
             resume=args.resume,
-            max_tokens=args.max_tokens,
         )
     finally:
         runtime.close()

@@ -1,0 +1,615 @@
+"""Compose a note's sections from the visit's facts, by rule.
+
+The model answers narrow questions (:mod:`scribe.drafting.questions`); everything a note needs beyond
+the facts themselves — which section holds what, labels, the opening "who presents with what"
+sentence, each problem's assessment and plan kept together, duplicates kept once — is decided here,
+deterministically, so it cannot invent, reorder the visit's facts or drift into the dialogue's voice.
+
+Before composing, every fact is checked (:func:`check_facts`):
+
+* **Exam and vital signs nobody stated** are left out: a vital sign whose value (or name) was never
+  said, an exam finding about a body system nobody mentioned ("Eyes: no signs of infection" when
+  eyes never came up). A small model fills an exam from habit; grounding would flag each one, but
+  the physician would still have to delete a dozen statements.
+* **First and second person** ("I'm going to increase your lisinopril") is rewritten in clinical
+  third person where a rule knows how ("Increase lisinopril ..."), and conversational fillers
+  ("uh", "you know") are removed.
+* **Remarks about the input** ("not mentioned in the transcript") and repeats are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
+from ..textnorm import canon_number, clinical_notation, content_words, tokens
+from .questions import Fact, VisitFacts, is_filler
+from .templates import BLOCK_TITLES, Block, Template
+
+MAX_STATEMENT_CHARS = 240
+# blocks that report what the patient said (their "I" is the patient); the others report the doctor's words
+PATIENT_BLOCKS = frozenset(
+    {
+        Block.chief_complaint,
+        Block.history_of_present_illness,
+        Block.medical_history,
+        Block.medications,
+        Block.allergies,
+        Block.social_history,
+        Block.family_history,
+        Block.review_of_systems,
+    }
+)
+DUPLICATE_OVERLAP = 0.8  # share of the shorter statement's content words found in the other
+
+# ----------------------------------------------------------------------------- statement text
+
+_SENTENCE_END = re.compile(
+    r"(?<!\bDr)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\bSt)([.!?;])\s+(?=[A-Z0-9])"
+)
+
+
+def split_statement(text: str, limit: int = MAX_STATEMENT_CHARS) -> list[str]:
+    """One string of the model as statements of at most ``limit`` characters: a longer string is
+    cut into its sentences (a word boundary only inside a single overlong sentence)."""
+    if len(text) <= limit:
+        return [text]
+    marked = _SENTENCE_END.sub(lambda m: m.group(1) + "\x00", text)
+    sentences = [p.strip() for p in marked.split("\x00") if p.strip()]
+    out: list[str] = []
+    for sent in sentences:
+        while len(sent) > limit:
+            cut = sent.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            out.append(sent[:cut].rstrip(" ,;"))
+            sent = sent[cut:].strip()
+        if sent:
+            out.append(sent)
+    return out
+
+
+def collapse_repeats(text: str) -> str:
+    """A looping model repeats a clause inside one string ("father had a heart attack at 62, father
+    had a heart attack at 62, father had"): keep it once, and drop a repeat cut off by the length
+    limit. Only exact repeats of the clause before go (case and spacing aside), so no fact is lost."""
+    clauses = [c.strip() for c in re.split(r",\s+", text)]  # (not "1,000")
+    if len(clauses) < 2:
+        return text
+    kept: list[str] = []
+    for i, clause in enumerate(clauses):
+        low, prev = clause.lower(), kept[-1].lower() if kept else ""
+        if kept and low and (low == prev or prev.endswith(" " + low) or prev.endswith(": " + low)):
+            continue  # the clause before, again (or ending with it: "history: X, X")
+        if (
+            kept
+            and i == len(clauses) - 1
+            and len(kept) < i
+            and low
+            and (prev.startswith(low) or prev.split(": ", 1)[-1].startswith(low))
+        ):
+            continue  # a repeat cut short by the length limit, after repeats were dropped
+        kept.append(clause)
+    return ", ".join(kept) if len(kept) < len(clauses) else text
+
+
+# the model talking about its input instead of the visit
+META = re.compile(
+    r"\b(?:transcript|conversation|dialogue)\b|\b(?:not|never|no longer) (?:been )?(?:mentioned|discussed|stated|"
+    r"said|specified|provided)\b|\bno (?:information|mention|details?)\b",
+    re.I,
+)
+
+_FILLERS = re.compile(r"(?:,\s*)?\b(?:uh+|um+|uh-huh|mm-hmm|you know|i mean|kinda|sorta)\b,?", re.I)
+_SLANG = {"gonna": "going to", "wanna": "want to", "gotta": "got to", "ta": "to"}
+
+# "I'm going to increase your lisinopril" -> "Increase lisinopril": the plan said as the doctor's intention
+_INTENT = re.compile(
+    r"^(?:so\s+|and\s+|okay,?\s+|also,?\s+|now,?\s+)*(?:i|we)(?:'m| am|'re| are|'ll| will|'d| would| want| need| have| can)?"
+    r"(?:\s+(?:going to|like to|want to|need to|also|just|probably|definitely|then|have to|ahead and|go ahead and|"
+    r"want you to|would like you to|like you to|need you to|recommend that you|recommend you|suggest that you|suggest you|"
+    r"advise you to|advise that you|advise|recommend|suggest|think we should|think you should|should|will|"
+    r"think (?:that )?))+",
+    re.I,
+)
+_IRREGULAR = {
+    "am": "is",
+    "'m": "is",
+    "are": "is",
+    "have": "has",
+    "do": "does",
+    "go": "goes",
+    "was": "was",
+    "were": "was",
+}
+_NOT_VERBS = frozenset(
+    """also just usually always never often sometimes still really only even already currently mostly probably
+    actually definitely kind sort think""".split()
+)
+_MODALS = frozenset("will would can could should may might must did does had".split())
+_ADVERB = r"(?:also|just|usually|always|never|often|sometimes|still|really|only|even|already|currently|mostly|probably|actually|definitely|\w+ly)"
+# a pronoun as the subject: at the start or after a conjunction, with any adverbs and the verb after it
+_PRONOUN_SUBJECT = re.compile(
+    r"(?P<lead>^|[,;:]\s*|\b(?:that|if|when|because|and|so|but|until|unless|as|since|while|or|then)\s+)"
+    r"(?P<pron>i|we|you)(?:'(?P<c>m|re|ve|ll|d))?\b"
+    rf"(?:\s+(?P<adv>(?:{_ADVERB}\s+)*)(?P<verb>[a-z']+))?",
+    re.I,
+)
+_PRONOUN_OTHER = re.compile(r"\b(?P<pron>i|we|you)(?:'(?P<c>m|re|ve|ll|d))?\b", re.I)
+
+
+def _third_singular(verb: str) -> str:
+    """The verb after a new third-person subject ("I drink" -> "the patient drinks")."""
+    low = verb.lower()
+    if low in _IRREGULAR:
+        return _IRREGULAR[low]
+    if low in _MODALS or low.endswith("ed") or low in ("don't", "didn't", "can't", "won't"):
+        return {"don't": "does not", "didn't": "did not", "can't": "cannot", "won't": "will not"}.get(low, verb)
+    if not re.fullmatch(r"[a-z]{2,}", low) or low.endswith("ly") or low in _NOT_VERBS or low.endswith("ing"):
+        return verb
+    if re.search(r"(?:s|x|z|ch|sh|o)$", low):
+        return verb + "es"
+    if re.search(r"[^aeiou]y$", low):
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def _replace_subjects(text: str, speaker: str, patient: str) -> str:
+    """Pronoun subjects as clinical third person: the speaker's "I"/"we" and the listener's "you"."""
+
+    def who(pron: str) -> str:
+        return patient if (pron.lower() == "you") != (speaker == "patient") else "the doctor"
+
+    def subject(m: re.Match) -> str:
+        pron, contraction, adverbs, verb = (
+            m.group("pron"),
+            (m.group("c") or "").lower(),
+            m.group("adv") or "",
+            m.group("verb"),
+        )
+        lead = m.group("lead")
+        if contraction:
+            aux = {"m": "is", "re": "is", "ve": "has", "ll": "will", "d": "would"}[contraction]
+            return f"{lead}{who(pron)} {aux}" + (f" {adverbs}{verb}" if verb else "")
+        if not verb:
+            return f"{lead}{who(pron)}"
+        return f"{lead}{who(pron)} {adverbs}{_third_singular(verb)}"
+
+    def other(m: re.Match) -> str:  # an object ("refer you to cardiology")
+        contraction = (m.group("c") or "").lower()
+        aux = {"m": " is", "re": " is", "ve": " has", "ll": " will", "d": " would", "": ""}[contraction]
+        return who(m.group("pron")) + aux
+
+    return _PRONOUN_OTHER.sub(other, _PRONOUN_SUBJECT.sub(subject, text))
+
+
+_OBJECTS = [
+    (re.compile(r"\b(?:myself|ourselves)\b", re.I), "self"),
+    (re.compile(r"\b(?:my|our)\b", re.I), "speaker's"),
+    (re.compile(r"\b(?:[Mm]e|us)\b"), "speaker"),
+    (re.compile(r"\byourself\b", re.I), "listener-self"),
+    (re.compile(r"\byours?\b", re.I), "listener's"),
+]
+FIRST_OR_SECOND_PERSON = re.compile(
+    r"\b(?:i|i'm|i've|i'll|i'd|me|my|mine|myself|we|we're|we've|we'll|(?-i:us)|our|you|you're|you've|you'll|your|yours)\b",
+    re.I,
+)
+
+
+def third_person(text: str, speaker: str = "doctor") -> str:
+    """Clinical third person for a statement the model wrote in the dialogue's voice. ``speaker`` is
+    whose words the statement reports: "patient" for the history ("I drink a beer on weekends" ->
+    "The patient drinks a beer on weekends"), "doctor" for exam, assessment and plan ("I'm going to
+    increase your lisinopril" -> "Increase the patient's lisinopril")."""
+    t = _FILLERS.sub("", text)
+    t = re.sub(r"\b(gonna|wanna|gotta)\b", lambda m: _SLANG[m.group(1).lower()], t, flags=re.I)
+    t = re.sub(r"\s{2,}", " ", t).strip(" ,")
+    if not FIRST_OR_SECOND_PERSON.search(t):
+        return t[:1].upper() + t[1:] if t else t
+    if speaker == "doctor":
+        m = _INTENT.match(t)
+        if m and m.end() < len(
+            t
+        ):  # the doctor's intention is the plan: "I'm going to order an x-ray" -> "Order an x-ray"
+            rest = re.sub(r"^(?:go ahead and|ahead and)\s+", "", t[m.end() :].lstrip(), flags=re.I)
+            t = rest[:1].upper() + rest[1:]
+    patient = "the patient"
+    t = _replace_subjects(t, speaker, patient)
+    for pattern, role in _OBJECTS:
+        listener = role.startswith("listener")
+        is_patient = listener != (speaker == "patient")
+        who = patient if is_patient else "the doctor"
+        t = pattern.sub(
+            lambda _m, role=role, who=who: (
+                "themselves" if role.endswith("self") and who == patient else f"{who}'s" if role.endswith("'s") else who
+            ),
+            t,
+        )
+    return t[:1].upper() + t[1:] if t else t
+
+
+def clean_text(text: str, speaker: str = "doctor") -> list[str]:
+    """A model's string as note statements: clinical notation, third person (``speaker``: see
+    :func:`third_person`), split into sentences of a readable length, loops collapsed; empty when it is
+    a remark or says nothing."""
+    text = re.sub(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]\s*$", "", text.strip())  # citations written inline
+    text = collapse_repeats(clinical_notation(text))
+    out = []
+    for piece in split_statement(text):
+        piece = third_person(piece, speaker).strip()
+        if len(piece) < 3 or is_filler(piece) or META.search(piece):
+            continue
+        out.append(piece)
+    return out
+
+
+# ----------------------------------------------------------------------------- checks
+
+_VITALS = {
+    "blood pressure": ("blood pressure", "pressure", "bp"),
+    "heart rate": ("heart rate", "pulse", "heart beat", "heartbeat", "beats per minute", "bpm"),
+    "temperature": ("temperature", "fever", "temp"),
+    "respiratory rate": ("respiratory rate", "breathing rate", "breaths per minute", "respirations"),
+    "oxygen saturation": ("oxygen", "o2", "saturation", "sat", "pulse ox", "pulse oximetry"),
+    "weight": ("weight", "weigh", "pounds", "lbs", "kilograms", "kg"),
+    "height": ("height", "tall", "feet", "inches"),
+    "bmi": ("bmi", "body mass"),
+}
+_VITAL_NAMES = re.compile(
+    r"\b(?:blood pressure|bp|heart rate|pulse|temperature|temp|respiratory rate|respirations|oxygen|o2|"
+    r"saturation|spo2|weight|height|bmi)\b",
+    re.I,
+)
+# words of an exam statement that say where, not what was found: a finding is kept when what it says was
+# found was said ("grip strength less on the left"), not when only the body part was ("tenderness of the
+# right wrist" after "I want you to squeeze my hands")
+_WHERE = frozenset(
+    content_words(
+        """general head neck eyes eye ears ear nose throat cardiovascular heart respiratory lungs lung chest breast
+        breasts abdomen abdominal belly genitourinary musculoskeletal extremities extremity skin neurological neuro
+        psychiatric back spine arm arms leg legs hand hands wrist wrists finger fingers thumb elbow shoulder hip knee
+        knees ankle ankles foot feet toe toes left right bilateral bilaterally both side upper lower exam examination
+        finding findings noted note normal patient""",
+    )
+)
+
+
+def _said_numbers(transcript_tokens: Iterable[str]) -> set[str]:
+    return {canon_number(t) for t in transcript_tokens if t[0].isdigit()}
+
+
+def _numbers(text: str) -> set[str]:
+    return {canon_number(t) for t in tokens(text) if t[0].isdigit()}
+
+
+def vital_said(text: str, said_text: str, said_numbers: set[str]) -> bool:
+    """A vital-sign statement whose values were all said, or (without a value) whose vital sign was
+    talked about."""
+    if not _numbers(text) <= said_numbers:
+        return False
+    low = text.lower()
+    named = [k for k, words in _VITALS.items() if any(re.search(rf"\b{re.escape(w)}", low) for w in (k, *words))]
+    if not named:
+        return bool(_numbers(text))  # no vital named: a value that was said
+    return all(any(re.search(rf"\b{re.escape(w)}", said_text) for w in _VITALS[k]) for k in named)
+
+
+def exam_said(text: str, said_words: set[str]) -> bool:
+    """An exam statement whose findings were said: most of its words beyond the body part (and the
+    system it starts with) are words of the transcript; a statement that only names the part ("Heart:
+    normal.") needs the part to have come up."""
+    body = text.split(":", 1)[1] if ":" in text[:40] else text
+    claim = content_words(body)
+    found = claim - _WHERE
+    if found:
+        return len(found & said_words) / len(found) >= 0.5
+    return bool(claim & said_words) or not claim
+
+
+def _unsaid_results(texts: list[str], transcript: Transcript) -> set[str]:
+    """Results statements the grounding check finds claimed for a test that was only ordered, or with
+    a number nobody said."""
+    from ..grounding import ground_note
+
+    note = NoteDraft(sections=[Section(key="r", title="r", statements=[Statement(text=t) for t in texts])])
+    checked = ground_note(note, transcript).sections[0].statements
+    return {st.text for st in checked if any(i.kind in ("result", "number") for i in st.issues)}
+
+
+_RESULT_CLAIM = re.compile(
+    r"\d|\b(?:normal|abnormal|unremarkable|negative|positive|elevated|high|low|increased|decreased|shows?|showed|"
+    r"revealed?|demonstrat\w*|consistent|within|stable|improved|worse\w*|no evidence|fracture\w*|mass|lesion|"
+    r"clear|confirm\w*|suggest\w*|indicat\w*|found)\b",
+    re.I,
+)
+# an exam statement that reports what the patient said, or the plan, is not an exam finding
+_NOT_EXAM = re.compile(
+    r"\b(?:symptoms?|reports?|reported|complains?|denies|denied|history|prescrib\w*|ordered)\b", re.I
+)
+_NEGATED = re.compile(r"\b(?:denies|denied|no|not|never|without|negative for|nobody)\b(?P<rest>[^.;]*)", re.I)
+
+
+_GENERIC_PROBLEM_WORDS = frozenset(content_words("acute chronic pain left right bilateral syndrome disease follow up"))
+
+
+def _history_of(words: set[str], facts: VisitFacts) -> bool:
+    """The history says the patient had this before ("a history of kidney stones")."""
+    for f in facts.of(Block.history_of_present_illness.value):
+        m = re.search(r"\b(?:history|previous|prior|before|again|recurren\w*)\b(?P<rest>.*)", f.text, re.I)
+        if m and words & content_words(m.group(0)):
+            return True
+    return False
+
+
+def _denied_words(facts: VisitFacts) -> set[str]:
+    """Content words the history states as absent ("denies any history of rheumatoid arthritis")."""
+    out: set[str] = set()
+    for f in facts.facts:
+        if f.block in (Block.history_of_present_illness.value, Block.review_of_systems.value):
+            for m in _NEGATED.finditer(f.text):
+                out |= content_words(m.group("rest"))
+    return out
+
+
+_PRESCRIBE = re.compile(
+    r"\b(?:start\w*|prescrib\w*|put (?:you|him|her) on|give (?:you|him|her)|(?:like|want|need) (?:you|him|her) to (?:take|try|use)|"
+    r"try (?:you|him|her) on|send (?:in|over)|order\w*|recommend\w*|switch\w*)\b",
+    re.I,
+)
+
+
+def new_medications(transcript: Transcript, drugs) -> set[str]:
+    """Drugs this visit starts: first named by the doctor in a line that prescribes, never by the
+    patient before. A small model lists them with what the patient already takes."""
+    from ..domain import SpeakerRole
+
+    seen: set[str] = set()
+    new: set[str] = set()
+    for seg in transcript.segments:
+        for _, med in drugs.medications_in(tokens(seg.text)):
+            if med in seen:
+                continue
+            seen.add(med)
+            if seg.speaker == SpeakerRole.clinician and _PRESCRIBE.search(seg.text):
+                new.add(med)
+    return new
+
+
+def _merge_doses(facts: list[Fact], drugs) -> list[Fact]:
+    """A medication item that is only a dose ("600 mg every 6 hours") belongs to the drug before it."""
+    out: list[Fact] = []
+    for f in facts:
+        if (
+            f.block == Block.medications.value
+            and out
+            and out[-1].block == f.block
+            and not drugs.medications_in(tokens(f.text))
+            and _numbers(f.text)
+        ):
+            prev = out[-1]
+            out[-1] = Fact(
+                f"{prev.text.rstrip('. ')} {f.text.strip()}", prev.block, prev.evidence, prev.problem, prev.label
+            )
+            continue
+        out.append(f)
+    return out
+
+
+def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
+    """The facts fit for a note: exam, vital signs and results nobody stated left out (module
+    docstring), a history item the history itself denies left out; vital signs the model put under the
+    exam are moved to the vital signs."""
+    from ..lexicon import medication_names
+
+    said_text = " ".join(tokens(transcript.text))
+    said_numbers = _said_numbers(said_text.split())
+    said_words = content_words(transcript.text)
+    results = [f.text for f in facts.facts if f.block == Block.results.value]
+    unsaid = _unsaid_results(results, transcript) if results else set()
+    denied = _denied_words(facts)
+    today = {w for p in facts.problems for w in content_words(p)} - _GENERIC_PROBLEM_WORDS
+    drugs = medication_names(None)
+    started = new_medications(transcript, drugs)
+    kept: list[Fact] = []
+    for f in _merge_doses(facts.facts, drugs):
+        block = f.block
+        if block == Block.physical_exam.value and _VITAL_NAMES.match(f.text.strip()):
+            block = Block.vital_signs.value
+        if block == Block.vital_signs.value and not vital_said(f.text, said_text, said_numbers):
+            continue
+        if block == Block.physical_exam.value and (
+            not exam_said(f.text, said_words)
+            or not _numbers(f.text) <= said_numbers
+            or _NOT_EXAM.search(f.text)
+            or drugs.medications_in(tokens(f.text))
+        ):
+            continue
+        if block == Block.results.value and (f.text in unsaid or not _RESULT_CLAIM.search(f.text)):
+            continue
+        if (
+            block == Block.medical_history.value
+            and (words := content_words(f.text))
+            and (words <= denied or (words & today and not _history_of(words, facts)))
+        ):
+            continue  # denied, or today's problem (unless the history says the patient had it before)
+        if (
+            block == Block.medications.value
+            and (named := {m for _, m in drugs.medications_in(tokens(f.text))})
+            and named <= started
+        ):
+            continue  # started in this visit: the plan says so
+        kept.append(f if block == f.block else Fact(f.text, block, f.evidence, f.problem))
+    return VisitFacts(patient=facts.patient, facts=kept, problems=list(facts.problems))
+
+
+# ----------------------------------------------------------------------------- composing
+
+
+def same_fact(a: set[str], b: set[str]) -> bool:
+    """Two statements' content words say the same thing: most of the shorter one's words are in
+    the other, and one's numbers are among the other's."""
+    if not a or not b:
+        return False
+    na, nb = {w for w in a if w[0].isdigit()}, {w for w in b if w[0].isdigit()}
+    if not (na <= nb or nb <= na):
+        return False  # "lisinopril 10 mg" and "lisinopril 20 mg" are different facts
+    return len(a & b) / min(len(a), len(b)) >= DUPLICATE_OVERLAP
+
+
+class _Statements:
+    """Statements of one section, near-duplicates kept once (the fuller text, both evidences)."""
+
+    def __init__(self):
+        self.items: list[Statement] = []
+        self._words: list[set[str]] = []
+
+    def add(self, text: str, evidence: Iterable[int] = (), dedupe: bool = True) -> None:
+        if not dedupe:  # (the opening sentence: the history repeats its words, and both stay)
+            self.items.append(Statement(text=text, evidence=list(evidence)))
+            self._words.append(set())
+            return
+        words = content_words(text) or {text.lower().strip(" .")}
+        for i, other in enumerate(self._words):
+            if same_fact(words, other):
+                if len(words) > len(other):
+                    self._words[i] = words
+                    merged = list(dict.fromkeys([*self.items[i].evidence, *evidence]))
+                    self.items[i] = Statement(text=text, evidence=merged)
+                return
+        self._words.append(words)
+        self.items.append(Statement(text=text, evidence=list(evidence)))
+
+
+def _sentence(text: str) -> str:
+    t = text.strip()
+    return t if not t or t[-1] in ".!?" else t + "."
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _phrase(text: str) -> str:
+    return _lower_first(text.strip().rstrip("."))
+
+
+def introduction(facts: VisitFacts) -> str:
+    """The note's opening sentence: who presents with what ("John Perry is a 61-year-old male with a
+    history of kidney stones who presents for back pain."), from what was said only."""
+    p = facts.patient
+    cc = next((f.text for f in facts.of(Block.chief_complaint.value)), "")
+    if not cc:
+        return ""
+    age = re.sub(r"\s*(?:years?(?:\s*old)?|y/?o)\s*$", "", p.age.strip(), flags=re.I)
+    age = age if re.fullmatch(r"\d{1,3}", age) else ""
+    sex = p.sex if p.sex in ("male", "female") else ""
+    who = " ".join(w for w in (f"{age}-year-old" if age else "", sex) if w)
+    subject = p.name.strip() if p.name.strip() and len(p.name) < 60 else "The patient"
+    history = [
+        _phrase(f.text)
+        for f in facts.of(Block.medical_history.value)
+        if len(f.text.split()) <= 5 and not META.search(f.text)
+    ][:4]
+    with_history = ""
+    if history:
+        with_history = " with a past medical history of " + (
+            history[0] if len(history) == 1 else ", ".join(history[:-1]) + " and " + history[-1]
+        )
+    reason = _phrase(cc)
+    if who:
+        return f"{subject} is a {who}{with_history} who presents for {reason}."
+    if with_history:
+        return f"{subject} is a patient{with_history} who presents for {reason}."
+    return f"{subject} presents for {reason}."
+
+
+def _labelled(block: Block, texts: list[str], labelled: bool) -> list[str]:
+    """A block's statements inside a section that holds several blocks carry its label
+    ("Medications: lisinopril 20 mg daily."); the history's sentences read on their own."""
+    if not labelled or not texts or block == Block.history_of_present_illness:
+        return texts
+    title = BLOCK_TITLES[block]
+    if block in (Block.review_of_systems, Block.physical_exam, Block.vital_signs):
+        return texts  # "Respiratory: denies cough." says which part it is
+    return [f"{title}: {_lower_first(t)}" for t in texts]
+
+
+def compose_note(facts: VisitFacts, template: Template, encounter: Encounter | None = None) -> NoteDraft:
+    """The note of ``template`` from checked ``facts``: each section's blocks in the section's order;
+    assessment and plan grouped by problem; free sections (no blocks) take the facts given for them."""
+    sections = []
+    for ts in template.sections:
+        out = _Statements()
+        if not ts.content:
+            for f in facts.of(ts.key):
+                for text in clean_text(f.text):
+                    out.add(text, f.evidence)
+        blocks = list(ts.content)
+        labelled = len([b for b in blocks if b != Block.history_of_present_illness]) > 1
+        problems_done = False
+        for block in blocks:
+            if block in (Block.assessment, Block.plan):
+                if not problems_done:
+                    _add_problems(out, facts, blocks)
+                    problems_done = True
+                continue
+            if block == Block.chief_complaint and Block.history_of_present_illness in blocks and not labelled:
+                continue  # the opening sentence names it
+            speaker = "patient" if block in PATIENT_BLOCKS else "doctor"
+            items = [(t, f.evidence) for f in facts.of(block.value) for t in clean_text(f.text, speaker)]
+            if block == Block.history_of_present_illness:
+                intro = introduction(facts)
+                if intro:
+                    out.add(intro, dedupe=False)
+            texts = _labelled(block, [t for t, _ in items], labelled)
+            for text, (_, ev) in zip(texts, items):
+                out.add(_sentence(text), ev)
+        sections.append(Section(key=ts.key, title=ts.title, statements=out.items, style=template.section_style(ts.key)))
+    return NoteDraft(
+        template=template.name, encounter=encounter or Encounter(visit_type=template.name), sections=sections
+    )
+
+
+def _add_problems(out: _Statements, facts: VisitFacts, blocks: list[Block]) -> None:
+    """Each problem: in an assessment, its name with the assessment; in a plan, its name, then each plan
+    item with its kind ("Tests: EMG of both hands."). Plan items of no problem (the medication pass)
+    come last."""
+    assess, plan = Block.assessment in blocks, Block.plan in blocks
+    for problem in [*_problems(facts), ""]:
+        reasons = [
+            (t, f.evidence)
+            for f in facts.of(Block.assessment.value)
+            if f.problem == problem
+            for t in clean_text(f.text)
+        ]
+        items = [
+            (f"{f.label}: {_lower_first(t)}" if f.label else t, f.evidence)
+            for f in facts.of(Block.plan.value)
+            if f.problem == problem
+            for t in clean_text(f.text)
+        ]
+        name = problem.strip().rstrip(".")
+        name = name[:1].upper() + name[1:]
+        if assess and name:
+            if reasons:
+                out.add(f"{name}: {_sentence(_lower_first(reasons[0][0]))}", reasons[0][1])
+            else:
+                out.add(_sentence(name), dedupe=False)
+            for text, ev in reasons[1:]:
+                out.add(_sentence(text), ev)
+        if plan and items:
+            if name and not assess:
+                out.add(_sentence(name), dedupe=False)
+            for text, ev in items:
+                out.add(_sentence(text), ev)
+
+
+def _problems(facts: VisitFacts) -> list[str]:
+    """Problems in the order asked, those with nothing said left for the assessment to name."""
+    seen: list[str] = []
+    for p in facts.problems + [f.problem for f in facts.facts if f.problem]:
+        if p and p not in seen:
+            seen.append(p)
+    return seen
