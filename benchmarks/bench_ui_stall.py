@@ -47,10 +47,11 @@ def main() -> int:
     os.environ["SCRIBE_POLICY"] = str(tmp / "no-policy.toml")
 
     from scribe.asr.engine import FasterWhisperEngine
+    from scribe.audio import SAMPLE_RATE, load_audio
     from scribe.domain import Encounter
     from scribe.drafting.drafter import NoteDrafter
     from scribe.drafting.runtimes import create_runtime
-    from scribe.recording import FileReplaySource, InputDevice, read_audio_file
+    from scribe.recording import FileReplaySource, InputDevice
     from scribe.settings import Settings
     from scribe.storage import VisitStore
     from scribe.ui.app import build_window, create_app
@@ -63,9 +64,9 @@ def main() -> int:
     asr.load()
     llm = create_runtime(settings)
     llm.load()
-    audio = read_audio_file(args.clip)
+    audio = load_audio(args.clip)
     if args.seconds:
-        audio = audio[: int(args.seconds * 16000)]
+        audio = audio[: int(args.seconds * SAMPLE_RATE)]
 
     app = create_app(["bench"])
     hub = ModelHub.preloaded(settings, asr, llm)
@@ -117,7 +118,7 @@ def main() -> int:
     meter.phase = "recording + live ASR"
     t_rec = time.monotonic()
     page.recording.record_button.click()
-    pump(len(audio) / 16000 + 2.0)
+    pump(len(audio) / SAMPLE_RATE + 2.0)
     rec_s = time.monotonic() - t_rec
     meter.phase = "finishing ASR"
     t_fin = time.monotonic()
@@ -141,7 +142,7 @@ def main() -> int:
     print()
     print(
         f"UI event-loop stalls (QTimer every {interval:g} ms; lateness of each tick) — "
-        f"ASR {args.asr}, LLM {args.llm}, clip {Path(args.clip).name} ({len(audio) / 16000:.1f} s), "
+        f"ASR {args.asr}, LLM {args.llm}, clip {Path(args.clip).name} ({len(audio) / SAMPLE_RATE:.1f} s), "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'phase':<24}{'seconds':>9}{'ticks':>8}{'max ms':>9}{'p99 ms':>9}{'p95 ms':>9}{'>50 ms':>8}{'>100 ms':>9}")

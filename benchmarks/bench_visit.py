@@ -191,8 +191,9 @@ def child_live(job: dict) -> dict:
     os.environ["SCRIBE_SETTINGS"] = str(tmp / "settings.toml")
     os.environ["SCRIBE_POLICY"] = str(tmp / "no-policy.toml")
 
+    from scribe.audio import SAMPLE_RATE, load_audio
     from scribe.domain import Encounter, new_id
-    from scribe.recording import FileReplaySource, InputDevice, read_audio_file
+    from scribe.recording import FileReplaySource, InputDevice
     from scribe.settings import Settings
     from scribe.storage import VisitStore
     from scribe.ui.app import build_window, create_app
@@ -205,9 +206,9 @@ def child_live(job: dict) -> dict:
     asr = load_asr_engine(settings, quiet)
     llm = load_llm_runtime(settings, quiet)
     load_s = time.perf_counter() - t0
-    audio = read_audio_file(job["audio"])
+    audio = load_audio(job["audio"])
     if job["seconds"]:
-        audio = audio[: int(job["seconds"] * 16000)]
+        audio = audio[: int(job["seconds"] * SAMPLE_RATE)]
     speed = job["speed"]
 
     app = create_app(["bench"])
@@ -281,7 +282,7 @@ def child_live(job: dict) -> dict:
     page.recording.record_button.click()
     pump(5.0, until=lambda: bool(sources))
     t_rec = time.perf_counter()
-    pump(len(audio) / 16000 / speed + 60, until=lambda: sources[0].finished.is_set())
+    pump(len(audio) / SAMPLE_RATE / speed + 60, until=lambda: sources[0].finished.is_set())
     live = session._live  # kept for its statistics (the session hands it to the draft at Stop)
     segments_before_stop = len(session.segments)
     meter.phase = "stop: finishing ASR"
@@ -299,7 +300,7 @@ def child_live(job: dict) -> dict:
     result = {
         "pipeline": "scribe",
         "speed": speed,
-        "audio_s": len(audio) / 16000,
+        "audio_s": len(audio) / SAMPLE_RATE,
         "load_s": load_s,
         "recording_wall_s": stop - t_rec,
         "segments_before_stop": segments_before_stop,

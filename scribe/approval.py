@@ -10,7 +10,7 @@ attributed :class:`~scribe.domain.NoteEvent`.
 
 from __future__ import annotations
 
-from .domain import Approval, NoteDraft, NoteEvent, StatementStatus, Transcript
+from .domain import Approval, NoteAction, NoteDraft, NoteEvent, StatementStatus, Transcript
 from .errors import ApprovalError, InputError
 
 
@@ -54,7 +54,12 @@ def edit_statement(
         sections.append(sec.model_copy(update={"statements": statements}))
     edited = _with_event(
         note,
-        NoteEvent(action="edited" if text else "deleted", actor=name, statement_id=statement_id, detail=text[:200]),
+        NoteEvent(
+            action=NoteAction.edited if text else NoteAction.deleted,
+            actor=name,
+            statement_id=statement_id,
+            detail=text[:200],
+        ),
         sections=sections,
     )
     if transcript is not None:
@@ -99,7 +104,7 @@ def add_statement(
             sec = sec.model_copy(update={"statements": sts})
         sections.append(sec)
     added = _with_event(
-        note, NoteEvent(action="added", actor=name, statement_id=new.id, detail=text[:200]), sections=sections
+        note, NoteEvent(action=NoteAction.added, actor=name, statement_id=new.id, detail=text[:200]), sections=sections
     )
     if transcript is not None:
         from .grounding import ground_note
@@ -129,7 +134,7 @@ def confirm_statement(note: NoteDraft, statement_id: str, clinician: str) -> Not
     reasons = "; ".join(i.detail for i in found[1].issues)
     return _with_event(
         note,
-        NoteEvent(action="confirmed", actor=name, statement_id=statement_id, detail=reasons[:300]),
+        NoteEvent(action=NoteAction.confirmed, actor=name, statement_id=statement_id, detail=reasons[:300]),
         sections=sections,
     )
 
@@ -155,7 +160,7 @@ def approve(note: NoteDraft, clinician: str, attestation: str | None = None) -> 
         kw["attestation"] = attestation
     approval = Approval(**kw)
     return _with_event(
-        note, NoteEvent(action="approved", actor=name, detail=approval.content_sha256), approval=approval
+        note, NoteEvent(action=NoteAction.approved, actor=name, detail=approval.content_sha256), approval=approval
     )
 
 
@@ -166,7 +171,7 @@ def amend(note: NoteDraft, clinician: str, reason: str = "") -> NoteDraft:
         raise ApprovalError("Only an approved note can be amended; edit the draft directly instead.")
     return _with_event(
         note,
-        NoteEvent(action="amended", actor=name, detail=reason[:300]),
+        NoteEvent(action=NoteAction.amended, actor=name, detail=reason[:300]),
         version=note.version + 1,
         approval=None,
         amends_version=note.version,

@@ -10,70 +10,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import sys
 import time
 import traceback
 from pathlib import Path
 
 from . import __version__
+from .cli_common import ProgressPrinter, pipeline_from_args
 from .errors import ScribeError
 
 log = logging.getLogger("scribe")
-
-
-class ProgressPrinter:
-    """A one-line progress bar on a terminal; sparse plain lines when piped (CI logs)."""
-
-    def __init__(self, stream=sys.stderr, enabled: bool = True):
-        self.stream = stream
-        self.enabled = enabled
-        self.tty = stream.isatty()
-        self.last_msg = None
-        self.last_bucket = -1
-        self.t0 = time.perf_counter()
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if not self.enabled:
-            return
-        fraction = max(0.0, min(1.0, fraction))
-        if self.tty:
-            bar = "#" * int(fraction * 30)
-            self.stream.write(f"\r{message[:40]:<40} [{bar:<30}] {fraction * 100:5.1f}%")
-            if fraction >= 1.0:
-                self.stream.write("\n")
-            self.stream.flush()
-            return
-        bucket = int(fraction * 4)
-        kind = re.sub(r"[\d:.,]+", "#", message)  # "transcribed 0:05 of 4:52" is one kind of step
-        if kind != self.last_msg or bucket > self.last_bucket:
-            self.stream.write(f"[{time.perf_counter() - self.t0:6.1f}s] {message}: {fraction * 100:.0f}%\n")
-            self.stream.flush()
-            self.last_msg, self.last_bucket = kind, bucket
-
-
-def _settings(args):
-    from .settings import load_settings
-
-    s = load_settings()
-    for attr, key in (
-        ("asr_model", "asr_model"),
-        ("llm_model", "llm_model"),
-        ("runtime", "llm_runtime"),
-        ("server_url", "llm_server_url"),
-        ("server_model", "llm_server_model"),
-        ("threads", "llm_threads"),
-    ):
-        value = getattr(args, attr, None)
-        if value not in (None, ""):
-            s.set(key, value)
-    return s
-
-
-def _pipeline(args):
-    from .pipeline import Pipeline
-
-    return Pipeline(_settings(args), ProgressPrinter(enabled=not args.quiet))
 
 
 def _encounter(args, template: str):
@@ -120,7 +66,7 @@ def _stream_printer(args):
 def cmd_transcribe(args) -> int:
     from .transcript_io import save_json
 
-    pipe = _pipeline(args)
+    pipe = pipeline_from_args(args)
     t = pipe.transcribe(Path(args.audio))
     out = Path(args.out) if args.out else Path(args.audio).with_suffix(".transcript.json")
     save_json(out, t.model_dump_json(indent=1))
@@ -134,7 +80,7 @@ def cmd_draft(args) -> int:
 
     get_template(args.template)
     transcript = load_transcript(args.transcript)
-    pipe = _pipeline(args)
+    pipe = pipeline_from_args(args)
     note = pipe.draft(transcript, args.template, _encounter(args, args.template), on_event=_stream_printer(args))
     save_json(Path(args.out), note.model_dump_json(indent=1))
     _print_note_summary(note)
@@ -155,15 +101,17 @@ def cmd_approve(args) -> int:
     )
     out = Path(args.out or args.note)
     save_json(out, note.model_dump_json(indent=1))
+    signed = note.approval
+    assert signed is not None  # approve() signs or raises
     print(
-        f"Approved by {note.approval.approved_by} at {note.approval.approved_at:%Y-%m-%d %H:%M %Z} "
-        f"(sha256 {note.approval.content_sha256[:12]}…) -> {out}"
+        f"Approved by {signed.approved_by} at {signed.approved_at:%Y-%m-%d %H:%M %Z} "
+        f"(sha256 {signed.content_sha256[:12]}…) -> {out}"
     )
     return 0
 
 
 def cmd_export(args) -> int:
-    from .fhir.documentreference import write_document_reference
+    from .fhir.validate import write_document_reference
     from .pipeline import load_note
     from .settings import load_settings
 
@@ -176,7 +124,7 @@ def cmd_export(args) -> int:
 def cmd_run(args) -> int:
     if args.approve_as and not args.patient_id:
         raise ScribeError("--approve-as exports the note, which needs the patient's MRN: add --patient-id.")
-    pipe = _pipeline(args)
+    pipe = pipeline_from_args(args)
     res = pipe.run(
         Path(args.audio),
         Path(args.out),

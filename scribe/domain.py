@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from enum import Enum
+from enum import Enum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -105,10 +105,25 @@ class StatementStatus(str, Enum):
     confirmed = "confirmed"  # physician explicitly confirmed an unsupported statement
 
 
+class IssueKind(StrEnum):
+    """What the grounding check found wrong with a statement (``Issue.kind``)."""
+
+    no_evidence = "no_evidence"  # nothing in the transcript supports it
+    weak_evidence = "weak_evidence"  # the cited lines do not mention its key words
+    medication = "medication"  # a drug the transcript never names
+    dose = "dose"  # a dose not said (for that drug)
+    number = "number"  # a number not said
+    laterality = "laterality"  # left/right/bilateral not what was said
+    negation = "negation"  # present where the transcript says absent, or the reverse
+    allergy = "allergy"  # a drug named only as an allergy, stated as taken
+    result = "result"  # a test result stated that the transcript does not give
+    descriptor = "descriptor"  # a describing word not how the transcript describes it
+
+
 class Issue(_Model):
     """Why a statement is not backed by the transcript."""
 
-    kind: str  # no_evidence | medication | dose | number | laterality | negation | weak_evidence | allergy | result | descriptor
+    kind: IssueKind
     detail: str
 
 
@@ -156,10 +171,23 @@ class Approval(_Model):
     attestation: str = "I have reviewed this note, edited it where needed, and attest that it is accurate."
 
 
-class NoteEvent(_Model):
-    """An attributed change to a note (edit, confirmation, approval, amendment)."""
+class NoteAction(StrEnum):
+    """What a :class:`NoteEvent` records (the values are what note files on disk contain)."""
 
-    action: str  # drafted | edited | added | deleted | confirmed | approved | amended | regrounded
+    edited = "edited"  # a statement's text changed (scribe.approval.edit_statement)
+    deleted = "deleted"  # a statement removed (an edit to empty text)
+    added = "added"  # the physician wrote a new statement
+    confirmed = "confirmed"  # a flagged statement taken as written
+    approved = "approved"  # signed
+    amended = "amended"  # a new, editable version of an approved note
+    revised = "revised"  # a section rewritten by instruction and accepted (scribe.drafting.revise)
+    revision_rejected = "revision_rejected"  # a proposed revision turned down
+
+
+class NoteEvent(_Model):
+    """An attributed change to a note (edit, addition, deletion, confirmation, approval, amendment, revision)."""
+
+    action: NoteAction
     actor: str
     at: datetime = Field(default_factory=utcnow)
     statement_id: str | None = None

@@ -44,6 +44,8 @@ class ApprovalError(ScribeError):
 class ExportError(ScribeError):
     """The note cannot be turned into a valid FHIR resource or written."""
 
+    problems: list[str]  # set by validation: every problem found (the message names the first)
+
 
 class PolicyError(ScribeError):
     """A setting is locked by the organisation's managed policy."""

@@ -88,7 +88,14 @@ _NEGATOR_PHRASES = (
     "rules out",
     "ruled out",
 )
-_LATERAL = {"left": "left", "right": "right", "bilateral": "bilateral", "both": "bilateral", "l": None, "r": None}
+_LATERAL: dict[str, str | None] = {
+    "left": "left",
+    "right": "right",
+    "bilateral": "bilateral",
+    "both": "bilateral",
+    "l": None,
+    "r": None,
+}
 
 
 # ----------------------------------------------------------------------------- fact extraction
@@ -129,7 +136,7 @@ def extract_facts(text: str, medications: Collection[str]) -> Facts:
             consumed.add(i)
         else:
             numbers.add(_canon_number(w))
-    lat = {_LATERAL[w] for w in toks if w in ("left", "right", "bilateral")}
+    lat = {side for w in toks if w in ("left", "right", "bilateral") and (side := _LATERAL[w])}
     return Facts({m for _, m in meds}, doses, numbers, lat)
 
 
@@ -142,6 +149,7 @@ class TranscriptIndex:
     def __init__(self, transcript: Transcript, medications: Collection[str]):
         self.transcript = transcript
         self.segments: list[Segment] = [s for s in transcript.segments if s.text.strip()]
+        self.segment_text = {s.id: s.text for s in self.segments}
         self.tokens = {s.id: tokens(s.text) for s in self.segments}
         self.words = {s.id: content_words(s.text) for s in self.segments}
         self.numbers = {
@@ -185,9 +193,7 @@ class TranscriptIndex:
             self._doses = []
             for i, sid in enumerate(self.order):
                 prev = self.order[i - 1] if i else None
-                text = (
-                    self.transcript.segment(prev).text + " . " if prev is not None else ""
-                ) + self.transcript.segment(sid).text
+                text = (self.segment_text[prev] + " . " if prev is not None else "") + self.segment_text[sid]
                 ctx = {t for w in self.window(sid, 2) for t in self.tokens[w]}
                 paired = set()
                 for d in extract_facts(text, self.medications).doses:
@@ -236,7 +242,8 @@ def _negated_terms(clause: str) -> tuple[set[str], set[str]]:
     through a short comma list ("no nausea, vomiting, or sweating") but stops at a comma that
     opens a longer phrase ("no murmurs, lungs clear on both sides").
     """
-    negated, affirmed = set(), set()
+    negated: set[str] = set()
+    affirmed: set[str] = set()
     last_neg = -99
     i = 0
     for n_chunk, chunk in enumerate(clause.split(",")):
@@ -266,7 +273,8 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[s
 
     "Any sweating?" / "No." negates sweating although the word "no" is in the next turn.
     """
-    negated, affirmed = set(), set()
+    negated: set[str] = set()
+    affirmed: set[str] = set()
     for sid in seg_ids:
         seg = index.transcript.segment(sid)
         if seg is None:
@@ -524,8 +532,8 @@ def _result_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     with_result: set[str] = set()
     mentioned: set[str] = set()
     for i, sid in enumerate(index.order):
-        own = _undot(normalise(index.transcript.segment(sid).text))
-        nxt = _undot(normalise(index.transcript.segment(index.order[i + 1]).text)) if i + 1 < len(index.order) else ""
+        own = _undot(normalise(index.segment_text[sid]))
+        nxt = _undot(normalise(index.segment_text[index.order[i + 1]])) if i + 1 < len(index.order) else ""
         for m in _TEST.finditer(own):
             ks = {k for pat, k in _TEST_KIND if pat.match(m.group(0))}
             mentioned |= ks
@@ -559,12 +567,12 @@ def allergy_only(med: str, index: TranscriptIndex) -> bool:
     seen = False
     pattern = re.compile(rf"\b{re.escape(med)}\b")
     for i, sid in enumerate(index.order):
-        here = normalise(index.transcript.segment(sid).text)
+        here = normalise(index.segment_text[sid])
         hits = list(pattern.finditer(here))
         if not hits:
             continue
         seen = True
-        prev = normalise(index.transcript.segment(index.order[i - 1]).text)[-160:] if i else ""
+        prev = normalise(index.segment_text[index.order[i - 1]])[-160:] if i else ""
         asked = bool(re.search(r"\ballerg", prev)) and prev.rstrip().endswith("?")
         for m in hits:
             near = here[max(0, m.start() - 80) : m.end() + 80]
@@ -621,7 +629,7 @@ def _descriptor_issues(statement: str, evidence: list[int], index: TranscriptInd
     window = sorted({w for sid in evidence for w in index.window(sid, 2)}, key=index.order.index)
     stated: list[str] = []  # words of sentences that state something (not questions)
     for sid in window:
-        for sentence in re.split(r"(?<=[.?!])\s+", index.transcript.segment(sid).text.strip()):
+        for sentence in re.split(r"(?<=[.?!])\s+", index.segment_text[sid].strip()):
             if sentence.rstrip().endswith("?"):
                 continue
             stated.extend(re.findall(r"[a-z]+", _BP.sub(" ", normalise(sentence))))

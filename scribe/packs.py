@@ -121,7 +121,7 @@ def _dist_file(dist_names: tuple[str, ...], rel: str) -> Path | None:
             continue
         for f in dist.files or ():
             if str(f).replace("\\", "/").endswith(rel):
-                path = Path(dist.locate_file(f))
+                path = Path(str(dist.locate_file(f)))
                 if path.is_file():
                     return path
     return None

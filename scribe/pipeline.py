@@ -121,7 +121,7 @@ class Pipeline:
     ) -> RunResult:
         """The whole job; writes transcript.json, note.json and (if approved) documentreference.json."""
         from .drafting.templates import get_template
-        from .fhir.documentreference import write_document_reference
+        from .fhir.validate import write_document_reference
 
         get_template(template)  # validate arguments before the slow steps
         out_dir = Path(out_dir)

@@ -36,14 +36,14 @@ def cmd_roles(args) -> int:
 
 
 def cmd_instructions(args) -> int:
-    from .cli import _pipeline
+    from .cli_common import pipeline_from_args
     from .drafting.instructions import InstructionsWriter, render_instructions
     from .pipeline import load_note
     from .transcript_io import load_transcript, save_json
 
     transcript = load_transcript(args.transcript)
     note = load_note(Path(args.note)) if args.note else None
-    pipe = _pipeline(args)
+    pipe = pipeline_from_args(args)
     summary = InstructionsWriter(pipe.runtime).draft(transcript, note=note)
     save_json(Path(args.out), summary.model_dump_json(indent=1))
     text = render_instructions(summary, args.patient_name)
@@ -58,7 +58,7 @@ def cmd_instructions(args) -> int:
 
 
 def cmd_revise(args) -> int:
-    from .cli import _pipeline
+    from .cli_common import pipeline_from_args
     from .drafting.revise import _TO_BULLETS, _TO_PROSE, SectionReviser, accept_revision
     from .pipeline import load_note
     from .transcript_io import load_transcript, save_json
@@ -72,7 +72,7 @@ def cmd_revise(args) -> int:
             f"The note has no section '{args.section}' (sections: {', '.join(s.key for s in note.sections)})."
         )
     style_only = _TO_BULLETS.match(args.instruction) or _TO_PROSE.match(args.instruction)
-    runtime = None if style_only else _pipeline(args).runtime
+    runtime = None if style_only else pipeline_from_args(args).runtime
     revision = SectionReviser(runtime).propose(note, args.section, args.instruction, transcript)
     print(revision.unified(), end="")
     if not revision.changed:
@@ -85,6 +85,7 @@ def cmd_revise(args) -> int:
     out = Path(args.out or args.note)
     save_json(out, updated.model_dump_json(indent=1))
     g = updated.grounding
+    assert g is not None  # accept_revision grounds the note
     print(f"Accepted by {args.accept_as}; grounding: {g.unsupported} of {g.statements} statements flagged -> {out}")
     return 0
 

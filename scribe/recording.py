@@ -18,23 +18,23 @@ Audio reaching listeners and disk is float32 mono at 16 kHz (:data:`SAMPLE_RATE`
 from __future__ import annotations
 
 import logging
-import math
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from .errors import AudioError, ScribeError
+from .audio import SAMPLE_RATE, Resampler, as_mono_float32, load_audio, rms_dbfs
+from .errors import ScribeError
 from .storage import AudioWriter, StorageError, Visit, VisitState
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 NO_DATA_TIMEOUT = 2.0  # seconds without audio before a device counts as lost
 
 AudioCallback = Callable[[np.ndarray], None]
@@ -50,99 +50,6 @@ def lost_device_message(name: str) -> str:
         f"The microphone '{name}' stopped delivering audio. Everything recorded so far is "
         "saved; reconnect it or choose another microphone to continue this visit."
     )
-
-
-# --------------------------------------------------------------------------- resampling
-
-
-class Resampler:
-    """Streaming resampler for mono float32: windowed-sinc low-pass (when downsampling) then
-    linear interpolation. Processing a signal in chunks gives the same output as processing
-    it at once. Good enough for speech; not for music mastering."""
-
-    def __init__(self, rate_in: float, rate_out: float = SAMPLE_RATE, taps: int = 63):
-        self.rate_in = float(rate_in)
-        self.rate_out = float(rate_out)
-        self.step = self.rate_in / self.rate_out
-        self.passthrough = abs(self.rate_in - self.rate_out) < 1e-9
-        if self.rate_out < self.rate_in:
-            fc = 0.5 * self.rate_out / self.rate_in * 0.92  # cycles/sample, a little under Nyquist
-            n = np.arange(taps) - (taps - 1) / 2
-            h = 2 * fc * np.sinc(2 * fc * n) * np.hamming(taps)
-            self._h = (h / h.sum()).astype(np.float64)
-        else:
-            self._h = None
-        self._hist = np.zeros(0 if self._h is None else taps - 1)  # FIR history
-        self._delay = 0 if self._h is None else (taps - 1) // 2  # FIR group delay to drop
-        self._buf = np.zeros(0)  # filtered samples not yet consumed by interpolation
-        self._t = 0.0  # position of the next output sample in _buf
-
-    def process(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64).reshape(-1)
-        if self.passthrough:
-            return x.astype(np.float32)
-        if self._h is not None:
-            ext = np.concatenate([self._hist, x])
-            y = np.convolve(ext, self._h, mode="valid") if len(ext) >= len(self._h) else np.zeros(0)
-            self._hist = ext[-(len(self._h) - 1) :] if len(ext) >= len(self._h) - 1 else ext
-            if self._delay:  # align output with input (linear-phase FIR)
-                drop = min(self._delay, len(y))
-                y = y[drop:]
-                self._delay -= drop
-        else:
-            y = x
-        buf = np.concatenate([self._buf, y])
-        if len(buf) < 2:
-            self._buf = buf
-            return np.zeros(0, dtype=np.float32)
-        n = int(math.floor((len(buf) - 1 - self._t) / self.step)) + 1 if len(buf) - 1 > self._t else 0
-        if n <= 0:
-            self._buf = buf
-            return np.zeros(0, dtype=np.float32)
-        pos = self._t + self.step * np.arange(n)
-        i = np.floor(pos).astype(np.int64)
-        i = np.minimum(i, len(buf) - 2)
-        frac = pos - i
-        out = buf[i] * (1 - frac) + buf[i + 1] * frac
-        nxt = self._t + self.step * n
-        k = int(math.floor(nxt))
-        k = min(k, len(buf) - 1)
-        self._buf = buf[k:]
-        self._t = nxt - k
-        return out.astype(np.float32)
-
-
-def to_mono(data: np.ndarray) -> np.ndarray:
-    a = np.asarray(data, dtype=np.float32)
-    return a.mean(axis=1) if a.ndim == 2 else a.reshape(-1)
-
-
-def read_audio_file(path: str | Path, samplerate: int = SAMPLE_RATE) -> np.ndarray:
-    """Decode an audio file (anything libsndfile reads) to float32 mono at ``samplerate``.
-
-    The same resampler as the live path, so tests can compare recordings with this exactly.
-    """
-    try:
-        import soundfile as sf
-    except (ImportError, OSError) as exc:  # pragma: no cover - dependency missing
-        raise AudioError(f"Cannot read audio files: the soundfile package is missing ({exc}).") from None
-    try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except Exception as exc:  # soundfile raises its own LibsndfileError / RuntimeError
-        raise AudioError(f"Cannot read the audio file {path}: {exc}") from None
-    mono = to_mono(data)
-    if rate != samplerate:
-        rs = Resampler(rate, samplerate)
-        mono = np.concatenate([rs.process(mono), rs.process(np.zeros(128))])  # flush FIR + interpolation
-        mono = mono[: int(round(len(data) * samplerate / rate))]
-    return mono.astype(np.float32)
-
-
-def rms_dbfs(chunk: np.ndarray) -> float:
-    if len(chunk) == 0:
-        return -100.0
-    rms = float(np.sqrt(np.mean(np.square(chunk, dtype=np.float64))))
-    return max(-100.0, 20 * math.log10(rms)) if rms > 0 else -100.0
 
 
 # --------------------------------------------------------------------------- devices
@@ -329,7 +236,7 @@ class SoundDeviceSource:
                         continue
                 if rate:
                     break
-        if rate is None:
+        if rate is None or channels is None:
             raise MicrophoneError(f"The microphone '{self.name}' does not accept any usable audio format.")
         self.device_rate, self.device_channels = float(rate), int(channels)
         resampler = Resampler(rate, self.samplerate)
@@ -353,8 +260,7 @@ class SoundDeviceSource:
                     self.overflows += 1
                 self._last_data = time.monotonic()
                 self._first_data.set()
-                mono = indata[:, 0].copy() if indata.shape[1] == 1 else indata.mean(axis=1)
-                out = resampler.process(mono)
+                out = resampler.process(as_mono_float32(indata))
                 if len(out):
                     on_audio(out)
             except Exception:
@@ -474,7 +380,7 @@ class FileReplaySource:
         self._thread: threading.Thread | None = None
 
     def start(self, on_audio: AudioCallback, on_error: ErrorCallback) -> None:
-        audio = self._audio if self._audio is not None else read_audio_file(self.path)
+        audio = self._audio if self._audio is not None else load_audio(self.path)
         audio = audio[int(round(self.offset * SAMPLE_RATE)) :]
         n = max(1, int(round(self.chunk_seconds * SAMPLE_RATE)))
         limit = len(audio) if self.fail_after is None else min(len(audio), int(round(self.fail_after * SAMPLE_RATE)))
@@ -518,6 +424,16 @@ _STOP = object()
 _FLUSH = object()
 
 
+class RecorderState(StrEnum):
+    """Where a :class:`Recorder` is (its ``state``)."""
+
+    idle = "idle"  # created, not started
+    recording = "recording"
+    paused = "paused"  # audio is neither written nor given to listeners
+    device_lost = "device_lost"  # the source failed: switch_source() continues, stop() ends
+    stopped = "stopped"
+
+
 class Recorder:
     """Records a visit from an :class:`AudioSource`, crash-safely, feeding listeners.
 
@@ -543,7 +459,7 @@ class Recorder:
         self.on_storage_error = on_storage_error  # disk full etc.; recording continues in memory
         self.actor = actor
         self.flush_interval = flush_interval
-        self.state = "idle"
+        self.state = RecorderState.idle
         self.level = -100.0  # RMS dBFS of the last chunk (updated while paused too)
         self.storage_error: str | None = None  # current disk problem, None when writes succeed
         self.last_error: str | None = None  # last device-lost message
@@ -580,7 +496,7 @@ class Recorder:
     # ------------------------------------------------------------------ control
     def start(self) -> None:
         with self._lock:
-            if self.state != "idle":
+            if self.state != RecorderState.idle:
                 raise ScribeError(f"The recorder cannot start: it is {self.state}.")
             self._writer = self.visit.open_audio_writer(SAMPLE_RATE, flush_interval=self.flush_interval)
             self._base_seconds = self._writer.seconds
@@ -590,11 +506,11 @@ class Recorder:
             ]
             for t in self._threads:
                 t.start()
-            self.state = "recording"
+            self.state = RecorderState.recording
             try:
                 self._start_source(self.source)
             except BaseException:
-                self.state = "idle"
+                self.state = RecorderState.idle
                 self._shutdown_threads()
                 raise
             self.visit.set_state(VisitState.recording, self.actor)
@@ -607,21 +523,21 @@ class Recorder:
 
     def pause(self) -> None:
         with self._lock:
-            if self.state == "recording":
-                self.state = "paused"
+            if self.state == RecorderState.recording:
+                self.state = RecorderState.paused
                 self._disk_q.put(_FLUSH)
                 self.visit.audit("recording_paused", self.actor, at=round(self.elapsed, 3))
 
     def resume(self) -> None:
         with self._lock:
-            if self.state == "paused":
-                self.state = "recording"
+            if self.state == RecorderState.paused:
+                self.state = RecorderState.recording
                 self.visit.audit("recording_resumed", self.actor, at=round(self.elapsed, 3))
 
     def switch_source(self, source: AudioSource) -> None:
         """Continue this visit on another device (after a lost device, or by choice)."""
         with self._lock:
-            if self.state in ("idle", "stopped"):
+            if self.state in (RecorderState.idle, RecorderState.stopped):
                 raise ScribeError(f"The recorder cannot switch microphones: it is {self.state}.")
             old = self.source
             self._gen += 1  # chunks still arriving from the old source are ignored
@@ -631,11 +547,11 @@ class Recorder:
                 log.exception("stopping the old source failed")
             self.source = source
             was = self.state
-            self.state = "paused" if was == "paused" else "recording"
+            self.state = RecorderState.paused if was == RecorderState.paused else RecorderState.recording
             try:
                 self._start_source(source)
             except BaseException:
-                self.state = "device_lost"
+                self.state = RecorderState.device_lost
                 raise
             self.visit.audit(
                 "source_switched",
@@ -652,10 +568,10 @@ class Recorder:
         Raises StorageError if the final write failed (what was written before stays on disk).
         """
         with self._lock:
-            if self.state in ("idle", "stopped"):
+            if self.state in (RecorderState.idle, RecorderState.stopped):
                 return self.visit.audio_seconds()
             self._gen += 1
-            self.state = "stopped"
+            self.state = RecorderState.stopped
             try:
                 self.source.stop()
             except Exception:
@@ -681,7 +597,7 @@ class Recorder:
             return
         chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)
         self.level = rms_dbfs(chunk)
-        if self.state != "recording":
+        if self.state != RecorderState.recording:
             return
         self._samples += len(chunk)
         self._disk_q.put(chunk)
@@ -690,9 +606,9 @@ class Recorder:
 
     def _on_source_error(self, gen: int, message: str) -> None:
         with self._lock:
-            if gen != self._gen or self.state not in ("recording", "paused"):
+            if gen != self._gen or self.state not in (RecorderState.recording, RecorderState.paused):
                 return
-            self.state = "device_lost"
+            self.state = RecorderState.device_lost
             self.last_error = message
             self._disk_q.put(_FLUSH)
         try:

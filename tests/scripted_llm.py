@@ -13,27 +13,27 @@ from __future__ import annotations
 import json
 import re
 
+from fake_runtime import FakeRuntime
+
 _LINE = re.compile(r"^\[(\d+)\] (?:Doctor|Patient|Speaker): (.*)$", re.M)
 _SECTION = re.compile(r'write only the section "([a-z0-9_]+)"')
 
 
-class KeywordRuntime:
+class KeywordRuntime(FakeRuntime):
     name = "scripted"
     model_name = "scripted-keywords"
     supports_constrained_json = True
 
     def __init__(self, rules: dict[str, str], context_window: int = 4096, per_section: int = 14, answers=None):
+        super().__init__(answers or (), context_window=context_window, piece=7)
         self.rules = {k: re.compile(v, re.I) for k, v in rules.items()}
-        self.context_window = context_window
         self.per_section = per_section
-        self.prompts: list[str] = []
-        self.answers = list(answers or [])  # verbatim answers to give first, if any
 
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def warm(self, messages) -> None:
-        pass
+    def answer(self, messages, json_schema) -> str:
+        """The verbatim answers first, if any; then the lines each section's pattern matches."""
+        if self.answers:
+            return self.answers.pop(0)
+        return json.dumps(self._answer(messages[-1]["content"], json_schema))
 
     def _answer(self, prompt: str, schema) -> dict:
         wanted = _SECTION.search(prompt)
@@ -48,19 +48,3 @@ class KeywordRuntime:
             plain = items.get("type") == "string"
             out[key] = [text if plain else {"text": text, "evidence": [i]} for i, text in hits[: self.per_section]]
         return out
-
-    def stream_chat(self, messages, *, json_schema=None, max_tokens=1024, temperature=0.0, stop=None):
-        prompt = "\n".join(m["content"] for m in messages)
-        self.prompts.append(prompt)
-        n = self.count_tokens(prompt)
-        if n + max_tokens > self.context_window:
-            raise ValueError(f"Requested tokens ({n + max_tokens}) exceed context window of {self.context_window}")
-        text = self.answers.pop(0) if self.answers else json.dumps(self._answer(messages[-1]["content"], json_schema))
-        for i in range(0, len(text), 7):
-            yield text[i : i + 7]
-
-    def chat(self, messages, **kw) -> str:
-        return "".join(self.stream_chat(messages, **kw))
-
-    def close(self) -> None:
-        pass

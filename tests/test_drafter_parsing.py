@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from fake_runtime import FakeRuntime
 
 from scribe.domain import Encounter, SpeakerRole
 from scribe.drafting.drafter import (
@@ -115,24 +116,11 @@ def test_statement_grammar_cannot_smuggle_more_items_into_one_string():
     assert schema["properties"]["objective"]["maxItems"] == 14
 
 
-class _ScriptedRuntime:
+class _ScriptedRuntime(FakeRuntime):
     """Stands in for an LLM that ignores JSON instructions (to test the retry bound only)."""
 
-    name = "scripted"
-    model_name = "scripted"
-    supports_constrained_json = False
-    context_window = 4096
-
     def __init__(self, answers):
-        self.answers = list(answers)
-        self.calls = 0
-
-    def count_tokens(self, text):
-        return len(text.split())
-
-    def stream_chat(self, messages, **kw):
-        self.calls += 1
-        yield from self.answers.pop(0)
+        super().__init__(answers, context_window=4096)
 
 
 def test_drafter_retries_once_then_fails_clearly():

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from speech import espeak_wav
 
-from scribe.recording import FileReplaySource, Recorder, read_audio_file
+from scribe.audio import load_audio
+from scribe.recording import FileReplaySource, Recorder
 from scribe.storage import VisitState, VisitStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,7 +55,7 @@ def _readline(proc: subprocess.Popen, timeout: float) -> str:
 
 
 def test_sigkill_during_recording_loses_at_most_a_second(speech_wav: Path, tmp_path: Path) -> None:
-    src = read_audio_file(speech_wav)
+    src = load_audio(speech_wav)
     assert len(src) / SR > 5.5
     root = tmp_path / "visits"
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))

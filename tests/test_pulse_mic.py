@@ -131,7 +131,8 @@ def _align(recorded: np.ndarray, ref: np.ndarray) -> int:
 
 
 def test_pulse_virtual_microphone_records_speech(pulse: PulseServer, speech_wav: Path, tmp_path: Path) -> None:
-    from scribe.recording import Recorder, SoundDeviceSource, read_audio_file
+    from scribe.audio import load_audio
+    from scribe.recording import Recorder, SoundDeviceSource
 
     device = _pulse_device()
     visit = VisitStore(tmp_path / "visits").create(Encounter(patient_name="Pulse Test"))
@@ -146,7 +147,7 @@ def test_pulse_virtual_microphone_records_speech(pulse: PulseServer, speech_wav:
     assert lost == [], lost
     assert source.device_rate == SR and source.device_channels == 1
 
-    src = read_audio_file(speech_wav)
+    src = load_audio(speech_wav)
     audio, sr = visit.load_audio()
     assert sr == SR
     assert seconds >= len(src) / SR

@@ -49,7 +49,7 @@ class GreedyGrammarSampler:
         self.fast = self.full = 0  # tokens taken at once / after constraining the whole vocabulary
 
     def _allowed(self, token: int, logit: float) -> bool:
-        self._one[0].id, self._one[0].logit, self._one[0].p = token, logit, 0.0
+        self._one[0].id, self._one[0].logit, self._one[0].p = token, logit, 0.0  # type: ignore[assignment]
         self._one_arr.data, self._one_arr.size, self._one_arr.selected, self._one_arr.sorted = self._one, 1, -1, False
         self._lib.llama_sampler_apply(self._grammar, ctypes.byref(self._one_arr))
         return self._one_arr.size == 1 and np.isfinite(self._one[0].logit)

@@ -317,6 +317,7 @@ class LiveDrafter:
         self._warm_lines(preamble, format_transcript_lines(part))  # interruptible, unlike one long prefill
         gen = self.drafter.stream_part(part, Encounter(visit_type=self.drafter.template.name), t0, preamble=preamble)
         note, events = self._in_background(gen, abandon_at_stop=False)
+        assert note is not None  # a part is never abandoned (abandon_at_stop=False)
         self.parts.append(_Part(first, last, tuple(s.text for s in part.segments), preamble, note, events))
         self.stats.parts += 1
         self.stats.part_s += time.perf_counter() - t0

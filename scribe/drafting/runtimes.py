@@ -100,6 +100,12 @@ class _RuntimeBase:
     def chat(self, messages: list[dict], **kw: Any) -> str:
         return "".join(self.stream_chat(messages, **kw))
 
+    def stream_chat(self, messages: list[dict], **kw: Any) -> Iterator[str]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
     def __enter__(self):
         return self
 
@@ -273,7 +279,7 @@ class LlamaCppRuntime(_RuntimeBase):
         self.warm_threads = warm_threads or max(1, self.n_threads // 2)
         self.n_ctx = n_ctx
         self.n_batch = n_batch
-        self._llm = None
+        self._llm: Any = None  # llama_cpp.Llama once loaded
         self._lock = threading.Lock()
         self._want_threads = self.n_threads  # see set_threads
         self._threads_now = self.n_threads  # what the context is set to
@@ -441,6 +447,7 @@ class TransformersRuntime(_RuntimeBase):
         device: str = "",
     ):
         path = Path(model_path)
+        self.gguf_file: str | None
         if path.is_file():
             self.folder, self.gguf_file = path.parent, path.name
         else:
@@ -451,9 +458,9 @@ class TransformersRuntime(_RuntimeBase):
         self.n_ctx = n_ctx
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.device = device
-        self.tokenizer = None
-        self.model = None
-        self._torch = None
+        self.tokenizer: Any = None
+        self.model: Any = None
+        self._torch: Any = None
         self._lock = threading.Lock()
         self._prefix: tuple[list[int], Any] | None = None  # (token ids in cache, DynamicCache)
 
@@ -596,7 +603,7 @@ class TransformersRuntime(_RuntimeBase):
 
     def _eos_ids(self) -> list[int]:
         """GGUF files name one EOS; chat models also end turns with their template's marker."""
-        ids = set()
+        ids: set[int] = set()
         for v in (self.model.generation_config.eos_token_id, self.tokenizer.eos_token_id):
             ids.update(v if isinstance(v, (list, tuple)) else [v] if v is not None else [])
         vocab = self.tokenizer.get_vocab()
@@ -772,9 +779,7 @@ class OpenAICompatRuntime(_RuntimeBase):
         )
         self._loaded = False
 
-    @property
-    def supports_constrained_json(self) -> bool:  # vLLM, llama.cpp and Ollama all constrain
-        return True
+    supports_constrained_json = True  # vLLM, llama.cpp and Ollama all constrain
 
     # -- errors -------------------------------------------------------------------------------
 
@@ -865,7 +870,7 @@ class OpenAICompatRuntime(_RuntimeBase):
         models = body.get("data") if isinstance(body, dict) else None
         if not isinstance(models, list):
             raise ModelError(f"The server at {self.base_url} did not list its models; is it OpenAI-compatible?")
-        ids = [m.get("id") for m in models if isinstance(m, dict) and m.get("id")]
+        ids: list[Any] = [m.get("id") for m in models if isinstance(m, dict) and m.get("id")]
         if not self.model_name:
             if not ids:
                 raise ModelError(f"The server at {self.base_url} serves no model; set llm_server_model.")
@@ -876,7 +881,9 @@ class OpenAICompatRuntime(_RuntimeBase):
                 f"(available: {', '.join(ids[:5])}). Fix llm_server_model."
             )
         entry = next((m for m in models if isinstance(m, dict) and m.get("id") == self.model_name), {})
-        meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+        meta = entry.get("meta")
+        if not isinstance(meta, dict):
+            meta = {}
         for value in (entry.get("max_model_len"), entry.get("context_length"), meta.get("n_ctx_train")):
             if isinstance(value, int) and value > 0:  # vLLM / LM Studio / llama.cpp server report it
                 self._server_ctx = value

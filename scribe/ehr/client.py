@@ -333,18 +333,19 @@ class FhirClient:
         server = f" The server said: {said}." if said else ""
         head = f"The EHR answered {what} with HTTP {status}."
         msg = f"{head}{server} {_what_to_do(status, method)}"
-        kw = dict(status=status, outcome=said)
         if status == 429 or status >= 500:
-            return EhrServerError(msg, retry_after=retry_after_seconds(resp.headers.get("retry-after")), **kw)
+            retry_after = retry_after_seconds(resp.headers.get("retry-after"))
+            return EhrServerError(msg, retry_after=retry_after, status=status, outcome=said)
         if status in (401, 403):
-            return EhrAuthError(msg, **kw)
+            return EhrAuthError(msg, status=status, outcome=said)
         if 300 <= status < 400:
             return EhrRejected(
                 f"{head} It points elsewhere ({resp.location or 'no address given'}). Check the FHIR "
                 "base URL in Settings → EHR (for example http:// versus https://).",
-                **kw,
+                status=status,
+                outcome=said,
             )
-        return EhrRejected(msg, **kw)
+        return EhrRejected(msg, status=status, outcome=said)
 
     # ------------------------------------------------------------------ helpers
     def read_json(self, url: str, what: str, *, auth: bool = False) -> dict:

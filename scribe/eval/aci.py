@@ -290,6 +290,7 @@ def reference_grounding(encounters: list[AciEncounter]) -> dict:
     total = unsupported = 0
     for enc in encounters:
         g = ground_note(text_as_note(enc.note), parse_dialogue(enc.dialogue, source=enc.encounter_id)).grounding
+        assert g is not None  # ground_note always reports
         total += g.statements
         unsupported += g.unsupported
     return {
@@ -333,6 +334,7 @@ def regrade(payload: dict, encounters: dict[str, AciEncounter]) -> dict:
         note = ground_note(note, parse_dialogue(enc.dialogue, source=enc.encounter_id))
         row.setdefault("unsupported_at_run", row.get("unsupported"))
         g = note.grounding
+        assert g is not None  # ground_note always reports
         row.update(
             statements=g.statements,
             unsupported=g.unsupported,
@@ -485,7 +487,7 @@ def main(argv: list[str] | None = None, prog: str = "eval_aci") -> int:
         payload = json.loads(args.out.read_text(encoding="utf-8"))
         print(format_table(summarise(payload.get("results", []))))
         print("\n" + _reference_line(payload, args.data))
-        per = {}
+        per: dict[str, dict[str, float]] = {}
         for r in payload.get("results", []):
             per.setdefault(r["encounter_id"], {})[r["system"]] = r["rouge1"]
         systems = sorted({k for v in per.values() for k in v})

@@ -58,9 +58,13 @@ def fhir_datetime(value: datetime) -> str:
 
     A naive datetime (only from hand-edited JSON; Scribe writes aware UTC) is read as local time.
     """
-    if value.tzinfo is None or value.utcoffset() is None:
+    offset = value.utcoffset()
+    if offset is None:
         value = value.astimezone()
-    if value.utcoffset().total_seconds() % 60:  # historic zones (LMT) have second offsets FHIR can't express
+        offset = value.utcoffset()
+    if (
+        offset is not None and offset.total_seconds() % 60
+    ):  # historic zones (LMT) have second offsets FHIR can't express
         value = value.astimezone(UTC)
     text = value.isoformat(timespec="seconds")
     return text[:-6] + "Z" if text.endswith("+00:00") else text
@@ -97,7 +101,8 @@ def build_document_reference(
 ) -> dict[str, Any]:
     """Build the US Core DocumentReference for an approved note.
 
-    ``organization`` (custodian) defaults to ``Settings.organization_name``. ``now`` is only used
+    ``organization`` is the custodian (the caller passes ``Settings.organization_name``; None
+    leaves it out: nothing here reads the settings behind the caller's back). ``now`` is only used
     to catch a wrong system clock (approval in the future); pass it in tests. ``replaces`` adds
     ``relatesTo`` for an amended version; by default an amendment (``note.amends_version``)
     replaces the identifier of the version it amends. ``patient_reference`` (e.g. ``Patient/123``) adds a
@@ -138,10 +143,6 @@ def build_document_reference(
             f"Encounter {enc.encounter_id} ends before it starts; correct the visit times before exporting."
         )
 
-    if organization is None:
-        from ..settings import load_settings
-
-        organization = load_settings().organization_name
     template = get_template(note.template)
     data = text.encode("utf-8")
     approved = fhir_datetime(approved_at)
@@ -208,13 +209,3 @@ def build_document_reference(
     if replaces:
         resource["relatesTo"] = [_relates_to(replaces)]
     return resource
-
-
-def write_document_reference(note: NoteDraft, path, **kw: Any) -> dict[str, Any]:
-    """Build, validate and atomically write; see :func:`scribe.fhir.validate.write_document_reference`.
-
-    Kept here too because the CLI, pipeline and UI import it from this module.
-    """
-    from .validate import write_document_reference as _write
-
-    return _write(note, path, **kw)

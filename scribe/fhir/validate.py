@@ -281,7 +281,9 @@ def _us_core_problems(r: Any) -> list[str]:
         if not isinstance(ctx, dict):
             p.append("context must be a single object in R4 (a list is the R5 shape)")
         else:
-            period = ctx.get("period") if isinstance(ctx.get("period"), dict) else {}
+            period = ctx.get("period")
+            if not isinstance(period, dict):
+                period = {}
             for key in ("start", "end"):
                 if key in period and _parse_dt(period[key]) is None:
                     p.append(f"context.period.{key} {_short(period[key])} needs a time with seconds and a time zone")

@@ -46,10 +46,10 @@ def _excepthook(exc_type, exc, tb) -> None:
         from .ops import show_error
 
         if QApplication.instance() is not None:
-            exc._scribe_logged = True  # type: ignore[attr-defined]
+            exc._scribe_logged = True
             show_error(QApplication.activeWindow(), exc)
-    except Exception:  # noqa: BLE001
-        pass
+    except Exception:  # noqa: BLE001 - the error is logged above; showing it failed too
+        log.exception("could not show the unhandled exception to the user")
 
 
 def create_app(argv: Sequence[str] | None = None):
@@ -63,8 +63,8 @@ def create_app(argv: Sequence[str] | None = None):
         app = QApplication(list(argv if argv is not None else sys.argv))
     app.setApplicationName("Scribe")
     app.setOrganizationName("Scribe")
-    app.setApplicationDisplayName("Scribe")
-    app.setDesktopFileName("scribe")
+    QGuiApplication.setApplicationDisplayName("Scribe")
+    QGuiApplication.setDesktopFileName("scribe")
     return app
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -22,13 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain import Approval, Encounter, new_id
+from ..storage import is_valid_visit_id
 
 CONSENT_TEXT = (
     "The patient (or their representative) agreed that this conversation is recorded and "
     "transcribed to help write the visit note."
 )
-
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 
 
 def _default_attestation() -> str:
@@ -115,7 +113,7 @@ class NewVisitDialog(QDialog):
             problem = "Enter the patient's name."
         elif not self.mrn.text().strip():
             problem = "Enter the patient's MRN."
-        elif not _SAFE_ID.match(self.encounter_id.text().strip()):
+        elif not is_valid_visit_id(self.encounter_id.text().strip()):
             problem = "The encounter ID may contain letters, digits, '.', '_' and '-' only."
         elif not self.clinician.text().strip():
             problem = "Enter the clinician's name."

@@ -234,9 +234,8 @@ class OutboxDialog(QDialog):
 
     def selected_id(self) -> str | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        if not rows:
-            return None
-        return self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        item = self.table.item(rows[0].row(), 0) if rows else None
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
     def selected(self):
         iid = self.selected_id()
@@ -660,10 +659,14 @@ class EhrSettingsPage(QWidget):
             self._busy(False)
             self.report.setPlainText(text)
 
+        def failed(exc: BaseException) -> None:
+            self._busy(False)
+            show_error(self, exc)
+
         BackgroundOp(
             work,
             on_success=done,
-            on_failure=lambda e: (self._busy(False), show_error(self, e)),
+            on_failure=failed,
             parent=self,
             name="ehr-login",
         ).start()

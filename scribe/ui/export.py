@@ -26,7 +26,7 @@ class EhrSender(Protocol):
 
 def export_fhir_file(note: Any, path: Path, organization: str) -> Path:
     """Write the validated FHIR DocumentReference for ``note`` (worker thread)."""
-    from ..fhir.documentreference import write_document_reference
+    from ..fhir.validate import write_document_reference
 
     write_document_reference(note, path, organization=organization)
     return Path(path)

@@ -171,7 +171,7 @@ class MainWindow(QMainWindow):
         for mode, label in (("system", "Follow &system"), ("light", "&Light"), ("dark", "&Dark")):
             a = QAction(label, self, checkable=True)
             a.setChecked(self.theme is not None and self.theme.mode == mode)
-            a.triggered.connect(lambda _=False, md=mode: self.theme and self.theme.set_mode(md))
+            a.triggered.connect(lambda _=False, md=mode: self._set_theme_mode(md))
             group.addAction(a)
             themes.addAction(a)
             self.theme_actions[mode] = a
@@ -201,6 +201,10 @@ class MainWindow(QMainWindow):
     def _toggle_theme(self) -> None:
         if self.theme is not None:
             self.theme.toggle()
+
+    def _set_theme_mode(self, mode: str) -> None:
+        if self.theme is not None:
+            self.theme.set_mode(mode)
 
     # ------------------------------------------------------------------ models
     def _model_progress(self, fraction: float, message: str) -> None:

@@ -37,9 +37,7 @@ def load_llm_runtime(settings: Settings, progress: Callable[[float, str], None])
     from ..drafting.runtimes import create_runtime
 
     runtime = create_runtime(settings, progress)
-    load = getattr(runtime, "load", None)
-    if callable(load):
-        load(progress)
+    runtime.load(progress)
     # What the visit session drafts with, imported here, off the UI thread: imported by the first
     # in-visit update instead, it froze the window for 55-95 ms (benchmarks/bench_visit.py).
     from ..drafting import drafter, incremental  # noqa: F401
@@ -119,12 +117,6 @@ class ModelHub(QObject):
 
     def wait_llm(self, timeout: float | None = None) -> Any:
         return self._llm.wait(timeout)
-
-    def asr_error(self) -> BaseException | None:
-        return self._asr.error
-
-    def llm_error(self) -> BaseException | None:
-        return self._llm.error
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:

@@ -7,19 +7,16 @@ selects that statement: the transcript highlights its evidence and the inspector
 "Confirm as written" and "Play from here".
 
 Editing is free-form text with undo/redo. The widget never decides what an edit means for the
-note: after a short pause it reports the changed lines as :class:`LineChange` items, the
-session applies them through the core (``scribe.approval``), and the editor receives the
-re-grounded note back. Lines are matched to statements by a line diff, so splitting, merging,
-inserting and deleting lines all map onto edit / add / delete of statements.
+note: after a short pause it reports the changed lines as :class:`~scribe.note_lines.LineChange`
+items (the line diff of ``scribe.note_lines``), the session applies them through the core, and
+the editor receives the re-grounded note back.
 """
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPainterPath, QPen, QShortcut, QTextBlockFormat, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
@@ -34,100 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..note_lines import LineChange, LineInfo, diff_changes, match_lines
 from . import theme
 
 GUTTER = 28
-SAME_STATEMENT_RATIO = 0.5  # how alike an edited line must stay to remain "the same statement"
-
-
-@dataclass
-class LineInfo:
-    """What the editor knows about a statement on a line (a view of the core's Statement)."""
-
-    id: str | None
-    text: str
-    status: str = "supported"  # supported | unsupported | confirmed | pending (streaming / not yet checked)
-    issues: tuple[str, ...] = ()
-    evidence: tuple[int, ...] = ()
-
-    @classmethod
-    def of(cls, st: Any) -> LineInfo:
-        status = getattr(st.status, "value", st.status)
-        # one statement, one line: a line break inside a statement would split it in two
-        text = " ".join(str(st.text).split())
-        return cls(st.id, text, str(status), tuple(i.detail for i in st.issues), tuple(st.evidence))
-
-
-AFTER_PREVIOUS_ADD = "+"
-
-
-@dataclass
-class LineChange:
-    """One edit the physician made. For ``add``, ``statement_id`` is the statement the new one
-    follows: an existing id, ``None`` (first in its section) or :data:`AFTER_PREVIOUS_ADD`
-    (right after the statement added by the previous change)."""
-
-    kind: str  # "edit" | "add" | "delete"
-    section_key: str
-    statement_id: str | None
-    text: str = ""
-
-
-def match_lines(baseline: list[LineInfo], lines: list[str]) -> tuple[list[LineInfo | None], list[LineInfo]]:
-    """Map edited ``lines`` (blank ones included) back to ``baseline`` statements.
-
-    Returns one entry per line (the statement it continues, or None for a new line or a blank
-    one) and the statements whose lines are gone.
-    """
-    idx = [i for i, ln in enumerate(lines) if ln.strip()]
-    b = [lines[i].strip() for i in idx]
-    a = [s.text.strip() for s in baseline]
-    out: list[LineInfo | None] = [None] * len(lines)
-    deleted: list[LineInfo] = []
-    sm = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal":
-            for k in range(i2 - i1):
-                out[idx[j1 + k]] = baseline[i1 + k]
-        elif tag == "replace":
-            # A changed line continues the statement it replaced if it still resembles it;
-            # otherwise the old statement was deleted and this is a new one.
-            used = set()
-            for k in range(j2 - j1):
-                best, best_r = None, 0.0
-                for i in range(i1, i2):
-                    if i in used:
-                        continue
-                    r = difflib.SequenceMatcher(None, a[i].lower(), b[j1 + k].lower(), autojunk=False).ratio()
-                    if r > best_r:
-                        best, best_r = i, r
-                if best is not None and best_r >= SAME_STATEMENT_RATIO:
-                    used.add(best)
-                    out[idx[j1 + k]] = baseline[best]
-            deleted.extend(baseline[i] for i in range(i1, i2) if i not in used)
-        elif tag == "delete":
-            deleted.extend(baseline[i1:i2])
-    return out, deleted
-
-
-def diff_changes(section_key: str, baseline: list[LineInfo], lines: list[str]) -> list[LineChange]:
-    mapped, deleted = match_lines(baseline, lines)
-    changes: list[LineChange] = []
-    prev: str | None = None
-    for line, info in zip(lines, mapped):
-        text = line.strip()
-        if not text:
-            continue
-        if info is None:
-            changes.append(LineChange("add", section_key, prev, text))
-            prev = AFTER_PREVIOUS_ADD
-            continue
-        if text != info.text.strip():
-            changes.append(LineChange("edit", section_key, info.id, text))
-        prev = info.id
-    for info in deleted:
-        changes.append(LineChange("delete", section_key, info.id, ""))
-    return changes
 
 
 def draw_status_icon(p: QPainter, rect: QRectF, status: str) -> None:
@@ -142,7 +49,7 @@ def draw_status_icon(p: QPainter, rect: QRectF, status: str) -> None:
         p.drawEllipse(r)
         pen = QPen(QColor("white"), max(1.6, s / 8), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
         p.setPen(pen)
-        p.drawLine(r.center().x(), r.top() + s * 0.22, r.center().x(), r.top() + s * 0.58)
+        p.drawLine(QPointF(r.center().x(), r.top() + s * 0.22), QPointF(r.center().x(), r.top() + s * 0.58))
         p.drawPoint(QRectF(r.center().x(), r.top() + s * 0.76, 0, 0).topLeft())
     elif status == "confirmed":
         p.setPen(Qt.PenStyle.NoPen)
@@ -500,13 +407,15 @@ class StatementInspector(QFrame):
         self.play_button.setToolTip("Play the recording from the first supporting passage (Ctrl+Shift+P)")
         for b in (self.next_button, self.confirm_button, self.play_button):
             lay.addWidget(b)
-        self.confirm_button.clicked.connect(
-            lambda: self.info and self.info.id and self.confirm_requested.emit(self.info.id)
-        )
-        self.play_button.clicked.connect(lambda: self.info and self.info.id and self.play_requested.emit(self.info.id))
+        self.confirm_button.clicked.connect(lambda: self._emit_for_shown(self.confirm_requested))
+        self.play_button.clicked.connect(lambda: self._emit_for_shown(self.play_requested))
         self.info: LineInfo | None = None
         self.locked = False
         self.show_info(None, {})
+
+    def _emit_for_shown(self, signal: SignalInstance) -> None:
+        if self.info is not None and self.info.id:
+            signal.emit(self.info.id)
 
     def show_info(self, info: LineInfo | None, starts: dict[int, float]) -> None:
         from .transcript_view import format_time
@@ -566,18 +475,18 @@ class NoteEditor(QWidget):
         self.status_label.setObjectName("muted")
         self.status_label.setWordWrap(True)
         outer.addWidget(self.status_label)
-        self.scroll = QScrollArea()
-        self.scroll.setObjectName("noteScroll")
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("noteScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.page = QWidget()
         self.page.setObjectName("notePage")
         self.page_layout = QVBoxLayout(self.page)
         self.page_layout.setContentsMargins(2, 2, 8, 2)
         self.page_layout.setSpacing(4)
         self.page_layout.addStretch(1)
-        self.scroll.setWidget(self.page)
-        outer.addWidget(self.scroll, 1)
+        self.scroll_area.setWidget(self.page)
+        outer.addWidget(self.scroll_area, 1)
         self.inspector = StatementInspector()
         outer.addWidget(self.inspector)
         self.inspector.confirm_requested.connect(self.confirm_requested)
@@ -687,7 +596,7 @@ class NoteEditor(QWidget):
             ed = self.sections.get(key) or self._ensure_section(key, key.replace("_", " ").title())
             ed.append_statements(infos)
         if ed is not None:
-            self.scroll.ensureWidgetVisible(ed, 0, 40)
+            self.scroll_area.ensureWidgetVisible(ed, 0, 40)
 
     def set_note(self, note: Any, message: str = "", keep_text: bool = False) -> None:
         """Show ``note`` (a NoteDraft); ``keep_text`` after the core applied our own edits."""
@@ -745,13 +654,10 @@ class NoteEditor(QWidget):
     def has_pending_edits(self) -> bool:
         return self._pending
 
-    def flagged_count(self) -> int:
-        return sum(1 for ed in self.sections.values() for st in ed.baseline if st.status == "unsupported")
-
     def select_statement(self, statement_id: str) -> bool:
         for ed in self.sections.values():
             if ed.select_statement(statement_id):
-                self.scroll.ensureWidgetVisible(ed, 0, 40)
+                self.scroll_area.ensureWidgetVisible(ed, 0, 40)
                 info = ed.current_info()
                 self._current_changed(info)
                 return True
@@ -779,12 +685,11 @@ class NoteEditor(QWidget):
         self.statement_selected.emit(info)
 
     def go_to_next_flagged(self) -> None:
-        flagged = [(k, st.id) for k, ed in self.sections.items() for st in ed.baseline if st.status == "unsupported"]
-        if not flagged:
+        ids = [st.id for ed in self.sections.values() for st in ed.baseline if st.status == "unsupported" and st.id]
+        if not ids:
             self.status_label.setText("No statements need review.")
             return
         cur = self.current_info()
-        ids = [sid for _, sid in flagged]
         nxt = ids[0]
         if cur is not None and cur.id in ids:
             nxt = ids[(ids.index(cur.id) + 1) % len(ids)]

@@ -111,7 +111,7 @@ class _Bus(QObject):
             op._success(value)
 
     @Slot(int, object, str)
-    def _on_failure(self, op_id: int, exc: object, tb: str) -> None:
+    def _on_failure(self, op_id: int, exc: BaseException, tb: str) -> None:
         op = _BY_ID.get(op_id)
         if op is not None:
             op._failure(exc, tb)
@@ -253,11 +253,6 @@ def lower_thread_priority(nice: int = 5) -> None:
         os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), nice))
     except OSError:
         pass
-
-
-def run_in_background(fn: Callable[[OpContext], Any], **kwargs: Any) -> BackgroundOp:
-    """Shorthand: build a :class:`BackgroundOp` and start it."""
-    return BackgroundOp(fn, **kwargs).start()
 
 
 def error_text(exc: BaseException) -> str:

@@ -18,8 +18,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from .. import approval
 from ..domain import NoteDraft, Segment, Transcript
 from ..errors import DraftingError, ScribeError, TranscriptError
+from ..note_lines import LineChange, apply_changes
 from .context import AppContext
-from .note_editor import AFTER_PREVIOUS_ADD, LineChange
 from .ops import BackgroundOp, OpContext, lower_thread_priority, serial_pool
 from .workers import TranscriptionWorker, WorkerThread
 
@@ -173,8 +173,7 @@ class VisitSession(QObject):
         except ScribeError as exc:
             self.error.emit(exc)
             return
-        self._start_worker()
-        worker = self._worker
+        worker = self._start_worker()
         self.recorder = Recorder(
             self.visit,
             source,
@@ -297,9 +296,9 @@ class VisitSession(QObject):
         self._serial(work, ok, failed, name="recorder-stop")
 
     # ------------------------------------------------------------------ transcription
-    def _start_worker(self) -> None:
-        if self._worker_thread is not None and self._worker_thread.is_running():
-            return
+    def _start_worker(self) -> TranscriptionWorker:
+        if self._worker is not None and self._worker_thread is not None and self._worker_thread.is_running():
+            return self._worker
         visit = self.visit
         hub = self.ctx.models
         asr_model = self.ctx.settings.asr_model
@@ -331,6 +330,7 @@ class VisitSession(QObject):
         )
         self._worker_thread = WorkerThread(self._worker, f"asr-{self.visit.encounter_id}")
         self._worker_thread.start()
+        return self._worker
 
     def _stop_worker(self, abort: bool = False) -> None:
         if self._worker is not None and abort:
@@ -400,20 +400,11 @@ class VisitSession(QObject):
         self.error.emit(exc)
 
     def _build_transcript(self) -> Transcript:
-        try:
-            from ..asr.engine import transcript_from_segments
-        except ImportError:  # pragma: no cover - core module not present
-            transcript_from_segments = None
+        from ..asr.engine import transcript_from_segments
+
         duration = max(self._elapsed_before, self.segments[-1].end if self.segments else 0.0)
-        if transcript_from_segments is not None:
-            try:
-                return transcript_from_segments(
-                    self.segments, duration=duration, source="audio.wav", asr_model=self.ctx.settings.asr_model
-                )
-            except TypeError:
-                log.debug("transcript_from_segments has another signature; building the transcript directly")
-        return Transcript(
-            segments=list(self.segments), duration=duration, source="audio.wav", asr_model=self.ctx.settings.asr_model
+        return transcript_from_segments(
+            self.segments, duration=duration, source="audio.wav", asr_model=self.ctx.settings.asr_model
         )
 
     def transcribe_recorded_audio(self) -> None:
@@ -423,8 +414,7 @@ class VisitSession(QObject):
         self.segments = []
         self.transcript_replaced.emit(Transcript())
         self._seg_offset = (0, 0.0)
-        self._start_worker()
-        worker = self._worker
+        worker = self._start_worker()
         visit = self.visit
         self._set_visit_state("transcribing", DRAFTER_ACTOR)
         self.message.emit("Transcribing the saved recording…")
@@ -616,20 +606,8 @@ class VisitSession(QObject):
     def apply_changes(self, changes: list[LineChange]) -> None:
         if self.note is None or not changes:
             return
-        note = self.note
-        transcript = self.transcript
-        last_added: str | None = None
         try:
-            for ch in changes:
-                if ch.kind in ("edit", "delete"):
-                    note = approval.edit_statement(
-                        note, ch.statement_id, ch.text if ch.kind == "edit" else "", self.clinician, transcript
-                    )
-                elif ch.kind == "add":
-                    after = last_added if ch.statement_id == AFTER_PREVIOUS_ADD else ch.statement_id
-                    note, last_added = approval.add_statement(
-                        note, ch.section_key, ch.text, self.clinician, after=after, transcript=transcript
-                    )
+            note = apply_changes(self.note, changes, self.clinician, self.transcript)
         except ScribeError as exc:
             self.error.emit(exc)
             self.note_changed.emit(self.note, "reverted")

@@ -122,7 +122,11 @@ class ThemeManager(QObject):
         self.mode = str(QSettings().value(THEME_KEY, "system"))
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):  # Qt >= 6.5
-            hints.colorSchemeChanged.connect(lambda *_: self.mode == "system" and self.apply())
+            hints.colorSchemeChanged.connect(self._system_scheme_changed)
+
+    def _system_scheme_changed(self, *_: object) -> None:
+        if self.mode == "system":
+            self.apply()
 
     def system_is_dark(self) -> bool:
         hints = QGuiApplication.styleHints()

@@ -231,6 +231,9 @@ class TranscriptView(QTextEdit):
         if sid is not None:
             act = QAction(f"Play from {format_time(self._starts[sid])}", menu)
             act.triggered.connect(lambda: self.play_requested.emit(sid))
-            menu.insertAction(menu.actions()[0] if menu.actions() else None, act)
+            if menu.actions():
+                menu.insertAction(menu.actions()[0], act)
+            else:
+                menu.addAction(act)
             menu.insertSeparator(menu.actions()[1])
         menu.exec(event.globalPos())

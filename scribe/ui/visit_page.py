@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMainWindow,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -323,7 +324,9 @@ class VisitPage(QWidget):
             mics.after_refresh(lambda: s.continue_with(mics.current_device()) if s is self.session else None)
 
     def _storage_problem(self, message: str) -> None:
-        self.window().statusBar().showMessage(message, 15000) if hasattr(self.window(), "statusBar") else None
+        win = self.window()
+        if isinstance(win, QMainWindow):
+            win.statusBar().showMessage(message, 15000)
         show_error(self, ScribeError(message))
 
     # ------------------------------------------------------------------ transcript
@@ -373,8 +376,7 @@ class VisitPage(QWidget):
         found = s.note.find_statement(statement_id)
         if found is None or not found[1].evidence:
             return
-        starts = [self.transcript.segment_start(i) for i in found[1].evidence]
-        starts = [t for t in starts if t is not None]
+        starts = [t for t in map(self.transcript.segment_start, found[1].evidence) if t is not None]
         if starts:
             s.play_from(min(starts), self)
 
@@ -426,7 +428,7 @@ class VisitPage(QWidget):
         s = self.session
         if s is None or s.note is None:
             return
-        start = QSettings().value(EXPORT_DIR_KEY, "") or str(s.ctx.settings.data_path)
+        start = str(QSettings().value(EXPORT_DIR_KEY, "") or s.ctx.settings.data_path)
         from pathlib import Path
 
         path, _ = QFileDialog.getSaveFileName(
@@ -492,7 +494,8 @@ class VisitPage(QWidget):
         s = self.session
         note = s.note if s is not None else None
         busy = s is not None and s.is_busy
-        approved = note is not None and note.approval is not None
+        approval = note.approval if note is not None else None
+        approved = approval is not None
         flagged = len(note.unresolved()) if note is not None else 0
         self.approve_button.setEnabled(note is not None and not approved and not busy and flagged == 0)
         self.approve_button.setVisible(note is not None and not approved)
@@ -505,8 +508,8 @@ class VisitPage(QWidget):
             else "Sign the note (Ctrl+Shift+A)"
         )
         self.amend_button.setVisible(approved)
-        self.export_button.setEnabled(approved and note.is_approved)
-        self.send_button.setEnabled(approved and note.is_approved)
+        self.export_button.setEnabled(note is not None and note.is_approved)
+        self.send_button.setEnabled(note is not None and note.is_approved)
         self.redraft_button.setVisible(note is not None and not approved)
         self.redraft_button.setEnabled(not busy and s is not None and bool(s.segments))
         c = theme.colors()
@@ -518,10 +521,9 @@ class VisitPage(QWidget):
             self.flag_count.setStyleSheet(f"color: {c.confirmed_fg.name()};")
         else:
             self.flag_count.setText("")
-        if approved:
-            a = note.approval
-            when = a.approved_at.astimezone().strftime("%d %b %Y %H:%M")
-            self.lock_label.setText(f"<b>Locked.</b> Approved by {a.approved_by} on {when}. Amend to change it.")
+        if note is not None and approval is not None:
+            when = approval.approved_at.astimezone().strftime("%d %b %Y %H:%M")
+            self.lock_label.setText(f"<b>Locked.</b> Approved by {approval.approved_by} on {when}. Amend to change it.")
             self.note_title.setText(f"Note · version {note.version} · approved")
         else:
             self.lock_label.setText("")

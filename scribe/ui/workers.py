@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..asr.live import PreviewPacer
+from ..audio import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class TranscriptionWorker(QObject):
 
     def __init__(
         self,
-        engine_provider: Callable[[], Any],
+        engine_provider: Callable[[float | None], Any],
         transcriber_factory: Callable[[Any], Any],
         on_segments: Callable[[list], None] | None = None,
         max_batch_seconds: float = 8.0,
@@ -57,7 +58,7 @@ class TranscriptionWorker(QObject):
         self._factory = transcriber_factory
         self._on_segments = on_segments
         self._queue: queue.Queue[Any] = queue.Queue()
-        self._max_batch = int(max_batch_seconds * 16000)
+        self._max_batch = int(max_batch_seconds * SAMPLE_RATE)
         self._abort = threading.Event()
         self.all_segments: list = []
         self.fed_seconds = 0.0
@@ -121,7 +122,7 @@ class TranscriptionWorker(QObject):
                     t0 = time.perf_counter()
                     new = list(transcriber.feed(np.asarray(chunk, dtype=np.float32)))
                     self.busy_seconds += time.perf_counter() - t0
-                    self.fed_seconds += len(chunk) / 16000
+                    self.fed_seconds += len(chunk) / SAMPLE_RATE
                     if new:
                         self._publish(new)
                         self._pacer.soon()  # show the still-open tail again soon
@@ -170,15 +171,14 @@ class WorkerThread:
     itself alive until the QThread has really stopped (destroying a running QThread aborts).
     """
 
-    def __init__(self, worker: QObject, name: str):
+    def __init__(self, worker: TranscriptionWorker, name: str):
         self.worker = worker
         self.thread = QThread()
         self.thread.setObjectName(name)
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.run)
-        for sig in ("finished", "failed"):
-            if hasattr(worker, sig):
-                getattr(worker, sig).connect(self.thread.quit)
+        worker.finished.connect(self.thread.quit)
+        worker.failed.connect(self.thread.quit)
         self.thread.finished.connect(lambda: _RUNNING.discard(self))
 
     def start(self) -> None:

@@ -14,11 +14,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports
 
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import fake_runtime
 import pytest
 
 pytest.importorskip("PySide6", reason="pip install PySide6-Essentials (the app extra)")
@@ -143,39 +143,19 @@ class FakeStreamingTranscriber:
         return []
 
 
-class FakeRuntime:
+class FakeRuntime(fake_runtime.FakeRuntime):
     """For UI-mechanics tests only: a language model that always writes the same JSON note."""
 
-    name = "fake"
-    model_name = "fake-llm"
-    supports_constrained_json = False
-    context_window = 8192
-
     def __init__(self, answer: str, delay: float = 0.0):
-        self.answer = answer
-        self.delay = delay
+        super().__init__([answer], delay=delay)
         self.warmed = 0
-
-    def load(self, progress=None):
-        pass
 
     def count_tokens(self, text: str) -> int:
         return len(text) // 4
 
     def warm(self, messages):
+        super().warm(messages)
         self.warmed += 1
-
-    def stream_chat(self, messages, **kw):
-        for i in range(0, len(self.answer), 12):
-            if self.delay:
-                time.sleep(self.delay)
-            yield self.answer[i : i + 12]
-
-    def chat(self, messages, **kw):
-        return self.answer
-
-    def close(self):
-        pass
 
 
 def replay_device():

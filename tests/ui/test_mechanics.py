@@ -564,16 +564,7 @@ class RecordingRuntime(FakeRuntime):
     """The fake model, keeping the prompts it was asked to warm and to answer."""
 
     def __init__(self):
-        super().__init__(NOTE_JSON)
-        self.warm_prompts: list[str] = []
-        self.prompts: list[str] = []
-
-    def warm(self, messages):
-        self.warm_prompts.append(messages[-1]["content"])
-
-    def stream_chat(self, messages, **kw):
-        self.prompts.append(messages[-1]["content"])
-        yield from super().stream_chat(messages, **kw)
+        super().__init__(NOTE_JSON)  # (FakeRuntime records warm_prompts and prompts)
 
 
 def test_stop_drafts_from_the_state_kept_warm_during_the_visit(qtbot, make_window, speech_clip):

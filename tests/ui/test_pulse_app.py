@@ -33,7 +33,8 @@ def test_app_records_from_pulseaudio_virtual_microphone(
     real_asr,
 ):
     pytest.importorskip("sounddevice", reason="the sounddevice package (the app extra) is not installed")
-    from scribe.recording import list_input_devices, read_audio_file
+    from scribe.audio import load_audio
+    from scribe.recording import list_input_devices
 
     assert any(d.name == "pulse" for d in list_input_devices()), "PortAudio shows no 'pulse' input"
     # the real device list and the real SoundDeviceSource (AppContext defaults)
@@ -65,12 +66,12 @@ def test_app_records_from_pulseaudio_virtual_microphone(
     qtbot.wait(500)
     qtbot.mouseClick(page.recording.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: session.note is not None, timeout=120000)
-    speech_s = len(read_audio_file(speech_wav)) / 16000
+    speech_s = len(load_audio(speech_wav)) / 16000
     assert session.visit.audio_seconds() >= speech_s
     assert session.record.encounter.patient_name == "Maria Lopez"
     # what was stored is what was played (the microphone path itself)...
     recorded, _ = session.visit.load_audio()
-    played_audio = read_audio_file(speech_wav)
+    played_audio = load_audio(speech_wav)
     lag = _align(recorded, played_audio)
     seg = recorded[lag : lag + len(played_audio)]
     assert len(seg) == len(played_audio), f"recording cut short: lag {lag}, {len(recorded)} samples"

@@ -1,4 +1,5 @@
-"""Small pieces of the UI layer on their own: line diffing, BackgroundOp, the ASR worker thread.
+"""Small pieces of the UI layer on their own: BackgroundOp, the ASR worker thread (the line diff the
+editor uses is tested in tests/test_note_lines.py).
 
 No model is used; the worker test feeds a stand-in recogniser (UI mechanics only).
 """
@@ -12,45 +13,8 @@ import numpy as np
 import pytest
 
 from scribe.errors import ApprovalError
-from scribe.ui.note_editor import AFTER_PREVIOUS_ADD, LineChange, LineInfo, diff_changes, match_lines
 
 from .conftest import FakeStreamingTranscriber, close_message_boxes, message_boxes
-
-BASE = [LineInfo("a", "Cough for three days."), LineInfo("b", "No fever."), LineInfo("c", "Takes lisinopril 10 mg.")]
-
-
-def test_unchanged_lines_map_to_their_statements():
-    mapped, deleted = match_lines(BASE, ["Cough for three days.", "No fever.", "Takes lisinopril 10 mg."])
-    assert [m.id for m in mapped] == ["a", "b", "c"] and not deleted
-    assert diff_changes("s", BASE, [b.text for b in BASE]) == []
-
-
-def test_edit_insert_delete_and_blank_lines():
-    lines = ["Cough for five days.", "", "New: sore throat.", "Takes lisinopril 10 mg."]
-    changes = diff_changes("s", BASE, lines)
-    assert LineChange("edit", "s", "a", "Cough for five days.") in changes
-    assert LineChange("delete", "s", "b", "") in changes
-    assert LineChange("add", "s", "a", "New: sore throat.") in changes  # unlike "No fever.": a new statement
-    mapped, _ = match_lines(BASE, lines)
-    assert mapped[1] is None  # blank line belongs to nobody
-    assert mapped[3].id == "c"
-
-
-def test_new_lines_are_added_in_order_after_the_previous_statement():
-    lines = ["Cough for three days.", "First new.", "Second new.", "No fever.", "Takes lisinopril 10 mg."]
-    changes = diff_changes("s", BASE, lines)
-    assert changes == [
-        LineChange("add", "s", "a", "First new."),
-        LineChange("add", "s", AFTER_PREVIOUS_ADD, "Second new."),
-    ]
-    assert diff_changes("s", [], ["Only line."]) == [LineChange("add", "s", None, "Only line.")]
-
-
-def test_statement_with_a_line_break_is_shown_on_one_line():
-    class St:
-        id, text, status, issues, evidence = "x", "Two\nlines  here", "supported", [], [1]
-
-    assert LineInfo.of(St).text == "Two lines here"
 
 
 def test_background_op_success_progress_and_errors(qtbot):
