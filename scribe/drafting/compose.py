@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 
 from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
-from ..textnorm import canon_number, clinical_notation, content_words, tokens
+from ..textnorm import canon_number, clinical_notation, content_words, normalise, tokens
 from .questions import Fact, VisitFacts, is_filler
 from .templates import BLOCK_TITLES, Block, Template
 
@@ -100,16 +100,20 @@ META = re.compile(
     re.I,
 )
 
-_FILLERS = re.compile(r"(?:,\s*)?\b(?:uh+|um+|uh-huh|mm-hmm|you know|i mean|kinda|sorta)\b,?", re.I)
+_FILLERS = re.compile(r"\b(?:uh+|um+|uh-huh|mm-hmm|you know|i mean|kinda|sorta)\b,?\s*", re.I)
 _SLANG = {"gonna": "going to", "wanna": "want to", "gotta": "got to", "ta": "to"}
 
 # "I'm going to increase your lisinopril" -> "Increase lisinopril": the plan said as the doctor's intention
+_INTENT_WORDS = (
+    r"going to|like to|want to|need to|also|just|probably|definitely|then|have to|ahead and|go ahead and|"
+    r"want you to|would like you to|like you to|need you to|recommend that you|recommend you|suggest that you|"
+    r"suggest you|advise you to|advise that you|advise|recommend|suggest|think we should|think you should|should|"
+    r"will|think(?: that)?"
+)
 _INTENT = re.compile(
-    r"^(?:so\s+|and\s+|okay,?\s+|also,?\s+|now,?\s+)*(?:i|we)(?:'m| am|'re| are|'ll| will|'d| would| want| need| have| can)?"
-    r"(?:\s+(?:going to|like to|want to|need to|also|just|probably|definitely|then|have to|ahead and|go ahead and|"
-    r"want you to|would like you to|like you to|need you to|recommend that you|recommend you|suggest that you|suggest you|"
-    r"advise you to|advise that you|advise|recommend|suggest|think we should|think you should|should|will|"
-    r"think (?:that )?))+",
+    r"^(?:(?:so|and|okay|also|now|then|for (?:the |your )?[a-z ]{1,40}),?\s+)*(?:i|we)"
+    rf"(?:(?:'ll| will)(?:\s+(?:{_INTENT_WORDS}))*|(?:'m| am|'re| are|'d| would| want| need| have| can)?(?:\s+(?:{_INTENT_WORDS}))+)"
+    r"(?=\s)",
     re.I,
 )
 _IRREGULAR = {
@@ -130,7 +134,7 @@ _MODALS = frozenset("will would can could should may might must did does had".sp
 _ADVERB = r"(?:also|just|usually|always|never|often|sometimes|still|really|only|even|already|currently|mostly|probably|actually|definitely|\w+ly)"
 # a pronoun as the subject: at the start or after a conjunction, with any adverbs and the verb after it
 _PRONOUN_SUBJECT = re.compile(
-    r"(?P<lead>^|[,;:]\s*|\b(?:that|if|when|because|and|so|but|until|unless|as|since|while|or|then)\s+)"
+    r"(?P<lead>^|[,;:.!?]\s*|\b(?:that|if|when|because|and|so|but|until|unless|as|since|while|or|then|before|after)\s+)"
     r"(?P<pron>i|we|you)(?:'(?P<c>m|re|ve|ll|d))?\b"
     rf"(?:\s+(?P<adv>(?:{_ADVERB}\s+)*)(?P<verb>[a-z']+))?",
     re.I,
@@ -201,31 +205,58 @@ def third_person(text: str, speaker: str = "doctor") -> str:
     whose words the statement reports: "patient" for the history ("I drink a beer on weekends" ->
     "The patient drinks a beer on weekends"), "doctor" for exam, assessment and plan ("I'm going to
     increase your lisinopril" -> "Increase the patient's lisinopril")."""
-    t = _FILLERS.sub("", text)
+    t = re.sub(r",\s*([,.;!?])", r"\1", _FILLERS.sub("", text)).strip()
     t = re.sub(r"\b(gonna|wanna|gotta)\b", lambda m: _SLANG[m.group(1).lower()], t, flags=re.I)
     t = re.sub(r"\s{2,}", " ", t).strip(" ,")
     if not FIRST_OR_SECOND_PERSON.search(t):
         return t[:1].upper() + t[1:] if t else t
     if speaker == "doctor":
         m = _INTENT.match(t)
-        if m and m.end() < len(
-            t
-        ):  # the doctor's intention is the plan: "I'm going to order an x-ray" -> "Order an x-ray"
+        if m and m.end() < len(t):  # the doctor's intention is the plan: "I'm going to order" -> "Order"
             rest = re.sub(r"^(?:go ahead and|ahead and)\s+", "", t[m.end() :].lstrip(), flags=re.I)
             t = rest[:1].upper() + rest[1:]
     patient = "the patient"
     t = _replace_subjects(t, speaker, patient)
     for pattern, role in _OBJECTS:
-        listener = role.startswith("listener")
-        is_patient = listener != (speaker == "patient")
-        who = patient if is_patient else "the doctor"
-        t = pattern.sub(
-            lambda _m, role=role, who=who: (
-                "themselves" if role.endswith("self") and who == patient else f"{who}'s" if role.endswith("'s") else who
-            ),
-            t,
-        )
+        who = patient if role.startswith("listener") != (speaker == "patient") else "the doctor"
+        if role.endswith("self"):
+            repl = "themselves" if who == patient else "the doctor"
+        else:
+            repl = f"{who}'s" if role.endswith("'s") else who
+        t = pattern.sub(repl, t)
     return t[:1].upper() + t[1:] if t else t
+
+
+def coerce_statements(value, clinical: bool = True) -> list[tuple[str, list[int]]]:
+    """Statements from the shapes a model actually answers with (objects with ``text`` and ``evidence``,
+    bare strings, nested lists), as (text, cited line ids); ``clinical`` also applies :func:`clean_text`."""
+    out: list[tuple[str, list[int]]] = []
+    if isinstance(value, (str, dict)):
+        value = [value]
+    for item in value if isinstance(value, list) else []:
+        ev: object = []
+        if isinstance(item, str):
+            text = item
+        elif isinstance(item, dict):
+            text = item.get("text") or item.get("statement") or ""
+            ev = item.get("evidence") or item.get("lines") or []
+        else:
+            continue
+        if not isinstance(text, str):
+            continue
+        ids = []
+        for e in ev if isinstance(ev, list) else [ev]:
+            try:
+                ids.append(int(str(e).strip("[] ")))
+            except ValueError:
+                continue
+        pieces = (
+            clean_text(text)
+            if clinical
+            else [p for p in split_statement(collapse_repeats(clinical_notation(text.strip()))) if len(p) >= 3]
+        )
+        out.extend((piece, ids) for piece in pieces)
+    return out
 
 
 def clean_text(text: str, speaker: str = "doctor") -> list[str]:
@@ -282,11 +313,14 @@ def _numbers(text: str) -> set[str]:
     return {canon_number(t) for t in tokens(text) if t[0].isdigit()}
 
 
-def vital_said(text: str, said_text: str, said_numbers: set[str]) -> bool:
+def vital_said(text: str, said_text: str, said_numbers: set[str], said_normalised: str = "") -> bool:
     """A vital-sign statement whose values were all said, or (without a value) whose vital sign was
     talked about."""
     if not _numbers(text) <= said_numbers:
         return False
+    pairs = re.findall(r"\b(\d{2,3})\s*/\s*(\d{2,3})\b", text)
+    if pairs:  # a reading ("150/90") is specific enough on its own: it must have been said as a pair
+        return all(f"{a} / {b}" in said_normalised for a, b in pairs)
     low = text.lower()
     named = [k for k, words in _VITALS.items() if any(re.search(rf"\b{re.escape(w)}", low) for w in (k, *words))]
     if not named:
@@ -306,6 +340,24 @@ def exam_said(text: str, said_words: set[str]) -> bool:
     return bool(claim & said_words) or not claim
 
 
+_ORDER_CUE = re.compile(
+    r"\b(?:order\w*|get|schedul\w*|set up|send|want to|going to|gon na|'d like to|would like to|will|refer\w*|recommend\w*)\b",
+    re.I,
+)
+_RESULT_VERB = re.compile(r"\b(?:show\w*|reveal\w*|demonstrat\w*|was|were|is|are|came back)\b", re.I)
+
+
+def only_ordered(text: str, transcript: Transcript) -> bool:
+    """A result claimed for a test the transcript names only when ordering it ("EMG showed carpal
+    tunnel syndrome" after "I want to order an EMG")."""
+    head = _RESULT_VERB.split(text, maxsplit=1)[0]
+    name = content_words(head) - _WHERE
+    if not name:
+        return False
+    lines = [s.text for s in transcript.segments if name & content_words(s.text)]
+    return bool(lines) and all(_ORDER_CUE.search(line) for line in lines)
+
+
 def _unsaid_results(texts: list[str], transcript: Transcript) -> set[str]:
     """Results statements the grounding check finds claimed for a test that was only ordered, or with
     a number nobody said."""
@@ -313,7 +365,8 @@ def _unsaid_results(texts: list[str], transcript: Transcript) -> set[str]:
 
     note = NoteDraft(sections=[Section(key="r", title="r", statements=[Statement(text=t) for t in texts])])
     checked = ground_note(note, transcript).sections[0].statements
-    return {st.text for st in checked if any(i.kind in ("result", "number") for i in st.issues)}
+    flagged = {st.text for st in checked if any(i.kind in ("result", "number") for i in st.issues)}
+    return flagged | {t for t in texts if only_ordered(t, transcript)}
 
 
 _RESULT_CLAIM = re.compile(
@@ -395,6 +448,31 @@ def _merge_doses(facts: list[Fact], drugs) -> list[Fact]:
     return out
 
 
+# blocks whose items are things the patient said, in a few words: most of those words must have been said
+_SAID_BLOCKS = frozenset(
+    b.value
+    for b in (
+        Block.medical_history,
+        Block.medications,
+        Block.allergies,
+        Block.social_history,
+        Block.family_history,
+        Block.review_of_systems,
+    )
+)
+_FRAME_WORDS = frozenset(
+    content_words(
+        """patient reports reported denies denied history has had have family social works work takes taking
+        takes uses drinks mother father brother sister son daughter also currently"""
+    )
+)
+
+
+def _said(text: str, said_words: set[str]) -> bool:
+    claim = content_words(text) - _FRAME_WORDS
+    return not claim or len(claim & said_words) / len(claim) >= 0.5
+
+
 def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     """The facts fit for a note: exam, vital signs and results nobody stated left out (module
     docstring), a history item the history itself denies left out; vital signs the model put under the
@@ -402,6 +480,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     from ..lexicon import medication_names
 
     said_text = " ".join(tokens(transcript.text))
+    said_normalised = normalise(transcript.text)
     said_numbers = _said_numbers(said_text.split())
     said_words = content_words(transcript.text)
     results = [f.text for f in facts.facts if f.block == Block.results.value]
@@ -415,7 +494,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
         block = f.block
         if block == Block.physical_exam.value and _VITAL_NAMES.match(f.text.strip()):
             block = Block.vital_signs.value
-        if block == Block.vital_signs.value and not vital_said(f.text, said_text, said_numbers):
+        if block == Block.vital_signs.value and not vital_said(f.text, said_text, said_numbers, said_normalised):
             continue
         if block == Block.physical_exam.value and (
             not exam_said(f.text, said_words)
@@ -424,6 +503,8 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             or drugs.medications_in(tokens(f.text))
         ):
             continue
+        if block in _SAID_BLOCKS and not _said(f.text, said_words):
+            continue  # a history, habit or symptom nobody mentioned ("works as a software engineer")
         if block == Block.results.value and (f.text in unsaid or not _RESULT_CLAIM.search(f.text)):
             continue
         if (
@@ -438,7 +519,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and named <= started
         ):
             continue  # started in this visit: the plan says so
-        kept.append(f if block == f.block else Fact(f.text, block, f.evidence, f.problem))
+        kept.append(f if block == f.block else Fact(f.text, block, f.evidence, f.problem, f.label, f.polarity))
     return VisitFacts(patient=facts.patient, facts=kept, problems=list(facts.problems))
 
 
@@ -457,26 +538,31 @@ def same_fact(a: set[str], b: set[str]) -> bool:
 
 
 class _Statements:
-    """Statements of one section, near-duplicates kept once (the fuller text, both evidences)."""
+    """Statements of one section, near-duplicates within one block kept once (the fuller text, both
+    evidences). Across blocks a fact may repeat, as in a note written by hand: the history tells it,
+    the review of systems lists it."""
 
     def __init__(self):
         self.items: list[Statement] = []
         self._words: list[set[str]] = []
+        self._groups: list[str] = []
 
-    def add(self, text: str, evidence: Iterable[int] = (), dedupe: bool = True) -> None:
+    def add(self, text: str, evidence: Iterable[int] = (), group: str = "", dedupe: bool = True) -> None:
         if not dedupe:  # (the opening sentence: the history repeats its words, and both stay)
             self.items.append(Statement(text=text, evidence=list(evidence)))
             self._words.append(set())
+            self._groups.append(group)
             return
         words = content_words(text) or {text.lower().strip(" .")}
         for i, other in enumerate(self._words):
-            if same_fact(words, other):
+            if self._groups[i] == group and same_fact(words, other):
                 if len(words) > len(other):
                     self._words[i] = words
                     merged = list(dict.fromkeys([*self.items[i].evidence, *evidence]))
                     self.items[i] = Statement(text=text, evidence=merged)
                 return
         self._words.append(words)
+        self._groups.append(group)
         self.items.append(Statement(text=text, evidence=list(evidence)))
 
 
@@ -533,19 +619,22 @@ def _labelled(block: Block, texts: list[str], labelled: bool) -> list[str]:
     title = BLOCK_TITLES[block]
     if block in (Block.review_of_systems, Block.physical_exam, Block.vital_signs):
         return texts  # "Respiratory: denies cough." says which part it is
-    return [f"{title}: {_lower_first(t)}" for t in texts]
+    return [f"{title}: {t}" for t in texts]
 
 
-def compose_note(facts: VisitFacts, template: Template, encounter: Encounter | None = None) -> NoteDraft:
+def compose_note(
+    facts: VisitFacts, template: Template, encounter: Encounter | None = None, *, clinical: bool = True
+) -> NoteDraft:
     """The note of ``template`` from checked ``facts``: each section's blocks in the section's order;
-    assessment and plan grouped by problem; free sections (no blocks) take the facts given for them."""
+    assessment and plan grouped by problem; free sections (no blocks) take the facts given for them
+    (in their own voice unless ``clinical``)."""
     sections = []
     for ts in template.sections:
         out = _Statements()
         if not ts.content:
             for f in facts.of(ts.key):
-                for text in clean_text(f.text):
-                    out.add(text, f.evidence)
+                for text, _ in coerce_statements([f.text], clinical):
+                    out.add(text, f.evidence, group=ts.key)
         blocks = list(ts.content)
         labelled = len([b for b in blocks if b != Block.history_of_present_illness]) > 1
         problems_done = False
@@ -558,6 +647,10 @@ def compose_note(facts: VisitFacts, template: Template, encounter: Encounter | N
             if block == Block.chief_complaint and Block.history_of_present_illness in blocks and not labelled:
                 continue  # the opening sentence names it
             speaker = "patient" if block in PATIENT_BLOCKS else "doctor"
+            if block in (Block.review_of_systems, Block.physical_exam):
+                for text, ev in by_system(facts.of(block.value), speaker):
+                    out.add(text, ev, group=block.value)
+                continue
             items = [(t, f.evidence) for f in facts.of(block.value) for t in clean_text(f.text, speaker)]
             if block == Block.history_of_present_illness:
                 intro = introduction(facts)
@@ -565,17 +658,61 @@ def compose_note(facts: VisitFacts, template: Template, encounter: Encounter | N
                     out.add(intro, dedupe=False)
             texts = _labelled(block, [t for t, _ in items], labelled)
             for text, (_, ev) in zip(texts, items):
-                out.add(_sentence(text), ev)
+                out.add(_sentence(text), ev, group=block.value)
         sections.append(Section(key=ts.key, title=ts.title, statements=out.items, style=template.section_style(ts.key)))
     return NoteDraft(
         template=template.name, encounter=encounter or Encounter(visit_type=template.name), sections=sections
     )
 
 
+_TEST_VERB = re.compile(
+    r"\b(?:order\w*|obtain\w*|get|getting|check\w*|schedul\w*|repeat\w*|send\w*|draw\w*|perform\w*|do)\b", re.I
+)
+_ARTICLE = re.compile(r"^(?:to|a|an)\s+", re.I)
+_REFER_VERB = re.compile(r"\b(?:refer\w*|consult\w*|see|seeing|follow)\b", re.I)
+
+
+def plan_item(label: str, text: str) -> str:
+    """A plan item as an order: a test or referral the model named without a verb gets one ("EMG of
+    both hands" -> "Order EMG of both hands"), so it cannot read as a result or a finding."""
+    if label == "Tests" and not _TEST_VERB.search(text):
+        return f"Order {_lower_first(text)}"  # (mid-sentence now)
+    if label == "Referrals" and not _REFER_VERB.search(text):
+        return "Refer to " + _lower_first(_ARTICLE.sub("", text))
+    return text
+
+
+def _join(items: list[str]) -> str:
+    items = [i.strip().rstrip(".") for i in items if i.strip()]
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else (items[0] if items else "")
+
+
+def by_system(facts: list[Fact], speaker: str) -> list[tuple[str, tuple[int, ...]]]:
+    """Review-of-systems or exam items, one statement per body system in the order the systems came:
+    "Respiratory: Reports cough. Denies shortness of breath." / "Musculoskeletal: Grip strength less
+    on the left; positive Tinel sign bilaterally." """
+    systems: dict[str, list[Fact]] = {}
+    for f in facts:
+        systems.setdefault(f.label, []).append(f)
+    out = []
+    for label, items in systems.items():
+        texts = {f: " ".join(clean_text(f.text, speaker)).rstrip(".") for f in items}
+        reported = [texts[f] for f in items if f.polarity == "reports" and texts[f]]
+        denied = [texts[f] for f in items if f.polarity == "denies" and texts[f]]
+        found = [texts[f] for f in items if not f.polarity and texts[f]]
+        parts = [f"Reports {_lower_first(_join(reported))}." if reported else ""]
+        parts.append(f"Denies {_lower_first(_join(denied))}." if denied else "")
+        parts.append(_sentence("; ".join([found[0], *map(_lower_first, found[1:])])) if found else "")
+        body = " ".join(p for p in parts if p)
+        if body:
+            evidence = tuple(dict.fromkeys(i for f in items for i in f.evidence))
+            out.append((f"{label}: {body}" if label else body, evidence))
+    return out
+
+
 def _add_problems(out: _Statements, facts: VisitFacts, blocks: list[Block]) -> None:
-    """Each problem: in an assessment, its name with the assessment; in a plan, its name, then each plan
-    item with its kind ("Tests: EMG of both hands."). Plan items of no problem (the medication pass)
-    come last."""
+    """Each problem: in an assessment, its name with its assessment; in a plan, its name with the first
+    plan item, then the others. Plan items of no problem (the medication pass) come last."""
     assess, plan = Block.assessment in blocks, Block.plan in blocks
     for problem in [*_problems(facts), ""]:
         reasons = [
@@ -585,25 +722,20 @@ def _add_problems(out: _Statements, facts: VisitFacts, blocks: list[Block]) -> N
             for t in clean_text(f.text)
         ]
         items = [
-            (f"{f.label}: {_lower_first(t)}" if f.label else t, f.evidence)
+            (plan_item(f.label, t), f.evidence)
             for f in facts.of(Block.plan.value)
             if f.problem == problem
             for t in clean_text(f.text)
         ]
         name = problem.strip().rstrip(".")
         name = name[:1].upper() + name[1:]
-        if assess and name:
-            if reasons:
-                out.add(f"{name}: {_sentence(_lower_first(reasons[0][0]))}", reasons[0][1])
-            else:
-                out.add(_sentence(name), dedupe=False)
-            for text, ev in reasons[1:]:
-                out.add(_sentence(text), ev)
-        if plan and items:
-            if name and not assess:
-                out.add(_sentence(name), dedupe=False)
-            for text, ev in items:
-                out.add(_sentence(text), ev)
+        texts = (reasons if assess else []) + (items if plan else [])
+        if assess and name and not reasons:
+            texts = [(name, ())] + texts
+        elif name and texts:
+            texts[0] = (f"{name}: {texts[0][0]}", texts[0][1])
+        for text, ev in texts:
+            out.add(_sentence(text), ev, group="problems")
 
 
 def _problems(facts: VisitFacts) -> list[str]:

@@ -34,10 +34,9 @@ from typing import Literal
 from ..domain import Encounter, NoteDraft, SpeakerRole, Statement, Transcript
 from ..errors import DraftingError
 from ..grounding import ground_note
-from .compose import check_facts, clean_text, compose_note
+from .compose import PATIENT_BLOCKS, check_facts, clean_text, compose_note
 from .long_visit import part_preamble, split_for_window
 from .questions import (
-    PROBLEMS,
     SYSTEM_PROMPT,
     Fact,
     Question,
@@ -46,7 +45,6 @@ from .questions import (
     format_transcript_lines,
     medication_question,
     parse_answer,
-    problem_question,
     questions_for,
 )
 from .templates import Block, Template
@@ -179,6 +177,7 @@ def respell_medications(note: NoteDraft, transcript: Transcript, medications: se
 # ----------------------------------------------------------------------------- drafter
 
 
+PATIENT_BLOCK_KEYS = frozenset(b.value for b in PATIENT_BLOCKS)
 _PLAN_VERB = re.compile(
     r"\b(?:start|started|starting|prescrib\w*|increas\w*|decreas\w*|reduc\w*|stop\w*|discontinu\w*|continu\w*|"
     r"refill\w*|switch\w*|chang\w*|adjust\w*|recommend\w*|order\w*|will|should|plan\w*)\b",
@@ -258,7 +257,7 @@ class NoteDrafter:
     @property
     def output_budget(self) -> int:
         """Tokens one answer may take (what the window must leave free after the prompt)."""
-        return max(q.max_tokens for q in [*self.questions(), problem_question(0, "x")])
+        return max(q.max_tokens for q in self.questions())
 
     def prompt_tokens(self, messages: list[dict]) -> int:
         return self.runtime.count_tokens("\n".join(m["content"] for m in messages))
@@ -308,27 +307,22 @@ class NoteDrafter:
         yield DraftEvent(kind="done", note=note)
 
     def ask_all(self, lines: list[str], questions: list[Question], facts: VisitFacts, t0: float, preamble=None):
-        """Ask ``questions`` in order (and each problem's question once the problems are known);
-        the answers go into ``facts``. Yields token and statement events."""
-        pending = list(questions)
-        while pending:
-            q = pending.pop(0)
+        """Ask ``questions`` in order; the answers go into ``facts``. Yields token and statement events."""
+        for q in questions:
             data = yield from self.ask(lines, q, t0, preamble)
-            if data is None:
-                continue
-            before = len(facts.problems)
-            new = parse_answer(q, data, facts)
-            yield from self.fact_events(new)
-            if q.key == PROBLEMS.key:
-                asked = facts.problems[before:] if preamble else facts.problems
-                pending = [problem_question(k, p) for k, p in enumerate(asked, before + 1)] + pending
+            if data is not None:
+                yield from self.fact_events(parse_answer(q, data, facts))
 
     def fact_events(self, new: list[Fact]) -> Iterator[DraftEvent]:
         for f in new:
             key = self.section_of(f.block)
             if key is None:
                 continue
-            for text in clean_text(f.text) if self.clinical else [f.text]:
+            for text in (
+                clean_text(f.text, "patient" if f.block in PATIENT_BLOCK_KEYS else "doctor")
+                if self.clinical
+                else [f.text]
+            ):
                 yield DraftEvent(
                     kind="statement", section_key=key, statement=Statement(text=text, evidence=list(f.evidence))
                 )
@@ -385,12 +379,12 @@ class NoteDrafter:
         transcript. Returns the finished note."""
         if self.clinical:
             facts = check_facts(facts, transcript)
-        note = compose_note(facts, self.template, encounter)
+        note = compose_note(facts, self.template, encounter, clinical=self.clinical)
         if self.cover_medications:
             added = yield from self.cover_missing_medications(note, facts, transcript, lines)
             if added:
                 facts.facts.extend(added)
-                note = compose_note(facts, self.template, encounter)
+                note = compose_note(facts, self.template, encounter, clinical=self.clinical)
         note = note.model_copy(
             update={
                 "encounter": encounter,

@@ -69,7 +69,7 @@ def split_for_window(drafter, transcript: Transcript, overlap: int = OVERLAP_SEG
             if end >= len(segments):
                 break
             start = max(start + 1, end - overlap)
-        if len(parts) <= n_parts or target >= budget:
+        if len(parts) <= n_parts or n_parts >= len(segments):
             break
         n_parts += 1
     return [transcript.model_copy(update={"segments": segments[a:b]}) for a, b in parts]

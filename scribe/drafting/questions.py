@@ -99,7 +99,8 @@ class Fact:
     block: str
     evidence: tuple[int, ...] = ()
     problem: str = ""
-    label: str = ""  # a plan item's kind ("Tests", "Referrals", ...), shown before it
+    label: str = ""  # what it is about, shown before it: a body system (review of systems, exam), a plan item's kind
+    polarity: str = ""  # review of systems: "reports" or "denies"
 
 
 @dataclass
@@ -126,8 +127,9 @@ class AnswerField:
     """One field of an answer and where its content goes.
 
     ``kind``: "list" (statements of ``block``), "text" (one short string: a patient field, or one
-    statement of ``block``), "sex", "problems", "systems" (review of systems: a body system with the
-    symptoms reported and denied), "findings" (exam: a body system with its findings)."""
+    statement of ``block``), "sex", "systems" (review of systems: a body system with the symptoms
+    reported and denied), "findings" (exam: a body system with its findings), "assessment_plan" (each
+    problem with its assessment and plan)."""
 
     name: str
     block: str
@@ -161,6 +163,8 @@ class AnswerField:
     def hint(self) -> str:
         if self.kind in ("text", "sex"):
             return f'"{self.name}": "..."'
+        if self.kind == "assessment_plan":
+            return f'"{self.name}": [{{"problem": "...", "assessment": [...], "plan": [...]}}, ...]'
         if self.kind == "systems":
             return f'"{self.name}": [{{"system": "...", "reported": [...], "denied": [...]}}, ...]'
         if self.kind == "findings":
@@ -283,36 +287,16 @@ BLOCK_QUESTIONS[Block.allergies] = BLOCK_QUESTIONS[Block.medications]
 BLOCK_QUESTIONS[Block.family_history] = BLOCK_QUESTIONS[Block.social_history]
 BLOCK_QUESTIONS[Block.vital_signs] = BLOCK_QUESTIONS[Block.physical_exam]
 
-PROBLEMS = Question(
-    "problems",
-    "Which problems did the doctor diagnose or treat in this visit? The diagnosis the doctor gave for each (or the "
-    "complaint, if no diagnosis was made), a few words each, the main problem first. Not causes or risk factors.",
-    (_f("problems", "", "problems", max_items=4, max_chars=80),),
-    max_tokens=80,
+ASSESSMENT_PLAN = Question(
+    "assessment_plan",
+    "Assessment and plan: for each problem the doctor addressed in this visit (the diagnosis, or the complaint if "
+    "no diagnosis was made), the doctor's assessment with the reasons for it in one or two sentences, and the plan "
+    "for it: each thing the doctor decided, prescribed, ordered or advised, one sentence each.",
+    (_f("problems", "", "assessment_plan", max_items=4),),
+    max_tokens=600,
 )
 
 MAX_PROBLEMS = 4
-
-
-def problem_question(k: int, problem: str) -> Question:
-    """The assessment and plan of one problem (asked once the problems are known). The plan comes in
-    fields named for its kinds: asked for "medications started, tests ordered, referrals" in words, a
-    small model answered with those words ("Referrals: none.")."""
-    return Question(
-        f"problem:{k}",
-        f'About "{problem}": what is the doctor\'s assessment, and why (one or two sentences)? Then the plan for it '
-        "as the doctor said it, one item each: medications (started, continued, changed with the old and new dose, "
-        "or stopped), tests ordered, referrals, and what the patient was told to do.",
-        (
-            _f("assessment", Block.assessment, max_items=2, max_chars=240),
-            _f("medications", Block.plan, max_items=5, max_chars=160, label="Medications"),
-            _f("tests", Block.plan, max_items=4, max_chars=160, label="Tests"),
-            _f("referrals", Block.plan, max_items=3, max_chars=120, label="Referrals"),
-            _f("patient_instructions", Block.plan, max_items=4, max_chars=160, label="Instructions"),
-        ),
-        max_tokens=300,
-        problem=problem,
-    )
 
 
 def medication_question(drug: str, lines: tuple[int, ...] = ()) -> Question:
@@ -373,7 +357,7 @@ def questions_for(template: Template, section_max_tokens: int = 400) -> list[Que
             if q is not None and q not in out:
                 out.append(q)
     if wanted & {Block.assessment, Block.plan}:
-        out.append(PROBLEMS)
+        out.append(ASSESSMENT_PLAN)
     if Block.follow_up in wanted:
         out.append(FOLLOW_UP)
     return out
@@ -450,9 +434,9 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else (items[0] if items else "")
 
 
-def _system_facts(f: AnswerField, value) -> list[str]:
-    """Review of systems or exam items as one statement per body system ("Respiratory: Reports cough.
-    Denies shortness of breath.")."""
+def _system_items(f: AnswerField, value) -> list[tuple[str, str, str]]:
+    """Review of systems or exam items as (body system, polarity, item): the note groups them by
+    system ("Respiratory: Reports cough. Denies shortness of breath.") after each item is checked."""
     out = []
     for item in value if isinstance(value, list) else []:
         if not isinstance(item, dict):
@@ -460,16 +444,10 @@ def _system_facts(f: AnswerField, value) -> list[str]:
         system = str(item.get("system", "")).strip().lower()
         title = _system_title(system) if system else ""
         if f.kind == "systems":
-            reported = [x for x in _strings(item.get("reported")) if not is_filler(x)]
-            denied = [x for x in _strings(item.get("denied")) if not is_filler(x)]
-            parts = ([f"Reports {_join(reported)}."] if reported else []) + (
-                [f"Denies {_join(denied)}."] if denied else []
-            )
+            out += [(title, "reports", x) for x in _strings(item.get("reported"))]
+            out += [(title, "denies", x) for x in _strings(item.get("denied"))]
         else:
-            findings = [x.rstrip(".") for x in _strings(item.get("findings")) if not is_filler(x)]
-            parts = [_sentence_case("; ".join(findings)) + "."] if findings else []
-        if parts:
-            out.append(f"{title}: {' '.join(parts)}" if title else " ".join(parts))
+            out += [(title, "", x) for x in _strings(item.get("findings"))]
     return out
 
 
@@ -489,17 +467,29 @@ def parse_answer(question: Question, data: dict, facts: VisitFacts) -> list[Fact
             if text and not is_filler(text):
                 setattr(facts.patient, f.name, text.lower() if f.kind == "sex" else text)
             continue
-        if f.kind == "problems":
-            facts.problems += [p for p in _strings(value) if not is_filler(p) and p not in facts.problems]
-            facts.problems = facts.problems[:MAX_PROBLEMS]
-            continue
         if f.kind in ("systems", "findings"):
-            texts = _system_facts(f, value)
+            items = _system_items(f, value)
+        elif f.kind == "assessment_plan":
+            items = []
+            for entry in value if isinstance(value, list) else []:
+                if not isinstance(entry, dict):
+                    continue
+                problem = str(entry.get("problem") or "").strip()
+                if not problem or is_filler(problem) or echoes(problem, question.text):
+                    continue
+                if problem.lower() not in map(str.lower, facts.problems):
+                    facts.problems.append(problem)
+                for block, key in ((Block.assessment.value, "assessment"), (Block.plan.value, "plan")):
+                    for text in _strings(entry.get(key)):
+                        text = _uncut(text, 240)
+                        if not is_filler(text) and not echoes(text, question.text):
+                            new.append(Fact(text, block, question.evidence, problem))
+            continue
         else:
-            texts = [_uncut(t, f.max_chars) for t in _strings(value)[: f.max_items]]
-        for text in texts:
+            items = [(f.label, "", _uncut(t, f.max_chars)) for t in _strings(value)[: f.max_items]]
+        for label, polarity, text in items:
             if text and not is_filler(text) and not echoes(text, question.text):
-                new.append(Fact(text, f.block, question.evidence, question.problem, f.label))
+                new.append(Fact(text, f.block, question.evidence, question.problem, label, polarity))
     facts.facts.extend(new)
     return new
 

@@ -398,9 +398,7 @@ def evaluate(
                 continue
             try:
                 row = (
-                    run_scribe(runtime, template, enc, rouge)
-                    if system == "scribe"
-                    else run_naive(runtime, enc, rouge)
+                    run_scribe(runtime, template, enc, rouge) if system == "scribe" else run_naive(runtime, enc, rouge)
                 )
             except Exception as exc:  # one failed note is a result, not the end of the run
                 row = {

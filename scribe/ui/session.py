@@ -483,7 +483,7 @@ class VisitSession(QObject):
         if self._live is None or self._live.runtime is not hub.llm:
             from ..drafting.incremental import LiveDrafter
 
-            self._live = LiveDrafter(self.ctx.make_drafter(hub.llm, template), parts=self.ctx.draft_during_visit)
+            self._live = LiveDrafter(self.ctx.make_drafter(hub.llm, template))
         live = self._live
         live.offer(transcript)  # (offers come from the UI thread only, so the newest stays last)
 
@@ -492,8 +492,8 @@ class VisitSession(QObject):
             return live.update()
 
         def again(done):
-            # a section took ~30 s: go on at once with what was said meanwhile, not at the next tick
-            if done == "section" and self._warm_timer.isActive():
+            # a question took ~20 s: go on at once with what was said meanwhile, not at the next tick
+            if done == "answered" and self._warm_timer.isActive():  # (incremental.Update.answered: a str enum)
                 QTimer.singleShot(0, self._warm)
 
         self._warm_op = BackgroundOp(

@@ -1,0 +1,202 @@
+"""The note's rules that do not depend on the model: what :mod:`scribe.drafting.compose` keeps, drops
+and rewrites in the facts a model gives (no model needed: facts are given as a small model writes them)."""
+
+import pytest
+from scripted_llm import KeywordRuntime
+
+from scribe.drafting.compose import FIRST_OR_SECOND_PERSON, check_facts, compose_note, third_person
+from scribe.drafting.drafter import NoteDrafter
+from scribe.drafting.questions import Fact, Patient, VisitFacts
+from scribe.drafting.templates import get_template
+from scribe.transcript_io import parse_dialogue
+
+NO_EXAM_VISIT = parse_dialogue(
+    "[doctor] How have you been since we started the lisinopril?\n"
+    "[patient] Good. I take it every morning, ten milligrams. No headaches, no dizziness.\n"
+    "[doctor] Any chest pain or shortness of breath?\n"
+    "[patient] No chest pain. I do get a little short of breath on the stairs.\n"
+    "[doctor] Your home readings are running about 150 over 90, so I'm going to increase your lisinopril "
+    "from 10 milligrams to 20 milligrams once a day.\n"
+    "[doctor] And I'd like you to get a basic metabolic panel next week. Let's see you back in a month.\n"
+    "[patient] Okay, sounds good."
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "speaker", "charted"),
+    [
+        (
+            "I'm going to increase your lisinopril from 10 mg to 20 mg once a day.",
+            "doctor",
+            "Increase the patient's lisinopril from 10 mg to 20 mg once a day.",
+        ),
+        ("I'm also going to refer you to cardiology.", "doctor", "Refer the patient to cardiology."),
+        ("I want you to push fluids and strain your urine.", "doctor", "Push fluids and strain the patient's urine."),
+        ("I think you have carpal tunnel syndrome.", "doctor", "The patient has carpal tunnel syndrome."),
+        ("For the knee, I'll start meloxicam 15 mg once a day.", "doctor", "Start meloxicam 15 mg once a day."),
+        ("i do yard work and landscaping.", "patient", "The patient does yard work and landscaping."),
+        (
+            "I usually drink a beer or two on weekends, you know.",
+            "patient",
+            "The patient usually drinks a beer or two on weekends.",
+        ),
+        ("My father had a heart attack at 62.", "patient", "The patient's father had a heart attack at 62."),
+        ("I don't smoke, um, never have.", "patient", "The patient does not smoke, never have."),
+        ("The patient reports knee pain.", "patient", "The patient reports knee pain."),
+        ("US Army veteran.", "patient", "US Army veteran."),
+    ],
+)
+def test_the_dialogues_voice_becomes_clinical_third_person(said, speaker, charted):
+    assert third_person(said, speaker) == charted
+    assert not FIRST_OR_SECOND_PERSON.search(third_person(said, speaker))
+
+
+def test_no_exam_in_the_transcript_means_no_exam_findings_and_no_invented_vitals():
+    """A small model fills an exam from habit ("Eyes: no signs of infection", "Blood pressure: 120/80").
+    Nobody examined this patient: nothing of it reaches the note; the home readings that were said stay."""
+    facts = VisitFacts(
+        facts=[
+            Fact("No signs of infection", "physical_exam", label="Eyes"),
+            Fact("Soft, non-tender", "physical_exam", label="Abdomen"),
+            Fact("Regular rate and rhythm", "physical_exam", label="Cardiovascular"),
+            Fact("No murmurs", "physical_exam", label="Cardiovascular"),
+            Fact("Blood pressure 120/80 mmHg", "vital_signs"),
+            Fact("Temperature 98.6 F", "vital_signs"),
+            Fact("Heart rate: 72 bpm", "vital_signs"),
+            Fact("Home blood pressure readings about 150/90", "vital_signs"),
+        ]
+    )
+    kept = check_facts(facts, NO_EXAM_VISIT)
+    assert [f.text for f in kept.facts] == ["Home blood pressure readings about 150/90"]
+    note = compose_note(kept, get_template("soap"))
+    assert [s.text for s in note.section("objective").statements] == ["Home blood pressure readings about 150/90."]
+
+
+def test_findings_the_doctor_stated_stay_and_findings_nobody_stated_go():
+    visit = parse_dialogue(
+        "[doctor] I'm going to squeeze your hands. Your grip strength is less on the left.\n"
+        "[doctor] And when I tap here you feel a zing, so a positive Tinel sign on both sides.\n"
+        "[patient] I have numbness in my fingers at night."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("Grip strength less on the left", "physical_exam", label="Musculoskeletal"),
+            Fact("Palpable tenderness in the right wrist", "physical_exam", label="Musculoskeletal"),
+            Fact("Positive Tinel sign bilaterally", "physical_exam", label="Musculoskeletal"),
+            Fact("Numbness in the fingers reported at night", "physical_exam", label="Neurological"),
+            Fact("Wrist splint and ibuprofen 600 mg every 6 hours", "physical_exam", label="Skin"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    assert [s.text for s in note.section("objective").statements] == [
+        "Musculoskeletal: Grip strength less on the left; positive Tinel sign bilaterally."
+    ]
+
+
+def test_a_test_that_was_only_ordered_is_not_a_result_and_a_stated_result_is():
+    visit = parse_dialogue(
+        "[doctor] Your creatinine is up slightly, which might suggest an obstruction.\n"
+        "[doctor] I want to order an EMG to look at the nerves."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("Creatinine slightly elevated.", "results"),
+            Fact("EMG.", "results"),
+            Fact("EMG showed bilateral carpal tunnel syndrome.", "results"),
+        ]
+    )
+    assert [f.text for f in check_facts(facts, visit).facts] == ["Creatinine slightly elevated."]
+
+
+def test_history_the_patient_denied_and_drugs_started_today_are_not_history():
+    visit = parse_dialogue(
+        "[doctor] Has anybody ever said you had rheumatoid arthritis?\n"
+        "[patient] No, nobody said anything like that. I had my gallbladder out in 2015.\n"
+        "[doctor] I'd like you to take ibuprofen 600 milligrams every six hours.\n"
+        "[patient] I already take metformin 500 twice a day."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("The patient denies any history of rheumatoid arthritis.", "history_of_present_illness"),
+            Fact("Rheumatoid arthritis", "medical_history"),
+            Fact("Cholecystectomy in 2015", "medical_history"),
+            Fact("ibuprofen", "medications"),
+            Fact("600 mg every 6 hours", "medications"),
+            Fact("Metformin 500 mg twice a day", "medications"),
+        ]
+    )
+    kept = check_facts(facts, visit)
+    assert [(f.block, f.text) for f in kept.facts if f.block != "history_of_present_illness"] == [
+        ("medical_history", "Cholecystectomy in 2015"),
+        ("medications", "Metformin 500 mg twice a day"),
+    ]
+
+
+def test_soap_holds_the_whole_visit_note_under_its_four_headings():
+    facts = VisitFacts(
+        patient=Patient(name="John Perry", age="61", sex="male"),
+        problems=["kidney stones", "migraines"],
+        facts=[
+            Fact("back pain", "chief_complaint"),
+            Fact("The pain started on the right side and moved to the left over 4 days.", "history_of_present_illness"),
+            Fact("He denies fever.", "history_of_present_illness"),
+            Fact("kidney stones", "medical_history"),
+            Fact("Imitrex", "medications"),
+            Fact("blood in the urine", "review_of_systems", label="Genitourinary", polarity="reports"),
+            Fact("fever", "review_of_systems", label="Genitourinary", polarity="denies"),
+            Fact("Tender in the right lower quadrant", "physical_exam", label="Abdomen"),
+            Fact(
+                "Recurrent kidney stone likely given the prior stones and the creatinine.",
+                "assessment",
+                problem="kidney stones",
+            ),
+            Fact("CT of the abdomen and pelvis without contrast", "plan", problem="kidney stones", label="Tests"),
+            Fact("Ultram 50 mg every 6 hours as needed for pain", "plan", problem="kidney stones", label="Medications"),
+            Fact("Continue Imitrex", "plan", problem="migraines", label="Medications"),
+            Fact("Call in a day or so with results.", "follow_up"),
+        ],
+    )
+    note = compose_note(facts, get_template("soap"))
+    assert [s.text for s in note.section("subjective").statements] == [
+        "Chief complaint: Back pain.",
+        "John Perry is a 61-year-old male with a past medical history of kidney stones who presents for back pain.",
+        "The pain started on the right side and moved to the left over 4 days.",
+        "He denies fever.",
+        "Past medical history: Kidney stones.",
+        "Medications: Imitrex.",
+        "Genitourinary: Reports blood in the urine. Denies fever.",
+    ]
+    assert [s.text for s in note.section("objective").statements] == ["Abdomen: Tender in the right lower quadrant."]
+    assert [s.text for s in note.section("assessment").statements] == [
+        "Kidney stones: Recurrent kidney stone likely given the prior stones and the creatinine.",
+        "Migraines.",
+    ]
+    assert [s.text for s in note.section("plan").statements] == [
+        "Kidney stones: Order CT of the abdomen and pelvis without contrast.",
+        "Ultram 50 mg every 6 hours as needed for pain.",
+        "Migraines: Continue Imitrex.",
+        "Follow-up: Call in a day or so with results.",
+    ]
+    # the visit note template puts the same facts under the headings of a full visit note
+    aci = compose_note(facts, get_template("aci"))
+    assert aci.section("chief_complaint").statements[0].text == "Back pain."
+    assert aci.section("assessment_and_plan").statements[0].text.startswith("Kidney stones: Recurrent")
+
+
+def test_a_denied_symptom_and_a_dose_change_survive_drafting_as_said():
+    """A denied symptom stays denied and a changed dose keeps both doses, through the whole path
+    (questions, checks, composition, grounding), and nothing reads in the first person."""
+    rules = {
+        "history_of_present_illness": r"\bno chest pain\b|\bshort of breath\b",
+        "review_of_systems": r"\bno headaches\b",
+        "problems": r"\b(lisinopril)\b",
+        "plan": r"\bincrease your lisinopril\b",
+    }
+    rt = KeywordRuntime(rules)
+    note = NoteDrafter(rt, get_template("soap"), medications={"lisinopril"}).draft(NO_EXAM_VISIT)
+    text = note.render_text()
+    assert "No chest pain" in text and "the patient does get a little short of breath" in text.lower()
+    plan = [s.text for s in note.section("plan").statements]
+    assert any("from 10 mg to 20 mg" in t and "lisinopril" in t for t in plan), plan
+    assert not any(FIRST_OR_SECOND_PERSON.search(s.text) for s in note.statements()), text
+    assert not note.section("objective").statements
