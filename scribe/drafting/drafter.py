@@ -178,9 +178,10 @@ def respell_medications(note: NoteDraft, transcript: Transcript, medications: se
 
 
 PATIENT_BLOCK_KEYS = frozenset(b.value for b in PATIENT_BLOCKS)
-_PLAN_VERB = re.compile(
-    r"\b(?:start|started|starting|prescrib\w*|increas\w*|decreas\w*|reduc\w*|stop\w*|discontinu\w*|continu\w*|"
-    r"refill\w*|switch\w*|chang\w*|adjust\w*|recommend\w*|order\w*|will|should|plan\w*)\b",
+# a statement about a drug that orders something is plan; one about what the patient did is history
+_ORDERS = re.compile(
+    r"^(?:[A-Za-z ]+:\s*)?(?:start|continue|increase|decrease|reduce|stop|discontinue|switch|change|refill|prescribe|"
+    r"take|use|begin|hold)\b|\b(?:prescrib\w*|will|should|recommend\w*|refill\w*|the doctor)\b",
     re.I,
 )
 
@@ -459,7 +460,7 @@ class NoteDrafter:
                 text = f.text
                 if med not in text.lower():
                     text = f"{med.capitalize()}: {text}"
-                block = Block.plan.value if _PLAN_VERB.search(text) else Block.medications.value
+                block = Block.plan.value if _ORDERS.search(text) else Block.medications.value
                 fact = Fact(text, block, f.evidence)
                 if self.section_of(block) is None:
                     continue
