@@ -52,12 +52,12 @@ class KeywordRuntime(FakeRuntime):
         for key, spec in schema.get("properties", {}).items():
             rule = self.rules.get(key)
             hits = [text for _, text in lines if rule is not None and rule.search(text)][: self.per_field]
-            if key == "problems":
+            if key == "assessment_and_plan":
                 found = [m.group(1) for _, text in lines if rule is not None and (m := rule.search(text))]
                 out[key] = [
                     {
                         "problem": name,
-                        "assessment": self._about(name, "assessment", lines),
+                        "assessment": " ".join(self._about(name, "assessment", lines)),
                         "plan": self._about(name, "plan", lines),
                     }
                     for name in dict.fromkeys(self.problems or found)

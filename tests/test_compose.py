@@ -189,7 +189,7 @@ def test_a_denied_symptom_and_a_dose_change_survive_drafting_as_said():
     rules = {
         "history_of_present_illness": r"\bno chest pain\b|\bshort of breath\b",
         "review_of_systems": r"\bno headaches\b",
-        "problems": r"\b(lisinopril)\b",
+        "assessment_and_plan": r"\b(lisinopril)\b",
         "plan": r"\bincrease your lisinopril\b",
     }
     rt = KeywordRuntime(rules)

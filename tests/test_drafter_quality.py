@@ -109,7 +109,9 @@ def test_a_drug_the_draft_left_out_is_asked_for_once_and_grounded():
         {
             "history_of_present_illness": ["The patient has headaches."],
             "allergies": ["Penicillin: hives"],
-            "problems": [{"problem": "headaches", "assessment": [], "plan": ["Start sumatriptan 50 mg at onset."]}],
+            "assessment_and_plan": [
+                {"problem": "headaches", "assessment": "", "plan": ["Start sumatriptan 50 mg at onset."]}
+            ],
         },
         {"tylenol": "The patient tried Tylenol a few times for the headaches without relief, then stopped."},
     )

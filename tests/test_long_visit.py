@@ -25,7 +25,7 @@ FIELD_RULES = {
     "history_of_present_illness": r"\b(I've had|I have had)\b",
     "physical_exam": r"\bon exam\b",
     "vital_signs": r"\bblood pressure is\b",
-    "problems": r"\b(?:For the|I think this is) ([a-z ]+?)(?:,| of)",
+    "assessment_and_plan": r"\b(?:For the|I think this is) ([a-z ]+?)(?:,| of)",
     "assessment": r"\bI think this is\b",
     "plan": r"\bI'll start\b",
     "medications": r"\bI'll start\b",

@@ -468,9 +468,28 @@ _FRAME_WORDS = frozenset(
 )
 
 
-def _said(text: str, said_words: set[str]) -> bool:
-    claim = content_words(text) - _FRAME_WORDS
-    return not claim or len(claim & said_words) / len(claim) >= 0.5
+_FAMILY = frozenset(
+    content_words(
+        "father mother dad mom brother sister sibling parent parents grandfather grandmother grandma grandpa aunt "
+        "uncle cousin family son daughter"
+    )
+)
+
+
+def _said(text: str, windows: list[set[str]], anchor: frozenset[str] = frozenset()) -> bool:
+    """Most of what ``text`` claims (its content words beyond the frame: "the patient reports", "history")
+    was said in one stretch of the transcript (a line and its neighbours), with an ``anchor`` word (a
+    relative, for family history) in that stretch. A small model asked for a history nobody gave
+    assembles one from words said elsewhere in the visit ("his father has a history of kidney stones")."""
+    claim = content_words(text) - _FRAME_WORDS - anchor
+    if not claim:
+        return not anchor or any(anchor & w for w in windows)
+    return any(len(claim & w) / len(claim) >= 0.5 and (not anchor or anchor & w) for w in windows)
+
+
+def _windows(transcript: Transcript, size: int = 3) -> list[set[str]]:
+    words = [content_words(s.text) for s in transcript.segments]
+    return [set().union(*words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
 
 
 def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
@@ -483,6 +502,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     said_normalised = normalise(transcript.text)
     said_numbers = _said_numbers(said_text.split())
     said_words = content_words(transcript.text)
+    windows = _windows(transcript)
     results = [f.text for f in facts.facts if f.block == Block.results.value]
     unsaid = _unsaid_results(results, transcript) if results else set()
     denied = _denied_words(facts)
@@ -503,8 +523,16 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             or drugs.medications_in(tokens(f.text))
         ):
             continue
-        if block in _SAID_BLOCKS and not _said(f.text, said_words):
+        if block in _SAID_BLOCKS and not _said(
+            f.text, windows, _FAMILY if block == Block.family_history.value else frozenset()
+        ):
             continue  # a history, habit or symptom nobody mentioned ("works as a software engineer")
+        if block == Block.history_of_present_illness.value and (
+            (named := {m for _, m in drugs.medications_in(tokens(f.text))}) and named <= started
+        ):
+            continue  # "has been taking Ultram" for the drug the doctor starts today
+        if not content_words(f.text):
+            continue  # "The."
         if block == Block.results.value and (f.text in unsaid or not _RESULT_CLAIM.search(f.text)):
             continue
         if (
@@ -585,7 +613,7 @@ def introduction(facts: VisitFacts) -> str:
     """The note's opening sentence: who presents with what ("John Perry is a 61-year-old male with a
     history of kidney stones who presents for back pain."), from what was said only."""
     p = facts.patient
-    cc = next((f.text for f in facts.of(Block.chief_complaint.value)), "")
+    cc = next((" ".join(clean_text(f.text, "patient")) for f in facts.of(Block.chief_complaint.value)), "")
     if not cc:
         return ""
     age = re.sub(r"\s*(?:years?(?:\s*old)?|y/?o)\s*$", "", p.age.strip(), flags=re.I)
@@ -609,6 +637,9 @@ def introduction(facts: VisitFacts) -> str:
     if with_history:
         return f"{subject} is a patient{with_history} who presents for {reason}."
     return f"{subject} presents for {reason}."
+
+
+_LISTED = frozenset({Block.medical_history, Block.allergies})  # short items read as one list
 
 
 def _labelled(block: Block, texts: list[str], labelled: bool) -> list[str]:
@@ -654,8 +685,13 @@ def compose_note(
             items = [(t, f.evidence) for f in facts.of(block.value) for t in clean_text(f.text, speaker)]
             if block == Block.history_of_present_illness:
                 intro = introduction(facts)
-                if intro:
-                    out.add(intro, dedupe=False)
+                first = content_words(items[0][0]) if items else set()
+                if intro and not (first and len(first & content_words(intro)) / len(content_words(intro)) >= 0.6):
+                    out.add(intro, dedupe=False)  # (unless the history opens with its own)
+            if block in _LISTED and len(items) > 1 and all(len(t.split()) <= 6 for t, _ in items):
+                # "Past medical history: Kidney stones, migraines and reflux."
+                joined = _join([items[0][0], *(_lower_first(t) for t, _ in items[1:])])
+                items = [(joined, tuple(dict.fromkeys(i for _, ev in items for i in ev)))]
             texts = _labelled(block, [t for t, _ in items], labelled)
             for text, (_, ev) in zip(texts, items):
                 out.add(_sentence(text), ev, group=block.value)
@@ -697,8 +733,8 @@ def by_system(facts: list[Fact], speaker: str) -> list[tuple[str, tuple[int, ...
     out = []
     for label, items in systems.items():
         texts = {f: " ".join(clean_text(f.text, speaker)).rstrip(".") for f in items}
-        reported = [texts[f] for f in items if f.polarity == "reports" and texts[f]]
-        denied = [texts[f] for f in items if f.polarity == "denies" and texts[f]]
+        reported = [_lower_first(texts[f]) for f in items if f.polarity == "reports" and texts[f]]
+        denied = [_lower_first(texts[f]) for f in items if f.polarity == "denies" and texts[f]]
         found = [texts[f] for f in items if not f.polarity and texts[f]]
         parts = [f"Reports {_lower_first(_join(reported))}." if reported else ""]
         parts.append(f"Denies {_lower_first(_join(denied))}." if denied else "")

@@ -56,6 +56,7 @@ def object_schema(properties: dict) -> dict:
 
 
 SEXES = ("male", "female", "")
+MAX_PROBLEMS = 4
 # body systems of the review of systems and of the exam (closed sets: the model picks, the note names)
 ROS_SYSTEMS = (
     "constitutional",
@@ -164,7 +165,7 @@ class AnswerField:
         if self.kind in ("text", "sex"):
             return f'"{self.name}": "..."'
         if self.kind == "assessment_plan":
-            return f'"{self.name}": [{{"problem": "...", "assessment": [...], "plan": [...]}}, ...]'
+            return f'"{self.name}": [{{"problem": "...", "assessment": "...", "plan": [...]}}, ...]'
         if self.kind == "systems":
             return f'"{self.name}": [{{"system": "...", "reported": [...], "denied": [...]}}, ...]'
         if self.kind == "findings":
@@ -292,11 +293,10 @@ ASSESSMENT_PLAN = Question(
     "Assessment and plan: for each problem the doctor addressed in this visit (the diagnosis, or the complaint if "
     "no diagnosis was made), the doctor's assessment with the reasons for it in one or two sentences, and the plan "
     "for it: each thing the doctor decided, prescribed, ordered or advised, one sentence each.",
-    (_f("problems", "", "assessment_plan", max_items=4),),
+    # (named "problems", the field got an empty list from the bundled model; "assessment_and_plan" it fills)
+    (_f("assessment_and_plan", "", "assessment_plan", max_items=MAX_PROBLEMS),),
     max_tokens=600,
 )
-
-MAX_PROBLEMS = 4
 
 
 def medication_question(drug: str, lines: tuple[int, ...] = ()) -> Question:
@@ -413,7 +413,8 @@ def _strings(value) -> list[str]:
 
 _NOTHING = re.compile(
     r"^(?:[\w ]{1,40}:\s*)?(?:none|n/?a|unknown|not applicable|no(?:ne)?\s+(?:\w+\s+){0,3}(?:mentioned|discussed|"
-    r"stated|reported|given|provided|noted|said)|not\s+(?:mentioned|discussed|stated|specified|examined|said))\.?$",
+    r"stated|reported|given|provided|noted|said)|not\s+(?:mentioned|discussed|stated|specified|examined|said)|"
+    r"take care|thank you|thanks|good luck|see you(?: then| soon)?|goodbye|bye)\.?$",
     re.I,
 )
 
@@ -479,9 +480,9 @@ def parse_answer(question: Question, data: dict, facts: VisitFacts) -> list[Fact
                     continue
                 if problem.lower() not in map(str.lower, facts.problems):
                     facts.problems.append(problem)
-                for block, key in ((Block.assessment.value, "assessment"), (Block.plan.value, "plan")):
+                for block, key, limit in ((Block.assessment.value, "assessment", 300), (Block.plan.value, "plan", 200)):
                     for text in _strings(entry.get(key)):
-                        text = _uncut(text, 240)
+                        text = _uncut(text, limit)
                         if not is_filler(text) and not echoes(text, question.text):
                             new.append(Fact(text, block, question.evidence, problem))
             continue
