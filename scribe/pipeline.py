@@ -69,7 +69,7 @@ class Pipeline:
         from .drafting.drafter import NoteDrafter
         from .drafting.templates import get_template
 
-        return NoteDrafter(self.runtime, get_template(template))
+        return NoteDrafter(self.runtime, get_template(template, self.settings.template_folders))
 
     def close(self) -> None:
         if self._runtime is not None:
@@ -87,7 +87,7 @@ class Pipeline:
     ) -> NoteDraft:
         from .drafting.templates import get_template
 
-        tpl = get_template(template)  # unknown template fails before the model loads
+        tpl = get_template(template, self.settings.template_folders)  # unknown template fails before the model loads
         if transcript.is_empty():
             from .errors import TranscriptError
 
@@ -123,7 +123,7 @@ class Pipeline:
         from .drafting.templates import get_template
         from .fhir.validate import write_document_reference
 
-        get_template(template)  # validate arguments before the slow steps
+        get_template(template, self.settings.template_folders)  # validate arguments before the slow steps
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         transcript = self.transcribe(Path(audio_path))
@@ -146,7 +146,12 @@ class Pipeline:
         save_json(note_path, note.model_dump_json(indent=1))
         if note.is_approved:
             fhir_path = out_dir / "documentreference.json"
-            write_document_reference(note, fhir_path, organization=self.settings.organization_name)
+            write_document_reference(
+                note,
+                fhir_path,
+                organization=self.settings.organization_name,
+                template_folders=self.settings.template_folders,
+            )
         return RunResult(transcript_path, note_path, fhir_path, transcript, note, messages)
 
 

@@ -95,6 +95,11 @@ class Settings:
     def data_path(self) -> Path:
         return Path(self.data_dir) if self.data_dir else _user_dir("data")
 
+    @property
+    def template_folders(self) -> list[Path]:
+        """Where the user's own note templates are (they shadow built-ins of the same name)."""
+        return [self.data_path / "templates"]
+
     def set(self, key: str, value: Any) -> None:
         if key in self.locked:
             raise PolicyError(f"The setting '{key}' is managed by your organisation and cannot be changed here.")

@@ -24,11 +24,11 @@ class EhrSender(Protocol):
         ...
 
 
-def export_fhir_file(note: Any, path: Path, organization: str) -> Path:
+def export_fhir_file(note: Any, path: Path, organization: str, template_folders: list[Path] | None = None) -> Path:
     """Write the validated FHIR DocumentReference for ``note`` (worker thread)."""
     from ..fhir.validate import write_document_reference
 
-    write_document_reference(note, path, organization=organization)
+    write_document_reference(note, path, organization=organization, template_folders=template_folders or ())
     return Path(path)
 
 

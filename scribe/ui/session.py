@@ -128,7 +128,7 @@ class VisitSession(QObject):
     def template(self):
         from ..drafting.templates import get_template
 
-        return get_template(self.encounter.visit_type or self.ctx.settings.template)
+        return get_template(self.encounter.visit_type or self.ctx.settings.template, self.ctx.settings.template_folders)
 
     def _serial(self, fn: Callable[[OpContext], Any], on_success=None, on_failure=None, name: str = "") -> BackgroundOp:
         op = BackgroundOp(fn, on_success=on_success, on_failure=on_failure or self.error.emit, name=name)
@@ -698,10 +698,11 @@ class VisitSession(QObject):
             return
         visit = self.visit
         org = self.ctx.settings.organization_name
+        folders = self.ctx.settings.template_folders
         who = self.clinician
 
         def work(_ctx):
-            out = export_fhir_file(note, path, org)
+            out = export_fhir_file(note, path, org, folders)
             visit.set_state("exported", who)
             visit.audit("exported_fhir", who, path=str(out), version=note.version)
             return str(out)
