@@ -208,9 +208,14 @@ def third_person(text: str, speaker: str = "doctor") -> str:
     t = re.sub(r",\s*([,.;!?])", r"\1", _FILLERS.sub("", text)).strip()
     t = re.sub(r"\b(gonna|wanna|gotta)\b", lambda m: _SLANG[m.group(1).lower()], t, flags=re.I)
     t = re.sub(r"\s{2,}", " ", t).strip(" ,")
+    if speaker == "doctor":  # "The doctor ordered an EMG" -> "Ordered an EMG"
+        t = re.sub(r"^the doctor (?:also )?(?=[a-z]+ed\b)", "", t, flags=re.I)
     if not FIRST_OR_SECOND_PERSON.search(t):
         return t[:1].upper() + t[1:] if t else t
     if speaker == "doctor":
+        t = re.sub(
+            r"^the doctor (?:also )?(?=[a-z]+ed\b)", "", t, flags=re.I
+        )  # "The doctor ordered an EMG" -> "Ordered an EMG"
         m = _INTENT.match(t)
         if m and m.end() < len(t):  # the doctor's intention is the plan: "I'm going to order" -> "Order"
             rest = re.sub(r"^(?:go ahead and|ahead and)\s+", "", t[m.end() :].lstrip(), flags=re.I)
@@ -268,10 +273,16 @@ def clean_text(text: str, speaker: str = "doctor") -> list[str]:
     out = []
     for piece in split_statement(text):
         piece = third_person(piece, speaker).strip()
-        if len(piece) < 3 or is_filler(piece) or META.search(piece):
-            continue
+        if len(piece) < 3 or is_filler(piece) or META.search(piece) or not content_words(piece):
+            continue  # (a piece with no content word: "The." left by the length limit)
         out.append(piece)
     return out
+
+
+def sentences(text: str) -> list[str]:
+    """A string's sentences (a history of five sentences is five statements, each checked on its own)."""
+    marked = _SENTENCE_END.sub(lambda m: m.group(1) + "\x00", text.strip())
+    return [p.strip() for p in marked.split("\x00") if p.strip()]
 
 
 # ----------------------------------------------------------------------------- checks
@@ -492,6 +503,23 @@ def _windows(transcript: Transcript, size: int = 3) -> list[set[str]]:
     return [set().union(*words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
 
 
+_BY_SENTENCE = frozenset(
+    {Block.history_of_present_illness.value, Block.social_history.value, Block.family_history.value}
+)
+
+
+def _one_sentence_each(facts: list[Fact]) -> list[Fact]:
+    """History strings split into their sentences, so a check drops the wrong sentence, not the whole
+    history."""
+    out: list[Fact] = []
+    for f in facts:
+        if f.block in _BY_SENTENCE:
+            out += [Fact(t, f.block, f.evidence, f.problem, f.label, f.polarity) for t in sentences(f.text)]
+        else:
+            out.append(f)
+    return out
+
+
 def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     """The facts fit for a note: exam, vital signs and results nobody stated left out (module
     docstring), a history item the history itself denies left out; vital signs the model put under the
@@ -510,7 +538,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     drugs = medication_names(None)
     started = new_medications(transcript, drugs)
     kept: list[Fact] = []
-    for f in _merge_doses(facts.facts, drugs):
+    for f in _one_sentence_each(_merge_doses(facts.facts, drugs)):
         block = f.block
         if block == Block.physical_exam.value and _VITAL_NAMES.match(f.text.strip()):
             block = Block.vital_signs.value

@@ -220,6 +220,7 @@ class NoteDrafter:
         self.cover_medications = cover_medications
         self.clinical = clinical
         self.stats = DraftStats()
+        self._sections_started: set[str] = set()
 
     # -- prompt ----------------------------------------------------------------
 
@@ -283,6 +284,7 @@ class NoteDrafter:
         prepared = self.prepare(transcript)
         t0 = time.perf_counter()
         self.stats = DraftStats()
+        self._sections_started = set()
         facts = VisitFacts()
         lines = format_transcript_lines(prepared)
         n = self.prompt_tokens(self.build(lines))
@@ -315,15 +317,17 @@ class NoteDrafter:
                 yield from self.fact_events(parse_answer(q, data, facts))
 
     def fact_events(self, new: list[Fact]) -> Iterator[DraftEvent]:
+        """A section event the first time a section gets a statement, then the statements (as the model
+        gave them, in the note's voice; the composed note at the end orders and labels them)."""
         for f in new:
             key = self.section_of(f.block)
             if key is None:
                 continue
-            for text in (
-                clean_text(f.text, "patient" if f.block in PATIENT_BLOCK_KEYS else "doctor")
-                if self.clinical
-                else [f.text]
-            ):
+            if key not in self._sections_started:
+                self._sections_started.add(key)
+                yield DraftEvent(kind="section", section_key=key)
+            speaker = "patient" if f.block in PATIENT_BLOCK_KEYS else "doctor"
+            for text in clean_text(f.text, speaker) if self.clinical else [f.text]:
                 yield DraftEvent(
                     kind="statement", section_key=key, statement=Statement(text=text, evidence=list(f.evidence))
                 )

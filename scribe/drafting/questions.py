@@ -480,7 +480,7 @@ def parse_answer(question: Question, data: dict, facts: VisitFacts) -> list[Fact
                     continue
                 if problem.lower() not in map(str.lower, facts.problems):
                     facts.problems.append(problem)
-                for block, key, limit in ((Block.assessment.value, "assessment", 300), (Block.plan.value, "plan", 200)):
+                for block, key, limit in ((Block.assessment.value, "assessment", 300), (Block.plan.value, "plan", 300)):
                     for text in _strings(entry.get(key)):
                         text = _uncut(text, limit)
                         if not is_filler(text) and not echoes(text, question.text):
