@@ -9,6 +9,7 @@ from scribe.domain import SpeakerRole
 from scribe.drafting.compose import clean_text, coerce_statements
 from scribe.drafting.drafter import NoteDrafter, repair_json
 from scribe.drafting.questions import (
+    ASSESSMENT_PLAN,
     BLOCK_QUESTIONS,
     PATIENT,
     build_messages,
@@ -121,6 +122,13 @@ def test_statement_grammar_cannot_smuggle_more_items_into_one_string():
     assert '"\\""' in gbnf and field["maxItems"] == 16
     for q in [PATIENT, *BLOCK_QUESTIONS.values()]:  # every question's grammar builds
         assert json_schema_to_gbnf(json.dumps(q.schema()))
+    # each problem with its assessment and plan, at least one problem (an empty list is where the small
+    # model goes when unsure)
+    ap = ASSESSMENT_PLAN.schema()["properties"]["assessment_and_plan"]
+    assert ap["minItems"] == 1 and list(ap["items"]["properties"]) == ["problem", "assessment", "plan"]
+    assert 'assessment-and-plan ::= "[" space assessment-and-plan-item' in json_schema_to_gbnf(
+        json.dumps(ASSESSMENT_PLAN.schema())
+    )
 
 
 class _ScriptedRuntime(FakeRuntime):

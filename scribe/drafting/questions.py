@@ -41,14 +41,14 @@ STATEMENT_CHARS = r"[ !#-\[\]-~]"
 MAX_ANSWER_CHARS = 600
 
 
-def text_schema(max_chars: int = MAX_ANSWER_CHARS, min_chars: int = 0, prefix: str = "") -> dict:
-    """A string of statement characters; ``prefix`` (letters and spaces only) is how it must start."""
-    assert re.fullmatch(r"[A-Za-z ]*", prefix), "a prefix goes into the pattern as it is"
-    return {"type": "string", "pattern": f"^{prefix}{STATEMENT_CHARS}{{{min_chars},{max_chars}}}$"}
+def text_schema(max_chars: int = MAX_ANSWER_CHARS, min_chars: int = 0) -> dict:
+    """A string of statement characters, its length bounded in the pattern (no drug name or other text
+    of the visit ever goes into a pattern: the grammar is the same for every visit)."""
+    return {"type": "string", "pattern": f"^{STATEMENT_CHARS}{{{min_chars},{max_chars}}}$"}
 
 
-def list_schema(max_items: int, max_chars: int = MAX_ANSWER_CHARS, prefix: str = "") -> dict:
-    return {"type": "array", "items": text_schema(max_chars, 3, prefix), "maxItems": max_items}
+def list_schema(max_items: int, max_chars: int = MAX_ANSWER_CHARS) -> dict:
+    return {"type": "array", "items": text_schema(max_chars, 3), "maxItems": max_items}
 
 
 def object_schema(properties: dict) -> dict:
@@ -137,7 +137,6 @@ class AnswerField:
     kind: str = "list"
     max_items: int = 10
     max_chars: int = 300
-    prefix: str = ""  # every string starts so ("The patient": the history in the third person)
     label: str = ""  # shown before each of its statements
 
     def schema(self) -> dict:
@@ -145,6 +144,13 @@ class AnswerField:
             return {"type": "string", "enum": list(SEXES)}
         if self.kind == "text":
             return text_schema(self.max_chars)
+        if self.kind == "assessment_plan":
+            item = object_schema(
+                {"problem": text_schema(80, 3), "assessment": text_schema(300), "plan": list_schema(8, 300)}
+            )
+            # at least one: a visit addresses something (and an empty list is where a small model goes
+            # when unsure)
+            return {"type": "array", "items": item, "minItems": 1, "maxItems": self.max_items}
         if self.kind == "systems":
             item = object_schema(
                 {
@@ -159,7 +165,7 @@ class AnswerField:
                 {"system": {"type": "string", "enum": list(EXAM_SYSTEMS)}, "findings": list_schema(4, 160)}
             )
             return {"type": "array", "items": item, "maxItems": self.max_items}
-        return list_schema(self.max_items, self.max_chars, self.prefix)
+        return list_schema(self.max_items, self.max_chars)
 
     def hint(self) -> str:
         if self.kind in ("text", "sex"):
@@ -170,7 +176,7 @@ class AnswerField:
             return f'"{self.name}": [{{"system": "...", "reported": [...], "denied": [...]}}, ...]'
         if self.kind == "findings":
             return f'"{self.name}": [{{"system": "...", "findings": [...]}}, ...]'
-        return f'"{self.name}": ["{self.prefix}...", ...]' if self.prefix else f'"{self.name}": ["...", ...]'
+        return f'"{self.name}": ["...", ...]'
 
 
 @dataclass(frozen=True)
@@ -198,12 +204,9 @@ def _f(
     kind: str = "list",
     max_items: int = 10,
     max_chars: int = 300,
-    prefix: str = "",
     label: str = "",
 ) -> AnswerField:
-    return AnswerField(
-        name, block.value if isinstance(block, Block) else block, kind, max_items, max_chars, prefix, label
-    )
+    return AnswerField(name, block.value if isinstance(block, Block) else block, kind, max_items, max_chars, label)
 
 
 PATIENT = Question(
