@@ -504,13 +504,21 @@ def _windows(transcript: Transcript, size: int = 3) -> list[set[str]]:
 
 
 _BY_SENTENCE = frozenset(
-    {Block.history_of_present_illness.value, Block.social_history.value, Block.family_history.value}
+    b.value
+    for b in (
+        Block.history_of_present_illness,
+        Block.social_history,
+        Block.family_history,
+        Block.assessment,
+        Block.plan,
+        Block.follow_up,
+    )
 )
 
 
 def _one_sentence_each(facts: list[Fact]) -> list[Fact]:
-    """History strings split into their sentences, so a check drops the wrong sentence, not the whole
-    history."""
+    """History, assessment and plan strings split into their sentences: a check drops the wrong sentence,
+    not the whole history, and each statement carries one fact for grounding."""
     out: list[Fact] = []
     for f in facts:
         if f.block in _BY_SENTENCE:

@@ -146,7 +146,7 @@ class AnswerField:
             return text_schema(self.max_chars)
         if self.kind == "assessment_plan":
             item = object_schema(
-                {"problem": text_schema(80, 3), "assessment": text_schema(300), "plan": list_schema(8, 300)}
+                {"problem": text_schema(80, 3), "assessment": text_schema(240), "plan": list_schema(8, 240)}
             )
             # at least one: a visit addresses something (and an empty list is where a small model goes
             # when unsure)
@@ -294,8 +294,8 @@ BLOCK_QUESTIONS[Block.vital_signs] = BLOCK_QUESTIONS[Block.physical_exam]
 ASSESSMENT_PLAN = Question(
     "assessment_plan",
     "Assessment and plan: for each problem the doctor addressed in this visit (the diagnosis, or the complaint if "
-    "no diagnosis was made), the doctor's assessment with the reasons for it in one or two sentences, and the plan "
-    "for it: each thing the doctor decided, prescribed, ordered or advised, one sentence each.",
+    "no diagnosis was made), the doctor's assessment in one sentence (what the doctor thinks it is and why), and the "
+    "plan for it: each thing the doctor decided, prescribed, ordered or advised for it, one short sentence each.",
     # (named "problems", the field got an empty list from the bundled model; "assessment_and_plan" it fills)
     (_f("assessment_and_plan", "", "assessment_plan", max_items=MAX_PROBLEMS),),
     max_tokens=600,
@@ -483,7 +483,7 @@ def parse_answer(question: Question, data: dict, facts: VisitFacts) -> list[Fact
                     continue
                 if problem.lower() not in map(str.lower, facts.problems):
                     facts.problems.append(problem)
-                for block, key, limit in ((Block.assessment.value, "assessment", 300), (Block.plan.value, "plan", 300)):
+                for block, key, limit in ((Block.assessment.value, "assessment", 240), (Block.plan.value, "plan", 240)):
                     for text in _strings(entry.get(key)):
                         text = _uncut(text, limit)
                         if not is_filler(text) and not echoes(text, question.text):
