@@ -107,16 +107,9 @@ def test_rolling_note_answers_the_history_during_the_visit_and_only_the_rest_at_
     rt = PrefixCache(SOAP_RULES, context_window=100_000)
     drafter = NoteDrafter(rt, get_template("soap"), medications=MEDS)
     live = LiveDrafter(drafter, refresh_tokens=150)
-    assert [q.key for q in live.rolling] == [
-        "patient",
-        "hpi",
-        "medical_history",
-        "medications",
-        "social_history",
-        "review_of_systems",
-        "physical_exam",
-        "results",
-    ]
+    # every question but what the end of a visit settles
+    assert [q.key for q in live.rolling] == [q.key for q in drafter.questions()][:-2]
+    assert [q.key for q in drafter.questions()][-2:] == ["assessment_plan", "follow_up"]
     for partial in grow(visit, every=2):  # (one update per couple of segments, as the app's ~15 s tick)
         live.update(partial)
     assert live.stats.answers >= 16 and set(live.answers) == {q.key for q in live.rolling}

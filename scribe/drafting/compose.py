@@ -460,17 +460,8 @@ def _merge_doses(facts: list[Fact], drugs) -> list[Fact]:
 
 
 # blocks whose items are things the patient said, in a few words: most of those words must have been said
-_SAID_BLOCKS = frozenset(
-    b.value
-    for b in (
-        Block.medical_history,
-        Block.medications,
-        Block.allergies,
-        Block.social_history,
-        Block.family_history,
-        Block.review_of_systems,
-    )
-)
+# (the history of the present illness is checked by grounding: its sentences paraphrase more)
+_SAID_BLOCKS = frozenset(b.value for b in PATIENT_BLOCKS - {Block.chief_complaint, Block.history_of_present_illness})
 _FRAME_WORDS = frozenset(
     content_words(
         """patient reports reported denies denied history has had have family social works work takes taking
