@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scribe.drafting.drafter import note_schema, section_schema  # noqa: E402
-from scribe.drafting.templates import get_template  # noqa: E402
+from scribe.drafting.questions import ASSESSMENT_PLAN, BLOCK_QUESTIONS  # noqa: E402
+from scribe.drafting.templates import Block  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,10 +45,9 @@ def main(argv=None) -> int:
         {"role": "system", "content": "You write clinical notes as JSON."},
         {"role": "user", "content": dialogue + "\n\nWrite the note section as JSON, one statement per item."},
     ]
-    soap = get_template("soap")
     schemas = {
-        "plan section (default)": section_schema(soap, "plan", False),
-        "whole note, with evidence": note_schema(soap, True),
+        "history of present illness": BLOCK_QUESTIONS[Block.history_of_present_illness].schema(),
+        "assessment and plan": ASSESSMENT_PLAN.schema(),
     }
 
     def answer(schema, sampler) -> tuple[str, float, int]:
