@@ -108,6 +108,24 @@ def test_a_test_that_was_only_ordered_is_not_a_result_and_a_stated_result_is():
     assert [f.text for f in check_facts(facts, visit).facts] == ["Creatinine slightly elevated."]
 
 
+def test_a_symptom_the_history_denies_is_not_reported_in_the_review_of_systems():
+    visit = parse_dialogue(
+        "[doctor] Any fever, chills, nausea or vomiting?\n[patient] No, none of that. Just the sugar."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("The patient denies fever, chills, nausea or vomiting.", "history_of_present_illness"),
+            Fact("fever", "review_of_systems", label="Constitutional", polarity="reports"),
+            Fact("chills", "review_of_systems", label="Constitutional", polarity="denies"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    assert [s.text for s in note.section("subjective").statements] == [
+        "The patient denies fever, chills, nausea or vomiting.",
+        "Constitutional: Denies chills.",
+    ]
+
+
 def test_history_the_patient_denied_and_drugs_started_today_are_not_history():
     visit = parse_dialogue(
         "[doctor] Has anybody ever said you had rheumatoid arthritis?\n"

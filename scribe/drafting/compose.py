@@ -550,6 +550,13 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             or drugs.medications_in(tokens(f.text))
         ):
             continue
+        if (
+            block == Block.review_of_systems.value
+            and f.polarity == "reports"
+            and (words := content_words(f.text) - _FRAME_WORDS)
+            and words <= denied
+        ):
+            continue  # "Reports fever, chills" when the history says the patient denies them
         if block in _SAID_BLOCKS and not _said(
             f.text, windows, _FAMILY if block == Block.family_history.value else frozenset()
         ):
