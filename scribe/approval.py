@@ -10,7 +10,7 @@ attributed :class:`~scribe.domain.NoteEvent`.
 
 from __future__ import annotations
 
-from .domain import Approval, NoteAction, NoteDraft, NoteEvent, StatementStatus, Transcript
+from .domain import Approval, NoteAction, NoteDraft, NoteEvent, Severity, Statement, StatementStatus, Transcript
 from .errors import ApprovalError, InputError
 
 
@@ -77,6 +77,7 @@ def add_statement(
     *,
     after: str | None = None,
     transcript: Transcript | None = None,
+    evidence: list[int] | None = None,
 ) -> tuple[NoteDraft, str]:
     """The physician wrote a new statement; returns the note and the new statement's id.
 
@@ -85,7 +86,6 @@ def add_statement(
     grounded like any drafted statement: what the physician adds is attributed to them, but a
     number or drug the visit never mentioned is still flagged for a second look.
     """
-    from .domain import Statement
 
     name = _require_name(clinician)
     _require_unlocked(note)
@@ -94,7 +94,7 @@ def add_statement(
         raise InputError("A new statement needs some text.")
     if not any(sec.key == section_key for sec in note.sections):
         raise InputError(f"No section '{section_key}' in this note.")
-    new = Statement(text=text)
+    new = Statement(text=text, evidence=list(evidence or []))  # cited lines are kept if they back the text
     sections = []
     for sec in note.sections:
         if sec.key == section_key:
@@ -139,18 +139,27 @@ def confirm_statement(note: NoteDraft, statement_id: str, clinician: str) -> Not
     )
 
 
+def blocking_statements(note: NoteDraft) -> list[Statement]:
+    """What approval waits for: statements with a safety flag (a drug, dose, number, side, negation,
+    allergy, result or finding the transcript does not support) not yet edited away or confirmed.
+
+    Review hints (weak or missing evidence for a paraphrase) stay visible but never block: a physician
+    asked to click through many of them stops reading the ones that matter."""
+    return [st for st in note.unresolved() if not st.issues or any(i.severity == Severity.safety for i in st.issues)]
+
+
 def approve(note: NoteDraft, clinician: str, attestation: str | None = None) -> NoteDraft:
-    """Sign the note as it is now. Refused while any statement is still flagged unsupported."""
+    """Sign the note as it is now. Refused while any statement still carries a safety flag."""
     name = _require_name(clinician)
     _require_unlocked(note)
     if not note.statements():
         raise ApprovalError("The note has no content to approve.")
     if note.grounding is None:
         raise ApprovalError("The note has not been checked against the transcript yet; run the grounding check first.")
-    pending = note.unresolved()
+    pending = blocking_statements(note)
     if pending:
         first = pending[0]
-        why = first.issues[0].detail if first.issues else "unsupported"
+        why = next((i.detail for i in first.issues if i.severity == Severity.safety), "unsupported")
         raise ApprovalError(
             f"{len(pending)} statement(s) are flagged unsupported and must be edited or confirmed before approval "
             f'(first: "{first.text[:60]}" — {why}).'
@@ -180,6 +189,6 @@ def amend(note: NoteDraft, clinician: str, reason: str = "") -> NoteDraft:
 
 def approve_all_flagged_confirmed(note: NoteDraft, clinician: str) -> NoteDraft:
     """CLI convenience for `--confirm-unsupported`: confirm every flagged statement, then approve."""
-    for st in note.unresolved():
+    for st in blocking_statements(note):
         note = confirm_statement(note, st.id, clinician)
     return approve(note, clinician)

@@ -39,9 +39,11 @@ def _print_note_summary(note, out=sys.stdout) -> None:
     counts = ", ".join(f"{s.title}: {len(s.statements)}" for s in note.sections)
     print(f"Note: {len(note.statements())} statements ({counts})", file=out)
     if g:
-        print(f"Grounding: {g.unsupported} of {g.statements} statements flagged unsupported", file=out)
+        hints = f"; {g.review} more with review hints (they do not block approval)" if g.review else ""
+        print(f"Grounding: {g.unsupported} of {g.statements} statements flagged unsupported{hints}", file=out)
     for st in note.unresolved()[:8]:
-        print(f"  ! {st.text[:90]}  <- {st.issues[0].detail if st.issues else 'unsupported'}", file=out)
+        why = next((i.detail for i in st.issues if i.severity.value == "safety"), "unsupported")
+        print(f"  ! {st.text[:90]}  <- {why}", file=out)
     for st in [s for s in note.statements() if s.status.value == "confirmed"][:8]:
         print(f"  ✓ confirmed by clinician: {st.text[:80]}", file=out)
 

@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -60,6 +60,7 @@ class Word(_Model):
     end: float
     word: str
     probability: float = 1.0
+    original: str | None = None  # what the recogniser heard, when a dictionary term replaced it (scribe.asr.correction)
 
 
 class Segment(_Model):
@@ -118,13 +119,37 @@ class IssueKind(StrEnum):
     allergy = "allergy"  # a drug named only as an allergy, stated as taken
     result = "result"  # a test result stated that the transcript does not give
     descriptor = "descriptor"  # a describing word not how the transcript describes it
+    finding = "finding"  # a symptom or finding stated present that the visit never mentions
+    unclear = "unclear"  # the words before a finding may be a misheard negator ("hot tender")
+    date = "date"  # a date nobody said (a review hint)
+
+
+class Severity(str, Enum):
+    """How much an issue weighs. A *safety* flag (a drug, dose, number, side, negation, allergy, result or
+    finding the transcript does not support) must be resolved before approval; a *review* hint (weak or
+    missing evidence for a paraphrase) is shown but never blocks."""
+
+    safety = "safety"
+    review = "review"
+
+
+# Issue kinds that are only hints; every other kind is a safety flag.
+REVIEW_KINDS = frozenset({IssueKind.no_evidence, IssueKind.weak_evidence, IssueKind.date})
 
 
 class Issue(_Model):
     """Why a statement is not backed by the transcript."""
 
-    kind: IssueKind
+    kind: IssueKind  # the review kinds are REVIEW_KINDS; every other kind is a safety flag
     detail: str
+    severity: Severity = Severity.safety  # notes saved before severities existed get theirs from the kind
+
+    @model_validator(mode="before")
+    @classmethod
+    def _severity_from_kind(cls, data):
+        if isinstance(data, dict) and data.get("severity") is None and "kind" in data:
+            data = {**data, "severity": Severity.review if data["kind"] in REVIEW_KINDS else Severity.safety}
+        return data
 
 
 class Statement(_Model):
@@ -157,7 +182,8 @@ def _sentence(text: str) -> str:
 class GroundingReport(_Model):
     checked_at: datetime = Field(default_factory=utcnow)
     statements: int = 0
-    unsupported: int = 0
+    unsupported: int = 0  # statements with a safety flag
+    review: int = 0  # statements with review hints only
 
     @property
     def unsupported_rate(self) -> float:
@@ -241,4 +267,5 @@ class NoteDraft(_Model):
         return self.approval is not None and self.approval.content_sha256 == self.content_hash()
 
     def unresolved(self) -> list[Statement]:
+        """Statements still flagged unsupported (a safety flag not yet edited away or confirmed)."""
         return [s for s in self.statements() if s.status == StatementStatus.unsupported]

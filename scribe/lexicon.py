@@ -221,6 +221,8 @@ def _package_dictionary() -> dict[str, str]:
             continue
         name = variant.replace("-", " ")
         words = name.split()
+        if "and" in words or "with" in words:  # "lisinopril and hydrochlorothiazide": the parts are names of their own
+            continue
         if len(words) == 1 and len(name) < 6:
             continue
         if name in NOT_MEDICATIONS or any(w in NOT_MEDICATIONS for w in words if len(words) == 1):

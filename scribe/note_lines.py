@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from . import approval
-from .domain import NoteDraft, Statement, Transcript
+from .domain import NoteDraft, Severity, Statement, Transcript
 
 SAME_STATEMENT_RATIO = 0.5  # how alike an edited line must stay to remain "the same statement"
 
@@ -27,15 +27,22 @@ class LineInfo:
 
     id: str | None
     text: str
-    status: str = "supported"  # supported | unsupported | confirmed | pending (streaming / not yet checked)
-    issues: tuple[str, ...] = ()
+    # supported | review (supported, with hints) | unsupported (a safety flag) | confirmed | pending (not yet checked)
+    status: str = "supported"
+    issues: tuple[str, ...] = ()  # safety flags: must be edited or confirmed before approval
     evidence: tuple[int, ...] = ()
+    hints: tuple[str, ...] = ()  # review hints: shown, never blocking
 
     @classmethod
     def of(cls, st: Statement) -> LineInfo:
         # one statement, one line: a line break inside a statement would split it in two
         text = " ".join(str(st.text).split())
-        return cls(st.id, text, st.status.value, tuple(i.detail for i in st.issues), tuple(st.evidence))
+        status = str(getattr(st.status, "value", st.status))
+        safety = tuple(i.detail for i in st.issues if getattr(i, "severity", Severity.safety) != Severity.review)
+        hints = tuple(i.detail for i in st.issues if getattr(i, "severity", None) == Severity.review)
+        if status == "supported" and hints:
+            status = "review"
+        return cls(st.id, text, status, safety or (hints if status == "unsupported" else ()), tuple(st.evidence), hints)
 
 
 class ChangeKind(StrEnum):

@@ -88,10 +88,10 @@ class Pipeline:
         from .drafting.templates import get_template
 
         tpl = get_template(template, self.settings.template_folders)  # unknown template fails before the model loads
-        if transcript.is_empty():
-            from .errors import TranscriptError
+        from .asr.content import require_clinical_content
 
-            raise TranscriptError("The transcript is empty: there is nothing to draft a note from.")
+        # silence, noise, music or small talk: say so instead of letting the model invent a visit
+        require_clinical_content(transcript, self.settings.vocabulary_files)
         encounter = encounter or Encounter(visit_type=tpl.name)
         drafter = self.drafter(template)
         self.progress(0.0, "drafting note")

@@ -8,6 +8,7 @@ all tokenise through here: the same text gives the same tokens everywhere.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 UNITS = {
     "mg": "mg",
@@ -211,14 +212,16 @@ def clinical_notation(text: str) -> str:
     return out
 
 
+@lru_cache(maxsize=8192)  # the same transcript lines are normalised for every statement checked against them
 def normalise(text: str) -> str:
     t = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_TIMES[m.group(1)]} times", text.lower())
+    t = re.sub(r"\ba (hundred|thousand)\b", r"one \1", t)  # "a thousand milligrams" = 1000 mg
     t = words_to_numbers(t)
     t = t.replace("’", "'")
     t = re.sub(r"(\d),(\d{3})", r"\1\2", t)
     t = re.sub(r"(\d)\s*/\s*(\d)", r"\1 / \2", t)
     t = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1 / \2", t)
-    t = re.sub(r"(\d)(mg|mcg|ml|g|units?|%)\b", r"\1 \2", t)
+    t = re.sub(r"(\d)(mg|mcg|ml|g|iu|units?|%)\b", r"\1 \2", t)
     t = t.replace("%", " %")
     t = re.sub(r"\bpoint\s+(\d)", r".\1", t)
     t = re.sub(r"(\d)\s+\.(\d)", r"\1.\2", t)

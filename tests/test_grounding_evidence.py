@@ -46,7 +46,7 @@ def test_a_negation_flip_in_a_draft_is_flagged():
     assert any("nausea" in i.detail and "absent" in i.detail for i in st.issues)
 
 
-def test_a_statement_with_nothing_behind_it_is_flagged_and_counted():
+def test_an_invented_diagnosis_is_a_safety_flag_and_counted():
     note = NoteDraft(
         sections=[
             Section(
@@ -62,7 +62,13 @@ def test_a_statement_with_nothing_behind_it_is_flagged_and_counted():
     checked = ground_note(note, parse_dialogue(DIALOGUE), medications=set())
     ok, bad = checked.statements()
     assert ok.status == StatementStatus.supported
-    assert [i.kind for i in bad.issues] == ["no_evidence"]
+    # nothing supports it (a review hint), and nobody mentioned a fracture or a fall (safety flags)
+    assert [(i.kind, i.severity.value) for i in bad.issues] == [
+        ("no_evidence", "review"),
+        ("finding", "safety"),
+        ("finding", "safety"),
+    ]
+    assert "'fall'" in bad.issues[1].detail and "'fractured'" in bad.issues[2].detail
     assert checked.grounding.unsupported == 1 and checked.grounding.unsupported_rate == 0.5
 
 

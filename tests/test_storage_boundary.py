@@ -50,6 +50,8 @@ OUTSIDE_STORAGE = {
     "drafting/runtimes.py": "model files",
     "asr/vocabulary.py": "vocabulary lists",
     "eval/aci.py": "ACI-Bench data and the scorecard file",
+    "eval/flags.py": "the flag benchmark's report file",
+    "eval/omissions.py": "stored ACI-Bench drafts and the omission benchmark's report file",
     "ehr/cli.py": "key and JWKS files named on the command line",
     "ui/ehr.py": "the JWKS file the user saves",
 }

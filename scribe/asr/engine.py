@@ -15,9 +15,13 @@ every hotword budget tried. Using one path also means the live transcript *is* t
 transcript: the windows do not depend on how the audio was chunked.
 
 Decoding settings: int8, greedy (beam 1) at temperature 0 (deterministic: same audio, same
-transcript), Silero VAD inside each window, word timestamps (for evidence links), and medical
-``hotwords`` (drug names were otherwise misheard), with a guard that re-decodes output which
-recites the hotword list or loops.
+transcript), Silero VAD inside each window, word timestamps (for evidence links), and *no* word list
+in the decoder prompt: faster-whisper's ``hotwords`` fixed drug names but made the decoder copy the
+list where the audio was unclear (drugs nobody said entered transcripts, windows recited the list).
+Drug and clinical terms are corrected after decoding instead, only where the heard words sound like
+the term and the audio scores the term better (:mod:`scribe.asr.correction`). Whisper's known
+phantom phrases ("Thanks for watching!") are dropped, and a segment stuck repeating one word keeps
+one copy (:mod:`scribe.asr.content`).
 """
 
 from __future__ import annotations
@@ -25,8 +29,8 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -38,7 +42,9 @@ from ..domain import Segment, Transcript, Word
 from ..errors import AudioError, ModelError
 from ..packs import PACKS, Progress, resolve_asr_model
 from ..settings import Settings, load_settings
-from .vocabulary import DEFAULT_HOTWORD_TOKENS, build_hotwords, load_terms
+from . import correction
+from .content import NO_CLINICAL_CONVERSATION, collapse_repeats, is_phantom
+from .vocabulary import build_hotwords, load_terms
 
 log = logging.getLogger(__name__)
 
@@ -101,38 +107,6 @@ def split_sentences(words: list, max_gap_s: float = 1.0) -> list[list]:
     return [p for p in pieces if p]
 
 
-def looks_degenerate(text: str, hotwords: frozenset[str]) -> bool:
-    """Decoder output that is not a transcription of the audio.
-
-    Two failure modes were seen on the sample visit: the decoder recites the hotword list from its
-    prompt ("amlodipine, levothyroxine, amlodipine, levothyroxine, ...") instead of the speech, and
-    temperature fallback produces a loop ("oinko, oinko, oinko, ..."). A patient listing three
-    drugs is normal; a bare hotword listed three times, a run of hotwords with a repeat or more
-    than four in a row, or one word five times in a row is not.
-    """
-    tokens = re.findall(r"[a-z0-9']+", text.lower())
-    run = 1
-    for prev, cur in zip(tokens, tokens[1:]):
-        run = run + 1 if cur == prev else 1
-        if run >= 5:
-            return True
-    if not hotwords:
-        return False
-    items = [p.strip(" .?!") for p in re.split(r",|\band\b", text.lower())]
-    listed = [item for item in items if item in hotwords]
-    if listed and max(listed.count(item) for item in set(listed)) >= 3:
-        return True
-    streak: list[str] = []
-    for item in items:
-        if item in hotwords:
-            streak.append(item)
-            if len(streak) > 4 or (len(streak) >= 3 and len(set(streak)) < len(streak)):
-                return True
-        elif item:
-            streak = []
-    return False
-
-
 def _fmt_time(seconds: float) -> str:
     m, s = divmod(int(round(seconds)), 60)
     return f"{m}:{s:02d}"
@@ -141,12 +115,15 @@ def _fmt_time(seconds: float) -> str:
 class FasterWhisperEngine:
     """faster-whisper Whisper model from a pack name or CTranslate2 folder; loads lazily.
 
-    ``hotwords=None`` builds them from the medical vocabulary (bundled + ``vocabulary_files``)
-    within ``hotword_tokens``; pass ``""`` to disable. Within a window faster-whisper's
+    ``correct_terms`` (default on) corrects drug and clinical terms against the medical vocabulary
+    (bundled + ``vocabulary_files``) after decoding. ``hotwords`` (off by default) puts a term list
+    into the decoder prompt, as Scribe did before the correction existed: a string is used as is,
+    ``None`` builds one from the vocabulary within ``hotword_tokens`` (0 = none); kept for comparison
+    (``benchmarks/bench_drugs.py``), not recommended. Within a window faster-whisper's
     ``condition_on_previous_text`` is off (a window rarely needs a second 30 s pass, and it lets a
     loop carry over); across windows the previous final text is passed as context instead.
     ``temperature`` 0 keeps decoding deterministic; faster-whisper's sampling fallback cannot be
-    seeded (it samples in a worker thread) and the degenerate-output guard covers its purpose.
+    seeded (it samples in a worker thread).
     """
 
     def __init__(
@@ -156,7 +133,9 @@ class FasterWhisperEngine:
         *,
         language: str | None = "en",
         hotwords: str | None = None,
-        hotword_tokens: int = DEFAULT_HOTWORD_TOKENS,
+        hotword_tokens: int = 0,
+        correct_terms: bool = True,
+        correction_margin: float = correction.DEFAULT_MARGIN,
         beam_size: int = 1,
         condition_on_previous_text: bool = False,
         vad_filter: bool = True,
@@ -173,7 +152,11 @@ class FasterWhisperEngine:
         self.hotword_tokens = hotword_tokens
         self._hotwords_arg = hotwords
         self.hotwords: str = ""
-        self._hotword_set: frozenset[str] = frozenset()
+        self.correct_terms = correct_terms
+        self.correction_margin = correction_margin
+        self.term_index: correction.TermIndex | None = None
+        self.corrections: list[correction.Correction] = []  # every correction made, in order (audit, benchmarks)
+        self.correction_seconds = 0.0  # time spent proposing and checking corrections
         self.model_path: Path | None = None
         self._model: Any = None
         self._lock = threading.RLock()
@@ -213,7 +196,8 @@ class FasterWhisperEngine:
             self._model = model
             self.model_path = folder
             self.hotwords = self._build_hotwords() if self._hotwords_arg is None else self._hotwords_arg.strip()
-            self._hotword_set = frozenset(t.strip().lower() for t in self.hotwords.split(",") if t.strip())
+            if self.correct_terms:
+                self.term_index = correction.TermIndex.for_settings(self.settings)
             if progress:
                 progress(1.0, f"speech model {self.spec} ready")
 
@@ -282,17 +266,16 @@ class FasterWhisperEngine:
         offset: float = 0.0,
         first_id: int = 0,
         context: str | None = None,
-        redecode: bool = True,
     ) -> Iterator[Segment]:
         """One faster-whisper call on a short piece (<= 30 s) of a recording.
 
         Times are shifted by ``offset`` seconds and ids start at ``first_id``; ``context`` is the
-        text that preceded this audio. A segment that looks like a hot-word loop is decoded again
-        without hot words, or with ``redecode=False`` (previews, which are redone seconds later
-        anyway) just dropped. Use :meth:`transcribe` for anything longer.
+        text that preceded this audio. Terms are not corrected here (a window is decoded several
+        times before its segments are final): see :meth:`correct`. Use :meth:`transcribe` for
+        anything longer.
         """
         segments, _info = self._run(audio, context)
-        yield from self._iter_segments(segments, audio, offset, first_id, redecode)
+        yield from self._iter_segments(segments, offset, first_id)
 
     def transcribe(self, audio: np.ndarray) -> Iterator[Segment]:
         """Yield final segments of a whole recording (16 kHz mono float32) as they are decoded."""
@@ -301,49 +284,92 @@ class FasterWhisperEngine:
             yield from stream.feed(audio[i : i + stream.step])
         yield from stream.finish()
 
-    def _iter_segments(
-        self, segments: Iterable[Any], audio: np.ndarray, offset: float, first_id: int, redecode: bool = True
-    ) -> Iterator[Segment]:
+    def _iter_segments(self, segments: Iterable[Any], offset: float, first_id: int) -> Iterator[Segment]:
         seg_id = first_id
         for seg in segments:
-            if not seg.text.strip():
+            if not seg.text.strip() or is_phantom(seg.text):
                 continue
-            if looks_degenerate(seg.text, self._hotword_set):
-                if not redecode:
-                    continue
-                for out in self._redecode(audio, seg, seg_id, offset):
-                    yield out
-                    seg_id += 1
-                continue
-            for words in split_sentences(seg.words or []):
+            for words in split_sentences(collapse_repeats(seg.words or [])):
                 out = self._convert(seg, words, seg_id, offset)
-                if out.text:
+                if out.text and not is_phantom(out.text):
                     yield out
                     seg_id += 1
 
-    def _redecode(self, audio: np.ndarray, seg: Any, first_id: int, offset: float) -> Iterator[Segment]:
-        """Decode one degenerate segment's audio again without hotwords (see looks_degenerate)."""
-        lo = max(0, int((seg.start - 0.3) * SAMPLE_RATE))
-        hi = min(len(audio), int((seg.end + 0.3) * SAMPLE_RATE))
-        log.warning(
-            "ASR output at %.1f-%.1f s looks like prompt leakage or a loop (%r); decoding it again without hotwords",
-            seg.start + offset,
-            seg.end + offset,
-            seg.text[:80],
+    # ------------------------------------------------------------------ term correction
+
+    def score_texts(self, audio: np.ndarray, requests: list[tuple[str | None, list[str]]]) -> list[list[float]]:
+        """Log-probability of texts as the transcription of ``audio`` (<= 30 s), each group under its prompt.
+
+        ``requests`` are ``(prompt, texts)`` pairs. The audio is encoded once; each group is one batched
+        decoder pass over its texts (teacher forcing) with the prompt as previous-text context, as
+        faster-whisper passes a prompt. Checks a correction by ear.
+        """
+        import ctranslate2
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.load()
+        model = self._model
+        tokenizer = Tokenizer(
+            model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=self.language
         )
-        if hi - lo < int(0.2 * SAMPLE_RATE):
-            return
-        options = self._options(None) | {"hotwords": None, "vad_filter": False}
-        segments, _ = self._model.transcribe(np.ascontiguousarray(audio[lo:hi]), **options)
-        seg_id = first_id
-        for again in segments:
-            if not again.text.strip() or looks_degenerate(again.text, frozenset()):
-                continue
-            for words in split_sentences(again.words or []):
-                out = self._convert(again, words, seg_id, offset + lo / SAMPLE_RATE)
-                if out.text:
-                    yield out
-                    seg_id += 1
+        extractor = model.feature_extractor
+        audio = np.ascontiguousarray(audio[: int(30 * SAMPLE_RATE)], dtype=np.float32)
+        frames = min(extractor.nb_max_frames, max(1, audio.size // extractor.hop_length))
+        features = pad_or_trim(extractor(audio)[:, :frames])
+        out: list[list[float]] = []
+        with self._lock:
+            encoded = np.asarray(model.encode(features))
+            for prompt, texts in requests:
+                start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+                if prompt:
+                    start = [tokenizer.sot_prev, *tokenizer.encode(" " + prompt.strip()), *start]
+                tokens = [tokenizer.encode(" " + t.strip()) or [tokenizer.eot] for t in texts]
+                batch = ctranslate2.StorageView.from_array(np.repeat(encoded, len(tokens), axis=0))
+                results = model.model.align(batch, start, tokens, [frames] * len(tokens))
+                out.append(
+                    [
+                        float(np.log(np.maximum(np.asarray(r.text_token_probs, np.float64), 1e-12)).sum())
+                        for r in results
+                    ]
+                )
+        return out
+
+    def is_common_word(self, word: str) -> bool:
+        """A word that is a single token of Whisper's vocabulary (an ordinary word the decoder chose on purpose)."""
+        self.load()
+        return len(self._model.hf_tokenizer.encode(" " + word, add_special_tokens=False).ids) == 1
+
+    def correct(self, audio: np.ndarray, offset: float, segments: list[Segment]) -> list[Segment]:
+        """Correct drug and clinical terms in final ``segments`` heard in ``audio`` (starting at ``offset`` s).
+
+        See :mod:`scribe.asr.correction`; a no-op when ``correct_terms`` is off. The corrections made
+        are appended to :attr:`corrections`.
+        """
+        if not self.correct_terms or not segments:
+            return segments
+        self.load()
+        if self.term_index is None or not len(self.term_index):
+            return segments
+
+        def score(seg: Segment, requests: list[tuple[str | None, list[str]]]) -> list[list[float]]:
+            lo = max(0, int((seg.start - offset - 0.4) * SAMPLE_RATE))
+            hi = min(audio.size, int((seg.end - offset + 0.4) * SAMPLE_RATE))
+            return self.score_texts(audio[lo:hi], requests)
+
+        t0 = time.perf_counter()
+        fixed, changes = correction.correct(
+            segments,
+            self.term_index,
+            score,
+            margin=self.correction_margin,
+            is_common=self.is_common_word,
+        )
+        for c in changes:
+            log.info("segment %d: heard %r, corrected to %r (+%.1f)", c.segment_id, c.original, c.replacement, c.gain)
+        self.corrections.extend(changes)
+        self.correction_seconds += time.perf_counter() - t0
+        return fixed
 
     def transcribe_file(self, path: str | os.PathLike, progress: Progress | None = None) -> Transcript:
         """Transcribe a recording; AudioError if it is unreadable or has no speech."""
@@ -352,7 +378,8 @@ class FasterWhisperEngine:
         total = len(audio) / SAMPLE_RATE
         if is_silent(audio):
             raise AudioError(
-                f"{name} contains no speech (only silence or noise); check the microphone and record again."
+                f"{NO_CLINICAL_CONVERSATION}: {name} contains no speech (only silence or noise); "
+                "check the microphone and record again."
             )
         self.load(progress)
         if progress:
@@ -366,7 +393,9 @@ class FasterWhisperEngine:
                     f"transcribed {_fmt_time(seg.end)} of {_fmt_time(total)}",
                 )
         if not out:
-            raise AudioError(f"{name} contains no recognisable speech; check the recording.")
+            raise AudioError(
+                f"{NO_CLINICAL_CONVERSATION}: {name} contains no recognisable speech; check the recording."
+            )
         if progress:
             progress(1.0, "transcription done")
         return transcript_from_segments(out, duration=total, source=name, asr_model=self.name, language=self.language)
@@ -495,7 +524,6 @@ class StreamingTranscriber:
                 offset=self._buf_start / SAMPLE_RATE,
                 first_id=self._next_id,
                 context=self._context(),
-                redecode=False,
             )
         )
         self.preview_calls += 1
@@ -561,7 +589,7 @@ class StreamingTranscriber:
                 self._decoded_at = self._buffered
             return []
 
-        committed = [self._monotonic(s) for s in commit]
+        committed = self.engine.correct(audio, offset, [self._monotonic(s) for s in commit])
         self._final.extend(committed)
         self._next_id = committed[-1].id + 1
         if final:

@@ -257,7 +257,7 @@ class SectionReviser:
         from_instruction = set()
         for st in checked:
             if (
-                st.status == StatementStatus.unsupported
+                st.issues
                 and not check_statement(
                     st.model_copy(update={"status": StatementStatus.supported, "evidence": [0]}), instr_index
                 ).issues

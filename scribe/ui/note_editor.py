@@ -1,7 +1,8 @@
 """The note editor: one editable text block per section, one line per statement.
 
 Each line is a statement of the draft. A gutter icon and a tint show what the grounding check
-found: a red "!" on amber for *unsupported* (hover for the reason), a green check for
+found: a red "!" on amber for a *safety flag* (hover for the reason), a thin amber ring for a
+*review hint* (weak evidence for a paraphrase; it never blocks approval), a green check for
 *confirmed* by the physician, a small grey dot for *supported*. Moving the cursor onto a line
 selects that statement: the transcript highlights its evidence and the inspector below offers
 "Confirm as written" and "Play from here".
@@ -65,6 +66,12 @@ def draw_status_icon(p: QPainter, rect: QRectF, status: str) -> None:
         path.lineTo(r.left() + s * 0.74, r.top() + s * 0.34)
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawPath(path)
+    elif status == "review":  # a quiet hint: a thin amber ring
+        ring = QColor(c.unsupported_fg)
+        ring.setAlpha(150)
+        p.setPen(QPen(ring, max(1.3, s / 12)))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(r.adjusted(s * 0.22, s * 0.22, -s * 0.22, -s * 0.22))
     elif status == "pending":
         p.setPen(QPen(c.muted_fg, 1.2, Qt.PenStyle.DotLine))
         p.setBrush(Qt.BrushStyle.NoBrush)
@@ -87,6 +94,12 @@ def status_tooltip(info: LineInfo | None, starts: dict[int, float]) -> str:
         return (
             f"<b>Not supported by the transcript</b><ul style='margin:2px 0 2px -20px'>{reasons}</ul>"
             "Edit the statement or confirm it as written (Ctrl+Shift+C) before approval."
+        )
+    if info.status == "review":
+        hints = "".join(f"<li>{_esc(r)}</li>" for r in info.hints)
+        return (
+            f"<b>A hint to review</b> (it does not block approval)<ul style='margin:2px 0 2px -20px'>{hints}</ul>"
+            "The facts that matter (drugs, doses, numbers, sides, negations) are checked and back it."
         )
     if info.status == "confirmed":
         return "<b>Confirmed by the clinician</b> as written, although the transcript does not fully support it."
@@ -429,6 +442,9 @@ class StatementInspector(QFrame):
         elif info.status == "unsupported":
             reasons = "; ".join(_esc(r) for r in info.issues) or "not supported by the transcript"
             self.label.setText(f"<b>Needs your review:</b> {reasons}.")
+        elif info.status == "review":
+            hints = "; ".join(_esc(r) for r in info.hints)
+            self.label.setText(f"<b>Hint:</b> {hints}. It does not block approval.")
         elif info.status == "confirmed":
             self.label.setText("<b>Confirmed by you</b> as written.")
         elif info.status == "pending":

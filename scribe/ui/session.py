@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from .. import approval
+from ..asr.content import require_clinical_content
 from ..domain import NoteDraft, Segment, Transcript
 from ..errors import DraftingError, ScribeError, TranscriptError
 from ..note_lines import LineChange, apply_changes
@@ -40,7 +41,7 @@ class VisitSession(QObject):
     draft_statement = Signal(str, object)  # section key, Statement (not yet grounded)
     draft_tokens = Signal(int)
     draft_failed = Signal(object)
-    note_changed = Signal(object, str)  # NoteDraft, why: loaded|drafted|edited|confirmed|approved|amended
+    note_changed = Signal(object, str)  # NoteDraft, why: loaded|drafted|edited|charted|confirmed|approved|amended
     device_lost = Signal(str)
     storage_problem = Signal(str)
     message = Signal(str)  # for the status bar
@@ -379,13 +380,10 @@ class VisitSession(QObject):
             visit.save_transcript(transcript, DRAFTER_ACTOR)
 
         def ok(_):
-            if transcript.is_empty():
-                self.error.emit(
-                    TranscriptError(
-                        "No speech was recognised in this recording, so there is nothing to draft. "
-                        "Check the microphone and its level, then start a new visit."
-                    )
-                )
+            try:  # silence, noise, music or small talk: no draft (scribe.asr.content)
+                require_clinical_content(transcript, self.ctx.settings.vocabulary_files)
+            except TranscriptError as exc:
+                self.error.emit(exc)
                 self._set_visit_state("recorded", DRAFTER_ACTOR)
                 return
             self.message.emit(f"Transcript complete: {len(transcript.segments)} passages.")
@@ -507,8 +505,10 @@ class VisitSession(QObject):
         if self.drafting or self.is_recording:
             return
         transcript = self.transcript or self._build_transcript()
-        if transcript.is_empty():
-            self.error.emit(TranscriptError("The transcript is empty: there is nothing to draft a note from."))
+        try:
+            require_clinical_content(transcript, self.ctx.settings.vocabulary_files)
+        except TranscriptError as exc:
+            self.error.emit(exc)
             return
         try:
             template = self.template()
@@ -613,6 +613,20 @@ class VisitSession(QObject):
             self.note_changed.emit(self.note, "reverted")
             return
         self._changed(note, "edited")
+
+    def add_fact(self, fact) -> None:
+        """Chart a fact from the "Said but not in the note" panel (scribe.omissions.chart_fact: the
+        physician's statement, citing what was said, attributed, audited and grounded)."""
+        if self.note is None or self.transcript is None:
+            return
+        from ..omissions import chart_fact
+
+        try:
+            note, _ = chart_fact(self.note, fact, self.clinician, self.transcript)
+        except ScribeError as exc:
+            self.error.emit(exc)
+            return
+        self._changed(note, "charted")
 
     def confirm(self, statement_id: str) -> None:
         if self.note is None:

@@ -3,16 +3,18 @@
 Segments arrive in batches while recording; the view stays pinned to the bottom unless the
 physician scrolled up to read something. Words not yet final (the live preview) are shown after
 them in grey italics and replaced by each newer preview and by the final text. Evidence for the selected note statement is
-highlighted (and scrolled into view) without touching the text itself.
+highlighted (and scrolled into view) without touching the text itself. Words the recogniser's dictionary
+check corrected ("lisinopril" for a heard "list in April", :mod:`scribe.asr.correction`) are underlined
+with a dotted line, and their tooltip says what was heard, so the physician can judge every correction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QTextBlockFormat, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QMenu, QTextEdit, QWidget
+from PySide6.QtWidgets import QMenu, QTextEdit, QToolTip, QWidget
 
 from . import theme
 
@@ -27,6 +29,18 @@ def format_time(seconds: float) -> str:
 def speaker_label(speaker) -> str:
     value = getattr(speaker, "value", speaker) or "unknown"
     return {"clinician": "Clinician", "patient": "Patient"}.get(str(value), "Speaker")
+
+
+def corrected_tooltip(original: str) -> str:
+    return f"Corrected by the medical dictionary; heard as \u201c{original}\u201d"
+
+
+def _corrected_format() -> QTextCharFormat:
+    fmt = QTextCharFormat()
+    fmt.setFontUnderline(True)
+    fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+    fmt.setUnderlineColor(theme.colors().accent)
+    return fmt
 
 
 def _block_format() -> QTextBlockFormat:
@@ -61,6 +75,7 @@ class TranscriptView(QTextEdit):
         self._follow = True
         self._preview_pos: int | None = None  # where the provisional text starts
         self.preview_text = ""
+        self.corrected: list[tuple[int, str, str]] = []  # (segment id, word shown, what was heard), as marked
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
         f = QFont(self.font())
         f.setPointSizeF(max(10.5, f.pointSizeF() + 0.5))
@@ -76,6 +91,7 @@ class TranscriptView(QTextEdit):
         self._starts.clear()
         self.highlighted = []
         self._tinted = set()
+        self.corrected = []
         self._follow = True
 
     def set_segments(self, segments: Iterable) -> None:
@@ -155,11 +171,28 @@ class TranscriptView(QTextEdit):
             )
             if who != "Speaker":
                 cursor.insertText(f"{who}: ", spk_fmt)
-            cursor.insertText(text, text_fmt)
+            words = getattr(seg, "words", None) or []
+            if any(getattr(w, "original", None) for w in words):
+                self._insert_words(cursor, words, text_fmt, seg.id)
+            else:
+                cursor.insertText(text, text_fmt)
         if follow:
             sb.setValue(sb.maximum())
             self._follow = True
         self._apply_highlight(scroll=False)
+
+    def _insert_words(self, cursor: QTextCursor, words: list, text_fmt: QTextCharFormat, seg_id: int) -> None:
+        """A segment word by word, corrected words marked (their text is the segment's text)."""
+        for i, w in enumerate(words):
+            if i:
+                cursor.insertText(" ", text_fmt)
+            if w.original:
+                fmt = _corrected_format()
+                fmt.setToolTip(corrected_tooltip(w.original))
+                cursor.insertText(w.word, fmt)
+                self.corrected.append((seg_id, w.word, w.original))
+            else:
+                cursor.insertText(w.word, text_fmt)
 
     @property
     def segment_ids(self) -> list[int]:
@@ -218,6 +251,25 @@ class TranscriptView(QTextEdit):
 
     def _scrolled(self, value: int) -> None:
         self._follow = value >= self.verticalScrollBar().maximum() - 4
+
+    def tooltip_at(self, pos) -> str:
+        """The tooltip of the text under a viewport position (what was heard, over a corrected word)."""
+        cursor = self.cursorForPosition(pos)
+        tip = cursor.charFormat().toolTip()
+        if not tip and not cursor.atBlockEnd():
+            cursor.movePosition(QTextCursor.MoveOperation.Right)
+            tip = cursor.charFormat().toolTip()
+        return tip
+
+    def viewportEvent(self, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.ToolTip:
+            tip = self.tooltip_at(event.pos())
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self.viewport())
+            else:
+                QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
         sid = self._segment_under(event.position().toPoint())

@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..approval import blocking_statements
 from ..errors import ScribeError
 from . import theme
 from .dialogs import ApprovalDialog
 from .export import default_export_name
 from .note_editor import LineInfo, NoteEditor
-from .ops import show_error
+from .omissions_panel import OmissionsPanel
+from .ops import BackgroundOp, show_error
 from .recording_panel import MicrophoneCombo, RecordingPanel
 from .session import VisitSession
 from .settings_dialog import preferred_microphone
@@ -150,6 +152,13 @@ class VisitPage(QWidget):
         rv.addLayout(n_head)
         self.editor = NoteEditor()
         rv.addWidget(self.editor, 1)
+        self.omissions = OmissionsPanel()
+        self.omissions.setObjectName("omissionsPanel")
+        self.omissions.hide()
+        self.omissions.add_requested.connect(lambda fact: self.session and self.session.add_fact(fact))
+        self.omissions.segments_requested.connect(self.transcript.highlight)
+        rv.addWidget(self.omissions)
+        self._omission_gen = 0
 
         actions = QHBoxLayout()
         self.lock_label = QLabel("")
@@ -230,7 +239,9 @@ class VisitPage(QWidget):
         self._show_transcript(s.segments)
         if s.note is not None:
             self.editor.set_note(s.note)
+            self._update_omissions(s.note)
         else:
+            self.omissions.hide()
             self.editor.set_placeholder("Press Record to start. The note is drafted here when you stop.")
         self.recording.set_state(s.recorder_state)
         self.recording.set_progress(None, s.elapsed)
@@ -364,7 +375,32 @@ class VisitPage(QWidget):
             "amended": f"Amendment: version {note.version} (the approved version {note.amends_version} stays on record).",
         }.get(why, "")
         self.editor.set_note(note, message=msg, keep_text=keep)
+        if why == "charted" and note.events and note.events[-1].statement_id:
+            self.editor.select_statement(note.events[-1].statement_id)
+        self._update_omissions(note)
         self._update_actions()
+
+    def _update_omissions(self, note: Any) -> None:
+        """Recompute the "Said but not in the note" rows off the UI thread; the newest request wins."""
+        s = self.session
+        transcript = s.transcript if s is not None else None
+        if note is None or transcript is None:
+            self.omissions.hide()
+            return
+        self._omission_gen += 1
+        gen = self._omission_gen
+
+        def work(_ctx):
+            from ..omissions import uncovered
+
+            return uncovered(note, transcript)
+
+        def ok(items):
+            if gen == self._omission_gen:
+                self.omissions.set_locked(note.approval is not None)
+                self.omissions.set_items(items)
+
+        BackgroundOp(work, on_success=ok, on_failure=lambda exc: log.warning("omission check failed: %s", exc)).start()
 
     def _statement_selected(self, info: LineInfo | None) -> None:
         self.transcript.highlight(list(info.evidence) if info is not None else [])
@@ -496,7 +532,8 @@ class VisitPage(QWidget):
         busy = s is not None and s.is_busy
         approval = note.approval if note is not None else None
         approved = approval is not None
-        flagged = len(note.unresolved()) if note is not None else 0
+        flagged = len(blocking_statements(note)) if note is not None else 0
+        hints = note.grounding.review if note is not None and note.grounding is not None else 0
         self.approve_button.setEnabled(note is not None and not approved and not busy and flagged == 0)
         self.approve_button.setVisible(note is not None and not approved)
         self.export_button.setVisible(note is not None)
@@ -513,11 +550,12 @@ class VisitPage(QWidget):
         self.redraft_button.setVisible(note is not None and not approved)
         self.redraft_button.setEnabled(not busy and s is not None and bool(s.segments))
         c = theme.colors()
+        hint_text = f"  ·  {hints} hint{'s' if hints != 1 else ''}" if hints else ""
         if flagged:
-            self.flag_count.setText(f"⚠ {flagged} to review")
+            self.flag_count.setText(f"⚠ {flagged} to review{hint_text}")
             self.flag_count.setStyleSheet(f"color: {c.unsupported_fg.name()}; font-weight: 600;")
         elif note is not None:
-            self.flag_count.setText("✓ nothing flagged")
+            self.flag_count.setText(f"✓ nothing flagged{hint_text}")
             self.flag_count.setStyleSheet(f"color: {c.confirmed_fg.name()};")
         else:
             self.flag_count.setText("")

@@ -39,6 +39,7 @@ NOTE = {
         "Allergic to penicillin (rash and hives).",
         "Former smoker, quit ten years ago, 20 pack-years; one or two beers on weekends.",
         "Father had a heart attack at 62.",
+        "Works long hours as an accountant under significant stress.",  # the visit hardly backs it: a review hint
     ],
     "objective": [
         "Blood pressure 148/92, heart rate 84, temperature 98.6, oxygen saturation 97% on room air.",
@@ -60,7 +61,7 @@ NOTE = {
         "Start nitroglycerin 0.4 mg sublingual as needed for chest pain.",
         "Avoid heavy exertion; easy walking on flat ground is fine.",
         "Call 911 for chest pain over 15 minutes, at rest, or with shortness of breath or sweating.",
-        "Check blood pressure at home twice daily; follow up in two weeks.",
+        "Check blood pressure at home twice daily.",  # the follow-up is left out: "Said but not in the note" lists it
     ],
 }
 
@@ -243,7 +244,8 @@ def main() -> int:
                 select_first_supported_in("plan")
                 ready(name)
 
-            when(lambda: win.session is not None and win.session.note is not None, go)
+            # the "Said but not in the note" rows are computed in the background
+            when(lambda: win.session is not None and win.session.note is not None and win.page.omissions.rows, go)
         elif name == "flagged":
             win.theme.set_mode("light")
 

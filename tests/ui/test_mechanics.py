@@ -633,7 +633,9 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
         asr=FakeASR(),
         llm=llm,
         source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True, speed=2.0),
-        make_transcriber=FakeStreamingTranscriber,
+        make_transcriber=lambda engine: FakeStreamingTranscriber(
+            engine, text="The patient reports a dry cough and a fever; her blood pressure is fine."
+        ),  # a visit long enough to be judged by its clinical words (scribe.asr.content)
         warm_interval_s=0.3,
     )
     session = llm.session = start_visit(qtbot, win)

@@ -1,0 +1,441 @@
+"""Drug and clinical terms heard right: correct the recogniser's words against the dictionary, checked by ear.
+
+Whisper base turns drug names it has rarely seen into common words ("list in April" for lisinopril,
+"met for me" for metformin, "table and liner" for stable angina). Putting the drug list into the
+decoder prompt (faster-whisper's ``hotwords``) fixed many of them but made the decoder copy the list
+where the audio was unclear: drugs nobody said entered transcripts ("and potassium chloride." where
+a patient gave his name) and whole windows recited the list. So the prompt no longer carries a list;
+instead, after a stretch of speech is decoded:
+
+1. **Propose** (text, cheap): every run of one to four heard words that *sounds like* a dictionary
+   term (a phonetic key and the spelling, both compared by edit distance) is a candidate. Numbers,
+   units, dosing words and laterality are never part of a candidate, and terms short or common enough
+   to be confused with ordinary words (``left``, ``units``, abbreviations) are never targets.
+2. **Verify** (by ear): the recogniser scores the audio against the text as heard and against the text
+   with the term in its place, both with that one term as decoder context (what a hot word would
+   have been, but only for a term the speech already sounds like). The term replaces the heard words
+   only if the audio fits it better by a margin. A drug therefore enters the transcript only where
+   something that sounds like it was said, and only if the acoustic model agrees.
+
+The heard words are kept on the corrected words (``Word.original``) for audit, and the transcript view
+marks them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import Indel, Levenshtein
+
+from ..domain import Segment, Word
+
+MEDICATION = "medication"
+TERM = "term"
+
+# Accept a term when, with the term as decoder context, the audio scores it this many nats (natural-log
+# probability) above the heard words ...
+DEFAULT_MARGIN = 2.0
+# ... and no more than this below the heard words scored with *themselves* as context. A prompt makes
+# the decoder favour what it names, so each side gets its own: what is left is how well each fits the
+# audio. (With the term's prompt alone "that's" became Lantus and "know this the" Nitrostat.)
+SELF_PROMPT_SLACK = 1.0
+# The self-prompted comparison favours rare words (a prompt boosts what the decoder would not guess), so a
+# term up to WIDE_SLACK nats behind also passes if, with no prompt at all, the audio prefers it by
+# NO_PROMPT_GAIN ("Prinisone" -> prednisone). Both thresholds were set on the bundled sample visit and
+# the voiced ACI-Bench train dialogue D2N015 (docs/quality.md says which figures that makes in-sample).
+NO_PROMPT_GAIN = 2.0
+WIDE_SLACK = 6.0
+# One heard non-word this close to a term in sound and spelling ("Lishinapral", "prunisone") is a
+# misspelling of it: prompting with itself boosts a rare non-word as much as the term, so that
+# comparison says nothing and only the margin applies.
+MISSPELLING_SIMILARITY = 0.8
+# A candidate must be at least this similar (0..1, sound and spelling averaged) to be checked by ear.
+MIN_SIMILARITY = 0.6
+MAX_SPAN_WORDS = 4
+MAX_CANDIDATES_PER_SPAN = 3
+MAX_TERMS_PER_SEGMENT = 8
+# Heard words the recogniser was this sure of (mean word probability) are not candidates.
+MAX_SPAN_CONFIDENCE = 0.65
+# A drug name followed by a dose ("list of upro from 10 mg"), or said where medications are talked about
+# ("Any allergies to medications?" "Yes, sealin."), is more likely a drug: similarity bonus.
+CONTEXT_BONUS = 0.08
+_MEDICATION_CONTEXT = set(
+    """take takes taking took taken on prescribed prescription prescribe medication medications medicine medicines
+    allergic allergy allergies dose dosage increase decrease continue start stop refill tablet tablets pill pills
+    mg milligrams""".split()
+)
+
+# Words that are never part of a candidate: numbers, units, dosing and laterality ("numbers and units
+# left alone"; a flipped side or dose would be a dangerous correction).
+_PROTECTED = set(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand half
+    quarter once twice thrice daily weekly monthly hourly nightly bid tid qid prn mg mgs milligram milligrams
+    mcg microgram micrograms gram grams g kg kilogram kilograms ml milliliter milliliters cc unit units iu
+    percent tablet tablets pill pills capsule capsules puff puffs drop drops dose doses left right bilateral
+    both side sides no not never""".split()
+)
+# Function words: a candidate made only of these is not worth checking ("and the", "it is").
+_FUNCTION = set(
+    """a an the and or but if of to in on at by for with from as is are was were be been am it its it's this
+    that these those there here i you he she we they me him her us them my your his our their do does did
+    so up out off over then than just very that's what's there's here's it'll i'm i've i'll i'd you're you've
+    we're we've they're he's she's let's don't doesn't didn't can't won't isn't wasn't""".split()
+)
+# Clinical terms that are not correction targets (ordinary words, laterality, units, dosing phrases).
+_NOT_TARGETS = re.compile(
+    r"\b(left|right|bilateral(ly)?|unilateral|units?|milligrams?|micrograms?|daily|bedtime|needed|refill|"
+    r"temperature|allergy|allergic|rash|hives|swelling|warmth|murmur|pulses|taper|titrate)\b",
+    re.IGNORECASE,
+)
+
+Scorer = Callable[[Segment, list[tuple[str | None, list[str]]]], list[list[float]]]
+"""``score(segment, [(term, texts), ...])``: per group, the log-probability of each text given the
+segment's audio with the term as decoder context (one encoding of the audio serves every group)."""
+
+
+def letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+@lru_cache(maxsize=65536)
+def sound_key(text: str) -> str:
+    """A coarse English sound-alike key: consonant skeleton, voiced and voiceless pairs merged.
+
+    "lisinopril" and "list in April" give LSNPRL and LSTNPRL; "metformin" and "met for me" give
+    MTFRMN and MTFRM. Vowels only count at the start (Whisper keeps the consonants of a drug name far
+    more often than its vowels).
+    """
+    s = letters(text)
+    if not s:
+        return ""
+    s = re.sub(r"^(kn|gn|pn|wr|ps)", lambda m: m.group(0)[1], s)
+    for a, b in (("tch", "c"), ("sch", "sk"), ("ph", "f"), ("ck", "k"), ("gh", "g"), ("wh", "w")):
+        s = s.replace(a, b)
+    s = re.sub(r"c(?=[eiy])", "s", s)
+    s = re.sub(r"g(?=[eiy])", "j", s)
+    s = s.replace("ch", "X").replace("sh", "X").replace("th", "T").replace("x", "ks")
+    table = str.maketrans({"c": "k", "q": "k", "b": "p", "d": "t", "g": "k", "v": "f", "z": "s", "j": "X"})
+    s = s.translate(table).upper()
+    first = "A" if s[0] in "AEIOUY" else ""
+    body = re.sub(r"[AEIOUYWH]", "", s)
+    return first + re.sub(r"(.)\1+", r"\1", body)
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # as the dictionary writes it: "lisinopril", "stable angina"
+    kind: str  # MEDICATION or TERM
+    key: str
+    spelling: str  # letters only
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Words ``first``..``last`` (inclusive) of a segment may be ``term``."""
+
+    first: int
+    last: int
+    term: Term
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Correction:
+    segment_id: int
+    original: str  # the heard words
+    replacement: str
+    kind: str
+    gain: float  # how much better the audio fits the term, with the term as context (nats)
+    fit: float  # the term (its own context) against the heard words (their own context), nats
+    bare: float = 0.0  # the term against the heard words with no context, nats
+
+
+def is_target(term: str) -> bool:
+    """Whether a dictionary term may replace heard words (long and specific enough to be safe, and
+    never one that says "no": a correction must not turn a finding into its negation)."""
+    spelled = letters(term)
+    return (
+        len(spelled) >= 6
+        and not term.isupper()
+        and not _NOT_TARGETS.search(term)
+        and not re.match(r"(?i)(non|not |no |without )", term)
+    )
+
+
+class TermIndex:
+    """Correction targets from the dictionary, searchable by sound and spelling."""
+
+    def __init__(self, terms: Iterable[tuple[str, str]], known: Callable[[str], bool] | None = None):
+        self._known = known  # names that are already right as heard (a drug the lexicon knows)
+        seen: set[str] = set()
+        self.terms: list[Term] = []
+        for text, kind in terms:
+            spelled = letters(text)
+            if spelled in seen or not is_target(text):
+                continue
+            seen.add(spelled)
+            self.terms.append(Term(text, kind, sound_key(text), spelled))
+        self._keys = [t.key for t in self.terms]
+        self._names = {" ".join(re.findall(r"[a-z]+", t.text.lower())) for t in self.terms}
+
+    @classmethod
+    def from_vocabulary(cls, user_files: Iterable[str] | None = None) -> TermIndex:
+        """The curated medications (bundled list and the clinic's) and clinical terms as targets.
+
+        Not the whole drug dictionary of :mod:`scribe.lexicon` (34 000 names, most of them brands from
+        other countries: "a camel" would sound like one of them). (The lexicon builds on this
+        package's vocabulary, so this package does not import it back: no import cycle.)
+        """
+        from .vocabulary import load_vocabulary
+
+        vocab = load_vocabulary(user_files)
+        return cls([*((m, MEDICATION) for m in vocab.medications), *((t, TERM) for t in vocab.terms)])
+
+    @classmethod
+    def for_settings(cls, settings) -> TermIndex:
+        return cls.from_vocabulary(settings.vocabulary_files)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def is_term(self, text: str) -> bool:
+        """``text`` already is a target or a drug name the lexicon knows (so it is not corrected).
+
+        Compared word by word: "metform in" is not "metformin" (it is a split the correction mends)."""
+        name = " ".join(re.findall(r"[a-z]+", text.lower()))
+        return bool(name) and (name in self._names or (self._known is not None and self._known(name)))
+
+    def near(
+        self, text: str, limit: int = MAX_CANDIDATES_PER_SPAN, floor: float = MIN_SIMILARITY
+    ) -> list[tuple[Term, float]]:
+        """Terms that sound and are spelled like ``text``, most similar first."""
+        key, spelled = sound_key(text), letters(text)
+        if len(key) < 2:
+            return []
+        hits = process.extract(
+            key, self._keys, scorer=Levenshtein.normalized_similarity, score_cutoff=0.4, limit=limit * 8
+        )
+        out = []
+        for _key, key_sim, i in hits:
+            term = self.terms[i]
+            if not 0.6 <= len(spelled) / len(term.spelling) <= 1.7:
+                continue
+            sim = 0.5 * key_sim + 0.5 * Indel.normalized_similarity(spelled, term.spelling)
+            if sim >= floor:
+                out.append((term, round(sim, 3)))
+        out.sort(key=lambda x: -x[1])
+        return out[:limit]
+
+
+def _bare(word: str) -> str:
+    return re.sub(r"^[^\w']+|[^\w']+$", "", word.lower())
+
+
+def _protected(word: str) -> bool:
+    bare = _bare(word)
+    return not bare or any(ch.isdigit() for ch in bare) or bare in _PROTECTED
+
+
+def propose(
+    words: Sequence[str],
+    index: TermIndex,
+    is_common: Callable[[str], bool] | None = None,
+    context: Sequence[str] = (),
+    confidence: Sequence[float] | None = None,
+) -> list[Candidate]:
+    """Runs of heard words that sound like a dictionary term they are not already.
+
+    Per term only the most similar run is kept, and per segment the ``MAX_TERMS_PER_SEGMENT`` most
+    similar terms. A single heard word that ``is_common`` (for Whisper: one token of its vocabulary,
+    "gave", "soft", "stress") is taken as heard right: the recogniser chose a real word, and a drug
+    name in its place is far likelier a false correction than a fix. A term that is itself such a
+    word ("prescription", "insulin") is no target either: Whisper writes it when it hears it. A run that already contains a
+    word of the term ("tender" -> "non-tender", "a stress test" -> "stress test") is not a candidate
+    either: the words heard right would only be re-arranged. ``context`` are the words said just
+    before (the previous segment): medication talk there or here favours drug names. ``confidence``
+    are the recogniser's word probabilities: a run it was sure of (mean above
+    ``MAX_SPAN_CONFIDENCE``) is taken as heard right ("show nice topics" is not checked against
+    Topamax), which also keeps the checks by ear few.
+    """
+    exact = [index.is_term(w) for w in words]
+    about_drugs = any(_bare(w) in _MEDICATION_CONTEXT for w in (*context, *words))
+    best: dict[str, list[Candidate]] = {}
+    for i in range(len(words)):
+        for j in range(i, min(len(words), i + MAX_SPAN_WORDS)):
+            span = words[i : j + 1]
+            if _protected(span[-1]) or any(exact[i : j + 1]):
+                break
+            # a sentence ends inside the span: stop growing it
+            if j > i and re.search(r"[.?!]$", words[j - 1]):
+                break
+            bare = [_bare(w) for w in span]
+            if confidence is not None and sum(confidence[i : j + 1]) / (j + 1 - i) > MAX_SPAN_CONFIDENCE:
+                continue
+            if all(b in _FUNCTION for b in bare):
+                continue
+            text = " ".join(bare)
+            if index.is_term(text) or (i == j and is_common is not None and is_common(bare[0])):
+                continue
+            # Whisper splits a rare word around little words ("list of upro"): compare without them too
+            inner = [b for k, b in enumerate(bare) if k in (0, len(bare) - 1) or b not in _FUNCTION]
+            hits: dict[str, Candidate] = {}
+            for variant in {text, " ".join(inner)}:
+                for term, sim in index.near(variant, 4 * MAX_CANDIDATES_PER_SPAN, MIN_SIMILARITY - CONTEXT_BONUS):
+                    if _shares_word(bare, term) or (is_common is not None and is_common(term.text)):
+                        continue
+                    if term.kind == MEDICATION and (about_drugs or _dose_follows(words, j)):
+                        sim = round(sim + CONTEXT_BONUS, 3)
+                    if sim >= MIN_SIMILARITY and (term.text not in hits or sim > hits[term.text].similarity):
+                        hits[term.text] = Candidate(i, j, term, sim)
+            for cand in sorted(hits.values(), key=lambda c: -c.similarity)[:MAX_CANDIDATES_PER_SPAN]:
+                best.setdefault(cand.term.text, []).append(cand)
+    ranked = []
+    for spans in best.values():
+        spans.sort(key=lambda c: -c.similarity)
+        # the best run, and a close second (which words the term covers is for the audio to decide)
+        ranked += [c for c in spans[:2] if c.similarity >= spans[0].similarity - 0.05]
+    ranked.sort(key=lambda c: (-c.similarity, c.first))
+    terms = []
+    for c in ranked:
+        if c.term.text not in terms:
+            terms.append(c.term.text)
+    keep = set(terms[:MAX_TERMS_PER_SEGMENT])
+    return [c for c in ranked if c.term.text in keep]
+
+
+def _shares_word(heard: list[str], term: Term) -> bool:
+    """A heard word is a word of the term, or most of the start of one ("tender" of "tenderness", not
+    "ultra" of "Ultram"); a term merely split in two ("metform in") does not count."""
+    if letters("".join(heard)) == term.spelling:
+        return False
+    parts = re.findall(r"[a-z']+", term.text.lower())
+    return any(h == p or (len(h) >= 4 and p.startswith(h) and len(p) - len(h) >= 3) for h in heard for p in parts)
+
+
+def _dose_follows(words: Sequence[str], j: int) -> bool:
+    """A number within the three words after position ``j`` ("list of upro from 10 mg")."""
+    return any(_protected(w) and _bare(w) not in ("no", "not", "never", "left", "right") for w in words[j + 1 : j + 4])
+
+
+_EDGES = re.compile(r"^([^\w']*)(.*?)([^\w']*)$", re.S)
+
+
+def _edges(word: str) -> tuple[str, str]:
+    """The punctuation before and after a word ('"Table' -> '"', 'liner.' -> '.')."""
+    m = _EDGES.match(word)
+    return (m.group(1), m.group(3)) if m else ("", "")
+
+
+def _replace(words: Sequence[str], cand: Candidate, capitalise: bool) -> list[str]:
+    first, last = words[cand.first], words[cand.last]
+    lead, trail = _edges(first)[0], _edges(last)[1]
+    new = cand.term.text.split()
+    if capitalise and new and new[0][:1].islower():
+        new[0] = new[0][:1].upper() + new[0][1:]
+    new[0] = lead + new[0]
+    new[-1] = new[-1] + trail
+    return [*words[: cand.first], *new, *words[cand.last + 1 :]]
+
+
+def _corrected_words(seg: Segment, cand: Candidate, new_text: list[str]) -> list[Word]:
+    """The segment's Word list with the candidate's span replaced; times spread over the span."""
+    span = seg.words[cand.first : cand.last + 1]
+    start, end = span[0].start, span[-1].end
+    original = " ".join(w.word for w in span)
+    if len(span) == 1 and span[0].original:
+        original = span[0].original
+    prob = round(sum(w.probability for w in span) / len(span), 4)
+    weights = [max(1, len(t)) for t in new_text]
+    total = sum(weights)
+    out, t = [], start
+    for text, weight in zip(new_text, weights):
+        t_end = round(t + (end - start) * weight / total, 3)
+        out.append(Word(start=round(t, 3), end=t_end, word=text, probability=prob, original=original))
+        t = t_end
+    return [*seg.words[: cand.first], *out, *seg.words[cand.last + 1 :]]
+
+
+def correct(
+    segments: list[Segment],
+    index: TermIndex,
+    score: Scorer,
+    margin: float = DEFAULT_MARGIN,
+    is_common: Callable[[str], bool] | None = None,
+    slack: float = SELF_PROMPT_SLACK,
+) -> tuple[list[Segment], list[Correction]]:
+    """Replace heard words by dictionary terms where they sound alike and the audio agrees.
+
+    Each segment with candidates is checked on its own audio: its text as heard against its text with
+    each candidate term in place: with the term as decoder context, each with its own words as
+    context, and with none (see ``DEFAULT_MARGIN``, ``SELF_PROMPT_SLACK`` and ``NO_PROMPT_GAIN``). Segments without word timings are left alone. Returns the segments
+    (corrected ones copied) and what was changed.
+    """
+    texts = [[w.word for w in s.words] for s in segments]
+    proposals = [
+        (k, c)
+        for k, seg in enumerate(segments)
+        if seg.words
+        for c in propose(
+            texts[k], index, is_common, context=texts[k - 1] if k else (), confidence=[w.probability for w in seg.words]
+        )
+    ]
+    if not proposals:
+        return segments, []
+
+    gains: list[tuple[float, float, float, int, Candidate]] = []
+    for k in sorted({k for k, _ in proposals}):
+        by_term: dict[str, list[Candidate]] = {}
+        for kk, cand in proposals:
+            if kk == k:
+                by_term.setdefault(cand.term.text, []).append(cand)
+        spans = sorted({(c.first, c.last) for cands in by_term.values() for c in cands})
+        heard = " ".join(texts[k])
+        variants = {c: " ".join(_replace(texts[k], c, capitalise=c.first == 0)) for cs in by_term.values() for c in cs}
+        requests: list[tuple[str | None, list[str]]] = [
+            (term, [heard, *(variants[c] for c in cands)]) for term, cands in by_term.items()
+        ]
+        requests += [(" ".join(texts[k][a : b + 1]), [heard]) for a, b in spans]
+        requests += [(None, [heard, *variants.values()])]
+        results = score(segments[k], requests)
+        as_heard = {span: r[0] for span, r in zip(spans, results[len(by_term) : len(by_term) + len(spans)])}
+        no_prompt = dict(zip(variants, (s - results[-1][0] for s in results[-1][1:])))
+        for cands, scores in zip(by_term.values(), results):
+            for c, s in zip(cands, scores[1:]):
+                gains.append((s - scores[0], s - as_heard[(c.first, c.last)], no_prompt[c], k, c))
+
+    chosen: dict[int, list[tuple[float, float, float, Candidate]]] = {}
+    for gain, fit, bare, k, cand in sorted(gains, key=lambda g: -g[0]):
+        if gain <= margin:
+            break
+        misspelt = cand.first == cand.last and cand.similarity >= MISSPELLING_SIMILARITY
+        if fit < -slack and not (bare > NO_PROMPT_GAIN and fit >= -WIDE_SLACK) and not misspelt:
+            continue
+        taken = chosen.setdefault(k, [])
+        if any(not (cand.last < c.first or cand.first > c.last) for *_, c in taken):
+            continue
+        taken.append((gain, fit, bare, cand))
+
+    out = list(segments)
+    changes: list[Correction] = []
+    for k, picks in chosen.items():
+        seg = segments[k]
+        # apply right to left so earlier word indices stay valid
+        for gain, fit, bare, cand in sorted(picks, key=lambda p: -p[3].first):
+            words = [w.word for w in seg.words]
+            new_words = _replace(words, cand, capitalise=cand.first == 0)
+            new_text = new_words[cand.first : cand.first + len(cand.term.text.split())]
+            original = " ".join(words[cand.first : cand.last + 1])
+            seg = seg.model_copy(update={"words": _corrected_words(seg, cand, new_text)})
+            seg = seg.model_copy(update={"text": " ".join(w.word for w in seg.words)})
+            changes.append(
+                Correction(
+                    seg.id, original, " ".join(new_text), cand.term.kind, round(gain, 2), round(fit, 2), round(bare, 2)
+                )
+            )
+        out[k] = seg
+    return out, changes

@@ -1,0 +1,418 @@
+"""Flag benchmark: how often the grounding check raises a safety flag on correct sentences, and how
+often it catches a known error.
+
+Built from ACI-Bench (``train`` to develop, ``valid`` to report) so it cannot be fooled by a check
+that flags everything or nothing:
+
+* **false alarms** - the human reference notes are correct; every sentence is grounded against the
+  encounter's dialogue and the share carrying a *safety* flag is the false-alarm rate (review hints
+  are counted apart);
+* **catch rate** - the same sentences with one error injected by a script, each of a known type.
+  Only sentences the check left without a safety flag are mutated, so a catch is a flag the error
+  caused. Per type:
+
+  ``drug`` another common drug, never said in the visit, for a drug that was · ``dose`` a dose's
+  number changed (x2, /2, x10 ...) · ``number`` another number changed (vital signs, durations, ages)
+  · ``laterality`` left <-> right · ``negation_present`` a denied symptom made present ("denies
+  fever" -> "reports fever") · ``negation_absent`` a reported one made absent · ``finding`` an exam
+  finding the visit never mentions appended · ``allergy`` a drug the patient is allergic to written
+  as a current medication.
+
+  For dose and number errors the new value is recorded as *said elsewhere* in the visit or not: a
+  number said for something else is the harder case and is reported on its own line.
+
+Deterministic: the same split gives the same injections (a seeded generator per encounter).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..domain import Severity, Statement
+from ..grounding import DATE, NAMED_NUMBER, TranscriptIndex, allergy_only, check_statement
+from ..lexicon import Lexicon, default_lexicon
+from ..textnorm import canon_number, tokens
+from ..transcript_io import parse_dialogue
+from .aci import AciEncounter
+
+TYPES = (
+    "drug",
+    "dose",
+    "number",
+    "laterality",
+    "negation_present",
+    "negation_absent",
+    "finding",
+    "allergy",
+)
+
+# Common drugs to swap in (each must be absent from the visit); generics and brands alike.
+SWAP_POOL = (
+    "atorvastatin metformin lisinopril amlodipine metoprolol omeprazole losartan gabapentin sertraline "
+    "furosemide warfarin prednisone tramadol citalopram pantoprazole carvedilol clopidogrel allopurinol "
+    "montelukast apixaban levothyroxine hydrochlorothiazide duloxetine Lipitor Norvasc Eliquis Xarelto"
+).split()
+# Exam findings to invent (no numbers, so only the finding itself can give them away).
+FINDING_POOL = (
+    "There are crackles at both lung bases.",
+    "A systolic murmur is heard at the apex.",
+    "There is pitting edema of both ankles.",
+    "Positive Murphy's sign.",
+    "There is a palpable mass in the abdomen.",
+    "Wheezing is heard throughout the chest.",
+    "There is erythema and warmth over the joint.",
+    "Jaundice is noted in the sclerae.",
+    "Cervical lymphadenopathy is present.",
+    "A rash is present over the trunk.",
+)
+_HEADING = re.compile(r"^[^a-z]*$")  # "HISTORY OF PRESENT ILLNESS", "PHYSICAL EXAM:" - headings, not statements
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z•\-])|\n+")
+_NUM = re.compile(r"(?<![\w./])(\d+(?:\.\d+)?)(?![\w/]|\.\d)")
+_DOSE_AFTER = re.compile(r"^\s*(?:mg|mcg|milligrams?|micrograms?|g|grams?|ml|units?|tablets?|capsules?|puffs?)\b", re.I)
+_DENY = [
+    (re.compile(r"\b[Dd]enies\b"), "reports"),
+    (re.compile(r"\b[Nn]egative for\b"), "positive for"),
+    (re.compile(r"\b(?:[Dd]oes not|[Dd]oesn't) (?:have|report|endorse|experience)\b"), "has"),
+    (re.compile(r"\b[Nn]o (?=[a-z]{4,})"), ""),
+]
+_AFFIRM = [
+    (re.compile(r"\b[Rr]eports\b"), "denies"),
+    (re.compile(r"\b[Ee]ndorses\b"), "denies"),
+    (re.compile(r"\b[Pp]ositive for\b"), "negative for"),
+    (re.compile(r"\b[Cc]omplains of\b"), "denies"),
+    (re.compile(r"\b[Hh]as been experiencing\b"), "denies"),
+    (re.compile(r"\b[Ee]xperiencing\b"), "denies"),
+]
+
+
+def reference_sentences(note: str) -> list[str]:
+    """The reference note's sentences, headings and bullets' markers dropped."""
+    out = []
+    for raw in _SENT.split(note):
+        s = re.sub(r"^[\s#*\-•>]+|[*#]+", "", raw).strip()
+        if len(re.findall(r"[A-Za-z]{2,}", s)) < 2 or _HEADING.match(s):
+            continue
+        out.append(s[:1000])
+    return out
+
+
+@dataclass
+class Injection:
+    type: str
+    encounter: str
+    original: str
+    mutated: str
+    said_elsewhere: bool = False  # dose/number: the new value is said somewhere in the visit
+    caught: bool = False
+    kinds: list[str] = field(default_factory=list)  # safety kinds raised on the mutated sentence
+
+
+def _keep_case(old: str, new: str) -> str:
+    return new.capitalize() if old[:1].isupper() else new
+
+
+def _swap_drug(s: str, said: set[str], lx: Lexicon, rng: random.Random, dialogue_tokens: set[str]) -> str | None:
+    toks = tokens(s)
+    meds = [m for _, m in lx.medications_in(toks) if m in said and " " not in m]
+    if not meds:
+        return None
+    med = meds[0]
+    generics = {lx.generic_of(m) for m in said}
+    pool = [d for d in SWAP_POOL if d.lower() not in dialogue_tokens and lx.generic_of(d.lower()) not in generics]
+    new = rng.choice(pool)
+    pattern = re.compile(rf"\b{re.escape(med)}\b", re.I)
+    m = pattern.search(s)
+    if not m:
+        return None
+    return s[: m.start()] + _keep_case(m.group(0), new) + s[m.end() :]
+
+
+def _new_value(value: str, dose: bool, rng: random.Random) -> str:
+    v = float(value)
+    if dose:
+        options = [v * 2, v / 2, v * 10, v * 4, v + 5]
+    elif v >= 20:
+        options = [v + 10, v - 10, v + 4, v - 6, v * 2]
+    else:
+        options = [v + 1, v + 2, v * 2, v + 3] if v >= 1 else [v + 1]
+    options = [o for o in options if o > 0 and canon_number(str(o)) != canon_number(value)]
+    return canon_number(str(rng.choice(options)))
+
+
+def _change_number(s: str, dose: bool, rng: random.Random, numbers_said: set[str]) -> tuple[str, bool] | None:
+    candidates = []
+    # dates and numbers inside names ("COVID-19") are not quantities: the check treats them apart
+    skip = [(x.start(), x.end()) for pat in (DATE, NAMED_NUMBER) for x in pat.finditer(s)]
+    for m in _NUM.finditer(s):
+        if any(a <= m.start() < b for a, b in skip):
+            continue
+        is_dose = bool(_DOSE_AFTER.match(s[m.end() :]))
+        if is_dose == dose:
+            candidates.append(m)
+    if not candidates:
+        return None
+    m = rng.choice(candidates)
+    new = _new_value(m.group(1), dose, rng)
+    return s[: m.start()] + new + s[m.end() :], new in numbers_said
+
+
+def _flip_side(s: str) -> str | None:
+    sides = re.findall(r"\b(left|right)\b", s, re.I)
+    if not sides or len({x.lower() for x in sides}) > 1:
+        return None
+    return re.sub(
+        r"\b(left|right)\b", lambda m: _keep_case(m.group(0), "right" if m.group(0).lower() == "left" else "left"), s
+    )
+
+
+# Symptoms and findings a negation error is injected on (the benchmark's own list, not the check's).
+SYMPTOMS = re.compile(
+    r"\b(?:pain|fevers?|chills|sweats?|nausea|vomiting|diarrhea|constipation|cough|wheez\w*|shortness of breath|"
+    r"dyspnea|dizziness|lightheadedness|syncope|palpitations|swelling|edema|rash|numbness|tingling|weakness|fatigue|"
+    r"headaches?|blurred vision|bleeding|blood|bruising|weight (?:loss|gain)|appetite|insomnia|anxiety|depression|"
+    r"suicidal|dysuria|hematuria|discharge|congestion|sore throat|murmurs?|gallops?|rubs?|crackles|rales|rhonchi|"
+    r"tenderness|erythema|effusion|masses|mass|lesions?|cramping|stiffness|spasms?|seizures?|tremors?|falls?|"
+    r"heartburn|reflux|bloating|distension|jaundice|lymphadenopathy|melena|hematochezia|orthopnea|claudication|"
+    r"tightness|ideations?|snoring|injur(?:y|ies))\b",
+    re.I,
+)
+
+
+def _rewrite(s: str, rules) -> str | None:
+    for pattern, repl in rules:
+        m = pattern.search(s)
+        if m and SYMPTOMS.search(s[m.end() : m.end() + 60]):
+            out = s[: m.start()] + (_keep_case(m.group(0), repl) if repl else "") + s[m.end() :]
+            out = re.sub(r"\b(reports|positive for|has) any\b", r"\1", out, flags=re.I)  # "denies any" -> "reports"
+            out = re.sub(r"\s{2,}", " ", out).strip()
+            return out[:1].upper() + out[1:]
+    return None
+
+
+def _allergy_as_medication(s: str, allergy_drugs: list[str], said: set[str], lx: Lexicon) -> str | None:
+    toks = tokens(s)
+    meds = [m for _, m in lx.medications_in(toks) if m in said and m not in allergy_drugs and " " not in m]
+    if not meds or not allergy_drugs or re.search(r"allerg", s, re.I):
+        return None
+    m = re.search(rf"\b{re.escape(meds[0])}\b", s, re.I)
+    if not m:
+        return None
+    return s[: m.start()] + _keep_case(m.group(0), allergy_drugs[0]) + s[m.end() :]
+
+
+def _safety(st: Statement) -> list[str]:
+    return sorted({i.kind for i in st.issues if i.severity == Severity.safety})
+
+
+def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log: Callable[[str], None] | None = None):
+    """Ground every reference sentence, inject errors into the clean ones; return the report dict."""
+    lx = lexicon or default_lexicon()
+    sentences = flagged = hinted = 0
+    kinds: Counter = Counter()
+    false_alarms: list[dict] = []
+    injections: list[Injection] = []
+    started = time.perf_counter()
+    for enc in encounters:
+        transcript = parse_dialogue(enc.dialogue, source=enc.encounter_id)
+        index = TranscriptIndex(transcript, lx)
+        rng = random.Random(f"flags:{enc.encounter_id}")
+        said = {m for _, m in lx.medications_in(sorted(index.all_tokens))}
+        said |= {m for sid in index.order for _, m in lx.medications_in(index.tokens[sid])}
+        allergy_drugs = sorted(m for m in said if " " not in m and allergy_only(m, index))
+        numbers_said = {n for ns in index.numbers.values() for n in ns}
+        for text in reference_sentences(enc.note):
+            st = check_statement(Statement(text=text), index)
+            sentences += 1
+            safety = _safety(st)
+            if safety:
+                flagged += 1
+                kinds.update(safety)
+                false_alarms.append({"encounter": enc.encounter_id, "sentence": text, "kinds": safety})
+                continue
+            hinted += bool(st.issues)
+            mutations: dict[str, tuple[str, bool] | None] = {
+                "drug": _pair(_swap_drug(text, said, lx, rng, index.all_tokens)),
+                "dose": _change_number(text, True, rng, numbers_said),
+                "number": _change_number(text, False, rng, numbers_said),
+                "laterality": _pair(_flip_side(text)),
+                "negation_present": _pair(_rewrite(text, _DENY)),
+                "negation_absent": _pair(_rewrite(text, _AFFIRM)),
+                "allergy": _pair(_allergy_as_medication(text, allergy_drugs, said, lx)),
+            }
+            for kind, mutation in mutations.items():
+                if mutation is None or mutation[0] == text:
+                    continue
+                mutated, elsewhere = mutation
+                checked = check_statement(Statement(text=mutated), index)
+                found = _safety(checked)
+                injections.append(Injection(kind, enc.encounter_id, text, mutated, elsewhere, bool(found), found))
+        # one invented finding per encounter, written as an exam statement
+        findings = [f for f in FINDING_POOL if not _any_word_said(f, index)]
+        if findings:
+            invented = rng.choice(findings)
+            found = _safety(check_statement(Statement(text=invented), index))
+            injections.append(Injection("finding", enc.encounter_id, "", invented, False, bool(found), found))
+        if log:
+            log(f"{enc.encounter_id}: {sentences} sentences so far, {flagged} with a safety flag")
+    return _report(sentences, flagged, hinted, kinds, false_alarms, injections, time.perf_counter() - started)
+
+
+def _pair(text: str | None) -> tuple[str, bool] | None:
+    return None if text is None else (text, False)
+
+
+_FINDING_KEYS = {
+    "crackles": ("crackl", "rales"),
+    "murmur": ("murmur",),
+    "pitting": ("pitting", "edema", "swell"),
+    "murphy": ("murphy",),
+    "mass": ("mass", "lump"),
+    "wheezing": ("wheez",),
+    "erythema": ("erythema", "red", "warm"),
+    "jaundice": ("jaundice", "yellow"),
+    "lymphadenopathy": ("lymph", "gland", "node"),
+    "rash": ("rash",),
+}
+
+
+def _any_word_said(finding: str, index: TranscriptIndex) -> bool:
+    """The finding's key word (or an everyday word for it) is said somewhere: it would not be invented."""
+    low = finding.lower()
+    for key, stems in _FINDING_KEYS.items():
+        if key in low:
+            return any(t.startswith(s) for t in index.all_tokens for s in stems)
+    return False
+
+
+def _report(sentences, flagged, hinted, kinds, false_alarms, injections, seconds) -> dict:
+    per_type: dict[str, dict] = {}
+    groups: dict[str, list[Injection]] = defaultdict(list)
+    for inj in injections:
+        groups[inj.type].append(inj)
+        if inj.type in ("dose", "number"):
+            groups[f"{inj.type} ({'said elsewhere' if inj.said_elsewhere else 'never said'})"].append(inj)
+    for name in [*TYPES, *sorted(k for k in groups if "(" in k)]:
+        items = groups.get(name, [])
+        caught = sum(i.caught for i in items)
+        per_type[name] = {
+            "injected": len(items),
+            "caught": caught,
+            "rate": round(caught / len(items), 4) if items else None,
+            "missed": [
+                {"encounter": i.encounter, "original": i.original, "mutated": i.mutated} for i in items if not i.caught
+            ][:40],
+        }
+    return {
+        "sentences": sentences,
+        "safety_flagged": flagged,
+        "false_alarm_rate": round(flagged / sentences, 4) if sentences else 0.0,
+        "review_hinted": hinted,
+        "false_alarm_kinds": dict(sorted(kinds.items())),
+        "false_alarms": false_alarms,
+        "catch": per_type,
+        "seconds": round(seconds, 1),
+        "ms_per_sentence": round(1000 * seconds / max(1, sentences + len(injections)), 2),
+    }
+
+
+def format_report(report: dict, split: str) -> str:
+    lines = [
+        f"ACI-Bench {split}: {report['sentences']} reference sentences, safety flags on {report['safety_flagged']} "
+        f"({100 * report['false_alarm_rate']:.1f} %); review hints only on {report['review_hinted']}",
+        "  false alarms by kind: " + ", ".join(f"{k} {v}" for k, v in report["false_alarm_kinds"].items()),
+        "",
+        "| error injected | injected | caught | catch rate |",
+        "|---|---|---|---|",
+    ]
+    for name, row in report["catch"].items():
+        rate = f"{100 * row['rate']:.1f} %" if row["rate"] is not None else "-"
+        lines.append(f"| {name} | {row['injected']} | {row['caught']} | {rate} |")
+    lines.append(f"\n{report['seconds']} s, {report['ms_per_sentence']} ms per sentence checked")
+    return "\n".join(lines)
+
+
+def use_negex() -> None:
+    """Measure the field's maintained NegEx (negspacy, ``en_clinical`` termset, on a blank spaCy pipeline)
+    in place of grounding's own negation scope: same targets, same hypothetical/family/question handling,
+    only the negated-or-not decision comes from NegEx. For comparison only (spaCy is not a dependency)."""
+    import spacy
+    from negspacy.negation import Negex  # noqa: F401 - registers the "negex" factory
+    from negspacy.termsets import termset
+
+    from .. import grounding
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    ruler: Any = nlp.add_pipe("entity_ruler")
+    stems = "|".join(re.escape(t) for t in grounding._TARGETS)
+    ruler.add_patterns([{"label": "TARGET", "pattern": [{"LOWER": {"REGEX": f"^({stems})"}}]}])
+    nlp.add_pipe("negex", config={"neg_termset": termset("en_clinical").get_patterns(), "ent_types": ["TARGET"]})
+    ours = grounding._negated_terms
+
+    def negex_terms(clause: str) -> tuple[set[str], set[str]]:
+        neg, aff = ours(clause)  # the targets that assert something (not asked, not hypothetical)
+        polarity: dict[str, bool] = {}
+        for ent in nlp(clause).ents:
+            key = grounding._target(ent.text.lower())
+            if key is not None:
+                polarity.setdefault(key, bool(ent._.negex))
+        negated: set[str] = set()
+        affirmed: set[str] = set()
+        for key in neg | aff:
+            (negated if polarity.get(grounding._base(key), key in neg) else affirmed).add(key)
+        return negated, affirmed
+
+    grounding._negated_terms = negex_terms
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+    from pathlib import Path
+
+    from ..asr.vocabulary import load_medication_names
+    from ..lexicon import medication_names
+    from .aci import load_split
+
+    ap = argparse.ArgumentParser(
+        description="Grounding flags on ACI-Bench: false alarms and catch rate per error type."
+    )
+    ap.add_argument("--split", choices=("train", "valid"), default="train", help="train to develop, valid to report")
+    ap.add_argument("--limit", type=int, default=0, help="first N encounters only")
+    ap.add_argument(
+        "--lexicon",
+        choices=("merged", "bundled"),
+        default="merged",
+        help="merged: bundled list + drug dictionary package (default); bundled: assets/vocabulary only",
+    )
+    ap.add_argument(
+        "--assertion",
+        choices=("scribe", "negex"),
+        default="scribe",
+        help="negation scope: Scribe's rules (default) or negspacy's NegEx, to compare (needs spacy and negspacy)",
+    )
+    ap.add_argument("--out", type=Path, help="write the full report (every false alarm and missed injection) as JSON")
+    args = ap.parse_args(argv)
+    encounters = load_split(args.split)
+    if args.limit:
+        encounters = encounters[: args.limit]
+    lx = default_lexicon([]) if args.lexicon == "merged" else medication_names(load_medication_names([]))
+    if args.assertion == "negex":
+        use_negex()
+    report = run(encounters, lx)
+    report["config"] = {
+        "split": args.split,
+        "encounters": len(encounters),
+        "lexicon": args.lexicon,
+        "assertion": args.assertion,
+    }
+    print(format_report(report, args.split))
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+    return 0

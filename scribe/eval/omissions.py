@@ -1,0 +1,250 @@
+"""Omission benchmark: does the "Said but not in the note" panel list what a draft left out?
+
+For each ACI-Bench encounter with a stored Scribe draft (``benchmarks/results/aci_valid.json``), the
+*reference* note's facts in the panel's categories are extracted independently of the panel's own
+code: drugs named (brand or generic), tests and referrals in plan sentences, follow-up intervals,
+vital-sign numbers, allergy substances and diagnosis terms of the assessment. A reference fact is
+*missed by the draft* when its key term appears nowhere in the draft's text; it is *listed* when one of
+the panel's items (:func:`scribe.omissions.uncovered`) carries the same key. Two figures:
+
+* recall - of the reference facts the draft misses, the share the panel lists (over all of them, and
+  over those whose key term was said in the dialogue at all: the panel only knows what was said);
+* false alarms - panel items whose key term the draft's text already contains, per note (a lenient
+  judge: anywhere in the draft, not in one statement as the panel requires).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+from ..domain import NoteDraft, Section, Statement
+from ..lexicon import Lexicon, default_lexicon, mentioned
+from ..omissions import _SPECIALTY, _TESTS, NOT_DIAGNOSES, FactKind, MustChart, uncovered
+from ..textnorm import normalise, tokens
+from ..transcript_io import parse_dialogue
+from .aci import load_split
+
+_PLAN_CUE = re.compile(
+    r"\b(order\w*|obtain|schedul\w*|will|repeat|check|recommend\w*|refer\w*|plan\w*|get|request\w*)\b"
+)
+_FOLLOW = re.compile(
+    r"\b(?:follow(?:-| )?up|return|come back|see (?:him|her|them|the patient) back|recheck)\b[^.]{0,40}?"
+    r"\b(\d+)\s+(day|week|month|year)s?\b"
+)
+_VITAL = re.compile(
+    r"\b(?:blood pressure|bp|heart rate|pulse|temperature|respiratory rate|oxygen saturation|spo2|sao2)\b"
+    r"[^.\n]{0,25}?(\d{2,3}(?:\.\d)?)(?:\s*/\s*(\d{2,3}))?"
+)
+
+
+def _draft_note(row: dict) -> NoteDraft:
+    sections: dict[str, list[Statement]] = {}
+    for item in row["statement_checks"]:
+        sections.setdefault(item["section"], []).append(Statement(text=item["text"]))
+    return NoteDraft(sections=[Section(key=k, title=k, statements=v) for k, v in sections.items()])
+
+
+def reference_facts(note: str, lx: Lexicon) -> set[tuple[str, str]]:
+    """(kind, key) facts of a reference note in the panel's categories."""
+    facts: set[tuple[str, str]] = set()
+    text = normalise(note)
+    assessment = text.split("assessment", 1)[1] if "assessment" in text else ""
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+        toks = tokens(sentence)
+        allergy = re.search(r"\ballerg", sentence)
+        for _, med in lx.medications_in(toks):
+            facts.add(("allergy" if allergy else "medication", lx.generic_of(med)))
+        if _PLAN_CUE.search(sentence):
+            for t in _TESTS.finditer(sentence):
+                facts.add(("test", _key_of_test(t.group(1))))
+            if re.search(r"\brefer", sentence):
+                for sp in _SPECIALTY.finditer(sentence):
+                    facts.add(("referral", sp.group(1)[:7]))
+        for f in _FOLLOW.finditer(sentence):
+            facts.add(("follow_up", f"{f.group(1)} {f.group(2)}"))
+        for v in _VITAL.finditer(sentence):
+            facts.add(("vital_sign", v.group(1)))
+    for term in lx.terms:
+        if (
+            " " in term
+            and not NOT_DIAGNOSES.search(term.lower())
+            and re.search(rf"\b{re.escape(term.lower())}\b", assessment)
+        ):
+            facts.add(("diagnosis", term.lower()))
+    return facts
+
+
+def _key_of_test(found: str) -> str:
+    found = re.sub(r"[\s.-]", "", found)
+    for pat, key in (
+        (r"^e[ck]g|electro", "ecg"),
+        (r"^echo", "echo"),
+        (r"^xray", "x-ray"),
+        (r"^(ct|cat)", "ct"),
+        (r"^mri", "mri"),
+        (r"a1c|hemoglobina1c", "a1c"),
+        (r"lab|bloodwork", "labs"),
+        (r"lipid", "lipid"),
+        (r"metabolic", "metabolic"),
+        (r"ultrasound", "ultrasound"),
+    ):
+        if re.search(pat, found):
+            return key
+    return found[:8]
+
+
+def _fact_in_text(kind: str, key: str, text: str, lx: Lexicon) -> bool:
+    """The lenient judge: the fact's key term anywhere in ``text``."""
+    toks = tokens(text)
+    if kind in ("medication", "allergy"):
+        return any(lx.generic_of(m) == key for _, m in lx.medications_in(toks)) or mentioned(
+            key, set(toks), " ".join(toks)
+        )
+    norm = re.sub(r"[.-]", "", " ".join(toks))
+    if kind == "test":
+        alias = {
+            "ecg": r"\b(e ?[ck] ?g|electrocardiogram)",
+            "x-ray": r"\bx ?rays?",
+            "labs": r"\b(labs?|blood ?work)",
+            "a1c": r"\b(a ?1 ?c|hemoglobin)",
+            "ct": r"\b(ct|cat scan)",
+        }.get(key, rf"\b{re.escape(key)}")
+        return bool(re.search(alias, norm))
+    if kind == "follow_up":
+        n, unit = key.split()
+        return bool(re.search(rf"\b{n} {unit}", norm)) or (n == "1" and bool(re.search(rf"\b(a|one) {unit}", norm)))
+    return bool(re.search(rf"\b{re.escape(key)}", norm))
+
+
+def _listed(kind: str, key: str, panel: list[MustChart], lx: Lexicon) -> bool:
+    drugs = {"medication", "medication_change", "allergy"}  # "Allergies: Augmentin" under a heading reads as a drug
+    kinds = drugs if kind in drugs else {kind}
+    return any(
+        item.kind.value in kinds and _fact_in_text(kind, key, item.label + " " + item.statement, lx) for item in panel
+    )
+
+
+def simulated_drafts(split: str) -> dict[str, dict]:
+    """Development drafts without a model: each reference note with every third sentence dropped, so the
+    panel has known gaps to find (used on *train*; the reported figures use real stored drafts)."""
+    from .flags import reference_sentences
+
+    rows = {}
+    for enc in load_split(split):
+        kept = [s for i, s in enumerate(reference_sentences(enc.note)) if i % 3 != 2]
+        rows[enc.encounter_id] = {"statement_checks": [{"section": "note", "text": s} for s in kept]}
+    return rows
+
+
+def run(results_file: Path | None, split: str = "valid", template: str = "aci") -> dict:
+    lx = default_lexicon([])
+    if results_file is None:
+        rows = simulated_drafts(split)
+    else:
+        data = json.loads(Path(results_file).read_text())
+        rows = {r["encounter_id"]: r for r in data["results"] if r["system"] == "scribe" and r["template"] == template}
+    encounters = [e for e in load_split(split) if e.encounter_id in rows]
+    missed = listed = missed_said = listed_said = 0
+    false_alarms = panel_items = 0
+    by_kind: Counter = Counter()
+    by_kind_listed: Counter = Counter()
+    per_note = []
+    for enc in encounters:
+        note = _draft_note(rows[enc.encounter_id])
+        transcript = parse_dialogue(enc.dialogue, source=enc.encounter_id)
+        draft = " ".join(st.text for st in note.statements())
+        panel = uncovered(note, transcript, lx)
+        panel_items += len(panel)
+        covered_already = [p for p in panel if _fact_in_text(_judge_kind(p), _judge_key(p, lx), draft, lx)]
+        false_alarms += len(covered_already)
+        gaps = []
+        for kind, key in sorted(reference_facts(enc.note, lx)):
+            if _fact_in_text(kind, key, draft, lx):
+                continue
+            said = _fact_in_text(kind, key, enc.dialogue, lx)
+            ok = _listed(kind, key, panel, lx)
+            missed += 1
+            listed += ok
+            missed_said += said
+            listed_said += ok and said
+            by_kind[kind] += 1
+            by_kind_listed[kind] += ok
+            gaps.append({"kind": kind, "key": key, "said": said, "listed": ok})
+        per_note.append(
+            {
+                "encounter": enc.encounter_id,
+                "panel": [p.label for p in panel],
+                "already_covered": [p.label for p in covered_already],
+                "reference_gaps": gaps,
+            }
+        )
+    n = len(encounters)
+    return {
+        "split": split,
+        "notes": n,
+        "reference_facts_missed_by_draft": missed,
+        "listed": listed,
+        "recall": round(listed / missed, 4) if missed else None,
+        "missed_and_said": missed_said,
+        "listed_and_said": listed_said,
+        "recall_said": round(listed_said / missed_said, 4) if missed_said else None,
+        "by_kind": {k: {"missed": by_kind[k], "listed": by_kind_listed[k]} for k in sorted(by_kind)},
+        "panel_items": panel_items,
+        "panel_items_per_note": round(panel_items / n, 2) if n else 0,
+        "false_alarms": false_alarms,
+        "false_alarms_per_note": round(false_alarms / n, 2) if n else 0,
+        "per_note": per_note,
+    }
+
+
+def _judge_kind(item: MustChart) -> str:
+    return {FactKind.medication_change: "medication"}.get(item.kind, item.kind.value)
+
+
+def _judge_key(item: MustChart, lx: Lexicon) -> str:
+    if item.kind in (FactKind.medication, FactKind.medication_change, FactKind.allergy) and item.terms:
+        return lx.generic_of(item.terms[0])
+    if item.kind == FactKind.follow_up:
+        return " ".join(item.terms)
+    if item.kind == FactKind.test:
+        return _key_of_test(item.label.rsplit(" ordered", 1)[0].lower())
+    if item.kind == FactKind.red_flag:
+        return item.any_of[0] if item.any_of else ""
+    return item.terms[0] if item.terms else item.label
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Omission panel recall and false alarms on stored ACI-Bench drafts.")
+    ap.add_argument("--results", type=Path, default=Path("benchmarks/results/aci_valid.json"))
+    ap.add_argument("--split", choices=("train", "valid"), default="valid")
+    ap.add_argument("--out", type=Path)
+    ap.add_argument(
+        "--simulate",
+        action="store_true",
+        help="no stored drafts: use the reference notes with every third sentence dropped (development on train)",
+    )
+    args = ap.parse_args(argv)
+    report = run(None if args.simulate else args.results, args.split)
+    print(
+        f"{report['notes']} notes: the drafts miss {report['reference_facts_missed_by_draft']} reference facts in the "
+        f"panel's categories; the panel lists {report['listed']} ({_pct(report['recall'])}); of the "
+        f"{report['missed_and_said']} said in the visit it lists {report['listed_and_said']} ({_pct(report['recall_said'])})"
+    )
+    for kind, row in report["by_kind"].items():
+        print(f"  {kind}: {row['listed']} of {row['missed']}")
+    print(
+        f"panel: {report['panel_items']} items ({report['panel_items_per_note']} per note), "
+        f"{report['false_alarms']} already in the draft ({report['false_alarms_per_note']} per note)"
+    )
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f} %"

@@ -1,0 +1,253 @@
+"""Drug names heard right (scribe.asr.correction) and no note from nothing (scribe.asr.content), without a model.
+
+The acoustic check is replaced here by a scorer that says which text the audio "fits" (tests of the real
+check, with Whisper listening to speech, are in test_asr.py); what is tested is what the module decides
+around it: which heard words are candidates, what is never touched, how a correction is written into
+the segment and that the heard words are kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from rapidfuzz.distance import Levenshtein
+
+from scribe.asr.content import (
+    NO_CLINICAL_CONVERSATION,
+    clinical_content,
+    collapse_repeats,
+    is_phantom,
+    require_clinical_content,
+)
+from scribe.asr.correction import TermIndex, correct, propose, sound_key
+from scribe.domain import Segment, Transcript, Word
+from scribe.errors import TranscriptError
+
+
+@pytest.fixture(scope="module")
+def index() -> TermIndex:
+    return TermIndex.from_vocabulary([])
+
+
+def segment(text: str, seg_id: int = 0, start: float = 0.0) -> Segment:
+    words, t = [], start
+    for w in text.split():
+        words.append(Word(start=round(t, 2), end=round(t + 0.3, 2), word=w, probability=0.6))
+        t += 0.4
+    return Segment(id=seg_id, start=start, end=round(t, 2), text=text, words=words)
+
+
+def ear(truth: str):
+    """A scorer that hears ``truth``: texts closer to it (in words) score higher, whatever the prompt."""
+
+    def norm(text):
+        return re.findall(r"[a-z0-9]+", text.lower())
+
+    calls = []
+
+    def score(seg, requests):
+        calls.append((seg.id, requests))
+        return [[-5.0 * Levenshtein.distance(norm(t), norm(truth)) for t in texts] for _prompt, texts in requests]
+
+    score.calls = calls
+    return score
+
+
+def candidates(index, text, context=()):
+    words = text.split()
+    return {
+        (" ".join(words[c.first : c.last + 1]).strip(",."), c.term.text) for c in propose(words, index, None, context)
+    }
+
+
+def test_sound_key_hears_drug_names_in_common_words():
+    assert sound_key("lisinopril") == "LSNPRL"
+    assert sound_key("list in April") == "LSTNPRL"
+    assert sound_key("metformin")[:5] == sound_key("met for me")
+    assert sound_key("cardiology") == "KRTLX" and sound_key("cardinology") == "KRTNLX"  # one letter apart
+
+
+@pytest.mark.parametrize(
+    "heard, span, term, context",
+    [
+        ("increase your list of upro from 10 mg to 20 mg", "list of upro", "lisinopril", ()),
+        ("continue the adornastatin 20 mg at night", "adornastatin", "atorvastatin", ()),
+        ("Yes, sealin. It gave me a rash", "sealin", "penicillin", "Any allergies to medications?".split()),
+        ("I'm going to refer you to cardinology for a stress test", "cardinology", "cardiology", ()),
+        ("which makes me concerned about table and gyna.", "table and gyna", "stable angina", ()),
+        ("I take met for me 500 milligrams twice a day", "met for me", "metformin", ()),
+        ("Continue the metform in 500 mg twice a day.", "metform in", "metformin", ()),
+    ],
+)
+def test_the_issues_mishearings_are_candidates(index, heard, span, term, context):
+    assert (span, term) in candidates(index, heard, context)
+
+
+def test_numbers_units_laterality_and_negation_are_never_candidates(index):
+    words = "your left calf is soft and not tender, take 10 mg twice daily".split()
+    for c in propose(words, index):
+        span = [w.strip(",.").lower() for w in words[c.first : c.last + 1]]
+        assert not {"left", "not", "10", "mg", "twice", "daily"} & set(span), (span, c.term.text)
+        assert c.term.text not in ("non-tender", "tenderness"), c  # "tender" was heard right
+    # words that already are drug names (bundled list or the lexicon's dictionary) stay as heard
+    assert not candidates(index, "I take Norvasc and lisinopril and Zestril daily")
+
+
+def test_correction_replaces_heard_words_and_keeps_them(index):
+    seg = segment("I'm going to increase your list of upro from 10 mg to 20 mg once a day.", seg_id=7, start=223.0)
+    score = ear("I'm going to increase your lisinopril from 10 mg to 20 mg once a day.")
+    [fixed], changes = correct([seg], index, score)
+    assert fixed.text == "I'm going to increase your lisinopril from 10 mg to 20 mg once a day."
+    assert [(c.original, c.replacement, c.kind) for c in changes] == [("list of upro", "lisinopril", "medication")]
+    marked = [w for w in fixed.words if w.original]
+    assert [(w.word, w.original) for w in marked] == [("lisinopril", "list of upro")]
+    # the corrected word spans the heard words' time; the rest of the segment is untouched
+    heard = seg.words[5:8]
+    assert marked[0].start == heard[0].start and marked[0].end == pytest.approx(heard[-1].end)
+    assert [w.word for w in fixed.words if not w.original] == [
+        w.word for w in seg.words if w.word not in heard_words(heard)
+    ]
+    assert fixed.id == 7 and fixed.start == seg.start and fixed.end == seg.end
+    assert seg.text.startswith("I'm going to increase your list of upro")  # the input is not modified
+
+
+def heard_words(words):
+    return {w.word for w in words}
+
+
+def test_punctuation_and_capitals_survive(index):
+    seg = segment("Table and gyna, I think.")
+    [fixed], _ = correct([seg], index, ear("Stable angina, I think."))
+    assert fixed.text == "Stable angina, I think."
+    assert [w.original for w in fixed.words[:2]] == ["Table and gyna,", "Table and gyna,"]
+
+
+def test_no_correction_when_the_audio_does_not_fit_the_term(index):
+    # "Good morning, Mr. Alvarez" has candidates (Alvarez ~ alprazolam) but the ear hears the name
+    seg = segment("Good morning, Mr. Alvarez, I'm Dr. Patel, what brings you in today?")
+    score = ear(seg.text)
+    [same], changes = correct([seg], index, score)
+    assert same is seg and changes == []
+    assert score.calls, "candidates were checked by ear"
+
+
+def test_margin_decides(index):
+    seg = segment("continue the adornastatin 20 mg")
+
+    def barely(seg, requests):  # the term fits the audio only 1 nat better than the heard word
+        return [[0.0] + [1.0] * (len(texts) - 1) for _p, texts in requests]
+
+    assert correct([seg], index, barely, margin=2.0)[1] == []
+    assert correct([seg], index, barely, margin=0.5)[1]
+
+
+def test_one_check_per_segment_and_only_where_the_recogniser_was_unsure(index):
+    segs = [
+        segment("I take met for me twice a day.", 0),
+        segment("And list of upro 10 mg.", 1, start=5.0),
+        segment("Okay, show nice topics, you're signing?", 2, start=9.0),
+    ]
+    segs[2] = segs[2].model_copy(update={"words": [w.model_copy(update={"probability": 0.9}) for w in segs[2].words]})
+    score = ear("I take metformin twice a day. And lisinopril 10 mg. Okay, should I stop exercising?")
+    fixed, changes = correct(segs, index, score)
+    # every term of a segment is checked on one encoding of its audio; the sure segment is not checked
+    assert [seg_id for seg_id, _ in score.calls] == [0, 1]
+    assert [f.text for f in fixed] == ["I take metformin twice a day.", "And lisinopril 10 mg.", segs[2].text]
+    assert {c.segment_id for c in changes} == {0, 1}
+
+
+# --------------------------------------------------------------------------- phantom phrases, repeats
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thank you for watching!",
+        "Thanks for watching.",
+        "Thank you so much for watching.",
+        "Subtitles by the Amara.org community",
+        "Please subscribe to my channel.",
+        "[Music]",
+        "♪ ♪",
+        "(applause)",
+        "...",
+    ],
+)
+def test_phantom_phrases(text):
+    assert is_phantom(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Thank you.", "Thank you, doctor.", "See you next time.", "I'll see you in two weeks.", "The end of it."]
+)
+def test_consultation_phrases_are_not_phantoms(text):
+    assert not is_phantom(text)
+
+
+def test_stuck_repeats_keep_one_copy():
+    class W:
+        def __init__(self, word):
+            self.word = word
+
+    def run(text):
+        return " ".join(w.word for w in collapse_repeats([W(x) for x in text.split()]))
+
+    assert run("I take amlodipine, levothyroxine, amlodipine, levothyroxine, amlodipine, levothyroxine, daily") == (
+        "I take amlodipine, levothyroxine, daily"
+    )
+    assert run("oinko, oinko, oinko, oinko, oinko, oinko") == "oinko,"
+    assert run("no, no, no. I take amlodipine and metformin") == "no, no, no. I take amlodipine and metformin"
+
+
+# --------------------------------------------------------------------------- clinical content
+
+
+def transcript(text: str) -> Transcript:
+    return Transcript(segments=[Segment(id=0, start=0, end=5, text=text)])
+
+
+SMALL_TALK = (
+    "Hi, how are you? Good, thanks. Did you see the game last night? Yes, what a finish. The weather has been "
+    "lovely, we went to the beach on Saturday with the kids. Shall we get coffee later? Sure, around three, "
+    "the usual place. My sister is visiting next week and the doctor's office moved the meeting, so I'm tired."
+)
+
+
+def test_small_talk_is_not_a_consultation():
+    found = clinical_content(SMALL_TALK, [])
+    assert not found.is_clinical and not found.strong
+    with pytest.raises(TranscriptError, match=NO_CLINICAL_CONVERSATION) as err:
+        require_clinical_content(transcript(SMALL_TALK), [])
+    assert "no note was drafted" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_silence_is_no_consultation():
+    with pytest.raises(TranscriptError, match=f"{NO_CLINICAL_CONVERSATION}: no speech was recognised"):
+        require_clinical_content(Transcript(), [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[patient] I have a cough.",
+        "I take lisinopril ten milligrams a day.",
+        "For three weeks I've had chest tightness when I walk up the hill. It goes away with rest. "
+        "Any shortness of breath or nausea? No. " * 3,
+    ],
+)
+def test_clinical_talk_passes(text):
+    assert require_clinical_content(transcript(text), []).is_clinical
+
+
+def test_every_aci_train_dialogue_is_clinical():
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "aci-bench" / "train.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    refused = [r["encounter_id"] for r in rows if not clinical_content(r["dialogue"], []).is_clinical]
+    assert not refused and len(rows) == 67

@@ -1,0 +1,117 @@
+"""Precise flags: safety flags for facts the transcript contradicts or never gives, quiet review hints
+for paraphrase, and approval that waits only for the safety flags."""
+
+import pytest
+
+from scribe.approval import approve, blocking_statements, confirm_statement
+from scribe.domain import NoteDraft, Section, Severity, Statement, StatementStatus, Transcript
+from scribe.errors import ApprovalError
+from scribe.grounding import ground_note
+from scribe.transcript_io import parse_dialogue
+
+# What Whisper heard on the bundled sample: the question and its answer run into one segment each,
+# and "your left calf is soft and not tender" came out as "soft and hot tender".
+HEARD = Transcript.model_validate(
+    {
+        "segments": [
+            {"id": 0, "start": 160.0, "end": 170.0, "text": "How long has the ankle been puffy?"},
+            {
+                "id": 1,
+                "start": 170.5,
+                "end": 180.7,
+                "text": "about a week now, it doesn't hurt any calf pain, redness or warmth in that leg",
+            },
+            {
+                "id": 2,
+                "start": 180.8,
+                "end": 188.0,
+                "text": "no, none of that Okay, your left calf is soft and hot tender and the pulses in both feet "
+                "are normal",
+            },
+        ]
+    }
+)
+
+VISIT = """\
+[doctor] What brings you in?
+[patient] My right knee has been swollen and sore for about four days.
+[doctor] Any fever or chills?
+[patient] No.
+[doctor] What do you take?
+[patient] Lisinopril ten milligrams every morning.
+[doctor] On exam the right knee has a small effusion and is tender along the joint line.
+[doctor] Let's get an x-ray and I'll see you back in two weeks.
+"""
+
+
+def _ground(transcript, *texts):
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=t) for t in texts])])
+    return ground_note(note, transcript)
+
+
+def test_hot_tender_is_a_safety_flag_that_says_to_listen():
+    (st,) = _ground(HEARD, "Calf: soft and hot tender").statements()
+    assert st.status == StatementStatus.unsupported
+    unclear = [i for i in st.issues if i.kind == "unclear"]
+    assert unclear and unclear[0].severity == Severity.safety
+    assert "'hot tender'" in unclear[0].detail and "'not tender'" in unclear[0].detail
+    # the same finding written as it was meant is not flagged
+    (ok,) = _ground(HEARD, "Left calf soft and non-tender; pulses in both feet normal.").statements()
+    assert ok.status == StatementStatus.supported, ok.issues
+
+
+def test_correct_paraphrases_of_a_reference_note_carry_no_safety_flag():
+    checked = _ground(
+        parse_dialogue(VISIT),
+        "Right knee swelling and pain for 4 days.",
+        "Denies fever or chills.",
+        "Takes lisinopril 10 mg daily.",
+        "Small right knee effusion with joint line tenderness.",
+        "Follow up in 2 weeks after knee x-ray.",
+    )
+    for st in checked.statements():
+        assert not [i for i in st.issues if i.severity == Severity.safety], (st.text, st.issues)
+    assert checked.grounding.unsupported == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Takes lisinopril 40 mg daily.", "dose"),  # dose changed
+        ("Takes atorvastatin 10 mg daily.", "medication"),  # drug swapped
+        ("Left knee swelling and pain for 4 days.", "laterality"),  # side flipped
+        ("Right knee swelling and pain for 4 weeks.", "number"),  # 4 days said, not 4 weeks
+        ("Reports fever and chills.", "negation"),  # denied made present
+        ("Crackles at both lung bases.", "finding"),  # exam finding nobody mentioned
+    ],
+)
+def test_an_injected_error_is_caught_as_a_safety_flag(text, kind):
+    (st,) = _ground(parse_dialogue(VISIT), text).statements()
+    assert st.status == StatementStatus.unsupported
+    assert any(i.kind == kind and i.severity == Severity.safety for i in st.issues), st.issues
+
+
+def test_approval_waits_for_safety_flags_only():
+    transcript = parse_dialogue(VISIT)
+    note = _ground(
+        transcript,
+        "Takes lisinopril 10 mg daily.",
+        "Patient is motivated to improve her overall fitness this year.",  # a paraphrase nothing backs: hint
+        "Takes lisinopril 40 mg daily.",  # a wrong dose: safety flag
+    )
+    ok, hinted, wrong = note.statements()
+    assert hinted.status == StatementStatus.supported and hinted.issues
+    assert all(i.severity == Severity.review for i in hinted.issues)
+    assert [st.id for st in blocking_statements(note)] == [wrong.id]
+    assert note.grounding.unsupported == 1 and note.grounding.review == 1
+    with pytest.raises(ApprovalError, match="40 mg"):
+        approve(note, "Dr Jane Doe")
+    signed = approve(confirm_statement(note, wrong.id, "Dr Jane Doe"), "Dr Jane Doe")
+    assert signed.is_approved  # the review hint did not block
+
+
+def test_notes_saved_before_severities_existed_get_them_from_the_kind():
+    from scribe.domain import Issue
+
+    assert Issue.model_validate({"kind": "weak_evidence", "detail": "x"}).severity == Severity.review
+    assert Issue.model_validate({"kind": "dose", "detail": "x"}).severity == Severity.safety

@@ -1,0 +1,87 @@
+"""The omission check: what the visit said that the note leaves out, and one click to chart it."""
+
+from scribe.domain import NoteDraft, Section, Statement, StatementStatus
+from scribe.grounding import ground_note
+from scribe.omissions import FactKind, chart_fact, must_chart_facts, section_for, uncovered
+from scribe.resources import asset
+from scribe.transcript_io import parse_dialogue
+
+
+def _sample():
+    return parse_dialogue(asset("sample", "visit_script.txt").read_text())
+
+
+def _by_kind(facts):
+    out = {}
+    for f in facts:
+        out.setdefault(f.kind, []).append(f)
+    return out
+
+
+def test_must_chart_facts_of_the_sample_visit_with_their_lines():
+    transcript = _sample()
+    facts = _by_kind(must_chart_facts(transcript))
+    (change,) = facts[FactKind.medication_change]
+    assert change.label == "lisinopril 10 mg → 20 mg"
+    assert change.statement == "Increase lisinopril from 10 mg to 20 mg."
+    assert "increase your lisinopril" in transcript.segment(change.segments[0]).text
+    assert {f.label for f in facts[FactKind.medication]} == {"metformin 500 mg", "atorvastatin 20 mg", "aspirin 81 mg"}
+    assert [f.label for f in facts[FactKind.allergy]] == ["penicillin allergy"]
+    assert {f.label for f in facts[FactKind.vital_sign]} >= {"blood pressure 148/92", "heart rate 84"}
+    assert {f.label for f in facts[FactKind.test]} >= {"ECG ordered", "lipid panel ordered", "stress test ordered"}
+    assert [f.label for f in facts[FactKind.referral]] == ["referral to cardiology"]
+    assert [f.label for f in facts[FactKind.diagnosis]] == ["stable angina"]
+    assert [f.label for f in facts[FactKind.follow_up]] == ["follow up in 2 weeks"]
+    (red,) = facts[FactKind.red_flag]
+    assert "shortness of breath" in red.label and "pain" in red.label
+    for f in must_chart_facts(transcript):
+        assert f.segments and all(transcript.segment(s) is not None for s in f.segments)
+
+
+def _plan_note(*plan):
+    return NoteDraft(
+        template="soap",
+        sections=[
+            Section(key="subjective", title="Subjective", statements=[Statement(text="Exertional chest tightness.")]),
+            Section(key="objective", title="Objective", statements=[Statement(text="BP 148/92, HR 84.")]),
+            Section(key="assessment", title="Assessment", statements=[Statement(text="Stable angina.")]),
+            Section(key="plan", title="Plan", statements=[Statement(text=t) for t in plan]),
+        ],
+    )
+
+
+def test_a_missed_follow_up_is_listed_and_added_with_evidence():
+    transcript = _sample()
+    note = ground_note(
+        _plan_note("Increase lisinopril from 10 mg to 20 mg daily.", "ECG, lipid panel and BMP today."), transcript
+    )
+    missing = uncovered(note, transcript)
+    labels = [f.label for f in missing]
+    assert "follow up in 2 weeks" in labels
+    assert "lisinopril 10 mg → 20 mg" not in labels  # the plan carries it
+    assert "ECG ordered" not in labels and "lipid panel ordered" not in labels
+    assert "blood pressure 148/92" not in labels and "stable angina" not in labels
+    follow = next(f for f in missing if f.kind == FactKind.follow_up)
+    assert section_for(note, follow.kind) == "plan"
+
+    added, sid = chart_fact(note, follow, "Dr Jane Doe", transcript)
+    sec, st = added.find_statement(sid)
+    assert sec.key == "plan" and st.text == "Follow up in 2 weeks." and sec.statements[-1].id == sid
+    assert st.status == StatementStatus.supported, st.issues
+    assert set(follow.segments) <= set(st.evidence)
+    assert "see you back in two weeks" in " ".join(transcript.segment(i).text for i in st.evidence)
+    event = added.events[-1]
+    assert (event.action, event.actor, event.statement_id) == ("added", "Dr Jane Doe", sid)
+    assert "follow up in 2 weeks" not in [f.label for f in uncovered(added, transcript)]
+
+
+def test_a_dose_change_needs_the_new_dose_and_a_brand_name_covers_its_generic():
+    transcript = parse_dialogue(
+        "[doctor] What dose of Norvasc are you on?\n[patient] Five milligrams.\n"
+        "[doctor] Let's increase the amlodipine to ten milligrams daily.\n"
+    )
+    (change,) = must_chart_facts(transcript)
+    assert change.kind == FactKind.medication_change and change.label == "amlodipine 5 mg → 10 mg"
+    note = _plan_note("Continue amlodipine.")
+    assert uncovered(note, transcript) == [change]
+    assert uncovered(_plan_note("Increase Norvasc to 10 mg daily."), transcript) == []
