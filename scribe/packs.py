@@ -6,6 +6,13 @@ those files through package metadata (without importing the packages, some of wh
 heavy things), assembles chunked files once into the user cache, and verifies them against a
 sha256 recorded here. A model can also be given as a plain path (a CTranslate2 Whisper folder,
 a GGUF file or a Hugging Face model folder), which is used as is.
+
+Installed packs are the other source: a folder with a ``pack.toml`` manifest (name, kind, and
+the size and sha256 of every file) in one of the machine's model folders
+(:func:`scribe.settings.system_model_dirs`, plus the ``model_dirs`` setting). The installers'
+``scribe-models-default`` package is one; IT adds or replaces models by dropping more in. A
+pack is verified against its manifest before first use and whenever its files change, and a
+pack that does not match is refused (docs/it/model-packs.md).
 """
 
 from __future__ import annotations
@@ -14,12 +21,19 @@ import hashlib
 import importlib.metadata as md
 import json
 import os
+import re
 import shutil
-from collections.abc import Callable
+import sys
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ModelError
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 Progress = Callable[[float, str], None]  # fraction done (0..1), message
 
@@ -245,14 +259,24 @@ def remove_pack_cache(name: str, cache_dir: Path) -> None:
     shutil.rmtree(cache_dir / "models" / name, ignore_errors=True)
 
 
-def resolve_asr_model(spec: str, cache_dir: Path, progress: Progress | None = None) -> Path:
-    """A pack name or a CTranslate2 Whisper folder -> a ready folder."""
+def resolve_asr_model(
+    spec: str, cache_dir: Path, progress: Progress | None = None, settings: Settings | None = None
+) -> Path:
+    """A pack name or a CTranslate2 Whisper folder -> a ready folder.
+
+    With ``settings``, the organisation's ``allowed_models`` is enforced and its ``model_dirs``
+    searched; installed packs come before PyPI packs of the same name.
+    """
+    installed = _installed_for(spec, "asr", settings)
+    if installed is not None:
+        verify_installed_pack(installed, cache_dir, progress)
+        return installed.path
     if spec in PACKS and PACKS[spec].kind == "asr":
         return resolve_pack(spec, cache_dir, progress)
     path = Path(spec).expanduser()
     if not path.exists():
         raise ModelError(
-            f"Speech model '{spec}' is neither a known pack ({', '.join(n for n, p in PACKS.items() if p.kind == 'asr')}) nor an existing folder."
+            f"Speech model '{spec}' is neither a known pack ({', '.join(_known_names('asr', settings))}) nor an existing folder."
         )
     if not path.is_dir() or not (path / "model.bin").is_file() or not (path / "config.json").is_file():
         raise ModelError(
@@ -263,15 +287,21 @@ def resolve_asr_model(spec: str, cache_dir: Path, progress: Progress | None = No
     return path
 
 
-def resolve_llm_model(spec: str, cache_dir: Path, progress: Progress | None = None) -> Path:
-    """A pack name, a GGUF file or a Hugging Face model folder -> a ready path."""
+def resolve_llm_model(
+    spec: str, cache_dir: Path, progress: Progress | None = None, settings: Settings | None = None
+) -> Path:
+    """A pack name, a GGUF file or a Hugging Face model folder -> a ready path (see :func:`resolve_asr_model`)."""
+    installed = _installed_for(spec, "llm", settings)
+    if installed is not None:
+        verify_installed_pack(installed, cache_dir, progress)
+        return installed.path
     if spec in PACKS and PACKS[spec].kind == "llm":
         folder = resolve_pack(spec, cache_dir, progress)
         return folder / PACKS[spec].files[0][0]
     path = Path(spec).expanduser()
     if not path.exists():
         raise ModelError(
-            f"Language model '{spec}' is neither a known pack ({', '.join(n for n, p in PACKS.items() if p.kind == 'llm')}) nor an existing file or folder."
+            f"Language model '{spec}' is neither a known pack ({', '.join(_known_names('llm', settings))}) nor an existing file or folder."
         )
     if path.is_file():
         with open(path, "rb") as fh:
@@ -281,3 +311,312 @@ def resolve_llm_model(spec: str, cache_dir: Path, progress: Progress | None = No
     if not (path / "config.json").is_file() and not list(path.glob("*.gguf")):
         raise ModelError(f"Language model folder {path} has neither config.json (Hugging Face) nor a .gguf file.")
     return path
+
+
+# --------------------------------------------------------------------------- installed packs (pack.toml)
+
+MANIFEST = "pack.toml"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class InstalledPack:
+    """A model pack in a folder, described by its ``pack.toml``; ``error`` says why it is unusable."""
+
+    name: str
+    kind: str  # "asr" or "llm"
+    description: str
+    folder: Path
+    files: dict = field(default_factory=dict)  # relative path -> (size in bytes, sha256)
+    main: str = ""  # the file a runtime opens (an LLM's GGUF); "" = the folder itself
+    error: str = ""
+
+    @property
+    def path(self) -> Path:
+        return self.folder / self.main if self.main else self.folder
+
+    @property
+    def size(self) -> int:
+        return sum(size for size, _ in self.files.values())
+
+    @property
+    def sha256(self) -> str:
+        """The digest IT compares: the main file's (the GGUF; ``model.bin`` for a Whisper folder)."""
+        key = self.main or ("model.bin" if "model.bin" in self.files else next(iter(sorted(self.files)), ""))
+        return self.files.get(key, (0, ""))[1]
+
+
+def read_pack_manifest(folder: Path) -> InstalledPack:
+    """Parse ``folder/pack.toml``; a malformed manifest gives a pack whose ``error`` says what is wrong."""
+    folder = Path(folder)
+    manifest = folder / MANIFEST
+
+    def broken(why: str) -> InstalledPack:
+        return InstalledPack(folder.name, "?", "", folder, error=f"Model pack {folder} is unusable: {why}.")
+
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return broken(f"cannot read {MANIFEST} ({getattr(exc, 'strerror', None) or exc})")
+    name, kind = str(data.get("name", "")), str(data.get("kind", ""))
+    if not _NAME_RE.match(name):
+        return broken(f"{MANIFEST} needs a name of letters, digits, '.', '_' or '-' (got {name!r})")
+    if kind not in ("asr", "llm"):
+        return broken(f"{MANIFEST} kind must be 'asr' or 'llm' (got {kind!r})")
+    files = {}
+    raw = data.get("files")
+    if not isinstance(raw, dict) or not raw:
+        return broken(f"{MANIFEST} lists no files")
+    for rel, entry in raw.items():
+        parts = Path(rel).parts
+        if Path(rel).is_absolute() or ".." in parts or not parts:
+            return broken(f"{MANIFEST} names a file outside the pack ({rel!r})")
+        if not isinstance(entry, dict) or not _SHA_RE.match(str(entry.get("sha256", ""))):
+            return broken(f"{MANIFEST} gives no valid sha256 for {rel!r}")
+        size = entry.get("size")
+        if not isinstance(size, int) or size < 0:
+            return broken(f"{MANIFEST} gives no valid size for {rel!r}")
+        files[rel] = (size, entry["sha256"])
+    main = str(data.get("main", ""))
+    if main and main not in files:
+        return broken(f"{MANIFEST} main file {main!r} is not among its files")
+    if kind == "llm" and not main and "config.json" not in files:
+        ggufs = [f for f in files if f.endswith(".gguf")]
+        if len(ggufs) != 1:
+            return broken(f"{MANIFEST} must say which file is the model: set main to one of its .gguf files")
+        main = ggufs[0]
+    if kind == "asr" and not {"model.bin", "config.json"} <= set(files):
+        return broken(f"{MANIFEST} of a speech pack must list model.bin and config.json")
+    return InstalledPack(name, kind, str(data.get("description", "")), folder, files, main)
+
+
+def scan_model_dirs(dirs: Iterable[Path]) -> list[InstalledPack]:
+    """Every pack in ``dirs`` (each pack a sub-folder with a ``pack.toml``), in search order."""
+    found = []
+    for d in dirs:
+        try:
+            subs = sorted(p for p in Path(d).iterdir() if (p / MANIFEST).is_file())
+        except OSError:
+            continue  # a folder that does not exist (yet) or cannot be listed has no packs
+        found += [read_pack_manifest(p) for p in subs]
+    return found
+
+
+def installed_packs(dirs: Iterable[Path]) -> dict[str, InstalledPack]:
+    """Usable packs by name; a name found in an earlier folder hides later ones."""
+    packs: dict[str, InstalledPack] = {}
+    for p in scan_model_dirs(dirs):
+        if not p.error:
+            packs.setdefault(p.name, p)
+    return packs
+
+
+def _search_dirs(settings: Settings | None) -> list[Path]:
+    if settings is not None:
+        return settings.model_paths
+    from .settings import system_model_dirs
+
+    return system_model_dirs()
+
+
+def _installed_for(spec: str, kind: str, settings: Settings | None) -> InstalledPack | None:
+    if settings is not None:
+        settings.check_model_allowed(spec)
+    if not _NAME_RE.match(spec):
+        return None
+    found = [p for p in scan_model_dirs(_search_dirs(settings)) if p.name == spec]
+    pack = next((p for p in found if not p.error), None)
+    if pack is None and found:
+        raise ModelError(found[0].error)
+    if pack is not None and pack.kind != kind:
+        what = "speech recognition" if kind == "asr" else "note drafting"
+        raise ModelError(f"Model pack '{spec}' in {pack.folder} is a {pack.kind} pack, not one for {what}.")
+    return pack
+
+
+def _known_names(kind: str, settings: Settings | None) -> list[str]:
+    names = [n for n, p in installed_packs(_search_dirs(settings)).items() if p.kind == kind]
+    return names + [n for n, p in PACKS.items() if p.kind == kind and n not in names]
+
+
+def _verified_record(cache_dir: Path) -> Path:
+    return Path(cache_dir) / "verified-packs.json"
+
+
+def verify_installed_pack(
+    pack: InstalledPack, cache_dir: Path, progress: Progress | None = None, force: bool = False
+) -> dict[str, str]:
+    """Check every file against the manifest; raise :class:`ModelError` for a pack that does not match.
+
+    A full hash runs the first time and whenever a file's size or modification time changed
+    (recorded in the user cache), so a launch costs a ``stat`` per file, not a re-hash of gigabytes.
+    """
+    if pack.error:
+        raise ModelError(pack.error)
+    record_path = _verified_record(cache_dir)
+    try:
+        record = json.loads(record_path.read_text())
+        if not isinstance(record, dict):
+            record = {}
+    except (OSError, ValueError):
+        record = {}
+    changed = False
+    digests = {}
+    refuse = f"Model pack '{pack.name}' in {pack.folder} does not match its manifest"
+    for rel, (size, expected) in sorted(pack.files.items()):
+        path = pack.folder / rel
+        try:
+            st = path.stat()
+        except OSError:
+            raise ModelError(f"{refuse}: {rel} is missing. The pack is refused; ask IT to reinstall it.") from None
+        if st.st_size != size:
+            raise ModelError(
+                f"{refuse}: {rel} is {st.st_size:,} bytes, the manifest says {size:,}. "
+                "The pack is refused; ask IT to reinstall it."
+            )
+        key = str(path.resolve())
+        if not force and record.get(key) == [size, st.st_mtime_ns, expected]:
+            digests[rel] = expected
+            continue
+        try:
+            digest = _hash_file(path, progress, size)
+        except OSError as exc:
+            raise ModelError(f"Cannot read model file {path}: {exc.strerror or exc}.") from None
+        if digest != expected:
+            record.pop(key, None)
+            _save_record(record_path, record)
+            raise ModelError(
+                f"{refuse}: {rel} has sha256 {digest[:16]}…, the manifest says {expected[:16]}…. "
+                "It was changed or damaged; the pack is refused. Ask IT to reinstall it."
+            )
+        record[key] = [size, st.st_mtime_ns, expected]
+        digests[rel] = digest
+        changed = True
+    if changed:
+        _save_record(record_path, record)
+    return digests
+
+
+def _save_record(path: Path, record: dict) -> None:
+    from .fileio import write_atomic
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(record, indent=1).encode())
+    except OSError:
+        pass  # only an optimisation: the next launch hashes again
+
+
+def write_pack_manifest(
+    folder: Path, name: str, kind: str, description: str = "", main: str = "", progress: Progress | None = None
+) -> InstalledPack:
+    """Hash every file in ``folder`` and write its ``pack.toml`` (`scribe models pack`, the build scripts)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelError(f"{folder} is not a folder; put the model's files in a folder first.")
+    if not _NAME_RE.match(name):
+        raise ModelError(f"Pack name {name!r} must be letters, digits, '.', '_' or '-' (up to 64).")
+    if kind not in ("asr", "llm"):
+        raise ModelError(f"Pack kind must be 'asr' or 'llm', not {kind!r}.")
+    rels = sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != MANIFEST and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    if not rels:
+        raise ModelError(f"{folder} has no files to pack.")
+    lines = [
+        "# Scribe model pack manifest: Scribe refuses the pack if a file's size or sha256 differs.",
+        f"name = {json.dumps(name)}",
+        f"kind = {json.dumps(kind)}",
+        f"description = {json.dumps(description)}",
+    ]
+    if main:
+        lines.append(f"main = {json.dumps(main)}")
+    lines += ["", "[files]"]
+    for rel in rels:
+        path = folder / rel
+        digest = _hash_file(path, progress, path.stat().st_size)
+        lines.append(f"{json.dumps(rel)} = {{ size = {path.stat().st_size}, sha256 = {json.dumps(digest)} }}")
+    from .fileio import write_atomic
+
+    try:
+        write_atomic(folder / MANIFEST, ("\n".join(lines) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise ModelError(f"Cannot write {folder / MANIFEST}: {exc.strerror or exc}.") from None
+    pack = read_pack_manifest(folder)
+    if pack.error:
+        raise ModelError(pack.error)
+    return pack
+
+
+# --------------------------------------------------------------------------- one list for the CLI and the app
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One row of `scribe models list` and of the app's model table."""
+
+    name: str
+    kind: str
+    description: str
+    size: int  # bytes
+    sha256: str  # the main file's
+    location: str  # the folder of an installed pack, or "PyPI packages"
+    installed: bool
+    allowed: bool
+    problem: str = ""
+
+
+def list_models(settings: Settings) -> list[ModelEntry]:
+    """Installed packs (including broken ones, with the reason), then PyPI packs not shadowed by them."""
+    allowed = set(settings.allowed_models)
+    rows: list[ModelEntry] = []
+    where: dict[str, str] = {}  # name -> folder of the pack in use
+    for p in scan_model_dirs(settings.model_paths):
+        usable = not p.error and p.name not in where
+        problem = p.error or ("" if usable else f"hidden by the pack of the same name in {where.get(p.name)}")
+        if usable:
+            where[p.name] = str(p.folder)
+        rows.append(
+            ModelEntry(
+                name=p.name,
+                kind=p.kind,
+                description=p.description,
+                size=p.size,
+                sha256=p.sha256,
+                location=str(p.folder),
+                installed=usable,
+                allowed=usable and (not allowed or p.name in allowed),
+                problem=problem,
+            )
+        )
+    seen = set(where)
+    for pypi in PACKS.values():
+        if pypi.name in seen or (frozen() and not is_installed(pypi)):
+            continue  # the installed app cannot pip-install PyPI packs, so it does not offer them
+        main = pypi.files[0][0] if pypi.kind == "llm" else "model.bin"
+        rows.append(
+            ModelEntry(
+                pypi.name,
+                pypi.kind,
+                pypi.description,
+                pypi.size_mb * 1_000_000,
+                pypi.sha256.get(main, ""),
+                "PyPI packages",
+                is_installed(pypi),
+                not allowed or pypi.name in allowed,
+            )
+        )
+    return rows
+
+
+def frozen() -> bool:
+    """True in the installed (PyInstaller) app, where there is no pip to install PyPI packs with."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def pick_sources(rows: Sequence[ModelEntry], kind: str) -> list[str]:
+    """Names users may pick for ``kind`` (installed and allowed), for the app's model boxes."""
+    return [r.name for r in rows if r.kind == kind and r.installed and r.allowed]

@@ -5,8 +5,9 @@ increasing priority: built-in defaults, the user's ``settings.toml``, environmen
 (``SCRIBE_<NAME>``), and finally the organisation's managed policy file. A key present in the
 policy is *locked*: user files and the UI cannot override it, and :meth:`Settings.set` refuses
 with a clear :class:`PolicyError`. IT deploys the policy file with the installer
-(``/etc/scribe/policy.toml`` on Linux, ``%ProgramData%\\Scribe\\policy.toml`` on Windows, or
-the path in ``SCRIBE_POLICY``).
+(``/etc/scribe/policy.toml`` on Linux, ``%ProgramData%\\Scribe\\policy.toml`` on Windows,
+``/Library/Application Support/Scribe/policy.toml`` on macOS, or the path in ``SCRIBE_POLICY``).
+Model packs IT adds are found in :func:`system_model_dirs` (docs/it/model-packs.md).
 """
 
 from __future__ import annotations
@@ -39,7 +40,28 @@ def default_policy_path() -> Path:
         return Path(os.environ["SCRIBE_POLICY"])
     if sys.platform == "win32":
         return Path(os.environ.get("PROGRAMDATA", "C:/ProgramData")) / "Scribe" / "policy.toml"
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support/Scribe/policy.toml")
     return Path("/etc/scribe/policy.toml")
+
+
+def system_model_dirs() -> list[Path]:
+    """Folders model packs are installed into machine-wide, searched in this order.
+
+    IT's own folder comes before the packaged one, so a pack IT drops in replaces a packaged
+    pack of the same name; a frozen app also looks next to its executable (the MSI's and the
+    macOS bundle's default models).
+    """
+    if sys.platform == "win32":
+        dirs = [Path(os.environ.get("PROGRAMDATA", "C:/ProgramData")) / "Scribe" / "models"]
+    elif sys.platform == "darwin":
+        dirs = [Path("/Library/Application Support/Scribe/models")]
+    else:
+        dirs = [Path("/usr/local/share/scribe/models"), Path("/usr/share/scribe/models")]
+    if getattr(sys, "frozen", False):
+        exe_dir = Path(sys.executable).resolve().parent
+        dirs.append(exe_dir.parent / "Resources" / "models" if sys.platform == "darwin" else exe_dir / "models")
+    return dirs
 
 
 @dataclass
@@ -58,6 +80,8 @@ class Settings:
     llm_server_model: str = ""
     llm_server_api_key: str = ""  # better supplied via SCRIBE_LLM_SERVER_API_KEY
     allow_hub_download: bool = False  # air-gapped by default
+    model_dirs: list[str] = field(default_factory=list)  # more model-pack folders, searched before the system ones
+    allowed_models: list[str] = field(default_factory=list)  # pack names (or paths) users may pick; empty = any
     # drafting
     template: str = "soap"
     vocabulary_files: list[str] = field(default_factory=list)  # extra hotword lists
@@ -100,15 +124,33 @@ class Settings:
         """Where the user's own note templates are (they shadow built-ins of the same name)."""
         return [self.data_path / "templates"]
 
+    @property
+    def model_paths(self) -> list[Path]:
+        """Where installed model packs are looked for: ``model_dirs`` first, then the system folders."""
+        return [Path(p).expanduser() for p in self.model_dirs if p] + system_model_dirs()
+
+    def check_model_allowed(self, spec: str) -> None:
+        """Refuse a model the organisation's ``allowed_models`` does not list (empty list: any model)."""
+        if self.allowed_models and spec not in self.allowed_models:
+            raise PolicyError(
+                f"The model '{spec}' is not allowed by your organisation's policy "
+                f"(allowed: {', '.join(self.allowed_models)})."
+            )
+
     def set(self, key: str, value: Any) -> None:
         if key in self.locked:
             raise PolicyError(f"The setting '{key}' is managed by your organisation and cannot be changed here.")
         if key not in _FIELD_TYPES:
             raise InputError(f"Unknown setting '{key}'.")
-        setattr(self, key, _coerce(key, value))
+        value = _coerce(key, value)
+        if key in MODEL_KEYS:
+            self.check_model_allowed(value)
+        setattr(self, key, value)
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings) if f.name != "locked"}
+MODEL_KEYS = ("asr_model", "llm_model")  # the settings ``allowed_models`` limits
+SECRET_KEYS = frozenset({"llm_server_api_key"})  # never printed by `scribe settings show`
 
 
 def _coerce(key: str, value: Any) -> Any:
@@ -202,3 +244,23 @@ def load_settings(user_file: Path | None = None, policy_file: Path | None = None
     settings = Settings(**{k: _coerce(k, v) for k, v in values.items()})
     settings.locked = frozenset(policy)
     return settings
+
+
+def setting_sources(settings: Settings, user_file: Path | None = None) -> dict[str, str]:
+    """Where each value came from: ``policy``, ``environment``, ``user file`` or ``default``.
+
+    Read-only, for `scribe settings show`: it re-reads the user file and the environment the
+    way :func:`load_settings` does and trusts ``settings.locked`` for the policy.
+    """
+    user = _read_toml(user_file or user_settings_path())
+    sources = {}
+    for key in _FIELD_TYPES:
+        if key in settings.locked:
+            sources[key] = "policy"
+        elif os.environ.get(f"SCRIBE_{key.upper()}") is not None:
+            sources[key] = "environment"
+        elif key in user:
+            sources[key] = "user file"
+        else:
+            sources[key] = "default"
+    return sources

@@ -172,7 +172,7 @@ class FasterWhisperEngine:
         with self._lock:
             if self._model is not None:
                 return
-            folder = resolve_asr_model(self.spec, self.settings.cache_path, progress)
+            folder = resolve_asr_model(self.spec, self.settings.cache_path, progress, settings=self.settings)
             if progress:
                 progress(0.0, f"loading speech model {self.spec}")
             from faster_whisper import WhisperModel

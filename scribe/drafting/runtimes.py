@@ -1049,7 +1049,7 @@ def create_runtime(settings: Settings, progress: Progress | None = None) -> LLMR
 
     spec = settings.llm_model
     try:
-        path = resolve_llm_model(spec, settings.cache_path, progress)
+        path = resolve_llm_model(spec, settings.cache_path, progress, settings=settings)
     except OSError as exc:  # unreadable file or cache folder
         raise ModelError(f"Cannot read language model '{spec}': {exc.strerror or exc}.") from None
     name = spec if spec in PACKS else path.name

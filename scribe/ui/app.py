@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -87,9 +89,50 @@ def build_window(app, settings=None, **ctx_overrides):
     return MainWindow(ctx, theme)
 
 
+def self_test(win, app, out: Path, timeout_s: float) -> int:
+    """``scribe-app --self-test FILE.png``: show the window, load the models, save a screenshot, exit.
+
+    How IT (and the installers' clean-root test) checks that an installed app starts, finds its
+    Qt plugins and native libraries, and loads the speech and language models, without a user.
+    """
+    from PySide6.QtCore import QElapsedTimer
+
+    hub = win.ctx.models
+    hub.load()
+    clock = QElapsedTimer()
+    clock.start()
+    while (hub.loading or hub.asr is None and hub.asr_error() is None) and clock.elapsed() < timeout_s * 1000:
+        app.processEvents()
+        time.sleep(0.05)
+    app.processEvents()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        saved = win.grab().save(str(out))
+    except OSError:
+        saved = False
+    asr = "loaded" if hub.asr is not None else f"failed: {hub.asr_error() or 'timed out'}"
+    llm = "loaded" if hub.llm is not None else f"failed: {hub.llm_error() or 'timed out'}"
+    print(f"window: '{win.windowTitle()}' {win.width()}x{win.height()} visible={win.isVisible()}")
+    print(f"speech model: {asr}")
+    print(f"language model: {llm}")
+    print(f"screenshot: {out if saved else 'not saved'}")
+    ok = win.isVisible() and saved and hub.asr is not None and hub.llm is not None
+    win.close()
+    return 0 if ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .compat import qt_binding_problem
 
+    argv = list(sys.argv if argv is None else argv)
+    test_png = None
+    if "--self-test" in argv:
+        i = argv.index("--self-test")
+        if i + 1 >= len(argv):
+            print("scribe-app: error: --self-test needs the screenshot file to write", file=sys.stderr)
+            return 2
+        test_png = Path(argv[i + 1])
+        del argv[i : i + 2]
     problem = qt_binding_problem()
     if problem:
         print(f"scribe-app: {problem}", file=sys.stderr)
@@ -114,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         QMessageBox.critical(None, "Scribe", str(exc))
         return 2
     win.show()
+    if test_png is not None:
+        return self_test(win, app, test_png, timeout_s=float(os.environ.get("SCRIBE_SELF_TEST_TIMEOUT", "600")))
     QTimer.singleShot(0, win.ctx.models.load)  # after the window is on screen
     if win.ctx.check_recovery:
         QTimer.singleShot(200, win.check_recovery)

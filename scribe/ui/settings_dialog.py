@@ -115,73 +115,94 @@ class SettingsDialog(QDialog):
         return w
 
     def _models_page(self) -> QWidget:
-        from ..packs import PACKS, is_installed
+        from ..packs import PACKS, installed_packs
 
         w = QWidget()
         v = QVBoxLayout(w)
         form = QFormLayout()
         self.asr_model = QComboBox()
         self.asr_model.setObjectName("asrModel")
-        self.asr_model.setEditable(True)
         self.llm_model = QComboBox()
         self.llm_model.setObjectName("llmModel")
-        self.llm_model.setEditable(True)
-        for name, pack in PACKS.items():
-            box = self.asr_model if pack.kind == "asr" else self.llm_model
-            box.addItem(f"{name}", name)
+        allowed = set(self.settings.allowed_models)
+        # a folder listing and a few small TOML files: cheap enough to read here
+        names = {n: p.kind for n, p in installed_packs(self.settings.model_paths).items()}
+        names.update({n: p.kind for n, p in PACKS.items() if n not in names})
+        for name, kind in names.items():
+            if not allowed or name in allowed:
+                (self.asr_model if kind == "asr" else self.llm_model).addItem(name, name)
         for box, key in ((self.asr_model, "asr_model"), (self.llm_model, "llm_model")):
+            box.setEditable(not allowed)  # a path of one's own only where the organisation allows any model
             value = getattr(self.settings, key)
             i = box.findData(value)
             if i < 0:
                 box.addItem(value, value)
                 i = box.count() - 1
             box.setCurrentIndex(i)
-            box.setToolTip("A model pack name, or a path to a model folder / GGUF file")
+            box.setToolTip(
+                "A model pack name, or a path to a model folder / GGUF file"
+                if not allowed
+                else "Your organisation allows only the models listed here"
+            )
             _lock(box, self.settings, key)
         form.addRow("&Speech recognition", self.asr_model)
         form.addRow("&Note drafting", self.llm_model)
         v.addLayout(form)
-        self.packs = QTableWidget(len(PACKS), 4)
+        self.packs = QTableWidget(len(PACKS), len(self.PACK_COLUMNS))
         self.packs.setObjectName("packTable")
-        self.packs.setHorizontalHeaderLabels(["Model", "Used for", "Size", "Installed"])
+        self.packs.setHorizontalHeaderLabels(self.PACK_COLUMNS)
         self.packs.verticalHeader().setVisible(False)
         self.packs.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.packs.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         for row, (name, pack) in enumerate(PACKS.items()):
-            cells = [
-                name,
-                "Speech recognition" if pack.kind == "asr" else "Note drafting",
-                f"{pack.size_mb:,} MB",
-                "checking…",
-            ]
-            for col, text in enumerate(cells):
-                it = QTableWidgetItem(text)
-                it.setToolTip(pack.description)
-                self.packs.setItem(row, col, it)
+            self._pack_row(row, [name, pack.kind, f"{pack.size_mb:,} MB", "checking…", "", ""], pack.description)
         hh = self.packs.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in (1, 2, 3):
+        for c in range(len(self.PACK_COLUMNS)):
             hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(len(self.PACK_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         v.addWidget(self.packs)
         hint = QLabel(
-            "Models are installed with the Scribe installer or `scribe models install NAME`; "
+            "Models are installed by IT (model packages, or pack folders in "
+            f"{', '.join(str(d) for d in self.settings.model_paths[:2])}); "
             "nothing is downloaded from the internet by the app."
         )
         hint.setObjectName("muted")
         hint.setWordWrap(True)
+        hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         v.addWidget(hint)
+        settings = self.settings
 
         def check(_ctx):
-            return {name: is_installed(p) for name, p in PACKS.items()}
+            from ..packs import list_models
 
-        def show(result: dict) -> None:
-            for row, name in enumerate(PACKS):
-                it = self.packs.item(row, 3)
-                if it is not None:
-                    it.setText("✓ installed" if result.get(name) else "not installed")
+            return list_models(settings)
 
-        self._pack_op = BackgroundOp(check, on_success=show, on_failure=lambda e: None, name="check-packs").start()
+        self._pack_op = BackgroundOp(check, on_success=self._show_packs, on_failure=lambda e: None, name="check-packs")
+        self._pack_op.start()
         return w
+
+    PACK_COLUMNS = ["Model", "Used for", "Size", "Status", "SHA-256", "Where"]
+
+    def _pack_row(self, row: int, cells: list[str], tip: str) -> None:
+        cells[1] = {"asr": "Speech recognition", "llm": "Note drafting"}.get(cells[1], cells[1])
+        for col, text in enumerate(cells):
+            it = QTableWidgetItem(text)
+            it.setToolTip(tip)
+            self.packs.setItem(row, col, it)
+
+    def _show_packs(self, rows: list) -> None:
+        """The packs on this machine with size and sha256 (full digest in the tooltip), as `scribe models list`."""
+        self.packs.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            status = "✓ installed" if r.installed else ("refused" if r.problem else "not installed")
+            if r.installed and not r.allowed:
+                status = "not allowed"
+            size = f"{r.size / 1e9:.2f} GB" if r.size >= 1e9 else f"{r.size / 1e6:,.0f} MB"
+            tip = r.problem or r.description
+            self._pack_row(i, [r.name, r.kind, size, status, r.sha256[:12], r.location], tip)
+            digest_cell = self.packs.item(i, 4)
+            if r.sha256 and digest_cell is not None:
+                digest_cell.setToolTip(f"sha256 {r.sha256}")
 
     def _templates_page(self) -> QWidget:
         from ..drafting.templates import available_templates, get_template

@@ -60,6 +60,14 @@ def _isolated_qsettings(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _no_leftover_message_boxes(qapp):
+    """A box a previous test left open (e.g. a late background failure) must not leak into this test's checks."""
+    close_message_boxes()
+    yield
+    close_message_boxes()
+
+
+@pytest.fixture(autouse=True)
 def _no_user_files(tmp_path, monkeypatch):
     """Never read or write the developer's own settings or organisation policy."""
     monkeypatch.setenv("SCRIBE_SETTINGS", str(tmp_path / "user-settings.toml"))

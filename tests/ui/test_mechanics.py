@@ -209,7 +209,12 @@ class PreviewingTranscriber(FakeStreamingTranscriber):
         out = []
         while self.fed - self.emitted >= 6.0:
             out.append(
-                Segment(id=self.next, start=self.emitted, end=self.emitted + 6.0, text=f"Final passage {self.next}.")
+                Segment(
+                    id=self.next,
+                    start=self.emitted,
+                    end=self.emitted + 6.0,
+                    text=f"Final passage {self.next}. The cough started three days ago.",
+                )
             )
             self.next += 1
             self.emitted += 6.0
