@@ -218,3 +218,26 @@ def test_a_denied_symptom_and_a_dose_change_survive_drafting_as_said():
     assert any("from 10 mg to 20 mg" in t and "lisinopril" in t for t in plan), plan
     assert not any(FIRST_OR_SECOND_PERSON.search(s.text) for s in note.statements()), text
     assert not note.section("objective").statements
+
+
+def test_an_exam_finding_goes_under_the_body_system_it_names_and_a_symptom_is_not_a_finding():
+    visit = parse_dialogue(
+        "[patient] It burns when I pee, no burning when urinating before this week though.\n"
+        "[doctor] Let me listen to your lungs. Your lungs are clear.\n"
+        "[doctor] When I tap on your back here, you have tenderness at the right CVA.\n"
+        "[doctor] Your abdomen is soft and nontender."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("Lungs clear", "physical_exam", label="Respiratory"),
+            Fact("Tenderness at the right CVA", "physical_exam", label="Respiratory"),
+            Fact("No burning when urinating", "physical_exam", label="Respiratory"),
+            Fact("Abdomen soft and nontender", "physical_exam", label="General"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    assert [s.text for s in note.section("objective").statements] == [
+        "Respiratory: Lungs clear.",
+        "Genitourinary: Tenderness at the right CVA.",
+        "Abdomen: Abdomen soft and nontender.",
+    ]

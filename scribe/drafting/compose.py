@@ -388,8 +388,40 @@ _RESULT_CLAIM = re.compile(
 )
 # an exam statement that reports what the patient said, or the plan, is not an exam finding
 _NOT_EXAM = re.compile(
-    r"\b(?:symptoms?|reports?|reported|complains?|denies|denied|history|prescrib\w*|ordered)\b", re.I
+    r"\b(?:symptoms?|reports?|reported|complains?|denies|denied|history|prescrib\w*|ordered|"
+    r"urinat\w*|nause\w*|vomit\w*|appetite|chills)\b",  # what an examiner cannot see or hear
+    re.I,
 )
+# the words that place an exam finding in a body system (the labels of questions.EXAM_SYSTEMS): the
+# model picks a system for each finding and sometimes the wrong one ("Respiratory: CVA tenderness")
+_EXAM_SYSTEM_WORDS = {
+    "Respiratory": r"lungs?|breath sounds|wheez\w*|crackles?|rales|rhonchi|air entry|auscultation bilaterally",
+    "Cardiovascular": r"heart|murmurs?|gallops?|rubs?|s1|s2|regular rate|rhythm|carotid",
+    "Abdomen": r"abdomen|abdominal|bowel sounds|quadrant|epigastri\w*|liver|spleen|hepat\w*|splen\w*|"
+    r"rebound|guarding|distend\w*",
+    "Genitourinary": r"cva|costovertebral|flank|testic\w*|scrot\w*|bladder|suprapubic",
+    "ENT": r"ears?|tympanic|throat|pharyn\w*|oropharyn\w*|tonsils?|nasal|nose|sinus\w*|turbinates?",
+    "Eyes": r"pupils?|conjunctiv\w*|sclera\w*|eyes?|extraocular",
+    "Head and neck": r"neck|thyroid|lymph nodes?|lymphadenopathy",
+    "Skin": r"rash|erythema\w*|wounds?|incisions?|bruis\w*|ecchymos\w*|lacerations?|lesions?",
+    "Neurological": r"reflex\w*|sensation|cranial nerves?|gait|tinel\w*|phalen\w*|romberg",
+    "Musculoskeletal": r"joints?|range of motion|spine|spinal|lumbar|cervical|paraspinal|effusion|crepitus|"
+    r"tinel\w*|phalen\w*|knees?|shoulders?|wrists?|hips?|ankles?|elbows?|muscles?",
+    "Extremities": r"edema|calf|calves|clubbing|cyanosis|pedal|legs?|feet",
+}
+_EXAM_SYSTEM_RE = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in _EXAM_SYSTEM_WORDS.items()}
+
+
+def exam_system(text: str, label: str) -> str:
+    """The body system an exam finding belongs under: the model's label, unless the finding names
+    nothing of that system and exactly one other system ("Respiratory: CVA tenderness" ->
+    Genitourinary). A finding that names no system, or several, keeps its label."""
+    if label in _EXAM_SYSTEM_RE and _EXAM_SYSTEM_RE[label].search(text):
+        return label
+    named = [k for k, r in _EXAM_SYSTEM_RE.items() if r.search(text)]
+    return named[0] if len(named) == 1 else label
+
+
 _NEGATED = re.compile(r"\b(?:denies|denied|no|not|never|without|negative for|nobody)\b(?P<rest>[^.;]*)", re.I)
 
 
@@ -581,7 +613,11 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and named <= started
         ):
             continue  # started in this visit: the plan says so
-        kept.append(f if block == f.block else Fact(f.text, block, f.evidence, f.problem, f.label, f.polarity))
+        label = exam_system(f.text, f.label) if block == Block.physical_exam.value else f.label
+        if block == f.block and label == f.label:
+            kept.append(f)
+        else:
+            kept.append(Fact(f.text, block, f.evidence, f.problem, label, f.polarity))
     return VisitFacts(patient=facts.patient, facts=kept, problems=list(facts.problems))
 
 
