@@ -12,6 +12,7 @@ from scripted_llm import KeywordRuntime
 
 from scribe.domain import NoteDraft, Section, Statement, StatementStatus
 from scribe.drafting.templates import get_template
+from scribe.errors import InputError
 from scribe.eval.aci import (
     AciEncounter,
     CachedRuntime,
@@ -22,6 +23,7 @@ from scribe.eval.aci import (
     format_table,
     medication_recall,
     medications_in,
+    stored_naive,
     text_as_note,
     voice_issues,
 )
@@ -219,6 +221,25 @@ def test_runner_scores_scribe_and_naive_and_writes_json(tmp_path):
     assert again["config"]["command"] == "second"
     assert [c["command"] for c in again["config"]["earlier_runs"]] == ["first"]
     assert {r["git"] for r in again["results"]} == {"aaa"}
+
+
+def test_a_stored_baseline_is_scored_again_not_drafted(tmp_path):
+    enc = AciEncounter("T1", "test", DIALOGUE, REFERENCE)
+    earlier = tmp_path / "earlier.json"
+    stored = "The patient has right knee pain. Start meloxicam 15 mg daily."
+    config = {"naive_prompt": "Write the visit note for this doctor-patient conversation.\n\n{dialogue}", "model": "m"}
+    row = {"encounter_id": "T1", "system": "naive", "template": "-", "draft": stored, "seconds": 58.0, "git": "abc"}
+    earlier.write_text(json.dumps({"config": config, "results": [row]}))
+    rt = KeywordRuntime({}, answers=[])
+    payload = evaluate(
+        [enc], rt, [], out=tmp_path / "new.json", log=lambda m: None, naive_notes=stored_naive(earlier, "m")
+    )
+    (naive,) = payload["results"]
+    assert rt.calls == 0 and naive["draft"] == stored and naive["seconds"] == 58.0
+    assert naive["medications"]["found"] == ["meloxicam"] and "git abc" in naive["reused_from"]
+    # another model's or another prompt's baseline is not this one's
+    with pytest.raises(InputError, match="another prompt or model"):
+        stored_naive(earlier, "other-model")
 
 
 def test_summary_compares_only_encounters_every_system_finished():

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain import NoteDraft, Section, Statement, StatementStatus, Transcript
+from ..errors import InputError
 from ..grounding import extract_facts, ground_note, normalise, tokens
 from ..lexicon import default_medications, mentioned
 from ..lexicon import medications_in as _names_in
@@ -354,19 +355,43 @@ def run_scribe(
     return _score(row, note.render_text(), note, enc, rouge)
 
 
-def run_naive(runtime, enc: AciEncounter, rouge: Rouge) -> dict:
-    t0, c0 = time.perf_counter(), time.process_time()
-    text = naive_note(runtime, enc.dialogue)
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+def run_naive(runtime, enc: AciEncounter, rouge: Rouge, stored: dict | None = None) -> dict:
+    """The baseline's note, drafted, or taken from ``stored`` (the naive row of an earlier results file:
+    the same greedy request to the same model gives the same note, so it is scored again, not drafted)."""
+    if stored is not None:
+        text, seconds, cpu = stored["draft"], stored.get("seconds"), stored.get("cpu_seconds")
+    else:
+        t0, c0 = time.perf_counter(), time.process_time()
+        text = naive_note(runtime, enc.dialogue)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     note = ground_note(text_as_note(text), parse_dialogue(enc.dialogue, source=enc.encounter_id))
     row = {
         "encounter_id": enc.encounter_id,
         "system": "naive",
         "template": "-",
-        "seconds": round(seconds, 1),
-        "cpu_seconds": round(cpu, 1),
+        "seconds": round(seconds, 1) if seconds is not None else None,
+        "cpu_seconds": round(cpu, 1) if cpu is not None else None,
     }
+    if stored is not None:
+        row["reused_from"] = stored.get("_source", "")
     return _score(row, text, note, enc, rouge)
+
+
+def stored_naive(path: Path, model: str) -> dict[str, dict]:
+    """The naive rows of an earlier results file, by encounter id (``--naive-from``): only from the same
+    prompt and model."""
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a results file ({exc}).") from exc
+    config = payload.get("config", {})
+    if config.get("naive_prompt") != NAIVE_PROMPT or config.get("model") != model:
+        raise InputError(f"{path}: its baseline was drafted with another prompt or model ({config.get('model')}).")
+    return {
+        r["encounter_id"]: {**r, "_source": f"{path} (git {r.get('git')})"}
+        for r in payload.get("results", [])
+        if r.get("system") == "naive" and r.get("draft")
+    }
 
 
 # ----------------------------------------------------------------------------- summary
@@ -563,10 +588,12 @@ def evaluate(
     resume: bool = False,
     log: Log = lambda m: print(m, file=sys.stderr, flush=True),
     transcripts: dict[str, Transcript] | None = None,
+    naive_notes: dict[str, dict] | None = None,
 ) -> dict:
     """Draft and score every encounter with every template and the baseline; with ``transcripts`` (the
     dialogues voiced and transcribed by Scribe, by encounter id) also the end-to-end system: the first
-    template's note from the recognised transcript, so recognition errors count."""
+    template's note from the recognised transcript, so recognition errors count. ``naive_notes``
+    (:func:`stored_naive`): baseline notes drafted earlier, scored instead of drafted again."""
     rouge = Rouge()
     rows: list[dict] = []
     config = dict(config or {})
@@ -589,7 +616,7 @@ def evaluate(
                 continue
             try:
                 if system == "naive":
-                    row = run_naive(runtime, enc, rouge)
+                    row = run_naive(runtime, enc, rouge, (naive_notes or {}).get(enc.encounter_id))
                 elif system == "end-to-end":
                     if transcripts is None or enc.encounter_id not in transcripts:
                         raise FileNotFoundError(f"no recognised transcript for {enc.encounter_id}")
@@ -634,6 +661,12 @@ def build_arg_parser(prog: str = "eval_aci") -> argparse.ArgumentParser:
     p.add_argument("--ids", help="comma-separated encounter ids")
     p.add_argument("--templates", default="aci", help="comma-separated template names or .toml files (default aci)")
     p.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    p.add_argument(
+        "--naive-from",
+        type=Path,
+        help="score the baseline notes stored in this earlier results file (same prompt and model) instead of "
+        "drafting them again; encounters it lacks are drafted",
+    )
     p.add_argument("--out", type=Path, help="results JSON (written after every note)")
     p.add_argument("--resume", action="store_true", help="skip notes already in --out")
     p.add_argument("--llm-model", help="pack name, GGUF file or HF folder (default: settings)")
@@ -729,6 +762,11 @@ def main(argv: list[str] | None = None, prog: str = "eval_aci") -> int:
     if args.limit:
         encounters = encounters[: args.limit]
     runtime = create_runtime(settings)
+    try:
+        naive_notes = stored_naive(args.naive_from, runtime.model_name) if args.naive_from else None
+    except InputError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
     t0 = time.perf_counter()
     runtime.load()
     model_runtime = runtime
@@ -753,6 +791,7 @@ def main(argv: list[str] | None = None, prog: str = "eval_aci") -> int:
         "threads": getattr(runtime, "n_threads", None),
         "naive_prompt": NAIVE_PROMPT,
         "answer_cache": str(args.cache) if args.cache else None,
+        "naive_from": str(args.naive_from) if args.naive_from else None,
         "transcripts": str(args.transcripts) if args.transcripts else None,
         "rouge": "rouge-score F1 x100, use_stemmer=True",
         "load_seconds": round(time.perf_counter() - t0, 1),
@@ -770,6 +809,7 @@ def main(argv: list[str] | None = None, prog: str = "eval_aci") -> int:
             config=config,
             resume=args.resume,
             transcripts=heard,
+            naive_notes=naive_notes,
         )
     finally:
         model_runtime.close()
