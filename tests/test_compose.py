@@ -241,3 +241,25 @@ def test_an_exam_finding_goes_under_the_body_system_it_names_and_a_symptom_is_no
         "Genitourinary: Tenderness at the right CVA.",
         "Abdomen: Abdomen soft and nontender.",
     ]
+
+
+def test_a_finding_or_symptom_said_again_is_listed_once():
+    visit = parse_dialogue(
+        "[patient] I've had nausea and vomiting since Monday, and some dizziness.\n"
+        "[doctor] On exam your abdomen is tender in the right lower quadrant. No rebound."
+    )
+    repeated = "Tender abdomen with palpation of the right lower quadrant"
+    facts = VisitFacts(
+        facts=[
+            Fact("Nausea and vomiting", "review_of_systems", label="Neurological", polarity="reports"),
+            Fact("Dizziness", "review_of_systems", label="Neurological", polarity="reports"),
+            Fact("Nausea and vomiting", "review_of_systems", label="Gastrointestinal", polarity="reports"),
+            *[Fact(repeated, "physical_exam", label="Abdomen") for _ in range(4)],
+            Fact("No rebound", "physical_exam", label="Abdomen"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    texts = [s.text for sec in note.sections for s in sec.statements]
+    assert "Neurological: Reports nausea and vomiting and dizziness." in texts
+    assert not any(t.startswith("Gastrointestinal") for t in texts)
+    assert "Abdomen: Tender abdomen with palpation of the right lower quadrant; no rebound." in texts

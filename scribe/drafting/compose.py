@@ -796,9 +796,15 @@ def _join(items: list[str]) -> str:
 def by_system(facts: list[Fact], speaker: str) -> list[tuple[str, tuple[int, ...]]]:
     """Review-of-systems or exam items, one statement per body system in the order the systems came:
     "Respiratory: Reports cough. Denies shortness of breath." / "Musculoskeletal: Grip strength less
-    on the left; positive Tinel sign bilaterally." """
+    on the left; positive Tinel sign bilaterally." An item said again (the model repeats a finding,
+    or lists nausea under two systems) is kept once, where it came first."""
     systems: dict[str, list[Fact]] = {}
+    seen: list[tuple[str, set[str]]] = []
     for f in facts:
+        words = content_words(f.text)
+        if any(p == f.polarity and same_fact(words, w) for p, w in seen):
+            continue
+        seen.append((f.polarity, words))
         systems.setdefault(f.label, []).append(f)
     out = []
     for label, items in systems.items():
