@@ -263,3 +263,24 @@ def test_a_finding_or_symptom_said_again_is_listed_once():
     assert "Neurological: Reports nausea and vomiting and dizziness." in texts
     assert not any(t.startswith("Gastrointestinal") for t in texts)
     assert "Abdomen: Tender abdomen with palpation of the right lower quadrant; no rebound." in texts
+
+
+def test_the_review_of_systems_lists_symptoms_not_the_patients_diagnoses():
+    visit = parse_dialogue(
+        "[doctor] How is your heart failure? And the reflux?\n"
+        "[patient] Both fine. My right knee hurts though, and I get short of breath on stairs.\n"
+        "[patient] I'm allergic to red meat, alpha-gal syndrome."
+    )
+    facts = VisitFacts(
+        problems=["Congestive heart failure", "Reflux", "Right knee pain"],
+        facts=[
+            Fact("Right knee pain", "chief_complaint"),
+            Fact("Alpha-gal syndrome", "allergies"),
+            Fact("Reflux, heart failure", "review_of_systems", label="Cardiovascular", polarity="reports"),
+            Fact("Alpha-gal syndrome", "review_of_systems", label="Endocrine", polarity="reports"),
+            Fact("Shortness of breath on stairs", "review_of_systems", label="Respiratory", polarity="reports"),
+            Fact("Right knee pain", "review_of_systems", label="Musculoskeletal", polarity="reports"),
+        ],
+    )
+    kept = [(f.label, f.text) for f in check_facts(facts, visit).of("review_of_systems")]
+    assert kept == [("Respiratory", "Shortness of breath on stairs"), ("Musculoskeletal", "Right knee pain")]

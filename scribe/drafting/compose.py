@@ -437,6 +437,18 @@ def _history_of(words: set[str], facts: VisitFacts) -> bool:
     return False
 
 
+def _diagnosis_words(facts: VisitFacts) -> set[str]:
+    """Words of the patient's diagnoses (history, allergies, the visit's problems), less the chief
+    complaint's: a review of systems that reports only these lists conditions, not symptoms."""
+    out = {w for p in facts.problems for w in content_words(p)}
+    for f in facts.facts:
+        if f.block in (Block.medical_history.value, Block.allergies.value):
+            out |= content_words(f.text)
+    for f in facts.of(Block.chief_complaint.value):
+        out -= content_words(f.text)
+    return out - _GENERIC_PROBLEM_WORDS
+
+
 def _denied_words(facts: VisitFacts) -> set[str]:
     """Content words the history states as absent ("denies any history of rheumatoid arthritis")."""
     out: set[str] = set()
@@ -565,6 +577,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     results = [f.text for f in facts.facts if f.block == Block.results.value]
     unsaid = _unsaid_results(results, transcript) if results else set()
     denied = _denied_words(facts)
+    diagnoses = _diagnosis_words(facts)
     today = {w for p in facts.problems for w in content_words(p)} - _GENERIC_PROBLEM_WORDS
     drugs = medication_names(None)
     started = new_medications(transcript, drugs)
@@ -589,6 +602,13 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and words <= denied
         ):
             continue  # "Reports fever, chills" when the history says the patient denies them
+        if (
+            block == Block.review_of_systems.value
+            and f.polarity == "reports"
+            and (words := content_words(f.text) - _FRAME_WORDS - _GENERIC_PROBLEM_WORDS)
+            and words <= diagnoses
+        ):
+            continue  # "Cardiovascular: Reports reflux, heart failure": diagnoses, not symptoms
         if block in _SAID_BLOCKS and not _said(
             f.text, windows, _FAMILY if block == Block.family_history.value else frozenset()
         ):
