@@ -284,3 +284,25 @@ def test_the_review_of_systems_lists_symptoms_not_the_patients_diagnoses():
     )
     kept = [(f.label, f.text) for f in check_facts(facts, visit).of("review_of_systems")]
     assert kept == [("Respiratory", "Shortness of breath on stairs"), ("Musculoskeletal", "Right knee pain")]
+
+
+def test_a_body_system_nobody_discussed_is_not_examined_and_denials_are_not_doubled():
+    visit = parse_dialogue(
+        "[patient] The scar under my left breast still aches, no swelling, no bruising.\n"
+        "[doctor] Let me take a look. The scar is healing well, no redness. Any chest pain or palpitations?\n"
+        "[patient] No."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("No swelling, no bruising", "review_of_systems", label="Skin", polarity="denies"),
+            Fact("No signs of palpitations or chest pain", "physical_exam", label="Cardiovascular"),
+            Fact("No signs of redness, swelling, or pain", "physical_exam", label="Eyes"),
+            Fact("Scar under the left breast healing well, no redness", "physical_exam", label="Skin"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    texts = [s.text for sec in note.sections for s in sec.statements]
+    assert "Skin: Denies swelling, bruising." in texts or "Skin: Denies swelling and bruising." in texts
+    assert [s.text for s in note.section("objective").statements] == [
+        "Skin: Scar under the left breast healing well, no redness."
+    ]

@@ -389,7 +389,8 @@ _RESULT_CLAIM = re.compile(
 # an exam statement that reports what the patient said, or the plan, is not an exam finding
 _NOT_EXAM = re.compile(
     r"\b(?:symptoms?|reports?|reported|complains?|denies|denied|history|prescrib\w*|ordered|"
-    r"urinat\w*|nause\w*|vomit\w*|appetite|chills)\b",  # what an examiner cannot see or hear
+    r"urinat\w*|nause\w*|vomit\w*|appetite|chills|palpitations?|chest pain|shortness of breath)\b",
+    # (what an examiner cannot see or hear: symptoms)
     re.I,
 )
 # the words that place an exam finding in a body system (the labels of questions.EXAM_SYSTEMS): the
@@ -410,6 +411,26 @@ _EXAM_SYSTEM_WORDS = {
     "Extremities": r"edema|calf|calves|clubbing|cyanosis|pedal|legs?|feet",
 }
 _EXAM_SYSTEM_RE = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in _EXAM_SYSTEM_WORDS.items()}
+
+
+_NOT_PLACES = frozenset(
+    content_words(
+        "left right bilateral bilaterally both side upper lower exam examination finding findings noted note normal patient general"
+    )
+)
+
+
+def exam_place_said(text: str, label: str, said_text: str, said_words: set[str]) -> bool:
+    """The body system of an exam finding came up in the visit: its label's words, or a body part the
+    finding names, were said. "Eyes: no signs of redness" in a visit about a breast scar was not
+    examined (a system nobody discussed is left out); a label of no known system (General) passes."""
+    places = (content_words(text) & _WHERE) - _NOT_PLACES
+    if places & said_words:
+        return True
+    regex = _EXAM_SYSTEM_RE.get(label)
+    if regex is not None and (regex.search(said_text) or label.lower() in said_text):
+        return True
+    return regex is None and not places
 
 
 def exam_system(text: str, label: str) -> str:
@@ -590,6 +611,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             continue
         if block == Block.physical_exam.value and (
             not exam_said(f.text, said_words)
+            or not exam_place_said(f.text, exam_system(f.text, f.label), said_text, said_words)
             or not _numbers(f.text) <= said_numbers
             or _NOT_EXAM.search(f.text)
             or drugs.medications_in(tokens(f.text))
@@ -813,6 +835,9 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else (items[0] if items else "")
 
 
+_NO = re.compile(r"(^|,\s*|\bor\s+|\band\s+)(?:no|denies|denied)\s+(?:any\s+)?", re.I)  # "Denies no swelling"
+
+
 def by_system(facts: list[Fact], speaker: str) -> list[tuple[str, tuple[int, ...]]]:
     """Review-of-systems or exam items, one statement per body system in the order the systems came:
     "Respiratory: Reports cough. Denies shortness of breath." / "Musculoskeletal: Grip strength less
@@ -830,7 +855,7 @@ def by_system(facts: list[Fact], speaker: str) -> list[tuple[str, tuple[int, ...
     for label, items in systems.items():
         texts = {f: " ".join(clean_text(f.text, speaker)).rstrip(".") for f in items}
         reported = [_lower_first(texts[f]) for f in items if f.polarity == "reports" and texts[f]]
-        denied = [_lower_first(texts[f]) for f in items if f.polarity == "denies" and texts[f]]
+        denied = [_lower_first(_NO.sub(r"\1", texts[f])) for f in items if f.polarity == "denies" and texts[f]]
         found = [texts[f] for f in items if not f.polarity and texts[f]]
         parts = [f"Reports {_lower_first(_join(reported))}." if reported else ""]
         parts.append(f"Denies {_lower_first(_join(denied))}." if denied else "")
