@@ -306,3 +306,35 @@ def test_a_body_system_nobody_discussed_is_not_examined_and_denials_are_not_doub
     assert [s.text for s in note.section("objective").statements] == [
         "Skin: Scar under the left breast healing well, no redness."
     ]
+
+
+def test_a_problem_from_the_history_is_named_as_the_condition_or_left_out_and_echoed_plans_go():
+    visit = parse_dialogue(
+        "[patient] I bruised my right thigh two weeks ago. I also have eczema, and I had a colectomy years ago.\n"
+        "[doctor] Start Mobic 15 mg once a day for the thigh. And I'll prescribe fluocinonide cream for the eczema."
+    )
+    facts = VisitFacts(
+        problems=[
+            "Contusion of the right thigh",
+            "History of atopic eczema",
+            "Previous surgical history of a colectomy",
+        ],
+        facts=[
+            Fact("Start Mobic 15 mg once a day.", "plan", problem="Contusion of the right thigh"),
+            Fact("The patient has atopic eczema.", "assessment", problem="History of atopic eczema"),
+            Fact("Prescribe fluocinonide for atopic eczema.", "plan", problem="History of atopic eczema"),
+            Fact("The patient had a colectomy.", "assessment", problem="Previous surgical history of a colectomy"),
+            Fact(
+                "Prescribe a previous surgical history of a colectomy.",
+                "plan",
+                problem="Previous surgical history of a colectomy",
+            ),
+        ],
+    )
+    checked = check_facts(facts, visit)
+    assert checked.problems == ["Contusion of the right thigh", "Atopic eczema"]
+    assert [(f.block, f.problem) for f in checked.facts] == [
+        ("plan", "Contusion of the right thigh"),
+        ("assessment", "Atopic eczema"),
+        ("plan", "Atopic eczema"),
+    ]

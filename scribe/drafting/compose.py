@@ -660,7 +660,46 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             kept.append(f)
         else:
             kept.append(Fact(f.text, block, f.evidence, f.problem, label, f.polarity))
-    return VisitFacts(patient=facts.patient, facts=kept, problems=list(facts.problems))
+    return _history_problems(VisitFacts(patient=facts.patient, facts=kept, problems=list(facts.problems)))
+
+
+_HISTORY_PROBLEM = re.compile(
+    r"^(?:(?:pre-?)?(?:previous|past|prior)\s+)?(?:(?:medical|surgical)\s+)?history\s+of\s+|^(?:previous|prior|past)\s+",
+    re.I,
+)
+_PLAN_VERBS = frozenset(content_words("prescribe start continue order refer recommend advise monitor the patient a an"))
+
+
+def _history_problems(facts: VisitFacts) -> VisitFacts:
+    """Problems the model named from the history ("History of atopic eczema", "Previous surgical history
+    of a colectomy"): with a plan of their own they are named as the condition ("Atopic eczema"); with no
+    plan they are history, not something this visit addressed, and are left out (with their assessment).
+    A plan item that only repeats its problem's name ("Prescribe a previous surgical history of a
+    colectomy") is not a plan."""
+    problem_words = {p: content_words(p) | _PLAN_VERBS for p in facts.problems}
+    out = [
+        f
+        for f in facts.facts
+        if not (
+            f.block == Block.plan.value and f.problem and content_words(f.text) <= problem_words.get(f.problem, set())
+        )
+    ]
+    renamed: dict[str, str] = {}
+    for p in facts.problems:
+        if not _HISTORY_PROBLEM.search(p):
+            continue
+        has_plan = any(f.block == Block.plan.value and f.problem == p for f in out)
+        name = _HISTORY_PROBLEM.sub("", p)
+        renamed[p] = name[:1].upper() + name[1:] if has_plan else ""
+    if not renamed:
+        return VisitFacts(patient=facts.patient, facts=out, problems=list(facts.problems))
+    kept = [
+        f if f.problem not in renamed else Fact(f.text, f.block, f.evidence, renamed[f.problem], f.label, f.polarity)
+        for f in out
+        if not (f.problem in renamed and not renamed[f.problem])
+    ]
+    problems = [renamed.get(p, p) for p in facts.problems if renamed.get(p, p)]
+    return VisitFacts(patient=facts.patient, facts=kept, problems=problems)
 
 
 # ----------------------------------------------------------------------------- composing
