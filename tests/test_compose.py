@@ -338,3 +338,30 @@ def test_a_problem_from_the_history_is_named_as_the_condition_or_left_out_and_ec
         ("assessment", "Atopic eczema"),
         ("plan", "Atopic eczema"),
     ]
+
+
+def test_the_familys_illnesses_are_not_the_patients_history_and_an_unsaid_age_is_left_out():
+    visit = parse_dialogue(
+        "[doctor] Hi Sophia. Any illnesses in your family?\n"
+        "[patient] My mother had non-Hodgkin's lymphoma and my father had prostate cancer.\n"
+        "[patient] I have high cholesterol, that's new.\n"
+        "[doctor] The exam shows no palpable masses. We'll see you in a year, and we'll watch for recurrence."
+    )
+    facts = VisitFacts(
+        patient=Patient("Sophia", "46", "female"),
+        problems=["Breast cancer", "Hyperlipidemia"],
+        facts=[
+            Fact("Non-Hodgkin's lymphoma, prostate cancer", "medical_history"),
+            Fact("High cholesterol", "medical_history"),
+            Fact("Mother had non-Hodgkin's lymphoma; father had prostate cancer", "family_history"),
+            Fact("No palpable masses", "physical_exam", label="Chest"),
+            Fact("High cholesterol", "physical_exam", label="Cardiovascular"),
+            Fact("Watch for recurrence.", "plan", problem="Breast cancer"),
+            Fact("Watch for recurrence.", "plan", problem="Hyperlipidemia"),
+        ],
+    )
+    checked = check_facts(facts, visit)
+    assert [f.text for f in checked.of("medical_history")] == ["High cholesterol"]
+    assert [f.text for f in checked.of("physical_exam")] == ["No palpable masses"]
+    assert [(f.text, f.problem) for f in checked.of("plan")] == [("Watch for recurrence.", "Breast cancer")]
+    assert checked.patient.age == "" and checked.patient.name == "Sophia"

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
 from ..textnorm import canon_number, clinical_notation, content_words, normalise, tokens
-from .questions import Fact, VisitFacts, is_filler
+from .questions import Fact, Patient, VisitFacts, is_filler
 from .templates import BLOCK_TITLES, Block, Template
 
 MAX_STATEMENT_CHARS = 240
@@ -599,6 +599,8 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     unsaid = _unsaid_results(results, transcript) if results else set()
     denied = _denied_words(facts)
     diagnoses = _diagnosis_words(facts)
+    family = {w for f in facts.of(Block.family_history.value) for w in content_words(f.text)} - _FAMILY
+    history = {w for f in facts.of(Block.medical_history.value) for w in content_words(f.text)}
     today = {w for p in facts.problems for w in content_words(p)} - _GENERIC_PROBLEM_WORDS
     drugs = medication_names(None)
     started = new_medications(transcript, drugs)
@@ -615,6 +617,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             or not _numbers(f.text) <= said_numbers
             or _NOT_EXAM.search(f.text)
             or drugs.medications_in(tokens(f.text))
+            or ((words := content_words(f.text) - _GENERIC_PROBLEM_WORDS) and words <= history)
         ):
             continue
         if (
@@ -646,7 +649,11 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
         if (
             block == Block.medical_history.value
             and (words := content_words(f.text))
-            and (words <= denied or (words & today and not _history_of(words, facts)))
+            and (
+                words <= denied
+                or (words & today and not _history_of(words, facts))
+                or (words <= family and not _own(words, transcript))
+            )
         ):
             continue  # denied, or today's problem (unless the history says the patient had it before)
         if (
@@ -660,7 +667,16 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             kept.append(f)
         else:
             kept.append(Fact(f.text, block, f.evidence, f.problem, label, f.polarity))
-    return _history_problems(VisitFacts(patient=facts.patient, facts=kept, problems=list(facts.problems)))
+    patient = facts.patient
+    if patient.age and not _numbers(patient.age) <= said_numbers:
+        patient = Patient(patient.name, "", patient.sex)  # an age nobody said
+    return _history_problems(VisitFacts(patient=patient, facts=kept, problems=list(facts.problems)))
+
+
+def _own(words: set[str], transcript: Transcript) -> bool:
+    """A condition the transcript gives as the patient's own: all its words on one line that names no
+    relative (not only "my mother had lymphoma")."""
+    return any(words <= (line := content_words(s.text)) and not line & _FAMILY for s in transcript.segments if s.text)
 
 
 _HISTORY_PROBLEM = re.compile(
@@ -675,15 +691,17 @@ def _history_problems(facts: VisitFacts) -> VisitFacts:
     of a colectomy"): with a plan of their own they are named as the condition ("Atopic eczema"); with no
     plan they are history, not something this visit addressed, and are left out (with their assessment).
     A plan item that only repeats its problem's name ("Prescribe a previous surgical history of a
-    colectomy") is not a plan."""
+    colectomy") is not a plan, nor is the same plan item a second time under another problem."""
     problem_words = {p: content_words(p) | _PLAN_VERBS for p in facts.problems}
-    out = [
-        f
-        for f in facts.facts
-        if not (
-            f.block == Block.plan.value and f.problem and content_words(f.text) <= problem_words.get(f.problem, set())
-        )
-    ]
+    out: list[Fact] = []
+    plans: list[set[str]] = []
+    for f in facts.facts:
+        if f.block == Block.plan.value and f.problem:
+            words = content_words(f.text)
+            if words <= problem_words.get(f.problem, set()) or any(same_fact(words, w) for w in plans):
+                continue  # an echo of the problem's name, or one plan item given to every problem
+            plans.append(words)
+        out.append(f)
     renamed: dict[str, str] = {}
     for p in facts.problems:
         if not _HISTORY_PROBLEM.search(p):
