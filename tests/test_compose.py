@@ -365,3 +365,30 @@ def test_the_familys_illnesses_are_not_the_patients_history_and_an_unsaid_age_is
     assert [f.text for f in checked.of("physical_exam")] == ["No palpable masses"]
     assert [(f.text, f.problem) for f in checked.of("plan")] == [("Watch for recurrence.", "Breast cancer")]
     assert checked.patient.age == "" and checked.patient.name == "Sophia"
+
+
+def test_exam_findings_and_diagnoses_are_not_symptoms_and_family_history_names_a_relative():
+    visit = parse_dialogue(
+        "[patient] I have high blood pressure and diabetes. My mother had liver disease.\n"
+        "[patient] I get tired in the afternoons.\n"
+        "[doctor] Your heart rate is 58. On exam there is a grade two systolic ejection murmur, lungs are clear "
+        "without rales or rhonchi, and no fever."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("High blood pressure, diabetes", "medical_history"),
+            Fact("The patient has high blood pressure and diabetes.", "social_history"),
+            Fact("The patient has high blood pressure and diabetes.", "family_history"),
+            Fact("The patient's mother had liver disease.", "family_history"),
+            Fact("Rales or rhonchi", "review_of_systems", label="Respiratory", polarity="reports"),
+            Fact("Grade two systolic ejection murmur", "review_of_systems", label="Cardiovascular", polarity="reports"),
+            Fact("Tired in the afternoons", "review_of_systems", label="Constitutional", polarity="reports"),
+            Fact("No fever", "physical_exam", label="Respiratory"),
+            Fact("Grade two systolic ejection murmur", "physical_exam", label="Cardiovascular"),
+        ]
+    )
+    checked = check_facts(facts, visit)
+    assert [f.text for f in checked.of("social_history")] == []
+    assert [f.text for f in checked.of("family_history")] == ["The patient's mother had liver disease."]
+    assert [f.text for f in checked.of("review_of_systems")] == ["Tired in the afternoons"]
+    assert [f.text for f in checked.of("physical_exam")] == ["Grade two systolic ejection murmur"]

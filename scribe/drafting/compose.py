@@ -389,7 +389,7 @@ _RESULT_CLAIM = re.compile(
 # an exam statement that reports what the patient said, or the plan, is not an exam finding
 _NOT_EXAM = re.compile(
     r"\b(?:symptoms?|reports?|reported|complains?|denies|denied|history|prescrib\w*|ordered|"
-    r"urinat\w*|nause\w*|vomit\w*|appetite|chills|palpitations?|chest pain|shortness of breath)\b",
+    r"urinat\w*|nause\w*|vomit\w*|appetite|chills|palpitations?|chest pain|shortness of breath|fevers?)\b",
     # (what an examiner cannot see or hear: symptoms)
     re.I,
 )
@@ -397,7 +397,7 @@ _NOT_EXAM = re.compile(
 # model picks a system for each finding and sometimes the wrong one ("Respiratory: CVA tenderness")
 _EXAM_SYSTEM_WORDS = {
     "Respiratory": r"lungs?|breath sounds|wheez\w*|crackles?|rales|rhonchi|air entry|auscultation bilaterally",
-    "Cardiovascular": r"heart|murmurs?|gallops?|rubs?|s1|s2|regular rate|rhythm|carotid",
+    "Cardiovascular": r"heart(?! rate)|murmurs?|gallops?|rubs?|s1|s2|regular rate|rhythm|carotid",
     "Abdomen": r"abdomen|abdominal|bowel sounds|quadrant|epigastri\w*|liver|spleen|hepat\w*|splen\w*|"
     r"rebound|guarding|distend\w*",
     "Genitourinary": r"cva|costovertebral|flank|testic\w*|scrot\w*|bladder|suprapubic",
@@ -410,6 +410,12 @@ _EXAM_SYSTEM_WORDS = {
     r"tinel\w*|phalen\w*|knees?|shoulders?|wrists?|hips?|ankles?|elbows?|muscles?",
     "Extremities": r"edema|calf|calves|clubbing|cyanosis|pedal|legs?|feet",
 }
+# what only an examiner finds: in a review of systems it is the exam repeated as symptoms
+_EXAM_ONLY = re.compile(
+    r"\b(?:murmurs?|rales|rhonchi|crackles|bowel sounds|regular rate|rhythm|gallops?|effusion|reflex\w*|"
+    r"hepatosplenomegaly|palpa\w*|auscultation)\b",
+    re.I,
+)
 _EXAM_SYSTEM_RE = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in _EXAM_SYSTEM_WORDS.items()}
 
 
@@ -634,6 +640,12 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and words <= diagnoses
         ):
             continue  # "Cardiovascular: Reports reflux, heart failure": diagnoses, not symptoms
+        if block == Block.review_of_systems.value and _EXAM_ONLY.search(f.text):
+            continue  # "Respiratory: Reports rales or rhonchi": the exam's findings, not the patient's symptoms
+        if block == Block.family_history.value and not content_words(f.text) & _FAMILY:
+            continue  # "Family history: The patient has high blood pressure": no relative, not the family's
+        if block == Block.social_history.value and (words := content_words(f.text) - _FRAME_WORDS) and words <= history:
+            continue  # "Social history: The patient has diabetes": the medical history
         if block in _SAID_BLOCKS and not _said(
             f.text, windows, _FAMILY if block == Block.family_history.value else frozenset()
         ):
