@@ -392,3 +392,20 @@ def test_exam_findings_and_diagnoses_are_not_symptoms_and_family_history_names_a
     assert [f.text for f in checked.of("family_history")] == ["The patient's mother had liver disease."]
     assert [f.text for f in checked.of("review_of_systems")] == ["Tired in the afternoons"]
     assert [f.text for f in checked.of("physical_exam")] == ["Grade two systolic ejection murmur"]
+
+
+def test_a_looping_answer_keeps_each_clause_once_and_a_long_one_is_cut_between_clauses():
+    from scribe.drafting.compose import collapse_repeats, split_statement
+
+    looped = (
+        "First time, no pain when drinking water, no pain when urinating, no pain when drinking water, "
+        "no pain when urinating, no pain when"
+    )
+    assert collapse_repeats(looped) == "First time, no pain when drinking water, no pain when urinating"
+    long = (
+        "Back pain on the right side for about a week that started on Easter weekend and moves down to the right "
+        "lower side, constant, no pain when urinating, no nausea, no vomiting, no fever, no chills, no family "
+        "history of kidney stones, first time"
+    )
+    parts = split_statement(long)
+    assert len(long) > 240 and [p[-20:] for p in parts] == ["ory of kidney stones", "first time"]

@@ -60,7 +60,8 @@ def split_statement(text: str, limit: int = MAX_STATEMENT_CHARS) -> list[str]:
     out: list[str] = []
     for sent in sentences:
         while len(sent) > limit:
-            cut = sent.rfind(" ", 0, limit)
+            cut = sent.rfind(", ", 0, limit)  # a clause boundary, not "no family history of | kidney stones"
+            cut = cut + 1 if cut > limit // 2 else sent.rfind(" ", 0, limit)
             cut = cut if cut > limit // 2 else limit
             out.append(sent[:cut].rstrip(" ,;"))
             sent = sent[cut:].strip()
@@ -77,18 +78,20 @@ def collapse_repeats(text: str) -> str:
     if len(clauses) < 2:
         return text
     kept: list[str] = []
+    seen: set[str] = set()
     for i, clause in enumerate(clauses):
         low, prev = clause.lower(), kept[-1].lower() if kept else ""
-        if kept and low and (low == prev or prev.endswith(" " + low) or prev.endswith(": " + low)):
-            continue  # the clause before, again (or ending with it: "history: X, X")
+        if kept and low and (low in seen or prev.endswith(" " + low) or prev.endswith(": " + low)):
+            continue  # a clause already said, again (a loop of one or more clauses; or "history: X, X")
         if (
             kept
             and i == len(clauses) - 1
             and len(kept) < i
             and low
-            and (prev.startswith(low) or prev.split(": ", 1)[-1].startswith(low))
+            and any(c.startswith(low) or c.split(": ", 1)[-1].startswith(low) for c in seen)
         ):
             continue  # a repeat cut short by the length limit, after repeats were dropped
+        seen.add(low)
         kept.append(clause)
     return ", ".join(kept) if len(kept) < len(clauses) else text
 

@@ -114,7 +114,13 @@ def repair_json(text: str) -> dict | None:
             stack.append("}" if ch == "{" else "]")
         elif ch in "}]" and stack:
             stack.pop()
-    fixed = t + ('"' if in_str else "")
+    if in_str:  # the open string was cut mid-word: back to its last clause or word ("an infe" -> "an")
+        opened = _open_string_start(t)
+        body = t[opened + 1 :]
+        end = max(body.rfind(". "), body.rfind(", "), body.rfind("; "))
+        end = end if end > len(body) // 2 else body.rfind(" ")
+        t = t[: opened + 1] + body[:end] + '"' if end > 0 else re.sub(r',?\s*"[^"]*"\s*:\s*$', "", t[:opened])
+    fixed = t
     fixed = re.sub(r",\s*$", "", fixed.rstrip())
     fixed = re.sub(r'[,:]\s*"[^"]*"?\s*$', "", fixed) if fixed.rstrip().endswith(":") else fixed
     fixed += "".join(reversed(stack))
@@ -124,6 +130,22 @@ def repair_json(text: str) -> dict | None:
         return obj if isinstance(obj, dict) else None
     except json.JSONDecodeError:
         return None
+
+
+def _open_string_start(t: str) -> int:
+    """Where the string left open at the end of ``t`` starts (its opening quote)."""
+    start, in_str, esc = -1, False, False
+    for i, ch in enumerate(t):
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str, start = True, i
+    return start
 
 
 # ----------------------------------------------------------------------------- drug names
