@@ -361,6 +361,21 @@ def test_the_familys_illnesses_are_not_the_patients_history_and_an_unsaid_age_is
         ],
     )
     checked = check_facts(facts, visit)
+    again = check_facts(
+        VisitFacts(
+            problems=["Kidney stones", "Reflux"],
+            facts=[
+                Fact("Order a CT scan.", "plan", problem="Kidney stones"),
+                Fact("Refill Protonix 40 mg daily.", "plan", problem="Kidney stones"),
+                Fact("Refill Protonix 40 mg daily.", "plan", problem="Reflux"),
+            ],
+        ),
+        parse_dialogue("[doctor] I'll order a CT scan for the stones and refill your Protonix 40 mg daily."),
+    )
+    assert [(f.text, f.problem) for f in again.of("plan")] == [
+        ("Order a CT scan.", "Kidney stones"),
+        ("Refill Protonix 40 mg daily.", "Reflux"),
+    ]
     assert [f.text for f in checked.of("medical_history")] == ["High cholesterol"]
     assert [f.text for f in checked.of("physical_exam")] == ["No palpable masses"]
     assert [(f.text, f.problem) for f in checked.of("plan")] == [("Watch for recurrence.", "Breast cancer")]

@@ -708,15 +708,25 @@ def _history_problems(facts: VisitFacts) -> VisitFacts:
     A plan item that only repeats its problem's name ("Prescribe a previous surgical history of a
     colectomy") is not a plan, nor is the same plan item a second time under another problem."""
     problem_words = {p: content_words(p) | _PLAN_VERBS for p in facts.problems}
-    out: list[Fact] = []
-    plans: list[set[str]] = []
-    for f in facts.facts:
-        if f.block == Block.plan.value and f.problem:
-            words = content_words(f.text)
-            if words <= problem_words.get(f.problem, set()) or any(same_fact(words, w) for w in plans):
-                continue  # an echo of the problem's name, or one plan item given to every problem
-            plans.append(words)
-        out.append(f)
+    plan = [
+        f
+        for f in facts.facts
+        if f.block == Block.plan.value
+        and f.problem
+        and not content_words(f.text) <= problem_words.get(f.problem, set())  # an echo of the problem's name
+    ]
+    # one plan item given to several problems stays with the one that has the fewest other items
+    # ("Refill Protonix" under the kidney stones and under reflux: reflux's)
+    words = {id(f): content_words(f.text) for f in plan}
+    home: dict[int, Fact] = {}
+    for f in plan:
+        same = [g for g in plan if same_fact(words[id(f)], words[id(g)])]
+        home[id(f)] = min(same, key=lambda g: (sum(1 for h in plan if h.problem == g.problem) - 1, plan.index(g)))
+    out = [
+        f
+        for f in facts.facts
+        if not (f.block == Block.plan.value and f.problem) or (id(f) in home and home[id(f)] is f)
+    ]
     renamed: dict[str, str] = {}
     for p in facts.problems:
         if not _HISTORY_PROBLEM.search(p):
