@@ -99,7 +99,8 @@ def repair_json(text: str) -> dict | None:
     # close what the truncation left open
     stack: list[str] = []
     in_str = esc = False
-    for ch in t:
+    opened = -1  # where the last string began
+    for i, ch in enumerate(t):
         if in_str:
             if esc:
                 esc = False
@@ -109,13 +110,12 @@ def repair_json(text: str) -> dict | None:
                 in_str = False
             continue
         if ch == '"':
-            in_str = True
+            in_str, opened = True, i
         elif ch in "{[":
             stack.append("}" if ch == "{" else "]")
         elif ch in "}]" and stack:
             stack.pop()
     if in_str:  # the open string was cut mid-word: back to its last clause or word ("an infe" -> "an")
-        opened = _open_string_start(t)
         body = t[opened + 1 :]
         end = max(body.rfind(". "), body.rfind(", "), body.rfind("; "))
         end = end if end > len(body) // 2 else body.rfind(" ")
@@ -130,22 +130,6 @@ def repair_json(text: str) -> dict | None:
         return obj if isinstance(obj, dict) else None
     except json.JSONDecodeError:
         return None
-
-
-def _open_string_start(t: str) -> int:
-    """Where the string left open at the end of ``t`` starts (its opening quote)."""
-    start, in_str, esc = -1, False, False
-    for i, ch in enumerate(t):
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str, start = True, i
-    return start
 
 
 # ----------------------------------------------------------------------------- drug names
