@@ -424,3 +424,15 @@ def test_a_looping_answer_keeps_each_clause_once_and_a_long_one_is_cut_between_c
     )
     parts = split_statement(long)
     assert len(long) > 240 and [p[-20:] for p in parts] == ["ory of kidney stones", "first time"]
+
+
+def test_a_dose_change_written_with_the_new_dose_only_gets_the_old_dose_said():
+    facts = VisitFacts(
+        problems=["High blood pressure"],
+        facts=[
+            Fact("Increase the lisinopril dose to 20 mg once a day.", "plan", problem="High blood pressure"),
+            Fact("Order a basic metabolic panel.", "plan", problem="High blood pressure"),
+        ],
+    )
+    plan = [f.text for f in check_facts(facts, NO_EXAM_VISIT).of("plan")]
+    assert plan == ["Increase the lisinopril dose from 10 mg to 20 mg once a day.", "Order a basic metabolic panel."]

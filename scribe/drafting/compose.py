@@ -533,6 +533,27 @@ def _merge_doses(facts: list[Fact], drugs) -> list[Fact]:
     return out
 
 
+_CHANGE = re.compile(r"\b(?:increas|decreas|rais|lower|chang|adjust|titrat|reduc|doubl|bump)\w*\b", re.I)
+_TO_DOSE = re.compile(r"\bto (\d+(?:\.\d+)?) ?(mg|milligrams?|mcg|micrograms?|units?)\b", re.I)
+_FROM_TO = re.compile(r"\bfrom (\d+(?:\.\d+)?) ?(?:mg|milligrams?|mcg|micrograms?|units?)? to (\d+(?:\.\d+)?)\b", re.I)
+
+
+def both_doses(text: str, transcript: Transcript, drugs) -> str:
+    """A dose change written with only the new dose ("Increase the lisinopril dose to 20 mg") gets the
+    old dose the transcript gives for that drug ("... from 10 mg to 20 mg"): a change is charted with
+    both doses."""
+    to = _TO_DOSE.search(text)
+    if not to or not _CHANGE.search(text) or re.search(r"\bfrom\b", text, re.I):
+        return text
+    named = {m for _, m in drugs.medications_in(tokens(text))}
+    for seg in transcript.segments:
+        if named and named & {m for _, m in drugs.medications_in(tokens(seg.text))}:
+            for m in _FROM_TO.finditer(clinical_notation(seg.text)):
+                if canon_number(m.group(2)) == canon_number(to.group(1)):
+                    return f"{text[: to.start()]}from {m.group(1)} {to.group(2)} {text[to.start() :]}"
+    return text
+
+
 # blocks whose items are things the patient said, in a few words: most of those words must have been said
 # (the history of the present illness is checked by grounding: its sentences paraphrase more)
 _SAID_BLOCKS = frozenset(b.value for b in PATIENT_BLOCKS - {Block.chief_complaint, Block.history_of_present_illness})
@@ -677,6 +698,8 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and named <= started
         ):
             continue  # started in this visit: the plan says so
+        if block in (Block.plan.value, Block.medications.value):
+            f = Fact(both_doses(f.text, transcript, drugs), f.block, f.evidence, f.problem, f.label, f.polarity)
         label = exam_system(f.text, f.label) if block == Block.physical_exam.value else f.label
         if block == f.block and label == f.label:
             kept.append(f)
