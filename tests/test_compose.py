@@ -436,3 +436,9 @@ def test_a_dose_change_written_with_the_new_dose_only_gets_the_old_dose_said():
     )
     plan = [f.text for f in check_facts(facts, NO_EXAM_VISIT).of("plan")]
     assert plan == ["Increase the lisinopril dose from 10 mg to 20 mg once a day.", "Order a basic metabolic panel."]
+    # the same with the numbers in words, as the model copies them from a recognised transcript
+    words = parse_dialogue("[doctor] i'm going to increase your lisinopril from ten milligrams to twenty milligrams .")
+    facts = VisitFacts(facts=[Fact("Increase the lisinopril to twenty milligrams once a day.", "plan", problem="BP")])
+    assert [f.text for f in check_facts(facts, words).of("plan")] == [
+        "Increase the lisinopril from 10 mg to 20 mg once a day."
+    ]

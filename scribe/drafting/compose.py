@@ -542,16 +542,17 @@ def both_doses(text: str, transcript: Transcript, drugs) -> str:
     """A dose change written with only the new dose ("Increase the lisinopril dose to 20 mg") gets the
     old dose the transcript gives for that drug ("... from 10 mg to 20 mg"): a change is charted with
     both doses."""
+    original, text = text, clinical_notation(text)  # "to twenty milligrams" -> "to 20 mg"
     to = _TO_DOSE.search(text)
     if not to or not _CHANGE.search(text) or re.search(r"\bfrom\b", text, re.I):
-        return text
+        return original
     named = {m for _, m in drugs.medications_in(tokens(text))}
     for seg in transcript.segments:
         if named and named & {m for _, m in drugs.medications_in(tokens(seg.text))}:
             for m in _FROM_TO.finditer(clinical_notation(seg.text)):
                 if canon_number(m.group(2)) == canon_number(to.group(1)):
                     return f"{text[: to.start()]}from {m.group(1)} {to.group(2)} {text[to.start() :]}"
-    return text
+    return original
 
 
 # blocks whose items are things the patient said, in a few words: most of those words must have been said
