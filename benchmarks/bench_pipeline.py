@@ -91,11 +91,12 @@ def bench_asr(models: list[str], audio: Path, script: Path) -> list[dict]:
 def bench_llm(runtimes: list[str], model: str, script: Path, max_tokens: int, threads: int) -> list[dict]:
     from bench_llm import measure_runtime
 
-    from scribe.drafting.drafter import build_messages, format_transcript_lines
-    from scribe.drafting.templates import get_template
+    from scribe.drafting.questions import BLOCK_QUESTIONS, build_messages, format_transcript_lines
+    from scribe.drafting.templates import Block
     from scribe.transcript_io import load_transcript
 
-    messages = build_messages(get_template("soap"), format_transcript_lines(load_transcript(script)))
+    question = BLOCK_QUESTIONS[Block.history_of_present_illness]  # the longest answer of a draft
+    messages = build_messages(format_transcript_lines(load_transcript(script)), question)
     rows = []
     for rt in runtimes:
         r = measure_runtime(rt, model, messages, max_tokens, threads=threads, n_ctx=4096)

@@ -11,7 +11,7 @@ A 10-minute two-voice visit (``assets/sample/visit10_script.txt``, rendered with
     default models and runtime (Whisper base, Qwen2.5-Coder-1.5B on llama.cpp); the audio is
     replayed as the microphone at ``--speed`` times real time (a simulated clock: the in-visit
     timers run ``--speed`` times faster too). Live ASR, the warm prompt and the rolling note (the
-    first sections redrafted during the visit; ``--parts`` for the older parts mode) are the app's
+    questions about history, medications, exam and results answered during the visit) are the app's
     own; Stop is pressed the moment the last audio is in.
 
 For each: Stop -> final transcript, Stop -> first draft words on screen, Stop -> complete draft,
@@ -227,7 +227,6 @@ def child_live(job: dict) -> dict:
         make_source=make_source,
         warm_interval_s=job["warm_interval_s"] / speed,
         check_recovery=False,
-        draft_during_visit=job.get("parts", False),
     )
     win.resize(1360, 860)
     win.show()
@@ -257,8 +256,7 @@ def child_live(job: dict) -> dict:
         print(
             f"  [{time.perf_counter() - started:6.0f} s] {meter.phase}: {len(session.segments) if session else 0} segments"
             + (
-                f"; live: {s.parts} parts ({s.part_s:.0f} s), {s.section_drafts} section drafts ({s.section_s:.0f} s), "
-                f"{s.warms} warm steps ({s.warm_s:.0f} s)"
+                f"; live: {s.answers} answers ({s.answer_s:.0f} s), {s.warms} warm steps ({s.warm_s:.0f} s)"
                 if s
                 else ""
             ),
@@ -323,20 +321,16 @@ def child_live(job: dict) -> dict:
             "updates": s.updates,
             "warms": s.warms,
             "warm_s": s.warm_s,
-            "parts_during_visit": s.parts,
-            "part_s": s.part_s,
-            "stale_parts": s.stale_parts,
-            "stop_parts": s.stop_parts,
             "stop_prompt_tokens": s.stop_prompt_tokens,
             "stop_threads": s.stop_threads,
             "draft_first_event_s": s.first_event_s,
             "stop_mode": s.stop_mode,
-            "section_drafts": s.section_drafts,
-            "section_s": s.section_s,
-            "aborted_sections": s.aborted_sections,
-            "rolling_keys": live.rolling_keys,
+            "answers": s.answers,
+            "answer_s": s.answer_s,
+            "aborted": s.aborted,
+            "rolling": [q.key for q in live.rolling],
             "stop_update_from": s.stop_update_from,
-            "stop_redrafted": s.stop_redrafted,
+            "stop_asked": s.stop_asked,
             "stop_wait_s": s.stop_wait_s,
             "stop_cold_tokens": s.stop_cold_tokens,
             "caught_up": s.caught_up,
@@ -497,25 +491,16 @@ def report(
         )
     lv = live.get("live") or {}
     if lv:
-        if lv.get("stop_mode") == "rolling":
-            lines.append(
-                f"(b) during the visit: rolling note, {lv['section_drafts']} drafts of the sections "
-                f"{', '.join(lv['rolling_keys'])} ({lv['section_s']:.0f} s of model time, {lv['aborted_sections']} "
-                f"abandoned at Stop), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop the draft waited "
-                f"{lv.get('stop_wait_s', 0):.1f} s for background work to yield, the sections kept covered the lines "
-                f"before [{lv['stop_update_from']}], and {', '.join(lv.get('stop_redrafted') or ['?'])} were drafted from a "
-                f"{lv['stop_prompt_tokens']}-token prompt on {lv.get('stop_threads')} thread(s), of which "
-                f"{lv.get('stop_cold_tokens', '?')} transcript tokens were not warm; "
-                f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop."
-            )
-        else:
-            lines.append(
-                f"(b) during the visit: {lv['parts_during_visit']} part(s) drafted in the background "
-                f"({lv['part_s']:.0f} s of model time), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop "
-                f"{lv['stop_parts']} part drafted from a {lv['stop_prompt_tokens']}-token prompt (warm prefix) on "
-                f"{lv.get('stop_threads')} thread(s) (the cores free at Stop); "
-                f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop."
-            )
+        lines.append(
+            f"(b) during the visit: rolling note, {lv['answers']} answers to the questions "
+            f"{', '.join(lv['rolling'])} ({lv['answer_s']:.0f} s of model time, {lv['aborted']} "
+            f"abandoned at Stop), {lv['warms']} warm-ups ({lv['warm_s']:.0f} s); at Stop ({lv['stop_mode']}) the draft "
+            f"waited {lv.get('stop_wait_s', 0):.1f} s for background work to yield, the answers kept covered the lines "
+            f"before [{lv['stop_update_from']}], and {', '.join(lv.get('stop_asked') or ['?'])} were asked about a "
+            f"{lv['stop_prompt_tokens']}-token prompt on {lv.get('stop_threads')} thread(s), of which "
+            f"{lv.get('stop_cold_tokens', '?')} transcript tokens were not warm; "
+            f"{live['segments_before_stop']} of {live['segments']} segments were final before Stop."
+        )
     if live.get("hwm_sum_gb"):
         lines.append(
             f"(b) memory of the process tree: peak RSS {live['peak_rss_gb']:.2f} GB (sampled sum; shared libraries "
@@ -627,11 +612,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-runtimes", action="store_true", help="skip the llama.cpp run on the naive prompt")
     ap.add_argument("--json", type=Path, default=BENCH_CACHE / "bench_visit.json")
     ap.add_argument("--plot", type=Path, default=None, help="write the PNG plot here (e.g. docs/performance.png)")
-    ap.add_argument(
-        "--parts",
-        action="store_true",
-        help="(b) also drafts parts during the visit (app setting draft_during_visit; off by default)",
-    )
     ap.add_argument("--from-json", type=Path, help="only print the report (and plot) of a saved run")
     args = ap.parse_args(argv)
     if args.from_json:
@@ -660,7 +640,6 @@ def main(argv: list[str] | None = None) -> int:
         "speed": args.speed,
         "seconds": args.seconds,
         "warm_interval_s": args.warm_interval,
-        "parts": args.parts,
     }
     naive = None
     naive_cache = BENCH_CACHE / "naive.json"

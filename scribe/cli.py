@@ -103,10 +103,11 @@ def cmd_transcribe(args) -> int:
 
 def cmd_draft(args) -> int:
     from .drafting.templates import get_template
+    from .settings import load_settings
     from .transcript_io import load_transcript, save_json
 
     require(args, "record")
-    get_template(args.template)
+    get_template(args.template, load_settings().template_folders)
     transcript = load_transcript(args.transcript)
     _output_file(args.out)
     pipe = pipeline_from_args(args)
@@ -166,7 +167,10 @@ def cmd_export(args) -> int:
     require(args, "export")
     note = load_note(Path(args.note))
     verify_approval(note, security(args).keys)  # the signature, not the file's word
-    res = write_document_reference(note, Path(args.out), organization=load_settings().organization_name)
+    settings = load_settings()
+    res = write_document_reference(
+        note, Path(args.out), organization=settings.organization_name, template_folders=settings.template_folders
+    )
     print(f"FHIR R4 DocumentReference (validated) -> {args.out}  [{res['type']['coding'][0]['display']}]")
     return 0
 
@@ -357,8 +361,9 @@ def _show_value(key: str, value, secret_keys) -> str:
 
 def cmd_templates(args) -> int:
     from .drafting.templates import available_templates, load_template_file
+    from .settings import load_settings
 
-    for name, path in sorted(available_templates().items()):
+    for name, path in sorted(available_templates(load_settings().template_folders).items()):
         t = load_template_file(path)
         print(f"{name:<18} {t.title:<24} LOINC {t.loinc_code:<8} sections: {', '.join(t.section_keys())}")
     return 0

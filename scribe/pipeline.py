@@ -90,7 +90,7 @@ class Pipeline:
     def _workflow(self, transcript: Transcript, template: str, encounter: Encounter | None) -> VisitWorkflow:
         from .drafting.templates import get_template
 
-        tpl = get_template(template)  # unknown template fails before the model loads
+        tpl = get_template(template, self.settings.template_folders)  # unknown template fails before the model loads
         workflow = VisitWorkflow(
             None,
             encounter or Encounter(visit_type=tpl.name),
@@ -116,7 +116,7 @@ class Pipeline:
             if on_event:
                 on_event(ev)
 
-        note = workflow.draft(lambda: runtime, get_template(template), on_event=relay)
+        note = workflow.draft(lambda: runtime, get_template(template, self.settings.template_folders), on_event=relay)
         self.notices = list(workflow.notices)  # one line each, for the user
         self.progress(1.0, "note drafted")
         return note
@@ -140,7 +140,7 @@ class Pipeline:
         """
         from .drafting.templates import get_template
 
-        get_template(template)  # validate arguments before the slow steps
+        get_template(template, self.settings.template_folders)  # validate arguments before the slow steps
         out_dir = Path(out_dir)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -172,7 +172,11 @@ class Pipeline:
             messages.append("Approved, not exported: writing the FHIR file needs the staff role.")
         elif note.is_approved:
             fhir_path = workflow.export_fhir(
-                out_dir / "documentreference.json", approver.login, self.settings.organization_name, keys=keys
+                out_dir / "documentreference.json",
+                approver.login,
+                self.settings.organization_name,
+                keys=keys,
+                template_folders=self.settings.template_folders,
             )
         return RunResult(transcript_path, note_path, fhir_path, transcript, note, messages)
 

@@ -155,6 +155,11 @@ class Settings:
             object.__setattr__(self, key, _coerce(key, getattr(self, key)))
 
     @property
+    def template_folders(self) -> list[Path]:
+        """Where the user's own note templates are (they shadow built-ins of the same name)."""
+        return [self.data_path / "templates"]
+
+    @property
     def model_paths(self) -> list[Path]:
         """Where installed model packs are looked for: ``model_dirs`` first, then the system folders."""
         return [Path(p).expanduser() for p in self.model_dirs if p] + system_model_dirs()

@@ -321,7 +321,7 @@ class VisitWorkflow:
         return transcript
 
     # ------------------------------------------------------------------ drafting during the visit
-    def offer_to_live_drafter(self, runtime: LLMRuntime, template: Template, parts: bool) -> LiveDrafter | None:
+    def offer_to_live_drafter(self, runtime: LLMRuntime, template: Template) -> LiveDrafter | None:
         """*fast*: while recording, give the live drafter the transcript so far (creating it for this
         model and template). Returns it when there is something new to work on, else None."""
         if len(self.segments) <= self._warmed_segments and self._live is not None:
@@ -330,32 +330,32 @@ class VisitWorkflow:
         if self._live is None or self._live.runtime is not runtime:
             from .drafting.incremental import LiveDrafter
 
-            self._live = LiveDrafter(self.make_drafter(runtime, template), parts=parts)
+            self._live = LiveDrafter(self.make_drafter(runtime, template))
         self._live.offer(self.transcript_so_far())
         return self._live
 
-    def start_live_drafting(
-        self, get_runtime: Callable[[], Any], template: Template, *, every_s: float, parts: bool = False
-    ) -> None:
+    def start_live_drafting(self, get_runtime: Callable[[], Any], template: Template, *, every_s: float) -> None:
         """*fast*: while recording, keep the draft ahead of the transcript on a low-priority thread.
 
         Every ``every_s`` seconds the live drafter is offered the transcript so far and brings the
-        draft up to it (warms the prompt Stop will send, redrafts a rolling section); after a
-        section (~30 s of work) it goes on at once, so what was said meanwhile is not left for
+        draft up to it (warms the prompt Stop will send, answers a rolling question); after an
+        answer (~20 s of work) it goes on at once, so what was said meanwhile is not left for
         Stop. ``get_runtime()`` is None until the model has loaded."""
         if self._live_thread is not None:
             return
         stop = self._live_stop
 
         def run() -> None:
+            from .drafting.incremental import Update
+
             lower_thread_priority()  # as the final draft
             wait = 0.0  # the instructions at once: the transcript then only adds lines
             while not stop.wait(wait):
                 wait = every_s
                 runtime = get_runtime()
-                live = self.offer_to_live_drafter(runtime, template, parts) if runtime is not None else None
+                live = self.offer_to_live_drafter(runtime, template) if runtime is not None else None
                 try:
-                    if live is not None and live.update() == "section":
+                    if live is not None and live.update() == Update.answered:
                         wait = 0.0
                 except Exception as exc:  # noqa: BLE001 - the draft at Stop starts from scratch instead
                     log.warning("drafting during the visit failed: %s", exc, exc_info=True)
@@ -549,7 +549,14 @@ class VisitWorkflow:
         return self.note
 
     # ------------------------------------------------------------------ export
-    def export_fhir(self, path: Path, clinician: str, organization: str | None, keys: Any = None) -> Path:
+    def export_fhir(
+        self,
+        path: Path,
+        clinician: str,
+        organization: str | None,
+        keys: Any = None,
+        template_folders: Sequence[Path] = (),
+    ) -> Path:
         """Write the approved note as a validated FHIR DocumentReference (visit: exported).
         ``path`` is a file, or a folder to name the file in. With ``keys``, the approval's signature
         and (for a stored visit) its audit entry are verified first: the file's word is not trusted."""
@@ -560,7 +567,7 @@ class VisitWorkflow:
         if keys is not None:
             approval.verify_for_export(note, keys, self.visit)
         target = Path(path)
-        write_document_reference(note, target, organization=organization)
+        write_document_reference(note, target, organization=organization, template_folders=template_folders)
         out = target / default_file_name(note) if target.is_dir() else target
         self._enter(after, clinician)
         if self.visit is not None:  # ids only: a path can carry the patient's name

@@ -1,19 +1,41 @@
-"""Drafting with the real default model (Qwen2.5-Coder-1.5B via llama.cpp) — content, not shapes."""
+"""Drafting with the real default model (Qwen2.5-Coder-1.5B via llama.cpp) — content, not shapes.
 
+The rules of a visit note, on visits short enough for the suite: a visit without an exam gets no exam
+findings, a denied symptom is written as denied, a changed dose keeps both doses, nothing is in the first
+person or the dialogue's words, and every drug said reaches the note with its dose.
+"""
+
+import base64
 import json
+import re
 
 import pytest
 
 from scribe.approval import approve_all_flagged_confirmed
 from scribe.domain import NoteDraft, Statement, StatementStatus
+from scribe.drafting.compose import FIRST_OR_SECOND_PERSON
 from scribe.drafting.drafter import NoteDrafter
 from scribe.drafting.templates import get_template
+from scribe.eval.aci import FILLERS
 from scribe.fhir.documentreference import build_document_reference
 from scribe.grounding import ground_note
 from scribe.resources import asset
-from scribe.transcript_io import load_transcript
+from scribe.transcript_io import load_transcript, parse_dialogue
 
 pytestmark = pytest.mark.slow
+
+# a follow-up visit with no examination: the doctor only asks, reads the home readings and changes a dose
+NO_EXAM_FOLLOW_UP = """[doctor] hi mister brown , how have you been since we started the lisinopril ?
+[patient] pretty good . i take it every morning , ten milligrams .
+[doctor] any headaches or dizziness ?
+[patient] no headaches , no dizziness .
+[doctor] any chest pain ?
+[patient] no chest pain at all . i do get a little short of breath going up the stairs .
+[doctor] okay . and your home blood pressure readings ?
+[patient] they've been running about one fifty over ninety .
+[doctor] that's still high , so i'm going to increase your lisinopril from ten milligrams to twenty milligrams once a day .
+[doctor] i also want you to get a basic metabolic panel next week , and i'll see you back in one month .
+[patient] okay , sounds good ."""
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +56,15 @@ def short_transcript():
 
 @pytest.fixture(scope="module")
 def streamed(qwen_runtime, short_transcript):
-    drafter = NoteDrafter(qwen_runtime, get_template("soap"), max_tokens=700)
+    drafter = NoteDrafter(qwen_runtime, get_template("soap"))
     events = list(drafter.stream(short_transcript))
     return drafter, events
+
+
+@pytest.fixture(scope="module")
+def follow_up(qwen_runtime):
+    transcript = parse_dialogue(NO_EXAM_FOLLOW_UP)
+    return transcript, NoteDrafter(qwen_runtime, get_template("soap")).draft(transcript)
 
 
 def test_draft_streams_sections_and_statements(streamed):
@@ -44,8 +72,7 @@ def test_draft_streams_sections_and_statements(streamed):
     kinds = [e.kind for e in events]
     assert kinds.count("token") > 20  # token by token, not one blob
     sections = [e.section_key for e in events if e.kind == "section"]
-    assert sections[:2] == ["subjective", "objective"]
-    assert any(e.kind == "statement" for e in events)
+    assert sections[0] == "subjective"
     assert kinds[-1] == "done"
     # statements streamed before the end, in the order the UI would show them
     first_statement = kinds.index("statement")
@@ -53,12 +80,11 @@ def test_draft_streams_sections_and_statements(streamed):
     assert drafter.stats.first_token_s is not None
 
 
-def test_draft_mentions_medications_with_doses_and_cites_evidence(streamed, short_transcript):
+def test_draft_mentions_medications_with_doses_and_evidence(streamed, short_transcript):
     note: NoteDraft = streamed[1][-1].note
     text = note.render_text().lower()
     assert "lisinopril" in text and "metformin" in text
-    assert "10 mg" in text.replace("milligrams", "mg") or "10mg" in text
-    assert "500 mg" in text.replace("milligrams", "mg") or "500mg" in text
+    assert "10 mg" in text and "500 mg" in text
     assert "penicillin" in text
     statements = note.statements()
     # a statement without evidence carries an issue (a no_evidence hint, or a safety flag)
@@ -69,6 +95,36 @@ def test_draft_mentions_medications_with_doses_and_cites_evidence(streamed, shor
     assert any(set(s.evidence) & said for s in lis)
     assert note.grounding is not None and note.grounding.statements == len(statements)
     assert note.model == "qwen2.5-coder-1.5b" and note.runtime == "llama.cpp"
+
+
+def test_no_exam_in_the_transcript_means_no_exam_findings(follow_up):
+    transcript, note = follow_up
+    said = {w for w in re.findall(r"\d+", " ".join(s.text for s in transcript.segments))}
+    for st in note.section("objective").statements:
+        # only the home readings that were said can be there: no body system, no value nobody said
+        assert "150/90" in st.text or "blood pressure" in st.text.lower(), st.text
+        assert set(re.findall(r"\d+", st.text)) <= said | {"150", "90"}, st.text
+
+
+def test_a_denied_symptom_appears_as_denied(follow_up):
+    _, note = follow_up
+    mentions = [s.text for s in note.statements() if "chest pain" in s.text.lower()]
+    assert mentions, note.render_text()
+    for text in mentions:
+        assert re.search(r"\b(den(y|ies|ied)|no|not|without|negative)\b", text, re.I), text
+
+
+def test_a_dose_change_is_stated_with_both_doses(follow_up):
+    _, note = follow_up
+    plan = [s.text for s in note.section("plan").statements]
+    assert any("lisinopril" in t.lower() and "10 mg" in t and "20 mg" in t for t in plan), plan
+
+
+def test_no_statement_is_in_the_first_person_or_the_dialogues_words(follow_up, streamed):
+    for note in (follow_up[1], streamed[1][-1].note):
+        for st in note.statements():
+            assert not FIRST_OR_SECOND_PERSON.search(st.text), st.text
+            assert not FILLERS.search(st.text), st.text
 
 
 def test_an_invented_dose_in_the_draft_is_flagged(streamed, short_transcript):
@@ -99,8 +155,6 @@ def test_approved_draft_exports_a_document_with_the_note_text(streamed, short_tr
     note = note.model_copy(update={"encounter": note.encounter.model_copy(update={"patient_id": "MRN-42"})})
     approved = approve_all_flagged_confirmed(note, "Dr Jane Doe", transcript=short_transcript)
     resource = build_document_reference(approved)
-    import base64
-
     body = base64.b64decode(resource["content"][0]["attachment"]["data"]).decode()
     assert "lisinopril" in body.lower()
     assert resource["docStatus"] == "final" and resource["type"]["coding"][0]["code"] == "11506-3"
@@ -110,5 +164,5 @@ def test_approved_draft_exports_a_document_with_the_note_text(streamed, short_tr
 def test_unconstrained_output_is_repaired_or_retried(qwen_runtime, short_transcript, monkeypatch):
     """Same model without schema constraint (as with transformers): the drafter still gets a note."""
     monkeypatch.setattr(qwen_runtime, "supports_constrained_json", False, raising=False)
-    note = NoteDrafter(qwen_runtime, get_template("soap"), max_tokens=700).draft(short_transcript)
+    note = NoteDrafter(qwen_runtime, get_template("soap")).draft(short_transcript)
     assert "lisinopril" in note.render_text().lower()

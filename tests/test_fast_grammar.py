@@ -9,9 +9,9 @@ import functools
 
 import pytest
 
-from scribe.drafting.drafter import note_schema, section_schema
 from scribe.drafting.fast_grammar import GreedyGrammarSampler
-from scribe.drafting.templates import get_template
+from scribe.drafting.questions import ASSESSMENT_PLAN, BLOCK_QUESTIONS
+from scribe.drafting.templates import Block
 
 pytest.importorskip("llama_cpp")
 
@@ -63,11 +63,12 @@ def _answer(llm, schema, fast: bool) -> tuple[str, object]:
 @pytest.mark.parametrize(
     "schema",
     [
-        section_schema(get_template("soap"), "plan", False),
-        note_schema(get_template("soap"), True),
+        BLOCK_QUESTIONS[Block.history_of_present_illness].schema(),
+        BLOCK_QUESTIONS[Block.review_of_systems].schema(),
+        ASSESSMENT_PLAN.schema(),
         MED_SCHEMA,
     ],
-    ids=["section", "note-with-evidence", "medication-pass"],
+    ids=["history", "review-of-systems", "assessment-and-plan", "medication-pass"],
 )
 def test_fast_greedy_grammar_gives_the_same_tokens_as_the_full_chain(smollm_llama, schema):
     llm = smollm_llama._llm

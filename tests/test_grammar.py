@@ -14,8 +14,8 @@ import re
 import pytest
 from fake_runtime import FakeRuntime
 
-from scribe.domain import Segment, SpeakerRole, Transcript
-from scribe.drafting.drafter import STATEMENT_CHARS, NoteDrafter
+from scribe.domain import NoteDraft, Segment, SpeakerRole, Transcript
+from scribe.drafting.drafter import NoteDrafter
 from scribe.drafting.grammar import (
     GrammarCompiler,
     GrammarError,
@@ -27,6 +27,7 @@ from scribe.drafting.grammar import (
     starts_with_pattern,
     stream_or_unconstrained,
 )
+from scribe.drafting.questions import STATEMENT_CHARS, medication_question
 from scribe.drafting.templates import available_templates, get_template, parse_template
 
 # multi-word, hyphen, apostrophe and dot, digits, unicode, quotes, backslash, regex and GBNF syntax,
@@ -127,14 +128,31 @@ class SchemaRecorder(FakeRuntime):
         pass
 
     def stream_chat(self, messages, *, json_schema=None, **kw):
+        self.prompts.append("\n".join(m["content"] for m in messages))
         if json_schema is not None:
             self.schemas.append(json_schema)
         keys = list((json_schema or {}).get("properties", {}))
-        self.inner.rules = {k: re.compile("wheez", re.I) for k in keys}  # sections copy the wheeze line
-        yield from self.inner.stream_chat(messages, json_schema=json_schema, **kw)
+        self.inner.rules = {
+            k: re.compile("(wheez)", re.I) for k in keys
+        }  # fields copy the wheeze line (a problem: its group)
+        try:
+            yield from self.inner.stream_chat(messages, json_schema=json_schema, **kw)
+        except KeyError:  # a shape the keyword fake does not know (a revision): the smallest valid answer
+            yield json.dumps(_smallest(json_schema or {"type": "object"}))
 
     def chat(self, messages, **kw) -> str:
         return "".join(self.stream_chat(messages, **kw))
+
+
+def _smallest(schema: dict):
+    """The smallest instance of a JSON schema (what the recorder answers when it has nothing to say)."""
+    kind = schema.get("type")
+    if "enum" in schema:
+        return schema["enum"][0]
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: _smallest(props[k]) for k in schema.get("required", props)}
+    return {"array": [], "string": "", "integer": 0, "number": 0, "boolean": False}.get(kind)
 
 
 def _visit(drugs: list[str]) -> Transcript:
@@ -172,9 +190,10 @@ def _templates():
 
 
 def test_every_schema_scribe_sends_compiles_with_names_that_bite(compiler):
-    """Every template (built-in, after-visit summary, a user template with biting headings), drafted
-    sectioned and whole, with and without citations, then the medication pass for multi-word drugs
-    the draft left out, the rolling note and a revision: each schema sent is compiled by llama.cpp."""
+    """Every template (built-in, after-visit summary, a user template with biting headings and
+    instructions): every question of the draft, the medication pass for multi-word drugs the draft left
+    out, the rolling note and a revision: each schema sent is compiled by llama.cpp. The drug names and
+    the template's text travel in the prompt, never in a schema."""
     from scribe.drafting.incremental import LiveDrafter
     from scribe.drafting.revise import SectionReviser
 
@@ -184,25 +203,24 @@ def test_every_schema_scribe_sends_compiles_with_names_that_bite(compiler):
     visit = _visit(drugs)
     passes = 0
     for template in _templates():
-        for sectioned in (True, False):
-            for cite in (True, False):
-                drafter = NoteDrafter(rec, template, sectioned=sectioned, cite=cite, medications=meds)
-                note = drafter.draft(visit)
-                passes += bool(drafter.stats.extra.get("medication_pass"))
+        drafter = NoteDrafter(rec, template, medications=meds)
+        note = drafter.draft(visit)
+        passes += bool(drafter.stats.extra.get("medication_pass"))
         live = LiveDrafter(NoteDrafter(rec, template, medications=meds))
-        live.update(visit)
-        live.draft(visit)
+        live.offer(visit)
+        live.update()
+        list(live.stream(visit))
     SectionReviser(rec, medications=meds).propose(note, note.sections[0].key, "add the wheezing", visit)
-    assert passes >= len(_templates()) * 4 - 1  # the drafts left the drugs out, and the pass asked for them
-    med_schemas = [s for s in rec.schemas if "potassium chloride" in s.get("properties", {})]
-    assert med_schemas, "the medication pass was not asked for the multi-word drug"
+    assert passes >= 3  # the drafts left the drugs out, and the pass asked for them
+    assert any("What was said about potassium chloride" in p for p in rec.prompts), "no medication pass"
     seen = set()
     for schema in rec.schemas:
         key = json.dumps(schema, sort_keys=True)
+        assert "potassium chloride" not in key.lower() and "st. john" not in key.lower()  # no visit text in a grammar
         if key not in seen:
             seen.add(key)
             compiler.grammar(schema)  # raises GrammarError if llama.cpp refuses it
-    assert len(seen) > 40
+    assert len(seen) >= 10
 
 
 @pytest.mark.parametrize("name", BITING)
@@ -216,29 +234,17 @@ def test_biting_names_compile_in_every_place_a_schema_holds_text(compiler, name)
     assert schema_text(name) in literals and any(literal_pattern(schema_text(name).capitalize()) in x for x in literals)
 
 
-def test_every_drug_in_the_shipped_dictionary_compiles_in_the_medication_pass(compiler):
-    """All ~34,000 names, 500 to a schema as the pass asks for several at once. The statement's tail
-    is capped at 8 characters here instead of MAX_STATEMENT_CHARS: the converter spells a bounded
-    repetition out in full, so the real cap makes a 7 kB grammar per name (the tail is the same for
-    every name and compiled by the tests above); the names' literals are what this test is about."""
+def test_the_medication_pass_grammar_is_the_same_for_every_drug_name(compiler):
+    """Every name of the shipped dictionary (~34,000) and a clinic's vocabulary of names that bite: the
+    medication pass names the drug in its question, so its grammar is one fixed schema, compiled once."""
     names = shipped_drug_names()
     assert len(names) > 1000 and {"potassium chloride", "insulin glargine", "st johns wort"} <= set(names)
-    keys = get_template("soap").section_keys()
-    for i in range(0, len(names), 500):
-        chunk = names[i : i + 500]
-        compiler.grammar(
-            prefixed_entries_schema({n: schema_text(n).capitalize() for n in chunk}, keys, STATEMENT_CHARS, 8)
-        )
-
-
-def test_user_vocabulary_names_reach_the_medication_pass_safely(compiler, tmp_path):
-    from scribe.lexicon import default_lexicon
-
-    vocab = tmp_path / "clinic.txt"
-    vocab.write_text("[medications]\n" + "\n".join(n.replace("\n", " ") for n in BITING) + "\n", encoding="utf-8")
-    names = sorted(set(default_lexicon([vocab])) - set(shipped_drug_names()))
-    assert len(names) >= 5, names
-    compiler.grammar(prefixed_entries_schema({n: n.capitalize() for n in names}, ["plan"], STATEMENT_CHARS, 240))
+    fixed = medication_question("aspirin").schema()
+    compiler.grammar(fixed)
+    for name in names + BITING:
+        q = medication_question(name)
+        assert q.schema() == fixed, name
+        assert name in q.text
 
 
 # ----------------------------------------------------------------------------- the check itself
@@ -337,9 +343,14 @@ class LeavesOutDrugs(FakeRuntime):
 
     def stream_chat(self, messages, *, json_schema=None, **kw):
         props = (json_schema or {}).get("properties", {})
-        if "potassium chloride" not in props:  # a section of the note: no drug in it
-            key = next(iter(props))
-            yield json.dumps({key: ["The patient reports muscle cramps."] if key == "subjective" else []})
+        if "What was said about potassium chloride" not in messages[-1]["content"]:  # not the medication pass
+            answer = {k: ([] if v.get("type") == "array" else "") for k, v in props.items()}
+            if "history_of_present_illness" in answer:  # the history, without the drug
+                hpi = "The patient reports muscle cramps in the legs for a week."
+                answer["history_of_present_illness"] = (
+                    [hpi] if props["history_of_present_illness"].get("type") == "array" else hpi
+                )
+            yield json.dumps(answer)
             return
         pieces = list(self.real.stream_chat(messages, json_schema=json_schema, **kw))
         self.medication_answers.append("".join(pieces))
@@ -368,26 +379,27 @@ DIALOGUE = Transcript(
 )
 
 
-def _draft_recovers_the_drug(real) -> None:
+def _draft_asks_for_the_drug(real) -> tuple[LeavesOutDrugs, NoteDraft]:
     rt = LeavesOutDrugs(real)
     drafter = NoteDrafter(rt, get_template("soap"))
     note = drafter.draft(DIALOGUE)
     assert drafter.stats.extra.get("medication_pass") == ["potassium chloride"]
-    assert rt.medication_answers and json.loads(rt.medication_answers[0])["potassium chloride"]
-    recovered = [st for st in note.statements() if st.text.lower().startswith("potassium chloride")]
-    assert recovered, [st.text for st in note.statements()]
-    assert 3 in recovered[0].evidence  # grounded on the line that said it
-    assert not drafter.stats.extra.get("notices")
+    assert rt.medication_answers and isinstance(json.loads(rt.medication_answers[0]), dict)  # under its grammar
+    assert not drafter.stats.extra.get("notices")  # the grammar compiled: no unconstrained fallback
+    return rt, note
 
 
-def test_a_draft_that_leaves_out_a_multi_word_drug_gets_it_back(smollm_llama):
-    _draft_recovers_the_drug(smollm_llama)
+def test_a_draft_that_leaves_out_a_multi_word_drug_asks_for_it_under_a_grammar_that_compiles(smollm_llama):
+    """The tiny model (135M) may answer that nothing was said; what matters here is that llama.cpp
+    decodes the pass under its grammar without a crash (the segfault of this issue)."""
+    _draft_asks_for_the_drug(smollm_llama)
 
 
 @pytest.mark.slow
 def test_the_default_model_recovers_the_multi_word_drug_with_its_dose(qwen_llama):
-    _draft_recovers_the_drug(qwen_llama)
-    rt = LeavesOutDrugs(qwen_llama)
-    note = NoteDrafter(rt, get_template("soap")).draft(DIALOGUE)
-    text = " ".join(st.text for st in note.statements() if "potassium chloride" in st.text.lower())
-    assert "20" in text, text
+    rt, note = _draft_asks_for_the_drug(qwen_llama)
+    assert any(json.loads(rt.medication_answers[0]).values())
+    recovered = [st for st in note.statements() if "potassium chloride" in st.text.lower()]
+    assert recovered, [st.text for st in note.statements()]
+    assert 3 in recovered[0].evidence  # grounded on the line that said it
+    assert "20" in " ".join(st.text for st in recovered)

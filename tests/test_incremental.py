@@ -13,13 +13,16 @@ import time
 
 import pytest
 from scripted_llm import KeywordRuntime
-from test_long_visit import PROBLEMS, SOAP_RULES, long_visit_script
+from test_long_visit import FIELD_RULES, PROBLEMS, long_visit_script
 
 from scribe.domain import SpeakerRole, Transcript
 from scribe.drafting.drafter import NoteDrafter
-from scribe.drafting.incremental import LiveDrafter, draft_from_scratch
+from scribe.drafting.incremental import LiveDrafter, Update
+from scribe.drafting.questions import format_transcript_lines
 from scribe.drafting.templates import get_template
 from scribe.transcript_io import parse_dialogue
+
+SOAP_RULES = FIELD_RULES
 
 
 class PrefixCache(KeywordRuntime):
@@ -69,33 +72,6 @@ def statements(note):
     return {sec.key: [(st.text, st.status) for st in sec.statements] for sec in note.sections}
 
 
-def test_live_draft_equals_a_from_scratch_draft_and_leaves_only_the_tail_for_stop(visit):
-    rt = PrefixCache(SOAP_RULES, context_window=100_000)
-    live = LiveDrafter(NoteDrafter(rt, get_template("soap"), medications=MEDS), part_tokens=400, parts=True)
-    for partial in grow(visit):
-        live.update(partial)
-    assert live.stats.parts >= 3 and live.stats.warms > 0
-    n_before_stop = len(rt.prompts)
-    note = live.draft(visit)
-    stop_prompts = rt.prompts[n_before_stop:]
-    assert len(stop_prompts) == 4  # one request per SOAP section, for the last part only
-
-    reference = draft_from_scratch(
-        NoteDrafter(KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"), medications=MEDS),
-        live.prepare(visit),
-    )
-    # same statements in the same order, same grounding verdicts
-    assert statements(note) == statements(reference)
-    assert note.grounding.model_dump(exclude={"checked_at"}) == reference.grounding.model_dump(exclude={"checked_at"})
-    assert all(st.status.value == "supported" for st in note.statements())
-
-    # at Stop the model only had to read the tail: the last part's lines, and each section's prompt
-    # re-read little more than its closing line (the prefix was warm)
-    full_words = sum(len(s.text.split()) for s in visit.segments)
-    stop_prefill = rt.prefilled[n_before_stop:]
-    assert max(stop_prefill) < full_words / 10, (stop_prefill, full_words)
-
-
 def test_a_short_visit_is_drafted_exactly_like_the_plain_drafter_from_a_warm_prefix():
     visit = parse_dialogue(
         "\n".join(
@@ -104,7 +80,7 @@ def test_a_short_visit_is_drafted_exactly_like_the_plain_drafter_from_a_warm_pre
                 "[patient] I've had a cough for two weeks.",
                 "[doctor] Blood pressure is 128 over 80 today.",
                 "[doctor] I think this is a viral bronchitis.",
-                "[doctor] I'll start benzonatate 100 milligrams three times a day and follow up in two weeks.",
+                "[doctor] For the viral bronchitis, I'll start benzonatate 100 milligrams three times a day and follow up in two weeks.",
                 "[patient] Thank you.",
             ]
         )
@@ -112,8 +88,8 @@ def test_a_short_visit_is_drafted_exactly_like_the_plain_drafter_from_a_warm_pre
     rt = PrefixCache(SOAP_RULES, context_window=100_000)
     live = LiveDrafter(NoteDrafter(rt, get_template("soap")))
     for n in (2, 4, 5):
-        live.update(visit.model_copy(update={"segments": visit.segments[:n]}))
-    assert live.stats.parts == 0 and live.stats.warms == 3
+        assert live.update(visit.model_copy(update={"segments": visit.segments[:n]})) == Update.warm
+    assert live.stats.answers == 0 and live.stats.warms == 3  # too short to answer anything during the visit
     # each warm prefilled only what was new since the last one
     assert rt.warmed[1] < rt.warmed[0] and rt.warmed[2] < rt.warmed[0]
     before = len(rt.prompts)
@@ -122,68 +98,79 @@ def test_a_short_visit_is_drafted_exactly_like_the_plain_drafter_from_a_warm_pre
     reference = plain.draft(live.prepare(visit))
     assert rt.prompts[before:] == plain.runtime.prompts  # the very same requests
     assert statements(note) == statements(reference)
-    # the first Stop request prefilled only the last line and the closing cue
-    assert rt.prefilled[-4] < 60
+    assert "Blood pressure is 128/80 today." in note.section("objective").text
+    # the first Stop request prefilled only the last line and its question
+    assert rt.prefilled[before] < 120, rt.prefilled[before]
 
 
-def test_rolling_note_drafts_the_first_sections_during_the_visit_and_only_the_rest_at_stop(visit):
+def test_rolling_note_answers_the_history_during_the_visit_and_only_the_rest_at_stop(visit):
     rt = PrefixCache(SOAP_RULES, context_window=100_000)
-    live = LiveDrafter(NoteDrafter(rt, get_template("soap"), medications=MEDS), refresh_tokens=150)
-    assert live.rolling_keys == ["subjective", "objective", "assessment"] and not live.parts_enabled
-    for partial in grow(visit):
+    drafter = NoteDrafter(rt, get_template("soap"), medications=MEDS)
+    live = LiveDrafter(drafter, refresh_tokens=150)
+    # every question but what the end of a visit settles
+    assert [q.key for q in live.rolling] == [q.key for q in drafter.questions()][:-2]
+    assert [q.key for q in drafter.questions()][-2:] == ["assessment_plan", "follow_up"]
+    for partial in grow(visit, every=2):  # (one update per couple of segments, as the app's ~15 s tick)
         live.update(partial)
-    assert live.stats.section_drafts >= 6 and set(live.sections) == set(live.rolling_keys)
+    assert live.stats.answers >= 16 and set(live.answers) == {q.key for q in live.rolling}
     n_before = len(rt.prompts)
-    events = list(live.stream(visit))
-    assert live.stats.stop_mode == "rolling" and "plan" in live.stats.stop_redrafted
-    kept = [k for k in live.rolling_keys if k not in live.stats.stop_redrafted]
-    assert kept  # the visit was followed closely enough that some sections needed no work at Stop
     prepared = live.prepare(visit)
+    shown = live.kept_sections(visit)
+    assert [k for k, _ in shown] == ["subjective", "objective"]  # on screen at Stop, before the model is asked
+    events = list(live.stream(visit, shown=[k for k, _ in shown]))
+    assert live.stats.stop_mode == "rolling"
+    assert "assessment_plan" in live.stats.stop_asked and "follow_up" in live.stats.stop_asked
+    kept = [q.key for q in live.rolling if q.key not in live.stats.stop_asked]
+    assert kept  # the visit was followed closely enough that some questions needed no work at Stop
     plain = NoteDrafter(
         KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"), medications=MEDS, label_speakers=False
     )
     reference = plain.draft(prepared)
-    keys = get_template("soap").section_keys()
-    # at Stop, the very requests a from-scratch draft makes for the redrafted sections, and no others
-    redrafted = [plain.runtime.prompts[keys.index(k)] for k in live.stats.stop_redrafted]
-    assert rt.prompts[n_before : n_before + len(redrafted)] == redrafted
-    # the kept sections were on screen before the model was asked anything at Stop
-    kinds = [ev.kind for ev in events]
-    assert kinds.index("statement") < kinds.index("token")
+    # at Stop, the very requests a from-scratch draft makes for the questions left, and no others
+    asked = [
+        p
+        for p in plain.runtime.prompts
+        if any(q.text in p for q in drafter.questions() if q.key in live.stats.stop_asked)
+    ]
+    assert rt.prompts[n_before : n_before + len(asked)] == asked
     note = events[-1].note
-    for key in live.stats.stop_redrafted:
+    for key in ("assessment", "plan"):
         assert statements(note)[key] == statements(reference)[key]
-    # a kept section is what a from-scratch draft of the transcript up to its last line says
+    # a kept answer is what a from-scratch draft of the transcript up to its last line answers, and it has
+    # not missed much: less than stale_tokens of the transcript came after it
     for key in kept:
-        d = live.sections[key]
-        upto = prepared.model_copy(update={"segments": [s for s in prepared.segments if s.id <= d.last_id]})
-        ref = NoteDrafter(
-            KeywordRuntime(SOAP_RULES, context_window=100_000),
-            get_template("soap"),
-            label_speakers=False,
-            cover_medications=False,
-        ).draft(upto)
-        assert [st.text for st in d.statements] == [st.text for st in ref.section(key).statements]
-        assert [st.text for st in note.section(key).statements][: len(d.statements)] == [st.text for st in d.statements]
-        # and it has not missed much: less than stale_tokens of the transcript came after it
-        assert sum(len(s.text.split()) + 3 for s in prepared.segments if s.id > d.last_id) < live.stale_tokens
-    assert all(st.status.value == "supported" for st in note.statements())
+        a = live.answers[key]
+        upto = prepared.model_copy(update={"segments": [s for s in prepared.segments if s.id <= a.last_id]})
+        ref_rt = KeywordRuntime(SOAP_RULES, context_window=100_000)
+        import json
+
+        assert a.data == json.loads(
+            ref_rt.chat(drafter.build(format_transcript_lines(upto), a.question), json_schema=a.question.schema())
+        )
+        assert sum(len(s.text.split()) + 3 for s in prepared.segments if s.id > a.last_id) < live.stale_tokens
+    # what was shown at Stop is in the note (the final note may add to it, e.g. the medication pass)
+    for key, shown_statements in shown:
+        assert [st.text for st in shown_statements] == [st.text for st in note.section(key).statements][
+            : len(shown_statements)
+        ]
+    assert all(st.status.value == "supported" for st in note.statements() if " " in st.text)
 
 
-def test_a_rolling_section_that_fell_behind_is_drafted_again_at_stop(visit):
+def test_a_rolling_answer_that_fell_behind_is_asked_again_at_stop(visit):
     rt = PrefixCache(SOAP_RULES, context_window=100_000)
     live = LiveDrafter(NoteDrafter(rt, get_template("soap"), medications=MEDS), refresh_tokens=150, stale_tokens=1)
     for partial in grow(visit):
         live.update(partial)
     note = live.draft(visit)
-    assert live.stats.stop_mode == "rolling" and live.stats.stop_redrafted == get_template("soap").section_keys()
+    assert live.stats.stop_mode == "rolling"
+    assert live.stats.stop_asked == [q.key for q in live.drafter.questions()]
     reference = NoteDrafter(
         KeywordRuntime(SOAP_RULES, context_window=100_000), get_template("soap"), medications=MEDS, label_speakers=False
     ).draft(live.prepare(visit))
     assert statements(note) == statements(reference)
 
 
-def test_stop_abandons_a_rolling_section_in_flight_and_still_drafts_the_whole_note(visit):
+def test_stop_abandons_a_rolling_answer_in_flight_and_still_drafts_the_whole_note(visit):
     class Slow(KeywordRuntime):
         pieces = 0
 
@@ -194,7 +181,7 @@ def test_stop_abandons_a_rolling_section_in_flight_and_still_drafts_the_whole_no
 
     rt = Slow(SOAP_RULES, context_window=100_000)
     live = LiveDrafter(NoteDrafter(rt, get_template("soap")), refresh_tokens=150)
-    live.hold()  # Stop is pressed while the first section is being drafted
+    live.hold()  # Stop is pressed while the first question is being answered
     worker = threading.Thread(target=live.update, args=(visit.model_copy(update={"segments": visit.segments[:60]}),))
     worker.start()
     time.sleep(0.3)
@@ -202,19 +189,19 @@ def test_stop_abandons_a_rolling_section_in_flight_and_still_drafts_the_whole_no
     note = live.draft(visit)
     worker.join(5)
     assert not worker.is_alive()
-    assert live.stats.aborted_sections == 1 and live.stats.stop_mode == "full"
+    assert live.stats.aborted == 1 and live.stats.stop_asked == [q.key for q in live.drafter.questions()]
     assert all(sec.statements for sec in note.sections)
 
 
-def test_lines_said_while_a_section_is_drafted_are_warmed_by_the_same_update(visit):
-    """A section takes ~30 s on one thread; what is said meanwhile is offered and warmed before the
+def test_lines_said_while_a_question_is_answered_are_warmed_by_the_same_update(visit):
+    """A question takes ~20 s on one thread; what is said meanwhile is offered and warmed before the
     update ends, so it is not left for Stop (it was most of Stop's prefill)."""
     first, later = (
         visit.model_copy(update={"segments": visit.segments[:60]}),
         visit.model_copy(update={"segments": visit.segments[:72]}),
     )
 
-    class Speaking(PrefixCache):  # the recogniser finalises 12 more segments while the section is drafted
+    class Speaking(PrefixCache):  # the recogniser finalises 12 more segments while the question is answered
         def stream_chat(self, messages, **kw):
             live.offer(later)
             yield from super().stream_chat(messages, **kw)
@@ -222,20 +209,15 @@ def test_lines_said_while_a_section_is_drafted_are_warmed_by_the_same_update(vis
     rt = Speaking(SOAP_RULES, context_window=100_000)
     live = LiveDrafter(NoteDrafter(rt, get_template("soap")), refresh_tokens=150)
     live.offer(first)
-    assert live.update() == "section"
-    assert live.stats.section_drafts == 1 and live.stats.caught_up == 1
-    assert live._cold_tokens(live.drafter.preamble, _lines(live, later)) == 0  # all of it is warm
+    assert live.update() == Update.answered
+    assert live.stats.answers == 1 and live.stats.caught_up == 1
+    lines = format_transcript_lines(live.prepare(later))
+    assert live._warm_prefix(lines) == len(lines)  # all of it is warm
     # without offers, the update warms only what it was given: the 12 segments stay cold
     rt2 = PrefixCache(SOAP_RULES, context_window=100_000)
     live2 = LiveDrafter(NoteDrafter(rt2, get_template("soap")), refresh_tokens=150)
-    assert live2.update(first) == "section"
-    assert live2._cold_tokens(live2.drafter.preamble, _lines(live2, later)) > 100
-
-
-def _lines(live, transcript):
-    from scribe.drafting.drafter import format_transcript_lines
-
-    return format_transcript_lines(live.prepare(transcript))
+    assert live2.update(first) == Update.answered
+    assert live2._warm_prefix(lines) == len(lines) - 12
 
 
 def test_settled_speaker_labels_do_not_change_as_the_transcript_grows():
@@ -278,16 +260,16 @@ def test_hold_pauses_background_drafting_until_stop(visit):
 
     rt = Slow(SOAP_RULES, context_window=100_000)
     rt.pieces = 0
-    live = LiveDrafter(NoteDrafter(rt, get_template("soap")), part_tokens=400, parts=True)
-    live.hold()
+    live = LiveDrafter(NoteDrafter(rt, get_template("soap")), refresh_tokens=150)
     partial = visit.model_copy(update={"segments": visit.segments[:60]})
+    live._go.clear()  # (what hold() does, without abandoning the answer in flight)
     worker = threading.Thread(target=lambda: (live.update(partial), gate.set()))
     worker.start()
     time.sleep(0.3)
     assert not gate.is_set() and rt.pieces <= 1  # paused before its first token was used
-    note = live.draft(visit)  # Stop: releases the paused part, then drafts the rest
+    live._go.set()
     worker.join(5)
-    assert gate.is_set() and live.stats.parts == 1 and note.statements()
+    assert gate.is_set() and live.stats.answers == 1
 
 
 def test_llama_threads_switch_mid_answer_and_warm_leaves_only_the_tail(smollm_gguf):
@@ -303,7 +285,7 @@ def test_llama_threads_switch_mid_answer_and_warm_leaves_only_the_tail(smollm_gg
         rt._llm.eval = lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1]
         visit = parse_dialogue(long_visit_script(fillers_per_problem=0, closing_fillers=2))
         segs = visit.segments
-        live = LiveDrafter(NoteDrafter(rt, get_template("soap"), section_max_tokens=24, max_attempts=1), rolling=False)
+        live = LiveDrafter(NoteDrafter(rt, get_template("soap"), max_attempts=1), rolling=False)
         live.update(visit.model_copy(update={"segments": segs[:-3]}))
         assert rt._threads_now == 1  # background warm-up ran on one thread
         warm_tokens = sum(evaluated)
@@ -313,7 +295,7 @@ def test_llama_threads_switch_mid_answer_and_warm_leaves_only_the_tail(smollm_gg
         # the final draft has every thread again, less the cores other programs keep busy right now
         assert rt._threads_now == live.stats.stop_threads and 1 <= live.stats.stop_threads <= 2
         first_prefill = evaluated[0]
-        tail = sum(rt.count_tokens(s.text) + 4 for s in segs[-3:]) + 120  # new lines + closing cue + template
+        tail = sum(rt.count_tokens(s.text) + 4 for s in segs[-3:]) + 120  # new lines + the question
         assert first_prefill <= tail < warm_tokens / 3, (first_prefill, tail, warm_tokens)
         stream.close()  # the rest of the note is not the point (and 2 threads crawl on a busy CI box)
         # set_threads from another thread applies between tokens of a running answer

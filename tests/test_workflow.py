@@ -33,15 +33,15 @@ SPOKEN = [
     "I am allergic to penicillin.",
     "Your blood pressure today is 148 over 92.",
 ]
+# the fake model's answer to every question the drafter asks (each question reads the fields it asked for):
+# the history, a blood pressure, one problem whose plan names a drug never said (a safety flag)
 NOTE_JSON = json.dumps(
     {
-        "subjective": [
-            {"text": "Takes lisinopril 10 mg once daily.", "evidence": [1]},
-            {"text": "Allergic to penicillin.", "evidence": [3]},
+        "history_of_present_illness": ["Takes lisinopril 10 mg once daily.", "Allergic to penicillin."],
+        "vital_signs": ["Blood pressure 148/92."],
+        "assessment_and_plan": [
+            {"problem": "Blood pressure above goal", "assessment": "", "plan": ["Start warfarin 5 mg daily."]}
         ],
-        "objective": [{"text": "Blood pressure 148/92.", "evidence": [4]}],
-        "assessment": [{"text": "Blood pressure above goal.", "evidence": [4]}],
-        "plan": [{"text": "Start warfarin 5 mg daily.", "evidence": []}],
     }
 )
 
@@ -88,7 +88,9 @@ def test_a_whole_visit_from_recording_to_amendment(store: VisitStore, tmp_path: 
     note = wf.draft(lambda: FakeRuntime([NOTE_JSON]), get_template("soap"), on_event=lambda ev: seen.append(ev.kind))
     assert {"token", "statement", "done"} <= set(seen)
     assert wf.state == VisitState.draft and note.version == 1 and visit.load_note() == note
-    assert [st.text for st in note.unresolved()] == ["Start warfarin 5 mg daily."]  # never said: flagged
+    assert [st.text for st in note.unresolved()] == [
+        "Blood pressure above goal: Start warfarin 5 mg daily."
+    ]  # never said: flagged
 
     # review: an edit through the line diff is attributed and kept as the working draft
     lisinopril = note.sections[0].statements[0]

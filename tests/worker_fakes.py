@@ -28,6 +28,11 @@ NOTE = {
     "objective": [{"text": "Lungs are clear.", "evidence": [2]}],
     "assessment": [{"text": "Viral upper respiratory infection.", "evidence": [3]}],
     "plan": [{"text": "Rest and fluids; return if fever.", "evidence": [3]}],
+    # the drafter's questions read only the fields they ask for
+    "history_of_present_illness": ["The patient reports a dry cough for three days."],
+    "assessment_and_plan": [
+        {"problem": "Viral upper respiratory infection", "assessment": "", "plan": ["Rest and fluids."]}
+    ],
 }
 
 

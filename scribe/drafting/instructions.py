@@ -94,13 +94,11 @@ class InstructionsWriter:
         *,
         medications: set[str] | None = None,
         section_max_tokens: int = 400,
-        sectioned: bool | None = None,
     ):
         self.template = instructions_template()
         self.runtime = runtime
         self.medications = medications
         self.section_max_tokens = section_max_tokens
-        self.sectioned = sectioned
         self.drafter: NoteDrafter | None = None
 
     def _drafter(self, note: NoteDraft | None) -> NoteDrafter:
@@ -108,11 +106,10 @@ class InstructionsWriter:
             self.runtime,
             self.template,
             medications=self.medications,
-            sectioned=self.sectioned,
             section_max_tokens=self.section_max_tokens,
-            max_tokens=1000,
             system_prompt=AVS_SYSTEM_PROMPT,
             preamble=_note_context(note) if note else "",
+            clinical=False,  # addressed to the patient, in plain words
         )
         return self.drafter
 

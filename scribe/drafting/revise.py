@@ -33,7 +33,11 @@ from ..domain import NoteDraft, NoteEvent, Section, Segment, SpeakerRole, Statem
 from ..errors import DraftingError, InputError
 from ..grounding import TranscriptIndex, check_statement, content_words, ground_note
 from ..lexicon import medication_names
-from .drafter import MAX_STATEMENT_CHARS, MAX_STATEMENTS_PER_SECTION, STATEMENT_CHARS, _coerce_statements, repair_json
+from .compose import MAX_STATEMENT_CHARS, coerce_statements, same_fact
+from .drafter import repair_json
+from .questions import STATEMENT_CHARS, format_transcript_lines
+
+MAX_STATEMENTS_PER_SECTION = 14
 
 REVISE_SYSTEM_PROMPT = (
     "You are a careful medical scribe revising one section of a clinical note at the physician's request. "
@@ -145,8 +149,6 @@ class SectionReviser:
 
     def context_lines(self, section: Section, instruction: str, transcript: Transcript) -> list[str]:
         """Transcript lines the section cites (and their neighbours) plus those closest to the instruction."""
-        from .drafter import format_transcript_lines
-
         meds = medication_names(self.medications)
         index = TranscriptIndex(transcript, meds)
         wanted: set[int] = set()
@@ -189,9 +191,7 @@ class SectionReviser:
             "properties": {
                 "text": {
                     "type": "string",
-                    "minLength": 3,
-                    "maxLength": MAX_STATEMENT_CHARS,
-                    "pattern": f"^{STATEMENT_CHARS}*$",
+                    "pattern": f"^{STATEMENT_CHARS}{{3,{MAX_STATEMENT_CHARS}}}$",
                 },
                 "evidence": {"type": "array", "items": {"type": "integer"}, "maxItems": 6},
             },
@@ -231,8 +231,6 @@ class SectionReviser:
 
         proposed = self._ask(section, instruction, transcript)
         if _ADDITIVE.match(instruction):  # keep the section, append what is new
-            from .long_visit import same_fact
-
             have = [content_words(s.text) for s in section.statements]
             new = [(t, ids) for t, ids in proposed if not any(same_fact(content_words(t), h) for h in have)]
             proposed = [(s.text, s.evidence) for s in section.statements] + new
@@ -293,7 +291,7 @@ class SectionReviser:
                 data = repair_json(output)
             if isinstance(data, dict):
                 raw = data.get("statements", next(iter(data.values()), []) if len(data) == 1 else [])
-                items = _coerce_statements(raw)[:MAX_STATEMENTS_PER_SECTION]
+                items = coerce_statements(raw, clinical=False)[:MAX_STATEMENTS_PER_SECTION]
                 if items or raw == []:
                     return items
                 last = last or "no statements in the answer"

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -228,6 +229,7 @@ class Outbox:
         mrn_system: str | None = None,
         encounter_system: str | None = None,
         now: datetime | None = None,
+        template_folders: list[Path] | None = None,
     ) -> tuple[OutboxItem, bool]:
         """Queue one approved note version. Returns (item, newly queued?).
 
@@ -247,6 +249,7 @@ class Outbox:
         resource = build_document_reference(
             note,
             organization=organization,
+            template_folders=template_folders or (),
             now=now,
             mrn_system=mrn_system or DEFAULT_MRN_SYSTEM,
             encounter_system=encounter_system or DEFAULT_ENCOUNTER_SYSTEM,

@@ -146,6 +146,7 @@ class EhrService:
         """Arguments for :meth:`Outbox.enqueue_note` from the settings."""
         return {
             "organization": self.settings.organization_name,
+            "template_folders": self.settings.template_folders,
             "mrn_system": self.settings.ehr_mrn_system,
             "encounter_system": self.settings.ehr_encounter_system,
         }

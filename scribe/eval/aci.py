@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain import NoteDraft, Section, Statement, StatementStatus, Transcript
+from ..errors import InputError
 from ..grounding import extract_facts, ground_note, normalise, tokens
 from ..lexicon import default_medications, mentioned
 from ..lexicon import medications_in as _names_in
@@ -92,7 +93,9 @@ class Rouge:
 
     def __call__(self, prediction: str, reference: str) -> dict:
         s = self._scorer.score(reference, prediction)
-        return {k: round(v.fmeasure * 100, 2) for k, v in s.items()}
+        out = {k: round(v.fmeasure * 100, 2) for k, v in s.items()}
+        out["rouge1_recall"] = round(s["rouge1"].recall * 100, 2)  # completeness: the reference's words the draft has
+        return out
 
 
 def medications_in(text: str, known: frozenset | None = None) -> set[str]:
@@ -141,19 +144,151 @@ def audit_hallucinations(note: NoteDraft, dialogue: str) -> list[dict]:
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_HEADING = re.compile(r"^\s*(?:#{1,6}\s*|\*\*)?(?P<title>[A-Za-z][A-Za-z /&()-]{1,60}?)(?:\*\*)?\s*:?\s*(?:\*\*)?\s*$")
 
 
 def text_as_note(text: str, template: str = "naive") -> NoteDraft:
-    """Free text (the baseline's answer) as a one-section note of sentence statements, so it can be grounded."""
-    parts = []
-    for raw in _SENTENCE.split(text):
-        s = re.sub(r"^[\s#*\-•>]+|[*#]+", "", raw).strip()
-        if len(re.findall(r"[A-Za-z]{2,}", s)) >= 2:
-            parts.append(Statement(text=s[:1000]))
-    return NoteDraft(template=template, sections=[Section(key="note", title="Note", statements=parts)])
+    """Free text (the baseline's answer) as a note of sentence statements, so it can be grounded and
+    audited: a line that is only a heading ("**Physical Examination:**", "OBJECTIVE") starts a section."""
+    sections: list[Section] = [Section(key="note", title="Note")]
+    for line in text.splitlines():
+        m = _HEADING.match(line)
+        if m and len(m.group("title").split()) <= 5:
+            title = m.group("title").strip()
+            sections.append(Section(key=re.sub(r"\W+", "_", title.lower()).strip("_") or "note", title=title))
+            continue
+        for raw in _SENTENCE.split(line):
+            s = re.sub(r"^[\s#*\-•>]+|[*#]+", "", raw).strip()
+            if len(re.findall(r"[A-Za-z]{2,}", s)) >= 2:
+                sections[-1].statements.append(Statement(text=s[:1000]))
+    return NoteDraft(template=template, sections=[s for s in sections if s.statements])
+
+
+# ----------------------------------------------------------------------------- invented findings, voice
+
+_EXAM_SECTION = re.compile(r"exam|objective|finding|vital|physical", re.I)
+_NOT_FINDING = re.compile(r"^\s*(?:results?|labs?|imaging|assessment|plan)\b", re.I)
+_VITAL_TERMS = {
+    "blood pressure": ("blood pressure", "pressure", "bp"),
+    "heart rate": ("heart rate", "pulse", "heartbeat", "heart beat", "bpm"),
+    "temperature": ("temperature", "temp", "fever"),
+    "respiratory rate": ("respiratory rate", "respirations", "breathing rate", "breaths"),
+    "oxygen saturation": ("oxygen", "o2", "saturation", "sat", "pulse ox"),
+    "weight": ("weight", "weigh", "pounds", "lbs", "kg"),
+}
+# body parts an exam statement may be about, and the words of a dialogue that show it came up at all
+_BODY = {
+    "eyes": ("eye", "pupil", "vision", "conjunctiva", "sclera", "perrla"),
+    "ears": ("ear", "tympanic", "hearing"),
+    "nose": ("nose", "nasal", "sinus"),
+    "throat": ("throat", "pharynx", "oropharynx", "tonsil", "mouth", "oral"),
+    "neck": ("neck", "thyroid", "lymph", "jugular", "carotid"),
+    "heart": ("heart", "cardiac", "cardiovascular", "murmur", "rhythm", "gallop"),
+    "lungs": ("lung", "respiratory", "breath", "wheez", "crackle", "rale", "rhonch", "auscultation"),
+    "abdomen": ("abdomen", "abdominal", "belly", "stomach", "bowel", "liver", "spleen"),
+    "skin": ("skin", "rash", "lesion", "wound", "incision", "scar", "erythema"),
+    "neurological": ("neuro", "reflex", "sensation", "cranial", "gait", "strength"),
+    "extremities": ("extremit", "edema", "leg", "arm", "ankle", "foot", "feet", "hand", "knee", "calf"),
+    "psychiatric": ("psych", "mood", "affect", "anxious", "depress"),
+}
+
+
+def _stems_in(words: Iterable[str], text: str) -> bool:
+    return any(re.search(rf"\b{re.escape(w)}", text) for w in words)
+
+
+def audit_findings(note: NoteDraft, dialogue: str) -> list[dict]:
+    """Exam findings and vital signs in the note that nobody said, flagged or not: a value the dialogue
+    never says, a vital sign it never mentions, or a body part it never mentions ("Eyes: no signs of
+    infection" in a visit about a knee). Independent of the drafter's own checks (which look at the
+    finding's words): this looks at numbers, vital-sign names and body parts only. Exam statements are
+    those in a section about the exam, objective findings or vital signs (for the baseline: under such a
+    heading), results excepted."""
+    said = normalise(dialogue)
+    numbers = {t for t in tokens(dialogue) if re.fullmatch(r"\d+(?:\.\d+)?", t)}
+    numbers |= {str(int(float(n))) for n in numbers if float(n).is_integer()}
+    found = []
+    for sec in note.sections:
+        if not _EXAM_SECTION.search(f"{sec.key} {sec.title}"):
+            continue
+        for st in sec.statements:
+            text = normalise(st.text)
+            if _NOT_FINDING.match(st.text):
+                continue
+            why = ""
+            unsaid = [n for n in re.findall(r"\d+(?:\.\d+)?", text) if n not in numbers]
+            vitals = [k for k, words in _VITAL_TERMS.items() if _stems_in((k, *words), text)]
+            if unsaid:
+                why = f"value {unsaid[0]} never said"
+            elif vitals and re.search(r"\d", text) and not any(_stems_in(_VITAL_TERMS[k], said) for k in vitals):
+                why = f"{vitals[0]} never mentioned"
+            else:
+                parts = [k for k, words in _BODY.items() if _stems_in(words, text)]
+                if parts and not any(_stems_in(_BODY[k], said) for k in parts):
+                    why = f"{parts[0]} never mentioned"
+            if why:
+                found.append({"statement": st.text, "why": why, "flagged": st.status != StatementStatus.supported})
+    return found
+
+
+FILLERS = re.compile(r"\b(?:uh|um|uh-huh|mm-hmm|gonna|wanna|gotta|yeah|okay|you know)\b", re.I)
+
+
+def voice_issues(note: NoteDraft) -> list[str]:
+    """Statements not in clinical third person: a first- or second-person pronoun (the dialogue's "I'm
+    going to", "your"), a conversational filler, or a quotation."""
+    from ..drafting.compose import FIRST_OR_SECOND_PERSON
+
+    return [
+        st.text
+        for st in note.statements()
+        if FIRST_OR_SECOND_PERSON.search(st.text) or FILLERS.search(st.text) or re.search(r'["“”]', st.text)
+    ]
 
 
 # ----------------------------------------------------------------------------- systems
+
+
+class CachedRuntime:
+    """A runtime whose answers are kept on disk by request (messages, schema, token budget).
+
+    Greedy decoding gives the same answer to the same request, so a request asked again — by another
+    template that asks the same question, or by a re-run after a change to other questions — is
+    answered from the cache instead of the model. Rows drafted from cached answers say so
+    (``cached_answers``); their seconds are not a drafting time."""
+
+    def __init__(self, runtime, folder: Path):
+        self.runtime = runtime
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.hits = self.misses = 0
+
+    def __getattr__(self, name):
+        return getattr(self.runtime, name)
+
+    def _path(self, messages: list[dict], kw: dict) -> Path:
+        import hashlib
+
+        key = json.dumps(
+            [self.runtime.model_name, messages, kw.get("json_schema"), kw.get("max_tokens")], sort_keys=True
+        )
+        return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+    def stream_chat(self, messages: list[dict], **kw):
+        path = self._path(messages, kw)
+        if path.is_file():
+            self.hits += 1
+            yield json.loads(path.read_text(encoding="utf-8"))["answer"]
+            return
+        self.misses += 1
+        answer = "".join(self.runtime.stream_chat(messages, **kw))
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"answer": answer}), encoding="utf-8")
+        os.replace(tmp, path)
+        yield answer
+
+    def chat(self, messages: list[dict], **kw) -> str:
+        return "".join(self.stream_chat(messages, **kw))
 
 
 def naive_note(runtime, dialogue: str, max_tokens: int = NAIVE_MAX_TOKENS) -> str:
@@ -164,6 +299,9 @@ def naive_note(runtime, dialogue: str, max_tokens: int = NAIVE_MAX_TOKENS) -> st
 def _score(row: dict, draft_text: str, note: NoteDraft, enc: AciEncounter, rouge: Rouge) -> dict:
     row.update(rouge(draft_text, enc.note))
     row["words"] = len(draft_text.split())
+    row["reference_words"] = len(enc.note.split())
+    row["invented_findings"] = audit_findings(note, enc.dialogue)
+    row["voice"] = voice_issues(note)
     row["medications"] = medication_recall(enc.note, draft_text, enc.dialogue)
     g = note.grounding
     row["statements"] = g.statements if g else 0
@@ -192,32 +330,68 @@ def run_scribe(
     rouge: Rouge,
     *,
     transcript: Transcript | None = None,
-    max_tokens: int | None = None,
+    system: str = "scribe",
 ) -> dict:
+    """Scribe's note for one encounter: from the dialogue's text, or from ``transcript`` (the dialogue
+    voiced and transcribed: the end-to-end system)."""
     from ..drafting.drafter import NoteDrafter
 
     transcript = transcript or parse_dialogue(enc.dialogue, source=enc.encounter_id)
-    drafter = NoteDrafter(runtime, template, max_tokens=max_tokens) if max_tokens else NoteDrafter(runtime, template)
-    t0 = time.perf_counter()
+    drafter = NoteDrafter(runtime, template)
+    hits = getattr(runtime, "hits", 0)
+    t0, c0 = time.perf_counter(), time.process_time()
     note = drafter.draft(transcript)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     row = {
         "encounter_id": enc.encounter_id,
-        "system": "scribe",
+        "system": system,
         "template": template.name,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),  # all threads' CPU time: what the note costs whatever else runs
         "parts": drafter.stats.extra.get("parts", 1),
+        "questions": drafter.stats.questions,
+        "cached_answers": getattr(runtime, "hits", 0) - hits,
     }
     return _score(row, note.render_text(), note, enc, rouge)
 
 
-def run_naive(runtime, enc: AciEncounter, rouge: Rouge) -> dict:
-    t0 = time.perf_counter()
-    text = naive_note(runtime, enc.dialogue)
-    seconds = time.perf_counter() - t0
+def run_naive(runtime, enc: AciEncounter, rouge: Rouge, stored: dict | None = None) -> dict:
+    """The baseline's note, drafted, or taken from ``stored`` (the naive row of an earlier results file:
+    the same greedy request to the same model gives the same note, so it is scored again, not drafted)."""
+    if stored is not None:
+        text, seconds, cpu = stored["draft"], stored.get("seconds"), stored.get("cpu_seconds")
+    else:
+        t0, c0 = time.perf_counter(), time.process_time()
+        text = naive_note(runtime, enc.dialogue)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     note = ground_note(text_as_note(text), parse_dialogue(enc.dialogue, source=enc.encounter_id))
-    row = {"encounter_id": enc.encounter_id, "system": "naive", "template": "-", "seconds": round(seconds, 1)}
+    row = {
+        "encounter_id": enc.encounter_id,
+        "system": "naive",
+        "template": "-",
+        "seconds": round(seconds, 1) if seconds is not None else None,
+        "cpu_seconds": round(cpu, 1) if cpu is not None else None,
+    }
+    if stored is not None:
+        row["reused_from"] = stored.get("_source", "")
     return _score(row, text, note, enc, rouge)
+
+
+def stored_naive(path: Path, model: str) -> dict[str, dict]:
+    """The naive rows of an earlier results file, by encounter id (``--naive-from``): only from the same
+    prompt and model."""
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a results file ({exc}).") from exc
+    config = payload.get("config", {})
+    if config.get("naive_prompt") != NAIVE_PROMPT or config.get("model") != model:
+        raise InputError(f"{path}: its baseline was drafted with another prompt or model ({config.get('model')}).")
+    return {
+        r["encounter_id"]: {**r, "_source": f"{path} (git {r.get('git')})"}
+        for r in payload.get("results", [])
+        if r.get("system") == "naive" and r.get("draft")
+    }
 
 
 # ----------------------------------------------------------------------------- summary
@@ -233,11 +407,18 @@ def paired(rows: list[dict]) -> list[dict]:
     return [r for r in rows if have[r["encounter_id"]] >= keys]
 
 
+def _mean(rs: list[dict], key: str, ndigits: int = 2):
+    values = [r[key] for r in rs if r.get(key) is not None]
+    return round(statistics.mean(values), ndigits) if values else None
+
+
 def summarise(rows: list[dict]) -> list[dict]:
-    """One line per (system, template): means over encounters, pooled medication recall."""
+    """One line per (system, template): means over encounters, pooled medication recall, and against
+    the naive baseline of the same encounters: on how many it is better and its worst margin."""
     groups: dict[tuple, list[dict]] = {}
     for r in paired(rows):
         groups.setdefault((r["system"], r["template"]), []).append(r)
+    naive = {r["encounter_id"]: r["rouge1"] for r in paired(rows) if r["system"] == "naive"}
     out = []
     for (system, template), rs in sorted(groups.items()):
         ref = sum(len(r["medications"]["reference"]) for r in rs)
@@ -246,15 +427,18 @@ def summarise(rows: list[dict]) -> list[dict]:
         found_ref = sum(len(r["medications"]["found"]) for r in rs)
         hall = [h for r in rs for h in r["hallucinations"]]
         total_st = sum(r["statements"] for r in rs)
+        margins = [r["rouge1"] - naive[r["encounter_id"]] for r in rs if r["encounter_id"] in naive]
         out.append(
             {
                 "system": system,
                 "template": template,
                 "notes": len(rs),
-                "rouge1": round(statistics.mean(r["rouge1"] for r in rs), 2),
-                "rouge2": round(statistics.mean(r["rouge2"] for r in rs), 2),
-                "rougeL": round(statistics.mean(r["rougeL"] for r in rs), 2),
-                "words": round(statistics.mean(r["words"] for r in rs)),
+                "rouge1": _mean(rs, "rouge1"),
+                "rouge2": _mean(rs, "rouge2"),
+                "rougeL": _mean(rs, "rougeL"),
+                "rouge1_recall": _mean(rs, "rouge1_recall"),
+                "words": _mean(rs, "words", 0),
+                "reference_words": _mean(rs, "reference_words", 0),
                 "unsupported_rate": round(sum(r["unsupported"] for r in rs) / total_st, 4) if total_st else None,
                 "med_recall_said": round(found_said / said, 4) if said else None,
                 "med_recall_all": round(found_ref / ref, 4) if ref else None,
@@ -262,7 +446,16 @@ def summarise(rows: list[dict]) -> list[dict]:
                 "meds_reference": ref,
                 "hallucinated": len(hall),
                 "hallucinated_unflagged": sum(1 for h in hall if not h["flagged"]),
-                "seconds_per_note": round(statistics.mean(r["seconds"] for r in rs), 1),
+                "invented_findings_per_note": (
+                    round(sum(len(r["invented_findings"]) for r in rs) / len(rs), 2)
+                    if all("invented_findings" in r for r in rs)
+                    else None
+                ),
+                "voice_issues": sum(len(r["voice"]) for r in rs) if all("voice" in r for r in rs) else None,
+                "better_than_naive": sum(1 for m in margins if m > 0) if system != "naive" and margins else None,
+                "worst_vs_naive": round(min(margins), 2) if system != "naive" and margins else None,
+                "seconds_per_note": _mean(rs, "seconds", 1),
+                "cpu_seconds_per_note": _mean(rs, "cpu_seconds", 1),
             }
         )
     return out
@@ -270,17 +463,26 @@ def summarise(rows: list[dict]) -> list[dict]:
 
 def format_table(summary: list[dict]) -> str:
     head = (
-        "| system | template | notes | ROUGE-1 | ROUGE-2 | ROUGE-L | words | unsupported | med recall (said) "
-        "| med recall (all) | hallucinated meds/doses (unflagged) | s/note |"
+        "| system | template | notes | ROUGE-1 | ROUGE-2 | ROUGE-L | ROUGE-1 recall | words (reference) | "
+        "med recall (said) | invented meds/doses (unflagged) | invented findings / note | first person or "
+        "verbatim | unsupported | better than naive (worst margin) | s/note (CPU s) |"
     )
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 15]
     pct = lambda v: "—" if v is None else f"{v * 100:.1f} %"  # noqa: E731
+    num = lambda v, f="{:.2f}": "—" if v is None else f.format(v)  # noqa: E731
     for s in summary:
+        vs = (
+            "—"
+            if s.get("better_than_naive") is None
+            else f"{s['better_than_naive']} of {s['notes']} ({s['worst_vs_naive']:+.1f})"
+        )
         lines.append(
-            f"| {s['system']} | {s['template']} | {s['notes']} | {s['rouge1']:.2f} | {s['rouge2']:.2f} | "
-            f"{s['rougeL']:.2f} | {s['words']} | {pct(s['unsupported_rate'])} | {pct(s['med_recall_said'])} "
-            f"({s['meds_said']}) | {pct(s['med_recall_all'])} ({s['meds_reference']}) | "
-            f"{s['hallucinated']} ({s['hallucinated_unflagged']}) | {s['seconds_per_note']} |"
+            f"| {s['system']} | {s['template']} | {s['notes']} | {num(s['rouge1'])} | {num(s['rouge2'])} | "
+            f"{num(s['rougeL'])} | {num(s.get('rouge1_recall'))} | {num(s['words'], '{:.0f}')} "
+            f"({num(s.get('reference_words'), '{:.0f}')}) | {pct(s['med_recall_said'])} ({s['meds_said']}) | "
+            f"{s['hallucinated']} ({s['hallucinated_unflagged']}) | {num(s.get('invented_findings_per_note'))} | "
+            f"{num(s.get('voice_issues'), '{}')} | {pct(s['unsupported_rate'])} | {vs} | "
+            f"{num(s['seconds_per_note'], '{:.1f}')} ({num(s.get('cpu_seconds_per_note'), '{:.0f}')}) |"
         )
     return "\n".join(lines)
 
@@ -319,7 +521,9 @@ def _reference_line(payload: dict, data_dir: Path | None) -> str:
 
 
 def regrade(payload: dict, encounters: dict[str, AciEncounter]) -> dict:
-    """Grounding figures recomputed for stored drafts (drafting is the slow part; the check is not)."""
+    """Grounding figures and audits recomputed for stored drafts (drafting is the slow part; the checks
+    are not)."""
+    rouge = Rouge()
     for row in payload.get("results", []):
         enc = encounters.get(row["encounter_id"])
         if enc is None:
@@ -341,7 +545,12 @@ def regrade(payload: dict, encounters: dict[str, AciEncounter]) -> dict:
             unsupported=g.unsupported,
             unsupported_rate=round(g.unsupported_rate, 4),
             hallucinations=audit_hallucinations(note, enc.dialogue),
+            invented_findings=audit_findings(note, enc.dialogue),
+            voice=voice_issues(note),
+            reference_words=len(enc.note.split()),
         )
+        if "draft" in row:
+            row.update(rouge(row["draft"], enc.note))
         if row["system"] != "naive":
             row["statement_checks"] = [
                 {
@@ -378,8 +587,13 @@ def evaluate(
     config: dict | None = None,
     resume: bool = False,
     log: Log = lambda m: print(m, file=sys.stderr, flush=True),
-    max_tokens: int | None = None,
+    transcripts: dict[str, Transcript] | None = None,
+    naive_notes: dict[str, dict] | None = None,
 ) -> dict:
+    """Draft and score every encounter with every template and the baseline; with ``transcripts`` (the
+    dialogues voiced and transcribed by Scribe, by encounter id) also the end-to-end system: the first
+    template's note from the recognised transcript, so recognition errors count. ``naive_notes``
+    (:func:`stored_naive`): baseline notes drafted earlier, scored instead of drafted again."""
     rouge = Rouge()
     rows: list[dict] = []
     config = dict(config or {})
@@ -395,15 +609,21 @@ def evaluate(
     payload = {**extra, "config": config, "results": rows, "summary": summarise(rows) if rows else []}
     for enc in encounters:
         jobs = [("scribe", t.name, t) for t in templates] + ([("naive", "-", None)] if naive else [])
+        if transcripts is not None and templates:
+            jobs.append(("end-to-end", templates[0].name, templates[0]))
         for system, tname, template in jobs:
             if (enc.encounter_id, system, tname) in done:
                 continue
             try:
-                row = (
-                    run_scribe(runtime, template, enc, rouge, max_tokens=max_tokens)
-                    if system == "scribe"
-                    else run_naive(runtime, enc, rouge)
-                )
+                if system == "naive":
+                    row = run_naive(runtime, enc, rouge, (naive_notes or {}).get(enc.encounter_id))
+                elif system == "end-to-end":
+                    if transcripts is None or enc.encounter_id not in transcripts:
+                        raise FileNotFoundError(f"no recognised transcript for {enc.encounter_id}")
+                    heard = transcripts[enc.encounter_id]
+                    row = run_scribe(runtime, template, enc, rouge, transcript=heard, system=system)
+                else:
+                    row = run_scribe(runtime, template, enc, rouge)
             except Exception as exc:  # one failed note is a result, not the end of the run
                 row = {
                     "encounter_id": enc.encounter_id,
@@ -441,6 +661,12 @@ def build_arg_parser(prog: str = "eval_aci") -> argparse.ArgumentParser:
     p.add_argument("--ids", help="comma-separated encounter ids")
     p.add_argument("--templates", default="aci", help="comma-separated template names or .toml files (default aci)")
     p.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    p.add_argument(
+        "--naive-from",
+        type=Path,
+        help="score the baseline notes stored in this earlier results file (same prompt and model) instead of "
+        "drafting them again; encounters it lacks are drafted",
+    )
     p.add_argument("--out", type=Path, help="results JSON (written after every note)")
     p.add_argument("--resume", action="store_true", help="skip notes already in --out")
     p.add_argument("--llm-model", help="pack name, GGUF file or HF folder (default: settings)")
@@ -449,7 +675,18 @@ def build_arg_parser(prog: str = "eval_aci") -> argparse.ArgumentParser:
     p.add_argument("--server-model")
     p.add_argument("--threads", type=int)
     p.add_argument("--context", type=int, help="context window (llm_context)")
-    p.add_argument("--max-tokens", type=int, help="drafter output budget per call")
+    p.add_argument(
+        "--cache",
+        type=Path,
+        help="keep the model's answers here by request: a template asking the questions another one asked, or "
+        "a re-run, is answered from it (rows say how many answers were cached)",
+    )
+    p.add_argument(
+        "--transcripts",
+        type=Path,
+        help="folder of <encounter id>.json transcripts of the dialogues voiced and recognised by Scribe "
+        "(benchmarks/voice_aci.py): adds the end-to-end system (first template)",
+    )
     p.add_argument("--summarize", action="store_true", help="only print the scorecard of an existing --out file")
     p.add_argument(
         "--regrade",
@@ -525,8 +762,25 @@ def main(argv: list[str] | None = None, prog: str = "eval_aci") -> int:
     if args.limit:
         encounters = encounters[: args.limit]
     runtime = create_runtime(settings)
+    try:
+        naive_notes = stored_naive(args.naive_from, runtime.model_name) if args.naive_from else None
+    except InputError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
     t0 = time.perf_counter()
     runtime.load()
+    model_runtime = runtime
+    if args.cache:
+        runtime = CachedRuntime(runtime, args.cache)
+    heard = None
+    if args.transcripts:
+        from ..transcript_io import load_transcript
+
+        heard = {
+            e.encounter_id: load_transcript(args.transcripts / f"{e.encounter_id}.json")
+            for e in encounters
+            if (args.transcripts / f"{e.encounter_id}.json").is_file()
+        }
     config = {
         "split": args.split,
         "encounters": [e.encounter_id for e in encounters],
@@ -536,6 +790,9 @@ def main(argv: list[str] | None = None, prog: str = "eval_aci") -> int:
         "context": runtime.context_window,
         "threads": getattr(runtime, "n_threads", None),
         "naive_prompt": NAIVE_PROMPT,
+        "answer_cache": str(args.cache) if args.cache else None,
+        "naive_from": str(args.naive_from) if args.naive_from else None,
+        "transcripts": str(args.transcripts) if args.transcripts else None,
         "rouge": "rouge-score F1 x100, use_stemmer=True",
         "load_seconds": round(time.perf_counter() - t0, 1),
         "command": " ".join(sys.argv),
@@ -551,10 +808,11 @@ def main(argv: list[str] | None = None, prog: str = "eval_aci") -> int:
             out=args.out,
             config=config,
             resume=args.resume,
-            max_tokens=args.max_tokens,
+            transcripts=heard,
+            naive_notes=naive_notes,
         )
     finally:
-        runtime.close()
+        model_runtime.close()
     print(format_table(payload["summary"]))
     print("\n" + _reference_line(payload, args.data))
     return 0

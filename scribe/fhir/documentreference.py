@@ -15,7 +15,9 @@ import base64
 import hashlib
 import re
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ..domain import NoteDraft
@@ -98,6 +100,7 @@ def build_document_reference(
     mrn_system: str = DEFAULT_MRN_SYSTEM,
     encounter_system: str = DEFAULT_ENCOUNTER_SYSTEM,
     patient_reference: str | None = None,
+    template_folders: Iterable[Path] = (),
 ) -> dict[str, Any]:
     """Build the US Core DocumentReference for an approved note.
 
@@ -107,6 +110,8 @@ def build_document_reference(
     ``relatesTo`` for an amended version; by default an amendment (``note.amends_version``)
     replaces the identifier of the version it amends. ``patient_reference`` (e.g. ``Patient/123``) adds a
     literal reference once the EHR's patient id is known; the MRN identifier is always sent.
+    ``template_folders`` (the caller passes ``Settings.template_folders``) is where a note written with the
+    user's own template finds it, for its LOINC type.
 
     Raises ApprovalError for an unapproved or changed note, ExportError for a note that cannot
     be filed (no patient MRN, empty text, clock problems).
@@ -143,7 +148,7 @@ def build_document_reference(
             f"Encounter {enc.encounter_id} ends before it starts; correct the visit times before exporting."
         )
 
-    template = get_template(note.template)
+    template = get_template(note.template, template_folders)
     data = text.encode("utf-8")
     approved = fhir_datetime(approved_at)
     clinician = {"type": "Practitioner", "display": approver}

@@ -149,9 +149,7 @@ class VisitCapture(QObject):
                 except ScribeError:
                     return
                 hub = ctx.models
-                self.workflow.start_live_drafting(
-                    lambda: hub.llm, template, every_s=ctx.warm_interval_s, parts=ctx.draft_during_visit
-                )
+                self.workflow.start_live_drafting(lambda: hub.llm, template, every_s=ctx.warm_interval_s)
 
         self._op(
             "recorder-start",

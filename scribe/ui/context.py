@@ -61,10 +61,6 @@ class AppContext:
     player: Any = None  # scribe.ui.player.AudioPlayer
     ehr_sender: EhrSender | None = None  # "Send to EHR" (a later issue); None hides the action
     warm_interval_s: float = 15.0  # bring the draft up to the transcript this often while recording (0: off)
-    # Draft settled ~1.5-minute parts in the background instead of the rolling note. Off: each part sees
-    # only its own lines, and on the 10-minute benchmark visit the part-wise draft had 24% unsupported
-    # statements vs 11% from scratch (docs/performance.md).
-    draft_during_visit: bool = False
     autosave_s: float = 30.0  # save an edited draft this long after the last edit
     check_recovery: bool = True
     # Who is acting and with which keys (scribe.security). The app always has one: the user comes from

@@ -240,9 +240,10 @@ class MainWindow(QMainWindow):
             return
         try:
             templates = {}
-            for name in available_templates():
+            folders = self.ctx.settings.template_folders
+            for name in available_templates(folders):
                 try:
-                    templates[name] = get_template(name).title
+                    templates[name] = get_template(name, folders).title
                 except ScribeError as exc:
                     log.warning("template %s unusable: %s", name, exc)
         except ScribeError as exc:

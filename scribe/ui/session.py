@@ -183,7 +183,7 @@ class VisitSession(QObject):
     def template(self):
         from ..drafting.templates import get_template
 
-        return get_template(self.encounter.visit_type or self.ctx.settings.template)
+        return get_template(self.encounter.visit_type or self.ctx.settings.template, self.ctx.settings.template_folders)
 
     # ------------------------------------------------------------------ recording (VisitCapture)
     def start_recording(self, device: Any) -> None:
@@ -317,9 +317,10 @@ class VisitSession(QObject):
     def export(self, path: str) -> None:
         if self.note is not None and self._allowed("export"):
             org, actor, keys = self.ctx.settings.organization_name, self.actor, self.ctx.keys
+            folders = self.ctx.settings.template_folders
             self._run(
                 "export",  # the signature and the visit's audit entry are checked, not the file's word
-                lambda _c: self.workflow.export_fhir(Path(path), actor, org, keys=keys),
+                lambda _c: self.workflow.export_fhir(Path(path), actor, org, keys=keys, template_folders=folders),
                 ok=lambda out: self.exported.emit(str(out)),
                 say=lambda out: f"Exported FHIR DocumentReference to {out}.",
             )

@@ -215,9 +215,10 @@ class SettingsDialog(QDialog):
         self.template = QComboBox()
         self.template.setObjectName("defaultTemplate")
         self.template_list = QListWidget()
-        for name, path in available_templates().items():
+        folders = self.settings.template_folders
+        for name, path in available_templates(folders).items():
             try:
-                t = get_template(name)
+                t = get_template(name, folders)
                 title = t.title
                 sections = ", ".join(s.title for s in t.sections)
             except ScribeError as exc:

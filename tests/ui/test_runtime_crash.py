@@ -26,10 +26,7 @@ from scribe.workers.process import Spec
 from .conftest import FakeASR, FakeRuntime, FakeStreamingTranscriber, close_message_boxes, message_boxes, start_visit
 
 TESTS = str(Path(__file__).resolve().parents[1])
-NOTE_JSON = (
-    '{"subjective": [{"text": "The patient reports a dry cough.", "evidence": [0]}], "objective": [], '
-    '"assessment": [], "plan": []}'
-)
+NOTE_JSON = '{"history_of_present_illness": ["The patient reports a dry cough."]}'  # every question reads its fields
 
 
 def settings() -> Settings:

@@ -41,9 +41,7 @@ def test_whole_visit_record_draft_review_approve_export(
         asr=real_asr,
         llm=real_llm,
         source_factory=replay,
-        make_drafter=lambda runtime, template: NoteDrafter(
-            runtime, template, max_tokens=320, section_max_tokens=100, max_attempts=1
-        ),
+        make_drafter=lambda runtime, template: NoteDrafter(runtime, template, max_attempts=1),
     )
     page = win.page
 

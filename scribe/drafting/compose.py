@@ -1,0 +1,1010 @@
+"""Compose a note's sections from the visit's facts, by rule.
+
+The model answers narrow questions (:mod:`scribe.drafting.questions`); everything a note needs beyond
+the facts themselves — which section holds what, labels, the opening "who presents with what"
+sentence, each problem's assessment and plan kept together, duplicates kept once — is decided here,
+deterministically, so it cannot invent, reorder the visit's facts or drift into the dialogue's voice.
+
+Before composing, every fact is checked (:func:`check_facts`):
+
+* **Exam and vital signs nobody stated** are left out: a vital sign whose value (or name) was never
+  said, an exam finding about a body system nobody mentioned ("Eyes: no signs of infection" when
+  eyes never came up). A small model fills an exam from habit; grounding would flag each one, but
+  the physician would still have to delete a dozen statements.
+* **First and second person** ("I'm going to increase your lisinopril") is rewritten in clinical
+  third person where a rule knows how ("Increase lisinopril ..."), and conversational fillers
+  ("uh", "you know") are removed.
+* **Remarks about the input** ("not mentioned in the transcript") and repeats are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
+from ..textnorm import canon_number, clinical_notation, content_words, normalise, tokens
+from .questions import Fact, Patient, VisitFacts, is_filler
+from .templates import BLOCK_TITLES, Block, Template
+
+MAX_STATEMENT_CHARS = 240
+# blocks that report what the patient said (their "I" is the patient); the others report the doctor's words
+PATIENT_BLOCKS = frozenset(
+    {
+        Block.chief_complaint,
+        Block.history_of_present_illness,
+        Block.medical_history,
+        Block.medications,
+        Block.allergies,
+        Block.social_history,
+        Block.family_history,
+        Block.review_of_systems,
+    }
+)
+DUPLICATE_OVERLAP = 0.8  # share of the shorter statement's content words found in the other
+
+# ----------------------------------------------------------------------------- statement text
+
+_SENTENCE_END = re.compile(
+    r"(?<!\bDr)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\bSt)([.!?;])\s+(?=[A-Z0-9])"
+)
+
+
+def split_statement(text: str, limit: int = MAX_STATEMENT_CHARS) -> list[str]:
+    """One string of the model as statements of at most ``limit`` characters: a longer string is
+    cut into its sentences (a word boundary only inside a single overlong sentence)."""
+    if len(text) <= limit:
+        return [text]
+    marked = _SENTENCE_END.sub(lambda m: m.group(1) + "\x00", text)
+    sentences = [p.strip() for p in marked.split("\x00") if p.strip()]
+    out: list[str] = []
+    for sent in sentences:
+        while len(sent) > limit:
+            cut = sent.rfind(", ", 0, limit)  # a clause boundary, not "no family history of | kidney stones"
+            cut = cut + 1 if cut > limit // 2 else sent.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            out.append(sent[:cut].rstrip(" ,;"))
+            sent = sent[cut:].strip()
+        if sent:
+            out.append(sent)
+    return out
+
+
+def collapse_repeats(text: str) -> str:
+    """A looping model repeats a clause inside one string ("father had a heart attack at 62, father
+    had a heart attack at 62, father had"): keep it once, and drop a repeat cut off by the length
+    limit. Only exact repeats of the clause before go (case and spacing aside), so no fact is lost."""
+    clauses = [c.strip() for c in re.split(r",\s+", text)]  # (not "1,000")
+    if len(clauses) < 2:
+        return text
+    kept: list[str] = []
+    seen: set[str] = set()
+    for i, clause in enumerate(clauses):
+        low, prev = clause.lower(), kept[-1].lower() if kept else ""
+        if kept and low and (low in seen or prev.endswith(" " + low) or prev.endswith(": " + low)):
+            continue  # a clause already said, again (a loop of one or more clauses; or "history: X, X")
+        if (
+            kept
+            and i == len(clauses) - 1
+            and len(kept) < i
+            and low
+            and any(c.startswith(low) or c.split(": ", 1)[-1].startswith(low) for c in seen)
+        ):
+            continue  # a repeat cut short by the length limit, after repeats were dropped
+        seen.add(low)
+        kept.append(clause)
+    return ", ".join(kept) if len(kept) < len(clauses) else text
+
+
+# the model talking about its input instead of the visit
+META = re.compile(
+    r"\b(?:transcript|conversation|dialogue)\b|\b(?:not|never|no longer) (?:been )?(?:mentioned|discussed|stated|"
+    r"said|specified|provided)\b|\bno (?:information|mention|details?)\b",
+    re.I,
+)
+
+_FILLERS = re.compile(r"\b(?:uh+|um+|uh-huh|mm-hmm|you know|i mean|kinda|sorta)\b,?\s*", re.I)
+_SLANG = {"gonna": "going to", "wanna": "want to", "gotta": "got to", "ta": "to"}
+
+# "I'm going to increase your lisinopril" -> "Increase lisinopril": the plan said as the doctor's intention
+_INTENT_WORDS = (
+    r"going to|like to|want to|need to|also|just|probably|definitely|then|have to|ahead and|go ahead and|"
+    r"want you to|would like you to|like you to|need you to|recommend that you|recommend you|suggest that you|"
+    r"suggest you|advise you to|advise that you|advise|recommend|suggest|think we should|think you should|should|"
+    r"will|think(?: that)?"
+)
+_INTENT = re.compile(
+    r"^(?:(?:so|and|okay|also|now|then|for (?:the |your )?[a-z ]{1,40}),?\s+)*(?:i|we)"
+    rf"(?:(?:'ll| will)(?:\s+(?:{_INTENT_WORDS}))*|(?:'m| am|'re| are|'d| would| want| need| have| can)?(?:\s+(?:{_INTENT_WORDS}))+)"
+    r"(?=\s)",
+    re.I,
+)
+_IRREGULAR = {
+    "am": "is",
+    "'m": "is",
+    "are": "is",
+    "have": "has",
+    "do": "does",
+    "go": "goes",
+    "was": "was",
+    "were": "was",
+}
+_NOT_VERBS = frozenset(
+    """also just usually always never often sometimes still really only even already currently mostly probably
+    actually definitely kind sort think""".split()
+)
+_MODALS = frozenset("will would can could should may might must did does had".split())
+_ADVERB = r"(?:also|just|usually|always|never|often|sometimes|still|really|only|even|already|currently|mostly|probably|actually|definitely|\w+ly)"
+# a pronoun as the subject: at the start or after a conjunction, with any adverbs and the verb after it
+_PRONOUN_SUBJECT = re.compile(
+    r"(?P<lead>^|[,;:.!?]\s*|\b(?:that|if|when|because|and|so|but|until|unless|as|since|while|or|then|before|after)\s+)"
+    r"(?P<pron>i|we|you)(?:'(?P<c>m|re|ve|ll|d))?\b"
+    rf"(?:\s+(?P<adv>(?:{_ADVERB}\s+)*)(?P<verb>[a-z']+))?",
+    re.I,
+)
+_PRONOUN_OTHER = re.compile(r"\b(?P<pron>i|we|you)(?:'(?P<c>m|re|ve|ll|d))?\b", re.I)
+
+
+def _third_singular(verb: str) -> str:
+    """The verb after a new third-person subject ("I drink" -> "the patient drinks")."""
+    low = verb.lower()
+    if low in _IRREGULAR:
+        return _IRREGULAR[low]
+    if low in _MODALS or low.endswith("ed") or low in ("don't", "didn't", "can't", "won't"):
+        return {"don't": "does not", "didn't": "did not", "can't": "cannot", "won't": "will not"}.get(low, verb)
+    if not re.fullmatch(r"[a-z]{2,}", low) or low.endswith("ly") or low in _NOT_VERBS or low.endswith("ing"):
+        return verb
+    if re.search(r"(?:s|x|z|ch|sh|o)$", low):
+        return verb + "es"
+    if re.search(r"[^aeiou]y$", low):
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def _replace_subjects(text: str, speaker: str, patient: str) -> str:
+    """Pronoun subjects as clinical third person: the speaker's "I"/"we" and the listener's "you"."""
+
+    def who(pron: str) -> str:
+        return patient if (pron.lower() == "you") != (speaker == "patient") else "the doctor"
+
+    def subject(m: re.Match) -> str:
+        pron, contraction, adverbs, verb = (
+            m.group("pron"),
+            (m.group("c") or "").lower(),
+            m.group("adv") or "",
+            m.group("verb"),
+        )
+        lead = m.group("lead")
+        if contraction:
+            aux = {"m": "is", "re": "is", "ve": "has", "ll": "will", "d": "would"}[contraction]
+            return f"{lead}{who(pron)} {aux}" + (f" {adverbs}{verb}" if verb else "")
+        if not verb:
+            return f"{lead}{who(pron)}"
+        return f"{lead}{who(pron)} {adverbs}{_third_singular(verb)}"
+
+    def other(m: re.Match) -> str:  # an object ("refer you to cardiology")
+        contraction = (m.group("c") or "").lower()
+        aux = {"m": " is", "re": " is", "ve": " has", "ll": " will", "d": " would", "": ""}[contraction]
+        return who(m.group("pron")) + aux
+
+    return _PRONOUN_OTHER.sub(other, _PRONOUN_SUBJECT.sub(subject, text))
+
+
+_OBJECTS = [
+    (re.compile(r"\b(?:myself|ourselves)\b", re.I), "self"),
+    (re.compile(r"\b(?:my|our)\b", re.I), "speaker's"),
+    (re.compile(r"\b(?:[Mm]e|us)\b"), "speaker"),
+    (re.compile(r"\byourself\b", re.I), "listener-self"),
+    (re.compile(r"\byours?\b", re.I), "listener's"),
+]
+FIRST_OR_SECOND_PERSON = re.compile(
+    r"\b(?:i|i'm|i've|i'll|i'd|me|my|mine|myself|we|we're|we've|we'll|(?-i:us)|our|you|you're|you've|you'll|your|yours)\b",
+    re.I,
+)
+
+
+def third_person(text: str, speaker: str = "doctor") -> str:
+    """Clinical third person for a statement the model wrote in the dialogue's voice. ``speaker`` is
+    whose words the statement reports: "patient" for the history ("I drink a beer on weekends" ->
+    "The patient drinks a beer on weekends"), "doctor" for exam, assessment and plan ("I'm going to
+    increase your lisinopril" -> "Increase the patient's lisinopril")."""
+    t = re.sub(r",\s*([,.;!?])", r"\1", _FILLERS.sub("", text)).strip()
+    t = re.sub(r"\b(gonna|wanna|gotta)\b", lambda m: _SLANG[m.group(1).lower()], t, flags=re.I)
+    t = re.sub(r"\s{2,}", " ", t).strip(" ,")
+    if speaker == "doctor":  # "The doctor ordered an EMG" -> "Ordered an EMG"
+        t = re.sub(r"^the doctor (?:also )?(?=[a-z]+ed\b)", "", t, flags=re.I)
+    if not FIRST_OR_SECOND_PERSON.search(t):
+        return t[:1].upper() + t[1:] if t else t
+    if speaker == "doctor":
+        t = re.sub(
+            r"^the doctor (?:also )?(?=[a-z]+ed\b)", "", t, flags=re.I
+        )  # "The doctor ordered an EMG" -> "Ordered an EMG"
+        m = _INTENT.match(t)
+        if m and m.end() < len(t):  # the doctor's intention is the plan: "I'm going to order" -> "Order"
+            rest = re.sub(r"^(?:go ahead and|ahead and)\s+", "", t[m.end() :].lstrip(), flags=re.I)
+            t = rest[:1].upper() + rest[1:]
+    patient = "the patient"
+    t = _replace_subjects(t, speaker, patient)
+    for pattern, role in _OBJECTS:
+        who = patient if role.startswith("listener") != (speaker == "patient") else "the doctor"
+        if role.endswith("self"):
+            repl = "themselves" if who == patient else "the doctor"
+        else:
+            repl = f"{who}'s" if role.endswith("'s") else who
+        t = pattern.sub(repl, t)
+    return t[:1].upper() + t[1:] if t else t
+
+
+def coerce_statements(value, clinical: bool = True) -> list[tuple[str, list[int]]]:
+    """Statements from the shapes a model actually answers with (objects with ``text`` and ``evidence``,
+    bare strings, nested lists), as (text, cited line ids); ``clinical`` also applies :func:`clean_text`."""
+    out: list[tuple[str, list[int]]] = []
+    if isinstance(value, (str, dict)):
+        value = [value]
+    for item in value if isinstance(value, list) else []:
+        ev: object = []
+        if isinstance(item, str):
+            text = item
+        elif isinstance(item, dict):
+            text = item.get("text") or item.get("statement") or ""
+            ev = item.get("evidence") or item.get("lines") or []
+        else:
+            continue
+        if not isinstance(text, str):
+            continue
+        ids = []
+        for e in ev if isinstance(ev, list) else [ev]:
+            try:
+                ids.append(int(str(e).strip("[] ")))
+            except ValueError:
+                continue
+        pieces = (
+            clean_text(text)
+            if clinical
+            else [p for p in split_statement(collapse_repeats(clinical_notation(text.strip()))) if len(p) >= 3]
+        )
+        out.extend((piece, ids) for piece in pieces)
+    return out
+
+
+def clean_text(text: str, speaker: str = "doctor") -> list[str]:
+    """A model's string as note statements: clinical notation, third person (``speaker``: see
+    :func:`third_person`), split into sentences of a readable length, loops collapsed; empty when it is
+    a remark or says nothing."""
+    text = re.sub(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]\s*$", "", text.strip())  # citations written inline
+    text = collapse_repeats(clinical_notation(text))
+    out = []
+    for piece in split_statement(text):
+        piece = third_person(piece, speaker).strip()
+        if len(piece) < 3 or is_filler(piece) or META.search(piece) or not content_words(piece):
+            continue  # (a piece with no content word: "The." left by the length limit)
+        out.append(piece)
+    return out
+
+
+def sentences(text: str) -> list[str]:
+    """A string's sentences (a history of five sentences is five statements, each checked on its own)."""
+    marked = _SENTENCE_END.sub(lambda m: m.group(1) + "\x00", text.strip())
+    return [p.strip() for p in marked.split("\x00") if p.strip()]
+
+
+# ----------------------------------------------------------------------------- checks
+
+_VITALS = {
+    "blood pressure": ("blood pressure", "pressure", "bp"),
+    "heart rate": ("heart rate", "pulse", "heart beat", "heartbeat", "beats per minute", "bpm"),
+    "temperature": ("temperature", "fever", "temp"),
+    "respiratory rate": ("respiratory rate", "breathing rate", "breaths per minute", "respirations"),
+    "oxygen saturation": ("oxygen", "o2", "saturation", "sat", "pulse ox", "pulse oximetry"),
+    "weight": ("weight", "weigh", "pounds", "lbs", "kilograms", "kg"),
+    "height": ("height", "tall", "feet", "inches"),
+    "bmi": ("bmi", "body mass"),
+}
+_VITAL_NAMES = re.compile(
+    r"\b(?:blood pressure|bp|heart rate|pulse|temperature|temp|respiratory rate|respirations|oxygen|o2|"
+    r"saturation|spo2|weight|height|bmi)\b",
+    re.I,
+)
+# words of an exam statement that say where, not what was found: a finding is kept when what it says was
+# found was said ("grip strength less on the left"), not when only the body part was ("tenderness of the
+# right wrist" after "I want you to squeeze my hands")
+_WHERE = frozenset(
+    content_words(
+        """general head neck eyes eye ears ear nose throat cardiovascular heart respiratory lungs lung chest breast
+        breasts abdomen abdominal belly genitourinary musculoskeletal extremities extremity skin neurological neuro
+        psychiatric back spine arm arms leg legs hand hands wrist wrists finger fingers thumb elbow shoulder hip knee
+        knees ankle ankles foot feet toe toes left right bilateral bilaterally both side upper lower exam examination
+        finding findings noted note normal patient""",
+    )
+)
+
+
+def _said_numbers(transcript_tokens: Iterable[str]) -> set[str]:
+    return {canon_number(t) for t in transcript_tokens if t[0].isdigit()}
+
+
+def _numbers(text: str) -> set[str]:
+    return {canon_number(t) for t in tokens(text) if t[0].isdigit()}
+
+
+def vital_said(text: str, said_text: str, said_numbers: set[str], said_normalised: str = "") -> bool:
+    """A vital-sign statement whose values were all said, or (without a value) whose vital sign was
+    talked about."""
+    if not _numbers(text) <= said_numbers:
+        return False
+    pairs = re.findall(r"\b(\d{2,3})\s*/\s*(\d{2,3})\b", text)
+    if pairs:  # a reading ("150/90") is specific enough on its own: it must have been said as a pair
+        return all(f"{a} / {b}" in said_normalised for a, b in pairs)
+    low = text.lower()
+    named = [k for k, words in _VITALS.items() if any(re.search(rf"\b{re.escape(w)}", low) for w in (k, *words))]
+    if not named:
+        return bool(_numbers(text))  # no vital named: a value that was said
+    return all(any(re.search(rf"\b{re.escape(w)}", said_text) for w in _VITALS[k]) for k in named)
+
+
+def exam_said(text: str, said_words: set[str]) -> bool:
+    """An exam statement whose findings were said: most of its words beyond the body part (and the
+    system it starts with) are words of the transcript; a statement that only names the part ("Heart:
+    normal.") needs the part to have come up."""
+    body = text.split(":", 1)[1] if ":" in text[:40] else text
+    claim = content_words(body)
+    found = claim - _WHERE
+    if found:
+        return len(found & said_words) / len(found) >= 0.5
+    return bool(claim & said_words) or not claim
+
+
+_ORDER_CUE = re.compile(
+    r"\b(?:order\w*|get|schedul\w*|set up|send|want to|going to|gon na|'d like to|would like to|will|refer\w*|recommend\w*)\b",
+    re.I,
+)
+_RESULT_VERB = re.compile(r"\b(?:show\w*|reveal\w*|demonstrat\w*|was|were|is|are|came back)\b", re.I)
+
+
+def only_ordered(text: str, transcript: Transcript) -> bool:
+    """A result claimed for a test the transcript names only when ordering it ("EMG showed carpal
+    tunnel syndrome" after "I want to order an EMG")."""
+    head = _RESULT_VERB.split(text, maxsplit=1)[0]
+    name = content_words(head) - _WHERE
+    if not name:
+        return False
+    lines = [s.text for s in transcript.segments if name & content_words(s.text)]
+    return bool(lines) and all(_ORDER_CUE.search(line) for line in lines)
+
+
+def _unsaid_results(texts: list[str], transcript: Transcript) -> set[str]:
+    """Results statements the grounding check finds claimed for a test that was only ordered, or with
+    a number nobody said."""
+    from ..grounding import ground_note
+
+    note = NoteDraft(sections=[Section(key="r", title="r", statements=[Statement(text=t) for t in texts])])
+    checked = ground_note(note, transcript).sections[0].statements
+    flagged = {st.text for st in checked if any(i.kind in ("result", "number") for i in st.issues)}
+    return flagged | {t for t in texts if only_ordered(t, transcript)}
+
+
+_RESULT_CLAIM = re.compile(
+    r"\d|\b(?:normal|abnormal|unremarkable|negative|positive|elevated|high|low|increased|decreased|shows?|showed|"
+    r"revealed?|demonstrat\w*|consistent|within|stable|improved|worse\w*|no evidence|fracture\w*|mass|lesion|"
+    r"clear|confirm\w*|suggest\w*|indicat\w*|found)\b",
+    re.I,
+)
+# an exam statement that reports what the patient said, or the plan, is not an exam finding
+_NOT_EXAM = re.compile(
+    r"\b(?:symptoms?|reports?|reported|complains?|denies|denied|history|prescrib\w*|ordered|"
+    r"urinat\w*|nause\w*|vomit\w*|appetite|chills|palpitations?|chest pain|shortness of breath|fevers?)\b",
+    # (what an examiner cannot see or hear: symptoms)
+    re.I,
+)
+# the words that place an exam finding in a body system (the labels of questions.EXAM_SYSTEMS): the
+# model picks a system for each finding and sometimes the wrong one ("Respiratory: CVA tenderness")
+_EXAM_SYSTEM_WORDS = {
+    "Respiratory": r"lungs?|breath sounds|wheez\w*|crackles?|rales|rhonchi|air entry|auscultation bilaterally",
+    "Cardiovascular": r"heart(?! rate)|murmurs?|gallops?|rubs?|s1|s2|regular rate|rhythm|carotid",
+    "Abdomen": r"abdomen|abdominal|bowel sounds|quadrant|epigastri\w*|liver|spleen|hepat\w*|splen\w*|"
+    r"rebound|guarding|distend\w*",
+    "Genitourinary": r"cva|costovertebral|flank|testic\w*|scrot\w*|bladder|suprapubic",
+    "ENT": r"ears?|tympanic|throat|pharyn\w*|oropharyn\w*|tonsils?|nasal|nose|sinus\w*|turbinates?",
+    "Eyes": r"pupils?|conjunctiv\w*|sclera\w*|eyes?|extraocular",
+    "Head and neck": r"neck|thyroid|lymph nodes?|lymphadenopathy",
+    "Skin": r"rash|erythema\w*|wounds?|incisions?|bruis\w*|ecchymos\w*|lacerations?|lesions?",
+    "Neurological": r"reflex\w*|sensation|cranial nerves?|gait|tinel\w*|phalen\w*|romberg",
+    "Musculoskeletal": r"joints?|range of motion|spine|spinal|lumbar|cervical|paraspinal|effusion|crepitus|"
+    r"tinel\w*|phalen\w*|knees?|shoulders?|wrists?|hips?|ankles?|elbows?|muscles?",
+    "Extremities": r"edema|calf|calves|clubbing|cyanosis|pedal|legs?|feet",
+}
+# what only an examiner finds: in a review of systems it is the exam repeated as symptoms
+_EXAM_ONLY = re.compile(
+    r"\b(?:murmurs?|rales|rhonchi|crackles|bowel sounds|regular rate|rhythm|gallops?|effusion|reflex\w*|"
+    r"hepatosplenomegaly|palpa\w*|auscultation)\b",
+    re.I,
+)
+_EXAM_SYSTEM_RE = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in _EXAM_SYSTEM_WORDS.items()}
+
+
+_NOT_PLACES = frozenset(
+    content_words(
+        "left right bilateral bilaterally both side upper lower exam examination finding findings noted note normal patient general"
+    )
+)
+
+
+def exam_place_said(text: str, label: str, said_text: str, said_words: set[str]) -> bool:
+    """The body system of an exam finding came up in the visit: its label's words, or a body part the
+    finding names, were said. "Eyes: no signs of redness" in a visit about a breast scar was not
+    examined (a system nobody discussed is left out); a label of no known system (General) passes."""
+    places = (content_words(text) & _WHERE) - _NOT_PLACES
+    if places & said_words:
+        return True
+    regex = _EXAM_SYSTEM_RE.get(label)
+    if regex is not None and (regex.search(said_text) or label.lower() in said_text):
+        return True
+    return regex is None and not places
+
+
+def exam_system(text: str, label: str) -> str:
+    """The body system an exam finding belongs under: the model's label, unless the finding names
+    nothing of that system and exactly one other system ("Respiratory: CVA tenderness" ->
+    Genitourinary). A finding that names no system, or several, keeps its label."""
+    if label in _EXAM_SYSTEM_RE and _EXAM_SYSTEM_RE[label].search(text):
+        return label
+    named = [k for k, r in _EXAM_SYSTEM_RE.items() if r.search(text)]
+    return named[0] if len(named) == 1 else label
+
+
+_NEGATED = re.compile(r"\b(?:denies|denied|no|not|never|without|negative for|nobody)\b(?P<rest>[^.;]*)", re.I)
+
+
+_GENERIC_PROBLEM_WORDS = frozenset(content_words("acute chronic pain left right bilateral syndrome disease follow up"))
+
+
+def _history_of(words: set[str], facts: VisitFacts) -> bool:
+    """The history says the patient had this before ("a history of kidney stones")."""
+    for f in facts.of(Block.history_of_present_illness.value):
+        m = re.search(r"\b(?:history|previous|prior|before|again|recurren\w*)\b(?P<rest>.*)", f.text, re.I)
+        if m and words & content_words(m.group(0)):
+            return True
+    return False
+
+
+def _diagnosis_words(facts: VisitFacts) -> set[str]:
+    """Words of the patient's diagnoses (history, allergies, the visit's problems), less the chief
+    complaint's: a review of systems that reports only these lists conditions, not symptoms."""
+    out = {w for p in facts.problems for w in content_words(p)}
+    for f in facts.facts:
+        if f.block in (Block.medical_history.value, Block.allergies.value):
+            out |= content_words(f.text)
+    for f in facts.of(Block.chief_complaint.value):
+        out -= content_words(f.text)
+    return out - _GENERIC_PROBLEM_WORDS
+
+
+def _denied_words(facts: VisitFacts) -> set[str]:
+    """Content words the history states as absent ("denies any history of rheumatoid arthritis")."""
+    out: set[str] = set()
+    for f in facts.facts:
+        if f.block in (Block.history_of_present_illness.value, Block.review_of_systems.value):
+            for m in _NEGATED.finditer(f.text):
+                out |= content_words(m.group("rest"))
+    return out
+
+
+_PRESCRIBE = re.compile(
+    r"\b(?:start\w*|prescrib\w*|put (?:you|him|her) on|give (?:you|him|her)|(?:like|want|need) (?:you|him|her) to (?:take|try|use)|"
+    r"try (?:you|him|her) on|send (?:in|over)|order\w*|recommend\w*|switch\w*)\b",
+    re.I,
+)
+
+
+def new_medications(transcript: Transcript, drugs) -> set[str]:
+    """Drugs this visit starts: first named by the doctor in a line that prescribes, never by the
+    patient before. A small model lists them with what the patient already takes."""
+    from ..domain import SpeakerRole
+
+    seen: set[str] = set()
+    new: set[str] = set()
+    for seg in transcript.segments:
+        for _, med in drugs.medications_in(tokens(seg.text)):
+            if med in seen:
+                continue
+            seen.add(med)
+            if seg.speaker == SpeakerRole.clinician and _PRESCRIBE.search(seg.text):
+                new.add(med)
+    return new
+
+
+def _merge_doses(facts: list[Fact], drugs) -> list[Fact]:
+    """A medication item that is only a dose ("600 mg every 6 hours") belongs to the drug before it."""
+    out: list[Fact] = []
+    for f in facts:
+        if (
+            f.block == Block.medications.value
+            and out
+            and out[-1].block == f.block
+            and not drugs.medications_in(tokens(f.text))
+            and _numbers(f.text)
+        ):
+            prev = out[-1]
+            out[-1] = Fact(
+                f"{prev.text.rstrip('. ')} {f.text.strip()}", prev.block, prev.evidence, prev.problem, prev.label
+            )
+            continue
+        out.append(f)
+    return out
+
+
+_CHANGE = re.compile(r"\b(?:increas|decreas|rais|lower|chang|adjust|titrat|reduc|doubl|bump)\w*\b", re.I)
+_TO_DOSE = re.compile(r"\bto (\d+(?:\.\d+)?) ?(mg|milligrams?|mcg|micrograms?|units?)\b", re.I)
+_FROM_TO = re.compile(r"\bfrom (\d+(?:\.\d+)?) ?(?:mg|milligrams?|mcg|micrograms?|units?)? to (\d+(?:\.\d+)?)\b", re.I)
+
+
+def both_doses(text: str, transcript: Transcript, drugs) -> str:
+    """A dose change written with only the new dose ("Increase the lisinopril dose to 20 mg") gets the
+    old dose the transcript gives for that drug ("... from 10 mg to 20 mg"): a change is charted with
+    both doses."""
+    original, text = text, clinical_notation(text)  # "to twenty milligrams" -> "to 20 mg"
+    to = _TO_DOSE.search(text)
+    if not to or not _CHANGE.search(text) or re.search(r"\bfrom\b", text, re.I):
+        return original
+    named = {m for _, m in drugs.medications_in(tokens(text))}
+    for seg in transcript.segments:
+        if named and named & {m for _, m in drugs.medications_in(tokens(seg.text))}:
+            for m in _FROM_TO.finditer(clinical_notation(seg.text)):
+                if canon_number(m.group(2)) == canon_number(to.group(1)):
+                    return f"{text[: to.start()]}from {m.group(1)} {to.group(2)} {text[to.start() :]}"
+    return original
+
+
+# blocks whose items are things the patient said, in a few words: most of those words must have been said
+# (the history of the present illness is checked by grounding: its sentences paraphrase more)
+_SAID_BLOCKS = frozenset(b.value for b in PATIENT_BLOCKS - {Block.chief_complaint, Block.history_of_present_illness})
+_FRAME_WORDS = frozenset(
+    content_words(
+        """patient reports reported denies denied history has had have family social works work takes taking
+        takes uses drinks mother father brother sister son daughter also currently"""
+    )
+)
+
+
+_FAMILY = frozenset(
+    content_words(
+        "father mother dad mom brother sister sibling parent parents grandfather grandmother grandma grandpa aunt "
+        "uncle cousin family son daughter"
+    )
+)
+
+
+def _said(text: str, windows: list[set[str]], anchor: frozenset[str] = frozenset()) -> bool:
+    """Most of what ``text`` claims (its content words beyond the frame: "the patient reports", "history")
+    was said in one stretch of the transcript (a line and its neighbours), with an ``anchor`` word (a
+    relative, for family history) in that stretch. A small model asked for a history nobody gave
+    assembles one from words said elsewhere in the visit ("his father has a history of kidney stones")."""
+    claim = content_words(text) - _FRAME_WORDS - anchor
+    if not claim:
+        return not anchor or any(anchor & w for w in windows)
+    return any(len(claim & w) / len(claim) >= 0.5 and (not anchor or anchor & w) for w in windows)
+
+
+def _windows(transcript: Transcript, size: int = 3) -> list[set[str]]:
+    words = [content_words(s.text) for s in transcript.segments]
+    return [set().union(*words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
+
+
+_BY_SENTENCE = frozenset(
+    b.value
+    for b in (
+        Block.history_of_present_illness,
+        Block.social_history,
+        Block.family_history,
+        Block.assessment,
+        Block.plan,
+        Block.follow_up,
+    )
+)
+
+
+def _one_sentence_each(facts: list[Fact]) -> list[Fact]:
+    """History, assessment and plan strings split into their sentences: a check drops the wrong sentence,
+    not the whole history, and each statement carries one fact for grounding."""
+    out: list[Fact] = []
+    for f in facts:
+        if f.block in _BY_SENTENCE:
+            out += [Fact(t, f.block, f.evidence, f.problem, f.label, f.polarity) for t in sentences(f.text)]
+        else:
+            out.append(f)
+    return out
+
+
+def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
+    """The facts fit for a note: exam, vital signs and results nobody stated left out (module
+    docstring), a history item the history itself denies left out; vital signs the model put under the
+    exam are moved to the vital signs."""
+    from ..lexicon import medication_names
+
+    said_text = " ".join(tokens(transcript.text))
+    said_normalised = normalise(transcript.text)
+    said_numbers = _said_numbers(said_text.split())
+    said_words = content_words(transcript.text)
+    windows = _windows(transcript)
+    results = [f.text for f in facts.facts if f.block == Block.results.value]
+    unsaid = _unsaid_results(results, transcript) if results else set()
+    denied = _denied_words(facts)
+    diagnoses = _diagnosis_words(facts)
+    family = {w for f in facts.of(Block.family_history.value) for w in content_words(f.text)} - _FAMILY
+    history = {w for f in facts.of(Block.medical_history.value) for w in content_words(f.text)}
+    today = {w for p in facts.problems for w in content_words(p)} - _GENERIC_PROBLEM_WORDS
+    drugs = medication_names(None)
+    started = new_medications(transcript, drugs)
+    kept: list[Fact] = []
+    for f in _one_sentence_each(_merge_doses(facts.facts, drugs)):
+        block = f.block
+        if block == Block.physical_exam.value and _VITAL_NAMES.match(f.text.strip()):
+            block = Block.vital_signs.value
+        if block == Block.vital_signs.value and not vital_said(f.text, said_text, said_numbers, said_normalised):
+            continue
+        if block == Block.physical_exam.value and (
+            not exam_said(f.text, said_words)
+            or not exam_place_said(f.text, exam_system(f.text, f.label), said_text, said_words)
+            or not _numbers(f.text) <= said_numbers
+            or _NOT_EXAM.search(f.text)
+            or drugs.medications_in(tokens(f.text))
+            or ((words := content_words(f.text) - _GENERIC_PROBLEM_WORDS) and words <= history)
+        ):
+            continue
+        if (
+            block == Block.review_of_systems.value
+            and f.polarity == "reports"
+            and (words := content_words(f.text) - _FRAME_WORDS)
+            and words <= denied
+        ):
+            continue  # "Reports fever, chills" when the history says the patient denies them
+        if (
+            block == Block.review_of_systems.value
+            and f.polarity == "reports"
+            and (words := content_words(f.text) - _FRAME_WORDS - _GENERIC_PROBLEM_WORDS)
+            and words <= diagnoses
+        ):
+            continue  # "Cardiovascular: Reports reflux, heart failure": diagnoses, not symptoms
+        if block == Block.review_of_systems.value and _EXAM_ONLY.search(f.text):
+            continue  # "Respiratory: Reports rales or rhonchi": the exam's findings, not the patient's symptoms
+        if block == Block.family_history.value and not content_words(f.text) & _FAMILY:
+            continue  # "Family history: The patient has high blood pressure": no relative, not the family's
+        if block == Block.social_history.value and (words := content_words(f.text) - _FRAME_WORDS) and words <= history:
+            continue  # "Social history: The patient has diabetes": the medical history
+        if block in _SAID_BLOCKS and not _said(
+            f.text, windows, _FAMILY if block == Block.family_history.value else frozenset()
+        ):
+            continue  # a history, habit or symptom nobody mentioned ("works as a software engineer")
+        if block == Block.history_of_present_illness.value and (
+            (named := {m for _, m in drugs.medications_in(tokens(f.text))}) and named <= started
+        ):
+            continue  # "has been taking Ultram" for the drug the doctor starts today
+        if not content_words(f.text):
+            continue  # "The."
+        if block == Block.results.value and (f.text in unsaid or not _RESULT_CLAIM.search(f.text)):
+            continue
+        if (
+            block == Block.medical_history.value
+            and (words := content_words(f.text))
+            and (
+                words <= denied
+                or (words & today and not _history_of(words, facts))
+                or (words <= family and not _own(words, transcript))
+            )
+        ):
+            continue  # denied, or today's problem (unless the history says the patient had it before)
+        if (
+            block == Block.medications.value
+            and (named := {m for _, m in drugs.medications_in(tokens(f.text))})
+            and named <= started
+        ):
+            continue  # started in this visit: the plan says so
+        if block in (Block.plan.value, Block.medications.value):
+            f = Fact(both_doses(f.text, transcript, drugs), f.block, f.evidence, f.problem, f.label, f.polarity)
+        label = exam_system(f.text, f.label) if block == Block.physical_exam.value else f.label
+        if block == f.block and label == f.label:
+            kept.append(f)
+        else:
+            kept.append(Fact(f.text, block, f.evidence, f.problem, label, f.polarity))
+    patient = facts.patient
+    if patient.age and not _numbers(patient.age) <= said_numbers:
+        patient = Patient(patient.name, "", patient.sex)  # an age nobody said
+    return _history_problems(VisitFacts(patient=patient, facts=kept, problems=list(facts.problems)))
+
+
+def _own(words: set[str], transcript: Transcript) -> bool:
+    """A condition the transcript gives as the patient's own: all its words on one line that names no
+    relative (not only "my mother had lymphoma")."""
+    return any(words <= (line := content_words(s.text)) and not line & _FAMILY for s in transcript.segments if s.text)
+
+
+_HISTORY_PROBLEM = re.compile(
+    r"^(?:(?:pre-?)?(?:previous|past|prior)\s+)?(?:(?:medical|surgical)\s+)?history\s+of\s+|^(?:previous|prior|past)\s+",
+    re.I,
+)
+_PLAN_VERBS = frozenset(content_words("prescribe start continue order refer recommend advise monitor the patient a an"))
+
+
+def _history_problems(facts: VisitFacts) -> VisitFacts:
+    """Problems the model named from the history ("History of atopic eczema", "Previous surgical history
+    of a colectomy"): with a plan of their own they are named as the condition ("Atopic eczema"); with no
+    plan they are history, not something this visit addressed, and are left out (with their assessment).
+    A plan item that only repeats its problem's name ("Prescribe a previous surgical history of a
+    colectomy") is not a plan, nor is the same plan item a second time under another problem."""
+    problem_words = {p: content_words(p) | _PLAN_VERBS for p in facts.problems}
+    plan = [
+        f
+        for f in facts.facts
+        if f.block == Block.plan.value
+        and f.problem
+        and not content_words(f.text) <= problem_words.get(f.problem, set())  # an echo of the problem's name
+    ]
+    # one plan item given to several problems stays with the one that has the fewest other items
+    # ("Refill Protonix" under the kidney stones and under reflux: reflux's)
+    words = {id(f): content_words(f.text) for f in plan}
+    home: dict[int, Fact] = {}
+    for f in plan:
+        same = [g for g in plan if same_fact(words[id(f)], words[id(g)])]
+        home[id(f)] = min(same, key=lambda g: (sum(1 for h in plan if h.problem == g.problem) - 1, plan.index(g)))
+    out = [
+        f
+        for f in facts.facts
+        if not (f.block == Block.plan.value and f.problem) or (id(f) in home and home[id(f)] is f)
+    ]
+    renamed: dict[str, str] = {}
+    for p in facts.problems:
+        if not _HISTORY_PROBLEM.search(p):
+            continue
+        has_plan = any(f.block == Block.plan.value and f.problem == p for f in out)
+        name = _HISTORY_PROBLEM.sub("", p)
+        renamed[p] = name[:1].upper() + name[1:] if has_plan else ""
+    if not renamed:
+        return VisitFacts(patient=facts.patient, facts=out, problems=list(facts.problems))
+    kept = [
+        f if f.problem not in renamed else Fact(f.text, f.block, f.evidence, renamed[f.problem], f.label, f.polarity)
+        for f in out
+        if not (f.problem in renamed and not renamed[f.problem])
+    ]
+    problems = [renamed.get(p, p) for p in facts.problems if renamed.get(p, p)]
+    return VisitFacts(patient=facts.patient, facts=kept, problems=problems)
+
+
+# ----------------------------------------------------------------------------- composing
+
+
+def same_fact(a: set[str], b: set[str]) -> bool:
+    """Two statements' content words say the same thing: most of the shorter one's words are in
+    the other, and one's numbers are among the other's."""
+    if not a or not b:
+        return False
+    na, nb = {w for w in a if w[0].isdigit()}, {w for w in b if w[0].isdigit()}
+    if not (na <= nb or nb <= na):
+        return False  # "lisinopril 10 mg" and "lisinopril 20 mg" are different facts
+    return len(a & b) / min(len(a), len(b)) >= DUPLICATE_OVERLAP
+
+
+class _Statements:
+    """Statements of one section, near-duplicates within one block kept once (the fuller text, both
+    evidences). Across blocks a fact may repeat, as in a note written by hand: the history tells it,
+    the review of systems lists it."""
+
+    def __init__(self):
+        self.items: list[Statement] = []
+        self._words: list[set[str]] = []
+        self._groups: list[str] = []
+
+    def add(self, text: str, evidence: Iterable[int] = (), group: str = "", dedupe: bool = True) -> None:
+        if not dedupe:  # (the opening sentence: the history repeats its words, and both stay)
+            self.items.append(Statement(text=text, evidence=list(evidence)))
+            self._words.append(set())
+            self._groups.append(group)
+            return
+        words = content_words(text) or {text.lower().strip(" .")}
+        for i, other in enumerate(self._words):
+            if self._groups[i] == group and same_fact(words, other):
+                if len(words) > len(other):
+                    self._words[i] = words
+                    merged = list(dict.fromkeys([*self.items[i].evidence, *evidence]))
+                    self.items[i] = Statement(text=text, evidence=merged)
+                return
+        self._words.append(words)
+        self._groups.append(group)
+        self.items.append(Statement(text=text, evidence=list(evidence)))
+
+
+def _sentence(text: str) -> str:
+    t = text.strip()
+    return t if not t or t[-1] in ".!?" else t + "."
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _phrase(text: str) -> str:
+    return _lower_first(text.strip().rstrip("."))
+
+
+def introduction(facts: VisitFacts) -> str:
+    """The note's opening sentence: who presents with what ("John Perry is a 61-year-old male with a
+    history of kidney stones who presents for back pain."), from what was said only."""
+    p = facts.patient
+    cc = next((" ".join(clean_text(f.text, "patient")) for f in facts.of(Block.chief_complaint.value)), "")
+    if not cc:
+        return ""
+    age = re.sub(r"\s*(?:years?(?:\s*old)?|y/?o)\s*$", "", p.age.strip(), flags=re.I)
+    age = age if re.fullmatch(r"\d{1,3}", age) else ""
+    sex = p.sex if p.sex in ("male", "female") else ""
+    who = " ".join(w for w in (f"{age}-year-old" if age else "", sex) if w)
+    subject = p.name.strip() if p.name.strip() and len(p.name) < 60 else "The patient"
+    history = [
+        _phrase(f.text)
+        for f in facts.of(Block.medical_history.value)
+        if len(f.text.split()) <= 5 and not META.search(f.text)
+    ][:4]
+    with_history = ""
+    if history:
+        with_history = " with a past medical history of " + (
+            history[0] if len(history) == 1 else ", ".join(history[:-1]) + " and " + history[-1]
+        )
+    reason = _phrase(cc)
+    if who:
+        return f"{subject} is a {who}{with_history} who presents for {reason}."
+    if with_history:
+        return f"{subject} is a patient{with_history} who presents for {reason}."
+    return f"{subject} presents for {reason}."
+
+
+_LISTED = frozenset({Block.medical_history, Block.allergies})  # short items read as one list
+
+
+def _labelled(block: Block, texts: list[str], labelled: bool) -> list[str]:
+    """A block's statements inside a section that holds several blocks carry its label
+    ("Medications: lisinopril 20 mg daily."); the history's sentences read on their own."""
+    if not labelled or not texts or block == Block.history_of_present_illness:
+        return texts
+    title = BLOCK_TITLES[block]
+    if block in (Block.review_of_systems, Block.physical_exam, Block.vital_signs):
+        return texts  # "Respiratory: denies cough." says which part it is
+    return [f"{title}: {t}" for t in texts]
+
+
+def compose_note(
+    facts: VisitFacts, template: Template, encounter: Encounter | None = None, *, clinical: bool = True
+) -> NoteDraft:
+    """The note of ``template`` from checked ``facts``: each section's blocks in the section's order;
+    assessment and plan grouped by problem; free sections (no blocks) take the facts given for them
+    (in their own voice unless ``clinical``)."""
+    sections = []
+    for ts in template.sections:
+        out = _Statements()
+        if not ts.content:
+            for f in facts.of(ts.key):
+                for text, _ in coerce_statements([f.text], clinical):
+                    out.add(text, f.evidence, group=ts.key)
+        blocks = list(ts.content)
+        labelled = len([b for b in blocks if b != Block.history_of_present_illness]) > 1
+        problems_done = False
+        for block in blocks:
+            if block in (Block.assessment, Block.plan):
+                if not problems_done:
+                    _add_problems(out, facts, blocks)
+                    problems_done = True
+                continue
+            if block == Block.chief_complaint and Block.history_of_present_illness in blocks and not labelled:
+                continue  # the opening sentence names it
+            speaker = "patient" if block in PATIENT_BLOCKS else "doctor"
+            if block in (Block.review_of_systems, Block.physical_exam):
+                for text, ev in by_system(facts.of(block.value), speaker):
+                    out.add(text, ev, group=block.value)
+                continue
+            items = [(t, f.evidence) for f in facts.of(block.value) for t in clean_text(f.text, speaker)]
+            if block == Block.history_of_present_illness:
+                intro = introduction(facts)
+                first = content_words(items[0][0]) if items else set()
+                if intro and not (first and len(first & content_words(intro)) / len(content_words(intro)) >= 0.6):
+                    out.add(intro, dedupe=False)  # (unless the history opens with its own)
+            if block in _LISTED and len(items) > 1 and all(len(t.split()) <= 6 for t, _ in items):
+                # "Past medical history: Kidney stones, migraines and reflux."
+                joined = _join([items[0][0], *(_lower_first(t) for t, _ in items[1:])])
+                items = [(joined, tuple(dict.fromkeys(i for _, ev in items for i in ev)))]
+            texts = _labelled(block, [t for t, _ in items], labelled)
+            for text, (_, ev) in zip(texts, items):
+                out.add(_sentence(text), ev, group=block.value)
+        sections.append(Section(key=ts.key, title=ts.title, statements=out.items, style=template.section_style(ts.key)))
+    return NoteDraft(
+        template=template.name, encounter=encounter or Encounter(visit_type=template.name), sections=sections
+    )
+
+
+_TEST_VERB = re.compile(
+    r"\b(?:order\w*|obtain\w*|get|getting|check\w*|schedul\w*|repeat\w*|send\w*|draw\w*|perform\w*|do)\b", re.I
+)
+_ARTICLE = re.compile(r"^(?:to|a|an)\s+", re.I)
+_REFER_VERB = re.compile(r"\b(?:refer\w*|consult\w*|see|seeing|follow)\b", re.I)
+
+
+def plan_item(label: str, text: str) -> str:
+    """A plan item as an order: a test or referral the model named without a verb gets one ("EMG of
+    both hands" -> "Order EMG of both hands"), so it cannot read as a result or a finding."""
+    if label == "Tests" and not _TEST_VERB.search(text):
+        return f"Order {_lower_first(text)}"  # (mid-sentence now)
+    if label == "Referrals" and not _REFER_VERB.search(text):
+        return "Refer to " + _lower_first(_ARTICLE.sub("", text))
+    return text
+
+
+def _join(items: list[str]) -> str:
+    items = [i.strip().rstrip(".") for i in items if i.strip()]
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else (items[0] if items else "")
+
+
+_NO = re.compile(r"(^|,\s*|\bor\s+|\band\s+)(?:no|denies|denied)\s+(?:any\s+)?", re.I)  # "Denies no swelling"
+
+
+def by_system(facts: list[Fact], speaker: str) -> list[tuple[str, tuple[int, ...]]]:
+    """Review-of-systems or exam items, one statement per body system in the order the systems came:
+    "Respiratory: Reports cough. Denies shortness of breath." / "Musculoskeletal: Grip strength less
+    on the left; positive Tinel sign bilaterally." An item said again (the model repeats a finding,
+    or lists nausea under two systems) is kept once, where it came first."""
+    systems: dict[str, list[Fact]] = {}
+    seen: list[tuple[str, set[str]]] = []
+    for f in facts:
+        words = content_words(f.text)
+        if any(p == f.polarity and same_fact(words, w) for p, w in seen):
+            continue
+        seen.append((f.polarity, words))
+        systems.setdefault(f.label, []).append(f)
+    out = []
+    for label, items in systems.items():
+        texts = {f: " ".join(clean_text(f.text, speaker)).rstrip(".") for f in items}
+        reported = [_lower_first(texts[f]) for f in items if f.polarity == "reports" and texts[f]]
+        denied = [_lower_first(_NO.sub(r"\1", texts[f])) for f in items if f.polarity == "denies" and texts[f]]
+        found = [texts[f] for f in items if not f.polarity and texts[f]]
+        parts = [f"Reports {_lower_first(_join(reported))}." if reported else ""]
+        parts.append(f"Denies {_lower_first(_join(denied))}." if denied else "")
+        parts.append(_sentence("; ".join([found[0], *map(_lower_first, found[1:])])) if found else "")
+        body = " ".join(p for p in parts if p)
+        if body:
+            evidence = tuple(dict.fromkeys(i for f in items for i in f.evidence))
+            out.append((f"{label}: {body}" if label else body, evidence))
+    return out
+
+
+def _add_problems(out: _Statements, facts: VisitFacts, blocks: list[Block]) -> None:
+    """Each problem: in an assessment, its name with its assessment; in a plan, its name with the first
+    plan item, then the others. Plan items of no problem (the medication pass) come last."""
+    assess, plan = Block.assessment in blocks, Block.plan in blocks
+    for problem in [*_problems(facts), ""]:
+        reasons = [
+            (t, f.evidence)
+            for f in facts.of(Block.assessment.value)
+            if f.problem == problem
+            for t in clean_text(f.text)
+        ]
+        items = [
+            (plan_item(f.label, t), f.evidence)
+            for f in facts.of(Block.plan.value)
+            if f.problem == problem
+            for t in clean_text(f.text)
+        ]
+        name = problem.strip().rstrip(".")
+        name = name[:1].upper() + name[1:]
+        texts = (reasons if assess else []) + (items if plan else [])
+        if assess and name and not reasons:
+            texts = [(name, ())] + texts
+        elif name and texts:
+            texts[0] = (f"{name}: {texts[0][0]}", texts[0][1])
+        for text, ev in texts:
+            out.add(_sentence(text), ev, group="problems")
+
+
+def _problems(facts: VisitFacts) -> list[str]:
+    """Problems in the order asked, those with nothing said left for the assessment to name."""
+    seen: list[str] = []
+    for p in facts.problems + [f.problem for f in facts.facts if f.problem]:
+        if p and p not in seen:
+            seen.append(p)
+    return seen

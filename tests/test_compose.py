@@ -1,0 +1,444 @@
+"""The note's rules that do not depend on the model: what :mod:`scribe.drafting.compose` keeps, drops
+and rewrites in the facts a model gives (no model needed: facts are given as a small model writes them)."""
+
+import pytest
+from scripted_llm import KeywordRuntime
+
+from scribe.drafting.compose import FIRST_OR_SECOND_PERSON, check_facts, compose_note, third_person
+from scribe.drafting.drafter import NoteDrafter
+from scribe.drafting.questions import Fact, Patient, VisitFacts
+from scribe.drafting.templates import get_template
+from scribe.transcript_io import parse_dialogue
+
+NO_EXAM_VISIT = parse_dialogue(
+    "[doctor] How have you been since we started the lisinopril?\n"
+    "[patient] Good. I take it every morning, ten milligrams. No headaches, no dizziness.\n"
+    "[doctor] Any chest pain or shortness of breath?\n"
+    "[patient] No chest pain. I do get a little short of breath on the stairs.\n"
+    "[doctor] Your home readings are running about 150 over 90, so I'm going to increase your lisinopril "
+    "from 10 milligrams to 20 milligrams once a day.\n"
+    "[doctor] And I'd like you to get a basic metabolic panel next week. Let's see you back in a month.\n"
+    "[patient] Okay, sounds good."
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "speaker", "charted"),
+    [
+        (
+            "I'm going to increase your lisinopril from 10 mg to 20 mg once a day.",
+            "doctor",
+            "Increase the patient's lisinopril from 10 mg to 20 mg once a day.",
+        ),
+        ("I'm also going to refer you to cardiology.", "doctor", "Refer the patient to cardiology."),
+        ("I want you to push fluids and strain your urine.", "doctor", "Push fluids and strain the patient's urine."),
+        ("I think you have carpal tunnel syndrome.", "doctor", "The patient has carpal tunnel syndrome."),
+        ("For the knee, I'll start meloxicam 15 mg once a day.", "doctor", "Start meloxicam 15 mg once a day."),
+        ("i do yard work and landscaping.", "patient", "The patient does yard work and landscaping."),
+        (
+            "I usually drink a beer or two on weekends, you know.",
+            "patient",
+            "The patient usually drinks a beer or two on weekends.",
+        ),
+        ("My father had a heart attack at 62.", "patient", "The patient's father had a heart attack at 62."),
+        ("I don't smoke, um, never have.", "patient", "The patient does not smoke, never have."),
+        ("The patient reports knee pain.", "patient", "The patient reports knee pain."),
+        ("US Army veteran.", "patient", "US Army veteran."),
+    ],
+)
+def test_the_dialogues_voice_becomes_clinical_third_person(said, speaker, charted):
+    assert third_person(said, speaker) == charted
+    assert not FIRST_OR_SECOND_PERSON.search(third_person(said, speaker))
+
+
+def test_no_exam_in_the_transcript_means_no_exam_findings_and_no_invented_vitals():
+    """A small model fills an exam from habit ("Eyes: no signs of infection", "Blood pressure: 120/80").
+    Nobody examined this patient: nothing of it reaches the note; the home readings that were said stay."""
+    facts = VisitFacts(
+        facts=[
+            Fact("No signs of infection", "physical_exam", label="Eyes"),
+            Fact("Soft, non-tender", "physical_exam", label="Abdomen"),
+            Fact("Regular rate and rhythm", "physical_exam", label="Cardiovascular"),
+            Fact("No murmurs", "physical_exam", label="Cardiovascular"),
+            Fact("Blood pressure 120/80 mmHg", "vital_signs"),
+            Fact("Temperature 98.6 F", "vital_signs"),
+            Fact("Heart rate: 72 bpm", "vital_signs"),
+            Fact("Home blood pressure readings about 150/90", "vital_signs"),
+        ]
+    )
+    kept = check_facts(facts, NO_EXAM_VISIT)
+    assert [f.text for f in kept.facts] == ["Home blood pressure readings about 150/90"]
+    note = compose_note(kept, get_template("soap"))
+    assert [s.text for s in note.section("objective").statements] == ["Home blood pressure readings about 150/90."]
+
+
+def test_findings_the_doctor_stated_stay_and_findings_nobody_stated_go():
+    visit = parse_dialogue(
+        "[doctor] I'm going to squeeze your hands. Your grip strength is less on the left.\n"
+        "[doctor] And when I tap here you feel a zing, so a positive Tinel sign on both sides.\n"
+        "[patient] I have numbness in my fingers at night."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("Grip strength less on the left", "physical_exam", label="Musculoskeletal"),
+            Fact("Palpable tenderness in the right wrist", "physical_exam", label="Musculoskeletal"),
+            Fact("Positive Tinel sign bilaterally", "physical_exam", label="Musculoskeletal"),
+            Fact("Numbness in the fingers reported at night", "physical_exam", label="Neurological"),
+            Fact("Wrist splint and ibuprofen 600 mg every 6 hours", "physical_exam", label="Skin"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    assert [s.text for s in note.section("objective").statements] == [
+        "Musculoskeletal: Grip strength less on the left; positive Tinel sign bilaterally."
+    ]
+
+
+def test_a_test_that_was_only_ordered_is_not_a_result_and_a_stated_result_is():
+    visit = parse_dialogue(
+        "[doctor] Your creatinine is up slightly, which might suggest an obstruction.\n"
+        "[doctor] I want to order an EMG to look at the nerves."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("Creatinine slightly elevated.", "results"),
+            Fact("EMG.", "results"),
+            Fact("EMG showed bilateral carpal tunnel syndrome.", "results"),
+        ]
+    )
+    assert [f.text for f in check_facts(facts, visit).facts] == ["Creatinine slightly elevated."]
+
+
+def test_a_symptom_the_history_denies_is_not_reported_in_the_review_of_systems():
+    visit = parse_dialogue(
+        "[doctor] Any fever, chills, nausea or vomiting?\n[patient] No, none of that. Just the sugar."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("The patient denies fever, chills, nausea or vomiting.", "history_of_present_illness"),
+            Fact("fever", "review_of_systems", label="Constitutional", polarity="reports"),
+            Fact("chills", "review_of_systems", label="Constitutional", polarity="denies"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    assert [s.text for s in note.section("subjective").statements] == [
+        "The patient denies fever, chills, nausea or vomiting.",
+        "Constitutional: Denies chills.",
+    ]
+
+
+def test_history_the_patient_denied_and_drugs_started_today_are_not_history():
+    visit = parse_dialogue(
+        "[doctor] Has anybody ever said you had rheumatoid arthritis?\n"
+        "[patient] No, nobody said anything like that. I had my gallbladder out in 2015.\n"
+        "[doctor] I'd like you to take ibuprofen 600 milligrams every six hours.\n"
+        "[patient] I already take metformin 500 twice a day."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("The patient denies any history of rheumatoid arthritis.", "history_of_present_illness"),
+            Fact("Rheumatoid arthritis", "medical_history"),
+            Fact("Cholecystectomy in 2015", "medical_history"),
+            Fact("ibuprofen", "medications"),
+            Fact("600 mg every 6 hours", "medications"),
+            Fact("Metformin 500 mg twice a day", "medications"),
+        ]
+    )
+    kept = check_facts(facts, visit)
+    assert [(f.block, f.text) for f in kept.facts if f.block != "history_of_present_illness"] == [
+        ("medical_history", "Cholecystectomy in 2015"),
+        ("medications", "Metformin 500 mg twice a day"),
+    ]
+
+
+def test_soap_holds_the_whole_visit_note_under_its_four_headings():
+    facts = VisitFacts(
+        patient=Patient(name="John Perry", age="61", sex="male"),
+        problems=["kidney stones", "migraines"],
+        facts=[
+            Fact("back pain", "chief_complaint"),
+            Fact("The pain started on the right side and moved to the left over 4 days.", "history_of_present_illness"),
+            Fact("He denies fever.", "history_of_present_illness"),
+            Fact("kidney stones", "medical_history"),
+            Fact("Imitrex", "medications"),
+            Fact("blood in the urine", "review_of_systems", label="Genitourinary", polarity="reports"),
+            Fact("fever", "review_of_systems", label="Genitourinary", polarity="denies"),
+            Fact("Tender in the right lower quadrant", "physical_exam", label="Abdomen"),
+            Fact(
+                "Recurrent kidney stone likely given the prior stones and the creatinine.",
+                "assessment",
+                problem="kidney stones",
+            ),
+            Fact("CT of the abdomen and pelvis without contrast", "plan", problem="kidney stones", label="Tests"),
+            Fact("Ultram 50 mg every 6 hours as needed for pain", "plan", problem="kidney stones", label="Medications"),
+            Fact("Continue Imitrex", "plan", problem="migraines", label="Medications"),
+            Fact("Call in a day or so with results.", "follow_up"),
+        ],
+    )
+    note = compose_note(facts, get_template("soap"))
+    assert [s.text for s in note.section("subjective").statements] == [
+        "Chief complaint: Back pain.",
+        "John Perry is a 61-year-old male with a past medical history of kidney stones who presents for back pain.",
+        "The pain started on the right side and moved to the left over 4 days.",
+        "He denies fever.",
+        "Past medical history: Kidney stones.",
+        "Medications: Imitrex.",
+        "Genitourinary: Reports blood in the urine. Denies fever.",
+    ]
+    assert [s.text for s in note.section("objective").statements] == ["Abdomen: Tender in the right lower quadrant."]
+    assert [s.text for s in note.section("assessment").statements] == [
+        "Kidney stones: Recurrent kidney stone likely given the prior stones and the creatinine.",
+        "Migraines.",
+    ]
+    assert [s.text for s in note.section("plan").statements] == [
+        "Kidney stones: Order CT of the abdomen and pelvis without contrast.",
+        "Ultram 50 mg every 6 hours as needed for pain.",
+        "Migraines: Continue Imitrex.",
+        "Follow-up: Call in a day or so with results.",
+    ]
+    # the visit note template puts the same facts under the headings of a full visit note
+    aci = compose_note(facts, get_template("aci"))
+    assert aci.section("chief_complaint").statements[0].text == "Back pain."
+    assert aci.section("assessment_and_plan").statements[0].text.startswith("Kidney stones: Recurrent")
+
+
+def test_a_denied_symptom_and_a_dose_change_survive_drafting_as_said():
+    """A denied symptom stays denied and a changed dose keeps both doses, through the whole path
+    (questions, checks, composition, grounding), and nothing reads in the first person."""
+    rules = {
+        "history_of_present_illness": r"\bno chest pain\b|\bshort of breath\b",
+        "review_of_systems": r"\bno headaches\b",
+        "assessment_and_plan": r"\b(lisinopril)\b",
+        "plan": r"\bincrease your lisinopril\b",
+    }
+    rt = KeywordRuntime(rules)
+    note = NoteDrafter(rt, get_template("soap"), medications={"lisinopril"}).draft(NO_EXAM_VISIT)
+    text = note.render_text()
+    assert "No chest pain" in text and "the patient does get a little short of breath" in text.lower()
+    plan = [s.text for s in note.section("plan").statements]
+    assert any("from 10 mg to 20 mg" in t and "lisinopril" in t for t in plan), plan
+    assert not any(FIRST_OR_SECOND_PERSON.search(s.text) for s in note.statements()), text
+    assert not note.section("objective").statements
+
+
+def test_an_exam_finding_goes_under_the_body_system_it_names_and_a_symptom_is_not_a_finding():
+    visit = parse_dialogue(
+        "[patient] It burns when I pee, no burning when urinating before this week though.\n"
+        "[doctor] Let me listen to your lungs. Your lungs are clear.\n"
+        "[doctor] When I tap on your back here, you have tenderness at the right CVA.\n"
+        "[doctor] Your abdomen is soft and nontender."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("Lungs clear", "physical_exam", label="Respiratory"),
+            Fact("Tenderness at the right CVA", "physical_exam", label="Respiratory"),
+            Fact("No burning when urinating", "physical_exam", label="Respiratory"),
+            Fact("Abdomen soft and nontender", "physical_exam", label="General"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    assert [s.text for s in note.section("objective").statements] == [
+        "Respiratory: Lungs clear.",
+        "Genitourinary: Tenderness at the right CVA.",
+        "Abdomen: Abdomen soft and nontender.",
+    ]
+
+
+def test_a_finding_or_symptom_said_again_is_listed_once():
+    visit = parse_dialogue(
+        "[patient] I've had nausea and vomiting since Monday, and some dizziness.\n"
+        "[doctor] On exam your abdomen is tender in the right lower quadrant. No rebound."
+    )
+    repeated = "Tender abdomen with palpation of the right lower quadrant"
+    facts = VisitFacts(
+        facts=[
+            Fact("Nausea and vomiting", "review_of_systems", label="Neurological", polarity="reports"),
+            Fact("Dizziness", "review_of_systems", label="Neurological", polarity="reports"),
+            Fact("Nausea and vomiting", "review_of_systems", label="Gastrointestinal", polarity="reports"),
+            *[Fact(repeated, "physical_exam", label="Abdomen") for _ in range(4)],
+            Fact("No rebound", "physical_exam", label="Abdomen"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    texts = [s.text for sec in note.sections for s in sec.statements]
+    assert "Neurological: Reports nausea and vomiting and dizziness." in texts
+    assert not any(t.startswith("Gastrointestinal") for t in texts)
+    assert "Abdomen: Tender abdomen with palpation of the right lower quadrant; no rebound." in texts
+
+
+def test_the_review_of_systems_lists_symptoms_not_the_patients_diagnoses():
+    visit = parse_dialogue(
+        "[doctor] How is your heart failure? And the reflux?\n"
+        "[patient] Both fine. My right knee hurts though, and I get short of breath on stairs.\n"
+        "[patient] I'm allergic to red meat, alpha-gal syndrome."
+    )
+    facts = VisitFacts(
+        problems=["Congestive heart failure", "Reflux", "Right knee pain"],
+        facts=[
+            Fact("Right knee pain", "chief_complaint"),
+            Fact("Alpha-gal syndrome", "allergies"),
+            Fact("Reflux, heart failure", "review_of_systems", label="Cardiovascular", polarity="reports"),
+            Fact("Alpha-gal syndrome", "review_of_systems", label="Endocrine", polarity="reports"),
+            Fact("Shortness of breath on stairs", "review_of_systems", label="Respiratory", polarity="reports"),
+            Fact("Right knee pain", "review_of_systems", label="Musculoskeletal", polarity="reports"),
+        ],
+    )
+    kept = [(f.label, f.text) for f in check_facts(facts, visit).of("review_of_systems")]
+    assert kept == [("Respiratory", "Shortness of breath on stairs"), ("Musculoskeletal", "Right knee pain")]
+
+
+def test_a_body_system_nobody_discussed_is_not_examined_and_denials_are_not_doubled():
+    visit = parse_dialogue(
+        "[patient] The scar under my left breast still aches, no swelling, no bruising.\n"
+        "[doctor] Let me take a look. The scar is healing well, no redness. Any chest pain or palpitations?\n"
+        "[patient] No."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("No swelling, no bruising", "review_of_systems", label="Skin", polarity="denies"),
+            Fact("No signs of palpitations or chest pain", "physical_exam", label="Cardiovascular"),
+            Fact("No signs of redness, swelling, or pain", "physical_exam", label="Eyes"),
+            Fact("Scar under the left breast healing well, no redness", "physical_exam", label="Skin"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    texts = [s.text for sec in note.sections for s in sec.statements]
+    assert "Skin: Denies swelling, bruising." in texts or "Skin: Denies swelling and bruising." in texts
+    assert [s.text for s in note.section("objective").statements] == [
+        "Skin: Scar under the left breast healing well, no redness."
+    ]
+
+
+def test_a_problem_from_the_history_is_named_as_the_condition_or_left_out_and_echoed_plans_go():
+    visit = parse_dialogue(
+        "[patient] I bruised my right thigh two weeks ago. I also have eczema, and I had a colectomy years ago.\n"
+        "[doctor] Start Mobic 15 mg once a day for the thigh. And I'll prescribe fluocinonide cream for the eczema."
+    )
+    facts = VisitFacts(
+        problems=[
+            "Contusion of the right thigh",
+            "History of atopic eczema",
+            "Previous surgical history of a colectomy",
+        ],
+        facts=[
+            Fact("Start Mobic 15 mg once a day.", "plan", problem="Contusion of the right thigh"),
+            Fact("The patient has atopic eczema.", "assessment", problem="History of atopic eczema"),
+            Fact("Prescribe fluocinonide for atopic eczema.", "plan", problem="History of atopic eczema"),
+            Fact("The patient had a colectomy.", "assessment", problem="Previous surgical history of a colectomy"),
+            Fact(
+                "Prescribe a previous surgical history of a colectomy.",
+                "plan",
+                problem="Previous surgical history of a colectomy",
+            ),
+        ],
+    )
+    checked = check_facts(facts, visit)
+    assert checked.problems == ["Contusion of the right thigh", "Atopic eczema"]
+    assert [(f.block, f.problem) for f in checked.facts] == [
+        ("plan", "Contusion of the right thigh"),
+        ("assessment", "Atopic eczema"),
+        ("plan", "Atopic eczema"),
+    ]
+
+
+def test_the_familys_illnesses_are_not_the_patients_history_and_an_unsaid_age_is_left_out():
+    visit = parse_dialogue(
+        "[doctor] Hi Sophia. Any illnesses in your family?\n"
+        "[patient] My mother had non-Hodgkin's lymphoma and my father had prostate cancer.\n"
+        "[patient] I have high cholesterol, that's new.\n"
+        "[doctor] The exam shows no palpable masses. We'll see you in a year, and we'll watch for recurrence."
+    )
+    facts = VisitFacts(
+        patient=Patient("Sophia", "46", "female"),
+        problems=["Breast cancer", "Hyperlipidemia"],
+        facts=[
+            Fact("Non-Hodgkin's lymphoma, prostate cancer", "medical_history"),
+            Fact("High cholesterol", "medical_history"),
+            Fact("Mother had non-Hodgkin's lymphoma; father had prostate cancer", "family_history"),
+            Fact("No palpable masses", "physical_exam", label="Chest"),
+            Fact("High cholesterol", "physical_exam", label="Cardiovascular"),
+            Fact("Watch for recurrence.", "plan", problem="Breast cancer"),
+            Fact("Watch for recurrence.", "plan", problem="Hyperlipidemia"),
+        ],
+    )
+    checked = check_facts(facts, visit)
+    again = check_facts(
+        VisitFacts(
+            problems=["Kidney stones", "Reflux"],
+            facts=[
+                Fact("Order a CT scan.", "plan", problem="Kidney stones"),
+                Fact("Refill Protonix 40 mg daily.", "plan", problem="Kidney stones"),
+                Fact("Refill Protonix 40 mg daily.", "plan", problem="Reflux"),
+            ],
+        ),
+        parse_dialogue("[doctor] I'll order a CT scan for the stones and refill your Protonix 40 mg daily."),
+    )
+    assert [(f.text, f.problem) for f in again.of("plan")] == [
+        ("Order a CT scan.", "Kidney stones"),
+        ("Refill Protonix 40 mg daily.", "Reflux"),
+    ]
+    assert [f.text for f in checked.of("medical_history")] == ["High cholesterol"]
+    assert [f.text for f in checked.of("physical_exam")] == ["No palpable masses"]
+    assert [(f.text, f.problem) for f in checked.of("plan")] == [("Watch for recurrence.", "Breast cancer")]
+    assert checked.patient.age == "" and checked.patient.name == "Sophia"
+
+
+def test_exam_findings_and_diagnoses_are_not_symptoms_and_family_history_names_a_relative():
+    visit = parse_dialogue(
+        "[patient] I have high blood pressure and diabetes. My mother had liver disease.\n"
+        "[patient] I get tired in the afternoons.\n"
+        "[doctor] Your heart rate is 58. On exam there is a grade two systolic ejection murmur, lungs are clear "
+        "without rales or rhonchi, and no fever."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("High blood pressure, diabetes", "medical_history"),
+            Fact("The patient has high blood pressure and diabetes.", "social_history"),
+            Fact("The patient has high blood pressure and diabetes.", "family_history"),
+            Fact("The patient's mother had liver disease.", "family_history"),
+            Fact("Rales or rhonchi", "review_of_systems", label="Respiratory", polarity="reports"),
+            Fact("Grade two systolic ejection murmur", "review_of_systems", label="Cardiovascular", polarity="reports"),
+            Fact("Tired in the afternoons", "review_of_systems", label="Constitutional", polarity="reports"),
+            Fact("No fever", "physical_exam", label="Respiratory"),
+            Fact("Grade two systolic ejection murmur", "physical_exam", label="Cardiovascular"),
+        ]
+    )
+    checked = check_facts(facts, visit)
+    assert [f.text for f in checked.of("social_history")] == []
+    assert [f.text for f in checked.of("family_history")] == ["The patient's mother had liver disease."]
+    assert [f.text for f in checked.of("review_of_systems")] == ["Tired in the afternoons"]
+    assert [f.text for f in checked.of("physical_exam")] == ["Grade two systolic ejection murmur"]
+
+
+def test_a_looping_answer_keeps_each_clause_once_and_a_long_one_is_cut_between_clauses():
+    from scribe.drafting.compose import collapse_repeats, split_statement
+
+    looped = (
+        "First time, no pain when drinking water, no pain when urinating, no pain when drinking water, "
+        "no pain when urinating, no pain when"
+    )
+    assert collapse_repeats(looped) == "First time, no pain when drinking water, no pain when urinating"
+    long = (
+        "Back pain on the right side for about a week that started on Easter weekend and moves down to the right "
+        "lower side, constant, no pain when urinating, no nausea, no vomiting, no fever, no chills, no family "
+        "history of kidney stones, first time"
+    )
+    parts = split_statement(long)
+    assert len(long) > 240 and [p[-20:] for p in parts] == ["ory of kidney stones", "first time"]
+
+
+def test_a_dose_change_written_with_the_new_dose_only_gets_the_old_dose_said():
+    facts = VisitFacts(
+        problems=["High blood pressure"],
+        facts=[
+            Fact("Increase the lisinopril dose to 20 mg once a day.", "plan", problem="High blood pressure"),
+            Fact("Order a basic metabolic panel.", "plan", problem="High blood pressure"),
+        ],
+    )
+    plan = [f.text for f in check_facts(facts, NO_EXAM_VISIT).of("plan")]
+    assert plan == ["Increase the lisinopril dose from 10 mg to 20 mg once a day.", "Order a basic metabolic panel."]
+    # the same with the numbers in words, as the model copies them from a recognised transcript
+    words = parse_dialogue("[doctor] i'm going to increase your lisinopril from ten milligrams to twenty milligrams .")
+    facts = VisitFacts(facts=[Fact("Increase the lisinopril to twenty milligrams once a day.", "plan", problem="BP")])
+    assert [f.text for f in check_facts(facts, words).of("plan")] == [
+        "Increase the lisinopril from 10 mg to 20 mg once a day."
+    ]
