@@ -76,7 +76,7 @@ def test_a_full_visit_leaves_nothing_in_clear(
             source_factory=lambda _d: FileReplaySource(speech_clip, realtime=False),
             store=sec.store(),
             security=sec,
-            make_drafter=lambda rt, tpl: NoteDrafter(rt, tpl, max_tokens=320, section_max_tokens=100, max_attempts=1),
+            make_drafter=lambda rt, tpl: NoteDrafter(rt, tpl, section_max_tokens=100, max_attempts=1),
         )
         page = win.page
         session = start_visit(qtbot, win, name=NAME, mrn=MRN)
