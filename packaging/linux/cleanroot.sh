@@ -106,7 +106,7 @@ print(f"  ok  DocumentReference validates; {len(transcript['segments'])} segment
 EOF
 
 t=$SECONDS
-in_root env QT_QPA_PLATFORM=offscreen scribe-app --self-test /root/selftest.png > "$OUT/selftest.txt" 2>&1 \
+in_root env QT_QPA_PLATFORM=offscreen SCRIBE_DATA_PASSPHRASE="clean root test passphrase" scribe-app --self-test /root/selftest.png > "$OUT/selftest.txt" 2>&1 \
   || { cat "$OUT/selftest.txt"; fail "scribe-app --self-test"; }
 cp "$ROOTFS/root/selftest.png" "$OUT/selftest.png"
 if ! grep -q "^window: 'Scribe' .* visible=True" "$OUT/selftest.txt" || ! grep -q "^language model: loaded" "$OUT/selftest.txt"; then
