@@ -330,21 +330,32 @@ def test_recognition_that_keeps_crashing_is_a_typed_error(tmp_path, tiny_setting
 # ----------------------------------------------------------------------------- the CLI
 
 
-def _kill_worker_of(proc: subprocess.Popen, role: str, sig: int, stop: threading.Event) -> None:
-    """Send ``sig`` to ``proc``'s worker process for ``role`` as soon as it exists."""
+def _kill_worker_of(
+    proc: subprocess.Popen, role: str, sig: int, stop: threading.Event, after: Path | None = None
+) -> None:
+    """Send ``sig`` to each of ``proc``'s worker processes for ``role`` as soon as it exists (and ``after`` does: e.g.
+    the transcript, so that the kill lands in drafting, not in an idle model that a request would restart)."""
+    killed: set[int] = set()
     while not stop.is_set() and proc.poll() is None:
+        if after is not None and not after.exists():
+            time.sleep(0.05)
+            continue
         try:
             for child in psutil.Process(proc.pid).children(recursive=True):
-                if "scribe.workers.host" in child.cmdline() and role in child.cmdline():
+                if "scribe.workers.host" in child.cmdline() and role in child.cmdline() and child.pid not in killed:
                     time.sleep(0.3)
                     child.send_signal(sig)
-                    return
+                    killed.add(child.pid)
+                    # drafting asks many short questions: a kill between two of them only restarts an idle
+                    # model, so every new worker is killed too until the command gives up
         except psutil.Error:
             pass
         time.sleep(0.05)
 
 
-def _scribe_with_crash(args: list, model_cache_dir, role: str = "llm", sig: int = signal.SIGSEGV):
+def _scribe_with_crash(
+    args: list, model_cache_dir, role: str = "llm", sig: int = signal.SIGSEGV, after: Path | None = None
+):
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -362,7 +373,7 @@ def _scribe_with_crash(args: list, model_cache_dir, role: str = "llm", sig: int 
         env=env,
     )
     stop = threading.Event()
-    killer = threading.Thread(target=_kill_worker_of, args=(proc, role, sig, stop), daemon=True)
+    killer = threading.Thread(target=_kill_worker_of, args=(proc, role, sig, stop, after), daemon=True)
     killer.start()
     try:
         out, err = proc.communicate(timeout=600)
@@ -397,7 +408,10 @@ def test_cli_run_keeps_the_transcript_when_drafting_crashes(tmp_path, model_cach
 
     out_dir = tmp_path / "out"
     code, out, err = _scribe_with_crash(
-        ["run", asset("sample", "short_clip.flac"), "--out", out_dir, "-q"], model_cache_dir, sig=signal.SIGKILL
+        ["run", asset("sample", "short_clip.flac"), "--out", out_dir, "-q"],
+        model_cache_dir,
+        sig=signal.SIGKILL,
+        after=out_dir / "transcript.json",
     )
     line = _one_line_crash(code, out, err, "SIGKILL")
     transcript = out_dir / "transcript.json"

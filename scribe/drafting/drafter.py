@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..domain import Encounter, NoteDraft, Section, SpeakerRole, Statement, Transcript
-from ..errors import DraftingError
+from ..errors import DraftingError, ModelCrashError
 from ..grounding import clinical_notation, content_words, ground_note
 from .grammar import chat_or_unconstrained, prefixed_entries_schema, schema_text, stream_or_unconstrained
 from .long_visit import same_fact
@@ -822,6 +822,8 @@ class NoteDrafter:
                 max_tokens=100 * len(missing) + 20,
                 temperature=0.0,
             )
+        except ModelCrashError:  # the model's process died: the draft fails and the app offers Retry
+            raise
         except Exception as exc:  # the note stands without it; grounding and the physician still see the gap
             log.warning("the medication pass failed: %s", exc)
             self.stats.extra.setdefault("notices", []).append(
