@@ -595,6 +595,9 @@ def plot(naive: dict | None, live: dict, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # the app's data key on a machine without an OS keyring: a passphrase from the environment, as IT sets
+    # for unattended runs, instead of the prompt that would wait for a person (docs/security.md)
+    os.environ.setdefault("SCRIBE_DATA_PASSPHRASE", "scribe benchmark passphrase")
     if argv is None and len(sys.argv) == 3 and sys.argv[1] == "--child":
         job = json.loads(sys.stdin.read())
         result = CHILDREN[sys.argv[2]](job)

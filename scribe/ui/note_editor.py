@@ -513,6 +513,9 @@ class NoteEditor(QWidget):
         self._titles: dict[str, QLabel] = {}
         self.locked = False
         self.streaming = False
+        self.shown_note: Any = (
+            None  # the NoteDraft last put on screen (tests wait for it; the core's note may be ahead)
+        )
         self.starts: dict[int, float] = {}
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -619,6 +622,7 @@ class NoteEditor(QWidget):
         self._incoming_timer.stop()
         self._incoming.clear()  # statements still on their way are in the note
         self.streaming = False
+        self.shown_note = note
         self._debounce.stop()
         self._pending = False
         current = self.current_info()

@@ -224,6 +224,18 @@ def close_message_boxes() -> list[str]:
     return texts
 
 
+def wait_for_note(qtbot, win, timeout: int = 30000):
+    """Wait until the drafted note is saved *and on screen*: the core sets the note on the drafting
+    thread, the editor shows it once the queued signal arrives (later on a loaded machine)."""
+
+    def shown() -> bool:
+        session = win.session
+        return session is not None and session.note is not None and win.page.editor.shown_note is session.note
+
+    qtbot.waitUntil(shown, timeout=timeout)
+    return win.session.note
+
+
 def start_visit(qtbot, win, name: str = "Maria Lopez", mrn: str = "MRN-0042", consent: bool = True):
     """Click "New visit", fill the dialog like a user, click "Start visit"."""
     qtbot.mouseClick(win.visits.new_button, Qt.MouseButton.LeftButton)

@@ -33,6 +33,7 @@ from .conftest import (
     close_message_boxes,
     message_boxes,
     start_visit,
+    wait_for_note,
 )
 
 TRANSCRIPT = Transcript(
@@ -193,7 +194,7 @@ def test_record_pause_resume_stop_with_shortcuts(qtbot, make_window, speech_clip
     qtbot.waitUntil(lambda: session.elapsed > paused_at + 1.0, timeout=10000)
 
     win.stop_action.trigger()  # Ctrl+Shift+E
-    qtbot.waitUntil(lambda: session.note is not None, timeout=30000)
+    wait_for_note(qtbot, win, timeout=30000)
     assert page.recording.indicator.text == "RECORDED"
     assert not page.recording.stop_button.isEnabled()
     assert session.visit.audio_seconds() == pytest.approx(session.elapsed, abs=0.6)
@@ -255,7 +256,7 @@ def test_live_preview_shows_words_before_they_are_final(qtbot, make_window, spee
     qtbot.waitUntil(lambda: text != view.plain_text() and "still talking" in view.plain_text(), timeout=10000)
     assert view.plain_text().index("Final passage 0.") < view.plain_text().index("still talking")
     qtbot.mouseClick(page.recording.stop_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: win.session.note is not None, timeout=30000)
+    wait_for_note(qtbot, win, timeout=30000)
     assert "still talking" not in view.plain_text() and view.preview_text == ""
     assert view.segment_ids == [s.id for s in win.session.transcript.segments]
 
@@ -326,7 +327,7 @@ def test_streamed_draft_flags_edit_undo_confirm_and_lock(qtbot, make_window, tmp
     qtbot.mouseClick(page.info_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.editor.streaming, timeout=5000)
     assert all(ed.isReadOnly() for ed in page.editor.sections.values()), "no typing into a note being written"
-    qtbot.waitUntil(lambda: session.note is not None, timeout=20000)
+    wait_for_note(qtbot, win, timeout=20000)
     assert streamed[:2] == ["subjective", "subjective"] and "plan" in streamed
     assert page.state_chip.text().strip() == "Draft – to review"
 
@@ -487,7 +488,7 @@ def test_crash_recovery_prompt_at_launch(qtbot, make_window, tmp_path):
     assert page.info_button.text() == "Transcribe and draft note"
     assert page.state_chip.text().strip() == "Interrupted"
     qtbot.mouseClick(page.info_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: win.session.note is not None, timeout=30000)
+    wait_for_note(qtbot, win, timeout=30000)
     assert len(page.transcript.segment_ids) == 1  # the fake recogniser: one segment per 2 s
     assert not store.recoverable()
 
@@ -595,7 +596,7 @@ def test_stop_drafts_from_the_state_kept_warm_during_the_visit(qtbot, make_windo
     qtbot.waitUntil(lambda: len(llm.warm_prompts) >= 2, timeout=20000)
     assert not llm.prompts  # nothing drafted before Stop: the visit is short, only warmed
     win.stop_action.trigger()
-    qtbot.waitUntil(lambda: session.note is not None, timeout=30000)
+    wait_for_note(qtbot, win, timeout=30000)
     last_warm, first_stop = llm.warm_prompts[-1], llm.prompts[0]
     assert first_stop.startswith(last_warm) and len(first_stop) > len(last_warm)
     assert session.workflow.live_drafter is None  # used up; a re-draft starts from scratch
@@ -659,7 +660,7 @@ def test_stop_shows_the_rolling_sections_at_once_and_drafts_only_the_rest(qtbot,
     # the lines finalised while a section was drafted were warmed by that same update (offered by the session)
     qtbot.waitUntil(lambda: session.workflow.live_drafter.stats.caught_up >= 1, timeout=20000)
     win.stop_action.trigger()
-    qtbot.waitUntil(lambda: session.note is not None, timeout=30000)
+    wait_for_note(qtbot, win, timeout=30000)
     assert len(started) == 1  # the rolling sections were not cleared and streamed again
     assert streamed.count("subjective") == 2 and streamed.index("subjective") < streamed.index("plan")
     stop_requests = [section for section, after in zip(llm.asked, llm.after_stop) if after]

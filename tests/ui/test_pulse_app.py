@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from test_pulse_mic import PulseServer, _align, pulse, speech_wav  # noqa: E402,F401 - fixtures
 
-from .conftest import FakeRuntime, close_message_boxes, message_boxes, start_visit  # noqa: E402
+from .conftest import FakeRuntime, close_message_boxes, message_boxes, start_visit, wait_for_note  # noqa: E402
 from .test_mechanics import NOTE_JSON, fast_settings  # noqa: E402
 
 
@@ -65,7 +65,7 @@ def test_app_records_from_pulseaudio_virtual_microphone(
     assert peak[0] > -40, f"the level meter never moved (peak {peak[0]:.0f} dBFS)"
     qtbot.wait(500)
     qtbot.mouseClick(page.recording.stop_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: session.note is not None, timeout=120000)
+    wait_for_note(qtbot, win, timeout=120000)
     speech_s = len(load_audio(speech_wav)) / 16000
     assert session.visit.audio_seconds() >= speech_s
     assert session.record.encounter.patient_name == "Maria Lopez"

@@ -23,7 +23,15 @@ from scribe.settings import Settings
 from scribe.workers.llm import ProcessRuntime
 from scribe.workers.process import Spec
 
-from .conftest import FakeASR, FakeRuntime, FakeStreamingTranscriber, close_message_boxes, message_boxes, start_visit
+from .conftest import (
+    FakeASR,
+    FakeRuntime,
+    FakeStreamingTranscriber,
+    close_message_boxes,
+    message_boxes,
+    start_visit,
+    wait_for_note,
+)
 
 TESTS = str(Path(__file__).resolve().parents[1])
 NOTE_JSON = '{"history_of_present_illness": ["The patient reports a dry cough."]}'  # every question reads its fields
@@ -83,7 +91,7 @@ def test_language_model_killed_mid_draft_then_retry(qtbot, make_window, speech_c
         assert len(saved.segments) >= 2
 
         qtbot.mouseClick(page.info_button, Qt.MouseButton.LeftButton)  # Retry
-        qtbot.waitUntil(lambda: session.note is not None, timeout=60000)
+        wait_for_note(qtbot, win, timeout=60000)
         assert not message_boxes() and not page.info_banner.isVisible()
         assert llm.pid not in (None, first)  # a fresh process drafted it
         assert "dry cough" in page.editor.text()
@@ -136,7 +144,7 @@ def test_recogniser_crashing_on_every_window_then_retry(qtbot, make_window, spee
 
         flag.unlink()  # whatever made it crash is gone
         qtbot.mouseClick(page.info_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: session.note is not None, timeout=60000)
+        wait_for_note(qtbot, win, timeout=60000)
         saved = visit.load_transcript()
         assert saved is not None and saved.segments and saved.segments[0].text == "The patient reports a dry cough."
         assert "dry cough" in page.editor.text()

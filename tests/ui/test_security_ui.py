@@ -19,7 +19,15 @@ from scribe.recording import FileReplaySource
 from scribe.security import SecurityContext
 from scribe.settings import Settings
 
-from .conftest import FakeASR, FakeRuntime, FakeStreamingTranscriber, close_message_boxes, message_boxes, start_visit
+from .conftest import (
+    FakeASR,
+    FakeRuntime,
+    FakeStreamingTranscriber,
+    close_message_boxes,
+    message_boxes,
+    start_visit,
+    wait_for_note,
+)
 
 NAME, MRN = "Alexandra Morganstern", "MRN-5550123"
 NOTE_JSON = json.dumps(
@@ -85,7 +93,7 @@ def test_a_full_visit_leaves_nothing_in_clear(
         qtbot.waitUntil(lambda: session.recorder_state == "recording", timeout=20000)  # (Stop is ignored before)
         qtbot.waitUntil(lambda: session.workflow.recorder.source.finished.is_set(), timeout=60000)
         qtbot.mouseClick(page.recording.stop_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: session.note is not None, timeout=480000)
+        wait_for_note(qtbot, win, timeout=480000)
         assert not close_message_boxes(), "no error while drafting"
         for st in session.note.statements():
             if st.status.value == "unsupported":

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog
 from scribe.recording import FileReplaySource
 from scribe.ui import theme
 
-from .conftest import click_line, close_message_boxes, message_boxes, start_visit
+from .conftest import click_line, close_message_boxes, message_boxes, start_visit, wait_for_note
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +71,7 @@ def test_whole_visit_record_draft_review_approve_export(
     qtbot.mouseClick(page.recording.stop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.recording.indicator.text == "RECORDED", timeout=10000)
     qtbot.waitUntil(lambda: page.editor.streaming or session.note is not None, timeout=60000)
-    qtbot.waitUntil(lambda: session.note is not None, timeout=480000)  # generous: CI shares 2 cores
+    wait_for_note(qtbot, win, timeout=480000)  # generous: CI shares 2 cores
     assert not close_message_boxes(), "no error while drafting"
     transcript_text = page.transcript.plain_text().lower()
     assert sum(w in transcript_text for w in WORDS) >= 2, transcript_text
