@@ -233,7 +233,7 @@ class NoteDrafter:
 
     def questions(self) -> list[Question]:
         """The questions asked of every visit (each problem's question follows once they are known)."""
-        return questions_for(self.template, self.section_max_tokens)
+        return questions_for(self.template, self.section_max_tokens, self.clinical)
 
     def prepare(self, transcript: Transcript) -> Transcript:
         """The transcript as the model will see it: unknown speakers labelled from content."""

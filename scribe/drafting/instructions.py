@@ -35,12 +35,12 @@ style = "bullets"
 [[sections]]
 key = "about_your_visit"
 title = "About your visit"
-instructions = "Why the patient came and what the doctor found or thinks is going on, explained in everyday words."
+instructions = "Why the patient came in and what the doctor found or thinks is going on, in everyday words, written to the patient as you: each sentence starts with You or Your doctor."
 
 [[sections]]
 key = "your_medicines"
 title = "Your medicines"
-instructions = "Each medicine the doctor started, changed, stopped or asked the patient to keep taking: its name, the dose and how often, exactly as said, and whether it is new, changed, stopped or the same."
+instructions = "Each medicine the doctor started, changed, stopped or asked the patient to keep taking: its name, the dose and how often, exactly as said, and whether it is new, changed, stopped or the same. A changed medicine only with its new dose."
 
 [[sections]]
 key = "what_to_do"

@@ -326,13 +326,22 @@ STYLE_HINTS = {
     "bullets": "short clinical phrases, one fact each",
     "prose": "complete sentences that read as a paragraph when joined",
 }
+# a section written for the patient (the after-visit summary): "clinical phrases" made the model
+# write about "the patient" in a text addressed to them
+PLAIN_STYLE_HINTS = {
+    "bullets": "short sentences in everyday words, addressed to the patient as you, one fact each",
+    "prose": "complete sentences in everyday words, addressed to the patient as you",
+}
 
 
-def section_question(template: Template, section: TemplateSection, max_tokens: int = 400) -> Question:
+def section_question(
+    template: Template, section: TemplateSection, max_tokens: int = 400, clinical: bool = True
+) -> Question:
     """A section that names no blocks (a clinic's own, the after-visit summary): asked as written."""
+    hints = STYLE_HINTS if clinical else PLAIN_STYLE_HINTS
     return Question(
         f"section:{section.key}",
-        f"Write the section {section.title} ({STYLE_HINTS[template.section_style(section.key)]}): "
+        f"Write the section {section.title} ({hints[template.section_style(section.key)]}): "
         f"{section.instructions} An empty list if nothing was said for it.",
         (_f(section.key, section.key, max_items=14, max_chars=MAX_ANSWER_CHARS),),
         max_tokens=max_tokens,
@@ -343,7 +352,7 @@ def blocks_of(template: Template) -> list[Block]:
     return [Block(b) for s in template.sections for b in s.content]
 
 
-def questions_for(template: Template, section_max_tokens: int = 400) -> list[Question]:
+def questions_for(template: Template, section_max_tokens: int = 400, clinical: bool = True) -> list[Question]:
     """The questions a template needs before its problems are known, in note order. The patient
     question comes first when the note has a history or a chief complaint (it names who presents with
     what); the problems question comes when the note has an assessment or a plan."""
@@ -353,7 +362,7 @@ def questions_for(template: Template, section_max_tokens: int = 400) -> list[Que
         out.append(PATIENT)
     for section in template.sections:
         if not section.content:
-            out.append(section_question(template, section, section_max_tokens))
+            out.append(section_question(template, section, section_max_tokens, clinical))
             continue
         for block in section.content:
             q = BLOCK_QUESTIONS.get(Block(block))
