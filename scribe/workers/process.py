@@ -143,6 +143,7 @@ class _Child:
         self.error: ModelCrashError | None = None
         self.tail: collections.deque[str] = collections.deque(maxlen=40)
         self._stderr_done = threading.Event()
+        self._death_reported = threading.Event()  # the reply reader has logged how the child ended
         self._closing = False
         threading.Thread(target=self._read_stderr, name=f"{role}-worker-stderr", daemon=True).start()
         self.ready: queue.SimpleQueue = queue.SimpleQueue()
@@ -160,6 +161,8 @@ class _Child:
                 write_frame(self._stdin, frame)
         except (OSError, ValueError):  # broken pipe: the child died; say how (its exit status) if it did
             self._wait_dead()
+            # the reply reader logs the death with the child's last output; the caller's error comes after it
+            self._death_reported.wait(5)
             rc = self.proc.poll()
             raise self.error or self.crash(describe_exit(rc) if rc is not None else "its pipe closed") from None
 
@@ -208,6 +211,7 @@ class _Child:
         self.error = error
         with self._pending_lock:
             pending, self._pending = list(self._pending.values()), {}
+        self._death_reported.set()
         for q in pending:
             q.put(("dead", error))
 
