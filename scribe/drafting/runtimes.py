@@ -307,6 +307,11 @@ class LlamaCppRuntime(_RuntimeBase):
                     n_batch=self.n_batch,
                     n_threads=self.n_threads,
                     n_threads_batch=self.n_threads,
+                    # llama.cpp repacks the quantised weights into its CPU layout at load; with the file
+                    # memory-mapped, the pages read for that stay mapped too and the weights are resident
+                    # twice (2.20 GB against 1.59 GB peak for the bundled 1.5B model, 0.35 s slower load;
+                    # benchmarks/bench_llm_memory.py)
+                    use_mmap=False,
                     verbose=False,
                 )
             except (ValueError, RuntimeError, OSError) as exc:
