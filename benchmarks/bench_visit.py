@@ -290,7 +290,8 @@ def child_live(job: dict) -> dict:
     pump(600, until=lambda: session.transcript is not None)
     t_transcript = time.perf_counter() - stop
     meter.phase = "stop: drafting"
-    pump(1800, until=lambda: session.note is not None)
+    # complete = the grounded note on screen (the core holds it a moment before the editor shows it)
+    pump(1800, until=lambda: session.note is not None and page.editor.shown_note is session.note)
     t_complete = time.perf_counter() - stop
     meter.phase = "review"
     pump(1.0)
@@ -312,6 +313,7 @@ def child_live(job: dict) -> dict:
         "ui_stall_ms": max(meter.max_by_phase().values()),
         "ui_stall_by_phase_ms": meter.max_by_phase(),
         "ui_stall_culprits": meter.culprits(),
+        "ui_stall_other_threads": meter.other_threads(),
         "note_ok": note is not None,
         "load_average": os.getloadavg()[0],
     }
@@ -514,6 +516,8 @@ def report(
         lines.append("(b) longest UI stall by phase: " + ", ".join(f"{k} {v:.0f} ms" for k, v in st.items()))
     for count, stack in live.get("ui_stall_culprits") or []:
         lines.append(f"    UI thread during {count} stall(s) over 25 ms: {stack}")
+    for count, stack in live.get("ui_stall_other_threads") or []:
+        lines.append(f"    meanwhile, in {count} of them, thread {stack}")
     if rt and naive:
         lines.append("")
         lines.append(

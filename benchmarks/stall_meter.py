@@ -40,6 +40,7 @@ class StallMeter:
         if sample_over_ms > 0:
             self._ui = threading.get_ident()
             self._stacks: Counter = Counter()
+            self._others: Counter = Counter()
             self._watching = True
             threading.Thread(target=self._watch, args=(sample_over_ms / 1000,), daemon=True, name="stall-watch").start()
         return self
@@ -66,11 +67,32 @@ class StallMeter:
                     self._stacks[
                         " < ".join(f"{f.name} ({f.filename.rsplit('/', 1)[-1]}:{f.lineno})" for f in reversed(stack))
                     ] += 1
+                    # a UI thread waiting inside Qt shows no Python frame of its own: what the other
+                    # threads run then is the likely cause (one of them held the GIL)
+                    names = {t.ident: t.name for t in threading.enumerate()}
+                    me = threading.get_ident()
+                    for ident, other in sys._current_frames().items():
+                        if ident in (self._ui, me):
+                            continue
+                        own = [
+                            f
+                            for f in traceback.extract_stack(other)
+                            if "/scribe/" in f.filename or "benchmarks" in f.filename
+                        ][-3:]
+                        if own:
+                            where = " < ".join(
+                                f"{f.name} ({f.filename.rsplit('/', 1)[-1]}:{f.lineno})" for f in reversed(own)
+                            )
+                            self._others[f"{names.get(ident, ident)}: {where}"] += 1
                 noted = beat
 
     def culprits(self, n: int = 5) -> list[tuple[int, str]]:
         """The UI thread's most frequent stacks during stalls: (count, innermost frame first)."""
         return [(c, s) for s, c in getattr(self, "_stacks", Counter()).most_common(n)]
+
+    def other_threads(self, n: int = 8) -> list[tuple[int, str]]:
+        """What the other threads were running during those stalls: (count, "thread: innermost frames")."""
+        return [(c, s) for s, c in getattr(self, "_others", Counter()).most_common(n)]
 
     def _tick(self) -> None:
         self._beat = time.perf_counter()
