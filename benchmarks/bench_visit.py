@@ -193,7 +193,7 @@ def child_live(job: dict) -> dict:
     from scribe.settings import Settings
     from scribe.storage import VisitStore
     from scribe.ui.app import build_window, create_app
-    from scribe.ui.models import ModelHub, load_asr_engine, load_llm_runtime
+    from scribe.ui.models import ModelHub, load_asr_engine, load_llm_runtime, warm_checks
     from scribe.ui.ops import wait_for_ops
 
     memory = TreeMemory().start()  # the app and its model worker processes
@@ -202,6 +202,7 @@ def child_live(job: dict) -> dict:
     t0 = time.perf_counter()
     asr = load_asr_engine(settings, quiet)
     llm = load_llm_runtime(settings, quiet)
+    warm_checks()  # as the app's model loading does
     load_s = time.perf_counter() - t0
     audio = load_audio(job["audio"])
     if job["seconds"]:
@@ -337,6 +338,7 @@ def child_live(job: dict) -> dict:
             "stop_cold_tokens": s.stop_cold_tokens,
             "caught_up": s.caught_up,
             "draft_total_s": s.total_s,
+            "attempts": s.attempts,
         }
         if session.transcript is not None:
             result["prepared_transcript"] = json.loads(live.prepare(session.transcript).model_dump_json())

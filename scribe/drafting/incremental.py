@@ -89,6 +89,8 @@ class LiveStats:
     answer_s: float = 0.0
     aborted: int = 0  # left unfinished because Stop was pressed
     caught_up: int = 0  # updates that warmed lines offered while their question was answered
+    # each attempt during the visit: (question key, last line it saw, seconds, "ok" | "failed" | "abandoned")
+    attempts: list = field(default_factory=list)
     stop_mode: str = ""  # "rolling" (rolling answers + the rest at Stop) or "full" (every question at Stop)
     stop_update_from: int | None = None  # the oldest rolling answer kept covers the lines before this one
     stop_asked: list = field(default_factory=list)  # the questions asked at Stop
@@ -283,14 +285,18 @@ class LiveDrafter:
             data, abandoned = self._in_background(self.drafter.ask(lines, question, t0))
         except DraftingError as exc:
             log.info("answering %s during the visit failed: %s", question.key, exc)
+            self._attempt(question, prepared, t0, "failed")
             return False
         finally:
             self.drafter.stats = stats
         if abandoned:
             self.stats.aborted += 1
+            self._attempt(question, prepared, t0, "abandoned")
             return False
         if data is None:
+            self._attempt(question, prepared, t0, "failed")
             return False
+        self._attempt(question, prepared, t0, "ok")
         last = prepared.segments[-1].id
         self.answers[question.key] = _Answer(question, last, tuple(s.text for s in prepared.segments), data)
         self._warm_lines_cached = lines  # the prompt up to its last line is cached
@@ -300,6 +306,11 @@ class LiveDrafter:
             "answered %s (lines up to %d) during the visit in %.1f s", question.key, last, time.perf_counter() - t0
         )
         return True
+
+    def _attempt(self, question: Question, prepared: Transcript, t0: float, outcome: str) -> None:
+        self.stats.attempts.append(
+            (question.key, prepared.segments[-1].id, round(time.perf_counter() - t0, 1), outcome)
+        )
 
     def _kept(self, segments: list) -> list[_Answer]:
         """The rolling answers that stand at Stop: those that have seen all but ``stale_tokens`` of
