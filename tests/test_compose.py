@@ -442,3 +442,17 @@ def test_a_dose_change_written_with_the_new_dose_only_gets_the_old_dose_said():
     assert [f.text for f in check_facts(facts, words).of("plan")] == [
         "Increase the lisinopril from 10 mg to 20 mg once a day."
     ]
+
+
+def test_a_textbook_definition_after_a_diagnosis_is_cut():
+    """Knowledge the model adds, not something said in the visit (train D2N023's assessment)."""
+    from scribe.drafting.compose import clean_text
+
+    assert clean_text(
+        "Gynecomastia: The patient is experiencing gynecomastia, which is a condition where the breasts "
+        "become larger than normal."
+    ) == ["Gynecomastia: The patient is experiencing gynecomastia."]
+    assert clean_text("Hypertension, which is a common condition that can cause dizziness.") == ["Hypertension."]
+    # a clause that describes the patient's own problem stays
+    assert clean_text("Knee pain which is worse on stairs.") == ["Knee pain which is worse on stairs."]
+    assert clean_text("A rash, which is itchy at night.") == ["A rash, which is itchy at night."]

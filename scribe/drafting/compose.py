@@ -267,11 +267,22 @@ def coerce_statements(value, clinical: bool = True) -> list[tuple[str, list[int]
     return out
 
 
+# A textbook definition the model appends to a diagnosis ("gynecomastia, which is a condition where the
+# breasts become larger than normal"): knowledge, not something said in the visit, and it reads as filler
+# in a note (seen in train D2N023's assessment, four problems in a row). Cut at the clause.
+_DEFINITION = re.compile(
+    r",?\s+which is an? (?:common |rare |chronic |medical )?(?:condition|disease|disorder|syndrome)\b"
+    r"(?: (?:where|in which|that|characterized by|caused by)\b)?[^.;]*[.;]?",
+    re.I,
+)
+
+
 def clean_text(text: str, speaker: str = "doctor") -> list[str]:
     """A model's string as note statements: clinical notation, third person (``speaker``: see
     :func:`third_person`), split into sentences of a readable length, loops collapsed; empty when it is
     a remark or says nothing."""
     text = re.sub(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]\s*$", "", text.strip())  # citations written inline
+    text = _DEFINITION.sub(".", text)
     text = collapse_repeats(clinical_notation(text))
     out = []
     for piece in split_statement(text):
