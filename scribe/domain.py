@@ -153,6 +153,7 @@ class IssueKind(StrEnum):
     finding = "finding"  # a symptom or finding stated present that the visit never mentions
     unclear = "unclear"  # the words before a finding may be a misheard negator ("hot tender")
     date = "date"  # a date nobody said (a review hint)
+    corrected = "corrected"  # a drug in the transcript only where Scribe's term correction replaced what was heard
 
 
 class Severity(str, Enum):

@@ -115,3 +115,65 @@ def test_notes_saved_before_severities_existed_get_them_from_the_kind():
 
     assert Issue.model_validate({"kind": "weak_evidence", "detail": "x"}).severity == Severity.review
     assert Issue.model_validate({"kind": "dose", "detail": "x"}).severity == Severity.safety
+
+
+def _heard(words: list[tuple[str, str | None]], seg_id: int = 0, start: float = 0.0):
+    """A recognised segment: (word, what the recogniser heard before Scribe's term correction or None)."""
+    from scribe.domain import Segment, SpeakerRole, Word
+
+    ws = [Word(start=start + i, end=start + i + 0.5, word=w, original=o) for i, (w, o) in enumerate(words)]
+    return Segment(
+        id=seg_id,
+        start=start,
+        end=start + len(ws),
+        text=" ".join(w for w, _ in words),
+        speaker=SpeakerRole.patient,
+        words=ws,
+    )
+
+
+def test_a_drug_only_scribes_correction_put_in_the_transcript_is_a_safety_flag():
+    """A corrected word is Scribe's inference from the sound ("Logan" heard, Levaquin written): the
+    statement naming that drug must be confirmed against the recording, not taken as said."""
+    from scribe.domain import NoteDraft, Section, Severity, Statement, StatementStatus, Transcript
+    from scribe.grounding import ground_note
+
+    transcript = Transcript(
+        segments=[
+            _heard([("And", None), ("then,", None), ("Levaquin.", "Logan.")], 0, 0.0),
+            _heard([("I", None), ("take", None), ("metformin", None), ("daily.", None)], 1, 5.0),
+        ]
+    )
+    note = NoteDraft(
+        template="soap",
+        sections=[
+            Section(
+                key="subjective",
+                title="Subjective",
+                statements=[Statement(text="Medications: Levaquin."), Statement(text="Takes metformin daily.")],
+            )
+        ],
+    )
+    levaquin, metformin = ground_note(note, transcript).sections[0].statements
+    assert levaquin.status == StatementStatus.unsupported
+    (issue,) = [i for i in levaquin.issues if i.kind == "corrected"]
+    assert issue.severity == Severity.safety and '"Logan."' in issue.detail and "listen" in issue.detail
+    assert metformin.status == StatementStatus.supported and not any(i.kind == "corrected" for i in metformin.issues)
+
+
+def test_a_corrected_drug_the_recogniser_also_heard_elsewhere_is_not_flagged():
+    from scribe.domain import NoteDraft, Section, Statement, StatementStatus, Transcript
+    from scribe.grounding import ground_note
+
+    transcript = Transcript(
+        segments=[
+            _heard([("Lisinopril", "Listen"), ("ten", None), ("milligrams.", None)], 0, 0.0),
+            _heard([("Keep", None), ("taking", None), ("the", None), ("lisinopril.", None)], 1, 5.0),
+        ]
+    )
+    note = NoteDraft(
+        template="soap",
+        sections=[Section(key="plan", title="Plan", statements=[Statement(text="Continue lisinopril.")])],
+    )
+    (st,) = ground_note(note, transcript).sections[0].statements
+    assert not any(i.kind == "corrected" for i in st.issues) and st.status == StatementStatus.supported

@@ -28,6 +28,14 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
     for med in sorted(facts.medications):
         if not index.said_medication(med):
             issues.append(Issue(kind="medication", detail=f"medication '{med}' is not mentioned in the transcript"))
+        elif (heard := index.only_corrected(med)) is not None:
+            issues.append(
+                Issue(
+                    kind="corrected",
+                    detail=f"'{med}' is in the transcript only where Scribe corrected what it heard "
+                    f'("{heard.strip()}"): listen to the recording',
+                )
+            )
     issues.extend(dose_issues(st.text, index))
     issues.extend(number_issues(st.text, facts, words, evidence, index))
     issues.extend(laterality_issues(st.text, evidence, index))

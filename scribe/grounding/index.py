@@ -120,6 +120,19 @@ class TranscriptIndex:
         self.df = df
         self.position = {sid: i for i, sid in enumerate(self.order)}
         self._memo: dict[str, Any] = {}
+        # what the recogniser itself heard where Scribe's term correction replaced words (Word.original):
+        # a drug that is only there is Scribe's inference from the sound, not something the transcript heard
+        self.corrections: list[tuple[str, str]] = [  # (heard, corrected to)
+            (w.original, w.word) for s in self.segments for w in (s.words or []) if w.original
+        ]
+        if self.corrections:
+            heard = [
+                t
+                for s in self.segments
+                for t in tokens(" ".join(w.original or w.word for w in s.words) if s.words else s.text)
+            ]
+            self.heard_tokens = set(heard)
+            self.heard_generics = {self.medications.generic_of(m) for _, m in self.medications.medications_in(heard)}
 
     def memo(self, key: str, build: Callable[[TranscriptIndex], T]) -> T:
         """``build(self)``, computed once per transcript: the check modules keep their per-transcript work here."""
@@ -138,6 +151,19 @@ class TranscriptIndex:
             or (" " in med and med in self.text)
             or self.medications.generic_of(med) in self.generics_said
         )
+
+    def only_corrected(self, med: str) -> str | None:
+        """What the recogniser heard where ``med`` is in the transcript only by Scribe's term correction
+        (``"Logan"`` for Levaquin), or None when the recogniser heard the drug itself somewhere."""
+        if not self.corrections or " " in med:
+            return None
+        if fuzzy_in(med, self.heard_tokens) or self.medications.generic_of(med) in self.heard_generics:
+            return None
+        generic = self.medications.generic_of(med)
+        for heard, corrected in self.corrections:
+            if any(fuzzy_in(med, [t]) or self.medications.generic_of(t) == generic for t in tokens(corrected)):
+                return heard
+        return None
 
     def same_drug(self, a: str, b: str) -> bool:
         """Two names of one drug: a spelling slip apart, or brand and generic."""
