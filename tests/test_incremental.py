@@ -311,3 +311,29 @@ def test_llama_threads_switch_mid_answer_and_warm_leaves_only_the_tail(smollm_gg
             if gen is not None:
                 gen.close()
         rt.close()
+
+
+def test_what_the_kept_answers_say_is_on_screen_at_stop_even_when_one_question_of_each_section_is_stale(visit):
+    """The review of systems (subjective) and the exam (objective) fell behind: the rest of those
+    sections still shows at once, and the answers asked at Stop add to them (bench_visit runs 2 and 4
+    showed nothing for ~14 s when only whole sections were shown)."""
+    rt = PrefixCache(SOAP_RULES, context_window=100_000)
+    drafter = NoteDrafter(rt, get_template("soap"), medications=MEDS)
+    live = LiveDrafter(drafter, refresh_tokens=150)
+    for partial in grow(visit, every=2):
+        live.update(partial)
+    segments = live.prepare(visit).segments
+    for key in ("review_of_systems", "physical_exam"):  # as if last answered at the visit's first line
+        live.answers[key].last_id = segments[0].id
+    unseen = {k: live._tokens([s for s in segments if s.id > a.last_id]) for k, a in live.answers.items()}
+    live.stale_tokens = max(n for k, n in unseen.items() if k not in ("review_of_systems", "physical_exam")) + 1
+    assert unseen["review_of_systems"] >= live.stale_tokens
+    kept = {a.question.key for a in live._kept(segments)}
+    assert "hpi" in kept and "review_of_systems" not in kept and "physical_exam" not in kept
+    shown = live.kept_sections(visit)
+    assert [k for k, _ in shown][:1] == ["subjective"] and shown[0][1], shown  # the history, at once
+    events = list(live.stream(visit, shown=[k for k, _ in shown]))
+    assert {"review_of_systems", "physical_exam"} <= set(live.stats.stop_asked)
+    note = events[-1].note
+    shown_text = [st.text for st in shown[0][1]]
+    assert all(t in [st.text for st in note.section("subjective").statements] for t in shown_text)
