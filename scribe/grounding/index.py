@@ -157,9 +157,9 @@ class TranscriptIndex:
         (``"Logan"`` for Levaquin), or None when the recogniser heard the drug itself somewhere."""
         if not self.corrections or " " in med:
             return None
-        if fuzzy_in(med, self.heard_tokens) or self.medications.generic_of(med) in self.heard_generics:
-            return None
         generic = self.medications.generic_of(med)
+        if fuzzy_in(med, self.heard_tokens) or generic in self.heard_generics:
+            return None
         for heard, corrected in self.corrections:
             if any(fuzzy_in(med, [t]) or self.medications.generic_of(t) == generic for t in tokens(corrected)):
                 return heard
