@@ -15,12 +15,14 @@ ever grows at its end:
   is, the history, medications, review of systems, exam, results: :attr:`LiveDrafter.rolling`) are
   answered during the visit, one per update, the one answered longest ago first, once the transcript
   has grown ``refresh_tokens`` since, with exactly the request a from-scratch draft sends, on one
-  thread and interruptibly. At Stop the sections made of them are shown at once (the app shows them
+  thread and interruptibly; a question the newest lines concern (:mod:`scribe.drafting.relevance`:
+  an exam just said) goes before older ones they do not. At Stop the sections made of them are shown at once (the app shows them
   while the recogniser finishes), and only the questions the end of a visit settles (the problems,
-  each problem's assessment and plan, follow-up), plus any rolling question that has not seen
-  ``stale_tokens`` of the transcript, are asked, from the warm prefix. Then the note is composed
-  and finished exactly as an offline draft is. A fact said in the last minutes that a rolling answer
-  did not see is in the note only if the medication pass or a Stop question catches it; grounding
+  each problem's assessment and plan, follow-up), plus any rolling question whose
+  unseen lines concern it or run to ``stale_tokens``, are asked, from the warm prefix. Then the note is
+  composed and finished exactly as an offline draft is. A fact said in the last minutes that a rolling
+  answer did not see, in words the cues miss, is in the note only if the medication pass or a Stop
+  question catches it; grounding
   still checks every statement against the whole transcript.
 * **Stable speaker labels.** Labels are inferred from content and turn structure over the whole
   transcript, so a late segment could relabel an early one and change the prompt's prefix. A
@@ -44,14 +46,18 @@ from enum import Enum
 
 from ..domain import Encounter, SpeakerRole, Statement, Transcript
 from ..errors import DraftingError
+from ..lexicon import Lexicon, medication_names
 from .compose import check_facts, compose_note
 from .drafter import DraftEvent, NoteDrafter
 from .questions import ASSESSMENT_PLAN, FOLLOW_UP, Question, VisitFacts, format_transcript_lines, parse_answer
+from .relevance import concerns
 
 log = logging.getLogger(__name__)
 
 REFRESH_TOKENS = 150  # a question is asked again once the transcript has grown this much since its answer
-STALE_TOKENS = 900  # ... and asked at Stop when its answer has not seen this much of the transcript (~3 min)
+# ... and asked at Stop when the lines its answer has not seen concern it (relevance.concerns), or when
+# they are this long whatever they say (~9 min: the cues are narrow; a long stretch unseen is not trusted)
+STALE_TOKENS = 2700
 SETTLE_SEGMENTS = 4  # a segment's speaker label is frozen once this many segments follow it
 WARM_STEP_TOKENS = 64  # prefill at most this much per call, so Stop never waits long for a warm-up
 STOP_QUESTIONS = frozenset({ASSESSMENT_PLAN.key, FOLLOW_UP.key})  # what the end of a visit settles: asked at Stop
@@ -142,6 +148,7 @@ class LiveDrafter:
         self._latest: Transcript | None = None  # the newest transcript offered (see offer)
         self._free_threads: threading.Thread | None = None  # started by hold(): the cores free at Stop
         self._stop_threads: int | None = None
+        self._known: Lexicon | None = None  # the drug names medication talk is recognised by (built on first use)
 
     @property
     def runtime(self):
@@ -258,21 +265,33 @@ class LiveDrafter:
         except StopIteration as done:
             return done.value, False
 
+    def _unseen(self, question: Question, segments: list) -> list:
+        """The lines an answer to ``question`` has not seen (all of them if it was never answered)."""
+        done = self.answers.get(question.key)
+        last = done.last_id if done is not None else -1
+        return [s for s in segments if s.id > last]
+
+    def _concerns(self, question: Question, segments: list) -> bool:
+        if self._known is None:
+            self._known = medication_names(self.drafter.medications)
+        return concerns(question.key, segments, self._known)
+
     def _due(self, segments: list) -> Question | None:
-        """The rolling question to ask now: never answered, or answered longest ago, once the
-        transcript has grown ``refresh_tokens`` since. (All final lines are used, settled or not:
-        the request then extends the warm prompt, and a speaker label that changes later only costs
-        a re-read from that line on.)"""
-        best, best_last = None, None
-        for q in self.rolling:
+        """The rolling question to ask now, once the transcript has grown ``refresh_tokens`` since its
+        answer: one never answered, then one the lines it has not seen concern (so the exam is answered
+        soon after it is said, not when its turn in the cycle comes), each the one answered longest ago
+        first, then any. (All final lines are used, settled or not: the request then extends the warm
+        prompt, and a speaker label that changes later only costs a re-read from that line on.)"""
+        ranked = []
+        for order, q in enumerate(self.rolling):
+            grown = self._unseen(q, segments)
+            if not grown or self._tokens(grown) < self.refresh_tokens:
+                continue
             done = self.answers.get(q.key)
             last = done.last_id if done is not None else -1
-            if best_last is None or last < best_last:
-                best, best_last = q, last
-        if best is None or best_last is None:
-            return None
-        grown = [s for s in segments if s.id > best_last]
-        return best if grown and self._tokens(grown) >= self.refresh_tokens else None
+            urgency = 0 if done is None else (1 if self._concerns(q, grown) else 2)
+            ranked.append((urgency, last, order, q))
+        return min(ranked, key=lambda r: r[:3])[3] if ranked else None
 
     def _answer(self, question: Question, prepared: Transcript) -> bool:
         """Ask one rolling question about the transcript so far, exactly as a from-scratch draft asks
@@ -313,14 +332,17 @@ class LiveDrafter:
         )
 
     def _kept(self, segments: list) -> list[_Answer]:
-        """The rolling answers that stand at Stop: those that have seen all but ``stale_tokens`` of
-        the transcript."""
-        return [
-            a
-            for q in self.rolling
-            if (a := self.answers.get(q.key)) is not None
-            and self._tokens([s for s in segments if s.id > a.last_id]) < self.stale_tokens
-        ]
+        """The rolling answers that stand at Stop: those whose unseen lines neither concern them nor run
+        to ``stale_tokens``."""
+        kept = []
+        for q in self.rolling:
+            a = self.answers.get(q.key)
+            if a is None:
+                continue
+            unseen = self._unseen(q, segments)
+            if not unseen or (self._tokens(unseen) < self.stale_tokens and not self._concerns(q, unseen)):
+                kept.append(a)
+        return kept
 
     def _facts(self, answers: Iterable[_Answer]) -> VisitFacts:
         facts = VisitFacts()
