@@ -22,7 +22,17 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .domain import Approval, NoteAction, NoteDraft, NoteEvent, Severity, Statement, StatementStatus, Transcript
+from .domain import (
+    Approval,
+    IssueKind,
+    NoteAction,
+    NoteDraft,
+    NoteEvent,
+    Severity,
+    Statement,
+    StatementStatus,
+    Transcript,
+)
 from .errors import ApprovalError, InputError
 
 
@@ -134,17 +144,25 @@ def text_sha256(text: str) -> str:
 
 
 def confirm_statement(note: NoteDraft, statement_id: str, clinician: str) -> NoteDraft:
-    """The physician takes responsibility for a flagged statement as written."""
+    """The physician takes responsibility for a flagged statement as written.
+
+    A drug flagged because Scribe's term correction put it in the transcript ("list in April" heard,
+    lisinopril written) is confirmed once for the visit: the physician listened and it was said. Every
+    other statement naming it keeps the hint but is no longer blocked by it (an attributed
+    ``term_confirmed`` event per drug; grounding reads it back, so a re-check agrees)."""
     name = require_name(clinician)
     require_unlocked(note)
     found = note.find_statement(statement_id)
     if found is None:
         raise InputError(f"No statement with id {statement_id} in this note.")
+    terms = sorted({i.term for i in found[1].issues if i.kind == IssueKind.corrected and i.term})
     sections = [
         sec.model_copy(
             update={
                 "statements": [
-                    st.model_copy(update={"status": StatementStatus.confirmed}) if st.id == statement_id else st
+                    st.model_copy(update={"status": StatementStatus.confirmed})
+                    if st.id == statement_id
+                    else _heard_confirmed(st, terms)
                     for st in sec.statements
                 ]
             }
@@ -152,7 +170,7 @@ def confirm_statement(note: NoteDraft, statement_id: str, clinician: str) -> Not
         for sec in note.sections
     ]
     reasons = "; ".join(i.detail for i in found[1].issues)
-    return _with_event(
+    note = _with_event(
         note,
         NoteEvent(
             action=NoteAction.confirmed,
@@ -163,6 +181,25 @@ def confirm_statement(note: NoteDraft, statement_id: str, clinician: str) -> Not
         ),
         sections=sections,
     )
+    for term in terms:
+        note = _with_event(
+            note, NoteEvent(action=NoteAction.term_confirmed, actor=name, statement_id=statement_id, detail=term)
+        )
+    return note
+
+
+def _heard_confirmed(st: Statement, terms: list[str]) -> Statement:
+    """``st`` once the drugs ``terms`` are confirmed as said: their correction flags become hints."""
+    if not terms or not any(i.kind == IssueKind.corrected and i.term in terms for i in st.issues):
+        return st
+    issues = [
+        i.model_copy(update={"severity": Severity.review}) if i.kind == IssueKind.corrected and i.term in terms else i
+        for i in st.issues
+    ]
+    status = st.status
+    if status == StatementStatus.unsupported and not any(i.severity == Severity.safety for i in issues):
+        status = StatementStatus.supported
+    return st.model_copy(update={"issues": issues, "status": status})
 
 
 def blocking_statements(note: NoteDraft) -> list[Statement]:
@@ -200,7 +237,7 @@ def approve(
     :class:`~scribe.storage.keys.KeyStore`) signs the approval; without it the approval is unsigned
     and no export will accept it.
     """
-    from .grounding import ground_note
+    from .grounding import ground_note, heard_confirmed
 
     name = require_name(clinician)
     require_unlocked(note)
@@ -210,8 +247,9 @@ def approve(
         raise ApprovalError(
             "Approval re-checks the note against the visit's transcript, and there is none; give the transcript."
         )
-    checked = ground_note(note, transcript, medications=medications)  # the file's statuses are not trusted
     who = {name} | ({login} if login else set())
+    # the file's statuses are not trusted, nor anyone else's word that a corrected drug was said
+    checked = ground_note(note, transcript, medications=medications, heard=heard_confirmed(note, by=who))
     pending = blocking_statements(checked)  # review hints never block
     unconfirmed = [
         st for st in checked.statements() if st.status == StatementStatus.confirmed and not _confirmed_by(note, st, who)

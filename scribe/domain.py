@@ -175,6 +175,7 @@ class Issue(_Model):
     kind: IssueKind  # the review kinds are REVIEW_KINDS; every other kind is a safety flag
     detail: str
     severity: Severity = Severity.safety  # notes saved before severities existed get theirs from the kind
+    term: str | None = None  # ``corrected``: the drug, so that one confirmation can cover every statement naming it
 
     @model_validator(mode="before")
     @classmethod
@@ -243,6 +244,7 @@ class NoteAction(StrEnum):
     deleted = "deleted"  # a statement removed (an edit to empty text)
     added = "added"  # the physician wrote a new statement
     confirmed = "confirmed"  # a flagged statement taken as written
+    term_confirmed = "term_confirmed"  # a drug Scribe's term correction put in the transcript, confirmed as said
     approved = "approved"  # signed
     amended = "amended"  # a new, editable version of an approved note
     revised = "revised"  # a section rewritten by instruction and accepted (scribe.drafting.revise)

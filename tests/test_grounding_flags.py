@@ -177,3 +177,72 @@ def test_a_corrected_drug_the_recogniser_also_heard_elsewhere_is_not_flagged():
     )
     (st,) = ground_note(note, transcript).sections[0].statements
     assert not any(i.kind == "corrected" for i in st.issues) and st.status == StatementStatus.supported
+
+
+def test_confirming_a_corrected_drug_once_covers_every_statement_that_names_it_for_that_clinician():
+    """The physician listens once: "Logan." was Levaquin. The other statements naming Levaquin keep the
+    hint but no longer block approval; another clinician's approval does not take that word for it."""
+    import pytest
+
+    from scribe.approval import approve, blocking_statements, confirm_statement, edit_statement
+    from scribe.domain import NoteAction, NoteDraft, Section, Severity, Statement, StatementStatus, Transcript
+    from scribe.errors import ApprovalError
+    from scribe.grounding import ground_note
+
+    transcript = Transcript(
+        segments=[
+            _heard([("I", None), ("was", None), ("given", None), ("Levaquin.", "Logan.")], 0, 0.0),
+            _heard(
+                [
+                    ("Keep", None),
+                    ("taking", None),
+                    ("it", None),
+                    ("daily", None),
+                    ("for", None),
+                    ("a", None),
+                    ("week.", None),
+                ],
+                1,
+                5.0,
+            ),
+            _heard([("I", None), ("take", None), ("metformin.", "met for me.")], 2, 12.0),
+        ]
+    )
+    note = ground_note(
+        NoteDraft(
+            template="soap",
+            sections=[
+                Section(
+                    key="subjective",
+                    title="Subjective",
+                    statements=[Statement(text="Medications: Levaquin."), Statement(text="Medications: Metformin.")],
+                ),
+                Section(key="plan", title="Plan", statements=[Statement(text="Continue Levaquin daily for a week.")]),
+            ],
+        ),
+        transcript,
+    )
+    first, metformin, plan = note.statements()
+    assert [st.status for st in note.statements()] == [StatementStatus.unsupported] * 3
+    note = confirm_statement(note, first.id, "Dr Ada Lovelace")
+    first, metformin, plan = note.statements()
+    assert first.status == StatementStatus.confirmed
+    assert plan.status == StatementStatus.supported  # covered by the one confirmation ...
+    (hint,) = [i for i in plan.issues if i.kind == "corrected"]
+    assert hint.severity == Severity.review and hint.term == "levaquin"  # ... and still shown
+    assert metformin.status == StatementStatus.unsupported  # another drug: still to be listened to
+    assert [(e.action, e.actor, e.detail) for e in note.events][-1] == (
+        NoteAction.term_confirmed,
+        "Dr Ada Lovelace",
+        "levaquin",
+    )
+    # a re-check agrees (grounding reads the confirmation back)
+    again = ground_note(note, transcript)
+    assert [st.status for st in again.statements()] == [st.status for st in note.statements()]
+    note = edit_statement(note, metformin.id, "", "Dr Ada Lovelace")  # deleted: not the point here
+    assert approve(note, "Dr Ada Lovelace", transcript=transcript).approval is not None
+    # another clinician deletes the confirmed statement and approves: Ada's listening is not theirs
+    other = edit_statement(note, first.id, "", "Dr Grace Hopper")
+    assert [st.text for st in blocking_statements(other)] == []  # (the file's statuses say it is fine ...)
+    with pytest.raises(ApprovalError, match="listen to the recording"):
+        approve(other, "Dr Grace Hopper", transcript=transcript)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
-from ..domain import GroundingReport, Issue, NoteDraft, Severity, Statement, StatementStatus, Transcript
+from ..domain import GroundingReport, Issue, NoteAction, NoteDraft, Severity, Statement, StatementStatus, Transcript
 from ..lexicon import medication_names
 from ..textnorm import content_words
 from .assertion import finding_issues, negation_issues, unclear_issues
@@ -15,7 +15,9 @@ from .laterality import laterality_issues
 from .quantities import dose_issues, extract_facts, number_issues
 
 
-def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
+def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Collection[str] = ()) -> Statement:
+    """``heard_confirmed``: drugs the physician confirmed were said where Scribe corrected what it heard
+    (:func:`heard_confirmed`); naming one is then a review hint, not a safety flag."""
     words = content_words(st.text)
     evidence = settle_evidence(st, words, index)
     issues: list[Issue] = []
@@ -29,13 +31,25 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
         if not index.said_medication(med):
             issues.append(Issue(kind="medication", detail=f"medication '{med}' is not mentioned in the transcript"))
         elif (heard := index.only_corrected(med)) is not None:
-            issues.append(
-                Issue(
-                    kind="corrected",
-                    detail=f"'{med}' is in the transcript only where Scribe corrected what it heard "
-                    f'("{heard.strip()}"): listen to the recording',
+            if med in heard_confirmed:  # the physician listened once: shown, no longer blocking
+                issues.append(
+                    Issue(
+                        kind="corrected",
+                        severity=Severity.review,
+                        term=med,
+                        detail=f"'{med}' is in the transcript where Scribe corrected what it heard "
+                        f'("{heard.strip()}"); the physician confirmed it was said',
+                    )
                 )
-            )
+            else:
+                issues.append(
+                    Issue(
+                        kind="corrected",
+                        term=med,
+                        detail=f"'{med}' is in the transcript only where Scribe corrected what it heard "
+                        f'("{heard.strip()}"): listen to the recording',
+                    )
+                )
     issues.extend(dose_issues(st.text, index))
     issues.extend(number_issues(st.text, facts, words, evidence, index))
     issues.extend(laterality_issues(st.text, evidence, index))
@@ -54,16 +68,32 @@ def check_statement(st: Statement, index: TranscriptIndex) -> Statement:
     return st.model_copy(update={"evidence": evidence, "issues": issues, "status": status})
 
 
-def ground_note(note: NoteDraft, transcript: Transcript, medications: Iterable[str] | None = None) -> NoteDraft:
-    """Check every statement of ``note`` against ``transcript``; returns an updated copy."""
+def ground_note(
+    note: NoteDraft,
+    transcript: Transcript,
+    medications: Iterable[str] | None = None,
+    heard: Collection[str] | None = None,
+) -> NoteDraft:
+    """Check every statement of ``note`` against ``transcript``; returns an updated copy. ``heard``: the
+    drugs confirmed as said (default: every ``term_confirmed`` event of the note; approval passes only
+    the approving clinician's own)."""
     index = TranscriptIndex(transcript, medication_names(medications))
+    heard = heard_confirmed(note) if heard is None else heard
     sections = []
     total = unsupported = review = 0
     for sec in note.sections:
-        checked = [check_statement(st, index) for st in sec.statements]
+        checked = [check_statement(st, index, heard) for st in sec.statements]
         total += len(checked)
         unsupported += sum(1 for st in checked if st.status == StatementStatus.unsupported)
         review += sum(1 for st in checked if st.status == StatementStatus.supported and st.issues)
         sections.append(sec.model_copy(update={"statements": checked}))
     report = GroundingReport(statements=total, unsupported=unsupported, review=review)
     return note.model_copy(update={"sections": sections, "grounding": report})
+
+
+def heard_confirmed(note: NoteDraft, by: Collection[str] | None = None) -> frozenset[str]:
+    """The drugs a clinician (any, or one of ``by``) confirmed were said where Scribe's term correction
+    wrote them (one attributed ``term_confirmed`` event each, from :func:`scribe.approval.confirm_statement`)."""
+    return frozenset(
+        e.detail for e in note.events if e.action == NoteAction.term_confirmed and (by is None or e.actor in by)
+    )
