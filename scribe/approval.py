@@ -192,10 +192,9 @@ def _heard_confirmed(st: Statement, terms: list[str]) -> Statement:
     """``st`` once the drugs ``terms`` are confirmed as said: their correction flags become hints."""
     if not terms or not any(i.kind == IssueKind.corrected and i.term in terms for i in st.issues):
         return st
-    issues = [
-        i.model_copy(update={"severity": Severity.review}) if i.kind == IssueKind.corrected and i.term in terms else i
-        for i in st.issues
-    ]
+    from .grounding import confirmed_correction
+
+    issues = [confirmed_correction(i) if i.kind == IssueKind.corrected and i.term in terms else i for i in st.issues]
     status = st.status
     if status == StatementStatus.unsupported and not any(i.severity == Severity.safety for i in issues):
         status = StatementStatus.supported

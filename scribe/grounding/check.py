@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 
-from ..domain import GroundingReport, Issue, NoteAction, NoteDraft, Severity, Statement, StatementStatus, Transcript
+from ..domain import (
+    GroundingReport,
+    Issue,
+    IssueKind,
+    NoteAction,
+    NoteDraft,
+    Severity,
+    Statement,
+    StatementStatus,
+    Transcript,
+)
 from ..lexicon import medication_names
 from ..textnorm import content_words
 from .assertion import finding_issues, negation_issues, unclear_issues
@@ -13,6 +24,31 @@ from .evidence import settle_evidence, weak_evidence
 from .index import TranscriptIndex
 from .laterality import laterality_issues
 from .quantities import dose_issues, extract_facts, number_issues
+
+
+def correction_issue(med: str, heard: str, confirmed: bool = False) -> Issue:
+    """A drug in the transcript only where Scribe's term correction replaced ``heard``: a safety flag
+    until a clinician confirms, after listening, that it was said; then a review hint."""
+    if confirmed:
+        return Issue(
+            kind=IssueKind.corrected,
+            severity=Severity.review,
+            term=med,
+            detail=f"'{med}' is in the transcript where Scribe corrected what it heard (\"{heard}\"); "
+            "the physician confirmed it was said",
+        )
+    return Issue(
+        kind=IssueKind.corrected,
+        term=med,
+        detail=f"'{med}' is in the transcript only where Scribe corrected what it heard (\"{heard}\"): "
+        "listen to the recording",
+    )
+
+
+def confirmed_correction(issue: Issue) -> Issue:
+    """``issue`` (a ``corrected`` flag) once its drug is confirmed as said."""
+    heard = re.search(r'\("(.*)"\)', issue.detail)
+    return correction_issue(issue.term or "", heard.group(1) if heard else "", confirmed=True)
 
 
 def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Collection[str] = ()) -> Statement:
@@ -31,25 +67,7 @@ def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Coll
         if not index.said_medication(med):
             issues.append(Issue(kind="medication", detail=f"medication '{med}' is not mentioned in the transcript"))
         elif (heard := index.only_corrected(med)) is not None:
-            if med in heard_confirmed:  # the physician listened once: shown, no longer blocking
-                issues.append(
-                    Issue(
-                        kind="corrected",
-                        severity=Severity.review,
-                        term=med,
-                        detail=f"'{med}' is in the transcript where Scribe corrected what it heard "
-                        f'("{heard.strip()}"); the physician confirmed it was said',
-                    )
-                )
-            else:
-                issues.append(
-                    Issue(
-                        kind="corrected",
-                        term=med,
-                        detail=f"'{med}' is in the transcript only where Scribe corrected what it heard "
-                        f'("{heard.strip()}"): listen to the recording',
-                    )
-                )
+            issues.append(correction_issue(med, heard.strip(), confirmed=med in heard_confirmed))
     issues.extend(dose_issues(st.text, index))
     issues.extend(number_issues(st.text, facts, words, evidence, index))
     issues.extend(laterality_issues(st.text, evidence, index))

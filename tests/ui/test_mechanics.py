@@ -402,6 +402,80 @@ def test_streamed_draft_flags_edit_undo_confirm_and_lock(qtbot, make_window, tmp
     assert [v.version for v in session.visit.note_versions()][-1] == session.note.version
 
 
+def test_one_confirmation_of_a_corrected_drug_clears_its_flag_on_every_statement(qtbot, make_window, tmp_path):
+    """Whisper heard "met for me"; Scribe's term correction wrote metformin. Both statements naming it
+    are flagged "listen to the recording"; the physician listens once and confirms one of them, and
+    the other stops blocking approval but keeps the hint. (The model is a fake; grounding, approval
+    and the editor are real.)"""
+    from scribe.domain import Word
+
+    heard = [
+        ("I", None),
+        ("take", None),
+        ("metformin", "met for me"),
+        ("five", None),
+        ("hundred", None),
+        ("milligrams", None),
+        ("twice", None),
+        ("a", None),
+        ("day.", None),
+    ]
+    words = [Word(start=3.4 + i * 0.5, end=3.8 + i * 0.5, word=w, original=o) for i, (w, o) in enumerate(heard)]
+    transcript = Transcript(
+        segments=[
+            Segment(id=0, start=0.6, end=2.9, text="What medications are you taking?", speaker=SpeakerRole.clinician),
+            Segment(
+                id=1, start=3.4, end=8.0, text=" ".join(w for w, _ in heard), speaker=SpeakerRole.patient, words=words
+            ),
+            Segment(id=2, start=8.5, end=11.0, text="Keep taking it twice a day.", speaker=SpeakerRole.clinician),
+        ],
+        duration=11.5,
+        source="audio.wav",
+    )
+    store = VisitStore(tmp_path / "visits")
+    visit = store.create(
+        Encounter(patient_name="Ahmed Khan", patient_id="MRN-7", clinician="dr.test"), actor="dr.test", state="recorded"
+    )
+    visit.save_transcript(transcript)
+    answer = json.dumps(
+        {
+            "history_of_present_illness": ["Takes metformin 500 mg twice a day."],
+            "assessment_and_plan": [
+                {"problem": "Diabetes", "assessment": "", "plan": ["Continue metformin 500 mg twice a day."]}
+            ],
+        }
+    )
+    win = make_window(fast_settings(), asr=FakeASR(), llm=FakeRuntime(answer, delay=0.0), store=store)
+    open_in_list(qtbot, win, visit.encounter_id)
+    page, session = win.page, win.session
+    qtbot.mouseClick(page.info_button, Qt.MouseButton.LeftButton)
+    wait_for_note(qtbot, win, timeout=20000)
+    flagged = [s for s in session.note.statements() if "metformin" in s.text.lower()]
+    assert len(flagged) == 2 and all(s.status.value == "unsupported" for s in flagged)
+    assert all(any(i.kind == "corrected" for i in s.issues) for s in flagged)
+    assert not page.approve_button.isEnabled()
+
+    page.editor.go_to_next_flagged()
+    first = page.editor.current_info()
+    assert first.status == "unsupported" and "listen to the recording" in page.editor.inspector.label.text()
+    qtbot.mouseClick(page.editor.inspector.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not session.note.unresolved(), timeout=5000)
+    qtbot.waitUntil(page.approve_button.isEnabled, timeout=3000)
+    by_id = {s.id: s for s in session.note.statements()}
+    other = next(s for s in flagged if s.id != first.id)
+    assert by_id[first.id].status.value == "confirmed"
+    assert by_id[other.id].status.value == "supported"
+    (hint,) = [i for i in by_id[other.id].issues if i.kind == "corrected"]
+    assert hint.severity.value == "review" and "confirmed it was said" in hint.detail
+    section = next(ed for ed in page.editor.sections.values() if ed.line_of(other.id) >= 0)
+    assert section.marked_lines()[section.line_of(other.id)] != "unsupported"  # the gutter agrees
+    assert [(e.action, e.actor, e.detail) for e in session.note.events][-1] == (
+        "term_confirmed",
+        "dr.test",
+        "metformin",
+    )
+
+
 def test_redraft_failure_shows_message_and_retry(qtbot, make_window, tmp_path):
     """UI mechanics only: a fake language model that answers garbage (the core's DraftingError)."""
     store = VisitStore(tmp_path / "visits")
