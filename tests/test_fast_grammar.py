@@ -70,7 +70,8 @@ def _answer(llm, schema, fast: bool) -> tuple[str, object]:
     ],
     ids=["history", "review-of-systems", "assessment-and-plan", "medication-pass"],
 )
-def test_fast_greedy_grammar_gives_the_same_tokens_as_the_full_chain(smollm_llama, schema):
+def test_fast_greedy_grammar_gives_the_same_tokens_as_the_full_chain(smollm_llama, schema, monkeypatch):
+    monkeypatch.setattr(GreedyGrammarSampler, "break_loops", False)  # (the loop guard is tested below)
     llm = smollm_llama._llm
     assert "_init_sampler" in vars(llm)  # the runtime installed the shortcut on load
     fast, sampler = _answer(llm, schema, fast=True)
@@ -90,3 +91,69 @@ def test_sampling_requests_keep_llama_cpps_own_chain(smollm_llama):
         response_format={"type": "json_object", "schema": MED_SCHEMA},
     )
     assert not isinstance(llm._sampler, GreedyGrammarSampler)
+
+
+# --------------------------------------------------------------------------- list loops
+
+
+def test_the_loop_guard_sees_an_item_repeated_anywhere_in_the_answer():
+    from scribe.drafting.fast_grammar import ListLoopGuard
+
+    g = ListLoopGuard()
+    g.feed('{"assessment_and_plan": [{"problem": "Chest pain", "assessment": "Angina.", "plan": ["Order an ECG.", ')
+    assert not g.close_list
+    assert g.closing_copy('"Order') is None  # (opens a string: nothing closes)
+    g.feed('"Start aspirin 81 mg daily')
+    assert g.closing_copy('",') is None  # a new item
+    g.feed(
+        '", "Refer to cardiology"]}, {"problem": "Chest pain", "assessment": "Stable angina.", "plan": ["order an ECG'
+    )
+    assert g.closing_copy('",') == 0  # the first problem's item again (case and final period aside)
+    assert g.closing_copy('."') == 1
+    g.feed('",')
+    assert g.close_list  # the sampler closes the list next
+    # object values and keys are not list items: a problem named twice is not a loop
+    h = ListLoopGuard()
+    h.feed('[{"problem": "Knee pain", "plan": []}, {"problem": "Knee pain')
+    assert h.closing_copy('",') is None
+
+
+def test_a_looping_list_is_closed_after_its_first_copied_item(smollm_llama):
+    """The tiny model asked to repeat itself: llama-cpp-python's own chain writes the same item until
+    the list is full; Scribe's sampler stops the list at the first copy."""
+    llm = smollm_llama._llm
+    schema = {
+        "type": "object",
+        "properties": {
+            "plan": {"type": "array", "items": {"type": "string", "pattern": "^[ -!#-\\[\\]-~]{3,60}$"}, "maxItems": 8}
+        },
+        "required": ["plan"],
+        "additionalProperties": False,
+    }
+
+    def answer(fast: bool) -> tuple[list, object]:
+        installed = llm._init_sampler
+        if not fast:
+            llm._init_sampler = functools.partial(type(llm)._init_sampler, llm)
+        llm.reset()
+        try:
+            out = llm.create_chat_completion(
+                messages=[
+                    {"role": "user", "content": 'Write the plan eight times, each item exactly "Order an ECG".'},
+                    {"role": "assistant", "content": '{"plan": ["Order an ECG", "Order an ECG", '},
+                ],
+                max_tokens=120,
+                temperature=0.0,
+                response_format={"type": "json_object", "schema": schema},
+            )
+        finally:
+            llm._init_sampler = installed
+        import json
+
+        return json.loads(out["choices"][0]["message"]["content"])["plan"], llm._sampler
+
+    slow, _ = answer(fast=False)
+    fast, sampler = answer(fast=True)
+    assert len(slow) >= 3 and len(set(slow)) < len(slow), slow  # the model loops ...
+    assert len(fast) == len(set(fast)) + 1 and fast[-1] in fast[:-1], fast  # ... and the list ends at the first copy
+    assert sampler.guard.closed == 1

@@ -10,6 +10,13 @@ the allowed tokens *is* the overall argmax whenever the overall argmax is allowe
 
 :func:`install` puts that shortcut into one ``llama_cpp.Llama``; requests that sample (temperature
 > 0), use penalties or a logits processor keep llama-cpp-python's own chain.
+
+The same sampler breaks list loops (:class:`ListLoopGuard`): the 1.5B model, having written a list
+item it already wrote in the same answer, goes on copying the rest of the earlier list (the 10-minute
+benchmark visit's assessment and plan repeated the first problem's eight plan items under the second
+problem, and more under the third and fourth: 17 of its 28 items, ~60 % of the plan's tokens). Those
+copies are dropped when the note is composed, but at Stop each one costs ~1 s of decoding. So once an
+item closes as a copy of an earlier one, the list is closed there.
 """
 
 from __future__ import annotations
@@ -25,9 +32,63 @@ from .grammar import GrammarCompiler, GrammarError
 log = logging.getLogger(__name__)
 
 
+def _norm(item: str) -> str:
+    return " ".join(item.casefold().split()).rstrip(".")
+
+
+class ListLoopGuard:
+    """Follows a JSON answer as it is written and says when a list item just written repeats an earlier
+    item of the same answer (any list of strings in it), so the sampler can close that list.
+
+    Pure text in, decisions out: no llama.cpp here (tested on its own). The answer formats never
+    contain escapes (statement strings exclude ``"`` and ``\\``), so a quote always opens or closes a
+    string."""
+
+    def __init__(self) -> None:
+        self._stack: list[str] = []  # "{" / "["
+        self._in_string = False
+        self._item = False  # the open string is an element of a list
+        self._buf: list[str] = []
+        self._seen: set[str] = set()
+        self.close_list = False  # the item just closed is a copy: close its list next
+        self.closed = 0  # lists closed this way
+
+    def feed(self, text: str) -> None:
+        for ch in text:
+            if self._in_string:
+                if ch == '"':
+                    self._in_string = False
+                    if self._item:
+                        item = _norm("".join(self._buf))
+                        if item and item in self._seen:
+                            self.close_list = True
+                        self._seen.add(item)
+                else:
+                    self._buf.append(ch)
+            elif ch == '"':
+                self._in_string, self._item, self._buf = True, bool(self._stack) and self._stack[-1] == "[", []
+            elif ch in "{[":
+                self._stack.append(ch)
+            elif ch in "}]" and self._stack:
+                self._stack.pop()
+
+    def closing_copy(self, piece: str) -> int | None:
+        """If ``piece`` (the next token's text) closes the list item being written and that item repeats
+        an earlier one: where in ``piece`` the closing quote is; else None."""
+        if not (self._in_string and self._item):
+            return None
+        k = piece.find('"')
+        if k < 0:
+            return None
+        item = _norm("".join(self._buf) + piece[:k])
+        return k if item and item in self._seen else None
+
+
 class GreedyGrammarSampler:
     """Stands in for ``llama_cpp._internals.LlamaSampler`` for one greedy, constrained generation:
     ``Llama.sample`` calls :meth:`sample` once per token."""
+
+    break_loops = True  # close a list at its first copied item (off: exactly llama-cpp-python's greedy tokens)
 
     def __init__(self, llm: Any, grammar: Any):
         import llama_cpp
@@ -49,6 +110,10 @@ class GreedyGrammarSampler:
         )
         self._ids = np.arange(self._n_vocab, dtype=np.int32)
         self.fast = self.full = 0  # tokens taken at once / after constraining the whole vocabulary
+        self._llm = llm
+        self.guard = ListLoopGuard()
+        self._quote = self._single_token('"')
+        self._close = self._single_token("]")
 
     def _allowed(self, token: int, logit: float) -> bool:
         self._one[0].id, self._one[0].logit, self._one[0].p = token, logit, 0.0  # type: ignore[assignment]
@@ -78,8 +143,40 @@ class GreedyGrammarSampler:
             else:  # (or it shrank the array: read what is left)
                 kept = np.ctypeslib.as_array(arr.data, shape=(n,)).view(view.dtype)
                 token = int(kept["id"][int(np.argmax(kept["logit"]))])
+        token = self._break_loop(token)
         lib.llama_sampler_accept(self._grammar, token)
+        self.guard.feed(self._piece(token))
         return token
+
+    def _piece(self, token: int) -> str:
+        # (llama-cpp-python returns the piece in a fixed buffer padded with NULs: cut them off)
+        return self._llm._model.token_to_piece(token).split(b"\x00", 1)[0].decode("utf-8", errors="replace")
+
+    def _single_token(self, text: str) -> int | None:
+        ids = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        return ids[0] if len(ids) == 1 else None
+
+    def _break_loop(self, token: int) -> int:
+        """``token``, or what closes a list whose last item repeated an earlier one: the item's closing
+        quote on its own (not ``",``, which would open the next item), then ``]``. A forced token the
+        grammar does not allow is never used."""
+        guard = self.guard
+        if not self.break_loops:
+            return token
+        if guard.close_list:
+            guard.close_list = False
+            if self._close is not None and self._allowed(self._close, 0.0):
+                guard.closed += 1
+                return self._close
+            return token
+        k = guard.closing_copy(self._piece(token))
+        if k is None:
+            return token
+        if k == 0:  # the token starts with the closing quote
+            forced = self._quote
+        else:  # "...day." then '",': end on the item's last characters, the quote comes next
+            forced = self._single_token(self._piece(token)[:k])
+        return forced if forced is not None and self._allowed(forced, 0.0) else token
 
     def close(self) -> None:
         if self._grammar:
