@@ -192,13 +192,10 @@ def _heard_confirmed(st: Statement, terms: list[str]) -> Statement:
     """``st`` once the drugs ``terms`` are confirmed as said: their correction flags become hints."""
     if not terms or not any(i.kind == IssueKind.corrected and i.term in terms for i in st.issues):
         return st
-    from .grounding import confirmed_correction
+    from .grounding import confirmed_correction, settled_status
 
     issues = [confirmed_correction(i) if i.kind == IssueKind.corrected and i.term in terms else i for i in st.issues]
-    status = st.status
-    if status == StatementStatus.unsupported and not any(i.severity == Severity.safety for i in issues):
-        status = StatementStatus.supported
-    return st.model_copy(update={"issues": issues, "status": status})
+    return st.model_copy(update={"issues": issues, "status": settled_status(st, issues)})
 
 
 def blocking_statements(note: NoteDraft) -> list[Statement]:

@@ -143,9 +143,9 @@ class GreedyGrammarSampler:
             else:  # (or it shrank the array: read what is left)
                 kept = np.ctypeslib.as_array(arr.data, shape=(n,)).view(view.dtype)
                 token = int(kept["id"][int(np.argmax(kept["logit"]))])
-        token = self._break_loop(token)
+        token, piece = self._break_loop(token)
         lib.llama_sampler_accept(self._grammar, token)
-        self.guard.feed(self._piece(token))
+        self.guard.feed(piece)
         return token
 
     def _piece(self, token: int) -> str:
@@ -156,27 +156,28 @@ class GreedyGrammarSampler:
         ids = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
         return ids[0] if len(ids) == 1 else None
 
-    def _break_loop(self, token: int) -> int:
+    def _break_loop(self, token: int) -> tuple[int, str]:
         """``token``, or what closes a list whose last item repeated an earlier one: the item's closing
         quote on its own (not ``",``, which would open the next item), then ``]``. A forced token the
-        grammar does not allow is never used."""
+        grammar does not allow is never used. Returns the token and its text."""
         guard = self.guard
+        piece = self._piece(token)
         if not self.break_loops:
-            return token
+            return token, piece
         if guard.close_list:
             guard.close_list = False
             if self._close is not None and self._allowed(self._close, 0.0):
                 guard.closed += 1
-                return self._close
-            return token
-        k = guard.closing_copy(self._piece(token))
+                return self._close, "]"
+            return token, piece
+        k = guard.closing_copy(piece)
         if k is None:
-            return token
-        if k == 0:  # the token starts with the closing quote
-            forced = self._quote
-        else:  # "...day." then '",': end on the item's last characters, the quote comes next
-            forced = self._single_token(self._piece(token)[:k])
-        return forced if forced is not None and self._allowed(forced, 0.0) else token
+            return token, piece
+        # the token starts with the closing quote; or "...day." then '",': end on the item's last
+        # characters, the quote comes next
+        text = '"' if k == 0 else piece[:k]
+        forced = self._quote if k == 0 else self._single_token(text)
+        return (forced, text) if forced is not None and self._allowed(forced, 0.0) else (token, piece)
 
     def close(self) -> None:
         if self._grammar:

@@ -21,7 +21,7 @@ The transcript is read once per note (:class:`TranscriptIndex`).
 
 from ..textnorm import clinical_notation, content_words, normalise, tokens, words_to_numbers
 from .assertion import findings_in
-from .check import check_statement, confirmed_correction, ground_note, heard_confirmed
+from .check import check_statement, confirmed_correction, ground_note, heard_confirmed, settled_status
 from .claims import allergy_only
 from .index import TranscriptIndex
 from .laterality import side_mentions, sides_said_for
@@ -44,6 +44,7 @@ __all__ = [
     "ground_note",
     "heard_confirmed",
     "normalise",
+    "settled_status",
     "side_mentions",
     "sides_said_for",
     "tokens",

@@ -78,12 +78,16 @@ def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Coll
     issues.extend(result_issues(st.text, index))
     issues.extend(descriptor_issues(st.text, evidence, index))
 
-    # only safety flags make a statement unsupported; review hints ride along on a supported one
-    safety = any(i.severity == Severity.safety for i in issues)
-    status = StatementStatus.unsupported if safety else StatementStatus.supported
+    return st.model_copy(update={"evidence": evidence, "issues": issues, "status": settled_status(st, issues)})
+
+
+def settled_status(st: Statement, issues: list[Issue]) -> StatementStatus:
+    """``st``'s status with ``issues``: only safety flags make a statement unsupported (review hints
+    ride along on a supported one), and a confirmed statement stays confirmed."""
     if st.status == StatementStatus.confirmed and issues:
-        status = StatementStatus.confirmed  # physician took responsibility for this exact text
-    return st.model_copy(update={"evidence": evidence, "issues": issues, "status": status})
+        return StatementStatus.confirmed  # physician took responsibility for this exact text
+    safety = any(i.severity == Severity.safety for i in issues)
+    return StatementStatus.unsupported if safety else StatementStatus.supported
 
 
 def ground_note(
