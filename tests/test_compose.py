@@ -93,6 +93,30 @@ def test_findings_the_doctor_stated_stay_and_findings_nobody_stated_go():
     ]
 
 
+def test_an_exam_finding_given_as_a_vital_sign_goes_under_its_body_system():
+    """Asked for vital signs and findings, the model put what the doctor heard among the vital signs
+    ("heart sounds: clear"); it was dropped as a vital sign with no value. It belongs to the exam, and
+    the exam's checks still apply to it (nobody said anything about the eyes)."""
+    visit = parse_dialogue(
+        "[doctor] Your heart sounds nice and clear and your lungs are clear as well.\n"
+        "[doctor] Your blood pressure today is 130 over 80."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("heart sounds: clear", "vital_signs"),
+            Fact("lungs: clear", "vital_signs"),
+            Fact("eyes: no redness", "vital_signs"),
+            Fact("blood_pressure: 130/80 mmHg", "vital_signs"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    assert [s.text for s in note.section("objective").statements] == [
+        "Blood pressure: 130/80 mmHg.",
+        "Cardiovascular: Heart sounds clear.",
+        "Respiratory: Lungs clear.",
+    ]
+
+
 def test_a_test_that_was_only_ordered_is_not_a_result_and_a_stated_result_is():
     visit = parse_dialogue(
         "[doctor] Your creatinine is up slightly, which might suggest an obstruction.\n"

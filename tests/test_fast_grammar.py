@@ -112,6 +112,13 @@ def test_the_loop_guard_sees_an_item_repeated_anywhere_in_the_answer():
     assert g.closing_copy('."') == 1
     g.feed('",')
     assert g.close_list  # the sampler closes the list next
+    # a counting loop is a copy too; items that differ in more than their numbers are not
+    c = ListLoopGuard()
+    c.feed('{"history": ["He has a wife who makes cookies 1", "Started lisinopril 10 mg", ')
+    c.feed('"Started metformin 500 mg')
+    assert c.closing_copy('",') is None
+    c.feed('", "He has a wife who makes cookies 2')
+    assert c.closing_copy('",') == 0
     # object values and keys are not list items: a problem named twice is not a loop
     h = ListLoopGuard()
     h.feed('[{"problem": "Knee pain", "plan": []}, {"problem": "Knee pain')

@@ -626,6 +626,17 @@ def _one_sentence_each(facts: list[Fact]) -> list[Fact]:
     return out
 
 
+def _exam_given_as_vital(f: Fact) -> Fact:
+    """A vital sign that is an exam finding ("lungs: clear", "heart sounds: clear": the model answers
+    the exam question's vital signs with what the doctor heard) goes under its body system, where the
+    exam's checks apply; a key-like name ("heart_rate: 72 bpm") is written in words."""
+    text = f.text.replace("_", " ")
+    if not _VITAL_NAMES.search(text) and (system := exam_system(text, "")):
+        text = re.sub(r"^([^:]{2,30}):\s*", r"\1 ", text)
+        return Fact(text[:1].upper() + text[1:], Block.physical_exam.value, f.evidence, f.problem, system, f.polarity)
+    return f if text == f.text else Fact(text, f.block, f.evidence, f.problem, f.label, f.polarity)
+
+
 def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     """The facts fit for a note: exam, vital signs and results nobody stated left out (module
     docstring), a history item the history itself denies left out; vital signs the model put under the
@@ -648,6 +659,8 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     started = new_medications(transcript, drugs)
     kept: list[Fact] = []
     for f in _one_sentence_each(_merge_doses(facts.facts, drugs)):
+        if f.block == Block.vital_signs.value:
+            f = _exam_given_as_vital(f)
         block = f.block
         if block == Block.physical_exam.value and _VITAL_NAMES.match(f.text.strip()):
             block = Block.vital_signs.value

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import re
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,9 @@ log = logging.getLogger(__name__)
 
 
 def _norm(item: str) -> str:
-    return " ".join(item.casefold().split()).rstrip(".")
+    """An item as compared for copies: case, spacing, a final period and its numbers aside (a loop also
+    counts: "... to make him 1", "... to make him 2", ...)."""
+    return re.sub(r"\d+", "#", " ".join(item.casefold().split()).rstrip("."))
 
 
 class ListLoopGuard:

@@ -230,7 +230,10 @@ BLOCK_QUESTIONS: dict[Block, Question] = {
         "when it started, how long it has lasted, where it is, what it feels like, how severe it is, when it "
         "happens, what makes it better or worse, what the patient has tried and whether it helped; then the "
         "symptoms the patient denies.",
-        (_f("history_of_present_illness", Block.history_of_present_illness, max_items=16, max_chars=600),),
+        # (a string may hold the whole history: the model often writes it as one paragraph, and a cap of
+        # 600 characters cut it off after five sentences of a visit whose reference history has fifteen;
+        # 1000 is about the most llama.cpp's grammar parser accepts for one repetition)
+        (_f("history_of_present_illness", Block.history_of_present_illness, max_items=16, max_chars=1000),),
         max_tokens=500,
     ),
     Block.medical_history: Question(
