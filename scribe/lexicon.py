@@ -80,10 +80,25 @@ class Lexicon(Collection[str]):
     ``terms`` are the vocabulary's clinical terms (diagnoses, tests, findings) for ASR correction.
     """
 
-    def __init__(self, generic: Mapping[str, str], terms: Iterable[str] = (), suffixes: bool = True):
+    def __init__(
+        self,
+        generic: Mapping[str, str],
+        terms: Iterable[str] = (),
+        suffixes: bool = True,
+        spellings: Iterable[str] = (),
+    ):
         self.generic: dict[str, str] = dict(generic)
         self.terms: tuple[str, ...] = tuple(terms)
         self.suffixes = suffixes
+        # names the vocabulary writes with capitals ("Lasix", "hemoglobin A1c", "COPD"), by their lower case
+        self.spellings: dict[str, str] = {" ".join(s.split()).lower(): " ".join(s.split()) for s in spellings}
+        self._spelling_re = (
+            re.compile(
+                r"\b(?:" + "|".join(map(re.escape, sorted(self.spellings, key=len, reverse=True))) + r")\b", re.I
+            )
+            if self.spellings
+            else None
+        )
 
     def __contains__(self, name: object) -> bool:
         return name in self.generic
@@ -119,6 +134,22 @@ class Lexicon(Collection[str]):
 
     def medications_in_text(self, text: str) -> set[str]:
         return {m for _, m in self.medications_in(tokens(text))}
+
+    def spell(self, text: str) -> str:
+        """``text`` with the names the vocabulary writes with capitals written so: a brand is a proper
+        noun ("continue imitrex" from a lower-case transcript reads "Continue Imitrex"), an acronym
+        is in capitals ("a1c" -> "A1c"). A name already written with other capitals is left as it is."""
+        if self._spelling_re is None:
+            return text
+
+        def fix(m: re.Match) -> str:
+            found = m.group(0)
+            if not (found.islower() or (found[:1].isupper() and found[1:].islower())):
+                return found
+            spelled = self.spellings[found.lower()]
+            return spelled[:1].upper() + spelled[1:] if found[:1].isupper() else spelled  # a sentence's capital stays
+
+        return self._spelling_re.sub(fix, text)
 
 
 def medications_in(toks: list[str], known: Collection[str]) -> list[tuple[int, str]]:
@@ -245,7 +276,8 @@ def _build(user_files: tuple[str, ...] | None) -> Lexicon:
         key = normalised_name(name)
         if key:
             generic.setdefault(key, package.get(key, key))
-    return Lexicon(generic, terms=vocab.terms)
+    written = (*vocab.medications, *vocab.terms, *vocab.user_terms)
+    return Lexicon(generic, terms=vocab.terms, spellings=[w for w in written if w != w.lower()])
 
 
 def default_lexicon(user_files: Iterable[str | Path] | None = None) -> Lexicon:

@@ -77,3 +77,32 @@ def test_grounding_accepts_brand_for_generic_and_still_flags_another_drug():
     assert norvasc.status == StatementStatus.supported, norvasc.issues
     assert zestril.status == StatementStatus.unsupported
     assert any(i.kind == "medication" and "zestril" in i.detail for i in zestril.issues)
+
+
+def test_names_are_written_as_the_vocabulary_spells_them():
+    """A lower-case transcript ("order ultram", "your a1c") must not give a note with lower-case brands
+    and acronyms: a brand is a proper noun, a test's acronym is in capitals; a generic stays lower case,
+    a sentence keeps its capital and a name written with other capitals is left alone."""
+    lex = default_lexicon([])
+    assert lex.spell("Order ultram 50 mg as needed and continue lisinopril.") == (
+        "Order Ultram 50 mg as needed and continue lisinopril."
+    )
+    assert lex.spell("Hemoglobin a1c of 7.2; a cbc and an ekg ordered for copd.") == (
+        "Hemoglobin A1c of 7.2; a CBC and an EKG ordered for COPD."
+    )
+    assert (
+        lex.spell("Tylenol helps. TYLENOL. The ultrasound is normal.")
+        == "Tylenol helps. TYLENOL. The ultrasound is normal."
+    )
+
+
+def test_the_composed_note_spells_brands_and_acronyms():
+    from scribe.drafting.compose import compose_note
+    from scribe.drafting.questions import Fact, VisitFacts
+    from scribe.drafting.templates import get_template
+
+    facts = VisitFacts(facts=[Fact("order ultram 50 mg as needed every 6 hours for pain", "plan", problem="back pain")])
+    note = compose_note(facts, get_template("soap"))
+    assert [s.text for s in note.section("plan").statements] == [
+        "Back pain: Order Ultram 50 mg as needed every 6 hours for pain."
+    ]

@@ -20,7 +20,7 @@ Before composing, every fact is checked (:func:`check_facts`):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
 from ..textnorm import canon_number, clinical_notation, content_words, normalise, tokens
@@ -812,12 +812,14 @@ class _Statements:
     evidences). Across blocks a fact may repeat, as in a note written by hand: the history tells it,
     the review of systems lists it."""
 
-    def __init__(self):
+    def __init__(self, spell: Callable[[str], str] = str):
         self.items: list[Statement] = []
         self._words: list[set[str]] = []
         self._groups: list[str] = []
+        self._spell = spell
 
     def add(self, text: str, evidence: Iterable[int] = (), group: str = "", dedupe: bool = True) -> None:
+        text = self._spell(text)
         if not dedupe:  # (the opening sentence: the history repeats its words, and both stay)
             self.items.append(Statement(text=text, evidence=list(evidence)))
             self._words.append(set())
@@ -901,9 +903,12 @@ def compose_note(
     """The note of ``template`` from checked ``facts``: each section's blocks in the section's order;
     assessment and plan grouped by problem; free sections (no blocks) take the facts given for them
     (in their own voice unless ``clinical``)."""
+    from ..lexicon import default_lexicon
+
+    spell = default_lexicon().spell  # drug and test names as the vocabulary writes them ("Ultram", "A1c")
     sections = []
     for ts in template.sections:
-        out = _Statements()
+        out = _Statements(spell)
         if not ts.content:
             for f in facts.of(ts.key):
                 for text, _ in coerce_statements([f.text], clinical):
