@@ -64,6 +64,8 @@ class KeywordRuntime(FakeRuntime):
                 ]
             elif spec.get("type") == "string":
                 out[key] = "" if "enum" in spec else (hits[0] if hits else "")
+            elif spec.get("items", {}).get("properties", {}).keys() == {"test", "result"}:
+                out[key] = [{"test": text, "result": ""} for text in hits]  # (the line as the model wrote it before)
             elif spec.get("items", {}).get("type") == "object":  # a body system and what was found
                 props = spec["items"]["properties"]
                 system = props["system"]["enum"][0]

@@ -93,6 +93,31 @@ def test_findings_the_doctor_stated_stay_and_findings_nobody_stated_go():
     ]
 
 
+def test_an_exam_finding_about_parts_nobody_mentioned_goes_and_a_mislabelled_one_moves():
+    """A finding of "no pain or tenderness in the back, shoulders or arms" where only the back came up:
+    the shoulders and arms were never examined, so it is not kept on the strength of "back". A finding the
+    model put under a system it does not name goes under the first system it does name."""
+    visit = parse_dialogue(
+        "[patient] I have back pain, and there's a bug bite on my right knee.\n"
+        "[doctor] Your right knee has some erythema around the bite. There is tenderness of the back on the left."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact(
+                "No pain or tenderness in the back, shoulders, or arms",
+                "physical_exam",
+                label="Musculoskeletal",
+            ),
+            Fact("Tenderness of the back on the left", "physical_exam", label="Musculoskeletal"),
+            Fact("Right knee with erythema around the bite", "physical_exam", label="Head and neck"),
+        ]
+    )
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    assert [s.text for s in note.section("objective").statements] == [
+        "Musculoskeletal: Tenderness of the back on the left; right knee with erythema around the bite."
+    ]
+
+
 def test_an_exam_finding_given_as_a_vital_sign_goes_under_its_body_system():
     """Asked for vital signs and findings, the model put what the doctor heard among the vital signs
     ("heart sounds: clear"); it was dropped as a vital sign with no value. It belongs to the exam, and
@@ -114,6 +139,39 @@ def test_an_exam_finding_given_as_a_vital_sign_goes_under_its_body_system():
         "Blood pressure: 130/80 mmHg.",
         "Cardiovascular: Heart sounds clear.",
         "Respiratory: Lungs clear.",
+    ]
+
+
+def test_results_are_asked_with_a_slot_for_the_result_and_a_test_named_alone_is_dropped():
+    """Asked for results as a list of strings, the model gave "creatinine" and "abdominal x-rays" and
+    the note lost what the doctor read out; the answer now has a result beside each test."""
+    from scribe.drafting.questions import BLOCK_QUESTIONS, parse_answer
+    from scribe.drafting.templates import Block
+
+    visit = parse_dialogue(
+        "[doctor] We drew a creatinine. It is up slightly, which might suggest an obstruction.\n"
+        "[doctor] The abdominal x-rays show a possible kidney stone.\n"
+        "[doctor] I want to order an EMG to look at the nerves and a hepatitis C RNA.\n"
+        "[patient] I take metformin 500 mg twice a day."
+    )
+    question = BLOCK_QUESTIONS[Block.results]
+    item = question.schema()["properties"]["results"]["items"]
+    assert item["required"] == ["test", "result"]
+    facts = VisitFacts()
+    answer = {
+        "results": [
+            {"test": "creatinine", "result": "up slightly"},
+            {"test": "abdominal x-rays", "result": "possible kidney stone"},
+            {"test": "EMG", "result": ""},
+            {"test": "hepatitis C RNA", "result": "not available"},
+            {"test": "metformin", "result": "500 mg twice a day"},
+        ]
+    }
+    parse_answer(question, answer, facts)
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    assert [s.text for s in note.section("objective").statements] == [
+        "Creatinine: up slightly.",
+        "Abdominal x-rays: possible kidney stone.",
     ]
 
 

@@ -164,3 +164,23 @@ def test_a_looping_list_is_closed_after_its_first_copied_item(smollm_llama):
     assert len(slow) >= 3 and len(set(slow)) < len(slow), slow  # the model loops ...
     assert len(fast) == len(set(fast)) + 1 and fast[-1] in fast[:-1], fast  # ... and the list ends at the first copy
     assert sampler.guard.closed == 1
+
+
+def test_llama_cpps_own_parser_accepts_every_questions_grammar(smollm_llama):
+    """The schema converter turns anything into a grammar, but llama.cpp's parser refuses a repetition
+    it finds too large (a history of up to 2,000 characters was refused, and drafted with no answer
+    format at all): every question of every shipped template is compiled by the parser itself."""
+    from scribe.drafting.grammar import GrammarCompiler
+    from scribe.drafting.questions import ASSESSMENT_PLAN, FOLLOW_UP, PATIENT, medication_question, questions_for
+    from scribe.drafting.templates import get_template
+
+    compiler = GrammarCompiler(smollm_llama._llm._model.vocab)
+    asked = {
+        q.key: q
+        for t in ("soap", "aci", "progress", "history_physical", "consult")
+        for q in questions_for(get_template(t))
+    }
+    asked |= {q.key: q for q in (PATIENT, ASSESSMENT_PLAN, FOLLOW_UP, medication_question("lisinopril"))}
+    for q in asked.values():
+        compiler.grammar(q.schema())  # GrammarError if the parser refuses it
+    assert len(asked) >= 10

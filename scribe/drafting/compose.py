@@ -440,13 +440,35 @@ _NOT_PLACES = frozenset(
 )
 
 
+_TEST_AND_RESULT = re.compile(r"^[^:]{2,80}:\s*\w")
+
+
+def states_result(text: str) -> bool:
+    """A results statement that gives a result ("Creatinine: up slightly", "X-ray shows a possible
+    stone"), not only the test's name ("EMG.")."""
+    return bool(_RESULT_CLAIM.search(text) or _TEST_AND_RESULT.match(text))
+
+
+_NO_RESULT = re.compile(
+    r"^(?:not available|unavailable|unknown|none|n/?a|not (?:yet )?(?:said|mentioned|stated|discussed|given|done|known))\b",
+    re.I,
+)
+
+
+def not_a_result(text: str, drugs) -> bool:
+    """A results item that is not a result: a medication with its dose ("Metformin: 500 mg twice a
+    day") or a test with no result ("Hepatitis C RNA: not available")."""
+    head, _, value = text.partition(":")
+    return bool(drugs.medications_in(tokens(head)) or (value and _NO_RESULT.match(value.strip())))
+
+
 def exam_place_said(text: str, label: str, said_text: str, said_words: set[str]) -> bool:
     """The body system of an exam finding came up in the visit: its label's words, or a body part the
     finding names, were said. "Eyes: no signs of redness" in a visit about a breast scar was not
     examined (a system nobody discussed is left out); a label of no known system (General) passes."""
     places = (content_words(text) & _WHERE) - _NOT_PLACES
-    if places & said_words:
-        return True
+    if places:  # every part it names came up ("no pain in the back, shoulders or arms": were they?)
+        return places <= said_words
     regex = _EXAM_SYSTEM_RE.get(label)
     if regex is not None and (regex.search(said_text) or label.lower() in said_text):
         return True
@@ -455,12 +477,13 @@ def exam_place_said(text: str, label: str, said_text: str, said_words: set[str])
 
 def exam_system(text: str, label: str) -> str:
     """The body system an exam finding belongs under: the model's label, unless the finding names
-    nothing of that system and exactly one other system ("Respiratory: CVA tenderness" ->
-    Genitourinary). A finding that names no system, or several, keeps its label."""
+    nothing of that system and names another ("Respiratory: CVA tenderness" -> Genitourinary; "Head
+    and neck: right knee with erythema" -> Musculoskeletal, the first it names). A finding that names
+    no system keeps its label."""
     if label in _EXAM_SYSTEM_RE and _EXAM_SYSTEM_RE[label].search(text):
         return label
-    named = [k for k, r in _EXAM_SYSTEM_RE.items() if r.search(text)]
-    return named[0] if len(named) == 1 else label
+    named = sorted((m.start(), k) for k, r in _EXAM_SYSTEM_RE.items() if (m := r.search(text)))
+    return named[0][1] if named else label
 
 
 _NEGATED = re.compile(r"\b(?:denies|denied|no|not|never|without|negative for|nobody)\b(?P<rest>[^.;]*)", re.I)
@@ -705,7 +728,9 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             continue  # "has been taking Ultram" for the drug the doctor starts today
         if not content_words(f.text):
             continue  # "The."
-        if block == Block.results.value and (f.text in unsaid or not _RESULT_CLAIM.search(f.text)):
+        if block == Block.results.value and (
+            f.text in unsaid or not states_result(f.text) or not_a_result(f.text, drugs)
+        ):
             continue
         if (
             block == Block.medical_history.value
@@ -894,6 +919,8 @@ def _labelled(block: Block, texts: list[str], labelled: bool) -> list[str]:
     title = BLOCK_TITLES[block]
     if block in (Block.review_of_systems, Block.physical_exam, Block.vital_signs):
         return texts  # "Respiratory: denies cough." says which part it is
+    if block == Block.results:  # "Creatinine: up slightly." names its test
+        return [t if _TEST_AND_RESULT.match(t) else f"{title}: {t}" for t in texts]
     return [f"{title}: {t}" for t in texts]
 
 
@@ -977,14 +1004,20 @@ def by_system(facts: list[Fact], speaker: str) -> list[tuple[str, tuple[int, ...
     """Review-of-systems or exam items, one statement per body system in the order the systems came:
     "Respiratory: Reports cough. Denies shortness of breath." / "Musculoskeletal: Grip strength less
     on the left; positive Tinel sign bilaterally." An item said again (the model repeats a finding,
-    or lists nausea under two systems) is kept once, where it came first."""
-    systems: dict[str, list[Fact]] = {}
+    or lists nausea under two systems) is kept once, where it came first, in its fuller wording."""
+    kept: list[Fact] = []
     seen: list[tuple[str, set[str]]] = []
     for f in facts:
         words = content_words(f.text)
-        if any(p == f.polarity and same_fact(words, w) for p, w in seen):
-            continue
-        seen.append((f.polarity, words))
+        same = next((i for i, (p, w) in enumerate(seen) if p == f.polarity and same_fact(words, w)), None)
+        if same is None:
+            seen.append((f.polarity, words))
+            kept.append(f)
+        elif len(words) > len(seen[same][1]):
+            seen[same] = (f.polarity, words)
+            kept[same] = f
+    systems: dict[str, list[Fact]] = {}
+    for f in kept:
         systems.setdefault(f.label, []).append(f)
     out = []
     for label, items in systems.items():

@@ -129,8 +129,8 @@ class AnswerField:
 
     ``kind``: "list" (statements of ``block``), "text" (one short string: a patient field, or one
     statement of ``block``), "sex", "systems" (review of systems: a body system with the symptoms
-    reported and denied), "findings" (exam: a body system with its findings), "assessment_plan" (each
-    problem with its assessment and plan)."""
+    reported and denied), "findings" (exam: a body system with its findings), "results" (each test
+    with its result), "assessment_plan" (each problem with its assessment and plan)."""
 
     name: str
     block: str
@@ -165,6 +165,9 @@ class AnswerField:
                 {"system": {"type": "string", "enum": list(EXAM_SYSTEMS)}, "findings": list_schema(4, 160)}
             )
             return {"type": "array", "items": item, "maxItems": self.max_items}
+        if self.kind == "results":
+            item = object_schema({"test": text_schema(80, 2), "result": text_schema(self.max_chars)})
+            return {"type": "array", "items": item, "maxItems": self.max_items}
         return list_schema(self.max_items, self.max_chars)
 
     def hint(self) -> str:
@@ -176,6 +179,8 @@ class AnswerField:
             return f'"{self.name}": [{{"system": "...", "reported": [...], "denied": [...]}}, ...]'
         if self.kind == "findings":
             return f'"{self.name}": [{{"system": "...", "findings": [...]}}, ...]'
+        if self.kind == "results":
+            return f'"{self.name}": [{{"test": "...", "result": "..."}}, ...]'
         return f'"{self.name}": ["...", ...]'
 
 
@@ -285,7 +290,9 @@ BLOCK_QUESTIONS: dict[Block, Question] = {
         "results",
         "Which test results (blood work, imaging, ECG and other studies) were already available and discussed in "
         "this visit? Each test with its result as said; not tests that were only ordered. An empty list if none.",
-        (_f("results", Block.results, max_items=8, max_chars=200),),
+        # (asked as a list of strings, the model often gave the tests' names alone, "creatinine", "abdominal
+        # x-rays", and the results the doctor read out were lost: a slot for the result asks for it)
+        (_f("results", Block.results, "results", max_items=8, max_chars=200),),
         max_tokens=160,
     ),
 }
@@ -467,6 +474,21 @@ def _system_items(f: AnswerField, value) -> list[tuple[str, str, str]]:
     return out
 
 
+def _results(value) -> list[str]:
+    """Results answers as statements: "Creatinine: up slightly" (a test without its result is kept as
+    the model wrote it, for the composer to drop unless it states a result itself)."""
+    out = []
+    for item in value if isinstance(value, list) else []:
+        if not isinstance(item, dict):
+            continue
+        test, result = (str(item.get(k) or "").strip().rstrip(".") for k in ("test", "result"))
+        if test and result and not is_filler(result):
+            out.append(f"{_sentence_case(test)}: {result}")
+        elif test:
+            out.append(_sentence_case(test))
+    return out
+
+
 def _sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -485,6 +507,8 @@ def parse_answer(question: Question, data: dict, facts: VisitFacts) -> list[Fact
             continue
         if f.kind in ("systems", "findings"):
             items = _system_items(f, value)
+        elif f.kind == "results":
+            items = [(f.label, "", text) for text in _results(value)[: f.max_items]]
         elif f.kind == "assessment_plan":
             items = []
             for entry in value if isinstance(value, list) else []:
