@@ -151,6 +151,21 @@ def test_answers_are_cached_by_request():
     assert a == b == c and rt.calls == 2 and first.misses == 1
 
 
+def test_cached_answers_are_not_reused_after_the_samplers_rules_change(monkeypatch, tmp_path):
+    """The loop guard changed the answers to the same requests; answers cached before it made a
+    comparison of two pipelines compare stale answers. The sampler's rule version is in the key."""
+    import scribe.drafting.fast_grammar as fast_grammar
+
+    rt = KeywordRuntime({"plan": "start"})
+    schema = {"type": "object", "properties": {"plan": {"type": "array", "items": {"type": "string"}}}}
+    messages = [{"role": "user", "content": "[0] Doctor: let's start meloxicam"}]
+    CachedRuntime(rt, tmp_path).chat(messages, json_schema=schema, max_tokens=50)
+    monkeypatch.setattr(fast_grammar, "DECODING_RULES", fast_grammar.DECODING_RULES + "-next")
+    again = CachedRuntime(rt, tmp_path)
+    again.chat(messages, json_schema=schema, max_tokens=50)
+    assert again.misses == 1 and rt.calls == 2
+
+
 def test_runner_scores_scribe_and_naive_and_writes_json(tmp_path):
     rules = {
         "chief_complaint": r"knee",

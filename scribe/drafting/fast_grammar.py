@@ -32,6 +32,11 @@ from .grammar import GrammarCompiler, GrammarError
 
 log = logging.getLogger(__name__)
 
+# The sampler's own rules, by version: a change to them changes answers to the same request, so
+# anything that keeps answers by request (the evaluation's answer cache) keys them by this too.
+# 2: the loop guard counts items that differ only in their numbers as copies.
+DECODING_RULES = "greedy-fast-grammar/list-loop-guard-2"
+
 
 def _norm(item: str) -> str:
     """An item as compared for copies: case, spacing, a final period and its numbers aside (a loop also

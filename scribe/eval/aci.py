@@ -250,7 +250,9 @@ def voice_issues(note: NoteDraft) -> list[str]:
 
 
 class CachedRuntime:
-    """A runtime whose answers are kept on disk by request (messages, schema, token budget).
+    """A runtime whose answers are kept on disk by request (messages, schema, token budget) and by the
+    version of the sampler's rules (``fast_grammar.DECODING_RULES``: an answer cached before the loop
+    guard is not the answer the same request gets now).
 
     Greedy decoding gives the same answer to the same request, so a request asked again — by another
     template that asks the same question, or by a re-run after a change to other questions — is
@@ -269,8 +271,11 @@ class CachedRuntime:
     def _path(self, messages: list[dict], kw: dict) -> Path:
         import hashlib
 
+        from ..drafting.fast_grammar import DECODING_RULES
+
         key = json.dumps(
-            [self.runtime.model_name, messages, kw.get("json_schema"), kw.get("max_tokens")], sort_keys=True
+            [self.runtime.model_name, DECODING_RULES, messages, kw.get("json_schema"), kw.get("max_tokens")],
+            sort_keys=True,
         )
         return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
 
