@@ -538,3 +538,20 @@ def test_a_textbook_definition_after_a_diagnosis_is_cut():
     # a clause that describes the patient's own problem stays
     assert clean_text("Knee pain which is worse on stairs.") == ["Knee pain which is worse on stairs."]
     assert clean_text("A rash, which is itchy at night.") == ["A rash, which is itchy at night."]
+
+
+@pytest.mark.parametrize(
+    ("written", "charted"),
+    [
+        ("The patient reports a small amount of fluid in the ears and a feeling of.", []),
+        ("The doctor will schedule a follow-up appointment in 6-.", []),
+        ("Continue metformin 500 mg twice a day, and follow up with the.", ["Continue metformin 500 mg twice a day."]),
+        ("He has been pretty good with that.", ["He has been pretty good with that."]),
+        ("Follow up in 2 weeks.", ["Follow up in 2 weeks."]),
+    ],
+)
+def test_a_sentence_the_model_broke_off_is_cut_back_to_a_whole_clause_or_left_out(written, charted):
+    """Seen in train D2N059's assessment and plan: a physician should not read a fragment."""
+    from scribe.drafting.compose import clean_text
+
+    assert clean_text(written) == charted

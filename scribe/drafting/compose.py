@@ -277,6 +277,25 @@ _DEFINITION = re.compile(
 )
 
 
+# a sentence the model broke off: it ends on a word that needs another after it, or a hyphen
+_BROKEN_OFF = re.compile(
+    # (not "that", "her", "is", "on", "in", "about": "he has been good with that", "a brace to keep on")
+    r"(?:\b(?:of|and|or|but|nor|the|a|an|to|into|with|for|from|than|which|whose|because|his|their|its|such)|-)"
+    r"\s*[.!?]?$",
+    re.I,
+)
+
+
+def finished(piece: str) -> str:
+    """A sentence the model broke off ("... and a feeling of.", "a follow-up appointment in 6-."), back
+    to its last whole clause if that says something, else nothing: a physician should not read a
+    fragment."""
+    if not _BROKEN_OFF.search(piece):
+        return piece
+    cut = max(piece.rfind(", "), piece.rfind("; "))
+    return piece[:cut] + "." if cut > 0 and len(content_words(piece[:cut])) >= 3 else ""
+
+
 def clean_text(text: str, speaker: str = "doctor") -> list[str]:
     """A model's string as note statements: clinical notation, third person (``speaker``: see
     :func:`third_person`), split into sentences of a readable length, loops collapsed; empty when it is
@@ -286,7 +305,7 @@ def clean_text(text: str, speaker: str = "doctor") -> list[str]:
     text = collapse_repeats(clinical_notation(text))
     out = []
     for piece in split_statement(text):
-        piece = third_person(piece, speaker).strip()
+        piece = finished(third_person(piece, speaker).strip())
         if len(piece) < 3 or is_filler(piece) or META.search(piece) or not content_words(piece):
             continue  # (a piece with no content word: "The." left by the length limit)
         out.append(piece)
