@@ -555,3 +555,27 @@ def test_a_sentence_the_model_broke_off_is_cut_back_to_a_whole_clause_or_left_ou
     from scribe.drafting.compose import clean_text
 
     assert clean_text(written) == charted
+
+
+@pytest.mark.parametrize(
+    ("written", "charted"),
+    [
+        (
+            "The doctor will prescribe Singulair to help manage the asthma.",
+            "Prescribe Singulair to help manage the asthma.",
+        ),
+        ("The doctor will also order an x-ray of the knee.", "Order an x-ray of the knee."),
+        (
+            "The patient will be advised to take the inhaler as needed.",
+            "Advise the patient to take the inhaler as needed.",
+        ),
+        ("The patient will be referred to physical therapy.", "Refer the patient to physical therapy."),
+        ("Continue lisinopril 20 mg daily.", "Continue lisinopril 20 mg daily."),
+    ],
+)
+def test_a_plan_item_narrated_about_the_visit_is_written_as_the_order(written, charted):
+    """Train D2N059's plan read "The doctor will prescribe Singulair ..." and "The patient will be
+    advised to ...": a plan is a list of orders."""
+    from scribe.drafting.compose import plan_item
+
+    assert plan_item("", written) == charted

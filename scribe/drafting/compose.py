@@ -1001,9 +1001,37 @@ _ARTICLE = re.compile(r"^(?:to|a|an)\s+", re.I)
 _REFER_VERB = re.compile(r"\b(?:refer\w*|consult\w*|see|seeing|follow)\b", re.I)
 
 
+# "The doctor will prescribe Singulair" / "The patient will be referred to cardiology": a plan item
+# narrated about the visit instead of written as the order it is
+_NARRATED = re.compile(
+    r"^(?:the )?(?:doctor|physician|provider|clinician)(?: will| is going to| plans to| would like to| wants to)"
+    r"(?: also)? (?P<verb>[a-z]+)\b",
+    re.I,
+)
+_PASSIVE = {
+    "referred": "Refer",
+    "advised": "Advise",
+    "started": "Start",
+    "scheduled": "Schedule",
+    "prescribed": "Prescribe",
+}
+_NARRATED_PASSIVE = re.compile(
+    rf"^the patient will (?:also )?be (?P<verb>{'|'.join(_PASSIVE)})\b(?: (?P<to>to|on)\b)?", re.I
+)
+
+
 def plan_item(label: str, text: str) -> str:
     """A plan item as an order: a test or referral the model named without a verb gets one ("EMG of
-    both hands" -> "Order EMG of both hands"), so it cannot read as a result or a finding."""
+    both hands" -> "Order EMG of both hands"), so it cannot read as a result or a finding; an item
+    narrated about the visit is written as the order ("The doctor will prescribe Singulair" ->
+    "Prescribe Singulair"; "The patient will be advised to take ..." -> "Advise the patient to take
+    ...")."""
+    if m := _NARRATED.match(text):
+        text = m.group("verb").capitalize() + text[m.end() :]
+    elif m := _NARRATED_PASSIVE.match(text):
+        verb = _PASSIVE[m.group("verb").lower()]
+        rest = text[m.end() :]
+        text = f"{verb} the patient {m.group('to')}{rest}" if m.group("to") else f"{verb} the patient{rest}"
     if label == "Tests" and not _TEST_VERB.search(text):
         return f"Order {_lower_first(text)}"  # (mid-sentence now)
     if label == "Referrals" and not _REFER_VERB.search(text):
