@@ -43,6 +43,17 @@ NO_EXAM_VISIT = parse_dialogue(
         ("My father had a heart attack at 62.", "patient", "The patient's father had a heart attack at 62."),
         ("I don't smoke, um, never have.", "patient", "The patient does not smoke, never have."),
         ("The patient reports knee pain.", "patient", "The patient reports knee pain."),
+        (
+            "I have seasonal allergies, and I think it's related to school.",
+            "patient",
+            "The patient has seasonal allergies, and the patient thinks it's related to school.",
+        ),
+        (
+            "The patient have diabetes, and the patient think it's the diet.",
+            "patient",
+            "The patient has diabetes, and the patient thinks it's the diet.",
+        ),
+        ("Have the patient take ibuprofen.", "doctor", "Have the patient take ibuprofen."),
         ("US Army veteran.", "patient", "US Army veteran."),
     ],
 )

@@ -203,6 +203,32 @@ FIRST_OR_SECOND_PERSON = re.compile(
 )
 
 
+# "... and the patient think it's related": a subject the model (or "I think", kept as a hedge
+# elsewhere) left with the verb's base form. Only after a clause's start, so "have the patient take" stays.
+_BASE_AFTER_PATIENT = re.compile(
+    r"(?P<head>(?:^|[,;:.!?]\s*|\b(?:that|if|when|because|and|so|but|as|since|while|or|then)\s+)the patient\s+)"
+    r"(?P<verb>think|feel|want|need|take|have|do|say|go|get|use|like|know|wish|hope|believe|try|work|live|drink|"
+    r"smoke|eat|sleep|walk|exercise)\b",
+    re.I,
+)
+
+
+def _agree(text: str) -> str:
+    def s_form(verb: str) -> str:
+        low = verb.lower()
+        if low in _IRREGULAR:
+            return _IRREGULAR[low]
+        return (
+            verb + "es"
+            if re.search(r"(?:s|x|z|ch|sh|o)$", low)
+            else verb[:-1] + "ies"
+            if low.endswith("ry")
+            else verb + "s"
+        )
+
+    return _BASE_AFTER_PATIENT.sub(lambda m: m.group("head") + s_form(m.group("verb")), text)
+
+
 def third_person(text: str, speaker: str = "doctor") -> str:
     """Clinical third person for a statement the model wrote in the dialogue's voice. ``speaker`` is
     whose words the statement reports: "patient" for the history ("I drink a beer on weekends" ->
@@ -214,6 +240,7 @@ def third_person(text: str, speaker: str = "doctor") -> str:
     if speaker == "doctor":  # "The doctor ordered an EMG" -> "Ordered an EMG"
         t = re.sub(r"^the doctor (?:also )?(?=[a-z]+ed\b)", "", t, flags=re.I)
     if not FIRST_OR_SECOND_PERSON.search(t):
+        t = _agree(t)
         return t[:1].upper() + t[1:] if t else t
     if speaker == "doctor":
         t = re.sub(
@@ -232,6 +259,7 @@ def third_person(text: str, speaker: str = "doctor") -> str:
         else:
             repl = f"{who}'s" if role.endswith("'s") else who
         t = pattern.sub(repl, t)
+    t = _agree(t)
     return t[:1].upper() + t[1:] if t else t
 
 
