@@ -590,3 +590,33 @@ def test_a_plan_item_narrated_about_the_visit_is_written_as_the_order(written, c
     from scribe.drafting.compose import plan_item
 
     assert plan_item("", written) == charted
+
+
+def test_denials_nobody_talked_about_or_that_the_note_states_as_present_are_left_out():
+    """Train D2N010's history listed "denies any insect bite with associated fluctuants" (the bite is
+    why she came), "denies any hyperglycemia" (the first problem) and "denies any hyperuricemia"
+    (never said). A wrong denial reads as a negative someone checked; the ones said stay."""
+    visit = parse_dialogue(
+        "[doctor] Any fever or chills? Nausea?\n"
+        "[patient] No fever, no chills, no nausea. But this bug bite on my knee is swollen.\n"
+        "[doctor] Your sugars are high. And you have an insect bite with associated fluctuance and redness."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact(
+                "The patient denies any fever, chills, nausea, vomiting, or belly pain.", "history_of_present_illness"
+            ),
+            Fact("The patient denies any insect bite with associated fluctuance.", "history_of_present_illness"),
+            Fact("The patient denies any hyperglycemia.", "history_of_present_illness"),
+            Fact("The patient denies any hyperuricemia.", "history_of_present_illness"),
+            Fact("Insect bite with associated fluctuance and redness", "physical_exam", label="Skin"),
+            Fact("hyperuricemia", "review_of_systems", label="Constitutional", polarity="denies"),
+            Fact("chills", "review_of_systems", label="Constitutional", polarity="denies"),
+        ],
+        problems=["Hyperglycemia"],
+    )
+    kept = check_facts(facts, visit)
+    assert [f.text for f in kept.facts if f.block == "history_of_present_illness"] == [
+        "The patient denies any fever, chills and nausea."
+    ]
+    assert [f.text for f in kept.facts if f.block == "review_of_systems"] == ["chills"]

@@ -560,6 +560,50 @@ def _diagnosis_words(facts: VisitFacts) -> set[str]:
     return out - _GENERIC_PROBLEM_WORDS
 
 
+_DENIAL = re.compile(r"\b(?:denies|denied|negative for)\s+(?:any\s+)?(?:history of\s+)?(?P<rest>[^.;]*)", re.I)
+_LIST_SPLIT = re.compile(r",\s*(?:and\s+|or\s+|nor\s+)?|\s+(?:and|or|nor)\s+")
+_DENIAL_FRAME = frozenset(content_words("any other symptoms symptom problems problem issues signs sign recent"))
+
+
+def _present_facts(facts: VisitFacts, said_words: set[str]) -> list[set[str]]:
+    """What the note states as present: the problems, and exam findings and results whose words were
+    said (each as its set of content words)."""
+    present = [content_words(p) for p in facts.problems]
+    for f in facts.facts:
+        if f.block in (Block.physical_exam.value, Block.results.value) and not _NEGATED.search(f.text):
+            if exam_said(f.text, said_words):
+                present.append(content_words(f.text))
+    return [w for w in present if w]
+
+
+def _kept_negatives(items: list[str], said_words: set[str], present: list[set[str]]) -> list[str]:
+    """Denied items worth a pertinent negative: at least one of its words was said, and the note does
+    not state it as present ("denies any insect bite" in a visit about an infected insect bite)."""
+    kept = []
+    for item in items:
+        words = content_words(item) - _FRAME_WORDS - _DENIAL_FRAME
+        if words and (not words & said_words or any(words <= p for p in present)):
+            continue
+        kept.append(item)
+    return kept
+
+
+def pertinent_negatives(text: str, said_words: set[str], present: list[set[str]]) -> str:
+    """A history sentence's denials without the ones nobody talked about ("denies any hyperuricemia",
+    in a litany the model went on with) or that the note itself states as present; "" when none is
+    left. A small model lists denials by habit, and a wrong "denies" reads as a checked negative."""
+    m = _DENIAL.search(text)
+    if not m:
+        return text
+    items = [i.strip() for i in _LIST_SPLIT.split(m.group("rest")) if i.strip()]
+    kept = _kept_negatives(items, said_words, present)
+    if len(kept) == len(items):
+        return text
+    if not kept:
+        return ""
+    return text[: m.start("rest")] + _join(kept) + text[m.end("rest") :]
+
+
 def _denied_words(facts: VisitFacts) -> set[str]:
     """Content words the history states as absent ("denies any history of rheumatoid arthritis")."""
     out: set[str] = set()
@@ -727,10 +771,24 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     today = {w for p in facts.problems for w in content_words(p)} - _GENERIC_PROBLEM_WORDS
     drugs = medication_names(None)
     started = new_medications(transcript, drugs)
+    present = _present_facts(facts, said_words)
     kept: list[Fact] = []
     for f in _one_sentence_each(_merge_doses(facts.facts, drugs)):
         if f.block == Block.vital_signs.value:
             f = _exam_given_as_vital(f)
+        if (
+            f.block == Block.history_of_present_illness.value
+            and (text := pertinent_negatives(f.text, said_words, present)) != f.text
+        ):
+            if not text:
+                continue
+            f = Fact(text, f.block, f.evidence, f.problem, f.label, f.polarity)
+        if (
+            f.block == Block.review_of_systems.value
+            and f.polarity == "denies"
+            and not _kept_negatives([f.text], said_words, present)
+        ):
+            continue
         block = f.block
         if block == Block.physical_exam.value and _VITAL_NAMES.match(f.text.strip()):
             block = Block.vital_signs.value
