@@ -176,6 +176,8 @@ def test_results_are_asked_with_a_slot_for_the_result_and_a_test_named_alone_is_
             {"test": "EMG", "result": ""},
             {"test": "hepatitis C RNA", "result": "not available"},
             {"test": "metformin", "result": "500 mg twice a day"},
+            {"test": "allergies", "result": "penicillin"},
+            {"test": "menstrual period", "result": "30 years ago"},
         ]
     }
     parse_answer(question, answer, facts)

@@ -502,11 +502,17 @@ _NO_RESULT = re.compile(
 )
 
 
+_NOT_A_TEST = re.compile(r"\b(?:allerg\w*|medications?|history|menstrual|period|symptoms?|diagnos\w*)\b", re.I)
+
+
 def not_a_result(text: str, drugs) -> bool:
     """A results item that is not a result: a medication with its dose ("Metformin: 500 mg twice a
-    day") or a test with no result ("Hepatitis C RNA: not available")."""
+    day"), a drug as a result ("Allergies: penicillin"), the history under a test's slot ("Menstrual
+    period: 30 years ago") or a test with no result ("Hepatitis C RNA: not available")."""
     head, _, value = text.partition(":")
-    return bool(drugs.medications_in(tokens(head)) or (value and _NO_RESULT.match(value.strip())))
+    return bool(
+        drugs.medications_in(tokens(text)) or _NOT_A_TEST.search(head) or (value and _NO_RESULT.match(value.strip()))
+    )
 
 
 def exam_place_said(text: str, label: str, said_text: str, said_words: set[str]) -> bool:
