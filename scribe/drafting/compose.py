@@ -496,23 +496,15 @@ def states_result(text: str) -> bool:
     return bool(_RESULT_CLAIM.search(text) or _TEST_AND_RESULT.match(text))
 
 
-_NO_RESULT = re.compile(
-    r"^(?:not available|unavailable|unknown|none|n/?a|not (?:yet )?(?:said|mentioned|stated|discussed|given|done|known))\b",
-    re.I,
-)
-
-
 _NOT_A_TEST = re.compile(r"\b(?:allerg\w*|medications?|history|menstrual|period|symptoms?|diagnos\w*)\b", re.I)
 
 
 def not_a_result(text: str, drugs) -> bool:
     """A results item that is not a result: a medication with its dose ("Metformin: 500 mg twice a
     day"), a drug as a result ("Allergies: penicillin"), the history under a test's slot ("Menstrual
-    period: 30 years ago") or a test with no result ("Hepatitis C RNA: not available")."""
-    head, _, value = text.partition(":")
-    return bool(
-        drugs.medications_in(tokens(text)) or _NOT_A_TEST.search(head) or (value and _NO_RESULT.match(value.strip()))
-    )
+    period: 30 years ago"). A test whose result is "not available" comes without one (questions.is_filler)
+    and is dropped as naming a test alone."""
+    return bool(drugs.medications_in(tokens(text)) or _NOT_A_TEST.search(text.partition(":")[0]))
 
 
 def exam_place_said(text: str, label: str, said_text: str, said_words: set[str]) -> bool:

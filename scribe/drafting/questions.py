@@ -436,6 +436,7 @@ def _strings(value) -> list[str]:
 _NOTHING = re.compile(
     r"^(?:[\w ]{1,40}:\s*)?(?:none|n/?a|unknown|not applicable|no(?:ne)?\s+(?:\w+\s+){0,3}(?:mentioned|discussed|"
     r"stated|reported|given|provided|noted|said)|not\s+(?:mentioned|discussed|stated|specified|examined|said)|"
+    r"(?:not|not yet)\s+(?:available|done|known)|unavailable|"
     r"take care|thank you|thanks|good luck|see you(?: then| soon)?|goodbye|bye|finali[sz]e the note)\.?$",
     re.I,
 )
