@@ -183,6 +183,11 @@ def test_results_are_asked_with_a_slot_for_the_result_and_a_test_named_alone_is_
     parse_answer(question, answer, facts)
     note = compose_note(check_facts(facts, visit), get_template("soap"))
     assert [s.text for s in note.section("objective").statements] == [
+        "Results: Creatinine, up slightly.",
+        "Results: Abdominal x-rays, possible kidney stone.",
+    ]  # (labelled in a section of several blocks; a section of its own names the test first)
+    aci = compose_note(check_facts(facts, visit), get_template("aci"))
+    assert [s.text for s in aci.section("results").statements] == [
         "Creatinine: up slightly.",
         "Abdominal x-rays: possible kidney stone.",
     ]

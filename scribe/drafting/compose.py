@@ -1022,8 +1022,11 @@ def _labelled(block: Block, texts: list[str], labelled: bool) -> list[str]:
     title = BLOCK_TITLES[block]
     if block in (Block.review_of_systems, Block.physical_exam, Block.vital_signs):
         return texts  # "Respiratory: denies cough." says which part it is
-    if block == Block.results:  # "Creatinine: up slightly." names its test
-        return [t if _TEST_AND_RESULT.match(t) else f"{title}: {t}" for t in texts]
+    if block == Block.results:  # "Results: Creatinine, up slightly." (its own section keeps "Creatinine: up slightly.")
+        return [
+            f"{title}: " + re.sub(r":\s*", ", ", t, count=1) if _TEST_AND_RESULT.match(t) else f"{title}: {t}"
+            for t in texts
+        ]
     return [f"{title}: {t}" for t in texts]
 
 
