@@ -137,7 +137,7 @@ class Lexicon(Collection[str]):
 
     def spell(self, text: str) -> str:
         """``text`` with the names the vocabulary writes with capitals written so: a brand is a proper
-        noun ("continue imitrex" from a lower-case transcript reads "Continue Imitrex"), an acronym
+        noun ("order ultram" from a lower-case transcript reads "Order Ultram"), an acronym
         is in capitals ("a1c" -> "A1c"). A name already written with other capitals is left as it is."""
         if self._spelling_re is None:
             return text
