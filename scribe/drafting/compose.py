@@ -145,14 +145,17 @@ _PRONOUN_SUBJECT = re.compile(
 _PRONOUN_OTHER = re.compile(r"\b(?P<pron>i|we|you)(?:'(?P<c>m|re|ve|ll|d))?\b", re.I)
 
 
-def _third_singular(verb: str) -> str:
-    """The verb after a new third-person subject ("I drink" -> "the patient drinks")."""
+def _third_singular(verb: str, known_verb: bool = False) -> str:
+    """The verb after a new third-person subject ("I drink" -> "the patient drinks"); ``known_verb``
+    when the word is certainly a verb (not an adverb or a hedge such as "think" after "I")."""
     low = verb.lower()
     if low in _IRREGULAR:
         return _IRREGULAR[low]
     if low in _MODALS or low.endswith("ed") or low in ("don't", "didn't", "can't", "won't"):
         return {"don't": "does not", "didn't": "did not", "can't": "cannot", "won't": "will not"}.get(low, verb)
-    if not re.fullmatch(r"[a-z]{2,}", low) or low.endswith("ly") or low in _NOT_VERBS or low.endswith("ing"):
+    if not known_verb and (
+        not re.fullmatch(r"[a-z]{2,}", low) or low.endswith("ly") or low in _NOT_VERBS or low.endswith("ing")
+    ):
         return verb
     if re.search(r"(?:s|x|z|ch|sh|o)$", low):
         return verb + "es"
@@ -214,19 +217,7 @@ _BASE_AFTER_PATIENT = re.compile(
 
 
 def _agree(text: str) -> str:
-    def s_form(verb: str) -> str:
-        low = verb.lower()
-        if low in _IRREGULAR:
-            return _IRREGULAR[low]
-        return (
-            verb + "es"
-            if re.search(r"(?:s|x|z|ch|sh|o)$", low)
-            else verb[:-1] + "ies"
-            if low.endswith("ry")
-            else verb + "s"
-        )
-
-    return _BASE_AFTER_PATIENT.sub(lambda m: m.group("head") + s_form(m.group("verb")), text)
+    return _BASE_AFTER_PATIENT.sub(lambda m: m.group("head") + _third_singular(m.group("verb"), known_verb=True), text)
 
 
 def third_person(text: str, speaker: str = "doctor") -> str:
