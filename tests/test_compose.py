@@ -161,6 +161,7 @@ def test_results_are_asked_with_a_slot_for_the_result_and_a_test_named_alone_is_
 
     visit = parse_dialogue(
         "[doctor] We drew a creatinine. It is up slightly, which might suggest an obstruction.\n"
+        "[doctor] Your blood pressure is 130/80.\n"
         "[doctor] The abdominal x-rays show a possible kidney stone.\n"
         "[doctor] I want to order an EMG to look at the nerves and a hepatitis C RNA.\n"
         "[patient] I take metformin 500 mg twice a day."
@@ -171,7 +172,8 @@ def test_results_are_asked_with_a_slot_for_the_result_and_a_test_named_alone_is_
     facts = VisitFacts()
     answer = {
         "results": [
-            {"test": "creatinine", "result": "up slightly"},
+            {"test": "creatinine", "result": "Up slightly"},
+            {"test": "blood pressure", "result": "130/80"},
             {"test": "abdominal x-rays", "result": "possible kidney stone"},
             {"test": "EMG", "result": ""},
             {"test": "hepatitis C RNA", "result": "not available"},
@@ -183,6 +185,7 @@ def test_results_are_asked_with_a_slot_for_the_result_and_a_test_named_alone_is_
     parse_answer(question, answer, facts)
     note = compose_note(check_facts(facts, visit), get_template("soap"))
     assert [s.text for s in note.section("objective").statements] == [
+        "Blood pressure: 130/80.",
         "Results: Creatinine, up slightly.",
         "Results: Abdominal x-rays, possible kidney stone.",
     ]  # (labelled in a section of several blocks; a section of its own names the test first)
@@ -616,14 +619,16 @@ def test_denials_nobody_talked_about_or_that_the_note_states_as_present_are_left
             Fact("The patient denies any insect bite with associated fluctuance.", "history_of_present_illness"),
             Fact("The patient denies any hyperglycemia.", "history_of_present_illness"),
             Fact("The patient denies any hyperuricemia.", "history_of_present_illness"),
+            Fact("No symptoms of chills or high blood sugar.", "history_of_present_illness"),
             Fact("Insect bite with associated fluctuance and redness", "physical_exam", label="Skin"),
             Fact("hyperuricemia", "review_of_systems", label="Constitutional", polarity="denies"),
             Fact("chills", "review_of_systems", label="Constitutional", polarity="denies"),
         ],
-        problems=["Hyperglycemia"],
+        problems=["Hyperglycemia", "High blood sugar"],
     )
     kept = check_facts(facts, visit)
     assert [f.text for f in kept.facts if f.block == "history_of_present_illness"] == [
-        "The patient denies any fever, chills and nausea."
+        "The patient denies any fever, chills and nausea.",
+        "No symptoms of chills.",  # (train D2N031: "No symptoms of back pain, joint pain, or high cholesterol")
     ]
     assert [f.text for f in kept.facts if f.block == "review_of_systems"] == ["chills"]

@@ -549,7 +549,11 @@ def _diagnosis_words(facts: VisitFacts) -> set[str]:
     return out - _GENERIC_PROBLEM_WORDS
 
 
-_DENIAL = re.compile(r"\b(?:denies|denied|negative for)\s+(?:any\s+)?(?:history of\s+)?(?P<rest>[^.;]*)", re.I)
+_DENIAL = re.compile(
+    r"(?:\b(?:denies|denied|negative for)|^no(?=\s+(?:symptoms?|history|signs?|complaints?)\s+of\b))\s+"
+    r"(?:any\s+)?(?:(?:symptoms?|history|signs?|complaints?)\s+of\s+)?(?P<rest>[^.;]*)",
+    re.I,
+)
 _LIST_SPLIT = re.compile(r",\s*(?:and\s+|or\s+|nor\s+)?|\s+(?:and|or|nor)\s+")
 _DENIAL_FRAME = frozenset(content_words("any other symptoms symptom problems problem issues signs sign recent"))
 
@@ -779,8 +783,8 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
         ):
             continue
         block = f.block
-        if block == Block.physical_exam.value and _VITAL_NAMES.match(f.text.strip()):
-            block = Block.vital_signs.value
+        if block in (Block.physical_exam.value, Block.results.value) and _VITAL_NAMES.match(f.text.strip()):
+            block = Block.vital_signs.value  # ("Results: Blood pressure, 120/70": a vital sign)
         if block == Block.vital_signs.value and not vital_said(f.text, said_text, said_numbers, said_normalised):
             continue
         if block == Block.physical_exam.value and (

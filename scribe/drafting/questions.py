@@ -484,6 +484,8 @@ def _results(value) -> list[str]:
             continue
         test, result = (str(item.get(k) or "").strip().rstrip(".") for k in ("test", "result"))
         if test and result and not is_filler(result):
+            if result[1:2].islower():  # "Positive" -> "positive" (an acronym such as "MRI normal" stays)
+                result = result[:1].lower() + result[1:]
             out.append(f"{_sentence_case(test)}: {result}")
         elif test:
             out.append(_sentence_case(test))
