@@ -54,6 +54,11 @@ NO_EXAM_VISIT = parse_dialogue(
             "The patient has diabetes, and the patient thinks it's the diet.",
         ),
         ("Have the patient take ibuprofen.", "doctor", "Have the patient take ibuprofen."),
+        (
+            "I got dizzy once when I stood up too fast, and I haven't noticed any sweating.",
+            "patient",
+            "The patient got dizzy once when the patient stood up too fast, and the patient has not noticed any sweating.",
+        ),
         ("US Army veteran.", "patient", "US Army veteran."),
     ],
 )

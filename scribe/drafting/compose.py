@@ -145,14 +145,34 @@ _PRONOUN_SUBJECT = re.compile(
 _PRONOUN_OTHER = re.compile(r"\b(?P<pron>i|we|you)(?:'(?P<c>m|re|ve|ll|d))?\b", re.I)
 
 
+_NEGATED_AUX = {
+    "don't": "does not",
+    "didn't": "did not",
+    "can't": "cannot",
+    "won't": "will not",
+    "haven't": "has not",
+    "hadn't": "had not",
+    "wasn't": "was not",
+    "weren't": "was not",
+    "couldn't": "could not",
+    "wouldn't": "would not",
+    "shouldn't": "should not",
+}
+# past forms without -ed: "I stood up too fast" -> "the patient stood" (not "stoods")
+_PAST = frozenset(
+    """stood went had felt took got came saw woke ate fell ran began gave said told thought found lost slept kept
+    drove wrote broke bought brought caught threw sat spoke knew grew drank heard meant""".split()
+)
+
+
 def _third_singular(verb: str, known_verb: bool = False) -> str:
     """The verb after a new third-person subject ("I drink" -> "the patient drinks"); ``known_verb``
     when the word is certainly a verb (not an adverb or a hedge such as "think" after "I")."""
     low = verb.lower()
     if low in _IRREGULAR:
         return _IRREGULAR[low]
-    if low in _MODALS or low.endswith("ed") or low in ("don't", "didn't", "can't", "won't"):
-        return {"don't": "does not", "didn't": "did not", "can't": "cannot", "won't": "will not"}.get(low, verb)
+    if low in _MODALS or low.endswith("ed") or low in _PAST or low in _NEGATED_AUX:
+        return _NEGATED_AUX.get(low, verb)
     if not known_verb and (
         not re.fullmatch(r"[a-z]{2,}", low) or low.endswith("ly") or low in _NOT_VERBS or low.endswith("ing")
     ):
