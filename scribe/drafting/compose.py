@@ -753,10 +753,16 @@ def _one_sentence_each(facts: list[Fact]) -> list[Fact]:
     return out
 
 
-def _exam_given_as_vital(f: Fact) -> Fact:
-    """A vital sign that is an exam finding ("lungs: clear", "heart sounds: clear": the model answers
-    the exam question's vital signs with what the doctor heard) goes under its body system, where the
-    exam's checks apply; a key-like name ("heart_rate: 72 bpm") is written in words."""
+def _filed(f: Fact) -> Fact:
+    """A fact under the block it belongs to. A vital sign the model put under the exam or the results
+    ("Results: Blood pressure, 120/70") goes to the vital signs; an exam finding it gave as a vital sign
+    ("lungs: clear", "heart sounds: clear": the exam question's vital signs answered with what the
+    doctor heard) goes under its body system, where the exam's checks apply; a key-like vital-sign name
+    ("heart_rate: 72 bpm") is written in words."""
+    if f.block in (Block.physical_exam.value, Block.results.value) and _VITAL_NAMES.match(f.text.strip()):
+        return Fact(f.text, Block.vital_signs.value, f.evidence, f.problem, f.label, f.polarity)
+    if f.block != Block.vital_signs.value:
+        return f
     text = f.text.replace("_", " ")
     if not _VITAL_NAMES.search(text) and (system := exam_system(text, "")):
         text = re.sub(r"^([^:]{2,30}):\s*", r"\1 ", text)
@@ -766,8 +772,8 @@ def _exam_given_as_vital(f: Fact) -> Fact:
 
 def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     """The facts fit for a note: exam, vital signs and results nobody stated left out (module
-    docstring), a history item the history itself denies left out; vital signs the model put under the
-    exam are moved to the vital signs."""
+    docstring), a history item the history itself denies left out; a fact the model filed under the
+    wrong block moved to its own (:func:`_filed`)."""
     from ..lexicon import medication_names
 
     said_text = " ".join(tokens(transcript.text))
@@ -787,8 +793,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     present = _present_facts(facts, said_words)
     kept: list[Fact] = []
     for f in _one_sentence_each(_merge_doses(facts.facts, drugs)):
-        if f.block == Block.vital_signs.value:
-            f = _exam_given_as_vital(f)
+        f = _filed(f)
         if (
             f.block == Block.history_of_present_illness.value
             and (text := pertinent_negatives(f.text, said_words, present)) != f.text
@@ -803,8 +808,6 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
         ):
             continue
         block = f.block
-        if block in (Block.physical_exam.value, Block.results.value) and _VITAL_NAMES.match(f.text.strip()):
-            block = Block.vital_signs.value  # ("Results: Blood pressure, 120/70": a vital sign)
         if block == Block.vital_signs.value and not vital_said(f.text, said_text, said_numbers, said_normalised):
             continue
         if block == Block.physical_exam.value and (
@@ -869,10 +872,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
         if block in (Block.plan.value, Block.medications.value):
             f = Fact(both_doses(f.text, transcript, drugs), f.block, f.evidence, f.problem, f.label, f.polarity)
         label = exam_system(f.text, f.label) if block == Block.physical_exam.value else f.label
-        if block == f.block and label == f.label:
-            kept.append(f)
-        else:
-            kept.append(Fact(f.text, block, f.evidence, f.problem, label, f.polarity))
+        kept.append(f if label == f.label else Fact(f.text, block, f.evidence, f.problem, label, f.polarity))
     patient = facts.patient
     if patient.age and not _numbers(patient.age) <= said_numbers:
         patient = Patient(patient.name, "", patient.sex)  # an age nobody said
