@@ -103,3 +103,38 @@ def test_bony_and_midline_tenderness_are_findings_of_their_own():
     assert _negation(middle, "Midline tenderness.") == [f"'midline tenderness' {PRESENT_BUT_DENIED}"]
     assert _negation(middle, "Tenderness to palpation of the anterolateral soft tissue; no bony tenderness.") == []
     assert _negation(middle, "Paraspinal tenderness of the lower back without midline tenderness.") == []
+
+
+def test_an_exam_finding_written_as_absent_is_flagged_when_it_was_seen():
+    """Train D2N059: the doctor saw "a little bit of fluid in the ears"; the draft wrote "No signs of fluid in the
+    ears". Fluid was not a target, so the flip passed unflagged."""
+    middle = "[doctor] I do see just a little bit of fluid in the ears.\n"
+    assert _negation(middle, "ENT: No signs of fluid in the ears or throat.") == [f"'fluid' {ABSENT_BUT_SAID}"]
+    assert _negation(middle, "Ears: mild fluid.") == []
+    # hydration advice is not a finding
+    assert _negation("[doctor] Drink plenty of fluids and rest.\n", "No fluids restriction.") == []
+
+
+def test_a_finding_in_medical_words_is_backed_by_the_plain_words_said():
+    """Ecchymosis is the bruising the doctor described; instability is the ankle "giving way"."""
+    note = NoteDraft(
+        sections=[
+            Section(
+                key="o",
+                title="O",
+                statements=[
+                    Statement(text="Ecchymosis on the plantar aspect of the foot."),
+                    Statement(text="Left ankle instability."),
+                    Statement(text="Crepitus over the right knee."),
+                ],
+            )
+        ]
+    )
+    middle = (
+        "[patient] My left ankle keeps giving way when I walk.\n"
+        "[doctor] There is some bruising on the bottom of your foot.\n"
+    )
+    ecchymosis, instability, crepitus = ground_note(note, parse_dialogue(OPENING + middle + CLOSING)).statements()
+    assert [i.kind for i in ecchymosis.issues if i.severity == Severity.safety] == []
+    assert [i.kind for i in instability.issues if i.severity == Severity.safety] == []
+    assert [i.kind for i in crepitus.issues if i.severity == Severity.safety] == ["finding"]

@@ -45,7 +45,8 @@ TARGETS = tuple(
     discharge congest sneez fractur murmur gallop rub crackl rales rhonch tender erythem warmth redness deformit
     effusion mass lump lesion nodul ulcer infect cramp stiff spasm seizure tremor confus fall injur heartburn reflux
     bloat distension distention jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
-    claudicat tightness pressure flare snor apnea hematochezia""".split()
+    claudicat tightness pressure flare snor apnea hematochezia fluid
+    hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -61,6 +62,7 @@ _TARGET_SYNONYM = {
     "sore": "pain",
     "distention": "distension",
     "erythem": "redness",
+    "ecchymos": "bruis",
 }
 _TERMINATORS = frozenset(
     """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
@@ -73,7 +75,7 @@ _HYPOTHETICAL = frozenset(
 # not congestion), and what "blood" names when it is not bleeding
 _NOT_TARGETS = frozenset(
     """number numbers numbered massage massaging massive rubber painting paint painter congestive discharged
-    bloodwork bloodstream""".split()
+    bloodwork bloodstream fluids""".split()
 )
 _BLOOD_NOT_A_FINDING = frozenset(
     """pressure pressures sugar sugars work test tests draw drawn count counts thinner thinners type levels level
@@ -410,6 +412,15 @@ _FINDING_WORDS = {
     "palpitat": ("heart", "racing", "flutter", "pound"),
     "fatigue": ("energy", "worn", "sleepy", "exhaust"),
     "exhaust": ("tired", "energy", "worn"),
+    "instabil": ("giv", "unstable", "loose", "wobbl", "buckl"),
+    "laxity": ("loose", "giv", "unstable"),
+    "crepitus": ("crack", "pop", "grind", "click", "crunch"),
+    "atroph": ("shrink", "smaller", "thin", "wast"),
+    "lacerat": ("cut", "gash"),
+    "abrasion": ("scrape", "scratch"),
+    "drainage": ("drain", "ooz", "pus", "discharge"),
+    "pus": ("drain", "ooz", "discharge"),
+    "cyst": ("lump", "bump"),
 }
 
 
