@@ -368,8 +368,9 @@ def test_a_finding_or_symptom_said_again_is_listed_once():
     )
     note = compose_note(check_facts(facts, visit), get_template("soap"))
     texts = [s.text for sec in note.sections for s in sec.statements]
-    assert "Neurological: Reports nausea and vomiting and dizziness." in texts
-    assert not any(t.startswith("Gastrointestinal") for t in texts)
+    # said once, listed once, under the system it belongs to (the model filed it under Neurological first)
+    assert [t for t in texts if "nausea" in t] == ["Gastrointestinal: Reports nausea and vomiting."]
+    assert "Neurological: Reports dizziness." in texts
     assert "Abdomen: Tender abdomen with palpation of the right lower quadrant; no rebound." in texts
 
 
@@ -637,3 +638,29 @@ def test_denials_nobody_talked_about_or_that_the_note_states_as_present_are_left
         "No symptoms of chills.",  # (train D2N031: "No symptoms of back pain, joint pain, or high cholesterol")
     ]
     assert [f.text for f in kept.facts if f.block == "review_of_systems"] == ["chills"]
+
+
+def test_a_symptom_the_model_filed_under_the_wrong_system_goes_under_its_own():
+    """Train D2N059: "Musculoskeletal: Reports tiredness, feeling down and lightheaded." A symptom that names
+    nothing of its label's system goes under the first system it names; one that names none keeps its label."""
+    visit = parse_dialogue(
+        "[patient] I'm really tired a lot, and I feel down. When I run I get lightheaded and kind of shaky.\n"
+        "[patient] My chest gets tight and I start wheezing."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("Tiredness", "review_of_systems", label="Musculoskeletal", polarity="reports"),
+            Fact("Feeling down", "review_of_systems", label="Musculoskeletal", polarity="reports"),
+            Fact("Lightheaded", "review_of_systems", label="Musculoskeletal", polarity="reports"),
+            Fact("Chest tightness", "review_of_systems", label="Respiratory", polarity="reports"),
+            Fact("Shaky", "review_of_systems", label="Respiratory", polarity="reports"),
+        ]
+    )
+    kept = [(f.label, f.text) for f in check_facts(facts, visit).of("review_of_systems")]
+    assert kept == [
+        ("Constitutional", "Tiredness"),
+        ("Psychiatric", "Feeling down"),
+        ("Neurological", "Lightheaded"),
+        ("Respiratory", "Chest tightness"),
+        ("Respiratory", "Shaky"),
+    ]

@@ -542,6 +542,42 @@ def exam_system(text: str, label: str) -> str:
     return named[0][1] if named else label
 
 
+# the words that place a symptom in a body system of the review of systems (the titles of questions.ROS_SYSTEMS):
+# the model files "tiredness, feeling down, lightheaded" under Musculoskeletal
+_ROS_SYSTEM_WORDS = {
+    "Constitutional": r"fevers?|febrile|chills|fatigue\w*|tired\w*|energy|weight (?:loss|gain)|(?:lost|gained) weight|"
+    r"night sweats|sweat\w*|malaise|appetite",
+    "Eyes": r"vision|visual|blurr\w*|eyes?",
+    "ENT": r"ears?|hearing|throat|sinus\w*|nose|nasal|runny|sneez\w*|tinnitus|congestion",
+    "Cardiovascular": r"chest (?:pain|tightness|pressure)|palpitations?|heart\w*|edema|orthopnea|"
+    r"(?:leg|ankle|feet|foot) swelling|swelling (?:in|of) (?:the |my |his |her )?(?:legs?|ankles?|feet)",
+    "Respiratory": r"cough\w*|shortness of breath|breath\w*|wheez\w*|dyspnea|phlegm|sputum|chest tightness|congestion",
+    "Gastrointestinal": r"nause\w*|vomit\w*|diarrh\w*|constipat\w*|abdominal|abdomen|stomach|belly|heartburn|"
+    r"reflux|bowel\w*|stools?|bloat\w*|swallow\w*",
+    "Genitourinary": r"urin\w*|dysuria|hematuria|bladder|incontinen\w*|erectile|vaginal|penile",
+    "Musculoskeletal": r"joints?|back|muscles?|stiff\w*|knees?|shoulders?|hips?|ankles?|elbows?|wrists?|arms?|legs?|"
+    r"feet|foot|cramp\w*|myalgias?|arthralgias?|neck pain",
+    "Skin": r"rash\w*|itch\w*|lesions?|bruis\w*|skin|wounds?|hives",
+    "Neurological": r"headaches?|dizz\w*|lighthead\w*|numb\w*|tingl\w*|weakness|seizures?|faint\w*|syncope|"
+    r"memory|tremors?|balance",
+    "Psychiatric": r"depress\w*|anxi\w*|mood|sad\w*|feeling down|stress\w*|insomnia|sleep\w*|suicid\w*|"
+    r"worr\w*|panic",
+    "Endocrine": r"thirst\w*|polyuria|polydipsia|(?:heat|cold) intolerance|hot flashes|blood sugars?",
+    "Hematologic": r"bleed\w*|anemi\w*|clots?|lymph nodes?",
+}
+_ROS_SYSTEM_RE = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in _ROS_SYSTEM_WORDS.items()}
+
+
+def ros_system(text: str, label: str) -> str:
+    """The body system a review-of-systems symptom belongs under, as :func:`exam_system` does for the exam:
+    the model's label unless the symptom names nothing of it and names another ("Musculoskeletal: tiredness"
+    -> Constitutional, "feeling down" -> Psychiatric)."""
+    if label in _ROS_SYSTEM_RE and _ROS_SYSTEM_RE[label].search(text):
+        return label
+    named = sorted((m.start(), k) for k, r in _ROS_SYSTEM_RE.items() if (m := r.search(text)))
+    return named[0][1] if named else label
+
+
 _NEGATED = re.compile(r"\b(?:denies|denied|no|not|never|without|negative for|nobody)\b(?P<rest>[^.;]*)", re.I)
 
 
@@ -871,7 +907,13 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             continue  # started in this visit: the plan says so
         if block in (Block.plan.value, Block.medications.value):
             f = Fact(both_doses(f.text, transcript, drugs), f.block, f.evidence, f.problem, f.label, f.polarity)
-        label = exam_system(f.text, f.label) if block == Block.physical_exam.value else f.label
+        label = (
+            exam_system(f.text, f.label)
+            if block == Block.physical_exam.value
+            else ros_system(f.text, f.label)
+            if block == Block.review_of_systems.value
+            else f.label
+        )
         kept.append(f if label == f.label else Fact(f.text, block, f.evidence, f.problem, label, f.polarity))
     patient = facts.patient
     if patient.age and not _numbers(patient.age) <= said_numbers:
