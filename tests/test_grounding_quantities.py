@@ -60,3 +60,30 @@ def test_an_instruction_gives_the_new_dose_and_a_history_the_dose_taken_now():
     assert _safety("Takes lisinopril 40 mg daily.") == [
         ["dose 40 mg of lisinopril is the new dose in the visit; the dose before the change was 20 mg"]
     ]
+
+
+def _safety_in(visit: str, *texts: str) -> list[list[str]]:
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=t) for t in texts])])
+    return [
+        [i.kind for i in st.issues if i.severity == Severity.safety]
+        for st in ground_note(note, parse_dialogue(visit)).statements()
+    ]
+
+
+def test_a_duration_is_checked_against_durations_not_dates_scores_or_counts():
+    """Train D2N028 and D2N062: a number said in a date of birth, in "three to four times a week" or in "a grade
+    two murmur" does not back a duration of that number."""
+    visit = (
+        "[doctor] Patrick Allen, date of birth 7/7/1977, here for abdominal pain.\n"
+        "[patient] It's been worse the past couple months. I go about three to four times a week.\n"
+        "[doctor] I hear a grade two murmur, nothing new. I want to see you again next week for the endoscopy.\n"
+    )
+    assert _safety_in(
+        visit,
+        "The pain has been worse in the past 2 months.",
+        "Bowel movements 3 to 4 times a week.",
+        "Follow up in 1 week for the endoscopy.",
+        "Return to clinic in 7 weeks.",
+        "The pain has been worse in the past 3 months.",
+        "Follow up in 2 weeks for the endoscopy.",
+    ) == [[], [], [], ["number"], ["number"], ["number"]]

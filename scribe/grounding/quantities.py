@@ -50,6 +50,11 @@ _QUANTITY_UNITS = {
 }
 
 
+# a duration is said with its unit ("two weeks"): a bare number nearby is something else ("grade two")
+_TIME_UNITS = frozenset(stem(u) for u in ("day", "week", "month", "hour", "minute"))
+_RANGE_JOINERS = frozenset({"to", "or", "-"})
+
+
 def _quantities(toks: list[str]) -> list[tuple[str, str]]:
     """(number, unit) for every number: "4 days" -> ("4", "day"), "a couple of weeks" -> ("2", "week"),
     a bare "4" -> ("4", "")."""
@@ -57,9 +62,13 @@ def _quantities(toks: list[str]) -> list[tuple[str, str]]:
     for i, t in enumerate(toks):
         nxt = toks[i + 1 : i + 3]
         unit = _QUANTITY_UNITS.get(stem(nxt[0])) if nxt else None
+        if unit is None and len(nxt) == 2 and nxt[0] in _RANGE_JOINERS and _IS_NUMBER.fullmatch(nxt[1]):
+            # "three to four times a week": the unit after a range is the unit of both its ends
+            after = toks[i + 3 : i + 4]
+            unit = _QUANTITY_UNITS.get(stem(after[0])) if after else None
         if re.fullmatch(r"\d+(?:\.\d+)?", t):
             out.append((canon_number(t), unit or ""))
-        elif unit and t in ("a", "an", "one"):
+        elif unit and t in ("a", "an", "one", "next"):  # "see you next week": in 1 week
             out.append(("1", unit))
         elif t == "couple":
             unit = unit or (_QUANTITY_UNITS.get(stem(nxt[1])) if len(nxt) > 1 and nxt[0] == "of" else None)
@@ -122,7 +131,7 @@ def _doses_with_value(index: TranscriptIndex, value: str) -> list[tuple[str | No
                 doses.append((d.value, d.medication, ctx))
                 if d.medication:
                     paired.add(d.value)
-            for n in ix.numbers[sid] - paired:  # a bare number can still be a dose ("take two")
+            for n in _numbers_said(ix)[sid] - paired:  # a bare number can still be a dose ("take two")
                 doses.append((n, None, ctx))
         return doses
 
@@ -135,11 +144,24 @@ def _units_said(index: TranscriptIndex, number: str) -> set[str]:
     def build(ix: TranscriptIndex) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
         for sid in ix.order:
-            for n, u in _quantities(ix.tokens[sid]):
+            for n, u in _quantities(tokens(DATE.sub(" ", ix.segment_text[sid]))):
                 out.setdefault(n, set()).add(u)
         return out
 
     return index.memo("units", build).get(number, set())
+
+
+def _numbers_said(index: TranscriptIndex) -> dict[int, set[str]]:
+    """The numbers of each line that are not part of a date: a date of birth "7/7/1977" does not say "7 weeks"."""
+    return index.memo(
+        "plain_numbers",
+        lambda ix: {
+            sid: {canon_number(t) for t in tokens(DATE.sub(" ", ix.segment_text[sid])) if _IS_NUMBER.fullmatch(t)}
+            if DATE.search(ix.segment_text[sid])
+            else ix.numbers[sid]
+            for sid in ix.order
+        },
+    )
 
 
 def _named_near(med: str, context: set[str], index: TranscriptIndex) -> bool:
@@ -155,14 +177,15 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     """Every number must be said, and said about this: in the evidence or next to it, or in a line that
     shares a word with the statement ("BP 150/92" is not backed by "150 pounds" in another topic)."""
     issues: list[Issue] = []
-    near = {n for sid in evidence for w in index.window(sid, 2) for n in index.numbers[w]}
+    said = _numbers_said(index)
+    near = {n for sid in evidence for w in index.window(sid, 2) for n in said[w]}
     topic = {w for w in words if not w[0].isdigit() and w not in FRAMING and len(w) > 2}
     contradicted = _said_for_something_else(text, facts, index)
     issues.extend(contradicted.values())
     for num in sorted(facts.numbers - contradicted.keys()):
         unit, units = facts.quantities.get(num), _units_said(index, num)
         # "4 weeks" where "4 days" was said: a number said bare nearby may still be it ("heart rate 68")
-        if unit and units and unit not in units and (num not in near or "" not in units):
+        if unit and units and unit not in units and (num not in near or "" not in units or unit in _TIME_UNITS):
             issues.append(Issue(kind="number", detail=f"'{num} {unit}…' is not what the transcript says"))
             continue
         if num in near:
@@ -178,7 +201,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
             )
         ):
             continue
-        where = [sid for sid in index.order if num in index.numbers[sid]]
+        where = [sid for sid in index.order if num in said[sid]]
         if not where:
             issues.append(Issue(kind="number", detail=f"the number {num} does not appear in the transcript"))
         elif not any(topic & index.words[w] for sid in where for w in index.window(sid, 1)):
