@@ -138,3 +138,17 @@ def test_a_finding_in_medical_words_is_backed_by_the_plain_words_said():
     assert [i.kind for i in ecchymosis.issues if i.severity == Severity.safety] == []
     assert [i.kind for i in instability.issues if i.severity == Severity.safety] == []
     assert [i.kind for i in crepitus.issues if i.severity == Severity.safety] == ["finding"]
+
+
+def test_one_body_site_in_other_words_and_a_question_about_a_cause():
+    """Train D2N003: "pain in my abdomen" is the abdominal pain a note may not deny. Train D2N028: the doctor's
+    "no" to "could that be why my stomach is hurting?" answers the cause, not whether the stomach hurts."""
+    said = "[patient] Walking up the stairs I still feel a little more pain in my abdomen.\n"
+    assert _negation(said, "Gastrointestinal: Denies abdominal pain.") == [f"'abdominal pain' {ABSENT_BUT_SAID}"]
+    assert _negation(said, "Denies belly pain.") == [f"'belly pain' {ABSENT_BUT_SAID}"]
+    asked = (
+        "[patient] Could that be why my stomach is hurting and I'm having diarrhea?\n"
+        "[doctor] No, I think that's the fiber. Let's add a supplement.\n"
+    )
+    assert _negation(asked, "Reports stomach pain and diarrhea.") == []
+    assert _negation(asked, "Denies stomach pain.") == [f"'stomach pain' {ABSENT_BUT_SAID}"]

@@ -177,8 +177,24 @@ _SITES = frozenset(
     for w in """chest abdominal abdomen belly stomach back neck head knee knees ankle ankles foot feet leg legs arm arms
     shoulder shoulders hip hips hand hands wrist wrists elbow elbows finger fingers toe toes calf calves joint joints
     muscle muscles body throat ear ears eye eyes jaw pelvic flank groin rectal bone bones bony midline paraspinal lower
-    upper""".split()
+    upper tummy""".split()
 )
+# one site, many words: "pain in my abdomen", "abdominal pain" and "belly pain" are the same claim
+_SITE_SYNONYM = {
+    _stem(w): site
+    for site, words in (
+        ("abdomen", "abdominal abdomen belly stomach tummy"),
+        ("leg", "leg legs"),
+        ("foot", "foot feet"),
+    )
+    for w in words.split()
+}
+
+
+def _site(word: str) -> str | None:
+    """The body site a word names, one key per site (see :data:`_SITE_SYNONYM`); None for other words."""
+    s = _stem(word)
+    return _SITE_SYNONYM.get(s, s) if s in _SITES else None
 
 
 def _qualified(toks: list[str], i: int) -> str | None:
@@ -195,8 +211,8 @@ def _qualified(toks: list[str], i: int) -> str | None:
             return "hematochezia"
         if any(t.startswith(("urin", "pee")) for t in after):
             return "hematuria"
-    if _stem(before) in _SITES:
-        return f"{_stem(before)} {key}"
+    if site := _site(before):
+        return f"{site} {key}"
     return key
 
 
@@ -212,7 +228,7 @@ def _at_sites(keys: set[str], text: str) -> set[str]:
     # only the sites near the finding: an exam said in one breath ("tenderness of the lower back ... no calf
     # tenderness") does not put every finding at every site
     toks = re.findall(r"[a-z]+", normalise(text))
-    sites = [(j, site) for j, w in enumerate(toks) if (site := _stem(w)) in _SITES]
+    sites = [(j, site) for j, w in enumerate(toks) if (site := _site(w))]
     out = set(keys)
     for i, w in enumerate(toks):
         k = target(w, toks[i + 1] if i + 1 < len(toks) else "")
@@ -327,6 +343,11 @@ def _names_only(sentence: str) -> bool:
     return not _VERB_OR_PERSON.search(normalise(sentence)) and bool(_question_targets(sentence))
 
 
+# "could that be why my stomach is hurting?": a question about a cause states its symptom; the "no" after it
+# answers the cause, not the symptom
+_WHY_QUESTION = re.compile(
+    r"\b(?:why|could (?:that|this|it) be (?:why|because|from|what)|is (?:that|this|it) (?:why|because))\b"
+)
 # "... you do have a little bit of fluid in your legs, okay?": a statement with a tag, not a question
 _TAG_QUESTION = re.compile(r"(?:\w+\W+){4,}(?:okay|ok|right|alright|all right|correct|yeah)\s*\?\s*$", re.I)
 
@@ -341,7 +362,10 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
     # A turn can state something and then ask ("... here for right knee pain. So what happened?"):
     # its statements count, and only the question it ends with is answered by the next turn.
     sentences = [x for x in re.split(r"(?<=[.?!])\s+", seg.text.strip()) if x.strip()]
-    asked = [x.rstrip().endswith("?") and not _TAG_QUESTION.search(x) for x in sentences]
+    asked = [
+        x.rstrip().endswith("?") and not _TAG_QUESTION.search(x) and not _WHY_QUESTION.search(normalise(x))
+        for x in sentences
+    ]
     if sentences and not asked[-1] and seg.speaker != SpeakerRole.patient and _names_only(sentences[-1]):
         asked[-1] = True
     if sentences and not asked[-1]:  # a question without its question mark: "okay have you noticed any swelling"
