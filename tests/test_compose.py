@@ -664,3 +664,21 @@ def test_a_symptom_the_model_filed_under_the_wrong_system_goes_under_its_own():
         ("Respiratory", "Chest tightness"),
         ("Respiratory", "Shaky"),
     ]
+
+
+def test_a_drug_the_patient_does_not_take_is_not_listed_as_a_medication():
+    """Train D2N010: "Medications: The patient does not take Protonix." A sentence that says more is kept:
+    not taking a drug on weekends is adherence, and "not on aspirin anymore" says it was stopped."""
+    visit = parse_dialogue(
+        "[doctor] Are you still on the Protonix for the reflux?\n"
+        "[patient] No, I don't take the Protonix. I skip my lisinopril on weekends, and I'm not on aspirin anymore.\n"
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("The patient does not take Protonix", "medications"),
+            Fact("The patient does not take lisinopril on weekends", "medications"),
+            Fact("The patient is not on aspirin anymore", "medications"),
+        ]
+    )
+    kept = [f.text for f in check_facts(facts, visit).of("medications")]
+    assert kept == ["The patient does not take lisinopril on weekends", "The patient is not on aspirin anymore"]

@@ -158,3 +158,16 @@ def test_an_answer_about_a_missing_drug_names_it_goes_where_it_belongs_and_a_rem
     assert drafter.stats.extra["medication_pass"] == ["ibuprofen", "tylenol", "ultram"]
     # a remark about the transcript (the real model wrote "Ultram is not mentioned in the transcript") is dropped
     assert not any("tylenol" in st.text.lower() for st in note.statements())
+
+
+def test_an_answer_that_the_patient_does_not_take_the_missing_drug_is_not_a_medication():
+    """Train D2N010: asked about Protonix ("since we've put you on the Protonix"), the model answered "The patient
+    does not take Protonix". No medication statement says so; the omission panel still lists the drug."""
+    t = parse_dialogue(
+        "[doctor] Is the reflux better since we've put you on the Protonix?\n[patient] Yes, much better.\n"
+    )
+    rt = _Answers({}, {"protonix": "The patient does not take Protonix."})
+    drafter = NoteDrafter(rt, get_template("soap"), medications={"protonix"})
+    note = drafter.draft(t)
+    assert drafter.stats.extra["medication_pass"] == ["protonix"]
+    assert not any("protonix" in st.text.lower() for st in note.statements())

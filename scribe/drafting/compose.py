@@ -670,6 +670,27 @@ _PRESCRIBE = re.compile(
 )
 
 
+_NOT_TAKEN = re.compile(
+    r"\b(?:(?:does|do|is|are|has|have)\s*(?:not|n't)\s+(?:been\s+)?|not\s+|never\s+)(?:currently\s+)?"
+    r"(?:take|takes|taking|took|taken|use|uses|using|used|on)\b",
+    re.I,
+)
+_NOTHING_MORE = frozenset(content_words("any currently medication medications medicine drug drugs it them"))
+
+
+def not_taken(text: str, drugs) -> bool:
+    """A medication item that says the patient does not take the drug and nothing more ("The patient does not
+    take Protonix"). One that says more is kept: "does not take lisinopril on weekends" is adherence."""
+    m = _NOT_TAKEN.search(text)
+    if not m:
+        return False
+    rest = tokens(text[m.end() :])
+    named = {i + k for i, name in drugs.medications_in(rest) for k in range(len(name.split()))}
+    return bool(named) and not (
+        content_words(" ".join(t for i, t in enumerate(rest) if i not in named)) - _NOTHING_MORE
+    )
+
+
 def new_medications(transcript: Transcript, drugs) -> set[str]:
     """Drugs this visit starts: first named by the doctor in a line that prescribes, never by the
     patient before. A small model lists them with what the patient already takes."""
@@ -905,6 +926,8 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and named <= started
         ):
             continue  # started in this visit: the plan says so
+        if block == Block.medications.value and not_taken(f.text, drugs):
+            continue  # "The patient does not take Protonix": not a medication the patient takes
         if block in (Block.plan.value, Block.medications.value):
             f = Fact(both_doses(f.text, transcript, drugs), f.block, f.evidence, f.problem, f.label, f.polarity)
         label = (

@@ -34,7 +34,7 @@ from typing import Literal
 from ..domain import Encounter, NoteDraft, SpeakerRole, Statement, Transcript
 from ..errors import DraftingError, ModelCrashError
 from ..grounding import ground_note
-from .compose import PATIENT_BLOCKS, check_facts, clean_text, compose_note
+from .compose import PATIENT_BLOCKS, check_facts, clean_text, compose_note, not_taken
 from .grammar import stream_or_unconstrained
 from .long_visit import part_preamble, split_for_window
 from .questions import (
@@ -447,6 +447,8 @@ class NoteDrafter:
         drug and their neighbours. A statement that does not name the drug is prefixed with it; one
         that starts, changes or stops it goes to the plan, anything else to the medications. Yields
         statement events; returns the new facts."""
+        from ..lexicon import medication_names
+
         missing = self.missing_medications(note, transcript)
         if not missing:
             return []
@@ -479,6 +481,8 @@ class NoteDrafter:
                 if med not in text.lower():
                     text = f"{med.capitalize()}: {text}"
                 block = Block.plan.value if _ORDERS.search(text) else Block.medications.value
+                if block == Block.medications.value and not_taken(text, medication_names(self.medications)):
+                    continue  # "does not take Protonix" is no medication; the omission panel still lists the drug
                 fact = Fact(text, block, f.evidence)
                 if self.section_of(block) is None:
                     continue
