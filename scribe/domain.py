@@ -153,6 +153,7 @@ class IssueKind(StrEnum):
     finding = "finding"  # a symptom or finding stated present that the visit never mentions
     unclear = "unclear"  # the words before a finding may be a misheard negator ("hot tender")
     date = "date"  # a date nobody said (a review hint)
+    age = "age"  # an age where the visit gives none (a review hint: it came from the chart)
     corrected = "corrected"  # a drug in the transcript only where Scribe's term correction replaced what was heard
 
 
@@ -166,7 +167,7 @@ class Severity(str, Enum):
 
 
 # Issue kinds that are only hints; every other kind is a safety flag.
-REVIEW_KINDS = frozenset({IssueKind.no_evidence, IssueKind.weak_evidence, IssueKind.date})
+REVIEW_KINDS = frozenset({IssueKind.no_evidence, IssueKind.weak_evidence, IssueKind.date, IssueKind.age})
 
 
 class Issue(_Model):

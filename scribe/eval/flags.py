@@ -42,6 +42,8 @@ from ..grounding import (
     DATE,
     NAMED_NUMBER,
     TranscriptIndex,
+    ages_in,
+    ages_said,
     allergy_only,
     check_statement,
     side_mentions,
@@ -299,7 +301,7 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
                 mutated, elsewhere = mutation
                 checked = check_statement(Statement(text=mutated), index)
                 found = _safety(checked)
-                case = _case(kind, text, elsewhere, index)
+                case = _case(kind, text, elsewhere, index, mutated)
                 injections.append(Injection(kind, enc.encounter_id, text, mutated, elsewhere, bool(found), found, case))
         # one invented finding per encounter, written as an exam statement
         findings = [f for f in FINDING_POOL if not _any_word_said(f, index)]
@@ -312,10 +314,12 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
     return _report(sentences, flagged, hinted, kinds, false_alarms, injections, time.perf_counter() - started)
 
 
-def _case(kind: str, original: str, elsewhere: bool, index: TranscriptIndex) -> str:
+def _case(kind: str, original: str, elsewhere: bool, index: TranscriptIndex, mutated: str = "") -> str:
     """The line an injection is also reported on: a changed dose or number that is said elsewhere in the visit;
     a flipped side where the visit gives that body part (or its limb) no side at all - no check of the transcript
     can tell the sides apart there (the note's side came from the exam or the chart, not from speech)."""
+    if kind == "number" and (ages_in(mutated) - ages_in(original)) and not ages_said(index):
+        return "an age where the visit gives none"  # from the chart: a review hint, not a safety flag
     if kind in ("dose", "number"):
         return "said elsewhere" if elsewhere else "never said"
     if kind == "laterality":

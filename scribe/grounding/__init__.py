@@ -25,7 +25,7 @@ from .check import check_statement, confirmed_correction, ground_note, heard_con
 from .claims import allergy_only
 from .index import TranscriptIndex
 from .laterality import side_mentions, sides_said_for
-from .quantities import DATE, NAMED_NUMBER, Dose, Facts, extract_facts
+from .quantities import DATE, NAMED_NUMBER, Dose, Facts, ages_in, ages_said, extract_facts
 
 # the text helpers callers have always imported from here; they live in scribe.textnorm
 __all__ = [
@@ -34,6 +34,8 @@ __all__ = [
     "Dose",
     "Facts",
     "TranscriptIndex",
+    "ages_in",
+    "ages_said",
     "allergy_only",
     "check_statement",
     "confirmed_correction",

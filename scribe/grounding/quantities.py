@@ -173,6 +173,31 @@ def _named_near(med: str, context: set[str], index: TranscriptIndex) -> bool:
     return any(index.medications.generic_of(m) == generic for _, m in index.medications.medications_in(sorted(context)))
 
 
+# an age as written or said: "43-year-old", "75 y.o.", "80 years of age", "age 62", "I'm 72" (tokens, numbers as digits)
+_AGE = re.compile(
+    r"\b(\d{1,3}) (?:years? old|y o\b|years? of age)"
+    r"|\bage (?:of )?(\d{1,3})\b"
+    r"|\b(?:i'm|i am|he's|she's|he is|she is|turned|turning) (?:a )?(\d{1,3})\b(?! (?:pounds?|lbs?|percent|mg|times|"
+    r"minutes?|hours?|days?|weeks?|months?|feet|foot|inches|cm|kg|out|of))"
+)
+
+
+def _ages(toks: list[str]) -> set[str]:
+    return {canon_number(n) for m in _AGE.finditer(" ".join(toks)) for n in m.groups() if n}
+
+
+def ages_in(text: str) -> set[str]:
+    """The ages ``text`` gives ("a 43-year-old female" -> {"43"})."""
+    return _ages(tokens(text))
+
+
+def ages_said(index: TranscriptIndex) -> set[str]:
+    """The ages the visit states ("I'm seventy two", "a 43-year-old patient")."""
+    return index.memo(
+        "ages", lambda ix: set().union(*(_ages(ix.tokens[sid]) for sid in ix.order)) if ix.order else set()
+    )
+
+
 def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int], index: TranscriptIndex) -> list[Issue]:
     """Every number must be said, and said about this: in the evidence or next to it, or in a line that
     shares a word with the statement ("BP 150/92" is not backed by "150 pounds" in another topic)."""
@@ -182,6 +207,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     topic = {w for w in words if not w[0].isdigit() and w not in FRAMING and len(w) > 2}
     contradicted = _said_for_something_else(text, facts, index)
     issues.extend(contradicted.values())
+    ages = ages_in(text)
     for num in sorted(facts.numbers - contradicted.keys()):
         unit, units = facts.quantities.get(num), _units_said(index, num)
         # "4 weeks" where "4 days" was said: a number said bare nearby may still be it ("heart rate 68")
@@ -202,7 +228,12 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         ):
             continue
         where = [sid for sid in index.order if num in said[sid]]
-        if not where:
+        if not where and num in ages and not ages_said(index):
+            # the visit gives no age at all: the note's came from the chart, as a date of birth does
+            issues.append(
+                Issue(kind="age", detail=f"the age {num} is not said in the visit: check it against the chart")
+            )
+        elif not where:
             issues.append(Issue(kind="number", detail=f"the number {num} does not appear in the transcript"))
         elif not any(topic & index.words[w] for sid in where for w in index.window(sid, 1)):
             issues.append(Issue(kind="number", detail=f"the number {num} is said in the visit, but not about this"))
