@@ -152,3 +152,30 @@ def test_one_body_site_in_other_words_and_a_question_about_a_cause():
     )
     assert _negation(asked, "Reports stomach pain and diarrhea.") == []
     assert _negation(asked, "Denies stomach pain.") == [f"'stomach pain' {ABSENT_BUT_SAID}"]
+
+
+def test_everyday_phrases_that_are_not_findings_and_a_finding_said_in_two_words():
+    """Train D2N027: "he will immediately fall asleep" is no fall; D2N022: "exhausting non-operative measures" is no
+    fatigue; D2N025: "how is your heart burn doing?" mentions the heartburn a note may state."""
+    note = NoteDraft(
+        sections=[
+            Section(
+                key="s",
+                title="S",
+                statements=[
+                    Statement(text="He can fall asleep easily and sleeps 7 hours."),
+                    Statement(text="I recommend exhausting non-operative measures first."),
+                    Statement(text="Her heartburn was severe at one point."),
+                    Statement(text="He reports a fall at home."),
+                ],
+            )
+        ]
+    )
+    visit = (
+        "[doctor] How is your heart burn doing?\n[patient] It got bad for a while, so I took some Prilosec.\n"
+        "[patient] I ride my bike and then I sleep about seven hours.\n"
+    )
+    asleep, exhausting, heartburn, fall = ground_note(note, parse_dialogue(visit)).statements()
+    safety = [[i.kind for i in st.issues if i.severity == Severity.safety] for st in (asleep, exhausting, heartburn)]
+    assert safety == [[], [], []]
+    assert [i.kind for i in fall.issues if i.severity == Severity.safety] == ["finding"]

@@ -104,3 +104,10 @@ def test_an_age_the_visit_never_gives_is_a_hint_and_a_wrong_age_is_a_safety_flag
         [],
         [],
     ]
+
+
+def test_one_that_counts_nothing_is_not_a_number():
+    """ "Her heartburn was severe at one point" states no number 1 (a flag on a correct sentence before)."""
+    visit = "[patient] The heartburn got bad for a while, so I took Prilosec.\n"
+    assert _safety_in(visit, "Her heartburn was severe at one point.", "No one else at home is sick.") == [[], []]
+    assert _safety_in(visit, "She took one tablet of Prilosec.") == [["dose"]]  # a count still is

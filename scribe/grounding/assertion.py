@@ -75,7 +75,7 @@ _HYPOTHETICAL = frozenset(
 # not congestion), and what "blood" names when it is not bleeding
 _NOT_TARGETS = frozenset(
     """number numbers numbered massage massaging massive rubber painting paint painter congestive discharged
-    bloodwork bloodstream fluids""".split()
+    bloodwork bloodstream fluids exhausting""".split()
 )
 _BLOOD_NOT_A_FINDING = frozenset(
     """pressure pressures sugar sugars work test tests draw drawn count counts thinner thinners type levels level
@@ -110,6 +110,7 @@ _COMPOUND = {
     "passed out": "faint",
     "pass out": "faint",
     "passing out": "faint",
+    "heart burn": "heartburn",
 }
 
 
@@ -117,7 +118,11 @@ _COMPOUND = {
 def target(word: str, following: str = "") -> str | None:
     if following and (key := _COMPOUND.get(f"{word} {following}")):
         return key
-    if word in _NOT_TARGETS or (word == "blood" and following in _BLOOD_NOT_A_FINDING):
+    if (
+        word in _NOT_TARGETS
+        or (word == "blood" and following in _BLOOD_NOT_A_FINDING)
+        or (word.startswith("fall") and following == "asleep")  # "falls asleep easily" is not a fall
+    ):
         return None
     for stem in TARGETS:
         if word.startswith(stem):
@@ -445,6 +450,8 @@ _FINDING_WORDS = {
     "drainage": ("drain", "ooz", "pus", "discharge"),
     "pus": ("drain", "ooz", "discharge"),
     "cyst": ("lump", "bump"),
+    "heartburn": ("reflux", "acid", "indigestion", "gerd"),
+    "reflux": ("heartburn", "acid", "gerd"),
 }
 
 

@@ -77,9 +77,17 @@ def _quantities(toks: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+# "one" that counts nothing: "at one point", "no one", "one of the"
+_NOT_A_COUNT = re.compile(
+    r"\b(?:at one (?:point|time)|no one|one another|(?:the|this|that|which) one|one of (?:the|his|her|my|your|their|these|"
+    r"those|them))\b",
+    re.I,
+)
+
+
 def extract_facts(text: str, medications: Collection[str]) -> Facts:
     dates = [m.group(0) for m in DATE.finditer(text)]
-    toks = tokens(NAMED_NUMBER.sub(" ", DATE.sub(" ", text)))
+    toks = tokens(_NOT_A_COUNT.sub(" ", NAMED_NUMBER.sub(" ", DATE.sub(" ", text))))
     meds = medications_in(toks, medications)
     doses: list[Dose] = []
     numbers: set[str] = set()
