@@ -92,3 +92,25 @@ def test_a_turn_that_states_then_asks_still_states():
     knee, calves = ground_note(note, t, medications=set()).statements()
     assert knee.status == StatementStatus.supported, knee.issues
     assert any(i.kind == "negation" for i in calves.issues)
+
+
+def test_a_paraphrase_weighs_no_more_than_the_word_it_stands_for():
+    """Train D2N037: "No pain with pronation." was given the opening line ("my elbow is extremely sore") as its
+    evidence, because "sore" stood in for "pain" with the weight of a rare word, and that line's sore elbow then
+    flagged the statement as a negation. The line that says it wins now."""
+    from scribe.domain import NoteDraft, Section, Severity, Statement
+    from scribe.grounding import ground_note
+    from scribe.transcript_io import parse_dialogue
+
+    visit = parse_dialogue(
+        "[patient] I lift heavy weights and my elbow is extremely sore.\n"
+        "[doctor] Any pain when you lift? Does it hurt at night? Pain going down the arm?\n"
+        "[patient] Some pain when I lift, yes. Pain at night too.\n"
+        "[doctor] Some pain with supination. What about pronation?\n"
+        "[patient] No.\n"
+        "[doctor] No pain with pronation on the right side.\n"
+    )
+    note = NoteDraft(sections=[Section(key="o", title="O", statements=[Statement(text="No pain with pronation.")])])
+    (st,) = ground_note(note, visit).statements()
+    assert 5 in st.evidence and 0 not in st.evidence
+    assert [i.kind for i in st.issues if i.severity == Severity.safety] == []

@@ -183,8 +183,8 @@ class TranscriptIndex:
         terms = [1.0 / self.df.get(w, 1) for w in shared]
         for w in words - shared:  # clinical wording of everyday speech ("dyspnea" for "short of breath")
             hit = next((x for p in sorted(PARAPHRASE.get(w, ())) for x in sorted(seg) if x.startswith(p)), None)
-            if hit is not None:
-                terms.append(1.0 / self.df.get(hit, 1))
+            if hit is not None:  # weighs no more than the word itself would ("sore" for a "pain" said everywhere)
+                terms.append(1.0 / max(self.df.get(hit, 1), self.df.get(w, 1)))
         return math.fsum(terms)
 
     def best_segments(self, words: set[str], limit: int = 3) -> list[tuple[float, int]]:
