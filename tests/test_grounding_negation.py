@@ -179,3 +179,26 @@ def test_everyday_phrases_that_are_not_findings_and_a_finding_said_in_two_words(
     safety = [[i.kind for i in st.issues if i.severity == Severity.safety] for st in (asleep, exhausting, heartburn)]
     assert safety == [[], [], []]
     assert [i.kind for i in fall.issues if i.severity == Severity.safety] == ["finding"]
+
+
+@pytest.mark.parametrize(
+    ("middle", "text", "flagged"),
+    [
+        # train D2N005: "no other injuries" beside the one the visit is about denies nothing of it
+        ("[patient] I injured my finger playing volleyball, it's my only injury.\n", "She has no other injuries.", []),
+        # train D2N010: "no longer gets up at night from reflux" negates getting up, not the reflux
+        (
+            "[patient] The reflux is better, I still get some reflux after dinner.\n",
+            "He no longer gets up at night from reflux.",
+            [],
+        ),
+        # a list after "other" is still denied
+        (
+            "[patient] I've had a fever since Sunday.\n",
+            "He denies any other symptoms such as fever, chills or nausea.",
+            [f"'fever' {ABSENT_BUT_SAID}"],
+        ),
+    ],
+)
+def test_what_a_negator_governs(middle, text, flagged):
+    assert _negation(middle, text) == flagged

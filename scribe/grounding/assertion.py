@@ -87,8 +87,8 @@ _FAMILY = frozenset(
 # "did not relieve the pain", "doesn't help the swelling": the verb is negated, not the finding after it
 _NEGATED_VERBS = frozenset(
     """relieve relieved help helped helps improve improved resolve resolved work worked works change changed bother
-    bothered affect affected stop stopped go went return returned get got cause caused make made limit limited
-    interfere interfered able""".split()
+    bothered affect affected stop stopped go went return returned get got gets getting cause caused make made limit
+    limited interfere interfered able wake wakes woke""".split()
 )
 # a question without its question mark (unpunctuated transcripts): "have you had any chest pain"
 _ASKING = frozenset("have do did are were is does can could".split())
@@ -143,7 +143,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
     affirmed: set[str] = set()
     toks = re.findall(r"[a-z][a-z'-]*|,", clause)
     past = [i for i, w in enumerate(toks) if w in _PAST_WORDS] if skip_past else []
-    neg_at = hyp_at = -99
+    neg_at = hyp_at = skip = -99
     for i, w in enumerate(toks):
         if w == ",":
             if i - neg_at <= NEGATION_SCOPE:
@@ -154,6 +154,17 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             continue
         if w in _NEGATED_VERBS and 0 <= i - neg_at <= 2:
             neg_at = -99
+            continue
+        if (
+            w == "other"
+            and 0 <= i - neg_at <= 2
+            and i + 1 < len(toks)
+            and target(toks[i + 1])
+            and toks[i + 2 : i + 3] not in (["such"], ["like"], ["including"], [","])
+        ):
+            skip = i + 1  # "no other injuries": besides the one the visit is about (a list after it is denied)
+            continue
+        if i == skip:
             continue
         if (w == "any" and i - neg_at > NEGATION_SCOPE) or (w == "you" and i and toks[i - 1] in _ASKING):
             hyp_at = i  # asked, not stated
