@@ -69,3 +69,27 @@ def test_left_hand_names_the_hand():
     dialogue = "[doctor] Any weakness?\n[patient] My left hand is weak, I keep dropping things.\n"
     assert _laterality(dialogue, "Reports left hand weakness.") == []
     assert _laterality(dialogue, "Reports right hand weakness.") != []
+
+
+def test_a_comparison_of_the_sides_claims_both():
+    """Train D2N037: "bilateral elbow pain, right worse than left" was flagged "the transcript gives the right
+    side for this, not the left" when its evidence lines named only the right elbow."""
+    visit = (
+        "[patient] Actually it's both my elbows, but my right elbow is hurting me the most.\n"
+        "[doctor] How long has this been going on?\n[patient] About a year and a half.\n"
+    )
+    note = NoteDraft(
+        sections=[
+            Section(
+                key="s",
+                title="S",
+                statements=[
+                    Statement(text="Bilateral elbow pain, right worse than left.", evidence=[0]),
+                    Statement(text="Left elbow pain worse than the right.", evidence=[0]),
+                ],
+            )
+        ]
+    )
+    comparison, flipped = ground_note(note, parse_dialogue(visit)).statements()
+    assert [i.kind for i in comparison.issues if i.severity == Severity.safety] == []
+    assert "laterality" in [i.kind for i in flipped.issues if i.severity == Severity.safety]

@@ -202,3 +202,11 @@ def test_everyday_phrases_that_are_not_findings_and_a_finding_said_in_two_words(
 )
 def test_what_a_negator_governs(middle, text, flagged):
     assert _negation(middle, text) == flagged
+
+
+def test_there_is_starts_a_new_finding_after_a_denied_list():
+    """Train D2N050: "... there is no rebound or guarding there is cva there is tenderness on the right side" in one
+    unpunctuated turn: the tenderness after "there is" was read as denied with the rebound."""
+    middle = "[doctor] no tenderness to palpation of the abdomen there is no rebound or guarding there is cva there is tenderness on the right side\n"
+    assert _negation(middle, "There is CVA tenderness on the right side.") == []
+    assert _negation(middle, "No rebound or guarding.") == []

@@ -66,7 +66,7 @@ _TARGET_SYNONYM = {
 }
 _TERMINATORS = frozenset(
     """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
-    complains admits describes experiences presents which who whereas while""".split()
+    complains admits describes experiences presents which who whereas while there""".split()
 )
 _HYPOTHETICAL = frozenset(
     "if should unless whether case watch monitor precautions call return develop develops needed prn wish hope risk risks".split()

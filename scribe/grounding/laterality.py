@@ -40,8 +40,11 @@ def laterality_issues(statement: str, evidence: list[int], index: TranscriptInde
     near = set().union(*(_sides(t) for t in lines)) if lines else set()
     said = _sides_said(index)
     issues = []
+    both = {side for side, _ in claimed} == {"left", "right"}
     for side, part in sorted(claimed):
         other = (_OPPOSITE[side], part)
+        if not part and both:
+            continue  # "right worse than left", "left more than right": a comparison claims both sides
         if not part:  # "on the right": any mention of the sides will do
             near_sides, said_sides = {x for x, _ in near}, {x for x, _ in said}
             if side in near_sides:
