@@ -212,6 +212,10 @@ def clinical_notation(text: str) -> str:
     return out
 
 
+# "in the sixties" (a heart rate), "in her fifties": a decade, written "60s"
+_DECADES = {"twen": 20, "thir": 30, "for": 40, "fif": 50, "six": 60, "seven": 70, "eigh": 80, "nine": 90}
+
+
 @lru_cache(maxsize=8192)  # the same transcript lines are normalised for every statement checked against them
 def normalise(text: str) -> str:
     t = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_TIMES[m.group(1)]} times", text.lower())
@@ -225,7 +229,10 @@ def normalise(text: str) -> str:
     t = t.replace("%", " %")
     t = re.sub(r"\bpoint\s+(\d)", r".\1", t)
     t = re.sub(r"(\d)\s+\.\s?(\d{1,2})\b", r"\1.\2", t)  # "ninety eight . seven": a transcript's spoken decimal
+    t = re.sub(r"(?<![\d.])\.(\d)", r"0.\1", t)  # "point five centimeters": 0.5 cm
     t = re.sub(r"\b(\d+) and a half\b", r"\1.5", t)  # "two and a half milligrams"
+    t = re.sub(r"\b(?:a|an|1) ([a-z]+) and a half\b", r"1.5 \1", t)  # "a year and a half", "a pack and a half"
+    t = re.sub(r"\b(twen|thir|for|fif|six|seven|eigh|nine)ties\b", lambda m: f"{_DECADES[m.group(1)]}s", t)
     t = re.sub(r"\b(?:a )?half (?:a |an )?(?=(?:cc|ml|mg|milligrams?|tablets?|tabs?|pills?|teaspoons?)\b)", "0.5 ", t)
     return t
 

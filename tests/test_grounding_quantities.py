@@ -111,3 +111,25 @@ def test_one_that_counts_nothing_is_not_a_number():
     visit = "[patient] The heartburn got bad for a while, so I took Prilosec.\n"
     assert _safety_in(visit, "Her heartburn was severe at one point.", "No one else at home is sick.") == [[], []]
     assert _safety_in(visit, "She took one tablet of Prilosec.") == [["dose"]]  # a count still is
+
+
+def test_numbers_said_the_way_people_say_them():
+    """Train reference notes flagged for numbers said in other words: "point five centimeters" (0.5 cm), "a year and
+    a half" (1.5 years), "a pack and a half a day", "in the sixties" (60s), "the second metatarsal" (2nd)."""
+    visit = (
+        "[doctor] The CT shows a stone measuring point five centimeters.\n"
+        "[patient] It started about a year and a half ago. I smoke a pack and a half a day.\n"
+        "[doctor] Your heart rate is nice and slow, in the sixties.\n"
+        "[doctor] There is tenderness over the first and second metatarsals.\n"
+    )
+    assert _safety_in(
+        visit,
+        "A 0.5 cm stone.",
+        "Symptoms for 1.5 years.",
+        "Smokes 1.5 packs per day.",
+        "Heart rate: 60s.",
+        "Tenderness of the 1st and 2nd metatarsals.",
+    ) == [[], [], [], [], []]
+    assert _safety_in(
+        visit, "A 5 cm stone.", "Symptoms for 2.5 years.", "Heart rate: 80s.", "Tenderness of the 3rd metatarsal."
+    ) == [["number"], ["number"], ["number"], ["number"]]

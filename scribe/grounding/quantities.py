@@ -40,6 +40,7 @@ class Facts:
     laterality: set[str]
     quantities: dict[str, str] = field(default_factory=dict)  # number -> the time/measure unit said after it
     dates: list[str] = field(default_factory=list)
+    ordinals: list[str] = field(default_factory=list)  # "2nd" as the word a visit says: "second"
 
 
 # Units a number is said with; "4 days" and "4 weeks" are different facts even when both numbers are said.
@@ -85,8 +86,17 @@ _NOT_A_COUNT = re.compile(
 )
 
 
+# "2nd metatarsal", "5th digit": an ordinal is said as a word ("the second metatarsal"), so it is checked as one
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.I)
+_ORDINAL_WORDS = dict(
+    enumerate("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(), start=1)
+)
+
+
 def extract_facts(text: str, medications: Collection[str]) -> Facts:
     dates = [m.group(0) for m in DATE.finditer(text)]
+    ordinals = [_ORDINAL_WORDS[int(m.group(1))] for m in _ORDINAL.finditer(text) if int(m.group(1)) in _ORDINAL_WORDS]
+    text = _ORDINAL.sub(lambda m: " " if int(m.group(1)) in _ORDINAL_WORDS else m.group(0), text)
     toks = tokens(_NOT_A_COUNT.sub(" ", NAMED_NUMBER.sub(" ", DATE.sub(" ", text))))
     meds = medications_in(toks, medications)
     doses: list[Dose] = []
@@ -108,7 +118,7 @@ def extract_facts(text: str, medications: Collection[str]) -> Facts:
             numbers.add(canon_number(w))
     lat = {side for w in toks if w in ("left", "right", "bilateral") and (side := _LATERAL[w])}
     quantities = {n: u for n, u in _quantities(toks) if u}
-    return Facts({m for _, m in meds}, doses, numbers, lat, quantities, dates)
+    return Facts({m for _, m in meds}, doses, numbers, lat, quantities, dates, ordinals)
 
 
 _LATERAL: dict[str, str | None] = {
@@ -245,6 +255,9 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
             issues.append(Issue(kind="number", detail=f"the number {num} does not appear in the transcript"))
         elif not any(topic & index.words[w] for sid in where for w in index.window(sid, 1)):
             issues.append(Issue(kind="number", detail=f"the number {num} is said in the visit, but not about this"))
+    for word in dict.fromkeys(facts.ordinals):
+        if word not in index.all_tokens:
+            issues.append(Issue(kind="number", detail=f"'{word}' is not said in the transcript"))
     for date in facts.dates:
         parts = {canon_number(p) for p in re.findall(r"\d+", date)}
         if not all(any(p in index.numbers[sid] for sid in index.order) for p in parts):
