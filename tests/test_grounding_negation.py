@@ -210,3 +210,16 @@ def test_there_is_starts_a_new_finding_after_a_denied_list():
     middle = "[doctor] no tenderness to palpation of the abdomen there is no rebound or guarding there is cva there is tenderness on the right side\n"
     assert _negation(middle, "There is CVA tenderness on the right side.") == []
     assert _negation(middle, "No rebound or guarding.") == []
+
+
+def test_a_turn_that_says_it_both_ways_does_not_outvote_the_rest_of_the_visit():
+    """Train D2N008: the patient's "I've been really tired ... doing things I've done every day that I haven't gotten
+    tired" both affirms and denies fatigue; the doctor's "you endorse some fatigue" does not. "Denies fatigue." was
+    let through because that one turn also denied it."""
+    middle = (
+        "[patient] Over the past couple of months I've been really tired and dizzy, even doing the things I did "
+        "every day that I haven't gotten tired from.\n"
+        "[doctor] Okay. So you endorse some dizziness. You endorse some fatigue.\n"
+    )
+    assert _negation(middle, "Denies fatigue.") == [f"'fatigue' {ABSENT_BUT_SAID}"]
+    assert _negation(middle, "Reports fatigue and dizziness.") == []

@@ -570,8 +570,9 @@ def _visit_polarity(index: TranscriptIndex) -> tuple[set[str], set[str]]:
         affirmed: set[str] = set()
         for sid in ix.order:
             n, a = _polarity(ix, sid, current=True)
-            negated |= n
-            affirmed |= a
+            both = n & a  # a turn that says it both ways ("I've been really tired ... I haven't gotten tired") says
+            negated |= n - both  # nothing the rest of the visit does not
+            affirmed |= a - both
         return negated, affirmed
 
     return index.memo("visit_polarity", build)
