@@ -220,3 +220,36 @@ def strip_roles(transcript: Transcript) -> Transcript:
     return transcript.model_copy(
         update={"segments": [s.model_copy(update={"speaker": SpeakerRole.unknown}) for s in transcript.segments]}
     )
+
+
+SWAP_MARGIN = (
+    0.5  # mean content score by which the tags must read the wrong way round (train: swapped <= -1.17, others >= +0.76)
+)
+SWAP_MIN_LINES = 5  # lines of each tagged role needed before the tags are judged
+
+
+def swapped_tags(transcript: Transcript) -> bool:
+    """The tagged speakers read the other way round: the "doctor" lines speak as a patient does ("my knee",
+    "I've been") and the "patient" lines ask, examine and decide. A diariser that named its speakers the wrong
+    way, or a typed dialogue tagged so (5 of ACI-Bench train's 67 are), would put the patient's words in the
+    plan; the drafter then reads the dialogue with the roles swapped back."""
+    by_role: dict[SpeakerRole, list[float]] = {SpeakerRole.clinician: [], SpeakerRole.patient: []}
+    for s in transcript.segments:
+        if s.speaker in by_role and s.text.strip():
+            by_role[s.speaker].append(content_score(s.text))
+    doctor, patient = by_role[SpeakerRole.clinician], by_role[SpeakerRole.patient]
+    if len(doctor) < SWAP_MIN_LINES or len(patient) < SWAP_MIN_LINES:
+        return False
+    return sum(doctor) / len(doctor) - sum(patient) / len(patient) < -SWAP_MARGIN
+
+
+def consistent_roles(transcript: Transcript) -> Transcript:
+    """``transcript`` with clinician and patient swapped back when :func:`swapped_tags`; else unchanged."""
+    if not swapped_tags(transcript):
+        return transcript
+    other = {SpeakerRole.clinician: SpeakerRole.patient, SpeakerRole.patient: SpeakerRole.clinician}
+    return transcript.model_copy(
+        update={
+            "segments": [s.model_copy(update={"speaker": other.get(s.speaker, s.speaker)}) for s in transcript.segments]
+        }
+    )

@@ -682,3 +682,39 @@ def test_a_drug_the_patient_does_not_take_is_not_listed_as_a_medication():
     )
     kept = [f.text for f in check_facts(facts, visit).of("medications")]
     assert kept == ["The patient does not take lisinopril on weekends", "The patient is not on aspirin anymore"]
+
+
+def test_a_family_answer_is_family_history_not_the_patients_history():
+    """Train D2N038 (its tags swapped back): "what conditions run in your family?" - "I have high blood pressure,
+    diabetes and depression". The model charted them as the patient's history, in the history of present illness
+    and as "Bruce has diabetes" under family history, which had no relative and was dropped. The age it gave, 15,
+    was "clean for over fifteen years"."""
+    visit = parse_dialogue(
+        "[doctor] Any history of IV drug use?\n"
+        "[patient] I used to party a lot, but I've been clean for over fifteen years now.\n"
+        "[doctor] Okay, and what conditions would you say run in your family?\n"
+        "[patient] I have high blood pressure, diabetes and depression.\n"
+    )
+    facts = VisitFacts(
+        patient=Patient("Bruce", "15", "male"),
+        facts=[
+            Fact("Hepatitis C", "chief_complaint"),
+            Fact("He used IV drugs but has been clean for over 15 years.", "history_of_present_illness"),
+            Fact("Bruce had high blood pressure, diabetes, and depression.", "history_of_present_illness"),
+            Fact("High blood pressure", "medical_history"),
+            Fact("Diabetes", "medical_history"),
+            Fact("Bruce has high blood pressure", "family_history"),
+            Fact("Bruce has diabetes", "family_history"),
+        ],
+    )
+    checked = check_facts(facts, visit)
+    assert checked.patient.age == ""
+    assert [f.text for f in checked.of("history_of_present_illness")] == [
+        "He used IV drugs but has been clean for over 15 years."
+    ]
+    assert checked.of("medical_history") == []
+    assert [f.text for f in checked.of("family_history")] == ["High blood pressure", "Diabetes"]
+    note = compose_note(checked, get_template("soap"))
+    assert "Family history: High blood pressure and diabetes." in [
+        s.text for s in note.section("subjective").statements
+    ]

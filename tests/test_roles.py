@@ -106,3 +106,45 @@ def test_agreement_with_aci_bench_tags_on_the_valid_split():
         right += agreement["accuracy"] * agreement["segments"]
     assert segments > 900
     assert right / segments >= 0.87
+
+
+def _swap_tags(dialogue: str) -> str:
+    return dialogue.replace("[doctor]", "[x]").replace("[patient]", "[doctor]").replace("[x]", "[patient]")
+
+
+def test_tags_that_read_the_wrong_way_round_are_swapped_back_for_the_drafter():
+    """5 of ACI-Bench train's 67 dialogues are tagged the wrong way round (D2N038: "[patient] what conditions run in
+    your family" / "[doctor] i have high blood pressure diabetes and depression"), and the model charted the family's
+    conditions as the patient's history. The drafter reads such a dialogue with the roles swapped back."""
+    from scribe.roles import consistent_roles, swapped_tags
+
+    right = parse_dialogue(VISIT)
+    wrong = parse_dialogue(_swap_tags(VISIT))
+    assert not swapped_tags(right) and swapped_tags(wrong)
+    assert [s.speaker for s in consistent_roles(wrong).segments] == [s.speaker for s in right.segments]
+    assert consistent_roles(right) is right
+    drafter = NoteDrafter(None, get_template("soap"))
+    lines = format_transcript_lines(drafter.prepare(wrong))
+    assert lines[1].startswith("[1] Patient: I've had this cough") and lines[9].startswith("[9] Doctor: I think")
+    assert drafter.stats.extra["speaker_tags_swapped"] is True
+    assert drafter.stats.extra["notices"] == [  # said once to the user (scribe draft prints it; the app shows it)
+        "The speaker tags read the wrong way round (the doctor's lines speak as a patient does): "
+        "the note was drafted with doctor and patient swapped back."
+    ]
+    drafter.prepare(wrong)
+    assert len(drafter.stats.extra["notices"]) == 1
+    # too little to judge: a four-line exchange keeps its tags
+    short = parse_dialogue(_swap_tags("\n".join(VISIT.splitlines()[:4])))
+    assert not swapped_tags(short)
+
+
+def test_no_aci_bench_train_dialogue_tagged_the_right_way_is_swapped():
+    from scribe.eval.aci import load_split
+    from scribe.roles import swapped_tags
+
+    try:
+        encounters = load_split("train")
+    except FileNotFoundError:
+        pytest.skip("ACI-Bench data not available")
+    swapped = sorted(e.encounter_id for e in encounters if swapped_tags(parse_dialogue(e.dialogue)))
+    assert swapped == ["D2N034", "D2N038", "D2N056", "D2N057", "D2N059"]  # each read by hand: tagged the wrong way

@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
+from ..grounding import ages_in
 from ..textnorm import canon_number, clinical_notation, content_words, normalise, tokens
 from .questions import Fact, Patient, VisitFacts, is_filler
 from .templates import BLOCK_TITLES, Block, Template
@@ -561,7 +562,7 @@ _ROS_SYSTEM_WORDS = {
     "Neurological": r"headaches?|dizz\w*|lighthead\w*|numb\w*|tingl\w*|weakness|seizures?|faint\w*|syncope|"
     r"memory|tremors?|balance",
     "Psychiatric": r"depress\w*|anxi\w*|mood|sad\w*|feeling down|stress\w*|insomnia|sleep\w*|suicid\w*|"
-    r"worr\w*|panic",
+    r"worr\w*|panic|motivation|interest|focus\w*|concentrat\w*",
     "Endocrine": r"thirst\w*|polyuria|polydipsia|(?:heat|cold) intolerance|hot flashes|blood sugars?",
     "Hematologic": r"bleed\w*|anemi\w*|clots?|lymph nodes?",
 }
@@ -843,6 +844,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     denied = _denied_words(facts)
     diagnoses = _diagnosis_words(facts)
     family = {w for f in facts.of(Block.family_history.value) for w in content_words(f.text)} - _FAMILY
+    name = content_words(facts.patient.name)
     history = {w for f in facts.of(Block.medical_history.value) for w in content_words(f.text)}
     today = {w for p in facts.problems for w in content_words(p)} - _GENERIC_PROBLEM_WORDS
     drugs = medication_names(None)
@@ -893,9 +895,22 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
         if block == Block.review_of_systems.value and _EXAM_ONLY.search(f.text):
             continue  # "Respiratory: Reports rales or rhonchi": the exam's findings, not the patient's symptoms
         if block == Block.family_history.value and not content_words(f.text) & _FAMILY:
-            continue  # "Family history: The patient has high blood pressure": no relative, not the family's
+            condition = _SUBJECT.sub("", f.text.strip()).strip().rstrip(".")
+            words = content_words(condition) - name
+            if condition == f.text.strip().rstrip(".") or not words or not _family_answer(words, transcript):
+                continue  # "Family history: The patient has high blood pressure": no relative, not the family's
+            # "Bruce has diabetes", the model's words for the answer to "what runs in your family?"
+            f = Fact(condition[:1].upper() + condition[1:], f.block, f.evidence, f.problem, f.label)
         if block == Block.social_history.value and (words := content_words(f.text) - _FRAME_WORDS) and words <= history:
             continue  # "Social history: The patient has diabetes": the medical history
+        if (
+            block == Block.history_of_present_illness.value
+            and not _NEGATED.search(f.text)
+            and (words := content_words(f.text) - _FRAME_WORDS - name)
+            and (words <= family or _family_answer(words, transcript))
+            and not _own(words, transcript)
+        ):
+            continue  # "Bruce had high blood pressure, diabetes, and depression": his family's, not his
         if block in _SAID_BLOCKS and not _said(
             f.text, windows, _FAMILY if block == Block.family_history.value else frozenset()
         ):
@@ -916,7 +931,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and (
                 words <= denied
                 or (words & today and not _history_of(words, facts))
-                or (words <= family and not _own(words, transcript))
+                or ((words <= family or _family_answer(words, transcript)) and not _own(words, transcript))
             )
         ):
             continue  # denied, or today's problem (unless the history says the patient had it before)
@@ -939,15 +954,52 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
         )
         kept.append(f if label == f.label else Fact(f.text, block, f.evidence, f.problem, label, f.polarity))
     patient = facts.patient
-    if patient.age and not _numbers(patient.age) <= said_numbers:
-        patient = Patient(patient.name, "", patient.sex)  # an age nobody said
+    if patient.age and not _numbers(patient.age) <= ages_in(transcript.text):
+        patient = Patient(patient.name, "", patient.sex)  # an age nobody gave as an age ("clean for over 15 years")
     return _history_problems(VisitFacts(patient=patient, facts=kept, problems=list(facts.problems)))
+
+
+_SUBJECT = re.compile(r"^(?:the patient|patient|he|she|they|[A-Z][a-z]+)\s+(?:has|had|have|suffers from)\s+", re.I)
+
+
+def _family_answer(words: set[str], transcript: Transcript) -> bool:
+    """A condition said in answer to a question about the family: all its words on a line that follows the
+    other speaker's question naming the family ("what conditions run in your family?" - "high blood pressure,
+    diabetes and depression")."""
+    prev = None
+    for s in transcript.segments:
+        if words <= content_words(s.text) and prev is not None and _asks_about_family(prev, s):
+            return True
+        prev = s
+    return False
+
+
+_ASKING = re.compile(
+    r"\?|\b(?:do|does|did|have|has|is|are) (?:you|anyone|anybody|there)\b|\bwhat\b|\bhow about\b"
+    r"|\bruns? in (?:your|the) family\b",
+    re.I,
+)
+
+
+def _asks_about_family(question, answer) -> bool:
+    return (
+        question.speaker != answer.speaker
+        and bool(content_words(question.text) & _FAMILY)
+        and bool(_ASKING.search(question.text))
+    )
 
 
 def _own(words: set[str], transcript: Transcript) -> bool:
     """A condition the transcript gives as the patient's own: all its words on one line that names no
-    relative (not only "my mother had lymphoma")."""
-    return any(words <= (line := content_words(s.text)) and not line & _FAMILY for s in transcript.segments if s.text)
+    relative (not only "my mother had lymphoma") and does not answer a question about the family ("what
+    conditions run in your family?" - "I have high blood pressure, diabetes and depression")."""
+    prev = None
+    for s in transcript.segments:
+        line = content_words(s.text)
+        if s.text and words <= line and not line & _FAMILY and not (prev is not None and _asks_about_family(prev, s)):
+            return True
+        prev = s
+    return False
 
 
 _HISTORY_PROBLEM = re.compile(
@@ -1091,7 +1143,7 @@ def introduction(facts: VisitFacts) -> str:
     return f"{subject} presents for {reason}."
 
 
-_LISTED = frozenset({Block.medical_history, Block.allergies})  # short items read as one list
+_LISTED = frozenset({Block.medical_history, Block.allergies, Block.family_history})  # short items read as one list
 
 
 def _labelled(block: Block, texts: list[str], labelled: bool) -> list[str]:

@@ -236,12 +236,22 @@ class NoteDrafter:
         return questions_for(self.template, self.section_max_tokens, self.clinical)
 
     def prepare(self, transcript: Transcript) -> Transcript:
-        """The transcript as the model will see it: unknown speakers labelled from content."""
-        if self.label_speakers and any(s.speaker == SpeakerRole.unknown for s in transcript.segments):
-            from ..roles import label_roles
+        """The transcript as the model will see it: tags that read the wrong way round swapped back, unknown
+        speakers labelled from content."""
+        if not self.label_speakers:
+            return transcript
+        from ..roles import consistent_roles, label_roles
 
-            return label_roles(transcript)
-        return transcript
+        fixed = consistent_roles(transcript)
+        if fixed is not transcript and not self.stats.extra.get("speaker_tags_swapped"):
+            self.stats.extra["speaker_tags_swapped"] = True
+            self.stats.extra.setdefault("notices", []).append(
+                "The speaker tags read the wrong way round (the doctor's lines speak as a patient does): "
+                "the note was drafted with doctor and patient swapped back."
+            )
+        if any(s.speaker == SpeakerRole.unknown for s in fixed.segments):
+            return label_roles(fixed)
+        return fixed
 
     def build(self, lines: list[str], question: Question | None = None, preamble: str | None = None) -> list[dict]:
         return build_messages(
@@ -288,10 +298,10 @@ class NoteDrafter:
         if transcript.is_empty():
             raise DraftingError("The transcript is empty: there is nothing to draft a note from.")
         encounter = encounter or Encounter(visit_type=self.template.name)
-        prepared = self.prepare(transcript)
         t0 = time.perf_counter()
         self.stats = DraftStats()
         self._sections_started = set()
+        prepared = self.prepare(transcript)
         facts = VisitFacts()
         lines = format_transcript_lines(prepared)
         n = self.prompt_tokens(self.build(lines))

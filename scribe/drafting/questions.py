@@ -442,9 +442,13 @@ _NOTHING = re.compile(
 )
 
 
+_FIELD_NAME = re.compile(r"^[a-z]+(?:_[a-z]+)+\.?$")
+
+
 def is_filler(text: str) -> bool:
-    """An answer that says there is nothing ("None", "No allergies mentioned"): not a fact."""
-    return bool(_NOTHING.match(text.strip()))
+    """An answer that says there is nothing ("None", "No allergies mentioned"), or that is only a field's name
+    ("family_history", written as the social history's item by the bundled model): not a fact."""
+    return bool(_NOTHING.match(text.strip()) or _FIELD_NAME.match(text.strip().lower()))
 
 
 def _system_title(system: str) -> str:

@@ -195,7 +195,7 @@ def _named_near(med: str, context: set[str], index: TranscriptIndex) -> bool:
 _AGE = re.compile(
     r"\b(\d{1,3}) (?:years? old|y o\b|years? of age)"
     r"|\bage (?:of )?(\d{1,3})\b"
-    r"|\b(?:i'm|i am|he's|she's|he is|she is|turned|turning) (?:a )?(\d{1,3})\b(?! (?:pounds?|lbs?|percent|mg|times|"
+    r"|\b(?:i'm|i am|you're|you are|he's|she's|he is|she is|turned|turning) (?:a )?(\d{1,3})\b(?! (?:pounds?|lbs?|percent|mg|times|"
     r"minutes?|hours?|days?|weeks?|months?|feet|foot|inches|cm|kg|out|of))"
 )
 
