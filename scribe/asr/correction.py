@@ -360,6 +360,83 @@ def _corrected_words(seg: Segment, cand: Candidate, new_text: list[str]) -> list
     return [*seg.words[: cand.first], *out, *seg.words[cand.last + 1 :]]
 
 
+Check = tuple[float, float, float, int, Candidate]
+"""``(gain, fit, bare, segment index, candidate)``: the three scores of one candidate (see ``correct``)."""
+
+
+def proposals_for(
+    segments: list[Segment],
+    index: TermIndex,
+    is_common: Callable[[str], bool] | None = None,
+) -> list[tuple[int, Candidate]]:
+    """Every candidate of every segment with word timings, with the segment's index."""
+    texts = [[w.word for w in s.words] for s in segments]
+    return [
+        (k, c)
+        for k, seg in enumerate(segments)
+        if seg.words
+        for c in propose(
+            texts[k],
+            index,
+            is_common,
+            context=texts[k - 1] if k else (),
+            confidence=[w.probability for w in seg.words],
+        )
+    ]
+
+
+def check(segments: list[Segment], proposals: list[tuple[int, Candidate]], score: Scorer) -> list[Check]:
+    """Score every proposed candidate by ear, one scorer call per segment."""
+    checks: list[Check] = []
+    for k in sorted({k for k, _ in proposals}):
+        checks += _check_segment(segments[k], k, [c for kk, c in proposals if kk == k], score)
+    return checks
+
+
+def _check_segment(seg: Segment, k: int, cands: list[Candidate], score: Scorer) -> list[Check]:
+    words = [w.word for w in seg.words]
+    by_term: dict[str, list[Candidate]] = {}
+    for cand in cands:
+        by_term.setdefault(cand.term.text, []).append(cand)
+    spans = sorted({(c.first, c.last) for cs in by_term.values() for c in cs})
+    heard = " ".join(words)
+    variants = {c: " ".join(_replace(words, c, capitalise=c.first == 0)) for cs in by_term.values() for c in cs}
+    requests: list[tuple[str | None, list[str]]] = [
+        (term, [heard, *(variants[c] for c in cs)]) for term, cs in by_term.items()
+    ]
+    requests += [(" ".join(words[a : b + 1]), [heard]) for a, b in spans]
+    requests += [(None, [heard, *variants.values()])]
+    results = score(seg, requests)
+    as_heard = {span: r[0] for span, r in zip(spans, results[len(by_term) : len(by_term) + len(spans)])}
+    no_prompt = dict(zip(variants, (s - results[-1][0] for s in results[-1][1:])))
+    out: list[Check] = []
+    for cs, scores in zip(by_term.values(), results):
+        for c, s in zip(cs, scores[1:]):
+            out.append((s - scores[0], s - as_heard[(c.first, c.last)], no_prompt[c], k, c))
+    return out
+
+
+def accepted(gain: float, fit: float, bare: float, cand: Candidate, margin: float, slack: float) -> bool:
+    """Whether the audio fits the term better than the heard words (see the thresholds above)."""
+    if gain <= margin:
+        return False
+    misspelt = cand.first == cand.last and cand.similarity >= MISSPELLING_SIMILARITY
+    return fit >= -slack or (bare > NO_PROMPT_GAIN and fit >= -WIDE_SLACK) or misspelt
+
+
+def choose(checks: list[Check], margin: float, slack: float) -> dict[int, list[Check]]:
+    """The accepted candidates per segment, best gain first, no two overlapping."""
+    chosen: dict[int, list[Check]] = {}
+    for gain, fit, bare, k, cand in sorted(checks, key=lambda g: -g[0]):
+        if not accepted(gain, fit, bare, cand, margin, slack):
+            continue
+        taken = chosen.setdefault(k, [])
+        if any(not (cand.last < c.first or cand.first > c.last) for *_, c in taken):
+            continue
+        taken.append((gain, fit, bare, k, cand))
+    return chosen
+
+
 def correct(
     segments: list[Segment],
     index: TermIndex,
@@ -372,60 +449,24 @@ def correct(
 
     Each segment with candidates is checked on its own audio: its text as heard against its text with
     each candidate term in place: with the term as decoder context, each with its own words as
-    context, and with none (see ``DEFAULT_MARGIN``, ``SELF_PROMPT_SLACK`` and ``NO_PROMPT_GAIN``). Segments without word timings are left alone. Returns the segments
-    (corrected ones copied) and what was changed.
+    context, and with none (see ``DEFAULT_MARGIN``, ``SELF_PROMPT_SLACK`` and ``NO_PROMPT_GAIN``).
+    Segments without word timings are left alone. Returns the segments (corrected ones copied) and
+    what was changed.
     """
-    texts = [[w.word for w in s.words] for s in segments]
-    proposals = [
-        (k, c)
-        for k, seg in enumerate(segments)
-        if seg.words
-        for c in propose(
-            texts[k], index, is_common, context=texts[k - 1] if k else (), confidence=[w.probability for w in seg.words]
-        )
-    ]
+    proposals = proposals_for(segments, index, is_common)
     if not proposals:
         return segments, []
+    return apply(segments, choose(check(segments, proposals, score), margin, slack))
 
-    gains: list[tuple[float, float, float, int, Candidate]] = []
-    for k in sorted({k for k, _ in proposals}):
-        by_term: dict[str, list[Candidate]] = {}
-        for kk, cand in proposals:
-            if kk == k:
-                by_term.setdefault(cand.term.text, []).append(cand)
-        spans = sorted({(c.first, c.last) for cands in by_term.values() for c in cands})
-        heard = " ".join(texts[k])
-        variants = {c: " ".join(_replace(texts[k], c, capitalise=c.first == 0)) for cs in by_term.values() for c in cs}
-        requests: list[tuple[str | None, list[str]]] = [
-            (term, [heard, *(variants[c] for c in cands)]) for term, cands in by_term.items()
-        ]
-        requests += [(" ".join(texts[k][a : b + 1]), [heard]) for a, b in spans]
-        requests += [(None, [heard, *variants.values()])]
-        results = score(segments[k], requests)
-        as_heard = {span: r[0] for span, r in zip(spans, results[len(by_term) : len(by_term) + len(spans)])}
-        no_prompt = dict(zip(variants, (s - results[-1][0] for s in results[-1][1:])))
-        for cands, scores in zip(by_term.values(), results):
-            for c, s in zip(cands, scores[1:]):
-                gains.append((s - scores[0], s - as_heard[(c.first, c.last)], no_prompt[c], k, c))
 
-    chosen: dict[int, list[tuple[float, float, float, Candidate]]] = {}
-    for gain, fit, bare, k, cand in sorted(gains, key=lambda g: -g[0]):
-        if gain <= margin:
-            break
-        misspelt = cand.first == cand.last and cand.similarity >= MISSPELLING_SIMILARITY
-        if fit < -slack and not (bare > NO_PROMPT_GAIN and fit >= -WIDE_SLACK) and not misspelt:
-            continue
-        taken = chosen.setdefault(k, [])
-        if any(not (cand.last < c.first or cand.first > c.last) for *_, c in taken):
-            continue
-        taken.append((gain, fit, bare, cand))
-
+def apply(segments: list[Segment], chosen: dict[int, list[Check]]) -> tuple[list[Segment], list[Correction]]:
+    """Write the chosen corrections into copies of their segments, keeping the heard words."""
     out = list(segments)
     changes: list[Correction] = []
     for k, picks in chosen.items():
         seg = segments[k]
         # apply right to left so earlier word indices stay valid
-        for gain, fit, bare, cand in sorted(picks, key=lambda p: -p[3].first):
+        for gain, fit, bare, _k, cand in sorted(picks, key=lambda p: -p[4].first):
             words = [w.word for w in seg.words]
             new_words = _replace(words, cand, capitalise=cand.first == 0)
             new_text = new_words[cand.first : cand.first + len(cand.term.text.split())]
