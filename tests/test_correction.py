@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
@@ -323,3 +324,38 @@ def test_every_aci_train_dialogue_is_clinical():
         rows = list(csv.DictReader(fh))
     refused = [r["encounter_id"] for r in rows if not clinical_content(r["dialogue"], []).is_clinical]
     assert not refused and len(rows) == 67
+
+
+def test_a_stream_passes_the_words_said_before_each_batch():
+    # the live recogniser commits a segment or two at a time: without the words before them, a drug
+    # named just before ("Which medicines do you take?") would not count as medication talk
+    from scribe.asr.engine import StreamingTranscriber
+
+    class Engine:
+        name, language = "fake", "en"
+
+        def __init__(self):
+            self.contexts = []
+
+        def decode_window(self, audio, offset=0.0, first_id=0, context=None):
+            words = [Word(start=offset + 0.2, end=offset + 0.6, word="Sentence.", probability=0.9)]
+            return [Segment(id=first_id, start=offset + 0.2, end=offset + 0.6, text=f"{first_id}.", words=words)]
+
+        def correct(self, audio, offset, segments, context=()):
+            self.contexts.append(list(context))
+            return segments
+
+    engine = Engine()
+    stream = StreamingTranscriber(engine, window_s=6.0, step_s=2.0, holdback_s=2.0)  # type: ignore[arg-type]
+    for _ in range(12):
+        stream.feed(np.zeros(16000, dtype=np.float32))
+    assert len(engine.contexts) >= 2
+    assert engine.contexts[0] == [] and all(c == ["Sentence."] for c in engine.contexts[1:])
+
+
+def test_the_words_said_before_the_first_segment_count_as_medication_talk(index):
+    seg = segment("Yes, topics.")
+    score = ear("Yes, Topamax.")
+    assert correct([seg], index, score)[1] == []
+    [fixed], _ = correct([seg], index, score, context="Which medicines do you take?".split())
+    assert fixed.text == "Yes, Topamax." and [w.original for w in fixed.words if w.original] == ["topics."]

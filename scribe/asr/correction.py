@@ -458,9 +458,13 @@ Check = tuple[float, float, float, int, Candidate]
 
 
 def proposals_for(
-    segments: list[Segment], index: TermIndex, is_common: Callable[[str], bool] | None = None
+    segments: list[Segment],
+    index: TermIndex,
+    is_common: Callable[[str], bool] | None = None,
+    context: Sequence[str] = (),
 ) -> list[tuple[int, Candidate]]:
-    """Every candidate of every segment with word timings, with the segment's index."""
+    """Every candidate of every segment with word timings, with the segment's index (``context``: the
+    words said just before the first segment)."""
     texts = [[w.word for w in s.words] for s in segments]
     return [
         (k, c)
@@ -470,7 +474,7 @@ def proposals_for(
             texts[k],
             index,
             is_common,
-            context=texts[k - 1] if k else (),
+            context=texts[k - 1] if k else context,
             confidence=[w.probability for w in seg.words],
         )
     ]
@@ -535,6 +539,7 @@ def correct(
     margin: float = DEFAULT_MARGIN,
     is_common: Callable[[str], bool] | None = None,
     slack: float = SELF_PROMPT_SLACK,
+    context: Sequence[str] = (),
 ) -> tuple[list[Segment], list[Correction]]:
     """Replace heard words by dictionary terms where they sound alike and the audio agrees.
 
@@ -542,10 +547,11 @@ def correct(
     each candidate term in place: with the term as decoder context, each with its own words as
     context, and with none (see ``DEFAULT_MARGIN``, ``SELF_PROMPT_SLACK`` and ``NO_PROMPT_GAIN``).
     Segments without word timings are left alone. A drug is a target only where medicines are talked
-    about (see ``propose``). Returns the segments (corrected ones copied) and
+    about (see ``propose``): in a segment, the one before, or for the first segment ``context`` (the
+    words said just before, which a stream committing a segment at a time must pass). Returns the segments (corrected ones copied) and
     what was changed.
     """
-    proposals = proposals_for(segments, index, is_common)
+    proposals = proposals_for(segments, index, is_common, context)
     if not proposals:
         return segments, []
     return apply(segments, choose(check(segments, proposals, score), margin, slack))
