@@ -83,7 +83,9 @@ if config == "corrected" and len(sys.argv) > 4:
             batch = []
         batch.append(seg)
     batches += [batch] if batch else []
-    segments = [s for b in batches for s in engine.correct(samples, 0.0, b)]
+    segments = []
+    for b in batches:  # each batch with the words said just before it, as the stream passes them
+        segments += engine.correct(samples, 0.0, b, [w.word for w in segments[-1].words] if segments else [])
     tr = plain.model_copy(update={"segments": segments, "asr_model": engine.name})
 else:
     tr = engine.transcribe_file(audio)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from rapidfuzz.distance import Levenshtein
 
@@ -20,7 +21,16 @@ from scribe.asr.content import (
     is_phantom,
     require_clinical_content,
 )
-from scribe.asr.correction import TermIndex, correct, propose, sound_key
+from scribe.asr.correction import (
+    DEFAULT_MARGIN,
+    SELF_PROMPT_SLACK,
+    Candidate,
+    TermIndex,
+    accepted,
+    correct,
+    propose,
+    sound_key,
+)
 from scribe.domain import Segment, Transcript, Word
 from scribe.errors import TranscriptError
 
@@ -157,6 +167,69 @@ def test_one_check_per_segment_and_only_where_the_recogniser_was_unsure(index):
     assert {c.segment_id for c in changes} == {0, 1}
 
 
+@pytest.mark.parametrize(
+    "heard, span, term",
+    [
+        ("Ok, show nice topics or signing.", "topics", "Topamax"),  # "Should I stop exercising?"
+        ("Amen, then.", "Amen, then", "memantine"),  # "Albuterol, then." was not said either
+        ("I know this to the left and go get a little", "know this to the", "Nitrostat"),
+    ],
+)
+def test_a_drug_is_a_target_only_where_medicines_are_talked_about(index, heard, span, term):
+    # visit10 and train D2N015: with no medication talk in the segment or the one before, Whisper's
+    # check by ear accepted these drugs for words that only sounded like them
+    assert not {t for _s, t in candidates(index, heard) if t == term}
+    assert (span, term) in candidates(index, heard, "Which medicines do you take?".split())
+
+
+def test_medication_talk_is_a_dose_a_drug_named_or_taking(index):
+    topics = "Ok, show nice topics or signing."
+    for before in ["I take aspirin every day.", "Two puffs twice a day.", "The pharmacy called."]:
+        assert ("topics", "Topamax") in candidates(index, topics, before.split()), before
+    # a dose after the words: a number with a unit or how often; a bare number is none
+    assert ("that endol", "Tylenol") in candidates(index, "I have been hearing that endol 500 mg")
+    assert not {t for _s, t in candidates(index, "I have been hearing that endol 3 carbineol") if t == "Tylenol"}
+
+
+def probable(text: str, probabilities: list[float]) -> Segment:
+    seg = segment(text)
+    words = [w.model_copy(update={"probability": p}) for w, p in zip(seg.words, probabilities, strict=True)]
+    return seg.model_copy(update={"words": words})
+
+
+def test_a_name_whose_end_a_number_took_is_corrected_before_the_number(index):
+    # train D2N009: "meloxicam 15 milligrams" heard as "melexic and 50 milligrams"; Whisper was sure of "and"
+    seg = probable(
+        "I'm prescribing you some melexic and 50 milligrams once a day.",
+        [0.9, 0.4, 0.98, 0.99, 0.55, 0.89, 0.85, 0.88, 0.65, 1.0, 1.0],
+    )
+    cands = [c for c in propose([w.word for w in seg.words], index, None, (), [w.probability for w in seg.words])]
+    swallowed = [c for c in cands if (c.first, c.last, c.term.text) == (4, 5, "meloxicam")]
+    assert swallowed and swallowed[0].heard == 1 and swallowed[0].one_word
+    [fixed], changes = correct([seg], index, ear("I'm prescribing you some meloxicam 50 milligrams once a day."))
+    # the digits stay as heard, and so are the heard words on the corrected one
+    assert fixed.text == "I'm prescribing you some meloxicam 50 milligrams once a day."
+    assert [(w.word, w.original) for w in fixed.words if w.original] == [("meloxicam", "melexic and")]
+    assert [(c.original, c.replacement) for c in changes] == [("melexic and", "meloxicam")]
+
+
+def test_an_ordinary_word_before_a_number_is_still_read_with_what_follows(index):
+    # "met" is one ordinary word, but "met for me" before "500" still sounds like metformin
+    seg = probable("I take met for me 500 milligrams twice a day", [0.9, 0.9, 0.5, 0.5, 0.5, 0.5, 0.9, 0.9, 0.9, 0.9])
+    cands = propose([w.word for w in seg.words], index, lambda w: w in {"met", "for", "me", "take"}, (), None)
+    assert any((c.first, c.last, c.term.text, c.heard) == (2, 4, "metformin", 0) for c in cands)
+
+
+def test_one_heard_word_and_what_the_number_left_count_as_a_misspelling(index):
+    # a misspelt name is boosted by its own prompt as much as the term, so only the margin applies
+    term = next(t for t in index.terms if t.text == "meloxicam")
+    swallowed = Candidate(4, 5, term, 0.87, heard=1)
+    two_words = Candidate(4, 5, term, 0.87)
+    assert accepted(4.07, -1.82, -10.8, swallowed, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert not accepted(4.07, -1.82, -10.8, two_words, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert not accepted(1.5, 0.0, 0.0, swallowed, DEFAULT_MARGIN, SELF_PROMPT_SLACK)  # the margin still applies
+
+
 # --------------------------------------------------------------------------- phantom phrases, repeats
 
 
@@ -251,3 +324,38 @@ def test_every_aci_train_dialogue_is_clinical():
         rows = list(csv.DictReader(fh))
     refused = [r["encounter_id"] for r in rows if not clinical_content(r["dialogue"], []).is_clinical]
     assert not refused and len(rows) == 67
+
+
+def test_a_stream_passes_the_words_said_before_each_batch():
+    # the live recogniser commits a segment or two at a time: without the words before them, a drug
+    # named just before ("Which medicines do you take?") would not count as medication talk
+    from scribe.asr.engine import StreamingTranscriber
+
+    class Engine:
+        name, language = "fake", "en"
+
+        def __init__(self):
+            self.contexts = []
+
+        def decode_window(self, audio, offset=0.0, first_id=0, context=None):
+            words = [Word(start=offset + 0.2, end=offset + 0.6, word="Sentence.", probability=0.9)]
+            return [Segment(id=first_id, start=offset + 0.2, end=offset + 0.6, text=f"{first_id}.", words=words)]
+
+        def correct(self, audio, offset, segments, context=()):
+            self.contexts.append(list(context))
+            return segments
+
+    engine = Engine()
+    stream = StreamingTranscriber(engine, window_s=6.0, step_s=2.0, holdback_s=2.0)  # type: ignore[arg-type]
+    for _ in range(12):
+        stream.feed(np.zeros(16000, dtype=np.float32))
+    assert len(engine.contexts) >= 2
+    assert engine.contexts[0] == [] and all(c == ["Sentence."] for c in engine.contexts[1:])
+
+
+def test_the_words_said_before_the_first_segment_count_as_medication_talk(index):
+    seg = segment("Yes, topics.")
+    score = ear("Yes, Topamax.")
+    assert correct([seg], index, score)[1] == []
+    [fixed], _ = correct([seg], index, score, context="Which medicines do you take?".split())
+    assert fixed.text == "Yes, Topamax." and [w.original for w in fixed.words if w.original] == ["topics."]

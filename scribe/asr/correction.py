@@ -10,7 +10,11 @@ instead, after a stretch of speech is decoded:
 1. **Propose** (text, cheap): every run of one to four heard words that *sounds like* a dictionary
    term (a phonetic key and the spelling, both compared by edit distance) is a candidate. Numbers,
    units, dosing words and laterality are never part of a candidate, and terms short or common enough
-   to be confused with ordinary words (``left``, ``units``, abbreviations) are never targets.
+   to be confused with ordinary words (``left``, ``units``, abbreviations) are never targets. A drug
+   is a target only in medication talk (taking, prescribing, doses, a drug named) or before a dose.
+   A run may end right before a number whose first sounds took the end of the name ("melexic and 50
+   milligrams", meloxicam fifteen): it is compared without its trailing little words, and the
+   number stays as heard.
 2. **Verify** (by ear): the recogniser scores the audio against the text as heard and against the text
    with the term in its place, both with that one term as decoder context (what a hot word would
    have been, but only for a term the speech already sounds like). The term replaces the heard words
@@ -60,13 +64,14 @@ MAX_CANDIDATES_PER_SPAN = 3
 MAX_TERMS_PER_SEGMENT = 8
 # Heard words the recogniser was this sure of (mean word probability) are not candidates.
 MAX_SPAN_CONFIDENCE = 0.65
-# A drug name followed by a dose ("list of upro from 10 mg"), or said where medications are talked about
-# ("Any allergies to medications?" "Yes, sealin."), is more likely a drug: similarity bonus.
+# A drug is a target only where it is followed by a dose ("list of upro from 10 mg") or said where
+# medications are talked about ("Any allergies to medications?" "Yes, sealin."); there it is likely
+# enough to get a similarity bonus.
 CONTEXT_BONUS = 0.08
 _MEDICATION_CONTEXT = set(
     """take takes taking took taken on prescribed prescription prescribe medication medications medicine medicines
-    allergic allergy allergies dose dosage increase decrease continue start stop refill tablet tablets pill pills
-    mg milligrams""".split()
+    allergic allergy allergies dose dosage increase decrease continue start stop refill pharmacy taper inhaler
+    injection cream ointment""".split()
 )
 
 # Words that are never part of a candidate: numbers, units, dosing and laterality ("numbers and units
@@ -78,6 +83,15 @@ _PROTECTED = set(
     mcg microgram micrograms gram grams g kg kilogram kilograms ml milliliter milliliters cc unit units iu
     percent tablet tablets pill pills capsule capsules puff puffs drop drops dose doses left right bilateral
     both side sides no not never""".split()
+)
+_NUMBERS = set(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand half""".split()
+)
+# What makes a number a dose: a unit or how often it is taken.
+_DOSE_UNITS = set(
+    """mg mgs milligram milligrams mcg microgram micrograms gram grams g ml milliliter milliliters cc unit units iu
+    tablet tablets pill pills capsule capsules puff puffs drop drops once twice daily""".split()
 )
 # Function words: a candidate made only of these is not worth checking ("and the", "it is").
 _FUNCTION = set(
@@ -142,6 +156,12 @@ class Candidate:
     last: int
     term: Term
     similarity: float
+    heard: int = 0  # how many of the words name the term (the rest the number took); 0: all of them
+
+    @property
+    def one_word(self) -> bool:
+        """The term was heard as one word (perhaps with the little words a number left of its end)."""
+        return (self.heard or self.last - self.first + 1) == 1
 
 
 @dataclass(frozen=True)
@@ -182,6 +202,7 @@ class TermIndex:
             self.terms.append(Term(text, kind, sound_key(text), spelled))
         self._keys = [t.key for t in self.terms]
         self._names = {" ".join(re.findall(r"[a-z]+", t.text.lower())) for t in self.terms}
+        self._drugs = {t.spelling for t in self.terms if t.kind == MEDICATION}
 
     @classmethod
     def from_vocabulary(cls, user_files: Iterable[str] | None = None) -> TermIndex:
@@ -209,6 +230,10 @@ class TermIndex:
         Compared word by word: "metform in" is not "metformin" (it is a split the correction mends)."""
         name = " ".join(re.findall(r"[a-z]+", text.lower()))
         return bool(name) and (name in self._names or (self._known is not None and self._known(name)))
+
+    def is_drug(self, word: str) -> bool:
+        """``word`` is a medication target as heard ("lisinopril,"): a drug already named nearby."""
+        return letters(word) in self._drugs or (self._known is not None and self._known(_bare(word)))
 
     def near(
         self, text: str, limit: int = MAX_CANDIDATES_PER_SPAN, floor: float = MIN_SIMILARITY
@@ -257,13 +282,16 @@ def propose(
     word ("prescription", "insulin") is no target either: Whisper writes it when it hears it. A run that already contains a
     word of the term ("tender" -> "non-tender", "a stress test" -> "stress test") is not a candidate
     either: the words heard right would only be re-arranged. ``context`` are the words said just
-    before (the previous segment): medication talk there or here favours drug names. ``confidence``
+    before (the previous segment). A drug is a target only in medication talk, there or here (taking,
+    prescribing, a dose unit or frequency, a drug named: ``_medication_talk``), or before a dose: Whisper's
+    check by ear alone let "Amen, then." become memantine and "topics" Topamax where nobody spoke of
+    medicines (visit10, train D2N015). ``confidence``
     are the recogniser's word probabilities: a run it was sure of (mean above
     ``MAX_SPAN_CONFIDENCE``) is taken as heard right ("show nice topics" is not checked against
     Topamax), which also keeps the checks by ear few.
     """
     exact = [index.is_term(w) for w in words]
-    about_drugs = any(_bare(w) in _MEDICATION_CONTEXT for w in (*context, *words))
+    about_drugs = any(_medication_talk(w, index) for w in (*context, *words))
     best: dict[str, list[Candidate]] = {}
     for i in range(len(words)):
         for j in range(i, min(len(words), i + MAX_SPAN_WORDS)):
@@ -274,24 +302,17 @@ def propose(
             if j > i and re.search(r"[.?!]$", words[j - 1]):
                 break
             bare = [_bare(w) for w in span]
-            if confidence is not None and sum(confidence[i : j + 1]) / (j + 1 - i) > MAX_SPAN_CONFIDENCE:
-                continue
-            if all(b in _FUNCTION for b in bare):
-                continue
-            text = " ".join(bare)
-            if index.is_term(text) or (i == j and is_common is not None and is_common(bare[0])):
-                continue
-            # Whisper splits a rare word around little words ("list of upro"): compare without them too
-            inner = [b for k, b in enumerate(bare) if k in (0, len(bare) - 1) or b not in _FUNCTION]
             hits: dict[str, Candidate] = {}
-            for variant in {text, " ".join(inner)}:
+            for variant, heard in _readings(words, i, j, index, is_common, confidence):
                 for term, sim in index.near(variant, 4 * MAX_CANDIDATES_PER_SPAN, MIN_SIMILARITY - CONTEXT_BONUS):
                     if _shares_word(bare, term) or (is_common is not None and is_common(term.text)):
                         continue
-                    if term.kind == MEDICATION and (about_drugs or _dose_follows(words, j)):
+                    if term.kind == MEDICATION:
+                        if not (about_drugs or _dose_follows(words, j)):
+                            continue
                         sim = round(sim + CONTEXT_BONUS, 3)
                     if sim >= MIN_SIMILARITY and (term.text not in hits or sim > hits[term.text].similarity):
-                        hits[term.text] = Candidate(i, j, term, sim)
+                        hits[term.text] = Candidate(i, j, term, sim, heard)
             for cand in sorted(hits.values(), key=lambda c: -c.similarity)[:MAX_CANDIDATES_PER_SPAN]:
                 best.setdefault(cand.term.text, []).append(cand)
     ranked = []
@@ -308,6 +329,45 @@ def propose(
     return [c for c in ranked if c.term.text in keep]
 
 
+def _readings(
+    words: Sequence[str],
+    i: int,
+    j: int,
+    index: TermIndex,
+    is_common: Callable[[str], bool] | None,
+    confidence: Sequence[float] | None,
+) -> list[tuple[str, int]]:
+    """How heard words ``i``..``j`` are compared with the terms, each with how many of them name the
+    term (0: all).
+
+    As heard, and without the little words inside (Whisper splits a rare word around them: "list of
+    upro"). Right before a number also without the little words at the end: in "melexic and 50
+    milligrams" (meloxicam fifteen) the number took the end of the name and left "and"; the run
+    still covers it. A run Whisper was sure of, or one ordinary word, is taken as heard right.
+    """
+    bare = [_bare(w) for w in words[i : j + 1]]
+    text = " ".join(bare)
+    if all(b in _FUNCTION for b in bare) or index.is_term(text):
+        return []
+    out: list[tuple[str, int]] = []
+    for heard in _heard_lengths(bare, _number_at(words, j + 1)):
+        core = bare[:heard]
+        if confidence is not None and sum(confidence[i : i + heard]) / heard > MAX_SPAN_CONFIDENCE:
+            continue
+        if heard == 1 and is_common is not None and is_common(core[0]):
+            continue
+        inner = [b for k, b in enumerate(core) if k in (0, heard - 1) or b not in _FUNCTION]
+        mark = 0 if heard == len(bare) else heard
+        out += [(v, mark) for v in dict.fromkeys([" ".join(core), " ".join(inner)])]
+    return out
+
+
+def _heard_lengths(bare: list[str], before_number: bool) -> list[int]:
+    """The whole run, and before a number the run without its trailing little words."""
+    core = len(_swallowed_end(bare)) if before_number else len(bare)
+    return [len(bare)] if core == len(bare) else [len(bare), core]
+
+
 def _shares_word(heard: list[str], term: Term) -> bool:
     """A heard word is a word of the term, or most of the start of one ("tender" of "tenderness", not
     "ultra" of "Ultram"); a term merely split in two ("metform in") does not count."""
@@ -317,9 +377,42 @@ def _shares_word(heard: list[str], term: Term) -> bool:
     return any(h == p or (len(h) >= 4 and p.startswith(h) and len(p) - len(h) >= 3) for h in heard for p in parts)
 
 
+def _number_at(words: Sequence[str], k: int) -> bool:
+    """Word ``k`` is a number (digits or a number word)."""
+    if k >= len(words):
+        return False
+    bare = _bare(words[k])
+    return bare in _NUMBERS or bool(re.match(r"\d", bare))
+
+
+def _swallowed_end(bare: list[str]) -> list[str]:
+    """A run before a number without its trailing little words: in "melexic and 50 milligrams" (meloxicam
+    fifteen) the number took the end of the name and left "and"; the run still covers it, the
+    comparison does not."""
+    out = list(bare)
+    while len(out) > 1 and out[-1] in _FUNCTION:
+        out.pop()
+    return out
+
+
+def _medication_talk(word: str, index: TermIndex) -> bool:
+    """A word of medication talk: taking, prescribing, a dose unit or how often, or a drug named."""
+    bare = _bare(word)
+    return bare in _MEDICATION_CONTEXT or bare in _DOSE_UNITS or index.is_drug(word)
+
+
 def _dose_follows(words: Sequence[str], j: int) -> bool:
-    """A number within the three words after position ``j`` ("list of upro from 10 mg")."""
-    return any(_protected(w) and _bare(w) not in ("no", "not", "never", "left", "right") for w in words[j + 1 : j + 4])
+    """A dose within the three words after position ``j``: a number with a unit or a frequency after it
+    ("list of upro from 10 mg", "addormaster 1020mg"); a bare number is not one ("that endol 3 carbineol")."""
+    for k in range(j + 1, min(len(words), j + 4)):
+        bare = _bare(words[k])
+        if re.fullmatch(r"\d[\d.,]*[a-z]+", bare) and letters(bare) in _DOSE_UNITS:
+            return True
+        if (bare in _NUMBERS or re.fullmatch(r"\d[\d.,]*", bare)) and any(
+            _bare(w) in _DOSE_UNITS for w in words[k + 1 : k + 3]
+        ):
+            return True
+    return False
 
 
 _EDGES = re.compile(r"^([^\w']*)(.*?)([^\w']*)$", re.S)
@@ -360,6 +453,85 @@ def _corrected_words(seg: Segment, cand: Candidate, new_text: list[str]) -> list
     return [*seg.words[: cand.first], *out, *seg.words[cand.last + 1 :]]
 
 
+Check = tuple[float, float, float, int, Candidate]
+"""``(gain, fit, bare, segment index, candidate)``: the three scores of one candidate (see ``correct``)."""
+
+
+def proposals_for(
+    segments: list[Segment],
+    index: TermIndex,
+    is_common: Callable[[str], bool] | None = None,
+    context: Sequence[str] = (),
+) -> list[tuple[int, Candidate]]:
+    """Every candidate of every segment with word timings, with the segment's index (``context``: the
+    words said just before the first segment)."""
+    texts = [[w.word for w in s.words] for s in segments]
+    return [
+        (k, c)
+        for k, seg in enumerate(segments)
+        if seg.words
+        for c in propose(
+            texts[k],
+            index,
+            is_common,
+            context=texts[k - 1] if k else context,
+            confidence=[w.probability for w in seg.words],
+        )
+    ]
+
+
+def check(segments: list[Segment], proposals: list[tuple[int, Candidate]], score: Scorer) -> list[Check]:
+    """Score every proposed candidate by ear, one scorer call per segment."""
+    checks: list[Check] = []
+    for k in sorted({k for k, _ in proposals}):
+        checks += _check_segment(segments[k], k, [c for kk, c in proposals if kk == k], score)
+    return checks
+
+
+def _check_segment(seg: Segment, k: int, cands: list[Candidate], score: Scorer) -> list[Check]:
+    words = [w.word for w in seg.words]
+    by_term: dict[str, list[Candidate]] = {}
+    for cand in cands:
+        by_term.setdefault(cand.term.text, []).append(cand)
+    spans = sorted({(c.first, c.last) for cs in by_term.values() for c in cs})
+    heard = " ".join(words)
+    variants = {c: " ".join(_replace(words, c, capitalise=c.first == 0)) for cs in by_term.values() for c in cs}
+    requests: list[tuple[str | None, list[str]]] = [
+        (term, [heard, *(variants[c] for c in cs)]) for term, cs in by_term.items()
+    ]
+    requests += [(" ".join(words[a : b + 1]), [heard]) for a, b in spans]
+    requests += [(None, [heard, *variants.values()])]
+    results = score(seg, requests)
+    as_heard = {span: r[0] for span, r in zip(spans, results[len(by_term) : len(by_term) + len(spans)])}
+    no_prompt = dict(zip(variants, (s - results[-1][0] for s in results[-1][1:])))
+    out: list[Check] = []
+    for cs, scores in zip(by_term.values(), results):
+        for c, s in zip(cs, scores[1:]):
+            out.append((s - scores[0], s - as_heard[(c.first, c.last)], no_prompt[c], k, c))
+    return out
+
+
+def accepted(gain: float, fit: float, bare: float, cand: Candidate, margin: float, slack: float) -> bool:
+    """Whether the audio fits the term better than the heard words (see the thresholds above)."""
+    if gain <= margin:
+        return False
+    misspelt = cand.one_word and cand.similarity >= MISSPELLING_SIMILARITY
+    return fit >= -slack or (bare > NO_PROMPT_GAIN and fit >= -WIDE_SLACK) or misspelt
+
+
+def choose(checks: list[Check], margin: float, slack: float) -> dict[int, list[Check]]:
+    """The accepted candidates per segment, best gain first, no two overlapping."""
+    chosen: dict[int, list[Check]] = {}
+    for gain, fit, bare, k, cand in sorted(checks, key=lambda g: -g[0]):
+        if not accepted(gain, fit, bare, cand, margin, slack):
+            continue
+        taken = chosen.setdefault(k, [])
+        if any(not (cand.last < c.first or cand.first > c.last) for *_, c in taken):
+            continue
+        taken.append((gain, fit, bare, k, cand))
+    return chosen
+
+
 def correct(
     segments: list[Segment],
     index: TermIndex,
@@ -367,65 +539,32 @@ def correct(
     margin: float = DEFAULT_MARGIN,
     is_common: Callable[[str], bool] | None = None,
     slack: float = SELF_PROMPT_SLACK,
+    context: Sequence[str] = (),
 ) -> tuple[list[Segment], list[Correction]]:
     """Replace heard words by dictionary terms where they sound alike and the audio agrees.
 
     Each segment with candidates is checked on its own audio: its text as heard against its text with
     each candidate term in place: with the term as decoder context, each with its own words as
-    context, and with none (see ``DEFAULT_MARGIN``, ``SELF_PROMPT_SLACK`` and ``NO_PROMPT_GAIN``). Segments without word timings are left alone. Returns the segments
-    (corrected ones copied) and what was changed.
+    context, and with none (see ``DEFAULT_MARGIN``, ``SELF_PROMPT_SLACK`` and ``NO_PROMPT_GAIN``).
+    Segments without word timings are left alone. A drug is a target only where medicines are talked
+    about (see ``propose``): in a segment, the one before, or for the first segment ``context`` (the
+    words said just before, which a stream committing a segment at a time must pass). Returns the segments (corrected ones copied) and
+    what was changed.
     """
-    texts = [[w.word for w in s.words] for s in segments]
-    proposals = [
-        (k, c)
-        for k, seg in enumerate(segments)
-        if seg.words
-        for c in propose(
-            texts[k], index, is_common, context=texts[k - 1] if k else (), confidence=[w.probability for w in seg.words]
-        )
-    ]
+    proposals = proposals_for(segments, index, is_common, context)
     if not proposals:
         return segments, []
+    return apply(segments, choose(check(segments, proposals, score), margin, slack))
 
-    gains: list[tuple[float, float, float, int, Candidate]] = []
-    for k in sorted({k for k, _ in proposals}):
-        by_term: dict[str, list[Candidate]] = {}
-        for kk, cand in proposals:
-            if kk == k:
-                by_term.setdefault(cand.term.text, []).append(cand)
-        spans = sorted({(c.first, c.last) for cands in by_term.values() for c in cands})
-        heard = " ".join(texts[k])
-        variants = {c: " ".join(_replace(texts[k], c, capitalise=c.first == 0)) for cs in by_term.values() for c in cs}
-        requests: list[tuple[str | None, list[str]]] = [
-            (term, [heard, *(variants[c] for c in cands)]) for term, cands in by_term.items()
-        ]
-        requests += [(" ".join(texts[k][a : b + 1]), [heard]) for a, b in spans]
-        requests += [(None, [heard, *variants.values()])]
-        results = score(segments[k], requests)
-        as_heard = {span: r[0] for span, r in zip(spans, results[len(by_term) : len(by_term) + len(spans)])}
-        no_prompt = dict(zip(variants, (s - results[-1][0] for s in results[-1][1:])))
-        for cands, scores in zip(by_term.values(), results):
-            for c, s in zip(cands, scores[1:]):
-                gains.append((s - scores[0], s - as_heard[(c.first, c.last)], no_prompt[c], k, c))
 
-    chosen: dict[int, list[tuple[float, float, float, Candidate]]] = {}
-    for gain, fit, bare, k, cand in sorted(gains, key=lambda g: -g[0]):
-        if gain <= margin:
-            break
-        misspelt = cand.first == cand.last and cand.similarity >= MISSPELLING_SIMILARITY
-        if fit < -slack and not (bare > NO_PROMPT_GAIN and fit >= -WIDE_SLACK) and not misspelt:
-            continue
-        taken = chosen.setdefault(k, [])
-        if any(not (cand.last < c.first or cand.first > c.last) for *_, c in taken):
-            continue
-        taken.append((gain, fit, bare, cand))
-
+def apply(segments: list[Segment], chosen: dict[int, list[Check]]) -> tuple[list[Segment], list[Correction]]:
+    """Write the chosen corrections into copies of their segments, keeping the heard words."""
     out = list(segments)
     changes: list[Correction] = []
     for k, picks in chosen.items():
         seg = segments[k]
         # apply right to left so earlier word indices stay valid
-        for gain, fit, bare, cand in sorted(picks, key=lambda p: -p[3].first):
+        for gain, fit, bare, _k, cand in sorted(picks, key=lambda p: -p[4].first):
             words = [w.word for w in seg.words]
             new_words = _replace(words, cand, capitalise=cand.first == 0)
             new_text = new_words[cand.first : cand.first + len(cand.term.text.split())]

@@ -31,7 +31,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -340,10 +340,13 @@ class FasterWhisperEngine:
         self.load()
         return len(self._model.hf_tokenizer.encode(" " + word, add_special_tokens=False).ids) == 1
 
-    def correct(self, audio: np.ndarray, offset: float, segments: list[Segment]) -> list[Segment]:
+    def correct(
+        self, audio: np.ndarray, offset: float, segments: list[Segment], context: Sequence[str] = ()
+    ) -> list[Segment]:
         """Correct drug and clinical terms in final ``segments`` heard in ``audio`` (starting at ``offset`` s).
 
-        See :mod:`scribe.asr.correction`; a no-op when ``correct_terms`` is off. The corrections made
+        See :mod:`scribe.asr.correction`; ``context`` are the words said just before (medication talk
+        there makes drug names targets). A no-op when ``correct_terms`` is off. The corrections made
         are appended to :attr:`corrections`.
         """
         if not self.correct_terms or not segments:
@@ -364,6 +367,7 @@ class FasterWhisperEngine:
             score,
             margin=self.correction_margin,
             is_common=self.is_common_word,
+            context=context,
         )
         for c in changes:
             log.info("segment %d: heard %r, corrected to %r (+%.1f)", c.segment_id, c.original, c.replacement, c.gain)
@@ -589,7 +593,8 @@ class StreamingTranscriber:
                 self._decoded_at = self._buffered
             return []
 
-        committed = self.engine.correct(audio, offset, [self._monotonic(s) for s in commit])
+        before = [w.word for w in self._final[-1].words] if self._final else []
+        committed = self.engine.correct(audio, offset, [self._monotonic(s) for s in commit], before)
         self._final.extend(committed)
         self._next_id = committed[-1].id + 1
         if final:

@@ -53,10 +53,12 @@ class HostedEngine:
     def is_common_word(self, word: str) -> bool:
         return self.engine.is_common_word(word)
 
-    def correct_and_report(self, audio, offset: float, segments: list) -> tuple[list, list]:
+    def correct_and_report(
+        self, audio, offset: float, segments: list, context: list | None = None
+    ) -> tuple[list, list]:
         """The corrected segments and the corrections made (the parent keeps the running list)."""
         before = len(self.engine.corrections)
-        out = self.engine.correct(audio, offset, segments)
+        out = self.engine.correct(audio, offset, segments, context or ())
         return out, self.engine.corrections[before:]
 
 
@@ -110,13 +112,13 @@ class ProcessASREngine(FasterWhisperEngine):
                 self._common_words[word] = known
         return known
 
-    def correct(self, audio, offset: float, segments: list) -> list:
+    def correct(self, audio, offset: float, segments: list, context=()) -> list:
         """The child's term correction (:meth:`FasterWhisperEngine.correct`): one round trip per window,
         the term index and the scoring next to the model."""
         if not self.correct_terms or not segments:
             return segments
         self.load()
-        out, changes = self._twice("correct_and_report", audio, offset, segments)
+        out, changes = self._twice("correct_and_report", audio, offset, segments, list(context))
         self.corrections.extend(changes)
         return out
 
