@@ -718,3 +718,28 @@ def test_a_family_answer_is_family_history_not_the_patients_history():
     assert "Family history: High blood pressure and diabetes." in [
         s.text for s in note.section("subjective").statements
     ]
+
+
+def test_results_are_not_social_history_and_todays_plan_is_not_history():
+    """Train D2N038 and D2N059: "Social history: Bruce had positive lab work for hep c", and a history of present
+    illness that ends with the plan ("Bruce was scheduled to have an ultrasound", "The patient has been advised to
+    start taking Singulair"). What came before the visit stays: "was prescribed amoxicillin last week"."""
+    visit = parse_dialogue(
+        "[patient] I had positive lab work for hep c. I work as a carpenter.\n"
+        "[patient] Urgent care prescribed amoxicillin last week.\n"
+        "[doctor] We'll get an ultrasound, and I want you to start Singulair.\n"
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("Bruce had positive lab work for hep c", "social_history"),
+            Fact("The patient works as a carpenter", "social_history"),
+            Fact("He was prescribed amoxicillin last week at urgent care.", "history_of_present_illness"),
+            Fact("Bruce was scheduled to have an ultrasound.", "history_of_present_illness"),
+            Fact("The patient has been advised to start taking Singulair.", "history_of_present_illness"),
+        ]
+    )
+    checked = check_facts(facts, visit)
+    assert [f.text for f in checked.of("social_history")] == ["The patient works as a carpenter"]
+    assert [f.text for f in checked.of("history_of_present_illness")] == [
+        "He was prescribed amoxicillin last week at urgent care."
+    ]

@@ -754,6 +754,18 @@ def both_doses(text: str, transcript: Transcript, drugs) -> str:
 # blocks whose items are things the patient said, in a few words: most of those words must have been said
 # (the history of the present illness is checked by grounding: its sentences paraphrase more)
 _SAID_BLOCKS = frozenset(b.value for b in PATIENT_BLOCKS - {Block.chief_complaint, Block.history_of_present_illness})
+# what is not the patient's life (the social history's slot): tests and their results, diagnoses, the exam
+_NOT_SOCIAL = re.compile(
+    r"\b(?:lab|labs|lab work|blood work|tests?|results?|positive|negative|screen(?:ed|ing)?|diagnos\w*|"
+    r"physical exam|x-?rays?|scans?|mri|biopsy)\b",
+    re.I,
+)
+# today's plan told as history ("was scheduled to have", "has been advised to start"): the plan charts it
+_TODAYS_PLAN = re.compile(
+    r"\b(?:has been|have been|was|were|is|are|will be) (?:advised|scheduled|referred|instructed|told to start)\b"
+    r"|\bwill (?:start|begin|be started|follow up)\b",
+    re.I,
+)
 _FRAME_WORDS = frozenset(
     content_words(
         """patient reports reported denies denied history has had have family social works work takes taking
@@ -903,6 +915,10 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             f = Fact(condition[:1].upper() + condition[1:], f.block, f.evidence, f.problem, f.label)
         if block == Block.social_history.value and (words := content_words(f.text) - _FRAME_WORDS) and words <= history:
             continue  # "Social history: The patient has diabetes": the medical history
+        if block == Block.social_history.value and _NOT_SOCIAL.search(f.text):
+            continue  # "Social history: Bruce had positive lab work for hep c": a result, not his life
+        if block == Block.history_of_present_illness.value and _TODAYS_PLAN.search(f.text):
+            continue  # "Bruce was scheduled to have an ultrasound": the plan says what this visit decided
         if (
             block == Block.history_of_present_illness.value
             and not _NEGATED.search(f.text)
