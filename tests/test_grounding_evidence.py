@@ -98,11 +98,9 @@ def test_a_paraphrase_weighs_no_more_than_the_word_it_stands_for():
     """Train D2N037: "No pain with pronation." was given the opening line ("my elbow is extremely sore") as its
     evidence, because "sore" stood in for "pain" with the weight of a rare word, and that line's sore elbow then
     flagged the statement as a negation. The line that says it wins now."""
-    from scribe.domain import NoteDraft, Section, Severity, Statement
-    from scribe.grounding import ground_note
-    from scribe.transcript_io import parse_dialogue
+    from grounded import grounded, safety
 
-    visit = parse_dialogue(
+    visit = (
         "[patient] I lift heavy weights and my elbow is extremely sore.\n"
         "[doctor] Any pain when you lift? Does it hurt at night? Pain going down the arm?\n"
         "[patient] Some pain when I lift, yes. Pain at night too.\n"
@@ -110,7 +108,6 @@ def test_a_paraphrase_weighs_no_more_than_the_word_it_stands_for():
         "[patient] No.\n"
         "[doctor] No pain with pronation on the right side.\n"
     )
-    note = NoteDraft(sections=[Section(key="o", title="O", statements=[Statement(text="No pain with pronation.")])])
-    (st,) = ground_note(note, visit).statements()
+    (st,) = grounded(visit, "No pain with pronation.")
     assert 5 in st.evidence and 0 not in st.evidence
-    assert [i.kind for i in st.issues if i.severity == Severity.safety] == []
+    assert safety(st) == []

@@ -1,5 +1,7 @@
 """Laterality: a side written in the note is the side the visit gives to that body part, its limb, or the finding."""
 
+from grounded import grounded, safety
+
 from scribe.domain import NoteDraft, Section, Severity, Statement
 from scribe.grounding import ground_note
 from scribe.transcript_io import parse_dialogue
@@ -78,18 +80,8 @@ def test_a_comparison_of_the_sides_claims_both():
         "[patient] Actually it's both my elbows, but my right elbow is hurting me the most.\n"
         "[doctor] How long has this been going on?\n[patient] About a year and a half.\n"
     )
-    note = NoteDraft(
-        sections=[
-            Section(
-                key="s",
-                title="S",
-                statements=[
-                    Statement(text="Bilateral elbow pain, right worse than left.", evidence=[0]),
-                    Statement(text="Left elbow pain worse than the right.", evidence=[0]),
-                ],
-            )
-        ]
+    comparison, flipped = grounded(
+        visit, "Bilateral elbow pain, right worse than left.", "Left elbow pain worse than the right.", evidence=[0]
     )
-    comparison, flipped = ground_note(note, parse_dialogue(visit)).statements()
-    assert [i.kind for i in comparison.issues if i.severity == Severity.safety] == []
-    assert "laterality" in [i.kind for i in flipped.issues if i.severity == Severity.safety]
+    assert safety(comparison) == []
+    assert "laterality" in safety(flipped)

@@ -1,6 +1,7 @@
 """Negation across the visit: a symptom's polarity is what the patient's answers give it, wherever it is said."""
 
 import pytest
+from grounded import grounded, safety
 
 from scribe.domain import NoteDraft, Section, Severity, Statement
 from scribe.grounding import ground_note
@@ -117,27 +118,18 @@ def test_an_exam_finding_written_as_absent_is_flagged_when_it_was_seen():
 
 def test_a_finding_in_medical_words_is_backed_by_the_plain_words_said():
     """Ecchymosis is the bruising the doctor described; instability is the ankle "giving way"."""
-    note = NoteDraft(
-        sections=[
-            Section(
-                key="o",
-                title="O",
-                statements=[
-                    Statement(text="Ecchymosis on the plantar aspect of the foot."),
-                    Statement(text="Left ankle instability."),
-                    Statement(text="Crepitus over the right knee."),
-                ],
-            )
-        ]
-    )
     middle = (
         "[patient] My left ankle keeps giving way when I walk.\n"
         "[doctor] There is some bruising on the bottom of your foot.\n"
     )
-    ecchymosis, instability, crepitus = ground_note(note, parse_dialogue(OPENING + middle + CLOSING)).statements()
-    assert [i.kind for i in ecchymosis.issues if i.severity == Severity.safety] == []
-    assert [i.kind for i in instability.issues if i.severity == Severity.safety] == []
-    assert [i.kind for i in crepitus.issues if i.severity == Severity.safety] == ["finding"]
+    ecchymosis, instability, crepitus = grounded(
+        OPENING + middle + CLOSING,
+        "Ecchymosis on the plantar aspect of the foot.",
+        "Left ankle instability.",
+        "Crepitus over the right knee.",
+    )
+    assert safety(ecchymosis) == [] and safety(instability) == []
+    assert safety(crepitus) == ["finding"]
 
 
 def test_one_body_site_in_other_words_and_a_question_about_a_cause():
@@ -157,28 +149,19 @@ def test_one_body_site_in_other_words_and_a_question_about_a_cause():
 def test_everyday_phrases_that_are_not_findings_and_a_finding_said_in_two_words():
     """Train D2N027: "he will immediately fall asleep" is no fall; D2N022: "exhausting non-operative measures" is no
     fatigue; D2N025: "how is your heart burn doing?" mentions the heartburn a note may state."""
-    note = NoteDraft(
-        sections=[
-            Section(
-                key="s",
-                title="S",
-                statements=[
-                    Statement(text="He can fall asleep easily and sleeps 7 hours."),
-                    Statement(text="I recommend exhausting non-operative measures first."),
-                    Statement(text="Her heartburn was severe at one point."),
-                    Statement(text="He reports a fall at home."),
-                ],
-            )
-        ]
-    )
     visit = (
         "[doctor] How is your heart burn doing?\n[patient] It got bad for a while, so I took some Prilosec.\n"
         "[patient] I ride my bike and then I sleep about seven hours.\n"
     )
-    asleep, exhausting, heartburn, fall = ground_note(note, parse_dialogue(visit)).statements()
-    safety = [[i.kind for i in st.issues if i.severity == Severity.safety] for st in (asleep, exhausting, heartburn)]
-    assert safety == [[], [], []]
-    assert [i.kind for i in fall.issues if i.severity == Severity.safety] == ["finding"]
+    asleep, exhausting, heartburn, fall = grounded(
+        visit,
+        "He can fall asleep easily and sleeps 7 hours.",
+        "I recommend exhausting non-operative measures first.",
+        "Her heartburn was severe at one point.",
+        "He reports a fall at home.",
+    )
+    assert [safety(st) for st in (asleep, exhausting, heartburn)] == [[], [], []]
+    assert safety(fall) == ["finding"]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 """Quantities: a dose or number is checked against what the visit says for the same drug or the same thing."""
 
+from grounded import grounded, safety
+
 from scribe.domain import NoteDraft, Section, Severity, Statement
 from scribe.grounding import ground_note
 from scribe.transcript_io import parse_dialogue
@@ -63,11 +65,7 @@ def test_an_instruction_gives_the_new_dose_and_a_history_the_dose_taken_now():
 
 
 def _safety_in(visit: str, *texts: str) -> list[list[str]]:
-    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=t) for t in texts])])
-    return [
-        [i.kind for i in st.issues if i.severity == Severity.safety]
-        for st in ground_note(note, parse_dialogue(visit)).statements()
-    ]
+    return [safety(st) for st in grounded(visit, *texts)]
 
 
 def test_a_duration_is_checked_against_durations_not_dates_scores_or_counts():
@@ -93,10 +91,7 @@ def test_an_age_the_visit_never_gives_is_a_hint_and_a_wrong_age_is_a_safety_flag
     """An age nobody said came from the chart (20 of train's 67 reference notes open with one): a review hint to
     check it, as a date is. Where the visit gives an age, another one is still a safety flag."""
     no_age = "[doctor] What brings you in?\n[patient] My right knee has been sore for a week.\n"
-    note = NoteDraft(
-        sections=[Section(key="s", title="S", statements=[Statement(text="A 43-year-old female with knee pain.")])]
-    )
-    (st,) = ground_note(note, parse_dialogue(no_age)).statements()
+    (st,) = grounded(no_age, "A 43-year-old female with knee pain.")
     assert [(i.kind, i.severity) for i in st.issues if i.kind in ("age", "number")] == [("age", Severity.review)]
     # the visit gives an age (VISIT: "I'm seventy two"): the note's other age is a safety flag, the right one passes
     assert _safety_in(VISIT, "62-year-old male.", "72 y.o. male.", "Patient is 72 years of age.") == [
