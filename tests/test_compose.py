@@ -743,3 +743,21 @@ def test_results_are_not_social_history_and_todays_plan_is_not_history():
     assert [f.text for f in checked.of("history_of_present_illness")] == [
         "He was prescribed amoxicillin last week at urgent care."
     ]
+
+
+def test_a_drug_allergy_is_not_past_medical_history():
+    """The bundled sample's note opened "Alvarez is a male with a past medical history of penicillin rash": the
+    allergy, which the allergies line already charts."""
+    visit = parse_dialogue(
+        "[doctor] Any allergies?\n[patient] Penicillin gives me a rash. I had a heart attack two years ago.\n"
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("Penicillin rash", "medical_history"),
+            Fact("Heart attack", "medical_history"),
+            Fact("Penicillin: rash", "allergies"),
+        ]
+    )
+    checked = check_facts(facts, visit)
+    assert [f.text for f in checked.of("medical_history")] == ["Heart attack"]
+    assert [f.text for f in checked.of("allergies")] == ["Penicillin: rash"]

@@ -860,6 +860,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     history = {w for f in facts.of(Block.medical_history.value) for w in content_words(f.text)}
     today = {w for p in facts.problems for w in content_words(p)} - _GENERIC_PROBLEM_WORDS
     drugs = medication_names(None)
+    allergic = {m for f in facts.of(Block.allergies.value) for _, m in drugs.medications_in(tokens(f.text))}
     started = new_medications(transcript, drugs)
     present = _present_facts(facts, said_words)
     kept: list[Fact] = []
@@ -951,6 +952,12 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             )
         ):
             continue  # denied, or today's problem (unless the history says the patient had it before)
+        if (
+            block == Block.medical_history.value
+            and (named := {m for _, m in drugs.medications_in(tokens(f.text))})
+            and named <= allergic
+        ):
+            continue  # "Penicillin rash": the allergy, charted under allergies
         if (
             block == Block.medications.value
             and (named := {m for _, m in drugs.medications_in(tokens(f.text))})
