@@ -726,7 +726,7 @@ def test_results_are_not_social_history_and_todays_plan_is_not_history():
     start taking Singulair"). What came before the visit stays: "was prescribed amoxicillin last week"."""
     visit = parse_dialogue(
         "[patient] I had positive lab work for hep c. I work as a carpenter.\n"
-        "[patient] Urgent care prescribed amoxicillin last week.\n"
+        "[patient] Urgent care prescribed amoxicillin last week. My primary care doctor referred me here.\n"
         "[doctor] We'll get an ultrasound, and I want you to start Singulair.\n"
     )
     facts = VisitFacts(
@@ -734,6 +734,7 @@ def test_results_are_not_social_history_and_todays_plan_is_not_history():
             Fact("Bruce had positive lab work for hep c", "social_history"),
             Fact("The patient works as a carpenter", "social_history"),
             Fact("He was prescribed amoxicillin last week at urgent care.", "history_of_present_illness"),
+            Fact("He was referred by his primary care physician.", "history_of_present_illness"),
             Fact("Bruce was scheduled to have an ultrasound.", "history_of_present_illness"),
             Fact("The patient has been advised to start taking Singulair.", "history_of_present_illness"),
         ]
@@ -741,7 +742,8 @@ def test_results_are_not_social_history_and_todays_plan_is_not_history():
     checked = check_facts(facts, visit)
     assert [f.text for f in checked.of("social_history")] == ["The patient works as a carpenter"]
     assert [f.text for f in checked.of("history_of_present_illness")] == [
-        "He was prescribed amoxicillin last week at urgent care."
+        "He was prescribed amoxicillin last week at urgent care.",
+        "He was referred by his primary care physician.",
     ]
 
 

@@ -761,8 +761,9 @@ _NOT_SOCIAL = re.compile(
     re.I,
 )
 # today's plan told as history ("was scheduled to have", "has been advised to start"): the plan charts it
+# (not "was referred by her PCP" or "was advised by urgent care": what happened before the visit is history)
 _TODAYS_PLAN = re.compile(
-    r"\b(?:has been|have been|was|were|is|are|will be) (?:advised|scheduled|referred|instructed|told to start)\b"
+    r"\b(?:has been|have been|is|are|will be) (?:advised|scheduled|instructed)\b|\bwas scheduled to\b"
     r"|\bwill (?:start|begin|be started|follow up)\b",
     re.I,
 )
