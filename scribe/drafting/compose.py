@@ -20,7 +20,7 @@ Before composing, every fact is checked (:func:`check_facts`):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
 from ..grounding import ages_in
@@ -925,8 +925,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             block == Block.history_of_present_illness.value
             and not _NEGATED.search(f.text)
             and (words := content_words(f.text) - _FRAME_WORDS - name)
-            and (words <= family or _family_answer(words, transcript))
-            and not _own(words, transcript)
+            and _familys(words, family, transcript)
         ):
             continue  # "Bruce had high blood pressure, diabetes, and depression": his family's, not his
         if block in _SAID_BLOCKS and not _said(
@@ -949,7 +948,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and (
                 words <= denied
                 or (words & today and not _history_of(words, facts))
-                or ((words <= family or _family_answer(words, transcript)) and not _own(words, transcript))
+                or _familys(words, family, transcript)
             )
         ):
             continue  # denied, or today's problem (unless the history says the patient had it before)
@@ -986,16 +985,27 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
 _SUBJECT = re.compile(r"^(?:the patient|patient|he|she|they|[A-Z][a-z]+)\s+(?:has|had|have|suffers from)\s+", re.I)
 
 
-def _family_answer(words: set[str], transcript: Transcript) -> bool:
-    """A condition said in answer to a question about the family: all its words on a line that follows the
-    other speaker's question naming the family ("what conditions run in your family?" - "high blood pressure,
-    diabetes and depression")."""
+def _lines_saying(words: set[str], transcript: Transcript) -> Iterator[tuple[set[str], bool]]:
+    """Each line that says all of ``words``: its content words, and whether it answers the other speaker's
+    question about the family ("what conditions run in your family?")."""
     prev = None
     for s in transcript.segments:
-        if words <= content_words(s.text) and prev is not None and _asks_about_family(prev, s):
-            return True
+        line = content_words(s.text)
+        if s.text and words <= line:
+            yield line, prev is not None and _asks_about_family(prev, s)
         prev = s
-    return False
+
+
+def _family_answer(words: set[str], transcript: Transcript) -> bool:
+    """A condition said in answer to a question about the family ("what conditions run in your family?" -
+    "high blood pressure, diabetes and depression")."""
+    return any(answers for _, answers in _lines_saying(words, transcript))
+
+
+def _familys(words: set[str], family: set[str], transcript: Transcript) -> bool:
+    """A condition that is the family's, not the patient's: in the family history's answer, or said in answer to
+    a question about the family, and nowhere as the patient's own."""
+    return (words <= family or _family_answer(words, transcript)) and not _own(words, transcript)
 
 
 _ASKING = re.compile(
@@ -1017,13 +1027,7 @@ def _own(words: set[str], transcript: Transcript) -> bool:
     """A condition the transcript gives as the patient's own: all its words on one line that names no
     relative (not only "my mother had lymphoma") and does not answer a question about the family ("what
     conditions run in your family?" - "I have high blood pressure, diabetes and depression")."""
-    prev = None
-    for s in transcript.segments:
-        line = content_words(s.text)
-        if s.text and words <= line and not line & _FAMILY and not (prev is not None and _asks_about_family(prev, s)):
-            return True
-        prev = s
-    return False
+    return any(not line & _FAMILY and not answers for line, answers in _lines_saying(words, transcript))
 
 
 _HISTORY_PROBLEM = re.compile(

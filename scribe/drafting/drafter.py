@@ -462,6 +462,7 @@ class NoteDrafter:
         missing = self.missing_medications(note, transcript)
         if not missing:
             return []
+        known = medication_names(self.medications)
         self.stats.extra["medication_pass"] = sorted(missing)
         order = [s.id for s in transcript.segments]
         added: list[Fact] = []
@@ -491,7 +492,7 @@ class NoteDrafter:
                 if med not in text.lower():
                     text = f"{med.capitalize()}: {text}"
                 block = Block.plan.value if _ORDERS.search(text) else Block.medications.value
-                if block == Block.medications.value and not_taken(text, medication_names(self.medications)):
+                if block == Block.medications.value and not_taken(text, known):
                     continue  # "does not take Protonix" is no medication; the omission panel still lists the drug
                 fact = Fact(text, block, f.evidence)
                 if self.section_of(block) is None:

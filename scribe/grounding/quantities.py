@@ -161,12 +161,23 @@ def _units_said(index: TranscriptIndex, number: str) -> set[str]:
 
     def build(ix: TranscriptIndex) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
-        for sid in ix.order:
-            for n, u in _quantities(tokens(DATE.sub(" ", ix.segment_text[sid]))):
+        for toks in _dateless_tokens(ix).values():
+            for n, u in _quantities(toks):
                 out.setdefault(n, set()).add(u)
         return out
 
     return index.memo("units", build).get(number, set())
+
+
+def _dateless_tokens(index: TranscriptIndex) -> dict[int, list[str]]:
+    """Each line's tokens without its dates: a date of birth "7/7/1977" says no "7" of anything else."""
+    return index.memo(
+        "dateless_tokens",
+        lambda ix: {
+            sid: tokens(DATE.sub(" ", ix.segment_text[sid])) if DATE.search(ix.segment_text[sid]) else ix.tokens[sid]
+            for sid in ix.order
+        },
+    )
 
 
 def _numbers_said(index: TranscriptIndex) -> dict[int, set[str]]:
@@ -174,10 +185,8 @@ def _numbers_said(index: TranscriptIndex) -> dict[int, set[str]]:
     return index.memo(
         "plain_numbers",
         lambda ix: {
-            sid: {canon_number(t) for t in tokens(DATE.sub(" ", ix.segment_text[sid])) if _IS_NUMBER.fullmatch(t)}
-            if DATE.search(ix.segment_text[sid])
-            else ix.numbers[sid]
-            for sid in ix.order
+            sid: {canon_number(t) for t in toks if _IS_NUMBER.fullmatch(t)}
+            for sid, toks in _dateless_tokens(ix).items()
         },
     )
 
