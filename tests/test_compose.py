@@ -763,3 +763,62 @@ def test_a_drug_allergy_is_not_past_medical_history():
     checked = check_facts(facts, visit)
     assert [f.text for f in checked.of("medical_history")] == ["Heart attack"]
     assert [f.text for f in checked.of("allergies")] == ["Penicillin: rash"]
+
+
+def test_a_string_the_length_cap_cut_is_not_carried_on_as_a_fragment():
+    """Train D2N052: the plan item hit its 240-character cap mid-word ("... has an infe") and the model carried
+    the sentence on in the next item ("tion of some kind. The doctor also ordered ..."); the note said
+    "Tion of some kind." Both pieces are mended: the cut one back to its last sentence, the carried one
+    without its broken head."""
+    from scribe.drafting.questions import ASSESSMENT_PLAN, parse_answer
+
+    cut = (
+        "The doctor prescribed ibuprofen eight hundred milligrams to help with pain, and a strainer for the patient "
+        "to strain their pee. The patient was also ordered a BMP and a urinalysis and a urine culture to determine "
+        "if the patient has an infe"
+    )
+    assert len(cut) == 239
+    answer = {
+        "assessment_and_plan": [
+            {
+                "problem": "kidney stones",
+                "assessment": "Likely a kidney stone.",
+                "plan": [
+                    cut,
+                    "tion of some kind. The doctor also ordered a lithotripsy procedure to break up the stone.",
+                    "drink as much water as possible.",
+                ],
+            }
+        ]
+    }
+    plan = [f.text for f in parse_answer(ASSESSMENT_PLAN, answer, VisitFacts()) if f.block == "plan"]
+    assert plan == [
+        "The doctor prescribed ibuprofen eight hundred milligrams to help with pain, and a strainer for the "
+        "patient to strain their pee.",
+        "The doctor also ordered a lithotripsy procedure to break up the stone.",
+        # a lowercase item after one that ended well is an item of its own
+        "drink as much water as possible.",
+    ]
+
+
+def test_a_word_split_between_two_plan_items_is_made_whole_from_the_transcript():
+    """Train D2N052 again: the model copied the cut item ("... has an infe") and carried it on in the next
+    ("tion of some kind."); the note read "...has an infe." and "Tion of some kind."."""
+    said = parse_dialogue(
+        "[doctor] i'm going to order a bmp a urinalysis and a urine culture to see if there's any infection ."
+    )
+    facts = VisitFacts(
+        problems=["Kidney stones"],
+        facts=[
+            Fact(
+                "The patient was ordered a BMP and a urine culture to determine if the patient has an infe",
+                "plan",
+                problem="Kidney stones",
+            ),
+            Fact("tion of some kind.", "plan", problem="Kidney stones"),
+            Fact("Drink plenty of water.", "plan", problem="Kidney stones"),
+        ],
+    )
+    plan = [f.text for f in check_facts(facts, said).of("plan")]
+    assert plan[0].endswith("to determine if the patient has an infection of some kind.")
+    assert len(plan) == 2 and not any(p.lower().startswith("tion") for p in plan)

@@ -812,6 +812,35 @@ _BY_SENTENCE = frozenset(
 )
 
 
+_EDGE_WORDS = re.compile(r"([a-z]+)\W*$"), re.compile(r"^([a-z]+)")
+
+
+def _mended(facts: list[Fact], said: set[str]) -> list[Fact]:
+    """Two strings that are one sentence split inside a word ("... has an infe", "tion of some kind."), as one
+    fact with the word whole: the transcript says a word that begins and ends so ("infection"), and neither
+    piece is a word said. (The model copied an item the length cap had cut and carried it on.)"""
+    out: list[Fact] = []
+    for f in facts:
+        prev = out[-1] if out else None
+        head = _EDGE_WORDS[1].match(f.text.strip())
+        tail = _EDGE_WORDS[0].search(prev.text) if prev and (prev.block, prev.problem) == (f.block, f.problem) else None
+        if (
+            prev
+            and head
+            and tail
+            and not prev.text.rstrip().endswith((".", "!", "?"))
+            and not {head[1], tail[1]} & said
+        ):
+            x, y = tail[1], head[1]
+            whole = sorted(w for w in said if w.startswith(x) and w.endswith(y) and len(w) >= len(x) + len(y))
+            if whole:
+                text = prev.text[: tail.start(1)] + whole[0] + f.text.strip()[len(y) :]
+                out[-1] = Fact(text, prev.block, prev.evidence, prev.problem, prev.label, prev.polarity)
+                continue
+        out.append(f)
+    return out
+
+
 def _one_sentence_each(facts: list[Fact]) -> list[Fact]:
     """History, assessment and plan strings split into their sentences: a check drops the wrong sentence,
     not the whole history, and each statement carries one fact for grounding."""
@@ -865,7 +894,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     started = new_medications(transcript, drugs)
     present = _present_facts(facts, said_words)
     kept: list[Fact] = []
-    for f in _one_sentence_each(_merge_doses(facts.facts, drugs)):
+    for f in _one_sentence_each(_merge_doses(_mended(facts.facts, set(said_text.split())), drugs)):
         f = _filed(f)
         if (
             f.block == Block.history_of_present_illness.value

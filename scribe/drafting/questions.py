@@ -419,7 +419,11 @@ def build_messages(
 # ----------------------------------------------------------------------------- answers
 
 
-def _strings(value) -> list[str]:
+def _strings(value, limit: int = 0) -> list[str]:
+    """The answer's strings. With ``limit`` (the field's length cap), each string the cap cut off goes back to
+    its last full sentence, and the next string, when it only carries on the cut sentence ("...has an infe",
+    "tion of some kind. The doctor also ordered ..."), loses that broken head: the grammar made the model
+    start a new string mid-sentence."""
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
@@ -430,7 +434,20 @@ def _strings(value) -> list[str]:
             item = item.get("text") or item.get("statement") or ""
         if isinstance(item, str) and item.strip():
             out.append(item.strip())
-    return out
+    if not limit:
+        return out
+    kept, cut = [], False
+    for text in out:
+        if cut and text[:1].islower():
+            end = _SENTENCE_END.search(text)
+            text = text[end.end() :].strip() if end else ""
+        cut = len(text) >= limit - 2 and text[-1:] not in ".!?"
+        if text:
+            kept.append(_uncut(text, limit))
+    return kept
+
+
+_SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
 
 
 _NOTHING = re.compile(
@@ -475,7 +492,7 @@ def _system_items(f: AnswerField, value) -> list[tuple[str, str, str]]:
             out += [(title, "reports", x) for x in _strings(item.get("reported"))]
             out += [(title, "denies", x) for x in _strings(item.get("denied"))]
         else:
-            out += [(title, "", x) for x in _strings(item.get("findings"))]
+            out += [(title, "", x) for x in _strings(item.get("findings"), 160)]
     return out
 
 
@@ -527,13 +544,12 @@ def parse_answer(question: Question, data: dict, facts: VisitFacts) -> list[Fact
                 if problem.lower() not in map(str.lower, facts.problems):
                     facts.problems.append(problem)
                 for block, key, limit in ((Block.assessment.value, "assessment", 240), (Block.plan.value, "plan", 240)):
-                    for text in _strings(entry.get(key)):
-                        text = _uncut(text, limit)
+                    for text in _strings(entry.get(key), limit):
                         if not is_filler(text) and not echoes(text, question.text):
                             new.append(Fact(text, block, question.evidence, problem))
             continue
         else:
-            items = [(f.label, "", _uncut(t, f.max_chars)) for t in _strings(value)[: f.max_items]]
+            items = [(f.label, "", t) for t in _strings(value, f.max_chars)[: f.max_items]]
         for label, polarity, text in items:
             if text and not is_filler(text) and not echoes(text, question.text):
                 new.append(Fact(text, f.block, question.evidence, question.problem, label, polarity))
