@@ -130,6 +130,19 @@ def _phrase_value(words: list[str]) -> str:
     return "".join(str(g) for g in groups)
 
 
+def _said_again(run: list[str], word: str) -> int | None:
+    """Where a run of number words starts over as speech repeats a number: a second "hundred" in the same
+    thousand ("five hundred five hundred" is 500 said twice, not 50500) or the same digit word twice ("three out
+    of six six"). The index the repeat starts at, or None."""
+    if word == "hundred":
+        since = len(run) - run[::-1].index("thousand") if "thousand" in run else 0
+        if "hundred" in run[since:]:
+            return len(run) - run[::-1].index("hundred")
+    elif word == run[-1] and 0 < _SMALL.get(word, 0) < 10:
+        return len(run)
+    return None
+
+
 def words_to_numbers(text: str) -> str:
     """Rewrite spelled-out numbers as digits ("one forty eight over ninety two" -> "148 over 92").
 
@@ -153,6 +166,12 @@ def words_to_numbers(text: str) -> str:
         if low in _SMALL or low in _TENS or (low in _MULT and run):
             if run and "".join(gap).strip(" -") == "":
                 gap.clear()
+                if (split := _said_again(run, low)) is not None:  # "five hundred five hundred": 500 500
+                    tail = run[split:]
+                    del run[split:]
+                    close_run()
+                    out.append(" ")
+                    run.extend(tail)
             else:
                 close_run()
             run.append(low)

@@ -206,3 +206,28 @@ def test_a_turn_that_says_it_both_ways_does_not_outvote_the_rest_of_the_visit():
     )
     assert _negation(middle, "Denies fatigue.") == [f"'fatigue' {ABSENT_BUT_SAID}"]
     assert _negation(middle, "Reports fatigue and dizziness.") == []
+
+
+def test_what_an_answer_reports_after_its_no_is_not_denied():
+    """Train D2N049: to "have you noticed any nausea chills fever" the patient said "no fever some chills ... I can't
+    eat and I do feel a little nauseous": the "no" is for the fever; the chills and the nausea are reported."""
+    middle = (
+        "[doctor] okay so have you noticed any nausea chills fever\n"
+        "[patient] no fever some chills and i i just in so much pain i i ca n't eat and i do feel a little nauseous\n"
+    )
+    assert _negation(middle, "Reports chills and nausea.") == []
+    assert _negation(middle, "Denies fever.") == []
+    assert _negation(middle, "Denies chills.") == [f"'chills' {ABSENT_BUT_SAID}"]
+    assert _negation(middle, "Denies nausea.") == [f"'nausea' {ABSENT_BUT_SAID}"]
+    assert _negation(middle, "Reports fever.") == [f"'fever' {PRESENT_BUT_DENIED}"]
+
+
+def test_pain_with_urination_is_not_the_pain_the_visit_is_about():
+    """Train D2N052: "She denies any pain with urination" was flagged because the visit is about back pain."""
+    middle = (
+        "[patient] i've had this pain in my back on the right side for about a week .\n"
+        "[doctor] any pain when you urinate ?\n"
+        "[patient] no , no pain when i pee .\n"
+    )
+    assert _negation(middle, "She denies any pain with urination.") == []
+    assert _negation(middle, "She reports pain with urination.") != []

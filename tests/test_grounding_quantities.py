@@ -128,3 +128,40 @@ def test_numbers_said_the_way_people_say_them():
     assert _safety_in(
         visit, "A 5 cm stone.", "Symptoms for 2.5 years.", "Heart rate: 80s.", "Tenderness of the 3rd metatarsal."
     ) == [["number"], ["number"], ["number"], ["number"]]
+
+
+def test_the_hour_of_a_clock_time_and_the_scale_of_a_score_need_not_be_said():
+    """Train D2N026 ("two o'clock in the morning" charted "2:00 am"), D2N060 ("I would say my pain is a three" charted "3/10")
+    and D2N058 ("a three out of six six systolic ejection murmur"): the minutes ":00" and the scale "/10", "/6" are
+    the chart's notation. The hour and the score are still checked."""
+    visit = (
+        "[patient] I woke up about two o'clock in the morning and it was hurting.\n"
+        "[patient] Right now I would say my pain is a three.\n"
+        "[doctor] There is a three out of six six systolic ejection murmur.\n"
+    )
+    assert _safety_in(visit, "He woke around 2:00 am with pain.", "Pain 3/10.", "Grade 3/6 systolic murmur.") == [
+        [],
+        [],
+        [],
+    ]
+    assert _safety_in(visit, "He woke around 4:00 am with pain.", "Pain 5/10.", "Grade 4/6 systolic murmur.") == [
+        ["number"],
+        ["number"],
+        ["number"],
+    ]
+
+
+def test_a_number_said_twice_in_a_row_is_one_number_said_twice():
+    """Train D2N066: "naprosyn five hundred five hundred milligrams" was read as 50500 mg, and the correct "Naprosyn
+    500 mg" got a dose flag."""
+    from scribe.textnorm import words_to_numbers
+
+    assert words_to_numbers("five hundred five hundred milligrams") == "500 500 milligrams"
+    assert words_to_numbers("three out of six six") == "3 out of 6 6"
+    assert words_to_numbers("twenty twenty") == "2020"  # a year, not a repeat
+    assert words_to_numbers("two thousand five hundred") == "2500"
+    visit = "[doctor] let's start you on some naprosyn five hundred five hundred milligrams twice a day .\n"
+    assert _safety_in(visit, "Start Naprosyn 500 mg twice a day.", "Start Naprosyn 250 mg twice a day.") == [
+        [],
+        ["dose"],
+    ]

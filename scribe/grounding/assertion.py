@@ -64,6 +64,7 @@ _TARGET_SYNONYM = {
     "erythem": "redness",
     "ecchymos": "bruis",
 }
+_SUBJECTS = frozenset("i he she they we it".split())
 _TERMINATORS = frozenset(
     """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
     complains admits describes experiences presents which who whereas while there""".split()
@@ -169,7 +170,17 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         if (w == "any" and i - neg_at > NEGATION_SCOPE) or (w == "you" and i and toks[i - 1] in _ASKING):
             hyp_at = i  # asked, not stated
             continue
-        if w in _TERMINATORS:
+        if w in _TERMINATORS or (
+            # a new clause with its own subject ("i can't eat and i do feel a little nauseous"), or what the
+            # patient has after what they have not ("no fever, some chills")
+            (
+                w == "and"
+                and toks[i + 1 : i + 2]
+                and toks[i + 1] in _SUBJECTS
+                and "n't" not in "".join(toks[i + 2 : i + 4])
+            )
+            or (w == "some" and 0 < i - neg_at <= NEGATION_SCOPE and any(target(t) for t in toks[neg_at + 1 : i]))
+        ):
             neg_at = hyp_at = -99
             continue
         if w in _HYPOTHETICAL or w in _FAMILY:
@@ -227,6 +238,8 @@ def _qualified(toks: list[str], i: int) -> str | None:
             return "hematochezia"
         if any(t.startswith(("urin", "pee")) for t in after):
             return "hematuria"
+    if key == "pain" and any(t.startswith(("urin", "pee")) for t in toks[i + 1 : i + 4]):
+        return "dysuria"  # "pain with urination", "pain when i pee": not the pain the visit is about
     if site := _site(before):
         return f"{site} {key}"
     return key
@@ -329,7 +342,9 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")
     said_not = i_did and len(toks) > 2 and (toks[2] in _NO or toks[2] == "n't")
     if (toks[0] in _NO or said_not) and not hedged:  # "no", "not really", "I have not", "I haven't"
-        return set(targets), set()
+        # "no fever, some chills, and I do feel a little nauseous": the no is for what the answer does not report
+        reported = {k for c in _clauses(answer) for k in negated_terms(c)[1]}
+        return targets - reported, set()
     if toks[0] in _YES or (i_did and not said_not):
         return set(), set(targets)
     # "Shortness of breath. No belly pain though." to "Any chest pain, shortness of breath, or belly pain?": an

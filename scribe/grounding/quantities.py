@@ -93,10 +93,18 @@ _ORDINAL_WORDS = dict(
 )
 
 
+# "2:00 am" is said "two o'clock" or "two in the morning": the hour is the fact, not the minutes
+_ON_THE_HOUR = re.compile(r"\b(\d{1,2}):00\b")
+# the scale of a score or grade is the chart's notation, not something said: "pain is a three" is "3/10",
+# "three out of six" murmur "3/6", "5/5 strength"; the score itself is still checked
+_SCALE = re.compile(r"\b(\d{1,2}(?:\.\d)?(?:\s*(?:-|to)\s*\d{1,2})?\+?)\s*(?:/|out of )\s*(?:10|6|5|4)\b(?!\s*/)")
+
+
 def extract_facts(text: str, medications: Collection[str]) -> Facts:
     dates = [m.group(0) for m in DATE.finditer(text)]
     ordinals = [_ORDINAL_WORDS[int(m.group(1))] for m in _ORDINAL.finditer(text) if int(m.group(1)) in _ORDINAL_WORDS]
     text = _ORDINAL.sub(lambda m: " " if int(m.group(1)) in _ORDINAL_WORDS else m.group(0), text)
+    text = _SCALE.sub(r"\1 ", _ON_THE_HOUR.sub(r"\1", text))
     toks = tokens(_NOT_A_COUNT.sub(" ", NAMED_NUMBER.sub(" ", DATE.sub(" ", text))))
     meds = medications_in(toks, medications)
     doses: list[Dose] = []
