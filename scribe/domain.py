@@ -154,6 +154,7 @@ class IssueKind(StrEnum):
     unclear = "unclear"  # the words before a finding may be a misheard negator ("hot tender")
     date = "date"  # a date nobody said (a review hint)
     age = "age"  # an age where the visit gives none (a review hint: it came from the chart)
+    side = "side"  # left or right where the visit names no side at all (a review hint: it came from the exam)
     corrected = "corrected"  # a drug in the transcript only where Scribe's term correction replaced what was heard
 
 
@@ -167,7 +168,9 @@ class Severity(str, Enum):
 
 
 # Issue kinds that are only hints; every other kind is a safety flag.
-REVIEW_KINDS = frozenset({IssueKind.no_evidence, IssueKind.weak_evidence, IssueKind.date, IssueKind.age})
+REVIEW_KINDS = frozenset(
+    {IssueKind.no_evidence, IssueKind.weak_evidence, IssueKind.date, IssueKind.age, IssueKind.side}
+)
 
 
 class Issue(_Model):

@@ -85,3 +85,23 @@ def test_a_comparison_of_the_sides_claims_both():
     )
     assert safety(comparison) == []
     assert "laterality" in safety(flipped)
+
+
+def test_a_side_for_a_diagnosis_is_held_against_the_only_side_the_visit_names():
+    """Train D2N031: the visit speaks only of the right breast; "history of left DCIS" names no body part the
+    visit gives a side, but the one side the visit gives anything is the right."""
+    visit = (
+        "[doctor] you had a right breast lumpectomy last year , is that right ?\n"
+        "[doctor] there is skin thickening of the right breast which may be radiation changes .\n"
+    )
+    left, right = grounded(visit, "History of left DCIS.", "History of right DCIS.")
+    assert safety(left) == ["laterality"] and safety(right) == []
+
+
+def test_a_side_where_the_visit_names_none_is_a_hint_to_check_against_the_exam():
+    """Train D2N057 never says left or right: "right great toe" came from the exam. The side cannot be checked
+    against speech, so it is a quiet review hint, not a safety flag (which would block a correct note)."""
+    visit = "[patient] my big toe hurts at night when the sheet touches it .\n[doctor] yeah right there on the outside of it\n"
+    (st,) = grounded(visit, "Pain of the right great toe, worse at night.")
+    assert safety(st) == []
+    assert [(i.kind, i.severity) for i in st.issues if i.kind == "side"] == [("side", Severity.review)]
