@@ -231,3 +231,20 @@ def test_pain_with_urination_is_not_the_pain_the_visit_is_about():
     )
     assert _negation(middle, "She denies any pain with urination.") == []
     assert _negation(middle, "She reports pain with urination.") != []
+
+
+def test_a_list_of_risks_asserts_none_of_its_items():
+    """Train D2N048's consent: "The risks include but are not limited to continued pain, swelling, damage to
+    surrounding tissue including nerves and blood vessels, numbness that could be permanent, infection" was read
+    as a "but" and a "not", and the numbness past ten words as stated. An "even if" is no list: "even if I'm just
+    walking up, you know, my driveway, I find myself palpitating" reports the palpitations (train D2N015)."""
+    middle = (
+        "[doctor] do you have any numbness or tingling in the foot ?\n[patient] no .\n"
+        "[patient] even if i'm just walking up , you know , my driveway , i find myself palpitating a lot .\n"
+    )
+    risks = (
+        "The risks include but are not limited to continued pain, swelling, damage to surrounding tissue including "
+        "nerves and blood vessels, numbness that could be permanent, infection, nonunion."
+    )
+    assert _negation(middle, risks) == []
+    assert _negation(middle, "Denies palpitations.") == [f"'palpitations' {ABSENT_BUT_SAID}"]

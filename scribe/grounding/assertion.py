@@ -72,6 +72,8 @@ _TERMINATORS = frozenset(
 _HYPOTHETICAL = frozenset(
     "if should unless whether case watch monitor precautions call return develop develops needed prn wish hope risk risks".split()
 )
+# a list after these names what may happen, all of it ("risks include pain, swelling, ..., numbness, infection")
+_LISTS_OF_WHAT_MAY_BE = frozenset("risk risks watch precautions".split())
 # words that start like a target but are not findings ("number" is not numbness, "congestive heart failure" is
 # not congestion), and what "blood" names when it is not bleeding
 _NOT_TARGETS = frozenset(
@@ -145,10 +147,13 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
     toks = re.findall(r"[a-z][a-z'-]*|,", clause)
     past = [i for i, w in enumerate(toks) if w in _PAST_WORDS] if skip_past else []
     neg_at = hyp_at = skip = -99
+    listing = False  # the hypothetical is a list of what may happen ("risks include ...")
     for i, w in enumerate(toks):
         if w == ",":
             if i - neg_at <= NEGATION_SCOPE:
                 neg_at = i  # a list goes on: its next item is negated too
+            if i - hyp_at <= NEGATION_SCOPE and listing:
+                hyp_at = i  # and a list of risks or of what to watch for asserts none of its items
             continue
         if w in _NEGATORS or w.endswith("n't"):
             neg_at = i
@@ -184,7 +189,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             neg_at = hyp_at = -99
             continue
         if w in _HYPOTHETICAL or w in _FAMILY:
-            hyp_at = i
+            hyp_at, listing = i, w in _LISTS_OF_WHAT_MAY_BE
             continue
         key = _qualified(toks, i)
         if key is None or i - hyp_at <= NEGATION_SCOPE or any(abs(i - p) <= PAST_REACH for p in past):
@@ -194,8 +199,12 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
     return negated, affirmed
 
 
+# "the risks include but are not limited to pain, infection ...": one list, not a "but" and a "not"
+_NOT_LIMITED = re.compile(r"\b(?:but )?(?:(?:is|are) )?not limited to\b")
+
+
 def _clauses(text: str) -> list[str]:
-    return [c for c in re.split(r"[.;!?]|\bbut\b", normalise(text)) if c.strip()]
+    return [c for c in re.split(r"[.;!?]|\bbut\b", _NOT_LIMITED.sub(" ", normalise(text))) if c.strip()]
 
 
 # Body sites that make a finding a different one: "chest pain" and "knee pain" are not the same claim.
