@@ -1360,8 +1360,13 @@ def by_system(facts: list[Fact], speaker: str) -> list[tuple[str, tuple[int, ...
 
 def _add_problems(out: _Statements, facts: VisitFacts, blocks: list[Block]) -> None:
     """Each problem: in an assessment, its name with its assessment; in a plan, its name with the first
-    plan item, then the others. Plan items of no problem (the medication pass) come last."""
+    plan item, then the others. Plan items of no problem (the medication pass) come last.
+
+    An assessment opens with the summary statement (who, with what history, presents for what): the one-line
+    frame a physician reads the problems against, as US visit notes open their assessment."""
     assess, plan = Block.assessment in blocks, Block.plan in blocks
+    if assess and (summary := introduction(facts)) and " is a " in summary:  # (not a bare "X presents for Y")
+        out.add(summary, dedupe=False, group="problems")
     for problem in [*_problems(facts), ""]:
         reasons = [
             (t, f.evidence)
