@@ -824,3 +824,22 @@ def test_a_word_split_between_two_plan_items_is_made_whole_from_the_transcript()
     plan = [f.text for f in check_facts(facts, said).of("plan")]
     assert plan[0].endswith("to determine if the patient has an infection of some kind.")
     assert len(plan) == 2 and not any(p.lower().startswith("tion") for p in plan)
+
+
+def test_a_condition_treated_today_is_past_history_when_the_visit_says_so():
+    """Train D2N010: "I know you have this history of congestive heart failure" - the heart failure is one of today's
+    problems and was dropped from the past history as if it were new; a problem the visit never calls history
+    still is not charted as past history."""
+    facts = lambda: VisitFacts(  # noqa: E731
+        problems=["Hyperglycemia", "Congestive heart failure"],
+        facts=[Fact("congestive heart failure", "medical_history"), Fact("hyperglycemia", "medical_history")],
+    )
+    said = parse_dialogue(
+        "[doctor] i know you have this history of congestive heart failure . any weight gain ?\n"
+        "[patient] no .\n[doctor] your blood sugar is high , that's hyperglycemia .\n"
+    )
+    assert [f.text for f in check_facts(facts(), said).of("medical_history")] == ["congestive heart failure"]
+    unsaid = parse_dialogue(
+        "[doctor] your heart failure looks stable . your blood sugar is high , that's hyperglycemia ."
+    )
+    assert [f.text for f in check_facts(facts(), unsaid).of("medical_history")] == []

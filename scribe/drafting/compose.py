@@ -585,13 +585,18 @@ _NEGATED = re.compile(r"\b(?:denies|denied|no|not|never|without|negative for|nob
 _GENERIC_PROBLEM_WORDS = frozenset(content_words("acute chronic pain left right bilateral syndrome disease follow up"))
 
 
-def _history_of(words: set[str], facts: VisitFacts) -> bool:
-    """The history says the patient had this before ("a history of kidney stones")."""
+def _history_of(words: set[str], facts: VisitFacts, transcript: Transcript | None = None) -> bool:
+    """The history says the patient had this before ("a history of kidney stones"), or the visit does ("I know you
+    have this history of congestive heart failure"): a condition seen today can also be past history."""
     for f in facts.of(Block.history_of_present_illness.value):
         m = re.search(r"\b(?:history|previous|prior|before|again|recurren\w*)\b(?P<rest>.*)", f.text, re.I)
         if m and words & content_words(m.group(0)):
             return True
-    return False
+    said = " ".join(s.text for s in transcript.segments) if transcript else ""
+    return any(words <= content_words(m.group(1)) for m in _HISTORY_SAID.finditer(said))
+
+
+_HISTORY_SAID = re.compile(r"\bhistory of\s+((?:\S+\s+){0,5}\S+)", re.I)
 
 
 def _diagnosis_words(facts: VisitFacts) -> set[str]:
@@ -976,7 +981,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and (words := content_words(f.text))
             and (
                 words <= denied
-                or (words & today and not _history_of(words, facts))
+                or (words & today and not _history_of(words, facts, transcript))
                 or _familys(words, family, transcript)
             )
         ):
