@@ -843,3 +843,19 @@ def test_a_condition_treated_today_is_past_history_when_the_visit_says_so():
         "[doctor] your heart failure looks stable . your blood sugar is high , that's hyperglycemia ."
     )
     assert [f.text for f in check_facts(facts(), unsaid).of("medical_history")] == []
+
+
+def test_a_result_read_out_is_kept_and_one_for_a_test_only_ordered_is_not():
+    """Train D2N010: "show me the rapid strep . and you also have , uh , positive for strep" reads a result out, though
+    the same lines also plan treatment; D2N052: a urinalysis that was only ordered has no result, whatever the
+    patient said about blood in her urine (the result's own words no longer count as the test's name)."""
+    said = parse_dialogue(
+        "[doctor] hey dragon , show me the rapid strep . and you also have , uh , positive for strep . so we're "
+        "gon na go ahead and treat you with amoxicillin .\n"
+        "[patient] i've seen some blood in my urine .\n"
+        "[doctor] i'm gon na order a bmp , a urinalysis and a urine culture .\n"
+    )
+    facts = VisitFacts(
+        facts=[Fact("Rapid strep: positive", "results"), Fact("Urinalysis: positive for blood", "results")]
+    )
+    assert [f.text for f in check_facts(facts, said).of("results")] == ["Rapid strep: positive"]

@@ -434,12 +434,24 @@ _RESULT_VERB = re.compile(r"\b(?:show\w*|reveal\w*|demonstrat\w*|was|were|is|are
 def only_ordered(text: str, transcript: Transcript) -> bool:
     """A result claimed for a test the transcript names only when ordering it ("EMG showed carpal
     tunnel syndrome" after "I want to order an EMG")."""
-    head = _RESULT_VERB.split(text, maxsplit=1)[0]
+    head = _RESULT_VERB.split(text.split(":", 1)[0], maxsplit=1)[0]  # "Rapid strep: positive": the test's name
     name = content_words(head) - _WHERE
     if not name:
         return False
     lines = [s.text for s in transcript.segments if name & content_words(s.text)]
-    return bool(lines) and all(_ORDER_CUE.search(line) for line in lines)
+    return bool(lines) and all(_ORDER_CUE.search(line) and not _read_out(name, line) for line in lines)
+
+
+_READ_OUT = re.compile(r"\b(?:positive|negative|came back|showed|revealed)\b", re.I)
+
+
+def _read_out(name: set[str], line: str) -> bool:
+    """The line reads the test's result out right after naming it ("show me the rapid strep . and you also have ,
+    uh , positive for strep"): it is not only ordered."""
+    low = line.lower()
+    return any(
+        _READ_OUT.search(low[m.end() : m.end() + 80]) for w in name for m in re.finditer(rf"\b{re.escape(w)}\b", low)
+    )
 
 
 def _unsaid_results(texts: list[str], transcript: Transcript) -> set[str]:
