@@ -859,3 +859,18 @@ def test_a_result_read_out_is_kept_and_one_for_a_test_only_ordered_is_not():
         facts=[Fact("Rapid strep: positive", "results"), Fact("Urinalysis: positive for blood", "results")]
     )
     assert [f.text for f in check_facts(facts, said).of("results")] == ["Rapid strep: positive"]
+    # train D2N002: results looked at, in a visit that also orders labs
+    labs = parse_dialogue(
+        "[doctor] looking at your lab results , you know , your white blood cell count is not elevated , which is "
+        "good , we get concerned about infection .\n"
+        "[doctor] i wan na go ahead and order some thyroid labs , okay ?\n"
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("Lab results: white blood cell count is not elevated", "results"),
+            Fact("Thyroid labs: normal", "results"),
+        ]
+    )
+    assert [f.text for f in check_facts(facts, labs).of("results")] == [
+        "Lab results: white blood cell count is not elevated"
+    ]

@@ -447,11 +447,17 @@ _READ_OUT = re.compile(r"\b(?:positive|negative|came back|showed|revealed)\b", r
 
 def _read_out(name: set[str], line: str) -> bool:
     """The line reads the test's result out right after naming it ("show me the rapid strep . and you also have ,
-    uh , positive for strep"): it is not only ordered."""
+    uh , positive for strep"), or names it as looked at ("looking at your lab results , ... your white blood cell
+    count is not elevated"): it is not only ordered."""
     low = line.lower()
     return any(
-        _READ_OUT.search(low[m.end() : m.end() + 80]) for w in name for m in re.finditer(rf"\b{re.escape(w)}\b", low)
+        _READ_OUT.search(low[m.end() : m.end() + 80]) or _LOOKED_AT.search(low[max(0, m.start() - 30) : m.start()])
+        for w in name
+        for m in re.finditer(rf"\b{re.escape(w)}\b", low)
     )
+
+
+_LOOKED_AT = re.compile(r"\b(?:looking at|looked at|reviewed|review of|show me)\b")
 
 
 def _unsaid_results(texts: list[str], transcript: Transcript) -> set[str]:
