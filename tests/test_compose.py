@@ -874,3 +874,41 @@ def test_a_result_read_out_is_kept_and_one_for_a_test_only_ordered_is_not():
     assert [f.text for f in check_facts(facts, labs).of("results")] == [
         "Lab results: white blood cell count is not elevated"
     ]
+
+
+def test_an_assessment_that_only_names_the_problem_and_remedies_listed_as_drugs_are_left_out():
+    """Train D2N066 and D2N004: "High blood pressure: The patient reported high blood pressure, which is symptoms of
+    high blood pressure.", "Based on the patient's history and physical examination, the doctor suspects type 2
+    diabetes." say nothing a physician can use (the problem keeps its name in the assessment); "Medications: Ice.",
+    "Medications: Heat." read as prescriptions."""
+    said = parse_dialogue(
+        "[patient] i took some tylenol and ibuprofen and used ice and heat but nothing worked .\n"
+        "[doctor] your blood pressure is high today . your diabetes , your a1c is eight , so it's not controlled .\n"
+    )
+    facts = VisitFacts(
+        problems=["High blood pressure", "Type 2 diabetes"],
+        facts=[
+            Fact("Ibuprofen", "medications"),
+            Fact("Ice", "medications"),
+            Fact("ice and heat", "medications"),
+            Fact(
+                "The patient reported high blood pressure, which is symptoms of high blood pressure.",
+                "assessment",
+                problem="High blood pressure",
+            ),
+            Fact(
+                "Based on the patient's history and physical examination, the doctor suspects type 2 diabetes.",
+                "assessment",
+                problem="Type 2 diabetes",
+            ),
+            Fact("Not controlled, with an A1c of 8.", "assessment", problem="Type 2 diabetes"),
+        ],
+    )
+    checked = check_facts(facts, said)
+    assert [f.text for f in checked.of("medications")] == ["Ibuprofen"]
+    assert [f.text for f in checked.of("assessment")] == ["Not controlled, with an A1c of 8."]
+    note = compose_note(checked, get_template("soap"))
+    assert [s.text for s in note.section("assessment").statements] == [
+        "High blood pressure.",
+        "Type 2 diabetes: Not controlled, with an A1c of 8.",
+    ]

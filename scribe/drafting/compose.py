@@ -1018,6 +1018,10 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             continue  # started in this visit: the plan says so
         if block == Block.medications.value and not_taken(f.text, drugs):
             continue  # "The patient does not take Protonix": not a medication the patient takes
+        if block == Block.medications.value and _REMEDY.fullmatch(f.text.strip().rstrip(".")):
+            continue  # "Ice", "Heat": what the patient tried (the history says so), not a medication
+        if block == Block.assessment.value and _says_only_the_problem(f):
+            continue  # "Based on the history and exam, the doctor suspects type 2 diabetes": the name, no reasoning
         if block in (Block.plan.value, Block.medications.value):
             f = Fact(both_doses(f.text, transcript, drugs), f.block, f.evidence, f.problem, f.label, f.polarity)
         label = (
@@ -1032,6 +1036,27 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     if patient.age and not _numbers(patient.age) <= ages_in(transcript.text):
         patient = Patient(patient.name, "", patient.sex)  # an age nobody gave as an age ("clean for over 15 years")
     return _history_problems(VisitFacts(patient=patient, facts=kept, problems=list(facts.problems)))
+
+
+# things a patient tries that are not drugs: under medications they read as prescriptions
+_REMEDY = re.compile(
+    r"(?:(?:an? |the )?(?:ice|ice packs?|heat|heating pads?|warm compress(?:es)?|cold compress(?:es)?|rest|elevation|"
+    r"compression|stretching|exercises?|massage|a brace|braces?|crutches|splint)(?:,? (?:and|or) |, )?)+",
+    re.I,
+)
+# the words of an assessment that says only that the doctor thinks so
+_ASSESSING = frozenset(
+    content_words(
+        """based patient's patients history physical exam examination findings symptoms doctor physician suspects
+        suspected thinks likely diagnosed diagnosis assessed assessment consistent given presentation clinical"""
+    )
+)
+
+
+def _says_only_the_problem(f: Fact) -> bool:
+    """An assessment that gives no reason: its words are the problem's and the words of assessing."""
+    words = content_words(f.text) - _ASSESSING - _FRAME_WORDS
+    return bool(f.problem) and words <= content_words(f.problem) | _GENERIC_PROBLEM_WORDS
 
 
 _SUBJECT = re.compile(r"^(?:the patient|patient|he|she|they|[A-Z][a-z]+)\s+(?:has|had|have|suffers from)\s+", re.I)
