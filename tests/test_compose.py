@@ -912,3 +912,43 @@ def test_an_assessment_that_only_names_the_problem_and_remedies_listed_as_drugs_
         "High blood pressure.",
         "Type 2 diabetes: Not controlled, with an A1c of 8.",
     ]
+
+
+def test_the_review_of_systems_does_not_say_reports_twice():
+    """Train D2N004: "Musculoskeletal: Reports back pain reported and weakness in right leg reported."."""
+    from scribe.drafting.compose import by_system
+
+    facts = [
+        Fact("back pain reported", "review_of_systems", label="Musculoskeletal", polarity="reports"),
+        Fact("weakness in right leg reported", "review_of_systems", label="Musculoskeletal", polarity="reports"),
+        Fact("fever denied", "review_of_systems", label="Constitutional", polarity="denies"),
+    ]
+    assert [t for t, _ in by_system(facts, "patient")] == [
+        "Musculoskeletal: Reports back pain and weakness in right leg.",
+        "Constitutional: Denies fever.",
+    ]
+
+
+def test_a_history_sentence_that_only_repeats_the_opening_is_not_written_twice():
+    """Train D2N004: the opening sentence, then "James has a past medical history significant for congestive heart
+    failure and type 2 diabetes." - the same facts again."""
+    facts = VisitFacts(
+        patient=Patient(name="James", age="57", sex="male"),
+        facts=[
+            Fact("back pain", "chief_complaint"),
+            Fact("congestive heart failure", "medical_history"),
+            Fact("type 2 diabetes", "medical_history"),
+            Fact(
+                "James has a past medical history significant for congestive heart failure and type 2 diabetes.",
+                "history_of_present_illness",
+            ),
+            Fact("The back pain started 4 days ago after golfing.", "history_of_present_illness"),
+        ],
+    )
+    note = compose_note(facts, get_template("soap"))
+    assert [s.text for s in note.section("subjective").statements][:3] == [
+        "Chief complaint: Back pain.",
+        "James is a 57-year-old male with a past medical history of congestive heart failure and type 2 diabetes who "
+        "presents for back pain.",
+        "The back pain started 4 days ago after golfing.",
+    ]

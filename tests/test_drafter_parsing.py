@@ -158,10 +158,10 @@ def test_drafter_retries_each_question_once_then_fails_clearly():
     assert [s.text for s in note.section("subjective").statements] == [
         "Chief complaint: A cough.",
         "The patient presents for a cough.",
-        "The patient has a cough.",
+        # ("The patient has a cough." says nothing the opening sentence does not)
     ]
     assert rt.calls == n_questions + 1
-    assert note.grounding.statements == 3 and note.grounding.unsupported == 0
+    assert note.grounding.statements == 2 and note.grounding.unsupported == 0
 
 
 def test_transcript_too_long_for_the_window_is_a_clear_error():

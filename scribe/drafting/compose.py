@@ -1248,6 +1248,7 @@ def introduction(facts: VisitFacts) -> str:
     return f"{subject} presents for {reason}."
 
 
+_SAYS_NOTHING_MORE = frozenset(content_words("significant notable today here clinic evaluation patient"))
 _LISTED = frozenset({Block.medical_history, Block.allergies, Block.family_history})  # short items read as one list
 
 
@@ -1305,6 +1306,10 @@ def compose_note(
                 first = content_words(items[0][0]) if items else set()
                 if intro and not (first and len(first & content_words(intro)) / len(content_words(intro)) >= 0.6):
                     out.add(intro, dedupe=False)  # (unless the history opens with its own)
+                    # a sentence that says nothing the opening does not ("James has a past medical history
+                    # significant for congestive heart failure and type 2 diabetes.") would say it twice
+                    said = content_words(intro) | _SAYS_NOTHING_MORE
+                    items = [(t, ev) for t, ev in items if not content_words(t) <= said]
             if block in _LISTED and len(items) > 1 and all(len(t.split()) <= 6 for t, _ in items):
                 # "Past medical history: Kidney stones, migraines and reflux."
                 joined = _join([items[0][0], *(_lower_first(t) for t, _ in items[1:])])
@@ -1371,6 +1376,9 @@ def _join(items: list[str]) -> str:
 _NO = re.compile(r"(^|,\s*|\bor\s+|\band\s+)(?:no|denies|denied)\s+(?:any\s+)?", re.I)  # "Denies no swelling"
 
 
+_POLARITY_TAIL = re.compile(r"\s+(?:reported|denied|endorsed|present|noted)$", re.I)
+
+
 def by_system(facts: list[Fact], speaker: str) -> list[tuple[str, tuple[int, ...]]]:
     """Review-of-systems or exam items, one statement per body system in the order the systems came:
     "Respiratory: Reports cough. Denies shortness of breath." / "Musculoskeletal: Grip strength less
@@ -1392,7 +1400,8 @@ def by_system(facts: list[Fact], speaker: str) -> list[tuple[str, tuple[int, ...
         systems.setdefault(f.label, []).append(f)
     out = []
     for label, items in systems.items():
-        texts = {f: " ".join(clean_text(f.text, speaker)).rstrip(".") for f in items}
+        # ("back pain reported", "fever denied": the heading says reports or denies)
+        texts = {f: _POLARITY_TAIL.sub("", " ".join(clean_text(f.text, speaker)).rstrip(".")) for f in items}
         reported = [_lower_first(texts[f]) for f in items if f.polarity == "reports" and texts[f]]
         denied = [_lower_first(_NO.sub(r"\1", texts[f])) for f in items if f.polarity == "denies" and texts[f]]
         found = [texts[f] for f in items if not f.polarity and texts[f]]
