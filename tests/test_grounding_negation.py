@@ -248,3 +248,12 @@ def test_a_list_of_risks_asserts_none_of_its_items():
     )
     assert _negation(middle, risks) == []
     assert _negation(middle, "Denies palpitations.") == [f"'palpitations' {ABSENT_BUT_SAID}"]
+
+
+def test_pain_with_a_manoeuvre_is_its_own_finding():
+    """Train D2N037: "pain with supination, no pain with pronation" - "Pain with pronation." was let through because
+    the same turn affirms a pain."""
+    middle = "[doctor] okay so some pain with torsion and twisting supination what about pronation\n[doctor] pain with supination no pain with pronation\n"
+    assert _negation(middle, "Pain with supination.") == []
+    assert _negation(middle, "No pain with pronation.") == []
+    assert _negation(middle, "Pain with pronation.") == [f"'pain with pronation' {PRESENT_BUT_DENIED}"]

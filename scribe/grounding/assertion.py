@@ -249,11 +249,21 @@ def _qualified(toks: list[str], i: int) -> str | None:
             return "hematuria"
     if key == "pain" and any(t.startswith(("urin", "pee")) for t in toks[i + 1 : i + 4]):
         return "dysuria"  # "pain with urination", "pain when i pee": not the pain the visit is about
+    if key == "pain" and toks[i + 1 : i + 2] in (["with"], ["on"]):
+        nxt = toks[i + 2] if toks[i + 2 : i + 3] != ["the"] else (toks[i + 3] if i + 3 < len(toks) else "")
+        if (manoeuvre := _stem(nxt)) in _MANOEUVRES:
+            return f"{manoeuvre} {key}"  # "pain with pronation" is the exam's finding for that manoeuvre
     if site := _site(before):
         return f"{site} {key}"
     return key
 
 
+# what an examiner does to elicit pain: "pain with pronation" and "no pain with flexion" are different findings
+_MANOEUVRES = frozenset(
+    _stem(w)
+    for w in """pronation supination flexion extension rotation abduction adduction palpation compression
+    dorsiflexion inversion eversion percussion""".split()
+)
 _SITED = frozenset({"pain", "swell", "numb", "tingl", "tender", "weak", "stiff", "redness"})
 
 
@@ -500,7 +510,9 @@ def _surface(text: str, key: str) -> str:
     for i, w in enumerate(toks):
         if target(w, toks[i + 1] if i + 1 < len(toks) else "") == key:
             return f"{w} {toks[i + 1]}" if " " in key else w
-        if i and _qualified(toks, i) == key:  # "bell pain" -> "belly pain": the site as written
+        if (q := _qualified(toks, i)) == key and q.split(" ")[0] in _MANOEUVRES:  # "pain with pronation"
+            return " ".join(toks[i : i + 3 if toks[i + 2 : i + 3] != ["the"] else i + 4])
+        if i and q == key:  # "bell pain" -> "belly pain": the site as written
             return f"{toks[i - 1]} {w}"
     return key
 
