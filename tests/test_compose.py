@@ -952,3 +952,38 @@ def test_a_history_sentence_that_only_repeats_the_opening_is_not_written_twice()
         "presents for back pain.",
         "The back pain started 4 days ago after golfing.",
     ]
+
+
+def test_an_order_told_in_the_assessment_goes_to_the_plan_and_a_copied_clause_is_said_once():
+    """Train D2N006: the assessment said "The doctor continues the allopurinol 100 mg once daily." (an order, not
+    a reason), and the history copied "started pilates and using the knee, feels better with physical therapy"
+    from the arthritis into the abdominal pain."""
+    facts = VisitFacts(
+        problems=["Gout"],
+        facts=[
+            Fact("No further flare-ups on allopurinol.", "assessment", problem="Gout"),
+            Fact("The doctor continues the allopurinol 100 mg once daily.", "assessment", problem="Gout"),
+            Fact(
+                "Arthritis: has been getting better, started pilates and using the knee, feels better with physical "
+                "therapy",
+                "history_of_present_illness",
+            ),
+            Fact(
+                "Abdominal pain: started about 2 months ago, started pilates and using the knee, feels better with "
+                "physical therapy",
+                "history_of_present_illness",
+            ),
+        ],
+    )
+    said = parse_dialogue(
+        "[patient] i started pilates and using the knee and i feel better with physical therapy .\n"
+        "[patient] the abdominal pain started about two months ago .\n"
+        "[doctor] no further flare-ups on allopurinol , so let's continue the allopurinol 100 mg once daily .\n"
+    )
+    note = compose_note(check_facts(facts, said), get_template("soap"))
+    assert [s.text for s in note.section("assessment").statements] == ["Gout: No further flare-ups on allopurinol."]
+    assert [s.text for s in note.section("plan").statements] == ["Gout: Continue the allopurinol 100 mg once daily."]
+    assert [s.text for s in note.section("subjective").statements] == [
+        "Arthritis: has been getting better, started pilates and using the knee, feels better with physical therapy.",
+        "Abdominal pain: started about 2 months ago.",
+    ]

@@ -882,6 +882,8 @@ def _filed(f: Fact) -> Fact:
     ("lungs: clear", "heart sounds: clear": the exam question's vital signs answered with what the
     doctor heard) goes under its body system, where the exam's checks apply; a key-like vital-sign name
     ("heart_rate: 72 bpm") is written in words."""
+    if f.block == Block.assessment.value and _NARRATED_NOW.match(f.text.strip()):
+        return Fact(f.text, Block.plan.value, f.evidence, f.problem, f.label, f.polarity)  # an order, not a reason
     if f.block in (Block.physical_exam.value, Block.results.value) and _VITAL_NAMES.match(f.text.strip()):
         return Fact(f.text, Block.vital_signs.value, f.evidence, f.problem, f.label, f.polarity)
     if f.block != Block.vital_signs.value:
@@ -1248,6 +1250,22 @@ def introduction(facts: VisitFacts) -> str:
     return f"{subject} presents for {reason}."
 
 
+def _without_repeated_clauses(items: list[tuple[str, tuple[int, ...]]]) -> list[tuple[str, tuple[int, ...]]]:
+    """History sentences without the clauses an earlier one already said word for word (a small model copies
+    "started pilates and using the knee, feels better with physical therapy" from one problem into the next)."""
+    seen: set[str] = set()
+    out = []
+    for text, ev in items:
+        clauses = [c for c in re.split(r",\s+", text.strip().rstrip(".")) if c]
+        keep = [c for c in clauses if len(c.split()) < 5 or normalise(c) not in seen]
+        seen |= {normalise(c) for c in clauses if len(c.split()) >= 5}
+        if keep == clauses:
+            out.append((text, ev))
+        elif keep and content_words(", ".join(keep)):
+            out.append((_sentence(", ".join(keep)), ev))
+    return out
+
+
 _SAYS_NOTHING_MORE = frozenset(content_words("significant notable today here clinic evaluation patient"))
 _LISTED = frozenset({Block.medical_history, Block.allergies, Block.family_history})  # short items read as one list
 
@@ -1310,6 +1328,7 @@ def compose_note(
                     # significant for congestive heart failure and type 2 diabetes.") would say it twice
                     said = content_words(intro) | _SAYS_NOTHING_MORE
                     items = [(t, ev) for t, ev in items if not content_words(t) <= said]
+                items = _without_repeated_clauses(items)
             if block in _LISTED and len(items) > 1 and all(len(t.split()) <= 6 for t, _ in items):
                 # "Past medical history: Kidney stones, migraines and reflux."
                 joined = _join([items[0][0], *(_lower_first(t) for t, _ in items[1:])])
@@ -1349,6 +1368,30 @@ _NARRATED_PASSIVE = re.compile(
 )
 
 
+# "The doctor continues the allopurinol 100 mg once daily": an order told as a story (the model writes these into
+# the assessment too, where they are moved to the plan)
+_ORDER_VERB = {
+    form: verb.capitalize()
+    for verb, forms in {
+        "continue": "continues continued",
+        "prescribe": "prescribes prescribed",
+        "order": "orders ordered",
+        "recommend": "recommends recommended",
+        "refer": "refers referred",
+        "start": "starts started",
+        "increase": "increases increased",
+        "decrease": "decreases decreased",
+        "stop": "stops stopped",
+        "discontinue": "discontinues discontinued",
+        "schedule": "schedules scheduled",
+    }.items()
+    for form in forms.split()
+}
+_NARRATED_NOW = re.compile(
+    rf"^(?:the )?(?:doctor|physician|provider|clinician) (?:also )?(?P<verb>{'|'.join(_ORDER_VERB)})\b", re.I
+)
+
+
 def plan_item(label: str, text: str) -> str:
     """A plan item as an order: a test or referral the model named without a verb gets one ("EMG of
     both hands" -> "Order EMG of both hands"), so it cannot read as a result or a finding; an item
@@ -1357,6 +1400,8 @@ def plan_item(label: str, text: str) -> str:
     ...")."""
     if m := _NARRATED.match(text):
         text = m.group("verb").capitalize() + text[m.end() :]
+    elif m := _NARRATED_NOW.match(text):  # "The doctor continues the allopurinol" -> "Continue the allopurinol"
+        text = _ORDER_VERB[m.group("verb").lower()] + text[m.end() :]
     elif m := _NARRATED_PASSIVE.match(text):
         verb = _PASSIVE[m.group("verb").lower()]
         rest = text[m.end() :]
