@@ -987,3 +987,24 @@ def test_an_order_told_in_the_assessment_goes_to_the_plan_and_a_copied_clause_is
         "Arthritis: has been getting better, started pilates and using the knee, feels better with physical therapy.",
         "Abdominal pain: started about 2 months ago.",
     ]
+
+
+def test_a_family_history_given_as_social_history_is_left_to_the_family_history():
+    """Train D2N007: "Social history: She has a family history of depression and anxiety." - nobody spoke of the
+    family at all; filed as social history it passed because depression was talked about. The family question
+    has its own answer (D2N031's social-history copy of it was a garbled one)."""
+    said = parse_dialogue(
+        "[patient] i've been struggling with my depression off and on , and i work at a desk all day .\n"
+        "[doctor] any illnesses in your family ?\n[patient] my father had a heart attack at fifty .\n"
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("She works at a desk all day.", "social_history"),
+            Fact("She has a family history of depression and anxiety.", "social_history"),
+            Fact("Her father had a heart attack at 50.", "social_history"),
+            Fact("Her father had a heart attack at 50.", "family_history"),
+        ]
+    )
+    checked = check_facts(facts, said)
+    assert [f.text for f in checked.of("social_history")] == ["She works at a desk all day."]
+    assert [f.text for f in checked.of("family_history")] == ["Her father had a heart attack at 50."]

@@ -876,6 +876,14 @@ def _one_sentence_each(facts: list[Fact]) -> list[Fact]:
     return out
 
 
+_FAMILY_HISTORY = re.compile(
+    r"\bfamily history of\b|\bruns in (?:the|her|his|their) family\b"
+    r"|^(?:her|his|their|the patient's|[A-Z][a-z]+'s) (?:father|mother|dad|mom|brother|sister|parents?|grand\w+|aunt|uncle)"
+    r"\b(?! (?:works|lives|helps|drives|takes care))",
+    re.I,
+)
+
+
 def _filed(f: Fact) -> Fact:
     """A fact under the block it belongs to. A vital sign the model put under the exam or the results
     ("Results: Blood pressure, 120/70") goes to the vital signs; an exam finding it gave as a vital sign
@@ -971,6 +979,8 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             f = Fact(condition[:1].upper() + condition[1:], f.block, f.evidence, f.problem, f.label)
         if block == Block.social_history.value and (words := content_words(f.text) - _FRAME_WORDS) and words <= history:
             continue  # "Social history: The patient has diabetes": the medical history
+        if block == Block.social_history.value and _FAMILY_HISTORY.search(f.text):
+            continue  # "She has a family history of heart disease": the family question has its own answer
         if block == Block.social_history.value and _NOT_SOCIAL.search(f.text):
             continue  # "Social history: Bruce had positive lab work for hep c": a result, not his life
         if block == Block.history_of_present_illness.value and _TODAYS_PLAN.search(f.text):
