@@ -902,6 +902,12 @@ def test_an_assessment_that_only_names_the_problem_and_remedies_listed_as_drugs_
                 problem="Type 2 diabetes",
             ),
             Fact("Not controlled, with an A1c of 8.", "assessment", problem="Type 2 diabetes"),
+            # train D2N005
+            Fact(
+                "The patient reported high blood pressure, which was confirmed by the doctor's assessment.",
+                "assessment",
+                problem="High blood pressure",
+            ),
         ],
     )
     checked = check_facts(facts, said)
@@ -1008,3 +1014,13 @@ def test_a_family_history_given_as_social_history_is_left_to_the_family_history(
     checked = check_facts(facts, said)
     assert [f.text for f in checked.of("social_history")] == ["She works at a desk all day."]
     assert [f.text for f in checked.of("family_history")] == ["Her father had a heart attack at 50."]
+
+
+def test_a_test_named_as_its_own_result_is_no_result():
+    """Train D2N005: "Results: Imaging, x-ray." named the test twice and said nothing of what it showed."""
+    from scribe.drafting.compose import states_result
+
+    assert not states_result("Imaging: x-ray")
+    assert not states_result("Labs: blood work.")
+    assert states_result("X-ray: comminuted fracture of the distal phalanx")
+    assert states_result("Imaging: x-ray shows no fracture")

@@ -523,7 +523,16 @@ _TEST_AND_RESULT = re.compile(r"^[^:]{2,80}:\s*\w")
 def states_result(text: str) -> bool:
     """A results statement that gives a result ("Creatinine: up slightly", "X-ray shows a possible
     stone"), not only the test's name ("EMG.")."""
+    if ":" in text and _ONLY_A_TEST.fullmatch(text.split(":", 1)[1].strip().rstrip(".")):
+        return False  # "Imaging: x-ray": a test for a result
     return bool(_RESULT_CLAIM.search(text) or _TEST_AND_RESULT.match(text))
+
+
+_ONLY_A_TEST = re.compile(
+    r"(?:an? |the )?(?:x-?rays?|mri|ct(?: scan)?|cat scan|ultrasound|imaging|labs?|lab work|blood ?work|blood tests?|"
+    r"ecg|ekg|echo(?:cardiogram)?|scans?|urinalysis)",
+    re.I,
+)
 
 
 _NOT_A_TEST = re.compile(r"\b(?:allerg\w*|medications?|history|menstrual|period|symptoms?|diagnos\w*)\b", re.I)
@@ -1060,7 +1069,8 @@ _REMEDY = re.compile(
 _ASSESSING = frozenset(
     content_words(
         """based patient's patients history physical exam examination findings symptoms doctor physician suspects
-        suspected thinks likely diagnosed diagnosis assessed assessment consistent given presentation clinical"""
+        suspected thinks likely diagnosed diagnosis assessed assessment consistent given presentation clinical
+        confirmed confirms reported reports doctor's"""
     )
 )
 
