@@ -1024,3 +1024,35 @@ def test_a_test_named_as_its_own_result_is_no_result():
     assert not states_result("Labs: blood work.")
     assert states_result("X-ray: comminuted fracture of the distal phalanx")
     assert states_result("Imaging: x-ray shows no fracture")
+
+
+def test_advice_in_the_second_person_a_list_said_twice_and_symptoms_as_exam_findings():
+    """Train D2N008: "Get a scale and weigh yourself every day." reached the plan in the second person (the
+    first-person check did not know "yourself"); "past medical history of colonoscopy and prior colonoscopy";
+    "General: No weight loss; no passing out" charted the patient's answers as the examiner's findings."""
+    from scribe.drafting.compose import clean_text
+
+    assert clean_text("Get a scale and weigh yourself every day.") == [
+        "Advise the patient to get a scale and weigh themselves every day."
+    ]
+    assert FIRST_OR_SECOND_PERSON.search("Weigh yourself daily.")
+    said = parse_dialogue(
+        "[doctor] you had a colonoscopy before ? any weight loss or passing out ?\n[patient] no .\n"
+        "[doctor] on exam you have a three out of six systolic ejection murmur .\n"
+    )
+    facts = VisitFacts(
+        patient=Patient(name="Stephanie", age="", sex="female"),
+        facts=[
+            Fact("abnormal labs", "chief_complaint"),
+            Fact("colonoscopy", "medical_history"),
+            Fact("prior colonoscopy", "medical_history"),
+            Fact("No weight loss; no passing out", "physical_exam", label="General"),
+            Fact("Three out of six systolic ejection murmur", "physical_exam", label="Cardiovascular"),
+        ],
+    )
+    note = compose_note(check_facts(facts, said), get_template("soap"))
+    text = note.render_text()
+    assert "Past medical history: Colonoscopy." in text and "prior colonoscopy" not in text.lower()
+    assert [s.text for s in note.section("objective").statements] == [
+        "Cardiovascular: Three out of six systolic ejection murmur."
+    ]

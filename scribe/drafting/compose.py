@@ -222,7 +222,7 @@ _OBJECTS = [
     (re.compile(r"\byours?\b", re.I), "listener's"),
 ]
 FIRST_OR_SECOND_PERSON = re.compile(
-    r"\b(?:i|i'm|i've|i'll|i'd|me|my|mine|myself|we|we're|we've|we'll|(?-i:us)|our|you|you're|you've|you'll|your|yours)\b",
+    r"\b(?:i|i'm|i've|i'll|i'd|me|my|mine|myself|we|we're|we've|we'll|(?-i:us)|our|you|you're|you've|you'll|your|yours|yourself|yourselves|ourselves)\b",
     re.I,
 )
 
@@ -272,6 +272,12 @@ def third_person(text: str, speaker: str = "doctor") -> str:
             repl = f"{who}'s" if role.endswith("'s") else who
         t = pattern.sub(repl, t)
     t = _agree(t)
+    if (
+        speaker == "doctor"
+        and re.search(r"\bthemselves\b", t)
+        and not re.match(r"(?:the patient|she|he|they)\b", t, re.I)
+    ):
+        t = "Advise the patient to " + _lower_first(t)  # "Weigh yourself every day": advice to the patient
     return t[:1].upper() + t[1:] if t else t
 
 
@@ -480,7 +486,8 @@ _RESULT_CLAIM = re.compile(
 # an exam statement that reports what the patient said, or the plan, is not an exam finding
 _NOT_EXAM = re.compile(
     r"\b(?:symptoms?|reports?|reported|complains?|denies|denied|history|prescrib\w*|ordered|"
-    r"urinat\w*|nause\w*|vomit\w*|appetite|chills|palpitations?|chest pain|shortness of breath|fevers?)\b",
+    r"urinat\w*|nause\w*|vomit\w*|appetite|chills|palpitations?|chest pain|shortness of breath|fevers?|"
+    r"pass(?:ing|ed)? out|weight (?:loss|gain)|dizz\w*|fatigue|tired\w*|headaches?)\b",
     # (what an examiner cannot see or hear: symptoms)
     re.I,
 )
@@ -1253,9 +1260,11 @@ def introduction(facts: VisitFacts) -> str:
     who = " ".join(w for w in (f"{age}-year-old" if age else "", sex) if w)
     subject = p.name.strip() if p.name.strip() and len(p.name) < 60 else "The patient"
     history = [
-        _phrase(f.text)
-        for f in facts.of(Block.medical_history.value)
-        if len(f.text.split()) <= 5 and not META.search(f.text)
+        text
+        for text, _ in _once_each(
+            [(_phrase(f.text), ()) for f in facts.of(Block.medical_history.value) if len(f.text.split()) <= 5]
+        )
+        if not META.search(text)
     ][:4]
     with_history = ""
     if history:
@@ -1284,6 +1293,21 @@ def _without_repeated_clauses(items: list[tuple[str, tuple[int, ...]]]) -> list[
         elif keep and content_words(", ".join(keep)):
             out.append((_sentence(", ".join(keep)), ev))
     return out
+
+
+_PRIOR = frozenset(content_words("prior previous past history of remote"))
+
+
+def _once_each(items: list[tuple[str, tuple[int, ...]]]) -> list[tuple[str, tuple[int, ...]]]:
+    """A list's items without one that another says in full ("prior colonoscopy" beside "colonoscopy")."""
+    cores = [content_words(t) - _PRIOR for t, _ in items]
+    return [
+        item
+        for i, item in enumerate(items)
+        if not any(
+            j != i and cores[i] and cores[i] <= cores[j] and (cores[i] != cores[j] or j < i) for j in range(len(items))
+        )
+    ]
 
 
 _SAYS_NOTHING_MORE = frozenset(content_words("significant notable today here clinic evaluation patient"))
@@ -1349,6 +1373,8 @@ def compose_note(
                     said = content_words(intro) | _SAYS_NOTHING_MORE
                     items = [(t, ev) for t, ev in items if not content_words(t) <= said]
                 items = _without_repeated_clauses(items)
+            if block in _LISTED:
+                items = _once_each(items)  # "Colonoscopy" and "prior colonoscopy"
             if block in _LISTED and len(items) > 1 and all(len(t.split()) <= 6 for t, _ in items):
                 # "Past medical history: Kidney stones, migraines and reflux."
                 joined = _join([items[0][0], *(_lower_first(t) for t, _ in items[1:])])
