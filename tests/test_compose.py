@@ -1056,3 +1056,28 @@ def test_advice_in_the_second_person_a_list_said_twice_and_symptoms_as_exam_find
     assert [s.text for s in note.section("objective").statements] == [
         "Cardiovascular: Three out of six systolic ejection murmur."
     ]
+
+
+def test_exam_findings_in_the_review_of_systems_leave_the_symptom_said_before_them():
+    """Train D2N009: "Musculoskeletal: Reports pain in the lower right side of the back, decreased flexion and
+    extension of the back and positive straight leg raise on the right." - the last two are the exam's."""
+    said = parse_dialogue(
+        "[patient] my back hurts on the lower right side .\n"
+        "[doctor] you have decreased flexion and extension of the back and a positive straight leg raise on the right ."
+        " your lungs have no rales .\n"
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact(
+                "pain in the lower right side of the back, decreased flexion and extension of the back and positive "
+                "straight leg raise on the right",
+                "review_of_systems",
+                label="Musculoskeletal",
+                polarity="reports",
+            ),
+            Fact("rales", "review_of_systems", label="Respiratory", polarity="reports"),
+        ]
+    )
+    assert [f.text for f in check_facts(facts, said).of("review_of_systems")] == [
+        "pain in the lower right side of the back"
+    ]

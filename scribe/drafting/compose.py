@@ -511,7 +511,8 @@ _EXAM_SYSTEM_WORDS = {
 # what only an examiner finds: in a review of systems it is the exam repeated as symptoms
 _EXAM_ONLY = re.compile(
     r"\b(?:murmurs?|rales|rhonchi|crackles|bowel sounds|regular rate|rhythm|gallops?|effusion|reflex\w*|"
-    r"hepatosplenomegaly|palpa\w*|auscultation)\b",
+    r"hepatosplenomegaly|palpa\w*|auscultation|straight leg raise|range of motion|(?:decreased|limited) (?:flexion|"
+    r"extension|rotation))\b",
     re.I,
 )
 _EXAM_SYSTEM_RE = {k: re.compile(rf"\b(?:{v})\b", re.I) for k, v in _EXAM_SYSTEM_WORDS.items()}
@@ -985,7 +986,15 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
         ):
             continue  # "Cardiovascular: Reports reflux, heart failure": diagnoses, not symptoms
         if block == Block.review_of_systems.value and _EXAM_ONLY.search(f.text):
-            continue  # "Respiratory: Reports rales or rhonchi": the exam's findings, not the patient's symptoms
+            # "Respiratory: Reports rales or rhonchi": the exam's findings, not the patient's symptoms; the
+            # symptoms said with them stay ("pain in the lower back, positive straight leg raise on the right")
+            head = f.text[: _EXAM_ONLY.search(f.text).start()]
+            if not re.search(r"(?:[,;]|\band|\bwith)\s*$", head):
+                continue  # the finding is the item's own first clause ("grade two systolic ejection murmur")
+            head = re.sub(r"(?:[,;]|\band\b|\bwith\b|\s)+$", "", head)
+            if not content_words(head) - _FRAME_WORDS:
+                continue
+            f = Fact(head, f.block, f.evidence, f.problem, f.label, f.polarity)
         if block == Block.family_history.value and not content_words(f.text) & _FAMILY:
             condition = _SUBJECT.sub("", f.text.strip()).strip().rstrip(".")
             words = content_words(condition) - name
