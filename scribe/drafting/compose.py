@@ -985,10 +985,10 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and words <= diagnoses
         ):
             continue  # "Cardiovascular: Reports reflux, heart failure": diagnoses, not symptoms
-        if block == Block.review_of_systems.value and _EXAM_ONLY.search(f.text):
+        if block == Block.review_of_systems.value and (exam := _EXAM_ONLY.search(f.text)):
             # "Respiratory: Reports rales or rhonchi": the exam's findings, not the patient's symptoms; the
             # symptoms said with them stay ("pain in the lower back, positive straight leg raise on the right")
-            head = f.text[: _EXAM_ONLY.search(f.text).start()]
+            head = f.text[: exam.start()]
             if not re.search(r"(?:[,;]|\band|\bwith)\s*$", head):
                 continue  # the finding is the item's own first clause ("grade two systolic ejection murmur")
             head = re.sub(r"(?:[,;]|\band\b|\bwith\b|\s)+$", "", head)
