@@ -257,3 +257,10 @@ def test_pain_with_a_manoeuvre_is_its_own_finding():
     assert _negation(middle, "Pain with supination.") == []
     assert _negation(middle, "No pain with pronation.") == []
     assert _negation(middle, "Pain with pronation.") == [f"'pain with pronation' {PRESENT_BUT_DENIED}"]
+
+
+@pytest.mark.parametrize("line", ["[patient] it's the pain with", "[patient] pain with the", "[doctor] pain on"])
+def test_a_line_that_breaks_off_after_pain_with_is_read_without_error(line):
+    """A recognised transcript (valid D2N070, voiced) ended a turn on "pain with": the manoeuvre rule read past the
+    end of the line and the whole draft failed."""
+    assert _negation(line + "\n", "Pain with flexion.") in ([], [f"'pain with flexion' {ABSENT_BUT_SAID}"])

@@ -250,7 +250,7 @@ def _qualified(toks: list[str], i: int) -> str | None:
     if key == "pain" and any(t.startswith(("urin", "pee")) for t in toks[i + 1 : i + 4]):
         return "dysuria"  # "pain with urination", "pain when i pee": not the pain the visit is about
     if key == "pain" and toks[i + 1 : i + 2] in (["with"], ["on"]):
-        nxt = toks[i + 2] if toks[i + 2 : i + 3] != ["the"] else (toks[i + 3] if i + 3 < len(toks) else "")
+        nxt = " ".join(toks[i + 3 : i + 4] if toks[i + 2 : i + 3] == ["the"] else toks[i + 2 : i + 3])
         if (manoeuvre := _stem(nxt)) in _MANOEUVRES:
             return f"{manoeuvre} {key}"  # "pain with pronation" is the exam's finding for that manoeuvre
     if site := _site(before):
