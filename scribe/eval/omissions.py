@@ -228,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="no stored drafts: use the reference notes with every third sentence dropped (development on train)",
     )
+    ap.add_argument("--template", default="aci", help="whose stored drafts to read (a results file holds several)")
     args = ap.parse_args(argv)
-    report = run(None if args.simulate else args.results, args.split)
+    report = run(None if args.simulate else args.results, args.split, args.template)
     print(
         f"{report['notes']} notes: the drafts miss {report['reference_facts_missed_by_draft']} reference facts in the "
         f"panel's categories; the panel lists {report['listed']} ({_pct(report['recall'])}); of the "
