@@ -1081,3 +1081,13 @@ def test_exam_findings_in_the_review_of_systems_leave_the_symptom_said_before_th
     assert [f.text for f in check_facts(facts, said).of("review_of_systems")] == [
         "pain in the lower right side of the back"
     ]
+
+
+def test_a_vital_sign_without_its_name_is_left_out():
+    """Train D2N011: the objective section read "- 180/95." - the emergency room's blood pressure, with no name."""
+    said = parse_dialogue(
+        "[doctor] you went to the emergency room with a blood pressure of one eighty over ninety five .\n"
+        "[doctor] today your blood pressure is one fifty over ninety .\n"
+    )
+    facts = VisitFacts(facts=[Fact("180/95", "vital_signs"), Fact("Blood pressure: 150/90", "vital_signs")])
+    assert [f.text for f in check_facts(facts, said).of("vital_signs")] == ["Blood pressure: 150/90"]

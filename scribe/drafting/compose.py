@@ -962,6 +962,8 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
         block = f.block
         if block == Block.vital_signs.value and not vital_said(f.text, said_text, said_numbers, said_normalised):
             continue
+        if block == Block.vital_signs.value and not _VITAL_NAMES.search(f.text.replace("_", " ")):
+            continue  # "180/95." with no name: whose reading of what, when? (D2N011's was the emergency room's)
         if block == Block.physical_exam.value and (
             not exam_said(f.text, said_words)
             or not exam_place_said(f.text, exam_system(f.text, f.label), said_text, said_words)
