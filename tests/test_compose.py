@@ -1091,3 +1091,27 @@ def test_a_vital_sign_without_its_name_is_left_out():
     )
     facts = VisitFacts(facts=[Fact("180/95", "vital_signs"), Fact("Blood pressure: 150/90", "vital_signs")])
     assert [f.text for f in check_facts(facts, said).of("vital_signs")] == ["Blood pressure: 150/90"]
+
+
+def test_leftovers_from_train_d2n012_are_not_charted():
+    """Train D2N012: "Start him on a different medication, Zoloft, 25 mg once a day, 2." (a number left over),
+    "Chest: No pneumonia; no chest x-ray." (imaging is no exam finding), "Cardiovascular: Reports regular heart
+    rate." (the examiner's finding in the review of systems)."""
+    from scribe.drafting.compose import clean_text
+
+    assert clean_text("Start him on a different medication, Zoloft, 25 mg once a day, 2.") == [
+        "Start him on a different medication, Zoloft, 25 mg once a day."
+    ]
+    said = parse_dialogue(
+        "[doctor] your heart has a regular rate and rhythm , your lungs are clear , no pneumonia on the chest x-ray ."
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("No pneumonia; no chest x-ray", "physical_exam", label="Chest"),
+            Fact("Clear lungs", "physical_exam", label="Respiratory"),
+            Fact("regular heart rate", "review_of_systems", label="Cardiovascular", polarity="reports"),
+        ]
+    )
+    checked = check_facts(facts, said)
+    assert [f.text for f in checked.of("physical_exam")] == ["Clear lungs"]
+    assert [f.text for f in checked.of("review_of_systems")] == []

@@ -332,10 +332,14 @@ _BROKEN_OFF = re.compile(
 )
 
 
+_STRAY_NUMBER = re.compile(r"(?<=[a-z]),\s*\d{1,2}\s*\.$")
+
+
 def finished(piece: str) -> str:
     """A sentence the model broke off ("... and a feeling of.", "a follow-up appointment in 6-."), back
     to its last whole clause if that says something, else nothing: a physician should not read a
     fragment."""
+    piece = _STRAY_NUMBER.sub(".", piece)  # "Zoloft, 25 mg once a day, 2.": a number left over from a list
     if not _BROKEN_OFF.search(piece):
         return piece
     cut = max(piece.rfind(", "), piece.rfind("; "))
@@ -487,7 +491,8 @@ _RESULT_CLAIM = re.compile(
 _NOT_EXAM = re.compile(
     r"\b(?:symptoms?|reports?|reported|complains?|denies|denied|history|prescrib\w*|ordered|"
     r"urinat\w*|nause\w*|vomit\w*|appetite|chills|palpitations?|chest pain|shortness of breath|fevers?|"
-    r"pass(?:ing|ed)? out|weight (?:loss|gain)|dizz\w*|fatigue|tired\w*|headaches?)\b",
+    r"pass(?:ing|ed)? out|weight (?:loss|gain)|dizz\w*|fatigue|tired\w*|headaches?|"
+    r"x-?rays?|mri|ultrasound|ct scan)\b",  # (and imaging: "no chest x-ray" is no finding)
     # (what an examiner cannot see or hear: symptoms)
     re.I,
 )
@@ -510,7 +515,7 @@ _EXAM_SYSTEM_WORDS = {
 }
 # what only an examiner finds: in a review of systems it is the exam repeated as symptoms
 _EXAM_ONLY = re.compile(
-    r"\b(?:murmurs?|rales|rhonchi|crackles|bowel sounds|regular rate|rhythm|gallops?|effusion|reflex\w*|"
+    r"\b(?:murmurs?|rales|rhonchi|crackles|bowel sounds|regular (?:heart )?rate|rhythm|gallops?|effusion|reflex\w*|"
     r"hepatosplenomegaly|palpa\w*|auscultation|straight leg raise|range of motion|(?:decreased|limited) (?:flexion|"
     r"extension|rotation))\b",
     re.I,
