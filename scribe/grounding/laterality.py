@@ -179,15 +179,16 @@ def _side_of_the_finding(statement: str, index: TranscriptIndex, already: set[st
     issues = []
     for m in mine:
         # the visit gives this part (or its limb) only the other side: "left ankle" where only "right foot" was said;
-        # or it gives the part no side and names only the other side for anything ("left DCIS" where the visit
-        # speaks only of the right breast)
+        # or, for what is no part of a limb or region the visit could give a side of its own (a diagnosis: "left
+        # DCIS"), the visit names only the other side for anything (it speaks only of the right breast)
         sides = sides_said_for(m.part, index) if m.part else set()
         if m.part and not said and f"side:{m.side}" not in already:
             # the visit names no side at all: the note's came from the exam or the chart (a review hint)
             issues.append(Issue(kind="side", detail=f"the visit never says a side: check '{m.side}' against the exam"))
             already.add(f"side:{m.side}")
             continue
-        if m.part and (sides == {_OPPOSITE[m.side]} or (not sides and {x.side for x in said} == {_OPPOSITE[m.side]})):
+        only_side = not sides and _region(m.part) == {m.part} and {x.side for x in said} == {_OPPOSITE[m.side]}
+        if m.part and (sides == {_OPPOSITE[m.side]} or only_side):
             detail = f"the transcript gives the {_OPPOSITE[m.side]} side for this, not the {m.side}"
             if detail not in already:
                 issues.append(Issue(kind="laterality", detail=detail))
