@@ -1115,3 +1115,35 @@ def test_leftovers_from_train_d2n012_are_not_charted():
     checked = check_facts(facts, said)
     assert [f.text for f in checked.of("physical_exam")] == ["Clear lungs"]
     assert [f.text for f in checked.of("review_of_systems")] == []
+
+
+def test_textbook_asides_and_past_history_in_the_social_history_are_left_out():
+    """Train D2N019: "lateral epicondylitis, which is inflammation of the area where the tendon inserts", "..., which
+    is a common cause of elbow pain", "anaphylaxis, which is a serious medical condition"; and the social history
+    held "The patient had carotid surgery and neck surgery before." (a history of smoking is social history)."""
+    from scribe.drafting.compose import clean_text
+
+    assert clean_text("She has lateral epicondylitis, which is inflammation of the area where the tendon inserts.") == [
+        "She has lateral epicondylitis."
+    ]
+    assert clean_text("Pain around the lateral epicondyle, which is a common cause of elbow pain.") == [
+        "Pain around the lateral epicondyle."
+    ]
+    assert clean_text("Hypertension, which is well controlled on lisinopril.") == [
+        "Hypertension, which is well controlled on lisinopril."
+    ]
+    said = parse_dialogue(
+        "[patient] i had carotid surgery and neck surgery before . i smoked a pack a day for ten years . i was moving "
+        "boxes into the house .\n"
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("The patient had carotid surgery and neck surgery before.", "social_history"),
+            Fact("He has a history of smoking a pack a day for ten years.", "social_history"),
+            Fact("The patient was moving boxes into the house.", "social_history"),
+        ]
+    )
+    assert [f.text for f in check_facts(facts, said).of("social_history")] == [
+        "He has a history of smoking a pack a day for ten years.",
+        "The patient was moving boxes into the house.",
+    ]

@@ -317,8 +317,10 @@ def coerce_statements(value, clinical: bool = True) -> list[tuple[str, list[int]
 # breasts become larger than normal"): knowledge, not something said in the visit, and it reads as filler
 # in a note (seen in train D2N023's assessment, four problems in a row). Cut at the clause.
 _DEFINITION = re.compile(
-    r",?\s+which is an? (?:common |rare |chronic |medical )?(?:condition|disease|disorder|syndrome)\b"
-    r"(?: (?:where|in which|that|characterized by|caused by)\b)?[^.;]*[.;]?",
+    r",?\s+which is (?:an? (?:common |rare |chronic |serious |surgical |medical )*(?:medical )?"
+    r"(?:condition|disease|disorder|syndrome|procedure|cause of|type of)\b"
+    r"(?: (?:where|in which|that|characterized by|caused by)\b)?"
+    r"|(?:an? )?inflammation of\b)[^.;]*[.;]?",  # "which is a serious medical condition", "which is inflammation of"
     re.I,
 )
 
@@ -802,7 +804,9 @@ _SAID_BLOCKS = frozenset(b.value for b in PATIENT_BLOCKS - {Block.chief_complain
 # what is not the patient's life (the social history's slot): tests and their results, diagnoses, the exam
 _NOT_SOCIAL = re.compile(
     r"\b(?:lab|labs|lab work|blood work|tests?|results?|positive|negative|screen(?:ed|ing)?|diagnos\w*|"
-    r"physical exam|x-?rays?|scans?|mri|biopsy)\b",
+    r"physical exam|x-?rays?|scans?|mri|biopsy|surger(?:y|ies)|"
+    # (the medical history, which has its own question; not "a history of smoking")
+    r"history of (?!(?:smoking|tobacco|alcohol|drinking|drug|substance|vaping|cigarette)))\b",
     re.I,
 )
 # today's plan told as history ("was scheduled to have", "has been advised to start"): the plan charts it
