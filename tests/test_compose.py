@@ -1147,3 +1147,41 @@ def test_textbook_asides_and_past_history_in_the_social_history_are_left_out():
         "He has a history of smoking a pack a day for ten years.",
         "The patient was moving boxes into the house.",
     ]
+
+
+def test_what_train_d2n018_and_d2n014_charted_wrong_is_left_out():
+    """Train D2N018's history: "The patient has been taking gallstones.", "... taking lumbar fusion.", "... taking
+    no allergies to medicines."; its plan: "Ordered a lumbar fusion about 6 years ago."; its assessment: "..., which
+    was described as." D2N014: "Musculoskeletal: Reports supple neck." and a removed cataract under social
+    history."""
+    from scribe.drafting.compose import clean_text
+
+    said = parse_dialogue(
+        "[patient] i take ibuprofen every six hours and pepcid for my gallstones . i had a lumbar fusion six years "
+        "ago . no allergies to medicines . i had a cataract removed three months ago . i walk every day .\n"
+        "[doctor] your neck is supple . we'll put you in a long arm cast and a sling .\n"
+    )
+    facts = VisitFacts(
+        problems=["Fracture"],
+        facts=[
+            Fact("The patient has been taking ibuprofen every 6 hours.", "history_of_present_illness"),
+            Fact("The patient has been taking gallstones.", "history_of_present_illness"),
+            Fact("The patient has been taking lumbar fusion.", "history_of_present_illness"),
+            Fact("The patient has been taking no allergies to medicines.", "history_of_present_illness"),
+            Fact("Ordered a lumbar fusion about 6 years ago.", "plan", problem="Fracture"),
+            Fact("Ordered a long arm cast and a sling.", "plan", problem="Fracture"),
+            Fact("supple neck", "review_of_systems", label="Musculoskeletal", polarity="reports"),
+            Fact("He had a cataract removed 3 months ago.", "social_history"),
+            Fact("He walks every day.", "social_history"),
+        ],
+    )
+    checked = check_facts(facts, said)
+    assert [f.text for f in checked.of("history_of_present_illness")] == [
+        "The patient has been taking ibuprofen every 6 hours."
+    ]
+    assert [f.text for f in checked.of("plan")] == ["Ordered a long arm cast and a sling."]
+    assert [f.text for f in checked.of("review_of_systems")] == []
+    assert [f.text for f in checked.of("social_history")] == ["He walks every day."]
+    assert clean_text("The patient reported severe right upper arm pain, which was described as.") == [
+        "The patient reported severe right upper arm pain."
+    ]

@@ -328,7 +328,7 @@ _DEFINITION = re.compile(
 # a sentence the model broke off: it ends on a word that needs another after it, or a hyphen
 _BROKEN_OFF = re.compile(
     # (not "that", "her", "is", "on", "in", "about": "he has been good with that", "a brace to keep on")
-    r"(?:\b(?:of|and|or|but|nor|the|a|an|to|into|with|for|from|than|which|whose|because|his|their|its|such)|-)"
+    r"(?:\b(?:of|and|or|but|nor|the|a|an|to|into|with|for|from|than|which|whose|because|his|their|its|such|as)|-)"
     r"\s*[.!?]?$",
     re.I,
 )
@@ -518,7 +518,7 @@ _EXAM_SYSTEM_WORDS = {
 # what only an examiner finds: in a review of systems it is the exam repeated as symptoms
 _EXAM_ONLY = re.compile(
     r"\b(?:murmurs?|rales|rhonchi|crackles|bowel sounds|regular (?:heart )?rate|rhythm|gallops?|effusion|reflex\w*|"
-    r"hepatosplenomegaly|palpa\w*|auscultation|straight leg raise|range of motion|(?:decreased|limited) (?:flexion|"
+    r"hepatosplenomegaly|palpa\w*|auscultation|supple|straight leg raise|range of motion|(?:decreased|limited) (?:flexion|"
     r"extension|rotation))\b",
     re.I,
 )
@@ -802,9 +802,19 @@ def both_doses(text: str, transcript: Transcript, drugs) -> str:
 # (the history of the present illness is checked by grounding: its sentences paraphrase more)
 _SAID_BLOCKS = frozenset(b.value for b in PATIENT_BLOCKS - {Block.chief_complaint, Block.history_of_present_illness})
 # what is not the patient's life (the social history's slot): tests and their results, diagnoses, the exam
+# "The patient has been taking X": X must be something one takes
+_TAKING = re.compile(
+    r"^(?:the patient|patient|he|she|they)\s+(?:has been|is|was)?\s*(?:taking|takes|took)\s+(.+)$", re.I
+)
+_REMEDY_OR_MEDICINE = re.compile(
+    r"\b(?:medications?|medicines?|meds|pills?|tablets?|supplements?|vitamins?|inhalers?|injections?|shots?|drops|"
+    r"creams?|insulin|antibiotics?|steroids?|painkillers?|pain relievers?|otc|over the counter)\b",
+    re.I,
+)
+_AGO = re.compile(r"\b(?:\d+|a|one|two|three|several|many|few) (?:days?|weeks?|months?|years?) ago\b", re.I)
 _NOT_SOCIAL = re.compile(
     r"\b(?:lab|labs|lab work|blood work|tests?|results?|positive|negative|screen(?:ed|ing)?|diagnos\w*|"
-    r"physical exam|x-?rays?|scans?|mri|biopsy|surger(?:y|ies)|"
+    r"physical exam|x-?rays?|scans?|mri|biopsy|surger(?:y|ies)|removed|removal|"
     # (the medical history, which has its own question; not "a history of smoking")
     r"history of (?!(?:smoking|tobacco|alcohol|drinking|drug|substance|vaping|cigarette)))\b",
     re.I,
@@ -1019,6 +1029,15 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             continue  # "She has a family history of heart disease": the family question has its own answer
         if block == Block.social_history.value and _NOT_SOCIAL.search(f.text):
             continue  # "Social history: Bruce had positive lab work for hep c": a result, not his life
+        if (
+            block == Block.history_of_present_illness.value
+            and (taking := _TAKING.match(f.text.strip()))
+            and not drugs.medications_in(tokens(taking.group(1)))
+            and (not _REMEDY_OR_MEDICINE.search(taking.group(1)) or re.match(r"no\b", taking.group(1), re.I))
+        ):
+            continue  # "The patient has been taking gallstones.", "... taking lumbar fusion." (train D2N018)
+        if block == Block.plan.value and _AGO.search(f.text):
+            continue  # "Ordered a lumbar fusion about 6 years ago": the history, not today's plan
         if block == Block.history_of_present_illness.value and _TODAYS_PLAN.search(f.text):
             continue  # "Bruce was scheduled to have an ultrasound": the plan says what this visit decided
         if (
