@@ -1185,3 +1185,35 @@ def test_what_train_d2n018_and_d2n014_charted_wrong_is_left_out():
     assert clean_text("The patient reported severe right upper arm pain, which was described as.") == [
         "The patient reported severe right upper arm pain."
     ]
+
+
+def test_a_problem_named_by_a_denied_symptom_and_a_looped_sentence_are_left_out():
+    """Train D2N020: the patient had "no abdominal pain", and the assessment made "Abdominal pain: The patient reports
+    abdominal pain, which could be due to gastritis" a problem; the history looped "Vincent had not noticed any
+    bleeding from anywhere." into "... bleeding from the anemia panel." and "... from the proton pump inhibitor."."""
+    said = parse_dialogue(
+        "[doctor] any abdominal pain , fever , chills ?\n[patient] no , no abdominal pain .\n"
+        "[patient] i've been really lightheaded . i haven't noticed any bleeding from anywhere .\n"
+        "[doctor] the endoscopy showed gastritis , so we'll start protonix forty milligrams once a day .\n"
+    )
+    facts = VisitFacts(
+        problems=["Gastritis", "Abdominal pain"],
+        facts=[
+            Fact("Vincent had not noticed any bleeding from anywhere.", "history_of_present_illness"),
+            Fact("Vincent had not noticed any bleeding from the anemia panel.", "history_of_present_illness"),
+            Fact("Vincent had not noticed any weight loss or night sweats.", "history_of_present_illness"),
+            Fact("Seen on the endoscopy.", "assessment", problem="Gastritis"),
+            Fact("Start Protonix 40 mg once a day.", "plan", problem="Gastritis"),
+            Fact(
+                "The patient reports abdominal pain, which could be due to gastritis.",
+                "assessment",
+                problem="Abdominal pain",
+            ),
+        ],
+    )
+    note = compose_note(check_facts(facts, said), get_template("soap"))
+    assert [s.text for s in note.section("assessment").statements] == ["Gastritis: Seen on the endoscopy."]
+    history = [s.text for s in note.section("subjective").statements]
+    assert "Vincent had not noticed any bleeding from anywhere." in history
+    assert not any("anemia panel" in t for t in history)
+    assert any("weight loss" in t for t in history)

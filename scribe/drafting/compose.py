@@ -1099,10 +1099,13 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             else f.label
         )
         kept.append(f if label == f.label else Fact(f.text, block, f.evidence, f.problem, label, f.polarity))
+    denied_problems = _denied_problems(kept, transcript)
+    kept = [f for f in kept if f.problem not in denied_problems]
     patient = facts.patient
     if patient.age and not _numbers(patient.age) <= ages_in(transcript.text):
         patient = Patient(patient.name, "", patient.sex)  # an age nobody gave as an age ("clean for over 15 years")
-    return _history_problems(VisitFacts(patient=patient, facts=kept, problems=list(facts.problems)))
+    problems = [p for p in facts.problems if p not in denied_problems]
+    return _history_problems(VisitFacts(patient=patient, facts=kept, problems=problems))
 
 
 # things a patient tries that are not drugs: under medications they read as prescriptions
@@ -1125,6 +1128,28 @@ def _says_only_the_problem(f: Fact) -> bool:
     """An assessment that gives no reason: its words are the problem's and the words of assessing."""
     words = content_words(f.text) - _ASSESSING - _FRAME_WORDS
     return bool(f.problem) and words <= content_words(f.problem) | _GENERIC_PROBLEM_WORDS
+
+
+def _denied_problems(kept: list[Fact], transcript: Transcript) -> set[str]:
+    """The problems named by a symptom the patient denied ("Abdominal pain: The patient reports abdominal
+    pain, which could be due to gastritis" after "no abdominal pain", train D2N020): the model makes a problem of
+    every symptom it was told about. Held to the grounding check's negation rule, on the problem's name alone."""
+    from ..domain import Statement
+    from ..grounding import TranscriptIndex, check_statement
+    from ..lexicon import medication_names
+
+    named = {f.problem for f in kept if f.problem}
+    if not named:
+        return set()
+    index = TranscriptIndex(transcript, medication_names(None))
+    return {
+        p
+        for p in named
+        if any(
+            i.kind == "negation" and "stated as present" in i.detail
+            for i in check_statement(Statement(text=f"The patient has {p.strip().rstrip('.')}."), index).issues
+        )
+    }
 
 
 _SUBJECT = re.compile(r"^(?:the patient|patient|he|she|they|[A-Z][a-z]+)\s+(?:has|had|have|suffers from)\s+", re.I)
@@ -1318,12 +1343,27 @@ def introduction(facts: VisitFacts) -> str:
     return f"{subject} presents for {reason}."
 
 
+def _looped(words: list[str], other: list[str]) -> bool:
+    """A sentence that is an earlier one with its last words swapped: the shape of a small model's list loop."""
+    shared = 0
+    for a, b in zip(words, other, strict=False):
+        if a != b:
+            break
+        shared += 1
+    return shared >= 6 and shared >= 0.75 * min(len(words), len(other))
+
+
 def _without_repeated_clauses(items: list[tuple[str, tuple[int, ...]]]) -> list[tuple[str, tuple[int, ...]]]:
     """History sentences without the clauses an earlier one already said word for word (a small model copies
     "started pilates and using the knee, feels better with physical therapy" from one problem into the next)."""
     seen: set[str] = set()
     out = []
+    openings: list[list[str]] = []
     for text, ev in items:
+        words = normalise(text).split()
+        if any(_looped(words, other) for other in openings):
+            continue  # "... had not noticed any bleeding from anywhere." then "... from the anemia panel."
+        openings.append(words)
         clauses = [c for c in re.split(r",\s+", text.strip().rstrip(".")) if c]
         keep = [c for c in clauses if len(c.split()) < 5 or normalise(c) not in seen]
         seen |= {normalise(c) for c in clauses if len(c.split()) >= 5}
