@@ -1217,3 +1217,27 @@ def test_a_problem_named_by_a_denied_symptom_and_a_looped_sentence_are_left_out(
     assert "Vincent had not noticed any bleeding from anywhere." in history
     assert not any("anemia panel" in t for t in history)
     assert any("weight loss" in t for t in history)
+
+
+def test_a_habit_is_not_past_medical_history():
+    """The bundled sample's note: "Past medical history: Heart attack and alcohol consumption." (and the opening
+    sentence said it too); drinking and smoking are the social history's."""
+    said = parse_dialogue(
+        "[patient] i had a heart attack six years ago . i have a beer or two on the weekend . i quit smoking ten "
+        "years ago .\n[doctor] and the chest tightness , when does it come on ?\n"
+    )
+    facts = VisitFacts(
+        patient=Patient(name="Alvarez", age="", sex="male"),
+        facts=[
+            Fact("chest tightness", "chief_complaint"),
+            Fact("heart attack", "medical_history"),
+            Fact("alcohol consumption", "medical_history"),
+            Fact("smoking", "medical_history"),
+        ],
+    )
+    checked = check_facts(facts, said)
+    assert [f.text for f in checked.of("medical_history")] == ["heart attack"]
+    note = compose_note(checked, get_template("soap"))
+    assert note.section("subjective").statements[1].text == (
+        "Alvarez is a male with a past medical history of heart attack who presents for chest tightness."
+    )

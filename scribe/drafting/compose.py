@@ -802,6 +802,7 @@ def both_doses(text: str, transcript: Transcript, drugs) -> str:
 # (the history of the present illness is checked by grounding: its sentences paraphrase more)
 _SAID_BLOCKS = frozenset(b.value for b in PATIENT_BLOCKS - {Block.chief_complaint, Block.history_of_present_illness})
 # what is not the patient's life (the social history's slot): tests and their results, diagnoses, the exam
+_HABIT = re.compile(r"\b(?:alcohol|smok\w*|tobacco|cigarettes?|drink\w*|beers?|wine|vap\w*|marijuana|cannabis)\b", re.I)
 # "The patient has been taking X": X must be something one takes
 _TAKING = re.compile(
     r"^(?:the patient|patient|he|she|they)\s+(?:has been|is|was)?\s*(?:taking|takes|took)\s+(.+)$", re.I
@@ -1077,6 +1078,8 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and named <= allergic
         ):
             continue  # "Penicillin rash": the allergy, charted under allergies
+        if block == Block.medical_history.value and _HABIT.search(f.text):
+            continue  # "Alcohol consumption": a habit, the social history's (the bundled sample's note)
         if (
             block == Block.medications.value
             and (named := {m for _, m in drugs.medications_in(tokens(f.text))})
