@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
-from ..grounding import ages_in
+from ..grounding import TranscriptIndex, ages_in, check_statement
 from ..textnorm import canon_number, clinical_notation, content_words, normalise, tokens
 from .questions import Fact, Patient, VisitFacts, is_filler
 from .templates import BLOCK_TITLES, Block, Template
@@ -472,13 +472,10 @@ def _read_out(name: set[str], line: str) -> bool:
 _LOOKED_AT = re.compile(r"\b(?:looking at|looked at|reviewed|review of|show me)\b")
 
 
-def _unsaid_results(texts: list[str], transcript: Transcript) -> set[str]:
+def _unsaid_results(texts: list[str], transcript: Transcript, index: TranscriptIndex) -> set[str]:
     """Results statements the grounding check finds claimed for a test that was only ordered, or with
     a number nobody said."""
-    from ..grounding import ground_note
-
-    note = NoteDraft(sections=[Section(key="r", title="r", statements=[Statement(text=t) for t in texts])])
-    checked = ground_note(note, transcript).sections[0].statements
+    checked = [check_statement(Statement(text=t), index) for t in texts]
     flagged = {st.text for st in checked if any(i.kind in ("result", "number") for i in st.issues)}
     return flagged | {t for t in texts if only_ordered(t, transcript)}
 
@@ -627,15 +624,15 @@ _NEGATED = re.compile(r"\b(?:denies|denied|no|not|never|without|negative for|nob
 _GENERIC_PROBLEM_WORDS = frozenset(content_words("acute chronic pain left right bilateral syndrome disease follow up"))
 
 
-def _history_of(words: set[str], facts: VisitFacts, transcript: Transcript | None = None) -> bool:
-    """The history says the patient had this before ("a history of kidney stones"), or the visit does ("I know you
-    have this history of congestive heart failure"): a condition seen today can also be past history."""
+def _history_of(words: set[str], facts: VisitFacts, spoken: str) -> bool:
+    """The history says the patient had this before ("a history of kidney stones"), or the visit (``spoken``, the
+    transcript's text) does ("I know you have this history of congestive heart failure"): a condition seen today
+    can also be past history."""
     for f in facts.of(Block.history_of_present_illness.value):
         m = re.search(r"\b(?:history|previous|prior|before|again|recurren\w*)\b(?P<rest>.*)", f.text, re.I)
         if m and words & content_words(m.group(0)):
             return True
-    said = " ".join(s.text for s in transcript.segments) if transcript else ""
-    return any(words <= content_words(m.group(1)) for m in _HISTORY_SAID.finditer(said))
+    return any(words <= content_words(m.group(1)) for m in _HISTORY_SAID.finditer(spoken))
 
 
 _HISTORY_SAID = re.compile(r"\bhistory of\s+((?:\S+\s+){0,5}\S+)", re.I)
@@ -802,6 +799,14 @@ def both_doses(text: str, transcript: Transcript, drugs) -> str:
 # (the history of the present illness is checked by grounding: its sentences paraphrase more)
 _SAID_BLOCKS = frozenset(b.value for b in PATIENT_BLOCKS - {Block.chief_complaint, Block.history_of_present_illness})
 # what is not the patient's life (the social history's slot): tests and their results, diagnoses, the exam
+_NOT_SOCIAL = re.compile(
+    r"\b(?:lab|labs|lab work|blood work|tests?|results?|positive|negative|screen(?:ed|ing)?|diagnos\w*|"
+    r"physical exam|x-?rays?|scans?|mri|biopsy|surger(?:y|ies)|removed|removal|"
+    # (the medical history, which has its own question; not "a history of smoking")
+    r"history of (?!(?:smoking|tobacco|alcohol|drinking|drug|substance|vaping|cigarette)))\b",
+    re.I,
+)
+# a habit: the social history's, not the past medical history's ("alcohol consumption")
 _HABIT = re.compile(r"\b(?:alcohol|smok\w*|tobacco|cigarettes?|drink\w*|beers?|wine|vap\w*|marijuana|cannabis)\b", re.I)
 # "The patient has been taking X": X must be something one takes
 _TAKING = re.compile(
@@ -812,14 +817,8 @@ _REMEDY_OR_MEDICINE = re.compile(
     r"creams?|insulin|antibiotics?|steroids?|painkillers?|pain relievers?|otc|over the counter)\b",
     re.I,
 )
+# what happened before the visit: a plan item said so is history ("ordered a lumbar fusion about 6 years ago")
 _AGO = re.compile(r"\b(?:\d+|a|one|two|three|several|many|few) (?:days?|weeks?|months?|years?) ago\b", re.I)
-_NOT_SOCIAL = re.compile(
-    r"\b(?:lab|labs|lab work|blood work|tests?|results?|positive|negative|screen(?:ed|ing)?|diagnos\w*|"
-    r"physical exam|x-?rays?|scans?|mri|biopsy|surger(?:y|ies)|removed|removal|"
-    # (the medical history, which has its own question; not "a history of smoking")
-    r"history of (?!(?:smoking|tobacco|alcohol|drinking|drug|substance|vaping|cigarette)))\b",
-    re.I,
-)
 # today's plan told as history ("was scheduled to have", "has been advised to start"): the plan charts it
 # (not "was referred by her PCP" or "was advised by urgent care": what happened before the visit is history)
 _TODAYS_PLAN = re.compile(
@@ -926,7 +925,8 @@ def _filed(f: Fact) -> Fact:
     ("Results: Blood pressure, 120/70") goes to the vital signs; an exam finding it gave as a vital sign
     ("lungs: clear", "heart sounds: clear": the exam question's vital signs answered with what the
     doctor heard) goes under its body system, where the exam's checks apply; a key-like vital-sign name
-    ("heart_rate: 72 bpm") is written in words."""
+    ("heart_rate: 72 bpm") is written in words; an order told in the assessment ("The doctor continues the
+    allopurinol") goes to the plan."""
     if f.block == Block.assessment.value and _NARRATED_NOW.match(f.text.strip()):
         return Fact(f.text, Block.plan.value, f.evidence, f.problem, f.label, f.polarity)  # an order, not a reason
     if f.block in (Block.physical_exam.value, Block.results.value) and _VITAL_NAMES.match(f.text.strip()):
@@ -946,20 +946,22 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     wrong block moved to its own (:func:`_filed`)."""
     from ..lexicon import medication_names
 
-    said_text = " ".join(tokens(transcript.text))
-    said_normalised = normalise(transcript.text)
+    spoken = transcript.text
+    said_text = " ".join(tokens(spoken))
+    said_normalised = normalise(spoken)
     said_numbers = _said_numbers(said_text.split())
-    said_words = content_words(transcript.text)
+    said_words = content_words(spoken)
     windows = _windows(transcript)
     results = [f.text for f in facts.facts if f.block == Block.results.value]
-    unsaid = _unsaid_results(results, transcript) if results else set()
+    drugs = medication_names(None)
+    index = TranscriptIndex(transcript, drugs)  # one index for every grounding question asked here
+    unsaid = _unsaid_results(results, transcript, index) if results else set()
     denied = _denied_words(facts)
     diagnoses = _diagnosis_words(facts)
     family = {w for f in facts.of(Block.family_history.value) for w in content_words(f.text)} - _FAMILY
     name = content_words(facts.patient.name)
     history = {w for f in facts.of(Block.medical_history.value) for w in content_words(f.text)}
     today = {w for p in facts.problems for w in content_words(p)} - _GENERIC_PROBLEM_WORDS
-    drugs = medication_names(None)
     allergic = {m for f in facts.of(Block.allergies.value) for _, m in drugs.medications_in(tokens(f.text))}
     started = new_medications(transcript, drugs)
     present = _present_facts(facts, said_words)
@@ -1067,7 +1069,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and (words := content_words(f.text))
             and (
                 words <= denied
-                or (words & today and not _history_of(words, facts, transcript))
+                or (words & today and not _history_of(words, facts, spoken))
                 or _familys(words, family, transcript)
             )
         ):
@@ -1102,10 +1104,10 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             else f.label
         )
         kept.append(f if label == f.label else Fact(f.text, block, f.evidence, f.problem, label, f.polarity))
-    denied_problems = _denied_problems(kept, transcript)
+    denied_problems = _denied_problems(kept, index)
     kept = [f for f in kept if f.problem not in denied_problems]
     patient = facts.patient
-    if patient.age and not _numbers(patient.age) <= ages_in(transcript.text):
+    if patient.age and not _numbers(patient.age) <= ages_in(spoken):
         patient = Patient(patient.name, "", patient.sex)  # an age nobody gave as an age ("clean for over 15 years")
     problems = [p for p in facts.problems if p not in denied_problems]
     return _history_problems(VisitFacts(patient=patient, facts=kept, problems=problems))
@@ -1133,18 +1135,11 @@ def _says_only_the_problem(f: Fact) -> bool:
     return bool(f.problem) and words <= content_words(f.problem) | _GENERIC_PROBLEM_WORDS
 
 
-def _denied_problems(kept: list[Fact], transcript: Transcript) -> set[str]:
+def _denied_problems(kept: list[Fact], index: TranscriptIndex) -> set[str]:
     """The problems named by a symptom the patient denied ("Abdominal pain: The patient reports abdominal
     pain, which could be due to gastritis" after "no abdominal pain", train D2N020): the model makes a problem of
     every symptom it was told about. Held to the grounding check's negation rule, on the problem's name alone."""
-    from ..domain import Statement
-    from ..grounding import TranscriptIndex, check_statement
-    from ..lexicon import medication_names
-
     named = {f.problem for f in kept if f.problem}
-    if not named:
-        return set()
-    index = TranscriptIndex(transcript, medication_names(None))
     return {
         p
         for p in named
