@@ -250,12 +250,18 @@ def _qualified(toks: list[str], i: int) -> str | None:
     if key == "pain" and any(t.startswith(("urin", "pee")) for t in toks[i + 1 : i + 4]):
         return "dysuria"  # "pain with urination", "pain when i pee": not the pain the visit is about
     if key == "pain" and toks[i + 1 : i + 2] in (["with"], ["on"]):
-        nxt = " ".join(toks[i + 3 : i + 4] if toks[i + 2 : i + 3] == ["the"] else toks[i + 2 : i + 3])
+        j = _manoeuvre_at(toks, i)
+        nxt = " ".join(toks[j : j + 1])
         if (manoeuvre := _stem(nxt)) in _MANOEUVRES:
             return f"{manoeuvre} {key}"  # "pain with pronation" is the exam's finding for that manoeuvre
     if site := _site(before):
         return f"{site} {key}"
     return key
+
+
+def _manoeuvre_at(toks: list[str], i: int) -> int:
+    """Where the manoeuvre of "pain with (the) X" at ``toks[i]`` would be (it may be past the end)."""
+    return i + 3 if toks[i + 2 : i + 3] == ["the"] else i + 2
 
 
 # what an examiner does to elicit pain: "pain with pronation" and "no pain with flexion" are different findings
@@ -511,7 +517,7 @@ def _surface(text: str, key: str) -> str:
         if target(w, toks[i + 1] if i + 1 < len(toks) else "") == key:
             return f"{w} {toks[i + 1]}" if " " in key else w
         if (q := _qualified(toks, i)) == key and q.split(" ")[0] in _MANOEUVRES:  # "pain with pronation"
-            return " ".join(toks[i : i + 3 if toks[i + 2 : i + 3] != ["the"] else i + 4])
+            return " ".join(toks[i : _manoeuvre_at(toks, i) + 1])
         if i and q == key:  # "bell pain" -> "belly pain": the site as written
             return f"{toks[i - 1]} {w}"
     return key
