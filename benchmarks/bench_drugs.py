@@ -84,8 +84,10 @@ if config == "corrected" and len(sys.argv) > 4:
         batch.append(seg)
     batches += [batch] if batch else []
     segments = []
-    for b in batches:  # each batch with the words said just before it, as the stream passes them
-        segments += engine.correct(samples, 0.0, b, [w.word for w in segments[-1].words] if segments else [])
+    for n, b in enumerate(batches):  # each batch with the words said just before and after it, as the stream passes them
+        before = [w.word for w in segments[-1].words] if segments else []
+        after = [w.word for w in batches[n + 1][0].words] if n + 1 < len(batches) else []
+        segments += engine.correct(samples, 0.0, b, before, after)
     tr = plain.model_copy(update={"segments": segments, "asr_model": engine.name})
 else:
     tr = engine.transcribe_file(audio)
@@ -122,16 +124,18 @@ def visits(names: list[str]) -> list[tuple[str, Path, dict]]:
 def _cache_path(config: str, audio: Path, before_root: Path | None) -> tuple[Path, str, Path]:
     """(code root, child configuration, cache file) of one configuration on one recording.
 
-    Keyed on the audio and on the source of the code that runs: the recogniser (and for ``corrected``
-    the correction and the lexicon it draws on) and the vocabulary.
+    Keyed on the audio and on the source of the code that runs: the recogniser, the vocabulary (not
+    for ``plain``, which decodes without it) and for ``corrected`` the correction and the lexicon.
     """
     root = before_root if (config == "hotwords" and before_root) else ROOT
     child_config = "hotwords-before" if root != ROOT else config
     code = hashlib.sha256()
-    sources = ["asr/engine.py", "asr/content.py", "asr/vocabulary.py"]
+    sources = ["asr/engine.py", "asr/content.py"]
+    if child_config != "plain":  # plain decodes with no word list: the vocabulary does not change it
+        sources += ["asr/vocabulary.py", "../assets/vocabulary/medical.txt"]
     if child_config == "corrected":
         sources += ["asr/correction.py", "lexicon.py"]
-    for f in [*(root / "scribe" / n for n in sources), root / "assets" / "vocabulary" / "medical.txt"]:
+    for f in (root / "scribe" / n for n in sources):
         if f.is_file():
             code.update(f.read_bytes())
     digest = hashlib.sha256(audio.read_bytes()).hexdigest()[:12]
@@ -210,7 +214,8 @@ def judge_corrections(transcript: dict, truth: dict) -> tuple[list[dict], list[d
             start, end = words[i]["start"], words[j]["end"]
             said = " ".join(t["text"] for t in turns if t["start"] - 3 <= end and t["end"] + 3 >= start)
             item = {"at": round(start, 1), "heard": words[i]["original"], "corrected": term}
-            (right if _norm(term).strip() in _norm(said) else false).append(item)
+            name = " ".join(w for w in term.split() if not re.search(r"\d", w))  # a dose a number kept is no term
+            (right if _norm(name).strip() in _norm(said) else false).append(item)
             i = j + 1
     return right, false
 

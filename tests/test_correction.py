@@ -64,10 +64,17 @@ def ear(truth: str):
     return score
 
 
-def candidates(index, text, context=()):
+def candidates(index, text, context=(), unsure=None, after=()):
+    """(heard words, term) of the candidates in ``text``; with ``unsure`` (a stretch of it), the recogniser
+    was sure of every other word, as Whisper is of the words around one it mishears."""
     words = text.split()
+    confidence = None
+    if unsure is not None:
+        at = len(text[: text.index(unsure)].split())
+        confidence = [0.4 if at <= k < at + len(unsure.split()) else 0.95 for k in range(len(words))]
     return {
-        (" ".join(words[c.first : c.last + 1]).strip(",."), c.term.text) for c in propose(words, index, None, context)
+        (" ".join(words[c.first : c.last + 1]).strip(",."), c.term.text)
+        for c in propose(words, index, None, context, confidence, after)
     }
 
 
@@ -91,7 +98,7 @@ def test_sound_key_hears_drug_names_in_common_words():
     ],
 )
 def test_the_issues_mishearings_are_candidates(index, heard, span, term, context):
-    assert (span, term) in candidates(index, heard, context)
+    assert (span, term) in candidates(index, heard, context, unsure=span)
 
 
 def test_numbers_units_laterality_and_negation_are_never_candidates(index):
@@ -186,9 +193,14 @@ def test_medication_talk_is_a_dose_a_drug_named_or_taking(index):
     topics = "Ok, show nice topics or signing."
     for before in ["I take aspirin every day.", "Two puffs twice a day.", "The pharmacy called."]:
         assert ("topics", "Topamax") in candidates(index, topics, before.split()), before
+
     # a dose after the words: a number with a unit or how often; a bare number is none
-    assert ("that endol", "Tylenol") in candidates(index, "I have been hearing that endol 500 mg")
-    assert not {t for _s, t in candidates(index, "I have been hearing that endol 3 carbineol") if t == "Tylenol"}
+    # (train D2N023: "indole-3-carbinol" heard "that endol 3 carbineol" was corrected to Tylenol)
+    def drugs(text):
+        return {t for span, t in candidates(index, text, unsure="that endol") if span == "that endol"}
+
+    assert {"Toradol", "tramadol"} <= drugs("I have been hearing that endol 500 mg")  # drugs are targets
+    assert drugs("I have been hearing that endol 3 carbineol") == set()
 
 
 def probable(text: str, probabilities: list[float]) -> Segment:
@@ -326,23 +338,30 @@ def test_every_aci_train_dialogue_is_clinical():
     assert not refused and len(rows) == 67
 
 
-def test_a_stream_passes_the_words_said_before_each_batch():
+def test_a_stream_passes_the_words_said_before_and_after_each_batch():
     # the live recogniser commits a segment or two at a time: without the words before them, a drug
-    # named just before ("Which medicines do you take?") would not count as medication talk
+    # named just before ("Which medicines do you take?") would not count as medication talk, and
+    # without the segment it has decoded but not committed yet, a dose said just after would not either
     from scribe.asr.engine import StreamingTranscriber
 
     class Engine:
         name, language = "fake", "en"
 
         def __init__(self):
-            self.contexts = []
+            self.contexts, self.afters = [], []
 
         def decode_window(self, audio, offset=0.0, first_id=0, context=None):
+            end = offset + audio.size / 16000
             words = [Word(start=offset + 0.2, end=offset + 0.6, word="Sentence.", probability=0.9)]
-            return [Segment(id=first_id, start=offset + 0.2, end=offset + 0.6, text=f"{first_id}.", words=words)]
+            later = [Word(start=end - 1.0, end=end - 0.5, word="Next.", probability=0.9)]  # in the holdback
+            return [
+                Segment(id=first_id, start=offset + 0.2, end=offset + 0.6, text=f"{first_id}.", words=words),
+                Segment(id=first_id + 1, start=end - 1.0, end=end - 0.5, text="Next.", words=later),
+            ]
 
-        def correct(self, audio, offset, segments, context=()):
+        def correct(self, audio, offset, segments, context=(), after=()):
             self.contexts.append(list(context))
+            self.afters.append(list(after))
             return segments
 
     engine = Engine()
@@ -351,6 +370,7 @@ def test_a_stream_passes_the_words_said_before_each_batch():
         stream.feed(np.zeros(16000, dtype=np.float32))
     assert len(engine.contexts) >= 2
     assert engine.contexts[0] == [] and all(c == ["Sentence."] for c in engine.contexts[1:])
+    assert all(a == ["Next."] for a in engine.afters)
 
 
 def test_the_words_said_before_the_first_segment_count_as_medication_talk(index):
@@ -359,3 +379,55 @@ def test_the_words_said_before_the_first_segment_count_as_medication_talk(index)
     assert correct([seg], index, score)[1] == []
     [fixed], _ = correct([seg], index, score, context="Which medicines do you take?".split())
     assert fixed.text == "Yes, Topamax." and [w.original for w in fixed.words if w.original] == ["topics."]
+
+
+def test_a_name_heard_in_pieces_is_a_candidate_though_its_start_is_a_word(index):
+    # train D2N015: "stay on the neurontin" heard as "Stay on the neuron and"; "neuron" is a word of its
+    # own and most of the start of the name, but the pieces together spell it
+    assert ("neuron and", "Neurontin") in candidates(index, "Stay on the neuron and we just won't")
+    # a heard word that *is* the start of a longer term, with nothing after it, still is no candidate
+    assert not {t for _s, t in candidates(index, "your knee is tender today") if t == "tenderness"}
+
+
+def test_giving_a_medicine_is_medication_talk(index):
+    heard = "We've been giving you the Gabby Pint"
+    assert ("Gabby Pint", "gabapentin") in candidates(index, heard)
+    assert not {t for _s, t in candidates(index, "We've been seeing the Gabby Pint") if t == "gabapentin"}
+
+
+def test_a_dose_said_just_after_makes_a_drug_a_target(index):
+    # train D2N023: "and cialis, on the days i work out i take 5 milligrams", the name its own segment
+    def terms(text, after="", unsure=None):
+        return {t for _s, t in candidates(index, text, (), unsure, after.split())}
+
+    assert "Cialis" not in terms("NCLs.")
+    assert "Cialis" in terms("NCLs.", "On the days I work out I take 5 milligrams.")
+    seg, score = segment("NCLs."), ear("Cialis.")
+    assert correct([seg], index, score)[1] == []
+    [fixed], _ = correct([seg], index, score, after="On the days I work out I take 5 milligrams.".split())
+    assert fixed.text == "Cialis." and fixed.words[0].original == "NCLs."
+    # a dose written on its number ("1000mg") is medication talk as much as "1000 mg" (visit10)
+    heard = "I'd like you to use acid and it often instead,"
+    assert "acetaminophen" in terms(heard, "Up to 1000mg at a time.", unsure="acid and it")
+    assert "acetaminophen" not in terms(heard, "Up to the time you go.", unsure="acid and it")
+
+
+def test_a_name_whose_last_syllable_the_dose_took_gets_its_dose_back(index):
+    # the bundled sample: "the atorvastatin twenty milligrams" heard as "The addormaster 1020mg": the
+    # "-tin" became a "10" on the dose. Where the audio fits, the name and the dose are both mended.
+    seg = segment("The addormaster 1020mg and the aspirin 81mg daily.")
+    [fixed], changes = correct([seg], index, ear("The atorvastatin 20mg and the aspirin 81mg daily."))
+    assert fixed.text == "The atorvastatin 20mg and the aspirin 81mg daily."
+    assert [(w.word, w.original) for w in fixed.words if w.original] == [
+        ("atorvastatin", "addormaster 1020mg"),
+        ("20mg", "addormaster 1020mg"),
+    ]
+    assert [(c.original, c.replacement) for c in changes] == [("addormaster 1020mg", "atorvastatin 20mg")]
+    # where the audio says the dose was 1020 as heard, only the name is mended or nothing at all
+    [kept], _ = correct([seg], index, ear("The addormaster 1020mg and the aspirin 81mg daily."))
+    assert kept.text == seg.text
+    # a name that does not end in "-tin"/"-tan"/"-tine" never takes a "10" from its dose
+    for c in propose("Continue the metform in 1020mg".split(), index):
+        assert not c.tail, c
+    # nor does a dose that is only "10"
+    assert not [c for c in propose("The addormaster 10mg daily".split(), index) if c.tail]

@@ -151,7 +151,7 @@ class CrashingEngine:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def correct_and_report(self, audio, offset: float, segments: list, context=None) -> tuple[list, list]:
+    def correct_and_report(self, audio, offset: float, segments: list, context=None, after=None) -> tuple[list, list]:
         if Path(self.crash_flag).exists():
             null_dereference()
         return segments, []  # the fixed sentence has no term to correct

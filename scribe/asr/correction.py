@@ -14,7 +14,9 @@ instead, after a stretch of speech is decoded:
    is a target only in medication talk (taking, prescribing, doses, a drug named) or before a dose.
    A run may end right before a number whose first sounds took the end of the name ("melexic and 50
    milligrams", meloxicam fifteen): it is compared without its trailing little words, and the
-   number stays as heard.
+   number stays as heard. One case does touch the number: a "10" glued to the dose after a name
+   ending in "-tin"/"-tan"/"-tine" ("addormaster 1020mg": atorvastatin twenty) is offered as the
+   name with the dose "20mg"; the audio decides, and the heard words stay on the correction.
 2. **Verify** (by ear): the recogniser scores the audio against the text as heard and against the text
    with the term in its place, both with that one term as decoder context (what a hot word would
    have been, but only for a term the speech already sounds like). The term replaces the heard words
@@ -59,8 +61,15 @@ WIDE_SLACK = 6.0
 MISSPELLING_SIMILARITY = 0.8
 # A candidate must be at least this similar (0..1, sound and spelling averaged) to be checked by ear.
 MIN_SIMILARITY = 0.6
+# Heard pieces whose letters run this close to a one-word term spell it, even where the first piece is a
+# word of its own ("neuron and": Neurontin).
+SPLIT_SIMILARITY = 0.75
 MAX_SPAN_WORDS = 4
 MAX_CANDIDATES_PER_SPAN = 3
+# One unsure word that is no ordinary word is most likely a misspelt term ("sealin"): more terms are
+# checked for it (with 480 targets the right one can rank sixth); a run of words is likelier ordinary
+# speech, and widening those checks made more false corrections than right ones (train D2N023).
+MAX_CANDIDATES_ONE_WORD = 6
 MAX_TERMS_PER_SEGMENT = 8
 # Heard words the recogniser was this sure of (mean word probability) are not candidates.
 MAX_SPAN_CONFIDENCE = 0.65
@@ -69,7 +78,8 @@ MAX_SPAN_CONFIDENCE = 0.65
 # enough to get a similarity bonus.
 CONTEXT_BONUS = 0.08
 _MEDICATION_CONTEXT = set(
-    """take takes taking took taken on prescribed prescription prescribe medication medications medicine medicines
+    """take takes taking took taken on prescribed prescription prescribe prescribing give giving gave given
+    medication medications medicine medicines
     allergic allergy allergies dose dosage increase decrease continue start stop refill pharmacy taper inhaler
     injection cream ointment""".split()
 )
@@ -157,6 +167,12 @@ class Candidate:
     term: Term
     similarity: float
     heard: int = 0  # how many of the words name the term (the rest the number took); 0: all of them
+    tail: str = ""  # the dose after the term, where the run ends on a number that took the name's end
+
+    @property
+    def words(self) -> list[str]:
+        """What replaces the run: the term, and the dose the number keeps."""
+        return [*self.term.text.split(), *([self.tail] if self.tail else [])]
 
     @property
     def one_word(self) -> bool:
@@ -272,6 +288,7 @@ def propose(
     is_common: Callable[[str], bool] | None = None,
     context: Sequence[str] = (),
     confidence: Sequence[float] | None = None,
+    after: Sequence[str] = (),
 ) -> list[Candidate]:
     """Runs of heard words that sound like a dictionary term they are not already.
 
@@ -282,16 +299,17 @@ def propose(
     word ("prescription", "insulin") is no target either: Whisper writes it when it hears it. A run that already contains a
     word of the term ("tender" -> "non-tender", "a stress test" -> "stress test") is not a candidate
     either: the words heard right would only be re-arranged. ``context`` are the words said just
-    before (the previous segment). A drug is a target only in medication talk, there or here (taking,
-    prescribing, a dose unit or frequency, a drug named: ``_medication_talk``), or before a dose: Whisper's
-    check by ear alone let "Amen, then." become memantine and "topics" Topamax where nobody spoke of
-    medicines (visit10, train D2N015). ``confidence``
-    are the recogniser's word probabilities: a run it was sure of (mean above
+    before (the previous segment), ``after`` the words said next (the next segment, where the stream
+    has it: "NCLs." then "On the days I work out I take 5 milligrams"). A drug is a target only in
+    medication talk in one of the three (taking, prescribing, giving, a dose unit or frequency, a
+    drug named: ``_medication_talk``), or before a dose: Whisper's check by ear alone let "Amen,
+    then." become memantine and "topics" Topamax where nobody spoke of medicines (visit10, train
+    D2N015). ``confidence`` are the recogniser's word probabilities: a run it was sure of (mean above
     ``MAX_SPAN_CONFIDENCE``) is taken as heard right ("show nice topics" is not checked against
     Topamax), which also keeps the checks by ear few.
     """
     exact = [index.is_term(w) for w in words]
-    about_drugs = any(_medication_talk(w, index) for w in (*context, *words))
+    about_drugs = any(_medication_talk(w, index) for w in (*context, *words, *after))
     best: dict[str, list[Candidate]] = {}
     for i in range(len(words)):
         for j in range(i, min(len(words), i + MAX_SPAN_WORDS)):
@@ -313,7 +331,11 @@ def propose(
                         sim = round(sim + CONTEXT_BONUS, 3)
                     if sim >= MIN_SIMILARITY and (term.text not in hits or sim > hits[term.text].similarity):
                         hits[term.text] = Candidate(i, j, term, sim, heard)
-            for cand in sorted(hits.values(), key=lambda c: -c.similarity)[:MAX_CANDIDATES_PER_SPAN]:
+                        tail = _ten_took(words, j + 1, term)
+                        if tail:
+                            hits[term.text + " +"] = Candidate(i, j + 1, term, sim, heard or j - i + 1, tail)
+            cap = MAX_CANDIDATES_ONE_WORD if i == j else MAX_CANDIDATES_PER_SPAN
+            for cand in sorted(hits.values(), key=lambda c: -c.similarity)[:cap]:
                 best.setdefault(cand.term.text, []).append(cand)
     ranked = []
     for spans in best.values():
@@ -370,10 +392,13 @@ def _heard_lengths(bare: list[str], before_number: bool) -> list[int]:
 
 def _shares_word(heard: list[str], term: Term) -> bool:
     """A heard word is a word of the term, or most of the start of one ("tender" of "tenderness", not
-    "ultra" of "Ultram"); a term merely split in two ("metform in") does not count."""
-    if letters("".join(heard)) == term.spelling:
+    "ultra" of "Ultram"); a one-word term heard in pieces ("metform in", "neuron and") does not count."""
+    joined = letters("".join(heard))
+    if joined == term.spelling:
         return False
     parts = re.findall(r"[a-z']+", term.text.lower())
+    if len(parts) == 1 and len(heard) > 1 and Indel.normalized_similarity(joined, term.spelling) >= SPLIT_SIMILARITY:
+        return False  # the name heard in pieces, its start a word of its own ("neuron and" for Neurontin)
     return any(h == p or (len(h) >= 4 and p.startswith(h) and len(p) - len(h) >= 3) for h in heard for p in parts)
 
 
@@ -383,6 +408,18 @@ def _number_at(words: Sequence[str], k: int) -> bool:
         return False
     bare = _bare(words[k])
     return bare in _NUMBERS or bool(re.match(r"\d", bare))
+
+
+def _ten_took(words: Sequence[str], k: int, term: Term) -> str:
+    """The dose in word ``k`` if its leading "10" is the last syllable of ``term`` ("-tin", "-tan",
+    "-tine"): "addormaster 1020mg" is "atorvastatin 20mg" heard as "atorvasta- ten twenty mg". Returns
+    the dose without it ("20mg"), or "" if the number is no such run-on. The audio decides whether the
+    reading holds (see ``correct``); the heard words stay on the correction."""
+    if k >= len(words) or not re.search(r"[td][aeiouy]+ne?$", term.spelling):
+        return ""
+    core = re.sub(r"^[^\w']+|[^\w']+$", "", words[k])
+    m = re.fullmatch(r"10([1-9]\d{0,3})([a-zA-Z]*)", core)
+    return m.group(1) + m.group(2) if m else ""
 
 
 def _swallowed_end(bare: list[str]) -> list[str]:
@@ -396,9 +433,15 @@ def _swallowed_end(bare: list[str]) -> list[str]:
 
 
 def _medication_talk(word: str, index: TermIndex) -> bool:
-    """A word of medication talk: taking, prescribing, a dose unit or how often, or a drug named."""
+    """A word of medication talk: taking, prescribing, a dose unit or how often (alone or on its number,
+    "1000mg"), or a drug named."""
     bare = _bare(word)
-    return bare in _MEDICATION_CONTEXT or bare in _DOSE_UNITS or index.is_drug(word)
+    return bare in _MEDICATION_CONTEXT or _dose_unit(bare) or index.is_drug(word)
+
+
+def _dose_unit(bare: str) -> bool:
+    """A dose unit or how often, alone ("mg", "twice") or written on its number ("20mg")."""
+    return bare in _DOSE_UNITS or bool(re.fullmatch(r"\d[\d.,]*[a-z]+", bare) and letters(bare) in _DOSE_UNITS)
 
 
 def _dose_follows(words: Sequence[str], j: int) -> bool:
@@ -406,7 +449,7 @@ def _dose_follows(words: Sequence[str], j: int) -> bool:
     ("list of upro from 10 mg", "addormaster 1020mg"); a bare number is not one ("that endol 3 carbineol")."""
     for k in range(j + 1, min(len(words), j + 4)):
         bare = _bare(words[k])
-        if re.fullmatch(r"\d[\d.,]*[a-z]+", bare) and letters(bare) in _DOSE_UNITS:
+        if re.match(r"\d", bare) and _dose_unit(bare):
             return True
         if (bare in _NUMBERS or re.fullmatch(r"\d[\d.,]*", bare)) and any(
             _bare(w) in _DOSE_UNITS for w in words[k + 1 : k + 3]
@@ -427,7 +470,7 @@ def _edges(word: str) -> tuple[str, str]:
 def _replace(words: Sequence[str], cand: Candidate, capitalise: bool) -> list[str]:
     first, last = words[cand.first], words[cand.last]
     lead, trail = _edges(first)[0], _edges(last)[1]
-    new = cand.term.text.split()
+    new = cand.words
     if capitalise and new and new[0][:1].islower():
         new[0] = new[0][:1].upper() + new[0][1:]
     new[0] = lead + new[0]
@@ -462,9 +505,10 @@ def proposals_for(
     index: TermIndex,
     is_common: Callable[[str], bool] | None = None,
     context: Sequence[str] = (),
+    after: Sequence[str] = (),
 ) -> list[tuple[int, Candidate]]:
     """Every candidate of every segment with word timings, with the segment's index (``context``: the
-    words said just before the first segment)."""
+    words said just before the first segment, ``after``: the words said after the last)."""
     texts = [[w.word for w in s.words] for s in segments]
     return [
         (k, c)
@@ -476,6 +520,7 @@ def proposals_for(
             is_common,
             context=texts[k - 1] if k else context,
             confidence=[w.probability for w in seg.words],
+            after=texts[k + 1] if k + 1 < len(texts) else after,
         )
     ]
 
@@ -540,6 +585,7 @@ def correct(
     is_common: Callable[[str], bool] | None = None,
     slack: float = SELF_PROMPT_SLACK,
     context: Sequence[str] = (),
+    after: Sequence[str] = (),
 ) -> tuple[list[Segment], list[Correction]]:
     """Replace heard words by dictionary terms where they sound alike and the audio agrees.
 
@@ -547,11 +593,12 @@ def correct(
     each candidate term in place: with the term as decoder context, each with its own words as
     context, and with none (see ``DEFAULT_MARGIN``, ``SELF_PROMPT_SLACK`` and ``NO_PROMPT_GAIN``).
     Segments without word timings are left alone. A drug is a target only where medicines are talked
-    about (see ``propose``): in a segment, the one before, or for the first segment ``context`` (the
-    words said just before, which a stream committing a segment at a time must pass). Returns the segments (corrected ones copied) and
-    what was changed.
+    about (see ``propose``): in a segment, the one before or the one after; for the first segment
+    ``context`` are the words said just before and for the last ``after`` the words said next (a
+    stream committing a segment at a time passes its last final segment and the next one it has
+    decoded but not yet committed). Returns the segments (corrected ones copied) and what was changed.
     """
-    proposals = proposals_for(segments, index, is_common, context)
+    proposals = proposals_for(segments, index, is_common, context, after)
     if not proposals:
         return segments, []
     return apply(segments, choose(check(segments, proposals, score), margin, slack))
@@ -567,7 +614,7 @@ def apply(segments: list[Segment], chosen: dict[int, list[Check]]) -> tuple[list
         for gain, fit, bare, _k, cand in sorted(picks, key=lambda p: -p[4].first):
             words = [w.word for w in seg.words]
             new_words = _replace(words, cand, capitalise=cand.first == 0)
-            new_text = new_words[cand.first : cand.first + len(cand.term.text.split())]
+            new_text = new_words[cand.first : cand.first + len(cand.words)]
             original = " ".join(words[cand.first : cand.last + 1])
             seg = seg.model_copy(update={"words": _corrected_words(seg, cand, new_text)})
             seg = seg.model_copy(update={"text": " ".join(w.word for w in seg.words)})

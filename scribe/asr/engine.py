@@ -341,12 +341,17 @@ class FasterWhisperEngine:
         return len(self._model.hf_tokenizer.encode(" " + word, add_special_tokens=False).ids) == 1
 
     def correct(
-        self, audio: np.ndarray, offset: float, segments: list[Segment], context: Sequence[str] = ()
+        self,
+        audio: np.ndarray,
+        offset: float,
+        segments: list[Segment],
+        context: Sequence[str] = (),
+        after: Sequence[str] = (),
     ) -> list[Segment]:
         """Correct drug and clinical terms in final ``segments`` heard in ``audio`` (starting at ``offset`` s).
 
-        See :mod:`scribe.asr.correction`; ``context`` are the words said just before (medication talk
-        there makes drug names targets). A no-op when ``correct_terms`` is off. The corrections made
+        See :mod:`scribe.asr.correction`; ``context`` are the words said just before and ``after`` the
+        words said next, as far as decoded (medication talk there makes drug names targets). A no-op when ``correct_terms`` is off. The corrections made
         are appended to :attr:`corrections`.
         """
         if not self.correct_terms or not segments:
@@ -368,6 +373,7 @@ class FasterWhisperEngine:
             margin=self.correction_margin,
             is_common=self.is_common_word,
             context=context,
+            after=after,
         )
         for c in changes:
             log.info("segment %d: heard %r, corrected to %r (+%.1f)", c.segment_id, c.original, c.replacement, c.gain)
@@ -594,7 +600,8 @@ class StreamingTranscriber:
             return []
 
         before = [w.word for w in self._final[-1].words] if self._final else []
-        committed = self.engine.correct(audio, offset, [self._monotonic(s) for s in commit], before)
+        after = [w.word for w in segs[len(commit)].words] if len(commit) < len(segs) else []
+        committed = self.engine.correct(audio, offset, [self._monotonic(s) for s in commit], before, after)
         self._final.extend(committed)
         self._next_id = committed[-1].id + 1
         if final:

@@ -54,11 +54,11 @@ class HostedEngine:
         return self.engine.is_common_word(word)
 
     def correct_and_report(
-        self, audio, offset: float, segments: list, context: list | None = None
+        self, audio, offset: float, segments: list, context: list | None = None, after: list | None = None
     ) -> tuple[list, list]:
         """The corrected segments and the corrections made (the parent keeps the running list)."""
         before = len(self.engine.corrections)
-        out = self.engine.correct(audio, offset, segments, context or ())
+        out = self.engine.correct(audio, offset, segments, context or (), after or ())
         return out, self.engine.corrections[before:]
 
 
@@ -112,13 +112,13 @@ class ProcessASREngine(FasterWhisperEngine):
                 self._common_words[word] = known
         return known
 
-    def correct(self, audio, offset: float, segments: list, context=()) -> list:
+    def correct(self, audio, offset: float, segments: list, context=(), after=()) -> list:
         """The child's term correction (:meth:`FasterWhisperEngine.correct`): one round trip per window,
         the term index and the scoring next to the model."""
         if not self.correct_terms or not segments:
             return segments
         self.load()
-        out, changes = self._twice("correct_and_report", audio, offset, segments, list(context))
+        out, changes = self._twice("correct_and_report", audio, offset, segments, list(context), list(after))
         self.corrections.extend(changes)
         return out
 
