@@ -1241,3 +1241,15 @@ def test_a_habit_is_not_past_medical_history():
     assert note.section("subjective").statements[1].text == (
         "Alvarez is a male with a past medical history of heart attack who presents for chest tightness."
     )
+
+
+def test_a_line_of_the_visit_copied_as_said_is_no_statement():
+    # the bundled sample's demo: the history answer copied the doctor's turn ("Is it serious? ...
+    # Here's the plan."); a note states what was found and decided, it does not ask or signpost
+    from scribe.drafting.compose import clean_text
+
+    assert clean_text("Is it serious?") == []
+    assert clean_text("Should I be worrying about a heart attack?", "patient") == []
+    assert clean_text("Here's the plan.") == []
+    assert clean_text("The chest pain is serious.") == ["The chest pain is serious."]
+    assert clean_text("The plan is to order an ECG.") == ["The plan is to order an ECG."]

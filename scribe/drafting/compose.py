@@ -104,6 +104,10 @@ META = re.compile(
     re.I,
 )
 
+# a speaker's signpost, not a fact ("Here's the plan.", "So, the plan is this.")
+_TRANSITION = re.compile(
+    r"(?i)^(?:so,? )?(?:here'?s|here is|this is) (?:the|my|our) plan\.?$|^(?:so,? )?the plan is this\.?$"
+)
 _FILLERS = re.compile(r"\b(?:uh+|um+|uh-huh|mm-hmm|you know|i mean|kinda|sorta)\b,?\s*", re.I)
 _SLANG = {"gonna": "going to", "wanna": "want to", "gotta": "got to", "ta": "to"}
 
@@ -360,6 +364,8 @@ def clean_text(text: str, speaker: str = "doctor") -> list[str]:
         piece = finished(third_person(piece, speaker).strip())
         if len(piece) < 3 or is_filler(piece) or META.search(piece) or not content_words(piece):
             continue  # (a piece with no content word: "The." left by the length limit)
+        if piece.endswith("?") or _TRANSITION.match(piece):
+            continue  # a line of the visit copied as said ("Is it serious?", "Here's the plan."): a note does not ask
         out.append(piece)
     return out
 
