@@ -431,3 +431,21 @@ def test_a_name_whose_last_syllable_the_dose_took_gets_its_dose_back(index):
         assert not c.tail, c
     # nor does a dose that is only "10"
     assert not [c for c in propose("The addormaster 10mg daily".split(), index) if c.tail]
+
+
+def test_a_faint_likeness_the_unprompted_audio_rejects_is_refused(index):
+    # train D2N028: "your new" -> amiodarone was accepted with the term as prompt (+7.8 nats) although,
+    # with no prompt, the audio preferred "your new" by 18.8 nats; a close likeness needs no such agreement
+    term = next(t for t in index.terms if t.text == "amiodarone")
+    faint, close = Candidate(3, 4, term, 0.62), Candidate(3, 4, term, 0.75)
+    assert not accepted(7.76, 4.39, -18.79, faint, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert accepted(7.76, 4.39, -18.79, close, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert accepted(7.76, 4.39, -5.0, faint, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+
+
+def test_a_run_of_little_words_is_no_clinical_term(index):
+    # visit10 and train D2N039/D2N040: "to worry them" became erythema, "to the tightens" lightheadedness
+    assert ("to worry them", "erythema") not in candidates(index, "You don't need to worry them at all")
+    assert ("to the tightens", "lightheadedness") not in candidates(index, "I feel to the tightens today")
+    # half of them little words still reads as the term ("and dino" for angina, espeak-ng's visit10)
+    assert ("and dino", "angina") in candidates(index, "concerned about stable and dino.", unsure="and dino.")
