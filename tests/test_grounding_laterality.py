@@ -105,3 +105,25 @@ def test_a_side_where_the_visit_names_none_is_a_hint_to_check_against_the_exam()
     (st,) = grounded(visit, "Pain of the right great toe, worse at night.")
     assert safety(st) == []
     assert [(i.kind, i.severity) for i in st.issues if i.kind == "side"] == [("side", Severity.review)]
+
+
+ANKLES = """\
+[doctor] Let me look at your legs. You have mild swelling in your left ankle.
+[doctor] Your right ankle looks normal.
+[patient] I know, the left ankle gets a little puffy in the evenings, for about a week now.
+[doctor] Your lungs are clear and your heart sounds normal.
+[doctor] The ankle swelling is mild, and we will keep it raised on a pillow.
+"""
+
+
+def test_a_finding_on_a_side_the_visit_calls_normal_is_flagged():
+    # the bundled sample's demo note: "Swelling in the left ankle; swelling in the right ankle" passed,
+    # because the statement's lines name both ankles; the visit called the right one normal
+    listed = "Musculoskeletal: Swelling in the left ankle; swelling in the right ankle; no muscle pain."
+    assert _laterality(ANKLES, listed) == ["the transcript calls the right side normal, not what this says of it"]
+    assert _laterality(ANKLES, "Swelling in the right ankle.") != []
+    # the left ankle's swelling, the right ankle as normal, and a finding the visit gives that side pass
+    assert _laterality(ANKLES, "Musculoskeletal: Swelling in the left ankle; no muscle pain.") == []
+    assert _laterality(ANKLES, "Swelling in the left ankle; right ankle normal.") == []
+    both = ANKLES + "[doctor] There is a small bruise on the right ankle too.\n"
+    assert _laterality(both, "Bruise on the right ankle.") == []

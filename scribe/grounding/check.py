@@ -22,7 +22,7 @@ from .assertion import finding_issues, negation_issues, unclear_issues
 from .claims import allergy_issues, descriptor_issues, result_issues
 from .evidence import settle_evidence, weak_evidence
 from .index import TranscriptIndex
-from .laterality import laterality_issues
+from .laterality import laterality_issues, normal_side_issues
 from .quantities import dose_issues, extract_facts, number_issues
 
 
@@ -71,6 +71,7 @@ def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Coll
     issues.extend(dose_issues(st.text, index))
     issues.extend(number_issues(st.text, facts, words, evidence, index))
     issues.extend(laterality_issues(st.text, evidence, index))
+    issues.extend(i for i in normal_side_issues(st.text, index) if i not in issues)
     issues.extend(negation_issues(st.text, index, evidence))
     issues.extend(finding_issues(st.text, index))
     issues.extend(unclear_issues(st.text, index, evidence))

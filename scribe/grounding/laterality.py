@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..domain import Issue
 from ..textnorm import normalise
 from ..textnorm import stem as _stem
+from .assertion import base_target, negated_terms
 from .context import agreement, context_tokens, context_words, nearest_words
 from .index import TranscriptIndex
 
@@ -209,4 +210,44 @@ def _side_of_the_finding(statement: str, index: TranscriptIndex, already: set[st
             if detail not in already:
                 issues.append(Issue(kind="laterality", detail=detail))
                 already.add(detail)
+    return issues
+
+
+# "your right ankle looks normal", "the left knee is fine": a side's body part the visit calls normal
+_CALLED_NORMAL = re.compile(
+    r"\b(left|right) ([a-z]+) (?:looks?|is|was|seems?|feels?) (?:completely |totally |perfectly )?"
+    r"(?:normal|fine|good|ok|okay|unremarkable)\b"
+)
+
+
+def _found_at(index: TranscriptIndex) -> tuple[set[tuple[str, str]], dict[tuple[str, str], set[str]]]:
+    """The (side, part) pairs the visit calls normal, and per pair the findings it states there."""
+    normal: set[tuple[str, str]] = set()
+    found: dict[tuple[str, str], set[str]] = {}
+    for text in index.segment_text.values():
+        norm = normalise(text)
+        for m in _CALLED_NORMAL.finditer(norm):
+            normal.add((m.group(1), _stem(m.group(2))[:6]))
+        present = {base_target(k) for k in negated_terms(norm)[1]}
+        for pair in _sides(norm):
+            found.setdefault(pair, set()).update(present)
+    return normal, found
+
+
+def normal_side_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """A finding put on a side's body part that the visit calls normal and gives no such finding: "swelling
+    in the right ankle" after "you have mild swelling in your left ankle; your right ankle looks normal".
+    Checked per item of a list, since the other item's side is often said in the same lines."""
+    normal, found = index.memo("normal_sides", _found_at)
+    if not normal:
+        return []
+    issues: list[Issue] = []
+    for item in re.split(r";\s+|(?<=[.!?])\s+", statement):
+        present = {base_target(k) for k in negated_terms(normalise(item))[1]}
+        for side, part in sorted(_sides(item)):
+            if (side, part) in normal and present - found.get((side, part), set()):
+                detail = f"the transcript calls the {side} side normal, not what this says of it"
+                issue = Issue(kind="laterality", detail=detail)
+                if issue not in issues:
+                    issues.append(issue)
     return issues
