@@ -449,3 +449,16 @@ def test_a_run_of_little_words_is_no_clinical_term(index):
     assert ("to the tightens", "lightheadedness") not in candidates(index, "I feel to the tightens today")
     # half of them little words still reads as the term ("and dino" for angina, espeak-ng's visit10)
     assert ("and dino", "angina") in candidates(index, "concerned about stable and dino.", unsure="and dino.")
+
+
+def test_of_two_names_for_the_same_words_the_one_the_unprompted_audio_prefers_wins(index):
+    # train D2N026: "Prignisone" (prednisone said) fitted prednisolone under prednisolone's own prompt
+    # (+7.6 nats) better than prednisone under its own (+6.1); gains under different prompts do not
+    # compare, the scores with no prompt do (prednisone -0.4, prednisolone -11.2)
+    from scribe.asr.correction import choose
+
+    pred = {t.text: t for t in index.terms if t.text in ("prednisone", "prednisolone")}
+    one = Candidate(0, 0, pred["prednisone"], 0.9)
+    other = Candidate(0, 0, pred["prednisolone"], 0.8)
+    picks = choose([(6.1, -5.0, -0.4, 0, one), (7.6, -5.2, -11.2, 0, other)], DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert [c.term.text for *_, c in picks[0]] == ["prednisone"]

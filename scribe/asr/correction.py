@@ -574,9 +574,12 @@ def accepted(gain: float, fit: float, bare: float, cand: Candidate, margin: floa
 
 
 def choose(checks: list[Check], margin: float, slack: float) -> dict[int, list[Check]]:
-    """The accepted candidates per segment, best gain first, no two overlapping."""
+    """The accepted candidates per segment, no two overlapping; where accepted ones overlap, the one the
+    audio prefers with no prompt wins. Each gain is measured under its own term's prompt, so gains of
+    different terms do not compare; the unprompted scores do ("Prignisone": prednisone −0.4 nats,
+    prednisolone −11.2, although prednisolone's own prompt gained more)."""
     chosen: dict[int, list[Check]] = {}
-    for gain, fit, bare, k, cand in sorted(checks, key=lambda g: -g[0]):
+    for gain, fit, bare, k, cand in sorted(checks, key=lambda g: (-g[2], -g[0])):
         if not accepted(gain, fit, bare, cand, margin, slack):
             continue
         taken = chosen.setdefault(k, [])
