@@ -15,8 +15,9 @@ instead, after a stretch of speech is decoded:
    A run may end right before a number whose first sounds took the end of the name ("melexic and 50
    milligrams", meloxicam fifteen): it is compared without its trailing little words, and the
    number stays as heard. One case does touch the number: a "10" glued to the dose after a name
-   ending in "-tin"/"-tan"/"-tine" ("addormaster 1020mg": atorvastatin twenty) is offered as the
-   name with the dose "20mg"; the audio decides, and the heard words stay on the correction.
+   whose last syllable sounds like it ("-tin", "-tan", "-tine", "-done": "addormaster 1020mg",
+   atorvastatin twenty) is offered as the name with the dose "20mg"; the audio decides, and the
+   heard words stay on the correction.
 2. **Verify** (by ear): the recogniser scores the audio against the text as heard and against the text
    with the term in its place, both with that one term as decoder context (what a hot word would
    have been, but only for a term the speech already sounds like). The term replaces the heard words
@@ -74,7 +75,7 @@ SPLIT_SIMILARITY = 0.75
 MAX_SPAN_WORDS = 4
 MAX_CANDIDATES_PER_SPAN = 3
 # One unsure word that is no ordinary word is most likely a misspelt term ("sealin"): more terms are
-# checked for it (with 480 targets the right one can rank sixth); a run of words is likelier ordinary
+# checked for it (with 518 targets the right one can rank sixth); a run of words is likelier ordinary
 # speech, and widening those checks made more false corrections than right ones (train D2N023).
 MAX_CANDIDATES_ONE_WORD = 6
 MAX_TERMS_PER_SEGMENT = 8
@@ -420,13 +421,14 @@ def _number_at(words: Sequence[str], k: int) -> bool:
 
 
 def _ten_took(words: Sequence[str], k: int, term: Term) -> str:
-    """The dose in word ``k`` if its leading "10" is the last syllable of ``term`` ("-tin", "-tan",
-    "-tine"): "addormaster 1020mg" is "atorvastatin 20mg" heard as "atorvasta- ten twenty mg". Returns
-    the dose without it ("20mg"), or "" if the number is no such run-on. The audio decides whether the
-    reading holds (see ``correct``); the heard words stay on the correction."""
+    """The dose in word ``k`` if its leading "10" is the last syllable of ``term`` (a t or d sound, a
+    vowel and n: "-tin", "-tan", "-tine", "-done"): "addormaster 1020mg" is "atorvastatin 20mg" heard
+    as "atorvasta- ten twenty mg". Returns the dose without it ("20mg"), or "" if the number is no such
+    run-on. The audio decides whether the reading holds (see ``correct``); the heard words stay on the
+    correction."""
     if k >= len(words) or not re.search(r"[td][aeiouy]+ne?$", term.spelling):
         return ""
-    core = re.sub(r"^[^\w']+|[^\w']+$", "", words[k])
+    core = m.group(2) if (m := _EDGES.match(words[k])) else words[k]  # without its punctuation, as written
     m = re.fullmatch(r"10([1-9]\d{0,3})([a-zA-Z]*)", core)
     return m.group(1) + m.group(2) if m else ""
 

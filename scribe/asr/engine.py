@@ -351,8 +351,8 @@ class FasterWhisperEngine:
         """Correct drug and clinical terms in final ``segments`` heard in ``audio`` (starting at ``offset`` s).
 
         See :mod:`scribe.asr.correction`; ``context`` are the words said just before and ``after`` the
-        words said next, as far as decoded (medication talk there makes drug names targets). A no-op when ``correct_terms`` is off. The corrections made
-        are appended to :attr:`corrections`.
+        words said next, as far as decoded (medication talk there makes drug names targets). A no-op
+        when ``correct_terms`` is off. The corrections made are appended to :attr:`corrections`.
         """
         if not self.correct_terms or not segments:
             return segments

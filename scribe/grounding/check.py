@@ -71,7 +71,7 @@ def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Coll
     issues.extend(dose_issues(st.text, index))
     issues.extend(number_issues(st.text, facts, words, evidence, index))
     issues.extend(laterality_issues(st.text, evidence, index))
-    issues.extend(i for i in normal_side_issues(st.text, index) if i not in issues)
+    issues.extend(normal_side_issues(st.text, index))
     issues.extend(negation_issues(st.text, index, evidence))
     issues.extend(finding_issues(st.text, index))
     issues.extend(unclear_issues(st.text, index, evidence))
