@@ -130,6 +130,15 @@ def _phrase_value(words: list[str]) -> str:
     return "".join(str(g) for g in groups)
 
 
+def _is_range(run: list[str], word: str) -> bool:
+    """A digit word and a slightly larger one said in a row are a range, not one number: "two three times a
+    week" is 2 to 3 times, "six eight weeks" 6 to 8 weeks ("one forty", "one twenty" stay readings: 140, 120)."""
+    if len(run) != 1 or run[0] not in _SMALL or word not in _SMALL:
+        return False
+    first, second = _SMALL[run[0]], _SMALL[word]
+    return 2 <= first < second <= min(first + 2, 10)
+
+
 def _said_again(run: list[str], word: str) -> int | None:
     """Where a run of number words starts over as speech repeats a number: a second "hundred" in the same
     thousand ("five hundred five hundred" is 500 said twice, not 50500) or the same digit word twice ("three out
@@ -166,7 +175,10 @@ def words_to_numbers(text: str) -> str:
         if low in _SMALL or low in _TENS or (low in _MULT and run):
             if run and "".join(gap).strip(" -") == "":
                 gap.clear()
-                if (split := _said_again(run, low)) is not None:  # "five hundred five hundred": 500 500
+                if _is_range(run, low):  # "six eight weeks": 6 to 8 weeks, not 68
+                    close_run()
+                    out.append(" to ")
+                elif (split := _said_again(run, low)) is not None:  # "five hundred five hundred": 500 500
                     tail = run[split:]
                     del run[split:]
                     close_run()
@@ -249,6 +261,7 @@ def normalise(text: str) -> str:
     t = re.sub(r"\bpoint\s+(\d)", r".\1", t)
     t = re.sub(r"(\d)\s+\.\s?(\d{1,2})\b", r"\1.\2", t)  # "ninety eight . seven": a transcript's spoken decimal
     t = re.sub(r"(?<![\d.])\.(\d)", r"0.\1", t)  # "point five centimeters": 0.5 cm
+    t = re.sub(r"\b(?:a )?half (?:an|a) hour\b", "30 minutes", t)
     t = re.sub(r"\b(\d+) and a half\b", r"\1.5", t)  # "two and a half milligrams"
     t = re.sub(r"\b(?:a|an|1) ([a-z]+) and a half\b", r"1.5 \1", t)  # "a year and a half", "a pack and a half"
     t = re.sub(r"\b(twen|thir|for|fif|six|seven|eigh|nine)ties\b", lambda m: f"{_DECADES[m.group(1)]}s", t)

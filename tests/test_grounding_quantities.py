@@ -165,3 +165,30 @@ def test_a_number_said_twice_in_a_row_is_one_number_said_twice():
         [],
         ["dose"],
     ]
+
+
+def test_two_digit_words_in_a_row_are_a_range_and_a_couple_is_two():
+    """Train D2N051 ("six eight weeks maybe" had read as 68 weeks), D2N060 ("since i was like four five"), D2N048 ("a
+    couple days ago") and D2N014 ("after about a half an hour"): each flagged a correct reference sentence."""
+    from scribe.textnorm import words_to_numbers
+
+    assert words_to_numbers("six eight weeks") == "6 to 8 weeks"
+    assert words_to_numbers("two three times a day") == "2 to 3 times a day"
+    # readings stay one number: a blood pressure, a digit run, a year, a temperature's tens and units
+    assert words_to_numbers("one forty eight over ninety two") == "148 over 92"
+    assert words_to_numbers("one twenty") == "120"
+    assert words_to_numbers("nineteen ninety nine") == "1999"
+    assert words_to_numbers("ninety eight") == "98"
+    visit = (
+        "[patient] The ulcer has been there like six or so weeks.\n[doctor] Six eight weeks maybe.\n"
+        "[patient] This happened about a couple days ago, after about a half an hour of tennis.\n"
+    )
+    assert _safety_in(visit, "Ulcer present for 6 to 8 weeks.", "Onset 2 days ago, after 30 minutes of tennis.") == [
+        [],
+        [],
+    ]
+    assert _safety_in(visit, "Ulcer present for 68 weeks.", "Onset 3 days ago.", "After 40 minutes of tennis.") == [
+        ["number"],
+        ["number"],
+        ["number"],
+    ]

@@ -189,11 +189,12 @@ def _dateless_tokens(index: TranscriptIndex) -> dict[int, list[str]]:
 
 
 def _numbers_said(index: TranscriptIndex) -> dict[int, set[str]]:
-    """The numbers of each line that are not part of a date: a date of birth "7/7/1977" does not say "7 weeks"."""
+    """The numbers of each line that are not part of a date: a date of birth "7/7/1977" does not say "7 weeks".
+    A count said in words with its unit is one too: "a couple days ago" says 2 days."""
     return index.memo(
         "plain_numbers",
         lambda ix: {
-            sid: {canon_number(t) for t in toks if _IS_NUMBER.fullmatch(t)}
+            sid: {canon_number(t) for t in toks if _IS_NUMBER.fullmatch(t)} | {n for n, u in _quantities(toks) if u}
             for sid, toks in _dateless_tokens(ix).items()
         },
     )
