@@ -155,6 +155,7 @@ class IssueKind(StrEnum):
     date = "date"  # a date nobody said (a review hint)
     age = "age"  # an age where the visit gives none (a review hint: it came from the chart)
     side = "side"  # left or right where the visit names no side at all (a review hint: it came from the exam)
+    chart = "chart"  # a chart detail of a kind the visit never gives: a diabetes type, x-ray views (a review hint)
     corrected = "corrected"  # a drug in the transcript only where Scribe's term correction replaced what was heard
 
 
@@ -169,7 +170,7 @@ class Severity(str, Enum):
 
 # Issue kinds that are only hints; every other kind is a safety flag.
 REVIEW_KINDS = frozenset(
-    {IssueKind.no_evidence, IssueKind.weak_evidence, IssueKind.date, IssueKind.age, IssueKind.side}
+    {IssueKind.no_evidence, IssueKind.weak_evidence, IssueKind.date, IssueKind.age, IssueKind.side, IssueKind.chart}
 )
 
 

@@ -192,3 +192,27 @@ def test_two_digit_words_in_a_row_are_a_range_and_a_couple_is_two():
         ["number"],
         ["number"],
     ]
+
+
+def test_a_chart_detail_the_visit_never_gives_is_a_hint_and_the_exam_phrase_all_4_quadrants_needs_no_count():
+    """Train D2N033 ("Type 2 diabetes" where the visit says "your diabetes"), D2N005 and D2N067 ("X-rays, 3 views"
+    where nobody counts views) and D2N044 ("Bowel sounds normal in all 4 quadrants"): the type and the views came
+    from the chart and the imaging report, a review hint like an age nobody said; where the visit gives the type,
+    another one is still a safety flag."""
+    untyped = (
+        "[doctor] We're treating your diabetes with metformin, and I looked at your hand x-rays.\n"
+        "[doctor] Your bowel sounds are normal.\n"
+    )
+    statements = grounded(
+        untyped, "Type 2 diabetes.", "X-rays of the right hand, 3 views.", "Bowel sounds normal in all 4 quadrants."
+    )
+    assert [[(i.kind, i.severity) for i in st.issues if i.kind in ("chart", "number")] for st in statements] == [
+        [("chart", Severity.review)],
+        [("chart", Severity.review)],
+        [],
+    ]
+    typed = "[doctor] Your type one diabetes is well controlled on insulin.\n"
+    assert _safety_in(typed, "Type 2 diabetes, well controlled.", "Type 1 diabetes, well controlled.") == [
+        ["number"],
+        [],
+    ]

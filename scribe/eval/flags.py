@@ -45,6 +45,7 @@ from ..grounding import (
     ages_in,
     ages_said,
     allergy_only,
+    chart_details_unsaid,
     check_statement,
     side_mentions,
     sides_said_for,
@@ -316,10 +317,13 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
 
 def _case(kind: str, original: str, elsewhere: bool, index: TranscriptIndex, mutated: str = "") -> str:
     """The line an injection is also reported on: a changed dose or number that is said elsewhere in the visit;
-    a flipped side where the visit gives that body part (or its limb) no side at all - no check of the transcript
+    a changed age, diabetes type or number of x-ray views where the visit gives no such detail (a review hint: it
+    came from the chart); a flipped side where the visit gives that body part (or its limb) no side at all - no check of the transcript
     can tell the sides apart there (the note's side came from the exam or the chart, not from speech)."""
     if kind == "number" and (ages_in(mutated) - ages_in(original)) and not ages_said(index):
         return "an age where the visit gives none"  # from the chart: a review hint, not a safety flag
+    if kind == "number" and set(chart_details_unsaid(mutated, index)) - set(chart_details_unsaid(original, index)):
+        return "a chart detail where the visit gives none"  # a diabetes type, x-ray views: a review hint too
     if kind in ("dose", "number"):
         return "said elsewhere" if elsewhere else "never said"
     if kind == "laterality":

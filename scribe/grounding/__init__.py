@@ -25,7 +25,7 @@ from .check import check_statement, confirmed_correction, ground_note, heard_con
 from .claims import allergy_only
 from .index import TranscriptIndex
 from .laterality import side_mentions, sides_said_for
-from .quantities import DATE, NAMED_NUMBER, Dose, Facts, ages_in, ages_said, extract_facts
+from .quantities import DATE, NAMED_NUMBER, Dose, Facts, ages_in, ages_said, chart_details_unsaid, extract_facts
 
 # the text helpers callers have always imported from here; they live in scribe.textnorm
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "TranscriptIndex",
     "ages_in",
     "ages_said",
+    "chart_details_unsaid",
     "allergy_only",
     "check_statement",
     "confirmed_correction",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..domain import Issue
 from ..lexicon import Lexicon, fuzzy_in, medications_in
-from ..textnorm import DOSE_UNITS, UNITS, canon_number, stem, tokens
+from ..textnorm import DOSE_UNITS, UNITS, canon_number, normalise, stem, tokens
 from .context import (
     DATE,
     NAMED_NUMBER,
@@ -100,11 +100,15 @@ _ON_THE_HOUR = re.compile(r"\b(\d{1,2}):00\b")
 _SCALE = re.compile(r"\b(\d{1,2}(?:\.\d)?(?:\s*(?:-|to)\s*\d{1,2})?\+?)\s*(?:/|out of )\s*(?:10|6|5|4)\b(?!\s*/)")
 
 
+# "bowel sounds normal in all 4 quadrants": the exam's set phrase, not a count anybody says
+_ALL_QUADRANTS = re.compile(r"\ball (?:4|four) quadrants\b", re.I)
+
+
 def extract_facts(text: str, medications: Collection[str]) -> Facts:
     dates = [m.group(0) for m in DATE.finditer(text)]
     ordinals = [_ORDINAL_WORDS[int(m.group(1))] for m in _ORDINAL.finditer(text) if int(m.group(1)) in _ORDINAL_WORDS]
     text = _ORDINAL.sub(lambda m: " " if int(m.group(1)) in _ORDINAL_WORDS else m.group(0), text)
-    text = _SCALE.sub(r"\1 ", _ON_THE_HOUR.sub(r"\1", text))
+    text = _ALL_QUADRANTS.sub("all quadrants", _SCALE.sub(r"\1 ", _ON_THE_HOUR.sub(r"\1", text)))
     toks = tokens(_NOT_A_COUNT.sub(" ", NAMED_NUMBER.sub(" ", DATE.sub(" ", text))))
     meds = medications_in(toks, medications)
     doses: list[Dose] = []
@@ -234,6 +238,30 @@ def ages_said(index: TranscriptIndex) -> set[str]:
     )
 
 
+# Details a note takes from the chart or an imaging report, which a visit often never says: the type of a diabetes
+# ("type 2 diabetes" where the visit says "your diabetes"), the number of views an x-ray was taken in. Where the
+# visit gives that kind of detail, another value is a number flag as usual; where it gives none, a review hint.
+_CHART_DETAILS = (
+    (re.compile(r"\btype (\d)\b(?= diabet)"), re.compile(r"\btype (?:\d|i{1,2})\b"), "the diabetes type {}"),
+    (re.compile(r"\b(\d{1,2}) (?:radiographic )?views?\b"), re.compile(r"\bviews?\b"), "{} views"),
+)
+
+
+def chart_details_unsaid(text: str, index: TranscriptIndex) -> dict[str, str]:
+    """The numbers of ``text`` that are chart details of a kind the visit never gives, each with its wording."""
+    given = index.memo(
+        "chart_details",
+        lambda ix: {k for k, (_, said, _) in enumerate(_CHART_DETAILS) if said.search(ix.text)},
+    )
+    low = normalise(text)
+    return {
+        canon_number(m.group(1)): wording.format(m.group(1))
+        for k, (written, _, wording) in enumerate(_CHART_DETAILS)
+        if k not in given
+        for m in written.finditer(low)
+    }
+
+
 def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int], index: TranscriptIndex) -> list[Issue]:
     """Every number must be said, and said about this: in the evidence or next to it, or in a line that
     shares a word with the statement ("BP 150/92" is not backed by "150 pounds" in another topic)."""
@@ -244,6 +272,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     contradicted = _said_for_something_else(text, facts, index)
     issues.extend(contradicted.values())
     ages = ages_in(text)
+    chart = chart_details_unsaid(text, index)
     for num in sorted(facts.numbers - contradicted.keys()):
         unit, units = facts.quantities.get(num), _units_said(index, num)
         # "4 weeks" where "4 days" was said: a number said bare nearby may still be it ("heart rate 68")
@@ -264,7 +293,10 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         ):
             continue
         where = [sid for sid in index.order if num in said[sid]]
-        if not where and num in ages and not ages_said(index):
+        if (detail := chart.get(num)) is not None:
+            # the visit never gives this kind of detail: the note's came from the chart or the imaging report
+            issues.append(Issue(kind="chart", detail=f"{detail} is not said in the visit: check it against the chart"))
+        elif not where and num in ages and not ages_said(index):
             # the visit gives no age at all: the note's came from the chart, as a date of birth does
             issues.append(
                 Issue(kind="age", detail=f"the age {num} is not said in the visit: check it against the chart")
