@@ -264,3 +264,14 @@ def test_a_line_that_breaks_off_after_pain_with_is_read_without_error(line):
     """A recognised transcript (valid D2N070, voiced) ended a turn on "pain with": the manoeuvre rule read past the
     end of the line and the whole draft failed."""
     assert _negation(line + "\n", "Pain with flexion.") in ([], [f"'pain with flexion' {ABSENT_BUT_SAID}"])
+
+
+def test_what_the_examiner_goes_on_to_find_is_not_under_the_no_before_it():
+    """Train D2N045: "there is no redness there's no swelling i can appreciate a small amount of effusion" - the
+    effusion was read as denied and "Small effusion." flagged. "I don't appreciate any effusion" still denies it."""
+    found = "[doctor] looking at the knee there is no redness there's no swelling i can appreciate a small amount of effusion\n"
+    assert _negation(found, "Small effusion of the right knee.") == []
+    assert _negation(found, "No effusion.") == [f"'effusion' {ABSENT_BUT_SAID}"]
+    denied = "[doctor] looking at the knee there is no redness no swelling i don't appreciate any effusion\n"
+    (st,) = grounded(denied, "Small effusion of the knee.")
+    assert [i.detail for i in st.issues if i.kind == "negation"] == [f"'effusion' {PRESENT_BUT_DENIED}"]

@@ -185,6 +185,8 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
                 and "n't" not in "".join(toks[i + 2 : i + 4])
             )
             or (w == "some" and 0 < i - neg_at <= NEGATION_SCOPE and any(target(t) for t in toks[neg_at + 1 : i]))
+            # the examiner goes on to what they do find: "no swelling i can appreciate a small amount of effusion"
+            or (w in ("i", "we") and 0 < i - neg_at <= NEGATION_SCOPE and _finds_next(toks, i))
         ):
             neg_at = hyp_at = -99
             continue
@@ -197,6 +199,22 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         absent = i - neg_at <= NEGATION_SCOPE or w.endswith(("less", "-free"))  # "painless", "pain-free"
         (negated if absent else affirmed).add(key)
     return negated, affirmed
+
+
+# what an examiner does on finding something: "i can appreciate", "i do see", "we noted"
+_EXAM_VERBS = frozenset(
+    "appreciate appreciated see saw feel felt notice noticed note noted hear heard find found".split()
+)
+
+
+def _finds_next(toks: list[str], i: int) -> bool:
+    """``toks[i]`` ("i", "we") starts a finding: an exam verb within the next three words and no negator before it."""
+    for w in toks[i + 1 : i + 4]:
+        if w in _NEGATORS or w.endswith("n't"):
+            return False
+        if w in _EXAM_VERBS:
+            return True
+    return False
 
 
 # "the risks include but are not limited to pain, infection ...": one list, not a "but" and a "not"
