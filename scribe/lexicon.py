@@ -23,7 +23,9 @@ directly; none of its network helpers is imported.
 from __future__ import annotations
 
 import bz2
+import gzip
 import importlib.util
+import json
 import pickle
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -90,6 +92,7 @@ class Lexicon(Collection[str]):
         self.generic: dict[str, str] = dict(generic)
         self.terms: tuple[str, ...] = tuple(terms)
         self.suffixes = suffixes
+        self._term_words = frozenset(w for t in self.terms for w in tokens(t))
         # names the vocabulary writes with capitals ("Lasix", "hemoglobin A1c", "COPD"), by their lower case
         self.spellings: dict[str, str] = {" ".join(s.split()).lower(): " ".join(s.split()) for s in spellings}
         self._spelling_re = (
@@ -113,6 +116,17 @@ class Lexicon(Collection[str]):
         """A known name, or one word with a drug-name stem ("-pril", "-statin", ...)."""
         return name in self.generic or (
             self.suffixes and " " not in name and bool(DRUG_SUFFIX.match(name)) and name not in NOT_MEDICATIONS
+        )
+
+    def known_word(self, word: str) -> bool:
+        """``word`` (lower case) is a medication, a word of a drug name or a clinical term, or a word of English:
+        anything but a word nobody knows, such as a drug name misheard ("addormaster")."""
+        return (
+            self.is_medication(word)
+            or word in english_words()
+            or word in _package_words()
+            or word in self._term_words
+            or fuzzy_in(word, self.generic)  # last: it compares with every name
         )
 
     def generic_of(self, name: str) -> str:
@@ -235,8 +249,9 @@ def mentioned(term: str, text_tokens: Collection[str], text_normalised: str) -> 
 # ----------------------------------------------------------------------------- loading
 
 
-def _package_dictionary() -> dict[str, str]:
-    """name -> generic from the drug-named-entity-recognition package, filtered (module docstring)."""
+@lru_cache(maxsize=1)
+def _package_data() -> dict:
+    """The drug-named-entity-recognition package's dictionary file, read once ({} when it is missing)."""
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or spec.origin is None:
         return {}
@@ -244,7 +259,14 @@ def _package_dictionary() -> dict[str, str]:
     if not path.is_file():
         return {}
     with bz2.open(path, "rb") as fh:
-        data = pickle.load(fh)  # noqa: S301 - the installed package's own data file
+        return pickle.load(fh)  # noqa: S301 - the installed package's own data file
+
+
+def _package_dictionary() -> dict[str, str]:
+    """name -> generic from the drug-named-entity-recognition package, filtered (module docstring)."""
+    data = _package_data()
+    if not data:
+        return {}
     canonical = data["drug_canonical_to_data"]
     out: dict[str, str] = {}
     for variant, generics in data["drug_variant_to_canonical"].items():
@@ -263,6 +285,35 @@ def _package_dictionary() -> dict[str, str]:
             continue
         out[name] = generic.replace("-", " ")
     return out
+
+
+@lru_cache(maxsize=1)
+def _package_words() -> frozenset[str]:
+    """Every word of every name in the package's dictionary, the short brands too ("bumex", "zocor"): to tell a
+    drug name the matching leaves out from a word nobody knows."""
+    variants = _package_data().get("drug_variant_to_canonical", {})
+    return frozenset(w for variant in variants for w in re.findall(r"[a-z]+", variant.lower()))
+
+
+ENGLISH_PACKAGE = "spellchecker"  # PyPI pyspellchecker (MIT): an English word-frequency list
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The words of English (pyspellchecker's list, about 160 000 words, read from its data file). Empty when the
+    package is missing: callers that need it check :func:`knows_english`."""
+    spec = importlib.util.find_spec(ENGLISH_PACKAGE)
+    if spec is None or spec.origin is None:
+        return frozenset()
+    path = Path(spec.origin).parent / "resources" / "en.json.gz"
+    if not path.is_file():
+        return frozenset()
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return frozenset(json.load(fh))
+
+
+def knows_english() -> bool:
+    return bool(english_words())
 
 
 @lru_cache(maxsize=4)

@@ -2,6 +2,7 @@
 for paraphrase, and approval that waits only for the safety flags."""
 
 import pytest
+from grounded import grounded
 
 from scribe.approval import approve, blocking_statements, confirm_statement
 from scribe.domain import NoteDraft, Section, Severity, Statement, StatementStatus, Transcript
@@ -246,3 +247,31 @@ def test_confirming_a_corrected_drug_once_covers_every_statement_that_names_it_f
     assert [st.text for st in blocking_statements(other)] == []  # (the file's statuses say it is fine ...)
     with pytest.raises(ApprovalError, match="listen to the recording"):
         approve(other, "Dr Grace Hopper", transcript=transcript)
+
+
+def test_a_dose_given_to_a_word_nobody_knows_is_a_safety_flag_that_says_to_listen():
+    """The demo's note once read "Lisinopril 10 mg once a day addormaster 1020 mg" where the recogniser had heard
+    "addormaster" for atorvastatin: a dose after a word that is neither a drug name nor English is a drug name
+    misheard until a physician has listened. Drug names the matching leaves out (short brands such as Bumex), the
+    second word of a drug's name, lab values and English words before a dose are not flagged."""
+    visit = (
+        "[doctor] You take lisinopril ten milligrams once a day and the addormaster twenty milligrams.\n"
+        "[patient] Yes, and Bumex two milligrams, and testosterone cypionate one forty milligrams.\n"
+        "[doctor] Your LDL was one fifty three. Take two tablets of Tylenol when needed.\n"
+    )
+    flagged, *clean = grounded(
+        visit,
+        "Lisinopril 10 mg once a day, addormaster 20 mg.",
+        "Bumex 2 mg once daily.",
+        "Testosterone cypionate 140 mg.",
+        "LDL 153 mg/dL.",
+        "Take 2 tablets of Tylenol as needed.",
+    )
+    assert [(i.kind, i.severity, i.detail) for i in flagged.issues if i.kind == "medication"] == [
+        (
+            "medication",
+            Severity.safety,
+            "'addormaster' (20 mg) is no drug name Scribe knows, perhaps a name misheard: listen to the recording",
+        )
+    ]
+    assert [[i.kind for i in st.issues if i.kind == "medication"] for st in clean] == [[], [], [], []]

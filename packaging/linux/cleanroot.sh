@@ -73,6 +73,7 @@ in_root test -x /usr/bin/scribe -a -x /usr/bin/scribe-app -a -f /usr/share/appli
   -a -f /usr/share/icons/hicolor/256x256/apps/scribe.png || fail "PATH entries, desktop entry or icon missing"
 # data the app locates by path rather than by import (the analysis cannot see it): must be in the bundle
 in_root test -f /opt/scribe/_internal/drug_named_entity_recognition/drug_ner_dictionary.pkl.bz2 \
+  -a -f /opt/scribe/_internal/spellchecker/resources/en.json.gz \
   -a -d /opt/scribe/_internal/assets/templates -a -f /opt/scribe/_internal/libportaudio.so.2 || fail "bundle data missing"
 
 in_root scribe --version | tee "$OUT/version.txt"

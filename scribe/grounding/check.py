@@ -23,7 +23,7 @@ from .claims import allergy_issues, descriptor_issues, result_issues
 from .evidence import settle_evidence, weak_evidence
 from .index import TranscriptIndex
 from .laterality import laterality_issues, normal_side_issues
-from .quantities import dose_issues, extract_facts, number_issues
+from .quantities import dose_issues, extract_facts, number_issues, unknown_name_issues
 
 
 def correction_issue(med: str, heard: str, confirmed: bool = False) -> Issue:
@@ -69,6 +69,7 @@ def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Coll
         elif (heard := index.only_corrected(med)) is not None:
             issues.append(correction_issue(med, heard.strip(), confirmed=med in heard_confirmed))
     issues.extend(dose_issues(st.text, index))
+    issues.extend(unknown_name_issues(st.text, index))
     issues.extend(number_issues(st.text, facts, words, evidence, index))
     issues.extend(laterality_issues(st.text, evidence, index))
     issues.extend(normal_side_issues(st.text, index))

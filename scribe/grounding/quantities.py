@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ..domain import Issue
-from ..lexicon import Lexicon, fuzzy_in, medications_in
+from ..lexicon import Lexicon, fuzzy_in, knows_english, medications_in
 from ..textnorm import DOSE_UNITS, UNITS, canon_number, normalise, stem, tokens
 from .context import (
     DATE,
@@ -555,6 +555,34 @@ def _named_around(med: str, seg: int | None, index: TranscriptIndex) -> bool:
     i = index.position[seg]
     context = {t for sid in index.order[max(0, i - 6) : i + 3] for t in index.tokens[sid]}
     return _named_near(med, context, index)
+
+
+# a concentration or a rate, not a dose: "178 mg/dL", "5 mg/kg"
+_PER = frozenset({"dl", "l", "kg", "ml"})
+
+
+def unknown_name_issues(text: str, index: TranscriptIndex) -> list[Issue]:
+    """A dose given to a word nobody knows: neither a drug name nor a word of English ("addormaster 20 mg"), as a
+    drug name misheard by speech recognition reads. The physician must listen before it is charted."""
+    if not knows_english():
+        return []  # without the word list every word would look unknown
+    toks = tokens(text)
+    issues: list[Issue] = []
+    for i in range(1, len(toks) - 1):
+        word, unit = toks[i - 1], UNITS.get(toks[i + 1])
+        if not (_IS_NUMBER.fullmatch(toks[i]) and unit in DOSE_UNITS and word.isalpha() and len(word) >= 4):
+            continue
+        if toks[i + 2 : i + 3] and toks[i + 2] in _PER or index.medications.known_word(word):
+            continue
+        surface = next((w for w in re.findall(r"[A-Za-z]+", text) if w.lower() == word), word)
+        issues.append(
+            Issue(
+                kind="medication",
+                detail=f"'{surface}' ({toks[i]} {unit}) is no drug name Scribe knows, perhaps a name misheard: "
+                "listen to the recording",
+            )
+        )
+    return issues
 
 
 def dose_issues(text: str, index: TranscriptIndex) -> list[Issue]:
