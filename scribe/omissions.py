@@ -129,7 +129,7 @@ _REFER = re.compile(r"\b(refer\w*|send you (?:to|over)|see (?:a|an|the)|set you 
 _FOLLOW = re.compile(
     r"\b(?:come back|follow(?:-| )?up|see you(?: back)?|return|recheck|back in|check in|touch base|revisit)\b"
     r"[^.?!]{0,40}?\b(?:in|after|for)\s+(?:about\s+|another\s+)?((?:\d+(?:\.\d+)?|a|an|one|a couple of|a few))"
-    r"(?:\s+(?:to|or)\s+(\d+))?\s+"
+    r"(?:\s+(?:days?|weeks?|months?|years?))?(?:\s+(?:to|or)\s+(\d+))?\s+"  # "in a week to 2 weeks"
     r"(days?|weeks?|months?|years?)\b"
 )
 _RED_FLAG = re.compile(
@@ -142,15 +142,19 @@ _VITALS = (
     ("temperature", re.compile(r"\btemperature\b[^.?!\d]{0,30}?(\d{2,3}(?:\.\d)?)\b")),
     (
         "oxygen saturation",
-        re.compile(r"\b(?:oxygen|o2|spo2|sao2|sat(?:uration)?s?|pulse ox\w*)\b[^.?!\d]{0,30}?(\d{2,3})\b"),
+        re.compile(r"\b(?:oxygen(?:ation)?|o2|spo2|sao2|sat(?:uration)?s?|pulse ox\w*)\b[^.?!\d]{0,30}?(\d{2,3})\b"),
     ),
     ("respiratory rate", re.compile(r"\brespirat\w* rate\b[^.?!\d]{0,30}?(\d{1,2})\b")),
     ("weight", re.compile(r"\bweigh\w*\b[^.?!\d]{0,30}?(\d{2,3}) (?:pounds|lbs|kilograms|kg)\b")),
 )
 _DIAGNOSIS_CUE = re.compile(
     r"\b(?:i think (?:this is|that this is|you have|it's|it is|that you have)|diagnos\w*|consistent with|"
-    r"concerned (?:about|for)|suspect|likely|impression|you have|it's|sounds like|looks like)\b"
+    r"concerned (?:about|for)|suspect|likely|impression|you have|it's|sounds like|looks like|possible|"
+    # the reason for the visit: "a follow-up with me for chronic congestive heart failure", "here today for"
+    r"follow(?:-| )?up (?:with me |visit )?for|(?:here|seen|in) (?:today )?for|evaluation of)\b"
 )
+# a dictated heading whose diagnosis is the next sentence: "impression . number one , left upper extremity neuropathy"
+_HEADING = re.compile(r"\b(?:impression|assessment|diagnos[ie]s)\W*$")
 _TAG_QUESTION = re.compile(
     r"(?:,|\.)\s*(?:okay|ok|alright|all right|right|sound good|does that sound (?:good|okay)|is that okay|"
     r"any questions)\s*\?\s*$"
@@ -196,7 +200,9 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
 
     for sid in index.order:
         text = index.segment_text[sid]
+        heading = False
         for sentence in _sentences(text):
+            cued, heading = heading, bool(_HEADING.search(sentence))
             toks = tokens(sentence)
             positions = [
                 (i, m)
@@ -342,8 +348,8 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                     )
             # -- diagnoses stated by the clinician
             cue = _DIAGNOSIS_CUE.search(sentence)
-            if cue:
-                after = sentence[cue.start() :]
+            if cue or cued:
+                after = sentence[cue.start() :] if cue else sentence
                 named = [t for t in terms if re.search(rf"\b{re.escape(t.lower())}\b", after)]
                 for term in named:
                     if any(term != o and term.lower() in o.lower() for o in named):

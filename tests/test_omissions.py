@@ -85,3 +85,30 @@ def test_a_dose_change_needs_the_new_dose_and_a_brand_name_covers_its_generic():
     note = _plan_note("Continue amlodipine.")
     assert uncovered(note, transcript) == [change]
     assert uncovered(_plan_note("Increase Norvasc to 10 mg daily."), transcript) == []
+
+
+def test_a_diagnosis_given_as_the_reason_for_the_visit_or_under_a_dictated_heading_and_a_follow_up_range():
+    """Train D2N025 ("a follow-up with me for chronic congestive heart failure"), D2N026 ("paragraph, impression.
+    number one, left upper extremity neuropathy"), D2N052 ("see you back in about a week to 2 weeks") and D2N039
+    ("your oxygenation was ninety eight percent"): each was said, missing from a note, and not listed."""
+    transcript = parse_dialogue(
+        "[doctor] patient was called for a follow-up with me for chronic congestive heart failure.\n"
+        "[doctor] paragraph, impression. number one, left upper extremity neuropathy.\n"
+        "[doctor] your heart rate was eighty eight and your oxygenation was ninety eight percent.\n"
+        "[doctor] i wanna see you back in about a week to two weeks.\n"
+    )
+    facts = _by_kind(must_chart_facts(transcript))
+    assert [f.label for f in facts[FactKind.diagnosis]] == ["congestive heart failure", "neuropathy"]
+    assert "oxygen saturation 98" in {f.label for f in facts[FactKind.vital_sign]}
+    assert [f.label for f in facts[FactKind.follow_up]] == ["follow up in 1 to 2 weeks"]
+    covered = NoteDraft(
+        template="soap",
+        sections=[
+            Section(
+                key="plan",
+                title="Plan",
+                statements=[Statement(text=t) for t in ("Congestive heart failure, stable.", "Return in 2 weeks.")],
+            )
+        ],
+    )
+    assert {f.label for f in uncovered(covered, transcript)} == {"neuropathy", "heart rate 88", "oxygen saturation 98"}
