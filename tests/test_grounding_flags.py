@@ -252,16 +252,18 @@ def test_confirming_a_corrected_drug_once_covers_every_statement_that_names_it_f
 def test_a_dose_given_to_a_word_nobody_knows_is_a_safety_flag_that_says_to_listen():
     """The demo's note once read "Lisinopril 10 mg once a day addormaster 1020 mg" where the recogniser had heard
     "addormaster" for atorvastatin: a dose after a word that is neither a drug name nor English is a drug name
-    misheard until a physician has listened. Drug names the matching leaves out (short brands such as Bumex), the
+    misheard until a physician has listened; the name is looked for in the three words before the number, as a
+    number can take the end of a name and leave a little word ("melexic and 15 mg"). Drug names the matching leaves out (short brands such as Bumex), the
     second word of a drug's name, lab values and English words before a dose are not flagged."""
     visit = (
         "[doctor] You take lisinopril ten milligrams once a day and the addormaster twenty milligrams.\n"
         "[patient] Yes, and Bumex two milligrams, and testosterone cypionate one forty milligrams.\n"
         "[doctor] Your LDL was one fifty three. Take two tablets of Tylenol when needed.\n"
     )
-    flagged, *clean = grounded(
+    flagged, run_on, *clean = grounded(
         visit,
         "Lisinopril 10 mg once a day, addormaster 20 mg.",
+        "Prescribe melexic and 15 mg once a day.",  # train D2N004 as heard: the name, then "and" before the dose
         "Bumex 2 mg once daily.",
         "Testosterone cypionate 140 mg.",
         "LDL 153 mg/dL.",
@@ -274,4 +276,5 @@ def test_a_dose_given_to_a_word_nobody_knows_is_a_safety_flag_that_says_to_liste
             "'addormaster' (20 mg) is no drug name Scribe knows, perhaps a name misheard: listen to the recording",
         )
     ]
+    assert [i.detail.split(" is ")[0] for i in run_on.issues if i.kind == "medication"] == ["'melexic' (15 mg)"]
     assert [[i.kind for i in st.issues if i.kind == "medication"] for st in clean] == [[], [], [], []]

@@ -557,6 +557,7 @@ def _named_around(med: str, seg: int | None, index: TranscriptIndex) -> bool:
     return _named_near(med, context, index)
 
 
+NAME_REACH = 3  # words before a dose its drug's name is looked for in
 # a concentration or a rate, not a dose: "178 mg/dL", "5 mg/kg"
 _PER = frozenset({"dl", "l", "kg", "ml"})
 
@@ -569,10 +570,20 @@ def unknown_name_issues(text: str, index: TranscriptIndex) -> list[Issue]:
     toks = tokens(text)
     issues: list[Issue] = []
     for i in range(1, len(toks) - 1):
-        word, unit = toks[i - 1], UNITS.get(toks[i + 1])
-        if not (_IS_NUMBER.fullmatch(toks[i]) and unit in DOSE_UNITS and word.isalpha() and len(word) >= 4):
+        unit = UNITS.get(toks[i + 1])
+        if not (_IS_NUMBER.fullmatch(toks[i]) and unit in DOSE_UNITS) or (toks[i + 2 : i + 3] and toks[i + 2] in _PER):
             continue
-        if toks[i + 2 : i + 3] and toks[i + 2] in _PER or index.medications.known_word(word):
+        # the drug's name is in the words before the number, back to another number ("melexic and 50 mg": the
+        # number took the end of the name and left "and")
+        before: list[str] = []
+        for w in reversed(toks[max(0, i - NAME_REACH) : i]):
+            if _IS_NUMBER.fullmatch(w):
+                break
+            before.append(w)
+        if index.medications.medications_in(before[::-1]):
+            continue  # the dose has its drug
+        word = next((w for w in before if w.isalpha() and len(w) >= 4 and not index.medications.known_word(w)), None)
+        if word is None:
             continue
         surface = next((w for w in re.findall(r"[A-Za-z]+", text) if w.lower() == word), word)
         issues.append(
