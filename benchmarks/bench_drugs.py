@@ -134,7 +134,7 @@ def _cache_path(config: str, audio: Path, before_root: Path | None) -> tuple[Pat
     if child_config != "plain":  # plain decodes with no word list: the vocabulary does not change it
         sources += ["asr/vocabulary.py", "../assets/vocabulary/medical.txt"]
     if child_config == "corrected":
-        sources += ["asr/correction.py", "lexicon.py"]
+        sources += ["asr/correction.py", "lexicon.py", "wordlist.py"]
     for f in (root / "scribe" / n for n in sources):
         if f.is_file():
             code.update(f.read_bytes())

@@ -23,9 +23,7 @@ directly; none of its network helpers is imported.
 from __future__ import annotations
 
 import bz2
-import gzip
 import importlib.util
-import json
 import pickle
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -33,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .textnorm import tokens
+from .wordlist import english_words
 
 DRUG_SUFFIX = re.compile(
     r"^[a-z]{3,}(pril|sartan|olol|dipine|statin|formin|gliptin|gliflozin|glitazone|azole|cillin|mycin|cycline|"
@@ -293,27 +292,6 @@ def _package_words() -> frozenset[str]:
     drug name the matching leaves out from a word nobody knows."""
     variants = _package_data().get("drug_variant_to_canonical", {})
     return frozenset(w for variant in variants for w in re.findall(r"[a-z]+", variant.lower()))
-
-
-ENGLISH_PACKAGE = "spellchecker"  # PyPI pyspellchecker (MIT): an English word-frequency list
-
-
-@lru_cache(maxsize=1)
-def english_words() -> frozenset[str]:
-    """The words of English (pyspellchecker's list, about 160 000 words, read from its data file). Empty when the
-    package is missing: callers that need it check :func:`knows_english`."""
-    spec = importlib.util.find_spec(ENGLISH_PACKAGE)
-    if spec is None or spec.origin is None:
-        return frozenset()
-    path = Path(spec.origin).parent / "resources" / "en.json.gz"
-    if not path.is_file():
-        return frozenset()
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        return frozenset(json.load(fh))
-
-
-def knows_english() -> bool:
-    return bool(english_words())
 
 
 @lru_cache(maxsize=4)

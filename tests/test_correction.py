@@ -462,3 +462,19 @@ def test_of_two_names_for_the_same_words_the_one_the_unprompted_audio_prefers_wi
     other = Candidate(0, 0, pred["prednisolone"], 0.8)
     picks = choose([(6.1, -5.0, -0.4, 0, one), (7.6, -5.2, -11.2, 0, other)], DEFAULT_MARGIN, SELF_PROMPT_SLACK)
     assert [c.term.text for *_, c in picks[0]] == ["prednisone"]
+
+
+def test_a_word_of_no_language_is_a_candidate_however_sure_the_recogniser_was(index):
+    """Train voiced D2N041 (round 3's held-aside set): "IV-PROFIN" for ibuprofen, seven times in one visit, each time
+    with Whisper sure of it, so never checked. A word that is neither English nor a term is a name misheard however
+    sure the recogniser was; a confident English word stays as heard."""
+    sure = [0.95] * 9
+    heard = "I take IV-PROFIN 800 milligrams for the pain".split()
+    assert "ibuprofen" in {c.term.text for c in propose(heard, index, None, (), sure)}
+    plain = "I take ivory tablets most days for the pain".split()
+    assert not [c for c in propose(plain, index, None, (), sure) if c.first == 2]
+    # only drug names: a sure non-word is no clinical term's candidate (voiced train D2N010: "hyperblicemia" had
+    # become hyperlipidemia where hyperglycemia was said; a term the recogniser was sure of was never checked)
+    term_talk = "On exam there is some erytham over the knee".split()
+    assert not [c.term.text for c in propose(term_talk, index, None, (), [0.95] * 9) if c.term.kind != "medication"]
+    assert "erythema" in {c.term.text for c in propose(term_talk, index, None, (), [0.95] * 5 + [0.4] + [0.95] * 3)}

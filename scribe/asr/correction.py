@@ -39,6 +39,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Indel, Levenshtein
 
 from ..domain import Segment, Word
+from ..wordlist import english_words
 
 MEDICATION = "medication"
 TERM = "term"
@@ -329,10 +330,12 @@ def propose(
                 break
             bare = [_bare(w) for w in span]
             hits: dict[str, Candidate] = {}
-            for variant, heard in _readings(words, i, j, index, is_common, confidence):
+            for variant, heard, sure in _readings(words, i, j, index, is_common, confidence):
                 for term, sim in index.near(variant, 4 * MAX_CANDIDATES_PER_SPAN, MIN_SIMILARITY - CONTEXT_BONUS):
                     if _shares_word(bare, term) or (is_common is not None and is_common(term.text)):
                         continue
+                    if sure and term.kind != MEDICATION:
+                        continue  # a non-word Whisper was sure of is checked against drug names only
                     if term.kind == TERM and j > i and 2 * sum(b in _FUNCTION for b in bare) > len(bare):
                         continue  # mostly little words: "to worry them" is no erythema, "to the tightens" no lightheadedness
                     if term.kind == MEDICATION:
@@ -368,9 +371,9 @@ def _readings(
     index: TermIndex,
     is_common: Callable[[str], bool] | None,
     confidence: Sequence[float] | None,
-) -> list[tuple[str, int]]:
+) -> list[tuple[str, int, bool]]:
     """How heard words ``i``..``j`` are compared with the terms, each with how many of them name the
-    term (0: all).
+    term (0: all) and whether the recogniser was sure of them (then only a non-word, for drug names).
 
     As heard, and without the little words inside (Whisper splits a rare word around them: "list of
     upro"). Right before a number also without the little words at the end: in "melexic and 50
@@ -381,17 +384,25 @@ def _readings(
     text = " ".join(bare)
     if all(b in _FUNCTION for b in bare) or index.is_term(text):
         return []
-    out: list[tuple[str, int]] = []
+    out: list[tuple[str, int, bool]] = []
     for heard in _heard_lengths(bare, _number_at(words, j + 1)):
         core = bare[:heard]
-        if confidence is not None and sum(confidence[i : i + heard]) / heard > MAX_SPAN_CONFIDENCE:
-            continue
+        sure = confidence is not None and sum(confidence[i : i + heard]) / heard > MAX_SPAN_CONFIDENCE
+        if sure and not (heard == 1 and _non_word(core[0])):
+            continue  # heard right, unless it is no word at all: Whisper can be sure of "IV-PROFIN" (ibuprofen)
         if heard == 1 and is_common is not None and is_common(core[0]):
             continue
         inner = [b for k, b in enumerate(core) if k in (0, heard - 1) or b not in _FUNCTION]
         mark = 0 if heard == len(bare) else heard
-        out += [(v, mark) for v in dict.fromkeys([" ".join(core), " ".join(inner)])]
+        out += [(v, mark, sure) for v in dict.fromkeys([" ".join(core), " ".join(inner)])]
     return out
+
+
+def _non_word(bare: str) -> bool:
+    """A heard word that is no word of English ("iv-profin", "addormaster"): a name misheard, however sure the
+    recogniser was of it. Its term, if it is one, was ruled out before (``index.is_term``)."""
+    words = english_words()
+    return bool(words) and any(len(p) >= 4 and p not in words for p in re.findall(r"[a-z]+", bare))
 
 
 def _heard_lengths(bare: list[str], before_number: bool) -> list[int]:

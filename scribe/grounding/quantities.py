@@ -11,8 +11,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ..domain import Issue
-from ..lexicon import Lexicon, fuzzy_in, knows_english, medications_in
+from ..lexicon import Lexicon, fuzzy_in, medications_in
 from ..textnorm import DOSE_UNITS, UNITS, canon_number, normalise, stem, tokens
+from ..wordlist import knows_english
 from .context import (
     DATE,
     NAMED_NUMBER,
