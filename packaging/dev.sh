@@ -17,6 +17,7 @@ apt_packages=(libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins espea
   xvfb x11-utils imagemagick libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
   libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libdbus-1-3 fonts-dejavu-core
   shellcheck  # actionlint runs it on the release workflows' scripts
+  desktop-file-utils  # tests/test_packaging.py validates the .desktop entry
   strace)  # strace: the no-network test watches a whole visit's system calls
 
 # shellcheck source=packaging/apt.sh
