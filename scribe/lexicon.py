@@ -23,13 +23,13 @@ directly; none of its network helpers is imported.
 from __future__ import annotations
 
 import bz2
-import importlib.util
 import pickle
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 
+from .resources import package_file
 from .textnorm import tokens
 from .wordlist import english_words
 
@@ -251,11 +251,8 @@ def mentioned(term: str, text_tokens: Collection[str], text_normalised: str) -> 
 @lru_cache(maxsize=1)
 def _package_data() -> dict:
     """The drug-named-entity-recognition package's dictionary file, read once ({} when it is missing)."""
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or spec.origin is None:
-        return {}
-    path = Path(spec.origin).parent / "drug_ner_dictionary.pkl.bz2"
-    if not path.is_file():
+    path = package_file(PACKAGE, "drug_ner_dictionary.pkl.bz2")
+    if path is None:
         return {}
     with bz2.open(path, "rb") as fh:
         return pickle.load(fh)  # noqa: S301 - the installed package's own data file

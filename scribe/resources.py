@@ -1,4 +1,5 @@
-"""Where bundled data (templates, vocabulary, sample visit, FHIR schema) lives.
+"""Where bundled data (templates, vocabulary, sample visit, FHIR schema) lives, and the data files of installed
+packages read without importing them.
 
 In a source checkout it is the top-level ``assets/`` folder; installers put the same tree in
 ``<prefix>/share/scribe/assets``. ``SCRIBE_ASSETS`` overrides both (used by packaged builds).
@@ -6,6 +7,7 @@ In a source checkout it is the top-level ``assets/`` folder; installers put the 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from functools import lru_cache
@@ -27,3 +29,13 @@ def assets_dir() -> Path:
 
 def asset(*parts: str) -> Path:
     return assets_dir().joinpath(*parts)
+
+
+def package_file(package: str, *parts: str) -> Path | None:
+    """A data file shipped inside an installed package (``parts`` below its folder), found without importing the
+    package, whose ``__init__`` may load heavy or networked code; None when the package or the file is missing."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent.joinpath(*parts)
+    return path if path.is_file() else None

@@ -1,16 +1,16 @@
 """Which strings are words of English: the list a recognised word or a note's word is held against to tell a
 misheard name ("addormaster", "IV-PROFIN") from ordinary speech.
 
-Its own module (no scribe imports) so that speech recognition and the clinical lexicon can both use it.
+Its own module, below both, so that speech recognition and the clinical lexicon can use it.
 """
 
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 from functools import lru_cache
-from pathlib import Path
+
+from .resources import package_file
 
 ENGLISH_PACKAGE = "spellchecker"  # PyPI pyspellchecker (MIT): an English word-frequency list
 
@@ -19,11 +19,8 @@ ENGLISH_PACKAGE = "spellchecker"  # PyPI pyspellchecker (MIT): an English word-f
 def english_words() -> frozenset[str]:
     """The words of English (pyspellchecker's list, about 160 000 words, read from its data file). Empty when the
     package is missing: callers that need it check :func:`knows_english`."""
-    spec = importlib.util.find_spec(ENGLISH_PACKAGE)
-    if spec is None or spec.origin is None:
-        return frozenset()
-    path = Path(spec.origin).parent / "resources" / "en.json.gz"
-    if not path.is_file():
+    path = package_file(ENGLISH_PACKAGE, "resources", "en.json.gz")
+    if path is None:
         return frozenset()
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         return frozenset(json.load(fh))
