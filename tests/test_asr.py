@@ -35,22 +35,26 @@ from scribe.asr.vocabulary import (
 from scribe.audio import SAMPLE_RATE, load_audio, write_wav
 from scribe.domain import Segment
 from scribe.errors import AudioError, InputError, ModelError
+from scribe.grounding import normalise
 from scribe.packs import PACKS, missing_distributions
 from scribe.resources import asset
 from scribe.settings import Settings, load_settings
+from scribe.transcript_io import load_transcript
 
 CLIP = asset("sample", "short_clip.flac")
+CLIP_SCRIPT = asset("sample", "short_clip_script.txt")
 
 
 # --------------------------------------------------------------------------- helpers
 
 
 def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9 ]", " ", text.lower().replace("-", " ")).split()
+    """Lower-case words, numbers as digits the way grounding reads them ("one forty eight" and "1.48" alike)."""
+    return re.findall(r"[a-z0-9']+", normalise(text.replace("-", " ")))
 
 
 def wer(ref: str, hyp: str) -> float:
-    """Word error rate after lower-casing and dropping punctuation."""
+    """Word error rate after lower-casing, dropping punctuation and writing numbers as digits."""
     r, h = words(ref), words(hyp)
     d = list(range(len(h) + 1))
     for i in range(1, len(r) + 1):
@@ -144,16 +148,20 @@ def converted(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("pack", ["base", "tiny.en"])
 def test_clip_keeps_drug_names_and_doses(clip_transcripts, pack):
+    from scribe.lexicon import default_lexicon
+
     tr = clip_transcripts[pack]
     text = tr.text.lower()
+    lexicon = default_lexicon([])
+    named = {lexicon.generic_of(m) for m in lexicon.medications_in_text(text)}
     for drug in ("lisinopril", "penicillin"):
-        assert drug in text, f"{pack} lost {drug}: {tr.text}"
+        # base, the default, by the name said; tiny.en under one of the drug's names: on an AVX2 CPU (not on an
+        # AVX-512 one) it hears "list in April", which the correction finds to be Zestril (docs/quality.md)
+        assert drug in (text if pack == "base" else named), f"{pack} lost {drug}: {tr.text}"
     # metformin: base hears "met 4 ,500 milligrams" here; the end of the name went into the number, and
     # numbers are never corrected (docs/quality.md, drug names), so "met" before the dose is what is left
     assert "metformin" in text or re.search(r"\bmet\b", text), f"{pack} lost metformin: {tr.text}"
-    from scribe.lexicon import default_lexicon
-
-    assert default_lexicon([]).medications_in_text(text) <= {"lisinopril", "metformin", "penicillin"}, tr.text
+    assert named <= {"lisinopril", "metformin", "penicillin"}, tr.text
     # tiny.en glues the end of "metformin" to the dose ("met 4500"): the digits are there, the number is as heard
     assert re.search(r"\b(10|ten)\b", text) and re.search(r"500\b|five hundred", text), tr.text
     assert tr.asr_model == f"faster-whisper:{pack}" and tr.source == CLIP.name
@@ -196,7 +204,13 @@ def test_progress_reports_fraction_and_message(tiny):
 def test_mp3_and_stereo_44k_transcribe(base, converted, clip_transcripts, name):
     tr = base.transcribe_file(converted / name)
     assert "lisinopril" in tr.text.lower() and "penicillin" in tr.text.lower(), tr.text
-    assert wer(clip_transcripts["base"].text, tr.text) < 0.15
+    # as well heard as the FLAC, against what was said: not against the FLAC's transcript, since two
+    # recognitions of the same speech differ by a garble or two, and which ones depends on the CPU
+    said = " ".join(s.text for s in load_transcript(CLIP_SCRIPT).segments)
+    print(
+        f"WER against the script: {name} {wer(said, tr.text):.3f}, flac {wer(said, clip_transcripts['base'].text):.3f}"
+    )
+    assert wer(said, tr.text) <= wer(said, clip_transcripts["base"].text) + 0.05, tr.text
 
 
 @pytest.mark.slow
@@ -222,12 +236,13 @@ def test_streaming_matches_whole_file_with_absolute_times(tiny, tmp_path):
     assert segs == stream.segments
     assert_well_formed(segs, len(audio) / SAMPLE_RATE)
     assert [s.id for s in segs] == list(range(len(segs)))
-    # Timestamps are absolute: the second copy's drug names are found in the second half.
+    # Timestamps are absolute: the second copy's words are found in the second half. (Not its drug names:
+    # which of them tiny.en hears depends on the CPU's int8 arithmetic, docs/quality.md.)
     second = len(clip) / SAMPLE_RATE + 1.5
-    assert any("lisinopril" in s.text.lower() and s.start >= second - 0.5 for s in segs)
-    assert any("lisinopril" in s.text.lower() and s.end <= second for s in segs)
+    assert any("blood pressure" in s.text.lower() and s.start >= second - 0.5 for s in segs)
+    assert any("blood pressure" in s.text.lower() and s.end <= second for s in segs)
     text = " ".join(s.text for s in segs)
-    assert text.lower().count("lisinopril") >= 3, text  # twice in each copy
+    assert text.lower().count("blood pressure") == 2, text  # once in each copy
     # Same windows whatever the chunking, and decoding is deterministic: identical transcripts.
     assert text == whole.text
     assert [(s.start, s.end) for s in segs] == [(s.start, s.end) for s in whole.segments]
@@ -299,7 +314,8 @@ def test_streaming_accepts_int16_stereo_chunks_and_silence(tiny):
         stream.feed(pcm[i : i + 12000])
     stream.finish()
     assert stream.segments and stream.segments[0].start >= 39.0
-    assert "penicillin" in stream.transcript().text.lower()
+    text = stream.transcript().text.lower()
+    assert "blood pressure" in text and "milligrams twice a day" in text, text
 
 
 # --------------------------------------------------------------------------- errors

@@ -1219,6 +1219,30 @@ def test_a_problem_named_by_a_denied_symptom_and_a_looped_sentence_are_left_out(
     assert any("weight loss" in t for t in history)
 
 
+def test_an_assessment_of_a_denied_symptom_is_left_out():
+    """The default model's draft of a follow-up visit (test_drafting_model.py, on an AMD EPYC): the patient said "no
+    chest pain at all" and the assessment listed "Chest pain." with no problem; the history's denial stays."""
+    said = parse_dialogue(
+        "[doctor] any chest pain ?\n[patient] no chest pain at all . i do get a little short of breath going up the"
+        " stairs .\n[doctor] your blood pressure is still high , so i'm going to increase your lisinopril .\n"
+    )
+    facts = VisitFacts(
+        problems=["High blood pressure"],
+        facts=[
+            Fact("The patient reports no chest pain.", "history_of_present_illness"),
+            Fact("Chest pain.", "assessment"),
+            Fact("Shortness of breath going up the stairs.", "assessment"),
+            Fact("Still high on lisinopril.", "assessment", problem="High blood pressure"),
+        ],
+    )
+    checked = check_facts(facts, said)
+    assert [f.text for f in checked.of("assessment")] == [
+        "Shortness of breath going up the stairs.",
+        "Still high on lisinopril.",
+    ]
+    assert [f.text for f in checked.of("history_of_present_illness")] == ["The patient reports no chest pain."]
+
+
 def test_a_habit_is_not_past_medical_history():
     """The bundled sample's note: "Past medical history: Heart attack and alcohol consumption." (and the opening
     sentence said it too); drinking and smoking are the social history's."""

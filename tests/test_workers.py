@@ -416,7 +416,8 @@ def test_cli_run_keeps_the_transcript_when_drafting_crashes(tmp_path, model_cach
     line = _one_line_crash(code, out, err, "SIGKILL")
     transcript = out_dir / "transcript.json"
     assert str(transcript) in line and transcript.is_file()
-    assert "lisinopril" in transcript.read_text().lower()
+    # the words tiny.en hears on every CPU (its drug names depend on the CPU's int8 arithmetic: docs/quality.md)
+    assert "blood pressure" in transcript.read_text().lower()
 
 
 def test_the_recogniser_proxy_forwards_every_public_method_that_needs_the_model():
