@@ -3,7 +3,8 @@
 #
 #   bash packaging/dev.sh setup   # system packages, Python packages, offline model packs
 #   bash packaging/dev.sh demo    # setup + the full pipeline on the bundled sample visit
-#   bash packaging/dev.sh test    # setup + the whole test suite
+#   bash packaging/dev.sh test    # setup + the test suite (all but the e2e marker; under 15 min on 2 cores)
+#   bash packaging/dev.sh test-e2e  # setup + whole visits and real-model content checks (pytest -m e2e)
 #
 # Idempotent: a second run only checks. Installs into the current Python (3.11) unless
 # SCRIBE_VENV names a virtual environment to create/use.
@@ -61,7 +62,11 @@ case "$cmd" in
   test)
     setup_system; setup_python
     export SCRIBE_REQUIRE_MODELS=1   # a missing model or tool fails the run instead of skipping
-    exec "$PY" -m pytest -q "$@" ;;
+    exec "$PY" -m pytest -q -m "not e2e" "$@" ;;
+  test-e2e)  # whole visits and the real models' content checks (pytest -m e2e): minutes each, run by CI after the suite
+    setup_system; setup_python
+    export SCRIBE_REQUIRE_MODELS=1
+    exec "$PY" -m pytest -q -m e2e "$@" ;;
   *)
-    echo "usage: bash packaging/dev.sh setup|demo|test [args]" >&2; exit 2 ;;
+    echo "usage: bash packaging/dev.sh setup|demo|test|test-e2e [args]" >&2; exit 2 ;;
 esac

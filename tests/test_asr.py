@@ -257,6 +257,7 @@ def test_streaming_matches_whole_file_with_absolute_times(tiny, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_preview_shows_words_seconds_after_they_are_said_and_leaves_finals_unchanged(tiny, tmp_path):
     clip = load_audio(CLIP)
     audio = np.concatenate([clip, np.zeros(int(1.5 * SAMPLE_RATE), np.float32), clip])

@@ -128,6 +128,7 @@ def test_approve_refuses_flagged_statements_then_confirm_works(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_run_end_to_end_on_audio(tmp_path):
     """`scribe run` on the short two-voice clip (as MP3, stereo 44.1 kHz) with the default models."""
     if not shutil.which("ffmpeg"):

@@ -22,7 +22,7 @@ from scribe.grounding import ground_note
 from scribe.resources import asset
 from scribe.transcript_io import load_transcript, parse_dialogue
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 # a follow-up visit with no examination: the doctor only asks, reads the home readings and changes a dose
 NO_EXAM_FOLLOW_UP = """[doctor] hi mister brown , how have you been since we started the lisinopril ?

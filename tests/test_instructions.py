@@ -105,6 +105,7 @@ def test_the_signed_note_guides_the_summary():
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_real_model_writes_medicines_follow_up_and_warning_signs(qwen_llama):
     """The default 1.5B model on one thread: five short sections (~2 min on an idle core). Each
     section's answer is capped at 200 tokens, which a ten-line visit never needs, so a model that

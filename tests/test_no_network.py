@@ -62,6 +62,7 @@ def _network(calls: list[str]) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_a_whole_visit_opens_no_connection_and_looks_up_no_host(tmp_path, smollm_gguf, llm_test_threads):
     out = tmp_path / "out"
     proc, calls = _traced(
@@ -76,6 +77,7 @@ def test_a_whole_visit_opens_no_connection_and_looks_up_no_host(tmp_path, smollm
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_only_the_configured_llm_server_is_contacted(tmp_path, llama_server):
     transcript = tmp_path / "visit.txt"
     transcript.write_text("[doctor] What brings you in?\n[patient] A dry cough for three days.\n")

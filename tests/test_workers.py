@@ -281,6 +281,7 @@ def tiny_settings(model_cache_dir):
     return Settings(asr_model="tiny.en", cache_dir=str(model_cache_dir))
 
 
+@pytest.mark.e2e
 def test_recognition_in_a_child_hears_the_same_and_survives_a_kill(tiny_settings):
     from scribe.asr.engine import FasterWhisperEngine
     from scribe.resources import asset

@@ -284,7 +284,10 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
             if safety:
                 flagged += 1
                 kinds.update(safety)
-                false_alarms.append({"encounter": enc.encounter_id, "sentence": text, "kinds": safety})
+                details = [i.detail for i in st.issues if i.severity == Severity.safety]
+                false_alarms.append(
+                    {"encounter": enc.encounter_id, "sentence": text, "kinds": safety, "details": details}
+                )
                 continue
             hinted += bool(st.issues)
             mutations: dict[str, tuple[str, bool] | None] = {

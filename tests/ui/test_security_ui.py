@@ -59,6 +59,7 @@ def _scan(roots: list[Path], needles: list[bytes]) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_a_full_visit_leaves_nothing_in_clear(
     qtbot, make_window, ui_model_settings, real_asr, real_llm, speech_clip, tmp_path, monkeypatch
 ):

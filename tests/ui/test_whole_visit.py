@@ -18,7 +18,7 @@ from scribe.ui import theme
 
 from .conftest import click_line, close_message_boxes, message_boxes, start_visit, wait_for_note
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 WORDS = ("medication", "allerg", "penicillin", "lisinopril", "blood pressure", "milligram", "metformin")
 
