@@ -22,16 +22,13 @@ directly; none of its network helpers is imported.
 
 from __future__ import annotations
 
-import bz2
-import pickle
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from .resources import package_file
 from .textnorm import tokens
-from .wordlist import english_words
+from .wordlist import drug_dictionary_data, drug_name_words, english_words
 
 DRUG_SUFFIX = re.compile(
     r"^[a-z]{3,}(pril|sartan|olol|dipine|statin|formin|gliptin|gliflozin|glitazone|azole|cillin|mycin|cycline|"
@@ -71,7 +68,6 @@ NOT_MEDICATIONS = frozenset(
 _DRUG_SOURCES = ("drugbank_id", "medline_plus_id", "nhs_url")
 _NAME = re.compile(r"[a-z]+(?:[ -][a-z]+){0,2}")
 MAX_NAME_WORDS = 3
-PACKAGE = "drug_named_entity_recognition"
 
 
 class Lexicon(Collection[str]):
@@ -123,7 +119,7 @@ class Lexicon(Collection[str]):
         return (
             self.is_medication(word)
             or word in english_words()
-            or word in _package_words()
+            or word in drug_name_words()
             or word in self._term_words
             or fuzzy_in(word, self.generic)  # last: it compares with every name
         )
@@ -248,19 +244,9 @@ def mentioned(term: str, text_tokens: Collection[str], text_normalised: str) -> 
 # ----------------------------------------------------------------------------- loading
 
 
-@lru_cache(maxsize=1)
-def _package_data() -> dict:
-    """The drug-named-entity-recognition package's dictionary file, read once ({} when it is missing)."""
-    path = package_file(PACKAGE, "drug_ner_dictionary.pkl.bz2")
-    if path is None:
-        return {}
-    with bz2.open(path, "rb") as fh:
-        return pickle.load(fh)  # noqa: S301 - the installed package's own data file
-
-
 def _package_dictionary() -> dict[str, str]:
     """name -> generic from the drug-named-entity-recognition package, filtered (module docstring)."""
-    data = _package_data()
+    data = drug_dictionary_data()
     if not data:
         return {}
     canonical = data["drug_canonical_to_data"]
@@ -281,14 +267,6 @@ def _package_dictionary() -> dict[str, str]:
             continue
         out[name] = generic.replace("-", " ")
     return out
-
-
-@lru_cache(maxsize=1)
-def _package_words() -> frozenset[str]:
-    """Every word of every name in the package's dictionary, the short brands too ("bumex", "zocor"): to tell a
-    drug name the matching leaves out from a word nobody knows."""
-    variants = _package_data().get("drug_variant_to_canonical", {})
-    return frozenset(w for variant in variants for w in re.findall(r"[a-z]+", variant.lower()))
 
 
 @lru_cache(maxsize=4)

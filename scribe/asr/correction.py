@@ -39,7 +39,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Indel, Levenshtein
 
 from ..domain import Segment, Word
-from ..wordlist import english_words
+from ..wordlist import drug_name_words, english_words
 
 MEDICATION = "medication"
 TERM = "term"
@@ -399,10 +399,11 @@ def _readings(
 
 
 def _non_word(bare: str) -> bool:
-    """A heard word that is no word of English ("iv-profin", "addormaster"): a name misheard, however sure the
-    recogniser was of it. Its term, if it is one, was ruled out before (``index.is_term``)."""
-    words = english_words()
-    return bool(words) and any(len(p) >= 4 and p not in words for p in re.findall(r"[a-z]+", bare))
+    """A heard word that is no word of English nor of any drug's name ("iv-profin", "addormaster"): a name
+    misheard, however sure the recogniser was of it. A drug heard right that is no correction target ("Bumex",
+    under six letters) is a word of the drug dictionary, so it is not put up against the targets."""
+    words, drugs = english_words(), drug_name_words()
+    return bool(words) and any(len(p) >= 4 and p not in words and p not in drugs for p in re.findall(r"[a-z]+", bare))
 
 
 def _heard_lengths(bare: list[str], before_number: bool) -> list[int]:
