@@ -275,3 +275,21 @@ def test_what_the_examiner_goes_on_to_find_is_not_under_the_no_before_it():
     denied = "[doctor] looking at the knee there is no redness no swelling i don't appreciate any effusion\n"
     (st,) = grounded(denied, "Small effusion of the knee.")
     assert [i.detail for i in st.issues if i.kind == "negation"] == [f"'effusion' {PRESENT_BUT_DENIED}"]
+
+
+def test_a_denial_on_one_side_is_not_contradicted_by_the_finding_on_the_other():
+    """Train D2N037: "pain on the medial side with palpation ... no pain with palpation outside of the elbow" - the
+    reference note's "No pain to palpation on the lateral aspect" was flagged as denying the pain that was said.
+    A denial on one side stands where the visit affirms the finding only on the other; on the same side, or with
+    the visit naming no side, it is still flagged."""
+    exam = (
+        "[doctor] let me press here , okay so pain on the medial side with palpation .\n"
+        "[doctor] no pain with palpation outside of the elbow .\n"
+    )
+    assert _negation(exam, "No pain to palpation on the lateral aspect of the elbow.") == []
+    assert _negation(exam, "No pain to palpation on the medial aspect of the elbow.") == [f"'pain' {ABSENT_BUT_SAID}"]
+    masses = "[doctor] i do feel a mass on the left side of the neck .\n"
+    assert _negation(masses, "No masses on the right.") == []
+    assert _negation(masses, "No masses on the left.") == [f"'masses' {ABSENT_BUT_SAID}"]
+    unplaced = "[doctor] i do feel a mass in the neck .\n"
+    assert _negation(unplaced, "No masses on the right.") == [f"'masses' {ABSENT_BUT_SAID}"]

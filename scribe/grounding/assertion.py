@@ -602,6 +602,7 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
                     detail=f"'{_surface(clause, w)}' is stated as present, but the transcript says it is absent",
                 )
             )
+        present = {w for w in present if not _denied_elsewhere(clause, w, index)}
         for w in sorted(present):
             issues.append(
                 Issue(
@@ -610,6 +611,37 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
                 )
             )
     return issues
+
+
+# Where on the body, on two axes: "no masses on the right" is not contradicted by "the mass on the left side", nor
+# "no pain to palpation of the lateral aspect" by "pain on the medial side with palpation".
+_PLACE_AXES = (
+    {"left": frozenset({"left"}), "right": frozenset({"right"})},
+    {"medial": frozenset({"medial", "inside", "inner"}), "lateral": frozenset({"lateral", "outside", "outer"})},
+)
+
+
+def _places(toks: set[str]) -> list[set[str]]:
+    """The places ``toks`` name, per axis."""
+    return [{place for place, words in axis.items() if toks & words} for axis in _PLACE_AXES]
+
+
+def _denied_elsewhere(clause: str, target: str, index: TranscriptIndex) -> bool:
+    """A denial placed on one side that the visit affirms only on the other: on some axis the clause names one
+    place, a line affirming the target names the other, and no line affirming it names the clause's place."""
+    said = [
+        set(index.tokens[sid])
+        for sid in index.order
+        if target in _polarity(index, sid, current=True)[1] or base_target(target) in _polarity(index, sid, True)[1]
+    ]
+    mine = _places(set(re.findall(r"[a-z]+", clause)))
+    for k, place in enumerate(mine):
+        if len(place) != 1:
+            continue
+        theirs = [_places(toks)[k] for toks in said]
+        if any(t - place for t in theirs) and not any(t & place for t in theirs):
+            return True
+    return False
 
 
 # A clause about the past is not contradicted by what the visit says of today; a bare "pain" (no site) is
