@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
-from bench_pipeline import wer  # noqa: E402
+from scribe.eval.wer import wer  # noqa: E402
 
 CACHE = Path(os.environ.get("SCRIBE_BENCH_CACHE", Path.home() / ".cache" / "scribe" / "bench")) / "drugs"
 VOICED = Path(os.environ.get("SCRIBE_VOICED_DIR", Path.home() / ".cache" / "scribe" / "voiced" / "train"))

@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from scribe.eval.wer import wer  # noqa: E402
+
 _ASR_CHILD = r"""
 import json, resource, sys, time
 from scribe.asr.engine import FasterWhisperEngine
@@ -41,24 +43,6 @@ print(json.dumps({"model": model, "load_s": load_s, "run_s": run_s, "audio_s": l
                   "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9,
                   "text": tr.text}))
 """
-
-
-def words(text: str) -> list[str]:
-    from scribe.grounding import normalise
-
-    return re.findall(r"[a-z0-9']+", normalise(text))
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate after the same number/units normalisation grounding uses."""
-    ref, hyp = words(reference), words(hypothesis)
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1] / max(1, len(ref))
 
 
 def script_text(script: Path) -> str:
