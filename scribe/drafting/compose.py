@@ -1143,28 +1143,24 @@ def _says_only_the_problem(f: Fact) -> bool:
     return bool(f.problem) and words <= content_words(f.problem) | _GENERIC_PROBLEM_WORDS
 
 
+def _negation_says(text: str, index: TranscriptIndex, detail: str) -> bool:
+    """The grounding check's negation rule raises, on ``text``, an issue whose detail says ``detail``."""
+    return any(i.kind == "negation" and detail in i.detail for i in check_statement(Statement(text=text), index).issues)
+
+
 def _denied_in_the_visit(text: str, index: TranscriptIndex) -> bool:
     """A statement that says present what the visit says is absent (the grounding check's negation rule). In an
     assessment that is an invention, not a paraphrase: on train's 2 451 reference sentences the rule holds 4
     sentences to be so, one of them an assessment's."""
-    return any(
-        i.kind == "negation" and "says it is absent" in i.detail
-        for i in check_statement(Statement(text=text), index).issues
-    )
+    return _negation_says(text, index, "says it is absent")
 
 
 def _denied_problems(named: set[str], index: TranscriptIndex) -> set[str]:
     """The problems named by a symptom the patient denied ("Abdominal pain: The patient reports abdominal
     pain, which could be due to gastritis" after "no abdominal pain", train D2N020): the model makes a problem of
-    every symptom it was told about. Held to the grounding check's negation rule, on the problem's name alone."""
-    return {
-        p
-        for p in named
-        if any(
-            i.kind == "negation" and "stated as present" in i.detail
-            for i in check_statement(Statement(text=f"The patient has {p.strip().rstrip('.')}."), index).issues
-        )
-    }
+    every symptom it was told about. Held to the grounding check's negation rule, on the problem's name alone
+    (denied, or never mentioned at all: "stated as present" opens both details)."""
+    return {p for p in named if _negation_says(f"The patient has {p.strip().rstrip('.')}.", index, "stated as present")}
 
 
 _SUBJECT = re.compile(r"^(?:the patient|patient|he|she|they|[A-Z][a-z]+)\s+(?:has|had|have|suffers from)\s+", re.I)

@@ -629,17 +629,12 @@ def _places(toks: set[str]) -> list[set[str]]:
 def _denied_elsewhere(clause: str, target: str, index: TranscriptIndex) -> bool:
     """A denial placed on one side that the visit affirms only on the other: on some axis the clause names one
     place, a line affirming the target names the other, and no line affirming it names the clause's place."""
-    said = [
-        set(index.tokens[sid])
-        for sid in index.order
-        if target in _polarity(index, sid, current=True)[1] or base_target(target) in _polarity(index, sid, True)[1]
+    targets = {target, base_target(target)}
+    theirs = [
+        _places(set(index.tokens[sid])) for sid in index.order if targets & _polarity(index, sid, current=True)[1]
     ]
-    mine = _places(set(re.findall(r"[a-z]+", clause)))
-    for k, place in enumerate(mine):
-        if len(place) != 1:
-            continue
-        theirs = [_places(toks)[k] for toks in said]
-        if any(t - place for t in theirs) and not any(t & place for t in theirs):
+    for k, place in enumerate(_places(set(re.findall(r"[a-z]+", clause)))):
+        if len(place) == 1 and any(t[k] - place for t in theirs) and not any(t[k] & place for t in theirs):
             return True
     return False
 
