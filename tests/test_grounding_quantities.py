@@ -216,3 +216,23 @@ def test_a_chart_detail_the_visit_never_gives_is_a_hint_and_the_exam_phrase_all_
         ["number"],
         [],
     ]
+
+
+def test_a_number_of_days_said_elsewhere_for_something_else_is_flagged():
+    """Train D2N064 and D2N035: "3 days ago" where the visit said "a couple days" and three only about the exam,
+    "gains 3 pounds in 5 days" where it said two days. "days" (plural) was not read as the unit "day", so a
+    number said bare nearby passed; a range said value by value ("four five six seven days") is in days too.
+    Here three is said only in pounds, five only about the exam."""
+    visit = (
+        "[patient] I stepped off the curb and the pain has been killing me for a couple days now.\n"
+        "[doctor] I'll check five things on your exam. You should feel better over the first six seven eight"
+        " days. Call me if you gain three pounds in two days.\n"
+    )
+    right = (
+        "The pain began 2 days ago.",
+        "Improvement expected over the next 6 to 8 days.",
+        "Call if she gains 3 pounds in 2 days.",
+    )
+    wrong = ("The pain began 3 days ago.", "Call if she gains 3 pounds in 5 days.")
+    assert _safety_in(visit, *right) == [[], [], []]
+    assert _safety_in(visit, *wrong) == [["number"], ["number"]]

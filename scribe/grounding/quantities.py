@@ -45,16 +45,32 @@ class Facts:
 
 
 # Units a number is said with; "4 days" and "4 weeks" are different facts even when both numbers are said.
+# One name per unit: the stemmer keeps "days" as it is, and "lbs" or "kg" are the same facts as pounds, kilograms.
 _QUANTITY_UNITS = {
-    stem(u): stem(u)
-    for u in """day days week weeks month months year years hour hours minute minutes pound pounds lbs times
-    degrees percent beats breaths kilograms kg""".split()
+    stem(w): unit
+    for unit, words in {
+        "day": "day days",
+        "week": "week weeks",
+        "month": "month months",
+        "year": "year years",
+        "hour": "hour hours",
+        "minute": "minute minutes",
+        "pound": "pound pounds lbs",
+        "time": "times",
+        "degree": "degrees",
+        "percent": "percent",
+        "beat": "beats",
+        "breath": "breaths",
+        "kilogram": "kilograms kg",
+    }.items()
+    for w in words.split()
 }
 
 
 # a duration is said with its unit ("two weeks"): a bare number nearby is something else ("grade two")
-_TIME_UNITS = frozenset(stem(u) for u in ("day", "week", "month", "hour", "minute"))
+_TIME_UNITS = frozenset(("day", "week", "month", "hour", "minute"))
 _RANGE_JOINERS = frozenset({"to", "or", "-"})
+_RANGE_REACH = 6  # tokens of a range said value by value ("four five six seven days")
 
 
 def _quantities(toks: list[str]) -> list[tuple[str, str]]:
@@ -64,10 +80,15 @@ def _quantities(toks: list[str]) -> list[tuple[str, str]]:
     for i, t in enumerate(toks):
         nxt = toks[i + 1 : i + 3]
         unit = _QUANTITY_UNITS.get(stem(nxt[0])) if nxt else None
-        if unit is None and len(nxt) == 2 and nxt[0] in _RANGE_JOINERS and _IS_NUMBER.fullmatch(nxt[1]):
-            # "three to four times a week": the unit after a range is the unit of both its ends
-            after = toks[i + 3 : i + 4]
-            unit = _QUANTITY_UNITS.get(stem(after[0])) if after else None
+        if unit is None and _IS_NUMBER.fullmatch(t):
+            # "three to four times a week", "four five six seven days": the unit after a range is each value's
+            j = i + 1
+            while (
+                j < len(toks) and j - i <= _RANGE_REACH and (toks[j] in _RANGE_JOINERS or _IS_NUMBER.fullmatch(toks[j]))
+            ):
+                j += 1
+            if j > i + 1 and _IS_NUMBER.fullmatch(toks[j - 1]) and j < len(toks):
+                unit = _QUANTITY_UNITS.get(stem(toks[j]))
         if re.fullmatch(r"\d+(?:\.\d+)?", t):
             out.append((canon_number(t), unit or ""))
         elif unit and t in ("a", "an", "one", "next"):  # "see you next week": in 1 week
