@@ -293,3 +293,17 @@ def test_a_denial_on_one_side_is_not_contradicted_by_the_finding_on_the_other():
     assert _negation(masses, "No masses on the left.") == [f"'masses' {ABSENT_BUT_SAID}"]
     unplaced = "[doctor] i do feel a mass in the neck .\n"
     assert _negation(unplaced, "No masses on the right.") == [f"'masses' {ABSENT_BUT_SAID}"]
+
+
+def test_a_clause_with_its_own_verb_after_a_comma_is_not_the_next_item_of_a_denied_list():
+    """The demo note (bundled sample): "blood pressure is also not well controlled on the current dose, ankle swelling
+    is mild" was flagged as denying the ankle swelling: the "not" ran on past the comma as if a list followed. A
+    list's items are still denied with it."""
+    swelling = "[patient] my ankles have been swelling a bit .\n[doctor] there is mild ankle swelling .\n"
+    assert (
+        _negation(swelling, "Blood pressure is not well controlled on the current dose, ankle swelling is mild.") == []
+    )
+    assert _negation(swelling, "No fever, chills, or ankle swelling.") == [f"'ankle swelling' {ABSENT_BUT_SAID}"]
+    assert _negation(swelling, "Not controlled, and no ankle swelling is seen.") == [
+        f"'ankle swelling' {ABSENT_BUT_SAID}"
+    ]

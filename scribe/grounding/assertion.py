@@ -150,7 +150,9 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
     listing = False  # the hypothetical is a list of what may happen ("risks include ...")
     for i, w in enumerate(toks):
         if w == ",":
-            if i - neg_at <= NEGATION_SCOPE:
+            if i - neg_at <= NEGATION_SCOPE and _clause_follows(toks, i):
+                neg_at = -99  # "not well controlled, ankle swelling is mild": a new clause, not the list's next item
+            elif i - neg_at <= NEGATION_SCOPE:
                 neg_at = i  # a list goes on: its next item is negated too
             if i - hyp_at <= NEGATION_SCOPE and listing:
                 hyp_at = i  # and a list of risks or of what to watch for asserts none of its items
@@ -199,6 +201,20 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         absent = i - neg_at <= NEGATION_SCOPE or w.endswith(("less", "-free"))  # "painless", "pain-free"
         (negated if absent else affirmed).add(key)
     return negated, affirmed
+
+
+_CLAUSE_VERBS = frozenset("is was are were has have seems looks feels remains".split())
+
+
+def _clause_follows(toks: list[str], comma: int) -> bool:
+    """The words after a comma are a clause of their own, with its own verb ("ankle swelling is mild"), within
+    four words and before the next comma."""
+    for t in toks[comma + 1 : comma + 5]:
+        if t == ",":
+            return False
+        if t in _CLAUSE_VERBS:
+            return True
+    return False
 
 
 # what an examiner does on finding something: "i can appreciate", "i do see", "we noted"
