@@ -307,3 +307,11 @@ def test_a_clause_with_its_own_verb_after_a_comma_is_not_the_next_item_of_a_deni
     assert _negation(swelling, "Not controlled, and no ankle swelling is seen.") == [
         f"'ankle swelling' {ABSENT_BUT_SAID}"
     ]
+
+
+def test_a_finding_said_to_be_controlled_or_resolved_is_not_said_to_be_there():
+    """Train D2N006: "Her flares are well controlled on allopurinol." was flagged as saying flares are present where
+    the patient said he has had no flares. A finding said to be there is still checked."""
+    none = "[doctor] any gout flares lately ?\n[patient] no , no flares since i started the allopurinol .\n"
+    assert _negation(none, "Her flares are well controlled on allopurinol.") == []
+    assert _negation(none, "She has had 2 flares this month.") == [f"'flares' {PRESENT_BUT_DENIED}"]

@@ -198,9 +198,25 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         key = _qualified(toks, i)
         if key is None or i - hyp_at <= NEGATION_SCOPE or any(abs(i - p) <= PAST_REACH for p in past):
             continue
+        if _settled(toks, i):
+            continue  # "her flares are well controlled", "heartburn ... but resolved": not said to be there now
         absent = i - neg_at <= NEGATION_SCOPE or w.endswith(("less", "-free"))  # "painless", "pain-free"
         (negated if absent else affirmed).add(key)
     return negated, affirmed
+
+
+_SETTLED = frozenset("resolved resolving controlled subsided cleared gone".split())
+SETTLED_REACH = 4  # words after a finding within which "resolved", "controlled" say it is not there now
+
+
+def _settled(toks: list[str], i: int) -> bool:
+    """The finding at ``i`` is said to be resolved or controlled, before the next comma."""
+    for t in toks[i + 1 : i + 1 + SETTLED_REACH]:
+        if t == ",":
+            return False
+        if t in _SETTLED:
+            return True
+    return False
 
 
 _CLAUSE_VERBS = frozenset("is was are were has have seems looks feels remains".split())
