@@ -315,3 +315,16 @@ def test_a_finding_said_to_be_controlled_or_resolved_is_not_said_to_be_there():
     none = "[doctor] any gout flares lately ?\n[patient] no , no flares since i started the allopurinol .\n"
     assert _negation(none, "Her flares are well controlled on allopurinol.") == []
     assert _negation(none, "She has had 2 flares this month.") == [f"'flares' {PRESENT_BUT_DENIED}"]
+
+
+def test_a_finding_put_on_the_side_the_visit_denies_it_on_is_flagged():
+    """Train D2N037, the mirror of the test above: "Pain to palpation on the lateral aspect" where the visit found
+    pain medially and none outside. Where the visit also affirms it on both sides, the statement is not flagged."""
+    exam = (
+        "[doctor] let me press here , okay so pain on the medial side with palpation .\n"
+        "[doctor] no pain with palpation outside of the elbow .\n"
+    )
+    assert _negation(exam, "Pain to palpation on the lateral aspect of the elbow.") == [f"'pain' {PRESENT_BUT_DENIED}"]
+    assert _negation(exam, "Pain to palpation on the medial aspect of the elbow.") == []
+    both = exam + "[patient] it hurts on the inside and the outside when i lift things .\n"
+    assert _negation(both, "Pain to palpation on the lateral aspect of the elbow.") == []

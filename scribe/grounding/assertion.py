@@ -627,6 +627,7 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
             absent |= {t for t in aff if base_target(t) in all_neg - all_aff}
             present |= {t for t in st_neg & all_aff - all_neg if t not in _TOO_GENERAL}
             present |= {t for t in neg if base_target(t) in all_aff - all_neg}
+        absent |= {w for w in st_aff - absent if _denied_here(clause, w, index)}
         for w in sorted(absent):
             issues.append(
                 Issue(
@@ -667,6 +668,45 @@ def _denied_elsewhere(clause: str, target: str, index: TranscriptIndex) -> bool:
     ]
     for k, place in enumerate(_places(set(re.findall(r"[a-z]+", clause)))):
         if len(place) == 1 and any(t[k] - place for t in theirs) and not any(t[k] & place for t in theirs):
+            return True
+    return False
+
+
+def _placed_clauses(index: TranscriptIndex) -> list[tuple[list[set[str]], set[str], set[str]]]:
+    """Each stated clause of the visit (questions left out) that names a place: (its places per axis, the targets it
+    denies, the targets it affirms), what it says of today only."""
+
+    def build(ix: TranscriptIndex) -> list[tuple[list[set[str]], set[str], set[str]]]:
+        out = []
+        for sid in ix.order:
+            for sentence in re.split(r"(?<=[.?!])\s+", ix.segment_text[sid].strip()):
+                if sentence.rstrip().endswith("?"):
+                    continue
+                for clause in _clauses(sentence):
+                    places = _places(set(re.findall(r"[a-z]+", clause)))
+                    if any(places):
+                        n, a = negated_terms(clause, skip_past=True)
+                        out.append((places, _at_sites(n, clause), _at_sites(a, clause)))
+        return out
+
+    return index.memo("placed_clauses", build)
+
+
+def _denied_here(clause: str, target: str, index: TranscriptIndex) -> bool:
+    """The mirror of :func:`_denied_elsewhere`: a finding put on one side that the visit denies on that side and
+    affirms only on the other ("left knee pain" after "my left knee doesn't really hurt ... my right knee hurts")."""
+    targets = {target, base_target(target)}
+
+    def said(keys: set[str]) -> bool:  # "pain with palpation" said, "pain to palpation" written
+        return bool(targets & (keys | {base_target(x) for x in keys}))
+
+    records = _placed_clauses(index)
+    for k, place in enumerate(_places(set(re.findall(r"[a-z]+", clause)))):
+        if len(place) != 1:
+            continue
+        denied = any(said(n) and p[k] == place for p, n, _ in records)
+        affirmed = [p[k] for p, _, a in records if said(a) and p[k]]
+        if denied and affirmed and not any(p & place for p in affirmed):
             return True
     return False
 
