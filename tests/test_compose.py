@@ -4,7 +4,7 @@ and rewrites in the facts a model gives (no model needed: facts are given as a s
 import pytest
 from scripted_llm import KeywordRuntime
 
-from scribe.drafting.compose import FIRST_OR_SECOND_PERSON, check_facts, compose_note, third_person
+from scribe.drafting.compose import FIRST_OR_SECOND_PERSON, check_facts, compose_note, introduction, third_person
 from scribe.drafting.drafter import NoteDrafter
 from scribe.drafting.questions import Fact, Patient, VisitFacts
 from scribe.drafting.templates import get_template
@@ -1277,3 +1277,35 @@ def test_a_line_of_the_visit_copied_as_said_is_no_statement():
     assert clean_text("Here's the plan.") == []
     assert clean_text("The chest pain is serious.") == ["The chest pain is serious."]
     assert clean_text("The plan is to order an ECG.") == ["The plan is to order an ECG."]
+
+
+def test_a_condition_the_patient_only_worries_about_is_not_his_history_when_his_father_had_it():
+    """The bundled sample's demo note: "Alvarez is a male with a past medical history of heart attack" and "Past
+    medical history: Heart attack", supported by nothing but "My father had a heart attack when he was 62" and the
+    patient's question "should I be worrying about a heart attack?". A question or a worry is nobody's history; a
+    condition the patient says he had still is. The same note's "Social history: He has a penicillin rash when he
+    was a kid" is the allergy's."""
+    lines = (
+        "[doctor] Do you have any allergies to medications?\n"
+        "[patient] Yes, penicillin, it gave me a rash and hives when I was a kid.\n"
+        "[doctor] Any family history of heart disease?\n"
+        "[patient] My father had a heart attack when he was 62.\n"
+        "[patient] Is it serious, should I be worrying about a heart attack?\n"
+    )
+    facts = VisitFacts(
+        patient=Patient("Alvarez", "", "male"),
+        facts=[
+            Fact("Chest tightness", "chief_complaint"),
+            Fact("Heart attack", "medical_history"),
+            Fact("His father had a heart attack when he was 62.", "family_history"),
+            Fact("Penicillin", "allergies"),
+            Fact("He has a penicillin rash when he was a kid.", "social_history"),
+        ],
+    )
+    checked = check_facts(facts, parse_dialogue(lines))
+    assert checked.of("medical_history") == []
+    assert checked.of("social_history") == []
+    assert [f.text for f in checked.of("family_history")] == ["His father had a heart attack when he was 62."]
+    assert "heart attack" not in introduction(checked)
+    own = check_facts(facts, parse_dialogue(lines + "[patient] And I had a heart attack myself in 2019.\n"))
+    assert [f.text for f in own.of("medical_history")] == ["Heart attack"]

@@ -1036,6 +1036,8 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             continue  # "Social history: The patient has diabetes": the medical history
         if block == Block.social_history.value and _FAMILY_HISTORY.search(f.text):
             continue  # "She has a family history of heart disease": the family question has its own answer
+        if block == Block.social_history.value and {m for _, m in drugs.medications_in(tokens(f.text))} & allergic:
+            continue  # "Social history: He has a penicillin rash when he was a kid": the allergy, charted under allergies
         if block == Block.social_history.value and _NOT_SOCIAL.search(f.text):
             continue  # "Social history: Bruce had positive lab work for hep c": a result, not his life
         if (
@@ -1166,21 +1168,26 @@ def _denied_problems(named: set[str], index: TranscriptIndex) -> set[str]:
 _SUBJECT = re.compile(r"^(?:the patient|patient|he|she|they|[A-Z][a-z]+)\s+(?:has|had|have|suffers from)\s+", re.I)
 
 
-def _lines_saying(words: set[str], transcript: Transcript) -> Iterator[tuple[set[str], bool]]:
-    """Each line that says all of ``words``: its content words, and whether it answers the other speaker's
-    question about the family ("what conditions run in your family?")."""
+def _lines_saying(words: set[str], transcript: Transcript) -> Iterator[tuple[str, set[str], bool]]:
+    """Each line that says all of ``words``: its text, its content words, and whether it answers the other
+    speaker's question about the family ("what conditions run in your family?")."""
     prev = None
     for s in transcript.segments:
         line = content_words(s.text)
         if s.text and words <= line:
-            yield line, prev is not None and _asks_about_family(prev, s)
+            yield s.text, line, prev is not None and _asks_about_family(prev, s)
         prev = s
+
+
+# "Should I be worried about a heart attack?", "your risk of a stroke": a condition asked or worried about is
+# nobody's history
+_NOT_HAD = re.compile(r"\?\s*$|\b(?:worr(?:y|ied|ying)|risk|afraid|scared|concerned|prevent(?:s|ing)?)\b", re.I)
 
 
 def _family_answer(words: set[str], transcript: Transcript) -> bool:
     """A condition said in answer to a question about the family ("what conditions run in your family?" -
     "high blood pressure, diabetes and depression")."""
-    return any(answers for _, answers in _lines_saying(words, transcript))
+    return any(answers for _, _, answers in _lines_saying(words, transcript))
 
 
 def _familys(words: set[str], family: set[str], transcript: Transcript) -> bool:
@@ -1208,7 +1215,10 @@ def _own(words: set[str], transcript: Transcript) -> bool:
     """A condition the transcript gives as the patient's own: all its words on one line that names no
     relative (not only "my mother had lymphoma") and does not answer a question about the family ("what
     conditions run in your family?" - "I have high blood pressure, diabetes and depression")."""
-    return any(not line & _FAMILY and not answers for line, answers in _lines_saying(words, transcript))
+    return any(
+        not line & _FAMILY and not answers and not _NOT_HAD.search(text)
+        for text, line, answers in _lines_saying(words, transcript)
+    )
 
 
 _HISTORY_PROBLEM = re.compile(
