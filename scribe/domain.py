@@ -157,6 +157,7 @@ class IssueKind(StrEnum):
     side = "side"  # left or right where the visit names no side at all (a review hint: it came from the exam)
     chart = "chart"  # a chart detail of a kind the visit never gives: a diabetes type, x-ray views (a review hint)
     corrected = "corrected"  # a drug in the transcript only where Scribe's term correction replaced what was heard
+    family = "family"  # a condition the visit gives only as a relative's, written as the patient's history
 
 
 class Severity(str, Enum):

@@ -278,3 +278,32 @@ def test_a_dose_given_to_a_word_nobody_knows_is_a_safety_flag_that_says_to_liste
     ]
     assert [i.detail.split(" is ")[0] for i in run_on.issues if i.kind == "medication"] == ["'melexic' (15 mg)"]
     assert [[i.kind for i in st.issues if i.kind == "medication"] for st in clean] == [[], [], [], []]
+
+
+def test_a_relatives_condition_written_as_the_patients_history_is_a_safety_flag():
+    """The bundled sample's demo note said "a past medical history of heart attack" where only the patient's father
+    had one and the patient asked whether he should worry about one. Written as the family's, or denied, it is not
+    flagged; once the patient says he had one himself, neither is the history."""
+    visit = (
+        "[doctor] Any family history of heart disease?\n"
+        "[patient] My father had a heart attack when he was 62.\n"
+        "[patient] Should I be worrying about a heart attack?\n"
+        "[patient] I do have high blood pressure.\n"
+    )
+    own_history, family, denied, mixed = grounded(
+        visit,
+        "Alvarez is a male with a past medical history of heart attack who presents for chest tightness.",
+        "Family history: his father had a heart attack at 62.",
+        "He denies history of heart attack.",
+        "Past medical history: high blood pressure and heart attack.",
+    )
+    details = [i.detail for i in own_history.issues if i.kind == "family"]
+    assert details == ["the transcript gives 'heart attack' as a relative's (father), not the patient's"]
+    assert own_history.issues[[i.kind for i in own_history.issues].index("family")].severity == Severity.safety
+    assert [i.kind for i in family.issues if i.kind == "family"] == []
+    assert [i.kind for i in denied.issues if i.kind == "family"] == []
+    assert [i.detail for i in mixed.issues if i.kind == "family"] == [
+        "the transcript gives 'heart attack' as a relative's (father), not the patient's"
+    ]
+    (had,) = grounded(visit + "[patient] I had a heart attack myself in 2019.\n", "Past medical history: heart attack.")
+    assert [i.kind for i in had.issues if i.kind == "family"] == []

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
-from ..grounding import TranscriptIndex, ages_in, check_statement
+from ..grounding import RELATIVES, TranscriptIndex, ages_in, asked_or_feared, check_statement
 from ..textnorm import canon_number, clinical_notation, content_words, normalise, tokens
 from .questions import Fact, Patient, VisitFacts, is_filler
 from .templates import BLOCK_TITLES, Block, Template
@@ -840,12 +840,7 @@ _FRAME_WORDS = frozenset(
 )
 
 
-_FAMILY = frozenset(
-    content_words(
-        "father mother dad mom brother sister sibling parent parents grandfather grandmother grandma grandpa aunt "
-        "uncle cousin family son daughter"
-    )
-)
+_FAMILY = RELATIVES  # the words that name a relative
 
 
 def _said(text: str, windows: list[set[str]], anchor: frozenset[str] = frozenset()) -> bool:
@@ -1179,11 +1174,6 @@ def _lines_saying(words: set[str], transcript: Transcript) -> Iterator[tuple[str
         prev = s
 
 
-# "Should I be worried about a heart attack?", "your risk of a stroke": a condition asked or worried about is
-# nobody's history
-_NOT_HAD = re.compile(r"\?\s*$|\b(?:worr(?:y|ied|ying)|risk|afraid|scared|concerned|prevent(?:s|ing)?)\b", re.I)
-
-
 def _family_answer(words: set[str], transcript: Transcript) -> bool:
     """A condition said in answer to a question about the family ("what conditions run in your family?" -
     "high blood pressure, diabetes and depression")."""
@@ -1213,10 +1203,11 @@ def _asks_about_family(question, answer) -> bool:
 
 def _own(words: set[str], transcript: Transcript) -> bool:
     """A condition the transcript gives as the patient's own: all its words on one line that names no
-    relative (not only "my mother had lymphoma") and does not answer a question about the family ("what
-    conditions run in your family?" - "I have high blood pressure, diabetes and depression")."""
+    relative (not only "my mother had lymphoma"), does not answer a question about the family ("what
+    conditions run in your family?" - "I have high blood pressure, diabetes and depression") and does not only
+    ask or worry about it ("should I be worried about a heart attack?")."""
     return any(
-        not line & _FAMILY and not answers and not _NOT_HAD.search(text)
+        not line & _FAMILY and not answers and not asked_or_feared(text)
         for text, line, answers in _lines_saying(words, transcript)
     )
 

@@ -22,7 +22,7 @@ The transcript is read once per note (:class:`TranscriptIndex`).
 from ..textnorm import clinical_notation, content_words, normalise, tokens, words_to_numbers
 from .assertion import findings_in
 from .check import check_statement, confirmed_correction, ground_note, heard_confirmed, settled_status
-from .claims import allergy_only
+from .claims import RELATIVES, allergy_only, asked_or_feared
 from .index import TranscriptIndex
 from .laterality import side_mentions, sides_said_for
 from .quantities import DATE, NAMED_NUMBER, Dose, Facts, ages_in, ages_said, chart_details_unsaid, extract_facts
@@ -31,6 +31,7 @@ from .quantities import DATE, NAMED_NUMBER, Dose, Facts, ages_in, ages_said, cha
 __all__ = [
     "DATE",
     "NAMED_NUMBER",
+    "RELATIVES",
     "Dose",
     "Facts",
     "TranscriptIndex",
@@ -38,6 +39,7 @@ __all__ = [
     "ages_said",
     "chart_details_unsaid",
     "allergy_only",
+    "asked_or_feared",
     "check_statement",
     "confirmed_correction",
     "clinical_notation",

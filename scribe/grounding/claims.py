@@ -1,8 +1,9 @@
-"""Claims of other kinds: test results, allergies and how a pain feels.
+"""Claims of other kinds: test results, allergies, how a pain feels, and whose history a condition is.
 
 A result needs a transcript line that gives it (an ordered test has none yet); a drug the patient is
 allergic to must not be written as one they take; a pain descriptor must be the patient's word, not one
-of the choices a question offered.
+of the choices a question offered; a condition the visit gives only as a relative's must not be written as
+the patient's own history.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..domain import Issue
-from ..textnorm import normalise
+from ..textnorm import content_words, normalise
 from .index import TranscriptIndex
 from .quantities import Facts
 
@@ -199,4 +200,60 @@ def descriptor_issues(statement: str, evidence: list[int], index: TranscriptInde
     for w in claimed:
         if not any(t.startswith(p) for t in stated for p in _DESCRIPTORS[w]):
             issues.append(Issue(kind="descriptor", detail=f"'{w}' is not how the transcript describes it"))
+    return issues
+
+
+# ----------------------------------------------------------------------------- whose history
+
+# "a past medical history of heart attack", "History of diabetes and hypertension", "PMH: asthma"
+_OWN_HISTORY = re.compile(
+    r"\b(?:(?:past |prior )?(?:medical )?history of|(?:past medical history|medical history|pmh)\s*:)\s*"
+    r"(?P<items>[^.;:]+?)(?=\s+(?:who|which|that|presents?|presenting|is|was|comes?|here)\b|[.;]|$)",
+    re.I,
+)
+_ITEM_SPLIT = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", re.I)
+RELATIVES = frozenset(
+    content_words(
+        "family father mother dad mom brother sister sibling siblings parent parents grandfather grandmother grandma "
+        "grandpa aunt uncle cousin son daughter"
+    )
+)
+_ASKED_OR_FEARED = re.compile(r"\?\s*$|\b(?:worr(?:y|ied|ying)|risk|afraid|scared|concerned|prevent(?:s|ing)?)\b", re.I)
+
+
+def asked_or_feared(line: str) -> bool:
+    """A question, a worry or a risk about a condition is nobody's history ("should I be worried about a heart
+    attack?", "your risk of a stroke")."""
+    return bool(_ASKED_OR_FEARED.search(line))
+
+
+_DENIED_BEFORE = re.compile(r"\b(?:denies|denied|no|not|never|without|negative for)\s+(?:any\s+|a\s+)?$", re.I)
+_ITEM_FRAME = frozenset(content_words("a an the of his her their significant known remote previous prior"))
+
+
+def family_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """A condition written as the patient's history that the visit gives only as a relative's: "a past medical
+    history of heart attack" where the only lines naming one are "my father had a heart attack when he was 62" and
+    the patient's "should I be worried about a heart attack?". A statement that names the family is about it."""
+    if content_words(statement) & RELATIVES:
+        return []
+    issues = []
+    for m in _OWN_HISTORY.finditer(statement):
+        if _DENIED_BEFORE.search(statement[: m.start()]):
+            continue  # "denies history of seasonal allergies": no claim that the patient had it
+        for item in _ITEM_SPLIT.split(m.group("items")):
+            words = content_words(item) - _ITEM_FRAME
+            if not words:
+                continue
+            lines = [sid for sid in index.order if words <= index.words[sid]]
+            relatives = [sid for sid in lines if index.words[sid] & RELATIVES]
+            own = [sid for sid in lines if sid not in relatives and not asked_or_feared(index.segment_text[sid])]
+            if relatives and not own:
+                who = sorted(index.words[relatives[0]] & RELATIVES)[0]
+                issues.append(
+                    Issue(
+                        kind="family",
+                        detail=f"the transcript gives '{item.strip()}' as a relative's ({who}), not the patient's",
+                    )
+                )
     return issues
