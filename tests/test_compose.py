@@ -1309,3 +1309,27 @@ def test_a_condition_the_patient_only_worries_about_is_not_his_history_when_his_
     assert "heart attack" not in introduction(checked)
     own = check_facts(facts, parse_dialogue(lines + "[patient] And I had a heart attack myself in 2019.\n"))
     assert [f.text for f in own.of("medical_history")] == ["Heart attack"]
+
+
+def test_a_history_statement_that_echoes_the_question_before_its_answer_keeps_the_answer():
+    """The bundled sample's demo note: "Calf pain, redness, and warmth in that leg, no calf pain, or warmth in that
+    leg." after "Any calf pain, redness, or warmth in that leg?" - "No, none of that." The question's findings, said
+    as present, are left out; a statement whose first part the visit supports is kept whole."""
+    visit = parse_dialogue(
+        "[doctor] Any calf pain, redness, or warmth in that leg?\n[patient] No, none of that.\n"
+        "[patient] My chest gets tight when I walk up the hill, but I'm not short of breath.\n"
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact(
+                "Calf pain, redness, and warmth in that leg, no calf pain, or warmth in that leg.",
+                "history_of_present_illness",
+            ),
+            Fact("Chest tightness when walking up the hill, no shortness of breath.", "history_of_present_illness"),
+        ]
+    )
+    checked = check_facts(facts, visit)
+    assert [f.text for f in checked.of("history_of_present_illness")] == [
+        "No calf pain, or warmth in that leg.",
+        "Chest tightness when walking up the hill, no shortness of breath.",
+    ]

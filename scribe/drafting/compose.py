@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
-from ..grounding import RELATIVES, TranscriptIndex, ages_in, asked_or_feared, check_statement
+from ..grounding import RELATIVES, TranscriptIndex, ages_in, asked_or_feared, check_statement, negated_terms
 from ..textnorm import canon_number, clinical_notation, content_words, normalise, tokens
 from .questions import Fact, Patient, VisitFacts, is_filler
 from .templates import BLOCK_TITLES, Block, Template
@@ -982,6 +982,10 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             and not _kept_negatives([f.text], said_words, present)
         ):
             continue
+        if f.block in (Block.history_of_present_illness.value, Block.review_of_systems.value) and (
+            answer := _answer_only(f.text, index)
+        ):
+            f = Fact(answer, f.block, f.evidence, f.problem, f.label, f.polarity)
         block = f.block
         if block == Block.vital_signs.value and not vital_said(f.text, said_text, said_numbers, said_normalised):
             continue
@@ -1138,6 +1142,25 @@ def _says_only_the_problem(f: Fact) -> bool:
     """An assessment that gives no reason: its words are the problem's and the words of assessing."""
     words = content_words(f.text) - _ASSESSING - _FRAME_WORDS
     return bool(f.problem) and words <= content_words(f.problem) | _GENERIC_PROBLEM_WORDS
+
+
+# "Calf pain, redness, and warmth in that leg, no calf pain, or warmth in that leg": the question, then its answer
+_THEN_DENIED = re.compile(r",\s+(?=(?:no|not|denies|without|never)\b)", re.I)
+
+
+def _answer_only(text: str, index: TranscriptIndex) -> str:
+    """A statement that echoes a question's findings and then denies them (the bundled sample's demo note) as the
+    denial alone, when the visit says they are absent; "" when the statement is not of that shape."""
+    parts = _THEN_DENIED.split(text.strip(), maxsplit=1)
+    if len(parts) != 2:
+        return ""
+    asked, answer = parts
+    said_present = negated_terms(normalise(asked))[1]
+    if not said_present or not said_present & negated_terms(normalise(answer))[0]:
+        return ""
+    if not _negation_says(asked, index, "says it is absent"):
+        return ""
+    return answer[:1].upper() + answer[1:]
 
 
 def _negation_says(text: str, index: TranscriptIndex, detail: str) -> bool:

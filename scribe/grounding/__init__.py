@@ -20,7 +20,7 @@ The transcript is read once per note (:class:`TranscriptIndex`).
 """
 
 from ..textnorm import clinical_notation, content_words, normalise, tokens, words_to_numbers
-from .assertion import findings_in
+from .assertion import findings_in, negated_terms
 from .check import check_statement, confirmed_correction, ground_note, heard_confirmed, settled_status
 from .claims import RELATIVES, allergy_only, asked_or_feared
 from .index import TranscriptIndex
@@ -48,6 +48,7 @@ __all__ = [
     "findings_in",
     "ground_note",
     "heard_confirmed",
+    "negated_terms",
     "normalise",
     "settled_status",
     "side_mentions",
