@@ -142,7 +142,7 @@ _MODALS = frozenset("will would can could should may might must did does had".sp
 _ADVERB = r"(?:also|just|usually|always|never|often|sometimes|still|really|only|even|already|currently|mostly|probably|actually|definitely|\w+ly)"
 # a pronoun as the subject: at the start or after a conjunction, with any adverbs and the verb after it
 _PRONOUN_SUBJECT = re.compile(
-    r"(?P<lead>^|[,;:.!?]\s*|\b(?:that|if|when|because|and|so|but|until|unless|as|since|while|or|then|before|after)\s+)"
+    r"(?P<lead>^|[,;:.!?]\s*|\b(?:that|if|when|because|and|so|but|until|unless|as|since|while|or|then|before|after|than)\s+)"
     r"(?P<pron>i|we|you)(?:'(?P<c>m|re|ve|ll|d))?\b"
     rf"(?:\s+(?P<adv>(?:{_ADVERB}\s+)*)(?P<verb>[a-z']+))?",
     re.I,
