@@ -97,7 +97,8 @@ def test_findings_the_doctor_stated_stay_and_findings_nobody_stated_go():
     visit = parse_dialogue(
         "[doctor] I'm going to squeeze your hands. Your grip strength is less on the left.\n"
         "[doctor] And when I tap here you feel a zing, so a positive Tinel sign on both sides.\n"
-        "[patient] I have numbness in my fingers at night."
+        "[patient] I have numbness in my fingers at night.\n"
+        "[patient] And my chest gets tight when I'm walking up the hill, like a pressure in my chest."
     )
     facts = VisitFacts(
         facts=[
@@ -106,6 +107,8 @@ def test_findings_the_doctor_stated_stay_and_findings_nobody_stated_go():
             Fact("Positive Tinel sign bilaterally", "physical_exam", label="Musculoskeletal"),
             Fact("Numbness in the fingers reported at night", "physical_exam", label="Neurological"),
             Fact("Wrist splint and ibuprofen 600 mg every 6 hours", "physical_exam", label="Skin"),
+            # the bundled sample's demo note: the history's symptom, as the patient told it, under the exam
+            Fact("Chest tightness when walking up the hill; pressure in the chest", "physical_exam", label="Chest"),
         ]
     )
     note = compose_note(check_facts(facts, visit), get_template("soap"))

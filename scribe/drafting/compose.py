@@ -497,6 +497,9 @@ _NOT_EXAM = re.compile(
     r"\b(?:symptoms?|reports?|reported|complains?|denies|denied|history|prescrib\w*|ordered|"
     r"urinat\w*|nause\w*|vomit\w*|appetite|chills|palpitations?|chest pain|shortness of breath|fevers?|"
     r"pass(?:ing|ed)? out|weight (?:loss|gain)|dizz\w*|fatigue|tired\w*|headaches?|"
+    r"chest (?:tightness|pressure)|(?:tightness|pressure) in (?:the|his|her|my) chest|"
+    # (when it comes on: "chest tightness when walking up the hill", the bundled sample's demo note)
+    r"when (?:walking|carrying|climbing|lifting|running|exercising|exerting)|"
     r"x-?rays?|mri|ultrasound|ct scan)\b",  # (and imaging: "no chest x-ray" is no finding)
     # (what an examiner cannot see or hear: symptoms)
     re.I,
