@@ -1341,3 +1341,15 @@ def test_a_history_statement_that_echoes_the_question_before_its_answer_keeps_th
         "No calf pain, or warmth in that leg.",
         "Chest tightness when walking up the hill, no shortness of breath.",
     ]
+    # as the model wrote it there: the whole history one run of clauses, the answer looped; the checks see it
+    # cut into statements, so the echo is found at the end of the run
+    run = (
+        "Chest tightness when walking up the hill, started about three weeks ago, lasts for five minutes, goes "
+        "away with rest, not short of breath, has felt a little dizzy once last week when standing up too fast, "
+        "but that's all, blood pressure is also not well controlled, ankle swelling is mild, calf pain, redness, "
+        "and warmth in that leg, " + ", ".join(["no calf pain, redness, or warmth in that leg"] * 5)
+    )
+    checked = check_facts(VisitFacts(facts=[Fact(run, "history_of_present_illness")]), visit)
+    texts = [f.text for f in checked.of("history_of_present_illness")]
+    assert texts[-1] == "No calf pain, or warmth in that leg"
+    assert not any("calf" in t for t in texts[:-1])

@@ -906,11 +906,17 @@ def _mended(facts: list[Fact], said: set[str]) -> list[Fact]:
 
 def _one_sentence_each(facts: list[Fact]) -> list[Fact]:
     """History, assessment and plan strings split into their sentences: a check drops the wrong sentence,
-    not the whole history, and each statement carries one fact for grounding."""
+    not the whole history, and each statement carries one fact for grounding. A sentence longer than a
+    statement may be (a model copying the visit as one run of clauses, as in the bundled sample's demo) is
+    cut, its loops collapsed, here rather than when composing, so that the checks see the statements."""
     out: list[Fact] = []
     for f in facts:
         if f.block in _BY_SENTENCE:
-            out += [Fact(t, f.block, f.evidence, f.problem, f.label, f.polarity) for t in sentences(f.text)]
+            out += [
+                Fact(piece, f.block, f.evidence, f.problem, f.label, f.polarity)
+                for t in sentences(f.text)
+                for piece in split_statement(collapse_repeats(t))
+            ]
         else:
             out.append(f)
     return out
