@@ -257,7 +257,16 @@ def main(argv: list[str] | None = None) -> int:
             metrics["seconds"] = round(result["seconds"], 1)
             if config == "corrected":
                 right, false = judge_corrections(result["transcript"], truth)
-                metrics.update(corrections_right=len(right), corrections_false=len(false), false_detail=false)
+                # with the audio's scores of each (nats; scribe.asr.correction.accepted): to see what a rule would keep
+                scores = {
+                    c["original"]: {k: round(c[k], 1) for k in ("gain", "fit", "bare") if k in c}
+                    for c in result.get("corrections", [])
+                }
+                for item in right + false:
+                    item.update(scores.get(item["heard"], {}))
+                metrics.update(
+                    corrections_right=len(right), corrections_false=len(false), false_detail=false, right_detail=right
+                )
             row[config] = metrics
         rows.append(row)
 
