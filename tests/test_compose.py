@@ -60,6 +60,11 @@ NO_EXAM_VISIT = parse_dialogue(
             "The patient got dizzy once when the patient stood up too fast, and the patient has not noticed any sweating.",
         ),
         ("US Army veteran.", "patient", "US Army veteran."),
+        (  # the bundled sample's demo note's last plan item
+            "Take care and the nurse will be in shortly to do the ECG.",
+            "doctor",
+            "The nurse will be in shortly to do the ECG.",
+        ),
         (  # the bundled sample's demo note had "than the doctor want"
             "Your blood pressure is 148 over 92, which is still higher than we want.",
             "doctor",

@@ -104,6 +104,10 @@ META = re.compile(
     re.I,
 )
 
+# a goodbye the model kept with the fact after it ("Take care and the nurse will be in shortly to do the ECG",
+# the bundled sample's demo note)
+_FAREWELL = re.compile(r"^(?:take care|thank you|thanks|bye|goodbye)(?:,\s*|\s+and\s+)(?=\w)", re.I)
+
 # a speaker's signpost, not a fact ("Here's the plan.", "So, the plan is this.")
 _TRANSITION = re.compile(
     r"(?i)^(?:so,? )?(?:here'?s|here is|this is) (?:the|my|our) plan\.?$|^(?:so,? )?the plan is this\.?$"
@@ -250,7 +254,7 @@ def third_person(text: str, speaker: str = "doctor") -> str:
     whose words the statement reports: "patient" for the history ("I drink a beer on weekends" ->
     "The patient drinks a beer on weekends"), "doctor" for exam, assessment and plan ("I'm going to
     increase your lisinopril" -> "Increase the patient's lisinopril")."""
-    t = re.sub(r",\s*([,.;!?])", r"\1", _FILLERS.sub("", text)).strip()
+    t = re.sub(r",\s*([,.;!?])", r"\1", _FILLERS.sub("", _FAREWELL.sub("", text.strip()))).strip()
     t = re.sub(r"\b(gonna|wanna|gotta)\b", lambda m: _SLANG[m.group(1).lower()], t, flags=re.I)
     t = re.sub(r"\s{2,}", " ", t).strip(" ,")
     if speaker == "doctor":  # "The doctor ordered an EMG" -> "Ordered an EMG"
