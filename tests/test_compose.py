@@ -1322,6 +1322,22 @@ def test_a_condition_the_patient_only_worries_about_is_not_his_history_when_his_
     assert "heart attack" not in introduction(checked)
     own = check_facts(facts, parse_dialogue(lines + "[patient] And I had a heart attack myself in 2019.\n"))
     assert [f.text for f in own.of("medical_history")] == ["Heart attack"]
+    # train D2N003: a history said in a turn that then asks, or with a worry about something else, is the patient's
+    stones = parse_dialogue(
+        "[doctor] John is a 61-year-old male with a past medical history of kidney stones, who presents with back "
+        "pain. So John, what's going on with your back?\n"
+        "[patient] I'm feeling the same pain I had when I had kidney stones two years ago, so I'm a little concerned.\n"
+        "[doctor] I was concerned about the kidney stones. Does anyone in your family have kidney stones?\n"
+        "[patient] My father had kidney stones.\n"
+    )
+    history = VisitFacts(
+        facts=[
+            Fact("Back pain", "chief_complaint"),
+            Fact("Kidney stones", "medical_history"),
+            Fact("His father had kidney stones.", "family_history"),
+        ]
+    )
+    assert [f.text for f in check_facts(history, stones).of("medical_history")] == ["Kidney stones"]
 
 
 def test_a_history_statement_that_echoes_the_question_before_its_answer_keeps_the_answer():

@@ -307,3 +307,9 @@ def test_a_relatives_condition_written_as_the_patients_history_is_a_safety_flag(
     ]
     (had,) = grounded(visit + "[patient] I had a heart attack myself in 2019.\n", "Past medical history: heart attack.")
     assert [i.kind for i in had.issues if i.kind == "family"] == []
+    # a turn that states the history and then asks, or worries about something else, still gives it (train D2N003)
+    (stated,) = grounded(
+        visit + "[doctor] You had a heart attack two years ago, so I'm a little concerned. How is your chest?\n",
+        "Past medical history: heart attack.",
+    )
+    assert [i.kind for i in stated.issues if i.kind == "family"] == []

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from ..domain import Encounter, NoteDraft, Section, Statement, Transcript
-from ..grounding import RELATIVES, TranscriptIndex, ages_in, asked_or_feared, check_statement, negated_terms
+from ..grounding import RELATIVES, TranscriptIndex, ages_in, check_statement, negated_terms, says_had
 from ..textnorm import canon_number, clinical_notation, content_words, normalise, tokens
 from .questions import Fact, Patient, VisitFacts, is_filler
 from .templates import BLOCK_TITLES, Block, Template
@@ -1243,7 +1243,7 @@ def _own(words: set[str], transcript: Transcript) -> bool:
     conditions run in your family?" - "I have high blood pressure, diabetes and depression") and does not only
     ask or worry about it ("should I be worried about a heart attack?")."""
     return any(
-        not line & _FAMILY and not answers and not asked_or_feared(text)
+        not line & _FAMILY and not answers and says_had(text, words)
         for text, line, answers in _lines_saying(words, transcript)
     )
 

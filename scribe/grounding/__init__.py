@@ -22,7 +22,7 @@ The transcript is read once per note (:class:`TranscriptIndex`).
 from ..textnorm import clinical_notation, content_words, normalise, tokens, words_to_numbers
 from .assertion import findings_in, negated_terms
 from .check import check_statement, confirmed_correction, ground_note, heard_confirmed, settled_status
-from .claims import RELATIVES, allergy_only, asked_or_feared
+from .claims import RELATIVES, allergy_only, says_had
 from .index import TranscriptIndex
 from .laterality import side_mentions, sides_said_for
 from .quantities import DATE, NAMED_NUMBER, Dose, Facts, ages_in, ages_said, chart_details_unsaid, extract_facts
@@ -39,7 +39,6 @@ __all__ = [
     "ages_said",
     "chart_details_unsaid",
     "allergy_only",
-    "asked_or_feared",
     "check_statement",
     "confirmed_correction",
     "clinical_notation",
@@ -51,6 +50,7 @@ __all__ = [
     "negated_terms",
     "normalise",
     "settled_status",
+    "says_had",
     "side_mentions",
     "sides_said_for",
     "tokens",

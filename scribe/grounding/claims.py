@@ -218,13 +218,26 @@ RELATIVES = frozenset(
         "grandpa aunt uncle cousin son daughter"
     )
 )
-_ASKED_OR_FEARED = re.compile(r"\?\s*$|\b(?:worr(?:y|ied|ying)|risk|afraid|scared|concerned|prevent(?:s|ing)?)\b", re.I)
+# a worry, a risk or a prevention whose object is the condition ("should I be worrying about a heart attack?", "I was
+# concerned about the kidney stones", "your risk of a stroke")
+_FEARED = re.compile(
+    r"\b(?:worr(?:y|ied|ying)|afraid|scared|concerned|risks?|prevent(?:s|ing)?)(?:\s+(?:about|of|for|that))?"
+    r"(?P<object>(?:\s+[\w'-]+){1,5})",
+    re.I,
+)
 
 
-def asked_or_feared(line: str) -> bool:
-    """A question, a worry or a risk about a condition is nobody's history ("should I be worried about a heart
-    attack?", "your risk of a stroke")."""
-    return bool(_ASKED_OR_FEARED.search(line))
+def says_had(line: str, condition: set[str]) -> bool:
+    """Some sentence of ``line`` names ``condition`` (its content words) as something had, not only in a
+    question or as the object of a worry or a risk. "I'm feeling the same pain I had when I had kidney stones,
+    so I'm a little concerned." says the stones were had; "Should I be worried about a heart attack?" does not."""
+    for sentence in re.split(r"(?<=[.?!])\s+", line.strip()):
+        if not condition <= content_words(sentence) or sentence.rstrip().endswith("?"):
+            continue
+        if any(condition & content_words(m.group("object")) for m in _FEARED.finditer(sentence)):
+            continue
+        return True
+    return False
 
 
 _DENIED_BEFORE = re.compile(r"\b(?:denies|denied|no|not|never|without|negative for)\s+(?:any\s+|a\s+)?$", re.I)
@@ -247,7 +260,7 @@ def family_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
                 continue
             lines = [sid for sid in index.order if words <= index.words[sid]]
             relatives = [sid for sid in lines if index.words[sid] & RELATIVES]
-            own = [sid for sid in lines if sid not in relatives and not asked_or_feared(index.segment_text[sid])]
+            own = [sid for sid in lines if sid not in relatives and says_had(index.segment_text[sid], words)]
             if relatives and not own:
                 who = sorted(index.words[relatives[0]] & RELATIVES)[0]
                 issues.append(
