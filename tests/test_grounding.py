@@ -1,7 +1,8 @@
 """The grounding check flags what the transcript does not support, and nothing else."""
 
 from scribe.domain import NoteDraft, Section, Statement, StatementStatus
-from scribe.grounding import extract_facts, ground_note, normalise
+from scribe.grounding import TranscriptIndex, extract_facts, ground_note, normalise
+from scribe.grounding.claims import descriptor_issues
 from scribe.transcript_io import parse_dialogue
 
 MEDS = {"lisinopril", "metformin", "atorvastatin", "aspirin", "ibuprofen"}
@@ -260,6 +261,20 @@ def test_a_pain_descriptor_offered_only_in_the_question_is_flagged():
     # "blood pressure" is not a pain descriptor
     (bp,) = ground_note(_note("Blood pressure 148/92."), parse_dialogue(DIALOGUE), medications=MEDS).statements()
     assert bp.status == StatementStatus.supported, bp.issues
+    # the complaint's own name, as the patient said it ("this tightness in my chest"), under a plan item whose lines
+    # do not repeat it (the bundled sample's demo note); a descriptor only a question offered is still flagged
+    visit = (
+        "[patient] For three weeks I've been getting this tightness in my chest when I walk up the hill.\n"
+        "[doctor] Is it sharp, or is it more like a pressure?\n[patient] More like a pressure.\n"
+        "[doctor] Any palpitations?\n[patient] No.\n[doctor] Do you smoke?\n[patient] I quit ten years ago.\n"
+        "[doctor] Your lungs are clear.\n[doctor] Here's the plan.\n[doctor] I'll order an ECG today.\n"
+    )
+    index = TranscriptIndex(parse_dialogue(visit), MEDS)
+    ecg = index.order[-1]  # the plan item's own line, far from the complaint
+    assert descriptor_issues("Chest tightness: Order an ECG today.", [ecg], index) == []
+    assert [i.detail for i in descriptor_issues("Sharp chest pain: Order an ECG today.", [ecg], index)] == [
+        "'sharp' is not how the transcript describes it"
+    ]
 
 
 def test_grounding_is_the_same_in_every_process():

@@ -198,9 +198,24 @@ def descriptor_issues(statement: str, evidence: list[int], index: TranscriptInde
             stated.extend(re.findall(r"[a-z]+", _BP.sub(" ", normalise(sentence))))
     issues = []
     for w in claimed:
-        if not any(t.startswith(p) for t in stated for p in _DESCRIPTORS[w]):
-            issues.append(Issue(kind="descriptor", detail=f"'{w}' is not how the transcript describes it"))
+        if any(t.startswith(p) for t in stated for p in _DESCRIPTORS[w]):
+            continue
+        if not _PAIN_WORD.search(re.sub(rf"\b{w}\b", " ", text)) and _stated_anywhere(w, index):
+            continue  # "chest tightness" with no other pain word: the complaint's name, said as the patient said it
+        issues.append(Issue(kind="descriptor", detail=f"'{w}' is not how the transcript describes it"))
     return issues
+
+
+def _stated_anywhere(word: str, index: TranscriptIndex) -> bool:
+    """``word``'s group is said somewhere in the visit in a sentence that is not a question."""
+    return any(
+        t.startswith(p)
+        for sid in index.order
+        for sentence in re.split(r"(?<=[.?!])\s+", index.segment_text[sid].strip())
+        if not sentence.rstrip().endswith("?")
+        for t in re.findall(r"[a-z]+", _BP.sub(" ", normalise(sentence)))
+        for p in _DESCRIPTORS[word]
+    )
 
 
 # ----------------------------------------------------------------------------- whose history
