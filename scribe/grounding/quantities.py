@@ -584,12 +584,17 @@ NAME_REACH = 3  # words before a dose its drug's name is looked for in
 _PER = frozenset({"dl", "l", "kg", "ml"})
 
 
+# letters and digits run together other than a number and its unit ("20mg"): a code or a reference ("0ebec494cc",
+# "A1c"), which tokenising would split into a word, a number and a unit ("ebec 494 cc") that read as a dose
+_CODE = re.compile(r"\b(?=[a-z0-9]*[a-z])(?=[a-z0-9]*\d)(?!\d+(?:\.\d+)?[a-z]+\b)[a-z0-9]+\b", re.I)
+
+
 def unknown_name_issues(text: str, index: TranscriptIndex) -> list[Issue]:
     """A dose given to a word nobody knows: neither a drug name nor a word of English ("addormaster 20 mg"), as a
     drug name misheard by speech recognition reads. The physician must listen before it is charted."""
     if not knows_english():
         return []  # without the word list every word would look unknown
-    toks = tokens(text)
+    toks = tokens(_CODE.sub(" ", text))
     issues: list[Issue] = []
     for i in range(1, len(toks) - 1):
         unit = UNITS.get(toks[i + 1])
