@@ -190,32 +190,31 @@ def descriptor_issues(statement: str, evidence: list[int], index: TranscriptInde
     if not claimed or not evidence:
         return []
     window = sorted({w for sid in evidence for w in index.window(sid, 2)}, key=index.position.__getitem__)
-    stated: list[str] = []  # words of sentences that state something (not questions)
-    for sid in window:
-        for sentence in re.split(r"(?<=[.?!])\s+", index.segment_text[sid].strip()):
-            if sentence.rstrip().endswith("?"):
-                continue
-            stated.extend(re.findall(r"[a-z]+", _BP.sub(" ", normalise(sentence))))
+    stated = _stated_words(window, index)  # words of sentences that state something (not questions)
     issues = []
     for w in claimed:
         if any(t.startswith(p) for t in stated for p in _DESCRIPTORS[w]):
             continue
-        if not _PAIN_WORD.search(re.sub(rf"\b{w}\b", " ", text)) and _stated_anywhere(w, index):
+        if not _PAIN_WORD.search(re.sub(rf"\b{w}\b", " ", text)) and any(
+            t.startswith(p) for t in _stated_words(index.order, index) for p in _DESCRIPTORS[w]
+        ):
             continue  # "chest tightness" with no other pain word: the complaint's name, said as the patient said it
         issues.append(Issue(kind="descriptor", detail=f"'{w}' is not how the transcript describes it"))
     return issues
 
 
-def _stated_anywhere(word: str, index: TranscriptIndex) -> bool:
-    """``word``'s group is said somewhere in the visit in a sentence that is not a question."""
-    return any(
-        t.startswith(p)
-        for sid in index.order
-        for sentence in re.split(r"(?<=[.?!])\s+", index.segment_text[sid].strip())
-        if not sentence.rstrip().endswith("?")
+def _stated_sentences(line: str) -> list[str]:
+    """The sentences of ``line`` that state something: its questions left out."""
+    return [x for x in re.split(r"(?<=[.?!])\s+", line.strip()) if x and not x.rstrip().endswith("?")]
+
+
+def _stated_words(seg_ids: list[int], index: TranscriptIndex) -> list[str]:
+    return [
+        t
+        for sid in seg_ids
+        for sentence in _stated_sentences(index.segment_text[sid])
         for t in re.findall(r"[a-z]+", _BP.sub(" ", normalise(sentence)))
-        for p in _DESCRIPTORS[word]
-    )
+    ]
 
 
 # ----------------------------------------------------------------------------- whose history
@@ -246,8 +245,8 @@ def says_had(line: str, condition: set[str]) -> bool:
     """Some sentence of ``line`` names ``condition`` (its content words) as something had, not only in a
     question or as the object of a worry or a risk. "I'm feeling the same pain I had when I had kidney stones,
     so I'm a little concerned." says the stones were had; "Should I be worried about a heart attack?" does not."""
-    for sentence in re.split(r"(?<=[.?!])\s+", line.strip()):
-        if not condition <= content_words(sentence) or sentence.rstrip().endswith("?"):
+    for sentence in _stated_sentences(line):
+        if not condition <= content_words(sentence):
             continue
         if any(condition & content_words(m.group("object")) for m in _FEARED.finditer(sentence)):
             continue
