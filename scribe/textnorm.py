@@ -273,6 +273,11 @@ def tokens(text: str) -> list[str]:
     return TOKEN_RE.findall(normalise(text))
 
 
+def stated_sentences(line: str) -> list[str]:
+    """The sentences of ``line`` that state something: its questions left out."""
+    return [x for x in re.split(r"(?<=[.?!])\s+", line.strip()) if x and not x.rstrip().endswith("?")]
+
+
 def content_words(text: str) -> set[str]:
     return {stem(w) for w in tokens(text) if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
 

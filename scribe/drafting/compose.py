@@ -847,9 +847,6 @@ _FRAME_WORDS = frozenset(
 )
 
 
-_FAMILY = RELATIVES  # the words that name a relative
-
-
 def _said(text: str, windows: list[set[str]], anchor: frozenset[str] = frozenset()) -> bool:
     """Most of what ``text`` claims (its content words beyond the frame: "the patient reports", "history")
     was said in one stretch of the transcript (a line and its neighbours), with an ``anchor`` word (a
@@ -972,7 +969,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     unsaid = _unsaid_results(results, transcript, index) if results else set()
     denied = _denied_words(facts)
     diagnoses = _diagnosis_words(facts)
-    family = {w for f in facts.of(Block.family_history.value) for w in content_words(f.text)} - _FAMILY
+    family = {w for f in facts.of(Block.family_history.value) for w in content_words(f.text)} - RELATIVES
     name = content_words(facts.patient.name)
     history = {w for f in facts.of(Block.medical_history.value) for w in content_words(f.text)}
     today = {w for p in facts.problems for w in content_words(p)} - _GENERIC_PROBLEM_WORDS
@@ -1037,7 +1034,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             if not content_words(head) - _FRAME_WORDS:
                 continue
             f = Fact(head, f.block, f.evidence, f.problem, f.label, f.polarity)
-        if block == Block.family_history.value and not content_words(f.text) & _FAMILY:
+        if block == Block.family_history.value and not content_words(f.text) & RELATIVES:
             condition = _SUBJECT.sub("", f.text.strip()).strip().rstrip(".")
             words = content_words(condition) - name
             if condition == f.text.strip().rstrip(".") or not words or not _family_answer(words, transcript):
@@ -1071,7 +1068,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
         ):
             continue  # "Bruce had high blood pressure, diabetes, and depression": his family's, not his
         if block in _SAID_BLOCKS and not _said(
-            f.text, windows, _FAMILY if block == Block.family_history.value else frozenset()
+            f.text, windows, RELATIVES if block == Block.family_history.value else frozenset()
         ):
             continue  # a history, habit or symptom nobody mentioned ("works as a software engineer")
         if block == Block.history_of_present_illness.value and (
@@ -1232,7 +1229,7 @@ _ASKING = re.compile(
 def _asks_about_family(question, answer) -> bool:
     return (
         question.speaker != answer.speaker
-        and bool(content_words(question.text) & _FAMILY)
+        and bool(content_words(question.text) & RELATIVES)
         and bool(_ASKING.search(question.text))
     )
 
@@ -1243,7 +1240,7 @@ def _own(words: set[str], transcript: Transcript) -> bool:
     conditions run in your family?" - "I have high blood pressure, diabetes and depression") and does not only
     ask or worry about it ("should I be worried about a heart attack?")."""
     return any(
-        not line & _FAMILY and not answers and says_had(text, words)
+        not line & RELATIVES and not answers and says_had(text, words)
         for text, line, answers in _lines_saying(words, transcript)
     )
 

@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from ..domain import Issue, SpeakerRole
-from ..textnorm import normalise, tokens
+from ..textnorm import normalise, stated_sentences, tokens
 from ..textnorm import stem as _stem
 from .index import TranscriptIndex
 
@@ -210,25 +210,24 @@ SETTLED_REACH = 4  # words after a finding within which "resolved", "controlled"
 
 
 def _settled(toks: list[str], i: int) -> bool:
-    """The finding at ``i`` is said to be resolved or controlled, before the next comma."""
-    for t in toks[i + 1 : i + 1 + SETTLED_REACH]:
-        if t == ",":
-            return False
-        if t in _SETTLED:
-            return True
-    return False
+    """The finding at ``i`` is said to be resolved or controlled."""
+    return _before_comma(toks, i, SETTLED_REACH, _SETTLED)
 
 
 _CLAUSE_VERBS = frozenset("is was are were has have seems looks feels remains".split())
 
 
 def _clause_follows(toks: list[str], comma: int) -> bool:
-    """The words after a comma are a clause of their own, with its own verb ("ankle swelling is mild"), within
-    four words and before the next comma."""
-    for t in toks[comma + 1 : comma + 5]:
+    """The words after a comma are a clause of their own, with its own verb ("ankle swelling is mild")."""
+    return _before_comma(toks, comma, 4, _CLAUSE_VERBS)
+
+
+def _before_comma(toks: list[str], i: int, reach: int, words: frozenset[str]) -> bool:
+    """One of ``words`` comes within ``reach`` tokens after ``i``, before the next comma."""
+    for t in toks[i + 1 : i + 1 + reach]:
         if t == ",":
             return False
-        if t in _CLAUSE_VERBS:
+        if t in words:
             return True
     return False
 
@@ -679,9 +678,7 @@ def _placed_clauses(index: TranscriptIndex) -> list[tuple[list[set[str]], set[st
     def build(ix: TranscriptIndex) -> list[tuple[list[set[str]], set[str], set[str]]]:
         out = []
         for sid in ix.order:
-            for sentence in re.split(r"(?<=[.?!])\s+", ix.segment_text[sid].strip()):
-                if sentence.rstrip().endswith("?"):
-                    continue
+            for sentence in stated_sentences(ix.segment_text[sid]):
                 for clause in _clauses(sentence):
                     places = _places(set(re.findall(r"[a-z]+", clause)))
                     if any(places):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..domain import Issue
-from ..textnorm import content_words, normalise
+from ..textnorm import content_words, normalise, stated_sentences
 from .index import TranscriptIndex
 from .quantities import Facts
 
@@ -196,23 +196,21 @@ def descriptor_issues(statement: str, evidence: list[int], index: TranscriptInde
         if any(t.startswith(p) for t in stated for p in _DESCRIPTORS[w]):
             continue
         if not _PAIN_WORD.search(re.sub(rf"\b{w}\b", " ", text)) and any(
-            t.startswith(p) for t in _stated_words(index.order, index) for p in _DESCRIPTORS[w]
+            t.startswith(p)
+            for t in index.memo("stated_words", lambda ix: set(_stated_words(ix.order, ix)))
+            for p in _DESCRIPTORS[w]
         ):
             continue  # "chest tightness" with no other pain word: the complaint's name, said as the patient said it
         issues.append(Issue(kind="descriptor", detail=f"'{w}' is not how the transcript describes it"))
     return issues
 
 
-def _stated_sentences(line: str) -> list[str]:
-    """The sentences of ``line`` that state something: its questions left out."""
-    return [x for x in re.split(r"(?<=[.?!])\s+", line.strip()) if x and not x.rstrip().endswith("?")]
-
-
 def _stated_words(seg_ids: list[int], index: TranscriptIndex) -> list[str]:
+    """The words of the sentences of these lines that state something (not questions), blood pressure left out."""
     return [
         t
         for sid in seg_ids
-        for sentence in _stated_sentences(index.segment_text[sid])
+        for sentence in stated_sentences(index.segment_text[sid])
         for t in re.findall(r"[a-z]+", _BP.sub(" ", normalise(sentence)))
     ]
 
@@ -245,7 +243,7 @@ def says_had(line: str, condition: set[str]) -> bool:
     """Some sentence of ``line`` names ``condition`` (its content words) as something had, not only in a
     question or as the object of a worry or a risk. "I'm feeling the same pain I had when I had kidney stones,
     so I'm a little concerned." says the stones were had; "Should I be worried about a heart attack?" does not."""
-    for sentence in _stated_sentences(line):
+    for sentence in stated_sentences(line):
         if not condition <= content_words(sentence):
             continue
         if any(condition & content_words(m.group("object")) for m in _FEARED.finditer(sentence)):
