@@ -318,3 +318,18 @@ def test_a_relatives_condition_written_as_the_patients_history_is_a_safety_flag(
         "Past medical history: heart attack.",
     )
     assert [i.kind for i in stated.issues if i.kind == "family"] == []
+
+
+def test_the_relative_flag_quotes_the_relative_as_said_next_to_the_condition():
+    """The detail names the relative in the word the visit used, and the one whose condition it is, not the stem
+    of the alphabetically first relative on the line ("(fami)", "(brot)")."""
+    visit = (
+        "[doctor] Any family history?\n"
+        "[patient] My brother has asthma, and my grandmother's side, my grandmother had breast cancer.\n"
+        "[patient] And in the family there is diabetes.\n"
+    )
+    (st,) = grounded(visit, "Past medical history: breast cancer and diabetes.")
+    assert [i.detail for i in st.issues if i.kind == "family"] == [
+        "the transcript gives 'breast cancer' as a relative's (grandmother), not the patient's",
+        "the transcript gives 'diabetes' as a relative's (family), not the patient's",
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..domain import Issue
-from ..textnorm import content_words, normalise, stated_sentences
+from ..textnorm import content_words, normalise, stated_sentences, stem, tokens
 from .index import TranscriptIndex
 from .quantities import Facts
 
@@ -256,6 +256,19 @@ _DENIED_BEFORE = re.compile(r"\b(?:denies|denied|no|not|never|without|negative f
 _ITEM_FRAME = frozenset(content_words("a an the of his her their significant known remote previous prior"))
 
 
+def _relative_named(line: str, condition: set[str]) -> str:
+    """The relative ``line`` names, as said, next to ``condition``: "my sister has diabetes and my father had a heart
+    attack" gives "father" for the heart attack. The flag quotes the word, not its stem."""
+    said = tokens(line)
+    stems = [stem(w.removesuffix("'s")) for w in said]
+    at = [i for i, s in enumerate(stems) if s in condition] or [0]
+    kin = [i for i, s in enumerate(stems) if s in RELATIVES]
+    if not kin:
+        return "a relative"
+    best = min(kin, key=lambda i: (min(abs(i - j) for j in at), i))
+    return said[best].removesuffix("'s")
+
+
 def family_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     """A condition written as the patient's history that the visit gives only as a relative's: "a past medical
     history of heart attack" where the only lines naming one are "my father had a heart attack when he was 62" and
@@ -274,7 +287,7 @@ def family_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
             relatives = [sid for sid in lines if index.words[sid] & RELATIVES]
             own = [sid for sid in lines if sid not in relatives and says_had(index.segment_text[sid], words)]
             if relatives and not own:
-                who = sorted(index.words[relatives[0]] & RELATIVES)[0]
+                who = _relative_named(index.segment_text[relatives[0]], words)
                 issues.append(
                     Issue(
                         kind="family",
