@@ -251,9 +251,18 @@ _DECADES = {"twen": 20, "thir": 30, "for": 40, "fif": 50, "six": 60, "seven": 70
 def normalise(text: str) -> str:
     t = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_TIMES[m.group(1)]} times", text.lower())
     t = re.sub(r"\ba (hundred|thousand)\b", r"one \1", t)  # "a thousand milligrams" = 1000 mg
+    # "a hundred and twenty over eighty" is 120/80, not 100 and 20
+    t = re.sub(rf"\b(hundred|thousand) and (?=(?:{'|'.join((*_SMALL, *_TENS))})\b)", r"\1 ", t)
+    # the chart's "q6h", "q.4-6h" are "every 6 hours" as said; the dot is no decimal point
+    t = re.sub(
+        r"\bq\.?\s?(\d+)(?:\s?-\s?(\d+))?\s?h(?:rs?|ours?)?\b",
+        lambda m: f"every {m.group(1)}{' to ' + m.group(2) if m.group(2) else ''} hours",
+        t,
+    )
     t = words_to_numbers(t)
     t = t.replace("’", "'")
     t = re.sub(r"(\d),(\d{3})", r"\1\2", t)
+    t = re.sub(r"(?<![\d/.])\b1\s*/\s*2\b(?![\d/.])", "0.5", t)  # "1/2 pack per day" is half a pack
     t = re.sub(r"(\d)\s*/\s*(\d)", r"\1 / \2", t)
     t = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1 / \2", t)
     t = re.sub(r"(\d)(mg|mcg|ml|g|iu|units?|%)\b", r"\1 \2", t)
@@ -266,6 +275,7 @@ def normalise(text: str) -> str:
     t = re.sub(r"\b(?:a|an|1) ([a-z]+) and a half\b", r"1.5 \1", t)  # "a year and a half", "a pack and a half"
     t = re.sub(r"\b(twen|thir|for|fif|six|seven|eigh|nine)ties\b", lambda m: f"{_DECADES[m.group(1)]}s", t)
     t = re.sub(r"\b(?:a )?half (?:a |an )?(?=(?:cc|ml|mg|milligrams?|tablets?|tabs?|pills?|teaspoons?)\b)", "0.5 ", t)
+    t = re.sub(r"\b(?:a )?half (?:a|an) (?=[a-z])", "0.5 ", t)  # "half a pack a day", "half a mile"
     return t
 
 

@@ -236,3 +236,36 @@ def test_a_number_of_days_said_elsewhere_for_something_else_is_flagged():
     wrong = ("The pain began 3 days ago.", "Call if she gains 3 pounds in 5 days.")
     assert _safety_in(visit, *right) == [[], [], []]
     assert _safety_in(visit, *wrong) == [["number"], ["number"]]
+
+
+def test_the_same_quantity_written_in_another_unit_or_notation_is_not_flagged():
+    """A note converts what was said: two weeks are 14 days, a thousand milligrams 1 g, half a pack 0.5 or 1/2 a
+    pack, "a hundred and twenty over eighty" 120/80, "every six hours" q6h. None of those is a number nobody said;
+    another value in the converted unit still is."""
+    visit = (
+        "[patient] It started about two weeks ago, and the cough a week and a half ago.\n"
+        "[patient] I smoke half a pack a day.\n"
+        "[doctor] Your blood pressure is a hundred and twenty over eighty.\n"
+        "[doctor] Take tylenol, a thousand milligrams every six hours, for the pain.\n"
+        "[doctor] Let's see you back in a month.\n"
+    )
+    texts = [
+        "Symptoms started 14 days ago.",
+        "The cough started 10 days ago.",
+        "She smokes 0.5 packs per day.",
+        "She smokes 1/2 pack per day.",
+        "Blood pressure 120/80.",
+        "Tylenol 1 g q6h for the pain.",
+        "Tylenol 1000 mg q.6h for the pain.",
+        "Follow up in 4 weeks.",
+    ]
+    assert [safety(st) for st in grounded(visit, *texts)] == [[]] * len(texts)
+    wrong = grounded(
+        visit,
+        "Symptoms started 15 days ago.",
+        "She smokes 3 packs per day.",
+        "Blood pressure 100/80.",
+        "Tylenol 2 g for the pain.",
+        "Follow up in 8 weeks.",
+    )
+    assert all(safety(st) for st in wrong), [safety(st) for st in wrong]

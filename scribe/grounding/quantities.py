@@ -6,6 +6,7 @@ said *for lisinopril*, "4 weeks" against durations, not against any 40 or 4 said
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -226,6 +227,50 @@ def _numbers_said(index: TranscriptIndex) -> dict[int, set[str]]:
     )
 
 
+# How long each unit lasts in days, as a range: a month is four weeks or thirty days. A year is twelve months exactly.
+_DAYS = {
+    "minute": (1 / 1440, 1 / 1440),
+    "hour": (1 / 24, 1 / 24),
+    "day": (1.0, 1.0),
+    "week": (7.0, 7.0),
+    "month": (28.0, 31.0),
+    "year": (365.0, 366.0),
+}
+
+
+def _in_units(value: float, said: str, written: str) -> tuple[float, float]:
+    """``value`` of unit ``said`` in unit ``written``, as the range the month's length allows."""
+    if {said, written} == {"month", "year"}:
+        exact = value * 12 if said == "year" else value / 12
+        return exact, exact
+    (s_lo, s_hi), (w_lo, w_hi) = _DAYS[said], _DAYS[written]
+    return value * s_lo / w_hi, value * s_hi / w_lo
+
+
+def same_duration_lines(num: str, unit: str, index: TranscriptIndex) -> list[int]:
+    """The lines that say the duration ``num`` ``unit`` in another unit: "two weeks" for "14 days", "a week and a
+    half" for "10 days", "a month" for "4 weeks". A note converts; the fact is the same."""
+    if unit not in _DAYS:
+        return []
+    said = index.memo(
+        "durations",
+        lambda ix: {
+            sid: [(float(n), u) for n, u in _quantities(toks) if u in _DAYS] for sid, toks in _dateless_tokens(ix).items()
+        },
+    )
+    value = float(num)
+    out = []
+    for sid in index.order:
+        for n, u in said[sid]:
+            if u == unit:
+                continue
+            lo, hi = _in_units(n, u, unit)
+            if math.floor(lo + 1e-9) <= value <= math.ceil(hi - 1e-9):
+                out.append(sid)
+                break
+    return out
+
+
 def _named_near(med: str, context: set[str], index: TranscriptIndex) -> bool:
     """``med`` is named in ``context``: itself, a spelling slip, another name of it, or a long word of a
     several-word name ("testosterone" for "testosterone cypionate")."""
@@ -295,8 +340,16 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     issues.extend(contradicted.values())
     ages = ages_in(text)
     chart = chart_details_unsaid(text, index)
+    near_lines = {w for sid in evidence for w in index.window(sid, 2)}
     for num in sorted(facts.numbers - contradicted.keys()):
         unit, units = facts.quantities.get(num), _units_said(index, num)
+        if unit and (converted := same_duration_lines(num, unit, index)):
+            if near_lines.intersection(converted) or any(
+                (topic | ({"follow"} & _as_follow_up(words))) & _as_follow_up(index.words[w])
+                for sid in converted
+                for w in index.window(sid, 1)
+            ):
+                continue  # "14 days" for "two weeks": the same duration said about this
         # "4 weeks" where "4 days" was said: a number said bare nearby may still be it ("heart rate 68")
         if unit and units and unit not in units and (num not in near or "" not in units or unit in _TIME_UNITS):
             issues.append(Issue(kind="number", detail=f"'{num} {unit}…' is not what the transcript says"))
@@ -378,6 +431,11 @@ class Quantity:
     drug: str | None = None  # a dose: the drug it is said for
     role: str = ""  # a dose in a change: "from" (the dose before) or "to" (the new dose)
     segment: int | None = None
+
+
+def _as_follow_up(words: set[str]) -> set[str]:
+    """Words with every way of saying "follow up" as one: "see you back in a month" is about "follow up in 4 weeks"."""
+    return {_FOLLOW_UP.get(w, w) for w in words}
 
 
 def _compatible(a: str, b: str) -> bool:
@@ -623,6 +681,17 @@ def unknown_name_issues(text: str, index: TranscriptIndex) -> list[Issue]:
     return issues
 
 
+_MICROGRAMS = {"mcg": 1.0, "mg": 1e3, "g": 1e6}
+
+
+def _same_mass(value: str, unit: str, other: str, other_unit: str) -> bool:
+    """"1 g" is "a thousand milligrams", "0.5 mg" is "500 micrograms": the same dose in another unit of mass."""
+    if unit == other_unit or unit not in _MICROGRAMS or other_unit not in _MICROGRAMS:
+        return False
+    a, b = float(value) * _MICROGRAMS[unit], float(other) * _MICROGRAMS[other_unit]
+    return abs(a - b) <= 1e-6 * max(a, b)
+
+
 def dose_issues(text: str, index: TranscriptIndex) -> list[Issue]:
     """A dose must be said, for the same drug, and as the same step of a change: "lisinopril 40 mg" is not backed
     by "lisinopril 20 mg" nor by "amlodipine 40 mg", and "taking lisinopril 40 mg" not by "we have you on 20,
@@ -633,7 +702,9 @@ def dose_issues(text: str, index: TranscriptIndex) -> list[Issue]:
         if q.unit not in DOSE_UNITS:
             continue
         label = f"{q.value} {q.unit}" + (f" of {q.drug}" if q.drug else "")
-        as_dose = [m for m in said if m.value == q.value and m.unit in (q.unit, "")]
+        as_dose = [
+            m for m in said if (m.value == q.value and m.unit in (q.unit, "")) or _same_mass(q.value, q.unit, m.value, m.unit)
+        ]
         if not as_dose:
             issues.append(Issue(kind="dose", detail=f"dose {label} is not stated in the transcript"))
             continue
