@@ -46,7 +46,7 @@ TARGETS = tuple(
     effusion mass lump lesion nodul ulcer infect cramp stiff spasm seizure tremor confus fall injur heartburn reflux
     bloat distension distention jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
     claudicat tightness pressure flare snor apnea hematochezia fluid
-    hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph""".split()
+    hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -114,7 +114,18 @@ _COMPOUND = {
     "pass out": "faint",
     "passing out": "faint",
     "heart burn": "heartburn",
+    "trouble swallowing": "dysphag",
+    "difficulty swallowing": "dysphag",
+    "problems swallowing": "dysphag",
+    "hard swallowing": "dysphag",
 }
+# colour and heat said as adjectives of a finding ("swollen, but not red or warm"): the words themselves, not
+# their prefixes ("reduce", "warmed up")
+_ADJECTIVE_TARGETS = {"red": "redness", "warm": "warmth"}
+# what "warm" or "red" describes when it is no finding
+_NOT_A_FINDING_AFTER = frozenset(
+    "compress compresses water shower bath towel blood cells cell meat wine light flag".split()
+)
 
 
 @lru_cache(maxsize=65536)
@@ -127,6 +138,8 @@ def target(word: str, following: str = "") -> str | None:
         or (word.startswith("fall") and following == "asleep")  # "falls asleep easily" is not a fall
     ):
         return None
+    if word in _ADJECTIVE_TARGETS:
+        return None if following in _NOT_A_FINDING_AFTER else _ADJECTIVE_TARGETS[word]
     for stem in TARGETS:
         if word.startswith(stem):
             return _TARGET_SYNONYM.get(stem, stem)
@@ -200,7 +213,11 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             continue
         if _settled(toks, i):
             continue  # "her flares are well controlled", "heartburn ... but resolved": not said to be there now
-        absent = i - neg_at <= NEGATION_SCOPE or w.endswith(("less", "-free"))  # "painless", "pain-free"
+        absent = (
+            i - neg_at <= NEGATION_SCOPE
+            or w.endswith(("less", "-free"))
+            or toks[i + 1 : i + 2] == ["free"]  # "painless", "pain-free", "pain free"
+        )
         (negated if absent else affirmed).add(key)
     return negated, affirmed
 
@@ -218,8 +235,15 @@ _CLAUSE_VERBS = frozenset("is was are were has have seems looks feels remains".s
 
 
 def _clause_follows(toks: list[str], comma: int) -> bool:
-    """The words after a comma are a clause of their own, with its own verb ("ankle swelling is mild")."""
-    return _before_comma(toks, comma, 4, _CLAUSE_VERBS)
+    """The words after a comma are a clause of their own: with its own verb ("ankle swelling is mild"), its own
+    subject ("no, actually i've gained weight"), or what there is instead ("i haven't had a fever, just the
+    cough")."""
+    after = toks[comma + 1 : comma + 3]
+    return (
+        _before_comma(toks, comma, 4, _CLAUSE_VERBS)
+        or after[:1] == ["just"]
+        or any(t in _SUBJECTS or t.split("'")[0] in _SUBJECTS and "'" in t for t in after)
+    )
 
 
 def _before_comma(toks: list[str], i: int, reach: int, words: frozenset[str]) -> bool:
@@ -535,7 +559,7 @@ _FINDING_WORDS = {
     "redness": ("red",),
     "warmth": ("warm", "hot"),
     "fall": ("fell", "slip", "trip"),
-    "breath": ("breath", "respirat"),
+    "breath": ("breath", "respirat", "winded"),
     "infect": ("infect", "fever", "antibiotic"),
     "effusion": ("fluid", "swell", "swollen"),
     "palpitat": ("heart", "racing", "flutter", "pound"),
@@ -552,6 +576,7 @@ _FINDING_WORDS = {
     "cyst": ("lump", "bump"),
     "heartburn": ("reflux", "acid", "indigestion", "gerd"),
     "reflux": ("heartburn", "acid", "gerd"),
+    "dysphag": ("swallow",),
 }
 
 

@@ -255,7 +255,8 @@ def same_duration_lines(num: str, unit: str, index: TranscriptIndex) -> list[int
     said = index.memo(
         "durations",
         lambda ix: {
-            sid: [(float(n), u) for n, u in _quantities(toks) if u in _DAYS] for sid, toks in _dateless_tokens(ix).items()
+            sid: [(float(n), u) for n, u in _quantities(toks) if u in _DAYS]
+            for sid, toks in _dateless_tokens(ix).items()
         },
     )
     value = float(num)
@@ -685,7 +686,7 @@ _MICROGRAMS = {"mcg": 1.0, "mg": 1e3, "g": 1e6}
 
 
 def _same_mass(value: str, unit: str, other: str, other_unit: str) -> bool:
-    """"1 g" is "a thousand milligrams", "0.5 mg" is "500 micrograms": the same dose in another unit of mass."""
+    """ "1 g" is "a thousand milligrams", "0.5 mg" is "500 micrograms": the same dose in another unit of mass."""
     if unit == other_unit or unit not in _MICROGRAMS or other_unit not in _MICROGRAMS:
         return False
     a, b = float(value) * _MICROGRAMS[unit], float(other) * _MICROGRAMS[other_unit]
@@ -703,7 +704,9 @@ def dose_issues(text: str, index: TranscriptIndex) -> list[Issue]:
             continue
         label = f"{q.value} {q.unit}" + (f" of {q.drug}" if q.drug else "")
         as_dose = [
-            m for m in said if (m.value == q.value and m.unit in (q.unit, "")) or _same_mass(q.value, q.unit, m.value, m.unit)
+            m
+            for m in said
+            if (m.value == q.value and m.unit in (q.unit, "")) or _same_mass(q.value, q.unit, m.value, m.unit)
         ]
         if not as_dose:
             issues.append(Issue(kind="dose", detail=f"dose {label} is not stated in the transcript"))

@@ -1,0 +1,218 @@
+"""Ordinary clinical language, written for these tests from how visits and notes are phrased (not taken from any
+benchmark's sentences): a paraphrase that says what the visit says raises no safety flag, and one that says the
+opposite, or another number, raises one. A rule tuned to one benchmark's sentences shows up here when it breaks
+plain English elsewhere."""
+
+import pytest
+from grounded import safety
+
+from scribe.domain import Statement
+from scribe.grounding.check import check_statement
+from scribe.grounding.index import TranscriptIndex
+from scribe.lexicon import default_lexicon
+from scribe.transcript_io import parse_dialogue
+
+SAYS_THE_SAME = [
+    ("[doctor] Any fever?\n[patient] No, I haven't had any fever.", "Denies fever."),
+    ("[doctor] Any chest pain?\n[patient] Nope.", "Denies chest pain."),
+    ("[doctor] Any chest pain?\n[patient] Not really.", "He denies chest pain."),
+    ("[doctor] Any chest pain?\n[patient] I don't think so.", "No chest pain."),
+    ("[doctor] Any chest pain?\n[patient] Not that I know of.", "No chest pain."),
+    ("[patient] I haven't noticed any swelling in my legs.", "No leg swelling."),
+    (
+        "[doctor] Any nausea or vomiting?\n[patient] A little nausea but no vomiting.",
+        "Reports nausea but denies vomiting.",
+    ),
+    ("[doctor] Any nausea or vomiting?\n[patient] A little nausea but no vomiting.", "She endorses mild nausea."),
+    ("[doctor] Heart is regular, no murmurs, rubs or gallops.", "No murmurs, rubs, or gallops."),
+    ("[patient] The pain doesn't go anywhere, it stays right there.", "The pain does not radiate."),
+    ("[patient] I used to smoke but I quit ten years ago.", "He is a former smoker who quit 10 years ago."),
+    ("[patient] I had some chest pain last week but none today.", "He had chest pain last week but none today."),
+    ("[patient] I've never had surgery.", "No prior surgeries."),
+    (
+        "[doctor] Any numbness or tingling?\n[patient] Yes, in my fingers.",
+        "Endorses numbness and tingling in the fingers.",
+    ),
+    (
+        "[doctor] Any shortness of breath?\n[patient] Yeah, when I climb stairs.",
+        "Reports shortness of breath with stairs.",
+    ),
+    (
+        "[doctor] Any fevers, chills?\n[patient] No.\n[doctor] Any cough?\n[patient] Yes, a dry cough.",
+        "Positive for dry cough. Negative for fevers and chills.",
+    ),
+    ("[patient] I haven't had any more episodes since then.", "No further episodes since."),
+    ("[doctor] Do you have any allergies to medications?\n[patient] No.", "No known drug allergies."),
+    ("[patient] the headaches are gone now.", "Headaches have resolved."),
+    ("[patient] I'm not having any pain right now.", "Currently pain free."),
+    ("[doctor] Any blood in your stool?\n[patient] No, nothing like that.", "Denies blood in stool."),
+    ("[patient] I've been feeling dizzy, but I haven't passed out.", "Reports dizziness without syncope."),
+    ("[patient] I've been feeling dizzy, but I haven't passed out.", "She has been dizzy but has not passed out."),
+    ("[doctor] Your abdomen is soft, nontender, no masses.", "Abdomen soft, non-tender, without masses."),
+    ("[doctor] Lungs are clear to auscultation bilaterally, no wheezes.", "Lungs clear bilaterally without wheezing."),
+    ("[patient] Tylenol helps a little but it doesn't go away.", "Tylenol provides partial relief."),
+    (
+        "[doctor] any weight loss?\n[patient] No, actually I've gained weight.",
+        "Denies weight loss. Reports weight gain.",
+    ),
+    ("[patient] I don't have any trouble swallowing.", "Denies dysphagia."),
+    ("[patient] My knee has been swollen, but not red or warm.", "Knee swelling without redness or warmth."),
+    ("[patient] my back pain is better, the numbness is still there.", "Back pain improved; numbness persists."),
+    ("[doctor] There's no swelling of the ankles.", "No ankle edema."),
+    ("[patient] I haven't had a fever, just the cough.", "She has a cough but no fever."),
+    ("[doctor] How's your breathing?\n[patient] It's fine, no problems.", "Denies shortness of breath."),
+    ("[doctor] any problems with your bowels?\n[patient] no everything is normal", "Denies constipation or diarrhea."),
+    ("[patient] I feel good, I have no complaints.", "No complaints today."),
+    ("[patient] the swelling went down.", "Swelling has improved."),
+    ("[patient] the swelling went down.", "Swelling has decreased."),
+    ("[patient] I get short of breath when I walk up the stairs.", "Reports dyspnea on exertion."),
+    ("[patient] I get winded going up stairs.", "She reports shortness of breath with exertion."),
+    ("[patient] I've been really tired lately.", "Reports fatigue."),
+    ("[patient] I've been throwing up since yesterday.", "Reports vomiting since yesterday."),
+    ("[patient] I haven't thrown up.", "Denies vomiting."),
+    ("[patient] I'm still having some pain but it's better.", "Pain has improved but persists."),
+    ("[patient] it doesn't really hurt anymore.", "Pain has resolved."),
+    ("[patient] it doesn't really hurt anymore.", "No longer has pain."),
+    (
+        "[doctor] on exam there is tenderness over the lateral malleolus but no swelling.",
+        "Tenderness over the lateral malleolus. No swelling.",
+    ),
+    ("[doctor] I don't see any rash.", "No rash noted."),
+    ("[doctor] I don't hear any murmurs.", "No murmurs appreciated."),
+    ("[doctor] No lower extremity edema.", "No edema in the lower extremities."),
+    ("[patient] I haven't had any chest pain or shortness of breath.", "She denies chest pain and dyspnea."),
+    ("[patient] My blood sugars have been good.", "Blood sugars are well controlled."),
+    (
+        "[patient] I've been taking my medicine, no side effects.",
+        "She is tolerating the medication without side effects.",
+    ),
+    ("[patient] no fevers but I've had chills.", "Reports chills. Denies fevers."),
+    ("[doctor] Any headaches?\n[patient] Occasionally.", "Occasional headaches."),
+    ("[doctor] Any headaches?\n[patient] Sometimes, yeah.", "Reports intermittent headaches."),
+    ("[patient] I had a rash a few weeks ago but it's gone now.", "A prior rash has resolved."),
+    ("[doctor] Your incision looks good, no redness, no drainage.", "Incision is clean, without erythema or drainage."),
+    ("[doctor] Any bleeding?\n[patient] Just a little spotting.", "Reports light spotting."),
+    ("[patient] I'm not sleeping well.", "Reports poor sleep."),
+    ("[patient] my appetite is fine.", "Appetite is normal."),
+    ("[patient] my appetite is fine.", "No change in appetite."),
+    ("[patient] I've lost my appetite.", "Reports decreased appetite."),
+    ("[doctor] Your lungs sound clear.", "Lungs are clear to auscultation."),
+    ("[doctor] Your lungs sound clear.", "No wheezes, rales, or rhonchi."),
+    ("[patient] I don't smoke and I don't drink.", "Denies tobacco and alcohol use."),
+    ("[doctor] Any numbness?\n[patient] No, just the pain.", "Reports pain without numbness."),
+    ("[patient] the pain is there all the time.", "The pain is constant."),
+    ("[doctor] Is the pain worse with walking?\n[patient] Yes.", "The pain is worse with walking."),
+    ("[patient] I can walk without any pain now.", "Able to walk pain free."),
+    ("[patient] nothing makes it better.", "No alleviating factors."),
+    ("[doctor] any vision changes?\n[patient] no my vision's fine", "Denies vision changes."),
+    ("[patient] no swelling in my ankles anymore.", "Ankle swelling has resolved."),
+]
+
+SAYS_OTHERWISE = [
+    ("[doctor] Any fever?\n[patient] No, I haven't had any fever.", "Reports fever."),
+    ("[doctor] Any chest pain?\n[patient] Nope.", "Reports chest pain."),
+    ("[doctor] Any nausea or vomiting?\n[patient] A little nausea but no vomiting.", "Reports vomiting."),
+    ("[doctor] Any nausea or vomiting?\n[patient] A little nausea but no vomiting.", "Denies nausea."),
+    ("[doctor] Any shortness of breath?\n[patient] Yeah, when I climb stairs.", "Denies shortness of breath."),
+    ("[patient] I've been feeling dizzy, but I haven't passed out.", "Reports syncope."),
+    ("[patient] I've been feeling dizzy, but I haven't passed out.", "Denies dizziness."),
+    ("[patient] My knee has been swollen, but not red or warm.", "Knee is red and warm."),
+    ("[patient] I haven't had a fever, just the cough.", "She has a fever."),
+    ("[patient] I haven't had a fever, just the cough.", "Denies cough."),
+    ("[doctor] Any cough?\n[patient] Yes, a dry cough.", "No cough."),
+    ("[patient] I don't have any trouble swallowing.", "Reports trouble swallowing."),
+    ("[patient] I've been throwing up since yesterday.", "Denies vomiting."),
+    ("[patient] I haven't thrown up.", "Reports vomiting."),
+    ("[doctor] I don't see any rash.", "Rash noted."),
+    ("[doctor] I don't hear any murmurs.", "A murmur is heard."),
+    ("[patient] no fevers but I've had chills.", "Reports fevers."),
+    ("[patient] no fevers but I've had chills.", "Denies chills."),
+    ("[doctor] Any numbness?\n[patient] No, just the pain.", "Reports numbness."),
+    ("[doctor] Your incision looks good, no redness, no drainage.", "Drainage from the incision."),
+    ("[doctor] Is the pain worse with walking?\n[patient] No.", "The pain is worse with walking."),
+    ("[doctor] any vision changes?\n[patient] no my vision's fine", "Reports blurred vision."),
+    ("[patient] I get short of breath when I walk up the stairs.", "Denies shortness of breath."),
+    (
+        "[doctor] on exam there is tenderness over the lateral malleolus but no swelling.",
+        "Swelling over the lateral malleolus.",
+    ),
+    (
+        "[doctor] on exam there is tenderness over the lateral malleolus but no swelling.",
+        "No tenderness over the lateral malleolus.",
+    ),
+]
+
+# numbers said one way and charted another: the same value in digits, another unit or the chart's notation
+SAME_NUMBER = [
+    ("[patient] I take it twice a day.", "She takes it 2 times daily."),
+    ("[patient] I take it twice a day.", "She takes it BID."),
+    ("[patient] about a week and a half ago.", "Symptoms began 1.5 weeks ago."),
+    ("[patient] about a week and a half ago.", "Symptoms began 10 days ago."),
+    ("[patient] it started two weeks ago.", "Symptoms began 14 days ago."),
+    ("[patient] it started a month ago.", "Symptoms began 1 month ago."),
+    ("[patient] it started a couple of months ago.", "Symptoms began 2 months ago."),
+    ("[patient] I'm forty five.", "45-year-old male."),
+    ("[doctor] your a1c was seven point two.", "Hemoglobin A1c was 7.2%."),
+    ("[doctor] your a1c was seven point two.", "Hemoglobin A1c was 7.2."),
+    ("[patient] I smoke half a pack a day.", "He smokes 0.5 packs per day."),
+    ("[patient] I smoke half a pack a day.", "He smokes 1/2 pack per day."),
+    ("[patient] one and a half tablets.", "She takes 1.5 tablets."),
+    ("[doctor] blood pressure is one twenty over eighty.", "Blood pressure 120/80 mmHg."),
+    ("[doctor] blood pressure is a hundred and twenty over eighty.", "BP 120/80."),
+    ("[doctor] come back in three to four weeks.", "Follow up in 3-4 weeks."),
+    ("[doctor] come back in three to four weeks.", "Follow up in 3 to 4 weeks."),
+    ("[patient] it happened in twenty nineteen.", "Diagnosed in 2019."),
+    ("[patient] it happened in two thousand nineteen.", "Diagnosed in 2019."),
+    ("[patient] about six months ago.", "6 months ago."),
+    ("[doctor] heart rate is seventy two.", "HR 72 bpm."),
+    ("[doctor] your oxygen is ninety eight percent.", "SpO2 98%."),
+    ("[doctor] temperature ninety eight point six.", "Temperature 98.6 F."),
+    ("[patient] I drink like two or three beers a night.", "He drinks 2-3 beers nightly."),
+    ("[patient] I drink like two or three beers a night.", "He drinks 2 to 3 beers per night."),
+    ("[patient] I walk thirty minutes.", "She walks for 30 minutes."),
+    ("[patient] I walk for half an hour.", "She walks for 30 minutes."),
+    ("[patient] about an hour.", "It lasts 1 hour."),
+    ("[patient] I lost like ten pounds.", "She has lost 10 lbs."),
+    ("[patient] I lost like ten pounds.", "She has lost 10 pounds."),
+    ("[doctor] take it once a day.", "Take once daily."),
+    ("[doctor] take it once a day.", "Take daily."),
+    ("[doctor] five milligrams", "5mg."),
+    ("[patient] I've had it for like three or four years.", "Present for 3-4 years."),
+    ("[patient] it's been going on since last year.", "Since last year."),
+    ("[patient] I had two kids.", "She is G2P2."),
+    ("[patient] I'm sixty.", "60-year-old female."),
+    ("[patient] I'm sixty years old.", "A 60 yo female."),
+    ("[doctor] so it's a level three.", "Level 3."),
+    ("[doctor] take a thousand milligrams.", "Take 1000 mg."),
+    ("[doctor] take a thousand milligrams.", "Take 1,000 mg."),
+    ("[doctor] take a thousand milligrams.", "Take 1 g."),
+    ("[doctor] point five milligrams", "0.5 mg."),
+    ("[doctor] the third finger", "The 3rd finger."),
+    ("[doctor] the fifth metatarsal", "The 5th metatarsal."),
+    ("[doctor] the first time", "The first episode."),
+    ("[doctor] twenty four hours", "24 hours."),
+    ("[patient] eight to ten hours", "8-10 hours."),
+    ("[doctor] I'll see you in six weeks", "Follow up in 6 weeks."),
+    ("[doctor] I'll see you in a couple weeks", "Follow up in 2 weeks."),
+    ("[doctor] two puffs", "2 puffs."),
+    ("[doctor] ten to fifteen pounds", "10-15 lbs."),
+    ("[doctor] thirty milligrams once a week", "30 mg weekly."),
+    ("[patient] twice", "Two episodes."),
+    ("[doctor] seventy two", "72."),
+    ("[patient] I got it at the age of twelve", "Since age 12."),
+]
+
+
+def _flags(visit: str, statement: str) -> list[str]:
+    index = TranscriptIndex(parse_dialogue(visit, source="t"), default_lexicon())
+    return safety(check_statement(Statement(text=statement), index))
+
+
+@pytest.mark.parametrize(("visit", "statement"), SAYS_THE_SAME + SAME_NUMBER)
+def test_a_faithful_paraphrase_raises_no_safety_flag(visit, statement):
+    assert _flags(visit, statement) == []
+
+
+@pytest.mark.parametrize(("visit", "statement"), SAYS_OTHERWISE)
+def test_a_paraphrase_that_says_the_opposite_is_flagged(visit, statement):
+    assert _flags(visit, statement) != []
