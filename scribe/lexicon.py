@@ -244,6 +244,18 @@ def mentioned(term: str, text_tokens: Collection[str], text_normalised: str) -> 
 # ----------------------------------------------------------------------------- loading
 
 
+def _package_generic(name: str) -> str | None:
+    """The package's generic for ``name``, unfiltered: a curated short brand ("advil", "lasix") that the filter leaves
+    out as a name must still map to its generic, or "Advil" in a visit would not back "ibuprofen" in a note."""
+    data = drug_dictionary_data()
+    if not data:
+        return None
+    generics = data["drug_variant_to_canonical"].get(name)
+    if not generics or not any(data["drug_canonical_to_data"].get(generics[0], {}).get(k) for k in _DRUG_SOURCES):
+        return None
+    return generics[0].replace("-", " ")
+
+
 def _package_dictionary() -> dict[str, str]:
     """name -> generic from the drug-named-entity-recognition package, filtered (module docstring)."""
     data = drug_dictionary_data()
@@ -276,10 +288,14 @@ def _build(user_files: tuple[str, ...] | None) -> Lexicon:
     vocab = load_vocabulary(user_files)
     package = _package_dictionary()
     generic = dict(package)
+    named: dict[str, str] = {}  # "Keflex = cephalexin" in a vocabulary file; the first file to name a brand wins
+    for brand, gen in vocab.generics:
+        if (key := normalised_name(brand)) and (value := normalised_name(gen)):
+            named.setdefault(key, package.get(value, value))
     for name in vocab.medications:  # curated names are always in, mapped to the package's generic when it has one
         key = normalised_name(name)
         if key:
-            generic.setdefault(key, package.get(key, key))
+            generic[key] = named.get(key) or generic.get(key) or package.get(key) or _package_generic(key) or key
     written = (*vocab.medications, *vocab.terms, *vocab.user_terms)
     return Lexicon(generic, terms=vocab.terms, spellings=[w for w in written if w != w.lower()])
 

@@ -142,6 +142,66 @@ SAYS_OTHERWISE = [
     ),
 ]
 
+# medicines by brand or generic, doses with and without their unit, sides, results
+MEDICINES_THE_SAME = [
+    ("[patient] I take Tylenol for the pain.", "She takes acetaminophen for pain."),
+    ("[patient] I take Advil sometimes.", "Takes ibuprofen as needed."),
+    ("[patient] I'm on Lipitor twenty milligrams.", "Atorvastatin 20 mg."),
+    ("[patient] I'm on the baby aspirin.", "Aspirin 81 mg daily."),
+    ("[patient] I take metformin five hundred twice a day.", "Metformin 500 mg BID."),
+    ("[patient] I take metformin five hundred twice a day.", "Metformin 500 mg twice daily."),
+    ("[doctor] let's go up on your lisinopril to forty milligrams.", "Increase lisinopril to 40 mg daily."),
+    (
+        "[doctor] I'm going to prescribe some prednisone, forty milligrams for five days.",
+        "Prednisone 40 mg daily for 5 days.",
+    ),
+    (
+        "[doctor] I'll prescribe amoxicillin, eight seventy five twice a day for ten days.",
+        "Amoxicillin 875 mg BID x10 days.",
+    ),
+    ("[patient] I'm allergic to penicillin, I get hives.", "Allergies: penicillin (hives)."),
+    ("[patient] I'm allergic to penicillin, I get hives.", "Allergic to PCN."),
+    ("[patient] I'm allergic to sulfa drugs.", "Sulfa allergy."),
+    ("[patient] no allergies that I know of.", "NKDA."),
+    ("[patient] I use my albuterol inhaler maybe twice a week.", "Uses albuterol inhaler 2 times per week."),
+    ("[patient] I take vitamin D.", "Vitamin D supplement."),
+    ("[doctor] I'm going to start you on flexeril ten milligrams at night.", "Cyclobenzaprine 10 mg at bedtime."),
+    ("[patient] I had my left knee replaced.", "Status post left total knee replacement."),
+    ("[doctor] there's tenderness on the right side of the abdomen.", "Right-sided abdominal tenderness."),
+    ("[doctor] let's get an x-ray of your left ankle.", "X-ray of the left ankle ordered."),
+    ("[doctor] both legs have some swelling.", "Bilateral lower extremity edema."),
+    ("[doctor] both legs have some swelling.", "Edema in both legs."),
+    ("[patient] I get a shot of insulin, twenty units at night.", "Insulin 20 units at bedtime."),
+    ("[patient] I take my blood pressure pill, the amlodipine.", "Takes amlodipine for hypertension."),
+    ("[doctor] your potassium was a little low at three point two.", "Potassium 3.2 (low)."),
+    ("[doctor] your hemoglobin a one c is eight.", "HbA1c 8%."),
+    ("[doctor] your hemoglobin a one c is eight.", "Hemoglobin A1c of 8.0."),
+    ("[doctor] we'll check a cbc and a cmp.", "Order CBC and CMP."),
+    ("[patient] I take Zoloft fifty.", "Sertraline 50 mg."),
+    ("[patient] I take a water pill, lasix.", "Furosemide."),
+    ("[doctor] take Motrin six hundred every eight hours as needed.", "Ibuprofen 600 mg every 8 hours PRN."),
+    ("[doctor] take Motrin six hundred every eight hours as needed.", "Motrin 600 mg q8h prn."),
+]
+
+MEDICINES_OTHERWISE = [
+    ("[patient] I take Tylenol for the pain.", "She takes ibuprofen for pain."),
+    ("[patient] I'm on Lipitor twenty milligrams.", "Atorvastatin 40 mg."),
+    ("[doctor] let's go up on your lisinopril to forty milligrams.", "Increase lisinopril to 80 mg daily."),
+    ("[patient] I'm allergic to penicillin, I get hives.", "Currently taking penicillin."),
+    ("[patient] I had my left knee replaced.", "Status post right total knee replacement."),
+    ("[doctor] there's tenderness on the right side of the abdomen.", "Left-sided abdominal tenderness."),
+    ("[doctor] let's get an x-ray of your left ankle.", "X-ray of the right ankle ordered."),
+    ("[patient] I get a shot of insulin, twenty units at night.", "Insulin 30 units at bedtime."),
+    ("[doctor] your potassium was a little low at three point two.", "Potassium 2.3."),
+    ("[patient] I take Zoloft fifty.", "Sertraline 100 mg."),
+    ("[doctor] take Motrin six hundred every eight hours as needed.", "Ibuprofen 800 mg every 8 hours PRN."),
+    ("[doctor] take Motrin six hundred every eight hours as needed.", "Ibuprofen 600 mg every 6 hours PRN."),
+    (
+        "[doctor] I'll prescribe amoxicillin, eight seventy five twice a day for ten days.",
+        "Amoxicillin 875 mg BID x14 days.",
+    ),
+]
+
 # numbers said one way and charted another: the same value in digits, another unit or the chart's notation
 SAME_NUMBER = [
     ("[patient] I take it twice a day.", "She takes it 2 times daily."),
@@ -208,11 +268,11 @@ def _flags(visit: str, statement: str) -> list[str]:
     return safety(check_statement(Statement(text=statement), index))
 
 
-@pytest.mark.parametrize(("visit", "statement"), SAYS_THE_SAME + SAME_NUMBER)
+@pytest.mark.parametrize(("visit", "statement"), SAYS_THE_SAME + SAME_NUMBER + MEDICINES_THE_SAME)
 def test_a_faithful_paraphrase_raises_no_safety_flag(visit, statement):
     assert _flags(visit, statement) == []
 
 
-@pytest.mark.parametrize(("visit", "statement"), SAYS_OTHERWISE)
+@pytest.mark.parametrize(("visit", "statement"), SAYS_OTHERWISE + MEDICINES_OTHERWISE)
 def test_a_paraphrase_that_says_the_opposite_is_flagged(visit, statement):
     assert _flags(visit, statement) != []

@@ -1,5 +1,7 @@
 """The clinical lexicon: one answer to "which medications does this text name?" everywhere."""
 
+import pytest
+
 from scribe.domain import NoteDraft, Section, Statement, StatementStatus
 from scribe.grounding import ground_note
 from scribe.lexicon import (
@@ -106,3 +108,25 @@ def test_the_composed_note_spells_brands_and_acronyms():
     assert [s.text for s in note.section("plan").statements] == [
         "Back pain: Order Ultram 50 mg as needed every 6 hours for pain."
     ]
+
+
+def test_a_brand_the_dictionary_does_not_resolve_takes_the_generic_its_vocabulary_line_names(tmp_path):
+    """ "Keflex = cephalexin" in a vocabulary file maps the brand; short brands the dictionary's filter leaves out as
+    names ("Advil", "Lasix") still map through the dictionary; a line with "=" outside [medications] is an error."""
+    from scribe.asr.vocabulary import parse_vocabulary
+    from scribe.errors import InputError
+    from scribe.lexicon import default_lexicon
+
+    clinic = tmp_path / "clinic.txt"
+    clinic.write_text("[medications]\nZubsolv = buprenorphine naloxone\n", encoding="utf-8")
+    lex = default_lexicon([clinic])
+    assert lex.generic_of("keflex") == "cephalexin"
+    assert lex.generic_of("synthroid") == "levothyroxine"
+    assert lex.generic_of("advil") == "ibuprofen"
+    assert lex.generic_of("lasix") == "furosemide"
+    assert lex.generic_of("zubsolv") == lex.generic_of("suboxone") == "buprenorphine naloxone"
+    assert parse_vocabulary("[medications]\nKeflex = cephalexin\n")["medications"] == ["Keflex"]
+    with pytest.raises(InputError, match="line 2"):
+        parse_vocabulary("[terms]\nKeflex = cephalexin\n")
+    with pytest.raises(InputError, match="both names"):
+        parse_vocabulary("[medications]\nKeflex =\n")

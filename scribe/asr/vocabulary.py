@@ -10,7 +10,9 @@ whose most-prescribed drugs come first.
 
 File format (bundled ``assets/vocabulary/medical.txt`` and user files alike): one term per line,
 ``#`` starts a comment, ``[medications]`` / ``[terms]`` lines switch sections. Lines of a user
-file before any section header count as general terms.
+file before any section header count as general terms. A medication line may name its generic after
+``=`` ("Keflex = cephalexin"), for a brand the drug dictionary does not resolve: the note's "cephalexin"
+is then backed by the visit's "Keflex".
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..resources import asset
 MEDICATIONS = "medications"
 TERMS = "terms"
 SECTIONS = (MEDICATIONS, TERMS)
+GENERICS = "generics"  # parse_vocabulary's "brand=generic" entries
 
 # Measured on the sample visit with pause-aligned windows (scribe.asr.engine), WER / drug names
 # recognised of 9, budgets 0/40/80/120 tokens: base 0.111 1/9, 0.110 9/9, 0.110 8/9, 0.125 7/9;
@@ -52,6 +55,7 @@ class Vocabulary:
     medications: tuple[str, ...]
     terms: tuple[str, ...]
     user_terms: tuple[str, ...]  # everything from the clinic's own files, in their order
+    generics: tuple[tuple[str, str], ...] = ()  # (brand, generic) named with "=" in a file; the clinic's first
 
     def hotword_candidates(self) -> list[str]:
         """The clinic's terms, then bundled medications, then bundled clinical terms."""
@@ -63,7 +67,7 @@ def parse_vocabulary(text: str, default_section: str = TERMS, source: str = "voc
 
     Unknown section names are an error: most likely a typo that would silently misfile terms.
     """
-    out: dict[str, list[str]] = {s: [] for s in (*SECTIONS, "all")}
+    out: dict[str, list[str]] = {s: [] for s in (*SECTIONS, "all", GENERICS)}
     section = default_section
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
@@ -77,7 +81,13 @@ def parse_vocabulary(text: str, default_section: str = TERMS, source: str = "voc
                     f"{source}, line {lineno}: unknown section [{section}] (use [{MEDICATIONS}] or [{TERMS}])."
                 )
             continue
-        term = " ".join(line.split())
+        term, eq, generic = (" ".join(part.split()) for part in line.partition("="))
+        if eq:
+            if section != MEDICATIONS or not term or not generic:
+                raise InputError(
+                    f"{source}, line {lineno}: write 'Brand = generic' under [{MEDICATIONS}], with both names."
+                )
+            out[GENERICS].append(f"{term}={generic}")
         out[section].append(term)
         out["all"].append(term)
     return out
@@ -107,14 +117,17 @@ def load_vocabulary(user_files: Iterable[str | Path] | None = None) -> Vocabular
     bundled = read_vocabulary_file(bundled_vocabulary_path())
     user_meds: list[str] = []
     user_all: list[str] = []
+    generics: list[str] = []
     for f in _user_files(user_files):
         parsed = read_vocabulary_file(f)
         user_meds += parsed[MEDICATIONS]
         user_all += parsed["all"]
+        generics += parsed[GENERICS]
     return Vocabulary(
         medications=tuple(_dedupe(user_meds + bundled[MEDICATIONS])),
         terms=tuple(_dedupe(bundled[TERMS])),
         user_terms=tuple(_dedupe(user_all)),
+        generics=tuple(tuple(g.split("=", 1)) for g in generics + bundled[GENERICS]),  # type: ignore[misc]
     )
 
 

@@ -88,7 +88,11 @@ def _quantities(toks: list[str]) -> list[tuple[str, str]]:
                 j < len(toks) and j - i <= _RANGE_REACH and (toks[j] in _RANGE_JOINERS or _IS_NUMBER.fullmatch(toks[j]))
             ):
                 j += 1
-            if j > i + 1 and _IS_NUMBER.fullmatch(toks[j - 1]) and j < len(toks):
+            values = [float(x) for x in toks[i:j] if _IS_NUMBER.fullmatch(x)]
+            # a range said value by value rises ("four five six seven days"); "metformin 500 twice a day" is a dose
+            # and then a count
+            rising = any(t in _RANGE_JOINERS for t in toks[i:j]) or all(a < b for a, b in zip(values, values[1:]))
+            if j > i + 1 and _IS_NUMBER.fullmatch(toks[j - 1]) and j < len(toks) and rising:
                 unit = _QUANTITY_UNITS.get(stem(toks[j]))
         if re.fullmatch(r"\d+(?:\.\d+)?", t):
             out.append((canon_number(t), unit or ""))
@@ -501,7 +505,12 @@ def quantities_in(
                 joiners.append(toks[i + 1])
                 values.append(canon_number(toks[i + 2]))
                 i += 2
-            elif i + 1 < len(toks) and _IS_NUMBER.fullmatch(toks[i + 1]):
+            elif (
+                i + 1 < len(toks)
+                and _IS_NUMBER.fullmatch(toks[i + 1])
+                # "metformin 500 twice a day": a dose, then a count with its own unit; not one group
+                and not (float(toks[i + 1]) < float(toks[i]) and toks[i + 2 : i + 3] and toks[i + 2] in _UNIT_WORDS)
+            ):
                 values.append(canon_number(toks[i + 1]))
                 i += 1
             else:
