@@ -577,6 +577,8 @@ _FINDING_WORDS = {
     "heartburn": ("reflux", "acid", "indigestion", "gerd"),
     "reflux": ("heartburn", "acid", "gerd"),
     "dysphag": ("swallow",),
+    "lymphadenopath": ("lymph", "node", "gland"),
+    "fractur": ("break", "broke", "crack"),
 }
 
 

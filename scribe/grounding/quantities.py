@@ -313,9 +313,13 @@ def ages_said(index: TranscriptIndex) -> set[str]:
 # Details a note takes from the chart or an imaging report, which a visit often never says: the type of a diabetes
 # ("type 2 diabetes" where the visit says "your diabetes"), the number of views an x-ray was taken in. Where the
 # visit gives that kind of detail, another value is a number flag as usual; where it gives none, a review hint.
+_GRADE_SAID = re.compile(r"\b[0-4] ?(?:\+|plus)")
 _CHART_DETAILS = (
     (re.compile(r"\btype (\d)\b(?= diabet)"), re.compile(r"\btype (?:\d|i{1,2})\b"), "the diabetes type {}"),
     (re.compile(r"\b(\d{1,2}) (?:radiographic )?views?\b"), re.compile(r"\bviews?\b"), "{} views"),
+    # "reflexes 2+", "pulses 2+ bilaterally": the exam's grade, where the visit says "normal" or "good"
+    (re.compile(r"\b(?:reflex\w*|pulses?|dtrs?)\b[^.]*?\b([0-4])\+"), _GRADE_SAID, "the grade {}+"),
+    (re.compile(r"\b([0-4])\+[^.]*?\b(?:reflex\w*|pulses?|dtrs?)\b"), _GRADE_SAID, "the grade {}+"),
 )
 
 
