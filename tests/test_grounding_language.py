@@ -202,6 +202,50 @@ MEDICINES_OTHERWISE = [
     ),
 ]
 
+# the exam as said and as charted: sides, sizes, the findings' clinical names, the normal grade "2+"
+EXAM_THE_SAME = [
+    (
+        "[doctor] on exam of your right knee, there's some swelling and it's tender on the inside.",
+        "Right knee: effusion present, medial joint line tenderness.",
+    ),
+    (
+        "[doctor] on exam of your right knee, there's some swelling and it's tender on the inside.",
+        "Examination of the right knee reveals swelling and tenderness medially.",
+    ),
+    ("[doctor] your left ear drum looks red and bulging.", "Left tympanic membrane is erythematous and bulging."),
+    ("[doctor] your throat is red, no white patches.", "Pharyngeal erythema without exudate."),
+    ("[doctor] I can feel some lymph nodes in your neck.", "Cervical lymphadenopathy."),
+    ("[doctor] your heart sounds normal.", "Regular rate and rhythm."),
+    ("[doctor] your heart sounds normal.", "Heart: normal S1 and S2."),
+    ("[doctor] your belly is soft and it doesn't hurt when I press.", "Abdomen: soft, non-tender."),
+    ("[doctor] strength is five out of five in both arms.", "Strength 5/5 in bilateral upper extremities."),
+    ("[doctor] you have full range of motion of your shoulder.", "Full range of motion of the shoulder."),
+    ("[doctor] there's pain when I move your wrist up.", "Pain with wrist extension."),
+    ("[doctor] your reflexes are normal.", "Reflexes 2+ and symmetric."),
+    ("[doctor] your pulses are good in both feet.", "Dorsalis pedis pulses 2+ bilaterally."),
+    ("[doctor] there's a small cut on your left hand, about two centimeters.", "A 2 cm laceration on the left hand."),
+    ("[doctor] the x-ray shows no fracture.", "X-ray negative for fracture."),
+    ("[doctor] the x-ray of your right wrist shows a small break.", "X-ray of the right wrist shows a fracture."),
+    ("[doctor] you're a little wheezy on the left side.", "Expiratory wheezes in the left lung field."),
+    ("[patient] my left eye has been itchy and watery.", "Left eye pruritus and tearing."),
+    ("[patient] the pain is on the left side of my lower back.", "Left-sided low back pain."),
+    ("[patient] both my hands get numb.", "Bilateral hand numbness."),
+]
+
+EXAM_OTHERWISE = [
+    (
+        "[doctor] on exam of your right knee, there's some swelling and it's tender on the inside.",
+        "Left knee effusion.",
+    ),
+    ("[doctor] the x-ray shows no fracture.", "X-ray shows a fracture."),
+    ("[doctor] there's a small cut on your left hand, about two centimeters.", "A 4 cm laceration on the left hand."),
+    ("[doctor] there's a small cut on your left hand, about two centimeters.", "A 2 cm laceration on the right hand."),
+    ("[patient] the pain is on the left side of my lower back.", "Right-sided low back pain."),
+    ("[doctor] your heart sounds normal.", "A systolic murmur is heard."),
+    ("[doctor] you're a little wheezy on the left side.", "Wheezes in the right lung field."),
+    ("[doctor] your left ear drum looks red and bulging.", "Right tympanic membrane is erythematous."),
+]
+
 # numbers said one way and charted another: the same value in digits, another unit or the chart's notation
 SAME_NUMBER = [
     ("[patient] I take it twice a day.", "She takes it 2 times daily."),
@@ -268,11 +312,11 @@ def _flags(visit: str, statement: str) -> list[str]:
     return safety(check_statement(Statement(text=statement), index))
 
 
-@pytest.mark.parametrize(("visit", "statement"), SAYS_THE_SAME + SAME_NUMBER + MEDICINES_THE_SAME)
+@pytest.mark.parametrize(("visit", "statement"), SAYS_THE_SAME + SAME_NUMBER + MEDICINES_THE_SAME + EXAM_THE_SAME)
 def test_a_faithful_paraphrase_raises_no_safety_flag(visit, statement):
     assert _flags(visit, statement) == []
 
 
-@pytest.mark.parametrize(("visit", "statement"), SAYS_OTHERWISE + MEDICINES_OTHERWISE)
+@pytest.mark.parametrize(("visit", "statement"), SAYS_OTHERWISE + MEDICINES_OTHERWISE + EXAM_OTHERWISE)
 def test_a_paraphrase_that_says_the_opposite_is_flagged(visit, statement):
     assert _flags(visit, statement) != []
