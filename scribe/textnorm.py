@@ -273,6 +273,7 @@ def normalise(text: str) -> str:
     t = re.sub(r"\b(?:a )?half (?:an|a) hour\b", "30 minutes", t)
     t = re.sub(r"\b(\d+) and a half\b", r"\1.5", t)  # "two and a half milligrams"
     t = re.sub(r"\b(?:a|an|1) ([a-z]+) and a half\b", r"1.5 \1", t)  # "a year and a half", "a pack and a half"
+    t = re.sub(r"\b(?:a|one) decade\b", "10 years", t)  # "for about a decade"
     t = re.sub(r"\b(twen|thir|for|fif|six|seven|eigh|nine)ties\b", lambda m: f"{_DECADES[m.group(1)]}s", t)
     t = re.sub(r"\b(?:a )?half (?:a |an )?(?=(?:cc|ml|mg|milligrams?|tablets?|tabs?|pills?|teaspoons?)\b)", "0.5 ", t)
     t = re.sub(r"\b(?:a )?half (?:a|an) (?=[a-z])", "0.5 ", t)  # "half a pack a day", "half a mile"

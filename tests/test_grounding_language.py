@@ -246,6 +246,109 @@ EXAM_OTHERWISE = [
     ("[doctor] your left ear drum looks red and bulging.", "Right tympanic membrane is erythematous."),
 ]
 
+# measures, times of day, counts and the plan: what a note converts, and what it must not change
+PLAN_AND_MEASURES_THE_SAME = [
+    ("[patient] I've had it for about a decade.", "Present for 10 years."),
+    ("[patient] I went from two hundred pounds to one eighty.", "Weight decreased from 200 to 180 lbs."),
+    ("[patient] I have two kids.", "She has 2 children."),
+    ("[patient] I wake up around three in the morning.", "Wakes at 3 AM."),
+    ("[patient] I wake up around three in the morning.", "Wakes at 3:00 AM."),
+    ("[patient] I wake up at like seven thirty at night.", "She wakes up at 7:30 PM."),
+    ("[patient] I'm in my forties.", "In her 40s."),
+    ("[patient] I had the surgery two weeks ago.", "Two weeks post-op."),
+    ("[patient] I had the surgery two weeks ago.", "2 weeks status post surgery."),
+    ("[patient] I drink three cups of coffee a day.", "Drinks 3 cups of coffee daily."),
+    ("[patient] I've been pregnant twice and have two kids.", "G2P2."),
+    ("[doctor] your temperature is one hundred point four.", "Temp 100.4 F."),
+    ("[doctor] your oxygen is ninety five on room air.", "SpO2 95% on RA."),
+    ("[doctor] your weight is one ninety two.", "Weight: 192 lbs."),
+    ("[doctor] your bmi is thirty one point five.", "BMI 31.5."),
+    ("[doctor] your cholesterol was two forty.", "Total cholesterol 240."),
+    ("[doctor] your ldl was one sixty.", "LDL 160 mg/dL."),
+    ("[doctor] your creatinine is one point two.", "Creatinine 1.2."),
+    ("[patient] it happened on the fifteenth.", "On the 15th."),
+    ("[patient] it's been going on since march.", "Since March."),
+    ("[patient] it started yesterday.", "It started 1 day ago."),
+    ("[patient] it started last week.", "It started 1 week ago."),
+    ("[patient] I was in the hospital for three nights.", "Hospitalized for 3 days."),
+    ("[patient] I walk a mile every day.", "Walks 1 mile daily."),
+    ("[patient] I sleep maybe four or five hours.", "Sleeps 4-5 hours per night."),
+    ("[patient] I sleep maybe four or five hours.", "Sleeps 4 to 5 hours nightly."),
+    ("[doctor] the mole is about six millimeters.", "A 6 mm mole."),
+    ("[doctor] the mole is about six millimeters.", "The mole is 0.6 cm."),
+    ("[doctor] the cut is about an inch long.", "A 1-inch laceration."),
+    ("[doctor] the cut is about an inch long.", "A 2.5 cm long cut."),
+    ("[patient] I'm five foot six.", "Height 5'6\"."),
+    ("[patient] I've been married for thirty years.", "Married for 30 years."),
+    ("[patient] I quit smoking five years ago.", "Quit smoking 5 years ago."),
+    ("[patient] I've had three episodes this week.", "Three episodes this week."),
+    ("[patient] I've had three episodes this week.", "3 episodes in the past week."),
+    ("[patient] I'm twenty weeks pregnant.", "20 weeks gestation."),
+    ("[doctor] I want you to follow up with cardiology.", "Referral to cardiology."),
+    ("[doctor] I'm going to send you to see a cardiologist.", "Cardiology referral placed."),
+    ("[doctor] let's get an mri of your lower back.", "Order lumbar spine MRI."),
+    ("[doctor] we'll get some blood work, a lipid panel and an a1c.", "Labs: lipid panel and hemoglobin A1c."),
+    (
+        "[doctor] I'd like you to do physical therapy twice a week for six weeks.",
+        "Physical therapy 2 times per week for 6 weeks.",
+    ),
+    ("[doctor] ice it for twenty minutes a few times a day.", "Ice for 20 minutes several times daily."),
+    (
+        "[doctor] if the pain gets worse or you get a fever, call me or go to the ER.",
+        "Return precautions given for worsening pain or fever.",
+    ),
+    ("[doctor] I'll see you back in three months.", "Follow up in 3 months."),
+    ("[doctor] I'll see you back in three months.", "Return to clinic in 3 months."),
+    ("[doctor] come back in two weeks and we'll recheck your blood pressure.", "Recheck blood pressure in 2 weeks."),
+    ("[patient] I smoke about a pack a day.", "She smokes 1 pack per day."),
+    ("[patient] I smoke about a pack a day, for like twenty years.", "20 pack-year smoking history."),
+    ("[patient] I drink a glass of wine with dinner.", "Drinks 1 glass of wine nightly."),
+    ("[patient] I work as a teacher.", "She is a teacher."),
+    ("[patient] I live with my husband.", "Lives with her husband."),
+    ("[doctor] you have high blood pressure that's not controlled.", "Uncontrolled hypertension."),
+    ("[doctor] I think this is a sprain.", "Ankle sprain."),
+    ("[doctor] this is most likely a viral infection.", "Likely viral upper respiratory infection."),
+    ("[doctor] your diabetes is well controlled.", "Type 2 diabetes mellitus, well controlled."),
+    ("[patient] I had my gallbladder out in 2015.", "Cholecystectomy in 2015."),
+    ("[patient] my mom had breast cancer.", "Family history of breast cancer in her mother."),
+    ("[patient] my dad has diabetes.", "Father with diabetes."),
+    ("[doctor] we talked about diet and exercise.", "Counseled on diet and exercise."),
+    ("[doctor] continue the lisinopril.\n[patient] okay", "Continue lisinopril."),
+    ("[doctor] stop taking the ibuprofen.", "Discontinue ibuprofen."),
+    ("[doctor] you can take tylenol as needed for pain.", "Acetaminophen as needed for pain."),
+    ("[patient] I've had asthma since I was a kid.", "History of childhood asthma."),
+    (
+        "[patient] I'm seventy two.\n[patient] I've had high blood pressure for years.",
+        "72-year-old with a long history of hypertension.",
+    ),
+]
+
+PLAN_AND_MEASURES_OTHERWISE = [
+    ("[patient] I went from two hundred pounds to one eighty.", "Weight decreased from 200 to 170 lbs."),
+    ("[patient] I have two kids.", "She has 3 children."),
+    ("[doctor] your temperature is one hundred point four.", "Temp 101.4 F."),
+    ("[doctor] your ldl was one sixty.", "LDL 190 mg/dL."),
+    ("[patient] I sleep maybe four or five hours.", "Sleeps 7-8 hours per night."),
+    ("[doctor] the mole is about six millimeters.", "A 9 mm mole."),
+    ("[patient] I quit smoking five years ago.", "Quit smoking 15 years ago."),
+    ("[patient] I'm twenty weeks pregnant.", "28 weeks gestation."),
+    ("[doctor] the mole is about six millimeters.", "The mole is 1 cm."),
+    ("[patient] it started yesterday.", "It started 3 days ago."),
+    ("[patient] I've had it for about a decade.", "Present for 20 years."),
+    ("[doctor] the cut is about an inch long.", "A 4 cm long cut."),
+    ("[doctor] I'll see you back in three months.", "Follow up in 6 months."),
+    ("[patient] I smoke about a pack a day.", "She smokes 2 packs per day."),
+    ("[patient] I'm allergic to codeine, it makes me throw up.", "Allergy: penicillin."),
+    ("[patient] I'm allergic to codeine, it makes me throw up.", "Currently taking codeine."),
+    ("[patient] my mom had breast cancer.", "History of breast cancer."),
+    ("[doctor] continue the lisinopril.\n[patient] okay", "Continue metoprolol."),
+    ("[doctor] stop taking the ibuprofen.", "Continue naproxen."),
+    (
+        "[doctor] I'd like you to do physical therapy twice a week for six weeks.",
+        "Physical therapy 3 times per week for 6 weeks.",
+    ),
+]
+
 # numbers said one way and charted another: the same value in digits, another unit or the chart's notation
 SAME_NUMBER = [
     ("[patient] I take it twice a day.", "She takes it 2 times daily."),
@@ -312,11 +415,16 @@ def _flags(visit: str, statement: str) -> list[str]:
     return safety(check_statement(Statement(text=statement), index))
 
 
-@pytest.mark.parametrize(("visit", "statement"), SAYS_THE_SAME + SAME_NUMBER + MEDICINES_THE_SAME + EXAM_THE_SAME)
+@pytest.mark.parametrize(
+    ("visit", "statement"),
+    SAYS_THE_SAME + SAME_NUMBER + MEDICINES_THE_SAME + EXAM_THE_SAME + PLAN_AND_MEASURES_THE_SAME,
+)
 def test_a_faithful_paraphrase_raises_no_safety_flag(visit, statement):
     assert _flags(visit, statement) == []
 
 
-@pytest.mark.parametrize(("visit", "statement"), SAYS_OTHERWISE + MEDICINES_OTHERWISE + EXAM_OTHERWISE)
+@pytest.mark.parametrize(
+    ("visit", "statement"), SAYS_OTHERWISE + MEDICINES_OTHERWISE + EXAM_OTHERWISE + PLAN_AND_MEASURES_OTHERWISE
+)
 def test_a_paraphrase_that_says_the_opposite_is_flagged(visit, statement):
     assert _flags(visit, statement) != []

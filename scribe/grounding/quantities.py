@@ -63,6 +63,11 @@ _QUANTITY_UNITS = {
         "beat": "beats",
         "breath": "breaths",
         "kilogram": "kilograms kg",
+        "night": "night nights",
+        "decade": "decade decades",
+        "millimeter": "millimeter millimeters mm",
+        "centimeter": "centimeter centimeters cm",
+        "inch": "inch inches",
     }.items()
     for w in words.split()
 }
@@ -96,8 +101,10 @@ def _quantities(toks: list[str]) -> list[tuple[str, str]]:
                 unit = _QUANTITY_UNITS.get(stem(toks[j]))
         if re.fullmatch(r"\d+(?:\.\d+)?", t):
             out.append((canon_number(t), unit or ""))
-        elif unit and t in ("a", "an", "one", "next"):  # "see you next week": in 1 week
+        elif unit and t in ("a", "an", "one", "next", "last", "past"):  # "see you next week", "since last week"
             out.append(("1", unit))
+        elif t == "yesterday":
+            out.append(("1", "day"))
         elif t == "couple":
             unit = unit or (_QUANTITY_UNITS.get(stem(nxt[1])) if len(nxt) > 1 and nxt[0] == "of" else None)
             if unit:
@@ -116,12 +123,18 @@ _NOT_A_COUNT = re.compile(
 # "2nd metatarsal", "5th digit": an ordinal is said as a word ("the second metatarsal"), so it is checked as one
 _ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.I)
 _ORDINAL_WORDS = dict(
-    enumerate("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(), start=1)
+    enumerate(
+        """first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth
+        fifteenth sixteenth seventeenth eighteenth nineteenth twentieth""".split(),
+        start=1,
+    )
 )
 
 
 # "2:00 am" is said "two o'clock" or "two in the morning": the hour is the fact, not the minutes
 _ON_THE_HOUR = re.compile(r"\b(\d{1,2}):00\b")
+# "7:30" is said "seven thirty", which reads as 730
+_CLOCK = re.compile(r"\b(\d{1,2}):([0-5]\d)\b")
 # the scale of a score or grade is the chart's notation, not something said: "pain is a three" is "3/10",
 # "three out of six" murmur "3/6", "5/5 strength"; the score itself is still checked
 _SCALE = re.compile(r"\b(\d{1,2}(?:\.\d)?(?:\s*(?:-|to)\s*\d{1,2})?\+?)\s*(?:/|out of )\s*(?:10|6|5|4)\b(?!\s*/)")
@@ -135,7 +148,7 @@ def extract_facts(text: str, medications: Collection[str]) -> Facts:
     dates = [m.group(0) for m in DATE.finditer(text)]
     ordinals = [_ORDINAL_WORDS[int(m.group(1))] for m in _ORDINAL.finditer(text) if int(m.group(1)) in _ORDINAL_WORDS]
     text = _ORDINAL.sub(lambda m: " " if int(m.group(1)) in _ORDINAL_WORDS else m.group(0), text)
-    text = _ALL_QUADRANTS.sub("all quadrants", _SCALE.sub(r"\1 ", _ON_THE_HOUR.sub(r"\1", text)))
+    text = _ALL_QUADRANTS.sub("all quadrants", _SCALE.sub(r"\1 ", _CLOCK.sub(r"\1\2", _ON_THE_HOUR.sub(r"\1", text))))
     toks = tokens(_NOT_A_COUNT.sub(" ", NAMED_NUMBER.sub(" ", DATE.sub(" ", text))))
     meds = medications_in(toks, medications)
     doses: list[Dose] = []
@@ -231,49 +244,57 @@ def _numbers_said(index: TranscriptIndex) -> dict[int, set[str]]:
     )
 
 
-# How long each unit lasts in days, as a range: a month is four weeks or thirty days. A year is twelve months exactly.
+# How long each unit lasts in days, as a range: a month is four weeks or thirty days; a year is twelve months exactly.
 _DAYS = {
     "minute": (1 / 1440, 1 / 1440),
     "hour": (1 / 24, 1 / 24),
     "day": (1.0, 1.0),
+    "night": (1.0, 1.0),
     "week": (7.0, 7.0),
     "month": (28.0, 31.0),
     "year": (365.0, 366.0),
+    "decade": (3652.0, 3653.0),
 }
+_MILLIMETRES = {"millimeter": 1.0, "centimeter": 10.0, "inch": 25.4}
+LENGTH_TOLERANCE = 0.1  # "2.5 cm" for "an inch" (2.54) is the same length; "1 cm" for "six millimeters" is not
 
 
 def _in_units(value: float, said: str, written: str) -> tuple[float, float]:
     """``value`` of unit ``said`` in unit ``written``, as the range the month's length allows."""
-    if {said, written} == {"month", "year"}:
-        exact = value * 12 if said == "year" else value / 12
-        return exact, exact
+    for small, large, factor in (("month", "year", 12), ("year", "decade", 10)):
+        if {said, written} == {small, large}:
+            exact = value * factor if said == large else value / factor
+            return exact, exact
     (s_lo, s_hi), (w_lo, w_hi) = _DAYS[said], _DAYS[written]
     return value * s_lo / w_hi, value * s_hi / w_lo
 
 
+def _same_measure(num: float, unit: str, n: float, u: str) -> bool:
+    """``num`` ``unit`` (written) is ``n`` ``u`` (said) in another unit of time or length."""
+    if unit in _DAYS and u in _DAYS:
+        lo, hi = _in_units(n, u, unit)
+        return math.floor(lo + 1e-9) <= num <= math.ceil(hi - 1e-9)  # "10 days" for "a week and a half"
+    if unit in _MILLIMETRES and u in _MILLIMETRES:
+        value = n * _MILLIMETRES[u] / _MILLIMETRES[unit]
+        return value > 0 and abs(num - value) <= LENGTH_TOLERANCE * value
+    return False
+
+
 def same_duration_lines(num: str, unit: str, index: TranscriptIndex) -> list[int]:
-    """The lines that say the duration ``num`` ``unit`` in another unit: "two weeks" for "14 days", "a week and a
-    half" for "10 days", "a month" for "4 weeks". A note converts; the fact is the same."""
-    if unit not in _DAYS:
+    """The lines that say the duration or length ``num`` ``unit`` in another unit: "two weeks" for "14 days", "a
+    week and a half" for "10 days", "a month" for "4 weeks", "six millimeters" for "0.6 cm". A note converts; the
+    fact is the same."""
+    if unit not in _DAYS and unit not in _MILLIMETRES:
         return []
     said = index.memo(
-        "durations",
+        "measures",
         lambda ix: {
-            sid: [(float(n), u) for n, u in _quantities(toks) if u in _DAYS]
+            sid: [(float(n), u) for n, u in _quantities(toks) if u in _DAYS or u in _MILLIMETRES]
             for sid, toks in _dateless_tokens(ix).items()
         },
     )
     value = float(num)
-    out = []
-    for sid in index.order:
-        for n, u in said[sid]:
-            if u == unit:
-                continue
-            lo, hi = _in_units(n, u, unit)
-            if math.floor(lo + 1e-9) <= value <= math.ceil(hi - 1e-9):
-                out.append(sid)
-                break
-    return out
+    return [sid for sid in index.order if any(u != unit and _same_measure(value, unit, n, u) for n, u in said[sid])]
 
 
 def _named_near(med: str, context: set[str], index: TranscriptIndex) -> bool:
