@@ -142,6 +142,50 @@ SAYS_OTHERWISE = [
     ),
 ]
 
+# hedged answers, denials of a degree or of a moment, what is over, idioms ("can't catch my breath")
+HEDGES_THE_SAME = [
+    ("[doctor] any nausea?\n[patient] not really, maybe a little bit in the morning.", "Reports mild morning nausea."),
+    ("[doctor] any nausea?\n[patient] no. well, actually, a little yesterday.", "Reports some nausea yesterday."),
+    ("[doctor] any swelling?\n[patient] kind of, in the evenings.", "Reports swelling in the evenings."),
+    ("[doctor] any dizziness?\n[patient] I wouldn't say dizzy, more lightheaded.", "Reports lightheadedness."),
+    ("[patient] I had a fever last week but it's gone now.", "She had a fever last week that has resolved."),
+    ("[patient] I had a fever last week but it's gone now.", "She currently denies fever."),
+    ("[patient] I don't have any pain at rest, only when I walk.", "Pain with walking, none at rest."),
+    ("[patient] I don't have any pain at rest, only when I walk.", "She reports pain with ambulation."),
+    ("[patient] the knee doesn't hurt, it's my back that hurts.", "Reports back pain. Denies knee pain."),
+    ("[doctor] any chest pain?\n[patient] no chest pain, but my arm hurts.", "Reports arm pain. Denies chest pain."),
+    ("[patient] I haven't been coughing as much.", "Cough has improved."),
+    ("[patient] there's no blood when I cough anymore.", "Hemoptysis has resolved."),
+    ("[patient] I can't sleep because of the pain.", "Pain interferes with sleep."),
+    ("[patient] I can't sleep because of the pain.", "Reports insomnia due to pain."),
+    ("[patient] I don't know if it's swollen.", "He is unsure whether there is swelling."),
+    ("[doctor] it's not infected, it's healing well.", "No signs of infection."),
+    ("[doctor] you don't have a fracture, it's a sprain.", "No fracture; ankle sprain."),
+    ("[patient] the medicine isn't helping the pain.", "The pain has not improved with medication."),
+    ("[patient] the medicine isn't helping the pain.", "She continues to have pain despite medication."),
+    ("[patient] nothing helps the headache.", "Headache is unrelieved by anything."),
+    ("[patient] I never had any problems with my heart.", "No history of cardiac problems."),
+    ("[patient] I've been having headaches, no vision changes though.", "Headaches without vision changes."),
+    ("[patient] I'm not short of breath right now.", "No shortness of breath at present."),
+    ("[patient] I get short of breath sometimes, not right now.", "Intermittent shortness of breath."),
+    ("[doctor] your ankle isn't swollen today.", "No ankle swelling on exam today."),
+    ("[patient] not that much pain, maybe a two out of ten.", "Pain is 2/10."),
+    ("[patient] I have no energy.", "Reports fatigue."),
+    ("[patient] I have no appetite.", "Reports loss of appetite."),
+    ("[patient] I can't catch my breath.", "Reports shortness of breath."),
+    ("[patient] I can't stop coughing.", "Reports persistent cough."),
+    ("[patient] it won't stop bleeding.", "Reports persistent bleeding."),
+    ("[patient] I don't feel like eating.", "Reports decreased appetite."),
+]
+
+HEDGES_OTHERWISE = [
+    ("[doctor] any swelling?\n[patient] kind of, in the evenings.", "Denies swelling."),
+    ("[doctor] any chest pain?\n[patient] no chest pain, but my arm hurts.", "Reports chest pain."),
+    ("[patient] I've been having headaches, no vision changes though.", "Reports vision changes."),
+    ("[patient] I can't catch my breath.", "Denies shortness of breath."),
+    ("[patient] I can't stop coughing.", "Denies cough."),
+]
+
 # medicines by brand or generic, doses with and without their unit, sides, results
 MEDICINES_THE_SAME = [
     ("[patient] I take Tylenol for the pain.", "She takes acetaminophen for pain."),

@@ -67,7 +67,7 @@ _TARGET_SYNONYM = {
 _SUBJECTS = frozenset("i he she they we it".split())
 _TERMINATORS = frozenset(
     """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
-    complains admits describes experiences presents which who whereas while there""".split()
+    complains admits describes experiences presents which who whereas while there because""".split()
 )
 _HYPOTHETICAL = frozenset(
     "if should unless whether case watch monitor precautions call return develop develops needed prn wish hope risk risks".split()
@@ -91,7 +91,8 @@ _FAMILY = frozenset(
 _NEGATED_VERBS = frozenset(
     """relieve relieved help helped helps improve improved resolve resolved work worked works change changed bother
     bothered affect affected stop stopped go went return returned get got gets getting cause caused make made limit
-    limited interfere interfered able wake wakes woke""".split()
+    limited interfere interfered able wake wakes woke helping working improving relieving changing bothering
+    affecting stopping catch""".split()
 )
 # a question without its question mark (unpunctuated transcripts): "have you had any chest pain"
 _ASKING = frozenset("have do did are were is does can could".split())
@@ -213,6 +214,10 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             continue
         if _settled(toks, i):
             continue  # "her flares are well controlled", "heartburn ... but resolved": not said to be there now
+        if key == "appetite":
+            continue  # "no appetite" is a symptom and "appetite is fine" none: the word's polarity says neither
+        if i - neg_at <= NEGATION_SCOPE and (_lessened(toks, neg_at) or _qualified_denial(toks, i)):
+            continue  # "not coughing as much", "not that much pain", "no pain at rest, only when I walk": not absent
         absent = (
             i - neg_at <= NEGATION_SCOPE
             or w.endswith(("less", "-free"))
@@ -223,6 +228,36 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
 
 
 _SETTLED = frozenset("resolved resolving controlled subsided cleared gone".split())
+# a denial of degree, not of the finding: "not that much pain", "not as bad", "haven't been coughing as much"
+_LESS = ("that much", "too much", "too bad", "that bad", "a lot", "as much", "as bad", "as often", "so much", "so bad")
+# a denial limited to a time or a circumstance: "no pain at rest", "not short of breath right now", "no pain when I sit"
+_ONLY_THEN = (
+    "at rest",
+    "right now",
+    "at the moment",
+    "at this time",
+    "every time",
+    "all the time",
+    "only when",
+    "only if",
+    "unless",
+    "except",
+)
+QUALIFIER_REACH = 5  # tokens after a denied finding within which a qualifier limits the denial
+
+
+def _lessened(toks: list[str], neg_at: int) -> bool:
+    """The negator at ``neg_at`` denies a degree: "not that much", "not as bad", "coughing as much"."""
+    after = " ".join(toks[neg_at + 1 : neg_at + 8])
+    return any(f" {q} " in f" {after} " for q in _LESS)
+
+
+def _qualified_denial(toks: list[str], i: int) -> bool:
+    """The denied finding at ``i`` is denied only at a time or in a circumstance named right after it."""
+    after = " ".join(t for t in toks[i + 1 : i + 1 + QUALIFIER_REACH] if t != ",")
+    return any(f" {q} " in f" {after} " for q in _ONLY_THEN)
+
+
 SETTLED_REACH = 4  # words after a finding within which "resolved", "controlled" say it is not there now
 
 
@@ -241,7 +276,7 @@ def _clause_follows(toks: list[str], comma: int) -> bool:
     after = toks[comma + 1 : comma + 3]
     return (
         _before_comma(toks, comma, 4, _CLAUSE_VERBS)
-        or after[:1] == ["just"]
+        or after[:1] in (["just"], ["more"], ["rather"], ["mostly"])
         or any(t in _SUBJECTS or t.split("'")[0] in _SUBJECTS and "'" in t for t in after)
     )
 
@@ -425,6 +460,12 @@ _EVERYTHING_ELSE_FINE = re.compile(
 )
 
 
+# an answer that says "no" and then some ("not really, maybe a little bit in the morning") does not deny
+_HEDGES = frozenset(
+    "but except although though sometimes yes actually maybe little bit occasionally mild slight slightly somewhat".split()
+)
+
+
 def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], set[str]]:
     """What an answer says of the targets a question asked about: "No." negates them all, "Yes." affirms them;
     "A little nasal congestion, but everything else has been okay." negates all but the congestion. Naming some of
@@ -436,14 +477,14 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     if not toks or not targets:
         return set(), set()
     # "No, only when I walk." still answers no; "No, but sometimes…" does not
-    hedged = any(w in ("but", "except", "although", "though", "sometimes", "yes", "actually") for w in toks)
+    hedged = any(w in _HEDGES for w in toks)
     i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")
     said_not = i_did and len(toks) > 2 and (toks[2] in _NO or toks[2] == "n't")
     if (toks[0] in _NO or said_not) and not hedged:  # "no", "not really", "I have not", "I haven't"
         # "no fever, some chills, and I do feel a little nauseous": the no is for what the answer does not report
         reported = {k for c in _clauses(answer) for k in negated_terms(c)[1]}
         return targets - reported, set()
-    if toks[0] in _YES or (i_did and not said_not):
+    if toks[0] in _YES or (i_did and not said_not) or toks[:2] in (["kind", "of"], ["sort", "of"]):
         return set(), set(targets)
     # "Shortness of breath. No belly pain though." to "Any chest pain, shortness of breath, or belly pain?": an
     # answer that takes up some of the symptoms asked about and reports others is read, as a review of systems is,
@@ -512,10 +553,14 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
     for sentence, is_question in zip(sentences, asked, strict=True):
         if is_question:
             continue
+        before: set[str] = set()
         for clause in _clauses(sentence):
+            if _GONE_NOW.search(clause):
+                affirmed -= before  # "I had a fever last week but it's gone now": not there now
             n, a = negated_terms(clause, skip_past=current)
             negated |= _at_sites(n, clause)
-            affirmed |= _at_sites(a, clause)
+            before = _at_sites(a, clause) - affirmed
+            affirmed |= before
     for m in _ANSWERED_IN_TURN.finditer(normalise(seg.text)):
         negated |= _at_sites(_question_targets(m.group(1)), m.group(1))
     nxt = index.position[sid] + 1
@@ -527,6 +572,13 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         negated |= n
         affirmed |= a
     return negated, affirmed
+
+
+# a clause that says what came before is over: "... but it's gone now", "and then it went away"
+_GONE_NOW = re.compile(
+    r"^\W*(?:and |then |now |so )*(?:it|that|they|those|this)(?:'s| is| has| have|'ve| are)?\s+(?:all\s+)?"
+    r"(?:gone|resolved|cleared|went away|go away|stopped|disappeared)\b"
+)
 
 
 def finding_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
@@ -577,6 +629,7 @@ _FINDING_WORDS = {
     "heartburn": ("reflux", "acid", "indigestion", "gerd"),
     "reflux": ("heartburn", "acid", "gerd"),
     "dysphag": ("swallow",),
+    "insomnia": ("sleep",),
     "lymphadenopath": ("lymph", "node", "gland"),
     "fractur": ("break", "broke", "crack"),
 }
