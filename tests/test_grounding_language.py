@@ -186,6 +186,45 @@ HEDGES_OTHERWISE = [
     ("[patient] I can't stop coughing.", "Denies cough."),
 ]
 
+# a symptom in the patient's words and in the clinical term
+SYMPTOM_NAMES_THE_SAME = [
+    ("[doctor] the skin around it is red.", "Surrounding erythema."),
+    ("[patient] my ankle is swollen.", "Ankle edema."),
+    ("[patient] I have a bruise on my arm.", "Ecchymosis on the arm."),
+    ("[patient] I get pins and needles in my feet.", "Paresthesias in the feet."),
+    ("[patient] I've seen blood in my pee.", "Reports hematuria."),
+    ("[patient] my nose is runny.", "Rhinorrhea."),
+    ("[patient] my whole body aches.", "Myalgias."),
+    ("[patient] I've been sweating a lot at night.", "Night sweats."),
+    ("[patient] I've been sweating a lot at night.", "Reports diaphoresis at night."),
+    ("[patient] I passed out yesterday.", "Syncopal episode yesterday."),
+    ("[patient] my heart was racing.", "Reports palpitations."),
+    ("[patient] I can't lie flat, I need three pillows.", "Three-pillow orthopnea."),
+    ("[patient] I'm itchy all over.", "Generalized pruritus."),
+    ("[patient] the room is spinning.", "Reports vertigo."),
+    ("[patient] I've been throwing up blood.", "Hematemesis."),
+    ("[patient] I feel weak on my left side.", "Left-sided weakness."),
+    ("[patient] I fell down the stairs.", "Status post fall down stairs."),
+    ("[patient] my stomach feels bloated.", "Abdominal bloating."),
+    ("[patient] I have a lump in my breast.", "Breast mass."),
+    ("[patient] I'm having a hard time breathing.", "Dyspnea."),
+    ("[patient] I feel really tired all the time.", "Fatigue."),
+    ("[patient] I feel really tired all the time.", "Malaise and fatigue."),
+    ("[patient] I've been constipated.", "Constipation."),
+    ("[patient] I've had loose stools.", "Diarrhea."),
+    ("[patient] my joints are stiff in the morning.", "Morning stiffness."),
+    ("[doctor] there's a little fluid in the knee.", "Small knee effusion."),
+    ("[doctor] I hear some crackles at the bases.", "Bibasilar rales."),
+    ("[doctor] I hear a little wheezing.", "Mild expiratory wheezes."),
+    ("[patient] I feel anxious.", "Anxiety."),
+    ("[patient] my vision is blurry.", "Blurred vision."),
+    ("[patient] I have heartburn after meals.", "Postprandial reflux."),
+    ("[patient] I have a headache.", "Cephalgia."),
+    ("[patient] my legs cramp at night.", "Nocturnal leg cramps."),
+    ("[patient] my hands shake.", "Tremor of the hands."),
+    ("[patient] I feel confused sometimes.", "Intermittent confusion."),
+]
+
 # medicines by brand or generic, doses with and without their unit, sides, results
 MEDICINES_THE_SAME = [
     ("[patient] I take Tylenol for the pain.", "She takes acetaminophen for pain."),
@@ -459,16 +498,23 @@ def _flags(visit: str, statement: str) -> list[str]:
     return safety(check_statement(Statement(text=statement), index))
 
 
-@pytest.mark.parametrize(
-    ("visit", "statement"),
-    SAYS_THE_SAME + SAME_NUMBER + MEDICINES_THE_SAME + EXAM_THE_SAME + PLAN_AND_MEASURES_THE_SAME,
+FAITHFUL = (
+    SAYS_THE_SAME
+    + SAME_NUMBER
+    + MEDICINES_THE_SAME
+    + EXAM_THE_SAME
+    + PLAN_AND_MEASURES_THE_SAME
+    + HEDGES_THE_SAME
+    + SYMPTOM_NAMES_THE_SAME
 )
+WRONG = SAYS_OTHERWISE + MEDICINES_OTHERWISE + EXAM_OTHERWISE + PLAN_AND_MEASURES_OTHERWISE + HEDGES_OTHERWISE
+
+
+@pytest.mark.parametrize(("visit", "statement"), FAITHFUL)
 def test_a_faithful_paraphrase_raises_no_safety_flag(visit, statement):
     assert _flags(visit, statement) == []
 
 
-@pytest.mark.parametrize(
-    ("visit", "statement"), SAYS_OTHERWISE + MEDICINES_OTHERWISE + EXAM_OTHERWISE + PLAN_AND_MEASURES_OTHERWISE
-)
+@pytest.mark.parametrize(("visit", "statement"), WRONG)
 def test_a_paraphrase_that_says_the_opposite_is_flagged(visit, statement):
     assert _flags(visit, statement) != []

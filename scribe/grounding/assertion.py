@@ -630,6 +630,12 @@ _FINDING_WORDS = {
     "reflux": ("heartburn", "acid", "gerd"),
     "dysphag": ("swallow",),
     "insomnia": ("sleep",),
+    "mass": ("lump",),
+    "sputum": ("phlegm", "mucus"),
+    "diarrh": ("loose", "watery"),
+    "rales": ("crackl",),
+    "crackl": ("rales",),
+    "tremor": ("shak", "trembl"),
     "lymphadenopath": ("lymph", "node", "gland"),
     "fractur": ("break", "broke", "crack"),
 }
