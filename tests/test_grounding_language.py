@@ -498,6 +498,20 @@ def _flags(visit: str, statement: str) -> list[str]:
     return safety(check_statement(Statement(text=statement), index))
 
 
+# weights in pounds and kilograms, spinal levels
+WEIGHTS_AND_LEVELS_THE_SAME = [
+    ("[doctor] you've lost about ten pounds since your last visit.", "She has lost about 4.5 kg since her last visit."),
+    ("[doctor] you weigh eighty kilos.", "He weighs 176 lbs."),
+    ("[doctor] the mri shows some disc degeneration at c5-6.", "MRI shows disc degeneration at C5-6."),
+    ("[doctor] there's a disc bulge at l four five.", "Disc bulge at L4-5."),
+    ("[doctor] there's a disc bulge at l4-l5.", "Disc bulge at L4-L5."),
+]
+
+WEIGHTS_OTHERWISE = [
+    ("[doctor] you've lost about ten pounds since your last visit.", "She has lost about 10 kg since her last visit."),
+    ("[doctor] you weigh eighty kilos.", "He weighs 80 lbs."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -506,8 +520,16 @@ FAITHFUL = (
     + PLAN_AND_MEASURES_THE_SAME
     + HEDGES_THE_SAME
     + SYMPTOM_NAMES_THE_SAME
+    + WEIGHTS_AND_LEVELS_THE_SAME
 )
-WRONG = SAYS_OTHERWISE + MEDICINES_OTHERWISE + EXAM_OTHERWISE + PLAN_AND_MEASURES_OTHERWISE + HEDGES_OTHERWISE
+WRONG = (
+    SAYS_OTHERWISE
+    + MEDICINES_OTHERWISE
+    + EXAM_OTHERWISE
+    + PLAN_AND_MEASURES_OTHERWISE
+    + HEDGES_OTHERWISE
+    + WEIGHTS_OTHERWISE
+)
 
 
 @pytest.mark.parametrize(("visit", "statement"), FAITHFUL)

@@ -62,7 +62,7 @@ _QUANTITY_UNITS = {
         "percent": "percent",
         "beat": "beats",
         "breath": "breaths",
-        "kilogram": "kilograms kg",
+        "kilogram": "kilogram kilograms kilo kilos kg",
         "night": "night nights",
         "decade": "decade decades",
         "millimeter": "millimeter millimeters mm",
@@ -256,7 +256,10 @@ _DAYS = {
     "decade": (3652.0, 3653.0),
 }
 _MILLIMETRES = {"millimeter": 1.0, "centimeter": 10.0, "inch": 25.4}
-LENGTH_TOLERANCE = 0.1  # "2.5 cm" for "an inch" (2.54) is the same length; "1 cm" for "six millimeters" is not
+_GRAMS = {"pound": 453.6, "kilogram": 1000.0}
+# "2.5 cm" for "an inch" (2.54) and "1.5 kg" for "3 and a half pounds" (1.59) are the same measure; "1 cm" for "six
+# millimeters" is not
+CONVERSION_TOLERANCE = 0.1
 
 
 def _in_units(value: float, said: str, written: str) -> tuple[float, float]:
@@ -274,22 +277,23 @@ def _same_measure(num: float, unit: str, n: float, u: str) -> bool:
     if unit in _DAYS and u in _DAYS:
         lo, hi = _in_units(n, u, unit)
         return math.floor(lo + 1e-9) <= num <= math.ceil(hi - 1e-9)  # "10 days" for "a week and a half"
-    if unit in _MILLIMETRES and u in _MILLIMETRES:
-        value = n * _MILLIMETRES[u] / _MILLIMETRES[unit]
-        return value > 0 and abs(num - value) <= LENGTH_TOLERANCE * value
+    for scale in (_MILLIMETRES, _GRAMS):
+        if unit in scale and u in scale:
+            value = n * scale[u] / scale[unit]
+            return value > 0 and abs(num - value) <= CONVERSION_TOLERANCE * value
     return False
 
 
 def same_duration_lines(num: str, unit: str, index: TranscriptIndex) -> list[int]:
-    """The lines that say the duration or length ``num`` ``unit`` in another unit: "two weeks" for "14 days", "a
-    week and a half" for "10 days", "a month" for "4 weeks", "six millimeters" for "0.6 cm". A note converts; the
-    fact is the same."""
-    if unit not in _DAYS and unit not in _MILLIMETRES:
+    """The lines that say the duration, length or weight ``num`` ``unit`` in another unit: "two weeks" for "14
+    days", "a week and a half" for "10 days", "a month" for "4 weeks", "six millimeters" for "0.6 cm", "ten pounds"
+    for "4.5 kg". A note converts; the fact is the same."""
+    if not any(unit in scale for scale in (_DAYS, _MILLIMETRES, _GRAMS)):
         return []
     said = index.memo(
         "measures",
         lambda ix: {
-            sid: [(float(n), u) for n, u in _quantities(toks) if u in _DAYS or u in _MILLIMETRES]
+            sid: [(float(n), u) for n, u in _quantities(toks) if u in _DAYS or u in _MILLIMETRES or u in _GRAMS]
             for sid, toks in _dateless_tokens(ix).items()
         },
     )
