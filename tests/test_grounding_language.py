@@ -512,6 +512,28 @@ WEIGHTS_OTHERWISE = [
     ("[doctor] you weigh eighty kilos.", "He weighs 80 lbs."),
 ]
 
+# a denial at another place than the finding: the other side, aspect, level or surface
+PLACES_THE_SAME = [
+    (
+        "[doctor] there's tenderness over the medial joint line of your right knee.",
+        "No tenderness over the lateral joint line of the right knee.",
+    ),
+    ("[doctor] you're tender over the posterior aspect of the heel.", "No tenderness of the anterior ankle."),
+    ("[doctor] there's some pain in your upper back.", "Denies lower back pain."),
+    ("[doctor] there's tenderness over the distal radius.", "No tenderness over the proximal forearm."),
+    ("[doctor] there's swelling on the dorsal aspect of the hand.", "No swelling on the palmar surface."),
+    ("[doctor] there's tenderness on the left side of your neck.", "No tenderness on the right side of the neck."),
+]
+
+PLACES_OTHERWISE = [
+    (
+        "[doctor] there's tenderness over the medial joint line of your right knee.",
+        "No tenderness over the medial joint line of the right knee.",
+    ),
+    ("[doctor] you're tender over the posterior aspect of the heel.", "No tenderness over the posterior heel."),
+    ("[doctor] there's swelling on the dorsal aspect of the hand.", "No swelling on the dorsum of the hand."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -521,6 +543,7 @@ FAITHFUL = (
     + HEDGES_THE_SAME
     + SYMPTOM_NAMES_THE_SAME
     + WEIGHTS_AND_LEVELS_THE_SAME
+    + PLACES_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -529,6 +552,7 @@ WRONG = (
     + PLAN_AND_MEASURES_OTHERWISE
     + HEDGES_OTHERWISE
     + WEIGHTS_OTHERWISE
+    + PLACES_OTHERWISE
 )
 
 

@@ -731,11 +731,15 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
     return issues
 
 
-# Where on the body, on two axes: "no masses on the right" is not contradicted by "the mass on the left side", nor
+# Where on the body, on several axes: "no masses on the right" is not contradicted by "the mass on the left side", nor
 # "no pain to palpation of the lateral aspect" by "pain on the medial side with palpation".
 _PLACE_AXES = (
     {"left": frozenset({"left"}), "right": frozenset({"right"})},
     {"medial": frozenset({"medial", "inside", "inner"}), "lateral": frozenset({"lateral", "outside", "outer"})},
+    {"anterior": frozenset({"anterior"}), "posterior": frozenset({"posterior"})},
+    {"upper": frozenset({"upper"}), "lower": frozenset({"lower"})},
+    {"proximal": frozenset({"proximal"}), "distal": frozenset({"distal"})},
+    {"dorsal": frozenset({"dorsal", "dorsum"}), "palmar": frozenset({"palmar", "volar", "plantar"})},
 )
 
 

@@ -37,6 +37,11 @@ def laterality_issues(statement: str, evidence: list[int], index: TranscriptInde
     claimed = _sides(statement)
     if not claimed:
         return []
+    negated, affirmed = negated_terms(normalise(statement))
+    if negated and not affirmed:
+        # "no tenderness on the right side of the neck" after "tenderness on the left side of your neck": a denial
+        # on the other side agrees with the visit; whether the finding is denied right is the negation check's
+        return _side_of_the_finding(statement, index, set())
     lines = [index.segment_text[w] for sid in evidence for w in index.window(sid, 1)]
     near = set().union(*(_sides(t) for t in lines)) if lines else set()
     said = _sides_said(index)
