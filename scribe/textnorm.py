@@ -252,7 +252,13 @@ def normalise(text: str) -> str:
     t = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_TIMES[m.group(1)]} times", text.lower())
     t = re.sub(r"\ba (hundred|thousand)\b", r"one \1", t)  # "a thousand milligrams" = 1000 mg
     # "a hundred and twenty over eighty" is 120/80, not 100 and 20
-    t = re.sub(rf"\b(hundred|thousand) and (?=(?:{'|'.join((*_SMALL, *_TENS))})\b)", r"\1 ", t)
+    # (but "between a hundred and one fifty" is 100 and 150: a digit word read on into another number word)
+    t = re.sub(
+        rf"\b(hundred|thousand) and (?=(?:{'|'.join((*_SMALL, *_TENS))})\b)"
+        rf"(?!(?:{'|'.join(w for w, v in _SMALL.items() if v < 10)}) (?:{'|'.join((*_SMALL, *_TENS))})\b)",
+        r"\1 ",
+        t,
+    )
     # the chart's "q6h", "q.4-6h" are "every 6 hours" as said; the dot is no decimal point
     t = re.sub(
         r"\bq\.?\s?(\d+)(?:\s?-\s?(\d+))?\s?h(?:rs?|ours?)?\b",

@@ -534,6 +534,46 @@ PLACES_OTHERWISE = [
     ("[doctor] there's swelling on the dorsal aspect of the hand.", "No swelling on the dorsum of the hand."),
 ]
 
+# how often and how much: frequencies, ranges, vitals, results, sizes
+FREQUENCIES_THE_SAME = [
+    ("[patient] I go to the gym three times a week.", "She goes to the gym 3 days per week."),
+    ("[patient] I go to the gym three days a week.", "She exercises 3 times weekly."),
+    ("[patient] I've had it once or twice.", "1-2 episodes."),
+    ("[patient] I've had it once or twice.", "One to two episodes."),
+    ("[patient] it's about fifty percent better.", "Symptoms have improved by 50%."),
+    ("[patient] it's about fifty percent better.", "50% improvement."),
+    ("[patient] I was diagnosed in january of twenty twenty.", "Diagnosed in January 2020."),
+    ("[patient] I get up to pee two or three times a night.", "Nocturia 2-3 times per night."),
+    ("[patient] I've had two or three of these headaches a week.", "2-3 headaches per week."),
+    ("[patient] my sugars run about one fifty.", "Blood glucose around 150."),
+    ("[patient] my sugars run between a hundred and one fifty.", "Blood sugars 100-150."),
+    ("[patient] I've been doing this for about six months.", "For approximately 6 months."),
+    ("[patient] about three or four months ago.", "3-4 months ago."),
+    ("[patient] I was in the ER two days ago.", "ED visit 2 days ago."),
+    ("[doctor] your blood pressure today is one thirty two over eighty four.", "BP 132/84."),
+    ("[doctor] your pulse is sixty.", "Pulse 60."),
+    ("[doctor] you're breathing sixteen times a minute.", "Respiratory rate 16."),
+    ("[doctor] your ejection fraction is thirty five percent.", "EF 35%."),
+    ("[doctor] your ejection fraction is thirty five percent.", "Ejection fraction of 35 percent."),
+    ("[doctor] your ejection fraction is about thirty five to forty percent.", "EF 35-40%."),
+    ("[patient] I stopped it about three weeks ago.", "Discontinued 3 weeks ago."),
+    ("[patient] I had my last period two weeks ago.", "LMP 2 weeks ago."),
+    ("[patient] I've had diabetes for about fifteen years.", "15-year history of diabetes."),
+    ("[patient] I've had diabetes for about fifteen years.", "Diabetes for 15 years."),
+    ("[patient] I'm on day three of the antibiotic.", "Day 3 of antibiotics."),
+    ("[patient] I've been on it since I was twenty.", "On it since age 20."),
+    ("[doctor] the wound is three by two centimeters.", "Wound measures 3 x 2 cm."),
+    ("[doctor] the wound is three by two centimeters.", "A 3 cm x 2 cm wound."),
+]
+
+FREQUENCIES_OTHERWISE = [
+    ("[patient] I go to the gym three times a week.", "She goes to the gym 5 days per week."),
+    ("[patient] I've had two or three of these headaches a week.", "4-5 headaches per week."),
+    ("[doctor] your ejection fraction is thirty five percent.", "EF 55%."),
+    ("[patient] I've had diabetes for about fifteen years.", "Diabetes for 5 years."),
+    ("[doctor] the wound is three by two centimeters.", "Wound measures 3 x 4 cm."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -544,6 +584,7 @@ FAITHFUL = (
     + SYMPTOM_NAMES_THE_SAME
     + WEIGHTS_AND_LEVELS_THE_SAME
     + PLACES_THE_SAME
+    + FREQUENCIES_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -553,6 +594,7 @@ WRONG = (
     + HEDGES_OTHERWISE
     + WEIGHTS_OTHERWISE
     + PLACES_OTHERWISE
+    + FREQUENCIES_OTHERWISE
 )
 
 

@@ -363,6 +363,10 @@ def chart_details_unsaid(text: str, index: TranscriptIndex) -> dict[str, str]:
     }
 
 
+_PER_WEEK = frozenset({"day", "time"})
+_WEEKLY = re.compile(r"\b\d+(?:\.\d+)?(?: (?:to|or|-) \d+)? (?:days?|times) (?:a |per |each |every )?week|weekly\b")
+
+
 def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int], index: TranscriptIndex) -> list[Issue]:
     """Every number must be said, and said about this: in the evidence or next to it, or in a line that
     shares a word with the statement ("BP 150/92" is not backed by "150 pounds" in another topic)."""
@@ -385,6 +389,8 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
             ):
                 continue  # "14 days" for "two weeks": the same duration said about this
         # "4 weeks" where "4 days" was said: a number said bare nearby may still be it ("heart rate 68")
+        if unit in _PER_WEEK and units & _PER_WEEK and _WEEKLY.search(normalise(text)):
+            units = units | _PER_WEEK  # "3 days per week" for "three times a week": how often, either way
         if unit and units and unit not in units and (num not in near or "" not in units or unit in _TIME_UNITS):
             issues.append(Issue(kind="number", detail=f"'{num} {unit}…' is not what the transcript says"))
             continue
