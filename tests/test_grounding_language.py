@@ -574,6 +574,34 @@ FREQUENCIES_OTHERWISE = [
     ("[doctor] the wound is three by two centimeters.", "Wound measures 3 x 4 cm."),
 ]
 
+# test results as said and as charted; a test only ordered has none
+RESULTS_THE_SAME = [
+    ("[doctor] I looked at your x-ray and there's no fracture.", "X-ray negative for fracture."),
+    ("[doctor] your x-ray didn't show anything broken.", "X-ray of the wrist was negative."),
+    ("[doctor] your labs from last week were all normal.", "Labs from last week were within normal limits."),
+    (
+        "[doctor] your blood work was fine except your cholesterol was a little high.",
+        "Lab work notable for mildly elevated cholesterol.",
+    ),
+    ("[doctor] the mri showed a tear in your meniscus.", "MRI revealed a meniscal tear."),
+    ("[doctor] so the echo showed your heart is pumping okay.", "Echocardiogram showed normal ejection fraction."),
+    ("[doctor] the ultrasound of your gallbladder had some stones.", "Ultrasound showed gallstones."),
+    ("[doctor] I reviewed the results of your ekg, it's normal.", "EKG: normal sinus rhythm."),
+    ("[doctor] your a1c came back at seven.", "A1c was 7."),
+    ("[doctor] we did a urine test and it showed an infection.", "Urinalysis positive for infection."),
+    ("[doctor] the ct scan of your head was negative.", "Head CT unremarkable."),
+    ("[doctor] the biopsy came back benign.", "Biopsy results were benign."),
+    ("[doctor] your chest x-ray is clear.", "Chest x-ray clear."),
+    ("[doctor] the x-ray shows some arthritis in your knee.", "X-ray of the knee demonstrates degenerative changes."),
+    ("[doctor] we did a strep test in the office and it was negative.", "Rapid strep negative."),
+]
+
+RESULTS_OTHERWISE = [
+    ("[doctor] I'm going to order an x-ray of your wrist.", "X-ray of the wrist was negative."),
+    ("[doctor] let's get an mri.", "MRI showed a meniscal tear."),
+    ("[doctor] we'll check an a1c today.", "A1c results were normal."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -585,6 +613,7 @@ FAITHFUL = (
     + WEIGHTS_AND_LEVELS_THE_SAME
     + PLACES_THE_SAME
     + FREQUENCIES_THE_SAME
+    + RESULTS_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -595,6 +624,7 @@ WRONG = (
     + WEIGHTS_OTHERWISE
     + PLACES_OTHERWISE
     + FREQUENCIES_OTHERWISE
+    + RESULTS_OTHERWISE
 )
 
 

@@ -18,7 +18,7 @@ from .quantities import Facts
 # Tests whose *result* a note may report. "E.C.G." is how a typed or spoken transcript often spells it.
 _TEST = re.compile(
     r"\b(?:e\.?\s?c\.?\s?g|e\.?\s?k\.?\s?g|electrocardiogram|echo(?:cardiogram)?|x\s?-?\s?rays?|xrays?|radiographs?|"
-    r"ct(?:\s+scan)?|cat\s+scan|mri|ultrasound|sonogram|mammogram|blood\s?work|labs?|lab\s+work|a1c|cbc|urinalysis|"
+    r"ct(?:\s+scan)?|cat\s+scan|mri|ultrasound|sonogram|mammogram|blood\s?work|labs?|lab\s+work|a1c|cbc|urinalysis|urine\s+(?:test|sample|dip)|"
     r"biops(?:y|ies)|(?<!valgus )(?<!varus )stress\s+test|imaging|cultures?|colonoscopy|endoscop(?:y|ies|e|ic)|spirometry|(?:lipid|metabolic)\s+panel)\b"
 )
 _TEST_KIND = [
@@ -32,7 +32,7 @@ _TEST_KIND = [
         (r"ultrasound|sonogram", "ultrasound"),
         (r"mammogram", "mammogram"),
         (r"blood\s?work|lab|a1c|cbc|lipid|metabolic", "labs"),
-        (r"urinalysis", "urinalysis"),
+        (r"urinalysis|urine", "urinalysis"),
         (r"biops", "biopsy"),
         (r"stress", "stress test"),
         (r"imaging", "imaging"),
@@ -57,7 +57,7 @@ _ORDER_CLAIM = re.compile(
 _RESULT_SAID = re.compile(
     r"\b(?:normal|abnormal|unremarkable|negative|positive|show(?:s|ed|n|ing)?|reveal\w*|came back|looks?|looked|"
     r"fine|good|great|clear|elevated|high|low|fractures?|demonstrat\w*|consistent|saw|found|appears?|okay|stable|"
-    r"review\w*|notic\w*|findings?)\b"
+    r"review\w*|notic\w*|findings?|(?:had|has) (?:some|a|an|no)|there(?:'s| is| was| were| are))\b"
 )
 # a mention right after words that order, plan or await the test gives no result ("I'll order an ECG")
 _ORDER_SAID = re.compile(
