@@ -1374,3 +1374,27 @@ def test_a_history_statement_that_echoes_the_question_before_its_answer_keeps_th
     texts = [f.text for f in checked.of("history_of_present_illness")]
     assert texts[-1] == "No calf pain, or warmth in that leg"
     assert not any("calf" in t for t in texts[:-1])
+
+
+def test_the_clinicians_assessment_and_plan_copied_into_the_history_is_left_out():
+    """The bundled sample's demo note had "Which makes the patient concerned about stable angina, ... and the patient
+    will keep a high on it." in its history: the doctor's assessment and plan, copied from a transcript that has no
+    speakers to tell it by. A history piece in plan language ("we will", "let's", "I'll order") is left out; the
+    patient's own worry stays."""
+    visit = parse_dialogue(
+        "[patient] It comes on when I walk up the hill and goes away with rest. I'm worried it's my heart.\n"
+        "[doctor] Which makes me concerned about stable angina. The ankle swelling is mild, and we will keep an eye"
+        " on it.\n"
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("Chest tightness when walking up the hill, goes away with rest.", "history_of_present_illness"),
+            Fact(
+                "which makes me concerned about stable angina, ankle swelling is mild, and we will keep an eye on it",
+                "history_of_present_illness",
+            ),
+            Fact("I'm worried it's my heart.", "history_of_present_illness"),
+        ]
+    )
+    kept = [f.text for f in check_facts(facts, visit).facts]
+    assert kept == ["Chest tightness when walking up the hill, goes away with rest.", "I'm worried it's my heart."]

@@ -392,6 +392,14 @@ _VITALS = {
     "height": ("height", "tall", "feet", "inches"),
     "bmi": ("bmi", "body mass"),
 }
+# the clinician's plan in the clinician's words: no patient tells their history as "we will", "let's" or "I'll order";
+# a history piece that says it was copied from the assessment (a transcript has no speakers to tell it by)
+_CLINICIANS_PLAN = re.compile(
+    r"\b(?:we(?:'ll| will| are going to|'re going to| can go ahead)|let's|let us|i(?:'ll| will| am going to|'m going to|"
+    r"'d like to| would like to) (?:order|start|refer|prescribe|get|check|send|increase|decrease|keep|have you)|"
+    r"i want you to|i recommend)\b",
+    re.I,
+)
 _VITAL_NAMES = re.compile(
     r"\b(?:blood pressure|bp|heart rate|pulse|temperature|temp|respiratory rate|respirations|oxygen|o2|"
     r"saturation|spo2|weight|height|bmi)\b",
@@ -979,6 +987,8 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
     kept: list[Fact] = []
     for f in _one_sentence_each(_merge_doses(_mended(facts.facts, set(said_text.split())), drugs)):
         f = _filed(f)
+        if f.block == Block.history_of_present_illness.value and _CLINICIANS_PLAN.search(f.text):
+            continue  # "..., which makes me concerned about angina, ... and we will keep an eye on it": the assessment
         if (
             f.block == Block.history_of_present_illness.value
             and (text := pertinent_negatives(f.text, said_words, present)) != f.text
