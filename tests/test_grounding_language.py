@@ -602,6 +602,36 @@ RESULTS_OTHERWISE = [
     ("[doctor] we'll check an a1c today.", "A1c results were normal."),
 ]
 
+# then and now: a denial of today beside what was had before, what went away
+THEN_AND_NOW_THE_SAME = [
+    ("[patient] I had a fever a few days ago.\n[doctor] any fever now?\n[patient] no.", "Denies fever."),
+    ("[patient] I had some chest pain two years ago, they said it was my gallbladder.", "Denies chest pain."),
+    ("[patient] I used to get headaches but not anymore.", "Denies headaches."),
+    ("[patient] the swelling went away after a couple of days.", "No swelling."),
+    ("[patient] the swelling went away after a couple of days.", "The swelling has resolved."),
+    ("[doctor] any nausea with the pain?\n[patient] at first yes but not anymore.", "Denies current nausea."),
+    ("[patient] I was vomiting last night but I'm okay now.", "Vomiting last night, resolved."),
+    ("[doctor] negative lachman test, there's no laxity.", "Negative Lachman test."),
+    (
+        "[doctor] there's no swelling in the knee today.\n[patient] it was swollen last week.",
+        "No knee swelling on exam.",
+    ),
+    (
+        "[patient] my knee was swollen last week.\n[doctor] on exam, no swelling of the knee.",
+        "She reports knee swelling last week.",
+    ),
+    ("[doctor] you had pneumonia last year and the cough cleared up.", "History of pneumonia, cough resolved."),
+    ("[doctor] you had pneumonia last year and the cough cleared up.", "Denies cough."),
+    ("[patient] the rash is getting better.", "The rash is improving."),
+    ("[doctor] the rash looks better, it's almost gone.", "Rash is nearly resolved."),
+]
+
+THEN_AND_NOW_OTHERWISE = [
+    ("[patient] I've had a fever since yesterday.", "Denies fever."),
+    ("[patient] I have chest pain right now.", "Denies chest pain."),
+    ("[doctor] on exam there is swelling of the knee.", "No knee swelling."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -614,6 +644,7 @@ FAITHFUL = (
     + PLACES_THE_SAME
     + FREQUENCIES_THE_SAME
     + RESULTS_THE_SAME
+    + THEN_AND_NOW_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -625,6 +656,7 @@ WRONG = (
     + PLACES_OTHERWISE
     + FREQUENCIES_OTHERWISE
     + RESULTS_OTHERWISE
+    + THEN_AND_NOW_OTHERWISE
 )
 
 

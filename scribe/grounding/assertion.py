@@ -261,9 +261,23 @@ def _qualified_denial(toks: list[str], i: int) -> bool:
 SETTLED_REACH = 4  # words after a finding within which "resolved", "controlled" say it is not there now
 
 
+# the same in two words, said of the past: "the swelling went away", "it cleared up" ("goes away with rest" is episodic)
+_SETTLED_PAIRS = frozenset(
+    {("went", "away"), ("went", "down"), ("cleared", "up"), ("calmed", "down"), ("died", "down")}
+)
+
+
 def _settled(toks: list[str], i: int) -> bool:
     """The finding at ``i`` is said to be resolved or controlled."""
-    return _before_comma(toks, i, SETTLED_REACH, _SETTLED)
+    if _before_comma(toks, i, SETTLED_REACH, _SETTLED):
+        return True
+    after = toks[i + 1 : i + 2 + SETTLED_REACH]
+    for a, b in zip(after, after[1:]):
+        if a == ",":
+            return False
+        if (a, b) in _SETTLED_PAIRS:
+            return True
+    return False
 
 
 _CLAUSE_VERBS = frozenset("is was are were has have seems looks feels remains".split())
@@ -428,15 +442,16 @@ def _question_targets(sentence: str) -> set[str]:
     return {key for i in range(len(toks)) if (key := _qualified(toks, i))}
 
 
-def _segment_polarity(index: TranscriptIndex, seg_ids: list[int]) -> tuple[set[str], set[str]]:
+def _segment_polarity(index: TranscriptIndex, seg_ids: list[int], current: bool = False) -> tuple[set[str], set[str]]:
     """Negated/affirmed targets in the evidence, including a question answered "no" or "yes".
 
-    "Any sweating?" / "No." negates sweating although the word "no" is in the next turn.
+    "Any sweating?" / "No." negates sweating although the word "no" is in the next turn. ``current``: what the
+    lines say of today only.
     """
     negated: set[str] = set()
     affirmed: set[str] = set()
     for sid in seg_ids:
-        n, a = _polarity(index, sid)
+        n, a = _polarity(index, sid, current)
         negated |= n
         affirmed |= a
     return negated, affirmed
@@ -698,12 +713,15 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
             lines.add(before)
     window = sorted(lines, key=index.position.__getitem__)
     ev_neg, ev_aff = _segment_polarity(index, window)
+    # a denial of today is not contradicted by "I had some chest pain two years ago", "I used to get headaches"
+    ev_aff_now = _segment_polarity(index, window, current=True)[1]
     all_neg, all_aff = _visit_polarity(index)
     issues = []
     for clause in _clauses(statement):
         st_neg, st_aff = negated_terms(clause)
         absent, present = st_aff & ev_neg - ev_aff, st_neg & ev_aff - ev_neg
         if not _HISTORICAL.search(clause):  # "had blood in her stool 3 years ago" is not today's answer
+            present &= ev_aff_now | all_aff
             said = all_neg | all_aff
             # "leg swelling" in a note, plain "swelling" in the visit: held against what the visit says of swelling
             aff = {t for t in st_aff if t not in said and base_target(t) not in _TOO_GENERAL}
