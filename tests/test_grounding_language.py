@@ -632,6 +632,30 @@ THEN_AND_NOW_OTHERWISE = [
     ("[doctor] on exam there is swelling of the knee.", "No knee swelling."),
 ]
 
+# questions put as denials and answered, idioms with a negator that deny nothing, two negatives
+IDIOMS_THE_SAME = [
+    ("[doctor] any swelling?\n[patient] I don't know, maybe a little.", "Reports mild swelling."),
+    ("[patient] I don't know if it's the swelling or the pain that bothers me more.", "Reports swelling and pain."),
+    ("[patient] I'm not sure, I think there's some swelling.", "Possible swelling."),
+    ("[patient] I can't remember if I had a fever.", "Unsure whether she had a fever."),
+    ("[doctor] no fever?\n[patient] right, no fever.", "Denies fever."),
+    ("[doctor] no fever?\n[patient] no.", "Denies fever."),
+    ("[doctor] you don't have any chest pain, right?\n[patient] no, none.", "Denies chest pain."),
+    ("[doctor] you don't have any chest pain, right?\n[patient] actually I do, a little.", "Reports mild chest pain."),
+    ("[patient] I wouldn't call it pain, it's more of an ache.", "Describes an aching sensation."),
+    ("[patient] not only do I have a cough, I also have a fever.", "Reports cough and fever."),
+    ("[patient] it's not just the knee, my hip hurts too.", "Reports knee and hip pain."),
+    ("[patient] there's no way I could walk without pain.", "Pain with walking."),
+    ("[patient] I never leave the house without my inhaler because of the wheezing.", "Reports wheezing."),
+    ("[doctor] it's no surprise you have swelling after surgery.", "Postoperative swelling."),
+    ("[patient] nobody else at home has a cough, just me.", "Reports cough."),
+]
+
+IDIOMS_OTHERWISE = [
+    ("[doctor] you don't have any chest pain, right?\n[patient] no, none.", "Reports chest pain."),
+    ("[doctor] no fever?\n[patient] right, no fever.", "Reports fever."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -645,6 +669,7 @@ FAITHFUL = (
     + FREQUENCIES_THE_SAME
     + RESULTS_THE_SAME
     + THEN_AND_NOW_THE_SAME
+    + IDIOMS_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -657,6 +682,7 @@ WRONG = (
     + FREQUENCIES_OTHERWISE
     + RESULTS_OTHERWISE
     + THEN_AND_NOW_OTHERWISE
+    + IDIOMS_OTHERWISE
 )
 
 

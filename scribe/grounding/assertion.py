@@ -98,6 +98,8 @@ _NEGATED_VERBS = frozenset(
 _ASKING = frozenset("have do did are were is does can could".split())
 _YES = frozenset("yes yeah yep yup sure mm-hmm uh-huh correct right sometimes definitely absolutely".split())
 _NO = frozenset("no nope not never nah none".split())
+# after a negator, words that make it no denial of what follows
+_NOT_A_DENIAL_AFTER = frozenset("only just surprise doubt wonder question".split())
 NEGATION_SCOPE = 10  # tokens a negation reaches past its trigger (or past the last item of its list)
 
 
@@ -171,6 +173,11 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             if i - hyp_at <= NEGATION_SCOPE and listing:
                 hyp_at = i  # and a list of risks or of what to watch for asserts none of its items
             continue
+        if w == "without" and 0 < i - neg_at <= NEGATION_SCOPE:
+            neg_at = -99  # "I can't walk without pain", "I don't go a day without a headache": two negatives
+            continue
+        if (w in _NEGATORS or w.endswith("n't")) and toks[i + 1 : i + 2] and toks[i + 1] in _NOT_A_DENIAL_AFTER:
+            continue  # "not only do I have a cough", "it's not just the knee", "no surprise you have swelling"
         if w in _NEGATORS or w.endswith("n't"):
             neg_at = i
             continue
@@ -481,6 +488,11 @@ _HEDGES = frozenset(
 )
 
 
+# an answer that takes back the denial a question or a tag put to it: "You don't have chest pain, right?" - "Actually
+# I do, a little."
+_CONTRADICTS = re.compile(r"^(?:(?:well|um|uh|so|oh)\s+)*(?:actually|(?:yes|yeah)?\s*i do|i have|i did)\b")
+
+
 def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], set[str]]:
     """What an answer says of the targets a question asked about: "No." negates them all, "Yes." affirms them;
     "A little nasal congestion, but everything else has been okay." negates all but the congestion. Naming some of
@@ -491,6 +503,11 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
         toks = toks[1:]
     if not toks or not targets:
         return set(), set()
+    if targets & negated_terms(question)[0]:  # "no fever?", "you haven't had any chest pain?"
+        if _CONTRADICTS.match(" ".join(toks)):
+            return set(), set(targets)  # "actually I do, a little"
+        if toks[0] in _YES or toks[0] in _NO:
+            return set(targets), set()  # "right, no fever", "no": either way the answer keeps the denial
     # "No, only when I walk." still answers no; "No, but sometimes…" does not
     hedged = any(w in _HEDGES for w in toks)
     i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")
@@ -576,6 +593,14 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
             negated |= _at_sites(n, clause)
             before = _at_sites(a, clause) - affirmed
             affirmed |= before
+    nxt_at = index.position[sid] + 1
+    if sentences and _TAG_QUESTION.search(sentences[-1]) and nxt_at < len(index.order):
+        # "you don't have any chest pain, right?" - "actually I do": the tag's denial is taken back
+        answer = " ".join(t for t in tokens(index.segment_text[index.order[nxt_at]]) if t not in _FILLERS)
+        tag_denied = _at_sites(negated_terms(normalise(sentences[-1]))[0], sentences[-1])
+        if tag_denied and _CONTRADICTS.match(answer):
+            negated -= tag_denied
+            affirmed |= tag_denied
     for m in _ANSWERED_IN_TURN.finditer(normalise(seg.text)):
         negated |= _at_sites(_question_targets(m.group(1)), m.group(1))
     nxt = index.position[sid] + 1
