@@ -1398,3 +1398,35 @@ def test_the_clinicians_assessment_and_plan_copied_into_the_history_is_left_out(
     )
     kept = [f.text for f in check_facts(facts, visit).facts]
     assert kept == ["Chest tightness when walking up the hill, goes away with rest.", "I'm worried it's my heart."]
+
+
+def test_a_verbless_plan_item_that_goes_on_with_a_list_takes_the_verb_before_it():
+    """The bundled sample's demo plan read "Continue the metformin 500mg twice a day." then "The atorvastatin 20mg
+    and the aspirin 81mg daily." and "Order an ECG today." then "A lipid panel.": the model had cut one list into
+    items. The verb carries on to a verbless item that starts with an article; an item with a verb of its own, or
+    after an item that is no list ("Increase ..."), stays as written."""
+    visit = parse_dialogue(
+        "[doctor] Continue the metformin 500 twice a day, the atorvastatin 20 and the aspirin 81 daily. I'd like an"
+        " ECG today, a lipid panel, and a basic metabolic panel. The lisinopril goes up to 20. The aspirin stays"
+        " the same.\n"
+    )
+    texts = [
+        "Continue the metformin 500mg twice a day",
+        "The atorvastatin 20mg and the aspirin 81mg daily",
+        "Order an ECG today",
+        "A lipid panel",
+        "A basic metabolic panel",
+        "Increase lisinopril to 20mg",
+        "The aspirin stays the same",
+    ]
+    facts = VisitFacts(facts=[Fact(t, "plan") for t in texts])
+    note = compose_note(check_facts(facts, visit), get_template("soap"))
+    assert [s.text for s in note.section("plan").statements] == [
+        "Continue the metformin 500mg twice a day.",
+        "Continue the atorvastatin 20mg and the aspirin 81mg daily.",
+        "Order an ECG today.",
+        "Order a lipid panel.",
+        "Order a basic metabolic panel.",
+        "Increase lisinopril to 20mg.",
+        "The aspirin stays the same.",
+    ]

@@ -1593,6 +1593,28 @@ def plan_item(label: str, text: str) -> str:
     return text
 
 
+# a plan verb that goes on over a list the model wrote as separate items ("Continue the metformin 500 mg", "The
+# atorvastatin 20 mg and the aspirin 81 mg daily"; "Order an ECG today", "A lipid panel")
+_LIST_VERB = re.compile(r"^(continue|order|check|get|obtain|schedule|start)\b", re.I)
+_VERBLESS = re.compile(r"^(?:the|a|an)\s", re.I)
+_SOME_VERB = re.compile(
+    r"\b(?:is|are|was|were|will|would|should|stays?|remains?|continues?|can|may|has|have|had|needs?|goes|went)\b",
+    re.I,
+)
+
+
+def _verbs_carried(items: list[tuple[str, tuple[int, ...]]]) -> list[tuple[str, tuple[int, ...]]]:
+    """A verbless plan item that continues the list of the item before it takes that item's verb: "The atorvastatin
+    20mg and the aspirin 81mg daily" after "Continue the metformin 500mg" is "Continue the atorvastatin ...", not a
+    fragment a physician has to read twice."""
+    out: list[tuple[str, tuple[int, ...]]] = []
+    for text, ev in items:
+        if out and (m := _LIST_VERB.match(out[-1][0])) and _VERBLESS.match(text) and not _SOME_VERB.search(text):
+            text = f"{m.group(1).capitalize()} {_lower_first(text)}"
+        out.append((text, ev))
+    return out
+
+
 def _join(items: list[str]) -> str:
     items = [i.strip().rstrip(".") for i in items if i.strip()]
     return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else (items[0] if items else "")
@@ -1656,12 +1678,14 @@ def _add_problems(out: _Statements, facts: VisitFacts, blocks: list[Block]) -> N
             if f.problem == problem
             for t in clean_text(f.text)
         ]
-        items = [
-            (plan_item(f.label, t), f.evidence)
-            for f in facts.of(Block.plan.value)
-            if f.problem == problem
-            for t in clean_text(f.text)
-        ]
+        items = _verbs_carried(
+            [
+                (plan_item(f.label, t), f.evidence)
+                for f in facts.of(Block.plan.value)
+                if f.problem == problem
+                for t in clean_text(f.text)
+            ]
+        )
         name = problem.strip().rstrip(".")
         name = name[:1].upper() + name[1:]
         texts = (reasons if assess else []) + (items if plan else [])
