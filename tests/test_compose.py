@@ -1430,3 +1430,21 @@ def test_a_verbless_plan_item_that_goes_on_with_a_list_takes_the_verb_before_it(
         "Increase lisinopril to 20mg.",
         "The aspirin stays the same.",
     ]
+
+
+def test_tightness_is_no_exam_finding_unless_felt_in_a_muscle():
+    """The demo note's exam had "Chest: Resting tightness.", the history's chest tightness: tightness is felt by the
+    patient, not found by the examiner, unless it is a muscle's ("tightness in the paraspinal muscles")."""
+    visit = parse_dialogue(
+        "[patient] I get this tightness in my chest, and it goes away when I stop and rest.\n"
+        "[doctor] Your lungs are clear. There is some tightness in the paraspinal muscles of your low back.\n"
+    )
+    facts = VisitFacts(
+        facts=[
+            Fact("resting tightness", "physical_exam", label="Chest"),
+            Fact("lungs are clear", "physical_exam", label="Respiratory"),
+            Fact("tightness in the paraspinal muscles of the low back", "physical_exam", label="Musculoskeletal"),
+        ]
+    )
+    kept = [f.text for f in check_facts(facts, visit).facts]
+    assert kept == ["lungs are clear", "tightness in the paraspinal muscles of the low back"]

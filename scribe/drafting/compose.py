@@ -516,6 +516,13 @@ _NOT_EXAM = re.compile(
     # (what an examiner cannot see or hear: symptoms)
     re.I,
 )
+# tightness is felt, not found, unless an examiner feels it in a muscle ("Chest: Resting tightness." in the demo
+# note was the history's chest tightness; "tightness of the hamstrings" is an exam finding)
+_TIGHTNESS = re.compile(r"\btight(?:ness)?\b", re.I)
+_MUSCLES = re.compile(
+    r"\b(?:muscles?|musculature|hamstrings?|paraspinals?|trapezius|quadriceps|calf|calves|it band|bands?|fascia)\b",
+    re.I,
+)
 # the words that place an exam finding in a body system (the labels of questions.EXAM_SYSTEMS): the
 # model picks a system for each finding and sometimes the wrong one ("Respiratory: CVA tenderness")
 _EXAM_SYSTEM_WORDS = {
@@ -1016,6 +1023,7 @@ def check_facts(facts: VisitFacts, transcript: Transcript) -> VisitFacts:
             or not exam_place_said(f.text, exam_system(f.text, f.label), said_text, said_words)
             or not _numbers(f.text) <= said_numbers
             or _NOT_EXAM.search(f.text)
+            or (_TIGHTNESS.search(f.text) and not _MUSCLES.search(f.text))
             or drugs.medications_in(tokens(f.text))
             or ((words := content_words(f.text) - _GENERIC_PROBLEM_WORDS) and words <= history)
         ):
