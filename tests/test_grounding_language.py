@@ -656,6 +656,49 @@ IDIOMS_OTHERWISE = [
     ("[doctor] no fever?\n[patient] right, no fever.", "Reports fever."),
 ]
 
+# the ways a visit denies, each against a note that reports what was denied
+DENIALS_MADE_PRESENT = [
+    ("[doctor] any fever?\n[patient] nah.", "Reports fever."),
+    ("[doctor] any fever?\n[patient] not that I've noticed.", "Reports fever."),
+    ("[doctor] any fever?\n[patient] I haven't checked, but I don't think so.", "Reports fever."),
+    ("[doctor] any fever?\n[patient] no fevers, no chills, nothing like that.", "Reports chills."),
+    ("[doctor] any fever or chills?\n[patient] neither.", "Reports chills."),
+    ("[doctor] any fever or chills?\n[patient] none of those.", "Reports fever."),
+    ("[doctor] have you been having any nausea?\n[patient] uh, no, not at all.", "Reports nausea."),
+    ("[doctor] have you been having any nausea?\n[patient] absolutely not.", "Reports nausea."),
+    ("[doctor] have you been having any nausea?\n[patient] I have not.", "Reports nausea."),
+    ("[doctor] have you been having any nausea?\n[patient] never.", "Reports nausea."),
+    (
+        "[doctor] did you have any numbness or tingling in your fingers?\n[patient] no, nothing.",
+        "Reports numbness in the fingers.",
+    ),
+    (
+        "[doctor] any chest pain or shortness of breath with that?\n[patient] no, just the cough.",
+        "Reports shortness of breath.",
+    ),
+    ("[patient] I've been fine, no headaches or anything.", "Reports headaches."),
+    ("[patient] I haven't had any problems with diarrhea.", "Reports diarrhea."),
+    ("[patient] there hasn't been any blood in my stool.", "Reports blood in stool."),
+    ("[doctor] so no chest pain, no shortness of breath.\n[patient] right.", "Reports chest pain."),
+    ("[doctor] so you haven't had any fevers.\n[patient] correct.", "Reports fevers."),
+    ("[doctor] you deny any chest pain?\n[patient] yes.", "Reports chest pain."),
+    ("[doctor] okay and no swelling in your legs?\n[patient] no.", "Reports leg swelling."),
+    ("[doctor] okay and no swelling in your legs?\n[patient] nope, none.", "Reports leg swelling."),
+    ("[doctor] on exam your abdomen is non-tender.", "Abdominal tenderness."),
+    ("[doctor] your abdomen is soft, not tender, not distended.", "Abdomen is distended."),
+    ("[doctor] no murmurs, rubs, or gallops.", "A murmur is present."),
+    ("[doctor] negative for edema.", "Edema present."),
+    ("[doctor] there is no evidence of infection.", "Signs of infection."),
+    ("[doctor] the wound shows no signs of redness or drainage.", "Drainage from the wound."),
+    ("[patient] I don't get short of breath.", "Reports shortness of breath."),
+    ("[patient] I don't really have much of an appetite but no nausea.", "Reports nausea."),
+    ("[doctor] any dizziness when you stand up?\n[patient] not really.", "Reports dizziness."),
+    ("[doctor] any vomiting?\n[patient] no i haven't thrown up", "Reports vomiting."),
+    ("[doctor] and the swelling?\n[patient] that's gone.", "Reports swelling."),
+    ("[doctor] any rashes?\n[patient] no rashes.", "Reports a rash."),
+    ("[doctor] are you having any pain right now?\n[patient] no.", "Reports pain."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -683,6 +726,7 @@ WRONG = (
     + RESULTS_OTHERWISE
     + THEN_AND_NOW_OTHERWISE
     + IDIOMS_OTHERWISE
+    + DENIALS_MADE_PRESENT
 )
 
 

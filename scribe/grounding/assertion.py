@@ -44,7 +44,7 @@ TARGETS = tuple(
     migraine vision blurr bleed blood bruis appetite insomnia anxi depress suicid urinat dysuria hematuria incontinen
     discharge congest sneez fractur murmur gallop rub crackl rales rhonch tender erythem warmth redness deformit
     effusion mass lump lesion nodul ulcer infect cramp stiff spasm seizure tremor confus fall injur heartburn reflux
-    bloat distension distention jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
+    bloat distension distention distend jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
     claudicat tightness pressure flare snor apnea hematochezia fluid
     hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag""".split()
 )
@@ -61,13 +61,14 @@ _TARGET_SYNONYM = {
     "hurt": "pain",
     "sore": "pain",
     "distention": "distension",
+    "distend": "distension",
     "erythem": "redness",
     "ecchymos": "bruis",
 }
 _SUBJECTS = frozenset("i he she they we it".split())
 _TERMINATORS = frozenset(
     """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
-    complains admits describes experiences presents which who whereas while there because""".split()
+    complains admits describes experiences presents which who whereas while there because exam""".split()
 )
 _HYPOTHETICAL = frozenset(
     "if should unless whether case watch monitor precautions call return develop develops needed prn wish hope risk risks".split()
@@ -94,10 +95,13 @@ _NEGATED_VERBS = frozenset(
     limited interfere interfered able wake wakes woke helping working improving relieving changing bothering
     affecting stopping catch""".split()
 )
+# "didn't get rid of the pain", "doesn't get better": the verb is negated; "I don't get short of breath" denies
+_GET = frozenset("get gets getting got".split())
+_GET_WHAT = (["rid"], ["relief"], ["better"], ["worse"], ["much"], ["up"])
 # a question without its question mark (unpunctuated transcripts): "have you had any chest pain"
 _ASKING = frozenset("have do did are were is does can could".split())
 _YES = frozenset("yes yeah yep yup sure mm-hmm uh-huh correct right sometimes definitely absolutely".split())
-_NO = frozenset("no nope not never nah none".split())
+_NO = frozenset("no nope not never nah none neither zero".split())
 # after a negator, words that make it no denial of what follows
 _NOT_A_DENIAL_AFTER = frozenset("only just surprise doubt wonder question".split())
 NEGATION_SCOPE = 10  # tokens a negation reaches past its trigger (or past the last item of its list)
@@ -160,7 +164,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
     """
     negated: set[str] = set()
     affirmed: set[str] = set()
-    toks = re.findall(r"[a-z][a-z'-]*|,", clause)
+    toks = _non_split(re.findall(r"[a-z][a-z'-]*|,", clause))
     past = [i for i, w in enumerate(toks) if w in _PAST_WORDS] if skip_past else []
     neg_at = hyp_at = skip = -99
     listing = False  # the hypothetical is a list of what may happen ("risks include ...")
@@ -173,7 +177,12 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             if i - hyp_at <= NEGATION_SCOPE and listing:
                 hyp_at = i  # and a list of risks or of what to watch for asserts none of its items
             continue
-        if w == "without" and 0 < i - neg_at <= NEGATION_SCOPE:
+        if (
+            w == "without"
+            and 0 < i - neg_at <= NEGATION_SCOPE
+            and "," not in toks[neg_at:i]
+            and (toks[neg_at].endswith("n't") or toks[neg_at] in ("not", "never", "no"))
+        ):
             neg_at = -99  # "I can't walk without pain", "I don't go a day without a headache": two negatives
             continue
         if (w in _NEGATORS or w.endswith("n't")) and toks[i + 1 : i + 2] and toks[i + 1] in _NOT_A_DENIAL_AFTER:
@@ -181,7 +190,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         if w in _NEGATORS or w.endswith("n't"):
             neg_at = i
             continue
-        if w in _NEGATED_VERBS and 0 <= i - neg_at <= 2:
+        if w in _NEGATED_VERBS and 0 <= i - neg_at <= 2 and (w not in _GET or toks[i + 1 : i + 2] in _GET_WHAT):
             neg_at = -99
             continue
         if (
@@ -219,6 +228,8 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         key = _qualified(toks, i)
         if key is None or i - hyp_at <= NEGATION_SCOPE or any(abs(i - p) <= PAST_REACH for p in past):
             continue
+        if i and toks[i - 1] in _NEGATOR_SOUNDALIKES:
+            continue  # "soft and hot tender": a "not" misheard, perhaps; the unclear-word check asks to listen
         if _settled(toks, i):
             continue  # "her flares are well controlled", "heartburn ... but resolved": not said to be there now
         if key == "appetite":
@@ -232,6 +243,15 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         )
         (negated if absent else affirmed).add(key)
     return negated, affirmed
+
+
+def _non_split(toks: list[str]) -> list[str]:
+    """ "non-tender", "nontender" read as "non tender": the exam's commonest denial is one written word."""
+    out: list[str] = []
+    for t in toks:
+        rest = t[4:] if t.startswith("non-") else t[3:] if t.startswith("non") and len(t) > 6 else ""
+        out.extend(("non", rest) if rest and target(rest) else (t,))
+    return out
 
 
 _SETTLED = frozenset("resolved resolving controlled subsided cleared gone".split())
@@ -493,6 +513,13 @@ _HEDGES = frozenset(
 _CONTRADICTS = re.compile(r"^(?:(?:well|um|uh|so|oh)\s+)*(?:actually|(?:yes|yeah)?\s*i do|i have|i did)\b")
 
 
+# an answer that ends in a denial whatever it says first, or says what was asked about is over
+_DENIES_IN_THE_END = re.compile(
+    r"\b(?:i )?(?:do n't|don't|do not) think so\W*$|\bnot that i(?: have|'ve)? (?:know|noticed|know of)\W*$|"
+    r"^(?:that|it|they)(?:'s| is| are|'re| has| have)? (?:all )?(?:gone|resolved|cleared up|went away)\b"
+)
+
+
 def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], set[str]]:
     """What an answer says of the targets a question asked about: "No." negates them all, "Yes." affirms them;
     "A little nasal congestion, but everything else has been okay." negates all but the congestion. Naming some of
@@ -508,6 +535,11 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
             return set(), set(targets)  # "actually I do, a little"
         if toks[0] in _YES or toks[0] in _NO:
             return set(targets), set()  # "right, no fever", "no": either way the answer keeps the denial
+    said = " ".join(toks)
+    if _DENIES_IN_THE_END.search(said) and not _CONTRADICTS.match(said):
+        return set(targets), set()  # "I haven't checked, but I don't think so", "that's gone"
+    if toks[0] in _YES and toks[1:2] == ["not"]:
+        return set(targets), set()  # "absolutely not", "definitely not"
     # "No, only when I walk." still answers no; "No, but sometimes…" does not
     hedged = any(w in _HEDGES for w in toks)
     i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")
@@ -711,6 +743,13 @@ def unclear_issues(statement: str, index: TranscriptIndex, evidence: list[int]) 
     found = []
     texts = [statement] + [index.segment_text[w] for sid in evidence for w in index.window(sid, 1)]
     present = {base_target(k) for clause in _clauses(statement) for k in negated_terms(clause)[1]}
+    said = re.findall(r"[a-z][a-z'-]*", normalise(statement))
+    # "Calf: soft and hot tender" asserts the tenderness as heard (negated_terms reads it as neither)
+    present |= {
+        base_target(k)
+        for i in range(len(said) - 1)
+        if said[i] in _NEGATOR_SOUNDALIKES and (k := target(said[i + 1], said[i + 2] if i + 2 < len(said) else ""))
+    }
     for text in dict.fromkeys(texts):
         toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
         for i in range(len(toks) - 1):
