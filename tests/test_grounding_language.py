@@ -699,6 +699,17 @@ DENIALS_MADE_PRESENT = [
     ("[doctor] are you having any pain right now?\n[patient] no.", "Reports pain."),
 ]
 
+# things counted: children, miles, flights, cups, cigarettes, pillows, beers
+COUNTS_THE_SAME = [
+    ("[doctor] do you have kids?\n[patient] I do. I have five.", "She has 5 children."),
+    ("[patient] I walk about two miles a day.", "Walks 2 miles daily."),
+    ("[patient] I get winded after one flight of stairs.", "Dyspnea after 1 flight of stairs."),
+    ("[patient] I drink two cups of coffee.", "Drinks 2 cups of coffee daily."),
+    ("[patient] I smoke about ten cigarettes a day.", "Smokes 10 cigarettes per day."),
+    ("[patient] I sleep on three pillows.", "Three-pillow orthopnea."),
+    ("[patient] I have like four or five beers on the weekend.", "Drinks 4-5 beers on weekends."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -713,6 +724,7 @@ FAITHFUL = (
     + RESULTS_THE_SAME
     + THEN_AND_NOW_THE_SAME
     + IDIOMS_THE_SAME
+    + COUNTS_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE

@@ -68,11 +68,27 @@ _QUANTITY_UNITS = {
         "millimeter": "millimeter millimeters mm",
         "centimeter": "centimeter centimeters cm",
         "inch": "inch inches",
+        "mile": "mile miles",
+        "block": "block blocks",
+        "flight": "flight flights",
+        "step": "step steps",
+        "cup": "cup cups",
+        "glass": "glass glasses",
+        "drink": "drink drinks",
+        "beer": "beer beers",
+        "pack": "pack packs",
+        "cigarette": "cigarette cigarettes",
+        "episode": "episode episodes",
+        "child": "child children kid kids",
+        "pillow": "pillow pillows",
     }.items()
     for w in words.split()
 }
 
 
+# things counted: "8 children" is not backed by "8 milligrams", but may be by a bare "I have eight" answering a
+# question about children
+_COUNTS = frozenset("mile block flight step cup glass drink beer pack cigarette episode child pillow".split())
 # a duration is said with its unit ("two weeks"): a bare number nearby is something else ("grade two")
 _TIME_UNITS = frozenset(("day", "week", "month", "hour", "minute"))
 _RANGE_JOINERS = frozenset({"to", "or", "-"})
@@ -391,7 +407,13 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         # "4 weeks" where "4 days" was said: a number said bare nearby may still be it ("heart rate 68")
         if unit in _PER_WEEK and units & _PER_WEEK and _WEEKLY.search(normalise(text)):
             units = units | _PER_WEEK  # "3 days per week" for "three times a week": how often, either way
-        if unit and units and unit not in units and (num not in near or "" not in units or unit in _TIME_UNITS):
+        if (
+            unit
+            and units
+            and unit not in units
+            and (num not in near or "" not in units or unit in _TIME_UNITS)
+            and (unit not in _COUNTS or "" not in units)
+        ):
             issues.append(Issue(kind="number", detail=f"'{num} {unit}…' is not what the transcript says"))
             continue
         if num in near:
