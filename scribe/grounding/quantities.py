@@ -57,7 +57,7 @@ _QUANTITY_UNITS = {
         "hour": "hour hours",
         "minute": "minute minutes",
         "pound": "pound pounds lbs",
-        "time": "times",
+        "time": "times episode episodes",  # "twice" is two episodes
         "degree": "degrees",
         "percent": "percent",
         "beat": "beats",
@@ -78,7 +78,6 @@ _QUANTITY_UNITS = {
         "beer": "beer beers",
         "pack": "pack packs",
         "cigarette": "cigarette cigarettes",
-        "episode": "episode episodes",
         "child": "child children kid kids",
         "pillow": "pillow pillows",
     }.items()
@@ -88,7 +87,7 @@ _QUANTITY_UNITS = {
 
 # things counted: "8 children" is not backed by "8 milligrams", but may be by a bare "I have eight" answering a
 # question about children
-_COUNTS = frozenset("mile block flight step cup glass drink beer pack cigarette episode child pillow".split())
+_COUNTS = frozenset("mile block flight step cup glass drink beer pack cigarette child pillow".split())
 # a duration is said with its unit ("two weeks"): a bare number nearby is something else ("grade two")
 _TIME_UNITS = frozenset(("day", "week", "month", "hour", "minute"))
 _RANGE_JOINERS = frozenset({"to", "or", "-"})
@@ -102,6 +101,8 @@ def _quantities(toks: list[str]) -> list[tuple[str, str]]:
     for i, t in enumerate(toks):
         nxt = toks[i + 1 : i + 3]
         unit = _QUANTITY_UNITS.get(stem(nxt[0])) if nxt else None
+        if unit == "pack" and len(nxt) > 1 and stem(nxt[1]) in ("year", "years"):
+            unit = None  # "20 pack-years": a measure of its own, not 20 packs
         if unit is None and _IS_NUMBER.fullmatch(t):
             # "three to four times a week", "four five six seven days": the unit after a range is each value's
             j = i + 1
