@@ -710,6 +710,29 @@ COUNTS_THE_SAME = [
     ("[patient] I have like four or five beers on the weekend.", "Drinks 4-5 beers on weekends."),
 ]
 
+# what has stopped or was ruled out
+STOPPED_THE_SAME = [
+    ("[doctor] the x-ray ruled out a fracture.", "No fracture."),
+    ("[doctor] we ruled out a blood clot with the ultrasound.", "Ultrasound negative for DVT; no clot."),
+    ("[patient] the bleeding stopped after a few minutes.", "No active bleeding."),
+    ("[patient] the bleeding stopped after a few minutes.", "Bleeding has stopped."),
+    ("[patient] the diarrhea has stopped.", "Denies diarrhea."),
+    ("[patient] I'm free of pain now.", "Currently pain free."),
+    ("[patient] I haven't had a seizure since March.", "No seizures since March."),
+    ("[patient] the headaches are much less frequent.", "Headaches have decreased in frequency."),
+    ("[patient] I rarely get headaches now.", "Headaches are rare now."),
+    ("[doctor] your lungs are clear, I don't hear any wheezing today.", "No wheezing on exam today."),
+    ("[patient] my cough is almost gone.", "Cough is nearly resolved."),
+    ("[patient] the rash has cleared.", "The rash has cleared."),
+    ("[patient] the rash has cleared.", "No rash."),
+]
+
+STOPPED_OTHERWISE = [
+    ("[doctor] the x-ray ruled out a fracture.", "X-ray shows a fracture."),
+    ("[patient] the bleeding hasn't stopped.", "Denies bleeding."),
+    ("[patient] I've been having seizures every week.", "No seizures."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -725,6 +748,7 @@ FAITHFUL = (
     + THEN_AND_NOW_THE_SAME
     + IDIOMS_THE_SAME
     + COUNTS_THE_SAME
+    + STOPPED_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -739,6 +763,7 @@ WRONG = (
     + THEN_AND_NOW_OTHERWISE
     + IDIOMS_OTHERWISE
     + DENIALS_MADE_PRESENT
+    + STOPPED_OTHERWISE
 )
 
 

@@ -187,6 +187,10 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             continue
         if (w in _NEGATORS or w.endswith("n't")) and toks[i + 1 : i + 2] and toks[i + 1] in _NOT_A_DENIAL_AFTER:
             continue  # "not only do I have a cough", "it's not just the knee", "no surprise you have swelling"
+        if w in ("ruled", "rule", "rules") and toks[i + 1 : i + 2] == ["out"]:
+            # "the x-ray ruled out a fracture" denies it; "to rule out a fracture" only asks
+            neg_at, hyp_at = (i + 1, hyp_at) if w == "ruled" else (neg_at, i + 1)
+            continue
         if w in _NEGATORS or w.endswith("n't"):
             neg_at = i
             continue
@@ -254,7 +258,7 @@ def _non_split(toks: list[str]) -> list[str]:
     return out
 
 
-_SETTLED = frozenset("resolved resolving controlled subsided cleared gone".split())
+_SETTLED = frozenset("resolved resolving controlled subsided cleared gone stopped".split())
 # a denial of degree, not of the finding: "not that much pain", "not as bad", "haven't been coughing as much"
 _LESS = ("that much", "too much", "too bad", "that bad", "a lot", "as much", "as bad", "as often", "so much", "so bad")
 # a denial limited to a time or a circumstance: "no pain at rest", "not short of breath right now", "no pain when I sit"
@@ -295,7 +299,13 @@ _SETTLED_PAIRS = frozenset(
 
 
 def _settled(toks: list[str], i: int) -> bool:
-    """The finding at ``i`` is said to be resolved or controlled."""
+    """The finding at ``i`` is said to be resolved or controlled ("the bleeding stopped", not "the bleeding hasn't
+    stopped")."""
+    reach = toks[i + 1 : i + 1 + SETTLED_REACH]
+    if any(
+        t in _NEGATORS or t.endswith("n't") for t in reach[: next((k for k, t in enumerate(reach) if t in _SETTLED), 0)]
+    ):
+        return False
     if _before_comma(toks, i, SETTLED_REACH, _SETTLED):
         return True
     after = toks[i + 1 : i + 2 + SETTLED_REACH]
@@ -564,7 +574,8 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
 # "any nausea, vomiting or diarrhea or anything like that? no": the answer written into the question's turn
 _ANSWERED_IN_TURN = re.compile(r"\b(any\b(?:(?!\bany\b).){0,160}?)\banything (?:else )?like that\W*no\b")
 _VERB_OR_PERSON = re.compile(
-    r"\b(?:i|you|he|she|we|they|my|your|is|are|was|were|have|has|had|do|does|did|be|been|get|got|feel|it|that)\b"
+    r"\b(?:i|you|he|she|we|they|my|your|is|are|was|were|have|has|had|do|does|did|be|been|get|got|feel|it|that|"
+    r"shows?|showed|ruled|revealed|looks?)\b"
 )
 
 

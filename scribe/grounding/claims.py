@@ -57,7 +57,7 @@ _ORDER_CLAIM = re.compile(
 _RESULT_SAID = re.compile(
     r"\b(?:normal|abnormal|unremarkable|negative|positive|show(?:s|ed|n|ing)?|reveal\w*|came back|looks?|looked|"
     r"fine|good|great|clear|elevated|high|low|fractures?|demonstrat\w*|consistent|saw|found|appears?|okay|stable|"
-    r"review\w*|notic\w*|findings?|(?:had|has) (?:some|a|an|no)|there(?:'s| is| was| were| are))\b"
+    r"review\w*|notic\w*|findings?|(?:had|has) (?:some|a|an|no)|there(?:'s| is| was| were| are)|ruled out)\b"
 )
 # a mention right after words that order, plan or await the test gives no result ("I'll order an ECG")
 _ORDER_SAID = re.compile(
