@@ -247,18 +247,19 @@ def clinical_notation(text: str) -> str:
 _DECADES = {"twen": 20, "thir": 30, "for": 40, "fif": 50, "six": 60, "seven": 70, "eigh": 80, "nine": 90}
 
 
+# "a hundred and twenty over eighty" is 120/80, not 100 and 20 (but "between a hundred and one fifty" is 100 and 150:
+# a digit word read on into another number word)
+_HUNDRED_AND = re.compile(
+    rf"\b(hundred|thousand) and (?=(?:{'|'.join((*_SMALL, *_TENS))})\b)"
+    rf"(?!(?:{'|'.join(w for w, v in _SMALL.items() if v < 10)}) (?:{'|'.join((*_SMALL, *_TENS))})\b)"
+)
+
+
 @lru_cache(maxsize=8192)  # the same transcript lines are normalised for every statement checked against them
 def normalise(text: str) -> str:
     t = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_TIMES[m.group(1)]} times", text.lower())
     t = re.sub(r"\ba (hundred|thousand)\b", r"one \1", t)  # "a thousand milligrams" = 1000 mg
-    # "a hundred and twenty over eighty" is 120/80, not 100 and 20
-    # (but "between a hundred and one fifty" is 100 and 150: a digit word read on into another number word)
-    t = re.sub(
-        rf"\b(hundred|thousand) and (?=(?:{'|'.join((*_SMALL, *_TENS))})\b)"
-        rf"(?!(?:{'|'.join(w for w, v in _SMALL.items() if v < 10)}) (?:{'|'.join((*_SMALL, *_TENS))})\b)",
-        r"\1 ",
-        t,
-    )
+    t = _HUNDRED_AND.sub(r"\1 ", t)
     # the chart's "q6h", "q.4-6h" are "every 6 hours" as said; the dot is no decimal point
     t = re.sub(
         r"\bq\.?\s?(\d+)(?:\s?-\s?(\d+))?\s?h(?:rs?|ours?)?\b",

@@ -127,7 +127,9 @@ def load_vocabulary(user_files: Iterable[str | Path] | None = None) -> Vocabular
         medications=tuple(_dedupe(user_meds + bundled[MEDICATIONS])),
         terms=tuple(_dedupe(bundled[TERMS])),
         user_terms=tuple(_dedupe(user_all)),
-        generics=tuple(tuple(g.split("=", 1)) for g in generics + bundled[GENERICS]),  # type: ignore[misc]
+        generics=tuple(
+            (brand, generic) for brand, _, generic in (g.partition("=") for g in generics + bundled[GENERICS])
+        ),
     )
 
 

@@ -289,19 +289,25 @@ def _in_units(value: float, said: str, written: str) -> tuple[float, float]:
     return value * s_lo / w_hi, value * s_hi / w_lo
 
 
+def _on_scale(num: float, unit: str, n: float, u: str, scale: dict[str, float], tolerance: float) -> bool:
+    """``num`` ``unit`` is ``n`` ``u`` in another unit of one ``scale``, within ``tolerance`` (a share of it)."""
+    if unit == u or unit not in scale or u not in scale:
+        return False
+    value = n * scale[u] / scale[unit]
+    return value > 0 and abs(num - value) <= tolerance * value
+
+
 def _same_measure(num: float, unit: str, n: float, u: str) -> bool:
-    """``num`` ``unit`` (written) is ``n`` ``u`` (said) in another unit of time or length."""
+    """``num`` ``unit`` (written) is ``n`` ``u`` (said) in another unit of time, length or weight."""
+    if unit == u:
+        return False
     if unit in _DAYS and u in _DAYS:
         lo, hi = _in_units(n, u, unit)
         return math.floor(lo + 1e-9) <= num <= math.ceil(hi - 1e-9)  # "10 days" for "a week and a half"
-    for scale in (_MILLIMETRES, _GRAMS):
-        if unit in scale and u in scale:
-            value = n * scale[u] / scale[unit]
-            return value > 0 and abs(num - value) <= CONVERSION_TOLERANCE * value
-    return False
+    return any(_on_scale(num, unit, n, u, scale, CONVERSION_TOLERANCE) for scale in (_MILLIMETRES, _GRAMS))
 
 
-def same_duration_lines(num: str, unit: str, index: TranscriptIndex) -> list[int]:
+def same_measure_lines(num: str, unit: str, index: TranscriptIndex) -> list[int]:
     """The lines that say the duration, length or weight ``num`` ``unit`` in another unit: "two weeks" for "14
     days", "a week and a half" for "10 days", "a month" for "4 weeks", "six millimeters" for "0.6 cm", "ten pounds"
     for "4.5 kg". A note converts; the fact is the same."""
@@ -315,7 +321,7 @@ def same_duration_lines(num: str, unit: str, index: TranscriptIndex) -> list[int
         },
     )
     value = float(num)
-    return [sid for sid in index.order if any(u != unit and _same_measure(value, unit, n, u) for n, u in said[sid])]
+    return [sid for sid in index.order if any(_same_measure(value, unit, n, u) for n, u in said[sid])]
 
 
 def _named_near(med: str, context: set[str], index: TranscriptIndex) -> bool:
@@ -398,7 +404,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     near_lines = {w for sid in evidence for w in index.window(sid, 2)}
     for num in sorted(facts.numbers - contradicted.keys()):
         unit, units = facts.quantities.get(num), _units_said(index, num)
-        if unit and (converted := same_duration_lines(num, unit, index)):
+        if unit and (converted := same_measure_lines(num, unit, index)):
             if near_lines.intersection(converted) or any(
                 (topic | ({"follow"} & _as_follow_up(words))) & _as_follow_up(index.words[w])
                 for sid in converted
@@ -749,15 +755,8 @@ def unknown_name_issues(text: str, index: TranscriptIndex) -> list[Issue]:
     return issues
 
 
+# "1 g" is "a thousand milligrams", "0.5 mg" is "500 micrograms": the same dose in another unit of mass, exactly
 _MICROGRAMS = {"mcg": 1.0, "mg": 1e3, "g": 1e6}
-
-
-def _same_mass(value: str, unit: str, other: str, other_unit: str) -> bool:
-    """ "1 g" is "a thousand milligrams", "0.5 mg" is "500 micrograms": the same dose in another unit of mass."""
-    if unit == other_unit or unit not in _MICROGRAMS or other_unit not in _MICROGRAMS:
-        return False
-    a, b = float(value) * _MICROGRAMS[unit], float(other) * _MICROGRAMS[other_unit]
-    return abs(a - b) <= 1e-6 * max(a, b)
 
 
 def dose_issues(text: str, index: TranscriptIndex) -> list[Issue]:
@@ -773,7 +772,8 @@ def dose_issues(text: str, index: TranscriptIndex) -> list[Issue]:
         as_dose = [
             m
             for m in said
-            if (m.value == q.value and m.unit in (q.unit, "")) or _same_mass(q.value, q.unit, m.value, m.unit)
+            if (m.value == q.value and m.unit in (q.unit, ""))
+            or _on_scale(float(q.value), q.unit, float(m.value), m.unit, _MICROGRAMS, 1e-6)
         ]
         if not as_dose:
             issues.append(Issue(kind="dose", detail=f"dose {label} is not stated in the transcript"))
