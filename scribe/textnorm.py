@@ -71,7 +71,8 @@ _SMALL = {
     "eighteen": 18,
     "nineteen": 19,
 }
-_TIMES = {"once": 1, "twice": 2, "thrice": 3}  # counts: "once" and "one episode" are the same fact
+_TIMES = {"once": 1, "twice": 2, "thrice": 3}
+_PER_DAY = {"b": 2, "t": 3, "q": 4}  # counts: "once" and "one episode" are the same fact
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _MULT = {"hundred": 100, "thousand": 1000}
 
@@ -266,9 +267,19 @@ def normalise(text: str) -> str:
         lambda m: f"every {m.group(1)}{' to ' + m.group(2) if m.group(2) else ''} hours",
         t,
     )
+    # the chart's "BID", "t.i.d." are how often a day, as "twice a day" is said; so is "morning and night"
+    t = re.sub(r"\b(b|t|q)\.?i\.?d\b\.?", lambda m: f"{_PER_DAY[m.group(1)]} times a day", t)
+    t = re.sub(r"\b((?:in the )?morning and (?:[a-z]+ ){0,2}(?:night|evening|bedtime))\b", r"\1 (2 times a day)", t)
+    # "have you lost any weight" asks about a weight loss as "lost weight" does
+    t = re.sub(
+        r"\b(lost|gained|losing|gaining) (?:any|some|a little|a lot of|a bit of|a little bit of|much) weight\b",
+        r"\1 weight",
+        t,
+    )
     t = words_to_numbers(t)
     t = t.replace("’", "'")
     t = re.sub(r"(\d),(\d{3})", r"\1\2", t)
+    t = re.sub(r"\b(\d{1,3})k\b", lambda m: str(int(m.group(1)) * 1000), t)  # "WBC 12K" is 12,000
     t = re.sub(r"(?<![\d/.])\b1\s*/\s*2\b(?![\d/.])", "0.5", t)  # "1/2 pack per day" is half a pack
     t = re.sub(r"(\d)\s*/\s*(\d)", r"\1 / \2", t)
     t = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1 / \2", t)
@@ -279,6 +290,7 @@ def normalise(text: str) -> str:
     t = re.sub(r"(?<![\d.])\.(\d)", r"0.\1", t)  # "point five centimeters": 0.5 cm
     t = re.sub(r"\b(?:a )?half (?:an|a) hour\b", "30 minutes", t)
     t = re.sub(r"\b(\d+) and a half\b", r"\1.5", t)  # "two and a half milligrams"
+    t = re.sub(r"\b(past|last|next) (hour|day|week|month|year) and a half\b", r"\1 1.5 \2", t)
     t = re.sub(r"\b(?:a|an|1) ([a-z]+) and a half\b", r"1.5 \1", t)  # "a year and a half", "a pack and a half"
     t = re.sub(r"\b(?:a|one) decade\b", "10 years", t)  # "for about a decade"
     t = re.sub(r"\b(twen|thir|for|fif|six|seven|eigh|nine)ties\b", lambda m: f"{_DECADES[m.group(1)]}s", t)

@@ -733,6 +733,62 @@ STOPPED_OTHERWISE = [
     ("[patient] I've been having seizures every week.", "No seizures."),
 ]
 
+# a transcript as speech recognition writes it: no capitals, no question marks, contractions split, an exam said in one
+# breath
+AS_TRANSCRIBED_THE_SAME = [
+    ("[doctor] any fever or chills\n[patient] no i have n't had any fever", "Denies fever."),
+    ("[patient] i do n't have any swelling in my ankles", "No ankle swelling."),
+    ("[patient] i 've been having this pain in my right knee for about two weeks", "Right knee pain for 2 weeks."),
+    (
+        "[doctor] on your knee exam you do have some pain to palpation of the medial aspect of the right knee there is"
+        " no pain to palpation of the lateral aspect",
+        "No pain to palpation of the lateral aspect of the right knee.",
+    ),
+    (
+        "[doctor] on your knee exam you do have some pain to palpation of the medial aspect of the right knee there is"
+        " no pain to palpation of the lateral aspect",
+        "Pain to palpation of the medial aspect of the right knee.",
+    ),
+    ("[doctor] does the pain radiate anywhere\n[patient] no it stays in my lower back", "The pain does not radiate."),
+    (
+        "[doctor] does the pain radiate anywhere\n[patient] yeah it goes down my left leg",
+        "Pain radiates down the left leg.",
+    ),
+    (
+        "[doctor] so does that pain radiate anywhere or where would you say it is\n[patient] it stays right at the"
+        " shoulder it does n't go down anywhere",
+        "The shoulder pain does not radiate.",
+    ),
+    ("[patient] i 've lost about ten pounds in the last month", "10 lb weight loss over the past month."),
+    ("[doctor] have you lost any weight\n[patient] no unfortunately i 've gained some", "Denies weight loss."),
+    ("[patient] i had a temperature of a hundred and one", "Fever to 101."),
+    ("[doctor] i 'll see you in a week or two", "Follow up in 1-2 weeks."),
+    ("[patient] my knee has been hurting for the past week and a half", "Knee pain for the past 10 days."),
+    ("[doctor] your white count was twelve thousand", "WBC 12K."),
+    ("[doctor] take one to two tablets every four to six hours", "1-2 tablets q4-6h."),
+    ("[doctor] five hundred milligrams three times a day", "500 mg TID."),
+    ("[patient] i take metformin twice a day", "Metformin BID."),
+    ("[patient] i take the metformin one in the morning and one at night", "Metformin b.i.d."),
+]
+
+AS_TRANSCRIBED_OTHERWISE = [
+    ("[doctor] any fever or chills\n[patient] no i have n't had any fever", "Reports fever."),
+    (
+        "[doctor] on your knee exam you do have some pain to palpation of the medial aspect of the right knee there is"
+        " no pain to palpation of the lateral aspect",
+        "Pain to palpation of the lateral aspect of the right knee.",
+    ),
+    (
+        "[doctor] does the pain radiate anywhere\n[patient] no it stays in my lower back",
+        "The pain radiates down the leg.",
+    ),
+    ("[doctor] have you lost any weight\n[patient] no unfortunately i 've gained some", "Reports weight loss."),
+    ("[doctor] take one to two tablets every four to six hours", "1-2 tablets q8h."),
+    ("[doctor] five hundred milligrams three times a day", "500 mg BID."),
+    ("[patient] i take metformin twice a day", "Metformin TID."),
+    ("[doctor] your white count was twelve thousand", "WBC 21K."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -749,6 +805,7 @@ FAITHFUL = (
     + IDIOMS_THE_SAME
     + COUNTS_THE_SAME
     + STOPPED_THE_SAME
+    + AS_TRANSCRIBED_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -764,6 +821,7 @@ WRONG = (
     + IDIOMS_OTHERWISE
     + DENIALS_MADE_PRESENT
     + STOPPED_OTHERWISE
+    + AS_TRANSCRIBED_OTHERWISE
 )
 
 

@@ -46,7 +46,7 @@ TARGETS = tuple(
     effusion mass lump lesion nodul ulcer infect cramp stiff spasm seizure tremor confus fall injur heartburn reflux
     bloat distension distention distend jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
     claudicat tightness pressure flare snor apnea hematochezia fluid
-    hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag""".split()
+    hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag radiate radiating""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -64,6 +64,7 @@ _TARGET_SYNONYM = {
     "distend": "distension",
     "erythem": "redness",
     "ecchymos": "bruis",
+    "radiating": "radiate",  # the pain's spread, said as a verb ("radiation" is also a treatment)
 }
 _SUBJECTS = frozenset("i he she they we it".split())
 _TERMINATORS = frozenset(
@@ -113,6 +114,8 @@ _COMPOUND = {
     "weight loss": "weight loss",
     "gained weight": "weight gain",
     "lost weight": "weight loss",
+    "losing weight": "weight loss",
+    "gaining weight": "weight gain",
     "throwing up": "vomit",
     "threw up": "vomit",
     "throw up": "vomit",
@@ -505,6 +508,10 @@ _QUESTION_OPENER = re.compile(
     + r"|"
     + _LEAD
     + r"(?:any|how about|what about)\b"
+    # "okay and does the pain radiate anywhere": a turn that opens with "does it", "did the ..." asks
+    + r"|"
+    + _LEAD
+    + r"(?:and\s+)?(?:does|did|do)\s+(?:it|that|this|the|your)\b"
 )
 _EVERYTHING_ELSE_FINE = re.compile(
     r"\b(?:everything else|all else|the rest|otherwise)\b.{0,25}\b(?:okay|ok|fine|good|normal|great)\b"
@@ -597,6 +604,25 @@ _WHY_QUESTION = re.compile(
 _TAG_QUESTION = re.compile(r"(?:\w+\W+){4,}(?:okay|ok|right|alright|all right|correct|yeah)\s*\?\s*$", re.I)
 
 
+# "does the pain radiate anywhere?" asks about the radiation: the pain is taken as given, and "no" does not deny it
+_SUBJECT_ASKED = re.compile(r"\b(?:does|did|is|was|has) (?:the|your|that|this) ((?:[a-z]+ ){0,2}?[a-z]+) (?=[a-z])")
+
+
+def _presupposed(question: str, asked_about: set[str]) -> set[str]:
+    """The targets a question takes as given, as the subject of what it asks about another target."""
+    m = _SUBJECT_ASKED.search(normalise(question))
+    if not m:
+        return set()
+    subject = _question_targets(m.group(1))
+    rest = _question_targets(normalise(question)[m.end() :])
+    if not rest - subject:
+        return set()
+    return {k for k in asked_about if k in subject or base_target(k) in subject}
+
+
+QUESTION_RUN = 60  # characters between two questions asked in one breath, the next turn answering both
+
+
 def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = False) -> tuple[set[str], set[str]]:
     """One segment's negated and affirmed targets; cached per transcript by :meth:`TranscriptIndex.polarity`."""
     negated: set[str] = set()
@@ -615,12 +641,21 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         asked[-1] = True
     if sentences and not asked[-1]:  # a question without its question mark: "okay have you noticed any swelling"
         last = sentences[-1]
-        opener = list(_QUESTION_OPENER.finditer(normalise(last)))
+        text = normalise(last)
+        opener = [m.start() for m in _QUESTION_OPENER.finditer(text)]
         # the next turn answers the last question only: one about something else says nothing of the targets
-        if opener and _question_targets(normalise(last)[opener[-1].start() :]):
-            stated, asking = normalise(last)[: opener[-1].start()], normalise(last)[opener[-1].start() :]
+        if opener and _question_targets(text[opener[-1] :]):
+            stated, asking = text[: opener[-1]], text[opener[-1] :]
             sentences[-1:] = [stated, asking] if stated.strip() else [asking]
             asked[-1:] = [False, True] if stated.strip() else [True]
+        elif opener:
+            # a question about a target asked in one breath before it ("does that pain radiate anywhere or where
+            # would you say it is") is asked, not stated, though the answer is to the last one
+            first = len(opener) - 1
+            while first and opener[first] - opener[first - 1] <= QUESTION_RUN:
+                first -= 1
+            if first < len(opener) - 1 and _question_targets(text[opener[first] : opener[-1]]):
+                sentences[-1] = text[: opener[first]]
     # the questions a turn ends with ("Any other symptoms? Chest pain? Shortness of breath?") are answered together
     run = len(sentences)
     while run and asked[run - 1]:
@@ -649,8 +684,9 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
     nxt = index.position[sid] + 1
     if run < len(sentences) and nxt < len(index.order):
         question = " ".join(sentences[run:])
+        asked_about = _at_sites(_question_targets(question), question)
         n, a = _answered(
-            _at_sites(_question_targets(question), question), index.segment_text[index.order[nxt]], normalise(question)
+            asked_about - _presupposed(question, asked_about), index.segment_text[index.order[nxt]], normalise(question)
         )
         negated |= n
         affirmed |= a
@@ -670,7 +706,7 @@ def finding_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     said = _findings_said(index)
     present = set()
     for clause in _clauses(statement):
-        present |= {base_target(k) for k in negated_terms(clause)[1]}
+        present |= {base_target(k) for k in negated_terms(clause)[1]} - _SAID_MANY_WAYS
     return [
         Issue(
             kind="finding",
@@ -679,6 +715,9 @@ def finding_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
         for w in sorted(present - said)
     ]
 
+
+# a finding the visit may well describe without any word of it: pain that "radiates" "goes down my arm", "shoots"
+_SAID_MANY_WAYS = frozenset({"radiate"})
 
 # what else backs a finding's mere mention: chest "pain" written for a "tightness" or "pressure"
 _FINDING_BACKING = {"pain": {"tightness", "pressure", "cramp", "stiff", "tender"}, "tightness": {"pressure", "pain"}}
@@ -696,6 +735,7 @@ _FINDING_WORDS = {
     "fall": ("fell", "slip", "trip"),
     "breath": ("breath", "respirat", "winded"),
     "infect": ("infect", "fever", "antibiotic"),
+    "fever": ("temperature", "febrile"),
     "effusion": ("fluid", "swell", "swollen"),
     "palpitat": ("heart", "racing", "flutter", "pound"),
     "fatigue": ("energy", "worn", "sleepy", "exhaust"),
@@ -721,6 +761,17 @@ _FINDING_WORDS = {
     "tremor": ("shak", "trembl"),
     "lymphadenopath": ("lymph", "node", "gland"),
     "fractur": ("break", "broke", "crack"),
+}
+
+
+# findings said in a phrase of several words: "I've lost about ten pounds" is a weight loss
+_FINDING_PHRASES = {
+    "weight loss": re.compile(
+        r"\b(?:lost|losing|lose|dropped)\b(?: \S+){0,4} (?:pounds|lbs?|kilos?|kilograms?|kg|weight)\b"
+    ),
+    "weight gain": re.compile(
+        r"\b(?:gained|gaining|gain|put on)\b(?: \S+){0,4} (?:pounds|lbs?|kilos?|kilograms?|kg|weight)\b"
+    ),
 }
 
 
@@ -863,13 +914,40 @@ def _placed_clauses(index: TranscriptIndex) -> list[tuple[list[set[str]], set[st
         for sid in ix.order:
             for sentence in stated_sentences(ix.segment_text[sid]):
                 for clause in _clauses(sentence):
-                    places = _places(set(re.findall(r"[a-z]+", clause)))
-                    if any(places):
-                        n, a = negated_terms(clause, skip_past=True)
-                        out.append((places, _at_sites(n, clause), _at_sites(a, clause)))
+                    before: list[set[str]] = [set() for _ in _PLACE_AXES]
+                    for piece in _denial_pieces(clause):
+                        own = _places(set(re.findall(r"[a-z]+", piece)))
+                        # an axis the piece does not name keeps the one said before ("... of the right knee there
+                        # is no pain to palpation of the lateral aspect": the lateral aspect of the right knee)
+                        places = [mine or theirs for mine, theirs in zip(own, before)]
+                        before = places
+                        if any(places):
+                            n, a = negated_terms(piece, skip_past=True)
+                            out.append((places, _at_sites(n, piece), _at_sites(a, piece)))
         return out
 
     return index.memo("placed_clauses", build)
+
+
+def _denial_pieces(clause: str) -> list[str]:
+    """A clause cut where a denial starts after a finding was stated: an exam said in one breath ("pain to
+    palpation of the medial aspect there is no pain to palpation of the lateral aspect") puts each finding at its
+    own place. A denial that goes on a list ("no pain, no swelling") or names what came before is not cut."""
+    toks = clause.split()
+    pieces, start = [], 0
+    for i, w in enumerate(toks):
+        bare = w.strip(",")
+        if (
+            i > start
+            and (bare in _NEGATORS or bare.endswith("n't"))
+            and toks[i - 1].strip(",") not in ("or", "and", "nor")
+            and not toks[i - 1].endswith(",")
+            and any(target(t.strip(",")) for t in toks[start:i])
+        ):
+            pieces.append(" ".join(toks[start:i]))
+            start = i
+    pieces.append(" ".join(toks[start:]))
+    return pieces
 
 
 def _denied_here(clause: str, target: str, index: TranscriptIndex) -> bool:
@@ -940,6 +1018,8 @@ def _findings_said(index: TranscriptIndex) -> set[str]:
         said = targets_said(ix)
         said = said | {k for k, backers in _FINDING_BACKING.items() if said & backers}
         said |= {k for k, words in _FINDING_WORDS.items() if any(t.startswith(words) for t in ix.all_tokens)}
+        text = " ".join(normalise(ix.segment_text[sid]) for sid in ix.order)
+        said |= {k for k, phrase in _FINDING_PHRASES.items() if phrase.search(text)}
         return said
 
     return index.memo("findings", build)

@@ -23,7 +23,7 @@ DATE = re.compile(
 # names with a number in them ("COVID-19", "H1N1", "L5", the spinal level "C5-6") are names, not quantities; "x14 days" is the chart's
 # "for 14 days", a count
 NAMED_NUMBER = re.compile(
-    r"\b[a-z]{3,}-\d+\b|\b[ctls]\d{1,2}\s?-\s?[ctls]?\d{1,2}\b|\b(?!x\d+\b)[a-z]+\d+[a-z]*\d*\b", re.I
+    r"\b[a-z]{3,}-\d+\b|\b[ctls]\d{1,2}\s?-\s?[ctls]?\d{1,2}\b|\b(?!x\d+\b)(?!q\d+h\b)[a-z]+\d+[a-z]*\d*\b", re.I
 )
 
 

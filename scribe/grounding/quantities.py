@@ -116,6 +116,8 @@ def _quantities(toks: list[str]) -> list[tuple[str, str]]:
             rising = any(t in _RANGE_JOINERS for t in toks[i:j]) or all(a < b for a, b in zip(values, values[1:]))
             if j > i + 1 and _IS_NUMBER.fullmatch(toks[j - 1]) and j < len(toks) and rising:
                 unit = _QUANTITY_UNITS.get(stem(toks[j]))
+        if unit is None and i > 1 and toks[i - 1] in ("or", "to") and toks[i - 2] != "times":
+            unit = _QUANTITY_UNITS.get(stem(toks[i - 2]))  # "a week or two", "an hour or 2": two weeks, two hours
         if re.fullmatch(r"\d+(?:\.\d+)?", t):
             out.append((canon_number(t), unit or ""))
         elif unit and t in ("a", "an", "one", "next", "last", "past"):  # "see you next week", "since last week"
