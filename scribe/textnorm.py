@@ -71,8 +71,8 @@ _SMALL = {
     "eighteen": 18,
     "nineteen": 19,
 }
-_TIMES = {"once": 1, "twice": 2, "thrice": 3}
-_PER_DAY = {"b": 2, "t": 3, "q": 4}  # counts: "once" and "one episode" are the same fact
+_TIMES = {"once": 1, "twice": 2, "thrice": 3}  # counts: "once" and "one episode" are the same fact
+_PER_DAY = {"b": 2, "t": 3, "q": 4}  # "bid", "tid", "qid"
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _MULT = {"hundred": 100, "thousand": 1000}
 
@@ -267,9 +267,8 @@ def normalise(text: str) -> str:
         lambda m: f"every {m.group(1)}{' to ' + m.group(2) if m.group(2) else ''} hours",
         t,
     )
-    # the chart's "BID", "t.i.d." are how often a day, as "twice a day" is said; so is "morning and night"
+    # the chart's "BID", "t.i.d." are how often a day, as "twice a day" is said
     t = re.sub(r"\b(b|t|q)\.?i\.?d\b\.?", lambda m: f"{_PER_DAY[m.group(1)]} times a day", t)
-    t = re.sub(r"\b((?:in the )?morning and (?:[a-z]+ ){0,2}(?:night|evening|bedtime))\b", r"\1 (2 times a day)", t)
     # "have you lost any weight" asks about a weight loss as "lost weight" does
     t = re.sub(
         r"\b(lost|gained|losing|gaining) (?:any|some|a little|a lot of|a bit of|a little bit of|much) weight\b",

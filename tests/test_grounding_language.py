@@ -769,6 +769,22 @@ AS_TRANSCRIBED_THE_SAME = [
     ("[doctor] five hundred milligrams three times a day", "500 mg TID."),
     ("[patient] i take metformin twice a day", "Metformin BID."),
     ("[patient] i take the metformin one in the morning and one at night", "Metformin b.i.d."),
+    # what a question names as its subject it takes as given: "no" answers the rest
+    ("[doctor] does the pain radiate anywhere\n[patient] no", "He has pain."),
+    ("[doctor] and does the swelling get worse at night\n[patient] no it 's about the same", "Reports swelling."),
+    ("[doctor] does the cough bring anything up\n[patient] no it 's dry", "Nonproductive cough."),
+    ("[doctor] did the rash spread anywhere else\n[patient] no just on my arm", "Rash on the arm."),
+    ("[doctor] does it hurt when you walk\n[patient] no not really", "No pain with walking."),
+    ("[doctor] does your knee hurt\n[patient] no", "Denies knee pain."),
+    ("[doctor] is the pain gone now\n[patient] yes", "No pain now."),
+    # how often a day, where the visit says it and where it does not (the medication list's)
+    ("[patient] i take metformin five hundred", "Metformin 500 mg BID."),
+    (
+        "[patient] i take my metformin five hundred in the morning and five hundred in the evening",
+        "Metformin 500 mg BID.",
+    ),
+    ("[patient] i 've had it for a day or two", "Symptoms for 1-2 days."),
+    ("[patient] it happens two to three times a day", "Episodes occur 2-3 times per day."),
 ]
 
 AS_TRANSCRIBED_OTHERWISE = [
@@ -787,6 +803,33 @@ AS_TRANSCRIBED_OTHERWISE = [
     ("[doctor] five hundred milligrams three times a day", "500 mg BID."),
     ("[patient] i take metformin twice a day", "Metformin TID."),
     ("[doctor] your white count was twelve thousand", "WBC 21K."),
+    ("[doctor] does it hurt when you walk\n[patient] no not really", "Pain with walking."),
+    ("[doctor] does your knee hurt\n[patient] no", "Knee pain."),
+    ("[doctor] does the pain radiate anywhere\n[patient] no", "Pain radiates to the arm."),
+    ("[patient] i take my metformin five hundred twice a day", "Metformin 500 mg TID."),
+    ("[patient] i 've had it for a day or two", "Symptoms for 4 days."),
+]
+
+# short answers that take up the question's verb or give a degree: "does it hurt when you walk?" - "it does"
+_WALK = "[doctor] okay and does it hurt when you walk\n[patient] "
+SHORT_ANSWERS_SAY_YES = [
+    (_WALK + answer, "No pain with walking.")
+    for answer in ("it does", "it does yeah", "uh-huh", "a little bit", "it really does", "i mean it does", "a lot")
+] + [("[doctor] does the knee swell up after you run\n[patient] it does", "No knee swelling.")]
+SHORT_ANSWERS_SAY_NO = [
+    (_WALK + answer, "Pain with walking.") for answer in ("it does n't", "no it does n't", "not really")
+]
+SHORT_ANSWERS_AGREE = [(_WALK + answer, "Pain with walking.") for answer in ("it does", "a little bit", "all the time")]
+_HURT = "[doctor] does that hurt\n[patient] "
+SHORT_ANSWERS_SAY_YES += [
+    (_HURT + answer, "No pain.")
+    for answer in ("ouch", "i think so", "probably", "sure does", "that 's right", "on and off", "once in a while")
+]
+SHORT_ANSWERS_SAY_NO += [(_HURT + answer, "Pain.") for answer in ("i do n't think so", "not that i know of")]
+# "do the stretches", "do your exercises": an instruction, not a question
+SHORT_ANSWERS_AGREE += [
+    ("[doctor] so do the stretches twice a day for the knee pain", "Knee pain."),
+    ("[doctor] and do this exercise for your back pain every morning", "Back pain."),
 ]
 
 FAITHFUL = (
@@ -806,6 +849,7 @@ FAITHFUL = (
     + COUNTS_THE_SAME
     + STOPPED_THE_SAME
     + AS_TRANSCRIBED_THE_SAME
+    + SHORT_ANSWERS_AGREE
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -822,6 +866,8 @@ WRONG = (
     + DENIALS_MADE_PRESENT
     + STOPPED_OTHERWISE
     + AS_TRANSCRIBED_OTHERWISE
+    + SHORT_ANSWERS_SAY_YES
+    + SHORT_ANSWERS_SAY_NO
 )
 
 

@@ -511,7 +511,7 @@ _QUESTION_OPENER = re.compile(
     # "okay and does the pain radiate anywhere": a turn that opens with "does it", "did the ..." asks
     + r"|"
     + _LEAD
-    + r"(?:and\s+)?(?:does|did|do)\s+(?:it|that|this|the|your)\b"
+    + r"(?:and\s+)?(?:does|did)\s+(?:it|that|this|the|your)\b"
 )
 _EVERYTHING_ELSE_FINE = re.compile(
     r"\b(?:everything else|all else|the rest|otherwise)\b.{0,25}\b(?:okay|ok|fine|good|normal|great)\b"
@@ -535,6 +535,45 @@ _DENIES_IN_THE_END = re.compile(
     r"\b(?:i )?(?:do n't|don't|do not) think so\W*$|\bnot that i(?: have|'ve)? (?:know|noticed|know of)\W*$|"
     r"^(?:that|it|they)(?:'s| is| are|'re| has| have)? (?:all )?(?:gone|resolved|cleared up|went away)\b"
 )
+
+
+# the short answers that take up a question's own verb: "does it hurt when you walk?" - "it does", "it really does",
+# "it doesn't"; "is it swollen?" - "it is a little"
+_AUX_FAMILY = {
+    **{w: "do" for w in ("do", "does", "did")},
+    **{w: "be" for w in ("is", "are", "was", "were", "am")},
+    **{w: "have" for w in ("have", "has", "had")},
+}
+_ANSWER_SUBJECTS = frozenset("i it that they he she we this".split())
+_AFTER_SHORT_YES = frozenset(
+    "yeah yes yep sometimes really definitely a little bit lot though too now occasionally".split()
+)
+# an answer that gives a degree says yes: "a little bit", "a lot", "all the time"; so do "uh-huh" and "mm-hmm"
+_AGREES = re.compile(
+    r"^\W*(?:(?:uh|um|oh|well|yeah|yes)\W+)*(?:a little(?: bit)?|a bit|a lot|all the time|quite a bit|very much)\W*$"
+    r"|^\W*(?:uh-huh|uh huh|mm-hmm|mm hmm|mhm|ouch|ow|i think so|i believe so|i guess so|probably|sure does|you bet|"
+    r"exactly|that ?'s right|for sure|occasionally|every now and then|1 times in a while|on and off|off and on|"
+    r"here and there)\b(?!\W*(?:no|not)\b)"
+)
+
+
+def _short_answer(toks: list[str], question: str) -> bool | None:
+    """True for a short answer that says yes with the question's own verb ("does it hurt?" - "it does"), False for one
+    that says no with it ("it does n't", "it doesn't"), None for any other answer."""
+    asked = next((_AUX_FAMILY[w] for w in tokens(question) if w in _AUX_FAMILY), None)
+    t = toks[2:] if toks[:2] == ["i", "mean"] else toks
+    if not asked or len(t) < 2 or t[0] not in _ANSWER_SUBJECTS:
+        return None
+    k = 2 if len(t) > 2 and t[1] not in _AUX_FAMILY and (t[2] in _AUX_FAMILY or t[2].endswith("n't")) else 1
+    aux = t[k]
+    if aux.endswith("n't") and _AUX_FAMILY.get(aux[:-3]) == asked:
+        return False  # "it doesn't", "i haven't"
+    if _AUX_FAMILY.get(aux) != asked:
+        return None
+    rest = t[k + 1 :]
+    if rest[:1] and (rest[0] in _NO or rest[0] == "n't"):
+        return False
+    return True if all(w in _AFTER_SHORT_YES for w in rest) else None
 
 
 def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], set[str]]:
@@ -561,6 +600,11 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     hedged = any(w in _HEDGES for w in toks)
     i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")
     said_not = i_did and len(toks) > 2 and (toks[2] in _NO or toks[2] == "n't")
+    short = _short_answer(toks, question)
+    if short is False and not hedged:  # "it doesn't", "it does n't really"
+        return set(targets), set()
+    if short or _AGREES.match(normalise(answer)):  # "it does", "it really does", "a little bit", "mm-hmm"
+        return set(), set(targets)
     if (toks[0] in _NO or said_not) and not hedged:  # "no", "not really", "I have not", "I haven't"
         # "no fever, some chills, and I do feel a little nauseous": the no is for what the answer does not report
         reported = {k for c in _clauses(answer) for k in negated_terms(c)[1]}
@@ -604,18 +648,23 @@ _WHY_QUESTION = re.compile(
 _TAG_QUESTION = re.compile(r"(?:\w+\W+){4,}(?:okay|ok|right|alright|all right|correct|yeah)\s*\?\s*$", re.I)
 
 
-# "does the pain radiate anywhere?" asks about the radiation: the pain is taken as given, and "no" does not deny it
+# "does the pain radiate anywhere?" asks about the radiation, "does the swelling get worse at night? - no, it's about the
+# same" about the change: the pain and the swelling are taken as given, and the "no" does not deny them. A bare "no" to
+# "is the pain worse with walking?" is read, as before, as denying what was asked (the check has no word for "worse").
 _SUBJECT_ASKED = re.compile(r"\b(?:does|did|is|was|has) (?:the|your|that|this) ((?:[a-z]+ ){0,2}?[a-z]+) (?=[a-z])")
+_OVER = re.compile(r"\b(?:gone|resolved|better|away|stopped|improv\w*|cleared|over|healed)\b")
 
 
-def _presupposed(question: str, asked_about: set[str]) -> set[str]:
-    """The targets a question takes as given, as the subject of what it asks about another target."""
+def _presupposed(question: str, asked_about: set[str], answer: str) -> set[str]:
+    """The targets a question takes as given: those it names as the subject of what it asks about another target, or
+    of what an answer that goes on past its "no" describes."""
     m = _SUBJECT_ASKED.search(normalise(question))
     if not m:
         return set()
     subject = _question_targets(m.group(1))
     rest = _question_targets(normalise(question)[m.end() :])
-    if not rest - subject:
+    goes_on = len([w for w in tokens(answer) if w not in _FILLERS and w not in _NO]) >= 2
+    if not (rest - subject or goes_on):
         return set()
     return {k for k in asked_about if k in subject or base_target(k) in subject}
 
@@ -685,9 +734,11 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
     if run < len(sentences) and nxt < len(index.order):
         question = " ".join(sentences[run:])
         asked_about = _at_sites(_question_targets(question), question)
-        n, a = _answered(
-            asked_about - _presupposed(question, asked_about), index.segment_text[index.order[nxt]], normalise(question)
-        )
+        answer = index.segment_text[index.order[nxt]]
+        given = _presupposed(question, asked_about, answer)
+        if not _OVER.search(normalise(question)):
+            affirmed |= given  # "is the pain gone?" takes the pain as given, but not as there now
+        n, a = _answered(asked_about - given, answer, normalise(question))
         negated |= n
         affirmed |= a
     return negated, affirmed

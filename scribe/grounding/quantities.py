@@ -91,6 +91,7 @@ _COUNTS = frozenset("mile block flight step cup glass drink beer pack cigarette 
 # a duration is said with its unit ("two weeks"): a bare number nearby is something else ("grade two")
 _TIME_UNITS = frozenset(("day", "week", "month", "hour", "minute"))
 _RANGE_JOINERS = frozenset({"to", "or", "-"})
+_AND_NIGHT = re.compile(r"and (?:\S+ ){0,4}(?:night|evening|bedtime)\b")
 _RANGE_REACH = 6  # tokens of a range said value by value ("four five six seven days")
 
 
@@ -124,6 +125,8 @@ def _quantities(toks: list[str]) -> list[tuple[str, str]]:
             out.append(("1", unit))
         elif t == "yesterday":
             out.append(("1", "day"))
+        elif t == "morning" and _AND_NIGHT.match(" ".join(toks[i + 1 : i + 7])):
+            out.append(("2", "time"))  # "one in the morning and one at night" is twice a day
         elif t == "couple":
             unit = unit or (_QUANTITY_UNITS.get(stem(nxt[1])) if len(nxt) > 1 and nxt[0] == "of" else None)
             if unit:
@@ -364,12 +367,15 @@ def ages_said(index: TranscriptIndex) -> set[str]:
 # ("type 2 diabetes" where the visit says "your diabetes"), the number of views an x-ray was taken in. Where the
 # visit gives that kind of detail, another value is a number flag as usual; where it gives none, a review hint.
 _GRADE_SAID = re.compile(r"\b[0-4] ?(?:\+|plus)")
+_TIMES_A_DAY = re.compile(r"\b\d+ times (?:a day|per day|each day|daily)\b")
 _CHART_DETAILS = (
     (re.compile(r"\btype (\d)\b(?= diabet)"), re.compile(r"\btype (?:\d|i{1,2})\b"), "the diabetes type {}"),
     (re.compile(r"\b(\d{1,2}) (?:radiographic )?views?\b"), re.compile(r"\bviews?\b"), "{} views"),
     # "reflexes 2+", "pulses 2+ bilaterally": the exam's grade, where the visit says "normal" or "good"
     (re.compile(r"\b(?:reflex\w*|pulses?|dtrs?)\b[^.]*?\b([0-4])\+"), _GRADE_SAID, "the grade {}+"),
     (re.compile(r"\b([0-4])\+[^.]*?\b(?:reflex\w*|pulses?|dtrs?)\b"), _GRADE_SAID, "the grade {}+"),
+    # "metformin 500 mg BID" where the visit names the dose but says nothing of how often: from the medication list
+    (re.compile(r"\b([1-6]) times (?:a day|per day|each day|daily)\b"), _TIMES_A_DAY, "{} times a day"),
 )
 
 
