@@ -832,6 +832,23 @@ SHORT_ANSWERS_AGREE += [
     ("[doctor] and do this exercise for your back pain every morning", "Back pain."),
 ]
 
+# pain at a time of day or at rest is a finding of its own: "no night pain" does not deny the knee pain
+_KNEE_WEEKS = "[patient] my knee has been hurting for a few weeks"
+WHEN_THE_SAME = [
+    (
+        _KNEE_WEEKS + "\n[doctor] okay does it hurt at night\n[patient] no",
+        "Knee pain for several weeks, no night pain.",
+    ),
+    (_KNEE_WEEKS + "\n[doctor] okay does it hurt at night\n[patient] no", "Knee pain without nocturnal pain."),
+    (_KNEE_WEEKS + " but not at night", "Knee pain for several weeks, no night pain."),
+    ("[patient] my knee hurts when i walk but there 's no pain at rest", "Knee pain with walking, no pain at rest."),
+    ("[patient] my hands are stiff in the morning", "Reports morning stiffness."),
+]
+WHEN_OTHERWISE = [
+    ("[patient] my knee hurts at night and keeps me up", "No night pain."),
+    ("[patient] my knee hurts at night and keeps me up", "Denies nocturnal pain."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -850,6 +867,7 @@ FAITHFUL = (
     + STOPPED_THE_SAME
     + AS_TRANSCRIBED_THE_SAME
     + SHORT_ANSWERS_AGREE
+    + WHEN_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -868,6 +886,7 @@ WRONG = (
     + AS_TRANSCRIBED_OTHERWISE
     + SHORT_ANSWERS_SAY_YES
     + SHORT_ANSWERS_SAY_NO
+    + WHEN_OTHERWISE
 )
 
 

@@ -249,6 +249,8 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             or toks[i + 1 : i + 2] == ["free"]  # "painless", "pain-free", "pain free"
         )
         (negated if absent else affirmed).add(key)
+        if " " in key and (when := _when(toks, i, base_target(key))):
+            (negated if absent else affirmed).add(when)  # "my knee hurts at night" is knee pain and night pain
     return negated, affirmed
 
 
@@ -418,7 +420,30 @@ def _qualified(toks: list[str], i: int) -> str | None:
             return f"{manoeuvre} {key}"  # "pain with pronation" is the exam's finding for that manoeuvre
     if site := _site(before):
         return f"{site} {key}"
+    if when := _when(toks, i, key):
+        return when  # "no night pain", "no pain at rest": pain at that time, not pain at all
     return key
+
+
+def _when(toks: list[str], i: int, key: str) -> str | None:
+    """The finding at ``toks[i]`` at the time of day or activity said with it ("night pain", "pain at rest",
+    "hurts at night"), or None."""
+    if key not in _SITED:
+        return None
+    when = _WHEN.get(toks[i - 1] if i else "") or _WHEN.get(" ".join(toks[i + 1 : i + 3]))
+    return f"{when} {key}" if when else None
+
+
+# when a finding is had: "night pain" and "pain at rest" are findings of their own
+_WHEN = {
+    "night": "night",
+    "nocturnal": "night",
+    "nighttime": "night",
+    "at night": "night",
+    "rest": "rest",
+    "at rest": "rest",
+    "morning": "morning",
+}
 
 
 def _manoeuvre_at(toks: list[str], i: int) -> int:
