@@ -849,6 +849,34 @@ WHEN_OTHERWISE = [
     ("[patient] my knee hurts at night and keeps me up", "Denies nocturnal pain."),
 ]
 
+# a finding put on one part of the body (in the sentence or in its header) is not contradicted by what the visit says
+# of it on another part
+_KNEE_EXAM = (
+    "[doctor] on exam of your right knee there is tenderness over the medial joint line\n[doctor] your abdomen is soft"
+)
+_ANKLE = "[doctor] you have some swelling in your right ankle"
+ON_ANOTHER_PART_THE_SAME = [
+    (_KNEE_EXAM, "Abdomen: Soft, no tenderness."),
+    (_KNEE_EXAM, "Examination of the abdomen: No masses or tenderness."),
+    (_KNEE_EXAM, "ABDOMEN: Soft. Nontender."),
+    (_ANKLE + "\n[doctor] your calves are soft", "Calves: soft, no swelling."),
+    (_ANKLE + "\n[doctor] your knee looks fine", "Right knee: No swelling."),
+    ("[doctor] your neck is tender on the right side\n[doctor] your back is fine", "Back: No tenderness to palpation."),
+    ("[patient] i have a rash on my arm\n[doctor] your face looks clear", "Face: No rash."),
+    ("[doctor] your lungs are clear\n[doctor] you do have a little swelling in your feet", "Lungs: clear, no edema."),
+    ("[doctor] your lower extremities have no edema", "No edema in the legs."),
+]
+ON_THE_SAME_PART_OTHERWISE = [
+    (_KNEE_EXAM, "Right knee: No tenderness."),
+    (_KNEE_EXAM, "Right knee: no tenderness over the medial joint line."),
+    (_ANKLE, "Right ankle: no swelling."),
+    ("[doctor] your abdomen is tender in the right lower quadrant", "Abdomen: Nontender."),
+    ("[doctor] your lower extremities have no edema", "Edema in the legs."),
+    ("[doctor] no weakness or numbness in your legs right now", "Neurological: Reports lower extremity weakness."),
+    (_ANKLE, "Extremities: No leg swelling."),
+    ("[doctor] i don't see any swelling in your ankles", "Lower extremities: swelling."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -868,6 +896,7 @@ FAITHFUL = (
     + AS_TRANSCRIBED_THE_SAME
     + SHORT_ANSWERS_AGREE
     + WHEN_THE_SAME
+    + ON_ANOTHER_PART_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -887,6 +916,7 @@ WRONG = (
     + SHORT_ANSWERS_SAY_YES
     + SHORT_ANSWERS_SAY_NO
     + WHEN_OTHERWISE
+    + ON_THE_SAME_PART_OTHERWISE
 )
 
 

@@ -377,7 +377,7 @@ _SITES = frozenset(
     for w in """chest abdominal abdomen belly stomach back neck head knee knees ankle ankles foot feet leg legs arm arms
     shoulder shoulders hip hips hand hands wrist wrists elbow elbows finger fingers toe toes calf calves joint joints
     muscle muscles body throat ear ears eye eyes jaw pelvic flank groin rectal bone bones bony midline paraspinal lower
-    upper tummy""".split()
+    upper tummy face skin lung lungs thigh thighs shin shins forearm forearms scalp buttock buttocks""".split()
 )
 # one site, many words: "pain in my abdomen", "abdominal pain" and "belly pain" are the same claim
 _SITE_SYNONYM = {
@@ -457,7 +457,30 @@ _MANOEUVRES = frozenset(
     for w in """pronation supination flexion extension rotation abduction adduction palpation compression
     dorsiflexion inversion eversion percussion""".split()
 )
-_SITED = frozenset({"pain", "swell", "numb", "tingl", "tender", "weak", "stiff", "redness"})
+_SITED = frozenset(
+    {
+        "pain",
+        "swell",
+        "numb",
+        "tingl",
+        "tender",
+        "weak",
+        "stiff",
+        "redness",
+        "rash",
+        "mass",
+        "bruis",
+        "lesion",
+        "warmth",
+    }
+)
+
+
+_EXTREMITIES = re.compile(r"\b(upper|lower) extremit(?:y|ies)\b")  # the chart's words for arms and legs
+
+
+def _limbs(m: re.Match[str]) -> str:
+    return "arms" if m.group(1) == "upper" else "legs"
 
 
 def _at_sites(keys: set[str], text: str) -> set[str]:
@@ -468,7 +491,7 @@ def _at_sites(keys: set[str], text: str) -> set[str]:
         return keys
     # only the sites near the finding: an exam said in one breath ("tenderness of the lower back ... no calf
     # tenderness") does not put every finding at every site
-    toks = re.findall(r"[a-z]+", normalise(text))
+    toks = re.findall(r"[a-z]+", _EXTREMITIES.sub(_limbs, normalise(text)))
     sites = [(j, site) for j, w in enumerate(toks) if (site := _site(w))]
     out = set(keys)
     for i, w in enumerate(toks):
@@ -919,6 +942,7 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
     ev_aff_now = _segment_polarity(index, window, current=True)[1]
     all_neg, all_aff = _visit_polarity(index)
     issues = []
+    header = m.group(1) if (m := _HEADER.match(normalise(statement))) else ""  # "Examination of the abdomen: ..."
     for clause in _clauses(statement):
         st_neg, st_aff = negated_terms(clause)
         absent, present = st_aff & ev_neg - ev_aff, st_neg & ev_aff - ev_neg
@@ -940,7 +964,10 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
                     detail=f"'{_surface(clause, w)}' is stated as present, but the transcript says it is absent",
                 )
             )
+        on_body = f"{header} {clause}"
         present = {w for w in present if not _denied_elsewhere(clause, w, index)}
+        # "Abdomen: no tenderness" after "tenderness over the medial joint line" of a knee: said of another part
+        present = {w for w in present if not _said_only_elsewhere_on_body(w, on_body, index)}
         for w in sorted(present):
             issues.append(
                 Issue(
@@ -949,6 +976,52 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
                 )
             )
     return issues
+
+
+_HEADER = re.compile(r"^\s*([^:.]{1,60}):")
+
+
+def _said_only_elsewhere_on_body(target: str, context: str, index: TranscriptIndex) -> bool:
+    """The statement denies a finding on a part of the body (in its clause or its header) and every line of the visit
+    that affirms it names another part: "Calves: no swelling" is not contradicted by "swelling in your right ankle".
+    (A finding stated present is still held against a denial on another part: a missed denial costs more.)"""
+    if " " in target:
+        return False
+    context = _EXTREMITIES.sub(_limbs, normalise(context))
+    context = " ".join(_non_split(re.findall(r"[a-z][a-z'-]*", context)))  # "nontender": "non tender"
+    stated = _at_sites({target}, context) - {target}
+    if not stated:
+        return False
+    mentions = [keys for sid in index.order if target in (keys := _polarity(index, sid, current=True)[1])]
+    if not mentions:
+        return False
+    for keys in mentions:
+        sited = {k for k in keys if k != target and base_target(k) == target and k not in _COMPOUND_KEYS}
+        if not sited or any(_same_part(a, b) for a in sited for b in stated):
+            return False
+    return True
+
+
+# the parts of the body within a larger part: "no leg swelling" is contradicted by an ankle's swelling, "calves: no
+# swelling" is not (sibling parts)
+_WITHIN = {
+    part: whole
+    for whole, parts in (
+        ("leg", "ankle knee calf foot shin thigh toe hip"),
+        ("arm", "hand wrist elbow finger forearm shoulder"),
+        ("chest", "lung"),
+        ("back", "paraspinal midline lower"),
+        ("head", "face scalp ear eye jaw"),
+    )
+    for part in (_site(w) for w in parts.split())
+    if part
+}
+
+
+def _same_part(a: str, b: str) -> bool:
+    """Two sited keys ("ankle swell", "leg swell") on the same part of the body, or one part within the other."""
+    pa, pb = a.rsplit(" ", 1)[0], b.rsplit(" ", 1)[0]
+    return pa == pb or _WITHIN.get(pa) == pb or _WITHIN.get(pb) == pa
 
 
 # Where on the body, on several axes: "no masses on the right" is not contradicted by "the mass on the left side", nor
