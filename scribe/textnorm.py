@@ -284,7 +284,7 @@ def normalise(text: str) -> str:
     t = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1 / \2", t)
     t = re.sub(r"(\d)(mg|mcg|ml|g|iu|units?|%)\b", r"\1 \2", t)
     t = t.replace("%", " %")
-    t = re.sub(r"\bpoint\s+(\d)", r".\1", t)
+    t = re.sub(r"\bpoint\s+(\d+)((?:\s+\d\b)*)", lambda m: "." + m.group(1) + "".join(m.group(2).split()), t)  # .66
     t = re.sub(r"(\d)\s+\.\s?(\d{1,2})\b", r"\1.\2", t)  # "ninety eight . seven": a transcript's spoken decimal
     t = re.sub(r"(?<![\d.])\.(\d)", r"0.\1", t)  # "point five centimeters": 0.5 cm
     t = re.sub(r"\b(?:a )?half (?:an|a) hour\b", "30 minutes", t)
@@ -293,6 +293,8 @@ def normalise(text: str) -> str:
     t = re.sub(r"\b(?:a|an|1) ([a-z]+) and a half\b", r"1.5 \1", t)  # "a year and a half", "a pack and a half"
     t = re.sub(r"\b(?:a|one) decade\b", "10 years", t)  # "for about a decade"
     t = re.sub(r"\b(twen|thir|for|fif|six|seven|eigh|nine)ties\b", lambda m: f"{_DECADES[m.group(1)]}s", t)
+    t = re.sub(r"\b1 ([2-9]0s)\b", r"1\1", t)  # "in the one forties": the 140s
+    t = re.sub(r"\b([1-9]) hundreds\b", r"\g<1>00s", t)  # "in the three hundreds": the 300s
     t = re.sub(r"\b(?:a )?half (?:a |an )?(?=(?:cc|ml|mg|milligrams?|tablets?|tabs?|pills?|teaspoons?)\b)", "0.5 ", t)
     t = re.sub(r"\b(?:a )?half (?:a|an) (?=[a-z])", "0.5 ", t)  # "half a pack a day", "half a mile"
     return t

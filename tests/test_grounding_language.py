@@ -877,6 +877,30 @@ ON_THE_SAME_PART_OTHERWISE = [
     ("[doctor] i don't see any swelling in your ankles", "Lower extremities: swelling."),
 ]
 
+# numbers as they are spoken: decimals digit by digit, a range of values by its hundreds or tens
+SPOKEN_NUMBERS_THE_SAME = [
+    ("[doctor] your psa was point six six", "PSA 0.66."),
+    ("[doctor] your psa was zero point six six", "PSA 0.66 ng/mL."),
+    ("[patient] my blood sugar was in the three hundreds", "Blood sugar in the 300s."),
+    ("[patient] my blood pressure has been in the one forties", "Home BP in the 140s."),
+    ("[doctor] your heart rate is in the nineties", "Heart rate in the 90s."),
+    ("[patient] it 's been going on since about two thousand eighteen", "Since 2018."),
+    ("[doctor] your sodium was one thirty two", "Na 132."),
+    ("[doctor] your hemoglobin was ten point five", "Hgb 10.5."),
+    ("[doctor] we 'll recheck it in three to six months", "Recheck in 3-6 months."),
+    (
+        "[doctor] you 'll need physical therapy two to three times a week for six weeks",
+        "Physical therapy 2-3 times weekly x6 weeks.",
+    ),
+]
+SPOKEN_NUMBERS_OTHERWISE = [
+    ("[doctor] your psa was point six six", "PSA 6.6."),
+    ("[patient] my blood sugar was in the three hundreds", "Blood sugar in the 200s."),
+    ("[doctor] your sodium was one thirty two", "Na 123."),
+    ("[doctor] you 'll need physical therapy two to three times a week for six weeks", "PT 2-3x/week for 8 weeks."),
+    ("[patient] it started a few days ago", "Symptoms started 3 weeks ago."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -897,6 +921,7 @@ FAITHFUL = (
     + SHORT_ANSWERS_AGREE
     + WHEN_THE_SAME
     + ON_ANOTHER_PART_THE_SAME
+    + SPOKEN_NUMBERS_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -917,6 +942,7 @@ WRONG = (
     + SHORT_ANSWERS_SAY_NO
     + WHEN_OTHERWISE
     + ON_THE_SAME_PART_OTHERWISE
+    + SPOKEN_NUMBERS_OTHERWISE
 )
 
 
