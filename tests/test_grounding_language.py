@@ -901,6 +901,29 @@ SPOKEN_NUMBERS_OTHERWISE = [
     ("[patient] it started a few days ago", "Symptoms started 3 weeks ago."),
 ]
 
+# what may happen, what others have, what people in general get: none of it is the patient's finding
+MAY_HAPPEN_THE_SAME = [
+    ("[doctor] the side effects can include dizziness and headaches", "Denies dizziness."),
+    ("[doctor] you know sometimes people with this get swelling in their legs", "No leg swelling."),
+    ("[patient] my wife has had a cough for a week", "Denies cough."),
+    (
+        "[doctor] this could be a fracture so we 'll get an x-ray\n[doctor] the x-ray looks good",
+        "No fracture on x-ray.",
+    ),
+    ("[doctor] we 'll check for infection", "No signs of infection."),
+    ("[doctor] some patients experience tingling after this procedure", "Denies tingling."),
+    ("[doctor] let 's avoid anything that could cause bleeding", "No bleeding."),
+    ("[doctor] pain medicine can make you constipated", "Denies constipation."),
+    ("[doctor] to prevent swelling keep it elevated", "No swelling."),
+    ("[patient] i had some swelling after the surgery but that 's been gone for years", "No swelling."),
+]
+MAY_HAPPEN_OTHERWISE = [
+    ("[doctor] i can feel some swelling in your ankle", "No ankle swelling."),
+    ("[doctor] you can see the redness here on your arm", "No redness."),
+    ("[patient] my wife says i cough all night", "Denies cough."),
+    ("[doctor] the swelling is causing your pain", "Denies pain."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -922,6 +945,7 @@ FAITHFUL = (
     + WHEN_THE_SAME
     + ON_ANOTHER_PART_THE_SAME
     + SPOKEN_NUMBERS_THE_SAME
+    + MAY_HAPPEN_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -943,6 +967,7 @@ WRONG = (
     + WHEN_OTHERWISE
     + ON_THE_SAME_PART_OTHERWISE
     + SPOKEN_NUMBERS_OTHERWISE
+    + MAY_HAPPEN_OTHERWISE
 )
 
 

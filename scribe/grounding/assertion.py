@@ -87,8 +87,30 @@ _BLOOD_NOT_A_FINDING = frozenset(
     glucose bank donation vessels vessel cells cell flow""".split()
 )
 _FAMILY = frozenset(
-    "family mother father brother sister son daughter mom dad grandmother grandfather aunt uncle".split()
+    """family mother father brother sister son daughter mom dad grandmother grandfather aunt uncle wife husband partner
+    kids kid children child grandson granddaughter cousin niece nephew grandma grandpa""".split()
 )
+# what others have, people in general: "my wife has had a cough", "some people get swelling in their legs"
+_OTHER_PEOPLE = frozenset(
+    "people patients folks friend friends coworker coworkers roommate girlfriend boyfriend".split()
+)
+_MODALS = frozenset("can could may might will would".split())
+_MAY_CAUSE = frozenset("cause causes make makes lead leads include includes give gives result be".split())
+_LOOK_FOR = frozenset("check checking look looking screen screening evaluate evaluating test testing".split())
+
+
+def _may_happen(toks: list[str], i: int) -> bool:
+    """A finding after this word is one that may happen, not one the patient has: "can cause", "could be", "to prevent",
+    "to avoid", "check for", "side effects"."""
+    w = toks[i]
+    return (
+        (w in _MAY_CAUSE and i > 0 and toks[i - 1] in _MODALS)
+        or w in ("prevent", "prevents", "preventing", "avoid", "avoids", "avoiding")
+        or (w in _LOOK_FOR and toks[i + 1 : i + 2] == ["for"])
+        or (w == "side" and toks[i + 1 : i + 2] in (["effect"], ["effects"]))
+    )
+
+
 # "did not relieve the pain", "doesn't help the swelling": the verb is negated, not the finding after it
 _NEGATED_VERBS = frozenset(
     """relieve relieved help helped helps improve improved resolve resolved work worked works change changed bother
@@ -171,6 +193,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
     past = [i for i, w in enumerate(toks) if w in _PAST_WORDS] if skip_past else []
     neg_at = hyp_at = skip = -99
     listing = False  # the hypothetical is a list of what may happen ("risks include ...")
+    others = False  # the hypothetical is what someone else has ("my wife has a cough")
     for i, w in enumerate(toks):
         if w == ",":
             if i - neg_at <= NEGATION_SCOPE and _clause_follows(toks, i):
@@ -229,8 +252,14 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         ):
             neg_at = hyp_at = -99
             continue
-        if w in _HYPOTHETICAL or w in _FAMILY:
-            hyp_at, listing = i, w in _LISTS_OF_WHAT_MAY_BE
+        if w in _HYPOTHETICAL or w in _FAMILY or w in _OTHER_PEOPLE:
+            hyp_at, listing, others = i, w in _LISTS_OF_WHAT_MAY_BE, w not in _HYPOTHETICAL
+            continue
+        if others and w in ("i", "i'm", "i've") and 0 < i - hyp_at <= NEGATION_SCOPE:
+            hyp_at = -99  # "my wife says i cough all night": the patient again
+            continue
+        if _may_happen(toks, i):
+            hyp_at, listing = i, True  # "this can cause nausea and dizziness", "to prevent swelling", "side effects"
             continue
         key = _qualified(toks, i)
         if key is None or i - hyp_at <= NEGATION_SCOPE or any(abs(i - p) <= PAST_REACH for p in past):
@@ -794,7 +823,7 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
 
 # a clause that says what came before is over: "... but it's gone now", "and then it went away"
 _GONE_NOW = re.compile(
-    r"^\W*(?:and |then |now |so )*(?:it|that|they|those|this)(?:'s| is| has| have|'ve| are)?\s+(?:all\s+)?"
+    r"^\W*(?:and |then |now |so )*(?:it|that|they|those|this)(?: ?'s| is| has| have| ?'ve| are)?(?:\s+been)?\s+(?:all\s+)?"
     r"(?:gone|resolved|cleared|went away|go away|stopped|disappeared)\b"
 )
 
