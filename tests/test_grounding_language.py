@@ -917,6 +917,24 @@ MAY_HAPPEN_THE_SAME = [
     ("[doctor] to prevent swelling keep it elevated", "No swelling."),
     ("[patient] i had some swelling after the surgery but that 's been gone for years", "No swelling."),
 ]
+# results said with their values
+VALUES_THE_SAME = [
+    (
+        "[doctor] your hemoglobin a1c went from eight point five to seven point two",
+        "Hemoglobin A1c decreased to 7.2% from 8.5%.",
+    ),
+    ("[doctor] it looks like a grade one ankle sprain", "Grade I ankle sprain."),
+    ("[doctor] your kidney disease is stage three", "Stage III chronic kidney disease."),
+    ("[patient] i had two c-sections", "History of C-section x2."),
+    ("[patient] this is the third time this has happened", "3rd occurrence."),
+    ("[doctor] the lesion is about five millimeters", "0.5 cm lesion."),
+]
+VALUES_OTHERWISE = [
+    ("[doctor] it looks like a grade one ankle sprain", "Grade 2 ankle sprain."),
+    ("[doctor] your phq nine score was five", "PHQ-9 score of 15."),
+    ("[doctor] your hemoglobin a1c went from eight point five to seven point two", "A1c improved from 8.5 to 6.2."),
+    ("[doctor] the lesion is about five millimeters", "A 5 cm lesion."),
+]
 MAY_HAPPEN_OTHERWISE = [
     ("[doctor] i can feel some swelling in your ankle", "No ankle swelling."),
     ("[doctor] you can see the redness here on your arm", "No redness."),
@@ -946,6 +964,7 @@ FAITHFUL = (
     + ON_ANOTHER_PART_THE_SAME
     + SPOKEN_NUMBERS_THE_SAME
     + MAY_HAPPEN_THE_SAME
+    + VALUES_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -968,6 +987,7 @@ WRONG = (
     + ON_THE_SAME_PART_OTHERWISE
     + SPOKEN_NUMBERS_OTHERWISE
     + MAY_HAPPEN_OTHERWISE
+    + VALUES_OTHERWISE
 )
 
 

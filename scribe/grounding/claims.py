@@ -57,7 +57,8 @@ _ORDER_CLAIM = re.compile(
 _RESULT_SAID = re.compile(
     r"\b(?:normal|abnormal|unremarkable|negative|positive|show(?:s|ed|n|ing)?|reveal\w*|came back|looks?|looked|"
     r"fine|good|great|clear|elevated|high|low|fractures?|demonstrat\w*|consistent|saw|found|appears?|okay|stable|"
-    r"review\w*|notic\w*|findings?|(?:had|has) (?:some|a|an|no)|there(?:'s| is| was| were| are)|ruled out)\b"
+    r"review\w*|notic\w*|findings?|(?:had|has) (?:some|a|an|no)|there(?:'s| is| was| were| are)|ruled out|"
+    r"went (?:up|down|from)|(?:was|is|were|are|at|of) \d)\b"  # "your a1c went from 8.5 to 7.2", "was 7.2"
 )
 # a mention right after words that order, plan or await the test gives no result ("I'll order an ECG")
 _ORDER_SAID = re.compile(
