@@ -935,6 +935,23 @@ VALUES_OTHERWISE = [
     ("[doctor] your hemoglobin a1c went from eight point five to seven point two", "A1c improved from 8.5 to 6.2."),
     ("[doctor] the lesion is about five millimeters", "A 5 cm lesion."),
 ]
+# what was had yesterday, last month, as a teenager, is not had today
+IN_THE_PAST_THE_SAME = [
+    (
+        "[patient] i passed out last month\n[doctor] any episodes since then\n[patient] no",
+        "No further episodes of syncope.",
+    ),
+    ("[patient] i passed out last month but nothing since", "No further syncope since last month."),
+    ("[patient] i had a fever last week but i 'm fine now", "No fever today."),
+    ("[patient] i had chest pain yesterday but none today", "Denies chest pain today."),
+    ("[patient] i had headaches as a teenager", "Denies headaches."),
+    ("[patient] i was vomiting on monday but it stopped", "No further vomiting."),
+]
+IN_THE_PAST_OTHERWISE = [
+    ("[patient] i passed out again this morning", "No further episodes of syncope."),
+    ("[patient] i still get heartburn every night", "Denies heartburn."),
+    ("[patient] i 've had chest pain since last week", "Denies chest pain."),
+]
 MAY_HAPPEN_OTHERWISE = [
     ("[doctor] i can feel some swelling in your ankle", "No ankle swelling."),
     ("[doctor] you can see the redness here on your arm", "No redness."),
@@ -965,6 +982,7 @@ FAITHFUL = (
     + SPOKEN_NUMBERS_THE_SAME
     + MAY_HAPPEN_THE_SAME
     + VALUES_THE_SAME
+    + IN_THE_PAST_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -988,6 +1006,7 @@ WRONG = (
     + SPOKEN_NUMBERS_OTHERWISE
     + MAY_HAPPEN_OTHERWISE
     + VALUES_OTHERWISE
+    + IN_THE_PAST_OTHERWISE
 )
 
 

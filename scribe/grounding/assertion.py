@@ -190,7 +190,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
     negated: set[str] = set()
     affirmed: set[str] = set()
     toks = _non_split(re.findall(r"[a-z][a-z'-]*|,", clause))
-    past = [i for i, w in enumerate(toks) if w in _PAST_WORDS] if skip_past else []
+    past = [i for i, w in enumerate(toks) if _of_the_past(toks, i)] if skip_past else []
     neg_at = hyp_at = skip = -99
     listing = False  # the hypothetical is a list of what may happen ("risks include ...")
     others = False  # the hypothetical is what someone else has ("my wife has a cough")
@@ -1150,10 +1150,26 @@ def _denied_here(clause: str, target: str, index: TranscriptIndex) -> bool:
 # A clause about the past is not contradicted by what the visit says of today; a bare "pain" (no site) is
 # too general to hold against every pain the visit mentions.
 _HISTORICAL = re.compile(
-    r"\b(?:ago|history|previous(?:ly)?|prior|past|former(?:ly)?|used to|in \d{4}|had (?:a|an)|before(?! (?:meals?|bed)))\b"
+    r"\b(?:ago|history|previous(?:ly)?|prior|past|former(?:ly)?|used to|in \d{4}|had (?:a|an)|before(?! (?:meals?|bed))|"
+    r"(?<!since )(?:yesterday|last (?:week|month|year|night|weekend)))\b"
 )
 _TOO_GENERAL = frozenset({"pain"})
-_PAST_WORDS = frozenset("ago history previous previously prior past formerly before used".split())
+_PAST_WORDS = frozenset("ago history previous previously prior past formerly before used yesterday teenager".split())
+_LAST_WHAT = frozenset("week weeks month months year years night weekend summer winter spring fall time visit".split())
+
+
+def _of_the_past(toks: list[str], i: int) -> bool:
+    """A word that puts what is said near it in the past: "ago", "previously", "yesterday", "last month", "as a kid"."""
+    w = toks[i]
+    if i and toks[i - 1] == "since":
+        return False  # "since yesterday", "since last week": until now
+    return (
+        w in _PAST_WORDS
+        or (w == "last" and i + 1 < len(toks) and toks[i + 1] in _LAST_WHAT)
+        or (w in ("kid", "child") and i > 1 and toks[i - 2 : i] in (["as", "a"], ["was", "a"]))
+    )
+
+
 PAST_REACH = 6  # tokens from a word of the past within which a target is about the past
 
 
