@@ -952,6 +952,23 @@ IN_THE_PAST_OTHERWISE = [
     ("[patient] i still get heartburn every night", "Denies heartburn."),
     ("[patient] i 've had chest pain since last week", "Denies chest pain."),
 ]
+# findings in the patient's words
+IN_THEIR_WORDS_THE_SAME = [
+    ("[patient] i twisted my ankle playing soccer", "Ankle injury while playing soccer."),
+    ("[patient] i got into a car accident", "Injured in a motor vehicle accident."),
+    ("[doctor] there 's a small spot on your lung on the ct", "Small pulmonary nodule on CT."),
+    ("[patient] i 've had this mole on my back", "Skin lesion on the back."),
+    ("[patient] i had hives all over", "Urticarial rash."),
+    ("[patient] i 've been really nervous and on edge", "Reports anxiety."),
+    ("[patient] i 've been feeling down and hopeless", "Reports depressed mood."),
+    ("[patient] i 've been feeling kind of foggy and disoriented", "Reports confusion."),
+    ("[patient] my back muscles keep cramping up", "Muscle spasms in the back."),
+    ("[doctor] your finger looks a little crooked", "Deformity of the finger."),
+    ("[patient] i 've been coughing up blood", "Hemoptysis."),
+    ("[patient] i saw blood when i wiped", "Reports rectal bleeding."),
+    ("[patient] my stomach feels bloated and full", "Abdominal distension."),
+    ("[patient] i ca n't fall asleep at night", "Insomnia."),
+]
 MAY_HAPPEN_OTHERWISE = [
     ("[doctor] i can feel some swelling in your ankle", "No ankle swelling."),
     ("[doctor] you can see the redness here on your arm", "No redness."),
@@ -983,6 +1000,7 @@ FAITHFUL = (
     + MAY_HAPPEN_THE_SAME
     + VALUES_THE_SAME
     + IN_THE_PAST_THE_SAME
+    + IN_THEIR_WORDS_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
