@@ -969,6 +969,23 @@ IN_THEIR_WORDS_THE_SAME = [
     ("[patient] my stomach feels bloated and full", "Abdominal distension."),
     ("[patient] i ca n't fall asleep at night", "Insomnia."),
 ]
+# what the visit reports, written as denied
+REPORTED_WRITTEN_AS_DENIED = [
+    ("[patient] i 've noticed my ankles are swelling up", "Denies ankle swelling."),
+    ("[patient] i get short of breath when i walk up the stairs", "Denies shortness of breath."),
+    ("[patient] i feel dizzy when i stand up", "Denies dizziness."),
+    ("[patient] my stomach has been hurting after i eat", "Denies abdominal pain."),
+    ("[patient] i 've been coughing a lot at night", "Denies cough."),
+    ("[patient] my hands go numb at night", "Denies numbness."),
+    ("[doctor] i do appreciate some swelling of the right knee", "No swelling of the right knee."),
+    ("[doctor] you do have some tenderness over the lateral malleolus", "No tenderness over the lateral malleolus."),
+    ("[doctor] you have one plus pitting edema in your legs", "No edema."),
+    ("[doctor] there is some redness and warmth around the wound", "No erythema or warmth."),
+    ("[doctor] i can feel a small lump in your breast", "No masses."),
+    ("[doctor] you have decreased range of motion and pain with flexion", "No pain with flexion."),
+    ("[doctor] there 's some crepitus with range of motion", "No crepitus."),
+    ("[patient] i 'm having a lot of pain in my lower back", "Denies low back pain."),
+]
 MAY_HAPPEN_OTHERWISE = [
     ("[doctor] i can feel some swelling in your ankle", "No ankle swelling."),
     ("[doctor] you can see the redness here on your arm", "No redness."),
@@ -1024,6 +1041,7 @@ WRONG = (
     + SPOKEN_NUMBERS_OTHERWISE
     + MAY_HAPPEN_OTHERWISE
     + VALUES_OTHERWISE
+    + REPORTED_WRITTEN_AS_DENIED
     + IN_THE_PAST_OTHERWISE
 )
 

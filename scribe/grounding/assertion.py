@@ -64,6 +64,7 @@ _TARGET_SYNONYM = {
     "distend": "distension",
     "erythem": "redness",
     "ecchymos": "bruis",
+    "lump": "mass",
     "radiating": "radiate",  # the pain's spread, said as a verb ("radiation" is also a treatment)
 }
 _SUBJECTS = frozenset("i he she they we it".split())
@@ -277,9 +278,14 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             or w.endswith(("less", "-free"))
             or toks[i + 1 : i + 2] == ["free"]  # "painless", "pain-free", "pain free"
         )
-        (negated if absent else affirmed).add(key)
-        if " " in key and (when := _when(toks, i, base_target(key))):
-            (negated if absent else affirmed).add(when)  # "my knee hurts at night" is knee pain and night pain
+        when = _when(toks, i, base_target(key))
+        if absent:
+            # "no night pain", "no pain at rest": no pain at that time, not no pain at all
+            negated.add(when if when and " " not in key else key)
+        else:
+            affirmed.add(key)
+            if when:
+                affirmed.add(when)  # "my knee hurts at night": knee pain, and night pain
     return negated, affirmed
 
 
@@ -449,8 +455,6 @@ def _qualified(toks: list[str], i: int) -> str | None:
             return f"{manoeuvre} {key}"  # "pain with pronation" is the exam's finding for that manoeuvre
     if site := _site(before):
         return f"{site} {key}"
-    if when := _when(toks, i, key):
-        return when  # "no night pain", "no pain at rest": pain at that time, not pain at all
     return key
 
 
