@@ -897,7 +897,6 @@ _FINDING_WORDS = {
     "hemoptysis": ("blood",),
     "bleed": ("blood",),
     "distension": ("bloat",),
-    "mass": ("lump",),
     "sputum": ("phlegm", "mucus"),
     "diarrh": ("loose", "watery"),
     "rales": ("crackl",),
