@@ -986,6 +986,23 @@ REPORTED_WRITTEN_AS_DENIED = [
     ("[doctor] there 's some crepitus with range of motion", "No crepitus."),
     ("[patient] i 'm having a lot of pain in my lower back", "Denies low back pain."),
 ]
+# a question asked on a condition ("when I push on the outside, does that hurt?") answered "no" denies the pain there,
+# not the pain the visit is about
+_PUSHED = (
+    "[patient] my right knee has been hurting for a month\n[doctor] now when i push on the outside of your right knee"
+    " does that hurt at all\n[patient] no"
+)
+ON_A_CONDITION_THE_SAME = [
+    (_PUSHED, "She uses ice for the pain."),
+    (_PUSHED, "Right knee pain for 1 month."),
+    (_PUSHED, "No pain to palpation of the lateral aspect of the right knee."),
+    ("[doctor] when i push on your abdomen it is soft", "Wound without pus."),
+]
+ON_A_CONDITION_OTHERWISE = [
+    (_PUSHED, "Denies knee pain."),
+    ("[patient] my left knee does n't really hurt but my right knee hurts", "Reports left knee pain."),
+    ("[doctor] okay and when i press on your right knee sorry does that hurt\n[patient] yes", "No right knee pain."),
+]
 MAY_HAPPEN_OTHERWISE = [
     ("[doctor] i can feel some swelling in your ankle", "No ankle swelling."),
     ("[doctor] you can see the redness here on your arm", "No redness."),
@@ -1018,6 +1035,7 @@ FAITHFUL = (
     + VALUES_THE_SAME
     + IN_THE_PAST_THE_SAME
     + IN_THEIR_WORDS_THE_SAME
+    + ON_A_CONDITION_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -1042,6 +1060,7 @@ WRONG = (
     + MAY_HAPPEN_OTHERWISE
     + VALUES_OTHERWISE
     + REPORTED_WRITTEN_AS_DENIED
+    + ON_A_CONDITION_OTHERWISE
     + IN_THE_PAST_OTHERWISE
 )
 

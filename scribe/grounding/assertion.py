@@ -81,7 +81,7 @@ _LISTS_OF_WHAT_MAY_BE = frozenset("risk risks watch precautions".split())
 # not congestion), and what "blood" names when it is not bleeding
 _NOT_TARGETS = frozenset(
     """number numbers numbered massage massaging massive rubber painting paint painter congestive discharged
-    bloodwork bloodstream fluids exhausting""".split()
+    bloodwork bloodstream fluids exhausting push pushes pushed pushing""".split()
 )
 _BLOOD_NOT_A_FINDING = frozenset(
     """pressure pressures sugar sugars work test tests draw drawn count counts thinner thinners type levels level
@@ -593,6 +593,8 @@ _QUESTION_OPENER = re.compile(
     + r"|"
     + _LEAD
     + r"(?:and\s+)?(?:does|did)\s+(?:it|that|this|the|your)\b"
+    # "... your right knee sorry does that hurt": whatever comes before, "does that hurt" asks
+    + r"|\b(?:does|did)\s+(?:it|that|this)\s+(?:still\s+|ever\s+)?(?:hurt|ache|bother|swell|itch|burn|radiate)\b"
 )
 _EVERYTHING_ELSE_FINE = re.compile(
     r"\b(?:everything else|all else|the rest|otherwise)\b.{0,25}\b(?:okay|ok|fine|good|normal|great)\b"
@@ -750,6 +752,7 @@ def _presupposed(question: str, asked_about: set[str], answer: str) -> set[str]:
     return {k for k in asked_about if k in subject or base_target(k) in subject}
 
 
+SITE_CONTEXT = 60  # characters before a question in which its condition ("when i press on your knee") may be said
 QUESTION_RUN = 60  # characters between two questions asked in one breath, the next turn answering both
 
 
@@ -814,15 +817,28 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
     nxt = index.position[sid] + 1
     if run < len(sentences) and nxt < len(index.order):
         question = " ".join(sentences[run:])
-        asked_about = _at_sites(_question_targets(question), question)
+        # the question's condition, said just before it, may name the body site: "when i press on your right knee,
+        # does that hurt" asks about the right knee (a statement before a question does not)
+        said_before = normalise(sentences[run - 1])[-SITE_CONTEXT:] if run else ""
+        conditions = [m.start() for m in _ON_CONDITION.finditer(said_before)]
+        context = f"{said_before[conditions[-1] :] if conditions else ''} {question}"
+        asked_about = _at_sites(_question_targets(question), context)
         answer = index.segment_text[index.order[nxt]]
         given = _presupposed(question, asked_about, answer)
         if not _OVER.search(normalise(question)):
             affirmed |= given  # "is the pain gone?" takes the pain as given, but not as there now
         n, a = _answered(asked_about - given, answer, normalise(question))
+        if _ON_CONDITION.search(normalise(seg.text)[-CONDITION_REACH:]):  # "when i push on the outside does that hurt"
+            n = {CONDITIONAL + k for k in n}
         negated |= n
         affirmed |= a
     return negated, affirmed
+
+
+# a question or a statement about a finding under a condition ("when i press here", "with walking", "at night")
+_ON_CONDITION = re.compile(r"\b(?:when|whenever|while|if|after|during|with|upon|palpation|on exertion)\b")
+CONDITIONAL = "~"  # marks a denial that holds only under its question's condition
+CONDITION_REACH = 80  # characters before a question's end within which a condition is said
 
 
 # a clause that says what came before is over: "... but it's gone now", "and then it went away"
@@ -982,14 +998,19 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
             lines.add(before)
     window = sorted(lines, key=index.position.__getitem__)
     ev_neg, ev_aff = _segment_polarity(index, window)
+    ev_neg_when = {k.removeprefix(CONDITIONAL) for k in ev_neg if k.startswith(CONDITIONAL)}
     # a denial of today is not contradicted by "I had some chest pain two years ago", "I used to get headaches"
     ev_aff_now = _segment_polarity(index, window, current=True)[1]
     all_neg, all_aff = _visit_polarity(index)
+    all_neg = {k.removeprefix(CONDITIONAL) for k in all_neg}  # across the visit, a denial under a condition counts
     issues = []
     header = m.group(1) if (m := _HEADER.match(normalise(statement))) else ""  # "Examination of the abdomen: ..."
     for clause in _clauses(statement):
         st_neg, st_aff = negated_terms(clause)
-        absent, present = st_aff & ev_neg - ev_aff, st_neg & ev_aff - ev_neg
+        # a denial under a condition answers a statement under one ("no pain with walking"); it neither says the
+        # finding is never there ("Mobic for pain control") nor takes away what other lines affirm ("denies knee pain")
+        when = ev_neg_when if _ON_CONDITION.search(clause) else set()
+        absent, present = st_aff & (ev_neg | when) - ev_aff, st_neg & ev_aff - ev_neg - when
         if not _HISTORICAL.search(clause):  # "had blood in her stool 3 years ago" is not today's answer
             present &= ev_aff_now | all_aff
             said = all_neg | all_aff
@@ -1106,6 +1127,10 @@ def _placed_clauses(index: TranscriptIndex) -> list[tuple[list[set[str]], set[st
         out = []
         for sid in ix.order:
             for sentence in stated_sentences(ix.segment_text[sid]):
+                # "when i press on the outside of your right knee does that hurt": the question is no statement
+                opener = [m.start() for m in _QUESTION_OPENER.finditer(normalise(sentence))]
+                if opener and _question_targets(normalise(sentence)[opener[-1] :]):
+                    sentence = normalise(sentence)[: opener[-1]]
                 for clause in _clauses(sentence):
                     before: list[set[str]] = [set() for _ in _PLACE_AXES]
                     for piece in _denial_pieces(clause):
