@@ -968,6 +968,8 @@ IN_THEIR_WORDS_THE_SAME = [
     ("[patient] i saw blood when i wiped", "Reports rectal bleeding."),
     ("[patient] my stomach feels bloated and full", "Abdominal distension."),
     ("[patient] i ca n't fall asleep at night", "Insomnia."),
+    ("[doctor] any trouble sleeping\n[patient] no i sleep fine", "Denies insomnia."),
+    ("[patient] my knee gives way when i go down stairs", "Reports knee instability."),
 ]
 # what the visit reports, written as denied
 REPORTED_WRITTEN_AS_DENIED = [
@@ -985,6 +987,9 @@ REPORTED_WRITTEN_AS_DENIED = [
     ("[doctor] you have decreased range of motion and pain with flexion", "No pain with flexion."),
     ("[doctor] there 's some crepitus with range of motion", "No crepitus."),
     ("[patient] i 'm having a lot of pain in my lower back", "Denies low back pain."),
+    ("[patient] i 've been having trouble sleeping", "Denies insomnia."),
+    ("[patient] i 've had the runs for three days", "Denies diarrhea."),
+    ("[patient] i get a racing heart at night", "Denies palpitations."),
 ]
 # a question asked on a condition ("when I push on the outside, does that hurt?") answered "no" denies the pain there,
 # not the pain the visit is about
