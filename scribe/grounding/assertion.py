@@ -763,6 +763,16 @@ def _presupposed(question: str, asked_about: set[str], answer: str) -> set[str]:
     return {k for k in asked_about if k in subject or base_target(k) in subject}
 
 
+def _split_question(text: str) -> tuple[str, str]:
+    """A normalised sentence without its question mark cut where the question it ends with starts ("okay have you
+    noticed any swelling"): (what it states, what it asks). The next turn answers the last question only, so one
+    about no target is none: ``(text, "")``."""
+    opener = [m.start() for m in _QUESTION_OPENER.finditer(text)]
+    if opener and _question_targets(text[opener[-1] :]):
+        return text[: opener[-1]], text[opener[-1] :]
+    return text, ""
+
+
 SITE_CONTEXT = 60  # characters before a question in which its condition ("when i press on your knee") may be said
 QUESTION_RUN = 60  # characters between two questions asked in one breath, the next turn answering both
 
@@ -786,13 +796,11 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
     if sentences and not asked[-1]:  # a question without its question mark: "okay have you noticed any swelling"
         last = sentences[-1]
         text = normalise(last)
-        opener = [m.start() for m in _QUESTION_OPENER.finditer(text)]
-        # the next turn answers the last question only: one about something else says nothing of the targets
-        if opener and _question_targets(text[opener[-1] :]):
-            stated, asking = text[: opener[-1]], text[opener[-1] :]
+        stated, asking = _split_question(text)
+        if asking:
             sentences[-1:] = [stated, asking] if stated.strip() else [asking]
             asked[-1:] = [False, True] if stated.strip() else [True]
-        elif opener:
+        elif opener := [m.start() for m in _QUESTION_OPENER.finditer(text)]:
             # a question about a target asked in one breath before it ("does that pain radiate anywhere or where
             # would you say it is") is asked, not stated, though the answer is to the last one
             first = len(opener) - 1
@@ -1063,8 +1071,8 @@ def _said_only_elsewhere_on_body(target: str, context: str, index: TranscriptInd
     (A finding stated present is still held against a denial on another part: a missed denial costs more.)"""
     if " " in target:
         return False
-    context = _EXTREMITIES.sub(_limbs, normalise(context))
-    context = " ".join(_non_split(re.findall(r"[a-z][a-z'-]*", context)))  # "nontender": "non tender"
+    # "nontender": "non tender" ("lower extremities" are read as legs by _at_sites)
+    context = " ".join(_non_split(re.findall(r"[a-z][a-z'-]*", normalise(context))))
     stated = _at_sites({target}, context) - {target}
     if not stated:
         return False
@@ -1139,10 +1147,8 @@ def _placed_clauses(index: TranscriptIndex) -> list[tuple[list[set[str]], set[st
         for sid in ix.order:
             for sentence in stated_sentences(ix.segment_text[sid]):
                 # "when i press on the outside of your right knee does that hurt": the question is no statement
-                opener = [m.start() for m in _QUESTION_OPENER.finditer(normalise(sentence))]
-                if opener and _question_targets(normalise(sentence)[opener[-1] :]):
-                    sentence = normalise(sentence)[: opener[-1]]
-                for clause in _clauses(sentence):
+                stated, asking = _split_question(normalise(sentence))
+                for clause in _clauses(stated if asking else sentence):
                     before: list[set[str]] = [set() for _ in _PLACE_AXES]
                     for piece in _denial_pieces(clause):
                         own = _places(set(re.findall(r"[a-z]+", piece)))
@@ -1263,8 +1269,7 @@ def _findings_said(index: TranscriptIndex) -> set[str]:
         said = targets_said(ix)
         said = said | {k for k, backers in _FINDING_BACKING.items() if said & backers}
         said |= {k for k, words in _FINDING_WORDS.items() if any(t.startswith(words) for t in ix.all_tokens)}
-        text = " ".join(normalise(ix.segment_text[sid]) for sid in ix.order)
-        said |= {k for k, phrase in _FINDING_PHRASES.items() if phrase.search(text)}
+        said |= {k for k, phrase in _FINDING_PHRASES.items() if phrase.search(ix.text)}
         return said
 
     return index.memo("findings", build)

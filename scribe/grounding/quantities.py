@@ -45,6 +45,23 @@ class Facts:
     ordinals: list[str] = field(default_factory=list)  # "2nd" as the word a visit says: "second"
 
 
+# things counted: "8 children" is not backed by "8 milligrams", but may be by a bare "I have eight" answering a
+# question about children
+_COUNTED = {
+    "mile": "mile miles",
+    "block": "block blocks",
+    "flight": "flight flights",
+    "step": "step steps",
+    "cup": "cup cups",
+    "glass": "glass glasses",
+    "drink": "drink drinks",
+    "beer": "beer beers",
+    "pack": "pack packs",
+    "cigarette": "cigarette cigarettes",
+    "child": "child children kid kids",
+    "pillow": "pillow pillows",
+}
+_COUNTS = frozenset(_COUNTED)
 # Units a number is said with; "4 days" and "4 weeks" are different facts even when both numbers are said.
 # One name per unit: the stemmer keeps "days" as it is, and "lbs" or "kg" are the same facts as pounds, kilograms.
 _QUANTITY_UNITS = {
@@ -68,26 +85,10 @@ _QUANTITY_UNITS = {
         "millimeter": "millimeter millimeters mm",
         "centimeter": "centimeter centimeters cm",
         "inch": "inch inches",
-        "mile": "mile miles",
-        "block": "block blocks",
-        "flight": "flight flights",
-        "step": "step steps",
-        "cup": "cup cups",
-        "glass": "glass glasses",
-        "drink": "drink drinks",
-        "beer": "beer beers",
-        "pack": "pack packs",
-        "cigarette": "cigarette cigarettes",
-        "child": "child children kid kids",
-        "pillow": "pillow pillows",
+        **_COUNTED,
     }.items()
     for w in words.split()
 }
-
-
-# things counted: "8 children" is not backed by "8 milligrams", but may be by a bare "I have eight" answering a
-# question about children
-_COUNTS = frozenset("mile block flight step cup glass drink beer pack cigarette child pillow".split())
 # a duration is said with its unit ("two weeks"): a bare number nearby is something else ("grade two")
 _TIME_UNITS = frozenset(("day", "week", "month", "hour", "minute"))
 _RANGE_JOINERS = frozenset({"to", "or", "-"})
@@ -367,7 +368,8 @@ def ages_said(index: TranscriptIndex) -> set[str]:
 # ("type 2 diabetes" where the visit says "your diabetes"), the number of views an x-ray was taken in. Where the
 # visit gives that kind of detail, another value is a number flag as usual; where it gives none, a review hint.
 _GRADE_SAID = re.compile(r"\b[0-4] ?(?:\+|plus)")
-_TIMES_A_DAY = re.compile(r"\b\d+ times (?:a day|per day|each day|daily)\b")
+_A_DAY = r"times (?:a day|per day|each day|daily)\b"  # how often a day, as written and as said
+_TIMES_A_DAY = re.compile(rf"\b\d+ {_A_DAY}")
 _CHART_DETAILS = (
     (re.compile(r"\btype (\d)\b(?= diabet)"), re.compile(r"\btype (?:\d|i{1,2})\b"), "the diabetes type {}"),
     (re.compile(r"\b(\d{1,2}) (?:radiographic )?views?\b"), re.compile(r"\bviews?\b"), "{} views"),
@@ -375,7 +377,7 @@ _CHART_DETAILS = (
     (re.compile(r"\b(?:reflex\w*|pulses?|dtrs?)\b[^.]*?\b([0-4])\+"), _GRADE_SAID, "the grade {}+"),
     (re.compile(r"\b([0-4])\+[^.]*?\b(?:reflex\w*|pulses?|dtrs?)\b"), _GRADE_SAID, "the grade {}+"),
     # "metformin 500 mg BID" where the visit names the dose but says nothing of how often: from the medication list
-    (re.compile(r"\b([1-6]) times (?:a day|per day|each day|daily)\b"), _TIMES_A_DAY, "{} times a day"),
+    (re.compile(rf"\b([1-6]) {_A_DAY}"), _TIMES_A_DAY, "{} times a day"),
 )
 
 
