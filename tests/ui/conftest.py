@@ -228,12 +228,35 @@ def wait_for_note(qtbot, win, timeout: int = 30000):
     """Wait until the drafted note is saved *and on screen*: the core sets the note on the drafting
     thread, the editor shows it once the queued signal arrives (later on a loaded machine)."""
 
+    page = win.page
+
     def shown() -> bool:
         session = win.session
-        return session is not None and session.note is not None and win.page.editor.shown_note is session.note
+        if session is not None and session.note is not None and page.editor.shown_note is session.note:
+            return True
+        # a failure the window shows ("Transcription failed: No clinical conversation ...") will not
+        # turn into a note by waiting: stop here and say what it was
+        return page.info_banner.isVisible() and "failed" in page.info_banner.label.text()
 
-    qtbot.waitUntil(shown, timeout=timeout)
+    try:
+        qtbot.waitUntil(shown, timeout=timeout)
+    except Exception:
+        raise AssertionError(f"no note on screen after {timeout / 1000:.0f} s; {_window_state(win)}") from None
+    if win.session.note is None or page.editor.shown_note is not win.session.note:
+        raise AssertionError(f"no note: {_window_state(win)}")
     return win.session.note
+
+
+def _window_state(win) -> str:
+    """What a user would see instead of the note, for a test that waited for one in vain."""
+    page, s = win.page, win.session
+    banner = page.info_banner.label.text() if page.info_banner.isVisible() else "(no banner)"
+    transcript = page.transcript.plain_text()
+    return (
+        f"session state {getattr(s, 'state', None)!r}, busy {getattr(s, 'is_busy', None)}, "
+        f"banner {banner!r}, editor status {page.editor.status_label.text()!r}, "
+        f"transcript ({len(transcript)} chars) {transcript[:400]!r}"
+    )
 
 
 def start_visit(qtbot, win, name: str = "Maria Lopez", mrn: str = "MRN-0042", consent: bool = True):
