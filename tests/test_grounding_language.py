@@ -1015,6 +1015,221 @@ MAY_HAPPEN_OTHERWISE = [
     ("[doctor] the swelling is causing your pain", "Denies pain."),
 ]
 
+# A review of systems as ACI-Bench transcribes it (rapid lists, answers that think first, hedge, or end in "but no"):
+# (visit, the denial a note writes, the same finding written as present)
+REVIEW_OF_SYSTEMS = [
+    ("[doctor] any fevers or chills\n[patient] no", "Denies fevers or chills.", "Reports fevers or chills."),
+    ("[doctor] have you had any chest pain\n[patient] no i have n't", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any shortness of breath\n[patient] nope", "Denies shortness of breath.", "Reports shortness of breath."),
+    (
+        "[doctor] any nausea or vomiting\n[patient] not that i 've noticed",
+        "Denies nausea or vomiting.",
+        "Reports nausea and vomiting.",
+    ),
+    (
+        "[doctor] any numbness or tingling in your hands\n[patient] no nothing like that",
+        "Denies numbness or tingling in the hands.",
+        "Reports numbness and tingling in the hands.",
+    ),
+    (
+        "[doctor] does your knee ever give out on you\n[patient] no it does n't",
+        "Denies instability of the knee.",
+        "Reports the knee giving way.",
+    ),
+    (
+        "[doctor] have you noticed any blood in your stool\n[patient] no i have n't",
+        "Denies blood in the stool.",
+        "Reports blood in the stool.",
+    ),
+    ("[doctor] any pain with urination\n[patient] no", "Denies dysuria.", "Reports dysuria."),
+    ("[doctor] okay and any headaches\n[patient] no not really", "Denies headaches.", "Reports headaches."),
+    ("[doctor] any dizziness or lightheadedness\n[patient] no i feel fine", "Denies dizziness.", "Reports dizziness."),
+    (
+        "[doctor] and you 're not having any swelling in your legs\n[patient] no",
+        "Denies leg swelling.",
+        "Reports leg swelling.",
+    ),
+    (
+        "[doctor] you have n't had any weight loss\n[patient] no my weight 's been stable",
+        "Denies weight loss.",
+        "Reports weight loss.",
+    ),
+    (
+        "[doctor] any diarrhea or constipation\n[patient] no everything 's been normal",
+        "Denies diarrhea or constipation.",
+        "Reports diarrhea.",
+    ),
+    ("[doctor] any trouble swallowing\n[patient] no", "Denies dysphagia.", "Reports dysphagia."),
+    (
+        "[doctor] how about palpitations or your heart racing\n[patient] no",
+        "Denies palpitations.",
+        "Reports palpitations.",
+    ),
+    ("[doctor] any cough\n[patient] no cough", "Denies cough.", "Reports cough."),
+    ("[doctor] any night sweats\n[patient] no", "Denies night sweats.", "Reports night sweats."),
+    ("[doctor] did you hit your head\n[patient] no i did n't", "Denies head injury.", None),
+    ("[doctor] did you lose consciousness\n[patient] no", "Denies loss of consciousness.", None),
+    ("[doctor] any blurry vision\n[patient] no my vision is fine", "Denies blurry vision.", "Reports blurry vision."),
+    (
+        "[doctor] any abdominal pain\n[patient] no my stomach feels fine",
+        "Denies abdominal pain.",
+        "Reports abdominal pain.",
+    ),
+    ("[doctor] so no fever no chills\n[patient] right", "Denies fever and chills.", "Reports fever and chills."),
+    (
+        "[doctor] have you been feeling depressed at all\n[patient] no i 've been in a good mood",
+        "Denies depression.",
+        "Reports depression.",
+    ),
+    ("[doctor] any anxiety\n[patient] no not really", "Denies anxiety.", "Reports anxiety."),
+    (
+        "[doctor] are you having any trouble sleeping\n[patient] no i sleep fine",
+        "Denies trouble sleeping.",
+        "Reports trouble sleeping.",
+    ),
+    ("[doctor] any joint pain\n[patient] no", "Denies joint pain.", "Reports joint pain."),
+    ("[doctor] have you had any rashes\n[patient] no", "Denies rashes.", "Reports a rash."),
+    ("[doctor] any bleeding\n[patient] no bleeding", "Denies bleeding.", "Reports bleeding."),
+    (
+        "[doctor] are you short of breath when you walk up stairs\n[patient] no not at all",
+        "Denies dyspnea on exertion.",
+        "Reports dyspnea on exertion.",
+    ),
+    ("[doctor] any pain in your calves when you walk\n[patient] no", "Denies claudication.", None),
+    ("[doctor] any burning when you pee\n[patient] no", "Denies dysuria.", "Reports dysuria."),
+    ("[doctor] any blood in your urine\n[patient] no", "Denies hematuria.", "Reports hematuria."),
+    ("[doctor] any change in your bowel habits\n[patient] no", "Denies change in bowel habits.", None),
+    ("[doctor] do you get short of breath lying flat\n[patient] no", "Denies orthopnea.", None),
+    (
+        "[doctor] any weakness in your arms or legs\n[patient] no",
+        "Denies weakness.",
+        "Reports weakness in the arms and legs.",
+    ),
+    (
+        "[doctor] any tingling down your leg\n[patient] no it just stays in my back",
+        "Denies radicular symptoms.",
+        "Reports tingling down the leg.",
+    ),
+    (
+        "[doctor] any loss of bladder or bowel control\n[patient] no",
+        "Denies bowel or bladder incontinence.",
+        "Reports bowel and bladder incontinence.",
+    ),
+    ("[doctor] any sore throat\n[patient] no my throat 's fine", "Denies sore throat.", "Reports sore throat."),
+    ("[doctor] have you had any falls\n[patient] no i have n't fallen", "Denies falls.", "Reports falls."),
+    ("[doctor] any heartburn or reflux\n[patient] no", "Denies heartburn.", "Reports heartburn."),
+    (
+        "[doctor] any fever chills nausea vomiting\n[patient] no none of that",
+        "Denies fever, chills, nausea, or vomiting.",
+        "Reports nausea.",
+    ),
+    ("[doctor] have you had any fever\n[patient] i do n't think so", "Denies fever.", "Reports fever."),
+    (
+        "[doctor] any chest pain or shortness of breath\n[patient] um no not really i mean i get tired but no",
+        "Denies chest pain.",
+        "Reports chest pain.",
+    ),
+    (
+        "[doctor] and have you noticed any swelling in your ankles\n[patient] um let me think no i have n't noticed anything",
+        "Denies ankle swelling.",
+        "Reports ankle swelling.",
+    ),
+    ("[doctor] so you 're not having any pain right now\n[patient] no not right now", "No pain currently.", None),
+    (
+        "[patient] i have n't had any headaches since i started the medication",
+        "No headaches since starting the medication.",
+        "Reports headaches since starting the medication.",
+    ),
+    (
+        "[patient] and i have n't had any more episodes of chest pain",
+        "No further episodes of chest pain.",
+        "Reports further episodes of chest pain.",
+    ),
+    ("[doctor] any problems with your vision\n[patient] no", "Denies vision changes.", "Reports vision changes."),
+    (
+        "[doctor] have you been coughing up anything\n[patient] no it 's a dry cough",
+        "Denies sputum production.",
+        "Reports sputum production.",
+    ),
+    ("[doctor] any other symptoms fever body aches\n[patient] no just the cough", "Denies fever.", "Reports fever."),
+    (
+        "[doctor] any shortness of breath with it\n[patient] no i can breathe fine",
+        "Denies shortness of breath.",
+        "Reports shortness of breath.",
+    ),
+    ("[doctor] okay and you 've not had any vomiting\n[patient] no vomiting", "Denies vomiting.", "Reports vomiting."),
+    (
+        "[doctor] does it wake you up at night\n[patient] no i sleep through the night",
+        "Denies nocturnal pain.",
+        "The pain wakes him up at night.",
+    ),
+    (
+        "[doctor] any locking or catching of the knee\n[patient] no",
+        "Denies locking or catching.",
+        "Reports locking and catching of the knee.",
+    ),
+    ("[doctor] any redness or warmth\n[patient] no", "Denies redness or warmth.", "Reports redness and warmth."),
+    (
+        "[doctor] has there been any drainage from the wound\n[patient] no it 's been dry",
+        "Denies drainage from the wound.",
+        "Reports drainage from the wound.",
+    ),
+    (
+        "[doctor] any pain radiating down your arm\n[patient] no",
+        "Denies radiation of pain to the arm.",
+        "Reports pain radiating down the arm.",
+    ),
+    ("[doctor] and no fever right\n[patient] no fever", "Denies fever.", "Reports fever."),
+    ("[patient] i 've been feeling good no complaints really", "No complaints.", "Reports fatigue."),
+    ("[doctor] any bruising\n[patient] not that i 've seen", "Denies bruising.", "Reports bruising."),
+    (
+        "[doctor] are you having any side effects from the metformin like stomach upset or diarrhea\n[patient] no i 'm doing fine with it",
+        "Denies diarrhea.",
+        "Reports diarrhea.",
+    ),
+    (
+        "[doctor] are you having any muscle aches with the statin\n[patient] no",
+        "Denies myalgias.",
+        "Reports muscle aches.",
+    ),
+    (
+        "[doctor] any urinary symptoms like burning or frequency\n[patient] no",
+        "Denies urinary symptoms.",
+        "Reports burning with urination.",
+    ),
+    ("[doctor] how about your appetite\n[patient] it 's been good", "Appetite is good.", None),
+    ("[doctor] any tremors\n[patient] no", "Denies tremors.", "Reports tremors."),
+    ("[doctor] any confusion or memory problems\n[patient] no", "Denies confusion.", "Reports confusion."),
+    ("[doctor] any wheezing\n[patient] no wheezing", "Denies wheezing.", "Reports wheezing."),
+    (
+        "[doctor] you 're not having any suicidal thoughts\n[patient] no never",
+        "Denies suicidal ideation.",
+        "Reports suicidal ideation.",
+    ),
+    ("[doctor] alright any seizures\n[patient] no", "Denies seizures.", "Reports seizures."),
+    ("[doctor] okay any neck pain\n[patient] nope my neck is fine", "Denies neck pain.", "Reports neck pain."),
+    ("[doctor] any back pain\n[patient] no my back 's okay", "Denies back pain.", "Reports back pain."),
+    ("[doctor] okay any cramping\n[patient] no", "Denies cramping.", "Reports cramping."),
+    ("[doctor] any stiffness in the morning\n[patient] no", "Denies morning stiffness.", "Reports morning stiffness."),
+    ("[doctor] any bloating\n[patient] no", "Denies bloating.", "Reports bloating."),
+    (
+        "[doctor] have you had any difficulty breathing\n[patient] no",
+        "Denies difficulty breathing.",
+        "Reports difficulty breathing.",
+    ),
+    (
+        "[doctor] any pain when you take a deep breath\n[patient] no",
+        "Denies pleuritic chest pain.",
+        "Reports pain with deep breathing.",
+    ),
+]
+REVIEW_OF_SYSTEMS_THE_SAME = [(visit, denied) for visit, denied, _ in REVIEW_OF_SYSTEMS]
+REVIEW_OF_SYSTEMS_OTHERWISE = [(visit, present) for visit, _, present in REVIEW_OF_SYSTEMS if present]
+_AGE_SAID = "[doctor] how old are you\n[patient] i 'm sixty two"
+_SIX_PACK = "[patient] i drink about a six pack on the weekends"
+AS_SPLIT_THE_SAME = [(_AGE_SAID, "62-year-old male."), (_SIX_PACK, "He drinks 6 beers on weekends.")]
+AS_SPLIT_OTHERWISE = [(_AGE_SAID, "72-year-old male."), (_SIX_PACK, "He drinks 12 beers on weekends.")]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -1041,6 +1256,8 @@ FAITHFUL = (
     + IN_THE_PAST_THE_SAME
     + IN_THEIR_WORDS_THE_SAME
     + ON_A_CONDITION_THE_SAME
+    + REVIEW_OF_SYSTEMS_THE_SAME
+    + AS_SPLIT_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -1067,6 +1284,8 @@ WRONG = (
     + REPORTED_WRITTEN_AS_DENIED
     + ON_A_CONDITION_OTHERWISE
     + IN_THE_PAST_OTHERWISE
+    + REVIEW_OF_SYSTEMS_OTHERWISE
+    + AS_SPLIT_OTHERWISE
 )
 
 

@@ -46,7 +46,8 @@ TARGETS = tuple(
     effusion mass lump lesion nodul ulcer infect cramp stiff spasm seizure tremor confus fall injur heartburn reflux
     bloat distension distention distend jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
     claudicat tightness pressure flare snor apnea hematochezia fluid
-    hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag radiate radiating""".split()
+    hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag radiate radiating
+    locking catching""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -594,6 +595,8 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int], current: bool 
 _SYMPTOM_LIST = re.compile(r"\bany\b|\b(?:have|do|did|are)\s+you\b")
 _OPEN = re.compile(r"\b(?:describe|what|which|where|when|why|how (?:long|much|often|bad)|is it|more like)\b")
 _FILLERS = frozenset("uh um oh well so hmm mm er ah okay ok".split())
+# what an answer may open with before it answers: "um let me think no i haven't"
+_THINKING = (["let", "me", "think"], ["let", "me", "see"], ["let", "s", "see"], ["let's", "see"])
 _LEAD = r"(?:^|\b(?:okay|ok|alright|right|so|and|now|um|uh|well|great|good|also|symptoms|like)\s+)"
 _QUESTION_OPENER = re.compile(
     r"\b(?:have|has|had|do|does|did|are|is|were|was|can|could|would|will)\s+(?:you|he|she|they|there)\b"
@@ -676,8 +679,8 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     the targets denies the rest only after a yes/no question over a list: the answer to "describe the tightness, is it
     sharp or a pressure?" chooses, it does not deny the tightness."""
     toks = tokens(answer)
-    while toks and toks[0] in _FILLERS:
-        toks = toks[1:]
+    while toks and (toks[0] in _FILLERS or any(toks[: len(t)] == t for t in _THINKING)):
+        toks = toks[next((len(t) for t in _THINKING if toks[: len(t)] == t), 1) :]
     if not toks or not targets:
         return set(), set()
     if targets & negated_terms(question)[0]:  # "no fever?", "you haven't had any chest pain?"
@@ -690,6 +693,9 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
         return set(targets), set()  # "I haven't checked, but I don't think so", "that's gone"
     if toks[0] in _YES and toks[1:2] == ["not"]:
         return set(targets), set()  # "absolutely not", "definitely not"
+    if toks[0] in _NO and toks[-2:] == ["but", "no"]:
+        # "no not really i mean i get tired but no": the no it starts and ends with is for what it does not report
+        return targets - {k for c in _clauses(answer) for k in negated_terms(c)[1]}, set()
     # "No, only when I walk." still answers no; "No, but sometimes…" does not
     hedged = any(w in _HEDGES for w in toks)
     i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")

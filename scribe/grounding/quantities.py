@@ -91,6 +91,7 @@ _QUANTITY_UNITS = {
 }
 # a duration is said with its unit ("two weeks"): a bare number nearby is something else ("grade two")
 _TIME_UNITS = frozenset(("day", "week", "month", "hour", "minute"))
+_BEER_PACKS = frozenset(("6", "12", "24"))
 _RANGE_JOINERS = frozenset({"to", "or", "-"})
 _AND_NIGHT = re.compile(r"and (?:\S+ ){0,4}(?:night|evening|bedtime)\b")
 _RANGE_REACH = 6  # tokens of a range said value by value ("four five six seven days")
@@ -105,6 +106,8 @@ def _quantities(toks: list[str]) -> list[tuple[str, str]]:
         unit = _QUANTITY_UNITS.get(stem(nxt[0])) if nxt else None
         if unit == "pack" and len(nxt) > 1 and stem(nxt[1]) in ("year", "years"):
             unit = None  # "20 pack-years": a measure of its own, not 20 packs
+        elif unit == "pack" and t in _BEER_PACKS:
+            unit = "beer"  # "a six pack on the weekend": six beers (nobody smokes six packs)
         if unit is None and _IS_NUMBER.fullmatch(t):
             # "three to four times a week", "four five six seven days": the unit after a range is each value's
             j = i + 1
@@ -339,11 +342,13 @@ def _named_near(med: str, context: set[str], index: TranscriptIndex) -> bool:
     return any(index.medications.generic_of(m) == generic for _, m in index.medications.medications_in(sorted(context)))
 
 
-# an age as written or said: "43-year-old", "75 y.o.", "80 years of age", "age 62", "I'm 72" (tokens, numbers as digits)
+# an age as written or said: "43-year-old", "75 y.o.", "80 years of age", "age 62", "I'm 72", "i 'm 72" as a
+# recogniser splits it (tokens, numbers as digits)
 _AGE = re.compile(
     r"\b(\d{1,3}) (?:years? old|y o\b|years? of age)"
     r"|\bage (?:of )?(\d{1,3})\b"
-    r"|\b(?:i'm|i am|you're|you are|he's|she's|he is|she is|turned|turning) (?:a )?(\d{1,3})\b(?! (?:pounds?|lbs?|percent|mg|times|"
+    r"|\b(?:i'?m|i m|i am|you'?re|you re|you are|he'?s|she'?s|he s|she s|he is|she is|turned|turning) (?:a )?(\d{1,3})\b"
+    r"(?! (?:pounds?|lbs?|percent|mg|times|"
     r"minutes?|hours?|days?|weeks?|months?|feet|foot|inches|cm|kg|out|of))"
 )
 
