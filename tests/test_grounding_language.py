@@ -1230,6 +1230,38 @@ _SIX_PACK = "[patient] i drink about a six pack on the weekends"
 AS_SPLIT_THE_SAME = [(_AGE_SAID, "62-year-old male."), (_SIX_PACK, "He drinks 6 beers on weekends.")]
 AS_SPLIT_OTHERWISE = [(_AGE_SAID, "72-year-old male."), (_SIX_PACK, "He drinks 12 beers on weekends.")]
 
+# How long something has lasted is not when to come back, nor how long a treatment runs.
+_ONSET_AND_RETURN = (
+    "[patient] it started hurting about a week ago when i was moving hay\n"
+    "[doctor] okay i want to see you back in about one to two weeks"
+)
+_LASTED_AND_RETURN = (
+    "[patient] i 've had this pain for about a week now\n[doctor] we will see you back in a week or two"
+)
+_BOTH = "[patient] i 've had this cough for two weeks\n[doctor] i 'll see you in two weeks"
+_THERAPY = "[doctor] i want you to do physical therapy for the next six weeks"
+_QUIT = "[patient] i have n't had a cigarette in two weeks\n[doctor] great see you in two weeks"
+_IF_NOT_PASSED = (
+    "[patient] it started hurting about a week ago\n"
+    "[doctor] if the stone has n't passed in one to two weeks we will talk about lithotripsy"
+)
+HOW_LONG_THE_SAME = [
+    (_ONSET_AND_RETURN, "The pain began 1 week ago."),
+    (_ONSET_AND_RETURN, "Follow up in 2 weeks."),
+    (_LASTED_AND_RETURN, "For approximately 1 week she has had back pain."),
+    (_LASTED_AND_RETURN, "Follow up in 1-2 weeks."),
+    (_BOTH, "He has had a cough for 2 weeks."),
+    (_THERAPY, "Physical therapy for 6 weeks."),
+    (_THERAPY, "She has been referred to physical therapy for 6 weeks."),
+    (_QUIT, "He quit smoking 2 weeks ago."),
+    (_QUIT, "He has not smoked for 2 weeks."),
+]
+HOW_LONG_OTHERWISE = [
+    (_ONSET_AND_RETURN, "The pain began 2 weeks ago."),
+    (_LASTED_AND_RETURN, "For approximately 2 weeks she has had back pain."),
+    (_IF_NOT_PASSED, "Pain began 2 weeks ago."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -1258,6 +1290,7 @@ FAITHFUL = (
     + ON_A_CONDITION_THE_SAME
     + REVIEW_OF_SYSTEMS_THE_SAME
     + AS_SPLIT_THE_SAME
+    + HOW_LONG_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -1286,6 +1319,7 @@ WRONG = (
     + IN_THE_PAST_OTHERWISE
     + REVIEW_OF_SYSTEMS_OTHERWISE
     + AS_SPLIT_OTHERWISE
+    + HOW_LONG_OTHERWISE
 )
 
 

@@ -100,6 +100,11 @@ _RANGE_REACH = 6  # tokens of a range said value by value ("four five six seven 
 def _quantities(toks: list[str]) -> list[tuple[str, str]]:
     """(number, unit) for every number: "4 days" -> ("4", "day"), "a couple of weeks" -> ("2", "week"),
     a bare "4" -> ("4", "")."""
+    return [(n, u) for _, n, u in _placed_quantities(toks)]
+
+
+def _placed_quantities(toks: list[str]) -> list[tuple[int, str, str]]:
+    """:func:`_quantities` with the position of each number's token."""
     out = []
     for i, t in enumerate(toks):
         nxt = toks[i + 1 : i + 3]
@@ -124,17 +129,17 @@ def _quantities(toks: list[str]) -> list[tuple[str, str]]:
         if unit is None and i > 1 and toks[i - 1] in ("or", "to") and toks[i - 2] != "times":
             unit = _QUANTITY_UNITS.get(stem(toks[i - 2]))  # "a week or two", "an hour or 2": two weeks, two hours
         if re.fullmatch(r"\d+(?:\.\d+)?", t):
-            out.append((canon_number(t), unit or ""))
+            out.append((i, canon_number(t), unit or ""))
         elif unit and t in ("a", "an", "one", "next", "last", "past"):  # "see you next week", "since last week"
-            out.append(("1", unit))
+            out.append((i, "1", unit))
         elif t == "yesterday":
-            out.append(("1", "day"))
+            out.append((i, "1", "day"))
         elif t == "morning" and _AND_NIGHT.match(" ".join(toks[i + 1 : i + 7])):
-            out.append(("2", "time"))  # "one in the morning and one at night" is twice a day
+            out.append((i, "2", "time"))  # "one in the morning and one at night" is twice a day
         elif t == "couple":
             unit = unit or (_QUANTITY_UNITS.get(stem(nxt[1])) if len(nxt) > 1 and nxt[0] == "of" else None)
             if unit:
-                out.append(("2", unit))
+                out.append((i, "2", unit))
     return out
 
 
@@ -405,6 +410,69 @@ _PER_WEEK = frozenset({"day", "time"})
 _WEEKLY = re.compile(r"\b\d+(?:\.\d+)?(?: (?:to|or|-) \d+)? (?:days?|times) (?:a |per |each |every )?week|weekly\b")
 
 
+# How long something has lasted is not when to come back: "the pain began 2 weeks ago" is not backed by "I'll see you
+# back in one to two weeks". A time said from now is one after "in", "within", "next" (past a range and "about").
+_AHEAD = frozenset("in within next".split())
+_ON_THE_WAY_TO_IT = frozenset(
+    "about around approximately roughly maybe like another a an the that those just over".split()
+)
+_SINCE_THEN = re.compile(
+    r"\b(?:ago|(?:has|have|had) (?:been|had)|began|begun|started|onset|since|history|for the (?:past|last))\b"
+)
+# a plan's duration is a time from now whatever its tense ("she has been referred to physical therapy for 6 weeks")
+_PLANNED = re.compile(
+    r"\b(?:refer\w*|prescri\w*|advis\w*|instruct\w*|recommend\w*|will|continue|schedul\w*|plan\w*|follow|return|"
+    r"order\w*|course|therapy|take|taking)\b"
+)
+
+
+def _ahead(toks: list[str], i: int) -> bool:
+    """The time said at ``i`` counts from now: "back in about one to two weeks", "in a week or two", "the next 4 days"
+    (but not "i haven't had a cigarette in two weeks")."""
+    j = i - 1
+    while (
+        j >= 0
+        and i - j <= 6
+        and (
+            toks[j] in _RANGE_JOINERS
+            or toks[j] in _ON_THE_WAY_TO_IT
+            or _IS_NUMBER.fullmatch(toks[j])
+            or _QUANTITY_UNITS.get(stem(toks[j])) in _TIME_UNITS
+        )
+    ):
+        j -= 1
+    if j < 0 or toks[j] not in _AHEAD:
+        return False
+    # "i haven't had a drink in two weeks", "the first time in years": a time up to now ("if it hasn't passed in two
+    # weeks" is ahead again)
+    before = toks[max(0, j - 8) : j]
+    return any(t in ("if", "unless") for t in before) or not any(
+        t.endswith("n't") or t in ("not", "never", "no", "first", "last") for t in before
+    )
+
+
+def _said_only_ahead(text: str, facts: Facts, index: TranscriptIndex) -> dict[str, Issue]:
+    """Durations of the past ("for 2 weeks, she has had ...", "began 2 weeks ago") that the visit says only as a time
+    from now (when to come back, how long a treatment runs)."""
+    low = normalise(text)
+    if not _SINCE_THEN.search(low) or (_PLANNED.search(low) and not re.search(r"\bago\b", low)):
+        return {}
+    out: dict[str, Issue] = {}
+    mine = {(n, u) for _, n, u in _placed_quantities(tokens(text)) if u in _TIME_UNITS and n in facts.numbers}
+    for num, unit in sorted(mine):
+        said = [
+            _ahead(toks, i)
+            for toks in _dateless_tokens(index).values()
+            for i, n, u in _placed_quantities(toks)
+            if (n, u) == (num, unit)
+        ]
+        if said and all(said):
+            out[num] = Issue(
+                kind="number", detail=f"{num} {unit}(s) is said in the visit only as a time from now, not as how long"
+            )
+    return out
+
+
 def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int], index: TranscriptIndex) -> list[Issue]:
     """Every number must be said, and said about this: in the evidence or next to it, or in a line that
     shares a word with the statement ("BP 150/92" is not backed by "150 pounds" in another topic)."""
@@ -412,7 +480,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     said = _numbers_said(index)
     near = {n for sid in evidence for w in index.window(sid, 2) for n in said[w]}
     topic = {w for w in words if not w[0].isdigit() and w not in FRAMING and len(w) > 2}
-    contradicted = _said_for_something_else(text, facts, index)
+    contradicted = _said_for_something_else(text, facts, index) | _said_only_ahead(text, facts, index)
     issues.extend(contradicted.values())
     ages = ages_in(text)
     chart = chart_details_unsaid(text, index)
