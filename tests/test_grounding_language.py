@@ -1256,7 +1256,25 @@ HOW_LONG_THE_SAME = [
     (_QUIT, "He quit smoking 2 weeks ago."),
     (_QUIT, "He has not smoked for 2 weeks."),
 ]
+_KNEE_AND_RETURN = (
+    "[patient] my knee has been hurting for about two weeks\n"
+    "[doctor] okay let 's get you into physical therapy and i 'll see you back in four weeks"
+)
+_COUGH_AND_COURSE = (
+    "[patient] the cough started three days ago\n"
+    "[doctor] take the antibiotic for seven days and call me if you 're not better in a week"
+)
+HOW_LONG_THE_SAME += [
+    (_KNEE_AND_RETURN, "Follow up in 4 weeks."),
+    (_KNEE_AND_RETURN, "Knee pain for 2 weeks."),
+    (_COUGH_AND_COURSE, "Cough for 3 days."),
+    (_COUGH_AND_COURSE, "Antibiotic for 7 days."),
+    (_COUGH_AND_COURSE, "Call if not improved in 1 week."),
+]
 HOW_LONG_OTHERWISE = [
+    (_KNEE_AND_RETURN, "Follow up in 2 weeks."),
+    (_KNEE_AND_RETURN, "Knee pain began 4 weeks ago."),
+    (_COUGH_AND_COURSE, "Follow up in 3 days."),
     (_ONSET_AND_RETURN, "The pain began 2 weeks ago."),
     (_LASTED_AND_RETURN, "For approximately 2 weeks she has had back pain."),
     (_IF_NOT_PASSED, "Pain began 2 weeks ago."),

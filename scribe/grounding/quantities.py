@@ -426,9 +426,8 @@ _PLANNED = re.compile(
 )
 
 
-def _ahead(toks: list[str], i: int) -> bool:
-    """The time said at ``i`` counts from now: "back in about one to two weeks", "in a week or two", "the next 4 days"
-    (but not "i haven't had a cigarette in two weeks")."""
+def _back_to(toks: list[str], i: int) -> int:
+    """The position of the word a time said at ``i`` hangs on, past a range and "about" ("in about one to two")."""
     j = i - 1
     while (
         j >= 0
@@ -441,6 +440,13 @@ def _ahead(toks: list[str], i: int) -> bool:
         )
     ):
         j -= 1
+    return j
+
+
+def _ahead(toks: list[str], i: int) -> bool:
+    """The time said at ``i`` counts from now: "back in about one to two weeks", "in a week or two", "the next 4 days"
+    (but not "i haven't had a cigarette in two weeks")."""
+    j = _back_to(toks, i)
     if j < 0 or toks[j] not in _AHEAD:
         return False
     # "i haven't had a drink in two weeks", "the first time in years": a time up to now ("if it hasn't passed in two
@@ -451,24 +457,55 @@ def _ahead(toks: list[str], i: int) -> bool:
     )
 
 
-def _said_only_ahead(text: str, facts: Facts, index: TranscriptIndex) -> dict[str, Issue]:
+def _behind(toks: list[str], i: int) -> bool:
+    """The time said at ``i`` is how long something has lasted: "a week ago", "for the past two weeks", "it's been
+    hurting for about two weeks" (not "take it for two weeks")."""
+    if "ago" in toks[i + 1 : i + 4]:
+        return True
+    j = _back_to(toks, i)
+    if j < 0:
+        return False
+    if toks[j] in ("past", "last", "since"):
+        return True
+    return toks[j] == "for" and any(t in ("been", "had", "have", "has") for t in toks[max(0, j - 6) : j])
+
+
+# a note's time to come back: "follow up in 2 weeks", "return to clinic in 1 month"
+_COME_BACK = re.compile(
+    r"\b(?:follow\w*|return\w*|recheck\w*|reassess\w*|re-?evaluat\w*|come back|see (?:\w+ )?back)\b"
+)
+
+
+def _time_the_other_way(text: str, facts: Facts, index: TranscriptIndex) -> dict[str, Issue]:
     """Durations of the past ("for 2 weeks, she has had ...", "began 2 weeks ago") that the visit says only as a time
-    from now (when to come back, how long a treatment runs)."""
+    from now (when to come back, how long a treatment runs), and times to come back ("follow up in 2 weeks") that the
+    visit says only as how long something has lasted."""
     low = normalise(text)
-    if not _SINCE_THEN.search(low) or (_PLANNED.search(low) and not re.search(r"\bago\b", low)):
-        return {}
+    past = bool(_SINCE_THEN.search(low)) and not (_PLANNED.search(low) and not re.search(r"\bago\b", low))
+    toks = tokens(text)
+    mine = {
+        (n, u, past or (bool(_COME_BACK.search(low)) and _ahead(toks, i)))
+        for i, n, u in _placed_quantities(toks)
+        if u in _TIME_UNITS and n in facts.numbers
+    }
     out: dict[str, Issue] = {}
-    mine = {(n, u) for _, n, u in _placed_quantities(tokens(text)) if u in _TIME_UNITS and n in facts.numbers}
-    for num, unit in sorted(mine):
+    for num, unit, checked in sorted(mine):
+        if not checked:
+            continue
         said = [
-            _ahead(toks, i)
-            for toks in _dateless_tokens(index).values()
-            for i, n, u in _placed_quantities(toks)
+            (_ahead(line, i), _behind(line, i))
+            for line in _dateless_tokens(index).values()
+            for i, n, u in _placed_quantities(line)
             if (n, u) == (num, unit)
         ]
-        if said and all(said):
+        if said and past and all(ahead for ahead, _ in said):
             out[num] = Issue(
                 kind="number", detail=f"{num} {unit}(s) is said in the visit only as a time from now, not as how long"
+            )
+        elif said and not past and all(behind for _, behind in said):
+            out[num] = Issue(
+                kind="number",
+                detail=f"{num} {unit}(s) is said in the visit only as how long it has lasted, not as when",
             )
     return out
 
@@ -480,7 +517,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     said = _numbers_said(index)
     near = {n for sid in evidence for w in index.window(sid, 2) for n in said[w]}
     topic = {w for w in words if not w[0].isdigit() and w not in FRAMING and len(w) > 2}
-    contradicted = _said_for_something_else(text, facts, index) | _said_only_ahead(text, facts, index)
+    contradicted = _said_for_something_else(text, facts, index) | _time_the_other_way(text, facts, index)
     issues.extend(contradicted.values())
     ages = ages_in(text)
     chart = chart_details_unsaid(text, index)
