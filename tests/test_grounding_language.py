@@ -1271,7 +1271,16 @@ HOW_LONG_THE_SAME += [
     (_COUGH_AND_COURSE, "Antibiotic for 7 days."),
     (_COUGH_AND_COURSE, "Call if not improved in 1 week."),
 ]
+_ONSET_AND_FOUR_WEEKS = (
+    "[patient] my knee started hurting about two weeks ago\n[doctor] i 'll see you back in four weeks"
+)
+HOW_LONG_THE_SAME += [
+    (_ONSET_AND_FOUR_WEEKS, "Knee pain began 2 weeks ago; follow up in 4 weeks."),
+    (_ONSET_AND_FOUR_WEEKS, "Knee pain began 2 weeks ago. Return in 4 weeks."),
+]
 HOW_LONG_OTHERWISE = [
+    (_ONSET_AND_FOUR_WEEKS, "Knee pain began 4 weeks ago; follow up in 4 weeks."),
+    (_ONSET_AND_FOUR_WEEKS, "Knee pain began 2 weeks ago; follow up in 2 weeks."),
     (_KNEE_AND_RETURN, "Follow up in 2 weeks."),
     (_KNEE_AND_RETURN, "Knee pain began 4 weeks ago."),
     (_COUGH_AND_COURSE, "Follow up in 3 days."),

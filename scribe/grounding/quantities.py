@@ -482,27 +482,26 @@ def _time_the_other_way(text: str, facts: Facts, index: TranscriptIndex) -> dict
     visit says only as how long something has lasted."""
     low = normalise(text)
     past = bool(_SINCE_THEN.search(low)) and not (_PLANNED.search(low) and not re.search(r"\bago\b", low))
+    come_back = bool(_COME_BACK.search(low))
     toks = tokens(text)
-    mine = {
-        (n, u, past or (bool(_COME_BACK.search(low)) and _ahead(toks, i)))
-        for i, n, u in _placed_quantities(toks)
-        if u in _TIME_UNITS and n in facts.numbers
-    }
     out: dict[str, Issue] = {}
-    for num, unit, checked in sorted(mine):
-        if not checked:
+    for i, num, unit in _placed_quantities(toks):
+        if unit not in _TIME_UNITS or num not in facts.numbers or num in out:
+            continue
+        ahead_here = _ahead(toks, i)  # "pain for 2 weeks, follow up in 4 weeks": each time its own way
+        if not (come_back if ahead_here else past):
             continue
         said = [
-            (_ahead(line, i), _behind(line, i))
+            (_ahead(line, k), _behind(line, k))
             for line in _dateless_tokens(index).values()
-            for i, n, u in _placed_quantities(line)
+            for k, n, u in _placed_quantities(line)
             if (n, u) == (num, unit)
         ]
-        if said and past and all(ahead for ahead, _ in said):
+        if said and not ahead_here and all(ahead for ahead, _ in said):
             out[num] = Issue(
                 kind="number", detail=f"{num} {unit}(s) is said in the visit only as a time from now, not as how long"
             )
-        elif said and not past and all(behind for _, behind in said):
+        elif said and ahead_here and all(behind for _, behind in said):
             out[num] = Issue(
                 kind="number",
                 detail=f"{num} {unit}(s) is said in the visit only as how long it has lasted, not as when",
