@@ -275,6 +275,8 @@ def normalise(text: str) -> str:
         r"\1 weight",
         t,
     )
+    # "loss of consciousness" is the chart's "lost consciousness": one finding, said as a verb or a noun
+    t = re.sub(r"\bloss of consciousness\b", "lost consciousness", t)
     t = words_to_numbers(t)
     t = t.replace("’", "'")
     t = re.sub(r"(\d),(\d{3})", r"\1\2", t)

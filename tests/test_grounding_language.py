@@ -1289,6 +1289,25 @@ HOW_LONG_OTHERWISE = [
     (_IF_NOT_PASSED, "Pain began 2 weeks ago."),
 ]
 
+# Losing consciousness said as a verb, a noun or an idiom; "no problem sleeping".
+_NO_LOC = "[doctor] did you lose consciousness\n[patient] no"
+_BLACKED_OUT = "[patient] i blacked out for a few seconds"
+_DID_NOT_PASS_OUT = "[doctor] did you pass out\n[patient] no i did n't"
+_SLEEPS = "[patient] i have no problem sleeping"
+CONSCIOUSNESS_THE_SAME = [
+    (_NO_LOC, "Denies loss of consciousness."),
+    (_BLACKED_OUT, "Reports loss of consciousness."),
+    (_BLACKED_OUT, "Brief loss of consciousness."),
+    (_DID_NOT_PASS_OUT, "Denies loss of consciousness."),
+    (_SLEEPS, "Sleeps well."),
+]
+CONSCIOUSNESS_OTHERWISE = [
+    (_NO_LOC, "Reports loss of consciousness."),
+    (_BLACKED_OUT, "Denies loss of consciousness."),
+    (_DID_NOT_PASS_OUT, "He lost consciousness."),
+    (_SLEEPS, "Reports insomnia."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -1318,6 +1337,7 @@ FAITHFUL = (
     + REVIEW_OF_SYSTEMS_THE_SAME
     + AS_SPLIT_THE_SAME
     + HOW_LONG_THE_SAME
+    + CONSCIOUSNESS_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -1347,6 +1367,7 @@ WRONG = (
     + REVIEW_OF_SYSTEMS_OTHERWISE
     + AS_SPLIT_OTHERWISE
     + HOW_LONG_OTHERWISE
+    + CONSCIOUSNESS_OTHERWISE
 )
 
 
