@@ -1308,6 +1308,30 @@ CONSCIOUSNESS_OTHERWISE = [
     (_SLEEPS, "Reports insomnia."),
 ]
 
+# A range is held together: one end moved is another range, even where the new end is said of something else.
+_MILES = "[patient] uh 20 to 30 miles\n[patient] in years back i could do 40 on a good day"
+_DAYS_BETTER = (
+    "[patient] i was in the hospital for nine days\n"
+    "[doctor] you should start to feel better over the next four five six seven days"
+)
+_BP_CHECKS = (
+    "[patient] i walk four times a week\n[doctor] i want you to check your blood pressure two to three times a week"
+)
+_WEEK_OR_TWO = "[patient] it 's been three weeks\n[doctor] come back in a week or two"
+RANGES_THE_SAME = [
+    (_MILES, "He cycles 20 to 30 miles at a time."),
+    (_MILES, "He cycles 20-30 miles."),
+    (_DAYS_BETTER, "Improvement expected over the next 4 to 6 days."),
+    (_BP_CHECKS, "Check blood pressure 2-3 times a week."),
+    (_WEEK_OR_TWO, "Follow up in 1-2 weeks."),
+]
+RANGES_OTHERWISE = [
+    (_MILES, "He cycles 20 to 40 miles at a time."),
+    (_DAYS_BETTER, "Improvement expected over the next 4 to 9 days."),
+    (_BP_CHECKS, "Check blood pressure 2-4 times a week."),
+    (_WEEK_OR_TWO, "Follow up in 1-3 weeks."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -1338,6 +1362,7 @@ FAITHFUL = (
     + AS_SPLIT_THE_SAME
     + HOW_LONG_THE_SAME
     + CONSCIOUSNESS_THE_SAME
+    + RANGES_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -1368,6 +1393,7 @@ WRONG = (
     + AS_SPLIT_OTHERWISE
     + HOW_LONG_OTHERWISE
     + CONSCIOUSNESS_OTHERWISE
+    + RANGES_OTHERWISE
 )
 
 

@@ -509,6 +509,47 @@ def _time_the_other_way(text: str, facts: Facts, index: TranscriptIndex) -> dict
     return out
 
 
+def _ranges(toks: list[str]) -> set[tuple[str, str, str]]:
+    """The ranges of a line, (low, high, unit): "20 to 30 miles", "a week or two", "between 20 and 30 miles"; a range
+    said value by value ("four five six seven days") holds each of its spans (4 to 6 days as well)."""
+    placed = _placed_quantities(toks)
+    out: set[tuple[str, str, str]] = set()
+    chain: list[str] = []
+    for (i, a, ua), (j, b, ub) in zip(placed, [*placed[1:], (len(toks), "", "")]):
+        between = toks[i + 1 : j]
+        joined = (
+            ub
+            and ua in ("", ub)
+            and j - i <= 3
+            and all(t in _RANGE_JOINERS or t == "and" or _QUANTITY_UNITS.get(stem(t)) == ub for t in between)
+            and float(a) < float(b)
+        )
+        chain.append(a)
+        if not joined:
+            unit = ua
+            out.update((x, y, unit) for k, x in enumerate(chain) for y in chain[k + 1 :] if unit)
+            chain = []
+    return out
+
+
+def _range_said_otherwise(text: str, facts: Facts, index: TranscriptIndex) -> dict[str, Issue]:
+    """A range with one end moved: "cycles 20 to 40 miles" where the visit says "20 to 30 miles" and never 20 to 40
+    (40 miles may well be said of something else)."""
+    said = index.memo("ranges", lambda ix: set().union(*(_ranges(t) for t in _dateless_tokens(ix).values())))
+    out: dict[str, Issue] = {}
+    for a, b, unit in sorted(_ranges(tokens(text))):
+        if (a, b, unit) in said or not {a, b} <= facts.numbers:
+            continue
+        for x, y, u in sorted(said):
+            if u == unit and (x == a) != (y == b):
+                wrong = b if x == a else a
+                out[wrong] = Issue(
+                    kind="number", detail=f"{a} to {b} {unit}(s) is not what was said: {x} to {y} {unit}(s)"
+                )
+                break
+    return out
+
+
 def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int], index: TranscriptIndex) -> list[Issue]:
     """Every number must be said, and said about this: in the evidence or next to it, or in a line that
     shares a word with the statement ("BP 150/92" is not backed by "150 pounds" in another topic)."""
@@ -516,7 +557,11 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     said = _numbers_said(index)
     near = {n for sid in evidence for w in index.window(sid, 2) for n in said[w]}
     topic = {w for w in words if not w[0].isdigit() and w not in FRAMING and len(w) > 2}
-    contradicted = _said_for_something_else(text, facts, index) | _time_the_other_way(text, facts, index)
+    contradicted = (
+        _said_for_something_else(text, facts, index)
+        | _time_the_other_way(text, facts, index)
+        | _range_said_otherwise(text, facts, index)
+    )
     issues.extend(contradicted.values())
     ages = ages_in(text)
     chart = chart_details_unsaid(text, index)
