@@ -1308,7 +1308,8 @@ CONSCIOUSNESS_OTHERWISE = [
     (_SLEEPS, "Reports insomnia."),
 ]
 
-# A range is held together: one end moved is another range, even where the new end is said of something else.
+# A range is held together: one end moved is another range, even where the new end is said of something else; so is
+# a part and its whole ("2 out of 3"), while a score out of the same whole may change.
 _MILES = "[patient] uh 20 to 30 miles\n[patient] in years back i could do 40 on a good day"
 _DAYS_BETTER = (
     "[patient] i was in the hospital for nine days\n"
@@ -1318,7 +1319,21 @@ _BP_CHECKS = (
     "[patient] i walk four times a week\n[doctor] i want you to check your blood pressure two to three times a week"
 )
 _WEEK_OR_TWO = "[patient] it 's been three weeks\n[doctor] come back in a week or two"
+_CORTISOL = (
+    "[doctor] so we did the salivary cortisol tests and two out of three were normal\n[patient] i have four kids"
+)
+_SCORES = (
+    "[patient] the pain was like a six out of ten yesterday and today it 's a seven\n"
+    "[doctor] your blood pressure is one twenty over eighty"
+)
+_MURMUR = "[doctor] i hear a two out of six systolic murmur"
 RANGES_THE_SAME = [
+    (_CORTISOL, "Salivary cortisol: 2 out of 3 normal."),
+    (_CORTISOL, "Salivary cortisol tests: 2/3 normal."),
+    (_SCORES, "Pain 7/10 today."),
+    (_SCORES, "Pain 6/10 yesterday."),
+    (_SCORES, "BP 120/80."),
+    (_MURMUR, "2/6 systolic murmur."),
     (_MILES, "He cycles 20 to 30 miles at a time."),
     (_MILES, "He cycles 20-30 miles."),
     (_DAYS_BETTER, "Improvement expected over the next 4 to 6 days."),
@@ -1326,6 +1341,9 @@ RANGES_THE_SAME = [
     (_WEEK_OR_TWO, "Follow up in 1-2 weeks."),
 ]
 RANGES_OTHERWISE = [
+    (_CORTISOL, "Salivary cortisol: 2 out of 4 normal."),
+    (_SCORES, "BP 120/90."),
+    (_MURMUR, "2/4 systolic murmur."),
     (_MILES, "He cycles 20 to 40 miles at a time."),
     (_DAYS_BETTER, "Improvement expected over the next 4 to 9 days."),
     (_BP_CHECKS, "Check blood pressure 2-4 times a week."),

@@ -532,6 +532,9 @@ def _ranges(toks: list[str]) -> set[tuple[str, str, str]]:
     return out
 
 
+_OUT_OF = re.compile(r"\b(\d+(?:\.\d+)?) (?:out of|/) (\d+(?:\.\d+)?)\b")
+
+
 def _range_said_otherwise(text: str, facts: Facts, index: TranscriptIndex) -> dict[str, Issue]:
     """A range with one end moved: "cycles 20 to 40 miles" where the visit says "20 to 30 miles" and never 20 to 40
     (40 miles may well be said of something else)."""
@@ -547,6 +550,15 @@ def _range_said_otherwise(text: str, facts: Facts, index: TranscriptIndex) -> di
                     kind="number", detail=f"{a} to {b} {unit}(s) is not what was said: {x} to {y} {unit}(s)"
                 )
                 break
+    # "2 out of 4 were normal" where the visit says "two out of three": the count of a part keeps its whole (and a
+    # blood pressure its second number); a score out of the same whole may change ("a six out of ten, now a seven")
+    parts = index.memo("parts", lambda ix: set(_OUT_OF.findall(ix.text)))
+    for a, b in sorted(set(_OUT_OF.findall(normalise(text)))):
+        if (a, b) in parts:
+            continue
+        whole = sorted(y for x, y in parts if x == a)
+        if whole:
+            out[b] = Issue(kind="number", detail=f"{a} out of {b} is not what was said: {a} out of {whole[0]}")
     return out
 
 
