@@ -1350,6 +1350,47 @@ RANGES_OTHERWISE = [
     (_WEEK_OR_TWO, "Follow up in 1-3 weeks."),
 ]
 
+# Ways of saying no to a question about a symptom, as transcribed ("negative", "nothing like that", "thankfully no",
+# "i 'm not", "there is n't"), and denials said in passing.
+SAYING_NO = [
+    ("[patient] i ca n't say that i 've had any chest pain", "Denies chest pain.", "Reports chest pain."),
+    ("[patient] it does n't hurt to breathe", "Denies pleuritic pain.", "Reports pain with breathing."),
+    ("[patient] i have n't noticed any blood when i wipe", "Denies blood with wiping.", "Reports blood when wiping."),
+    ("[doctor] so to recap no fever no chills but you do have a cough", "Denies fever and chills.", "Reports fever."),
+    ("[patient] i 've had no problems with my stomach", "Denies GI symptoms.", "Reports stomach pain."),
+    ("[patient] no swelling that i can tell", "Denies swelling.", "Reports swelling."),
+    ("[patient] i would n't say i 'm depressed", "Denies depression.", "Reports depression."),
+    ("[patient] i do n't really get headaches anymore", "No longer has headaches.", "Reports headaches."),
+    ("[doctor] any fever\n[patient] not that i know of", "Denies fever.", "Reports fever."),
+    ("[doctor] any chest pain\n[patient] no ma'am", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] nah", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] no sir none", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] uh nope not at all", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] hmm no i would say no", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] negative", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] nothing", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] nothing like that", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] no no chest pain", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] i have not", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] thankfully no", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] oh no", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] not at all", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] no i 'm good", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] no i 've been feeling great", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] um i do n't believe so", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] never", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] any chest pain\n[patient] no not since the last visit", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] have you had chest pain\n[patient] i have n't", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] you 've had no chest pain\n[patient] correct", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] you have n't had any chest pain\n[patient] that 's right", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] is there any chest pain\n[patient] there is n't", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] are you having chest pain\n[patient] i 'm not", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] do you have chest pain\n[patient] i do n't", "Denies chest pain.", "Reports chest pain."),
+    ("[doctor] does your chest hurt\n[patient] it does n't", "Denies chest pain.", "Reports chest pain."),
+]
+SAYING_NO_THE_SAME = [(visit, denied) for visit, denied, _ in SAYING_NO]
+SAYING_NO_OTHERWISE = [(visit, present) for visit, _, present in SAYING_NO]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -1381,6 +1422,7 @@ FAITHFUL = (
     + HOW_LONG_THE_SAME
     + CONSCIOUSNESS_THE_SAME
     + RANGES_THE_SAME
+    + SAYING_NO_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -1412,6 +1454,7 @@ WRONG = (
     + HOW_LONG_OTHERWISE
     + CONSCIOUSNESS_OTHERWISE
     + RANGES_OTHERWISE
+    + SAYING_NO_OTHERWISE
 )
 
 

@@ -126,7 +126,7 @@ _GET_WHAT = (["rid"], ["relief"], ["better"], ["worse"], ["much"], ["up"])
 # a question without its question mark (unpunctuated transcripts): "have you had any chest pain"
 _ASKING = frozenset("have do did are were is does can could".split())
 _YES = frozenset("yes yeah yep yup sure mm-hmm uh-huh correct right sometimes definitely absolutely".split())
-_NO = frozenset("no nope not never nah none neither zero".split())
+_NO = frozenset("no nope not never nah none neither zero negative nothing".split())
 # after a negator, words that make it no denial of what follows
 _NOT_A_DENIAL_AFTER = frozenset("only just surprise doubt wonder question".split())
 NEGATION_SCOPE = 10  # tokens a negation reaches past its trigger (or past the last item of its list)
@@ -602,7 +602,7 @@ def _segment_polarity(index: TranscriptIndex, seg_ids: list[int], current: bool 
 # asks to describe or choose ("Can you describe the tightness? Is it sharp, or more like a pressure?")
 _SYMPTOM_LIST = re.compile(r"\bany\b|\b(?:have|do|did|are)\s+you\b")
 _OPEN = re.compile(r"\b(?:describe|what|which|where|when|why|how (?:long|much|often|bad)|is it|more like)\b")
-_FILLERS = frozenset("uh um oh well so hmm mm er ah okay ok".split())
+_FILLERS = frozenset("uh um oh well so hmm mm er ah okay ok thankfully luckily fortunately honestly".split())
 # what an answer may open with before it answers: "um let me think no i haven't"
 _THINKING = (["let", "me", "think"], ["let", "me", "see"], ["let", "s", "see"], ["let's", "see"])
 _LEAD = r"(?:^|\b(?:okay|ok|alright|right|so|and|now|um|uh|well|great|good|also|symptoms|like)\s+)"
@@ -646,10 +646,13 @@ _DENIES_IN_THE_END = re.compile(
 # "it doesn't"; "is it swollen?" - "it is a little"
 _AUX_FAMILY = {
     **{w: "do" for w in ("do", "does", "did")},
-    **{w: "be" for w in ("is", "are", "was", "were", "am")},
+    **{w: "be" for w in ("is", "are", "was", "were", "am", "m", "re")},  # "i 'm not", "we 're not" as split
     **{w: "have" for w in ("have", "has", "had")},
 }
-_ANSWER_SUBJECTS = frozenset("i it that they he she we this".split())
+_SPLIT_BE = frozenset(
+    ("m", "re")
+)  # an answer's "i 'm not"; a question's "when i 'm pressing here" asks with its own verb
+_ANSWER_SUBJECTS = frozenset("i it that they he she we this there".split())
 _AFTER_SHORT_YES = frozenset(
     "yeah yes yep sometimes really definitely a little bit lot though too now occasionally".split()
 )
@@ -665,7 +668,7 @@ _AGREES = re.compile(
 def _short_answer(toks: list[str], question: str) -> bool | None:
     """True for a short answer that says yes with the question's own verb ("does it hurt?" - "it does"), False for one
     that says no with it ("it does n't", "it doesn't"), None for any other answer."""
-    asked = next((_AUX_FAMILY[w] for w in tokens(question) if w in _AUX_FAMILY), None)
+    asked = next((_AUX_FAMILY[w] for w in tokens(question) if w in _AUX_FAMILY and w not in _SPLIT_BE), None)
     t = toks[2:] if toks[:2] == ["i", "mean"] else toks
     if not asked or len(t) < 2 or t[0] not in _ANSWER_SUBJECTS:
         return None
