@@ -1334,6 +1334,7 @@ RANGES_THE_SAME = [
     (_SCORES, "Pain 6/10 yesterday."),
     (_SCORES, "BP 120/80."),
     (_MURMUR, "2/6 systolic murmur."),
+    ("[doctor] there is a three out of six systolic ejection murmur\n[patient] my pain is a three", "Pain 3/10."),
     (_MILES, "He cycles 20 to 30 miles at a time."),
     (_MILES, "He cycles 20-30 miles."),
     (_DAYS_BETTER, "Improvement expected over the next 4 to 6 days."),

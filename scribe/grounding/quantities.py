@@ -535,7 +535,7 @@ def _ranges(toks: list[str]) -> set[tuple[str, str, str]]:
 _OUT_OF = re.compile(r"\b(\d+(?:\.\d+)?) (?:out of|/) (\d+(?:\.\d+)?)\b")
 
 
-def _range_said_otherwise(text: str, facts: Facts, index: TranscriptIndex) -> dict[str, Issue]:
+def _range_said_otherwise(text: str, facts: Facts, topic: set[str], index: TranscriptIndex) -> dict[str, Issue]:
     """A range with one end moved: "cycles 20 to 40 miles" where the visit says "20 to 30 miles" and never 20 to 40
     (40 miles may well be said of something else)."""
     said = index.memo("ranges", lambda ix: set().union(*(_ranges(t) for t in _dateless_tokens(ix).values())))
@@ -551,12 +551,16 @@ def _range_said_otherwise(text: str, facts: Facts, index: TranscriptIndex) -> di
                 )
                 break
     # "2 out of 4 were normal" where the visit says "two out of three": the count of a part keeps its whole (and a
-    # blood pressure its second number); a score out of the same whole may change ("a six out of ten, now a seven")
-    parts = index.memo("parts", lambda ix: set(_OUT_OF.findall(ix.text)))
+    # blood pressure its second number), in a line about the same thing ("pain 3/10" is no murmur's "3 out of 6"); a
+    # score out of the same whole may change ("a six out of ten yesterday, a seven today")
+    parts = index.memo(
+        "parts", lambda ix: {sid: set(_OUT_OF.findall(normalise(ix.segment_text[sid]))) for sid in ix.order}
+    )
+    said_parts = set().union(*parts.values()) if parts else set()
     for a, b in sorted(set(_OUT_OF.findall(normalise(text)))):
-        if (a, b) in parts:
+        if (a, b) in said_parts:
             continue
-        whole = sorted(y for x, y in parts if x == a)
+        whole = sorted(y for sid, pairs in parts.items() if topic & index.words[sid] for x, y in pairs if x == a)
         if whole:
             out[b] = Issue(kind="number", detail=f"{a} out of {b} is not what was said: {a} out of {whole[0]}")
     return out
@@ -572,7 +576,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     contradicted = (
         _said_for_something_else(text, facts, index)
         | _time_the_other_way(text, facts, index)
-        | _range_said_otherwise(text, facts, index)
+        | _range_said_otherwise(text, facts, topic, index)
     )
     issues.extend(contradicted.values())
     ages = ages_in(text)
