@@ -275,6 +275,12 @@ def normalise(text: str) -> str:
         r"\1 weight",
         t,
     )
+    # "i've lost about fifteen pounds" is a weight loss as "lost weight" is (the amount stays as it was said)
+    t = re.sub(
+        r"\b(lost|losing|gained|gaining) (?=(?:about |around |almost |over |like |maybe )?[\w-]+ (?:pounds|lbs?)\b)",
+        r"\1 weight ",
+        t,
+    )
     # "loss of consciousness" is the chart's "lost consciousness": one finding, said as a verb or a noun
     t = re.sub(r"\bloss of consciousness\b", "lost consciousness", t)
     t = words_to_numbers(t)

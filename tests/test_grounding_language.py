@@ -1392,6 +1392,20 @@ SAYING_NO = [
 SAYING_NO_THE_SAME = [(visit, denied) for visit, denied, _ in SAYING_NO]
 SAYING_NO_OTHERWISE = [(visit, present) for visit, _, present in SAYING_NO]
 
+# Symptoms reported as transcribed, against a note that denies them.
+_NAUSEA_A_LITTLE = "[doctor] any nausea\n[patient] a little bit yeah"
+_LOST_POUNDS = "[patient] i 've lost about fifteen pounds without trying"
+REPORTED_THE_SAME = [
+    (_NAUSEA_A_LITTLE, "Reports mild nausea."),
+    (_LOST_POUNDS, "Reports unintentional weight loss."),
+    (_LOST_POUNDS, "She has lost 15 pounds."),
+]
+REPORTED_OTHERWISE = [
+    (_NAUSEA_A_LITTLE, "Denies nausea."),
+    (_LOST_POUNDS, "Denies weight loss."),
+    (_LOST_POUNDS, "She has lost 50 pounds."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -1424,6 +1438,7 @@ FAITHFUL = (
     + CONSCIOUSNESS_THE_SAME
     + RANGES_THE_SAME
     + SAYING_NO_THE_SAME
+    + REPORTED_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -1456,6 +1471,7 @@ WRONG = (
     + CONSCIOUSNESS_OTHERWISE
     + RANGES_OTHERWISE
     + SAYING_NO_OTHERWISE
+    + REPORTED_OTHERWISE
 )
 
 

@@ -658,7 +658,8 @@ _AFTER_SHORT_YES = frozenset(
 )
 # an answer that gives a degree says yes: "a little bit", "a lot", "all the time"; so do "uh-huh" and "mm-hmm"
 _AGREES = re.compile(
-    r"^\W*(?:(?:uh|um|oh|well|yeah|yes)\W+)*(?:a little(?: bit)?|a bit|a lot|all the time|quite a bit|very much)\W*$"
+    r"^\W*(?:(?:uh|um|oh|well|yeah|yes)\W+)*(?:a little(?: bit)?|a bit|a lot|all the time|quite a bit|very much)"
+    r"(?:\W+(?:yeah|yes|yep))?\W*$"
     r"|^\W*(?:uh-huh|uh huh|mm-hmm|mm hmm|mhm|ouch|ow|i think so|i believe so|i guess so|probably|sure does|you bet|"
     r"exactly|that ?'s right|for sure|occasionally|every now and then|1 times in a while|on and off|off and on|"
     r"here and there)\b(?!\W*(?:no|not)\b)"
