@@ -1406,6 +1406,47 @@ REPORTED_OTHERWISE = [
     (_LOST_POUNDS, "She has lost 50 pounds."),
 ]
 
+# Sides as a visit says them ("it's my left knee that's been bothering me", one side normal and the other not in one
+# breath): (visit, the side said, the other side)
+SIDES = [
+    ("[patient] it 's my left knee that 's been bothering me", "Left knee pain.", "Right knee pain."),
+    (
+        "[doctor] on exam of your right shoulder you have pain with abduction",
+        "Right shoulder pain with abduction.",
+        "Left shoulder pain with abduction.",
+    ),
+    (
+        "[patient] the pain is on the right side of my lower back",
+        "Right-sided low back pain.",
+        "Left-sided low back pain.",
+    ),
+    (
+        "[doctor] i want to get an x-ray of your left wrist",
+        "X-ray of the left wrist ordered.",
+        "X-ray of the right wrist ordered.",
+    ),
+    (
+        "[patient] i fell on my outstretched right hand",
+        "Fall onto an outstretched right hand.",
+        "Fall onto an outstretched left hand.",
+    ),
+    (
+        "[doctor] there 's some swelling of the left ankle but the right ankle looks normal",
+        "Left ankle swelling.",
+        "Right ankle swelling.",
+    ),
+    ("[patient] it 's on the left yeah my left eye", "Left eye symptoms.", "Right eye symptoms."),
+    (
+        "[doctor] the ultrasound showed a cyst in the right breast",
+        "Right breast cyst on ultrasound.",
+        "Left breast cyst on ultrasound.",
+    ),
+    ("[patient] i 'm right handed", "Right-hand dominant.", "Left-hand dominant."),
+    ("[doctor] so it 's your right big toe that hurts\n[patient] yes", "Right great toe pain.", "Left great toe pain."),
+]
+SIDES_THE_SAME = [(visit, said) for visit, said, _ in SIDES]
+SIDES_OTHERWISE = [(visit, other) for visit, _, other in SIDES]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -1439,6 +1480,7 @@ FAITHFUL = (
     + RANGES_THE_SAME
     + SAYING_NO_THE_SAME
     + REPORTED_THE_SAME
+    + SIDES_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -1472,6 +1514,7 @@ WRONG = (
     + RANGES_OTHERWISE
     + SAYING_NO_OTHERWISE
     + REPORTED_OTHERWISE
+    + SIDES_OTHERWISE
 )
 
 

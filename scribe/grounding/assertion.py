@@ -910,6 +910,7 @@ _FINDING_BACKING = {"pain": {"tightness", "pressure", "cramp", "stiff", "tender"
 
 # everyday words that say a finding ("blood in my urine" is hematuria); a target is backed by any of them
 _FINDING_WORDS = {
+    "pain": ("bother", "kill"),  # "my knee has been bothering me", "it's been killing me"
     "hematuria": ("blood",),
     "orthopnea": ("flat", "pillow"),
     "tender": ("hurt", "pain", "sore", "touch", "press"),

@@ -233,9 +233,11 @@ def _found_at(index: TranscriptIndex) -> tuple[set[tuple[str, str]], dict[tuple[
         norm = normalise(text)
         for m in _CALLED_NORMAL.finditer(norm):
             normal.add((m.group(1), _stem(m.group(2))[:6]))
-        present = {base_target(k) for k in negated_terms(norm)[1]}
-        for pair in _sides(norm):
-            found.setdefault(pair, set()).update(present)
+        # per clause: "swelling of the left ankle but the right ankle looks normal" finds nothing on the right
+        for clause in re.split(r"[.;!?]|\bbut\b|\bwhereas\b", norm):
+            present = {base_target(k) for k in negated_terms(clause)[1]}
+            for pair in _sides(clause):
+                found.setdefault(pair, set()).update(present)
     return normal, found
 
 
