@@ -71,8 +71,8 @@ def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Coll
     issues.extend(dose_issues(st.text, index))
     issues.extend(unknown_name_issues(st.text, index))
     issues.extend(number_issues(st.text, facts, words, evidence, index))
-    issues.extend(laterality_issues(st.text, evidence, index))
-    issues.extend(normal_side_issues(st.text, index))
+    # one side flag is enough: the side the finding was said on, else the side the visit calls normal
+    issues.extend(laterality_issues(st.text, evidence, index) or normal_side_issues(st.text, index))
     issues.extend(negation_issues(st.text, index, evidence))
     issues.extend(finding_issues(st.text, index))
     issues.extend(unclear_issues(st.text, index, evidence))
