@@ -1344,7 +1344,6 @@ RANGES_THE_SAME = [
 RANGES_OTHERWISE = [
     (_CORTISOL, "Salivary cortisol: 2 out of 4 normal."),
     (_SCORES, "BP 120/90."),
-    (_MURMUR, "2/4 systolic murmur."),
     (_MILES, "He cycles 20 to 40 miles at a time."),
     (_DAYS_BETTER, "Improvement expected over the next 4 to 9 days."),
     (_BP_CHECKS, "Check blood pressure 2-4 times a week."),

@@ -532,12 +532,15 @@ def _ranges(toks: list[str]) -> set[tuple[str, str, str]]:
     return out
 
 
-_OUT_OF = re.compile(r"\b(\d+(?:\.\d+)?) (?:out of|/) (\d+(?:\.\d+)?)\b")
+# a part of a whole, in words ("2 out of 3 were normal"); a chart's "x/y" is a score or a blood pressure, which a
+# visit says in so many ways ("one twenty over eighty", "a seven, maybe an eight out of ten") that it is left to the
+# number checks
+_OUT_OF = re.compile(r"\b(\d+(?:\.\d+)?) out of (\d+(?:\.\d+)?)\b")
 
 
 def _range_said_otherwise(text: str, facts: Facts, topic: set[str], index: TranscriptIndex) -> dict[str, Issue]:
-    """A range with one end moved: "cycles 20 to 40 miles" where the visit says "20 to 30 miles" and never 20 to 40
-    (40 miles may well be said of something else)."""
+    """A range or a part with one end moved: "cycles 20 to 40 miles" where the visit says "20 to 30 miles" and never
+    20 to 40 (40 miles may well be said of something else); "2 out of 4" where it says "two out of three"."""
     said = index.memo("ranges", lambda ix: set().union(*(_ranges(t) for t in _dateless_tokens(ix).values())))
     out: dict[str, Issue] = {}
     for a, b, unit in sorted(_ranges(tokens(text))):
@@ -550,9 +553,9 @@ def _range_said_otherwise(text: str, facts: Facts, topic: set[str], index: Trans
                     kind="number", detail=f"{a} to {b} {unit}(s) is not what was said: {x} to {y} {unit}(s)"
                 )
                 break
-    # "2 out of 4 were normal" where the visit says "two out of three": the count of a part keeps its whole (and a
-    # blood pressure its second number), in a line about the same thing ("pain 3/10" is no murmur's "3 out of 6"); a
-    # score out of the same whole may change ("a six out of ten yesterday, a seven today")
+    # "2 out of 4 were normal" where the visit says "two out of three": the count of a part keeps its whole, in a line
+    # about the same thing ("pain 3 out of 10" is no murmur's "3 out of 6"); a score out of the same whole may change
+    # ("a six out of ten yesterday, a seven today")
     parts = index.memo(
         "parts", lambda ix: {sid: set(_OUT_OF.findall(normalise(ix.segment_text[sid]))) for sid in ix.order}
     )
