@@ -1446,6 +1446,23 @@ SIDES = [
 SIDES_THE_SAME = [(visit, said) for visit, said, _ in SIDES]
 SIDES_OTHERWISE = [(visit, other) for visit, _, other in SIDES]
 
+# What a heart does, a few words after it: "my heart feels like it's racing" is palpitations.
+_RACING = "[patient] my heart feels like it 's racing sometimes"
+_POUNDING = "[patient] my heart keeps pounding at night"
+_HEART_FINE = "[doctor] any racing heart\n[patient] no my heart has been fine"
+_RACING_AROUND = "[doctor] your heart is regular no murmurs\n[patient] i 've been racing around all day"
+HEART_THE_SAME = [
+    (_RACING, "Reports palpitations."),
+    (_POUNDING, "Reports palpitations."),
+    (_HEART_FINE, "Denies palpitations."),
+    (_RACING_AROUND, "Heart regular without murmurs."),
+]
+HEART_OTHERWISE = [
+    (_RACING, "Denies palpitations."),
+    (_POUNDING, "Denies palpitations."),
+    (_HEART_FINE, "Reports palpitations."),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -1480,6 +1497,7 @@ FAITHFUL = (
     + SAYING_NO_THE_SAME
     + REPORTED_THE_SAME
     + SIDES_THE_SAME
+    + HEART_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -1514,6 +1532,7 @@ WRONG = (
     + SAYING_NO_OTHERWISE
     + REPORTED_OTHERWISE
     + SIDES_OTHERWISE
+    + HEART_OTHERWISE
 )
 
 

@@ -452,9 +452,15 @@ def _site(word: str) -> str | None:
     return _SITE_SYNONYM.get(s, s) if s in _SITES else None
 
 
+_HEART_DOES = frozenset("racing races raced pounding fluttering flutters skipping skips".split())
+HEART_REACH = 5  # tokens between "heart" and what it does ("my heart feels like it's racing")
+
+
 def _qualified(toks: list[str], i: int) -> str | None:
     """The target at ``toks[i]``, qualified by the body site right before it ("chest pain", "knee swell")."""
     key = target(toks[i], toks[i + 1] if i + 1 < len(toks) else "")
+    if key is None and toks[i] in _HEART_DOES and "heart" in toks[max(0, i - HEART_REACH) : i]:
+        return "palpitat"  # "my heart feels like it's racing", "my heart keeps pounding"
     if key is None:
         return None
     before = toks[i - 1] if i else ""
