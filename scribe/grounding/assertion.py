@@ -655,9 +655,8 @@ _AUX_FAMILY = {
     **{w: "be" for w in ("is", "are", "was", "were", "am", "m", "re")},  # "i 'm not", "we 're not" as split
     **{w: "have" for w in ("have", "has", "had")},
 }
-_SPLIT_BE = frozenset(
-    ("m", "re")
-)  # an answer's "i 'm not"; a question's "when i 'm pressing here" asks with its own verb
+# "'m", "'re" as split: they answer ("i 'm not"), but a question's "when i 'm pressing here" asks with its own verb
+_SPLIT_BE = frozenset(("m", "re"))
 _ANSWER_SUBJECTS = frozenset("i it that they he she we this there".split())
 _AFTER_SHORT_YES = frozenset(
     "yeah yes yep sometimes really definitely a little bit lot though too now occasionally".split()
@@ -711,11 +710,9 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
         return set(targets), set()  # "I haven't checked, but I don't think so", "that's gone"
     if toks[0] in _YES and toks[1:2] == ["not"]:
         return set(targets), set()  # "absolutely not", "definitely not"
-    if toks[0] in _NO and toks[-2:] == ["but", "no"]:
-        # "no not really i mean i get tired but no": the no it starts and ends with is for what it does not report
-        return targets - {k for c in _clauses(answer) for k in negated_terms(c)[1]}, set()
-    # "No, only when I walk." still answers no; "No, but sometimes…" does not
-    hedged = any(w in _HEDGES for w in toks)
+    # "No, only when I walk." still answers no; "No, but sometimes…" does not; "no not really i mean i get tired
+    # but no" does (its no is for what it does not report)
+    hedged = any(w in _HEDGES for w in toks) and not (toks[0] in _NO and toks[-2:] == ["but", "no"])
     i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")
     said_not = i_did and len(toks) > 2 and (toks[2] in _NO or toks[2] == "n't")
     short = _short_answer(toks, question)

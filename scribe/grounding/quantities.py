@@ -244,8 +244,8 @@ def _units_said(index: TranscriptIndex, number: str) -> set[str]:
 
     def build(ix: TranscriptIndex) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
-        for toks in _dateless_tokens(ix).values():
-            for n, u in _quantities(toks):
+        for placed in _placed_said(ix).values():
+            for _, n, u in placed:
                 out.setdefault(n, set()).add(u)
         return out
 
@@ -263,13 +263,21 @@ def _dateless_tokens(index: TranscriptIndex) -> dict[int, list[str]]:
     )
 
 
+def _placed_said(index: TranscriptIndex) -> dict[int, list[tuple[int, str, str]]]:
+    """Each line's numbers with their units and positions (dates left out), read once per transcript."""
+    return index.memo(
+        "placed", lambda ix: {sid: _placed_quantities(toks) for sid, toks in _dateless_tokens(ix).items()}
+    )
+
+
 def _numbers_said(index: TranscriptIndex) -> dict[int, set[str]]:
     """The numbers of each line that are not part of a date: a date of birth "7/7/1977" does not say "7 weeks".
     A count said in words with its unit is one too: "a couple days ago" says 2 days."""
     return index.memo(
         "plain_numbers",
         lambda ix: {
-            sid: {canon_number(t) for t in toks if _IS_NUMBER.fullmatch(t)} | {n for n, u in _quantities(toks) if u}
+            sid: {canon_number(t) for t in toks if _IS_NUMBER.fullmatch(t)}
+            | {n for _, n, u in _placed_said(ix)[sid] if u}
             for sid, toks in _dateless_tokens(ix).items()
         },
     )
@@ -330,8 +338,8 @@ def same_measure_lines(num: str, unit: str, index: TranscriptIndex) -> list[int]
     said = index.memo(
         "measures",
         lambda ix: {
-            sid: [(float(n), u) for n, u in _quantities(toks) if u in _DAYS or u in _MILLIMETRES or u in _GRAMS]
-            for sid, toks in _dateless_tokens(ix).items()
+            sid: [(float(n), u) for _, n, u in placed if u in _DAYS or u in _MILLIMETRES or u in _GRAMS]
+            for sid, placed in _placed_said(ix).items()
         },
     )
     value = float(num)
@@ -476,6 +484,22 @@ _COME_BACK = re.compile(
 )
 
 
+def _times_said(index: TranscriptIndex) -> dict[tuple[str, str], list[tuple[bool, bool]]]:
+    """Per (number, time unit) the visit says, whether each mention is a time from now and whether it is how long
+    something has lasted: read once per transcript, not once per statement."""
+
+    def build(ix: TranscriptIndex) -> dict[tuple[str, str], list[tuple[bool, bool]]]:
+        out: dict[tuple[str, str], list[tuple[bool, bool]]] = {}
+        lines = _dateless_tokens(ix)
+        for sid, placed in _placed_said(ix).items():
+            for k, n, u in placed:
+                if u in _TIME_UNITS:
+                    out.setdefault((n, u), []).append((_ahead(lines[sid], k), _behind(lines[sid], k)))
+        return out
+
+    return index.memo("times", build)
+
+
 def _time_the_other_way(text: str, facts: Facts, index: TranscriptIndex) -> dict[str, Issue]:
     """Durations of the past ("for 2 weeks, she has had ...", "began 2 weeks ago") that the visit says only as a time
     from now (when to come back, how long a treatment runs), and times to come back ("follow up in 2 weeks") that the
@@ -491,12 +515,7 @@ def _time_the_other_way(text: str, facts: Facts, index: TranscriptIndex) -> dict
         ahead_here = _ahead(toks, i)  # "pain for 2 weeks, follow up in 4 weeks": each time its own way
         if not (come_back if ahead_here else past):
             continue
-        said = [
-            (_ahead(line, k), _behind(line, k))
-            for line in _dateless_tokens(index).values()
-            for k, n, u in _placed_quantities(line)
-            if (n, u) == (num, unit)
-        ]
+        said = _times_said(index).get((num, unit), [])
         if said and not ahead_here and all(ahead for ahead, _ in said):
             out[num] = Issue(
                 kind="number", detail=f"{num} {unit}(s) is said in the visit only as a time from now, not as how long"
@@ -509,10 +528,10 @@ def _time_the_other_way(text: str, facts: Facts, index: TranscriptIndex) -> dict
     return out
 
 
-def _ranges(toks: list[str]) -> set[tuple[str, str, str]]:
-    """The ranges of a line, (low, high, unit): "20 to 30 miles", "a week or two", "between 20 and 30 miles"; a range
-    said value by value ("four five six seven days") holds each of its spans (4 to 6 days as well)."""
-    placed = _placed_quantities(toks)
+def _ranges(toks: list[str], placed: list[tuple[int, str, str]]) -> set[tuple[str, str, str]]:
+    """The ranges of a line (its tokens and their :func:`_placed_quantities`), (low, high, unit): "20 to 30 miles", "a
+    week or two", "between 20 and 30 miles"; a range said value by value ("four five six seven days") holds each of
+    its spans (4 to 6 days as well)."""
     out: set[tuple[str, str, str]] = set()
     chain: list[str] = []
     for (i, a, ua), (j, b, ub) in zip(placed, [*placed[1:], (len(toks), "", "")]):
@@ -541,9 +560,13 @@ _OUT_OF = re.compile(r"\b(\d+(?:\.\d+)?) out of (\d+(?:\.\d+)?)\b")
 def _range_said_otherwise(text: str, facts: Facts, topic: set[str], index: TranscriptIndex) -> dict[str, Issue]:
     """A range or a part with one end moved: "cycles 20 to 40 miles" where the visit says "20 to 30 miles" and never
     20 to 40 (40 miles may well be said of something else); "2 out of 4" where it says "two out of three"."""
-    said = index.memo("ranges", lambda ix: set().union(*(_ranges(t) for t in _dateless_tokens(ix).values())))
+    said = index.memo(
+        "ranges",
+        lambda ix: set().union(*(_ranges(_dateless_tokens(ix)[sid], p) for sid, p in _placed_said(ix).items())),
+    )
+    toks = tokens(text)
     out: dict[str, Issue] = {}
-    for a, b, unit in sorted(_ranges(tokens(text))):
+    for a, b, unit in sorted(_ranges(toks, _placed_quantities(toks))):
         if (a, b, unit) in said or not {a, b} <= facts.numbers:
             continue
         for x, y, u in sorted(said):
