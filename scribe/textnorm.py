@@ -281,8 +281,17 @@ def normalise(text: str) -> str:
         r"\1 weight ",
         t,
     )
-    # "loss of consciousness" is the chart's "lost consciousness": one finding, said as a verb or a noun
-    t = re.sub(r"\bloss of consciousness\b", "lost consciousness", t)
+    # "loss of consciousness" is the chart's "lost consciousness" (and of appetite): one finding, said as a verb or a noun
+    t = re.sub(r"\bloss of (consciousness|appetite)\b", r"lost \1", t)
+    # "did you hit your head": a head injury, said without the word
+    t = re.sub(r"\b(hit|hits|hitting|bumped|banged) (?:my|your|his|her|their|the) head\b", r"\1 head injury", t)
+    # "short of breath when I lie flat" is orthopnea, said without the word (the words stay for what they say)
+    t = re.sub(
+        r"\b((?:short|shortness) of breath|trouble breathing|difficulty breathing)"
+        r"( (?:when|while|if|whenever) (?:\w+ )?(?:lie|lay|lying|laying) (?:down|flat)\b)",
+        r"\1 orthopnea\2",
+        t,
+    )
     t = words_to_numbers(t)
     t = t.replace("’", "'")
     t = re.sub(r"(\d),(\d{3})", r"\1\2", t)

@@ -62,3 +62,15 @@ def test_a_side_the_visit_never_gives_is_reported_on_its_own_line():
     assert never["missed"][0]["mutated"] == "Redness of the left thumb."
     assert said["injected"] >= 1 and said["caught"] == said["injected"], said["missed"]
     assert catch["laterality"]["injected"] == never["injected"] + said["injected"]
+
+
+def test_a_flipped_denial_reads_as_a_drafter_would_write_it():
+    # "denies experiencing any fevers" made present is "reports experiencing fevers": "reports experiencing any
+    # fevers" is no error a drafter makes, and its "any" reads as a question to the check
+    from scribe.eval.flags import _DENY, _rewrite
+
+    assert (
+        _rewrite("He denies experiencing any fevers or chills.", _DENY) == "He reports experiencing fevers or chills."
+    )
+    assert _rewrite("She denies any chest pain.", _DENY) == "She reports chest pain."
+    assert _rewrite("He denies having any pain at that time.", _DENY) == "He reports having pain at that time."

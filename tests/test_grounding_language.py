@@ -1463,6 +1463,88 @@ HEART_OTHERWISE = [
     (_HEART_FINE, "Reports palpitations."),
 ]
 
+# A review of systems as ACI-Bench transcribes it, one question and one answer at a time; among them findings said
+# without their word: ringing in the ears (tinnitus), short of breath lying flat (orthopnea), hitting one's head,
+# a loss of appetite, going often (urinary frequency).
+_ROS = [
+    (
+        "[doctor] did you hit your head when you fell\n[patient] no i did n't",
+        "He did not hit his head.",
+        "He hit his head.",
+    ),
+    ("[doctor] did you hit your head\n[patient] no", "Denies head injury.", "Reports head injury."),
+    (
+        "[patient] i slipped on the ice and hit my head on the step",
+        "She slipped on ice and hit her head.",
+        "She slipped on ice but did not hit her head.",
+    ),
+    ("[patient] i fell and banged my head", "He fell and hit his head.", "He fell without hitting his head."),
+    ("[doctor] do you get short of breath when you lie flat\n[patient] no", "Denies orthopnea.", "Reports orthopnea."),
+    (
+        "[doctor] any shortness of breath when you lie down at night\n[patient] no",
+        "Denies orthopnea.",
+        "Reports orthopnea.",
+    ),
+    (
+        "[patient] i get short of breath when i lie down so i sleep on three pillows",
+        "Reports orthopnea.",
+        "Denies orthopnea.",
+    ),
+    ("[doctor] any ringing in your ears\n[patient] no", "Denies tinnitus.", "Reports tinnitus."),
+    ("[patient] no ringing in my ears", "No tinnitus.", "Positive for tinnitus."),
+    (
+        "[doctor] any loss of appetite\n[patient] no i 'm eating fine",
+        "Denies loss of appetite.",
+        "Reports loss of appetite.",
+    ),
+    (
+        "[doctor] have you had a loss of appetite\n[patient] no i eat fine",
+        "Appetite unchanged.",
+        "Endorses decreased appetite.",
+    ),
+    ("[doctor] any urinary frequency\n[patient] no", "Denies urinary frequency.", "Reports urinary frequency."),
+    ("[doctor] any frequent urination\n[patient] no", "No urinary frequency.", "Positive for urinary frequency."),
+    ("[doctor] any burning when you urinate\n[patient] no", "Denies dysuria.", "Reports dysuria."),
+    ("[doctor] any night sweats\n[patient] no", "Denies night sweats.", "Reports night sweats."),
+    ("[doctor] any black tarry stools\n[patient] no", "Denies melena.", "Reports melena."),
+    ("[doctor] have you passed out at all\n[patient] no", "Denies syncope.", "Reports syncope."),
+    ("[doctor] any fevers\n[patient] not that i know of", "Denies fevers.", "Reports fevers."),
+]
+_ROS_FAITHFUL = [
+    ("[patient] i 've just lost my appetite i 'm not hungry at all", "Reports loss of appetite."),
+    ("[patient] i have n't had much of an appetite lately", "Reports decreased appetite."),
+    ("[doctor] any loss of appetite\n[patient] yeah a little bit", "Reports decreased appetite."),
+    ("[doctor] any loss of appetite\n[patient] no my appetite is good", "Appetite is good."),
+    ("[patient] my ears have been ringing for a week", "Reports tinnitus for 1 week."),
+    ("[doctor] any ringing in your ears\n[patient] yes sometimes", "Reports intermittent tinnitus."),
+    ("[patient] i 'm going to the bathroom all the time to pee", "Reports urinary frequency."),
+    ("[doctor] are you urinating more often\n[patient] yeah a lot more", "Reports urinary frequency."),
+    ("[doctor] any hearing loss or ringing in the ears\n[patient] no", "Denies hearing loss or tinnitus."),
+    ("[doctor] did you hit your head when you fell\n[patient] no i did n't", "Reports a fall."),
+    ("[patient] i get short of breath when i lie down", "Reports shortness of breath."),
+    # "no, only when I walk up stairs": not lying flat, but there under another condition
+    (
+        "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",
+        "Reports dyspnea on exertion.",
+    ),
+    (
+        "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",
+        "Denies orthopnea. Reports shortness of breath with exertion.",
+    ),
+    ("[doctor] any chest pain\n[patient] no just when i run", "Reports chest pain with running."),
+]
+REVIEW_BY_QUESTION_THE_SAME = [(visit, said) for visit, said, _ in _ROS] + _ROS_FAITHFUL
+REVIEW_BY_QUESTION_OTHERWISE = [(visit, other) for visit, _, other in _ROS] + [
+    (
+        "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",
+        "Reports orthopnea.",
+    ),
+    (
+        "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",
+        "Denies dyspnea.",
+    ),
+]
+
 FAITHFUL = (
     SAYS_THE_SAME
     + SAME_NUMBER
@@ -1498,6 +1580,7 @@ FAITHFUL = (
     + REPORTED_THE_SAME
     + SIDES_THE_SAME
     + HEART_THE_SAME
+    + REVIEW_BY_QUESTION_THE_SAME
 )
 WRONG = (
     SAYS_OTHERWISE
@@ -1533,6 +1616,7 @@ WRONG = (
     + REPORTED_OTHERWISE
     + SIDES_OTHERWISE
     + HEART_OTHERWISE
+    + REVIEW_BY_QUESTION_OTHERWISE
 )
 
 

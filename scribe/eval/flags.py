@@ -240,7 +240,9 @@ def _rewrite(s: str, rules) -> str | None:
             if _NEGATED_VERB.search(s[: m.start()]):
                 continue  # "does not report fever" is not a report, "never complains of pain" not a complaint
             out = s[: m.start()] + (_keep_case(m.group(0), repl) if repl else "") + s[m.end() :]
-            out = re.sub(r"\b(reports|positive for|has) any\b", r"\1", out, flags=re.I)  # "denies any" -> "reports"
+            # "denies any" -> "reports", "denies experiencing any fevers" -> "reports experiencing fevers": a drafter
+            # who flips a denial writes the symptom as present, not "reports experiencing any fevers"
+            out = re.sub(r"\b(reports|positive for|has)((?: [a-z]+ing)?) any\b", r"\1\2", out, flags=re.I)
             out = re.sub(r"\s{2,}", " ", out).strip()
             return out[:1].upper() + out[1:]
     return None

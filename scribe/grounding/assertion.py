@@ -47,7 +47,7 @@ TARGETS = tuple(
     bloat distension distention distend jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
     claudicat tightness pressure flare snor apnea hematochezia fluid
     hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag radiate radiating
-    locking catching""".split()
+    locking catching tinnit""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -171,6 +171,16 @@ _COMPOUND = {
     "difficulty swallowing": "dysphag",
     "problems swallowing": "dysphag",
     "hard swallowing": "dysphag",
+    "ringing in": "tinnit",  # "ringing in my ears"
+    "ears ringing": "tinnit",
+    "ringing ears": "tinnit",
+    "urinary frequency": "urinary frequency",
+    "frequent urination": "urinary frequency",
+    "urinating frequently": "urinary frequency",
+    "lost appetite": "appetite loss",  # and "loss of appetite" (normalised to it)
+    "decreased appetite": "appetite loss",
+    "poor appetite": "appetite loss",
+    "appetite loss": "appetite loss",
 }
 # colour and heat said as adjectives of a finding ("swollen, but not red or warm"): the words themselves, not
 # their prefixes ("reduce", "warmed up")
@@ -671,6 +681,13 @@ _AGREES = re.compile(
 )
 
 
+# "no, only when I walk", "not really, just with exercise": the finding is there, under another condition
+_ONLY_UNDER = re.compile(r"^(?:really |,? ?)?(?:only|just) (?:when|whenever|with|if|after|during|at|on)\b")
+# findings that name a symptom under its condition ("short of breath when I lie flat"): "no, only when I walk" denies
+# them as it is
+_UNDER_A_CONDITION = frozenset({"orthopnea"})
+
+
 def _short_answer(toks: list[str], question: str) -> bool | None:
     """True for a short answer that says yes with the question's own verb ("does it hurt?" - "it does"), False for one
     that says no with it ("it does n't", "it doesn't"), None for any other answer."""
@@ -723,6 +740,9 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     if (toks[0] in _NO or said_not) and not hedged:  # "no", "not really", "I have not", "I haven't"
         # "no fever, some chills, and I do feel a little nauseous": the no is for what the answer does not report
         reported = {k for c in _clauses(answer) for k in negated_terms(c)[1]}
+        if _ONLY_UNDER.match(" ".join(toks[1:4])):
+            # "no, only when I walk up stairs": not under the question's condition, but there under another
+            return targets - reported, targets - _UNDER_A_CONDITION
         return targets - reported, set()
     if toks[0] in _YES or (i_did and not said_not) or toks[:2] in (["kind", "of"], ["sort", "of"]):
         return set(), set(targets)
@@ -919,6 +939,9 @@ _FINDING_WORDS = {
     "tender": ("hurt", "pain", "sore", "touch", "press"),
     "congest": ("stuff", "nose", "sinus"),
     "appetite": ("eat", "hungry", "food"),
+    "appetite loss": ("appetite", "eat", "hungry", "food"),
+    "tinnit": ("ring", "buzz", "ear"),
+    "urinary frequency": ("pee", "urinat", "bathroom", "restroom"),
     "redness": ("red",),
     "warmth": ("warm", "hot"),
     "fall": ("fell", "slip", "trip"),
