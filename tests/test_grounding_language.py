@@ -1533,8 +1533,39 @@ _ROS_FAITHFUL = [
     ),
     ("[doctor] any chest pain\n[patient] no just when i run", "Reports chest pain with running."),
 ]
-REVIEW_BY_QUESTION_THE_SAME = [(visit, said) for visit, said, _ in _ROS] + _ROS_FAITHFUL
-REVIEW_BY_QUESTION_OTHERWISE = [(visit, other) for visit, _, other in _ROS] + [
+# what the body does, said to be fine: "my breathing has been fine" denies shortness of breath
+_FINE = [
+    ("[patient] my breathing has been fine", "Denies shortness of breath.", "Reports shortness of breath."),
+    ("[doctor] how 's your vision\n[patient] my vision is fine", "No vision changes.", "Reports blurred vision."),
+    ("[patient] urinating is normal no problems there", "Denies urinary symptoms.", "Reports painful urination."),
+    (
+        "[patient] my breathing 's been pretty good lately",
+        "Breathing has been good.",
+        "Reports worsening shortness of breath.",
+    ),
+    ("[doctor] any pain in your calves\n[patient] no", "Denies calf pain.", "Reports calf pain."),
+]
+_FINE_FAITHFUL = [
+    (
+        "[patient] my breathing is fine at rest but i get winded on the stairs",
+        "Reports shortness of breath with exertion.",
+    ),
+    ("[patient] my breathing has n't been good", "Reports shortness of breath."),
+    ("[patient] the pain is okay with the tylenol", "Reports pain controlled with Tylenol."),
+    ("[doctor] your breath sounds are normal", "Lungs clear."),
+    ("[patient] my vision is good with glasses", "Wears glasses."),
+    (
+        "[doctor] so the shortness of breath okay and how long has that been going on\n[patient] about a week",
+        "Reports shortness of breath for 1 week.",
+    ),
+]
+REVIEW_BY_QUESTION_THE_SAME = (
+    [(visit, said) for visit, said, _ in _FINE]
+    + _FINE_FAITHFUL
+    + [(visit, said) for visit, said, _ in _ROS]
+    + _ROS_FAITHFUL
+)
+REVIEW_BY_QUESTION_OTHERWISE = [(visit, other) for visit, _, other in _ROS + _FINE] + [
     (
         "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",
         "Reports orthopnea.",

@@ -305,6 +305,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             continue  # "not coughing as much", "not that much pain", "no pain at rest, only when I walk": not absent
         absent = (
             i - neg_at <= NEGATION_SCOPE
+            or (key in _FUNCTIONS and bool(_SAID_FINE.match(" ".join(toks[i + 1 : i + 7]))))
             or w.endswith(("less", "-free"))
             or toks[i + 1 : i + 2] == ["free"]  # "painless", "pain-free", "pain free"
         )
@@ -317,6 +318,17 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             if when:
                 affirmed.add(when)  # "my knee hurts at night": knee pain, and night pain
     return negated, affirmed
+
+
+# what the body does, said to be fine: "my breathing has been fine" denies shortness of breath, "my vision is okay"
+# blurred vision (said of a symptom, "the pain is okay" means it can be borne, not that it is gone)
+_FUNCTIONS = frozenset({"breath", "vision", "urinat"})
+_SAID_FINE = re.compile(
+    r"(?:(?:is|'s|s|are|was|were|has|have|seems|feels) (?:been )?|been )(?:(?:pretty|totally|just|really|completely|all) )?"
+    r"(?:fine|good|okay|ok|normal|great|alright|unchanged)\b"
+    # "fine at rest", "fine until I climb stairs": not at other times
+    r"(?! (?:at|when|whenever|until|unless|except|if|while|during|with|without)\b)"
+)
 
 
 def _non_split(toks: list[str]) -> list[str]:
@@ -451,6 +463,7 @@ _SITE_SYNONYM = {
         ("abdomen", "abdominal abdomen belly stomach tummy"),
         ("leg", "leg legs"),
         ("foot", "foot feet"),
+        ("calf", "calf calves"),
     )
     for w in words.split()
 }
