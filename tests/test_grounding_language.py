@@ -1559,13 +1559,99 @@ _FINE_FAITHFUL = [
         "Reports shortness of breath for 1 week.",
     ),
 ]
+# The exam as dictated and as asked: "no rebound or guarding", "no jvd"; "I'm pressing on your belly, does that
+# hurt?" - "No" is no tenderness there (at the site pressed); "and here?" asks the same question somewhere else.
+_EXAM = [
+    (
+        "[doctor] on exam your abdomen is soft non-tender non-distended no rebound or guarding",
+        "Abdomen: no rebound or guarding.",
+        "Abdomen: rebound and guarding present.",
+    ),
+    ("[doctor] no jvd", "No JVD.", "JVD present."),
+    ("[doctor] there is no jugular venous distension", "No JVD.", "Jugular venous distension."),
+    ("[doctor] your pupils are equal and reactive no nystagmus", "No nystagmus.", "Nystagmus present."),
+    (
+        "[doctor] i 'm pressing on your belly does that hurt anywhere\n[patient] no",
+        "No abdominal tenderness to palpation.",
+        "Abdominal tenderness to palpation.",
+    ),
+    (
+        "[doctor] i 'm pressing on your belly does that hurt\n[patient] no",
+        "Abdomen nontender.",
+        "Abdominal tenderness.",
+    ),
+    (
+        "[doctor] let me palpate your neck does that hurt\n[patient] no",
+        "Neck nontender.",
+        "Neck tenderness to palpation.",
+    ),
+    (
+        "[doctor] when i press on your knee does that hurt\n[patient] no",
+        "No knee pain to palpation.",
+        "Pain to palpation of the knee.",
+    ),
+    (
+        "[doctor] now i 'm examining your right knee and when i push on the outside does that hurt at all\n[patient] no",
+        "No tenderness to palpation of the lateral right knee.",
+        "Pain to palpation of the lateral aspect of the right knee.",
+    ),
+]
+_EXAM_FAITHFUL = [
+    (
+        "[doctor] i 'm pressing on your belly does that hurt\n[patient] no\n[doctor] and now your right knee\n"
+        "[patient] ow yeah that hurts",
+        "Tenderness of the right knee.",
+    ),
+    (
+        "[doctor] i 'm pressing on your belly does that hurt\n[patient] no\n[doctor] your knee is swollen and it hurts",
+        "Right knee tenderness.",
+    ),
+    (
+        "[doctor] i 'm pressing on your belly does that hurt\n[patient] no\n[doctor] okay now the back\n"
+        "[patient] yeah that 's sore",
+        "Tenderness of the lower back.",
+    ),
+    (
+        "[doctor] i 'm touching your foot can you feel that\n[patient] yes\n[doctor] does it hurt\n[patient] no",
+        "Sensation intact.",
+    ),
+    (
+        "[doctor] when i push on your shoulder does that hurt\n[patient] no it 's more when i lift my arm",
+        "Pain with shoulder abduction.",
+    ),
+    (
+        "[doctor] i 'm going to press on the outside of your knee does that hurt\n[patient] no\n"
+        "[doctor] how about here on the inside\n[patient] yes that hurts",
+        "Tenderness to palpation of the medial knee.",
+    ),
+    (
+        "[doctor] when i press on your knee here does that hurt\n[patient] no\n[doctor] and here\n[patient] ow yes",
+        "Tenderness to palpation of the knee.",
+    ),
+    (
+        "[doctor] when i press on your knee here does that hurt\n[patient] no\n[doctor] and here\n[patient] ow yes",
+        "Knee pain to palpation.",
+    ),
+    (
+        "[doctor] when i press on your shin does that hurt\n[patient] no\n[doctor] you have tenderness over the ankle",
+        "Tenderness to palpation of the ankle.",
+    ),
+    (
+        "[doctor] i 'm pressing on your back does that hurt\n[patient] a little",
+        "Mild tenderness to palpation of the back.",
+    ),
+]
 REVIEW_BY_QUESTION_THE_SAME = (
-    [(visit, said) for visit, said, _ in _FINE]
-    + _FINE_FAITHFUL
-    + [(visit, said) for visit, said, _ in _ROS]
-    + _ROS_FAITHFUL
+    [(visit, said) for visit, said, _ in _EXAM]
+    + _EXAM_FAITHFUL
+    + (
+        [(visit, said) for visit, said, _ in _FINE]
+        + _FINE_FAITHFUL
+        + [(visit, said) for visit, said, _ in _ROS]
+        + _ROS_FAITHFUL
+    )
 )
-REVIEW_BY_QUESTION_OTHERWISE = [(visit, other) for visit, _, other in _ROS + _FINE] + [
+REVIEW_BY_QUESTION_OTHERWISE = [(visit, other) for visit, _, other in _ROS + _FINE + _EXAM] + [
     (
         "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",
         "Reports orthopnea.",

@@ -47,7 +47,7 @@ TARGETS = tuple(
     bloat distension distention distend jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
     claudicat tightness pressure flare snor apnea hematochezia fluid
     hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag radiate radiating
-    locking catching tinnit""".split()
+    locking catching tinnit rebound guarding jvd nystagm""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -171,6 +171,8 @@ _COMPOUND = {
     "difficulty swallowing": "dysphag",
     "problems swallowing": "dysphag",
     "hard swallowing": "dysphag",
+    "venous distension": "jvd",  # "jugular venous distension"
+    "venous distention": "jvd",
     "ringing in": "tinnit",  # "ringing in my ears"
     "ears ringing": "tinnit",
     "ringing ears": "tinnit",
@@ -695,7 +697,9 @@ _AGREES = re.compile(
 
 
 # "no, only when I walk", "not really, just with exercise": the finding is there, under another condition
-_ONLY_UNDER = re.compile(r"^(?:really |,? ?)?(?:only|just) (?:when|whenever|with|if|after|during|at|on)\b")
+_ONLY_UNDER = re.compile(
+    r"^(?:(?:it|it's|it s|it is) )?(?:really )?(?:only|just|more|mostly|mainly) (?:when|whenever|with|if|after|during|at|on)\b"
+)
 # findings that name a symptom under its condition ("short of breath when I lie flat"): "no, only when I walk" denies
 # them as it is
 _UNDER_A_CONDITION = frozenset({"orthopnea"})
@@ -753,7 +757,7 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     if (toks[0] in _NO or said_not) and not hedged:  # "no", "not really", "I have not", "I haven't"
         # "no fever, some chills, and I do feel a little nauseous": the no is for what the answer does not report
         reported = {k for c in _clauses(answer) for k in negated_terms(c)[1]}
-        if _ONLY_UNDER.match(" ".join(toks[1:4])):
+        if _ONLY_UNDER.match(" ".join(toks[1:5])):
             # "no, only when I walk up stairs": not under the question's condition, but there under another
             return targets - reported, targets - _UNDER_A_CONDITION
         return targets - reported, set()
@@ -845,7 +849,12 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         x.rstrip().endswith("?") and not _TAG_QUESTION.search(x) and not _WHY_QUESTION.search(normalise(x))
         for x in sentences
     ]
-    if sentences and not asked[-1] and seg.speaker != SpeakerRole.patient and _names_only(sentences[-1]):
+    if (
+        sentences
+        and not asked[-1]
+        and seg.speaker != SpeakerRole.patient
+        and (_names_only(sentences[-1]) or _asks_again(sentences[-1]))
+    ):
         asked[-1] = True
     if sentences and not asked[-1]:  # a question without its question mark: "okay have you noticed any swelling"
         last = sentences[-1]
@@ -896,18 +905,55 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         conditions = [m.start() for m in _ON_CONDITION.finditer(said_before)]
         context = f"{said_before[conditions[-1] :] if conditions else ''} {question}"
         asked_about = _at_sites(_question_targets(question), context)
+        touched = normalise(seg.text)[-CONDITION_REACH:]
+        if _PALPATING.search(touched):
+            # "I'm pressing on your belly, does that hurt?" - "No": no tenderness there, the exam's word for it (at
+            # the site pressed, the last one named before the question: a belly that does not hurt says nothing of a
+            # knee that does, and with no site named it says nothing)
+            pressed = [site for w in re.findall(r"[a-z]+", touched) if (site := _site(w))]
+            if "pain" in asked_about and pressed:
+                asked_about |= {f"{pressed[-1]} tender"}
+        again = not asked_about and _asks_again(question)
+        if again:
+            asked_about = _asked_before(index, sid, current)  # "does that hurt?" - "no" - "and here?" - "ow, yes"
         answer = index.segment_text[index.order[nxt]]
         given = _presupposed(question, asked_about, answer)
         if not _OVER.search(normalise(question)):
             affirmed |= given  # "is the pain gone?" takes the pain as given, but not as there now
         n, a = _answered(asked_about - given, answer, normalise(question))
-        if _ON_CONDITION.search(normalise(seg.text)[-CONDITION_REACH:]):  # "when i push on the outside does that hurt"
+        # "when i push on the outside does that hurt", and "and here?" after it: under that condition only
+        if again or _ON_CONDITION.search(normalise(seg.text)[-CONDITION_REACH:]):
             n = {CONDITIONAL + k for k in n}
         negated |= n
         affirmed |= a
     return negated, affirmed
 
 
+# a question that asks the last one again somewhere else: "and here?", "how about over here?", "what about now?"
+_AGAIN = re.compile(r"\b(?:here|there|now|this one|that one|this spot|that spot)\b")
+AGAIN_REACH = 4  # turns back in which the question asked again is looked for
+
+
+def _asks_again(question: str) -> bool:
+    toks = tokens(normalise(question))
+    return 0 < len(toks) <= 8 and bool(_AGAIN.search(" ".join(toks))) and not _targets_in(toks)
+
+
+def _asked_before(index: TranscriptIndex, sid: int, current: bool) -> set[str]:
+    """What the same speaker last asked about, a few turns back (the targets its question negated or affirmed)."""
+    at, asking = index.position[sid], index.transcript.segment(sid)
+    for back in index.order[max(0, at - AGAIN_REACH) : at][::-1]:
+        seg = index.transcript.segment(back)
+        if seg is None or asking is None or seg.speaker != asking.speaker:
+            continue
+        n, a = _polarity(index, back, current)
+        if n or a:
+            return {k.removeprefix(CONDITIONAL) for k in n} | a
+    return set()
+
+
+# an examiner's hand on the body: pain it brings out is tenderness ("push against my hand" tests strength instead)
+_PALPATING = re.compile(r"\b(?:press|presses|pressing|pressed|palpat\w*|touch|touching|(?:push|pushing) (?:on|in))\b")
 # a question or a statement about a finding under a condition ("when i press here", "with walking", "at night")
 _ON_CONDITION = re.compile(r"\b(?:when|whenever|while|if|after|during|with|upon|palpation|on exertion)\b")
 CONDITIONAL = "~"  # marks a denial that holds only under its question's condition
@@ -1073,6 +1119,10 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
         before = index.window(sid, 1)[0]
         if before != sid and index.segment_text[before].rstrip().endswith("?"):
             lines.add(before)
+    again = index.memo("asks again", lambda ix: {s for s in ix.order if _asks_again(ix.segment_text[s])})
+    for sid in evidence:  # and the same question asked again just after: "does that hurt?" - "no" - "and here?" - "yes"
+        at = index.position[sid]
+        lines.update(later for later in index.order[at + 1 : at + 1 + AGAIN_REACH] if later in again)
     window = sorted(lines, key=index.position.__getitem__)
     ev_neg, ev_aff = _segment_polarity(index, window)
     ev_neg_when = {k.removeprefix(CONDITIONAL) for k in ev_neg if k.startswith(CONDITIONAL)}
@@ -1084,6 +1134,11 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
     header = m.group(1) if (m := _HEADER.match(normalise(statement))) else ""  # "Examination of the abdomen: ..."
     for clause in _clauses(statement):
         st_neg, st_aff = negated_terms(clause)
+        if _PALPATING.search(clause):
+            # "pain to palpation of the lateral aspect of the right knee" is tenderness of the knee, the site written
+            # after the finding
+            st_aff |= _tender_at(st_aff, clause)  # (a denial keeps its own words: a site's "no tenderness" is
+            # weighed as it was, against tenderness said of other parts)
         # a denial under a condition answers a statement under one ("no pain with walking"); it neither says the
         # finding is never there ("Mobic for pain control") nor takes away what other lines affirm ("denies knee pain")
         when = ev_neg_when if _ON_CONDITION.search(clause) else set()
@@ -1118,6 +1173,13 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
                 )
             )
     return issues
+
+
+def _tender_at(keys: set[str], clause: str) -> set[str]:
+    """The tenderness a palpated finding says, at the sites written around it ("pain to palpation of the knee")."""
+    found = {base_target(k) for k in keys} & {"pain", "tender"}
+    sited = {k for k in keys | _at_sites(found, clause) if " " in k and base_target(k) in ("pain", "tender")}
+    return {f"{site} tender" for k in sited if (site := _site(k.rsplit(" ", 1)[0].split(" ")[-1]))}
 
 
 _HEADER = re.compile(r"^\s*([^:.]{1,60}):")
