@@ -1641,17 +1641,113 @@ _EXAM_FAITHFUL = [
         "Mild tenderness to palpation of the back.",
     ),
 ]
+# Conditions a patient has or has had, and what a note's history says of them: "denies history of diabetes" in a
+# visit about her diabetes is a flag; "cancer screening", "stroke risk" and a family's history are not the patient's.
+_CONDITIONS = [
+    (
+        "[doctor] she has a history of diabetes and high blood pressure",
+        "History of diabetes and hypertension.",
+        "Denies history of diabetes.",
+    ),
+    (
+        "[patient] yeah i 've had asthma since i was a kid",
+        "History of asthma since childhood.",
+        "No history of asthma.",
+    ),
+    (
+        "[doctor] any history of heart disease\n[patient] no",
+        "No history of heart disease.",
+        "History of heart disease.",
+    ),
+    ("[doctor] do you have diabetes\n[patient] no", "Not diabetic.", "History of diabetes."),
+    ("[doctor] he has copd and congestive heart failure", "History of COPD and CHF.", "Denies COPD."),
+    ("[doctor] any history of blood clots\n[patient] no never", "No history of blood clots.", "History of DVT."),
+    ("[doctor] have you had a stroke before\n[patient] no", "No history of stroke.", "History of stroke."),
+    ("[doctor] any history of cancer\n[patient] no", "No history of cancer.", "History of cancer."),
+    (
+        "[patient] i had a heart attack two years ago",
+        "History of myocardial infarction two years ago.",
+        "No history of heart attack.",
+    ),
+    (
+        "[patient] i 've had high blood pressure for years",
+        "History of hypertension.",
+        "No history of high blood pressure.",
+    ),
+    (
+        "[doctor] any history of heart problems like heart attack or stroke\n[patient] no",
+        "No history of MI or stroke.",
+        "History of stroke.",
+    ),
+    (
+        "[patient] i do n't have diabetes but my dad does",
+        "No history of diabetes. Father has diabetes.",
+        "History of diabetes.",
+    ),
+    ("[patient] my arthritis has been acting up in my knees", "Reports knee arthritis acting up.", "Denies arthritis."),
+    ("[doctor] he has atrial fibrillation on eliquis", "Atrial fibrillation on Eliquis.", "No atrial fibrillation."),
+]
+_CONDITIONS_FAITHFUL = [
+    ("[doctor] your diabetes is well controlled your a1c is six point five", "Diabetes, well controlled, A1c 6.5."),
+    ("[doctor] we 'll check an a1c to screen for diabetes", "A1c ordered to screen for diabetes."),
+    (
+        "[doctor] your mom had breast cancer\n[doctor] any cancer yourself\n[patient] no",
+        "Family history of breast cancer. No personal history of cancer.",
+    ),
+    ("[doctor] any family history of breast cancer\n[patient] none\n[doctor] you have breast cancer", "Breast cancer."),
+    ("[doctor] there are no signs of heart failure on exam", "No evidence of heart failure."),
+    ("[doctor] this puts you at risk for stroke", "Counseled on stroke risk."),
+    ("[doctor] your blood pressure is high today one fifty over ninety", "Blood pressure elevated at 150/90."),
+    ("[doctor] your blood pressure is high today one fifty over ninety", "No known history of hypertension."),
+    ("[doctor] the ct showed no stroke", "CT head negative for stroke."),
+    ("[doctor] do you have copd\n[patient] yes i was diagnosed last year", "COPD diagnosed last year."),
+    (
+        "[doctor] so you do have hepatitis c based on your labs\n[patient] i never knew that",
+        "Newly diagnosed hepatitis C.",
+    ),
+    (
+        "[doctor] so you do have hepatitis c based on your labs",
+        "He denies ever being diagnosed with hepatitis C before.",
+    ),
+    ("[doctor] we want to prevent a heart attack", "Goal is prevention of heart attack."),
+    (
+        "[doctor] any history of cancer\n[patient] no\n[doctor] we 'll do a colonoscopy for colon cancer screening",
+        "No history of cancer. Colonoscopy for colon cancer screening.",
+    ),
+    (
+        "[patient] i had one polyp and it was n't cancerous\n[doctor] this is a ductal carcinoma",
+        "Invasive ductal carcinoma, a low-risk cancer.",
+    ),
+    ("[doctor] your kidney function is normal no kidney disease", "No kidney disease."),
+    ("[doctor] that rules out a heart attack", "Myocardial infarction ruled out."),
+    (
+        "[doctor] uncontrolled diabetes can cause kidney disease",
+        "Discussed risk of kidney disease with uncontrolled diabetes.",
+    ),
+    (
+        "[doctor] you have diabetes\n[patient] i do n't take any diabetes medications",
+        "Diabetes, no diabetes medications.",
+    ),
+    (
+        "[doctor] he has some prostate issues we 'll do a psa that looks for prostate cancer",
+        "No symptoms of prostate cancer.",
+    ),
+]
 REVIEW_BY_QUESTION_THE_SAME = (
-    [(visit, said) for visit, said, _ in _EXAM]
-    + _EXAM_FAITHFUL
+    [(visit, said) for visit, said, _ in _CONDITIONS]
+    + _CONDITIONS_FAITHFUL
     + (
-        [(visit, said) for visit, said, _ in _FINE]
-        + _FINE_FAITHFUL
-        + [(visit, said) for visit, said, _ in _ROS]
-        + _ROS_FAITHFUL
+        [(visit, said) for visit, said, _ in _EXAM]
+        + _EXAM_FAITHFUL
+        + (
+            [(visit, said) for visit, said, _ in _FINE]
+            + _FINE_FAITHFUL
+            + [(visit, said) for visit, said, _ in _ROS]
+            + _ROS_FAITHFUL
+        )
     )
 )
-REVIEW_BY_QUESTION_OTHERWISE = [(visit, other) for visit, _, other in _ROS + _FINE + _EXAM] + [
+REVIEW_BY_QUESTION_OTHERWISE = [(visit, other) for visit, _, other in _ROS + _FINE + _EXAM + _CONDITIONS] + [
     (
         "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",
         "Reports orthopnea.",

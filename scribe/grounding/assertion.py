@@ -47,7 +47,9 @@ TARGETS = tuple(
     bloat distension distention distend jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
     claudicat tightness pressure flare snor apnea hematochezia fluid
     hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag radiate radiating
-    locking catching tinnit rebound guarding jvd nystagm""".split()
+    locking catching tinnit rebound guarding jvd nystagm
+    diabet hypertens asthma copd emphysema stroke cancer carcinom malignan hyperlipid arthritis gout hepatitis
+    hypothyroid chf dvt afib""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -66,8 +68,24 @@ _TARGET_SYNONYM = {
     "erythem": "redness",
     "ecchymos": "bruis",
     "lump": "mass",
+    "carcinom": "cancer",
+    "malignan": "cancer",
+    "chf": "heart failure",
+    "dvt": "blood clot",
+    "afib": "atrial fibrillation",
     "radiating": "radiate",  # the pain's spread, said as a verb ("radiation" is also a treatment)
 }
+# conditions a patient has or has had, checked for what a note says of them (not for being named: see finding_issues)
+_CONDITIONS = frozenset(
+    """diabet hypertens asthma copd emphysema stroke cancer hyperlipid arthritis gout hepatitis hypothyroid""".split()
+) | {"heart attack", "heart failure", "heart disease", "blood clot", "kidney disease", "atrial fibrillation"}
+_NEVER_DIAGNOSED = re.compile(r"\b(?:diagnosed|diagnosis)\b")
+# what a condition's name qualifies when it is not the condition: "cancer screening", "no diabetes medications"
+_NOT_A_CONDITION_AFTER = frozenset(
+    """screening screen screenings risk risks prevention precautions scare medication medications medicine medicines
+    meds management education educator diet supplies doctor doctors clinic specialist program numbers labs test tests
+    testing""".split()
+)
 _SUBJECTS = frozenset("i he she they we it".split())
 _TERMINATORS = frozenset(
     """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
@@ -98,7 +116,9 @@ _OTHER_PEOPLE = frozenset(
 )
 _MODALS = frozenset("can could may might will would".split())
 _MAY_CAUSE = frozenset("cause causes make makes lead leads include includes give gives result be".split())
-_LOOK_FOR = frozenset("check checking look looking screen screening evaluate evaluating test testing".split())
+_LOOK_FOR = frozenset(
+    "check checks checking look looks looking screen screens screening evaluate evaluates evaluating test tests testing".split()
+)
 
 
 def _may_happen(toks: list[str], i: int) -> bool:
@@ -171,6 +191,17 @@ _COMPOUND = {
     "difficulty swallowing": "dysphag",
     "problems swallowing": "dysphag",
     "hard swallowing": "dysphag",
+    # conditions a patient has or has had (what a history says of them is checked as a finding's polarity is)
+    "heart attack": "heart attack",
+    "heart attacks": "heart attack",
+    "myocardial infarction": "heart attack",
+    "heart failure": "heart failure",
+    "heart disease": "heart disease",
+    "blood clot": "blood clot",
+    "blood clots": "blood clot",
+    "kidney disease": "kidney disease",
+    "atrial fibrillation": "atrial fibrillation",
+    "high cholesterol": "hyperlipid",
     "venous distension": "jvd",  # "jugular venous distension"
     "venous distention": "jvd",
     "ringing in": "tinnit",  # "ringing in my ears"
@@ -484,6 +515,8 @@ HEART_REACH = 5  # tokens between "heart" and what it does ("my heart feels like
 def _qualified(toks: list[str], i: int) -> str | None:
     """The target at ``toks[i]``, qualified by the body site right before it ("chest pain", "knee swell")."""
     key = target(toks[i], toks[i + 1] if i + 1 < len(toks) else "")
+    if key is None and toks[i] == "high" and toks[i + 1 : i + 3] in (["blood", "pressure"], ["bp"]):
+        return "hypertens"  # "high blood pressure" (the vital sign said high is a reading, not this)
     if key is None and toks[i] in _HEART_DOES and "heart" in toks[max(0, i - HEART_REACH) : i]:
         return "palpitat"  # "my heart feels like it's racing", "my heart keeps pounding"
     if key is None:
@@ -491,6 +524,8 @@ def _qualified(toks: list[str], i: int) -> str | None:
     before = toks[i - 1] if i else ""
     if key == "pressure" and before in ("blood", "bp"):
         return None  # "blood pressure" is a vital sign, not chest pressure
+    if key in _CONDITIONS and toks[i + 1 : i + 2] and toks[i + 1] in _NOT_A_CONDITION_AFTER:
+        return None  # "cancer screening", "stroke risk": what is looked for, not what the patient has
     if key == "blood":  # "blood in your stools" is hematochezia, "blood in my urine" hematuria
         after = toks[i + 1 : i + 4]
         if any(t.startswith("stool") for t in after):
@@ -609,9 +644,17 @@ def _targets_in(toks: list[str]) -> set[str]:
 
 
 def _question_targets(sentence: str) -> set[str]:
-    """What a question asks about: "any joint pain?" asks about joint pain, not about every pain."""
+    """What a question asks about: "any joint pain?" asks about joint pain, not about every pain; "any family history
+    of heart disease?" asks about the family's, not the patient's."""
     toks = re.findall(r"[a-z][a-z'-]*", normalise(sentence))
-    return {key for i in range(len(toks)) if (key := _qualified(toks, i))}
+    return {
+        key
+        for i in range(len(toks))
+        if (key := _qualified(toks, i)) and not any(t in _FAMILY for t in toks[max(0, i - FAMILY_REACH) : i])
+    }
+
+
+FAMILY_REACH = 4  # words before a target in which a relative makes it theirs ("family history of breast cancer")
 
 
 def _segment_polarity(index: TranscriptIndex, seg_ids: list[int], current: bool = False) -> tuple[set[str], set[str]]:
@@ -983,8 +1026,9 @@ def finding_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     ]
 
 
-# a finding the visit may well describe without any word of it: pain that "radiates" "goes down my arm", "shoots"
-_SAID_MANY_WAYS = frozenset({"radiate"})
+# a finding the visit may well describe without any word of it: pain that "radiates" "goes down my arm", "shoots";
+# a condition the chart names that the visit calls by its treatment or its numbers ("your sugars", "metformin")
+_SAID_MANY_WAYS = frozenset({"radiate"}) | _CONDITIONS
 
 # what else backs a finding's mere mention: chest "pain" written for a "tightness" or "pressure"
 _FINDING_BACKING = {"pain": {"tightness", "pressure", "cramp", "stiff", "tender"}, "tightness": {"pressure", "pain"}}
@@ -1063,10 +1107,13 @@ def _surface(text: str, key: str) -> str:
         m = re.search(r"\b(?:short(?:ness)? of breath|trouble breathing|breathing|breath\w*)", normalise(text))
         if m:
             return m.group(0)
+    if key == "hypertens" and (m := re.search(r"\bhigh (?:blood pressure|bp)\b", normalise(text))):
+        return m.group(0)
     toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
     for i, w in enumerate(toks):
         if target(w, toks[i + 1] if i + 1 < len(toks) else "") == key:
-            return f"{w} {toks[i + 1]}" if " " in key else w
+            two = f"{w} {toks[i + 1]}" if i + 1 < len(toks) else ""
+            return two if _COMPOUND.get(two) == key else w  # "heart attack"; "dvt" for a blood clot
         if (q := _qualified(toks, i)) == key and q.split(" ")[0] in _MANOEUVRES:  # "pain with pronation"
             return " ".join(toks[i : _manoeuvre_at(toks, i) + 1])
         if i and q == key:  # "bell pain" -> "belly pain": the site as written
@@ -1163,6 +1210,8 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
             )
         on_body = f"{header} {clause}"
         present = {w for w in present if not _denied_elsewhere(clause, w, index)}
+        if _NEVER_DIAGNOSED.search(clause):
+            present -= _CONDITIONS  # "denies ever being diagnosed with hepatitis C" in a visit that diagnoses it
         # "Abdomen: no tenderness" after "tenderness over the medial joint line" of a knee: said of another part
         present = {w for w in present if not _said_only_elsewhere_on_body(w, on_body, index)}
         for w in sorted(present):
@@ -1330,7 +1379,9 @@ _HISTORICAL = re.compile(
     r"\b(?:ago|history|previous(?:ly)?|prior|past|former(?:ly)?|used to|in \d{4}|had (?:a|an)|before(?! (?:meals?|bed))|"
     r"(?<!since )(?:yesterday|last (?:week|month|year|night|weekend)))\b"
 )
-_TOO_GENERAL = frozenset({"pain"})
+# said of too many things to hold one mention against another across the visit ("the polyp wasn't cancerous" in a
+# visit about a breast cancer)
+_TOO_GENERAL = frozenset({"pain", "cancer"})
 _PAST_WORDS = frozenset("ago history previous previously prior past formerly before used yesterday teenager".split())
 _LAST_WHAT = frozenset("week weeks month months year years night weekend summer winter spring fall time visit".split())
 
