@@ -74,3 +74,13 @@ def test_a_flipped_denial_reads_as_a_drafter_would_write_it():
     )
     assert _rewrite("She denies any chest pain.", _DENY) == "She reports chest pain."
     assert _rewrite("He denies having any pain at that time.", _DENY) == "He reports having pain at that time."
+
+
+def test_a_history_of_a_condition_is_flipped_both_ways_and_the_family_history_is_left_alone():
+    from scribe.eval.flags import _flip_condition
+
+    assert _flip_condition("She has a history of diabetes.") == "She has no history of diabetes."
+    assert _flip_condition("No history of stroke.") == "A history of stroke."
+    assert _flip_condition("She denies any history of asthma.") == "She reports a history of asthma."
+    assert _flip_condition("Family history of breast cancer.") is None
+    assert _flip_condition("He reports a history of knee pain.") is None  # a symptom: the negation rows' business

@@ -1686,6 +1686,28 @@ _CONDITIONS = [
     ),
     ("[patient] my arthritis has been acting up in my knees", "Reports knee arthritis acting up.", "Denies arthritis."),
     ("[doctor] he has atrial fibrillation on eliquis", "Atrial fibrillation on Eliquis.", "No atrial fibrillation."),
+    # a condition lasts: a history's denial is held against the visit's whole word on it
+    (
+        "[doctor] so you 've been dealing with your asthma\n[doctor] any daily medications for your asthma\n"
+        "[patient] no just the inhaler",
+        "History of asthma, uses a rescue inhaler.",
+        "No history of asthma.",
+    ),
+    (
+        "[doctor] how is your diabetes\n[patient] good my sugars are fine",
+        "History of diabetes.",
+        "Denies history of diabetes.",
+    ),
+    (
+        "[doctor] have you been told you have high cholesterol\n[patient] no",
+        "No history of hyperlipidemia.",
+        "History of high cholesterol.",
+    ),
+    (
+        "[doctor] let 's talk about your coronary artery disease",
+        "History of coronary artery disease.",
+        "No history of coronary artery disease.",
+    ),
 ]
 _CONDITIONS_FAITHFUL = [
     ("[doctor] your diabetes is well controlled your a1c is six point five", "Diabetes, well controlled, A1c 6.5."),
@@ -1719,6 +1741,12 @@ _CONDITIONS_FAITHFUL = [
         "Invasive ductal carcinoma, a low-risk cancer.",
     ),
     ("[doctor] your kidney function is normal no kidney disease", "No kidney disease."),
+    (
+        "[doctor] do you have diabetes\n[patient] no i had it when i was pregnant but it went away",
+        "History of gestational diabetes, resolved.",
+    ),
+    ("[patient] my father had a stroke\n[doctor] and you\n[patient] no", "Family history of stroke."),
+    ("[doctor] the stent in your right coronary artery looks good", "History of coronary stent."),
     ("[doctor] that rules out a heart attack", "Myocardial infarction ruled out."),
     (
         "[doctor] uncontrolled diabetes can cause kidney disease",

@@ -14,7 +14,9 @@ that flags everything or nothing:
   ``drug`` another common drug, never said in the visit, for a drug that was · ``dose`` a dose's
   number changed (x2, /2, x10 ...) · ``number`` another number changed (vital signs, durations, ages)
   · ``laterality`` left <-> right · ``negation_present`` a denied symptom made present ("denies
-  fever" -> "reports fever") · ``negation_absent`` a reported one made absent · ``finding`` an exam
+  fever" -> "reports fever") · ``negation_absent`` a reported one made absent · ``condition`` a history
+  of a condition denied, or a denied one made a history ("history of diabetes" <-> "no history of
+  diabetes"; added at stop 29, beside the symptom rows, so they stay comparable) · ``finding`` an exam
   finding the visit never mentions appended · ``allergy`` a drug the patient is allergic to written
   as a current medication.
 
@@ -62,6 +64,7 @@ TYPES = (
     "laterality",
     "negation_present",
     "negation_absent",
+    "condition",
     "finding",
     "allergy",
 )
@@ -248,6 +251,51 @@ def _rewrite(s: str, rules) -> str | None:
     return None
 
 
+# Conditions a history names; "history of X" made "no history of X" and the other way round is the error a drafter
+# makes when it mixes up a past medical history (the family's history is left alone).
+CONDITIONS = re.compile(
+    r"\b(?:(?:type (?:1|2|one|two|i|ii) )?diabetes(?: mellitus)?|hypertension|high blood pressure|asthma|COPD|"
+    r"chronic obstructive pulmonary disease|emphysema|strokes?|heart attacks?|myocardial infarction|"
+    r"(?:congestive )?heart failure|CHF|(?:coronary )?heart disease|atrial fibrillation|DVT|deep vein thrombosis|"
+    r"blood clots?|(?:chronic )?kidney disease|arthritis|gout|hepatitis(?: [abc])?|hyperlipidemia|high cholesterol|"
+    r"hypothyroidism|cancer)\b",
+    re.I,
+)
+_CONDITION_FLIPS = [
+    # absent -> present
+    (re.compile(r"\b[Dd]enies (?:any )?(?:known |prior |past )?(?:medical )?history of\b"), "reports a history of"),
+    (re.compile(r"\b[Nn]o (?:known |prior |past )?(?:medical )?history of\b"), "a history of"),
+    # present -> absent
+    (
+        re.compile(
+            r"\b(?P<lead>has |with )?(?:a |an )?(?P<mods>(?:known |significant |past |prior |medical )*)history of\b",
+            re.I,
+        ),
+        r"\g<lead>no \g<mods>history of",
+    ),
+]
+
+
+def _flip_condition(s: str) -> str | None:
+    """A history of a condition denied, or a denied one made a history (see :data:`CONDITIONS`)."""
+    for pattern, repl in _CONDITION_FLIPS:
+        for m in pattern.finditer(s):
+            cond = CONDITIONS.search(s, m.end())
+            if cond is None or len(s[m.end() : cond.start()].split()) > _OBJECT_GAP:
+                continue
+            if re.search(
+                r"\b(?:family|mother|father|sister|brother|parents?|no|not|denies|without)\b",
+                s[: m.start()][-40:],
+                re.I,
+            ):
+                continue  # the family's history, or a flip that lands on a second negator
+            if re.search(r"\bno\b|\bdenies\b", m.group(0), re.I) != re.search(r"\bno\b|\bdenies\b", repl):
+                out = s[: m.start()] + _keep_case(m.group(0), m.expand(repl).lower()) + s[m.end() :]
+                out = re.sub(r"\s{2,}", " ", out).strip()
+                return out[:1].upper() + out[1:]
+    return None
+
+
 def _allergy_as_medication(s: str, allergy_drugs: list[str], said: set[str], lx: Lexicon) -> str | None:
     toks = tokens(s)
     meds = [m for _, m in lx.medications_in(toks) if m in said and m not in allergy_drugs and " " not in m]
@@ -299,6 +347,7 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
                 "laterality": _pair(_flip_side(text)),
                 "negation_present": _pair(_rewrite(text, _DENY)),
                 "negation_absent": _pair(_rewrite(text, _AFFIRM)),
+                "condition": _pair(_flip_condition(text)),
                 "allergy": _pair(_allergy_as_medication(text, allergy_drugs, said, lx)),
             }
             for kind, mutation in mutations.items():

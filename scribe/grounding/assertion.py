@@ -78,7 +78,15 @@ _TARGET_SYNONYM = {
 # conditions a patient has or has had, checked for what a note says of them (not for being named: see finding_issues)
 _CONDITIONS = frozenset(
     """diabet hypertens asthma copd emphysema stroke cancer hyperlipid arthritis gout hepatitis hypothyroid""".split()
-) | {"heart attack", "heart failure", "heart disease", "blood clot", "kidney disease", "atrial fibrillation"}
+) | {
+    "heart attack",
+    "heart failure",
+    "heart disease",
+    "artery disease",
+    "blood clot",
+    "kidney disease",
+    "atrial fibrillation",
+}
 _NEVER_DIAGNOSED = re.compile(r"\b(?:diagnosed|diagnosis)\b")
 # what a condition's name qualifies when it is not the condition: "cancer screening", "no diabetes medications"
 _NOT_A_CONDITION_AFTER = frozenset(
@@ -197,6 +205,7 @@ _COMPOUND = {
     "myocardial infarction": "heart attack",
     "heart failure": "heart failure",
     "heart disease": "heart disease",
+    "artery disease": "artery disease",  # coronary, peripheral
     "blood clot": "blood clot",
     "blood clots": "blood clot",
     "kidney disease": "kidney disease",
@@ -650,8 +659,14 @@ def _question_targets(sentence: str) -> set[str]:
     return {
         key
         for i in range(len(toks))
-        if (key := _qualified(toks, i)) and not any(t in _FAMILY for t in toks[max(0, i - FAMILY_REACH) : i])
+        if (key := _qualified(toks, i))
+        and not any(t in _FAMILY for t in toks[max(0, i - FAMILY_REACH) : i])
+        # "any daily medications for your asthma?" asks about the medications: her asthma is given
+        and not (key in _CONDITIONS and i and toks[i - 1] in _POSSESSIVES)
     }
+
+
+_POSSESSIVES = frozenset("your his her their my".split())
 
 
 FAMILY_REACH = 4  # words before a target in which a relative makes it theirs ("family history of breast cancer")
@@ -1200,6 +1215,9 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
             absent |= {t for t in aff if base_target(t) in all_neg - all_aff}
             present |= {t for t in st_neg & all_aff - all_neg if t not in _TOO_GENERAL}
             present |= {t for t in neg if base_target(t) in all_aff - all_neg}
+        else:  # a condition lasts: "no history of asthma" in a visit about her asthma, "history of diabetes" denied
+            absent |= (st_aff & _CONDITIONS & all_neg) - all_aff - _TOO_GENERAL
+            present |= (st_neg & _CONDITIONS & all_aff) - all_neg - _TOO_GENERAL
         absent |= {w for w in st_aff - absent if _denied_here(clause, w, index)}
         for w in sorted(absent):
             issues.append(
