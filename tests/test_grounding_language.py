@@ -1761,21 +1761,58 @@ _CONDITIONS_FAITHFUL = [
         "No symptoms of prostate cancer.",
     ),
 ]
+# Tobacco, as asked and as charted; a chart's answer after the colon ("Fever: none").
+_TOBACCO = [
+    ("[doctor] do you smoke\n[patient] no i never have", "Never smoker.", "Current smoker."),
+    ("[doctor] do you smoke\n[patient] yeah about a pack a day", "Smokes 1 pack per day.", "Denies tobacco use."),
+    ("[patient] i smoke half a pack a day", "Smokes half a pack per day.", "Non-smoker."),
+    ("[doctor] any tobacco use\n[patient] no", "Denies tobacco use.", "Reports tobacco use."),
+    ("[doctor] do you smoke cigarettes\n[patient] no", "Does not smoke.", "Smokes cigarettes daily."),
+    ("[doctor] any tobacco use\n[patient] no", "Tobacco use: denies.", "Tobacco use: daily."),
+    ("[doctor] any fever\n[patient] no", "Fever: none.", "Fever: present."),
+    ("[doctor] any fever\n[patient] yes", "Fever: yes.", "Fever: none."),
+    ("[doctor] any fever\n[patient] yes", "Fevers: reported.", "Fevers: denies."),
+]
+_TOBACCO_FAITHFUL = [
+    ("[doctor] any fever\n[patient] no", "Fever: negative."),
+    ("[doctor] do you smoke\n[patient] no i quit ten years ago", "Former smoker, quit 10 years ago."),
+    ("[doctor] do you smoke\n[patient] no i quit ten years ago", "Quit smoking 10 years ago."),
+    ("[doctor] do you smoke\n[patient] no i quit ten years ago", "History of tobacco use."),
+    (
+        "[doctor] do you smoke\n[patient] no\n[doctor] any secondhand smoke at home\n[patient] my husband smokes",
+        "Exposure to secondhand smoke at home.",
+    ),
+    (
+        "[doctor] do you smoke\n[patient] no\n[doctor] any marijuana\n[patient] yeah i smoke a joint on weekends",
+        "Denies tobacco. Smokes marijuana on weekends.",
+    ),
+    ("[patient] i used to smoke in college\n[doctor] and now\n[patient] no", "Former smoker."),
+    ("[doctor] you smoke\n[patient] yes\n[doctor] we talked about quitting", "Current smoker, counseled on cessation."),
+    ("[patient] i vape sometimes but i do n't smoke cigarettes", "Denies cigarette smoking. Vapes occasionally."),
+    (
+        "[doctor] do you smoke\n[patient] no\n[doctor] does anyone at home\n[patient] no",
+        "He denies smoking or living with anyone who smokes.",
+    ),
+]
 REVIEW_BY_QUESTION_THE_SAME = (
-    [(visit, said) for visit, said, _ in _CONDITIONS]
-    + _CONDITIONS_FAITHFUL
+    [(visit, said) for visit, said, _ in _TOBACCO]
+    + _TOBACCO_FAITHFUL
     + (
-        [(visit, said) for visit, said, _ in _EXAM]
-        + _EXAM_FAITHFUL
+        [(visit, said) for visit, said, _ in _CONDITIONS]
+        + _CONDITIONS_FAITHFUL
         + (
-            [(visit, said) for visit, said, _ in _FINE]
-            + _FINE_FAITHFUL
-            + [(visit, said) for visit, said, _ in _ROS]
-            + _ROS_FAITHFUL
+            [(visit, said) for visit, said, _ in _EXAM]
+            + _EXAM_FAITHFUL
+            + (
+                [(visit, said) for visit, said, _ in _FINE]
+                + _FINE_FAITHFUL
+                + [(visit, said) for visit, said, _ in _ROS]
+                + _ROS_FAITHFUL
+            )
         )
     )
 )
-REVIEW_BY_QUESTION_OTHERWISE = [(visit, other) for visit, _, other in _ROS + _FINE + _EXAM + _CONDITIONS] + [
+REVIEW_BY_QUESTION_OTHERWISE = [(visit, other) for visit, _, other in _ROS + _FINE + _EXAM + _CONDITIONS + _TOBACCO] + [
     (
         "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",
         "Reports orthopnea.",

@@ -49,7 +49,7 @@ TARGETS = tuple(
     hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag radiate radiating
     locking catching tinnit rebound guarding jvd nystagm
     diabet hypertens asthma copd emphysema stroke cancer carcinom malignan hyperlipid arthritis gout hepatitis
-    hypothyroid chf dvt afib""".split()
+    hypothyroid chf dvt afib smok tobacco cigarette""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -70,6 +70,8 @@ _TARGET_SYNONYM = {
     "lump": "mass",
     "carcinom": "cancer",
     "malignan": "cancer",
+    "tobacco": "smok",
+    "cigarette": "smok",
     "chf": "heart failure",
     "dvt": "blood clot",
     "afib": "atrial fibrillation",
@@ -87,6 +89,7 @@ _CONDITIONS = frozenset(
     "kidney disease",
     "atrial fibrillation",
 }
+_QUIT = re.compile(r"\b(?:quit|quitting|quits|former|formerly|ex|stopped|used to|previously|history|prior|remote)\b")
 _NEVER_DIAGNOSED = re.compile(r"\b(?:diagnosed|diagnosis)\b")
 # what a condition's name qualifies when it is not the condition: "cancer screening", "no diabetes medications"
 _NOT_A_CONDITION_AFTER = frozenset(
@@ -120,7 +123,8 @@ _FAMILY = frozenset(
 )
 # what others have, people in general: "my wife has had a cough", "some people get swelling in their legs"
 _OTHER_PEOPLE = frozenset(
-    "people patients folks friend friends coworker coworkers roommate girlfriend boyfriend".split()
+    """people patients folks friend friends coworker coworkers roommate girlfriend boyfriend anyone anybody someone
+    somebody everyone everybody""".split()
 )
 _MODALS = frozenset("can could may might will would".split())
 _MAY_CAUSE = frozenset("cause causes make makes lead leads include includes give gives result be".split())
@@ -251,6 +255,11 @@ def target(word: str, following: str = "") -> str | None:
     return None
 
 
+_POSTED_DENIAL = re.compile(
+    r"^\W*([^:]{1,60}):\s*(?:none|no|denies|denied|negative|absent|never|not present)\W*$", re.I
+)
+
+
 def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[str]]:
     """Targets asserted as absent vs. present within one clause.
 
@@ -260,6 +269,8 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
     after "if", "should", "watch for" (hypothetical) or a relative ("her mother has") assert nothing.
     ``skip_past``: leave out targets said with a word of the past next to them ("never injured this foot before").
     """
+    if m := _POSTED_DENIAL.match(clause):  # "Fever: none.", "Tobacco use: denies": the chart's answer after the colon
+        return negated_terms(f"no {m.group(1)}", skip_past)
     negated: set[str] = set()
     affirmed: set[str] = set()
     toks = _non_split(re.findall(r"[a-z][a-z'-]*|,", clause))
@@ -309,6 +320,9 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             continue
         if (w == "any" and i - neg_at > NEGATION_SCOPE) or (w == "you" and i and toks[i - 1] in _ASKING):
             hyp_at = i  # asked, not stated
+            continue
+        if w in ("who", "that") and i and (toks[i - 1] in _OTHER_PEOPLE or toks[i - 1] in _FAMILY):
+            hyp_at, listing, others = i, False, True  # "living with anyone who smokes": what someone else does
             continue
         if w in _TERMINATORS or (
             # a new clause with its own subject ("i can't eat and i do feel a little nauseous"), or what the
@@ -535,6 +549,12 @@ def _qualified(toks: list[str], i: int) -> str | None:
         return None  # "blood pressure" is a vital sign, not chest pressure
     if key in _CONDITIONS and toks[i + 1 : i + 2] and toks[i + 1] in _NOT_A_CONDITION_AFTER:
         return None  # "cancer screening", "stroke risk": what is looked for, not what the patient has
+    if key == "smok" and (
+        before in ("secondhand", "second-hand", "second")
+        or toks[i + 1 : i + 2] in (["detector"], ["detectors"], ["alarm"], ["alarms"], ["cessation"], ["exposure"])
+        or any(t in _NOT_TOBACCO for t in toks[i + 1 : i + 4])
+    ):
+        return None  # another's smoke, a smoke alarm, a cessation plan, marijuana: not her own tobacco use
     if key == "blood":  # "blood in your stools" is hematochezia, "blood in my urine" hematuria
         after = toks[i + 1 : i + 4]
         if any(t.startswith("stool") for t in after):
@@ -666,6 +686,7 @@ def _question_targets(sentence: str) -> set[str]:
     }
 
 
+_NOT_TOBACCO = frozenset("marijuana pot weed joint joints cannabis".split())
 _POSSESSIVES = frozenset("your his her their my".split())
 
 
@@ -1219,6 +1240,9 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
             absent |= (st_aff & _CONDITIONS & all_neg) - all_aff - _TOO_GENERAL
             present |= (st_neg & _CONDITIONS & all_aff) - all_neg - _TOO_GENERAL
         absent |= {w for w in st_aff - absent if _denied_here(clause, w, index)}
+        if _QUIT.search(clause):  # "former smoker, quit 10 years ago" in a visit where she says "no, I quit"
+            absent.discard("smok")
+            present.discard("smok")
         for w in sorted(absent):
             issues.append(
                 Issue(
