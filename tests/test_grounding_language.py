@@ -1794,25 +1794,83 @@ _TOBACCO_FAITHFUL = [
         "He denies smoking or living with anyone who smokes.",
     ),
 ]
+# Allergies: "no known drug allergies" against a visit that names one, an allergy where the visit denies any; a
+# reaction to watch for is none.
+_ALLERGIES = [
+    (
+        "[doctor] any allergies to medications\n[patient] yes penicillin gives me hives",
+        "Allergic to penicillin (hives).",
+        "No known drug allergies.",
+    ),
+    ("[doctor] any allergies to medications\n[patient] no", "No known drug allergies.", "Allergic to penicillin."),
+    ("[doctor] any drug allergies\n[patient] i 'm allergic to sulfa", "Sulfa allergy.", "NKDA."),
+    ("[doctor] any drug allergies\n[patient] no none", "NKDA.", "Allergic to sulfa drugs."),
+    ("[patient] i 'm allergic to codeine it makes me sick", "Allergy: codeine.", "Allergies: none."),
+    (
+        "[doctor] any allergies\n[patient] no\n[doctor] and you take lisinopril\n[patient] yes",
+        "No known allergies. Takes lisinopril.",
+        "Allergic to lisinopril.",
+    ),
+    ("[doctor] any allergies\n[patient] penicillin", "Penicillin allergy.", "NKDA."),
+    (
+        "[patient] i had a reaction to amoxicillin once a rash",
+        "Allergy to amoxicillin (rash).",
+        "No known drug allergies.",
+    ),
+]
+_ALLERGIES.append(
+    (
+        "[doctor] excellent . i have that you 're allergic to penicillin . any other allergies ?\n"
+        "[patient] nope , just penicillin .",
+        "Allergies: Penicillin.",
+        "No known drug allergies.",
+    )
+)
+_ALLERGIES_FAITHFUL = [
+    (
+        "[doctor] any allergies\n[patient] no\n[doctor] i 'll prescribe amoxicillin watch for any allergic reaction",
+        "NKDA. Amoxicillin prescribed.",
+    ),
+    (
+        "[doctor] any allergies to medications\n[patient] no not to medications but i 'm allergic to cats",
+        "NKDA. Allergic to cats.",
+    ),
+    (
+        "[doctor] any allergies\n[patient] just seasonal allergies no medication allergies",
+        "No drug allergies; seasonal allergies.",
+    ),
+    (
+        "[doctor] any allergies\n[patient] no\n[doctor] you 're on lisinopril no reactions to it",
+        "No known drug allergies.",
+    ),
+    ("[doctor] do you have any allergies\n[patient] no", "Allergies: none known."),
+    ("[doctor] any allergies\n[patient] no\n[doctor] we 'll start the antibiotic", "Patient denies any allergies."),
+]
 REVIEW_BY_QUESTION_THE_SAME = (
-    [(visit, said) for visit, said, _ in _TOBACCO]
-    + _TOBACCO_FAITHFUL
+    [(visit, said) for visit, said, _ in _ALLERGIES]
+    + _ALLERGIES_FAITHFUL
     + (
-        [(visit, said) for visit, said, _ in _CONDITIONS]
-        + _CONDITIONS_FAITHFUL
+        [(visit, said) for visit, said, _ in _TOBACCO]
+        + _TOBACCO_FAITHFUL
         + (
-            [(visit, said) for visit, said, _ in _EXAM]
-            + _EXAM_FAITHFUL
+            [(visit, said) for visit, said, _ in _CONDITIONS]
+            + _CONDITIONS_FAITHFUL
             + (
-                [(visit, said) for visit, said, _ in _FINE]
-                + _FINE_FAITHFUL
-                + [(visit, said) for visit, said, _ in _ROS]
-                + _ROS_FAITHFUL
+                [(visit, said) for visit, said, _ in _EXAM]
+                + _EXAM_FAITHFUL
+                + (
+                    [(visit, said) for visit, said, _ in _FINE]
+                    + _FINE_FAITHFUL
+                    + [(visit, said) for visit, said, _ in _ROS]
+                    + _ROS_FAITHFUL
+                )
             )
         )
     )
 )
-REVIEW_BY_QUESTION_OTHERWISE = [(visit, other) for visit, _, other in _ROS + _FINE + _EXAM + _CONDITIONS + _TOBACCO] + [
+REVIEW_BY_QUESTION_OTHERWISE = [
+    (visit, other) for visit, _, other in _ROS + _FINE + _EXAM + _CONDITIONS + _TOBACCO + _ALLERGIES
+] + [
     (
         "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",
         "Reports orthopnea.",

@@ -140,7 +140,8 @@ def allergy_only(med: str, index: TranscriptIndex) -> bool:
         asked = bool(re.search(r"\ballerg", prev)) and prev.rstrip().endswith("?")
         for m in hits:
             near = here[max(0, m.start() - 80) : m.end() + 80]
-            if not (_ALLERGY_CUE.search(near) or (asked and m.start() < 80)):
+            cue = _ALLERGY_CUE.search(near) and not _MAYBE_ALLERGY.search(near)  # not "watch for a reaction"
+            if not (cue or (asked and m.start() < 80)):
                 return False
     return seen
 
@@ -154,6 +155,83 @@ def allergy_issues(statement: str, facts: Facts, index: TranscriptIndex) -> list
         for m in sorted(facts.medications)
         if allergy_only(m, index)
     ]
+
+
+# "No known drug allergies" against a visit that names one, and an allergy written where the visit denies any.
+_NO_DRUG_ALLERGY = re.compile(
+    r"\b(?:nkda|nka|no known (?:drug |medication )?allergies|no (?:drug|medication) allergies|"
+    r"denies (?:any )?(?:known )?(?:drug |medication )?allergies|allergies\W+(?:none|nkda|no known|denies|denied))\b"
+)
+# what a patient is allergic to beyond the drug dictionary's names
+_ALLERGEN_CLASSES = frozenset("sulfa sulfas sulfonamides nsaids nsaid opioids opiates contrast iodine".split())
+_SAID_ALLERGIC = re.compile(r"\b(?:allergic|allergy|allergies|anaphyla\w*|hives|reaction)\b")
+_DENIED_ALLERGY = re.compile(
+    r"\b(?:no|not|n't|nope|none|never|without)\b(?:\W+\w+){0,3}\W+(?:allerg\w*|reactions?)\b|^\W*(?:no|nope|none)\b"
+)
+# an allergy that may come, not one that came: "watch for any allergic reaction", "if you have a reaction"
+_MAYBE_ALLERGY = re.compile(
+    r"\b(?:watch|watching|look|signs?|if|call|monitor|risk|possible|possibly|chance|rare)\b(?:\W+\w+){0,3}\W+(?:allerg\w*|reactions?|hives)\b"
+)
+ALLERGY_REACH = 60  # characters around a drug's name within which an allergy word makes it an allergen
+
+
+def _allergies_said(index: TranscriptIndex) -> tuple[set[str], bool]:
+    """The drugs (and drug classes) the visit names as allergies, and whether it denies any allergy."""
+
+    def build(ix: TranscriptIndex) -> tuple[set[str], bool]:
+        named: set[str] = set()
+        denied = False
+        for i, sid in enumerate(ix.order):
+            here = normalise(ix.segment_text[sid])
+            prev = normalise(ix.segment_text[ix.order[i - 1]])[-160:] if i else ""
+            asked = bool(re.search(r"\ballerg", prev))
+            toks = tokens(here)
+            drugs = {m for _, m in ix.medications.medications_in(toks)} | (_ALLERGEN_CLASSES & set(toks))
+            for drug in drugs:
+                for m in re.finditer(rf"\b{re.escape(drug)}\b", here):
+                    near = here[max(0, m.start() - ALLERGY_REACH) : m.end() + ALLERGY_REACH]
+                    cue = _SAID_ALLERGIC.search(near) or (asked and m.start() < ALLERGY_REACH)
+                    if cue and not _DENIED_ALLERGY.search(near) and not _MAYBE_ALLERGY.search(near):
+                        named.add(drug)
+            other = bool(re.search(r"\b(?:other|else)\b", prev))  # "any other allergies?" - "nope, just penicillin"
+            if (asked and not other and not drugs and _DENIED_ALLERGY.match(here)) or re.search(
+                r"\bno (?:known )?(?:drug |medication )?allergies\b", here
+            ):
+                denied = True
+        return named, denied
+
+    return index.memo("allergies said", build)
+
+
+def allergy_denial_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """A note that denies drug allergies where the visit names one; an allergy written where the visit denies any."""
+    text = normalise(statement)
+    named, denied = _allergies_said(index)
+    if _NO_DRUG_ALLERGY.search(text):
+        return (
+            [
+                Issue(
+                    kind="allergy",
+                    detail=f"no drug allergy is stated, but the transcript names an allergy to {', '.join(sorted(named))}",
+                )
+            ]
+            if named
+            else []
+        )
+    if not denied or not re.search(r"\ballerg", text) or _DENIED_ALLERGY.search(text):
+        return []
+    stated = {m for _, m in index.medications.medications_in(tokens(text))} | (_ALLERGEN_CLASSES & set(tokens(text)))
+    unsaid = sorted(stated - named)
+    return (
+        [
+            Issue(
+                kind="allergy",
+                detail=f"an allergy to {', '.join(unsaid)} is stated, but the transcript denies any allergy",
+            )
+        ]
+        if unsaid
+        else []
+    )
 
 
 # How a pain or discomfort feels. Each word is backed by any word (stem prefix) of its group.
