@@ -158,6 +158,7 @@ class IssueKind(StrEnum):
     chart = "chart"  # a chart detail of a kind the visit never gives: a diabetes type, x-ray views (a review hint)
     corrected = "corrected"  # a drug in the transcript only where Scribe's term correction replaced what was heard
     family = "family"  # a condition the visit gives only as a relative's, written as the patient's history
+    action = "action"  # a drug started, continued, stopped, raised or lowered where the visit did the opposite
 
 
 class Severity(str, Enum):

@@ -84,3 +84,14 @@ def test_a_history_of_a_condition_is_flipped_both_ways_and_the_family_history_is
     assert _flip_condition("She denies any history of asthma.") == "She reports a history of asthma."
     assert _flip_condition("Family history of breast cancer.") is None
     assert _flip_condition("He reports a history of knee pain.") is None  # a symptom: the negation rows' business
+
+
+def test_a_plan_for_a_drug_is_flipped_and_a_plan_for_no_drug_is_left_alone():
+    from scribe.eval.flags import _flip_action
+    from scribe.lexicon import default_lexicon
+
+    lx = default_lexicon()
+    assert _flip_action("Continue lisinopril 10 mg daily.", lx) == "Discontinue lisinopril 10 mg daily."
+    assert _flip_action("Increase the metformin to 1000 mg.", lx) == "Decrease the metformin to 1000 mg."
+    assert _flip_action("Continue to ice the knee.", lx) is None
+    assert _flip_action("Do not stop the aspirin.", lx) is None

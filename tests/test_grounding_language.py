@@ -1846,30 +1846,126 @@ _ALLERGIES_FAITHFUL = [
     ("[doctor] do you have any allergies\n[patient] no", "Allergies: none known."),
     ("[doctor] any allergies\n[patient] no\n[doctor] we 'll start the antibiotic", "Patient denies any allergies."),
 ]
+# What is done with a drug: "continue lisinopril" where the physician said to stop it names the right drug at the
+# right dose and is wrong; a stop the visit never says is a change nobody made.
+_ACTIONS = [
+    ("[doctor] i want you to stop the lisinopril", "Stop lisinopril.", "Continue lisinopril."),
+    (
+        "[doctor] let 's continue the metformin five hundred milligrams twice a day",
+        "Continue metformin 500 mg twice daily.",
+        "Discontinue metformin.",
+    ),
+    (
+        "[doctor] i 'm going to increase your lisinopril from ten to twenty milligrams",
+        "Increase lisinopril from 10 mg to 20 mg.",
+        "Decrease lisinopril from 20 mg to 10 mg.",
+    ),
+    (
+        "[doctor] we 'll decrease the metoprolol to twenty five milligrams",
+        "Decrease metoprolol to 25 mg.",
+        "Increase metoprolol to 25 mg.",
+    ),
+    (
+        "[doctor] i 'm going to start you on atorvastatin forty milligrams",
+        "Start atorvastatin 40 mg daily.",
+        "Stop atorvastatin.",
+    ),
+    ("[doctor] hold the ibuprofen for now", "Hold ibuprofen.", "Continue ibuprofen."),
+    (
+        "[doctor] go ahead and stop taking the aspirin before surgery",
+        "Stop aspirin before surgery.",
+        "Continue aspirin through surgery.",
+    ),
+    (
+        "[patient] i stopped taking the metformin because it upset my stomach",
+        "Stopped metformin due to GI upset.",
+        "Currently taking metformin.",
+    ),
+    (
+        "[doctor] keep taking the metformin\n[doctor] we 'll stop the glipizide",
+        "Continue metformin. Discontinue glipizide.",
+        "Discontinue metformin. Continue glipizide.",
+    ),
+    ("[doctor] do n't stop the eliquis", "Continue Eliquis.", "Stop Eliquis."),
+    ("[doctor] metformin we 'll continue\n[doctor] and stop the januvia", "Metformin: continue.", "Januvia: continue."),
+    (
+        "[doctor] we 'll taper the prednisone down over two weeks",
+        "Prednisone taper over 2 weeks.",
+        "Increase prednisone.",
+    ),
+    (
+        "[doctor] before surgery we 'll have to get you off your clopidogrel for a week",
+        "Hold clopidogrel for one week before surgery.",
+        "Continue clopidogrel through surgery.",
+    ),
+    ("[patient] i take synthroid every morning\n[doctor] good", "Continue Synthroid.", "Discontinue Synthroid."),
+]
+_ACTIONS_FAITHFUL = [
+    (
+        "[doctor] i want you to stop the lisinopril and start losartan fifty milligrams",
+        "Stop lisinopril. Start losartan 50 mg.",
+    ),
+    (
+        "[patient] i 'm taking lisinopril ten milligrams\n[doctor] let 's increase that to twenty",
+        "Increase lisinopril to 20 mg.",
+    ),
+    (
+        "[patient] i take aspirin every day\n[doctor] stop the aspirin five days before the procedure",
+        "Hold aspirin 5 days before the procedure.",
+    ),
+    (
+        "[patient] i take aspirin every day\n[doctor] stop the aspirin five days before the procedure",
+        "Takes aspirin daily.",
+    ),
+    (
+        "[doctor] you can stop the ibuprofen once the pain is gone\n[doctor] for now continue the ibuprofen",
+        "Continue ibuprofen for now; stop when pain resolves.",
+    ),
+    ("[patient] i ran out of my lisinopril two weeks ago\n[doctor] okay let 's restart it", "Restart lisinopril."),
+    ("[patient] the doctor stopped my metoprolol last year", "History of metoprolol, discontinued last year."),
+    ("[doctor] i 'm going to prescribe amoxicillin\n[doctor] stop taking it if you get a rash", "Start amoxicillin."),
+    (
+        "[doctor] continue the lisinopril twenty milligrams\n[patient] should i stop the hydrochlorothiazide\n[doctor] yes",
+        "Continue lisinopril 20 mg.",
+    ),
+    (
+        "[doctor] stop taking any of the nonsteroidals that you 're taking the motrin or advil",
+        "She was advised to stop taking any anti-inflammatory such as Motrin or Advil.",
+    ),
+    (
+        "[doctor] stop the anti-inflammatories\n[doctor] use tylenol for pain",
+        "Stop anti-inflammatories and use Tylenol as needed for pain.",
+    ),
+    ("[patient] i 'm not consistent with taking my lasix", "Patient reports she is not consistent with taking Lasix."),
+]
 REVIEW_BY_QUESTION_THE_SAME = (
-    [(visit, said) for visit, said, _ in _ALLERGIES]
-    + _ALLERGIES_FAITHFUL
+    [(visit, said) for visit, said, _ in _ACTIONS]
+    + _ACTIONS_FAITHFUL
     + (
-        [(visit, said) for visit, said, _ in _TOBACCO]
-        + _TOBACCO_FAITHFUL
+        [(visit, said) for visit, said, _ in _ALLERGIES]
+        + _ALLERGIES_FAITHFUL
         + (
-            [(visit, said) for visit, said, _ in _CONDITIONS]
-            + _CONDITIONS_FAITHFUL
+            [(visit, said) for visit, said, _ in _TOBACCO]
+            + _TOBACCO_FAITHFUL
             + (
-                [(visit, said) for visit, said, _ in _EXAM]
-                + _EXAM_FAITHFUL
+                [(visit, said) for visit, said, _ in _CONDITIONS]
+                + _CONDITIONS_FAITHFUL
                 + (
-                    [(visit, said) for visit, said, _ in _FINE]
-                    + _FINE_FAITHFUL
-                    + [(visit, said) for visit, said, _ in _ROS]
-                    + _ROS_FAITHFUL
+                    [(visit, said) for visit, said, _ in _EXAM]
+                    + _EXAM_FAITHFUL
+                    + (
+                        [(visit, said) for visit, said, _ in _FINE]
+                        + _FINE_FAITHFUL
+                        + [(visit, said) for visit, said, _ in _ROS]
+                        + _ROS_FAITHFUL
+                    )
                 )
             )
         )
     )
 )
 REVIEW_BY_QUESTION_OTHERWISE = [
-    (visit, other) for visit, _, other in _ROS + _FINE + _EXAM + _CONDITIONS + _TOBACCO + _ALLERGIES
+    (visit, other) for visit, _, other in _ROS + _FINE + _EXAM + _CONDITIONS + _TOBACCO + _ALLERGIES + _ACTIONS
 ] + [
     (
         "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",

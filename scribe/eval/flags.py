@@ -16,7 +16,9 @@ that flags everything or nothing:
   · ``laterality`` left <-> right · ``negation_present`` a denied symptom made present ("denies
   fever" -> "reports fever") · ``negation_absent`` a reported one made absent · ``condition`` a history
   of a condition denied, or a denied one made a history ("history of diabetes" <-> "no history of
-  diabetes"; added at stop 29, beside the symptom rows, so they stay comparable) · ``finding`` an exam
+  diabetes"; added at stop 29, beside the symptom rows, so they stay comparable) · ``action`` a plan's
+  verb for a drug flipped ("continue the lisinopril" -> "discontinue", "increase" <-> "decrease", "start" ->
+  "stop"; added at stop 29) · ``finding`` an exam
   finding the visit never mentions appended · ``allergy`` a drug the patient is allergic to written
   as a current medication.
 
@@ -65,6 +67,7 @@ TYPES = (
     "negation_present",
     "negation_absent",
     "condition",
+    "action",
     "finding",
     "allergy",
 )
@@ -296,6 +299,30 @@ def _flip_condition(s: str) -> str | None:
     return None
 
 
+# A plan's verb for a drug flipped: "continue the lisinopril" -> "discontinue", "increase" <-> "decrease", "start"
+# -> "stop" (a drug must follow within a few words: "continue to ice the knee" is no drug's plan)
+_ACTION_FLIPS = [
+    (re.compile(r"\b[Dd]iscontinue\b"), "continue"),
+    (re.compile(r"\b[Cc]ontinue\b"), "discontinue"),
+    (re.compile(r"\b[Ss]top\b"), "continue"),
+    (re.compile(r"\b[Ss]tart\b"), "stop"),
+    (re.compile(r"\b[Ii]ncrease\b"), "decrease"),
+    (re.compile(r"\b[Dd]ecrease\b"), "increase"),
+]
+_ACTION_REACH = 6  # words after the verb in which its drug is named
+
+
+def _flip_action(s: str, lx: Lexicon) -> str | None:
+    for pattern, repl in _ACTION_FLIPS:
+        for m in pattern.finditer(s):
+            if not lx.medications_in(tokens(s[m.end() :])[:_ACTION_REACH]):
+                continue
+            if _NEGATED_VERB.search(s[: m.start()]):
+                continue  # "do not stop the aspirin" flipped would keep its meaning
+            return s[: m.start()] + _keep_case(m.group(0), repl) + s[m.end() :]
+    return None
+
+
 def _allergy_as_medication(s: str, allergy_drugs: list[str], said: set[str], lx: Lexicon) -> str | None:
     toks = tokens(s)
     meds = [m for _, m in lx.medications_in(toks) if m in said and m not in allergy_drugs and " " not in m]
@@ -348,6 +375,7 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
                 "negation_present": _pair(_rewrite(text, _DENY)),
                 "negation_absent": _pair(_rewrite(text, _AFFIRM)),
                 "condition": _pair(_flip_condition(text)),
+                "action": _pair(_flip_action(text, lx)),
                 "allergy": _pair(_allergy_as_medication(text, allergy_drugs, said, lx)),
             }
             for kind, mutation in mutations.items():

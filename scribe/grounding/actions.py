@@ -1,0 +1,174 @@
+"""What a note says is done with a medication: started, continued, stopped, raised or lowered.
+
+"Continue lisinopril" where the physician said "stop the lisinopril" names the right drug at the right dose and
+passes every other check; it is the error that harms. Each drug a statement names is given the action written
+next to it, and the visit's actions for the same drug (generic names matched) are read the same way; a statement
+whose action the visit never says for that drug, where the visit says the opposite one, is a safety flag.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from ..domain import Issue, IssueKind
+from ..textnorm import normalise
+from .index import TranscriptIndex
+
+
+class Action(StrEnum):
+    """One thing done with a drug, a plan or what the patient does; :data:`OPPOSITE` says which pairs cannot both
+    be meant. A plan to stop does not contradict that the patient takes the drug: it changes it."""
+
+    start = "start"
+    keep = "continue"
+    stop = "stop"
+    up = "increase"
+    down = "decrease"
+    taking = "taking"
+    not_taking = "not taking"
+
+
+OPPOSITE = {
+    Action.keep: {Action.stop, Action.not_taking},
+    Action.start: {Action.stop},
+    Action.stop: {Action.keep, Action.start},
+    Action.up: {Action.down},
+    Action.down: {Action.up},
+    Action.taking: {Action.not_taking},
+    Action.not_taking: {Action.taking, Action.keep},
+}
+
+# the words of each action, before the drug ("stop the lisinopril") or as a participle after it ("lisinopril
+# was discontinued", "Metformin: continue")
+_WORDS = {
+    Action.start: "start starting begin beginning initiate initiating prescribe prescribing add adding",
+    Action.keep: "continue continuing continued keep keeping stay staying remain remaining refill refilled maintain",
+    Action.stop: "stop stopping discontinue discontinuing hold holding cease d/c dc avoid",
+    Action.not_taking: "stopped discontinued held quit",
+    Action.up: "increase increasing increased raise raising raised double doubling doubled uptitrate",
+    Action.down: (
+        "decrease decreasing decreased lower lowering lowered reduce reducing reduced taper tapering tapered wean "
+        "weaning halve"
+    ),
+}
+_ACTION_OF = {w: action for action, words in _WORDS.items() for w in words.split()}
+# two-word actions: "come off", "go up", "cut back", "bump up", "no longer"
+_PAIRS = {
+    ("come", "off"): Action.stop,
+    ("get", "off"): Action.stop,
+    ("no", "longer"): Action.not_taking,
+    ("ran", "out"): Action.not_taking,
+    ("go", "up"): Action.up,
+    ("bump", "up"): Action.up,
+    ("cut", "back"): Action.down,
+    ("go", "down"): Action.down,
+    ("put", "you"): Action.start,
+}
+# "don't stop the lisinopril" keeps it; "don't take the ibuprofen" stops it
+_NEGATORS = frozenset("not don't dont never n't no".split())
+# taking a drug, said without a plan's verb, is keeping on it ("I'm taking the metformin", "currently takes")
+_TAKE = frozenset("take takes taking using uses".split())
+_STOPS = frozenset(".;?!")
+_OFF = frozenset("get getting come coming take taking go going be keep stay".split())
+_USE = frozenset("use uses using take takes taking try apply give".split())
+_JOINS = frozenset(("and", "or", "but", "then", ","))
+BEFORE = 6  # words before a drug's name in which its action is said
+AFTER = 3  # words after it in which a participle or a chart's "Metformin: continue" gives it
+
+
+def _action_at(toks: list[str], i: int, end: int) -> Action | None:
+    """The action said of the drug whose name spans ``toks[i:end]``: the nearest action word before it (within
+    :data:`BEFORE`, not past a full stop), else one right after it."""
+    taking = None
+    used = False
+    for j in range(i - 1, max(-1, i - BEFORE - 1), -1):
+        w = toks[j]
+        if w in _STOPS:
+            break
+        action = _PAIRS.get((w, toks[j + 1])) if j + 1 < len(toks) else None
+        action = action or _ACTION_OF.get(w)
+        negated = any(t in _NEGATORS or t.endswith("n't") for t in toks[max(0, j - 2) : j])
+        if action is not None:
+            if negated:
+                return {Action.stop: Action.keep, Action.keep: Action.stop}.get(action)
+            return action
+        if w == "off" and any(t in _OFF for t in toks[max(0, j - 3) : j]):
+            return Action.stop  # "get you off your clopidogrel", "come off the prednisone"
+        if w in _TAKE and taking is None:
+            taking = Action.not_taking if negated else Action.taking  # "i'm not taking the metformin", "takes"
+        if w in _USE:
+            used = True
+        elif w in _JOINS and used:
+            break  # "stop the anti-inflammatories and use Tylenol": the action before "and" is another drug's
+    colon = toks[end : end + 1] == [":"]
+    for w in toks[end + colon : end + colon + AFTER]:
+        if w in _STOPS:
+            break
+        if (action := _ACTION_OF.get(w)) is not None and (colon or w.endswith("ed") or w in ("held", "quit")):
+            return action  # "lisinopril was discontinued", "Metformin: continue"
+    return taking
+
+
+def _actions_in(text: str, index: TranscriptIndex) -> dict[str, set[Action]]:
+    """Each drug's generic name in ``text`` with the actions said of it there."""
+    toks = re.findall(r"[a-z0-9][a-z0-9'/-]*|[.;:?!,]", normalise(text))
+    out: dict[str, set[Action]] = {}
+    for i, name in index.medications.medications_in(toks):
+        action = _action_at(toks, i, i + len(name.split()))
+        if action is not None:
+            out.setdefault(index.medications.generic_of(name), set()).add(action)
+    return out
+
+
+def _actions_said(index: TranscriptIndex) -> dict[str, set[Action]]:
+    def build(ix: TranscriptIndex) -> dict[str, set[Action]]:
+        said: dict[str, set[Action]] = {}
+        for sid in ix.order:
+            for drug, acts in _actions_in(ix.segment_text[sid], ix).items():
+                said.setdefault(drug, set()).update(acts)
+        return said
+
+    return index.memo("medication actions", build)
+
+
+STOP_REACH = 15  # words before a drug's name in which a stop said of a group it belongs to may come
+
+
+def _stop_said_near(drug: str, index: TranscriptIndex) -> bool:
+    """Some word of stopping is said in the sentence before ``drug`` ("stop taking any of the nonsteroidals that
+    you're taking, the motrin or advil"), or the visit never names the drug (then the medication check speaks)."""
+
+    def build(ix: TranscriptIndex) -> set[str]:
+        near: set[str] = set()
+        for sid in ix.order:
+            toks = re.findall(r"[a-z0-9][a-z0-9'/-]*|[.;:?!,]", normalise(ix.segment_text[sid]))
+            for i, name in ix.medications.medications_in(toks):
+                before = toks[max(0, i - STOP_REACH) : i]
+                if any(t in _STOPS for t in before):
+                    before = before[max(k for k, t in enumerate(before) if t in _STOPS) + 1 :]
+                if any(_ACTION_OF.get(t) in (Action.stop, Action.not_taking) or t == "off" for t in before):
+                    near.add(ix.medications.generic_of(name))
+        return near
+
+    return drug in index.memo("stops said near", build) or not index.said_medication(drug)
+
+
+def action_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """A drug started, continued, stopped, raised or lowered in the note where the visit did the opposite."""
+    said = _actions_said(index)
+    issues = []
+    for drug, acts in sorted(_actions_in(statement, index).items()):
+        theirs = said.get(drug, set())
+        for act in sorted(acts):
+            if act in theirs:
+                continue
+            if OPPOSITE[act] & theirs:
+                other = ", ".join(sorted(a.value for a in OPPOSITE[act] & theirs))
+                detail = f"'{act.value} {drug}' is stated, but the visit says {other}"
+            elif act == Action.stop and not theirs & {Action.not_taking} and not _stop_said_near(drug, index):
+                detail = f"'stop {drug}' is stated, but the visit never says to stop it"  # a change nobody made
+            else:
+                continue
+            issues.append(Issue(kind=IssueKind.action, detail=detail))
+    return issues
