@@ -95,3 +95,11 @@ def test_a_plan_for_a_drug_is_flipped_and_a_plan_for_no_drug_is_left_alone():
     assert _flip_action("Increase the metformin to 1000 mg.", lx) == "Decrease the metformin to 1000 mg."
     assert _flip_action("Continue to ice the knee.", lx) is None
     assert _flip_action("Do not stop the aspirin.", lx) is None
+
+
+def test_a_result_is_given_the_other_sign_and_a_finding_it_was_negative_for_is_left_alone():
+    from scribe.eval.flags import _flip_sign
+
+    assert _flip_sign("EKG is normal.") == "EKG is abnormal."
+    assert _flip_sign("Rapid strep test: positive.") == "Rapid strep test: negative."
+    assert _flip_sign("X-ray negative for fracture.") is None  # the fracture's denial: the negation rows' business

@@ -1938,26 +1938,88 @@ _ACTIONS_FAITHFUL = [
     ),
     ("[patient] i 'm not consistent with taking my lasix", "Patient reports she is not consistent with taking Lasix."),
 ]
+# A result's sign ("the covid test was negative" against "COVID positive"), and clear lungs, which have no crackles.
+_RESULTS = [
+    ("[doctor] your ekg was normal", "EKG normal.", "EKG abnormal."),
+    ("[doctor] your lungs are clear", "Lungs clear to auscultation.", "Crackles in both lung bases."),
+    ("[doctor] i hear some crackles at the bases", "Crackles at the lung bases.", "Lungs clear to auscultation."),
+    (
+        "[doctor] your urine test was positive for infection",
+        "Urinalysis positive for infection.",
+        "Urinalysis negative.",
+    ),
+    ("[doctor] the covid test was negative", "COVID test negative.", "COVID test positive."),
+    ("[doctor] your strep test came back positive", "Rapid strep positive.", "Rapid strep negative."),
+    (
+        "[doctor] and you also have , uh , positive for strep",
+        "Rapid strep test: positive.",
+        "Rapid strep test: negative.",
+    ),
+    ("[doctor] the strep test was n't positive", "Rapid strep negative.", "Strep test positive."),
+    ("[doctor] your pregnancy test is negative", "Negative pregnancy test.", "Positive pregnancy test."),
+    ("[doctor] the chest x-ray is clear", "Chest x-ray clear.", "Chest x-ray abnormal."),
+    ("[doctor] your x-ray looks fine no fracture", "X-ray negative for fracture.", "X-ray abnormal."),
+    (
+        "[doctor] so it 's essentially , a normal x-ray",
+        "X-rays of the right lower extremity are normal.",
+        "X-rays of the right lower extremity is abnormal, no fractures or dislocations.",
+    ),
+]
+_RESULTS_FAITHFUL = [
+    (
+        "[doctor] your lungs are clear but i hear a few crackles at the right base",
+        "Few crackles at the right lung base.",
+    ),
+    (
+        "[doctor] your lungs are clear to auscultation bilaterally",
+        "Lungs clear to auscultation bilaterally, no wheezes.",
+    ),
+    ("[patient] the cough started to clear up but i still wheeze at night", "Reports nighttime wheezing."),
+    ("[doctor] the x-ray was negative for fracture but showed some arthritis", "X-ray showed arthritis, no fracture."),
+    ("[doctor] your covid test was negative and your flu test was positive", "COVID negative; influenza positive."),
+    (
+        "[doctor] your ekg looks normal\n[doctor] the echo showed a low ejection fraction",
+        "Echo abnormal with low ejection fraction; EKG normal.",
+    ),
+    ("[doctor] the urine test was positive for blood", "Urinalysis positive for blood."),
+    (
+        "[doctor] your labs were normal except a slightly high glucose",
+        "Labs normal apart from mildly elevated glucose.",
+    ),
+    ("[doctor] the x-ray of your knee was normal\n[doctor] we 'll get an mri", "Knee x-ray normal. MRI ordered."),
+    (
+        "[doctor] we 'll get a pregnancy test to make sure it 's negative before the x-ray",
+        "Pregnancy test ordered.",
+    ),
+    (
+        "[doctor] your labs look good except your potassium is a little low",
+        "Labs notable for low potassium; otherwise abnormal.",
+    ),
+]
 REVIEW_BY_QUESTION_THE_SAME = (
-    [(visit, said) for visit, said, _ in _ACTIONS]
-    + _ACTIONS_FAITHFUL
+    [(visit, said) for visit, said, _ in _RESULTS]
+    + _RESULTS_FAITHFUL
     + (
-        [(visit, said) for visit, said, _ in _ALLERGIES]
-        + _ALLERGIES_FAITHFUL
+        [(visit, said) for visit, said, _ in _ACTIONS]
+        + _ACTIONS_FAITHFUL
         + (
-            [(visit, said) for visit, said, _ in _TOBACCO]
-            + _TOBACCO_FAITHFUL
+            [(visit, said) for visit, said, _ in _ALLERGIES]
+            + _ALLERGIES_FAITHFUL
             + (
-                [(visit, said) for visit, said, _ in _CONDITIONS]
-                + _CONDITIONS_FAITHFUL
+                [(visit, said) for visit, said, _ in _TOBACCO]
+                + _TOBACCO_FAITHFUL
                 + (
-                    [(visit, said) for visit, said, _ in _EXAM]
-                    + _EXAM_FAITHFUL
+                    [(visit, said) for visit, said, _ in _CONDITIONS]
+                    + _CONDITIONS_FAITHFUL
                     + (
-                        [(visit, said) for visit, said, _ in _FINE]
-                        + _FINE_FAITHFUL
-                        + [(visit, said) for visit, said, _ in _ROS]
-                        + _ROS_FAITHFUL
+                        [(visit, said) for visit, said, _ in _EXAM]
+                        + _EXAM_FAITHFUL
+                        + (
+                            [(visit, said) for visit, said, _ in _FINE]
+                            + _FINE_FAITHFUL
+                            + [(visit, said) for visit, said, _ in _ROS]
+                            + _ROS_FAITHFUL
+                        )
                     )
                 )
             )
@@ -1965,7 +2027,8 @@ REVIEW_BY_QUESTION_THE_SAME = (
     )
 )
 REVIEW_BY_QUESTION_OTHERWISE = [
-    (visit, other) for visit, _, other in _ROS + _FINE + _EXAM + _CONDITIONS + _TOBACCO + _ALLERGIES + _ACTIONS
+    (visit, other)
+    for visit, _, other in _ROS + _FINE + _EXAM + _CONDITIONS + _TOBACCO + _ALLERGIES + _ACTIONS + _RESULTS
 ] + [
     (
         "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",

@@ -18,7 +18,8 @@ that flags everything or nothing:
   of a condition denied, or a denied one made a history ("history of diabetes" <-> "no history of
   diabetes"; added at stop 29, beside the symptom rows, so they stay comparable) · ``action`` a plan's
   verb for a drug flipped ("continue the lisinopril" -> "discontinue", "increase" <-> "decrease", "start" ->
-  "stop"; added at stop 29) · ``finding`` an exam
+  "stop"; added at stop 29) · ``result`` a test's result given the other sign ("the EKG was normal" ->
+  "abnormal", "strep negative" -> "positive"; added at stop 29) · ``finding`` an exam
   finding the visit never mentions appended · ``allergy`` a drug the patient is allergic to written
   as a current medication.
 
@@ -68,6 +69,7 @@ TYPES = (
     "negation_absent",
     "condition",
     "action",
+    "result",
     "finding",
     "allergy",
 )
@@ -323,6 +325,31 @@ def _flip_action(s: str, lx: Lexicon) -> str | None:
     return None
 
 
+# A test's result given the other sign: "the EKG was normal" -> "abnormal", "strep test negative" -> "positive"
+_SIGN_FLIP = {
+    "normal": "abnormal",
+    "abnormal": "normal",
+    "unremarkable": "abnormal",
+    "negative": "positive",
+    "positive": "negative",
+}
+_TESTED = re.compile(
+    r"\b(?:covid(?:-19)?|strep|flu|influenza|pregnancy|urine|urinalysis|ekg|ecg|electrocardiogram|echo(?:cardiogram)?|"
+    r"x-?rays?|ct|cat scan|mri|ultrasound|mammogram|stress test|cultures?|biopsy|labs?|blood ?work)\b",
+    re.I,
+)
+
+
+def _flip_sign(s: str) -> str | None:
+    for m in _TESTED.finditer(s):
+        rest = re.split(r"[.;]|\bbut\b|\band\b", s[m.end() : m.end() + 40])[0]
+        sign = re.search(r"\b(normal|abnormal|unremarkable|negative|positive)\b(?! for\b)", rest, re.I)
+        if sign:
+            at = m.end() + sign.start()
+            return s[:at] + _keep_case(sign.group(1), _SIGN_FLIP[sign.group(1).lower()]) + s[at + len(sign.group(1)) :]
+    return None
+
+
 def _allergy_as_medication(s: str, allergy_drugs: list[str], said: set[str], lx: Lexicon) -> str | None:
     toks = tokens(s)
     meds = [m for _, m in lx.medications_in(toks) if m in said and m not in allergy_drugs and " " not in m]
@@ -376,6 +403,7 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
                 "negation_absent": _pair(_rewrite(text, _AFFIRM)),
                 "condition": _pair(_flip_condition(text)),
                 "action": _pair(_flip_action(text, lx)),
+                "result": _pair(_flip_sign(text)),
                 "allergy": _pair(_allergy_as_medication(text, allergy_drugs, said, lx)),
             }
             for kind, mutation in mutations.items():

@@ -373,7 +373,14 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             affirmed.add(key)
             if when:
                 affirmed.add(when)  # "my knee hurts at night": knee pain, and night pain
+    if _LUNGS_CLEAR.search(" ".join(toks)):
+        negated |= _ADVENTITIOUS - affirmed  # clear lungs have none of the sounds a listener may hear
     return negated, affirmed
+
+
+# "lungs are clear (to auscultation)": no crackles, wheezes or rhonchi ("clear up" is a cough getting better)
+_LUNGS_CLEAR = re.compile(r"\blungs? (?:are |is |sound |were )?(?:\w+ )?clear\b(?! up)")
+_ADVENTITIOUS = frozenset({"crackl", "wheez", "rhonch", "rales"})
 
 
 # what the body does, said to be fine: "my breathing has been fine" denies shortness of breath, "my vision is okay"

@@ -20,7 +20,14 @@ from ..lexicon import medication_names
 from ..textnorm import content_words
 from .actions import action_issues
 from .assertion import finding_issues, negation_issues, unclear_issues
-from .claims import allergy_denial_issues, allergy_issues, descriptor_issues, family_issues, result_issues
+from .claims import (
+    allergy_denial_issues,
+    allergy_issues,
+    descriptor_issues,
+    family_issues,
+    result_issues,
+    result_sign_issues,
+)
 from .evidence import settle_evidence, weak_evidence
 from .index import TranscriptIndex
 from .laterality import laterality_issues, normal_side_issues
@@ -81,6 +88,7 @@ def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Coll
     issues.extend(allergy_denial_issues(st.text, index))
     issues.extend(action_issues(st.text, index))
     issues.extend(result_issues(st.text, index))
+    issues.extend(result_sign_issues(st.text, index))
     issues.extend(descriptor_issues(st.text, evidence, index))
     issues.extend(family_issues(st.text, index))
 

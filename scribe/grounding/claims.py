@@ -122,6 +122,100 @@ def result_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     return issues
 
 
+# A result's sign: "the covid test was negative" against a note's "COVID test positive". Tests named with the
+# word a result takes right after (or before: "a normal EKG"); "negative for a fracture" is about the fracture (the
+# negation check's), not the test's sign.
+_SIGNED_TEST = re.compile(
+    r"\b(covid(?:-19)?|coronavirus|strep|flu|influenza|pregnancy|urine|urinalysis|ua|tb|ppd|hiv|psa|ekg|ecg|"
+    r"electrocardiogram|echo(?:cardiogram)?|x-?rays?|xrays?|ct|cat scan|mri|ultrasound|mammogram|stress test|"
+    r"cultures?|biopsy|pap(?: smear)?|blood ?work|labs?|lab work)\b"
+)
+_TEST_ALIAS = {
+    "coronavirus": "covid",
+    "covid-19": "covid",
+    "influenza": "flu",
+    "urinalysis": "urine",
+    "ua": "urine",
+    "ppd": "tb",
+    "ecg": "ekg",
+    "electrocardiogram": "ekg",
+    "echocardiogram": "echo",
+    "cat scan": "ct",
+    "xray": "x-ray",
+    "xrays": "x-ray",
+    "x-rays": "x-ray",
+    "cultures": "culture",
+    "pap smear": "pap",
+    "bloodwork": "labs",
+    "blood work": "labs",
+    "lab": "labs",
+    "lab work": "labs",
+}
+_SIGN = {
+    "positive": "+",
+    "abnormal": "+",
+    "negative": "-",
+    "normal": "-",
+    "unremarkable": "-",
+    "clear": "-",
+    "fine": "-",
+    "good": "-",
+    "great": "-",
+}
+# ("positive for blood" is a positive result whatever it found; "negative for a fracture" says nothing of the rest;
+# "good except the potassium" is not all good)
+_SIGN_WORD = re.compile(
+    r"\b(not |n't )?(positive|negative|normal|abnormal|unremarkable|clear|fine|good|great)\b"
+    r"(?!(?<!positive) for\b)(?! up\b)(?!.*\b(?:except|other than|apart from|besides)\b)"
+)
+SIGN_REACH = 60  # characters after a test's name in which its result's sign is said ("came back positive")
+# "you have, uh, positive for strep", "she tested negative for covid": the sign before the test
+_SIGN_FOR = re.compile(
+    r"\b(positive|negative) for (?:the |a )?(covid(?:-19)?|coronavirus|strep|flu|influenza|tb|hiv)\b"
+)
+
+
+def _signs(text: str) -> dict[str, set[str]]:
+    """Each test named in ``text`` with the sign of the result given for it ("+" positive or abnormal, "-"
+    negative or normal)."""
+    out: dict[str, set[str]] = {}
+    for m in _SIGNED_TEST.finditer(text):
+        kind = _TEST_ALIAS.get(m.group(1), m.group(1))
+        after = re.split(r"[.;?!]|\bbut\b|\band\b", text[m.end() : m.end() + SIGN_REACH])[0]
+        before = text[max(0, m.start() - 14) : m.start()]
+        found = _SIGN_WORD.search(after) or re.search(r"\b(not )?(positive|negative|normal|abnormal)\s+$", before)
+        if found:
+            sign = _SIGN[found.group(2)]
+            out.setdefault(kind, set()).add({"+": "-", "-": "+"}[sign] if found.group(1) else sign)
+    for m in _SIGN_FOR.finditer(text):
+        out.setdefault(_TEST_ALIAS.get(m.group(2), m.group(2)), set()).add(_SIGN[m.group(1)])
+    return out
+
+
+def result_sign_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """A test's result written with the sign the visit did not give it ("COVID test positive" for a negative)."""
+    said = index.memo(
+        "result signs",
+        lambda ix: [_signs(_undot(normalise(ix.segment_text[sid]))) for sid in ix.order],
+    )
+    theirs: dict[str, set[str]] = {}
+    for signs in said:
+        for kind, ss in signs.items():
+            theirs.setdefault(kind, set()).update(ss)
+    issues = []
+    for kind, ss in sorted(_signs(_undot(normalise(statement))).items()):
+        for sign in ss:
+            other = theirs.get(kind, set())
+            if sign not in other and other:
+                word = "positive or abnormal" if sign == "+" else "negative or normal"
+                issues.append(
+                    Issue(
+                        kind="result", detail=f"the {kind} result is stated {word}, but the transcript says otherwise"
+                    )
+                )
+    return issues
+
+
 _ALLERGY_CUE = re.compile(r"\b(?:allerg\w*|anaphyla\w*|reactions?|rash|hives|intoleran\w*|swell(?:ing|ed)? up)\b")
 
 
