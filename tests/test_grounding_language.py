@@ -1794,6 +1794,28 @@ _TOBACCO_FAITHFUL = [
         "He denies smoking or living with anyone who smokes.",
     ),
 ]
+# tobacco talk as it goes: a smoker in the past, a cigar now and then, chewing tobacco (no smoking)
+_TOBACCO_FAITHFUL += [
+    ("[patient] i used to smoke but i quit years ago", "Denies smoking."),
+    ("[doctor] do you smoke\n[patient] i smoked in my twenties but not anymore", "Nonsmoker."),
+    ("[doctor] do you smoke cigarettes\n[patient] no just a cigar now and then", "Smokes cigars occasionally."),
+    ("[doctor] do you smoke\n[patient] no i vape", "Uses e-cigarettes."),
+    ("[doctor] do you drink or smoke\n[patient] i drink socially i do n't smoke", "Drinks socially. Does not smoke."),
+    ("[doctor] any tobacco\n[patient] i chew tobacco", "Uses chewing tobacco. Does not smoke cigarettes."),
+    (
+        "[doctor] are you still smoking\n[patient] not as much maybe three a day",
+        "Smoking 3 cigarettes per day, decreased.",
+    ),
+    ("[doctor] do you smoke\n[patient] socially sometimes", "Occasional social smoker."),
+    (
+        "[doctor] any alcohol or tobacco use\n[patient] a glass of wine with dinner",
+        "Drinks wine with dinner. Denies tobacco use.",
+    ),
+]
+_TOBACCO += [
+    ("[doctor] any tobacco\n[patient] i chew tobacco", "Chews tobacco.", "Denies tobacco use."),
+    ("[doctor] any tobacco use\n[patient] no", "No tobacco use.", "Smokes cigarettes."),
+]
 # Allergies: "no known drug allergies" against a visit that names one, an allergy where the visit denies any; a
 # reaction to watch for is none.
 _ALLERGIES = [

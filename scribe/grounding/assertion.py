@@ -70,7 +70,6 @@ _TARGET_SYNONYM = {
     "lump": "mass",
     "carcinom": "cancer",
     "malignan": "cancer",
-    "tobacco": "smok",
     "cigarette": "smok",
     "chf": "heart failure",
     "dvt": "blood clot",
@@ -375,6 +374,10 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
                 affirmed.add(when)  # "my knee hurts at night": knee pain, and night pain
     if _LUNGS_CLEAR.search(" ".join(toks)):
         negated |= _ADVENTITIOUS - affirmed  # clear lungs have none of the sounds a listener may hear
+    if "smok" in affirmed:
+        affirmed.add("tobacco")  # smoking is a tobacco use; chewing tobacco is no smoking
+    if "tobacco" in negated:
+        negated.add("smok")  # no tobacco use is no smoking
     return negated, affirmed
 
 
@@ -747,6 +750,10 @@ _HEDGES = frozenset(
 )
 
 
+# now and then is not never: "no, just a cigar now and then"
+_NOW_AND_THEN = re.compile(r"\b(?:now and then|once in a while|every so often|on occasion|socially|here and there)\b")
+
+
 # an answer that takes back the denial a question or a tag put to it: "You don't have chest pain, right?" - "Actually
 # I do, a little."
 _CONTRADICTS = re.compile(r"^(?:(?:well|um|uh|so|oh)\s+)*(?:actually|(?:yes|yeah)?\s*i do|i have|i did)\b")
@@ -832,7 +839,9 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
         return set(targets), set()  # "absolutely not", "definitely not"
     # "No, only when I walk." still answers no; "No, but sometimes…" does not; "no not really i mean i get tired
     # but no" does (its no is for what it does not report)
-    hedged = any(w in _HEDGES for w in toks) and not (toks[0] in _NO and toks[-2:] == ["but", "no"])
+    hedged = (any(w in _HEDGES for w in toks) or bool(_NOW_AND_THEN.search(" ".join(toks)))) and not (
+        toks[0] in _NO and toks[-2:] == ["but", "no"]
+    )
     i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")
     said_not = i_did and len(toks) > 2 and (toks[2] in _NO or toks[2] == "n't")
     short = _short_answer(toks, question)
@@ -1050,6 +1059,7 @@ CONDITION_REACH = 80  # characters before a question's end within which a condit
 _GONE_NOW = re.compile(
     r"^\W*(?:and |then |now |so )*(?:it|that|they|those|this)(?: ?'s| is| has| have| ?'ve| are)?(?:\s+been)?\s+(?:all\s+)?"
     r"(?:gone|resolved|cleared|went away|go away|stopped|disappeared)\b"
+    r"|^\W*(?:but |and )?(?:not any ?more|no longer|not now|not since)\b"  # "i smoked in my twenties but not anymore"
 )
 
 
@@ -1071,7 +1081,7 @@ def finding_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
 
 # a finding the visit may well describe without any word of it: pain that "radiates" "goes down my arm", "shoots";
 # a condition the chart names that the visit calls by its treatment or its numbers ("your sugars", "metformin")
-_SAID_MANY_WAYS = frozenset({"radiate"}) | _CONDITIONS
+_SAID_MANY_WAYS = frozenset({"radiate", "smok", "tobacco"}) | _CONDITIONS
 
 # what else backs a finding's mere mention: chest "pain" written for a "tightness" or "pressure"
 _FINDING_BACKING = {"pain": {"tightness", "pressure", "cramp", "stiff", "tender"}, "tightness": {"pressure", "pain"}}
@@ -1248,8 +1258,8 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
             present |= (st_neg & _CONDITIONS & all_aff) - all_neg - _TOO_GENERAL
         absent |= {w for w in st_aff - absent if _denied_here(clause, w, index)}
         if _QUIT.search(clause):  # "former smoker, quit 10 years ago" in a visit where she says "no, I quit"
-            absent.discard("smok")
-            present.discard("smok")
+            absent -= {"smok", "tobacco"}
+            present -= {"smok", "tobacco"}
         for w in sorted(absent):
             issues.append(
                 Issue(
