@@ -2018,6 +2018,21 @@ _RESULTS_FAITHFUL = [
         "Labs notable for low potassium; otherwise abnormal.",
     ),
 ]
+# "okay now" is no question asked again: the next answer is its own
+_EXAM_FAITHFUL += [
+    (
+        "[doctor] any chest pain\n[patient] no\n[doctor] okay now\n[patient] yeah i have some swelling in my ankles",
+        "Denies chest pain. Reports ankle swelling.",
+    ),
+    (
+        "[doctor] any chest pain\n[patient] no\n[doctor] okay now let 's take a look\n[patient] sure",
+        "Denies chest pain.",
+    ),
+    (
+        "[doctor] does this hurt when i press\n[patient] no\n[doctor] okay how about this one\n[patient] yes",
+        "Tenderness to palpation.",
+    ),
+]
 REVIEW_BY_QUESTION_THE_SAME = (
     [(visit, said) for visit, said, _ in _RESULTS]
     + _RESULTS_FAITHFUL

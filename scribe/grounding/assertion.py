@@ -1025,13 +1025,16 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
 
 
 # a question that asks the last one again somewhere else: "and here?", "how about over here?", "what about now?"
-_AGAIN = re.compile(r"\b(?:here|there|now|this one|that one|this spot|that spot)\b")
+_AGAIN = re.compile(
+    r"^(?:(?:okay|ok|so|um|uh|alright)\s+)*(?:and|how about|what about|or)\s+(?:(?:over|right|up|down|in|on)\s+)?"
+    r"(?:here|there|this one|that one|this 1|that 1|this spot|that spot|now)\b(?:\s+[a-z']+){0,3}\s*\??\s*$"
+)
 AGAIN_REACH = 4  # turns back in which the question asked again is looked for
 
 
 def _asks_again(question: str) -> bool:
     toks = tokens(normalise(question))
-    return 0 < len(toks) <= 8 and bool(_AGAIN.search(" ".join(toks))) and not _targets_in(toks)
+    return 0 < len(toks) <= 8 and bool(_AGAIN.match(" ".join(toks))) and not _targets_in(toks)
 
 
 def _asked_before(index: TranscriptIndex, sid: int, current: bool) -> set[str]:
