@@ -2033,40 +2033,47 @@ _EXAM_FAITHFUL += [
         "Tenderness to palpation.",
     ),
 ]
-REVIEW_BY_QUESTION_THE_SAME = (
-    [(visit, said) for visit, said, _ in _RESULTS]
-    + _RESULTS_FAITHFUL
-    + (
-        [(visit, said) for visit, said, _ in _ACTIONS]
-        + _ACTIONS_FAITHFUL
-        + (
-            [(visit, said) for visit, said, _ in _ALLERGIES]
-            + _ALLERGIES_FAITHFUL
-            + (
-                [(visit, said) for visit, said, _ in _TOBACCO]
-                + _TOBACCO_FAITHFUL
-                + (
-                    [(visit, said) for visit, said, _ in _CONDITIONS]
-                    + _CONDITIONS_FAITHFUL
-                    + (
-                        [(visit, said) for visit, said, _ in _EXAM]
-                        + _EXAM_FAITHFUL
-                        + (
-                            [(visit, said) for visit, said, _ in _FINE]
-                            + _FINE_FAITHFUL
-                            + [(visit, said) for visit, said, _ in _ROS]
-                            + _ROS_FAITHFUL
-                        )
-                    )
-                )
-            )
-        )
-    )
-)
-REVIEW_BY_QUESTION_OTHERWISE = [
-    (visit, other)
-    for visit, _, other in _ROS + _FINE + _EXAM + _CONDITIONS + _TOBACCO + _ALLERGIES + _ACTIONS + _RESULTS
-] + [
+# where a pain goes, said without "radiate": "does the pain go anywhere?", "it travels down my leg"
+_ROS += [
+    (
+        "[doctor] does the pain go anywhere\n[patient] no it stays right there",
+        "The pain does not radiate.",
+        "The pain radiates.",
+    ),
+    (
+        "[doctor] does the pain travel down your leg\n[patient] yeah all the way to my foot",
+        "Pain radiates down the leg to the foot.",
+        "Pain does not radiate.",
+    ),
+]
+_ROS_FAITHFUL += [
+    (
+        "[doctor] the medication takes a week and then it goes into effect\n[doctor] does the pain radiate\n[patient] no",
+        "Pain does not radiate.",
+    ),
+    ("[patient] my back hurts\n[doctor] does it go away with rest\n[patient] yes", "Back pain resolves with rest."),
+    ("[patient] my back pain it goes up and down", "Back pain fluctuates."),
+    (
+        "[doctor] did you go anywhere recently\n[patient] no\n[patient] the pain goes down my left arm",
+        "Pain radiates to the left arm.",
+    ),
+]
+# each group: (visit, what a faithful note says, what a wrong one says), and more faithful pairs beside it
+_BY_QUESTION = [
+    (_ROS, _ROS_FAITHFUL),
+    (_FINE, _FINE_FAITHFUL),
+    (_EXAM, _EXAM_FAITHFUL),
+    (_CONDITIONS, _CONDITIONS_FAITHFUL),
+    (_TOBACCO, _TOBACCO_FAITHFUL),
+    (_ALLERGIES, _ALLERGIES_FAITHFUL),
+    (_ACTIONS, _ACTIONS_FAITHFUL),
+    (_RESULTS, _RESULTS_FAITHFUL),
+]
+REVIEW_BY_QUESTION_THE_SAME = [(visit, said) for group, _ in _BY_QUESTION for visit, said, _ in group] + [
+    pair for _, faithful in _BY_QUESTION for pair in faithful
+]
+
+REVIEW_BY_QUESTION_OTHERWISE = [(visit, other) for group, _ in _BY_QUESTION for visit, _, other in group] + [
     (
         "[doctor] do you get short of breath when you lie flat\n[patient] no only when i walk up stairs",
         "Reports orthopnea.",

@@ -541,6 +541,8 @@ def _site(word: str) -> str | None:
     return _SITE_SYNONYM.get(s, s) if s in _SITES else None
 
 
+_SPREADS = frozenset("go goes going travel travels traveling spread spreads spreading".split())
+_SPREADS_WHERE = frozenset("anywhere down into to across".split())
 _HEART_DOES = frozenset("racing races raced pounding fluttering flutters skipping skips".split())
 HEART_REACH = 5  # tokens between "heart" and what it does ("my heart feels like it's racing")
 
@@ -550,6 +552,15 @@ def _qualified(toks: list[str], i: int) -> str | None:
     key = target(toks[i], toks[i + 1] if i + 1 < len(toks) else "")
     if key is None and toks[i] == "high" and toks[i + 1 : i + 3] in (["blood", "pressure"], ["bp"]):
         return "hypertens"  # "high blood pressure" (the vital sign said high is a reading, not this)
+    if (
+        key is None
+        and toks[i] in _SPREADS
+        and i
+        and toks[i - 1] in ("it", "pain", "that", "this")
+        and toks[i + 1 : i + 2]
+        and toks[i + 1] in _SPREADS_WHERE
+    ):
+        return "radiate"  # "does the pain go anywhere?", "it travels down my leg", "does it spread into your arm?"
     if key is None and toks[i] in _HEART_DOES and "heart" in toks[max(0, i - HEART_REACH) : i]:
         return "palpitat"  # "my heart feels like it's racing", "my heart keeps pounding"
     if key is None:
