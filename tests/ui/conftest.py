@@ -252,9 +252,10 @@ def _window_state(win) -> str:
     page, s = win.page, win.session
     banner = page.info_banner.label.text() if page.info_banner.isVisible() else "(no banner)"
     transcript = page.transcript.plain_text()
+    boxes = [box.text() for box in message_boxes()]  # e.g. "No clinical conversation was recorded ..."
     return (
         f"session state {getattr(s, 'state', None)!r}, busy {getattr(s, 'is_busy', None)}, "
-        f"banner {banner!r}, editor status {page.editor.status_label.text()!r}, "
+        f"message boxes {boxes!r}, banner {banner!r}, editor status {page.editor.status_label.text()!r}, "
         f"transcript ({len(transcript)} chars) {transcript[:400]!r}"
     )
 
