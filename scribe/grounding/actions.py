@@ -110,9 +110,14 @@ def _action_at(toks: list[str], i: int, end: int) -> Action | None:
     return taking
 
 
+def _words(text: str) -> list[str]:
+    """``text`` as words and its punctuation (a full stop ends an action's reach; the shared ``tokens`` drops it)."""
+    return re.findall(r"[a-z0-9][a-z0-9'/-]*|[.;:?!,]", normalise(text))
+
+
 def _actions_in(text: str, index: TranscriptIndex) -> dict[str, set[Action]]:
     """Each drug's generic name in ``text`` with the actions said of it there."""
-    toks = re.findall(r"[a-z0-9][a-z0-9'/-]*|[.;:?!,]", normalise(text))
+    toks = _words(text)
     out: dict[str, set[Action]] = {}
     for i, name in index.medications.medications_in(toks):
         action = _action_at(toks, i, i + len(name.split()))
@@ -121,42 +126,40 @@ def _actions_in(text: str, index: TranscriptIndex) -> dict[str, set[Action]]:
     return out
 
 
-def _actions_said(index: TranscriptIndex) -> dict[str, set[Action]]:
-    def build(ix: TranscriptIndex) -> dict[str, set[Action]]:
+STOP_REACH = 15  # words before a drug's name in which a stop said of a group it belongs to may come
+
+
+def _stopped_before(toks: list[str], i: int) -> bool:
+    """Some word of stopping is said in the sentence before the drug at ``toks[i]`` ("stop taking any of the
+    nonsteroidals that you're taking, the motrin or advil")."""
+    before = toks[max(0, i - STOP_REACH) : i]
+    if any(t in _STOPS for t in before):
+        before = before[max(k for k, t in enumerate(before) if t in _STOPS) + 1 :]
+    return any(_ACTION_OF.get(t) in (Action.stop, Action.not_taking) or t == "off" for t in before)
+
+
+def _actions_said(index: TranscriptIndex) -> tuple[dict[str, set[Action]], set[str]]:
+    """The visit's actions for each drug, and the drugs some word of stopping is said near; one pass per visit."""
+
+    def build(ix: TranscriptIndex) -> tuple[dict[str, set[Action]], set[str]]:
         said: dict[str, set[Action]] = {}
+        near: set[str] = set()
         for sid in ix.order:
-            for drug, acts in _actions_in(ix.segment_text[sid], ix).items():
-                said.setdefault(drug, set()).update(acts)
-        return said
+            toks = _words(ix.segment_text[sid])
+            for i, name in ix.medications.medications_in(toks):
+                drug = ix.medications.generic_of(name)
+                if (action := _action_at(toks, i, i + len(name.split()))) is not None:
+                    said.setdefault(drug, set()).add(action)
+                if _stopped_before(toks, i):
+                    near.add(drug)
+        return said, near
 
     return index.memo("medication actions", build)
 
 
-STOP_REACH = 15  # words before a drug's name in which a stop said of a group it belongs to may come
-
-
-def _stop_said_near(drug: str, index: TranscriptIndex) -> bool:
-    """Some word of stopping is said in the sentence before ``drug`` ("stop taking any of the nonsteroidals that
-    you're taking, the motrin or advil"), or the visit never names the drug (then the medication check speaks)."""
-
-    def build(ix: TranscriptIndex) -> set[str]:
-        near: set[str] = set()
-        for sid in ix.order:
-            toks = re.findall(r"[a-z0-9][a-z0-9'/-]*|[.;:?!,]", normalise(ix.segment_text[sid]))
-            for i, name in ix.medications.medications_in(toks):
-                before = toks[max(0, i - STOP_REACH) : i]
-                if any(t in _STOPS for t in before):
-                    before = before[max(k for k, t in enumerate(before) if t in _STOPS) + 1 :]
-                if any(_ACTION_OF.get(t) in (Action.stop, Action.not_taking) or t == "off" for t in before):
-                    near.add(ix.medications.generic_of(name))
-        return near
-
-    return drug in index.memo("stops said near", build) or not index.said_medication(drug)
-
-
 def action_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     """A drug started, continued, stopped, raised or lowered in the note where the visit did the opposite."""
-    said = _actions_said(index)
+    said, stopped_near = _actions_said(index)
     issues = []
     for drug, acts in sorted(_actions_in(statement, index).items()):
         theirs = said.get(drug, set())
@@ -166,7 +169,12 @@ def action_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
             if OPPOSITE[act] & theirs:
                 other = ", ".join(sorted(a.value for a in OPPOSITE[act] & theirs))
                 detail = f"'{act.value} {drug}' is stated, but the visit says {other}"
-            elif act == Action.stop and not theirs & {Action.not_taking} and not _stop_said_near(drug, index):
+            elif (
+                act == Action.stop
+                and Action.not_taking not in theirs
+                and drug not in stopped_near
+                and index.said_medication(drug)  # (a drug the visit never names: the medication check speaks)
+            ):
                 detail = f"'stop {drug}' is stated, but the visit never says to stop it"  # a change nobody made
             else:
                 continue

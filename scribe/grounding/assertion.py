@@ -1028,7 +1028,7 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
             affirmed |= given  # "is the pain gone?" takes the pain as given, but not as there now
         n, a = _answered(asked_about - given, answer, normalise(question))
         # "when i push on the outside does that hurt", and "and here?" after it: under that condition only
-        if again or _ON_CONDITION.search(normalise(seg.text)[-CONDITION_REACH:]):
+        if again or _ON_CONDITION.search(touched):
             n = {CONDITIONAL + k for k in n}
         negated |= n
         affirmed |= a

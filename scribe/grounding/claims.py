@@ -194,14 +194,15 @@ def _signs(text: str) -> dict[str, set[str]]:
 
 def result_sign_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     """A test's result written with the sign the visit did not give it ("COVID test positive" for a negative)."""
-    said = index.memo(
-        "result signs",
-        lambda ix: [_signs(_undot(normalise(ix.segment_text[sid]))) for sid in ix.order],
-    )
-    theirs: dict[str, set[str]] = {}
-    for signs in said:
-        for kind, ss in signs.items():
-            theirs.setdefault(kind, set()).update(ss)
+
+    def build(ix: TranscriptIndex) -> dict[str, set[str]]:  # once per visit, not once per statement
+        said: dict[str, set[str]] = {}
+        for sid in ix.order:
+            for kind, ss in _signs(_undot(normalise(ix.segment_text[sid]))).items():
+                said.setdefault(kind, set()).update(ss)
+        return said
+
+    theirs = index.memo("result signs", build)
     issues = []
     for kind, ss in sorted(_signs(_undot(normalise(statement))).items()):
         for sign in ss:
@@ -269,6 +270,12 @@ _MAYBE_ALLERGY = re.compile(
 ALLERGY_REACH = 60  # characters around a drug's name within which an allergy word makes it an allergen
 
 
+def _allergens_in(text: str, index: TranscriptIndex) -> set[str]:
+    """The drugs and drug classes named in (normalised) ``text``."""
+    toks = tokens(text)
+    return {m for _, m in index.medications.medications_in(toks)} | (_ALLERGEN_CLASSES & set(toks))
+
+
 def _allergies_said(index: TranscriptIndex) -> tuple[set[str], bool]:
     """The drugs (and drug classes) the visit names as allergies, and whether it denies any allergy."""
 
@@ -279,8 +286,7 @@ def _allergies_said(index: TranscriptIndex) -> tuple[set[str], bool]:
             here = normalise(ix.segment_text[sid])
             prev = normalise(ix.segment_text[ix.order[i - 1]])[-160:] if i else ""
             asked = bool(re.search(r"\ballerg", prev))
-            toks = tokens(here)
-            drugs = {m for _, m in ix.medications.medications_in(toks)} | (_ALLERGEN_CLASSES & set(toks))
+            drugs = _allergens_in(here, ix)
             for drug in drugs:
                 for m in re.finditer(rf"\b{re.escape(drug)}\b", here):
                     near = here[max(0, m.start() - ALLERGY_REACH) : m.end() + ALLERGY_REACH]
@@ -314,8 +320,7 @@ def allergy_denial_issues(statement: str, index: TranscriptIndex) -> list[Issue]
         )
     if not denied or not re.search(r"\ballerg", text) or _DENIED_ALLERGY.search(text):
         return []
-    stated = {m for _, m in index.medications.medications_in(tokens(text))} | (_ALLERGEN_CLASSES & set(tokens(text)))
-    unsaid = sorted(stated - named)
+    unsaid = sorted(_allergens_in(text, index) - named)
     return (
         [
             Issue(
