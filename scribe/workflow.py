@@ -320,6 +320,18 @@ class VisitWorkflow:
             raise
         return transcript
 
+    def content_refusal(self) -> str | None:
+        """Why the saved transcript was not drafted from, when the no-clinical-conversation gate refuses
+        it (silence, noise, small talk); else None. A visit left ``recorded`` with a transcript was either
+        refused here or interrupted, and the page must not call a refused one "not transcribed"."""
+        if self.transcript is None:
+            return None
+        try:
+            require_clinical_content(self.transcript, self.vocabulary_files)
+        except TranscriptError as exc:
+            return str(exc)
+        return None
+
     # ------------------------------------------------------------------ drafting during the visit
     def offer_to_live_drafter(self, runtime: LLMRuntime, template: Template) -> LiveDrafter | None:
         """*fast*: while recording, give the live drafter the transcript so far (creating it for this

@@ -177,6 +177,12 @@ def test_small_talk_is_not_drafted_into_a_visit(store: VisitStore) -> None:
     with pytest.raises(TranscriptError, match="No clinical conversation was recorded"):
         wf.keep_transcript()
     assert visit.refresh().state == VisitState.recorded
+    refusal = wf.content_refusal()  # what the page shows instead of "not transcribed (interrupted)"
+    assert refusal is not None and refusal.startswith("No clinical conversation was recorded")
+    assert "no note was drafted" in refusal
+    assert VisitWorkflow(visit).content_refusal() is None  # nothing transcribed yet: nothing was refused
+    said = Transcript(segments=[Segment(id=0, start=0.0, end=3.0, text="The cough started three days ago.")])
+    assert VisitWorkflow(visit, transcript=said).content_refusal() is None
     runtime = FakeRuntime([NOTE_JSON])
     with pytest.raises(TranscriptError, match="No clinical conversation"):
         wf.draft(lambda: runtime, get_template("soap"))

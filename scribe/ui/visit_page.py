@@ -511,8 +511,9 @@ class VisitPage(QWidget):
         s = self.session
         if s is not None and not s.is_busy and s.note is None:
             if state in ("interrupted", "recording", "recorded", "transcribing") and s.visit.has_audio():
-                if state == "recorded" and s.transcript is not None and s.transcript.is_empty():
-                    self.info_banner.hide()
+                refusal = s.workflow.content_refusal() if state == "recorded" else None
+                if refusal is not None:  # transcribed, and found to hold no visit: say so, not "interrupted"
+                    self._show_info("transcribe", refusal, "Transcribe again")
                 else:
                     self._show_info(
                         "transcribe",

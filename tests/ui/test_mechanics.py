@@ -202,6 +202,35 @@ def test_record_pause_resume_stop_with_shortcuts(qtbot, make_window, speech_clip
     assert "recording_paused" in actions and "recording_resumed" in actions
 
 
+def test_small_talk_is_refused_and_the_banner_says_so_not_interrupted(qtbot, make_window, speech_clip):
+    """UI mechanics only: a fake recogniser that hears small talk. The gate refuses it with a message; the
+    visit stays "recorded" with its transcript, and its banner (also when reopened) says why there is no
+    draft and offers to transcribe again, instead of claiming the recording was interrupted."""
+    win = make_window(
+        fast_settings(),
+        asr=FakeASR(),
+        llm=FakeRuntime(NOTE_JSON),
+        source_factory=lambda dev: FileReplaySource(speech_clip, realtime=True),
+        make_transcriber=lambda engine: FakeStreamingTranscriber(engine, "Lovely weather today, did you park nearby?"),
+    )
+    session = start_visit(qtbot, win)
+    page = win.page
+    win.record_action.trigger()
+    qtbot.waitUntil(lambda: len(page.transcript.segment_ids) >= 1, timeout=10000)
+    win.stop_action.trigger()
+    qtbot.waitUntil(lambda: bool(message_boxes()), timeout=30000)
+    assert any("No clinical conversation was recorded" in t for t in close_message_boxes())
+    qtbot.waitUntil(lambda: page.info_banner.isVisible(), timeout=5000)
+    banner = page.info_banner.label.text()
+    assert banner.startswith("No clinical conversation was recorded") and "no note was drafted" in banner
+    assert "interrupted" not in banner and page.info_button.text() == "Transcribe again"
+    assert session.note is None and session.visit.load_transcript() is not None
+    encounter_id = session.visit.encounter_id
+    win.open_visit(encounter_id)  # reopened from the list: the same banner, read from the stored transcript
+    qtbot.waitUntil(lambda: page.info_banner.isVisible(), timeout=5000)
+    assert page.info_banner.label.text().startswith("No clinical conversation was recorded")
+
+
 class PreviewingTranscriber(FakeStreamingTranscriber):
     """UI mechanics only: finals every 6 s of audio; a preview of the open tail in between."""
 

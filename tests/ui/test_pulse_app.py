@@ -18,10 +18,23 @@ import pytest
 from PySide6.QtCore import Qt
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_pulse_mic import PulseServer, _align, pulse, speech_wav  # noqa: E402,F401 - fixtures
+from speech import espeak_wav  # noqa: E402
+from test_pulse_mic import SPEECH, PulseServer, _align, pulse  # noqa: E402,F401 - fixtures
 
 from .conftest import FakeRuntime, close_message_boxes, message_boxes, start_visit, wait_for_note  # noqa: E402
 from .test_mechanics import NOTE_JSON, fast_settings  # noqa: E402
+
+# The microphone test's sentence, and one more: the window drafts only from a clinical conversation
+# (scribe.asr.content), and tiny.en, hearing espeak-ng through PulseAudio, has garbled the first
+# sentence alone into words that name nothing clinical ("a write-off ... a mild female"), so the gate
+# rightly refused it and the test waited for a note that never came. Its second sentence keeps a
+# symptom and a drug that survive the garbling (checked with added noise).
+APP_SPEECH = SPEECH + " He has a sore throat and a headache, and he takes ibuprofen for the pain."
+
+
+@pytest.fixture(scope="module")
+def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return espeak_wav(tmp_path_factory, APP_SPEECH)
 
 
 @pytest.mark.slow
