@@ -2058,6 +2058,55 @@ _ROS_FAITHFUL += [
         "Pain radiates to the left arm.",
     ),
 ]
+# eponymous signs as a physician says them: a positive one nobody named is invented; a result said after the sign
+# ("mcmurray's test is negative", "homans sign that's negative") is that sign's
+_SIGNS = [
+    (
+        "[doctor] okay negative murphy's sign no peritoneal signs no rebound",
+        "Negative Murphy's sign.",
+        "Positive Murphy's sign.",
+    ),
+    (
+        "[doctor] looks like your mcmurray's test is negative just checking for a meniscus tear",
+        "McMurray's test: negative.",
+        "Positive McMurray's test.",
+    ),
+    (
+        "[doctor] so you do have a bilateral positive tinel's sign so here's where i'm at",
+        "Positive Tinel's sign bilaterally.",
+        "Negative Tinel's sign.",
+    ),
+    ("[doctor] spurling's maneuver is benign .", "Spurling's maneuver is negative.", "Positive Spurling's maneuver."),
+    ("[doctor] homans sign that's negative .", "Negative Homan's sign.", "Positive Homan's sign."),
+    ("[doctor] your abdomen is soft , non-tender .\n[patient] okay .", "Abdomen soft.", "Positive Murphy's sign."),
+    ("[doctor] let me check your knee .\n[patient] okay .", "Knee examined.", "McMurray's test is positive."),
+    # "I have been tired" to "any cough?" tells of the tiredness: it no longer makes the cough said, so the "no" later
+    # is the visit's only word on it
+    (
+        "[doctor] any cough ?\n[patient] i have been tired .\n[doctor] okay and have you been coughing at all ?"
+        "\n[patient] no",
+        "Denies cough.",
+        "Reports cough.",
+    ),
+    (
+        "[doctor] any fever ?\n[patient] i have had some chills .\n[doctor] and what about fever\n[patient] no",
+        "Reports chills; denies fever.",
+        "Reports fever.",
+    ),
+]
+_SIGNS_FAITHFUL = [
+    (
+        "[doctor] your lachman your anterior and posterior drawer and mcmurray test are all negative bilaterally",
+        "McMurray's test negative bilaterally.",
+    ),
+    ("[doctor] positive murphy sign .\n[patient] ouch .", "Positive Murphy's sign."),
+    ("[doctor] tinel's sign so that's positive at the wrist .", "Tinel sign bilaterally."),
+    ("[doctor] hi mister murphy how are you ?\n[patient] good .", "Matthew Murphy is a pleasant 20-year-old male."),
+    # an answer that tells of its own symptom says nothing of the one asked about
+    ("[doctor] any fever ?\n[patient] i have had some chills .", "Reports chills."),
+    ("[doctor] any swelling ?\n[patient] i do have some swelling in my ankles .", "Reports ankle swelling."),
+    ("[doctor] any cough ?\n[patient] i have been tired .\n[doctor] any cough ?\n[patient] no", "Denies cough."),
+]
 # each group: (visit, what a faithful note says, what a wrong one says), and more faithful pairs beside it
 _BY_QUESTION = [
     (_ROS, _ROS_FAITHFUL),
@@ -2068,6 +2117,7 @@ _BY_QUESTION = [
     (_ALLERGIES, _ALLERGIES_FAITHFUL),
     (_ACTIONS, _ACTIONS_FAITHFUL),
     (_RESULTS, _RESULTS_FAITHFUL),
+    (_SIGNS, _SIGNS_FAITHFUL),
 ]
 REVIEW_BY_QUESTION_THE_SAME = [(visit, said) for group, _ in _BY_QUESTION for visit, said, _ in group] + [
     pair for _, faithful in _BY_QUESTION for pair in faithful

@@ -227,6 +227,38 @@ _COMPOUND = {
     "poor appetite": "appetite loss",
     "appetite loss": "appetite loss",
 }
+# eponymous signs and tests of the exam ("positive Murphy's sign", "Spurling's test"), however the name is spelled:
+# a positive one the visit never names is a finding made up, the kind a drafting model adds to an exam
+_EPONYMS = {
+    "murphy": "murphy",
+    "homan": "homan",
+    "homans": "homan",
+    "tinel": "tinel",
+    "phalen": "phalen",
+    "mcmurray": "mcmurray",
+    "lachman": "lachman",
+    "spurling": "spurling",
+    "babinski": "babinski",
+    "kernig": "kernig",
+    "brudzinski": "brudzinski",
+    "finkelstein": "finkelstein",
+    "romberg": "romberg",
+    "rovsing": "rovsing",
+}
+_COMPOUND.update(
+    {
+        f"{name}{ending} {kind}": f"{canon} sign"
+        for name, canon in _EPONYMS.items()
+        for ending in ("", "'s", "s")
+        for kind in ("sign", "test", "maneuver", "manoeuvre")
+    }
+)
+_SIGNS = frozenset(f"{canon} sign" for canon in _EPONYMS.values())
+# a sign's result said after it: "mcmurray's test is negative", "spurling's maneuver is benign", "are all negative"
+_SIGN_NEGATIVE = re.compile(
+    r"^(?:(?:test|tests|sign|signs|maneuver|manoeuvre)\s)?(?:(?:is|are|was|were|'s|all|both|also|bilaterally|that|that's|it's|which)\s){0,3}"
+    r"(?:negative|benign|normal|absent|unremarkable)\b"
+)
 # colour and heat said as adjectives of a finding ("swollen, but not red or warm"): the words themselves, not
 # their prefixes ("reduce", "warmed up")
 _ADJECTIVE_TARGETS = {"red": "redness", "warm": "warmth"}
@@ -361,6 +393,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         absent = (
             i - neg_at <= NEGATION_SCOPE
             or (key in _FUNCTIONS and bool(_SAID_FINE.match(" ".join(toks[i + 1 : i + 7]))))
+            or (key in _SIGNS and bool(_SIGN_NEGATIVE.match(" ".join(toks[i + 1 : i + 8]))))
             or w.endswith(("less", "-free"))
             or toks[i + 1 : i + 2] == ["free"]  # "painless", "pain-free", "pain free"
         )
@@ -867,6 +900,10 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
             # "no, only when I walk up stairs": not under the question's condition, but there under another
             return targets - reported, targets - _UNDER_A_CONDITION
         return targets - reported, set()
+    if i_did and not said_not and len(toks) > 2 and toks[2] not in _AFTER_SHORT_YES:
+        own = {base_target(k) for k in _targets_in(toks)}
+        if own and not own & {base_target(t) for t in targets}:
+            return set(), set()  # "any cough?" - "I have been tired": it tells of its own symptom, not of the cough
     if toks[0] in _YES or (i_did and not said_not) or toks[:2] in (["kind", "of"], ["sort", "of"]):
         return set(), set(targets)
     # "Shortness of breath. No belly pain though." to "Any chest pain, shortness of breath, or belly pain?": an
@@ -1154,6 +1191,8 @@ _FINDING_WORDS = {
     "tremor": ("shak", "trembl"),
     "lymphadenopath": ("lymph", "node", "gland"),
     "fractur": ("break", "broke", "crack"),
+    # a sign said by its name alone ("anterior drawer and mcmurray are negative", "homans sign")
+    **{f"{canon} sign": (canon,) for canon in set(_EPONYMS.values())},
 }
 
 
