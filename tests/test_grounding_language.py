@@ -2058,6 +2058,37 @@ _ROS_FAITHFUL += [
         "Pain radiates to the left arm.",
     ),
 ]
+# a result said after its test is shown, without a sign word: only what is normal about it, or only what was found
+_XRAY_SHOWN = (
+    "[doctor] so this is an x-ray of your lumbar spine . you know , there's good bony , bony alignment . "
+    "i do n't see any fracture or anything like that . so that's a good sign ."
+)
+_INFILTRATE = "[doctor] let's look at your chest x-ray . there is a small infiltrate in the right lower lobe ."
+_RESULTS += [
+    (_XRAY_SHOWN, "X-ray of the lumbar spine is unremarkable.", "X-ray of the lumbar spine is abnormal."),
+    (
+        "[doctor] and your last mammogram was in january 2021 ? and that was normal .",
+        "Her mammogram in 01/2021 was normal.",
+        "Her mammogram in 01/2021 was abnormal.",
+    ),
+    (_INFILTRATE, "Chest x-ray is abnormal.", "Chest x-ray is normal."),
+]
+_RESULTS_FAITHFUL += [
+    (
+        "[doctor] here's your knee x-ray . no fracture . there is some arthritis in the joint .",
+        "Knee x-ray is abnormal.",
+    ),
+    (
+        "[doctor] here's your knee x-ray . no fracture . there is some arthritis in the joint .",
+        "Knee x-ray: no fracture.",
+    ),
+    ("[doctor] let's look at the mri . it shows a small tear of the meniscus .", "MRI abnormal: meniscal tear."),
+    (
+        "[doctor] let's look at your toe x-ray . it shows a large bone spur on the top of the joint .",
+        "X-ray of the right great toe reveals a large bone spur.",
+    ),
+]
+
 # eponymous signs as a physician says them: a positive one nobody named is invented; a result said after the sign
 # ("mcmurray's test is negative", "homans sign that's negative") is that sign's
 _SIGNS = [

@@ -67,6 +67,9 @@ _ORDER_SAID = re.compile(
 )
 
 
+# "let's look at your x-ray" shows it: it is not a plan to get one
+_REVIEWED = re.compile(r"\blet's (?:take a )?(?:look at|review|go over)\b")
+
 _TEST_NAME = {"ecg": "ECG", "ct": "CT", "mri": "MRI", "labs": "lab test"}
 
 
@@ -103,11 +106,12 @@ def result_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
             mentioned |= ks
             # words right before the mention, within its sentence: "I'll order an ECG" orders it
             before = _SENTENCE_END.split(own[max(0, m.start() - 45) : m.start()])[-1]
-            if _ORDER_SAID.search(before):
+            if _ORDER_SAID.search(before) and not _REVIEWED.search(before):
                 continue
-            # the rest of its sentence; at the end of a turn, the next turn ("Show me the x-ray." - "It looks fine.")
-            rest = _SENTENCE_END.split(own[m.end() :], maxsplit=1)
-            after = rest[0] if len(rest) > 1 else rest[0] + " " + _SENTENCE_END.split(nxt, maxsplit=1)[0]
+            # the rest of its sentence and the next ("Here's your x-ray. No fracture."); at the end of a turn, the next
+            # turn ("Show me the x-ray." - "It looks fine.")
+            rest = _SENTENCE_END.split(own[m.end() :], maxsplit=2)
+            after = " ".join(rest[:2]) if len(rest) > 1 else rest[0] + " " + _SENTENCE_END.split(nxt, maxsplit=1)[0]
             if _RESULT_SAID.search(after[:120]) or _RESULT_SAID.search(before):
                 with_result |= ks
     issues = []
@@ -165,7 +169,7 @@ _SIGN = {
 # ("positive for blood" is a positive result whatever it found; "negative for a fracture" says nothing of the rest;
 # "good except the potassium" is not all good)
 _SIGN_WORD = re.compile(
-    r"\b(not |n't )?(positive|negative|normal|abnormal|unremarkable|clear|fine|good|great)\b"
+    r"\b(not |n't )?(positive|negative|normal|abnormal|unremarkable|clear|fine|good|great)\b(?! toes?\b)"
     r"(?!(?<!positive) for\b)(?! up\b)(?!.*\b(?:except|other than|apart from|besides)\b)"
 )
 SIGN_REACH = 60  # characters after a test's name in which its result's sign is said ("came back positive")
@@ -192,13 +196,53 @@ def _signs(text: str) -> dict[str, set[str]]:
     return out
 
 
+# How a result is said without a sign word after its test is shown: "here's your x-ray. there's good bony alignment.
+# i don't see any fracture", "show me the ekg. that's good", "your last mammogram? and that was normal".
+_NORMAL_SAID = re.compile(
+    r"\b(?:good (?:bony )?alignment|no (?:acute |obvious )?(?:fracture|dislocation|abnormalit\w*|evidence of)|"
+    r"(?:do not|don't|do n't|did not|didn't|did n't) see (?:any|anything)|nothing (?:abnormal|concerning|worrisome)|"
+    r"(?:that's|that is|which is|it's|it is|is|are|was|were|looks?|looked|all|came back) "
+    r"(?:a )?(?:good|great|fine|normal|okay|unremarkable|reassuring|negative|clear)|within normal limits)\b"
+)
+_ABNORMAL_SAID = re.compile(
+    r"\b(?:abnormal\w*|elevated|positive|concerning|worrisome|shows? (?:a|an|some|signs?|evidence)|"
+    r"(?:there is|there's|there are|you have|you do have|i see|i can see) (?:a |an |some )?(?!no\b)(?!good\b)"
+    r"(?:small |little |mild |moderate |severe |large |big )?(?!alignment)[a-z]{4,})\b"
+)
+IMPLIED_REACH = 2  # sentences after the one naming a test in which its result may be said without a sign word
+
+
+def _implied_signs(text: str, signed: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Tests ``text`` names with no sign word, and the sign the next sentences give them: normal when they say only
+    what is normal about it, abnormal when they say only what was found (both or neither: no sign)."""
+    out: dict[str, set[str]] = {}
+    for m in _SIGNED_TEST.finditer(text):
+        kind = _TEST_ALIAS.get(m.group(1), m.group(1))
+        if kind in signed:
+            continue
+        rest = [p for p in re.split(r"(?<=[.;!?])\s+", text[m.end() :]) if p.strip()]
+        following = []
+        for part in rest[1 : 1 + IMPLIED_REACH]:
+            if _SIGNED_TEST.search(part):
+                break  # the next test's result
+            if not part.rstrip().endswith("?"):
+                following.append(part)
+        said = " ".join([rest[0] if rest else "", *following])
+        normal, abnormal = bool(_NORMAL_SAID.search(said)), bool(_ABNORMAL_SAID.search(said))
+        if normal != abnormal:
+            out.setdefault(kind, set()).add("-" if normal else "+")
+    return out
+
+
 def result_sign_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     """A test's result written with the sign the visit did not give it ("COVID test positive" for a negative)."""
 
     def build(ix: TranscriptIndex) -> dict[str, set[str]]:  # once per visit, not once per statement
         said: dict[str, set[str]] = {}
         for sid in ix.order:
-            for kind, ss in _signs(_undot(normalise(ix.segment_text[sid]))).items():
+            text = _undot(normalise(ix.segment_text[sid]))
+            signed = _signs(text)
+            for kind, ss in (*signed.items(), *_implied_signs(text, signed).items()):
                 said.setdefault(kind, set()).update(ss)
         return said
 
