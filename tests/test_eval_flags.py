@@ -97,6 +97,19 @@ def test_a_plan_for_a_drug_is_flipped_and_a_plan_for_no_drug_is_left_alone():
     assert _flip_action("Do not stop the aspirin.", lx) is None
 
 
+def test_a_reconciliation_error_writes_a_new_drug_as_going_on_and_drops_a_dose_change():
+    from scribe.eval.flags import _RECONCILE_FLIPS, _flip_action
+    from scribe.lexicon import default_lexicon
+
+    lx = default_lexicon()
+    assert _flip_action("Start atorvastatin 40 mg.", lx, _RECONCILE_FLIPS) == "Continue atorvastatin 40 mg."
+    assert _flip_action("Continue lisinopril 10 mg.", lx, _RECONCILE_FLIPS) == "Start lisinopril 10 mg."
+    assert _flip_action("Increase the metformin to 1000 mg.", lx, _RECONCILE_FLIPS) == (
+        "Continue the metformin to 1000 mg."
+    )
+    assert _flip_action("Start physical therapy.", lx, _RECONCILE_FLIPS) is None
+
+
 def test_a_result_is_given_the_other_sign_and_a_finding_it_was_negative_for_is_left_alone():
     from scribe.eval.flags import _flip_sign
 

@@ -2058,6 +2058,46 @@ _ROS_FAITHFUL += [
         "Pain radiates to the left arm.",
     ),
 ]
+# a medication reconciliation: a new drug written as going on, one going on written as new, a dose change dropped
+_ACTIONS += [
+    (
+        "[doctor] i 'm going to start you on atorvastatin forty milligrams",
+        "Start atorvastatin 40 mg.",
+        "Continue atorvastatin 40 mg.",
+    ),
+    (
+        "[doctor] let 's continue the metformin five hundred milligrams twice a day",
+        "Continue metformin 500 mg twice a day.",
+        "Start metformin 500 mg twice a day.",
+    ),
+    (
+        "[doctor] i 'm going to increase your lisinopril to forty milligrams daily",
+        "Increase lisinopril to 40 mg daily.",
+        "Continue lisinopril 40 mg daily.",
+    ),
+    (
+        "[doctor] let 's just continue the prozac at twenty milligrams",
+        "Continue Prozac 20 mg.",
+        "Increase Prozac to 20 mg.",
+    ),
+]
+_ACTIONS_FAITHFUL += [
+    # "increased" said of something else; a verb that belongs to the drug before, not to the one after
+    (
+        "[patient] i 've been using my albuterol inhaler a lot more\n[doctor] okay let 's continue the albuterol",
+        "She has had an increased need to use her albuterol inhaler.",
+    ),
+    (
+        "[doctor] we 'll start you on oxycodone for the pain\n[doctor] you can keep taking tylenol too",
+        "He may continue to take Tylenol between the oxycodone doses.",
+    ),
+    (
+        "[doctor] continue the lisinopril and the metformin",
+        "Continue lisinopril and metformin.",
+    ),
+    ("[patient] i stopped taking the prilosec\n[doctor] okay", "She has stopped taking Prilosec altogether."),
+]
+
 # a result said after its test is shown, without a sign word: only what is normal about it, or only what was found
 _XRAY_SHOWN = (
     "[doctor] so this is an x-ray of your lumbar spine . you know , there's good bony , bony alignment . "

@@ -69,6 +69,7 @@ TYPES = (
     "negation_absent",
     "condition",
     "action",
+    "reconciliation",
     "result",
     "finding",
     "allergy",
@@ -311,11 +312,19 @@ _ACTION_FLIPS = [
     (re.compile(r"\b[Ii]ncrease\b"), "decrease"),
     (re.compile(r"\b[Dd]ecrease\b"), "increase"),
 ]
+# A drug's plan written as new where it goes on, as going on where it is new, or as going on where its dose
+# changes ("increase the lisinopril" -> "continue"): what a medication reconciliation catches
+_RECONCILE_FLIPS = [
+    (re.compile(r"\b[Cc]ontinue\b"), "start"),
+    (re.compile(r"\b[Ss]tart\b"), "continue"),
+    (re.compile(r"\b[Ii]ncrease\b"), "continue"),
+    (re.compile(r"\b[Dd]ecrease\b"), "continue"),
+]
 _ACTION_REACH = 6  # words after the verb in which its drug is named
 
 
-def _flip_action(s: str, lx: Lexicon) -> str | None:
-    for pattern, repl in _ACTION_FLIPS:
+def _flip_action(s: str, lx: Lexicon, flips=_ACTION_FLIPS) -> str | None:
+    for pattern, repl in flips:
         for m in pattern.finditer(s):
             if not lx.medications_in(tokens(s[m.end() :])[:_ACTION_REACH]):
                 continue
@@ -403,6 +412,7 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
                 "negation_absent": _pair(_rewrite(text, _AFFIRM)),
                 "condition": _pair(_flip_condition(text)),
                 "action": _pair(_flip_action(text, lx)),
+                "reconciliation": _pair(_flip_action(text, lx, _RECONCILE_FLIPS)),
                 "result": _pair(_flip_sign(text)),
                 "allergy": _pair(_allergy_as_medication(text, allergy_drugs, said, lx)),
             }

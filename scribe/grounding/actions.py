@@ -30,11 +30,11 @@ class Action(StrEnum):
 
 
 OPPOSITE = {
-    Action.keep: {Action.stop, Action.not_taking},
-    Action.start: {Action.stop},
+    Action.keep: {Action.stop, Action.not_taking, Action.start, Action.up, Action.down},
+    Action.start: {Action.stop, Action.keep},
     Action.stop: {Action.keep, Action.start},
-    Action.up: {Action.down},
-    Action.down: {Action.up},
+    Action.up: {Action.down, Action.keep},
+    Action.down: {Action.up, Action.keep},
     Action.taking: {Action.not_taking},
     Action.not_taking: {Action.taking, Action.keep},
 }
@@ -77,16 +77,20 @@ BEFORE = 6  # words before a drug's name in which its action is said
 AFTER = 3  # words after it in which a participle or a chart's "Metformin: continue" gives it
 
 
-def _action_at(toks: list[str], i: int, end: int) -> Action | None:
+def _action_at(toks: list[str], i: int, end: int, floor: int = 0) -> Action | None:
     """The action said of the drug whose name spans ``toks[i:end]``: the nearest action word before it (within
-    :data:`BEFORE`, not past a full stop), else one right after it."""
+    :data:`BEFORE`, not past a full stop nor into ``toks[:floor]``, where another drug's own words end), else one
+    right after it."""
     taking = None
     used = False
-    for j in range(i - 1, max(-1, i - BEFORE - 1), -1):
+    for j in range(i - 1, max(floor - 1, i - BEFORE - 1), -1):
         w = toks[j]
         if w in _STOPS:
             break
         action = _PAIRS.get((w, toks[j + 1])) if j + 1 < len(toks) else None
+        if _ACTION_OF.get(w) in (Action.up, Action.down) and w.endswith("ed") and j + 1 < i:
+            if toks[j + 1] not in _AFTER_A_VERB:
+                continue  # "an increased need to use her albuterol": a word of change said of something else
         action = action or _ACTION_OF.get(w)
         negated = any(t in _NEGATORS or t.endswith("n't") for t in toks[max(0, j - 2) : j])
         if action is not None:
@@ -110,6 +114,30 @@ def _action_at(toks: list[str], i: int, end: int) -> Action | None:
     return taking
 
 
+# what follows a verb of change done to a drug ("increased the lisinopril", "decreased your dose of"); after any other
+# word it describes that word ("an increased need")
+_AFTER_A_VERB = frozenset("the your his her their it its my dose dosage doses to from by".split())
+# what may stand between two drugs one verb is said of ("continue the lisinopril and the metformin")
+_LISTED = _JOINS | frozenset("the your his her their also".split())
+
+
+def _drug_actions(toks: list[str], index: TranscriptIndex) -> list[tuple[str, Action | None]]:
+    """Each drug named in ``toks`` (its name as matched) with the action said of it. A verb before an earlier drug
+    reaches a later one only through a list ("continue lisinopril and metformin"), not past other words ("continue
+    to take Tylenol between the oxycodone doses")."""
+    found = index.medications.medications_in(toks)
+    out = []
+    last_end = -1
+    for i, name in found:
+        end = i + len(name.split())
+        floor = 0
+        if last_end >= 0 and not all(t in _LISTED for t in toks[last_end:i]):
+            floor = last_end
+        out.append((name, _action_at(toks, i, end, floor)))
+        last_end = end
+    return out
+
+
 def _words(text: str) -> list[str]:
     """``text`` as words and its punctuation (a full stop ends an action's reach; the shared ``tokens`` drops it)."""
     return re.findall(r"[a-z0-9][a-z0-9'/-]*|[.;:?!,]", normalise(text))
@@ -117,10 +145,8 @@ def _words(text: str) -> list[str]:
 
 def _actions_in(text: str, index: TranscriptIndex) -> dict[str, set[Action]]:
     """Each drug's generic name in ``text`` with the actions said of it there."""
-    toks = _words(text)
     out: dict[str, set[Action]] = {}
-    for i, name in index.medications.medications_in(toks):
-        action = _action_at(toks, i, i + len(name.split()))
+    for name, action in _drug_actions(_words(text), index):
         if action is not None:
             out.setdefault(index.medications.generic_of(name), set()).add(action)
     return out
@@ -146,9 +172,9 @@ def _actions_said(index: TranscriptIndex) -> tuple[dict[str, set[Action]], set[s
         near: set[str] = set()
         for sid in ix.order:
             toks = _words(ix.segment_text[sid])
-            for i, name in ix.medications.medications_in(toks):
+            for (i, name), (_, action) in zip(ix.medications.medications_in(toks), _drug_actions(toks, ix)):
                 drug = ix.medications.generic_of(name)
-                if (action := _action_at(toks, i, i + len(name.split()))) is not None:
+                if action is not None:
                     said.setdefault(drug, set()).add(action)
                 if _stopped_before(toks, i):
                     near.add(drug)
