@@ -2058,27 +2058,22 @@ _ROS_FAITHFUL += [
         "Pain radiates to the left arm.",
     ),
 ]
-# a medication reconciliation: a new drug written as going on, one going on written as new, a dose change dropped
+# a medication reconciliation: a drug the visit goes on with written as new, or as raised or lowered
 _ACTIONS += [
-    (
-        "[doctor] i 'm going to start you on atorvastatin forty milligrams",
-        "Start atorvastatin 40 mg.",
-        "Continue atorvastatin 40 mg.",
-    ),
     (
         "[doctor] let 's continue the metformin five hundred milligrams twice a day",
         "Continue metformin 500 mg twice a day.",
         "Start metformin 500 mg twice a day.",
     ),
     (
-        "[doctor] i 'm going to increase your lisinopril to forty milligrams daily",
-        "Increase lisinopril to 40 mg daily.",
-        "Continue lisinopril 40 mg daily.",
-    ),
-    (
         "[doctor] let 's just continue the prozac at twenty milligrams",
         "Continue Prozac 20 mg.",
         "Increase Prozac to 20 mg.",
+    ),
+    (
+        "[doctor] we 'll continue the lisinopril at forty milligrams",
+        "Continue lisinopril 40 mg.",
+        "Decrease lisinopril to 40 mg.",
     ),
 ]
 _ACTIONS_FAITHFUL += [
@@ -2096,6 +2091,19 @@ _ACTIONS_FAITHFUL += [
         "Continue lisinopril and metformin.",
     ),
     ("[patient] i stopped taking the prilosec\n[doctor] okay", "She has stopped taking Prilosec altogether."),
+    # a plan only hedged decides nothing; a restart goes on with the drug; a change said apart from the drug's name
+    ("[doctor] if your pressure stays high we may need to increase the lisinopril", "Continue lisinopril."),
+    ("[doctor] we 'll consider increasing the gabapentin if it does n't help", "Continue gabapentin."),
+    ("[doctor] you should start taking your metformin again every day", "Continue metformin."),
+    ("[doctor] i 'll prescribe your usual metformin\n[patient] thanks", "Continue metformin."),
+    (
+        "[doctor] i 'll send a refill for your lisinopril\n[doctor] and go up to twenty milligrams",
+        "Increase lisinopril to 20 mg daily.",
+    ),
+    (
+        "[patient] the pain has continued even with the ibuprofen 800\n[doctor] let 's bump up the dose to 800",
+        "Increase ibuprofen to 800 mg.",
+    ),
 ]
 
 # a result said after its test is shown, without a sign word: only what is normal about it, or only what was found

@@ -30,13 +30,22 @@ class Action(StrEnum):
 
 
 OPPOSITE = {
-    Action.keep: {Action.stop, Action.not_taking, Action.start, Action.up, Action.down},
-    Action.start: {Action.stop, Action.keep},
+    Action.keep: {Action.stop, Action.not_taking},
+    Action.start: {Action.stop},
     Action.stop: {Action.keep, Action.start},
-    Action.up: {Action.down, Action.keep},
-    Action.down: {Action.up, Action.keep},
+    Action.up: {Action.down},
+    Action.down: {Action.up},
     Action.taking: {Action.not_taking},
     Action.not_taking: {Action.taking, Action.keep},
+}
+# A medication reconciliation: a drug the visit goes on with written as new, or as raised or lowered. Held only
+# against plans the visit decides ("we may need to increase it" changes nothing yet). The other way round -
+# "continue" where the visit starts a drug or changes its dose - is not flagged: on ACI-Bench valid it raised two
+# false alarms and caught little (docs/quality.md, stop 30).
+RECONCILED = {
+    Action.start: {Action.keep},
+    Action.up: {Action.keep},
+    Action.down: {Action.keep},
 }
 
 # the words of each action, before the drug ("stop the lisinopril") or as a participle after it ("lisinopril
@@ -88,9 +97,9 @@ def _action_at(toks: list[str], i: int, end: int, floor: int = 0) -> Action | No
         if w in _STOPS:
             break
         action = _PAIRS.get((w, toks[j + 1])) if j + 1 < len(toks) else None
-        if _ACTION_OF.get(w) in (Action.up, Action.down) and w.endswith("ed") and j + 1 < i:
+        if _ACTION_OF.get(w) in (Action.up, Action.down, Action.keep) and w.endswith("ed") and j + 1 < i:
             if toks[j + 1] not in _AFTER_A_VERB:
-                continue  # "an increased need to use her albuterol": a word of change said of something else
+                continue  # "an increased need to use her albuterol", "the pain has continued even with the ibuprofen"
         action = action or _ACTION_OF.get(w)
         negated = any(t in _NEGATORS or t.endswith("n't") for t in toks[max(0, j - 2) : j])
         if action is not None:
@@ -116,15 +125,32 @@ def _action_at(toks: list[str], i: int, end: int, floor: int = 0) -> Action | No
 
 # what follows a verb of change done to a drug ("increased the lisinopril", "decreased your dose of"); after any other
 # word it describes that word ("an increased need")
-_AFTER_A_VERB = frozenset("the your his her their it its my dose dosage doses to from by".split())
+_AFTER_A_VERB = frozenset("the your his her their it its my dose dosage doses to from by on".split())
 # what may stand between two drugs one verb is said of ("continue the lisinopril and the metformin")
 _LISTED = _JOINS | frozenset("the your his her their also".split())
 
 
-def _drug_actions(toks: list[str], index: TranscriptIndex) -> list[tuple[str, Action | None]]:
-    """Each drug named in ``toks`` (its name as matched) with the action said of it. A verb before an earlier drug
-    reaches a later one only through a list ("continue lisinopril and metformin"), not past other words ("continue
-    to take Tylenol between the oxycodone doses")."""
+# a plan that may or may not be made ("if your pressure stays high we may need to increase it", "eventually we'll
+# taper the prednisone", "you can decrease the ibuprofen as the pain gets better"): said, not decided
+_HEDGES = frozenset("may might could consider considering eventually possibly maybe perhaps if".split())
+# a start of a drug taken before is a restart: "start taking your metformin again", "start back on the aspirin"
+_AGAIN = frozenset("again back restart restarting resume resuming".split())
+AGAIN_REACH = 4  # words after a drug's name in which "again" makes its start a restart
+_OWN = frozenset("your his her my their usual regular".split())
+HEDGE_REACH = 10  # words before a drug's name in which a hedge makes its plan a maybe (turns often lack full stops)
+
+
+def _sentence(toks: list[str], i: int, end: int) -> tuple[list[str], list[str]]:
+    """The words of the sentence around ``toks[i:end]``: before it and after it."""
+    start = max((k + 1 for k in range(i) if toks[k] in _STOPS), default=0)
+    stop = next((k for k in range(end, len(toks)) if toks[k] in _STOPS), len(toks))
+    return toks[start:i], toks[end:stop]
+
+
+def _drug_actions(toks: list[str], index: TranscriptIndex) -> list[tuple[str, set[Action], bool]]:
+    """Each drug named in ``toks`` (its name as matched) with the actions said of it and whether they are only
+    hedged. A verb before an earlier drug reaches a later one only through a list ("continue lisinopril and
+    metformin"), not past other words ("continue to take Tylenol between the oxycodone doses")."""
     found = index.medications.medications_in(toks)
     out = []
     last_end = -1
@@ -133,7 +159,15 @@ def _drug_actions(toks: list[str], index: TranscriptIndex) -> list[tuple[str, Ac
         floor = 0
         if last_end >= 0 and not all(t in _LISTED for t in toks[last_end:i]):
             floor = last_end
-        out.append((name, _action_at(toks, i, end, floor)))
+        action = _action_at(toks, i, end, floor)
+        before, after = _sentence(toks, i, end)
+        actions = set() if action is None else {action}
+        if action == Action.start and (
+            _AGAIN & {*before[-BEFORE:], *after[:AGAIN_REACH]} or (before[-1:] and before[-1] in _OWN)
+        ):
+            actions.add(Action.keep)  # a restart, or a new script for "your usual metformin", goes on with it
+        hedged = bool(_HEDGES & set(before[-HEDGE_REACH:]))
+        out.append((name, actions, hedged))
         last_end = end
     return out
 
@@ -146,9 +180,9 @@ def _words(text: str) -> list[str]:
 def _actions_in(text: str, index: TranscriptIndex) -> dict[str, set[Action]]:
     """Each drug's generic name in ``text`` with the actions said of it there."""
     out: dict[str, set[Action]] = {}
-    for name, action in _drug_actions(_words(text), index):
-        if action is not None:
-            out.setdefault(index.medications.generic_of(name), set()).add(action)
+    for name, actions, _hedged in _drug_actions(_words(text), index):
+        if actions:
+            out.setdefault(index.medications.generic_of(name), set()).update(actions)
     return out
 
 
@@ -164,36 +198,58 @@ def _stopped_before(toks: list[str], i: int) -> bool:
     return any(_ACTION_OF.get(t) in (Action.stop, Action.not_taking) or t == "off" for t in before)
 
 
-def _actions_said(index: TranscriptIndex) -> tuple[dict[str, set[Action]], set[str]]:
-    """The visit's actions for each drug, and the drugs some word of stopping is said near; one pass per visit."""
+Said = tuple[dict[str, set[Action]], dict[str, set[Action]], set[str], set[str]]
 
-    def build(ix: TranscriptIndex) -> tuple[dict[str, set[Action]], set[str]]:
+
+def _changes(toks: list[str]) -> bool:
+    """Some word of raising or lowering a dose is said in ``toks`` ("and go up to twenty milligrams")."""
+    return any(
+        _ACTION_OF.get(w) in (Action.up, Action.down) or _PAIRS.get((w, toks[k + 1])) in (Action.up, Action.down)
+        for k, w in enumerate(toks[:-1])
+    ) or (bool(toks) and _ACTION_OF.get(toks[-1]) in (Action.up, Action.down))
+
+
+def _actions_said(index: TranscriptIndex) -> Said:
+    """The visit's actions for each drug (all, and those not hedged), and the drugs some word of stopping is said
+    near; one pass per visit."""
+
+    def build(ix: TranscriptIndex) -> Said:
         said: dict[str, set[Action]] = {}
+        decided: dict[str, set[Action]] = {}
         near: set[str] = set()
-        for sid in ix.order:
+        changed: set[str] = set()
+        for at, sid in enumerate(ix.order):
             toks = _words(ix.segment_text[sid])
-            for (i, name), (_, action) in zip(ix.medications.medications_in(toks), _drug_actions(toks, ix)):
+            nxt = _words(ix.segment_text[ix.order[at + 1]]) if at + 1 < len(ix.order) else []
+            for (i, name), (_, actions, hedged) in zip(ix.medications.medications_in(toks), _drug_actions(toks, ix)):
                 drug = ix.medications.generic_of(name)
-                if action is not None:
-                    said.setdefault(drug, set()).add(action)
+                said.setdefault(drug, set()).update(actions)
+                if not hedged:
+                    decided.setdefault(drug, set()).update(actions)
                 if _stopped_before(toks, i):
                     near.add(drug)
-        return said, near
+                if _changes(toks) or _changes(nxt):
+                    changed.add(drug)
+        return said, decided, near, changed
 
     return index.memo("medication actions", build)
 
 
 def action_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     """A drug started, continued, stopped, raised or lowered in the note where the visit did the opposite."""
-    said, stopped_near = _actions_said(index)
+    said, decided, stopped_near, changed_near = _actions_said(index)
     issues = []
     for drug, acts in sorted(_actions_in(statement, index).items()):
         theirs = said.get(drug, set())
         for act in sorted(acts):
             if act in theirs:
                 continue
-            if OPPOSITE[act] & theirs:
-                other = ", ".join(sorted(a.value for a in OPPOSITE[act] & theirs))
+            reconciled = RECONCILED.get(act, set()) & decided.get(drug, set())
+            if act in (Action.up, Action.down) and drug in changed_near:
+                reconciled = set()  # "a refill for your lisinopril" - "and go up to twenty": the change is said
+            against = OPPOSITE[act] & theirs | reconciled
+            if against:
+                other = ", ".join(sorted(a.value for a in against))
                 detail = f"'{act.value} {drug}' is stated, but the visit says {other}"
             elif (
                 act == Action.stop
