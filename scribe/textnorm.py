@@ -256,6 +256,24 @@ _HUNDRED_AND = re.compile(
 )
 
 
+_NO_SLEEP = re.compile(
+    r"\b(?:ca n't|can't|cannot|can not|unable to|not able to|n't (?:been )?able to|hard to|a hard time|trouble|"
+    r"difficulty|problems?) (?:fall(?:ing)? asleep|stay(?:ing)? asleep|sleep(?:ing)?)\b"
+    r"|\b(?:do n't|don't|does n't|doesn't|not|never) (?:sleep(?:ing)?|slept) (?:well|good|much)\b"
+)
+_SLEEP_FINE = re.compile(
+    r"\b(sleep(?:ing|s)?|slept) (fine|well|good|okay|ok|great|alright|like a baby)\b"
+    r"(?! (?:with|when|since|now|after|on|if|because|thanks|except|unless|until|but|no insomnia)\b)"
+)
+_SWALLOW_PAIN = re.compile(
+    r"\b(pain|painful|hurts?|hurting|sore) ((?:when (?:you |i |he |she )?|with |to |on )?swallow(?:ing|s)?)\b"
+    r"(?! odynophagia)"
+)
+_BOWEL_CHANGE = re.compile(
+    r"(?<!bowelchange )\bchanges? in (?:your |my |his |her |their )?bowel (?:habits?|movements?)\b"
+)
+
+
 @lru_cache(maxsize=8192)  # the same transcript lines are normalised for every statement checked against them
 def normalise(text: str) -> str:
     t = re.sub(r"\b(once|twice|thrice)\b", lambda m: f"{_TIMES[m.group(1)]} times", text.lower())
@@ -292,6 +310,13 @@ def normalise(text: str) -> str:
         r"\1 orthopnea\2",
         t,
     )
+    # sleep said as it is in a visit: "I can't sleep", "I haven't been able to sleep", "I don't sleep well" are the
+    # chart's insomnia; "I sleep fine" denies it (not "fine with the melatonin", "fine now": not without help)
+    t = _NO_SLEEP.sub("insomnia", t)
+    t = _SLEEP_FINE.sub(r"\1 \2 no insomnia", t)
+    # "pain when I swallow", "it hurts to swallow" is odynophagia; "a change in your bowel habits" one finding
+    t = _SWALLOW_PAIN.sub(r"\1 \2 odynophagia", t)
+    t = _BOWEL_CHANGE.sub(r"bowelchange \g<0>", t)
     t = words_to_numbers(t)
     t = t.replace("’", "'")
     t = re.sub(r"(\d),(\d{3})", r"\1\2", t)

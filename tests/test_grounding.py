@@ -1,5 +1,7 @@
 """The grounding check flags what the transcript does not support, and nothing else."""
 
+import pytest
+
 from scribe.domain import NoteDraft, Section, Statement, StatementStatus
 from scribe.grounding import TranscriptIndex, extract_facts, ground_note, normalise
 from scribe.grounding.claims import descriptor_issues
@@ -125,6 +127,25 @@ def test_number_words_and_units_normalise():
         ("500", "mg", "metformin"),
         ("81", "mg", "aspirin"),
     }
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "i sleep fine .",
+        "i ca n't sleep at all",
+        "it hurts to swallow",
+        "any change in your bowel habits ?",
+        "did you hit your head",
+        "short of breath when i lie flat",
+        "i've lost about fifteen pounds",
+    ],
+)
+def test_normalise_is_idempotent_for_the_findings_it_writes_in(said):
+    """tokens() normalises text that is often already normalised: a finding written in ("no insomnia",
+    "odynophagia") must not be written in twice."""
+    once = normalise(said)
+    assert normalise(once) == once
 
 
 def test_negation_scope_covers_short_lists_but_stops_at_a_new_phrase():

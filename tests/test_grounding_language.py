@@ -2186,6 +2186,51 @@ _SIGNS_FAITHFUL = [
     ("[doctor] any swelling ?\n[patient] i do have some swelling in my ankles .", "Reports ankle swelling."),
     ("[doctor] any cough ?\n[patient] i have been tired .\n[doctor] any cough ?\n[patient] no", "Denies cough."),
 ]
+# sleep, swallowing and the bowels as a visit says them: "I can't sleep" is insomnia, "I sleep fine" denies it;
+# "it hurts to swallow" is odynophagia; "any change in your bowel habits?" asks about one finding
+_SLEEP = "[doctor] how are you sleeping ?\n[patient] "
+_BODY_FUNCTIONS = [
+    (_SLEEP + "i sleep fine .", "Denies insomnia.", "Reports insomnia."),
+    (_SLEEP + "i sleep fine .", "Denies difficulty sleeping.", "Reports sleep disturbances."),
+    (_SLEEP + "i ca n't sleep at all .", "Reports insomnia.", "Denies insomnia."),
+    (
+        "[patient] i have n't been able to sleep for weeks",
+        "Reports difficulty sleeping.",
+        "Denies difficulty sleeping.",
+    ),
+    ("[patient] i do n't sleep well since the pain started", "Reports poor sleep.", "Denies sleep disturbances."),
+    (
+        "[doctor] any trouble sleeping ?\n[patient] no i sleep like a baby .",
+        "Denies insomnia.",
+        "Reports trouble sleeping.",
+    ),
+    ("[doctor] any pain when you swallow ?\n[patient] no .", "Denies odynophagia.", "Reports odynophagia."),
+    (
+        "[doctor] does it hurt to swallow ?\n[patient] yes it does .",
+        "Reports pain with swallowing.",
+        "Denies odynophagia.",
+    ),
+    (
+        "[doctor] any change in your bowel habits ?\n[patient] no .",
+        "Denies change in bowel habits.",
+        "Reports a change in bowel habits.",
+    ),
+    (
+        "[doctor] any changes in your bowel movements ?\n[patient] nope everything is normal .",
+        "No change in bowel habits.",
+        "Reports change in bowel habits.",
+    ),
+]
+_BODY_FUNCTIONS_FAITHFUL = [
+    ("[patient] i sleep fine with the melatonin", "Reports insomnia, helped by melatonin."),
+    ("[patient] my knee hurts when i sleep on it\n[doctor] okay", "Reports knee pain at night."),
+    ("[patient] it hurts to swallow sometimes", "Reports odynophagia."),
+    ("[patient] i 've had trouble sleeping because of the pain", "Reports difficulty sleeping due to pain."),
+    (
+        "[doctor] any changes in your bowel movements ?\n[patient] yeah they 've been looser",
+        "Reports a change in bowel movements.",
+    ),
+]
 # each group: (visit, what a faithful note says, what a wrong one says), and more faithful pairs beside it
 _BY_QUESTION = [
     (_ROS, _ROS_FAITHFUL),
@@ -2197,6 +2242,7 @@ _BY_QUESTION = [
     (_ACTIONS, _ACTIONS_FAITHFUL),
     (_RESULTS, _RESULTS_FAITHFUL),
     (_SIGNS, _SIGNS_FAITHFUL),
+    (_BODY_FUNCTIONS, _BODY_FUNCTIONS_FAITHFUL),
 ]
 REVIEW_BY_QUESTION_THE_SAME = [(visit, said) for group, _ in _BY_QUESTION for visit, said, _ in group] + [
     pair for _, faithful in _BY_QUESTION for pair in faithful

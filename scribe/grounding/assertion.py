@@ -47,7 +47,7 @@ TARGETS = tuple(
     bloat distension distention distend jaundice lymphadenopath clubbing cyanos pallor stool melena hemoptysis orthopnea
     claudicat tightness pressure flare snor apnea hematochezia fluid
     hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag radiate radiating
-    locking catching tinnit rebound guarding jvd nystagm
+    locking catching tinnit rebound guarding jvd nystagm odynophag bowelchange
     diabet hypertens asthma copd emphysema stroke cancer carcinom malignan hyperlipid arthritis gout hepatitis
     hypothyroid chf dvt afib smok tobacco cigarette""".split()
 )
@@ -226,6 +226,10 @@ _COMPOUND = {
     "decreased appetite": "appetite loss",
     "poor appetite": "appetite loss",
     "appetite loss": "appetite loss",
+    "sleep disturbance": "insomnia",
+    "sleep disturbances": "insomnia",
+    "sleep problems": "insomnia",
+    "sleeping problems": "insomnia",
 }
 # eponymous signs and tests of the exam ("positive Murphy's sign", "Spurling's test"), however the name is spelled:
 # a positive one the visit never names is a finding made up, the kind a drafting model adds to an exam
@@ -1213,6 +1217,8 @@ def _surface(text: str, key: str) -> str:
         m = re.search(r"\b(?:short(?:ness)? of breath|trouble breathing|breathing|breath\w*)", normalise(text))
         if m:
             return m.group(0)
+    if key == "bowelchange" and (m := re.search(r"\bchanges? in (?:\w+ )?bowel \w+", normalise(text))):
+        return m.group(0)
     if key == "hypertens" and (m := re.search(r"\bhigh (?:blood pressure|bp)\b", normalise(text))):
         return m.group(0)
     toks = re.findall(r"[a-z][a-z'-]*", normalise(text))
