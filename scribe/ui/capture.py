@@ -114,6 +114,8 @@ class VisitCapture(QObject):
             if failed_to is not None:
                 self._set_phase(failed_to)
             self.state_changed.emit()
+            if isinstance(exc, ScribeError):  # the status bar must not go on saying what was under way
+                self.message.emit(str(exc).split(": ", 1)[0].rstrip(".") + ".")
             self.error.emit(exc)
 
         if during is not None:

@@ -35,6 +35,9 @@ def format_elapsed(seconds: float) -> str:
     return f"{h:d}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+DONE_TEXT = "Recording finished and saved. The transcript and the note are below."
+
+
 class LevelMeter(QWidget):
     """Horizontal input level in dBFS (-60..0), green / amber / red, with a peak hold."""
 
@@ -288,7 +291,7 @@ class RecordingPanel(QFrame):
         row.addWidget(mic_label)
         self.microphones = MicrophoneCombo(list_devices)
         mic_label.setBuddy(self.microphones)
-        self.done_label = QLabel("Recording finished and saved. The transcript and the note are below.")
+        self.done_label = QLabel(DONE_TEXT)
         self.done_label.setObjectName("muted")
         row.addWidget(self.done_label, 1)
         row.addWidget(self.microphones, 1)

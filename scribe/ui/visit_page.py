@@ -31,7 +31,7 @@ from .export import default_export_name
 from .note_editor import LineInfo, NoteEditor
 from .omissions_panel import OmissionsPanel
 from .ops import BackgroundOp, show_error
-from .recording_panel import MicrophoneCombo, RecordingPanel
+from .recording_panel import DONE_TEXT, MicrophoneCombo, RecordingPanel
 from .session import VisitSession
 from .settings_dialog import preferred_microphone
 from .transcript_view import TranscriptView
@@ -40,6 +40,10 @@ from .visit_list import state_color, state_label
 log = logging.getLogger(__name__)
 
 EXPORT_DIR_KEY = "export/last_dir"
+
+
+def _passages(n: int) -> str:
+    return f"{n} passage" if n == 1 else f"{n} passages"
 
 
 class Banner(QFrame):
@@ -347,7 +351,7 @@ class VisitPage(QWidget):
     def _show_transcript(self, segments) -> None:
         self.transcript.set_segments(segments)
         self.editor.set_transcript_starts({s.id: s.start for s in segments})
-        self.transcript_status.setText(f"{len(self.transcript.segment_ids)} passages" if segments else "")
+        self.transcript_status.setText(_passages(len(self.transcript.segment_ids)) if segments else "")
 
     def _segments_added(self, segments: list) -> None:
         self.transcript.append_segments(segments)
@@ -356,7 +360,7 @@ class VisitPage(QWidget):
     # ------------------------------------------------------------------ note
     def _draft_started(self, sections: list) -> None:
         self.info_banner.hide()
-        self.transcript_status.setText(f"{len(self.transcript.segment_ids)} passages")
+        self.transcript_status.setText(_passages(len(self.transcript.segment_ids)))
         self.editor.begin_stream(sections)
         self._update_actions()
 
@@ -503,6 +507,7 @@ class VisitPage(QWidget):
             ed.viewport().update()
 
     def _state_changed(self, state: str) -> None:
+        self.recording.done_label.setText(DONE_TEXT)  # (a visit with no note says otherwise below)
         c = state_color(state)
         self.state_chip.setText(f"  {state_label(state)}  ")
         self.state_chip.setStyleSheet(
@@ -514,6 +519,11 @@ class VisitPage(QWidget):
                 refusal = s.workflow.content_refusal() if state == "recorded" else None
                 if refusal is not None:  # transcribed, and found to hold no visit: say so, not "interrupted"
                     self._show_info("transcribe", refusal, "Transcribe again")
+                    # and nothing on the page may still promise a note ("the note follows in a moment…")
+                    self.editor.set_placeholder("No note was drafted: no clinical conversation was recorded.")
+                    self.recording.done_label.setText("Recording finished and saved; no note was drafted from it.")
+                    n = len(self.transcript.segment_ids)
+                    self.transcript_status.setText(_passages(n) if n else "")
                 else:
                     self._show_info(
                         "transcribe",

@@ -225,6 +225,11 @@ def test_small_talk_is_refused_and_the_banner_says_so_not_interrupted(qtbot, mak
     assert banner.startswith("No clinical conversation was recorded") and "no note was drafted" in banner
     assert "interrupted" not in banner and page.info_button.text() == "Transcribe again"
     assert session.note is None and session.visit.load_transcript() is not None
+    # nothing else on the page still promises a note
+    assert page.editor.status_label.text() == "No note was drafted: no clinical conversation was recorded."
+    assert "no note was drafted" in page.recording.done_label.text()
+    assert page.transcript_status.text() in ("1 passage", "2 passages")  # (the fake recogniser: one per 2 s)
+    assert win.statusBar().currentMessage() == "No clinical conversation was recorded."
     encounter_id = session.visit.encounter_id
     win.open_visit(encounter_id)  # reopened from the list: the same banner, read from the stored transcript
     qtbot.waitUntil(lambda: page.info_banner.isVisible(), timeout=5000)
