@@ -2058,6 +2058,21 @@ _ROS_FAITHFUL += [
         "Pain radiates to the left arm.",
     ),
 ]
+# one reading of allergy talk for both allergy checks: a rash is an allergy word for "NKDA" too, and an answer to
+# "any allergies to medications" (no question mark, as ACI writes it) names an allergy for "takes penicillin" too
+_ALLERGIES += [
+    (
+        "[doctor] any allergies to medications\n[patient] penicillin\n[doctor] okay",
+        "Allergic to penicillin.",
+        "She takes penicillin daily.",
+    ),
+    (
+        "[patient] amoxicillin gave me a rash all over\n[doctor] okay we 'll avoid that",
+        "Amoxicillin causes a rash.",
+        "No known drug allergies.",
+    ),
+]
+
 # a medication reconciliation: a drug the visit goes on with written as new, or as raised or lowered
 _ACTIONS += [
     (

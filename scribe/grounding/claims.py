@@ -262,11 +262,24 @@ def result_sign_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
 
 
 _ALLERGY_CUE = re.compile(r"\b(?:allerg\w*|anaphyla\w*|reactions?|rash|hives|intoleran\w*|swell(?:ing|ed)? up)\b")
+ALLERGY_REACH = 80  # characters around a drug's name within which an allergy word makes it allergy talk
+
+
+def _asked_about_allergies(index: TranscriptIndex, at: int) -> bool:
+    """The turn before ``index.order[at]`` ends on allergies ("Any allergies to medications?" - "Penicillin."; ACI
+    transcripts often drop the question mark)."""
+    return at > 0 and bool(re.search(r"\ballerg", normalise(index.segment_text[index.order[at - 1]])[-160:]))
+
+
+def _allergy_talk(here: str, m: re.Match[str], asked: bool) -> bool:
+    """The drug named at ``m`` in the normalised turn ``here`` is named as an allergy: an allergy word close to it
+    (not an allergy that may come: "watch for a reaction"), or first thing after a question about allergies."""
+    near = here[max(0, m.start() - ALLERGY_REACH) : m.end() + ALLERGY_REACH]
+    return bool(_ALLERGY_CUE.search(near) and not _MAYBE_ALLERGY.search(near)) or (asked and m.start() < ALLERGY_REACH)
 
 
 def allergy_only(med: str, index: TranscriptIndex) -> bool:
-    """The transcript names ``med`` only where allergies are being talked about: an allergy word
-    close to it, or right after a question about allergies ("Any allergies?" - "Penicillin.")."""
+    """The transcript names ``med`` only where allergies are being talked about."""
     seen = False
     pattern = re.compile(rf"\b{re.escape(med)}\b")
     for i, sid in enumerate(index.order):
@@ -275,13 +288,9 @@ def allergy_only(med: str, index: TranscriptIndex) -> bool:
         if not hits:
             continue
         seen = True
-        prev = normalise(index.segment_text[index.order[i - 1]])[-160:] if i else ""
-        asked = bool(re.search(r"\ballerg", prev)) and prev.rstrip().endswith("?")
-        for m in hits:
-            near = here[max(0, m.start() - 80) : m.end() + 80]
-            cue = _ALLERGY_CUE.search(near) and not _MAYBE_ALLERGY.search(near)  # not "watch for a reaction"
-            if not (cue or (asked and m.start() < 80)):
-                return False
+        asked = _asked_about_allergies(index, i)
+        if not all(_allergy_talk(here, m, asked) for m in hits):
+            return False
     return seen
 
 
@@ -303,7 +312,6 @@ _NO_DRUG_ALLERGY = re.compile(
 )
 # what a patient is allergic to beyond the drug dictionary's names
 _ALLERGEN_CLASSES = frozenset("sulfa sulfas sulfonamides nsaids nsaid opioids opiates contrast iodine".split())
-_SAID_ALLERGIC = re.compile(r"\b(?:allergic|allergy|allergies|anaphyla\w*|hives|reaction)\b")
 _DENIED_ALLERGY = re.compile(
     r"\b(?:no|not|n't|nope|none|never|without)\b(?:\W+\w+){0,3}\W+(?:allerg\w*|reactions?)\b|^\W*(?:no|nope|none)\b"
 )
@@ -311,7 +319,6 @@ _DENIED_ALLERGY = re.compile(
 _MAYBE_ALLERGY = re.compile(
     r"\b(?:watch|watching|look|signs?|if|call|monitor|risk|possible|possibly|chance|rare)\b(?:\W+\w+){0,3}\W+(?:allerg\w*|reactions?|hives)\b"
 )
-ALLERGY_REACH = 60  # characters around a drug's name within which an allergy word makes it an allergen
 
 
 def _allergens_in(text: str, index: TranscriptIndex) -> set[str]:
@@ -329,13 +336,12 @@ def _allergies_said(index: TranscriptIndex) -> tuple[set[str], bool]:
         for i, sid in enumerate(ix.order):
             here = normalise(ix.segment_text[sid])
             prev = normalise(ix.segment_text[ix.order[i - 1]])[-160:] if i else ""
-            asked = bool(re.search(r"\ballerg", prev))
+            asked = _asked_about_allergies(ix, i)
             drugs = _allergens_in(here, ix)
             for drug in drugs:
                 for m in re.finditer(rf"\b{re.escape(drug)}\b", here):
                     near = here[max(0, m.start() - ALLERGY_REACH) : m.end() + ALLERGY_REACH]
-                    cue = _SAID_ALLERGIC.search(near) or (asked and m.start() < ALLERGY_REACH)
-                    if cue and not _DENIED_ALLERGY.search(near) and not _MAYBE_ALLERGY.search(near):
+                    if _allergy_talk(here, m, asked) and not _DENIED_ALLERGY.search(near):
                         named.add(drug)
             other = bool(re.search(r"\b(?:other|else)\b", prev))  # "any other allergies?" - "nope, just penicillin"
             if (asked and not other and not drugs and _DENIED_ALLERGY.match(here)) or re.search(
