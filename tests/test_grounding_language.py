@@ -2246,6 +2246,33 @@ _BODY_FUNCTIONS_FAITHFUL = [
         "Reports a change in bowel movements.",
     ),
 ]
+# a score out of ten is what was answered to the scale question, on its scale: a number said of something else is no
+# score ("four weeks"), and a score out of twenty is no score on a scale of ten
+_RATED = (
+    "[doctor] how bad is the pain on a scale of one to ten\n[patient] about a six\n"
+    "[doctor] okay i 'll see you back in four weeks"
+)
+_RATED_TWO = (
+    "[doctor] how would you rate your pain out of ten\n[patient] it 's a seven or eight without the medicine and a "
+    "three with it\n[doctor] we 'll do two weeks of therapy"
+)
+_SCORES = [
+    (_RATED, "She rates her pain as 6/10.", "She rates her pain as 4/10."),
+    (_RATED, "Pain is 6 out of 10.", "Pain is 6 out of 20."),
+    (_RATED_TWO, "Pain is 7-8/10 without medication and 3/10 with it.", "Pain 2/10 with medication."),
+]
+_SCORES_FAITHFUL = [
+    (_RATED, "Follow up in 4 weeks."),
+    (
+        "[doctor] you have a two out of six systolic murmur\n[doctor] how is your pain out of ten\n[patient] a four",
+        "Pain 4/10 and a 2/6 murmur.",
+    ),
+    (
+        "[doctor] how is the pain on a scale of one to ten\n[patient] right now a four\n[doctor] and at its worst\n"
+        "[patient] oh it 's like an eleven out of ten",
+        "Pain 4/10, at worst 11/10.",
+    ),
+]
 # each group: (visit, what a faithful note says, what a wrong one says), and more faithful pairs beside it
 _BY_QUESTION = [
     (_ROS, _ROS_FAITHFUL),
@@ -2258,6 +2285,7 @@ _BY_QUESTION = [
     (_RESULTS, _RESULTS_FAITHFUL),
     (_SIGNS, _SIGNS_FAITHFUL),
     (_BODY_FUNCTIONS, _BODY_FUNCTIONS_FAITHFUL),
+    (_SCORES, _SCORES_FAITHFUL),
 ]
 REVIEW_BY_QUESTION_THE_SAME = [(visit, said) for group, _ in _BY_QUESTION for visit, said, _ in group] + [
     pair for _, faithful in _BY_QUESTION for pair in faithful

@@ -592,6 +592,80 @@ def _range_said_otherwise(text: str, facts: Facts, topic: set[str], index: Trans
     return out
 
 
+# A score out of ten ("pain 6/10", "rates it a 6 out of 10") is what the patient answered when asked to rate it: a
+# number of the visit said about something else ("see you in four weeks") is not a score. A scale question opens an
+# exchange; every small number of the next turns is taken as a score said (answers wander: "and at its worst?").
+_SCALE_ASKED = re.compile(
+    r"\bscale\b|\bout of (?:10|ten)\b|\b(?:rate|rates|rating) (?:your |the |that |it |this )?(?:pain|it|that)\b"
+    r"|\b(?:zero|0|one|1) to (?:10|ten)\b"
+)
+_SCORE_WRITTEN = re.compile(r"\b(\d{1,2}(?:\.\d)?)(?:\s*(?:-|to)\s*(\d{1,2}(?:\.\d)?))?\s*(?:/|out of )\s*10\b(?!\s*/)")
+SCALE_TURNS = 4  # turns after a scale question in which its answers may come
+_SMALL_SCORE = re.compile(r"(?:10|\d)(?:\.\d)?")
+
+
+def _scores_said(index: TranscriptIndex) -> set[str]:
+    """The numbers the visit gives as scores out of ten; once per visit."""
+
+    def build(ix: TranscriptIndex) -> set[str]:
+        scores: set[str] = set()
+        placed = _placed_said(ix)
+        left = 0
+        for sid in ix.order:
+            text = normalise(ix.segment_text[sid])
+            scores |= {x for m in _SCORE_WRITTEN.finditer(text) for x in m.groups() if x}
+            if _SCALE_ASKED.search(text):
+                left = SCALE_TURNS + 1
+            if left:
+                left -= 1  # a bare small number is a score; "four weeks", "2 tablets" are not
+                scores |= {n for _, n, unit in placed.get(sid, []) if not unit and _SMALL_SCORE.fullmatch(n)}
+        return scores
+
+    return index.memo("scores out of ten", build)
+
+
+def _score_said_otherwise(text: str, index: TranscriptIndex) -> dict[str, Issue]:
+    """A score out of ten the visit never gives as a score, where it gives others ("pain 4/10" after "about a six",
+    4 said only as weeks)."""
+    scores = _scores_said(index)
+    if not scores:
+        return {}
+    out: dict[str, Issue] = {}
+    written = normalise(text)
+    for m in _SCORE_WRITTEN.finditer(written):
+        for x in (g for g in m.groups() if g):
+            if x not in scores:  # (an "11 out of 10" the patient said is a score said)
+                said = ", ".join(sorted(scores, key=float))
+                out[x] = Issue(
+                    kind="number", detail=f"a score of {x} out of 10 is not what was said (scores said: {said})"
+                )
+    if _PAIN_SCORED.search(written):  # "pain 6 out of 20" where the visit's scale is out of ten
+        wholes = index.memo(
+            "scales",
+            lambda ix: {
+                w for sid in ix.order for ws in _WHOLE_SAID.findall(normalise(ix.segment_text[sid])) for w in ws if w
+            },
+        )
+        for whole in set(_WHOLE_WRITTEN.findall(written)) - wholes - {"10"}:
+            if "10" in wholes or _scales_of_ten(index):
+                out[whole] = Issue(
+                    kind="number", detail=f"a score out of {whole} is not what was said: the scale was out of 10"
+                )
+    return out
+
+
+_PAIN_SCORED = re.compile(r"\b(?:pain|rates?|rated|rating|scale|score)\b")
+_WHOLE_WRITTEN = re.compile(r"\b\d{1,2}(?:\.\d)?\s*(?:/|out of )\s*(\d{1,3})\b(?!\s*/)")
+_WHOLE_SAID = re.compile(r"\bout of (\d{1,3})\b|\b\d{1,2}\s*/\s*(?=\d)(\d{1,3})\b|\b(?:zero|0|one|1) to (\d{1,3})\b")
+
+
+def _scales_of_ten(index: TranscriptIndex) -> bool:
+    """The visit asks for a score on a scale of ten."""
+    return index.memo(
+        "scale of ten", lambda ix: any(_SCALE_ASKED.search(normalise(ix.segment_text[s])) for s in ix.order)
+    )
+
+
 def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int], index: TranscriptIndex) -> list[Issue]:
     """Every number must be said, and said about this: in the evidence or next to it, or in a line that
     shares a word with the statement ("BP 150/92" is not backed by "150 pounds" in another topic)."""
@@ -603,6 +677,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         _said_for_something_else(text, facts, index)
         | _time_the_other_way(text, facts, index)
         | _range_said_otherwise(text, facts, topic, index)
+        | _score_said_otherwise(text, index)
     )
     issues.extend(contradicted.values())
     ages = ages_in(text)
