@@ -2273,6 +2273,23 @@ _SCORES_FAITHFUL = [
         "Pain 4/10, at worst 11/10.",
     ),
 ]
+# a symptom only asked about, where the turn after says nothing to it ("okay coughing headache" - "ma'am": the "no" of
+# "no ma'am" lost by the recogniser), is not there to be reported
+_UNANSWERED = [
+    (
+        "[doctor] okay coughing headache\n[patient] ma'am",
+        "Review of systems obtained.",
+        "Reports cough.",
+    ),
+    ("[doctor] okay coughing headache\n[patient] ma'am", "A review of systems was done.", "Reports headaches."),
+    ("[doctor] any fever\n[patient] i do n't know", "The patient was unsure.", "Reports fever."),
+]
+_UNANSWERED_FAITHFUL = [
+    ("[doctor] okay coughing headache\n[patient] ma'am", "Denies cough."),
+    ("[doctor] any fever\n[patient] ma'am\n[patient] yes i had a fever", "Reports fever."),
+    ("[doctor] any fever\n[patient] okay\n[doctor] so you have a fever", "Reports fever."),
+    ("[doctor] what about bruising ?\n[patient] um , a little bit on the back end .", "She developed mild bruising."),
+]
 # each group: (visit, what a faithful note says, what a wrong one says), and more faithful pairs beside it
 _BY_QUESTION = [
     (_ROS, _ROS_FAITHFUL),
@@ -2286,6 +2303,7 @@ _BY_QUESTION = [
     (_SIGNS, _SIGNS_FAITHFUL),
     (_BODY_FUNCTIONS, _BODY_FUNCTIONS_FAITHFUL),
     (_SCORES, _SCORES_FAITHFUL),
+    (_UNANSWERED, _UNANSWERED_FAITHFUL),
 ]
 REVIEW_BY_QUESTION_THE_SAME = [(visit, said) for group, _ in _BY_QUESTION for visit, said, _ in group] + [
     pair for _, faithful in _BY_QUESTION for pair in faithful

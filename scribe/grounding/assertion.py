@@ -1068,6 +1068,8 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         if not _OVER.search(normalise(question)):
             affirmed |= given  # "is the pain gone?" takes the pain as given, but not as there now
         n, a = _answered(asked_about - given, answer, normalise(question))
+        if not n and not a and _no_answer(answer):
+            _unanswered(index)[sid] = asked_about - given
         # "when i push on the outside does that hurt", and "and here?" after it: under that condition only
         if again or _ON_CONDITION.search(touched):
             n = {CONDITIONAL + k for k in n}
@@ -1517,6 +1519,56 @@ def _of_the_past(toks: list[str], i: int) -> bool:
 
 
 PAST_REACH = 6  # tokens from a word of the past within which a target is about the past
+
+
+# what says nothing to a question: "ma'am", "okay", "hmm", "I don't know" (ACI's recogniser often loses the "no" of
+# "no ma'am"); any word of assent, degree or time is an answer of sorts ("a little", "sometimes", "two days")
+_NOT_AN_ANSWER = frozenset("ma'am sir okay ok hmm um uh mm huh what i do n't don't know dunno".split())
+NO_ANSWER_WORDS = 3
+
+
+def _unanswered(index: TranscriptIndex) -> dict[int, set[str]]:
+    """The questions of the visit left unanswered (their segment: the targets asked), noted as the questions are read."""
+    found: dict[int, set[str]] = index.memo("unanswered", lambda _: {})
+    return found
+
+
+def _no_answer(answer: str) -> bool:
+    """The turn after a question says nothing to it: a few words, none of them but filler."""
+    toks = tokens(answer)
+    return 0 < len(toks) <= NO_ANSWER_WORDS and all(t in _NOT_AN_ANSWER for t in toks)
+
+
+def unanswered_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """A symptom stated as present that the visit only asks about, where the patient's turn after each question says
+    nothing to it ("okay coughing headache" - "ma'am") and no other line affirms or denies it."""
+    _visit_polarity(index)  # reads every question once, and notes those left unanswered
+    asked: set[str] = set()
+    for keys in _unanswered(index).values():
+        asked |= {base_target(k) for k in keys}
+    if not asked:
+        return []
+    read = index.memo(
+        "read anywhere",
+        lambda ix: {
+            base_target(k.removeprefix(CONDITIONAL))
+            for current in (True, False)
+            for sid in ix.order
+            for k in set().union(*_polarity(ix, sid, current))
+        },
+    )
+    present: set[str] = set()
+    for clause in _clauses(statement):
+        if _HISTORICAL.search(clause) or _ON_CONDITION.search(clause):
+            continue
+        present |= {base_target(k) for k in negated_terms(clause)[1]}
+    return [
+        Issue(
+            kind="finding",
+            detail=f"'{_surface(statement, w)}' is stated as present, but the visit only asks about it: no answer says so",
+        )
+        for w in sorted(present & asked - read - _TOO_GENERAL)
+    ]
 
 
 def _visit_polarity(index: TranscriptIndex) -> tuple[set[str], set[str]]:

@@ -19,7 +19,7 @@ from ..domain import (
 from ..lexicon import medication_names
 from ..textnorm import content_words
 from .actions import action_issues
-from .assertion import finding_issues, negation_issues, unclear_issues
+from .assertion import finding_issues, negation_issues, unanswered_issues, unclear_issues
 from .claims import (
     allergy_denial_issues,
     allergy_issues,
@@ -83,6 +83,7 @@ def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Coll
     issues.extend(laterality_issues(st.text, evidence, index) or normal_side_issues(st.text, index))
     issues.extend(negation_issues(st.text, index, evidence))
     issues.extend(finding_issues(st.text, index))
+    issues.extend(unanswered_issues(st.text, index))
     issues.extend(unclear_issues(st.text, index, evidence))
     issues.extend(allergy_issues(st.text, facts, index))
     issues.extend(allergy_denial_issues(st.text, index))
