@@ -2284,7 +2284,23 @@ _UNANSWERED = [
     ("[doctor] okay coughing headache\n[patient] ma'am", "A review of systems was done.", "Reports headaches."),
     ("[doctor] any fever\n[patient] i do n't know", "The patient was unsure.", "Reports fever."),
 ]
+# answers without their subject ("haven't had one", "don't think so") and a part said to be fine say no
+_UNANSWERED += [
+    ("[doctor] how about fevers\n[patient] haven't had one", "Denies fever.", "Reports fever."),
+    ("[doctor] how about fevers\n[patient] have n't had one", "Denies fevers.", "Reports fever."),
+    ("[doctor] any cough\n[patient] don't think so", "Denies cough.", "Reports cough."),
+    ("[doctor] any abdominal pain\n[patient] my belly feels fine", "Denies abdominal pain.", "Reports abdominal pain."),
+]
 _UNANSWERED_FAITHFUL = [
+    ("[doctor] any knee pain\n[patient] my back is fine", "Reports knee pain."),
+    ("[doctor] any knee pain\n[patient] my back is fine but the knee hurts", "Reports knee pain."),
+    (
+        "[doctor] any knee pain\n[patient] my knee feels fine except when i climb stairs",
+        "Reports knee pain with stairs.",
+    ),
+    ("[doctor] any pain\n[patient] doesn't stop hurting", "Reports pain."),
+]
+_UNANSWERED_FAITHFUL += [
     ("[doctor] okay coughing headache\n[patient] ma'am", "Denies cough."),
     ("[doctor] any fever\n[patient] ma'am\n[patient] yes i had a fever", "Reports fever."),
     ("[doctor] any fever\n[patient] okay\n[doctor] so you have a fever", "Reports fever."),

@@ -865,6 +865,13 @@ def _short_answer(toks: list[str], question: str) -> bool | None:
     return True if all(w in _AFTER_SHORT_YES for w in rest) else None
 
 
+_PART_FINE = re.compile(
+    r"^(?:my |the |your )?([a-z]+) (?:feels?|felt|is|are|was|'s|s|has been|have been|seems?|looks?) "
+    r"(?:(?:pretty|totally|just|really|completely|all) )?(?:fine|good|okay|ok|great|normal|alright)\b"
+    r"(?! (?:at|when|whenever|until|unless|except|if|while|during|with|without|but)\b)"
+)
+
+
 def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], set[str]]:
     """What an answer says of the targets a question asked about: "No." negates them all, "Yes." affirms them;
     "A little nasal congestion, but everything else has been okay." negates all but the congestion. Naming some of
@@ -892,6 +899,12 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     )
     i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")
     said_not = i_did and len(toks) > 2 and (toks[2] in _NO or toks[2] == "n't")
+    # "haven't had one", "have n't", "don't think so": the subject left out, as people answer
+    said_not = said_not or toks[0].endswith("n't") or (toks[0] in _AUX_FAMILY and toks[1:2] == ["n't"])
+    if not said_not and (m := _PART_FINE.match(" ".join(toks))) and (part := _site(m.group(1))):
+        # "any abdominal pain?" - "my belly feels fine": the part asked about is fine (not another part)
+        sited = {t.split(" ")[0] for t in targets if " " in t and _site(t.split(" ")[0])}
+        said_not = not sited or part in sited
     short = _short_answer(toks, question)
     if short is False and not hedged:  # "it doesn't", "it does n't really"
         return set(targets), set()
