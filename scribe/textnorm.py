@@ -269,6 +269,12 @@ _SWALLOW_PAIN = re.compile(
     r"\b(pain|painful|hurts?|hurting|sore) ((?:when (?:you |i |he |she )?|with |to |on )?swallow(?:ing|s)?)\b"
     r"(?! odynophagia)"
 )
+_STAYS_PUT = re.compile(
+    r"\b((?:pain|it|ache|that) (?:really |just )?)(does n't|doesn't|does not|did n't|didn't|not|never) "
+    r"((?:go|goes|travel|travels|"
+    r"spread|spreads|"
+    r"shoot|shoots|move|moves) (?:anywhere|anyplace|elsewhere|down|up|into))\b"
+)
 _BOWEL_CHANGE = re.compile(
     r"(?<!bowelchange )\bchanges? in (?:your |my |his |her |their )?bowel (?:habits?|movements?)\b"
 )
@@ -317,6 +323,8 @@ def normalise(text: str) -> str:
     # "pain when I swallow", "it hurts to swallow" is odynophagia; "a change in your bowel habits" one finding
     t = _SWALLOW_PAIN.sub(r"\1 \2 odynophagia", t)
     t = _BOWEL_CHANGE.sub(r"bowelchange \g<0>", t)
+    # "the pain doesn't go anywhere" denies that it radiates (the pain's, not "I didn't go anywhere this weekend")
+    t = _STAYS_PUT.sub(r"\1\2 radiate \3", t)
     t = words_to_numbers(t)
     t = t.replace("’", "'")
     t = re.sub(r"(\d),(\d{3})", r"\1\2", t)

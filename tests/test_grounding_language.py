@@ -2300,6 +2300,30 @@ _UNANSWERED_FAITHFUL = [
     ),
     ("[doctor] any pain\n[patient] doesn't stop hurting", "Reports pain."),
 ]
+# the pain's own "it doesn't go anywhere" denies that it radiates; a bowel habit said to be normal answers no
+_UNANSWERED += [
+    (
+        "[patient] the pain does n't go anywhere it stays in my knee",
+        "The pain does not radiate.",
+        "The pain radiates.",
+    ),
+    (
+        "[patient] my back hurts but it doesn't go down my leg",
+        "The pain does not radiate.",
+        "Pain radiates down the leg.",
+    ),
+    (
+        "[doctor] any diarrhea or constipation\n[patient] my bowels are normal",
+        "Denies diarrhea or constipation.",
+        "Reports constipation.",
+    ),
+]
+_UNANSWERED_FAITHFUL += [
+    (
+        "[patient] i did n't go anywhere this weekend\n[patient] my back pain shoots down my leg",
+        "Back pain radiates down the leg.",
+    ),
+]
 _UNANSWERED_FAITHFUL += [
     ("[doctor] okay coughing headache\n[patient] ma'am", "Denies cough."),
     ("[doctor] any fever\n[patient] ma'am\n[patient] yes i had a fever", "Reports fever."),

@@ -865,6 +865,8 @@ def _short_answer(toks: list[str], question: str) -> bool | None:
     return True if all(w in _AFTER_SHORT_YES for w in rest) else None
 
 
+# what the body does, said to be fine in answer to a question about what goes wrong with it
+_WORKINGS = frozenset("bowels bowel stools stool urine peeing bladder breathing vision eyesight sleep appetite".split())
 _PART_FINE = re.compile(
     r"^(?:my |the |your )?([a-z]+) (?:feels?|felt|is|are|was|'s|s|has been|have been|seems?|looks?) "
     r"(?:(?:pretty|totally|just|really|completely|all) )?(?:fine|good|okay|ok|great|normal|alright)\b"
@@ -901,10 +903,13 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     said_not = i_did and len(toks) > 2 and (toks[2] in _NO or toks[2] == "n't")
     # "haven't had one", "have n't", "don't think so": the subject left out, as people answer
     said_not = said_not or toks[0].endswith("n't") or (toks[0] in _AUX_FAMILY and toks[1:2] == ["n't"])
-    if not said_not and (m := _PART_FINE.match(" ".join(toks))) and (part := _site(m.group(1))):
-        # "any abdominal pain?" - "my belly feels fine": the part asked about is fine (not another part)
-        sited = {t.split(" ")[0] for t in targets if " " in t and _site(t.split(" ")[0])}
-        said_not = not sited or part in sited
+    if not said_not and (m := _PART_FINE.match(" ".join(toks))):
+        if m.group(1) in _WORKINGS:
+            said_not = True  # "any diarrhea or constipation?" - "my bowels are normal"
+        elif part := _site(m.group(1)):
+            # "any abdominal pain?" - "my belly feels fine": the part asked about is fine (not another part)
+            sited = {t.split(" ")[0] for t in targets if " " in t and _site(t.split(" ")[0])}
+            said_not = not sited or part in sited
     short = _short_answer(toks, question)
     if short is False and not hedged:  # "it doesn't", "it does n't really"
         return set(targets), set()
