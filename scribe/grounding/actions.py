@@ -147,9 +147,9 @@ def _sentence(toks: list[str], i: int, end: int) -> tuple[list[str], list[str]]:
     return toks[start:i], toks[end:stop]
 
 
-def _drug_actions(toks: list[str], index: TranscriptIndex) -> list[tuple[str, set[Action], bool]]:
-    """Each drug named in ``toks`` (its name as matched) with the actions said of it and whether they are only
-    hedged. A verb before an earlier drug reaches a later one only through a list ("continue lisinopril and
+def _drug_actions(toks: list[str], index: TranscriptIndex) -> list[tuple[int, str, set[Action], bool]]:
+    """Each drug named in ``toks`` (where, and its name as matched) with the actions said of it and whether they are
+    only hedged. A verb before an earlier drug reaches a later one only through a list ("continue lisinopril and
     metformin"), not past other words ("continue to take Tylenol between the oxycodone doses")."""
     found = index.medications.medications_in(toks)
     out = []
@@ -167,7 +167,7 @@ def _drug_actions(toks: list[str], index: TranscriptIndex) -> list[tuple[str, se
         ):
             actions.add(Action.keep)  # a restart, or a new script for "your usual metformin", goes on with it
         hedged = bool(_HEDGES & set(before[-HEDGE_REACH:]))
-        out.append((name, actions, hedged))
+        out.append((i, name, actions, hedged))
         last_end = end
     return out
 
@@ -180,7 +180,7 @@ def _words(text: str) -> list[str]:
 def _actions_in(text: str, index: TranscriptIndex) -> dict[str, set[Action]]:
     """Each drug's generic name in ``text`` with the actions said of it there."""
     out: dict[str, set[Action]] = {}
-    for name, actions, _hedged in _drug_actions(_words(text), index):
+    for _, name, actions, _hedged in _drug_actions(_words(text), index):
         if actions:
             out.setdefault(index.medications.generic_of(name), set()).update(actions)
     return out
@@ -210,8 +210,8 @@ def _changes(toks: list[str]) -> bool:
 
 
 def _actions_said(index: TranscriptIndex) -> Said:
-    """The visit's actions for each drug (all, and those not hedged), and the drugs some word of stopping is said
-    near; one pass per visit."""
+    """The visit's actions for each drug (all, and those not hedged), the drugs some word of stopping is said near,
+    and those some word of changing a dose is said with (in their turn or the next); one pass per visit."""
 
     def build(ix: TranscriptIndex) -> Said:
         said: dict[str, set[Action]] = {}
@@ -221,7 +221,7 @@ def _actions_said(index: TranscriptIndex) -> Said:
         for at, sid in enumerate(ix.order):
             toks = _words(ix.segment_text[sid])
             nxt = _words(ix.segment_text[ix.order[at + 1]]) if at + 1 < len(ix.order) else []
-            for (i, name), (_, actions, hedged) in zip(ix.medications.medications_in(toks), _drug_actions(toks, ix)):
+            for i, name, actions, hedged in _drug_actions(toks, ix):
                 drug = ix.medications.generic_of(name)
                 said.setdefault(drug, set()).update(actions)
                 if not hedged:
