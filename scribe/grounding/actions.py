@@ -204,9 +204,9 @@ Said = tuple[dict[str, set[Action]], dict[str, set[Action]], set[str], set[str]]
 def _changes(toks: list[str]) -> bool:
     """Some word of raising or lowering a dose is said in ``toks`` ("and go up to twenty milligrams")."""
     return any(
-        _ACTION_OF.get(w) in (Action.up, Action.down) or _PAIRS.get((w, toks[k + 1])) in (Action.up, Action.down)
-        for k, w in enumerate(toks[:-1])
-    ) or (bool(toks) and _ACTION_OF.get(toks[-1]) in (Action.up, Action.down))
+        _ACTION_OF.get(w) in (Action.up, Action.down) or _PAIRS.get((w, after)) in (Action.up, Action.down)
+        for w, after in zip(toks, [*toks[1:], ""])
+    )
 
 
 def _actions_said(index: TranscriptIndex) -> Said:
@@ -218,9 +218,9 @@ def _actions_said(index: TranscriptIndex) -> Said:
         decided: dict[str, set[Action]] = {}
         near: set[str] = set()
         changed: set[str] = set()
-        for at, sid in enumerate(ix.order):
-            toks = _words(ix.segment_text[sid])
-            nxt = _words(ix.segment_text[ix.order[at + 1]]) if at + 1 < len(ix.order) else []
+        turns = [_words(ix.segment_text[sid]) for sid in ix.order]
+        changes = [_changes(toks) for toks in turns] + [False]
+        for at, toks in enumerate(turns):
             for i, name, actions, hedged in _drug_actions(toks, ix):
                 drug = ix.medications.generic_of(name)
                 said.setdefault(drug, set()).update(actions)
@@ -228,7 +228,7 @@ def _actions_said(index: TranscriptIndex) -> Said:
                     decided.setdefault(drug, set()).update(actions)
                 if _stopped_before(toks, i):
                     near.add(drug)
-                if _changes(toks) or _changes(nxt):
+                if changes[at] or changes[at + 1]:
                     changed.add(drug)
         return said, decided, near, changed
 

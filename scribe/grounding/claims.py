@@ -271,10 +271,15 @@ def _asked_about_allergies(index: TranscriptIndex, at: int) -> bool:
     return at > 0 and bool(re.search(r"\ballerg", normalise(index.segment_text[index.order[at - 1]])[-160:]))
 
 
+def _around(here: str, m: re.Match[str]) -> str:
+    """The words around the drug named at ``m`` in which an allergy (or its denial) is said of it."""
+    return here[max(0, m.start() - ALLERGY_REACH) : m.end() + ALLERGY_REACH]
+
+
 def _allergy_talk(here: str, m: re.Match[str], asked: bool) -> bool:
     """The drug named at ``m`` in the normalised turn ``here`` is named as an allergy: an allergy word close to it
     (not an allergy that may come: "watch for a reaction"), or first thing after a question about allergies."""
-    near = here[max(0, m.start() - ALLERGY_REACH) : m.end() + ALLERGY_REACH]
+    near = _around(here, m)
     return bool(_ALLERGY_CUE.search(near) and not _MAYBE_ALLERGY.search(near)) or (asked and m.start() < ALLERGY_REACH)
 
 
@@ -340,8 +345,7 @@ def _allergies_said(index: TranscriptIndex) -> tuple[set[str], bool]:
             drugs = _allergens_in(here, ix)
             for drug in drugs:
                 for m in re.finditer(rf"\b{re.escape(drug)}\b", here):
-                    near = here[max(0, m.start() - ALLERGY_REACH) : m.end() + ALLERGY_REACH]
-                    if _allergy_talk(here, m, asked) and not _DENIED_ALLERGY.search(near):
+                    if _allergy_talk(here, m, asked) and not _DENIED_ALLERGY.search(_around(here, m)):
                         named.add(drug)
             other = bool(re.search(r"\b(?:other|else)\b", prev))  # "any other allergies?" - "nope, just penicillin"
             if (asked and not other and not drugs and _DENIED_ALLERGY.match(here)) or re.search(

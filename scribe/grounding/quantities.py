@@ -624,18 +624,24 @@ def _scores_said(index: TranscriptIndex) -> set[str]:
     return index.memo("scores out of ten", build)
 
 
+_PAIN_SCORED = re.compile(r"\b(?:pain|rates?|rated|rating|scale|score)\b")
+_WHOLE_WRITTEN = re.compile(r"\b\d{1,2}(?:\.\d)?\s*(?:/|out of )\s*(\d{1,3})\b(?!\s*/)")
+_WHOLE_SAID = re.compile(r"\bout of (\d{1,3})\b|\b\d{1,2}\s*/\s*(?=\d)(\d{1,3})\b|\b(?:zero|0|one|1) to (\d{1,3})\b")
+
+
 def _score_said_otherwise(text: str, index: TranscriptIndex) -> dict[str, Issue]:
     """A score out of ten the visit never gives as a score, where it gives others ("pain 4/10" after "about a six",
-    4 said only as weeks)."""
+    4 said only as weeks); a score out of another whole where the visit scores out of ten (any score it gives is
+    one: a written "x/10" or an answer to a scale question)."""
     scores = _scores_said(index)
     if not scores:
         return {}
     out: dict[str, Issue] = {}
     written = normalise(text)
+    said = ", ".join(sorted(scores, key=float))
     for m in _SCORE_WRITTEN.finditer(written):
         for x in (g for g in m.groups() if g):
             if x not in scores:  # (an "11 out of 10" the patient said is a score said)
-                said = ", ".join(sorted(scores, key=float))
                 out[x] = Issue(
                     kind="number", detail=f"a score of {x} out of 10 is not what was said (scores said: {said})"
                 )
@@ -647,23 +653,10 @@ def _score_said_otherwise(text: str, index: TranscriptIndex) -> dict[str, Issue]
             },
         )
         for whole in set(_WHOLE_WRITTEN.findall(written)) - wholes - {"10"}:
-            if "10" in wholes or _scales_of_ten(index):
-                out[whole] = Issue(
-                    kind="number", detail=f"a score out of {whole} is not what was said: the scale was out of 10"
-                )
+            out[whole] = Issue(
+                kind="number", detail=f"a score out of {whole} is not what was said: the scale was out of 10"
+            )
     return out
-
-
-_PAIN_SCORED = re.compile(r"\b(?:pain|rates?|rated|rating|scale|score)\b")
-_WHOLE_WRITTEN = re.compile(r"\b\d{1,2}(?:\.\d)?\s*(?:/|out of )\s*(\d{1,3})\b(?!\s*/)")
-_WHOLE_SAID = re.compile(r"\bout of (\d{1,3})\b|\b\d{1,2}\s*/\s*(?=\d)(\d{1,3})\b|\b(?:zero|0|one|1) to (\d{1,3})\b")
-
-
-def _scales_of_ten(index: TranscriptIndex) -> bool:
-    """The visit asks for a score on a scale of ten."""
-    return index.memo(
-        "scale of ten", lambda ix: any(_SCALE_ASKED.search(normalise(ix.segment_text[s])) for s in ix.order)
-    )
 
 
 def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int], index: TranscriptIndex) -> list[Issue]:
