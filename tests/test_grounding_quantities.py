@@ -269,3 +269,30 @@ def test_the_same_quantity_written_in_another_unit_or_notation_is_not_flagged():
         "Follow up in 8 weeks.",
     )
     assert all(safety(st) for st in wrong), [safety(st) for st in wrong]
+
+
+def test_a_day_of_a_month_a_scale_and_a_lab_unit_say_no_other_number():
+    """Train D2N027 and D2N049. "It was September 9th" says no "9 years post-op"; "a grade two out of six
+    murmur" says no "6 times per week"; and a lab value written with its unit ("166 IU/L") is checked against
+    the value said for the same test, bare as speech says it ("ldl of 166", "elevation at 156"), not as a dose."""
+    visit = (
+        "[patient] It was September 9th, 2019, because I'm eight years out from surgery.\n"
+        "[doctor] Your LDL was 166. The most recent CMP showed elevation at 156 of your alkaline phosphatase.\n"
+        "[doctor] Check your blood pressure at home three times a week.\n"
+        "[doctor] On your heart exam I hear a grade two out of six systolic ejection murmur.\n"
+    )
+    right = (
+        "He is now 8 years post-op; surgery on September 9th, 2019.",
+        "Most recent CMP showed alkaline phosphatase elevation at 156 IU/L.",
+        "LDL 166 mg/dL.",
+        "Home blood pressure monitoring 3 times per week.",
+        "Grade 2/6 systolic ejection murmur.",
+    )
+    wrong = (
+        "He is now 9 years post-op.",
+        "Most recent CMP showed alkaline phosphatase elevation at 166 IU/L.",
+        "LDL 175 mg/dL.",
+        "Home blood pressure monitoring 6 times per week.",
+    )
+    assert [safety(st) for st in grounded(visit, *right)] == [[]] * len(right)
+    assert [safety(st) for st in grounded(visit, *wrong)] == [["number"]] * len(wrong)

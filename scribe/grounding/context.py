@@ -14,10 +14,17 @@ import re
 from ..textnorm import STOPWORDS, normalise, stem
 from .index import FRAMING, PARAPHRASE, TranscriptIndex
 
+_MONTHS = (
+    "january|february|march|april|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
+)
 # Dates come from the chart far more often than from speech: one nobody said is a review hint, not a safety flag.
 DATE = re.compile(
     r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,2}/(?:19|20)\d{2}\b"
-    r"|\b(?:19|20)\d{2}\b(?!\s*(?:mg|mcg|g|iu|units?|ml|milligrams?|%|percent|pounds|lbs|calories|steps|ng|pg))",
+    r"|\b(?:19|20)\d{2}\b(?!\s*(?:mg|mcg|g|iu|units?|ml|milligrams?|%|percent|pounds|lbs|calories|steps|ng|pg))"
+    # a day of a named month: "september 9th" says no "9 years"; "may" only with its ordinal ("you may 2 ...")
+    rf"|\b(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?\b(?!\s*(?:mg|milligrams?|times|days?|weeks?|%|percent))"
+    r"|\bmay \d{1,2}(?:st|nd|rd|th)\b|\b\d{1,2}(?:st|nd|rd|th)? of (?:" + _MONTHS + r"|may)\b",
     re.I,
 )
 # names with a number in them ("COVID-19", "H1N1", "L5", the spinal level "C5-6") are names, not quantities; "x14 days" is the chart's

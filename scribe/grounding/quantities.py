@@ -128,6 +128,8 @@ def _placed_quantities(toks: list[str]) -> list[tuple[int, str, str]]:
                 unit = _QUANTITY_UNITS.get(stem(toks[j]))
         if unit is None and i > 1 and toks[i - 1] in ("or", "to") and toks[i - 2] != "times":
             unit = _QUANTITY_UNITS.get(stem(toks[i - 2]))  # "a week or two", "an hour or 2": two weeks, two hours
+        if unit is None and _IS_NUMBER.fullmatch(t) and _denominator(toks, i):
+            unit = "/"  # "a grade two out of six murmur" says no 6 of anything: the scale, not a value
         if re.fullmatch(r"\d+(?:\.\d+)?", t):
             out.append((i, canon_number(t), unit or ""))
         elif unit and t in ("a", "an", "one", "next", "last", "past"):  # "see you next week", "since last week"
@@ -141,6 +143,13 @@ def _placed_quantities(toks: list[str]) -> list[tuple[int, str, str]]:
             if unit:
                 out.append((i, "2", unit))
     return out
+
+
+def _denominator(toks: list[str], i: int) -> bool:
+    """``toks[i]`` is the whole of a score or grade: "two out of six", "2/6"."""
+    if toks[max(0, i - 2) : i] == ["out", "of"]:
+        return True
+    return i > 1 and toks[i - 1] == "/" and _IS_NUMBER.fullmatch(toks[i - 2]) is not None and float(toks[i]) <= 10
 
 
 # "one" that counts nothing: "at one point", "no one", "one of the"
@@ -177,6 +186,7 @@ _ALL_QUADRANTS = re.compile(r"\ball (?:4|four) quadrants\b", re.I)
 
 def extract_facts(text: str, medications: Collection[str]) -> Facts:
     dates = [m.group(0) for m in DATE.finditer(text)]
+    text = DATE.sub(" ", text)  # "September 9th" is a date, checked as one, not the ordinal "ninth"
     ordinals = [_ORDINAL_WORDS[int(m.group(1))] for m in _ORDINAL.finditer(text) if int(m.group(1)) in _ORDINAL_WORDS]
     text = _ORDINAL.sub(lambda m: " " if int(m.group(1)) in _ORDINAL_WORDS else m.group(0), text)
     text = _ALL_QUADRANTS.sub("all quadrants", _SCALE.sub(r"\1 ", _CLOCK.sub(r"\1\2", _ON_THE_HOUR.sub(r"\1", text))))
@@ -673,6 +683,9 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         | _score_said_otherwise(text, index)
     )
     issues.extend(contradicted.values())
+    for value in dict.fromkeys(d.value for d in facts.doses if d.value not in contradicted):
+        if _lab_value(value, text) and not any(value in said[sid] for sid in index.order):
+            issues.append(Issue(kind="number", detail=f"the lab value {value} is not stated in the transcript"))
     ages = ages_in(text)
     chart = chart_details_unsaid(text, index)
     near_lines = {w for sid in evidence for w in index.window(sid, 2)}
@@ -737,6 +750,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
 
 # The unit a number is said with, read from the word after it. Two mentions with different units are
 # different facts ("4 weeks" is not "4 days"); a bare number may be either.
+CONCENTRATION = "/volume"  # the unit of a lab value as written: "IU/L", "mg/dL"
 _UNIT_WORDS = {
     **UNITS,
     **{w: "day" for w in ("day", "days")},
@@ -866,6 +880,8 @@ def quantities_in(
             i += 2
         if unit == "year" and i + 2 < len(toks) and toks[i + 2] == "old":
             unit = "age"
+        if unit and toks[i + 2 : i + 3] == ["/"] and toks[i + 3 : i + 4] and toks[i + 3] in _PER:
+            unit = CONCENTRATION  # "156 IU/L", "178 mg/dL": a lab value, not a dose
         if "/" in joiners:  # a score or grade: "4/10", "2 out of 6"; a blood pressure "120/80"
             unit = "/" + values[-1]
         groups.append((start, i, values, unit))
@@ -928,6 +944,11 @@ MIN_ANCHOR = 3.0  # context agreement (rare words count more) needed before a va
 ANCHOR_RATIO = 0.5  # the statement's value must agree at least this well, relative to the best other value
 
 
+def _lab_value(value: str, text: str) -> bool:
+    """``value`` is written in ``text`` with a lab's unit ("156 IU/L"): not a dose, so the dose check leaves it."""
+    return any(q.value == value and q.unit == CONCENTRATION for q in quantities_in(text))
+
+
 def _about(q: Quantity, text: str) -> str:
     """The statement's own words for what ``q`` quantifies, in its order ("type … diabetes")."""
     toks = [t for t in context_tokens(text) if t[0].isalpha() and stem(t) in q.anchor]
@@ -945,7 +966,11 @@ def _said_for_something_else(text: str, facts: Facts, index: TranscriptIndex) ->
     """
     said = said_quantities(index)
     out: dict[str, Issue] = {}
-    mine = [q for q in quantities_in(text, index.medications) if q.unit not in DOSE_UNITS and q.value in facts.numbers]
+    mine = [
+        q
+        for q in quantities_in(text, index.medications)
+        if q.unit not in DOSE_UNITS and (q.value in facts.numbers or q.unit == CONCENTRATION)
+    ]
     values = {q.value for q in mine}
     for q in mine:
         if q.value in out or not q.head:
@@ -953,7 +978,9 @@ def _said_for_something_else(text: str, facts: Facts, index: TranscriptIndex) ->
         others = [
             (agreement(q.anchor, m.anchor, index), m)
             for m in said
-            if m.value not in values and m.unit == q.unit and agreement(q.head, m.anchor, index) > 0
+            if m.value not in values
+            and (m.unit == q.unit or (q.unit == CONCENTRATION and not m.unit))  # a lab's unit is seldom said
+            and agreement(q.head, m.anchor, index) > 0
         ]
         if not others:
             continue
