@@ -290,6 +290,8 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.session.close()
             self.session.deleteLater()
+        if self.session is None or self.session.visit.encounter_id != visit.encounter_id:
+            self.statusBar().clearMessage()  # "Note approved and signed…" was about the last patient, not this one
         self.session = VisitSession(self.ctx, visit, transcript, note, parent=self)
         self.session.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.session.state_changed.connect(lambda _s: self._update_actions())

@@ -242,6 +242,7 @@ class VisitPage(QWidget):
             vt = enc.visit_type
         self.subtitle.setText(f"MRN {enc.patient_id}  ·  Encounter {enc.encounter_id}  ·  {vt}  ·  {s.clinician}")
         self.device_banner.hide()
+        self.info_banner.hide()  # the last visit's news ("No clinical conversation…") is not this patient's
         self._show_transcript(s.segments)
         if s.note is not None:
             self.editor.set_note(s.note)

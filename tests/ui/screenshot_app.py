@@ -23,6 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+import numpy as np  # noqa: E402
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal  # noqa: E402
 
 from scribe.domain import Encounter, NoteDraft, Section, Segment, SpeakerRole, Statement, Transcript  # noqa: E402
@@ -96,6 +97,9 @@ def sample_note(encounter: Encounter, transcript: Transcript) -> NoteDraft:
     return ground_note(note, transcript)
 
 
+REFUSED_ID = "enc-20260412-0912"
+
+
 def populate(store) -> str:
     """A morning's visit list; returns the id of the one to review."""
     from scribe.approval import approve_all_flagged_confirmed
@@ -117,6 +121,24 @@ def populate(store) -> str:
         v.set_state("draft" if state == "draft" else "approved", "Dr. Priya Patel")
         if state == "exported":
             v.set_state("exported", "Dr. Priya Patel")
+    # a recording of small talk: the gate refused to draft from it ("No clinical conversation was recorded")
+    enc = Encounter(
+        encounter_id=REFUSED_ID, patient_name="Maria Chen", patient_id="100317", clinician="Dr. Priya Patel"
+    )
+    v = store.create(enc, actor="Dr. Priya Patel", state="recorded")
+    with v.open_audio_writer() as audio:  # seconds of quiet room: the banner offers to transcribe it again
+        audio.write(np.zeros(16000 * 4, dtype=np.float32))
+    v.save_transcript(
+        Transcript(
+            segments=[
+                Segment(id=0, start=0.0, end=2.0, text="Lovely weather today.", speaker=SpeakerRole.clinician),
+                Segment(id=1, start=2.0, end=4.0, text="Did you park nearby?", speaker=SpeakerRole.clinician),
+            ],
+            duration=4.0,
+            source="audio.wav",
+            asr_model="base",
+        )
+    )
     enc = Encounter(
         encounter_id="enc-20260412-0931",
         patient_name="Daniel Alvarez",
@@ -261,6 +283,10 @@ def main() -> int:
                 s.confirm(st.id)
             s.approve("Dr. Priya Patel", None)
             when(lambda: s.note.approval is not None and page.editor.locked, lambda: ready(name))
+        elif name == "refused":
+            win.theme.set_mode("light")
+            win.open_visit(REFUSED_ID)
+            when(lambda: win.session is not None and page.info_banner.isVisible(), lambda: ready(name))
         elif name == "new-visit":
             win.close_visit()
             win.new_visit()

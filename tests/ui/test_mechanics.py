@@ -234,6 +234,9 @@ def test_small_talk_is_refused_and_the_banner_says_so_not_interrupted(qtbot, mak
     win.open_visit(encounter_id)  # reopened from the list: the same banner, read from the stored transcript
     qtbot.waitUntil(lambda: page.info_banner.isVisible(), timeout=5000)
     assert page.info_banner.label.text().startswith("No clinical conversation was recorded")
+    start_visit(qtbot, win, "Bo Chen", "MRN-0043")  # the next patient's page does not carry this visit's banner
+    qtbot.waitUntil(lambda: win.session.visit.encounter_id != encounter_id, timeout=10000)
+    assert page.title.text() == "Bo Chen" and not page.info_banner.isVisible()
 
 
 class PreviewingTranscriber(FakeStreamingTranscriber):
@@ -535,8 +538,11 @@ def test_reopen_visits_from_list(qtbot, make_window, tmp_path):
     assert win.visits.list.item(0).text() == "TODAY"
     open_in_list(qtbot, win, a.encounter_id)
     assert win.page.title.text() == "Ana Silva"
+    win.session.message.emit("Note approved and signed by dr.test; it is locked.")
+    assert win.statusBar().currentMessage().startswith("Note approved")
     open_in_list(qtbot, win, b.encounter_id)
     assert win.page.title.text() == "Bo Chen"
+    assert win.statusBar().currentMessage() == ""  # the last patient's news is not shown over this one
     assert "penicillin" in win.page.transcript.plain_text()
     qtbot.keyClicks(win.visits.filter, "ana")
     assert win.visits.item_for(b.encounter_id) is None and win.visits.item_for(a.encounter_id) is not None

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCENES = ["review", "review-dark", "flagged", "approved", "new-visit", "recording"]
+SCENES = ["review", "review-dark", "flagged", "approved", "refused", "new-visit", "recording"]
 WIDTH, HEIGHT = 1440, 900
 
 
