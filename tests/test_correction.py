@@ -491,3 +491,24 @@ def test_a_drug_heard_right_that_is_no_target_is_not_put_up_against_one(index):
     assert "ibuprofen" in {
         c.term.text for c in propose("I take IV-PROFIN 800 milligrams".split(), index, None, (), [0.95] * 5)
     }
+
+
+def test_a_five_letter_brand_is_a_target_of_a_heard_non_word_only(index):
+    """Voiced train D2N063 and D2N040: Lasix heard as "lassox" and "lasex", Advil as "adyl". Brands of five letters
+    are too close to ordinary words to be targets of what Whisper heard as words; one heard word that is no word of
+    English nor of a drug name is compared with them, in medication talk, and the audio decides."""
+    assert ("lassox", "Lasix") in candidates(index, "you were supposed to be taking lassox and", unsure="lassox")
+    assert ("adyl", "Advil") in candidates(index, "I've taken Tylenol and adyl and it's not helping", unsure="adyl")
+    assert ("Alev?", "Aleve") in candidates(index, "do you take anything like Motrin or Alev?", unsure="Alev?")
+    seg = segment("Increase your dose of lasex from 20 milligrams to 40.")
+    [fixed], _ = correct([seg], index, ear("Increase your dose of Lasix from 20 milligrams to 40."))
+    assert fixed.text == "Increase your dose of Lasix from 20 milligrams to 40."
+    # an English word is never one ("cards", "lactic"), a non-word far from any brand is none, and nothing is a
+    # target outside medication talk
+    assert not {t for h, t in candidates(index, "he plays cards on taking days", unsure="cards") if t in ("Coreg",)}
+    assert not [
+        t
+        for h, t in candidates(index, "I take Ememum at night", unsure="Ememum")
+        if h == "Ememum" and t in {x.text for x in index.short}
+    ]
+    assert ("lassox", "Lasix") not in candidates(index, "we went to lassox for the holidays", unsure="lassox")

@@ -73,6 +73,11 @@ MIN_SIMILARITY = 0.6
 # Heard pieces whose letters run this close to a one-word term spell it, even where the first piece is a
 # word of its own ("neuron and": Neurontin).
 SPLIT_SIMILARITY = 0.75
+# Brands of five letters ("Lasix", "Advil", "Aleve") are too close to ordinary words to be targets of what
+# Whisper heard as words; one heard word that is no word at all ("lassox", "adyl") is compared with them, and
+# must be this alike (the medication-talk bonus included) before the audio is asked.
+SHORT_NAME_LETTERS = 5
+SHORT_NAME_SIMILARITY = 0.75
 MAX_SPAN_WORDS = 4
 MAX_CANDIDATES_PER_SPAN = 3
 # One unsure word that is no ordinary word is most likely a misspelt term ("sealin"): more terms are
@@ -219,12 +224,16 @@ class TermIndex:
         self._known = known  # names that are already right as heard (a drug the lexicon knows)
         seen: set[str] = set()
         self.terms: list[Term] = []
+        self.short: list[Term] = []  # brands of five letters ("Lasix", "Advil"): targets of a non-word only
         for text, kind in terms:
             spelled = letters(text)
-            if spelled in seen or not is_target(text):
+            if spelled in seen:
                 continue
             seen.add(spelled)
-            self.terms.append(Term(text, kind, sound_key(text), spelled))
+            if is_target(text):
+                self.terms.append(Term(text, kind, sound_key(text), spelled))
+            elif kind == MEDICATION and len(spelled) == SHORT_NAME_LETTERS and not text.isupper():
+                self.short.append(Term(text, kind, sound_key(text), spelled))
         self._keys = [t.key for t in self.terms]
         self._names = {" ".join(re.findall(r"[a-z]+", t.text.lower())) for t in self.terms}
         self._drugs = {t.spelling for t in self.terms if t.kind == MEDICATION}
@@ -280,6 +289,18 @@ class TermIndex:
                 out.append((term, round(sim, 3)))
         out.sort(key=lambda x: -x[1])
         return out[:limit]
+
+    def near_short(self, word: str) -> list[tuple[Term, float]]:
+        """Five-letter brands that sound and are spelled like ``word`` ("lassox": Lasix), most similar first."""
+        key, spelled = sound_key(word), letters(word)
+        out = []
+        for term in self.short:
+            if not 0.6 <= len(spelled) / len(term.spelling) <= 1.7:
+                continue
+            sim = 0.5 * Levenshtein.normalized_similarity(key, term.key)
+            sim += 0.5 * Indel.normalized_similarity(spelled, term.spelling)
+            out.append((term, round(sim, 3)))
+        return sorted(out, key=lambda x: -x[1])
 
 
 def _bare(word: str) -> str:
@@ -347,6 +368,11 @@ def propose(
                         tail = _ten_took(words, j + 1, term)
                         if tail:
                             hits[term.text + " +"] = Candidate(i, j + 1, term, sim, heard or j - i + 1, tail)
+            if i == j and (about_drugs or _dose_follows(words, j)) and _short_name_heard(bare[0], is_common):
+                for term, sim in index.near_short(bare[0]):  # "lassox" (Lasix): no word, so no ordinary one
+                    sim = round(sim + CONTEXT_BONUS, 3)
+                    if sim >= SHORT_NAME_SIMILARITY and term.text not in hits:
+                        hits[term.text] = Candidate(i, j, term, sim)
             cap = MAX_CANDIDATES_ONE_WORD if i == j else MAX_CANDIDATES_PER_SPAN
             for cand in sorted(hits.values(), key=lambda c: -c.similarity)[:cap]:
                 best.setdefault(cand.term.text, []).append(cand)
@@ -396,6 +422,12 @@ def _readings(
         mark = 0 if heard == len(bare) else heard
         out += [(v, mark, sure) for v in dict.fromkeys([" ".join(core), " ".join(inner)])]
     return out
+
+
+def _short_name_heard(bare: str, is_common: Callable[[str], bool] | None) -> bool:
+    """One heard word that may be a five-letter brand misheard: no word of English nor of any drug name, and no
+    word the recogniser knows whole ("lassox", "adyl"; not "cards", not "lactic")."""
+    return len(bare) >= 4 and bare.isalpha() and _non_word(bare) and not (is_common is not None and is_common(bare))
 
 
 def _non_word(bare: str) -> bool:
