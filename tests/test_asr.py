@@ -307,7 +307,8 @@ def test_streaming_accepts_int16_stereo_chunks_and_silence(tiny):
     stream.finish()
     assert stream.segments and stream.segments[0].start >= 39.0
     text = stream.transcript().text.lower()
-    assert "blood pressure" in text and "milligrams twice a day" in text, text
+    # the clip's words that tiny.en hears on every CPU tried (AMD EPYC at stop 31 heard "milli grams twice a day")
+    assert "blood pressure" in text and "twice a day" in text and "92" in text, text
 
 
 # --------------------------------------------------------------------------- errors
