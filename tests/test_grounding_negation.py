@@ -328,3 +328,31 @@ def test_a_finding_put_on_the_side_the_visit_denies_it_on_is_flagged():
     assert _negation(exam, "Pain to palpation on the medial aspect of the elbow.") == []
     both = exam + "[patient] it hurts on the inside and the outside when i lift things .\n"
     assert _negation(both, "Pain to palpation on the lateral aspect of the elbow.") == []
+
+
+def test_pain_under_an_exams_condition_is_held_against_that_condition():
+    """Train D2N045: "push your leg out against my hand does that hurt" - "no", "if you pull back does that hurt" -
+    "no", then "when i push on your knee does it hurt more on the inside or the outside" - "the outside". A note's
+    "pain with strength testing" was read against the knee that hurts when pressed and passed. Pain brought out by
+    moving the part, or against resistance, is now held against what the visit says under the same condition (a
+    question without its question mark included), and only where it says it one way."""
+    visit = (
+        "[doctor] let me examine your knee i'm going to bend it and straighten it does that hurt\n"
+        "[patient] no\n"
+        "[doctor] okay now push your leg out against my hand does that hurt\n"
+        "[patient] uh, no\n"
+        "[doctor] and when i press on the outside of the knee does that hurt\n"
+        "[patient] yes right there\n"
+    )
+    right = (
+        "No pain with range of motion of the knee.",
+        "No pain with resisted strength testing.",
+        "Tenderness to palpation of the lateral knee.",
+        "Pain with palpation of the lateral knee.",
+    )
+    wrong = ("Pain with flexion of the knee.", "Pain with movement.", "Pain with strength testing.")
+    assert [safety(st) for st in grounded(visit, *right)] == [[]] * len(right)
+    assert [safety(st) for st in grounded(visit, *wrong)] == [["negation"]] * len(wrong)
+    # said both ways under one condition ("bending it hurts a little" after a painless straightening): no flag
+    both = visit + "[patient] actually bending it hurts a little\n"
+    assert [safety(st) for st in grounded(both, "Pain with flexion of the knee.", "No pain with flexion.")] == [[], []]

@@ -1359,6 +1359,110 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
                     detail=f"'{_surface(clause, w)}' is stated as absent, but the transcript says it is present",
                 )
             )
+    if not any("'pain'" in i.detail for i in issues):  # one flag for the pain is enough
+        issues.extend(exam_condition_issues(statement, index))
+    return issues
+
+
+# how an exam brings out pain other than by pressing (which is tenderness, read above): moving the part, and the
+# patient pushing or pulling against the examiner's hand ("push against my hand", not "push on your knee")
+_EXAM_CONDITIONS = {
+    "movement": re.compile(
+        r"\b(?:mov(?:e|es|ed|ing|ement|ements)|bend(?:s|ing)?|straighten(?:s|ing)?|flex(?:es|ed|ing|ion)?|"
+        r"extend(?:s|ed|ing)?|extension|rotat\w*|range of motion|twist(?:s|ed|ing)?)\b"
+    ),
+    "resistance": re.compile(
+        r"\b(?:against (?:my|the) (?:hand|hands|resistance)|resist(?:ed|ance|ing)?|strength(?: testing)?|"
+        r"(?:push|pushing|pull|pulling|kick|kicking|squeeze|squeezing)\b(?! (?:on|in|here|there|down on)\b))"
+    ),
+}
+_CONDITION_NAMES = {"movement": "with movement", "resistance": "against resistance"}
+_PAIN = frozenset({"pain"})
+CONDITION_NEAR = 60  # characters around a movement within which the pain it brings out is said
+_FILLER_START = re.compile(r"^(?:\W*\b(?:uh|um|umm|hmm|well|so|okay|ok)\b)+")
+_PAIN_ASKED = re.compile(r"\b(?:hurt|hurts|pain|painful|sore|bother|bothers|tender)\b")
+_SAYS_NO = re.compile(r"^\W*(?:no|nope|nah|not really|not at all|none|(?:it|that) (?:does ?n't|does not)|does ?n't)\b")
+_SAYS_YES = re.compile(
+    r"^\W*(?:yes|yeah|yep|ow|ouch|oh|a little|a bit|little bit|it does|that does|kind of|sort of|some|mm-hmm|uh-huh)\b"
+)
+
+
+def _exam_conditions(text: str) -> set[str]:
+    return (
+        {name for name, cue in _EXAM_CONDITIONS.items() if cue.search(text)} if not _PALPATING.search(text) else set()
+    )
+
+
+def _pain_under_conditions(index: TranscriptIndex) -> dict[str, tuple[bool, bool]]:
+    """Per way of bringing out pain in an exam (moving the part, pushing against resistance): whether the visit
+    says it did not hurt, and whether it says it did. A question whose last words move the part ("push your leg
+    out against my hand, does that hurt?") is answered by the next turn's first word; a statement says it in one
+    clause ("range of motion is full without pain", "it hurts when I bend it")."""
+
+    def build(ix: TranscriptIndex) -> dict[str, tuple[bool, bool]]:
+        denied: set[str] = set()
+        affirmed: set[str] = set()
+        for at, sid in enumerate(ix.order):
+            text = normalise(ix.segment_text[sid])
+            sentences = [x for x in re.split(r"(?<=[.?!])\s+", text.strip()) if x.strip()]
+            question = ""
+            if sentences and sentences[-1].endswith("?"):
+                question = sentences.pop()
+            elif sentences:  # a question without its question mark: "push against my hand does that hurt"
+                sentences[-1], question = _split_question(sentences[-1])
+            for sentence in sentences:
+                for clause in _clauses(sentence):
+                    if _QUESTION_OPENER.search(clause):
+                        continue  # (a question asked on the way is no statement)
+                    for name, cue in _EXAM_CONDITIONS.items():
+                        for m in cue.finditer(clause):  # the pain said next to the movement, not a sentence away
+                            near = clause[max(0, m.start() - CONDITION_NEAR) : m.end() + CONDITION_NEAR]
+                            if _PALPATING.search(near):
+                                continue
+                            n, a = negated_terms(near)
+                            denied |= {name} if _PAIN & {base_target(k) for k in n} else set()
+                            affirmed |= {name} if _PAIN & {base_target(k) for k in a} else set()
+            touched = text[-CONDITION_REACH:]
+            if not question or at + 1 >= len(ix.order):
+                continue
+            if _PAIN_ASKED.search(question) and (conditions := _exam_conditions(touched)):
+                answer = _FILLER_START.sub("", normalise(ix.segment_text[ix.order[at + 1]]))
+                if _SAYS_NO.match(answer):
+                    denied |= conditions
+                elif _SAYS_YES.match(answer):
+                    affirmed |= conditions
+        return {c: (c in denied, c in affirmed) for c in _EXAM_CONDITIONS}
+
+    return index.memo("pain under conditions", build)
+
+
+def exam_condition_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """Pain written under an exam's condition ("pain with movement", "no pain with strength testing") held against
+    what the visit says under the same condition, where it says it only one way: "push against my hand, does that
+    hurt?" - "no" is no pain against resistance, whatever hurts when the knee is pressed."""
+    said = _pain_under_conditions(index)
+    issues = []
+    for clause in _clauses(statement):
+        conditions = _exam_conditions(clause)
+        if not conditions:
+            continue
+        n, a = ({base_target(k) for k in keys} for keys in negated_terms(clause))
+        for c in sorted(conditions):
+            denied, affirmed = said[c]
+            if "pain" in a and denied and not affirmed:
+                issues.append(
+                    Issue(
+                        kind="negation",
+                        detail=f"pain {_CONDITION_NAMES[c]} is stated as present, but in the exam it did not hurt",
+                    )
+                )
+            elif "pain" in n and affirmed and not denied:
+                issues.append(
+                    Issue(
+                        kind="negation",
+                        detail=f"pain {_CONDITION_NAMES[c]} is stated as absent, but in the exam it hurt",
+                    )
+                )
     return issues
 
 
