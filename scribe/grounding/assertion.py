@@ -1379,12 +1379,7 @@ _EXAM_CONDITIONS = {
 _CONDITION_NAMES = {"movement": "with movement", "resistance": "against resistance"}
 _PAIN = frozenset({"pain"})
 CONDITION_NEAR = 60  # characters around a movement within which the pain it brings out is said
-_FILLER_START = re.compile(r"^(?:\W*\b(?:uh|um|umm|hmm|well|so|okay|ok)\b)+")
 _PAIN_ASKED = re.compile(r"\b(?:hurt|hurts|pain|painful|sore|bother|bothers|tender)\b")
-_SAYS_NO = re.compile(r"^\W*(?:no|nope|nah|not really|not at all|none|(?:it|that) (?:does ?n't|does not)|does ?n't)\b")
-_SAYS_YES = re.compile(
-    r"^\W*(?:yes|yeah|yep|ow|ouch|oh|a little|a bit|little bit|it does|that does|kind of|sort of|some|mm-hmm|uh-huh)\b"
-)
 
 
 def _exam_conditions(text: str) -> set[str]:
@@ -1426,11 +1421,9 @@ def _pain_under_conditions(index: TranscriptIndex) -> dict[str, tuple[bool, bool
             if not question or at + 1 >= len(ix.order):
                 continue
             if _PAIN_ASKED.search(question) and (conditions := _exam_conditions(touched)):
-                answer = _FILLER_START.sub("", normalise(ix.segment_text[ix.order[at + 1]]))
-                if _SAYS_NO.match(answer):
-                    denied |= conditions
-                elif _SAYS_YES.match(answer):
-                    affirmed |= conditions
+                n, a = _answered({"pain"}, normalise(ix.segment_text[ix.order[at + 1]]), question)
+                denied |= conditions if n else set()
+                affirmed |= conditions if a else set()
         return {c: (c in denied, c in affirmed) for c in _EXAM_CONDITIONS}
 
     return index.memo("pain under conditions", build)
