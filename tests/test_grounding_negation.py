@@ -356,3 +356,19 @@ def test_pain_under_an_exams_condition_is_held_against_that_condition():
     # said both ways under one condition ("bending it hurts a little" after a painless straightening): no flag
     both = visit + "[patient] actually bending it hurts a little\n"
     assert [safety(st) for st in grounded(both, "Pain with flexion of the knee.", "No pain with flexion.")] == [[], []]
+
+
+def test_walking_is_one_condition_however_a_note_names_it():
+    """ "does it hurt when you walk on it" - "no not really": "pain with weight bearing" and "pain with ambulation"
+    are pain when walking (the general check read only "walking"), while the ankle that hurts when pressed is no
+    answer about walking."""
+    visit = (
+        "[doctor] so your ankle, does it hurt when you walk on it\n"
+        "[patient] no not really, only when i twist it\n"
+        "[doctor] okay and when i press here on the outside does that hurt\n"
+        "[patient] yes\n"
+    )
+    wrong = ("Pain with weight bearing.", "Pain with ambulation.", "Pain when walking.")
+    right = ("No pain with ambulation.", "Tenderness to palpation over the lateral ankle.")
+    assert [safety(st) for st in grounded(visit, *wrong)] == [["negation"]] * len(wrong)
+    assert [safety(st) for st in grounded(visit, *right)] == [[]] * len(right)

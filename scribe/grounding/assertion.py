@@ -1376,7 +1376,8 @@ _EXAM_CONDITIONS = {
         r"(?:push|pushing|pull|pulling|kick|kicking|squeeze|squeezing)\b(?! (?:on|in|here|there|down on)\b))"
     ),
 }
-_CONDITION_NAMES = {"movement": "with movement", "resistance": "against resistance"}
+_EXAM_CONDITIONS["walking"] = re.compile(r"\b(?:walk(?:s|ed|ing)?|ambulat\w*|weight[- ]bearing|bear(?:ing)? weight)\b")
+_CONDITION_NAMES = {"movement": "with movement", "resistance": "against resistance", "walking": "with walking"}
 _PAIN = frozenset({"pain"})
 CONDITION_NEAR = 60  # characters around a movement within which the pain it brings out is said
 _PAIN_ASKED = re.compile(r"\b(?:hurt|hurts|pain|painful|sore|bother|bothers|tender)\b")
@@ -1446,14 +1447,14 @@ def exam_condition_issues(statement: str, index: TranscriptIndex) -> list[Issue]
                 issues.append(
                     Issue(
                         kind="negation",
-                        detail=f"pain {_CONDITION_NAMES[c]} is stated as present, but in the exam it did not hurt",
+                        detail=f"pain {_CONDITION_NAMES[c]} is stated as present, but the visit says it did not hurt",
                     )
                 )
             elif "pain" in n and affirmed and not denied:
                 issues.append(
                     Issue(
                         kind="negation",
-                        detail=f"pain {_CONDITION_NAMES[c]} is stated as absent, but in the exam it hurt",
+                        detail=f"pain {_CONDITION_NAMES[c]} is stated as absent, but the visit says it hurt",
                     )
                 )
     return issues
