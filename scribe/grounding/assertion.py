@@ -1310,6 +1310,7 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
     all_neg, all_aff = _visit_polarity(index)
     all_neg = {k.removeprefix(CONDITIONAL) for k in all_neg}  # across the visit, a denial under a condition counts
     issues = []
+    flagged: set[str] = set()  # the targets flagged, so that the pain under an exam's condition is not flagged twice
     header = m.group(1) if (m := _HEADER.match(normalise(statement))) else ""  # "Examination of the abdomen: ..."
     for clause in _clauses(statement):
         st_neg, st_aff = negated_terms(clause)
@@ -1339,6 +1340,7 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
         if _QUIT.search(clause):  # "former smoker, quit 10 years ago" in a visit where she says "no, I quit"
             absent -= {"smok", "tobacco"}
             present -= {"smok", "tobacco"}
+        flagged |= {base_target(w) for w in absent}
         for w in sorted(absent):
             issues.append(
                 Issue(
@@ -1352,6 +1354,7 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
             present -= _CONDITIONS  # "denies ever being diagnosed with hepatitis C" in a visit that diagnoses it
         # "Abdomen: no tenderness" after "tenderness over the medial joint line" of a knee: said of another part
         present = {w for w in present if not _said_only_elsewhere_on_body(w, on_body, index)}
+        flagged |= {base_target(w) for w in present}
         for w in sorted(present):
             issues.append(
                 Issue(
@@ -1359,13 +1362,14 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
                     detail=f"'{_surface(clause, w)}' is stated as absent, but the transcript says it is present",
                 )
             )
-    if not any("'pain'" in i.detail for i in issues):  # one flag for the pain is enough
+    if "pain" not in flagged:  # one flag for the pain is enough
         issues.extend(exam_condition_issues(statement, index))
     return issues
 
 
-# how an exam brings out pain other than by pressing (which is tenderness, read above): moving the part, and the
-# patient pushing or pulling against the examiner's hand ("push against my hand", not "push on your knee")
+# how an exam or a history brings out pain other than by pressing (which is tenderness, read above): moving the
+# part, the patient pushing or pulling against the examiner's hand ("push against my hand", not "push on your
+# knee"), and walking on it
 _EXAM_CONDITIONS = {
     "movement": re.compile(
         r"\b(?:mov(?:e|es|ed|ing|ement|ements)|bend(?:s|ing)?|straighten(?:s|ing)?|flex(?:es|ed|ing|ion)?|"
@@ -1375,8 +1379,8 @@ _EXAM_CONDITIONS = {
         r"\b(?:against (?:my|the) (?:hand|hands|resistance)|resist(?:ed|ance|ing)?|strength(?: testing)?|"
         r"(?:push|pushing|pull|pulling|kick|kicking|squeeze|squeezing)\b(?! (?:on|in|here|there|down on)\b))"
     ),
+    "walking": re.compile(r"\b(?:walk(?:s|ed|ing)?|ambulat\w*|weight[- ]bearing|bear(?:ing)? weight)\b"),
 }
-_EXAM_CONDITIONS["walking"] = re.compile(r"\b(?:walk(?:s|ed|ing)?|ambulat\w*|weight[- ]bearing|bear(?:ing)? weight)\b")
 _CONDITION_NAMES = {"movement": "with movement", "resistance": "against resistance", "walking": "with walking"}
 _PAIN = frozenset({"pain"})
 CONDITION_NEAR = 60  # characters around a movement within which the pain it brings out is said
@@ -1390,7 +1394,7 @@ def _exam_conditions(text: str) -> set[str]:
 
 
 def _pain_under_conditions(index: TranscriptIndex) -> dict[str, tuple[bool, bool]]:
-    """Per way of bringing out pain in an exam (moving the part, pushing against resistance): whether the visit
+    """Per way of bringing out pain (moving the part, pushing against resistance, walking): whether the visit
     says it did not hurt, and whether it says it did. A question whose last words move the part ("push your leg
     out against my hand, does that hurt?") is answered by the next turn's first word; a statement says it in one
     clause ("range of motion is full without pain", "it hurts when I bend it")."""
