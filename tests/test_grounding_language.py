@@ -1848,7 +1848,20 @@ _ALLERGIES.append(
         "No known drug allergies.",
     )
 )
+# the bundled sample's demo note on an AMD EPYC (stop 31): "The patient has no allergies to medications" after
+# "yes, penicillin, it gave me a rash" passed, as did "isn't allergic to anything": only "no known ..." was read
+_ALLERGIES += [
+    (
+        "[doctor] do you have any allergies to medications ?\n[patient] yes , penicillin , it gave me a rash .",
+        "Allergic to penicillin (rash).",
+        "The patient has no allergies to medications.",
+    ),
+    ("[doctor] any allergies\n[patient] penicillin gives me hives", "Penicillin allergy.", "No allergies."),
+    ("[doctor] any allergies\n[patient] sulfa", "Allergic to sulfa.", "He is n't allergic to any medications."),
+]
 _ALLERGIES_FAITHFUL = [
+    ("[doctor] any allergies to medications\n[patient] no , none", "The patient has no allergies to medications."),
+    ("[patient] i 'm not allergic to anything", "He is n't allergic to anything."),
     (
         "[doctor] any allergies\n[patient] no\n[doctor] i 'll prescribe amoxicillin watch for any allergic reaction",
         "NKDA. Amoxicillin prescribed.",

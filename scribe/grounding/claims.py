@@ -313,6 +313,9 @@ def allergy_issues(statement: str, facts: Facts, index: TranscriptIndex) -> list
 # "No known drug allergies" against a visit that names one, and an allergy written where the visit denies any.
 _NO_DRUG_ALLERGY = re.compile(
     r"\b(?:nkda|nka|no known (?:drug |medication )?allergies|no (?:drug|medication) allergies|"
+    # "has no allergies", "no allergies to medications" (not "no allergies to latex": another allergen)
+    r"no (?:known )?allergies\b(?! to (?!(?:any )?(?:medications?|drugs?|medicines?)\b))|"
+    r"(?:not|\w*n't) allergic to (?:any(?:thing)?\b)(?: (?:medications?|drugs?|medicines?))?|"
     r"denies (?:any )?(?:known )?(?:drug |medication )?allergies|allergies\W+(?:none|nkda|no known|denies|denied))\b"
 )
 # what a patient is allergic to beyond the drug dictionary's names
