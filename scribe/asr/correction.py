@@ -282,10 +282,8 @@ class TermIndex:
         out = []
         for _key, key_sim, i in hits:
             term = self.terms[i]
-            if not 0.6 <= len(spelled) / len(term.spelling) <= 1.7:
-                continue
-            sim = 0.5 * key_sim + 0.5 * Indel.normalized_similarity(spelled, term.spelling)
-            if sim >= floor:
+            sim = _likeness(key_sim, spelled, term)
+            if sim is not None and sim >= floor:
                 out.append((term, round(sim, 3)))
         out.sort(key=lambda x: -x[1])
         return out[:limit]
@@ -295,12 +293,18 @@ class TermIndex:
         key, spelled = sound_key(word), letters(word)
         out = []
         for term in self.short:
-            if not 0.6 <= len(spelled) / len(term.spelling) <= 1.7:
-                continue
-            sim = 0.5 * Levenshtein.normalized_similarity(key, term.key)
-            sim += 0.5 * Indel.normalized_similarity(spelled, term.spelling)
-            out.append((term, round(sim, 3)))
+            sim = _likeness(Levenshtein.normalized_similarity(key, term.key), spelled, term)
+            if sim is not None:
+                out.append((term, round(sim, 3)))
         return sorted(out, key=lambda x: -x[1])
+
+
+def _likeness(key_sim: float, spelled: str, term: Term) -> float | None:
+    """How alike heard letters are to ``term``: its sound keys' likeness (``key_sim``) and the spellings', averaged;
+    None where the lengths are too far apart for one to be the other."""
+    if not 0.6 <= len(spelled) / len(term.spelling) <= 1.7:
+        return None
+    return 0.5 * key_sim + 0.5 * Indel.normalized_similarity(spelled, term.spelling)
 
 
 def _bare(word: str) -> str:

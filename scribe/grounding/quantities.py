@@ -683,8 +683,10 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         | _score_said_otherwise(text, index)
     )
     issues.extend(contradicted.values())
-    for value in dict.fromkeys(d.value for d in facts.doses if d.value not in contradicted):
-        if _lab_value(value, text) and not any(value in said[sid] for sid in index.order):
+    doses = {d.value for d in facts.doses}  # a lab value with its unit ("156 IU/L") is read as a dose there
+    labs = [q.value for q in quantities_in(text) if q.unit == CONCENTRATION and q.value in doses] if doses else []
+    for value in dict.fromkeys(v for v in labs if v not in contradicted):
+        if not any(value in said[sid] for sid in index.order):
             issues.append(Issue(kind="number", detail=f"the lab value {value} is not stated in the transcript"))
     ages = ages_in(text)
     chart = chart_details_unsaid(text, index)
@@ -942,11 +944,6 @@ def said_quantities(index: TranscriptIndex) -> list[Quantity]:
 
 MIN_ANCHOR = 3.0  # context agreement (rare words count more) needed before a value counts as "what was said for it"
 ANCHOR_RATIO = 0.5  # the statement's value must agree at least this well, relative to the best other value
-
-
-def _lab_value(value: str, text: str) -> bool:
-    """``value`` is written in ``text`` with a lab's unit ("156 IU/L"): not a dose, so the dose check leaves it."""
-    return any(q.value == value and q.unit == CONCENTRATION for q in quantities_in(text))
 
 
 def _about(q: Quantity, text: str) -> str:
