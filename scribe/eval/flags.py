@@ -30,6 +30,9 @@ that flags everything or nothing:
   flip; those are reported on their own line too (and still counted in the laterality total).
 
 Deterministic: the same split gives the same injections (a seeded generator per encounter).
+
+MTS-Dialog (``--split mts-dev`` / ``mts-aside``, :mod:`scribe.eval.mts`) is a second development set
+with other writers' notes, read the same way.
 """
 
 from __future__ import annotations
@@ -133,11 +136,15 @@ _HAS_CLAUSE = re.compile(
 _NEGATED_VERB = re.compile(r"\b(?:no|not|n't|denies|denied|never|without)\s+$", re.I)
 
 
+_LIST_NUMBER = re.compile(r"^\(?\d{1,2}[.)]\s+(?=[A-Za-z])|(?<=[.;])\s+\d{1,2}\.?$")
+
+
 def reference_sentences(note: str) -> list[str]:
     """The reference note's sentences, headings and bullets' markers dropped."""
     out = []
     for raw in _SENT.split(note):
         s = re.sub(r"^[\s#*\-•>]+|[*#]+", "", raw).strip()
+        s = _LIST_NUMBER.sub("", s).strip()  # "1. Asthma.  2." -> "Asthma.": no number to inject into
         if len(re.findall(r"[A-Za-z]{2,}", s)) < 2 or _HEADING.match(s):
             continue
         out.append(s[:1000])
@@ -513,7 +520,7 @@ def _report(sentences, flagged, hinted, kinds, false_alarms, injections, seconds
 
 def format_report(report: dict, split: str) -> str:
     lines = [
-        f"ACI-Bench {split}: {report['sentences']} reference sentences, safety flags on {report['safety_flagged']} "
+        f"{'MTS-Dialog ' + split[4:] if split.startswith('mts-') else 'ACI-Bench ' + split}: {report['sentences']} reference sentences, safety flags on {report['safety_flagged']} "
         f"({100 * report['false_alarm_rate']:.1f} %); review hints only on {report['review_hinted']}",
         "  false alarms by kind: " + ", ".join(f"{k} {v}" for k, v in report["false_alarm_kinds"].items()),
         "",
@@ -571,9 +578,15 @@ def main(argv: list[str] | None = None) -> int:
     from .aci import load_split
 
     ap = argparse.ArgumentParser(
-        description="Grounding flags on ACI-Bench: false alarms and catch rate per error type."
+        description="Grounding flags on ACI-Bench or MTS-Dialog: false alarms and catch rate per error type."
     )
-    ap.add_argument("--split", choices=("train", "valid"), default="train", help="train to develop, valid to report")
+    ap.add_argument(
+        "--split",
+        choices=("train", "valid", "mts-dev", "mts-aside"),
+        default="train",
+        help="ACI-Bench train to develop, valid to report; MTS-Dialog's even rows (mts-dev) to develop, odd rows"
+        " (mts-aside) to report (needs SCRIBE_MTS_CSV)",
+    )
     ap.add_argument("--limit", type=int, default=0, help="first N encounters only")
     ap.add_argument(
         "--lexicon",
@@ -589,7 +602,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--out", type=Path, help="write the full report (every false alarm and missed injection) as JSON")
     args = ap.parse_args(argv)
-    encounters = load_split(args.split)
+    if args.split.startswith("mts-"):
+        from .mts import load as load_mts
+
+        encounters = load_mts(args.split.removeprefix("mts-"))
+    else:
+        encounters = load_split(args.split)
     if args.limit:
         encounters = encounters[: args.limit]
     lx = default_lexicon([]) if args.lexicon == "merged" else medication_names(load_medication_names([]))

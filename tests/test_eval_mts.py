@@ -1,0 +1,49 @@
+"""MTS-Dialog loader: speaker tags, continuation lines, the even/odd split, one-line errors."""
+
+import pytest
+
+from scribe.eval.mts import load, tagged_dialogue
+from scribe.transcript_io import parse_dialogue
+
+CSV = """ID,section_header,section_text,dialogue
+0,ROS,"Negative for fever or chills.","Doctor: Any fever or chills?
+Patient: No.
+Guest_family: She has been fine.
+Doctor: Good.
+And any cough?"
+1,ALLERGY,No known drug allergies.,"Doctor: Any allergies to medicines?
+Patient: None."
+2,MEDICATIONS,"Lisinopril 10 mg daily.","Doctor: What do you take?
+Patient: Lisinopril, ten milligrams a day."
+"""
+
+
+def test_speaker_tags_become_roles_and_untagged_lines_continue_the_speaker():
+    text = tagged_dialogue("Doctor: Any fever?\nPatient: No.\nGuest_family: She is fine.\nreally fine.\n")
+    assert text.splitlines() == [
+        "[doctor] Any fever?",
+        "[patient] No.",
+        "[patient_guest] She is fine.",
+        "[patient_guest] really fine.",
+    ]
+    roles = [s.speaker.value for s in parse_dialogue(text).segments]
+    assert roles[:2] == ["clinician", "patient"]
+
+
+def test_even_rows_develop_odd_rows_report(tmp_path):
+    path = tmp_path / "mts.csv"
+    path.write_text(CSV, encoding="utf-8")
+    dev = load("dev", path)
+    aside = load("aside", path)
+    assert [e.encounter_id for e in dev] == ["MTS0000", "MTS0002"]
+    assert [e.encounter_id for e in aside] == ["MTS0001"]
+    assert dev[0].dataset == "ROS" and dev[0].note == "Negative for fever or chills."
+    assert dev[0].dialogue.splitlines()[-1] == "[doctor] And any cough?"
+    assert len(load("all", path)) == 3
+
+
+def test_a_missing_file_or_split_says_so_in_one_line(tmp_path):
+    with pytest.raises(FileNotFoundError, match="SCRIBE_MTS_CSV"):
+        load("dev", tmp_path / "nope.csv")
+    with pytest.raises(ValueError, match="unknown MTS-Dialog split"):
+        load("test", tmp_path / "nope.csv")
