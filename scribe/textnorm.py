@@ -329,6 +329,8 @@ def normalise(text: str) -> str:
     t = t.replace("’", "'")
     t = re.sub(r"(\d),(\d{3})", r"\1\2", t)
     t = re.sub(r"\b(\d{1,3})k\b", lambda m: str(int(m.group(1)) * 1000), t)  # "WBC 12K" is 12,000
+    # "1-1/2 packs", "4 1/2 years": a whole and a half (before a lone "1/2", which is half a pack)
+    t = re.sub(r"(?<![\d/.])\b(\d{1,3})(?:\s*-\s*|\s+)1\s*/\s*2\b(?![\d/.])", lambda m: f"{int(m.group(1))}.5", t)
     t = re.sub(r"(?<![\d/.])\b1\s*/\s*2\b(?![\d/.])", "0.5", t)  # "1/2 pack per day" is half a pack
     t = re.sub(r"(\d)\s*/\s*(\d)", r"\1 / \2", t)
     t = re.sub(r"\b(\d+)\s+over\s+(\d+)\b", r"\1 / \2", t)

@@ -296,3 +296,40 @@ def test_a_day_of_a_month_a_scale_and_a_lab_unit_say_no_other_number():
     )
     assert [safety(st) for st in grounded(visit, *right)] == [[]] * len(right)
     assert [safety(st) for st in grounded(visit, *wrong)] == [["number"]] * len(wrong)
+
+
+def test_chart_notation_from_other_writers_says_no_number_nobody_said():
+    """Found on MTS-Dialog's development rows (other clinicians' notes): an age answered to "how old are you?"
+    backs "a 64-year-old"; "1-1/2 packs" is one and a half; a list's "1." and the "2." a splitter leaves behind,
+    a month and year ("9/03"), a decade ("the 1940s"), a scale's ends ("0 to 10") and a "ten-system review" are
+    notation, not numbers anybody says; "my sister" is one sister. A number changed is still flagged."""
+    visit = (
+        "[doctor] How old are you now?\n"
+        "[patient] I'm sixty four.\n"
+        "[doctor] Do you smoke?\n"
+        "[patient] About a pack and a half a day.\n"
+        "[doctor] Any heart disease in the family?\n"
+        "[patient] My sister had a bypass two years ago.\n"
+        "[doctor] On a scale of zero to ten, how bad is the pain?\n"
+        "[patient] A seven.\n"
+        "[patient] I had my appendix out as a kid, and a lymph node biopsy in September of oh three.\n"
+    )
+    right = (
+        "The patient is a 64-year-old female.",
+        "She smokes 1-1/2 packs of cigarettes a day.",
+        "1. Tobacco use.",
+        "Family history of heart disease. 2.",
+        "He has one sister who had a bypass two years ago.",
+        "Pain 7/10 on a pain scale of 0 to 10, 10 being the worst.",
+        "Ten-system review otherwise negative.",
+    )
+    wrong = (
+        "The patient is a 46-year-old female.",
+        "She smokes 2-1/2 packs of cigarettes a day.",
+        "He has three sisters who had a bypass two years ago.",
+    )
+    assert [safety(st) for st in grounded(visit, *right)] == [[]] * len(right)
+    assert [safety(st) for st in grounded(visit, *wrong)] == [["number"]] * len(wrong)
+    # a date nobody said in those digits is a review hint, never a safety flag
+    (biopsy,) = grounded(visit, "Lymph node biopsy (9/03); appendectomy in the 1940s.")
+    assert safety(biopsy) == []

@@ -21,6 +21,9 @@ _MONTHS = (
 # Dates come from the chart far more often than from speech: one nobody said is a review hint, not a safety flag.
 DATE = re.compile(
     r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,2}/(?:19|20)\d{2}\b"
+    # a month and a two-digit year ("biopsy 9/03", "CABG 8/95"); a score or a grade is out of 4, 5, 6, 10 or 20
+    r"|\b(?:0?[1-9]|1[0-2])/(?:0\d|[3-9]\d|2[1-9])\b(?!\s*/)"
+    r"|(?<=\bthe )(?:19|20)\d0'?s\b"  # a decade: "an appendectomy in the 1940s" (not "2000s on other days")
     r"|\b(?:19|20)\d{2}\b(?!\s*(?:mg|mcg|g|iu|units?|ml|milligrams?|%|percent|pounds|lbs|calories|steps|ng|pg))"
     # a day of a named month: "september 9th" says no "9 years"; "may" only with its ordinal ("you may 2 ...")
     rf"|\b(?:{_MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?\b(?!\s*(?:mg|milligrams?|times|days?|weeks?|%|percent))"

@@ -155,7 +155,13 @@ def _denominator(toks: list[str], i: int) -> bool:
 # "one" that counts nothing: "at one point", "no one", "one of the"
 _NOT_A_COUNT = re.compile(
     r"\b(?:at one (?:point|time)|no one|one another|(?:the|this|that|which) one|one of (?:the|his|her|my|your|their|these|"
-    r"those|them))\b",
+    r"those|them))\b"
+    # a scale's ends ("a pain scale of 0 to 10, 10 being the worst") and the count of systems reviewed ("ten-system
+    # review", "a 14-point review of systems"): the chart's notation, not something said
+    r"|\bscale,? (?:of |from )?(?:0|zero|1|one) ?(?:to|-) ?(?:10|ten)\b(?:,? (?:with )?(?:10|ten) being)?"
+    r"|\b(?:\d{1,2}|ten|eleven|twelve|thirteen|fourteen|fifteen)[- ](?:organ[- ])?(?:system|point)s? (?=review|ros\b)"
+    # a list's numbers: "1. Hypertension." and the "2." a sentence splitter leaves at the end of the one before
+    r"|^\s*\(?\d{1,2}[.)]\s+(?=[a-z])|(?<=[.;])\s+\d{1,2}\.?\s*$",
     re.I,
 )
 
@@ -692,6 +698,8 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     chart = chart_details_unsaid(text, index)
     near_lines = {w for sid in evidence for w in index.window(sid, 2)}
     for num in sorted(facts.numbers - contradicted.keys()):
+        if num in ages and num in ages_said(index):
+            continue  # "a 64-year-old" where the patient answered "I'm sixty four"
         unit, units = facts.quantities.get(num), _units_said(index, num)
         if unit and (converted := same_measure_lines(num, unit, index)):
             if near_lines.intersection(converted) or any(
@@ -718,7 +726,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
             num == "1"
             and evidence
             and any(  # speech says "a beer or two" where a note writes "1 or 2 beers"
-                t in ("a", "an", "one", "once")
+                t in ("a", "an", "one", "once", "my", "his", "her")  # "my sister" is "one sister"
                 for sid in evidence
                 for w in index.window(sid, 1)
                 for t in index.tokens[w]
