@@ -372,3 +372,73 @@ def test_walking_is_one_condition_however_a_note_names_it():
     right = ("No pain with ambulation.", "Tenderness to palpation over the lateral ankle.")
     assert [safety(st) for st in grounded(visit, *wrong)] == [["negation"]] * len(wrong)
     assert [safety(st) for st in grounded(visit, *right)] == [[]] * len(right)
+
+
+@pytest.mark.parametrize(
+    ("middle", "right", "wrong"),
+    [
+        # a long review-of-systems list: "change in vision" is the list's next item, not a negated verb
+        (
+            "[doctor] Any fever, chills, headache, change in vision, or seizures?\n[patient] No.\n",
+            "She denied any fever, chills, nausea, HA, change in vision, seizures or stroke like events.",
+            "She reports seizures.",
+        ),
+        # "non-small cell lung cancer" is a name, not a denial of the cancer
+        (
+            "[doctor] You were treated for a non small cell lung cancer last year.\n[patient] Yes, that's right.\n",
+            "History of stage IA non-small cell lung cancer, treated.",
+            "No history of lung cancer.",
+        ),
+        # a negative question asks, expecting yes: "isn't this your second time?" - "yes" is no denial
+        (
+            "[patient] I was peeing blood again.\n"
+            "[doctor] Isn't this your second episode of hematuria this month?\n[patient] Yes.\n",
+            "This is his second episode of gross hematuria this month.",
+            "He denies hematuria.",
+        ),
+        # the answer names what it has and denies the rest: "a cough, but other than that nothing"
+        (
+            "[doctor] Any cough, sputum or wheezing?\n[patient] I have this cough, but other than that nothing.\n",
+            "Denies sputum production or wheezing.",
+            "Reports wheezing.",
+        ),
+        # and answers one question of a run while denying the others ("no weakness or any other thing you mentioned")
+        (
+            "[doctor] Any tingling? Any weakness? Were you able to walk?\n"
+            "[patient] I was able to walk and there was no weakness or any other thing you mentioned.\n",
+            "No tingling or weakness.",
+            "She reports weakness.",
+        ),
+        # a function said to be done well: "she is breathing fine"
+        (
+            "[doctor] Any shortness of breath?\n[patient] She is breathing fine.\n",
+            "Denies shortness of breath.",
+            "Reports shortness of breath.",
+        ),
+        # a question cut off mid-list is still a question: "Tremors or loss of sensation or-" - "No."
+        (
+            "[doctor] Tremors or loss of sensation like paralysis or-\n[patient] No.\n",
+            "Denies tremors.",
+            "Reports tremors.",
+        ),
+        # "any other pain, aside from the knee?" - "no" denies other pain, not the knee's (nor the fall)
+        (
+            "[doctor] Do you have any other pain from the fall, aside from the knee?\n[patient] No.\n",
+            "Right knee pain after a fall.",
+            "Denies knee pain.",
+        ),
+    ],
+)
+def test_other_writers_wordings_found_on_mts_dialog(middle, right, wrong):
+    """Wordings met on MTS-Dialog's development rows (other clinicians' notes and conversations), in visits of our
+    own: each right statement passes, each wrong one is flagged."""
+    assert _negation(middle, right) == []
+    assert _negation(middle, wrong) != []
+
+
+def test_not_an_issue_and_not_treated_for_deny_nothing_else():
+    """ "The pain is not an issue" denies the pain; "not treated for diarrhea" does not deny the diarrhea."""
+    middle = "[doctor] How is the pain?\n[patient] I have no issues with my pain. I've had diarrhea for years.\n"
+    assert _negation(middle, "The patient reports that the pain is not an issue at this time.") == []
+    assert _negation(middle, "He was not treated for diarrhea for more than 3 years.") == []
+    assert _negation(middle, "He reports diarrhea.") == []

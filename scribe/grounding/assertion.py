@@ -149,7 +149,7 @@ _NEGATED_VERBS = frozenset(
     """relieve relieved help helped helps improve improved resolve resolved work worked works change changed bother
     bothered affect affected stop stopped go went return returned get got gets getting cause caused make made limit
     limited interfere interfered able wake wakes woke helping working improving relieving changing bothering
-    affecting stopping catch""".split()
+    affecting stopping catch treated treat""".split()
 )
 # "didn't get rid of the pain", "doesn't get better": the verb is negated; "I don't get short of breath" denies
 _GET = frozenset("get gets getting got".split())
@@ -295,6 +295,27 @@ _POSTED_DENIAL = re.compile(
 )
 
 
+# a negative question puts its verb before its subject ("isn't this your second episode?", "didn't you have a fever
+# then?"): it asks, expecting yes, and denies nothing
+_INVERTED_SUBJECTS = frozenset("this that it you he she there they we i".split())
+_OPENERS = frozenset("and so but well oh okay ok um uh now then".split())
+
+
+def _inverted(toks: list[str], i: int) -> bool:
+    return (i == 0 or toks[i - 1] in _OPENERS) and toks[i + 1 : i + 2] != [] and toks[i + 1] in _INVERTED_SUBJECTS
+
+
+# "the pain is not an issue", "bleeding is no longer a problem": the target denied after it
+_NOT_AN_ISSUE = re.compile(
+    r"\b([a-z]+) (?:is|are|was|were|has been|have been) (?:not|no longer|never)(?: really)? (?:an? )?"
+    r"(?:issue|problem|concern|complaint)s?\b"
+)
+_NOT_AN_ISSUE_NT = re.compile(
+    r"\b([a-z]+) (?:isn't|aren't|wasn't|weren't|hasn't been|haven't been)(?: really)? (?:an? )?"
+    r"(?:issue|problem|concern|complaint)s?\b"
+)
+
+
 def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[str]]:
     """Targets asserted as absent vs. present within one clause.
 
@@ -308,6 +329,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         return negated_terms(f"no {m.group(1)}", skip_past)
     negated: set[str] = set()
     affirmed: set[str] = set()
+    clause = _NOT_AN_ISSUE_NT.sub(r"no \1", _NOT_AN_ISSUE.sub(r"no \1", clause))
     toks = _non_split(re.findall(r"[a-z][a-z'-]*|,", clause))
     past = [i for i, w in enumerate(toks) if _of_the_past(toks, i)] if skip_past else []
     neg_at = hyp_at = skip = -99
@@ -336,10 +358,19 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             # "the x-ray ruled out a fracture" denies it; "to rule out a fracture" only asks
             neg_at, hyp_at = (i + 1, hyp_at) if w == "ruled" else (neg_at, i + 1)
             continue
+        if w == "non" and not (toks[i + 1 : i + 2] and target(toks[i + 1])):
+            continue  # "non-small cell lung cancer", "non-Hodgkin lymphoma": a name; "non-tender" denies
+        if w.endswith("n't") and _inverted(toks, i):
+            continue  # "isn't this your second episode of hematuria?" asks, expecting yes: no denial
         if w in _NEGATORS or w.endswith("n't"):
             neg_at = i
             continue
-        if w in _NEGATED_VERBS and 0 <= i - neg_at <= 2 and (w not in _GET or toks[i + 1 : i + 2] in _GET_WHAT):
+        if (
+            w in _NEGATED_VERBS
+            and 0 <= i - neg_at <= 2
+            and toks[neg_at] != ","  # "denied fever, change in vision": a list's item, no negated verb
+            and (w not in _GET or toks[i + 1 : i + 2] in _GET_WHAT)
+        ):
             neg_at = -99
             continue
         if (
@@ -397,6 +428,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         absent = (
             i - neg_at <= NEGATION_SCOPE
             or (key in _FUNCTIONS and bool(_SAID_FINE.match(" ".join(toks[i + 1 : i + 7]))))
+            or (key in _FUNCTIONS and w.endswith("ing") and bool(_DOING_FINE.match(" ".join(toks[i + 1 : i + 4]))))
             or (key in _SIGNS and bool(_SIGN_NEGATIVE.match(" ".join(toks[i + 1 : i + 8]))))
             or w.endswith(("less", "-free"))
             or toks[i + 1 : i + 2] == ["free"]  # "painless", "pain-free", "pain free"
@@ -430,6 +462,13 @@ _SAID_FINE = re.compile(
     r"(?:(?:is|'s|s|are|was|were|has|have|seems|feels) (?:been )?|been )(?:(?:pretty|totally|just|really|completely|all) )?"
     r"(?:fine|good|okay|ok|normal|great|alright|unchanged)\b"
     # "fine at rest", "fine until I climb stairs": not at other times
+    r"(?! (?:at|when|whenever|until|unless|except|if|while|during|with|without)\b)"
+)
+
+
+# "she is breathing fine", "I'm seeing okay": the function itself, done well
+_DOING_FINE = re.compile(
+    r"(?:(?:pretty|totally|just|really|completely|all) )?(?:fine|well|okay|ok|normally|alright|good)\b"
     r"(?! (?:at|when|whenever|until|unless|except|if|while|during|with|without)\b)"
 )
 
@@ -730,10 +769,19 @@ def _targets_in(toks: list[str]) -> set[str]:
     return keys
 
 
+# "any other pain from the fall, aside from the ankle?": the ankle's pain is given, not asked about
+_SET_ASIDE = re.compile(r"\b(?:aside from|apart from|other than|besides|except(?: for)?)\b[^,?.;]*")
+
+
+_CAUSES = frozenset("from after since following".split())
+
+
 def _question_targets(sentence: str) -> set[str]:
     """What a question asks about: "any joint pain?" asks about joint pain, not about every pain; "any family history
     of heart disease?" asks about the family's, not the patient's."""
-    toks = re.findall(r"[a-z][a-z'-]*", normalise(sentence))
+    said = normalise(sentence)
+    aside = bool(_SET_ASIDE.search(said))
+    toks = re.findall(r"[a-z][a-z'-]*", _SET_ASIDE.sub(" ", said))
     return {
         key
         for i in range(len(toks))
@@ -741,6 +789,10 @@ def _question_targets(sentence: str) -> set[str]:
         and not any(t in _FAMILY for t in toks[max(0, i - FAMILY_REACH) : i])
         # "any daily medications for your asthma?" asks about the medications: her asthma is given
         and not (key in _CONDITIONS and i and toks[i - 1] in _POSSESSIVES)
+        # "any other pain from the fall?": the fall is the question's cause, given, not asked about; and "any other
+        # pain, aside from the ankle?" asks about pain somewhere else, which a "no" denies without saying where
+        and not (i > 1 and toks[i - 1] == "the" and toks[i - 2] in _CAUSES)
+        and not (i and toks[i - 1] == "other" and aside)
     }
 
 
@@ -789,6 +841,9 @@ _QUESTION_OPENER = re.compile(
 _EVERYTHING_ELSE_FINE = re.compile(
     r"\b(?:everything else|all else|the rest|otherwise)\b.{0,25}\b(?:okay|ok|fine|good|normal|great)\b"
     r"|\bnothing else\b|\bnone of (?:that|those|them|these)\b"
+    # "a cough, but other than that nothing", "no weakness or any other thing you mentioned"
+    r"|\b(?:other than|apart from|aside from|besides|except for) (?:that|this|those|it)\W+(?:nothing|none|no)\b"
+    r"|\b(?:no|not|n't|nor)\b.{0,40}\b(?:any|anything) (?:other thing|else) (?:that )?you (?:mentioned|said|asked|listed)\b"
 )
 
 
@@ -926,13 +981,16 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
         own = {base_target(k) for k in _targets_in(toks)}
         if own and not own & {base_target(t) for t in targets}:
             return set(), set()  # "any cough?" - "I have been tired": it tells of its own symptom, not of the cough
+    named = _targets_in(toks)
+    if named and _EVERYTHING_ELSE_FINE.search(normalise(answer)):
+        # "I have this prolonged cough, but other than that nothing": what it names, and no more
+        return {t for t in targets if t not in named and (" " in t or t not in {base_target(k) for k in named})}, set()
     if toks[0] in _YES or (i_did and not said_not) or toks[:2] in (["kind", "of"], ["sort", "of"]):
         return set(), set(targets)
     # "Shortness of breath. No belly pain though." to "Any chest pain, shortness of breath, or belly pain?": an
     # answer that takes up some of the symptoms asked about and reports others is read, as a review of systems is,
     # as denying the ones it leaves out
     # (by site: "no belly pain" takes up the belly pain, not the chest pain asked about with it)
-    named = _targets_in(toks)
     listed = len(targets) > 1 and named & targets and _SYMPTOM_LIST.search(question) and not _OPEN.search(question)
     if _EVERYTHING_ELSE_FINE.search(normalise(answer)) or listed:
         return {t for t in targets if t not in named and (" " in t or t not in {base_target(k) for k in named})}, set()
@@ -1000,6 +1058,10 @@ SITE_CONTEXT = 60  # characters before a question in which its condition ("when 
 QUESTION_RUN = 60  # characters between two questions asked in one breath, the next turn answering both
 
 
+# a question cut off while listing ("Tremors or loss of sensation like paralysis or-"): the next turn answers it
+_CUT_OFF = re.compile(r"\b(?:or|and)\s*(?:-+|—|–|\.\.\.|…)\s*$")
+
+
 def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = False) -> tuple[set[str], set[str]]:
     """One segment's negated and affirmed targets; cached per transcript by :meth:`TranscriptIndex.polarity`."""
     negated: set[str] = set()
@@ -1018,7 +1080,7 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         sentences
         and not asked[-1]
         and seg.speaker != SpeakerRole.patient
-        and (_names_only(sentences[-1]) or _asks_again(sentences[-1]))
+        and (_names_only(sentences[-1]) or _asks_again(sentences[-1]) or bool(_CUT_OFF.search(sentences[-1])))
     ):
         asked[-1] = True
     if sentences and not asked[-1]:  # a question without its question mark: "okay have you noticed any swelling"
