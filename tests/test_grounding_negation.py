@@ -442,3 +442,21 @@ def test_not_an_issue_and_not_treated_for_deny_nothing_else():
     assert _negation(middle, "The patient reports that the pain is not an issue at this time.") == []
     assert _negation(middle, "He was not treated for diarrhea for more than 3 years.") == []
     assert _negation(middle, "He reports diarrhea.") == []
+
+
+def test_a_hospital_discharge_a_procedure_and_the_blood_supply_are_no_findings():
+    """MTS-Dialog dev: "stable for discharge", "incision and drainage", "the blood supply", "blood glucoses" name a
+    hospital stay, a procedure and physiology, not a discharge, a drainage or bleeding nobody mentioned."""
+    visit = "[doctor] We drained the abscess here in the ER and you're doing well.\n[patient] Good, it feels better.\n"
+    right = (
+        "She was stable for discharge following the procedure.",
+        "The patient underwent incision and drainage in the emergency department.",
+        "The procedure restores the blood supply to the bone.",
+        "Her blood glucoses have been running well.",
+    )
+    assert [safety(st) for st in grounded(visit, *right)] == [[]] * len(right)
+    # a discharge or bleeding of the body is still a finding the visit must mention
+    assert [safety(st) for st in grounded(visit, "She has a yellow discharge.", "Bleeding from the wound.")] == [
+        ["finding"],
+        ["finding"],
+    ]

@@ -114,7 +114,7 @@ _NOT_TARGETS = frozenset(
 )
 _BLOOD_NOT_A_FINDING = frozenset(
     """pressure pressures sugar sugars work test tests draw drawn count counts thinner thinners type levels level
-    glucose bank donation vessels vessel cells cell flow""".split()
+    glucose bank donation vessels vessel cells cell flow supply glucoses cultures culture products transfusion""".split()
 )
 _FAMILY = frozenset(
     """family mother father brother sister son daughter mom dad grandmother grandfather aunt uncle wife husband partner
@@ -272,6 +272,9 @@ _NOT_A_FINDING_AFTER = frozenset(
 )
 
 
+_DISCHARGED = frozenset("home from planning plan instructions summary date today tomorrow".split())
+
+
 @lru_cache(maxsize=65536)
 def target(word: str, following: str = "") -> str | None:
     if following and (key := _COMPOUND.get(f"{word} {following}")):
@@ -280,6 +283,7 @@ def target(word: str, following: str = "") -> str | None:
         word in _NOT_TARGETS
         or (word == "blood" and following in _BLOOD_NOT_A_FINDING)
         or (word.startswith("fall") and following == "asleep")  # "falls asleep easily" is not a fall
+        or (word == "discharge" and following in _DISCHARGED)  # "discharge home": leaving the hospital
     ):
         return None
     if word in _ADJECTIVE_TARGETS:
@@ -644,6 +648,10 @@ def _qualified(toks: list[str], i: int) -> str | None:
     before = toks[i - 1] if i else ""
     if key == "pressure" and before in ("blood", "bp"):
         return None  # "blood pressure" is a vital sign, not chest pressure
+    if key == "discharge" and before in ("for", "upon", "after", "before", "until", "since", "prior", "to"):
+        return None  # "stable for discharge", "upon his discharge": leaving the hospital
+    if key == "drainage" and before == "and" and toks[i - 2 : i - 1] == ["incision"]:
+        return None  # "incision and drainage": a procedure
     if key in _CONDITIONS and toks[i + 1 : i + 2] and toks[i + 1] in _NOT_A_CONDITION_AFTER:
         return None  # "cancer screening", "stroke risk": what is looked for, not what the patient has
     if key == "smok" and (
