@@ -127,3 +127,20 @@ def test_a_finding_on_a_side_the_visit_calls_normal_is_flagged():
     assert _laterality(ANKLES, "Swelling in the left ankle; right ankle normal.") == []
     both = ANKLES + "[doctor] There is a small bruise on the right ankle too.\n"
     assert _laterality(both, "Bruise on the right ankle.") == []
+
+
+def test_handedness_is_held_against_the_hand_used_and_the_verb_left_is_no_side():
+    """MTS-Dialog dev: "right-handed" is no side of the injured hand, "has left the nursing home" no left side; the
+    hand the patient writes with, said or answered ("right or left handed?" - "right"), is checked as itself."""
+    visit = (
+        "[doctor] Are you right or left hand dominant?\n"
+        "[patient] Right.\n"
+        "[doctor] And it's your left hand that you hurt?\n"
+        "[patient] Yes, my left hand. I left the nursing home last week.\n"
+    )
+    right = ("She is right-hand dominant.", "She hurt her left hand.", "She has left the nursing home.")
+    assert [safety(st) for st in grounded(visit, *right)] == [[], [], []]
+    assert [safety(st) for st in grounded(visit, "She is left-hand dominant.")] == [["laterality"]]
+    said = "[doctor] Which hand do you write with?\n[patient] I write with my right hand.\n"
+    assert [safety(st) for st in grounded(said, "A 44-year-old left-handed mechanic.")] == [["laterality"]]
+    assert [safety(st) for st in grounded(said, "A 44-year-old right-handed mechanic.")] == [[]]

@@ -21,10 +21,36 @@ _NOT_PART = frozenset("and or but with the a of at in on now away here there aft
 _OPPOSITE = {"left": "right", "right": "left"}
 
 
+# which hand a patient writes with is no side of a body part: "right-handed", "right-hand dominant" are the part
+# "dominant" (held against what the visit says of the hand they use, not of the hand that was hurt); "right or left
+# hand dominant?" asks, naming both
+_HANDED = re.compile(
+    r"\b(left|right)[\s-]+(?:hand(?:ed|[\s-]+dominant)|dominant)\b"
+    r"|\bwrites? with (?:my|the|his|her|their) (left|right)(?: hand)?\b"
+)
+_EITHER_SIDE = re.compile(r"\b(?:left|right),? or (?:the )?(?:left|right)\b")
+# "has left the nursing home", "she left work early": the verb; "has left knee pain" is a side
+_LEFT_VERB = re.compile(
+    r"\b(?:has|had|have|having|just|already|then|i|he|she|we|they|you|who) left\b(?![\s-]+(?:\w+[\s-]+)?sided?\b)"
+)
+
+
+def _as_sides(text: str) -> str:
+    """``text`` with handedness named as such and sides that are no sides (either-or questions) left out."""
+    text = _HANDED.sub(lambda m: f"{m.group(1) or m.group(2)} dominant", normalise(text))
+    text = _EITHER_SIDE.sub(" ", text)
+    return _LEFT_VERB.sub(lambda m: m.group(0) if _body_part_after(text, m.end()) else m.group(0)[:-4] + "went", text)
+
+
+def _body_part_after(text: str, at: int) -> bool:
+    nxt = re.match(r"\W*([a-z]+)(?:\W+([a-z]+))?", text[at:])
+    return nxt is not None and any(w and _stem(w)[:6] in _BODY for w in nxt.groups())
+
+
 def _sides(text: str) -> set[tuple[str, str]]:
     """(side, body part) pairs: "left knee" -> ("left", "knee"), "right lower extremity" -> ("right", "extrem")."""
     out = set()
-    for m in _SIDE_PART.finditer(normalise(text)):
+    for m in _SIDE_PART.finditer(_as_sides(text)):
         part = m.group(2) or ""
         out.add((m.group(1), "" if part in _NOT_PART else _stem(part)[:6]))
     return out
@@ -72,7 +98,24 @@ def laterality_issues(statement: str, evidence: list[int], index: TranscriptInde
 
 
 def _sides_said(index: TranscriptIndex) -> set[tuple[str, str]]:
-    return index.memo("sides", lambda ix: set().union(*(_sides(s.text) for s in ix.segments)) if ix.segments else set())
+    return index.memo("sides", lambda ix: set().union(*(_sides(s.text) for s in ix.segments), _handed(ix)))
+
+
+# "are you right or left handed?" - "right": the hand the patient uses, answered with the side alone
+_HAND_ASKED = re.compile(r"\bhanded\b|\bdominant\b|\bwhich hand\b|\bwrite with\b")
+_SIDE_ANSWER = re.compile(r"^\W*(?:(?:um|uh|oh|well|i'm|i am|i write with (?:my )?(?:the )?)\W*)*(left|right)\b")
+
+
+_DOMINANT = _stem("dominant")[:6]
+
+
+def _handed(index: TranscriptIndex) -> set[tuple[str, str]]:
+    out = set()
+    for at, sid in enumerate(index.order[:-1]):
+        if _HAND_ASKED.search(normalise(index.segment_text[sid])):
+            if m := _SIDE_ANSWER.match(normalise(index.segment_text[index.order[at + 1]])):
+                out.add((m.group(1), _DOMINANT))
+    return out
 
 
 # ----------------------------------------------------------------------------- the side said for the same finding
@@ -93,6 +136,16 @@ _REGIONS = [
 ]
 
 
+_BODY = frozenset().union(
+    *_REGIONS,
+    (
+        _stem(w)[:6]
+        for w in "head neck face temple temporal cheek jaw eyebrow lung kidney ovary testicle lobe buttock hemibody"
+        " upper lower mid middle index ring great little big posterior anterior lateral medial".split()
+    ),
+)
+
+
 @dataclass(frozen=True)
 class SideMention:
     """A side as said or written, with the body part and the words it goes with ("edema ... of your right knee")."""
@@ -105,7 +158,7 @@ class SideMention:
 
 def side_mentions(text: str, segment: int | None = None) -> list[SideMention]:
     """Every "left"/"right" of ``text`` that names a side ("all right", "right now" do not)."""
-    toks = context_tokens(text)
+    toks = context_tokens(_as_sides(text))
     found: list[tuple[int, int, str, str]] = []  # (start, end, side, part)
     for i, t in enumerate(toks):
         if t not in _OPPOSITE:
@@ -178,7 +231,7 @@ def _side_of_the_finding(statement: str, index: TranscriptIndex, already: set[st
     The statement's words next to its side are compared with the words next to each side the visit names for
     that body part (or, when the visit never names that part with a side, for its limb); the other side is
     flagged when it agrees clearly better."""
-    mine = side_mentions(statement)
+    mine = [m for m in side_mentions(statement) if m.part != _DOMINANT]  # handedness: laterality_issues' alone
     if not mine or len({m.side for m in mine}) > 1:
         return []  # "right worse than left": both sides are claimed
     said = _said_sides(index)
