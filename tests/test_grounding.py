@@ -270,6 +270,29 @@ def test_an_allergy_drug_written_as_a_current_medication_is_flagged():
     assert takes.status == StatementStatus.supported, takes.issues
 
 
+def test_a_drug_taken_for_allergies_is_no_allergen_and_not_taken_daily_is_still_taken():
+    """MTS-Dialog dev: "what did you take for your allergies?" - "Claritin and Zyrtec", "Allegra for your allergies"
+    name treatments, not allergens; "has not been taking Allegra daily" says it is taken now and then."""
+    from grounded import grounded, safety
+
+    visit = (
+        "[doctor] What did you take for your allergies before?\n"
+        "[patient] Claritin and Zyrtec.\n"
+        "[doctor] I see you have been taking Allegra for your allergies. You don't take it every day?\n"
+        "[patient] Nope. Only when I need to.\n"
+        "[doctor] Any allergies to medications?\n"
+        "[patient] Penicillin gives me hives.\n"
+    )
+    right = (
+        "In the past, she has tried Claritin and Zyrtec.",
+        "She has not been taking Allegra daily.",
+        "Allergic to penicillin.",
+    )
+    assert [safety(st) for st in grounded(visit, *right)] == [[], [], []]
+    wrong = ("She takes penicillin daily.", "She has stopped taking Allegra.")
+    assert [safety(st) for st in grounded(visit, *wrong)] == [["allergy"], ["action"]]
+
+
 def test_a_pain_descriptor_offered_only_in_the_question_is_flagged():
     sharp, pressure, tight = _check_sample(
         "Sharp chest pain.",

@@ -120,7 +120,13 @@ def _action_at(toks: list[str], i: int, end: int, floor: int = 0) -> Action | No
             break
         if (action := _ACTION_OF.get(w)) is not None and (colon or w.endswith("ed") or w in ("held", "quit")):
             return action  # "lisinopril was discontinued", "Metformin: continue"
+    if taking == Action.not_taking and _NOT_ALWAYS.intersection(toks[end : end + AFTER]):
+        return None  # "not taking Allegra daily": taking it now and then
     return taking
+
+
+# "not taking it daily", "not every day", "not regularly": sometimes taken
+_NOT_ALWAYS = frozenset("daily regularly consistently every always routinely reliably".split())
 
 
 # what follows a verb of change done to a drug ("increased the lisinopril", "decreased your dose of"); after any other

@@ -265,10 +265,19 @@ _ALLERGY_CUE = re.compile(r"\b(?:allerg\w*|anaphyla\w*|reactions?|rash|hives|int
 ALLERGY_REACH = 80  # characters around a drug's name within which an allergy word makes it allergy talk
 
 
+# an allergy treated, not an allergen: "Allegra for your allergies", "what did you take for your allergies?",
+# "an allergy pill"
+_TREATS_ALLERGY = re.compile(
+    r"\b(?:for|treat\w*|help\w*(?: with)?|control\w*) (?:your |my |his |her |their |the |seasonal |those |these )?"
+    r"allerg\w*|\ballerg\w* (?:medicines?|medications?|meds|pills?|tablets?|sprays?|shots?|drops?)\b"
+)
+
+
 def _asked_about_allergies(index: TranscriptIndex, at: int) -> bool:
     """The turn before ``index.order[at]`` ends on allergies ("Any allergies to medications?" - "Penicillin."; ACI
-    transcripts often drop the question mark)."""
-    return at > 0 and bool(re.search(r"\ballerg", normalise(index.segment_text[index.order[at - 1]])[-160:]))
+    transcripts often drop the question mark), not on what treats them ("what do you take for your allergies?")."""
+    asked = normalise(index.segment_text[index.order[at - 1]])[-160:] if at > 0 else ""
+    return bool(re.search(r"\ballerg", asked)) and not _TREATS_ALLERGY.search(asked)
 
 
 def _around(here: str, m: re.Match[str]) -> str:
@@ -280,6 +289,8 @@ def _allergy_talk(here: str, m: re.Match[str], asked: bool) -> bool:
     """The drug named at ``m`` in the normalised turn ``here`` is named as an allergy: an allergy word close to it
     (not an allergy that may come: "watch for a reaction"), or first thing after a question about allergies."""
     near = _around(here, m)
+    if _TREATS_ALLERGY.search(near):
+        return False  # "I take Claritin for my allergies"
     return bool(_ALLERGY_CUE.search(near) and not _MAYBE_ALLERGY.search(near)) or (asked and m.start() < ALLERGY_REACH)
 
 
