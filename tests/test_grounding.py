@@ -270,6 +270,19 @@ def test_an_allergy_drug_written_as_a_current_medication_is_flagged():
     assert takes.status == StatementStatus.supported, takes.issues
 
 
+def test_a_denied_quality_of_pain_describes_nothing():
+    """MTS-Dialog dev: "no chest pain, chest pressure" and "denies dysuria, burning or pain" deny; they do not
+    describe the pain in words the patient never used. A quality stated is still checked."""
+    chest, burning, sharp = _check_sample(
+        "No chest pain or chest pressure at rest.",
+        "Denies dysuria, burning or pain with urination.",
+        "Sharp chest pain.",
+    )
+    assert not [i for i in chest.issues if i.kind == "descriptor"], chest.issues
+    assert not [i for i in burning.issues if i.kind == "descriptor"], burning.issues
+    assert any(i.kind == "descriptor" for i in sharp.issues), sharp.issues
+
+
 def test_a_drug_taken_for_allergies_is_no_allergen_and_not_taken_daily_is_still_taken():
     """MTS-Dialog dev: "what did you take for your allergies?" - "Claritin and Zyrtec", "Allegra for your allergies"
     name treatments, not allergens; "has not been taking Allegra daily" says it is taken now and then."""

@@ -432,7 +432,8 @@ def descriptor_issues(statement: str, evidence: list[int], index: TranscriptInde
     text = _BP.sub(" ", normalise(statement))
     if not _PAIN_WORD.search(text):
         return []
-    claimed = [w for w in dict.fromkeys(re.findall(r"[a-z]+", text)) if w in _DESCRIPTORS]
+    # a denied quality describes nothing: "no chest pain, chest pressure", "denies dysuria, burning or pain"
+    claimed = [w for w in dict.fromkeys(re.findall(r"[a-z]+", text)) if w in _DESCRIPTORS and not _denied(w, text)]
     if not claimed or not evidence:
         return []
     window = sorted({w for sid in evidence for w in index.window(sid, 2)}, key=index.position.__getitem__)
@@ -449,6 +450,15 @@ def descriptor_issues(statement: str, evidence: list[int], index: TranscriptInde
             continue  # "chest tightness" with no other pain word: the complaint's name, said as the patient said it
         issues.append(Issue(kind="descriptor", detail=f"'{w}' is not how the transcript describes it"))
     return issues
+
+
+_DENYING = re.compile(r"\b(?:no|not|denies|denied|deny|without|negative for|nor|never)\b(?:(?!\bbut\b)[^.;:])*$")
+
+
+def _denied(word: str, text: str) -> bool:
+    """Every mention of ``word`` in ``text`` follows a denial in its clause."""
+    starts = [m.start() for m in re.finditer(rf"\b{word}\b", text)]
+    return bool(starts) and all(_DENYING.search(text[max(0, at - 120) : at]) for at in starts)
 
 
 def _stated_words(seg_ids: list[int], index: TranscriptIndex) -> list[str]:
