@@ -330,6 +330,8 @@ def test_chart_notation_from_other_writers_says_no_number_nobody_said():
     )
     assert [safety(st) for st in grounded(visit, *right)] == [[]] * len(right)
     assert [safety(st) for st in grounded(visit, *wrong)] == [["number"]] * len(wrong)
+    # "once again" is no count of one
+    assert [safety(st) for st in grounded(visit, "Her pain once again is a 7/10.")] == [[]]
     # a date nobody said in those digits is a review hint, never a safety flag
     (biopsy,) = grounded(visit, "Lymph node biopsy (9/03); appendectomy in the 1940s.")
     assert safety(biopsy) == []

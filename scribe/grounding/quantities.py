@@ -155,7 +155,7 @@ def _denominator(toks: list[str], i: int) -> bool:
 # "one" that counts nothing: "at one point", "no one", "one of the"
 _NOT_A_COUNT = re.compile(
     r"\b(?:at one (?:point|time)|no one|one another|(?:the|this|that|which) one|one of (?:the|his|her|my|your|their|these|"
-    r"those|them))\b"
+    r"those|them)|once (?:again|more)|(?:all )?at once|once in a while|once and for all)\b"
     # a scale's ends ("a pain scale of 0 to 10, 10 being the worst") and the count of systems reviewed ("ten-system
     # review", "a 14-point review of systems"): the chart's notation, not something said
     r"|\bscale,? (?:of |from )?(?:0|zero|1|one) ?(?:to|-) ?(?:10|ten)\b(?:,? (?:with )?(?:10|ten) being)?"
