@@ -421,6 +421,42 @@ def test_walking_is_one_condition_however_a_note_names_it():
             "Denies tremors.",
             "Reports tremors.",
         ),
+        # "do you smoke?" - "I never did." denies; "yeah, I smoke weed" is no tobacco
+        (
+            "[doctor] Do you smoke?\n[patient] I never did.\n",
+            "He is a nonsmoker.",
+            "He smokes cigarettes daily.",
+        ),
+        (
+            "[doctor] Do you smoke?\n[patient] Yeah, I smoke weed now and again.\n"
+            "[doctor] How about cigarettes?\n[patient] No.\n",
+            "The patient does not smoke cigarettes.",
+            "He smokes cigarettes daily.",
+        ),
+        # an answer that ends "nothing like that", whatever it says first
+        (
+            "[doctor] Any depression or anxiety?\n"
+            "[patient] I have always been a homebody. This is normal for me. Nothing like that in my head.\n",
+            "No anxiety or depression.",
+            "Reports anxiety.",
+        ),
+        # the answer to the last question of a run that asks how long says nothing of the symptom before it
+        (
+            "[patient] He has been coughing for a week now.\n"
+            "[doctor] How about any congestion? Is it one week or more?\n"
+            "[patient] No, did I say that? I meant two to three weeks.\n"
+            "[doctor] Can you tell me everything from the beginning?\n"
+            "[patient] Sure. It started off as a congestion, then he started coughing.\n",
+            "Cough and congestion for the past two to three weeks.",
+            "Denies congestion.",
+        ),
+        # "no appetite and has lost 8 pounds": the weight loss is a clause of its own
+        (
+            "[doctor] How is your appetite?\n[patient] I haven't had much of an appetite.\n"
+            "[doctor] Have you lost weight?\n[patient] I've lost about eight pounds.\n",
+            "He has no appetite over the past week and has lost 8 pounds.",
+            "He denies weight loss.",
+        ),
         # "any other pain, aside from the knee?" - "no" denies other pain, not the knee's (nor the fall)
         (
             "[doctor] Do you have any other pain from the fall, aside from the knee?\n[patient] No.\n",

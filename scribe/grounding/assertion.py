@@ -301,6 +301,7 @@ _POSTED_DENIAL = re.compile(
 
 # a negative question puts its verb before its subject ("isn't this your second episode?", "didn't you have a fever
 # then?"): it asks, expecting yes, and denies nothing
+_NEW_VERB = [[w] for w in "has had have is was reports reported notes noted states stated complains says".split()]
 _INVERTED_SUBJECTS = frozenset("this that it you he she there they we i".split())
 _OPENERS = frozenset("and so but well oh okay ok um uh now then".split())
 
@@ -394,18 +395,23 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         if w in ("who", "that") and i and (toks[i - 1] in _OTHER_PEOPLE or toks[i - 1] in _FAMILY):
             hyp_at, listing, others = i, False, True  # "living with anyone who smokes": what someone else does
             continue
-        if w in _TERMINATORS or (
-            # a new clause with its own subject ("i can't eat and i do feel a little nauseous"), or what the
-            # patient has after what they have not ("no fever, some chills")
-            (
-                w == "and"
-                and toks[i + 1 : i + 2]
-                and toks[i + 1] in _SUBJECTS
-                and "n't" not in "".join(toks[i + 2 : i + 4])
+        if (
+            w in _TERMINATORS
+            or (
+                # a new clause with its own subject ("i can't eat and i do feel a little nauseous"), or what the
+                # patient has after what they have not ("no fever, some chills")
+                (
+                    w == "and"
+                    and toks[i + 1 : i + 2]
+                    and toks[i + 1] in _SUBJECTS
+                    and "n't" not in "".join(toks[i + 2 : i + 4])
+                )
+                # "no appetite and has lost 8 pounds": a new clause with its own verb
+                or (w == "and" and 0 < i - neg_at <= NEGATION_SCOPE and toks[i + 1 : i + 2] in _NEW_VERB)
+                or (w == "some" and 0 < i - neg_at <= NEGATION_SCOPE and any(target(t) for t in toks[neg_at + 1 : i]))
+                # the examiner goes on to what they do find: "no swelling i can appreciate a small amount of effusion"
+                or (w in ("i", "we") and 0 < i - neg_at <= NEGATION_SCOPE and _finds_next(toks, i))
             )
-            or (w == "some" and 0 < i - neg_at <= NEGATION_SCOPE and any(target(t) for t in toks[neg_at + 1 : i]))
-            # the examiner goes on to what they do find: "no swelling i can appreciate a small amount of effusion"
-            or (w in ("i", "we") and 0 < i - neg_at <= NEGATION_SCOPE and _finds_next(toks, i))
         ):
             neg_at = hyp_at = -99
             continue
@@ -872,6 +878,7 @@ _CONTRADICTS = re.compile(r"^(?:(?:well|um|uh|so|oh)\s+)*(?:actually|(?:yes|yeah
 
 # an answer that ends in a denial whatever it says first, or says what was asked about is over
 _DENIES_IN_THE_END = re.compile(
+    r"\b(?:nothing|none) (?:like|of) (?:that|this|those|the sort)\b(?:\s+\w+){0,3}\W*$|"
     r"\b(?:i )?(?:do n't|don't|do not) think so\W*$|\bnot that i(?: have|'ve)? (?:know|noticed|know of)\W*$|"
     r"^(?:that|it|they)(?:'s| is| are|'re| has| have)? (?:all )?(?:gone|resolved|cleared up|went away)\b"
 )
@@ -918,6 +925,8 @@ def _short_answer(toks: list[str], question: str) -> bool | None:
         return None
     k = 2 if len(t) > 2 and t[1] not in _AUX_FAMILY and (t[2] in _AUX_FAMILY or t[2].endswith("n't")) else 1
     aux = t[k]
+    if k == 2 and t[1] in _NO and _AUX_FAMILY.get(aux) == asked:
+        return False  # "i never did", "i not really do"
     if aux.endswith("n't") and _AUX_FAMILY.get(aux[:-3]) == asked:
         return False  # "it doesn't", "i haven't"
     if _AUX_FAMILY.get(aux) != asked:
@@ -943,6 +952,8 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     the targets denies the rest only after a yes/no question over a list: the answer to "describe the tightness, is it
     sharp or a pressure?" chooses, it does not deny the tightness."""
     toks = tokens(answer)
+    if _NOT_TOBACCO.intersection(toks):
+        targets = targets - {"smok", "tobacco"}  # "do you smoke?" - "yeah, I smoke weed": no tobacco
     while toks and (toks[0] in _FILLERS or any(toks[: len(t)] == t for t in _THINKING)):
         toks = toks[next((len(t) for t in _THINKING if toks[: len(t)] == t), 1) :]
     if not toks or not targets:
@@ -953,8 +964,11 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
         if toks[0] in _YES or toks[0] in _NO:
             return set(targets), set()  # "right, no fever", "no": either way the answer keeps the denial
     said = " ".join(toks)
-    if _DENIES_IN_THE_END.search(said) and not _CONTRADICTS.match(said):
-        return set(targets), set()  # "I haven't checked, but I don't think so", "that's gone"
+    named_asked = {base_target(k) for k in _targets_in(toks)} & {base_target(t) for t in targets}
+    if _DENIES_IN_THE_END.search(said) and (not _CONTRADICTS.match(said) or not named_asked):
+        # "I haven't checked, but I don't think so", "that's gone"; "I have always been a homebody ... nothing like
+        # that" (its "I have" names nothing asked about)
+        return set(targets), set()
     if toks[0] in _YES and toks[1:2] == ["not"]:
         return set(targets), set()  # "absolutely not", "definitely not"
     # "No, only when I walk." still answers no; "No, but sometimes…" does not; "no not really i mean i get tired
@@ -1066,6 +1080,12 @@ SITE_CONTEXT = 60  # characters before a question in which its condition ("when 
 QUESTION_RUN = 60  # characters between two questions asked in one breath, the next turn answering both
 
 
+# a question that asks how long, when or how much ("is it one week or more?"): an answer to it says nothing of the
+# symptom asked about just before
+_ASKS_WHEN = re.compile(
+    r"\b(?:how long|how many|how much|how often|when|since when|what time|\d+|one|two|three|four|five|six|week|weeks|"
+    r"day|days|month|months|year|years|hours?)\b"
+)
 # a question cut off while listing ("Tremors or loss of sensation like paralysis or-"): the next turn answers it
 _CUT_OFF = re.compile(r"\b(?:or|and)\s*(?:-+|—|–|\.\.\.|…)\s*$")
 
@@ -1132,6 +1152,12 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
     for m in _ANSWERED_IN_TURN.finditer(normalise(seg.text)):
         negated |= _at_sites(_question_targets(m.group(1)), m.group(1))
     nxt = index.position[sid] + 1
+    if (
+        len(sentences) - run > 1
+        and _ASKS_WHEN.search(normalise(sentences[-1]))
+        and not _question_targets(sentences[-1])
+    ):
+        run = len(sentences)  # "any congestion? is it one week or more?" - "no, I meant three weeks": the last asked
     if run < len(sentences) and nxt < len(index.order):
         question = " ".join(sentences[run:])
         # the question's condition, said just before it, may name the body site: "when i press on your right knee,
