@@ -47,3 +47,12 @@ def test_a_missing_file_or_split_says_so_in_one_line(tmp_path):
         load("dev", tmp_path / "nope.csv")
     with pytest.raises(ValueError, match="unknown MTS-Dialog split"):
         load("test", tmp_path / "nope.csv")
+
+
+def test_the_benchmark_without_the_data_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    from scribe.eval.flags import main
+
+    monkeypatch.setenv("SCRIBE_MTS_CSV", str(tmp_path / "missing.csv"))
+    assert main(["--split", "mts-dev"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: MTS-Dialog not found:") and "\n" not in err

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -602,12 +603,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--out", type=Path, help="write the full report (every false alarm and missed injection) as JSON")
     args = ap.parse_args(argv)
-    if args.split.startswith("mts-"):
-        from .mts import load as load_mts
+    try:
+        if args.split.startswith("mts-"):
+            from .mts import load as load_mts
 
-        encounters = load_mts(args.split.removeprefix("mts-"))
-    else:
-        encounters = load_split(args.split)
+            encounters = load_mts(args.split.removeprefix("mts-"))
+        else:
+            encounters = load_split(args.split)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.limit:
         encounters = encounters[: args.limit]
     lx = default_lexicon([]) if args.lexicon == "merged" else medication_names(load_medication_names([]))
