@@ -330,6 +330,11 @@ def test_chart_notation_from_other_writers_says_no_number_nobody_said():
     )
     assert [safety(st) for st in grounded(visit, *right)] == [[]] * len(right)
     assert [safety(st) for st in grounded(visit, *wrong)] == [["number"]] * len(wrong)
+    # the patient's answered age backs "a 3-year-old", not an age at something else
+    toddler = (
+        "[doctor] How old is she?\n[patient] She is three years old now.\n[patient] She only rolled over at two.\n"
+    )
+    assert [safety(st) for st in grounded(toddler, "A 3-year-old girl.", "Rolled over at age 3.")] == [[], ["number"]]
     # "once again" is no count of one
     assert [safety(st) for st in grounded(visit, "Her pain once again is a 7/10.")] == [[]]
     # a date nobody said in those digits is a review hint, never a safety flag

@@ -382,6 +382,10 @@ _AGE = re.compile(
 )
 
 
+# the patient's own age as a note writes it: "a 64-year-old", "44 y/o", "80 years of age" (not "walked at age 2")
+_YEARS_OLD = re.compile(r"\b(\d{1,3}) (?:years? old|y o\b|years? of age)")
+
+
 def _ages(toks: list[str]) -> set[str]:
     return {canon_number(n) for m in _AGE.finditer(" ".join(toks)) for n in m.groups() if n}
 
@@ -695,11 +699,12 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         if not any(value in said[sid] for sid in index.order):
             issues.append(Issue(kind="number", detail=f"the lab value {value} is not stated in the transcript"))
     ages = ages_in(text)
+    own_ages = {canon_number(m.group(1)) for m in _YEARS_OLD.finditer(" ".join(tokens(text)))}
     chart = chart_details_unsaid(text, index)
     near_lines = {w for sid in evidence for w in index.window(sid, 2)}
     for num in sorted(facts.numbers - contradicted.keys()):
-        if num in ages and num in ages_said(index):
-            continue  # "a 64-year-old" where the patient answered "I'm sixty four"
+        if num in own_ages and num in ages_said(index):
+            continue  # "a 64-year-old" where the patient answered "I'm sixty four" (not "rolled over at age 3")
         unit, units = facts.quantities.get(num), _units_said(index, num)
         if unit and (converted := same_measure_lines(num, unit, index)):
             if near_lines.intersection(converted) or any(
