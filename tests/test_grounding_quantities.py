@@ -332,9 +332,18 @@ def test_chart_notation_from_other_writers_says_no_number_nobody_said():
     assert [safety(st) for st in grounded(visit, *wrong)] == [["number"]] * len(wrong)
     # the patient's answered age backs "a 3-year-old", not an age at something else
     toddler = (
-        "[doctor] How old is she?\n[patient] She is three years old now.\n[patient] She only rolled over at two.\n"
+        "[doctor] How old is she?\n[patient] She is three years old now.\n"
+        "[doctor] Any problems with the pregnancy?\n[patient] No, it was a normal delivery.\n"
+        "[doctor] She was eight pounds at birth?\n[patient] Yes.\n"
+        "[doctor] And her milestones?\n"
+        "[patient] She did not walk until well after two years old. She only rolled from side to side at two.\n"
     )
-    assert [safety(st) for st in grounded(toddler, "A 3-year-old girl.", "Rolled over at age 3.")] == [[], ["number"]]
+    rolled = (
+        "A 3-year-old girl.",
+        "Rolled side to side at age 2, but did not walk.",
+        "Rolled side to side at age 3, but did not walk.",
+    )
+    assert [safety(st) for st in grounded(toddler, *rolled)] == [[], [], ["number"]]
     # "once again" is no count of one
     assert [safety(st) for st in grounded(visit, "Her pain once again is a 7/10.")] == [[]]
     # a date nobody said in those digits is a review hint, never a safety flag
