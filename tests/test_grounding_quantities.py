@@ -349,3 +349,18 @@ def test_chart_notation_from_other_writers_says_no_number_nobody_said():
     # a date nobody said in those digits is a review hint, never a safety flag
     (biopsy,) = grounded(visit, "Lymph node biopsy (9/03); appendectomy in the 1940s.")
     assert safety(biopsy) == []
+
+
+def test_both_ends_of_a_dose_range_between_two_values_are_doses():
+    """MTS-Dialog dev: "between 10 and 25 mg per week" read 10 as a bare number, said elsewhere ("ten years")."""
+    visit = (
+        "[patient] I have been on methotrexate for ten years now.\n"
+        "[patient] I take about twenty or twenty five milligrams per week.\n"
+    )
+    right, wrong = grounded(
+        visit,
+        "Her methotrexate dose has varied between 20 and 25 mg per week.",
+        "Her methotrexate dose has varied between 10 and 25 mg per week.",
+    )
+    assert safety(right) == []
+    assert safety(wrong) == ["dose"]

@@ -384,6 +384,7 @@ _AGE = re.compile(
 
 # the patient's own age as a note writes it: "a 64-year-old", "44 y/o", "80 years of age" (not "walked at age 2")
 _YEARS_OLD = re.compile(r"\b(\d{1,3}) (?:years? old|y o\b|years? of age)")
+_AT_AN_AGE = [[w] for w in "at by until since between and from to before after".split()]
 
 
 def _ages(toks: list[str]) -> set[str]:
@@ -699,7 +700,12 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         if not any(value in said[sid] for sid in index.order):
             issues.append(Issue(kind="number", detail=f"the lab value {value} is not stated in the transcript"))
     ages = ages_in(text)
-    own_ages = {canon_number(m.group(1)) for m in _YEARS_OLD.finditer(" ".join(tokens(text)))}
+    joined = " ".join(tokens(text))
+    own_ages = {
+        canon_number(m.group(1))
+        for m in _YEARS_OLD.finditer(joined)
+        if joined[: m.start()].rsplit(" ", 2)[-2:-1] not in _AT_AN_AGE  # not "fed herself at 3 years of age"
+    }
     chart = chart_details_unsaid(text, index)
     near_lines = {w for sid in evidence for w in index.window(sid, 2)}
     for num in sorted(facts.numbers - contradicted.keys()):
@@ -868,7 +874,9 @@ def quantities_in(
             continue
         start, values, joiners = i, [canon_number(toks[i])], []
         while True:  # "3 to 4", "120 / 80", and spoken pairs without a joiner ("120 70")
-            if i + 2 < len(toks) and toks[i + 1] in _GROUP_JOINERS and _IS_NUMBER.fullmatch(toks[i + 2]):
+            joins = toks[i + 1] in _GROUP_JOINERS if i + 1 < len(toks) else False
+            joins = joins or (toks[i + 1 : i + 2] == ["and"] and start > 0 and toks[start - 1] == "between")
+            if i + 2 < len(toks) and joins and _IS_NUMBER.fullmatch(toks[i + 2]):  # "between 20 and 25 mg" too
                 joiners.append(toks[i + 1])
                 values.append(canon_number(toks[i + 2]))
                 i += 2
