@@ -364,3 +364,16 @@ def test_both_ends_of_a_dose_range_between_two_values_are_doses():
     )
     assert safety(right) == []
     assert safety(wrong) == ["dose"]
+
+
+def test_a_number_the_visit_gives_another_relative_is_flagged():
+    """MTS-Dialog dev: "Mother died of MI, age 80" where the mother was seventy and the father around eighty."""
+    visit = (
+        "[doctor] Tell me about your family.\n"
+        "[patient] My mother died of a heart attack. She was seventy years old. My father died of prostate cancer; "
+        "it was slow. He was around eighty. My brother died around seventy four.\n"
+    )
+    stated = ("Mother died of MI, age 70.", "Father died of prostate cancer, age 80.", "Mother died of MI, age 80.")
+    assert [safety(st) for st in grounded(visit, *stated)] == [[], [], ["number"]]
+    (wrong,) = grounded(visit, "Father died of prostate cancer, age 74.")
+    assert [i.detail for i in wrong.issues if i.kind == "number"] == ["74 is said of the brother, not the father (80)"]

@@ -680,6 +680,58 @@ def _score_said_otherwise(text: str, index: TranscriptIndex) -> dict[str, Issue]
     return out
 
 
+# whose number it is: "mother died of MI, age 80" where the visit says "my mother ... she was seventy" and "my
+# father ... he was around eighty"
+_KIN = {
+    "mother": "mother", "mom": "mother", "father": "father", "dad": "father", "brother": "brother",
+    "sister": "sister", "son": "son", "daughter": "daughter", "grandmother": "grandmother",
+    "grandma": "grandmother", "grandfather": "grandfather", "grandpa": "grandfather", "aunt": "aunt",
+    "uncle": "uncle", "wife": "wife", "husband": "husband",
+}  # fmt: skip
+_SELF_FIRST = re.compile(r"^\W*(?:and |so |um |uh |well )*(?:i|i'm|i've|my|we|you|your)\b")
+
+
+def _kin_numbers(index: TranscriptIndex) -> dict[str, set[str]]:
+    """Per relative, the numbers said in the sentences that name them or go on about them ("She was seventy")."""
+
+    def build(ix: TranscriptIndex) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for sid in ix.order:
+            whose = None
+            for sentence in re.split(r"(?<=[.;!?])\s+", normalise(ix.segment_text[sid])):
+                named = {_KIN[w] for w in re.findall(r"[a-z]+", sentence) if w in _KIN}
+                if len(named) == 1:
+                    whose = next(iter(named))
+                elif named or _SELF_FIRST.match(sentence):
+                    whose = None  # "... my mother and my father", "I have ...": no longer about that relative
+                if whose:
+                    out.setdefault(whose, set()).update(n for n in tokens(sentence) if _IS_NUMBER.fullmatch(n))
+        return {k: {canon_number(n) for n in v} for k, v in out.items()}
+
+    return index.memo("kin numbers", build)
+
+
+def _said_of_another_relative(text: str, facts: Facts, index: TranscriptIndex) -> dict[str, Issue]:
+    """A number the note gives one relative that the visit gives another, and this one a different value."""
+    named = {_KIN[w] for w in re.findall(r"[a-z]+", normalise(text)) if w in _KIN}
+    if len(named) != 1:
+        return {}
+    (whose,) = named
+    said = _kin_numbers(index)
+    theirs = said.get(whose, set())
+    if not theirs:
+        return {}
+    out: dict[str, Issue] = {}
+    for num in sorted(facts.numbers - theirs):
+        others = sorted(k for k, v in said.items() if k != whose and num in v)
+        if others:
+            out[num] = Issue(
+                kind="number",
+                detail=f"{num} is said of the {others[0]}, not the {whose} ({', '.join(sorted(theirs, key=float))})",
+            )
+    return out
+
+
 def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int], index: TranscriptIndex) -> list[Issue]:
     """Every number must be said, and said about this: in the evidence or next to it, or in a line that
     shares a word with the statement ("BP 150/92" is not backed by "150 pounds" in another topic)."""
@@ -692,6 +744,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         | _time_the_other_way(text, facts, index)
         | _range_said_otherwise(text, facts, topic, index)
         | _score_said_otherwise(text, index)
+        | _said_of_another_relative(text, facts, index)
     )
     issues.extend(contradicted.values())
     doses = {d.value for d in facts.doses}  # a lab value with its unit ("156 IU/L") is read as a dose there
