@@ -51,6 +51,7 @@ OUTSIDE_STORAGE = {
     "asr/vocabulary.py": "vocabulary lists",
     "eval/aci.py": "ACI-Bench data and the scorecard file",
     "eval/flags.py": "the flag benchmark's report file",
+    "eval/mts.py": "MTS-Dialog's public benchmark CSV (read only)",
     "eval/omissions.py": "stored ACI-Bench drafts and the omission benchmark's report file",
     "ehr/cli.py": "key and JWKS files named on the command line",
     "ui/ehr.py": "the JWKS file the user saves",
