@@ -275,6 +275,9 @@ _STAYS_PUT = re.compile(
     r"spread|spreads|"
     r"shoot|shoots|move|moves) (?:anywhere|anyplace|elsewhere|down|up|into))\b"
 )
+# "coughing up blood" is hemoptysis; "running a temperature" is a fever (not "a temperature of 98.6")
+_COUGHING_BLOOD = re.compile(r"\bcough(?:ing|ed|s)? up (?:any |some )?blood\b")
+_RUNNING_A_TEMPERATURE = re.compile(r"\b(?:running|run|ran|had|have|has) an? (?:temp|temperature)\b(?! of\b)")
 _BOWEL_CHANGE = re.compile(
     r"(?<!bowelchange )\bchanges? in (?:your |my |his |her |their )?bowel (?:habits?|movements?)\b"
 )
@@ -322,6 +325,8 @@ def normalise(text: str) -> str:
     t = _SLEEP_FINE.sub(r"\1 \2 no insomnia", t)
     # "pain when I swallow", "it hurts to swallow" is odynophagia; "a change in your bowel habits" one finding
     t = _SWALLOW_PAIN.sub(r"\1 \2 odynophagia", t)
+    t = _COUGHING_BLOOD.sub("hemoptysis", t)
+    t = _RUNNING_A_TEMPERATURE.sub("had a fever", t)
     t = _BOWEL_CHANGE.sub(r"bowelchange \g<0>", t)
     # "the pain doesn't go anywhere" denies that it radiates (the pain's, not "I didn't go anywhere this weekend")
     t = _STAYS_PUT.sub(r"\1\2 radiate \3", t)

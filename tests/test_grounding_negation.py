@@ -496,3 +496,42 @@ def test_a_hospital_discharge_a_procedure_and_the_blood_supply_are_no_findings()
         ["finding"],
         ["finding"],
     ]
+
+
+@pytest.mark.parametrize(
+    ("asked", "term"),
+    [
+        ("Any loose stools?", "diarrhea"),
+        ("Any double vision?", "diplopia"),
+        ("Any runny nose?", "rhinorrhea"),
+        ("Any itching?", "pruritus"),
+        ("Any joint pain?", "arthralgias"),
+        ("Any muscle aches?", "myalgias"),
+        ("Any vertigo?", "dizziness"),
+        ("Does the room spin?", "vertigo"),
+        ("Are you winded when you walk?", "shortness of breath"),
+        ("Any heartburn?", "reflux"),
+        ("Any coughing up blood?", "hemoptysis"),
+        ("Have you been running a temperature?", "fever"),
+    ],
+)
+def test_a_lay_word_denied_is_the_charts_word_denied(asked, term):
+    """Review-of-systems terms a note uses for what a patient says plainly: a denial in lay words backs "Denies
+    <term>", and "Reports <term>" is flagged. (Probe of 49 pairs at stop 32: 18 failed before.)"""
+    visit = f"[doctor] {asked}\n[patient] No.\n"
+    ok, wrong = grounded(visit, f"Denies {term}.", f"Reports {term}.")
+    assert safety(ok) == []
+    assert safety(wrong) == ["negation"]
+
+
+def test_a_no_that_answers_the_question_before_and_no_other_symptoms_with_it():
+    """ "no i have a little bit of a stuffy nose": the no answered the question before; "no other symptoms
+    associated with the diplopia" leaves the diplopia there."""
+    visit = (
+        "[doctor] Do you feel sick to your stomach at all?\n"
+        "[patient] No I have a little bit of a stuffy nose, it's really just my throat.\n"
+        "[doctor] Any other symptoms with the double vision?\n[patient] No.\n"
+    )
+    stated = ("Reports nasal congestion.", "No other symptoms associated with the diplopia.")
+    assert [safety(st) for st in grounded(visit, *stated)] == [[], []]
+    assert safety(grounded(visit, "Denies nausea.")[0]) == []

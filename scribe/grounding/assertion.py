@@ -49,7 +49,8 @@ TARGETS = tuple(
     hernia crepitus laxity instabil ecchymos bruit cyst drainage pus abrasion lacerat atroph dysphag radiate radiating
     locking catching tinnit rebound guarding jvd nystagm odynophag bowelchange
     diabet hypertens asthma copd emphysema stroke cancer carcinom malignan hyperlipid arthritis gout hepatitis
-    hypothyroid chf dvt afib smok tobacco cigarette""".split()
+    hypothyroid chf dvt afib smok tobacco cigarette
+    diplop rhinorrh prurit arthralg myalg vertigo winded gerd""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -74,6 +75,14 @@ _TARGET_SYNONYM = {
     "chf": "heart failure",
     "dvt": "blood clot",
     "afib": "atrial fibrillation",
+    # the chart's words for what a patient says plainly
+    "prurit": "itch",
+    "arthralg": "joint pain",
+    "myalg": "muscle pain",
+    "vertigo": "dizz",
+    "winded": "breath",
+    "gerd": "heartburn",
+    "reflux": "heartburn",  # "acid reflux" is the heartburn a patient feels
     "radiating": "radiate",  # the pain's spread, said as a verb ("radiation" is also a treatment)
 }
 # conditions a patient has or has had, checked for what a note says of them (not for being named: see finding_issues)
@@ -198,6 +207,18 @@ _COMPOUND = {
     "gives way": "instabil",
     "giving way": "instabil",
     "the runs": "diarrh",
+    "loose stool": "diarrh",
+    "loose stools": "diarrh",
+    "watery stools": "diarrh",
+    "double vision": "diplop",
+    "runny nose": "rhinorrh",
+    "stuffy nose": "congest",
+    "room spinning": "dizz",
+    "room spins": "dizz",
+    "room spin": "dizz",
+    "heart flutters": "palpitat",
+    "heart fluttering": "palpitat",
+    "atrial flutter": "atrial flutter",
     "trouble swallowing": "dysphag",
     "difficulty swallowing": "dysphag",
     "problems swallowing": "dysphag",
@@ -301,6 +322,7 @@ _POSTED_DENIAL = re.compile(
 
 # a negative question puts its verb before its subject ("isn't this your second episode?", "didn't you have a fever
 # then?"): it asks, expecting yes, and denies nothing
+_REFERENCE_POINT = frozenset("with besides than except apart associated beyond".split())
 _NEW_VERB = [[w] for w in "has had have is was reports reported notes noted states stated complains says".split()]
 _INVERTED_SUBJECTS = frozenset("this that it you he she there they we i".split())
 _OPENERS = frozenset("and so but well oh okay ok um uh now then".split())
@@ -369,6 +391,17 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             continue  # "isn't this your second episode of hematuria?" asks, expecting yes: no denial
         if w in _NEGATORS or w.endswith("n't"):
             neg_at = i
+            continue
+        if w in _REFERENCE_POINT and 0 < i - neg_at <= NEGATION_SCOPE and "other" in toks[neg_at + 1 : i]:
+            neg_at = -99  # "no other symptoms associated with the diplopia": the diplopia is there
+            continue
+        if (
+            w in _SUBJECTS
+            and i - neg_at == 1
+            and toks[neg_at] == "no"
+            and toks[i + 1 : i + 2] in (["have"], ["do"], ["get"], ["got"], ["feel"], ["had"], ["am"])
+        ):
+            neg_at = -99  # "no i have a little bit of a stuffy nose": the no answers the question before
             continue
         if (
             w in _NEGATED_VERBS
@@ -784,7 +817,12 @@ def _targets_in(toks: list[str]) -> set[str]:
 
 
 # "any other pain from the fall, aside from the ankle?": the ankle's pain is given, not asked about
-_SET_ASIDE = re.compile(r"\b(?:aside from|apart from|other than|besides|except(?: for)?)\b[^,?.;]*")
+_SET_ASIDE = re.compile(
+    r"\b(?:aside from|apart from|other than|besides|except(?: for)?)\b[^,?.;]*"
+    # "any other symptoms with the double vision?", "... related to the vision issues?": the reference point
+    r"|(?<=\bother )(?:symptoms?|problems?|issues|complaints?)\s+(?:(?:associated|along|that go|going) )?"
+    r"(?:with|related to)\b[^,?.;]*"
+)
 
 
 _CAUSES = frozenset("from after since following".split())
@@ -1289,6 +1327,10 @@ _FINDING_WORDS = {
     "pus": ("drain", "ooz", "discharge"),
     "cyst": ("lump", "bump"),
     "heartburn": ("reflux", "acid", "indigestion", "gerd"),
+    "rhinorrh": ("runny", "running", "drip"),
+    "diplop": ("double", "two of"),
+    "dizz": ("spin", "vertigo", "woozy", "lighthead"),
+    "itch": ("prurit", "scratch"),
     "reflux": ("heartburn", "acid", "gerd"),
     "dysphag": ("swallow",),
     "insomnia": ("sleep", "asleep"),
