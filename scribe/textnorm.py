@@ -278,6 +278,28 @@ _STAYS_PUT = re.compile(
 # "coughing up blood" is hemoptysis; "running a temperature" is a fever (not "a temperature of 98.6")
 _COUGHING_BLOOD = re.compile(r"\bcough(?:ing|ed|s)? up (?:any |some )?blood\b")
 _RUNNING_A_TEMPERATURE = re.compile(r"\b(?:running|run|ran|had|have|has) an? (?:temp|temperature)\b(?! of\b)")
+# what a patient says plainly, with the chart's word for it written before it (the patient's words stay for the
+# evidence): "I feel sick to my stomach" is nausea, "it burns when I pee" dysuria
+_LAY_TERMS = tuple(
+    (re.compile(rf"(?<!\b{term} )\b(?:{said})\b"), term)
+    for said, term in (
+        (r"sick to (?:my|your|his|her|their|the) stomach|queasy", "nausea"),
+        (r"(?:burns?|burning|hurts?|stings?|stinging) (?:when|while) (?:i|you|he|she|they) (?:pee|urinate)", "dysuria"),
+        (r"pins and needles", "tingling"),
+        (r"puffy|puffed up", "swelling"),
+        (r"wiped out|worn out|(?:no|zero|low) energy|run down", "fatigue"),
+        (
+            r"(?:black|tarry) (?:stools?|poops?|bowel movements?)|stools? (?:is|are|was|were|look|looks) (?:black|tarry)",
+            "melena",
+        ),
+        (r"leak(?:s|ing|ed)? (?:urine|pee)|wet (?:myself|herself|himself)", "incontinence"),
+        (r"hard to swallow", "dysphagia"),
+        (r"ears? (?:is |are |keep |keeps )?ringing", "tinnitus"),
+        (r"see(?:ing|s)? double", "diplopia"),
+        (r"nose (?:is |was |has been |keeps )?(?:runny|running)", "rhinorrhea"),
+        (r"nose (?:is |was |has been |feels )?(?:stuffy|stuffed up|congested|blocked)", "congestion"),
+    )
+)
 _BOWEL_CHANGE = re.compile(
     r"(?<!bowelchange )\bchanges? in (?:your |my |his |her |their )?bowel (?:habits?|movements?)\b"
 )
@@ -326,6 +348,8 @@ def normalise(text: str) -> str:
     # "pain when I swallow", "it hurts to swallow" is odynophagia; "a change in your bowel habits" one finding
     t = _SWALLOW_PAIN.sub(r"\1 \2 odynophagia", t)
     t = _COUGHING_BLOOD.sub("hemoptysis", t)
+    for lay, term in _LAY_TERMS:
+        t = lay.sub(rf"{term} \g<0>", t)
     t = _RUNNING_A_TEMPERATURE.sub("had a fever", t)
     t = _BOWEL_CHANGE.sub(r"bowelchange \g<0>", t)
     # "the pain doesn't go anywhere" denies that it radiates (the pain's, not "I didn't go anywhere this weekend")

@@ -535,3 +535,30 @@ def test_a_no_that_answers_the_question_before_and_no_other_symptoms_with_it():
     stated = ("Reports nasal congestion.", "No other symptoms associated with the diplopia.")
     assert [safety(st) for st in grounded(visit, *stated)] == [[], []]
     assert safety(grounded(visit, "Denies nausea.")[0]) == []
+
+
+@pytest.mark.parametrize(
+    ("said", "term"),
+    [
+        ("I feel sick to my stomach.", "nausea"),
+        ("It burns when I pee.", "dysuria"),
+        ("I get pins and needles in my feet.", "tingling"),
+        ("My legs are puffy.", "leg swelling"),
+        ("I feel wiped out all the time.", "fatigue"),
+        ("My stools are black.", "melena"),
+        ("I leak urine when I cough.", "incontinence"),
+        ("It's hard to swallow.", "dysphagia"),
+        ("My ears are ringing.", "tinnitus"),
+        ("I see double.", "diplopia"),
+        ("My nose is runny.", "rhinorrhea"),
+        ("My nose is stuffy.", "nasal congestion"),
+    ],
+)
+def test_a_lay_complaint_is_the_charts_finding(said, term):
+    """What a patient says plainly backs the chart's word for it ("Reports nausea" after "I feel sick to my
+    stomach" raised "never mentions it" before), and a note denying it is flagged. (Probe of 38 at stop 32: 14
+    failed before, one of either kind. "Feeling down" is left out: a mood is not read as depression.)"""
+    visit = f"[doctor] How have you been?\n[patient] {said}\n"
+    ok, wrong = grounded(visit, f"Reports {term}.", f"Denies {term}.")
+    assert safety(ok) == []
+    assert safety(wrong) == ["negation"]
