@@ -562,3 +562,22 @@ def test_a_lay_complaint_is_the_charts_finding(said, term):
     ok, wrong = grounded(visit, f"Reports {term}.", f"Denies {term}.")
     assert safety(ok) == []
     assert safety(wrong) == ["negation"]
+
+
+@pytest.mark.parametrize("answer", ["I haven't.", "I wouldn't say so.", "I don't.", "Haven't noticed any."])
+def test_short_denials_without_the_questions_verb(answer):
+    """A probe of 30 answers x 4 questions x 18 note wordings (stop 32) found "I haven't." and "I wouldn't say
+    so." to "Any chest pain?" read as saying nothing, so "Reports chest pain." passed."""
+    visit = f"[doctor] Any chest pain?\n[patient] {answer}\n"
+    ok, wrong = grounded(visit, "Denies chest pain.", "Reports chest pain.")
+    assert safety(ok) == []
+    assert safety(wrong) == ["negation"]
+
+
+def test_no_reported_is_a_denial_and_i_dont_know_is_none():
+    """ "No reported chest pain." was read as reporting it (after the no, "reported" started a new clause)."""
+    visit = (
+        "[doctor] Any chest pain?\n[patient] No.\n[doctor] Any fevers?\n[patient] I don't know, I haven't checked.\n"
+    )
+    assert [safety(st) for st in grounded(visit, "No reported chest pain.", "Not reported: chest pain.")] == [[], []]
+    assert [safety(st) for st in grounded(visit, "Reports fevers.", "Denies fevers.")] == [[], []]

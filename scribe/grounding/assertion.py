@@ -322,6 +322,7 @@ _POSTED_DENIAL = re.compile(
 
 # a negative question puts its verb before its subject ("isn't this your second episode?", "didn't you have a fever
 # then?"): it asks, expecting yes, and denies nothing
+_REPORTED = frozenset("reported noted stated described endorsed".split())
 _REFERENCE_POINT = frozenset("with besides than except apart associated beyond".split())
 _NEW_VERB = [[w] for w in "has had have is was reports reported notes noted states stated complains says".split()]
 _INVERTED_SUBJECTS = frozenset("this that it you he she there they we i".split())
@@ -428,6 +429,8 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         if w in ("who", "that") and i and (toks[i - 1] in _OTHER_PEOPLE or toks[i - 1] in _FAMILY):
             hyp_at, listing, others = i, False, True  # "living with anyone who smokes": what someone else does
             continue
+        if w in _REPORTED and i - neg_at == 1 and toks[neg_at] in ("no", "not", "none"):
+            continue  # "no reported chest pain", "not reported": the denial goes on
         if (
             w in _TERMINATORS
             or (
@@ -917,7 +920,7 @@ _CONTRADICTS = re.compile(r"^(?:(?:well|um|uh|so|oh)\s+)*(?:actually|(?:yes|yeah
 # an answer that ends in a denial whatever it says first, or says what was asked about is over
 _DENIES_IN_THE_END = re.compile(
     r"\b(?:nothing|none) (?:like|of) (?:that|this|those|the sort)\b(?:\s+\w+){0,3}\W*$|"
-    r"\b(?:i )?(?:do n't|don't|do not) think so\W*$|\bnot that i(?: have|'ve)? (?:know|noticed|know of)\W*$|"
+    r"\b(?:i )?(?:do n't|don't|do not) think so\W*$|\b(?:i )?(?:would n't|wouldn't|would not) say so\W*$|\bnot that i(?: have|'ve)? (?:know|noticed|know of)\W*$|"
     r"^(?:that|it|they)(?:'s| is| are|'re| has| have)? (?:all )?(?:gone|resolved|cleared up|went away)\b"
 )
 
@@ -1018,6 +1021,14 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     said_not = i_did and len(toks) > 2 and (toks[2] in _NO or toks[2] == "n't")
     # "haven't had one", "have n't", "don't think so": the subject left out, as people answer
     said_not = said_not or toks[0].endswith("n't") or (toks[0] in _AUX_FAMILY and toks[1:2] == ["n't"])
+    # "I haven't.", "I haven't had any" to a question without its own verb ("any chest pain?"); not "I don't know"
+    said_not = said_not or (
+        toks[0] in ("i", "he", "she", "we")
+        and toks[1:2] != []
+        and toks[1].endswith("n't")
+        and toks[1][:-3] in _AUX_FAMILY
+        and toks[2:3] not in _NOT_KNOWING
+    )
     if not said_not and (m := _PART_FINE.match(" ".join(toks))):
         if m.group(1) in _WORKINGS:
             said_not = True  # "any diarrhea or constipation?" - "my bowels are normal"
@@ -1057,6 +1068,7 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     return set(), set()
 
 
+_NOT_KNOWING = [[w] for w in "know remember recall think understand check checked".split()]
 # "any nausea, vomiting or diarrhea or anything like that? no": the answer written into the question's turn
 _ANSWERED_IN_TURN = re.compile(r"\b(any\b(?:(?!\bany\b).){0,160}?)\banything (?:else )?like that\W*no\b")
 _VERB_OR_PERSON = re.compile(
