@@ -581,3 +581,13 @@ def test_no_reported_is_a_denial_and_i_dont_know_is_none():
     )
     assert [safety(st) for st in grounded(visit, "No reported chest pain.", "Not reported: chest pain.")] == [[], []]
     assert [safety(st) for st in grounded(visit, "Reports fevers.", "Denies fevers.")] == [[], []]
+
+
+@pytest.mark.parametrize("answer", ["Mm-hmm.", "It comes and goes.", "More than I'd like."])
+def test_yes_without_a_yes(answer):
+    """A probe of 30 affirming answers (stop 32): "Mm-hmm." (all fillers once split), "It comes and goes." and
+    "More than I'd like." said nothing, so "Denies fevers." passed."""
+    visit = f"[doctor] Have you had any fevers?\n[patient] {answer}\n"
+    ok, wrong = grounded(visit, "Reports fevers.", "Denies fevers.")
+    assert safety(ok) == []
+    assert safety(wrong) == ["negation"]

@@ -944,7 +944,7 @@ _AGREES = re.compile(
     r"(?:\W+(?:yeah|yes|yep))?\W*$"
     r"|^\W*(?:uh-huh|uh huh|mm-hmm|mm hmm|mhm|ouch|ow|i think so|i believe so|i guess so|probably|sure does|you bet|"
     r"exactly|that ?'s right|for sure|occasionally|every now and then|1 times in a while|on and off|off and on|"
-    r"here and there)\b(?!\W*(?:no|not)\b)"
+    r"here and there|(?:it |they |that )?(?:comes?|come) and goes?|more than i ?(?:'d|would) like)\b(?!\W*(?:no|not)\b)"
 )
 
 
@@ -997,8 +997,10 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
         targets = targets - {"smok", "tobacco"}  # "do you smoke?" - "yeah, I smoke weed": no tobacco
     while toks and (toks[0] in _FILLERS or any(toks[: len(t)] == t for t in _THINKING)):
         toks = toks[next((len(t) for t in _THINKING if toks[: len(t)] == t), 1) :]
-    if not toks or not targets:
+    if not targets:
         return set(), set()
+    if not toks:  # "mm-hmm" is all fillers once split
+        return (set(), set(targets)) if _AGREES.match(normalise(answer)) else (set(), set())
     if targets & negated_terms(question)[0]:  # "no fever?", "you haven't had any chest pain?"
         if _CONTRADICTS.match(" ".join(toks)):
             return set(), set(targets)  # "actually I do, a little"
