@@ -1,8 +1,8 @@
 """Short answers against note wordings, every pair: a denial or a report written any usual way must agree with
 how the patient answered, however briefly ("Nope.", "I haven't.", "Mm-hmm.", "It comes and goes.").
 
-Written for stop 32 from how answers and notes are phrased, not taken from any benchmark. At stop 31's check (3e25b3f) 169 of
-the 2 160 denial checks and 84 of the 1 320 report checks were wrong."""
+Written for stop 32 from how answers and notes are phrased, not taken from any benchmark. At stop 31's check
+(3e25b3f) 169 of the 2 160 denial checks and 84 of the 1 320 report checks were wrong."""
 
 import itertools
 
