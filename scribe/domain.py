@@ -159,6 +159,7 @@ class IssueKind(StrEnum):
     corrected = "corrected"  # a drug in the transcript only where Scribe's term correction replaced what was heard
     family = "family"  # a condition the visit gives only as a relative's, written as the patient's history
     action = "action"  # a drug started, continued, stopped, raised or lowered where the visit did the opposite
+    plan = "plan"  # a change written for something not a drug that the visit says to do otherwise (a review hint)
 
 
 class Severity(str, Enum):
@@ -172,7 +173,15 @@ class Severity(str, Enum):
 
 # Issue kinds that are only hints; every other kind is a safety flag.
 REVIEW_KINDS = frozenset(
-    {IssueKind.no_evidence, IssueKind.weak_evidence, IssueKind.date, IssueKind.age, IssueKind.side, IssueKind.chart}
+    {
+        IssueKind.no_evidence,
+        IssueKind.weak_evidence,
+        IssueKind.date,
+        IssueKind.age,
+        IssueKind.side,
+        IssueKind.chart,
+        IssueKind.plan,
+    }
 )
 
 

@@ -363,3 +363,27 @@ def test_grounding_is_the_same_in_every_process():
         for seed in (1, 2, 3, 4)
     }
     assert len(outs) == 1, outs
+
+
+def test_a_change_written_for_something_not_a_drug_that_the_visit_says_to_keep_doing_is_a_hint():
+    """The demo note on stop 31's machine had "Increase blood pressure at home twice a day." where the doctor said
+    "please keep checking your blood pressure at home twice a day": a review hint quoting what was said. A note that
+    keeps to the visit's plan, a drug's change (the action check's) and "lower extremity" raise none."""
+    from grounded import grounded
+
+    visit = (
+        "[doctor] Your blood pressure is 148 over 92, which is still higher than we want.\n"
+        "[doctor] Please keep checking your blood pressure at home twice a day and write the numbers down.\n"
+        "[doctor] And let's increase the lisinopril to 20 milligrams.\n"
+    )
+    wrong, right, drug, legs = grounded(
+        visit,
+        "Increase blood pressure at home twice a day.",
+        "Check blood pressure at home twice a day.",
+        "Increase lisinopril to 20 mg daily.",
+        "No lower extremity edema.",
+    )
+    assert [(i.kind, i.severity) for i in wrong.issues if i.kind == "plan"] == [("plan", "review")]
+    assert "keep checking your blood pressure" in next(i.detail for i in wrong.issues if i.kind == "plan")
+    assert wrong.status == StatementStatus.supported  # a hint: it does not block approval
+    assert not [i for st in (right, drug, legs) for i in st.issues if i.kind == "plan"]

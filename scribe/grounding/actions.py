@@ -12,7 +12,7 @@ import re
 from enum import StrEnum
 
 from ..domain import Issue, IssueKind
-from ..textnorm import normalise
+from ..textnorm import STOPWORDS, normalise, stem, tokens
 from .index import TranscriptIndex
 
 
@@ -268,3 +268,58 @@ def action_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
                 continue
             issues.append(Issue(kind=IssueKind.action, detail=detail))
     return issues
+
+
+# ----------------------------------------------------------------------------- what is done with anything else
+
+# What the visit says to do with something that is not a drug ("keep checking your blood pressure at home"), against
+# a note's verb of change for it ("Increase blood pressure at home twice a day", a drafting model's slip): a review
+# hint, since a plan of this kind is no dose or drug and a note may well word it its own way.
+_OTHER_PLANS = frozenset(
+    "keep keeping continue continuing check checking monitor monitoring track tracking record write measure".split()
+)
+_CHANGES = (Action.up, Action.down)  # (stopping or starting an activity is said too many ways to hold to words)
+# where a plan's verb stands: a statement's or clause's first word, or after "to", "will", "please", "should"
+_PLAN_LEAD = frozenset("to will please should and then ; : recommend recommended advised".split())
+_OBJECT_ENDS = frozenset("at in on to for from with by and or until twice once daily every per a day".split())
+
+
+def plan_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
+    """A change ("increase", "stop", "start") written for something other than a drug, where every line that names
+    that thing says to do something else with it and none says the change."""
+    toks = tokens(normalise(statement))
+    if index.medications.medications_in(toks):
+        return []  # a drug's action is action_issues'
+    issues = []
+    for i, w in enumerate(toks):
+        act = _ACTION_OF.get(w)
+        if act not in _CHANGES or (i and toks[i - 1] not in _PLAN_LEAD):
+            continue  # "lower extremity", "an increased need": no plan
+        obj: list[str] = []
+        for t in toks[i + 1 : i + 6]:
+            if t in _OBJECT_ENDS or t in _STOPS or not t[0].isalpha():
+                break
+            if t not in STOPWORDS:
+                obj.append(stem(t))
+        if not obj:
+            continue
+        lines = [sid for sid in index.order if set(obj) <= index.words[sid]]
+        if not lines or any(_says(act, index.tokens[sid]) for sid in lines):
+            continue
+        other = [sid for sid in lines if _OTHER_PLANS.intersection(index.tokens[sid])]
+        if other:
+            said = index.segment_text[other[-1]].strip()
+            issues.append(
+                Issue(
+                    kind=IssueKind.plan,
+                    detail=f'the visit does not say to {act.value} this; it says: "{said[:120]}"',
+                )
+            )
+    return issues
+
+
+def _says(act: Action, toks: list[str]) -> bool:
+    """``toks`` say ``act`` (a word of it, or a two-word one: "go up", "cut back")."""
+    return any(_ACTION_OF.get(t) == act for t in toks) or any(
+        _PAIRS.get((a, b)) == act for a, b in zip(toks, toks[1:], strict=False)
+    )

@@ -18,7 +18,7 @@ from ..domain import (
 )
 from ..lexicon import medication_names
 from ..textnorm import content_words
-from .actions import action_issues
+from .actions import action_issues, plan_issues
 from .assertion import finding_issues, negation_issues, unanswered_issues, unclear_issues
 from .claims import (
     allergy_denial_issues,
@@ -88,6 +88,7 @@ def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Coll
     issues.extend(allergy_issues(st.text, facts, index))
     issues.extend(allergy_denial_issues(st.text, index))
     issues.extend(action_issues(st.text, index))
+    issues.extend(plan_issues(st.text, index))
     issues.extend(result_issues(st.text, index))
     issues.extend(result_sign_issues(st.text, index))
     issues.extend(descriptor_issues(st.text, evidence, index))
