@@ -144,3 +144,14 @@ def test_handedness_is_held_against_the_hand_used_and_the_verb_left_is_no_side()
     said = "[doctor] Which hand do you write with?\n[patient] I write with my right hand.\n"
     assert [safety(st) for st in grounded(said, "A 44-year-old left-handed mechanic.")] == [["laterality"]]
     assert [safety(st) for st in grounded(said, "A 44-year-old right-handed mechanic.")] == [[]]
+
+
+def test_the_charts_r_and_l_and_a_part_said_before_its_side():
+    """A probe of 10 ways to say a side against 8 ways to write it (stop 32): "R knee pain." passed where the left
+    knee was said, and so did every right-knee note after "I hurt the knee on my left side"."""
+    for said in ("My left knee hurts.", "I hurt the knee on my left side."):
+        visit = f"[doctor] Which knee is it?\n[patient] {said}\n"
+        right = ("Left knee pain.", "L knee pain.", "Lt knee pain.")
+        wrong = ("R knee pain.", "Rt. knee pain.", "Right knee pain.")
+        assert [safety(st) for st in grounded(visit, *right)] == [[], [], []], said
+        assert [safety(st) for st in grounded(visit, *wrong)] == [["laterality"]] * 3, said

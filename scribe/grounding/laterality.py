@@ -35,10 +35,23 @@ _LEFT_VERB = re.compile(
 )
 
 
+# the chart's "R knee", "L. hip", "rt shoulder", "lt ankle"; a part said before its side: "the knee on my left side"
+_SIDE_ABBREVIATION = re.compile(r"\b(r|l|rt|lt)\b\.?\s+(?=([a-z]+))")
+_PART_ON_SIDE = re.compile(r"\b([a-z]+) on (?:my|your|his|her|their|the) (left|right)(?: side| hand side)?\b")
+
+
 def _as_sides(text: str) -> str:
-    """``text`` with handedness named as such and sides that are no sides (either-or questions) left out."""
+    """``text`` with handedness named as such, sides that are no sides (either-or questions) left out, and the
+    chart's abbreviations and a part said before its side ("the knee on my left side") read as "left knee"."""
     text = _HANDED.sub(lambda m: f"{m.group(1) or m.group(2)} dominant", normalise(text))
     text = _EITHER_SIDE.sub(" ", text)
+    text = _SIDE_ABBREVIATION.sub(
+        lambda m: ("right " if m.group(1)[0] == "r" else "left ") if _stem(m.group(2))[:6] in _BODY else m.group(0),
+        text,
+    )
+    text = _PART_ON_SIDE.sub(
+        lambda m: f"{m.group(2)} {m.group(1)}" if _stem(m.group(1))[:6] in _BODY else m.group(0), text
+    )
     return _LEFT_VERB.sub(lambda m: m.group(0) if _body_part_after(text, m.end()) else m.group(0)[:-4] + "went", text)
 
 
