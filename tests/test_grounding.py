@@ -387,3 +387,20 @@ def test_a_change_written_for_something_not_a_drug_that_the_visit_says_to_keep_d
     assert "keep checking your blood pressure" in next(i.detail for i in wrong.issues if i.kind == "plan")
     assert wrong.status == StatementStatus.supported  # a hint: it does not block approval
     assert not [i for st in (right, drug, legs) for i in st.issues if i.kind == "plan"]
+
+
+def test_the_charts_drug_abbreviations_continues_and_a_start_where_the_visit_raised_the_dose():
+    """The same probe: "PCN allergy." passed where the patient has no allergies ("PCN" named no drug), "Continues
+    glipizide." where the patient stopped it ("continues" was no action word), and "Start atorvastatin 40 mg."
+    where the visit raised it from twenty (a drug the patient takes is not started)."""
+    from grounded import grounded, safety
+
+    visit = (
+        "[doctor] Any allergies to medications?\n[patient] No, none that I know of.\n"
+        "[patient] I stopped the glipizide last month.\n"
+        "[doctor] Let's increase your atorvastatin from twenty to forty milligrams.\n"
+    )
+    wrong = ("PCN allergy.", "Continues glipizide.", "Start atorvastatin 40 mg.")
+    assert [sorted(safety(st)) for st in grounded(visit, *wrong)] == [["allergy", "medication"], ["action"], ["action"]]
+    right = ("NKDA.", "Glipizide discontinued last month.", "Atorvastatin increased to 40 mg.")
+    assert [safety(st) for st in grounded(visit, *right)] == [[], [], []]

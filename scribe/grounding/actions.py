@@ -43,7 +43,7 @@ OPPOSITE = {
 # "continue" where the visit starts a drug or changes its dose - is not flagged: on ACI-Bench valid it raised two
 # false alarms and caught little (docs/quality.md, stop 30).
 RECONCILED = {
-    Action.start: {Action.keep},
+    Action.start: {Action.keep, Action.up, Action.down},  # "start atorvastatin 40 mg" where the visit raised it
     Action.up: {Action.keep},
     Action.down: {Action.keep},
 }
@@ -52,7 +52,10 @@ RECONCILED = {
 # was discontinued", "Metformin: continue")
 _WORDS = {
     Action.start: "start starting begin beginning initiate initiating prescribe prescribing add adding",
-    Action.keep: "continue continuing continued keep keeping stay staying remain remaining refill refilled maintain",
+    Action.keep: (
+        "continue continues continuing continued keep keeps keeping stay stays staying remain remains remaining refill "
+        "refilled maintain maintains"
+    ),
     Action.stop: "stop stopping discontinue discontinuing hold holding cease d/c dc avoid",
     Action.not_taking: "stopped discontinued held quit",
     Action.up: "increase increasing increased raise raising raised double doubling doubled uptitrate",
