@@ -160,6 +160,7 @@ class IssueKind(StrEnum):
     family = "family"  # a condition the visit gives only as a relative's, written as the patient's history
     action = "action"  # a drug started, continued, stopped, raised or lowered where the visit did the opposite
     plan = "plan"  # a change written for something not a drug that the visit says to do otherwise (a review hint)
+    frequency = "frequency"  # a drug's times a day the visit gives it otherwise, said of something else (a hint)
 
 
 class Severity(str, Enum):
@@ -181,6 +182,7 @@ REVIEW_KINDS = frozenset(
         IssueKind.side,
         IssueKind.chart,
         IssueKind.plan,
+        IssueKind.frequency,
     }
 )
 

@@ -377,3 +377,26 @@ def test_a_number_the_visit_gives_another_relative_is_flagged():
     assert [safety(st) for st in grounded(visit, *stated)] == [[], [], ["number"]]
     (wrong,) = grounded(visit, "Father died of prostate cancer, age 74.")
     assert [i.detail for i in wrong.issues if i.kind == "number"] == ["74 is said of the brother, not the father (80)"]
+
+
+def test_a_drugs_times_a_day_must_be_what_the_visit_gives_it():
+    """A probe of 46 medication and allergy statements (stop 32) found "Metformin 500 mg daily." passing where the
+    patient said "five hundred twice a day": the milligrams were checked, the times a day were not."""
+    visit = (
+        "[doctor] What do you take?\n"
+        "[patient] Metformin, five hundred twice a day.\n"
+        "[doctor] And how often do you take the atorvastatin?\n"
+        "[patient] Every night.\n"
+    )
+    right = ("Metformin 500 mg BID.", "Metformin 500 mg twice daily.", "Atorvastatin nightly.", "Atorvastatin QHS.")
+    assert [safety(st) for st in grounded(visit, *right)] == [[]] * len(right)
+    wrong = grounded(visit, "Metformin 500 mg three times a day.", "Metformin 500 mg q6h.")
+    assert [[i.detail for i in st.issues if i.kind == "dose"] for st in wrong] == [
+        ["metformin 3 times a day is not what was said: 2 times a day"],
+        ["metformin 4 times a day is not what was said: 2 times a day"],
+    ]
+    # a frequency the visit says of something else (twice a day, of the metformin) is a review hint for another drug
+    (bid,) = grounded(visit, "Atorvastatin BID.")
+    assert safety(bid) == [] and [i.kind for i in bid.issues] == ["frequency"]
+    # as needed is no frequency
+    assert safety(grounded(visit, "Metformin 500 mg as needed.")[0]) == []

@@ -29,6 +29,7 @@ from .claims import (
     result_sign_issues,
 )
 from .evidence import settle_evidence, weak_evidence
+from .frequency import frequency_issues
 from .index import TranscriptIndex
 from .laterality import laterality_issues, normal_side_issues
 from .quantities import dose_issues, extract_facts, number_issues, unknown_name_issues
@@ -77,6 +78,7 @@ def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Coll
         elif (heard := index.only_corrected(med)) is not None:
             issues.append(correction_issue(med, heard.strip(), confirmed=med in heard_confirmed))
     issues.extend(dose_issues(st.text, index))
+    issues.extend(frequency_issues(st.text, index))
     issues.extend(unknown_name_issues(st.text, index))
     issues.extend(number_issues(st.text, facts, words, evidence, index))
     # one side flag is enough: the side the finding was said on, else the side the visit calls normal

@@ -24,6 +24,7 @@ from .context import (
     context_words,
     nearest_words,
 )
+from .frequency import once_a_day_said
 from .index import FRAMING, TranscriptIndex
 
 
@@ -383,6 +384,7 @@ _AGE = re.compile(
 
 
 # the patient's own age as a note writes it: "a 64-year-old", "44 y/o", "80 years of age" (not "walked at age 2")
+_ONCE_DAILY = re.compile(r"\b1 times? (?:a |per |each )?day\b|\b1 times? daily\b")
 _YEARS_OLD = re.compile(r"\b(\d{1,3}) (?:years? old|y o\b|years? of age)")
 _AT_AN_AGE = [[w] for w in "at by until since between and from to before after".split()]
 
@@ -762,6 +764,8 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     chart = chart_details_unsaid(text, index)
     near_lines = {w for sid in evidence for w in index.window(sid, 2)}
     for num in sorted(facts.numbers - contradicted.keys()):
+        if num == "1" and _ONCE_DAILY.search(normalise(text)) and once_a_day_said(index):
+            continue  # "lisinopril 10 mg once daily" where the visit says "every morning"
         if num in own_ages and num in ages_said(index):
             continue  # "a 64-year-old" where the patient answered "I'm sixty four" (not "rolled over at age 3")
         unit, units = facts.quantities.get(num), _units_said(index, num)
