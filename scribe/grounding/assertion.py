@@ -920,7 +920,8 @@ _CONTRADICTS = re.compile(r"^(?:(?:well|um|uh|so|oh)\s+)*(?:actually|(?:yes|yeah
 # an answer that ends in a denial whatever it says first, or says what was asked about is over
 _DENIES_IN_THE_END = re.compile(
     r"\b(?:nothing|none) (?:like|of) (?:that|this|those|the sort)\b(?:\s+\w+){0,3}\W*$|"
-    r"\b(?:i )?(?:do n't|don't|do not) think so\W*$|\b(?:i )?(?:would n't|wouldn't|would not) say so\W*$|\bnot that i(?: have|'ve)? (?:know|noticed|know of)\W*$|"
+    r"\b(?:i )?(?:do n't|don't|do not) think so\W*$|\b(?:i )?(?:would n't|wouldn't|would not) say so\W*$|"
+    r"\bnot that i(?: have|'ve)? (?:know|noticed|know of)\W*$|"
     r"^(?:that|it|they)(?:'s| is| are|'re| has| have)? (?:all )?(?:gone|resolved|cleared up|went away)\b"
 )
 

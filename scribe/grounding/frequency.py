@@ -1,10 +1,11 @@
 """How often a drug is taken: "metformin 500 mg daily" where the visit says "five hundred twice a day".
 
 The dose check holds the number of milligrams to what was said; a note that gets the milligrams right and the
-times a day wrong passed every check. Each drug a statement names is given the frequency written after it (up to
-the next drug), and the visit's frequencies for the same drug (generic names matched) are read the same way: in
-the line that names it, after the name, or in the answer to a question about it ("how often do you take it?" -
-"twice a day"). A frequency the visit never gives that drug, where it gives it others, is a safety flag.
+times a day wrong passed every check. Each drug a statement names is given the frequency written after it (within
+:data:`REACH` words, before the next drug), and the visit's frequencies for the same drug (generic names matched)
+are read the same way: after its name, or in the answer to a question about it ("how often do you take it?" -
+"twice a day"). A frequency the visit never gives that drug, where it gives it others, is a safety flag when the
+visit never says it at all, and a review hint when it says it of something else.
 """
 
 from __future__ import annotations
@@ -72,17 +73,20 @@ def _said(index: TranscriptIndex) -> dict[str, set[Fraction]]:
         for pos, sid in enumerate(ix.order):
             for drug, after in _per_drug(ix.segment_text[sid], ix).items():
                 said = frequencies(after)
-                asked = normalise(ix.segment_text[sid])
-                if not said and pos + 1 < len(ix.order) and (_HOW_OFTEN.search(asked) or asked.rstrip().endswith("?")):
+                if not said and pos + 1 < len(ix.order) and _asks(ix.segment_text[sid]):
+                    # "how often do you take the metformin?", "and lisinopril?" - "twice a day"
                     answer = ix.segment_text[ix.order[pos + 1]]
-                    if not _per_drug(
-                        answer, ix
-                    ):  # "how often do you take the metformin?", "and lisinopril?" - "twice a day"
+                    if not _per_drug(answer, ix):
                         said = frequencies(normalise(answer))
                 out.setdefault(drug, set()).update(said)
         return out
 
     return index.memo("frequencies", build)
+
+
+def _asks(line: str) -> bool:
+    said = normalise(line)
+    return bool(_HOW_OFTEN.search(said)) or said.rstrip().endswith("?")
 
 
 def once_a_day_said(index: TranscriptIndex) -> bool:
