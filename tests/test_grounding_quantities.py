@@ -398,5 +398,11 @@ def test_a_drugs_times_a_day_must_be_what_the_visit_gives_it():
     # a frequency the visit says of something else (twice a day, of the metformin) is a review hint for another drug
     (bid,) = grounded(visit, "Atorvastatin BID.")
     assert safety(bid) == [] and [i.kind for i in bid.issues] == ["frequency"]
+    # "one in the morning and one at night" is twice a day
+    night = "[patient] I take the metformin, five hundred, one in the morning and one at night.\n"
+    assert [safety(st) for st in grounded(night, "Metformin 500 mg BID.", "Metformin 500 mg nightly.")] == [
+        [],
+        ["dose"],
+    ]
     # as needed is no frequency
     assert safety(grounded(visit, "Metformin 500 mg as needed.")[0]) == []

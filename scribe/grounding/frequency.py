@@ -22,8 +22,12 @@ _TIMES = re.compile(r"\b(\d) times (?:a|per|each|every) day\b|\b(\d) times daily
 _HOURS = re.compile(r"\bevery (\d{1,2}) hours?\b")
 _ONCE = re.compile(
     r"\b(?:daily|every day|each day|(?:mg|milligrams?|tablets?|pills?|capsules?|units?|puffs?) a day|qd|q\.?d\.?|"
-    r"every morning|each morning|every night|each night|nightly|"
+    r"every morning|each morning|every night|each night|nightly|at night|in the evening|"
     r"at bedtime|qhs|q\.?h\.?s\.?|every evening|qam|q\.?a\.?m\.?|qpm)\b"
+)
+# "one in the morning and one at night", "every morning and every night": twice a day
+_MORNING_AND_NIGHT = re.compile(
+    r"\bmorning and (?:(?:1|one|another) )?(?:at |in the |every |each )?(?:night|evening|bedtime)\b"
 )
 _OTHER_DAY = re.compile(r"\bevery other day\b|\bqod\b")
 _WEEKLY = re.compile(r"\b(?:weekly|every week|1 times (?:a|per) week|once a week)\b")
@@ -38,6 +42,8 @@ def frequencies(text: str) -> set[Fraction]:
         return set()
     found = {Fraction(int(a or b)) for a, b in _TIMES.findall(text)}
     found |= {Fraction(24, int(h)) for h in _HOURS.findall(text) if int(h) and 24 % int(h) == 0}
+    if _MORNING_AND_NIGHT.search(text):
+        found.add(Fraction(2))
     if _OTHER_DAY.search(text):
         found.add(Fraction(1, 2))
     if _WEEKLY.search(text):
