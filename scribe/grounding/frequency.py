@@ -32,7 +32,7 @@ _MORNING_AND_NIGHT = re.compile(
 _OTHER_DAY = re.compile(r"\bevery other day\b|\bqod\b")
 _WEEKLY = re.compile(r"\b(?:weekly|every week|1 times (?:a|per) week|once a week)\b")
 _AS_NEEDED = re.compile(r"\bas needed\b|\bprn\b|\bwhen (?:i|you|he|she) need")
-REACH = 8  # words after a drug's name in which its frequency is said ("metformin five hundred twice a day")
+REACH = 12  # words after a drug's name in which its frequency is said ("metformin five hundred twice a day")
 _HOW_OFTEN = re.compile(r"\bhow often\b|\bhow many times\b|\bhow do you take\b")
 
 
