@@ -320,11 +320,14 @@ _POSTED_DENIAL = re.compile(
 )
 
 
+# "no reported chest pain": the denial goes on past the chart's verb
+_REPORTED = frozenset("reported noted stated described endorsed".split())
+# "no other symptoms associated with the diplopia": what the others are counted against is there
+_REFERENCE_POINT = frozenset("with besides than except apart associated beyond".split())
+# "no appetite and has lost 8 pounds": "and" with a verb of its own starts a new clause
+_NEW_VERB = [[w] for w in "has had have is was reports reported notes noted states stated complains says".split()]
 # a negative question puts its verb before its subject ("isn't this your second episode?", "didn't you have a fever
 # then?"): it asks, expecting yes, and denies nothing
-_REPORTED = frozenset("reported noted stated described endorsed".split())
-_REFERENCE_POINT = frozenset("with besides than except apart associated beyond".split())
-_NEW_VERB = [[w] for w in "has had have is was reports reported notes noted states stated complains says".split()]
 _INVERTED_SUBJECTS = frozenset("this that it you he she there they we i".split())
 _OPENERS = frozenset("and so but well oh okay ok um uh now then".split())
 
