@@ -399,7 +399,7 @@ def test_a_drugs_times_a_day_must_be_what_the_visit_gives_it():
     (bid,) = grounded(visit, "Atorvastatin BID.")
     assert safety(bid) == [] and [i.kind for i in bid.issues] == ["frequency"]
     # "one in the morning and one at night" is twice a day
-    night = "[patient] I take the metformin, five hundred, one in the morning and one at night.\n"
+    night = "[patient] I take the metformin, five hundred in the morning and five hundred in the evening.\n"
     assert [safety(st) for st in grounded(night, "Metformin 500 mg BID.", "Metformin 500 mg nightly.")] == [
         [],
         ["dose"],

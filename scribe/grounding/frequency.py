@@ -25,9 +25,10 @@ _ONCE = re.compile(
     r"every morning|each morning|every night|each night|nightly|at night|in the evening|"
     r"at bedtime|qhs|q\.?h\.?s\.?|every evening|qam|q\.?a\.?m\.?|qpm)\b"
 )
-# "one in the morning and one at night", "every morning and every night": twice a day
+# "one in the morning and one at night", "500 in the morning and 500 in the evening": twice a day
 _MORNING_AND_NIGHT = re.compile(
-    r"\bmorning and (?:(?:1|one|another) )?(?:at |in the |every |each )?(?:night|evening|bedtime)\b"
+    r"\bmorning,? and (?:(?:1|one|another|\d+(?:\.\d+)?)(?: mg| milligrams?| tablets?| pills?)? )?"
+    r"(?:at |in the |every |each )?(?:night|evening|bedtime)\b"
 )
 _OTHER_DAY = re.compile(r"\bevery other day\b|\bqod\b")
 _WEEKLY = re.compile(r"\b(?:weekly|every week|1 times (?:a|per) week|once a week)\b")
