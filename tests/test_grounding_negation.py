@@ -591,3 +591,34 @@ def test_yes_without_a_yes(answer):
     ok, wrong = grounded(visit, "Reports fevers.", "Denies fevers.")
     assert safety(ok) == []
     assert safety(wrong) == ["negation"]
+
+
+@pytest.mark.parametrize(
+    ("said", "present", "absent"),
+    [
+        ("high blood pressure", "PMH: HTN.", "Denies HTN."),
+        ("diabetes", "Hx of DM2.", "Denies DM."),
+        ("a heart attack", "History of MI.", "No history of MI."),
+        ("a stroke", "History of CVA.", "No history of CVA."),
+        ("high cholesterol", "Hypercholesterolemia.", "Denies HLD."),
+        ("kidney disease", "History of CKD.", "No history of CKD."),
+    ],
+)
+def test_the_charts_abbreviations_of_conditions(said, present, absent):
+    """A probe of 12 conditions, each had and denied, against 2 to 5 note wordings (100 checks, stop 32): 18 were
+    wrong, all the chart's abbreviations (HTN, DM, MI, CVA, HLD, OSA, CKD), which named nothing. 3 are left (OSA in a
+    history, AF)."""
+    had = f"[doctor] Any medical problems?\n[patient] Yes, I have {said}.\n"
+    denied = f"[doctor] Do you have {said}?\n[patient] No.\n"
+    assert [safety(st) for st in grounded(had, present, absent)] == [[], ["negation"]]
+    assert [safety(st) for st in grounded(denied, absent, present)] == [[], ["negation"]]
+
+
+def test_a_sentence_that_explains_the_question_is_asked_too():
+    """MTS-Dialog dev: "Any neurological symptoms like T I A or C V A? That is slurred speech or stroke symptoms." -
+    "Luckily, no." The second sentence says what the question means; it reported no stroke."""
+    visit = (
+        "[doctor] Any neurological symptoms like T I A or C V A? That is slurred speech or stroke symptoms.\n"
+        "[patient] Luckily, no.\n"
+    )
+    assert [safety(st) for st in grounded(visit, "No TIA or CVA.", "History of CVA.")] == [[], ["negation"]]

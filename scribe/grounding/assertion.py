@@ -50,7 +50,7 @@ TARGETS = tuple(
     locking catching tinnit rebound guarding jvd nystagm odynophag bowelchange
     diabet hypertens asthma copd emphysema stroke cancer carcinom malignan hyperlipid arthritis gout hepatitis
     hypothyroid chf dvt afib smok tobacco cigarette
-    diplop rhinorrh prurit arthralg myalg vertigo winded gerd""".split()
+    diplop rhinorrh prurit arthralg myalg vertigo winded gerd hypercholest""".split()
 )
 _TARGET_SYNONYM = {
     "swollen": "swell",
@@ -82,6 +82,7 @@ _TARGET_SYNONYM = {
     "vertigo": "dizz",
     "winded": "breath",
     "gerd": "heartburn",
+    "hypercholest": "hyperlipid",
     "reflux": "heartburn",  # "acid reflux" is the heartburn a patient feels
     "radiating": "radiate",  # the pain's spread, said as a verb ("radiation" is also a treatment)
 }
@@ -296,10 +297,29 @@ _NOT_A_FINDING_AFTER = frozenset(
 _DISCHARGED = frozenset("home from planning plan instructions summary date today tomorrow".split())
 
 
+# the chart's abbreviations of conditions, as whole words ("mi" must not take "migraine" or "mild")
+_ABBREVIATED = {
+    "htn": "hypertens",
+    "dm": "diabet",
+    "dmii": "diabet",
+    "t2dm": "diabet",
+    "iddm": "diabet",
+    "niddm": "diabet",
+    "mi": "heart attack",
+    "cva": "stroke",
+    "hld": "hyperlipid",
+    "osa": "apnea",
+    "ckd": "kidney disease",
+    "cad": "artery disease",
+}
+
+
 @lru_cache(maxsize=65536)
 def target(word: str, following: str = "") -> str | None:
     if following and (key := _COMPOUND.get(f"{word} {following}")):
         return key
+    if word in _ABBREVIATED:
+        return _ABBREVIATED[word]
     if (
         word in _NOT_TARGETS
         or (word == "blood" and following in _BLOOD_NOT_A_FINDING)
@@ -1142,6 +1162,8 @@ _ASKS_WHEN = re.compile(
     r"\b(?:how long|how many|how much|how often|when|since when|what time|\d+|one|two|three|four|five|six|week|weeks|"
     r"day|days|month|months|year|years|hours?)\b"
 )
+# a sentence that says what the question before it means
+_EXPLAINS = re.compile(r"^\W*(?:that is|that's|i mean|meaning|in other words|like|such as)\b")
 # a question cut off while listing ("Tremors or loss of sensation like paralysis or-"): the next turn answers it
 _CUT_OFF = re.compile(r"\b(?:or|and)\s*(?:-+|—|–|\.\.\.|…)\s*$")
 
@@ -1167,6 +1189,8 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         and (_names_only(sentences[-1]) or _asks_again(sentences[-1]) or bool(_CUT_OFF.search(sentences[-1])))
     ):
         asked[-1] = True
+    if len(sentences) > 1 and asked[-2] and not asked[-1] and _EXPLAINS.match(normalise(sentences[-1])):
+        asked[-1] = True  # "Any T I A or C V A? That is slurred speech or stroke symptoms." explains the question
     if sentences and not asked[-1]:  # a question without its question mark: "okay have you noticed any swelling"
         last = sentences[-1]
         text = normalise(last)
