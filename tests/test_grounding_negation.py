@@ -602,12 +602,13 @@ def test_yes_without_a_yes(answer):
         ("a stroke", "History of CVA.", "No history of CVA."),
         ("high cholesterol", "Hypercholesterolemia.", "Denies HLD."),
         ("kidney disease", "History of CKD.", "No history of CKD."),
+        ("sleep apnea", "History of OSA.", "No history of OSA."),
     ],
 )
 def test_the_charts_abbreviations_of_conditions(said, present, absent):
     """A probe of 12 conditions, each had and denied, against 2 to 5 note wordings (100 checks, stop 32): 18 were
-    wrong, all the chart's abbreviations (HTN, DM, MI, CVA, HLD, OSA, CKD), which named nothing. 3 are left (OSA in a
-    history, AF)."""
+    wrong, all the chart's abbreviations (HTN, DM, MI, CVA, HLD, OSA, CKD), which named nothing; sleep apnea is a
+    condition a history line speaks of. One is left (AF)."""
     had = f"[doctor] Any medical problems?\n[patient] Yes, I have {said}.\n"
     denied = f"[doctor] Do you have {said}?\n[patient] No.\n"
     assert [safety(st) for st in grounded(had, present, absent)] == [[], ["negation"]]

@@ -88,7 +88,7 @@ _TARGET_SYNONYM = {
 }
 # conditions a patient has or has had, checked for what a note says of them (not for being named: see finding_issues)
 _CONDITIONS = frozenset(
-    """diabet hypertens asthma copd emphysema stroke cancer hyperlipid arthritis gout hepatitis hypothyroid""".split()
+    """diabet hypertens asthma copd emphysema stroke cancer hyperlipid arthritis gout hepatitis hypothyroid apnea""".split()
 ) | {
     "heart attack",
     "heart failure",
