@@ -520,8 +520,9 @@ def _report(sentences, flagged, hinted, kinds, false_alarms, injections, seconds
 
 
 def format_report(report: dict, split: str) -> str:
+    corpus = f"MTS-Dialog {split.removeprefix('mts-')}" if split.startswith("mts-") else f"ACI-Bench {split}"
     lines = [
-        f"{'MTS-Dialog ' + split[4:] if split.startswith('mts-') else 'ACI-Bench ' + split}: {report['sentences']} reference sentences, safety flags on {report['safety_flagged']} "
+        f"{corpus}: {report['sentences']} reference sentences, safety flags on {report['safety_flagged']} "
         f"({100 * report['false_alarm_rate']:.1f} %); review hints only on {report['review_hinted']}",
         "  false alarms by kind: " + ", ".join(f"{k} {v}" for k, v in report["false_alarm_kinds"].items()),
         "",

@@ -288,8 +288,8 @@ _OBJECT_ENDS = frozenset("at in on to for from with by and or until twice once d
 
 
 def plan_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
-    """A change ("increase", "stop", "start") written for something other than a drug, where every line that names
-    that thing says to do something else with it and none says the change."""
+    """A raise or a lower ("increase", "reduce") written for something other than a drug, where every line that
+    names that thing says to keep, check or monitor it and none says the change."""
     toks = tokens(normalise(statement))
     if index.medications.medications_in(toks):
         return []  # a drug's action is action_issues'

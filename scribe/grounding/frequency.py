@@ -54,10 +54,9 @@ def frequencies(text: str) -> set[Fraction]:
     return found
 
 
-def _per_drug(text: str, index: TranscriptIndex) -> dict[str, str]:
-    """Each drug ``text`` names, with the words after it up to the next drug or sentence end."""
-    norm = normalise(text)
-    toks = tokens(norm)
+def _per_drug(toks: list[str], index: TranscriptIndex) -> dict[str, str]:
+    """Each drug the tokens name, with the words after it (within :data:`REACH`) up to the next drug or sentence
+    end."""
     found = index.medications.medications_in(toks)
     out: dict[str, str] = {}
     for k, (at, name) in enumerate(found):
@@ -78,13 +77,13 @@ def _said(index: TranscriptIndex) -> dict[str, set[Fraction]]:
     def build(ix: TranscriptIndex) -> dict[str, set[Fraction]]:
         out: dict[str, set[Fraction]] = {}
         for pos, sid in enumerate(ix.order):
-            for drug, after in _per_drug(ix.segment_text[sid], ix).items():
+            for drug, after in _per_drug(ix.tokens[sid], ix).items():
                 said = frequencies(after)
                 if not said and pos + 1 < len(ix.order) and _asks(ix.segment_text[sid]):
                     # "how often do you take the metformin?", "and lisinopril?" - "twice a day"
-                    answer = ix.segment_text[ix.order[pos + 1]]
-                    if not _per_drug(answer, ix):
-                        said = frequencies(normalise(answer))
+                    answer = ix.order[pos + 1]
+                    if not ix.medications.medications_in(ix.tokens[answer]):
+                        said = frequencies(normalise(ix.segment_text[answer]))
                 out.setdefault(drug, set()).update(said)
         return out
 
@@ -123,7 +122,7 @@ def frequency_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     said = _said(index)
     anywhere = _anywhere(index)
     issues = []
-    for drug, after in sorted(_per_drug(statement, index).items()):
+    for drug, after in sorted(_per_drug(tokens(statement), index).items()):
         theirs = said.get(drug, set())
         if not theirs:
             continue

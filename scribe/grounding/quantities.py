@@ -383,8 +383,9 @@ _AGE = re.compile(
 )
 
 
-# the patient's own age as a note writes it: "a 64-year-old", "44 y/o", "80 years of age" (not "walked at age 2")
+# a note's "once daily" (normalised: "1 times daily"), said where the visit says "every morning"
 _ONCE_DAILY = re.compile(r"\b1 times? (?:a |per |each )?day\b|\b1 times? daily\b")
+# the patient's own age as a note writes it: "a 64-year-old", "44 y/o", "80 years of age" (not "walked at age 2")
 _YEARS_OLD = re.compile(r"\b(\d{1,3}) (?:years? old|y o\b|years? of age)")
 _AT_AN_AGE = [[w] for w in "at by until since between and from to before after".split()]
 
