@@ -358,12 +358,8 @@ def _inverted(toks: list[str], i: int) -> bool:
 
 # "the pain is not an issue", "bleeding is no longer a problem": the target denied after it
 _NOT_AN_ISSUE = re.compile(
-    r"\b([a-z]+) (?:is|are|was|were|has been|have been) (?:not|no longer|never)(?: really)? (?:an? )?"
-    r"(?:issue|problem|concern|complaint)s?\b"
-)
-_NOT_AN_ISSUE_NT = re.compile(
-    r"\b([a-z]+) (?:isn't|aren't|wasn't|weren't|hasn't been|haven't been)(?: really)? (?:an? )?"
-    r"(?:issue|problem|concern|complaint)s?\b"
+    r"\b([a-z]+) (?:(?:is|are|was|were|has been|have been) (?:not|no longer|never)"
+    r"|isn't|aren't|wasn't|weren't|hasn't been|haven't been)(?: really)? (?:an? )?(?:issue|problem|concern|complaint)s?\b"
 )
 
 
@@ -380,7 +376,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         return negated_terms(f"no {m.group(1)}", skip_past)
     negated: set[str] = set()
     affirmed: set[str] = set()
-    clause = _NOT_AN_ISSUE_NT.sub(r"no \1", _NOT_AN_ISSUE.sub(r"no \1", clause))
+    clause = _NOT_AN_ISSUE.sub(r"no \1", clause)
     toks = _non_split(re.findall(r"[a-z][a-z'-]*|,", clause))
     past = [i for i, w in enumerate(toks) if _of_the_past(toks, i)] if skip_past else []
     neg_at = hyp_at = skip = -99
