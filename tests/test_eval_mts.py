@@ -56,3 +56,24 @@ def test_the_benchmark_without_the_data_says_so_in_one_line(tmp_path, monkeypatc
     assert main(["--split", "mts-dev"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: MTS-Dialog not found:") and "\n" not in err
+
+
+def test_the_omission_benchmark_reads_mts_dialog_with_simulated_drafts(tmp_path, monkeypatch, capsys):
+    from scribe.eval import omissions, splits
+
+    path = tmp_path / "mts.csv"
+    path.write_text(CSV, encoding="utf-8")
+    monkeypatch.setenv("SCRIBE_MTS_CSV", str(path))
+    assert [e.encounter_id for e in splits.load("mts-dev")] == ["MTS0000", "MTS0002"]
+    with pytest.raises(ValueError, match="unknown split"):
+        splits.load("test1")  # ACI-Bench's test sets have no name here
+    # an empty draft: the medication note's lisinopril is a gap the panel must list
+    report = omissions.run(None, "mts-dev", keep_none=True)
+    assert report["notes"] == 2
+    assert report["by_kind"] == {"medication": {"missed": 1, "listed": 1}}
+    assert omissions.main(["--split", "mts-dev"]) == 2  # no stored drafts for MTS-Dialog
+    assert capsys.readouterr().err.strip() == "error: MTS-Dialog has no stored drafts: add --simulate"
+    monkeypatch.setenv("SCRIBE_MTS_CSV", str(tmp_path / "missing.csv"))
+    assert omissions.main(["--split", "mts-dev", "--simulate"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: MTS-Dialog not found:") and "\n" not in err

@@ -63,6 +63,7 @@ from ..lexicon import Lexicon, default_lexicon
 from ..textnorm import canon_number, tokens
 from ..transcript_io import parse_dialogue
 from .aci import AciEncounter
+from .splits import corpus_name
 
 TYPES = (
     "drug",
@@ -520,7 +521,7 @@ def _report(sentences, flagged, hinted, kinds, false_alarms, injections, seconds
 
 
 def format_report(report: dict, split: str) -> str:
-    corpus = f"MTS-Dialog {split.removeprefix('mts-')}" if split.startswith("mts-") else f"ACI-Bench {split}"
+    corpus = corpus_name(split)
     lines = [
         f"{corpus}: {report['sentences']} reference sentences, safety flags on {report['safety_flagged']} "
         f"({100 * report['false_alarm_rate']:.1f} %); review hints only on {report['review_hinted']}",
@@ -577,18 +578,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from ..asr.vocabulary import load_medication_names
     from ..lexicon import medication_names
-    from .aci import load_split
+    from . import splits
 
     ap = argparse.ArgumentParser(
         description="Grounding flags on ACI-Bench or MTS-Dialog: false alarms and catch rate per error type."
     )
-    ap.add_argument(
-        "--split",
-        choices=("train", "valid", "mts-dev", "mts-aside"),
-        default="train",
-        help="ACI-Bench train to develop, valid to report; MTS-Dialog's even rows (mts-dev) to develop, odd rows"
-        " (mts-aside) to report (needs SCRIBE_MTS_CSV)",
-    )
+    ap.add_argument("--split", choices=splits.NAMES, default="train", help=splits.HELP)
     ap.add_argument("--limit", type=int, default=0, help="first N encounters only")
     ap.add_argument(
         "--lexicon",
@@ -605,12 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="write the full report (every false alarm and missed injection) as JSON")
     args = ap.parse_args(argv)
     try:
-        if args.split.startswith("mts-"):
-            from .mts import load as load_mts
-
-            encounters = load_mts(args.split.removeprefix("mts-"))
-        else:
-            encounters = load_split(args.split)
+        encounters = splits.load(args.split)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

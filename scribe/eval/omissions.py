@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from ..lexicon import Lexicon, default_lexicon, mentioned
 from ..omissions import _SPECIALTY, _TESTS, NOT_DIAGNOSES, FactKind, MustChart, uncovered
 from ..textnorm import normalise, tokens
 from ..transcript_io import parse_dialogue
-from .aci import load_split
+from .aci import AciEncounter
+from .splits import HELP, NAMES, corpus_name, load
 
 _PLAN_CUE = re.compile(
     r"\b(order\w*|obtain|schedul\w*|will|repeat|check|recommend\w*|refer\w*|plan\w*|get|request\w*)\b"
@@ -47,11 +49,18 @@ def _draft_note(row: dict) -> NoteDraft:
     return NoteDraft(sections=[Section(key=k, title=k, statements=v) for k, v in sections.items()])
 
 
-def reference_facts(note: str, lx: Lexicon) -> set[tuple[str, str]]:
-    """(kind, key) facts of a reference note in the panel's categories."""
+# MTS-Dialog's note is one section; these are the assessment (its diagnoses count)
+_ASSESSMENT_SECTIONS = frozenset({"ASSESSMENT", "DIAGNOSIS"})
+
+
+def reference_facts(note: str, lx: Lexicon, section: str = "") -> set[tuple[str, str]]:
+    """(kind, key) facts of a reference note in the panel's categories (``section``: MTS-Dialog's header)."""
     facts: set[tuple[str, str]] = set()
     text = normalise(note)
-    assessment = text.split("assessment", 1)[1] if "assessment" in text else ""
+    if section.upper() in _ASSESSMENT_SECTIONS:
+        assessment = text
+    else:
+        assessment = text.split("assessment", 1)[1] if "assessment" in text else ""
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
         toks = tokens(sentence)
         allergy = re.search(r"\ballerg", sentence)
@@ -127,26 +136,29 @@ def _listed(kind: str, key: str, panel: list[MustChart], lx: Lexicon) -> bool:
     )
 
 
-def simulated_drafts(split: str) -> dict[str, dict]:
+def simulated_drafts(encounters: list[AciEncounter], keep_none: bool = False) -> dict[str, dict]:
     """Development drafts without a model: each reference note with every third sentence dropped, so the
-    panel has known gaps to find (used on *train*; the reported figures use real stored drafts)."""
+    panel has known gaps to find (used on *train* and *mts-dev*; the reported figures use real stored
+    drafts where there are any). ``keep_none``: empty drafts, so every fact of the reference is a gap (the
+    panel's recall of what was said, with no false alarms to count)."""
     from .flags import reference_sentences
 
     rows = {}
-    for enc in load_split(split):
-        kept = [s for i, s in enumerate(reference_sentences(enc.note)) if i % 3 != 2]
+    for enc in encounters:
+        kept = [s for i, s in enumerate(reference_sentences(enc.note)) if i % 3 != 2 and not keep_none]
         rows[enc.encounter_id] = {"statement_checks": [{"section": "note", "text": s} for s in kept]}
     return rows
 
 
-def run(results_file: Path | None, split: str = "valid", template: str = "aci") -> dict:
+def run(results_file: Path | None, split: str = "valid", template: str = "aci", keep_none: bool = False) -> dict:
     lx = default_lexicon([])
+    everything = load(split)
     if results_file is None:
-        rows = simulated_drafts(split)
+        rows = simulated_drafts(everything, keep_none)
     else:
         data = json.loads(Path(results_file).read_text())
         rows = {r["encounter_id"]: r for r in data["results"] if r["system"] == "scribe" and r["template"] == template}
-    encounters = [e for e in load_split(split) if e.encounter_id in rows]
+    encounters = [e for e in everything if e.encounter_id in rows]
     missed = listed = missed_said = listed_said = 0
     false_alarms = panel_items = 0
     by_kind: Counter = Counter()
@@ -161,7 +173,7 @@ def run(results_file: Path | None, split: str = "valid", template: str = "aci") 
         covered_already = [p for p in panel if _fact_in_text(_judge_kind(p), _judge_key(p, lx), draft, lx)]
         false_alarms += len(covered_already)
         gaps = []
-        for kind, key in sorted(reference_facts(enc.note, lx)):
+        for kind, key in sorted(reference_facts(enc.note, lx, enc.dataset if split.startswith("mts-") else "")):
             if _fact_in_text(kind, key, draft, lx):
                 continue
             said = _fact_in_text(kind, key, enc.dialogue, lx)
@@ -219,20 +231,35 @@ def _judge_key(item: MustChart, lx: Lexicon) -> str:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(description="Omission panel recall and false alarms on stored ACI-Bench drafts.")
+    ap = argparse.ArgumentParser(
+        description="Omission panel recall and false alarms on stored ACI-Bench drafts, or on simulated drafts."
+    )
     ap.add_argument("--results", type=Path, default=Path("benchmarks/results/aci_valid.json"))
-    ap.add_argument("--split", choices=("train", "valid"), default="valid")
+    ap.add_argument("--split", choices=NAMES, default="valid", help=HELP)
     ap.add_argument("--out", type=Path)
     ap.add_argument(
         "--simulate",
         action="store_true",
-        help="no stored drafts: use the reference notes with every third sentence dropped (development on train)",
+        help="no stored drafts: use the reference notes with every third sentence dropped (development on train"
+        " or mts-dev; MTS-Dialog has no stored drafts)",
+    )
+    ap.add_argument(
+        "--empty",
+        action="store_true",
+        help="with --simulate: empty drafts, so the panel must list every fact of the reference that was said",
     )
     ap.add_argument("--template", default="aci", help="whose stored drafts to read (a results file holds several)")
     args = ap.parse_args(argv)
-    report = run(None if args.simulate else args.results, args.split, args.template)
+    if args.split.startswith("mts-") and not args.simulate:
+        print("error: MTS-Dialog has no stored drafts: add --simulate", file=sys.stderr)
+        return 2
+    try:
+        report = run(None if args.simulate else args.results, args.split, args.template, args.simulate and args.empty)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(
-        f"{report['notes']} notes: the drafts miss {report['reference_facts_missed_by_draft']} reference facts in the "
+        f"{corpus_name(args.split)}, {report['notes']} notes: the drafts miss {report['reference_facts_missed_by_draft']} reference facts in the "
         f"panel's categories; the panel lists {report['listed']} ({_pct(report['recall'])}); of the "
         f"{report['missed_and_said']} said in the visit it lists {report['listed_and_said']} ({_pct(report['recall_said'])})"
     )

@@ -1,0 +1,33 @@
+"""One name per development or report set, for every benchmark that reads visits with reference notes.
+
+``train`` and ``valid`` are ACI-Bench's (:mod:`scribe.eval.aci`); ``mts-dev`` and ``mts-aside`` are
+MTS-Dialog's even and odd rows (:mod:`scribe.eval.mts`). ACI-Bench's test sets have no name here on
+purpose: they are the project's unseen evaluation.
+"""
+
+from __future__ import annotations
+
+from .aci import AciEncounter, load_split
+
+NAMES = ("train", "valid", "mts-dev", "mts-aside")
+DEVELOP = ("train", "mts-dev")  # read freely; the other two are only reported
+HELP = (
+    "ACI-Bench train to develop, valid to report; MTS-Dialog's even rows (mts-dev) to develop, odd rows"
+    " (mts-aside) to report (needs SCRIBE_MTS_CSV)"
+)
+
+
+def load(name: str) -> list[AciEncounter]:
+    """The visits of one set; FileNotFoundError (with what to set) when its data is missing."""
+    if name not in NAMES:
+        raise ValueError(f"unknown split {name!r}: use one of {', '.join(NAMES)}")
+    if name.startswith("mts-"):
+        from .mts import load as load_mts
+
+        return load_mts(name.removeprefix("mts-"))
+    return load_split(name)
+
+
+def corpus_name(name: str) -> str:
+    """ "MTS-Dialog dev", "ACI-Bench valid": for report headings."""
+    return f"MTS-Dialog {name.removeprefix('mts-')}" if name.startswith("mts-") else f"ACI-Bench {name}"
