@@ -117,7 +117,7 @@ _TESTS = re.compile(
 _ORDER = re.compile(
     r"\b(order\w*|schedul\w*|get (?:you|a|an|some)|set (?:you )?up|send (?:you )?for|check\w*|draw\w*|obtain|"
     r"arrange|want (?:you )?to (?:get|have|do)|like (?:you )?to (?:get|have|do)|going to (?:get|do|have)|gon na (?:get|do|have)|"
-    r"need (?:a|an|to get|to have)|repeat|refer\w*)\b"
+    r"need (?:a|an|to get|to have)|repeat|refer\w*|due for|suggest\w*|recommend\w*|additional|further)\b"
 )
 _SPECIALTY = re.compile(
     r"\b(cardiolog\w*|dermatolog\w*|endocrinolog\w*|gastroenterolog\w*|nephrolog\w*|neurolog\w*|oncolog\w*|"
@@ -126,12 +126,27 @@ _SPECIALTY = re.compile(
     r"dietitian|dietician|sleep (?:medicine|clinic)|pain (?:clinic|management)|specialist|allergist|hematolog\w*)\b"
 )
 _REFER = re.compile(r"\b(refer\w*|send you (?:to|over)|see (?:a|an|the)|set you up with|consult\w*)\b")
-_FOLLOW = re.compile(
-    r"\b(?:come back|follow(?:-| )?up|see you(?: back)?|return|recheck|back in|check in|touch base|revisit)\b"
-    r"[^.?!]{0,40}?\b(?:in|after|for)\s+(?:about\s+|another\s+)?((?:\d+(?:\.\d+)?|a|an|one|a couple of|a few))"
+_INTERVAL = (
+    r"((?:\d+(?:\.\d+)?|a|an|one|a couple of|a few))"
     r"(?:\s+(?:days?|weeks?|months?|years?))?(?:\s+(?:to|or)\s+(\d+))?\s+"  # "in a week to 2 weeks"
     r"(days?|weeks?|months?|years?)\b"
 )
+_FOLLOW = re.compile(
+    r"\b(?:come back|follow(?:-| )?up|see (?:you|him|her|them)(?: back)?|return|recheck|back in|check in|touch base|"
+    r"revisit|check (?:on )?(?:you|him|her)|take a look|front desk)\b"
+    # "revisit um , maybe 6 months ?": spoken without "in"
+    r"[^.?!]{0,40}?\b(?:in|after|for|maybe)\s+(?:about\s+|another\s+)?" + _INTERVAL
+)
+# the interval said first: "and then finally 3 weeks i'd like you to return"
+_FOLLOW_AFTER = re.compile(
+    r"\b" + _INTERVAL + r"\s+(?:i'd like you to|i want you to|i'll have you|we'll have you|to)\s+"
+    r"(?:come back|follow(?:-| )?up|return|see (?:me|us))\b"
+)
+# the answer to "when do I come back?": "in a year, but ..."
+_WHEN_BACK = re.compile(
+    r"\b(?:when|how soon)\b(?: \w+){0,3} (?:i|we|me) (?:\w+ ){0,2}(?:come back|follow(?:-| )?up|see you|return)\b"
+)
+_FOLLOW_ANSWER = re.compile(r"^\W*(?:um\W+|uh\W+|so\W+|maybe\W+|probably\W+)*(?:in\s+)?(?:about\s+)?" + _INTERVAL)
 _RED_FLAG = re.compile(
     r"\b(?:if|should)\b[^.?!]{0,140}?\b(?:call|9 1 1|911|emergency|er|e r|come back|come in|go to|return|seek|let me know|"
     r"ambulance)\b|\b(?:call|go to)\b[^.?!]{0,60}\b(?:911|9 1 1|emergency|er)\b[^.?!]{0,80}\bif\b"
@@ -142,9 +157,11 @@ _VITALS = (
     ("temperature", re.compile(r"\btemperature\b[^.?!\d]{0,30}?(\d{2,3}(?:\.\d)?)\b")),
     (
         "oxygen saturation",
-        re.compile(r"\b(?:oxygen(?:ation)?|o2|spo2|sao2|sat(?:uration)?s?|pulse ox\w*)\b[^.?!\d]{0,30}?(\d{2,3})\b"),
+        re.compile(
+            r"\b(?:oxygen(?:ation)?|o2|spo2|sao2|sat(?:uration)?s?|satting|pulse ox\w*)\b[^.?!\d]{0,30}?(\d{2,3})\b"
+        ),
     ),
-    ("respiratory rate", re.compile(r"\brespirat\w* rate\b[^.?!\d]{0,30}?(\d{1,2})\b")),
+    ("respiratory rate", re.compile(r"\b(?:respirat\w* rate|respirations)\b[^.?!\d]{0,30}?(\d{1,2})\b")),
     ("weight", re.compile(r"\bweigh\w*\b[^.?!\d]{0,30}?(\d{2,3}) (?:pounds|lbs|kilograms|kg)\b")),
 )
 _DIAGNOSIS_CUE = re.compile(
@@ -158,6 +175,11 @@ _HEADING = re.compile(r"\b(?:impression|assessment|diagnos[ie]s)\W*$")
 _TAG_QUESTION = re.compile(
     r"(?:,|\.)\s*(?:okay|ok|alright|all right|right|sound good|does that sound (?:good|okay)|is that okay|"
     r"any questions)\s*\?\s*$"
+)
+# "i'm gon na go ahead and order hemoglobin a1c for the future okay ?": a plan with "okay" tacked on, no comma
+_PLAN_THEN_OKAY = re.compile(
+    r"^\W*(?:so |and |now |then |um |uh |okay |alright )*(?:i'm|i am|i'll|i will|we're|we are|we'll|we will|i want|"
+    r"i'd like|let's)\b.*\b(?:okay|ok|alright|all right)\s*\?\s*$"
 )
 _NUMBER_WORDS = {"a": "1", "an": "1", "one": "1", "a couple of": "2", "a few": "3"}
 
@@ -198,10 +220,11 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
         else:
             facts[fact.key] = fact
 
+    asked_before = ""  # the last sentence of the turn before, when it asks something
     for sid in index.order:
         text = index.segment_text[sid]
         heading = False
-        for sentence in _sentences(text):
+        for first, sentence in ((k == 0, s) for k, s in enumerate(_sentences(text))):
             cued, heading = heading, bool(_HEADING.search(sentence))
             toks = tokens(sentence)
             positions = [
@@ -213,7 +236,11 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
             dosed = _doses_after(toks, positions)
             doses = [d for ds in dosed.values() for d in ds]
             # "... refer you to physical therapy, okay?" states the plan; only a real question asks
-            asked = sentence.rstrip().endswith("?") and not _TAG_QUESTION.search(sentence)
+            asked = (
+                sentence.rstrip().endswith("?")
+                and not _TAG_QUESTION.search(sentence)
+                and not _PLAN_THEN_OKAY.search(sentence)
+            )
             # -- medications and changes
             for med in dict.fromkeys(meds):
                 if allergy_only(med, index):
@@ -304,7 +331,10 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                         )
                     )
             # -- follow-up timing
-            for f in _FOLLOW.finditer(sentence):
+            found = [*_FOLLOW.finditer(sentence), *_FOLLOW_AFTER.finditer(sentence)]
+            if first and (answer := _FOLLOW_ANSWER.match(sentence)) and _WHEN_BACK.search(asked_before):
+                found.append(answer)
+            for f in found:
                 low = _NUMBER_WORDS.get(f.group(1), f.group(1))
                 n = f.group(2) or low  # "in three to four weeks": charted as "3 to 4 weeks", covered by "4 weeks"
                 unit = f.group(3).rstrip("s")
@@ -363,6 +393,8 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                             (_stemmed(term.lower()),),
                         )
                     )
+        last = _sentences(text)[-1:] or [""]
+        asked_before = last[0] if last[0].rstrip().endswith("?") else ""
     return _drop_subsumed(list(facts.values()), lx)
 
 

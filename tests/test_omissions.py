@@ -1,5 +1,7 @@
 """The omission check: what the visit said that the note leaves out, and one click to chart it."""
 
+import pytest
+
 from scribe.domain import NoteDraft, Section, Statement, StatementStatus
 from scribe.grounding import ground_note
 from scribe.omissions import FactKind, chart_fact, must_chart_facts, section_for, uncovered
@@ -112,3 +114,80 @@ def test_a_diagnosis_given_as_the_reason_for_the_visit_or_under_a_dictated_headi
         ],
     )
     assert {f.label for f in uncovered(covered, transcript)} == {"neuropathy", "heart rate 88", "oxygen saturation 98"}
+
+
+def _labels(dialogue: str, kind: FactKind) -> list[str]:
+    return [f.label for f in must_chart_facts(parse_dialogue(dialogue)) if f.kind == kind]
+
+
+@pytest.mark.parametrize(
+    ("dialogue", "label"),
+    [
+        # the interval said first (D2N039's wording)
+        (
+            "[doctor] and then finally three weeks i'd like you to return and bring your readings.",
+            "follow up in 3 weeks",
+        ),
+        # the answer to the patient's question (D2N031)
+        (
+            "[patient] and when do i come back in to see you?\n[doctor] in a year, but get the mammogram first.",
+            "follow up in 1 year",
+        ),
+        ("[doctor] we're gonna check you in two weeks to see if those bones have realigned.", "follow up in 2 weeks"),
+        ("[doctor] let's take a look in six months and then we'll go from there.", "follow up in 6 months"),
+        ("[doctor] we'll revisit those scars, maybe six months.", "follow up in 6 months"),
+        ("[patient] so when should i come back?\n[doctor] um, in about three months.", "follow up in 3 months"),
+    ],
+)
+def test_a_follow_up_said_the_ways_people_say_it(dialogue, label):
+    assert _labels(dialogue, FactKind.follow_up) == [label]
+
+
+@pytest.mark.parametrize(
+    "dialogue",
+    [
+        "[patient] when did you say the results come back?\n[doctor] in a week or so.",  # results, not a visit
+        "[doctor] how long have you had the cough?\n[patient] about two weeks.",
+        "[doctor] come back in if it gets worse.",
+        "[doctor] take a look at your ears for me.",
+    ],
+)
+def test_no_follow_up_where_none_was_set(dialogue):
+    assert _labels(dialogue, FactKind.follow_up) == []
+
+
+@pytest.mark.parametrize(
+    ("dialogue", "label"),
+    [
+        ("[doctor] i'm gonna go ahead and order hemoglobin a1c for the future okay?", "hemoglobin A1c ordered"),
+        ("[doctor] for your annual exam you're due for a mammogram, so we have to schedule that.", "mammogram ordered"),
+        (
+            "[doctor] the next step that i would like to do is just confirm the diagnosis with some additional blood work.",
+            "blood work ordered",
+        ),
+    ],
+)
+def test_a_test_ordered_in_passing_is_listed(dialogue, label):
+    assert label in _labels(dialogue, FactKind.test)
+
+
+def test_a_question_about_a_test_orders_nothing():
+    assert _labels("[doctor] did you get the mammogram they ordered, okay?", FactKind.test) == []
+    assert _labels("[doctor] have you had your a1c checked this year?", FactKind.test) == []
+
+
+@pytest.mark.parametrize(
+    ("dialogue", "label"),
+    [
+        (
+            "[doctor] heart rate was sixty eight respirations were sixteen and your pulse ox was ninety eight percent",
+            "respiratory rate 16",
+        ),
+        (
+            "[doctor] your oxygen is, you're satting kind of fine at ninety nine percent on room air",
+            "oxygen saturation 99",
+        ),
+    ],
+)
+def test_vital_signs_read_out_in_speech(dialogue, label):
+    assert label in _labels(dialogue, FactKind.vital_sign)
