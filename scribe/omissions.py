@@ -168,7 +168,10 @@ _DIAGNOSIS_CUE = re.compile(
     r"\b(?:i think (?:this is|that this is|you have|it's|it is|that you have)|diagnos\w*|consistent with|"
     r"concerned (?:about|for)|suspect|likely|impression|you have|it's|sounds like|looks like|possible|"
     # the reason for the visit: "a follow-up with me for chronic congestive heart failure", "here today for"
-    r"follow(?:-| )?up (?:with me |visit )?for|(?:here|seen|in) (?:today )?for|evaluation of)\b"
+    r"follow(?:-| )?up (?:with me |visit )?for|(?:here|seen|in) (?:today )?for|evaluation of|"
+    # the assessment's problem list, "for your next problem, your type 2 diabetes", and the history the visit opens with
+    r"(?:first|second|third|fourth|fifth|next|last|final|other) (?:problem|issue)|"
+    r"medical history (?:significant |remarkable |notable )?(?:for|of))\b"
 )
 # a dictated heading whose diagnosis is the next sentence: "impression . number one , left upper extremity neuropathy"
 _HEADING = re.compile(r"\b(?:impression|assessment|diagnos[ie]s)\W*$")

@@ -191,3 +191,28 @@ def test_a_question_about_a_test_orders_nothing():
 )
 def test_vital_signs_read_out_in_speech(dialogue, label):
     assert label in _labels(dialogue, FactKind.vital_sign)
+
+
+@pytest.mark.parametrize(
+    ("dialogue", "label"),
+    [
+        (
+            "[doctor] so, for your first problem your congestive heart failure, i want to continue you on lasix.",
+            "congestive heart failure",
+        ),
+        (
+            "[doctor] for your next problem, your type 2 diabetes, i would like to increase your metformin.",
+            "type 2 diabetes",
+        ),
+        (
+            "[doctor] martha is a 50-year-old female with a past medical history significant for hypertension who presents today.",
+            "hypertension",
+        ),
+    ],
+)
+def test_a_diagnosis_on_the_problem_list_or_in_the_opening_history(dialogue, label):
+    assert label in _labels(dialogue, FactKind.diagnosis)
+
+
+def test_a_condition_asked_about_is_no_diagnosis():
+    assert _labels("[doctor] any medical history of hypertension or diabetes?", FactKind.diagnosis) == []
