@@ -623,3 +623,26 @@ def test_a_sentence_that_explains_the_question_is_asked_too():
         "[patient] Luckily, no.\n"
     )
     assert [safety(st) for st in grounded(visit, "No TIA or CVA.", "History of CVA.")] == [[], ["negation"]]
+
+
+TWITCH = """\
+[doctor] She comes in for a new right eye twitch. Tell me about it.
+[patient] It twitches a few times a day, mostly when she's tired.
+[doctor] Do you have any pain when it happens?
+[patient] No, it doesn't really hurt.
+"""
+
+
+def _flags(dialogue: str, text: str) -> list[str]:
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
+    (st,) = ground_note(note, parse_dialogue(dialogue)).statements()
+    return [i.detail for i in st.issues if i.kind == "negation" and i.severity == Severity.safety]
+
+
+def test_a_site_does_not_make_a_denied_pain_present():
+    """Train D2N055: "Denies right eye pain." made "Reports right eye pain." passed every check."""
+    assert _flags(TWITCH, "Reports right eye pain.") == [f"'eye pain' {PRESENT_BUT_DENIED}"]
+    assert _flags(TWITCH, "Denies eye pain.") == []
+    # pain reported anywhere in the visit: the plain denial may be about something else
+    knee = TWITCH + "[patient] My knee hurts though, ever since the fall.\n"
+    assert _flags(knee, "Reports right eye pain.") == []

@@ -1513,6 +1513,10 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
             absent |= (st_aff & _CONDITIONS & all_neg) - all_aff - _TOO_GENERAL
             present |= (st_neg & _CONDITIONS & all_aff) - all_neg - _TOO_GENERAL
         absent |= {w for w in st_aff - absent if _denied_here(clause, w, index)}
+        # "Reports right eye pain." where the supporting lines deny any pain ("any pain when it happens?" - "no")
+        # and no line of the visit reports pain anywhere: a site does not make a denied pain present
+        if not any(base_target(k) == "pain" for k in all_aff | ev_aff):
+            absent |= {w for w in st_aff if w != "pain" and base_target(w) == "pain" and "pain" in ev_neg | ev_neg_when}
         if _QUIT.search(clause):  # "former smoker, quit 10 years ago" in a visit where she says "no, I quit"
             absent -= {"smok", "tobacco"}
             present -= {"smok", "tobacco"}
