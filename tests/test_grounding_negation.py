@@ -646,3 +646,18 @@ def test_a_site_does_not_make_a_denied_pain_present():
     # pain reported anywhere in the visit: the plain denial may be about something else
     knee = TWITCH + "[patient] My knee hurts though, ever since the fall.\n"
     assert _flags(knee, "Reports right eye pain.") == []
+
+
+@pytest.mark.parametrize(
+    ("clause", "negated", "affirmed"),
+    [
+        ("without ibuprofen i would say my pain is a three", set(), {"pain"}),  # train D2N060
+        ("without medication my pain is a 7", set(), {"pain"}),
+        ("walking without pain", {"pain"}, set()),
+        ("without any pain my knee is fine", {"pain"}, set()),
+    ],
+)
+def test_without_a_drug_then_a_new_subject_denies_nothing(clause, negated, affirmed):
+    from scribe.grounding.assertion import negated_terms
+
+    assert negated_terms(clause) == (negated, affirmed)

@@ -406,3 +406,25 @@ def test_a_drugs_times_a_day_must_be_what_the_visit_gives_it():
     ]
     # as needed is no frequency
     assert safety(grounded(visit, "Metformin 500 mg as needed.")[0]) == []
+
+
+def test_a_score_answering_what_the_pain_level_is():
+    """Train D2N060: "pain rated as 7-8/10" made "14-8/10" (14 the respiratory rate) passed: "what your pain level
+    is" was not read as a scale question, so the answers were no scores."""
+    visit = """\
+[doctor] So without any ibuprofen, can you tell me what your pain level is?
+[patient] Without ibuprofen I would say my pain is a three.
+[doctor] Okay, and with your ibuprofen?
+[patient] Like a seven, eight.
+[doctor] Your respiratory rate was fourteen and your heart rate fifty eight.
+"""
+
+    def flags(text):
+        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
+        (st,) = ground_note(note, parse_dialogue(visit)).statements()
+        return [i.detail for i in st.issues if i.severity == Severity.safety]
+
+    assert flags("Her pain is rated as 3/10 without medication.") == []
+    assert flags("Her pain is rated as 7-8/10.") == []
+    (detail,) = flags("Her pain is rated as 14-8/10.")
+    assert detail.startswith("a score of 14 out of 10 is not what was said")

@@ -107,6 +107,7 @@ _NOT_A_CONDITION_AFTER = frozenset(
     testing""".split()
 )
 _SUBJECTS = frozenset("i he she they we it".split())
+_POSSESSIVES = frozenset("my his her your our their".split())
 _TERMINATORS = frozenset(
     """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
     complains admits describes experiences presents which who whereas while there because exam""".split()
@@ -411,6 +412,14 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             continue  # "isn't this your second episode of hematuria?" asks, expecting yes: no denial
         if w in _NEGATORS or w.endswith("n't"):
             neg_at = i
+            continue
+        if (
+            w in _SUBJECTS | _POSSESSIVES
+            and 1 < i - neg_at <= 4
+            and toks[neg_at] == "without"
+            and not any(target(t) for t in toks[neg_at + 1 : i])
+        ):
+            neg_at = -99  # "without ibuprofen i would say my pain is a three": the pain is there
             continue
         if w in _REFERENCE_POINT and 0 < i - neg_at <= NEGATION_SCOPE and "other" in toks[neg_at + 1 : i]:
             neg_at = -99  # "no other symptoms associated with the diplopia": the diplopia is there
