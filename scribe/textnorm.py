@@ -298,6 +298,12 @@ _LAY_TERMS = tuple(
         (r"see(?:ing|s)? double", "diplopia"),
         (r"nose (?:is |was |has been |keeps )?(?:runny|running)", "rhinorrhea"),
         (r"nose (?:is |was |has been |feels )?(?:stuffy|stuffed up|congested|blocked)", "congestion"),
+        # "I sliced my right ring finger with a piece of glass", "a deep cut"
+        (
+            r"(?:cut|sliced|slit|gashed) (?:my|his|her|your|their) \w+|an? (?:deep |bad |big |little |small )?(?:cut|gash)",
+            "laceration",
+        ),
+        (r"(?:can|could) (?:barely|hardly) (?:move|lift)", "weakness"),  # "she can barely move her right arm"
     )
 )
 _BOWEL_CHANGE = re.compile(

@@ -552,6 +552,9 @@ def test_a_no_that_answers_the_question_before_and_no_other_symptoms_with_it():
         ("I see double.", "diplopia"),
         ("My nose is runny.", "rhinorrhea"),
         ("My nose is stuffy.", "nasal congestion"),
+        ("I sliced my finger on a piece of glass.", "finger laceration"),  # MTS-Dialog dev
+        ("I got a deep cut on my hand.", "hand laceration"),
+        ("She can barely move her right arm.", "right arm weakness"),  # MTS-Dialog dev
     ],
 )
 def test_a_lay_complaint_is_the_charts_finding(said, term):
