@@ -256,6 +256,20 @@ def test_a_result_of_a_test_that_was_only_ordered_is_flagged():
     assert any(i.kind == "result" and "does not mention" in i.detail for i in invented.issues), invented.issues
 
 
+def test_images_brought_up_after_a_question_about_them_give_their_result():
+    """MTS-Dialog dev: "Have you had your x rays taken yet?" - "Yes." - "Let me pull them up here. You'll see a
+    fracture of your talus." gives the x-ray's result; a question with nothing looked at after it gives none."""
+
+    def results(dialogue):
+        (st,) = ground_note(_note("X-ray revealed a talus fracture."), parse_dialogue(dialogue)).statements()
+        return [i.detail for i in st.issues if i.kind == "result"]
+
+    asked = "[doctor] Have you had your x rays taken yet?\n[patient] Yeah, the tech just brought me back.\n"
+    assert results(asked + "[doctor] Great, let me pull them up here. You'll see a fracture of your talus.\n") == []
+    (detail,) = results(asked + "[doctor] Okay. You'll see the surgeon about the fracture of your talus.\n")
+    assert "only orders or mentions the x-ray" in detail
+
+
 def test_an_allergy_drug_written_as_a_current_medication_is_flagged():
     meds, allergy, takes = _check_sample(
         "Current medications: lisinopril 10 mg daily and penicillin.",

@@ -70,6 +70,12 @@ _ORDER_SAID = re.compile(
 # "let's look at your x-ray" shows it: it is not a plan to get one
 _REVIEWED = re.compile(r"\blet's (?:take a )?(?:look at|review|go over)\b")
 
+# the images or results brought up after a question about them: what follows shows them
+_PULLED_UP = re.compile(
+    r"\b(?:pull (?:them|it|those|these) up|let's (?:have|take) a look|(?:if you )?look (?:here|at (?:this|these|them|it))|"
+    r"looking at (?:them|it|these|those))\b"
+)
+LOOK_REACH = 2  # turns after a question about a test within which its images may be brought up
 _TEST_NAME = {"ecg": "ECG", "ct": "CT", "mri": "MRI", "labs": "lab test"}
 
 
@@ -113,6 +119,14 @@ def result_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
             rest = _SENTENCE_END.split(own[m.end() :], maxsplit=2)
             after = " ".join(rest[:2]) if len(rest) > 1 else rest[0] + " " + _SENTENCE_END.split(nxt, maxsplit=1)[0]
             if _RESULT_SAID.search(after[:120]) or _RESULT_SAID.search(before):
+                with_result |= ks
+            elif (
+                own.rstrip().endswith("?")
+                and any(  # "Have they taken x rays yet?" - "Yes." - "Let's have a look.
+                    _PULLED_UP.search(t) and _RESULT_SAID.search(t)  # Well, you broke your leg."
+                    for t in (normalise(index.segment_text[later]) for later in index.order[i + 1 : i + 1 + LOOK_REACH])
+                )
+            ):
                 with_result |= ks
     issues = []
     for k in sorted(kinds - with_result):
