@@ -428,3 +428,23 @@ def test_a_score_answering_what_the_pain_level_is():
     assert flags("Her pain is rated as 7-8/10.") == []
     (detail,) = flags("Her pain is rated as 14-8/10.")
     assert detail.startswith("a score of 14 out of 10 is not what was said")
+
+
+def test_once_every_and_a_dated_visit_are_no_numbers_to_find():
+    """MTS-Dialog dev: "once every 4 to 8 weeks" where the visit says "every four to eight weeks" (no "once" to
+    find), and "seen in our clinic on 04/12/05" read as a score out of 05."""
+    visit = """\
+[doctor] How often do you see the specialist?
+[patient] Every four to eight weeks.
+[doctor] When did the back pain come back?
+[patient] In April. It's about six out of ten now.
+"""
+
+    def flags(text):
+        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
+        (st,) = ground_note(note, parse_dialogue(visit)).statements()
+        return [i.detail for i in st.issues if i.severity == Severity.safety]
+
+    assert flags("He sees the specialist once every 4 to 8 weeks.") == []
+    assert flags("He sees the specialist once every 3 to 8 weeks.") != []
+    assert flags("His back pain came back and he was seen in our clinic on 04/12/05.") == []

@@ -385,6 +385,7 @@ _AGE = re.compile(
 
 # a note's "once daily" (normalised: "1 times daily"), said where the visit says "every morning"
 _ONCE_DAILY = re.compile(r"\b1 times? (?:a |per |each )?day\b|\b1 times? daily\b")
+_ONCE_EVERY = re.compile(r"\b1 times? every \d")  # the "once" of "once every 4 weeks" is no count of its own
 # the patient's own age as a note writes it: "a 64-year-old", "44 y/o", "80 years of age" (not "walked at age 2")
 _YEARS_OLD = re.compile(r"\b(\d{1,3}) (?:years? old|y o\b|years? of age)")
 _AT_AN_AGE = [[w] for w in "at by until since between and from to before after".split()]
@@ -662,7 +663,7 @@ def _score_said_otherwise(text: str, index: TranscriptIndex) -> dict[str, Issue]
     if not scores:
         return {}
     out: dict[str, Issue] = {}
-    written = normalise(text)
+    written = normalise(DATE.sub(" ", text))  # "seen in our clinic on 04/12/05" scores nothing out of 05
     said = ", ".join(sorted(scores, key=float))
     for m in _SCORE_WRITTEN.finditer(written):
         for x in (g for g in m.groups() if g):
@@ -768,6 +769,8 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     for num in sorted(facts.numbers - contradicted.keys()):
         if num == "1" and _ONCE_DAILY.search(normalise(text)) and once_a_day_said(index):
             continue  # "lisinopril 10 mg once daily" where the visit says "every morning"
+        if num == "1" and _ONCE_EVERY.search(normalise(text)) and "every" in index.all_tokens:
+            continue  # "I am seeing him once every 4 to 8 weeks" where the visit says "every four to eight weeks"
         if num in own_ages and num in ages_said(index):
             continue  # "a 64-year-old" where the patient answered "I'm sixty four" (not "rolled over at age 3")
         unit, units = facts.quantities.get(num), _units_said(index, num)
