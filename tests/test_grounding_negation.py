@@ -664,3 +664,13 @@ def test_without_a_drug_then_a_new_subject_denies_nothing(clause, negated, affir
     from scribe.grounding.assertion import negated_terms
 
     assert negated_terms(clause) == (negated, affirmed)
+
+
+def test_an_opinion_of_smoking_is_no_report_of_it():
+    """MTS-Dialog dev: "Do you smoke?" - "No, I don't. Smoking is gross." made "She does not smoke." a flag."""
+    from scribe.grounding.assertion import negated_terms
+
+    visit = "[doctor] Do you smoke?\n[patient] No, I don't. Smoking is gross.\n"
+    assert _flags(visit, "She does not smoke.") == []
+    assert _flags(visit, "She smokes.") != []
+    assert negated_terms("the pain is bad") == (set(), {"pain"})  # said of a symptom, it reports it

@@ -108,6 +108,8 @@ _NOT_A_CONDITION_AFTER = frozenset(
 )
 _SUBJECTS = frozenset("i he she they we it".split())
 _POSSESSIVES = frozenset("my his her your our their".split())
+# what is said of a habit (not of a symptom: "the pain is bad" reports it)
+_OPINIONS = frozenset("gross disgusting bad terrible awful nasty unhealthy dangerous expensive stupid dumb".split())
 _TERMINATORS = frozenset(
     """but however although though except aside apart yet reports reported endorses endorsed notes noted states stated
     complains admits describes experiences presents which who whereas while there because exam""".split()
@@ -497,6 +499,8 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             continue  # "her flares are well controlled", "heartburn ... but resolved": not said to be there now
         if key == "appetite":
             continue  # "no appetite" is a symptom and "appetite is fine" none: the word's polarity says neither
+        if key in ("smok", "tobacco") and toks[i + 1 : i + 3] in (["is", o] for o in _OPINIONS):
+            continue  # "No, I don't. Smoking is gross.": an opinion of the habit, not a report of it
         if i - neg_at <= NEGATION_SCOPE and (_lessened(toks, neg_at) or _qualified_denial(toks, i)):
             continue  # "not coughing as much", "not that much pain", "no pain at rest, only when I walk": not absent
         absent = (
