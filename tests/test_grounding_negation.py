@@ -674,3 +674,15 @@ def test_an_opinion_of_smoking_is_no_report_of_it():
     assert _flags(visit, "She does not smoke.") == []
     assert _flags(visit, "She smokes.") != []
     assert negated_terms("the pain is bad") == (set(), {"pain"})  # said of a symptom, it reports it
+
+
+def test_a_denial_of_the_day_the_visit_denies_too():
+    """MTS-Dialog dev: "I have been having diarrhea ... I didn't have any diarrhea today though." backs "No diarrhea
+    today." and contradicts "Diarrhea today."; an undated "No diarrhea." is still contradicted."""
+    visit = (
+        "[doctor] Have you experienced any diarrhea?\n"
+        "[patient] Yes. I have been having diarrhea since the mouth sores started. I didn't have any diarrhea today though.\n"
+    )
+    assert _flags(visit, "She has had no diarrhea today, however.") == []
+    assert _flags(visit, "She has had diarrhea today.") == [f"'diarrhea' {PRESENT_BUT_DENIED}"]
+    assert _flags(visit, "She denies diarrhea.") == [f"'diarrhea' {ABSENT_BUT_SAID}"]

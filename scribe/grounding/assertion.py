@@ -1525,7 +1525,7 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
         else:  # a condition lasts: "no history of asthma" in a visit about her asthma, "history of diabetes" denied
             absent |= (st_aff & _CONDITIONS & all_neg) - all_aff - _TOO_GENERAL
             present |= (st_neg & _CONDITIONS & all_aff) - all_neg - _TOO_GENERAL
-        absent |= {w for w in st_aff - absent if _denied_here(clause, w, index)}
+        absent |= {w for w in st_aff - absent if _denied_here(clause, w, index) or _denied_that_day(clause, w, index)}
         # "Reports right eye pain." where the supporting lines deny any pain ("any pain when it happens?" - "no")
         # and no line of the visit reports pain anywhere: a site does not make a denied pain present
         if not any(base_target(k) == "pain" for k in all_aff | ev_aff):
@@ -1542,7 +1542,9 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
                 )
             )
         on_body = f"{header} {clause}"
-        present = {w for w in present if not _denied_elsewhere(clause, w, index)}
+        present = {
+            w for w in present if not _denied_elsewhere(clause, w, index) and not _denied_that_day(clause, w, index)
+        }
         if _NEVER_DIAGNOSED.search(clause):
             present -= _CONDITIONS  # "denies ever being diagnosed with hepatitis C" in a visit that diagnoses it
         # "Abdomen: no tenderness" after "tenderness over the medial joint line" of a knee: said of another part
@@ -1725,6 +1727,23 @@ _PLACE_AXES = (
 def _places(toks: set[str]) -> list[set[str]]:
     """The places ``toks`` name, per axis."""
     return [{place for place, words in axis.items() if toks & words} for axis in _PLACE_AXES]
+
+
+_THAT_DAY = re.compile(r"\b(?:today|tonight|this morning|right now)\b")
+
+
+def _denied_that_day(clause: str, target: str, index: TranscriptIndex) -> bool:
+    """ "No diarrhea today." where the patient said "I've been having diarrhea ... I didn't have any today": a
+    denial of the day the visit also denies, with the same word for the day."""
+    day = _THAT_DAY.search(clause)
+    if day is None:
+        return False
+    return any(
+        day.group(0) in c and target in negated_terms(c)[0]
+        for sid in index.order
+        if day.group(0) in index.segment_text[sid].lower()
+        for c in _clauses(index.segment_text[sid])
+    )
 
 
 def _denied_elsewhere(clause: str, target: str, index: TranscriptIndex) -> bool:
