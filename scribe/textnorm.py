@@ -304,6 +304,12 @@ _LAY_TERMS = tuple(
             "laceration",
         ),
         (r"(?:can|could) (?:barely|hardly) (?:move|lift)", "weakness"),  # "she can barely move her right arm"
+        (
+            r"(?:mouth|canker|open|cold) sores?|sores (?:in|on) (?:my|your|his|her|their|the) \w+",
+            "ulcer",
+        ),  # "sores in my mouth"
+        (r"locks? up|locked up|locking up|keeps? locking", "locking"),  # "the knee locks up on me"
+        (r"(?:can't|cannot|can not|couldn't) see (?:very |that |so |too )?(?:well|good|clearly)", "vision"),
     )
 )
 _BOWEL_CHANGE = re.compile(

@@ -555,6 +555,9 @@ def test_a_no_that_answers_the_question_before_and_no_other_symptoms_with_it():
         ("I sliced my finger on a piece of glass.", "finger laceration"),  # MTS-Dialog dev
         ("I got a deep cut on my hand.", "hand laceration"),
         ("She can barely move her right arm.", "right arm weakness"),  # MTS-Dialog dev
+        ("I have had these sores in my mouth.", "mouth ulcerations"),  # MTS-Dialog dev
+        ("The knee locks up on me.", "knee locking"),
+        ("I can't see very well in my right eye.", "decreased vision in the right eye"),
     ],
 )
 def test_a_lay_complaint_is_the_charts_finding(said, term):
