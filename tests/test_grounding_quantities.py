@@ -425,6 +425,11 @@ def test_a_score_answering_what_the_pain_level_is():
         return [i.detail for i in st.issues if i.severity == Severity.safety]
 
     assert flags("Her pain is rated as 3/10 without medication.") == []
+    # a later question about the lowest pain asks for a score on the same scale (MTS-Dialog dev)
+    later = visit + "[doctor] What's the lowest pain you've ever felt?\n[patient] I think it was a two.\n"
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text="Least pain 2/10.")])])
+    (st,) = ground_note(note, parse_dialogue(later)).statements()
+    assert [i.detail for i in st.issues if i.severity == Severity.safety] == []
     assert flags("Her pain is rated as 7-8/10.") == []
     (detail,) = flags("Her pain is rated as 14-8/10.")
     assert detail.startswith("a score of 14 out of 10 is not what was said")

@@ -624,6 +624,7 @@ _SCALE_ASKED = re.compile(
     r"\bscale\b|\bout of (?:10|ten)\b|\b(?:rate|rates|rating) (?:your |the |that |it |this )?(?:pain|it|that)\b"
     r"|\b(?:zero|0|one|1) to (?:10|ten)\b"
     r"|\bpain (?:level|score)\b|\b(?:level|score) of (?:your |the |that )?pain\b"  # "what your pain level is"
+    r"|\b(?:lowest|least) pain\b"  # "what's the lowest pain you've ever felt?" after a scale question
 )
 _SCORE_WRITTEN = re.compile(r"\b(\d{1,2}(?:\.\d)?)(?:\s*(?:-|to)\s*(\d{1,2}(?:\.\d)?))?\s*(?:/|out of )\s*10\b(?!\s*/)")
 SCALE_TURNS = 4  # turns after a scale question in which its answers may come
