@@ -1,4 +1,4 @@
-"""MTS-Dialog as a second development set for the flag benchmark.
+"""MTS-Dialog as a second development set for the flag and omission benchmarks.
 
 ACI-Bench train has 67 visits, and after many rounds of work on them the check catches nearly every
 error injected there while valid lags (a denied symptom made present: 94 % on train, 82 % on valid).
