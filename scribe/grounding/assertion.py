@@ -14,6 +14,7 @@ from ..domain import Issue, SpeakerRole
 from ..textnorm import normalise, stated_sentences, tokens
 from ..textnorm import stem as _stem
 from .index import TranscriptIndex
+from .people import FAMILY_WORDS
 
 _NEGATORS = {
     "no",
@@ -128,10 +129,6 @@ _NOT_TARGETS = frozenset(
 _BLOOD_NOT_A_FINDING = frozenset(
     """pressure pressures sugar sugars work test tests draw drawn count counts thinner thinners type levels level
     glucose bank donation vessels vessel cells cell flow supply glucoses cultures culture products transfusion""".split()
-)
-_FAMILY = frozenset(
-    """family mother father brother sister son daughter mom dad grandmother grandfather aunt uncle wife husband partner
-    kids kid children child grandson granddaughter cousin niece nephew grandma grandpa""".split()
 )
 # what others have, people in general: "my wife has had a cough", "some people get swelling in their legs"
 _OTHER_PEOPLE = frozenset(
@@ -456,7 +453,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         if (w == "any" and i - neg_at > NEGATION_SCOPE) or (w == "you" and i and toks[i - 1] in _ASKING):
             hyp_at = i  # asked, not stated
             continue
-        if w in ("who", "that") and i and (toks[i - 1] in _OTHER_PEOPLE or toks[i - 1] in _FAMILY):
+        if w in ("who", "that") and i and (toks[i - 1] in _OTHER_PEOPLE or toks[i - 1] in FAMILY_WORDS):
             hyp_at, listing, others = i, False, True  # "living with anyone who smokes": what someone else does
             continue
         if w in _REPORTED and i - neg_at == 1 and toks[neg_at] in ("no", "not", "none"):
@@ -481,7 +478,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         ):
             neg_at = hyp_at = -99
             continue
-        if w in _HYPOTHETICAL or w in _FAMILY or w in _OTHER_PEOPLE:
+        if w in _HYPOTHETICAL or w in FAMILY_WORDS or w in _OTHER_PEOPLE:
             hyp_at, listing, others = i, w in _LISTS_OF_WHAT_MAY_BE, w not in _HYPOTHETICAL
             continue
         if others and w in ("i", "i'm", "i've") and 0 < i - hyp_at <= NEGATION_SCOPE:
@@ -873,7 +870,7 @@ def _question_targets(sentence: str) -> set[str]:
         key
         for i in range(len(toks))
         if (key := _qualified(toks, i))
-        and not any(t in _FAMILY for t in toks[max(0, i - FAMILY_REACH) : i])
+        and not any(t in FAMILY_WORDS for t in toks[max(0, i - FAMILY_REACH) : i])
         # "any daily medications for your asthma?" asks about the medications: her asthma is given
         and not (key in _CONDITIONS and i and toks[i - 1] in _POSSESSIVES)
         # "any other pain from the fall?": the fall is the question's cause, given, not asked about; and "any other

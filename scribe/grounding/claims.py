@@ -13,6 +13,7 @@ import re
 from ..domain import Issue
 from ..textnorm import content_words, normalise, stated_sentences, stem, tokens
 from .index import TranscriptIndex
+from .people import RELATIVES
 from .quantities import Facts
 
 # Tests whose *result* a note may report. "E.C.G." is how a typed or spoken transcript often spells it.
@@ -494,12 +495,6 @@ _OWN_HISTORY = re.compile(
     re.I,
 )
 _ITEM_SPLIT = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", re.I)
-RELATIVES = frozenset(
-    content_words(
-        "family father mother dad mom brother sister sibling siblings parent parents grandfather grandmother grandma "
-        "grandpa aunt uncle cousin son daughter"
-    )
-)
 # a worry, a risk or a prevention whose object is the condition ("should I be worrying about a heart attack?", "I was
 # concerned about the kidney stones", "your risk of a stroke")
 _FEARED = re.compile(

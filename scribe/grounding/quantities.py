@@ -26,6 +26,7 @@ from .context import (
 )
 from .frequency import once_a_day_said
 from .index import FRAMING, TranscriptIndex
+from .people import KIN
 
 
 @dataclass(frozen=True)
@@ -688,12 +689,6 @@ def _score_said_otherwise(text: str, index: TranscriptIndex) -> dict[str, Issue]
 
 # whose number it is: "mother died of MI, age 80" where the visit says "my mother ... she was seventy" and "my
 # father ... he was around eighty"
-_KIN = {
-    "mother": "mother", "mom": "mother", "father": "father", "dad": "father", "brother": "brother",
-    "sister": "sister", "son": "son", "daughter": "daughter", "grandmother": "grandmother",
-    "grandma": "grandmother", "grandfather": "grandfather", "grandpa": "grandfather", "aunt": "aunt",
-    "uncle": "uncle", "wife": "wife", "husband": "husband",
-}  # fmt: skip
 _SELF_FIRST = re.compile(r"^\W*(?:and |so |um |uh |well )*(?:i|i'm|i've|my|we|you|your)\b")
 
 
@@ -705,7 +700,7 @@ def _kin_numbers(index: TranscriptIndex) -> dict[str, set[str]]:
         for sid in ix.order:
             whose = None
             for sentence in re.split(r"(?<=[.;!?])\s+", normalise(ix.segment_text[sid])):
-                named = {_KIN[w] for w in re.findall(r"[a-z]+", sentence) if w in _KIN}
+                named = {KIN[w] for w in re.findall(r"[a-z]+", sentence) if w in KIN}
                 if len(named) == 1:
                     whose = next(iter(named))
                 elif named or _SELF_FIRST.match(sentence):
@@ -719,7 +714,7 @@ def _kin_numbers(index: TranscriptIndex) -> dict[str, set[str]]:
 
 def _said_of_another_relative(text: str, facts: Facts, index: TranscriptIndex) -> dict[str, Issue]:
     """A number the note gives one relative that the visit gives another, and this one a different value."""
-    named = {_KIN[w] for w in re.findall(r"[a-z]+", normalise(text)) if w in _KIN}
+    named = {KIN[w] for w in re.findall(r"[a-z]+", normalise(text)) if w in KIN}
     if len(named) != 1:
         return {}
     (whose,) = named
