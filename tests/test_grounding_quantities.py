@@ -453,3 +453,44 @@ def test_once_every_and_a_dated_visit_are_no_numbers_to_find():
     assert flags("He sees the specialist once every 4 to 8 weeks.") == []
     assert flags("He sees the specialist once every 3 to 8 weeks.") != []
     assert flags("His back pain came back and he was seen in our clinic on 04/12/05.") == []
+
+
+def test_how_long_a_symptom_lasted_when_the_question_says_that_feeling():
+    """MTS-Dialog dev: "Any lightheadedness?" - "Yeah." - "How long have you had that feeling?" - "About two days."
+    and "three days" said of the bowels: "lightheadedness ... for 3 days prior to presentation" is a duration said of
+    something else, however far the number is written from the symptom."""
+    visit = """\
+[doctor] Good morning. What brings you in today?
+[patient] I have had this weird feeling in both of my legs for a while.
+[doctor] Any weakness in your legs?
+[patient] Yes, I'm having trouble walking and going up and down stairs.
+[doctor] Have you had any loss of bowel control?
+[patient] No, but I haven't had a bowel movement in about three days.
+[doctor] Any back or neck pain?
+[patient] No, nothing there.
+[doctor] When did you start using the cane?
+[patient] A while back, I'm not sure exactly.
+[doctor] Are you able to stand without it?
+[patient] No, I'm not.
+[doctor] And how would you describe your leg symptoms?
+[patient] It feels cold, and numb from my trunk down.
+[doctor] Any shortness of breath?
+[patient] I've had it chronically, but I think it's getting worse.
+[doctor] Any fevers or chills?
+[patient] No.
+[doctor] Have you had any lightheadedness or feelings of faint?
+[patient] Um, yeah, when I try to stand up.
+[doctor] How long have you had that feeling?
+[patient] I've had it for about two days now.
+"""
+
+    def flags(text):
+        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
+        (st,) = ground_note(note, parse_dialogue(visit)).statements()
+        return [i.detail for i in st.issues if i.severity == Severity.safety]
+
+    said = "He has had lightheadedness upon standing more readily than usual for {} days prior to presentation."
+    assert flags(said.format(2)) == []
+    (detail,) = flags(said.format(3))
+    assert detail.endswith("is not what was said: 2 day")
+    assert flags("No bowel movement for 3 days.") == []

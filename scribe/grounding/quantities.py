@@ -15,6 +15,7 @@ from ..domain import Issue
 from ..lexicon import Lexicon, fuzzy_in, medications_in
 from ..textnorm import DOSE_UNITS, UNITS, canon_number, normalise, stem, tokens
 from ..wordlist import knows_english
+from .assertion import target
 from .context import (
     DATE,
     NAMED_NUMBER,
@@ -93,6 +94,7 @@ _QUANTITY_UNITS = {
 }
 # a duration is said with its unit ("two weeks"): a bare number nearby is something else ("grade two")
 _TIME_UNITS = frozenset(("day", "week", "month", "hour", "minute"))
+_ANAPHOR = re.compile(r"\b(?:that|it|this|those|these)\b")
 _BEER_PACKS = frozenset(("6", "12", "24"))
 _RANGE_JOINERS = frozenset({"to", "or", "-"})
 _AND_NIGHT = re.compile(r"and (?:\S+ ){0,4}(?:night|evening|bedtime)\b")
@@ -1015,6 +1017,12 @@ def said_quantities(index: TranscriptIndex) -> list[Quantity]:
                 prev = ix.segment_text[ix.order[i - 1]].strip()
                 if prev.endswith("?"):
                     asked = context_tokens(re.split(r"(?<=[.!?])\s+", prev)[-1])
+                    if i >= 3 and _ANAPHOR.search(prev.lower()):
+                        # "Any lightheadedness?" - "Yeah." - "How long have you had that feeling?" - "Two days.":
+                        # the question before says what "that" is
+                        first = ix.segment_text[ix.order[i - 3]].strip()
+                        if first.endswith("?"):
+                            asked += context_tokens(re.split(r"(?<=[.!?])\s+", first)[-1])
             out.extend(quantities_in(ix.segment_text[sid], ix.medications, sid, asked))
         return out
 
@@ -1051,12 +1059,14 @@ def _said_for_something_else(text: str, facts: Facts, index: TranscriptIndex) ->
     for q in mine:
         if q.value in out or not q.head:
             continue
+        symptoms = {w for w in q.anchor if target(w)} if q.unit in _TIME_UNITS else set()
         others = [
             (agreement(q.anchor, m.anchor, index), m)
             for m in said
             if m.value not in values
             and (m.unit == q.unit or (q.unit == CONCENTRATION and not m.unit))  # a lab's unit is seldom said
-            and agreement(q.head, m.anchor, index) > 0
+            # how long a symptom has lasted is about the symptom, however far from the number it is written
+            and (agreement(q.head, m.anchor, index) > 0 or symptoms & m.anchor)
         ]
         if not others:
             continue
