@@ -489,6 +489,8 @@ def test_a_hospital_discharge_a_procedure_and_the_blood_supply_are_no_findings()
         "The patient underwent incision and drainage in the emergency department.",
         "The procedure restores the blood supply to the bone.",
         "Her blood glucoses have been running well.",
+        "No further problems have been noted upon his discharge and treatment.",
+        "She has done well since discharge.",
     )
     assert [safety(st) for st in grounded(visit, *right)] == [[]] * len(right)
     # a discharge or bleeding of the body is still a finding the visit must mention

@@ -295,6 +295,7 @@ _NOT_A_FINDING_AFTER = frozenset(
 
 
 _DISCHARGED = frozenset("home from planning plan instructions summary date today tomorrow".split())
+_LEFT_HOSPITAL = frozenset("upon after since before until post prior".split())  # "upon his discharge"
 
 
 # the chart's abbreviations of conditions, as whole words ("mi" must not take "migraine" or "mild")
@@ -701,6 +702,11 @@ HEART_REACH = 5  # tokens between "heart" and what it does ("my heart feels like
 def _qualified(toks: list[str], i: int) -> str | None:
     """The target at ``toks[i]``, qualified by the body site right before it ("chest pain", "knee swell")."""
     key = target(toks[i], toks[i + 1] if i + 1 < len(toks) else "")
+    if key == "discharge" and (
+        (i >= 1 and toks[i - 1] in _LEFT_HOSPITAL)
+        or (i >= 2 and toks[i - 2] in _LEFT_HOSPITAL and toks[i - 1] in ("his", "her", "their"))
+    ):
+        return None  # "no further problems upon his discharge": leaving the hospital, no finding
     if key is None and toks[i] == "high" and toks[i + 1 : i + 3] in (["blood", "pressure"], ["bp"]):
         return "hypertens"  # "high blood pressure" (the vital sign said high is a reading, not this)
     if (
