@@ -452,6 +452,12 @@ def test_once_every_and_a_dated_visit_are_no_numbers_to_find():
 
     assert flags("He sees the specialist once every 4 to 8 weeks.") == []
     assert flags("He sees the specialist once every 3 to 8 weeks.") != []
+    # "once daily" is still read as how often: where the visit never says it, the chart is to be checked
+    note = NoteDraft(
+        sections=[Section(key="s", title="S", statements=[Statement(text="He sees the specialist once daily.")])]
+    )
+    (st,) = ground_note(note, parse_dialogue(visit)).statements()
+    assert "1 times a day is not said in the visit: check it against the chart" in [i.detail for i in st.issues]
     assert flags("His back pain came back and he was seen in our clinic on 04/12/05.") == []
 
 

@@ -159,7 +159,9 @@ def _denominator(toks: list[str], i: int) -> bool:
 # "one" that counts nothing: "at one point", "no one", "one of the"
 _NOT_A_COUNT = re.compile(
     r"\b(?:at one (?:point|time)|no one|one another|(?:the|this|that|which) one|one of (?:the|his|her|my|your|their|these|"
-    r"those|them)|once (?:again|more)|(?:all )?at once|once in a while|once and for all)\b"
+    r"those|them)|once (?:again|more)|(?:all )?at once|once in a while|once and for all"
+    # how often, not how many: "once every 4 to 8 weeks" ("once daily" is read below, and by the frequency check)
+    r"|once (?=every\b|each\b))\b"
     # a scale's ends ("a pain scale of 0 to 10, 10 being the worst") and the count of systems reviewed ("ten-system
     # review", "a 14-point review of systems"): the chart's notation, not something said
     r"|\bscale,? (?:of |from )?(?:0|zero|1|one) ?(?:to|-) ?(?:10|ten)\b(?:,? (?:with )?(?:10|ten) being)?"
@@ -388,7 +390,6 @@ _AGE = re.compile(
 
 # a note's "once daily" (normalised: "1 times daily"), said where the visit says "every morning"
 _ONCE_DAILY = re.compile(r"\b1 times? (?:a |per |each )?day\b|\b1 times? daily\b")
-_ONCE_EVERY = re.compile(r"\b1 times? every \d")  # the "once" of "once every 4 weeks" is no count of its own
 # the patient's own age as a note writes it: "a 64-year-old", "44 y/o", "80 years of age" (not "walked at age 2")
 _YEARS_OLD = re.compile(r"\b(\d{1,3}) (?:years? old|y o\b|years? of age)")
 _AT_AN_AGE = [[w] for w in "at by until since between and from to before after".split()]
@@ -767,8 +768,6 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     for num in sorted(facts.numbers - contradicted.keys()):
         if num == "1" and _ONCE_DAILY.search(normalise(text)) and once_a_day_said(index):
             continue  # "lisinopril 10 mg once daily" where the visit says "every morning"
-        if num == "1" and _ONCE_EVERY.search(normalise(text)) and "every" in index.all_tokens:
-            continue  # "I am seeing him once every 4 to 8 weeks" where the visit says "every four to eight weeks"
         if num in own_ages and num in ages_said(index):
             continue  # "a 64-year-old" where the patient answered "I'm sixty four" (not "rolled over at age 3")
         unit, units = facts.quantities.get(num), _units_said(index, num)
