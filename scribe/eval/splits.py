@@ -10,7 +10,6 @@ from __future__ import annotations
 from .aci import AciEncounter, load_split
 
 NAMES = ("train", "valid", "mts-dev", "mts-aside")
-DEVELOP = ("train", "mts-dev")  # read freely; the other two are only reported
 HELP = (
     "ACI-Bench train to develop, valid to report; MTS-Dialog's even rows (mts-dev) to develop, odd rows"
     " (mts-aside) to report (needs SCRIBE_MTS_CSV)"
