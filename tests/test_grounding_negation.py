@@ -691,3 +691,17 @@ def test_a_denial_of_the_day_the_visit_denies_too():
     assert _flags(visit, "She has had no diarrhea today, however.") == []
     assert _flags(visit, "She has had diarrhea today.") == [f"'diarrhea' {PRESENT_BUT_DENIED}"]
     assert _flags(visit, "She denies diarrhea.") == [f"'diarrhea' {ABSENT_BUT_SAID}"]
+
+
+def test_a_denial_only_under_a_circumstance_named_after_it():
+    """MTS-Dialog dev: "I only get short of breath when I walk up the stairs." backs "denies ... shortness of breath
+    with stairs only" (the list's writer means: only with stairs); a plain denial is still contradicted."""
+    from scribe.grounding.assertion import negated_terms
+
+    visit = "[doctor] How about shortness of breath?\n[patient] I only get short of breath when I walk up the stairs.\n"
+    assert _flags(visit, "He denies chest pain, shortness of breath with stairs only, or cough.") == []
+    assert _flags(visit, "He denies chest pain, shortness of breath, or cough.") != []
+    assert negated_terms("denies shortness of breath with stairs only, cough or palpitations")[0] == {
+        "cough",
+        "palpitat",
+    }

@@ -586,7 +586,11 @@ def _lessened(toks: list[str], neg_at: int) -> bool:
 def _qualified_denial(toks: list[str], i: int) -> bool:
     """The denied finding at ``i`` is denied only at a time or in a circumstance named right after it."""
     after = " ".join(t for t in toks[i + 1 : i + 1 + QUALIFIER_REACH] if t != ",")
-    return any(f" {q} " in f" {after} " for q in _ONLY_THEN)
+    return any(f" {q} " in f" {after} " for q in _ONLY_THEN) or bool(_ONLY_AFTER.match(after))
+
+
+# "denies ... shortness of breath with stairs only": had only then, so not denied
+_ONLY_AFTER = re.compile(r"(?:of \w+ )?(?:with|on|when|during|after|at) (?:\w+ ){1,2}only\b")
 
 
 SETTLED_REACH = 4  # words after a finding within which "resolved", "controlled" say it is not there now
