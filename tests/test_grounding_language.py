@@ -1922,6 +1922,11 @@ _ACTIONS = [
         "Discontinue metformin. Continue glipizide.",
     ),
     ("[doctor] do n't stop the eliquis", "Continue Eliquis.", "Stop Eliquis."),
+    (  # MTS-Dialog dev: all but the one named go on
+        "[doctor] continue taking your medicines except prozac . okay ?",
+        "Continue her usual medications except for discontinuing the Prozac.",
+        "Continue Prozac.",
+    ),
     ("[doctor] metformin we 'll continue\n[doctor] and stop the januvia", "Metformin: continue.", "Januvia: continue."),
     (
         "[doctor] we 'll taper the prednisone down over two weeks",

@@ -85,6 +85,7 @@ _STOPS = frozenset(".;?!")
 _OFF = frozenset("get getting come coming take taking go going be keep stay".split())
 _USE = frozenset("use uses using take takes taking try apply give".split())
 _JOINS = frozenset(("and", "or", "but", "then", ","))
+_EXCEPT = frozenset("except excluding besides".split())
 BEFORE = 6  # words before a drug's name in which its action is said
 AFTER = 3  # words after it in which a participle or a chart's "Metformin: continue" gives it
 
@@ -99,6 +100,9 @@ def _action_at(toks: list[str], i: int, end: int, floor: int = 0) -> Action | No
         w = toks[j]
         if w in _STOPS:
             break
+        if w in _EXCEPT:  # "continue taking your medicines except Prozac": all but this one go on
+            said_not = any(t in _NEGATORS or t.endswith("n't") for t in toks[max(0, j - 6) : j])
+            return None if said_not else Action.stop  # "don't take anything except Tylenol" says nothing of stopping
         action = _PAIRS.get((w, toks[j + 1])) if j + 1 < len(toks) else None
         if _ACTION_OF.get(w) in (Action.up, Action.down, Action.keep) and w.endswith("ed") and j + 1 < i:
             if toks[j + 1] not in _AFTER_A_VERB:
