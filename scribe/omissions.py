@@ -227,7 +227,8 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
     for sid in index.order:
         text = index.segment_text[sid]
         heading = False
-        for first, sentence in ((k == 0, s) for k, s in enumerate(_sentences(text))):
+        sentences = _sentences(text)
+        for k, sentence in enumerate(sentences):
             cued, heading = heading, bool(_HEADING.search(sentence))
             toks = tokens(sentence)
             positions = [
@@ -335,7 +336,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                     )
             # -- follow-up timing
             found = [*_FOLLOW.finditer(sentence), *_FOLLOW_AFTER.finditer(sentence)]
-            if first and (answer := _FOLLOW_ANSWER.match(sentence)) and _WHEN_BACK.search(asked_before):
+            if k == 0 and (answer := _FOLLOW_ANSWER.match(sentence)) and _WHEN_BACK.search(asked_before):
                 found.append(answer)
             for f in found:
                 low = _NUMBER_WORDS.get(f.group(1), f.group(1))
@@ -396,8 +397,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                             (_stemmed(term.lower()),),
                         )
                     )
-        last = _sentences(text)[-1:] or [""]
-        asked_before = last[0] if last[0].rstrip().endswith("?") else ""
+        asked_before = sentences[-1] if sentences and sentences[-1].rstrip().endswith("?") else ""
     return _drop_subsumed(list(facts.values()), lx)
 
 

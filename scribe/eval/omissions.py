@@ -145,7 +145,7 @@ def simulated_drafts(encounters: list[AciEncounter], keep_none: bool = False) ->
 
     rows = {}
     for enc in encounters:
-        kept = [s for i, s in enumerate(reference_sentences(enc.note)) if i % 3 != 2 and not keep_none]
+        kept = [] if keep_none else [s for i, s in enumerate(reference_sentences(enc.note)) if i % 3 != 2]
         rows[enc.encounter_id] = {"statement_checks": [{"section": "note", "text": s} for s in kept]}
     return rows
 

@@ -304,7 +304,7 @@ def plan_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
             continue  # "lower extremity", "an increased need": no plan
         obj: list[str] = []
         for t in toks[i + 1 : i + 6]:
-            if t in _OBJECT_ENDS or t in _STOPS or not t[0].isalpha():
+            if t in _OBJECT_ENDS or not t[0].isalpha():
                 break
             if t not in STOPWORDS:
                 obj.append(stem(t))

@@ -1745,11 +1745,22 @@ def _denied_that_day(clause: str, target: str, index: TranscriptIndex) -> bool:
     day = _THAT_DAY.search(clause)
     if day is None:
         return False
-    return any(
-        day.group(0) in c and target in negated_terms(c)[0]
-        for sid in index.order
-        if day.group(0) in index.segment_text[sid].lower()
-        for c in _clauses(index.segment_text[sid])
+    return target in _denied_on(index, day.group(0))
+
+
+def _denied_on(index: TranscriptIndex, day: str) -> set[str]:
+    """The targets the visit denies in a clause naming ``day`` ("I didn't have any diarrhea today"), once per
+    transcript and day word."""
+    return index.memo(
+        f"denied on {day}",
+        lambda ix: {
+            t
+            for sid in ix.order
+            if day in ix.segment_text[sid].lower()
+            for c in _clauses(ix.segment_text[sid])
+            if day in c
+            for t in negated_terms(c)[0]
+        },
     )
 
 

@@ -55,19 +55,14 @@ def frequencies(text: str) -> set[Fraction]:
 
 
 def _per_drug(toks: list[str], index: TranscriptIndex) -> dict[str, str]:
-    """Each drug the tokens name, with the words after it (within :data:`REACH`) up to the next drug or sentence
-    end."""
+    """Each drug the tokens name, with the words after it (within :data:`REACH`) up to the next drug. (``tokens``
+    keeps no punctuation, so the reach runs past a sentence's end.)"""
     found = index.medications.medications_in(toks)
     out: dict[str, str] = {}
     for k, (at, name) in enumerate(found):
         end = found[k + 1][0] if k + 1 < len(found) else len(toks)
-        words = []
-        for t in toks[at + 1 : min(end, at + 1 + REACH)]:
-            if t in (".", ";", "?", "!"):
-                break
-            words.append(t)
         generic = index.medications.generic_of(name)
-        out[generic] = out.get(generic, "") + " " + " ".join(words)
+        out[generic] = out.get(generic, "") + " " + " ".join(toks[at + 1 : min(end, at + 1 + REACH)])
     return out
 
 
