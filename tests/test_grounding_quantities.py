@@ -408,6 +408,19 @@ def test_a_drugs_times_a_day_must_be_what_the_visit_gives_it():
     assert safety(grounded(visit, "Metformin 500 mg as needed.")[0]) == []
 
 
+def test_a_drugs_times_a_day_end_with_its_sentence():
+    """The words read for a drug's frequency ran past a full stop (``tokens()`` keeps none): "Continue metformin.
+    Check your sugar every morning." gave the metformin once a day, against the visit's twice."""
+    visit = "[patient] Metformin, five hundred twice a day.\n[doctor] Good. Check your sugar every morning. Okay?\n"
+    stated = ("Continue metformin. Check blood sugar every morning.", "Continue metformin every morning.")
+    assert [[i.kind for i in st.issues] for st in grounded(visit, *stated)] == [[], ["frequency"]]
+    # "p.o. b.i.d." is no sentence's end
+    assert safety(grounded(visit, "Metformin 500 mg p.o. b.i.d. with meals.")[0]) == []
+    # speech is read across its full stops: a frequency is often said as a fragment of its own
+    split = "[patient] I take the metformin. Twice a day, five hundred.\n"
+    assert [safety(st) for st in grounded(split, "Metformin 500 mg BID.", "Metformin 500 mg daily.")] == [[], ["dose"]]
+
+
 def test_a_score_answering_what_the_pain_level_is():
     """Train D2N060: "pain rated as 7-8/10" made "14-8/10" (14 the respiratory rate) passed: "what your pain level
     is" was not read as a scale question, so the answers were no scores."""

@@ -54,15 +54,23 @@ def frequencies(text: str) -> set[Fraction]:
     return found
 
 
-def _per_drug(toks: list[str], index: TranscriptIndex) -> dict[str, str]:
-    """Each drug the tokens name, with the words after it (within :data:`REACH`) up to the next drug. (``tokens``
-    keeps no punctuation, so the reach runs past a sentence's end.)"""
-    found = index.medications.medications_in(toks)
+# a sentence ends after a word of three letters or more ("daily. Return"), not inside "p.o. b.i.d."
+_SENTENCE_END = re.compile(r"(?<=[A-Za-z]{3}[.!?])\s+|(?<=[?!])\s+")
+
+
+def _per_drug(text: str, index: TranscriptIndex, spoken: bool = False) -> dict[str, str]:
+    """Each drug ``text`` names, with the words after it (within :data:`REACH`) up to the next drug and, in a
+    note, the sentence's end: "Continue metformin. Check your sugar daily." gives metformin no frequency. Speech
+    is read across its full stops, where a frequency often comes as a fragment of its own ("I take the
+    metformin. Twice a day.")."""
     out: dict[str, str] = {}
-    for k, (at, name) in enumerate(found):
-        end = found[k + 1][0] if k + 1 < len(found) else len(toks)
-        generic = index.medications.generic_of(name)
-        out[generic] = out.get(generic, "") + " " + " ".join(toks[at + 1 : min(end, at + 1 + REACH)])
+    for sentence in [text] if spoken else _SENTENCE_END.split(text):
+        toks = tokens(sentence)
+        found = index.medications.medications_in(toks)
+        for k, (at, name) in enumerate(found):
+            end = found[k + 1][0] if k + 1 < len(found) else len(toks)
+            generic = index.medications.generic_of(name)
+            out[generic] = out.get(generic, "") + " " + " ".join(toks[at + 1 : min(end, at + 1 + REACH)])
     return out
 
 
@@ -72,7 +80,7 @@ def _said(index: TranscriptIndex) -> dict[str, set[Fraction]]:
     def build(ix: TranscriptIndex) -> dict[str, set[Fraction]]:
         out: dict[str, set[Fraction]] = {}
         for pos, sid in enumerate(ix.order):
-            for drug, after in _per_drug(ix.tokens[sid], ix).items():
+            for drug, after in _per_drug(ix.segment_text[sid], ix, spoken=True).items():
                 said = frequencies(after)
                 if not said and pos + 1 < len(ix.order) and _asks(ix.segment_text[sid]):
                     # "how often do you take the metformin?", "and lisinopril?" - "twice a day"
@@ -117,7 +125,7 @@ def frequency_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     said = _said(index)
     anywhere = _anywhere(index)
     issues = []
-    for drug, after in sorted(_per_drug(tokens(statement), index).items()):
+    for drug, after in sorted(_per_drug(statement, index).items()):
         theirs = said.get(drug, set())
         if not theirs:
             continue
