@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from .domain import NoteDraft, Transcript
-from .grounding import TranscriptIndex, allergy_only, findings_in
+from .grounding import TEST_NAMES, TranscriptIndex, allergy_only, findings_in
 from .lexicon import Lexicon, medication_names, mentioned
 from .textnorm import DOSE_UNITS, UNITS, canon_number, normalise, tokens
 
@@ -108,12 +108,6 @@ _CHANGE = re.compile(
 )
 _DOSE = re.compile(r"\b(\d+(?:\.\d+)?) (mg|mcg|g|ml|units|milligrams?|micrograms?)\b")
 _ALLERGY = re.compile(r"\b(allerg\w*|anaphyla\w*|hives|react\w*)\b")
-_TESTS = re.compile(
-    r"\b(e ?c ?g|e ?k ?g|electrocardiogram|echo(?:cardiogram)?|x-?rays?|ct(?: scan)?|cat scan|mri|ultrasound|"
-    r"mammogram|blood ?work|labs?|lab work|a1c|hemoglobin a 1 c|cbc|complete blood count|urinalysis|urine (?:test|sample)|"
-    r"biops(?:y|ies)|stress test|colonoscopy|endoscopy|spirometry|lipid panel|metabolic panel|thyroid (?:test|panel)|"
-    r"tsh|holter(?: monitor)?|culture|pap smear|bone density|nerve conduction|emg|sleep study|psa)\b"
-)
 _ORDER = re.compile(
     r"\b(order\w*|schedul\w*|get (?:you|a|an|some)|set (?:you )?up|send (?:you )?for|check\w*|draw\w*|obtain|"
     r"arrange|want (?:you )?to (?:get|have|do)|like (?:you )?to (?:get|have|do)|going to (?:get|do|have)|gon na (?:get|do|have)|"
@@ -314,10 +308,14 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                     )
                 )
             # -- tests ordered
-            for t in _TESTS.finditer(sentence):
+            for t in TEST_NAMES.finditer(sentence):
                 before = sentence[max(0, t.start() - 60) : t.start()]
-                if _ORDER.search(before) and not re.search(r"\b(?:showed|came back|results?|was|were)\b", before[-25:]):
-                    name = _test_name(t.group(1))
+                # a test done already: its results, or a review of it ("a review of the diagnostic imaging you had")
+                done = re.search(
+                    r"\b(?:showed|came back|results?|was|were|review\w*|look\w* at|went over)\b", before[-25:]
+                )
+                if _ORDER.search(before) and not done:
+                    name = _test_name(t.group(0))
                     add(MustChart(FactKind.test, f"{name} ordered", f"Order {name}.", (sid,), (_test_key(name),)))
             # -- referrals ("I'd like you to get that first physical therapy appointment in")
             therapy = re.search(r"\b(physical|occupational|speech) therapy\b", sentence)
@@ -448,12 +446,12 @@ def _stemmed(term: str) -> str:
 
 
 _TEST_NAMES = [
-    (r"e ?[ck] ?g|electrocardiogram", "ECG"),
+    (r"e\.?\s?[ck]\.?\s?g|electrocardiogram", "ECG"),
     (r"echo", "echocardiogram"),
-    (r"x-?ray", "x-ray"),
+    (r"x\s?-?\s?ray|xray|radiograph", "x-ray"),
     (r"ct|cat scan", "CT scan"),
     (r"mri", "MRI"),
-    (r"a1c|hemoglobin a 1 c", "hemoglobin A1c"),
+    (r"a1c|hemoglobin a\s?1\s?c", "hemoglobin A1c"),
     (r"blood ?work|labs?|lab work", "blood work"),
     (r"cbc|complete blood count", "CBC"),
     (r"lipid", "lipid panel"),

@@ -165,6 +165,11 @@ def test_no_follow_up_where_none_was_set(dialogue):
             "[doctor] the next step that i would like to do is just confirm the diagnosis with some additional blood work.",
             "blood work ordered",
         ),
+        # names the result check always read, now read by the panel too (one list: scribe.grounding.testnames)
+        ("[doctor] i will order the imaging of your neck, and we'll follow up afterwards.", "imaging ordered"),
+        ("[doctor] i'd like to get some x rays of that wrist today.", "x-ray ordered"),
+        ("[doctor] we'll get some radiographs of the foot.", "x-ray ordered"),
+        ("[doctor] i want to get an e.c.g. before you leave.", "ECG ordered"),
     ],
 )
 def test_a_test_ordered_in_passing_is_listed(dialogue, label):
@@ -174,6 +179,13 @@ def test_a_test_ordered_in_passing_is_listed(dialogue, label):
 def test_a_question_about_a_test_orders_nothing():
     assert _labels("[doctor] did you get the mammogram they ordered, okay?", FactKind.test) == []
     assert _labels("[doctor] have you had your a1c checked this year?", FactKind.test) == []
+
+
+def test_a_test_reviewed_is_not_ordered():
+    """Train D2N060: "i would like to do a review of the diagnostic imaging that you had" reviews a test done."""
+    said = "[doctor] now i would like to do a review of the diagnostic imaging that you had before you came in."
+    assert _labels(said, FactKind.test) == []
+    assert _labels("[doctor] i'd like to look at the x rays you brought.", FactKind.test) == []
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..domain import NoteDraft, Section, Statement
 from ..lexicon import Lexicon, default_lexicon, mentioned
-from ..omissions import _SPECIALTY, _TESTS, NOT_DIAGNOSES, FactKind, MustChart, uncovered
+from ..omissions import _SPECIALTY, NOT_DIAGNOSES, FactKind, MustChart, uncovered
 from ..textnorm import normalise, tokens
 from ..transcript_io import parse_dialogue
 from .aci import AciEncounter
@@ -51,6 +51,16 @@ def _draft_note(row: dict) -> NoteDraft:
 
 # MTS-Dialog's note is one section; these are the assessment (its diagnoses count)
 _ASSESSMENT_SECTIONS = frozenset({"ASSESSMENT", "DIAGNOSIS"})
+
+
+# The benchmark's own names of the tests a reference note's plan orders: kept apart from the panel's
+# (scribe.grounding.testnames) on purpose, so a test the panel cannot name counts as a fact it missed.
+_TESTS = re.compile(
+    r"\b(e ?c ?g|e ?k ?g|electrocardiogram|echo(?:cardiogram)?|x-?rays?|ct(?: scan)?|cat scan|mri|ultrasound|"
+    r"mammogram|blood ?work|labs?|lab work|a1c|hemoglobin a 1 c|cbc|complete blood count|urinalysis|urine (?:test|sample)|"
+    r"biops(?:y|ies)|stress test|colonoscopy|endoscopy|spirometry|lipid panel|metabolic panel|thyroid (?:test|panel)|"
+    r"tsh|holter(?: monitor)?|culture|pap smear|bone density|nerve conduction|emg|sleep study|psa)\b"
+)
 
 
 def reference_facts(note: str, lx: Lexicon, section: str = "") -> set[tuple[str, str]]:

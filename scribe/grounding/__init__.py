@@ -26,6 +26,7 @@ from .claims import RELATIVES, allergy_only, says_had
 from .index import TranscriptIndex
 from .laterality import side_mentions, sides_said_for
 from .quantities import DATE, NAMED_NUMBER, Dose, Facts, ages_in, ages_said, chart_details_unsaid, extract_facts
+from .testnames import TEST as TEST_NAMES
 
 # the text helpers callers have always imported from here; they live in scribe.textnorm
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "RELATIVES",
     "Dose",
     "Facts",
+    "TEST_NAMES",
     "TranscriptIndex",
     "ages_in",
     "ages_said",

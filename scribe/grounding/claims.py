@@ -15,13 +15,11 @@ from ..textnorm import content_words, normalise, stated_sentences, stem, tokens
 from .index import TranscriptIndex
 from .people import RELATIVES
 from .quantities import Facts
+from .testnames import TEST as _TEST
 
-# Tests whose *result* a note may report. "E.C.G." is how a typed or spoken transcript often spells it.
-_TEST = re.compile(
-    r"\b(?:e\.?\s?c\.?\s?g|e\.?\s?k\.?\s?g|electrocardiogram|echo(?:cardiogram)?|x\s?-?\s?rays?|xrays?|radiographs?|"
-    r"ct(?:\s+scan)?|cat\s+scan|mri|ultrasound|sonogram|mammogram|blood\s?work|labs?|lab\s+work|a1c|cbc|urinalysis|urine\s+(?:test|sample|dip)|"
-    r"biops(?:y|ies)|(?<!valgus )(?<!varus )stress\s+test|imaging|cultures?|colonoscopy|endoscop(?:y|ies|e|ic)|spirometry|(?:lipid|metabolic)\s+panel)\b"
-)
+# The tests whose results are checked. Tests named but not here (a Pap smear, a TSH, a PSA) are left alone: a note
+# carries their past results from the chart ("Last Pap smear 2019, negative."), and checking them raised false
+# alarms on train (2) and MTS-Dialog dev (1) and aside (3) and caught nothing more (stop 34).
 _TEST_KIND = [
     (re.compile(p), k)
     for p, k in (
