@@ -113,7 +113,8 @@ _ORDER = re.compile(
     r"arrange|want (?:you )?to (?:get|have|do)|like (?:you )?to (?:get|have|do)|going to (?:get|do|have)|gon na (?:get|do|have)|"
     r"need (?:a|an|to get|to have)|repeat|refer\w*|due for|suggest\w*|recommend\w*|additional|further)\b"
 )
-_SPECIALTY = re.compile(
+# specialties and services a visit refers to (public: the omission benchmark reads a reference note's with it)
+SPECIALTIES = re.compile(
     r"\b(cardiolog\w*|dermatolog\w*|endocrinolog\w*|gastroenterolog\w*|nephrolog\w*|neurolog\w*|oncolog\w*|"
     r"orthopedic\w*|orthopaedic\w*|podiatr\w*|pulmonolog\w*|rheumatolog\w*|urolog\w*|psychiatr\w*|psycholog\w*|"
     r"ophthalmolog\w*|ent|surgeon|surgery|physical therapy|occupational therapy|counsel\w*|therapist|nutritionist|"
@@ -323,7 +324,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                 name = therapy.group(0)
                 add(MustChart(FactKind.referral, f"referral to {name}", f"Refer to {name}.", (sid,), (_stemmed(name),)))
             if _REFER.search(sentence):
-                for sp in _SPECIALTY.finditer(sentence):
+                for sp in SPECIALTIES.finditer(sentence):
                     name = sp.group(1)
                     if name in ("surgery", "specialist", "ent") and not re.search(r"\brefer", sentence):
                         continue

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..domain import NoteDraft, Section, Statement
 from ..lexicon import Lexicon, default_lexicon, mentioned
-from ..omissions import _SPECIALTY, NOT_DIAGNOSES, FactKind, MustChart, uncovered
+from ..omissions import NOT_DIAGNOSES, SPECIALTIES, FactKind, MustChart, uncovered
 from ..textnorm import normalise, tokens
 from ..transcript_io import parse_dialogue
 from .aci import AciEncounter
@@ -80,7 +80,7 @@ def reference_facts(note: str, lx: Lexicon, section: str = "") -> set[tuple[str,
             for t in _TESTS.finditer(sentence):
                 facts.add(("test", _key_of_test(t.group(1))))
             if re.search(r"\brefer", sentence):
-                for sp in _SPECIALTY.finditer(sentence):
+                for sp in SPECIALTIES.finditer(sentence):
                     facts.add(("referral", sp.group(1)[:7]))
         for f in _FOLLOW.finditer(sentence):
             facts.add(("follow_up", f"{f.group(1)} {f.group(2)}"))
