@@ -512,3 +512,36 @@ def test_a_five_letter_brand_is_a_target_of_a_heard_non_word_only(index):
         if h == "Ememum" and t in {x.text for x in index.short}
     ]
     assert ("lassox", "Lasix") not in candidates(index, "we went to lassox for the holidays", unsure="lassox")
+
+
+def test_a_name_heard_in_pieces_of_its_own_letters_is_mended_without_the_ear(index):
+    """Train D2N013, D2N004, D2N040 (voiced): "metform in 500 mg" and "metform into 1000 milligrams". The letters are
+    the name's, so the sounds are too; asked, the decoder preferred its own pieces and the name was never written."""
+    prefers_pieces = ear("I want to continue the metform in 500 mg twice a day.")
+    [fixed], changes = correct(
+        [segment("I want to continue the metform in 500 mg twice a day.")], index, prefers_pieces
+    )
+    assert fixed.text == "I want to continue the metformin 500 mg twice a day."
+    assert [(c.original, c.replacement, c.split) for c in changes] == [("metform in", "metformin", True)]
+    assert [(w.word, w.original) for w in fixed.words if w.original] == [("metformin", "metform in")]
+    # the name's end run into a little word: "metform into" is "metformin to"
+    said = "I would like to increase your metform into 1000 milligrams twice daily."
+    [fixed], changes = correct([segment(said)], index, ear(said))
+    assert fixed.text == "I would like to increase your metformin to 1000 milligrams twice daily."
+    assert [(c.original, c.replacement) for c in changes] == [("metform into", "metformin to")]
+    # however sure the recogniser was of its pieces (D2N004: 0.62 and 0.79)
+    sure = segment(said)
+    sure = sure.model_copy(update={"words": [w.model_copy(update={"probability": 0.8}) for w in sure.words]})
+    assert correct([sure], index, ear(said))[0][0].text == fixed.text
+    # not where nobody speaks of medicines ("the metform in the spring" is no prescription)
+    assert not [c for c in propose("we talked about the metform in the spring".split(), index) if c.split]
+    # pieces that are all words of English are left to the ear ("neuron and" may be what was said)
+    [kept], changes = correct(
+        [segment("we gave you the neuron and for that pain")], index, ear("we gave you the neuron and for that pain")
+    )
+    assert kept.text == "we gave you the neuron and for that pain" and changes == []
+    # and pieces that only sound like the name are checked by ear as before
+    [kept], changes = correct(
+        [segment("increase your list of upro 10 mg")], index, ear("increase your list of upro 10 mg")
+    )
+    assert kept.text == "increase your list of upro 10 mg" and changes == []

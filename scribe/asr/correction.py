@@ -182,6 +182,7 @@ class Candidate:
     similarity: float
     heard: int = 0  # how many of the words name the term (the rest the number took); 0: all of them
     tail: str = ""  # the dose after the term, where the run ends on a number that took the name's end
+    split: bool = False  # the heard words are the term's own letters in pieces: nothing for the ear to decide
 
     @property
     def words(self) -> list[str]:
@@ -203,6 +204,7 @@ class Correction:
     gain: float  # how much better the audio fits the term, with the term as context (nats)
     fit: float  # the term (its own context) against the heard words (their own context), nats
     bare: float = 0.0  # the term against the heard words with no context, nats
+    split: bool = False  # the term's own letters heard in pieces ("metform in"), written without a check by ear
 
 
 def is_target(term: str) -> bool:
@@ -237,6 +239,7 @@ class TermIndex:
         self._keys = [t.key for t in self.terms]
         self._names = {" ".join(re.findall(r"[a-z]+", t.text.lower())) for t in self.terms}
         self._drugs = {t.spelling for t in self.terms if t.kind == MEDICATION}
+        self._spelled = {t.spelling: t for t in self.terms}
 
     @classmethod
     def from_vocabulary(cls, user_files: Iterable[str] | None = None) -> TermIndex:
@@ -264,6 +267,10 @@ class TermIndex:
         Compared word by word: "metform in" is not "metformin" (it is a split the correction mends)."""
         name = " ".join(re.findall(r"[a-z]+", text.lower()))
         return bool(name) and (name in self._names or (self._known is not None and self._known(name)))
+
+    def spelled(self, spelling: str) -> Term | None:
+        """The target spelled with exactly these letters ("metformin"), if any."""
+        return self._spelled.get(spelling)
 
     def is_drug(self, word: str) -> bool:
         """``word`` is a medication target as heard ("lisinopril,"): a drug already named nearby."""
@@ -380,6 +387,8 @@ def propose(
             cap = MAX_CANDIDATES_ONE_WORD if i == j else MAX_CANDIDATES_PER_SPAN
             for cand in sorted(hits.values(), key=lambda c: -c.similarity)[:cap]:
                 best.setdefault(cand.term.text, []).append(cand)
+    for cand in _splits(words, index, about_drugs):
+        best.setdefault(cand.term.text, []).insert(0, cand)
     ranked = []
     for spans in best.values():
         spans.sort(key=lambda c: -c.similarity)
@@ -392,6 +401,33 @@ def propose(
             terms.append(c.term.text)
     keep = set(terms[:MAX_TERMS_PER_SEGMENT])
     return [c for c in ranked if c.term.text in keep]
+
+
+def _splits(words: Sequence[str], index: TermIndex, about_drugs: bool) -> list[Candidate]:
+    """Runs of two or three heard words that are a term's own letters in pieces, one of them no word ("metform
+    in"), or those letters and a little word the name's end ran into ("metform into 1000": "metformin to").
+
+    The sounds are the same either way, so a check by ear would only weigh the decoder's taste for its own pieces
+    against the name (on train D2N013 it kept "metform in"), and the recogniser's confidence in its pieces says
+    nothing either (train D2N004, D2N040: "metform into", 0.71). Such a run is a candidate however sure the
+    recogniser was, and is written without the check (``Candidate.split``)."""
+    out = []
+    for i in range(len(words)):
+        for j in range(i + 1, min(len(words), i + 3)):
+            span = [_bare(w) for w in words[i : j + 1]]
+            if any(_protected(w) for w in words[i : j + 1]) or not any(_non_word(b) for b in span):
+                continue
+            joined = letters("".join(span))
+            for cut in range(len(joined), max(len(joined) - 4, 0), -1):
+                rest = joined[cut:]
+                if rest and (rest not in _FUNCTION or len(letters(span[-1])) <= len(rest)):
+                    continue
+                term = index.spelled(joined[:cut])
+                if term is None or (term.kind == MEDICATION and not (about_drugs or _dose_follows(words, j))):
+                    continue
+                out.append(Candidate(i, j, term, 1.0 + CONTEXT_BONUS, tail=rest, split=True))
+                break
+    return out
 
 
 def _readings(
@@ -663,7 +699,19 @@ def correct(
     proposals = proposals_for(segments, index, is_common, context, after)
     if not proposals:
         return segments, []
-    return apply(segments, choose(check(segments, proposals, score), margin, slack))
+    splits: dict[int, list[Check]] = {}
+    for k, c in sorted(proposals, key=lambda p: -p[1].similarity):
+        if c.split and not any(_overlap(c, other) for *_, other in splits.get(k, [])):
+            splits.setdefault(k, []).append((0.0, 0.0, 0.0, k, c))
+    rest = [(k, c) for k, c in proposals if not any(_overlap(c, other) for *_, other in splits.get(k, []))]
+    chosen = choose(check(segments, rest, score), margin, slack) if rest else {}
+    for k, picks in splits.items():
+        chosen.setdefault(k, []).extend(picks)
+    return apply(segments, chosen)
+
+
+def _overlap(a: Candidate, b: Candidate) -> bool:
+    return not (a.last < b.first or a.first > b.last)
 
 
 def apply(segments: list[Segment], chosen: dict[int, list[Check]]) -> tuple[list[Segment], list[Correction]]:
@@ -682,7 +730,14 @@ def apply(segments: list[Segment], chosen: dict[int, list[Check]]) -> tuple[list
             seg = seg.model_copy(update={"text": " ".join(w.word for w in seg.words)})
             changes.append(
                 Correction(
-                    seg.id, original, " ".join(new_text), cand.term.kind, round(gain, 2), round(fit, 2), round(bare, 2)
+                    seg.id,
+                    original,
+                    " ".join(new_text),
+                    cand.term.kind,
+                    round(gain, 2),
+                    round(fit, 2),
+                    round(bare, 2),
+                    split=cand.split,
                 )
             )
         out[k] = seg
