@@ -443,6 +443,21 @@ def test_a_faint_likeness_the_unprompted_audio_rejects_is_refused(index):
     assert accepted(7.76, 4.39, -5.0, faint, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
 
 
+def test_a_run_of_english_words_the_unprompted_audio_rejects_is_refused_however_alike(index):
+    # train D2N045 (voiced at stop 34): "true you know" -> tretinoin passed with the term as prompt (+3.3 nats)
+    # although with no prompt the audio preferred the words as heard by 22.9 nats
+    term = next(t for t in index.terms if t.text == "tretinoin")
+    words = Candidate(0, 2, term, 0.7, ordinary=True)
+    assert not accepted(3.3, 0.6, -22.9, words, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert accepted(3.3, 0.6, -5.0, words, DEFAULT_MARGIN, SELF_PROMPT_SLACK)  # where the audio barely minds
+    assert accepted(3.3, 0.6, -22.9, Candidate(0, 0, term, 0.7), DEFAULT_MARGIN, SELF_PROMPT_SLACK)  # a non-word
+    # propose marks such runs
+    said = "we gave him some true you know 20 mg".split()
+    assert {(c.last - c.first + 1, c.ordinary) for c in propose(said, index) if c.term.text == "tretinoin"} >= {
+        (3, True)
+    }
+
+
 def test_a_run_of_little_words_is_no_clinical_term(index):
     # visit10 and train D2N039/D2N040: "to worry them" became erythema, "to the tightens" lightheadedness
     assert ("to worry them", "erythema") not in candidates(index, "You don't need to worry them at all")
