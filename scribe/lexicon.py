@@ -131,6 +131,7 @@ class Lexicon(Collection[str]):
     def medications_in(self, toks: list[str]) -> list[tuple[int, str]]:
         """(token index, name) of every medication in ``toks``, in text order."""
         found = []
+        pieces: set[int] = set()  # tokens of a name written apart: none of them is a name of its own
         for i, w in enumerate(toks):
             if self.is_medication(w):
                 found.append((i, w))
@@ -139,7 +140,21 @@ class Lexicon(Collection[str]):
                     name = " ".join(toks[i : i + n])
                     if name in self.generic:
                         found.append((i, name))
+                    elif (joined := "".join(toks[i : i + n])) in self.generic and self._pieces_of_a_name(
+                        toks[i : i + n]
+                    ):
+                        found.append((i, joined))
+                        pieces.update(range(i, i + n))
+        if pieces:  # "methyl prednisolone" is methylprednisolone, not prednisolone too
+            found = [(i, n) for i, n in found if i not in pieces or n != toks[i]]
         return sorted(found)
+
+    def _pieces_of_a_name(self, pieces: list[str]) -> bool:
+        """Words that spell one name written apart ("methyl prednisolone", "hydro chlorothiazide", "sym bicort"):
+        one of them a drug's name or no word at all. Two words of English are left apart: "differ in" is not
+        Differin, "pro air" not ProAir."""
+        words = english_words()
+        return any(p in self.generic or (p.isalpha() and p not in words) for p in pieces)
 
     def medications_in_text(self, text: str) -> set[str]:
         return {m for _, m in self.medications_in(tokens(text))}

@@ -81,6 +81,32 @@ def test_grounding_accepts_brand_for_generic_and_still_flags_another_drug():
     assert any(i.kind == "medication" and "zestril" in i.detail for i in zestril.issues)
 
 
+def test_a_name_written_apart_is_the_one_name():
+    """Whisper writes "methyl prednisolone" (train D2N022, voiced): that is methylprednisolone, not prednisolone,
+    and a note's "Methylprednisolone" is what was said. Two words of English stay apart ("differ in" is no
+    Differin); one piece must be a drug's name or no word at all."""
+    lx = default_lexicon()
+    assert lx.medications_in(tokens("another methyl prednisolone, forty milligrams")) == [(1, "methylprednisolone")]
+    assert lx.medications_in(tokens("hydro chlorothiazide and lisinopril")) == [
+        (0, "hydrochlorothiazide"),
+        (3, "lisinopril"),
+    ]
+    assert lx.medications_in(tokens("two puffs of sym bicort")) == [(3, "symbicort")]
+    assert lx.medications_in(tokens("the two of them differ in size")) == []
+    transcript = parse_dialogue("[patient] I got a methyl prednisolone shot, forty milligrams, and it itched.\n")
+    note = NoteDraft(
+        sections=[
+            Section(
+                key="subjective",
+                title="Subjective",
+                statements=[Statement(text="Received methylprednisolone 40 mg.")],
+            )
+        ]
+    )
+    (right,) = ground_note(note, transcript).statements()
+    assert not [i for i in right.issues if i.kind in ("medication", "dose")], right.issues
+
+
 def test_names_are_written_as_the_vocabulary_spells_them():
     """A lower-case transcript ("order ultram", "your a1c") must not give a note with lower-case brands
     and acronyms: a brand is a proper noun, a test's acronym is in capitals; a generic stays lower case,
