@@ -22,7 +22,9 @@ instead, after a stretch of speech is decoded:
    with the term in its place, both with that one term as decoder context (what a hot word would
    have been, but only for a term the speech already sounds like). The term replaces the heard words
    only if the audio fits it better by a margin. A drug therefore enters the transcript only where
-   something that sounds like it was said, and only if the acoustic model agrees.
+   something that sounds like it was said, and only if the acoustic model agrees. The one exception is a
+   name heard in pieces of its own letters ("metform in"): the sounds are the same, so there is nothing
+   for the ear to decide.
 
 The heard words are kept on the corrected words (``Word.original``) for audit, and the transcript view
 marks them.
@@ -680,7 +682,7 @@ def choose(checks: list[Check], margin: float, slack: float) -> dict[int, list[C
         if not accepted(gain, fit, bare, cand, margin, slack):
             continue
         taken = chosen.setdefault(k, [])
-        if any(not (cand.last < c.first or cand.first > c.last) for *_, c in taken):
+        if any(_overlap(cand, c) for *_, c in taken):
             continue
         taken.append((gain, fit, bare, k, cand))
     return chosen
