@@ -560,3 +560,26 @@ def test_a_name_heard_in_pieces_of_its_own_letters_is_mended_without_the_ear(ind
         [segment("increase your list of upro 10 mg")], index, ear("increase your list of upro 10 mg")
     )
     assert kept.text == "increase your list of upro 10 mg" and changes == []
+
+
+def test_the_engine_logs_a_correction_by_segment_and_kind_never_by_its_words(monkeypatch, caplog):
+    """A log file is no place for what was said: the heard words may be a patient's name misheard as a drug
+    ("Carolyn, tell" -> Brilinta, voiced train D2N039). The engine logged them until stop 34."""
+    import logging
+
+    from scribe.asr import engine as engine_module
+    from scribe.asr.correction import Correction
+    from scribe.settings import Settings
+
+    eng = engine_module.FasterWhisperEngine("base", Settings())
+    monkeypatch.setattr(eng, "load", lambda progress=None: None)
+    eng.term_index = TermIndex.from_vocabulary([])
+    seg = segment("Carolyn, tell me about your pain")
+    made = [Correction(seg.id, "Carolyn, tell", "Brilinta", "medication", 4.2, 0.5, -3.0)]
+    monkeypatch.setattr(engine_module.correction, "correct", lambda segments, *a, **k: (segments, made))
+    with caplog.at_level(logging.INFO, logger=engine_module.log.name):
+        eng.correct(np.zeros(16000, dtype=np.float32), 0.0, [seg])
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "segment 0: a medication term corrected" in logged
+    assert "Carolyn" not in logged and "Brilinta" not in logged and "tell" not in logged
+    assert eng.corrections == made  # kept for the benchmarks, in memory

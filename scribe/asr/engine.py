@@ -376,7 +376,9 @@ class FasterWhisperEngine:
             after=after,
         )
         for c in changes:
-            log.info("segment %d: heard %r, corrected to %r (+%.1f)", c.segment_id, c.original, c.replacement, c.gain)
+            # by id and kind only: the heard words are what was said in the consultation (a misheard name among them)
+            how = "joined" if c.split else f"+{c.gain:.1f} nats"
+            log.info("segment %d: a %s term corrected (%s)", c.segment_id, c.kind, how)
         self.corrections.extend(changes)
         self.correction_seconds += time.perf_counter() - t0
         return fixed
