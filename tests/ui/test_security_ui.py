@@ -131,6 +131,8 @@ def test_a_full_visit_leaves_nothing_in_clear(
     words = [s.text.strip() for s in transcript.segments if len(s.text.strip()) > 12]
     assert len(words) >= 3, words
     phrases = [w[:24].encode() for w in words] + [NAME.encode(), b"Morganstern", MRN.encode()]
+    # and what the recogniser heard where a term was corrected (the engine logged it until stop 34)
+    phrases += [w.original.encode() for s in transcript.segments for w in s.words if w.original and len(w.original) > 5]
     assert NAME.encode() in out.read_bytes() or MRN.encode() in out.read_bytes()  # the export itself does hold them
     assert log_file is not None and log_file.is_file() and log_file.stat().st_size > 0
     leaks = _scan([tmp_path / "data", temp, log_file.parent], phrases)
