@@ -58,14 +58,11 @@ def frequencies(text: str) -> set[Fraction]:
 _SENTENCE_END = re.compile(r"(?<=[A-Za-z]{3}[.!?])\s+|(?<=[?!])\s+")
 
 
-def _per_drug(text: str, index: TranscriptIndex, spoken: bool = False) -> dict[str, str]:
-    """Each drug ``text`` names, with the words after it (within :data:`REACH`) up to the next drug and, in a
-    note, the sentence's end: "Continue metformin. Check your sugar daily." gives metformin no frequency. Speech
-    is read across its full stops, where a frequency often comes as a fragment of its own ("I take the
-    metformin. Twice a day.")."""
+def _per_drug(sentences: list[list[str]], index: TranscriptIndex) -> dict[str, str]:
+    """Each drug the tokens of ``sentences`` name, with the words after it (within :data:`REACH`) up to the next
+    drug or its sentence's end."""
     out: dict[str, str] = {}
-    for sentence in [text] if spoken else _SENTENCE_END.split(text):
-        toks = tokens(sentence)
+    for toks in sentences:
         found = index.medications.medications_in(toks)
         for k, (at, name) in enumerate(found):
             end = found[k + 1][0] if k + 1 < len(found) else len(toks)
@@ -74,13 +71,20 @@ def _per_drug(text: str, index: TranscriptIndex, spoken: bool = False) -> dict[s
     return out
 
 
+def _note_sentences(statement: str) -> list[list[str]]:
+    """A note's sentences as tokens: "Continue metformin. Check your sugar daily." gives metformin no frequency.
+    (Speech is read a segment at a time, across its full stops, where a frequency often comes as a fragment of
+    its own: "I take the metformin. Twice a day.")"""
+    return [tokens(s) for s in _SENTENCE_END.split(statement)]
+
+
 def _said(index: TranscriptIndex) -> dict[str, set[Fraction]]:
     """Per drug (generic), the frequencies the visit gives it."""
 
     def build(ix: TranscriptIndex) -> dict[str, set[Fraction]]:
         out: dict[str, set[Fraction]] = {}
         for pos, sid in enumerate(ix.order):
-            for drug, after in _per_drug(ix.segment_text[sid], ix, spoken=True).items():
+            for drug, after in _per_drug([ix.tokens[sid]], ix).items():
                 said = frequencies(after)
                 if not said and pos + 1 < len(ix.order) and _asks(ix.segment_text[sid]):
                     # "how often do you take the metformin?", "and lisinopril?" - "twice a day"
@@ -125,7 +129,7 @@ def frequency_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
     said = _said(index)
     anywhere = _anywhere(index)
     issues = []
-    for drug, after in sorted(_per_drug(statement, index).items()):
+    for drug, after in sorted(_per_drug(_note_sentences(statement), index).items()):
         theirs = said.get(drug, set())
         if not theirs:
             continue
