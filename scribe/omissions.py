@@ -113,6 +113,9 @@ _ORDER = re.compile(
     r"arrange|want (?:you )?to (?:get|have|do)|like (?:you )?to (?:get|have|do)|going to (?:get|do|have)|gon na (?:get|do|have)|"
     r"need (?:a|an|to get|to have)|repeat|refer\w*|due for|suggest\w*|recommend\w*|additional|further)\b"
 )
+# a test done already, said right before its name: its results, or a review of it ("a review of the diagnostic
+# imaging that you had")
+_DONE = re.compile(r"\b(?:showed|came back|results?|was|were|review\w*|look\w* at|went over)\b")
 # specialties and services a visit refers to (public: the omission benchmark reads a reference note's with it)
 SPECIALTIES = re.compile(
     r"\b(cardiolog\w*|dermatolog\w*|endocrinolog\w*|gastroenterolog\w*|nephrolog\w*|neurolog\w*|oncolog\w*|"
@@ -311,11 +314,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
             # -- tests ordered
             for t in TEST_NAMES.finditer(sentence):
                 before = sentence[max(0, t.start() - 60) : t.start()]
-                # a test done already: its results, or a review of it ("a review of the diagnostic imaging you had")
-                done = re.search(
-                    r"\b(?:showed|came back|results?|was|were|review\w*|look\w* at|went over)\b", before[-25:]
-                )
-                if _ORDER.search(before) and not done:
+                if _ORDER.search(before) and not _DONE.search(before[-25:]):
                     name = _test_name(t.group(0))
                     add(MustChart(FactKind.test, f"{name} ordered", f"Order {name}.", (sid,), (_test_key(name),)))
             # -- referrals ("I'd like you to get that first physical therapy appointment in")
