@@ -347,7 +347,9 @@ def _same_measure(num: float, unit: str, n: float, u: str) -> bool:
         return False
     if unit in _DAYS and u in _DAYS:
         lo, hi = _in_units(n, u, unit)
-        return math.floor(lo + 1e-9) <= num <= math.ceil(hi - 1e-9)  # "10 days" for "a week and a half"
+        # rounded to the nearest at the top: "10 or 11 days" for "a week and a half", "4 weeks" for "a month" (4 to
+        # 4.4 weeks) but not "5 weeks"
+        return math.floor(lo + 1e-9) <= num <= math.floor(hi + 0.5)
     return any(_on_scale(num, unit, n, u, scale, CONVERSION_TOLERANCE) for scale in (_MILLIMETRES, _GRAMS))
 
 
