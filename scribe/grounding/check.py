@@ -19,6 +19,7 @@ from ..domain import (
 from ..lexicon import medication_names
 from ..textnorm import content_words
 from .actions import action_issues, plan_issues
+from .appetite import appetite_issues
 from .assertion import finding_issues, negation_issues, unanswered_issues, unclear_issues
 from .claims import (
     allergy_denial_issues,
@@ -83,7 +84,9 @@ def check_statement(st: Statement, index: TranscriptIndex, heard_confirmed: Coll
     issues.extend(number_issues(st.text, facts, words, evidence, index))
     # one side flag is enough: the side the finding was said on, else the side the visit calls normal
     issues.extend(laterality_issues(st.text, evidence, index) or normal_side_issues(st.text, index))
-    issues.extend(negation_issues(st.text, index, evidence))
+    negations = negation_issues(st.text, index, evidence)
+    issues.extend(negations)
+    issues.extend(appetite_issues(st.text, index, negations))
     issues.extend(finding_issues(st.text, index))
     issues.extend(unanswered_issues(st.text, index))
     issues.extend(unclear_issues(st.text, index, evidence))
