@@ -23,6 +23,8 @@ GOOD_ANSWER = "[doctor] And how is your appetite?\n[patient] It's good.\n"
         ("Reports chills and decreased appetite.", {POOR}),
         ("The patient does note some decrease in appetite.", {POOR}),
         ("He has mild anorexia.", {POOR}),
+        ("Denies fever, chills, or anorexia.", {GOOD}),
+        ("I can't eat, I have no appetite.", {POOR}),  # "can't" is no "can": what may happen
         ("No fever but poor appetite.", {POOR}),
         ("She has had trouble with her appetite.", {POOR}),
         ("Good appetite.", {GOOD}),

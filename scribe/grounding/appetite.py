@@ -52,7 +52,7 @@ _DENIAL_OPENERS = frozenset({"denies", "denied", "deny", "negative", "no"})
 NEGATOR_REACH = 3  # words between a negator and the word it turns ("not really much of a good appetite")
 # what may happen or is wished for is no report: "this can lower your appetite", "to help with her appetite"
 _NOT_A_REPORT = re.compile(
-    r"\b(?:can|could|may|might|will|would|side effects?|cause|causes|causing|if|help|helps|stimulate|suppressant)\b"
+    r"\b(?:can(?!'t|not)|could|may|might|will|would|side effects?|cause|causes|causing|if|help|helps|stimulate|suppressant)\b"
 )
 _CLAUSE = re.compile(r"[.;:!?]+|,? \bbut\b|,? \bhowever\b|,? \bthough\b|,? \balthough\b|,? \bwhereas\b")
 
@@ -70,7 +70,7 @@ def _listed_denial(words: list[str], at: int) -> bool:
 def _reading_at(words: list[str], i: int) -> str | None:
     """What ``words`` say of the appetite named at ``i``: poor, good, changed, or None."""
     if words[i] == "anorexia":
-        return POOR
+        return GOOD if _negated(words, i) or _listed_denial(words, i) else POOR  # "denies anorexia"
     if words[i] == "hungry":
         return POOR if _negated(words, i) else GOOD
     k = i - 1
