@@ -13,6 +13,14 @@ from scribe.lexicon import default_lexicon
 from scribe.transcript_io import parse_dialogue
 
 SAYS_THE_SAME = [
+    (
+        "[doctor] Any history of high blood pressure or diabetes?\n[patient] No.",
+        "CORONARY RISK FACTORS: No history of hypertension or diabetes mellitus.",
+    ),
+    (
+        "[doctor] The risks include bleeding, infection and numbness.\n[patient] okay.",
+        "Risks include bleeding, infection and numbness.",
+    ),
     ("[doctor] Any fever?\n[patient] No, I haven't had any fever.", "Denies fever."),
     ("[doctor] Any chest pain?\n[patient] Nope.", "Denies chest pain."),
     ("[doctor] Any chest pain?\n[patient] Not really.", "He denies chest pain."),
@@ -658,6 +666,11 @@ IDIOMS_OTHERWISE = [
 
 # the ways a visit denies, each against a note that reports what was denied
 DENIALS_MADE_PRESENT = [
+    # MTS-Dialog dev MTS0728: a chart heading of risk factors lists what the patient has, no list of what may happen
+    (
+        "[doctor] Any history of high blood pressure or diabetes?\n[patient] No.",
+        "CORONARY RISK FACTORS: A history of hypertension or diabetes mellitus.",
+    ),
     ("[doctor] any fever?\n[patient] nah.", "Reports fever."),
     ("[doctor] any fever?\n[patient] not that I've noticed.", "Reports fever."),
     ("[doctor] any fever?\n[patient] I haven't checked, but I don't think so.", "Reports fever."),

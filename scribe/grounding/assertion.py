@@ -1509,7 +1509,9 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
     flagged: set[str] = set()  # the targets flagged, so that the pain under an exam's condition is not flagged twice
     header = m.group(1) if (m := _HEADER.match(normalise(statement))) else ""  # "Examination of the abdomen: ..."
     for clause in _clauses(statement):
-        st_neg, st_aff = negated_terms(clause)
+        # "CORONARY RISK FACTORS: A history of hypertension" lists what the patient has: the heading's "risk" is no
+        # list of what may happen (MTS-Dialog dev MTS0728)
+        st_neg, st_aff = negated_terms(_RISK_FACTORS_HEADING.sub("", clause))
         if _PALPATING.search(clause):
             # "pain to palpation of the lateral aspect of the right knee" is tenderness of the knee, the site written
             # after the finding
@@ -1674,6 +1676,7 @@ def _tender_at(keys: set[str], clause: str) -> set[str]:
 
 
 _HEADER = re.compile(r"^\s*([^:.]{1,60}):")
+_RISK_FACTORS_HEADING = re.compile(r"^\s*[^:.]{0,40}\brisk factors?\s*:\s*")
 
 
 def _said_only_elsewhere_on_body(target: str, context: str, index: TranscriptIndex) -> bool:
