@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from .domain import NoteDraft, Transcript
-from .grounding import TEST_NAMES, TranscriptIndex, allergy_only, findings_in
+from .grounding import TEST_NAMES, TranscriptIndex, allergy_only, findings_in, test_panel_name
 from .lexicon import Lexicon, medication_names, mentioned
 from .textnorm import DOSE_UNITS, UNITS, canon_number, normalise, tokens
 
@@ -315,7 +315,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
             for t in TEST_NAMES.finditer(sentence):
                 before = sentence[max(0, t.start() - 60) : t.start()]
                 if _ORDER.search(before) and not _DONE.search(before[-25:]):
-                    name = _test_name(t.group(0))
+                    name = test_panel_name(t.group(0))
                     add(MustChart(FactKind.test, f"{name} ordered", f"Order {name}.", (sid,), (_test_key(name),)))
             # -- referrals ("I'd like you to get that first physical therapy appointment in")
             therapy = re.search(r"\b(physical|occupational|speech) therapy\b", sentence)
@@ -443,30 +443,6 @@ def _stemmed(term: str) -> str:
     return " ".join(
         w[:-1] if len(w) > 6 and (w.endswith("y") or (w.endswith("s") and not w.endswith("ss"))) else w for w in words
     )
-
-
-_TEST_NAMES = [
-    (r"e\.?\s?[ck]\.?\s?g|electrocardiogram", "ECG"),
-    (r"echo", "echocardiogram"),
-    (r"x\s?-?\s?ray|xray|radiograph", "x-ray"),
-    (r"ct|cat scan", "CT scan"),
-    (r"mri", "MRI"),
-    (r"a1c|hemoglobin a\s?1\s?c", "hemoglobin A1c"),
-    (r"blood ?work|labs?|lab work", "blood work"),
-    (r"cbc|complete blood count", "CBC"),
-    (r"lipid", "lipid panel"),
-    (r"metabolic", "metabolic panel"),
-    (r"tsh|thyroid", "thyroid tests"),
-    (r"urin", "urinalysis"),
-    (r"holter", "Holter monitor"),
-]
-
-
-def _test_name(found: str) -> str:
-    for pat, name in _TEST_NAMES:
-        if re.match(pat, found):
-            return name
-    return found
 
 
 def _test_key(name: str) -> str:

@@ -27,6 +27,7 @@ from .index import TranscriptIndex
 from .laterality import side_mentions, sides_said_for
 from .quantities import DATE, NAMED_NUMBER, Dose, Facts, ages_in, ages_said, chart_details_unsaid, extract_facts
 from .testnames import TEST as TEST_NAMES
+from .testnames import panel_name as test_panel_name
 
 # the text helpers callers have always imported from here; they live in scribe.textnorm
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Dose",
     "Facts",
     "TEST_NAMES",
+    "test_panel_name",
     "TranscriptIndex",
     "ages_in",
     "ages_said",

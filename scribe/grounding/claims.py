@@ -16,31 +16,8 @@ from .index import TranscriptIndex
 from .people import RELATIVES
 from .quantities import Facts
 from .testnames import TEST as _TEST
+from .testnames import result_kinds
 
-# The tests whose results are checked. Tests named but not here (a Pap smear, a TSH, a PSA) are left alone: a note
-# carries their past results from the chart ("Last Pap smear 2019, negative."), and checking them raised false
-# alarms on train (2) and MTS-Dialog dev (1) and aside (3) and caught nothing more (stop 34).
-_TEST_KIND = [
-    (re.compile(p), k)
-    for p, k in (
-        (r"e\.?\s?[ck]\.?\s?g|electrocardiogram", "ecg"),
-        (r"echo", "echo"),
-        (r"x\s?-?\s?ray|xray|radiograph", "x-ray"),
-        (r"ct|cat\s", "ct"),
-        (r"mri", "mri"),
-        (r"ultrasound|sonogram", "ultrasound"),
-        (r"mammogram", "mammogram"),
-        (r"blood\s?work|lab|a1c|cbc|lipid|metabolic", "labs"),
-        (r"urinalysis|urine", "urinalysis"),
-        (r"biops", "biopsy"),
-        (r"stress", "stress test"),
-        (r"imaging", "imaging"),
-        (r"culture", "culture"),
-        (r"colonoscopy", "colonoscopy"),
-        (r"endoscop", "endoscopy"),
-        (r"spirometry", "spirometry"),
-    )
-]
 # a statement that reports what a test showed ...
 _RESULT_CLAIM = re.compile(
     r"\b(?:normal|abnormal|unremarkable|negative|positive|show(?:s|ed|n|ing)?|reveal(?:s|ed|ing)?|demonstrat(?:es|ed|ing)|"
@@ -82,7 +59,7 @@ def _test_kinds(text: str) -> set[str]:
     kinds = set()
     for m in _TEST.finditer(text):
         word = m.group(0)
-        kinds |= {k for pat, k in _TEST_KIND if pat.match(word)}
+        kinds |= result_kinds(word)
     return kinds
 
 
@@ -107,7 +84,7 @@ def result_issues(statement: str, index: TranscriptIndex) -> list[Issue]:
         own = _undot(normalise(index.segment_text[sid]))
         nxt = _undot(normalise(index.segment_text[index.order[i + 1]])) if i + 1 < len(index.order) else ""
         for m in _TEST.finditer(own):
-            ks = {k for pat, k in _TEST_KIND if pat.match(m.group(0))}
+            ks = result_kinds(m.group(0))
             mentioned |= ks
             # words right before the mention, within its sentence: "I'll order an ECG" orders it
             before = _SENTENCE_END.split(own[max(0, m.start() - 45) : m.start()])[-1]
