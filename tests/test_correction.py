@@ -458,6 +458,28 @@ def test_a_run_of_english_words_the_unprompted_audio_rejects_is_refused_however_
     }
 
 
+def test_a_the_the_term_would_swallow_needs_the_unprompted_audios_agreement(index):
+    # train D2N046 (voiced at stop 34): "based on the pathology of course" heard as "of the courts," became
+    # cortisone (+6.6 nats with the term as prompt, -7.2 with none); D2N035's "the alarm on" became Tenormin
+    term = next(t for t in index.terms if t.text == "cortisone")
+    run = Candidate(0, 1, term, 0.8, article=True)
+    assert not accepted(6.6, 0.0, -7.2, run, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert accepted(6.6, 0.0, -7.2, Candidate(0, 1, term, 0.8), DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    # D2N023's "the Al's" -> Cialis has it (+1.8 nats with no prompt)
+    cialis = next(t for t in index.terms if t.text == "Cialis")
+    assert accepted(13.3, 5.3, 1.8, Candidate(0, 1, cialis, 0.8, article=True), DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    # propose marks such runs (where the recogniser was sure of "courts," alone, the run with "the" is the one
+    # checked), and not a run that keeps the "the" before the term
+    said = "pathology of the courts, high then recommend chemo with cisplatin".split()
+    sure = [0.9, 0.9, 0.3, 0.95, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9]
+    assert {
+        (said[c.first], c.article) for c in propose(said, index, confidence=sure) if c.term.text == "cortisone"
+    } == {("the", True)}
+    assert {(said[c.first], c.article) for c in propose(said, index) if c.term.text == "cortisone"} == {
+        ("courts,", False)
+    }
+
+
 def test_a_run_of_little_words_is_no_clinical_term(index):
     # visit10 and train D2N039/D2N040: "to worry them" became erythema, "to the tightens" lightheadedness
     assert ("to worry them", "erythema") not in candidates(index, "You don't need to worry them at all")
