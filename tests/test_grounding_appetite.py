@@ -20,6 +20,8 @@ GOOD_ANSWER = "[doctor] And how is your appetite?\n[patient] It's good.\n"
         ("He has no appetite and has lost 8 pounds.", {POOR}),
         ("He does not have much of an appetite.", {POOR}),
         ("My appetite is not there.", {POOR}),
+        ("Not much of an appetite lately.", {POOR}),
+        ("Not a good appetite.", {POOR}),
         ("Reports chills and decreased appetite.", {POOR}),
         ("The patient does note some decrease in appetite.", {POOR}),
         ("He has mild anorexia.", {POOR}),
@@ -56,6 +58,8 @@ def test_an_answer_to_how_is_your_appetite_is_read() -> None:
     wrong, right = grounded(GOOD_ANSWER, "Reports loss of appetite.", "Appetite is good.")
     assert safety(wrong) == ["negation"]
     assert safety(right) == []
+    hedged = "[doctor] How's your appetite?\n[patient] It's okay but I eat less than I used to.\n"
+    assert [safety(st) for st in grounded(hedged, "Appetite is good.", "Decreased appetite.")] == [[], []]
     worse = "[doctor] How's your appetite?\n[patient] Not as good as before.\n"
     wrong, right = grounded(worse, "Appetite is normal.", "Decreased appetite.")
     assert (safety(wrong), safety(right)) == (["negation"], [])

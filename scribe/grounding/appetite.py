@@ -76,6 +76,9 @@ def _reading_at(words: list[str], i: int) -> str | None:
     k = i - 1
     while k >= 0 and words[k] in _SKIP_BEFORE:
         k -= 1
+    if k >= 0 and words[k] in ("not", "never"):
+        after = _reading_after(words, i)
+        return POOR if after is None else _FLIP[after]  # "not much of an appetite", "not a good appetite"
     if k >= 0 and not (words[k] == "no" and _OWNERS.intersection(words[k + 1 : i])):  # "no, my appetite is good"
         w = words[k]
         reading = (
@@ -93,22 +96,28 @@ def _reading_at(words: list[str], i: int) -> str | None:
             if _negated(words, k) or _listed_denial(words, k):
                 return _FLIP[reading]
             return reading
+    return _reading_after(words, i)
+
+
+def _reading_after(words: list[str], i: int) -> str | None:
+    """What the words after the appetite named at ``i`` say of it: "appetite is good", "appetite has been down"."""
     k = i + 1
     while k < len(words) and words[k] in _SKIP_AFTER:
         k += 1
-    if k < len(words):
-        w, turned = words[k], False
-        if w in ("not", "n't") or w.endswith("n't"):
-            turned, k = True, k + 1
-            while k < len(words) and words[k] in _SKIP_AFTER | {"as", "so", "that", "too"}:
-                k += 1
-            if k >= len(words) or words[k] == "there":
-                return POOR  # "my appetite is not there"
-            w = words[k]
-        reading = POOR if w in _POOR_AFTER else GOOD if w in _GOOD_AFTER else _CHANGED if w in _CHANGE else None
-        if reading is not None:
-            return _FLIP[reading] if turned else reading
-    return None
+    if k >= len(words):
+        return None
+    w, turned = words[k], False
+    if w in ("not", "n't") or w.endswith("n't"):
+        turned, k = True, k + 1
+        while k < len(words) and words[k] in _SKIP_AFTER | {"as", "so", "that", "too"}:
+            k += 1
+        if k >= len(words) or words[k] == "there":
+            return POOR  # "my appetite is not there"
+        w = words[k]
+    reading = POOR if w in _POOR_AFTER else GOOD if w in _GOOD_AFTER else _CHANGED if w in _CHANGE else None
+    if reading is None:
+        return None
+    return _FLIP[reading] if turned else reading
 
 
 def readings(text: str) -> set[str]:
@@ -134,7 +143,7 @@ _ANSWER_POOR = re.compile(
 _ANSWER_GOOD = re.compile(
     r"^(?:(?:um|uh|well|oh|so|yeah|yes|honestly)\W+)*(?:it'?s |it is |it has been |it's been |its |been |pretty |"
     r"really |very |actually )*(?:good|fine|okay|ok|great|normal|alright|all right|the same|not bad|decent|unchanged|"
-    r"no changes?|i eat (?:well|fine|normally|a lot))\b"
+    r"no changes?|i eat (?:well|fine|normally|a lot))\b(?! (?:but|except)\b)"  # not "it's okay but I eat less"
 )
 _YES = re.compile(r"^(?:(?:um|uh|well|oh)\W+)*(?:yes|yeah|yep|yup|a little|slightly|some|a bit|i have|i do)\b")
 _NO = re.compile(r"^(?:(?:um|uh|well|oh)\W+)*(?:no|nope|not really|nothing|none|i haven'?t|i don'?t)\b")
