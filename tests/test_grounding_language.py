@@ -986,6 +986,7 @@ IN_THEIR_WORDS_THE_SAME = [
 ]
 # what the visit reports, written as denied
 REPORTED_WRITTEN_AS_DENIED = [
+    ("[doctor] any medical problems?\n[patient] I have sugar problems, my sugars run high.", "Denies diabetes."),
     ("[patient] i 've noticed my ankles are swelling up", "Denies ankle swelling."),
     ("[patient] i get short of breath when i walk up the stairs", "Denies shortness of breath."),
     ("[patient] i feel dizzy when i stand up", "Denies dizziness."),

@@ -225,6 +225,10 @@ _COMPOUND = {
     "problems swallowing": "dysphag",
     "hard swallowing": "dysphag",
     # conditions a patient has or has had (what a history says of them is checked as a finding's polarity is)
+    "sugar problem": "diabet",  # "my dad's sister had sugar problem" (MTS-Dialog dev MTS0846)
+    "sugar problems": "diabet",
+    "sugar issue": "diabet",
+    "sugar issues": "diabet",
     "heart attack": "heart attack",
     "heart attacks": "heart attack",
     "myocardial infarction": "heart attack",
