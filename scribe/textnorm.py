@@ -397,9 +397,14 @@ def tokens(text: str) -> list[str]:
     return TOKEN_RE.findall(normalise(text))
 
 
+def sentences(line: str) -> list[str]:
+    """The sentences of ``line``, split after each full stop, question or exclamation mark."""
+    return [x for x in re.split(r"(?<=[.?!])\s+", line.strip()) if x.strip()]
+
+
 def stated_sentences(line: str) -> list[str]:
     """The sentences of ``line`` that state something: its questions left out."""
-    return [x for x in re.split(r"(?<=[.?!])\s+", line.strip()) if x and not x.rstrip().endswith("?")]
+    return [x for x in sentences(line) if not x.rstrip().endswith("?")]
 
 
 def content_words(text: str) -> set[str]:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from ..domain import Issue, IssueKind, SpeakerRole
 from ..textnorm import normalise
+from ..textnorm import sentences as sentences_of
 from .index import TranscriptIndex
 
 POOR, GOOD = "poor", "good"
@@ -40,6 +41,7 @@ _SKIP_AFTER = frozenset(
     "is has have had been was were remains remained s 's seems seemed pretty very really quite overall also still "
     "just kind of sort".split()
 )
+_SKIP_AFTER_NOT = _SKIP_AFTER | {"as", "so", "that", "too"}  # "not as good", "not so great"
 _POOR_AFTER = frozenset(
     "poor decreased down low reduced diminished bad worse gone off terrible lacking suppressed less loss lost".split()
 )
@@ -67,15 +69,29 @@ def _listed_denial(words: list[str], at: int) -> bool:
     return bool(words) and words[0] in _DENIAL_OPENERS and at > 1 and ("or" in words[:at] or words[0] != "no")
 
 
+def _word_before(words: list[str], i: int) -> int:
+    """Where the word that qualifies ``words[i]`` from before stands, over the little words; -1 where none does."""
+    k = i - 1
+    while k >= 0 and words[k] in _SKIP_BEFORE:
+        k -= 1
+    return k
+
+
+def _word_after(words: list[str], i: int, skip: frozenset[str] = _SKIP_AFTER) -> int:
+    """Where the first word after ``words[i]`` not in ``skip`` stands; ``len(words)`` where none does."""
+    k = i + 1
+    while k < len(words) and words[k] in skip:
+        k += 1
+    return k
+
+
 def _reading_at(words: list[str], i: int) -> str | None:
     """What ``words`` say of the appetite named at ``i``: poor, good, changed, or None."""
     if words[i] == "anorexia":
         return GOOD if _negated(words, i) or _listed_denial(words, i) else POOR  # "denies anorexia"
     if words[i] == "hungry":
         return POOR if _negated(words, i) else GOOD
-    k = i - 1
-    while k >= 0 and words[k] in _SKIP_BEFORE:
-        k -= 1
+    k = _word_before(words, i)
     if k >= 0 and words[k] in ("not", "never"):
         after = _reading_after(words, i)
         return POOR if after is None else _FLIP[after]  # "not much of an appetite", "not a good appetite"
@@ -101,16 +117,12 @@ def _reading_at(words: list[str], i: int) -> str | None:
 
 def _reading_after(words: list[str], i: int) -> str | None:
     """What the words after the appetite named at ``i`` say of it: "appetite is good", "appetite has been down"."""
-    k = i + 1
-    while k < len(words) and words[k] in _SKIP_AFTER:
-        k += 1
+    k = _word_after(words, i)
     if k >= len(words):
         return None
     w, turned = words[k], False
     if w in ("not", "n't") or w.endswith("n't"):
-        turned, k = True, k + 1
-        while k < len(words) and words[k] in _SKIP_AFTER | {"as", "so", "that", "too"}:
-            k += 1
+        turned, k = True, _word_after(words, k, _SKIP_AFTER_NOT)
         if k >= len(words) or words[k] == "there":
             return POOR  # "my appetite is not there"
         w = words[k]
@@ -172,13 +184,9 @@ def _question_kind(question: str) -> str | None:
     for i, w in enumerate(words):
         if w not in _APPETITE:
             continue
-        k = i - 1
-        while k >= 0 and words[k] in _SKIP_BEFORE:
-            k -= 1
+        k = _word_before(words, i)
         before = words[k] if k >= 0 else ""
-        k = i + 1
-        while k < len(words) and words[k] in _SKIP_AFTER:
-            k += 1
+        k = _word_after(words, i)
         after = words[k] if k < len(words) else ""
         if before in _CHANGE or after in _CHANGE:
             return _CHANGED
@@ -207,12 +215,11 @@ def _said(index: TranscriptIndex) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {POOR: [], GOOD: []}
         prev = None
         for seg in ix.segments:
-            text = seg.text.strip()
-            sentences = [s for s in re.split(r"(?<=[.?!])\s+", text) if s.strip()]
+            sentences = sentences_of(seg.text)
             for r in readings(" ".join(s for s in sentences if not _asked(s))):
                 out[r].append(seg.id)
             if prev is not None and prev.speaker != seg.speaker and prev.speaker != SpeakerRole.patient:
-                asked = [s for s in re.split(r"(?<=[.?!])\s+", prev.text.strip()) if _asked(s)]
+                asked = [s for s in sentences_of(prev.text) if _asked(s)]
                 if asked and any(w in _APPETITE for w in _WORD.findall(normalise(asked[-1]))):
                     first = sentences[0] if sentences else ""
                     answered = _answer(asked[-1], first)
@@ -238,8 +245,7 @@ def appetite_issues(statement: str, index: TranscriptIndex, flagged: Sequence[Is
     other = GOOD if reading == POOR else POOR
     if where[reading] or not where[other]:
         return []
-    line = index.segment_text[where[other][0]].strip()
-    sentences = re.split(r"(?<=[.?!])\s+", line)
+    sentences = sentences_of(index.segment_text[where[other][0]])
     quote = next((s for s in sentences if _APPETITE & set(_WORD.findall(s.lower()))), sentences[0])
     quote = quote if len(quote) <= 100 else quote[:97] + "…"
     return [

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from ..domain import Issue, SpeakerRole
 from ..textnorm import normalise, stated_sentences, tokens
+from ..textnorm import sentences as sentences_of
 from ..textnorm import stem as _stem
 from .index import TranscriptIndex
 from .people import FAMILY_WORDS
@@ -1197,7 +1198,7 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         return negated, affirmed
     # A turn can state something and then ask ("... here for right knee pain. So what happened?"):
     # its statements count, and only the question it ends with is answered by the next turn.
-    sentences = [x for x in re.split(r"(?<=[.?!])\s+", seg.text.strip()) if x.strip()]
+    sentences = sentences_of(seg.text)
     asked = [
         x.rstrip().endswith("?") and not _TAG_QUESTION.search(x) and not _WHY_QUESTION.search(normalise(x))
         for x in sentences
@@ -1612,7 +1613,7 @@ def _pain_under_conditions(index: TranscriptIndex) -> dict[str, tuple[bool, bool
         affirmed: set[str] = set()
         for at, sid in enumerate(ix.order):
             text = normalise(ix.segment_text[sid])
-            sentences = [x for x in re.split(r"(?<=[.?!])\s+", text.strip()) if x.strip()]
+            sentences = sentences_of(text)
             question = ""
             if sentences and sentences[-1].endswith("?"):
                 question = sentences.pop()
