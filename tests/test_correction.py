@@ -517,6 +517,30 @@ def test_a_word_of_no_language_is_a_candidate_however_sure_the_recogniser_was(in
     assert "erythema" in {c.term.text for c in propose(term_talk, index, None, (), [0.95] * 5 + [0.4] + [0.95] * 3)}
 
 
+def test_a_non_word_spelt_almost_like_a_drug_is_a_candidate_without_medication_talk(index):
+    """Voiced train D2N025 and D2N028 (round 11): "get you off your clopidoggle for a week", "talk to my primary
+    care about my crester." Nobody is heard taking or prescribing anything, so no drug was a target. One heard word
+    that is no word of English and is spelt and sounds almost like a drug is that drug misheard (the ear still
+    decides); a word of English ("topics") or a faint likeness ("Norvest") still needs the talk of medicines."""
+    assert ("clopidoggle", "clopidogrel") in candidates(
+        index, "Great now before surgery we'll have to get you off your clopidoggle for a week before him."
+    )
+    assert ("crester", "Crestor") in candidates(index, "Okay, and I'll talk to my primary care about my crester.")
+    assert not {t for _s, t in candidates(index, "Ok, show nice topics or signing.") if t == "Topamax"}
+    assert not {t for _s, t in candidates(index, "a month or two after I saw the Norvest.") if t == "Norvasc"}
+    # with the talk of medicines the faint likeness is a candidate as before
+    assert ("Norvest", "Norvasc") in candidates(index, "a month or two after I started taking the Norvest.")
+
+
+def test_switching_a_medicine_is_medication_talk(index):
+    # voiced train D2N025 (round 11): "we switched her from a furosemide to torsemide", heard "from a fearsome eye
+    # to torso and eye"
+    heard = "CHF earlier in the spring we switched her from a fearsome eye to torso and eye,"
+    found = {t for _s, t in candidates(index, heard)}
+    assert {"furosemide", "torsemide"} <= found
+    assert not {"furosemide", "torsemide"} & {t for _s, t in candidates(index, heard.replace("switched", "saw"))}
+
+
 def test_a_drug_heard_right_that_is_no_target_is_not_put_up_against_one(index):
     """A short brand heard right and sure ("Bumex", "Zocor": under six letters, so no target) is no word of English,
     but it is a word of the drug dictionary: it is not a candidate for the targets that sound like it. Unsure, it

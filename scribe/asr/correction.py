@@ -108,7 +108,7 @@ _MEDICATION_CONTEXT = set(
     """take takes taking took taken on prescribed prescription prescribe prescribing give giving gave given
     medication medications medicine medicines
     allergic allergy allergies dose dosage increase decrease continue start stop refill pharmacy taper inhaler
-    injection cream ointment""".split()
+    injection cream ointment switch switched switching""".split()
 )
 
 # Words that are never part of a candidate: numbers, units, dosing and laterality ("numbers and units
@@ -360,7 +360,8 @@ def propose(
     medication talk in one of the three (taking, prescribing, giving, a dose unit or frequency, a
     drug named: ``_medication_talk``), or before a dose: Whisper's check by ear alone let "Amen,
     then." become memantine and "topics" Topamax where nobody spoke of medicines (visit10, train
-    D2N015). ``confidence`` are the recogniser's word probabilities: a run it was sure of (mean above
+    D2N015). One heard non-word spelt almost like a drug ("clopidoggle") is a candidate anyway
+    (``_misspelt_name``). ``confidence`` are the recogniser's word probabilities: a run it was sure of (mean above
     ``MAX_SPAN_CONFIDENCE``) is taken as heard right ("show nice topics" is not checked against
     Topamax), which also keeps the checks by ear few.
     """
@@ -386,7 +387,7 @@ def propose(
                     if term.kind == TERM and j > i and 2 * sum(b in _FUNCTION for b in bare) > len(bare):
                         continue  # mostly little words: "to worry them" is no erythema, "to the tightens" no lightheadedness
                     if term.kind == MEDICATION:
-                        if not (about_drugs or _dose_follows(words, j)):
+                        if not (about_drugs or _dose_follows(words, j) or _misspelt_name(bare, sim, is_common)):
                             continue
                         sim = round(sim + CONTEXT_BONUS, 3)
                     if sim >= MIN_SIMILARITY and (term.text not in hits or sim > hits[term.text].similarity):
@@ -480,6 +481,17 @@ def _readings(
         mark = 0 if heard == len(bare) else heard
         out += [(v, mark, sure) for v in dict.fromkeys([" ".join(core), " ".join(inner)])]
     return out
+
+
+def _misspelt_name(bare: Sequence[str], sim: float, is_common: Callable[[str], bool] | None) -> bool:
+    """One heard word that is no word at all and is spelt and sounds almost like a drug ("clopidoggle",
+    "crester"): a drug name misheard even where nobody is heard talking of medicines."""
+    return (
+        len(bare) == 1
+        and sim >= MISSPELLING_SIMILARITY
+        and _non_word(bare[0])
+        and not (is_common is not None and is_common(bare[0]))
+    )
 
 
 def _short_name_heard(bare: str, is_common: Callable[[str], bool] | None) -> bool:
