@@ -88,13 +88,16 @@ if config == "corrected" and len(sys.argv) > 4:
         before = [w.word for w in segments[-1].words] if segments else []
         after = [w.word for w in batches[n + 1][0].words] if n + 1 < len(batches) else []
         segments += engine.correct(samples, 0.0, b, before, after)
+    segments = engine.settle(segments)  # the recording is over, as at Stop
     tr = plain.model_copy(update={"segments": segments, "asr_model": engine.name})
 else:
     tr = engine.transcribe_file(audio)
 seconds = time.perf_counter() - t0
 corrections = [c.__dict__ for c in getattr(engine, "corrections", [])]
+withdrawn = [w.__dict__ for w in getattr(engine, "withdrawn", [])]
 with open(out, "w") as fh:
-    json.dump({"transcript": json.loads(tr.model_dump_json()), "seconds": seconds, "corrections": corrections}, fh)
+    result = {"transcript": json.loads(tr.model_dump_json()), "seconds": seconds, "corrections": corrections}
+    json.dump({**result, "withdrawn": withdrawn}, fh)
 """
 
 
@@ -196,10 +199,14 @@ def drug_counts(text: str, lexicon) -> dict[str, int]:
     return counts
 
 
+def _said_at(truth: dict, start: float, end: float) -> str:
+    """What the script says within 3 s of ``start``..``end``."""
+    return " ".join(t["text"] for t in truth["turns"] if t["start"] - 3 <= end and t["end"] + 3 >= start)
+
+
 def judge_corrections(transcript: dict, truth: dict) -> tuple[list[dict], list[dict]]:
     """Corrected words grouped per correction, split by whether the term was said there."""
     right, false = [], []
-    turns = truth["turns"]
     for seg in transcript["segments"]:
         words = seg["words"]
         i = 0
@@ -212,7 +219,7 @@ def judge_corrections(transcript: dict, truth: dict) -> tuple[list[dict], list[d
                 j += 1
             term = " ".join(w["word"] for w in words[i : j + 1])
             start, end = words[i]["start"], words[j]["end"]
-            said = " ".join(t["text"] for t in turns if t["start"] - 3 <= end and t["end"] + 3 >= start)
+            said = _said_at(truth, start, end)
             item = {"at": round(start, 1), "heard": words[i]["original"], "corrected": term}
             name = " ".join(w for w in term.split() if not re.search(r"\d", w))  # a dose a number kept is no term
             (right if _norm(name).strip() in _norm(said) else false).append(item)
@@ -267,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
                 metrics.update(
                     corrections_right=len(right), corrections_false=len(false), false_detail=false, right_detail=right
                 )
+                # taken back at the end of the recording: was the drug said there after all?
+                metrics["withdrawn"] = [
+                    {**w, "said": _norm(w["replacement"]).strip() in _norm(_said_at(truth, w["start"], w["start"]))}
+                    for w in result.get("withdrawn", [])
+                ]
             row[config] = metrics
         rows.append(row)
 

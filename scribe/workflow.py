@@ -299,13 +299,17 @@ class VisitWorkflow:
         )
 
     def finish_transcript(self) -> tuple[Transcript, bool]:
-        """*fast*: the recogniser has finished: the visit's transcript, and whether its segments were
-        renumbered (the view and the evidence ids must follow)."""
+        """*fast*: the recogniser has finished: the visit's transcript, and whether its segments changed
+        (renumbered, or a drug correction the visit does not bear out taken back: the view and the evidence
+        ids must follow)."""
+        from .asr.engine import settle_segments
+
+        self.segments, withdrawn = settle_segments(self.segments, self.vocabulary_files)
         transcript = self.transcript_so_far()
-        renumbered = [s.id for s in transcript.segments] != [s.id for s in self.segments]
+        changed = bool(withdrawn) or [s.id for s in transcript.segments] != [s.id for s in self.segments]
         self.segments = list(transcript.segments)
         self.transcript = transcript
-        return transcript, renumbered
+        return transcript, changed
 
     def keep_transcript(self) -> Transcript:
         """Save the finished transcript. TranscriptError (and the visit back to ``recorded``) when

@@ -30,6 +30,7 @@ from scribe.asr.correction import (
     correct,
     propose,
     sound_key,
+    withdraw_lone_guesses,
 )
 from scribe.domain import Segment, Transcript, Word
 from scribe.errors import TranscriptError
@@ -127,6 +128,55 @@ def test_correction_replaces_heard_words_and_keeps_them(index):
     ]
     assert fixed.id == 7 and fixed.start == seg.start and fixed.end == seg.end
     assert seg.text.startswith("I'm going to increase your list of upro")  # the input is not modified
+
+
+def corrected(index, heard: str, truth: str, seg_id: int = 0, start: float = 0.0) -> Segment:
+    """``heard`` with the correction an ear that hears ``truth`` makes of it."""
+    [fixed], changes = correct([segment(heard, seg_id, start)], index, ear(truth))
+    assert changes, heard
+    return fixed
+
+
+def test_a_lone_drug_corrected_from_plain_words_is_withdrawn_at_the_end_of_the_visit(index):
+    """Voiced train D2N066 (stop 35's fresh set): "we have you on the northwest" became Entresto in a visit that names
+    no Entresto anywhere else (Norvasc was said). Once the recording is over, a drug written over ordinary English
+    words that the visit names nowhere else is taken back and the heard words return."""
+    guess = corrected(
+        index,
+        "I take that medication on the northwest every day.",
+        "I take that medication Entresto every day.",
+        4,
+        10.0,
+    )
+    assert "Entresto" in guess.text
+    visit = [segment("How is the blood pressure?", 3, 5.0), guess, segment("It has been fine.", 5, 14.0)]
+    settled, withdrawn = withdraw_lone_guesses(visit, index)
+    assert settled[1].text == "I take that medication on the northwest every day."
+    assert not any(w.original for w in settled[1].words)  # no longer a correction: grounding reads the heard words
+    assert [(w.segment_id, w.original, w.replacement) for w in withdrawn] == [(4, "on the northwest", "Entresto")]
+    assert withdrawn[0].start == pytest.approx(guess.words[4].start)
+    assert settled[0] is visit[0] and settled[2] is visit[2] and visit[1] is guess  # nothing else touched
+    # the restored words share the corrected word's time
+    restored = settled[1].words[4:7]
+    assert restored[0].start == guess.words[4].start and restored[-1].end == pytest.approx(guess.words[4].end)
+
+
+def test_a_corrected_drug_the_visit_names_elsewhere_or_a_misheard_non_word_stays(index):
+    guess = corrected(
+        index, "I take that medication on the northwest every day.", "I take that medication Entresto every day.", 4
+    )
+    # named again later (heard right, or another correction): the visit bears it out
+    for later in ["We will keep the Entresto as it is.", "Keep the ENTRESTO, then."]:
+        settled, withdrawn = withdraw_lone_guesses([guess, segment(later, 5)], index)
+        assert not withdrawn and settled[0] is guess, later
+    # a non-word heard for it: nobody says "Norrisc", so the drug it stands for is kept though it is said once
+    misheard = corrected(index, "We have you on Norrisc, 5 milligrams", "We have you on Norvasc, 5 milligrams", 2)
+    assert "Norvasc," in misheard.text
+    assert withdraw_lone_guesses([misheard], index) == ([misheard], [])
+    # a clinical term is no drug: only drug names are taken back
+    term = corrected(index, "There is some a rhythm on the skin.", "There is some erythema on the skin.", 1)
+    assert "erythema" in term.text
+    assert withdraw_lone_guesses([term], index) == ([term], [])
 
 
 def heard_words(words):

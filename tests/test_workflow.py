@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from fake_runtime import FakeRuntime
 
-from scribe.domain import Encounter, NoteAction, Segment, StatementStatus, Transcript
+from scribe.domain import Encounter, NoteAction, Segment, StatementStatus, Transcript, Word
 from scribe.drafting.templates import get_template
 from scribe.errors import ApprovalError, ScribeError, TranscriptError
 from scribe.fhir.validate import validate_document_reference
@@ -148,6 +148,30 @@ def test_a_continued_recording_numbers_its_segments_after_the_saved_ones(store: 
     assert sum(len(c) for c in heard) == 16000  # only the new audio: the saved part is transcribed
     new = wf.add_segments(segments(["I am allergic to penicillin."]))
     assert (new[0].id, new[0].start) == (2, pytest.approx(2.0))  # after the saved ones, in ids and time
+
+
+def test_a_drug_correction_the_visit_does_not_bear_out_is_taken_back_when_the_recording_ends(store: VisitStore) -> None:
+    """The recogniser's correction wrote Entresto over "on the northwest" mid-visit; no other line names it. When the
+    recording ends the heard words come back, the saved transcript says what was heard, and the view is told to
+    follow (scribe.asr.correction.withdraw_lone_guesses)."""
+    visit = store.create(Encounter(encounter_id="enc-wf-lone"), actor="dr.grey")
+    wf = VisitWorkflow(visit)
+    record(wf, 1.0)
+    texts = ["We have you on", "Entresto", "five milligrams."]
+    words = [
+        Word(start=0.0, end=0.9, word=texts[0]),
+        Word(start=1.0, end=1.6, word="Entresto", original="the northwest"),
+    ]
+    words.append(Word(start=1.7, end=2.5, word=texts[2]))
+    said = Segment(id=0, start=0.0, end=2.5, text=" ".join(texts), words=words)
+    wf.add_segments([said, *segments(["How has that been?"], start=3.0, first_id=1)])
+    transcript, changed = wf.finish_transcript()
+    assert changed
+    assert transcript.segments[0].text == "We have you on the northwest five milligrams."
+    assert not any(w.original for w in transcript.segments[0].words)
+    assert (
+        wf.keep_transcript().segments[0].text == visit.load_transcript().segments[0].text == transcript.segments[0].text
+    )
 
 
 def test_recording_without_a_transcript_replays_the_saved_audio_first(store: VisitStore) -> None:

@@ -83,6 +83,22 @@ def transcript_from_segments(
     )
 
 
+def settle_segments(
+    segments: list[Segment], terms: correction.TermIndex | Iterable[str] | None
+) -> tuple[list[Segment], list[correction.Withdrawal]]:
+    """A finished recording's segments with the drug corrections the visit does not bear out taken back
+    (:func:`scribe.asr.correction.withdraw_lone_guesses`), and those corrections. ``terms``: the engine's
+    term index, or the clinic's vocabulary files to build it from. Each is logged by segment only (the
+    heard words are what was said in the consultation)."""
+    if not any(w.original for s in segments for w in s.words):
+        return list(segments), []
+    index = terms if isinstance(terms, correction.TermIndex) else correction.TermIndex.from_vocabulary(terms)
+    out, withdrawn = correction.withdraw_lone_guesses(segments, index)
+    for w in withdrawn:
+        log.info("segment %d: a medication correction withdrawn (the visit names that drug nowhere else)", w.segment_id)
+    return out, withdrawn
+
+
 _ABBREVIATIONS = {"dr.", "mr.", "mrs.", "ms.", "st.", "vs.", "e.g.", "i.e.", "etc.", "approx.", "no."}
 
 
@@ -156,6 +172,7 @@ class FasterWhisperEngine:
         self.correction_margin = correction_margin
         self.term_index: correction.TermIndex | None = None
         self.corrections: list[correction.Correction] = []  # every correction made, in order (audit, benchmarks)
+        self.withdrawn: list[correction.Withdrawal] = []  # corrections taken back at the end of a recording (settle)
         self.correction_seconds = 0.0  # time spent proposing and checking corrections
         self.model_path: Path | None = None
         self._model: Any = None
@@ -383,6 +400,13 @@ class FasterWhisperEngine:
         self.correction_seconds += time.perf_counter() - t0
         return fixed
 
+    def settle(self, segments: list[Segment]) -> list[Segment]:
+        """The recording is over: take back the drug corrections the rest of it does not bear out
+        (:func:`scribe.asr.correction.withdraw_lone_guesses`), appending them to :attr:`withdrawn`."""
+        out, withdrawn = settle_segments(segments, self.term_index or self.settings.vocabulary_files)
+        self.withdrawn.extend(withdrawn)
+        return out
+
     def transcribe_file(self, path: str | os.PathLike, progress: Progress | None = None) -> Transcript:
         """Transcribe a recording; AudioError if it is unreadable or has no speech."""
         audio = load_audio(path)
@@ -408,6 +432,7 @@ class FasterWhisperEngine:
             raise AudioError(
                 f"{NO_CLINICAL_CONVERSATION}: {name} contains no recognisable speech; check the recording."
             )
+        out = self.settle(out)
         if progress:
             progress(1.0, "transcription done")
         return transcript_from_segments(out, duration=total, source=name, asr_model=self.name, language=self.language)

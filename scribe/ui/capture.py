@@ -274,8 +274,8 @@ class VisitCapture(QObject):
         self.asr = None
         if self.closed:
             return
-        transcript, renumbered = self.workflow.finish_transcript()
-        if renumbered:  # keep the view and the evidence ids in step
+        transcript, changed = self.workflow.finish_transcript()
+        if changed:  # renumbered, or a drug correction taken back: keep the view and the evidence ids in step
             self.transcript_replaced.emit(transcript)
         self._op(
             "save-transcript",
