@@ -173,6 +173,23 @@ def test_a_corrected_drug_the_visit_names_elsewhere_or_a_misheard_non_word_stays
     misheard = corrected(index, "We have you on Norrisc, 5 milligrams", "We have you on Norvasc, 5 milligrams", 2)
     assert "Norvasc," in misheard.text
     assert withdraw_lone_guesses([misheard], index) == ([misheard], [])
+    # a dose said right after it: a speaker dosing a drug names one (the bundled sample's "increase your list in April
+    # from 10mg to 20mg", its only lisinopril the recogniser got near)
+    dosed = corrected(
+        index,
+        "I'm going to increase your list in April from 10mg to 20mg once a day.",
+        "I'm going to increase your lisinopril from 10mg to 20mg once a day.",
+        62,
+    )
+    assert "lisinopril" in dosed.text
+    assert withdraw_lone_guesses([dosed], index) == ([dosed], [])
+    undosed = corrected(
+        index,
+        "I'm going to increase your list in April when we meet.",
+        "I'm going to increase your lisinopril when we meet.",
+        62,
+    )
+    assert withdraw_lone_guesses([undosed], index)[1][0].replacement == "lisinopril"
     # a clinical term is no drug: only drug names are taken back
     term = corrected(index, "There is some a rhythm on the skin.", "There is some erythema on the skin.", 1)
     assert "erythema" in term.text
