@@ -696,3 +696,14 @@ def test_the_engine_logs_a_correction_by_segment_and_kind_never_by_its_words(mon
     assert "segment 0: a medication term corrected" in logged
     assert "Carolyn" not in logged and "Brilinta" not in logged and "tell" not in logged
     assert eng.corrections == made  # kept for the benchmarks, in memory
+
+    # nor when the recording ends and a lone correction is taken back
+    caplog.clear()
+    guess = segment("Brilinta me about your pain", 3)
+    guess.words[0] = guess.words[0].model_copy(update={"original": "Carolyn, tell"})
+    with caplog.at_level(logging.INFO, logger=engine_module.log.name):
+        [settled] = eng.settle([guess])
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert settled.text == "Carolyn, tell me about your pain" and len(eng.withdrawn) == 1
+    assert "segment 3: a medication correction withdrawn" in logged
+    assert "Carolyn" not in logged and "Brilinta" not in logged and "tell" not in logged
