@@ -814,8 +814,11 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
             while j + 1 < len(seg.words) and seg.words[j + 1].original == original:
                 j += 1
             term, named = _drug_written(seg.words[i : j + 1], index)
-            dosed = _dose_follows([w.word for w in seg.words], i + named - 1)
-            if term is not None and not dosed and _ordinary([_bare(w) for w in original.split()]):
+            if (
+                term is not None
+                and _ordinary([_bare(w) for w in original.split()])
+                and not _dose_follows([w.word for w in seg.words], i + named - 1)
+            ):
                 groups.append((k, i, j, term))
             i = j + 1
     if not groups:
@@ -847,7 +850,8 @@ def _drug_written(words: Sequence[Word], index: TermIndex) -> tuple[Term | None,
 
 
 def _mentions(segments: Sequence[Segment], term: Term, skip: tuple[int, int, int]) -> bool:
-    """The visit names ``term`` (as one to three words spelling it) anywhere but words ``skip``."""
+    """The visit names ``term`` anywhere but words ``skip`` (segment index, first and last word): as its own
+    words, or written in one piece more ("Entre sto")."""
     width = len(term.text.split())
     for k, seg in enumerate(segments):
         for i in range(len(seg.words)):
