@@ -17,14 +17,15 @@ so the same dialogue and options give the same audio. Voiced turns are cached un
 ``~/.cache/scribe/voice`` (``SCRIBE_VOICE_CACHE``), keyed by everything that shapes them, and finished
 visits are reused unless ``--force``: re-running costs nothing.
 
-Held-out data: only ACI-Bench ``train`` and ``valid`` may be voiced; test files (test1/2/3, clef_taskC,
-taskB) are refused by name.
+Held-out data: only ACI-Bench ``train`` and ``valid`` (and MTS-Dialog's development rows) may be voiced;
+test files (test1/2/3, clef_taskC, taskB) are refused by name.
 
 Usage::
 
     python benchmarks/voice_aci.py --split train --ids D2N040,D2N004 --out ~/.cache/scribe/voiced
     python benchmarks/voice_aci.py --split train --most-drugs 8 --out DIR     # the drug-name benchmark's set
     python benchmarks/voice_aci.py --script assets/sample/visit_script.txt --out DIR
+    python benchmarks/voice_aci.py --split mts-dev --most-drugs 57 --out DIR     # MTS-Dialog (SCRIBE_MTS_CSV)
 """
 
 from __future__ import annotations
@@ -287,6 +288,8 @@ def voice_dialogue(turns: list[Turn], out_audio: Path, voicer: Voicer, name: str
 def aci_rows(split: str) -> list[dict]:
     if HELD_OUT.search(split):
         raise SynthError(f"{split!r} is held-out evaluation data: only train and valid may be voiced")
+    if split == "mts-dev":
+        return mts_rows()
     path = ACI_DIR / f"{split}.csv"
     if not path.is_file():
         raise SynthError(f"{path} not found (ACI-Bench {split} split; set SCRIBE_ACI_DIR)")
@@ -294,13 +297,29 @@ def aci_rows(split: str) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+# the voice each dialogue tag is spoken with (MTS-Dialog also has a relative and a second clinician)
+_VOICE_OF = {"doctor": "doctor", "patient": "patient", "patient_guest": "patient", "clinician": "doctor"}
+
+
+def mts_rows() -> list[dict]:
+    """MTS-Dialog's development rows (even IDs of its training set, ``SCRIBE_MTS_CSV``) in ACI-Bench's shape."""
+    sys.path.insert(0, str(ROOT))
+    from scribe.eval.mts import load
+
+    try:
+        return [{"encounter_id": e.encounter_id, "dialogue": e.dialogue} for e in load("dev")]
+    except FileNotFoundError as exc:
+        raise SynthError(str(exc)) from None
+
+
 def aci_turns(dialogue: str) -> list[Turn]:
-    """ACI-Bench dialogue text as turns (its tags are ``[doctor]`` / ``[patient]``)."""
+    """Dialogue text as turns (tags ``[doctor]`` / ``[patient]``; MTS-Dialog's relative speaks with the
+    patient's voice and its second clinician with the doctor's)."""
     lines = []
     for raw in dialogue.splitlines():
-        m = re.match(r"^\s*\[(doctor|patient)\]\s*(.*)$", raw, re.IGNORECASE)
+        m = re.match(r"^\s*\[(doctor|patient_guest|patient|clinician)\]\s*(.*)$", raw, re.IGNORECASE)
         if m:
-            lines.append(f"[{m.group(1).lower()}] {speakable(m.group(2))}")
+            lines.append(f"[{_VOICE_OF[m.group(1).lower()]}] {speakable(m.group(2))}")
         elif raw.strip() and lines:
             lines[-1] += " " + speakable(raw)
     return parse_script("\n".join(lines))
@@ -323,7 +342,11 @@ def most_drugs(rows: list[dict], n: int) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--split", choices=["train", "valid"], help="ACI-Bench split to voice")
+    src.add_argument(
+        "--split",
+        choices=["train", "valid", "mts-dev"],
+        help="ACI-Bench split to voice, or MTS-Dialog's development rows (mts-dev)",
+    )
     src.add_argument("--script", type=Path, help="a [doctor]/[patient] script file instead")
     ap.add_argument("--ids", help="comma-separated encounter ids (with --split)")
     ap.add_argument("--most-drugs", type=int, metavar="N", help="the N dialogues naming drugs most often")
@@ -348,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             elif args.most_drugs:
                 rows = most_drugs(rows, args.most_drugs)
             rows = rows[: args.limit] if args.limit else rows
-            jobs = [(r["encounter_id"], aci_turns(r["dialogue"]), f"aci-bench/{args.split}") for r in rows]
+            source = "mts-dialog/dev" if args.split == "mts-dev" else f"aci-bench/{args.split}"
+            jobs = [(r["encounter_id"], aci_turns(r["dialogue"]), source) for r in rows]
         for name, turns, source in jobs:
             out = args.out / f"{name}.flac"
             if out.is_file() and out.with_suffix(".json").is_file() and not args.force:
