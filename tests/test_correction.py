@@ -161,6 +161,16 @@ def test_a_lone_drug_corrected_from_plain_words_is_withdrawn_at_the_end_of_the_v
     assert restored[0].start == guess.words[4].start and restored[-1].end == pytest.approx(guess.words[4].end)
 
 
+def test_a_contraction_is_an_ordinary_word(index):
+    """Voiced train D2N022: "they didn't win," became Dilantin, never said; read a letter run at a time "didn" was
+    no English word, so the run was not ordinary and the guess stayed at the end of the visit."""
+    guess = corrected(index, "she takes they didn't win, for fits", "she takes Dilantin, for fits", 1, 10.0)
+    assert "Dilantin" in guess.text
+    settled, withdrawn = withdraw_lone_guesses([guess], index)
+    assert settled[0].text == "she takes they didn't win, for fits"
+    assert [w.replacement.strip(",") for w in withdrawn] == ["Dilantin"] and "didn't" in withdrawn[0].original
+
+
 def test_a_corrected_drug_the_visit_names_elsewhere_or_a_misheard_non_word_stays(index):
     guess = corrected(
         index, "I take that medication on the northwest every day.", "I take that medication Entresto every day.", 4
@@ -217,7 +227,7 @@ def test_no_correction_when_the_audio_does_not_fit_the_term(index):
 
 
 def test_margin_decides(index):
-    seg = segment("continue the adornastatin 20 mg")
+    seg = segment("continue the list in April 20 mg")
 
     def barely(seg, requests):  # the term fits the audio only 1 nat better than the heard word
         return [[0.0] + [1.0] * (len(texts) - 1) for _p, texts in requests]
@@ -566,6 +576,37 @@ def test_of_two_names_for_the_same_words_the_one_the_unprompted_audio_prefers_wi
     other = Candidate(0, 0, pred["prednisolone"], 0.8)
     picks = choose([(6.1, -5.0, -0.4, 0, one), (7.6, -5.2, -11.2, 0, other)], DEFAULT_MARGIN, SELF_PROMPT_SLACK)
     assert [c.term.text for *_, c in picks[0]] == ["prednisone"]
+
+
+def test_of_two_names_for_the_same_words_a_narrow_unprompted_lead_does_not_beat_a_clearly_closer_name(index):
+    # voiced train D2N048 (stop 36's set): "Profen" became Proventil (+2.0 nats with no prompt) over ibuprofen
+    # (-0.1), which was said and is far more alike (0.88 against 0.75)
+    from scribe.asr.correction import choose
+
+    terms = {t.text: t for t in index.terms if t.text in ("ibuprofen", "Proventil")}
+    said = Candidate(0, 0, terms["ibuprofen"], 0.88)
+    brand = Candidate(0, 0, terms["Proventil"], 0.75)
+    checks = [(15.5, 1.9, -0.1, 0, said), (14.8, 0.9, 2.0, 0, brand)]
+    assert [c.term.text for *_, c in choose(checks, DEFAULT_MARGIN, SELF_PROMPT_SLACK)[0]] == ["ibuprofen"]
+    # a clear lead with no prompt still decides
+    clear = [(15.5, 1.9, -4.0, 0, said), (14.8, 0.9, 2.0, 0, brand)]
+    assert [c.term.text for *_, c in choose(clear, DEFAULT_MARGIN, SELF_PROMPT_SLACK)[0]] == ["Proventil"]
+
+
+def test_a_non_word_spelt_nearly_as_a_drug_needs_no_margin(index):
+    # voiced train D2N014 and D2N059: "Carvedil" (carvedilol, -1.0 nats with the term as prompt) and "Albuter"
+    # (albuterol) were refused: the recogniser's own letters score well whatever was said
+    term = next(t for t in index.terms if t.text == "carvedilol")
+    near = Candidate(0, 0, term, 1.02, non_word=True)
+    assert accepted(-1.0, -10.5, -26.3, near, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert not accepted(-4.0, -10.5, -26.3, near, DEFAULT_MARGIN, SELF_PROMPT_SLACK)  # the audio clearly disagrees
+    # a word of English, or a non-word less alike ("istolic" -> Bystolic, 0.88), still needs the margin
+    assert not accepted(-1.0, -10.5, -26.3, Candidate(0, 0, term, 1.02), DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert not accepted(-1.0, -4.7, -13.2, Candidate(0, 0, term, 0.88, non_word=True), DEFAULT_MARGIN, 1.0)
+    # propose marks such a word
+    said = "we started carvedil for the heart".split()
+    marks = {(c.first, c.non_word) for c in propose(said, index) if c.term.text == "carvedilol"}
+    assert (2, True) in marks
 
 
 def test_a_word_of_no_language_is_a_candidate_however_sure_the_recogniser_was(index):

@@ -81,6 +81,19 @@ _ARTICLES = frozenset({"the", "their"})
 # misspelling of it: prompting with itself boosts a rare non-word as much as the term, so that
 # comparison says nothing and only the margin applies.
 MISSPELLING_SIMILARITY = 0.8
+# ... and one this close to a drug (the medication-talk bonus included: "Carvedil", "Albuter", "flexural",
+# "Norvask") is that drug unless, prompted with the drug, the audio still prefers the heard letters by more than
+# NEAR_SPELLING_DOUBT nats. The recogniser wrote letters that are no word; its own spelling of them scores well
+# whatever was said, so the margin asked of a word heard would refuse the name it nearly spelt. Proposed at
+# stop 37 from every check by ear of the voiced train sets (all 15 such checks refused there were of a drug
+# said; the nearest false ones, "Paroxide" -> paroxetine and "istolic" -> Bystolic, are at 0.89 and 0.88).
+NEAR_SPELLING = 0.9
+NEAR_SPELLING_DOUBT = 3.0
+# Where two accepted terms would cover the same heard words, the audio with no prompt chooses; but a lead of
+# CLOSE_CALL nats or less is no choice when the other term is CLEARLY_ALIKE more like the heard words
+# (stop 37, one case in every voiced set: "Profen" was Proventil, said was ibuprofen).
+CLOSE_CALL = 3.0
+CLEARLY_ALIKE = 0.05
 # A candidate must be at least this similar (0..1, sound and spelling averaged) to be checked by ear.
 MIN_SIMILARITY = 0.6
 # Heard pieces whose letters run this close to a one-word term spell it, even where the first piece is a
@@ -198,6 +211,7 @@ class Candidate:
     split: bool = False  # the heard words are the term's own letters in pieces: nothing for the ear to decide
     ordinary: bool = False  # every heard word is a word of English ("true you know", "list of uproar")
     article: bool = False  # the run begins with "the" or "their" that the term would swallow ("the courts,")
+    non_word: bool = False  # one heard word that is no word of English nor of a drug name ("Carvedil")
 
     @property
     def words(self) -> list[str]:
@@ -392,7 +406,16 @@ def propose(
                         sim = round(sim + CONTEXT_BONUS, 3)
                     if sim >= MIN_SIMILARITY and (term.text not in hits or sim > hits[term.text].similarity):
                         article = bare[0] in _ARTICLES and not term.spelling.startswith("th")
-                        hits[term.text] = Candidate(i, j, term, sim, heard, ordinary=_ordinary(bare), article=article)
+                        hits[term.text] = Candidate(
+                            i,
+                            j,
+                            term,
+                            sim,
+                            heard,
+                            ordinary=_ordinary(bare),
+                            article=article,
+                            non_word=len(bare) == 1 and _non_word(bare[0]),
+                        )
                         tail = _ten_took(words, j + 1, term)
                         if tail:
                             hits[term.text + " +"] = Candidate(
@@ -501,9 +524,18 @@ def _short_name_heard(bare: str, is_common: Callable[[str], bool] | None) -> boo
 
 
 def _ordinary(bare: Sequence[str]) -> bool:
-    """Every heard word is a word of English (as far as the bundled word list knows)."""
+    """Every heard word is a word of English (as far as the bundled word list knows), a contraction of one
+    included ("they didn't win," is English: read letter runs alone, "didn" is not)."""
     words = english_words()
-    return bool(words) and all(p in words for b in bare for p in re.findall(r"[a-z]+", b))
+    return bool(words) and all(_english(p, words) for b in bare for p in re.findall(r"[a-z']+", b))
+
+
+_CLITIC = re.compile(r"(n't|'s|'ll|'re|'ve|'d|'m)$")
+
+
+def _english(word: str, words: frozenset[str]) -> bool:
+    word = word.strip("'")
+    return not word or word in words or word in _FUNCTION or _CLITIC.sub("", word) in words
 
 
 def _non_word(bare: str) -> bool:
@@ -683,6 +715,8 @@ def _check_segment(seg: Segment, k: int, cands: list[Candidate], score: Scorer) 
 
 def accepted(gain: float, fit: float, bare: float, cand: Candidate, margin: float, slack: float) -> bool:
     """Whether the audio fits the term better than the heard words (see the thresholds above)."""
+    if cand.non_word and cand.term.kind == MEDICATION and cand.similarity >= NEAR_SPELLING:
+        return gain > -NEAR_SPELLING_DOUBT
     if gain <= margin or (bare < -UNPROMPTED_DOUBT and (cand.similarity < WEAK_LIKENESS or cand.ordinary)):
         return False
     if cand.article and bare < 0:
@@ -693,18 +727,28 @@ def accepted(gain: float, fit: float, bare: float, cand: Candidate, margin: floa
 
 def choose(checks: list[Check], margin: float, slack: float) -> dict[int, list[Check]]:
     """The accepted candidates per segment, no two overlapping; where accepted ones overlap, the one the
-    audio prefers with no prompt wins. Each gain is measured under its own term's prompt, so gains of
+    audio prefers with no prompt wins, unless that preference is narrow and another is clearly more alike
+    (``_closer``). Each gain is measured under its own term's prompt, so gains of
     different terms do not compare; the unprompted scores do ("Prignisone": prednisone −0.4 nats,
     prednisolone −11.2, although prednisolone's own prompt gained more)."""
+    ok = [c for c in checks if accepted(c[0], c[1], c[2], c[4], margin, slack)]
     chosen: dict[int, list[Check]] = {}
-    for gain, fit, bare, k, cand in sorted(checks, key=lambda g: (-g[2], -g[0])):
-        if not accepted(gain, fit, bare, cand, margin, slack):
-            continue
-        taken = chosen.setdefault(k, [])
-        if any(_overlap(cand, c) for *_, c in taken):
-            continue
-        taken.append((gain, fit, bare, k, cand))
+    for best in sorted(ok, key=lambda g: (-g[2], -g[0])):
+        rivals = [c for c in ok if c[3] == best[3] and _overlap(c[4], best[4]) and _closer(c, best)]
+        pick = max(rivals, key=lambda c: c[4].similarity) if rivals else best
+        taken = chosen.setdefault(best[3], [])
+        for check in (pick, best):
+            if not any(_overlap(check[4], c) for *_, c in taken):
+                taken.append(check)
+                break
     return chosen
+
+
+def _closer(rival: Check, best: Check) -> bool:
+    """``rival`` is spelt and sounds clearly more like the heard words than ``best``, which the audio with no
+    prompt prefers only narrowly: then the likeness decides ("Profen": ibuprofen 0.88, -0.1 nats, over
+    Proventil 0.75, +2.0)."""
+    return rival[4].similarity >= best[4].similarity + CLEARLY_ALIKE and rival[2] >= best[2] - CLOSE_CALL
 
 
 def correct(
