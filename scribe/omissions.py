@@ -21,7 +21,7 @@ from enum import Enum
 from .domain import NoteDraft, Transcript
 from .grounding import TEST_NAMES, TranscriptIndex, allergy_only, findings_in, test_panel_name
 from .lexicon import Lexicon, medication_names, mentioned
-from .textnorm import DOSE_UNITS, UNITS, canon_number, normalise, tokens
+from .textnorm import DOSE_UNITS, UNITS, canon_number, normalise, sentences, tokens
 
 
 class FactKind(str, Enum):
@@ -187,8 +187,7 @@ _NUMBER_WORDS = {"a": "1", "an": "1", "one": "1", "a couple of": "2", "a few": "
 
 def _sentences(text: str) -> list[str]:
     # "e.c.g." must not end a sentence
-    undotted = re.sub(r"\b(?:[a-z]\.){2,}", lambda m: m.group(0).replace(".", ""), normalise(text))
-    return [s for s in re.split(r"(?<=[.?!])\s+", undotted) if s.strip()]
+    return sentences(re.sub(r"\b(?:[a-z]\.){2,}", lambda m: m.group(0).replace(".", ""), normalise(text)))
 
 
 def _doses_after(toks: list[str], meds: list[tuple[int, str]]) -> dict[str, list[str]]:
@@ -225,8 +224,8 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
     for sid in index.order:
         text = index.segment_text[sid]
         heading = False
-        sentences = _sentences(text)
-        for k, sentence in enumerate(sentences):
+        said = _sentences(text)
+        for k, sentence in enumerate(said):
             cued, heading = heading, bool(_HEADING.search(sentence))
             toks = tokens(sentence)
             positions = [
@@ -395,7 +394,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                             (_stemmed(term.lower()),),
                         )
                     )
-        asked_before = sentences[-1] if sentences and sentences[-1].rstrip().endswith("?") else ""
+        asked_before = said[-1] if said and said[-1].rstrip().endswith("?") else ""
     return _drop_subsumed(list(facts.values()), lx)
 
 
