@@ -194,9 +194,13 @@ def drug_counts(text: str, lexicon) -> dict[str, int]:
         if i <= covered or name not in lexicon:
             continue
         covered = i + len(name.split()) - 1
-        generic = lexicon.generic_of(name)
+        generic = _DOSE_QUALIFIED.sub("", lexicon.generic_of(name))
         counts[generic] = counts.get(generic, 0) + 1
     return counts
+
+
+# the dictionary's one dose-qualified entry: "low dose aspirin" said and "low-ghost aspirin" heard is aspirin heard
+_DOSE_QUALIFIED = re.compile(r"^low dose ")
 
 
 def _said_at(truth: dict, start: float, end: float) -> str:

@@ -17,7 +17,7 @@ so the same dialogue and options give the same audio. Voiced turns are cached un
 ``~/.cache/scribe/voice`` (``SCRIBE_VOICE_CACHE``), keyed by everything that shapes them, and finished
 visits are reused unless ``--force``: re-running costs nothing.
 
-Held-out data: only ACI-Bench ``train`` and ``valid`` (and MTS-Dialog's development rows) may be voiced;
+Held-out data: only ACI-Bench ``train`` and ``valid`` (and MTS-Dialog's training set) may be voiced;
 test files (test1/2/3, clef_taskC, taskB) are refused by name.
 
 Usage::
@@ -26,6 +26,7 @@ Usage::
     python benchmarks/voice_aci.py --split train --most-drugs 8 --out DIR     # the drug-name benchmark's set
     python benchmarks/voice_aci.py --script assets/sample/visit_script.txt --out DIR
     python benchmarks/voice_aci.py --split mts-dev --most-drugs 57 --out DIR     # MTS-Dialog (SCRIBE_MTS_CSV)
+    python benchmarks/voice_aci.py --split mts-aside --most-drugs 60 --count lexicon --out DIR
 """
 
 from __future__ import annotations
@@ -288,8 +289,8 @@ def voice_dialogue(turns: list[Turn], out_audio: Path, voicer: Voicer, name: str
 def aci_rows(split: str) -> list[dict]:
     if HELD_OUT.search(split):
         raise SynthError(f"{split!r} is held-out evaluation data: only train and valid may be voiced")
-    if split == "mts-dev":
-        return mts_rows()
+    if split.startswith("mts-"):
+        return mts_rows(split[4:])
     path = ACI_DIR / f"{split}.csv"
     if not path.is_file():
         raise SynthError(f"{path} not found (ACI-Bench {split} split; set SCRIBE_ACI_DIR)")
@@ -301,13 +302,14 @@ def aci_rows(split: str) -> list[dict]:
 _VOICE_OF = {"doctor": "doctor", "patient": "patient", "patient_guest": "patient", "clinician": "doctor"}
 
 
-def mts_rows() -> list[dict]:
-    """MTS-Dialog's development rows (even IDs of its training set, ``SCRIBE_MTS_CSV``) in ACI-Bench's shape."""
+def mts_rows(split: str) -> list[dict]:
+    """MTS-Dialog's rows (``dev``: even IDs of its training set, to develop on; ``aside``: odd IDs, to report on;
+    ``SCRIBE_MTS_CSV``) in ACI-Bench's shape."""
     sys.path.insert(0, str(ROOT))
     from scribe.eval.mts import load
 
     try:
-        return [{"encounter_id": e.encounter_id, "dialogue": e.dialogue} for e in load("dev")]
+        return [{"encounter_id": e.encounter_id, "dialogue": e.dialogue} for e in load(split)]
     except FileNotFoundError as exc:
         raise SynthError(str(exc)) from None
 
@@ -330,13 +332,29 @@ def drug_count(text: str, names: set[str]) -> int:
     return sum(len(re.findall(rf"\b{re.escape(n)}\b", low)) for n in names)
 
 
-def most_drugs(rows: list[dict], n: int) -> list[dict]:
-    """The ``n`` dialogues naming drugs most often (bundled vocabulary), ties by encounter id."""
+def most_drugs(rows: list[dict], n: int, count: str = "vocabulary") -> list[dict]:
+    """The ``n`` dialogues naming drugs most often, ties by encounter id, counted with the bundled vocabulary
+    (the correction's targets) or with the whole drug dictionary as the drug-name benchmark counts (``lexicon``:
+    a set chosen by the targets alone would leave out the drugs the correction cannot reach)."""
     sys.path.insert(0, str(ROOT))
-    from scribe.asr.vocabulary import load_medication_names
+    if count == "lexicon":
+        from bench_drugs import drug_counts
 
-    names = load_medication_names([])
-    return sorted(rows, key=lambda r: (-drug_count(r["dialogue"], names), r["encounter_id"]))[:n]
+        from scribe.lexicon import default_lexicon
+
+        lexicon = default_lexicon([])
+
+        def mentions(r: dict) -> int:
+            return sum(drug_counts(re.sub(r"\[\w+\]", " ", r["dialogue"]), lexicon).values())
+    else:
+        from scribe.asr.vocabulary import load_medication_names
+
+        names = load_medication_names([])
+
+        def mentions(r: dict) -> int:
+            return drug_count(r["dialogue"], names)
+
+    return sorted(rows, key=lambda r: (-mentions(r), r["encounter_id"]))[:n]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,12 +362,18 @@ def main(argv: list[str] | None = None) -> int:
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument(
         "--split",
-        choices=["train", "valid", "mts-dev"],
-        help="ACI-Bench split to voice, or MTS-Dialog's development rows (mts-dev)",
+        choices=["train", "valid", "mts-dev", "mts-aside"],
+        help="ACI-Bench split to voice, or MTS-Dialog's rows to develop on (mts-dev) or to report on (mts-aside)",
     )
     src.add_argument("--script", type=Path, help="a [doctor]/[patient] script file instead")
     ap.add_argument("--ids", help="comma-separated encounter ids (with --split)")
     ap.add_argument("--most-drugs", type=int, metavar="N", help="the N dialogues naming drugs most often")
+    ap.add_argument(
+        "--count",
+        choices=["vocabulary", "lexicon"],
+        default="vocabulary",
+        help="--most-drugs counts with the bundled vocabulary or the whole drug dictionary",
+    )
     ap.add_argument("--limit", type=int, help="at most this many dialogues (in file order)")
     ap.add_argument("--out", type=Path, required=True, help="output folder")
     ap.add_argument("--patient-voice", choices=["piper", "espeak"], default="piper")
@@ -369,9 +393,9 @@ def main(argv: list[str] | None = None) -> int:
                     raise SynthError(f"not in the {args.split} split: {', '.join(unknown)}")
                 rows = [by_id[i] for i in wanted]
             elif args.most_drugs:
-                rows = most_drugs(rows, args.most_drugs)
+                rows = most_drugs(rows, args.most_drugs, args.count)
             rows = rows[: args.limit] if args.limit else rows
-            source = "mts-dialog/dev" if args.split == "mts-dev" else f"aci-bench/{args.split}"
+            source = f"mts-dialog/{args.split[4:]}" if args.split.startswith("mts-") else f"aci-bench/{args.split}"
             jobs = [(r["encounter_id"], aci_turns(r["dialogue"]), source) for r in rows]
         for name, turns, source in jobs:
             out = args.out / f"{name}.flac"
