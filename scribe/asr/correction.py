@@ -89,11 +89,6 @@ MISSPELLING_SIMILARITY = 0.8
 # said; the nearest false ones, "Paroxide" -> paroxetine and "istolic" -> Bystolic, are at 0.89 and 0.88).
 NEAR_SPELLING = 0.9
 NEAR_SPELLING_DOUBT = 3.0
-# Where two accepted terms would cover the same heard words, the audio with no prompt chooses; but a lead of
-# CLOSE_CALL nats or less is no choice when the other term is CLEARLY_ALIKE more like the heard words
-# (stop 37, one case in every voiced set: "Profen" was Proventil, said was ibuprofen).
-CLOSE_CALL = 3.0
-CLEARLY_ALIKE = 0.05
 # A candidate must be at least this similar (0..1, sound and spelling averaged) to be checked by ear.
 MIN_SIMILARITY = 0.6
 # Heard pieces whose letters run this close to a one-word term spell it, even where the first piece is a
@@ -727,28 +722,18 @@ def accepted(gain: float, fit: float, bare: float, cand: Candidate, margin: floa
 
 def choose(checks: list[Check], margin: float, slack: float) -> dict[int, list[Check]]:
     """The accepted candidates per segment, no two overlapping; where accepted ones overlap, the one the
-    audio prefers with no prompt wins, unless that preference is narrow and another is clearly more alike
-    (``_closer``). Each gain is measured under its own term's prompt, so gains of
+    audio prefers with no prompt wins. Each gain is measured under its own term's prompt, so gains of
     different terms do not compare; the unprompted scores do ("Prignisone": prednisone −0.4 nats,
     prednisolone −11.2, although prednisolone's own prompt gained more)."""
-    ok = [c for c in checks if accepted(c[0], c[1], c[2], c[4], margin, slack)]
     chosen: dict[int, list[Check]] = {}
-    for best in sorted(ok, key=lambda g: (-g[2], -g[0])):
-        rivals = [c for c in ok if c[3] == best[3] and _overlap(c[4], best[4]) and _closer(c, best)]
-        pick = max(rivals, key=lambda c: c[4].similarity) if rivals else best
-        taken = chosen.setdefault(best[3], [])
-        for check in (pick, best):
-            if not any(_overlap(check[4], c) for *_, c in taken):
-                taken.append(check)
-                break
+    for gain, fit, bare, k, cand in sorted(checks, key=lambda g: (-g[2], -g[0])):
+        if not accepted(gain, fit, bare, cand, margin, slack):
+            continue
+        taken = chosen.setdefault(k, [])
+        if any(_overlap(cand, c) for *_, c in taken):
+            continue
+        taken.append((gain, fit, bare, k, cand))
     return chosen
-
-
-def _closer(rival: Check, best: Check) -> bool:
-    """``rival`` is spelt and sounds clearly more like the heard words than ``best``, which the audio with no
-    prompt prefers only narrowly: then the likeness decides ("Profen": ibuprofen 0.88, -0.1 nats, over
-    Proventil 0.75, +2.0)."""
-    return rival[4].similarity >= best[4].similarity + CLEARLY_ALIKE and rival[2] >= best[2] - CLOSE_CALL
 
 
 def correct(
