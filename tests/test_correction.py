@@ -588,10 +588,15 @@ def test_a_non_word_spelt_nearly_as_a_drug_needs_no_margin(index):
     # a word of English, or a non-word less alike ("istolic" -> Bystolic, 0.88), still needs the margin
     assert not accepted(-1.0, -10.5, -26.3, Candidate(0, 0, term, 1.02), DEFAULT_MARGIN, SELF_PROMPT_SLACK)
     assert not accepted(-1.0, -4.7, -13.2, Candidate(0, 0, term, 0.88, non_word=True), DEFAULT_MARGIN, 1.0)
-    # propose marks such a word
+    # propose marks such a word, alone or with a little word the name ran into (MTS-Dialog dev: "clonop in" for
+    # Klonopin), not a run with a word of English (MTS-Dialog dev: "Do you take the oven" for Diovan)
     said = "we started carvedil for the heart".split()
     marks = {(c.first, c.non_word) for c in propose(said, index) if c.term.text == "carvedilol"}
     assert (2, True) in marks
+    said = "I ran out of my medication, clonop in, two days ago".split()
+    assert any(c.non_word and c.last == c.first + 1 for c in propose(said, index) if c.term.text == "Klonopin")
+    said = "Do you take the oven every day".split()
+    assert not any(c.non_word for c in propose(said, index))
 
 
 def test_a_word_of_no_language_is_a_candidate_however_sure_the_recogniser_was(index):
