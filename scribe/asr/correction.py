@@ -22,9 +22,12 @@ instead, after a stretch of speech is decoded:
    with the term in its place, both with that one term as decoder context (what a hot word would
    have been, but only for a term the speech already sounds like). The term replaces the heard words
    only if the audio fits it better by a margin. A drug therefore enters the transcript only where
-   something that sounds like it was said, and only if the acoustic model agrees. The one exception is a
-   name heard in pieces of its own letters ("metform in"): the sounds are the same, so there is nothing
-   for the ear to decide.
+   something that sounds like it was said, and only if the acoustic model agrees. The exceptions: a
+   name heard in pieces of its own letters ("metform in"), where the sounds are the same, so there is
+   nothing for the ear to decide; and letters that spell no word but nearly spell a drug ("Carvedil"),
+   where the ear only has to not clearly disagree (``NEAR_SPELLING``).
+3. **Settle** (at the end of the recording): a drug written over ordinary words that the rest of the
+   visit never names, with no dose after it, is taken back (``withdraw_lone_guesses``).
 
 The heard words are kept on the corrected words (``Word.original``) for audit, and the transcript view
 marks them.
@@ -82,8 +85,8 @@ _ARTICLES = frozenset({"the", "their"})
 # comparison says nothing and only the margin applies.
 MISSPELLING_SIMILARITY = 0.8
 # ... and one this close to a drug (the medication-talk bonus included: "Carvedil", "Albuter", "flexural",
-# "Norvask"; also with a little word the name ran into, "clonop in", "a legr?") is that drug unless, prompted with the drug, the audio still prefers the heard letters by more than
-# NEAR_SPELLING_DOUBT nats. The recogniser wrote letters that are no word; its own spelling of them scores well
+# "Norvask"; also with a little word the name ran into, "clonop in", "a legr?") is that drug unless, prompted
+# with the drug, the audio still prefers the heard letters by more than NEAR_SPELLING_DOUBT nats. The recogniser wrote letters that are no word; its own spelling of them scores well
 # whatever was said, so the margin asked of a word heard would refuse the name it nearly spelt. Proposed at
 # stop 37 from every check by ear of the voiced train sets (all 15 such checks refused there were of a drug
 # said; the nearest false ones, "Paroxide" -> paroxetine and "istolic" -> Bystolic, are at 0.89 and 0.88); the
@@ -536,6 +539,7 @@ _CLITIC = re.compile(r"(n't|'s|'ll|'re|'ve|'d|'m)$")
 
 
 def _english(word: str, words: frozenset[str]) -> bool:
+    """``word`` (letters and apostrophes) is English: in the word list, a little word, or one with a clitic."""
     word = word.strip("'")
     return not word or word in words or word in _FUNCTION or _CLITIC.sub("", word) in words
 
