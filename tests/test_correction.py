@@ -599,6 +599,30 @@ def test_a_non_word_spelt_nearly_as_a_drug_needs_no_margin(index):
     assert not any(c.non_word for c in propose(said, index))
 
 
+def test_a_heard_non_word_is_only_the_drugs_it_spells_best(index):
+    # voiced train D2N005: "Tramindal" -- tramadol (0.85) was said and passed, but Toradol (0.73) passed too and the
+    # audio with no prompt preferred it (-16.0 nats against -22.5)
+    from scribe.asr.correction import choose
+
+    terms = {t.text: t for t in index.terms if t.text in ("tramadol", "Toradol")}
+    said = Candidate(0, 0, terms["tramadol"], 0.85, non_word=True)
+    lesser = Candidate(0, 0, terms["Toradol"], 0.73, non_word=True)
+    checks = [(4.4, -5.6, -22.5, 0, said), (5.1, 1.0, -16.0, 0, lesser)]
+    assert [c.term.text for *_, c in choose(checks, DEFAULT_MARGIN, SELF_PROMPT_SLACK)[0]] == ["tramadol"]
+    # train D2N021: "Paroxide" -- where the audio refuses the best-spelt name (paroxetine), no lesser one stands in
+    refused = [(-0.5, -8.6, -22.5, 0, said), (5.1, 1.0, -16.0, 0, lesser)]
+    assert choose(refused, DEFAULT_MARGIN, SELF_PROMPT_SLACK) == {}
+    # about as alike, the audio decides between them; and heard words of English are not held to it
+    close = Candidate(0, 0, terms["Toradol"], 0.82, non_word=True)
+    picks = choose([checks[0], (5.1, 1.0, -16.0, 0, close)], DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert [c.term.text for *_, c in picks[0]] == ["Toradol"]
+    plain = [
+        (4.4, -5.6, -22.5, 0, Candidate(0, 0, terms["tramadol"], 0.85)),
+        (5.1, 1.0, -16.0, 0, Candidate(0, 0, terms["Toradol"], 0.73)),
+    ]
+    assert [c.term.text for *_, c in choose(plain, DEFAULT_MARGIN, SELF_PROMPT_SLACK)[0]] == ["Toradol"]
+
+
 def test_a_word_of_no_language_is_a_candidate_however_sure_the_recogniser_was(index):
     """Train voiced D2N041 (round 3's held-aside set): "IV-PROFIN" for ibuprofen, seven times in one visit, each time
     with Whisper sure of it, so never checked. A word that is neither English nor a term is a name misheard however

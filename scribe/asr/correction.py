@@ -93,6 +93,12 @@ MISSPELLING_SIMILARITY = 0.8
 # little word from MTS-Dialog's voiced dev rows, read after their first measurement.
 NEAR_SPELLING = 0.9
 NEAR_SPELLING_DOUBT = 3.0
+# Of the drugs a heard non-word may be, only those it spells about as well as the best (within LESSER_LIKENESS)
+# may be accepted: where the audio refuses the name the letters spell best, a lesser likeness is a guess
+# ("Paroxide": paroxetine 0.89 refused, Percocet 0.83 accepted), and where both pass, the unprompted score does not
+# get to pick the lesser ("Tramindal": tramadol 0.85, said, lost to Toradol 0.73 on it). Stop 37, from every check
+# by ear of the voiced ACI-Bench and MTS-Dialog dev sets: those two were the only drugs it touches there.
+LESSER_LIKENESS = 0.05
 # A candidate must be at least this similar (0..1, sound and spelling averaged) to be checked by ear.
 MIN_SIMILARITY = 0.6
 # Heard pieces whose letters run this close to a one-word term spell it, even where the first piece is a
@@ -733,13 +739,22 @@ def accepted(gain: float, fit: float, bare: float, cand: Candidate, margin: floa
 
 def choose(checks: list[Check], margin: float, slack: float) -> dict[int, list[Check]]:
     """The accepted candidates per segment, no two overlapping; where accepted ones overlap, the one the
-    audio prefers with no prompt wins. Each gain is measured under its own term's prompt, so gains of
+    audio prefers with no prompt wins. A heard non-word is only the drugs it spells about as well as the best
+    (``LESSER_LIKENESS``). Each gain is measured under its own term's prompt, so gains of
     different terms do not compare; the unprompted scores do ("Prignisone": prednisone −0.4 nats,
     prednisolone −11.2, although prednisolone's own prompt gained more)."""
+    spelt_best: dict[tuple[int, int, int], float] = {}
+    for *_, k, cand in checks:
+        if cand.non_word and cand.term.kind == MEDICATION:
+            at = (k, cand.first, cand.last)
+            spelt_best[at] = max(spelt_best.get(at, 0.0), cand.similarity)
     chosen: dict[int, list[Check]] = {}
     for gain, fit, bare, k, cand in sorted(checks, key=lambda g: (-g[2], -g[0])):
         if not accepted(gain, fit, bare, cand, margin, slack):
             continue
+        if cand.non_word and cand.term.kind == MEDICATION:
+            if cand.similarity < spelt_best[(k, cand.first, cand.last)] - LESSER_LIKENESS:
+                continue  # a lesser likeness of a heard non-word than a drug the audio refused
         taken = chosen.setdefault(k, [])
         if any(_overlap(cand, c) for *_, c in taken):
             continue
