@@ -182,6 +182,10 @@ def _norm(text: str) -> str:
     return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split()) + " "
 
 
+# the dictionary's one dose-qualified entry: "low dose aspirin" said and "low-ghost aspirin" heard is aspirin heard
+_DOSE_QUALIFIED = re.compile(r"^low dose ")
+
+
 def drug_counts(text: str, lexicon) -> dict[str, int]:
     """Mentions per generic name of the drugs the lexicon's dictionary names in ``text`` (a brand counts
     as its generic; the longest name wins where names overlap; drug-like stems alone do not count)."""
@@ -197,10 +201,6 @@ def drug_counts(text: str, lexicon) -> dict[str, int]:
         generic = _DOSE_QUALIFIED.sub("", lexicon.generic_of(name))
         counts[generic] = counts.get(generic, 0) + 1
     return counts
-
-
-# the dictionary's one dose-qualified entry: "low dose aspirin" said and "low-ghost aspirin" heard is aspirin heard
-_DOSE_QUALIFIED = re.compile(r"^low dose ")
 
 
 def _said_at(truth: dict, start: float, end: float) -> str:

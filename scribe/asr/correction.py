@@ -86,8 +86,9 @@ _ARTICLES = frozenset({"the", "their"})
 MISSPELLING_SIMILARITY = 0.8
 # ... and one this close to a drug (the medication-talk bonus included: "Carvedil", "Albuter", "flexural",
 # "Norvask"; also with a little word the name ran into, "clonop in", "a legr?") is that drug unless, prompted
-# with the drug, the audio still prefers the heard letters by more than NEAR_SPELLING_DOUBT nats. The recogniser wrote letters that are no word; its own spelling of them scores well
-# whatever was said, so the margin asked of a word heard would refuse the name it nearly spelt. Proposed at
+# with the drug, the audio still prefers the heard letters by more than NEAR_SPELLING_DOUBT nats. The
+# recogniser wrote letters that are no word; its own spelling of them scores well whatever was said, so the
+# margin asked of a word heard would refuse the name it nearly spelt. Proposed at
 # stop 37 from every check by ear of the voiced train sets (all 15 such checks refused there were of a drug
 # said; the nearest false ones, "Paroxide" -> paroxetine and "istolic" -> Bystolic, are at 0.89 and 0.88); the
 # little word from MTS-Dialog's voiced dev rows, read after their first measurement.
@@ -222,6 +223,11 @@ class Candidate:
     def words(self) -> list[str]:
         """What replaces the run: the term, and the dose the number keeps."""
         return [*self.term.text.split(), *([self.tail] if self.tail else [])]
+
+    @property
+    def drug_for_non_word(self) -> bool:
+        """A drug offered for heard letters that spell no word: held to ``NEAR_SPELLING`` and ``LESSER_LIKENESS``."""
+        return self.non_word and self.term.kind == MEDICATION
 
     @property
     def one_word(self) -> bool:
@@ -727,7 +733,7 @@ def _check_segment(seg: Segment, k: int, cands: list[Candidate], score: Scorer) 
 
 def accepted(gain: float, fit: float, bare: float, cand: Candidate, margin: float, slack: float) -> bool:
     """Whether the audio fits the term better than the heard words (see the thresholds above)."""
-    if cand.non_word and cand.term.kind == MEDICATION and cand.similarity >= NEAR_SPELLING:
+    if cand.drug_for_non_word and cand.similarity >= NEAR_SPELLING:
         return gain > -NEAR_SPELLING_DOUBT
     if gain <= margin or (bare < -UNPROMPTED_DOUBT and (cand.similarity < WEAK_LIKENESS or cand.ordinary)):
         return False
@@ -745,16 +751,15 @@ def choose(checks: list[Check], margin: float, slack: float) -> dict[int, list[C
     prednisolone −11.2, although prednisolone's own prompt gained more)."""
     spelt_best: dict[tuple[int, int, int], float] = {}
     for *_, k, cand in checks:
-        if cand.non_word and cand.term.kind == MEDICATION:
+        if cand.drug_for_non_word:
             at = (k, cand.first, cand.last)
             spelt_best[at] = max(spelt_best.get(at, 0.0), cand.similarity)
     chosen: dict[int, list[Check]] = {}
     for gain, fit, bare, k, cand in sorted(checks, key=lambda g: (-g[2], -g[0])):
         if not accepted(gain, fit, bare, cand, margin, slack):
             continue
-        if cand.non_word and cand.term.kind == MEDICATION:
-            if cand.similarity < spelt_best[(k, cand.first, cand.last)] - LESSER_LIKENESS:
-                continue  # a lesser likeness of a heard non-word than a drug the audio refused
+        if cand.drug_for_non_word and cand.similarity < spelt_best[(k, cand.first, cand.last)] - LESSER_LIKENESS:
+            continue  # a lesser likeness of a heard non-word than another drug, refused or not
         taken = chosen.setdefault(k, [])
         if any(_overlap(cand, c) for *_, c in taken):
             continue
