@@ -26,7 +26,10 @@ Usage::
 
     python benchmarks/voice_aci.py --split train --most-drugs 8 --out ~/.cache/scribe/voiced/train
     python benchmarks/bench_drugs.py [--visits sample,visit10,train] [--before-root DIR] \
-        [--out benchmarks/results/drug_names.json]
+        [--out benchmarks/results/drug_names.json] [--save-transcripts DIR]
+
+``--save-transcripts DIR`` also writes each visit's transcript as ``DIR/<config>/<visit>.json`` (Scribe's
+transcript file): what grounding reads in the product, for ``eval_flags.py --transcripts``.
 """
 
 from __future__ import annotations
@@ -255,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--before-root", type=Path, help="checkout whose default engine is the 'hotwords' column")
     ap.add_argument("--fresh", action="store_true", help="transcribe again even if cached")
     ap.add_argument("--out", type=Path, help="write all results as JSON here")
+    ap.add_argument("--save-transcripts", type=Path, metavar="DIR", help="write DIR/<config>/<visit>.json transcripts")
     args = ap.parse_args(argv)
     configs = [c for c in args.configs.split(",") if c]
     names = medication_names()
@@ -264,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         row = {"visit": visit, "duration_s": truth.get("duration")}
         for config in configs:
             result = transcribe(config, audio, args.before_root, args.fresh)
+            if args.save_transcripts:
+                (args.save_transcripts / config).mkdir(parents=True, exist_ok=True)
+                saved = args.save_transcripts / config / f"{visit}.json"
+                saved.write_text(json.dumps(result["transcript"], indent=1) + "\n", encoding="utf-8")
             metrics = score(result["transcript"], truth, names)
             metrics["seconds"] = round(result["seconds"], 1)
             if config == "corrected":

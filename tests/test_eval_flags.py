@@ -116,3 +116,25 @@ def test_a_result_is_given_the_other_sign_and_a_finding_it_was_negative_for_is_l
     assert _flip_sign("EKG is normal.") == "EKG is abnormal."
     assert _flip_sign("Rapid strep test: positive.") == "Rapid strep test: negative."
     assert _flip_sign("X-ray negative for fracture.") is None  # the fracture's denial: the negation rows' business
+
+
+def test_heard_transcripts_are_checked_with_the_errors_chosen_from_the_written_dialogue(tmp_path, capsys):
+    from scribe.eval.flags import main
+    from scribe.transcript_io import parse_dialogue
+
+    # what a recogniser made of the visit: no speakers, the drug misheard
+    heard_text = DIALOGUE.replace("[doctor] ", "").replace("[patient] ", "").replace("Lisinopril", "List of pearl")
+    heard = {"T1": parse_dialogue(heard_text)}
+    encounter = AciEncounter("T1", "test", DIALOGUE, NOTE)
+    written, on_heard = run([encounter]), run([encounter], heard=heard)
+    flagged = {f["sentence"]: f["kinds"] for f in on_heard["false_alarms"]}
+    assert flagged == {"Takes lisinopril 10 mg daily.": ["dose", "medication"]}  # the drug was not heard
+    # the same errors are injected into the sentences both runs leave clean: the swapped drug is one never *said*
+    assert on_heard["catch"]["drug"]["injected"] == 0 and written["catch"]["drug"]["injected"] == 1
+    assert on_heard["catch"]["negation_present"] == written["catch"]["negation_present"]
+    # an encounter without a heard transcript is left out
+    assert run([encounter], heard={})["sentences"] == 0
+    # the command names a folder without a transcript of the split in one line
+    (tmp_path / "D2N999.json").write_text("{}")
+    assert main(["--split", "train", "--limit", "1", "--transcripts", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"error: no <encounter id>.json transcript in {tmp_path} belongs to this split\n"

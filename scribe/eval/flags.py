@@ -42,11 +42,11 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain import Severity, Statement
+from ..domain import Severity, Statement, Transcript
 from ..grounding import (
     DATE,
     NAMED_NUMBER,
@@ -383,8 +383,19 @@ def _safety(st: Statement) -> list[str]:
     return sorted({i.kind for i in st.issues if i.severity == Severity.safety})
 
 
-def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log: Callable[[str], None] | None = None):
-    """Ground every reference sentence, inject errors into the clean ones; return the report dict."""
+def run(
+    encounters: Iterable[AciEncounter],
+    lexicon: Lexicon | None = None,
+    log: Callable[[str], None] | None = None,
+    heard: Mapping[str, Transcript] | None = None,
+):
+    """Ground every reference sentence, inject errors into the clean ones; return the report dict.
+
+    With ``heard`` (encounter id -> the transcript Scribe recognised from the voiced dialogue), every check
+    reads the heard transcript, as grounding does in the product, while what is injected is still chosen from
+    the written dialogue (a drug "never said" is one the speakers never said, whatever was heard): the same
+    errors as the written run, so the two are compared sentence for sentence. Encounters without a heard
+    transcript are skipped."""
     lx = lexicon or default_lexicon()
     sentences = flagged = hinted = 0
     kinds: Counter = Counter()
@@ -392,13 +403,15 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
     injections: list[Injection] = []
     started = time.perf_counter()
     for enc in encounters:
-        transcript = parse_dialogue(enc.dialogue, source=enc.encounter_id)
-        index = TranscriptIndex(transcript, lx)
+        if heard is not None and enc.encounter_id not in heard:
+            continue
+        truth = TranscriptIndex(parse_dialogue(enc.dialogue, source=enc.encounter_id), lx)
+        index = truth if heard is None else TranscriptIndex(heard[enc.encounter_id], lx)
         rng = random.Random(f"flags:{enc.encounter_id}")
-        said = {m for _, m in lx.medications_in(sorted(index.all_tokens))}
-        said |= {m for sid in index.order for _, m in lx.medications_in(index.tokens[sid])}
-        allergy_drugs = sorted(m for m in said if " " not in m and allergy_only(m, index))
-        numbers_said = {n for ns in index.numbers.values() for n in ns}
+        said = {m for _, m in lx.medications_in(sorted(truth.all_tokens))}
+        said |= {m for sid in truth.order for _, m in lx.medications_in(truth.tokens[sid])}
+        allergy_drugs = sorted(m for m in said if " " not in m and allergy_only(m, truth))
+        numbers_said = {n for ns in truth.numbers.values() for n in ns}
         for text in reference_sentences(enc.note):
             st = check_statement(Statement(text=text), index)
             sentences += 1
@@ -413,7 +426,7 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
                 continue
             hinted += bool(st.issues)
             mutations: dict[str, tuple[str, bool] | None] = {
-                "drug": _pair(_swap_drug(text, said, lx, rng, index.all_tokens)),
+                "drug": _pair(_swap_drug(text, said, lx, rng, truth.all_tokens)),
                 "dose": _change_number(text, True, rng, numbers_said),
                 "number": _change_number(text, False, rng, numbers_said),
                 "laterality": _pair(_flip_side(text)),
@@ -431,10 +444,10 @@ def run(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = None, log:
                 mutated, elsewhere = mutation
                 checked = check_statement(Statement(text=mutated), index)
                 found = _safety(checked)
-                case = _case(kind, text, elsewhere, index, mutated)
+                case = _case(kind, text, elsewhere, truth, mutated)
                 injections.append(Injection(kind, enc.encounter_id, text, mutated, elsewhere, bool(found), found, case))
         # one invented finding per encounter, written as an exam statement
-        findings = [f for f in FINDING_POOL if not _any_word_said(f, index)]
+        findings = [f for f in FINDING_POOL if not _any_word_said(f, truth)]
         if findings:
             invented = rng.choice(findings)
             found = _safety(check_statement(Statement(text=invented), index))
@@ -571,6 +584,26 @@ def use_negex() -> None:
     assertion.negated_terms = negex_terms
 
 
+def _heard_transcripts(folder, encounters: Iterable[AciEncounter]) -> dict[str, Transcript]:
+    """The recognised transcripts in ``folder`` of the given encounters; ValueError when there are none."""
+    from ..errors import TranscriptError
+    from ..transcript_io import load_transcript
+
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder of transcripts")
+    out: dict[str, Transcript] = {}
+    for enc in encounters:
+        path = folder / f"{enc.encounter_id}.json"
+        if path.is_file():
+            try:
+                out[enc.encounter_id] = load_transcript(path)
+            except TranscriptError as exc:
+                raise ValueError(str(exc)) from None
+    if not out:
+        raise ValueError(f"no <encounter id>.json transcript in {folder} belongs to this split")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
@@ -597,6 +630,13 @@ def main(argv: list[str] | None = None) -> int:
         default="scribe",
         help="negation scope: Scribe's rules (default) or negspacy's NegEx, to compare (needs spacy and negspacy)",
     )
+    ap.add_argument(
+        "--transcripts",
+        type=Path,
+        metavar="DIR",
+        help="folder of <encounter id>.json transcripts recognised from the voiced dialogues: ground against"
+        " what Scribe heard (only those encounters), beside the written dialogues of the same encounters",
+    )
     ap.add_argument("--out", type=Path, help="write the full report (every false alarm and missed injection) as JSON")
     args = ap.parse_args(argv)
     try:
@@ -606,16 +646,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.limit:
         encounters = encounters[: args.limit]
+    heard = None
+    if args.transcripts:
+        try:
+            heard = _heard_transcripts(args.transcripts, encounters)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        encounters = [e for e in encounters if e.encounter_id in heard]
     lx = default_lexicon([]) if args.lexicon == "merged" else medication_names(load_medication_names([]))
     if args.assertion == "negex":
         use_negex()
-    report = run(encounters, lx)
+    report = run(encounters, lx, heard=heard)
     report["config"] = {
         "split": args.split,
         "encounters": len(encounters),
         "lexicon": args.lexicon,
         "assertion": args.assertion,
+        "transcripts": str(args.transcripts) if args.transcripts else None,
     }
+    if heard is not None:
+        report["written"] = run(encounters, lx)
+        print(f"## the written dialogues of the {len(encounters)} encounters\n")
+        print(format_report(report["written"], args.split))
+        print(f"\n## what Scribe heard of them ({args.transcripts})\n")
     print(format_report(report, args.split))
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")
