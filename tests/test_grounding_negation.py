@@ -705,3 +705,48 @@ def test_a_denial_only_under_a_circumstance_named_after_it():
         "cough",
         "palpitat",
     }
+
+
+def _heard(lines: list[str], text: str) -> list[str]:
+    """The safety flags of ``text`` against lines as a recogniser writes them: no speakers, a question cut where
+    the speaker paused, its question mark often lost."""
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
+    (st,) = ground_note(note, parse_dialogue("\n".join(lines))).statements()
+    return [i.detail for i in st.issues if i.severity == Severity.safety]
+
+
+ASKED_IN_A_LIST = [
+    "Okay, and I know you were endorsing the back pain, any other symptoms.",
+    "chest pain, shortness of breath, abdominal pain.",
+    "No.",
+    "Okay, let's take a look at that back.",
+]
+
+
+def test_a_list_of_symptoms_cut_from_its_question_is_asked_not_reported():
+    # the list is the doctor's question, the "No." its answer (ACI-Bench train D2N009, as Whisper wrote it)
+    assert _heard(ASKED_IN_A_LIST, "Denies chest pain or shortness of breath.") == []
+    assert _heard(ASKED_IN_A_LIST, "Reports shortness of breath.") == [f"'shortness of breath' {PRESENT_BUT_DENIED}"]
+    # "any" makes a list a question whatever the answer: here the answer names one of them (D2N008)
+    asked_any = [
+        "Anything else that I might have missed.",
+        "fever chills, any nasal congestion, sore throat, cough.",
+        "I've had a little bit of nasal congestion just because of the seasons changing.",
+    ]
+    assert _heard(asked_any, "Denies fever, chills, or cough.") == []
+    # the words that say the name again another way leave it a question (D2N002)
+    again = ["Any fever or chills?", "No.", "Joint pain I mean like muscle aches.", "No."]
+    assert _heard(again, "Denies muscle aches.") == []
+
+
+def test_a_patients_list_of_conditions_across_lines_stays_a_report():
+    # a list with no "any" and no yes or no after it goes on with what the patient was saying (MTS-Dialog dev MTS0568)
+    lines = [
+        "Do you have any major medical conditions that I should know about?",
+        "Actually, I have a whole list of conditions.",
+        "So I have congestive heart failure, chronic renal insufficiency,",
+        "azotemia, hyperglycemia, coronary artery disease, and a history of atrial fibrillation.",
+        "Oh, and azotemia.",
+    ]
+    assert _heard(lines, "History of atrial fibrillation.") == []
+    assert _heard(lines, "No history of atrial fibrillation.")

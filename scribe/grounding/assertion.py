@@ -1124,13 +1124,30 @@ _VERB_OR_PERSON = re.compile(
 )
 
 
-def _names_only(sentence: str) -> bool:
+def _names_only(sentence: str, answer: str = "") -> bool:
     """A turn that only names symptoms ("shortness of breath", "chest pain, fevers") asks about them: it is the
-    doctor going through a review of systems, not a report."""
-    words = re.findall(r"[a-z][a-z'-]*", normalise(sentence))
-    if not 0 < len(words) <= 6 or any(w in _NO or w in _YES or w in _NEGATORS for w in words):
+    doctor going through a review of systems, not a report.
+
+    A longer list asks too when it says "any" or the next turn answers it with a yes or a no: a recogniser's
+    transcript has no speakers and cuts a question where the speaker paused ("... any other symptoms." - "chest
+    pain, shortness of breath, abdominal pain." - "No."), while a patient's list of conditions goes on in the
+    next line ("coronary artery disease, and a history of atrial fibrillation." - "Oh, and azotemia.")."""
+    said = _SAYS_AGAIN.sub(" ", normalise(sentence))
+    words = re.findall(r"[a-z][a-z'-]*", said)
+    if any(w in _NO or w in _YES or w in _NEGATORS for w in words):
         return False  # "No belly pain though." answers
-    return not _VERB_OR_PERSON.search(normalise(sentence)) and bool(_question_targets(sentence))
+    if not 0 < len(words) <= NAMES_LIST_WORDS or _VERB_OR_PERSON.search(said) or not (asked := _question_targets(said)):
+        return False
+    if len(words) <= NAMES_ONLY_WORDS:
+        return True
+    replied = [t for t in tokens(normalise(answer)) if t not in _FILLERS][:1]
+    return len({base_target(k) for k in asked}) > 1 and ("any" in words or bool(set(replied) & (_NO | _YES)))
+
+
+NAMES_ONLY_WORDS = 6  # words of a turn that names one symptom and asks about it
+NAMES_LIST_WORDS = 12  # ... or of a list of them
+# "joint pain, i mean like muscle aches": the words that say the name again another way are no statement
+_SAYS_AGAIN = re.compile(r"\b(?:i mean|you know|that is|in other words)\b(?:\s+like\b)?")
 
 
 # "could that be why my stomach is hurting?": a question about a cause states its symptom; the "no" after it
@@ -1189,6 +1206,11 @@ _EXPLAINS = re.compile(r"^\W*(?:that is|that's|i mean|meaning|in other words|lik
 _CUT_OFF = re.compile(r"\b(?:or|and)\s*(?:-+|—|–|\.\.\.|…)\s*$")
 
 
+def _next_text(index: TranscriptIndex, sid: int) -> str:
+    at = index.position[sid] + 1
+    return index.segment_text[index.order[at]] if at < len(index.order) else ""
+
+
 def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = False) -> tuple[set[str], set[str]]:
     """One segment's negated and affirmed targets; cached per transcript by :meth:`TranscriptIndex.polarity`."""
     negated: set[str] = set()
@@ -1207,7 +1229,11 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         sentences
         and not asked[-1]
         and seg.speaker != SpeakerRole.patient
-        and (_names_only(sentences[-1]) or _asks_again(sentences[-1]) or bool(_CUT_OFF.search(sentences[-1])))
+        and (
+            _names_only(sentences[-1], _next_text(index, sid))
+            or _asks_again(sentences[-1])
+            or bool(_CUT_OFF.search(sentences[-1]))
+        )
     ):
         asked[-1] = True
     if len(sentences) > 1 and asked[-2] and not asked[-1] and _EXPLAINS.match(normalise(sentences[-1])):
