@@ -750,3 +750,35 @@ def test_a_patients_list_of_conditions_across_lines_stays_a_report():
     ]
     assert _heard(lines, "History of atrial fibrillation.") == []
     assert _heard(lines, "No history of atrial fibrillation.")
+
+
+def test_a_list_asking_for_anything_like_it_is_a_question_when_answered():
+    # the question mark lost: "... or anything like that." - "No." (ACI-Bench train D2N040, D2N001 as Whisper wrote them)
+    asked = [
+        "Okay, and then any visual changes.",
+        "You know wavy lines in your vision, spots in your vision or anything like that.",
+        "No.",
+        "Okay, good.",
+    ]
+    assert _heard(asked, "Denies spots in her vision.") == []
+    assert _heard(asked, "Reports wavy lines in her vision.") == [f"'vision' {PRESENT_BUT_DENIED}"]
+    # a statement that says no of itself, or one nobody answers, is no question
+    said = ["I have had some nausea and vomiting, anything like that.", "Okay, let's look at your belly."]
+    assert _heard(said, "Reports nausea and vomiting.") == []
+    assert _heard(said, "Denies nausea.") == [f"'nausea' {ABSENT_BUT_SAID}"]
+
+
+def test_a_denial_goes_on_into_the_line_that_opens_with_or():
+    # a recogniser ends the line where the doctor paused, even with a full stop (D2N050, D2N052)
+    lines = [
+        "On palpation of the abdomen, there is no rebound.",
+        "or guarding, and there is tenderness on the right flank.",
+        "So that means there may be a stone.",
+    ]
+    assert _heard(lines, "No rebound or guarding.") == []
+    assert _heard(lines, "Guarding on exam.") == [f"'guarding' {PRESENT_BUT_DENIED}"]
+    # the rest of the line is its own: the tenderness after the list is still there
+    assert _heard(lines, "Tenderness of the right flank.") == []
+    # a line that does not open with "or" starts afresh
+    afresh = ["On palpation of the abdomen, there is no rebound.", "Guarding is present on the right."]
+    assert _heard(afresh, "Denies guarding.") != []

@@ -1144,6 +1144,20 @@ def _names_only(sentence: str, answer: str = "") -> bool:
     return len({base_target(k) for k in asked}) > 1 and ("any" in words or bool(set(replied) & (_NO | _YES)))
 
 
+def _asks_for_anything_like(sentence: str, answer: str) -> bool:
+    """ "wavy lines in your vision, spots in your vision, or anything like that" - "No.": a list that ends asking for
+    anything like it, answered yes or no, is a question that lost its question mark (a statement says no of itself:
+    "I haven't had a fever or anything like that")."""
+    said = normalise(sentence)
+    if not _ANYTHING_LIKE.search(said) or any(w in _NEGATORS for w in tokens(said)) or not _question_targets(said):
+        return False
+    replied = [t for t in tokens(normalise(answer)) if t not in _FILLERS][:1]
+    return bool(set(replied) & (_NO | _YES))
+
+
+_ANYTHING_LIKE = re.compile(r"\banything (?:like that|like this|of that sort|else)\W*$")
+
+
 NAMES_ONLY_WORDS = 6  # words of a turn that names one symptom and asks about it
 NAMES_LIST_WORDS = 12  # ... or of a list of them
 # "joint pain, i mean like muscle aches": the words that say the name again another way are no statement
@@ -1206,6 +1220,42 @@ _EXPLAINS = re.compile(r"^\W*(?:that is|that's|i mean|meaning|in other words|lik
 _CUT_OFF = re.compile(r"\b(?:or|and)\s*(?:-+|—|–|\.\.\.|…)\s*$")
 
 
+def _clause_polarity(text: str, current: bool) -> tuple[set[str], set[str]]:
+    """A sentence's negated and affirmed targets, clause by clause."""
+    negated: set[str] = set()
+    affirmed: set[str] = set()
+    before: set[str] = set()
+    for clause in _clauses(text):
+        if _GONE_NOW.search(clause):
+            affirmed -= before  # "I had a fever last week but it's gone now": not there now
+        n, a = negated_terms(clause, skip_past=current)
+        negated |= _at_sites(n, clause)
+        before = _at_sites(a, clause) - affirmed
+        affirmed |= before
+    return negated, affirmed
+
+
+CUT_GAP = 1.0  # seconds between two lines of one speaker that a recogniser cut from one sentence
+LEAD_WORDS = 10  # words of the line before that a denial going on is read from (NEGATION_SCOPE)
+
+
+def _denial_going_on(index: TranscriptIndex, sid: int) -> str:
+    """The denial the line before ends with when this line goes on with its list ("there is no rebound." - "or
+    guarding"): a recogniser cuts a sentence where the speaker paused and may even end it there with a full stop,
+    but no statement opens with "or". Else ""."""
+    at = index.position[sid]
+    seg = index.transcript.segment(sid)
+    prev = index.transcript.segment(index.order[at - 1]) if at else None
+    if seg is None or prev is None or prev.speaker != seg.speaker or seg.start - prev.end > CUT_GAP:
+        return ""
+    opening = [t for t in tokens(normalise(seg.text)) if t not in _FILLERS][:1]
+    clauses = _clauses(prev.text)
+    if opening not in (["or"], ["nor"]) or not clauses:
+        return ""
+    words = tokens(clauses[-1])[-LEAD_WORDS:]
+    return " ".join(words) if any(w in _NO or w in _NEGATORS for w in words) else ""
+
+
 def _next_text(index: TranscriptIndex, sid: int) -> str:
     at = index.position[sid] + 1
     return index.segment_text[index.order[at]] if at < len(index.order) else ""
@@ -1233,6 +1283,7 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
             _names_only(sentences[-1], _next_text(index, sid))
             or _asks_again(sentences[-1])
             or bool(_CUT_OFF.search(sentences[-1]))
+            or _asks_for_anything_like(sentences[-1], _next_text(index, sid))
         )
     ):
         asked[-1] = True
@@ -1257,17 +1308,21 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
     run = len(sentences)
     while run and asked[run - 1]:
         run -= 1
-    for sentence, is_question in zip(sentences, asked, strict=True):
+    lead = _denial_going_on(index, sid)
+    for at, (sentence, is_question) in enumerate(zip(sentences, asked, strict=True)):
         if is_question:
             continue
-        before: set[str] = set()
-        for clause in _clauses(sentence):
-            if _GONE_NOW.search(clause):
-                affirmed -= before  # "I had a fever last week but it's gone now": not there now
-            n, a = negated_terms(clause, skip_past=current)
-            negated |= _at_sites(n, clause)
-            before = _at_sites(a, clause) - affirmed
-            affirmed |= before
+        if at == 0 and lead:
+            # "there is no rebound." - "or guarding": the denial the line before ended with goes on into this one;
+            # what the line before says of itself is its own
+            lead_n, lead_a = _clause_polarity(lead, current)
+            n, a = _clause_polarity(f"{lead} {sentence}", current)
+            negated |= n - lead_n
+            affirmed |= a - lead_a
+            continue
+        n, a = _clause_polarity(sentence, current)
+        negated |= n
+        affirmed |= a
     nxt_at = index.position[sid] + 1
     if sentences and _TAG_QUESTION.search(sentences[-1]) and nxt_at < len(index.order):
         # "you don't have any chest pain, right?" - "actually I do": the tag's denial is taken back
