@@ -762,6 +762,20 @@ def test_a_list_asking_for_anything_like_it_is_a_question_when_answered():
     ]
     assert _heard(asked, "Denies spots in her vision.") == []
     assert _heard(asked, "Reports wavy lines in her vision.") == [f"'vision' {PRESENT_BUT_DENIED}"]
+    # so is a short line asking about "any" of them (D2N001)
+    any_of = [
+        "Okay, good in any symptoms like chest pains, shortness of breath, any swelling in your legs",
+        "No, not that I've noticed.",
+    ]
+    assert _heard(any_of, "Denies swelling in her legs.") == []
+    assert _heard(any_of, "Reports swelling in her legs.") == [f"'swelling' {PRESENT_BUT_DENIED}"]
+    # but not a long turn that states much before it asks whether there is anything else (D2N043)
+    long_turn = [
+        "This really is one of the best things you can do for your health, especially since you have the history"
+        " of gout and type two diabetes, this is going to be a great step for your long term health, any questions",
+        "No.",  # (no questions)
+    ]
+    assert _heard(long_turn, "History of gout.") == []
     # a statement that says no of itself, or one nobody answers, is no question
     said = ["I have had some nausea and vomiting, anything like that.", "Okay, let's look at your belly."]
     assert _heard(said, "Reports nausea and vomiting.") == []

@@ -1149,12 +1149,19 @@ def _asks_for_anything_like(sentence: str, answer: str) -> bool:
     anything like it, answered yes or no, is a question that lost its question mark (a statement says no of itself:
     "I haven't had a fever or anything like that")."""
     said = normalise(sentence)
-    if not _ANYTHING_LIKE.search(said) or any(w in _NEGATORS for w in tokens(said)) or not _question_targets(said):
+    words = tokens(said)
+    # "any" alone only where no opener cuts a question from what the line states first ("you have gout, any flares")
+    # (in a line as long as a recogniser's, not in a long turn that says much before it asks "any questions")
+    asks_any = "any" in words and not _QUESTION_OPENER.search(said) and len(words) <= ANY_QUESTION_WORDS
+    if not (_ANYTHING_LIKE.search(said) or asks_any) or any(w in _NEGATORS for w in words):
+        return False
+    if not _question_targets(said):
         return False
     replied = [t for t in tokens(normalise(answer)) if t not in _FILLERS][:1]
     return bool(set(replied) & (_NO | _YES))
 
 
+ANY_QUESTION_WORDS = 25
 _ANYTHING_LIKE = re.compile(r"\banything (?:like that|like this|of that sort|else)\W*$")
 
 
