@@ -584,26 +584,6 @@ def use_negex() -> None:
     assertion.negated_terms = negex_terms
 
 
-def _heard_transcripts(folder, encounters: Iterable[AciEncounter]) -> dict[str, Transcript]:
-    """The recognised transcripts in ``folder`` of the given encounters; ValueError when there are none."""
-    from ..errors import TranscriptError
-    from ..transcript_io import load_transcript
-
-    if not folder.is_dir():
-        raise ValueError(f"{folder} is not a folder of transcripts")
-    out: dict[str, Transcript] = {}
-    for enc in encounters:
-        path = folder / f"{enc.encounter_id}.json"
-        if path.is_file():
-            try:
-                out[enc.encounter_id] = load_transcript(path)
-            except TranscriptError as exc:
-                raise ValueError(str(exc)) from None
-    if not out:
-        raise ValueError(f"no <encounter id>.json transcript in {folder} belongs to this split")
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import json
@@ -649,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
     heard = None
     if args.transcripts:
         try:
-            heard = _heard_transcripts(args.transcripts, encounters)
+            heard = splits.heard_transcripts(args.transcripts, encounters)
         except (OSError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -27,7 +27,7 @@ from ..omissions import NOT_DIAGNOSES, SPECIALTIES, FactKind, MustChart, uncover
 from ..textnorm import normalise, tokens
 from ..transcript_io import parse_dialogue
 from .aci import AciEncounter
-from .splits import HELP, NAMES, corpus_name, load
+from .splits import HELP, NAMES, corpus_name, heard_transcripts, load
 
 _PLAN_CUE = re.compile(
     r"\b(order\w*|obtain|schedul\w*|will|repeat|check|recommend\w*|refer\w*|plan\w*|get|request\w*)\b"
@@ -160,7 +160,16 @@ def simulated_drafts(encounters: list[AciEncounter], keep_none: bool = False) ->
     return rows
 
 
-def run(results_file: Path | None, split: str = "valid", template: str = "aci", keep_none: bool = False) -> dict:
+def run(
+    results_file: Path | None,
+    split: str = "valid",
+    template: str = "aci",
+    keep_none: bool = False,
+    heard: Path | None = None,
+) -> dict:
+    """With ``heard`` (a folder of the transcripts Scribe recognised from the voiced dialogues), the panel reads
+    what Scribe heard, as in the product, of those encounters only; whether a fact was said is still judged on the
+    written dialogue."""
     lx = default_lexicon([])
     everything = load(split)
     if results_file is None:
@@ -169,6 +178,9 @@ def run(results_file: Path | None, split: str = "valid", template: str = "aci", 
         data = json.loads(Path(results_file).read_text())
         rows = {r["encounter_id"]: r for r in data["results"] if r["system"] == "scribe" and r["template"] == template}
     encounters = [e for e in everything if e.encounter_id in rows]
+    recognised = heard_transcripts(heard, encounters) if heard is not None else None
+    if recognised is not None:
+        encounters = [e for e in encounters if e.encounter_id in recognised]
     missed = listed = missed_said = listed_said = 0
     false_alarms = panel_items = 0
     by_kind: Counter = Counter()
@@ -176,7 +188,10 @@ def run(results_file: Path | None, split: str = "valid", template: str = "aci", 
     per_note = []
     for enc in encounters:
         note = _draft_note(rows[enc.encounter_id])
-        transcript = parse_dialogue(enc.dialogue, source=enc.encounter_id)
+        if recognised is not None:
+            transcript = recognised[enc.encounter_id]
+        else:
+            transcript = parse_dialogue(enc.dialogue, source=enc.encounter_id)
         draft = " ".join(st.text for st in note.statements())
         panel = uncovered(note, transcript, lx)
         panel_items += len(panel)
@@ -259,13 +274,26 @@ def main(argv: list[str] | None = None) -> int:
         help="with --simulate: empty drafts, so the panel must list every fact of the reference that was said",
     )
     ap.add_argument("--template", default="aci", help="whose stored drafts to read (a results file holds several)")
+    ap.add_argument(
+        "--transcripts",
+        type=Path,
+        metavar="DIR",
+        help="folder of <encounter id>.json transcripts recognised from the voiced dialogues: the panel reads what"
+        " Scribe heard (only those encounters)",
+    )
     args = ap.parse_args(argv)
     if args.split.startswith("mts-") and not args.simulate:
         print("error: MTS-Dialog has no stored drafts: add --simulate", file=sys.stderr)
         return 2
     try:
-        report = run(None if args.simulate else args.results, args.split, args.template, args.simulate and args.empty)
-    except FileNotFoundError as exc:
+        report = run(
+            None if args.simulate else args.results,
+            args.split,
+            args.template,
+            args.simulate and args.empty,
+            args.transcripts,
+        )
+    except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(

@@ -7,6 +7,10 @@ purpose: they are the project's unseen evaluation.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..domain import Transcript
 from .aci import AciEncounter, load_split
 
 NAMES = ("train", "valid", "mts-dev", "mts-aside")
@@ -30,3 +34,25 @@ def load(name: str) -> list[AciEncounter]:
 def corpus_name(name: str) -> str:
     """ "MTS-Dialog dev", "ACI-Bench valid": for report headings."""
     return f"MTS-Dialog {name.removeprefix('mts-')}" if name.startswith("mts-") else f"ACI-Bench {name}"
+
+
+def heard_transcripts(folder: Path, encounters: Iterable[AciEncounter]) -> dict[str, Transcript]:
+    """The transcripts Scribe recognised from the voiced dialogues (``folder/<encounter id>.json``, as
+    ``benchmarks/bench_drugs.py --save-transcripts`` writes them) of the given encounters: what grounding and the
+    omission panel read in the product. ValueError, in one line, when there are none or one is unreadable."""
+    from ..errors import TranscriptError
+    from ..transcript_io import load_transcript
+
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder of transcripts")
+    out: dict[str, Transcript] = {}
+    for enc in encounters:
+        path = folder / f"{enc.encounter_id}.json"
+        if path.is_file():
+            try:
+                out[enc.encounter_id] = load_transcript(path)
+            except TranscriptError as exc:
+                raise ValueError(str(exc)) from None
+    if not out:
+        raise ValueError(f"no <encounter id>.json transcript in {folder} belongs to this split")
+    return out
