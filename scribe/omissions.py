@@ -131,9 +131,11 @@ _INTERVAL = (
 )
 _FOLLOW = re.compile(
     r"\b(?:come back|follow(?:-| )?up|see (?:you|him|her|them)(?: back)?|return|recheck|back in|check in|touch base|"
+    # a recogniser's "i do want to see back in about 2 weeks", "we will make an appointment for 7 days"
+    r"see back|appointment|"
     r"revisit|check (?:on )?(?:you|him|her)|take a look|front desk)\b"
-    # "revisit um , maybe 6 months ?": spoken without "in"
-    r"[^.?!]{0,40}?\b(?:in|after|for|maybe)\s+(?:about\s+|another\s+)?" + _INTERVAL
+    # "revisit um , maybe 6 months ?": spoken without "in"; "see you back here in the 7 days", "in the next 2 weeks"
+    r"[^.?!]{0,40}?\b(?:in|after|for|maybe)\s+(?:about\s+|another\s+)?(?:the\s+)?(?:next\s+)?" + _INTERVAL
 )
 # the interval said first: "and then finally 3 weeks i'd like you to return"
 _FOLLOW_AFTER = re.compile(
@@ -162,6 +164,8 @@ _VITALS = (
     ("respiratory rate", re.compile(r"\b(?:respirat\w* rate|respirations)\b[^.?!\d]{0,30}?(\d{1,2})\b")),
     ("weight", re.compile(r"\bweigh\w*\b[^.?!\d]{0,30}?(\d{2,3}) (?:pounds|lbs|kilograms|kg)\b")),
 )
+_BP_NAMED = re.compile(r"\b(?:blood pressure|bp)\b")
+_BP_REACH = 60  # characters of the sentence before read with a pressure's reading said next
 _DIAGNOSIS_CUE = re.compile(
     r"\b(?:i think (?:this is|that this is|you have|it's|it is|that you have)|diagnos\w*|consistent with|"
     r"concerned (?:about|for)|suspect|likely|impression|you have|it's|sounds like|looks like|possible|"
@@ -221,6 +225,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
             facts[fact.key] = fact
 
     asked_before = ""  # the last sentence of the turn before, when it asks something
+    vital_named = ""  # the sentence just said, when it names the blood pressure without its reading
     for sid in index.order:
         text = index.segment_text[sid]
         heading = False
@@ -366,7 +371,13 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                     )
             # -- vital signs
             for name, pat in _VITALS:
-                for v in pat.finditer(sentence):
+                found_vital = list(pat.finditer(sentence))
+                if not found_vital and name == "blood pressure" and pat.search(f"{vital_named} 00/00"):
+                    # "your blood pressure looks good today." - "At 128 over 72": a recogniser's line or full stop
+                    # may come between the name and its reading (only a pressure's "over" is read that way)
+                    joined = f"{vital_named} {sentence}"
+                    found_vital = [v for v in pat.finditer(joined) if v.start(1) > len(vital_named)]
+                for v in found_vital:
                     value = "/".join(g for g in v.groups() if g)
                     add(
                         MustChart(
@@ -394,6 +405,8 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                             (_stemmed(term.lower()),),
                         )
                     )
+            named_bp = _BP_NAMED.search(sentence) and not _VITALS[0][1].search(sentence)
+            vital_named = sentence[-_BP_REACH:].rstrip(" .?!") if named_bp else ""
         asked_before = said[-1] if said and said[-1].rstrip().endswith("?") else ""
     return _drop_subsumed(list(facts.values()), lx)
 

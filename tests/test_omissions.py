@@ -137,6 +137,11 @@ def _labels(dialogue: str, kind: FactKind) -> list[str]:
         ("[doctor] let's take a look in six months and then we'll go from there.", "follow up in 6 months"),
         ("[doctor] we'll revisit those scars, maybe six months.", "follow up in 6 months"),
         ("[patient] so when should i come back?\n[doctor] um, in about three months.", "follow up in 3 months"),
+        # as a recogniser writes them (train D2N050, D2N061 heard): a word lost, "the" put in
+        ("I do want to see back in about one to two weeks.", "follow up in 1 to 2 weeks"),
+        ("I want to see you back here in the seven days.", "follow up in 7 days"),
+        ("And like I said, we will make an appointment for seven days.", "follow up in 7 days"),
+        ("[patient] I'm planning to follow-up with her in the next two weeks.", "follow up in 2 weeks"),
     ],
 )
 def test_a_follow_up_said_the_ways_people_say_it(dialogue, label):
@@ -203,6 +208,22 @@ def test_a_test_reviewed_is_not_ordered():
 )
 def test_vital_signs_read_out_in_speech(dialogue, label):
     assert label in _labels(dialogue, FactKind.vital_sign)
+
+
+def test_a_blood_pressure_read_out_after_the_line_that_names_it():
+    # a recogniser ends the line (or the sentence) between the name and its reading (train D2N035, D2N016 as heard)
+    heard = (
+        "So your vital signs, your blood pressure looks pretty good today.\nAt 128 over 72, and your heart rate is 72."
+    )
+    assert _labels(heard, FactKind.vital_sign) == ["blood pressure 128/72", "heart rate 72"]
+    assert _labels("So your blood pressure is a little elevated today.\n156 over 94.", FactKind.vital_sign) == [
+        "blood pressure 156/94"
+    ]
+    # only a pressure's "over" is read that way: a temperature named before a number is no reading of it
+    assert _labels("Your temperature was fine.\nI'll see you in 10 days.", FactKind.vital_sign) == []
+    # nor is a reading two lines on
+    far = "Your blood pressure looks good.\nThe lungs are clear.\nI'd keep the dose at 20 over 40 units."
+    assert _labels(far, FactKind.vital_sign) == []
 
 
 @pytest.mark.parametrize(
