@@ -164,6 +164,7 @@ _VITALS = (
     ("respiratory rate", re.compile(r"\b(?:respirat\w* rate|respirations)\b[^.?!\d]{0,30}?(\d{1,2})\b")),
     ("weight", re.compile(r"\bweigh\w*\b[^.?!\d]{0,30}?(\d{2,3}) (?:pounds|lbs|kilograms|kg)\b")),
 )
+_NO_SENTENCE_ENDS = frozenset("a an the another some any your my order get for of and or to".split())
 _BP_NAMED = re.compile(r"\b(?:blood pressure|bp)\b")
 _BP_REACH = 60  # characters of the sentence before read with a pressure's reading said next
 _DIAGNOSIS_CUE = re.compile(
@@ -226,6 +227,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
 
     asked_before = ""  # the last sentence of the turn before, when it asks something
     vital_named = ""  # the sentence just said, when it names the blood pressure without its reading
+    cut_before = ""
     for sid in index.order:
         text = index.segment_text[sid]
         heading = False
@@ -315,9 +317,11 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                         FactKind.allergy, f"{subst} allergy", f"Allergic to {subst}.", (sid,), (subst,), ("allerg",)
                     )
                 )
-            # -- tests ordered
+            # -- tests ordered ("i'll go ahead and order a" - "hemoglobin a1c for your next blood draw": the line a
+            # recogniser cut mid-sentence goes on in this one)
+            lead = f"{cut_before} " if k == 0 and cut_before else ""
             for t in TEST_NAMES.finditer(sentence):
-                before = sentence[max(0, t.start() - 60) : t.start()]
+                before = (lead + sentence[: t.start()])[-60:]
                 if _ORDER.search(before) and not _DONE.search(before[-25:]):
                     name = test_panel_name(t.group(0))
                     add(MustChart(FactKind.test, f"{name} ordered", f"Order {name}.", (sid,), (_test_key(name),)))
@@ -408,6 +412,10 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
             named_bp = _BP_NAMED.search(sentence) and not _VITALS[0][1].search(sentence)
             vital_named = sentence[-_BP_REACH:].rstrip(" .?!") if named_bp else ""
         asked_before = said[-1] if said and said[-1].rstrip().endswith("?") else ""
+        # a line that stops mid-sentence, on a word no sentence ends with ("order a", "order another"): its end is
+        # read with the next line's first sentence
+        last = tokens(said[-1])[-1:] if said and text.rstrip()[-1:].isalnum() else []
+        cut_before = said[-1][-60:] if last and last[0] in _NO_SENTENCE_ENDS else ""
     return _drop_subsumed(list(facts.values()), lx)
 
 

@@ -249,3 +249,16 @@ def test_a_diagnosis_on_the_problem_list_or_in_the_opening_history(dialogue, lab
 
 def test_a_condition_asked_about_is_no_diagnosis():
     assert _labels("[doctor] any medical history of hypertension or diabetes?", FactKind.diagnosis) == []
+
+
+def test_a_test_ordered_across_a_line_the_recogniser_cut():
+    # "... go ahead and order" - "a hemoglobin A1c for your next blood draw" (train D2N043 as heard)
+    cut = "We'll just monitor your type 2 diabetes and go ahead and order\na hemoglobin A1c for your next blood draw."
+    assert _labels(cut, FactKind.test) == ["hemoglobin A1c ordered"]
+    assert _labels("So I'm going to be ordering an\nMRI to assess for injury to these ligaments.", FactKind.test) == [
+        "MRI ordered"
+    ]
+    # a line that ends a clause is no part of the next one: the biopsy was done, not ordered (D2N029 as heard,
+    # "she biopsied" misheard)
+    done = "She is here for a surgical consult, her dermatologist referred her\nShe biopsy to 0.7 millimeter lesion."
+    assert _labels(done, FactKind.test) == []
