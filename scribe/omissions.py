@@ -164,6 +164,7 @@ _VITALS = (
     ("respiratory rate", re.compile(r"\b(?:respirat\w* rate|respirations)\b[^.?!\d]{0,30}?(\d{1,2})\b")),
     ("weight", re.compile(r"\bweigh\w*\b[^.?!\d]{0,30}?(\d{2,3}) (?:pounds|lbs|kilograms|kg)\b")),
 )
+_CUT_CUE_REACH = 40  # characters before a cut line's end within which a diagnosis cue reaches into the next line
 _NO_SENTENCE_ENDS = frozenset("a an the another some any your my order get for of and or to".split())
 _BP_NAMED = re.compile(r"\b(?:blood pressure|bp)\b")
 _BP_REACH = 60  # characters of the sentence before read with a pressure's reading said next
@@ -227,7 +228,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
 
     asked_before = ""  # the last sentence of the turn before, when it asks something
     vital_named = ""  # the sentence just said, when it names the blood pressure without its reading
-    cut_before = ""
+    cut_before = line_cut = ""
     for sid in index.order:
         text = index.segment_text[sid]
         heading = False
@@ -393,9 +394,16 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                         )
                     )
             # -- diagnoses stated by the clinician
-            cue = _DIAGNOSIS_CUE.search(sentence)
+            cue, stated = _DIAGNOSIS_CUE.search(sentence), sentence
+            if not cue and k == 0 and line_cut:
+                # "your first diagnosis of coronary" - "artery disease.": the cue and the name across a cut line
+                joined = f"{line_cut} {sentence}"
+                if (cue := _DIAGNOSIS_CUE.search(joined)) and cue.start() >= len(line_cut) - _CUT_CUE_REACH:
+                    stated = joined
+                else:
+                    cue = None
             if cue or cued:
-                after = sentence[cue.start() :] if cue else sentence
+                after = stated[cue.start() :] if cue else stated
                 named = [t for t in terms if re.search(rf"\b{re.escape(t.lower())}\b", after)]
                 for term in named:
                     if any(term != o and term.lower() in o.lower() for o in named):
@@ -416,6 +424,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
         # read with the next line's first sentence
         last = tokens(said[-1])[-1:] if said and text.rstrip()[-1:].isalnum() else []
         cut_before = said[-1][-60:] if last and last[0] in _NO_SENTENCE_ENDS else ""
+        line_cut = said[-1][-60:] if last else ""
     return _drop_subsumed(list(facts.values()), lx)
 
 

@@ -262,3 +262,16 @@ def test_a_test_ordered_across_a_line_the_recogniser_cut():
     # "she biopsied" misheard)
     done = "She is here for a surgical consult, her dermatologist referred her\nShe biopsy to 0.7 millimeter lesion."
     assert _labels(done, FactKind.test) == []
+
+
+def test_a_diagnosis_named_across_a_line_the_recogniser_cut():
+    # the cue and the name on two lines (train D2N004, D2N058 as heard)
+    history = "James is a 57 year old male with a past medical history\nsignificant for congestive heart failure."
+    assert _labels(history, FactKind.diagnosis) == ["congestive heart failure"]
+    named = "Let's talk about my assessment and plan for your first diagnosis of coronary\nartery disease."
+    assert _labels(named, FactKind.diagnosis) == ["coronary artery disease"]
+    # a line that closes its sentence cues nothing in the next
+    closed = (
+        "Let's talk about my assessment and plan for your first diagnosis.\nYour neighbour has coronary artery disease."
+    )
+    assert _labels(closed, FactKind.diagnosis) == []
