@@ -166,8 +166,9 @@ _VITALS = (
 )
 _CUT_CUE_REACH = 40  # characters before a cut line's end within which a diagnosis cue reaches into the next line
 _NO_SENTENCE_ENDS = frozenset("a an the another some any your my order get for of and or to".split())
-_BP_NAMED = re.compile(r"\b(?:blood pressure|bp)\b")
-_BP_REACH = 60  # characters of the sentence before read with a pressure's reading said next
+# the vital signs whose reading may be said after a line or sentence break, with a reading each would take
+_READ_NEXT = {"blood pressure": "120/80", "oxygen saturation": "98"}
+_VITAL_REACH = 60  # characters of the sentence before read with a reading said next
 _DIAGNOSIS_CUE = re.compile(
     r"\b(?:i think (?:this is|that this is|you have|it's|it is|that you have)|diagnos\w*|consistent with|"
     r"concerned (?:about|for)|suspect|likely|impression|you have|it's|sounds like|looks like|possible|"
@@ -227,7 +228,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
             facts[fact.key] = fact
 
     asked_before = ""  # the last sentence of the turn before, when it asks something
-    vital_named = ""  # the sentence just said, when it names the blood pressure without its reading
+    vital_named = ""  # the end of the sentence just said: a vital sign it names may be read out in this one
     cut_before = line_cut = ""
     for sid in index.order:
         text = index.segment_text[sid]
@@ -377,11 +378,17 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
             # -- vital signs
             for name, pat in _VITALS:
                 found_vital = list(pat.finditer(sentence))
-                if not found_vital and name == "blood pressure" and pat.search(f"{vital_named} 00/00"):
+                if not found_vital and name in _READ_NEXT and pat.search(f"{vital_named} {_READ_NEXT[name]}"):
                     # "your blood pressure looks good today." - "At 128 over 72": a recogniser's line or full stop
-                    # may come between the name and its reading (only a pressure's "over" is read that way)
+                    # may come between the name and its reading (only readings no other number looks like: a
+                    # pressure's "over", a saturation's per cent)
                     joined = f"{vital_named} {sentence}"
-                    found_vital = [v for v in pat.finditer(joined) if v.start(1) > len(vital_named)]
+                    found_vital = [
+                        v
+                        for v in pat.finditer(joined)
+                        if v.start(1) > len(vital_named)
+                        and (name == "blood pressure" or re.match(r"\s*(?:%|percent)", joined[v.end(1) :]))
+                    ]
                 for v in found_vital:
                     value = "/".join(g for g in v.groups() if g)
                     add(
@@ -417,8 +424,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                             (_stemmed(term.lower()),),
                         )
                     )
-            named_bp = _BP_NAMED.search(sentence) and not _VITALS[0][1].search(sentence)
-            vital_named = sentence[-_BP_REACH:].rstrip(" .?!") if named_bp else ""
+            vital_named = sentence[-_VITAL_REACH:].rstrip(" .?!,")
         asked_before = said[-1] if said and said[-1].rstrip().endswith("?") else ""
         # a line that stops mid-sentence, on a word no sentence ends with ("order a", "order another"): its end is
         # read with the next line's first sentence

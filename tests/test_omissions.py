@@ -219,7 +219,11 @@ def test_a_blood_pressure_read_out_after_the_line_that_names_it():
     assert _labels("So your blood pressure is a little elevated today.\n156 over 94.", FactKind.vital_sign) == [
         "blood pressure 156/94"
     ]
-    # only a pressure's "over" is read that way: a temperature named before a number is no reading of it
+    # and a saturation's per cent (D2N035 as heard)
+    sat = "Your oxygen saturation looks pretty good.\nAt 96%, and on your neck exam there is no JVD."
+    assert _labels(sat, FactKind.vital_sign) == ["oxygen saturation 96"]
+    assert _labels("Your oxygen saturation looks pretty good.\nI'll see you in 10 days.", FactKind.vital_sign) == []
+    # only those: a temperature named before a number is no reading of it
     assert _labels("Your temperature was fine.\nI'll see you in 10 days.", FactKind.vital_sign) == []
     # nor is a reading two lines on
     far = "Your blood pressure looks good.\nThe lungs are clear.\nI'd keep the dose at 20 over 40 units."
