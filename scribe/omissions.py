@@ -228,8 +228,10 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
             facts[fact.key] = fact
 
     asked_before = ""  # the last sentence of the turn before, when it asks something
-    vital_named = ""  # the end of the sentence just said: a vital sign it names may be read out in this one
-    cut_before = line_cut = ""
+    said_just_before = ""  # the end of the sentence just said: a vital sign it names may be read out in this one
+    # the end of the line before, when a recogniser cut it mid-sentence (no closing punctuation): any word, or a word
+    # no sentence ends with ("order a")
+    cut_line = cut_mid_phrase = ""
     for sid in index.order:
         text = index.segment_text[sid]
         heading = False
@@ -321,7 +323,7 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                 )
             # -- tests ordered ("i'll go ahead and order a" - "hemoglobin a1c for your next blood draw": the line a
             # recogniser cut mid-sentence goes on in this one)
-            lead = f"{cut_before} " if k == 0 and cut_before else ""
+            lead = f"{cut_mid_phrase} " if k == 0 and cut_mid_phrase else ""
             for t in TEST_NAMES.finditer(sentence):
                 before = (lead + sentence[: t.start()])[-60:]
                 if _ORDER.search(before) and not _DONE.search(before[-25:]):
@@ -378,15 +380,15 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
             # -- vital signs
             for name, pat in _VITALS:
                 found_vital = list(pat.finditer(sentence))
-                if not found_vital and name in _READ_NEXT and pat.search(f"{vital_named} {_READ_NEXT[name]}"):
+                if not found_vital and name in _READ_NEXT and pat.search(f"{said_just_before} {_READ_NEXT[name]}"):
                     # "your blood pressure looks good today." - "At 128 over 72": a recogniser's line or full stop
                     # may come between the name and its reading (only readings no other number looks like: a
                     # pressure's "over", a saturation's per cent)
-                    joined = f"{vital_named} {sentence}"
+                    joined = f"{said_just_before} {sentence}"
                     found_vital = [
                         v
                         for v in pat.finditer(joined)
-                        if v.start(1) > len(vital_named)
+                        if v.start(1) > len(said_just_before)
                         and (name == "blood pressure" or re.match(r"\s*(?:%|percent)", joined[v.end(1) :]))
                     ]
                 for v in found_vital:
@@ -402,10 +404,10 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                     )
             # -- diagnoses stated by the clinician
             cue, stated = _DIAGNOSIS_CUE.search(sentence), sentence
-            if not cue and k == 0 and line_cut:
+            if not cue and k == 0 and cut_line:
                 # "your first diagnosis of coronary" - "artery disease.": the cue and the name across a cut line
-                joined = f"{line_cut} {sentence}"
-                if (cue := _DIAGNOSIS_CUE.search(joined)) and cue.start() >= len(line_cut) - _CUT_CUE_REACH:
+                joined = f"{cut_line} {sentence}"
+                if (cue := _DIAGNOSIS_CUE.search(joined)) and cue.start() >= len(cut_line) - _CUT_CUE_REACH:
                     stated = joined
                 else:
                     cue = None
@@ -424,13 +426,11 @@ def must_chart_facts(transcript: Transcript, medications: Lexicon | None = None)
                             (_stemmed(term.lower()),),
                         )
                     )
-            vital_named = sentence[-_VITAL_REACH:].rstrip(" .?!,")
+            said_just_before = sentence[-_VITAL_REACH:].rstrip(" .?!,")
         asked_before = said[-1] if said and said[-1].rstrip().endswith("?") else ""
-        # a line that stops mid-sentence, on a word no sentence ends with ("order a", "order another"): its end is
-        # read with the next line's first sentence
         last = tokens(said[-1])[-1:] if said and text.rstrip()[-1:].isalnum() else []
-        cut_before = said[-1][-60:] if last and last[0] in _NO_SENTENCE_ENDS else ""
-        line_cut = said[-1][-60:] if last else ""
+        cut_line = said[-1][-60:] if last else ""
+        cut_mid_phrase = cut_line if last and last[0] in _NO_SENTENCE_ENDS else ""
     return _drop_subsumed(list(facts.values()), lx)
 
 

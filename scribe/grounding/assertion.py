@@ -1140,28 +1140,31 @@ def _names_only(sentence: str, answer: str = "") -> bool:
         return False
     if len(words) <= NAMES_ONLY_WORDS:
         return True
-    replied = [t for t in tokens(normalise(answer)) if t not in _FILLERS][:1]
-    return len({base_target(k) for k in asked}) > 1 and ("any" in words or bool(set(replied) & (_NO | _YES)))
+    return len({base_target(k) for k in asked}) > 1 and ("any" in words or _yes_or_no(answer))
 
 
-def _asks_for_anything_like(sentence: str, answer: str) -> bool:
-    """ "wavy lines in your vision, spots in your vision, or anything like that" - "No.": a list that ends asking for
-    anything like it, answered yes or no, is a question that lost its question mark (a statement says no of itself:
-    "I haven't had a fever or anything like that")."""
-    said = normalise(sentence)
-    words = tokens(said)
-    # "any" alone only where no opener cuts a question from what the line states first ("you have gout, any flares")
-    # (in a line as long as a recogniser's, not in a long turn that says much before it asks "any questions")
-    asks_any = "any" in words and not _QUESTION_OPENER.search(said) and len(words) <= ANY_QUESTION_WORDS
-    if not (_ANYTHING_LIKE.search(said) or asks_any) or any(w in _NEGATORS for w in words):
-        return False
-    if not _question_targets(said):
-        return False
+def _yes_or_no(answer: str) -> bool:
+    """A turn that opens, past its fillers, with a yes or a no: it answers the line before."""
     replied = [t for t in tokens(normalise(answer)) if t not in _FILLERS][:1]
     return bool(set(replied) & (_NO | _YES))
 
 
-ANY_QUESTION_WORDS = 25
+def _question_without_its_mark(sentence: str, answer: str) -> bool:
+    """A line a recogniser wrote without its question mark, answered yes or no by the next: a list that ends asking
+    for "anything like that" ("wavy lines in your vision, spots in your vision, or anything like that" - "No."), or
+    a short line asking about "any" symptom ("good in any symptoms like chest pains, any swelling in your legs" - "No,
+    not that I've noticed"). A statement says no of itself ("I haven't had a fever or anything like that")."""
+    said = normalise(sentence)
+    words = tokens(said)
+    # "any" alone only where no opener cuts a question from what the line states first ("you have gout, any flares"),
+    # and in a line as long as a recogniser's, not in a long turn that says much before it asks "any questions"
+    asks_any = "any" in words and not _QUESTION_OPENER.search(said) and len(words) <= ANY_QUESTION_WORDS
+    if not (_ANYTHING_LIKE.search(said) or asks_any) or any(w in _NEGATORS for w in words):
+        return False
+    return bool(_question_targets(said)) and _yes_or_no(answer)
+
+
+ANY_QUESTION_WORDS = 25  # words of a line that asks about "any" symptom without its question mark
 _ANYTHING_LIKE = re.compile(r"\banything (?:like that|like this|of that sort|else)\W*$")
 
 
@@ -1290,7 +1293,7 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
             _names_only(sentences[-1], _next_text(index, sid))
             or _asks_again(sentences[-1])
             or bool(_CUT_OFF.search(sentences[-1]))
-            or _asks_for_anything_like(sentences[-1], _next_text(index, sid))
+            or _question_without_its_mark(sentences[-1], _next_text(index, sid))
         )
     ):
         asked[-1] = True
