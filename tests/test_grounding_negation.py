@@ -796,3 +796,14 @@ def test_a_denial_goes_on_into_the_line_that_opens_with_or():
     # a line that does not open with "or" starts afresh
     afresh = ["On palpation of the abdomen, there is no rebound.", "Guarding is present on the right."]
     assert _heard(afresh, "Denies guarding.") != []
+
+
+def test_a_question_that_goes_on_in_a_line_opening_with_or_is_answered_after_it():
+    # the recogniser cut the list in two; the answer comes after both (train D2N016 as heard)
+    for opening in (
+        "And you know, it seems like you're doing well any symptoms at all, any nasal congestion",
+        "And you know, it seems like you're doing well, any symptoms at all, any nasal congestion",
+    ):
+        lines = [opening, "or chest pain, shortness of breath, anything.", "No none of those I do.", "Okay, good."]
+        assert _heard(lines, "Reports nasal congestion.") == [f"'congestion' {PRESENT_BUT_DENIED}"]
+        assert _heard(lines, "Denies nasal congestion, chest pain or shortness of breath.") == []

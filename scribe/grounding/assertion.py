@@ -1266,8 +1266,25 @@ def _denial_going_on(index: TranscriptIndex, sid: int) -> str:
     return " ".join(words) if any(w in _NO or w in _NEGATORS for w in words) else ""
 
 
+def _asks_on(line: str) -> bool:
+    """A line that goes on with the question before it: it opens with "or" and names what it asks about, with no
+    answer in it ("or chest pain, shortness of breath, anything")."""
+    words = [t for t in tokens(normalise(line)) if t not in _FILLERS]
+    return (
+        bool(words)
+        and words[0] == "or"
+        and not _yes_or_no(line)
+        and not (_NO & set(words))
+        and bool(_question_targets(line))
+    )
+
+
 def _next_text(index: TranscriptIndex, sid: int) -> str:
+    """The line that answers this one: the next, or the one after it when the next goes on with the question ("any
+    symptoms at all, any nasal congestion" - "or chest pain, shortness of breath, anything." - "No none of those")."""
     at = index.position[sid] + 1
+    if at + 1 < len(index.order) and _asks_on(index.segment_text[index.order[at]]):
+        at += 1
     return index.segment_text[index.order[at]] if at < len(index.order) else ""
 
 
@@ -1369,7 +1386,7 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         again = not asked_about and _asks_again(question)
         if again:
             asked_about = _asked_before(index, sid, current)  # "does that hurt?" - "no" - "and here?" - "ow, yes"
-        answer = index.segment_text[index.order[nxt]]
+        answer = _next_text(index, sid)
         given = _presupposed(question, asked_about, answer)
         if not _OVER.search(normalise(question)):
             affirmed |= given  # "is the pain gone?" takes the pain as given, but not as there now
