@@ -1143,10 +1143,14 @@ def _names_only(sentence: str, answer: str = "") -> bool:
     return len({base_target(k) for k in asked}) > 1 and ("any" in words or _yes_or_no(answer))
 
 
+def _opening(line: str) -> str:
+    """The first word of a line past its fillers ("um, no" opens with "no"); "" for none."""
+    return next((t for t in tokens(normalise(line)) if t not in _FILLERS), "")
+
+
 def _yes_or_no(answer: str) -> bool:
     """A turn that opens, past its fillers, with a yes or a no: it answers the line before."""
-    replied = [t for t in tokens(normalise(answer)) if t not in _FILLERS][:1]
-    return bool(set(replied) & (_NO | _YES))
+    return _opening(answer) in _NO | _YES
 
 
 def _question_without_its_mark(sentence: str, answer: str) -> bool:
@@ -1246,7 +1250,6 @@ def _clause_polarity(text: str, current: bool) -> tuple[set[str], set[str]]:
 
 
 CUT_GAP = 1.0  # seconds between two lines of one speaker that a recogniser cut from one sentence
-LEAD_WORDS = 10  # words of the line before that a denial going on is read from (NEGATION_SCOPE)
 
 
 def _denial_going_on(index: TranscriptIndex, sid: int) -> str:
@@ -1258,25 +1261,17 @@ def _denial_going_on(index: TranscriptIndex, sid: int) -> str:
     prev = index.transcript.segment(index.order[at - 1]) if at else None
     if seg is None or prev is None or prev.speaker != seg.speaker or seg.start - prev.end > CUT_GAP:
         return ""
-    opening = [t for t in tokens(normalise(seg.text)) if t not in _FILLERS][:1]
     clauses = _clauses(prev.text)
-    if opening not in (["or"], ["nor"]) or not clauses:
+    if _opening(seg.text) not in ("or", "nor") or not clauses:
         return ""
-    words = tokens(clauses[-1])[-LEAD_WORDS:]
+    words = tokens(clauses[-1])[-NEGATION_SCOPE:]  # as far as a denial reaches
     return " ".join(words) if any(w in _NO or w in _NEGATORS for w in words) else ""
 
 
 def _asks_on(line: str) -> bool:
     """A line that goes on with the question before it: it opens with "or" and names what it asks about, with no
     answer in it ("or chest pain, shortness of breath, anything")."""
-    words = [t for t in tokens(normalise(line)) if t not in _FILLERS]
-    return (
-        bool(words)
-        and words[0] == "or"
-        and not _yes_or_no(line)
-        and not (_NO & set(words))
-        and bool(_question_targets(line))
-    )
+    return _opening(line) == "or" and not (_NO & set(tokens(normalise(line)))) and bool(_question_targets(line))
 
 
 def _next_text(index: TranscriptIndex, sid: int) -> str:
@@ -1298,6 +1293,7 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
     # A turn can state something and then ask ("... here for right knee pain. So what happened?"):
     # its statements count, and only the question it ends with is answered by the next turn.
     sentences = sentences_of(seg.text)
+    reply = _next_text(index, sid)
     asked = [
         x.rstrip().endswith("?") and not _TAG_QUESTION.search(x) and not _WHY_QUESTION.search(normalise(x))
         for x in sentences
@@ -1307,10 +1303,10 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         and not asked[-1]
         and seg.speaker != SpeakerRole.patient
         and (
-            _names_only(sentences[-1], _next_text(index, sid))
+            _names_only(sentences[-1], reply)
             or _asks_again(sentences[-1])
             or bool(_CUT_OFF.search(sentences[-1]))
-            or _question_without_its_mark(sentences[-1], _next_text(index, sid))
+            or _question_without_its_mark(sentences[-1], reply)
         )
     ):
         asked[-1] = True
@@ -1386,12 +1382,11 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         again = not asked_about and _asks_again(question)
         if again:
             asked_about = _asked_before(index, sid, current)  # "does that hurt?" - "no" - "and here?" - "ow, yes"
-        answer = _next_text(index, sid)
-        given = _presupposed(question, asked_about, answer)
+        given = _presupposed(question, asked_about, reply)
         if not _OVER.search(normalise(question)):
             affirmed |= given  # "is the pain gone?" takes the pain as given, but not as there now
-        n, a = _answered(asked_about - given, answer, normalise(question))
-        if not n and not a and _no_answer(answer):
+        n, a = _answered(asked_about - given, reply, normalise(question))
+        if not n and not a and _no_answer(reply):
             _unanswered(index)[sid] = asked_about - given
         # "when i push on the outside does that hurt", and "and here?" after it: under that condition only
         if again or _ON_CONDITION.search(touched):
