@@ -515,3 +515,55 @@ def test_how_long_a_symptom_lasted_when_the_question_says_that_feeling():
     (detail,) = flags(said.format(3))
     assert detail.endswith("is not what was said: 2 day")
     assert flags("No bowel movement for 3 days.") == []
+
+
+def test_a_number_said_only_as_a_length_of_time_backs_no_bare_value():
+    """Train D2N004 and D2N022, where every number the visit said sat in one long turn: "A1c of 10" was taken as said
+    because "I had surgery about 10 years ago" was two lines from its evidence, and "a minimum of 3 injections"
+    because "three to five days" was in the same turn."""
+    visit = """\
+[doctor] Any surgeries in the past?
+[patient] I actually had surgery about ten years ago on my lower back.
+[doctor] Your hemoglobin A1c came back at eight, which is high.
+[doctor] We'll try two injections first. After the shot it takes three to five days to feel better.
+[doctor] My mother is eighty years old and she had the same.
+[patient] I work nights, from ten at night to seven in the morning.
+[doctor] You'll be in the brace for twenty five more days.
+"""
+
+    def flags(text):
+        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
+        (st,) = ground_note(note, parse_dialogue(visit)).statements()
+        return [i.detail for i in st.issues if i.severity == Severity.safety]
+
+    assert flags("Hemoglobin A1c elevated at 8.") == []
+    assert flags("Hemoglobin A1c elevated at 25.") == ["the number 25 is said in the visit only as 25 days"]
+    assert flags("I recommend a minimum of 2 injections before surgery.") == []
+    assert flags("I recommend a minimum of 3 injections before surgery.") == [
+        "the number 3 is said in the visit only as 3 days"
+    ]
+    # an age is a number of years, a time of day no length of time; "25 more days" is 25 days
+    assert flags("His mother is age 80.") == []
+    assert flags("She works from 10 p.m. to 7 a.m.") == []  # "night to seven" reads as "a week or two" would
+    assert flags("Brace for 25 more days.") == []
+    assert flags("Hemoglobin A1c elevated at 5.") == ["the number 5 is said in the visit only as 5 days"]
+
+
+def test_a_percentage_or_a_heart_rate_in_beats_is_read_with_its_unit():
+    """Train D2N008, D2N039: "ejection fraction of 49%" passed where 49 is the age ("a 49-year-old female"), and
+    "HR: 98 bpm" where 98 is the oxygen saturation ("ninety eight percent"): "%" and "bpm" were no units."""
+    visit = """\
+[doctor] So Stephanie is a forty nine year old female with heart failure.
+[doctor] Your echo shows your ejection fraction is forty five percent.
+[doctor] Your heart rate is eighty eight and your oxygen is ninety eight percent.
+"""
+
+    def flags(text):
+        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
+        (st,) = ground_note(note, parse_dialogue(visit)).statements()
+        return [i.detail for i in st.issues if i.severity == Severity.safety]
+
+    assert flags("Ejection fraction of 45%.") == []
+    assert flags("Ejection fraction of 49%.") != []
+    assert flags("HR: 88 bpm. SpO2 98%.") == []
+    assert flags("HR: 98 bpm.") != []

@@ -73,14 +73,14 @@ _QUANTITY_UNITS = {
         "day": "day days",
         "week": "week weeks",
         "month": "month months",
-        "year": "year years",
+        "year": "year years yr yrs",
         "hour": "hour hours",
         "minute": "minute minutes",
         "pound": "pound pounds lbs",
         "time": "times episode episodes",  # "twice" is two episodes
         "degree": "degrees",
-        "percent": "percent",
-        "beat": "beats",
+        "percent": "percent %",
+        "beat": "beats bpm",
         "breath": "breaths",
         "kilogram": "kilogram kilograms kilo kilos kg",
         "night": "night nights",
@@ -94,6 +94,12 @@ _QUANTITY_UNITS = {
 }
 # a duration is said with its unit ("two weeks"): a bare number nearby is something else ("grade two")
 _TIME_UNITS = frozenset(("day", "week", "month", "hour", "minute"))
+# lengths of time: a number the visit says only with one of these ("ten years ago") is no bare value a note gives
+# ("A1c of 10", "3 injections")
+_DURATIONS = _TIME_UNITS | {"year", "decade", "night"}
+_MORE = frozenset("more further additional extra straight consecutive".split())
+# a time of day: "10 p.m.", "2 am", "3 o'clock" (tokens: "10 p m", "3 o clock")
+_CLOCK_TIME = re.compile(r"\b(\d{1,2}) (?:a m|p m|am|pm|o clock|oclock)\b")
 _ANAPHOR = re.compile(r"\b(?:that|it|this|those|these)\b")
 _BEER_PACKS = frozenset(("6", "12", "24"))
 _RANGE_JOINERS = frozenset({"to", "or", "-"})
@@ -112,6 +118,8 @@ def _placed_quantities(toks: list[str]) -> list[tuple[int, str, str]]:
     out = []
     for i, t in enumerate(toks):
         nxt = toks[i + 1 : i + 3]
+        if len(nxt) > 1 and nxt[0] in _MORE:
+            nxt = toks[i + 2 : i + 4]  # "25 more days", "two further weeks": the unit is the word after
         unit = _QUANTITY_UNITS.get(stem(nxt[0])) if nxt else None
         if unit == "pack" and len(nxt) > 1 and stem(nxt[1]) in ("year", "years"):
             unit = None  # "20 pack-years": a measure of its own, not 20 packs
@@ -766,6 +774,9 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         if joined[: m.start()].rsplit(" ", 2)[-2:-1] not in _AT_AN_AGE  # not "fed herself at 3 years of age"
     }
     chart = chart_details_unsaid(text, index)
+    clock = {canon_number(m.group(1)) for m in _CLOCK_TIME.finditer(joined)}
+    # "between 10 and 25 mg": both ends are doses, which the dose check reads
+    dosed = {v for q in quantities_in(text) if q.unit in DOSE_UNITS for v in q.group}
     near_lines = {w for sid in evidence for w in index.window(sid, 2)}
     for num in sorted(facts.numbers - contradicted.keys()):
         if num == "1" and _ONCE_DAILY.search(normalise(text)) and once_a_day_said(index):
@@ -791,6 +802,12 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
             and (unit not in _COUNTS or "" not in units)
         ):
             issues.append(Issue(kind="number", detail=f"'{num} {unit}…' is not what the transcript says"))
+            continue
+        if not unit and units and units <= _DURATIONS and num != "1" and not {num} & (ages | clock | dosed):
+            # "A1c of 10" where the visit says ten only as "10 years ago": a length of time, not this value. Not for
+            # 1 (a visit says it as "a", "an", "one" without a unit everywhere), an age, a time of day or a dose.
+            said_as = " or ".join(sorted(f"{num} {u}s" for u in units))
+            issues.append(Issue(kind="number", detail=f"the number {num} is said in the visit only as {said_as}"))
             continue
         if num in near:
             continue
