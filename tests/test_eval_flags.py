@@ -138,3 +138,16 @@ def test_heard_transcripts_are_checked_with_the_errors_chosen_from_the_written_d
     (tmp_path / "D2N999.json").write_text("{}")
     assert main(["--split", "train", "--limit", "1", "--transcripts", str(tmp_path)]) == 2
     assert capsys.readouterr().err == f"error: no <encounter id>.json transcript in {tmp_path} belongs to this split\n"
+
+
+def test_number_swaps_try_every_value_said_elsewhere_and_count_the_ones_caught():
+    from scribe.eval.flags import number_swaps
+
+    # "4 days" may become 5, 6, 8 or 7; of those the visit says five (blocks) and eight (times): two swaps to a value
+    # said elsewhere. The dose (10 mg) and the blood pressure's 132 and 80 change to values the visit never says,
+    # which the injected benchmark already counts.
+    dialogue = DIALOGUE + "[patient] I can walk five blocks. It has swollen up eight times this year.\n"
+    report = number_swaps([AciEncounter("T3", "test", dialogue, NOTE)])
+    swapped = sorted(m["mutated"] for m in report["missed"])
+    assert report["swaps"] == report["caught"] + len(swapped) and report["swaps"] >= 2
+    assert report["swaps"] == 2 and report["caught"] == 2, swapped  # "for 5 days" is no five blocks
