@@ -195,6 +195,17 @@ def test_there_is_starts_a_new_finding_after_a_denied_list():
     assert _negation(middle, "No rebound or guarding.") == []
 
 
+def test_pain_with_palpation_is_tenderness_of_the_part_palpated():
+    """Train D2N050 (heard): "pain with palpation of the abdomen" reads as the palpation's pain, with no site, so it was
+    not held against "no tenderness to palpation of the abdomen"; "pain to palpation of the abdomen" was."""
+    middle = "[doctor] let me press here on your belly . there is no tenderness to palpation of the abdomen .\n"
+    for text in ("Pain with palpation of the abdomen.", "Abdominal pain with palpation."):
+        assert _negation(middle, text) == [f"'abdomen tender' {PRESENT_BUT_DENIED}"], text
+    assert _negation(middle, "Abdomen: no pain with palpation of the abdomen.") == []
+    # the knee's pain with palpation is no tenderness of the abdomen
+    assert _negation(middle, "Pain with palpation of the right knee.") == []
+
+
 def test_a_turn_that_says_it_both_ways_does_not_outvote_the_rest_of_the_visit():
     """Train D2N008: the patient's "I've been really tired ... doing things I've done every day that I haven't gotten
     tired" both affirms and denies fatigue; the doctor's "you endorse some fatigue" does not. "Denies fatigue." was

@@ -1779,7 +1779,8 @@ def exam_condition_issues(statement: str, index: TranscriptIndex) -> list[Issue]
 def _tender_at(keys: set[str], clause: str) -> set[str]:
     """The tenderness a palpated finding says, at the sites written around it ("pain to palpation of the knee")."""
     found = {base_target(k) for k in keys} & {"pain", "tender"}
-    sited = {k for k in keys | _at_sites(found, clause) if " " in k and base_target(k) in ("pain", "tender")}
+    # "pain with palpation of the abdomen" reads as the palpation's pain ("palp pain"): its site is still the abdomen
+    sited = {k for k in keys | _at_sites(found | keys, clause) if " " in k and base_target(k) in ("pain", "tender")}
     return {f"{site} tender" for k in sited if (site := _site(k.rsplit(" ", 1)[0].split(" ")[-1]))}
 
 
