@@ -71,11 +71,11 @@ _QUANTITY_UNITS = {
     stem(w): unit
     for unit, words in {
         "day": "day days",
-        "week": "week weeks",
-        "month": "month months",
+        "week": "week weeks wk wks",
+        "month": "month months mo mos",
         "year": "year years yr yrs",
-        "hour": "hour hours",
-        "minute": "minute minutes",
+        "hour": "hour hours h hr hrs",
+        "minute": "minute minutes min mins",
         "pound": "pound pounds lbs",
         "time": "times episode episodes",  # "twice" is two episodes
         "degree": "degrees",
@@ -100,6 +100,7 @@ _DURATIONS = _TIME_UNITS | {"year", "decade", "night"}
 _MORE = frozenset("more further additional extra straight consecutive".split())
 # a time of day: "10 p.m.", "2 am", "3 o'clock" (tokens: "10 p m", "3 o clock")
 _CLOCK_TIME = re.compile(r"\b(\d{1,2}) (?:a m|p m|am|pm|o clock|oclock)\b")
+_PACK_YEARS = re.compile(r"\b(\d+(?:\.\d+)?) pack years?\b")
 _ANAPHOR = re.compile(r"\b(?:that|it|this|those|these)\b")
 _BEER_PACKS = frozenset(("6", "12", "24"))
 _RANGE_JOINERS = frozenset({"to", "or", "-"})
@@ -390,7 +391,7 @@ def _named_near(med: str, context: set[str], index: TranscriptIndex) -> bool:
 # an age as written or said: "43-year-old", "75 y.o.", "80 years of age", "age 62", "I'm 72", "i 'm 72" as a
 # recogniser splits it (tokens, numbers as digits)
 _AGE = re.compile(
-    r"\b(\d{1,3}) (?:years? old|y o\b|years? of age)"
+    r"\b(\d{1,3}) (?:years? old|y o\b|yo\b|years? of age)"
     r"|\bage (?:of )?(\d{1,3})\b"
     r"|\b(?:i'?m|i m|i am|you'?re|you re|you are|he'?s|she'?s|he s|she s|he is|she is|turned|turning) (?:a )?(\d{1,3})\b"
     r"(?! (?:pounds?|lbs?|percent|mg|times|"
@@ -401,7 +402,7 @@ _AGE = re.compile(
 # a note's "once daily" (normalised: "1 times daily"), said where the visit says "every morning"
 _ONCE_DAILY = re.compile(r"\b1 times? (?:a |per |each )?day\b|\b1 times? daily\b")
 # the patient's own age as a note writes it: "a 64-year-old", "44 y/o", "80 years of age" (not "walked at age 2")
-_YEARS_OLD = re.compile(r"\b(\d{1,3}) (?:years? old|y o\b|years? of age)")
+_YEARS_OLD = re.compile(r"\b(\d{1,3}) (?:years? old|y o\b|yo\b|years? of age)")
 _AT_AN_AGE = [[w] for w in "at by until since between and from to before after".split()]
 
 
@@ -775,6 +776,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     }
     chart = chart_details_unsaid(text, index)
     clock = {canon_number(m.group(1)) for m in _CLOCK_TIME.finditer(joined)}
+    pack_years = {canon_number(m.group(1)) for m in _PACK_YEARS.finditer(joined)}  # a measure made of years
     # "between 10 and 25 mg": both ends are doses, which the dose check reads
     dosed = {v for q in quantities_in(text) if q.unit in DOSE_UNITS for v in q.group}
     near_lines = {w for sid in evidence for w in index.window(sid, 2)}
@@ -803,7 +805,13 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         ):
             issues.append(Issue(kind="number", detail=f"'{num} {unit}…' is not what the transcript says"))
             continue
-        if not unit and units and units <= _DURATIONS and num != "1" and not {num} & (ages | clock | dosed):
+        if (
+            not unit
+            and units
+            and units <= _DURATIONS
+            and num != "1"
+            and not {num} & (ages | clock | dosed | pack_years)
+        ):
             # "A1c of 10" where the visit says ten only as "10 years ago": a length of time, not this value. Not for
             # 1 (a visit says it as "a", "an", "one" without a unit everywhere), an age, a time of day or a dose.
             said_as = " or ".join(sorted(f"{num} {u}s" for u in units))
