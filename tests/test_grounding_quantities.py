@@ -567,3 +567,11 @@ def test_a_percentage_or_a_heart_rate_in_beats_is_read_with_its_unit():
     assert flags("Ejection fraction of 49%.") != []
     assert flags("HR: 88 bpm. SpO2 98%.") == []
     assert flags("HR: 98 bpm.") != []
+
+
+def test_hr_is_a_heart_rate_not_hours():
+    """The UI's omission-panel test: "BP 148/92, HR 84" read "92 hr" as 92 hours once "hr" was a unit of time."""
+    visit = "[doctor] Your blood pressure is one forty eight over ninety two and your heart rate is eighty four.\n"
+    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text="BP 148/92, HR 84.")])])
+    (st,) = ground_note(note, parse_dialogue(visit)).statements()
+    assert [i.detail for i in st.issues if i.severity == Severity.safety] == []

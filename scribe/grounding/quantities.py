@@ -74,7 +74,7 @@ _QUANTITY_UNITS = {
         "week": "week weeks wk wks",
         "month": "month months mo mos",
         "year": "year years yr yrs",
-        "hour": "hour hours h hr hrs",
+        "hour": "hour hours h hrs",  # not "hr": "HR 84" is a heart rate
         "minute": "minute minutes min mins",
         "pound": "pound pounds lbs",
         "time": "times episode episodes",  # "twice" is two episodes
