@@ -575,3 +575,22 @@ def test_hr_is_a_heart_rate_not_hours():
     note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text="BP 148/92, HR 84.")])])
     (st,) = ground_note(note, parse_dialogue(visit)).statements()
     assert [i.detail for i in st.issues if i.severity == Severity.safety] == []
+
+
+def test_days_count_as_times_a_week_only_where_they_are_said_a_week():
+    """Train D2N049: "home blood pressure monitoring 4 times per week" passed on "usually about three four days to pass
+    it" (a kidney stone): four days were counted as four times a week because the statement is weekly."""
+    visit = """\
+[patient] Usually about three four days to pass it.
+[doctor] Keep checking your blood pressure at home three times a week.
+[patient] I walk five days a week.
+"""
+
+    def flags(text):
+        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
+        (st,) = ground_note(note, parse_dialogue(visit)).statements()
+        return [i.detail for i in st.issues if i.severity == Severity.safety]
+
+    assert flags("Continue home blood pressure monitoring 3 times per week.") == []
+    assert flags("Continue home blood pressure monitoring 4 times per week.") != []
+    assert flags("He walks 5 times per week.") == []  # five days a week is five times a week

@@ -458,6 +458,22 @@ _PER_WEEK = frozenset({"day", "time"})
 _WEEKLY = re.compile(r"\b\d+(?:\.\d+)?(?: (?:to|or|-) \d+)? (?:days?|times) (?:a |per |each |every )?week|weekly\b")
 
 
+def _said_weekly(index: TranscriptIndex, num: str) -> bool:
+    """``num`` is said as how often a week ("three times a week", "four days a week"), not only as days that pass
+    ("three four days to pass it" says no 4 times a week)."""
+
+    def build(ix: TranscriptIndex) -> set[str]:
+        out: set[str] = set()
+        for sid, placed in _placed_said(ix).items():
+            toks = _dateless_tokens(ix)[sid]
+            for k, n, u in placed:
+                if u in _PER_WEEK and _WEEKLY.match(" ".join(toks[k : k + 8])):
+                    out.add(n)
+        return out
+
+    return num in index.memo("weekly", build)
+
+
 # How long something has lasted is not when to come back: "the pain began 2 weeks ago" is not backed by "I'll see you
 # back in one to two weeks". A time said from now is one after "in", "within", "next" (past a range and "about").
 _AHEAD = frozenset("in within next".split())
@@ -794,7 +810,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
             ):
                 continue  # "14 days" for "two weeks": the same duration said about this
         # "4 weeks" where "4 days" was said: a number said bare nearby may still be it ("heart rate 68")
-        if unit in _PER_WEEK and units & _PER_WEEK and _WEEKLY.search(normalise(text)):
+        if unit in _PER_WEEK and _WEEKLY.search(normalise(text)) and _said_weekly(index, num):
             units = units | _PER_WEEK  # "3 days per week" for "three times a week": how often, either way
         if (
             unit
