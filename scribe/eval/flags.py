@@ -467,7 +467,7 @@ def number_swaps(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = N
 
     The injected benchmark changes one number per sentence to one random value; where the value it picks is
     said in the visit ("said elsewhere") the check must tell what the number is said *about*, and one pick per
-    sentence gives few such cases (98 on train). Here every value ``_new_value`` could pick that the visit says
+    sentence gives few such cases (98 on train). Here every value the injector may pick (``_values``) that the visit says
     is tried, for every number that is not a dose, a date or inside a name: a larger sample of the hard case to
     develop on. Ages, x-ray views and the type of a diabetes are counted apart (where the visit never gives
     them, the check asks for the chart instead of flagging)."""
