@@ -762,3 +762,21 @@ def test_the_engine_logs_a_correction_by_segment_and_kind_never_by_its_words(mon
     assert settled.text == "Carolyn, tell me about your pain" and len(eng.withdrawn) == 1
     assert "segment 3: a medication correction withdrawn" in logged
     assert "Carolyn" not in logged and "Brilinta" not in logged and "tell" not in logged
+
+
+def test_a_term_that_would_be_the_whole_line_must_fit_as_well_as_the_heard_letters(index):
+    # train D2N002, D2N014, D2N015 voiced again at stop 39: the patient's "mm-hmm" heard as "Inemlo." became
+    # "Anemia." (+10.1 nats with the term as prompt, -3.5 against "Inemlo." with its own, +2.1 with no prompt)
+    anemia = next(t for t in index.terms if t.text == "anemia")
+    (alone,) = [c for c in propose(["Inemlo."], index) if c.term is anemia]
+    assert alone.short_line and not accepted(10.1, -3.5, 2.1, alone, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert accepted(10.1, -0.5, 2.1, alone, DEFAULT_MARGIN, SELF_PROMPT_SLACK)  # the audio fits it as well
+    # in a line with other words the term keeps the unprompted path ("history of Inemlo and diabetes")
+    (inside,) = [c for c in propose("history of Inemlo and diabetes".split(), index) if c.term is anemia]
+    assert not inside.short_line and accepted(10.1, -3.5, 2.1, inside, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    # a longer line alone keeps it too ("haphothyroidism." -> hyperthyroidism, said: train D2N021, -4.3 nats)
+    (long,) = [c for c in propose(["haphothyroidism."], index) if c.term.text == "hyperthyroidism"]
+    assert not long.short_line and accepted(3.8, -4.3, 2.9, long, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    # a drug said alone keeps every path ("Merlax?" -> Miralax?, valid D2N072: -3.3 nats with its own prompt)
+    miralax = next(t for t in index.terms if t.text == "Miralax")
+    assert accepted(5.5, -3.3, -0.3, Candidate(0, 0, miralax, 0.85, short_line=True), DEFAULT_MARGIN, SELF_PROMPT_SLACK)
