@@ -1,5 +1,7 @@
 """Quantities: a dose or number is checked against what the visit says for the same drug or the same thing."""
 
+from functools import partial
+
 from grounded import grounded, safety
 
 from scribe.domain import NoteDraft, Section, Severity, Statement
@@ -66,6 +68,12 @@ def test_an_instruction_gives_the_new_dose_and_a_history_the_dose_taken_now():
 
 def _safety_in(visit: str, *texts: str) -> list[list[str]]:
     return [safety(st) for st in grounded(visit, *texts)]
+
+
+def _details(visit: str, text: str) -> list[str]:
+    """What the safety flags of one statement say."""
+    (st,) = grounded(visit, text)
+    return [i.detail for i in st.issues if i.severity == Severity.safety]
 
 
 def test_a_duration_is_checked_against_durations_not_dates_scores_or_counts():
@@ -434,10 +442,7 @@ def test_a_score_answering_what_the_pain_level_is():
 [doctor] Your respiratory rate was fourteen and your heart rate fifty eight.
 """
 
-    def flags(text):
-        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
-        (st,) = ground_note(note, parse_dialogue(visit)).statements()
-        return [i.detail for i in st.issues if i.severity == Severity.safety]
+    flags = partial(_details, visit)
 
     assert flags("Her pain is rated as 3/10 without medication.") == []
     # a later question about the lowest pain asks for a score on the same scale (MTS-Dialog dev)
@@ -460,10 +465,7 @@ def test_once_every_and_a_dated_visit_are_no_numbers_to_find():
 [patient] In April. It's about six out of ten now.
 """
 
-    def flags(text):
-        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
-        (st,) = ground_note(note, parse_dialogue(visit)).statements()
-        return [i.detail for i in st.issues if i.severity == Severity.safety]
+    flags = partial(_details, visit)
 
     assert flags("He sees the specialist once every 4 to 8 weeks.") == []
     assert flags("He sees the specialist once every 3 to 8 weeks.") != []
@@ -505,10 +507,7 @@ def test_how_long_a_symptom_lasted_when_the_question_says_that_feeling():
 [patient] I've had it for about two days now.
 """
 
-    def flags(text):
-        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
-        (st,) = ground_note(note, parse_dialogue(visit)).statements()
-        return [i.detail for i in st.issues if i.severity == Severity.safety]
+    flags = partial(_details, visit)
 
     said = "He has had lightheadedness upon standing more readily than usual for {} days prior to presentation."
     assert flags(said.format(2)) == []
@@ -531,10 +530,7 @@ def test_a_number_said_only_as_a_length_of_time_backs_no_bare_value():
 [doctor] You'll be in the brace for twenty five more days.
 """
 
-    def flags(text):
-        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
-        (st,) = ground_note(note, parse_dialogue(visit)).statements()
-        return [i.detail for i in st.issues if i.severity == Severity.safety]
+    flags = partial(_details, visit)
 
     assert flags("Hemoglobin A1c elevated at 8.") == []
     assert flags("Hemoglobin A1c elevated at 25.") == ["the number 25 is said in the visit only as 25 days"]
@@ -558,10 +554,7 @@ def test_a_percentage_or_a_heart_rate_in_beats_is_read_with_its_unit():
 [doctor] Your heart rate is eighty eight and your oxygen is ninety eight percent.
 """
 
-    def flags(text):
-        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
-        (st,) = ground_note(note, parse_dialogue(visit)).statements()
-        return [i.detail for i in st.issues if i.severity == Severity.safety]
+    flags = partial(_details, visit)
 
     assert flags("Ejection fraction of 45%.") == []
     assert flags("Ejection fraction of 49%.") != []
@@ -572,9 +565,7 @@ def test_a_percentage_or_a_heart_rate_in_beats_is_read_with_its_unit():
 def test_hr_is_a_heart_rate_not_hours():
     """The UI's omission-panel test: "BP 148/92, HR 84" read "92 hr" as 92 hours once "hr" was a unit of time."""
     visit = "[doctor] Your blood pressure is one forty eight over ninety two and your heart rate is eighty four.\n"
-    note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text="BP 148/92, HR 84.")])])
-    (st,) = ground_note(note, parse_dialogue(visit)).statements()
-    assert [i.detail for i in st.issues if i.severity == Severity.safety] == []
+    assert _details(visit, "BP 148/92, HR 84.") == []
 
 
 def test_days_count_as_times_a_week_only_where_they_are_said_a_week():
@@ -586,10 +577,7 @@ def test_days_count_as_times_a_week_only_where_they_are_said_a_week():
 [patient] I walk five days a week.
 """
 
-    def flags(text):
-        note = NoteDraft(sections=[Section(key="s", title="S", statements=[Statement(text=text)])])
-        (st,) = ground_note(note, parse_dialogue(visit)).statements()
-        return [i.detail for i in st.issues if i.severity == Severity.safety]
+    flags = partial(_details, visit)
 
     assert flags("Continue home blood pressure monitoring 3 times per week.") == []
     assert flags("Continue home blood pressure monitoring 4 times per week.") != []

@@ -205,21 +205,28 @@ def _new_value(value: str, dose: bool, rng: random.Random, taken: set[str]) -> s
     return rng.choice(values) if values else None
 
 
-def _change_number(s: str, dose: bool, rng: random.Random, numbers_said: set[str]) -> tuple[str, bool] | None:
-    candidates = []
-    # dates and numbers inside names ("COVID-19") are not quantities: the check treats them apart
+def _changeable(s: str, dose: bool) -> list[re.Match[str]]:
+    """The doses (``dose``) or the other numbers of ``s`` an injected error may change. Dates and numbers inside names
+    ("COVID-19") are not quantities: the check treats them apart."""
     skip = [(x.start(), x.end()) for pat in (DATE, NAMED_NUMBER) for x in pat.finditer(s)]
-    for m in _NUM.finditer(s):
-        if any(a <= m.start() < b for a, b in skip):
-            continue
-        is_dose = bool(_DOSE_AFTER.match(s[m.end() :]))
-        if is_dose == dose:
-            candidates.append(m)
+    return [
+        m
+        for m in _NUM.finditer(s)
+        if not any(a <= m.start() < b for a, b in skip) and bool(_DOSE_AFTER.match(s[m.end() :])) == dose
+    ]
+
+
+def _values_given(s: str) -> set[str]:
+    """The values ``s`` already gives: a changed number never takes one of them (see ``_new_value``)."""
+    return {canon_number(t) for t in tokens(s) if re.fullmatch(r"\d+(?:\.\d+)?", t)}
+
+
+def _change_number(s: str, dose: bool, rng: random.Random, numbers_said: set[str]) -> tuple[str, bool] | None:
+    candidates = _changeable(s, dose)
     if not candidates:
         return None
     m = rng.choice(candidates)
-    taken = {canon_number(t) for t in tokens(s) if re.fullmatch(r"\d+(?:\.\d+)?", t)}
-    new = _new_value(m.group(1), dose, rng, taken)
+    new = _new_value(m.group(1), dose, rng, _values_given(s))
     if new is None:
         return None
     return s[: m.start()] + new + s[m.end() :], new in numbers_said
@@ -481,11 +488,8 @@ def number_swaps(encounters: Iterable[AciEncounter], lexicon: Lexicon | None = N
         for text in reference_sentences(enc.note):
             if _safety(check_statement(Statement(text=text), index)):
                 continue
-            skip = [(x.start(), x.end()) for pat in (DATE, NAMED_NUMBER) for x in pat.finditer(text)]
-            taken = {canon_number(t) for t in tokens(text) if re.fullmatch(r"\d+(?:\.\d+)?", t)}
-            for m in _NUM.finditer(text):
-                if any(a <= m.start() < b for a, b in skip) or _DOSE_AFTER.match(text[m.end() :]):
-                    continue
+            taken = _values_given(text)
+            for m in _changeable(text, dose=False):
                 for value in _values(m.group(1)):
                     if value in taken or value not in said:
                         continue

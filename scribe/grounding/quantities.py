@@ -464,10 +464,10 @@ def _said_weekly(index: TranscriptIndex, num: str) -> bool:
 
     def build(ix: TranscriptIndex) -> set[str]:
         out: set[str] = set()
+        lines = _dateless_tokens(ix)
         for sid, placed in _placed_said(ix).items():
-            toks = _dateless_tokens(ix)[sid]
             for k, n, u in placed:
-                if u in _PER_WEEK and _WEEKLY.match(" ".join(toks[k : k + 8])):
+                if u in _PER_WEEK and _WEEKLY.match(" ".join(lines[sid][k : k + 8])):
                     out.add(n)
         return out
 
@@ -778,8 +778,9 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
         | _said_of_another_relative(text, facts, index)
     )
     issues.extend(contradicted.values())
+    written = quantities_in(text)
     doses = {d.value for d in facts.doses}  # a lab value with its unit ("156 IU/L") is read as a dose there
-    labs = [q.value for q in quantities_in(text) if q.unit == CONCENTRATION and q.value in doses] if doses else []
+    labs = [q.value for q in written if q.unit == CONCENTRATION and q.value in doses] if doses else []
     for value in dict.fromkeys(v for v in labs if v not in contradicted):
         if not any(value in said[sid] for sid in index.order):
             issues.append(Issue(kind="number", detail=f"the lab value {value} is not stated in the transcript"))
@@ -794,7 +795,7 @@ def number_issues(text: str, facts: Facts, words: set[str], evidence: list[int],
     clock = {canon_number(m.group(1)) for m in _CLOCK_TIME.finditer(joined)}
     pack_years = {canon_number(m.group(1)) for m in _PACK_YEARS.finditer(joined)}  # a measure made of years
     # "between 10 and 25 mg": both ends are doses, which the dose check reads
-    dosed = {v for q in quantities_in(text) if q.unit in DOSE_UNITS for v in q.group}
+    dosed = {v for q in written if q.unit in DOSE_UNITS for v in q.group}
     near_lines = {w for sid in evidence for w in index.window(sid, 2)}
     for num in sorted(facts.numbers - contradicted.keys()):
         if num == "1" and _ONCE_DAILY.search(normalise(text)) and once_a_day_said(index):
