@@ -780,3 +780,46 @@ def test_a_term_that_would_be_the_whole_line_must_fit_as_well_as_the_heard_lette
     # a drug said alone keeps every path ("Merlax?" -> Miralax?, valid D2N072: -3.3 nats with its own prompt)
     miralax = next(t for t in index.terms if t.text == "Miralax")
     assert accepted(5.5, -3.3, -0.3, Candidate(0, 0, miralax, 0.85, short_line=True), DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+
+
+@pytest.mark.parametrize(
+    ("heard", "span", "term"),
+    [
+        # voiced train D2N001, D2N002 (stop 40): one end of the term heard right, the rest heard as other words
+        ("I do appreciate one plus pitting in them, so you do have", "pitting in them", "pitting edema"),
+        ("Hey, Dragon, order a thyroid pound, and then for your last problem", "thyroid pound", "thyroid panel"),
+        (
+            "So tell me, how are you doing with the congested part failure?",
+            "congested part failure?",
+            "congestive heart failure",
+        ),
+    ],
+)
+def test_a_term_heard_with_one_end_right_is_a_candidate(index, heard, span, term):
+    """A run holding a word of the term was never a candidate (the words heard right would only be re-arranged), so
+    "pitting in them" stayed: now the words heard right at one end anchor the run, and the rest must sound like the
+    rest of the term."""
+    assert (span, term) in candidates(index, heard, unsure=span)
+
+
+def test_an_anchored_term_needs_the_rest_to_sound_like_it_and_the_recogniser_unsure(index):
+    # the rest sounds like nothing of the term: "is fine" is no panel, "in them" no failure
+    assert not {c for c in candidates(index, "the thyroid is fine today", unsure="thyroid is fine") if "panel" in c[1]}
+    assert not {c for c in candidates(index, "your heart in them", unsure="heart in them") if "failure" in c[1]}
+    # the recogniser was sure of the words heard in place of the rest
+    assert ("thyroid pound", "thyroid panel") not in candidates(index, "order a thyroid pound today", unsure="order")
+    # the term heard right, or laterality in the run: nothing to do
+    assert not {c for c in candidates(index, "one plus pitting edema, so", unsure="pitting edema") if "edema" in c[1]}
+    assert not {c for c in candidates(index, "your heart right now", unsure="heart right") if "heart" in c[1]}
+
+
+def test_an_anchored_term_is_written_only_where_the_audio_says_it(index):
+    fixed = corrected(index, "one plus pitting in them, so you do", "one plus pitting edema, so you do")
+    assert fixed.text == "one plus pitting edema, so you do"
+    assert [(w.word, w.original) for w in fixed.words if w.original] == [
+        ("pitting", "pitting in them,"),
+        ("edema,", "pitting in them,"),
+    ]
+    seg = segment("one plus pitting in them, so you do")
+    [kept], changes = correct([seg], index, ear("one plus pitting in them, so you do"))
+    assert not changes and kept.text == seg.text

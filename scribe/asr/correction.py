@@ -120,6 +120,10 @@ SPLIT_SIMILARITY = 0.75
 SHORT_NAME_LETTERS = 5
 SHORT_NAME_SIMILARITY = 0.75
 MAX_SPAN_WORDS = 4
+# A term of several words heard with a word at one end right ("pitting in them": pitting edema, "congested part
+# failure": congestive heart failure) is a candidate when the words heard in place of the rest are this alike to the
+# rest of the term (``_anchored``).
+ANCHORED_REST_SIMILARITY = 0.5
 MAX_CANDIDATES_PER_SPAN = 3
 # One unsure word that is no ordinary word is most likely a misspelt term ("sealin"): more terms are
 # checked for it (with 518 targets the right one can rank sixth); a run of words is likelier ordinary
@@ -212,6 +216,10 @@ class Term:
     key: str
     spelling: str  # letters only
 
+    @classmethod
+    def of(cls, text: str, kind: str) -> Term:
+        return cls(text, kind, sound_key(text), letters(text))
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -283,13 +291,15 @@ class TermIndex:
                 continue
             seen.add(spelled)
             if is_target(text):
-                self.terms.append(Term(text, kind, sound_key(text), spelled))
+                self.terms.append(Term.of(text, kind))
             elif kind == MEDICATION and len(spelled) == SHORT_NAME_LETTERS and not text.isupper():
-                self.short.append(Term(text, kind, sound_key(text), spelled))
+                self.short.append(Term.of(text, kind))
         self._keys = [t.key for t in self.terms]
         self._names = {" ".join(re.findall(r"[a-z]+", t.text.lower())) for t in self.terms}
         self._drugs = {t.spelling for t in self.terms if t.kind == MEDICATION}
         self._spelled = {t.spelling: t for t in self.terms}
+        # clinical terms of several words, for runs heard with one end right (``_anchored``)
+        self.multi_word = [t for t in self.terms if t.kind == TERM and len(t.text.split()) > 1]
 
     @classmethod
     def from_vocabulary(cls, user_files: Iterable[str] | None = None) -> TermIndex:
@@ -354,6 +364,11 @@ class TermIndex:
             if sim is not None:
                 out.append((term, round(sim, 3)))
         return sorted(out, key=lambda x: -x[1])
+
+
+def _alike(heard: str, term: Term) -> float | None:
+    """:func:`_likeness` of heard words to ``term``, from their sound keys and spellings."""
+    return _likeness(Levenshtein.normalized_similarity(sound_key(heard), term.key), letters(heard), term)
 
 
 def _likeness(key_sim: float, spelled: str, term: Term) -> float | None:
@@ -452,6 +467,8 @@ def propose(
                 best.setdefault(cand.term.text, []).append(cand)
     for cand in _splits(words, index, about_drugs):
         best.setdefault(cand.term.text, []).insert(0, cand)
+    for cand in _anchored(words, index, confidence):
+        best.setdefault(cand.term.text, []).append(cand)
     ranked = []
     for spans in best.values():
         spans.sort(key=lambda c: -c.similarity)
@@ -492,6 +509,50 @@ def _splits(words: Sequence[str], index: TermIndex, about_drugs: bool) -> list[C
                     continue
                 out.append(Candidate(i, j, term, 1.0 + CONTEXT_BONUS, tail=rest, split=True))
                 break
+    return out
+
+
+def _anchored(words: Sequence[str], index: TermIndex, confidence: Sequence[float] | None) -> list[Candidate]:
+    """Runs that are a clinical term of several words with the words at one end heard right and the rest heard as
+    other words ("pitting in them": pitting edema; "congested part failure": congestive heart failure; "thyroid
+    pound": thyroid panel).
+
+    :func:`propose` passes over a run that holds a word of the term (the words heard right would only be
+    re-arranged), and over one ordinary word the recogniser chose: so a term's word misheard as another word stayed.
+    Here the words heard right are the anchor: the run must keep them in place, the words heard instead of the rest
+    must be no word of the term, must sound and be spelt like the rest (``ANCHORED_REST_SIMILARITY``) and must not be
+    words the recogniser was sure of (``MAX_SPAN_CONFIDENCE``). Whether the audio is the term is for the ear."""
+    out = []
+    bare = [_bare(w) for w in words]
+    heard = set(bare)
+    for term in index.multi_word:
+        parts = term.text.lower().split()
+        if parts[0] not in heard and parts[-1] not in heard:
+            continue  # no end of it heard: nothing to anchor the run
+        for i in range(len(words)):
+            for j in range(i + 1, min(len(words), i + MAX_SPAN_WORDS)):
+                span = bare[i : j + 1]
+                if any(_protected(w) for w in words[i : j + 1]) or any(re.search(r"[.?!]$", w) for w in words[i:j]):
+                    break
+                ends = min(len(span), len(parts))
+                head = next((k for k, (h, p) in enumerate(zip(span, parts)) if h != p), ends)
+                tail = next((k for k, (h, p) in enumerate(zip(span[::-1], parts[::-1])) if h != p), ends)
+                if not head and not tail:
+                    continue  # no end of the term heard right
+                rest, rest_term = span[head : len(span) - tail], parts[head : len(parts) - tail]
+                if not rest or not rest_term or any(h in parts for h in rest):
+                    continue
+                sure = (
+                    confidence is not None
+                    and sum(confidence[i + head : j + 1 - tail]) / len(rest) > MAX_SPAN_CONFIDENCE
+                )
+                if sure:
+                    continue
+                rest_sim = _alike(" ".join(rest), Term.of(" ".join(rest_term), term.kind))
+                sim = _alike(" ".join(span), term)
+                if rest_sim is None or sim is None or rest_sim < ANCHORED_REST_SIMILARITY or sim < MIN_SIMILARITY:
+                    continue
+                out.append(Candidate(i, j, term, round(sim, 3), ordinary=_ordinary(span)))
     return out
 
 
