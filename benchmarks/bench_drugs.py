@@ -19,8 +19,10 @@ Configurations, each transcribed in its own process and cached (``~/.cache/scrib
 Metrics per visit: WER (after the number/unit normalisation grounding uses), drug-name recall (of the
 drug mentions in what was said, how many the transcript has, counted per generic drug with the clinical
 lexicon, ``scribe.lexicon``), invented drug mentions (mentions beyond what was said: drugs never said,
-or said fewer times), and for ``corrected`` the corrections made, split into right (the term was said
-there) and false.
+or said fewer times), clinical-term recall (of the mentions of the vocabulary's clinical terms said,
+``[terms]`` of ``assets/vocabulary/medical.txt``: "pitting edema", "echocardiogram", "reflux", how many the
+transcript has), and for ``corrected`` the corrections made, split into right (the term was said there) and
+false.
 
 Usage::
 
@@ -30,6 +32,8 @@ Usage::
 
 ``--save-transcripts DIR`` also writes each visit's transcript as ``DIR/<config>/<visit>.json`` (Scribe's
 transcript file): what grounding reads in the product, for ``eval_flags.py --transcripts``.
+``--saved DIR`` scores transcripts saved so instead of transcribing: two checkouts' transcripts of the same
+recordings, scored by one version of the metrics.
 """
 
 from __future__ import annotations
@@ -206,6 +210,27 @@ def drug_counts(text: str, lexicon) -> dict[str, int]:
     return counts
 
 
+def clinical_terms() -> list[str]:
+    """The vocabulary's clinical terms the correction may write (``[terms]``, correction targets), longest first."""
+    from scribe.asr.correction import is_target
+    from scribe.asr.vocabulary import load_vocabulary
+
+    terms = {_norm(t).strip() for t in load_vocabulary([]).terms if is_target(t)}
+    return sorted(terms, key=lambda t: (-len(t), t))
+
+
+def term_counts(text: str, terms: list[str]) -> dict[str, int]:
+    """Mentions per clinical term in ``text``; a longer term takes its words from a shorter one inside it
+    ("congestive heart failure" is not also "heart failure")."""
+    norm, counts = _norm(text), {}
+    for term in terms:
+        n = norm.count(f" {term} ")
+        if n:
+            counts[term] = n
+            norm = norm.replace(f" {term} ", " | ")
+    return counts
+
+
 def _said_at(truth: dict, start: float, end: float) -> str:
     """What the script says within 3 s of ``start``..``end``."""
     return " ".join(t["text"] for t in truth["turns"] if t["start"] - 3 <= end and t["end"] + 3 >= start)
@@ -234,11 +259,12 @@ def judge_corrections(transcript: dict, truth: dict) -> tuple[list[dict], list[d
     return right, false
 
 
-def score(transcript: dict, truth: dict, names: dict[str, str]) -> dict:
+def score(transcript: dict, truth: dict, names: dict[str, str], terms: list[str] = ()) -> dict:
     hyp = " ".join(s["text"] for s in transcript["segments"])
     ref = truth["text"]
     said, heard = drug_counts(ref, names), drug_counts(hyp, names)
     found = sum(min(n, heard.get(d, 0)) for d, n in said.items())
+    terms_said, terms_heard = term_counts(ref, list(terms)), term_counts(hyp, list(terms))
     invented = {d: n - said.get(d, 0) for d, n in heard.items() if n > said.get(d, 0)}
     return {
         "wer": round(wer(ref, hyp), 4),
@@ -248,6 +274,10 @@ def score(transcript: dict, truth: dict, names: dict[str, str]) -> dict:
         "invented_detail": invented,
         "never_said": sorted(d for d in heard if d not in said),
         "missed": {d: n - heard.get(d, 0) for d, n in said.items() if heard.get(d, 0) < n},
+        # the clinical terms (not drugs) said, and how many of those mentions the transcript has
+        "term_mentions": sum(terms_said.values()),
+        "terms_found": sum(min(n, terms_heard.get(t, 0)) for t, n in terms_said.items()),
+        "terms_missed": {t: n - terms_heard.get(t, 0) for t, n in terms_said.items() if terms_heard.get(t, 0) < n},
     }
 
 
@@ -259,20 +289,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh", action="store_true", help="transcribe again even if cached")
     ap.add_argument("--out", type=Path, help="write all results as JSON here")
     ap.add_argument("--save-transcripts", type=Path, metavar="DIR", help="write DIR/<config>/<visit>.json transcripts")
+    ap.add_argument(
+        "--saved",
+        type=Path,
+        metavar="DIR",
+        help="score the transcripts saved in DIR/<config>/<visit>.json (by --save-transcripts) instead of transcribing:"
+        " two runs' transcripts scored by the same code",
+    )
     args = ap.parse_args(argv)
     configs = [c for c in args.configs.split(",") if c]
     names = medication_names()
+    terms = clinical_terms()
     load = os.getloadavg()
     rows = []
     for visit, audio, truth in visits(args.visits.split(",")):
         row = {"visit": visit, "duration_s": truth.get("duration")}
         for config in configs:
-            result = transcribe(config, audio, args.before_root, args.fresh)
+            if args.saved:
+                saved_file = args.saved / config / f"{visit}.json"
+                result = {"transcript": json.loads(saved_file.read_text(encoding="utf-8")), "seconds": 0.0}
+            else:
+                result = transcribe(config, audio, args.before_root, args.fresh)
             if args.save_transcripts:
                 (args.save_transcripts / config).mkdir(parents=True, exist_ok=True)
                 saved = args.save_transcripts / config / f"{visit}.json"
                 saved.write_text(json.dumps(result["transcript"], indent=1) + "\n", encoding="utf-8")
-            metrics = score(result["transcript"], truth, names)
+            metrics = score(result["transcript"], truth, names, terms)
             metrics["seconds"] = round(result["seconds"], 1)
             if config == "corrected":
                 right, false = judge_corrections(result["transcript"], truth)
@@ -323,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     if "corrected" in configs:
         line += f" {total['corrected']['right']} · {total['corrected']['false']} |"
     print(line)
+    said_terms = sum(row[configs[0]]["term_mentions"] for row in rows)
+    found = ", ".join(f"{c} {sum(row[c]['terms_found'] for row in rows)}" for c in configs)
+    print(f"clinical terms (the vocabulary's, not drugs): {said_terms} mentions said; heard: {found}")
     if args.out:
         args.out.write_text(
             json.dumps({"load_average_start": load, "configs": configs, "visits": rows}, indent=1) + "\n",
