@@ -77,3 +77,18 @@ def test_the_omission_benchmark_reads_mts_dialog_with_simulated_drafts(tmp_path,
     assert omissions.main(["--split", "mts-dev", "--simulate"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: MTS-Dialog not found:") and "\n" not in err
+
+
+def test_the_validation_file_is_found_beside_the_training_file(tmp_path, monkeypatch):
+    from scribe.eval import splits
+
+    (tmp_path / "MTS-Dialog-TrainingSet.csv").write_text(CSV, encoding="utf-8")
+    monkeypatch.setenv("SCRIBE_MTS_CSV", str(tmp_path / "MTS-Dialog-TrainingSet.csv"))
+    monkeypatch.delenv("SCRIBE_MTS_VALID_CSV", raising=False)
+    with pytest.raises(FileNotFoundError, match="SCRIBE_MTS_VALID_CSV.*MTS-Dialog-ValidationSet.csv"):
+        splits.load("mts-valid")
+    (tmp_path / "MTS-Dialog-ValidationSet.csv").write_text(CSV.replace("Lisinopril", "Losartan"), encoding="utf-8")
+    rows = splits.load("mts-valid")
+    assert [e.encounter_id for e in rows] == ["MTSV0000", "MTSV0001", "MTSV0002"]  # every row, its own names
+    assert rows[2].note == "Losartan 10 mg daily."
+    assert splits.corpus_name("mts-valid") == "MTS-Dialog valid"

@@ -7,9 +7,13 @@ doctor-patient conversations, each with one section of a note a clinician wrote 
 review of systems, medications, exam ...). Other writers and other wording, so a rule that only fits
 ACI-Bench's notes shows here.
 
-Only ``MTS-Dialog-TrainingSet.csv`` is read. Its rows are split by ID: even IDs (``dev``) to develop
-on, odd IDs (``aside``) only to report, so a change read off ``dev`` can be checked on rows nobody
-looked at. The data is not bundled: point ``SCRIBE_MTS_CSV`` at the file.
+``MTS-Dialog-TrainingSet.csv``'s rows are split by ID: even IDs (``dev``) to develop on, odd IDs
+(``aside``) only to report, so a change read off ``dev`` can be checked on rows nobody looked at.
+After forty rounds both dev sets (ACI-Bench train, these even rows) are read through, so
+``MTS-Dialog-ValidationSet.csv`` (100 more rows, ``valid``) is a third development set: measured once
+before anything was read from it, then developed on. The data is not bundled: point
+``SCRIBE_MTS_CSV`` at the training file (the validation file is looked for beside it, or set
+``SCRIBE_MTS_VALID_CSV``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from pathlib import Path
 from .aci import AciEncounter
 
 CSV_ENV = "SCRIBE_MTS_CSV"
-SPLITS = ("dev", "aside", "all")
+VALID_CSV_ENV = "SCRIBE_MTS_VALID_CSV"
+VALID_CSV_NAME = "MTS-Dialog-ValidationSet.csv"
+SPLITS = ("dev", "aside", "all", "valid")
 
 # MTS-Dialog's speaker tags -> the tags parse_dialogue reads ("Guest_family" speaks for the patient)
 # (with the file's two misspellings, "Gest_family" and "Guest_clinican")
@@ -40,6 +46,12 @@ def default_csv() -> Path:
     if os.environ.get(CSV_ENV):
         return Path(os.environ[CSV_ENV])
     return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mts-dialog" / "MTS-Dialog-TrainingSet.csv"
+
+
+def valid_csv() -> Path:
+    if os.environ.get(VALID_CSV_ENV):
+        return Path(os.environ[VALID_CSV_ENV])
+    return default_csv().with_name(VALID_CSV_NAME)
 
 
 def tagged_dialogue(text: str) -> str:
@@ -61,19 +73,25 @@ def tagged_dialogue(text: str) -> str:
 
 
 def load(split: str = "dev", path: Path | None = None) -> list[AciEncounter]:
-    """The rows of one split as encounters (``MTS<ID>``; dataset = the section header)."""
+    """The rows of one split as encounters (``MTS<ID>``, ``MTSV<ID>`` for the validation file; dataset = the
+    section header)."""
     if split not in SPLITS:
         raise ValueError(f"unknown MTS-Dialog split {split!r}: use one of {', '.join(SPLITS)}")
-    path = Path(path or default_csv())
+    valid = split == "valid"
+    path = Path(path or (valid_csv() if valid else default_csv()))
     if not path.is_file():
+        env, name = (VALID_CSV_ENV, VALID_CSV_NAME) if valid else (CSV_ENV, "MTS-Dialog-TrainingSet.csv")
         raise FileNotFoundError(
-            f"MTS-Dialog not found: {path} (set {CSV_ENV} to MTS-Dialog-TrainingSet.csv from github.com/abachaa/MTS-Dialog)"
+            f"MTS-Dialog not found: {path} (set {env} to {name} from github.com/abachaa/MTS-Dialog)"
         )
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     keep = {"dev": 0, "aside": 1}.get(split)
+    prefix = "MTSV" if valid else "MTS"
     return [
-        AciEncounter(f"MTS{int(r['ID']):04d}", r["section_header"], tagged_dialogue(r["dialogue"]), r["section_text"])
+        AciEncounter(
+            f"{prefix}{int(r['ID']):04d}", r["section_header"], tagged_dialogue(r["dialogue"]), r["section_text"]
+        )
         for r in rows
         if keep is None or int(r["ID"]) % 2 == keep
     ]

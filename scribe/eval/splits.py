@@ -1,7 +1,7 @@
 """One name per development or report set, for every benchmark that reads visits with reference notes.
 
 ``train`` and ``valid`` are ACI-Bench's (:mod:`scribe.eval.aci`); ``mts-dev`` and ``mts-aside`` are
-MTS-Dialog's even and odd rows (:mod:`scribe.eval.mts`). ACI-Bench's test sets have no name here on
+MTS-Dialog's even and odd training rows, ``mts-valid`` its validation file (:mod:`scribe.eval.mts`). ACI-Bench's test sets have no name here on
 purpose: they are the project's unseen evaluation.
 """
 
@@ -13,10 +13,10 @@ from pathlib import Path
 from ..domain import Transcript
 from .aci import AciEncounter, load_split
 
-NAMES = ("train", "valid", "mts-dev", "mts-aside")
+NAMES = ("train", "valid", "mts-dev", "mts-aside", "mts-valid")
 HELP = (
     "ACI-Bench train to develop, valid to report; MTS-Dialog's even rows (mts-dev) to develop, odd rows"
-    " (mts-aside) to report (needs SCRIBE_MTS_CSV)"
+    " (mts-aside) to report, and its validation file (mts-valid) to develop on (needs SCRIBE_MTS_CSV)"
 )
 
 

@@ -190,10 +190,17 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9][a-z0-9'/-]*|[.;:?!,]", normalise(text))
 
 
+# a written plan under a condition: "if he has any melena then aspirin should be discontinued" decides nothing yet
+_CONDITIONAL = frozenset("if unless".split())
+
+
 def _actions_in(text: str, index: TranscriptIndex) -> dict[str, set[Action]]:
-    """Each drug's generic name in ``text`` with the actions said of it there."""
+    """Each drug's generic name in ``text`` with the actions said of it there (none under a condition)."""
     out: dict[str, set[Action]] = {}
-    for _, name, actions, _hedged in _drug_actions(_words(text), index):
+    toks = _words(text)
+    for i, name, actions, _hedged in _drug_actions(toks, index):
+        if actions and _CONDITIONAL.intersection(_sentence(toks, i, i + len(name.split()))[0]):
+            continue
         if actions:
             out.setdefault(index.medications.generic_of(name), set()).update(actions)
     return out

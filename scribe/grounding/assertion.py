@@ -155,12 +155,13 @@ def _may_happen(toks: list[str], i: int) -> bool:
     )
 
 
-# "did not relieve the pain", "doesn't help the swelling": the verb is negated, not the finding after it
+# "did not relieve the pain", "doesn't help the swelling", "was not effective for pain control": the verb (or what
+# the treatment was) is negated, not the finding after it
 _NEGATED_VERBS = frozenset(
     """relieve relieved help helped helps improve improved resolve resolved work worked works change changed bother
     bothered affect affected stop stopped go went return returned get got gets getting cause caused make made limit
     limited interfere interfered able wake wakes woke helping working improving relieving changing bothering
-    affecting stopping catch treated treat""".split()
+    affecting stopping catch treated treat effective helpful successful beneficial useful""".split()
 )
 # "didn't get rid of the pain", "doesn't get better": the verb is negated; "I don't get short of breath" denies
 _GET = frozenset("get gets getting got".split())
@@ -172,6 +173,7 @@ _NO = frozenset("no nope not never nah none neither zero negative nothing".split
 # after a negator, words that make it no denial of what follows
 _NOT_A_DENIAL_AFTER = frozenset("only just surprise doubt wonder question".split())
 NEGATION_SCOPE = 10  # tokens a negation reaches past its trigger (or past the last item of its list)
+CONDITION_REACH = 30  # tokens within which an "if" looks for the "then" that ends its condition
 
 
 # two-word targets, checked before single words ("weight gain" and "weight loss" are different findings)
@@ -386,6 +388,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
     toks = _non_split(re.findall(r"[a-z][a-z'-]*|,", clause))
     past = [i for i, w in enumerate(toks) if _of_the_past(toks, i)] if skip_past else []
     neg_at = hyp_at = skip = -99
+    hyp_until = -1  # an "if" reaches its "then"
     listing = False  # the hypothetical is a list of what may happen ("risks include ...")
     others = False  # the hypothetical is what someone else has ("my wife has a cough")
     for i, w in enumerate(toks):
@@ -486,6 +489,11 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             continue
         if w in _HYPOTHETICAL or w in FAMILY_WORDS or w in _OTHER_PEOPLE:
             hyp_at, listing, others = i, w in _LISTS_OF_WHAT_MAY_BE, w not in _HYPOTHETICAL
+            if w in ("if", "unless"):
+                # the condition reaches its "then": "if he has any upper gi bleed such as coffee-ground emesis or
+                # melena then aspirin should be stopped"
+                then = next((k for k in range(i + 1, min(len(toks), i + CONDITION_REACH)) if toks[k] == "then"), -1)
+                hyp_until = max(hyp_until, then)
             continue
         if others and w in ("i", "i'm", "i've") and 0 < i - hyp_at <= NEGATION_SCOPE:
             hyp_at = -99  # "my wife says i cough all night": the patient again
@@ -494,7 +502,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
             hyp_at, listing = i, True  # "this can cause nausea and dizziness", "to prevent swelling", "side effects"
             continue
         key = _qualified(toks, i)
-        if key is None or i - hyp_at <= NEGATION_SCOPE or any(abs(i - p) <= PAST_REACH for p in past):
+        if key is None or i - hyp_at <= NEGATION_SCOPE or i < hyp_until or any(abs(i - p) <= PAST_REACH for p in past):
             continue
         if i and toks[i - 1] in _NEGATOR_SOUNDALIKES:
             continue  # "soft and hot tender": a "not" misheard, perhaps; the unclear-word check asks to listen
@@ -734,8 +742,14 @@ def _qualified(toks: list[str], i: int) -> str | None:
     before = toks[i - 1] if i else ""
     if key == "pressure" and before in ("blood", "bp"):
         return None  # "blood pressure" is a vital sign, not chest pressure
-    if key == "discharge" and before in ("for", "upon", "after", "before", "until", "since", "prior", "to"):
-        return None  # "stable for discharge", "upon his discharge": leaving the hospital
+    if key == "discharge" and (
+        before in ("for", "upon", "after", "before", "until", "since", "prior", "to", "at", "on")
+        or (before == "of" and toks[i - 2 : i - 1] in (["time"], ["day"], ["date"]))
+        or toks[i + 1 : i + 2] in (["summary"], ["instructions"], ["planning"], ["plan"], ["home"], ["medications"])
+    ):
+        return None  # "stable for discharge", "at the time of discharge", "discharge summary": leaving the hospital
+    if key == "fractur" and toks[i + 1 : i + 2] == ["sleep"]:
+        return None  # "fractured sleep" is broken sleep, no broken bone
     if key == "drainage" and before == "and" and toks[i - 2 : i - 1] == ["incision"]:
         return None  # "incision and drainage": a procedure
     if key in _CONDITIONS and toks[i + 1 : i + 2] and toks[i + 1] in _NOT_A_CONDITION_AFTER:
@@ -1064,6 +1078,8 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     hedged = (any(w in _HEDGES for w in toks) or bool(_NOW_AND_THEN.search(" ".join(toks)))) and not (
         toks[0] in _NO and toks[-2:] == ["but", "no"]
     )
+    if hedged and toks[0] in _NO and _but_tells_of_something_else(toks, targets):
+        hedged = False  # "No, but as you might have noticed I am using this walker": the no still answers
     i_did = toks[0] == "i" and len(toks) > 1 and toks[1] in ("do", "have", "did", "am", "was")
     said_not = i_did and len(toks) > 2 and (toks[2] in _NO or toks[2] == "n't")
     # "haven't had one", "have n't", "don't think so": the subject left out, as people answer
@@ -1104,7 +1120,13 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
         # "I have this prolonged cough, but other than that nothing": what it names, and no more
         return {t for t in targets if t not in named and (" " in t or t not in {base_target(k) for k in named})}, set()
     if toks[0] in _YES or (i_did and not said_not) or toks[:2] in (["kind", "of"], ["sort", "of"]):
-        return set(), set(targets)
+        # "Any nausea or vomiting? Any vision changes?" - "Yeah, it's been pretty consistent. No vision changes.": the
+        # yes is for what the answer does not deny in its own words
+        # (not what it also reports: "I have been having diarrhea ... I didn't have any today though")
+        read = [negated_terms(c) for c in _clauses(answer)]
+        denied = {base_target(k) for neg, _ in read for k in neg} - {base_target(k) for _, aff in read for k in aff}
+        kept = {t for t in targets if base_target(t) not in denied}
+        return targets - kept, kept
     # "Shortness of breath. No belly pain though." to "Any chest pain, shortness of breath, or belly pain?": an
     # answer that takes up some of the symptoms asked about and reports others is read, as a review of systems is,
     # as denying the ones it leaves out
@@ -1116,6 +1138,45 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
 
 
 _NOT_KNOWING = [[w] for w in "know remember recall think understand check checked".split()]
+_TURNS = frozenset("but except although though".split())
+# what, after "no, but", still points at what was asked: "no, but it comes back", "no, but I did last year"
+_POINTS_BACK = frozenset("it its them one ones so".split())
+# ... and these do when they stand alone ("no, but I get that at night"), not before a noun ("this walker")
+_POINTS_BACK_ALONE = frozenset("that this these those some any".split())
+_AFTER_ALONE = frozenset("at in on when whenever if and or but too now then sometimes once a lot more still".split())
+_OWN_VERB = frozenset("do does did have has had get gets got used was were am is".split())
+
+
+def _but_tells_of_something_else(toks: list[str], targets: set[str]) -> bool:
+    """ "No, but as you might have noticed I am using this walker", "No, except I have vision and hearing problems":
+    a no whose only hedge is a "but" (or "except", "though") that goes on to something other than what was asked
+    still denies it. Not so where the rest names what was asked, points back at it ("no, but it comes and goes"),
+    says how often ("no, but sometimes"), or takes up the question's verb with nothing of its own ("no, but I did
+    last year")."""
+    turn = next((i for i, w in enumerate(toks) if w in _TURNS), None)
+    if turn is None or any(w in _HEDGES and w not in _TURNS for w in toks) or _NOW_AND_THEN.search(" ".join(toks)):
+        return False
+    rest = toks[turn + 1 :]
+    if not rest or _POINTS_BACK.intersection(rest):
+        return False
+    before = toks[1:turn]
+    if any(
+        w in ("i", "he", "she", "we")
+        and before[k + 1 : k + 2]
+        and before[k + 1] in _OWN_VERB
+        and before[k + 2 : k + 3] not in (["n't"], ["not"], ["never"])
+        for k, w in enumerate(before)
+    ):
+        return False  # "no, I haven't. I did about three years ago ... but nothing since then": a yes comes first
+    if any(w in _POINTS_BACK_ALONE and (i + 1 == len(rest) or rest[i + 1] in _AFTER_ALONE) for i, w in enumerate(rest)):
+        return False
+    asked = {base_target(t) for t in targets}
+    named = {base_target(k) for k in _targets_in(rest)}
+    if named & asked:
+        return False
+    return bool(named) or not (rest[0] in ("i", "he", "she", "we") and rest[1:2] and rest[1] in _OWN_VERB)
+
+
 # "any nausea, vomiting or diarrhea or anything like that? no": the answer written into the question's turn
 _ANSWERED_IN_TURN = re.compile(r"\b(any\b(?:(?!\bany\b).){0,160}?)\banything (?:else )?like that\W*no\b")
 _VERB_OR_PERSON = re.compile(

@@ -29,6 +29,12 @@ _HANDED = re.compile(
     r"|\bwrites? with (?:my|the|his|her|their) (left|right)(?: hand)?\b"
 )
 _EITHER_SIDE = re.compile(r"\b(?:left|right),? or (?:the )?(?:left|right)\b")
+# "right greater than left upper extremity pain": the part is the first side's; the lesser side, compared with it, is
+# not claimed on its own (the visit may give it only as "the left")
+_COMPARED_SIDES = re.compile(
+    r"\b(left|right)(?: side)? (?:greater|more|worse|bigger|larger|less|better|stronger|weaker) than (?:the )?(left|right)"
+    r"((?:\s+(?:upper|lower))?\s+([a-z]+))"
+)
 # "has left the nursing home", "she left work early": the verb; "has left knee pain" is a side
 _LEFT_VERB = re.compile(
     r"\b(?:has|had|have|having|just|already|then|i|he|she|we|they|you|who) left\b(?![\s-]+(?:\w+[\s-]+)?sided?\b)"
@@ -45,6 +51,10 @@ def _as_sides(text: str) -> str:
     chart's abbreviations and a part said before its side ("the knee on my left side") read as "left knee"."""
     text = _HANDED.sub(lambda m: f"{m.group(1) or m.group(2)} dominant", normalise(text))
     text = _EITHER_SIDE.sub(" ", text)
+    text = _COMPARED_SIDES.sub(
+        lambda m: f"{m.group(1)}{m.group(3)}" if _stem(m.group(4))[:6] in _BODY else m.group(0),
+        text,
+    )
     text = _SIDE_ABBREVIATION.sub(
         lambda m: ("right " if m.group(1)[0] == "r" else "left ") if _stem(m.group(2))[:6] in _BODY else m.group(0),
         text,

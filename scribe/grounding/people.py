@@ -18,7 +18,7 @@ KIN = {
     "uncle": "uncle", "wife": "wife", "husband": "husband",
 }  # fmt: skip
 SPOUSES = frozenset({"wife", "husband", "partner"})
-_GROUPS = frozenset("family sibling siblings parent parents cousin".split())  # relatives not told apart here
+_GROUPS = frozenset("family familial sibling siblings parent parents cousin".split())  # relatives not told apart here
 FAMILY_WORDS = (
     frozenset(KIN)
     | _GROUPS
