@@ -101,3 +101,9 @@ def test_sides_compared_claim_the_greater_side():
         "She often drops items from her right greater than left upper extremity.",
         "She often drops items from her left greater than right upper extremity.",
     ) == [[], ["laterality"]]
+
+
+def test_urination_is_said_as_peeing():
+    dialogue = "[patient] Oh, and before I forget, I seem to be peeing a lot more these days.\n"
+    assert _flags(dialogue, "Frequency with urination.") == [[]]
+    assert _flags("[patient] My back hurts.\n", "Frequency with urination.") == [["finding"]]

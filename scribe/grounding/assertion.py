@@ -1534,6 +1534,7 @@ _FINDING_WORDS = {
     "appetite loss": ("appetite", "eat", "hungry", "food"),
     "tinnit": ("ring", "buzz", "ear"),
     "urinary frequency": ("pee", "urinat", "bathroom", "restroom"),
+    "urinat": ("pee", "bathroom", "restroom", "bladder"),  # "frequency with urination": "I seem to be peeing a lot"
     "redness": ("red",),
     "warmth": ("warm", "hot"),
     "fall": ("fell", "slip", "trip"),
