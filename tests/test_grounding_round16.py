@@ -107,3 +107,19 @@ def test_urination_is_said_as_peeing():
     dialogue = "[patient] Oh, and before I forget, I seem to be peeing a lot more these days.\n"
     assert _flags(dialogue, "Frequency with urination.") == [[]]
     assert _flags("[patient] My back hurts.\n", "Frequency with urination.") == [["finding"]]
+
+
+def test_a_number_answering_how_old_is_an_age_the_visit_gives():
+    dialogue = (
+        "[patient] My dad died a few years back. He had colon cancer.\n"
+        "[doctor] I'm so sorry to hear that. How old was he?\n"
+        "[patient] Thank you, he was only fifty two.\n"
+    )
+    assert _flags(
+        dialogue, "His father died of colon cancer at age 52.", "His father died of colon cancer at age 104."
+    ) == [
+        [],
+        ["number"],
+    ]
+    # where the visit gives no age at all, the note's came from the chart: a review hint, no safety flag
+    assert _flags("[patient] My dad had colon cancer.\n", "His father died of colon cancer at age 104.") == [[]]

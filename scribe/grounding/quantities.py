@@ -416,10 +416,20 @@ def ages_in(text: str) -> set[str]:
 
 
 def ages_said(index: TranscriptIndex) -> set[str]:
-    """The ages the visit states ("I'm seventy two", "a 43-year-old patient")."""
-    return index.memo(
-        "ages", lambda ix: set().union(*(_ages(ix.tokens[sid]) for sid in ix.order)) if ix.order else set()
-    )
+    """The ages the visit states ("I'm seventy two", "a 43-year-old patient"), and the number that answers a "how
+    old" question ("How old was he?" - "He was only fifty two.")."""
+
+    def build(ix: TranscriptIndex) -> set[str]:
+        ages = set().union(*(_ages(ix.tokens[sid]) for sid in ix.order)) if ix.order else set()
+        for asked, answer in zip(ix.order, ix.order[1:]):
+            if _HOW_OLD.search(" ".join(ix.tokens[asked])) and len(ix.numbers[answer]) == 1:
+                ages |= {canon_number(n) for n in ix.numbers[answer]}
+        return ages
+
+    return index.memo("ages", build)
+
+
+_HOW_OLD = re.compile(r"\bhow old\b|\bwhat age\b|\bwhat is (?:your|his|her) age\b")
 
 
 # Details a note takes from the chart or an imaging report, which a visit often never says: the type of a diabetes
