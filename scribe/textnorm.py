@@ -381,7 +381,8 @@ def normalise(text: str) -> str:
     t = re.sub(r"(\d)\s+\.\s?(\d{1,2})\b", r"\1.\2", t)  # "ninety eight . seven": a transcript's spoken decimal
     t = re.sub(r"(?<![\d.])\.(\d)", r"0.\1", t)  # "point five centimeters": 0.5 cm
     t = re.sub(r"\b(?:a )?half (?:an|a) hour\b", "30 minutes", t)
-    t = re.sub(r"\b(\d+) and a half\b", r"\1.5", t)  # "two and a half milligrams"
+    # "two and a half milligrams", "two-and-a-half days", "my two and half year old" (as people say it)
+    t = re.sub(r"\b(\d+)(?: |-)and(?: |-)(?:(?:a|1)(?: |-))?half\b", r"\1.5", t)
     t = re.sub(r"\b(past|last|next) (hour|day|week|month|year) and a half\b", r"\1 1.5 \2", t)
     t = re.sub(r"\b(?:a|an|1) ([a-z]+) and a half\b", r"1.5 \1", t)  # "a year and a half", "a pack and a half"
     t = re.sub(r"\b(?:a|one) decade\b", "10 years", t)  # "for about a decade"

@@ -123,3 +123,63 @@ def test_a_number_answering_how_old_is_an_age_the_visit_gives():
     ]
     # where the visit gives no age at all, the note's came from the chart: a review hint, no safety flag
     assert _flags("[patient] My dad had colon cancer.\n", "His father died of colon cancer at age 104.") == [[]]
+
+
+# --- from MTS-Dialog's second test file (developed on at stop 41) ---
+
+
+def test_two_and_half_is_two_and_a_half():
+    from scribe.textnorm import tokens
+
+    assert tokens("my two and half year old son") == ["my", "2.5", "year", "old", "son"]
+    assert tokens("two-and-a-half days ago")[:2] == ["2.5", "days"]
+    assert tokens("one-and-one-half packs") == ["1.5", "packs"]
+    dialogue = "[patient_guest] My two and half year old son and five and half year old stepson are sick at home.\n"
+    assert _flags(dialogue, "At home lives a 2-1/2-year-old brother and a 5-1/2-year-old stepbrother.") == [[]]
+    assert _flags(dialogue, "At home lives a 3-1/2-year-old brother.") == [["number"]]
+
+
+def test_everyday_words_back_the_charts_findings():
+    dialogue = (
+        "[patient] It started with a painful burning feeling when I pee.\n"
+        "[patient_guest] She has some congestion and stuffiness and she also has a runny nose.\n"
+        "[patient] I have been no feeling in my feet. Just the toes.\n"
+        "[doctor] Have you had any tingling or numbness in your hands?\n[patient] No.\n"
+    )
+    texts = ("Urinary dysuria.", "Stuffiness, congestion and nasal drainage.", "He has numbness in his feet.")
+    assert _flags(dialogue, *texts) == [[], [], []]
+    assert _flags("[patient] I have been no feeling in my feet.\n", "Denies numbness in his feet.") == [["negation"]]
+    assert _flags("[patient] My knee hurts.\n", "Urinary dysuria.") == [["finding"]]
+
+
+def test_a_treatment_never_had_leaves_the_condition():
+    dialogue = "[doctor] Are you having feelings of depression?\n[patient] Yes, I have depression.\n"
+    assert _flags(dialogue, "He has never undergone any psychotherapy for depression.") == [[]]
+    assert _flags(dialogue, "He denies depression.") == [["negation"]]
+
+
+def test_classes_about_a_condition_and_a_discharge_home_are_neither():
+    dialogue = (
+        "[doctor] Have you been going to the end stage kidney disease classes?\n[patient] No.\n"
+        "[doctor] So, you were recently discharged from the hospital for home?\n[patient] Yes.\n"
+    )
+    assert _flags(dialogue, "He has end-stage kidney disease.", "Discharge to home.") == [[], []]
+
+
+def test_right_that_is_no_side():
+    from scribe.grounding import named_sides
+
+    assert named_sides("She is not eating right. Come back right away; that's right.") == []
+    assert named_sides("right back pain, right below the left knee") == ["right", "left"]
+    dialogue = "[patient] My left knee is swollen.\n"
+    assert _flags(dialogue, "She admits she is not eating right.", "Her right knee is swollen.") == [[], ["laterality"]]
+
+
+def test_a_without_inside_a_list_item_qualifies_that_item_alone():
+    dialogue = "[patient] I have a tremor, migraine headaches, but no aura, and I had a basal cell carcinoma taken off my nose.\n"
+    text = "Essential tremor, endometriosis, migraine headaches without aura, and basal cell carcinoma resection."
+    assert _flags(dialogue, text) == [[]]
+    # a finding's own list after "without" is still denied: "cough without fever, chills, or sweats"
+    assert _flags("[patient] I have a cough and I've had chills.\n", "Cough without fever, chills, or sweats.") == [
+        ["negation"]
+    ]

@@ -56,6 +56,7 @@ from ..grounding import (
     allergy_only,
     chart_details_unsaid,
     check_statement,
+    named_sides,
     side_mentions,
     sides_said_for,
 )
@@ -233,8 +234,9 @@ def _change_number(s: str, dose: bool, rng: random.Random, numbers_said: set[str
 
 
 def _flip_side(s: str) -> str | None:
+    """Every side of ``s`` flipped, where it names one side only ("right now", "all right" name none: no injection)."""
     sides = re.findall(r"\b(left|right)\b", s, re.I)
-    if not sides or len({x.lower() for x in sides}) > 1:
+    if not sides or len({x.lower() for x in sides}) > 1 or len(named_sides(s)) < len(sides):
         return None
     return re.sub(
         r"\b(left|right)\b", lambda m: _keep_case(m.group(0), "right" if m.group(0).lower() == "left" else "left"), s

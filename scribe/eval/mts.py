@@ -9,11 +9,14 @@ ACI-Bench's notes shows here.
 
 ``MTS-Dialog-TrainingSet.csv``'s rows are split by ID: even IDs (``dev``) to develop on, odd IDs
 (``aside``) only to report, so a change read off ``dev`` can be checked on rows nobody looked at.
-After forty rounds both dev sets (ACI-Bench train, these even rows) are read through, so
-``MTS-Dialog-ValidationSet.csv`` (100 more rows, ``valid``) is a third development set: measured once
-before anything was read from it, then developed on. The data is not bundled: point
-``SCRIBE_MTS_CSV`` at the training file (the validation file is looked for beside it, or set
-``SCRIBE_MTS_VALID_CSV``).
+After forty rounds both dev sets (ACI-Bench train, these even rows) are read through, so the project's
+other MTS-Dialog files join at stop 41, each measured once before anything was read from it:
+``MTS-Dialog-ValidationSet.csv`` (100 rows, ``valid``) and ``MTS-Dialog-TestSet-2-MEDIQA-Sum-2023.csv``
+(200 rows, ``test2``) to develop on, ``MTS-Dialog-TestSet-1-MEDIQA-Chat-2023.csv`` (200 rows, ``test1``)
+only to report. (The brief's held-out sets are ACI-Bench's test sets and PriMock57; MTS-Dialog's test
+files are not among them, and ``test1`` is kept unread all the same.) The data is not bundled: point
+``SCRIBE_MTS_CSV`` at the training file; the others are looked for beside it, or at their own variable
+(:data:`FILES`).
 """
 
 from __future__ import annotations
@@ -26,9 +29,14 @@ from pathlib import Path
 from .aci import AciEncounter
 
 CSV_ENV = "SCRIBE_MTS_CSV"
-VALID_CSV_ENV = "SCRIBE_MTS_VALID_CSV"
-VALID_CSV_NAME = "MTS-Dialog-ValidationSet.csv"
-SPLITS = ("dev", "aside", "all", "valid")
+TRAINING_NAME = "MTS-Dialog-TrainingSet.csv"
+# split -> (file name, environment variable naming it, encounter id prefix); the others read TRAINING_NAME
+FILES = {
+    "valid": ("MTS-Dialog-ValidationSet.csv", "SCRIBE_MTS_VALID_CSV", "MTSV"),
+    "test1": ("MTS-Dialog-TestSet-1-MEDIQA-Chat-2023.csv", "SCRIBE_MTS_TEST1_CSV", "MTST1-"),
+    "test2": ("MTS-Dialog-TestSet-2-MEDIQA-Sum-2023.csv", "SCRIBE_MTS_TEST2_CSV", "MTST2-"),
+}
+SPLITS = ("dev", "aside", "all", *FILES)
 
 # MTS-Dialog's speaker tags -> the tags parse_dialogue reads ("Guest_family" speaks for the patient)
 # (with the file's two misspellings, "Gest_family" and "Guest_clinican")
@@ -48,10 +56,12 @@ def default_csv() -> Path:
     return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mts-dialog" / "MTS-Dialog-TrainingSet.csv"
 
 
-def valid_csv() -> Path:
-    if os.environ.get(VALID_CSV_ENV):
-        return Path(os.environ[VALID_CSV_ENV])
-    return default_csv().with_name(VALID_CSV_NAME)
+def csv_for(split: str) -> Path:
+    """The file a split reads: its own variable, else its name beside the training file."""
+    if split not in FILES:
+        return default_csv()
+    name, env, _ = FILES[split]
+    return Path(os.environ[env]) if os.environ.get(env) else default_csv().with_name(name)
 
 
 def tagged_dialogue(text: str) -> str:
@@ -73,21 +83,20 @@ def tagged_dialogue(text: str) -> str:
 
 
 def load(split: str = "dev", path: Path | None = None) -> list[AciEncounter]:
-    """The rows of one split as encounters (``MTS<ID>``, ``MTSV<ID>`` for the validation file; dataset = the
-    section header)."""
+    """The rows of one split as encounters (``MTS<ID>`` for the training file, its own prefix for the others;
+    dataset = the section header)."""
     if split not in SPLITS:
         raise ValueError(f"unknown MTS-Dialog split {split!r}: use one of {', '.join(SPLITS)}")
-    valid = split == "valid"
-    path = Path(path or (valid_csv() if valid else default_csv()))
+    path = Path(path or csv_for(split))
     if not path.is_file():
-        env, name = (VALID_CSV_ENV, VALID_CSV_NAME) if valid else (CSV_ENV, "MTS-Dialog-TrainingSet.csv")
+        name, env, _ = FILES.get(split, (TRAINING_NAME, CSV_ENV, ""))
         raise FileNotFoundError(
             f"MTS-Dialog not found: {path} (set {env} to {name} from github.com/abachaa/MTS-Dialog)"
         )
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     keep = {"dev": 0, "aside": 1}.get(split)
-    prefix = "MTSV" if valid else "MTS"
+    prefix = FILES[split][2] if split in FILES else "MTS"
     return [
         AciEncounter(
             f"{prefix}{int(r['ID']):04d}", r["section_header"], tagged_dialogue(r["dialogue"]), r["section_text"]

@@ -1,7 +1,8 @@
 """One name per development or report set, for every benchmark that reads visits with reference notes.
 
 ``train`` and ``valid`` are ACI-Bench's (:mod:`scribe.eval.aci`); ``mts-dev`` and ``mts-aside`` are
-MTS-Dialog's even and odd training rows, ``mts-valid`` its validation file (:mod:`scribe.eval.mts`). ACI-Bench's test sets have no name here on
+MTS-Dialog's even and odd training rows, ``mts-valid`` and ``mts-test2`` its validation file and second test file
+(developed on from stop 41), ``mts-test1`` its first test file (report only) (:mod:`scribe.eval.mts`). ACI-Bench's test sets have no name here on
 purpose: they are the project's unseen evaluation.
 """
 
@@ -13,10 +14,11 @@ from pathlib import Path
 from ..domain import Transcript
 from .aci import AciEncounter, load_split
 
-NAMES = ("train", "valid", "mts-dev", "mts-aside", "mts-valid")
+NAMES = ("train", "valid", "mts-dev", "mts-aside", "mts-valid", "mts-test2", "mts-test1")
 HELP = (
     "ACI-Bench train to develop, valid to report; MTS-Dialog's even rows (mts-dev) to develop, odd rows"
-    " (mts-aside) to report, and its validation file (mts-valid) to develop on (needs SCRIBE_MTS_CSV)"
+    " (mts-aside) to report; its validation file (mts-valid) and second test file (mts-test2) to develop on, its"
+    " first test file (mts-test1) to report (needs SCRIBE_MTS_CSV)"
 )
 
 

@@ -24,7 +24,7 @@ from .assertion import findings_in, negated_terms
 from .check import check_statement, confirmed_correction, ground_note, heard_confirmed, settled_status
 from .claims import RELATIVES, allergy_only, says_had
 from .index import TranscriptIndex
-from .laterality import side_mentions, sides_said_for
+from .laterality import named_sides, side_mentions, sides_said_for
 from .quantities import DATE, NAMED_NUMBER, Dose, Facts, ages_in, ages_said, chart_details_unsaid, extract_facts
 from .testnames import TEST as TEST_NAMES
 from .testnames import panel_name as test_panel_name
@@ -55,6 +55,7 @@ __all__ = [
     "normalise",
     "settled_status",
     "says_had",
+    "named_sides",
     "side_mentions",
     "sides_said_for",
     "tokens",

@@ -106,7 +106,7 @@ _NEVER_DIAGNOSED = re.compile(r"\b(?:diagnosed|diagnosis)\b")
 _NOT_A_CONDITION_AFTER = frozenset(
     """screening screen screenings risk risks prevention precautions scare medication medications medicine medicines
     meds management education educator diet supplies doctor doctors clinic specialist program numbers labs test tests
-    testing""".split()
+    testing class classes""".split()
 )
 _SUBJECTS = frozenset("i he she they we it".split())
 _POSSESSIVES = frozenset("my his her your our their".split())
@@ -161,7 +161,8 @@ _NEGATED_VERBS = frozenset(
     """relieve relieved help helped helps improve improved resolve resolved work worked works change changed bother
     bothered affect affected stop stopped go went return returned get got gets getting cause caused make made limit
     limited interfere interfered able wake wakes woke helping working improving relieving changing bothering
-    affecting stopping catch treated treat effective helpful successful beneficial useful""".split()
+    affecting stopping catch treated treat effective helpful successful beneficial useful undergone undergo underwent
+    received receive sought seek tried try""".split()
 )
 # "didn't get rid of the pain", "doesn't get better": the verb is negated; "I don't get short of breath" denies
 _GET = frozenset("get gets getting got".split())
@@ -365,6 +366,8 @@ def _inverted(toks: list[str], i: int) -> bool:
 
 
 # "the pain is not an issue", "bleeding is no longer a problem": the target denied after it
+# "I have been no feeling in my feet", "lost sensation in his toes": numbness said as what is missing
+_NO_FEELING = re.compile(r"\b(?:no|lost|loss of|lack of|losing|without) (?:feeling|sensation)s? (?=in|on|at)\b")
 _NOT_AN_ISSUE = re.compile(
     r"\b([a-z]+) (?:(?:is|are|was|were|has been|have been) (?:not|no longer|never)"
     r"|isn't|aren't|wasn't|weren't|hasn't been|haven't been)(?: really)? (?:an? )?(?:issue|problem|concern|complaint)s?\b"
@@ -385,6 +388,7 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
     negated: set[str] = set()
     affirmed: set[str] = set()
     clause = _NOT_AN_ISSUE.sub(r"no \1", clause)
+    clause = _NO_FEELING.sub("numbness ", clause)
     toks = _non_split(re.findall(r"[a-z][a-z'-]*|,", clause))
     past = [i for i, w in enumerate(toks) if _of_the_past(toks, i)] if skip_past else []
     neg_at = hyp_at = skip = -99
@@ -395,6 +399,10 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         if w == ",":
             if i - neg_at <= NEGATION_SCOPE and _clause_follows(toks, i):
                 neg_at = -99  # "not well controlled, ankle swelling is mild": a new clause, not the list's next item
+            elif 0 < i - neg_at <= NEGATION_SCOPE and toks[neg_at] == "without" and "," in toks[:neg_at]:
+                # "tremor, endometriosis, migraine headaches without aura, and basal cell carcinoma": a "without" inside
+                # an item of a list that began before it qualifies that item alone
+                neg_at = -99
             elif i - neg_at <= NEGATION_SCOPE:
                 neg_at = i  # a list goes on: its next item is negated too
             if i - hyp_at <= NEGATION_SCOPE and listing:
@@ -746,13 +754,15 @@ def _qualified(toks: list[str], i: int) -> str | None:
         before in ("for", "upon", "after", "before", "until", "since", "prior", "to", "at", "on")
         or (before == "of" and toks[i - 2 : i - 1] in (["time"], ["day"], ["date"]))
         or toks[i + 1 : i + 2] in (["summary"], ["instructions"], ["planning"], ["plan"], ["home"], ["medications"])
+        or toks[i + 1 : i + 3] == ["to", "home"]
     ):
         return None  # "stable for discharge", "at the time of discharge", "discharge summary": leaving the hospital
     if key == "fractur" and toks[i + 1 : i + 2] == ["sleep"]:
         return None  # "fractured sleep" is broken sleep, no broken bone
     if key == "drainage" and before == "and" and toks[i - 2 : i - 1] == ["incision"]:
         return None  # "incision and drainage": a procedure
-    if key in _CONDITIONS and toks[i + 1 : i + 2] and toks[i + 1] in _NOT_A_CONDITION_AFTER:
+    after = toks[i + len(key.split()) : i + len(key.split()) + 1] if key in _COMPOUND_KEYS else toks[i + 1 : i + 2]
+    if key in _CONDITIONS and after and after[0] in _NOT_A_CONDITION_AFTER:
         return None  # "cancer screening", "stroke risk": what is looked for, not what the patient has
     if key == "smok" and (
         before in ("secondhand", "second-hand", "second")
@@ -1551,7 +1561,7 @@ _FINDING_WORDS = {
     "atroph": ("shrink", "smaller", "thin", "wast"),
     "lacerat": ("cut", "gash"),
     "abrasion": ("scrape", "scratch"),
-    "drainage": ("drain", "ooz", "pus", "discharge"),
+    "drainage": ("drain", "ooz", "pus", "discharge", "runny"),  # "nasal drainage": "a runny nose"
     "pus": ("drain", "ooz", "discharge"),
     "cyst": ("lump", "bump"),
     "heartburn": ("reflux", "acid", "indigestion", "gerd"),
@@ -1588,6 +1598,8 @@ _FINDING_WORDS = {
 
 # findings said in a phrase of several words: "I've lost about ten pounds" is a weight loss
 _FINDING_PHRASES = {
+    # "a painful burning feeling when I pee"
+    "dysuria": re.compile(r"\b(?:burn\w*|hurts?|stings?|stinging)\b(?: \S+){0,6} (?:pee|peeing|urinat\w*)\b"),
     "weight loss": re.compile(
         r"\b(?:lost|losing|lose|dropped)\b(?: \S+){0,4} (?:pounds|lbs?|kilos?|kilograms?|kg|weight)\b"
     ),

@@ -41,6 +41,14 @@ _LEFT_VERB = re.compile(
 )
 
 
+# "right" that is no side: "right now", "right away", "right here"; "that's right", "all right", "not eating right"
+_RIGHT_AS_ADVERB = re.compile(
+    r"\b()right(?= (?:now|away|here|there|then|after|before|when|at|about|around|below|above|under|into|next|back)\b)"
+    r"|\b(all |that's |thats |that is |you're |you are |eat |eating |eats |ate |doing |done |feel |feels |feeling |felt "
+    r"|sounds |looks |seems |not |isn't )right\b(?![\s-]+(?:side|sided|hand|upper|lower)\b)"
+)
+
+
 # the chart's "R knee", "L. hip", "rt shoulder", "lt ankle"; a part said before its side: "the knee on my left side"
 _SIDE_ABBREVIATION = re.compile(r"\b(r|l|rt|lt)\b\.?\s+(?=([a-z]+))")
 _PART_ON_SIDE = re.compile(r"\b([a-z]+) on (?:my|your|his|her|their|the) (left|right)(?: side| hand side)?\b")
@@ -50,6 +58,7 @@ def _as_sides(text: str) -> str:
     """``text`` with handedness named as such, sides that are no sides (either-or questions) left out, and the
     chart's abbreviations and a part said before its side ("the knee on my left side") read as "left knee"."""
     text = _HANDED.sub(lambda m: f"{m.group(1) or m.group(2)} dominant", normalise(text))
+    text = _adverbs_out(text)
     text = _EITHER_SIDE.sub(" ", text)
     text = _COMPARED_SIDES.sub(
         lambda m: f"{m.group(1)}{m.group(3)}" if _stem(m.group(4))[:6] in _BODY else m.group(0),
@@ -65,8 +74,20 @@ def _as_sides(text: str) -> str:
     return _LEFT_VERB.sub(lambda m: m.group(0) if _body_part_after(text, m.end()) else m.group(0)[:-4] + "went", text)
 
 
+def _adverbs_out(text: str) -> str:
+    """``text`` (normalised) with each "right" that is no side made "aright" ("right now", but "right back pain")."""
+    return _RIGHT_AS_ADVERB.sub(
+        lambda m: m.group(0) if _body_part_after(text, m.end()) else f"{m.group(1) or m.group(2) or ''}aright", text
+    )
+
+
+def named_sides(text: str) -> list[str]:
+    """The "left"s and "right"s of ``text`` that may name a side ("right now", "that's right" do not)."""
+    return re.findall(r"\b(left|right)\b", _adverbs_out(normalise(text)))
+
+
 def _body_part_after(text: str, at: int) -> bool:
-    nxt = re.match(r"\W*([a-z]+)(?:\W+([a-z]+))?", text[at:])
+    nxt = re.match(r"[^\w.;!?]*([a-z]+)(?:[^\w.;!?]+([a-z]+))?", text[at:])  # within the sentence
     return nxt is not None and any(w and _stem(w)[:6] in _BODY for w in nxt.groups())
 
 
