@@ -391,6 +391,10 @@ def normalise(text: str) -> str:
     t = re.sub(r"\b([1-9]) hundreds\b", r"\g<1>00s", t)  # "in the three hundreds": the 300s
     t = re.sub(r"\b(?:a )?half (?:a |an )?(?=(?:cc|ml|mg|milligrams?|tablets?|tabs?|pills?|teaspoons?)\b)", "0.5 ", t)
     t = re.sub(r"\b(?:a )?half (?:a|an) (?=[a-z])", "0.5 ", t)  # "half a pack a day", "half a mile"
+    # the clock said in words: "quarter past eight" is 8:15, "half past ten" 10:30, "quarter to nine" 8:45
+    t = re.sub(r"\b(?:a )?quarter past (1[0-2]|[1-9])\b(?!:)", r"\1:15", t)
+    t = re.sub(r"\bhalf past (1[0-2]|[1-9])\b(?!:)", r"\1:30", t)
+    t = re.sub(r"\b(?:a )?quarter (?:to|of) (1[0-2]|[1-9])\b(?!:)", lambda m: f"{int(m.group(1)) - 1 or 12}:45", t)
     return t
 
 

@@ -183,3 +183,30 @@ def test_a_without_inside_a_list_item_qualifies_that_item_alone():
     assert _flags("[patient] I have a cough and I've had chills.\n", "Cough without fever, chills, or sweats.") == [
         ["negation"]
     ]
+
+
+def test_a_not_that_denies_something_done_does_not_reach_past_its_comma():
+    dialogue = "[patient] I'm still having some pain today, in the back of the knee.\n"
+    text = "The patient is status-post surgery, he could not straighten his leg, pain in the back of the knee."
+    assert _flags(dialogue, text) == [[]]
+    # a "not" that denies having reaches its list: "does not have fever, chills"
+    assert _flags("[patient] I've had chills all week.\n", "He does not have fever, chills.") == [["negation"]]
+
+
+def test_the_clock_and_an_ordinal_said_in_words():
+    from scribe.textnorm import tokens
+
+    assert tokens("around quarter past eight") == ["around", "8", "15"]
+    assert tokens("half past ten, a quarter to one") == ["10", "30", "12", "45"]
+    assert tokens("a quarter of the time") == ["a", "quarter", "of", "the", "time"]
+    dialogue = (
+        "[patient_guest] She agreed to pick me up for church around quarter past eight.\n"
+        "[doctor] So, you're here for your eighth day of Ixempra, correct?\n[patient] Yes.\n"
+    )
+    assert _flags(dialogue, "Her sister was to pick her up at 8:15AM.", "She comes in for day 8 of Ixempra.") == [
+        [],
+        [],
+    ]
+    assert _flags(dialogue, "She comes in for day 9 of Ixempra.") == [["number"]]
+    # an ordinal that counts nothing is no number said: "a third of the time" does not back "3 weeks"
+    assert _flags("[patient] It hurts a third of the time, for two weeks.\n", "Pain for 3 weeks.") == [["number"]]

@@ -399,6 +399,8 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
         if w == ",":
             if i - neg_at <= NEGATION_SCOPE and _clause_follows(toks, i):
                 neg_at = -99  # "not well controlled, ankle swelling is mild": a new clause, not the list's next item
+            elif 0 < i - neg_at <= NEGATION_SCOPE and _negates_a_doing(toks, neg_at, i):
+                neg_at = -99  # "he could not straighten his leg, pain in the back of the knee": the pain is there
             elif 0 < i - neg_at <= NEGATION_SCOPE and toks[neg_at] == "without" and "," in toks[:neg_at]:
                 # "tremor, endometriosis, migraine headaches without aura, and basal cell carcinoma": a "without" inside
                 # an item of a list that began before it qualifies that item alone
@@ -643,6 +645,28 @@ def _settled(toks: list[str], i: int) -> bool:
 
 
 _CLAUSE_VERBS = frozenset("is was are were has have seems looks feels remains".split())
+
+
+# after a verb's "not", what says the patient has or lacks a finding ("does not have fever, chills")
+_HAVING = frozenset(
+    """have has had having get gets got getting feel feels felt feeling experience experiences experienced
+    experiencing notice noticed report reports reported complain complains complained endorse endorses any been
+    see seen think remember recall""".split()
+)
+_NOT_YET_THE_VERB = frozenset("really be able to seem seems".split())
+
+
+def _negates_a_doing(toks: list[str], neg_at: int, comma: int) -> bool:
+    """A verb's "not" that denies something done, not a finding had ("could not straighten his leg", "can't walk
+    far"), with no finding before the comma: the list after the comma is not the denial's."""
+    if not (toks[neg_at] in ("not", "never") or toks[neg_at].endswith("n't")):
+        return False
+    k = neg_at + 1
+    while k < comma and toks[k] in _NOT_YET_THE_VERB:
+        k += 1
+    if k >= comma or toks[k] in _HAVING or toks[k] in _NEGATED_VERBS:
+        return False
+    return not any(target(t) for t in toks[k:comma])
 
 
 def _clause_follows(toks: list[str], comma: int) -> bool:

@@ -192,6 +192,13 @@ _ORDINAL_WORDS = dict(
 )
 
 
+# an ordinal said where a note writes the number: "your eighth day of Ixempra" is "day 8" (from "third" on: "first"
+# and "second" are said of everything, "wait a second", "at first")
+_ORDINAL_VALUE = {w: n for n, w in _ORDINAL_WORDS.items() if n >= 3}
+# ... where it counts something a note numbers ("the eighth day", "fifth grade"; not "a third of the time")
+_COUNTED = frozenset("day days week weeks month months year years cycle cycles dose doses grade visit round".split())
+
+
 # "2:00 am" is said "two o'clock" or "two in the morning": the hour is the fact, not the minutes
 _ON_THE_HOUR = re.compile(r"\b(\d{1,2}):00\b")
 # "7:30" is said "seven thirty", which reads as 730
@@ -303,12 +310,17 @@ def _placed_said(index: TranscriptIndex) -> dict[int, list[tuple[int, str, str]]
 
 def _numbers_said(index: TranscriptIndex) -> dict[int, set[str]]:
     """The numbers of each line that are not part of a date: a date of birth "7/7/1977" does not say "7 weeks".
-    A count said in words with its unit is one too: "a couple days ago" says 2 days."""
+    A count said in words with its unit is one too: "a couple days ago" says 2 days; so is an ordinal ("eighth": 8)."""
     return index.memo(
         "plain_numbers",
         lambda ix: {
             sid: {canon_number(t) for t in toks if _IS_NUMBER.fullmatch(t)}
             | {n for _, n, u in _placed_said(ix)[sid] if u}
+            | {
+                str(_ORDINAL_VALUE[t])
+                for t, nxt in zip(toks, [*toks[1:], ""])
+                if t in _ORDINAL_VALUE and nxt in _COUNTED
+            }
             for sid, toks in _dateless_tokens(ix).items()
         },
     )
