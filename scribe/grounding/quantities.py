@@ -196,7 +196,9 @@ _ORDINAL_WORDS = dict(
 # and "second" are said of everything, "wait a second", "at first")
 _ORDINAL_VALUE = {w: n for n, w in _ORDINAL_WORDS.items() if n >= 3}
 # ... where it counts something a note numbers ("the eighth day", "fifth grade"; not "a third of the time")
-_COUNTED = frozenset("day days week weeks month months year years cycle cycles dose doses grade visit round".split())
+_ORDINAL_COUNTS = frozenset(
+    "day days week weeks month months year years cycle cycles dose doses grade visit round".split()
+)
 
 
 # "2:00 am" is said "two o'clock" or "two in the morning": the hour is the fact, not the minutes
@@ -319,7 +321,7 @@ def _numbers_said(index: TranscriptIndex) -> dict[int, set[str]]:
             | {
                 str(_ORDINAL_VALUE[t])
                 for t, nxt in zip(toks, [*toks[1:], ""])
-                if t in _ORDINAL_VALUE and nxt in _COUNTED
+                if t in _ORDINAL_VALUE and nxt in _ORDINAL_COUNTS
             }
             for sid, toks in _dateless_tokens(ix).items()
         },
