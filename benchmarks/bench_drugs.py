@@ -122,9 +122,16 @@ def visits(names: list[str]) -> list[tuple[str, Path, dict]]:
             out.append(("visit10", audio, json.loads(audio.with_name("visit10_truth.json").read_text())))
         elif name == "train" or name.startswith("train:"):
             ids = name.split(":", 1)[1].split("+") if ":" in name else None
-            found = sorted(f for f in VOICED.glob("*.flac") if ids is None or f.stem in ids)
+            # a link to a rendition that is gone is no voiced dialogue
+            found = sorted(
+                f
+                for f in VOICED.glob("*.flac")
+                if (ids is None or f.stem in ids) and f.exists() and f.with_suffix(".json").exists()
+            )
             if not found:
                 raise SystemExit(f"no voiced dialogues in {VOICED}: run benchmarks/voice_aci.py first (see --help)")
+            if ids is not None and (missing := sorted(set(ids) - {f.stem for f in found})):
+                raise SystemExit(f"not voiced in {VOICED}: {', '.join(missing)} (run benchmarks/voice_aci.py first)")
             out += [(f.stem, f, json.loads(f.with_suffix(".json").read_text())) for f in found]
         else:
             raise SystemExit(f"unknown visit set {name!r} (sample, visit10, train, train:ID+ID)")
