@@ -30,7 +30,8 @@ from .aci import AciEncounter
 
 CSV_ENV = "SCRIBE_MTS_CSV"
 TRAINING_NAME = "MTS-Dialog-TrainingSet.csv"
-# split -> (file name, environment variable naming it, encounter id prefix); the others read TRAINING_NAME
+# split -> (file name, environment variable naming it, encounter id prefix); dev, aside and all read _TRAINING
+_TRAINING = (TRAINING_NAME, CSV_ENV, "MTS")
 FILES = {
     "valid": ("MTS-Dialog-ValidationSet.csv", "SCRIBE_MTS_VALID_CSV", "MTSV"),
     "test1": ("MTS-Dialog-TestSet-1-MEDIQA-Chat-2023.csv", "SCRIBE_MTS_TEST1_CSV", "MTST1-"),
@@ -53,7 +54,7 @@ _TAG = {
 def default_csv() -> Path:
     if os.environ.get(CSV_ENV):
         return Path(os.environ[CSV_ENV])
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mts-dialog" / "MTS-Dialog-TrainingSet.csv"
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mts-dialog" / TRAINING_NAME
 
 
 def csv_for(split: str) -> Path:
@@ -87,16 +88,15 @@ def load(split: str = "dev", path: Path | None = None) -> list[AciEncounter]:
     dataset = the section header)."""
     if split not in SPLITS:
         raise ValueError(f"unknown MTS-Dialog split {split!r}: use one of {', '.join(SPLITS)}")
+    name, env, prefix = FILES.get(split, _TRAINING)
     path = Path(path or csv_for(split))
     if not path.is_file():
-        name, env, _ = FILES.get(split, (TRAINING_NAME, CSV_ENV, ""))
         raise FileNotFoundError(
             f"MTS-Dialog not found: {path} (set {env} to {name} from github.com/abachaa/MTS-Dialog)"
         )
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     keep = {"dev": 0, "aside": 1}.get(split)
-    prefix = FILES[split][2] if split in FILES else "MTS"
     return [
         AciEncounter(
             f"{prefix}{int(r['ID']):04d}", r["section_header"], tagged_dialogue(r["dialogue"]), r["section_text"]

@@ -199,10 +199,9 @@ def _actions_in(text: str, index: TranscriptIndex) -> dict[str, set[Action]]:
     out: dict[str, set[Action]] = {}
     toks = _words(text)
     for i, name, actions, _hedged in _drug_actions(toks, index):
-        if actions and _CONDITIONAL.intersection(_sentence(toks, i, i + len(name.split()))[0]):
+        if not actions or _CONDITIONAL.intersection(_sentence(toks, i, i + len(name.split()))[0]):
             continue
-        if actions:
-            out.setdefault(index.medications.generic_of(name), set()).update(actions)
+        out.setdefault(index.medications.generic_of(name), set()).update(actions)
     return out
 
 

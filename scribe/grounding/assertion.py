@@ -302,7 +302,7 @@ _NOT_A_FINDING_AFTER = frozenset(
 )
 
 
-_DISCHARGED = frozenset("home from planning plan instructions summary date today tomorrow".split())
+_DISCHARGED = frozenset("home from planning plan instructions summary date today tomorrow medications".split())
 _LEFT_HOSPITAL = frozenset("upon after since before until post prior".split())  # "upon his discharge"
 
 
@@ -777,10 +777,9 @@ def _qualified(toks: list[str], i: int) -> str | None:
     if key == "discharge" and (
         before in ("for", "upon", "after", "before", "until", "since", "prior", "to", "at", "on")
         or (before == "of" and toks[i - 2 : i - 1] in (["time"], ["day"], ["date"]))
-        or toks[i + 1 : i + 2] in (["summary"], ["instructions"], ["planning"], ["plan"], ["home"], ["medications"])
-        or toks[i + 1 : i + 3] == ["to", "home"]
+        or toks[i + 1 : i + 3] == ["to", "home"]  # ("discharge home", "discharge summary": see _DISCHARGED)
     ):
-        return None  # "stable for discharge", "at the time of discharge", "discharge summary": leaving the hospital
+        return None  # "stable for discharge", "at the time of discharge", "discharge to home": leaving the hospital
     if key == "fractur" and toks[i + 1 : i + 2] == ["sleep"]:
         return None  # "fractured sleep" is broken sleep, no broken bone
     if key == "drainage" and before == "and" and toks[i - 2 : i - 1] == ["incision"]:

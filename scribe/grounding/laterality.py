@@ -43,7 +43,7 @@ _LEFT_VERB = re.compile(
 
 # "right" that is no side: "right now", "right away", "right here"; "that's right", "all right", "not eating right"
 _RIGHT_AS_ADVERB = re.compile(
-    r"\b()right(?= (?:now|away|here|there|then|after|before|when|at|about|around|below|above|under|into|next|back)\b)"
+    r"\bright(?= (?:now|away|here|there|then|after|before|when|at|about|around|below|above|under|into|next|back)\b)"
     r"|\b(all |that's |thats |that is |you're |you are |eat |eating |eats |ate |doing |done |feel |feels |feeling |felt "
     r"|sounds |looks |seems |not |isn't )right\b(?![\s-]+(?:side|sided|hand|upper|lower)\b)"
 )
@@ -77,7 +77,7 @@ def _as_sides(text: str) -> str:
 def _adverbs_out(text: str) -> str:
     """``text`` (normalised) with each "right" that is no side made "aright" ("right now", but "right back pain")."""
     return _RIGHT_AS_ADVERB.sub(
-        lambda m: m.group(0) if _body_part_after(text, m.end()) else f"{m.group(1) or m.group(2) or ''}aright", text
+        lambda m: m.group(0) if _body_part_after(text, m.end()) else f"{m.group(1) or ''}aright", text
     )
 
 

@@ -437,7 +437,7 @@ def ages_said(index: TranscriptIndex) -> set[str]:
         ages = set().union(*(_ages(ix.tokens[sid]) for sid in ix.order)) if ix.order else set()
         for asked, answer in zip(ix.order, ix.order[1:]):
             if _HOW_OLD.search(" ".join(ix.tokens[asked])) and len(ix.numbers[answer]) == 1:
-                ages |= {canon_number(n) for n in ix.numbers[answer]}
+                ages |= ix.numbers[answer]
         return ages
 
     return index.memo("ages", build)
