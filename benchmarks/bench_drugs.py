@@ -33,7 +33,9 @@ Usage::
 ``--save-transcripts DIR`` also writes each visit's transcript as ``DIR/<config>/<visit>.json`` (Scribe's
 transcript file): what grounding reads in the product, for ``eval_flags.py --transcripts``.
 ``--saved DIR`` scores transcripts saved so instead of transcribing: two checkouts' transcripts of the same
-recordings, scored by one version of the metrics.
+recordings, scored by one version of the metrics. ``--settle-again`` (with ``--saved``) first takes back, with this
+checkout's end-of-visit rule (``scribe.asr.engine.settle_segments``), the corrections it would not keep: a rule
+for the finished visit measured on transcripts an earlier checkout saved, without recognising them again.
 """
 
 from __future__ import annotations
@@ -288,6 +290,21 @@ def score(transcript: dict, truth: dict, names: dict[str, str], terms: list[str]
     }
 
 
+def settle_again(transcript: dict) -> dict:
+    """A saved corrected transcript with this checkout's end-of-visit withdrawal applied, and what it took back."""
+    from scribe.asr.engine import settle_segments
+    from scribe.domain import Transcript
+
+    parsed = Transcript.model_validate(transcript)
+    segments, withdrawn = settle_segments(parsed.segments, None)
+    settled = parsed.model_copy(update={"segments": segments}).model_dump(mode="json")
+    return {
+        "transcript": settled,
+        "seconds": 0.0,
+        "withdrawn": [{"original": w.original, "replacement": w.replacement, "start": w.start} for w in withdrawn],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--visits", default="sample,visit10,train")
@@ -303,7 +320,14 @@ def main(argv: list[str] | None = None) -> int:
         help="score the transcripts saved in DIR/<config>/<visit>.json (by --save-transcripts) instead of transcribing:"
         " two runs' transcripts scored by the same code",
     )
+    ap.add_argument(
+        "--settle-again",
+        action="store_true",
+        help="with --saved: apply this checkout's end-of-visit withdrawal to the saved corrected transcripts first",
+    )
     args = ap.parse_args(argv)
+    if args.settle_again and not args.saved:
+        ap.error("--settle-again needs --saved")
     configs = [c for c in args.configs.split(",") if c]
     names = medication_names()
     terms = clinical_terms()
@@ -315,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.saved:
                 saved_file = args.saved / config / f"{visit}.json"
                 result = {"transcript": json.loads(saved_file.read_text(encoding="utf-8")), "seconds": 0.0}
+                if args.settle_again and config == "corrected":
+                    result = settle_again(result["transcript"])
             else:
                 result = transcribe(config, audio, args.before_root, args.fresh)
             if args.save_transcripts:

@@ -206,6 +206,42 @@ def test_a_corrected_drug_the_visit_names_elsewhere_or_a_misheard_non_word_stays
     assert withdraw_lone_guesses([term], index) == ([term], [])
 
 
+def written(text: str, at: int, original: str, seg_id: int = 0) -> Segment:
+    """``text`` as the correction leaves it: word ``at`` written over the heard ``original``."""
+    seg = segment(text, seg_id)
+    words = list(seg.words)
+    words[at] = words[at].model_copy(update={"original": original})
+    return seg.model_copy(update={"words": words})
+
+
+def test_a_lone_drug_in_a_short_line_is_withdrawn_unless_the_heard_word_spells_it_nearly(index):
+    """Voiced valid D2N070 and train D2N015: a listener's "mm-hmm" heard as "And then lumb." passed the ear check as
+    denosumab; train D2N025's "Alrighty that sounds good." became Aldactone. In a line of a few words a drug the
+    visit names nowhere else is taken back, whether the heard words were English or not."""
+    question = segment("Are you still taking your medications?", 1)
+    for text, at, heard in [
+        ("And denosumab.", 1, "then lumb."),
+        ("Aldactone sounds good.", 0, "Alrighty that"),
+    ]:
+        guess = written(text, at, heard, seg_id=2)
+        settled, withdrawn = withdraw_lone_guesses([question, guess], index)
+        assert [(w.segment_id, w.original) for w in withdrawn] == [(2, heard)], text
+        assert heard in settled[1].text and not any(w.original for w in settled[1].words)
+    # the same guess in a longer line keeps the rule for plain words only: "then lumb" is no English
+    longer = written("And denosumab is the one I take every morning.", 1, "then lumb")
+    assert withdraw_lone_guesses([question, longer], index)[1] == []
+    # a heard non-word spelt nearly like the drug is an answer naming it: "Merlax?" -> Miralax?
+    answer = written("Miralax?", 0, "Merlax?", seg_id=2)
+    assert withdraw_lone_guesses([question, answer], index) == ([question, answer], [])
+    # named again in the visit: kept
+    again = segment("Denosumab is every six months.", 3)
+    guess = written("And denosumab.", 1, "then lumb.", seg_id=2)
+    assert withdraw_lone_guesses([question, guess, again], index)[1] == []
+    # a dose after it: kept
+    dosed = written("Aldactone 25 milligrams.", 0, "Alrighty that", seg_id=2)
+    assert withdraw_lone_guesses([question, dosed], index)[1] == []
+
+
 def heard_words(words):
     return {w.word for w in words}
 

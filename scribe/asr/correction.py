@@ -109,6 +109,9 @@ LESSER_LIKENESS = 0.05
 # hyperthyroidism, said) keeps every path, and so does a drug said alone ("Merlax?" -> Miralax?, an answer to "what
 # do you take?").
 SHORT_LINE_LETTERS = 8
+# A drug written in a line of at most this many words that the visit names nowhere else is taken back at the end of
+# the visit unless the heard words spell it nearly (``MISSPELLING_SIMILARITY``): see ``withdraw_lone_guesses``.
+SHORT_REPLY_WORDS = 4
 # A candidate must be at least this similar (0..1, sound and spelling averaged) to be checked by ear.
 MIN_SIMILARITY = 0.6
 # Heard pieces whose letters run this close to a one-word term spell it, even where the first piece is a
@@ -936,6 +939,14 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
     drug with a dose said right after it ("increase your list in April from 10mg to 20mg", the bundled
     sample's only lisinopril the recogniser got near): a speaker dosing it names a drug (stop 36: of
     the lone corrections from plain words on every voiced set, 6 right ones and 1 false had a dose).
+
+    A drug in a line of a few words (``SHORT_REPLY_WORDS``) is held to more: there the ear check has little speech
+    around the name to weigh, and a listener's "mm-hmm" heard as "And then lumb." passed as denosumab (17 nats
+    gained) on voiced valid D2N070 and train D2N015, "Alrighty that sounds good." as Aldactone on train D2N025.
+    Such a lone guess is withdrawn whatever the heard words were, unless they spell the drug nearly (one
+    non-word, ``MISSPELLING_SIMILARITY``: "Merlax?" -> Miralax?, an answer to "what do you take?"). On the voiced
+    sets up to stop 41 (in-sample: the rule was made from them) those three were every lone drug in a short
+    line; each of the short lines with a right drug named it again or spelt it nearly.
     """
     groups: list[tuple[int, int, int, Term]] = []  # (segment index, first word, last word, drug)
     for k, seg in enumerate(segments):
@@ -949,9 +960,10 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
             while j + 1 < len(seg.words) and seg.words[j + 1].original == original:
                 j += 1
             term, named = _drug_written(seg.words[i : j + 1], index)
+            said_as = [_bare(w) for w in original.split()]
             if (
                 term is not None
-                and _ordinary([_bare(w) for w in original.split()])
+                and (_ordinary(said_as) or _short_reply_guess(seg, said_as, term))
                 and not _dose_follows([w.word for w in seg.words], i + named - 1)
             ):
                 groups.append((k, i, j, term))
@@ -972,6 +984,15 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
         withdrawn.append(Withdrawal(seg.id, heard, " ".join(w.word for w in words[i : j + 1]), words[i].start))
     withdrawn.reverse()
     return out, withdrawn
+
+
+def _short_reply_guess(seg: Segment, heard: list[str], term: Term) -> bool:
+    """A drug written in a line of a few words (``SHORT_REPLY_WORDS``) over heard words that do not spell it nearly
+    (one non-word at ``MISSPELLING_SIMILARITY``): "And then lumb." -> denosumab, not "Merlax?" -> Miralax?."""
+    if len(seg.words) > SHORT_REPLY_WORDS:
+        return False
+    sim = _alike(" ".join(heard), term)
+    return not (len(heard) == 1 and _non_word(heard[0]) and sim is not None and sim >= MISSPELLING_SIMILARITY)
 
 
 def _drug_written(words: Sequence[Word], index: TermIndex) -> tuple[Term | None, int]:
