@@ -542,6 +542,8 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
                 affirmed.add(when)  # "my knee hurts at night": knee pain, and night pain
     if _LUNGS_CLEAR.search(" ".join(toks)):
         negated |= _ADVENTITIOUS - affirmed  # clear lungs have none of the sounds a listener may hear
+    if _NODES_FINE.search(" ".join(toks)):
+        negated |= {"lymphadenopath"} - affirmed  # lymph nodes found normal are no enlarged ones
     if "smok" in affirmed:
         affirmed.add("tobacco")  # smoking is a tobacco use; chewing tobacco is no smoking
     if "tobacco" in negated:
@@ -552,6 +554,11 @@ def negated_terms(clause: str, skip_past: bool = False) -> tuple[set[str], set[s
 # "lungs are clear (to auscultation)": no crackles, wheezes or rhonchi ("clear up" is a cough getting better)
 _LUNGS_CLEAR = re.compile(r"\blungs? (?:are |is |sound |were )?(?:\w+ )?clear\b(?! up)")
 _ADVENTITIOUS = frozenset({"crackl", "wheez", "rhonch", "rales"})
+# "his lymph nodes look fine", "lymph nodes are normal": no lymphadenopathy (MTS-Dialog dev MTST2-0117)
+_NODES_FINE = re.compile(
+    r"\blymph nodes? (?:(?:in|of) (?:the |your |his |her )?\w+ )?(?:are |is |look |looks |feel |feels |seem |seems |"
+    r"were )?(?:(?!not\b|n't\b)\w+ )?(?:fine|normal|clear|okay|ok|good|unremarkable)\b"
+)
 
 
 # what the body does, said to be fine: "my breathing has been fine" denies shortness of breath, "my vision is okay"
@@ -1178,6 +1185,11 @@ _POINTS_BACK = frozenset("it its them one ones so".split())
 _POINTS_BACK_ALONE = frozenset("that this these those some any".split())
 _AFTER_ALONE = frozenset("at in on when whenever if and or but too now then sometimes once a lot more still".split())
 _OWN_VERB = frozenset("do does did have has had get gets got used was were am is".split())
+# when a "but I did" was: "last year", "a few times before", "once or twice", "back then"
+_JUST_WHEN = frozenset(
+    "last year years week weeks month months day days ago before once twice yesterday recently long time times "
+    "one two three few several couple of back in the past years while ever already".split()
+)
 
 
 def _but_tells_of_something_else(toks: list[str], targets: set[str]) -> bool:
@@ -1207,7 +1219,11 @@ def _but_tells_of_something_else(toks: list[str], targets: set[str]) -> bool:
     named = {base_target(k) for k in _targets_in(rest)}
     if named & asked:
         return False
-    return bool(named) or not (rest[0] in ("i", "he", "she", "we") and rest[1:2] and rest[1] in _OWN_VERB)
+    if not (rest[0] in ("i", "he", "she", "we") and rest[1:2] and rest[1] in _OWN_VERB):
+        return True
+    # "no, but I did last year" takes up the question's verb; "no, I held my own, but I did get hit in the head"
+    # (asked "did you get knocked out?") goes on to a doing of its own (MTS-Dialog dev MTSV0089)
+    return bool(named) or any(w not in _AFTER_ALONE and w not in _JUST_WHEN for w in rest[2:])
 
 
 # "any nausea, vomiting or diarrhea or anything like that? no": the answer written into the question's turn
@@ -1312,6 +1328,9 @@ def _split_question(text: str) -> tuple[str, str]:
     return text, ""
 
 
+# a dictated exam reaching a part ("exam of the low back", "examination of the right knee") just before "any pain here?"
+_EXAM_OF = re.compile(r"\b(?:exam|examination) of (?:the |your |his |her )?(?:[a-z']+ ){0,2}[a-z']+\W*$")
+_POINTS_HERE = re.compile(r"\b(?:here|there)\b")
 SITE_CONTEXT = 60  # characters before a question in which its condition ("when i press on your knee") may be said
 QUESTION_RUN = 60  # characters between two questions asked in one breath, the next turn answering both
 
@@ -1464,6 +1483,9 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         said_before = normalise(sentences[run - 1])[-SITE_CONTEXT:] if run else ""
         conditions = [m.start() for m in _ON_CONDITION.finditer(said_before)]
         context = f"{said_before[conditions[-1] :] if conditions else ''} {question}"
+        if not conditions and (exam := _EXAM_OF.search(said_before)) and _POINTS_HERE.search(normalise(question)):
+            # "exam of the low back. any pain here?" asks about the back the exam has come to (ACI-Bench train D2N032)
+            context = f"{exam.group(0)} {question}"
         asked_about = _at_sites(_question_targets(question), context)
         touched = normalise(seg.text)[-CONDITION_REACH:]
         if _PALPATING.search(touched):
@@ -1717,11 +1739,17 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
         # "CORONARY RISK FACTORS: A history of hypertension" lists what the patient has: the heading's "risk" is no
         # list of what may happen (MTS-Dialog dev MTS0728)
         st_neg, st_aff = negated_terms(_RISK_FACTORS_HEADING.sub("", clause))
+        palpated: set[str] = set()
         if _PALPATING.search(clause):
             # "pain to palpation of the lateral aspect of the right knee" is tenderness of the knee, the site written
             # after the finding
             st_aff |= _tender_at(st_aff, clause)  # (a denial keeps its own words: a site's "no tenderness" is
             # weighed as it was, against tenderness said of other parts)
+            # and "pain with palpation of the abdomen" is abdominal pain, held against "no pain to palpation of the
+            # abdomen" (ACI-Bench train D2N050)
+            pains = {k for k in st_aff if base_target(k) == "pain"}
+            palpated = {k for k in _at_sites(pains | {"pain"} if pains else set(), clause) if k.endswith(" pain")}
+            st_aff |= palpated
         # a denial under a condition answers a statement under one ("no pain with walking"); it neither says the
         # finding is never there ("Mobic for pain control") nor takes away what other lines affirm ("denies knee pain")
         when = ev_neg_when if _ON_CONDITION.search(clause) else set()
@@ -1739,6 +1767,10 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
         else:  # a condition lasts: "no history of asthma" in a visit about her asthma, "history of diabetes" denied
             absent |= (st_aff & _CONDITIONS & all_neg) - all_aff - _TOO_GENERAL
             present |= (st_neg & _CONDITIONS & all_aff) - all_neg - _TOO_GENERAL
+            if _HISTORY_OF.search(clause):
+                # "history of shortness of breath" where the visit only ever denies it ("any shortness of breath?" -
+                # "no"): a past the visit never gives (MTS-Dialog dev MTST2-0006, a review of systems)
+                absent |= (st_aff & all_neg) - all_aff - _TOO_GENERAL
         absent |= {w for w in st_aff - absent if _denied_here(clause, w, index) or _denied_that_day(clause, w, index)}
         # "Reports right eye pain." where the supporting lines deny any pain ("any pain when it happens?" - "no")
         # and no line of the visit reports pain anywhere: a site does not make a denied pain present
@@ -1747,6 +1779,7 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
         if _QUIT.search(clause):  # "former smoker, quit 10 years ago" in a visit where she says "no, I quit"
             absent -= {"smok", "tobacco"}
             present -= {"smok", "tobacco"}
+        absent -= {k.removesuffix(" pain") + " tender" for k in absent & palpated}  # one flag for the one finding
         flagged |= {base_target(w) for w in absent}
         for w in sorted(absent):
             issues.append(
@@ -2058,6 +2091,7 @@ _HISTORICAL = re.compile(
     r"\b(?:ago|history|previous(?:ly)?|prior|past|former(?:ly)?|used to|in \d{4}|had (?:a|an)|before(?! (?:meals?|bed))|"
     r"(?<!since )(?:yesterday|last (?:week|month|year|night|weekend)))\b"
 )
+_HISTORY_OF = re.compile(r"\bhistory of\b")
 # said of too many things to hold one mention against another across the visit ("the polyp wasn't cancerous" in a
 # visit about a breast cancer)
 _TOO_GENERAL = frozenset({"pain", "cancer"})
