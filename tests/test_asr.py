@@ -207,6 +207,7 @@ def test_mp3_and_stereo_44k_transcribe(base, converted, clip_transcripts, name):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # 50 s: two copies of the clip decoded whole and streamed (kept apart to hold the suite to 15 min)
 def test_streaming_matches_whole_file_with_absolute_times(tiny, tmp_path):
     # Two copies of the clip, 1.5 s apart: long enough that segments are finalised during feeding.
     clip = load_audio(CLIP)

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
 from scribe.ehr.outbox import ItemState, Outbox
 from scribe.ehr.service import EhrService
@@ -36,6 +37,7 @@ CLIENT_TIMEOUT = 0.3
 WEIGHTS = {"pass": 58, "slow": 5, "drop": 7, "hold": 2, "500": 5, "503": 5, "429": 5, "cut": 9, "late": 2}
 
 
+@pytest.mark.e2e  # 40 s of exports through faults: kept apart to hold the suite to 15 minutes
 def test_exports_survive_faults_exactly_once(fhir_server, tmp_path, capsys):
     up = urlsplit(fhir_server)
     proxy = FaultProxy((up.hostname, up.port), WEIGHTS, hold_s=CLIENT_TIMEOUT + 0.3, seed=20250505).start()

@@ -212,6 +212,7 @@ def test_default_model_writes_short_json(qwen_gguf, llm_test_threads):
 # ------------------------------------------------------------------------------ transformers
 
 
+@pytest.mark.e2e
 def test_transformers_streams_text(smollm_transformers):
     runtime = smollm_transformers
     assert not runtime.supports_constrained_json
@@ -219,6 +220,7 @@ def test_transformers_streams_text(smollm_transformers):
     assert len(pieces) > 1 and "".join(pieces).strip()
 
 
+@pytest.mark.e2e
 def test_transformers_stop_and_prefix_cache(smollm_transformers):
     runtime = smollm_transformers
     full = runtime.chat(HELLO, max_tokens=24)
@@ -228,6 +230,7 @@ def test_transformers_stop_and_prefix_cache(smollm_transformers):
     assert cut == full[: full.index(word)]
 
 
+@pytest.mark.e2e
 def test_transformers_warm_prefix(smollm_transformers):
     runtime = smollm_transformers
     transcript = visit_transcript(lines=20)  # ~500 tokens: fp32 prefill is slow
@@ -238,6 +241,7 @@ def test_transformers_warm_prefix(smollm_transformers):
     assert warm < cold / 2, f"warm first token {warm:.3f}s vs cold {cold:.3f}s"
 
 
+@pytest.mark.e2e
 def test_transformers_tokenizer_is_cached(smollm_transformers, smollm_gguf, model_cache_dir):
     cached = list((model_cache_dir / "gguf-meta").glob(f"{smollm_gguf.stem}-*/.tokenizer-complete"))
     assert cached, "the GGUF tokenizer was not cached"
