@@ -76,3 +76,20 @@ def test_pain_with_palpation_of_a_part_is_that_parts_pain():
         "Examination of the abdomen: pain with palpation of the abdomen.",
         "Examination of the abdomen: no pain with palpation of the abdomen.",
     ) == [["negation"], []]
+
+
+def test_a_pain_rated_is_a_pain_there():
+    """MTS-Dialog test2 MTST2-0140: "how would you rate your pain today?" - "I'd say it's minimal today" affirms the
+    pain, so the reference's "Pain currently is minimal" is no negation flag after "any pain before the injury? -
+    none at all"."""
+    dialogue = (
+        "[doctor] Did you have any pain before the injury?\n[patient] No sir, none at all.\n"
+        "[doctor] Finally, how would you rate your pain today?\n[patient] Well, I'd say it's minimal today.\n"
+    )
+    assert _flags(dialogue, "Pain currently is minimal.") == [[]]
+    # rated as none: no pain there
+    none = (
+        "[doctor] Did you have any pain before the injury?\n[patient] No sir, none at all.\n"
+        "[doctor] How would you rate your pain today?\n[patient] Zero, it's fine.\n"
+    )
+    assert _flags(none, "Pain currently is minimal.") == [["negation"]]

@@ -1302,6 +1302,14 @@ _TAG_QUESTION = re.compile(r"(?:\w+\W+){4,}(?:okay|ok|right|alright|all right|co
 # "is the pain worse with walking?" is read, as before, as denying what was asked (the check has no word for "worse").
 _SUBJECT_ASKED = re.compile(r"\b(?:does|did|is|was|has) (?:the|your|that|this) ((?:[a-z]+ ){0,2}?[a-z]+) (?=[a-z])")
 _OVER = re.compile(r"\b(?:gone|resolved|better|away|stopped|improv\w*|cleared|over|healed)\b")
+# a question that asks how bad a pain is takes it as there: "how would you rate your pain today?", "what's your pain
+# level?", "on a scale of one to ten, how bad is the pain?" (MTS-Dialog dev MTST2-0140) ...
+_RATES_PAIN = re.compile(
+    r"\b(?:rate|rating|score|grade) (?:your|the|his|her|that) (?:[a-z]+ )?pain\b|\bpain (?:score|level|scale)\b|"
+    r"\bscale of\b.{0,40}\bpain\b|\bpain\b.{0,40}\bscale of\b"
+)
+# ... unless the answer rates it as none
+_RATED_NONE = re.compile(r"\b(?:zero|0|none|nothing|no pain|not at all|gone|no)\b")
 
 
 def _presupposed(question: str, asked_about: set[str], answer: str) -> set[str]:
@@ -1499,6 +1507,9 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         if again:
             asked_about = _asked_before(index, sid, current)  # "does that hurt?" - "no" - "and here?" - "ow, yes"
         given = _presupposed(question, asked_about, reply)
+        if _RATES_PAIN.search(normalise(question)) and not _RATED_NONE.search(normalise(reply)):
+            # "how would you rate your pain today?" - "I'd say it's minimal": a pain rated is a pain there
+            given |= {k for k in asked_about if base_target(k) == "pain"}
         if not _OVER.search(normalise(question)):
             affirmed |= given  # "is the pain gone?" takes the pain as given, but not as there now
         n, a = _answered(asked_about - given, reply, normalise(question))
