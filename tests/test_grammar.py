@@ -396,6 +396,7 @@ def test_a_draft_that_leaves_out_a_multi_word_drug_asks_for_it_under_a_grammar_t
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # the default 1.5B model's content check: kept apart to hold the suite to 15 minutes
 def test_the_default_model_recovers_the_multi_word_drug_with_its_dose(qwen_llama):
     rt, note = _draft_asks_for_the_drug(qwen_llama)
     assert any(json.loads(rt.medication_answers[0]).values())

@@ -187,6 +187,7 @@ def test_stale_or_locked_notes_refuse_the_revision(note, transcript):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # the default 1.5B model's content check: kept apart to hold the suite to 15 minutes
 def test_real_model_adds_what_the_physician_asked_for(qwen_llama, transcript, note):
     """The default 1.5B model, one short edit (a few seconds of prefill + ~60 tokens)."""
     rev = SectionReviser(qwen_llama, medications=MEDS, max_tokens=300).propose(

@@ -170,6 +170,7 @@ def test_create_runtime_choices(smollm_gguf, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e  # the default 1.5B model's content check: kept apart to hold the suite to 15 minutes
 def test_default_model_writes_short_json(qwen_gguf, llm_test_threads):
     schema = {
         "type": "object",
