@@ -93,3 +93,19 @@ def test_a_pain_rated_is_a_pain_there():
         "[doctor] How would you rate your pain today?\n[patient] Zero, it's fine.\n"
     )
     assert _flags(none, "Pain currently is minimal.") == [["negation"]]
+
+
+def test_a_remark_on_what_was_asked_does_not_hedge_the_no():
+    """MTS-Dialog valid MTSV0043: "Have you ever felt a shortness of breath or your throat closing up before?" -
+    "Nope. That would be really scary though." The remark's "though" took the "no" back."""
+    dialogue = (
+        "[doctor] Have you ever felt a shortness of breath or your throat closing up before?\n"
+        "[patient] Nope. That would be really scary though.\n"
+    )
+    assert _flags(dialogue, "He reports shortness of breath.", "He denies shortness of breath.") == [["negation"], []]
+    # a "though" that goes on to tell of it still takes the "no" back
+    back = (
+        "[doctor] Have you ever felt a shortness of breath?\n"
+        "[patient] No. That would be bad. I do get winded on the stairs sometimes though.\n"
+    )
+    assert _flags(back, "He reports shortness of breath.") == [[]]

@@ -1091,6 +1091,11 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     "A little nasal congestion, but everything else has been okay." negates all but the congestion. Naming some of
     the targets denies the rest only after a yes/no question over a list: the answer to "describe the tightness, is it
     sharp or a pressure?" chooses, it does not deny the tightness."""
+    parts = sentences_of(answer)
+    if len(parts) > 1 and any(_REMARK.match(normalise(x)) for x in parts[1:]):
+        # "Nope. That would be really scary though.": a remark on what was asked affirms nothing, so its "though"
+        # hedges no "no" (MTS-Dialog dev MTSV0043)
+        answer = " ".join([parts[0], *(x for x in parts[1:] if not _REMARK.match(normalise(x)))])
     toks = tokens(answer)
     if _NOT_TOBACCO.intersection(toks):
         targets = targets - {"smok", "tobacco"}  # "do you smoke?" - "yeah, I smoke weed": no tobacco
@@ -1178,6 +1183,8 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
 
 
 _NOT_KNOWING = [[w] for w in "know remember recall think understand check checked".split()]
+# a remark on what was asked, as a thing that would be: "that would be really scary", "it'd be awful"
+_REMARK = re.compile(r"^\W*(?:(?:oh|well|yeah|wow|man|gosh)\W+)*(?:that|it|this)(?: would|'d| 'd) (?:be|have been)\b")
 _TURNS = frozenset("but except although though".split())
 # what, after "no, but", still points at what was asked: "no, but it comes back", "no, but I did last year"
 _POINTS_BACK = frozenset("it its them one ones so".split())
