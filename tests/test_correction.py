@@ -230,9 +230,11 @@ def test_a_lone_drug_in_a_short_line_is_withdrawn_unless_the_heard_word_spells_i
     # the same guess in a longer line keeps the rule for plain words only: "then lumb" is no English
     longer = written("And denosumab is the one I take every morning.", 1, "then lumb")
     assert withdraw_lone_guesses([question, longer], index)[1] == []
-    # a heard non-word spelt nearly like the drug is an answer naming it: "Merlax?" -> Miralax?
+    # heard words spelt nearly like the drug are an answer naming it: "Merlax?" -> Miralax?
     answer = written("Miralax?", 0, "Merlax?", seg_id=2)
     assert withdraw_lone_guesses([question, answer], index) == ([question, answer], [])
+    split = written("Just Lipitor.", 1, "lipi tor.", seg_id=2)  # or its letters in pieces
+    assert withdraw_lone_guesses([question, split], index) == ([question, split], [])
     # named again in the visit: kept
     again = segment("Denosumab is every six months.", 3)
     guess = written("And denosumab.", 1, "then lumb.", seg_id=2)

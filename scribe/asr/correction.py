@@ -943,8 +943,8 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
     A drug in a line of a few words (``SHORT_REPLY_WORDS``) is held to more: there the ear check has little speech
     around the name to weigh, and a listener's "mm-hmm" heard as "And then lumb." passed as denosumab (17 nats
     gained) on voiced valid D2N070 and train D2N015, "Alrighty that sounds good." as Aldactone on train D2N025.
-    Such a lone guess is withdrawn whatever the heard words were, unless they spell the drug nearly (one
-    non-word, ``MISSPELLING_SIMILARITY``: "Merlax?" -> Miralax?, an answer to "what do you take?"). On the voiced
+    Such a lone guess is withdrawn whatever the heard words were, unless they spell the drug nearly
+    (``MISSPELLING_SIMILARITY``: "Merlax?" -> Miralax?, an answer to "what do you take?"). On the voiced
     sets up to stop 41 (in-sample: the rule was made from them) those three were every lone drug in a short
     line; each of the short lines with a right drug named it again or spelt it nearly.
     """
@@ -988,11 +988,12 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
 
 def _short_reply_guess(seg: Segment, heard: list[str], term: Term) -> bool:
     """A drug written in a line of a few words (``SHORT_REPLY_WORDS``) over heard words that do not spell it nearly
-    (one non-word at ``MISSPELLING_SIMILARITY``): "And then lumb." -> denosumab, not "Merlax?" -> Miralax?."""
+    (``MISSPELLING_SIMILARITY``): "And then lumb." -> denosumab, not "Merlax?" -> Miralax? nor "Lipi tor." ->
+    Lipitor."""
     if len(seg.words) > SHORT_REPLY_WORDS:
         return False
     sim = _alike(" ".join(heard), term)
-    return not (len(heard) == 1 and _non_word(heard[0]) and sim is not None and sim >= MISSPELLING_SIMILARITY)
+    return sim is None or sim < MISSPELLING_SIMILARITY
 
 
 def _drug_written(words: Sequence[Word], index: TermIndex) -> tuple[Term | None, int]:
