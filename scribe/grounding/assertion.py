@@ -1195,7 +1195,7 @@ _OWN_VERB = frozenset("do does did have has had get gets got used was were am is
 # when a "but I did" was: "last year", "a few times before", "once or twice", "back then"
 _JUST_WHEN = frozenset(
     "last year years week weeks month months day days ago before once twice yesterday recently long time times "
-    "one two three few several couple of back in the past years while ever already".split()
+    "one two three few several couple of back in the past while ever already".split()
 )
 
 
