@@ -1091,11 +1091,12 @@ def _answered(targets: set[str], answer: str, question: str) -> tuple[set[str], 
     "A little nasal congestion, but everything else has been okay." negates all but the congestion. Naming some of
     the targets denies the rest only after a yes/no question over a list: the answer to "describe the tightness, is it
     sharp or a pressure?" chooses, it does not deny the tightness."""
-    parts = sentences_of(answer)
-    if len(parts) > 1 and any(_REMARK.match(normalise(x)) for x in parts[1:]):
+    first, *later = sentences_of(answer) or [""]
+    told = [x for x in later if not _REMARK.match(normalise(x))]
+    if len(told) < len(later):
         # "Nope. That would be really scary though.": a remark on what was asked affirms nothing, so its "though"
         # hedges no "no" (MTS-Dialog dev MTSV0043)
-        answer = " ".join([parts[0], *(x for x in parts[1:] if not _REMARK.match(normalise(x)))])
+        answer = " ".join([first, *told])
     toks = tokens(answer)
     if _NOT_TOBACCO.intersection(toks):
         targets = targets - {"smok", "tobacco"}  # "do you smoke?" - "yeah, I smoke weed": no tobacco
@@ -1493,12 +1494,13 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         run = len(sentences)  # "any congestion? is it one week or more?" - "no, I meant three weeks": the last asked
     if run < len(sentences) and nxt < len(index.order):
         question = " ".join(sentences[run:])
+        question_said = normalise(question)
         # the question's condition, said just before it, may name the body site: "when i press on your right knee,
         # does that hurt" asks about the right knee (a statement before a question does not)
         said_before = normalise(sentences[run - 1])[-SITE_CONTEXT:] if run else ""
         conditions = [m.start() for m in _ON_CONDITION.finditer(said_before)]
         context = f"{said_before[conditions[-1] :] if conditions else ''} {question}"
-        if not conditions and (exam := _EXAM_OF.search(said_before)) and _POINTS_HERE.search(normalise(question)):
+        if not conditions and (exam := _EXAM_OF.search(said_before)) and _POINTS_HERE.search(question_said):
             # "exam of the low back. any pain here?" asks about the back the exam has come to (ACI-Bench train D2N032)
             context = f"{exam.group(0)} {question}"
         asked_about = _at_sites(_question_targets(question), context)
@@ -1514,12 +1516,12 @@ def _one_segment_polarity(index: TranscriptIndex, sid: int, current: bool = Fals
         if again:
             asked_about = _asked_before(index, sid, current)  # "does that hurt?" - "no" - "and here?" - "ow, yes"
         given = _presupposed(question, asked_about, reply)
-        if _RATES_PAIN.search(normalise(question)) and not _RATED_NONE.search(normalise(reply)):
+        if _RATES_PAIN.search(question_said) and not _RATED_NONE.search(normalise(reply)):
             # "how would you rate your pain today?" - "I'd say it's minimal": a pain rated is a pain there
             given |= {k for k in asked_about if base_target(k) == "pain"}
-        if not _OVER.search(normalise(question)):
+        if not _OVER.search(question_said):
             affirmed |= given  # "is the pain gone?" takes the pain as given, but not as there now
-        n, a = _answered(asked_about - given, reply, normalise(question))
+        n, a = _answered(asked_about - given, reply, question_said)
         if not n and not a and _no_answer(reply):
             _unanswered(index)[sid] = asked_about - given
         # "when i push on the outside does that hurt", and "and here?" after it: under that condition only
@@ -1761,13 +1763,11 @@ def negation_issues(statement: str, index: TranscriptIndex, evidence: list[int])
         if _PALPATING.search(clause):
             # "pain to palpation of the lateral aspect of the right knee" is tenderness of the knee, the site written
             # after the finding
-            st_aff |= _tender_at(st_aff, clause)  # (a denial keeps its own words: a site's "no tenderness" is
-            # weighed as it was, against tenderness said of other parts)
-            # and "pain with palpation of the abdomen" is abdominal pain, held against "no pain to palpation of the
-            # abdomen" (ACI-Bench train D2N050)
-            pains = {k for k in st_aff if base_target(k) == "pain"}
-            palpated = {k for k in _at_sites(pains | {"pain"} if pains else set(), clause) if k.endswith(" pain")}
-            st_aff |= palpated
+            # (a denial keeps its own words: a site's "no tenderness" is weighed as it was, against tenderness said
+            # of other parts); and "pain with palpation of the abdomen" is abdominal pain, held against "no pain to
+            # palpation of the abdomen" (ACI-Bench train D2N050)
+            tender, palpated = _palpated_at(st_aff, clause)
+            st_aff |= tender | palpated
         # a denial under a condition answers a statement under one ("no pain with walking"); it neither says the
         # finding is never there ("Mobic for pain control") nor takes away what other lines affirm ("denies knee pain")
         when = ev_neg_when if _ON_CONDITION.search(clause) else set()
@@ -1924,12 +1924,14 @@ def exam_condition_issues(statement: str, index: TranscriptIndex) -> list[Issue]
     return issues
 
 
-def _tender_at(keys: set[str], clause: str) -> set[str]:
-    """The tenderness a palpated finding says, at the sites written around it ("pain to palpation of the knee")."""
+def _palpated_at(keys: set[str], clause: str) -> tuple[set[str], set[str]]:
+    """The tenderness a palpated finding says, at the sites written around it ("pain to palpation of the knee"), and
+    the pain at those sites: (tenderness keys, pain keys)."""
     found = {base_target(k) for k in keys} & {"pain", "tender"}
     # "pain with palpation of the abdomen" reads as the palpation's pain ("palp pain"): its site is still the abdomen
     sited = {k for k in keys | _at_sites(found | keys, clause) if " " in k and base_target(k) in ("pain", "tender")}
-    return {f"{site} tender" for k in sited if (site := _site(k.rsplit(" ", 1)[0].split(" ")[-1]))}
+    tender = {f"{site} tender" for k in sited if (site := _site(k.rsplit(" ", 1)[0].split(" ")[-1]))}
+    return tender, {k for k in sited if k.endswith(" pain")}
 
 
 _HEADER = re.compile(r"^\s*([^:.]{1,60}):")
