@@ -870,3 +870,18 @@ def test_palpation_misheard_is_palpation_not_palpitations(index):
     assert {"palpation", "palpitations"} <= {t for _, t in candidates(index, "some pain to pulpitation of the spine")}
     fixed = corrected(index, "some pain to pulpitation of the spine", "some pain to palpation of the spine")
     assert fixed.text == "some pain to palpation of the spine"
+
+
+def test_a_word_whose_end_is_heard_as_a_clinical_ending_is_no_drug(index):
+    """Voiced train D2N022: "fluid consistent with tenosynovitis" heard "with tenison ofitis". The ear check took
+    "tenison" for prednisone, which the visit names elsewhere, so nothing at the end took it back. A run followed by
+    no word but the end of a clinical one ("-itis", "-osis", "-ectomy") is the start of that word."""
+    heard = "I take my medicine with tenison ofitis around the tendons"
+    assert "prednisone" not in {t for _s, t in candidates(index, heard)}
+    # the same run before a word of English, or at the end of the line, is still put up against the drugs
+    assert "prednisone" in {t for _s, t in candidates(index, "I take my medicine with tenison every morning")}
+    assert "prednisone" in {t for _s, t in candidates(index, "I take my medicine, the tenison")}
+    # a real word with that ending does not count: "tenison arthritis" is a name and a diagnosis
+    assert "prednisone" in {t for _s, t in candidates(index, "I take my medicine tenison arthritis is better")}
+    # nor does a clinical term of the vocabulary that the English word list lacks
+    assert "prednisone" in {t for _s, t in candidates(index, "I take my medicine tenison colonoscopy is due")}

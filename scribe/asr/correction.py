@@ -442,6 +442,8 @@ def propose(
                     if term.kind == MEDICATION:
                         if not (about_drugs or _dose_follows(words, j) or _misspelt_name(bare, sim, is_common)):
                             continue
+                        if _runs_on(words, j, index):
+                            continue
                         sim = round(sim + CONTEXT_BONUS, 3)
                     if sim >= MIN_SIMILARITY and (term.text not in hits or sim > hits[term.text].similarity):
                         article = bare[0] in _ARTICLES and not term.spelling.startswith("th")
@@ -694,6 +696,20 @@ def _medication_talk(word: str, index: TermIndex) -> bool:
     "1000mg"), or a drug named."""
     bare = _bare(word)
     return bare in _MEDICATION_CONTEXT or _dose_unit(bare) or index.is_drug(word)
+
+
+_CLINICAL_ENDING = re.compile(r"(itis|osis|emia|algia|opathy|ectomy|otomy|ostomy|plasty|oscopy|ography|iasis)$")
+
+
+def _runs_on(words: Sequence[str], j: int, index: TermIndex) -> bool:
+    """The word after position ``j`` is no word, only the end of a clinical one ("tenison ofitis":
+    tenosynovitis): the run is the start of that word, and no drug. Train D2N022 heard "tenison" as
+    prednisone, which the visit names elsewhere, so nothing later took it back. A term of the vocabulary
+    ("colonoscopy", which the English word list lacks) is a word of its own."""
+    if j + 1 >= len(words):
+        return False
+    bare = _bare(words[j + 1])
+    return bool(_CLINICAL_ENDING.search(bare)) and _non_word(bare) and not index.is_term(words[j + 1])
 
 
 def _dose_unit(bare: str) -> bool:
