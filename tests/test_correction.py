@@ -885,3 +885,68 @@ def test_a_word_whose_end_is_heard_as_a_clinical_ending_is_no_drug(index):
     assert "prednisone" in {t for _s, t in candidates(index, "I take my medicine tenison arthritis is better")}
     # nor does a clinical term of the vocabulary that the English word list lacks
     assert "prednisone" in {t for _s, t in candidates(index, "I take my medicine tenison colonoscopy is due")}
+
+
+def test_a_drug_where_only_a_medicine_fits_is_put_to_the_ear_however_many_likelier_terms_the_line_has(index):
+    """Voiced train D2N011: "continue your listen up" (lisinopril 10 mg); valid D2N087: "taking your listen-up,".
+    "listen-up" is a faint likeness of lisinopril, the ninth term of its line after losartan, latanoprost, acyclovir
+    and others, so it was never checked by ear. A run held at both ends, right after what takes a medicine
+    and at the clause's end or before a dose, keeps its likeliest drugs beyond the line's limit of terms."""
+    line = "I was just going to ask you if you were taking your listen-up, so that's good okay.".split()
+    slot = {(line[c.first], c.slot) for c in propose(line, index) if c.term.text == "lisinopril"}
+    assert slot == {("listen-up,", 2)}
+    before_dose = "I want you to continue your listen up Well 10 milligrams a day".split()
+    assert {" ".join(before_dose[c.first : c.last + 1]) for c in propose(before_dose, index) if c.slot == 2} >= {
+        "listen up Well"
+    }
+    # held at one end: before a dose ("the project 20mg"), or after a verb in mid-clause
+    dose_only = "I know we have you on the project 20mg a day".split()
+    assert {(dose_only[c.first], c.slot) for c in propose(dose_only, index) if c.term.text == "Prozac"} == {
+        ("project", 1)
+    }
+    # no slot across a clause's end, and none without medication talk at either end
+    assert not [c for c in propose("I was taking it. Listen up, so that's good.".split(), index) if c.slot]
+    assert not [c for c in propose("We went to the project on a Monday".split(), index) if c.slot]
+
+
+def test_a_slot_held_at_both_ends_answers_the_unprompted_doubt(index):
+    """Train D2N011: "continue your listen up" -> lisinopril gained 2.8 nats with the name as context and fit its own
+    words' context by 1.7, but with no context at all the decoder preferred "listen up" by 15.7 nats, so the doubt
+    kept for ordinary words refused it. Where the words around leave room for nothing but a medicine, that doubt is
+    answered; held at one end only, it is not."""
+    term = next(t for t in index.terms if t.text == "lisinopril")
+    both = Candidate(5, 6, term, 0.608, ordinary=True, slot=2)
+    one = Candidate(5, 6, term, 0.608, ordinary=True, slot=1)
+    assert accepted(2.8, 1.7, -15.7, both, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert not accepted(2.8, 1.7, -15.7, one, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    # the margin and the fit still hold in a slot
+    assert not accepted(1.5, 1.7, -15.7, both, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+    assert not accepted(2.8, -4.0, -15.7, both, DEFAULT_MARGIN, SELF_PROMPT_SLACK)
+
+
+def test_a_slot_held_at_both_ends_asks_more_of_the_recognisers_confidence(index):
+    """Train D2N011: Whisper heard "continue your listen up" at 0.54 and 0.84, a mean above the 0.65 at which a run
+    is taken as heard right, so lisinopril was never proposed. Where only a medicine fits, only a surer run is."""
+    line = "We're gonna add the carbidil and I want you to continue your listen up".split()
+    heard = [0.81, 0.59, 0.99, 0.98, 0.69, 0.52, 1.0, 1.0, 1.0, 1.0, 1.0, 0.63, 0.54, 0.84]
+    assert ("listen", 2) in {(line[c.first], c.slot) for c in propose(line, index, confidence=heard) if c.slot}
+    assert "lisinopril" in {c.term.text for c in propose(line, index, confidence=heard)}
+    assert "lisinopril" not in {c.term.text for c in propose(line, index, confidence=heard[:-2] + [0.9, 0.9])}
+    # the same words and confidence where a medicine is not the only thing that fits: taken as heard
+    chat = "We're gonna add the carbidil and I want you all to just listen up".split()
+    assert "lisinopril" not in {c.term.text for c in propose(chat, index, confidence=heard)}
+
+
+def test_a_lone_drug_where_only_a_medicine_fits_is_not_taken_back(index):
+    """Train D2N011: "continue your listen up" became lisinopril by ear, the visit's only lisinopril (its dose came
+    in the next line), and the end-of-visit check took it back as a drug talked into plain words. Held at both ends
+    of a slot it stays; the same guess held at one end only is still taken back."""
+    question = segment("How is the blood pressure?", 1)
+    slot = written("We're gonna add the carvedilol and I want you to continue your lisinopril", 12, "listen up", 2)
+    assert withdraw_lone_guesses([question, slot], index) == ([question, slot], [])
+    loose = written("I want you to listen to your lisinopril and the diet", 7, "listen up", 2)
+    settled, withdrawn = withdraw_lone_guesses([question, loose], index)
+    assert [(w.segment_id, w.original) for w in withdrawn] == [(2, "listen up")]
+    # a short reply is held to its own rule, slot or not: "Take lisinopril." over "Take listen up."
+    reply = written("Take lisinopril.", 1, "listen up.", 2)
+    assert [w.original for w in withdraw_lone_guesses([question, reply], index)[1]] == ["listen up."]

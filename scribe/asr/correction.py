@@ -133,8 +133,17 @@ MAX_CANDIDATES_PER_SPAN = 3
 # speech, and widening those checks made more false corrections than right ones (train D2N023).
 MAX_CANDIDATES_ONE_WORD = 6
 MAX_TERMS_PER_SEGMENT = 8
+# Drugs for a run where only a medicine fits ("taking your listen-up", "the project 20mg") kept beyond that
+# limit, the most similar first: long lines of ordinary words offer eight likelier-looking terms elsewhere
+# ("continue" for clonidine), and the drug said was never put to the ear ("taking your listen-up, so that's good
+# okay.": lisinopril, 13.5 nats better with the name as context, was the ninth term of its line; seen on voiced
+# valid D2N087, so valid's drug figures are not held out from this: docs/quality.md).
+SLOT_TERMS = 3
 # Heard words the recogniser was this sure of (mean word probability) are not candidates.
 MAX_SPAN_CONFIDENCE = 0.65
+# ... unless they stand where only a medicine fits, held at both ends (``_drug_slot``): train D2N011's "continue
+# your listen up" (lisinopril) was heard at 0.54 and 0.84. Only a run surer than this is taken as heard right there.
+MAX_SLOT_CONFIDENCE = 0.85
 # A drug is a target only where it is followed by a dose ("list of upro from 10 mg") or said where
 # medications are talked about ("Any allergies to medications?" "Yes, sealin."); there it is likely
 # enough to get a similarity bonus.
@@ -239,6 +248,7 @@ class Candidate:
     article: bool = False  # the run begins with "the" or "their" that the term would swallow ("the courts,")
     non_word: bool = False  # a heard non-word, perhaps with a little word ("Carvedil", "clonop in"): ``_misheard``
     short_line: bool = False  # the run is the whole line, of a few letters ("Inemlo."): ``SHORT_LINE_LETTERS``
+    slot: int = 0  # a drug where only a medicine fits ("taking your ___", "___ 20 mg"), how firmly: ``_drug_slot``
 
     @property
     def words(self) -> list[str]:
@@ -430,9 +440,12 @@ def propose(
             if j > i and re.search(r"[.?!]$", words[j - 1]):
                 break
             bare = [_bare(w) for w in span]
+            slot = _drug_slot(words, i, j)
             hits: dict[str, Candidate] = {}
-            for variant, heard, sure in _readings(words, i, j, index, is_common, confidence):
-                for term, sim in index.near(variant, 4 * MAX_CANDIDATES_PER_SPAN, MIN_SIMILARITY - CONTEXT_BONUS):
+            surest = MAX_SLOT_CONFIDENCE if slot == 2 else MAX_SPAN_CONFIDENCE
+            for variant, heard, sure in _readings(words, i, j, index, is_common, confidence, surest):
+                limit = 4 * MAX_CANDIDATES_PER_SPAN * (2 if slot else 1)  # a slot's drug may look less alike
+                for term, sim in index.near(variant, limit, MIN_SIMILARITY - CONTEXT_BONUS):
                     if _shares_word(bare, term) or (is_common is not None and is_common(term.text)):
                         continue
                     if sure and term.kind != MEDICATION:
@@ -456,6 +469,7 @@ def propose(
                             ordinary=_ordinary(bare),
                             article=article,
                             non_word=_misheard(bare),
+                            slot=slot if term.kind == MEDICATION else 0,
                         )
                         tail = _ten_took(words, j + 1, term)
                         if tail:
@@ -468,7 +482,9 @@ def propose(
                     if sim >= SHORT_NAME_SIMILARITY and term.text not in hits:
                         hits[term.text] = Candidate(i, j, term, sim)
             cap = MAX_CANDIDATES_ONE_WORD if i == j else MAX_CANDIDATES_PER_SPAN
-            for cand in sorted(hits.values(), key=lambda c: -c.similarity)[:cap]:
+            ranked_hits = sorted(hits.values(), key=lambda c: -c.similarity)
+            slotted = sorted((c for c in ranked_hits if c.slot), key=lambda c: (-c.slot, -c.similarity))[:SLOT_TERMS]
+            for cand in ranked_hits[:cap] + [c for c in slotted if c not in ranked_hits[:cap]]:
                 best.setdefault(cand.term.text, []).append(cand)
     for cand in _splits(words, index, about_drugs):
         best.setdefault(cand.term.text, []).insert(0, cand)
@@ -485,6 +501,8 @@ def propose(
         if c.term.text not in terms:
             terms.append(c.term.text)
     keep = set(terms[:MAX_TERMS_PER_SEGMENT])
+    slotted = sorted((c for c in ranked if c.slot), key=lambda c: (-c.slot, -c.similarity))
+    keep.update(list(dict.fromkeys(c.term.text for c in slotted))[:SLOT_TERMS])
     short = len(letters("".join(words))) <= SHORT_LINE_LETTERS  # the line is the run when the run is all of it
     whole = (0, len(words) - 1)
     return [replace(c, short_line=short and (c.first, c.last) == whole) for c in ranked if c.term.text in keep]
@@ -568,6 +586,7 @@ def _readings(
     index: TermIndex,
     is_common: Callable[[str], bool] | None,
     confidence: Sequence[float] | None,
+    surest: float = MAX_SPAN_CONFIDENCE,
 ) -> list[tuple[str, int, bool]]:
     """How heard words ``i``..``j`` are compared with the terms, each with how many of them name the
     term (0: all) and whether the recogniser was sure of them (then only a non-word, for drug names).
@@ -575,7 +594,7 @@ def _readings(
     As heard, and without the little words inside (Whisper splits a rare word around them: "list of
     upro"). Right before a number also without the little words at the end: in "melexic and 50
     milligrams" (meloxicam fifteen) the number took the end of the name and left "and"; the run
-    still covers it. A run Whisper was sure of, or one ordinary word, is taken as heard right.
+    still covers it. A run Whisper was sure of (above ``surest``), or one ordinary word, is taken as heard right.
     """
     bare = [_bare(w) for w in words[i : j + 1]]
     text = " ".join(bare)
@@ -584,7 +603,7 @@ def _readings(
     out: list[tuple[str, int, bool]] = []
     for heard in _heard_lengths(bare, _number_at(words, j + 1)):
         core = bare[:heard]
-        sure = confidence is not None and sum(confidence[i : i + heard]) / heard > MAX_SPAN_CONFIDENCE
+        sure = confidence is not None and sum(confidence[i : i + heard]) / heard > surest
         if sure and not (heard == 1 and _non_word(core[0])):
             continue  # heard right, unless it is no word at all: Whisper can be sure of "IV-PROFIN" (ibuprofen)
         if heard == 1 and is_common is not None and is_common(core[0]):
@@ -712,6 +731,32 @@ def _runs_on(words: Sequence[str], j: int, index: TermIndex) -> bool:
     return bool(_CLINICAL_ENDING.search(bare)) and _non_word(bare) and not index.is_term(words[j + 1])
 
 
+# What takes a medicine as its object ("taking your ___", "a refill of ___", "20 milligrams of ___"), and the
+# little words that may stand between.
+_GIVES_A_DRUG = frozenset(
+    """take takes taking took continue continuing increase increasing decrease decreasing stop stopping start
+    starting restart prescribe prescribed prescribing refill order ordered milligram milligrams mg""".split()
+)
+_DETERMINERS = frozenset("a an the your my his her their some of on".split())
+
+
+def _drug_slot(words: Sequence[str], i: int, j: int) -> int:
+    """How firmly words ``i``..``j`` stand where only a medicine fits: one for each end that is held, the start
+    right after what takes a medicine ("taking your listen-up", "a refill of project."; at most three little words
+    between, "continue on the ___"), the end right before a dose ("the project 20mg a day"), or at the end of the
+    clause when the start is held. 0: no slot. No clause may end inside the run."""
+    if any(re.search(r"[.?!,;:]$", w) for w in words[i:j]):
+        return 0
+    k = i - 1
+    while k >= 0 and i - k <= 3 and _bare(words[k]) in _DETERMINERS and not re.search(r"[.?!,;:]$", words[k]):
+        k -= 1
+    start = k >= 0 and _bare(words[k]) in _GIVES_A_DRUG and not re.search(r"[.?!,;:]$", words[k])
+    at = j + 2 if j + 1 < len(words) and _bare(words[j + 1]) in ("to", "from", "at") else j + 1
+    before_dose = _number_at(words, at) and _dose_follows(words, j)
+    clause_end = start and (j + 1 == len(words) or bool(re.search(r"[.?!,;:]$", words[j])))
+    return int(start) + int(before_dose or clause_end)
+
+
 def _dose_unit(bare: str) -> bool:
     """A dose unit or how often, alone ("mg", "twice") or written on its number ("20mg")."""
     return bare in _DOSE_UNITS or bool(re.fullmatch(r"\d[\d.,]*[a-z]+", bare) and letters(bare) in _DOSE_UNITS)
@@ -827,8 +872,10 @@ def accepted(gain: float, fit: float, bare: float, cand: Candidate, margin: floa
     """Whether the audio fits the term better than the heard words (see the thresholds above)."""
     if cand.drug_for_non_word and cand.similarity >= NEAR_SPELLING:
         return gain > -NEAR_SPELLING_DOUBT
-    if gain <= margin or (bare < -UNPROMPTED_DOUBT and (cand.similarity < WEAK_LIKENESS or cand.ordinary)):
+    if gain <= margin:
         return False
+    if bare < -UNPROMPTED_DOUBT and (cand.similarity < WEAK_LIKENESS or cand.ordinary) and cand.slot < 2:
+        return False  # a slot held at both ends is itself the doubt's answer: "continue your listen up" is a drug
     if cand.article and bare < 0:
         return False  # "the courts," -> cortisone: a "the" the recogniser heard, and no agreement without a prompt
     if cand.short_line and cand.term.kind == TERM and fit < -slack:
@@ -954,7 +1001,9 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
     Norvasc) is kept: no speaker says it, so the name it stands for is likelier than not. So is a
     drug with a dose said right after it ("increase your list in April from 10mg to 20mg", the bundled
     sample's only lisinopril the recogniser got near): a speaker dosing it names a drug (stop 36: of
-    the lone corrections from plain words on every voiced set, 6 right ones and 1 false had a dose).
+    the lone corrections from plain words on every voiced set, 6 right ones and 1 false had a dose). So is a
+    drug where nothing but a medicine fits, held at both ends (``_drug_slot``: "continue your listen up" ->
+    lisinopril, train D2N011, whose dose came in the next line).
 
     A drug in a line of a few words (``SHORT_REPLY_WORDS``) is held to more: there the ear check has little speech
     around the name to weigh, and a listener's "mm-hmm" heard as "And then lumb." passed as denosumab (17 nats
@@ -977,10 +1026,12 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
                 j += 1
             term, named = _drug_written(seg.words[i : j + 1], index)
             said_as = [_bare(w) for w in original.split()]
+            now = [w.word for w in seg.words]
             if (
                 term is not None
                 and (_ordinary(said_as) or _short_reply_guess(seg, said_as, term))
-                and not _dose_follows([w.word for w in seg.words], i + named - 1)
+                and not _dose_follows(now, i + named - 1)
+                and (_drug_slot(now, i, i + named - 1) < 2 or _short_reply_guess(seg, said_as, term))
             ):
                 groups.append((k, i, j, term))
             i = j + 1
