@@ -745,16 +745,20 @@ def _drug_slot(words: Sequence[str], i: int, j: int) -> int:
     right after what takes a medicine ("taking your listen-up", "a refill of project."; at most three little words
     between, "continue on the ___"), the end right before a dose ("the project 20mg a day"), or at the end of the
     clause when the start is held. 0: no slot. No clause may end inside the run."""
-    if any(re.search(r"[.?!,;:]$", w) for w in words[i:j]):
+    if any(_ends_clause(w) for w in words[i:j]):
         return 0
     k = i - 1
-    while k >= 0 and i - k <= 3 and _bare(words[k]) in _DETERMINERS and not re.search(r"[.?!,;:]$", words[k]):
+    while k >= 0 and i - k <= 3 and _bare(words[k]) in _DETERMINERS and not _ends_clause(words[k]):
         k -= 1
-    start = k >= 0 and _bare(words[k]) in _GIVES_A_DRUG and not re.search(r"[.?!,;:]$", words[k])
+    start = k >= 0 and _bare(words[k]) in _GIVES_A_DRUG and not _ends_clause(words[k])
     at = j + 2 if j + 1 < len(words) and _bare(words[j + 1]) in ("to", "from", "at") else j + 1
     before_dose = _number_at(words, at) and _dose_follows(words, j)
-    clause_end = start and (j + 1 == len(words) or bool(re.search(r"[.?!,;:]$", words[j])))
+    clause_end = start and (j + 1 == len(words) or _ends_clause(words[j]))
     return int(start) + int(before_dose or clause_end)
+
+
+def _ends_clause(word: str) -> bool:
+    return bool(re.search(r"[.?!,;:]$", word))
 
 
 def _dose_unit(bare: str) -> bool:
