@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import socket
+import sys
 import threading
 from datetime import UTC, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,14 @@ try:
     from tests.ehr_support import ehr_settings, make_visit, memory_keyring  # noqa: F401
 except ImportError:
     from ehr_support import ehr_settings, make_visit, memory_keyring  # noqa: F401
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (the tests of timeouts and retries do) is no error to print."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class Scripted:
@@ -79,7 +88,7 @@ class Scripted:
             def log_message(self, *a):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server = _QuietServer(("127.0.0.1", 0), H)
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}/fhir"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
