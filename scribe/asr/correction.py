@@ -441,6 +441,7 @@ def propose(
                 break
             bare = [_bare(w) for w in span]
             slot = _drug_slot(words, i, j)
+            runs_on = _runs_on(words, j, index)
             hits: dict[str, Candidate] = {}
             surest = MAX_SLOT_CONFIDENCE if slot == 2 else MAX_SPAN_CONFIDENCE
             for variant, heard, sure in _readings(words, i, j, index, is_common, confidence, surest):
@@ -455,7 +456,7 @@ def propose(
                     if term.kind == MEDICATION:
                         if not (about_drugs or _dose_follows(words, j) or _misspelt_name(bare, sim, is_common)):
                             continue
-                        if _runs_on(words, j, index):
+                        if runs_on:
                             continue
                         sim = round(sim + CONTEXT_BONUS, 3)
                     if sim >= MIN_SIMILARITY and (term.text not in hits or sim > hits[term.text].similarity):
@@ -483,8 +484,9 @@ def propose(
                         hits[term.text] = Candidate(i, j, term, sim)
             cap = MAX_CANDIDATES_ONE_WORD if i == j else MAX_CANDIDATES_PER_SPAN
             ranked_hits = sorted(hits.values(), key=lambda c: -c.similarity)
-            slotted = sorted((c for c in ranked_hits if c.slot), key=lambda c: (-c.slot, -c.similarity))[:SLOT_TERMS]
-            for cand in ranked_hits[:cap] + [c for c in slotted if c not in ranked_hits[:cap]]:
+            top = ranked_hits[:cap]
+            slotted = [c for c in ranked_hits if c.slot][:SLOT_TERMS]  # one span: one slot, so by likeness alone
+            for cand in top + [c for c in slotted if c not in top]:
                 best.setdefault(cand.term.text, []).append(cand)
     for cand in _splits(words, index, about_drugs):
         best.setdefault(cand.term.text, []).insert(0, cand)
@@ -1019,6 +1021,7 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
     """
     groups: list[tuple[int, int, int, Term]] = []  # (segment index, first word, last word, drug)
     for k, seg in enumerate(segments):
+        now = [w.word for w in seg.words]
         i = 0
         while i < len(seg.words):
             original = seg.words[i].original
@@ -1030,14 +1033,15 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
                 j += 1
             term, named = _drug_written(seg.words[i : j + 1], index)
             said_as = [_bare(w) for w in original.split()]
-            now = [w.word for w in seg.words]
-            if (
-                term is not None
-                and (_ordinary(said_as) or _short_reply_guess(seg, said_as, term))
-                and not _dose_follows(now, i + named - 1)
-                and (_drug_slot(now, i, i + named - 1) < 2 or _short_reply_guess(seg, said_as, term))
-            ):
-                groups.append((k, i, j, term))
+            if term is not None:
+                short = _short_reply_guess(seg, said_as, term)
+                last = i + named - 1
+                if (
+                    (_ordinary(said_as) or short)
+                    and not _dose_follows(now, last)
+                    and (short or _drug_slot(now, i, last) < 2)
+                ):
+                    groups.append((k, i, j, term))
             i = j + 1
     if not groups:
         return list(segments), []
