@@ -947,6 +947,50 @@ def test_a_lone_drug_where_only_a_medicine_fits_is_not_taken_back(index):
     loose = written("I want you to listen to your lisinopril and the diet", 7, "listen up", 2)
     settled, withdrawn = withdraw_lone_guesses([question, loose], index)
     assert [(w.segment_id, w.original) for w in withdrawn] == [(2, "listen up")]
-    # a short reply is held to its own rule, slot or not: "Take lisinopril." over "Take listen up."
-    reply = written("Take lisinopril.", 1, "listen up.", 2)
+    # a short line is held to its own rule ("And then lumb." is a listener's "mm-hmm") unless a slot holds the drug
+    # at both ends: train D2N007's dictated "Hey, Dragon, order a project." (Prozac)
+    reply = written("And then lisinopril.", 2, "listen up.", 2)
     assert [w.original for w in withdraw_lone_guesses([question, reply], index)[1]] == ["listen up."]
+    order = written("Hey, Dragon, order lisinopril.", 3, "listen up.", 2)
+    assert withdraw_lone_guesses([question, order], index) == ([question, order], [])
+
+
+def test_what_holds_a_slot_beyond_a_verb_and_a_dose(index):
+    """Train D2N029's "you're allergic to augmenting.", D2N023's "I do need more Cialis and finest derived.", D2N032's
+    "try a courtesan injection" and D2N009's "some ultra -empty milligrams" (Ultram, its number lost) stand where
+    only a medicine fits: allergic to, a drug listed beside, a form or a unit right after."""
+    from scribe.asr.correction import _drug_slot
+
+    def slot(text, first, last=None):
+        return _drug_slot(text.split(), first, first if last is None else last, index)
+
+    assert slot("But that you're allergic to augmenting.", 5) == 2
+    assert slot("I do need more Cialis and finest derived.", 6, 7) == 2
+    assert slot("I do need more finest derived and Cialis today", 4, 5) == 1  # held at its end by the drug after
+    assert slot("try a courtesan injection into the hip", 2) == 1
+    assert slot("order some ultra -empty milligrams every four hours", 2, 3) == 2
+    # no slot: the same words with nothing holding them
+    assert slot("But that you're close to augmenting.", 5) == 0
+    assert slot("I do need more sugar and finest derived.", 6, 7) == 0
+    assert slot("try a courtesan, injection into the hip", 2) == 0  # a pause between
+    # a run ending in a little word is no name: "takes all his pills" holds "all his" at its start only
+    assert slot("so he takes all his pills just for me.", 3, 4) == 1
+    # with no lexicon to tell a drug, a list holds nothing
+    assert slot("Cialis and finest derived.", 2, 3) == 2
+    assert _drug_slot("Cialis and finest derived.".split(), 2, 3) == 0
+
+
+def test_a_lone_drug_held_by_a_form_a_unit_or_a_dose_in_the_next_line_is_kept(index):
+    """Held at its end by "injection" or "milligrams", or by a dose the recogniser cut into the next line with no
+    pause ("continue on your top -row 50" | "milligrams daily": Toprol, train D2N008), a drug named once stays."""
+    question = segment("How is the blood pressure?", 1)
+    shot = written("we can also try a cortisone injection into the right hip joint", 5, "courtesan", 2)
+    assert withdraw_lone_guesses([question, shot], index) == ([question, shot], [])
+    unit = written("and some Ultram milligrams every four hours as needed.", 2, "ultra -empty", 2)
+    assert withdraw_lone_guesses([question, unit], index) == ([question, unit], [])
+    cut = written("I want you to continue on your Toprol 50", 7, "top -row", 2)
+    rest = segment("milligrams daily and as well as your blood pressure.", 3, start=cut.words[-1].end + 0.1)
+    assert withdraw_lone_guesses([question, cut, rest], index) == ([question, cut, rest], [])
+    # the next line after a pause, or after a full stop, is no dose of this one
+    late = segment("milligrams daily and as well as your blood pressure.", 3, start=cut.words[-1].end + 2.0)
+    assert [w.original for w in withdraw_lone_guesses([question, cut, late], index)[1]] == ["top -row"]
