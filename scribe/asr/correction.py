@@ -1045,7 +1045,8 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
     lisinopril, train D2N011, whose dose came in the next line), and one with a form or a unit right after it
     ("a cortisone injection", "Ultram milligrams"). A dose or unit the recogniser put at the start of the next
     line, with no pause and no full stop between, is this line's (``_carried_on``: "your Toprol 50" | "milligrams
-    daily"). On train's 32 voiced visits (stop 44, in-sample) these kept 6 right drugs and no false one.
+    daily"). With the slot's holds added at stop 44 these kept 6 right drugs on voiced train (in-sample: they were
+    read from its withdrawals) and no false one; valid did not move (docs/quality.md, "Stop 44").
 
     A drug in a line of a few words (``SHORT_REPLY_WORDS``) is held to more: there the ear check has little speech
     around the name to weigh, and a listener's "mm-hmm" heard as "And then lumb." passed as denosumab (17 nats
