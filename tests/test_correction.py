@@ -991,6 +991,11 @@ def test_a_lone_drug_held_by_a_form_a_unit_or_a_dose_in_the_next_line_is_kept(in
     cut = written("I want you to continue on your Toprol 50", 7, "top -row", 2)
     rest = segment("milligrams daily and as well as your blood pressure.", 3, start=cut.words[-1].end + 0.1)
     assert withdraw_lone_guesses([question, cut, rest], index) == ([question, cut, rest], [])
+    # the next line read for a dose does not move this line's end: "continue your lisinopril" | "and ..." still
+    # ends where the recogniser ended it, a slot held at both ends (train D2N011)
+    slot = written("We're gonna add the carvedilol and I want you to continue your lisinopril", 12, "listen up", 2)
+    going = segment("and we will see how you do", 3, start=slot.words[-1].end + 0.1)
+    assert withdraw_lone_guesses([question, slot, going], index) == ([question, slot, going], [])
     # the next line after a pause, or after a full stop, is no dose of this one
     late = segment("milligrams daily and as well as your blood pressure.", 3, start=cut.words[-1].end + 2.0)
     assert [w.original for w in withdraw_lone_guesses([question, cut, late], index)[1]] == ["top -row"]

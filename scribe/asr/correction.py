@@ -1078,7 +1078,7 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
                 if (
                     (_ordinary(said_as) or short)
                     and not (_dose_follows(now + on, last) or _form_follows(now + on, last))
-                    and _drug_slot(now + on, i, last, index) < 2
+                    and max(_drug_slot(now, i, last, index), _drug_slot(now + on, i, last, index)) < 2
                 ):
                     groups.append((k, i, j, term))
             i = j + 1
@@ -1107,7 +1107,7 @@ def _carried_on(seg: Segment, following: Segment | None) -> list[str]:
         return []
     if following.words[0].start - seg.words[-1].end > 0.5:
         return []
-    return [w.word for w in following.words[:3]]
+    return [w.word for w in following.words[:3]]  # read for a dose only: the line's own end still ends a clause
 
 
 def _short_reply_guess(seg: Segment, heard: list[str], term: Term) -> bool:
