@@ -999,3 +999,27 @@ def test_a_lone_drug_held_by_a_form_a_unit_or_a_dose_in_the_next_line_is_kept(in
     # the next line after a pause, or after a full stop, is no dose of this one
     late = segment("milligrams daily and as well as your blood pressure.", 3, start=cut.words[-1].end + 2.0)
     assert [w.original for w in withdraw_lone_guesses([question, cut, late], index)[1]] == ["top -row"]
+
+
+def test_the_withdrawal_benchmark_puts_back_exactly_what_was_withdrawn(index):
+    """``benchmarks/resettle_drugs.py`` measures a new end-of-visit rule on cached transcripts by writing each
+    withdrawn drug back first: that must give the transcript as the correction left it, heard words and all."""
+    import sys
+    from pathlib import Path
+
+    from scribe.domain import Transcript
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from resettle_drugs import unwithdrawn
+
+    question = segment("How is the blood pressure?", 1)
+    loose = written("I want you to listen to your lisinopril and the diet", 7, "listen up", 2)
+    settled, withdrawn = withdraw_lone_guesses([question, loose], index)
+    assert [w.original for w in withdrawn] == ["listen up"]
+    cached = [
+        {"segment_id": w.segment_id, "original": w.original, "replacement": w.replacement, "start": w.start}
+        for w in withdrawn
+    ]
+    back = unwithdrawn(Transcript(segments=settled), cached)
+    assert [s.text for s in back.segments] == [question.text, loose.text]
+    assert [(w.word, w.original) for w in back.segments[1].words][7] == ("lisinopril", "listen up")
