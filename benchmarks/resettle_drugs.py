@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_drugs as bench  # noqa: E402
 
+from scribe.asr.correction import spread_words  # noqa: E402
 from scribe.asr.engine import settle_segments  # noqa: E402
-from scribe.domain import Transcript, Word  # noqa: E402
+from scribe.domain import Transcript  # noqa: E402
 
 
 def unwithdrawn(transcript: Transcript, withdrawn: list[dict]) -> Transcript:
@@ -40,14 +41,8 @@ def unwithdrawn(transcript: Transcript, withdrawn: list[dict]) -> Transcript:
             if abs(seg.words[i].start - w["start"]) < 0.02
             and " ".join(x.word for x in seg.words[i : i + n]) == w["original"]
         )
-        start, end, texts = seg.words[i].start, seg.words[i + n - 1].end, w["replacement"].split()
-        total, t, new = sum(max(1, len(x)) for x in texts), start, []
-        for text in texts:
-            t_end = round(t + (end - start) * max(1, len(text)) / total, 3)
-            new.append(
-                Word(start=t, end=t_end, word=text, probability=seg.words[i].probability, original=w["original"])
-            )
-            t = t_end
+        end, heard = seg.words[i + n - 1].end, seg.words[i]
+        new = spread_words(w["replacement"].split(), heard.start, end, heard.probability, w["original"])
         words = [*seg.words[:i], *new, *seg.words[i + n :]]
         segments[k] = seg.model_copy(update={"words": words, "text": " ".join(x.word for x in words)})
     return transcript.model_copy(update={"segments": segments})

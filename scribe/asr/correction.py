@@ -747,14 +747,17 @@ _ALLERGIC = frozenset("allergic allergy allergies".split())
 _FORMS = frozenset("injection injections shot shots cream ointment gel inhaler inhalers patch spray taper".split())
 
 
-def _drug_slot(words: Sequence[str], i: int, j: int, index: TermIndex | None = None) -> int:
+def _drug_slot(
+    words: Sequence[str], i: int, j: int, index: TermIndex | None = None, line_end: int | None = None
+) -> int:
     """How firmly words ``i``..``j`` stand where only a medicine fits: one for each end that is held. The start is
     held right after what takes a medicine ("taking your listen-up", "a refill of project."; at most three little
     words between, "continue on the ___"), after "allergic to" or after another drug and an "and" ("more Cialis
     and finest derived.": finasteride, train D2N023). The end is held right before a dose ("the project 20mg a
     day"), a unit or a form ("Ultram milligrams", "a cortisone injection"), before an "and" and another drug, or
     at the end of the clause when the start is held. 0: no slot. No clause may end inside the run. ``index``
-    (the clinical lexicon) tells the drugs named next to the run; without it a list of drugs holds nothing."""
+    (the clinical lexicon) tells the drugs named next to the run; without it a list of drugs holds nothing.
+    ``line_end``: where the line ends when ``words`` go on into the next one (read there for a dose only)."""
     if any(_ends_clause(w) for w in words[i:j]):
         return 0
     k = i - 1
@@ -773,7 +776,7 @@ def _drug_slot(words: Sequence[str], i: int, j: int, index: TermIndex | None = N
     )
     # a run ending in a little word is no name that what follows could hold: "takes all his | pills" (train D2N023)
     end = end and _bare(words[j]) not in _FUNCTION
-    clause_end = start and (j + 1 == len(words) or _ends_clause(words[j]))
+    clause_end = start and (j + 1 == (len(words) if line_end is None else line_end) or _ends_clause(words[j]))
     return int(start) + int(end or clause_end)
 
 
@@ -843,7 +846,7 @@ def _corrected_words(seg: Segment, cand: Candidate, new_text: list[str]) -> list
     if len(span) == 1 and span[0].original:
         original = span[0].original
     prob = round(sum(w.probability for w in span) / len(span), 4)
-    out = _spread(new_text, start, end, prob, original)
+    out = spread_words(new_text, start, end, prob, original)
     return [*seg.words[: cand.first], *out, *seg.words[cand.last + 1 :]]
 
 
@@ -1059,8 +1062,8 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
     """
     groups: list[tuple[int, int, int, Term]] = []  # (segment index, first word, last word, drug)
     for k, seg in enumerate(segments):
-        now = [w.word for w in seg.words]
-        on = _carried_on(seg, segments[k + 1] if k + 1 < len(segments) else None)
+        # the line's words, and the next line's first ones where it goes on with no pause: read for a dose only
+        reach = [w.word for w in seg.words] + _carried_on(seg, segments[k + 1] if k + 1 < len(segments) else None)
         i = 0
         while i < len(seg.words):
             original = seg.words[i].original
@@ -1077,8 +1080,8 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
                 last = i + named - 1
                 if (
                     (_ordinary(said_as) or short)
-                    and not (_dose_follows(now + on, last) or _form_follows(now + on, last))
-                    and max(_drug_slot(now, i, last, index), _drug_slot(now + on, i, last, index)) < 2
+                    and not (_dose_follows(reach, last) or _form_follows(reach, last))
+                    and _drug_slot(reach, i, last, index, line_end=len(seg.words)) < 2
                 ):
                     groups.append((k, i, j, term))
             i = j + 1
@@ -1092,7 +1095,7 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
         seg = out[k]
         words = seg.words
         heard = words[i].original or ""
-        restored = _spread(heard.split(), words[i].start, words[j].end, words[i].probability)
+        restored = spread_words(heard.split(), words[i].start, words[j].end, words[i].probability)
         new_words = [*words[:i], *restored, *words[j + 1 :]]
         out[k] = seg.model_copy(update={"words": new_words, "text": " ".join(w.word for w in new_words)})
         withdrawn.append(Withdrawal(seg.id, heard, " ".join(w.word for w in words[i : j + 1]), words[i].start))
@@ -1107,7 +1110,7 @@ def _carried_on(seg: Segment, following: Segment | None) -> list[str]:
         return []
     if following.words[0].start - seg.words[-1].end > 0.5:
         return []
-    return [w.word for w in following.words[:3]]  # read for a dose only: the line's own end still ends a clause
+    return [w.word for w in following.words[:3]]
 
 
 def _short_reply_guess(seg: Segment, heard: list[str], term: Term) -> bool:
@@ -1146,7 +1149,7 @@ def _mentions(segments: Sequence[Segment], term: Term, skip: tuple[int, int, int
     return False
 
 
-def _spread(
+def spread_words(
     texts: Sequence[str], start: float, end: float, probability: float, original: str | None = None
 ) -> list[Word]:
     """Words ``texts`` over ``start``..``end``, each its share of the time by length."""
