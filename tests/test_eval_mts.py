@@ -92,3 +92,24 @@ def test_the_validation_file_is_found_beside_the_training_file(tmp_path, monkeyp
     assert [e.encounter_id for e in rows] == ["MTSV0000", "MTSV0001", "MTSV0002"]  # every row, its own names
     assert rows[2].note == "Losartan 10 mg daily."
     assert splits.corpus_name("mts-valid") == "MTS-Dialog valid"
+
+
+def test_the_voicing_script_refuses_held_out_sets_but_voices_mts_dialogs_development_files(tmp_path, monkeypatch):
+    """``benchmarks/voice_aci.py`` renders dialogues as speech for the drug-name benchmark. ACI-Bench's test sets,
+    PriMock57 and MTS-Dialog's first test file (a report set) are never voiced; MTS-Dialog's validation and second
+    test files are development files here (``scribe/eval/splits.py``) and are."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from voice_aci import SynthError, aci_rows
+
+    for held_out in ("test1", "clef_taskC_test3", "taskB_test2", "primock57", "mts-test1"):
+        with pytest.raises(SynthError, match="held-out"):
+            aci_rows(held_out)
+    second_test = tmp_path / "MTS-Dialog-TestSet-2-MEDIQA-Sum-2023.csv"
+    second_test.write_text(CSV, encoding="utf-8")
+    monkeypatch.setenv("SCRIBE_MTS_CSV", str(tmp_path / "MTS-Dialog-TrainingSet.csv"))  # the others beside it
+    monkeypatch.delenv("SCRIBE_MTS_TEST2_CSV", raising=False)
+    rows = aci_rows("mts-test2")
+    assert [r["dialogue"].splitlines()[0] for r in rows][:1] == ["[doctor] Any fever or chills?"]
