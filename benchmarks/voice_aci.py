@@ -17,8 +17,9 @@ so the same dialogue and options give the same audio. Voiced turns are cached un
 ``~/.cache/scribe/voice`` (``SCRIBE_VOICE_CACHE``), keyed by everything that shapes them, and finished
 visits are reused unless ``--force``: re-running costs nothing.
 
-Held-out data: only ACI-Bench ``train`` and ``valid`` (and MTS-Dialog's training set) may be voiced;
-test files (test1/2/3, clef_taskC, taskB) are refused by name.
+Held-out data: only ACI-Bench ``train`` and ``valid`` (and MTS-Dialog's training set, validation file and second test
+file, which this project develops on) may be voiced; test files (test1/2/3, clef_taskC, taskB, MTS-Dialog's first
+test file) are refused by name.
 
 Usage::
 
@@ -27,6 +28,7 @@ Usage::
     python benchmarks/voice_aci.py --script assets/sample/visit_script.txt --out DIR
     python benchmarks/voice_aci.py --split mts-dev --most-drugs 57 --out DIR     # MTS-Dialog (SCRIBE_MTS_CSV)
     python benchmarks/voice_aci.py --split mts-aside --most-drugs 60 --count lexicon --out DIR
+    python benchmarks/voice_aci.py --split mts-test2 --most-drugs 25 --count lexicon --out DIR   # its own file
 """
 
 from __future__ import annotations

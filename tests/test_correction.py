@@ -1055,3 +1055,31 @@ def test_the_withdrawal_benchmark_puts_back_exactly_what_was_withdrawn(index):
     back = unwithdrawn(Transcript(segments=settled), cached)
     assert [s.text for s in back.segments] == [question.text, loose.text]
     assert [(w.word, w.original) for w in back.segments[1].words][7] == ("lisinopril", "listen up")
+
+
+def test_the_missed_drug_reader_finds_the_turns_whose_drugs_the_transcript_lacks():
+    """``benchmarks/why_drugs_missed.py`` reads only the turns that name a drug the heard lines around them name
+    fewer times: a drug heard right, or a turn naming none, is not its business."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_drugs import medication_names
+    from why_drugs_missed import missed_turns
+
+    truth = {
+        "turns": [
+            {"start": 0.0, "end": 4.0, "text": "Increase your lisinopril to 40 milligrams and start Lasix."},
+            {"start": 5.0, "end": 8.0, "text": "Keep taking the metformin."},
+            {"start": 9.0, "end": 11.0, "text": "How is your knee?"},
+        ]
+    }
+    heard = {
+        "segments": [
+            {"start": 0.0, "end": 4.0, "text": "Increase your list of nipple to 40 milligrams and start Lasix."},
+            {"start": 5.1, "end": 8.0, "text": "Keep taking the metformin."},
+            {"start": 9.0, "end": 11.0, "text": "How is your knee?"},
+        ]
+    }
+    missed = missed_turns(truth, heard, medication_names())
+    assert [(t["start"], drugs) for t, drugs in missed] == [(0.0, {"lisinopril"})]

@@ -98,7 +98,9 @@ NEAR_SPELLING_DOUBT = 3.0
 # protein eggs 40 milligrams") may fit the audio this many nats behind the heard words, each with its own prompt,
 # where others get ``SELF_PROMPT_SLACK``: a dose names what it doses, and the recogniser's own spelling of a rare name
 # scores well under its own prompt whatever was said. Proposed at stop 45 from the checks by ear of voiced train's
-# missed drugs (in-sample): those three were refused at 1.2 to 2.4 nats behind.
+# missed drugs (in-sample): those three were refused at 1.2 to 2.4 nats behind. Beyond them it found one more on
+# valid and "met for me" (metformin) in the sample and the 10-minute visit, nothing on MTS-Dialog's two files voiced
+# then, and no false correction anywhere (docs/quality.md, "Stop 45").
 DOSE_SLACK = 3.0
 # Of the drugs a heard non-word may be, only those it spells about as well as the best (within LESSER_LIKENESS)
 # may be accepted: where the audio refuses the name the letters spell best, a lesser likeness is a guess
