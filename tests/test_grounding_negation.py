@@ -818,3 +818,20 @@ def test_a_question_that_goes_on_in_a_line_opening_with_or_is_answered_after_it(
         lines = [opening, "or chest pain, shortness of breath, anything.", "No none of those I do.", "Okay, good."]
         assert _heard(lines, "Reports nasal congestion.") == [f"'congestion' {PRESENT_BUT_DENIED}"]
         assert _heard(lines, "Denies nasal congestion, chest pain or shortness of breath.") == []
+
+
+def test_what_a_symptom_does_not_cause_is_denied():
+    """The bundled demo's draft (stop 45): "The tightness happens when ... walking ..., and it does not cause shortness
+    of breath, nausea, or sweating." The patient denied all three, and "cause" was read as a negated verb ("did not
+    relieve the pain"), so the three stood as present: three false safety flags. What something does not cause is
+    absent; a symptom the patient reports is still caught when the note says it is not caused."""
+    denied = "[doctor] Any shortness of breath, nausea or sweating with it?\n[patient] No, none of those.\n"
+    reported = "[doctor] Any shortness of breath with it?\n[patient] Yes, I get short of breath when it comes on.\n"
+    statement = (
+        "The knee pain happens when walking upstairs, and it does not cause shortness of breath, nausea, or sweating."
+    )
+    assert _negation(denied, statement) == []
+    assert _negation(reported, statement) == [f"'shortness of breath' {ABSENT_BUT_SAID}"]
+    # a treatment that did not relieve a symptom still leaves it present
+    relieved = "[doctor] Does the ibuprofen help?\n[patient] Not really, the pain is still there.\n"
+    assert _negation(relieved, "The ibuprofen did not relieve the pain.") == []

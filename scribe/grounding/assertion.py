@@ -156,10 +156,11 @@ def _may_happen(toks: list[str], i: int) -> bool:
 
 
 # "did not relieve the pain", "doesn't help the swelling", "was not effective for pain control": the verb (or what
-# the treatment was) is negated, not the finding after it
+# the treatment was) is negated, not the finding after it. Not "cause": what something does not cause is absent ("it
+# does not cause shortness of breath, nausea, or sweating", the demo's draft at stop 45, was three false flags).
 _NEGATED_VERBS = frozenset(
     """relieve relieved help helped helps improve improved resolve resolved work worked works change changed bother
-    bothered affect affected stop stopped go went return returned get got gets getting cause caused make made limit
+    bothered affect affected stop stopped go went return returned get got gets getting make made limit
     limited interfere interfered able wake wakes woke helping working improving relieving changing bothering
     affecting stopping catch treated treat effective helpful successful beneficial useful undergone undergo underwent
     received receive sought seek tried try""".split()
