@@ -1083,3 +1083,30 @@ def test_the_missed_drug_reader_finds_the_turns_whose_drugs_the_transcript_lacks
     }
     missed = missed_turns(truth, heard, medication_names())
     assert [(t["start"], drugs) for t, drugs in missed] == [(0.0, {"lisinopril"})]
+
+
+def test_a_correction_keeps_the_rest_of_the_line_as_the_recogniser_wrote_it(index):
+    """The demo at stop 45: Whisper wrote "met for me 500 milligrams twice a day, and I've almost a 10-20 milligrams
+    at night", its words stored as "10" and "-20". Writing metformin rebuilt the line from its words, so the dose
+    range elsewhere in it read "10 -20 milligrams". Only the corrected words change now; so when a lone guess is
+    taken back at the end of the visit."""
+    said = "Okay, metformin 500 milligrams twice a day, and almost a 10 -20 milligrams at night."
+    seg = segment("Okay, met for me 500 milligrams twice a day, and almost a 10 -20 milligrams at night.", 4)
+    seg = seg.model_copy(
+        update={"text": "Okay, met for me 500 milligrams twice a day, and almost a 10-20 milligrams at night."}
+    )
+    (fixed,), changes = correct([seg], index, ear(said))
+    assert [(c.original, c.replacement) for c in changes] == [("met for me", "metformin")]
+    assert fixed.text == "Okay, metformin 500 milligrams twice a day, and almost a 10-20 milligrams at night."
+    assert [w.word for w in fixed.words][1:3] == ["metformin", "500"]
+    # words that cannot be found in order in the line: the words joined, as before
+    odd = seg.model_copy(update={"text": "something else entirely"})
+    (fixed,), _ = correct([odd], index, ear(said))
+    assert fixed.text.startswith("Okay, metformin 500 milligrams") and "10 -20" in fixed.text
+    # taken back at the end of the visit: the heard words return, the rest of the line as written
+    question = segment("How is the blood pressure?", 1)
+    loose = written("I want you to listen to your lisinopril and the 10 -20 plan", 7, "listen up", 2)
+    loose = loose.model_copy(update={"text": "I want you to listen to your lisinopril and the 10-20 plan"})
+    settled, withdrawn = withdraw_lone_guesses([question, loose], index)
+    assert [w.original for w in withdrawn] == ["listen up"]
+    assert settled[1].text == "I want you to listen to your listen up and the 10-20 plan"

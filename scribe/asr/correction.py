@@ -1042,6 +1042,24 @@ def correct(
     return apply(segments, chosen)
 
 
+def retext(text: str, words: Sequence[str], first: int, last: int, new: Sequence[str]) -> str:
+    """``text`` (a segment's, as the recogniser wrote it) with its words ``first``..``last`` replaced by ``new``, the
+    rest kept as written: the words are stored without the recogniser's spacing, so joining them again would make
+    "10-20 milligrams" elsewhere in the line "10 -20 milligrams" (the demo at stop 45). Where the words cannot be found
+    in order in ``text``, it is the words joined by spaces."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for word in words:
+        lead = r"(?<!\w)" if word[:1].isalnum() else ""
+        tail = r"(?!\w)" if word[-1:].isalnum() else ""
+        m = re.compile(lead + re.escape(word) + tail).search(text, pos)
+        if m is None or text[pos : m.start()].strip():
+            return " ".join([*words[:first], *new, *words[last + 1 :]])
+        spans.append(m.span())
+        pos = m.end()
+    return text[: spans[first][0]] + " ".join(new) + text[spans[last][1] :]
+
+
 def _overlap(a: Candidate, b: Candidate) -> bool:
     return not (a.last < b.first or a.first > b.last)
 
@@ -1058,8 +1076,8 @@ def apply(segments: list[Segment], chosen: dict[int, list[Check]]) -> tuple[list
             new_words = _replace(words, cand, capitalise=cand.first == 0)
             new_text = new_words[cand.first : cand.first + len(cand.words)]
             original = " ".join(words[cand.first : cand.last + 1])
-            seg = seg.model_copy(update={"words": _corrected_words(seg, cand, new_text)})
-            seg = seg.model_copy(update={"text": " ".join(w.word for w in seg.words)})
+            text = retext(seg.text, words, cand.first, cand.last, new_text)
+            seg = seg.model_copy(update={"words": _corrected_words(seg, cand, new_text), "text": text})
             changes.append(
                 Correction(
                     seg.id,
@@ -1154,7 +1172,8 @@ def withdraw_lone_guesses(segments: Sequence[Segment], index: TermIndex) -> tupl
         heard = words[i].original or ""
         restored = spread_words(heard.split(), words[i].start, words[j].end, words[i].probability)
         new_words = [*words[:i], *restored, *words[j + 1 :]]
-        out[k] = seg.model_copy(update={"words": new_words, "text": " ".join(w.word for w in new_words)})
+        text = retext(seg.text, [w.word for w in words], i, j, heard.split())
+        out[k] = seg.model_copy(update={"words": new_words, "text": text})
         withdrawn.append(Withdrawal(seg.id, heard, " ".join(w.word for w in words[i : j + 1]), words[i].start))
     withdrawn.reverse()
     return out, withdrawn
