@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_drugs as bench  # noqa: E402
 
-from scribe.asr.correction import spread_words  # noqa: E402
+from scribe.asr.correction import retext, spread_words  # noqa: E402
 from scribe.asr.engine import settle_segments  # noqa: E402
 from scribe.domain import Transcript  # noqa: E402
 
@@ -44,7 +44,8 @@ def unwithdrawn(transcript: Transcript, withdrawn: list[dict]) -> Transcript:
         end, heard = seg.words[i + n - 1].end, seg.words[i]
         new = spread_words(w["replacement"].split(), heard.start, end, heard.probability, w["original"])
         words = [*seg.words[:i], *new, *seg.words[i + n :]]
-        segments[k] = seg.model_copy(update={"words": words, "text": " ".join(x.word for x in words)})
+        text = retext(seg.text, [x.word for x in seg.words], i, i + n - 1, w["replacement"].split())
+        segments[k] = seg.model_copy(update={"words": words, "text": text})
     return transcript.model_copy(update={"segments": segments})
 
 

@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     from scribe.settings import load_settings
 
     names = bench.medication_names()
+
+    def generic(term: str) -> str:
+        return names.generic_of(term.lower()) if term.lower() in names else term.lower()
+
     engine = FasterWhisperEngine("base", load_settings())
     engine.load()
     seen: dict[str, list] = {}
@@ -92,10 +96,6 @@ def main(argv: list[str] | None = None) -> int:
             seen.clear()
             engine.correct(audio, 0.0, segments[max(0, at[0] - 1) : at[-1] + 2])
             print(f"== {visit} {turn['start']:.0f} s: missed {', '.join(sorted(missed))}")
-
-            def generic(term: str) -> str:
-                return names.generic_of(term.lower()) if term.lower() in names else term.lower()
-
             if not any(generic(c.term.text) in missed for c in seen.get("proposed", [])):
                 print("   not proposed")
             for seg, gain, fit, bare, cand in seen.get("checks", []):

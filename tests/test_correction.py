@@ -1045,7 +1045,8 @@ def test_the_withdrawal_benchmark_puts_back_exactly_what_was_withdrawn(index):
     from resettle_drugs import unwithdrawn
 
     question = segment("How is the blood pressure?", 1)
-    loose = written("I want you to listen to your lisinopril and the diet", 7, "listen up", 2)
+    loose = written("I want you to listen to your lisinopril and the 10 -20 diet", 7, "listen up", 2)
+    loose = loose.model_copy(update={"text": "I want you to listen to your lisinopril and the 10-20 diet"})
     settled, withdrawn = withdraw_lone_guesses([question, loose], index)
     assert [w.original for w in withdrawn] == ["listen up"]
     cached = [
